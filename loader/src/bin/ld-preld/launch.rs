@@ -1,0 +1,280 @@
+//! The two ways ld-preld starts a program: as a launcher (it finds, checks and
+//! maps the program itself) and as a PT_INTERP (the kernel mapped the program;
+//! ld-preld maps the program's original interpreter).
+
+use alloc::vec::Vec;
+use preld_loader::elf::{self, FileSource, LoadPlan};
+use preld_loader::stack::{self, AuxVal, Str};
+use preld_loader::{path, shebang};
+
+use crate::diag::{fail, Errno, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
+use crate::initial::*;
+use crate::map::{self, Mapped};
+use crate::sys::{self, CPath};
+
+/// How deep `#!` interpreters may nest (the kernel's BINPRM_MAX_RECURSION).
+const MAX_SCRIPT_DEPTH: usize = 4;
+/// x86_64's standard ld.so, for a program given ld-preld as PT_INTERP by hand.
+const DEFAULT_INTERP: &[u8] = b"/lib64/ld-linux-x86-64.so.2";
+
+const USAGE: &str = "usage: ld-preld [--] PROGRAM [ARGS...]\n\
+Runs PROGRAM (looked up in PATH when it has no slash) with preld's loader.\n\
+Users normally run `preld run -- PROGRAM ARGS...`.\n";
+
+/// An open file being loaded.
+struct File {
+    fd: i32,
+    size: u64,
+}
+
+impl FileSource for File {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_exact_at(&self, mut off: u64, mut buf: &mut [u8]) -> Result<(), i32> {
+        while !buf.is_empty() {
+            match sys::pread(self.fd, buf, off) {
+                Ok(0) => return Err(0),
+                Ok(n) => {
+                    off += n as u64;
+                    buf = &mut buf[n..];
+                }
+                Err(4) => continue, // EINTR
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        sys::close(self.fd);
+    }
+}
+
+/// Opens a file to execute, with the checks execve(2) makes, failing with
+/// `missing` as the exit status if it does not exist.
+fn open_executable(path: &[u8], missing: i32) -> File {
+    let c = CPath::new(path);
+    let mut file = match sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC) {
+        Ok(fd) => File { fd, size: 0 },
+        Err(2) => fail(missing, path, Errno(2)),
+        Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
+    };
+    let st = match sys::fstat(file.fd) {
+        Ok(st) => st,
+        Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
+    };
+    match st.mode & sys::S_IFMT {
+        sys::S_IFREG => {}
+        sys::S_IFDIR => fail(EXIT_CANNOT_RUN, path, Errno(21)), // EISDIR
+        _ => fail(EXIT_CANNOT_RUN, path, "not a regular file"),
+    }
+    if let Err(e) = sys::access(&c, sys::X_OK) {
+        fail(EXIT_CANNOT_RUN, path, Errno(e));
+    }
+    file.size = st.size;
+    file
+}
+
+/// Resolves a command name as a shell does: a name with a slash is a path;
+/// otherwise the first executable regular file in PATH. A match that is
+/// not executable is reported as such if nothing better follows.
+fn resolve(name: &[u8], init: &Initial) -> Vec<u8> {
+    if name.is_empty() {
+        fail(EXIT_NOT_FOUND, b"''", Errno(2));
+    }
+    if path::has_slash(name) {
+        return name.to_vec();
+    }
+    let search = init.env(b"PATH").unwrap_or(path::DEFAULT_PATH);
+    let mut denied = None;
+    for cand in path::candidates(search, name) {
+        let c = CPath::new(&cand);
+        match sys::stat(&c) {
+            Ok(st) if st.mode & sys::S_IFMT == sys::S_IFREG => {
+                if sys::access(&c, sys::X_OK).is_ok() {
+                    return cand;
+                }
+                denied.get_or_insert(cand);
+            }
+            _ => {}
+        }
+    }
+    match denied {
+        Some(path) => fail(EXIT_CANNOT_RUN, &path, Errno(13)),
+        None => fail(EXIT_NOT_FOUND, name, "command not found"),
+    }
+}
+
+fn leak(bytes: &[u8]) -> &'static [u8] {
+    Vec::leak(bytes.to_vec())
+}
+
+/// Plans a file as an ELF program, or fails naming it.
+fn plan_or_fail(file: &File, path: &[u8]) -> LoadPlan {
+    match elf::plan(file) {
+        Ok(plan) => plan,
+        Err(e) => fail(EXIT_CANNOT_RUN, path, e),
+    }
+}
+
+fn map_or_fail(file: &File, plan: &LoadPlan, path: &[u8]) -> Mapped {
+    match map::map_image(file.fd, plan) {
+        Ok(m) => m,
+        Err(e) => match e.errno {
+            0 => fail(EXIT_CANNOT_RUN, path, e.what),
+            n => {
+                let mut b = crate::rt::Buf::<160>::new();
+                b.push_bytes(b"cannot ");
+                b.push_bytes(e.what.as_bytes());
+                b.push_bytes(b": ");
+                b.push_bytes(preld_loader::errno::message(n).as_bytes());
+                fail(EXIT_CANNOT_RUN, path, core::str::from_utf8(b.as_bytes()).unwrap_or("cannot map"))
+            }
+        },
+    }
+}
+
+/// Opens, plans and maps a program's interpreter (its ld.so).
+fn load_interpreter(interp: &[u8], program: &[u8]) -> Mapped {
+    let file = open_executable(interp, EXIT_CANNOT_RUN);
+    let plan = match elf::plan(&file) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let mut b = crate::rt::Buf::<256>::new();
+            let _ = core::fmt::Write::write_fmt(&mut b, format_args!("{e} (interpreter of "));
+            b.push_bytes(program);
+            b.push_bytes(b")");
+            fail(EXIT_CANNOT_RUN, interp, core::str::from_utf8(b.as_bytes()).unwrap_or("bad interpreter"))
+        }
+    };
+    map_or_fail(&file, &plan, interp)
+}
+
+/// `ld-preld [--] PROG ARGS...`: the kernel started ld-preld itself.
+pub fn launcher(init: Initial) -> ! {
+    let mut first = 1;
+    while first < init.argc() {
+        let a = init.arg(first);
+        if a == b"--" {
+            first += 1;
+            break;
+        }
+        if a == b"--help" || a == b"-h" {
+            let _ = sys::write(1, USAGE.as_bytes());
+            sys::exit_group(0);
+        }
+        if a.starts_with(b"-") {
+            fail(EXIT_NOT_FOUND, b"", format_args!("unknown option '{}'\n{USAGE}", core::str::from_utf8(a).unwrap_or("?")));
+        }
+        break;
+    }
+    if first >= init.argc() {
+        fail(EXIT_NOT_FOUND, b"", format_args!("missing program name\n{USAGE}"));
+    }
+
+    let execfn = leak(&resolve(init.arg(first), &init));
+    let mut argv: Vec<Str<'static>> = (first..init.argc()).map(|i| Str::At(init.arg_ptr(i))).collect();
+
+    // Follow `#!` lines to the ELF program that really runs.
+    let mut path = execfn;
+    let mut depth = 0;
+    let (plan, file) = loop {
+        let file = open_executable(path, if depth == 0 { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN });
+        let mut head = [0u8; shebang::PEEK];
+        let n = (file.size as usize).min(head.len());
+        if let Err(e) = file.read_exact_at(0, &mut head[..n]) {
+            fail(EXIT_CANNOT_RUN, path, Errno(if e == 0 { 5 } else { e }));
+        }
+        match shebang::parse(&head[..n]) {
+            None => break (plan_or_fail(&file, path), file),
+            Some(Err(e)) => fail(EXIT_CANNOT_RUN, path, e.message()),
+            Some(Ok(sb)) => {
+                depth += 1;
+                if depth > MAX_SCRIPT_DEPTH {
+                    fail(EXIT_CANNOT_RUN, execfn, "too many levels of #! interpreters");
+                }
+                // The kernel's argv for a script: interpreter, its optional
+                // argument, the script's path, then the script's arguments.
+                let interp = leak(sb.interpreter);
+                let mut new = Vec::with_capacity(argv.len() + 2);
+                new.push(Str::New(interp));
+                if let Some(arg) = sb.argument {
+                    new.push(Str::New(leak(arg)));
+                }
+                new.push(Str::New(path));
+                new.extend_from_slice(&argv[1..]);
+                argv = new;
+                path = interp;
+            }
+        }
+    };
+    let program = map_or_fail(&file, &plan, path);
+    drop(file);
+    let interp = plan.interp.as_deref().map(|i| load_interpreter(i, path));
+    if interp.is_none() && plan.exec_stack {
+        map::make_stack_executable(init.sp);
+    }
+
+    let auxv: Vec<(usize, AuxVal<'static>)> = init
+        .auxv()
+        .iter()
+        .map(|&[key, val]| {
+            let v = match key {
+                AT_PHDR => AuxVal::Word(program.phdr),
+                AT_PHENT => AuxVal::Word(56),
+                AT_PHNUM => AuxVal::Word(plan.phnum as usize),
+                AT_BASE => AuxVal::Word(interp.as_ref().map_or(0, |m| m.bias)),
+                AT_ENTRY => AuxVal::Word(program.entry),
+                AT_EXECFN => AuxVal::Str(Str::New(execfn)),
+                _ => AuxVal::Word(val),
+            };
+            (key, v)
+        })
+        .collect();
+    let envp: Vec<usize> = init.env_ptrs().collect();
+    let stack_end = init.sp & !15;
+    let image = stack::build(stack_end, &argv, &envp, &auxv);
+    let entry = interp.as_ref().map_or(program.entry, |m| m.entry);
+    // SAFETY: the image is on the heap, its length a multiple of 16; the
+    // initial stack has room below argc (the loader's frames lived there);
+    // `entry` belongs to the image(s) just mapped for this stack.
+    unsafe { preld_arch::enter_program(entry, image.bytes.as_ptr(), image.bytes.len(), stack_end) }
+}
+
+/// ld-preld as PT_INTERP of a patched program: the kernel mapped the program
+/// and described it in auxv; map its original interpreter and enter that.
+pub fn as_interpreter(init: &mut Initial) -> ! {
+    let execfn: &[u8] = match init.aux(AT_EXECFN) {
+        // SAFETY: AT_EXECFN points at the NUL-terminated path on the stack.
+        Some(p) if p != 0 => unsafe { core::ffi::CStr::from_ptr(p as *const core::ffi::c_char).to_bytes() },
+        _ => b"program",
+    };
+    let (phdr, phnum) = match (init.aux(AT_PHDR), init.aux(AT_PHNUM)) {
+        (Some(p), Some(n)) if p != 0 && n > 0 && n <= 4096 / 56 => (p, n),
+        _ => fail(EXIT_CANNOT_RUN, execfn, "no program headers in the auxiliary vector"),
+    };
+    // SAFETY: the kernel mapped the program and points AT_PHDR at its
+    // program headers, AT_PHNUM of them; they stay mapped read-only.
+    let table = unsafe { core::slice::from_raw_parts(phdr as *const u8, phnum * 56) };
+    let interp = match elf::recorded_interpreter(table, phdr) {
+        Ok(Some((addr, len))) => {
+            // SAFETY: recorded_interpreter checked that the string lies in the
+            // file-backed part of one of the program's PT_LOADs.
+            let s = unsafe { core::slice::from_raw_parts(addr as *const u8, len) };
+            match s.split_last() {
+                Some((0, path)) if !path.is_empty() && !path.contains(&0) => path,
+                _ => fail(EXIT_CANNOT_RUN, execfn, "corrupt recorded interpreter path"),
+            }
+        }
+        Ok(None) => DEFAULT_INTERP,
+        Err(why) => fail(EXIT_CANNOT_RUN, execfn, why),
+    };
+    let m = load_interpreter(interp, execfn);
+    init.set_aux(AT_BASE, m.bias);
+    // SAFETY: an empty image: rsp goes back to the kernel's argc, with the
+    // auxv updated in place; `entry` is the interpreter just mapped.
+    unsafe { preld_arch::enter_program(m.entry, core::ptr::null(), 0, init.sp) }
+}

@@ -1,0 +1,31 @@
+//! ld-preld: maps a program and its ld.so, then hands over control as the
+//! kernel would have. Started by the kernel either as a program (launcher
+//! mode: `ld-preld [OPTIONS] PROG ARGS...`) or as the PT_INTERP of a program
+//! patched by `preld patch` (the kernel has then mapped the program itself).
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod diag;
+mod initial;
+mod launch;
+mod map;
+mod rt;
+mod sys;
+
+use initial::*;
+
+/// Entered from `_start` once relocated, on the kernel's initial stack.
+#[unsafe(no_mangle)]
+extern "C" fn preld_main(sp: *mut usize) -> ! {
+    rt::init_heap();
+    // SAFETY: `sp` is the kernel's initial stack pointer, read once.
+    let mut init = unsafe { Initial::from_sp(sp) };
+    let own_entry = preld_arch::_start as *const () as usize;
+    if init.aux(AT_ENTRY) == Some(own_entry) {
+        launch::launcher(init)
+    } else {
+        launch::as_interpreter(&mut init)
+    }
+}
