@@ -1,1 +1,67 @@
-//! Integration tests of preld.
+//! Shared helpers of preld's integration tests: where the built binaries are,
+//! and running a command to completion with its output and status.
+//!
+//! The tests run what `cargo xtask build` left in `target/preld/`; they fail
+//! (never skip) when it is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn built(name: &str) -> PathBuf {
+    let p = root().join("target/preld").join(name);
+    assert!(p.exists(), "{} is missing: run `cargo xtask build` first (or `cargo xtask test`)", p.display());
+    p
+}
+
+/// target/preld/ld-preld
+pub fn ld_preld() -> PathBuf {
+    built("ld-preld")
+}
+
+/// target/preld/preld
+pub fn preld() -> PathBuf {
+    built("preld")
+}
+
+/// What a finished command did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub status: ExitStatus,
+}
+
+impl Outcome {
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Runs `cmd` with stdin from /dev/null and returns its output and status.
+pub fn run(cmd: &mut Command) -> Outcome {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    Outcome { stdout: out.stdout, stderr: out.stderr, status: out.status }
+}
+
+/// Fails with a clear message if a host tool the tests need is missing.
+pub fn require_tool(tool: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(tool);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("`{tool}` is missing: install the Debian package `{package}` (.ci/run does)");
+}
