@@ -39,8 +39,12 @@ fn blank(c: u8) -> bool {
 pub fn parse(head: &[u8]) -> Option<Result<Shebang<'_>, ShebangError>> {
     let head = &head[..head.len().min(PEEK)];
     let rest = head.strip_prefix(b"#!")?;
+    // The kernel's buffer is NUL-padded after a file shorter than PEEK, so
+    // the end of such a file ends the line; a full buffer without a newline
+    // is cut to its first PEEK - 1 bytes (binfmt_script's buf_end).
     let terminated = rest.iter().position(|&c| c == b'\n' || c == 0);
-    let line = &rest[..terminated.unwrap_or(rest.len())];
+    let terminated = terminated.or((head.len() < PEEK).then_some(rest.len()));
+    let line = &rest[..terminated.unwrap_or_else(|| rest.len() - 1)];
     let start = line.iter().position(|&c| !blank(c)).unwrap_or(line.len());
     let line = &line[start..];
     let end = line.iter().rposition(|&c| !blank(c)).map_or(0, |i| i + 1);
@@ -92,11 +96,11 @@ mod tests {
         let mut long = b"#!/".to_vec();
         long.extend(std::iter::repeat(b'a').take(400));
         assert_eq!(parse(&long), Some(Err(ShebangError::TooLong)));
-        // A long argument is cut at 256 bytes, as by the kernel.
+        // A long argument is cut at 255 bytes, as by the kernel.
         let mut arg = b"#!/bin/sh ".to_vec();
         arg.extend(std::iter::repeat(b'x').take(400));
         let (i, a) = ok(&arg);
         assert_eq!(i, b"/bin/sh");
-        assert_eq!(a.unwrap().len(), PEEK - 10);
+        assert_eq!(a.unwrap().len(), PEEK - 1 - 10);
     }
 }
