@@ -241,6 +241,9 @@ pub fn plan(src: &(impl FileSource + ?Sized)) -> Result<LoadPlan, ElfError> {
                 }
                 match p.p_offset.checked_add(p.p_filesz) {
                     Some(end) if end <= file_size => {}
+                    // A bss-only segment reads nothing from the file; the
+                    // kernel ignores its p_offset, so must we.
+                    Some(_) if p.p_filesz == 0 => {}
                     _ => return Err(ElfError::SegmentOutsideFile(i)),
                 }
                 let end = match p.p_vaddr.checked_add(p.p_memsz) {
