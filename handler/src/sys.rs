@@ -1,5 +1,5 @@
-//! The system calls ld-preld makes, as small typed wrappers over
-//! `preld_arch::syscall6`. Errors are positive errno values.
+//! The system calls preld itself makes, as small typed wrappers over
+//! `preld_arch::syscall6` (so every one is issued from the gate range).
 
 use preld_arch::syscall6;
 use syscalls::Sysno;

@@ -357,3 +357,6 @@ pub fn recorded_interpreter(table: &[u8], table_addr: usize) -> Result<Option<(u
     }
     Ok(Some((bias.wrapping_add(rec.p_vaddr) as usize, rec.p_filesz as usize)))
 }
+
+#[cfg(test)]
+mod tests;

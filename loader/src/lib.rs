@@ -9,7 +9,6 @@
 extern crate alloc;
 
 pub mod elf;
-pub mod errno;
 pub mod path;
 pub mod shebang;
 pub mod stack;

@@ -31,6 +31,6 @@ pub struct Errno(pub i32);
 
 impl Display for Errno {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(preld_loader::errno::message(self.0))
+        f.write_str(preld_handler::errno::message(self.0))
     }
 }

@@ -130,7 +130,7 @@ fn map_or_fail(file: &File, plan: &LoadPlan, path: &[u8]) -> Mapped {
                 b.push_bytes(b"cannot ");
                 b.push_bytes(e.what.as_bytes());
                 b.push_bytes(b": ");
-                b.push_bytes(preld_loader::errno::message(n).as_bytes());
+                b.push_bytes(preld_handler::errno::message(n).as_bytes());
                 fail(EXIT_CANNOT_RUN, path, core::str::from_utf8(b.as_bytes()).unwrap_or("cannot map"))
             }
         },

@@ -12,7 +12,8 @@ mod initial;
 mod launch;
 mod map;
 mod rt;
-mod sys;
+
+use preld_handler::sys;
 
 use initial::*;
 

@@ -1,0 +1,1 @@
+//! Decoding of system calls into strace-style text.

@@ -1,0 +1,3 @@
+//! Tracing: strace-style decoding of system calls.
+
+pub mod decode;

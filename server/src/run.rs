@@ -1,0 +1,25 @@
+//! `preld run`: replace this process with ld-preld, which loads the program.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode};
+
+use crate::RunArgs;
+
+/// Exit statuses of a shell that could not start a command.
+const EXIT_NOT_FOUND: u8 = 127;
+const EXIT_CANNOT_EXEC: u8 = 126;
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let ld = match crate::ld_preld() {
+        Ok(ld) => ld,
+        Err(why) => {
+            eprintln!("preld: {why}");
+            return ExitCode::from(EXIT_NOT_FOUND);
+        }
+    };
+    // exec rather than spawn: the program must be this process (its pid,
+    // parent and signals), as it would be without preld.
+    let err = Command::new(&ld).arg0(&ld).arg("--").args(&args.command).exec();
+    eprintln!("preld: cannot execute {}: {}", ld.display(), crate::reason(&err));
+    ExitCode::from(EXIT_CANNOT_EXEC)
+}

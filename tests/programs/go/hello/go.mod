@@ -1,0 +1,3 @@
+module preld.test/hello
+
+go 1.19
