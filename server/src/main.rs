@@ -79,3 +79,25 @@ fn reason(e: &std::io::Error) -> String {
         None => s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(argv: &[&str]) -> Vec<OsString> {
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Run(r) => r.command,
+            Command::Patch(_) => panic!("parsed as patch"),
+        }
+    }
+
+    #[test]
+    fn run_passes_the_program_its_own_options() {
+        assert_eq!(
+            run_args(&["preld", "run", "--", "ls", "-la", "--", "x"]),
+            ["ls", "-la", "--", "x"]
+        );
+        assert_eq!(run_args(&["preld", "run", "ls", "--help"]), ["ls", "--help"]);
+        assert!(Cli::try_parse_from(["preld", "run"]).is_err());
+    }
+}

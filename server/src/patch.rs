@@ -133,7 +133,7 @@ pub fn patched(file: &[u8], interp: &[u8]) -> Result<Vec<u8>, String> {
         (None, Some(i)) => string_at(file, i).ok_or("corrupt PT_INTERP")?,
         (None, None) => return Err("static program, run it with `preld run` instead".into()),
     };
-    let (Some(self_ref), Some(old_interp)) = (find(PT_PHDR), find(PT_INTERP)) else {
+    let Some(self_ref) = find(PT_PHDR) else {
         return Err("no PT_PHDR: ld.so would not find the moved program headers".into());
     };
 
@@ -143,10 +143,11 @@ pub fn patched(file: &[u8], interp: &[u8]) -> Result<Vec<u8>, String> {
         Some((i, off)) => (off, Some(i)),
         None => (file.len(), None),
     };
-    let rest: Vec<(usize, &ProgramHeader)> = phdrs
+    let rest: Vec<&ProgramHeader> = phdrs
         .iter()
         .enumerate()
         .filter(|&(i, p)| Some(i) != dropped && ![PT_PHDR, PT_INTERP, PT_PRELD_INTERP].contains(&p.p_type))
+        .map(|(_, p)| p)
         .collect();
 
     let count = rest.len() + 4;
@@ -160,10 +161,8 @@ pub fn patched(file: &[u8], interp: &[u8]) -> Result<Vec<u8>, String> {
     let offset = page_up(kept_len as u64).ok_or("file too large")?;
     let top = rest
         .iter()
-        .filter(|(_, p)| p.p_type == PT_LOAD)
-        .try_fold(0u64, |top, (_, p)| {
-            p.p_vaddr.checked_add(p.p_memsz).map(|end| top.max(end))
-        })
+        .filter(|p| p.p_type == PT_LOAD)
+        .try_fold(0u64, |top, p| p.p_vaddr.checked_add(p.p_memsz).map(|end| top.max(end)))
         .and_then(page_up)
         .filter(|v| v.checked_add(size).is_some_and(|end| end <= USER_END))
         .ok_or("segments reach the end of the address space")?;
@@ -184,18 +183,18 @@ pub fn patched(file: &[u8], interp: &[u8]) -> Result<Vec<u8>, String> {
         p_align: PAGE,
         ..place(self_ref, 0, size)
     };
-    let record = ProgramHeader {
-        p_type: PT_PRELD_INTERP,
+    let string = |p_type, at, len: usize| ProgramHeader {
+        p_type,
         p_flags: PF_R,
         p_align: 1,
-        ..place(self_ref, original_at, original.len() as u64 + 1)
+        ..place(self_ref, at, len as u64 + 1)
     };
-    let last_load = rest.iter().rposition(|(_, p)| p.p_type == PT_LOAD);
+    let last_load = rest.iter().rposition(|p| p.p_type == PT_LOAD);
     let mut headers = vec![
         place(self_ref, 0, table as u64),
-        place(old_interp, interp_at, interp.len() as u64 + 1),
+        string(PT_INTERP, interp_at, interp.len()),
     ];
-    for (k, (_, p)) in rest.iter().enumerate() {
+    for (k, p) in rest.iter().enumerate() {
         headers.push((*p).clone());
         if Some(k) == last_load {
             headers.push(region.clone());
@@ -204,7 +203,7 @@ pub fn patched(file: &[u8], interp: &[u8]) -> Result<Vec<u8>, String> {
     if last_load.is_none() {
         headers.push(region);
     }
-    headers.push(record);
+    headers.push(string(PT_PRELD_INTERP, original_at, original.len()));
 
     let mut out = file[..kept_len].to_vec();
     out.resize(offset as usize, 0);
