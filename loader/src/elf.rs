@@ -138,7 +138,8 @@ pub struct LoadPlan {
     /// as the kernel does).
     pub phdr_vaddr: u64,
     pub phnum: u16,
-    /// PT_INTERP without its terminating NUL.
+    /// The interpreter to map, without its terminating NUL: PT_INTERP, or the
+    /// original interpreter a patched program recorded (PT_PRELD_INTERP).
     pub interp: Option<Vec<u8>>,
     /// PT_GNU_STACK asks for an executable stack.
     pub exec_stack: bool,
@@ -225,6 +226,7 @@ pub fn plan(src: &(impl FileSource + ?Sized)) -> Result<LoadPlan, ElfError> {
     let mut align = PAGE;
     let mut prev_end = 0u64;
     let mut interp = None;
+    let mut recorded = None;
     let mut exec_stack = false;
     let mut phdr_vaddr = 0u64;
     for (i, p) in phdrs.iter().enumerate() {
@@ -273,6 +275,7 @@ pub fn plan(src: &(impl FileSource + ?Sized)) -> Result<LoadPlan, ElfError> {
                 });
             }
             ph::PT_INTERP if interp.is_none() => interp = Some(read_interp(src, p)?),
+            PT_PRELD_INTERP if recorded.is_none() => recorded = Some(read_interp(src, p)?),
             ph::PT_GNU_STACK => exec_stack = p.p_flags & ph::PF_X != 0,
             _ => {}
         }
@@ -285,6 +288,9 @@ pub fn plan(src: &(impl FileSource + ?Sized)) -> Result<LoadPlan, ElfError> {
     // Cannot overflow: every end was checked against USER_END.
     let span_end = page_up(last.vaddr + last.memsz).unwrap_or(USER_END);
     let relocatable = hdr.e_type == header::ET_DYN;
+    // A program patched by `preld patch` names ld-preld as PT_INTERP; the
+    // interpreter to map is the original one it recorded.
+    let interp = if interp.is_some() { recorded.or(interp) } else { None };
     if !relocatable && span_start < MMAP_MIN_ADDR {
         return Err(ElfError::SegmentOutsideUserSpace(0));
     }
