@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
+pub mod modes;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -64,4 +66,14 @@ pub fn require_tool(tool: &str, package: &str) -> PathBuf {
         }
     }
     panic!("`{tool}` is missing: install the Debian package `{package}` (.ci/run does)");
+}
+
+/// Fails with a clear message if a file a test needs (a program at the path
+/// its Debian package installs it to) is missing.
+pub fn require_file(path: &str, package: &str) -> PathBuf {
+    let p = PathBuf::from(path);
+    if !p.is_file() {
+        panic!("`{path}` is missing: install the Debian package `{package}` (.ci/run does)");
+    }
+    p
 }

@@ -1,0 +1,173 @@
+//! Builds the test programs of the integration matrix into OUT_DIR/programs:
+//! the C programs of programs/c in each ELF kind (dynamic PIE, dynamic
+//! ET_EXEC, static ET_EXEC, static-pie) with the C compiler the `cc` crate
+//! picks, two shared libraries, and the static Go program of programs/go/hello.
+//!
+//! A program that fails to build does not fail this script (that would also
+//! break the other test binaries of the crate): its compiler output goes to
+//! OUT_DIR/programs/NAME.error and the test that needs NAME fails with it.
+//! The directory is passed to the tests as PRELD_TEST_PROGRAMS.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The four ways a C program is linked, with their file-name suffixes.
+const KINDS: [(&str, &[&str]); 4] = [
+    ("dyn-pie", &["-fPIE", "-pie"]),
+    ("dyn-exec", &["-fno-pie", "-no-pie"]),
+    ("static-exec", &["-fno-pie", "-no-pie", "-static"]),
+    ("static-pie", &["-fPIE", "-static-pie"]),
+];
+
+struct Job {
+    /// Output file name in OUT_DIR/programs.
+    out: String,
+    args: Vec<String>,
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let progs = out_dir.join("programs");
+    std::fs::create_dir_all(&progs).unwrap();
+    let src = manifest.join("programs");
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=programs");
+    println!("cargo:rustc-env=PRELD_TEST_PROGRAMS={}", progs.display());
+
+    let compiler = cc::Build::new()
+        .opt_level(2)
+        .debug(false)
+        .pic(false)
+        .cargo_metadata(false)
+        .get_compiler();
+    let cc_path = compiler.path().to_path_buf();
+    let base: Vec<String> = compiler
+        .args()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .chain(["-Wall".to_string(), "-pthread".to_string()])
+        .collect();
+    let c = |name: &str| src.join("c").join(name).display().to_string();
+    let p = |name: &str| progs.join(name).display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+    // Shared libraries first: the dynamic tls programs link against one.
+    let libs = vec![
+        Job {
+            out: "libtlslib.so".into(),
+            args: [s(&["-fPIC", "-shared", "-o"]), vec![p("libtlslib.so"), c("tlslib.c")]].concat(),
+        },
+        Job {
+            out: "libplugin.so".into(),
+            args: [s(&["-fPIC", "-shared", "-o"]), vec![p("libplugin.so"), c("plugin.c")]].concat(),
+        },
+    ];
+    run_jobs(&cc_path, &base, &progs, libs);
+
+    let mut jobs = Vec::new();
+    for (kind, flags) in KINDS {
+        let dynamic = kind.starts_with("dyn");
+        let mut add = |name: &str, extra: Vec<String>| {
+            let out = format!("{name}-{kind}");
+            let mut args = s(flags);
+            args.extend(["-o".to_string(), p(&out), c(&format!("{name}.c"))]);
+            args.extend(extra);
+            jobs.push(Job { out, args });
+        };
+        add("hello", vec![]);
+        add("fault", vec![]);
+        add("bigbss", vec![]);
+        add("threads", vec![]);
+        add("auxv", vec![]);
+        if dynamic {
+            add(
+                "tls",
+                vec![
+                    format!("-L{}", progs.display()),
+                    "-ltlslib".into(),
+                    format!("-Wl,-rpath,{}", progs.display()),
+                ],
+            );
+            add(
+                "dlopen",
+                vec![format!("-DPLUGIN_PATH=\"{}\"", p("libplugin.so")), "-ldl".into()],
+            );
+        } else {
+            add("tls", vec!["-DNO_SHLIB".into()]);
+        }
+    }
+    run_jobs(&cc_path, &base, &progs, jobs);
+
+    build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));
+}
+
+/// Runs the compile jobs two at a time (the machine has two cores).
+fn run_jobs(cc: &Path, base: &[String], progs: &Path, jobs: Vec<Job>) {
+    for chunk in jobs.chunks(2) {
+        std::thread::scope(|scope| {
+            for job in chunk {
+                scope.spawn(move || {
+                    let mut cmd = Command::new(cc);
+                    cmd.args(base).args(&job.args);
+                    record(progs, &job.out, cmd);
+                });
+            }
+        });
+    }
+}
+
+/// Runs one build command for OUT; leaves OUT or OUT.error.
+fn record(progs: &Path, out: &str, mut cmd: Command) {
+    let target = progs.join(out);
+    let error = progs.join(format!("{out}.error"));
+    let _ = std::fs::remove_file(&target);
+    let _ = std::fs::remove_file(&error);
+    let msg = match cmd.output() {
+        Ok(o) if o.status.success() && target.exists() => return,
+        Ok(o) => format!(
+            "building {out} failed ({}): {cmd:?}\n{}{}",
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => format!("cannot run {cmd:?}: {e}"),
+    };
+    println!("cargo:warning=preld-tests: {}", msg.lines().next().unwrap_or(""));
+    std::fs::write(&error, msg).unwrap();
+}
+
+/// `CGO_ENABLED=0 go build` with every cache under OUT_DIR/go and no network.
+fn build_go(src: &Path, work: &Path, out: &Path) {
+    let go = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("go"))
+        .find(|p| p.is_file());
+    let Some(go) = go else {
+        let name = out.file_name().unwrap().to_string_lossy().into_owned();
+        let _ = std::fs::remove_file(out);
+        std::fs::write(
+            out.with_file_name(format!("{name}.error")),
+            "`go` is missing: install the Debian package `golang-go` (.ci/run does)",
+        )
+        .unwrap();
+        // Build again once Go appears (a missing path counts as changed).
+        println!("cargo:rerun-if-changed=/usr/bin/go");
+        return;
+    };
+    let mut cmd = Command::new(go);
+    cmd.current_dir(src)
+        .args(["build", "-trimpath", "-o"])
+        .arg(out)
+        .arg(".")
+        .env("CGO_ENABLED", "0")
+        .env("GOCACHE", work.join("cache"))
+        .env("GOPATH", work.join("path"))
+        .env("GOMODCACHE", work.join("path/pkg/mod"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOSUMDB", "off")
+        .env("GOENV", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GO111MODULE", "on");
+    record(out.parent().unwrap(), &out.file_name().unwrap().to_string_lossy(), cmd);
+}
