@@ -1,0 +1,776 @@
+//! preld's own vDSO: the image ld-preld gives programs as AT_SYSINFO_EHDR,
+//! the parser that finds functions in a vDSO, and the default handlers.
+//!
+//! The image (built by handler/build.rs from arch/src/x86_64/vdso.S and
+//! linker-scripts/vdso.ld) exports what the kernel's x86_64 vDSO exports for
+//! time and cpu queries: `__vdso_clock_gettime`, `__vdso_gettimeofday`,
+//! `__vdso_time`, `__vdso_getcpu`, `__vdso_clock_getres` and their weak
+//! unprefixed aliases, all at version `LINUX_2.6`, soname `linux-vdso.so.1`.
+//! glibc's ld.so (setup_vdso, dl_vdso_vsym) and the Go runtime
+//! (runtime/vdso_linux.go) find them exactly as they find the kernel's.
+//!
+//! Each function is one `jmp *slot(%rip)`: a plain call from the program
+//! into a handler of preld, with no trap. [`install`] copies the image to
+//! fresh anonymous pages, writes the handler addresses into the slot table,
+//! and makes the pages read-only and executable: that is the whole load
+//! step, since the image is one PT_LOAD at vaddr 0 and file offset 0 and
+//! has no relocations.
+//!
+//! The default handlers ([`VdsoHandlers::DEFAULT`]) call the kernel's real
+//! vDSO function when [`set_kernel`] recorded one (found by
+//! [`KernelVdso::parse`] in the original AT_SYSINFO_EHDR), or else make the
+//! equivalent system call from preld's gate, and report each call to the
+//! [`Observer`] if one is set. Like the kernel's functions they return what
+//! the raw system call would: a value, or `-errno` (glibc's INLINE_VSYSCALL
+//! treats the result as a raw syscall result, and redoes the call as a real
+//! system call when it is `-ENOSYS`).
+//!
+//! Note for the trap path: the kernel's vDSO itself falls back to a
+//! `syscall` instruction for clocks it cannot read in user space (CPU-time
+//! clocks, or a clocksource without vDSO support). That instruction is
+//! outside preld's gate, so under Syscall User Dispatch it traps, and the
+//! SIGSYS path serves it (a nested call from inside this handler).
+
+use core::ffi::c_void;
+use core::ops::Range;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use preld_arch::{syscall6, PAGE_SIZE};
+use syscalls::Sysno;
+
+use crate::sys;
+
+mod image {
+    include!(concat!(env!("OUT_DIR"), "/vdso_image.rs"));
+}
+
+/// The vDSO image, as built: an ELF shared object whose file bytes are its
+/// memory image.
+pub const IMAGE: &[u8] = image::IMAGE;
+/// Offset in [`IMAGE`] of the slot table: one little-endian code address per
+/// [`Func`], in `Func` order.
+pub const SLOTS_OFFSET: usize = image::SLOTS_OFFSET;
+const _: () = assert!(SLOTS_OFFSET.is_multiple_of(8) && SLOTS_OFFSET + 8 * Func::ALL.len() <= IMAGE.len());
+
+/// The symbol version of every function, in the kernel's vDSO and in preld's.
+pub const VERSION: &[u8] = b"LINUX_2.6";
+/// The soname of the kernel's vDSO, which preld's image carries too.
+pub const SONAME: &[u8] = b"linux-vdso.so.1";
+
+/// `struct timespec` (`struct __kernel_timespec` on x86_64).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timespec {
+    pub tv_sec: i64,
+    pub tv_nsec: i64,
+}
+
+/// `struct timeval`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeval {
+    pub tv_sec: i64,
+    pub tv_usec: i64,
+}
+
+/// `struct timezone`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timezone {
+    pub tz_minuteswest: i32,
+    pub tz_dsttime: i32,
+}
+
+/// `int clock_gettime(clockid_t, struct timespec *)`: 0 or -errno.
+pub type ClockGettimeFn = unsafe extern "C" fn(clk: i32, ts: *mut Timespec) -> i32;
+/// `int gettimeofday(struct timeval *, struct timezone *)`: 0 or -errno.
+pub type GettimeofdayFn = unsafe extern "C" fn(tv: *mut Timeval, tz: *mut Timezone) -> i32;
+/// `time_t time(time_t *)`: seconds, or -errno.
+pub type TimeFn = unsafe extern "C" fn(t: *mut i64) -> i64;
+/// `long getcpu(unsigned *cpu, unsigned *node, void *cache)`: 0 or -errno.
+pub type GetcpuFn = unsafe extern "C" fn(cpu: *mut u32, node: *mut u32, cache: *mut c_void) -> i64;
+/// `int clock_getres(clockid_t, struct timespec *)`: 0 or -errno.
+pub type ClockGetresFn = unsafe extern "C" fn(clk: i32, res: *mut Timespec) -> i32;
+
+/// The functions of the vDSO, in slot order (arch/src/x86_64/vdso.S).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Func {
+    ClockGettime = 0,
+    Gettimeofday = 1,
+    Time = 2,
+    Getcpu = 3,
+    ClockGetres = 4,
+}
+
+impl Func {
+    pub const ALL: [Func; 5] = [Func::ClockGettime, Func::Gettimeofday, Func::Time, Func::Getcpu, Func::ClockGetres];
+
+    /// The name glibc and Go look up: `__vdso_clock_gettime`...
+    pub fn symbol(self) -> &'static [u8] {
+        match self {
+            Func::ClockGettime => b"__vdso_clock_gettime",
+            Func::Gettimeofday => b"__vdso_gettimeofday",
+            Func::Time => b"__vdso_time",
+            Func::Getcpu => b"__vdso_getcpu",
+            Func::ClockGetres => b"__vdso_clock_getres",
+        }
+    }
+
+    /// The weak unprefixed alias: `clock_gettime`...
+    pub fn alias(self) -> &'static [u8] {
+        &self.symbol()[b"__vdso_".len()..]
+    }
+
+    /// The system call that does the same.
+    pub fn sysno(self) -> Sysno {
+        match self {
+            Func::ClockGettime => Sysno::clock_gettime,
+            Func::Gettimeofday => Sysno::gettimeofday,
+            Func::Time => Sysno::time,
+            Func::Getcpu => Sysno::getcpu,
+            Func::ClockGetres => Sysno::clock_getres,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading a vDSO's dynamic symbols
+
+const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const DT_NULL: u64 = 0;
+const DT_HASH: u64 = 4;
+const DT_STRTAB: u64 = 5;
+const DT_SYMTAB: u64 = 6;
+const DT_RELA: u64 = 7;
+const DT_STRSZ: u64 = 10;
+const DT_SONAME: u64 = 14;
+const DT_REL: u64 = 17;
+const DT_TEXTREL: u64 = 22;
+const DT_JMPREL: u64 = 23;
+const DT_RELR: u64 = 36;
+const DT_GNU_HASH: u64 = 0x6fff_fef5;
+const DT_VERSYM: u64 = 0x6fff_fff0;
+const DT_VERDEF: u64 = 0x6fff_fffc;
+const VER_FLG_BASE: u16 = 1;
+const STT_FUNC: u8 = 2;
+const STB_GLOBAL: u8 = 1;
+const STB_WEAK: u8 = 2;
+const EHDR_SIZE: usize = 64;
+const PHDR_SIZE: usize = 56;
+const SYM_SIZE: usize = 24;
+/// No vDSO is anywhere near this big; a larger extent means a bad header.
+const MAX_IMAGE: usize = 1 << 20;
+
+fn bytes_at(b: &[u8], off: usize, n: usize) -> Option<&[u8]> {
+    b.get(off..off.checked_add(n)?)
+}
+fn u16_at(b: &[u8], off: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(bytes_at(b, off, 2)?.try_into().ok()?))
+}
+fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes_at(b, off, 4)?.try_into().ok()?))
+}
+fn u64_at(b: &[u8], off: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes_at(b, off, 8)?.try_into().ok()?))
+}
+/// `base + i * size`, or None on overflow.
+fn index(base: usize, i: usize, size: usize) -> Option<usize> {
+    base.checked_add(i.checked_mul(size)?)
+}
+
+/// One program header, the fields used here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Phdr {
+    pub p_type: u32,
+    pub p_flags: u32,
+    pub p_offset: u64,
+    pub p_vaddr: u64,
+    pub p_filesz: u64,
+    pub p_memsz: u64,
+}
+
+/// Checks the ELF header of a little-endian ELF64 shared object of this
+/// machine and returns its program headers' offset and count.
+fn ehdr(b: &[u8]) -> Option<(usize, usize)> {
+    let ident = bytes_at(b, 0, 16)?;
+    if &ident[..4] != b"\x7fELF" || ident[4] != 2 || ident[5] != 1 {
+        return None; // not ELF, not ELFCLASS64, not ELFDATA2LSB
+    }
+    if u16_at(b, 16)? != 3 || u16_at(b, 18)? != preld_arch::ELF_MACHINE {
+        return None; // not ET_DYN of this machine
+    }
+    if u16_at(b, 54)? as usize != PHDR_SIZE {
+        return None;
+    }
+    Some((usize::try_from(u64_at(b, 32)?).ok()?, u16_at(b, 56)? as usize))
+}
+
+fn phdr(b: &[u8], phoff: usize, i: usize) -> Option<Phdr> {
+    let p = index(phoff, i, PHDR_SIZE)?;
+    bytes_at(b, p, PHDR_SIZE)?;
+    Some(Phdr {
+        p_type: u32_at(b, p)?,
+        p_flags: u32_at(b, p + 4)?,
+        p_offset: u64_at(b, p + 8)?,
+        p_vaddr: u64_at(b, p + 16)?,
+        p_filesz: u64_at(b, p + 32)?,
+        p_memsz: u64_at(b, p + 40)?,
+    })
+}
+
+/// How many bytes from the ELF header a vDSO's PT_LOADs span, computed from
+/// its first bytes (`head` must hold the ELF header and program headers).
+pub fn extent(head: &[u8]) -> Option<usize> {
+    let (phoff, phnum) = ehdr(head)?;
+    let mut end = index(phoff, phnum, PHDR_SIZE)?.max(EHDR_SIZE);
+    for i in 0..phnum {
+        let ph = phdr(head, phoff, i)?;
+        if ph.p_type == PT_LOAD {
+            end = end.max(usize::try_from(ph.p_offset.checked_add(ph.p_filesz)?).ok()?);
+        }
+    }
+    (end <= MAX_IMAGE).then_some(end)
+}
+
+/// A symbol of a vDSO's dynamic symbol table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Symbol<'a> {
+    pub name: &'a [u8],
+    /// `st_value`: the symbol's virtual address.
+    pub value: u64,
+    /// Where `value` lies in the image's bytes.
+    pub offset: usize,
+    pub size: u64,
+    /// STT_*
+    pub kind: u8,
+    /// STB_*
+    pub bind: u8,
+    pub shndx: u16,
+    /// Name of its version (from DT_VERSYM/DT_VERDEF), if the image has versions.
+    pub version: Option<&'a [u8]>,
+}
+
+/// A vDSO read as the dynamic linker and the Go runtime read it: a memory
+/// image (its bytes from the ELF header on) with a PT_DYNAMIC that locates
+/// the dynamic symbol and string tables, the hash tables and the versions.
+#[derive(Clone, Copy, Debug)]
+pub struct VdsoImage<'a> {
+    bytes: &'a [u8],
+    /// Index in `bytes` of vaddr 0 (wrapping): `p_offset - p_vaddr` of the
+    /// first PT_LOAD, as Go computes it.
+    bias: u64,
+    phoff: usize,
+    phnum: usize,
+    strtab: usize,
+    strsz: usize,
+    symtab: usize,
+    nsyms: usize,
+    versym: Option<usize>,
+    verdef: Option<usize>,
+    soname: Option<usize>,
+    relocations: bool,
+}
+
+impl<'a> VdsoImage<'a> {
+    /// Reads the tables; None if `bytes` is not a well-formed vDSO image.
+    pub fn parse(bytes: &'a [u8]) -> Option<VdsoImage<'a>> {
+        let (phoff, phnum) = ehdr(bytes)?;
+        let mut load = None;
+        let mut dynamic = None;
+        for i in 0..phnum {
+            let ph = phdr(bytes, phoff, i)?;
+            match ph.p_type {
+                PT_LOAD if load.is_none() => load = Some(ph),
+                PT_DYNAMIC => dynamic = Some(ph),
+                _ => {}
+            }
+        }
+        let load = load?;
+        let dynamic = dynamic?;
+        let mut img = VdsoImage {
+            bytes,
+            bias: load.p_offset.wrapping_sub(load.p_vaddr),
+            phoff,
+            phnum,
+            strtab: 0,
+            strsz: 0,
+            symtab: 0,
+            nsyms: 0,
+            versym: None,
+            verdef: None,
+            soname: None,
+            relocations: false,
+        };
+        let (mut strtab, mut strsz, mut symtab, mut hash, mut gnu_hash) = (None, None, None, None, None);
+        let dyn_start = usize::try_from(dynamic.p_offset).ok()?;
+        let dyn_count = usize::try_from(dynamic.p_filesz).ok()? / 16;
+        for i in 0..dyn_count {
+            let d = index(dyn_start, i, 16)?;
+            let (tag, val) = (u64_at(bytes, d)?, u64_at(bytes, d + 8)?);
+            match tag {
+                DT_NULL => break,
+                DT_STRTAB => strtab = Some(img.at(val)?),
+                DT_STRSZ => strsz = usize::try_from(val).ok(),
+                DT_SYMTAB => symtab = Some(img.at(val)?),
+                DT_HASH => hash = Some(img.at(val)?),
+                DT_GNU_HASH => gnu_hash = Some(img.at(val)?),
+                DT_VERSYM => img.versym = Some(img.at(val)?),
+                DT_VERDEF => img.verdef = Some(img.at(val)?),
+                DT_SONAME => img.soname = usize::try_from(val).ok(),
+                DT_RELA | DT_REL | DT_JMPREL | DT_RELR | DT_TEXTREL => img.relocations = true,
+                _ => {}
+            }
+        }
+        img.strtab = strtab?;
+        img.strsz = strsz.unwrap_or(bytes.len() - img.strtab).min(bytes.len() - img.strtab);
+        img.symtab = symtab?;
+        // The symbol count: DT_HASH's nchain, else the end of DT_GNU_HASH's
+        // last chain. Like Go, versions count only with both tables.
+        img.nsyms = match (hash, gnu_hash) {
+            (Some(h), _) => u32_at(bytes, h + 4)? as usize,
+            (None, Some(g)) => gnu_hash_count(bytes, g)?,
+            (None, None) => return None,
+        };
+        if img.verdef.is_none() {
+            img.versym = None;
+        }
+        // Never index symbols past the end of the bytes.
+        img.nsyms = img.nsyms.min((bytes.len() - img.symtab) / SYM_SIZE);
+        Some(img)
+    }
+
+    /// Index in the bytes of virtual address `vaddr`.
+    fn at(&self, vaddr: u64) -> Option<usize> {
+        let off = usize::try_from(vaddr.wrapping_add(self.bias)).ok()?;
+        (off < self.bytes.len()).then_some(off)
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The program headers.
+    pub fn phdrs(&self) -> impl Iterator<Item = Phdr> + '_ {
+        (0..self.phnum).filter_map(|i| phdr(self.bytes, self.phoff, i))
+    }
+
+    /// DT_SONAME.
+    pub fn soname(&self) -> Option<&'a [u8]> {
+        self.str(self.soname?)
+    }
+
+    /// Whether PT_DYNAMIC lists any relocation table (a vDSO must have none).
+    pub fn has_relocations(&self) -> bool {
+        self.relocations
+    }
+
+    fn str(&self, off: usize) -> Option<&'a [u8]> {
+        if off >= self.strsz {
+            return None;
+        }
+        let s = self.bytes.get(self.strtab + off..self.strtab + self.strsz)?;
+        let n = s.iter().position(|&c| c == 0)?;
+        Some(&s[..n])
+    }
+
+    /// Number of dynamic symbols (index 0, the null symbol, included).
+    pub fn symbol_count(&self) -> usize {
+        self.nsyms
+    }
+
+    /// Dynamic symbol `i`, if it is readable.
+    pub fn symbol(&self, i: usize) -> Option<Symbol<'a>> {
+        if i >= self.nsyms {
+            return None;
+        }
+        let s = index(self.symtab, i, SYM_SIZE)?;
+        let b = self.bytes;
+        let info = *b.get(s + 4)?;
+        let value = u64_at(b, s + 8)?;
+        Some(Symbol {
+            name: self.str(u32_at(b, s)? as usize)?,
+            value,
+            offset: self.at(value).unwrap_or(usize::MAX),
+            size: u64_at(b, s + 16)?,
+            kind: info & 0xf,
+            bind: info >> 4,
+            shndx: u16_at(b, s + 6)?,
+            version: self.version_of(i),
+        })
+    }
+
+    pub fn symbols(&self) -> impl Iterator<Item = Symbol<'a>> + '_ {
+        (0..self.nsyms).filter_map(|i| self.symbol(i))
+    }
+
+    /// The name of symbol `i`'s version: its DT_VERSYM index (hidden bit
+    /// ignored, as Go does) looked up among the DT_VERDEF entries.
+    fn version_of(&self, i: usize) -> Option<&'a [u8]> {
+        let ndx = u16_at(self.bytes, index(self.versym?, i, 2)?)? & 0x7fff;
+        let mut def = self.verdef?;
+        // A vDSO has a handful of versions; the bound stops a corrupt chain.
+        for _ in 0..64 {
+            let flags = u16_at(self.bytes, def + 2)?;
+            if u16_at(self.bytes, def + 4)? == ndx && flags & VER_FLG_BASE == 0 {
+                let aux = def.checked_add(u32_at(self.bytes, def + 12)? as usize)?;
+                return self.str(u32_at(self.bytes, aux)? as usize);
+            }
+            match u32_at(self.bytes, def + 16)? {
+                0 => return None,
+                next => def = def.checked_add(next as usize)?,
+            }
+        }
+        None
+    }
+
+    /// The defined function `name`, as glibc's dl_vdso_vsym and Go's
+    /// vdsoParseSymbols accept it: STT_FUNC, global or weak, defined, and of
+    /// version `version` when the image has version tables.
+    pub fn lookup(&self, name: &[u8], version: &[u8]) -> Option<Symbol<'a>> {
+        self.symbols().find(|s| {
+            s.name == name
+                && s.kind == STT_FUNC
+                && (s.bind == STB_GLOBAL || s.bind == STB_WEAK)
+                && s.shndx != 0
+                && s.offset < self.bytes.len()
+                && s.version.is_none_or(|v| v == version)
+                && (self.versym.is_none() || s.version.is_some())
+        })
+    }
+}
+
+/// The symbol count given by a DT_GNU_HASH table: one past the highest
+/// symbol index reached by any bucket's chain.
+fn gnu_hash_count(b: &[u8], g: usize) -> Option<usize> {
+    let nbuckets = u32_at(b, g)? as usize;
+    let symoffset = u32_at(b, g + 4)? as usize;
+    let bloom_words = u32_at(b, g + 8)? as usize;
+    let buckets = index(g + 16, bloom_words, 8)?; // ELFCLASS64 bloom words
+    let chains = index(buckets, nbuckets, 4)?;
+    let mut last = 0;
+    for i in 0..nbuckets {
+        last = last.max(u32_at(b, index(buckets, i, 4)?)? as usize);
+    }
+    if last < symoffset {
+        return Some(symoffset);
+    }
+    // Follow the last chain to its end (low bit set); u32_at stops a chain
+    // that runs off the bytes.
+    loop {
+        let h = u32_at(b, index(chains, last - symoffset, 4)?)?;
+        last += 1;
+        if h & 1 != 0 {
+            return Some(last);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The kernel's vDSO
+
+/// The functions of the kernel's real vDSO (the original AT_SYSINFO_EHDR).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelVdso {
+    /// Address of its ELF header.
+    pub base: usize,
+    /// Its size in bytes, as its PT_LOADs say.
+    pub len: usize,
+    /// Address of each [`Func`] (indexed by `Func as usize`), 0 if absent.
+    pub addrs: [usize; 5],
+}
+
+impl KernelVdso {
+    /// Finds the functions of the vDSO whose ELF header is at `ehdr` (the
+    /// kernel's AT_SYSINFO_EHDR); None if `ehdr` is 0 or not a vDSO.
+    ///
+    /// # Safety
+    /// `ehdr` is 0 or the address of a mapped vDSO image: its first page is
+    /// readable, and so is every byte its PT_LOADs' file sizes cover, for as
+    /// long as this call runs. The kernel's AT_SYSINFO_EHDR is such a value.
+    pub unsafe fn parse(ehdr: usize) -> Option<KernelVdso> {
+        if ehdr == 0 || !ehdr.is_multiple_of(PAGE_SIZE) {
+            return None;
+        }
+        // SAFETY: the caller guarantees the first page at `ehdr` is mapped
+        // readable; `ehdr` is page-aligned, so the page holds these bytes.
+        let head = unsafe { core::slice::from_raw_parts(ehdr as *const u8, PAGE_SIZE) };
+        let len = extent(head)?;
+        // SAFETY: `len` ends at the end of the last PT_LOAD's file bytes,
+        // which the caller guarantees readable.
+        let image = unsafe { core::slice::from_raw_parts(ehdr as *const u8, len.max(PAGE_SIZE)) };
+        KernelVdso::from_image(image, ehdr)
+    }
+
+    /// Finds the functions in a vDSO image held in `image`, which is (or
+    /// will be) mapped at `base`.
+    pub fn from_image(image: &[u8], base: usize) -> Option<KernelVdso> {
+        let img = VdsoImage::parse(image)?;
+        let mut k = KernelVdso { base, len: extent(image)?, addrs: [0; 5] };
+        for f in Func::ALL {
+            if let Some(s) = img.lookup(f.symbol(), VERSION) {
+                k.addrs[f as usize] = base.checked_add(s.offset)?;
+            }
+        }
+        Some(k)
+    }
+
+    /// Address of `f` in this vDSO, if it has it.
+    pub fn addr(&self, f: Func) -> Option<usize> {
+        Some(self.addrs[f as usize]).filter(|&a| a != 0)
+    }
+}
+
+/// The kernel's vDSO functions the default handlers call; 0: make the
+/// system call instead.
+static KERNEL: [AtomicUsize; 5] = [const { AtomicUsize::new(0) }; 5];
+
+/// Records the kernel's vDSO functions for the default handlers (None: they
+/// make system calls). Set once at startup, before [`install`].
+pub fn set_kernel(k: Option<&KernelVdso>) {
+    for f in Func::ALL {
+        let a = k.map_or(0, |k| k.addrs[f as usize]);
+        KERNEL[f as usize].store(a, Ordering::Release);
+    }
+}
+
+fn kernel(f: Func) -> usize {
+    KERNEL[f as usize].load(Ordering::Acquire)
+}
+
+// ---------------------------------------------------------------------------
+// Observing calls
+
+/// Called after each call served by a default handler: `nr` is the
+/// equivalent system call's number, `args` its arguments (as the syscall
+/// would get them), `ret` the raw result (a value or -errno). It runs in the
+/// program's thread, possibly inside a signal handler of the program, so it
+/// must be async-signal-safe and reentrant.
+pub type Observer = fn(nr: usize, args: &[usize; 6], ret: isize);
+
+/// The [`Observer`] as an address; 0 when none is set.
+static OBSERVER: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets or clears the observer of vDSO calls (for the tracer).
+pub fn set_observer(f: Option<Observer>) {
+    OBSERVER.store(f.map_or(0, |f| f as usize), Ordering::Release);
+}
+
+fn observe(f: Func, args: [usize; 6], ret: isize) {
+    let o = OBSERVER.load(Ordering::Acquire);
+    if o != 0 {
+        // SAFETY: OBSERVER is private and only `set_observer` stores a
+        // non-zero value into it, the address of an `Observer`.
+        let o: Observer = unsafe { core::mem::transmute::<usize, Observer>(o) };
+        o(f.sysno() as usize, &args, ret);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The default handlers
+
+/// The raw system call equivalent to `f`.
+///
+/// # Safety
+/// The arguments are valid for that system call as the vDSO function's
+/// caller gave them: the kernel checks user pointers (EFAULT) itself.
+unsafe fn raw(f: Func, a: [usize; 6]) -> isize {
+    // SAFETY: clock_gettime, gettimeofday, time, getcpu and clock_getres
+    // only write to the user pointers given, which the kernel validates.
+    unsafe { syscall6(f.sysno() as usize, a[0], a[1], a[2], a[3], a[4], a[5]) }
+}
+
+/// Default `__vdso_clock_gettime`.
+///
+/// # Safety
+/// As for clock_gettime(2): `ts` is valid for writing a timespec (the
+/// kernel's vDSO writes it without checks).
+pub unsafe extern "C" fn preld_clock_gettime(clk: i32, ts: *mut Timespec) -> i32 {
+    let f = kernel(Func::ClockGettime);
+    let args = [clk as isize as usize, ts as usize, 0, 0, 0, 0];
+    let ret = if f != 0 {
+        // SAFETY: `f` was recorded by set_kernel from the kernel vDSO's
+        // __vdso_clock_gettime, which has this C signature; the caller's
+        // arguments are passed on under the same contract.
+        unsafe { core::mem::transmute::<usize, ClockGettimeFn>(f)(clk, ts) as isize }
+    } else {
+        // SAFETY: see `raw`; the caller's arguments, unchanged.
+        unsafe { raw(Func::ClockGettime, args) }
+    };
+    observe(Func::ClockGettime, args, ret);
+    ret as i32
+}
+
+/// Default `__vdso_gettimeofday`.
+///
+/// # Safety
+/// As for gettimeofday(2): each pointer is null or valid for writing.
+pub unsafe extern "C" fn preld_gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
+    let f = kernel(Func::Gettimeofday);
+    let args = [tv as usize, tz as usize, 0, 0, 0, 0];
+    let ret = if f != 0 {
+        // SAFETY: `f` is the kernel's __vdso_gettimeofday (recorded by
+        // set_kernel), of this signature; arguments passed on unchanged.
+        unsafe { core::mem::transmute::<usize, GettimeofdayFn>(f)(tv, tz) as isize }
+    } else {
+        // SAFETY: see `raw`; the caller's arguments, unchanged.
+        unsafe { raw(Func::Gettimeofday, args) }
+    };
+    observe(Func::Gettimeofday, args, ret);
+    ret as i32
+}
+
+/// Default `__vdso_time`.
+///
+/// # Safety
+/// As for time(2): `t` is null or valid for writing.
+pub unsafe extern "C" fn preld_time(t: *mut i64) -> i64 {
+    let f = kernel(Func::Time);
+    let args = [t as usize, 0, 0, 0, 0, 0];
+    let ret = if f != 0 {
+        // SAFETY: `f` is the kernel's __vdso_time (recorded by set_kernel),
+        // of this signature; argument passed on unchanged.
+        unsafe { core::mem::transmute::<usize, TimeFn>(f)(t) as isize }
+    } else {
+        // SAFETY: see `raw`; the caller's argument, unchanged.
+        unsafe { raw(Func::Time, args) }
+    };
+    observe(Func::Time, args, ret);
+    ret as i64
+}
+
+/// Default `__vdso_getcpu`.
+///
+/// # Safety
+/// As for getcpu(2): `cpu` and `node` are null or valid for writing.
+pub unsafe extern "C" fn preld_getcpu(cpu: *mut u32, node: *mut u32, cache: *mut c_void) -> i64 {
+    let f = kernel(Func::Getcpu);
+    let args = [cpu as usize, node as usize, cache as usize, 0, 0, 0];
+    let ret = if f != 0 {
+        // SAFETY: `f` is the kernel's __vdso_getcpu (recorded by
+        // set_kernel), of this signature; arguments passed on unchanged.
+        unsafe { core::mem::transmute::<usize, GetcpuFn>(f)(cpu, node, cache) as isize }
+    } else {
+        // SAFETY: see `raw`; the caller's arguments, unchanged.
+        unsafe { raw(Func::Getcpu, args) }
+    };
+    observe(Func::Getcpu, args, ret);
+    ret as i64
+}
+
+/// Default `__vdso_clock_getres`.
+///
+/// # Safety
+/// As for clock_getres(2): `res` is null or valid for writing.
+pub unsafe extern "C" fn preld_clock_getres(clk: i32, res: *mut Timespec) -> i32 {
+    let f = kernel(Func::ClockGetres);
+    let args = [clk as isize as usize, res as usize, 0, 0, 0, 0];
+    let ret = if f != 0 {
+        // SAFETY: `f` is the kernel's __vdso_clock_getres (recorded by
+        // set_kernel), of this signature; arguments passed on unchanged.
+        unsafe { core::mem::transmute::<usize, ClockGetresFn>(f)(clk, res) as isize }
+    } else {
+        // SAFETY: see `raw`; the caller's arguments, unchanged.
+        unsafe { raw(Func::ClockGetres, args) }
+    };
+    observe(Func::ClockGetres, args, ret);
+    ret as i32
+}
+
+// ---------------------------------------------------------------------------
+// Installing the image
+
+/// The functions preld's vDSO jumps to, one per [`Func`].
+#[derive(Clone, Copy, Debug)]
+pub struct VdsoHandlers {
+    pub clock_gettime: ClockGettimeFn,
+    pub gettimeofday: GettimeofdayFn,
+    pub time: TimeFn,
+    pub getcpu: GetcpuFn,
+    pub clock_getres: ClockGetresFn,
+}
+
+impl VdsoHandlers {
+    /// The default handlers: the kernel's vDSO or the system call, observed.
+    pub const DEFAULT: VdsoHandlers = VdsoHandlers {
+        clock_gettime: preld_clock_gettime,
+        gettimeofday: preld_gettimeofday,
+        time: preld_time,
+        getcpu: preld_getcpu,
+        clock_getres: preld_clock_getres,
+    };
+
+    /// The slot table's contents, in [`Func`] order.
+    pub fn slots(&self) -> [usize; 5] {
+        [
+            self.clock_gettime as usize,
+            self.gettimeofday as usize,
+            self.time as usize,
+            self.getcpu as usize,
+            self.clock_getres as usize,
+        ]
+    }
+}
+
+/// Address of the installed image (the last one [`install`] made), 0 if none.
+static INSTALLED: AtomicUsize = AtomicUsize::new(0);
+
+/// Size of the mapping [`install`] makes.
+pub const MAPPED_LEN: usize = IMAGE.len().next_multiple_of(PAGE_SIZE);
+
+/// Maps a copy of preld's vDSO whose functions jump to `handlers`, and
+/// returns its address: the value for the program's AT_SYSINFO_EHDR. The
+/// mapping is read-only and executable and stays for the process's life.
+pub fn install(handlers: &VdsoHandlers) -> Result<usize, i32> {
+    // SAFETY: a new private anonymous mapping where the kernel chooses:
+    // it overlaps nothing in use.
+    let base = unsafe {
+        sys::mmap(0, MAPPED_LEN, sys::PROT_READ | sys::PROT_WRITE, sys::MAP_PRIVATE | sys::MAP_ANONYMOUS, -1, 0)?
+    };
+    {
+        // SAFETY: `base` is the start of the MAPPED_LEN readable and
+        // writable bytes just mapped, which nothing else references.
+        let mem = unsafe { core::slice::from_raw_parts_mut(base as *mut u8, MAPPED_LEN) };
+        mem[..IMAGE.len()].copy_from_slice(IMAGE);
+        for (i, addr) in handlers.slots().into_iter().enumerate() {
+            let slot = SLOTS_OFFSET + 8 * i;
+            mem[slot..slot + 8].copy_from_slice(&addr.to_le_bytes());
+        }
+    }
+    // SAFETY: only the mapping made above loses write access, and the slice
+    // that wrote it is gone.
+    if let Err(e) = unsafe { sys::mprotect(base, MAPPED_LEN, sys::PROT_READ | sys::PROT_EXEC) } {
+        // SAFETY: the mapping made above; nothing refers to it.
+        let _ = unsafe { sys::munmap(base, MAPPED_LEN) };
+        return Err(e);
+    }
+    INSTALLED.store(base, Ordering::Release);
+    Ok(base)
+}
+
+/// The startup step in one call: finds the kernel's vDSO functions at
+/// `kernel_ehdr` (the original AT_SYSINFO_EHDR, or 0 if there is none) for
+/// the default handlers, and installs preld's vDSO with them. Returns the
+/// new AT_SYSINFO_EHDR.
+///
+/// # Safety
+/// As for [`KernelVdso::parse`]: `kernel_ehdr` is 0 or the kernel's vDSO.
+pub unsafe fn install_default(kernel_ehdr: usize) -> Result<usize, i32> {
+    // SAFETY: the caller's guarantee, passed on.
+    let k = unsafe { KernelVdso::parse(kernel_ehdr) };
+    set_kernel(k.as_ref());
+    install(&VdsoHandlers::DEFAULT)
+}
+
+/// The address range of the installed image, if any (for refusing munmap,
+/// mprotect or mremap of it).
+pub fn installed() -> Option<Range<usize>> {
+    match INSTALLED.load(Ordering::Acquire) {
+        0 => None,
+        base => Some(base..base + MAPPED_LEN),
+    }
+}
+
+#[cfg(test)]
+mod tests;
