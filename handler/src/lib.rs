@@ -8,3 +8,4 @@ extern crate alloc;
 pub mod errno;
 pub mod sys;
 pub mod trace;
+pub mod vdso;
