@@ -1,9 +1,11 @@
 //! `#!` lines, parsed as the kernel's binfmt_script does.
 //!
-//! The kernel reads the first 256 bytes of the file. The line ends at the
-//! first newline or NUL; the interpreter is the first word after `#!` and
-//! optional blanks; everything after the blanks that follow it, with trailing
-//! blanks removed, is one optional argument.
+//! The kernel reads the first 256 bytes of the file (NUL-padded when the file
+//! is shorter). The line ends at the first newline or, without one, before
+//! the buffer's last byte; trailing blanks are dropped. The interpreter is
+//! the first word after `#!` and optional blanks, ended by a blank or NUL;
+//! after a blank, the rest of the line from its first non-blank byte up to a
+//! NUL is one optional argument, possibly empty.
 
 /// How many bytes of a file the kernel looks at (BINPRM_BUF_SIZE).
 pub const PEEK: usize = 256;
@@ -35,35 +37,54 @@ fn blank(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
 
-/// Parses the start of a file; None when it does not begin with `#!`.
+/// Parses the start of a file (its first PEEK bytes, or all of a shorter
+/// file); None when it does not begin with `#!`. Mirrors load_script() in
+/// fs/binfmt_script.c step by step, NULs included: fuzzing compares the two.
 pub fn parse(head: &[u8]) -> Option<Result<Shebang<'_>, ShebangError>> {
     let head = &head[..head.len().min(PEEK)];
-    let rest = head.strip_prefix(b"#!")?;
-    // The kernel's buffer is NUL-padded after a file shorter than PEEK, so
-    // the end of such a file ends the line; a full buffer without a newline
-    // is cut to its first PEEK - 1 bytes (binfmt_script's buf_end).
-    let terminated = rest.iter().position(|&c| c == b'\n' || c == 0);
-    let terminated = terminated.or((head.len() < PEEK).then_some(rest.len()));
-    let line = &rest[..terminated.unwrap_or_else(|| rest.len() - 1)];
-    let start = line.iter().position(|&c| !blank(c)).unwrap_or(line.len());
-    let line = &line[start..];
-    let end = line.iter().rposition(|&c| !blank(c)).map_or(0, |i| i + 1);
-    let line = &line[..end];
-    if line.is_empty() {
+    if !head.starts_with(b"#!") {
+        return None;
+    }
+    // The kernel's buffer: NUL past the end of a short file.
+    let at = |i: usize| head.get(i).copied().unwrap_or(0);
+    let first = |from: usize, to: usize, f: fn(u8) -> bool| (from..to).find(|&i| f(at(i)));
+    let not_blank = |c: u8| !blank(c);
+    let terminator = |c: u8| blank(c) || c == 0;
+    let buf_end = PEEK - 1;
+    let mut end = match head.iter().position(|&c| c == b'\n') {
+        Some(nl) => nl,
+        None => {
+            let Some(name) = first(2, buf_end, not_blank) else {
+                return Some(Err(ShebangError::NoInterpreter));
+            };
+            if first(name, buf_end, terminator).is_none() {
+                // Nothing ends the name within the buffer: it may go on.
+                return Some(Err(ShebangError::TooLong));
+            }
+            buf_end
+        }
+    };
+    // Stops at the `!` at the latest.
+    while blank(at(end - 1)) {
+        end -= 1;
+    }
+    let Some(name) = first(2, end, not_blank) else {
+        return Some(Err(ShebangError::NoInterpreter));
+    };
+    let sep = first(name, end, terminator);
+    let name_end = sep.unwrap_or(end);
+    if name_end == name {
+        // The name starts at a NUL: the kernel would look up "".
         return Some(Err(ShebangError::NoInterpreter));
     }
-    let name_end = line.iter().position(|&c| blank(c));
-    if terminated.is_none() && name_end.is_none() {
-        // The whole buffer is the interpreter's name: it may go on.
-        return Some(Err(ShebangError::TooLong));
-    }
-    let interpreter = &line[..name_end.unwrap_or(line.len())];
-    let argument = name_end.and_then(|e| {
-        let arg = &line[e..];
-        let s = arg.iter().position(|&c| !blank(c))?;
-        Some(&arg[s..])
-    });
-    Some(Ok(Shebang { interpreter, argument }))
+    // Indices past `head` are padding NULs; a string stops at the first one,
+    // so clamping to head.len() changes nothing.
+    let cut = |from: usize, to: usize| &head[from.min(head.len())..to.min(head.len())];
+    let argument = match sep {
+        Some(s) if at(s) != 0 => first(s, end, not_blank).map(|a| cut(a, first(a, end, |c| c == 0).unwrap_or(end))),
+        _ => None,
+    };
+    Some(Ok(Shebang { interpreter: cut(name, name_end), argument }))
 }
 
 #[cfg(test)]
