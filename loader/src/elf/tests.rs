@@ -816,9 +816,13 @@ fn regression_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests-data/fuzz-regressions")
 }
 
-/// Every input fuzzing ever flagged goes through the planner (and the other
-/// fuzzed parsers) again; whatever the result, it must keep the invariants
-/// and must not panic.
+/// The kernel's `#!` parser, transcribed; the fuzz target compares with it too.
+#[path = "../../../fuzz/oracle/binfmt_script.rs"]
+mod binfmt_script;
+
+/// Every input fuzzing ever flagged goes through the planner and the other
+/// fuzzed parsers again: the plan, if any, must keep the invariants, and the
+/// `#!` parse must agree with the kernel's.
 #[test]
 fn fuzz_regressions() {
     let dir = regression_dir();
@@ -832,9 +836,31 @@ fn fuzz_regressions() {
         if let Ok(p) = plan(&data[..]) {
             check_invariants(&p, data.len() as u64);
         }
-        let _ = crate::shebang::parse(&data);
+        let ours = crate::shebang::parse(&data).map(|r| r.map(|s| (s.interpreter.to_vec(), s.argument.map(<[u8]>::to_vec))));
+        let kernel = binfmt_script::load_script(&data);
+        match (&ours, &kernel) {
+            (Some(Err(_)), Some(Err(_))) => {}
+            _ => assert_eq!(ours.map(|r| r.ok()), kernel.map(|r| r.ok()), "{}", path.display()),
+        }
         let _ = recorded_interpreter(&data, 0x40);
         n += 1;
     }
     assert!(n > 0, "no regression inputs in {}", dir.display());
+}
+
+#[test]
+fn shebang_edge_cases_match_the_kernel() {
+    // Each was checked against native execve of the same file.
+    let cases: [(&[u8], &[u8], Option<&[u8]>); 5] = [
+        (b"#!/bin/echo", b"/bin/echo", None),
+        (b"#!/bin/echo a ", b"/bin/echo", Some(b"a ")),
+        (b"#!/bin/echo a \0 b\n", b"/bin/echo", Some(b"a ")),
+        (b"#!/bin/echo \0x\n", b"/bin/echo", Some(b"")),
+        (b"#!/bin/echo\0 a\n", b"/bin/echo", None),
+    ];
+    for (file, interp, arg) in cases {
+        let sb = crate::shebang::parse(file).unwrap().unwrap();
+        assert_eq!((sb.interpreter, sb.argument), (interp, arg), "{:?}", String::from_utf8_lossy(file));
+        assert_eq!(binfmt_script::load_script(file), Some(Ok((interp.to_vec(), arg.map(<[u8]>::to_vec)))));
+    }
 }
