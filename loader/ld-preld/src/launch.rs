@@ -12,8 +12,9 @@ use crate::initial::*;
 use crate::map::{self, Mapped};
 use crate::sys::{self, CPath};
 
-/// How deep `#!` interpreters may nest (the kernel's BINPRM_MAX_RECURSION).
-const MAX_SCRIPT_DEPTH: usize = 4;
+/// How many `#!` scripts may nest: the kernel's exec_binprm() runs a chain of
+/// 5 and fails the 6th with ELOOP (more than its BINPRM_MAX_RECURSION of 4).
+const MAX_SCRIPT_DEPTH: usize = 5;
 /// x86_64's standard ld.so, for a program given ld-preld as PT_INTERP by hand.
 const DEFAULT_INTERP: &[u8] = b"/lib64/ld-linux-x86-64.so.2";
 
