@@ -13,9 +13,12 @@ pub enum Refused {
     Truncated,
 }
 
-/// The interpreter's name and optional argument as the C strings the kernel
-/// copies to the new argv. None when `file` does not start with `#!`.
-pub fn load_script(file: &[u8]) -> Option<Result<(Vec<u8>, Option<Vec<u8>>), Refused>> {
+/// The interpreter's name and optional argument, as the kernel copies them to
+/// the new argv.
+pub type Script = (Vec<u8>, Option<Vec<u8>>);
+
+/// Parses `file`'s `#!` line; None when `file` does not start with `#!`.
+pub fn load_script(file: &[u8]) -> Option<Result<Script, Refused>> {
     // bprm->buf: the first BINPRM_BUF_SIZE bytes, NUL-padded past the end
     // of a shorter file.
     let mut buf = [0u8; 256];

@@ -554,7 +554,7 @@ fn segment_outside_file() {
     let e = Elf::pie().phdr(5, |p| p.p_filesz += 1);
     assert_eq!(err_of(&e), ElfError::SegmentOutsideFile(5));
     let e = Elf::pie().phdr(3, |p| {
-        p.p_offset = u64::MAX & !0xfff;
+        p.p_offset = !0xfff_u64;
         p.p_vaddr = 0x1000;
     });
     assert_eq!(err_of(&e), ElfError::SegmentOutsideFile(3));
@@ -851,7 +851,8 @@ fn fuzz_regressions() {
 #[test]
 fn shebang_edge_cases_match_the_kernel() {
     // Each was checked against native execve of the same file.
-    let cases: [(&[u8], &[u8], Option<&[u8]>); 5] = [
+    type Case<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
+    let cases: [Case; 5] = [
         (b"#!/bin/echo", b"/bin/echo", None),
         (b"#!/bin/echo a ", b"/bin/echo", Some(b"a ")),
         (b"#!/bin/echo a \0 b\n", b"/bin/echo", Some(b"a ")),
