@@ -1,11 +1,65 @@
 //! The resident handler of preld: once the loader has mapped a program, every
 //! system call the program makes arrives here (trapped by Syscall User
 //! Dispatch, or called directly through preld's vDSO), is served, and returns.
+//!
+//! Start-up order (see `start` and `arm`): thread block and stacks, the
+//! configuration, the SIGSYS action, preld's vDSO; the trap is armed last,
+//! just before the loader jumps to the program.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
+pub mod clone;
+pub mod config;
+pub mod dispatch;
 pub mod errno;
+pub mod exec;
+pub mod fds;
+pub mod heap;
+pub mod memory;
+pub mod pathmap;
+pub mod signals;
 pub mod sys;
+pub mod thread;
 pub mod trace;
+pub mod trap;
+pub mod usermem;
 pub mod vdso;
+
+/// Why the handler could not be installed: what failed and the errno.
+pub type StartError = (&'static str, i32);
+
+/// Installs the handler in the calling thread, the process's only one.
+/// `image` is ld-preld's own address range, `kernel_vdso` the kernel's
+/// AT_SYSINFO_EHDR (0 if none). Returns the program's AT_SYSINFO_EHDR.
+pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> Result<usize, StartError> {
+    let t = thread::start_main().map_err(|e| ("cannot set up the first thread", e))?;
+    usermem::set_pid(sys::getpid());
+    memory::set_image(image.0, image.1);
+    let mut cfg = cfg;
+    if let Some(tr) = cfg.trace.as_mut() {
+        tr.fd = fds::adopt(fds::TRACE, tr.fd).map_err(|e| ("bad --trace-fd", e))?;
+    }
+    config::set(cfg);
+    trace::start(t);
+    trap::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
+    // SAFETY: kernel_vdso is the kernel's vDSO or 0, as the caller says.
+    let vdso = unsafe { vdso::install_default(kernel_vdso) }.map_err(|e| ("cannot map preld's vDSO", e))?;
+    Ok(vdso)
+}
+
+/// Turns the trap on for the calling thread: from here on, every system
+/// call outside preld's gate is served by the handler.
+pub fn arm() -> Result<(), StartError> {
+    trap::arm().map_err(|e| ("cannot enable Syscall User Dispatch", e))
+}
+
+/// The traced program's first line (ld-preld calls it at startup).
+pub fn announce_exec(path: &[u8], argv: &[&[u8]], envc: usize) {
+    if config::tracing() {
+        // SAFETY: called after `start`, before the program runs: the only
+        // preld code on this thread.
+        let t = unsafe { thread::current() };
+        trace::announce_exec(t, path, argv, envc);
+    }
+}

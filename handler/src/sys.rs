@@ -57,7 +57,7 @@ impl CPath {
         v.push(0);
         CPath(v)
     }
-    fn ptr(&self) -> usize {
+    pub fn ptr(&self) -> usize {
         self.0.as_ptr() as usize
     }
 }
@@ -146,4 +146,62 @@ pub fn exit_group(code: i32) -> ! {
     loop {
         let _ = sc!(exit, code);
     }
+}
+
+/// A raw call with a checked result, for calls whose arguments the caller
+/// has already validated or takes from the application unchanged.
+///
+/// # Safety
+/// The arguments must be valid for call `nr` (pointers the kernel will
+/// dereference are the kernel's to check; preld's own memory must not be
+/// handed out).
+pub unsafe fn raw(nr: usize, a: [usize; 6]) -> Result<usize> {
+    // SAFETY: per the contract.
+    check(unsafe { syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]) })
+}
+
+pub fn gettid() -> i32 {
+    sc!(gettid).unwrap_or(0) as i32
+}
+
+pub fn getpid() -> i32 {
+    sc!(getpid).unwrap_or(0) as i32
+}
+
+pub fn tgkill(pid: i32, tid: i32, sig: i32) -> Result<()> {
+    sc!(tgkill, pid, tid, sig).map(|_| ())
+}
+
+/// sigaltstack(2) with raw `stack_t` addresses (0 for none).
+pub fn sigaltstack(ss: usize, old: usize) -> Result<()> {
+    sc!(sigaltstack, ss, old).map(|_| ())
+}
+
+pub fn fcntl(fd: i32, cmd: usize, arg: usize) -> Result<usize> {
+    sc!(fcntl, fd, cmd, arg)
+}
+
+pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    sc!(read, fd, buf.as_mut_ptr(), buf.len())
+}
+
+/// Writes all of `buf`, retrying short writes and EINTR.
+pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        match write(fd, buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(4) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// readlink(2) into `buf`; the length read.
+pub fn readlink(path: &CPath, buf: &mut [u8]) -> Result<usize> {
+    sc!(readlinkat, AT_FDCWD as isize, path.ptr(), buf.as_mut_ptr(), buf.len())
+}
+
+pub fn getcwd(buf: &mut [u8]) -> Result<usize> {
+    sc!(getcwd, buf.as_mut_ptr(), buf.len())
 }

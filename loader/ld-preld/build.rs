@@ -3,7 +3,7 @@
 //! workspace never see them.
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
-    let script = format!("{dir}/../linker-scripts/ld-preld.ld");
+    let script = format!("{dir}/../../linker-scripts/ld-preld.ld");
     println!("cargo:rerun-if-changed={script}");
     for arg in [
         "-nostartfiles",

@@ -343,10 +343,20 @@ fn read_interp(src: &(impl FileSource + ?Sized), p: &ProgramHeader) -> Result<Ve
 /// runtime address and length (NUL included) of the recorded path, None when
 /// nothing is recorded, or why the record cannot be trusted.
 pub fn recorded_interpreter(table: &[u8], table_addr: usize) -> Result<Option<(usize, usize)>, &'static str> {
+    string_in_memory(table, table_addr, PT_PRELD_INTERP)
+}
+
+/// In a program the kernel mapped: its PT_INTERP string (address and
+/// length, NUL included), if it lies in a PT_LOAD.
+pub fn interp_in_memory(table: &[u8], table_addr: usize) -> Option<(usize, usize)> {
+    string_in_memory(table, table_addr, ph::PT_INTERP).ok().flatten()
+}
+
+fn string_in_memory(table: &[u8], table_addr: usize, kind: u32) -> Result<Option<(usize, usize)>, &'static str> {
     let ctx = Ctx::new(Container::Big, Endian::Little);
     let phdrs = ProgramHeader::parse(table, 0, table.len() / PHDR_SIZE as usize, ctx)
         .map_err(|_| "corrupt program headers")?;
-    let Some(rec) = phdrs.iter().find(|p| p.p_type == PT_PRELD_INTERP) else {
+    let Some(rec) = phdrs.iter().find(|p| p.p_type == kind) else {
         return Ok(None);
     };
     let Some(self_ref) = phdrs.iter().find(|p| p.p_type == ph::PT_PHDR) else {

@@ -35,7 +35,7 @@ fn run(mut c: Command) {
 /// Builds ld-preld and preld in release mode into target/preld/.
 fn build() {
     let mut c = cargo();
-    c.args(["build", "--release", "-p", "preld-loader", "--bin", "ld-preld", "-p", "preld", "--bin", "preld"]);
+    c.args(["build", "--release", "-p", "ld-preld", "--bin", "ld-preld", "-p", "preld", "--bin", "preld"]);
     run(c);
     let out = root().join("target/preld");
     std::fs::create_dir_all(&out).unwrap();

@@ -2,90 +2,99 @@
 //! no libc. They are written with string instructions because a Rust loop
 //! here could be compiled back into a call to the very function it defines.
 //! Each owns rdi, rsi, rcx, rax (and rdx where it says) and no stack.
+//!
+//! A macro, expanded in the loader binary only: as items of this library
+//! they would replace libc's functions in every program that links it.
 
-#[unsafe(naked)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    core::arch::naked_asm!(
-        "mov rax, rdi",   // return dst
-        "mov rcx, rdx",   // count
-        "cld",
-        "rep movsb",
-        "ret",
-    )
-}
+/// Defines the mem* functions in the invoking crate.
+#[macro_export]
+macro_rules! define_mem_functions {
+    () => {
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov rax, rdi",   // return dst
+                "mov rcx, rdx",   // count
+                "cld",
+                "rep movsb",
+                "ret",
+            )
+        }
 
-#[unsafe(naked)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    core::arch::naked_asm!(
-        "mov rax, rdi",   // return dst
-        "mov rcx, rdx",
-        "mov r8, rdi",
-        "sub r8, rsi",    // dst - src, unsigned
-        "cmp r8, rdx",
-        "jb 2f",          // dst inside (src, src+n): copy backwards
-        "cld",
-        "rep movsb",
-        "ret",
-        "2:",
-        "lea rsi, [rsi + rdx - 1]",
-        "lea rdi, [rdi + rdx - 1]",
-        "std",            // backwards...
-        "rep movsb",
-        "cld",            // ...and the ABI's direction flag again
-        "ret",
-    )
-}
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov rax, rdi",   // return dst
+                "mov rcx, rdx",
+                "mov r8, rdi",
+                "sub r8, rsi",    // dst - src, unsigned
+                "cmp r8, rdx",
+                "jb 2f",          // dst inside (src, src+n): copy backwards
+                "cld",
+                "rep movsb",
+                "ret",
+                "2:",
+                "lea rsi, [rsi + rdx - 1]",
+                "lea rdi, [rdi + rdx - 1]",
+                "std",            // backwards...
+                "rep movsb",
+                "cld",            // ...and the ABI's direction flag again
+                "ret",
+            )
+        }
 
-#[unsafe(naked)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
-    core::arch::naked_asm!(
-        "mov r8, rdi",    // return dst
-        "mov eax, esi",   // byte value
-        "mov rcx, rdx",
-        "cld",
-        "rep stosb",
-        "mov rax, r8",
-        "ret",
-    )
-}
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
+            ::core::arch::naked_asm!(
+                "mov r8, rdi",    // return dst
+                "mov eax, esi",   // byte value
+                "mov rcx, rdx",
+                "cld",
+                "rep stosb",
+                "mov rax, r8",
+                "ret",
+            )
+        }
 
-#[unsafe(naked)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-    core::arch::naked_asm!(
-        "mov rcx, rdx",
-        "xor eax, eax",   // sets ZF: n == 0 compares equal
-        "cld",
-        "repe cmpsb",     // stop after the first differing byte
-        "je 2f",
-        "movzx eax, byte ptr [rdi - 1]",
-        "movzx ecx, byte ptr [rsi - 1]",
-        "sub eax, ecx",   // a[i] - b[i]
-        "2:",
-        "ret",
-    )
-}
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!(
+                "mov rcx, rdx",
+                "xor eax, eax",   // sets ZF: n == 0 compares equal
+                "cld",
+                "repe cmpsb",     // stop after the first differing byte
+                "je 2f",
+                "movzx eax, byte ptr [rdi - 1]",
+                "movzx ecx, byte ptr [rsi - 1]",
+                "sub eax, ecx",   // a[i] - b[i]
+                "2:",
+                "ret",
+            )
+        }
 
-#[unsafe(naked)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-    core::arch::naked_asm!("jmp {memcmp}", memcmp = sym memcmp)
-}
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+            ::core::arch::naked_asm!("jmp {memcmp}", memcmp = sym memcmp)
+        }
 
-#[unsafe(naked)]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
-    core::arch::naked_asm!(
-        "mov rdx, rdi",   // start
-        "xor eax, eax",   // looking for NUL
-        "mov rcx, -1",
-        "cld",
-        "repne scasb",    // rdi ends one past the NUL
-        "lea rax, [rdi - 1]",
-        "sub rax, rdx",
-        "ret",
-    )
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+            ::core::arch::naked_asm!(
+                "mov rdx, rdi",   // start
+                "xor eax, eax",   // looking for NUL
+                "mov rcx, -1",
+                "cld",
+                "repne scasb",    // rdi ends one past the NUL
+                "lea rax, [rdi - 1]",
+                "sub rax, rdx",
+                "ret",
+            )
+        }
+    };
 }

@@ -1,20 +1,21 @@
 //! x86_64: the System V ABI and the Linux syscall convention.
 //!
 //! Every `syscall` instruction preld executes lies in the section
-//! `.text.preld_gate`, which the linker script gathers into one range: the
+//! `preld_gate`, which the linker script gathers into one range: the
 //! only range that Syscall User Dispatch will let through untrapped.
 
 mod enter;
-#[cfg(feature = "mem")]
 mod mem;
-#[cfg(feature = "start")]
 mod start;
 mod syscall;
+mod trap;
 
 pub use enter::enter_program;
-#[cfg(feature = "start")]
-pub use start::_start;
 pub use syscall::{syscall6, Sysret};
+pub use trap::{
+    clone_gate, gate_range, set_thread_block, sigreturn_gate, sigsys_entry, tail_gate, tail_gate_post, thread_block,
+    ArchThread, TrapSite, Ucontext, RED_ZONE,
+};
 
 /// Size of a page; x86_64 Linux has no other base page size.
 pub const PAGE_SIZE: usize = 4096;

@@ -7,7 +7,7 @@ pub type Sysret = isize;
 ///
 /// Owns: rax, rdi, rsi, rdx, r10, r8, r9 (arguments), rcx and r11 (clobbered by
 /// `syscall`); uses the caller's stack only to read the sixth argument. It is
-/// a naked function in `.text.preld_gate` so that the `syscall` instruction is
+/// a naked function in `preld_gate` so that the `syscall` instruction is
 /// inside the range Syscall User Dispatch allows.
 ///
 /// # Safety
@@ -15,7 +15,7 @@ pub type Sysret = isize;
 /// (pointers valid for what the kernel will read or write, memory that a
 /// mapping change would remove not in use, and so on).
 #[unsafe(naked)]
-#[unsafe(link_section = ".text.preld_gate")]
+#[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn syscall6(
     nr: usize,
     a0: usize,

@@ -1,3 +1,180 @@
-//! Tracing: strace-style decoding of system calls.
+//! `preld trace`: strace-style lines for the calls of the traced threads,
+//! buffered per thread in its block and written to the trace fd in whole
+//! lines, without a round trip per call.
 
 pub mod decode;
+
+use core::fmt::Write;
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use syscalls::Sysno;
+
+use crate::thread::{ThreadBlock, TRACE_BUF};
+use crate::{config, fds, sys, usermem};
+
+/// The thread traced without --trace-follow (the process's first thread).
+static MAIN_TID: AtomicI32 = AtomicI32::new(0);
+
+/// The decoder reads the application's memory through usermem, so a bad
+/// pointer prints as an address instead of faulting.
+struct AppMemory;
+
+impl decode::Memory for AppMemory {
+    fn read(&self, addr: usize, buf: &mut [u8]) -> bool {
+        usermem::read(addr, buf)
+    }
+}
+
+/// Appends to a thread's trace buffer, dropping what does not fit.
+struct Line<'a>(&'a mut ThreadBlock);
+
+impl Write for Line<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let t = &mut *self.0;
+        let n = s.len().min(TRACE_BUF - t.trace_len);
+        t.trace[t.trace_len..t.trace_len + n].copy_from_slice(&s.as_bytes()[..n]);
+        t.trace_len += n;
+        Ok(())
+    }
+}
+
+/// Called once at startup, on the first thread.
+pub fn start(t: &mut ThreadBlock) {
+    MAIN_TID.store(t.tid(), Ordering::Relaxed);
+}
+
+/// Whether this thread's call `nr` is traced.
+pub fn wants(t: &mut ThreadBlock, nr: usize) -> bool {
+    if !config::tracing() {
+        return false;
+    }
+    let Some(tr) = config::get().trace.as_ref() else { return false };
+    if !tr.follow && t.tid() != MAIN_TID.load(Ordering::Relaxed) {
+        return false;
+    }
+    match &tr.filter {
+        None => true,
+        Some(f) => nr < 512 && f[nr / 64] & (1 << (nr % 64)) != 0,
+    }
+}
+
+fn prefix(w: &mut Line<'_>) {
+    let follow = config::get().trace.as_ref().is_some_and(|t| t.follow);
+    let tid = w.0.tid();
+    if follow && tid != MAIN_TID.load(Ordering::Relaxed) {
+        let _ = write!(w, "[pid {tid:>5}] ");
+    }
+}
+
+/// Records a finished call.
+pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
+    if t.trace_len > TRACE_BUF - 1024 {
+        flush(t);
+    }
+    let mut w = Line(t);
+    prefix(&mut w);
+    let _ = decode::write_call(&mut w, nr, args, &AppMemory, Some(ret));
+    let _ = decode::write_result(&mut w, nr, args, ret);
+    let _ = w.write_str("\n");
+    // A call that may have blocked: show what happened so far.
+    if !nonblocking(nr) || t.trace_len > TRACE_BUF / 2 {
+        flush(t);
+    }
+}
+
+/// A call that does not return (exit, exit_group): shown now, `= ?`.
+pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
+    if !wants(t, nr) {
+        return;
+    }
+    let mut w = Line(t);
+    prefix(&mut w);
+    let _ = decode::write_call(&mut w, nr, args, &AppMemory, None);
+    let _ = w.write_str(" = ?\n");
+    flush(t);
+}
+
+/// The first line of a traced program, as strace shows the execve that
+/// started it: written by ld-preld at startup.
+pub fn announce_exec(t: &mut ThreadBlock, path: &[u8], argv: &[&[u8]], envc: usize) {
+    if !wants(t, Sysno::execve as usize) {
+        return;
+    }
+    let mut w = Line(t);
+    prefix(&mut w);
+    let _ = w.write_str("execve(");
+    let _ = quoted(&mut w, path, usize::MAX);
+    let _ = w.write_str(", [");
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            let _ = w.write_str(", ");
+        }
+        let _ = quoted(&mut w, a, 32);
+    }
+    let _ = write!(w, "], /* {envc} vars */) = 0\n");
+    flush(t);
+}
+
+/// Writes the thread's buffered lines.
+pub fn flush(t: &mut ThreadBlock) {
+    if t.trace_len == 0 {
+        return;
+    }
+    let fd = fds::get(fds::TRACE);
+    if fd >= 0 {
+        let _ = sys::write_all(fd, &t.trace[..t.trace_len]);
+    }
+    t.trace_len = 0;
+}
+
+/// In a fork child: lines buffered before the fork were the parent's, and
+/// without --trace-follow the child is not traced.
+pub fn forked(t: &mut ThreadBlock) {
+    t.trace_len = 0;
+    if !config::get().trace.as_ref().is_some_and(|t| t.follow) {
+        config::stop_tracing();
+    }
+}
+
+/// Calls that never block for long: made inside the handler when traced,
+/// so that one trap shows their result.
+pub fn nonblocking(nr: usize) -> bool {
+    use Sysno::*;
+    let Ok(n) = u32::try_from(nr) else { return false };
+    matches!(
+        Sysno::from(n),
+        getpid | getppid | gettid | getuid | geteuid | getgid | getegid | getgroups | getpgrp | getpgid | getsid
+            | getresuid | getresgid | brk | mmap | munmap | mprotect | mremap | madvise | close | fstat | newfstatat
+            | stat | lstat | statx | lseek | getcwd | readlink | readlinkat | access | faccessat | faccessat2
+            | uname | arch_prctl | set_tid_address | set_robust_list | rseq | prlimit64 | getrlimit | setrlimit
+            | rt_sigaction | sigaltstack | getdents64 | getrandom | umask | dup | dup2 | dup3 | pipe | pipe2
+            | socket | socketpair | getsockname | getpeername | setsockopt | getsockopt | fcntl
+            | sched_getaffinity | sched_yield | clock_gettime | clock_getres | gettimeofday | time | times
+            | sysinfo | getrusage | getpriority | getcpu | mkdir | mkdirat | rmdir | unlink | unlinkat | rename
+            | renameat | renameat2 | symlink | symlinkat | link | linkat | chmod | fchmod | fchmodat | chown
+            | fchown | lchown | fchownat | truncate | ftruncate | utimensat | eventfd2 | epoll_create1
+            | epoll_ctl | timerfd_create | timerfd_settime | signalfd4 | inotify_init1 | inotify_add_watch
+            | memfd_create | statfs | fstatfs | kill | tgkill | tkill | personality | prctl | capget
+            | close_range | getxattr | lgetxattr | fgetxattr | listxattr | llistxattr | flistxattr
+    )
+}
+
+/// A string as strace shows it: C escapes, cut at `max` bytes with `...`.
+fn quoted(w: &mut impl Write, s: &[u8], max: usize) -> core::fmt::Result {
+    w.write_char('"')?;
+    for &b in s.iter().take(max) {
+        match b {
+            b'"' => w.write_str("\\\"")?,
+            b'\\' => w.write_str("\\\\")?,
+            b'\n' => w.write_str("\\n")?,
+            b'\t' => w.write_str("\\t")?,
+            0x20..=0x7e => w.write_char(b as char)?,
+            _ => write!(w, "\\{b:o}")?,
+        }
+    }
+    w.write_char('"')?;
+    if s.len() > max {
+        w.write_str("...")?;
+    }
+    Ok(())
+}

@@ -8,6 +8,7 @@ pub const AT_PHNUM: usize = 5;
 pub const AT_BASE: usize = 7;
 pub const AT_ENTRY: usize = 9;
 pub const AT_EXECFN: usize = 31;
+pub const AT_SYSINFO_EHDR: usize = 33;
 
 pub struct Initial {
     /// Address of argc: the top of what the program's stack may reuse.

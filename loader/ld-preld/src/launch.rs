@@ -11,6 +11,7 @@ use crate::diag::{fail, Errno, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
 use crate::initial::*;
 use crate::map::{self, Mapped};
 use crate::sys::{self, CPath};
+use preld_handler::config::Config;
 
 /// How many `#!` scripts may nest: the kernel's exec_binprm() runs a chain of
 /// 5 and fails the 6th with ELOOP (more than its BINPRM_MAX_RECURSION of 4).
@@ -154,30 +155,32 @@ fn load_interpreter(interp: &[u8], program: &[u8]) -> Mapped {
     map_or_fail(&file, &plan, interp)
 }
 
-/// `ld-preld [--] PROG ARGS...`: the kernel started ld-preld itself.
+/// `ld-preld [OPTIONS] [--] PROG ARGS...`: the kernel started ld-preld itself.
 pub fn launcher(init: Initial) -> ! {
-    let mut first = 1;
-    while first < init.argc() {
-        let a = init.arg(first);
-        if a == b"--" {
-            first += 1;
-            break;
-        }
-        if a == b"--help" || a == b"-h" {
-            let _ = sys::write(1, USAGE.as_bytes());
-            sys::exit_group(0);
-        }
-        if a.starts_with(b"-") {
-            fail(EXIT_NOT_FOUND, b"", format_args!("unknown option '{}'\n{USAGE}", core::str::from_utf8(a).unwrap_or("?")));
-        }
-        break;
+    let args: Vec<&'static [u8]> = (1..init.argc()).map(|i| init.arg(i)).collect();
+    if matches!(args.first().copied(), Some(b"--help" | b"-h")) {
+        let _ = sys::write(1, USAGE.as_bytes());
+        sys::exit_group(0);
     }
+    let (mut cfg, launch) = match Config::parse(&args) {
+        Ok(v) => v,
+        Err(why) => fail(EXIT_NOT_FOUND, b"", format_args!("{why}\n{USAGE}")),
+    };
+    let first = launch.program + 1;
     if first >= init.argc() {
         fail(EXIT_NOT_FOUND, b"", format_args!("missing program name\n{USAGE}"));
     }
 
-    let execfn = leak(&resolve(init.arg(first), &init));
+    // With --argv0 (an exec re-entering ld-preld), PROG is a path as
+    // execve(2) takes it, never searched in PATH.
+    let execfn = match launch.argv0 {
+        Some(_) => init.arg(first),
+        None => leak(&resolve(init.arg(first), &init)),
+    };
     let mut argv: Vec<Str<'static>> = (first..init.argc()).map(|i| Str::At(init.arg_ptr(i))).collect();
+    if let Some(a0) = launch.argv0 {
+        argv[0] = Str::New(a0);
+    }
 
     // Follow `#!` lines to the ELF program that really runs.
     let mut path = execfn;
@@ -213,11 +216,27 @@ pub fn launcher(init: Initial) -> ! {
         }
     };
     let program = map_or_fail(&file, &plan, path);
+    cfg.program = canonical(file.fd).unwrap_or_else(|| absolute(path));
     drop(file);
+    if let Some(fd) = launch.close_fd {
+        sys::close(fd);
+    }
     let interp = plan.interp.as_deref().map(|i| load_interpreter(i, path));
     if interp.is_none() && plan.exec_stack {
         map::make_stack_executable(init.sp);
     }
+
+    cfg.loader = own_path();
+    let vdso = start_handler(cfg, &init, path);
+    let shown: Vec<&[u8]> = argv
+        .iter()
+        .map(|a| match *a {
+            Str::New(b) => b,
+            // SAFETY: an argv string of the kernel's stack, NUL-terminated.
+            Str::At(p) => unsafe { core::ffi::CStr::from_ptr(p as *const core::ffi::c_char).to_bytes() },
+        })
+        .collect();
+    preld_handler::announce_exec(execfn, &shown, init.env_ptrs().count());
 
     let auxv: Vec<(usize, AuxVal<'static>)> = init
         .auxv()
@@ -230,6 +249,7 @@ pub fn launcher(init: Initial) -> ! {
                 AT_BASE => AuxVal::Word(interp.as_ref().map_or(0, |m| m.bias)),
                 AT_ENTRY => AuxVal::Word(program.entry),
                 AT_EXECFN => AuxVal::Str(Str::New(execfn)),
+                AT_SYSINFO_EHDR => AuxVal::Word(vdso),
                 _ => AuxVal::Word(val),
             };
             (key, v)
@@ -239,6 +259,7 @@ pub fn launcher(init: Initial) -> ! {
     let stack_end = init.sp & !15;
     let image = stack::build(stack_end, &argv, &envp, &auxv);
     let entry = interp.as_ref().map_or(program.entry, |m| m.entry);
+    arm_or_fail(execfn);
     // SAFETY: the image is on the heap, its length a multiple of 16; the
     // initial stack has room below argc (the loader's frames lived there);
     // `entry` belongs to the image(s) just mapped for this stack.
@@ -275,7 +296,100 @@ pub fn as_interpreter(init: &mut Initial) -> ! {
     };
     let m = load_interpreter(interp, execfn);
     init.set_aux(AT_BASE, m.bias);
+    let mut cfg = Config::default();
+    cfg.loader = nul(own_interp_path(table, phdr).unwrap_or(b"/proc/self/exe"));
+    cfg.program = {
+        let mut b = [0u8; 4096];
+        match sys::readlink(&CPath::new(b"/proc/self/exe"), &mut b) {
+            Ok(n) => b[..n].to_vec(),
+            Err(_) => execfn.to_vec(),
+        }
+    };
+    let vdso = start_handler(cfg, init, execfn);
+    init.set_aux(AT_SYSINFO_EHDR, vdso);
+    arm_or_fail(execfn);
     // SAFETY: an empty image: rsp goes back to the kernel's argc, with the
     // auxv updated in place; `entry` is the interpreter just mapped.
     unsafe { preld_arch::enter_program(m.entry, core::ptr::null(), 0, init.sp) }
+}
+
+/// Installs the handler; returns the program's AT_SYSINFO_EHDR.
+fn start_handler(cfg: Config, init: &Initial, program: &[u8]) -> usize {
+    unsafe extern "C" {
+        static __ehdr_start: u8;
+        static __preld_image_end: u8;
+    }
+    // Linker-defined symbols of our own image: only their addresses are taken.
+    let image = (&raw const __ehdr_start as usize, &raw const __preld_image_end as usize);
+    match preld_handler::start(cfg, image, init.aux(AT_SYSINFO_EHDR).unwrap_or(0)) {
+        Ok(vdso) => vdso,
+        Err((what, e)) => fail(EXIT_CANNOT_RUN, program, format_args!("{what}: {}", Errno(e))),
+    }
+}
+
+fn arm_or_fail(program: &[u8]) {
+    if let Err((what, e)) = preld_handler::arm() {
+        fail(EXIT_CANNOT_RUN, program, format_args!("{what}: {}", Errno(e)));
+    }
+}
+
+fn nul(b: &[u8]) -> Vec<u8> {
+    let mut v = b.to_vec();
+    v.push(0);
+    v
+}
+
+/// ld-preld's own absolute path, NUL-terminated, for re-entering it at exec.
+fn own_path() -> Vec<u8> {
+    let mut b = [0u8; 4096];
+    match sys::readlink(&CPath::new(b"/proc/self/exe"), &mut b) {
+        Ok(n) => nul(&b[..n]),
+        Err(_) => nul(b"/proc/self/exe"),
+    }
+}
+
+/// The canonical path of an open file (its /proc/self/exe to be).
+fn canonical(fd: i32) -> Option<Vec<u8>> {
+    let mut p = Vec::from(&b"/proc/self/fd/"[..]);
+    let mut d = [0u8; 12];
+    let mut i = d.len();
+    let mut n = fd as u32;
+    loop {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    p.extend_from_slice(&d[i..]);
+    let mut b = [0u8; 4096];
+    let n = sys::readlink(&CPath::new(&p), &mut b).ok()?;
+    Some(b[..n].to_vec())
+}
+
+fn absolute(path: &[u8]) -> Vec<u8> {
+    if path.starts_with(b"/") {
+        return path.to_vec();
+    }
+    let mut b = [0u8; 4096];
+    match sys::getcwd(&mut b) {
+        Ok(n) if n > 0 => {
+            let mut v = b[..n - 1].to_vec();
+            v.push(b'/');
+            v.extend_from_slice(path);
+            v
+        }
+        _ => path.to_vec(),
+    }
+}
+
+/// In PT_INTERP mode, ld-preld's path is the program's PT_INTERP.
+fn own_interp_path(table: &[u8], phdr: usize) -> Option<&'static [u8]> {
+    let (addr, len) = elf::interp_in_memory(table, phdr)?;
+    // SAFETY: interp_in_memory checked that the string lies in a PT_LOAD of
+    // the program the kernel mapped.
+    let s = unsafe { core::slice::from_raw_parts(addr as *const u8, len) };
+    let (&last, path) = s.split_last()?;
+    (last == 0 && !path.contains(&0)).then_some(path)
 }

@@ -18,12 +18,11 @@ use preld_handler::sys;
 use initial::*;
 
 /// Entered from `_start` once relocated, on the kernel's initial stack.
-#[unsafe(no_mangle)]
 extern "C" fn preld_main(sp: *mut usize) -> ! {
-    rt::init_heap();
+    preld_handler::heap::init();
     // SAFETY: `sp` is the kernel's initial stack pointer, read once.
     let mut init = unsafe { Initial::from_sp(sp) };
-    let own_entry = preld_arch::_start as *const () as usize;
+    let own_entry = rt::_start as *const () as usize;
     if init.aux(AT_ENTRY) == Some(own_entry) {
         launch::launcher(init)
     } else {

@@ -1,23 +1,12 @@
-//! What a Rust binary without std and libc must supply: a global allocator,
-//! a panic handler, and the unwinding symbols that the precompiled `core`
-//! refers to even with panic=abort.
+//! What a Rust binary without std and libc must supply: `_start`, the mem*
+//! functions, a panic handler, and the unwinding symbols that the
+//! precompiled `core` refers to even with panic=abort. (The global
+//! allocator is the handler's heap.)
 
 use core::fmt::Write;
-use linked_list_allocator::LockedHeap;
 
-#[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
-
-/// The loader's heap: ELF headers, paths, the new stack image. It lives in
-/// bss, so pages never touched cost nothing.
-const ARENA_SIZE: usize = 1 << 20;
-static mut ARENA: [u8; ARENA_SIZE] = [0; ARENA_SIZE];
-
-/// Gives the allocator its arena; called once, first thing, single-threaded.
-pub fn init_heap() {
-    // SAFETY: called once before any allocation; ARENA is used by nothing else.
-    unsafe { HEAP.lock().init(core::ptr::addr_of_mut!(ARENA).cast(), ARENA_SIZE) }
-}
+preld_arch::define_start!(crate::preld_main);
+preld_arch::define_mem_functions!();
 
 /// A fixed buffer implementing `fmt::Write`, for messages without allocating.
 pub struct Buf<const N: usize> {

@@ -1,0 +1,480 @@
+//! The trap path on x86_64: the SIGSYS entry, and the gates through which a
+//! trapped call is really made when it cannot be made inside the handler.
+//!
+//! ```text
+//!  app: syscall ──SUD──► kernel: SIGSYS frame on the thread's sigaltstack
+//!  sigsys_entry: switch to the thread's preld stack, call the handler with
+//!     every signal blocked; the handler serves the call and edits the frame:
+//!   - answered/made in the handler: rax = result, return to the app
+//!   - made with the app's own signal mask (anything that may block):
+//!        app stack: [rsp_app-128, rsp_app) red zone, untouched
+//!                   [rsp_app-208, rsp_app-128) slot: resume rip, the six
+//!                   original argument registers, rflags, two handler words
+//!        uc.rsp = slot, uc.rip = tail_gate (or tail_gate_post)
+//!     rt_sigreturn restores the app's mask and registers atomically, the
+//!     gate makes the call, reloads the arguments and jumps back. A signal
+//!     during the call sees a thread outside preld: EINTR, SA_RESTART and
+//!     siglongjmp behave as natively, and the slot survives the signal frame
+//!     (which starts 128 bytes below the slot).
+//!   - clone family: uc.rip = clone_gate with the app's registers and all
+//!     signals blocked; the child starts on its own stack in the gate.
+//!   - "post" variants trap once more after the call (a `syscall` outside the
+//!     gate) so that the handler sees the result: tracing, exec failures.
+//! ```
+//!
+//! preld code runs only inside the SIGSYS handler, with all signals blocked,
+//! so the preld stack is never in use when a trap arrives: no nesting.
+
+use core::mem::offset_of;
+
+const SIGSYS: usize = 31;
+
+/// The System V red zone below rsp, which no preld code writes.
+pub const RED_ZONE: usize = 128;
+/// The slot below the red zone: resume rip, six arguments, rflags, and two
+/// words the handler keeps for its second look at a `tail_gate_post` call.
+const SLOT_SIZE: usize = 80;
+/// From a tail gate's rsp (the slot) back to the application's rsp.
+const TAIL: usize = RED_ZONE + SLOT_SIZE;
+/// Where a clone's child finds its thread block: below its initial rsp.
+const CHILD_BLOCK_BELOW_SP: usize = TAIL + 16;
+
+/// The per-thread part of preld's state that assembly reads through `gs`.
+/// The handler's thread block starts with it; gs base points at it.
+#[repr(C)]
+pub struct ArchThread {
+    /// Address of this block: `gs:[0]`, so Rust can find it.
+    pub self_ptr: usize,
+    /// Top of the thread's preld stack (16-aligned): the SIGSYS handler's stack.
+    pub stack_hi: usize,
+    /// For a new child: where its prologue resumes the application...
+    pub resume_rip: usize,
+    pub rflags: usize,
+    /// ...with these argument registers: rdi, rsi, rdx, r10, r8, r9...
+    pub regs: [usize; 6],
+    /// ...this signal mask...
+    pub sigmask: u64,
+    /// ...and this sigaltstack (a `stack_t`: ss_sp, ss_flags, ss_size).
+    pub altstack: [usize; 3],
+}
+
+const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
+const TB_STACK_HI: usize = offset_of!(ArchThread, stack_hi);
+const TB_RESUME: usize = offset_of!(ArchThread, resume_rip);
+const TB_RFLAGS: usize = offset_of!(ArchThread, rflags);
+const TB_REGS: usize = offset_of!(ArchThread, regs);
+const TB_SIGMASK: usize = offset_of!(ArchThread, sigmask);
+const TB_ALTSTACK: usize = offset_of!(ArchThread, altstack);
+const _: () = assert!(TB_SELF == 0);
+
+// ucontext_t / struct sigcontext of x86_64 (asm/sigcontext.h, asm/ucontext.h).
+const UC_MCONTEXT: usize = 40;
+const UC_SIGMASK: usize = 296;
+const G_R8: usize = 0;
+const G_R9: usize = 1;
+const G_R10: usize = 2;
+const G_RDI: usize = 8;
+const G_RSI: usize = 9;
+const G_RDX: usize = 12;
+const G_RAX: usize = 13;
+const G_RSP: usize = 15;
+const G_RIP: usize = 16;
+const G_EFL: usize = 17;
+const ARG_REGS: [usize; 6] = [G_RDI, G_RSI, G_RDX, G_R10, G_R8, G_R9];
+
+/// Which trap brought us into the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrapSite {
+    /// A system call of the application.
+    App,
+    /// The second trap of `tail_gate_post`: rax holds the call's result.
+    TailPost,
+    /// The parent's second trap after `clone_gate`: rax holds the result.
+    ClonePost,
+}
+
+/// The interrupted context of a SIGSYS, as the kernel passed it to a
+/// SA_SIGINFO handler.
+pub struct Ucontext(*mut u8);
+
+impl Ucontext {
+    /// # Safety
+    /// `uc` is the third argument of a SA_SIGINFO handler, used only while
+    /// that handler runs.
+    pub unsafe fn from_ptr(uc: *mut core::ffi::c_void) -> Ucontext {
+        Ucontext(uc.cast())
+    }
+
+    fn greg(&self, i: usize) -> *mut usize {
+        // SAFETY: i < 23, inside uc_mcontext.gregs of the kernel's frame.
+        unsafe { self.0.add(UC_MCONTEXT + 8 * i).cast() }
+    }
+    fn get(&self, i: usize) -> usize {
+        // SAFETY: greg returns an aligned pointer into the live frame.
+        unsafe { *self.greg(i) }
+    }
+    fn set(&mut self, i: usize, v: usize) {
+        // SAFETY: as in get.
+        unsafe { *self.greg(i) = v }
+    }
+
+    /// The trapped call's number (the kernel rolls rax back to it), or the
+    /// result of the call for the post sites.
+    pub fn rax(&self) -> usize {
+        self.get(G_RAX)
+    }
+    pub fn set_rax(&mut self, v: usize) {
+        self.set(G_RAX, v)
+    }
+    pub fn args(&self) -> [usize; 6] {
+        ARG_REGS.map(|r| self.get(r))
+    }
+    /// Replaces the argument registers the real call will see.
+    pub fn set_args(&mut self, args: &[usize; 6]) {
+        for (r, v) in ARG_REGS.iter().zip(args) {
+            self.set(*r, *v);
+        }
+    }
+    pub fn rip(&self) -> usize {
+        self.get(G_RIP)
+    }
+    pub fn rsp(&self) -> usize {
+        self.get(G_RSP)
+    }
+    pub fn rflags(&self) -> usize {
+        self.get(G_EFL)
+    }
+    /// The signal mask rt_sigreturn will restore.
+    pub fn sigmask(&mut self) -> &mut u64 {
+        // SAFETY: uc_sigmask lies in the live frame; 8-aligned.
+        unsafe { &mut *self.0.add(UC_SIGMASK).cast() }
+    }
+
+    /// The raw pointer, to hand the context on to an application handler.
+    pub fn as_ptr(&mut self) -> *mut core::ffi::c_void {
+        self.0.cast()
+    }
+
+    /// The sigaltstack rt_sigreturn will install (uc_stack).
+    pub fn set_altstack(&mut self, sp: usize, flags: i32, size: usize) {
+        // SAFETY: uc_stack (ss_sp, ss_flags, ss_size) lies at 16..40 of the
+        // live frame.
+        unsafe {
+            *(self.0.add(16) as *mut usize) = sp;
+            *(self.0.add(24) as *mut i32) = flags;
+            *(self.0.add(32) as *mut usize) = size;
+        }
+    }
+
+    /// Which trap this is, from where it happened.
+    pub fn site(&self) -> TrapSite {
+        let rip = self.rip();
+        if rip == post_site(tail_post_trap as *const ()) {
+            TrapSite::TailPost
+        } else if rip == post_site(clone_post_trap as *const ()) {
+            TrapSite::ClonePost
+        } else {
+            TrapSite::App
+        }
+    }
+
+    /// Makes the return from this SIGSYS make the call in `tail_gate` (or
+    /// `tail_gate_post` when `post` carries the handler's two words) with the
+    /// application's signal mask and the current argument registers (possibly
+    /// rewritten), then restore the original ones `orig_args` and resume.
+    ///
+    /// # Safety
+    /// The application's stack must have room for the slot (it has room for
+    /// a signal frame, which is larger).
+    pub unsafe fn divert_to_tail(&mut self, orig_args: &[usize; 6], post: Option<[usize; 2]>) {
+        let slot = self.rsp() - TAIL;
+        // SAFETY: per the contract, [slot, slot+80) is writable stack memory
+        // below the red zone, which the application does not use.
+        unsafe {
+            let s = slot as *mut usize;
+            *s = self.rip();
+            for (i, a) in orig_args.iter().enumerate() {
+                *s.add(1 + i) = *a;
+            }
+            *s.add(7) = self.rflags();
+            let [a, b] = post.unwrap_or_default();
+            *s.add(8) = a;
+            *s.add(9) = b;
+        }
+        self.set(G_RSP, slot);
+        let gate = if post.is_some() { tail_gate_post as *const () } else { tail_gate as *const () };
+        self.set(G_RIP, gate as usize);
+    }
+
+    /// At a `TailPost` trap: finishes like `tail_gate` would have, with
+    /// `result` in rax. Returns the original arguments.
+    pub fn finish_tail(&mut self, result: usize) -> [usize; 6] {
+        let slot = self.rsp() as *const usize;
+        // SAFETY: at a TailPost trap rsp is the slot written by divert_to_tail
+        // (an application that jumps there itself only hurts itself).
+        let (rip, args) = unsafe { (*slot, core::array::from_fn(|i| *slot.add(1 + i))) };
+        self.set_args(&args);
+        self.set(G_RSP, self.rsp() + TAIL);
+        self.set(G_RIP, rip);
+        self.set(G_RAX, result);
+        args
+    }
+
+    /// At a TailPost trap: the original arguments and the handler's words.
+    pub fn tail_state(&self) -> ([usize; 6], [usize; 2]) {
+        let slot = self.rsp() as *const usize;
+        // SAFETY: as in finish_tail.
+        unsafe { (core::array::from_fn(|i| *slot.add(1 + i)), [*slot.add(8), *slot.add(9)]) }
+    }
+
+    /// Makes the return from this SIGSYS make the clone-family call in
+    /// `clone_gate` with all of the application's registers, every signal
+    /// blocked, and `child_block` planted below `child_sp` for the child.
+    /// The parent comes back as a `ClonePost` trap.
+    ///
+    /// # Safety
+    /// The 8 bytes at `child_sp - 224` must be writable and unused.
+    pub unsafe fn divert_to_clone(&mut self, child_block: usize, child_sp: usize) {
+        // SAFETY: per the contract.
+        unsafe { *((child_sp - CHILD_BLOCK_BELOW_SP) as *mut usize) = child_block };
+        // Everything blocked but SIGSYS: the parent's second trap must not
+        // find SIGSYS blocked (the kernel would reset the action and kill).
+        *self.sigmask() = !(1u64 << (SIGSYS - 1));
+        self.set(G_RIP, clone_gate as *const () as usize);
+    }
+
+    /// Resumes the application at `rip` with `rax`.
+    pub fn resume_at(&mut self, rip: usize, rax: usize) {
+        self.set(G_RIP, rip);
+        self.set(G_RAX, rax);
+    }
+
+    /// Makes the return from this SIGSYS execute the application's own
+    /// rt_sigreturn from the gate: rsp still points at the application's
+    /// signal frame, which the kernel then restores.
+    pub fn divert_to_sigreturn(&mut self) {
+        self.set(G_RIP, sigreturn_gate as *const () as usize);
+    }
+
+    /// The signal mask saved in the application's own signal frame, for an
+    /// application rt_sigreturn trapped with this context.
+    pub fn app_frame_sigmask(&self) -> *mut u64 {
+        (self.rsp() + UC_SIGMASK) as *mut u64
+    }
+}
+
+/// The address after a 2-byte `syscall` at the start of `f`.
+fn post_site(f: *const ()) -> usize {
+    f as usize + 2
+}
+
+/// `rt_sigreturn` from the gate: the restorer of preld's own signal actions,
+/// and the path of the application's trapped rt_sigreturn. Owns rax; stack:
+/// whatever signal frame rsp points at.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn sigreturn_gate() -> ! {
+    core::arch::naked_asm!(
+        "mov eax, {nr}",       // rt_sigreturn
+        "syscall",             // never returns
+        "ud2",
+        nr = const 15,
+    )
+}
+
+unsafe extern "C" {
+    /// The handler, called on the preld stack with every signal blocked.
+    fn preld_sigsys(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void);
+}
+
+/// The SIGSYS action's handler.
+///
+/// Assumes: the kernel's SA_SIGINFO call (rdi, rsi, rdx) on the sigaltstack,
+/// every signal blocked (the action's sa_mask), gs = this thread's block.
+/// Does: moves to the thread's preld stack, so that the handler's depth
+/// never depends on the size of the application's sigaltstack, calls
+/// `preld_sigsys`, and returns on the signal stack to the restorer.
+/// Owns: the registers of a C call; r12 keeps the signal stack pointer.
+#[unsafe(naked)]
+pub unsafe extern "C" fn sigsys_entry() {
+    core::arch::naked_asm!(
+        "push r12",                           // callee-saved: ours to use
+        "mov r12, rsp",                       // the signal stack
+        "mov rsp, gs:[{stack_hi}]",           // the preld stack is free: no nesting
+        "call {handler}",                     // rsp is 16-aligned, as a call needs
+        "mov rsp, r12",
+        "pop r12",
+        "ret",                                // to sa_restorer: sigreturn_gate
+        stack_hi = const TB_STACK_HI,
+        handler = sym preld_sigsys,
+    )
+}
+
+/// Makes a passthrough call with the application's mask and comes back.
+///
+/// Assumes: rsp = slot (resume rip, original arguments, rflags), registers
+/// and signal mask the application's, arguments possibly rewritten.
+/// Does: the call; reloads the six original argument registers; rcx = resume
+/// rip and r11 = rflags (the kernel's r11), as after the application's own
+/// `syscall`. Owns: rcx. Stack: the application's, untouched above the slot.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn tail_gate() -> ! {
+    core::arch::naked_asm!(
+        "syscall",
+        "mov rdi, [rsp + 8]",                 // the application's own arguments
+        "mov rsi, [rsp + 16]",
+        "mov rdx, [rsp + 24]",
+        "mov r10, [rsp + 32]",
+        "mov r8, [rsp + 40]",
+        "mov r9, [rsp + 48]",
+        "mov rcx, [rsp]",                     // resume rip
+        "lea rsp, [rsp + {tail}]",            // the application's rsp; flags untouched
+        "jmp rcx",
+        tail = const TAIL,
+    )
+}
+
+/// As `tail_gate`, but traps again after the call (`tail_post_trap`) so that
+/// the handler sees the result; the handler then finishes the return.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn tail_gate_post() -> ! {
+    core::arch::naked_asm!(
+        "syscall",
+        "jmp {post}",
+        post = sym tail_post_trap,
+    )
+}
+
+/// Outside the gate: its `syscall` traps, with rax = the result of the call
+/// just made. Identified by its address (`TrapSite::TailPost`).
+#[unsafe(naked)]
+pub unsafe extern "C" fn tail_post_trap() -> ! {
+    core::arch::naked_asm!("syscall", "ud2")
+}
+
+/// Outside the gate: the clone parent's second trap (`TrapSite::ClonePost`).
+#[unsafe(naked)]
+pub unsafe extern "C" fn clone_post_trap() -> ! {
+    core::arch::naked_asm!("syscall", "ud2")
+}
+
+/// Makes a clone-family call with exactly the application's registers and
+/// stack pointer, every signal blocked.
+///
+/// Parent: traps again at `clone_post_trap` with rax = the result; the
+/// handler restores the application's mask and resumes it.
+/// Child, on its initial stack (the new one, or the vfork parent's): finds
+/// its thread block planted 224 bytes below rsp, points gs at it, arms
+/// Syscall User Dispatch, installs its sigaltstack and the application's
+/// signal mask, restores the argument registers and rflags and jumps to the
+/// resume rip with rax = 0, rcx = resume rip, r11 = rflags. It never runs
+/// code that expects the parent's stack.
+/// Owns (child): rax, rcx, rdi, rsi, rdx, r10, r8, r11, restored from the
+/// block; writes nothing above rsp - 128.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn clone_gate() -> ! {
+    core::arch::naked_asm!(
+        "syscall",
+        "test rax, rax",
+        "jnz {post}",                         // parent or failure
+        "mov rsi, [rsp - {plant}]",           // arch_prctl(ARCH_SET_GS, block)
+        "mov edi, {arch_set_gs}",
+        "mov eax, {sys_arch_prctl}",
+        "syscall",
+        "mov edi, {pr_sud}",                  // prctl(PR_SET_SYSCALL_USER_DISPATCH,
+        "mov esi, {pr_sud_on}",               //   ON, gate start, gate length, no selector)
+        "lea rdx, [rip + __start_preld_gate]",
+        "lea r10, [rip + __stop_preld_gate]",
+        "sub r10, rdx",
+        "xor r8d, r8d",
+        "mov eax, {sys_prctl}",
+        "syscall",
+        "test rax, rax",
+        "jnz 4f",                             // never run the app untrapped
+        "mov rdi, gs:[{tb_self}]",            // sigaltstack(&block.altstack, NULL)
+        "add rdi, {tb_altstack}",
+        "xor esi, esi",
+        "mov eax, {sys_sigaltstack}",
+        "syscall",
+        "mov edi, {sig_setmask}",             // rt_sigprocmask(SIG_SETMASK, &block.sigmask, NULL, 8)
+        "mov rsi, gs:[{tb_self}]",
+        "add rsi, {tb_sigmask}",
+        "xor edx, edx",
+        "mov r10d, 8",
+        "mov eax, {sys_rt_sigprocmask}",
+        "syscall",
+        "mov rdi, gs:[{tb_regs} + 0]",        // the application's argument registers
+        "mov rsi, gs:[{tb_regs} + 8]",
+        "mov rdx, gs:[{tb_regs} + 16]",
+        "mov r10, gs:[{tb_regs} + 24]",
+        "mov r8, gs:[{tb_regs} + 32]",
+        "mov r9, gs:[{tb_regs} + 40]",
+        "lea rsp, [rsp - {red_zone}]",        // push/pop below the red zone
+        "push qword ptr gs:[{tb_rflags}]",
+        "popfq",
+        "lea rsp, [rsp + {red_zone}]",        // lea leaves the flags alone
+        "mov rcx, gs:[{tb_resume}]",
+        "mov r11, gs:[{tb_rflags}]",
+        "xor eax, eax",                       // the child's result
+        "jmp rcx",
+        "4:",
+        "mov edi, 127",                       // cannot arm the trap: end this child
+        "mov eax, {sys_exit}",
+        "syscall",
+        "ud2",
+        post = sym clone_post_trap,
+        plant = const CHILD_BLOCK_BELOW_SP,
+        arch_set_gs = const 0x1001,
+        sys_arch_prctl = const 158,
+        pr_sud = const 59,
+        pr_sud_on = const 1,
+        sys_prctl = const 157,
+        tb_self = const TB_SELF,
+        tb_altstack = const TB_ALTSTACK,
+        sys_sigaltstack = const 131,
+        sig_setmask = const 2,
+        tb_sigmask = const TB_SIGMASK,
+        sys_rt_sigprocmask = const 14,
+        tb_regs = const TB_REGS,
+        tb_rflags = const TB_RFLAGS,
+        tb_resume = const TB_RESUME,
+        red_zone = const RED_ZONE,
+        sys_exit = const 60,
+    )
+}
+
+/// The gate's address range, `[start, end)`: the only code allowed to make
+/// system calls without a trap.
+pub fn gate_range() -> (usize, usize) {
+    unsafe extern "C" {
+        static __start_preld_gate: u8;
+        static __stop_preld_gate: u8;
+    }
+    // Linker-script symbols: only their addresses are taken.
+    (&raw const __start_preld_gate as usize, &raw const __stop_preld_gate as usize)
+}
+
+/// Points gs at this thread's block.
+///
+/// # Safety
+/// `block` must start with an `ArchThread` whose `self_ptr` is `block`, and
+/// stay valid for the thread's life.
+pub unsafe fn set_thread_block(block: usize) -> isize {
+    // SAFETY: arch_prctl(ARCH_SET_GS) only changes this thread's gs base.
+    unsafe { super::syscall6(158, 0x1001, block, 0, 0, 0, 0) }
+}
+
+/// This thread's block (gs:[0]).
+///
+/// # Safety
+/// gs must have been set with `set_thread_block` on this thread.
+#[inline(always)]
+pub unsafe fn thread_block() -> usize {
+    let p: usize;
+    // SAFETY: gs:[0] holds the block's own address (ArchThread.self_ptr).
+    unsafe { core::arch::asm!("mov {}, gs:[0]", out(reg) p, options(nostack, readonly, preserves_flags)) };
+    p
+}

@@ -1,0 +1,132 @@
+//! fork, vfork, clone and clone3: new threads and processes start trapped.
+//!
+//! Syscall User Dispatch is not inherited by new threads nor by fork
+//! children, so every child arms it before it runs application code.
+//! - A plain fork (no shared memory, no new stack) is made inside the
+//!   handler: the child is a copy of the parent, handler stack included,
+//!   and returns through the same SIGSYS frame.
+//! - Anything that shares memory or starts on another stack (threads,
+//!   vfork, posix_spawn) is made in `clone_gate` with the application's own
+//!   registers; the child starts there on its own stack with a thread block
+//!   of its own, and the parent comes back through a second trap.
+
+use syscalls::Sysno;
+
+use crate::dispatch::{Call, Outcome};
+use crate::thread::{self, ThreadBlock};
+use crate::{heap, sys, trace, trap, usermem};
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_VFORK: u64 = 0x4000;
+const SIGCHLD: u64 = 17;
+const EFAULT: isize = 14;
+const EINVAL: isize = 22;
+
+pub fn clone(c: &mut Call<'_>) -> Outcome {
+    let (flags, child_sp) = match Sysno::from(c.nr as u32) {
+        Sysno::fork => (SIGCHLD, 0),
+        Sysno::vfork => (CLONE_VM | CLONE_VFORK | SIGCHLD, 0),
+        Sysno::clone => (c.args[0] as u64, c.args[1]),
+        _ => {
+            // clone3(struct clone_args *, size): flags at 0, stack at 40,
+            // stack_size at 48; the kernel starts the child at stack + size.
+            if c.args[1] < 64 {
+                return Outcome::Return(-EINVAL);
+            }
+            let mut a = [0usize; 8];
+            if !usermem::read_words(c.args[0], &mut a) {
+                return Outcome::Return(-EFAULT);
+            }
+            let sp = if a[5] != 0 { a[5].wrapping_add(a[6]) } else { 0 };
+            (a[0] as u64, sp)
+        }
+    };
+    trace::flush(c.t);
+    if flags & CLONE_VM == 0 && child_sp == 0 {
+        fork(c)
+    } else {
+        gate(c, flags, child_sp)
+    }
+}
+
+/// A copy of the process: made here, with preld's locks held so that the
+/// child finds them free and its heap consistent.
+fn fork(c: &mut Call<'_>) -> Outcome {
+    let guard = heap::lock();
+    // SAFETY: the application's own fork/clone, without shared memory or a
+    // new stack: the child continues on a copy of this very stack.
+    let r = unsafe { sys::raw(c.nr, c.args) };
+    drop(guard);
+    match r {
+        Ok(0) => {
+            // The child: only this thread exists here now.
+            thread::forked(c.t);
+            usermem::set_pid(sys::getpid());
+            trace::forked(c.t);
+            if trap::arm().is_err() {
+                sys::exit_group(127);
+            }
+            Outcome::Return(0)
+        }
+        Ok(pid) => Outcome::Return(pid as isize),
+        Err(e) => Outcome::Return(-(e as isize)),
+    }
+}
+
+/// A child that shares memory or has its own stack: made in the clone gate.
+fn gate(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
+    let child = match thread::alloc() {
+        Ok(b) => b,
+        Err(e) => return Outcome::Return(-(e as isize)),
+    };
+    let app_mask = *c.uc.sigmask();
+    child.arch.resume_rip = c.uc.rip();
+    child.arch.rflags = c.uc.rflags();
+    child.arch.regs = c.orig;
+    child.arch.sigmask = app_mask;
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK != 0 {
+        // A vfork child keeps its parent's sigaltstack (the kernel does not
+        // reset it), so the application's view does too.
+        child.app_altstack = c.t.app_altstack;
+    }
+    child.sigsys_blocked = c.t.sigsys_blocked;
+    let t = &mut *c.t;
+    t.clone_resume = c.uc.rip();
+    t.clone_mask = app_mask;
+    t.clone_child = child as *mut ThreadBlock as usize;
+    t.clone_vfork = flags & CLONE_VFORK != 0;
+    t.clone_nr = c.nr;
+    t.clone_args = c.orig;
+    let sp = if child_sp != 0 { child_sp } else { c.uc.rsp() };
+    // SAFETY: the child's stack has room below its top (the application
+    // gave it to the kernel as a stack), and the shared stack of a vfork
+    // child has room for a signal frame.
+    unsafe { c.uc.divert_to_clone(child.arch.self_ptr, sp) };
+    Outcome::Diverted
+}
+
+/// The parent's second trap after `clone_gate`: rax is the result.
+pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
+    let r = uc.rax() as isize;
+    // SAFETY: stored by `gate` from a live block, which only this thread
+    // frees.
+    let child = unsafe { &mut *(t.clone_child as *mut ThreadBlock) };
+    if r < 0 || t.clone_vfork {
+        // No child, or a vfork child that has exec'd or exited: the block
+        // is not used any more.
+        thread::free(child);
+    }
+    *uc.sigmask() = t.clone_mask;
+    uc.resume_at(t.clone_resume, r as usize);
+    if trace::wants(t, t.clone_nr) {
+        let (nr, args) = (t.clone_nr, t.clone_args);
+        trace::record(t, nr, &args, r);
+    }
+}
+
+/// A thread's exit: its slot is reused once it is gone.
+pub fn exit(c: &mut Call<'_>) -> Outcome {
+    trace::exiting(c.t, c.nr, &c.orig);
+    thread::exiting(c.t);
+    Outcome::Real
+}

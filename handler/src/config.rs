@@ -1,0 +1,205 @@
+//! The handler's configuration: ld-preld's private options, parsed once at
+//! startup, and given again to ld-preld when the program execs (preld's
+//! state crosses exec as arguments, never as environment variables).
+//!
+//! ```text
+//! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
+//!          [--map VIRT=HOST]... [--argv0 NAME] [--close-fd N] [--] PROG ARGS...
+//! ```
+//! `--argv0` and `--close-fd` belong to one exec and are not passed on.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+#[derive(Default)]
+pub struct Config {
+    /// ld-preld's own path, NUL-terminated: what execve re-enters.
+    pub loader: Vec<u8>,
+    /// The program's absolute path (its /proc/self/exe).
+    pub program: Vec<u8>,
+    /// Options to give ld-preld again at exec, each NUL-terminated.
+    pub replay: Vec<Vec<u8>>,
+    /// Path maps, VIRT → HOST, absolute, without trailing slashes.
+    pub maps: Vec<(Vec<u8>, Vec<u8>)>,
+    pub trace: Option<Trace>,
+}
+
+pub struct Trace {
+    pub fd: i32,
+    pub follow: bool,
+    /// Which calls to show; None: all.
+    pub filter: Option<[u64; 8]>,
+    /// vDSO calls are shown only when named in the filter.
+    pub vdso: bool,
+}
+
+/// What the loader needs from the options besides the configuration.
+#[derive(Default)]
+pub struct Launch {
+    /// Index of the program's path in the argument list.
+    pub program: usize,
+    pub argv0: Option<&'static [u8]>,
+    pub close_fd: Option<i32>,
+}
+
+/// Why an option is wrong, for the loader's one-line error.
+pub type OptError = &'static str;
+
+impl Config {
+    pub fn has_maps(&self) -> bool {
+        !self.maps.is_empty()
+    }
+
+    /// Parses the options in `args` (ld-preld's argv without argv[0]).
+    pub fn parse(args: &[&'static [u8]]) -> Result<(Config, Launch), OptError> {
+        let mut c = Config::default();
+        let mut l = Launch::default();
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i];
+            if a == b"--" {
+                i += 1;
+                break;
+            }
+            if !a.starts_with(b"--") {
+                break;
+            }
+            let takes_value = matches!(a, b"--trace-fd" | b"--trace-filter" | b"--map" | b"--argv0" | b"--close-fd");
+            let value = if takes_value {
+                i += 1;
+                Some(*args.get(i).ok_or("option needs a value")?)
+            } else {
+                None
+            };
+            match (a, value) {
+                (b"--trace-fd", Some(v)) => {
+                    let fd = parse_int(v).ok_or("--trace-fd needs a file descriptor number")?;
+                    let t = c.trace.get_or_insert(Trace { fd, follow: false, filter: None, vdso: false });
+                    t.fd = fd;
+                }
+                (b"--trace-follow", None) => {
+                    c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false }).follow = true;
+                }
+                (b"--trace-filter", Some(v)) => {
+                    let (filter, vdso) = parse_filter(v)?;
+                    let t = c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false });
+                    t.filter = Some(filter);
+                    t.vdso = vdso;
+                }
+                (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
+                (b"--argv0", Some(v)) => l.argv0 = Some(v),
+                (b"--close-fd", Some(v)) => l.close_fd = Some(parse_int(v).ok_or("--close-fd needs a number")?),
+                _ => return Err("unknown option"),
+            }
+            if !matches!(a, b"--argv0" | b"--close-fd") {
+                c.replay.push(nul(a));
+                if let Some(v) = value {
+                    c.replay.push(nul(v));
+                }
+            }
+            i += 1;
+        }
+        l.program = i;
+        Ok((c, l))
+    }
+}
+
+fn nul(b: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(b.len() + 1);
+    v.extend_from_slice(b);
+    v.push(0);
+    v
+}
+
+fn parse_int(v: &[u8]) -> Option<i32> {
+    core::str::from_utf8(v).ok()?.parse().ok()
+}
+
+fn parse_filter(v: &[u8]) -> Result<([u64; 8], bool), OptError> {
+    let mut f = [0u64; 8];
+    let mut vdso = false;
+    for name in v.split(|&c| c == b',').filter(|n| !n.is_empty()) {
+        let name = core::str::from_utf8(name).map_err(|_| "bad system call name")?;
+        let nr: syscalls::Sysno = name.parse().map_err(|_| "unknown system call name in the trace filter")?;
+        let nr = nr as usize;
+        if nr < 512 {
+            f[nr / 64] |= 1 << (nr % 64);
+        }
+        vdso |= matches!(name, "clock_gettime" | "gettimeofday" | "time" | "getcpu" | "clock_getres");
+    }
+    Ok((f, vdso))
+}
+
+/// `VIRT=HOST`, both absolute; trailing slashes dropped.
+fn parse_map(v: &[u8]) -> Result<(Vec<u8>, Vec<u8>), OptError> {
+    let eq = v.iter().position(|&c| c == b'=').ok_or("--map needs VIRT=HOST")?;
+    let (virt, host) = (trim(&v[..eq]), trim(&v[eq + 1..]));
+    if !virt.starts_with(b"/") || !host.starts_with(b"/") {
+        return Err("--map paths must be absolute");
+    }
+    Ok((virt.to_vec(), host.to_vec()))
+}
+
+fn trim(p: &[u8]) -> &[u8] {
+    let mut p = p;
+    while p.len() > 1 && p.ends_with(b"/") {
+        p = &p[..p.len() - 1];
+    }
+    p
+}
+
+static CONFIG: AtomicPtr<Config> = AtomicPtr::new(core::ptr::null_mut());
+/// Tracing is on in this process (a fork child without --trace-follow stops).
+static TRACING: AtomicBool = AtomicBool::new(false);
+
+/// Installs the configuration; once, at startup, before any trap.
+pub fn set(c: Config) {
+    TRACING.store(c.trace.is_some(), Ordering::Relaxed);
+    let b = alloc::boxed::Box::leak(alloc::boxed::Box::new(c));
+    CONFIG.store(b, Ordering::Release);
+}
+
+pub fn get() -> &'static Config {
+    let p = CONFIG.load(Ordering::Acquire);
+    // SAFETY: set once at startup (before the first trap) from a leaked Box,
+    // never freed or changed afterwards.
+    unsafe { p.as_ref() }.unwrap_or(&EMPTY)
+}
+
+static EMPTY: Config = Config { loader: Vec::new(), program: Vec::new(), replay: Vec::new(), maps: Vec::new(), trace: None };
+
+pub fn tracing() -> bool {
+    TRACING.load(Ordering::Relaxed)
+}
+
+pub fn stop_tracing() {
+    TRACING.store(false, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_and_replay() {
+        let args: &[&'static [u8]] =
+            &[b"--trace-fd", b"5", b"--map", b"/etc/passwd=/tmp/p/", b"--argv0", b"x", b"--", b"/bin/ls", b"-l"];
+        let (c, l) = Config::parse(args).unwrap();
+        assert_eq!(l.program, 7);
+        assert_eq!(l.argv0, Some(&b"x"[..]));
+        assert_eq!(c.trace.as_ref().unwrap().fd, 5);
+        assert_eq!(c.maps, vec![(b"/etc/passwd".to_vec(), b"/tmp/p".to_vec())]);
+        assert_eq!(c.replay, vec![b"--trace-fd\0".to_vec(), b"5\0".to_vec(), b"--map\0".to_vec(), b"/etc/passwd=/tmp/p/\0".to_vec()]);
+    }
+
+    #[test]
+    fn bad_options() {
+        assert!(Config::parse(&[b"--bogus"]).is_err());
+        assert!(Config::parse(&[b"--map", b"relative=/x"]).is_err());
+        assert!(Config::parse(&[b"--trace-fd"]).is_err());
+        assert!(Config::parse(&[b"--trace-filter", b"openat,nosuchcall"]).is_err());
+        let (c, _) = Config::parse(&[b"--trace-filter", b"openat,clock_gettime", b"ls"]).unwrap();
+        let t = c.trace.unwrap();
+        assert!(t.vdso && t.filter.unwrap()[0] & (1 << 2) == 0);
+    }
+}

@@ -1,0 +1,137 @@
+//! The transfer table: what happens to each system call, by number.
+//!
+//! Most calls have no entry and are made as the application made them,
+//! through the tail gate (with the application's signal mask, so blocking
+//! calls, EINTR and SA_RESTART behave as natively). An entry answers a call
+//! itself, rewrites its arguments, or asks to see its result afterwards.
+
+use preld_arch::Ucontext;
+use syscalls::Sysno;
+
+use crate::thread::ThreadBlock;
+use crate::{clone, config, exec, fds, memory, pathmap, signals, sys, trace};
+
+/// A trapped call being served.
+pub struct Call<'a> {
+    pub t: &'a mut ThreadBlock,
+    pub uc: &'a mut Ucontext,
+    pub nr: usize,
+    /// The arguments the real call will get (an entry may rewrite them).
+    pub args: [usize; 6],
+    /// The arguments as the application passed them.
+    pub orig: [usize; 6],
+}
+
+/// What an entry decided.
+pub enum Outcome {
+    /// Answer the application with this (a value or -errno).
+    Return(isize),
+    /// Make the call with `args`.
+    Real,
+    /// Make the call with `args`, then pass its result through `After`.
+    RealThen(After),
+    /// The entry redirected the context itself (clone, sigreturn).
+    Diverted,
+}
+
+/// Sees a real call's result (raw: value or -errno) and returns the one the
+/// application gets. Runs in a second trap, with the original arguments.
+pub type After = fn(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], ret: isize) -> isize;
+
+type Entry = fn(&mut Call<'_>) -> Outcome;
+
+const TABLE_LEN: usize = 512;
+
+const fn table() -> [Option<Entry>; TABLE_LEN] {
+    let mut t: [Option<Entry>; TABLE_LEN] = [None; TABLE_LEN];
+    macro_rules! set {
+        ($f:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize] = Some($f); )+ };
+    }
+    set!(signals::rt_sigreturn => rt_sigreturn);
+    set!(signals::rt_sigaction => rt_sigaction);
+    set!(signals::rt_sigprocmask => rt_sigprocmask);
+    set!(signals::sigaltstack => sigaltstack);
+    set!(signals::mask_arg => rt_sigsuspend, ppoll, pselect6, epoll_pwait, epoll_pwait2);
+    set!(signals::prctl => prctl);
+    set!(signals::arch_prctl => arch_prctl);
+    set!(clone::clone => clone, clone3, fork, vfork);
+    set!(clone::exit => exit);
+    set!(exec::execve => execve, execveat);
+    set!(exec::readlink => readlink, readlinkat);
+    set!(exit_group => exit_group);
+    set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, mmap, madvise, shmat);
+    set!(fds::guard => close, dup2, dup3, close_range, fcntl);
+    t
+}
+
+static TABLE: [Option<Entry>; TABLE_LEN] = table();
+
+fn exit_group(c: &mut Call<'_>) -> Outcome {
+    trace::exiting(c.t, c.nr, &c.orig);
+    Outcome::Real
+}
+
+/// Serves a system call the application trapped on.
+pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
+    let nr = uc.rax();
+    let args = uc.args();
+    let mut c = Call { t, uc, nr, args, orig: args };
+    let entry = TABLE.get(nr).copied().flatten();
+    let mut outcome = match entry {
+        Some(f) => f(&mut c),
+        None => Outcome::Real,
+    };
+    if matches!(outcome, Outcome::Real | Outcome::RealThen(_)) && config::get().has_maps() {
+        if let Err(e) = pathmap::rewrite(&mut c) {
+            outcome = Outcome::Return(-(e as isize));
+        }
+    }
+    let traced = trace::wants(c.t, nr);
+    match outcome {
+        Outcome::Return(r) => {
+            c.uc.set_rax(r as usize);
+            if traced {
+                trace::record(c.t, nr, &c.orig, r);
+            }
+        }
+        Outcome::Real if traced && trace::nonblocking(nr) => {
+            // Cannot block: make it here and trace it in one trap.
+            // SAFETY: the application's call, with arguments it chose (or
+            // paths rewritten into preld's buffers); preld's own memory is
+            // guarded by the table's entries.
+            let r = unsafe { sys::raw(nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+            c.uc.set_rax(r as usize);
+            trace::record(c.t, nr, &c.orig, r);
+        }
+        Outcome::Real | Outcome::RealThen(_) => {
+            let after = match outcome {
+                Outcome::RealThen(f) => f as usize,
+                _ => 0,
+            };
+            let post = (after != 0 || traced).then_some([nr, after]);
+            c.uc.set_args(&c.args);
+            // SAFETY: the application's stack has room for a signal frame,
+            // so for the 80-byte slot.
+            unsafe { c.uc.divert_to_tail(&c.orig, post) };
+        }
+        Outcome::Diverted => {}
+    }
+}
+
+/// The second trap of a call made through `tail_gate_post`.
+pub fn tail_post(t: &mut ThreadBlock, uc: &mut Ucontext) {
+    let ret = uc.rax() as isize;
+    let (orig, [nr, after]) = uc.tail_state();
+    let ret = if after != 0 {
+        // SAFETY: the word was stored by `dispatch` from an `After`. (An
+        // application that forges a post trap calls its own code.)
+        let f: After = unsafe { core::mem::transmute::<usize, After>(after) };
+        f(t, nr, &orig, ret)
+    } else {
+        ret
+    };
+    uc.finish_tail(ret as usize);
+    if trace::wants(t, nr) {
+        trace::record(t, nr, &orig, ret);
+    }
+}

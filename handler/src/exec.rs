@@ -1,0 +1,280 @@
+//! execve and execveat: the new program starts under ld-preld again.
+//!
+//! The call becomes `execve(ld-preld, [ld-preld, OPTIONS..., --argv0 A0,
+//! --, FILE, ARGS...], envp)`. Before that, the handler checks FILE the way
+//! the kernel would (exists, executable, an ELF it can load or a `#!` script
+//! whose interpreter exists), so that a failing exec fails with the kernel's
+//! errno in the caller instead of a new process that exits 126 or 127:
+//! shells and subprocess modules depend on that difference.
+
+use alloc::vec::Vec;
+
+use preld_loader::elf::{self, FileSource};
+use preld_loader::shebang;
+use syscalls::Sysno;
+
+use crate::dispatch::{Call, Outcome};
+use crate::sys::{self, CPath};
+use crate::thread::{ThreadBlock, PATH_MAX};
+use crate::{config, fds, pathmap, trace, usermem};
+
+const ENOENT: i32 = 2;
+const EFAULT: i32 = 14;
+const EACCES: i32 = 13;
+const ENOEXEC: i32 = 8;
+const ELOOP: i32 = 40;
+const E2BIG: i32 = 7;
+const AT_FDCWD: usize = -100isize as usize;
+const AT_EMPTY_PATH: usize = 0x1000;
+const MAX_ARGS: usize = 1 << 17;
+
+pub fn execve(c: &mut Call<'_>) -> Outcome {
+    match prepare(c) {
+        Ok(()) => Outcome::RealThen(failed),
+        Err(e) => Outcome::Return(-(e as isize)),
+    }
+}
+
+/// The exec failed after all: take back what was prepared for it.
+fn failed(t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
+    fds::after_exec_failed();
+    free_prepared(t);
+    ret
+}
+
+fn free_prepared(t: &mut ThreadBlock) {
+    if t.exec_alloc != 0 {
+        // SAFETY: exec_alloc holds a Box<Prepared> leaked by `prepare` on
+        // this thread and not freed since (the exec did not happen).
+        drop(unsafe { alloc::boxed::Box::from_raw(t.exec_alloc as *mut Prepared) });
+        t.exec_alloc = 0;
+    }
+}
+
+/// What the rewritten call points at; it must live until the exec is done.
+struct Prepared {
+    strings: Vec<Vec<u8>>,
+    argv: Vec<usize>,
+}
+
+fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
+    let execveat = c.nr == Sysno::execveat as usize;
+    let (dirfd, path, argv, envp, flags) =
+        if execveat { (c.args[0], c.args[1], c.args[2], c.args[3], c.args[4]) } else { (AT_FDCWD, c.args[0], c.args[1], c.args[2], 0) };
+    let mut name = [0u8; PATH_MAX];
+    let n = usermem::read_cstr(path, &mut name).ok_or(EFAULT)?;
+    let name = &name[..n];
+    let cfg = config::get();
+
+    let mut strings: Vec<Vec<u8>> = Vec::new();
+    let mut close_fd = None;
+    // The file, as a path ld-preld can open after the exec.
+    let file: Vec<u8> = if execveat && (dirfd != AT_FDCWD && (name.is_empty() || name[0] != b'/')) {
+        if name.is_empty() && flags & AT_EMPTY_PATH == 0 {
+            return Err(ENOENT);
+        }
+        // The directory fd may be close-on-exec: give ld-preld its own copy.
+        let dup = fds::dup_for_exec(dirfd as i32)?;
+        close_fd = Some(dup);
+        let mut p = Vec::from(&b"/proc/self/fd/"[..]);
+        push_int(&mut p, dup as i64);
+        if !name.is_empty() {
+            p.push(b'/');
+            p.extend_from_slice(name);
+        }
+        p
+    } else if is_self_exe(name) {
+        cfg.program.clone()
+    } else {
+        pathmap::map_bytes(name).unwrap_or_else(|| name.to_vec())
+    };
+    if let Err(e) = check(&file, 0) {
+        if let Some(fd) = close_fd {
+            sys::close(fd);
+        }
+        return Err(e);
+    }
+
+    // argv: the application's strings stay where they are (the kernel copies
+    // them); only preld's own arguments are new.
+    let mut app_argv: Vec<usize> = Vec::new();
+    if argv != 0 {
+        loop {
+            let mut p = [0usize; 1];
+            if !usermem::read_words(argv + 8 * app_argv.len(), &mut p) {
+                return Err(EFAULT);
+            }
+            if p[0] == 0 {
+                break;
+            }
+            if app_argv.len() >= MAX_ARGS {
+                return Err(E2BIG);
+            }
+            app_argv.push(p[0]);
+        }
+    }
+    strings.push(cfg.loader.clone());
+    let tracing = config::tracing();
+    let mut skip_value = false;
+    for o in &cfg.replay {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        // The trace fd is given anew below: it moved when it was adopted.
+        if o == b"--trace-fd\0" || (!tracing && o.starts_with(b"--trace")) {
+            skip_value = o != b"--trace-follow\0";
+            continue;
+        }
+        strings.push(o.clone());
+    }
+    if tracing {
+        strings.push(b"--trace-fd\0".to_vec());
+        let mut v = Vec::new();
+        push_int(&mut v, fds::get(fds::TRACE) as i64);
+        v.push(0);
+        strings.push(v);
+    }
+    if let Some(fd) = close_fd {
+        strings.push(b"--close-fd\0".to_vec());
+        let mut v = Vec::new();
+        push_int(&mut v, fd as i64);
+        v.push(0);
+        strings.push(v);
+    }
+    strings.push(b"--argv0\0".to_vec());
+    let argv0_at = strings.len();
+    if app_argv.is_empty() {
+        strings.push(b"\0".to_vec());
+    }
+    let mut f = file;
+    f.push(0);
+    strings.push(b"--\0".to_vec());
+    strings.push(f);
+
+    let mut new_argv: Vec<usize> = strings.iter().map(|s| s.as_ptr() as usize).collect();
+    if let Some(&a0) = app_argv.first() {
+        new_argv.insert(argv0_at, a0);
+    }
+    new_argv.extend(app_argv.iter().skip(1));
+    new_argv.push(0);
+
+    let prep = alloc::boxed::Box::new(Prepared { strings, argv: new_argv });
+    c.args = [prep.strings[0].as_ptr() as usize, prep.argv.as_ptr() as usize, envp, 0, 0, 0];
+    c.nr = Sysno::execve as usize;
+    free_prepared(c.t);
+    c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
+    trace::flush(c.t);
+    fds::before_exec();
+    Ok(())
+}
+
+fn is_self_exe(name: &[u8]) -> bool {
+    if name == b"/proc/self/exe" || name == b"/proc/thread-self/exe" {
+        return true;
+    }
+    // /proc/<our pid>/exe
+    let Some(rest) = name.strip_prefix(b"/proc/") else { return false };
+    let Some(num) = rest.strip_suffix(b"/exe") else { return false };
+    let mut p = Vec::new();
+    push_int(&mut p, sys::getpid() as i64);
+    num == &p[..]
+}
+
+fn push_int(v: &mut Vec<u8>, mut n: i64) {
+    let mut d = [0u8; 20];
+    let mut i = d.len();
+    if n == 0 {
+        v.push(b'0');
+        return;
+    }
+    while n > 0 {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    v.extend_from_slice(&d[i..]);
+}
+
+/// The kernel's verdict on executing `path`, without executing it.
+fn check(path: &[u8], depth: usize) -> Result<(), i32> {
+    if depth > 4 {
+        return Err(ELOOP);
+    }
+    let c = CPath::new(path);
+    let fd = sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC)?;
+    let file = Fd(fd);
+    let st = sys::fstat(fd)?;
+    if st.mode & sys::S_IFMT != sys::S_IFREG {
+        return Err(EACCES);
+    }
+    sys::access(&c, sys::X_OK)?;
+    let mut head = [0u8; shebang::PEEK];
+    let n = sys::pread(fd, &mut head, 0)?;
+    let head = &head[..n];
+    if let Some(sb) = shebang::parse(head) {
+        let sb = sb.map_err(|_| ENOEXEC)?;
+        return check(sb.interpreter, depth + 1);
+    }
+    let src = SizedFd { fd, size: st.size };
+    let plan = elf::plan(&src).map_err(|_| ENOEXEC)?;
+    drop(file);
+    if let Some(interp) = plan.interp {
+        let c = CPath::new(&interp);
+        let fd = Fd(sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC)?);
+        drop(fd);
+    }
+    Ok(())
+}
+
+struct Fd(i32);
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        sys::close(self.0);
+    }
+}
+
+struct SizedFd {
+    fd: i32,
+    size: u64,
+}
+
+impl FileSource for SizedFd {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_exact_at(&self, off: u64, buf: &mut [u8]) -> Result<(), i32> {
+        match sys::pread(self.fd, buf, off) {
+            Ok(n) if n == buf.len() => Ok(()),
+            Ok(_) => Err(0),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// readlink of /proc/self/exe names the program, not ld-preld.
+pub fn readlink(c: &mut Call<'_>) -> Outcome {
+    let (path, buf, len) = if c.nr == Sysno::readlink as usize {
+        (c.args[0], c.args[1], c.args[2])
+    } else {
+        if c.args[0] != AT_FDCWD && c.args[0] as i32 != -100 {
+            return Outcome::Real;
+        }
+        (c.args[1], c.args[2], c.args[3])
+    };
+    let mut name = [0u8; 64];
+    let Some(n) = usermem::read_cstr(path, &mut name) else { return Outcome::Real };
+    if !is_self_exe(&name[..n]) {
+        return Outcome::Real;
+    }
+    let prog = &config::get().program;
+    if prog.is_empty() {
+        return Outcome::Real;
+    }
+    let n = prog.len().min(len);
+    if !usermem::write(buf, &prog[..n]) {
+        return Outcome::Return(-(EFAULT as isize));
+    }
+    Outcome::Return(n as isize)
+}
