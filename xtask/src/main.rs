@@ -58,11 +58,18 @@ fn main() {
             build();
             let mut c = cargo();
             c.args(["test", "--release", "--workspace", "--exclude", "xtask"]);
-            c.args(&args[1..]);
+            // --full: the long suites too (all of CPython's OS tests); the
+            // tests read PRELD_FULL.
+            let mut rest: Vec<&String> = args[1..].iter().collect();
+            if let Some(i) = rest.iter().position(|a| *a == "--full") {
+                rest.remove(i);
+                c.env("PRELD_FULL", "1");
+            }
+            c.args(rest);
             run(c);
         }
         _ => {
-            eprintln!("usage: cargo xtask build | test [cargo test args]");
+            eprintln!("usage: cargo xtask build | test [--full] [cargo test args]");
             exit(2);
         }
     }
