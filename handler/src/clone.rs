@@ -113,7 +113,8 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
     let child = unsafe { &mut *(t.clone_child as *mut ThreadBlock) };
     if r < 0 || t.clone_vfork {
         // No child, or a vfork child that has exec'd or exited: the block
-        // is not used any more.
+        // is not used any more, nor what its exec prepared.
+        crate::exec::free_prepared(child);
         thread::free(child);
     }
     *uc.sigmask() = t.clone_mask;

@@ -42,7 +42,9 @@ fn failed(t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> is
     ret
 }
 
-fn free_prepared(t: &mut ThreadBlock) {
+/// Frees what a pending exec of `t` prepared (a vfork child's, once its
+/// parent resumes).
+pub fn free_prepared(t: &mut ThreadBlock) {
     if t.exec_alloc != 0 {
         // SAFETY: exec_alloc holds a Box<Prepared> leaked by `prepare` on
         // this thread and not freed since (the exec did not happen).

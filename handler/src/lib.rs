@@ -40,8 +40,12 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     if let Some(tr) = cfg.trace.as_mut() {
         tr.fd = fds::adopt(fds::TRACE, tr.fd).map_err(|e| ("bad --trace-fd", e))?;
     }
+    let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso);
     config::set(cfg);
     trace::start(t);
+    if vdso_traced {
+        vdso::set_observer(Some(trace::vdso_call));
+    }
     trap::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
     // SAFETY: kernel_vdso is the kernel's vDSO or 0, as the caller says.
     let vdso = unsafe { vdso::install_default(kernel_vdso) }.map_err(|e| ("cannot map preld's vDSO", e))?;
