@@ -22,6 +22,8 @@ pub struct Config {
     /// Path maps, VIRT → HOST, absolute, without trailing slashes.
     pub maps: Vec<(Vec<u8>, Vec<u8>)>,
     pub trace: Option<Trace>,
+    /// /proc/self/exe is ld-preld's (launcher mode): rewrite it to `program`.
+    pub virtual_exe: bool,
 }
 
 pub struct Trace {
@@ -46,8 +48,9 @@ pub struct Launch {
 pub type OptError = &'static str;
 
 impl Config {
-    pub fn has_maps(&self) -> bool {
-        !self.maps.is_empty()
+    /// Whether path arguments need a look (maps, or /proc/self/exe).
+    pub fn rewrites_paths(&self) -> bool {
+        !self.maps.is_empty() || self.virtual_exe
     }
 
     /// Parses the options in `args` (ld-preld's argv without argv[0]).
@@ -166,7 +169,8 @@ pub fn get() -> &'static Config {
     unsafe { p.as_ref() }.unwrap_or(&EMPTY)
 }
 
-static EMPTY: Config = Config { loader: Vec::new(), program: Vec::new(), replay: Vec::new(), maps: Vec::new(), trace: None };
+static EMPTY: Config =
+    Config { loader: Vec::new(), program: Vec::new(), replay: Vec::new(), maps: Vec::new(), trace: None, virtual_exe: false };
 
 pub fn tracing() -> bool {
     TRACING.load(Ordering::Relaxed)

@@ -81,7 +81,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
         Some(f) => f(&mut c),
         None => Outcome::Real,
     };
-    if matches!(outcome, Outcome::Real | Outcome::RealThen(_)) && config::get().has_maps() {
+    if matches!(outcome, Outcome::Real | Outcome::RealThen(_)) && config::get().rewrites_paths() {
         if let Err(e) = pathmap::rewrite(&mut c) {
             outcome = Outcome::Return(-(e as isize));
         }
@@ -99,7 +99,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             // SAFETY: the application's call, with arguments it chose (or
             // paths rewritten into preld's buffers); preld's own memory is
             // guarded by the table's entries.
-            let r = unsafe { sys::raw(nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+            let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
             c.uc.set_rax(r as usize);
             trace::record(c.t, nr, &c.orig, r);
         }
@@ -109,6 +109,8 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
                 _ => 0,
             };
             let post = (after != 0 || traced).then_some([nr, after]);
+            // An entry may have changed the call itself (execveat → execve).
+            c.uc.set_rax(c.nr);
             c.uc.set_args(&c.args);
             // SAFETY: the application's stack has room for a signal frame,
             // so for the 80-byte slot.

@@ -85,8 +85,6 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             p.extend_from_slice(name);
         }
         p
-    } else if is_self_exe(name) {
-        cfg.program.clone()
     } else {
         pathmap::map_bytes(name).unwrap_or_else(|| name.to_vec())
     };
@@ -171,7 +169,8 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     Ok(())
 }
 
-fn is_self_exe(name: &[u8]) -> bool {
+/// /proc/self/exe, /proc/thread-self/exe or /proc/<our pid>/exe.
+pub fn is_self_exe(name: &[u8]) -> bool {
     if name == b"/proc/self/exe" || name == b"/proc/thread-self/exe" {
         return true;
     }

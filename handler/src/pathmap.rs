@@ -3,6 +3,8 @@
 //! applies to VIRT itself and everything below it; only absolute paths are
 //! mapped (a cwd inside VIRT was entered through a mapped chdir, so relative
 //! paths already resolve under HOST). The trace shows the call as made.
+//! The same rewriting makes /proc/self/exe the program's path in launcher
+//! mode (where the kernel's is ld-preld).
 
 use alloc::vec::Vec;
 use syscalls::Sysno;
@@ -35,8 +37,13 @@ fn path_args(nr: usize) -> &'static [usize] {
 }
 
 /// Maps an absolute path by the configuration; None when no map applies.
+/// /proc/self/exe names the program, not ld-preld, when ld-preld was
+/// started as a launcher.
 pub fn map_bytes(path: &[u8]) -> Option<Vec<u8>> {
     let cfg = config::get();
+    if cfg.virtual_exe && crate::exec::is_self_exe(path) {
+        return Some(cfg.program.clone());
+    }
     for (virt, host) in &cfg.maps {
         let rest = if virt.as_slice() == b"/" {
             path.strip_prefix(b"/")

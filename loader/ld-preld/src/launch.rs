@@ -227,6 +227,7 @@ pub fn launcher(init: Initial) -> ! {
     }
 
     cfg.loader = own_path();
+    cfg.virtual_exe = true;
     let vdso = start_handler(cfg, &init, path);
     let shown: Vec<&[u8]> = argv
         .iter()
