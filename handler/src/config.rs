@@ -4,8 +4,11 @@
 //!
 //! ```text
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
-//!          [--map VIRT=HOST]... [--argv0 NAME] [--close-fd N] [--] PROG ARGS...
+//!          [--map VIRT=HOST]... [--rpc-fd N] [--net]
+//!          [--argv0 NAME] [--close-fd N] [--] PROG ARGS...
 //! ```
+//! `--rpc-fd` makes the process a capability session: its connection to the
+//! capability server, and Landlock (with TCP only if `--net`).
 //! `--argv0` and `--close-fd` belong to one exec and are not passed on.
 
 use alloc::vec::Vec;
@@ -24,6 +27,10 @@ pub struct Config {
     pub trace: Option<Trace>,
     /// /proc/self/exe is ld-preld's (launcher mode): rewrite it to `program`.
     pub virtual_exe: bool,
+    /// A capability session: the connection to the server.
+    pub rpc_fd: Option<i32>,
+    /// The session may use TCP.
+    pub net: bool,
 }
 
 pub struct Trace {
@@ -67,7 +74,8 @@ impl Config {
             if !a.starts_with(b"--") {
                 break;
             }
-            let takes_value = matches!(a, b"--trace-fd" | b"--trace-filter" | b"--map" | b"--argv0" | b"--close-fd");
+            let takes_value =
+                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd");
             let value = if takes_value {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
@@ -90,11 +98,14 @@ impl Config {
                     t.vdso = vdso;
                 }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
+                (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
+                (b"--net", None) => c.net = true,
                 (b"--argv0", Some(v)) => l.argv0 = Some(v),
                 (b"--close-fd", Some(v)) => l.close_fd = Some(parse_int(v).ok_or("--close-fd needs a number")?),
                 _ => return Err("unknown option"),
             }
-            if !matches!(a, b"--argv0" | b"--close-fd") {
+            // Per-exec options, and the rpc fd, which is given anew (it moves).
+            if !matches!(a, b"--argv0" | b"--close-fd" | b"--rpc-fd") {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
                     c.replay.push(nul(v));
@@ -169,8 +180,16 @@ pub fn get() -> &'static Config {
     unsafe { p.as_ref() }.unwrap_or(&EMPTY)
 }
 
-static EMPTY: Config =
-    Config { loader: Vec::new(), program: Vec::new(), replay: Vec::new(), maps: Vec::new(), trace: None, virtual_exe: false };
+static EMPTY: Config = Config {
+    loader: Vec::new(),
+    program: Vec::new(),
+    replay: Vec::new(),
+    maps: Vec::new(),
+    trace: None,
+    virtual_exe: false,
+    rpc_fd: None,
+    net: false,
+};
 
 pub fn tracing() -> bool {
     TRACING.load(Ordering::Relaxed)

@@ -18,6 +18,7 @@ pub mod fds;
 pub mod heap;
 pub mod memory;
 pub mod pathmap;
+pub mod sandbox;
 pub mod signals;
 pub mod sys;
 pub mod thread;
