@@ -1,0 +1,483 @@
+//! `preld pola`: run a program in a capability session (Plash style). The
+//! launcher builds the namespace from the grants, starts the program under
+//! `ld-preld --rpc-fd N`, and serves the session's requests (serve.rs) until
+//! the program and everything it started are gone.
+//!
+//! Exit: the launcher waits for the program (a pidfd in the poll set) and
+//! exits with its status, or dies of its signal. Descendants may outlive
+//! it (`sh -c 'daemon &'`): if connections are still open when the program
+//! has exited, the launcher forks, the parent exits with the program's
+//! status at once (no hang, as natively), and the child goes on serving in
+//! the background until the last connection closes. A descendant that keeps
+//! a connection for ever keeps that background server for ever, and nothing
+//! else.
+//!
+//! The launcher ignores SIGINT and SIGQUIT (they reach the program from the
+//! terminal; the server must outlive the program's reaction to them) and
+//! SIGHUP (a program run with nohup must keep its server).
+
+pub mod ns;
+pub mod serve;
+pub mod sys;
+
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus};
+
+use clap::Args;
+
+use ns::{GrantSpec, Mode, Namespace};
+
+/// Run a program with only the authority it is granted (a capability session).
+#[derive(Args, Debug)]
+#[command(long_about = LONG_ABOUT)]
+pub struct PolaArgs {
+    /// Grant PATH read-only
+    #[arg(long = "ro", value_name = "PATH")]
+    pub ro: Vec<PathBuf>,
+    /// Grant PATH read-write (programs in it may run)
+    #[arg(long = "rw", value_name = "PATH")]
+    pub rw: Vec<PathBuf>,
+    /// Grant PATH read-only, programs in it may run
+    #[arg(long = "exec", value_name = "PATH")]
+    pub exec: Vec<PathBuf>,
+    /// Show host path HOST at virtual path VIRT (default ro)
+    #[arg(long = "map", value_name = "VIRT=HOST[:ro|rw|exec]")]
+    pub map: Vec<OsString>,
+    /// The program's initial directory (a virtual path) [default: the
+    /// current directory if it is in the namespace, else /]
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Allow TCP connect and bind
+    #[arg(long)]
+    pub net: bool,
+    /// Grant the usual base: /usr /bin /lib /lib64 (exec), /etc/ld.so.cache,
+    /// /dev/null /dev/zero /dev/urandom /dev/tty (ro)
+    #[arg(short = 'B')]
+    pub base: bool,
+    /// List every grant on stderr
+    #[arg(short = 'v')]
+    pub verbose: bool,
+    /// The program (searched in PATH when it has no slash) and its arguments
+    #[arg(value_name = "PROG", required = true, trailing_var_arg = true)]
+    pub command: Vec<OsString>,
+}
+
+const LONG_ABOUT: &str = "Run a program with only the authority it is granted (a capability session).
+
+The program sees a namespace made of the grants only: other paths do not exist
+(ENOENT), writes to read-only grants fail with EROFS, and the directories above
+the grants hold just the granted names. Without -B nothing is granted but the
+program itself and what it needs to start (its #! interpreters, ld.so and
+libraries, read-only and executable); -v lists the grants. The kernel enforces
+it: the program runs under Landlock with no file-system access of its own.";
+
+/// Paths `-B` grants: (path, mode). Missing ones are skipped.
+const BASE: &[(&str, Mode)] = &[
+    ("/usr", Mode::Exec),
+    ("/bin", Mode::Exec),
+    ("/lib", Mode::Exec),
+    ("/lib64", Mode::Exec),
+    ("/etc/ld.so.cache", Mode::Ro),
+    ("/dev/null", Mode::Ro),
+    ("/dev/zero", Mode::Ro),
+    ("/dev/urandom", Mode::Ro),
+    ("/dev/tty", Mode::Ro),
+];
+
+const EXIT_CANNOT_RUN: u8 = 125;
+
+pub fn main(args: PolaArgs) -> ExitCode {
+    match launch(args) {
+        Ok(code) => code,
+        Err(why) => {
+            eprintln!("preld pola: {why}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
+
+/// An absolute, lexically normalized version of `p` (relative to the
+/// physical current directory).
+fn absolute(p: &Path) -> Result<Vec<u8>, String> {
+    let b = p.as_os_str().as_bytes();
+    if b.first() == Some(&b'/') {
+        return Ok(ns::normalize(b));
+    }
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot get the current directory: {e}"))?;
+    Ok(ns::normalize(&ns::join(cwd.as_os_str().as_bytes(), b)))
+}
+
+/// A grant of `path` at its own (absolute) name.
+fn grant(path: &Path, mode: Mode) -> Result<GrantSpec, String> {
+    let host = std::fs::canonicalize(path).map_err(|e| format!("{}: {}", path.display(), crate::reason(&e)))?;
+    Ok(GrantSpec { vpath: absolute(path)?, host, mode })
+}
+
+/// `VIRT=HOST[:ro|rw|exec]`.
+fn parse_map(m: &OsStr) -> Result<GrantSpec, String> {
+    let b = m.as_bytes();
+    let eq = b.iter().position(|&c| c == b'=').ok_or_else(|| format!("--map {}: expected VIRT=HOST", m.to_string_lossy()))?;
+    let (virt, mut host) = (&b[..eq], &b[eq + 1..]);
+    let mut mode = Mode::Ro;
+    if let Some(colon) = host.iter().rposition(|&c| c == b':') {
+        if let Some(md) = std::str::from_utf8(&host[colon + 1..]).ok().and_then(Mode::parse) {
+            mode = md;
+            host = &host[..colon];
+        }
+    }
+    if virt.first() != Some(&b'/') || host.is_empty() {
+        return Err(format!("--map {}: VIRT must be absolute and HOST not empty", m.to_string_lossy()));
+    }
+    let mut g = grant(Path::new(OsStr::from_bytes(host)), mode)?;
+    g.vpath = ns::normalize(virt);
+    Ok(g)
+}
+
+/// Adds `g`, merging with a grant of the same virtual path (same host:
+/// the stronger mode wins; another host: an error).
+fn add_grant(list: &mut Vec<GrantSpec>, g: GrantSpec) -> Result<(), String> {
+    if let Some(old) = list.iter_mut().find(|o| o.vpath == g.vpath) {
+        if old.host != g.host {
+            return Err(format!(
+                "{} granted twice, as {} and {}",
+                String::from_utf8_lossy(&g.vpath),
+                old.host.display(),
+                g.host.display()
+            ));
+        }
+        old.mode = old.mode.max(g.mode);
+        return Ok(());
+    }
+    list.push(g);
+    Ok(())
+}
+
+/// True if `vpath` already shows `host` with at least `mode` through a
+/// directory grant (so the program's own files need no grant of their own).
+fn covered(list: &[GrantSpec], vpath: &[u8], host: &Path, mode: Mode) -> bool {
+    list.iter().any(|g| {
+        ns::is_within(vpath, &g.vpath) && g.mode >= mode && {
+            let rest = &vpath[g.vpath.len().min(vpath.len())..];
+            let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+            std::fs::canonicalize(g.host.join(OsStr::from_bytes(rest))).ok().as_deref() == Some(host)
+        }
+    }) || list.iter().any(|g| g.vpath == vpath && g.host == host && g.mode >= mode)
+}
+
+/// PROG as ld-preld will find it: a path, or the first executable regular
+/// file of that name in PATH.
+fn find_program(prog: &OsStr) -> Result<PathBuf, String> {
+    let b = prog.as_bytes();
+    if preld_loader::path::has_slash(b) {
+        return Ok(PathBuf::from(prog));
+    }
+    let path = std::env::var_os("PATH").map(|p| p.as_bytes().to_vec()).unwrap_or(preld_loader::path::DEFAULT_PATH.to_vec());
+    for c in preld_loader::path::candidates(&path, b) {
+        let p = PathBuf::from(OsStr::from_bytes(&c));
+        if let Ok(md) = std::fs::metadata(&p) {
+            use std::os::unix::fs::PermissionsExt;
+            if md.is_file() && md.permissions().mode() & 0o111 != 0 {
+                return Ok(p);
+            }
+        }
+    }
+    Err(format!("{}: command not found", prog.to_string_lossy()))
+}
+
+/// The files PROG needs to start: itself, its `#!` interpreters, each ELF's
+/// PT_INTERP, and the libraries `ld.so --list` finds for it.
+fn startup_files(prog: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    let mut cur = prog.to_path_buf();
+    for _ in 0..6 {
+        files.push(cur.clone());
+        let data = std::fs::read(&cur).map_err(|e| format!("{}: {}", cur.display(), crate::reason(&e)))?;
+        if let Some(sb) = preld_loader::shebang::parse(&data) {
+            let sb = sb.map_err(|e| format!("{}: {}", cur.display(), e.message()))?;
+            cur = PathBuf::from(OsStr::from_bytes(sb.interpreter));
+            continue;
+        }
+        let Ok(plan) = preld_loader::elf::plan(&data[..]) else { return Ok(files) };
+        let Some(interp) = plan.interp else { return Ok(files) };
+        let interp = PathBuf::from(OsStr::from_bytes(interp.strip_suffix(b"\0").unwrap_or(&interp)));
+        files.push(interp.clone());
+        let out = Command::new(&interp)
+            .arg("--list")
+            .arg(&cur)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("{} --list {}: {}", interp.display(), cur.display(), crate::reason(&e)))?;
+        for line in out.stdout.split(|&c| c == b'\n') {
+            // "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)"
+            let Some(at) = line.windows(4).position(|w| w == b"=> /") else { continue };
+            let rest = &line[at + 3..];
+            let end = rest.windows(2).position(|w| w == b" (").unwrap_or(rest.len());
+            files.push(PathBuf::from(OsStr::from_bytes(&rest[..end])));
+        }
+        return Ok(files);
+    }
+    Err(format!("{}: too many levels of #! interpreters", prog.display()))
+}
+
+/// Every grant of the command line, in order: -B, --ro, --exec, --rw,
+/// --map, then what PROG needs.
+fn grants(args: &PolaArgs, prog: &Path) -> Result<Vec<GrantSpec>, String> {
+    let mut list = Vec::new();
+    if args.base {
+        for (p, mode) in BASE {
+            if Path::new(p).exists() {
+                add_grant(&mut list, grant(Path::new(p), *mode)?)?;
+            }
+        }
+    }
+    for (paths, mode) in [(&args.ro, Mode::Ro), (&args.exec, Mode::Exec), (&args.rw, Mode::Rw)] {
+        for p in paths {
+            add_grant(&mut list, grant(p, mode)?)?;
+        }
+    }
+    for m in &args.map {
+        add_grant(&mut list, parse_map(m)?)?;
+    }
+    for f in startup_files(prog)? {
+        let g = grant(&f, Mode::Exec)?;
+        if !covered(&list, &g.vpath, &g.host, Mode::Exec) {
+            add_grant(&mut list, g)?;
+        }
+    }
+    Ok(list)
+}
+
+/// The ld-preld beside this preld.
+fn ld_preld() -> Result<PathBuf, String> {
+    crate::ld_preld()
+}
+
+/// The session's initial virtual cwd.
+fn initial_cwd(ns: &Namespace, asked: Option<&Path>) -> Result<Vec<u8>, String> {
+    let is_dir = |v: &[u8]| match ns.resolve(b"/", v, true) {
+        Ok(ns::Node::Virtual(_)) => Some(v.to_vec()),
+        Ok(ns::Node::Existing(o)) if sys::file_type(&o.st) == libc::S_IFDIR => Some(o.vpath),
+        _ => None,
+    };
+    match asked {
+        Some(d) => {
+            let v = ns::normalize(d.as_os_str().as_bytes());
+            if d.as_os_str().as_bytes().first() != Some(&b'/') {
+                return Err(format!("--cwd {}: must be an absolute virtual path", d.display()));
+            }
+            is_dir(&v).ok_or_else(|| format!("--cwd {}: not a directory of the namespace", d.display()))
+        }
+        None => {
+            let here = std::env::current_dir().map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
+            Ok(is_dir(&here).unwrap_or_else(|| b"/".to_vec()))
+        }
+    }
+}
+
+fn launch(args: PolaArgs) -> Result<ExitCode, String> {
+    let ld = ld_preld()?;
+    let prog = find_program(&args.command[0])?;
+    let specs = grants(&args, &prog)?;
+    let ns = Namespace::new(&specs)?;
+    if args.verbose {
+        for g in &ns.grants {
+            eprintln!(
+                "preld pola: grant {} -> {} ({})",
+                String::from_utf8_lossy(&g.vpath),
+                g.host.display(),
+                g.mode.name()
+            );
+        }
+    }
+    let cwd = initial_cwd(&ns, args.cwd.as_deref())?;
+    let (ours, theirs) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {}", std::io::Error::from_raw_os_error(e)))?;
+    let n = theirs.as_raw_fd();
+    let mut cmd = Command::new(&ld);
+    cmd.arg0(&ld).arg("--rpc-fd").arg(n.to_string());
+    if args.net {
+        cmd.arg("--net");
+    }
+    cmd.arg("--").args(&args.command);
+    // SAFETY: only async-signal-safe fcntl between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::fcntl(n, libc::F_SETFD, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("cannot execute {}: {}", ld.display(), crate::reason(&e)))?;
+    drop(theirs);
+    // SAFETY: setting dispositions to SIG_IGN in this single-threaded process.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
+    // SAFETY: a plain syscall; the fd is ours.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) };
+    if pidfd < 0 {
+        return Err(format!("pidfd_open: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: a new fd of ours.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
+    let mut server = serve::Server::new(ns, args.net);
+    server.add(ours, cwd);
+    let status: ExitStatus = loop {
+        let ready = server.round(Some(pidfd.as_fd()), -1).map_err(|e| format!("poll: {e}"))?;
+        if ready {
+            break child.wait().map_err(|e| format!("wait: {e}"))?;
+        }
+    };
+    // Connections the program closed as it exited are seen now.
+    while !server.conns.is_empty() {
+        let before = server.conns.len();
+        server.round(None, 0).map_err(|e| format!("poll: {e}"))?;
+        if server.conns.len() == before {
+            break;
+        }
+    }
+    if !server.conns.is_empty() {
+        // Descendants still hold connections: serve them in the background.
+        // SAFETY: this process is single-threaded.
+        match unsafe { libc::fork() } {
+            0 => {
+                let _ = server.run();
+                std::process::exit(0);
+            }
+            -1 => {
+                let _ = server.run();
+            }
+            _ => {
+                // The background server owns the private directory now.
+                std::mem::forget(server);
+                return Ok(exit_like(status));
+            }
+        }
+    }
+    drop(server);
+    Ok(exit_like(status))
+}
+
+/// The exit of the program, as this process's own.
+fn exit_like(status: ExitStatus) -> ExitCode {
+    if let Some(sig) = status.signal() {
+        // SAFETY: restoring the default action and raising the signal that
+        // ended the program; no core of ours (the program left its own).
+        unsafe {
+            let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::kill(libc::getpid(), sig);
+        }
+        return ExitCode::from(128 + sig as u8);
+    }
+    ExitCode::from(status.code().unwrap_or(1) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        pola: PolaArgs,
+    }
+
+    fn parse(argv: &[&str]) -> PolaArgs {
+        Cli::try_parse_from(std::iter::once("pola").chain(argv.iter().copied())).unwrap().pola
+    }
+
+    #[test]
+    fn the_command_line() {
+        let a = parse(&["-B", "-v", "--ro", "/etc", "--rw", "/tmp", "--exec", "/opt", "--map", "/a=/b:rw", "--net", "--cwd", "/tmp", "--", "ls", "-l", "--ro"]);
+        assert!(a.base && a.verbose && a.net);
+        assert_eq!((a.ro.len(), a.rw.len(), a.exec.len(), a.map.len()), (1, 1, 1, 1));
+        assert_eq!(a.cwd.as_deref(), Some(Path::new("/tmp")));
+        assert_eq!(a.command, ["ls", "-l", "--ro"], "the program keeps its own options");
+        assert_eq!(parse(&["cat", "-B"]).command, ["cat", "-B"]);
+        assert!(!parse(&["cat", "-B"]).base);
+        assert!(Cli::try_parse_from(["pola", "-B"]).is_err(), "PROG is required");
+    }
+
+    #[test]
+    fn maps() {
+        let g = parse_map(OsStr::new("/v/x=/tmp:rw")).unwrap();
+        assert_eq!((g.vpath.as_slice(), g.mode), (&b"/v/x"[..], Mode::Rw));
+        assert_eq!(g.host, std::fs::canonicalize("/tmp").unwrap());
+        assert_eq!(parse_map(OsStr::new("/v/./y/..=/tmp")).unwrap().vpath, b"/v");
+        assert_eq!(parse_map(OsStr::new("/v=/tmp")).unwrap().mode, Mode::Ro);
+        assert_eq!(parse_map(OsStr::new("/v=/tmp:exec")).unwrap().mode, Mode::Exec);
+        assert!(parse_map(OsStr::new("v=/tmp")).is_err());
+        assert!(parse_map(OsStr::new("/v")).is_err());
+        assert!(parse_map(OsStr::new("/v=")).is_err());
+        assert!(parse_map(OsStr::new("/v=/no/such/dir")).is_err());
+    }
+
+    #[test]
+    fn grants_merge_or_conflict() {
+        let g = |v: &str, h: &str, mode| GrantSpec { vpath: v.as_bytes().to_vec(), host: h.into(), mode };
+        let mut l = vec![g("/a", "/x", Mode::Ro)];
+        add_grant(&mut l, g("/a", "/x", Mode::Rw)).unwrap();
+        assert_eq!((l.len(), l[0].mode), (1, Mode::Rw));
+        add_grant(&mut l, g("/a", "/x", Mode::Ro)).unwrap();
+        assert_eq!(l[0].mode, Mode::Rw, "the stronger mode stays");
+        assert!(add_grant(&mut l, g("/a", "/y", Mode::Ro)).is_err());
+    }
+
+    fn vpaths(l: &[GrantSpec]) -> Vec<String> {
+        l.iter().map(|g| String::from_utf8_lossy(&g.vpath).into_owned()).collect()
+    }
+
+    #[test]
+    fn a_program_is_granted_what_it_needs_to_start() {
+        let prog = find_program(OsStr::new("true")).unwrap();
+        let l = grants(&parse(&["true"]), &prog).unwrap();
+        let v = vpaths(&l);
+        assert!(l.iter().all(|g| g.mode == Mode::Exec), "{v:?}");
+        assert!(v.iter().any(|p| p.ends_with("/true")), "{v:?}");
+        assert!(v.iter().any(|p| p.contains("ld-linux")), "ld.so: {v:?}");
+        assert!(v.iter().any(|p| p.contains("libc.so")), "libc: {v:?}");
+        // With -B they are all below the base grants already.
+        let l = grants(&parse(&["-B", "true"]), &prog).unwrap();
+        let v = vpaths(&l);
+        assert!(v.iter().all(|p| BASE.iter().any(|(b, _)| p == b)), "{v:?}");
+        assert!(v.contains(&"/usr".to_owned()) && v.contains(&"/dev/null".to_owned()));
+        // A #! script brings its interpreter.
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("s");
+        std::fs::write(&script, "#!/bin/sh -e\necho hi\n").unwrap();
+        let files = startup_files(&script).unwrap();
+        assert_eq!(files[0], script);
+        assert_eq!(files[1], Path::new("/bin/sh"));
+        assert!(files.iter().any(|f| f.to_string_lossy().contains("libc.so")), "{files:?}");
+        std::fs::write(&script, "#!").unwrap();
+        assert!(startup_files(&script).is_err());
+        assert!(find_program(OsStr::new("no-such-program-here")).is_err());
+    }
+
+    #[test]
+    fn the_initial_cwd() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = std::fs::canonicalize(dir.path()).unwrap();
+        let spec = GrantSpec { vpath: b"/w/d".to_vec(), host, mode: Mode::Rw };
+        let ns = Namespace::new(&[spec]).unwrap();
+        assert_eq!(initial_cwd(&ns, Some(Path::new("/w/d/"))).unwrap(), b"/w/d");
+        assert_eq!(initial_cwd(&ns, Some(Path::new("/w"))).unwrap(), b"/w");
+        assert!(initial_cwd(&ns, Some(Path::new("/nope"))).is_err());
+        assert!(initial_cwd(&ns, Some(Path::new("w"))).is_err());
+        assert_eq!(initial_cwd(&ns, None).unwrap(), b"/", "the test's cwd is not granted");
+    }
+}

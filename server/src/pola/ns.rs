@@ -1,0 +1,532 @@
+//! The session's namespace: a tree of grants (virtual path → host path, with
+//! a mode), the virtual directories above them, and the resolution of a
+//! virtual path to what it names.
+//!
+//! # Resolution
+//!
+//! A path is resolved one component at a time from the namespace's root,
+//! like the kernel's path walk, with the virtual path of every directory
+//! reached kept on a stack:
+//!
+//! - `.` stays, `..` pops the stack: it goes to the parent of the directory
+//!   actually reached (symlinks already followed), and never above `/`.
+//! - A component whose virtual path is a grant's enters that grant (grants
+//!   nested in other grants shadow what the outer grant's host holds there).
+//! - Inside a grant, the component is looked up on the host with
+//!   `openat2(dir, name, O_PATH|O_NOFOLLOW, RESOLVE_BENEATH |
+//!   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)` relative to the O_PATH fd
+//!   of the directory reached: one name, no slash, nothing followed by the
+//!   host. A symlink found there is read from that same fd (readlinkat on
+//!   the O_PATH fd: no window for a swap) and its target is spliced into the
+//!   path, resolved in the *virtual* namespace: an absolute target restarts
+//!   at the virtual root, `..` pops virtual directories. A symlink that points
+//!   out of its grant therefore lands in another grant or on ENOENT, never
+//!   on the host past the grant. 40 symlinks at most (ELOOP), as the kernel.
+//! - Outside every grant, only virtual directories exist (the strict
+//!   ancestors of grants); any other name is ENOENT.
+//!
+//! Fast path: a path with no `.`/`..` inside a grant that has no grant
+//! nested in it opens its directory part with one openat2 from the grant's
+//! root (RESOLVE_NO_SYMLINKS: any symlink on the way sends it to the full
+//! walk), then looks up the last name as above.
+//!
+//! The result keeps an O_PATH|O_NOFOLLOW fd of the object found (and of its
+//! parent directory), so that the operation is then made on that inode, by
+//! fd, and a name swapped on the host after the walk changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use super::sys::{self, SysResult, CONFINED};
+
+/// Most symlinks followed in one resolution (the kernel's MAXSYMLINKS).
+pub const MAX_HOPS: u32 = 40;
+
+/// What a grant allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    /// Read (a read-only mount).
+    Ro,
+    /// Read and execute programs (a read-only mount without noexec).
+    Exec,
+    /// Read, write and execute (a writable mount).
+    Rw,
+}
+
+impl Mode {
+    pub fn writable(self) -> bool {
+        self == Mode::Rw
+    }
+    pub fn executable(self) -> bool {
+        self != Mode::Ro
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Ro => "ro",
+            Mode::Exec => "exec",
+            Mode::Rw => "rw",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "ro" => Some(Mode::Ro),
+            "exec" => Some(Mode::Exec),
+            "rw" => Some(Mode::Rw),
+            _ => None,
+        }
+    }
+}
+
+/// A grant as asked for: virtual path (absolute, normalized), host path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantSpec {
+    pub vpath: Vec<u8>,
+    pub host: PathBuf,
+    pub mode: Mode,
+}
+
+/// A grant made: its host root is held open (O_PATH).
+pub struct Grant {
+    pub vpath: Vec<u8>,
+    pub host: PathBuf,
+    pub mode: Mode,
+    pub root: Rc<OwnedFd>,
+    pub st: libc::stat,
+    pub is_dir: bool,
+    /// Another grant lies below this one.
+    pub nested: bool,
+}
+
+/// An object found by a resolution.
+pub struct Obj {
+    pub grant: usize,
+    /// O_PATH|O_NOFOLLOW fd of the object itself.
+    pub fd: Rc<OwnedFd>,
+    pub st: libc::stat,
+    /// Its directory (O_PATH) and name there; None for a grant's root.
+    pub parent: Option<(Rc<OwnedFd>, Vec<u8>)>,
+    pub vpath: Vec<u8>,
+}
+
+/// What a virtual path names.
+pub enum Node {
+    /// A virtual directory (an ancestor of grants).
+    Virtual(Vec<u8>),
+    Existing(Obj),
+    /// The last name does not exist, in a directory of a grant.
+    Missing { grant: usize, parent: Rc<OwnedFd>, name: Vec<u8>, trailing_slash: bool },
+    /// The last name does not exist, in a virtual directory.
+    MissingVirtual,
+}
+
+#[derive(Clone)]
+enum Level {
+    Virtual,
+    Real { grant: usize, fd: Rc<OwnedFd>, parent: Option<(Rc<OwnedFd>, Vec<u8>)> },
+}
+
+pub struct Namespace {
+    pub grants: Vec<Grant>,
+    by_vpath: HashMap<Vec<u8>, usize>,
+    /// Virtual directories and their children's names.
+    vdirs: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>,
+    /// Where the empty stand-ins of virtual directories are made.
+    backing_root: tempfile::TempDir,
+    backing: HashMap<Vec<u8>, OwnedFd>,
+}
+
+/// `/a/b` + `c` → `/a/b/c`.
+pub fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut v = dir.to_vec();
+    if !v.ends_with(b"/") {
+        v.push(b'/');
+    }
+    v.extend_from_slice(name);
+    v
+}
+
+/// Lexical normalization of an absolute path: `.` dropped, `..` pops (never
+/// above `/`), no repeated or trailing slash.
+pub fn normalize(path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in path.split(|&b| b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut v = Vec::new();
+    for p in &parts {
+        v.push(b'/');
+        v.extend_from_slice(p);
+    }
+    if v.is_empty() {
+        v.push(b'/');
+    }
+    v
+}
+
+/// The parent of a normalized absolute path ("/" for "/").
+pub fn parent(vpath: &[u8]) -> &[u8] {
+    match vpath.iter().rposition(|&b| b == b'/') {
+        Some(0) | None => b"/",
+        Some(i) => &vpath[..i],
+    }
+}
+
+/// True if `inner` is `outer` or below it (both normalized).
+pub fn is_within(inner: &[u8], outer: &[u8]) -> bool {
+    outer == b"/" || inner == outer || (inner.starts_with(outer) && inner.get(outer.len()) == Some(&b'/'))
+}
+
+fn components(path: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
+    path.split(|&b| b == b'/').filter(|c| !c.is_empty())
+}
+
+impl Namespace {
+    /// Opens every grant's host root. Errors name the grant.
+    pub fn new(specs: &[GrantSpec]) -> Result<Namespace, String> {
+        let mut grants: Vec<Grant> = Vec::new();
+        let mut by_vpath = HashMap::new();
+        for s in specs {
+            if s.vpath.first() != Some(&b'/') || normalize(&s.vpath) != s.vpath {
+                return Err(format!("{}: not a normalized absolute path", String::from_utf8_lossy(&s.vpath)));
+            }
+            if by_vpath.contains_key(&s.vpath) {
+                return Err(format!("{}: granted twice", String::from_utf8_lossy(&s.vpath)));
+            }
+            let host = s.host.as_os_str().as_bytes();
+            let fd = sys::openat2(
+                at_fdcwd(),
+                host,
+                libc::O_PATH | libc::O_CLOEXEC,
+                0,
+                0,
+            )
+            .map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
+            let st = sys::fstat(fd.as_fd()).map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
+            by_vpath.insert(s.vpath.clone(), grants.len());
+            grants.push(Grant {
+                vpath: s.vpath.clone(),
+                host: s.host.clone(),
+                mode: s.mode,
+                root: Rc::new(fd),
+                is_dir: sys::file_type(&st) == libc::S_IFDIR,
+                st,
+                nested: false,
+            });
+        }
+        let mut vdirs: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> = BTreeMap::new();
+        for i in 0..grants.len() {
+            let v = grants[i].vpath.clone();
+            grants[i].nested = grants.iter().any(|g| g.vpath != v && is_within(&g.vpath, &v));
+            if !grants[i].is_dir && grants[i].nested {
+                return Err(format!("{}: a file grant cannot hold other grants", String::from_utf8_lossy(&v)));
+            }
+            // Every strict ancestor that is not itself a grant is a virtual
+            // directory holding the next component.
+            let mut child = v.clone();
+            while child != b"/" {
+                let p = parent(&child).to_vec();
+                let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
+                if !by_vpath.contains_key(&p) {
+                    vdirs.entry(p.clone()).or_default().insert(name);
+                }
+                child = p;
+            }
+        }
+        if grants.is_empty() {
+            vdirs.entry(b"/".to_vec()).or_default();
+        }
+        let backing_root = tempfile::Builder::new()
+            .prefix("preld-pola-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a private directory: {e}"))?;
+        Ok(Namespace { grants, by_vpath, vdirs, backing_root, backing: HashMap::new() })
+    }
+
+    pub fn grant_at(&self, vpath: &[u8]) -> Option<usize> {
+        self.by_vpath.get(vpath).copied()
+    }
+
+    pub fn is_vdir(&self, vpath: &[u8]) -> bool {
+        self.vdirs.contains_key(vpath)
+    }
+
+    pub fn vdir_children(&self, vpath: &[u8]) -> impl Iterator<Item = &Vec<u8>> {
+        self.vdirs.get(vpath).into_iter().flatten()
+    }
+
+    /// The host path of an object below a grant (for messages only).
+    pub fn host_path(&self, grant: usize, vpath: &[u8]) -> PathBuf {
+        let g = &self.grants[grant];
+        let rest = &vpath[g.vpath.len().min(vpath.len())..];
+        let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+        if rest.is_empty() {
+            g.host.clone()
+        } else {
+            g.host.join(Path::new(std::ffi::OsStr::from_bytes(rest)))
+        }
+    }
+
+    /// The O_PATH fd of the empty directory that stands for virtual
+    /// directory `vpath` (made on first use, mode 0555).
+    pub fn backing(&mut self, vpath: &[u8]) -> SysResult<BorrowedFd<'_>> {
+        if !self.backing.contains_key(vpath) {
+            let name = format!("v{}", self.backing.len());
+            let path = self.backing_root.path().join(&name);
+            std::fs::create_dir(&path).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+            let fd = sys::openat2(at_fdcwd(), path.as_os_str().as_bytes(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0, 0)?;
+            sys::chmod_fd(fd.as_fd(), 0o555)?;
+            self.backing.insert(vpath.to_vec(), fd);
+        }
+        Ok(self.backing[vpath].as_fd())
+    }
+
+    /// Resolves `path` (absolute, or relative to the virtual directory
+    /// `start`). `follow`: follow a symlink in the last component.
+    pub fn resolve(&self, start: &[u8], path: &[u8], follow: bool) -> SysResult<Node> {
+        if path.is_empty() {
+            return Err(libc::ENOENT);
+        }
+        let full = if path[0] == b'/' { path.to_vec() } else { join(start, path) };
+        let trailing_slash = full.len() > 1 && full.ends_with(b"/");
+        if let Some(r) = self.fast(&full, follow, trailing_slash) {
+            return r;
+        }
+        self.walk(&full, follow, trailing_slash)
+    }
+
+    /// The fast path (see the module doc); None when the full walk is needed.
+    fn fast(&self, full: &[u8], follow: bool, trailing_slash: bool) -> Option<SysResult<Node>> {
+        let comps: Vec<&[u8]> = components(full).collect();
+        if comps.iter().any(|c| *c == b"." || *c == b"..") || comps.is_empty() {
+            return None;
+        }
+        // The longest grant prefix.
+        let mut prefix = Vec::new();
+        let mut found = None;
+        if let Some(g) = self.grant_at(b"/") {
+            found = Some((g, 0));
+        }
+        for (i, c) in comps.iter().enumerate() {
+            prefix.push(b'/');
+            prefix.extend_from_slice(c);
+            if let Some(g) = self.grant_at(&prefix) {
+                found = Some((g, i + 1));
+            }
+        }
+        let (g, k) = found?;
+        let grant = &self.grants[g];
+        if grant.nested || !grant.is_dir || k == comps.len() {
+            return None;
+        }
+        let (dir_part, last) = (&comps[k..comps.len() - 1], comps[comps.len() - 1]);
+        let dir = if dir_part.is_empty() {
+            grant.root.clone()
+        } else {
+            let rel = dir_part.join(&b'/');
+            match sys::openat2(grant.root.as_fd(), &rel, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0, CONFINED) {
+                Ok(fd) => Rc::new(fd),
+                Err(libc::ELOOP | libc::EXDEV) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        };
+        let vpath = full_vpath(&comps);
+        match self.lookup_host(g, &dir, last, &vpath) {
+            Err(libc::ENOENT) => {
+                Some(Ok(Node::Missing { grant: g, parent: dir, name: last.to_vec(), trailing_slash }))
+            }
+            Err(e) => Some(Err(e)),
+            Ok(obj) => {
+                let t = sys::file_type(&obj.st);
+                if t == libc::S_IFLNK && (follow || trailing_slash) {
+                    return None;
+                }
+                if trailing_slash && t != libc::S_IFDIR && t != libc::S_IFLNK {
+                    return Some(Err(libc::ENOTDIR));
+                }
+                Some(Ok(Node::Existing(obj)))
+            }
+        }
+    }
+
+    /// One host lookup of `name` in directory `dir` of grant `g`.
+    fn lookup_host(&self, g: usize, dir: &Rc<OwnedFd>, name: &[u8], vpath: &[u8]) -> SysResult<Obj> {
+        let fd = sys::openat2(dir.as_fd(), name, libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC, 0, CONFINED)?;
+        let st = sys::fstat(fd.as_fd())?;
+        Ok(Obj { grant: g, fd: Rc::new(fd), st, parent: Some((dir.clone(), name.to_vec())), vpath: vpath.to_vec() })
+    }
+
+    fn grant_obj(&self, g: usize) -> Obj {
+        let gr = &self.grants[g];
+        Obj { grant: g, fd: gr.root.clone(), st: gr.st, parent: None, vpath: gr.vpath.clone() }
+    }
+
+    fn root_level(&self) -> Level {
+        match self.grant_at(b"/") {
+            Some(g) => Level::Real { grant: g, fd: self.grants[g].root.clone(), parent: None },
+            None => Level::Virtual,
+        }
+    }
+
+    /// The full walk (see the module doc).
+    fn walk(&self, full: &[u8], follow: bool, trailing_slash: bool) -> SysResult<Node> {
+        let mut queue: VecDeque<Vec<u8>> = components(full).map(|c| c.to_vec()).collect();
+        // (name, level) from the root down; the root itself is implicit.
+        let mut stack: Vec<(Vec<u8>, Level)> = Vec::new();
+        let root = self.root_level();
+        let mut hops = 0;
+        while let Some(c) = queue.pop_front() {
+            if c == b"." {
+                continue;
+            }
+            if c == b".." {
+                stack.pop();
+                continue;
+            }
+            let is_last = queue.is_empty();
+            let cur_vpath = full_vpath(&stack.iter().map(|(n, _)| n.as_slice()).collect::<Vec<_>>());
+            let vpath = join(&cur_vpath, &c);
+            let cur = stack.last().map(|(_, l)| l.clone()).unwrap_or_else(|| root.clone());
+            // A grant's root shadows whatever is there.
+            if let Some(g) = self.grant_at(&vpath) {
+                if !self.grants[g].is_dir {
+                    if !is_last || trailing_slash {
+                        return Err(libc::ENOTDIR);
+                    }
+                    return Ok(Node::Existing(self.grant_obj(g)));
+                }
+                if is_last {
+                    return Ok(Node::Existing(self.grant_obj(g)));
+                }
+                stack.push((c, Level::Real { grant: g, fd: self.grants[g].root.clone(), parent: None }));
+                continue;
+            }
+            let (g, dir) = match cur {
+                Level::Virtual => {
+                    if self.is_vdir(&vpath) {
+                        if is_last {
+                            return Ok(Node::Virtual(vpath));
+                        }
+                        stack.push((c, Level::Virtual));
+                        continue;
+                    }
+                    return if is_last { Ok(Node::MissingVirtual) } else { Err(libc::ENOENT) };
+                }
+                Level::Real { grant, fd, .. } => (grant, fd),
+            };
+            let obj = match self.lookup_host(g, &dir, &c, &vpath) {
+                Ok(o) => o,
+                Err(libc::ENOENT) if self.is_vdir(&vpath) => {
+                    // An ancestor of a nested grant that the outer grant's
+                    // host does not have.
+                    if is_last {
+                        return Ok(Node::Virtual(vpath));
+                    }
+                    stack.push((c, Level::Virtual));
+                    continue;
+                }
+                Err(libc::ENOENT) if is_last => {
+                    return Ok(Node::Missing { grant: g, parent: dir, name: c, trailing_slash });
+                }
+                Err(e) => return Err(e),
+            };
+            let t = sys::file_type(&obj.st);
+            if t == libc::S_IFLNK && (!is_last || follow || trailing_slash) {
+                hops += 1;
+                if hops > MAX_HOPS {
+                    return Err(libc::ELOOP);
+                }
+                let target = sys::readlink_fd(obj.fd.as_fd())?;
+                if target.is_empty() {
+                    return Err(libc::ENOENT);
+                }
+                if target[0] == b'/' {
+                    stack.clear();
+                }
+                for comp in components(&target).rev() {
+                    queue.push_front(comp.to_vec());
+                }
+                continue;
+            }
+            if t == libc::S_IFDIR {
+                if is_last {
+                    return Ok(Node::Existing(obj));
+                }
+                stack.push((c, Level::Real { grant: g, fd: obj.fd, parent: obj.parent }));
+                continue;
+            }
+            if !is_last || trailing_slash {
+                return Err(libc::ENOTDIR);
+            }
+            return Ok(Node::Existing(obj));
+        }
+        // The path ended on `/`, `.` or `..`: the directory reached.
+        let vpath = full_vpath(&stack.iter().map(|(n, _)| n.as_slice()).collect::<Vec<_>>());
+        match stack.pop().map(|(_, l)| l).unwrap_or(root) {
+            Level::Virtual => Ok(Node::Virtual(vpath)),
+            Level::Real { grant, fd, parent } => {
+                let st = sys::fstat(fd.as_fd())?;
+                Ok(Node::Existing(Obj { grant, fd, st, parent, vpath }))
+            }
+        }
+    }
+}
+
+fn full_vpath(comps: &[&[u8]]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for c in comps {
+        v.push(b'/');
+        v.extend_from_slice(c);
+    }
+    if v.is_empty() {
+        v.push(b'/');
+    }
+    v
+}
+
+/// AT_FDCWD as a BorrowedFd, for host paths the launcher gives.
+fn at_fdcwd() -> BorrowedFd<'static> {
+    // SAFETY: AT_FDCWD is a valid dirfd for the *at calls it is passed to.
+    unsafe { BorrowedFd::borrow_raw(libc::AT_FDCWD) }
+}
+
+/// The last component of a path, if it is `.` or `..` (or the path is
+/// only slashes: then `Some(b"/")`).
+pub fn dot_last(path: &[u8]) -> Option<&'static [u8]> {
+    match components(path).next_back() {
+        None if !path.is_empty() => Some(b"/"),
+        Some(b".") => Some(b"."),
+        Some(b"..") => Some(b".."),
+        _ => None,
+    }
+}
+
+impl Node {
+    /// The errno of "this must exist" for a node that does not.
+    pub fn existing(self) -> SysResult<Existing> {
+        match self {
+            Node::Virtual(v) => Ok(Existing::Virtual(v)),
+            Node::Existing(o) => Ok(Existing::Real(o)),
+            Node::Missing { .. } | Node::MissingVirtual => Err(libc::ENOENT),
+        }
+    }
+}
+
+/// A node that exists.
+pub enum Existing {
+    Virtual(Vec<u8>),
+    Real(Obj),
+}
+
+// Explicit path: tests/tests/pola_server.rs compiles this file too.
+#[cfg(test)]
+#[path = "ns/tests.rs"]
+pub mod tests;

@@ -1,0 +1,256 @@
+//! The operations' semantics, called directly (the wire is tested in
+//! tests/tests/pola_server.rs): EROFS for writes to read-only grants,
+//! virtual directories, EXDEV between grants, exec rights, dirfds.
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+
+use preld_proto::{PathArg, Request, Timespec};
+
+use super::super::ns::tests::{fixture, Fixture};
+use super::*;
+
+fn server() -> (Fixture, Server) {
+    let f = fixture();
+    // The namespace is rebuilt from the same fixture directory.
+    let t = f.dir.path();
+    let spec = |v: &str, h: &str, mode| ns::GrantSpec { vpath: v.as_bytes().to_vec(), host: t.join(h), mode };
+    let ns = Namespace::new(&[
+        spec("/data", "data", ns::Mode::Ro),
+        spec("/out", "out", ns::Mode::Rw),
+        spec("/x/y/z", "out", ns::Mode::Rw),
+        spec("/bin", "data", ns::Mode::Exec),
+    ])
+    .unwrap();
+    let mut s = Server::new(ns, false);
+    let (a, _b) = sys::seqpacket_pair().unwrap();
+    s.add(a, b"/".to_vec());
+    (f, s)
+}
+
+fn errno_of(a: Answer) -> i32 {
+    match a.result {
+        Ok(_) => 0,
+        Err(e) => e,
+    }
+}
+
+fn req(s: &mut Server, r: Request<'_>) -> i32 {
+    errno_of(s.handle(0, &r, &[]))
+}
+
+fn open(s: &mut Server, path: &str, flags: i32) -> Result<(OwnedFd, u32), i32> {
+    let a = s.handle(0, &Request::Open { flags: flags as u32, mode: 0o644, path: PathArg::cwd(path.as_bytes()) }, &[]);
+    match a.result {
+        Ok(Data::Open(info)) => Ok((a.fd.unwrap(), info)),
+        Ok(_) => panic!("open answered without Open data"),
+        Err(e) => Err(e),
+    }
+}
+
+fn read_all(fd: OwnedFd) -> String {
+    let mut s = String::new();
+    std::fs::File::from(fd).read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn open_reads_granted_files_and_nothing_else() {
+    let (_f, mut s) = server();
+    assert_eq!(read_all(open(&mut s, "/data/a.txt", libc::O_RDONLY).unwrap().0), "a");
+    assert_eq!(read_all(open(&mut s, "/data/to_out", libc::O_RDONLY).unwrap().0), "o");
+    assert_eq!(open(&mut s, "/secret.txt", libc::O_RDONLY).unwrap_err(), libc::ENOENT);
+    assert_eq!(open(&mut s, "/data/esc_abs", libc::O_RDONLY).unwrap_err(), libc::ENOENT);
+    assert_eq!(open(&mut s, "/data/rel", libc::O_RDONLY | libc::O_NOFOLLOW).unwrap_err(), libc::ELOOP);
+    assert!(open(&mut s, "/data/rel", libc::O_PATH | libc::O_NOFOLLOW).is_ok());
+    assert_eq!(open(&mut s, "/data/a.txt", libc::O_RDONLY | libc::O_DIRECTORY).unwrap_err(), libc::ENOTDIR);
+    assert_eq!(open(&mut s, "/data/a.txt", 0o40000000 << 1).unwrap_err(), libc::EINVAL, "unknown flag");
+    // O_CLOEXEC is the client's business; the fd is blocking unless asked.
+    let (fd, _) = open(&mut s, "/data/a.txt", libc::O_RDONLY).unwrap();
+    // SAFETY: fcntl on our fd.
+    let fl = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_GETFL) };
+    assert_eq!(fl & libc::O_NONBLOCK, 0);
+}
+
+#[test]
+fn writes_to_read_only_grants_fail_with_erofs() {
+    let (f, mut s) = server();
+    let c = |p: &'static str| PathArg::cwd(p.as_bytes());
+    assert_eq!(open(&mut s, "/data/a.txt", libc::O_WRONLY).unwrap_err(), libc::EROFS);
+    assert_eq!(open(&mut s, "/data/a.txt", libc::O_RDWR).unwrap_err(), libc::EROFS);
+    assert_eq!(open(&mut s, "/data/a.txt", libc::O_RDONLY | libc::O_TRUNC).unwrap_err(), libc::EROFS);
+    assert_eq!(open(&mut s, "/data/new", libc::O_WRONLY | libc::O_CREAT).unwrap_err(), libc::EROFS);
+    assert_eq!(open(&mut s, "/data/nodir/new", libc::O_WRONLY | libc::O_CREAT).unwrap_err(), libc::ENOENT);
+    assert!(open(&mut s, "/data/a.txt", libc::O_RDONLY | libc::O_CREAT).is_ok(), "exists: nothing to write");
+    assert_eq!(open(&mut s, "/data/a.txt", libc::O_RDONLY | libc::O_CREAT | libc::O_EXCL).unwrap_err(), libc::EEXIST);
+    assert_eq!(open(&mut s, "/data/sub", libc::O_WRONLY).unwrap_err(), libc::EISDIR);
+    assert_eq!(req(&mut s, Request::Mkdir { mode: 0o755, path: c("/data/d") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Mkdir { mode: 0o755, path: c("/data/sub") }), libc::EEXIST);
+    assert_eq!(req(&mut s, Request::Unlink { flags: 0, path: c("/data/a.txt") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Unlink { flags: 0, path: c("/data/nope") }), libc::ENOENT);
+    assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/data/sub") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/data/a.txt"), new: c("/data/b") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Link { flags: 0, old: c("/data/a.txt"), new: c("/data/b") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Symlink { target: b"x", path: c("/data/l") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Truncate { length: 0, path: c("/data/a.txt") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Chmod { mode: 0o600, flags: 0, path: c("/data/a.txt") }), libc::EROFS);
+    let t = [Timespec { sec: 0, nsec: libc::UTIME_NOW }; 2];
+    assert_eq!(req(&mut s, Request::Utimens { times: t, flags: 0, path: c("/data/a.txt") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Access { mode: libc::W_OK as u32, flags: 0, path: c("/data/a.txt") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Access { mode: libc::R_OK as u32, flags: 0, path: c("/data/a.txt") }), 0);
+    // Virtual directories are read-only too.
+    assert_eq!(req(&mut s, Request::Mkdir { mode: 0o755, path: c("/newdir") }), libc::EROFS);
+    assert_eq!(open(&mut s, "/newfile", libc::O_WRONLY | libc::O_CREAT).unwrap_err(), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/x") }), libc::EROFS);
+    assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/out") }), libc::EBUSY);
+    assert_eq!(std::fs::read_to_string(f.path("data/a.txt")).unwrap(), "a", "untouched");
+}
+
+#[test]
+fn writes_in_read_write_grants() {
+    let (f, mut s) = server();
+    let c = |p: &'static str| PathArg::cwd(p.as_bytes());
+    let (fd, _) = open(&mut s, "/out/new.txt", libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL).unwrap();
+    std::io::Write::write_all(&mut std::fs::File::from(fd), b"hello").unwrap();
+    assert_eq!(std::fs::read_to_string(f.path("out/new.txt")).unwrap(), "hello");
+    assert_eq!(req(&mut s, Request::Mkdir { mode: 0o755, path: c("/out/d") }), 0);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/new.txt"), new: c("/out/d/n") }), 0);
+    assert_eq!(req(&mut s, Request::Link { flags: 0, old: c("/out/d/n"), new: c("/out/hard") }), 0);
+    assert_eq!(req(&mut s, Request::Symlink { target: b"d/n", path: c("/out/sym") }), 0);
+    assert_eq!(read_all(open(&mut s, "/out/sym", libc::O_RDONLY).unwrap().0), "hello");
+    assert_eq!(req(&mut s, Request::Truncate { length: 2, path: c("/out/sym") }), 0);
+    assert_eq!(std::fs::read_to_string(f.path("out/d/n")).unwrap(), "he");
+    assert_eq!(req(&mut s, Request::Chmod { mode: 0o600, flags: 0, path: c("/out/hard") }), 0);
+    let t = [Timespec { sec: 1000, nsec: 0 }, Timespec { sec: 2000, nsec: 0 }];
+    assert_eq!(req(&mut s, Request::Utimens { times: t, flags: 0, path: c("/out/hard") }), 0);
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(f.path("out/d/n")).unwrap();
+    assert_eq!((m.mode() & 0o7777, m.mtime()), (0o600, 2000));
+    assert_eq!(req(&mut s, Request::Chmod { mode: 0o600, flags: libc::AT_SYMLINK_NOFOLLOW as u32, path: c("/out/sym") }), libc::EOPNOTSUPP);
+    // Across grants: EXDEV, as across mounts (even on the same host directory).
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/hard"), new: c("/x/y/z/h2") }), libc::EXDEV);
+    assert_eq!(req(&mut s, Request::Link { flags: 0, old: c("/data/a.txt"), new: c("/out/a") }), libc::EXDEV);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out"), new: c("/out2") }), libc::EBUSY);
+    assert_eq!(req(&mut s, Request::Unlink { flags: 0, path: c("/out/d") }), libc::EISDIR);
+    assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/out/d") }), libc::ENOTEMPTY);
+    assert_eq!(req(&mut s, Request::Unlink { flags: 0, path: c("/out/d/n") }), 0);
+    assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/out/d") }), 0);
+    assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/out/.") }), libc::EINVAL);
+    assert_eq!(req(&mut s, Request::Mkdir { mode: 0o755, path: c("/out/..") }), libc::EEXIST);
+    // A symlink in a read-write grant may point anywhere: it still resolves
+    // in the namespace.
+    assert_eq!(req(&mut s, Request::Symlink { target: f.path("secret.txt").to_str().unwrap().as_bytes(), path: c("/out/s") }), 0);
+    assert_eq!(open(&mut s, "/out/s", libc::O_RDONLY).unwrap_err(), libc::ENOENT);
+    assert_eq!(open(&mut s, "/out/s", libc::O_WRONLY | libc::O_CREAT).unwrap_err(), libc::ENOENT);
+    assert!(!f.path("secret.txt").with_extension("new").exists());
+}
+
+#[test]
+fn virtual_directories_open_empty_and_list_the_grants() {
+    let (_f, mut s) = server();
+    let (fd, info) = open(&mut s, "/", libc::O_RDONLY | libc::O_DIRECTORY).unwrap();
+    assert_eq!(info, OPEN_VIRTUAL_DIR);
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd)))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+    let a = s.handle(0, &Request::ReadDir { path: PathArg::cwd(b"/") }, &[]);
+    let Ok(Data::Dir(list)) = a.result else { panic!("no listing") };
+    let mut names: Vec<(String, u8)> = list.iter().map(|(_, t, n)| (String::from_utf8(n.clone()).unwrap(), *t)).collect();
+    names.sort();
+    let d = libc::DT_DIR;
+    assert_eq!(names, [(".".into(), d), ("..".into(), d), ("bin".into(), d), ("data".into(), d), ("out".into(), d), ("x".into(), d)]);
+    // Listing through the fd that was handed out.
+    let a = s.handle(0, &Request::ReadDir { path: PathArg::fd(0, b"") }, &[fd]);
+    assert!(matches!(a.result, Ok(Data::Dir(ref l)) if l.len() == 6));
+    // stat of a virtual directory: the stand-in's, 0555.
+    let a = s.handle(0, &Request::Stat { flags: 0, path: PathArg::cwd(b"/x/y") }, &[]);
+    let Ok(Data::Stat(st)) = a.result else { panic!("no stat") };
+    // SAFETY: the bytes of a struct stat.
+    let st: libc::stat = unsafe { std::ptr::read_unaligned(st.as_ptr() as *const libc::stat) };
+    assert_eq!((st.st_mode & libc::S_IFMT, st.st_mode & 0o7777), (libc::S_IFDIR, 0o555));
+    assert_eq!(errno_of(s.handle(0, &Request::ReadDir { path: PathArg::cwd(b"/data") }, &[])), libc::EOPNOTSUPP);
+    assert_eq!(errno_of(s.handle(0, &Request::ReadDir { path: PathArg::cwd(b"/data/a.txt") }, &[])), libc::ENOTDIR);
+}
+
+#[test]
+fn cwd_and_directory_fds() {
+    let (_f, mut s) = server();
+    assert_eq!(req(&mut s, Request::Chdir { path: PathArg::cwd(b"/data/sub") }), 0);
+    assert_eq!(s.conns[0].cwd, b"/data/sub");
+    assert_eq!(read_all(open(&mut s, "../a.txt", libc::O_RDONLY).unwrap().0), "a");
+    assert_eq!(req(&mut s, Request::Chdir { path: PathArg::cwd(b"/bin/deep/..") }), 0);
+    assert_eq!(s.conns[0].cwd, b"/bin/sub", "physical, as getcwd");
+    assert_eq!(req(&mut s, Request::Chdir { path: PathArg::cwd(b"/data/a.txt") }), libc::ENOTDIR);
+    assert_eq!(req(&mut s, Request::Chdir { path: PathArg::cwd(b"../../..") }), 0);
+    assert_eq!(s.conns[0].cwd, b"/");
+    // A directory fd the server gave stands for its virtual path.
+    let (dfd, _) = open(&mut s, "/data/sub", libc::O_RDONLY | libc::O_DIRECTORY).unwrap();
+    let a = s.handle(0, &Request::Open { flags: 0, mode: 0, path: PathArg::fd(0, b"../a.txt") }, &[dfd]);
+    assert_eq!(read_all(a.fd.unwrap()), "a");
+    let (dfd, _) = open(&mut s, "/data/sub", libc::O_PATH).unwrap();
+    assert_eq!(errno_of(s.handle(0, &Request::Chdir { path: PathArg::fd(0, b"") }, &[dfd])), 0, "fchdir");
+    assert_eq!(s.conns[0].cwd, b"/data/sub");
+    // An absolute path ignores the fd; a file fd is ENOTDIR; a directory
+    // the server never handed out is outside the namespace.
+    let (ffd, _) = open(&mut s, "/data/a.txt", libc::O_RDONLY).unwrap();
+    let a = s.handle(0, &Request::Open { flags: 0, mode: 0, path: PathArg::fd(0, b"x") }, &[ffd]);
+    assert_eq!(errno_of(a), libc::ENOTDIR);
+    let alien: OwnedFd = std::fs::File::open("/").unwrap().into();
+    let a = s.handle(0, &Request::Stat { flags: 0, path: PathArg::fd(0, b"etc") }, &[alien]);
+    assert_eq!(errno_of(a), libc::ENOENT);
+    let alien: OwnedFd = std::fs::File::open("/").unwrap().into();
+    let a = s.handle(0, &Request::Stat { flags: 0, path: PathArg::fd(0, b"/data/a.txt") }, &[alien]);
+    assert_eq!(errno_of(a), 0);
+    let a = s.handle(0, &Request::Getcwd, &[]);
+    assert!(matches!(a.result, Ok(Data::Bytes(ref b)) if b == b"/data/sub"));
+}
+
+#[test]
+fn exec_needs_an_executable_grant() {
+    let (_f, mut s) = server();
+    let a = s.handle(0, &Request::Exec { path: PathArg::cwd(b"/bin/prog") }, &[]);
+    match a.result {
+        Ok(Data::Exec(v, h)) => {
+            assert_eq!(v, b"/bin/prog");
+            assert!(h.ends_with(b"/data/prog"));
+            assert_eq!(read_all(a.fd.unwrap()), "#!/bin/sh\n");
+        }
+        _ => panic!("exec refused"),
+    }
+    assert_eq!(errno_of(s.handle(0, &Request::Exec { path: PathArg::cwd(b"/data/prog") }, &[])), libc::EACCES, "ro grant");
+    assert_eq!(errno_of(s.handle(0, &Request::Exec { path: PathArg::cwd(b"/bin/a.txt") }, &[])), libc::EACCES, "mode 0644");
+    assert_eq!(errno_of(s.handle(0, &Request::Exec { path: PathArg::cwd(b"/bin") }, &[])), libc::EACCES);
+    assert_eq!(errno_of(s.handle(0, &Request::Exec { path: PathArg::cwd(b"/nope") }, &[])), libc::ENOENT);
+    let x = libc::X_OK as u32;
+    assert_eq!(req(&mut s, Request::Access { mode: x, flags: 0, path: PathArg::cwd(b"/data/prog") }), libc::EACCES);
+    assert_eq!(req(&mut s, Request::Access { mode: x, flags: 0, path: PathArg::cwd(b"/bin/prog") }), 0);
+}
+
+#[test]
+fn unix_sockets_only_in_read_write_grants() {
+    let (f, mut s) = server();
+    let listener = std::os::unix::net::UnixListener::bind(f.path("out/sock")).unwrap();
+    let a = s.handle(0, &Request::ConnectUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/sock") }, &[]);
+    let sock = a.fd.expect("connected");
+    let (mut peer, _) = listener.accept().unwrap();
+    std::io::Write::write_all(&mut std::fs::File::from(sock), b"hi").unwrap();
+    let mut got = [0u8; 2];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"hi");
+    let _l2 = std::os::unix::net::UnixListener::bind(f.path("data/sock")).unwrap();
+    let a = s.handle(0, &Request::ConnectUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/data/sock") }, &[]);
+    assert_eq!(errno_of(a), libc::EACCES);
+    let a = s.handle(0, &Request::ConnectUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/o.txt") }, &[]);
+    assert_eq!(errno_of(a), libc::ECONNREFUSED);
+    let a = s.handle(0, &Request::ConnectUnix { ty: 77, path: PathArg::cwd(b"/out/sock") }, &[]);
+    assert_eq!(errno_of(a), libc::EINVAL);
+    let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/bound") }, &[]);
+    assert!(a.fd.is_some());
+    assert!(std::fs::symlink_metadata(f.path("out/bound")).is_ok());
+    let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/data/b") }, &[]);
+    assert_eq!(errno_of(a), libc::EROFS);
+    let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/bound") }, &[]);
+    assert_eq!(errno_of(a), libc::EADDRINUSE);
+}

@@ -1,0 +1,350 @@
+//! The few system calls the capability server makes, over libc, with errno
+//! as the error: openat2, the *at family on fds, and fd passing on
+//! SOCK_SEQPACKET sockets.
+
+use std::ffi::CString;
+use std::mem::{size_of, MaybeUninit};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+pub type Errno = i32;
+pub type SysResult<T> = Result<T, Errno>;
+
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+pub const RESOLVE_BENEATH: u64 = 0x08;
+
+/// How every host lookup below a grant is made: nothing may leave the
+/// directory it starts from, and no magic link (/proc/*/fd, /proc/*/root)
+/// is followed.
+pub const CONFINED: u64 = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
+
+pub fn errno() -> Errno {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn check(r: libc::c_int) -> SysResult<libc::c_int> {
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+/// A C string of `b`; EINVAL on an inner NUL (the protocol already refuses
+/// those, so this only guards paths made here).
+pub fn cstr(b: &[u8]) -> SysResult<CString> {
+    CString::new(b).map_err(|_| libc::EINVAL)
+}
+
+/// struct open_how (libc's is non-exhaustive).
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+pub fn openat2(dir: BorrowedFd<'_>, path: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<OwnedFd> {
+    let p = cstr(path)?;
+    let how = OpenHow { flags: flags as u32 as u64, mode: mode as u64, resolve };
+    loop {
+        // SAFETY: a valid C string and open_how of the size given.
+        let r = unsafe {
+            libc::syscall(libc::SYS_openat2, dir.as_raw_fd(), p.as_ptr(), &how as *const OpenHow, size_of::<OpenHow>())
+        };
+        if r >= 0 {
+            // SAFETY: a new fd of ours.
+            return Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) });
+        }
+        let e = errno();
+        if e != libc::EINTR && e != libc::EAGAIN {
+            return Err(e);
+        }
+    }
+}
+
+/// "/proc/self/fd/N": reopening an O_PATH fd through it reaches the same
+/// inode, whatever happened to its name since (the server's own magic link).
+pub fn proc_fd(fd: BorrowedFd<'_>) -> CString {
+    CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap()
+}
+
+/// open() of an O_PATH fd's inode with `flags`.
+pub fn reopen(fd: BorrowedFd<'_>, flags: i32, mode: u32) -> SysResult<OwnedFd> {
+    let p = proc_fd(fd);
+    loop {
+        // SAFETY: a valid C string.
+        let r = unsafe { libc::open(p.as_ptr(), flags, mode as libc::c_uint) };
+        if r >= 0 {
+            // SAFETY: a new fd of ours.
+            return Ok(unsafe { OwnedFd::from_raw_fd(r) });
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<libc::stat> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: st is written by the kernel on success.
+    check(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
+    // SAFETY: initialised by fstat.
+    Ok(unsafe { st.assume_init() })
+}
+
+const _: () = assert!(size_of::<libc::stat>() == preld_proto::STAT_SIZE);
+
+pub fn stat_bytes(st: &libc::stat) -> [u8; preld_proto::STAT_SIZE] {
+    let mut b = [0u8; preld_proto::STAT_SIZE];
+    // SAFETY: libc::stat is plain data of exactly that size.
+    unsafe { std::ptr::copy_nonoverlapping(st as *const libc::stat as *const u8, b.as_mut_ptr(), b.len()) };
+    b
+}
+
+pub fn file_type(st: &libc::stat) -> u32 {
+    st.st_mode & libc::S_IFMT
+}
+
+/// readlinkat(fd, "") of an O_PATH|O_NOFOLLOW fd of a symlink.
+pub fn readlink_fd(fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
+    let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
+    // SAFETY: buf is writable for its length.
+    let n = unsafe { libc::readlinkat(fd.as_raw_fd(), c"".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return Err(errno());
+    }
+    let n = n as usize;
+    if n >= buf.len() {
+        return Err(libc::ENAMETOOLONG);
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// faccessat2(fd, "", mode, AT_EMPTY_PATH | flags).
+pub fn access_fd(fd: BorrowedFd<'_>, mode: i32, flags: i32) -> SysResult<()> {
+    // SAFETY: plain syscall with a static empty string.
+    let r = unsafe { libc::syscall(libc::SYS_faccessat2, fd.as_raw_fd(), c"".as_ptr(), mode, flags | libc::AT_EMPTY_PATH) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+pub fn mkdirat(dir: BorrowedFd<'_>, name: &[u8], mode: u32) -> SysResult<()> {
+    let n = cstr(name)?;
+    // SAFETY: valid C string.
+    check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), mode) }).map(drop)
+}
+
+pub fn unlinkat(dir: BorrowedFd<'_>, name: &[u8], flags: i32) -> SysResult<()> {
+    let n = cstr(name)?;
+    // SAFETY: valid C string.
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), n.as_ptr(), flags) }).map(drop)
+}
+
+pub fn renameat2(od: BorrowedFd<'_>, on: &[u8], nd: BorrowedFd<'_>, nn: &[u8], flags: u32) -> SysResult<()> {
+    let (o, n) = (cstr(on)?, cstr(nn)?);
+    // SAFETY: valid C strings.
+    let r = unsafe { libc::syscall(libc::SYS_renameat2, od.as_raw_fd(), o.as_ptr(), nd.as_raw_fd(), n.as_ptr(), flags) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+pub fn linkat(od: RawFd, on: &CString, nd: BorrowedFd<'_>, nn: &[u8], flags: i32) -> SysResult<()> {
+    let n = cstr(nn)?;
+    // SAFETY: valid C strings.
+    check(unsafe { libc::linkat(od, on.as_ptr(), nd.as_raw_fd(), n.as_ptr(), flags) }).map(drop)
+}
+
+pub fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> SysResult<()> {
+    let (t, n) = (cstr(target)?, cstr(name)?);
+    // SAFETY: valid C strings.
+    check(unsafe { libc::symlinkat(t.as_ptr(), dir.as_raw_fd(), n.as_ptr()) }).map(drop)
+}
+
+pub fn ftruncate(fd: BorrowedFd<'_>, len: i64) -> SysResult<()> {
+    // SAFETY: plain syscall.
+    check(unsafe { libc::ftruncate(fd.as_raw_fd(), len) }).map(drop)
+}
+
+/// chmod of an O_PATH fd's inode (through its magic link: no race).
+pub fn chmod_fd(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
+    let p = proc_fd(fd);
+    // SAFETY: valid C string.
+    check(unsafe { libc::fchmodat(libc::AT_FDCWD, p.as_ptr(), mode, 0) }).map(drop)
+}
+
+pub fn utimensat(dir: RawFd, name: &CString, times: &[libc::timespec; 2], flags: i32) -> SysResult<()> {
+    // SAFETY: valid C string and two timespecs.
+    check(unsafe { libc::utimensat(dir, name.as_ptr(), times.as_ptr(), flags) }).map(drop)
+}
+
+/// Clears O_NONBLOCK that the server set to open without blocking.
+pub fn clear_nonblock(fd: BorrowedFd<'_>) -> SysResult<()> {
+    // SAFETY: fcntl on our fd.
+    let fl = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
+    // SAFETY: as above.
+    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) }).map(drop)
+}
+
+pub fn socket(ty: i32) -> SysResult<OwnedFd> {
+    // SAFETY: plain syscall.
+    let fd = check(unsafe { libc::socket(libc::AF_UNIX, ty, 0) })?;
+    // SAFETY: a new fd of ours.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn sockaddr_un(path: &[u8]) -> SysResult<(libc::sockaddr_un, libc::socklen_t)> {
+    // SAFETY: all-zero is a valid sockaddr_un.
+    let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    a.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    if path.len() >= a.sun_path.len() {
+        return Err(libc::ENAMETOOLONG);
+    }
+    for (d, s) in a.sun_path.iter_mut().zip(path) {
+        *d = *s as libc::c_char;
+    }
+    let len = size_of::<libc::sa_family_t>() + path.len() + 1;
+    Ok((a, len as libc::socklen_t))
+}
+
+pub fn connect_unix(sock: BorrowedFd<'_>, path: &[u8]) -> SysResult<()> {
+    let (a, len) = sockaddr_un(path)?;
+    // SAFETY: a valid sockaddr_un of that length.
+    check(unsafe { libc::connect(sock.as_raw_fd(), &a as *const _ as *const libc::sockaddr, len) }).map(drop)
+}
+
+pub fn bind_unix(sock: BorrowedFd<'_>, path: &[u8]) -> SysResult<()> {
+    let (a, len) = sockaddr_un(path)?;
+    // SAFETY: a valid sockaddr_un of that length.
+    check(unsafe { libc::bind(sock.as_raw_fd(), &a as *const _ as *const libc::sockaddr, len) }).map(drop)
+}
+
+/// A SOCK_SEQPACKET pair, both ends close-on-exec.
+pub fn seqpacket_pair() -> SysResult<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two.
+    check(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) })?;
+    // SAFETY: two new fds of ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Room for this many fds in one received message: more than a valid
+/// request carries, so that an excess is seen (MSG_CTRUNC past it).
+const RECV_FDS: usize = 4;
+
+/// One received message.
+pub struct Received {
+    pub len: usize,
+    pub fds: Vec<OwnedFd>,
+    /// The message was longer than the buffer.
+    pub truncated: bool,
+    /// More fds or control data than there was room for.
+    pub ctrunc: bool,
+    /// Control messages other than SCM_RIGHTS.
+    pub foreign: bool,
+}
+
+#[repr(C)]
+union CmsgBuf {
+    _align: libc::cmsghdr,
+    bytes: [u8; 128],
+}
+
+/// recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC) into `buf`; every fd received is
+/// owned by the result (closed with it), whatever else is wrong.
+pub fn recv_msg(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<Received> {
+    let mut cbuf = CmsgBuf { bytes: [0; 128] };
+    // SAFETY: CMSG_SPACE is a pure computation.
+    debug_assert!(unsafe { libc::CMSG_SPACE((RECV_FDS * size_of::<RawFd>()) as u32) } as usize <= 128);
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: all-zero msghdr is valid.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: union field of plain bytes.
+    msg.msg_control = unsafe { cbuf.bytes.as_mut_ptr() }.cast();
+    // SAFETY: as above.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE((RECV_FDS * size_of::<RawFd>()) as u32) } as usize;
+    let n = loop {
+        // SAFETY: msg points at live buffers.
+        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    };
+    let mut r = Received {
+        len: n,
+        fds: Vec::new(),
+        truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
+        ctrunc: msg.msg_flags & libc::MSG_CTRUNC != 0,
+        foreign: false,
+    };
+    // SAFETY: walking the control buffer the kernel filled, with its macros.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(c);
+                let bytes = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                for i in 0..bytes / size_of::<RawFd>() {
+                    let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
+                    r.fds.push(OwnedFd::from_raw_fd(fd));
+                }
+            } else {
+                r.foreign = true;
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok(r)
+}
+
+/// sendmsg(MSG_DONTWAIT | MSG_NOSIGNAL) of one message with `fds` attached.
+pub fn send_msg(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> SysResult<()> {
+    assert!(fds.len() <= RECV_FDS);
+    let mut cbuf = CmsgBuf { bytes: [0; 128] };
+    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+    // SAFETY: all-zero msghdr is valid.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !fds.is_empty() {
+        // SAFETY: filling our own control buffer with the kernel's macros.
+        unsafe {
+            let dlen = (fds.len() * size_of::<RawFd>()) as u32;
+            msg.msg_control = cbuf.bytes.as_mut_ptr().cast();
+            msg.msg_controllen = libc::CMSG_SPACE(dlen) as usize;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(dlen) as usize;
+            let data = libc::CMSG_DATA(c) as *mut RawFd;
+            for (i, fd) in fds.iter().enumerate() {
+                std::ptr::write_unaligned(data.add(i), fd.as_raw_fd());
+            }
+        }
+    }
+    loop {
+        // SAFETY: msg points at live buffers.
+        let n = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            return Ok(());
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
