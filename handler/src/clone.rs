@@ -14,7 +14,7 @@ use syscalls::Sysno;
 
 use crate::dispatch::{Call, Outcome};
 use crate::thread::{self, ThreadBlock};
-use crate::{heap, sys, trace, trap, usermem};
+use crate::{heap, rpc, sys, trace, trap, usermem};
 
 const CLONE_VM: u64 = 0x100;
 const CLONE_VFORK: u64 = 0x4000;
@@ -52,6 +52,8 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
 /// A copy of the process: made here, with preld's locks held so that the
 /// child finds them free and its heap consistent.
 fn fork(c: &mut Call<'_>) -> Outcome {
+    // In a session the child needs a connection of its own.
+    let child_main = rpc::prepare_fork();
     let guard = heap::lock();
     // SAFETY: the application's own fork/clone, without shared memory or a
     // new stack: the child continues on a copy of this very stack.
@@ -61,6 +63,7 @@ fn fork(c: &mut Call<'_>) -> Outcome {
         Ok(0) => {
             // The child: only this thread exists here now.
             thread::forked(c.t);
+            rpc::forked_child(c.t, child_main);
             usermem::set_pid(sys::getpid());
             trace::forked(c.t);
             if trap::arm().is_err() {
@@ -68,8 +71,14 @@ fn fork(c: &mut Call<'_>) -> Outcome {
             }
             Outcome::Return(0)
         }
-        Ok(pid) => Outcome::Return(pid as isize),
-        Err(e) => Outcome::Return(-(e as isize)),
+        Ok(pid) => {
+            rpc::forked_parent(child_main);
+            Outcome::Return(pid as isize)
+        }
+        Err(e) => {
+            rpc::forked_parent(child_main);
+            Outcome::Return(-(e as isize))
+        }
     }
 }
 

@@ -4,11 +4,13 @@
 //!
 //! ```text
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
-//!          [--map VIRT=HOST]... [--rpc-fd N] [--net]
+//!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
 //!          [--argv0 NAME] [--close-fd N] [--] PROG ARGS...
 //! ```
 //! `--rpc-fd` makes the process a capability session: its connection to the
-//! capability server, and Landlock (with TCP only if `--net`).
+//! capability server, and Landlock (with TCP only if `--net`); `--sandboxed`
+//! says Landlock is already in force (an exec inside the session), and
+//! `--exec-fd` that the server handed over the program as that fd.
 //! `--argv0` and `--close-fd` belong to one exec and are not passed on.
 
 use alloc::vec::Vec;
@@ -31,6 +33,8 @@ pub struct Config {
     pub rpc_fd: Option<i32>,
     /// The session may use TCP.
     pub net: bool,
+    /// Landlock is already in force (an exec inside a session).
+    pub sandboxed: bool,
 }
 
 pub struct Trace {
@@ -49,6 +53,8 @@ pub struct Launch {
     pub program: usize,
     pub argv0: Option<&'static [u8]>,
     pub close_fd: Option<i32>,
+    /// In a session: the program is this fd (from the server), not a path.
+    pub exec_fd: Option<i32>,
 }
 
 /// Why an option is wrong, for the loader's one-line error.
@@ -75,7 +81,7 @@ impl Config {
                 break;
             }
             let takes_value =
-                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd");
+                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd");
             let value = if takes_value {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
@@ -100,12 +106,14 @@ impl Config {
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
+                (b"--sandboxed", None) => c.sandboxed = true,
+                (b"--exec-fd", Some(v)) => l.exec_fd = Some(parse_int(v).ok_or("--exec-fd needs a number")?),
                 (b"--argv0", Some(v)) => l.argv0 = Some(v),
                 (b"--close-fd", Some(v)) => l.close_fd = Some(parse_int(v).ok_or("--close-fd needs a number")?),
                 _ => return Err("unknown option"),
             }
             // Per-exec options, and the rpc fd, which is given anew (it moves).
-            if !matches!(a, b"--argv0" | b"--close-fd" | b"--rpc-fd") {
+            if !matches!(a, b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net") {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
                     c.replay.push(nul(v));
@@ -189,6 +197,7 @@ static EMPTY: Config = Config {
     virtual_exe: false,
     rpc_fd: None,
     net: false,
+    sandboxed: false,
 };
 
 pub fn tracing() -> bool {

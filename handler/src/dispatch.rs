@@ -9,7 +9,7 @@ use preld_arch::Ucontext;
 use syscalls::Sysno;
 
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fds, memory, pathmap, signals, sys, trace};
+use crate::{clone, config, exec, fds, memory, pathmap, pola, rpc, signals, sys, trace};
 
 /// A trapped call being served.
 pub struct Call<'a> {
@@ -76,10 +76,13 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let nr = uc.rax();
     let args = uc.args();
     let mut c = Call { t, uc, nr, args, orig: args };
-    let entry = TABLE.get(nr).copied().flatten();
-    let mut outcome = match entry {
-        Some(f) => f(&mut c),
-        None => Outcome::Real,
+    let session = if rpc::active() { pola::serve(&mut c) } else { None };
+    let mut outcome = match session {
+        Some(o) => o,
+        None => match TABLE.get(nr).copied().flatten() {
+            Some(f) => f(&mut c),
+            None => Outcome::Real,
+        },
     };
     if matches!(outcome, Outcome::Real | Outcome::RealThen(_)) && config::get().rewrites_paths() {
         if let Err(e) = pathmap::rewrite(&mut c) {

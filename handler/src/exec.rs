@@ -16,7 +16,7 @@ use syscalls::Sysno;
 use crate::dispatch::{Call, Outcome};
 use crate::sys::{self, CPath};
 use crate::thread::{ThreadBlock, PATH_MAX};
-use crate::{config, fds, pathmap, trace, usermem};
+use crate::{config, fds, pathmap, rpc, trace, usermem};
 
 const ENOENT: i32 = 2;
 const EFAULT: i32 = 14;
@@ -37,7 +37,14 @@ pub fn execve(c: &mut Call<'_>) -> Outcome {
 
 /// The exec failed after all: take back what was prepared for it.
 fn failed(t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
-    fds::after_exec_failed();
+    if t.exec_alloc != 0 {
+        // SAFETY: as in free_prepared: ours, not freed yet.
+        let p = unsafe { &*(t.exec_alloc as *const Prepared) };
+        fds::after_exec_failed(&p.keep);
+        if p.exec_fd >= 0 {
+            sys::close(p.exec_fd);
+        }
+    }
     free_prepared(t);
     ret
 }
@@ -57,6 +64,10 @@ pub fn free_prepared(t: &mut ThreadBlock) {
 struct Prepared {
     strings: Vec<Vec<u8>>,
     argv: Vec<usize>,
+    /// preld fds that cross the exec (close-on-exec cleared).
+    keep: [i32; 2],
+    /// In a session: the program's fd from the server, for ld-preld.
+    exec_fd: i32,
 }
 
 fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
@@ -70,8 +81,18 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
 
     let mut strings: Vec<Vec<u8>> = Vec::new();
     let mut close_fd = None;
+    let mut exec_fd = -1;
     // The file, as a path ld-preld can open after the exec.
-    let file: Vec<u8> = if execveat && (dirfd != AT_FDCWD && (name.is_empty() || name[0] != b'/')) {
+    let file: Vec<u8> = if rpc::active() {
+        // A session: the server checks the grant and hands over the file.
+        let (vpath, fd) = session_exec(c.t, dirfd, name)?;
+        if let Err(e) = check_fd(c.t, fd, 0) {
+            sys::close(fd);
+            return Err(e);
+        }
+        exec_fd = fd;
+        vpath
+    } else if execveat && (dirfd != AT_FDCWD && (name.is_empty() || name[0] != b'/')) {
         if name.is_empty() && flags & AT_EMPTY_PATH == 0 {
             return Err(ENOENT);
         }
@@ -88,11 +109,13 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     } else {
         pathmap::map_bytes(name).unwrap_or_else(|| name.to_vec())
     };
-    if let Err(e) = check(&file, 0) {
-        if let Some(fd) = close_fd {
-            sys::close(fd);
+    if exec_fd < 0 {
+        if let Err(e) = check(&file, 0) {
+            if let Some(fd) = close_fd {
+                sys::close(fd);
+            }
+            return Err(e);
         }
-        return Err(e);
     }
 
     // argv: the application's strings stay where they are (the kernel copies
@@ -135,12 +158,22 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         v.push(0);
         strings.push(v);
     }
+    let mut keep = [fds::get(fds::TRACE), -1];
+    if rpc::active() {
+        let conn = rpc::conn(c.t)?;
+        keep[1] = conn;
+        for (opt, v) in [(&b"--rpc-fd\0"[..], conn), (&b"--exec-fd\0"[..], exec_fd)] {
+            strings.push(opt.to_vec());
+            strings.push(int_arg(v as i64));
+        }
+        strings.push(b"--sandboxed\0".to_vec());
+        if config::get().net {
+            strings.push(b"--net\0".to_vec());
+        }
+    }
     if let Some(fd) = close_fd {
         strings.push(b"--close-fd\0".to_vec());
-        let mut v = Vec::new();
-        push_int(&mut v, fd as i64);
-        v.push(0);
-        strings.push(v);
+        strings.push(int_arg(fd as i64));
     }
     strings.push(b"--argv0\0".to_vec());
     let argv0_at = strings.len();
@@ -159,13 +192,16 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     new_argv.extend(app_argv.iter().skip(1));
     new_argv.push(0);
 
-    let prep = alloc::boxed::Box::new(Prepared { strings, argv: new_argv });
+    let prep = alloc::boxed::Box::new(Prepared { strings, argv: new_argv, keep, exec_fd });
     c.args = [prep.strings[0].as_ptr() as usize, prep.argv.as_ptr() as usize, envp, 0, 0, 0];
     c.nr = Sysno::execve as usize;
     free_prepared(c.t);
     c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
     trace::flush(c.t);
-    fds::before_exec();
+    fds::before_exec(&keep);
+    if exec_fd >= 0 {
+        let _ = sys::fcntl(exec_fd, 2, 0); // F_SETFD: crosses the exec
+    }
     Ok(())
 }
 
@@ -180,6 +216,13 @@ pub fn is_self_exe(name: &[u8]) -> bool {
     let mut p = Vec::new();
     push_int(&mut p, sys::getpid() as i64);
     num == &p[..]
+}
+
+fn int_arg(n: i64) -> Vec<u8> {
+    let mut v = Vec::new();
+    push_int(&mut v, n);
+    v.push(0);
+    v
 }
 
 fn push_int(v: &mut Vec<u8>, mut n: i64) {
@@ -197,6 +240,29 @@ fn push_int(v: &mut Vec<u8>, mut n: i64) {
     v.extend_from_slice(&d[i..]);
 }
 
+/// In a session: the server's verdict on executing `name` (relative to
+/// `dirfd` for execveat): the virtual path and an fd of the file.
+fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u8>, i32), i32> {
+    use preld_proto::{PathArg, ReplyData, Request};
+    let at_fd = dirfd != AT_FDCWD && !name.starts_with(b"/");
+    let path = if at_fd { PathArg::fd(0, name) } else { PathArg::cwd(name) };
+    let dir = [dirfd as i32];
+    let mut buf = [0u8; 2 * PATH_MAX + 64];
+    let (reply, fd) = rpc::call(t, &Request::Exec { path }, if at_fd { &dir } else { &[] }, &mut buf, true)?;
+    if reply.result < 0 {
+        return Err(-reply.result as i32);
+    }
+    match (reply.data, fd) {
+        (ReplyData::Exec { vpath, .. }, Some(fd)) => Ok((vpath.to_vec(), fd)),
+        (_, fd) => {
+            if let Some(fd) = fd {
+                sys::close(fd);
+            }
+            Err(5)
+        }
+    }
+}
+
 /// The kernel's verdict on executing `path`, without executing it.
 fn check(path: &[u8], depth: usize) -> Result<(), i32> {
     if depth > 4 {
@@ -205,27 +271,48 @@ fn check(path: &[u8], depth: usize) -> Result<(), i32> {
     let c = CPath::new(path);
     let fd = sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC)?;
     let file = Fd(fd);
+    sys::access(&c, sys::X_OK)?;
+    let elf_interp = check_open(fd, depth, &|interp, depth| check(interp, depth))?;
+    drop(file);
+    if let Some(interp) = elf_interp {
+        // The kernel fails with ENOENT when the ELF interpreter is missing.
+        drop(Fd(sys::open(&CPath::new(&interp), sys::O_RDONLY | sys::O_CLOEXEC)?));
+    }
+    Ok(())
+}
+
+/// The same for a file the server opened (its grant says it may run).
+fn check_fd(t: &mut ThreadBlock, fd: i32, depth: usize) -> Result<(), i32> {
+    let t = core::cell::RefCell::new(t);
+    check_open(fd, depth, &|interp, depth| {
+        if depth > 4 {
+            return Err(ELOOP);
+        }
+        let (_, f) = session_exec(&mut t.borrow_mut(), AT_FDCWD, interp)?;
+        let r = check_fd(&mut t.borrow_mut(), f, depth);
+        sys::close(f);
+        r
+    })
+    .map(|_| ())
+}
+
+/// What both checks share: a regular file, an ELF ld-preld can load or a
+/// `#!` script whose interpreter `interp` accepts. Returns the ELF's
+/// PT_INTERP, if any.
+fn check_open(fd: i32, depth: usize, interp: &dyn Fn(&[u8], usize) -> Result<(), i32>) -> Result<Option<Vec<u8>>, i32> {
     let st = sys::fstat(fd)?;
     if st.mode & sys::S_IFMT != sys::S_IFREG {
         return Err(EACCES);
     }
-    sys::access(&c, sys::X_OK)?;
     let mut head = [0u8; shebang::PEEK];
     let n = sys::pread(fd, &mut head, 0)?;
     let head = &head[..n];
     if let Some(sb) = shebang::parse(head) {
         let sb = sb.map_err(|_| ENOEXEC)?;
-        return check(sb.interpreter, depth + 1);
+        return interp(sb.interpreter, depth + 1).map(|_| None);
     }
     let src = SizedFd { fd, size: st.size };
-    let plan = elf::plan(&src).map_err(|_| ENOEXEC)?;
-    drop(file);
-    if let Some(interp) = plan.interp {
-        let c = CPath::new(&interp);
-        let fd = Fd(sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC)?);
-        drop(fd);
-    }
-    Ok(())
+    Ok(elf::plan(&src).map_err(|_| ENOEXEC)?.interp)
 }
 
 struct Fd(i32);

@@ -1,8 +1,9 @@
-//! preld's own file descriptors (the trace output) live high in the fd
+//! preld's own file descriptors (the trace output, the connections of a
+//! capability session) live high in the fd
 //! table and are invisible to close, dup2, dup3, close_range and fcntl of
 //! the application: a program that closes every fd keeps running traced.
 
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use crate::dispatch::{Call, Outcome};
 use crate::sys;
@@ -16,34 +17,80 @@ const FD_CLOEXEC: usize = 1;
 /// How far below the fd limit preld's fds go.
 const HEADROOM: usize = 16;
 
-/// preld's fds; -1 when unused.
-static OWN: [AtomicI32; 2] = [const { AtomicI32::new(-1) }; 2];
+/// preld's fds, as a bitmap (fds at or above its size are never preld's:
+/// they are placed below the fd limit, which preld keeps under it).
+const BITMAP_FDS: usize = 1 << 16;
+static OWN: [AtomicU64; BITMAP_FDS / 64] = [const { AtomicU64::new(0) }; BITMAP_FDS / 64];
+/// The trace output, -1 when not tracing.
+static TRACE_FD: AtomicI32 = AtomicI32::new(-1);
 
-/// Slot names in OWN.
+/// Slot names for `get` and `adopt`.
 pub const TRACE: usize = 0;
 
 pub fn get(which: usize) -> i32 {
-    OWN[which].load(Ordering::Relaxed)
+    match which {
+        TRACE => TRACE_FD.load(Ordering::Relaxed),
+        _ => -1,
+    }
 }
 
 fn is_own(fd: usize) -> bool {
-    fd < i32::MAX as usize && OWN.iter().any(|o| o.load(Ordering::Relaxed) == fd as i32)
+    fd < BITMAP_FDS && OWN[fd / 64].load(Ordering::Relaxed) & (1 << (fd % 64)) != 0
+}
+
+fn mark(fd: i32, own: bool) {
+    if fd >= 0 && (fd as usize) < BITMAP_FDS {
+        let (w, m) = (fd as usize / 64, 1u64 << (fd as usize % 64));
+        if own {
+            OWN[w].fetch_or(m, Ordering::Relaxed);
+        } else {
+            OWN[w].fetch_and(!m, Ordering::Relaxed);
+        }
+    }
 }
 
 fn high_base() -> usize {
     let mut lim = [0u64; 2];
     // SAFETY: prlimit64(0, RLIMIT_NOFILE, NULL, &lim) writes two u64.
     let r = unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, 7, 0, lim.as_mut_ptr() as usize, 0, 0]) };
-    let soft = if r.is_ok() { lim[0].min(1 << 20) as usize } else { 1024 };
+    let soft = if r.is_ok() { lim[0].min(BITMAP_FDS as u64) as usize } else { 1024 };
     soft.saturating_sub(HEADROOM).max(3)
 }
 
-/// Moves `fd` high and records it as preld's (close-on-exec).
-pub fn adopt(which: usize, fd: i32) -> Result<i32, i32> {
+/// Moves `fd` high, close-on-exec, and hides it as preld's; returns the new number.
+pub fn adopt_fd(fd: i32) -> Result<i32, i32> {
     let new = sys::fcntl(fd, F_DUPFD_CLOEXEC, high_base())? as i32;
     sys::close(fd);
-    OWN[which].store(new, Ordering::Relaxed);
+    mark(new, true);
     Ok(new)
+}
+
+/// Closes one of preld's fds.
+pub fn release_fd(fd: i32) {
+    if fd >= 0 && is_own(fd as usize) {
+        mark(fd, false);
+        sys::close(fd);
+    }
+}
+
+/// Adopts `fd` as the trace output.
+pub fn adopt(which: usize, fd: i32) -> Result<i32, i32> {
+    let new = adopt_fd(fd)?;
+    if which == TRACE {
+        TRACE_FD.store(new, Ordering::Relaxed);
+    }
+    Ok(new)
+}
+
+/// Moves preld's fd `fd` out of the application's way, updating whoever
+/// holds it.
+fn relocate(fd: i32) {
+    let Ok(new) = sys::fcntl(fd, F_DUPFD_CLOEXEC, high_base()).map(|n| n as i32) else { return };
+    mark(new, true);
+    let _ = TRACE_FD.compare_exchange(fd, new, Ordering::Relaxed, Ordering::Relaxed);
+    crate::rpc::relocated(fd, new);
+    mark(fd, false);
+    sys::close(fd);
 }
 
 /// The table entry for close, dup2, dup3, close_range and fcntl.
@@ -59,11 +106,7 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
             }
             if is_own(a[1]) {
                 // The application wants that number: preld's fd moves away.
-                for (i, o) in OWN.iter().enumerate() {
-                    if o.load(Ordering::Relaxed) == a[1] as i32 {
-                        let _ = adopt(i, a[1] as i32);
-                    }
-                }
+                relocate(a[1] as i32);
             }
             Outcome::Real
         }
@@ -75,25 +118,34 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
 /// close_range over every fd in [first, last] but preld's.
 fn close_range(first: usize, last: usize, flags: usize) -> Outcome {
     let (first, last) = (first as u32 as usize, last as u32 as usize);
-    let mut own: [usize; 2] = [usize::MAX; 2];
-    for (i, o) in OWN.iter().enumerate() {
-        let fd = o.load(Ordering::Relaxed);
-        if fd >= 0 && (first..=last).contains(&(fd as usize)) {
-            own[i] = fd as usize;
-        }
-    }
-    if own.iter().all(|&f| f == usize::MAX) || first > last {
+    if first > last {
         return Outcome::Real;
     }
-    own.sort_unstable();
     let mut lo = first;
-    for &fd in own.iter().filter(|&&f| f != usize::MAX) {
+    let mut any = false;
+    let top = last.min(BITMAP_FDS - 1);
+    let mut fd = first;
+    while fd <= top {
+        let word = OWN[fd / 64].load(Ordering::Relaxed) >> (fd % 64);
+        if word == 0 {
+            fd = (fd / 64 + 1) * 64;
+            continue;
+        }
+        fd += word.trailing_zeros() as usize;
+        if fd > top {
+            break;
+        }
+        any = true;
         if fd > lo {
             if let Err(e) = raw_close_range(lo, fd - 1, flags) {
                 return Outcome::Return(-(e as isize));
             }
         }
         lo = fd + 1;
+        fd += 1;
+    }
+    if !any {
+        return Outcome::Real;
     }
     if lo <= last && lo != 0 {
         if let Err(e) = raw_close_range(lo, last, flags) {
@@ -108,19 +160,17 @@ fn raw_close_range(a: usize, b: usize, flags: usize) -> sys::Result<usize> {
     unsafe { sys::raw(syscalls::Sysno::close_range as usize, [a, b, flags, 0, 0, 0]) }
 }
 
-/// Before an exec: preld's fds cross it (ld-preld takes them back).
-pub fn before_exec() {
-    for o in &OWN {
-        let fd = o.load(Ordering::Relaxed);
+/// Before an exec: the fds ld-preld is given cross it (it takes them back).
+pub fn before_exec(keep: &[i32]) {
+    for &fd in keep {
         if fd >= 0 {
             let _ = sys::fcntl(fd, F_SETFD, 0);
         }
     }
 }
 
-pub fn after_exec_failed() {
-    for o in &OWN {
-        let fd = o.load(Ordering::Relaxed);
+pub fn after_exec_failed(keep: &[i32]) {
+    for &fd in keep {
         if fd >= 0 {
             let _ = sys::fcntl(fd, F_SETFD, FD_CLOEXEC);
         }

@@ -18,6 +18,8 @@ pub mod fds;
 pub mod heap;
 pub mod memory;
 pub mod pathmap;
+pub mod pola;
+pub mod rpc;
 pub mod sandbox;
 pub mod signals;
 pub mod sys;
@@ -40,6 +42,14 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     let mut cfg = cfg;
     if let Some(tr) = cfg.trace.as_mut() {
         tr.fd = fds::adopt(fds::TRACE, tr.fd).map_err(|e| ("bad --trace-fd", e))?;
+    }
+    if let Some(fd) = cfg.rpc_fd {
+        let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
+        pola::init_cwd(main);
+        if !cfg.sandboxed {
+            let loader = cfg.loader.strip_suffix(b"\0").unwrap_or(&cfg.loader);
+            sandbox::enter(loader, cfg.net)?;
+        }
     }
     let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso);
     config::set(cfg);

@@ -69,6 +69,8 @@ pub struct ThreadBlock {
     pub clone_args: [usize; 6],
     /// What a pending execve points at (freed if it fails).
     pub exec_alloc: usize,
+    /// This thread's connection to the capability server (0: none yet).
+    pub rpc_fd: i32,
     /// A call's mask with SIGSYS taken out, and pselect6's pair pointing at it.
     pub scratch_mask: usize,
     pub scratch_pair: [usize; 2],
@@ -157,6 +159,12 @@ fn reap() {
             let tid = unsafe { (*block_at(i)).tid };
             if sys::tgkill(pid, tid, 0) == Err(3) {
                 // ESRCH: the thread is gone, and with it every use of the slot.
+                // SAFETY: as above; nobody else uses a dead thread's block.
+                let gone = unsafe { &mut *block_at(i) };
+                if gone.rpc_fd > 0 {
+                    crate::fds::release_fd(gone.rpc_fd);
+                    gone.rpc_fd = 0;
+                }
                 DEAD[w].fetch_and(!(1 << b), Ordering::AcqRel);
                 USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
             }
@@ -231,8 +239,29 @@ pub fn exiting(t: &mut ThreadBlock) {
     DEAD[w].fetch_or(m, Ordering::AcqRel);
 }
 
-/// In a fork child: only the calling thread exists now.
+/// Calls `f` on the block of every thread in use.
+pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
+    for (w, word) in USED.iter().enumerate() {
+        let mut used = word.load(Ordering::Acquire);
+        while used != 0 {
+            let b = used.trailing_zeros() as usize;
+            used &= used - 1;
+            // SAFETY: a used slot's block is mapped and initialized; callers
+            // only touch fields that are not in use concurrently (fd numbers).
+            f(unsafe { &mut *block_at(w * 64 + b) });
+        }
+    }
+}
+
+/// In a fork child: only the calling thread exists now; the fds the other
+/// threads' blocks hold are the parent's.
 pub fn forked(t: &mut ThreadBlock) {
+    let me = t.slot;
+    for_each_live(|o| {
+        if o.slot != me && o.rpc_fd > 0 {
+            crate::fds::release_fd(o.rpc_fd);
+        }
+    });
     for w in 0..USED.len() {
         USED[w].store(0, Ordering::Relaxed);
         DEAD[w].store(0, Ordering::Relaxed);

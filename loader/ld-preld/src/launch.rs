@@ -58,6 +58,9 @@ impl Drop for File {
 /// Opens a file to execute, with the checks execve(2) makes, failing with
 /// `missing` as the exit status if it does not exist.
 fn open_executable(path: &[u8], missing: i32) -> File {
+    if let Some(conn) = session() {
+        return session_open(conn, path, true, missing);
+    }
     let c = CPath::new(path);
     let mut file = match sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC) {
         Ok(fd) => File { fd, size: 0 },
@@ -141,7 +144,10 @@ fn map_or_fail(file: &File, plan: &LoadPlan, path: &[u8]) -> Mapped {
 
 /// Opens, plans and maps a program's interpreter (its ld.so).
 fn load_interpreter(interp: &[u8], program: &[u8]) -> Mapped {
-    let file = open_executable(interp, EXIT_CANNOT_RUN);
+    let file = match session() {
+        Some(conn) => session_open(conn, interp, false, EXIT_CANNOT_RUN),
+        None => open_executable(interp, EXIT_CANNOT_RUN),
+    };
     let plan = match elf::plan(&file) {
         Ok(plan) => plan,
         Err(e) => {
@@ -166,15 +172,18 @@ pub fn launcher(init: Initial) -> ! {
         Ok(v) => v,
         Err(why) => fail(EXIT_NOT_FOUND, b"", format_args!("{why}\n{USAGE}")),
     };
+    SESSION.store(cfg.rpc_fd.unwrap_or(-1), core::sync::atomic::Ordering::Relaxed);
     let first = launch.program + 1;
     if first >= init.argc() {
         fail(EXIT_NOT_FOUND, b"", format_args!("missing program name\n{USAGE}"));
     }
 
     // With --argv0 (an exec re-entering ld-preld), PROG is a path as
-    // execve(2) takes it, never searched in PATH.
+    // execve(2) takes it, never searched in PATH; in a session, paths are
+    // the server's (the launcher resolved PROG).
     let execfn = match launch.argv0 {
         Some(_) => init.arg(first),
+        None if session().is_some() => init.arg(first),
         None => leak(&resolve(init.arg(first), &init)),
     };
     let mut argv: Vec<Str<'static>> = (first..init.argc()).map(|i| Str::At(init.arg_ptr(i))).collect();
@@ -186,7 +195,14 @@ pub fn launcher(init: Initial) -> ! {
     let mut path = execfn;
     let mut depth = 0;
     let (plan, file) = loop {
-        let file = open_executable(path, if depth == 0 { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN });
+        let file = match (depth, launch.exec_fd) {
+            // The server handed the program over with the exec.
+            (0, Some(fd)) => match sys::fstat(fd) {
+                Ok(st) => File { fd, size: st.size },
+                Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
+            },
+            _ => open_executable(path, if depth == 0 { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN }),
+        };
         let mut head = [0u8; shebang::PEEK];
         let n = (file.size as usize).min(head.len());
         if let Err(e) = file.read_exact_at(0, &mut head[..n]) {
@@ -216,7 +232,10 @@ pub fn launcher(init: Initial) -> ! {
         }
     };
     let program = map_or_fail(&file, &plan, path);
-    cfg.program = canonical(file.fd).unwrap_or_else(|| absolute(path));
+    cfg.program = match session() {
+        Some(_) => path.to_vec(),
+        None => canonical(file.fd).unwrap_or_else(|| absolute(path)),
+    };
     drop(file);
     if let Some(fd) = launch.close_fd {
         sys::close(fd);
@@ -227,7 +246,7 @@ pub fn launcher(init: Initial) -> ! {
     }
 
     cfg.loader = own_path();
-    cfg.virtual_exe = true;
+    cfg.virtual_exe = session().is_none();
     let vdso = start_handler(cfg, &init, path);
     let shown: Vec<&[u8]> = argv
         .iter()
@@ -393,4 +412,38 @@ fn own_interp_path(table: &[u8], phdr: usize) -> Option<&'static [u8]> {
     let s = unsafe { core::slice::from_raw_parts(addr as *const u8, len) };
     let (&last, path) = s.split_last()?;
     (last == 0 && !path.contains(&0)).then_some(path)
+}
+
+/// The capability session's connection, if ld-preld runs in one.
+static SESSION: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(-1);
+
+fn session() -> Option<i32> {
+    let fd = SESSION.load(core::sync::atomic::Ordering::Relaxed);
+    (fd >= 0).then_some(fd)
+}
+
+/// Opens a file through the capability server: `exec` asks for a program
+/// (its grant must allow running it), otherwise a plain read-only open.
+fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32) -> File {
+    use preld_proto::{PathArg, Request};
+    let mut buf = [0u8; 2 * 4096 + 64];
+    let req = if exec {
+        Request::Exec { path: PathArg::cwd(path) }
+    } else {
+        Request::Open { flags: (sys::O_RDONLY | sys::O_CLOEXEC) as u32, mode: 0, path: PathArg::cwd(path) }
+    };
+    let fd = match preld_handler::rpc::call_on(conn, &req, &[], &mut buf, true) {
+        Ok((r, Some(fd))) if r.result >= 0 => fd,
+        Ok((r, _)) if r.result < 0 => {
+            let e = (-r.result) as i32;
+            fail(if e == 2 { missing } else { EXIT_CANNOT_RUN }, path, Errno(e))
+        }
+        Ok(_) => fail(EXIT_CANNOT_RUN, path, "the capability server sent no file"),
+        Err(e) => fail(EXIT_CANNOT_RUN, path, format_args!("capability server: {}", Errno(e))),
+    };
+    match sys::fstat(fd) {
+        Ok(st) if st.mode & sys::S_IFMT == sys::S_IFREG => File { fd, size: st.size },
+        Ok(_) => fail(EXIT_CANNOT_RUN, path, Errno(13)),
+        Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
+    }
 }

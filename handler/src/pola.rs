@@ -1,0 +1,523 @@
+//! A capability session's system calls: every call that names a file is
+//! answered by the capability server (rpc.rs); calls that would go around
+//! it are refused. The kernel enforces the session anyway (sandbox.rs):
+//! this is what makes unmodified programs work inside it.
+//!
+//! Relative paths are made absolute against the process's virtual cwd,
+//! which the client keeps (it is per process; the server's per-connection
+//! cwd is kept in step for exec). `*at()` calls send their directory fd
+//! along. Virtual directories (parents of grants, like `/`) arrive as
+//! empty stand-in directories; their getdents64 is synthesized from the
+//! server's ReadDir.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
+use syscalls::Sysno;
+
+use crate::dispatch::{Call, Outcome};
+use crate::thread::PATH_MAX;
+use crate::{rpc, sys, usermem};
+
+const EPERM: isize = 1;
+const ENOENT: isize = 2;
+const EIO: isize = 5;
+const EFAULT: isize = 14;
+const EINVAL: isize = 22;
+const ENOTSUP: isize = 95;
+const ERANGE: isize = 34;
+const AT_FDCWD: i32 = -100;
+const AT_EMPTY_PATH: u32 = 0x1000;
+const AT_REMOVEDIR: u32 = 0x200;
+const O_CLOEXEC: u32 = 0o2000000;
+const O_CREAT: u32 = 0o100;
+const O_WRONLY: u32 = 0o1;
+const O_TRUNC: u32 = 0o1000;
+const UTIME_NOW: i64 = (1 << 30) - 1;
+
+/// The process's virtual cwd.
+static CWD_LOCK: AtomicBool = AtomicBool::new(false);
+static mut CWD: Vec<u8> = Vec::new();
+/// Virtual directories open in this process: (fd, virtual path, next entry).
+static mut VDIRS: Vec<(i32, Vec<u8>, usize)> = Vec::new();
+
+/// The spin lock of CWD and VDIRS (taken with signals blocked).
+struct Lock;
+impl Lock {
+    fn take() -> Lock {
+        while CWD_LOCK.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            core::hint::spin_loop();
+        }
+        Lock
+    }
+    fn cwd(&self) -> &mut Vec<u8> {
+        // SAFETY: the lock is held for as long as `self` lives.
+        unsafe { &mut *core::ptr::addr_of_mut!(CWD) }
+    }
+    fn vdirs(&self) -> &mut Vec<(i32, Vec<u8>, usize)> {
+        // SAFETY: as above.
+        unsafe { &mut *core::ptr::addr_of_mut!(VDIRS) }
+    }
+}
+impl Drop for Lock {
+    fn drop(&mut self) {
+        CWD_LOCK.store(false, Ordering::Release);
+    }
+}
+
+/// At startup: the session's cwd, from the server.
+pub fn init_cwd(conn: i32) {
+    let mut buf = [0u8; PATH_MAX + 64];
+    if let Ok((r, _)) = rpc::call_on(conn, &Request::Getcwd, &[], &mut buf, true) {
+        if let ReplyData::Bytes(b) = r.data {
+            *Lock::take().cwd() = b.to_vec();
+        }
+    }
+    if Lock::take().cwd().is_empty() {
+        *Lock::take().cwd() = b"/".to_vec();
+    }
+}
+
+/// The cwd, for exec (the new image asks its connection).
+pub fn cwd() -> Vec<u8> {
+    Lock::take().cwd().clone()
+}
+
+/// A path argument as the server takes it.
+struct PathIn {
+    buf: [u8; PATH_MAX],
+    len: usize,
+    /// The directory fd to attach, if relative to one.
+    dirfd: Option<i32>,
+}
+
+impl PathIn {
+    fn arg(&self, index: u8) -> PathArg<'_> {
+        match self.dirfd {
+            Some(_) => PathArg::fd(index, &self.buf[..self.len]),
+            None => PathArg::cwd(&self.buf[..self.len]),
+        }
+    }
+}
+
+/// Reads a path argument; relative ones become absolute against the cwd
+/// (or stay relative to `dirfd`).
+fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
+    let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
+    let mut raw = [0u8; PATH_MAX];
+    let n = usermem::read_cstr(addr, &mut raw).ok_or(EFAULT)?;
+    let raw = &raw[..n];
+    if raw.is_empty() {
+        return Err(ENOENT);
+    }
+    if raw[0] == b'/' {
+        p.buf[..n].copy_from_slice(raw);
+        p.len = n;
+    } else if dirfd != AT_FDCWD {
+        p.buf[..n].copy_from_slice(raw);
+        p.len = n;
+        p.dirfd = Some(dirfd);
+    } else {
+        let l = Lock::take();
+        let cwd = l.cwd();
+        let total = cwd.len() + 1 + n;
+        if total > PATH_MAX {
+            return Err(36); // ENAMETOOLONG
+        }
+        p.buf[..cwd.len()].copy_from_slice(cwd);
+        let mut k = cwd.len();
+        if !cwd.ends_with(b"/") {
+            p.buf[k] = b'/';
+            k += 1;
+        }
+        p.buf[k..k + n].copy_from_slice(raw);
+        p.len = k + n;
+    }
+    Ok(p)
+}
+
+fn fds_of(paths: &[&PathIn]) -> ([i32; 2], usize) {
+    let mut fds = [0i32; 2];
+    let mut n = 0;
+    for p in paths {
+        if let Some(fd) = p.dirfd {
+            fds[n] = fd;
+            n += 1;
+        }
+    }
+    (fds, n)
+}
+
+/// Makes a request with the paths' fds attached; the raw result and fd.
+fn ask(c: &mut Call<'_>, req: &Request<'_>, paths: &[&PathIn], buf: &mut [u8], cloexec: bool) -> Result<(isize, Option<i32>, usize), isize> {
+    let (fds, n) = fds_of(paths);
+    let (reply, fd) = rpc::call(c.t, req, &fds[..n], buf, cloexec).map_err(|e| -(e as isize))?;
+    // Where reply data starts, for callers that read it.
+    let data = match reply.data {
+        ReplyData::Open { info } => info as usize,
+        _ => 0,
+    };
+    Ok((reply.result as isize, fd, data))
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Outcome::Return(e),
+        }
+    };
+}
+
+/// Second path argument index: 1 if the first path also uses an fd.
+fn second(first: &PathIn) -> u8 {
+    if first.dirfd.is_some() { 1 } else { 0 }
+}
+
+/// The session's table entry; None: not a session call (the normal table decides).
+pub fn serve(c: &mut Call<'_>) -> Option<Outcome> {
+    use Sysno::*;
+    let a = c.args;
+    let nr = Sysno::from(u32::try_from(c.nr).ok()?);
+    Some(match nr {
+        open => open_at(c, AT_FDCWD, a[0], a[1] as u32, a[2] as u32),
+        creat => open_at(c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] as u32),
+        openat => open_at(c, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        openat2 => {
+            let mut how = [0usize; 3];
+            if a[3] < 24 || !usermem::read_words(a[2], &mut how) {
+                return Some(Outcome::Return(if a[3] < 24 { -EINVAL } else { -EFAULT }));
+            }
+            open_at(c, a[0] as i32, a[1], how[0] as u32, how[1] as u32)
+        }
+        stat => stat_at(c, AT_FDCWD, a[0], a[1], 0, false),
+        lstat => stat_at(c, AT_FDCWD, a[0], a[1], 0x100, false),
+        newfstatat => stat_at(c, a[0] as i32, a[1], a[2], a[3] as u32, false),
+        statx => stat_at(c, a[0] as i32, a[1], a[4], a[2] as u32, true),
+        access => access_at(c, AT_FDCWD, a[0], a[1] as u32, 0),
+        faccessat => access_at(c, a[0] as i32, a[1], a[2] as u32, 0),
+        faccessat2 => access_at(c, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        readlink => readlink_at(c, AT_FDCWD, a[0], a[1], a[2]),
+        readlinkat => readlink_at(c, a[0] as i32, a[1], a[2], a[3]),
+        mkdir => simple(c, AT_FDCWD, a[0], |p| Request::Mkdir { mode: a[1] as u32, path: p }),
+        mkdirat => simple(c, a[0] as i32, a[1], |p| Request::Mkdir { mode: a[2] as u32, path: p }),
+        rmdir => simple(c, AT_FDCWD, a[0], |p| Request::Unlink { flags: AT_REMOVEDIR, path: p }),
+        unlink => simple(c, AT_FDCWD, a[0], |p| Request::Unlink { flags: 0, path: p }),
+        unlinkat => simple(c, a[0] as i32, a[1], |p| Request::Unlink { flags: a[2] as u32, path: p }),
+        truncate => simple(c, AT_FDCWD, a[0], |p| Request::Truncate { length: a[1] as i64, path: p }),
+        chmod => simple(c, AT_FDCWD, a[0], |p| Request::Chmod { mode: a[1] as u32, flags: 0, path: p }),
+        fchmodat => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: 0, path: p }),
+        fchmodat2 => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: a[3] as u32, path: p }),
+        rename => two(c, AT_FDCWD, a[0], AT_FDCWD, a[1], |o, n| Request::Rename { flags: 0, old: o, new: n }),
+        renameat => two(c, a[0] as i32, a[1], a[2] as i32, a[3], |o, n| Request::Rename { flags: 0, old: o, new: n }),
+        renameat2 => two(c, a[0] as i32, a[1], a[2] as i32, a[3], |o, n| Request::Rename { flags: a[4] as u32, old: o, new: n }),
+        link => two(c, AT_FDCWD, a[0], AT_FDCWD, a[1], |o, n| Request::Link { flags: 0, old: o, new: n }),
+        linkat => two(c, a[0] as i32, a[1], a[2] as i32, a[3], |o, n| Request::Link { flags: a[4] as u32, old: o, new: n }),
+        symlink => symlink_at(c, a[0], AT_FDCWD, a[1]),
+        symlinkat => symlink_at(c, a[0], a[1] as i32, a[2]),
+        utimensat if a[1] != 0 => utimens_at(c, a[0] as i32, a[1], a[2], a[3] as u32),
+        chdir => change_dir(c, AT_FDCWD, a[0]),
+        fchdir => change_dir(c, a[0] as i32, 0),
+        getcwd => get_cwd(a[0], a[1]),
+        getdents64 => return list_virtual_dir(c),
+        close => {
+            Lock::take().vdirs().retain(|v| v.0 != a[0] as i32);
+            return None;
+        }
+        connect | bind => return unix_socket(c),
+        // Ways around the handler, or authority a session does not have.
+        io_uring_setup | io_uring_enter | io_uring_register | ptrace | process_vm_readv | process_vm_writev
+        | open_by_handle_at | name_to_handle_at | mount | umount2 | pivot_root | chroot | mknod | mknodat
+        | chown | lchown | fchownat | uselib | acct | swapon | swapoff | bpf | kexec_load | kexec_file_load
+        | init_module | finit_module | delete_module | quotactl | fanotify_init | fanotify_mark
+        | open_tree | move_mount | fsopen | fsmount | fspick | mount_setattr | inotify_add_watch | utime
+        | utimes | futimesat | memfd_secret | userfaultfd | perf_event_open | statfs | lookup_dcookie => {
+            Outcome::Return(-EPERM)
+        }
+        getxattr | lgetxattr | listxattr | llistxattr | setxattr | lsetxattr | removexattr | lremovexattr => {
+            Outcome::Return(-ENOTSUP)
+        }
+        _ => return None,
+    })
+}
+
+fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
+    let p = tri!(path_in(dirfd, addr));
+    let mut buf = [0u8; 256];
+    let cloexec = flags & O_CLOEXEC != 0;
+    let (r, fd, info) = tri!(ask(c, &Request::Open { flags, mode, path: p.arg(0) }, &[&p], &mut buf, cloexec));
+    match (r, fd) {
+        (r, _) if r < 0 => Outcome::Return(r),
+        (_, Some(fd)) => {
+            if info as u32 & OPEN_VIRTUAL_DIR != 0 {
+                Lock::take().vdirs().push((fd, virtual_path(&p), 0));
+            }
+            Outcome::Return(fd as isize)
+        }
+        _ => Outcome::Return(-EIO),
+    }
+}
+
+/// The absolute virtual path of a path argument, when known (for listing
+/// a virtual directory later).
+fn virtual_path(p: &PathIn) -> Vec<u8> {
+    p.buf[..p.len].to_vec()
+}
+
+fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: bool) -> Outcome {
+    let mut first = [0u8; 1];
+    if flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
+        return Outcome::Real; // on an fd: the kernel answers
+    }
+    let p = tri!(path_in(dirfd, addr));
+    let mut buf = [0u8; 256 + STAT_SIZE];
+    let req = Request::Stat { flags: flags & (0x100 | AT_EMPTY_PATH), path: p.arg(0) };
+    let (fds, n) = fds_of(&[&p]);
+    let (reply, _) = tri!(rpc::call(c.t, &req, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
+    if reply.result < 0 {
+        return Outcome::Return(reply.result as isize);
+    }
+    let ReplyData::Stat(st) = reply.data else { return Outcome::Return(-EIO) };
+    let ok = if statx { usermem::write(out, &to_statx(st)) } else { usermem::write(out, st) };
+    Outcome::Return(if ok { 0 } else { -EFAULT })
+}
+
+/// struct stat (x86_64) → struct statx, with the basic fields.
+fn to_statx(st: &[u8; STAT_SIZE]) -> [u8; 256] {
+    let u64at = |o: usize| u64::from_ne_bytes(st[o..o + 8].try_into().unwrap_or_default());
+    let u32at = |o: usize| u32::from_ne_bytes(st[o..o + 4].try_into().unwrap_or_default());
+    let mut x = [0u8; 256];
+    let mut put = |o: usize, b: &[u8]| x[o..o + b.len()].copy_from_slice(b);
+    let (dev, ino, nlink, mode, uid, gid, rdev) = (u64at(0), u64at(8), u64at(16), u32at(24), u32at(28), u32at(32), u64at(40));
+    let (size, blksize, blocks) = (u64at(48), u64at(56), u64at(64));
+    put(0, &0x7ffu32.to_ne_bytes()); // STATX_BASIC_STATS
+    put(4, &(blksize as u32).to_ne_bytes());
+    put(16, &(nlink as u32).to_ne_bytes());
+    put(20, &uid.to_ne_bytes());
+    put(24, &gid.to_ne_bytes());
+    put(28, &(mode as u16).to_ne_bytes());
+    put(32, &ino.to_ne_bytes());
+    put(40, &size.to_ne_bytes());
+    put(48, &blocks.to_ne_bytes());
+    // atime 72..88, mtime 88.., ctime 104..: stat has (sec, nsec) at 72, 88, 104.
+    for (so, xo) in [(72usize, 64usize), (88, 112), (104, 96)] {
+        put(xo, &u64at(so).to_ne_bytes());
+        put(xo + 8, &(u64at(so + 8) as u32).to_ne_bytes());
+    }
+    let split = |d: u64| ((((d >> 8) & 0xfff) | ((d >> 32) & !0xfff)) as u32, ((d & 0xff) | ((d >> 12) & !0xff)) as u32);
+    let (rmaj, rmin) = split(rdev);
+    let (dmaj, dmin) = split(dev);
+    put(128, &rmaj.to_ne_bytes());
+    put(132, &rmin.to_ne_bytes());
+    put(136, &dmaj.to_ne_bytes());
+    put(140, &dmin.to_ne_bytes());
+    x
+}
+
+fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -> Outcome {
+    simple(c, dirfd, addr, |p| Request::Access { mode, flags, path: p })
+}
+
+fn simple(c: &mut Call<'_>, dirfd: i32, addr: usize, req: impl Fn(PathArg<'_>) -> Request<'_>) -> Outcome {
+    let p = tri!(path_in(dirfd, addr));
+    let mut buf = [0u8; 256];
+    let (r, fd, _) = tri!(ask(c, &req(p.arg(0)), &[&p], &mut buf, true));
+    if let Some(fd) = fd {
+        sys::close(fd);
+    }
+    Outcome::Return(r.min(0))
+}
+
+fn two(
+    c: &mut Call<'_>,
+    d1: i32,
+    a1: usize,
+    d2: i32,
+    a2: usize,
+    req: impl for<'x> Fn(PathArg<'x>, PathArg<'x>) -> Request<'x>,
+) -> Outcome {
+    let p1 = tri!(path_in(d1, a1));
+    let p2 = tri!(path_in(d2, a2));
+    let mut buf = [0u8; 256];
+    let (r, _, _) = tri!(ask(c, &req(p1.arg(0), p2.arg(second(&p1))), &[&p1, &p2], &mut buf, true));
+    Outcome::Return(r.min(0))
+}
+
+fn symlink_at(c: &mut Call<'_>, target: usize, dirfd: i32, addr: usize) -> Outcome {
+    let mut t = [0u8; PATH_MAX];
+    let n = tri!(usermem::read_cstr(target, &mut t).ok_or(-EFAULT));
+    let p = tri!(path_in(dirfd, addr));
+    let mut buf = [0u8; 256];
+    let (r, _, _) = tri!(ask(c, &Request::Symlink { target: &t[..n], path: p.arg(0) }, &[&p], &mut buf, true));
+    Outcome::Return(r.min(0))
+}
+
+fn utimens_at(c: &mut Call<'_>, dirfd: i32, addr: usize, times: usize, flags: u32) -> Outcome {
+    // NULL times: both now.
+    let mut t = [0, UTIME_NOW as usize, 0, UTIME_NOW as usize];
+    if times != 0 && !usermem::read_words(times, &mut t) {
+        return Outcome::Return(-EFAULT);
+    }
+    let ts = [Timespec { sec: t[0] as i64, nsec: t[1] as i64 }, Timespec { sec: t[2] as i64, nsec: t[3] as i64 }];
+    simple(c, dirfd, addr, |p| Request::Utimens { times: ts, flags, path: p })
+}
+
+fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usize) -> Outcome {
+    if size == 0 || size > isize::MAX as usize {
+        return Outcome::Return(-EINVAL);
+    }
+    let p = tri!(path_in(dirfd, addr));
+    let mut buf = [0u8; PATH_MAX + 64];
+    let (fds, n) = fds_of(&[&p]);
+    let (reply, _) = tri!(rpc::call(c.t, &Request::Readlink { path: p.arg(0) }, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
+    if reply.result < 0 {
+        return Outcome::Return(reply.result as isize);
+    }
+    let ReplyData::Bytes(b) = reply.data else { return Outcome::Return(-EIO) };
+    let n = b.len().min(size);
+    if !usermem::write(out, &b[..n]) {
+        return Outcome::Return(-EFAULT);
+    }
+    Outcome::Return(n as isize)
+}
+
+fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
+    let p = if addr == 0 {
+        // fchdir: the directory is the fd itself.
+        PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
+    } else {
+        tri!(path_in(dirfd, addr))
+    };
+    let mut buf = [0u8; PATH_MAX + 64];
+    let (r, _, _) = tri!(ask(c, &Request::Chdir { path: p.arg(0) }, &[&p], &mut buf, true));
+    if r < 0 {
+        return Outcome::Return(r);
+    }
+    let (reply, _) = tri!(rpc::call(c.t, &Request::Getcwd, &[], &mut buf, true).map_err(|e| -(e as isize)));
+    if let ReplyData::Bytes(b) = reply.data {
+        *Lock::take().cwd() = b.to_vec();
+    }
+    Outcome::Return(0)
+}
+
+fn get_cwd(out: usize, size: usize) -> Outcome {
+    let cwd = cwd();
+    if cwd.len() + 1 > size {
+        return Outcome::Return(-ERANGE);
+    }
+    let mut v = cwd;
+    v.push(0);
+    if !usermem::write(out, &v) {
+        return Outcome::Return(-EFAULT);
+    }
+    Outcome::Return(v.len() as isize)
+}
+
+/// getdents64 of a virtual directory: its entries from the server, in
+/// linux_dirent64 records, continuing where the last call stopped.
+fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
+    let [fd, out, count, ..] = c.args;
+    let (path, start) = {
+        let l = Lock::take();
+        let v = l.vdirs().iter().find(|v| v.0 == fd as i32)?;
+        (v.1.clone(), v.2)
+    };
+    let mut buf = [0u8; preld_proto::MAX_FRAME];
+    let req = Request::ReadDir { path: PathArg::cwd(&path) };
+    let (reply, _) = match rpc::call(c.t, &req, &[], &mut buf, true) {
+        Ok(v) => v,
+        Err(e) => return Some(Outcome::Return(-(e as isize))),
+    };
+    if reply.result < 0 {
+        return Some(Outcome::Return(reply.result as isize));
+    }
+    let ReplyData::Dir(entries) = reply.data else { return Some(Outcome::Return(-EIO)) };
+    let mut img: Vec<u8> = Vec::new();
+    let mut next = start;
+    for (i, e) in entries.iter().enumerate().skip(start) {
+        let reclen = (19 + e.name.len() + 1 + 7) & !7;
+        if img.len() + reclen > count {
+            break;
+        }
+        let base = img.len();
+        img.resize(base + reclen, 0);
+        img[base..base + 8].copy_from_slice(&e.ino.to_ne_bytes());
+        img[base + 8..base + 16].copy_from_slice(&((i + 1) as u64).to_ne_bytes());
+        img[base + 16..base + 18].copy_from_slice(&(reclen as u16).to_ne_bytes());
+        img[base + 18] = e.d_type;
+        img[base + 19..base + 19 + e.name.len()].copy_from_slice(e.name);
+        next = i + 1;
+    }
+    if img.is_empty() && next < entries.len() {
+        return Some(Outcome::Return(-EINVAL)); // buffer too small for one entry
+    }
+    if !usermem::write(out, &img) {
+        return Some(Outcome::Return(-EFAULT));
+    }
+    if let Some(v) = Lock::take().vdirs().iter_mut().find(|v| v.0 == fd as i32) {
+        v.2 = next;
+    }
+    Some(Outcome::Return(img.len() as isize))
+}
+
+/// connect/bind of a Unix socket to a path: the server makes the socket
+/// (inside a read-write grant) and it takes the application's fd number.
+fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
+    let [fd, addr, len, ..] = c.args;
+    let mut sa = [0u8; 110];
+    let n = len.min(sa.len());
+    if n < 3 || !usermem::read(addr, &mut sa[..n]) {
+        return None; // let the kernel judge
+    }
+    let family = u16::from_ne_bytes([sa[0], sa[1]]);
+    if family != 1 || sa[2] == 0 {
+        return None; // not AF_UNIX, or an abstract name: Landlock scopes those
+    }
+    let path_end = sa[2..n].iter().position(|&b| b == 0).map_or(n, |z| z + 2);
+    let path = &sa[2..path_end];
+    let mut ty = [0u8; 4];
+    let mut tylen: u32 = 4;
+    // SAFETY: getsockopt(SO_TYPE) writes an int into `ty`.
+    let r = unsafe {
+        sys::raw(Sysno::getsockopt as usize, [fd, 1, 3, ty.as_mut_ptr() as usize, &mut tylen as *mut u32 as usize, 0])
+    };
+    if r.is_err() {
+        return None;
+    }
+    let ty = u32::from_ne_bytes(ty);
+    let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
+    let abs = if path.first() == Some(&b'/') {
+        path.to_vec()
+    } else {
+        let mut v = cwd();
+        v.push(b'/');
+        v.extend_from_slice(path);
+        v
+    };
+    if abs.len() > PATH_MAX {
+        return Some(Outcome::Return(-36));
+    }
+    p.buf[..abs.len()].copy_from_slice(&abs);
+    p.len = abs.len();
+    let req = if c.nr == Sysno::connect as usize {
+        Request::ConnectUnix { ty, path: p.arg(0) }
+    } else {
+        Request::BindUnix { ty, path: p.arg(0) }
+    };
+    let mut buf = [0u8; 256];
+    let (r, got, _) = match ask(c, &req, &[], &mut buf, true) {
+        Ok(v) => v,
+        Err(e) => return Some(Outcome::Return(e)),
+    };
+    let Some(new) = got else { return Some(Outcome::Return(r.min(0))) };
+    // Keep the application's fd number and its close-on-exec flag.
+    let cloexec = sys::fcntl(fd as i32, 1, 0).unwrap_or(0) & 1 != 0;
+    // SAFETY: dup3 of the server's socket onto the application's fd.
+    let d = unsafe { sys::raw(Sysno::dup3 as usize, [new as usize, fd, if cloexec { O_CLOEXEC as usize } else { 0 }, 0, 0, 0]) };
+    sys::close(new);
+    Some(Outcome::Return(match d {
+        Ok(_) => 0,
+        Err(e) => -(e as isize),
+    }))
+}

@@ -1,0 +1,244 @@
+//! The client side of a capability session: requests to the capability
+//! server over a per-thread SOCK_SEQPACKET connection, fds in and out with
+//! SCM_RIGHTS (proto/ is the wire format).
+//!
+//! The process's *main* connection (given to ld-preld as `--rpc-fd`) is
+//! used only, under a spin lock, to ask for more connections: one per
+//! thread, made on the thread's first request. A fork child gets a main
+//! connection of its own, made by the parent before the fork, so that
+//! parent and child never share a socket. All of it runs in the SIGSYS
+//! handler, with every signal blocked.
+
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+
+use preld_proto::{self as proto, Reply, Request};
+use syscalls::Sysno;
+
+use crate::fds;
+use crate::sys;
+use crate::thread::ThreadBlock;
+
+const EIO: i32 = 5;
+const SOL_SOCKET: i32 = 1;
+const SCM_RIGHTS: i32 = 1;
+const MSG_CMSG_CLOEXEC: usize = 0x4000_0000;
+const MSG_NOSIGNAL: usize = 0x4000;
+
+static MAIN: AtomicI32 = AtomicI32::new(-1);
+static MAIN_LOCK: AtomicBool = AtomicBool::new(false);
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// Whether this process is a capability session.
+pub fn active() -> bool {
+    MAIN.load(Ordering::Relaxed) >= 0
+}
+
+/// Takes `fd` as the process's main connection (hidden, close-on-exec).
+pub fn set_main(fd: i32) -> Result<i32, i32> {
+    let fd = fds::adopt_fd(fd)?;
+    MAIN.store(fd, Ordering::Relaxed);
+    Ok(fd)
+}
+
+pub fn main_fd() -> i32 {
+    MAIN.load(Ordering::Relaxed)
+}
+
+#[repr(C)]
+struct Iovec {
+    base: usize,
+    len: usize,
+}
+
+#[repr(C)]
+struct Msghdr {
+    name: usize,
+    namelen: u32,
+    iov: *const Iovec,
+    iovlen: usize,
+    control: usize,
+    controllen: usize,
+    flags: i32,
+}
+
+/// A control buffer for up to two fds: cmsghdr (16 bytes) + 2 ints.
+#[repr(C, align(8))]
+struct Control([u8; 24]);
+
+fn send(conn: i32, frame: &[u8], fds_out: &[i32]) -> Result<(), i32> {
+    let iov = Iovec { base: frame.as_ptr() as usize, len: frame.len() };
+    let mut ctl = Control([0; 24]);
+    let mut msg = Msghdr { name: 0, namelen: 0, iov: &iov, iovlen: 1, control: 0, controllen: 0, flags: 0 };
+    if !fds_out.is_empty() {
+        let len = 16 + 4 * fds_out.len();
+        ctl.0[..8].copy_from_slice(&(len as u64).to_ne_bytes());
+        ctl.0[8..12].copy_from_slice(&SOL_SOCKET.to_ne_bytes());
+        ctl.0[12..16].copy_from_slice(&SCM_RIGHTS.to_ne_bytes());
+        for (i, fd) in fds_out.iter().enumerate() {
+            ctl.0[16 + 4 * i..20 + 4 * i].copy_from_slice(&fd.to_ne_bytes());
+        }
+        msg.control = ctl.0.as_ptr() as usize;
+        msg.controllen = (len + 7) & !7;
+    }
+    loop {
+        // SAFETY: msg describes live buffers of this frame.
+        match unsafe { sys::raw(Sysno::sendmsg as usize, [conn as usize, &msg as *const Msghdr as usize, MSG_NOSIGNAL, 0, 0, 0]) } {
+            Ok(_) => return Ok(()),
+            Err(4) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Receives one frame into `buf`; returns its length and the fd it carried.
+fn recv(conn: i32, buf: &mut [u8], cloexec: bool) -> Result<(usize, Option<i32>), i32> {
+    let iov = Iovec { base: buf.as_mut_ptr() as usize, len: buf.len() };
+    let mut ctl = Control([0; 24]);
+    let mut msg = Msghdr {
+        name: 0,
+        namelen: 0,
+        iov: &iov,
+        iovlen: 1,
+        control: ctl.0.as_mut_ptr() as usize,
+        controllen: ctl.0.len(),
+        flags: 0,
+    };
+    let flags = if cloexec { MSG_CMSG_CLOEXEC } else { 0 };
+    let n = loop {
+        // SAFETY: msg describes live, writable buffers.
+        match unsafe { sys::raw(Sysno::recvmsg as usize, [conn as usize, &mut msg as *mut Msghdr as usize, flags, 0, 0, 0]) } {
+            Ok(n) => break n,
+            Err(4) => continue,
+            Err(e) => return Err(e),
+        }
+    };
+    let mut fd = None;
+    if msg.controllen >= 20 {
+        let level = i32::from_ne_bytes(ctl.0[8..12].try_into().unwrap_or_default());
+        let kind = i32::from_ne_bytes(ctl.0[12..16].try_into().unwrap_or_default());
+        if level == SOL_SOCKET && kind == SCM_RIGHTS {
+            fd = Some(i32::from_ne_bytes(ctl.0[16..20].try_into().unwrap_or_default()));
+        }
+    }
+    if n == 0 {
+        // The server is gone: nothing can be served any more.
+        if let Some(f) = fd {
+            sys::close(f);
+        }
+        return Err(EIO);
+    }
+    Ok((n, fd))
+}
+
+/// One request and its reply on connection `conn`. The reply borrows `buf`;
+/// an fd in it is returned apart (close-on-exec if `cloexec`).
+pub fn call_on<'b>(
+    conn: i32,
+    req: &Request<'_>,
+    fds_out: &[i32],
+    buf: &'b mut [u8],
+    cloexec: bool,
+) -> Result<(Reply<'b>, Option<i32>), i32> {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let mut out = [0u8; proto::HEADER_LEN + 2 * (proto::MAX_PATH + 3) + 64];
+    let n = proto::encode_request(id, req, &mut out).map_err(|_| 36)?; // ENAMETOOLONG
+    send(conn, &out[..n], fds_out)?;
+    let (len, fd) = recv(conn, buf, cloexec)?;
+    let op = req.op();
+    match proto::decode_reply(&buf[..len], op) {
+        Ok((rid, reply)) if rid == id && reply.has_fd(op) == fd.is_some() => Ok((reply, fd)),
+        _ => {
+            if let Some(f) = fd {
+                sys::close(f);
+            }
+            Err(EIO)
+        }
+    }
+}
+
+struct MainGuard;
+
+impl MainGuard {
+    fn lock() -> MainGuard {
+        while MAIN_LOCK.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            core::hint::spin_loop();
+        }
+        MainGuard
+    }
+}
+
+impl Drop for MainGuard {
+    fn drop(&mut self) {
+        MAIN_LOCK.store(false, Ordering::Release);
+    }
+}
+
+/// A new connection, asked for over the main one.
+pub fn new_connection() -> Result<i32, i32> {
+    let _g = MainGuard::lock();
+    let mut buf = [0u8; 64];
+    let (reply, fd) = call_on(main_fd(), &Request::Connect, &[], &mut buf, true)?;
+    if reply.result < 0 {
+        return Err(-reply.result as i32);
+    }
+    let fd = fd.ok_or(EIO)?;
+    fds::adopt_fd(fd)
+}
+
+/// The calling thread's connection, made on first use.
+pub fn conn(t: &mut ThreadBlock) -> Result<i32, i32> {
+    if t.rpc_fd <= 0 {
+        t.rpc_fd = new_connection()?;
+    }
+    Ok(t.rpc_fd)
+}
+
+/// One request on the thread's connection.
+pub fn call<'b>(
+    t: &mut ThreadBlock,
+    req: &Request<'_>,
+    fds_out: &[i32],
+    buf: &'b mut [u8],
+    cloexec: bool,
+) -> Result<(Reply<'b>, Option<i32>), i32> {
+    let c = conn(t)?;
+    call_on(c, req, fds_out, buf, cloexec)
+}
+
+/// Before a fork: the child's own main connection.
+pub fn prepare_fork() -> Option<i32> {
+    if !active() {
+        return None;
+    }
+    new_connection().ok()
+}
+
+/// In the fork child: its own main connection; per-thread ones are made anew.
+pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>) {
+    if let Some(m) = child_main {
+        let old = MAIN.swap(m, Ordering::Relaxed);
+        fds::release_fd(old);
+        if t.rpc_fd > 0 {
+            fds::release_fd(t.rpc_fd);
+        }
+        t.rpc_fd = 0;
+        MAIN_LOCK.store(false, Ordering::Release);
+    }
+}
+
+/// In the fork parent: the child's main connection is the child's.
+pub fn forked_parent(child_main: Option<i32>) {
+    if let Some(m) = child_main {
+        fds::release_fd(m);
+    }
+}
+
+/// preld's fd `old` moved to `new` (the application dup2'ed onto it).
+pub fn relocated(old: i32, new: i32) {
+    let _ = MAIN.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
+    crate::thread::for_each_live(|t| {
+        if t.rpc_fd == old {
+            t.rpc_fd = new;
+        }
+    });
+}
