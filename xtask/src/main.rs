@@ -4,6 +4,8 @@
 //! are confined to its own binary by loader/build.rs. xtask only orders the
 //! steps and puts the user-facing binaries in `target/preld/`.
 
+mod bench;
+
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command};
 
@@ -54,6 +56,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("build") => build(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("test") => {
             build();
             let mut c = cargo();
