@@ -1,6 +1,7 @@
 //! `preld`: the command line that starts programs under ld-preld.
 
 mod patch;
+mod pola;
 mod run;
 
 use std::ffi::OsString;
@@ -24,6 +25,7 @@ struct Cli {
 enum Command {
     Run(RunArgs),
     Patch(PatchArgs),
+    Pola(pola::PolaArgs),
 }
 
 /// Run a program under ld-preld.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run::run(args),
         Command::Patch(args) => patch::main(args),
+        Command::Pola(args) => pola::main(args),
     }
 }
 
@@ -87,7 +90,7 @@ mod tests {
     fn run_args(argv: &[&str]) -> Vec<OsString> {
         match Cli::try_parse_from(argv).unwrap().command {
             Command::Run(r) => r.command,
-            Command::Patch(_) => panic!("parsed as patch"),
+            _ => panic!("not parsed as run"),
         }
     }
 
