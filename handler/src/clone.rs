@@ -64,6 +64,7 @@ fn fork(c: &mut Call<'_>) -> Outcome {
             // The child: only this thread exists here now.
             thread::forked(c.t);
             rpc::forked_child(c.t, child_main);
+            crate::pola::forked();
             usermem::set_pid(sys::getpid());
             trace::forked(c.t);
             if trap::arm().is_err() {

@@ -66,6 +66,11 @@ impl Drop for Lock {
     }
 }
 
+/// In a fork child: another thread may have held the lock at the fork.
+pub fn forked() {
+    CWD_LOCK.store(false, Ordering::Release);
+}
+
 /// At startup: the session's cwd, from the server.
 pub fn init_cwd(conn: i32) {
     let mut buf = [0u8; PATH_MAX + 64];
