@@ -1,14 +1,20 @@
 //! `preld`: the command line that starts programs under ld-preld.
 
+mod filter;
 mod patch;
 mod pola;
 mod run;
+mod trace;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+
+use filter::Filter;
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Run(RunArgs),
+    Trace(TraceArgs),
     Patch(PatchArgs),
     Pola(pola::PolaArgs),
 }
@@ -31,11 +38,69 @@ enum Command {
 /// Run a program under ld-preld.
 #[derive(Args)]
 struct RunArgs {
+    /// Let the program see HOST (a file or a directory tree) at the absolute
+    /// path VIRT; repeatable
+    #[arg(long = "map", value_name = "VIRT=HOST", value_parser = OsStringValueParser::new().try_map(PathMap::parse))]
+    maps: Vec<PathMap>,
     /// The program (searched in PATH when it has no slash) and its arguments.
     // trailing_var_arg: everything from PROG on belongs to the program, so its
     // own options are never taken for preld's.
     #[arg(value_name = "PROG", required = true, trailing_var_arg = true)]
     command: Vec<OsString>,
+}
+
+/// Run a program under ld-preld, writing its system calls strace-style.
+#[derive(Args)]
+#[command(long_about = trace::LONG_ABOUT)]
+struct TraceArgs {
+    /// Trace child processes and threads too (lines prefixed `[pid N]`)
+    #[arg(short = 'f')]
+    follow: bool,
+    /// Write the trace to FILE (truncated) instead of stderr
+    #[arg(short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Which calls to show: `trace=NAME,...`, `NAME,...`, `%file`,
+    /// `%process`, `!NAME`... (strace's syntax; the last -e wins)
+    #[arg(short = 'e', value_name = "EXPR", value_parser = filter::parse)]
+    expr: Vec<Filter>,
+    /// As for `preld run`: the program sees HOST at VIRT; repeatable
+    #[arg(long = "map", value_name = "VIRT=HOST", value_parser = OsStringValueParser::new().try_map(PathMap::parse))]
+    maps: Vec<PathMap>,
+    /// The program (searched in PATH when it has no slash) and its arguments.
+    #[arg(value_name = "PROG", required = true, trailing_var_arg = true)]
+    command: Vec<OsString>,
+}
+
+/// `--map VIRT=HOST`: both absolute, checked here so that a mistake is a
+/// usage error rather than ld-preld refusing to start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PathMap {
+    virt: PathBuf,
+    host: PathBuf,
+}
+
+impl PathMap {
+    fn parse(v: OsString) -> Result<PathMap, String> {
+        let b = v.as_bytes();
+        let Some(eq) = b.iter().position(|&c| c == b'=') else {
+            return Err("expected VIRT=HOST (two absolute paths)".into());
+        };
+        let (virt, host) = (&b[..eq], &b[eq + 1..]);
+        for (what, p) in [("VIRT", virt), ("HOST", host)] {
+            if !p.starts_with(b"/") {
+                return Err(format!("{what} must be an absolute path, not `{}`", String::from_utf8_lossy(p)));
+            }
+        }
+        Ok(PathMap { virt: OsStr::from_bytes(virt).into(), host: OsStr::from_bytes(host).into() })
+    }
+
+    /// The value of ld-preld's `--map`.
+    fn arg(&self) -> OsString {
+        let mut a = self.virt.clone().into_os_string();
+        a.push("=");
+        a.push(&self.host);
+        a
+    }
 }
 
 /// Write a copy of a dynamically linked program whose interpreter is ld-preld.
@@ -57,6 +122,7 @@ struct PatchArgs {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run(args) => run::run(args),
+        Command::Trace(args) => trace::main(args),
         Command::Patch(args) => patch::main(args),
         Command::Pola(args) => pola::main(args),
     }
@@ -94,13 +160,77 @@ mod tests {
         }
     }
 
+    fn trace_args(argv: &[&str]) -> TraceArgs {
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Trace(t) => t,
+            _ => panic!("not parsed as trace"),
+        }
+    }
+
+    fn error_of(argv: &[&str]) -> String {
+        match Cli::try_parse_from(argv) {
+            Ok(_) => panic!("{argv:?} parsed"),
+            Err(e) => e.to_string(),
+        }
+    }
+
     #[test]
     fn run_passes_the_program_its_own_options() {
-        assert_eq!(
-            run_args(&["preld", "run", "--", "ls", "-la", "--", "x"]),
-            ["ls", "-la", "--", "x"]
-        );
+        assert_eq!(run_args(&["preld", "run", "--", "ls", "-la", "--", "x"]), ["ls", "-la", "--", "x"]);
         assert_eq!(run_args(&["preld", "run", "ls", "--help"]), ["ls", "--help"]);
         assert!(Cli::try_parse_from(["preld", "run"]).is_err());
+    }
+
+    #[test]
+    fn run_maps() {
+        let maps = match Cli::try_parse_from(["preld", "run", "--map", "/etc/x=/tmp/y", "--map", "/a=/b=c", "cat"])
+            .unwrap()
+            .command
+        {
+            Command::Run(r) => r.maps,
+            _ => panic!("not parsed as run"),
+        };
+        assert_eq!(maps.iter().map(|m| m.arg()).collect::<Vec<_>>(), ["/etc/x=/tmp/y", "/a=/b=c"]);
+        assert_eq!(maps[1].host, PathBuf::from("/b=c"));
+        // After PROG, --map belongs to the program.
+        assert_eq!(run_args(&["preld", "run", "cat", "--map", "x"]), ["cat", "--map", "x"]);
+    }
+
+    #[test]
+    fn bad_maps_are_usage_errors() {
+        for (map, says) in [
+            ("/etc/x", "VIRT=HOST"),
+            ("etc/x=/tmp/y", "VIRT must be an absolute path, not `etc/x`"),
+            ("/etc/x=tmp/y", "HOST must be an absolute path, not `tmp/y`"),
+            ("=/tmp/y", "VIRT must be an absolute path"),
+            ("/etc/x=", "HOST must be an absolute path"),
+        ] {
+            let e = error_of(&["preld", "run", "--map", map, "cat"]);
+            assert!(e.contains(says), "--map {map}: {e}");
+            let e = error_of(&["preld", "trace", "--map", map, "cat"]);
+            assert!(e.contains(says), "trace --map {map}: {e}");
+        }
+    }
+
+    #[test]
+    fn trace_options() {
+        let t = trace_args(&["preld", "trace", "-f", "-o", "/tmp/t", "-e", "trace=openat", "--", "ls", "-f", "-o"]);
+        assert!(t.follow);
+        assert_eq!(t.output, Some(PathBuf::from("/tmp/t")));
+        assert_eq!(t.expr, [Filter::Only(vec!["openat"])]);
+        assert_eq!(t.command, ["ls", "-f", "-o"]);
+        let t = trace_args(&["preld", "trace", "-e", "openat", "-e", "close", "ls", "-e", "x"]);
+        assert_eq!(t.expr.last(), Some(&Filter::Only(vec!["close"])));
+        assert_eq!(t.command, ["ls", "-e", "x"]);
+        assert!(!trace_args(&["preld", "trace", "true"]).follow);
+        assert!(Cli::try_parse_from(["preld", "trace"]).is_err());
+    }
+
+    #[test]
+    fn unknown_calls_are_usage_errors() {
+        let e = error_of(&["preld", "trace", "-e", "trace=openat,opne", "ls"]);
+        assert!(e.contains("unknown x86_64 system call `opne`"), "{e}");
+        let e = error_of(&["preld", "trace", "-e", "%files", "ls"]);
+        assert!(e.contains("unknown system call class `%files`"), "{e}");
     }
 }

@@ -19,7 +19,12 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     // exec rather than spawn: the program must be this process (its pid,
     // parent and signals), as it would be without preld.
-    let err = Command::new(&ld).arg0(&ld).arg("--").args(&args.command).exec();
+    let mut cmd = Command::new(&ld);
+    cmd.arg0(&ld);
+    for m in &args.maps {
+        cmd.arg("--map").arg(m.arg());
+    }
+    let err = cmd.arg("--").args(&args.command).exec();
     eprintln!("preld: cannot execute {}: {}", ld.display(), crate::reason(&err));
     ExitCode::from(EXIT_CANNOT_EXEC)
 }

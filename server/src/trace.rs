@@ -1,0 +1,354 @@
+//! `preld trace`: run a program under ld-preld with its system calls written
+//! strace-style, then report how it ended the way strace does.
+//!
+//! The handler inside the program writes the call lines itself (ld-preld's
+//! `--trace-fd`); this side only opens the output, starts ld-preld as a child,
+//! waits, writes strace's closing `+++ exited with N +++` or
+//! `+++ killed by SIG... +++` line, and ends the way the program ended (same
+//! exit code, or the same signal re-raised on itself), so that shells and
+//! scripts see preld trace as they would see the program.
+
+use std::ffi::c_int;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitCode, ExitStatus};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use crate::{reason, TraceArgs};
+
+pub const LONG_ABOUT: &str = "\
+Run a program under ld-preld and write its system calls strace-style.
+
+Each call is one line, `name(arguments) = result`, as strace writes it; the
+handler inside the program writes them, buffered per thread, so tracing costs
+no context switch to a tracer. The first line is the execve that started the
+program (unless -e leaves execve out); the last is `+++ exited with N +++` or
+`+++ killed by SIGNAL +++`. preld trace then exits the way the program did
+(same exit code, or the same signal, without a core dump).
+
+Without -o the lines go to stderr, mixed with the program's own. With -f,
+threads and child processes are traced too, their lines prefixed with
+`[pid N]`, and preld trace waits for all of them, as strace -f does; without
+-f only the program's first thread is traced (also across execve).
+
+-e takes strace's syntax: `-e trace=openat,close` or `-e openat,close`,
+classes (%file, %process, %network, %signal, %desc, %memory, %ipc, %creds,
+%clock, %pure, %stat...), `!` to invert, `all`, `none`, `?name` for a name
+that may be unknown. Names are x86_64 system calls; a name preld does not
+know is an error.";
+
+/// Exit statuses of a shell that could not start a command.
+const EXIT_NOT_FOUND: u8 = 127;
+const EXIT_CANNOT_EXEC: u8 = 126;
+
+/// Signals handed on to the program (strace forwards these as well).
+const FORWARDED: [c_int; 4] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM];
+
+/// The traced child's pid while it may receive signals; 0 before it exists
+/// and once it has ended (its pid may then be reused).
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+pub fn main(args: TraceArgs) -> ExitCode {
+    let ld = match crate::ld_preld() {
+        Ok(ld) => ld,
+        Err(why) => {
+            eprintln!("preld: trace: {why}");
+            return ExitCode::from(EXIT_NOT_FOUND);
+        }
+    };
+    let out = match &args.output {
+        // O_APPEND: the lines of every traced process, and the closing line
+        // written here, land at the end whatever the others wrote.
+        Some(path) => OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_APPEND)
+            .open(path)
+            .map(OwnedFd::from)
+            .map_err(|e| format!("cannot open {}: {}", path.display(), reason(&e))),
+        // A duplicate, not fd 2 itself: ld-preld moves the trace fd away and
+        // closes the number it was given, and the program keeps its stderr.
+        None => {
+            io::stderr().as_fd().try_clone_to_owned().map_err(|e| format!("cannot duplicate stderr: {}", reason(&e)))
+        }
+    };
+    let out = match out.and_then(|fd| inheritable(&fd).map(|()| fd)) {
+        Ok(fd) => fd,
+        Err(why) => {
+            eprintln!("preld: trace: {why}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut cmd = Command::new(&ld);
+    cmd.arg0(&ld).arg("--trace-fd").arg(out.as_raw_fd().to_string());
+    if args.follow {
+        cmd.arg("--trace-follow");
+    }
+    if let Some(list) = args.expr.last().and_then(|f| f.ld_preld_arg()) {
+        cmd.arg("--trace-filter").arg(list);
+    }
+    for m in &args.maps {
+        cmd.arg("--map").arg(m.arg());
+    }
+    cmd.arg("--").args(&args.command);
+
+    if args.follow {
+        // Orphaned descendants are reparented to preld trace, which waits for
+        // them all as strace -f does: their trace lines are complete when the
+        // shell gets its prompt back.
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    }
+    install_forwarding();
+    // Blocked until CHILD is known, so that a signal arriving meanwhile is
+    // forwarded rather than killing preld trace and orphaning the program.
+    // The child unblocks them before exec: std passes the mask on as it is.
+    // (pre_exec also makes std fork instead of posix_spawn, whose child
+    // leaves glibc's internal signals 32 and 33 ignored across exec.)
+    mask_forwarded(libc::SIG_BLOCK);
+    // SAFETY: the closure runs in the forked child before exec and only calls
+    // sigprocmask (async-signal-safe), on a local sigset_t.
+    unsafe {
+        cmd.pre_exec(|| {
+            mask_forwarded(libc::SIG_UNBLOCK);
+            Ok(())
+        });
+    }
+    let spawned = cmd.spawn();
+    if let Ok(child) = &spawned {
+        CHILD.store(child.id() as i32, Ordering::SeqCst);
+    }
+    mask_forwarded(libc::SIG_UNBLOCK);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("preld: trace: cannot execute {}: {}", ld.display(), reason(&e));
+            return ExitCode::from(EXIT_CANNOT_EXEC);
+        }
+    };
+
+    // Wait without reaping, then stop forwarding, then reap: a signal can
+    // never be sent to a pid that was reaped and possibly reused.
+    if let Err(e) = wait_ended(child.id() as i32) {
+        eprintln!("preld: trace: wait: {}", reason(&e));
+    }
+    CHILD.store(0, Ordering::SeqCst);
+    let status = match child.wait() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("preld: trace: wait: {}", reason(&e));
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = File::from(out);
+    // The trace may go to a closed pipe: the program's status still matters.
+    let _ = out.write_all(closing_line(status).as_bytes());
+    drop(out);
+    if args.follow {
+        reap_descendants();
+    }
+    end_like(status)
+}
+
+/// Clears FD_CLOEXEC (std opens and duplicates with it) so that ld-preld
+/// inherits `fd`.
+fn inheritable(fd: &OwnedFd) -> Result<(), String> {
+    // SAFETY: F_SETFD on an fd this process owns; no memory is passed.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) };
+    if r < 0 {
+        return Err(format!("fcntl: {}", reason(&io::Error::last_os_error())));
+    }
+    Ok(())
+}
+
+/// strace's last line for a process that ended with `status`.
+pub fn closing_line(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("+++ exited with {code} +++\n"),
+        (None, Some(sig)) => format!(
+            "+++ killed by {}{} +++\n",
+            signal_name(sig),
+            if status.core_dumped() { " (core dumped)" } else { "" }
+        ),
+        // wait() reports only ended processes: one of the two above.
+        (None, None) => format!("+++ ended with status {:#x} +++\n", status.into_raw()),
+    }
+}
+
+/// Signal names as strace prints them on x86_64.
+pub fn signal_name(sig: c_int) -> String {
+    #[rustfmt::skip]
+    const NAMES: [&str; 32] = [
+        "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
+        "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",
+        "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR",
+        "SIGSYS",
+    ];
+    match sig {
+        1..=31 => NAMES[sig as usize].to_string(),
+        32 => "SIGRTMIN".to_string(),
+        33..=64 => format!("SIGRT_{}", sig - 32),
+        _ => sig.to_string(),
+    }
+}
+
+/// Ends this process the way the traced program ended.
+fn end_like(status: ExitStatus) -> ExitCode {
+    let Some(sig) = status.signal() else {
+        return ExitCode::from(status.code().unwrap_or(1) as u8);
+    };
+    // Like strace: no core file of preld trace (it would overwrite the
+    // program's), default action, unblocked, raised.
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: setrlimit reads a valid rlimit; signal, sigprocmask and raise
+    // take integers and a sigset_t initialized by sigemptyset/sigaddset.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+    }
+    // Still here: the signal's default action is not to terminate (it cannot
+    // have killed the program then, but stay defined): a shell's convention.
+    ExitCode::from((128 + sig) as u8)
+}
+
+/// Hands SIGHUP, SIGINT, SIGQUIT and SIGTERM on to the program.
+///
+/// A handler rather than SIG_IGN: the kernel resets handlers to the default
+/// at execve, so ld-preld and the program start with default dispositions,
+/// while ignored signals would stay ignored in them.
+fn install_forwarding() {
+    for sig in FORWARDED {
+        // SAFETY: a zeroed sigaction is valid; its fields are set before use;
+        // `forward` has the SA_SIGINFO handler signature and only makes
+        // async-signal-safe calls.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = forward as *const () as usize;
+            sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            for s in FORWARDED {
+                libc::sigaddset(&mut sa.sa_mask, s);
+            }
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// The signal handler: forwards a signal sent to preld trace by a process
+/// (kill, a supervisor) to the program. A terminal's ^C or ^\ (or a hangup)
+/// comes from the kernel (SI_KERNEL) to the whole foreground process group,
+/// program included: forwarding it would deliver it twice, so preld trace
+/// just survives it and reports how the program took it. With no program to
+/// forward to, the signal takes its default action on preld trace.
+extern "C" fn forward(sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    // SAFETY: errno is this thread's, saved and restored around the calls;
+    // `info` is the kernel's siginfo for this SA_SIGINFO handler; signal,
+    // raise and kill are async-signal-safe.
+    unsafe {
+        let errno = libc::__errno_location();
+        let saved = *errno;
+        let child = CHILD.load(Ordering::SeqCst);
+        if child <= 0 {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        } else if info.is_null() || (*info).si_code != libc::SI_KERNEL {
+            libc::kill(child, sig);
+        }
+        *errno = saved;
+    }
+}
+
+fn mask_forwarded(how: c_int) {
+    // SAFETY: the sigset_t is initialized by sigemptyset before use.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in FORWARDED {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::sigprocmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+/// Waits until child `pid` has ended, leaving it unreaped (WNOWAIT).
+fn wait_ended(pid: i32) -> io::Result<()> {
+    loop {
+        // SAFETY: waitid writes a siginfo_t into `info`, which is valid and
+        // may be all zeroes.
+        let r = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT)
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Waits for every remaining descendant (reparented here, preld trace being
+/// their subreaper) to end.
+fn reap_descendants() {
+    loop {
+        // SAFETY: waitpid with a null status pointer writes nothing.
+        let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
+        if r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return; // ECHILD: none left
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_lines_are_strace_s() {
+        assert_eq!(closing_line(ExitStatus::from_raw(0)), "+++ exited with 0 +++\n");
+        assert_eq!(closing_line(ExitStatus::from_raw(3 << 8)), "+++ exited with 3 +++\n");
+        assert_eq!(closing_line(ExitStatus::from_raw(11)), "+++ killed by SIGSEGV +++\n");
+        assert_eq!(closing_line(ExitStatus::from_raw(6 | 0x80)), "+++ killed by SIGABRT (core dumped) +++\n");
+        assert_eq!(closing_line(ExitStatus::from_raw(9)), "+++ killed by SIGKILL +++\n");
+    }
+
+    #[test]
+    fn signal_names() {
+        assert_eq!(signal_name(libc::SIGTERM), "SIGTERM");
+        assert_eq!(signal_name(libc::SIGSYS), "SIGSYS");
+        assert_eq!(signal_name(libc::SIGSTKFLT), "SIGSTKFLT");
+        assert_eq!(signal_name(32), "SIGRTMIN");
+        assert_eq!(signal_name(34), "SIGRT_2");
+        for sig in 1..=31 {
+            assert_eq!(signal_name(sig), signal_name_from_libc(sig), "signal {sig}");
+        }
+    }
+
+    /// The same names from libc's constants, to catch a slip in the table.
+    fn signal_name_from_libc(sig: c_int) -> String {
+        use libc::*;
+        #[rustfmt::skip]
+        let all = [
+            (SIGHUP, "SIGHUP"), (SIGINT, "SIGINT"), (SIGQUIT, "SIGQUIT"), (SIGILL, "SIGILL"), (SIGTRAP, "SIGTRAP"),
+            (SIGABRT, "SIGABRT"), (SIGBUS, "SIGBUS"), (SIGFPE, "SIGFPE"), (SIGKILL, "SIGKILL"), (SIGUSR1, "SIGUSR1"),
+            (SIGSEGV, "SIGSEGV"), (SIGUSR2, "SIGUSR2"), (SIGPIPE, "SIGPIPE"), (SIGALRM, "SIGALRM"),
+            (SIGTERM, "SIGTERM"), (SIGSTKFLT, "SIGSTKFLT"), (SIGCHLD, "SIGCHLD"), (SIGCONT, "SIGCONT"),
+            (SIGSTOP, "SIGSTOP"), (SIGTSTP, "SIGTSTP"), (SIGTTIN, "SIGTTIN"), (SIGTTOU, "SIGTTOU"), (SIGURG, "SIGURG"),
+            (SIGXCPU, "SIGXCPU"), (SIGXFSZ, "SIGXFSZ"), (SIGVTALRM, "SIGVTALRM"), (SIGPROF, "SIGPROF"),
+            (SIGWINCH, "SIGWINCH"), (SIGIO, "SIGIO"), (SIGPWR, "SIGPWR"), (SIGSYS, "SIGSYS"),
+        ];
+        all.iter().find(|(n, _)| *n == sig).map(|(_, s)| s.to_string()).unwrap()
+    }
+}

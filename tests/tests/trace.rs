@@ -1,0 +1,695 @@
+//! `preld trace` and `preld run --map`, end to end, with target/preld/preld:
+//! the strace-style lines the handler writes (first execve line, decoded
+//! calls, errors, exit_group), the closing `+++` line and exit status the CLI
+//! adds, -e filters, -f, tracing across exec and after the program closes
+//! every fd, signals, and path maps. Where it is cheap, preld's trace is
+//! compared with real strace's for the same command.
+//!
+//! Every command runs with a fixed small environment (BASE_ENV) so that both
+//! tracers see the same program behaviour; a missing host tool fails the test
+//! with the Debian package to install.
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use preld_tests::modes::{describe_status, run_limited, Output, BASE_ENV};
+use preld_tests::{preld, require_file, require_tool};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A fresh directory of its own for each test, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("preld-trace-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A command with only BASE_ENV in its environment.
+fn command(prog: impl AsRef<OsStr>) -> Command {
+    let mut c = Command::new(prog);
+    c.env_clear().envs(BASE_ENV);
+    c
+}
+
+fn run(cmd: Command) -> Output {
+    let shown = format!("{cmd:?}");
+    run_limited(cmd, LIMIT).unwrap_or_else(|e| panic!("{shown}: {e}"))
+}
+
+/// What one `preld trace -o FILE ARGS...` did, and the trace it wrote.
+struct Traced {
+    out: Output,
+    trace: String,
+    shown: String,
+}
+
+impl Traced {
+    fn lines(&self) -> Vec<&str> {
+        self.trace.lines().collect()
+    }
+
+    fn has_line(&self, want: &str) -> bool {
+        self.trace.lines().any(|l| l == want)
+    }
+
+    fn position(&self, pred: impl Fn(&str) -> bool) -> Option<usize> {
+        self.trace.lines().position(pred)
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    /// Panics with `what`, the command, its status, stderr and the trace.
+    fn fail(&self, what: &str) -> ! {
+        panic!(
+            "{what}\ncommand: {}\nstatus: {}\nstderr:\n{}\ntrace:\n{}",
+            self.shown,
+            describe_status(self.out.status),
+            self.stderr(),
+            self.trace
+        );
+    }
+
+    fn expect(&self, ok: bool, what: &str) {
+        if !ok {
+            self.fail(what);
+        }
+    }
+
+    fn expect_line(&self, want: &str) {
+        self.expect(self.has_line(want), &format!("the trace lacks the line {want:?}"));
+    }
+
+    /// The trace ends with `exit_line` (`exit_group(N) = ?`, unless
+    /// filtered) and the `+++` line.
+    fn expect_end(&self, exit_line: Option<&str>, last: &str) {
+        let lines = self.lines();
+        self.expect(lines.last() == Some(&last), &format!("the last line is not {last:?}"));
+        if let Some(e) = exit_line {
+            let before = lines.len().checked_sub(2).map(|i| lines[i]);
+            self.expect(before == Some(e), &format!("the line before the last is not {e:?}"));
+        }
+    }
+}
+
+/// `preld trace -o DIR/trace.txt OPTS... -- ARGS...`
+fn trace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> Traced {
+    let file = dir.path("trace.txt");
+    let _ = std::fs::remove_file(&file);
+    let mut cmd = command(preld());
+    cmd.arg("trace").arg("-o").arg(&file).args(opts).arg("--");
+    for a in args {
+        cmd.arg(a);
+    }
+    let shown = format!("{cmd:?}");
+    let out = run(cmd);
+    let trace = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!(
+            "{shown}: no trace file {} ({e}); status {}, stderr:\n{}",
+            file.display(),
+            describe_status(out.status),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    Traced { out, trace, shown }
+}
+
+/// `strace -o FILE OPTS... -- ARGS...`, lines without the `PID ` prefix
+/// strace -f -o writes and without strace's alignment padding before ` = `
+/// (preld writes neither).
+fn strace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, Vec<String>) {
+    let file = dir.path("strace.txt");
+    let mut cmd = command(require_tool("strace", "strace"));
+    cmd.arg("-o").arg(&file).args(opts).arg("--");
+    for a in args {
+        cmd.arg(a);
+    }
+    let out = run(cmd);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("strace wrote no {}: {e}", file.display()));
+    let no_pid = |l: &str| match l.split_once(' ') {
+        Some((pid, rest)) if pid.bytes().all(|c| c.is_ascii_digit()) => rest.to_string(),
+        _ => l.to_string(),
+    };
+    (out, text.lines().map(|l| unpad(&no_pid(l))).collect())
+}
+
+/// `close(3)                                = 0` → `close(3) = 0`. The
+/// result is the last ` = ` of a line (a result never contains one).
+fn unpad(line: &str) -> String {
+    match line.rfind(" = ") {
+        Some(i) => format!("{} = {}", line[..i].trim_end(), &line[i + 3..]),
+        None => line.to_string(),
+    }
+}
+
+/// The names of the calls in trace lines (`[pid N] ` prefixes dropped).
+fn call_names<'a>(lines: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    lines
+        .into_iter()
+        .map(strip_pid)
+        .filter(|l| !l.starts_with("+++") && !l.starts_with("---"))
+        .filter_map(|l| l.split_once('(').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+/// `[pid  123] rest` → `rest`.
+fn strip_pid(line: &str) -> &str {
+    match line.strip_prefix("[pid ").and_then(|r| r.split_once("] ")) {
+        Some((_, rest)) => rest,
+        None => line,
+    }
+}
+
+/// The pid in a `[pid N] ` prefix.
+fn pid_of(line: &str) -> Option<u32> {
+    line.strip_prefix("[pid ")?.split_once(']')?.0.trim().parse().ok()
+}
+
+/// A test program built by build.rs (a missing one fails with its build log).
+fn program(name: &str) -> PathBuf {
+    let dir = Path::new(env!("PRELD_TEST_PROGRAMS"));
+    let p = dir.join(name);
+    if !p.is_file() {
+        let err = std::fs::read_to_string(dir.join(format!("{name}.error")))
+            .unwrap_or_else(|_| "no build log either: rebuild the preld-tests crate".into());
+        panic!("test program {} was not built:\n{err}", p.display());
+    }
+    p
+}
+
+fn bash() -> PathBuf {
+    require_file("/usr/bin/bash", "bash")
+}
+
+fn hostname() -> Vec<u8> {
+    std::fs::read("/etc/hostname").expect("the tests read /etc/hostname, which this machine lacks")
+}
+
+// --------------------------------------------------------------- the basics
+
+#[test]
+fn cat_is_traced_like_strace() {
+    let d = Scratch::new("cat");
+    let t = trace(&d, &[], &[&"cat", &"/etc/hostname"]);
+    t.expect(t.out.status.code() == Some(0), "cat did not exit 0");
+    t.expect(t.out.stdout == hostname(), "cat's stdout changed under preld trace");
+    t.expect(t.out.stderr.is_empty(), "preld trace -o wrote to stderr");
+    let lines = t.lines();
+    // The program's environment is BASE_ENV exactly.
+    let first = format!(r#"execve("/usr/bin/cat", ["cat", "/etc/hostname"], /* {} vars */) = 0"#, BASE_ENV.len());
+    t.expect(lines.first() == Some(&first.as_str()), &format!("the first line is not {first:?}"));
+    t.expect_line(r#"openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3"#);
+    let content = String::from_utf8_lossy(&hostname()).replace('\n', "\\n");
+    t.expect(
+        lines.iter().any(|l| l.starts_with(&format!("read(3, \"{content}\", "))),
+        "no read(3, \"CONTENT\", ...) line",
+    );
+    t.expect_line("close(3) = 0");
+    t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
+
+    // The same command under strace shows the same open and ending, and the
+    // calls that matter are in both.
+    let (_, s) = strace(&d, &["-f"], &[&"cat", &"/etc/hostname"]);
+    let s_text = s.join("\n");
+    for line in [r#"openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3"#, "close(3) = 0", "exit_group(0) = ?"] {
+        assert!(s.iter().any(|l| l == line), "strace itself lacks {line:?}:\n{s_text}");
+    }
+    assert_eq!(s.last().map(String::as_str), Some("+++ exited with 0 +++"));
+    let ours = call_names(t.trace.lines());
+    let theirs = call_names(s.iter().map(String::as_str));
+    for key in ["execve", "brk", "mmap", "openat", "read", "write", "close", "exit_group"] {
+        assert!(
+            ours.contains(key) && theirs.contains(key),
+            "`{key}` is not in both traces; preld only: {:?}, strace only: {:?}",
+            ours.difference(&theirs).collect::<Vec<_>>(),
+            theirs.difference(&ours).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn exit_status_is_the_program_s() {
+    let d = Scratch::new("status");
+    let t = trace(&d, &[], &[&"false"]);
+    t.expect(t.out.status.code() == Some(1), "`false` under preld trace did not exit 1");
+    t.expect_end(Some("exit_group(1) = ?"), "+++ exited with 1 +++");
+    t.expect(t.out.stderr.is_empty(), "stderr is not empty");
+
+    let t = trace(&d, &[], &[&bash(), &"-c", &"exit 42"]);
+    t.expect(t.out.status.code() == Some(42), "`exit 42` did not exit 42");
+    t.expect_end(Some("exit_group(42) = ?"), "+++ exited with 42 +++");
+}
+
+#[test]
+fn failed_calls_show_errno() {
+    let d = Scratch::new("enoent");
+    let t = trace(&d, &[], &[&"cat", &"/nonexistent-preld-test/x"]);
+    t.expect_line(r#"openat(AT_FDCWD, "/nonexistent-preld-test/x", O_RDONLY) = -1 ENOENT (No such file or directory)"#);
+    t.expect(t.out.status.code() == Some(1), "cat did not exit 1");
+    t.expect(t.stderr().contains("No such file or directory"), "cat's own error message is missing from stderr");
+    t.expect_end(Some("exit_group(1) = ?"), "+++ exited with 1 +++");
+}
+
+#[test]
+fn killed_by_a_signal() {
+    let d = Scratch::new("segv");
+    for (prog, how, sig, name) in [
+        ("fault-dyn-pie", "segv", 11, "SIGSEGV"),
+        ("fault-static-exec", "segv", 11, "SIGSEGV"),
+        ("fault-dyn-pie", "abort", 6, "SIGABRT"),
+    ] {
+        let p = program(prog);
+        let mut native = command(&p);
+        native.arg(how);
+        let native = run(native);
+        assert_eq!(native.status.signal(), Some(sig), "{prog} {how} natively: {}", describe_status(native.status));
+        let t = trace(&d, &[], &[&p, &how]);
+        // The caller sees what it sees natively: the signal, no core dump.
+        t.expect(
+            t.out.status.signal() == native.status.signal()
+                && t.out.status.core_dumped() == native.status.core_dumped(),
+            &format!("{prog} {how}: status differs from native {}", describe_status(native.status)),
+        );
+        t.expect(t.out.stdout == native.stdout, &format!("{prog} {how}: stdout differs from native"));
+        t.expect(t.out.stderr.is_empty(), &format!("{prog} {how}: stderr is not empty"));
+        t.expect_end(None, &format!("+++ killed by {name} +++"));
+        t.expect_line(&format!(r#"write(1, "fault: {how}\n", {}) = {0}"#, 8 + how.len()));
+    }
+}
+
+// ---------------------------------------------------------------- filtering
+
+#[test]
+fn filter_shows_only_the_named_calls_like_strace() {
+    let d = Scratch::new("filter");
+    let t = trace(&d, &["-e", "trace=openat"], &[&"cat", &"/etc/hostname"]);
+    t.expect(t.out.stdout == hostname(), "stdout changed");
+    let lines = t.lines();
+    let (last, calls) = lines.split_last().unwrap_or_else(|| t.fail("empty trace"));
+    t.expect(*last == "+++ exited with 0 +++", "the last line is not +++ exited with 0 +++");
+    t.expect(calls.iter().all(|l| l.starts_with("openat(")), "a line other than openat");
+    t.expect_line(r#"openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3"#);
+
+    // strace -e trace=openat writes exactly the same lines.
+    let (_, s) = strace(&d, &["-e", "trace=openat"], &[&"cat", &"/etc/hostname"]);
+    assert_eq!(lines, s, "preld trace -e trace=openat (left) and strace's (right) differ");
+
+    // The bare form and several names.
+    let t = trace(&d, &["-e", "openat,close"], &[&"cat", &"/etc/hostname"]);
+    let names = call_names(t.trace.lines());
+    t.expect(names == BTreeSet::from(["openat".into(), "close".into()]), &format!("calls shown: {names:?}"));
+}
+
+#[test]
+fn class_filter_matches_strace_s() {
+    let d = Scratch::new("class");
+    let t = trace(&d, &["-e", "trace=%file"], &[&"cat", &"/etc/hostname"]);
+    let ours = call_names(t.trace.lines());
+    for name in ["execve", "openat", "access"] {
+        t.expect(ours.contains(name), &format!("%file lacks {name}"));
+    }
+    for name in ["read", "mmap", "close", "exit_group"] {
+        t.expect(!ours.contains(name), &format!("%file shows {name}"));
+    }
+    let (_, s) = strace(&d, &["-e", "trace=%file"], &[&"cat", &"/etc/hostname"]);
+    let theirs = call_names(s.iter().map(String::as_str));
+    assert_eq!(ours, theirs, "-e trace=%file: preld trace's calls (left) and strace's (right)");
+}
+
+#[test]
+fn unknown_names_are_refused_before_running() {
+    let d = Scratch::new("unknown");
+    let file = d.path("trace.txt");
+    for (expr, says) in [
+        ("trace=openat,opne", "unknown x86_64 system call `opne`"),
+        ("%files", "unknown system call class `%files`"),
+        ("signal=SIGINT", "only knows `-e trace=SET`"),
+    ] {
+        let mut cmd = command(preld());
+        cmd.args(["trace", "-o"]).arg(&file).args(["-e", expr, "--", "touch"]).arg(d.path("ran"));
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "-e {expr}: {}; stderr: {err}", describe_status(out.status));
+        assert!(err.contains(says), "-e {expr}: stderr lacks {says:?}: {err}");
+        assert!(!file.exists() && !d.path("ran").exists(), "-e {expr}: the program ran or the trace was opened");
+    }
+}
+
+// -------------------------------------------------- processes, exec, fds
+
+#[test]
+fn follow_shows_children_with_their_pid() {
+    let d = Scratch::new("follow");
+    let native = run({
+        let mut c = command(bash());
+        c.args(["-c", "ls /; true"]);
+        c
+    });
+    let t = trace(&d, &["-f"], &[&bash(), &"-c", &"ls /; true"]);
+    t.expect(t.out.stdout == native.stdout, "ls's output differs from native");
+    t.expect(t.out.status.code() == Some(0), "did not exit 0");
+    let lines = t.lines();
+    // The child's lines, each prefixed with its pid.
+    let ls_exec = lines
+        .iter()
+        .find(|l| strip_pid(l).starts_with(r#"execve("/usr/bin/ls", ["ls", "/"], "#))
+        .unwrap_or_else(|| t.fail("no execve of ls"));
+    let child = pid_of(ls_exec).unwrap_or_else(|| t.fail("the execve of ls in the child has no [pid N] prefix"));
+    let of_child: Vec<&str> = lines.iter().filter(|l| pid_of(l) == Some(child)).map(|l| strip_pid(l)).collect();
+    t.expect(
+        of_child.contains(&r#"openat(AT_FDCWD, "/", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3"#),
+        "the child's open of / is not shown with its [pid N]",
+    );
+    t.expect(of_child.contains(&"exit_group(0) = ?"), "the child's exit_group is not shown with its [pid N]");
+    // The main process's lines have no prefix: its execve and exit only.
+    let main: Vec<&str> = lines.iter().copied().filter(|l| !l.starts_with("[pid ")).collect();
+    t.expect(
+        main.iter().filter(|l| l.starts_with("execve(")).count() == 1,
+        "an execve other than bash's has no [pid N] prefix",
+    );
+    t.expect(
+        main.iter().filter(|l| l.starts_with("exit_group(")).count() == 1,
+        "an exit_group other than bash's has no [pid N] prefix",
+    );
+    t.expect(
+        main.iter().any(|l| l.starts_with("wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = ")),
+        "bash's wait4 for ls is missing",
+    );
+    t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
+}
+
+#[test]
+fn without_follow_children_are_not_traced() {
+    let d = Scratch::new("nofollow");
+    let t = trace(&d, &[], &[&bash(), &"-c", &"ls /; true"]);
+    t.expect(t.out.status.code() == Some(0), "did not exit 0");
+    t.expect(!t.trace.contains("[pid "), "a [pid N] line without -f");
+    t.expect(!t.trace.contains(r#"execve("/usr/bin/ls""#), "the child's execve is traced without -f");
+    t.expect(!t.trace.contains(r#"openat(AT_FDCWD, "/", "#), "the child's open of / is traced without -f");
+    t.expect(t.position(|l| l.starts_with("clone(")).is_some(), "bash's clone is missing");
+    t.expect(t.position(|l| l.starts_with("wait4(")).is_some(), "bash's wait4 is missing");
+    t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
+}
+
+#[test]
+fn tracing_continues_across_exec() {
+    let d = Scratch::new("exec");
+    let t = trace(&d, &[], &[&bash(), &"-c", &"exec cat /etc/hostname"]);
+    t.expect(t.out.stdout == hostname(), "stdout changed");
+    let exec = t
+        .position(|l| l.starts_with(r#"execve("/usr/bin/cat", ["cat", "/etc/hostname"], "#))
+        .unwrap_or_else(|| t.fail("no execve of cat"));
+    let open = t
+        .position(|l| l == r#"openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3"#)
+        .unwrap_or_else(|| t.fail("no openat of /etc/hostname after the exec"));
+    t.expect(exec > 0 && open > exec, "the lines are out of order");
+    t.expect(!t.trace.contains("[pid "), "the exec'd program's lines have a [pid N] prefix");
+    t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
+}
+
+#[test]
+fn a_program_that_closes_every_fd_is_still_traced() {
+    let d = Scratch::new("closerange");
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = "import os; os.closerange(3, 1<<20); print(open('/etc/hostname').read(), end='')";
+    let t = trace(&d, &[], &[&py, &"-c", &script]);
+    t.expect(t.out.stdout == hostname(), "python's stdout differs");
+    t.expect(t.out.status.code() == Some(0), "python did not exit 0");
+    let closed = t
+        .position(|l| l.starts_with("close_range(3, ") || l.starts_with("close(1048575)"))
+        .unwrap_or_else(|| t.fail("no close_range (or close loop) of every fd"));
+    let open = t
+        .position(|l| l.starts_with(r#"openat(AT_FDCWD, "/etc/hostname", O_RDONLY|O_CLOEXEC) = "#))
+        .unwrap_or_else(|| t.fail("the openat of /etc/hostname after the close is not traced"));
+    t.expect(open > closed, "the openat of /etc/hostname is not after the close");
+    t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
+}
+
+#[test]
+fn the_program_s_own_output_is_untouched() {
+    let d = Scratch::new("output");
+    let script = "echo out; echo err >&2; echo out2";
+    let t = trace(&d, &[], &[&bash(), &"-c", &script]);
+    t.expect(t.stdout() == "out\nout2\n", "stdout differs");
+    t.expect(t.stderr() == "err\n", "stderr differs: it must be the program's only");
+    // bash's `>&2`: stdout saved, fd 2 dup'ed onto 1, written, restored.
+    let dup = t.position(|l| l == "dup2(2, 1) = 1").unwrap_or_else(|| t.fail("no dup2(2, 1)"));
+    let err = t.position(|l| l == r#"write(1, "err\n", 4) = 4"#).unwrap_or_else(|| t.fail("no write of err"));
+    t.expect(err > dup, "the write of err is not after the dup2");
+
+    // Without -o the trace goes to stderr, mixed with the program's own.
+    let mut cmd = command(preld());
+    cmd.args(["trace", "--", "cat", "/etc/hostname"]);
+    let out = run(cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.stdout, hostname(), "stdout differs; stderr:\n{err}");
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{err}");
+    assert!(err.starts_with(r#"execve("/usr/bin/cat", ["cat", "/etc/hostname"], "#), "stderr:\n{err}");
+    assert!(err.contains("\nopenat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3\n"), "stderr:\n{err}");
+    assert!(err.ends_with("\nexit_group(0) = ?\n+++ exited with 0 +++\n"), "stderr:\n{err}");
+}
+
+// ------------------------------------------------------------------ signals
+
+/// Starts `preld trace -o FILE -- sleep 60` in a process group of its own
+/// and waits until the program runs (its execve line is in the trace).
+fn sleeping(d: &Scratch) -> (std::process::Child, PathBuf) {
+    let file = d.path("trace.txt");
+    let mut cmd = command(preld());
+    cmd.arg("trace").arg("-o").arg(&file).args(["--", "sleep", "60"]);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
+    let child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    while !std::fs::read_to_string(&file).is_ok_and(|t| t.starts_with("execve(")) {
+        assert!(start.elapsed() < LIMIT, "sleep under preld trace did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (child, file)
+}
+
+fn kill(sig: &str, target: &str) {
+    let st = Command::new(require_tool("kill", "procps")).args([sig, "--", target]).status().unwrap();
+    assert!(st.success(), "kill {sig} {target} failed");
+}
+
+fn wait_limited(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("preld trace did not end");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn sigterm_is_forwarded_and_the_termination_mirrored() {
+    let d = Scratch::new("sigterm");
+    let (mut child, file) = sleeping(&d);
+    let start = Instant::now();
+    kill("-TERM", &child.id().to_string());
+    let st = wait_limited(&mut child);
+    let trace = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(st.signal(), Some(15), "preld trace ended with {}; trace:\n{trace}", describe_status(st));
+    assert!(!st.core_dumped());
+    assert!(start.elapsed() < Duration::from_secs(30), "sleep was not interrupted");
+    assert!(trace.ends_with("\n+++ killed by SIGTERM +++\n"), "trace:\n{trace}");
+}
+
+#[test]
+fn sigint_to_the_group_reaches_the_program_and_preld_trace_reports_it() {
+    let d = Scratch::new("sigint");
+    let (mut child, file) = sleeping(&d);
+    // What a terminal's ^C does: the whole foreground group gets SIGINT.
+    kill("-INT", &format!("-{}", child.id()));
+    let st = wait_limited(&mut child);
+    let trace = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(st.signal(), Some(2), "preld trace ended with {}; trace:\n{trace}", describe_status(st));
+    // preld trace outlived the SIGINT long enough to write this.
+    assert!(trace.ends_with("\n+++ killed by SIGINT +++\n"), "trace:\n{trace}");
+}
+
+/// The first child of `parent` once it is blocked in clock_nanosleep.
+fn blocked_child(parent: u32) -> u32 {
+    const CLOCK_NANOSLEEP: &str = "230 ";
+    let start = Instant::now();
+    loop {
+        let children = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children")).unwrap_or_default();
+        if let Some(pid) = children.split_whitespace().next().and_then(|p| p.parse::<u32>().ok()) {
+            let call = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+            if call.starts_with(CLOCK_NANOSLEEP) {
+                return pid;
+            }
+        }
+        assert!(start.elapsed() < LIMIT, "the child of {parent} never blocked in clock_nanosleep");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_program_killed_while_blocked_keeps_the_calls_it_made() {
+    // `sleep 60` killed by SIGTERM while it sleeps, under preld trace and
+    // under strace: every call that completed before the sleep must be in
+    // both traces (strace also shows the interrupted call and the signal).
+    let d = Scratch::new("blocked");
+    let names_before_the_end = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("+++") && !l.starts_with("---") && !l.ends_with("(Interrupted by signal)"))
+            .filter_map(|l| l.split_once('(').map(|(n, _)| n.to_string()))
+            .collect()
+    };
+    let mut traces = Vec::new();
+    for tracer in ["preld", "strace"] {
+        let file = d.path(&format!("{tracer}.txt"));
+        let mut cmd = if tracer == "preld" {
+            let mut c = command(preld());
+            c.arg("trace");
+            c
+        } else {
+            command(require_tool("strace", "strace"))
+        };
+        cmd.arg("-o").arg(&file).args(["--", "sleep", "60"]);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        let sleeper = blocked_child(child.id());
+        kill("-TERM", &sleeper.to_string());
+        let st = wait_limited(&mut child);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(st.signal(), Some(15), "{tracer}: {}; trace:\n{text}", describe_status(st));
+        assert!(text.ends_with("+++ killed by SIGTERM +++\n"), "{tracer}: trace:\n{text}");
+        let lines: Vec<String> = text.lines().map(unpad).collect();
+        traces.push((names_before_the_end(&lines), text));
+    }
+    let ((ours, our_text), (theirs, their_text)) = (&traces[0], &traces[1]);
+    assert_eq!(
+        ours, theirs,
+        "the calls sleep completed before it was killed: preld trace (left) lost some that strace (right) \
+         shows\npreld trace:\n{our_text}\nstrace:\n{their_text}"
+    );
+}
+
+// ---------------------------------------------------------------- path maps
+
+/// A virtual path that does not exist on this machine.
+fn virtual_dir(name: &str) -> PathBuf {
+    let v = PathBuf::from(format!("/preld-test-map-{}-{name}", std::process::id()));
+    assert!(!v.exists(), "{} exists on the host", v.display());
+    v
+}
+
+fn preld_run(maps: &[(&Path, &Path)], args: &[&dyn AsRef<OsStr>]) -> Output {
+    let mut cmd = command(preld());
+    cmd.arg("run");
+    for (virt, host) in maps {
+        let mut m = virt.as_os_str().to_owned();
+        m.push("=");
+        m.push(host);
+        cmd.arg("--map").arg(m);
+    }
+    cmd.arg("--");
+    for a in args {
+        cmd.arg(a);
+    }
+    run(cmd)
+}
+
+#[test]
+fn map_a_file() {
+    let d = Scratch::new("mapfile");
+    let host = d.path("hostname");
+    std::fs::write(&host, "mapped-by-preld\n").unwrap();
+    let out = preld_run(&[(Path::new("/etc/hostname"), &host)], &[&"cat", &"/etc/hostname"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "mapped-by-preld\n");
+
+    // The trace shows the path the program used, not the host's.
+    let mut cmd = command(preld());
+    let file = d.path("trace.txt");
+    cmd.arg("trace").arg("-o").arg(&file).arg("--map").arg(format!("/etc/hostname={}", host.display()));
+    cmd.args(["--", "cat", "/etc/hostname"]);
+    let out = run(cmd);
+    let trace = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "mapped-by-preld\n", "trace:\n{trace}");
+    assert!(trace.lines().any(|l| l == r#"openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3"#), "trace:\n{trace}");
+    assert!(!trace.contains(&host.display().to_string()), "the host path shows in the trace:\n{trace}");
+    assert!(trace.ends_with("+++ exited with 0 +++\n"), "trace:\n{trace}");
+}
+
+#[test]
+fn map_a_directory() {
+    let d = Scratch::new("mapdir");
+    let host = d.path("tree");
+    std::fs::create_dir_all(host.join("sub")).unwrap();
+    std::fs::write(host.join("sub/f"), "inside\n").unwrap();
+    let virt = virtual_dir("x");
+    let m = [(virt.as_path(), host.as_path())];
+    let f = virt.join("sub/f");
+
+    let out = preld_run(&m, &[&"ls", &virt]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sub\n", "ls; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = preld_run(&m, &[&"cat", &f]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "inside\n",
+        "cat; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = preld_run(&m, &[&"stat", &"-c", &"%F %s", &f]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "regular file 7\n",
+        "stat; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = preld_run(&m, &[&"test", &"-e", &f]);
+    assert_eq!(out.status.code(), Some(0), "test -e on a mapped file");
+    let out = preld_run(&m, &[&"test", &"-d", &virt.join("sub")]);
+    assert_eq!(out.status.code(), Some(0), "test -d on a mapped directory");
+    let out = preld_run(&m, &[&"test", &"-e", &virt.join("nope")]);
+    assert_eq!(out.status.code(), Some(1), "test -e on a missing mapped path");
+    // Natively the virtual path does not exist.
+    let mut native = command("test");
+    native.arg("-e").arg(&f);
+    assert_eq!(run(native).status.code(), Some(1));
+}
+
+#[test]
+fn bad_maps_are_refused() {
+    for map in ["relative=/tmp", "/etc/hostname=tmp/x", "/etc/hostname"] {
+        let mut cmd = command(preld());
+        cmd.args(["run", "--map", map, "--", "true"]);
+        let out = run(cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--map {map}: {}; stderr: {err}", describe_status(out.status));
+        assert!(err.contains("--map") && (err.contains("absolute") || err.contains("VIRT=HOST")), "--map {map}: {err}");
+    }
+}
