@@ -44,6 +44,9 @@ pub struct Trace {
     pub filter: Option<[u64; 8]>,
     /// vDSO calls are shown only when named in the filter.
     pub vdso: bool,
+    /// With --trace-follow: the traced program's first thread, whose lines
+    /// have no `[pid N]` prefix (it stays the same across exec).
+    pub root: Option<i32>,
 }
 
 /// What the loader needs from the options besides the configuration.
@@ -81,7 +84,7 @@ impl Config {
                 break;
             }
             let takes_value =
-                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd");
+                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd");
             let value = if takes_value {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
@@ -91,17 +94,21 @@ impl Config {
             match (a, value) {
                 (b"--trace-fd", Some(v)) => {
                     let fd = parse_int(v).ok_or("--trace-fd needs a file descriptor number")?;
-                    let t = c.trace.get_or_insert(Trace { fd, follow: false, filter: None, vdso: false });
+                    let t = c.trace.get_or_insert(Trace { fd, follow: false, filter: None, vdso: false, root: None });
                     t.fd = fd;
                 }
                 (b"--trace-follow", None) => {
-                    c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false }).follow = true;
+                    c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false, root: None }).follow = true;
                 }
                 (b"--trace-filter", Some(v)) => {
                     let (filter, vdso) = parse_filter(v)?;
-                    let t = c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false });
+                    let t = c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false, root: None });
                     t.filter = Some(filter);
                     t.vdso = vdso;
+                }
+                (b"--trace-root", Some(v)) => {
+                    let root = parse_int(v).ok_or("--trace-root needs a thread id")?;
+                    c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false, root: None }).root = Some(root);
                 }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
@@ -113,7 +120,7 @@ impl Config {
                 _ => return Err("unknown option"),
             }
             // Per-exec options, and the rpc fd, which is given anew (it moves).
-            if !matches!(a, b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net") {
+            if !matches!(a, b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root") {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
                     c.replay.push(nul(v));

@@ -107,6 +107,11 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             trace::record(c.t, nr, &c.orig, r);
         }
         Outcome::Real | Outcome::RealThen(_) => {
+            if traced {
+                // The call may block for long, or for good: what was traced
+                // so far is written first.
+                trace::flush(c.t);
+            }
             let after = match outcome {
                 Outcome::RealThen(f) => f as usize,
                 _ => 0,

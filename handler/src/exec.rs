@@ -153,10 +153,9 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     }
     if tracing {
         strings.push(b"--trace-fd\0".to_vec());
-        let mut v = Vec::new();
-        push_int(&mut v, fds::get(fds::TRACE) as i64);
-        v.push(0);
-        strings.push(v);
+        strings.push(int_arg(fds::get(fds::TRACE) as i64));
+        strings.push(b"--trace-root\0".to_vec());
+        strings.push(int_arg(trace::root() as i64));
     }
     let mut keep = [fds::get(fds::TRACE), -1];
     if rpc::active() {

@@ -151,7 +151,7 @@ fn strace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, 
     let out = run(cmd);
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("strace wrote no {}: {e}", file.display()));
     let no_pid = |l: &str| match l.split_once(' ') {
-        Some((pid, rest)) if pid.bytes().all(|c| c.is_ascii_digit()) => rest.to_string(),
+        Some((pid, rest)) if pid.bytes().all(|c| c.is_ascii_digit()) => rest.trim_start().to_string(),
         _ => l.to_string(),
     };
     (out, text.lines().map(|l| unpad(&no_pid(l))).collect())

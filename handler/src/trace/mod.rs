@@ -40,7 +40,13 @@ impl Write for Line<'_> {
 
 /// Called once at startup, on the first thread.
 pub fn start(t: &mut ThreadBlock) {
-    MAIN_TID.store(t.tid(), Ordering::Relaxed);
+    let root = config::get().trace.as_ref().and_then(|tr| tr.root);
+    MAIN_TID.store(root.unwrap_or_else(|| t.tid()), Ordering::Relaxed);
+}
+
+/// The traced program's first thread (for `--trace-root` across exec).
+pub fn root() -> i32 {
+    MAIN_TID.load(Ordering::Relaxed)
 }
 
 /// Whether this thread's call `nr` is traced.

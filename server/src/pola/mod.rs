@@ -54,7 +54,8 @@ pub struct PolaArgs {
     /// Allow TCP connect and bind
     #[arg(long)]
     pub net: bool,
-    /// Grant the usual base: /usr /bin /lib /lib64 (exec), /etc/ld.so.cache,
+    /// Grant the usual base (and a private /tmp, and the current directory
+    /// read-only unless --cwd is given): /usr /bin /lib /lib64 (exec), /etc/ld.so.cache,
     /// /dev/null /dev/zero /dev/urandom /dev/tty (ro)
     #[arg(short = 'B')]
     pub base: bool,
@@ -226,12 +227,25 @@ fn startup_files(prog: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// Every grant of the command line, in order: -B, --ro, --exec, --rw,
 /// --map, then what PROG needs.
-fn grants(args: &PolaArgs, prog: &Path) -> Result<Vec<GrantSpec>, String> {
+fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantSpec>, String> {
     let mut list = Vec::new();
     if args.base {
         for (p, mode) in BASE {
             if Path::new(p).exists() {
                 add_grant(&mut list, grant(Path::new(p), *mode)?)?;
+            }
+        }
+        // The base also has a private, empty /tmp (compilers need one) and,
+        // unless --cwd chooses a virtual one, the current directory read-only.
+        if let Some(tmp) = tmp {
+            add_grant(&mut list, GrantSpec { vpath: b"/tmp".to_vec(), host: tmp.to_path_buf(), mode: Mode::Rw })?;
+        }
+        if args.cwd.is_none() {
+            if let Ok(here) = std::env::current_dir() {
+                let g = grant(&here, Mode::Ro)?;
+                if !covered(&list, &g.vpath, &g.host, Mode::Ro) {
+                    add_grant(&mut list, g)?;
+                }
             }
         }
     }
@@ -282,7 +296,13 @@ fn initial_cwd(ns: &Namespace, asked: Option<&Path>) -> Result<Vec<u8>, String> 
 fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     let ld = ld_preld()?;
     let prog = find_program(&args.command[0])?;
-    let specs = grants(&args, &prog)?;
+    // -B's private /tmp, removed when the launcher returns.
+    let tmp = if args.base {
+        Some(tempfile::Builder::new().prefix("preld-pola-tmp-").tempdir().map_err(|e| format!("cannot make the private /tmp: {e}"))?)
+    } else {
+        None
+    };
+    let specs = grants(&args, &prog, tmp.as_ref().map(|t| t.path()))?;
     let ns = Namespace::new(&specs)?;
     if args.verbose {
         for g in &ns.grants {
@@ -302,7 +322,9 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     if args.net {
         cmd.arg("--net");
     }
-    cmd.arg("--").args(&args.command);
+    // The program as found (ld-preld does no PATH search in a session),
+    // with its own argv[0].
+    cmd.arg("--argv0").arg(&args.command[0]).arg("--").arg(&prog).args(&args.command[1..]);
     // SAFETY: only async-signal-safe fcntl between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
@@ -444,16 +466,18 @@ mod tests {
     #[test]
     fn a_program_is_granted_what_it_needs_to_start() {
         let prog = find_program(OsStr::new("true")).unwrap();
-        let l = grants(&parse(&["true"]), &prog).unwrap();
+        let l = grants(&parse(&["true"]), &prog, None).unwrap();
         let v = vpaths(&l);
         assert!(l.iter().all(|g| g.mode == Mode::Exec), "{v:?}");
         assert!(v.iter().any(|p| p.ends_with("/true")), "{v:?}");
         assert!(v.iter().any(|p| p.contains("ld-linux")), "ld.so: {v:?}");
         assert!(v.iter().any(|p| p.contains("libc.so")), "libc: {v:?}");
         // With -B they are all below the base grants already.
-        let l = grants(&parse(&["-B", "true"]), &prog).unwrap();
+        let l = grants(&parse(&["-B", "true"]), &prog, None).unwrap();
         let v = vpaths(&l);
-        assert!(v.iter().all(|p| BASE.iter().any(|(b, _)| p == b)), "{v:?}");
+        // -B also grants the current directory, read-only.
+        let here = std::env::current_dir().unwrap().to_string_lossy().into_owned();
+        assert!(v.iter().all(|p| BASE.iter().any(|(b, _)| p == b) || *p == here), "{v:?}");
         assert!(v.contains(&"/usr".to_owned()) && v.contains(&"/dev/null".to_owned()));
         // A #! script brings its interpreter.
         let dir = tempfile::tempdir().unwrap();
