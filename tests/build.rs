@@ -1,7 +1,9 @@
 //! Builds the test programs of the integration matrix into OUT_DIR/programs:
 //! the C programs of programs/c in each ELF kind (dynamic PIE, dynamic
 //! ET_EXEC, static ET_EXEC, static-pie) with the C compiler the `cc` crate
-//! picks, two shared libraries, and the static Go program of programs/go/hello.
+//! picks, the handler's hard cases (programs/c/h_*.c) as dynamic PIE and
+//! static ET_EXEC, two shared libraries, and the static Go programs of
+//! programs/go/hello and programs/go/fileio.
 //!
 //! A program that fails to build does not fail this script (that would also
 //! break the other test binaries of the crate): its compiler output goes to
@@ -17,6 +19,18 @@ const KINDS: [(&str, &[&str]); 4] = [
     ("dyn-exec", &["-fno-pie", "-no-pie"]),
     ("static-exec", &["-fno-pie", "-no-pie", "-static"]),
     ("static-pie", &["-fPIE", "-static-pie"]),
+];
+
+/// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
+const H_PROGRAMS: [&str; 8] = [
+    "h_clone",
+    "h_threads200",
+    "h_forkthreads",
+    "h_spawn",
+    "h_exec",
+    "h_signals",
+    "h_sigsys",
+    "h_fds",
 ];
 
 struct Job {
@@ -97,9 +111,20 @@ fn main() {
             add("tls", vec!["-DNO_SHLIB".into()]);
         }
     }
+    // The handler's hard cases (tests/handler.rs): dynamic PIE and static.
+    for name in H_PROGRAMS {
+        for kind in ["dyn-pie", "static-exec"] {
+            let flags = KINDS.iter().find(|(k, _)| *k == kind).unwrap().1;
+            let out = format!("{name}-{kind}");
+            let mut args = s(flags);
+            args.extend(["-o".to_string(), p(&out), c(&format!("{name}.c"))]);
+            jobs.push(Job { out, args });
+        }
+    }
     run_jobs(&cc_path, &base, &progs, jobs);
 
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));
+    build_go(&src.join("go/fileio"), &out_dir.join("go"), &progs.join("go-fileio"));
 }
 
 /// Runs the compile jobs two at a time (the machine has two cores).

@@ -1,0 +1,266 @@
+/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|image|kill */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef PR_SET_SYSCALL_USER_DISPATCH
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_OFF 0
+#endif
+
+static const char *yesno(int b) { return b ? "yes" : "no"; }
+
+/* A few raw and libc calls whose results are checked. */
+static int calls_work(void) {
+    if (syscall(SYS_getpid) != getpid()) return 0;
+    int fd = open("/proc/self/stat", O_RDONLY);
+    char b[32];
+    if (fd < 0 || read(fd, b, sizeof b) <= 0 || close(fd) != 0) return 0;
+    int p[2];
+    if (pipe(p) != 0 || write(p[1], "ok", 2) != 2 || read(p[0], b, 2) != 2) return 0;
+    close(p[0]);
+    close(p[1]);
+    return memcmp(b, "ok", 2) == 0;
+}
+
+static volatile sig_atomic_t sys_hits, sys_code, sys_signo, handler_write_ok, sys_blocked_inside;
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    sigset_t m;
+    sigprocmask(SIG_BLOCK, NULL, &m);
+    sys_blocked_inside = sigismember(&m, SIGSYS);
+    sys_hits++;
+    sys_signo = sig;
+    sys_code = si->si_code;
+    /* System calls inside the SIGSYS handler. */
+    handler_write_ok = syscall(SYS_getppid) == getppid() && write(1, "  (in the SIGSYS handler)\n", 26) == 26;
+}
+
+static volatile sig_atomic_t usr_hits, usr_sigsys_blocked, usr_calls_ok;
+
+static void on_usr1(int sig) {
+    (void)sig;
+    sigset_t m;
+    sigprocmask(SIG_BLOCK, NULL, &m);
+    usr_sigsys_blocked = sigismember(&m, SIGSYS);
+    usr_calls_ok = calls_work();
+    usr_hits++;
+}
+
+static void *blocked_thread(void *arg) {
+    (void)arg;
+    sigset_t s, cur;
+    sigemptyset(&s);
+    sigaddset(&s, SIGSYS);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    printf("thread blocking SIGSYS: mask has SIGSYS %s, calls work %s\n", yesno(sigismember(&cur, SIGSYS)),
+           yesno(calls_work()));
+    return NULL;
+}
+
+static void basic(void) {
+    /* 1. A SIGSYS handler, read back. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR2);
+    int r = sigaction(SIGSYS, &sa, &old);
+    printf("sigaction(SIGSYS, handler): %d, the previous action was SIG_DFL: %s\n", r, yesno(old.sa_handler == SIG_DFL));
+    memset(&old, 0, sizeof old);
+    r = sigaction(SIGSYS, NULL, &old);
+    printf("sigaction(SIGSYS, NULL, &old): %d, handler %s, SA_SIGINFO %s, sa_mask has SIGUSR2 %s\n", r,
+           old.sa_sigaction == on_sigsys ? "is mine" : "differs", yesno(old.sa_flags & SA_SIGINFO),
+           yesno(sigismember(&old.sa_mask, SIGUSR2)));
+    printf("calls work with a SIGSYS handler installed: %s\n", yesno(calls_work()));
+    errno = 0;
+    r = syscall(SYS_rt_sigaction, SIGSYS, NULL, &old, 4);
+    printf("rt_sigaction(SIGSYS) with a bad size: %d %s\n", r, strerrorname_np(errno));
+
+    /* 2. SIGSYS blocked, in this thread and in a new one. */
+    sigset_t s, cur;
+    sigemptyset(&s);
+    sigaddset(&s, SIGSYS);
+    r = sigprocmask(SIG_BLOCK, &s, NULL);
+    sigprocmask(SIG_BLOCK, NULL, &cur);
+    printf("sigprocmask(SIG_BLOCK, SIGSYS): %d, mask has SIGSYS %s, calls work %s\n", r,
+           yesno(sigismember(&cur, SIGSYS)), yesno(calls_work()));
+    pthread_t t;
+    pthread_create(&t, NULL, blocked_thread, NULL);
+    pthread_join(t, NULL);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    sigprocmask(SIG_BLOCK, NULL, &cur);
+    printf("after SIG_UNBLOCK: mask has SIGSYS %s, calls work %s\n", yesno(sigismember(&cur, SIGSYS)), yesno(calls_work()));
+    sigfillset(&s);
+    sigprocmask(SIG_SETMASK, &s, &cur);
+    int ok = calls_work();
+    sigset_t full;
+    sigprocmask(SIG_BLOCK, NULL, &full);
+    sigprocmask(SIG_SETMASK, &cur, NULL);
+    printf("every signal blocked: mask has SIGSYS %s, calls work %s\n", yesno(sigismember(&full, SIGSYS)), yesno(ok));
+    pthread_create(&t, NULL, blocked_thread, NULL); /* created with all blocked by glibc */
+    pthread_join(t, NULL);
+
+    /* 3. Turning Syscall User Dispatch off: preld refuses, natively it is
+     * already off; either way the program goes on. */
+    (void)prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0);
+    printf("after prctl(PR_SET_SYSCALL_USER_DISPATCH, OFF): calls work %s\n", yesno(calls_work()));
+
+    /* 4. SIGSYS ignored: kill is harmless. */
+    signal(SIGSYS, SIG_IGN);
+    kill(getpid(), SIGSYS);
+    sigaction(SIGSYS, NULL, &old);
+    printf("SIGSYS ignored, kill(SIGSYS): still running, action reads back SIG_IGN %s, calls work %s\n",
+           yesno(old.sa_handler == SIG_IGN), yesno(calls_work()));
+    signal(SIGSYS, SIG_DFL);
+}
+
+/* SIGSYS as a signal like the others: in another handler's sa_mask; sent by
+ * kill or tgkill it reaches the program's handler, which may make calls;
+ * blocked, it stays pending; SA_RESETHAND resets it. */
+static void virtual(void) {
+    struct sigaction sa, old;
+    /* A handler whose sa_mask blocks SIGSYS: blocked while it runs, and
+     * read back as set. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGSYS);
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    printf("SIGUSR1 handler with SIGSYS in sa_mask: ran %d, calls in it work %s, SIGSYS blocked in it %s\n",
+           (int)usr_hits, yesno(usr_calls_ok), yesno(usr_sigsys_blocked));
+    sigaction(SIGUSR1, NULL, &old);
+    printf("SIGUSR1's sa_mask read back has SIGSYS: %s\n", yesno(sigismember(&old.sa_mask, SIGSYS)));
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigsys;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSYS, &sa, NULL);
+    kill(getpid(), SIGSYS);
+    printf("kill(SIGSYS) with a handler: handler ran %d, signo %d, si_code SI_USER %s, calls in it worked %s\n",
+           (int)sys_hits, (int)sys_signo, yesno(sys_code == SI_USER), yesno(handler_write_ok));
+    sys_hits = 0;
+    syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGSYS);
+    printf("tgkill(SIGSYS): handler ran %d, si_code SI_TKILL %s\n", (int)sys_hits, yesno(sys_code == SI_TKILL));
+
+    sigset_t s, p;
+    sigemptyset(&s);
+    sigaddset(&s, SIGSYS);
+    sigprocmask(SIG_BLOCK, &s, NULL);
+    sys_hits = 0;
+    kill(getpid(), SIGSYS);
+    sigpending(&p);
+    printf("SIGSYS blocked, kill(SIGSYS): handler ran %d, pending %s\n", (int)sys_hits, yesno(sigismember(&p, SIGSYS)));
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    printf("after SIG_UNBLOCK: handler ran %d\n", (int)sys_hits);
+
+    sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+    sigaction(SIGSYS, &sa, NULL);
+    sys_hits = 0;
+    kill(getpid(), SIGSYS);
+    sigaction(SIGSYS, NULL, &old);
+    printf("SA_RESETHAND: handler ran %d, action is SIG_DFL afterwards %s\n", (int)sys_hits,
+           yesno(old.sa_handler == SIG_DFL));
+    /* While the handler runs, SIGSYS is blocked (no SA_NODEFER). */
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSYS, &sa, NULL);
+    sys_hits = 0;
+    kill(getpid(), SIGSYS);
+    printf("handler ran %d, SIGSYS blocked inside it %s; calls work after %s\n", (int)sys_hits,
+           yesno(sys_blocked_inside), yesno(calls_work()));
+}
+
+/* ld-preld's own mappings cannot be changed by the program. */
+static void image(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    uintptr_t lo[64], hi[64];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f) && n < 64) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n') line[--len] = 0;
+        if (len >= 9 && strcmp(line + len - 9, "/ld-preld") == 0 &&
+            sscanf(line, "%lx-%lx", (unsigned long *)&lo[n], (unsigned long *)&hi[n]) == 2)
+            n++;
+    }
+    if (f) fclose(f);
+    if (n == 0) {
+        printf("no ld-preld mapping\n");
+        return;
+    }
+    const long pg = 4096;
+    int all[6] = {1, 1, 1, 1, 1, 1};
+    for (int i = 0; i < n; i++) {
+        size_t len = hi[i] - lo[i];
+        void *a = (void *)lo[i];
+        errno = 0;
+        all[0] &= mprotect(a, pg, PROT_READ | PROT_WRITE | PROT_EXEC) == -1 && errno == EPERM;
+        errno = 0;
+        all[0] &= mprotect(a, len, PROT_NONE) == -1 && errno == EPERM;
+        errno = 0;
+        all[1] &= munmap(a, len) == -1 && errno == EPERM;
+        errno = 0;
+        /* a range that only starts below the mapping */
+        all[1] &= munmap((char *)a - pg, 2 * pg) == -1 && errno == EPERM;
+        errno = 0;
+        all[2] &= mremap(a, len, len + pg, MREMAP_MAYMOVE) == MAP_FAILED && errno == EPERM;
+        errno = 0;
+        all[2] &= mremap(a, pg, pg, 0) == MAP_FAILED && errno == EPERM;
+        errno = 0;
+        all[3] &= madvise(a, len, MADV_DONTNEED) == -1 && errno == EPERM;
+        errno = 0;
+        all[4] &= mmap(a, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED && errno == EPERM;
+    }
+    /* Moving another mapping on top of it. */
+    void *m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    errno = 0;
+    all[5] = mremap(m, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)lo[0]) == MAP_FAILED && errno == EPERM;
+    munmap(m, pg);
+    printf("ld-preld mappings found: %s\n", yesno(n > 0));
+    printf("mprotect: EPERM for all: %s\n", yesno(all[0]));
+    printf("munmap: EPERM for all: %s\n", yesno(all[1]));
+    printf("mremap: EPERM for all: %s\n", yesno(all[2]));
+    printf("madvise(MADV_DONTNEED): EPERM for all: %s\n", yesno(all[3]));
+    printf("mmap(MAP_FIXED) over it: EPERM for all: %s\n", yesno(all[4]));
+    printf("mremap(MREMAP_FIXED) onto it: EPERM: %s\n", yesno(all[5]));
+    printf("still running, calls work: %s\n", yesno(calls_work()));
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    const char *g = argc > 1 ? argv[1] : "";
+    if (strcmp(g, "basic") == 0)
+        basic();
+    else if (strcmp(g, "virtual") == 0)
+        virtual();
+    else if (strcmp(g, "image") == 0)
+        image();
+    else if (strcmp(g, "kill") == 0) {
+        /* A handler, then the default again: kill(SIGSYS) ends the process. */
+        signal(SIGSYS, SIG_IGN);
+        signal(SIGSYS, SIG_DFL);
+        printf("kill(getpid(), SIGSYS) with the default action\n");
+        kill(getpid(), SIGSYS);
+        printf("still alive after kill(SIGSYS)\n");
+        return 1;
+    } else {
+        fprintf(stderr, "usage: h_sigsys basic|virtual|image|kill\n");
+        return 2;
+    }
+    printf("done\n");
+    return 0;
+}

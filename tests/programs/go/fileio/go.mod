@@ -1,0 +1,3 @@
+module preld.test/fileio
+
+go 1.19
