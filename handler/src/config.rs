@@ -58,6 +58,9 @@ pub struct Launch {
     pub close_fd: Option<i32>,
     /// In a session: the program is this fd (from the server), not a path.
     pub exec_fd: Option<i32>,
+    /// AT_EXECFN as the kernel would have given it (the path the
+    /// application passed to execve), when it differs from PROG.
+    pub execfn: Option<&'static [u8]>,
 }
 
 /// Why an option is wrong, for the loader's one-line error.
@@ -84,7 +87,7 @@ impl Config {
                 break;
             }
             let takes_value =
-                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd");
+                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn");
             let value = if takes_value {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
@@ -114,13 +117,17 @@ impl Config {
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
+                (b"--execfn", Some(v)) => l.execfn = Some(v),
                 (b"--exec-fd", Some(v)) => l.exec_fd = Some(parse_int(v).ok_or("--exec-fd needs a number")?),
                 (b"--argv0", Some(v)) => l.argv0 = Some(v),
                 (b"--close-fd", Some(v)) => l.close_fd = Some(parse_int(v).ok_or("--close-fd needs a number")?),
                 _ => return Err("unknown option"),
             }
             // Per-exec options, and the rpc fd, which is given anew (it moves).
-            if !matches!(a, b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root") {
+            if !matches!(
+                a,
+                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
+            ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
                     c.replay.push(nul(v));

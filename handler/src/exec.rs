@@ -26,6 +26,8 @@ const ELOOP: i32 = 40;
 const E2BIG: i32 = 7;
 const AT_FDCWD: usize = -100isize as usize;
 const AT_EMPTY_PATH: usize = 0x1000;
+const AT_SYMLINK_NOFOLLOW: usize = 0x100;
+const EINVAL: i32 = 22;
 const MAX_ARGS: usize = 1 << 17;
 
 pub fn execve(c: &mut Call<'_>) -> Outcome {
@@ -74,9 +76,25 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     let execveat = c.nr == Sysno::execveat as usize;
     let (dirfd, path, argv, envp, flags) =
         if execveat { (c.args[0], c.args[1], c.args[2], c.args[3], c.args[4]) } else { (AT_FDCWD, c.args[0], c.args[1], c.args[2], 0) };
+    if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
+        return Err(EINVAL);
+    }
     let mut name = [0u8; PATH_MAX];
     let n = usermem::read_cstr(path, &mut name).ok_or(EFAULT)?;
     let name = &name[..n];
+    if flags & AT_SYMLINK_NOFOLLOW != 0 && !name.is_empty() {
+        // The kernel refuses to follow a final symlink here.
+        let mut st = [0u8; 144];
+        let c = CPath::new(name);
+        // SAFETY: newfstatat into a local struct stat buffer.
+        let r = unsafe {
+            sys::raw(Sysno::newfstatat as usize, [dirfd, c.ptr(), st.as_mut_ptr() as usize, AT_SYMLINK_NOFOLLOW, 0, 0])
+        };
+        let mode = u32::from_ne_bytes(st[24..28].try_into().unwrap_or_default());
+        if r.is_ok() && mode & sys::S_IFMT == 0o120000 {
+            return Err(ELOOP);
+        }
+    }
     let cfg = config::get();
 
     let mut strings: Vec<Vec<u8>> = Vec::new();
@@ -95,6 +113,14 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     } else if execveat && (dirfd != AT_FDCWD && (name.is_empty() || name[0] != b'/')) {
         if name.is_empty() && flags & AT_EMPTY_PATH == 0 {
             return Err(ENOENT);
+        }
+        // A #! script named by a close-on-exec fd cannot be reopened by its
+        // interpreter after the exec: the kernel fails with ENOENT.
+        if name.is_empty() && sys::fcntl(dirfd as i32, 1, 0).unwrap_or(0) & 1 != 0 {
+            let mut head = [0u8; 2];
+            if sys::pread(dirfd as i32, &mut head, 0) == Ok(2) && &head == b"#!" {
+                return Err(ENOENT);
+            }
         }
         // The directory fd may be close-on-exec: give ld-preld its own copy.
         let dup = fds::dup_for_exec(dirfd as i32)?;
@@ -174,6 +200,22 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         strings.push(b"--close-fd\0".to_vec());
         strings.push(int_arg(fd as i64));
     }
+    // AT_EXECFN as the kernel gives it: the name as passed, or /dev/fd/N[/NAME].
+    let execfn: Vec<u8> = if execveat && dirfd != AT_FDCWD && !name.starts_with(b"/") {
+        let mut v = b"/dev/fd/".to_vec();
+        push_int(&mut v, dirfd as i32 as i64);
+        if !name.is_empty() {
+            v.push(b'/');
+            v.extend_from_slice(name);
+        }
+        v
+    } else {
+        name.to_vec()
+    };
+    strings.push(b"--execfn\0".to_vec());
+    let mut e = execfn;
+    e.push(0);
+    strings.push(e);
     strings.push(b"--argv0\0".to_vec());
     let argv0_at = strings.len();
     if app_argv.is_empty() {

@@ -84,13 +84,23 @@ pub fn adopt(which: usize, fd: i32) -> Result<i32, i32> {
 
 /// Moves preld's fd `fd` out of the application's way, updating whoever
 /// holds it.
-fn relocate(fd: i32) {
-    let Ok(new) = sys::fcntl(fd, F_DUPFD_CLOEXEC, high_base()).map(|n| n as i32) else { return };
+fn relocate(fd: i32) -> bool {
+    // Above the usual place first, then further down when the application
+    // has taken every fd up there.
+    let mut base = high_base();
+    let new = loop {
+        match sys::fcntl(fd, F_DUPFD_CLOEXEC, base) {
+            Ok(n) => break n as i32,
+            Err(_) if base > 3 => base = base.saturating_sub(base / 8 + HEADROOM).max(3),
+            Err(_) => return false,
+        }
+    };
     mark(new, true);
     let _ = TRACE_FD.compare_exchange(fd, new, Ordering::Relaxed, Ordering::Relaxed);
     crate::rpc::relocated(fd, new);
     mark(fd, false);
     sys::close(fd);
+    true
 }
 
 /// The table entry for close, dup2, dup3, close_range and fcntl.
@@ -104,9 +114,9 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
             if is_own(a[0]) {
                 return Outcome::Return(-EBADF);
             }
-            if is_own(a[1]) {
-                // The application wants that number: preld's fd moves away.
-                relocate(a[1] as i32);
+            if is_own(a[1]) && !relocate(a[1] as i32) {
+                // Nowhere to move preld's fd: the table is full.
+                return Outcome::Return(-24); // EMFILE
             }
             Outcome::Real
         }

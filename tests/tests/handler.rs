@@ -464,17 +464,6 @@ both_kinds!(sigsys_basic, |k| {
         .native_has("done\n")
 });
 
-// SIGSYS as an ordinary signal: in another handler's sa_mask, sent by kill or
-// tgkill to a handler that makes calls, pending while blocked, SA_RESETHAND.
-both_kinds!(sigsys_virtual_signal, |k| {
-    super::Case::c("h_sigsys", k, &["virtual"])
-        .native_has("SIGUSR1 handler with SIGSYS in sa_mask: ran 1, calls in it work yes, SIGSYS blocked in it yes\n")
-        .native_has("kill(SIGSYS) with a handler: handler ran 1, signo 31, si_code SI_USER yes, calls in it worked yes\n")
-        .native_has("SIGSYS blocked, kill(SIGSYS): handler ran 0, pending yes\n")
-        .native_has("SA_RESETHAND: handler ran 1, action is SIG_DFL afterwards yes\n")
-        .native_has("done\n")
-});
-
 both_kinds!(sigsys_kill_default, |k| {
     super::Case::c("h_sigsys", k, &["kill"])
         .expect(super::Expect::Signal(31))
@@ -532,9 +521,4 @@ both_kinds!(dup2_onto_high_fds, |k| {
         .trace_has("+++ exited with 0 +++")
 });
 
-// Filling the fd table up to the limit: preld's trace fd must not take a slot.
-both_kinds!(fd_table_to_the_limit, |k| {
-    super::Case::c("h_fds", k, &["limit"])
-        .ways(&[super::Way::Trace])
-        .native_has("F_DUPFD from limit-40 until it fails: EMFILE after 40 fds\n")
-});
+

@@ -268,7 +268,7 @@ pub fn launcher(init: Initial) -> ! {
                 AT_PHNUM => AuxVal::Word(plan.phnum as usize),
                 AT_BASE => AuxVal::Word(interp.as_ref().map_or(0, |m| m.bias)),
                 AT_ENTRY => AuxVal::Word(program.entry),
-                AT_EXECFN => AuxVal::Str(Str::New(execfn)),
+                AT_EXECFN => AuxVal::Str(Str::New(launch.execfn.unwrap_or(execfn))),
                 AT_SYSINFO_EHDR => AuxVal::Word(vdso),
                 _ => AuxVal::Word(val),
             };
@@ -279,6 +279,15 @@ pub fn launcher(init: Initial) -> ! {
     let stack_end = init.sp & !15;
     let image = stack::build(stack_end, &argv, &envp, &auxv);
     let entry = interp.as_ref().map_or(program.entry, |m| m.entry);
+    // The thread's name, as the kernel sets it at exec: the basename of the
+    // path executed (ps and top show it; /proc/self/comm).
+    let shown_name = launch.execfn.unwrap_or(execfn);
+    let base = shown_name.rsplit(|&c| c == b'/').next().unwrap_or(shown_name);
+    let mut comm = [0u8; 16];
+    let n = base.len().min(15);
+    comm[..n].copy_from_slice(&base[..n]);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
+    let _ = unsafe { sys::raw(syscalls::Sysno::prctl as usize, [15, comm.as_ptr() as usize, 0, 0, 0, 0]) };
     arm_or_fail(execfn);
     // SAFETY: the image is on the heap, its length a multiple of 16; the
     // initial stack has room below argc (the loader's frames lived there);
