@@ -61,6 +61,7 @@ const fn table() -> [Option<Entry>; TABLE_LEN] {
     set!(exit_group => exit_group);
     set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, mmap, madvise, shmat);
     set!(fds::guard => close, dup2, dup3, close_range, fcntl);
+    set!(fds::getdents => getdents64);
     t
 }
 

@@ -170,6 +170,77 @@ fn raw_close_range(a: usize, b: usize, flags: usize) -> sys::Result<usize> {
     unsafe { sys::raw(syscalls::Sysno::close_range as usize, [a, b, flags, 0, 0, 0]) }
 }
 
+/// Whether preld holds any fd (then fd listings need filtering).
+fn any_own() -> bool {
+    OWN.iter().any(|w| w.load(Ordering::Relaxed) != 0)
+}
+
+/// getdents64: a listing of /proc/self/fd (or /dev/fd) must not show
+/// preld's fds.
+pub fn getdents(_c: &mut Call<'_>) -> Outcome {
+    if any_own() {
+        Outcome::RealThen(hide_own_in_listing)
+    } else {
+        Outcome::Real
+    }
+}
+
+/// Whether `fd` is open on this process's own fd directory.
+fn is_own_fd_dir(fd: usize) -> bool {
+    let mut p = alloc::vec::Vec::from(&b"/proc/self/fd/"[..]);
+    p.extend_from_slice(itoa(fd, &mut [0u8; 20]));
+    let mut target = [0u8; 64];
+    let Ok(n) = sys::readlink(&sys::CPath::new(&p), &mut target) else { return false };
+    let t = &target[..n];
+    let mut pid = [0u8; 20];
+    let pid = itoa(sys::getpid() as usize, &mut pid);
+    let Some(rest) = t.strip_prefix(b"/proc/").and_then(|r| r.strip_prefix(pid)) else { return false };
+    rest == b"/fd" || (rest.starts_with(b"/task/") && rest.ends_with(b"/fd"))
+}
+
+fn itoa(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// Drops the entries naming preld's fds from a getdents64 result.
+fn hide_own_in_listing(_t: &mut crate::thread::ThreadBlock, _nr: usize, orig: &[usize; 6], ret: isize) -> isize {
+    if ret <= 0 || !is_own_fd_dir(orig[0]) {
+        return ret;
+    }
+    let mut buf = alloc::vec![0u8; ret as usize];
+    if !crate::usermem::read(orig[1], &mut buf) {
+        return ret;
+    }
+    let (mut src, mut dst) = (0usize, 0usize);
+    while src + 19 <= buf.len() {
+        let reclen = u16::from_ne_bytes([buf[src + 16], buf[src + 17]]) as usize;
+        if reclen < 19 || src + reclen > buf.len() {
+            return ret; // not a listing we understand: leave it
+        }
+        let name = &buf[src + 19..src + reclen];
+        let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+        let own = core::str::from_utf8(name).ok().and_then(|s| s.parse::<usize>().ok()).is_some_and(is_own);
+        if !own {
+            buf.copy_within(src..src + reclen, dst);
+            dst += reclen;
+        }
+        src += reclen;
+    }
+    if dst == buf.len() || !crate::usermem::write(orig[1], &buf[..dst]) {
+        return ret;
+    }
+    dst as isize
+}
+
 /// Before an exec: the fds ld-preld is given cross it (it takes them back).
 pub fn before_exec(keep: &[i32]) {
     for &fd in keep {
