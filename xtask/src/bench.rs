@@ -32,10 +32,12 @@ const USAGE: &str = "usage: cargo xtask bench [--runs K] [--quick]
              first run is slow get fewer runs (the count is shown).
   --quick    smoke run: one run per cell, smaller loops";
 
-/// A slow per-call cell gets at most this much wall time over all its runs
-/// (at least one run): strace and ptrace-only proot take tens of seconds for
-/// 200000 traced calls, and a median of 5 of those adds little.
-const PER_CALL_BUDGET: Duration = Duration::from_secs(25);
+/// A slow per-call cell gets only as many runs as fit in this much wall time
+/// (but at least MIN_RUNS, for a median): strace and ptrace-only proot take
+/// tens of seconds for 200000 traced calls, and each run already reports its
+/// fastest of 2000 batches.
+const PER_CALL_BUDGET: Duration = Duration::from_secs(30);
+const MIN_RUNS: usize = 3;
 
 struct Opts {
     runs: usize,
@@ -374,7 +376,7 @@ pub fn bench(args: &[String]) {
                     Kind::PerCall { exe, n } => run_loop(&cfgs[ci], exe, *n, &stderr_file).map(|(v, wall)| {
                         if cell.samples.is_empty() {
                             let fit = (PER_CALL_BUDGET.as_secs_f64() / wall.as_secs_f64()) as usize;
-                            cell.cap = fit.clamp(1, o.runs);
+                            cell.cap = fit.clamp(MIN_RUNS.min(o.runs), o.runs);
                         }
                         (v, None)
                     }),
@@ -411,11 +413,13 @@ pub fn bench(args: &[String]) {
     }
 
     // The floor: the same getppid calls trapped by SUD into a SIGSYS handler
-    // that does nothing else. Runs alternate with preld's own getppid loop,
-    // so that the difference is measured under the same load.
+    // that does nothing else. Its runs pair up with runs of preld's own
+    // getppid loop, and preld's own work is the median of the differences
+    // within pairs: two runs seconds apart share most of the machine's load.
     let mut floor_samples: [Vec<f64>; 3] = Default::default();
     let mut preld_samples = Vec::new();
-    for _ in 0..o.runs {
+    let pairs = if o.quick { o.runs } else { 4 * o.runs };
+    for _ in 0..pairs {
         let out = run_once(native_cfg, &[floor.clone().into(), n_getppid.to_string().into()], true, &stderr_file)
             .unwrap_or_else(|e| fail(format!("sud_floor failed: {e}")))
             .stdout;
@@ -444,16 +448,17 @@ pub fn bench(args: &[String]) {
     );
     let [fnat, ftrap, fcall] = floor_samples.each_ref().map(|v| median(v));
     let p = median(&preld_samples);
+    let own: Vec<f64> = preld_samples.iter().zip(&floor_samples[2]).map(|(p, f)| p - f).collect();
+    let own = median(&own);
     println!(
         "floor (sud_floor.c, no preld, median of {} runs, N={n_getppid}): getppid native {fnat:.0} ns; \
          SUD trap + empty SIGSYS handler {ftrap:.0} ns; trap + the real call from the handler {fcall:.0} ns",
         floor_samples[0].len()
     );
     println!(
-        "preld run getppid, alternating with those runs: {p:.0} ns = floor {fcall:.0} + preld's own work {:.0} ns \
-         ({:.0}% of the call)",
-        p - fcall,
-        (p - fcall) / p * 100.0
+        "preld run getppid, paired with those runs: {p:.0} ns; preld's own work over the floor (median of the \
+         {pairs} paired differences): {own:.0} ns, {:.0}% of the call",
+        own / p * 100.0
     );
     println!(
         "load average before/after: {load_before} / {load_after} ({} CPUs)",
@@ -535,13 +540,13 @@ fn table(rows: &[Row], cfgs: &[Config], cells: &[Vec<Cell>], o: &Opts) -> String
     }
     let _ = writeln!(
         out,
-        "cells: median of {} runs and xratio to native; a per-call run reports its fastest batch of N/200 calls",
+        "cells: median of {} runs and xratio to native; a per-call run reports its fastest batch of N/2000 calls",
         o.runs
     );
     if short {
         let _ = writeln!(
             out,
-            "(n): a slow per-call cell got only n runs ({}s of runs at most, at least one)",
+            "(n): a slow per-call cell got only n runs (as many as fit in {}s, at least {MIN_RUNS})",
             PER_CALL_BUDGET.as_secs()
         );
     }

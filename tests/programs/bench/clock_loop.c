@@ -6,7 +6,14 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define BATCHES 200
+#define BATCHES 2000
+
+/* N/BATCHES calls a batch, but at least 100 (or N): the two clock reads
+   around a batch must stay small against it. */
+static long batch_size(long n) {
+    long per = n / BATCHES;
+    return per >= 100 ? per : n < 100 ? n : 100;
+}
 
 static double ns(const struct timespec *ts) { return ts->tv_sec * 1e9 + ts->tv_nsec; }
 
@@ -19,9 +26,9 @@ int main(int argc, char **argv) {
     struct timespec t0, t, t1;
     for (int i = 0; i < 100; i++)
         clock_gettime(CLOCK_MONOTONIC, &t);
-    long per = n / BATCHES > 0 ? n / BATCHES : 1;
+    long per = batch_size(n);
     double best = 1e300;
-    for (int b = 0; b < BATCHES; b++) {
+    for (int b = 0; b < n / per; b++) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (long i = 0; i < per; i++)
             clock_gettime(CLOCK_MONOTONIC, &t);

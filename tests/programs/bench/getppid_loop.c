@@ -11,7 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCHES 200
+#define BATCHES 2000
+
+/* N/BATCHES calls a batch, but at least 100 (or N): the two clock reads
+   around a batch must stay small against it. */
+static long batch_size(long n) {
+    long per = n / BATCHES;
+    return per >= 100 ? per : n < 100 ? n : 100;
+}
 
 static double now_ns(void) {
     struct timespec ts;
@@ -29,9 +36,9 @@ int main(int argc, char **argv) {
     // before the timed loop.
     for (long i = 0; i < 100; i++)
         syscall(SYS_getppid);
-    long per = n / BATCHES > 0 ? n / BATCHES : 1, sum = 0;
+    long per = batch_size(n), sum = 0;
     double best = 1e300;
-    for (int b = 0; b < BATCHES; b++) {
+    for (int b = 0; b < n / per; b++) {
         double t0 = now_ns();
         for (long i = 0; i < per; i++)
             sum += syscall(SYS_getppid);

@@ -21,7 +21,14 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define BATCHES 200
+#define BATCHES 2000
+
+/* N/BATCHES calls a batch, but at least 100 (or N): the two clock reads
+   around a batch must stay small against it. */
+static long batch_size(long n) {
+    long per = n / BATCHES;
+    return per >= 100 ? per : n < 100 ? n : 100;
+}
 enum { NATIVE, TRAP, TRAP_CALL };
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
@@ -141,11 +148,11 @@ int main(int argc, char **argv) {
         die("rt_sigaction(SIGSYS)");
     // The three modes take turns batch by batch, so that a slow stretch of
     // a shared machine hits all three alike.
-    long per = n / BATCHES > 0 ? n / BATCHES : 1;
+    long per = batch_size(n);
     double best[3] = {1e300, 1e300, 1e300};
     for (int m = 0; m < 3; m++)  // warm-up
         batch(100, m);
-    for (int b = 0; b < BATCHES; b++)
+    for (int b = 0; b < n / per; b++)
         for (int m = 0; m < 3; m++) {
             if (only >= 0 && m != only)
                 continue;
