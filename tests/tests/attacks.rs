@@ -61,6 +61,8 @@ fn handle_of(path: &Path) -> (i32, String) {
     let mut fh = Fh { bytes: 128, ty: 0, h: [0; 128] };
     let mut mnt = 0i32;
     let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: name_to_handle_at writes at most `bytes` handle bytes into
+    // `fh` (sized for them) and an int into `mnt`; `c` is NUL-terminated.
     let r = unsafe {
         libc::syscall(libc::SYS_name_to_handle_at, libc::AT_FDCWD, c.as_ptr(), &mut fh as *mut Fh, &mut mnt as *mut i32, 0)
     };
