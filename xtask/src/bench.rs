@@ -136,7 +136,8 @@ fn in_path(name: &str) -> Option<PathBuf> {
     })
 }
 
-fn check_tools(preld: &Path) {
+/// Fails, naming the Debian packages, if a program the bench runs is missing.
+fn check_tools() {
     let mut missing = Vec::new();
     for (tool, pkg) in TOOLS {
         if in_path(tool).is_none() {
@@ -152,8 +153,12 @@ fn check_tools(preld: &Path) {
             missing.join(", ")
         ));
     }
-    // The `preld trace` column needs the subcommand; an old preld without it
-    // would fail every cell of the column with a usage error.
+}
+
+/// The `preld trace` column needs the subcommand.
+fn check_trace(preld: &Path) {
+    // An older preld without it would fail every cell of the column with a
+    // usage error; one clear message is better.
     let ok = Command::new(preld)
         .args(["trace", "--help"])
         .stdout(Stdio::null())
@@ -297,11 +302,13 @@ fn loadavg() -> String {
 
 pub fn bench(args: &[String]) {
     let o = parse(args);
+    // Before the build, which takes minutes: a missing tool fails at once.
+    check_tools();
     crate::build();
     let root = crate::root();
     let preld = root.join("target/preld/preld");
     let ld_preld = root.join("target/preld/ld-preld");
-    check_tools(&preld);
+    check_trace(&preld);
 
     let getppid = compile("getppid_loop");
     let clock = compile("clock_loop");
@@ -540,7 +547,8 @@ fn table(rows: &[Row], cfgs: &[Config], cells: &[Vec<Cell>], o: &Opts) -> String
     }
     let _ = writeln!(
         out,
-        "cells: median of {} runs and xratio to native; a per-call run reports its fastest batch of N/2000 calls",
+        "cells: median of {} runs and xratio to native; a per-call run reports its fastest batch of N/2000 calls \
+         (at least 100)",
         o.runs
     );
     if short {
