@@ -61,6 +61,8 @@ const fn table() -> [Option<Entry>; TABLE_LEN] {
     set!(exit_group => exit_group);
     set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, mmap, madvise, shmat);
     set!(fds::guard => close, dup2, dup3, close_range, fcntl);
+    set!(fds::guard => fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64, readv, writev,
+        ioctl, fsync, fdatasync, ftruncate, fchmod, fchown, flock, fchdir, sendfile, splice);
     set!(fds::getdents => getdents64);
     t
 }

@@ -121,6 +121,9 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
             Outcome::Real
         }
         Sysno::close_range => close_range(a[0], a[1], a[2]),
+        // Every other call on a preld fd finds no such fd (fstat is how
+        // programs probe for open fds).
+        _ if is_own(a[0]) => Outcome::Return(-EBADF),
         _ => Outcome::Real,
     }
 }
@@ -177,7 +180,10 @@ fn any_own() -> bool {
 
 /// getdents64: a listing of /proc/self/fd (or /dev/fd) must not show
 /// preld's fds.
-pub fn getdents(_c: &mut Call<'_>) -> Outcome {
+pub fn getdents(c: &mut Call<'_>) -> Outcome {
+    if is_own(c.args[0]) {
+        return Outcome::Return(-EBADF);
+    }
     if any_own() {
         Outcome::RealThen(hide_own_in_listing)
     } else {
