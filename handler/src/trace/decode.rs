@@ -76,6 +76,12 @@ pub fn write_result(
     print::result(out, nr, args, ret)
 }
 
+/// Writes `bytes` as a C string literal, cut at `max` bytes with `...`
+/// (for lines the tracer composes itself, like the first execve).
+pub fn write_quoted(out: &mut impl fmt::Write, bytes: &[u8], max: usize) -> fmt::Result {
+    print::quote(out, &bytes[..bytes.len().min(max)], bytes.len() > max, false)
+}
+
 /// Whether call `nr` has arguments that are outputs (read's buffer, stat's
 /// struct, pipe's fds...), so its arguments are best decoded after the call.
 pub fn decode_after(nr: usize) -> bool {

@@ -131,13 +131,13 @@ pub fn announce_exec(t: &mut ThreadBlock, path: &[u8], argv: &[&[u8]], envc: usi
     let mut w = Line(t);
     prefix(&mut w);
     let _ = w.write_str("execve(");
-    let _ = quoted(&mut w, path, usize::MAX);
+    let _ = decode::write_quoted(&mut w, path, usize::MAX);
     let _ = w.write_str(", [");
     for (i, a) in argv.iter().enumerate() {
         if i > 0 {
             let _ = w.write_str(", ");
         }
-        let _ = quoted(&mut w, a, 32);
+        let _ = decode::write_quoted(&mut w, a, 32);
     }
     let _ = write!(w, "], /* {envc} vars */) = 0\n");
     flush(t);
@@ -187,22 +187,3 @@ pub fn nonblocking(nr: usize) -> bool {
     )
 }
 
-/// A string as strace shows it: C escapes, cut at `max` bytes with `...`.
-fn quoted(w: &mut impl Write, s: &[u8], max: usize) -> core::fmt::Result {
-    w.write_char('"')?;
-    for &b in s.iter().take(max) {
-        match b {
-            b'"' => w.write_str("\\\"")?,
-            b'\\' => w.write_str("\\\\")?,
-            b'\n' => w.write_str("\\n")?,
-            b'\t' => w.write_str("\\t")?,
-            0x20..=0x7e => w.write_char(b as char)?,
-            _ => write!(w, "\\{b:o}")?,
-        }
-    }
-    w.write_char('"')?;
-    if s.len() > max {
-        w.write_str("...")?;
-    }
-    Ok(())
-}

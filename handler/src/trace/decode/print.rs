@@ -424,7 +424,7 @@ fn escape(o: &mut dyn Write, c: u8, digit_next: bool, hex: bool) -> fmt::Result 
 }
 
 /// `"bytes"`, and `...` after it if there was more.
-fn quote(o: &mut dyn Write, bytes: &[u8], more: bool, hex: bool) -> fmt::Result {
+pub(super) fn quote(o: &mut dyn Write, bytes: &[u8], more: bool, hex: bool) -> fmt::Result {
     o.write_char('"')?;
     let mut q = Quoter {
         o: &mut *o,
