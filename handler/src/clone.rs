@@ -14,10 +14,12 @@ use syscalls::Sysno;
 
 use crate::dispatch::{Call, Outcome};
 use crate::thread::{self, ThreadBlock};
-use crate::{heap, rpc, sys, trace, trap, usermem};
+use crate::{heap, rpc, signals, sys, trace, trap, usermem};
 
 const CLONE_VM: u64 = 0x100;
 const CLONE_VFORK: u64 = 0x4000;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
 const SIGCHLD: u64 = 17;
 const EFAULT: isize = 14;
 const EINVAL: isize = 22;
@@ -43,7 +45,7 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
     };
     trace::flush(c.t);
     if flags & CLONE_VM == 0 && child_sp == 0 {
-        fork(c)
+        fork(c, flags)
     } else {
         gate(c, flags, child_sp)
     }
@@ -51,16 +53,20 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
 
 /// A copy of the process: made here, with preld's locks held so that the
 /// child finds them free and its heap consistent.
-fn fork(c: &mut Call<'_>) -> Outcome {
+fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
     // In a session the child needs a connection of its own.
     let child_main = rpc::prepare_fork();
-    let guard = heap::lock();
+    let actions = signals::actions(c.t);
+    let guard = (heap::lock(), actions.hold());
     // SAFETY: the application's own fork/clone, without shared memory or a
     // new stack: the child continues on a copy of this very stack.
     let r = unsafe { sys::raw(c.nr, c.args) };
     drop(guard);
     match r {
         Ok(0) => {
+            if flags & CLONE_CLEAR_SIGHAND != 0 {
+                actions.copy_into(actions, true);
+            }
             // The child: only this thread exists here now.
             thread::forked(c.t);
             rpc::forked_child(c.t, child_main);
@@ -100,6 +106,15 @@ fn gate(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
         child.app_altstack = c.t.app_altstack;
     }
     child.sigsys_blocked = c.t.sigsys_blocked;
+    let parent_actions = signals::actions(c.t);
+    if flags & CLONE_VM != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_CLEAR_SIGHAND != 0 {
+        // Memory shared, handlers not (vfork, posix_spawn): the child's
+        // sigaction calls must not change the parent's table.
+        parent_actions.copy_into(&child.own_actions, flags & CLONE_CLEAR_SIGHAND != 0);
+        child.actions = &child.own_actions as *const signals::Actions as usize;
+    } else {
+        child.actions = c.t.actions;
+    }
     let t = &mut *c.t;
     t.clone_resume = c.uc.rip();
     t.clone_mask = app_mask;

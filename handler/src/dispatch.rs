@@ -50,9 +50,11 @@ const fn table() -> [Option<Entry>; TABLE_LEN] {
     set!(signals::rt_sigreturn => rt_sigreturn);
     set!(signals::rt_sigaction => rt_sigaction);
     set!(signals::rt_sigprocmask => rt_sigprocmask);
+    set!(signals::rt_sigpending => rt_sigpending);
     set!(signals::sigaltstack => sigaltstack);
     set!(signals::mask_arg => rt_sigsuspend, ppoll, pselect6, epoll_pwait, epoll_pwait2);
     set!(signals::prctl => prctl);
+    set!(signals::seccomp => seccomp);
     set!(signals::arch_prctl => arch_prctl);
     set!(clone::clone => clone, clone3, fork, vfork);
     set!(clone::exit => exit);
@@ -100,7 +102,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
                 trace::record(c.t, nr, &c.orig, r);
             }
         }
-        Outcome::Real if traced && trace::nonblocking(nr) => {
+        Outcome::Real if traced && trace::nonblocking(nr) && !signals::seccomp_filtered() => {
             // Cannot block: make it here and trace it in one trap.
             // SAFETY: the application's call, with arguments it chose (or
             // paths rewritten into preld's buffers); preld's own memory is

@@ -2,14 +2,16 @@
 //! virtual; masks and the sigaltstack are changed in the SIGSYS frame
 //! (rt_sigreturn would otherwise put the old ones back).
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use preld_arch::Ucontext;
+use syscalls::Sysno;
 
 use crate::dispatch::{Call, Outcome};
-use crate::thread::{StackT, SS_DISABLE, SS_ONSTACK};
+use crate::thread::{self, StackT, ThreadBlock, SS_DISABLE, SS_ONSTACK};
 use crate::trap::{KernelSigaction, SIGSYS};
-use crate::{sys, usermem};
+use crate::{sys, trace, usermem};
 
 const EINVAL: isize = 22;
 const EFAULT: isize = 14;
@@ -23,56 +25,214 @@ const SIG_UNBLOCK: usize = 1;
 const SIG_SETMASK: usize = 2;
 const MINSIGSTKSZ: usize = 2048;
 
-/// The application's SIGSYS action, never installed (preld's stays).
-static APP_SIGSYS: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+/// The signal actions as the application set them. The kernel holds
+/// others: SIGSYS stays preld's, and a handler is installed as
+/// `signal_entry` so that preld sees the signal before the application's
+/// handler runs (for SIGSYS in its sa_mask, SA_RESETHAND, the trace). One
+/// table per set of shared signal handlers: the process's, or a vfork
+/// child's own (it shares memory, not handlers).
+pub struct Actions {
+    lock: AtomicBool,
+    /// Signals whose entry is set (others: ask the kernel).
+    known: UnsafeCell<u64>,
+    acts: UnsafeCell<[AppAction; 64]>,
+}
+
+// SAFETY: `known` and `acts` are only touched with `lock` held.
+unsafe impl Sync for Actions {}
+
+/// `struct sigaction` as the application gave it to the kernel.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+#[repr(C)]
+pub struct AppAction {
+    pub handler: usize,
+    pub flags: usize,
+    pub restorer: usize,
+    pub mask: u64,
+}
+
+impl Actions {
+    pub const fn new() -> Actions {
+        Actions { lock: AtomicBool::new(false), known: UnsafeCell::new(0), acts: UnsafeCell::new([AppAction::ZERO; 64]) }
+    }
+
+    /// Runs `f` on the table with its lock held. Callers run with every
+    /// signal blocked, so one thread never waits for itself.
+    fn with<R>(&self, f: impl FnOnce(&mut u64, &mut [AppAction; 64]) -> R) -> R {
+        let _g = self.hold();
+        // SAFETY: the lock is held, so these are the only references.
+        unsafe { f(&mut *self.known.get(), &mut *self.acts.get()) }
+    }
+
+    /// Holds the lock until the guard is dropped (across a fork too, so that
+    /// the child's copy is consistent and unlocked).
+    pub fn hold(&self) -> impl Drop + '_ {
+        while self.lock.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            core::hint::spin_loop();
+        }
+        struct Guard<'a>(&'a AtomicBool);
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        Guard(&self.lock)
+    }
+
+    /// A copy for a child that gets its own handlers (CLONE_VM without
+    /// CLONE_SIGHAND), or a cleared one (CLONE_CLEAR_SIGHAND).
+    pub fn copy_into(&self, dst: &Actions, clear: bool) {
+        let (known, acts) = self.with(|k, a| (*k, *a));
+        dst.with(|k, a| {
+            *k = known;
+            *a = acts;
+            if clear {
+                // Handlers go back to SIG_DFL; ignored signals stay ignored.
+                for (i, act) in a.iter_mut().enumerate() {
+                    if *k & (1 << i) != 0 && act.handler > SIG_IGN {
+                        *act = AppAction::ZERO;
+                    }
+                }
+            }
+        });
+    }
+}
+
+impl AppAction {
+    const ZERO: AppAction = AppAction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+}
+
+static PROCESS_ACTIONS: Actions = Actions::new();
+
+/// The table of the calling thread's signal handlers.
+pub fn actions(t: &ThreadBlock) -> &'static Actions {
+    if t.actions == 0 {
+        &PROCESS_ACTIONS
+    } else {
+        // SAFETY: set by clone::gate to a table in a live thread block of
+        // this address space.
+        unsafe { &*(t.actions as *const Actions) }
+    }
+}
+
+const SIG_DFL: usize = 0;
+const SIG_IGN: usize = 1;
+const SA_SIGINFO: usize = 0x4;
+const SA_ONSTACK: usize = 0x0800_0000;
+const SA_RESTORER: usize = 0x0400_0000;
+const SA_NODEFER: usize = 0x4000_0000;
+const SA_RESETHAND: usize = 0x8000_0000;
+/// The flags the kernel keeps (UAPI_SA_FLAGS on x86_64); it clears others.
+const SA_KNOWN: usize = 0x1 | 0x2 | SA_SIGINFO | SA_ONSTACK | 0x1000_0000 | SA_NODEFER | SA_RESETHAND | 0x800 | SA_RESTORER;
 
 /// The application's trapped rt_sigreturn: made from the gate with its own
-/// frame, after making sure that frame does not block SIGSYS.
+/// frame. The frame's mask carries SIGSYS when the application had it
+/// blocked (`enter_handler` puts it there); it is taken out of the real one.
 pub fn rt_sigreturn(c: &mut Call<'_>) -> Outcome {
     let mask = c.uc.app_frame_sigmask();
-    // SAFETY: rsp points at the application's signal frame (it is making
-    // rt_sigreturn); if it lies, the write faults like the kernel's read would.
-    unsafe {
-        if *mask & SIGSYS_BIT != 0 {
-            c.t.sigsys_blocked = true;
-            *mask &= !SIGSYS_BIT;
+    let mut m = [0usize; 1];
+    if usermem::read_words(mask as usize, &mut m) {
+        c.t.sigsys_blocked = m[0] as u64 & SIGSYS_BIT != 0;
+        if c.t.sigsys_blocked {
+            let _ = usermem::write_words(mask as usize, &[m[0] & !(SIGSYS_BIT as usize)]);
+        } else {
+            requeue_pending_sigsys(c.t);
         }
     }
     c.uc.divert_to_sigreturn();
     Outcome::Diverted
 }
 
-/// sigaction(SIGSYS) is answered from the virtual action.
+/// sigaction: answered from the application's table. Handlers are
+/// installed as `signal_entry`, every other action with SIGSYS out of its
+/// mask; SIGSYS itself is never installed.
 pub fn rt_sigaction(c: &mut Call<'_>) -> Outcome {
     let [sig, act, old, size, ..] = c.args;
-    if sig != SIGSYS {
-        // A handler's sa_mask must not block SIGSYS: its own calls (its
-        // rt_sigreturn at least) trap, and a blocked SIGSYS kills.
-        let mut a = [0usize; 4];
-        if act != 0 && usermem::read_words(act, &mut a) && a[3] as u64 & SIGSYS_BIT != 0 {
-            a[3] &= !(SIGSYS_BIT as usize);
-            c.t.scratch_act = a;
-            c.args[1] = c.t.scratch_act.as_ptr() as usize;
-        }
-        return Outcome::Real;
+    if size != 8 || sig == 0 || sig > 64 {
+        return Outcome::Return(-EINVAL);
     }
+    let mut w = [0usize; 4];
+    if act != 0 && !usermem::read_words(act, &mut w) {
+        return Outcome::Return(-EFAULT);
+    }
+    let new = AppAction { handler: w[0], flags: w[1] & SA_KNOWN, restorer: w[2], mask: w[3] as u64 & !UNBLOCKABLE };
+    let bit = 1u64 << (sig - 1);
+    let r = actions(c.t).with(|known, acts| {
+        let prev = if *known & bit != 0 || sig == SIGSYS {
+            acts[sig - 1]
+        } else {
+            let mut k = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+            // SAFETY: reads the kernel's action into a local.
+            if let Err(e) = unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, 0, &mut k as *mut _ as usize, 8, 0, 0]) } {
+                return Err(e);
+            }
+            AppAction { handler: k.handler, flags: k.flags, restorer: k.restorer, mask: k.mask }
+        };
+        if act != 0 {
+            if sig != SIGSYS {
+                let real = if new.handler > SIG_IGN {
+                    KernelSigaction {
+                        handler: preld_arch::signal_entry as *const () as usize,
+                        flags: new.flags | SA_SIGINFO,
+                        restorer: new.restorer,
+                        mask: !0,
+                    }
+                } else {
+                    KernelSigaction { handler: new.handler, flags: new.flags, restorer: new.restorer, mask: new.mask & !SIGSYS_BIT }
+                };
+                // SAFETY: a valid sigaction for the application's signal.
+                unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, &real as *const _ as usize, 0, 8, 0, 0]) }?;
+            }
+            acts[sig - 1] = new;
+            *known |= bit;
+        }
+        Ok(prev)
+    });
+    let prev = match r {
+        Ok(p) => p,
+        Err(e) => return Outcome::Return(-(e as isize)),
+    };
+    if old != 0 && !usermem::write_words(old, &[prev.handler, prev.flags, prev.restorer, prev.mask as usize]) {
+        return Outcome::Return(-EFAULT);
+    }
+    Outcome::Return(0)
+}
+
+/// rt_sigpending: SIGSYS held back while the application blocks it counts.
+pub fn rt_sigpending(c: &mut Call<'_>) -> Outcome {
+    let [set, size, ..] = c.args;
     if size != 8 {
         return Outcome::Return(-EINVAL);
     }
-    let mut new = [0usize; 4];
-    if act != 0 && !usermem::read_words(act, &mut new) {
-        return Outcome::Return(-EFAULT);
+    let mut m: u64 = 0;
+    // SAFETY: writes 8 bytes into a local.
+    if let Err(e) = unsafe { sys::raw(Sysno::rt_sigpending as usize, [&mut m as *mut u64 as usize, 8, 0, 0, 0, 0]) } {
+        return Outcome::Return(-(e as isize));
     }
-    let prev: [usize; 4] = core::array::from_fn(|i| APP_SIGSYS[i].load(Ordering::Relaxed));
-    if old != 0 && !usermem::write_words(old, &prev) {
-        return Outcome::Return(-EFAULT);
+    if c.t.pending_sigsys {
+        m |= SIGSYS_BIT;
     }
-    if act != 0 {
-        for (slot, v) in APP_SIGSYS.iter().zip(new) {
-            slot.store(v, Ordering::Relaxed);
-        }
+    if !usermem::write_words(set, &[m as usize]) {
+        return Outcome::Return(-EFAULT);
     }
     Outcome::Return(0)
+}
+
+/// A SIGSYS held back while the application blocked it: sent again now
+/// that it does not, so that it arrives once this trap returns.
+fn requeue_pending_sigsys(t: &mut ThreadBlock) {
+    if !t.pending_sigsys {
+        return;
+    }
+    t.pending_sigsys = false;
+    let info = t.pending_sigsys_info;
+    // SAFETY: a siginfo for ourselves (the kernel allows any si_code then).
+    let _ = unsafe {
+        sys::raw(
+            Sysno::rt_tgsigqueueinfo as usize,
+            [sys::getpid() as usize, t.tid() as usize, SIGSYS, info.as_ptr() as usize, 0, 0],
+        )
+    };
 }
 
 /// rt_sigprocmask acts on the mask saved in the SIGSYS frame, which
@@ -105,12 +265,14 @@ pub fn rt_sigprocmask(c: &mut Call<'_>) -> Outcome {
     new &= !UNBLOCKABLE;
     t.sigsys_blocked = new & SIGSYS_BIT != 0;
     *c.uc.sigmask() = new & !SIGSYS_BIT;
+    if !t.sigsys_blocked {
+        requeue_pending_sigsys(t);
+    }
     Outcome::Return(0)
 }
 
 /// Calls that install a mask for their duration: SIGSYS is taken out of it.
 pub fn mask_arg(c: &mut Call<'_>) -> Outcome {
-    use syscalls::Sysno;
     let idx = match Sysno::from(c.nr as u32) {
         Sysno::rt_sigsuspend => 0,
         Sysno::ppoll => 3,
@@ -202,9 +364,42 @@ pub fn sigaltstack(c: &mut Call<'_>) -> Outcome {
 /// prctl: Syscall User Dispatch is preld's; everything else goes through.
 pub fn prctl(c: &mut Call<'_>) -> Outcome {
     const PR_SET_SYSCALL_USER_DISPATCH: usize = 59;
+    const PR_SET_SECCOMP: usize = 22;
     if c.args[0] == PR_SET_SYSCALL_USER_DISPATCH {
         return Outcome::Return(-EPERM);
     }
+    if c.args[0] == PR_SET_SECCOMP {
+        SECCOMP_FILTERED.store(true, Ordering::Relaxed);
+    }
+    Outcome::Real
+}
+
+/// Whether a seccomp filter of the application may apply to the calls
+/// preld makes. A filter returning SECCOMP_RET_TRAP raises a SIGSYS that
+/// the kernel forces even when blocked: a call made inside the handler
+/// (every signal blocked) would die of it, so such a process makes every
+/// application call from the tail gate, where that SIGSYS reaches its
+/// handler.
+static SECCOMP_FILTERED: AtomicBool = AtomicBool::new(false);
+
+pub fn seccomp_filtered() -> bool {
+    SECCOMP_FILTERED.load(Ordering::Relaxed)
+}
+
+/// At startup: a filter inherited across fork and exec.
+pub fn check_seccomp() {
+    const PR_GET_SECCOMP: usize = 21;
+    // SAFETY: prctl with integer arguments.
+    let mode = unsafe { sys::raw(Sysno::prctl as usize, [PR_GET_SECCOMP, 0, 0, 0, 0, 0]) };
+    if mode != Ok(0) {
+        SECCOMP_FILTERED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// seccomp(2): from now on, calls are made where a filter's SIGSYS can
+/// reach the application.
+pub fn seccomp(_c: &mut Call<'_>) -> Outcome {
+    SECCOMP_FILTERED.store(true, Ordering::Relaxed);
     Outcome::Real
 }
 
@@ -226,31 +421,131 @@ pub fn arch_prctl(c: &mut Call<'_>) -> Outcome {
     }
 }
 
+/// How a signal enters the application's handler, as the kernel would
+/// have done it: the frame's saved mask gets SIGSYS if the application had
+/// it blocked, and the handler runs with that mask, its sa_mask and the
+/// signal itself (unless SA_NODEFER) blocked — SIGSYS only virtually.
+/// Returns the real mask for the handler, or None if the action is no
+/// longer a handler (changed while the signal was on its way).
+fn enter_handler(t: &mut ThreadBlock, sig: usize, frame_mask: &mut u64) -> Option<(AppAction, u64)> {
+    let act = actions(t).with(|_, acts| {
+        let a = acts[sig - 1];
+        if a.handler > SIG_IGN && a.flags & SA_RESETHAND != 0 {
+            // The kernel reset its action on delivery; so does the view.
+            acts[sig - 1].handler = SIG_DFL;
+            acts[sig - 1].flags &= !SA_SIGINFO;
+        }
+        a
+    });
+    if act.handler <= SIG_IGN {
+        return None;
+    }
+    if t.sigsys_blocked {
+        *frame_mask |= SIGSYS_BIT;
+    }
+    let mut m = *frame_mask | act.mask;
+    if act.flags & SA_NODEFER == 0 {
+        m |= 1 << (sig - 1);
+    }
+    t.sigsys_blocked = m & SIGSYS_BIT != 0;
+    Some((act, m & !SIGSYS_BIT & !UNBLOCKABLE))
+}
+
+/// `signal_entry`'s decision for a signal the application handles: the
+/// handler to enter, with its mask left in the thread block.
+#[unsafe(no_mangle)]
+extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> usize {
+    // SAFETY: signal_entry runs on a thread preld set up, with every signal
+    // blocked: no other preld code is using the block.
+    let t = unsafe { thread::current() };
+    // SAFETY: the kernel's handler arguments, used during this call only.
+    let mut uc = unsafe { Ucontext::from_ptr(uc) };
+    let sig = sig as usize;
+    trace::signal(t, sig, info.cast());
+    match enter_handler(t, sig, uc.sigmask()) {
+        Some((act, mask)) => {
+            t.arch.handler_mask = mask;
+            act.handler
+        }
+        None => {
+            t.arch.handler_mask = *uc.sigmask() & !SIGSYS_BIT;
+            preld_arch::ignore_signal as *const () as usize
+        }
+    }
+}
+
 /// A SIGSYS that Syscall User Dispatch did not raise (kill(2), or a seccomp
-/// filter of the application returning SECCOMP_RET_TRAP): the
-/// application's virtual action decides.
-pub fn foreign_sigsys(info: *mut core::ffi::c_void, uc: &mut Ucontext) {
-    const SIG_DFL: usize = 0;
-    const SIG_IGN: usize = 1;
-    let handler = APP_SIGSYS[0].load(Ordering::Relaxed);
-    match handler {
-        SIG_IGN => {}
-        SIG_DFL => {
-            // The default action: die of SIGSYS. Reset the action, and let
-            // the signal arrive again once this handler has returned.
+/// filter of the application returning SECCOMP_RET_TRAP): the application's
+/// virtual action decides. A handler gets a signal frame of its own on the
+/// stack it asked for, and this SIGSYS returns into it.
+pub fn foreign_sigsys(t: &mut ThreadBlock, info: *mut core::ffi::c_void, uc: &mut Ucontext) {
+    const SYS_SECCOMP: i32 = 1;
+    // SAFETY: siginfo's si_code is the third int.
+    let code = unsafe { *(info as *const i32).add(2) };
+    let act = actions(t).with(|_, acts| acts[SIGSYS - 1]);
+    // A seccomp trap is forced: blocked or ignored, it kills (as the kernel's
+    // force_sig_seccomp does).
+    let forced = code == SYS_SECCOMP && (t.sigsys_blocked || act.handler == SIG_IGN);
+    if forced || act.handler == SIG_DFL {
+        trace::signal(t, SIGSYS, info.cast());
+        die_of_sigsys(uc);
+        return;
+    }
+    if act.handler == SIG_IGN {
+        return;
+    }
+    if t.sigsys_blocked {
+        // SAFETY: the kernel's siginfo is 128 bytes.
+        unsafe { core::ptr::copy_nonoverlapping(info as *const u8, t.pending_sigsys_info.as_mut_ptr(), 128) };
+        t.pending_sigsys = true;
+        return;
+    }
+    trace::signal(t, SIGSYS, info.cast());
+    let rsp = uc.rsp();
+    let alt = t.app_altstack;
+    let on_alt = alt.flags & SS_DISABLE == 0 && rsp.wrapping_sub(alt.sp) < alt.size;
+    let mut sp = if act.flags & SA_ONSTACK != 0 && alt.flags & SS_DISABLE == 0 && !on_alt {
+        alt.sp + alt.size
+    } else {
+        rsp - preld_arch::RED_ZONE
+    };
+    // This SIGSYS's own frame may lie on the application's sigaltstack
+    // (preld's action is SA_ONSTACK): the handler's frame goes below it.
+    let here = uc.as_ptr() as usize;
+    let in_alt = |a: usize| alt.flags & SS_DISABLE == 0 && a.wrapping_sub(alt.sp) < alt.size;
+    if in_alt(here) && in_alt(sp - 1) {
+        sp = sp.min(here - 8);
+    }
+    let mut saved = *uc.sigmask();
+    let Some((act, mask)) = enter_handler(t, SIGSYS, &mut saved) else { return };
+    // SAFETY: info and uc are the kernel's, for this SIGSYS.
+    let frame = unsafe { uc.write_handler_frame(info as *const u8, sp, act.restorer, saved, usermem::write) };
+    match frame {
+        Some(f) => {
+            uc.enter_handler(act.handler, f, SIGSYS);
+            *uc.sigmask() = mask;
+        }
+        None => {
+            // No room for the frame: the kernel would kill with SIGSEGV.
             let dfl = KernelSigaction { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
             // SAFETY: a valid sigaction; then a signal to ourselves.
             unsafe {
-                let _ = sys::raw(syscalls::Sysno::rt_sigaction as usize, [SIGSYS, &dfl as *const _ as usize, 0, 8, 0, 0]);
+                let _ = sys::raw(Sysno::rt_sigaction as usize, [11, &dfl as *const _ as usize, 0, 8, 0, 0]);
             }
-            *uc.sigmask() &= !SIGSYS_BIT;
-            let _ = sys::tgkill(sys::getpid(), sys::gettid(), SIGSYS as i32);
-        }
-        f => {
-            // SAFETY: the application registered `f` as its SA_SIGINFO (or
-            // plain) SIGSYS handler; it gets the kernel's arguments.
-            let f: extern "C" fn(i32, *mut core::ffi::c_void, *mut core::ffi::c_void) = unsafe { core::mem::transmute(f) };
-            f(SIGSYS as i32, info, uc.as_ptr());
+            *uc.sigmask() &= !(1 << 10);
+            let _ = sys::tgkill(sys::getpid(), sys::gettid(), 11);
         }
     }
+}
+
+/// The default action of SIGSYS: reset the real action and let the signal
+/// arrive again once this handler has returned.
+fn die_of_sigsys(uc: &mut Ucontext) {
+    let dfl = KernelSigaction { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+    // SAFETY: a valid sigaction; then a signal to ourselves.
+    unsafe {
+        let _ = sys::raw(Sysno::rt_sigaction as usize, [SIGSYS, &dfl as *const _ as usize, 0, 8, 0, 0]);
+    }
+    *uc.sigmask() &= !SIGSYS_BIT;
+    let _ = sys::tgkill(sys::getpid(), sys::gettid(), SIGSYS as i32);
 }

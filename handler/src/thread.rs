@@ -59,6 +59,14 @@ pub struct ThreadBlock {
     pub app_altstack: StackT,
     /// The application asked to block SIGSYS (never really blocked).
     pub sigsys_blocked: bool,
+    /// A SIGSYS sent while the application blocked it, held back.
+    pub pending_sigsys: bool,
+    pub pending_sigsys_info: [u8; 128],
+    /// This thread's signal action table (`signals::Actions`); 0: the
+    /// process's.
+    pub actions: usize,
+    /// The table of a child that shares memory but not signal handlers.
+    pub own_actions: crate::signals::Actions,
     /// A clone parent: where it resumes, with which mask, and its child's
     /// slot (freed when the call fails or a vfork child has let go).
     pub clone_resume: usize,
@@ -74,8 +82,12 @@ pub struct ThreadBlock {
     /// A call's mask with SIGSYS taken out, and pselect6's pair pointing at it.
     pub scratch_mask: usize,
     pub scratch_pair: [usize; 2],
-    /// A sigaction with SIGSYS taken out of its mask.
-    pub scratch_act: [usize; 4],
+    /// The traced call this thread is in, as its number + 1 (0: none), and
+    /// its arguments: an exit_group of another thread shows it as `= ?`.
+    pub trace_pending: usize,
+    pub trace_pending_args: [usize; 6],
+    /// The in/out length of the traced call, read before it was made.
+    pub trace_saved: Option<u32>,
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],

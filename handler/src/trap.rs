@@ -58,13 +58,13 @@ extern "C" fn preld_sigsys(_sig: i32, info: *mut core::ffi::c_void, uc: *mut cor
     let mut uc = unsafe { Ucontext::from_ptr(uc) };
     // SAFETY: siginfo's si_code is the third int.
     let code = unsafe { *(info as *const i32).add(2) };
-    if code != SYS_USER_DISPATCH {
-        signals::foreign_sigsys(info, &mut uc);
-        return;
-    }
     // SAFETY: a thread that traps was set up by preld, and this handler is
     // the only preld code running on it (signals blocked, no nesting).
     let t = unsafe { thread::current() };
+    if code != SYS_USER_DISPATCH {
+        signals::foreign_sigsys(t, info, &mut uc);
+        return;
+    }
     match uc.site() {
         TrapSite::App => dispatch::dispatch(t, &mut uc),
         TrapSite::TailPost => dispatch::tail_post(t, &mut uc),

@@ -464,6 +464,33 @@ both_kinds!(sigsys_basic, |k| {
         .native_has("done\n")
 });
 
+// SIGSYS sent by kill/tgkill, blocked and pending, SA_RESETHAND, SIGSYS in
+// another handler's sa_mask: the program's view is the native one.
+both_kinds!(sigsys_virtual_signal, |k| {
+    super::Case::c("h_sigsys", k, &["virtual"])
+        .native_has("SIGUSR1 handler with SIGSYS in sa_mask: ran 1, calls in it work yes, SIGSYS blocked in it yes\n")
+        .native_has("kill(SIGSYS) with a handler: handler ran 1, signo 31, si_code SI_USER yes, calls in it worked yes\n")
+        .native_has("SIGSYS blocked, kill(SIGSYS): handler ran 0, pending yes\n")
+        .native_has("after SIG_UNBLOCK: handler ran 1\n")
+        .native_has("SA_RESETHAND: handler ran 1, action is SIG_DFL afterwards yes\n")
+        .native_has("done\n")
+});
+
+both_kinds!(sigsys_on_sigaltstack, |k| {
+    super::Case::c("h_sigsys", k, &["stack"])
+        .native_has("SA_ONSTACK SIGSYS handler: ran 1, on the sigaltstack yes\n")
+        .native_has("SIGSYS handler without SA_ONSTACK: ran 1, on the sigaltstack no\n")
+});
+
+// The program's own seccomp filter with SECCOMP_RET_TRAP: its handler
+// answers the call; blocked, the SIGSYS is forced and kills.
+both_kinds!(sigsys_seccomp_trap, |k| {
+    super::Case::c("h_sigsys", k, &["seccomp"])
+        .expect(super::Expect::Signal(31))
+        .native_has("getppid under the filter: 4242, handler ran 1, si_code SYS_SECCOMP yes, si_syscall getppid yes\n")
+        .native_has("other calls work: yes\nSIGSYS blocked, getppid again\n")
+});
+
 both_kinds!(sigsys_kill_default, |k| {
     super::Case::c("h_sigsys", k, &["kill"])
         .expect(super::Expect::Signal(31))

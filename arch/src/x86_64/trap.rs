@@ -56,6 +56,9 @@ pub struct ArchThread {
     pub sigmask: u64,
     /// ...and this sigaltstack (a `stack_t`: ss_sp, ss_flags, ss_size).
     pub altstack: [usize; 3],
+    /// The mask `signal_entry` installs before it enters an application
+    /// handler (written by the handler with every signal blocked).
+    pub handler_mask: u64,
 }
 
 const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
@@ -65,6 +68,7 @@ const TB_RFLAGS: usize = offset_of!(ArchThread, rflags);
 const TB_REGS: usize = offset_of!(ArchThread, regs);
 const TB_SIGMASK: usize = offset_of!(ArchThread, sigmask);
 const TB_ALTSTACK: usize = offset_of!(ArchThread, altstack);
+const TB_HANDLER_MASK: usize = offset_of!(ArchThread, handler_mask);
 const _: () = assert!(TB_SELF == 0);
 
 // ucontext_t / struct sigcontext of x86_64 (asm/sigcontext.h, asm/ucontext.h).
@@ -80,6 +84,20 @@ const G_RAX: usize = 13;
 const G_RSP: usize = 15;
 const G_RIP: usize = 16;
 const G_EFL: usize = 17;
+const G_FPSTATE: usize = 23;
+/// sizeof(struct ucontext) and sizeof(siginfo_t).
+const UC_SIZE: usize = 304;
+const SIGINFO_SIZE: usize = 128;
+/// struct rt_sigframe: the return address (pretcode), ucontext, siginfo;
+/// the FPU state lies above it, 64-aligned.
+const RT_SIGFRAME: usize = 8 + UC_SIZE + SIGINFO_SIZE;
+/// The legacy FXSAVE area, and where its software-reserved bytes say how
+/// large the XSAVE area that extends it is (asm/sigcontext.h).
+const FXSAVE_SIZE: usize = 512;
+const FP_SW_BYTES: usize = 464;
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+/// Flags the kernel clears when it enters a signal handler.
+const EFLAGS_CLEARED_FOR_HANDLER: usize = 0x400 /* DF */ | 0x100 /* TF */ | 0x1_0000 /* RF */;
 const ARG_REGS: [usize; 6] = [G_RDI, G_RSI, G_RDX, G_R10, G_R8, G_R9];
 
 /// Which trap brought us into the handler.
@@ -256,6 +274,72 @@ impl Ucontext {
         self.set(G_RIP, sigreturn_gate as *const () as usize);
     }
 
+    /// Builds, below `sp`, the signal frame the kernel would have built for
+    /// an application handler: this context (with `saved_mask` as the mask
+    /// its rt_sigreturn restores), `info`, the FPU state, and `restorer` as
+    /// the return address. `write` stores bytes in the application's memory
+    /// and says whether it could. Returns the frame's address (the handler's
+    /// rsp), or None if the memory is not writable.
+    ///
+    /// # Safety
+    /// `info` points at a siginfo_t, and this context's FPU state pointer at
+    /// the kernel's (or is null).
+    pub unsafe fn write_handler_frame(
+        &self,
+        info: *const u8,
+        sp: usize,
+        restorer: usize,
+        saved_mask: u64,
+        write: impl Fn(usize, &[u8]) -> bool,
+    ) -> Option<usize> {
+        let fp_src = self.get(G_FPSTATE) as *const u8;
+        let fp_len = if fp_src.is_null() {
+            0
+        } else {
+            // SAFETY: the kernel's FXSAVE area is at least 512 bytes; its
+            // software bytes (magic1, extended_size) say whether an XSAVE
+            // area of extended_size bytes follows from the same start.
+            unsafe {
+                let sw = fp_src.add(FP_SW_BYTES).cast::<u32>();
+                if sw.read_unaligned() == FP_XSTATE_MAGIC1 { sw.add(1).read_unaligned() as usize } else { FXSAVE_SIZE }
+            }
+        };
+        let fp = (sp - fp_len) & !63;
+        let frame = ((fp - RT_SIGFRAME) & !15) - 8;
+        let mut head = [0u8; RT_SIGFRAME];
+        head[..8].copy_from_slice(&restorer.to_ne_bytes());
+        // SAFETY: this context and `info` are readable for their sizes.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.0, head.as_mut_ptr().add(8), UC_SIZE);
+            core::ptr::copy_nonoverlapping(info, head.as_mut_ptr().add(8 + UC_SIZE), SIGINFO_SIZE);
+        }
+        let fp_ptr = if fp_len == 0 { 0 } else { fp };
+        let at = 8 + UC_MCONTEXT + 8 * G_FPSTATE;
+        head[at..at + 8].copy_from_slice(&fp_ptr.to_ne_bytes());
+        head[8 + UC_SIGMASK..8 + UC_SIGMASK + 8].copy_from_slice(&saved_mask.to_ne_bytes());
+        if fp_len != 0 {
+            // SAFETY: fp_len bytes of the kernel's FPU state, per above.
+            let src = unsafe { core::slice::from_raw_parts(fp_src, fp_len) };
+            if !write(fp, src) {
+                return None;
+            }
+        }
+        write(frame, &head).then_some(frame)
+    }
+
+    /// Makes the return from this signal enter an application handler as
+    /// the kernel does: rsp = its frame, rdi = the signal, rsi = siginfo,
+    /// rdx = ucontext, rax = 0, DF/TF/RF clear.
+    pub fn enter_handler(&mut self, handler: usize, frame: usize, sig: usize) {
+        self.set(G_RIP, handler);
+        self.set(G_RSP, frame);
+        self.set(G_RDI, sig);
+        self.set(G_RSI, frame + 8 + UC_SIZE);
+        self.set(G_RDX, frame + 8);
+        self.set(G_RAX, 0);
+        self.set(G_EFL, self.rflags() & !EFLAGS_CLEARED_FOR_HANDLER);
+    }
+
     /// The signal mask saved in the application's own signal frame, for an
     /// application rt_sigreturn trapped with this context.
     pub fn app_frame_sigmask(&self) -> *mut u64 {
@@ -309,6 +393,67 @@ pub unsafe extern "C" fn sigsys_entry() {
         handler = sym preld_sigsys,
     )
 }
+
+unsafe extern "C" {
+    /// Decides how a signal enters the application's handler: returns the
+    /// handler and leaves the mask it runs with in `ArchThread.handler_mask`.
+    fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> usize;
+}
+
+/// The real action of every signal the application handles (but SIGSYS):
+/// preld sees the signal first, then the application's handler runs on the
+/// very frame the kernel built, as if the kernel had called it.
+///
+/// Assumes: the kernel's call (rdi, rsi, rdx; rsp = the frame, whose first
+/// word is the application's restorer) with every signal blocked (the real
+/// action's sa_mask), gs = this thread's block.
+/// Does: saves the three arguments and a slot for the handler's address on
+/// the frame's stack, runs `preld_signal` on the preld stack (free: preld
+/// code only runs with every signal blocked), comes back to the frame's
+/// stack, installs the handler's mask (the last preld instruction with
+/// signals blocked: a signal from here on finds the preld stack unused),
+/// and returns into the handler with rsp, rdi, rsi, rdx as the kernel set
+/// them and rax = 0. Owns: rax, rcx, r10, r11 (clobbered, as the kernel's
+/// entry leaves them undefined) and rbx, restored.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn signal_entry() {
+    core::arch::naked_asm!(
+        "sub rsp, 8",                         // [frame - 8]: the handler's address
+        "push rdi",
+        "push rsi",
+        "push rdx",
+        "push rbx",                           // rsp is 16-aligned: the frame is 8 off
+        "mov rbx, rsp",
+        "mov rsp, gs:[{stack_hi}]",
+        "call {decide}",
+        "mov rsp, rbx",
+        "pop rbx",
+        "mov [rsp + 24], rax",
+        "mov edi, {sig_setmask}",             // rt_sigprocmask(SIG_SETMASK, &block.handler_mask, NULL, 8)
+        "mov rsi, gs:[{tb_self}]",
+        "add rsi, {tb_handler_mask}",
+        "xor edx, edx",
+        "mov r10d, 8",
+        "mov eax, {sys_rt_sigprocmask}",
+        "syscall",
+        "pop rdx",
+        "pop rsi",
+        "pop rdi",
+        "xor eax, eax",
+        "ret",                                // into the handler, rsp = the frame
+        stack_hi = const TB_STACK_HI,
+        decide = sym preld_signal,
+        sig_setmask = const 2,
+        tb_self = const TB_SELF,
+        tb_handler_mask = const TB_HANDLER_MASK,
+        sys_rt_sigprocmask = const 14,
+    )
+}
+
+/// A handler that returns at once: for a signal whose action the
+/// application changed to SIG_IGN/SIG_DFL while it was being delivered.
+pub extern "C" fn ignore_signal(_sig: i32) {}
 
 /// Makes a passthrough call with the application's mask and comes back.
 ///

@@ -3,6 +3,7 @@
 //! lines, without a round trip per call.
 
 pub mod decode;
+mod siginfo;
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicI32, Ordering};
@@ -187,3 +188,25 @@ pub fn nonblocking(nr: usize) -> bool {
     )
 }
 
+/// A signal on its way to the application's handler (or killing it, for
+/// SIGSYS), as strace shows it: `--- SIGUSR1 {si_signo=...} ---`.
+pub fn signal(t: &mut ThreadBlock, sig: usize, info: *const u8) {
+    if !config::tracing() {
+        return;
+    }
+    let Some(tr) = config::get().trace.as_ref() else { return };
+    if !tr.follow && t.tid() != MAIN_TID.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut b = [0u8; 128];
+    // SAFETY: the kernel's siginfo_t for this signal, 128 bytes.
+    unsafe { core::ptr::copy_nonoverlapping(info, b.as_mut_ptr(), 128) };
+    if t.trace_len > TRACE_BUF - 1024 {
+        flush(t);
+    }
+    let mut w = Line(t);
+    prefix(&mut w);
+    let _ = siginfo::write_signal(&mut w, sig as i32, &b);
+    let _ = w.write_str("\n");
+    flush(t);
+}

@@ -1,4 +1,4 @@
-/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|image|kill */
+/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|seccomp|image|kill */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +184,86 @@ static void virtual(void) {
            yesno(sys_blocked_inside), yesno(calls_work()));
 }
 
+static volatile sig_atomic_t alt_hits, alt_on_stack;
+static char altstack_mem[65536];
+
+static void on_sigsys_alt(int sig) {
+    (void)sig;
+    char here;
+    alt_on_stack = &here > altstack_mem && &here < altstack_mem + sizeof altstack_mem;
+    alt_hits++;
+}
+
+/* SIGSYS through a sigaltstack, and nested in another handler. */
+static void virtual_stack(void) {
+    stack_t ss = {.ss_sp = altstack_mem, .ss_size = sizeof altstack_mem, .ss_flags = 0};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigsys_alt;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGSYS, &sa, NULL);
+    raise(SIGSYS);
+    printf("SA_ONSTACK SIGSYS handler: ran %d, on the sigaltstack %s\n", (int)alt_hits, yesno(alt_on_stack));
+    sa.sa_flags = 0;
+    sigaction(SIGSYS, &sa, NULL);
+    alt_hits = 0;
+    raise(SIGSYS);
+    printf("SIGSYS handler without SA_ONSTACK: ran %d, on the sigaltstack %s\n", (int)alt_hits, yesno(alt_on_stack));
+}
+
+/* A seccomp filter of the program's own that traps getppid: its SIGSYS
+ * (si_code SYS_SECCOMP) reaches the program's handler, which answers the
+ * call through the signal frame's registers. */
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <ucontext.h>
+
+static volatile sig_atomic_t sc_hits, sc_code, sc_nr;
+
+static void on_seccomp(int sig, siginfo_t *si, void *ucv) {
+    (void)sig;
+    ucontext_t *uc = ucv;
+    sc_hits++;
+    sc_code = si->si_code;
+    sc_nr = si->si_syscall;
+    uc->uc_mcontext.gregs[REG_RAX] = 4242;
+}
+
+static int trap_getppid(void) {
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+static void seccomp_trap(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_seccomp;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSYS, &sa, NULL);
+    printf("seccomp filter: %d\n", trap_getppid());
+    long r = syscall(SYS_getppid);
+    printf("getppid under the filter: %ld, handler ran %d, si_code SYS_SECCOMP %s, si_syscall getppid %s\n", r,
+           (int)sc_hits, yesno(sc_code == 1), yesno(sc_nr == SYS_getppid));
+    printf("other calls work: %s\n", yesno(calls_work()));
+    /* Blocked, a seccomp SIGSYS is forced: the process dies of it. */
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGSYS);
+    sigprocmask(SIG_BLOCK, &s, NULL);
+    printf("SIGSYS blocked, getppid again\n");
+    syscall(SYS_getppid);
+    printf("still alive\n");
+}
+
 /* ld-preld's own mappings cannot be changed by the program. */
 static void image(void) {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -249,6 +329,12 @@ int main(int argc, char **argv) {
         virtual();
     else if (strcmp(g, "image") == 0)
         image();
+    else if (strcmp(g, "stack") == 0)
+        virtual_stack();
+    else if (strcmp(g, "seccomp") == 0) {
+        seccomp_trap();
+        return 1;
+    }
     else if (strcmp(g, "kill") == 0) {
         /* A handler, then the default again: kill(SIGSYS) ends the process. */
         signal(SIGSYS, SIG_IGN);
@@ -258,7 +344,7 @@ int main(int argc, char **argv) {
         printf("still alive after kill(SIGSYS)\n");
         return 1;
     } else {
-        fprintf(stderr, "usage: h_sigsys basic|virtual|image|kill\n");
+        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|seccomp|image|kill\n");
         return 2;
     }
     printf("done\n");
