@@ -66,6 +66,7 @@ const fn table() -> [Option<Entry>; TABLE_LEN] {
     set!(fds::guard => fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64, readv, writev,
         ioctl, fsync, fdatasync, ftruncate, fchmod, fchown, flock, fchdir, sendfile, splice);
     set!(fds::getdents => getdents64);
+    set!(fds::rlimit => setrlimit, prlimit64);
     t
 }
 

@@ -1,7 +1,9 @@
 //! preld's own file descriptors (the trace output, the connections of a
-//! capability session) live high in the fd
-//! table and are invisible to close, dup2, dup3, close_range and fcntl of
-//! the application: a program that closes every fd keeps running traced.
+//! capability session) live just above the fd limit, where the application
+//! cannot allocate (below it, when the hard limit leaves no room), and are
+//! invisible to close, dup2, dup3, close_range, fcntl and every other fd
+//! call of the application: a program that closes every fd, or fills its
+//! table to the limit, sees what it would natively.
 
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -9,7 +11,6 @@ use crate::dispatch::{Call, Outcome};
 use crate::sys;
 
 const EBADF: isize = 9;
-const F_DUPFD: usize = 0;
 const F_DUPFD_CLOEXEC: usize = 1030;
 const F_GETFD: usize = 1;
 const F_SETFD: usize = 2;
@@ -18,7 +19,7 @@ const FD_CLOEXEC: usize = 1;
 const HEADROOM: usize = 16;
 
 /// preld's fds, as a bitmap (fds at or above its size are never preld's:
-/// they are placed below the fd limit, which preld keeps under it).
+/// preld places its fds below it).
 const BITMAP_FDS: usize = 1 << 16;
 static OWN: [AtomicU64; BITMAP_FDS / 64] = [const { AtomicU64::new(0) }; BITMAP_FDS / 64];
 /// The trace output, -1 when not tracing.
@@ -49,17 +50,58 @@ fn mark(fd: i32, own: bool) {
     }
 }
 
-fn high_base() -> usize {
+const RLIMIT_NOFILE: usize = 7;
+
+/// The fd limit (soft, hard).
+fn nofile() -> (usize, usize) {
     let mut lim = [0u64; 2];
     // SAFETY: prlimit64(0, RLIMIT_NOFILE, NULL, &lim) writes two u64.
-    let r = unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, 7, 0, lim.as_mut_ptr() as usize, 0, 0]) };
-    let soft = if r.is_ok() { lim[0].min(BITMAP_FDS as u64) as usize } else { 1024 };
-    soft.saturating_sub(HEADROOM).max(3)
+    let r = unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, RLIMIT_NOFILE, 0, lim.as_mut_ptr() as usize, 0, 0]) };
+    match r {
+        Ok(_) => (lim[0].min(usize::MAX as u64) as usize, lim[1].min(usize::MAX as u64) as usize),
+        Err(_) => (1024, 1024),
+    }
 }
 
-/// Moves `fd` high, close-on-exec, and hides it as preld's; returns the new number.
+fn set_nofile(soft: usize, hard: usize) -> sys::Result<usize> {
+    let lim = [soft as u64, hard as u64];
+    // SAFETY: prlimit64(0, RLIMIT_NOFILE, &lim, NULL) reads two u64.
+    unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, RLIMIT_NOFILE, lim.as_ptr() as usize, 0, 0, 0]) }
+}
+
+/// A copy of `fd` where the application cannot allocate it, close-on-exec:
+/// at or above the fd limit when the hard limit leaves room (the soft
+/// limit is raised for this one call: an fd stays open above the limit,
+/// and the kernel then hands out, refuses and dup2s every number below
+/// it exactly as without preld), else as high as possible below it.
+fn place(fd: i32) -> Result<i32, i32> {
+    let (soft, hard) = nofile();
+    if soft < hard && soft < BITMAP_FDS {
+        let room = hard.min(BITMAP_FDS).min(soft + 1024);
+        if set_nofile(room, hard).is_ok() {
+            let r = sys::fcntl(fd, F_DUPFD_CLOEXEC, soft);
+            let _ = set_nofile(soft, hard);
+            if let Ok(n) = r {
+                return Ok(n as i32);
+            }
+        }
+    }
+    // Above the usual place first, then further down when the application
+    // has taken every fd up there.
+    let mut base = soft.min(BITMAP_FDS).saturating_sub(HEADROOM).max(3);
+    loop {
+        match sys::fcntl(fd, F_DUPFD_CLOEXEC, base) {
+            Ok(n) => return Ok(n as i32),
+            Err(_) if base > 3 => base = base.saturating_sub(base / 8 + HEADROOM).max(3),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Moves `fd` out of the application's reach and hides it as preld's;
+/// returns the new number.
 pub fn adopt_fd(fd: i32) -> Result<i32, i32> {
-    let new = sys::fcntl(fd, F_DUPFD_CLOEXEC, high_base())? as i32;
+    let new = place(fd)?;
     sys::close(fd);
     mark(new, true);
     Ok(new)
@@ -85,22 +127,37 @@ pub fn adopt(which: usize, fd: i32) -> Result<i32, i32> {
 /// Moves preld's fd `fd` out of the application's way, updating whoever
 /// holds it.
 fn relocate(fd: i32) -> bool {
-    // Above the usual place first, then further down when the application
-    // has taken every fd up there.
-    let mut base = high_base();
-    let new = loop {
-        match sys::fcntl(fd, F_DUPFD_CLOEXEC, base) {
-            Ok(n) => break n as i32,
-            Err(_) if base > 3 => base = base.saturating_sub(base / 8 + HEADROOM).max(3),
-            Err(_) => return false,
-        }
-    };
+    let Ok(new) = place(fd) else { return false };
     mark(new, true);
     let _ = TRACE_FD.compare_exchange(fd, new, Ordering::Relaxed, Ordering::Relaxed);
     crate::rpc::relocated(fd, new);
     mark(fd, false);
     sys::close(fd);
     true
+}
+
+/// setrlimit/prlimit64 of this process's RLIMIT_NOFILE: once the limit
+/// is raised over preld's fds, they move above it.
+pub fn rlimit(c: &mut Call<'_>) -> Outcome {
+    use syscalls::Sysno;
+    let a = c.args;
+    let ours = match Sysno::from(c.nr as u32) {
+        Sysno::setrlimit => a[0] == RLIMIT_NOFILE,
+        _ => a[1] == RLIMIT_NOFILE && a[2] != 0 && (a[0] == 0 || a[0] == sys::getpid() as usize),
+    };
+    if ours && any_own() { Outcome::RealThen(after_rlimit) } else { Outcome::Real }
+}
+
+fn after_rlimit(_t: &mut crate::thread::ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
+    if ret == 0 {
+        let soft = nofile().0.min(BITMAP_FDS);
+        for fd in 0..soft {
+            if is_own(fd) {
+                relocate(fd as i32);
+            }
+        }
+    }
+    ret
 }
 
 /// The table entry for close, dup2, dup3, close_range and fcntl.
@@ -266,7 +323,8 @@ pub fn after_exec_failed(keep: &[i32]) {
 
 /// A copy of `fd` that survives exec, for ld-preld to open through /proc.
 pub fn dup_for_exec(fd: i32) -> Result<i32, i32> {
-    let _ = (F_GETFD, F_DUPFD);
-    sys::fcntl(fd, F_DUPFD, high_base().saturating_sub(HEADROOM))
-        .map(|d| d as i32)
+    let _ = F_GETFD;
+    let d = place(fd)?;
+    let _ = sys::fcntl(d, F_SETFD, 0);
+    Ok(d)
 }

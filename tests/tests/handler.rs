@@ -442,6 +442,14 @@ both_kinds!(exec_proc_self_exe, |k| {
         .native_has("  AT_EXECFN=\"/proc/self/exe\"\n")
 });
 
+// Filling the fd table up to the limit: preld's fds (the trace output) take
+// no slot of it.
+both_kinds!(fd_table_to_the_limit, |k| {
+    super::Case::c("h_fds", k, &["limit"])
+        .ways(&[super::Way::Launcher, super::Way::Trace])
+        .native_has("F_DUPFD from limit-40 until it fails: EMFILE after 40 fds\n")
+});
+
 // ------------------------------------------------- 6. signals
 both_kinds!(signals_around_calls, |k| {
     super::Case::c("h_signals", k, &[])

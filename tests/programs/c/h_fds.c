@@ -132,8 +132,14 @@ static void high(void) {
 /* Filling the fd table to the limit: every number is the program's. */
 static void limit(void) {
     struct rlimit rl = {1024, 1024};
-    /* A known limit; preld placed its fds under the limit it started with. */
+    /* A soft limit under the hard one, as on most systems (1024 of 524288):
+     * preld's fds then live above it. (With soft = hard, preld has no room
+     * above and takes slots at the top of the table.) */
     getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_max > 1024) {
+        rl.rlim_cur = 1024;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     int soft = (int)(rl.rlim_cur > 65536 ? 65536 : rl.rlim_cur);
     int got = 0, first = -1, last = -1;
     for (;;) {
