@@ -95,7 +95,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             outcome = Outcome::Return(-(e as isize));
         }
     }
-    let traced = trace::wants(c.t, nr);
+    let traced = trace::before(c.t, nr, &c.orig);
     match outcome {
         Outcome::Return(r) => {
             c.uc.set_rax(r as usize);

@@ -71,11 +71,11 @@ pub fn arm() -> Result<(), StartError> {
 }
 
 /// The traced program's first line (ld-preld calls it at startup).
-pub fn announce_exec(path: &[u8], argv: &[&[u8]], envc: usize) {
+pub fn announce_exec(path: &[u8], argv: &[&[u8]], envp: usize, envc: usize) {
     if config::tracing() {
         // SAFETY: called after `start`, before the program runs: the only
         // preld code on this thread.
         let t = unsafe { thread::current() };
-        trace::announce_exec(t, path, argv, envc);
+        trace::announce_exec(t, path, argv, envp, envc);
     }
 }

@@ -265,6 +265,40 @@ pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
     }
 }
 
+/// Calls `f(tid, pending, args)` for every other thread of this process
+/// that is alive and whose tid is known: the traced call it is in (number
+/// + 1, or 0) and that call's arguments. The fields are read volatile: the
+/// threads may be running.
+pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6])) {
+    let pid = sys::getpid();
+    for (w, word) in USED.iter().enumerate() {
+        let mut used = word.load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
+        while used != 0 {
+            let b = used.trailing_zeros() as usize;
+            used &= used - 1;
+            let i = w * 64 + b;
+            if i == me {
+                continue;
+            }
+            let p = block_at(i);
+            // SAFETY: a used slot's block is mapped and initialized; these
+            // words are only read, and a torn value is only printed.
+            let (tid, pending, args) = unsafe {
+                (
+                    core::ptr::read_volatile(&raw const (*p).tid),
+                    core::ptr::read_volatile(&raw const (*p).trace_pending),
+                    core::ptr::read_volatile(&raw const (*p).trace_pending_args),
+                )
+            };
+            // A vfork child shares the slots with its parent's threads:
+            // only this thread group's are ours.
+            if tid > 0 && sys::tgkill(pid, tid, 0).is_ok() {
+                f(tid, pending, args);
+            }
+        }
+    }
+}
+
 /// In a fork child: only the calling thread exists now; the fds the other
 /// threads' blocks hold are the parent's.
 pub fn forked(t: &mut ThreadBlock) {

@@ -142,6 +142,16 @@ fn trace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> Traced {
 /// strace -f -o writes and without strace's alignment padding before ` = `
 /// (preld writes neither).
 fn strace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, Vec<String>) {
+    let (out, lines) = strace_raw(dir, opts, args);
+    let no_pid = |l: &str| match l.split_once(' ') {
+        Some((pid, rest)) if pid.bytes().all(|c| c.is_ascii_digit()) => rest.trim_start().to_string(),
+        _ => l.to_string(),
+    };
+    (out, lines.iter().map(|l| unpad(&no_pid(l))).collect())
+}
+
+/// strace's lines as it wrote them (`PID ` prefixes with -f).
+fn strace_raw(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, Vec<String>) {
     let file = dir.path("strace.txt");
     let mut cmd = command(require_tool("strace", "strace"));
     cmd.arg("-o").arg(&file).args(opts).arg("--");
@@ -150,11 +160,7 @@ fn strace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, 
     }
     let out = run(cmd);
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("strace wrote no {}: {e}", file.display()));
-    let no_pid = |l: &str| match l.split_once(' ') {
-        Some((pid, rest)) if pid.bytes().all(|c| c.is_ascii_digit()) => rest.trim_start().to_string(),
-        _ => l.to_string(),
-    };
-    (out, text.lines().map(|l| unpad(&no_pid(l))).collect())
+    (out, text.lines().map(str::to_string).collect())
 }
 
 /// `close(3)                                = 0` → `close(3) = 0`. The
@@ -182,6 +188,54 @@ fn strip_pid(line: &str) -> &str {
         Some((_, rest)) => rest,
         None => line,
     }
+}
+
+/// `0x7ffd1234` → `ADDR`: addresses differ between runs.
+fn no_addrs(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i]);
+        let hex = rest[i + 2..].bytes().take_while(|c| c.is_ascii_hexdigit()).count();
+        // Short hex values are flags and offsets, not addresses.
+        if hex >= 5 {
+            out.push_str("ADDR");
+        } else {
+            out.push_str(&rest[i..i + 2 + hex]);
+        }
+        rest = &rest[i + 2 + hex..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each process's lines, `[pid N] ` prefixes (or strace's `N ` ones)
+/// dropped, keyed by pid (0 for preld's unprefixed first process); strace's
+/// `<unfinished ...>`/`<... resumed>` pairs are joined.
+fn per_process<'a>(lines: impl IntoIterator<Item = &'a str>) -> std::collections::BTreeMap<u32, Vec<String>> {
+    let mut by: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    let mut open: std::collections::HashMap<u32, String> = Default::default();
+    for l in lines {
+        let (pid, rest) = match pid_of(l) {
+            Some(p) => (p, strip_pid(l)),
+            None => match l.split_once(' ') {
+                Some((p, r)) if p.bytes().all(|c| c.is_ascii_digit()) && !p.is_empty() => {
+                    (p.parse().unwrap(), r.trim_start())
+                }
+                _ => (0, l),
+            },
+        };
+        if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
+            open.insert(pid, head.to_string());
+            continue;
+        }
+        let line = match (rest.strip_prefix("<... "), open.remove(&pid)) {
+            (Some(r), Some(head)) => format!("{head}{}", r.split_once("resumed>").map_or("", |x| x.1)),
+            _ => rest.to_string(),
+        };
+        by.entry(pid).or_default().push(unpad(&line));
+    }
+    by
 }
 
 /// The pid in a `[pid N] ` prefix.
@@ -219,9 +273,9 @@ fn cat_is_traced_like_strace() {
     t.expect(t.out.stdout == hostname(), "cat's stdout changed under preld trace");
     t.expect(t.out.stderr.is_empty(), "preld trace -o wrote to stderr");
     let lines = t.lines();
-    // The program's environment is BASE_ENV exactly.
-    let first = format!(r#"execve("/usr/bin/cat", ["cat", "/etc/hostname"], /* {} vars */) = 0"#, BASE_ENV.len());
-    t.expect(lines.first() == Some(&first.as_str()), &format!("the first line is not {first:?}"));
+    // The program's environment is BASE_ENV exactly; its address is shown as strace does.
+    let first = format!(r#"execve("/usr/bin/cat", ["cat", "/etc/hostname"], ADDR /* {} vars */) = 0"#, BASE_ENV.len());
+    t.expect(lines.first().map(|l| no_addrs(l)) == Some(first.clone()), &format!("the first line is not {first:?}"));
     t.expect_line(r#"openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3"#);
     let content = String::from_utf8_lossy(&hostname()).replace('\n', "\\n");
     t.expect(
@@ -692,4 +746,170 @@ fn bad_maps_are_refused() {
         assert_eq!(out.status.code(), Some(2), "--map {map}: {}; stderr: {err}", describe_status(out.status));
         assert!(err.contains("--map") && (err.contains("absolute") || err.contains("VIRT=HOST")), "--map {map}: {err}");
     }
+}
+
+// ------------------------------------------------------- fidelity to strace
+
+/// The lines of one process, without what differs between runs: addresses,
+/// random bytes, and pids (given as `pids`, replaced by `PID`).
+fn stable(lines: &[String], pids: &[u32]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| !l.starts_with("getrandom(") && !l.starts_with("---") && !l.starts_with("rt_sigreturn("))
+        .map(|l| {
+            let mut l = no_addrs(l);
+            for p in pids.iter().filter(|&&p| p > 0) {
+                l = l.replace(&p.to_string(), "PID");
+            }
+            l
+        })
+        .collect()
+}
+
+#[test]
+fn follow_ends_each_child_with_its_exit_line_like_strace() {
+    let d = Scratch::new("childexit");
+    let script = "(exit 3); /bin/true; (echo x; exit 5) >/dev/null; exit 2";
+    let t = trace(&d, &["-f"], &[&bash(), &"-c", &script]);
+    t.expect(t.out.status.code() == Some(2), "bash did not exit 2");
+    t.expect(!t.lines().iter().any(|l| pid_of(l).is_some() && strip_pid(l).starts_with("clone(")), "a child shows its side of clone");
+    // Per child process: the exit line strace writes, last of its lines.
+    let ours: Vec<String> = per_process(t.trace.lines())
+        .into_iter()
+        .filter(|(p, _)| *p != 0)
+        .map(|(_, l)| l.last().cloned().unwrap_or_default())
+        .collect();
+    let (_, s) = strace_raw(&d, &["-f"], &[&bash(), &"-c", &script]);
+    let all = per_process(s.iter().map(String::as_str));
+    let main = *all.keys().next().unwrap();
+    let theirs: Vec<String> = all
+        .into_iter()
+        .filter(|(p, _)| *p != main)
+        .map(|(_, l)| l.last().cloned().unwrap_or_default())
+        .collect();
+    let mut ours_sorted = ours.clone();
+    let mut theirs_sorted = theirs.clone();
+    ours_sorted.sort();
+    theirs_sorted.sort();
+    t.expect(
+        ours_sorted == theirs_sorted,
+        &format!("the children's last lines differ from strace's: preld {ours:?}, strace {theirs:?}"),
+    );
+    for code in ["3", "0", "5"] {
+        t.expect(ours.contains(&format!("+++ exited with {code} +++")), &format!("no child exited with {code}"));
+    }
+    t.expect_end(Some("exit_group(2) = ?"), "+++ exited with 2 +++");
+}
+
+#[test]
+fn threads_end_with_their_exit_lines() {
+    let d = Scratch::new("threadexit");
+    let python = require_file("/usr/bin/python3", "python3");
+    let code = "import threading\nts=[threading.Thread(target=lambda: None) for _ in range(3)]\n\
+                [t.start() for t in ts]\n[t.join() for t in ts]\n";
+    let t = trace(&d, &["-f", "-e", "trace=exit,exit_group"], &[&python, &"-c", &code]);
+    t.expect(t.out.status.code() == Some(0), "python3 did not exit 0");
+    let procs = per_process(t.trace.lines());
+    let threads: Vec<&Vec<String>> = procs.iter().filter(|(p, _)| **p != 0).map(|(_, l)| l).collect();
+    t.expect(threads.len() == 3, "not three threads traced");
+    for l in threads {
+        t.expect(
+            l == &["exit(0) = ?".to_string(), "+++ exited with 0 +++".to_string()],
+            "a thread's lines are not exit(0) = ? then its exit line",
+        );
+    }
+    t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
+}
+
+#[test]
+fn an_exit_group_ends_the_other_threads_and_their_calls() {
+    let d = Scratch::new("groupexit");
+    let python = require_file("/usr/bin/python3", "python3");
+    // A thread blocked in a read when the main thread exits the process.
+    let code = "import os, threading\nr, w = os.pipe()\nthreading.Thread(target=os.read, args=(r, 1), daemon=True).start()\n\
+                import time; time.sleep(0.2)\nos._exit(4)\n";
+    let t = trace(&d, &["-f", "-e", "trace=read,exit_group"], &[&python, &"-c", &code]);
+    t.expect(t.out.status.code() == Some(4), "python3 did not exit 4");
+    let procs = per_process(t.trace.lines());
+    let thread = procs.iter().find(|(p, _)| **p != 0).map(|(_, l)| l).unwrap_or_else(|| t.fail("no thread traced"));
+    let n = thread.len();
+    t.expect(
+        n >= 2 && thread[n - 2].starts_with("read(") && thread[n - 2].ends_with(", 1) = ?"),
+        "the blocked read is not shown as `read(..., 1) = ?`",
+    );
+    t.expect(thread[n - 1] == "+++ exited with 4 +++", "the thread's exit line is not the process's status");
+    t.expect_end(None, "+++ exited with 4 +++");
+}
+
+#[test]
+fn filtered_lines_equal_strace_s() {
+    // Calls whose lines are the same in every run once addresses, ports and
+    // pids are masked: sockets of every kind of address length, poll,
+    // epoll, affinity, ids, sigaltstack, sysinfo's shape.
+    let d = Scratch::new("equal");
+    let python = require_file("/usr/bin/python3", "python3");
+    let code = r#"
+import os, socket, select, signal
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept(); c.getpeername()
+c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+u.sendto(b"x", u.getsockname()); u.recvfrom(10)
+x = socket.socketpair(); x[0].sendmsg([b"abc"]); x[1].recvmsg(10)
+x[0].sendmsg([b"fd"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(4))]); x[1].recvmsg(10, 64)
+p = select.poll(); p.register(a, select.POLLIN); c.send(b"y"); p.poll(0); select.poll().poll(0)
+e = select.epoll(); e.register(a); e.poll(0)
+os.sched_getaffinity(0); os.getresuid(); os.getresgid(); os.getgroups()
+signal.signal(signal.SIGUSR1, lambda *a: None)
+"#;
+    let calls = "trace=socket,bind,listen,getsockname,getpeername,connect,accept4,sendto,recvfrom,getsockopt,\
+                 socketpair,sendmsg,recvmsg,poll,epoll_create1,epoll_ctl,epoll_wait,sched_getaffinity,getresuid,\
+                 getresgid,getgroups";
+    let t = trace(&d, &["-e", calls], &[&python, &"-c", &code]);
+    t.expect(t.out.status.code() == Some(0), "python3 did not exit 0");
+    let (_, s) = strace(&d, &["-e", calls], &[&python, &"-c", &code]);
+    let mask = |l: &str| {
+        let mut out = no_addrs(l);
+        // Ports and the epoll data (a pointer python stores) change between runs.
+        while let Some(i) = out.find("htons(").filter(|&i| out[i + 6..].starts_with(|c: char| c.is_ascii_digit())) {
+            let end = out[i + 6..].find(')').unwrap() + i + 6;
+            out.replace_range(i + 6..end, "PORT");
+        }
+        if let Some(i) = out.find(", u64=") {
+            let end = out[i..].find('}').unwrap() + i;
+            out.replace_range(i + 6..end, "DATA");
+        }
+        out
+    };
+    let ours: Vec<String> = t.lines().iter().filter(|l| !l.starts_with("+++")).map(|l| mask(&unpad(l))).collect();
+    let theirs: Vec<String> = s.iter().filter(|l| !l.starts_with("+++")).map(|l| mask(l)).collect();
+    if ours != theirs {
+        t.fail(&format!("lines differ from strace's:\npreld:\n{}\nstrace:\n{}", ours.join("\n"), theirs.join("\n")));
+    }
+}
+
+#[test]
+fn a_static_go_program_is_traced_like_strace() {
+    // Go's runtime start-up: sigaltstack, affinity, its clone of threads.
+    let d = Scratch::new("go");
+    let go = program("go-hello");
+    let calls = "trace=sigaltstack,sched_getaffinity,clone,exit_group";
+    let t = trace(&d, &["-f", "-e", calls], &[&go]);
+    let (_, s) = strace_raw(&d, &["-f", "-e", calls], &[&go]);
+    let pids: Vec<u32> = per_process(s.iter().map(String::as_str)).keys().copied().chain(
+        per_process(t.trace.lines()).keys().copied(),
+    ).collect();
+    let sa = |lines: Vec<String>| -> BTreeSet<String> {
+        stable(&lines, &pids).into_iter().map(|l| l.replace("child_stack=ADDR", "child_stack=STACK")).collect()
+    };
+    let ours = sa(per_process(t.trace.lines()).into_values().flatten().collect());
+    let theirs = sa(per_process(s.iter().map(String::as_str)).into_values().flatten().collect());
+    t.expect(
+        ours == theirs,
+        &format!(
+            "the set of lines differs from strace's; preld only: {:?}, strace only: {:?}",
+            ours.difference(&theirs).collect::<Vec<_>>(),
+            theirs.difference(&ours).collect::<Vec<_>>()
+        ),
+    );
 }

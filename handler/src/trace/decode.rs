@@ -50,6 +50,12 @@ pub trait Memory {
     /// decoder prints the pointer in hex, as strace does) if the range is not
     /// all readable.
     fn read(&self, addr: usize, buf: &mut [u8]) -> bool;
+
+    /// The value [`snapshot`] took before the call, if the tracer kept it:
+    /// an in/out length (`[128 => 16]`).
+    fn saved(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// Writes `name(args...)` for call `nr`. `ret` is `None` before the call
@@ -74,6 +80,41 @@ pub fn write_result(
     ret: isize,
 ) -> fmt::Result {
     print::result(out, nr, args, ret)
+}
+
+/// Writes ` = RESULT` and what strace adds after it for some calls (poll's
+/// ready fds, `(Timeout)`), which needs the program's memory.
+pub fn write_result_in(
+    out: &mut impl fmt::Write,
+    nr: usize,
+    args: &[usize; 6],
+    mem: &impl Memory,
+    ret: isize,
+) -> fmt::Result {
+    print::result(out, nr, args, ret)?;
+    if !(-4095..0).contains(&ret) {
+        print::result_detail(out, nr, args, mem, ret)?;
+    }
+    Ok(())
+}
+
+/// Reads, before call `nr` is made, the input value of its in/out length
+/// (getsockname's, accept's, recvfrom's, getsockopt's, recvmsg's
+/// msg_namelen), which the call overwrites; the tracer hands it back
+/// through [`Memory::saved`].
+pub fn snapshot(nr: usize, args: &[usize; 6], mem: &impl Memory) -> Option<u32> {
+    let at = match nr {
+        43 | 51 | 52 | 288 => args[2], // accept, getsockname, getpeername, accept4
+        45 => args[5],                 // recvfrom
+        55 => args[4],                 // getsockopt
+        47 => args[1].checked_add(8)?, // recvmsg: msg_namelen
+        _ => return None,
+    };
+    if at < 8 {
+        return None;
+    }
+    let mut b = [0u8; 4];
+    mem.read(at, &mut b).then(|| u32::from_le_bytes(b))
 }
 
 /// Writes `bytes` as a C string literal, cut at `max` bytes with `...`

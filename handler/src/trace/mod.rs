@@ -17,14 +17,23 @@ use crate::{config, fds, sys, usermem};
 static MAIN_TID: AtomicI32 = AtomicI32::new(0);
 
 /// The decoder reads the application's memory through usermem, so a bad
-/// pointer prints as an address instead of faulting.
-struct AppMemory;
+/// pointer prints as an address instead of faulting; `saved` is what
+/// `decode::snapshot` read before the call.
+struct AppMemory {
+    saved: Option<u32>,
+}
 
 impl decode::Memory for AppMemory {
     fn read(&self, addr: usize, buf: &mut [u8]) -> bool {
         usermem::read(addr, buf)
     }
+
+    fn saved(&self) -> Option<u32> {
+        self.saved
+    }
 }
+
+const MEM: AppMemory = AppMemory { saved: None };
 
 /// Appends to a thread's trace buffer, dropping what does not fit.
 struct Line<'a>(&'a mut ThreadBlock);
@@ -65,23 +74,53 @@ pub fn wants(t: &mut ThreadBlock, nr: usize) -> bool {
     }
 }
 
+fn following() -> bool {
+    config::get().trace.as_ref().is_some_and(|t| t.follow)
+}
+
 fn prefix(w: &mut Line<'_>) {
-    let follow = config::get().trace.as_ref().is_some_and(|t| t.follow);
     let tid = w.0.tid();
-    if follow && tid != MAIN_TID.load(Ordering::Relaxed) {
+    prefix_for(w, tid);
+}
+
+fn prefix_for(w: &mut Line<'_>, tid: i32) {
+    if following() && tid != MAIN_TID.load(Ordering::Relaxed) {
         let _ = write!(w, "[pid {tid:>5}] ");
     }
 }
 
+/// Called when a call is trapped, before it is made: whether it is traced;
+/// if it is, remembers it (an exit_group elsewhere shows it unfinished) and
+/// what of its inputs the call will overwrite.
+pub fn before(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) -> bool {
+    if !wants(t, nr) {
+        return false;
+    }
+    // Known from here on, so that an exit_group elsewhere can name this thread.
+    t.tid();
+    t.trace_pending = nr + 1;
+    t.trace_pending_args = *args;
+    t.trace_saved = decode::snapshot(nr, args, &MEM);
+    true
+}
+
 /// Records a finished call.
 pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
+    let saved = core::mem::take(&mut t.trace_saved);
+    t.trace_pending = 0;
+    // The child's side of a fork or clone: strace shows the call once, in
+    // the parent, with the child's pid.
+    if ret == 0 && is_clone(nr) {
+        return;
+    }
     if t.trace_len > TRACE_BUF - 1024 {
         flush(t);
     }
+    let mem = AppMemory { saved };
     let mut w = Line(t);
     prefix(&mut w);
-    let _ = decode::write_call(&mut w, nr, args, &AppMemory, Some(ret));
-    let _ = decode::write_result(&mut w, nr, args, ret);
+    let _ = decode::write_call(&mut w, nr, args, &mem, Some(ret));
+    let _ = decode::write_result_in(&mut w, nr, args, &mem, ret);
     let _ = w.write_str("\n");
     // A call that may have blocked: show what happened so far.
     if !nonblocking(nr) || t.trace_len > TRACE_BUF / 2 {
@@ -111,21 +150,72 @@ pub fn vdso_call(nr: usize, args: &[usize; 6], ret: isize) {
     let _ = mask(2, &old as *const u64 as usize, 0);
 }
 
-/// A call that does not return (exit, exit_group): shown now, `= ?`.
+fn is_clone(nr: usize) -> bool {
+    use Sysno::*;
+    [clone as usize, clone3 as usize, fork as usize, vfork as usize].contains(&nr)
+}
+
+/// A call that does not return (exit, exit_group): shown now, `= ?`, then
+/// with -f strace's `+++ exited with N +++` for the threads it ends: the
+/// caller, and for exit_group the process's other threads (their calls in
+/// progress first, `= ?`). The first thread's line is the launcher's, which
+/// knows how the process really ended; a thread killed by a signal is not
+/// seen here.
 pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
-    if !wants(t, nr) {
+    if !config::tracing() {
         return;
     }
-    let mut w = Line(t);
-    prefix(&mut w);
-    let _ = decode::write_call(&mut w, nr, args, &AppMemory, None);
-    let _ = w.write_str(" = ?\n");
+    let status = args[0] as i32 & 0xff;
+    if wants(t, nr) {
+        let mut w = Line(t);
+        prefix(&mut w);
+        let _ = decode::write_call(&mut w, nr, args, &MEM, None);
+        let _ = w.write_str(" = ?\n");
+    }
+    t.trace_pending = 0;
+    if !following() {
+        flush(t);
+        return;
+    }
+    let root = MAIN_TID.load(Ordering::Relaxed);
+    if nr == Sysno::exit_group as usize {
+        let me = t.slot;
+        crate::thread::for_each_other_thread(me, |tid, pending, pargs| {
+            if pending != 0 && wants(t, pending - 1) {
+                if t.trace_len > TRACE_BUF - 1024 {
+                    flush(t);
+                }
+                let mut w = Line(t);
+                prefix_for(&mut w, tid);
+                let _ = decode::write_call(&mut w, pending - 1, &pargs, &MEM, None);
+                let _ = w.write_str(" = ?\n");
+            }
+        });
+        crate::thread::for_each_other_thread(me, |tid, _, _| {
+            if tid != root {
+                exited_line(t, tid, status);
+            }
+        });
+    }
+    let tid = t.tid();
+    if tid != root {
+        exited_line(t, tid, status);
+    }
     flush(t);
+}
+
+fn exited_line(t: &mut ThreadBlock, tid: i32, status: i32) {
+    if t.trace_len > TRACE_BUF - 256 {
+        flush(t);
+    }
+    let mut w = Line(t);
+    prefix_for(&mut w, tid);
+    let _ = writeln!(w, "+++ exited with {status} +++");
 }
 
 /// The first line of a traced program, as strace shows the execve that
 /// started it: written by ld-preld at startup.
-pub fn announce_exec(t: &mut ThreadBlock, path: &[u8], argv: &[&[u8]], envc: usize) {
+pub fn announce_exec(t: &mut ThreadBlock, path: &[u8], argv: &[&[u8]], envp: usize, envc: usize) {
     if !wants(t, Sysno::execve as usize) {
         return;
     }
@@ -140,7 +230,8 @@ pub fn announce_exec(t: &mut ThreadBlock, path: &[u8], argv: &[&[u8]], envc: usi
         }
         let _ = decode::write_quoted(&mut w, a, 32);
     }
-    let _ = write!(w, "], /* {envc} vars */) = 0\n");
+    let s = if envc == 1 { "" } else { "s" };
+    let _ = write!(w, "], {envp:#x} /* {envc} var{s} */) = 0\n");
     flush(t);
 }
 

@@ -64,6 +64,11 @@ impl Initial {
         unsafe { CStr::from_ptr(self.argv[i].cast()).to_bytes() }
     }
 
+    /// Where the environment's pointer array starts (what execve was given).
+    pub fn envp_addr(&self) -> usize {
+        self.envp.as_ptr() as usize
+    }
+
     pub fn env_ptrs(&self) -> impl Iterator<Item = usize> + '_ {
         self.envp.iter().map(|p| *p as usize)
     }

@@ -191,6 +191,17 @@ pub fn launcher(init: Initial) -> ! {
         argv[0] = Str::New(a0);
     }
 
+    // The trace's first line shows the exec as it was asked for, before the
+    // `#!` lines below rewrite argv.
+    let shown: Vec<&[u8]> = argv
+        .iter()
+        .map(|a| match *a {
+            Str::New(b) => b,
+            // SAFETY: an argv string of the kernel's stack, NUL-terminated.
+            Str::At(p) => unsafe { core::ffi::CStr::from_ptr(p as *const core::ffi::c_char).to_bytes() },
+        })
+        .collect();
+
     // Follow `#!` lines to the ELF program that really runs.
     let mut path = execfn;
     let mut depth = 0;
@@ -248,15 +259,7 @@ pub fn launcher(init: Initial) -> ! {
     cfg.loader = own_path();
     cfg.virtual_exe = session().is_none();
     let vdso = start_handler(cfg, &init, path);
-    let shown: Vec<&[u8]> = argv
-        .iter()
-        .map(|a| match *a {
-            Str::New(b) => b,
-            // SAFETY: an argv string of the kernel's stack, NUL-terminated.
-            Str::At(p) => unsafe { core::ffi::CStr::from_ptr(p as *const core::ffi::c_char).to_bytes() },
-        })
-        .collect();
-    preld_handler::announce_exec(execfn, &shown, init.env_ptrs().count());
+    preld_handler::announce_exec(launch.execfn.unwrap_or(execfn), &shown, init.envp_addr(), init.env_ptrs().count());
 
     let auxv: Vec<(usize, AuxVal<'static>)> = init
         .auxv()

@@ -170,6 +170,7 @@ fn value(c: &mut Ctx, k: A, i: usize) -> fmt::Result {
     } else {
         0
     };
+    let ret = c.ret;
     let (o, m) = (&mut *c.out, c.mem);
     let at = |n: u8| args.get(n as usize).copied().unwrap_or(0);
     match k {
@@ -216,7 +217,7 @@ fn value(c: &mut Ctx, k: A, i: usize) -> fmt::Result {
         A::Pollfd(n) => pollfds(o, m, v, at(n) as u32 as usize),
         A::Iov(n) => iov(o, m, v, at(n), None),
         A::OpenHow => with(o, m, v, open_how),
-        A::Clone3 => clone3(o, m, v, next),
+        A::Clone3 => clone3(o, m, v, next, ret),
         A::OBuf => buf(o, m, v, r.min(next), false),
         A::OBufHex => buf(o, m, v, r.min(next), true),
         A::OStat => with(o, m, v, stat),
@@ -230,6 +231,30 @@ fn value(c: &mut Ctx, k: A, i: usize) -> fmt::Result {
         A::OIov(n) => iov(o, m, v, at(n), Some(r)),
         A::ODents => dents(o, m, v, r),
         A::OUname => with(o, m, v, uname),
+        A::OSysinfo => with(o, m, v, sysinfo),
+        A::Stack | A::OStack => with(o, m, v, stack_t),
+        A::CpuSet(n) => cpuset(o, m, v, at(n)),
+        A::OCpuSet => cpuset(o, m, v, r),
+        A::OInt => with(o, m, v, int_box),
+        A::OGroups => groups(o, m, v, r),
+        A::OTms => with(o, m, v, tms),
+        A::OStatfs => with(o, m, v, statfs),
+        A::ORusage => with(o, m, v, rusage),
+        A::OSockaddr(n) => match rd::<4>(m, at(n)) {
+            Some(len) => sockaddr(o, m, v, (le(&len, 0, 4) as usize).min(saved_len(m, 128))),
+            None => ptr(o, v),
+        },
+        A::SockLen => sock_len(o, m, v, ret),
+        A::OOptVal(n) => match rd::<4>(m, at(n)).map(|l| le(&l, 0, 4)) {
+            Some(4) => with(o, m, v, int_box),
+            Some(len) => buf(o, m, v, len as usize, false),
+            None => ptr(o, v),
+        },
+        A::OName => string(o, m, v, 16),
+        A::EpollEvent => with(o, m, v, epoll_event),
+        A::OEpollEvents => epoll_events(o, m, v, r),
+        A::Msghdr => msghdr(o, m, v, None),
+        A::OMsghdr => msghdr(o, m, v, Some(r)),
         // Grouped kinds are written by `arg`.
         A::Skip | A::OpenMode(_) | A::Clone | A::Fcntl | A::Ioctl | A::Futex | A::Prctl => {
             hex(o, v as u64)
@@ -980,7 +1005,7 @@ pub(super) fn ipv6(o: &mut dyn Write, a: &[u8]) -> fmt::Result {
     Ok(())
 }
 
-fn clone3(o: &mut dyn Write, m: &dyn Memory, addr: usize, size: usize) -> fmt::Result {
+fn clone3(o: &mut dyn Write, m: &dyn Memory, addr: usize, size: usize, ret: Option<isize>) -> fmt::Result {
     if addr == 0 {
         return o.write_str("NULL");
     }
@@ -1027,7 +1052,14 @@ fn clone3(o: &mut dyn Write, m: &dyn Memory, addr: usize, size: usize) -> fmt::R
     if n >= 88 && fl & CLONE_INTO_CGROUP != 0 {
         write!(o, ", cgroup={}", f(10))?;
     }
-    o.write_char('}')
+    o.write_char('}')?;
+    // The parent's view after the call: the tid the kernel stored.
+    if ret.is_some_and(|r| r > 0) && fl & CLONE_PARENT_SETTID != 0 {
+        if let Some(t) = rd::<4>(m, f(3) as usize) {
+            write!(o, " => {{parent_tid=[{}]}}", le(&t, 0, 4) as i32)?;
+        }
+    }
+    Ok(())
 }
 
 // ---- calls whose arguments are read together ----
@@ -1065,7 +1097,14 @@ fn clone(c: &mut Ctx) -> fmt::Result {
         if fl & mask != 0 {
             c.sep()?;
             c.out.write_str(name)?;
-            ptr(c.out, v)?;
+            // After the call, the parent's tid word holds the child's tid.
+            let stored = (mask & CLONE_PARENT_SETTID != 0 && c.ret.is_some_and(|r| r > 0))
+                .then(|| rd::<4>(c.mem, v))
+                .flatten();
+            match stored {
+                Some(t) => write!(c.out, "[{}]", le(&t, 0, 4) as i32)?,
+                None => ptr(c.out, v)?,
+            }
         }
     }
     Ok(())
@@ -1199,6 +1238,322 @@ fn prctl(c: &mut Ctx, i: usize) -> fmt::Result {
     };
     for (j, &k) in rest.iter().enumerate() {
         arg(c, k, i + 1 + j)?;
+    }
+    Ok(())
+}
+
+// ---- structures added for strace parity ----
+
+/// The value the tracer saved before the call (an in/out length), or `dflt`.
+fn saved_len(m: &dyn Memory, dflt: usize) -> usize {
+    m.saved().map_or(dflt, |v| v as usize)
+}
+
+/// A socket length the caller set and the call updated: `[16]` when it did
+/// not change (or the call failed), `[128 => 16]` when it did, as strace.
+fn sock_len(o: &mut dyn Write, m: &dyn Memory, addr: usize, ret: Option<isize>) -> fmt::Result {
+    if addr == 0 {
+        return o.write_str("NULL");
+    }
+    let Some(b) = rd::<4>(m, addr) else {
+        return ptr(o, addr);
+    };
+    let now = le(&b, 0, 4) as u32;
+    let ok = ret.is_some_and(|r| !is_error(r));
+    match m.saved() {
+        Some(before) if ok && before != now => write!(o, "[{before} => {now}]"),
+        Some(before) if !ok => write!(o, "[{before}]"),
+        _ => write!(o, "[{now}]"),
+    }
+}
+
+fn sysinfo(o: &mut dyn Write, b: &[u8; 112]) -> fmt::Result {
+    let w = |i: usize| le(b, 8 * i, 8);
+    write!(
+        o,
+        "{{uptime={}, loads=[{}, {}, {}], totalram={}, freeram={}, sharedram={}, bufferram={}, \
+         totalswap={}, freeswap={}, procs={}, totalhigh={}, freehigh={}, mem_unit={}}}",
+        w(0) as i64,
+        w(1),
+        w(2),
+        w(3),
+        w(4),
+        w(5),
+        w(6),
+        w(7),
+        w(8),
+        w(9),
+        le(b, 80, 2),
+        w(11),
+        w(12),
+        le(b, 104, 4)
+    )
+}
+
+fn stack_t(o: &mut dyn Write, b: &[u8; 24]) -> fmt::Result {
+    o.write_str("{ss_sp=")?;
+    ptr(o, le(b, 0, 8) as usize)?;
+    o.write_str(", ss_flags=")?;
+    xlat(o, le(b, 8, 4) as u32, &SS_FLAGS)?;
+    write!(o, ", ss_size={}}}", le(b, 16, 8))
+}
+
+/// A CPU set of `len` bytes: `[0 1]`, the CPUs in it.
+fn cpuset(o: &mut dyn Write, m: &dyn Memory, addr: usize, len: usize) -> fmt::Result {
+    if addr == 0 {
+        return o.write_str("NULL");
+    }
+    // 1024 CPUs at most are shown; sets are read 8 bytes at a time.
+    let words = len.min(128) / 8;
+    if words > 0 && rd::<8>(m, addr).is_none() {
+        return ptr(o, addr);
+    }
+    o.write_char('[')?;
+    let mut first = true;
+    for w in 0..words {
+        let Some(b) = rd::<8>(m, addr.wrapping_add(8 * w)) else { break };
+        let mut bits = le(&b, 0, 8);
+        while bits != 0 {
+            let cpu = w * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if !core::mem::take(&mut first) {
+                o.write_char(' ')?;
+            }
+            write!(o, "{cpu}")?;
+        }
+    }
+    o.write_char(']')
+}
+
+/// getgroups' list of `n` gids.
+fn groups(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt::Result {
+    if addr == 0 {
+        return o.write_str("NULL");
+    }
+    if n > 0 && rd::<4>(m, addr).is_none() {
+        return ptr(o, addr);
+    }
+    o.write_char('[')?;
+    for i in 0..n {
+        if i > 0 {
+            o.write_str(", ")?;
+        }
+        let Some(b) = rd::<4>(m, addr.wrapping_add(4 * i)).filter(|_| i < MAX_STR) else {
+            o.write_str("...")?;
+            break;
+        };
+        write!(o, "{}", le(&b, 0, 4) as u32)?;
+    }
+    o.write_char(']')
+}
+
+/// Clock ticks as strace shows them: `8 /* 0.08 s */` (USER_HZ is 100).
+fn ticks(o: &mut dyn Write, t: u64) -> fmt::Result {
+    if t == 0 {
+        return o.write_char('0');
+    }
+    write!(o, "{t} /* {}.{:02} s */", t / 100, t % 100)
+}
+
+fn tms(o: &mut dyn Write, b: &[u8; 32]) -> fmt::Result {
+    for (i, name) in ["{tms_utime=", ", tms_stime=", ", tms_cutime=", ", tms_cstime="].iter().enumerate() {
+        o.write_str(name)?;
+        ticks(o, le(b, 8 * i, 8))?;
+    }
+    o.write_char('}')
+}
+
+fn statfs(o: &mut dyn Write, b: &[u8; 120]) -> fmt::Result {
+    let w = |i: usize| le(b, 8 * i, 8);
+    o.write_str("{f_type=")?;
+    xlat(o, w(0) as u32, &FS_MAGIC)?;
+    write!(
+        o,
+        ", f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, f_ffree={}, f_fsid={{val=[",
+        w(1),
+        w(2),
+        w(3),
+        w(4),
+        w(5),
+        w(6)
+    )?;
+    hex(o, le(b, 56, 4))?;
+    o.write_str(", ")?;
+    hex(o, le(b, 60, 4))?;
+    write!(o, "]}}, f_namelen={}, f_frsize={}, f_flags=", w(8), w(9))?;
+    flags(o, w(10), ST_FLAGS)?;
+    o.write_char('}')
+}
+
+/// struct rusage as strace abbreviates it: the two times.
+fn rusage(o: &mut dyn Write, b: &[u8; 32]) -> fmt::Result {
+    write!(
+        o,
+        "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}, ...}}",
+        le(b, 0, 8) as i64,
+        le(b, 8, 8) as i64,
+        le(b, 16, 8) as i64,
+        le(b, 24, 8) as i64
+    )
+}
+
+/// struct epoll_event (packed on x86_64: 4 bytes of events, 8 of data).
+fn epoll_event(o: &mut dyn Write, b: &[u8; 12]) -> fmt::Result {
+    o.write_str("{events=")?;
+    flags(o, le(b, 0, 4), EPOLL_EVENTS)?;
+    let data = le(b, 4, 8);
+    write!(o, ", data={{u32={}, u64={}}}}}", data as u32, data)
+}
+
+fn epoll_events(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt::Result {
+    if n > 0 && rd::<12>(m, addr).is_none() {
+        return ptr(o, addr);
+    }
+    o.write_char('[')?;
+    for i in 0..n {
+        if i > 0 {
+            o.write_str(", ")?;
+        }
+        let Some(b) = rd::<12>(m, addr.wrapping_add(12 * i)).filter(|_| i < MAX_STR) else {
+            o.write_str("...")?;
+            break;
+        };
+        epoll_event(o, &b)?;
+    }
+    o.write_char(']')
+}
+
+/// struct msghdr. `filled` is recvmsg's result: its iov shows only what the
+/// call put there, and msg_namelen what it was and became.
+fn msghdr(o: &mut dyn Write, m: &dyn Memory, addr: usize, filled: Option<usize>) -> fmt::Result {
+    if addr == 0 {
+        return o.write_str("NULL");
+    }
+    let Some(b) = rd::<56>(m, addr) else {
+        return ptr(o, addr);
+    };
+    let (name, namelen) = (le(&b, 0, 8) as usize, le(&b, 8, 4) as u32);
+    let (iov_p, iovlen) = (le(&b, 16, 8) as usize, le(&b, 24, 8) as usize);
+    let (ctl, ctllen, fl) = (le(&b, 32, 8) as usize, le(&b, 40, 8) as usize, le(&b, 48, 4));
+    o.write_str("{msg_name=")?;
+    match filled {
+        // recvmsg: the address is shown as strace does, by pointer unless filled.
+        Some(_) if name != 0 && namelen > 0 => sockaddr(o, m, name, namelen as usize)?,
+        Some(_) => ptr(o, name)?,
+        None if name != 0 => sockaddr(o, m, name, namelen as usize)?,
+        None => ptr(o, name)?,
+    }
+    o.write_str(", msg_namelen=")?;
+    match (filled, m.saved()) {
+        (Some(_), Some(before)) if before != namelen => write!(o, "{before} => {namelen}")?,
+        _ => write!(o, "{namelen}")?,
+    }
+    o.write_str(", msg_iov=")?;
+    iov(o, m, iov_p, iovlen, filled)?;
+    write!(o, ", msg_iovlen={iovlen}")?;
+    if ctllen > 0 && ctl != 0 {
+        o.write_str(", msg_control=")?;
+        cmsgs(o, m, ctl, ctllen)?;
+    }
+    write!(o, ", msg_controllen={ctllen}, msg_flags=")?;
+    flags(o, fl, MSG)?;
+    o.write_char('}')
+}
+
+/// The control messages of a msghdr: fds passed, credentials, or the
+/// header only for the others.
+fn cmsgs(o: &mut dyn Write, m: &dyn Memory, addr: usize, len: usize) -> fmt::Result {
+    o.write_char('[')?;
+    let mut off = 0;
+    let mut n = 0;
+    while off + 16 <= len && n < MAX_STR {
+        let Some(h) = rd::<16>(m, addr.wrapping_add(off)) else { break };
+        let (clen, level, ty) = (le(&h, 0, 8) as usize, le(&h, 8, 4) as u32, le(&h, 12, 4) as u32);
+        if clen < 16 {
+            break;
+        }
+        if n > 0 {
+            o.write_str(", ")?;
+        }
+        write!(o, "{{cmsg_len={clen}, cmsg_level=")?;
+        xlat(o, level, &SOL)?;
+        o.write_str(", cmsg_type=")?;
+        let data = addr.wrapping_add(off + 16);
+        let dlen = clen.min(len - off) - 16;
+        if level == SOL_SOCKET {
+            xlat(o, ty, &SCM)?;
+            match ty {
+                1 => {
+                    o.write_str(", cmsg_data=")?;
+                    groups_i32(o, m, data, dlen / 4)?;
+                }
+                2 if dlen >= 12 => {
+                    if let Some(c) = rd::<12>(m, data) {
+                        write!(
+                            o,
+                            ", cmsg_data={{pid={}, uid={}, gid={}}}",
+                            le(&c, 0, 4) as i32,
+                            le(&c, 4, 4),
+                            le(&c, 8, 4)
+                        )?;
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            hex(o, ty.into())?;
+        }
+        o.write_char('}')?;
+        off += (clen + 7) & !7;
+        n += 1;
+    }
+    o.write_char(']')
+}
+
+/// `[3, 4]`: the fds of an SCM_RIGHTS message.
+fn groups_i32(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt::Result {
+    o.write_char('[')?;
+    for i in 0..n.min(MAX_STR) {
+        if i > 0 {
+            o.write_str(", ")?;
+        }
+        match rd::<4>(m, addr.wrapping_add(4 * i)) {
+            Some(b) => write!(o, "{}", le(&b, 0, 4) as i32)?,
+            None => break,
+        }
+    }
+    o.write_char(']')
+}
+
+/// What strace appends to some results: poll's ready fds, a timeout.
+pub(super) fn result_detail(o: &mut dyn Write, nr: usize, args: &[usize; 6], m: &dyn Memory, ret: isize) -> fmt::Result {
+    match nr {
+        // poll, ppoll
+        7 | 271 if ret == 0 => o.write_str(" (Timeout)"),
+        7 | 271 if ret > 0 => revents(o, m, args[0], args[1] as u32 as usize),
+        // select, pselect6
+        23 | 270 if ret == 0 => o.write_str(" (Timeout)"),
+        _ => Ok(()),
+    }
+}
+
+/// ` ([{fd=5, revents=POLLIN}])`: the entries of a pollfd array with
+/// events (nothing if none is readable).
+fn revents(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt::Result {
+    let mut first = true;
+    for i in 0..n.min(1 << 16) {
+        let Some(b) = rd::<8>(m, addr.wrapping_add(8 * i)) else { break };
+        let re = le(&b, 6, 2);
+        if re == 0 {
+            continue;
+        }
+        o.write_str(if core::mem::take(&mut first) { " ([" } else { ", " })?;
+        write!(o, "{{fd={}, revents=", le(&b, 0, 4) as i32)?;
+        flags(o, re, POLL)?;
+        o.write_char('}')?;
+    }
+    if !first {
+        o.write_str("])")?;
     }
     Ok(())
 }

@@ -99,6 +99,37 @@ pub(super) enum A {
     /// `0x55... /* 5 entries */`.
     ODents,
     OUname,
+    OSysinfo,
+    /// sigaltstack's `stack_t`, given and returned.
+    Stack,
+    OStack,
+    /// A CPU set of the byte size in argument n: `[0 1]`.
+    CpuSet(u8),
+    /// The CPU set sched_getaffinity filled: as many bytes as it returned.
+    OCpuSet,
+    /// An int the call writes: `[0]`.
+    OInt,
+    /// getgroups' list: as many gids as it returned.
+    OGroups,
+    OTms,
+    OStatfs,
+    ORusage,
+    /// A socket address the call writes, its length in the int argument n points to.
+    OSockaddr(u8),
+    /// A socket length the caller sets and the call updates: `[16]`, `[128 => 16]`.
+    SockLen,
+    /// getsockopt's value, its length in the int argument n points to.
+    OOptVal(u8),
+    /// PR_GET_NAME's 16-byte name.
+    OName,
+    /// epoll_ctl's event.
+    EpollEvent,
+    /// The events epoll_wait returned, as many as its result.
+    OEpollEvents,
+    /// sendmsg's struct msghdr.
+    Msghdr,
+    /// recvmsg's, filled by the call.
+    OMsghdr,
 }
 
 impl A {
@@ -129,7 +160,22 @@ impl A {
                 | OIov(_)
                 | ODents
                 | OUname
+                | OSysinfo
+                | OStack
+                | OCpuSet
+                | OInt
+                | OGroups
+                | OTms
+                | OStatfs
+                | ORusage
+                | OSockaddr(_)
+                | OOptVal(_)
+                | OName
+                | OEpollEvents
+                | OMsghdr
                 | Ioctl
+                // PR_GET_NAME and the other getters write their argument.
+                | Prctl
         )
     }
 }
@@ -185,25 +231,25 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (40, &[Fd, Fd, Ptr, Ulong]),                  // sendfile
     (41, &[Enum(&AF), SockType, SockProto(0)]),   // socket
     (42, &[Fd, Sockaddr(2), Int]),                // connect
-    (43, &[Fd, Ptr, Ptr]),                        // accept
+    (43, &[Fd, OSockaddr(2), SockLen]),           // accept
     (44, &[Fd, Buf(2), Ulong, Flags(MSG), Sockaddr(5), Int]), // sendto
-    (45, &[Fd, OBuf, Ulong, Flags(MSG), Ptr, Ptr]), // recvfrom
-    (46, &[Fd, Ptr, Flags(MSG)]),                 // sendmsg
-    (47, &[Fd, Ptr, Flags(MSG)]),                 // recvmsg
+    (45, &[Fd, OBuf, Ulong, Flags(MSG), OSockaddr(5), SockLen]), // recvfrom
+    (46, &[Fd, Msghdr, Flags(MSG)]),              // sendmsg
+    (47, &[Fd, OMsghdr, Flags(MSG)]),             // recvmsg
     (48, &[Fd, Enum(&SHUT)]),                     // shutdown
     (49, &[Fd, Sockaddr(2), Int]),                // bind
     (50, &[Fd, Int]),                             // listen
-    (51, &[Fd, Ptr, Ptr]),                        // getsockname
-    (52, &[Fd, Ptr, Ptr]),                        // getpeername
+    (51, &[Fd, OSockaddr(2), SockLen]),           // getsockname
+    (52, &[Fd, OSockaddr(2), SockLen]),           // getpeername
     (53, &[Enum(&AF), SockType, SockProto(0), OFds]), // socketpair
     (54, &[Fd, Enum(&SOL), SockOpt(1), OptVal(4), Int]), // setsockopt
-    (55, &[Fd, Enum(&SOL), SockOpt(1), Ptr, Ptr]), // getsockopt
+    (55, &[Fd, Enum(&SOL), SockOpt(1), OOptVal(4), SockLen]), // getsockopt
     (56, &[Clone]),                               // clone
     (57, &[]),                                    // fork
     (58, &[]),                                    // vfork
     (59, &[Path, Argv, Envp]),                    // execve
     (60, &[Int]),                                 // exit
-    (61, &[Int, OWait, Flags(WAIT4), Ptr]),       // wait4
+    (61, &[Int, OWait, Flags(WAIT4), ORusage]),   // wait4
     (62, &[Int, Sig]),                            // kill
     (63, &[OUname]),                              // uname
     (64, &[H, Int, H]),                           // semget
@@ -240,9 +286,9 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (95, &[Mode]),                                // umask
     (96, &[OTimeval, Ptr]),                       // gettimeofday
     (97, &[Enum(&RLIMIT), ORlimit]),              // getrlimit
-    (98, &[Enum(&RUSAGE), Ptr]),                  // getrusage
-    (99, &[Ptr]),                                 // sysinfo
-    (100, &[Ptr]),                                // times
+    (98, &[Enum(&RUSAGE), ORusage]),              // getrusage
+    (99, &[OSysinfo]),                            // sysinfo
+    (100, &[OTms]),                               // times
     (101, &[Enum(&PTRACE), Int, Ptr, H]),         // ptrace
     (102, &[]),                                   // getuid
     (103, &[Int, Ptr, Int]),                      // syslog
@@ -257,12 +303,12 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (112, &[]),                                   // setsid
     (113, &[Int, Int]),                           // setreuid
     (114, &[Int, Int]),                           // setregid
-    (115, &[Int, Ptr]),                           // getgroups
+    (115, &[Int, OGroups]),                       // getgroups
     (116, &[Int, Ptr]),                           // setgroups
     (117, &[Int, Int, Int]),                      // setresuid
-    (118, &[Ptr, Ptr, Ptr]),                      // getresuid
+    (118, &[OInt, OInt, OInt]),                   // getresuid
     (119, &[Int, Int, Int]),                      // setresgid
-    (120, &[Ptr, Ptr, Ptr]),                      // getresgid
+    (120, &[OInt, OInt, OInt]),                   // getresgid
     (121, &[Int]),                                // getpgid
     (122, &[Int]),                                // setfsuid
     (123, &[Int]),                                // setfsgid
@@ -273,14 +319,14 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (128, &[SigSet, Ptr, Timespec, Ulong]),       // rt_sigtimedwait
     (129, &[Int, Sig, Ptr]),                      // rt_sigqueueinfo
     (130, &[SigSet, Ulong]),                      // rt_sigsuspend
-    (131, &[Ptr, Ptr]),                           // sigaltstack
+    (131, &[Stack, OStack]),                      // sigaltstack
     (132, &[Path, Ptr]),                          // utime
     (133, &[Path, ModeT, H]),                     // mknod
     (134, &[Path]),                               // uselib
     (135, &[H]),                                  // personality
     (136, &[H, Ptr]),                             // ustat
-    (137, &[Path, Ptr]),                          // statfs
-    (138, &[Fd, Ptr]),                            // fstatfs
+    (137, &[Path, OStatfs]),                      // statfs
+    (138, &[Fd, OStatfs]),                        // fstatfs
     (139, &[Int, H, H]),                          // sysfs
     (140, &[Enum(&PRIO), Int]),                   // getpriority
     (141, &[Enum(&PRIO), Int, Int]),              // setpriority
@@ -345,8 +391,8 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (200, &[Int, Sig]),                           // tkill
     (201, &[Ptr]),                                // time
     (202, &[Ptr, Futex]),                         // futex
-    (203, &[Int, Uint, Ptr]),                     // sched_setaffinity
-    (204, &[Int, Uint, Ptr]),                     // sched_getaffinity
+    (203, &[Int, Uint, CpuSet(1)]),               // sched_setaffinity
+    (204, &[Int, Uint, OCpuSet]),                 // sched_getaffinity
     (205, &[Ptr]),                                // set_thread_area
     (206, &[Uint, Ptr]),                          // io_setup
     (207, &[H]),                                  // io_destroy
@@ -374,8 +420,8 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (229, &[Enum(&CLOCK), OTimespec]),            // clock_getres
     (230, &[Enum(&CLOCK), Flags(TIMER), Timespec, Ptr]), // clock_nanosleep
     (231, &[Int]),                                // exit_group
-    (232, &[Fd, Ptr, Int, Int]),                  // epoll_wait
-    (233, &[Fd, Enum(&EPOLL_CTL), Fd, Ptr]),      // epoll_ctl
+    (232, &[Fd, OEpollEvents, Int, Int]),         // epoll_wait
+    (233, &[Fd, Enum(&EPOLL_CTL), Fd, EpollEvent]), // epoll_ctl
     (234, &[Int, Int, Sig]),                      // tgkill
     (235, &[Path, Ptr]),                          // utimes
     (236, &[H, H, H, H, H]),                      // vserver
@@ -423,14 +469,14 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (278, &[Fd, Iov(2), Ulong, Flags(SPLICE)]),   // vmsplice
     (279, &[Int, Ulong, Ptr, Ptr, Ptr, H]),       // move_pages
     (280, &[DirFd, Path, Ptr, AT_F]),             // utimensat
-    (281, &[Fd, Ptr, Int, Int, SigSet, Ulong]),   // epoll_pwait
+    (281, &[Fd, OEpollEvents, Int, Int, SigSet, Ulong]), // epoll_pwait
     (282, &[Fd, SigSet, Ulong]),                  // signalfd
     (283, &[Enum(&CLOCK), Flags(TFD)]),           // timerfd_create
     (284, &[Uint]),                               // eventfd
     (285, &[Fd, Flags(FALLOC), Long, Long]),      // fallocate
     (286, &[Fd, Flags(TFD_TIMER), Ptr, Ptr]),     // timerfd_settime
     (287, &[Fd, Ptr]),                            // timerfd_gettime
-    (288, &[Fd, Ptr, Ptr, Flags(SOCK_FLAGS)]),    // accept4
+    (288, &[Fd, OSockaddr(2), SockLen, Flags(SOCK_FLAGS)]), // accept4
     (289, &[Fd, SigSet, Ulong, Flags(SFD)]),      // signalfd4
     (290, &[Uint, Flags(EFD)]),                   // eventfd2
     (291, &[Flags(EPOLL)]),                       // epoll_create1
@@ -496,7 +542,7 @@ pub(super) static CALLS: &[(u16, &[A])] = &[
     (438, &[Fd, Fd, H]),                          // pidfd_getfd
     (439, &[DirFd, Path, Flags(ACCESS), Flags(AT_ACCESS)]), // faccessat2
     (440, &[Fd, Ptr, Ulong, Enum(&MADV), H]),     // process_madvise
-    (441, &[Fd, Ptr, Int, Timespec, SigSet, Ulong]), // epoll_pwait2
+    (441, &[Fd, OEpollEvents, Int, Timespec, SigSet, Ulong]), // epoll_pwait2
     (442, &[DirFd, Path, AT_F, Ptr, Ulong]),      // mount_setattr
     (443, &[Fd, H, Int, Ptr]),                    // quotactl_fd
     (444, &[Ptr, Ulong, H]),                      // landlock_create_ruleset
@@ -562,7 +608,7 @@ pub(super) static PRCTL: &[(u32, &str, &[A])] = &[
     (13, "PR_GET_TIMING", NONE),
     (14, "PR_SET_TIMING", U1),
     (15, "PR_SET_NAME", &[Str]),
-    (16, "PR_GET_NAME", P1),
+    (16, "PR_GET_NAME", &[OName]),
     (19, "PR_GET_ENDIAN", P1),
     (20, "PR_SET_ENDIAN", H1),
     (21, "PR_GET_SECCOMP", NONE),

@@ -12,6 +12,7 @@ use super::*;
 struct Mem {
     regions: Vec<(usize, Vec<u8>)>,
     next: usize,
+    saved: Option<u32>,
 }
 
 impl Mem {
@@ -19,6 +20,7 @@ impl Mem {
         Mem {
             regions: Vec::new(),
             next: 0x10000,
+            saved: None,
         }
     }
 
@@ -53,6 +55,10 @@ impl Memory for Mem {
         }
         false
     }
+
+    fn saved(&self) -> Option<u32> {
+        self.saved
+    }
 }
 
 fn regs(a: &[usize]) -> [usize; 6] {
@@ -69,7 +75,7 @@ fn line(nr: S, a: &[usize], mem: &Mem, ret: Option<isize>) -> String {
     let when = if decode_after(nr) { ret } else { None };
     write_call(&mut s, nr, &args, mem, when).unwrap();
     if let Some(r) = ret {
-        write_result(&mut s, nr, &args, r).unwrap();
+        write_result_in(&mut s, nr, &args, mem, r).unwrap();
     }
     s
 }
@@ -1166,4 +1172,94 @@ fn never_panics() {
             let _ = (decode_after(nr), arity(nr));
         }
     }
+}
+
+#[test]
+fn structures_strace_prints() {
+    let mut m = Mem::new();
+    let mut si = vec![0u8; 112];
+    for (i, v) in [10388u64, 325088, 723904, 1039200, 25276063744, 5881729024, 9166848, 36450304, 0, 0].iter().enumerate() {
+        si[8 * i..8 * i + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    si[80..82].copy_from_slice(&83u16.to_le_bytes());
+    si[104..108].copy_from_slice(&1u32.to_le_bytes());
+    let si = m.put(&si);
+    assert_eq!(
+        line(S::sysinfo, &[si], &m, Some(0)),
+        "sysinfo({uptime=10388, loads=[325088, 723904, 1039200], totalram=25276063744, freeram=5881729024, \
+         sharedram=9166848, bufferram=36450304, totalswap=0, freeswap=0, procs=83, totalhigh=0, freehigh=0, mem_unit=1}) = 0"
+    );
+    let off = m.words(&[0, 2, 0]);
+    let on = m.words(&[0xc000100000, 0, 32768]);
+    assert_eq!(
+        line(S::sigaltstack, &[0, off], &m, Some(0)),
+        "sigaltstack(NULL, {ss_sp=NULL, ss_flags=SS_DISABLE, ss_size=0}) = 0"
+    );
+    assert_eq!(
+        line(S::sigaltstack, &[on, 0], &m, Some(0)),
+        "sigaltstack({ss_sp=0xc000100000, ss_flags=0, ss_size=32768}, NULL) = 0"
+    );
+    let cpus = m.words(&[0b1011]);
+    assert_eq!(line(S::sched_getaffinity, &[0, 8192, cpus], &m, Some(8)), "sched_getaffinity(0, 8192, [0 1 3]) = 8");
+    let zero = m.put(&0u32.to_le_bytes());
+    assert_eq!(line(S::getresuid, &[zero, zero, zero], &m, Some(0)), "getresuid([0], [0], [0]) = 0");
+    let name = m.s("busybox");
+    assert_eq!(line(S::prctl, &[16, name], &m, Some(0)), r#"prctl(PR_GET_NAME, "busybox") = 0"#);
+    let pfd = m.put(&[5, 0, 0, 0, 1, 0, 1, 0, 6, 0, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(
+        line(S::poll, &[pfd, 2, 0], &m, Some(1)),
+        "poll([{fd=5, events=POLLIN}, {fd=6, events=POLLIN}], 2, 0) = 1 ([{fd=5, revents=POLLIN}])"
+    );
+    assert_eq!(line(S::poll, &[pfd, 2, 0], &m, Some(0)), "poll([{fd=5, events=POLLIN}, {fd=6, events=POLLIN}], 2, 0) = 0 (Timeout)");
+    let mut ev = 5u32.to_le_bytes().to_vec();
+    ev.extend_from_slice(&5u64.to_le_bytes());
+    let ev = m.put(&ev);
+    assert_eq!(
+        line(S::epoll_wait, &[7, ev, 1023, 0], &m, Some(1)),
+        "epoll_wait(7, [{events=EPOLLIN|EPOLLOUT, data={u32=5, u64=5}}], 1023, 0) = 1"
+    );
+}
+
+#[test]
+fn socket_lengths_in_and_out() {
+    let mut m = Mem::new();
+    let un = m.put(&[1, 0]);
+    let two = m.put(&2u32.to_le_bytes());
+    assert_eq!(
+        line(S::getsockname, &[8, un, two], &m, Some(0)),
+        "getsockname(8, {sa_family=AF_UNIX}, [2]) = 0"
+    );
+    m.saved = Some(128);
+    assert_eq!(
+        line(S::getsockname, &[8, un, two], &m, Some(0)),
+        "getsockname(8, {sa_family=AF_UNIX}, [128 => 2]) = 0"
+    );
+    let sixteen = m.put(&16u32.to_le_bytes());
+    m.saved = Some(16);
+    assert_eq!(
+        line(S::getpeername, &[3, un, sixteen], &m, neg(107)),
+        format!("getpeername(3, {un:#x}, [16]) = -1 ENOTCONN (Transport endpoint is not connected)")
+    );
+    assert_eq!(line(S::accept4, &[3, 0, 0, 0x80000], &m, Some(5)), "accept4(3, NULL, NULL, SOCK_CLOEXEC) = 5");
+    assert_eq!(snapshot(S::getsockname as usize, &regs(&[8, un, two]), &m), Some(2));
+}
+
+#[test]
+fn clone_results_show_the_child_tid() {
+    let mut m = Mem::new();
+    let tid = m.put(&4242u32.to_le_bytes());
+    // CLONE_VM|CLONE_THREAD|CLONE_PARENT_SETTID ... as glibc's pthread_create.
+    let fl = 0x100 | 0x10000 | 0x800 | 0x100000u64;
+    let args = m.words(&[fl, 0, tid as u64, tid as u64, 0, 0x7f00_0000_0000, 0x10000, 0, 0, 0, 0]);
+    let mut out = String::new();
+    let (nr, a) = (S::clone3 as usize, regs(&[args, 88]));
+    write_call(&mut out, nr, &a, &m, Some(4242)).unwrap();
+    write_result(&mut out, nr, &a, 4242).unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "clone3({{flags=CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|CLONE_PARENT_SETTID, parent_tid={tid:#x}, \
+             exit_signal=0, stack=0x7f0000000000, stack_size=0x10000}} => {{parent_tid=[4242]}}, 88) = 4242"
+        )
+    );
 }

@@ -626,3 +626,56 @@ pub(super) static KERNEL_ERRNOS: &[(i32, &str, Option<&str>)] = &[
     (529, "EIOCBQUEUED", None),
     (530, "ERECALLCONFLICT", None),
 ];
+
+/// statfs' f_flags (ST_*), in strace's order.
+pub(super) static ST_FLAGS: &[Flag] = &[
+    b(0x1, "ST_RDONLY"),
+    b(0x2, "ST_NOSUID"),
+    b(0x4, "ST_NODEV"),
+    b(0x8, "ST_NOEXEC"),
+    b(0x10, "ST_SYNCHRONOUS"),
+    b(0x20, "ST_VALID"),
+    b(0x40, "ST_MANDLOCK"),
+    b(0x400, "ST_NOATIME"),
+    b(0x800, "ST_NODIRATIME"),
+    b(0x1000, "ST_RELATIME"),
+    b(0x2000, "ST_NOSYMFOLLOW"),
+];
+/// epoll event bits.
+pub(super) static EPOLL_EVENTS: &[Flag] = &[
+    b(0x1, "EPOLLIN"),
+    b(0x2, "EPOLLPRI"),
+    b(0x4, "EPOLLOUT"),
+    b(0x8, "EPOLLERR"),
+    b(0x10, "EPOLLHUP"),
+    b(0x20, "EPOLLNVAL"),
+    b(0x40, "EPOLLRDNORM"),
+    b(0x80, "EPOLLRDBAND"),
+    b(0x100, "EPOLLWRNORM"),
+    b(0x200, "EPOLLWRBAND"),
+    b(0x400, "EPOLLMSG"),
+    b(0x2000, "EPOLLRDHUP"),
+    b(1 << 28, "EPOLLEXCLUSIVE"),
+    b(1 << 29, "EPOLLWAKEUP"),
+    b(1 << 30, "EPOLLONESHOT"),
+    b(1 << 31, "EPOLLET"),
+];
+xlat!(SS_FLAGS, "", [(0, "0"), (1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x80000000, "SS_AUTODISARM")]);
+// File-system magic numbers (statfs' f_type) of the file systems met here.
+xlat!(FS_MAGIC, "", [
+    (0xef53, "EXT2_SUPER_MAGIC"), (0x01021994, "TMPFS_MAGIC"), (0x9fa0, "PROC_SUPER_MAGIC"),
+    (0x62656572, "SYSFS_MAGIC"), (0x794c7630, "OVERLAYFS_SUPER_MAGIC"), (0x9123683e, "BTRFS_SUPER_MAGIC"),
+    (0x58465342, "XFS_SUPER_MAGIC"), (0x63677270, "CGROUP2_SUPER_MAGIC"), (0x27e0eb, "CGROUP_SUPER_MAGIC"),
+    (0x1cd1, "DEVPTS_SUPER_MAGIC"), (0x6969, "NFS_SUPER_MAGIC"), (0x65735546, "FUSE_SUPER_MAGIC"),
+    (0x73717368, "SQUASHFS_MAGIC"), (0x4d44, "MSDOS_SUPER_MAGIC"), (0x858458f6, "RAMFS_MAGIC"),
+    (0x01021997, "V9FS_MAGIC"), (0x2fc12fc1, "ZFS_SUPER_MAGIC"), (0x64626720, "DEBUGFS_MAGIC"),
+    (0x73636673, "SECURITYFS_MAGIC"), (0xf97cff8c, "SELINUX_MAGIC"), (0x42494e4d, "BINFMTFS_MAGIC"),
+    (0x6e736673, "NSFS_MAGIC"), (0x50495045, "PIPEFS_MAGIC"), (0x534f434b, "SOCKFS_MAGIC"),
+    (0xcafe4a11, "BPF_FS_MAGIC"), (0x74726163, "TRACEFS_MAGIC"), (0x09041934, "ANON_INODE_FS_MAGIC"),
+    (0x5a3c69f0, "AAFS_MAGIC"), (0x6165676c, "PSTOREFS_MAGIC"), (0xde5e81e4, "EFIVARFS_MAGIC"),
+    (0x958458f6, "HUGETLBFS_MAGIC"), (0x19800202, "MQUEUE_MAGIC"),
+    (0x3434, "NILFS_SUPER_MAGIC"), (0x2011bab0, "EXFAT_SUPER_MAGIC"), (0x5346544e, "NTFS_SB_MAGIC"),
+    (0xff534d42, "CIFS_SUPER_MAGIC"), (0xf2f52010, "F2FS_SUPER_MAGIC"), (0x9660, "ISOFS_SUPER_MAGIC"),
+]);
+// cmsg types of SOL_SOCKET.
+xlat!(SCM, "SCM_", [(1, "SCM_RIGHTS"), (2, "SCM_CREDENTIALS"), (29, "SCM_TIMESTAMPNS"), (35, "SCM_TIMESTAMP")]);
