@@ -4,11 +4,17 @@
 //! this is what makes unmodified programs work inside it.
 //!
 //! Relative paths are made absolute against the process's virtual cwd,
-//! which the client keeps (it is per process; the server's per-connection
-//! cwd is kept in step for exec). `*at()` calls send their directory fd
+//! which the client keeps (it is per process, the server's is per
+//! connection: a chdir on one thread's connection, or in a parent before a
+//! fork, leaves the others behind). Only exec reads the server's cwd (the
+//! program's name may be relative, and the new image asks its connection
+//! for its cwd), so an Exec request is preceded by a Chdir that brings the
+//! connection in step (`sync_cwd`). `*at()` calls send their directory fd
 //! along. Virtual directories (parents of grants, like `/`) arrive as
 //! empty stand-in directories; their getdents64 is synthesized from the
-//! server's ReadDir.
+//! server's ReadDir of that very fd (the server knows which virtual
+//! directory each stand-in is), continuing where the last call stopped;
+//! lseek on them sets that position, as on a real directory.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -35,12 +41,14 @@ const O_CREAT: u32 = 0o100;
 const O_WRONLY: u32 = 0o1;
 const O_TRUNC: u32 = 0o1000;
 const UTIME_NOW: i64 = (1 << 30) - 1;
+const F_DUPFD: usize = 0;
+const F_DUPFD_CLOEXEC: usize = 1030;
 
 /// The process's virtual cwd.
 static CWD_LOCK: AtomicBool = AtomicBool::new(false);
 static mut CWD: Vec<u8> = Vec::new();
-/// Virtual directories open in this process: (fd, virtual path, next entry).
-static mut VDIRS: Vec<(i32, Vec<u8>, usize)> = Vec::new();
+/// Virtual directories open in this process: (fd, next entry).
+static mut VDIRS: Vec<(i32, usize)> = Vec::new();
 
 /// The spin lock of CWD and VDIRS (taken with signals blocked).
 struct Lock;
@@ -55,7 +63,7 @@ impl Lock {
         // SAFETY: the lock is held for as long as `self` lives.
         unsafe { &mut *core::ptr::addr_of_mut!(CWD) }
     }
-    fn vdirs(&self) -> &mut Vec<(i32, Vec<u8>, usize)> {
+    fn vdirs(&self) -> &mut Vec<(i32, usize)> {
         // SAFETY: as above.
         unsafe { &mut *core::ptr::addr_of_mut!(VDIRS) }
     }
@@ -84,9 +92,18 @@ pub fn init_cwd(conn: i32) {
     }
 }
 
-/// The cwd, for exec (the new image asks its connection).
+/// The process's virtual cwd.
 pub fn cwd() -> Vec<u8> {
     Lock::take().cwd().clone()
+}
+
+/// Brings connection `conn`'s cwd on the server in step with the
+/// process's (before an Exec on it). A cwd that no longer exists leaves
+/// the connection where it was, as the best the new image can get.
+pub fn sync_cwd(conn: i32) {
+    let cwd = cwd();
+    let mut buf = [0u8; 64];
+    let _ = rpc::call_on(conn, &Request::Chdir { path: PathArg::cwd(&cwd) }, &[], &mut buf, true);
 }
 
 /// A path argument as the server takes it.
@@ -226,10 +243,34 @@ pub fn serve(c: &mut Call<'_>) -> Option<Outcome> {
         fchdir => change_dir(c, a[0] as i32, 0),
         getcwd => get_cwd(a[0], a[1]),
         getdents64 => return list_virtual_dir(c),
+        lseek => return seek_virtual_dir(c),
+        // Forget virtual directories whose fd goes away (or is replaced).
         close => {
             Lock::take().vdirs().retain(|v| v.0 != a[0] as i32);
             return None;
         }
+        close_range => {
+            const CLOSE_RANGE_CLOEXEC: usize = 4;
+            let (lo, hi) = (a[0] as u32, a[1] as u32);
+            if a[2] & CLOSE_RANGE_CLOEXEC == 0 {
+                Lock::take().vdirs().retain(|v| (v.0 as u32) < lo || v.0 as u32 > hi);
+            }
+            return None;
+        }
+        dup2 | dup3 => {
+            Lock::take().vdirs().retain(|v| v.0 != a[1] as i32);
+            if !is_vdir(a[0]) || a[0] == a[1] {
+                return None;
+            }
+            // preld's fds get out of the way first (fds::guard), then the
+            // copy is listed like the original.
+            match crate::fds::guard(c) {
+                Outcome::Real => Outcome::RealThen(dup_after),
+                o => o,
+            }
+        }
+        dup if is_vdir(a[0]) => Outcome::RealThen(dup_after),
+        fcntl if is_vdir(a[0]) && matches!(a[1], F_DUPFD | F_DUPFD_CLOEXEC) => Outcome::RealThen(dup_after),
         connect | bind => return unix_socket(c),
         // Ways around the handler, or authority a session does not have.
         io_uring_setup | io_uring_enter | io_uring_register | ptrace | process_vm_readv | process_vm_writev
@@ -256,18 +297,16 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
         (r, _) if r < 0 => Outcome::Return(r),
         (_, Some(fd)) => {
             if info as u32 & OPEN_VIRTUAL_DIR != 0 {
-                Lock::take().vdirs().push((fd, virtual_path(&p), 0));
+                let l = Lock::take();
+                // A stale entry of a number reused behind our back (dup2
+                // onto it) must not hold the new fd's position.
+                l.vdirs().retain(|v| v.0 != fd);
+                l.vdirs().push((fd, 0));
             }
             Outcome::Return(fd as isize)
         }
         _ => Outcome::Return(-EIO),
     }
-}
-
-/// The absolute virtual path of a path argument, when known (for listing
-/// a virtual directory later).
-fn virtual_path(p: &PathIn) -> Vec<u8> {
-    p.buf[..p.len].to_vec()
 }
 
 fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: bool) -> Outcome {
@@ -419,18 +458,32 @@ fn get_cwd(out: usize, size: usize) -> Outcome {
     Outcome::Return(v.len() as isize)
 }
 
+fn is_vdir(fd: usize) -> bool {
+    Lock::take().vdirs().iter().any(|v| v.0 as usize == fd)
+}
+
+/// After a dup of a virtual directory: the copy is one too (CPython's
+/// os.listdir(fd) and os.scandir(fd) list a dup).
+fn dup_after(_t: &mut crate::thread::ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
+    if ret >= 0 {
+        let l = Lock::take();
+        l.vdirs().retain(|v| v.0 != ret as i32);
+        l.vdirs().push((ret as i32, 0));
+    }
+    ret
+}
+
 /// getdents64 of a virtual directory: its entries from the server, in
 /// linux_dirent64 records, continuing where the last call stopped.
 fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     let [fd, out, count, ..] = c.args;
-    let (path, start) = {
-        let l = Lock::take();
-        let v = l.vdirs().iter().find(|v| v.0 == fd as i32)?;
-        (v.1.clone(), v.2)
-    };
+    let start = Lock::take().vdirs().iter().find(|v| v.0 == fd as i32)?.1;
     let mut buf = [0u8; preld_proto::MAX_FRAME];
-    let req = Request::ReadDir { path: PathArg::cwd(&path) };
-    let (reply, _) = match rpc::call(c.t, &req, &[], &mut buf, true) {
+    // The fd itself names the directory: the server knows which virtual
+    // directory the stand-in is, however the fd was opened (openat of a
+    // name relative to another directory fd, as find and fts do).
+    let req = Request::ReadDir { path: PathArg::fd(0, b"") };
+    let (reply, _) = match rpc::call(c.t, &req, &[fd as i32], &mut buf, true) {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(-(e as isize))),
     };
@@ -448,6 +501,7 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
         let base = img.len();
         img.resize(base + reclen, 0);
         img[base..base + 8].copy_from_slice(&e.ino.to_ne_bytes());
+        // d_off: the position after this entry, which lseek takes back.
         img[base + 8..base + 16].copy_from_slice(&((i + 1) as u64).to_ne_bytes());
         img[base + 16..base + 18].copy_from_slice(&(reclen as u16).to_ne_bytes());
         img[base + 18] = e.d_type;
@@ -461,9 +515,29 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
         return Some(Outcome::Return(-EFAULT));
     }
     if let Some(v) = Lock::take().vdirs().iter_mut().find(|v| v.0 == fd as i32) {
-        v.2 = next;
+        v.1 = next;
     }
     Some(Outcome::Return(img.len() as isize))
+}
+
+/// lseek on a virtual directory: its position is the index of the next
+/// entry (rewinddir, seekdir with a d_off seen). Other fds: the kernel's.
+fn seek_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
+    const SEEK_SET: usize = 0;
+    const SEEK_CUR: usize = 1;
+    let [fd, off, whence, ..] = c.args;
+    let l = Lock::take();
+    let v = l.vdirs().iter_mut().find(|v| v.0 == fd as i32)?;
+    let pos = match whence {
+        SEEK_SET => off as i64,
+        SEEK_CUR => v.1 as i64 + off as i64,
+        _ => return Some(Outcome::Return(-EINVAL)),
+    };
+    if pos < 0 {
+        return Some(Outcome::Return(-EINVAL));
+    }
+    v.1 = pos as usize;
+    Some(Outcome::Return(pos as isize))
 }
 
 /// connect/bind of a Unix socket to a path: the server makes the socket

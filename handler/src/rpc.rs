@@ -202,6 +202,11 @@ pub fn call<'b>(
     cloexec: bool,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
     let c = conn(t)?;
+    if let Request::Exec { .. } = req {
+        // The exec's relative name and the new image's cwd are the server's
+        // cwd of this connection: the process's own, from here on.
+        crate::pola::sync_cwd(c);
+    }
     call_on(c, req, fds_out, buf, cloexec)
 }
 

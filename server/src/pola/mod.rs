@@ -263,7 +263,28 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantS
             add_grant(&mut list, g)?;
         }
     }
+    if let Some(tmp) = tmp {
+        private_tmp_names(&list, tmp)?;
+    }
     Ok(list)
+}
+
+/// Grants below -B's private /tmp (the current directory is often there)
+/// shadow a name the private directory does not have, so a listing of
+/// /tmp would not show them: make each name on the way (an empty
+/// directory, or an empty file for a file grant) in the private directory.
+fn private_tmp_names(list: &[GrantSpec], tmp: &Path) -> Result<(), String> {
+    for g in list {
+        let Some(rest) = g.vpath.strip_prefix(b"/tmp/") else { continue };
+        let at = tmp.join(OsStr::from_bytes(rest));
+        let made = if g.host.is_dir() {
+            std::fs::create_dir_all(&at)
+        } else {
+            at.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&at, b""))
+        };
+        made.map_err(|e| format!("cannot make {} in the private /tmp: {}", at.display(), crate::reason(&e)))?;
+    }
+    Ok(())
 }
 
 /// The ld-preld beside this preld.

@@ -1,0 +1,685 @@
+//! Real programs in capability sessions (issue 4, "real sessions work"):
+//! `make` building a multi-file C project, python3 reading granted data and
+//! writing its result, git in a granted repository, a program that closes
+//! every fd, gcc's output run in a second session, `ls -la /`, a shell that
+//! changes directory before it runs programs.
+//!
+//! Each session runs what `cargo xtask build` left in target/preld/, as
+//! `preld pola -B ...`, with the environment cleared to a fixed one; where a
+//! native run means something it runs the same way without preld and the
+//! two are compared (stdout, exit status, and the files they made). A
+//! missing tool fails the test and names its Debian package.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use preld_tests::modes::{describe_status, run_limited, shell_quote, unified_diff, Output};
+use preld_tests::{preld, require_file, require_tool, root};
+
+const LIMIT: Duration = Duration::from_secs(180);
+
+/// The environment of every run, native or not (the test's own is not
+/// passed on). No HOME, no system git config: both runs read the same.
+const ENV: [(&str, &str); 6] = [
+    ("PATH", "/usr/bin:/bin"),
+    ("LC_ALL", "C"),
+    ("TZ", "UTC"),
+    ("HOME", "/nonexistent"),
+    ("GIT_CONFIG_NOSYSTEM", "1"),
+    ("PYTHONDONTWRITEBYTECODE", "1"),
+];
+
+/// A scratch directory below /tmp (where users keep such work; with -B it
+/// is also below the session's private /tmp, a nested grant).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("preld-sessions-{name}-")).tempdir().unwrap()
+}
+
+fn canon(p: &Path) -> PathBuf {
+    fs::canonicalize(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// One program run, natively or in a session.
+struct Run {
+    cwd: PathBuf,
+    /// `--ro DIR` style arguments of the session (after -B).
+    grants: Vec<OsString>,
+    argv: Vec<OsString>,
+}
+
+impl Run {
+    fn new(cwd: &Path, argv: &[&str]) -> Run {
+        Run { cwd: cwd.to_path_buf(), grants: Vec::new(), argv: argv.iter().map(OsString::from).collect() }
+    }
+
+    fn grant(mut self, how: &str, path: &Path) -> Run {
+        self.grants.push(how.into());
+        self.grants.push(path.into());
+        self
+    }
+
+    fn command(&self, session: bool) -> Command {
+        let mut c = if session {
+            let mut c = Command::new(preld());
+            c.args(["pola", "-B"]).args(&self.grants).arg("--").args(&self.argv);
+            c
+        } else {
+            let mut c = Command::new(&self.argv[0]);
+            c.args(&self.argv[1..]);
+            c
+        };
+        c.env_clear().envs(ENV).current_dir(&self.cwd);
+        c
+    }
+
+    fn shown(&self, session: bool) -> String {
+        let c = self.command(session);
+        let mut s = format!("cd {} && ", shell_quote(self.cwd.as_os_str()));
+        s.push_str(&shell_quote(c.get_program()));
+        for a in c.get_args() {
+            s.push(' ');
+            s.push_str(&shell_quote(a));
+        }
+        s
+    }
+
+    fn go(&self, session: bool) -> Output {
+        run_limited(self.command(session), LIMIT)
+            .unwrap_or_else(|e| panic!("`{}`: {e}", self.shown(session)))
+    }
+
+    fn native(&self) -> Output {
+        self.go(false)
+    }
+
+    fn session(&self) -> Output {
+        self.go(true)
+    }
+
+    /// Runs in a session and fails unless it exits 0.
+    fn session_ok(&self) -> Output {
+        let o = self.session();
+        if !o.status.success() {
+            panic!("`{}`: {}", self.shown(true), report(&o));
+        }
+        o
+    }
+
+    /// Runs natively and fails unless it exits 0 (a broken setup, not preld).
+    fn native_ok(&self) -> Output {
+        let o = self.native();
+        if !o.status.success() {
+            panic!("the NATIVE run `{}` failed (the test setup is wrong, not preld): {}", self.shown(false), report(&o));
+        }
+        o
+    }
+
+    /// Runs natively, then in a session; status and stdout must be the same
+    /// (and stderr too with `stderr`). Returns the session's output.
+    fn same(&self, what: &str, stderr: bool) -> Output {
+        let n = self.native();
+        let s = self.session();
+        compare(what, &self.shown(true), &n, &s, stderr);
+        s
+    }
+}
+
+fn report(o: &Output) -> String {
+    format!(
+        "{}\nstdout:\n{}stderr:\n{}",
+        describe_status(o.status),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn compare(what: &str, shown: &str, n: &Output, s: &Output, stderr: bool) {
+    let mut bad = Vec::new();
+    if n.status.code() != s.status.code() || n.status.success() != s.status.success() {
+        bad.push(format!("status: native {}, session {}", describe_status(n.status), describe_status(s.status)));
+    }
+    if n.stdout != s.stdout {
+        bad.push(format!("stdout differs:\n{}", unified_diff(&n.stdout, &s.stdout, "native", "session")));
+    }
+    if stderr && n.stderr != s.stderr {
+        bad.push(format!("stderr differs:\n{}", unified_diff(&n.stderr, &s.stderr, "native", "session")));
+    }
+    if !bad.is_empty() {
+        panic!(
+            "{what}: the session differs from the native run\ncommand: {shown}\n{}\nsession stderr:\n{}",
+            bad.join("\n"),
+            String::from_utf8_lossy(&s.stderr)
+        );
+    }
+}
+
+/// Every file of a tree (relative path → bytes, symlinks as "-> target",
+/// directories as "/").
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut m = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().to_path_buf();
+            let md = fs::symlink_metadata(&p).unwrap();
+            if md.file_type().is_symlink() {
+                let mut v = b"-> ".to_vec();
+                v.extend_from_slice(fs::read_link(&p).unwrap().as_os_str().as_bytes());
+                m.insert(rel, v);
+            } else if md.is_dir() {
+                stack.push(p);
+                m.insert(rel, b"/".to_vec());
+            } else {
+                m.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    m
+}
+
+/// Fails with the first differences between two trees.
+fn same_tree(what: &str, native: &BTreeMap<PathBuf, Vec<u8>>, session: &BTreeMap<PathBuf, Vec<u8>>) {
+    let mut bad = Vec::new();
+    for (p, v) in native {
+        match session.get(p) {
+            None => bad.push(format!("{} is missing after the session", p.display())),
+            Some(w) if w != v => bad.push(format!("{} differs ({} bytes natively, {} in the session)", p.display(), v.len(), w.len())),
+            _ => {}
+        }
+    }
+    for p in session.keys().filter(|p| !native.contains_key(*p)) {
+        bad.push(format!("{} exists only after the session", p.display()));
+    }
+    assert!(bad.is_empty(), "{what}: the files differ from the native run's:\n  {}", bad.join("\n  "));
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(d) = path.parent() {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// Sets the modification time of every file of a tree.
+fn set_mtimes(dir: &Path, t: SystemTime) {
+    for p in snapshot(dir).keys() {
+        let p = dir.join(p);
+        if fs::symlink_metadata(&p).unwrap().is_file() {
+            fs::File::options().write(true).open(&p).unwrap().set_modified(t).unwrap();
+        }
+    }
+}
+
+// ---------------------------------------------------------------- make
+
+const MAKEFILE: &str = "\
+CC = gcc
+CFLAGS = -O2 -Wall
+OBJS = main.o add.o mul.o
+
+calc: $(OBJS) lib/libstr.a
+\t$(CC) -o $@ $(OBJS) lib/libstr.a
+
+%.o: %.c calc.h
+\t$(CC) $(CFLAGS) -c -o $@ $<
+
+# A recursive make through the shell: `cd` in sh, then make runs there.
+lib/libstr.a: lib/str.c lib/str.h
+\tcd lib && $(MAKE) --no-print-directory
+
+clean:
+\trm -f calc $(OBJS)
+\tcd lib && $(MAKE) --no-print-directory clean
+
+.PHONY: clean
+";
+
+const LIB_MAKEFILE: &str = "\
+libstr.a: str.o
+\tar rcs $@ str.o
+
+str.o: str.c str.h
+\tgcc -O2 -Wall -c -o $@ str.c
+
+clean:
+\trm -f libstr.a str.o
+";
+
+/// The project's sources at `dir`.
+fn make_project(dir: &Path) {
+    write(&dir.join("Makefile"), MAKEFILE);
+    write(&dir.join("calc.h"), "int add(int a, int b);\nint mul(int a, int b);\n");
+    write(&dir.join("add.c"), "#include \"calc.h\"\nint add(int a, int b) { return a + b; }\n");
+    write(&dir.join("mul.c"), "#include \"calc.h\"\nint mul(int a, int b) { return a * b; }\n");
+    write(
+        &dir.join("main.c"),
+        "#include <stdio.h>\n#include <stdlib.h>\n#include \"calc.h\"\n#include \"lib/str.h\"\n\
+         int main(int argc, char **argv) {\n\
+         \x20   int a = argc > 1 ? atoi(argv[1]) : 2, b = argc > 2 ? atoi(argv[2]) : 3;\n\
+         \x20   printf(\"%s: %d %d\\n\", shout(\"calc\"), add(a, b), mul(a, b));\n\
+         \x20   return 0;\n}\n",
+    );
+    write(&dir.join("lib/Makefile"), LIB_MAKEFILE);
+    write(&dir.join("lib/str.h"), "const char *shout(const char *s);\n");
+    write(
+        &dir.join("lib/str.c"),
+        "#include <ctype.h>\n#include \"str.h\"\nstatic char buf[64];\n\
+         const char *shout(const char *s) {\n\
+         \x20   int i = 0;\n    for (; s[i] && i < 63; i++) buf[i] = toupper((unsigned char)s[i]);\n\
+         \x20   buf[i] = 0;\n    return buf;\n}\n",
+    );
+}
+
+/// The steps of the build: (what, argv, file made newer before it).
+const MAKE_STEPS: [(&str, &[&str], Option<&str>); 6] = [
+    ("first build", &["make"], None),
+    ("nothing to do", &["make"], None),
+    ("add.c touched", &["make"], Some("add.c")),
+    ("lib/str.c touched", &["make"], Some("lib/str.c")),
+    ("calc.h touched", &["make"], Some("calc.h")),
+    ("clean", &["make", "clean"], None),
+];
+
+/// Runs the build steps in `dir` (fresh sources), natively or in sessions
+/// that grant `dir` read-write; returns each step's output and the tree
+/// after it.
+fn make_steps(dir: &Path, session: bool) -> Vec<(Output, BTreeMap<PathBuf, Vec<u8>>)> {
+    let _ = fs::remove_dir_all(dir);
+    make_project(dir);
+    // Fixed times, so that "touched" is newer than every build product
+    // whatever the clock's resolution: everything at T0, the touched file
+    // at T0 + 10 s.
+    let t0 = SystemTime::now() - Duration::from_secs(3600);
+    set_mtimes(dir, t0);
+    let mut out = Vec::new();
+    for (what, argv, touch) in MAKE_STEPS {
+        if let Some(f) = touch {
+            set_mtimes(dir, t0);
+            fs::File::options().write(true).open(dir.join(f)).unwrap().set_modified(t0 + Duration::from_secs(10)).unwrap();
+        }
+        let r = Run::new(dir, argv).grant("--rw", dir);
+        let o = if session { r.session() } else { r.native_ok() };
+        assert!(o.status.success(), "make step `{what}` in a session: `{}`: {}", r.shown(true), report(&o));
+        out.push((o, snapshot(dir)));
+    }
+    out
+}
+
+#[test]
+fn make_builds_a_multi_file_project() {
+    require_tool("make", "make");
+    require_tool("gcc", "gcc");
+    require_tool("ar", "binutils");
+    let tmp = scratch("make");
+    let dir = canon(tmp.path()).join("calc");
+    // Native first, then the same steps in sessions at the same path, so
+    // that make's messages and gcc's outputs can be compared byte for byte.
+    let native = make_steps(&dir, false);
+    assert!(String::from_utf8_lossy(&native[2].0.stdout).contains("add.c"), "native: add.c was not rebuilt");
+    let session = make_steps(&dir, true);
+    for (i, ((n, nt), (s, st))) in native.iter().zip(&session).enumerate() {
+        let (what, argv, _) = MAKE_STEPS[i];
+        compare(&format!("make step `{what}`"), &format!("make {argv:?}"), n, s, true);
+        same_tree(&format!("after make step `{what}`"), nt, st);
+    }
+    // The program built in the sessions (step 5: after calc.h) runs.
+    make_steps(&dir, true);
+    let _ = fs::remove_dir_all(&dir);
+    make_project(&dir);
+    Run::new(&dir, &["make", "-j2"]).grant("--rw", &dir).session_ok();
+    let ran = Run::new(&dir, &["./calc", "6", "7"]).native_ok();
+    assert_eq!(ran.stdout, b"CALC: 13 42\n");
+}
+
+// ---------------------------------------------------------------- python
+
+const PY_COMPUTE: &str = r#"
+import json, os, subprocess, sys, threading
+data, out = sys.argv[1], sys.argv[2]
+names = sorted(os.listdir(data))
+rows = []
+for line in open(os.path.join(data, "table.csv")):
+    k, v = line.strip().split(",")
+    rows.append((k, int(v)))
+conf = json.load(open(os.path.join(data, "conf.json")))
+# Files read by threads, and by a program run as a subprocess.
+sizes = {}
+def size(n):
+    with open(os.path.join(data, "sub", n), "rb") as f:
+        sizes[n] = len(f.read())
+ts = [threading.Thread(target=size, args=(n,)) for n in sorted(os.listdir(os.path.join(data, "sub")))]
+for t in ts: t.start()
+for t in ts: t.join()
+cat = subprocess.run(["cat", os.path.join(data, "conf.json")], capture_output=True, check=True).stdout
+result = {
+    "names": names,
+    "total": sum(v for _, v in rows) * conf["scale"],
+    "max": max(rows, key=lambda r: r[1])[0],
+    "sizes": sizes,
+    "cat_same": cat == open(os.path.join(data, "conf.json"), "rb").read(),
+    "is_dir": [os.path.isdir(os.path.join(data, n)) for n in names],
+}
+tmp = os.path.join(out, "result.json.tmp")
+with open(tmp, "w") as f:
+    json.dump(result, f, sort_keys=True, indent=1)
+os.replace(tmp, os.path.join(out, "result.json"))
+print("wrote", sorted(os.listdir(out)))
+"#;
+
+/// Every way of writing into the read-only grant `data`; prints one line
+/// per attempt with the errno name (or "ok").
+const PY_WRITE_RO: &str = r#"
+import errno, os, sys
+data = sys.argv[1]
+p = lambda n: os.path.join(data, n)
+def attempt(what, f):
+    try:
+        f()
+        print(what, "ok")
+    except OSError as e:
+        print(what, errno.errorcode.get(e.errno, e.errno))
+attempt("open w existing", lambda: open(p("table.csv"), "w"))
+attempt("open a existing", lambda: open(p("table.csv"), "a"))
+attempt("open r+ existing", lambda: open(p("table.csv"), "r+"))
+attempt("open w new", lambda: open(p("new.txt"), "w"))
+attempt("open x new", lambda: open(p("new.txt"), "x"))
+attempt("mkdir", lambda: os.mkdir(p("newdir")))
+attempt("rmdir", lambda: os.rmdir(p("sub/empty")))
+attempt("unlink", lambda: os.unlink(p("table.csv")))
+attempt("rename", lambda: os.rename(p("table.csv"), p("t2.csv")))
+attempt("link", lambda: os.link(p("table.csv"), p("t3.csv")))
+attempt("symlink", lambda: os.symlink("table.csv", p("t4.csv")))
+attempt("chmod", lambda: os.chmod(p("table.csv"), 0o600))
+attempt("utime", lambda: os.utime(p("table.csv"), (1, 1)))
+attempt("truncate", lambda: os.truncate(p("table.csv"), 0))
+print("access W_OK", os.access(p("table.csv"), os.W_OK))
+print("access R_OK", os.access(p("table.csv"), os.R_OK))
+"#;
+
+#[test]
+fn python_reads_granted_data_and_writes_its_result() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("python");
+    let base = canon(tmp.path());
+    let data = base.join("data");
+    write(&data.join("table.csv"), "a,3\nb,11\nc,5\n");
+    write(&data.join("conf.json"), "{\"scale\": 2}\n");
+    write(&data.join("sub/one.bin"), &"x".repeat(1000));
+    write(&data.join("sub/two.bin"), &"y".repeat(70000));
+    fs::create_dir(data.join("sub/empty")).unwrap();
+    write(&base.join("compute.py"), PY_COMPUTE);
+    write(&base.join("write_ro.py"), PY_WRITE_RO);
+    let (out_native, out_session) = (base.join("out-native"), base.join("out-session"));
+    fs::create_dir(&out_native).unwrap();
+    fs::create_dir(&out_session).unwrap();
+    let before = snapshot(&data);
+    let py = py.to_str().unwrap();
+    let (d, on, os_) = (data.to_str().unwrap(), out_native.to_str().unwrap(), out_session.to_str().unwrap());
+
+    let n = Run::new(&base, &[py, "compute.py", d, on]).native_ok();
+    // The script is below the current directory (granted read-only by -B).
+    let s = Run::new(&base, &[py, "compute.py", d, os_]).grant("--ro", &data).grant("--rw", &out_session).session();
+    compare("python3 compute.py", "preld pola -B --ro data --rw out -- python3 compute.py", &n, &s, true);
+    same_tree("python3's result", &snapshot(&out_native), &snapshot(&out_session));
+    let result = fs::read_to_string(out_session.join("result.json")).unwrap();
+    assert!(result.contains("\"total\": 38") && result.contains("\"two.bin\": 70000"), "{result}");
+
+    // Writes into the read-only grant fail, all with the same errno.
+    let r = Run::new(&base, &[py, "write_ro.py", d]).grant("--ro", &data).grant("--rw", &out_session);
+    let o = r.session_ok();
+    let text = o.stdout_str();
+    let mut errnos = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("access") {
+            continue;
+        }
+        errnos.push(line.rsplit(' ').next().unwrap().to_string());
+    }
+    assert_eq!(errnos.len(), 14, "{text}");
+    assert!(
+        errnos.iter().all(|e| e == "EROFS"),
+        "writes into a read-only grant must all fail with EROFS (`{}`):\n{text}",
+        r.shown(true)
+    );
+    assert!(text.contains("access W_OK False") && text.contains("access R_OK True"), "{text}");
+    assert_eq!(snapshot(&data), before, "the read-only grant changed");
+}
+
+trait StdoutStr {
+    fn stdout_str(&self) -> String;
+}
+impl StdoutStr for Output {
+    fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+// ---------------------------------------------------------------- git
+
+#[test]
+fn git_in_a_granted_repository() {
+    require_tool("git", "git");
+    let tmp = scratch("git");
+    let repo = canon(tmp.path()).join("repo");
+    fs::create_dir(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let mut argv = vec!["git"];
+        argv.extend_from_slice(args);
+        Run::new(&repo, &argv)
+    };
+    let dated = |mut c: Command| {
+        c.env("GIT_AUTHOR_DATE", "@1700000000 +0000").env("GIT_COMMITTER_DATE", "@1700000000 +0000");
+        c
+    };
+    // The repository, made natively: two commits, then a modified file, a
+    // staged one, an untracked one.
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["config", "user.name", "Test"],
+        &["config", "user.email", "test@example.org"],
+    ] {
+        git(args).native_ok();
+    }
+    write(&repo.join("README"), "hello\n");
+    write(&repo.join("src/lib.c"), "int f(void) { return 1; }\n");
+    write(&repo.join("src/util.c"), "int g(void) { return 2; }\n");
+    std::os::unix::fs::symlink("src/lib.c", repo.join("link")).unwrap();
+    for args in [&["add", "."][..], &["commit", "-q", "-m", "first"]] {
+        let o = run_limited(dated(git(args).command(false)), LIMIT).unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", report(&o));
+    }
+    write(&repo.join("src/lib.c"), "int f(void) { return 10; }\n");
+    for args in [&["commit", "-q", "-a", "-m", "second\n\nwith a body"][..]] {
+        let o = run_limited(dated(git(args).command(false)), LIMIT).unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", report(&o));
+    }
+    write(&repo.join("README"), "hello\nworld\n");
+    write(&repo.join("src/util.c"), "int g(void) { return 20; }\n");
+    git(&["add", "src/util.c"]).native_ok();
+    write(&repo.join("untracked.txt"), "new\n");
+    // A native status first: it may refresh the index, which sessions with
+    // a read-only repository cannot do.
+    git(&["status"]).native_ok();
+
+    let cmds: [&[&str]; 10] = [
+        &["status"],
+        &["status", "--porcelain=v2", "--branch"],
+        &["log"],
+        &["log", "--stat", "--format=%H %an %s"],
+        &["diff"],
+        &["diff", "--cached"],
+        &["diff", "HEAD~1", "--stat"],
+        &["show", "HEAD~1"],
+        &["ls-files", "-s"],
+        &["rev-parse", "--show-toplevel", "--git-dir", "HEAD"],
+    ];
+    for args in cmds {
+        // The repository read-only (the current directory, granted by -B),
+        // then read-write.
+        let o = git(args).same(&format!("git {args:?} (read-only)"), true);
+        assert!(!o.stdout.is_empty(), "git {args:?} printed nothing");
+        git(args).grant("--rw", &repo).same(&format!("git {args:?} (read-write)"), true);
+    }
+    // A commit made in a session is a good commit.
+    let o = run_limited(dated(git(&["commit", "-q", "-m", "third"]).grant("--rw", &repo).command(true)), LIMIT).unwrap();
+    assert!(o.status.success(), "git commit in a session: {}", report(&o));
+    let log = git(&["log", "--format=%s"]).native_ok();
+    assert_eq!(log.stdout, b"third\nsecond\nfirst\n");
+    git(&["fsck", "--strict"]).native_ok();
+    let st = git(&["status", "--porcelain"]).native_ok();
+    assert_eq!(String::from_utf8_lossy(&st.stdout), " M README\n?? untracked.txt\n");
+}
+
+// ---------------------------------------------------------------- fds
+
+/// Compiles tests/programs/pola/NAME.c into `dir`.
+fn compile(name: &str, dir: &Path) -> PathBuf {
+    require_tool("cc", "gcc");
+    let src = root().join("tests/programs/pola").join(format!("{name}.c"));
+    let exe = dir.join(name);
+    let o = run_limited(
+        {
+            let mut c = Command::new("cc");
+            c.args(["-O2", "-Wall", "-pthread", "-o"]).arg(&exe).arg(&src);
+            c
+        },
+        LIMIT,
+    )
+    .unwrap();
+    assert!(o.status.success(), "cc {}: {}", src.display(), report(&o));
+    exe
+}
+
+#[test]
+fn a_program_that_closes_every_fd() {
+    let tmp = scratch("fds");
+    let base = canon(tmp.path());
+    let bin = base.join("bin");
+    fs::create_dir(&bin).unwrap();
+    let prog = compile("closeall", &bin);
+    write(&base.join("data/in.txt"), "granted data\n");
+    let (on, os_) = (base.join("out-native"), base.join("out-session"));
+    fs::create_dir(&on).unwrap();
+    fs::create_dir(&os_).unwrap();
+    let p = prog.to_str().unwrap();
+    let input = base.join("data/in.txt");
+    let i = input.to_str().unwrap();
+    let n = Run::new(&base, &[p, i, on.join("out.txt").to_str().unwrap()]).native_ok();
+    let s = Run::new(&base, &[p, i, os_.join("out.txt").to_str().unwrap()])
+        .grant("--ro", &base.join("data"))
+        .grant("--rw", &os_)
+        .session();
+    compare("closeall", "preld pola -B ... -- closeall", &n, &s, true);
+    let got = fs::read_to_string(os_.join("out.txt")).unwrap();
+    assert_eq!(got, fs::read_to_string(on.join("out.txt")).unwrap());
+    assert!(got.contains("in fd 0, out fd 1") && got.contains("cat: ok"), "{got}");
+}
+
+// ---------------------------------------------------------------- gcc
+
+const HELLO_C: &str = r#"#include <math.h>
+#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+    printf("hello from %s, sqrt(%d) = %.3f\n", argc > 1 ? argv[1] : "nobody", argc, sqrt(argc));
+    return argc > 2 ? (int)strlen(argv[2]) : 0;
+}
+"#;
+
+#[test]
+fn gcc_output_runs_in_a_second_session() {
+    require_tool("gcc", "gcc");
+    let tmp = scratch("gcc");
+    let base = canon(tmp.path());
+    write(&base.join("hello.c"), HELLO_C);
+    let (on, os_) = (base.join("out-native"), base.join("out"));
+    fs::create_dir(&on).unwrap();
+    fs::create_dir(&os_).unwrap();
+    Run::new(&base, &["gcc", "-O2", "-o", "out-native/hello", "hello.c", "-lm"]).native_ok();
+    // The issue's example: the current directory read-only, out read-write.
+    Run::new(&base, &["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).grant("--rw", &os_).session_ok();
+    assert_eq!(
+        fs::read(os_.join("hello")).unwrap(),
+        fs::read(on.join("hello")).unwrap(),
+        "gcc in a session made another executable than natively"
+    );
+    // Separate compile and link steps too.
+    Run::new(&base, &["gcc", "-c", "-o", "out/hello.o", "hello.c"]).grant("--rw", &os_).session_ok();
+    Run::new(&base, &["gcc", "-o", "out/hello2", "out/hello.o", "-lm"]).grant("--rw", &os_).session_ok();
+
+    for exe in ["out/hello", "out/hello2"] {
+        let native = Run::new(&base, &[&format!("out-native/{}", "hello"), "world", "abcde"]).native();
+        assert_eq!(native.status.code(), Some(5), "native: {}", report(&native));
+        // A second session that may run what is in out.
+        let s = Run::new(&base, &[exe, "world", "abcde"]).grant("--exec", &os_).session();
+        compare(&format!("{exe} in a second session"), exe, &native, &s, true);
+    }
+    // Run by a shell in the session: only an exec grant lets it run.
+    let sh = |how: &str| {
+        let mut r = Run::new(&base, &["/bin/sh", "-c", "out/hello shell; echo status $?"]);
+        if !how.is_empty() {
+            r = r.grant(how, &os_);
+        }
+        r.session_ok().stdout_str()
+    };
+    assert_eq!(sh("--exec"), "hello from shell, sqrt(2) = 1.414\nstatus 0\n");
+    assert_eq!(sh("--rw"), "hello from shell, sqrt(2) = 1.414\nstatus 0\n");
+    assert_eq!(sh("--ro"), "status 126\n", "a program in a read-only grant must not run");
+}
+
+// ---------------------------------------------------------------- shell, ls
+
+#[test]
+fn ls_la_root_shows_only_the_grants() {
+    let tmp = scratch("ls");
+    let base = canon(tmp.path());
+    fs::create_dir(base.join("w")).unwrap();
+    let o = Run::new(&base, &["ls", "-a", "/"]).grant("--rw", &base.join("w")).session_ok();
+    let mut names: Vec<String> = o.stdout_str().lines().map(str::to_string).collect();
+    names.sort();
+    // -B's base, its private /tmp (the scratch dir is below it), nothing else.
+    let mut want: Vec<String> = [".", "..", "bin", "dev", "etc", "lib", "tmp", "usr"].iter().map(|s| s.to_string()).collect();
+    if Path::new("/lib64").exists() {
+        want.push("lib64".into());
+    }
+    want.sort();
+    assert_eq!(names, want, "`ls -a /` in a session");
+    let o = Run::new(&base, &["ls", "-la", "/"]).session_ok();
+    assert_eq!(o.stdout_str().lines().count(), want.len() + 1, "{}", o.stdout_str());
+    // The directories down to the current one list their next name.
+    let o = Run::new(&base, &["ls", "-a", "/tmp"]).grant("--rw", &base.join("w")).session_ok();
+    let top = base.strip_prefix("/tmp").unwrap().components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+    assert_eq!(o.stdout_str(), format!(".\n..\n{top}\n"), "`ls -a /tmp` in a session");
+    // find opens each directory relative to its parent's fd.
+    let o = Run::new(&base, &["find", "/dev", "/etc", "-maxdepth", "1"]).session_ok();
+    let mut got: Vec<&str> = o.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| std::str::from_utf8(l).unwrap()).collect();
+    got.sort();
+    let mut want = vec!["/dev", "/etc", "/etc/ld.so.cache"];
+    want.extend(["/dev/null", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()));
+    want.sort();
+    assert_eq!(got, want, "`find /dev /etc` in a session");
+    // A virtual directory's fd, listed twice through dups (os.listdir(fd)).
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = "import os; d = os.open('/dev', os.O_RDONLY | os.O_DIRECTORY); \
+                  print(sorted(os.listdir(d)) == sorted(os.listdir(d)) == sorted(os.listdir('/dev')) != [])";
+    let o = Run::new(&base, &[py.to_str().unwrap(), "-c", script]).session_ok();
+    assert_eq!(o.stdout_str(), "True\n", "os.listdir of a virtual directory's fd");
+}
+
+#[test]
+fn a_shell_changes_directory_then_runs_programs() {
+    let tmp = scratch("cd");
+    let base = canon(tmp.path());
+    write(&base.join("a/b/file.txt"), "in b\n");
+    fs::create_dir(base.join("out")).unwrap();
+    let script = "cd a; /bin/pwd; cat b/file.txt; cd b && /bin/pwd && ls; \
+                  (cd .. && /bin/pwd); sh -c '/bin/pwd; cd ..; /bin/pwd'; cd ../../out && touch made && ls";
+    let o = Run::new(&base, &["/bin/sh", "-c", script]).grant("--rw", &base.join("out")).same("sh cd", true);
+    assert!(o.stdout_str().contains("/a/b\nfile.txt\n"), "{}", o.stdout_str());
+}
