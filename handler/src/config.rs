@@ -5,7 +5,7 @@
 //! ```text
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
 //!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
-//!          [--argv0 NAME] [--close-fd N] [--] PROG ARGS...
+//!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--] PROG ARGS...
 //! ```
 //! `--rpc-fd` makes the process a capability session: its connection to the
 //! capability server, and Landlock (with TCP only if `--net`); `--sandboxed`
@@ -35,6 +35,9 @@ pub struct Config {
     pub net: bool,
     /// Landlock is already in force (an exec inside a session).
     pub sandboxed: bool,
+    /// The application's SIGSYS state before its exec (`signals::EXEC_*`
+    /// bits): an ignored SIGSYS stays ignored and a blocked one blocked.
+    pub sigsys: usize,
 }
 
 pub struct Trace {
@@ -87,7 +90,7 @@ impl Config {
                 break;
             }
             let takes_value =
-                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn");
+                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--sigsys");
             let value = if takes_value {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
@@ -117,6 +120,7 @@ impl Config {
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
+                (b"--sigsys", Some(v)) => c.sigsys = parse_int(v).ok_or("--sigsys needs a number")? as usize,
                 (b"--execfn", Some(v)) => l.execfn = Some(v),
                 (b"--exec-fd", Some(v)) => l.exec_fd = Some(parse_int(v).ok_or("--exec-fd needs a number")?),
                 (b"--argv0", Some(v)) => l.argv0 = Some(v),
@@ -127,6 +131,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
+                    | b"--sigsys"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -212,6 +217,7 @@ static EMPTY: Config = Config {
     rpc_fd: None,
     net: false,
     sandboxed: false,
+    sigsys: 0,
 };
 
 pub fn tracing() -> bool {

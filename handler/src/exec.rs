@@ -196,6 +196,11 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             strings.push(b"--net\0".to_vec());
         }
     }
+    let sigsys = crate::signals::exec_state(c.t);
+    if sigsys != 0 {
+        strings.push(b"--sigsys\0".to_vec());
+        strings.push(int_arg(sigsys as i64));
+    }
     if let Some(fd) = close_fd {
         strings.push(b"--close-fd\0".to_vec());
         strings.push(int_arg(fd as i64));

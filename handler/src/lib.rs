@@ -52,6 +52,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         }
     }
     let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso);
+    signals::restore_exec_state(t, cfg.sigsys);
     config::set(cfg);
     trace::start(t);
     if vdso_traced {

@@ -421,6 +421,28 @@ pub fn arch_prctl(c: &mut Call<'_>) -> Outcome {
     }
 }
 
+/// `--sigsys` bits: the application's SIGSYS state that an exec keeps
+/// (an ignored action stays ignored, the mask stays).
+pub const EXEC_SIGSYS_IGNORED: usize = 1;
+pub const EXEC_SIGSYS_BLOCKED: usize = 2;
+
+/// What an exec from this thread must carry over of SIGSYS.
+pub fn exec_state(t: &ThreadBlock) -> usize {
+    let ignored = actions(t).with(|_, acts| acts[SIGSYS - 1].handler == SIG_IGN);
+    (if ignored { EXEC_SIGSYS_IGNORED } else { 0 }) | if t.sigsys_blocked { EXEC_SIGSYS_BLOCKED } else { 0 }
+}
+
+/// At startup after an exec: the SIGSYS state the program had.
+pub fn restore_exec_state(t: &mut ThreadBlock, state: usize) {
+    if state & EXEC_SIGSYS_IGNORED != 0 {
+        actions(t).with(|known, acts| {
+            acts[SIGSYS - 1] = AppAction { handler: SIG_IGN, ..AppAction::ZERO };
+            *known |= SIGSYS_BIT;
+        });
+    }
+    t.sigsys_blocked = state & EXEC_SIGSYS_BLOCKED != 0;
+}
+
 /// How a signal enters the application's handler, as the kernel would
 /// have done it: the frame's saved mask gets SIGSYS if the application had
 /// it blocked, and the handler runs with that mask, its sa_mask and the

@@ -499,6 +499,12 @@ both_kinds!(sigsys_seccomp_trap, |k| {
         .native_has("other calls work: yes\nSIGSYS blocked, getppid again\n")
 });
 
+both_kinds!(sigsys_state_across_exec, |k| {
+    super::Case::c("h_sigsys", k, &["exec"])
+        .native_has("after exec: SIGSYS ignored yes, blocked yes, calls work yes\n")
+        .native_has("kill(SIGSYS) after exec: still running\ndone\n")
+});
+
 both_kinds!(sigsys_kill_default, |k| {
     super::Case::c("h_sigsys", k, &["kill"])
         .expect(super::Expect::Signal(31))

@@ -1,4 +1,4 @@
-/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|seccomp|image|kill */
+/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|seccomp|exec|image|kill */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -331,6 +331,26 @@ int main(int argc, char **argv) {
         image();
     else if (strcmp(g, "stack") == 0)
         virtual_stack();
+    else if (strcmp(g, "exec") == 0) {
+        /* An ignored SIGSYS stays ignored across exec, a blocked one blocked. */
+        signal(SIGSYS, SIG_IGN);
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGSYS);
+        sigprocmask(SIG_BLOCK, &s, NULL);
+        execl("/proc/self/exe", argv[0], "exec-child", (char *)NULL);
+        printf("exec failed\n");
+        return 1;
+    } else if (strcmp(g, "exec-child") == 0) {
+        struct sigaction old;
+        sigaction(SIGSYS, NULL, &old);
+        sigset_t m;
+        sigprocmask(SIG_BLOCK, NULL, &m);
+        printf("after exec: SIGSYS ignored %s, blocked %s, calls work %s\n", yesno(old.sa_handler == SIG_IGN),
+               yesno(sigismember(&m, SIGSYS)), yesno(calls_work()));
+        kill(getpid(), SIGSYS);
+        printf("kill(SIGSYS) after exec: still running\n");
+    }
     else if (strcmp(g, "seccomp") == 0) {
         seccomp_trap();
         return 1;
@@ -344,7 +364,7 @@ int main(int argc, char **argv) {
         printf("still alive after kill(SIGSYS)\n");
         return 1;
     } else {
-        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|seccomp|image|kill\n");
+        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|seccomp|exec|image|kill\n");
         return 2;
     }
     printf("done\n");
