@@ -72,6 +72,18 @@ fn handle_of(path: &Path) -> (i32, String) {
     (fh.ty, fh.h[..fh.bytes as usize].iter().map(|x| format!("{x:02x}")).collect())
 }
 
+/// Mode, owner and modification time of every entry of a tree, for
+/// metadata writes into the read-only grant.
+fn metadata(dir: &Path) -> BTreeMap<PathBuf, (u32, u32, u32, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut m = BTreeMap::new();
+    for p in snapshot(dir).into_keys().chain([dir.to_path_buf()]) {
+        let md = fs::symlink_metadata(&p).unwrap();
+        m.insert(p, (md.mode(), md.uid(), md.gid(), md.mtime(), md.mtime_nsec()));
+    }
+    m
+}
+
 /// Names and contents of the files of a tree (symlinks by target).
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut m = BTreeMap::new();
@@ -159,6 +171,7 @@ fn attacks() {
     fs::copy(bin.join("static_cat"), &outside_cat).unwrap();
     let (hty, hhex) = handle_of(&secret);
     let ro_before = snapshot(&bin);
+    let meta_before = metadata(&bin);
 
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let attacks: Vec<(&str, &str, Vec<String>)> = vec![
@@ -181,6 +194,7 @@ fn attacks() {
             vec![s(&outside_cat), s(&bin.join("static_cat")), s(&ld_preld())],
         ),
         ("path argument rewritten by another thread (20000 opens)", "path_race", vec![]),
+        ("fchmod/fchown/futimens/fsetxattr on fds of the read-only grant", "metadata", vec![]),
     ];
 
     let mut report = Vec::new();
@@ -209,6 +223,23 @@ fn attacks() {
             why.push("the read-only grant changed".to_string());
             // Restore it for the next attacks.
             fs::write(bin.join("victim"), VICTIM).ok();
+        }
+        let meta_after = metadata(&bin);
+        if meta_after != meta_before {
+            let changed: Vec<String> = meta_after
+                .iter()
+                .filter(|(p, m)| meta_before.get(*p) != Some(m))
+                .map(|(p, m)| format!("{} {m:?} (was {:?})", p.display(), meta_before.get(p)))
+                .collect();
+            why.push(format!("the read-only grant's metadata changed: {}", changed.join(", ")));
+            // Restore it for the next attacks.
+            for (p, (mode, uid, gid, sec, nsec)) in &meta_before {
+                use std::os::unix::fs::PermissionsExt;
+                std::os::unix::fs::lchown(p, Some(*uid), Some(*gid)).ok();
+                fs::set_permissions(p, fs::Permissions::from_mode(*mode)).ok();
+                let t = std::time::UNIX_EPOCH + Duration::new(*sec as u64, *nsec as u32);
+                fs::File::open(p).and_then(|f| f.set_modified(t)).ok();
+            }
         }
         if r.stderr.contains("panicked") {
             why.push("the launcher panicked".to_string());

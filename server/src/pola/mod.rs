@@ -334,6 +334,14 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
                 g.mode.name()
             );
         }
+        for (v, e) in &ns.unprotected {
+            eprintln!(
+                "preld pola: grant {}: no read-only mount copy ({}): its owner may still change metadata through an fd",
+                String::from_utf8_lossy(v),
+                std::io::Error::from_raw_os_error(*e)
+            );
+        }
+        eprintln!("preld pola: {}", sandbox_summary(args.net));
     }
     let cwd = initial_cwd(&ns, args.cwd.as_deref())?;
     let (ours, theirs) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {}", std::io::Error::from_raw_os_error(e)))?;
@@ -406,6 +414,28 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     }
     drop(server);
     Ok(exit_like(status))
+}
+
+/// What the kernel will enforce in the session (ld-preld applies it; the
+/// same Landlock ABI is probed here for -v).
+fn sandbox_summary(net: bool) -> String {
+    // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns the ABI.
+    let abi = unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, 1u32) };
+    if abi < 0 {
+        return "Landlock is not available: the session cannot start".into();
+    }
+    let mut s = format!("Landlock ABI {abi}: no file-system access but executing ld-preld");
+    s.push_str(match (abi >= 4, net) {
+        (_, true) => "; TCP allowed (--net)",
+        (true, false) => "; no TCP bind or connect",
+        (false, false) => "; TCP not restricted (needs ABI 4)",
+    });
+    s.push_str(if abi >= 6 {
+        "; signals and abstract Unix sockets only within the session"
+    } else {
+        "; signals and abstract Unix sockets not scoped (needs ABI 6)"
+    });
+    s
 }
 
 /// The exit of the program, as this process's own.

@@ -136,6 +136,9 @@ pub struct Namespace {
     /// Where the empty stand-ins of virtual directories are made.
     backing_root: tempfile::TempDir,
     backing: HashMap<Vec<u8>, OwnedFd>,
+    /// Read-only grants without a read-only mount copy (and why): there
+    /// the kernel lets a file's owner change its metadata through an fd.
+    pub unprotected: Vec<(Vec<u8>, sys::Errno)>,
 }
 
 /// `/a/b` + `c` → `/a/b/c`.
@@ -194,6 +197,12 @@ impl Namespace {
     pub fn new(specs: &[GrantSpec]) -> Result<Namespace, String> {
         let mut grants: Vec<Grant> = Vec::new();
         let mut by_vpath = HashMap::new();
+        // Read-only grants are reached through read-only copies of their
+        // mounts: the fds handed out then refuse fchmod, fchown, futimens
+        // and fsetxattr (EROFS) whoever calls them.
+        let ro: Vec<&[u8]> = specs.iter().filter(|s| !s.mode.writable()).map(|s| s.host.as_os_str().as_bytes()).collect();
+        let mut clones = sys::readonly_clones(&ro).into_iter();
+        let mut unprotected = Vec::new();
         for s in specs {
             if s.vpath.first() != Some(&b'/') || normalize(&s.vpath) != s.vpath {
                 return Err(format!("{}: not a normalized absolute path", String::from_utf8_lossy(&s.vpath)));
@@ -210,6 +219,14 @@ impl Namespace {
                 0,
             )
             .map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
+            let fd = match if s.mode.writable() { None } else { clones.next() } {
+                Some(Ok(ro)) => ro,
+                Some(Err(e)) => {
+                    unprotected.push((s.vpath.clone(), e));
+                    fd
+                }
+                None => fd,
+            };
             let st = sys::fstat(fd.as_fd()).map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
             by_vpath.insert(s.vpath.clone(), grants.len());
             grants.push(Grant {
@@ -248,7 +265,7 @@ impl Namespace {
             .prefix("preld-pola-")
             .tempdir()
             .map_err(|e| format!("cannot make a private directory: {e}"))?;
-        Ok(Namespace { grants, by_vpath, vdirs, backing_root, backing: HashMap::new() })
+        Ok(Namespace { grants, by_vpath, vdirs, backing_root, backing: HashMap::new(), unprotected })
     }
 
     pub fn grant_at(&self, vpath: &[u8]) -> Option<usize> {

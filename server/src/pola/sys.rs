@@ -4,7 +4,7 @@
 
 use std::ffi::CString;
 use std::mem::{size_of, MaybeUninit};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 pub type Errno = i32;
 pub type SysResult<T> = Result<T, Errno>;
@@ -347,4 +347,187 @@ pub fn send_msg(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> S
             return Err(e);
         }
     }
+}
+
+const OPEN_TREE_CLONE: u32 = 1;
+const AT_RECURSIVE: u32 = 0x8000;
+const MOUNT_ATTR_RDONLY: u64 = 1;
+
+/// struct mount_attr.
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+}
+
+/// A detached, read-only copy of the mount tree at `path` (open_tree
+/// OPEN_TREE_CLONE, then mount_setattr MOUNT_ATTR_RDONLY): its root as an
+/// O_PATH fd. Files reached through it are on a read-only mount, so the
+/// kernel refuses fchmod, fchown, futimens and fsetxattr on their fds with
+/// EROFS, which Landlock does not govern. Needs CAP_SYS_ADMIN over the
+/// current mount namespace. Only async-signal-safe calls (the helper of
+/// `readonly_clones` runs it after fork).
+fn readonly_clone_raw(path: &CString) -> Result<RawFd, Errno> {
+    // SAFETY: a valid C string; the kernel returns a new fd or an error.
+    let fd = unsafe {
+        libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), OPEN_TREE_CLONE | AT_RECURSIVE | libc::O_CLOEXEC as u32)
+    };
+    if fd < 0 {
+        return Err(errno());
+    }
+    let fd = fd as RawFd;
+    let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    // SAFETY: a mount_attr of the size given, on the fd just made.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            c"".as_ptr(),
+            (libc::AT_EMPTY_PATH as u32) | AT_RECURSIVE,
+            &attr as *const MountAttr,
+            size_of::<MountAttr>(),
+        )
+    };
+    if r < 0 {
+        let e = errno();
+        // SAFETY: our fd.
+        unsafe { libc::close(fd) };
+        return Err(e);
+    }
+    Ok(fd)
+}
+
+/// Read-only copies of the trees at `paths` (see `readonly_clone_raw`), in
+/// order; an error for each that could not be made. Without the privilege
+/// to do it here, a short-lived helper process makes them in a user and
+/// mount namespace of its own (where it has it) and sends them back: a
+/// detached mount is usable from any namespace.
+pub fn readonly_clones(paths: &[&[u8]]) -> Vec<SysResult<OwnedFd>> {
+    let cpaths: Vec<CString> = match paths.iter().map(|p| cstr(p)).collect() {
+        Ok(v) => v,
+        Err(e) => return paths.iter().map(|_| Err(e)).collect(),
+    };
+    let first = match cpaths.first() {
+        None => return Vec::new(),
+        Some(p) => readonly_clone_raw(p),
+    };
+    if first != Err(libc::EPERM) {
+        let mut out = vec![first.map(own)];
+        out.extend(cpaths[1..].iter().map(|p| readonly_clone_raw(p).map(own)));
+        return out;
+    }
+    match clones_in_helper(&cpaths) {
+        Ok(v) => v,
+        Err(e) => paths.iter().map(|_| Err(e)).collect(),
+    }
+}
+
+fn own(fd: RawFd) -> OwnedFd {
+    // SAFETY: a new fd of ours.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// The helper of `readonly_clones`: fork, unshare a user and a mount
+/// namespace, map our own uid and gid, clone, send every result (an fd,
+/// or an errno as a 4-byte message), exit.
+fn clones_in_helper(cpaths: &[CString]) -> SysResult<Vec<SysResult<OwnedFd>>> {
+    let (ours, theirs) = seqpacket_pair()?;
+    // Everything the child writes is made before the fork (no allocation
+    // after it: the caller may have other threads).
+    // SAFETY: plain getters.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let uid_map = CString::new(format!("{uid} {uid} 1")).unwrap();
+    let gid_map = CString::new(format!("{gid} {gid} 1")).unwrap();
+    let files = [c"/proc/self/setgroups", c"/proc/self/uid_map", c"/proc/self/gid_map"];
+    let contents: [&CString; 3] = [&CString::new("deny").unwrap(), &uid_map, &gid_map];
+    // SAFETY: the child only makes async-signal-safe calls and _exits.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(errno());
+    }
+    if pid == 0 {
+        drop(ours);
+        let s = theirs.as_raw_fd();
+        let send_errno = |e: Errno| {
+            let b = e.to_ne_bytes();
+            // SAFETY: a 4-byte buffer on our socket.
+            unsafe { libc::send(s, b.as_ptr().cast(), 4, libc::MSG_NOSIGNAL) };
+        };
+        // SAFETY: unshare, open/write/close of /proc files, then the clones.
+        unsafe {
+            let mut err = 0;
+            if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) < 0 {
+                err = errno();
+            }
+            for (f, c) in files.iter().zip(contents) {
+                if err != 0 {
+                    break;
+                }
+                let fd = libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                let n = c.as_bytes().len();
+                if fd < 0 || libc::write(fd, c.as_ptr().cast(), n) != n as isize {
+                    err = errno();
+                }
+                if fd >= 0 {
+                    libc::close(fd);
+                }
+            }
+            for p in cpaths {
+                match if err != 0 { Err(err) } else { readonly_clone_raw(p) } {
+                    Ok(fd) => {
+                        let b = 0i32.to_ne_bytes();
+                        let iov = libc::iovec { iov_base: b.as_ptr() as *mut _, iov_len: 4 };
+                        let mut ctl = [0u64; 3]; // a cmsghdr and one int, aligned
+                        let mut msg: libc::msghdr = std::mem::zeroed();
+                        msg.msg_iov = &iov as *const _ as *mut _;
+                        msg.msg_iovlen = 1;
+                        msg.msg_control = ctl.as_mut_ptr().cast();
+                        msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
+                        let cm = libc::CMSG_FIRSTHDR(&msg);
+                        (*cm).cmsg_level = libc::SOL_SOCKET;
+                        (*cm).cmsg_type = libc::SCM_RIGHTS;
+                        (*cm).cmsg_len = libc::CMSG_LEN(4) as usize;
+                        std::ptr::copy_nonoverlapping(fd.to_ne_bytes().as_ptr(), libc::CMSG_DATA(cm), 4);
+                        libc::sendmsg(s, &msg, libc::MSG_NOSIGNAL);
+                        libc::close(fd);
+                    }
+                    Err(e) => send_errno(e),
+                }
+            }
+            libc::_exit(0);
+        }
+    }
+    drop(theirs);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16];
+    for _ in cpaths {
+        // recv_msg does not block: wait for each answer (the helper is
+        // quick; a stuck one costs 5 s, and read-only copies).
+        let mut pfd = libc::pollfd { fd: ours.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut pfd, 1, 5000) } != 1 {
+            out.push(Err(libc::ETIMEDOUT));
+            continue;
+        }
+        let r = match recv_msg(ours.as_fd(), &mut buf) {
+            Ok(m) if m.len == 4 => {
+                let e = i32::from_ne_bytes(buf[..4].try_into().unwrap());
+                let mut fds = m.fds;
+                match (e, fds.pop()) {
+                    (0, Some(fd)) if fds.is_empty() => Ok(fd),
+                    (0, _) => Err(libc::EIO),
+                    (e, _) => Err(e),
+                }
+            }
+            Ok(_) => Err(libc::EIO),
+            Err(e) => Err(e),
+        };
+        out.push(r);
+    }
+    let mut st = 0;
+    // SAFETY: reaping our own child.
+    unsafe { libc::waitpid(pid, &mut st, 0) };
+    Ok(out)
 }
