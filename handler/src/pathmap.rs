@@ -63,18 +63,79 @@ pub fn map_bytes(path: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// The longest "/proc/.../exe" name that is_self_exe accepts, with its NUL.
+const SELF_EXE_MAX: usize = b"/proc/thread-self/exe\0".len();
+
+/// How many leading bytes of a path decide whether a map could apply: a
+/// map's VIRT and the byte after it, or a /proc/self/exe name and its NUL.
+fn decisive_len() -> usize {
+    let cfg = config::get();
+    let exe = if cfg.virtual_exe { SELF_EXE_MAX } else { 0 };
+    cfg.maps.iter().map(|(v, _)| v.len() + 1).fold(exe, usize::max).min(PATH_MAX)
+}
+
+/// Whether a path whose first bytes are `head` (no NUL among them, so the
+/// path is longer) may still be mapped: some VIRT is a directory prefix of
+/// it. A /proc/self/exe name is shorter than `head` and cannot match.
+fn may_match_longer(head: &[u8]) -> bool {
+    config::get().maps.iter().any(|(virt, _)| {
+        virt.as_slice() == b"/" && head.first() == Some(&b'/')
+            || head.strip_prefix(virt.as_slice()).is_some_and(|r| r.first() == Some(&b'/'))
+    })
+}
+
+/// Reads at most `buf.len()` bytes of the string at `addr`, stopping at its
+/// NUL: page by page, so a string that ends before an unmapped page is
+/// read. Returns the bytes read and whether the NUL was among them; None
+/// if the memory is not readable.
+fn read_head(addr: usize, buf: &mut [u8]) -> Option<(usize, bool)> {
+    let mut n = 0;
+    while n < buf.len() {
+        let a = addr.checked_add(n)?;
+        let chunk = (4096 - a % 4096).min(buf.len() - n);
+        if !usermem::read(a, &mut buf[n..n + chunk]) {
+            return None;
+        }
+        if let Some(z) = buf[n..n + chunk].iter().position(|&b| b == 0) {
+            return Some((n + z, true));
+        }
+        n += chunk;
+    }
+    Some((n, false))
+}
+
 /// Rewrites the call's path arguments in place (into the thread's path
 /// buffers). An unreadable path is left for the kernel to report.
+///
+/// Most paths are relative or match nothing, and every path call of the
+/// program comes here (launcher mode always virtualizes /proc/self/exe), so
+/// only the decisive head of each path is read first, into a small buffer;
+/// the whole path is read only when a map may apply to it.
 pub fn rewrite(c: &mut Call<'_>) -> Result<(), i32> {
     let which = path_args(c.nr);
     if which.is_empty() {
         return Ok(());
     }
+    let need = decisive_len();
     let bufs = c.t.path_bufs();
     for (k, &i) in which.iter().enumerate() {
-        let mut name = [0u8; PATH_MAX];
-        let Some(n) = usermem::read_cstr(c.args[i], &mut name) else { continue };
-        let Some(mapped) = map_bytes(&name[..n]) else { continue };
+        let mut head = [0u8; 128];
+        let short = &mut head[..need.min(128)];
+        let path: &[u8] = match read_head(c.args[i], short) {
+            None => continue,
+            // Only absolute paths are mapped.
+            Some((n, _)) if n == 0 || short[0] != b'/' => continue,
+            Some((n, true)) => &short[..n],
+            Some((n, false)) => {
+                if need <= 128 && !may_match_longer(&short[..n]) {
+                    continue;
+                }
+                // The whole path, read into the buffer it may be replaced by.
+                let Some(n) = usermem::read_cstr(c.args[i], &mut bufs[k]) else { continue };
+                &bufs[k][..n]
+            }
+        };
+        let Some(mapped) = map_bytes(path) else { continue };
         if mapped.len() + 1 > PATH_MAX {
             return Err(ENAMETOOLONG);
         }
