@@ -17,6 +17,12 @@
 //!   a loaded machine wall time largely measures the wait for a CPU; CPU
 //!   time is the steadier of the two.
 //!
+//! The `preld pola -B` column runs each workload in a capability session
+//! with the base grants (/usr holds what every workload reads) and the
+//! bench's scratch directory read-write (gcc's output); the `openat+close`
+//! row measures the round trip to the capability server that every open
+//! makes in a session (tests/programs/pola/open_loop.c).
+//!
 //! Then preld's start-up cost (`ld-preld /bin/true` against `/bin/true`) and
 //! the floor under its trap path (tests/programs/bench/sud_floor.c: the bare
 //! Syscall User Dispatch round trip, no preld).
@@ -173,7 +179,12 @@ fn check_trace(preld: &Path) {
 
 /// Compiles tests/programs/bench/NAME.c into target/bench/NAME.
 fn compile(name: &str) -> PathBuf {
-    let src = crate::root().join("tests/programs/bench").join(format!("{name}.c"));
+    compile_from("bench", name)
+}
+
+/// Compiles tests/programs/DIR/NAME.c into target/bench/NAME.
+fn compile_from(dir: &str, name: &str) -> PathBuf {
+    let src = crate::root().join("tests/programs").join(dir).join(format!("{name}.c"));
     let out_dir = crate::root().join("target/bench");
     std::fs::create_dir_all(&out_dir).unwrap_or_else(|e| fail(format!("mkdir {}: {e}", out_dir.display())));
     let exe = out_dir.join(name);
@@ -193,11 +204,17 @@ fn os(v: &[&str]) -> Vec<OsString> {
     v.iter().map(OsString::from).collect()
 }
 
-fn configs(preld: &Path) -> Vec<Config> {
+/// `scratch`: the bench's directory, read-write in the session column.
+fn configs(preld: &Path, scratch: &Path) -> Vec<Config> {
     let p = preld.as_os_str().to_owned();
     vec![
         Config { name: "native", prefix: vec![], env: vec![] },
         Config { name: "preld run", prefix: vec![p.clone(), "run".into(), "--".into()], env: vec![] },
+        Config {
+            name: "preld pola -B",
+            prefix: vec![p.clone(), "pola".into(), "-B".into(), "--rw".into(), scratch.into(), "--".into()],
+            env: vec![],
+        },
         // -f, like strace's: gcc's cc1, as and ld are traced in both columns
         // (without it preld keeps children under the handler, untraced).
         Config {
@@ -313,6 +330,7 @@ pub fn bench(args: &[String]) {
     let getppid = compile("getppid_loop");
     let clock = compile("clock_loop");
     let floor = compile("sud_floor");
+    let open_loop = compile_from("pola", "open_loop");
     let stderr_file = root.join("target/bench/stderr.txt");
 
     // gcc's input and output in a directory of their own, removed at the end.
@@ -322,13 +340,18 @@ pub fn bench(args: &[String]) {
     std::fs::write(&hello_c, "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n")
         .unwrap_or_else(|e| fail(format!("write {}: {e}", hello_c.display())));
 
-    let (n_getppid, n_clock): (u64, u64) = if o.quick { (20_000, 200_000) } else { (200_000, 2_000_000) };
+    let (n_getppid, n_clock, n_open): (u64, u64, u64) =
+        if o.quick { (20_000, 200_000, 2_000) } else { (200_000, 2_000_000, 40_000) };
     let rows = vec![
         Row {
             name: format!("getppid, ns/call (N={n_getppid})"),
             kind: Kind::PerCall { exe: getppid.clone(), n: n_getppid },
         },
         Row { name: format!("clock_gettime, ns/call (N={n_clock})"), kind: Kind::PerCall { exe: clock, n: n_clock } },
+        Row {
+            name: format!("openat+close /usr/include/stdio.h, ns/pair (N={n_open})"),
+            kind: Kind::PerCall { exe: open_loop, n: n_open },
+        },
         Row {
             name: "tar cf /dev/null /usr/include".into(),
             kind: Kind::Workload { argv: os(&["tar", "cf", "/dev/null", "/usr/include"]) },
@@ -348,7 +371,7 @@ pub fn bench(args: &[String]) {
             },
         },
     ];
-    let cfgs = configs(&preld);
+    let cfgs = configs(&preld, &tmp);
 
     let load_before = loadavg();
     // Each configuration must work at all before anything is timed; this run
