@@ -7,7 +7,10 @@
 //! io_uring set up, ...), if the read-only grant changed, or if the launcher
 //! crashed. A crash of the attack itself is a fine outcome.
 //!
-//! The programs are compiled here with `cc` at run time into a temp dir.
+//! The programs are compiled here with `cc` at run time, once per version
+//! of their sources: the binaries are kept in target/tmp/attack-bin/ with
+//! a hash of the sources and flags, and copied into a temp dir for each run
+//! (compiling 16 programs was most of the suite's time on a loaded machine).
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -27,11 +30,44 @@ fn random_hex() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Compiles every attack program into `bin`, in parallel.
+/// Puts every attack program into `bin`: copies of the cached binaries if
+/// they were built from these very sources, else compiled anew (and cached).
 fn compile(bin: &Path) {
+    use std::hash::{Hash, Hasher};
     let src = root().join("tests/programs/attack");
+    let mut names: Vec<PathBuf> = fs::read_dir(&src).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    "cc -O0 -pthread -w; static_cat -static".hash(&mut h);
+    // A new compiler builds anew.
+    Command::new("cc").arg("--version").output().expect("cc").stdout.hash(&mut h);
+    for p in &names {
+        p.file_name().hash(&mut h);
+        fs::read(p).unwrap().hash(&mut h);
+    }
+    // One directory per version of the sources, made complete under a
+    // temporary name and renamed into place: concurrent test runs share it.
+    let cache = root().join(format!("target/tmp/attack-bin/{:016x}", h.finish()));
+    if !cache.is_dir() {
+        let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp).unwrap();
+        compile_into(&src, &tmp);
+        if fs::rename(&tmp, &cache).is_err() {
+            // Another run got there first.
+            let _ = fs::remove_dir_all(&tmp);
+        }
+    }
+    for p in names.iter().filter(|p| p.extension().is_some_and(|x| x == "c")) {
+        let name = p.file_stem().unwrap();
+        fs::copy(cache.join(name), bin.join(name)).unwrap_or_else(|e| panic!("{}: {e}", cache.join(name).display()));
+    }
+}
+
+/// Compiles every attack program of `src` into `bin`, in parallel.
+fn compile_into(src: &Path, bin: &Path) {
     let mut jobs = Vec::new();
-    for e in fs::read_dir(&src).unwrap() {
+    for e in fs::read_dir(src).unwrap() {
         let p = e.unwrap().path();
         if p.extension().map_or(true, |x| x != "c") {
             continue;
