@@ -256,7 +256,7 @@ pub fn launcher(init: Initial) -> ! {
         map::make_stack_executable(init.sp);
     }
 
-    cfg.loader = own_path();
+    cfg.loader = own_path(&init);
     cfg.virtual_exe = session().is_none();
     let vdso = start_handler(cfg, &init, path);
     preld_handler::announce_exec(launch.execfn.unwrap_or(execfn), &shown, init.envp_addr(), init.env_ptrs().count());
@@ -372,7 +372,17 @@ fn nul(b: &[u8]) -> Vec<u8> {
 }
 
 /// ld-preld's own absolute path, NUL-terminated, for re-entering it at exec.
-fn own_path() -> Vec<u8> {
+/// The path the kernel was given (AT_EXECFN) when it is absolute, as it is
+/// when preld or an exec under preld started ld-preld: reading
+/// /proc/self/exe costs a path walk through procfs on every start.
+fn own_path(init: &Initial) -> Vec<u8> {
+    if let Some(p) = init.aux(AT_EXECFN).filter(|&p| p != 0) {
+        // SAFETY: AT_EXECFN points at the NUL-terminated path on the stack.
+        let given = unsafe { core::ffi::CStr::from_ptr(p as *const core::ffi::c_char).to_bytes() };
+        if given.starts_with(b"/") {
+            return nul(given);
+        }
+    }
     let mut b = [0u8; 4096];
     match sys::readlink(&CPath::new(b"/proc/self/exe"), &mut b) {
         Ok(n) => nul(&b[..n]),
