@@ -682,4 +682,8 @@ fn a_shell_changes_directory_then_runs_programs() {
                   (cd .. && /bin/pwd); sh -c '/bin/pwd; cd ..; /bin/pwd'; cd ../../out && touch made && ls";
     let o = Run::new(&base, &["/bin/sh", "-c", script]).grant("--rw", &base.join("out")).same("sh cd", true);
     assert!(o.stdout_str().contains("/a/b\nfile.txt\n"), "{}", o.stdout_str());
+    // Run from /tmp itself: -B's private /tmp and the current directory
+    // are the same name; the private one wins and the session starts there.
+    let o = Run::new(Path::new("/tmp"), &["/bin/sh", "-c", "pwd; touch x && ls"]).session_ok();
+    assert_eq!(o.stdout_str(), "/tmp\nx\n", "a session started in /tmp");
 }

@@ -240,10 +240,13 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantS
         if let Some(tmp) = tmp {
             add_grant(&mut list, GrantSpec { vpath: b"/tmp".to_vec(), host: tmp.to_path_buf(), mode: Mode::Rw })?;
         }
+        // A current directory that is itself one of the base's names (run
+        // from /tmp) is left to the base: the private /tmp wins.
         if args.cwd.is_none() {
             if let Ok(here) = std::env::current_dir() {
                 let g = grant(&here, Mode::Ro)?;
-                if !covered(&list, &g.vpath, &g.host, Mode::Ro) {
+                let taken = list.iter().any(|o| o.vpath == g.vpath);
+                if !taken && !covered(&list, &g.vpath, &g.host, Mode::Ro) {
                     add_grant(&mut list, g)?;
                 }
             }
