@@ -18,8 +18,9 @@
 //!   time is the steadier of the two.
 //!
 //! The `preld pola -B` column runs each workload in a capability session
-//! with the base grants (/usr holds what every workload reads) and the
-//! bench's scratch directory read-write (gcc's output); the `openat+close`
+//! with the base grants (/usr holds what every workload reads), the
+//! bench's scratch directory read-write (gcc's output) and /etc/passwd,
+//! /etc/group and /etc/nsswitch.conf read-only (tar's owner names); the `openat+close`
 //! row measures the round trip to the capability server that every open
 //! makes in a session (tests/programs/pola/open_loop.c).
 //!
@@ -212,7 +213,18 @@ fn configs(preld: &Path, scratch: &Path) -> Vec<Config> {
         Config { name: "preld run", prefix: vec![p.clone(), "run".into(), "--".into()], env: vec![] },
         Config {
             name: "preld pola -B",
-            prefix: vec![p.clone(), "pola".into(), "-B".into(), "--rw".into(), scratch.into(), "--".into()],
+            prefix: {
+                let mut v: Vec<OsString> = vec![p.clone(), "pola".into(), "-B".into(), "--rw".into(), scratch.into()];
+                // tar names each file's owner: without these every lookup
+                // fails, is not cached, and tar redoes it per file.
+                for f in ["/etc/passwd", "/etc/group", "/etc/nsswitch.conf"] {
+                    if Path::new(f).exists() {
+                        v.extend(["--ro".into(), f.into()]);
+                    }
+                }
+                v.push("--".into());
+                v
+            },
             env: vec![],
         },
         // -f, like strace's: gcc's cc1, as and ld are traced in both columns
