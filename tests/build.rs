@@ -22,7 +22,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 8] = [
+const H_PROGRAMS: [&str; 9] = [
     "h_clone",
     "h_threads200",
     "h_forkthreads",
@@ -31,6 +31,7 @@ const H_PROGRAMS: [&str; 8] = [
     "h_signals",
     "h_sigsys",
     "h_fds",
+    "h_ptrace",
 ];
 
 struct Job {

@@ -9,7 +9,7 @@ use preld_arch::Ucontext;
 use syscalls::Sysno;
 
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fds, memory, pathmap, pola, rpc, signals, sys, trace};
+use crate::{clone, config, exec, fds, memory, pathmap, pola, rpc, signals, sys, trace, trap};
 
 /// A trapped call being served.
 pub struct Call<'a> {
@@ -61,6 +61,7 @@ const fn table() -> [Option<Entry>; TABLE_LEN] {
     set!(exec::execve => execve, execveat);
     set!(exec::readlink => readlink, readlinkat);
     set!(exit_group => exit_group);
+    set!(ptrace => ptrace);
     set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, mmap, madvise, shmat);
     set!(fds::guard => close, dup2, dup3, close_range, fcntl);
     set!(fds::guard => fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64, readv, writev,
@@ -75,6 +76,31 @@ static TABLE: [Option<Entry>; TABLE_LEN] = table();
 fn exit_group(c: &mut Call<'_>) -> Outcome {
     trace::exiting(c.t, c.nr, &c.orig);
     Outcome::Real
+}
+
+/// ptrace(PTRACE_TRACEME): from now on every SIGSYS would stop this
+/// process for its tracer, which is typically its vfork parent, waiting
+/// for this child's exec: a deadlock (gdb starting its inferior). Under a
+/// debugger a program runs without preld, so the trap goes off here and
+/// the exec that follows is the kernel's own. (A session refuses ptrace
+/// before this.)
+fn ptrace(c: &mut Call<'_>) -> Outcome {
+    const PTRACE_TRACEME: usize = 0;
+    if c.args[0] != PTRACE_TRACEME {
+        return Outcome::Real;
+    }
+    // SAFETY: the application's own ptrace(PTRACE_TRACEME).
+    let r = unsafe { sys::raw(c.nr, c.args) };
+    match r {
+        Ok(v) => {
+            if trap::disarm().is_err() {
+                sys::exit_group(127);
+            }
+            trace::flush(c.t);
+            Outcome::Return(v as isize)
+        }
+        Err(e) => Outcome::Return(-(e as isize)),
+    }
 }
 
 /// Serves a system call the application trapped on.

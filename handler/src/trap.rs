@@ -50,6 +50,15 @@ pub fn arm() -> sys::Result<()> {
     .map(|_| ())
 }
 
+/// Turns Syscall User Dispatch off for the calling thread: its calls go
+/// straight to the kernel from now on.
+pub fn disarm() -> sys::Result<()> {
+    const PR_SYS_DISPATCH_OFF: usize = 0;
+    // SAFETY: prctl with plain integers.
+    unsafe { sys::raw(syscalls::Sysno::prctl as usize, [PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0, 0]) }
+        .map(|_| ())
+}
+
 /// The SIGSYS handler, called by `sigsys_entry` on the preld stack with
 /// every signal blocked.
 #[unsafe(no_mangle)]

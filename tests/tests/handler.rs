@@ -463,6 +463,14 @@ both_kinds!(signals_around_calls, |k| {
         .native_has("done\n")
 });
 
+// A vfork child asking to be traced, then exec'ing (gdb's inferior): it
+// runs without preld from PTRACE_TRACEME on, so no SIGSYS stops it while
+// its parent waits in vfork.
+both_kinds!(traceme_in_vfork_child, |k| {
+    super::Case::c("h_ptrace", k, &[])
+        .native_has("stopped by SIGTRAP at its exec: yes\nthe traced child ran\nthen exited with 0: yes\n")
+});
+
 // ------------------------------------------------- 7. SIGSYS and preld's memory
 both_kinds!(sigsys_basic, |k| {
     super::Case::c("h_sigsys", k, &["basic"])
