@@ -53,8 +53,6 @@ pub struct ThreadBlock {
     pub arch: ArchThread,
     /// This thread's slot index.
     pub slot: usize,
-    /// Thread id, 0 until first needed (a new child does not know it).
-    tid: i32,
     /// The sigaltstack the application believes it has.
     pub app_altstack: StackT,
     /// The application asked to block SIGSYS (never really blocked).
@@ -100,10 +98,10 @@ const _: () = assert!(core::mem::size_of::<ThreadBlock>() <= BLOCK_SIZE);
 
 impl ThreadBlock {
     pub fn tid(&mut self) -> i32 {
-        if self.tid == 0 {
-            self.tid = sys::gettid();
+        if self.arch.tid == 0 {
+            self.arch.tid = sys::gettid() as usize;
         }
-        self.tid
+        self.arch.tid as i32
     }
 
     /// Two path buffers for one call.
@@ -168,7 +166,7 @@ fn reap() {
             let i = w * 64 + b;
             // SAFETY: a dead slot's block stays mapped and initialized; its
             // thread wrote the tid before marking it dead.
-            let tid = unsafe { (*block_at(i)).tid };
+            let tid = unsafe { (*block_at(i)).arch.tid as i32 };
             if sys::tgkill(pid, tid, 0) == Err(3) {
                 // ESRCH: the thread is gone, and with it every use of the slot.
                 // SAFETY: as above; nobody else uses a dead thread's block.
@@ -285,7 +283,7 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
             // words are only read, and a torn value is only printed.
             let (tid, pending, args) = unsafe {
                 (
-                    core::ptr::read_volatile(&raw const (*p).tid),
+                    core::ptr::read_volatile(&raw const (*p).arch.tid) as i32,
                     core::ptr::read_volatile(&raw const (*p).trace_pending),
                     core::ptr::read_volatile(&raw const (*p).trace_pending_args),
                 )
@@ -314,7 +312,7 @@ pub fn forked(t: &mut ThreadBlock) {
     }
     let (w, m) = bit(t.slot);
     USED[w].store(m, Ordering::Relaxed);
-    t.tid = 0;
+    t.arch.tid = 0;
 }
 
 /// The calling thread's block.

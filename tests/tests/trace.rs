@@ -802,6 +802,57 @@ fn follow_ends_each_child_with_its_exit_line_like_strace() {
 }
 
 #[test]
+fn signals_show_like_strace() {
+    // A handled signal, SIGCHLD to a handler, and children killed by
+    // signals: `--- SIGx {...} ---` lines and `+++ killed by SIGx +++`.
+    let d = Scratch::new("signals");
+    let script = "trap 'echo usr1' USR1; kill -USR1 $$; sleep 5 & kill -TERM $!; wait; \
+                  sh -c 'kill -SEGV $$'; trap 'echo chld' CHLD; /bin/true; exit 0";
+    let t = trace(&d, &["-f"], &[&bash(), &"-c", &script]);
+    t.expect(t.out.status.code() == Some(0), "bash did not exit 0");
+    let (_, s) = strace_raw(&d, &["-f"], &[&bash(), &"-c", &script]);
+    // The same kinds of signal lines, in the same order, pids aside
+    // (preld: `[pid N] `, strace -o: `N `).
+    let kinds = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| {
+                let l = strip_pid(l);
+                match l.split_once(' ') {
+                    Some((p, r)) if !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()) => r.trim_start(),
+                    _ => l,
+                }
+            })
+            .filter(|l| l.starts_with("--- ") || l.starts_with("+++ killed"))
+            .map(|l| l.split(" {").next().unwrap_or("").to_string())
+            .collect()
+    };
+    let ours = kinds(t.trace.lines().map(String::from).collect());
+    // A signal that kills by its default action is never seen by the dying
+    // process: preld shows only its `+++ killed by` line (from the parent's
+    // wait), strace also the `--- SIGx` before it.
+    let all = kinds(s.clone());
+    let theirs: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, k)| {
+            let fatal = k.strip_prefix("--- ").map(|sig| format!("+++ killed by {sig} +++"));
+            fatal.is_none() || all.get(i + 1) != fatal.as_ref()
+        })
+        .map(|(_, k)| k.clone())
+        .collect();
+    t.expect(ours == theirs, &format!("signal lines differ from strace's: preld {ours:?}, strace {theirs:?}"));
+    for want in ["--- SIGUSR1", "+++ killed by SIGTERM +++", "+++ killed by SIGSEGV +++", "--- SIGCHLD"] {
+        t.expect(ours.iter().any(|l| l.starts_with(want)), &format!("no `{want}` line"));
+    }
+    let usr1 = t.lines().into_iter().find(|l| l.starts_with("--- SIGUSR1")).unwrap_or_default();
+    t.expect(
+        usr1.starts_with("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=") && usr1.ends_with(", si_uid=0} ---"),
+        &format!("the SIGUSR1 line is not strace's: {usr1}"),
+    );
+}
+
+#[test]
 fn threads_end_with_their_exit_lines() {
     let d = Scratch::new("threadexit");
     let python = require_file("/usr/bin/python3", "python3");
@@ -813,9 +864,12 @@ fn threads_end_with_their_exit_lines() {
     let threads: Vec<&Vec<String>> = procs.iter().filter(|(p, _)| **p != 0).map(|(_, l)| l).collect();
     t.expect(threads.len() == 3, "not three threads traced");
     for l in threads {
+        // A thread that the main thread's exit_group ends before it reaches
+        // its own exit shows only its exit line (so does strace).
         t.expect(
-            l == &["exit(0) = ?".to_string(), "+++ exited with 0 +++".to_string()],
-            "a thread's lines are not exit(0) = ? then its exit line",
+            l == &["exit(0) = ?".to_string(), "+++ exited with 0 +++".to_string()]
+                || l == &["+++ exited with 0 +++".to_string()],
+            &format!("a thread's lines are not [exit(0) = ?,] then its exit line: {l:?}"),
         );
     }
     t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
@@ -900,7 +954,21 @@ fn a_static_go_program_is_traced_like_strace() {
         per_process(t.trace.lines()).keys().copied(),
     ).collect();
     let sa = |lines: Vec<String>| -> BTreeSet<String> {
-        stable(&lines, &pids).into_iter().map(|l| l.replace("child_stack=ADDR", "child_stack=STACK")).collect()
+        // A thread may make none of the traced calls, so its pid is not
+        // among the known ones: clone results are normalized here.
+        stable(&lines, &pids)
+            .into_iter()
+            .map(|l| l.replace("child_stack=ADDR", "child_stack=STACK"))
+            .map(|l| match l.rsplit_once(") = ") {
+                Some((head, pid)) if l.starts_with("clone(") && pid.bytes().all(|c| c.is_ascii_digit()) => {
+                    format!("{head}) = PID")
+                }
+                _ => l,
+            })
+            // A call another thread was in when exit_group ended it
+            // (`= ?`) depends on timing, for strace as for preld.
+            .filter(|l| !l.ends_with(" = ?") || l.starts_with("exit_group("))
+            .collect()
     };
     let ours = sa(per_process(t.trace.lines()).into_values().flatten().collect());
     let theirs = sa(per_process(s.iter().map(String::as_str)).into_values().flatten().collect());

@@ -59,6 +59,9 @@ pub struct ArchThread {
     /// The mask `signal_entry` installs before it enters an application
     /// handler (written by the handler with every signal blocked).
     pub handler_mask: u64,
+    /// The thread's id once known (0 before): a new child stores it first
+    /// thing, so that it is known even if the thread never traps.
+    pub tid: usize,
 }
 
 const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
@@ -69,6 +72,7 @@ const TB_REGS: usize = offset_of!(ArchThread, regs);
 const TB_SIGMASK: usize = offset_of!(ArchThread, sigmask);
 const TB_ALTSTACK: usize = offset_of!(ArchThread, altstack);
 const TB_HANDLER_MASK: usize = offset_of!(ArchThread, handler_mask);
+const TB_TID: usize = offset_of!(ArchThread, tid);
 const _: () = assert!(TB_SELF == 0);
 
 // ucontext_t / struct sigcontext of x86_64 (asm/sigcontext.h, asm/ucontext.h).
@@ -511,8 +515,8 @@ pub unsafe extern "C" fn clone_post_trap() -> ! {
 /// Parent: traps again at `clone_post_trap` with rax = the result; the
 /// handler restores the application's mask and resumes it.
 /// Child, on its initial stack (the new one, or the vfork parent's): finds
-/// its thread block planted 224 bytes below rsp, points gs at it, arms
-/// Syscall User Dispatch, installs its sigaltstack and the application's
+/// its thread block planted 224 bytes below rsp, points gs at it, stores
+/// its tid there, arms Syscall User Dispatch, installs its sigaltstack and the application's
 /// signal mask, restores the argument registers and rflags and jumps to the
 /// resume rip with rax = 0, rcx = resume rip, r11 = rflags. It never runs
 /// code that expects the parent's stack.
@@ -529,6 +533,9 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         "mov edi, {arch_set_gs}",
         "mov eax, {sys_arch_prctl}",
         "syscall",
+        "mov eax, {sys_gettid}",              // block.tid = gettid()
+        "syscall",
+        "mov gs:[{tb_tid}], rax",
         "mov edi, {pr_sud}",                  // prctl(PR_SET_SYSCALL_USER_DISPATCH,
         "mov esi, {pr_sud_on}",               //   ON, gate start, gate length, no selector)
         "lea rdx, [rip + __start_preld_gate]",
@@ -588,6 +595,8 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         tb_resume = const TB_RESUME,
         red_zone = const RED_ZONE,
         sys_exit = const 60,
+        sys_gettid = const 186,
+        tb_tid = const TB_TID,
     )
 }
 

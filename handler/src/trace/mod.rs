@@ -6,7 +6,7 @@ pub mod decode;
 mod siginfo;
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use syscalls::Sysno;
 
@@ -104,6 +104,67 @@ pub fn before(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) -> bool {
     true
 }
 
+/// A child killed by a signal writes no line of its own; strace shows
+/// `[pid N] +++ killed by SIGx +++` when it dies. With -f, the line comes
+/// when its parent reaps it (wait4, waitid), before the reaping call.
+fn reaped_killed_child(w: &mut Line<'_>, nr: usize, args: &[usize; 6], pid: i32) {
+    if !following() {
+        return;
+    }
+    let (sig, core) = match Sysno::from(nr as u32) {
+        Sysno::wait4 if args[1] != 0 => {
+            let mut st = [0u8; 4];
+            if !usermem::read(args[1], &mut st) {
+                return;
+            }
+            let st = i32::from_ne_bytes(st);
+            // WIFSIGNALED: the low 7 bits are the signal, neither 0 nor 0x7f.
+            let sig = st & 0x7f;
+            if sig == 0 || sig == 0x7f {
+                return;
+            }
+            (sig, st & 0x80 != 0)
+        }
+        Sysno::waitid if args[2] != 0 => {
+            // siginfo: si_code at 8, si_pid at 16, si_status at 24.
+            let mut si = [0u8; 28];
+            if !usermem::read(args[2], &mut si) {
+                return;
+            }
+            let word = |o: usize| i32::from_ne_bytes([si[o], si[o + 1], si[o + 2], si[o + 3]]);
+            let code = word(8);
+            if code != CLD_KILLED && code != CLD_DUMPED {
+                return;
+            }
+            let _ = pid;
+            return killed_line(w, word(16), word(24), code == CLD_DUMPED);
+        }
+        _ => return,
+    };
+    killed_line(w, pid, sig, core);
+}
+
+const CLD_KILLED: i32 = 2;
+const CLD_DUMPED: i32 = 3;
+/// Children whose `+++ killed by` line was shown by the first of their
+/// SIGCHLD and their reap (the second shows none).
+static SHOWN_KILLED: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
+static SHOWN_NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// `[pid N] +++ killed by SIGx +++`, once per child.
+fn killed_line(w: &mut Line<'_>, pid: i32, sig: i32, core: bool) {
+    if let Some(s) = SHOWN_KILLED.iter().find(|s| s.load(Ordering::Relaxed) == pid) {
+        s.store(0, Ordering::Relaxed);
+        return;
+    }
+    let i = SHOWN_NEXT.fetch_add(1, Ordering::Relaxed) % SHOWN_KILLED.len();
+    SHOWN_KILLED[i].store(pid, Ordering::Relaxed);
+    prefix_for(w, pid);
+    let _ = w.write_str("+++ killed by ");
+    let _ = siginfo::signal_name(w, sig);
+    let _ = w.write_str(if core { " (core dumped) +++\n" } else { " +++\n" });
+}
+
 /// Records a finished call.
 pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     let saved = core::mem::take(&mut t.trace_saved);
@@ -118,6 +179,9 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     }
     let mem = AppMemory { saved };
     let mut w = Line(t);
+    if ret > 0 {
+        reaped_killed_child(&mut w, nr, args, ret as i32);
+    }
     prefix(&mut w);
     let _ = decode::write_call(&mut w, nr, args, &mem, Some(ret));
     let _ = decode::write_result_in(&mut w, nr, args, &mem, ret);
@@ -296,6 +360,15 @@ pub fn signal(t: &mut ThreadBlock, sig: usize, info: *const u8) {
         flush(t);
     }
     let mut w = Line(t);
+    if sig == 17 {
+        // SIGCHLD for a child killed by a signal: its `+++ killed by` line
+        // comes now, when it died, as strace shows it (not at the reap).
+        let word = |o: usize| i32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let (code, pid, status) = (word(8), word(16), word(24));
+        if following() && (code == CLD_KILLED || code == CLD_DUMPED) && pid > 0 {
+            killed_line(&mut w, pid, status, code == CLD_DUMPED);
+        }
+    }
     prefix(&mut w);
     let _ = siginfo::write_signal(&mut w, sig as i32, &b);
     let _ = w.write_str("\n");
