@@ -25,6 +25,7 @@
 //!   to a process outside the session.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
@@ -92,7 +93,18 @@ pub struct Server {
     pub log: Box<dyn FnMut(&str)>,
     buf: Vec<u8>,
     out: Vec<u8>,
+    /// Until when `round` polls without sleeping: a program that just made
+    /// a request is likely to make the next one within microseconds, and
+    /// waking a sleeping process on another CPU costs more than the
+    /// request itself (SPIN_AFTER_REQUEST).
+    spin_until: Option<Instant>,
 }
+
+/// How long the server keeps polling without sleeping after a request.
+/// Measured with a SOCK_SEQPACKET ping-pong passing an fd, 2 CPUs: 24-32
+/// us a round trip when both sides sleep, 11.5 us when both poll with
+/// sched_yield (which keeps a single shared CPU usable: 17 us there).
+const SPIN_AFTER_REQUEST: Duration = Duration::from_micros(50);
 
 const O_ALLOWED: i32 = libc::O_ACCMODE
     | libc::O_CREAT
@@ -124,6 +136,7 @@ impl Server {
             log: Box::new(|line| eprintln!("{line}")),
             buf: vec![0; MAX_FRAME],
             out: vec![0; MAX_FRAME],
+            spin_until: None,
         };
         for i in 0..s.ns.grants.len() {
             let g = &s.ns.grants[i];
@@ -155,8 +168,24 @@ impl Server {
         if let Some(e) = extra {
             pfds.push(libc::pollfd { fd: e.as_raw_fd(), events: libc::POLLIN, revents: 0 });
         }
-        // SAFETY: pfds is a valid array of pollfd.
-        let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) };
+        let poll = |pfds: &mut Vec<libc::pollfd>, t: i32| {
+            // SAFETY: pfds is a valid array of pollfd.
+            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, t) }
+        };
+        let mut n = 0;
+        if let Some(until) = self.spin_until {
+            while n == 0 && Instant::now() < until {
+                n = poll(&mut pfds, 0);
+                if n == 0 {
+                    // SAFETY: no arguments.
+                    unsafe { libc::sched_yield() };
+                }
+            }
+        }
+        if n == 0 {
+            self.spin_until = None;
+            n = poll(&mut pfds, timeout_ms);
+        }
         if n < 0 {
             let e = std::io::Error::last_os_error();
             if e.kind() == std::io::ErrorKind::Interrupted {
@@ -171,6 +200,7 @@ impl Server {
             if pfds[i].revents == 0 {
                 continue;
             }
+            self.spin_until = Some(Instant::now() + SPIN_AFTER_REQUEST);
             if let Err(why) = self.serve_one(i) {
                 if let Some(why) = why {
                     let id = self.conns[i].id;
