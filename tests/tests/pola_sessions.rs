@@ -652,6 +652,28 @@ fn ls_la_root_shows_only_the_grants() {
     assert_eq!(names, want, "`ls -a /` in a session");
     let o = Run::new(&base, &["ls", "-la", "/"]).session_ok();
     assert_eq!(o.stdout_str().lines().count(), want.len() + 1, "{}", o.stdout_str());
+    // Run from / (or /dev, /proc), -B does not grant the current directory:
+    // that would be the whole host.
+    for here in ["/", "/dev", "/proc"] {
+        let o = Run::new(Path::new(here), &["ls", "-a", "/"]).session_ok();
+        let mut names: Vec<String> = o.stdout_str().lines().map(str::to_string).collect();
+        names.sort();
+        let mut base_names = want.clone();
+        base_names.retain(|n| n != "tmp" || names.contains(n));
+        assert_eq!(names, base_names, "`ls -a /` in a session started from {here}");
+        let o = Run::new(Path::new(here), &["ls", "-a", here]).session();
+        match here {
+            // Only the base's devices, not the host's /dev.
+            "/dev" => {
+                let listing = o.stdout_str();
+                let extra: Vec<&str> =
+                    listing.lines().filter(|n| ![".", "..", "null", "tty", "urandom", "zero"].contains(n)).collect();
+                assert!(o.status.success() && extra.is_empty(), "/dev from a session started there: {}", report(&o));
+            }
+            "/proc" => assert!(!o.status.success(), "/proc is listed in a session started there: {}", report(&o)),
+            _ => {}
+        }
+    }
     // The directories down to the current one list their next name.
     let o = Run::new(&base, &["ls", "-a", "/tmp"]).grant("--rw", &base.join("w")).session_ok();
     let top = base.strip_prefix("/tmp").unwrap().components().next().unwrap().as_os_str().to_string_lossy().into_owned();

@@ -55,8 +55,8 @@ pub struct PolaArgs {
     #[arg(long)]
     pub net: bool,
     /// Grant the usual base (and a private /tmp, and the current directory
-    /// read-only unless --cwd is given): /usr /bin /lib /lib64 (exec), /etc/ld.so.cache,
-    /// /dev/null /dev/zero /dev/urandom /dev/tty (ro)
+    /// read-only unless --cwd is given or it is / /dev /proc /sys /run): /usr /bin /lib /lib64
+    /// (exec), /etc/ld.so.cache, /dev/null /dev/zero /dev/urandom /dev/tty (ro)
     #[arg(short = 'B')]
     pub base: bool,
     /// List every grant on stderr
@@ -242,10 +242,13 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantS
         }
         // A current directory that is itself one of the base's names (run
         // from /tmp) is left to the base: the private /tmp wins.
+        // The current directory is a convenience, not the host: run from /
+        // or from a kernel file system's root it is not granted.
         if args.cwd.is_none() {
             if let Ok(here) = std::env::current_dir() {
                 let g = grant(&here, Mode::Ro)?;
-                let taken = list.iter().any(|o| o.vpath == g.vpath);
+                let broad = [&b"/"[..], b"/dev", b"/proc", b"/sys", b"/run"].contains(&g.vpath.as_slice());
+                let taken = broad || list.iter().any(|o| o.vpath == g.vpath);
                 if !taken && !covered(&list, &g.vpath, &g.host, Mode::Ro) {
                     add_grant(&mut list, g)?;
                 }
