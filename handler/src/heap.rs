@@ -3,21 +3,21 @@
 //! blocked (inside the SIGSYS handler, or at startup), so its spin lock is
 //! never taken twice by one thread.
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 use linked_list_allocator::LockedHeap;
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 #[global_allocator]
 static HEAP: LockedHeap = LockedHeap::empty();
 
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 const ARENA_SIZE: usize = 16 << 20;
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "host")))]
 static mut ARENA: [u8; ARENA_SIZE] = [0; ARENA_SIZE];
 
 /// Gives the allocator its arena; called once, first thing, single-threaded.
 pub fn init() {
-    #[cfg(not(test))]
+    #[cfg(not(any(test, feature = "host")))]
     // SAFETY: called once before any allocation; ARENA is used by nothing else.
     unsafe {
         HEAP.lock().init(core::ptr::addr_of_mut!(ARENA).cast(), ARENA_SIZE)
@@ -27,11 +27,11 @@ pub fn init() {
 /// Holds the heap's lock (across a fork, so that the child's copy of the
 /// heap is consistent and its lock free once the guard is dropped).
 pub fn lock() -> impl Drop {
-    #[cfg(not(test))]
+    #[cfg(not(any(test, feature = "host")))]
     {
         HEAP.lock()
     }
-    #[cfg(test)]
+    #[cfg(any(test, feature = "host"))]
     {
         struct Nothing;
         impl Drop for Nothing {

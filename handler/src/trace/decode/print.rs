@@ -1464,9 +1464,9 @@ fn msghdr(o: &mut dyn Write, m: &dyn Memory, addr: usize, filled: Option<usize>)
 /// header only for the others.
 fn cmsgs(o: &mut dyn Write, m: &dyn Memory, addr: usize, len: usize) -> fmt::Result {
     o.write_char('[')?;
-    let mut off = 0;
+    let mut off: usize = 0;
     let mut n = 0;
-    while off + 16 <= len && n < MAX_STR {
+    while off.checked_add(16).is_some_and(|end| end <= len) && n < MAX_STR {
         let Some(h) = rd::<16>(m, addr.wrapping_add(off)) else { break };
         let (clen, level, ty) = (le(&h, 0, 8) as usize, le(&h, 8, 4) as u32, le(&h, 12, 4) as u32);
         if clen < 16 {
@@ -1504,7 +1504,11 @@ fn cmsgs(o: &mut dyn Write, m: &dyn Memory, addr: usize, len: usize) -> fmt::Res
             hex(o, ty.into())?;
         }
         o.write_char('}')?;
-        off += (clen + 7) & !7;
+        // cmsg_len is the program's: a huge one ends the list.
+        match clen.checked_add(7).and_then(|l| off.checked_add(l & !7)) {
+            Some(next) => off = next,
+            None => break,
+        }
         n += 1;
     }
     o.write_char(']')

@@ -1263,3 +1263,46 @@ fn clone_results_show_the_child_tid() {
         )
     );
 }
+
+/// Replays the inputs that once crashed the fuzz target
+/// (fuzz/fuzz_targets/trace_decode.rs), decoded the same way: a call
+/// number, six arguments (biased into the fake memory), a result, then the
+/// memory at 0x1000.
+#[test]
+fn fuzz_regressions() {
+    struct Fake<'a>(&'a [u8]);
+    impl Memory for Fake<'_> {
+        fn read(&self, addr: usize, buf: &mut [u8]) -> bool {
+            let Some(off) = addr.checked_sub(0x1000) else { return false };
+            match self.0.get(off..).and_then(|m| m.get(..buf.len())) {
+                Some(src) => {
+                    buf.copy_from_slice(src);
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests-data/fuzz-regressions/trace_decode");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(e.unwrap().path()).unwrap();
+        assert!(data.len() >= 59, "a regression input is shorter than its header");
+        let nr = u16::from_le_bytes([data[0], data[1]]) as usize % 512;
+        let word = |i: usize| u64::from_le_bytes(data[2 + 8 * i..10 + 8 * i].try_into().unwrap());
+        let mut args = [0usize; 6];
+        for (i, a) in args.iter_mut().enumerate() {
+            let w = word(i) as usize;
+            *a = if data[58] & (1 << i) != 0 { 0x1000 + (w % 4096) } else { w };
+        }
+        let ret = word(6) as i64 as isize;
+        let mem = Fake(&data[59..]);
+        let mut out = String::new();
+        let _ = write_call(&mut out, nr, &args, &mem, None);
+        let _ = write_call(&mut out, nr, &args, &mem, Some(ret));
+        let _ = write_result_in(&mut out, nr, &args, &mem, ret);
+        assert!(out.len() < 1 << 20);
+        n += 1;
+    }
+    assert!(n > 0, "no regression inputs in {}", dir.display());
+}
