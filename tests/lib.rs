@@ -77,3 +77,15 @@ pub fn require_file(path: &str, package: &str) -> PathBuf {
     }
     p
 }
+
+/// A test program built by build.rs (a missing one fails with its build log).
+pub fn program(name: &str) -> PathBuf {
+    let dir = Path::new(env!("PRELD_TEST_PROGRAMS"));
+    let p = dir.join(name);
+    if !p.is_file() {
+        let err = std::fs::read_to_string(dir.join(format!("{name}.error")))
+            .unwrap_or_else(|_| "no build log either: rebuild the preld-tests crate".into());
+        panic!("test program {} was not built:\n{err}", p.display());
+    }
+    p
+}

@@ -243,17 +243,7 @@ fn pid_of(line: &str) -> Option<u32> {
     line.strip_prefix("[pid ")?.split_once(']')?.0.trim().parse().ok()
 }
 
-/// A test program built by build.rs (a missing one fails with its build log).
-fn program(name: &str) -> PathBuf {
-    let dir = Path::new(env!("PRELD_TEST_PROGRAMS"));
-    let p = dir.join(name);
-    if !p.is_file() {
-        let err = std::fs::read_to_string(dir.join(format!("{name}.error")))
-            .unwrap_or_else(|_| "no build log either: rebuild the preld-tests crate".into());
-        panic!("test program {} was not built:\n{err}", p.display());
-    }
-    p
-}
+use preld_tests::program;
 
 fn bash() -> PathBuf {
     require_file("/usr/bin/bash", "bash")
