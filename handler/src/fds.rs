@@ -5,7 +5,7 @@
 //! call of the application: a program that closes every fd, or fills its
 //! table to the limit, sees what it would natively.
 
-use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::dispatch::{Call, Outcome};
 use crate::sys;
@@ -22,6 +22,8 @@ const HEADROOM: usize = 16;
 /// preld places its fds below it).
 const BITMAP_FDS: usize = 1 << 16;
 static OWN: [AtomicU64; BITMAP_FDS / 64] = [const { AtomicU64::new(0) }; BITMAP_FDS / 64];
+/// How many bits of OWN are set (getdents64 and setrlimit ask on every call).
+static OWN_COUNT: AtomicUsize = AtomicUsize::new(0);
 /// The trace output, -1 when not tracing.
 static TRACE_FD: AtomicI32 = AtomicI32::new(-1);
 
@@ -42,11 +44,12 @@ fn is_own(fd: usize) -> bool {
 fn mark(fd: i32, own: bool) {
     if fd >= 0 && (fd as usize) < BITMAP_FDS {
         let (w, m) = (fd as usize / 64, 1u64 << (fd as usize % 64));
-        if own {
-            OWN[w].fetch_or(m, Ordering::Relaxed);
-        } else {
-            OWN[w].fetch_and(!m, Ordering::Relaxed);
-        }
+        let before = if own { OWN[w].fetch_or(m, Ordering::Relaxed) } else { OWN[w].fetch_and(!m, Ordering::Relaxed) };
+        match (before & m != 0, own) {
+            (false, true) => OWN_COUNT.fetch_add(1, Ordering::Relaxed),
+            (true, false) => OWN_COUNT.fetch_sub(1, Ordering::Relaxed),
+            _ => 0,
+        };
     }
 }
 
@@ -232,7 +235,7 @@ fn raw_close_range(a: usize, b: usize, flags: usize) -> sys::Result<usize> {
 
 /// Whether preld holds any fd (then fd listings need filtering).
 fn any_own() -> bool {
-    OWN.iter().any(|w| w.load(Ordering::Relaxed) != 0)
+    OWN_COUNT.load(Ordering::Relaxed) != 0
 }
 
 /// getdents64: a listing of /proc/self/fd (or /dev/fd) must not show
