@@ -60,6 +60,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     }
     trap::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
     signals::check_seccomp();
+    signals::show_fatal_signals(t);
     // SAFETY: kernel_vdso is the kernel's vDSO or 0, as the caller says.
     let vdso = unsafe { vdso::install_default(kernel_vdso) }.map_err(|e| ("cannot map preld's vDSO", e))?;
     Ok(vdso)

@@ -177,6 +177,8 @@ pub fn rt_sigaction(c: &mut Call<'_>) -> Outcome {
                         restorer: new.restorer,
                         mask: !0,
                     }
+                } else if new.handler == SIG_DFL && shows_fatal(sig) {
+                    fatal_default_action()
                 } else {
                     KernelSigaction { handler: new.handler, flags: new.flags, restorer: new.restorer, mask: new.mask & !SIGSYS_BIT }
                 };
@@ -490,9 +492,90 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
             act.handler
         }
         None => {
+            // SIG_DFL: installed as signal_entry to show a fatal signal in
+            // a trace (or changed while the signal was on its way). The
+            // kernel's default action, whatever it is, applies.
+            if actions(t).with(|_, acts| acts[sig - 1].handler == SIG_DFL) {
+                default_action(t, sig, info.cast());
+            }
             t.arch.handler_mask = *uc.sigmask() & !SIGSYS_BIT;
             preld_arch::ignore_signal as *const () as usize
         }
+    }
+}
+
+/// Signals whose default action ends the process (signal(7)): Term and Core.
+const FATAL_BY_DEFAULT: u64 = {
+    let mut m: u64 = 0;
+    let sigs = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27, 29, 30];
+    let mut i = 0;
+    while i < sigs.len() {
+        m |= 1 << (sigs[i] - 1);
+        i += 1;
+    }
+    m | !((1u64 << 33) - 1) // SIGRTMIN+1 .. 64 (32 and 33 are glibc's own)
+};
+
+/// Whether a SIG_DFL action of `sig` is installed as `signal_entry`: in a
+/// trace, for the signals that kill by default, so that the trace shows
+/// `--- SIGx {...} ---` before the process dies of it, as strace does.
+fn shows_fatal(sig: usize) -> bool {
+    sig != SIGSYS && (1..=64).contains(&sig) && FATAL_BY_DEFAULT & (1 << (sig - 1)) != 0 && crate::config::tracing()
+}
+
+/// The real action standing for SIG_DFL when `shows_fatal`: every signal
+/// blocked while preld looks, on the sigaltstack (a stack overflow's
+/// SIGSEGV still gets its line), preld's restorer.
+fn fatal_default_action() -> KernelSigaction {
+    KernelSigaction {
+        handler: preld_arch::signal_entry as *const () as usize,
+        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+        restorer: preld_arch::sigreturn_gate as *const () as usize,
+        mask: !0,
+    }
+}
+
+/// In a trace, at startup: the signals that kill by default, left at
+/// SIG_DFL by the exec, get `fatal_default_action`; the application's
+/// view stays SIG_DFL.
+pub fn show_fatal_signals(t: &ThreadBlock) {
+    if !crate::config::tracing() {
+        return;
+    }
+    actions(t).with(|known, acts| {
+        for sig in 1..=64usize {
+            if !shows_fatal(sig) {
+                continue;
+            }
+            let mut k = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
+            // SAFETY: reads the kernel's action into a local.
+            if unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, 0, &mut k as *mut _ as usize, 8, 0, 0]) }.is_err()
+                || k.handler != SIG_DFL
+            {
+                continue; // ignored across exec, or not a signal here
+            }
+            let real = fatal_default_action();
+            // SAFETY: a valid sigaction for a signal that is at SIG_DFL.
+            if unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, &real as *const _ as usize, 0, 8, 0, 0]) }.is_ok() {
+                acts[sig - 1] = AppAction::ZERO;
+                *known |= 1 << (sig - 1);
+            }
+        }
+    });
+}
+
+/// The default action of a signal that reached `signal_entry` at SIG_DFL
+/// (a fatal one in a trace: its line is written): the real action goes back
+/// to SIG_DFL and the signal is sent again with its siginfo, to arrive as
+/// soon as this handler returns and end (or stop) the process as it would
+/// have.
+fn default_action(t: &mut ThreadBlock, sig: usize, info: *const u8) {
+    let dfl = KernelSigaction { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
+    // SAFETY: a valid sigaction; then the kernel's siginfo, sent to this
+    // very thread (allowed for any si_code).
+    unsafe {
+        let _ = sys::raw(Sysno::rt_sigaction as usize, [sig, &dfl as *const _ as usize, 0, 8, 0, 0]);
+        let _ = sys::raw(Sysno::rt_tgsigqueueinfo as usize, [sys::getpid() as usize, t.tid() as usize, sig, info as usize, 0, 0]);
     }
 }
 
