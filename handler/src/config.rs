@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
+//!          [--trace-time 1|2|3] [--trace-tz-offset SECONDS] [--trace-durations]
+//!          [--trace-strsize N]
 //!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--] PROG ARGS...
 //! ```
@@ -50,6 +52,22 @@ pub struct Trace {
     /// With --trace-follow: the traced program's first thread, whose lines
     /// have no `[pid N]` prefix (it stays the same across exec).
     pub root: Option<i32>,
+    /// strace's -t count: 1 `HH:MM:SS`, 2 with microseconds, 3 seconds
+    /// since the epoch with microseconds; 0 none.
+    pub time: u8,
+    /// Local time minus UTC in seconds, for -t and -tt (the launcher knows
+    /// the time zone; the handler does not read it).
+    pub tz_offset: i64,
+    /// strace's -T: ` <seconds>` spent in each call.
+    pub durations: bool,
+    /// strace's -s: how much of a string (and of an array) is shown.
+    pub strsize: usize,
+}
+
+impl Trace {
+    fn new(fd: i32) -> Trace {
+        Trace { fd, follow: false, filter: None, vdso: false, root: None, time: 0, tz_offset: 0, durations: false, strsize: 32 }
+    }
 }
 
 /// What the loader needs from the options besides the configuration.
@@ -90,7 +108,8 @@ impl Config {
                 break;
             }
             let takes_value =
-                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--sigsys");
+                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--sigsys"
+                    | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize");
             let value = if takes_value {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
@@ -100,21 +119,33 @@ impl Config {
             match (a, value) {
                 (b"--trace-fd", Some(v)) => {
                     let fd = parse_int(v).ok_or("--trace-fd needs a file descriptor number")?;
-                    let t = c.trace.get_or_insert(Trace { fd, follow: false, filter: None, vdso: false, root: None });
+                    let t = c.trace.get_or_insert(Trace::new(fd));
                     t.fd = fd;
                 }
                 (b"--trace-follow", None) => {
-                    c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false, root: None }).follow = true;
+                    c.trace.get_or_insert(Trace::new(2)).follow = true;
                 }
                 (b"--trace-filter", Some(v)) => {
                     let (filter, vdso) = parse_filter(v)?;
-                    let t = c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false, root: None });
+                    let t = c.trace.get_or_insert(Trace::new(2));
                     t.filter = Some(filter);
                     t.vdso = vdso;
                 }
                 (b"--trace-root", Some(v)) => {
                     let root = parse_int(v).ok_or("--trace-root needs a thread id")?;
-                    c.trace.get_or_insert(Trace { fd: 2, follow: false, filter: None, vdso: false, root: None }).root = Some(root);
+                    c.trace.get_or_insert(Trace::new(2)).root = Some(root);
+                }
+                (b"--trace-time", Some(v)) => {
+                    let n = parse_int(v).filter(|n| (0..=3).contains(n)).ok_or("--trace-time needs 0 to 3")?;
+                    c.trace.get_or_insert(Trace::new(2)).time = n as u8;
+                }
+                (b"--trace-tz-offset", Some(v)) => {
+                    let n = parse_int(v).ok_or("--trace-tz-offset needs seconds")?;
+                    c.trace.get_or_insert(Trace::new(2)).tz_offset = n.into();
+                }
+                (b"--trace-durations", None) => c.trace.get_or_insert(Trace::new(2)).durations = true,
+                (b"--trace-strsize", Some(v)) => {
+                    c.trace.get_or_insert(Trace::new(2)).strsize = parse_int(v).ok_or("--trace-strsize needs a number")? as usize;
                 }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),

@@ -86,6 +86,8 @@ pub struct ThreadBlock {
     pub trace_pending_args: [usize; 6],
     /// The in/out length of the traced call, read before it was made.
     pub trace_saved: Option<u32>,
+    /// When the traced call was trapped (for -t and -T), ns since the epoch.
+    pub trace_start_ns: u64,
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],

@@ -59,6 +59,17 @@ struct TraceArgs {
     /// Write the trace to FILE (truncated) instead of stderr
     #[arg(short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Prefix each line with the time: -t HH:MM:SS, -tt with microseconds,
+    /// -ttt seconds since the epoch with microseconds
+    #[arg(short = 't', action = clap::ArgAction::Count)]
+    time: u8,
+    /// Show the time spent in each call, ` <seconds>` at the end of its line
+    #[arg(short = 'T')]
+    durations: bool,
+    /// Show at most N bytes of each string and N elements of each array
+    /// (default 32, at most 4096)
+    #[arg(short = 's', value_name = "N", value_parser = clap::value_parser!(u16).range(0..=4096))]
+    strsize: Option<u16>,
     /// Which calls to show: `trace=NAME,...`, `NAME,...`, `%file`,
     /// `%process`, `!NAME`... (strace's syntax; the last -e wins)
     #[arg(short = 'e', value_name = "EXPR", value_parser = filter::parse)]

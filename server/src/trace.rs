@@ -34,11 +34,29 @@ threads and child processes are traced too, their lines prefixed with
 `[pid N]`, and preld trace waits for all of them, as strace -f does; without
 -f only the program's first thread is traced (also across execve).
 
+-t/-tt/-ttt prefix each line with the time, -T appends the time spent in the
+call, -s N shows N bytes of strings (and N elements of arrays), as strace's
+options of the same names.
+
 -e takes strace's syntax: `-e trace=openat,close` or `-e openat,close`,
 classes (%file, %process, %network, %signal, %desc, %memory, %ipc, %creds,
 %clock, %pure, %stat...), `!` to invert, `all`, `none`, `?name` for a name
 that may be unknown. Names are x86_64 system calls; a name preld does not
 know is an error.";
+
+/// Local time minus UTC now, in seconds (the handler writes -t times with
+/// it, without reading the time zone itself).
+fn utc_offset() -> i64 {
+    // SAFETY: time(NULL) and localtime_r into a zeroed local struct tm.
+    unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&now, &mut tm).is_null() {
+            return 0;
+        }
+        tm.tm_gmtoff
+    }
+}
 
 /// Exit statuses of a shell that could not start a command.
 const EXIT_NOT_FOUND: u8 = 127;
@@ -88,6 +106,16 @@ pub fn main(args: TraceArgs) -> ExitCode {
     cmd.arg0(&ld).arg("--trace-fd").arg(out.as_raw_fd().to_string());
     if args.follow {
         cmd.arg("--trace-follow");
+    }
+    if args.time > 0 {
+        cmd.arg("--trace-time").arg(args.time.min(3).to_string());
+        cmd.arg("--trace-tz-offset").arg(utc_offset().to_string());
+    }
+    if args.durations {
+        cmd.arg("--trace-durations");
+    }
+    if let Some(n) = args.strsize {
+        cmd.arg("--trace-strsize").arg(n.to_string());
     }
     if let Some(list) = args.expr.last().and_then(|f| f.ld_preld_arg()) {
         cmd.arg("--trace-filter").arg(list);
@@ -147,7 +175,7 @@ pub fn main(args: TraceArgs) -> ExitCode {
     };
     let mut out = File::from(out);
     // The trace may go to a closed pipe: the program's status still matters.
-    let _ = out.write_all(closing_line(status).as_bytes());
+    let _ = out.write_all(format!("{}{}", time_prefix(args.time), closing_line(status)).as_bytes());
     drop(out);
     if args.follow {
         reap_descendants();
@@ -164,6 +192,21 @@ fn inheritable(fd: &OwnedFd) -> Result<(), String> {
         return Err(format!("fcntl: {}", reason(&io::Error::last_os_error())));
     }
     Ok(())
+}
+
+/// The -t/-tt/-ttt time in front of a line, as the handler writes it.
+fn time_prefix(level: u8) -> String {
+    if level == 0 {
+        return String::new();
+    }
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let (secs, micros) = (d.as_secs() as i64, d.subsec_micros());
+    if level >= 3 {
+        return format!("{secs}.{micros:06} ");
+    }
+    let local = (secs + utc_offset()).rem_euclid(86_400);
+    let hms = format!("{:02}:{:02}:{:02}", local / 3600, local / 60 % 60, local % 60);
+    if level == 2 { format!("{hms}.{micros:06} ") } else { format!("{hms} ") }
 }
 
 /// strace's last line for a process that ended with `status`.

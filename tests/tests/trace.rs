@@ -58,7 +58,10 @@ fn run(cmd: Command) -> Output {
 /// What one `preld trace -o FILE ARGS...` did, and the trace it wrote.
 struct Traced {
     out: Output,
+    /// The trace with strace's alignment padding taken out (see `unpad`).
     trace: String,
+    /// The trace as written.
+    raw: String,
     shown: String,
 }
 
@@ -135,12 +138,14 @@ fn trace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> Traced {
             String::from_utf8_lossy(&out.stderr)
         )
     });
-    Traced { out, trace, shown }
+    let raw = trace;
+    let trace = raw.lines().map(|l| unpad(l) + "\n").collect();
+    Traced { out, trace, raw, shown }
 }
 
 /// `strace -o FILE OPTS... -- ARGS...`, lines without the `PID ` prefix
 /// strace -f -o writes and without strace's alignment padding before ` = `
-/// (preld writes neither).
+/// (compared with `Traced::trace`, unpadded too).
 fn strace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, Vec<String>) {
     let (out, lines) = strace_raw(dir, opts, args);
     let no_pid = |l: &str| match l.split_once(' ') {
@@ -514,7 +519,7 @@ fn the_program_s_own_output_is_untouched() {
     assert_eq!(out.status.code(), Some(0), "stderr:\n{err}");
     assert!(err.starts_with(r#"execve("/usr/bin/cat", ["cat", "/etc/hostname"], "#), "stderr:\n{err}");
     assert!(err.contains("\nopenat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3\n"), "stderr:\n{err}");
-    assert!(err.ends_with("\nexit_group(0) = ?\n+++ exited with 0 +++\n"), "stderr:\n{err}");
+    assert!(err.ends_with("\nexit_group(0)                           = ?\n+++ exited with 0 +++\n"), "stderr:\n{err}");
 }
 
 // ------------------------------------------------------------------ signals
@@ -796,7 +801,9 @@ fn signals_show_like_strace() {
     // A handled signal, SIGCHLD to a handler, and children killed by
     // signals: `--- SIGx {...} ---` lines and `+++ killed by SIGx +++`.
     let d = Scratch::new("signals");
-    let script = "trap 'echo usr1' USR1; kill -USR1 $$; sleep 5 & kill -TERM $!; wait; \
+    // (The child is given time to start: a signal that comes during its exec,
+    // before the new image's ld-preld has installed anything, shows no line.)
+    let script = "trap 'echo usr1' USR1; kill -USR1 $$; sleep 5 & sleep 0.2; kill -TERM $!; wait; \
                   sh -c 'kill -SEGV $$'; trap 'echo chld' CHLD; /bin/true; exit 0";
     let t = trace(&d, &["-f"], &[&bash(), &"-c", &script]);
     t.expect(t.out.status.code() == Some(0), "bash did not exit 0");
@@ -855,6 +862,56 @@ fn a_crash_shows_its_signal_like_strace() {
         t.expect(ours == theirs, &format!("{how} ({kind}): preld {ours:?}, strace {theirs:?}"));
         t.expect(ours.len() == 2, &format!("{how} ({kind}): not a signal line and an end line: {ours:?}"));
     }
+}
+
+#[test]
+fn times_durations_and_string_size_like_strace() {
+    // -tt, -T and -s as strace writes them, padding included: the lines are
+    // the same once the times themselves are masked.
+    let d = Scratch::new("timed");
+    let opts = ["-tt", "-T", "-s", "8", "-e", "trace=openat,read,close"];
+    let before = std::time::SystemTime::now();
+    let t = trace(&d, &opts, &[&"/bin/cat", &"/etc/hostname"]);
+    let after = std::time::SystemTime::now();
+    let (_, s) = strace_raw(&d, &opts, &[&"/bin/cat", &"/etc/hostname"]);
+    // `12:34:56.123456 ` → `HH:MM:SS.UUUUUU `, ` <0.000012>` → ` <S.UUUUUU>`.
+    let mask = |l: &str| -> String {
+        let mut out = l.to_string();
+        if l.len() > 16 && l.as_bytes()[2] == b':' && l.as_bytes()[8] == b'.' {
+            out.replace_range(..15, "HH:MM:SS.UUUUUU");
+        }
+        if let Some(i) = out.rfind(" <") {
+            if out.ends_with('>') {
+                out.replace_range(i.., " <S.UUUUUU>");
+            }
+        }
+        out
+    };
+    let ours: Vec<String> = t.raw.lines().map(mask).collect();
+    let theirs: Vec<String> = s.iter().map(|l| mask(l)).collect();
+    t.expect(ours == theirs, &format!("preld:\n{}\nstrace:\n{}", ours.join("\n"), theirs.join("\n")));
+    // The times are the wall clock's, in local time, within the run.
+    let secs_of_day = |l: &str| -> Option<u64> {
+        let (h, m, sec) = (l.get(0..2)?.parse::<u64>().ok()?, l.get(3..5)?.parse::<u64>().ok()?, l.get(6..8)?.parse::<u64>().ok()?);
+        Some(h * 3600 + m * 60 + sec)
+    };
+    let local_offset = |at: std::time::SystemTime| -> u64 {
+        let secs = at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        // SAFETY: localtime_r into a zeroed local struct tm.
+        let off = unsafe {
+            let mut tm: libc::tm = std::mem::zeroed();
+            libc::localtime_r(&secs, &mut tm);
+            tm.tm_gmtoff
+        };
+        (secs + off).rem_euclid(86_400) as u64
+    };
+    let (lo, hi) = (local_offset(before), local_offset(after) + 1);
+    for l in t.trace.lines() {
+        let at = secs_of_day(l);
+        t.expect(at.is_some_and(|x| lo <= x && x <= hi || lo > hi), &format!("a line's time is not the run's: {l}"));
+    }
+    // -s 8: strings cut after 8 bytes.
+    t.expect(t.trace.contains("read(3, \"\\177ELF\\2\\1\\1\\3\"..., 832)"), "-s 8 did not cut the ELF header read");
 }
 
 #[test]

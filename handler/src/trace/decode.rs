@@ -98,6 +98,12 @@ pub fn write_result_in(
     Ok(())
 }
 
+/// strace's `-s N`: how much of each string, and how many elements of each
+/// array, are shown (32 unless set; at most 4096).
+pub fn set_max_str(n: usize) {
+    print::set_max_str(n)
+}
+
 /// Reads, before call `nr` is made, the input value of its in/out length
 /// (getsockname's, accept's, recvfrom's, getsockopt's, recvmsg's
 /// msg_namelen), which the call overwrites; the tracer hands it back

@@ -35,21 +35,32 @@ impl decode::Memory for AppMemory {
 
 const MEM: AppMemory = AppMemory { saved: None };
 
-/// Appends to a thread's trace buffer, dropping what does not fit.
+/// Appends to a thread's trace buffer; a line longer than the buffer (a big
+/// `-s`) is written out in pieces.
 struct Line<'a>(&'a mut ThreadBlock);
 
 impl Write for Line<'_> {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         let t = &mut *self.0;
-        let n = s.len().min(TRACE_BUF - t.trace_len);
-        t.trace[t.trace_len..t.trace_len + n].copy_from_slice(&s.as_bytes()[..n]);
-        t.trace_len += n;
+        let mut s = s.as_bytes();
+        while !s.is_empty() {
+            if t.trace_len == TRACE_BUF {
+                flush(t);
+            }
+            let n = s.len().min(TRACE_BUF - t.trace_len);
+            t.trace[t.trace_len..t.trace_len + n].copy_from_slice(&s[..n]);
+            t.trace_len += n;
+            s = &s[n..];
+        }
         Ok(())
     }
 }
 
 /// Called once at startup, on the first thread.
 pub fn start(t: &mut ThreadBlock) {
+    if let Some(tr) = config::get().trace.as_ref() {
+        decode::set_max_str(tr.strsize);
+    }
     let root = config::get().trace.as_ref().and_then(|tr| tr.root);
     MAIN_TID.store(root.unwrap_or_else(|| t.tid()), Ordering::Relaxed);
 }
@@ -84,9 +95,54 @@ fn prefix(w: &mut Line<'_>) {
 }
 
 fn prefix_for(w: &mut Line<'_>, tid: i32) {
+    prefix_at(w, tid, None);
+}
+
+/// `[pid N] ` with -f for threads other than the first, then with -t the
+/// time `when` (nanoseconds since the epoch; None: now).
+fn prefix_at(w: &mut Line<'_>, tid: i32, when: Option<u64>) {
     if following() && tid != MAIN_TID.load(Ordering::Relaxed) {
         let _ = write!(w, "[pid {tid:>5}] ");
     }
+    let Some(tr) = config::get().trace.as_ref() else { return };
+    if tr.time == 0 {
+        return;
+    }
+    let ns = when.unwrap_or_else(now_ns);
+    let (secs, micros) = (ns / 1_000_000_000, ns % 1_000_000_000 / 1000);
+    if tr.time >= 3 {
+        let _ = write!(w, "{secs}.{micros:06} ");
+        return;
+    }
+    let local = (secs as i64 + tr.tz_offset).rem_euclid(86_400);
+    let _ = write!(w, "{:02}:{:02}:{:02}", local / 3600, local / 60 % 60, local % 60);
+    let _ = if tr.time == 2 { write!(w, ".{micros:06} ") } else { w.write_str(" ") };
+}
+
+/// strace's alignment of results: a line whose call ends before column
+/// 39 is padded so that ` = ` starts there (`close(3)` then spaces, then
+/// `= 0` at column 40).
+fn align_result(w: &mut Line<'_>, line_start: usize) {
+    const RESULT_COLUMN: usize = 39;
+    // (A line flushed in pieces has lost its start: left as it is.)
+    if let Some(col) = w.0.trace_len.checked_sub(line_start) {
+        for _ in col..RESULT_COLUMN {
+            let _ = w.write_str(" ");
+        }
+    }
+}
+
+/// The wall clock, for -t and -T.
+fn now_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: clock_gettime(CLOCK_REALTIME) writes a timespec into `ts`.
+    let _ = unsafe { sys::raw(Sysno::clock_gettime as usize, [0, ts.as_mut_ptr() as usize, 0, 0, 0, 0]) };
+    (ts[0] as u64).wrapping_mul(1_000_000_000).wrapping_add(ts[1] as u64)
+}
+
+/// Whether lines carry times (-t) or durations (-T).
+fn timed() -> bool {
+    config::get().trace.as_ref().is_some_and(|tr| tr.time != 0 || tr.durations)
 }
 
 /// Called when a call is trapped, before it is made: whether it is traced;
@@ -101,6 +157,9 @@ pub fn before(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) -> bool {
     t.trace_pending = nr + 1;
     t.trace_pending_args = *args;
     t.trace_saved = decode::snapshot(nr, args, &MEM);
+    if timed() {
+        t.trace_start_ns = now_ns();
+    }
     true
 }
 
@@ -182,9 +241,17 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     if ret > 0 {
         reaped_killed_child(&mut w, nr, args, ret as i32);
     }
-    prefix(&mut w);
+    let start = w.0.trace_start_ns;
+    let tid = w.0.tid();
+    let line_start = w.0.trace_len;
+    prefix_at(&mut w, tid, Some(start));
     let _ = decode::write_call(&mut w, nr, args, &mem, Some(ret));
+    align_result(&mut w, line_start);
     let _ = decode::write_result_in(&mut w, nr, args, &mem, ret);
+    if config::get().trace.as_ref().is_some_and(|tr| tr.durations) {
+        let d = now_ns().saturating_sub(start);
+        let _ = write!(w, " <{}.{:06}>", d / 1_000_000_000, d % 1_000_000_000 / 1000);
+    }
     let _ = w.write_str("\n");
     // A call that may have blocked: show what happened so far.
     if !nonblocking(nr) || t.trace_len > TRACE_BUF / 2 {
@@ -209,6 +276,9 @@ pub fn vdso_call(nr: usize, args: &[usize; 6], ret: isize) {
     // blocked no SIGSYS handler runs on it while the block is used here.
     let t = unsafe { crate::thread::current() };
     if wants(t, nr) {
+        if timed() {
+            t.trace_start_ns = now_ns();
+        }
         record(t, nr, args, ret);
     }
     let _ = mask(2, &old as *const u64 as usize, 0);
@@ -232,8 +302,10 @@ pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
     let status = args[0] as i32 & 0xff;
     if wants(t, nr) {
         let mut w = Line(t);
+        let line_start = w.0.trace_len;
         prefix(&mut w);
         let _ = decode::write_call(&mut w, nr, args, &MEM, None);
+        align_result(&mut w, line_start);
         let _ = w.write_str(" = ?\n");
     }
     t.trace_pending = 0;

@@ -2,6 +2,7 @@
 //! structures it reads from the traced program, in strace's notation.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use syscalls::Sysno;
 
@@ -10,9 +11,19 @@ use super::xlat::*;
 use super::Memory;
 use crate::errno;
 
-/// strace's default `-s 32`: strings are cut after this many bytes, arrays
-/// after this many elements.
-const MAX_STR: usize = 32;
+/// strace's `-s` (32 by default): strings are cut after this many bytes,
+/// arrays after this many elements; set by [`set_max_str`].
+static MAX_STR_NOW: AtomicUsize = AtomicUsize::new(32);
+/// The most `-s` may ask for (a data buffer of this size is on the stack).
+const MAX_STR_CAP: usize = 4096;
+
+fn max_str() -> usize {
+    MAX_STR_NOW.load(Ordering::Relaxed)
+}
+
+pub(super) fn set_max_str(n: usize) {
+    MAX_STR_NOW.store(n.min(MAX_STR_CAP), Ordering::Relaxed);
+}
 /// Paths print whole, up to PATH_MAX, as strace prints them.
 const PATH_MAX: usize = 4096;
 
@@ -189,7 +200,7 @@ fn value(c: &mut Ctx, k: A, i: usize) -> fmt::Result {
         A::Enum(x) => xlat(o, v as u32, x),
         A::Sig => sig(o, v as i32),
         A::Path | A::OCwd => string(o, m, v, PATH_MAX),
-        A::Str => string(o, m, v, MAX_STR),
+        A::Str => string(o, m, v, max_str()),
         A::Buf(n) => buf(o, m, v, at(n), false),
         A::SockType => flags(o, v as u32 as u64, SOCK_TYPE),
         A::SockProto(f) => match at(f) as u32 {
@@ -472,12 +483,12 @@ fn buf(o: &mut dyn Write, m: &dyn Memory, addr: usize, len: usize, hex: bool) ->
     if addr == 0 {
         return o.write_str("NULL");
     }
-    let n = len.min(MAX_STR);
-    let mut b = [0u8; MAX_STR];
+    let n = len.min(max_str());
+    let mut b = [0u8; MAX_STR_CAP];
     if n > 0 && !m.read(addr, &mut b[..n]) {
         return ptr(o, addr);
     }
-    quote(o, &b[..n], len > MAX_STR, hex)
+    quote(o, &b[..n], len > n, hex)
 }
 
 /// Reads what is readable of `buf.len()` bytes at `addr`: all at once, else
@@ -574,11 +585,11 @@ fn argv(o: &mut dyn Write, m: &dyn Memory, addr: usize) -> fmt::Result {
         if n > 0 {
             o.write_str(", ")?;
         }
-        if n == MAX_STR {
+        if n == max_str() {
             o.write_str("...")?;
             break;
         }
-        string(o, m, p, MAX_STR)?;
+        string(o, m, p, max_str())?;
         n += 1;
         match rd::<8>(m, addr.wrapping_add(8 * n)) {
             Some(b) => p = le(&b, 0, 8) as usize,
@@ -845,7 +856,7 @@ fn pollfds(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt::Res
         if i > 0 {
             o.write_str(", ")?;
         }
-        let Some(b) = rd::<8>(m, addr.wrapping_add(8 * i)).filter(|_| i < MAX_STR) else {
+        let Some(b) = rd::<8>(m, addr.wrapping_add(8 * i)).filter(|_| i < max_str()) else {
             o.write_str("...")?;
             break;
         };
@@ -877,7 +888,7 @@ fn iov(
         if i > 0 {
             o.write_str(", ")?;
         }
-        let Some(b) = rd::<16>(m, addr.wrapping_add(16 * i)).filter(|_| i < MAX_STR) else {
+        let Some(b) = rd::<16>(m, addr.wrapping_add(16 * i)).filter(|_| i < max_str()) else {
             o.write_str("...")?;
             break;
         };
@@ -1338,7 +1349,7 @@ fn groups(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt::Resu
         if i > 0 {
             o.write_str(", ")?;
         }
-        let Some(b) = rd::<4>(m, addr.wrapping_add(4 * i)).filter(|_| i < MAX_STR) else {
+        let Some(b) = rd::<4>(m, addr.wrapping_add(4 * i)).filter(|_| i < max_str()) else {
             o.write_str("...")?;
             break;
         };
@@ -1414,7 +1425,7 @@ fn epoll_events(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt
         if i > 0 {
             o.write_str(", ")?;
         }
-        let Some(b) = rd::<12>(m, addr.wrapping_add(12 * i)).filter(|_| i < MAX_STR) else {
+        let Some(b) = rd::<12>(m, addr.wrapping_add(12 * i)).filter(|_| i < max_str()) else {
             o.write_str("...")?;
             break;
         };
@@ -1466,7 +1477,7 @@ fn cmsgs(o: &mut dyn Write, m: &dyn Memory, addr: usize, len: usize) -> fmt::Res
     o.write_char('[')?;
     let mut off: usize = 0;
     let mut n = 0;
-    while off.checked_add(16).is_some_and(|end| end <= len) && n < MAX_STR {
+    while off.checked_add(16).is_some_and(|end| end <= len) && n < max_str() {
         let Some(h) = rd::<16>(m, addr.wrapping_add(off)) else { break };
         let (clen, level, ty) = (le(&h, 0, 8) as usize, le(&h, 8, 4) as u32, le(&h, 12, 4) as u32);
         if clen < 16 {
@@ -1517,7 +1528,7 @@ fn cmsgs(o: &mut dyn Write, m: &dyn Memory, addr: usize, len: usize) -> fmt::Res
 /// `[3, 4]`: the fds of an SCM_RIGHTS message.
 fn groups_i32(o: &mut dyn Write, m: &dyn Memory, addr: usize, n: usize) -> fmt::Result {
     o.write_char('[')?;
-    for i in 0..n.min(MAX_STR) {
+    for i in 0..n.min(max_str()) {
         if i > 0 {
             o.write_str(", ")?;
         }
