@@ -5,7 +5,7 @@
 //! ```text
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
 //!          [--trace-time 1|2|3] [--trace-tz-offset SECONDS] [--trace-durations]
-//!          [--trace-strsize N]
+//!          [--trace-strsize N] [--trace-count 1|2]
 //!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--] PROG ARGS...
 //! ```
@@ -62,11 +62,15 @@ pub struct Trace {
     pub durations: bool,
     /// strace's -s: how much of a string (and of an array) is shown.
     pub strsize: usize,
+    /// strace's -c: no lines, but each process's count of calls, errors
+    /// and time per call (1: CPU time of the thread, 2: wall time, -w),
+    /// written as records for the launcher's table.
+    pub count: u8,
 }
 
 impl Trace {
     fn new(fd: i32) -> Trace {
-        Trace { fd, follow: false, filter: None, vdso: false, root: None, time: 0, tz_offset: 0, durations: false, strsize: 32 }
+        Trace { fd, follow: false, filter: None, vdso: false, root: None, time: 0, tz_offset: 0, durations: false, strsize: 32, count: 0 }
     }
 }
 
@@ -109,7 +113,7 @@ impl Config {
             }
             let takes_value =
                 matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--sigsys"
-                    | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize");
+                    | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count");
             let value = if takes_value {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
@@ -142,6 +146,10 @@ impl Config {
                 (b"--trace-tz-offset", Some(v)) => {
                     let n = parse_int(v).ok_or("--trace-tz-offset needs seconds")?;
                     c.trace.get_or_insert(Trace::new(2)).tz_offset = n.into();
+                }
+                (b"--trace-count", Some(v)) => {
+                    let n = parse_int(v).filter(|n| (1..=2).contains(n)).ok_or("--trace-count needs 1 or 2")?;
+                    c.trace.get_or_insert(Trace::new(2)).count = n as u8;
                 }
                 (b"--trace-durations", None) => c.trace.get_or_insert(Trace::new(2)).durations = true,
                 (b"--trace-strsize", Some(v)) => {

@@ -108,6 +108,9 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let nr = uc.rax();
     let args = uc.args();
     let mut c = Call { t, uc, nr, args, orig: args };
+    // First: an entry that never comes back here (rt_sigreturn, exit) or
+    // records the call itself finds it marked and timed.
+    let traced = trace::before(c.t, nr, &c.orig);
     let session = if rpc::active() { pola::serve(&mut c) } else { None };
     let mut outcome = match session {
         Some(o) => o,
@@ -121,7 +124,6 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             outcome = Outcome::Return(-(e as isize));
         }
     }
-    let traced = trace::before(c.t, nr, &c.orig);
     match outcome {
         Outcome::Return(r) => {
             c.uc.set_rax(r as usize);

@@ -244,6 +244,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     free_prepared(c.t);
     c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
     trace::flush(c.t);
+    trace::write_counts(c.t);
     fds::before_exec(&keep);
     if exec_fd >= 0 {
         let _ = sys::fcntl(exec_fd, 2, 0); // F_SETFD: crosses the exec

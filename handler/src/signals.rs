@@ -131,6 +131,12 @@ const SA_KNOWN: usize = 0x1 | 0x2 | SA_SIGINFO | SA_ONSTACK | 0x1000_0000 | SA_N
 pub fn rt_sigreturn(c: &mut Call<'_>) -> Outcome {
     let mask = c.uc.app_frame_sigmask();
     let mut m = [0usize; 1];
+    if trace::wants(c.t, c.nr) {
+        let mut rax = [0usize; 1];
+        if usermem::read_words(mask as usize, &mut m) && usermem::read_words(c.uc.app_frame_rax() as usize, &mut rax) {
+            trace::sigreturn(c.t, m[0] as u64, rax[0]);
+        }
+    }
     if usermem::read_words(mask as usize, &mut m) {
         c.t.sigsys_blocked = m[0] as u64 & SIGSYS_BIT != 0;
         if c.t.sigsys_blocked {

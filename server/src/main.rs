@@ -66,6 +66,13 @@ struct TraceArgs {
     /// Show the time spent in each call, ` <seconds>` at the end of its line
     #[arg(short = 'T')]
     durations: bool,
+    /// Count calls, errors and time per call and print strace's summary
+    /// table at the end instead of the lines (time: the thread's CPU time)
+    #[arg(short = 'c')]
+    count: bool,
+    /// With -c: time calls by the wall clock
+    #[arg(short = 'w')]
+    wall: bool,
     /// Show at most N bytes of each string and N elements of each array
     /// (default 32, at most 4096)
     #[arg(short = 's', value_name = "N", value_parser = clap::value_parser!(u16).range(0..=4096))]

@@ -34,6 +34,10 @@ threads and child processes are traced too, their lines prefixed with
 `[pid N]`, and preld trace waits for all of them, as strace -f does; without
 -f only the program's first thread is traced (also across execve).
 
+-c counts calls, errors and time per call (the thread's CPU time, or the
+wall clock with -w) and prints strace's summary table at the end instead of
+the lines; a process killed by a signal does not add its counts.
+
 -t/-tt/-ttt prefix each line with the time, -T appends the time spent in the
 call, -s N shows N bytes of strings (and N elements of arrays), as strace's
 options of the same names.
@@ -94,6 +98,26 @@ pub fn main(args: TraceArgs) -> ExitCode {
             io::stderr().as_fd().try_clone_to_owned().map_err(|e| format!("cannot duplicate stderr: {}", reason(&e)))
         }
     };
+    // -c: the handler writes count records to a file of its own, which is
+    // read back into the table once everything has ended.
+    let counts = if args.count {
+        match tempfile::tempfile().map_err(|e| format!("cannot create a file for -c: {}", reason(&e))).and_then(|f| {
+            let fd = OwnedFd::from(f);
+            // SAFETY: F_SETFL on an fd this process owns.
+            if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, libc::O_APPEND) } < 0 {
+                return Err(format!("fcntl: {}", reason(&io::Error::last_os_error())));
+            }
+            inheritable(&fd).map(|()| fd)
+        }) {
+            Ok(fd) => Some(fd),
+            Err(why) => {
+                eprintln!("preld: trace: {why}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     let out = match out.and_then(|fd| inheritable(&fd).map(|()| fd)) {
         Ok(fd) => fd,
         Err(why) => {
@@ -103,7 +127,11 @@ pub fn main(args: TraceArgs) -> ExitCode {
     };
 
     let mut cmd = Command::new(&ld);
-    cmd.arg0(&ld).arg("--trace-fd").arg(out.as_raw_fd().to_string());
+    let lines_fd = counts.as_ref().unwrap_or(&out).as_raw_fd();
+    cmd.arg0(&ld).arg("--trace-fd").arg(lines_fd.to_string());
+    if args.count {
+        cmd.arg("--trace-count").arg(if args.wall { "2" } else { "1" });
+    }
     if args.follow {
         cmd.arg("--trace-follow");
     }
@@ -174,12 +202,21 @@ pub fn main(args: TraceArgs) -> ExitCode {
         }
     };
     let mut out = File::from(out);
-    // The trace may go to a closed pipe: the program's status still matters.
-    let _ = out.write_all(format!("{}{}", time_prefix(args.time), closing_line(status)).as_bytes());
-    drop(out);
+    if counts.is_none() {
+        // The trace may go to a closed pipe: the program's status still matters.
+        let _ = out.write_all(format!("{}{}", time_prefix(args.time), closing_line(status)).as_bytes());
+    }
     if args.follow {
         reap_descendants();
     }
+    if let Some(fd) = counts {
+        let mut text = String::new();
+        let mut f = File::from(fd);
+        use std::io::{Read, Seek};
+        let _ = f.seek(io::SeekFrom::Start(0)).and_then(|_| f.read_to_string(&mut text));
+        let _ = out.write_all(summary_table(&text).as_bytes());
+    }
+    drop(out);
     end_like(status)
 }
 
@@ -207,6 +244,44 @@ fn time_prefix(level: u8) -> String {
     let local = (secs + utc_offset()).rem_euclid(86_400);
     let hms = format!("{:02}:{:02}:{:02}", local / 3600, local / 60 % 60, local % 60);
     if level == 2 { format!("{hms}.{micros:06} ") } else { format!("{hms} ") }
+}
+
+/// strace -c's table from the handlers' records (`NR CALLS ERRORS NS` per
+/// line, any number per call from any number of processes): the calls by
+/// time spent, then the total.
+pub fn summary_table(records: &str) -> String {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<usize, (u64, u64, u64)> = BTreeMap::new();
+    for l in records.lines() {
+        let f: Vec<u64> = l.split(' ').filter_map(|w| w.parse().ok()).collect();
+        if let [nr, calls, errors, ns] = f[..] {
+            let e = by.entry(nr as usize).or_default();
+            e.0 += calls;
+            e.1 += errors;
+            e.2 += ns;
+        }
+    }
+    let mut rows: Vec<(usize, (u64, u64, u64))> = by.into_iter().collect();
+    // By time, most first; equal times in call-number order (sort is stable).
+    rows.sort_by(|a, b| b.1 .2.cmp(&a.1 .2));
+    let total_ns: u64 = rows.iter().map(|r| r.1 .2).sum();
+    let sep = "------ ----------- ----------- --------- --------- ----------------\n";
+    let mut t = String::from("% time     seconds  usecs/call     calls    errors syscall\n");
+    t.push_str(sep);
+    let row = |pct: f64, ns: u64, calls: u64, errors: u64, name: &str| {
+        let errs = if errors == 0 { String::new() } else { errors.to_string() };
+        let per_call = if calls == 0 { 0 } else { ns / 1000 / calls };
+        format!("{pct:6.2} {:11.6} {per_call:11} {calls:9} {errs:>9} {name}\n", ns as f64 / 1e9)
+    };
+    for (nr, (calls, errors, ns)) in &rows {
+        let name = syscalls::Sysno::new(*nr).map_or_else(|| format!("syscall_{nr:#x}"), |s| s.name().to_string());
+        let pct = if total_ns == 0 { 0.0 } else { 100.0 * *ns as f64 / total_ns as f64 };
+        t.push_str(&row(pct, *ns, *calls, *errors, &name));
+    }
+    t.push_str(sep);
+    let (calls, errors) = rows.iter().fold((0, 0), |a, r| (a.0 + r.1 .0, a.1 + r.1 .1));
+    t.push_str(&row(100.0, total_ns, calls, errors, "total"));
+    t
 }
 
 /// strace's last line for a process that ended with `status`.

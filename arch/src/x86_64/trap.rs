@@ -344,6 +344,12 @@ impl Ucontext {
         self.set(G_EFL, self.rflags() & !EFLAGS_CLEARED_FOR_HANDLER);
     }
 
+    /// Where rax is saved in the application's own signal frame, for an
+    /// application rt_sigreturn trapped with this context.
+    pub fn app_frame_rax(&self) -> *mut usize {
+        (self.rsp() + UC_MCONTEXT + 8 * G_RAX) as *mut usize
+    }
+
     /// The signal mask saved in the application's own signal frame, for an
     /// application rt_sigreturn trapped with this context.
     pub fn app_frame_sigmask(&self) -> *mut u64 {

@@ -98,6 +98,14 @@ pub fn write_result_in(
     Ok(())
 }
 
+/// `rt_sigreturn({mask=[...]})`, as strace shows it: the mask the frame
+/// restores (the tracer reads it from the frame at the stack pointer).
+pub fn write_sigreturn(out: &mut impl fmt::Write, mask: u64) -> fmt::Result {
+    out.write_str("rt_sigreturn({mask=")?;
+    print::sigset(out, mask)?;
+    out.write_str("})")
+}
+
 /// strace's `-s N`: how much of each string, and how many elements of each
 /// array, are shown (32 unless set; at most 4096).
 pub fn set_max_str(n: usize) {

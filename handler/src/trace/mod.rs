@@ -6,7 +6,7 @@ pub mod decode;
 mod siginfo;
 
 use core::fmt::Write;
-use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use syscalls::Sysno;
 
@@ -157,10 +157,62 @@ pub fn before(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) -> bool {
     t.trace_pending = nr + 1;
     t.trace_pending_args = *args;
     t.trace_saved = decode::snapshot(nr, args, &MEM);
-    if timed() {
+    if let Some(mode) = counting() {
+        t.trace_start_ns = clock(mode);
+    } else if timed() {
         t.trace_start_ns = now_ns();
     }
     true
+}
+
+/// With -c: the clock calls are timed with (1: the thread's CPU time, 2:
+/// monotonic wall time, -w); None without -c.
+fn counting() -> Option<u8> {
+    config::get().trace.as_ref().map(|tr| tr.count).filter(|&c| c != 0)
+}
+
+fn clock(mode: u8) -> u64 {
+    const CLOCK_MONOTONIC: usize = 1;
+    const CLOCK_THREAD_CPUTIME_ID: usize = 3;
+    let id = if mode == 2 { CLOCK_MONOTONIC } else { CLOCK_THREAD_CPUTIME_ID };
+    let mut ts = [0i64; 2];
+    // SAFETY: clock_gettime writes a timespec into `ts`.
+    let _ = unsafe { sys::raw(Sysno::clock_gettime as usize, [id, ts.as_mut_ptr() as usize, 0, 0, 0, 0]) };
+    (ts[0] as u64).wrapping_mul(1_000_000_000).wrapping_add(ts[1] as u64)
+}
+
+/// -c's counts of this process (since its exec): calls, errors, nanoseconds.
+static COUNTS: [[AtomicU64; 3]; 512] = [const { [const { AtomicU64::new(0) }; 3] }; 512];
+
+fn count(nr: usize, ret: isize, ns: u64) {
+    if let Some(c) = COUNTS.get(nr) {
+        c[0].fetch_add(1, Ordering::Relaxed);
+        if (-4095..0).contains(&ret) {
+            c[1].fetch_add(1, Ordering::Relaxed);
+        }
+        c[2].fetch_add(ns, Ordering::Relaxed);
+    }
+}
+
+/// -c: this process's counts as records `NR CALLS ERRORS NS`, one per call
+/// made, for the launcher to add up; then zero (before an exec, the new
+/// image counts afresh).
+pub fn write_counts(t: &mut ThreadBlock) {
+    if counting().is_none() {
+        return;
+    }
+    flush(t);
+    for (nr, c) in COUNTS.iter().enumerate() {
+        let calls = c[0].swap(0, Ordering::Relaxed);
+        let (errors, ns) = (c[1].swap(0, Ordering::Relaxed), c[2].swap(0, Ordering::Relaxed));
+        if calls != 0 {
+            if t.trace_len > TRACE_BUF - 128 {
+                flush(t);
+            }
+            let _ = writeln!(Line(t), "{nr} {calls} {errors} {ns}");
+        }
+    }
+    flush(t);
 }
 
 /// A child killed by a signal writes no line of its own; strace shows
@@ -233,6 +285,10 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     if ret == 0 && is_clone(nr) {
         return;
     }
+    if let Some(mode) = counting() {
+        count(nr, ret, clock(mode).saturating_sub(t.trace_start_ns));
+        return;
+    }
     if t.trace_len > TRACE_BUF - 1024 {
         flush(t);
     }
@@ -257,6 +313,33 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     if !nonblocking(nr) || t.trace_len > TRACE_BUF / 2 {
         flush(t);
     }
+}
+
+/// The application's rt_sigreturn, made from the gate (it never returns
+/// to the handler): shown with the mask its frame restores and the rax it
+/// puts back, as strace shows it.
+pub fn sigreturn(t: &mut ThreadBlock, mask: u64, rax: usize) {
+    let nr = Sysno::rt_sigreturn as usize;
+    if !wants(t, nr) {
+        return;
+    }
+    t.trace_pending = 0;
+    if counting().is_some() {
+        count(nr, 0, 0);
+        return;
+    }
+    if t.trace_len > TRACE_BUF - 1024 {
+        flush(t);
+    }
+    let start = t.trace_start_ns;
+    let mut w = Line(t);
+    let tid = w.0.tid();
+    let line_start = w.0.trace_len;
+    prefix_at(&mut w, tid, Some(start));
+    let _ = decode::write_sigreturn(&mut w, mask);
+    align_result(&mut w, line_start);
+    let _ = decode::write_result(&mut w, nr, &[0; 6], rax as isize);
+    let _ = w.write_str("\n");
 }
 
 /// The vDSO's observer when the trace asks for time calls: it runs in the
@@ -297,6 +380,15 @@ fn is_clone(nr: usize) -> bool {
 /// seen here.
 pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
     if !config::tracing() {
+        return;
+    }
+    if counting().is_some() {
+        // Calls that do not return are not counted (as strace); the
+        // process's counts go out with its end.
+        t.trace_pending = 0;
+        if nr == Sysno::exit_group as usize {
+            write_counts(t);
+        }
         return;
     }
     let status = args[0] as i32 & 0xff;
@@ -355,6 +447,10 @@ pub fn announce_exec(t: &mut ThreadBlock, path: &[u8], argv: &[&[u8]], envp: usi
     if !wants(t, Sysno::execve as usize) {
         return;
     }
+    if counting().is_some() {
+        count(Sysno::execve as usize, 0, 0);
+        return;
+    }
     let mut w = Line(t);
     prefix(&mut w);
     let _ = w.write_str("execve(");
@@ -387,6 +483,10 @@ pub fn flush(t: &mut ThreadBlock) {
 /// without --trace-follow the child is not traced.
 pub fn forked(t: &mut ThreadBlock) {
     t.trace_len = 0;
+    // The parent's counts are the parent's to write.
+    for c in COUNTS.iter().flatten() {
+        c.store(0, Ordering::Relaxed);
+    }
     if !config::get().trace.as_ref().is_some_and(|t| t.follow) {
         config::stop_tracing();
     }
@@ -418,7 +518,7 @@ pub fn nonblocking(nr: usize) -> bool {
 /// A signal on its way to the application's handler (or killing it, for
 /// SIGSYS), as strace shows it: `--- SIGUSR1 {si_signo=...} ---`.
 pub fn signal(t: &mut ThreadBlock, sig: usize, info: *const u8) {
-    if !config::tracing() {
+    if !config::tracing() || counting().is_some() {
         return;
     }
     let Some(tr) = config::get().trace.as_ref() else { return };

@@ -387,7 +387,7 @@ fn sig(o: &mut dyn Write, s: i32) -> fmt::Result {
 }
 
 /// `[INT TERM]`, or `~[RTMIN RT_1]` (the complement) when most signals are in it.
-fn sigset(o: &mut dyn Write, set: u64) -> fmt::Result {
+pub(super) fn sigset(o: &mut dyn Write, set: u64) -> fmt::Result {
     let (neg, set) = if set.count_ones() > 32 {
         (true, !set)
     } else {
