@@ -461,9 +461,9 @@ fn enter_handler(t: &mut ThreadBlock, sig: usize, frame_mask: &mut u64) -> Optio
     let act = actions(t).with(|_, acts| {
         let a = acts[sig - 1];
         if a.handler > SIG_IGN && a.flags & SA_RESETHAND != 0 {
-            // The kernel reset its action on delivery; so does the view.
+            // The kernel reset its action's handler on delivery (flags and
+            // mask stay); so does the view.
             acts[sig - 1].handler = SIG_DFL;
-            acts[sig - 1].flags &= !SA_SIGINFO;
         }
         a
     });

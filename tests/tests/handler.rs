@@ -478,7 +478,8 @@ both_kinds!(sigsys_virtual_signal, |k| {
         .native_has("kill(SIGSYS) with a handler: handler ran 1, signo 31, si_code SI_USER yes, calls in it worked yes\n")
         .native_has("SIGSYS blocked, kill(SIGSYS): handler ran 0, pending yes\n")
         .native_has("after SIG_UNBLOCK: handler ran 1\n")
-        .native_has("SA_RESETHAND: handler ran 1, action is SIG_DFL afterwards yes\n")
+        .native_has("SA_RESETHAND: handler ran 1, action is SIG_DFL afterwards yes, flags 0x84000004")
+        .native_has("SA_RESETHAND on SIGUSR1: action is SIG_DFL afterwards yes, flags 0x84000004, sa_mask kept yes\n")
         .native_has("done\n")
 });
 

@@ -173,8 +173,15 @@ static void virtual(void) {
     sys_hits = 0;
     kill(getpid(), SIGSYS);
     sigaction(SIGSYS, NULL, &old);
-    printf("SA_RESETHAND: handler ran %d, action is SIG_DFL afterwards %s\n", (int)sys_hits,
-           yesno(old.sa_handler == SIG_DFL));
+    printf("SA_RESETHAND: handler ran %d, action is SIG_DFL afterwards %s, flags %#x, sa_mask kept %s\n",
+           (int)sys_hits, yesno(old.sa_handler == SIG_DFL), (unsigned)old.sa_flags, yesno(sigismember(&old.sa_mask, SIGUSR2)));
+    /* The same for another signal. */
+    sigaddset(&sa.sa_mask, SIGUSR2);
+    sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1);
+    sigaction(SIGUSR1, NULL, &old);
+    printf("SA_RESETHAND on SIGUSR1: action is SIG_DFL afterwards %s, flags %#x, sa_mask kept %s\n",
+           yesno(old.sa_handler == SIG_DFL), (unsigned)old.sa_flags, yesno(sigismember(&old.sa_mask, SIGUSR2)));
     /* While the handler runs, SIGSYS is blocked (no SA_NODEFER). */
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGSYS, &sa, NULL);
