@@ -131,12 +131,16 @@ const SA_KNOWN: usize = 0x1 | 0x2 | SA_SIGINFO | SA_ONSTACK | 0x1000_0000 | SA_N
 pub fn rt_sigreturn(c: &mut Call<'_>) -> Outcome {
     let mask = c.uc.app_frame_sigmask();
     let mut m = [0usize; 1];
+    // The handler's own traced calls are done: the call it interrupted is
+    // the one the thread is in again (after this line, shown first).
+    let frame = c.uc.rsp();
     if trace::wants(c.t, c.nr) {
         let mut rax = [0usize; 1];
         if usermem::read_words(mask as usize, &mut m) && usermem::read_words(c.uc.app_frame_rax() as usize, &mut rax) {
             trace::sigreturn(c.t, m[0] as u64, rax[0]);
         }
     }
+    trace::leave_handler(c.t, frame);
     if usermem::read_words(mask as usize, &mut m) {
         c.t.sigsys_blocked = m[0] as u64 & SIGSYS_BIT != 0;
         if c.t.sigsys_blocked {
@@ -495,6 +499,7 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
     match enter_handler(t, sig, uc.sigmask()) {
         Some((act, mask)) => {
             t.arch.handler_mask = mask;
+            trace::enter_handler(t, uc.as_ptr() as usize);
             act.handler
         }
         None => {
@@ -635,6 +640,7 @@ pub fn foreign_sigsys(t: &mut ThreadBlock, info: *mut core::ffi::c_void, uc: &mu
         Some(f) => {
             uc.enter_handler(act.handler, f, SIGSYS);
             *uc.sigmask() = mask;
+            trace::enter_handler(t, preld_arch::handler_frame_context(f));
         }
         None => {
             // No room for the frame: the kernel would kill with SIGSEGV.

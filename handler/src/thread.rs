@@ -88,6 +88,11 @@ pub struct ThreadBlock {
     pub trace_saved: Option<u32>,
     /// When the traced call was trapped (for -t and -T), ns since the epoch.
     pub trace_start_ns: u64,
+    /// The traced calls a signal handler interrupted (blocked in the tail
+    /// gate), innermost last, keyed by the handler's frame; put back when
+    /// that frame's rt_sigreturn comes.
+    pub trace_nest: [crate::trace::Interrupted; 8],
+    pub trace_nest_len: usize,
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],

@@ -952,6 +952,24 @@ fn count_summary_like_strace() {
 }
 
 #[test]
+fn a_call_interrupted_by_a_handler_keeps_its_own_time() {
+    // The read blocks 300 ms; a SIGALRM handler makes calls 250 ms in. The
+    // read's line keeps its arguments and its whole time (-T), not the
+    // handler's calls' (they run while it is blocked).
+    let d = Scratch::new("nested");
+    let prog = program("h_nested-dyn-pie");
+    let t = trace(&d, &["-T", "-e", "trace=read,getppid"], &[&prog]);
+    t.expect(t.out.status.code() == Some(0), "the program did not exit 0");
+    let read = t.lines().into_iter().rev().find(|l| l.starts_with("read(") && l.contains(", \"x\", 1) = 1 <"));
+    let Some(read) = read else { t.fail("no read of the pipe's byte") };
+    let secs: f64 = read.rsplit_once(" <").and_then(|(_, d)| d.trim_end_matches('>').parse().ok()).unwrap_or(0.0);
+    t.expect(secs >= 0.28, &format!("the read's time is {secs} s, not its own 0.3 s: {read}"));
+    let getppid = t.position(|l| l.starts_with("getppid()")).unwrap_or_else(|| t.fail("no getppid from the handler"));
+    let read_at = t.position(|l| l == read).unwrap();
+    t.expect(getppid < read_at, "the handler's getppid is not shown before the read ends");
+}
+
+#[test]
 fn threads_end_with_their_exit_lines() {
     let d = Scratch::new("threadexit");
     let python = require_file("/usr/bin/python3", "python3");

@@ -404,6 +404,12 @@ pub unsafe extern "C" fn sigsys_entry() {
     )
 }
 
+/// The ucontext of a handler frame written by `write_handler_frame` at
+/// `frame` (where the handler's rt_sigreturn finds rsp).
+pub fn handler_frame_context(frame: usize) -> usize {
+    frame + 8
+}
+
 unsafe extern "C" {
     /// Decides how a signal enters the application's handler: returns the
     /// handler and leaves the mask it runs with in `ArchThread.handler_mask`.

@@ -315,6 +315,51 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     }
 }
 
+/// A traced call a signal handler interrupted: what `before` stored for it,
+/// which the handler's own traced calls overwrite.
+#[derive(Clone, Copy, Default)]
+pub struct Interrupted {
+    /// The handler's frame (its ucontext), as its rt_sigreturn finds it.
+    frame: usize,
+    pending: usize,
+    args: [usize; 6],
+    saved: Option<u32>,
+    start_ns: u64,
+}
+
+/// A signal handler is entered with `frame`: keeps the traced call the
+/// thread is blocked in, if any.
+pub fn enter_handler(t: &mut ThreadBlock, frame: usize) {
+    if t.trace_pending == 0 || !config::tracing() {
+        return;
+    }
+    if t.trace_nest_len == t.trace_nest.len() {
+        // Deeper than kept: the oldest goes (abandoned by siglongjmp, or
+        // shown with the inner call's times).
+        t.trace_nest.copy_within(1.., 0);
+        t.trace_nest_len -= 1;
+    }
+    let i = t.trace_nest_len;
+    t.trace_nest[i] =
+        Interrupted { frame, pending: t.trace_pending, args: t.trace_pending_args, saved: t.trace_saved, start_ns: t.trace_start_ns };
+    t.trace_nest_len = i + 1;
+}
+
+/// The handler of `frame` returns (its rt_sigreturn): the call it
+/// interrupted is the thread's again. Frames above it in the list were
+/// left by siglongjmp and go too.
+pub fn leave_handler(t: &mut ThreadBlock, frame: usize) {
+    let n = t.trace_nest_len;
+    if let Some(i) = t.trace_nest[..n].iter().rposition(|s| s.frame == frame) {
+        let s = t.trace_nest[i];
+        t.trace_pending = s.pending;
+        t.trace_pending_args = s.args;
+        t.trace_saved = s.saved;
+        t.trace_start_ns = s.start_ns;
+        t.trace_nest_len = i;
+    }
+}
+
 /// The application's rt_sigreturn, made from the gate (it never returns
 /// to the handler): shown with the mask its frame restores and the rax it
 /// puts back, as strace shows it.
