@@ -499,7 +499,8 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
     match enter_handler(t, sig, uc.sigmask()) {
         Some((act, mask)) => {
             t.arch.handler_mask = mask;
-            trace::enter_handler(t, uc.as_ptr() as usize);
+            let frame = off_preld_altstack(t, &act, sig, info.cast(), &mut uc).unwrap_or(uc.as_ptr() as usize);
+            trace::enter_handler(t, frame);
             act.handler
         }
         None => {
@@ -588,6 +589,30 @@ fn default_action(t: &mut ThreadBlock, sig: usize, info: *const u8) {
         let _ = sys::raw(Sysno::rt_sigaction as usize, [sig, &dfl as *const _ as usize, 0, 8, 0, 0]);
         let _ = sys::raw(Sysno::rt_tgsigqueueinfo as usize, [sys::getpid() as usize, t.tid() as usize, sig, info as usize, 0, 0]);
     }
+}
+
+/// A handler with SA_ONSTACK in a thread without a sigaltstack of its own:
+/// the kernel put the frame on preld's (the real one), where natively it
+/// would be on the interrupted stack (SA_ONSTACK without a sigaltstack is
+/// ignored). The frame is written again there and `signal_entry` enters the
+/// handler on it. Returns the new frame's context, or None (frame left
+/// where it is, also when the interrupted stack has no room).
+fn off_preld_altstack(t: &mut ThreadBlock, act: &AppAction, sig: usize, info: *const u8, uc: &mut Ucontext) -> Option<usize> {
+    let alt = t.preld_altstack();
+    let here = uc.as_ptr() as usize;
+    if act.flags & SA_ONSTACK == 0 || t.app_altstack.flags & SS_DISABLE == 0 || here.wrapping_sub(alt.sp) >= alt.size {
+        return None;
+    }
+    let sp = uc.rsp().checked_sub(preld_arch::RED_ZONE)?;
+    let saved = uc.sigmask_value();
+    // SAFETY: info and uc are the kernel's, for this signal.
+    let f = unsafe { uc.write_handler_frame(info, sp, act.restorer, saved, usermem::write) }?;
+    let (words, handler_sp) = preld_arch::handler_frame_entry(f, sig);
+    if !usermem::write_words(handler_sp, &words) {
+        return None;
+    }
+    t.arch.handler_sp = handler_sp;
+    Some(preld_arch::handler_frame_context(f))
 }
 
 /// A SIGSYS that Syscall User Dispatch did not raise (kill(2), or a seccomp

@@ -489,6 +489,15 @@ both_kinds!(sigsys_on_sigaltstack, |k| {
         .native_has("SIGSYS handler without SA_ONSTACK: ran 1, on the sigaltstack no\n")
 });
 
+// SA_ONSTACK in threads without a sigaltstack: the handler runs on the
+// interrupted stack as natively (the real sigaltstack is preld's).
+both_kinds!(onstack_without_sigaltstack, |k| {
+    super::Case::c("h_sigsys", k, &["onstack"])
+        .native_has("main: handler ran 1, args right yes, on the main stack yes\n")
+        .native_has("thread: handler ran 1, args right yes, on the thread's stack yes\n")
+        .native_has("calls work after: yes\ndone\n")
+});
+
 // The program's own seccomp filter with SECCOMP_RET_TRAP: its handler
 // answers the call; blocked, the SIGSYS is forced and kills.
 both_kinds!(sigsys_seccomp_trap, |k| {

@@ -13,7 +13,7 @@ mod trap;
 pub use enter::enter_program;
 pub use syscall::{syscall6, Sysret};
 pub use trap::{
-    clone_gate, gate_range, handler_frame_context, ignore_signal, set_thread_block, signal_entry, sigreturn_gate, sigsys_entry, tail_gate, tail_gate_post, thread_block,
+    clone_gate, gate_range, handler_frame_context, handler_frame_entry, ignore_signal, set_thread_block, signal_entry, sigreturn_gate, sigsys_entry, tail_gate, tail_gate_post, thread_block,
     ArchThread, TrapSite, Ucontext, RED_ZONE,
 };
 

@@ -62,6 +62,11 @@ pub struct ArchThread {
     /// The thread's id once known (0 before): a new child stores it first
     /// thing, so that it is known even if the thread never traps.
     pub tid: usize,
+    /// Set by the handler for `signal_entry` when the application's handler
+    /// must run on another frame than the kernel's: the stack pointer with
+    /// the handler's arguments below that frame (see `handler_frame_entry`);
+    /// 0: the kernel's frame.
+    pub handler_sp: usize,
 }
 
 const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
@@ -73,6 +78,7 @@ const TB_SIGMASK: usize = offset_of!(ArchThread, sigmask);
 const TB_ALTSTACK: usize = offset_of!(ArchThread, altstack);
 const TB_HANDLER_MASK: usize = offset_of!(ArchThread, handler_mask);
 const TB_TID: usize = offset_of!(ArchThread, tid);
+const TB_HANDLER_SP: usize = offset_of!(ArchThread, handler_sp);
 const _: () = assert!(TB_SELF == 0);
 
 // ucontext_t / struct sigcontext of x86_64 (asm/sigcontext.h, asm/ucontext.h).
@@ -166,6 +172,12 @@ impl Ucontext {
     pub fn rflags(&self) -> usize {
         self.get(G_EFL)
     }
+    /// The signal mask rt_sigreturn will restore, read.
+    pub fn sigmask_value(&self) -> u64 {
+        // SAFETY: uc_sigmask lies in the live frame; 8-aligned.
+        unsafe { *self.0.add(UC_SIGMASK).cast::<u64>() }
+    }
+
     /// The signal mask rt_sigreturn will restore.
     pub fn sigmask(&mut self) -> &mut u64 {
         // SAFETY: uc_sigmask lies in the live frame; 8-aligned.
@@ -410,6 +422,14 @@ pub fn handler_frame_context(frame: usize) -> usize {
     frame + 8
 }
 
+/// For `signal_entry` entering a handler on a frame of preld's making at
+/// `frame`: the four words it pops below the frame (uc, siginfo, the
+/// signal, and a slot for the handler's address), and the stack pointer to
+/// leave in `ArchThread.handler_sp`.
+pub fn handler_frame_entry(frame: usize, sig: usize) -> ([usize; 4], usize) {
+    ([frame + 8, frame + 8 + UC_SIZE, sig, 0], frame - 32)
+}
+
 unsafe extern "C" {
     /// Decides how a signal enters the application's handler: returns the
     /// handler and leaves the mask it runs with in `ArchThread.handler_mask`.
@@ -429,8 +449,11 @@ unsafe extern "C" {
 /// stack, installs the handler's mask (the last preld instruction with
 /// signals blocked: a signal from here on finds the preld stack unused),
 /// and returns into the handler with rsp, rdi, rsi, rdx as the kernel set
-/// them and rax = 0. Owns: rax, rcx, r10, r11 (clobbered, as the kernel's
-/// entry leaves them undefined) and rbx, restored.
+/// them and rax = 0 — or, when the handler put a frame of its own making
+/// elsewhere (`handler_sp`, written with every signal blocked and read
+/// before they are unblocked), with those of that frame. Owns: rax, rcx,
+/// r10, r11 (clobbered, as the kernel's entry leaves them undefined) and
+/// rbx, restored.
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn signal_entry() {
@@ -445,6 +468,12 @@ pub unsafe extern "C" fn signal_entry() {
         "call {decide}",
         "mov rsp, rbx",
         "pop rbx",
+        "mov rcx, gs:[{tb_handler_sp}]",      // a frame of preld's making instead?
+        "test rcx, rcx",
+        "jz 2f",
+        "mov qword ptr gs:[{tb_handler_sp}], 0",
+        "mov rsp, rcx",                       // its rdx, rsi, rdi and handler slot
+        "2:",
         "mov [rsp + 24], rax",
         "mov edi, {sig_setmask}",             // rt_sigprocmask(SIG_SETMASK, &block.handler_mask, NULL, 8)
         "mov rsi, gs:[{tb_self}]",
@@ -463,6 +492,7 @@ pub unsafe extern "C" fn signal_entry() {
         sig_setmask = const 2,
         tb_self = const TB_SELF,
         tb_handler_mask = const TB_HANDLER_MASK,
+        tb_handler_sp = const TB_HANDLER_SP,
         sys_rt_sigprocmask = const 14,
     )
 }

@@ -1,4 +1,4 @@
-/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|seccomp|exec|image|kill */
+/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|kill */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -219,6 +219,51 @@ static void virtual_stack(void) {
     printf("SIGSYS handler without SA_ONSTACK: ran %d, on the sigaltstack %s\n", (int)alt_hits, yesno(alt_on_stack));
 }
 
+/* SA_ONSTACK without a sigaltstack: the kernel ignores the flag, the
+ * handler runs on the interrupted stack, with its arguments. */
+static volatile sig_atomic_t os_hits, os_signo_ok;
+static char *volatile os_here;
+
+static void on_usr1_onstack(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    char here;
+    os_here = &here;
+    os_signo_ok = sig == SIGUSR1 && si->si_signo == SIGUSR1 && si->si_code == SI_TKILL;
+    (void)getppid();
+    os_hits++;
+}
+
+static const char *near(char *a, char *b) {
+    long d = a > b ? a - b : b - a;
+    return d < 256 * 1024 ? "yes" : "no";
+}
+
+static void *onstack_thread(void *arg) {
+    (void)arg;
+    char mine;
+    os_hits = 0;
+    raise(SIGUSR1);
+    printf("thread: handler ran %d, args right %s, on the thread's stack %s\n", (int)os_hits, yesno(os_signo_ok),
+           near(&mine, os_here));
+    return NULL;
+}
+
+static void onstack(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_usr1_onstack;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+    char mine;
+    raise(SIGUSR1);
+    printf("main: handler ran %d, args right %s, on the main stack %s\n", (int)os_hits, yesno(os_signo_ok),
+           near(&mine, os_here));
+    pthread_t t;
+    pthread_create(&t, NULL, onstack_thread, NULL);
+    pthread_join(t, NULL);
+    printf("calls work after: %s\n", yesno(calls_work()));
+}
+
 /* A seccomp filter of the program's own that traps getppid: its SIGSYS
  * (si_code SYS_SECCOMP) reaches the program's handler, which answers the
  * call through the signal frame's registers. */
@@ -338,6 +383,8 @@ int main(int argc, char **argv) {
         image();
     else if (strcmp(g, "stack") == 0)
         virtual_stack();
+    else if (strcmp(g, "onstack") == 0)
+        onstack();
     else if (strcmp(g, "exec") == 0) {
         /* An ignored SIGSYS stays ignored across exec, a blocked one blocked. */
         signal(SIGSYS, SIG_IGN);
@@ -371,7 +418,7 @@ int main(int argc, char **argv) {
         printf("still alive after kill(SIGSYS)\n");
         return 1;
     } else {
-        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|seccomp|exec|image|kill\n");
+        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|kill\n");
         return 2;
     }
     printf("done\n");
