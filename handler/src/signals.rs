@@ -577,17 +577,31 @@ pub fn show_fatal_signals(t: &ThreadBlock) {
 }
 
 /// The default action of a signal that reached `signal_entry` at SIG_DFL
-/// (a fatal one in a trace: its line is written): the real action goes back
-/// to SIG_DFL and the signal is sent again with its siginfo, to arrive as
-/// soon as this handler returns and end (or stop) the process as it would
-/// have.
+/// (a fatal one in a trace: its line is written): see `resend_default`.
 fn default_action(t: &mut ThreadBlock, sig: usize, info: *const u8) {
+    resend_default(t, sig, Some(info));
+}
+
+/// A signal's kernel default action from inside a handler: the real action
+/// goes back to SIG_DFL and the signal is sent again to this thread (with
+/// `info`, else as tgkill would), to arrive as soon as this handler returns
+/// and end (or stop) the process as it would have. The caller makes sure
+/// the mask it returns to does not block it.
+fn resend_default(t: &mut ThreadBlock, sig: usize, info: Option<*const u8>) {
     let dfl = KernelSigaction { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-    // SAFETY: a valid sigaction; then the kernel's siginfo, sent to this
-    // very thread (allowed for any si_code).
+    // SAFETY: a valid sigaction; then a signal to this very thread, with
+    // the kernel's siginfo when given (allowed for any si_code to oneself).
     unsafe {
         let _ = sys::raw(Sysno::rt_sigaction as usize, [sig, &dfl as *const _ as usize, 0, 8, 0, 0]);
-        let _ = sys::raw(Sysno::rt_tgsigqueueinfo as usize, [sys::getpid() as usize, t.tid() as usize, sig, info as usize, 0, 0]);
+        match info {
+            Some(i) => {
+                let (pid, tid) = (sys::getpid() as usize, t.tid() as usize);
+                let _ = sys::raw(Sysno::rt_tgsigqueueinfo as usize, [pid, tid, sig, i as usize, 0, 0]);
+            }
+            None => {
+                let _ = sys::tgkill(sys::getpid(), t.tid(), sig as i32);
+            }
+        }
     }
 }
 
@@ -629,7 +643,8 @@ pub fn foreign_sigsys(t: &mut ThreadBlock, info: *mut core::ffi::c_void, uc: &mu
     let forced = code == SYS_SECCOMP && (t.sigsys_blocked || act.handler == SIG_IGN);
     if forced || act.handler == SIG_DFL {
         trace::signal(t, SIGSYS, info.cast());
-        die_of_sigsys(uc);
+        // SIGSYS is never blocked for real: it arrives when this returns.
+        resend_default(t, SIGSYS, Some(info as *const u8));
         return;
     }
     if act.handler == SIG_IGN {
@@ -669,25 +684,10 @@ pub fn foreign_sigsys(t: &mut ThreadBlock, info: *mut core::ffi::c_void, uc: &mu
         }
         None => {
             // No room for the frame: the kernel would kill with SIGSEGV.
-            let dfl = KernelSigaction { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-            // SAFETY: a valid sigaction; then a signal to ourselves.
-            unsafe {
-                let _ = sys::raw(Sysno::rt_sigaction as usize, [11, &dfl as *const _ as usize, 0, 8, 0, 0]);
-            }
-            *uc.sigmask() &= !(1 << 10);
-            let _ = sys::tgkill(sys::getpid(), sys::gettid(), 11);
+            const SIGSEGV: usize = 11;
+            *uc.sigmask() &= !(1 << (SIGSEGV - 1));
+            resend_default(t, SIGSEGV, None);
         }
     }
 }
 
-/// The default action of SIGSYS: reset the real action and let the signal
-/// arrive again once this handler has returned.
-fn die_of_sigsys(uc: &mut Ucontext) {
-    let dfl = KernelSigaction { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-    // SAFETY: a valid sigaction; then a signal to ourselves.
-    unsafe {
-        let _ = sys::raw(Sysno::rt_sigaction as usize, [SIGSYS, &dfl as *const _ as usize, 0, 8, 0, 0]);
-    }
-    *uc.sigmask() &= !SIGSYS_BIT;
-    let _ = sys::tgkill(sys::getpid(), sys::gettid(), SIGSYS as i32);
-}
