@@ -315,8 +315,9 @@ pub fn signal_name(sig: c_int) -> String {
     }
 }
 
-/// Ends this process the way the traced program ended.
-fn end_like(status: ExitStatus) -> ExitCode {
+/// Ends this process the way the program ended (preld trace, preld pola):
+/// same exit code, or the same signal, without a core file of ours.
+pub(crate) fn end_like(status: ExitStatus) -> ExitCode {
     let Some(sig) = status.signal() else {
         return ExitCode::from(status.code().unwrap_or(1) as u8);
     };

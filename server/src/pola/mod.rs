@@ -23,7 +23,7 @@ pub mod sys;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
 
@@ -414,12 +414,12 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
             _ => {
                 // The background server owns the private directory now.
                 std::mem::forget(server);
-                return Ok(exit_like(status));
+                return Ok(crate::trace::end_like(status));
             }
         }
     }
     drop(server);
-    Ok(exit_like(status))
+    Ok(crate::trace::end_like(status))
 }
 
 /// What the kernel will enforce in the session (ld-preld applies it; the
@@ -442,26 +442,6 @@ fn sandbox_summary(net: bool) -> String {
         "; signals and abstract Unix sockets not scoped (needs ABI 6)"
     });
     s
-}
-
-/// The exit of the program, as this process's own.
-fn exit_like(status: ExitStatus) -> ExitCode {
-    if let Some(sig) = status.signal() {
-        // SAFETY: restoring the default action and raising the signal that
-        // ended the program; no core of ours (the program left its own).
-        unsafe {
-            let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
-            libc::signal(sig, libc::SIG_DFL);
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, sig);
-            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-            libc::kill(libc::getpid(), sig);
-        }
-        return ExitCode::from(128 + sig as u8);
-    }
-    ExitCode::from(status.code().unwrap_or(1) as u8)
 }
 
 #[cfg(test)]
