@@ -2,6 +2,11 @@
 //! diagnostics and traces. Generated once from the C library's tables.
 
 /// (errno, name, message), sorted by number.
+/// The values preld returns by name.
+pub const EPERM: i32 = 1;
+pub const ENOSYS: i32 = 38;
+pub const EAFNOSUPPORT: i32 = 97;
+
 pub const ERRNOS: &[(i32, &str, &str)] = &[
     (1, "EPERM", "Operation not permitted"),
     (2, "ENOENT", "No such file or directory"),

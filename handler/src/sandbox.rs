@@ -1,8 +1,11 @@
-//! The kernel side of a capability session: no_new_privs and a Landlock
-//! ruleset that leaves the process no file-system authority at all but
-//! reading and executing ld-preld itself (to re-enter it at exec), no TCP
-//! unless the session grants the network, and no signals or abstract Unix
-//! sockets beyond its own Landlock domain. Whatever the program does,
+//! The kernel side of a capability session that ld-preld applies itself
+//! (the launcher made the namespaces and dropped the capabilities before,
+//! server/src/pola/confine.rs): no_new_privs and a Landlock ruleset that
+//! leaves the process no file-system authority at all but reading and
+//! executing ld-preld itself (to re-enter it at exec), no TCP unless the
+//! session grants the network, and no signals or abstract Unix sockets
+//! beyond its own Landlock domain; then a seccomp filter refusing the calls
+//! that reach kernel state no namespace covers. Whatever the program does,
 //! handler or not, it only has the fds the capability server gave it.
 
 use syscalls::Sysno;
@@ -89,5 +92,250 @@ pub fn enter(loader: &[u8], net: bool) -> Result<Enforced, (&'static str, i32)> 
     let r = unsafe { sys::raw(Sysno::landlock_restrict_self as usize, [ruleset as usize, 0, 0, 0, 0, 0]) };
     sys::close(ruleset);
     r.map_err(|e| ("cannot enforce the Landlock ruleset", e))?;
+    seccomp::install().map_err(|e| ("cannot install the session's seccomp filter", e))?;
     Ok(Enforced { abi, net_restricted: attr.handled_access_net != 0, scoped: attr.scoped != 0 })
+}
+
+/// The session's seccomp filter: the last layer, for calls that reach
+/// kernel state shared beyond the session's namespaces, or that only
+/// widen the kernel's attack surface. It survives exec; the handler itself
+/// never needs any of these calls in a session. docs/DESIGN.md lists the
+/// entries with their reasons.
+pub mod seccomp {
+    use syscalls::Sysno;
+
+    use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
+    use crate::sys;
+
+    /// Refused with EPERM.
+    pub const REFUSED: &[Sysno] = &[
+        // Keyrings are the user's, across namespaces.
+        Sysno::keyctl,
+        Sysno::add_key,
+        Sysno::request_key,
+        // Code and observation in the kernel.
+        Sysno::bpf,
+        Sysno::perf_event_open,
+        Sysno::fanotify_init,
+        Sysno::syslog,
+        Sysno::lookup_dcookie,
+        // The machine.
+        Sysno::init_module,
+        Sysno::finit_module,
+        Sysno::delete_module,
+        Sysno::kexec_load,
+        Sysno::kexec_file_load,
+        Sysno::reboot,
+        Sysno::swapon,
+        Sysno::swapoff,
+        Sysno::settimeofday,
+        Sysno::clock_settime,
+        Sysno::acct,
+        Sysno::quotactl,
+        Sysno::quotactl_fd,
+        Sysno::nfsservctl,
+        Sysno::vhangup,
+        Sysno::iopl,
+        Sysno::ioperm,
+        Sysno::uselib,
+        // The mount tree (the session's is fixed).
+        Sysno::mount,
+        Sysno::umount2,
+        Sysno::pivot_root,
+        Sysno::open_tree,
+        Sysno::open_tree_attr,
+        Sysno::move_mount,
+        Sysno::fsopen,
+        Sysno::fsconfig,
+        Sysno::fsmount,
+        Sysno::fspick,
+        Sysno::mount_setattr,
+        Sysno::listmount,
+        Sysno::statmount,
+        // Kernel-side workers where no filter looks; kernel races.
+        Sysno::io_uring_setup,
+        Sysno::io_uring_enter,
+        Sysno::io_uring_register,
+        Sysno::userfaultfd,
+    ];
+
+    /// ioctl requests refused with EPERM (compared on the low 32 bits, as
+    /// the tty layer reads them): typing into the terminal, and the Linux
+    /// console's selection (TIOCLINUX pastes too).
+    pub const IOCTLS: &[u32] = &[0x5412 /* TIOCSTI */, 0x541c /* TIOCLINUX */];
+
+    /// Socket families allowed; the others fail with EAFNOSUPPORT, as on a
+    /// kernel without them (netlink, packet, vsock, ...).
+    pub const FAMILIES: &[u32] = &[1 /* AF_UNIX */, 2 /* AF_INET */, 10 /* AF_INET6 */];
+
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const X32_BIT: u32 = 0x4000_0000;
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    const RET_ERRNO: u32 = 0x0005_0000;
+    const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const JGE: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
+    const RET: u16 = 0x06; // BPF_RET | BPF_K
+    // struct seccomp_data: nr, arch, instruction_pointer, args[6]
+    const OFF_NR: u32 = 0;
+    const OFF_ARCH: u32 = 4;
+    const fn off_arg(i: u32) -> u32 {
+        16 + 8 * i
+    }
+
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Insn {
+        pub code: u16,
+        pub jt: u8,
+        pub jf: u8,
+        pub k: u32,
+    }
+    const fn insn(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+        Insn { code, jt, jf, k }
+    }
+
+    pub const LEN: usize = 6 + REFUSED.len() + 3 + 1 + (1 + IOCTLS.len() + 2) + (1 + FAMILIES.len() + 2);
+
+    /// The filter program, jumps computed from the tables' lengths.
+    pub const fn program() -> [Insn; LEN] {
+        let mut p = [insn(0, 0, 0, 0); LEN];
+        // Only x86_64 calls: int 0x80's i386 table and x32 numbers would
+        // name other calls by these numbers.
+        p[0] = insn(LD_ABS, 0, 0, OFF_ARCH);
+        p[1] = insn(JEQ, 1, 0, AUDIT_ARCH_X86_64);
+        p[2] = insn(RET, 0, 0, RET_ERRNO | ENOSYS as u32);
+        p[3] = insn(LD_ABS, 0, 0, OFF_NR);
+        p[4] = insn(JGE, 0, 1, X32_BIT);
+        p[5] = insn(RET, 0, 0, RET_ERRNO | ENOSYS as u32);
+        let n = REFUSED.len();
+        // After the list: [ioctl?] [socket?] [allow] [eperm], then the
+        // ioctl block [ld cmd] [jeq each] [allow] [eperm] and the socket
+        // block [ld family] [jeq each] [eafnosupport] [allow] (BPF jumps
+        // forward only).
+        let eperm = 6 + n + 3;
+        let ioctl_block = eperm + 1;
+        let socket_block = ioctl_block + IOCTLS.len() + 3;
+        let mut i = 0;
+        while i < n {
+            let at = 6 + i;
+            p[at] = insn(JEQ, (eperm - at - 1) as u8, 0, REFUSED[i] as u32);
+            i += 1;
+        }
+        let at = 6 + n;
+        p[at] = insn(JEQ, (ioctl_block - at - 1) as u8, 0, Sysno::ioctl as u32);
+        p[at + 1] = insn(JEQ, (socket_block - at - 2) as u8, 0, Sysno::socket as u32);
+        p[at + 2] = insn(RET, 0, 0, RET_ALLOW);
+        p[eperm] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+        p[ioctl_block] = insn(LD_ABS, 0, 0, off_arg(1));
+        let mut j = 0;
+        while j < IOCTLS.len() {
+            let at = ioctl_block + 1 + j;
+            p[at] = insn(JEQ, (IOCTLS.len() - j) as u8, 0, IOCTLS[j]);
+            j += 1;
+        }
+        p[ioctl_block + 1 + IOCTLS.len()] = insn(RET, 0, 0, RET_ALLOW);
+        p[ioctl_block + 2 + IOCTLS.len()] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+        p[socket_block] = insn(LD_ABS, 0, 0, off_arg(0));
+        let mut f = 0;
+        while f < FAMILIES.len() {
+            let at = socket_block + 1 + f;
+            p[at] = insn(JEQ, (FAMILIES.len() - f) as u8, 0, FAMILIES[f]);
+            f += 1;
+        }
+        p[socket_block + 1 + FAMILIES.len()] = insn(RET, 0, 0, RET_ERRNO | EAFNOSUPPORT as u32);
+        p[socket_block + 2 + FAMILIES.len()] = insn(RET, 0, 0, RET_ALLOW);
+        p
+    }
+
+    /// What the filter answers for a call: Ok(()) to allow, Err(errno).
+    /// A small interpreter of the instructions `program` uses, for tests.
+    pub fn verdict(arch: u32, nr: u32, args: [u64; 6]) -> Result<(), u32> {
+        let p = program();
+        let word = |off: u32| -> u32 {
+            match off {
+                OFF_NR => nr,
+                OFF_ARCH => arch,
+                o => {
+                    let i = ((o - 16) / 8) as usize;
+                    (if (o - 16) % 8 == 0 { args[i] } else { args[i] >> 32 }) as u32
+                }
+            }
+        };
+        let (mut pc, mut a) = (0usize, 0u32);
+        loop {
+            let x = p[pc];
+            match x.code {
+                LD_ABS => a = word(x.k),
+                JEQ | JGE => {
+                    let hit = if x.code == JEQ { a == x.k } else { a >= x.k };
+                    pc += if hit { x.jt } else { x.jf } as usize;
+                }
+                RET if x.k == RET_ALLOW => return Ok(()),
+                RET => return Err(x.k & 0xffff),
+                _ => unreachable!("instruction {x:?}"),
+            }
+            pc += 1;
+        }
+    }
+
+    /// Installs the filter on the calling thread (the process's only one),
+    /// after no_new_privs.
+    pub fn install() -> Result<(), i32> {
+        static PROGRAM: [Insn; LEN] = program();
+        #[repr(C)]
+        struct Fprog {
+            len: u16,
+            filter: *const Insn,
+        }
+        let prog = Fprog { len: LEN as u16, filter: PROGRAM.as_ptr() };
+        const SECCOMP_SET_MODE_FILTER: usize = 1;
+        // SAFETY: a valid sock_fprog pointing at a static program; the
+        // kernel copies it.
+        unsafe { sys::raw(Sysno::seccomp as usize, [SECCOMP_SET_MODE_FILTER, 0, &prog as *const Fprog as usize, 0, 0, 0]) }.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seccomp::{verdict, FAMILIES, IOCTLS, REFUSED};
+    use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
+    use syscalls::Sysno;
+
+    const X86_64: u32 = 0xc000_003e;
+
+    #[test]
+    fn the_filter_refuses_its_list_and_nothing_else() {
+        for nr in 0..512u32 {
+            let refused = REFUSED.iter().any(|s| *s as u32 == nr);
+            let v = verdict(X86_64, nr, [0, 0x5401, 0, 0, 0, 0]);
+            if nr == Sysno::socket as u32 {
+                assert_eq!(v, Err(EAFNOSUPPORT as u32), "socket(0)");
+            } else if refused {
+                assert_eq!(v, Err(EPERM as u32), "{:?}", Sysno::new(nr as usize));
+            } else {
+                assert_eq!(v, Ok(()), "{:?}", Sysno::new(nr as usize));
+            }
+        }
+    }
+
+    #[test]
+    fn ioctls_sockets_and_other_abis() {
+        let ioctl = Sysno::ioctl as u32;
+        for &cmd in IOCTLS {
+            assert_eq!(verdict(X86_64, ioctl, [0, cmd as u64, 0, 0, 0, 0]), Err(EPERM as u32));
+            // The tty layer reads an int: high bits do not hide it.
+            assert_eq!(verdict(X86_64, ioctl, [0, 0xffff_ffff_0000_0000 | cmd as u64, 0, 0, 0, 0]), Err(EPERM as u32));
+        }
+        assert_eq!(verdict(X86_64, ioctl, [0, 0x5401 /* TCGETS */, 0, 0, 0, 0]), Ok(()));
+        let socket = Sysno::socket as u32;
+        for &f in FAMILIES {
+            assert_eq!(verdict(X86_64, socket, [f as u64, 1, 0, 0, 0, 0]), Ok(()));
+        }
+        for f in [16u64 /* AF_NETLINK */, 17 /* AF_PACKET */, 40 /* AF_VSOCK */, 38 /* AF_ALG */] {
+            assert_eq!(verdict(X86_64, socket, [f, 3, 0, 0, 0, 0]), Err(EAFNOSUPPORT as u32));
+        }
+        assert_eq!(verdict(0x4000_0003 /* i386 */, 20, [0; 6]), Err(ENOSYS as u32));
+        assert_eq!(verdict(X86_64, 0x4000_0000 | Sysno::getpid as u32, [0; 6]), Err(ENOSYS as u32));
+    }
 }

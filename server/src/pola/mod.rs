@@ -16,14 +16,14 @@
 //! terminal; the server must outlive the program's reaction to them) and
 //! SIGHUP (a program run with nohup must keep its server).
 
+pub mod confine;
 pub mod ns;
 pub mod serve;
 pub mod sys;
 
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
 
@@ -51,14 +51,19 @@ pub struct PolaArgs {
     /// current directory if it is in the namespace, else /]
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
-    /// Allow TCP connect and bind
+    /// Give the session the host's network (without it: a network namespace
+    /// of its own, loopback only)
     #[arg(long)]
     pub net: bool,
-    /// Grant the usual base (and a private /tmp, and the current directory
-    /// read-only unless --cwd is given or it is / /dev /proc /sys /run): /usr /bin /lib /lib64
-    /// (exec), /etc/ld.so.cache, /dev/null /dev/zero /dev/urandom /dev/tty (ro)
+    /// Grant the usual base and a private, empty /tmp: /usr /bin /lib /lib64
+    /// (exec), /etc/ld.so.cache, /dev/null /dev/zero /dev/urandom /dev/tty
+    /// (ro). The current directory is not granted: add `--ro .` (or --rw .)
     #[arg(short = 'B')]
     pub base: bool,
+    /// Let the inherited fd N cross into the session (only 0, 1 and 2 do
+    /// otherwise)
+    #[arg(long = "fd", value_name = "N")]
+    pub fds: Vec<i32>,
     /// List every grant on stderr
     #[arg(short = 'v')]
     pub verbose: bool,
@@ -74,7 +79,16 @@ The program sees a namespace made of the grants only: other paths do not exist
 the grants hold just the granted names. Without -B nothing is granted but the
 program itself and what it needs to start (its #! interpreters, ld.so and
 libraries, read-only and executable); -v lists the grants. The kernel enforces
-it: the program runs under Landlock with no file-system access of its own.";
+it, also for code that never goes through preld's handler: the program runs in
+namespaces of its own (user, mount, PID, IPC, UTS, cgroup, and network unless
+--net) whose file tree holds nothing of the host but ld-preld, with no
+capabilities (also when started by root), under Landlock with no file-system
+access of its own, and under a seccomp filter (docs/DESIGN.md lists it). Only
+fds 0, 1 and 2 cross into the session, and those named with --fd.
+
+--net gives the host's network: TCP connect and bind (Landlock), UDP, and
+abstract Unix sockets of the session only. Without it the session has its own
+network namespace with only a loopback interface, which nothing outside reaches.";
 
 /// Paths `-B` grants: (path, mode). Missing ones are skipped.
 const BASE: &[(&str, Mode)] = &[
@@ -235,24 +249,9 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantS
                 add_grant(&mut list, grant(Path::new(p), *mode)?)?;
             }
         }
-        // The base also has a private, empty /tmp (compilers need one) and,
-        // unless --cwd chooses a virtual one, the current directory read-only.
+        // The base also has a private, empty /tmp (compilers need one).
         if let Some(tmp) = tmp {
             add_grant(&mut list, GrantSpec { vpath: b"/tmp".to_vec(), host: tmp.to_path_buf(), mode: Mode::Rw })?;
-        }
-        // A current directory that is itself one of the base's names (run
-        // from /tmp) is left to the base: the private /tmp wins.
-        // The current directory is a convenience, not the host: run from /
-        // or from a kernel file system's root it is not granted.
-        if args.cwd.is_none() {
-            if let Ok(here) = std::env::current_dir() {
-                let g = grant(&here, Mode::Ro)?;
-                let broad = [&b"/"[..], b"/dev", b"/proc", b"/sys", b"/run"].contains(&g.vpath.as_slice());
-                let taken = broad || list.iter().any(|o| o.vpath == g.vpath);
-                if !taken && !covered(&list, &g.vpath, &g.host, Mode::Ro) {
-                    add_grant(&mut list, g)?;
-                }
-            }
         }
     }
     for (paths, mode) in [(&args.ro, Mode::Ro), (&args.exec, Mode::Exec), (&args.rw, Mode::Rw)] {
@@ -352,24 +351,32 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     let cwd = initial_cwd(&ns, args.cwd.as_deref())?;
     let (ours, theirs) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {}", std::io::Error::from_raw_os_error(e)))?;
     let n = theirs.as_raw_fd();
-    let mut cmd = Command::new(&ld);
-    cmd.arg0(&ld).arg("--rpc-fd").arg(n.to_string());
+    let mut argv = vec![ld.as_os_str().to_owned(), "--rpc-fd".into(), n.to_string().into()];
     if args.net {
-        cmd.arg("--net");
+        argv.push("--net".into());
     }
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
-    cmd.arg("--argv0").arg(&args.command[0]).arg("--").arg(&prog).args(&args.command[1..]);
-    // SAFETY: only async-signal-safe fcntl between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::fcntl(n, libc::F_SETFD, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+    argv.extend(["--argv0".into(), args.command[0].clone(), "--".into(), prog.as_os_str().to_owned()]);
+    argv.extend(args.command[1..].iter().cloned());
+    let argv = argv
+        .into_iter()
+        .map(|a| std::ffi::CString::new(a.as_bytes()).map_err(|_| format!("{}: an argument holds a NUL byte", a.to_string_lossy())))
+        .collect::<Result<Vec<_>, _>>()?;
+    // fds that cross: 0, 1 and 2 when open, the RPC socket, and --fd N.
+    let is_open = |fd: i32| {
+        // SAFETY: F_GETFD only reads the fd's flags.
+        unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+    };
+    let mut keep: Vec<i32> = (0..3).filter(|&fd| is_open(fd)).collect();
+    for &fd in &args.fds {
+        if fd < 0 || !is_open(fd) || [ours.as_raw_fd(), n].contains(&fd) {
+            return Err(format!("--fd {fd}: not an open fd of the caller"));
+        }
+        keep.push(fd);
     }
-    let mut child = cmd.spawn().map_err(|e| format!("cannot execute {}: {}", ld.display(), crate::reason(&e)))?;
+    keep.push(n);
+    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net })?;
     drop(theirs);
     // SAFETY: setting dispositions to SIG_IGN in this single-threaded process.
     unsafe {
@@ -377,19 +384,12 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
         libc::signal(libc::SIGHUP, libc::SIG_IGN);
     }
-    // SAFETY: a plain syscall; the fd is ours.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) };
-    if pidfd < 0 {
-        return Err(format!("pidfd_open: {}", std::io::Error::last_os_error()));
-    }
-    // SAFETY: a new fd of ours.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as i32) };
     let mut server = serve::Server::new(ns, args.net);
     server.add(ours, cwd);
     let status: ExitStatus = loop {
-        let ready = server.round(Some(pidfd.as_fd()), -1).map_err(|e| format!("poll: {e}"))?;
+        let ready = server.round(Some(session.status.as_fd()), -1).map_err(|e| format!("poll: {e}"))?;
         if ready {
-            break child.wait().map_err(|e| format!("wait: {e}"))?;
+            break program_status(&session)?;
         }
     };
     // Connections the program closed as it exited are seen now.
@@ -420,6 +420,20 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     }
     drop(server);
     Ok(crate::trace::end_like(status))
+}
+
+/// The program's wait status, which the session's init reports when the
+/// program ends.
+fn program_status(session: &confine::Session) -> Result<ExitStatus, String> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut b = [0u8; 4];
+    // SAFETY: reading into a 4-byte buffer.
+    let n = unsafe { libc::read(session.status.as_raw_fd(), b.as_mut_ptr().cast(), 4) };
+    if n != 4 {
+        let _ = &session.init;
+        return Err("the session ended without the program's status (its init was killed)".into());
+    }
+    Ok(ExitStatus::from_raw(i32::from_ne_bytes(b)))
 }
 
 /// What the kernel will enforce in the session (ld-preld applies it; the
