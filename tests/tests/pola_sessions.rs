@@ -63,6 +63,11 @@ impl Run {
         self
     }
 
+    /// The current directory, read-only (`--ro .`: -B does not grant it).
+    fn here(self) -> Run {
+        self.grant("--ro", Path::new("."))
+    }
+
     fn command(&self, session: bool) -> Command {
         let mut c = if session {
             let mut c = Command::new(preld());
@@ -424,14 +429,14 @@ fn python_reads_granted_data_and_writes_its_result() {
 
     let n = Run::new(&base, &[py, "compute.py", d, on]).native_ok();
     // The script is below the current directory (granted read-only by -B).
-    let s = Run::new(&base, &[py, "compute.py", d, os_]).grant("--ro", &data).grant("--rw", &out_session).session();
+    let s = Run::new(&base, &[py, "compute.py", d, os_]).here().grant("--ro", &data).grant("--rw", &out_session).session();
     compare("python3 compute.py", "preld pola -B --ro data --rw out -- python3 compute.py", &n, &s, true);
     same_tree("python3's result", &snapshot(&out_native), &snapshot(&out_session));
     let result = fs::read_to_string(out_session.join("result.json")).unwrap();
     assert!(result.contains("\"total\": 38") && result.contains("\"two.bin\": 70000"), "{result}");
 
     // Writes into the read-only grant fail, all with the same errno.
-    let r = Run::new(&base, &[py, "write_ro.py", d]).grant("--ro", &data).grant("--rw", &out_session);
+    let r = Run::new(&base, &[py, "write_ro.py", d]).here().grant("--ro", &data).grant("--rw", &out_session);
     let o = r.session_ok();
     let text = o.stdout_str();
     let mut errnos = Vec::new();
@@ -471,7 +476,7 @@ fn git_in_a_granted_repository() {
     let git = |args: &[&str]| {
         let mut argv = vec!["git"];
         argv.extend_from_slice(args);
-        Run::new(&repo, &argv)
+        Run::new(&repo, &argv).here()
     };
     let dated = |mut c: Command| {
         c.env("GIT_AUTHOR_DATE", "@1700000000 +0000").env("GIT_COMMITTER_DATE", "@1700000000 +0000");
@@ -602,27 +607,27 @@ fn gcc_output_runs_in_a_second_session() {
     fs::create_dir(&on).unwrap();
     fs::create_dir(&os_).unwrap();
     Run::new(&base, &["gcc", "-O2", "-o", "out-native/hello", "hello.c", "-lm"]).native_ok();
-    // The issue's example: the current directory read-only, out read-write.
-    Run::new(&base, &["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).grant("--rw", &os_).session_ok();
+    // The README's example: the current directory read-only, out read-write.
+    Run::new(&base, &["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).here().grant("--rw", &os_).session_ok();
     assert_eq!(
         fs::read(os_.join("hello")).unwrap(),
         fs::read(on.join("hello")).unwrap(),
         "gcc in a session made another executable than natively"
     );
     // Separate compile and link steps too.
-    Run::new(&base, &["gcc", "-c", "-o", "out/hello.o", "hello.c"]).grant("--rw", &os_).session_ok();
-    Run::new(&base, &["gcc", "-o", "out/hello2", "out/hello.o", "-lm"]).grant("--rw", &os_).session_ok();
+    Run::new(&base, &["gcc", "-c", "-o", "out/hello.o", "hello.c"]).here().grant("--rw", &os_).session_ok();
+    Run::new(&base, &["gcc", "-o", "out/hello2", "out/hello.o", "-lm"]).here().grant("--rw", &os_).session_ok();
 
     for exe in ["out/hello", "out/hello2"] {
         let native = Run::new(&base, &[&format!("out-native/{}", "hello"), "world", "abcde"]).native();
         assert_eq!(native.status.code(), Some(5), "native: {}", report(&native));
         // A second session that may run what is in out.
-        let s = Run::new(&base, &[exe, "world", "abcde"]).grant("--exec", &os_).session();
+        let s = Run::new(&base, &[exe, "world", "abcde"]).here().grant("--exec", &os_).session();
         compare(&format!("{exe} in a second session"), exe, &native, &s, true);
     }
     // Run by a shell in the session: only an exec grant lets it run.
     let sh = |how: &str| {
-        let mut r = Run::new(&base, &["/bin/sh", "-c", "out/hello shell; echo status $?"]);
+        let mut r = Run::new(&base, &["/bin/sh", "-c", "out/hello shell; echo status $?"]).here();
         if !how.is_empty() {
             r = r.grant(how, &os_);
         }
@@ -702,7 +707,7 @@ fn a_shell_changes_directory_then_runs_programs() {
     fs::create_dir(base.join("out")).unwrap();
     let script = "cd a; /bin/pwd; cat b/file.txt; cd b && /bin/pwd && ls; \
                   (cd .. && /bin/pwd); sh -c '/bin/pwd; cd ..; /bin/pwd'; cd ../../out && touch made && ls";
-    let o = Run::new(&base, &["/bin/sh", "-c", script]).grant("--rw", &base.join("out")).same("sh cd", true);
+    let o = Run::new(&base, &["/bin/sh", "-c", script]).here().grant("--rw", &base.join("out")).same("sh cd", true);
     assert!(o.stdout_str().contains("/a/b\nfile.txt\n"), "{}", o.stdout_str());
     // Run from /tmp itself: -B's private /tmp and the current directory
     // are the same name; the private one wins and the session starts there.
