@@ -50,11 +50,13 @@ struct Run {
     /// `--ro DIR` style arguments of the session (after -B).
     grants: Vec<OsString>,
     argv: Vec<OsString>,
+    /// Run as this unprivileged uid (and gid), with this copy of preld.
+    user: Option<(u32, PathBuf)>,
 }
 
 impl Run {
     fn new(cwd: &Path, argv: &[&str]) -> Run {
-        Run { cwd: cwd.to_path_buf(), grants: Vec::new(), argv: argv.iter().map(OsString::from).collect() }
+        Run { cwd: cwd.to_path_buf(), grants: Vec::new(), argv: argv.iter().map(OsString::from).collect(), user: None }
     }
 
     fn grant(mut self, how: &str, path: &Path) -> Run {
@@ -68,9 +70,26 @@ impl Run {
         self.grant("--ro", Path::new("."))
     }
 
+    /// Natively and in the session, as `uid` (gid the same, no groups),
+    /// the session started by `preld` (a copy that uid can run).
+    fn as_user(mut self, uid: u32, preld: &Path) -> Run {
+        self.user = Some((uid, preld.to_path_buf()));
+        self
+    }
+
     fn command(&self, session: bool) -> Command {
+        let mut c = self.command_as_root(session);
+        if let Some((uid, _)) = &self.user {
+            use std::os::unix::process::CommandExt;
+            // std drops root's supplementary groups with the uid.
+            c.uid(*uid).gid(*uid);
+        }
+        c
+    }
+
+    fn command_as_root(&self, session: bool) -> Command {
         let mut c = if session {
-            let mut c = Command::new(preld());
+            let mut c = Command::new(self.user.as_ref().map_or_else(preld, |u| u.1.clone()));
             c.args(["pola", "-B"]).args(&self.grants).arg("--").args(&self.argv);
             c
         } else {
@@ -713,4 +732,56 @@ fn a_shell_changes_directory_then_runs_programs() {
     // are the same name; the private one wins and the session starts there.
     let o = Run::new(Path::new("/tmp"), &["/bin/sh", "-c", "pwd; touch x && ls"]).session_ok();
     assert_eq!(o.stdout_str(), "/tmp\nx\n", "a session started in /tmp");
+}
+
+/// A copy of preld and ld-preld that any uid can run (the checkout may lie
+/// below a directory only root can enter).
+fn preld_for_everyone(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    for name in ["preld", "ld-preld"] {
+        fs::copy(preld().with_file_name(name), dir.join(name)).unwrap();
+        fs::set_permissions(dir.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir.join("preld")
+}
+
+/// The same sessions as an ordinary user: the confinement (namespaces, no
+/// capabilities, Landlock, seccomp) needs no privilege, and programs run as
+/// they do natively for that user.
+#[test]
+fn sessions_work_unprivileged() {
+    use std::os::unix::fs::PermissionsExt;
+    require_tool("gcc", "gcc");
+    const NOBODY: u32 = 65534;
+    let tmp = scratch("nobody");
+    let base = canon(tmp.path());
+    fs::set_permissions(&base, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = base.join("bin");
+    fs::create_dir(&bin).unwrap();
+    let preld = preld_for_everyone(&bin);
+    write(&base.join("hello.c"), HELLO_C);
+    let (on, os_) = (base.join("out-native"), base.join("out"));
+    for d in [&on, &os_] {
+        fs::create_dir(d).unwrap();
+        fs::set_permissions(d, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let run = |argv: &[&str]| Run::new(&base, argv).as_user(NOBODY, &preld);
+    run(&["gcc", "-O2", "-o", "out-native/hello", "hello.c", "-lm"]).native_ok();
+    run(&["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).here().grant("--rw", &os_).session_ok();
+    assert_eq!(fs::read(os_.join("hello")).unwrap(), fs::read(on.join("hello")).unwrap(), "gcc as nobody in a session");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(fs::metadata(os_.join("hello")).unwrap().uid(), NOBODY, "the session's files belong to its user");
+    let native = run(&["out-native/hello", "world", "abcde"]).native();
+    let s = run(&["out/hello", "world", "abcde"]).grant("--exec", &os_).session();
+    compare("out/hello as nobody in a second session", "out/hello", &native, &s, true);
+    // The user's own ids inside, a shell, a python3 that writes its result.
+    let script = "id -u; id -g; cd out && echo made > f && cat f && rm f && ls -a";
+    run(&["/bin/sh", "-c", script]).grant("--rw", &os_).same("sh as nobody", true);
+    let py = require_file("/usr/bin/python3", "python3");
+    let code = "import os, json; json.dump(sorted(os.listdir('.')), open('out/r.json', 'w')); print(os.getuid(), open('hello.c').read().count('\\n'))";
+    let n = run(&[py.to_str().unwrap(), "-c", code]).native_ok();
+    fs::rename(os_.join("r.json"), on.join("r.json")).unwrap();
+    let s = run(&[py.to_str().unwrap(), "-c", code]).here().grant("--rw", &os_).session_ok();
+    assert_eq!(n.stdout, s.stdout, "python3 as nobody");
+    assert_eq!(fs::read(os_.join("r.json")).unwrap(), fs::read(on.join("r.json")).unwrap());
 }
