@@ -444,7 +444,10 @@ fn sandbox_summary(net: bool) -> String {
     if abi < 0 {
         return "Landlock is not available: the session cannot start".into();
     }
-    let mut s = format!("Landlock ABI {abi}: no file-system access but executing ld-preld");
+    let mut s = format!(
+        "namespaces: user, mount (root: ld-preld only), PID, IPC, UTS, cgroup{}; no capabilities; seccomp filter; Landlock ABI {abi}: no file-system access but executing ld-preld",
+        if net { "; the host's network (--net)" } else { ", network (loopback only)" }
+    );
     s.push_str(match (abi >= 4, net) {
         (_, true) => "; TCP allowed (--net)",
         (true, false) => "; no TCP bind or connect",
