@@ -1,0 +1,97 @@
+/* The terminal: TIOCSTI pushes characters into the input of the tty the
+ * session was started from (the harness's pty, stdin and controlling tty),
+ * on fd 0, on /dev/tty, and on fd 0 after setsid(); TIOCLINUX on fd 0 and
+ * on /dev/tty0. Each injection is a marker `[<item>/<way>]` the harness
+ * looks for in the pty's input queue afterwards.
+ * Job control: tiocspgrp makes a new process group of the program the
+ * terminal's foreground group (SIGTTOU ignored, as a daemon would do): the
+ * user's shell is then in the background, and a daemon left behind by the
+ * session takes the terminal back whenever the shell does and reads what
+ * the user types after the session. Natively the group it replaced is
+ * restored; the harness checks the pty's foreground group after the run.
+ * (info) TIOCSETD to the line discipline the tty has. No keys. */
+#include "kattack.h"
+#include <sys/ioctl.h>
+
+NO_HELPERS
+
+/* Pushes the marker one character at a time: 0, or the first error. */
+static long inject(long fd, const char *item) {
+    char m[96];
+    snprintf(m, sizeof m, "[%s/%s]", item, wayname);
+    for (char *p = m; *p; p++) {
+        long r = TRY(ioctl((int)fd, TIOCSTI, p), SYS_ioctl, fd, TIOCSTI, p);
+        if (r < 0) return r;
+    }
+    return 0;
+}
+
+static void tiocspgrp(void) {
+    fflush(stdout);
+    pid_t p = fork();
+    if (p == 0) {
+        signal(SIGTTOU, SIG_IGN);
+        int before = tcgetpgrp(0), me = getpid();
+        long r = TRY(setpgid(0, 0), SYS_setpgid, 0, 0);
+        if (r == 0) r = TRY(ioctl(0, TIOCSPGRP, &me), SYS_ioctl, 0, TIOCSPGRP, &me);
+        int now = tcgetpgrp(0);
+        if (r == 0 && now == me)
+            escape("tiocspgrp", "our process group %d is the terminal's foreground group (it was %d)", me, before);
+        else
+            held("tiocspgrp", "%s (foreground group %d)", r < 0 ? err(r) : "no error, but not ours", now);
+        if (before > 0) tcsetpgrp(0, before);
+        int ld = -1;
+        r = TRY(ioctl(0, TIOCGETD, &ld), SYS_ioctl, 0, TIOCGETD, &ld);
+        if (r == 0) r = TRY(ioctl(0, TIOCSETD, &ld), SYS_ioctl, 0, TIOCSETD, &ld);
+        info("TIOCSETD (to line discipline %d, its own) via %s: %s", ld, wayname, r < 0 ? err(r) : "allowed");
+        _exit(0);
+    }
+    int st;
+    if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st)) held("tiocspgrp", "the child did not report (fork %d)", p);
+}
+
+static void attacks(void) {
+    long r = inject(0, "tiocsti-stdin");
+    if (r == 0) escape("tiocsti-stdin", "pushed a marker into the terminal's input");
+    else held("tiocsti-stdin", "%s", err(r));
+
+    long fd = TRY(open("/dev/tty", O_RDONLY), SYS_openat, AT_FDCWD, "/dev/tty", O_RDONLY, 0);
+    if (fd < 0) {
+        held("tiocsti-dev-tty", "open /dev/tty: %s", err(fd));
+    } else {
+        r = inject(fd, "tiocsti-dev-tty");
+        if (r == 0) escape("tiocsti-dev-tty", "pushed a marker through /dev/tty");
+        else held("tiocsti-dev-tty", "%s", err(r));
+        closefd(fd);
+    }
+
+    /* In a child: setsid() loses the controlling tty; TIOCSTI on a tty that
+     * is not the caller's needs CAP_SYS_ADMIN. */
+    fflush(stdout);
+    pid_t p = fork();
+    if (p == 0) {
+        long s = TRY(setsid(), SYS_setsid);
+        r = inject(0, "tiocsti-setsid");
+        if (r == 0) escape("tiocsti-setsid", "setsid %s, then pushed a marker", s < 0 ? err(s) : "ok");
+        else held("tiocsti-setsid", "setsid %s, then %s", s < 0 ? err(s) : "ok", err(r));
+        _exit(0);
+    }
+    int st;
+    if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st)) held("tiocsti-setsid", "the child did not report (fork %d)", p);
+
+    char sub[2] = { 6 /* TIOCL_GETSHIFTSTATE */, 0 };
+    r = TRY(ioctl(0, TIOCLINUX, sub), SYS_ioctl, 0, TIOCLINUX, sub);
+    verdict("tioclinux-stdin", r, "TIOCLINUX answered on fd 0");
+
+    fd = TRY(open("/dev/tty0", O_RDONLY), SYS_openat, AT_FDCWD, "/dev/tty0", O_RDONLY, 0);
+    if (fd < 0) {
+        held("tioclinux-tty0", "open /dev/tty0: %s", err(fd));
+    } else {
+        sub[0] = 6;
+        r = TRY(ioctl((int)fd, TIOCLINUX, sub), SYS_ioctl, fd, TIOCLINUX, sub);
+        verdict("tioclinux-tty0", r, "TIOCLINUX answered on the host's /dev/tty0");
+        closefd(fd);
+    }
+
+    tiocspgrp();
+}
