@@ -785,3 +785,23 @@ fn sessions_work_unprivileged() {
     assert_eq!(n.stdout, s.stdout, "python3 as nobody");
     assert_eq!(fs::read(os_.join("r.json")).unwrap(), fs::read(on.join("r.json")).unwrap());
 }
+
+/// An interactive shell on a terminal: bash -i puts itself in a process
+/// group of its own and makes it the terminal's foreground (tcsetpgrp) as
+/// natively; with that refused it stopped itself for good.
+#[test]
+fn an_interactive_shell_on_a_terminal() {
+    let script = require_tool("script", "bsdutils");
+    let tmp = scratch("tty");
+    let line = "/bin/bash --norc --noprofile -i -c 'echo interactive; exit 3'";
+    let mut native = Command::new(&script);
+    native.args(["-qec", line, "/dev/null"]).env_clear().envs(ENV).current_dir(tmp.path());
+    let n = run_limited(native, Duration::from_secs(20)).unwrap();
+    let mut session = Command::new(&script);
+    let cmd = format!("{} pola -B -- {line}", shell_quote(preld().as_os_str()));
+    session.args(["-qec", &cmd, "/dev/null"]).env_clear().envs(ENV).current_dir(tmp.path());
+    let s = run_limited(session, Duration::from_secs(20)).unwrap_or_else(|e| panic!("`{cmd}` under script: {e}"));
+    assert_eq!(n.status.code(), Some(3), "native: {}", report(&n));
+    assert_eq!(s.status.code(), Some(3), "session: {}", report(&s));
+    assert!(String::from_utf8_lossy(&s.stdout).contains("interactive"), "session: {}", report(&s));
+}
