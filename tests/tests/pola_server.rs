@@ -3,11 +3,15 @@
 //! back as readable fds, other paths do not exist, `Connect` gives a new
 //! connection, and forged, truncated or oversized messages, wrong fd counts
 //! and a client that never reads its replies each end that one connection
-//! with a logged reason while the server keeps serving the others.
+//! with a logged reason while the server keeps serving the others. No
+//! object a client hands over stalls the server: a TCP socket whose close
+//! lingers, as a request's base fd, queued on a connection the server ends,
+//! or beyond the fds a request may carry, delays no other client.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use preld_proto::{self as proto, Op, PathArg, ReplyData, Request, MAX_FRAME};
 
@@ -26,6 +30,9 @@ mod sys;
 struct Session {
     dir: tempfile::TempDir,
     log: Arc<Mutex<Vec<String>>>,
+    /// While true, the server waits in its log callback (after logging a
+    /// line): a test holds it there to queue messages it must not see yet.
+    held: Arc<(Mutex<bool>, Condvar)>,
     server: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -46,21 +53,44 @@ fn start(nconns: usize) -> (Session, Vec<OwnedFd>) {
         theirs.push(b);
     }
     let log2 = log.clone();
+    let held = Arc::new((Mutex::new(false), Condvar::new()));
+    let held2 = held.clone();
     let server = std::thread::spawn(move || {
         let spec = ns::GrantSpec { vpath: b"/data".to_vec(), host, mode: ns::Mode::Ro };
         let mut s = serve::Server::new(ns::Namespace::new(&[spec]).unwrap(), false);
-        s.log = Box::new(move |line| log2.lock().unwrap().push(line.to_owned()));
+        s.log = Box::new(move |line| {
+            log2.lock().unwrap().push(line.to_owned());
+            let (m, cv) = &*held2;
+            let mut h = m.lock().unwrap();
+            while *h {
+                h = cv.wait(h).unwrap();
+            }
+        });
         for t in theirs {
             s.add(t, b"/".to_vec());
         }
         s.run().unwrap();
     });
-    (Session { dir, log, server: Some(server) }, clients)
+    (Session { dir, log, held, server: Some(server) }, clients)
 }
 
 impl Session {
     fn logged(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
+    }
+    /// Holds the server in its next log line, or lets it go on.
+    fn hold(&self, on: bool) {
+        let (m, cv) = &*self.held;
+        *m.lock().unwrap() = on;
+        cv.notify_all();
+    }
+    /// Waits until `n` lines are logged.
+    fn wait_logged(&self, n: usize) {
+        let t = Instant::now();
+        while self.logged().len() < n {
+            assert!(t.elapsed() < Duration::from_secs(10), "no log line {n}: {:?}", self.logged());
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
     /// Waits for the server to end (every connection closed) and returns its log.
     fn finish(mut self, clients: Vec<OwnedFd>) -> Vec<String> {
@@ -284,6 +314,232 @@ fn fd_replies_and_path_rules_over_the_wire() {
     let ReplyData::Dir(d) = proto::decode_reply(&msg, Op::ReadDir).unwrap().1.data else { panic!() };
     let names: Vec<&[u8]> = d.iter().map(|e| e.name).collect();
     assert_eq!(names, [&b"."[..], b"..", b"data"]);
+    let log = s.finish(c);
+    assert!(log.is_empty(), "{log:?}");
+}
+
+/// How long a close() of the test's lingering sockets would wait.
+const LINGER_S: i32 = 10;
+/// The most a reply may take while another client's object lingers.
+const PROMPT: Duration = Duration::from_secs(1);
+
+fn set_int_opt(fd: BorrowedFd<'_>, level: i32, name: i32, v: i32) {
+    // SAFETY: an int option of the size given.
+    let r = unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (&v as *const i32).cast(), 4) };
+    assert_eq!(r, 0, "setsockopt {name}: {}", std::io::Error::last_os_error());
+}
+
+/// A TCP socket whose last close() waits `secs` seconds (issue 8's object):
+/// SO_LINGER on, and its send buffer full of data that cannot go, connected
+/// to a listener of ours on 127.0.0.1 that never accepts or reads. Dropping
+/// the listener resets the connection, which ends any wait at once.
+fn lingering_socket(secs: i32) -> (std::net::TcpListener, OwnedFd) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // Small buffers on both sides fill sooner (the connection inherits the
+    // listener's receive buffer).
+    set_int_opt(listener.as_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, 4096);
+    let mut stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    set_int_opt(stream.as_fd(), libc::SOL_SOCKET, libc::SO_SNDBUF, 4096);
+    stream.set_nonblocking(true).unwrap();
+    let chunk = [0x55u8; 16384];
+    let mut sent = 0usize;
+    let t = Instant::now();
+    loop {
+        match stream.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                // Full: the peer's window closed and our buffer holds the rest.
+                std::thread::sleep(Duration::from_millis(20));
+                if stream.write(&chunk).is_err() {
+                    break;
+                }
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(5) && sent < 256 << 20, "the connection never filled ({sent} bytes)");
+    }
+    stream.set_nonblocking(false).unwrap();
+    let l = libc::linger { l_onoff: 1, l_linger: secs };
+    // SAFETY: a struct linger of the size given.
+    let r = unsafe {
+        libc::setsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, libc::SO_LINGER, (&l as *const libc::linger).cast(), std::mem::size_of::<libc::linger>() as u32)
+    };
+    assert_eq!(r, 0);
+    let mut unsent: i32 = 0;
+    // SAFETY: SIOCOUTQ (TIOCOUTQ's number) writes an int: bytes not yet sent or acknowledged.
+    assert_eq!(unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut unsent) }, 0);
+    assert!(unsent > 0, "nothing left to send: the close would not linger");
+    (listener, stream.into())
+}
+
+/// Waits up to `within` for a message on `sock`: (the message, how long).
+fn recv_within(sock: BorrowedFd<'_>, within: Duration) -> Option<(Vec<u8>, Duration)> {
+    let t = Instant::now();
+    let mut buf = vec![0u8; MAX_FRAME];
+    loop {
+        let left = within.saturating_sub(t.elapsed());
+        let mut p = libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        if unsafe { libc::poll(&mut p, 1, left.as_millis() as i32) } != 1 {
+            return None;
+        }
+        match sys::recv_msg(sock, &mut buf) {
+            Ok(m) => return Some((buf[..m.len].to_vec(), t.elapsed())),
+            Err(libc::EAGAIN) => continue,
+            Err(e) => panic!("recv: {e}"),
+        }
+    }
+}
+
+/// `n` requests of client B, one after the other, each answered within
+/// PROMPT (or the test fails saying how long B waited): the total time.
+fn b_is_served(b: BorrowedFd<'_>, n: usize) -> Duration {
+    let t = Instant::now();
+    for k in 0..n {
+        send(b, &frame(&Request::Open { flags: 0, mode: 0, path: PathArg::cwd(b"/data/a.txt") }), &[]);
+        let Some((msg, took)) = recv_within(b, 3 * PROMPT) else {
+            panic!("client B's request {k} got no reply within {:?}: the server is stalled", 3 * PROMPT);
+        };
+        assert!(took < PROMPT, "client B's request {k} waited {took:?}");
+        assert_eq!(proto::decode_reply(&msg, Op::Open).unwrap().1.result, 0);
+    }
+    t.elapsed()
+}
+
+/// Issue 8: the base fd of A's request is a lingering TCP socket of which
+/// the server holds the last reference; B's requests, right after, are
+/// answered at once (the server used to close it in its event loop, and
+/// every client waited the linger time).
+#[test]
+fn a_lingering_socket_as_a_base_fd_stalls_no_one() {
+    let (s, c) = start(3);
+    let (a, b, g) = (c[0].as_fd(), c[1].as_fd(), c[2].as_fd());
+    let (listener, sock) = lingering_socket(LINGER_S);
+    // The server is held (in its log line for G's bad frame) while A's
+    // request goes out and A drops its own copy of the socket.
+    s.hold(true);
+    send(g, b"not a frame", &[]);
+    s.wait_logged(1);
+    send(a, &frame(&Request::Open { flags: 0, mode: 0, path: PathArg::fd(0, b"a.txt") }), &[sock.as_fd()]);
+    drop(sock);
+    let t = Instant::now();
+    s.hold(false);
+    let (msg, _) = recv_within(a, 3 * PROMPT).expect("no reply to A");
+    assert_eq!(proto::decode_reply(&msg, Op::Open).unwrap().1.result, -(libc::ENOTDIR as i64), "a socket is not a directory");
+    let took = b_is_served(b, 5);
+    eprintln!("B's 5 requests after A's: {:?} (A's reply and B's: {:?})", took, t.elapsed());
+    drop(listener);
+    let log = s.finish(c);
+    assert_eq!(log.len(), 1, "{log:?}");
+}
+
+/// The lingering socket is in a message still queued on a connection the
+/// server ends (after a bad frame): ending it releases that message.
+#[test]
+fn a_lingering_socket_queued_on_an_ended_connection_stalls_no_one() {
+    let (s, c) = start(3);
+    let (a, b, g) = (c[0].as_fd(), c[1].as_fd(), c[2].as_fd());
+    let (listener, sock) = lingering_socket(LINGER_S);
+    s.hold(true);
+    send(g, b"not a frame", &[]);
+    s.wait_logged(1);
+    send(a, b"not a frame either", &[]);
+    send(a, &frame(&Request::Open { flags: 0, mode: 0, path: PathArg::fd(0, b"a.txt") }), &[sock.as_fd()]);
+    drop(sock);
+    s.hold(false);
+    assert_closed(a);
+    let took = b_is_served(b, 5);
+    eprintln!("B's 5 requests after A's end: {took:?}");
+    drop(listener);
+    let log = s.finish(c);
+    assert_eq!(log.len(), 2, "{log:?}");
+}
+
+/// More fds than a request may carry, the lingering socket last: the
+/// server takes them all in (the kernel would release the ones that do
+/// not fit inside recvmsg, in the server) and ends the connection.
+#[test]
+fn a_lingering_socket_beyond_a_requests_fds_stalls_no_one() {
+    let (s, c) = start(3);
+    let (a, b, g) = (c[0].as_fd(), c[1].as_fd(), c[2].as_fd());
+    let (listener, sock) = lingering_socket(LINGER_S);
+    let devnull: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
+    s.hold(true);
+    send(g, b"not a frame", &[]);
+    s.wait_logged(1);
+    let fds = [devnull.as_fd(), devnull.as_fd(), devnull.as_fd(), devnull.as_fd(), sock.as_fd()];
+    let req = frame(&Request::Open { flags: 0, mode: 0, path: PathArg::fd(0, b"a.txt") });
+    send_many(a, &req, &fds);
+    drop(sock);
+    s.hold(false);
+    let took = b_is_served(b, 5);
+    eprintln!("B's 5 requests after A's 5 fds: {took:?}");
+    assert_closed(a);
+    drop(listener);
+    let log = s.finish(c);
+    assert!(log.iter().any(|l| l.starts_with("preld pola: client 1: ") && l.contains("fds")), "{log:?}");
+}
+
+/// sendmsg of `bytes` with any number of fds (sys::send_msg takes at most
+/// what a request may carry).
+fn send_many(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) {
+    let raw: Vec<i32> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let dlen = (raw.len() * 4) as u32;
+    // SAFETY: CMSG_SPACE is a pure computation.
+    let space = unsafe { libc::CMSG_SPACE(dlen) } as usize;
+    let mut cbuf = vec![0u64; space.div_ceil(8)];
+    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
+    // SAFETY: all-zero msghdr is valid; the control buffer is ours and
+    // filled with the kernel's macros.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = space;
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(dlen) as usize;
+        std::ptr::copy_nonoverlapping(raw.as_ptr(), libc::CMSG_DATA(c) as *mut i32, raw.len());
+        assert_eq!(libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL), bytes.len() as isize);
+    }
+}
+
+/// A FIFO in a grant whose lock a client holds: a splice() from a socket
+/// that never gets data into the FIFO keeps the pipe's mutex, and open()
+/// of the FIFO, even O_NONBLOCK, waits for it. Another client's open of
+/// that FIFO must not stall B; it is answered once the lock is let go.
+#[test]
+fn an_open_of_a_fifo_whose_lock_a_client_holds_stalls_no_one() {
+    let (s, c) = start(3);
+    let (a, b, g) = (c[0].as_fd(), c[1].as_fd(), c[2].as_fd());
+    let fifo = std::ffi::CString::new(s.dir.path().join("data/fifo").into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let rdwr = Request::Open { flags: libc::O_RDWR as u32, mode: 0, path: PathArg::cwd(b"/data/fifo") };
+    let (r, _, mut f) = call(a, &rdwr, &[]);
+    assert_eq!(r, 0);
+    let end = f.pop().unwrap();
+    let (x, y) = std::os::unix::net::UnixStream::pair().unwrap();
+    let splicer = std::thread::spawn(move || {
+        // SAFETY: splice between two fds of ours; waits for data on y.
+        let n = unsafe { libc::splice(y.as_raw_fd(), std::ptr::null_mut(), end.as_raw_fd(), std::ptr::null_mut(), 4096, 0) };
+        (n, end)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let rd = Request::Open { flags: (libc::O_RDONLY | libc::O_NONBLOCK) as u32, mode: 0, path: PathArg::cwd(b"/data/fifo") };
+    send(g, &frame(&rd), &[]);
+    std::thread::sleep(Duration::from_millis(20));
+    let took = b_is_served(b, 5);
+    eprintln!("B's 5 requests while G's open of the FIFO waits: {took:?}");
+    assert!(recv_within(g, Duration::from_millis(100)).is_none(), "G's open did not wait for the lock");
+    // Data for the splice: it returns, the lock is let go, G's open is made.
+    (&x).write_all(b"!").unwrap();
+    let (n, _end) = splicer.join().unwrap();
+    assert_eq!(n, 1);
+    let (msg, _) = recv_within(g, Duration::from_secs(5)).expect("G's open never answered");
+    assert_eq!(proto::decode_reply(&msg, Op::Open).unwrap().1.result, 0);
     let log = s.finish(c);
     assert!(log.is_empty(), "{log:?}");
 }

@@ -339,13 +339,6 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
                 g.mode.name()
             );
         }
-        for (v, e) in &ns.unprotected {
-            eprintln!(
-                "preld pola: grant {}: no read-only mount copy ({}): its owner may still change metadata through an fd",
-                String::from_utf8_lossy(v),
-                std::io::Error::from_raw_os_error(*e)
-            );
-        }
         eprintln!("preld pola: {}", sandbox_summary(args.net));
     }
     let cwd = initial_cwd(&ns, args.cwd.as_deref())?;

@@ -133,12 +133,12 @@ pub struct Namespace {
     by_vpath: HashMap<Vec<u8>, usize>,
     /// Virtual directories and their children's names.
     vdirs: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>,
-    /// Where the empty stand-ins of virtual directories are made.
-    backing_root: tempfile::TempDir,
+    /// Where the empty stand-ins of virtual directories are made (the
+    /// host directory, removed with the namespace), and a detached mount
+    /// copy of it through which they are made and opened.
+    _backing_dir: tempfile::TempDir,
+    backing_root: OwnedFd,
     backing: HashMap<Vec<u8>, OwnedFd>,
-    /// Read-only grants without a read-only mount copy (and why): there
-    /// the kernel lets a file's owner change its metadata through an fd.
-    pub unprotected: Vec<(Vec<u8>, sys::Errno)>,
 }
 
 /// `/a/b` + `c` → `/a/b/c`.
@@ -197,12 +197,25 @@ impl Namespace {
     pub fn new(specs: &[GrantSpec]) -> Result<Namespace, String> {
         let mut grants: Vec<Grant> = Vec::new();
         let mut by_vpath = HashMap::new();
-        // Read-only grants are reached through read-only copies of their
-        // mounts: the fds handed out then refuse fchmod, fchown, futimens
-        // and fsetxattr (EROFS) whoever calls them.
-        let ro: Vec<&[u8]> = specs.iter().filter(|s| !s.mode.writable()).map(|s| s.host.as_os_str().as_bytes()).collect();
-        let mut clones = sys::readonly_clones(&ro).into_iter();
-        let mut unprotected = Vec::new();
+        // Every grant, and the stand-ins' directory, is reached through a
+        // detached copy of its mount whose root it is: `..` from any fd
+        // handed out stops at the grant, never climbs the host's tree.
+        // Read-only grants get read-only copies: their fds then refuse
+        // fchmod, fchown, futimens and fsetxattr (EROFS) whoever calls them.
+        let backing_dir = tempfile::Builder::new()
+            .prefix("preld-pola-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a private directory: {e}"))?;
+        let mut paths: Vec<(&[u8], bool)> = specs.iter().map(|s| (s.host.as_os_str().as_bytes(), !s.mode.writable())).collect();
+        paths.push((backing_dir.path().as_os_str().as_bytes(), false));
+        let mut clones = sys::mount_clones(&paths).into_iter();
+        let no_copy = |what: &Path, e: sys::Errno| {
+            format!(
+                "{}: cannot make a copy of its mount: {} (a session needs open_tree and, without root, user namespaces)",
+                what.display(),
+                std::io::Error::from_raw_os_error(e)
+            )
+        };
         for s in specs {
             if s.vpath.first() != Some(&b'/') || normalize(&s.vpath) != s.vpath {
                 return Err(format!("{}: not a normalized absolute path", String::from_utf8_lossy(&s.vpath)));
@@ -219,14 +232,9 @@ impl Namespace {
                 0,
             )
             .map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
-            let fd = match if s.mode.writable() { None } else { clones.next() } {
-                Some(Ok(ro)) => ro,
-                Some(Err(e)) => {
-                    unprotected.push((s.vpath.clone(), e));
-                    fd
-                }
-                None => fd,
-            };
+            // The host path is opened first for its error message.
+            drop(fd);
+            let fd = clones.next().expect("one clone per grant").map_err(|e| no_copy(&s.host, e))?;
             let st = sys::fstat(fd.as_fd()).map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
             by_vpath.insert(s.vpath.clone(), grants.len());
             grants.push(Grant {
@@ -261,11 +269,8 @@ impl Namespace {
         if grants.is_empty() {
             vdirs.entry(b"/".to_vec()).or_default();
         }
-        let backing_root = tempfile::Builder::new()
-            .prefix("preld-pola-")
-            .tempdir()
-            .map_err(|e| format!("cannot make a private directory: {e}"))?;
-        Ok(Namespace { grants, by_vpath, vdirs, backing_root, backing: HashMap::new(), unprotected })
+        let backing_root = clones.next().expect("the backing clone").map_err(|e| no_copy(backing_dir.path(), e))?;
+        Ok(Namespace { grants, by_vpath, vdirs, _backing_dir: backing_dir, backing_root, backing: HashMap::new() })
     }
 
     pub fn grant_at(&self, vpath: &[u8]) -> Option<usize> {
@@ -297,9 +302,8 @@ impl Namespace {
     pub fn backing(&mut self, vpath: &[u8]) -> SysResult<BorrowedFd<'_>> {
         if !self.backing.contains_key(vpath) {
             let name = format!("v{}", self.backing.len());
-            let path = self.backing_root.path().join(&name);
-            std::fs::create_dir(&path).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-            let fd = sys::openat2(at_fdcwd(), path.as_os_str().as_bytes(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0, 0)?;
+            sys::mkdirat(self.backing_root.as_fd(), name.as_bytes(), 0o555)?;
+            let fd = sys::openat2(self.backing_root.as_fd(), name.as_bytes(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0, 0)?;
             sys::chmod_fd(fd.as_fd(), 0o555)?;
             self.backing.insert(vpath.to_vec(), fd);
         }

@@ -10,6 +10,16 @@
 //! data) ends that connection with the line `preld pola: client N: REASON`
 //! and nothing else.
 //!
+//! The event loop never waits on a client. What a client may make wait is
+//! done on threads of the server's own: closing the fds a client has had a
+//! hand on (`Closer`: a socket with SO_LINGER, a unix socket with fds queued
+//! on it, a FIFO whose lock a client holds), opening a FIFO or a device
+//! (`open_later`: the open waits for the pipe's lock, or runs a driver's
+//! open), and writing log lines to a pipe the program shares (`Logger`).
+//! The fds a client sends are looked at only with statx(AT_STATX_DONT_SYNC)
+//! (`sys::fstat_cached`), and the server keeps room in its fd table for
+//! every fd a message can carry (`fd_budget`).
+//!
 //! Semantics the client can rely on (see also ns.rs):
 //! - Read-only grants behave like read-only mounts: every write (open for
 //!   writing or O_TRUNC or creating, mkdir, unlink, rename, link, symlink,
@@ -25,9 +35,11 @@
 //!   to a process outside the session.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use preld_proto::{
     self as proto, Base, DirEntry, PathArg, Reply, ReplyData, Request, MAX_FRAME, MAX_PATH, OPEN_VIRTUAL_DIR,
@@ -42,6 +54,9 @@ pub struct Conn {
     pub sock: OwnedFd,
     /// The virtual cwd (normalized absolute path).
     pub cwd: Vec<u8>,
+    /// Its request is answered by an opener thread (`open_later`): the
+    /// connection is not read until that reply is sent.
+    busy: bool,
 }
 
 /// What a request produced.
@@ -58,17 +73,353 @@ enum Data {
 struct Answer {
     result: SysResult<Data>,
     fd: Option<OwnedFd>,
+    /// An open left to a thread (`open_later`), which sends the reply.
+    later: Option<Later>,
 }
 
 impl Answer {
     fn data(d: Data) -> Answer {
-        Answer { result: Ok(d), fd: None }
+        Answer { result: Ok(d), fd: None, later: None }
     }
     fn with_fd(d: Data, fd: OwnedFd) -> Answer {
-        Answer { result: Ok(d), fd: Some(fd) }
+        Answer { result: Ok(d), fd: Some(fd), later: None }
     }
     fn err(e: Errno) -> Answer {
-        Answer { result: Err(e), fd: None }
+        Answer { result: Err(e), fd: None, later: None }
+    }
+}
+
+/// An open that may wait on a client (a FIFO: the pipe's lock, which a
+/// client's splice() may hold even against O_NONBLOCK; a device: its
+/// driver's open), to be made on a thread of its own (`open_later`).
+struct Later {
+    /// O_PATH fd of the object.
+    fd: OwnedFd,
+    flags: i32,
+    mode: u32,
+}
+
+/// What `open` made.
+enum Opened {
+    Now(OwnedFd, u32),
+    Later(Later),
+}
+
+/// Stack of the server's own threads (they make a few system calls).
+const THREAD_STACK: usize = 256 << 10;
+
+/// Threads of the server's own that take items from a queue and do with
+/// each what may wait (close an fd, write a log line), so that the event
+/// loop never does.
+///
+/// A thread starts on first use, and another when an item comes while
+/// none is idle (all of them busy with an item that waits), up to `max`;
+/// one that has been idle for BACKGROUND_IDLE ends, unless it is the last.
+/// An item that waits for ever therefore holds up one thread, not the items
+/// behind it (with `max` 1, items are done one after the other, in order).
+/// The threads end when this is dropped, and never keep the process alive:
+/// exit does not wait for them.
+///
+/// Threads do not survive fork(). In a fork child (the background server of
+/// mod.rs) the first use starts new threads on a new queue, which takes over
+/// the items that waited in the parent's (copies of the parent's fds, which
+/// must be closed here too), unless a thread held the queue's lock at the
+/// fork (only while taking an item): then they are left. So are the items
+/// the parent's threads were working on at the fork.
+struct Background<T: Send + 'static> {
+    name: &'static str,
+    work: fn(T),
+    max: usize,
+    shared: Arc<Shared<T>>,
+    /// The process whose threads serve `shared` (0: none started yet).
+    pid: u32,
+}
+
+struct Shared<T> {
+    state: std::sync::Mutex<Queue<T>>,
+    more: std::sync::Condvar,
+    /// Items queued or being worked on.
+    waiting: AtomicUsize,
+}
+
+struct Queue<T> {
+    items: std::collections::VecDeque<T>,
+    threads: usize,
+    idle: usize,
+    /// No more items: the threads end once the queue is empty.
+    closed: bool,
+}
+
+impl<T> Shared<T> {
+    fn new(items: std::collections::VecDeque<T>) -> Arc<Shared<T>> {
+        let waiting = AtomicUsize::new(items.len());
+        let q = Queue { items, threads: 0, idle: 0, closed: false };
+        Arc::new(Shared { state: std::sync::Mutex::new(q), more: std::sync::Condvar::new(), waiting })
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How long an extra background thread stays without work.
+const BACKGROUND_IDLE: Duration = Duration::from_secs(2);
+
+impl<T: Send + 'static> Background<T> {
+    fn new(name: &'static str, max: usize, work: fn(T)) -> Self {
+        Background { name, work, max, shared: Shared::new(Default::default()), pid: 0 }
+    }
+
+    fn waiting(&self) -> usize {
+        self.shared.waiting.load(Ordering::Relaxed)
+    }
+
+    /// True if this process's threads serve the queue (not a fork child's
+    /// copy of the parent's).
+    fn running(&self) -> bool {
+        self.pid == std::process::id()
+    }
+
+    /// Hands `item` to a thread; gives it back if none could be started
+    /// (the user's process limit reached).
+    fn give(&mut self, item: T) -> Result<(), T> {
+        let pid = std::process::id();
+        if self.pid != pid {
+            if self.pid != 0 {
+                // A fork child: take over what waited in the parent's queue.
+                let parents = std::mem::replace(&mut self.shared, Shared::new(Default::default()));
+                let items = match parents.state.try_lock() {
+                    Ok(mut q) => std::mem::take(&mut q.items),
+                    Err(std::sync::TryLockError::Poisoned(e)) => std::mem::take(&mut e.into_inner().items),
+                    Err(std::sync::TryLockError::WouldBlock) => Default::default(),
+                };
+                self.shared = Shared::new(items);
+                // Its count includes the parent's threads, which are not here.
+                std::mem::forget(parents);
+            }
+            self.pid = pid;
+        }
+        let mut q = self.shared.lock();
+        if q.threads == 0 || (q.idle == 0 && q.threads < self.max) {
+            if self.spawn() {
+                q.threads += 1;
+            } else if q.threads == 0 {
+                return Err(item);
+            }
+        }
+        q.items.push_back(item);
+        self.shared.waiting.fetch_add(1, Ordering::Relaxed);
+        drop(q);
+        self.shared.more.notify_one();
+        Ok(())
+    }
+
+    fn spawn(&self) -> bool {
+        let (shared, work) = (self.shared.clone(), self.work);
+        let thread = move || {
+            let mut q = shared.lock();
+            loop {
+                if let Some(item) = q.items.pop_front() {
+                    drop(q);
+                    work(item);
+                    shared.waiting.fetch_sub(1, Ordering::Relaxed);
+                    q = shared.lock();
+                    continue;
+                }
+                if q.closed {
+                    q.threads -= 1;
+                    return;
+                }
+                q.idle += 1;
+                let (g, t) = shared.more.wait_timeout(q, BACKGROUND_IDLE).unwrap_or_else(|e| e.into_inner());
+                q = g;
+                q.idle -= 1;
+                if t.timed_out() && q.items.is_empty() && q.threads > 1 {
+                    q.threads -= 1;
+                    return;
+                }
+            }
+        };
+        std::thread::Builder::new().name(self.name.into()).stack_size(THREAD_STACK).spawn(thread).is_ok()
+    }
+}
+
+impl<T: Send + 'static> Drop for Background<T> {
+    fn drop(&mut self) {
+        // (A fork child's copy of the parent's queue is not touched.)
+        if self.running() {
+            self.shared.lock().closed = true;
+            self.shared.more.notify_all();
+        }
+    }
+}
+
+/// Closes the fds whose close() may wait, on threads of its own.
+///
+/// A close runs whatever the object does when it goes away, and a client
+/// chooses the object: a TCP socket with SO_LINGER and data it cannot send
+/// waits up to l_linger seconds (issue 8), a unix socket first releases
+/// the messages and fds still queued on it, a FIFO waits for the pipe's
+/// lock (a client's splice() may hold it), a file of a network or FUSE file
+/// system for its server. Such fds go to these threads (`Server::release`
+/// says which), CLOSERS at most: a client needs that many objects whose
+/// close waits to make the next closes wait their turn. The fds handed
+/// over and not yet closed still take room in the fd table
+/// (`Server::fd_budget`); if no thread can be started they stay open,
+/// counted, and the next close tries again.
+struct Closer {
+    thread: Background<OwnedFd>,
+    stash: Vec<OwnedFd>,
+}
+
+impl Closer {
+    fn new() -> Closer {
+        Closer { thread: Background::new("preld-pola-close", CLOSERS, drop), stash: Vec::new() }
+    }
+
+    /// fds given to `close` and still open.
+    fn waiting(&self) -> usize {
+        self.thread.waiting() + self.stash.len()
+    }
+
+    /// Closes `fd` on a closer thread.
+    fn close(&mut self, fd: OwnedFd) {
+        self.stash.push(fd);
+        while let Some(fd) = self.stash.pop() {
+            if let Err(fd) = self.thread.give(fd) {
+                self.stash.push(fd);
+                return;
+            }
+        }
+    }
+}
+
+/// Most closer threads.
+const CLOSERS: usize = 64;
+
+impl Default for Closer {
+    fn default() -> Self {
+        Closer::new()
+    }
+}
+
+/// The default log: a line on stderr, written without ever waiting there.
+///
+/// The program shares the launcher's stderr. A terminal is written through
+/// an open file description of the server's own with O_NONBLOCK (opened
+/// anew through /proc/self/fd/2: O_NONBLOCK on fd 2 would change the
+/// program's stderr too), so a terminal the program stopped (tcflow TCOOFF)
+/// refuses the line instead of holding it; a socket with MSG_DONTWAIT; a
+/// regular file as it is. A pipe cannot be written without waiting: its
+/// write takes the pipe's lock even with O_NONBLOCK, and a client's splice()
+/// into it holds that lock for as long as the splice waits; the lines go
+/// to a thread (`Background`, one: in order), LOG_QUEUE of them at most
+/// waiting. What cannot be written at once is left out. Dropping the
+/// logger gives its thread up to LOG_FLUSH to write what waits (the end of
+/// the session).
+struct Logger {
+    /// Where it writes (2, or a test's fd).
+    fd: i32,
+    out: LogOut,
+}
+
+enum LogOut {
+    /// `fd` as it is (a regular file).
+    Plain,
+    /// `fd`, a socket: send with MSG_DONTWAIT.
+    Socket,
+    /// Our own O_NONBLOCK open file description of it (a terminal or
+    /// other device).
+    Own(OwnedFd),
+    /// A thread that writes to `fd` (a pipe or FIFO).
+    Thread(Background<(i32, Vec<u8>)>),
+    /// Nothing open there.
+    Nowhere,
+}
+
+/// Most log lines waiting for the log thread; more are left out.
+const LOG_QUEUE: usize = 256;
+/// How long dropping the log waits for the lines still queued.
+const LOG_FLUSH: Duration = Duration::from_millis(200);
+
+/// write(2) of all of `b` to `fd` (on the log thread: it may wait).
+fn write_all_to((fd, b): (i32, Vec<u8>)) {
+    let mut b = &b[..];
+    while !b.is_empty() {
+        // SAFETY: a valid buffer.
+        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
+        if n < 0 && sys::errno() == libc::EINTR {
+            continue;
+        }
+        if n <= 0 {
+            return;
+        }
+        b = &b[n as usize..];
+    }
+}
+
+impl Logger {
+    /// A logger for this process's stderr, as it is now.
+    fn stderr() -> Logger {
+        Logger::to(2)
+    }
+
+    /// A logger writing to `fd`, which stays open as long as the logger.
+    fn to(fd: i32) -> Logger {
+        let thread = || LogOut::Thread(Background::new("preld-pola-log", 1, write_all_to));
+        // SAFETY: a plain fcntl on an fd that may be closed.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Logger { fd, out: LogOut::Nowhere };
+        }
+        // SAFETY: fd is open (above), and stays so while we look at it.
+        let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let out = match sys::fstat_cached(bfd, libc::STATX_TYPE).map(|st| sys::file_type(&st)) {
+            Err(_) => LogOut::Nowhere,
+            Ok(libc::S_IFREG) => LogOut::Plain,
+            Ok(libc::S_IFSOCK) => LogOut::Socket,
+            Ok(libc::S_IFIFO) => thread(),
+            Ok(_) => match sys::reopen(bfd, libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC, 0) {
+                Ok(own) => LogOut::Own(own),
+                Err(_) => thread(),
+            },
+        };
+        Logger { fd, out }
+    }
+
+    /// Writes `line` and a newline, or leaves it out.
+    fn line(&mut self, line: &str) {
+        let mut b = Vec::with_capacity(line.len() + 1);
+        b.extend_from_slice(line.as_bytes());
+        b.push(b'\n');
+        let fd = self.fd;
+        // SAFETY (both): a valid buffer; a failure (EAGAIN) leaves the line out.
+        match &mut self.out {
+            LogOut::Plain => unsafe {
+                libc::write(fd, b.as_ptr().cast(), b.len());
+            },
+            LogOut::Socket => unsafe {
+                libc::send(fd, b.as_ptr().cast(), b.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
+            },
+            LogOut::Own(own) => unsafe {
+                libc::write(own.as_raw_fd(), b.as_ptr().cast(), b.len());
+            },
+            LogOut::Thread(t) => {
+                if t.waiting() < LOG_QUEUE {
+                    let _ = t.give((fd, b));
+                }
+            }
+            LogOut::Nowhere => {}
+        }
+    }
+}
+
+impl Drop for Logger {
+    fn drop(&mut self) {
+        if let LogOut::Thread(t) = &self.out {
+            let until = Instant::now() + LOG_FLUSH;
+            while t.waiting() > 0 && t.running() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
     }
 }
 
@@ -89,7 +440,7 @@ pub struct Server {
     /// virtual path they were reached by. A directory fd attached to a
     /// request stands for that path.
     dirs: HashMap<(u64, u64), Vec<u8>>,
-    /// Where log lines go (stderr in `preld pola`).
+    /// Where log lines go (stderr in `preld pola`, through a `Logger`).
     pub log: Box<dyn FnMut(&str)>,
     buf: Vec<u8>,
     out: Vec<u8>,
@@ -98,7 +449,32 @@ pub struct Server {
     /// waking a sleeping process on another CPU costs more than the
     /// request itself (SPIN_AFTER_REQUEST).
     spin_until: Option<Instant>,
+    /// Closes the fds whose close may wait on a client.
+    closer: Closer,
+    /// How many fds connections, the closer's backlog and the opener
+    /// threads may take (3 each) while connections are still read: the fd
+    /// table must have room for every fd one message may carry, or the
+    /// kernel releases those that do not fit inside recvmsg, in the event
+    /// loop, where the release of a client's object may wait. Past it, no
+    /// connection is read (Connect fails with EMFILE) until the closer has
+    /// made room: RLIMIT_NOFILE less the fds open at the start and
+    /// FD_RESERVE.
+    fd_budget: usize,
+    /// Connections waiting for an opener thread's reply.
+    busy: usize,
+    /// The opener threads' reports (`open_later`): a pipe, made on first
+    /// use; the read end is polled.
+    done: Option<(OwnedFd, Arc<OwnedFd>)>,
 }
+
+/// fds kept free beyond `Server::fd_budget`: what one message may carry,
+/// and the server's own use during a request (a quarter of the table at
+/// most, under a low RLIMIT_NOFILE).
+const FD_RESERVE: usize = sys::RECV_FDS + 64;
+
+/// While connections cannot be read for want of fds, poll wakes up this
+/// often to see whether the closer has made room.
+const PAUSED_POLL_MS: i32 = 10;
 
 /// How long the server keeps polling without sleeping after a request.
 /// Measured with a SOCK_SEQPACKET ping-pong passing an fd, 2 CPUs: 24-32
@@ -127,16 +503,23 @@ const O_ALLOWED: i32 = libc::O_ACCMODE
 
 impl Server {
     pub fn new(ns: Namespace, net: bool) -> Server {
+        let limit = sys::fd_limit();
+        let fd_budget = limit.saturating_sub(sys::open_fds().unwrap_or(64) + FD_RESERVE.min(limit / 4));
+        let mut logger = Logger::stderr();
         let mut s = Server {
             ns,
             conns: Vec::new(),
             next_id: 1,
             net,
             dirs: HashMap::new(),
-            log: Box::new(|line| eprintln!("{line}")),
+            log: Box::new(move |line| logger.line(line)),
             buf: vec![0; MAX_FRAME],
             out: vec![0; MAX_FRAME],
             spin_until: None,
+            closer: Closer::new(),
+            fd_budget,
+            busy: 0,
+            done: None,
         };
         for i in 0..s.ns.grants.len() {
             let g = &s.ns.grants[i];
@@ -151,8 +534,13 @@ impl Server {
     pub fn add(&mut self, sock: OwnedFd, cwd: Vec<u8>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.conns.push(Conn { id, sock, cwd });
+        self.conns.push(Conn { id, sock, cwd, busy: false });
         id
+    }
+
+    /// The fds the server may still take (`fd_budget`).
+    fn fds_left(&self) -> usize {
+        self.fd_budget.saturating_sub(self.conns.len() + self.closer.waiting() + 3 * self.busy)
     }
 
     fn logf(&mut self, id: u64, why: &str) {
@@ -163,11 +551,30 @@ impl Server {
     /// or `extra` to be ready, serves one message of each ready connection,
     /// drops the closed ones. Returns true if `extra` is ready.
     pub fn round(&mut self, extra: Option<BorrowedFd<'_>>, timeout_ms: i32) -> std::io::Result<bool> {
-        let mut pfds: Vec<libc::pollfd> =
-            self.conns.iter().map(|c| libc::pollfd { fd: c.sock.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+        // A connection is read only with room for a message's fds (poll
+        // skips negative fds), and not while an opener thread answers it:
+        // then only its hang-up is seen (POLLHUP comes without asking).
+        let room = self.fds_left() > 0;
+        let mut pfds: Vec<libc::pollfd> = self
+            .conns
+            .iter()
+            .map(|c| match (c.busy, room) {
+                (true, _) => libc::pollfd { fd: c.sock.as_raw_fd(), events: 0, revents: 0 },
+                (false, true) => libc::pollfd { fd: c.sock.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+                (false, false) => libc::pollfd { fd: -1, events: 0, revents: 0 },
+            })
+            .collect();
+        let nconns = self.conns.len();
+        let done_fd = self.done.as_ref().map_or(-1, |d| d.0.as_raw_fd());
+        pfds.push(libc::pollfd { fd: done_fd, events: libc::POLLIN, revents: 0 });
         if let Some(e) = extra {
             pfds.push(libc::pollfd { fd: e.as_raw_fd(), events: libc::POLLIN, revents: 0 });
         }
+        let timeout_ms = match (room, timeout_ms) {
+            (true, t) => t,
+            (false, t) if t < 0 => PAUSED_POLL_MS,
+            (false, t) => t.min(PAUSED_POLL_MS),
+        };
         let poll = |pfds: &mut Vec<libc::pollfd>, t: i32| {
             // SAFETY: pfds is a valid array of pollfd.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, t) }
@@ -194,11 +601,23 @@ impl Server {
             return Err(e);
         }
         let extra_ready = extra.is_some() && pfds.last().unwrap().revents != 0;
-        let nconns = self.conns.len();
         let mut dead = Vec::new();
+        if pfds[nconns].revents != 0 {
+            dead = self.opened_later();
+        }
         for i in 0..nconns {
-            if pfds[i].revents == 0 {
+            if pfds[i].revents == 0 || dead.contains(&i) {
                 continue;
+            }
+            if self.conns[i].busy {
+                // Gone while its open waits: the opener's report will find
+                // no connection.
+                dead.push(i);
+                continue;
+            }
+            if self.fds_left() == 0 {
+                // The next round waits for room.
+                break;
             }
             self.spin_until = Some(Instant::now() + SPIN_AFTER_REQUEST);
             if let Err(why) = self.serve_one(i) {
@@ -209,10 +628,43 @@ impl Server {
                 dead.push(i);
             }
         }
+        dead.sort_unstable();
         for i in dead.into_iter().rev() {
-            self.conns.remove(i);
+            let c = self.conns.remove(i);
+            if c.busy {
+                self.busy -= 1;
+            }
+            // Messages may still be queued on it, fds with them: they are
+            // released when its socket is closed.
+            self.closer.close(c.sock);
         }
         Ok(extra_ready)
+    }
+
+    /// Reads the opener threads' reports: their connections are read again,
+    /// or ended (the reply could not be sent). Returns the ended ones.
+    fn opened_later(&mut self) -> Vec<usize> {
+        let mut dead = Vec::new();
+        let Some((rd, _)) = &self.done else { return dead };
+        let mut buf = [0u8; 16 * 64];
+        // SAFETY: a valid buffer; the read end is non-blocking. Writes of
+        // 16 bytes to a pipe are whole, so reads come in whole records.
+        let n = unsafe { libc::read(rd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        for rec in buf[..n.max(0) as usize].chunks_exact(16) {
+            let id = u64::from_ne_bytes(rec[..8].try_into().unwrap());
+            let err = i64::from_ne_bytes(rec[8..].try_into().unwrap()) as i32;
+            let Some(i) = self.conns.iter().position(|c| c.id == id && c.busy) else { continue };
+            self.conns[i].busy = false;
+            self.busy -= 1;
+            match err {
+                0 => continue,
+                libc::EAGAIN => self.logf(id, "does not read its replies"),
+                libc::EPIPE | libc::ECONNRESET => {}
+                e => self.logf(id, &format!("send: {}", std::io::Error::from_raw_os_error(e))),
+            }
+            dead.push(i);
+        }
+        dead
     }
 
     /// Serves every connection until none is left.
@@ -233,13 +685,25 @@ impl Server {
     }
 
     fn serve_one_in(&mut self, i: usize, buf: &mut [u8]) -> Result<(), Option<String>> {
-        let m = match sys::recv_msg(self.conns[i].sock.as_fd(), buf) {
+        let mut m = match sys::recv_msg(self.conns[i].sock.as_fd(), buf) {
             Ok(m) => m,
             Err(libc::EAGAIN) => return Ok(()),
             Err(libc::ECONNRESET) => return Err(None),
             Err(e) => return Err(Some(format!("receive: {}", std::io::Error::from_raw_os_error(e)))),
         };
-        if m.len == 0 && m.fds.is_empty() && !m.truncated {
+        // The client's fds, whatever the message is worth, are let go of
+        // by `release` once it is answered.
+        let fds = std::mem::take(&mut m.fds);
+        let r = self.answer(i, &m, &fds, buf);
+        for fd in fds {
+            self.release(fd, Came::FromClient);
+        }
+        r
+    }
+
+    /// Checks and answers a message of connection `i` received with `fds`.
+    fn answer(&mut self, i: usize, m: &sys::Received, fds: &[OwnedFd], buf: &[u8]) -> Result<(), Option<String>> {
+        if m.len == 0 && fds.is_empty() && !m.truncated {
             return Err(None);
         }
         if m.truncated {
@@ -252,15 +716,21 @@ impl Server {
             return Err(Some("control message other than SCM_RIGHTS".into()));
         }
         let (id, req) = proto::decode_request(&buf[..m.len]).map_err(|e| Some(e.to_string()))?;
-        if m.fds.len() != req.fds_needed() {
+        if fds.len() != req.fds_needed() {
             return Err(Some(format!(
                 "{} fds attached to a request that names {}",
-                m.fds.len(),
+                fds.len(),
                 req.fds_needed()
             )));
         }
         let op = req.op();
-        let ans = self.handle(i, &req, &m.fds);
+        let mut ans = self.handle(i, &req, fds);
+        if let Some(later) = ans.later.take() {
+            match self.open_later(i, op, id, later) {
+                Ok(()) => return Ok(()),
+                Err(e) => ans = Answer::err(e),
+            }
+        }
         let reply_fd = ans.fd;
         let mut entries: Vec<DirEntry<'_>> = Vec::new();
         let reply = match &ans.result {
@@ -299,7 +769,84 @@ impl Server {
             }
         };
         self.out = out;
+        match reply_fd {
+            // The client's end of a new connection is closed now: while the
+            // server holds a copy, the connection does not end when the
+            // client closes its own. Its close cannot wait: nothing can be
+            // queued on it yet (only the server's end sends to it, and that
+            // connection has not been served).
+            Some(fd) if op == proto::Op::Connect => drop(fd),
+            Some(fd) => self.release(fd, Came::ToClient),
+            None => {}
+        }
         r
+    }
+
+    /// Lets go of an fd a client has had a hand on: closes it here only if
+    /// its close cannot wait on anything a client controls, else on the
+    /// closer's thread (`Closer`). Here: a directory the server handed out,
+    /// sent back as the base of a path (the common case), and of the fds
+    /// the server sent, regular files, directories, O_PATH fds of symlinks
+    /// and the memory devices (/dev/null, zero, full, random, urandom: major
+    /// 1). The closer's: the rest, sockets (SO_LINGER; a unix socket
+    /// releases what is queued on it), FIFOs (the pipe's lock), terminals
+    /// and other devices, anything else a client sends.
+    fn release(&mut self, fd: OwnedFd, came: Came) {
+        let here = match sys::fstat_cached(fd.as_fd(), sys::STATX_CHECK) {
+            Err(_) => false,
+            Ok(st) => match (came, sys::file_type(&st)) {
+                (Came::FromClient, libc::S_IFDIR) => self.dirs.contains_key(&(st.st_dev, st.st_ino)),
+                (Came::FromClient, _) => false,
+                (Came::ToClient, libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK) => true,
+                (Came::ToClient, _) => memory_device(&st),
+            },
+        };
+        if !here {
+            self.closer.close(fd);
+        }
+    }
+
+    /// Makes the open of `later` on a thread of its own, which sends the
+    /// reply on connection `i` (through a dup of its socket) and reports to
+    /// the event loop through the `done` pipe: connection id and 0, or the
+    /// send's errno. Connection `i` is not read meanwhile, so its replies
+    /// stay in order; the others are served. An open that waits for ever
+    /// (a client holds the FIFO's lock) holds that connection and thread
+    /// only. Err: no thread could be started.
+    fn open_later(&mut self, i: usize, op: proto::Op, id: u32, later: Later) -> SysResult<()> {
+        if self.done.is_none() {
+            let (rd, wr) = sys::pipe()?;
+            self.done = Some((rd, Arc::new(wr)));
+        }
+        let done = self.done.as_ref().unwrap().1.clone();
+        let sock = self.conns[i].sock.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+        let conn = self.conns[i].id;
+        let opener = move || {
+            let opened = Server::reopen(later.fd.as_fd(), later.flags, later.mode);
+            let reply = match &opened {
+                Ok(_) => Reply::ok(ReplyData::Open { info: 0 }),
+                Err(e) => Reply::err(*e),
+            };
+            let mut out = [0u8; 64];
+            let n = proto::encode_reply(op, id, &reply, &mut out).unwrap();
+            let fds: Vec<BorrowedFd<'_>> = opened.iter().map(|f| f.as_fd()).collect();
+            let err = sys::send_msg(sock.as_fd(), &out[..n], &fds).err().unwrap_or(0);
+            let mut rec = [0u8; 16];
+            rec[..8].copy_from_slice(&conn.to_ne_bytes());
+            rec[8..].copy_from_slice(&(err as i64).to_ne_bytes());
+            // SAFETY: 16 bytes to our pipe (whole: less than PIPE_BUF).
+            unsafe { libc::write(done.as_raw_fd(), rec.as_ptr().cast(), rec.len()) };
+            // The FIFO or device and the socket's dup are closed here, on
+            // this thread, whatever their close waits for.
+        };
+        std::thread::Builder::new()
+            .name("preld-pola-open".into())
+            .stack_size(THREAD_STACK)
+            .spawn(opener)
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EAGAIN))?;
+        self.conns[i].busy = true;
+        self.busy += 1;
+        Ok(())
     }
 
     /// The virtual directory a relative path of `p` starts from.
@@ -313,9 +860,11 @@ impl Server {
         }
     }
 
-    /// The virtual path of a directory fd the server handed out.
+    /// The virtual path of a directory fd the server handed out. A client's
+    /// fd, which may be anything: looked at with fstat_cached only (no wait
+    /// on it), ENOTDIR if it is no directory, as the kernel's *at() calls.
     fn dir_of_fd(&self, fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
-        let st = sys::fstat(fd)?;
+        let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
         if sys::file_type(&st) != libc::S_IFDIR {
             return Err(libc::ENOTDIR);
         }
@@ -344,6 +893,8 @@ impl Server {
     fn handle(&mut self, i: usize, req: &Request<'_>, fds: &[OwnedFd]) -> Answer {
         match *req {
             Request::Hello => Answer::data(Data::Hello(if self.net { proto::HELLO_NET } else { 0 })),
+            // Two fds more, one of them the server's while the connection lasts.
+            Request::Connect if self.fds_left() < 2 => Answer::err(libc::EMFILE),
             Request::Connect => match sys::seqpacket_pair() {
                 Ok((ours, theirs)) => {
                     let cwd = self.conns[i].cwd.clone();
@@ -353,7 +904,8 @@ impl Server {
                 Err(e) => Answer::err(e),
             },
             Request::Open { flags, mode, path } => match self.open(i, &path, fds, flags as i32, mode) {
-                Ok((fd, info)) => Answer::with_fd(Data::Open(info), fd),
+                Ok(Opened::Now(fd, info)) => Answer::with_fd(Data::Open(info), fd),
+                Ok(Opened::Later(later)) => Answer { result: Ok(Data::None), fd: None, later: Some(later) },
                 Err(e) => Answer::err(e),
             },
             Request::Stat { flags, path } => match self.stat(i, &path, fds, flags as i32) {
@@ -409,7 +961,7 @@ impl Server {
         Ok(new)
     }
 
-    fn open(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, mode: u32) -> SysResult<(OwnedFd, u32)> {
+    fn open(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, mode: u32) -> SysResult<Opened> {
         if flags & !O_ALLOWED != 0 {
             return Err(libc::EINVAL);
         }
@@ -437,7 +989,7 @@ impl Server {
                 let fd = Self::reopen(backing, f | libc::O_DIRECTORY, 0)?;
                 let st = sys::fstat(fd.as_fd())?;
                 self.remember_dir(&st, &vpath);
-                Ok((fd, OPEN_VIRTUAL_DIR))
+                Ok(Opened::Now(fd, OPEN_VIRTUAL_DIR))
             }
             Node::MissingVirtual => Err(if creat { libc::EROFS } else { libc::ENOENT }),
             Node::Missing { grant, parent, name, trailing_slash, .. } => {
@@ -456,7 +1008,7 @@ impl Server {
                 if !want_nb {
                     sys::clear_nonblock(fd.as_fd())?;
                 }
-                Ok((fd, 0))
+                Ok(Opened::Now(fd, 0))
             }
             Node::Existing(obj) => {
                 if excl {
@@ -466,7 +1018,7 @@ impl Server {
                 let writable = self.ns.grants[obj.grant].mode.writable();
                 if t == libc::S_IFLNK {
                     // Only reached with O_NOFOLLOW.
-                    return if path_only { Self::reopen(obj.fd.as_fd(), libc::O_PATH, 0).map(|f| (f, 0)) } else { Err(libc::ELOOP) };
+                    return if path_only { Self::reopen(obj.fd.as_fd(), libc::O_PATH, 0).map(|f| Opened::Now(f, 0)) } else { Err(libc::ELOOP) };
                 }
                 if tmpfile {
                     if t != libc::S_IFDIR {
@@ -476,7 +1028,7 @@ impl Server {
                         return Err(libc::EROFS);
                     }
                     let fd = sys::reopen(obj.fd.as_fd(), flags | libc::O_CLOEXEC, mode)?;
-                    return Ok((fd, 0));
+                    return Ok(Opened::Now(fd, 0));
                 }
                 if flags & libc::O_DIRECTORY != 0 && t != libc::S_IFDIR {
                     return Err(libc::ENOTDIR);
@@ -487,11 +1039,15 @@ impl Server {
                 if writes && !writable && t == libc::S_IFREG {
                     return Err(libc::EROFS);
                 }
+                if !path_only && open_may_wait(&obj.st) {
+                    let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+                    return Ok(Opened::Later(Later { fd, flags, mode }));
+                }
                 let fd = Self::reopen(obj.fd.as_fd(), flags, mode)?;
                 if t == libc::S_IFDIR {
                     self.remember_dir(&obj.st, &obj.vpath);
                 }
-                Ok((fd, 0))
+                Ok(Opened::Now(fd, 0))
             }
         }
     }
@@ -503,7 +1059,9 @@ impl Server {
         let empty = flags & libc::AT_EMPTY_PATH != 0;
         if p.path.is_empty() && empty {
             if let Base::Fd(k) = p.base {
-                return sys::fstat(fds[k as usize].as_fd());
+                // A client's fd: what the kernel has at hand (fstat could
+                // wait for a network or FUSE file system's server).
+                return sys::fstat_cached(fds[k as usize].as_fd(), libc::STATX_BASIC_STATS);
             }
         }
         let node = self.resolve(i, p, fds, flags & libc::AT_SYMLINK_NOFOLLOW == 0, empty)?;
@@ -671,7 +1229,7 @@ impl Server {
         if old.path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
             let Base::Fd(k) = old.base else { return Err(libc::ENOENT) };
             let fd = fds[k as usize].as_fd();
-            let st = sys::fstat(fd)?;
+            let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
             if sys::file_type(&st) != libc::S_IFREG || st.st_nlink != 0 {
                 return Err(libc::EXDEV);
             }
@@ -870,6 +1428,42 @@ impl Server {
             sys::clear_nonblock(sock.as_fd())?;
         }
         Ok(sock)
+    }
+}
+
+/// Whose an fd the server lets go of is (`Server::release`).
+#[derive(Clone, Copy)]
+enum Came {
+    /// Sent by a client (a request's fds): anything at all.
+    FromClient,
+    /// Made by the server and sent to a client (a reply's fd), which may
+    /// have acted on it since.
+    ToClient,
+}
+
+/// /dev/null, zero, full, random, urandom and the other character devices
+/// of major 1, whose open and close do nothing that waits.
+fn memory_device(st: &libc::stat) -> bool {
+    sys::file_type(st) == libc::S_IFCHR && libc::major(st.st_rdev) == 1
+}
+
+/// An open (not O_PATH) of this object may wait on a client: a FIFO takes
+/// the pipe's lock, which a client's splice() holds for as long as it
+/// waits for data, even with O_NONBLOCK; a device runs its driver's open (a
+/// terminal takes the tty's locks). The memory devices do not.
+fn open_may_wait(st: &libc::stat) -> bool {
+    match sys::file_type(st) {
+        libc::S_IFIFO | libc::S_IFBLK => true,
+        libc::S_IFCHR => !memory_device(st),
+        _ => false,
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        for c in std::mem::take(&mut self.conns) {
+            self.closer.close(c.sock);
+        }
     }
 }
 

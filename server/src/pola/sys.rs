@@ -86,6 +86,58 @@ pub fn reopen(fd: BorrowedFd<'_>, flags: i32, mode: u32) -> SysResult<OwnedFd> {
     }
 }
 
+/// What the kernel has at hand about an fd's object, as a struct stat,
+/// without waiting on anyone: statx(fd, "", AT_EMPTY_PATH |
+/// AT_STATX_DONT_SYNC), which does not ask a network or FUSE file system's
+/// server as fstat may (a client's fd may be on one). `mask`: the STATX_*
+/// fields wanted (st_dev is always there); the others are left 0.
+pub fn fstat_cached(fd: BorrowedFd<'_>, mask: u32) -> SysResult<libc::stat> {
+    let mut x = MaybeUninit::<libc::statx>::zeroed();
+    // SAFETY: x is written by the kernel on success; a static empty path.
+    let r = unsafe {
+        libc::statx(fd.as_raw_fd(), c"".as_ptr(), libc::AT_EMPTY_PATH | libc::AT_STATX_DONT_SYNC, mask, x.as_mut_ptr())
+    };
+    check(r)?;
+    // SAFETY: zeroed, then filled by statx.
+    let x = unsafe { x.assume_init() };
+    // SAFETY: all-zero is a valid struct stat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    st.st_dev = libc::makedev(x.stx_dev_major, x.stx_dev_minor);
+    st.st_ino = x.stx_ino;
+    st.st_nlink = x.stx_nlink as _;
+    st.st_mode = x.stx_mode as u32;
+    st.st_uid = x.stx_uid;
+    st.st_gid = x.stx_gid;
+    st.st_rdev = libc::makedev(x.stx_rdev_major, x.stx_rdev_minor);
+    st.st_size = x.stx_size as i64;
+    st.st_blksize = x.stx_blksize as _;
+    st.st_blocks = x.stx_blocks as i64;
+    (st.st_atime, st.st_atime_nsec) = (x.stx_atime.tv_sec, x.stx_atime.tv_nsec as i64);
+    (st.st_mtime, st.st_mtime_nsec) = (x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec as i64);
+    (st.st_ctime, st.st_ctime_nsec) = (x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec as i64);
+    Ok(st)
+}
+
+/// The fields a check of a client's fd needs: type, inode, links.
+pub const STATX_CHECK: u32 = libc::STATX_TYPE | libc::STATX_INO | libc::STATX_NLINK;
+
+/// The soft limit on open fds (RLIMIT_NOFILE).
+pub fn fd_limit() -> usize {
+    // SAFETY: all-zero is a valid rlimit; getrlimit fills it.
+    let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } < 0 || r.rlim_cur == libc::RLIM_INFINITY {
+        return 1 << 20;
+    }
+    r.rlim_cur.min(1 << 30) as usize
+}
+
+/// How many fds this process has open now (None if /proc is not there).
+pub fn open_fds() -> Option<usize> {
+    // The directory's own fd is among the entries while it is read.
+    Some(std::fs::read_dir("/proc/self/fd").ok()?.count().saturating_sub(1))
+}
+
 pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<libc::stat> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
     // SAFETY: st is written by the kernel on success.
@@ -227,6 +279,20 @@ pub fn bind_unix(sock: BorrowedFd<'_>, path: &[u8]) -> SysResult<()> {
     check(unsafe { libc::bind(sock.as_raw_fd(), &a as *const _ as *const libc::sockaddr, len) }).map(drop)
 }
 
+/// A pipe, both ends close-on-exec, the read end non-blocking.
+pub fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: two new fds of ours.
+    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: fcntl on our fd.
+    let fl = check(unsafe { libc::fcntl(rd.as_raw_fd(), libc::F_GETFL) })?;
+    // SAFETY: as above.
+    check(unsafe { libc::fcntl(rd.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK) })?;
+    Ok((rd, wr))
+}
+
 /// A SOCK_SEQPACKET pair, both ends close-on-exec.
 pub fn seqpacket_pair() -> SysResult<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
@@ -236,9 +302,19 @@ pub fn seqpacket_pair() -> SysResult<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// Room for this many fds in one received message: more than a valid
-/// request carries, so that an excess is seen (MSG_CTRUNC past it).
-const RECV_FDS: usize = 4;
+/// Room for this many fds in one received message: as many as the kernel
+/// lets one message carry (SCM_MAX_FD). Fds that do not fit are released
+/// by the kernel inside recvmsg, in the receiving thread, and the release
+/// of a client's object may wait (a lingering socket): the server takes
+/// every fd in, and lets its closer release them (serve.rs). For the same
+/// reason the table must have room for them (serve.rs, `fd_budget`).
+pub const RECV_FDS: usize = 253;
+
+/// The most fds a message sent here carries.
+const SEND_FDS: usize = 4;
+
+/// A control buffer for RECV_FDS fds (CMSG_SPACE(253 * 4) = 1032 bytes).
+const CMSG_BYTES: usize = 1040;
 
 /// One received message.
 pub struct Received {
@@ -255,15 +331,15 @@ pub struct Received {
 #[repr(C)]
 union CmsgBuf {
     _align: libc::cmsghdr,
-    bytes: [u8; 128],
+    bytes: [u8; CMSG_BYTES],
 }
 
 /// recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC) into `buf`; every fd received is
 /// owned by the result (closed with it), whatever else is wrong.
 pub fn recv_msg(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<Received> {
-    let mut cbuf = CmsgBuf { bytes: [0; 128] };
+    let mut cbuf = CmsgBuf { bytes: [0; CMSG_BYTES] };
     // SAFETY: CMSG_SPACE is a pure computation.
-    debug_assert!(unsafe { libc::CMSG_SPACE((RECV_FDS * size_of::<RawFd>()) as u32) } as usize <= 128);
+    debug_assert!(unsafe { libc::CMSG_SPACE((RECV_FDS * size_of::<RawFd>()) as u32) } as usize <= CMSG_BYTES);
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
     // SAFETY: all-zero msghdr is valid.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -313,8 +389,8 @@ pub fn recv_msg(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<Received> {
 
 /// sendmsg(MSG_DONTWAIT | MSG_NOSIGNAL) of one message with `fds` attached.
 pub fn send_msg(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> SysResult<()> {
-    assert!(fds.len() <= RECV_FDS);
-    let mut cbuf = CmsgBuf { bytes: [0; 128] };
+    assert!(fds.len() <= SEND_FDS);
+    let mut cbuf = CmsgBuf { bytes: [0; CMSG_BYTES] };
     let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
     // SAFETY: all-zero msghdr is valid.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -362,14 +438,18 @@ struct MountAttr {
     userns_fd: u64,
 }
 
-/// A detached, read-only copy of the mount tree at `path` (open_tree
-/// OPEN_TREE_CLONE, then mount_setattr MOUNT_ATTR_RDONLY): its root as an
-/// O_PATH fd. Files reached through it are on a read-only mount, so the
-/// kernel refuses fchmod, fchown, futimens and fsetxattr on their fds with
-/// EROFS, which Landlock does not govern. Needs CAP_SYS_ADMIN over the
-/// current mount namespace. Only async-signal-safe calls (the helper of
-/// `readonly_clones` runs it after fork).
-fn readonly_clone_raw(path: &CString) -> Result<RawFd, Errno> {
+/// A detached copy of the mount tree at `path` (open_tree
+/// OPEN_TREE_CLONE): its root as an O_PATH fd. Every fd the server hands
+/// out lies on such a copy, whose root is the grant: `..` from a directory
+/// fd stops there, as at a mount's root, instead of climbing the host's
+/// tree (where Landlock has no right for stat, chmod, utimensat, setxattr,
+/// connect to a socket path or inotify). `readonly` also makes it
+/// read-only (mount_setattr MOUNT_ATTR_RDONLY): the kernel then refuses
+/// fchmod, fchown, futimens and fsetxattr on its files' fds with EROFS.
+/// Needs CAP_SYS_ADMIN over the current mount namespace. Only
+/// async-signal-safe calls (the helper of `mount_clones` runs it after
+/// fork).
+fn clone_raw(path: &CString, readonly: bool) -> Result<RawFd, Errno> {
     // SAFETY: a valid C string; the kernel returns a new fd or an error.
     let fd = unsafe {
         libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), OPEN_TREE_CLONE | AT_RECURSIVE | libc::O_CLOEXEC as u32)
@@ -378,6 +458,9 @@ fn readonly_clone_raw(path: &CString) -> Result<RawFd, Errno> {
         return Err(errno());
     }
     let fd = fd as RawFd;
+    if !readonly {
+        return Ok(fd);
+    }
     let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
     // SAFETY: a mount_attr of the size given, on the fd just made.
     let r = unsafe {
@@ -399,23 +482,23 @@ fn readonly_clone_raw(path: &CString) -> Result<RawFd, Errno> {
     Ok(fd)
 }
 
-/// Read-only copies of the trees at `paths` (see `readonly_clone_raw`), in
-/// order; an error for each that could not be made. Without the privilege
+/// Copies of the trees at `paths` (read-only where the flag says; see
+/// `clone_raw`), in order; an error for each that could not be made. Without the privilege
 /// to do it here, a short-lived helper process makes them in a user and
 /// mount namespace of its own (where it has it) and sends them back: a
 /// detached mount is usable from any namespace.
-pub fn readonly_clones(paths: &[&[u8]]) -> Vec<SysResult<OwnedFd>> {
-    let cpaths: Vec<CString> = match paths.iter().map(|p| cstr(p)).collect() {
+pub fn mount_clones(paths: &[(&[u8], bool)]) -> Vec<SysResult<OwnedFd>> {
+    let cpaths: Vec<(CString, bool)> = match paths.iter().map(|(p, ro)| cstr(p).map(|c| (c, *ro))).collect() {
         Ok(v) => v,
         Err(e) => return paths.iter().map(|_| Err(e)).collect(),
     };
     let first = match cpaths.first() {
         None => return Vec::new(),
-        Some(p) => readonly_clone_raw(p),
+        Some((p, ro)) => clone_raw(p, *ro),
     };
     if first != Err(libc::EPERM) {
         let mut out = vec![first.map(own)];
-        out.extend(cpaths[1..].iter().map(|p| readonly_clone_raw(p).map(own)));
+        out.extend(cpaths[1..].iter().map(|(p, ro)| clone_raw(p, *ro).map(own)));
         return out;
     }
     match clones_in_helper(&cpaths) {
@@ -429,10 +512,10 @@ fn own(fd: RawFd) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
-/// The helper of `readonly_clones`: fork, unshare a user and a mount
+/// The helper of `mount_clones`: fork, unshare a user and a mount
 /// namespace, map our own uid and gid, clone, send every result (an fd,
 /// or an errno as a 4-byte message), exit.
-fn clones_in_helper(cpaths: &[CString]) -> SysResult<Vec<SysResult<OwnedFd>>> {
+fn clones_in_helper(cpaths: &[(CString, bool)]) -> SysResult<Vec<SysResult<OwnedFd>>> {
     let (ours, theirs) = seqpacket_pair()?;
     // Everything the child writes is made before the fork (no allocation
     // after it: the caller may have other threads).
@@ -474,8 +557,8 @@ fn clones_in_helper(cpaths: &[CString]) -> SysResult<Vec<SysResult<OwnedFd>>> {
                     libc::close(fd);
                 }
             }
-            for p in cpaths {
-                match if err != 0 { Err(err) } else { readonly_clone_raw(p) } {
+            for (p, ro) in cpaths {
+                match if err != 0 { Err(err) } else { clone_raw(p, *ro) } {
                     Ok(fd) => {
                         let b = 0i32.to_ne_bytes();
                         let iov = libc::iovec { iov_base: b.as_ptr() as *mut _, iov_len: 4 };

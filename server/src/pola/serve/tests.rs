@@ -1,9 +1,13 @@
 //! The operations' semantics, called directly (the wire is tested in
 //! tests/tests/pola_server.rs): EROFS for writes to read-only grants,
-//! virtual directories, EXDEV between grants, exec rights, dirfds.
+//! virtual directories, EXDEV between grants, exec rights, dirfds. And
+//! what keeps the event loop from waiting on a client: fds looked at
+//! without waiting, closes and FIFO opens off the loop, the closer after
+//! fork, the fd budget, log lines on a held pipe or a stopped terminal.
 
-use std::io::Read;
-use std::os::fd::OwnedFd;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use preld_proto::{PathArg, Request, Timespec};
 
@@ -253,4 +257,249 @@ fn unix_sockets_only_in_read_write_grants() {
     assert_eq!(errno_of(a), libc::EROFS);
     let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/bound") }, &[]);
     assert_eq!(errno_of(a), libc::EADDRINUSE);
+}
+
+/// A TCP socket whose last close() waits `secs` seconds: SO_LINGER on and
+/// a full send buffer, towards a listener of ours that never reads (drop
+/// the listener to end the wait, unless a fork child of another test holds
+/// a copy of it: short lingers here).
+fn lingering_socket(secs: i32) -> (std::net::TcpListener, OwnedFd) {
+    let int_opt = |fd: i32, name: i32, v: i32| {
+        // SAFETY: an int option of the size given.
+        assert_eq!(unsafe { libc::setsockopt(fd, libc::SOL_SOCKET, name, (&v as *const i32).cast(), 4) }, 0);
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    int_opt(listener.as_raw_fd(), libc::SO_RCVBUF, 4096);
+    let mut stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    int_opt(stream.as_raw_fd(), libc::SO_SNDBUF, 4096);
+    stream.set_nonblocking(true).unwrap();
+    let t = Instant::now();
+    loop {
+        match stream.write(&[0u8; 16384]) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(20));
+                if stream.write(&[0u8; 16384]).is_err() {
+                    break;
+                }
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "the connection never filled");
+    }
+    stream.set_nonblocking(false).unwrap();
+    let l = libc::linger { l_onoff: 1, l_linger: secs };
+    // SAFETY: a struct linger of the size given.
+    let r = unsafe { libc::setsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, libc::SO_LINGER, (&l as *const libc::linger).cast(), 8) };
+    assert_eq!(r, 0);
+    (listener, stream.into())
+}
+
+#[test]
+fn a_base_fd_that_is_no_directory_is_enotdir() {
+    let (_f, mut s) = server();
+    let (sock, _peer) = sys::seqpacket_pair().unwrap();
+    let (r, w) = sys::pipe().unwrap();
+    for fd in [sock, r] {
+        let a = s.handle(0, &Request::Open { flags: 0, mode: 0, path: PathArg::fd(0, b"a.txt") }, &[fd]);
+        assert_eq!(errno_of(a), libc::ENOTDIR);
+    }
+    // fstatat(fd, "", AT_EMPTY_PATH) of a client's fd: the kernel's
+    // cached answer.
+    let a = s.handle(0, &Request::Stat { flags: libc::AT_EMPTY_PATH as u32, path: PathArg::fd(0, b"") }, &[w]);
+    let Ok(Data::Stat(st)) = a.result else { panic!("no stat") };
+    // SAFETY: the bytes of a struct stat.
+    let st: libc::stat = unsafe { std::ptr::read_unaligned(st.as_ptr() as *const libc::stat) };
+    assert_eq!(st.st_mode & libc::S_IFMT, libc::S_IFIFO);
+}
+
+#[test]
+fn fifos_are_opened_on_a_thread_of_their_own() {
+    let (f, mut s) = server();
+    let fifo = std::ffi::CString::new(f.path("out/fifo").into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let open = |s: &mut Server, flags: i32| s.handle(0, &Request::Open { flags: flags as u32, mode: 0, path: PathArg::cwd(b"/out/fifo") }, &[]);
+    let a = open(&mut s, libc::O_RDONLY | libc::O_NONBLOCK);
+    assert!(a.later.is_some() && a.fd.is_none(), "a FIFO is opened later");
+    assert!(open(&mut s, libc::O_PATH).later.is_none(), "O_PATH opens nothing");
+    let a = s.handle(0, &Request::Open { flags: 0, mode: 0, path: PathArg::cwd(b"/out/o.txt") }, &[]);
+    assert!(a.later.is_none() && a.fd.is_some(), "a regular file is opened at once");
+}
+
+/// Held by the tests that fork, and by those whose closes must be the last
+/// of their objects: a fork child has a copy of every fd of the test
+/// process.
+static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn closes_that_wait_are_made_off_the_event_loop() {
+    let _one = FORKS.lock().unwrap_or_else(|e| e.into_inner());
+    let (_f, mut s) = server();
+    let (listener, sock) = lingering_socket(2);
+    let t = Instant::now();
+    s.release(sock, Came::FromClient);
+    assert!(t.elapsed() < Duration::from_secs(1), "release waited {:?}", t.elapsed());
+    assert_eq!(s.closer.waiting(), 1, "the closer has it");
+    // A second close goes to another closer thread: it is not held up.
+    let (r, _w) = sys::pipe().unwrap();
+    s.release(r, Came::FromClient);
+    let t = Instant::now();
+    while s.closer.waiting() > 1 {
+        assert!(t.elapsed() < Duration::from_secs(2), "the pipe's close waited behind the socket's");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The server's own directory, sent back as a base: closed at once.
+    let (dir, _) = open(&mut s, "/data/sub", libc::O_RDONLY | libc::O_DIRECTORY).unwrap();
+    s.release(dir, Came::FromClient);
+    let (file, _) = open(&mut s, "/data/a.txt", libc::O_RDONLY).unwrap();
+    s.release(file, Came::ToClient);
+    assert_eq!(s.closer.waiting(), 1);
+    // The reset, or the linger's end.
+    drop(listener);
+    let t = Instant::now();
+    while s.closer.waiting() > 0 {
+        assert!(t.elapsed() < Duration::from_secs(5), "the socket was never closed");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Waits until reading `r` (non-blocking) sees the end: every write end
+/// closed. False after `within`.
+fn sees_eof(r: &OwnedFd, within: Duration) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < within {
+        let mut b = [0u8; 1];
+        // SAFETY: a valid buffer.
+        if unsafe { libc::read(r.as_raw_fd(), b.as_mut_ptr().cast(), 1) } == 0 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+#[test]
+fn the_closer_starts_again_in_a_fork_child() {
+    let _one = FORKS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut c = Closer::new();
+    let (r, w) = sys::pipe().unwrap();
+    c.close(w);
+    assert!(sees_eof(&r, Duration::from_secs(2)), "the closer thread did not close it");
+    let (r2, w2) = sys::pipe().unwrap();
+    // SAFETY: the child only closes an fd through the closer (which starts
+    // a thread) and reads a pipe, then _exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        c.close(w2);
+        let ok = sees_eof(&r2, Duration::from_secs(2));
+        // SAFETY: ends the child without running the test harness's code.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    assert!(pid > 0);
+    drop(w2);
+    let mut st = 0;
+    // SAFETY: reaping our child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut st, 0) }, pid);
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "the fork child's close never happened: {st:#x}");
+}
+
+#[test]
+fn a_fork_child_closes_what_waited_in_the_parents_queue() {
+    let _one = FORKS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut bg: Background<OwnedFd> = Background::new("test-close", 1, drop);
+    let (listener, sock) = lingering_socket(2);
+    bg.give(sock).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // Queued behind the socket's close, which waits.
+    let (r1, w1) = sys::pipe().unwrap();
+    bg.give(w1).unwrap();
+    let (r2, w2) = sys::pipe().unwrap();
+    // SAFETY: the child starts a thread through `bg`, reads pipes, _exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // (The listener resets its connection once both copies are gone.)
+        drop(listener);
+        bg.give(w2).unwrap();
+        let ok = sees_eof(&r2, Duration::from_secs(2)) && sees_eof(&r1, Duration::from_secs(4));
+        // SAFETY: ends the child without running the test harness's code.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    assert!(pid > 0);
+    drop(w2);
+    // The reset (or the linger's end) ends the parent's wait: it closes its
+    // own copy of w1.
+    drop(listener);
+    let mut st = 0;
+    // SAFETY: reaping our child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut st, 0) }, pid);
+    assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, "the child left the parent's queued fd open: {st:#x}");
+    assert!(sees_eof(&r1, Duration::from_secs(4)));
+}
+
+#[test]
+fn connections_are_not_read_without_room_for_a_messages_fds() {
+    let f = fixture();
+    let spec = ns::GrantSpec { vpath: b"/data".to_vec(), host: f.path("data"), mode: ns::Mode::Ro };
+    let mut s = Server::new(Namespace::new(&[spec]).unwrap(), false);
+    let (ours, theirs) = sys::seqpacket_pair().unwrap();
+    s.add(ours, b"/".to_vec());
+    let mut buf = vec![0u8; 256];
+    let n = proto::encode_request(7, &Request::Getcwd, &mut buf).unwrap();
+    sys::send_msg(theirs.as_fd(), &buf[..n], &[]).unwrap();
+    let answered = |theirs: &OwnedFd| {
+        let mut b = vec![0u8; MAX_FRAME];
+        sys::recv_msg(theirs.as_fd(), &mut b).is_ok()
+    };
+    // No room: the message stays where it is; Connect fails.
+    s.fd_budget = s.conns.len();
+    s.round(None, 0).unwrap();
+    assert!(!answered(&theirs), "read without room");
+    assert_eq!(errno_of(s.handle(0, &Request::Connect, &[])), libc::EMFILE);
+    s.fd_budget = 1000;
+    s.round(None, 0).unwrap();
+    assert!(answered(&theirs), "not read with room");
+}
+
+#[test]
+fn log_lines_never_wait_on_a_held_pipe_or_a_stopped_terminal() {
+    // A pipe whose lock a splice() holds (it waits for data that never comes).
+    let (r, w) = sys::pipe().unwrap();
+    let (x, y) = std::os::unix::net::UnixStream::pair().unwrap();
+    let wfd = w.as_raw_fd();
+    let splicer = std::thread::spawn(move || {
+        // SAFETY: splice between two open fds; waits for data on y.
+        unsafe { libc::splice(y.as_raw_fd(), std::ptr::null_mut(), wfd, std::ptr::null_mut(), 16, 0) }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let mut log = Logger::to(w.as_raw_fd());
+    let t = Instant::now();
+    log.line("one");
+    log.line("two");
+    assert!(t.elapsed() < Duration::from_millis(500), "the log waited {:?} on the pipe", t.elapsed());
+    (&x).write_all(b"!").unwrap();
+    assert_eq!(splicer.join().unwrap(), 1);
+    drop(log); // lets the thread write what waits
+    let mut got = Vec::new();
+    std::fs::File::from(r).take(9).read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"!one\ntwo\n");
+    drop(w);
+
+    // A terminal whose output is stopped (tcflow TCOOFF, as a program may
+    // do to the terminal it shares with the launcher).
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two fds.
+    let r = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(r, 0);
+    // SAFETY: two new fds of ours.
+    let (_master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    // SAFETY: tcflow on our terminal.
+    assert_eq!(unsafe { libc::tcflow(slave.as_raw_fd(), libc::TCOOFF) }, 0);
+    let mut log = Logger::to(slave.as_raw_fd());
+    assert!(matches!(log.out, LogOut::Own(_)), "a terminal is written through our own O_NONBLOCK description");
+    let t = Instant::now();
+    for _ in 0..1000 {
+        log.line("a line that fills the terminal's buffer while its output is stopped");
+    }
+    assert!(t.elapsed() < Duration::from_millis(500), "the log waited {:?} on the terminal", t.elapsed());
 }
