@@ -29,13 +29,16 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// What the launcher keeps of a started session.
 pub struct Session {
-    /// Readable once the program has ended: its wait status (4 bytes).
+    /// The program's wait statuses, 4 bytes each: one when it is stopped,
+    /// the last when it has ended.
     pub status: OwnedFd,
-    /// The session's init (pid 1 of its PID namespace), a pidfd.
-    pub init: OwnedFd,
+    /// The session's init (pid 1 of its PID namespace): the launcher
+    /// passes it the signals meant for the program.
+    pub init: libc::pid_t,
 }
 
 /// What to start: ld-preld's absolute path and its argv (argv[0] included).
@@ -46,6 +49,9 @@ pub struct Start<'a> {
     pub keep: Vec<RawFd>,
     /// The host network (no new network namespace).
     pub net: bool,
+    /// The session's terminal: a pty slave, and which of fds 0-2 it
+    /// replaces (tty.rs).
+    pub tty: Option<(RawFd, [bool; 3])>,
 }
 
 /// Why a session could not be confined: one line for the user.
@@ -97,6 +103,9 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
     argv.push(std::ptr::null());
     let mut keep = s.keep.clone();
     keep.extend([status_w.as_raw_fd(), err_w.as_raw_fd(), go_r.as_raw_fd()]);
+    if let Some((slave, _)) = s.tty {
+        keep.push(slave);
+    }
     keep.sort_unstable();
     keep.dedup();
     let plan = Plan {
@@ -110,25 +119,21 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
         status_w: status_w.as_raw_fd(),
         err_w: err_w.as_raw_fd(),
         net: s.net,
+        tty: s.tty,
     };
     let mut flags = libc::CLONE_NEWUSER
         | libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWCGROUP
-        | libc::CLONE_PIDFD;
+        | libc::CLONE_NEWCGROUP;
     if !s.net {
         flags |= libc::CLONE_NEWNET;
     }
-    let mut pidfd: libc::c_int = -1;
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of this
     // single-threaded process; the child runs `init` on its copy of the
-    // memory and never returns from it. CLONE_PIDFD stores the pidfd at
-    // `pidfd` (the parent_tid argument).
-    let pid = unsafe {
-        libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, &mut pidfd as *mut libc::c_int, 0usize, 0usize)
-    };
+    // memory and never returns from it.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
     if pid < 0 {
         let e = std::io::Error::last_os_error();
         return Err(match e.raw_os_error() {
@@ -143,8 +148,6 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
         // memory, which this process owns a copy of.
         unsafe { init(&plan) }
     }
-    // SAFETY: the pidfd the kernel just made for us.
-    let init = unsafe { OwnedFd::from_raw_fd(pidfd) };
     drop(status_w);
     drop(err_w);
     drop(go_r);
@@ -177,7 +180,7 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
         unsafe { libc::waitpid(pid as libc::pid_t, &mut st, 0) };
         return Err(format!("cannot start the session: {}", String::from_utf8_lossy(&why).trim_end()));
     }
-    Ok(Session { status: status_r, init })
+    Ok(Session { status: status_r, init: pid as libc::pid_t })
 }
 
 struct Plan<'a> {
@@ -191,6 +194,7 @@ struct Plan<'a> {
     status_w: RawFd,
     err_w: RawFd,
     net: bool,
+    tty: Option<(RawFd, [bool; 3])>,
 }
 
 /// Writes `what: strerror(errno)` to the error pipe and exits.
@@ -304,6 +308,17 @@ unsafe fn init(p: &Plan<'_>) -> ! {
         loopback_up(p);
     }
 
+    // A tty session of the session's own, its pty as controlling terminal:
+    // nothing in it can take the user's terminal or its foreground.
+    if libc::setsid() < 0 {
+        fail(p, "setsid");
+    }
+    if let Some((slave, _)) = p.tty {
+        if libc::ioctl(slave, libc::TIOCSCTTY, 0) < 0 {
+            fail(p, "making the pty the session's terminal");
+        }
+    }
+
     // The program: pid 2.
     let pid = libc::fork();
     if pid < 0 {
@@ -320,18 +335,30 @@ unsafe fn init(p: &Plan<'_>) -> ! {
             libc::close(fd);
         }
     }
-    for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGTERM, libc::SIGPIPE, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU] {
+    // Signals the launcher passes on (the user's ^C without a pty, kill of
+    // the launcher, SIGCONT after ^Z) go to the program's process group.
+    PROGRAM.store(pid, Ordering::Relaxed);
+    for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGTERM, libc::SIGTSTP, libc::SIGCONT] {
+        libc::signal(sig, pass_on as *const () as usize);
+    }
+    for sig in [libc::SIGPIPE, libc::SIGTTIN, libc::SIGTTOU] {
         libc::signal(sig, libc::SIG_IGN);
     }
     let mut reported = false;
     loop {
         let mut st = 0;
-        let r = libc::waitpid(-1, &mut st, 0);
+        let r = libc::waitpid(-1, &mut st, libc::WUNTRACED);
         if r < 0 {
             if *libc::__errno_location() == libc::EINTR {
                 continue;
             }
             break;
+        }
+        if r == pid && libc::WIFSTOPPED(st) {
+            // ^Z on the session's terminal: the launcher stops too.
+            let b = st.to_ne_bytes();
+            libc::write(p.status_w, b.as_ptr().cast(), 4);
+            continue;
         }
         if r == pid && !reported {
             let b = st.to_ne_bytes();
@@ -341,6 +368,20 @@ unsafe fn init(p: &Plan<'_>) -> ! {
         }
     }
     libc::_exit(0)
+}
+
+static PROGRAM: AtomicI32 = AtomicI32::new(0);
+
+/// The init's handler: the signal to the program's process group (the
+/// program's own, which it may since have left: then to the program).
+extern "C" fn pass_on(sig: libc::c_int) {
+    let pid = PROGRAM.load(Ordering::Relaxed);
+    // SAFETY: kill is async-signal-safe.
+    unsafe {
+        if pid > 0 && libc::kill(-pid, sig) < 0 {
+            libc::kill(pid, sig);
+        }
+    }
 }
 
 /// A new network namespace has its loopback down: bring it up (the
@@ -391,6 +432,25 @@ unsafe fn program(p: &Plan<'_>) -> ! {
     }
     if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 {
         fail(p, "setting no_new_privs");
+    }
+    // The program leads a process group of its own, the foreground one of
+    // the session's terminal, which stands in for the user's on its fds.
+    libc::setpgid(0, 0);
+    if let Some((slave, fds)) = p.tty {
+        let mut ttou: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut ttou);
+        libc::sigaddset(&mut ttou, libc::SIGTTOU);
+        libc::sigprocmask(libc::SIG_BLOCK, &ttou, std::ptr::null_mut());
+        if libc::tcsetpgrp(slave, libc::getpid()) < 0 {
+            fail(p, "making the program the terminal's foreground");
+        }
+        libc::sigprocmask(libc::SIG_UNBLOCK, &ttou, std::ptr::null_mut());
+        for (fd, on) in fds.iter().enumerate() {
+            if *on && libc::dup2(slave, fd as i32) < 0 {
+                fail(p, "dup2 of the session's terminal");
+            }
+        }
+        libc::close(slave);
     }
     // The fds that cross: inherited across exec.
     for &fd in p.program_fds {

@@ -20,6 +20,7 @@ pub mod confine;
 pub mod ns;
 pub mod serve;
 pub mod sys;
+pub mod tty;
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd};
@@ -369,22 +370,52 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
         keep.push(fd);
     }
     keep.push(n);
-    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net })?;
+    // The session's own terminal, standing in for the user's.
+    let mut pty = tty::open()?;
+    let tty_arg = pty.as_ref().and_then(|p| Some((p.slave.as_ref()?.as_raw_fd(), p.fds)));
+    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg })?;
     drop(theirs);
-    // SAFETY: setting dispositions to SIG_IGN in this single-threaded process.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-        libc::signal(libc::SIGHUP, libc::SIG_IGN);
-    }
+    // The slave is the session's now: the relay ends when its last copy
+    // closes.
+    let relay = pty.as_mut().map(|p| {
+        p.close_slave();
+        p.start(true)
+    });
+    pass_signals_on(session.init);
     let mut server = serve::Server::new(ns, args.net);
+    server.set_tty(pty.as_ref().map(|p| p.path.clone()));
     server.add(ours, cwd);
     let status: ExitStatus = loop {
         let ready = server.round(Some(session.status.as_fd()), -1).map_err(|e| format!("poll: {e}"))?;
-        if ready {
-            break program_status(&session)?;
+        if !ready {
+            continue;
         }
+        let st = program_status(&session)?;
+        if libc::WIFSTOPPED(st) {
+            // ^Z (or a stop signal) stopped the program: the launcher
+            // stops as it did, gives the terminal back, and continues it
+            // when continued itself.
+            match pty.as_mut() {
+                Some(p) => p.stopped(),
+                // SAFETY: stopping ourselves.
+                None => unsafe {
+                    libc::raise(libc::SIGSTOP);
+                },
+            }
+            // SAFETY: a signal to our own child, the session's init.
+            unsafe { libc::kill(session.init, libc::SIGCONT) };
+            continue;
+        }
+        use std::os::unix::process::ExitStatusExt;
+        break ExitStatus::from_raw(st);
     };
+    // What the program wrote last is still in the pty: the relay ends once
+    // no process of the session holds it (at once, unless some are left
+    // behind).
+    let relay = relay.and_then(|r| tty::drain(r, 100));
+    if let Some(p) = pty.as_mut() {
+        p.finish();
+    }
     // Connections the program closed as it exited are seen now.
     while !server.conns.is_empty() {
         let before = server.conns.len();
@@ -398,6 +429,11 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
         // SAFETY: this process is single-threaded.
         match unsafe { libc::fork() } {
             0 => {
+                // Their output still reaches the user's terminal; the
+                // user's keystrokes are the user's shell's again.
+                if let (Some(p), Some(_)) = (pty.as_ref(), relay.as_ref()) {
+                    p.start_output_only();
+                }
                 let _ = server.run();
                 std::process::exit(0);
             }
@@ -415,18 +451,49 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     Ok(crate::trace::end_like(status))
 }
 
-/// The program's wait status, which the session's init reports when the
-/// program ends.
-fn program_status(session: &confine::Session) -> Result<ExitStatus, String> {
-    use std::os::unix::process::ExitStatusExt;
+/// The next wait status the session's init reports: the program stopped,
+/// or (the last) ended.
+fn program_status(session: &confine::Session) -> Result<i32, String> {
     let mut b = [0u8; 4];
     // SAFETY: reading into a 4-byte buffer.
     let n = unsafe { libc::read(session.status.as_raw_fd(), b.as_mut_ptr().cast(), 4) };
     if n != 4 {
-        let _ = &session.init;
         return Err("the session ended without the program's status (its init was killed)".into());
     }
-    Ok(ExitStatus::from_raw(i32::from_ne_bytes(b)))
+    Ok(i32::from_ne_bytes(b))
+}
+
+/// The session's init, for the signal handlers.
+static INIT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn pass_on(sig: libc::c_int) {
+    let init = INIT.load(std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: kill is async-signal-safe; the init passes the signal to the
+    // program's process group.
+    unsafe { libc::kill(init, sig) };
+}
+
+/// The launcher outlives the program's reaction to the signals meant for
+/// it (^C without a pty, kill of the launcher, a hang-up): it passes them
+/// on to the session's init, which passes them to the program's process
+/// group. Those ignored when preld started (nohup, a background job) stay
+/// ignored, as the program inherited them.
+fn pass_signals_on(init: libc::pid_t) {
+    INIT.store(init, std::sync::atomic::Ordering::Relaxed);
+    for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGTERM, libc::SIGTSTP] {
+        // SAFETY: reading and setting dispositions; the handler only calls
+        // kill.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old);
+            if old.sa_sigaction != libc::SIG_IGN {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = pass_on as *const () as usize;
+                sa.sa_flags = libc::SA_RESTART;
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    }
 }
 
 /// What the kernel will enforce in the session (ld-preld applies it; the

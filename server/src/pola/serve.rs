@@ -296,12 +296,6 @@ impl Closer {
 /// Most closer threads.
 const CLOSERS: usize = 64;
 
-impl Default for Closer {
-    fn default() -> Self {
-        Closer::new()
-    }
-}
-
 /// The default log: a line on stderr, written without ever waiting there.
 ///
 /// The program shares the launcher's stderr. A terminal is written through
@@ -465,6 +459,10 @@ pub struct Server {
     /// The opener threads' reports (`open_later`): a pipe, made on first
     /// use; the read end is polled.
     done: Option<(OwnedFd, Arc<OwnedFd>)>,
+    /// The session's own terminal (pola/tty.rs), which /dev/tty opens in
+    /// the session; without one, /dev/tty is ENXIO (no controlling
+    /// terminal), never the user's.
+    tty: Option<std::ffi::CString>,
 }
 
 /// fds kept free beyond `Server::fd_budget`: what one message may carry,
@@ -520,6 +518,7 @@ impl Server {
             fd_budget,
             busy: 0,
             done: None,
+            tty: None,
         };
         for i in 0..s.ns.grants.len() {
             let g = &s.ns.grants[i];
@@ -528,6 +527,11 @@ impl Server {
             }
         }
         s
+    }
+
+    /// The session's terminal (a pty's path) that /dev/tty stands for.
+    pub fn set_tty(&mut self, path: Option<std::ffi::CString>) {
+        self.tty = path;
     }
 
     /// Adds a connection with virtual cwd `cwd`; returns its id.
@@ -1038,6 +1042,19 @@ impl Server {
                 }
                 if writes && !writable && t == libc::S_IFREG {
                     return Err(libc::EROFS);
+                }
+                if !path_only && t == libc::S_IFCHR && obj.st.st_rdev == libc::makedev(5, 0) {
+                    // /dev/tty: the session's controlling terminal, not the
+                    // launcher's (the user's).
+                    let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
+                    let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
+                    // SAFETY: a NUL-terminated path; a new fd or an error.
+                    let fd = unsafe { libc::open(tty.as_ptr(), f | libc::O_NOCTTY | libc::O_CLOEXEC) };
+                    if fd < 0 {
+                        return Err(sys::errno());
+                    }
+                    // SAFETY: a new fd of ours.
+                    return Ok(Opened::Now(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }, 0));
                 }
                 if !path_only && open_may_wait(&obj.st) {
                     let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;

@@ -12,6 +12,8 @@
  * (info) TIOCSETD to the line discipline the tty has. No keys. */
 #include "kattack.h"
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 NO_HELPERS
 
@@ -26,22 +28,41 @@ static long inject(long fd, const char *item) {
     return 0;
 }
 
+/* Whether fd is the user's terminal (the harness's pty, tty_rdev=), not a
+ * terminal of the session's own standing in for it. */
+static int users_tty(int fd) {
+    dev_t want = (dev_t)strtoull(arg("tty_rdev"), 0, 10);
+    unsigned int d; /* the terminal fd stands for (/dev/tty's too), the kernel's encoding */
+    if (ioctl(fd, TIOCGDEV, &d) == 0)
+        return major(want) == ((d >> 8) & 0xfff) && minor(want) == ((d & 0xff) | ((d >> 12) & 0xfff00));
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_rdev == want;
+}
+
 static void tiocspgrp(void) {
     fflush(stdout);
     pid_t p = fork();
     if (p == 0) {
         signal(SIGTTOU, SIG_IGN);
-        int before = tcgetpgrp(0), me = getpid();
-        long r = TRY(setpgid(0, 0), SYS_setpgid, 0, 0);
-        if (r == 0) r = TRY(ioctl(0, TIOCSPGRP, &me), SYS_ioctl, 0, TIOCSPGRP, &me);
-        int now = tcgetpgrp(0);
-        if (r == 0 && now == me)
-            escape("tiocspgrp", "our process group %d is the terminal's foreground group (it was %d)", me, before);
-        else
-            held("tiocspgrp", "%s (foreground group %d)", r < 0 ? err(r) : "no error, but not ours", now);
-        if (before > 0) tcsetpgrp(0, before);
+        long ttyfd = TRY(open("/dev/tty", O_RDWR), SYS_openat, AT_FDCWD, "/dev/tty", O_RDWR, 0);
+        int fds[2] = {0, ttyfd >= 0 ? (int)ttyfd : -1};
+        for (int k = 0; k < 2; k++) {
+            int fd = fds[k];
+            const char *what = k ? "/dev/tty" : "fd 0", *item = k ? "tiocspgrp-dev-tty" : "tiocspgrp";
+            if (fd < 0) { held(item, "open /dev/tty: %s", err(ttyfd)); continue; }
+            int before = tcgetpgrp(fd), me = getpid();
+            long r = TRY(setpgid(0, 0), SYS_setpgid, 0, 0);
+            if (r == 0) r = TRY(ioctl(fd, TIOCSPGRP, &me), SYS_ioctl, fd, TIOCSPGRP, &me);
+            int now = tcgetpgrp(fd);
+            if (r == 0 && now == me && users_tty(fd))
+                escape(item, "our process group %d is the foreground group of the user's terminal on %s (it was %d)", me, what, before);
+            else
+                held(item, "%s on %s (foreground group %d, %s)", r < 0 ? err(r) : "no error", what, now,
+                     users_tty(fd) ? "the user's terminal" : "the session's own terminal");
+            if (before > 0) tcsetpgrp(fd, before);
+        }
         int ld = -1;
-        r = TRY(ioctl(0, TIOCGETD, &ld), SYS_ioctl, 0, TIOCGETD, &ld);
+        long r = TRY(ioctl(0, TIOCGETD, &ld), SYS_ioctl, 0, TIOCGETD, &ld);
         if (r == 0) r = TRY(ioctl(0, TIOCSETD, &ld), SYS_ioctl, 0, TIOCSETD, &ld);
         info("TIOCSETD (to line discipline %d, its own) via %s: %s", ld, wayname, r < 0 ? err(r) : "allowed");
         _exit(0);

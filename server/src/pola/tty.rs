@@ -1,0 +1,276 @@
+//! The session's own terminal. A session must not share the user's tty
+//! session: a process left behind could make its process group the
+//! terminal's foreground one (TIOCSPGRP, which shells need, so no filter
+//! can refuse it) and read what the user types next, or type into it. So
+//! when fd 0, 1 or 2 is a terminal the launcher makes a pty: the session's
+//! init makes it its controlling terminal in a tty session of its own, the
+//! program is its foreground process group, and the fds that were the
+//! user's terminal are its slave. The launcher relays bytes between the
+//! user's terminal (raw while it relays) and the pty's master, passes on
+//! window sizes, and stops itself when the program is stopped (^Z), as
+//! sudo's use_pty does. The user's terminal never enters the session.
+//!
+//! The relay runs on a thread of its own: input from the user's terminal
+//! to the master (only while the launcher is in the terminal's foreground
+//! at start), output from the master to the user's terminal, until every
+//! slave is closed (EIO). After the launcher's exit, a background server
+//! that still serves processes left behind relays their output only: the
+//! user's keystrokes belong to the user's shell again.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// A pty for the session and the user's terminal it stands in for.
+pub struct Pty {
+    pub master: OwnedFd,
+    /// Given to the session (its init keeps it only to make it its
+    /// controlling terminal; the program gets it on the fds below); the
+    /// launcher closes its copy once the session has it.
+    pub slave: Option<OwnedFd>,
+    /// Its path, for /dev/tty in the session.
+    pub path: std::ffi::CString,
+    /// Which of fds 0, 1, 2 are the user's terminal (and become the slave).
+    pub fds: [bool; 3],
+    /// The user's terminal (one of fds 0-2).
+    user: RawFd,
+    /// Its modes before raw mode, when the launcher relays input.
+    saved: Option<libc::termios>,
+}
+
+/// For the signal handlers: the user's terminal and the master (-1: none).
+static USER: AtomicI32 = AtomicI32::new(-1);
+static MASTER: AtomicI32 = AtomicI32::new(-1);
+/// The user's terminal modes to put back (set once, before raw mode).
+static mut SAVED: Option<libc::termios> = None;
+
+fn is_tty(fd: RawFd) -> bool {
+    // SAFETY: isatty only looks at the fd.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+fn rdev(fd: RawFd) -> Option<libc::dev_t> {
+    // SAFETY: all-zero is a valid stat; fstat fills it.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    (unsafe { libc::fstat(fd, &mut st) } == 0).then_some(st.st_rdev)
+}
+
+fn os_err(what: &str) -> String {
+    format!("{what}: {}", std::io::Error::last_os_error())
+}
+
+/// A pty standing for the user's terminal, if fd 0, 1 or 2 is one.
+pub fn open() -> Result<Option<Pty>, String> {
+    let Some(user) = (0..3).find(|&fd| is_tty(fd)) else { return Ok(None) };
+    let dev = rdev(user);
+    let fds = [0, 1, 2].map(|fd| is_tty(fd) && rdev(fd) == dev);
+    // SAFETY: plain calls on fds we own; ptsname_r writes into `name`.
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if m < 0 {
+            return Err(os_err("cannot make the session's terminal (posix_openpt)"));
+        }
+        let master = OwnedFd::from_raw_fd(m);
+        let mut name = [0 as libc::c_char; 128];
+        if libc::grantpt(m) < 0 || libc::unlockpt(m) < 0 || libc::ptsname_r(m, name.as_mut_ptr(), name.len()) != 0 {
+            return Err(os_err("cannot make the session's terminal (unlockpt)"));
+        }
+        let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if s < 0 {
+            return Err(os_err("cannot open the session's terminal"));
+        }
+        let slave = OwnedFd::from_raw_fd(s);
+        // The user's modes and size, so the program sees its terminal.
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(user, &mut t) == 0 {
+            libc::tcsetattr(s, libc::TCSANOW, &t);
+        }
+        let mut ws: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(user, libc::TIOCGWINSZ, &mut ws) == 0 {
+            libc::ioctl(m, libc::TIOCSWINSZ, &ws);
+        }
+        let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_owned();
+        Ok(Some(Pty { master, slave: Some(slave), path, fds, user, saved: None }))
+    }
+}
+
+extern "C" fn on_winch(_: libc::c_int) {
+    let (u, m) = (USER.load(Ordering::Relaxed), MASTER.load(Ordering::Relaxed));
+    if u >= 0 && m >= 0 {
+        // SAFETY: two ioctls (async-signal-safe) on fds that stay open
+        // while the handler is installed.
+        unsafe {
+            let mut ws: libc::winsize = std::mem::zeroed();
+            if libc::ioctl(u, libc::TIOCGWINSZ, &mut ws) == 0 {
+                libc::ioctl(m, libc::TIOCSWINSZ, &ws);
+            }
+        }
+    }
+}
+
+/// Puts the user's terminal back as it was (async-signal-safe).
+pub fn restore() {
+    let u = USER.load(Ordering::Relaxed);
+    // SAFETY: SAVED is written once before USER is set; tcsetattr is
+    // async-signal-safe.
+    unsafe {
+        if u >= 0 {
+            if let Some(t) = (*std::ptr::addr_of!(SAVED)).as_ref() {
+                libc::tcsetattr(u, libc::TCSADRAIN, t);
+            }
+        }
+    }
+}
+
+/// Raw mode on the user's terminal (the pty's line discipline does the
+/// editing and the signals now), when the launcher is its foreground.
+fn raw(user: RawFd) -> Option<libc::termios> {
+    // SAFETY: termios calls on the user's terminal.
+    unsafe {
+        if libc::tcgetpgrp(user) != libc::getpgrp() {
+            return None;
+        }
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(user, &mut t) < 0 {
+            return None;
+        }
+        let saved = t;
+        libc::cfmakeraw(&mut t);
+        if libc::tcsetattr(user, libc::TCSADRAIN, &t) < 0 {
+            return None;
+        }
+        Some(saved)
+    }
+}
+
+impl Pty {
+    /// Starts relaying (input too when the launcher is the terminal's
+    /// foreground). Returns the relay thread, which ends when no slave is
+    /// left open or `stop` is called.
+    pub fn start(&mut self, input: bool) -> std::thread::JoinHandle<()> {
+        if input {
+            self.saved = raw(self.user);
+            // SAFETY: written before USER publishes it to the handlers.
+            unsafe { SAVED = self.saved };
+        }
+        USER.store(self.user, Ordering::Relaxed);
+        MASTER.store(self.master.as_raw_fd(), Ordering::Relaxed);
+        // SAFETY: a handler that only makes async-signal-safe calls.
+        unsafe { libc::signal(libc::SIGWINCH, on_winch as *const () as usize) };
+        let (user, master, input) = (self.user, self.master.as_raw_fd(), self.saved.is_some());
+        std::thread::spawn(move || relay(user, master, input))
+    }
+
+    /// Closes the launcher's copy of the slave (the session has its own).
+    pub fn close_slave(&mut self) {
+        self.slave = None;
+    }
+
+    /// After the launcher's exit, in the background server: only the
+    /// output of processes left behind.
+    pub fn start_output_only(&self) {
+        let (user, master) = (self.user, self.master.as_raw_fd());
+        std::thread::spawn(move || relay(user, master, false));
+    }
+
+    /// The session's program was stopped (^Z): give the terminal back and
+    /// stop as it did; once continued, take it again.
+    pub fn stopped(&mut self) {
+        restore();
+        // SAFETY: stopping ourselves (SIGTSTP is passed on to the session).
+        unsafe { libc::raise(libc::SIGSTOP) };
+        if self.saved.is_some() {
+            raw(self.user);
+        }
+        on_winch(0);
+    }
+
+    /// The user's terminal as it was.
+    pub fn finish(&mut self) {
+        restore();
+        USER.store(-1, Ordering::Relaxed);
+    }
+}
+
+/// Waits for the relay to have copied what the session wrote (every slave
+/// closed: EIO on the master), at most `ms` milliseconds.
+pub fn drain(relay: std::thread::JoinHandle<()>, ms: u64) -> Option<std::thread::JoinHandle<()>> {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    while !relay.is_finished() {
+        if std::time::Instant::now() >= until {
+            return Some(relay);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let _ = relay.join();
+    None
+}
+
+/// Copies the master's output to the user's terminal for good, and the
+/// user's input to the master while `input` (the thread's whole life).
+pub fn relay(user: RawFd, master: RawFd, input: bool) {
+    // SAFETY: flags of our own fd. Non-blocking: input the program does not
+    // read waits here, and its output keeps flowing meanwhile.
+    unsafe {
+        let fl = libc::fcntl(master, libc::F_GETFL);
+        libc::fcntl(master, libc::F_SETFL, fl | libc::O_NONBLOCK);
+    }
+    let mut buf = [0u8; 4096];
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let mut p = [
+            libc::pollfd { fd: master, events: libc::POLLIN | if pending.is_empty() { 0 } else { libc::POLLOUT }, revents: 0 },
+            libc::pollfd { fd: if input && pending.is_empty() { user } else { -1 }, events: libc::POLLIN, revents: 0 },
+        ];
+        // SAFETY: two valid pollfds.
+        if unsafe { libc::poll(p.as_mut_ptr(), 2, -1) } < 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return;
+        }
+        if p[0].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            // SAFETY: reading into our buffer.
+            let n = unsafe { libc::read(master, buf.as_mut_ptr().cast(), buf.len()) };
+            let e = std::io::Error::last_os_error().raw_os_error();
+            if n > 0 {
+                write_all(user, &buf[..n as usize]);
+            } else if n == 0 || !matches!(e, Some(libc::EINTR) | Some(libc::EAGAIN)) {
+                // EIO: no slave is open any more.
+                return;
+            }
+        }
+        if p[0].revents & libc::POLLOUT != 0 && !pending.is_empty() {
+            // SAFETY: writing our bytes; the master is non-blocking.
+            let n = unsafe { libc::write(master, pending.as_ptr().cast(), pending.len()) };
+            if n > 0 {
+                pending.drain(..n as usize);
+            }
+        }
+        if p[1].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            // SAFETY: reading into our buffer.
+            let n = unsafe { libc::read(user, buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                // The user's terminal hung up: hang the session's up too
+                // (its foreground gets SIGHUP, as natively).
+                return;
+            }
+            pending.extend_from_slice(&buf[..n as usize]);
+        }
+    }
+}
+
+/// Writes all of `b` to the user's terminal (blocking: it drains).
+fn write_all(fd: RawFd, mut b: &[u8]) {
+    while !b.is_empty() {
+        // SAFETY: writing our bytes.
+        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
+        if n > 0 {
+            b = &b[n as usize..];
+        } else if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        } else {
+            return;
+        }
+    }
+}
