@@ -805,3 +805,16 @@ fn an_interactive_shell_on_a_terminal() {
     assert_eq!(s.status.code(), Some(3), "session: {}", report(&s));
     assert!(String::from_utf8_lossy(&s.stdout).contains("interactive"), "session: {}", report(&s));
 }
+
+/// A user at a terminal: a program in a session reads what is typed, ^C
+/// ends it, ^Z stops it and fg continues it, and a shell in a session has
+/// job control of its own (the session's pty, relayed by the launcher).
+#[test]
+fn job_control_on_the_session_terminal() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = root().join("tests/programs/pola/job_control.py");
+    let mut c = Command::new(py);
+    c.arg(&script).arg(preld());
+    let o = run_limited(c, Duration::from_secs(120)).unwrap();
+    assert!(o.status.success(), "{}", report(&o));
+}
