@@ -382,6 +382,17 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
         p.start(true)
     });
     pass_signals_on(session.init);
+    // The server's fds (a connection per thread of the session, fds in
+    // flight) count against the launcher's limit, not the program's (it
+    // has its own copy of the limits already): the hard limit.
+    // SAFETY: getrlimit/setrlimit on our own process.
+    unsafe {
+        let mut r: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
     let mut server = serve::Server::new(ns, args.net);
     server.set_tty(pty.as_ref().map(|p| p.path.clone()));
     server.add(ours, cwd);
@@ -426,7 +437,10 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     }
     if !server.conns.is_empty() {
         // Descendants still hold connections: serve them in the background.
-        // SAFETY: this process is single-threaded.
+        // SAFETY: the child runs only the server, which starts its own
+        // threads again (closer, logger, opener) and takes over what the
+        // parent's had queued, and glibc's fork keeps malloc usable; the
+        // relay thread is replaced by an output-only one.
         match unsafe { libc::fork() } {
             0 => {
                 // Their output still reaches the user's terminal; the

@@ -1045,16 +1045,20 @@ impl Server {
                 }
                 if !path_only && t == libc::S_IFCHR && obj.st.st_rdev == libc::makedev(5, 0) {
                     // /dev/tty: the session's controlling terminal, not the
-                    // launcher's (the user's).
+                    // launcher's (the user's). Opened on a thread as any
+                    // terminal (`open_may_wait`): its open takes the tty's
+                    // lock, which a client's ioctl on it may hold (TIOCSETD
+                    // waits up to 5 s for the line discipline holding it).
                     let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
                     let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
                     // SAFETY: a NUL-terminated path; a new fd or an error.
-                    let fd = unsafe { libc::open(tty.as_ptr(), f | libc::O_NOCTTY | libc::O_CLOEXEC) };
+                    let fd = unsafe { libc::open(tty.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
                     if fd < 0 {
                         return Err(sys::errno());
                     }
                     // SAFETY: a new fd of ours.
-                    return Ok(Opened::Now(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }, 0));
+                    let fd = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0 }));
                 }
                 if !path_only && open_may_wait(&obj.st) {
                     let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;

@@ -333,6 +333,29 @@ fn fifos_are_opened_on_a_thread_of_their_own() {
 static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
+fn dev_tty_opens_the_sessions_terminal_on_a_thread() {
+    let spec = ns::GrantSpec { vpath: b"/dev/tty".to_vec(), host: "/dev/tty".into(), mode: ns::Mode::Ro };
+    let mut s = Server::new(Namespace::new(&[spec]).unwrap(), false);
+    let (a, _b) = sys::seqpacket_pair().unwrap();
+    s.add(a, b"/".to_vec());
+    let open = |s: &mut Server| s.handle(0, &Request::Open { flags: libc::O_RDWR as u32, mode: 0, path: PathArg::cwd(b"/dev/tty") }, &[]);
+    assert_eq!(errno_of(open(&mut s)), libc::ENXIO, "no terminal of the session's own");
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two fds.
+    assert_eq!(unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) }, 0);
+    // SAFETY: two new fds of ours.
+    let (_master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let path = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd())).unwrap();
+    s.set_tty(Some(std::ffi::CString::new(path.into_os_string().into_encoded_bytes()).unwrap()));
+    let a = open(&mut s);
+    let later = a.later.expect("/dev/tty is opened on a thread");
+    // What the thread opens: the session's terminal.
+    let fd = Server::reopen(later.fd.as_fd(), later.flags, later.mode).unwrap();
+    let (st, want) = (sys::fstat(fd.as_fd()).unwrap(), sys::fstat(slave.as_fd()).unwrap());
+    assert_eq!((st.st_rdev, st.st_mode & libc::S_IFMT), (want.st_rdev, libc::S_IFCHR));
+}
+
+#[test]
 fn closes_that_wait_are_made_off_the_event_loop() {
     let _one = FORKS.lock().unwrap_or_else(|e| e.into_inner());
     let (_f, mut s) = server();
