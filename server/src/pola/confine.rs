@@ -344,31 +344,51 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     for sig in [libc::SIGPIPE, libc::SIGTTIN, libc::SIGTTOU] {
         libc::signal(sig, libc::SIG_IGN);
     }
+    // Reap until the last process of the session is gone. If the launcher
+    // and any background copy of it are gone too (killed: the status
+    // pipe has no reader), nothing serves the session any more: the init
+    // exits, and the kernel ends every process of its PID namespace.
+    let mut chld: libc::sigset_t = std::mem::zeroed();
+    libc::sigemptyset(&mut chld);
+    libc::sigaddset(&mut chld, libc::SIGCHLD);
+    let mut waiting: libc::sigset_t = std::mem::zeroed();
+    libc::sigprocmask(libc::SIG_BLOCK, &chld, &mut waiting);
+    libc::sigdelset(&mut waiting, libc::SIGCHLD);
+    libc::signal(libc::SIGCHLD, woken as *const () as usize);
     let mut reported = false;
     loop {
-        let mut st = 0;
-        let r = libc::waitpid(-1, &mut st, libc::WUNTRACED);
-        if r < 0 {
-            if *libc::__errno_location() == libc::EINTR {
-                continue;
+        loop {
+            let mut st = 0;
+            let r = libc::waitpid(-1, &mut st, libc::WNOHANG | libc::WUNTRACED);
+            if r == 0 {
+                break;
             }
-            break;
+            if r < 0 {
+                if *libc::__errno_location() == libc::EINTR {
+                    continue;
+                }
+                libc::_exit(0);
+            }
+            if r == pid && libc::WIFSTOPPED(st) {
+                // ^Z on the session's terminal: the launcher stops too.
+                let b = st.to_ne_bytes();
+                libc::write(p.status_w, b.as_ptr().cast(), 4);
+            } else if r == pid && !reported {
+                let b = st.to_ne_bytes();
+                libc::write(p.status_w, b.as_ptr().cast(), 4);
+                reported = true;
+            }
         }
-        if r == pid && libc::WIFSTOPPED(st) {
-            // ^Z on the session's terminal: the launcher stops too.
-            let b = st.to_ne_bytes();
-            libc::write(p.status_w, b.as_ptr().cast(), 4);
-            continue;
-        }
-        if r == pid && !reported {
-            let b = st.to_ne_bytes();
-            libc::write(p.status_w, b.as_ptr().cast(), 4);
-            libc::close(p.status_w);
-            reported = true;
+        // SIGCHLD is unblocked only while waiting here: none is missed.
+        let mut pfd = libc::pollfd { fd: p.status_w, events: 0, revents: 0 };
+        libc::ppoll(&mut pfd, 1, std::ptr::null(), &waiting);
+        if pfd.revents & libc::POLLERR != 0 {
+            libc::_exit(0);
         }
     }
-    libc::_exit(0)
 }
+
+extern "C" fn woken(_: libc::c_int) {}
 
 static PROGRAM: AtomicI32 = AtomicI32::new(0);
 
