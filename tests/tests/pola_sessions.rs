@@ -818,3 +818,41 @@ fn job_control_on_the_session_terminal() {
     let o = run_limited(c, Duration::from_secs(120)).unwrap();
     assert!(o.status.success(), "{}", report(&o));
 }
+
+/// Processes whose command line holds `marker` (NUL-separated arguments).
+fn processes_with(marker: &[u8]) -> Vec<u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.windows(marker.len()).any(|w| w == marker)))
+        .collect()
+}
+
+/// A launcher killed outright (nothing serves its session any more) takes
+/// the session with it: no process of it is left behind.
+#[test]
+fn a_killed_launcher_ends_its_session() {
+    let marker = format!("{}.{}", 500 + std::process::id() % 400, std::process::id() % 1000);
+    let mut c = Command::new(preld());
+    c.args(["pola", "-B", "--", "/bin/sh", "-c", &format!("sleep {marker} & sleep {marker}")]);
+    c.stdin(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let t = std::time::Instant::now();
+    // The two sleeps, exec'd in the session (`... /usr/bin/sleep MARKER`).
+    let exec = format!("sleep\0{marker}\0").into_bytes();
+    while processes_with(&exec).len() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(10), "the session's sleeps did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let t = std::time::Instant::now();
+    loop {
+        let left = processes_with(&exec);
+        if left.is_empty() {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "left behind by a killed launcher: {left:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
