@@ -208,6 +208,16 @@ pub mod seccomp {
 
     pub const LEN: usize = 6 + REFUSED.len() + 3 + 1 + (1 + IOCTLS.len() + 2) + (1 + FAMILIES.len() + 2);
 
+    /// At `at`, one comparison per value: a match jumps to the second
+    /// instruction after them, no match falls through to the first.
+    const fn jump_past_on_match(p: &mut [Insn; LEN], at: usize, values: &[u32]) {
+        let mut i = 0;
+        while i < values.len() {
+            p[at + i] = insn(JEQ, (values.len() - i) as u8, 0, values[i]);
+            i += 1;
+        }
+    }
+
     /// The filter program, jumps computed from the tables' lengths.
     pub const fn program() -> [Insn; LEN] {
         let mut p = [insn(0, 0, 0, 0); LEN];
@@ -239,21 +249,11 @@ pub mod seccomp {
         p[at + 2] = insn(RET, 0, 0, RET_ALLOW);
         p[eperm] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
         p[ioctl_block] = insn(LD_ABS, 0, 0, off_arg(1));
-        let mut j = 0;
-        while j < IOCTLS.len() {
-            let at = ioctl_block + 1 + j;
-            p[at] = insn(JEQ, (IOCTLS.len() - j) as u8, 0, IOCTLS[j]);
-            j += 1;
-        }
+        jump_past_on_match(&mut p, ioctl_block + 1, IOCTLS);
         p[ioctl_block + 1 + IOCTLS.len()] = insn(RET, 0, 0, RET_ALLOW);
         p[ioctl_block + 2 + IOCTLS.len()] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
         p[socket_block] = insn(LD_ABS, 0, 0, off_arg(0));
-        let mut f = 0;
-        while f < FAMILIES.len() {
-            let at = socket_block + 1 + f;
-            p[at] = insn(JEQ, (FAMILIES.len() - f) as u8, 0, FAMILIES[f]);
-            f += 1;
-        }
+        jump_past_on_match(&mut p, socket_block + 1, FAMILIES);
         p[socket_block + 1 + FAMILIES.len()] = insn(RET, 0, 0, RET_ERRNO | EAFNOSUPPORT as u32);
         p[socket_block + 2 + FAMILIES.len()] = insn(RET, 0, 0, RET_ALLOW);
         p

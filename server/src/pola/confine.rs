@@ -247,15 +247,8 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     // Read-only: through its path the program could otherwise chmod, touch
     // or set xattrs on the host's ld-preld (Landlock has no right for
     // that), e.g. make it setuid when root owns it.
-    #[repr(C)]
-    struct MountAttr {
-        attr_set: u64,
-        attr_clr: u64,
-        propagation: u64,
-        userns_fd: u64,
-    }
-    let attr = MountAttr { attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV, attr_clr: 0, propagation: 0, userns_fd: 0 };
-    if libc::syscall(libc::SYS_mount_setattr, ld as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const MountAttr, std::mem::size_of::<MountAttr>()) < 0 {
+    let attr = super::sys::MountAttr { attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    if libc::syscall(libc::SYS_mount_setattr, ld as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, std::mem::size_of::<super::sys::MountAttr>()) < 0 {
         fail(p, "making ld-preld's mount read-only");
     }
     if libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) < 0 {

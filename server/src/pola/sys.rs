@@ -431,11 +431,11 @@ const MOUNT_ATTR_RDONLY: u64 = 1;
 
 /// struct mount_attr.
 #[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
+pub struct MountAttr {
+    pub attr_set: u64,
+    pub attr_clr: u64,
+    pub propagation: u64,
+    pub userns_fd: u64,
 }
 
 /// A detached copy of the mount tree at `path` (open_tree
