@@ -206,7 +206,8 @@ pub mod seccomp {
         Insn { code, jt, jf, k }
     }
 
-    pub const LEN: usize = 6 + REFUSED.len() + 3 + 1 + (1 + IOCTLS.len() + 2) + (1 + FAMILIES.len() + 2);
+    pub const LEN: usize = 6 + REFUSED.len() + 4 + 1 + (1 + IOCTLS.len() + 2) + (1 + FAMILIES.len() + 2) + PRLIMIT_BLOCK;
+    const PRLIMIT_BLOCK: usize = 8;
 
     /// At `at`, one comparison per value: a match jumps to the second
     /// instruction after them, no match falls through to the first.
@@ -230,13 +231,14 @@ pub mod seccomp {
         p[4] = insn(JGE, 0, 1, X32_BIT);
         p[5] = insn(RET, 0, 0, RET_ERRNO | ENOSYS as u32);
         let n = REFUSED.len();
-        // After the list: [ioctl?] [socket?] [allow] [eperm], then the
-        // ioctl block [ld cmd] [jeq each] [allow] [eperm] and the socket
-        // block [ld family] [jeq each] [eafnosupport] [allow] (BPF jumps
-        // forward only).
-        let eperm = 6 + n + 3;
+        // After the list: [ioctl?] [socket?] [prlimit64?] [allow] [eperm],
+        // then the ioctl block [ld cmd] [jeq each] [allow] [eperm], the
+        // socket block [ld family] [jeq each] [eafnosupport] [allow] and
+        // the prlimit64 block (BPF jumps forward only).
+        let eperm = 6 + n + 4;
         let ioctl_block = eperm + 1;
         let socket_block = ioctl_block + IOCTLS.len() + 3;
+        let prlimit_block = socket_block + FAMILIES.len() + 3;
         let mut i = 0;
         while i < n {
             let at = 6 + i;
@@ -246,7 +248,8 @@ pub mod seccomp {
         let at = 6 + n;
         p[at] = insn(JEQ, (ioctl_block - at - 1) as u8, 0, Sysno::ioctl as u32);
         p[at + 1] = insn(JEQ, (socket_block - at - 2) as u8, 0, Sysno::socket as u32);
-        p[at + 2] = insn(RET, 0, 0, RET_ALLOW);
+        p[at + 2] = insn(JEQ, (prlimit_block - at - 3) as u8, 0, Sysno::prlimit64 as u32);
+        p[at + 3] = insn(RET, 0, 0, RET_ALLOW);
         p[eperm] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
         p[ioctl_block] = insn(LD_ABS, 0, 0, off_arg(1));
         jump_past_on_match(&mut p, ioctl_block + 1, IOCTLS);
@@ -256,6 +259,19 @@ pub mod seccomp {
         jump_past_on_match(&mut p, socket_block + 1, FAMILIES);
         p[socket_block + 1 + FAMILIES.len()] = insn(RET, 0, 0, RET_ERRNO | EAFNOSUPPORT as u32);
         p[socket_block + 2 + FAMILIES.len()] = insn(RET, 0, 0, RET_ALLOW);
+        // prlimit64(pid, res, new, old): setting another process's limits
+        // (pid != 0 and new != NULL) is refused. The only other processes
+        // a session can name are its own and its init; the init's limits
+        // are the session's life (RLIMIT_CPU on it ended the session).
+        let b = prlimit_block;
+        p[b] = insn(LD_ABS, 0, 0, off_arg(0));
+        p[b + 1] = insn(JEQ, 4, 0, 0); // pid 0: allow
+        p[b + 2] = insn(LD_ABS, 0, 0, off_arg(2));
+        p[b + 3] = insn(JEQ, 0, 3, 0); // new's low half
+        p[b + 4] = insn(LD_ABS, 0, 0, off_arg(2) + 4);
+        p[b + 5] = insn(JEQ, 0, 1, 0); // new's high half: NULL, allow
+        p[b + 6] = insn(RET, 0, 0, RET_ALLOW);
+        p[b + 7] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
         p
     }
 
@@ -322,6 +338,8 @@ mod tests {
             let v = verdict(X86_64, nr, [0, 0x5401, 0, 0, 0, 0]);
             if nr == Sysno::socket as u32 {
                 assert_eq!(v, Err(EAFNOSUPPORT as u32), "socket(0)");
+            } else if nr == Sysno::prlimit64 as u32 {
+                assert_eq!(v, Ok(()), "prlimit64 of pid 0");
             } else if refused {
                 assert_eq!(v, Err(EPERM as u32), "{:?}", Sysno::new(nr as usize));
             } else {
@@ -346,6 +364,11 @@ mod tests {
         for f in [16u64 /* AF_NETLINK */, 17 /* AF_PACKET */, 40 /* AF_VSOCK */, 38 /* AF_ALG */] {
             assert_eq!(verdict(X86_64, socket, [f, 3, 0, 0, 0, 0]), Err(EAFNOSUPPORT as u32));
         }
+        let prlimit = Sysno::prlimit64 as u32;
+        assert_eq!(verdict(X86_64, prlimit, [0, 7, 0x7ff0_0000_1000, 0, 0, 0]), Ok(()), "its own limits");
+        assert_eq!(verdict(X86_64, prlimit, [1, 7, 0, 0x7ff0_0000_1000, 0, 0]), Ok(()), "reading another's");
+        assert_eq!(verdict(X86_64, prlimit, [1, 0, 0x7ff0_0000_1000, 0, 0, 0]), Err(EPERM as u32), "setting another's");
+        assert_eq!(verdict(X86_64, prlimit, [1, 0, 0x7ff0_0000_0000, 0, 0, 0]), Err(EPERM as u32), "a pointer with a zero low half");
         assert_eq!(verdict(0x4000_0003 /* i386 */, 20, [0; 6]), Err(ENOSYS as u32));
         assert_eq!(verdict(X86_64, 0x4000_0000 | Sysno::getpid as u32, [0; 6]), Err(ENOSYS as u32));
     }

@@ -20,7 +20,8 @@
 //! - caps: bpf, system-wide perf_event_open, fanotify permission events,
 //!   finit_module's capability check, capget, setuid(0); pid 1 (the
 //!   session's init holds capabilities) through kcmp, process_vm_readv,
-//!   pidfd_getfd, setns, kill 0; unshare of every namespace type;
+//!   pidfd_getfd, setns, kill 0, prlimit64 (a no-op set of RLIMIT_CPU);
+//!   unshare of every namespace type;
 //! - meta: stat, statx, access, getxattr, setxattr, chmod, chown, utimensat
 //!   of a file outside the grants, stat of /etc/shadow;
 //! - shared: inotify on a host directory, a key of the user's keyring,
@@ -951,7 +952,7 @@ fn must_escape_natively(root_run: bool) -> Vec<&'static str> {
         v.extend(["tiocsti-setsid", "bpf-prog-load", "perf-system-wide", "fanotify-init", "capabilities"]);
         v.extend(["raw-ip-socket", "packet-socket", "raw-udp-packet"]);
         // pid 1 natively is the machine's init.
-        v.extend(["kill-0-init", "unshare"]);
+        v.extend(["kill-0-init", "prlimit-init", "unshare"]);
     }
     v
 }
@@ -1187,4 +1188,135 @@ fn kernel_escapes_as_root() {
 #[test]
 fn kernel_escapes_as_nobody() {
     suite("nobody", NOBODY);
+}
+
+/// The user's terminal for `session_run`: a pty whose slave is the
+/// launcher's fds 0-2 and controlling terminal, left in its default
+/// (cooked) modes; the master is drained by a thread.
+fn session_run(preld: &Path, bin: &Path, uid: u32, mode: &str, limit: Duration) -> (Option<ExitStatus>, bool, String) {
+    // SAFETY: plain libc calls on fds this function owns.
+    let (master, slave, name) = unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(m >= 0 && libc::grantpt(m) == 0 && libc::unlockpt(m) == 0);
+        let mut buf = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(m, buf.as_mut_ptr(), buf.len()), 0);
+        let name = std::ffi::CStr::from_ptr(buf.as_ptr()).to_str().unwrap().to_string();
+        chown(Path::new(&name), uid, uid);
+        let s = libc::open(buf.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(s >= 0);
+        (fs::File::from_raw_fd(m), fs::File::from_raw_fd(s), name)
+    };
+    let cooked = |f: &fs::File| {
+        // SAFETY: tcgetattr into a zeroed termios.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(f.as_raw_fd(), &mut t) }, 0);
+        t.c_lflag & (libc::ICANON | libc::ECHO) == (libc::ICANON | libc::ECHO)
+    };
+    assert!(cooked(&slave), "{name} starts cooked");
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (mut m, out, stop) = (master.try_clone().unwrap(), out.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut b = [0u8; 4096];
+            while !stop.load(Ordering::Relaxed) {
+                let mut p = libc::pollfd { fd: m.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                // SAFETY: one valid pollfd.
+                if unsafe { libc::poll(&mut p, 1, 100) } <= 0 || p.revents & libc::POLLIN == 0 {
+                    continue;
+                }
+                match m.read(&mut b) {
+                    Ok(n) if n > 0 => out.lock().unwrap().extend_from_slice(&b[..n]),
+                    _ => break,
+                }
+            }
+        })
+    };
+    let mut cmd = Command::new(preld);
+    cmd.args(["pola", "-B", "--ro"]).arg(bin).arg("--").arg(bin.join("session")).arg(mode);
+    cmd.env_clear().env("PATH", "/usr/bin:/bin").current_dir(bin).uid(uid).gid(uid);
+    cmd.stdin(Stdio::from(slave.try_clone().unwrap())).stdout(Stdio::from(slave.try_clone().unwrap()));
+    cmd.stderr(Stdio::from(slave.try_clone().unwrap()));
+    // SAFETY: setsid and ioctl are async-signal-safe; fd 0 is the slave.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd); // its copies of the slave
+    let t = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if t.elapsed() > limit {
+            let _ = child.kill(); // SIGKILL ends a stopped launcher too
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let still_cooked = cooked(&slave);
+    stop.store(true, Ordering::Relaxed);
+    let _ = reader.join();
+    drop(slave);
+    drop(master);
+    let text = String::from_utf8_lossy(&out.lock().unwrap()).replace('\r', "");
+    (status, still_cooked, text)
+}
+
+/// Attacks on the session's lifecycle (tests/programs/attack_kernel/
+/// session.c), as root and as nobody, on a terminal:
+///
+/// - kill-init: the program lowers its init's RLIMIT_CPU hard limit
+///   (prlimit64 on pid 1, same uid) and makes it burn CPU: the kernel
+///   SIGKILLs the init, the session dies, and the launcher must still put
+///   the user's terminal back as it was (not leave it raw);
+/// - stop-self: the program stops itself and its child continues it: the
+///   launcher (which stops itself when the init reports the program
+///   stopped) must not stay stopped for good while the program finishes,
+///   as it does not natively.
+#[test]
+fn the_session_cannot_end_its_launcher_badly() {
+    require_tool("cc", "gcc");
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs sessions as root and as nobody: must run as root");
+    let dir = tempfile::Builder::new().prefix("preld-kattack-session-").tempdir().unwrap();
+    let bin = fs::canonicalize(dir.path()).unwrap();
+    chmod(&bin, 0o755);
+    let o = Command::new("cc")
+        .args(["-O0", "-w", "-o"])
+        .arg(bin.join("session"))
+        .arg(root().join("tests/programs/attack_kernel/session.c"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cc session.c: {}", String::from_utf8_lossy(&o.stderr));
+    chmod(&bin.join("session"), 0o755);
+    let preld = std::env::var_os("PRELD_KATTACK_DIR").map(|d| PathBuf::from(d).join("preld")).unwrap_or_else(preld);
+    // Natively stop-self ends at once (kill-init refuses to run outside a
+    // session: pid 1 is the machine's init).
+    let t = Instant::now();
+    let st = Command::new(bin.join("session")).arg("stop-self").stdout(Stdio::null()).status().unwrap();
+    assert!(st.success() && t.elapsed() < Duration::from_secs(5), "stop-self natively: {st} in {:?}", t.elapsed());
+    let mut bad = Vec::new();
+    for (who, uid) in [("root", 0), ("nobody", NOBODY)] {
+        let (st, cooked, text) = session_run(&preld, &bin, uid, "kill-init", Duration::from_secs(60));
+        eprintln!("kill-init as {who}: {st:?}, terminal {}\n{}", if cooked { "cooked" } else { "RAW" }, text.trim_end());
+        if !cooked {
+            bad.push(format!(
+                "kill-init as {who}: the session killed its init ({st:?}) and the launcher left the user's terminal raw (-icanon -echo)"
+            ));
+        }
+        let (st, _, text) = session_run(&preld, &bin, uid, "stop-self", Duration::from_secs(10));
+        eprintln!("stop-self as {who}: {st:?}\n{}", text.trim_end());
+        if st.is_none() {
+            bad.push(format!("stop-self as {who}: the program stopped itself and was continued, the launcher stayed stopped (killed after 10 s)"));
+        }
+    }
+    assert!(bad.is_empty(), "the session ended its launcher badly:\n{}", bad.join("\n"));
 }

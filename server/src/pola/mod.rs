@@ -381,6 +381,8 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
         p.close_slave();
         p.start(true)
     });
+    // The user's terminal is put back however the launcher leaves.
+    let _restore = pty.as_ref().map(|_| TerminalBack);
     pass_signals_on(session.init);
     // The server's fds (a connection per thread of the session, fds in
     // flight) count against the launcher's limit, not the program's (it
@@ -401,20 +403,19 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
         if !ready {
             continue;
         }
-        let st = program_status(&session)?;
+        let st = program_status(&session);
         if libc::WIFSTOPPED(st) {
-            // ^Z (or a stop signal) stopped the program: the launcher
-            // stops as it did, gives the terminal back, and continues it
-            // when continued itself.
-            match pty.as_mut() {
-                Some(p) => p.stopped(),
-                // SAFETY: stopping ourselves.
-                None => unsafe {
-                    libc::raise(libc::SIGSTOP);
-                },
+            // ^Z stopped the program: the launcher stops as it did, gives
+            // the terminal back, and continues it when continued itself.
+            // Only for a terminal stop, at a terminal whose foreground the
+            // launcher is (a job-control shell can continue it): a
+            // program stopping itself must not stop its caller for good.
+            let terminal_stop = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU].contains(&libc::WSTOPSIG(st));
+            if let Some(p) = pty.as_mut().filter(|p| terminal_stop && p.foreground()) {
+                p.stopped();
+                // SAFETY: a signal to our own child, the session's init.
+                unsafe { libc::kill(session.init, libc::SIGCONT) };
             }
-            // SAFETY: a signal to our own child, the session's init.
-            unsafe { libc::kill(session.init, libc::SIGCONT) };
             continue;
         }
         use std::os::unix::process::ExitStatusExt;
@@ -422,7 +423,10 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     };
     // What the program wrote last is still in the pty: the relay ends once
     // no process of the session holds it (at once, unless some are left
-    // behind).
+    // behind). Keystrokes from now on are the user's shell's.
+    if let Some(p) = pty.as_mut() {
+        p.stop_input();
+    }
     let relay = relay.and_then(|r| tty::drain(r, 100));
     if let Some(p) = pty.as_mut() {
         p.finish();
@@ -466,15 +470,25 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
 }
 
 /// The next wait status the session's init reports: the program stopped,
-/// or (the last) ended.
-fn program_status(session: &confine::Session) -> Result<i32, String> {
+/// or (the last) ended. An init that died first (every process of the
+/// session died with it) reports as a program killed by SIGKILL.
+fn program_status(session: &confine::Session) -> i32 {
     let mut b = [0u8; 4];
     // SAFETY: reading into a 4-byte buffer.
     let n = unsafe { libc::read(session.status.as_raw_fd(), b.as_mut_ptr().cast(), 4) };
     if n != 4 {
-        return Err("the session ended without the program's status (its init was killed)".into());
+        return libc::SIGKILL;
     }
-    Ok(i32::from_ne_bytes(b))
+    i32::from_ne_bytes(b)
+}
+
+/// Puts the user's terminal back when dropped (every way out of `launch`).
+struct TerminalBack;
+
+impl Drop for TerminalBack {
+    fn drop(&mut self) {
+        tty::restore();
+    }
 }
 
 /// The session's init, for the signal handlers.

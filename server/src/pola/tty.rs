@@ -35,6 +35,9 @@ pub struct Pty {
     user: RawFd,
     /// Its modes before raw mode, when the launcher relays input.
     saved: Option<libc::termios>,
+    /// Written once the program has ended: the relay stops taking the
+    /// user's keystrokes (they are the user's shell's again).
+    input_off: (OwnedFd, Option<OwnedFd>),
 }
 
 /// For the signal handlers: the user's terminal and the master (-1: none).
@@ -90,7 +93,12 @@ pub fn open() -> Result<Option<Pty>, String> {
             libc::ioctl(m, libc::TIOCSWINSZ, &ws);
         }
         let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_owned();
-        Ok(Some(Pty { master, slave: Some(slave), path, fds, user, saved: None }))
+        let mut p = [0; 2];
+        if libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
+            return Err(os_err("pipe"));
+        }
+        let input_off = (OwnedFd::from_raw_fd(p[0]), Some(OwnedFd::from_raw_fd(p[1])));
+        Ok(Some(Pty { master, slave: Some(slave), path, fds, user, saved: None, input_off }))
     }
 }
 
@@ -158,7 +166,23 @@ impl Pty {
         // SAFETY: a handler that only makes async-signal-safe calls.
         unsafe { libc::signal(libc::SIGWINCH, on_winch as *const () as usize) };
         let (user, master, input) = (self.user, self.master.as_raw_fd(), self.saved.is_some());
-        std::thread::spawn(move || relay(user, master, input))
+        let off = self.input_off.0.as_raw_fd();
+        std::thread::spawn(move || relay(user, master, if input { off } else { NO_INPUT }))
+    }
+
+    /// The program has ended: no more keystrokes go to the session (a
+    /// process left behind must not read what the user types next).
+    pub fn stop_input(&mut self) {
+        // Closing the write end wakes the relay (its read end stays open
+        // in `self` for as long as the relay may poll it).
+        self.input_off.1 = None;
+    }
+
+    /// Whether the launcher is the user's terminal's foreground (a shell
+    /// with job control can continue it if it stops).
+    pub fn foreground(&self) -> bool {
+        // SAFETY: plain queries.
+        unsafe { libc::tcgetpgrp(self.user) == libc::getpgrp() }
     }
 
     /// Closes the launcher's copy of the slave (the session has its own).
@@ -170,7 +194,7 @@ impl Pty {
     /// output of processes left behind.
     pub fn start_output_only(&self) {
         let (user, master) = (self.user, self.master.as_raw_fd());
-        std::thread::spawn(move || relay(user, master, false));
+        std::thread::spawn(move || relay(user, master, NO_INPUT));
     }
 
     /// The session's program was stopped (^Z): give the terminal back and
@@ -206,9 +230,14 @@ pub fn drain(relay: std::thread::JoinHandle<()>, ms: u64) -> Option<std::thread:
     None
 }
 
+/// `relay` takes no input at all.
+const NO_INPUT: RawFd = -2;
+
 /// Copies the master's output to the user's terminal for good, and the
-/// user's input to the master while `input` (the thread's whole life).
-pub fn relay(user: RawFd, master: RawFd, input: bool) {
+/// user's input to the master until `input_off` is readable (NO_INPUT:
+/// never).
+pub fn relay(user: RawFd, master: RawFd, input_off: RawFd) {
+    let mut input = input_off != NO_INPUT;
     // SAFETY: flags of our own fd. Non-blocking: input the program does not
     // read waits here, and its output keeps flowing meanwhile.
     unsafe {
@@ -221,9 +250,10 @@ pub fn relay(user: RawFd, master: RawFd, input: bool) {
         let mut p = [
             libc::pollfd { fd: master, events: libc::POLLIN | if pending.is_empty() { 0 } else { libc::POLLOUT }, revents: 0 },
             libc::pollfd { fd: if input && pending.is_empty() { user } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: if input { input_off } else { -1 }, events: libc::POLLIN, revents: 0 },
         ];
-        // SAFETY: two valid pollfds.
-        if unsafe { libc::poll(p.as_mut_ptr(), 2, -1) } < 0 {
+        // SAFETY: three valid pollfds.
+        if unsafe { libc::poll(p.as_mut_ptr(), 3, -1) } < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
             }
@@ -246,6 +276,11 @@ pub fn relay(user: RawFd, master: RawFd, input: bool) {
             if n > 0 {
                 pending.drain(..n as usize);
             }
+        }
+        if p[2].revents != 0 {
+            input = false;
+            pending.clear();
+            continue;
         }
         if p[1].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
             // SAFETY: reading into our buffer.

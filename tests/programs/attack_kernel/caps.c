@@ -3,8 +3,8 @@
  * perf_event_open, fanotify_init with permission events, finit_module's
  * capability check, capget's effective set, setuid(0) when not root,
  * (info only) unshare(CLONE_NEWUSER); pid 1 (the session's init, which
- * holds capabilities) through kcmp, process_vm_readv, pidfd_getfd, setns and
- * kill 0, and unshare of every namespace type. No keys. */
+ * holds capabilities) through kcmp, process_vm_readv, pidfd_getfd, setns,
+ * kill 0 and prlimit64 (a no-op set of RLIMIT_CPU), and unshare of every namespace type. No keys. */
 #include "kattack.h"
 #include <linux/bpf.h>
 #include <linux/capability.h>
@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/uio.h>
+#include <sys/resource.h>
 #include <sys/fanotify.h>
 
 NO_HELPERS
@@ -56,6 +57,19 @@ static void init_attacks(void) {
 
     r = TRY(kill(1, 0), SYS_kill, 1, 0);
     verdict("kill-0-init", r, "may signal pid 1");
+
+    /* pid 1's resource limits: the same uid may change them (prlimit64
+     * checks ids only, and Landlock has no hook for it). Set to the values
+     * it has (harmless natively, where pid 1 is the machine's init); in a
+     * session a lower RLIMIT_CPU hard limit makes the kernel SIGKILL the
+     * session's init (session.c, kill-init). */
+    struct rlimit cur;
+    r = TRY(prlimit(1, RLIMIT_CPU, 0, &cur), SYS_prlimit64, 1, RLIMIT_CPU, 0, &cur);
+    if (r < 0) held("prlimit-init", "reading pid 1's RLIMIT_CPU: %s", err(r));
+    else {
+        r = TRY(prlimit(1, RLIMIT_CPU, &cur, 0), SYS_prlimit64, 1, RLIMIT_CPU, &cur, 0);
+        verdict("prlimit-init", r, "may set pid 1's RLIMIT_CPU (a hard limit of 1 s gets the session's init SIGKILLed)");
+    }
 
     const struct { int flag; const char *name; } ns[] = {
         { CLONE_NEWNS, "mount" }, { CLONE_NEWNET, "net" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" },
