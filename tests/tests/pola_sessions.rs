@@ -856,3 +856,15 @@ fn a_killed_launcher_ends_its_session() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A program sets its own limits by its pid (prlimit --pid $$), as
+/// natively: the session's filter refuses only other processes' limits.
+#[test]
+fn a_program_sets_its_own_limits_by_pid() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("prlimit");
+    let code = "import os, resource as r; r.prlimit(os.getpid(), r.RLIMIT_NOFILE, (512, 1024)); \
+                print(r.getrlimit(r.RLIMIT_NOFILE), r.prlimit(os.getpid(), r.RLIMIT_NOFILE))";
+    let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", code]).same("prlimit of its own pid", true);
+    assert_eq!(o.stdout_str(), "(512, 1024) (512, 1024)\n");
+}
