@@ -77,9 +77,11 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
     // The launcher writes the child's id maps (a map of more than one's own
     // id must be written from the parent namespace), then lets it go on.
     let (go_r, go_w) = pipe()?;
-    // Everything the child needs is made here: it allocates nothing.
-    let uid = unsafe { libc::geteuid() };
-    let gid = unsafe { libc::getegid() };
+    // Everything the child needs is made here (it allocates only to report
+    // a failure, which is sound: the launcher is single-threaded until the
+    // session has started).
+    // SAFETY: plain getters.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     let root = uid == 0;
     // Root maps every id (files keep their owners, as natively); a user may
     // map only its own ids (others show as the overflow id 65534).
@@ -198,6 +200,9 @@ struct Plan<'a> {
 }
 
 /// Writes `what: strerror(errno)` to the error pipe and exits.
+///
+/// # Safety
+/// In the children of `spawn` only (it `_exit`s).
 unsafe fn fail(p: &Plan<'_>, what: &str) -> ! {
     let e = std::io::Error::last_os_error();
     let msg = format!("{what}: {e}\n");
@@ -205,6 +210,10 @@ unsafe fn fail(p: &Plan<'_>, what: &str) -> ! {
     libc::_exit(125)
 }
 
+/// Writes `data` to the file at `path` or fails.
+///
+/// # Safety
+/// As `fail`.
 unsafe fn write_file(p: &Plan<'_>, path: &std::ffi::CStr, data: &[u8]) {
     let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
     if fd < 0 || libc::write(fd, data.as_ptr().cast(), data.len()) != data.len() as isize {
@@ -214,6 +223,10 @@ unsafe fn write_file(p: &Plan<'_>, path: &std::ffi::CStr, data: &[u8]) {
 }
 
 /// Closes every fd but those of `keep` (sorted).
+///
+/// # Safety
+/// Only where no fd but those kept is owned by live code: the child of
+/// `spawn`'s clone.
 unsafe fn close_others(keep: &[RawFd]) {
     let mut from: u32 = 0;
     for &k in keep {
@@ -399,6 +412,9 @@ extern "C" fn pass_on(sig: libc::c_int) {
 
 /// A new network namespace has its loopback down: bring it up (the
 /// session's own; nothing else exists there).
+///
+/// # Safety
+/// As `fail`.
 unsafe fn loopback_up(p: &Plan<'_>) {
     let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
     if s < 0 {
@@ -416,6 +432,9 @@ unsafe fn loopback_up(p: &Plan<'_>) {
 }
 
 /// pid 2: drops every capability and becomes ld-preld.
+///
+/// # Safety
+/// Only in the init's fork child.
 unsafe fn program(p: &Plan<'_>) -> ! {
     // Keys: a new, empty session keyring (the seccomp filter refuses the key
     // calls; this leaves nothing to find should one get through).

@@ -3,18 +3,23 @@
 //! `ld-preld --rpc-fd N`, and serves the session's requests (serve.rs) until
 //! the program and everything it started are gone.
 //!
-//! Exit: the launcher waits for the program (a pidfd in the poll set) and
-//! exits with its status, or dies of its signal. Descendants may outlive
-//! it (`sh -c 'daemon &'`): if connections are still open when the program
-//! has exited, the launcher forks, the parent exits with the program's
-//! status at once (no hang, as natively), and the child goes on serving in
-//! the background until the last connection closes. A descendant that keeps
-//! a connection for ever keeps that background server for ever, and nothing
-//! else.
+//! The session runs confined by the kernel (confine.rs: namespaces, no
+//! capabilities; ld-preld adds Landlock and seccomp), on a terminal of its
+//! own when it was given one (tty.rs).
 //!
-//! The launcher ignores SIGINT and SIGQUIT (they reach the program from the
-//! terminal; the server must outlive the program's reaction to them) and
-//! SIGHUP (a program run with nohup must keep its server).
+//! Exit: the session's init reports the program's wait status on a pipe in
+//! the poll set, and the launcher exits with it, or dies of its signal.
+//! Descendants may outlive the program (`sh -c 'daemon &'`): if connections
+//! are still open when the program has exited, the launcher forks, the
+//! parent exits with the program's status at once (no hang, as natively),
+//! and the child goes on serving in the background until the last
+//! connection closes. A descendant that keeps a connection for ever keeps
+//! that background server for ever, and nothing else.
+//!
+//! Signals meant for the program that reach the launcher (SIGINT, SIGQUIT,
+//! SIGTERM, SIGHUP, SIGTSTP) are passed on to it through the init: the
+//! server outlives the program's reaction to them. Those ignored when preld
+//! started (nohup) stay ignored.
 
 pub mod confine;
 pub mod ns;
