@@ -223,18 +223,14 @@ impl Namespace {
             if by_vpath.contains_key(&s.vpath) {
                 return Err(format!("{}: granted twice", String::from_utf8_lossy(&s.vpath)));
             }
-            let host = s.host.as_os_str().as_bytes();
-            let fd = sys::openat2(
-                at_fdcwd(),
-                host,
-                libc::O_PATH | libc::O_CLOEXEC,
-                0,
-                0,
-            )
-            .map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
-            // The host path is opened first for its error message.
-            drop(fd);
-            let fd = clones.next().expect("one clone per grant").map_err(|e| no_copy(&s.host, e))?;
+            // A missing or unreachable path is said as such; any other
+            // failure is the copy's.
+            let fd = clones.next().expect("one clone per grant").map_err(|e| match e {
+                libc::ENOENT | libc::ENOTDIR | libc::EACCES | libc::ELOOP => {
+                    format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e))
+                }
+                e => no_copy(&s.host, e),
+            })?;
             let st = sys::fstat(fd.as_fd()).map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
             by_vpath.insert(s.vpath.clone(), grants.len());
             grants.push(Grant {
@@ -511,12 +507,6 @@ fn full_vpath(comps: &[&[u8]]) -> Vec<u8> {
         v.push(b'/');
     }
     v
-}
-
-/// AT_FDCWD as a BorrowedFd, for host paths the launcher gives.
-fn at_fdcwd() -> BorrowedFd<'static> {
-    // SAFETY: AT_FDCWD is a valid dirfd for the *at calls it is passed to.
-    unsafe { BorrowedFd::borrow_raw(libc::AT_FDCWD) }
 }
 
 /// The last component of a path, if it is `.` or `..` (or the path is
