@@ -384,7 +384,7 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     // closes.
     let relay = pty.as_mut().map(|p| {
         p.close_slave();
-        p.start(true)
+        p.start()
     });
     // The user's terminal is put back however the launcher leaves.
     let _restore = pty.as_ref().map(|_| TerminalBack);

@@ -153,21 +153,19 @@ fn raw(user: RawFd) -> Option<libc::termios> {
 
 impl Pty {
     /// Starts relaying (input too when the launcher is the terminal's
-    /// foreground). Returns the relay thread, which ends when no slave is
-    /// left open or `stop` is called.
-    pub fn start(&mut self, input: bool) -> std::thread::JoinHandle<()> {
-        if input {
-            self.saved = raw(self.user);
-            // SAFETY: written before USER publishes it to the handlers.
-            unsafe { SAVED = self.saved };
-        }
+    /// foreground: then the user's terminal is raw). Returns the relay
+    /// thread, which ends when no slave is left open.
+    pub fn start(&mut self) -> std::thread::JoinHandle<()> {
+        self.saved = raw(self.user);
+        // SAFETY: written before USER publishes it to the handlers.
+        unsafe { SAVED = self.saved };
         USER.store(self.user, Ordering::Relaxed);
         MASTER.store(self.master.as_raw_fd(), Ordering::Relaxed);
         // SAFETY: a handler that only makes async-signal-safe calls.
         unsafe { libc::signal(libc::SIGWINCH, on_winch as *const () as usize) };
-        let (user, master, input) = (self.user, self.master.as_raw_fd(), self.saved.is_some());
-        let off = self.input_off.0.as_raw_fd();
-        std::thread::spawn(move || relay(user, master, if input { off } else { NO_INPUT }))
+        let (user, master) = (self.user, self.master.as_raw_fd());
+        let input = if self.saved.is_some() { self.input_off.0.as_raw_fd() } else { NO_INPUT };
+        std::thread::spawn(move || relay(user, master, input))
     }
 
     /// The program has ended: no more keystrokes go to the session (a
