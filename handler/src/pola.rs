@@ -124,14 +124,14 @@ impl PathIn {
 }
 
 /// Reads a path argument; relative ones become absolute against the cwd
-/// (or stay relative to `dirfd`).
+/// (or stay relative to `dirfd`). Errors are the call's result (-errno).
 fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     let mut raw = [0u8; PATH_MAX];
-    let n = usermem::read_cstr(addr, &mut raw).ok_or(EFAULT)?;
+    let n = usermem::read_cstr(addr, &mut raw).ok_or(-EFAULT)?;
     let raw = &raw[..n];
     if raw.is_empty() {
-        return Err(ENOENT);
+        return Err(-ENOENT);
     }
     if raw[0] == b'/' {
         p.buf[..n].copy_from_slice(raw);
@@ -145,7 +145,7 @@ fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
         let cwd = l.cwd();
         let total = cwd.len() + 1 + n;
         if total > PATH_MAX {
-            return Err(36); // ENAMETOOLONG
+            return Err(-36); // ENAMETOOLONG
         }
         p.buf[..cwd.len()].copy_from_slice(cwd);
         let mut k = cwd.len();

@@ -186,6 +186,7 @@ pub mod seccomp {
     const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
     const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
     const JGE: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
+    const JSET: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
     const RET: u16 = 0x06; // BPF_RET | BPF_K
     // struct seccomp_data: nr, arch, instruction_pointer, args[6]
     const OFF_NR: u32 = 0;
@@ -206,8 +207,11 @@ pub mod seccomp {
         Insn { code, jt, jf, k }
     }
 
-    pub const LEN: usize = 6 + REFUSED.len() + 4 + 1 + (1 + IOCTLS.len() + 2) + (1 + FAMILIES.len() + 2) + PRLIMIT_BLOCK;
+    pub const LEN: usize = 6 + REFUSED.len() + 7 + 1 + (1 + IOCTLS.len() + 2) + (1 + FAMILIES.len() + 2) + PRLIMIT_BLOCK + 2 * MODE_BLOCK;
     const PRLIMIT_BLOCK: usize = 8;
+    const MODE_BLOCK: usize = 4;
+    /// The set-user-ID and set-group-ID bits of a mode.
+    const SET_ID: u32 = 0o6000;
 
     /// At `at`, one comparison per value: a match jumps to the second
     /// instruction after them, no match falls through to the first.
@@ -235,10 +239,13 @@ pub mod seccomp {
         // then the ioctl block [ld cmd] [jeq each] [allow] [eperm], the
         // socket block [ld family] [jeq each] [eafnosupport] [allow] and
         // the prlimit64 block (BPF jumps forward only).
-        let eperm = 6 + n + 4;
+        let eperm = 6 + n + 7;
         let ioctl_block = eperm + 1;
         let socket_block = ioctl_block + IOCTLS.len() + 3;
         let prlimit_block = socket_block + FAMILIES.len() + 3;
+        // fchmod's mode is argument 1; fchmodat's and fchmodat2's, 2.
+        let mode1_block = prlimit_block + PRLIMIT_BLOCK;
+        let mode2_block = mode1_block + MODE_BLOCK;
         let mut i = 0;
         while i < n {
             let at = 6 + i;
@@ -249,7 +256,10 @@ pub mod seccomp {
         p[at] = insn(JEQ, (ioctl_block - at - 1) as u8, 0, Sysno::ioctl as u32);
         p[at + 1] = insn(JEQ, (socket_block - at - 2) as u8, 0, Sysno::socket as u32);
         p[at + 2] = insn(JEQ, (prlimit_block - at - 3) as u8, 0, Sysno::prlimit64 as u32);
-        p[at + 3] = insn(RET, 0, 0, RET_ALLOW);
+        p[at + 3] = insn(JEQ, (mode1_block - at - 4) as u8, 0, Sysno::fchmod as u32);
+        p[at + 4] = insn(JEQ, (mode2_block - at - 5) as u8, 0, Sysno::fchmodat as u32);
+        p[at + 5] = insn(JEQ, (mode2_block - at - 6) as u8, 0, Sysno::fchmodat2 as u32);
+        p[at + 6] = insn(RET, 0, 0, RET_ALLOW);
         p[eperm] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
         p[ioctl_block] = insn(LD_ABS, 0, 0, off_arg(1));
         jump_past_on_match(&mut p, ioctl_block + 1, IOCTLS);
@@ -272,6 +282,18 @@ pub mod seccomp {
         p[b + 5] = insn(JEQ, 0, 1, 0); // new's high half: NULL, allow
         p[b + 6] = insn(RET, 0, 0, RET_ALLOW);
         p[b + 7] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+        // fchmod/fchmodat with a set-user-ID or set-group-ID bit: a file
+        // that runs with its owner's authority outside the session (a root
+        // session's setuid-root file makes its runner root on the host).
+        let mut k = 0;
+        while k < 2 {
+            let b = mode1_block + k * MODE_BLOCK;
+            p[b] = insn(LD_ABS, 0, 0, off_arg(1 + k as u32));
+            p[b + 1] = insn(JSET, 1, 0, SET_ID);
+            p[b + 2] = insn(RET, 0, 0, RET_ALLOW);
+            p[b + 3] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+            k += 1;
+        }
         p
     }
 
@@ -294,8 +316,12 @@ pub mod seccomp {
             let x = p[pc];
             match x.code {
                 LD_ABS => a = word(x.k),
-                JEQ | JGE => {
-                    let hit = if x.code == JEQ { a == x.k } else { a >= x.k };
+                JEQ | JGE | JSET => {
+                    let hit = match x.code {
+                        JEQ => a == x.k,
+                        JGE => a >= x.k,
+                        _ => a & x.k != 0,
+                    };
                     pc += if hit { x.jt } else { x.jf } as usize;
                 }
                 RET if x.k == RET_ALLOW => return Ok(()),
@@ -340,6 +366,8 @@ mod tests {
                 assert_eq!(v, Err(EAFNOSUPPORT as u32), "socket(0)");
             } else if nr == Sysno::prlimit64 as u32 {
                 assert_eq!(v, Ok(()), "prlimit64 of pid 0");
+            } else if nr == Sysno::fchmod as u32 {
+                assert_eq!(v, Err(EPERM as u32), "fchmod to 0x5401 (S_ISGID)");
             } else if refused {
                 assert_eq!(v, Err(EPERM as u32), "{:?}", Sysno::new(nr as usize));
             } else {
@@ -369,6 +397,16 @@ mod tests {
         assert_eq!(verdict(X86_64, prlimit, [1, 7, 0, 0x7ff0_0000_1000, 0, 0]), Ok(()), "reading another's");
         assert_eq!(verdict(X86_64, prlimit, [1, 0, 0x7ff0_0000_1000, 0, 0, 0]), Err(EPERM as u32), "setting another's");
         assert_eq!(verdict(X86_64, prlimit, [1, 0, 0x7ff0_0000_0000, 0, 0, 0]), Err(EPERM as u32), "a pointer with a zero low half");
+        for (nr, i) in [(Sysno::fchmod, 1), (Sysno::fchmodat, 2), (Sysno::fchmodat2, 2)] {
+            let with = |mode: u64| {
+                let mut a = [3u64, 0, 0, 0, 0, 0];
+                a[i] = mode;
+                verdict(X86_64, nr as u32, a)
+            };
+            assert_eq!(with(0o755), Ok(()), "{nr:?} 0755");
+            assert_eq!(with(0o4755), Err(EPERM as u32), "{nr:?} 04755");
+            assert_eq!(with(0o2775), Err(EPERM as u32), "{nr:?} 02775");
+        }
         assert_eq!(verdict(0x4000_0003 /* i386 */, 20, [0; 6]), Err(ENOSYS as u32));
         assert_eq!(verdict(X86_64, 0x4000_0000 | Sysno::getpid as u32, [0; 6]), Err(ENOSYS as u32));
     }

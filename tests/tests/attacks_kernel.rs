@@ -29,6 +29,12 @@
 //!   sched_setaffinity / ioprio_set / kill of a process outside;
 //! - fds: a secret left open (not close-on-exec) at fd 7 of the launcher,
 //!   a secret in the directory the session is started from;
+//! - grants: between the grants through the server's fds: a ro grant's
+//!   file hard-linked or moved into the rw grant and written, reopened
+//!   O_RDWR by file handle, a forged handle of the file system's root,
+//!   exec of a ro grant's file, a device node and (root) a setuid-root file
+//!   made in the rw grant (fchmod, open O_CREAT 04755), process_madvise and
+//!   pidfd_send_signal on the init;
 //! - dirfd: `..` from the directory fds the server hands out (the stand-in
 //!   of `/`, -B's /tmp, the rw and a ro grant) to the victim file (O_PATH
 //!   stat, chmod, utimensat, setxattr), to the harness's Unix socket and to
@@ -74,7 +80,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use preld_tests::{preld, require_tool, root};
 
 /// The attack programs (tests/programs/attack_kernel/NAME.c).
-const GROUPS: [&str; 8] = ["unix", "net", "tty", "caps", "meta", "shared", "fds", "dirfd"];
+const GROUPS: [&str; 9] = ["unix", "net", "tty", "caps", "meta", "shared", "fds", "dirfd", "grants"];
 /// How each program is built and started: (name, binary suffix, mode).
 const VARIANTS: [(&str, &str, &str); 3] = [("dyn", "", "attack"), ("static", "-static", "attack"), ("static-memfd", "-static", "memfd")];
 const LIMIT: Duration = Duration::from_secs(20);
@@ -939,6 +945,7 @@ fn must_escape_natively(root_run: bool) -> Vec<&'static str> {
         "ld-preld-setxattr",
         "tiocspgrp",
         "tiocspgrp-dev-tty",
+        "exec-ro",
     ];
     if sysctl("/proc/sys/net/mptcp/enabled") == "1" {
         v.extend(["mptcp-connect", "mptcp-listen"]);
@@ -953,6 +960,10 @@ fn must_escape_natively(root_run: bool) -> Vec<&'static str> {
         v.extend(["raw-ip-socket", "packet-socket", "raw-udp-packet"]);
         // pid 1 natively is the machine's init.
         v.extend(["kill-0-init", "prlimit-init", "unshare"]);
+        // grants.c: root may link, move and reopen any file, make devices
+        // and setuid-root files, signal the machine's init.
+        v.extend(["link-ro-rw", "link-fd-ro-rw", "rename-ro-rw", "handle-ro-rdwr", "mknod-chr-rw"]);
+        v.extend(["setuid-rw-root", "setuid-create-rw-root", "pidfd-init-signal"]);
     }
     v
 }

@@ -868,3 +868,19 @@ fn a_program_sets_its_own_limits_by_pid() {
     let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", code]).same("prlimit of its own pid", true);
     assert_eq!(o.stdout_str(), "(512, 1024) (512, 1024)\n");
 }
+
+/// Bad path arguments fail as natively (an empty path is ENOENT, an
+/// unmapped one EFAULT), never read as a successful result.
+#[test]
+fn bad_path_arguments_fail_as_natively() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("badpath");
+    let code = "import ctypes, os\n\
+                libc = ctypes.CDLL(None, use_errno=True)\n\
+                for name, call in [('open', lambda: libc.open(b'', 0)), ('open NULL+1', lambda: libc.open(ctypes.c_void_p(1), 0)),\n\
+                                   ('unlink', lambda: libc.unlink(b'')), ('mkdir', lambda: libc.mkdir(b'', 0o755)),\n\
+                                   ('rename', lambda: libc.rename(b'', b'x'))]:\n\
+                \x20   r = call(); print(name, r, os.strerror(ctypes.get_errno()) if r < 0 else '')\n";
+    let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", code]).same("bad path arguments", true);
+    assert!(o.stdout_str().starts_with("open -1 No such file or directory\n"), "{}", o.stdout_str());
+}

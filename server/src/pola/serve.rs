@@ -106,6 +106,13 @@ enum Opened {
 }
 
 /// Stack of the server's own threads (they make a few system calls).
+/// Set-user-ID and set-group-ID bits: a session makes no file that runs
+/// with its owner's authority outside it (a root session's setuid-root
+/// file would make anyone who runs it root on the host). Creations drop
+/// them, chmod with them is EPERM (the seccomp filter refuses the same
+/// for fchmod and fchmodat made around the handler).
+const SET_ID: u32 = (libc::S_ISUID | libc::S_ISGID) as u32;
+
 const THREAD_STACK: usize = 256 << 10;
 
 /// Threads of the server's own that take items from a queue and do with
@@ -969,7 +976,7 @@ impl Server {
         if flags & !O_ALLOWED != 0 {
             return Err(libc::EINVAL);
         }
-        let mode = mode & 0o7777;
+        let mode = mode & 0o7777 & !SET_ID;
         let tmpfile = flags & libc::O_TMPFILE == libc::O_TMPFILE;
         let creat = flags & libc::O_CREAT != 0;
         let excl = creat && flags & libc::O_EXCL != 0;
@@ -1168,7 +1175,7 @@ impl Server {
                 if !self.ns.grants[grant].mode.writable() {
                     return Err(libc::EROFS);
                 }
-                sys::mkdirat(parent.as_fd(), &name, mode & 0o7777)
+                sys::mkdirat(parent.as_fd(), &name, mode & 0o7777 & !SET_ID)
             }
             Node::MissingVirtual => Err(libc::EROFS),
             _ => Err(libc::EEXIST),
@@ -1332,6 +1339,9 @@ impl Server {
         let o = self.writable_obj(i, p, fds, flags)?;
         if sys::file_type(&o.st) == libc::S_IFLNK {
             return Err(libc::EOPNOTSUPP);
+        }
+        if mode & SET_ID != 0 {
+            return Err(libc::EPERM);
         }
         sys::chmod_fd(o.fd.as_fd(), mode & 0o7777)
     }
