@@ -22,7 +22,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 10] = [
+const H_PROGRAMS: [&str; 11] = [
     "h_clone",
     "h_threads200",
     "h_forkthreads",
@@ -33,6 +33,7 @@ const H_PROGRAMS: [&str; 10] = [
     "h_fds",
     "h_ptrace",
     "h_nested",
+    "h_fast",
 ];
 
 struct Job {

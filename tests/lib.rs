@@ -30,6 +30,17 @@ pub fn preld() -> PathBuf {
     built("preld")
 }
 
+/// The environment that chooses preld's path for every program a test
+/// starts, also where a test clears the environment: `PRELD_FAST=0` in the
+/// test's own environment (the second pass of `cargo xtask test`) turns
+/// the fast path off everywhere.
+pub fn fast_env() -> Vec<(&'static str, &'static str)> {
+    match std::env::var("PRELD_FAST").as_deref() {
+        Ok("0") => vec![("PRELD_FAST", "0")],
+        _ => Vec::new(),
+    }
+}
+
 /// What a finished command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

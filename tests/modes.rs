@@ -419,7 +419,7 @@ impl Case {
                 c
             }
         };
-        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v))).envs(crate::fast_env());
         if let Some(d) = &self.cwd {
             cmd.current_dir(d);
         }

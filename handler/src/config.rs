@@ -7,7 +7,8 @@
 //!          [--trace-time 1|2|3] [--trace-tz-offset SECONDS] [--trace-durations]
 //!          [--trace-strsize N] [--trace-count 1|2]
 //!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
-//!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--] PROG ARGS...
+//!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--no-fast] [--fast-stats]
+//!          [--] PROG ARGS...
 //! ```
 //! `--rpc-fd` makes the process a capability session: its connection to the
 //! capability server, and Landlock (with TCP only if `--net`); `--sandboxed`
@@ -40,6 +41,10 @@ pub struct Config {
     /// The application's SIGSYS state before its exec (`signals::EXEC_*`
     /// bits): an ignored SIGSYS stays ignored and a blocked one blocked.
     pub sigsys: usize,
+    /// `--no-fast`: every call traps (no site is rewritten).
+    pub no_fast: bool,
+    /// `--fast-stats`: at exit, how many calls took which path.
+    pub fast_stats: bool,
 }
 
 pub struct Trace {
@@ -158,6 +163,8 @@ impl Config {
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
+                (b"--no-fast", None) => c.no_fast = true,
+                (b"--fast-stats", None) => c.fast_stats = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
                 (b"--sigsys", Some(v)) => c.sigsys = parse_int(v).ok_or("--sigsys needs a number")? as usize,
                 (b"--execfn", Some(v)) => l.execfn = Some(v),
@@ -257,6 +264,8 @@ static EMPTY: Config = Config {
     net: false,
     sandboxed: false,
     sigsys: 0,
+    no_fast: false,
+    fast_stats: false,
 };
 
 pub fn tracing() -> bool {

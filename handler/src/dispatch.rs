@@ -9,7 +9,8 @@ use preld_arch::Ucontext;
 use syscalls::Sysno;
 
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fds, memory, pathmap, pola, rpc, signals, sys, trace, trap};
+use crate::{clone, config, exec, fast, fds, memory, pathmap, pola, rpc, signals, sys, trace, trap};
+use preld_arch::fast::Gate;
 
 /// A trapped call being served.
 pub struct Call<'a> {
@@ -75,6 +76,7 @@ static TABLE: [Option<Entry>; TABLE_LEN] = table();
 
 fn exit_group(c: &mut Call<'_>) -> Outcome {
     trace::exiting(c.t, c.nr, &c.orig);
+    fast::report();
     Outcome::Real
 }
 
@@ -103,10 +105,34 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
     }
 }
 
+/// How a rewritten site of call `nr` may make it without the handler: it
+/// has no entry in the table (or only the fd guard, which the gate checks
+/// itself), is not traced, not served by a session, and takes no path to
+/// map. None: every such call needs the handler.
+pub fn fast_gate(nr: usize) -> Option<Gate> {
+    use Sysno::*;
+    let entry = TABLE.get(nr).copied()?;
+    if trace::may_want(nr) || (rpc::active() && pola::serves(nr)) || (config::get().rewrites_paths() && pathmap::takes_paths(nr)) {
+        return None;
+    }
+    if entry.is_none() {
+        return Some(Gate::Plain);
+    }
+    match Sysno::from(nr as u32) {
+        close | fcntl | fstat | newfstatat | statx | lseek | fstatfs | read | write | pread64 | pwrite64 | readv | writev
+        | ioctl | fsync | fdatasync | ftruncate | fchmod | fchown | flock | fchdir | sendfile | splice => Some(Gate::Fd),
+        getdents64 if !fds::any_own() => Some(Gate::Fd),
+        _ => None,
+    }
+}
+
 /// Serves a system call the application trapped on.
 pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let nr = uc.rax();
     let args = uc.args();
+    if fast::enabled() {
+        fast::on_trap(t, nr, uc.rip(), fast_gate(nr));
+    }
     let mut c = Call { t, uc, nr, args, orig: args };
     // First: an entry that never comes back here (rt_sigreturn, exit) or
     // records the call itself finds it marked and timed.

@@ -50,7 +50,19 @@ fn mark(fd: i32, own: bool) {
             (true, false) => OWN_COUNT.fetch_sub(1, Ordering::Relaxed),
             _ => 0,
         };
+        crate::fast::set_own_fd_min(lowest_own());
     }
+}
+
+/// The lowest of preld's fds (i32::MAX: none), for the fast path's gate.
+fn lowest_own() -> i32 {
+    OWN.iter()
+        .enumerate()
+        .find_map(|(w, b)| {
+            let bits = b.load(Ordering::Relaxed);
+            (bits != 0).then(|| (w * 64) as i32 + bits.trailing_zeros() as i32)
+        })
+        .unwrap_or(i32::MAX)
 }
 
 const RLIMIT_NOFILE: usize = 7;
@@ -239,7 +251,7 @@ fn raw_close_range(a: usize, b: usize, flags: usize) -> sys::Result<usize> {
 }
 
 /// Whether preld holds any fd (then fd listings need filtering).
-fn any_own() -> bool {
+pub fn any_own() -> bool {
     OWN_COUNT.load(Ordering::Relaxed) != 0
 }
 

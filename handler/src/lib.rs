@@ -14,6 +14,7 @@ pub mod config;
 pub mod dispatch;
 pub mod errno;
 pub mod exec;
+pub mod fast;
 pub mod fds;
 pub mod heap;
 pub mod memory;
@@ -52,6 +53,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         }
     }
     let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso);
+    fast::configure(!cfg.no_fast, cfg.fast_stats);
     signals::restore_exec_state(t, cfg.sigsys);
     config::set(cfg);
     trace::start(t);
@@ -70,6 +72,12 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
 /// call outside preld's gate is served by the handler.
 pub fn arm() -> Result<(), StartError> {
     trap::arm().map_err(|e| ("cannot enable Syscall User Dispatch", e))
+}
+
+/// The program preld mapped (load bias, None: from its PT_PHDR; program
+/// headers in memory), whose code the fast path may rewrite.
+pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize) {
+    fast::note_program(bias, phdr, phnum);
 }
 
 /// The traced program's first line (ld-preld calls it at startup).

@@ -33,6 +33,7 @@ pub fn touches_preld(addr: usize, len: usize) -> bool {
     overlaps(addr, len, image)
         || overlaps(addr, len, thread::arena_range())
         || vdso::installed().is_some_and(|r| overlaps(addr, len, (r.start, r.end)))
+        || crate::fast::touches_stubs(addr, len)
 }
 
 pub fn guard(c: &mut Call<'_>) -> Outcome {
@@ -47,6 +48,7 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
     if hit {
         Outcome::Return(-EPERM)
     } else {
+        crate::fast::memory_call(c.nr, &c.args);
         Outcome::Real
     }
 }

@@ -36,6 +36,11 @@ fn path_args(nr: usize) -> &'static [usize] {
     }
 }
 
+/// Whether call `nr` takes a path.
+pub fn takes_paths(nr: usize) -> bool {
+    !path_args(nr).is_empty()
+}
+
 /// Maps an absolute path by the configuration; None when no map applies.
 /// /proc/self/exe names the program, not ld-preld, when ld-preld was
 /// started as a launcher.

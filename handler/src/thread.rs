@@ -158,6 +158,17 @@ pub fn init_arena() -> Result<(), i32> {
     Ok(())
 }
 
+/// Whether `t`'s thread is the only one of the process that may run
+/// application code (every other slot free, or its thread exiting): code
+/// can then be rewritten without another thread executing it.
+pub fn only_thread(t: &ThreadBlock) -> bool {
+    let (mine_w, mine) = bit(t.slot);
+    (0..USED.len()).all(|w| {
+        let live = USED[w].load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
+        live == if w == mine_w { mine } else { 0 }
+    })
+}
+
 fn bit(i: usize) -> (usize, u64) {
     (i / 64, 1u64 << (i % 64))
 }
@@ -307,6 +318,7 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
 /// In a fork child: only the calling thread exists now; the fds the other
 /// threads' blocks hold are the parent's.
 pub fn forked(t: &mut ThreadBlock) {
+    crate::fast::forked();
     let me = t.slot;
     for_each_live(|o| {
         if o.slot != me && o.rpc_fd > 0 {

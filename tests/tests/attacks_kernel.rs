@@ -658,7 +658,7 @@ impl World {
             }
         };
         cmd.arg(mode).args(&kv);
-        cmd.env_clear().env("PATH", "/usr/bin:/bin").env("LC_ALL", "C");
+        cmd.env_clear().env("PATH", "/usr/bin:/bin").env("LC_ALL", "C").envs(preld_tests::fast_env());
         cmd.uid(self.uid).gid(self.gid);
         cmd.current_dir(if group == "fds" { &self.home } else { &self.empty });
 
@@ -1245,7 +1245,7 @@ fn session_run(preld: &Path, bin: &Path, uid: u32, mode: &str, limit: Duration) 
     };
     let mut cmd = Command::new(preld);
     cmd.args(["pola", "-B", "--ro"]).arg(bin).arg("--").arg(bin.join("session")).arg(mode);
-    cmd.env_clear().env("PATH", "/usr/bin:/bin").current_dir(bin).uid(uid).gid(uid);
+    cmd.env_clear().env("PATH", "/usr/bin:/bin").envs(preld_tests::fast_env()).current_dir(bin).uid(uid).gid(uid);
     cmd.stdin(Stdio::from(slave.try_clone().unwrap())).stdout(Stdio::from(slave.try_clone().unwrap()));
     cmd.stderr(Stdio::from(slave.try_clone().unwrap()));
     // SAFETY: setsid and ioctl are async-signal-safe; fd 0 is the slave.

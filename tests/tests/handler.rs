@@ -159,6 +159,7 @@ impl Case {
         };
         c.args(&self.args)
             .env_clear()
+            .envs(preld_tests::fast_env())
             .envs(BASE_ENV)
             .current_dir(scratch());
         c
@@ -571,3 +572,50 @@ both_kinds!(dup2_onto_high_fds, |k| {
 });
 
 
+// ------------------------------------------------- 10. the fast path (rewritten syscall sites)
+both_kinds!(fast_path_sites, |k| {
+    super::Case::c("h_fast", k, &[])
+        .ways(&[super::Way::Launcher, super::Way::Trace])
+        .native_has("registers, flags and red zone across 1000 calls as natively: yes\n")
+        .native_has("SA_RESTART: read returned 1 byte 'y' after signals: yes\n")
+        .native_has("no SA_RESTART: read returned -EINTR after signals: yes\n")
+        .native_has("nanosleep across SIGSTOP/SIGCONT (restart_syscall): returned 0\n")
+        .native_has("siglongjmp out of a handler: 100000 times, getppid still right: yes\n")
+        .native_has("fork child's rewritten call: yes\nvfork child's rewritten call: yes\n")
+        .native_has("posix_spawn: 0, exit 7\n")
+        .native_has("failed execve: No such file or directory; rewritten call after it: yes\n")
+        .native_has("self-modifying RWX code: every call as written at the time: yes\n")
+        .native_has("64 threads racing on a site's first execution, 20 processes: 20 good\n")
+        .native_has("100000 rewritten calls right: yes\n")
+});
+
+/// `PRELD_STATS=1`: the calls of h_fast's sites are made from the gate
+/// (or, in the PRELD_FAST=0 pass, none is).
+fn fast_path_taken(kind: &str) {
+    let prog = program(&format!("h_fast-{kind}"));
+    let mut c = Command::new(ld_preld());
+    c.arg(&prog).env_clear().envs(BASE_ENV).envs(preld_tests::fast_env()).env("PRELD_STATS", "1");
+    c.current_dir(scratch());
+    let out = run_limited(c, LIMIT).unwrap_or_else(|e| panic!("{}: {e}", prog.display()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The last line is the main process's (its children exit first).
+    let main = err.lines().last().unwrap_or_else(|| panic!("no statistics on stderr: {err:?}"));
+    let fast: u64 = main
+        .split("calls fast ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `calls fast N` in {main:?}"));
+    if preld_tests::fast_env().is_empty() {
+        assert!(fast >= 200_000, "h_fast made only {fast} calls from the gate: {main}");
+    } else {
+        assert_eq!(fast, 0, "PRELD_FAST=0, yet: {main}");
+    }
+}
+
+/// (A static ET_EXEC has no .eh_frame_hdr to verify its sites with: it
+/// runs on the trap path, which fast_path_sites checks.)
+#[test]
+fn fast_path_taken_dyn_pie() {
+    fast_path_taken("dyn-pie");
+}

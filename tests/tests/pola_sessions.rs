@@ -97,7 +97,7 @@ impl Run {
             c.args(&self.argv[1..]);
             c
         };
-        c.env_clear().envs(ENV).current_dir(&self.cwd);
+        c.env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(&self.cwd);
         c
     }
 
@@ -795,11 +795,11 @@ fn an_interactive_shell_on_a_terminal() {
     let tmp = scratch("tty");
     let line = "/bin/bash --norc --noprofile -i -c 'echo interactive; exit 3'";
     let mut native = Command::new(&script);
-    native.args(["-qec", line, "/dev/null"]).env_clear().envs(ENV).current_dir(tmp.path());
+    native.args(["-qec", line, "/dev/null"]).env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(tmp.path());
     let n = run_limited(native, Duration::from_secs(20)).unwrap();
     let mut session = Command::new(&script);
     let cmd = format!("{} pola -B -- {line}", shell_quote(preld().as_os_str()));
-    session.args(["-qec", &cmd, "/dev/null"]).env_clear().envs(ENV).current_dir(tmp.path());
+    session.args(["-qec", &cmd, "/dev/null"]).env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(tmp.path());
     let s = run_limited(session, Duration::from_secs(20)).unwrap_or_else(|e| panic!("`{cmd}` under script: {e}"));
     assert_eq!(n.status.code(), Some(3), "native: {}", report(&n));
     assert_eq!(s.status.code(), Some(3), "session: {}", report(&s));

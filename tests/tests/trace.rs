@@ -46,7 +46,7 @@ impl Drop for Scratch {
 /// A command with only BASE_ENV in its environment.
 fn command(prog: impl AsRef<OsStr>) -> Command {
     let mut c = Command::new(prog);
-    c.env_clear().envs(BASE_ENV);
+    c.env_clear().envs(BASE_ENV).envs(preld_tests::fast_env());
     c
 }
 

@@ -211,6 +211,8 @@ fn configs(preld: &Path, scratch: &Path) -> Vec<Config> {
     vec![
         Config { name: "native", prefix: vec![], env: vec![] },
         Config { name: "preld run", prefix: vec![p.clone(), "run".into(), "--".into()], env: vec![] },
+        // The trap path alone: every call a SIGSYS (no site rewritten).
+        Config { name: "preld run, no fast path", prefix: vec![p.clone(), "run".into(), "--".into()], env: vec![("PRELD_FAST", "0")] },
         Config {
             name: "preld pola -B",
             prefix: {
@@ -437,6 +439,41 @@ pub fn bench(args: &[String]) {
         eprintln!("bench: repetition {}/{} done ({:.0?} so far)", rep + 1, o.runs, started.elapsed());
     }
 
+    // How each workload's calls went under preld run: made from the gate
+    // (fast) or trapped, summed over its processes (PRELD_STATS=1).
+    let mut paths = String::new();
+    for row in &rows {
+        let argv = match &row.kind {
+            Kind::Workload { argv } => argv.clone(),
+            Kind::PerCall { exe, n } => vec![exe.clone().into(), n.to_string().into()],
+        };
+        let mut cfg = Config { name: "preld run, PRELD_STATS=1", prefix: cfgs[1].prefix.clone(), env: vec![("PRELD_STATS", "1")] };
+        cfg.env.extend(cfgs[1].env.iter().copied());
+        if let Err(e) = run_once(&cfg, &argv, false, &stderr_file) {
+            fail(format!("{} under preld run with PRELD_STATS=1: {e}", row.name));
+        }
+        let err = std::fs::read_to_string(&stderr_file).unwrap_or_default();
+        let (mut fast, mut trapped, mut handler, mut procs) = (0u64, 0u64, 0u64, 0);
+        let num = |l: &str, key: &str| -> u64 {
+            l.split(key).nth(1).and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+        };
+        for l in err.lines().filter(|l| l.starts_with("preld: pid ")) {
+            procs += 1;
+            fast += num(l, "calls fast ");
+            trapped += num(l, "trapped ");
+            handler += num(l, "the handler's ");
+        }
+        let total = (fast + trapped).max(1);
+        let _ = writeln!(
+            paths,
+            "  {}: {procs} processes, {} calls: fast {fast} ({:.1}%), trapped {trapped} ({:.1}%; of them the handler's own work {handler})",
+            row.name,
+            fast + trapped,
+            100.0 * fast as f64 / total as f64,
+            100.0 * trapped as f64 / total as f64,
+        );
+    }
+
     // Start-up: whole-process time of the loader alone on /bin/true.
     let startup_runs = if o.quick { 20 } else { 200 };
     let native_cfg = &cfgs[0];
@@ -506,6 +543,7 @@ pub fn bench(args: &[String]) {
         "load average before/after: {load_before} / {load_after} ({} CPUs)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    println!("\nCalls by path under preld run (PRELD_STATS=1, one run each):\n{paths}");
 
     let failures: Vec<String> = rows
         .iter()

@@ -68,7 +68,18 @@ fn main() {
                 rest.remove(i);
                 c.env("PRELD_CPYTHON_SUBSET", "1");
             }
-            c.args(rest);
+            c.args(&rest);
+            run(c);
+            // Again with the fast path off: every program then traps on
+            // every call, and must behave the same (the unit tests and the
+            // benches' own crates need no second run).
+            eprintln!("xtask: the integration tests again with PRELD_FAST=0");
+            let mut c = cargo();
+            c.args(["test", "--release", "-p", "preld-tests"]).env("PRELD_FAST", "0");
+            c.args(&rest);
+            if args[1..].iter().any(|a| a == "--quick") {
+                c.env("PRELD_CPYTHON_SUBSET", "1");
+            }
             run(c);
         }
         _ => {

@@ -5,6 +5,7 @@
 //! only range that Syscall User Dispatch will let through untrapped.
 
 mod enter;
+pub mod fast;
 mod mem;
 mod start;
 mod syscall;

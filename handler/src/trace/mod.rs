@@ -71,6 +71,18 @@ pub fn root() -> i32 {
 }
 
 /// Whether this thread's call `nr` is traced.
+/// Whether call `nr` may be traced in some thread of this process.
+pub fn may_want(nr: usize) -> bool {
+    if !config::tracing() {
+        return false;
+    }
+    match config::get().trace.as_ref().map(|t| &t.filter) {
+        None => false,
+        Some(None) => true,
+        Some(Some(f)) => nr >= 512 || f[nr / 64] & (1 << (nr % 64)) != 0,
+    }
+}
+
 pub fn wants(t: &mut ThreadBlock, nr: usize) -> bool {
     if !config::tracing() {
         return false;

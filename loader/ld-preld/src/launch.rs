@@ -258,7 +258,9 @@ pub fn launcher(init: Initial) -> ! {
 
     cfg.loader = own_path(&init);
     cfg.virtual_exe = session().is_none();
+    fast_from_env(&mut cfg, &init);
     let vdso = start_handler(cfg, &init, path);
+    preld_handler::note_program(Some(program.bias), program.phdr, plan.phnum as usize);
     preld_handler::announce_exec(launch.execfn.unwrap_or(execfn), &shown, init.envp_addr(), init.env_ptrs().count());
 
     let auxv: Vec<(usize, AuxVal<'static>)> = init
@@ -337,12 +339,29 @@ pub fn as_interpreter(init: &mut Initial) -> ! {
             Err(_) => execfn.to_vec(),
         }
     };
+    fast_from_env(&mut cfg, init);
     let vdso = start_handler(cfg, init, execfn);
+    preld_handler::note_program(None, phdr, phnum);
     init.set_aux(AT_SYSINFO_EHDR, vdso);
     arm_or_fail(execfn);
     // SAFETY: an empty image: rsp goes back to the kernel's argc, with the
     // auxv updated in place; `entry` is the interpreter just mapped.
     unsafe { preld_arch::enter_program(m.entry, core::ptr::null(), 0, init.sp) }
+}
+
+/// PRELD_FAST=0 turns the fast path off and PRELD_STATS=1 makes each
+/// process report its calls at exit, in every way preld is started (a
+/// program with ld-preld as PT_INTERP has no options).
+fn fast_from_env(cfg: &mut Config, init: &Initial) {
+    for p in init.env_ptrs() {
+        // SAFETY: an environment string of the kernel's stack, NUL-terminated.
+        let e = unsafe { core::ffi::CStr::from_ptr(p as *const core::ffi::c_char).to_bytes() };
+        match e {
+            b"PRELD_FAST=0" => cfg.no_fast = true,
+            b"PRELD_STATS=1" => cfg.fast_stats = true,
+            _ => {}
+        }
+    }
 }
 
 /// Installs the handler; returns the program's AT_SYSINFO_EHDR.

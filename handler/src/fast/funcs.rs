@@ -1,0 +1,839 @@
+//! Function bounds from an object's unwind table, read from the memory of
+//! the application.
+//!
+//! A syscall site is verified by decoding from the start of its function
+//! (see `super::insn`); the start comes from .eh_frame_hdr, the sorted
+//! table of FDEs that the linker builds for the unwinder (PT_GNU_EH_FRAME),
+//! and the FDE found there gives the function's length. Everything is read
+//! through a caller-given `read(addr, buf) -> bool`: the memory is the
+//! application's, so any read may fail and any value may be garbage. Every
+//! offset is checked; nothing allocates; garbage gives None, never a panic.
+//!
+//! Handled: .eh_frame_hdr version 1 with its table as datarel|sdata4 (what
+//! every linker writes), 32- and 64-bit FDE lengths, CIE versions 1 and 3
+//! with augmentations z, R, P, L, S, and FDE addresses encoded as absptr,
+//! udata/sdata 4 or 8, plain or pc-relative. Anything else gives None.
+
+/// The segment type of .eh_frame_hdr.
+pub const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
+const PT_LOAD: u32 = 1;
+const PF_X: u32 = 1;
+const PF_W: u32 = 2;
+
+// DWARF pointer encodings (DW_EH_PE_*): a format in the low nibble, how
+// to apply it in the high one.
+const OMIT: u8 = 0xff;
+const ABSPTR: u8 = 0x00;
+const UDATA2: u8 = 0x02;
+const UDATA4: u8 = 0x03;
+const UDATA8: u8 = 0x04;
+const SDATA2: u8 = 0x0a;
+const SDATA4: u8 = 0x0b;
+const SDATA8: u8 = 0x0c;
+const PCREL: u8 = 0x10;
+const ALIGNED: u8 = 0x50;
+/// The table's encoding: datarel (from the header's start) | sdata4.
+const TABLE_ENC: u8 = 0x3b;
+
+/// Little-endian fields of a local buffer, checked.
+fn le<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
+    b.get(at..at.checked_add(N)?)?.try_into().ok()
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    le(b, at).map(u16::from_le_bytes)
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    le(b, at).map(u32::from_le_bytes)
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    le(b, at).map(u64::from_le_bytes)
+}
+
+/// Reads `N` bytes of application memory.
+fn fetch<const N: usize, R: Fn(usize, &mut [u8]) -> bool + ?Sized>(read: &R, addr: usize) -> Option<[u8; N]> {
+    let mut b = [0; N];
+    read(addr, &mut b).then_some(b)
+}
+
+/// Size of a fixed-size pointer format (LEB128 and unknown formats: None).
+fn format_size(enc: u8) -> Option<usize> {
+    match enc & 0x0f {
+        ABSPTR | UDATA8 | SDATA8 => Some(8),
+        UDATA4 | SDATA4 => Some(4),
+        UDATA2 | SDATA2 => Some(2),
+        _ => None,
+    }
+}
+
+/// The value of a fixed-size format at `b[at..]`, sign-extended for the
+/// signed ones.
+fn format_value(b: &[u8], at: usize, enc: u8) -> Option<i128> {
+    Some(match enc & 0x0f {
+        ABSPTR | UDATA8 => u64_at(b, at)? as i128,
+        SDATA8 => u64_at(b, at)? as i64 as i128,
+        UDATA4 => u32_at(b, at)? as i128,
+        SDATA4 => u32_at(b, at)? as i32 as i128,
+        UDATA2 => u16_at(b, at)? as i128,
+        SDATA2 => u16_at(b, at)? as i16 as i128,
+        _ => return None,
+    })
+}
+
+/// An encoded address at `b[at..]`, whose own address is `field`: absolute
+/// or pc-relative (the others need bases this module does not know).
+fn address(b: &[u8], at: usize, enc: u8, field: usize) -> Option<usize> {
+    let v = format_value(b, at, enc)?;
+    let a = match enc & 0xf0 {
+        0 => v,
+        PCREL => (field as i128).checked_add(v)?,
+        _ => return None,
+    };
+    usize::try_from(a).ok()
+}
+
+/// The function (FDE) that contains `addr`, as [start, end), found in the
+/// .eh_frame_hdr at `eh_frame_hdr` (an object's PT_GNU_EH_FRAME, in
+/// memory) by binary search, then checked against the FDE itself.
+/// `read(addr, buf)` fills `buf` from application memory, false if it
+/// cannot. About log2(FDEs) + 5 small reads.
+pub fn function_containing<R>(read: &R, eh_frame_hdr: usize, addr: usize) -> Option<(usize, usize)>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let hdr = eh_frame_hdr;
+    let [version, ptr_enc, count_enc, table_enc] = fetch::<4, R>(read, hdr)?;
+    if version != 1 || table_enc != TABLE_ENC || count_enc == OMIT || count_enc & 0xf0 != 0 {
+        return None;
+    }
+    // eh_frame_ptr (not needed: the table points at the FDEs), fde_count.
+    let ptr_size = if ptr_enc == OMIT { 0 } else { format_size(ptr_enc)? };
+    let count_at = hdr.checked_add(4 + ptr_size)?;
+    let count_size = format_size(count_enc)?;
+    let raw = fetch::<8, R>(read, count_at)?;
+    let count = usize::try_from(format_value(&raw, 0, count_enc)?).ok()?;
+    let table = count_at.checked_add(count_size)?;
+
+    // Each entry: (initial location, FDE address), both i32 from `hdr`.
+    let entry = |i: usize| -> Option<(usize, usize)> {
+        let e = fetch::<8, R>(read, table.checked_add(i.checked_mul(8)?)?)?;
+        let rel = |at| Some(hdr.checked_add_signed(u32_at(&e, at)? as i32 as isize)?);
+        Some((rel(0)?, rel(4)?))
+    };
+    if count == 0 {
+        return None;
+    }
+    // The last entry whose location is <= addr.
+    let (mut lo, mut hi) = (0, count);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if entry(mid)?.0 <= addr {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let (loc, fde) = entry(lo)?;
+    let (start, len) = fde_range(read, fde)?;
+    // The table and the FDE must agree: otherwise one of them is garbage.
+    let end = start.checked_add(len)?;
+    (start == loc && start <= addr && addr < end).then_some((start, end))
+}
+
+/// A CIE or FDE's length field at `at`: (where its contents start, their
+/// length). 0 (the end marker) gives None.
+fn entry_length<R>(read: &R, at: usize) -> Option<(usize, usize, bool)>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let len = u32::from_le_bytes(fetch::<4, R>(read, at)?);
+    match len {
+        0 => None,
+        0xffff_ffff => {
+            let len = u64::from_le_bytes(fetch::<8, R>(read, at.checked_add(4)?)?);
+            Some((at.checked_add(12)?, usize::try_from(len).ok()?, true))
+        }
+        // 0xfffffff0..: reserved.
+        0xffff_fff0.. => None,
+        _ => Some((at.checked_add(4)?, len as usize, false)),
+    }
+}
+
+/// An FDE's [pc_begin, pc_begin + pc_range) as (start, length).
+fn fde_range<R>(read: &R, fde: usize) -> Option<(usize, usize)>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let (body, len, wide) = entry_length(read, fde)?;
+    // CIE pointer, pc_begin, pc_range: at most 8 + 8 + 8 bytes.
+    let mut b = [0u8; 24];
+    let b = b.get_mut(..len.min(24))?;
+    if !read(body, b) {
+        return None;
+    }
+    // The CIE pointer counts back from its own address; 0 would make
+    // this a CIE.
+    let (back, id_size) = if wide { (usize::try_from(u64_at(b, 0)?).ok()?, 8) } else { (u32_at(b, 0)? as usize, 4) };
+    if back == 0 {
+        return None;
+    }
+    let enc = cie_pointer_encoding(read, body.checked_sub(back)?)?;
+    let size = format_size(enc)?;
+    let start = address(b, id_size, enc, body.checked_add(id_size)?)?;
+    // The range has the format but is never relative.
+    let range = usize::try_from(format_value(b, id_size + size, enc & 0x0f)?).ok()?;
+    Some((start, range))
+}
+
+/// A local buffer read front to back, checked.
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let v = *self.b.get(self.at)?;
+        self.at += 1;
+        Some(v)
+    }
+
+    fn skip(&mut self, n: usize) -> Option<()> {
+        self.at = self.at.checked_add(n).filter(|&a| a <= self.b.len())?;
+        Some(())
+    }
+
+    /// An unsigned LEB128 (the signed ones are only skipped here: same
+    /// length).
+    fn uleb(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+}
+
+/// The pointer encoding ('R') of the CIE at `cie`.
+fn cie_pointer_encoding<R>(read: &R, cie: usize) -> Option<u8>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let (body, len, wide) = entry_length(read, cie)?;
+    // Enough for the id, version, augmentation and its data up to 'R'.
+    let mut buf = [0u8; 96];
+    let b = buf.get_mut(..len.min(96))?;
+    if !read(body, b) {
+        return None;
+    }
+    let mut c = Cursor { b, at: 0 };
+    let id_size = if wide { 8 } else { 4 };
+    let id = c.b.get(..id_size)?;
+    if id.iter().any(|&x| x != 0) {
+        return None; // an FDE, not a CIE
+    }
+    c.skip(id_size)?;
+    let version = c.byte()?;
+    if version != 1 && version != 3 {
+        return None;
+    }
+    let aug_start = c.at;
+    let aug_len = c.b.get(aug_start..)?.iter().position(|&x| x == 0)?;
+    let aug = c.b.get(aug_start..aug_start + aug_len)?;
+    c.skip(aug_len + 1)?;
+    c.uleb()?; // code alignment
+    c.uleb()?; // data alignment (SLEB128: same length)
+    if version == 1 {
+        c.byte()?; // return address register
+    } else {
+        c.uleb()?;
+    }
+    let Some((&b'z', letters)) = aug.split_first() else {
+        // No augmentation data: pointers are absolute.
+        return aug.is_empty().then_some(ABSPTR);
+    };
+    c.uleb()?; // augmentation data length
+    for &l in letters {
+        match l {
+            b'R' => return c.byte(),
+            // The personality routine: its encoding and pointer.
+            b'P' => {
+                let enc = c.byte()?;
+                if enc & 0x70 == ALIGNED {
+                    return None;
+                }
+                c.skip(format_size(enc)?)?;
+            }
+            b'L' => {
+                c.byte()?;
+            }
+            b'S' => {}
+            _ => return None,
+        }
+    }
+    // z without R: absolute.
+    Some(ABSPTR)
+}
+
+/// The text segments of an object at most recorded (a fifth is ignored).
+pub const MAX_TEXT: usize = 4;
+/// Program headers read at most.
+const MAX_PHNUM: usize = 256;
+const PHDR_SIZE: usize = 56;
+
+/// What the fast path needs of a loaded object, in memory addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Object {
+    /// Load bias: memory address minus ELF address.
+    pub bias: usize,
+    /// Its .eh_frame_hdr, if it has one.
+    pub eh_frame_hdr: Option<usize>,
+    text: [(usize, usize); MAX_TEXT],
+    n_text: usize,
+}
+
+impl Object {
+    /// Its executable, non-writable PT_LOAD segments as [start, end).
+    pub fn text(&self) -> &[(usize, usize)] {
+        self.text.get(..self.n_text).unwrap_or(&[])
+    }
+
+    /// The text segment that contains [addr, addr + len).
+    pub fn text_containing(&self, addr: usize, len: usize) -> Option<(usize, usize)> {
+        let end = addr.checked_add(len)?;
+        self.text().iter().copied().find(|&(s, e)| s <= addr && end <= e)
+    }
+}
+
+/// One program header: (type, flags, offset, vaddr, filesz, memsz).
+fn phdr<R>(read: &R, phdrs: usize, i: usize) -> Option<(u32, u32, u64, u64, u64, u64)>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let p = fetch::<PHDR_SIZE, R>(read, phdrs.checked_add(i.checked_mul(PHDR_SIZE)?)?)?;
+    Some((u32_at(&p, 0)?, u32_at(&p, 4)?, u64_at(&p, 8)?, u64_at(&p, 16)?, u64_at(&p, 32)?, u64_at(&p, 40)?))
+}
+
+/// An object from its program headers in memory (`phdr`, `phnum`, as in
+/// AT_PHDR and AT_PHNUM) and its load bias.
+pub fn object_from_phdrs<R>(read: &R, bias: usize, phdrs: usize, phnum: usize) -> Option<Object>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    if phnum == 0 || phnum > MAX_PHNUM {
+        return None;
+    }
+    let mut o = Object { bias, eh_frame_hdr: None, text: [(0, 0); MAX_TEXT], n_text: 0 };
+    for i in 0..phnum {
+        let (kind, flags, _, vaddr, _, memsz) = phdr(read, phdrs, i)?;
+        let start = bias.checked_add(usize::try_from(vaddr).ok()?)?;
+        match kind {
+            PT_GNU_EH_FRAME => o.eh_frame_hdr = Some(start),
+            PT_LOAD if flags & PF_X != 0 && flags & PF_W == 0 => {
+                let end = start.checked_add(usize::try_from(memsz).ok()?)?;
+                if let Some(slot) = o.text.get_mut(o.n_text) {
+                    *slot = (start, end);
+                    o.n_text += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(o)
+}
+
+/// An object from its ELF header in memory at `ehdr` (where the segment
+/// that maps file offset 0 starts: a shared object's base address). The
+/// bias follows from that segment; the program headers must lie in it.
+pub fn object_at<R>(read: &R, ehdr: usize) -> Option<Object>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    const EM_X86_64: u16 = 62;
+    let e = fetch::<64, R>(read, ehdr)?;
+    // 64-bit, little-endian, ELF version 1, x86-64, 56-byte phdrs.
+    if e.get(..7) != Some(b"\x7fELF\x02\x01\x01") || u16_at(&e, 18)? != EM_X86_64 || u16_at(&e, 54)? as usize != PHDR_SIZE {
+        return None;
+    }
+    let phoff = usize::try_from(u64_at(&e, 32)?).ok()?;
+    let phnum = u16_at(&e, 56)? as usize;
+    let phdrs = ehdr.checked_add(phoff)?;
+    let phend = phoff.checked_add(phnum.checked_mul(PHDR_SIZE)?)?;
+    for i in 0..phnum.min(MAX_PHNUM) {
+        let (kind, _, offset, vaddr, filesz, _) = phdr(read, phdrs, i)?;
+        if kind == PT_LOAD && offset == 0 {
+            if filesz < phend as u64 {
+                return None;
+            }
+            let bias = ehdr.checked_sub(usize::try_from(vaddr).ok()?)?;
+            return object_from_phdrs(read, bias, phdrs, phnum);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fast::insn;
+
+    /// An ELF file "loaded" without mapping anything: reads at `bias` +
+    /// an ELF address come from the file bytes of the PT_LOAD holding it.
+    struct Image {
+        data: Vec<u8>,
+        bias: usize,
+        /// (vaddr, offset, filesz) of each PT_LOAD.
+        loads: Vec<(u64, u64, u64)>,
+        /// Reads at or above this address fail (truncated memory).
+        limit: usize,
+    }
+
+    impl Image {
+        fn open(path: &str) -> Image {
+            let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let (phoff, phnum) = (u64_at(&data, 32).unwrap() as usize, u16_at(&data, 56).unwrap() as usize);
+            let loads = (0..phnum)
+                .map(|i| phoff + i * PHDR_SIZE)
+                .filter(|&p| u32_at(&data, p) == Some(PT_LOAD))
+                .map(|p| (u64_at(&data, p + 16).unwrap(), u64_at(&data, p + 8).unwrap(), u64_at(&data, p + 32).unwrap()))
+                .collect();
+            // ET_DYN somewhere high, as the kernel would; ET_EXEC where linked.
+            let bias = if u16_at(&data, 16) == Some(3) { 0x7f3a_1c40_0000 } else { 0 };
+            Image { data, bias, loads, limit: usize::MAX }
+        }
+
+        fn read(&self, addr: usize, buf: &mut [u8]) -> bool {
+            let Some(v) = addr.checked_sub(self.bias) else { return false };
+            let (v, n) = (v as u64, buf.len() as u64);
+            if addr.saturating_add(buf.len()) > self.limit {
+                return false;
+            }
+            for &(vaddr, off, filesz) in &self.loads {
+                if vaddr <= v && v.saturating_add(n) <= vaddr + filesz {
+                    let at = (off + v - vaddr) as usize;
+                    buf.copy_from_slice(&self.data[at..at + buf.len()]);
+                    return true;
+                }
+            }
+            false
+        }
+
+        fn ehdr(&self) -> usize {
+            self.bias + self.loads.iter().find(|l| l.1 == 0).unwrap().0 as usize
+        }
+
+        fn object(&self) -> Object {
+            object_at(&|a, b: &mut [u8]| self.read(a, b), self.ehdr()).expect("object_at")
+        }
+
+        fn lookup(&self, hdr: usize, addr: usize) -> Option<(usize, usize)> {
+            function_containing(&|a, b: &mut [u8]| self.read(a, b), hdr, addr)
+        }
+    }
+
+    /// Defined functions of `path`'s dynamic symbol table, from readelf:
+    /// (name, value, size).
+    fn dynamic_functions(path: &str) -> Vec<(String, usize, usize)> {
+        let out = std::process::Command::new("readelf")
+            .args(["--dyn-syms", "-W", path])
+            .output()
+            .unwrap_or_else(|e| panic!("this test needs readelf (binutils): {e}"));
+        assert!(out.status.success());
+        let num = |s: &str| match s.strip_prefix("0x") {
+            Some(h) => usize::from_str_radix(h, 16).ok(),
+            None => s.parse().ok(),
+        };
+        let mut v: Vec<_> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                if f.len() < 8 || f[3] != "FUNC" || f[6] == "UND" {
+                    return None;
+                }
+                let name = f[7].split('@').next()?.to_string();
+                Some((name, usize::from_str_radix(f[1], 16).ok()?, num(f[2])?))
+            })
+            .filter(|f| f.2 > 0)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    const LIBC: &str = "/lib/x86_64-linux-gnu/libc.so.6";
+
+    #[test]
+    fn libc_object() {
+        let img = Image::open(LIBC);
+        let o = img.object();
+        assert_eq!(o.bias, img.bias);
+        // Against the file's own program headers.
+        let out = std::process::Command::new("readelf").args(["-lW", LIBC]).output().expect("readelf (binutils)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field = |kind: &str, flags: &str| -> Vec<(usize, usize)> {
+            text.lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>())
+                .filter(|f| f.first() == Some(&kind) && f[6..f.len() - 1].concat() == flags)
+                .map(|f| {
+                    let h = |s: &str| usize::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+                    (img.bias + h(f[2]), img.bias + h(f[2]) + h(f[5]))
+                })
+                .collect()
+        };
+        assert_eq!(o.text(), field("LOAD", "RE"));
+        assert_eq!(o.eh_frame_hdr, Some(field("GNU_EH_FRAME", "R")[0].0));
+        let (s, e) = o.text()[0];
+        assert_eq!(o.text_containing(s, e - s), Some((s, e)));
+        assert_eq!(o.text_containing(e - 1, 2), None);
+        // The program headers (AT_PHDR) with the bias give the same.
+        let phdrs = img.ehdr() + u64_at(&img.data, 32).unwrap() as usize;
+        let phnum = u16_at(&img.data, 56).unwrap() as usize;
+        assert_eq!(object_from_phdrs(&|a, b: &mut [u8]| img.read(a, b), img.bias, phdrs, phnum), Some(o));
+    }
+
+    /// Every dynamic function of libc is found, mostly as the start of its
+    /// own FDE (a few are entry points inside another function).
+    #[test]
+    fn libc_functions() {
+        let img = Image::open(LIBC);
+        let hdr = img.object().eh_frame_hdr.unwrap();
+        let funcs = dynamic_functions(LIBC);
+        assert!(funcs.len() > 1000, "{} functions", funcs.len());
+        let (mut exact, mut inside, mut whole) = (0, 0, 0);
+        let mut missing = Vec::new();
+        for (name, value, size) in &funcs {
+            let a = img.bias + value;
+            match img.lookup(hdr, a) {
+                Some((s, e)) => {
+                    assert!(s <= a && a < e, "{name}");
+                    if s == a { exact += 1 } else { inside += 1 }
+                    if img.lookup(hdr, a + size - 1) == Some((s, e)) {
+                        whole += 1;
+                    }
+                }
+                None => missing.push(name.clone()),
+            }
+        }
+        println!(
+            "libc: {} functions: {exact} start an FDE, {inside} inside one, {} without; {whole} whole in one FDE; missing {missing:?}",
+            funcs.len(),
+            missing.len()
+        );
+        for name in ["read", "write", "getpid", "__libc_start_main", "malloc", "syscall", "clone"] {
+            let (_, value, size) = funcs.iter().find(|f| f.0 == name).unwrap();
+            let a = img.bias + value;
+            let (s, e) = img.lookup(hdr, a).unwrap();
+            assert_eq!(s, a, "{name}");
+            // clone's FDE ends where the new thread's code starts.
+            assert!(e == a + size || name == "clone" && e < a + size, "{name}");
+        }
+        assert!(missing.len() * 100 <= funcs.len(), "{} without an FDE", missing.len());
+        assert!(exact * 100 >= funcs.len() * 95);
+    }
+
+    /// The FDEs of `path`, from the file's .eh_frame_hdr table as the
+    /// linker wrote it: (location).
+    fn table_locations(img: &Image, hdr: usize) -> Vec<usize> {
+        let mut h = [0u8; 12];
+        assert!(img.read(hdr, &mut h));
+        assert_eq!(h[..4], [1, 0x1b, 0x03, 0x3b]);
+        let count = u32_at(&h, 8).unwrap() as usize;
+        let mut t = vec![0u8; count * 8];
+        assert!(img.read(hdr + 12, &mut t));
+        (0..count).map(|i| hdr.wrapping_add_signed(u32_at(&t, i * 8).unwrap() as i32 as isize)).collect()
+    }
+
+    /// Every FDE of real binaries is found from its first and last byte,
+    /// nothing is found between them, and its code decodes (insn::length)
+    /// from the start exactly to the end.
+    #[test]
+    fn every_fde_decodes() {
+        const BINARIES: &[&str] = &[
+            LIBC,
+            "/lib64/ld-linux-x86-64.so.2",
+            "/usr/bin/bash",
+            "/usr/bin/python3.11",
+            "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+            "/usr/lib/gcc/x86_64-linux-gnu/12/cc1",
+        ];
+        std::thread::scope(|s| {
+            for path in BINARIES {
+                s.spawn(move || {
+                    let img = Image::open(path);
+                    let o = img.object();
+                    let hdr = o.eh_frame_hdr.unwrap();
+                    let locs = table_locations(&img, hdr);
+                    let (mut decoded, mut short, mut in_text) = (0, Vec::new(), 0);
+                    let mut code = Vec::new();
+                    for (i, &loc) in locs.iter().enumerate() {
+                        let (s, e) = img.lookup(hdr, loc).unwrap_or_else(|| panic!("{path}: FDE {loc:#x}"));
+                        assert_eq!(s, loc);
+                        assert_eq!(img.lookup(hdr, e - 1), Some((s, e)));
+                        if let Some(&next) = locs.get(i + 1) {
+                            assert!(e <= next, "{path}: overlapping FDEs at {loc:#x}");
+                            if e < next {
+                                assert_eq!(img.lookup(hdr, e), None);
+                            }
+                        }
+                        if o.text_containing(s, e - s).is_none() {
+                            continue;
+                        }
+                        in_text += 1;
+                        code.resize(e - s, 0);
+                        assert!(img.read(s, &mut code));
+                        let mut at = 0;
+                        while at < code.len() {
+                            let Some(l) = insn::length(&code[at..]) else { break };
+                            at += l;
+                        }
+                        if at == code.len() {
+                            decoded += 1;
+                        } else {
+                            short.push(format!("{:#x}+{at:#x}", s - img.bias));
+                        }
+                    }
+                    println!(
+                        "{path}: {} FDEs, {in_text} in text, {decoded} decode to their end exactly; not: {:?}",
+                        locs.len(),
+                        &short[..short.len().min(10)]
+                    );
+                    assert!(short.len() * 1000 <= in_text, "{path}: {} functions do not decode", short.len());
+                });
+            }
+        });
+    }
+
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    /// Random memory, random headers: never a panic, and whatever is found
+    /// contains the address asked for.
+    #[test]
+    fn garbage() {
+        let mut rnd = xorshift(0x1234_5678_9abc_def1);
+        const BASE: usize = 0x5555_0000_0000;
+        let mut mem = vec![0u8; 1 << 16];
+        let check = |mem: &[u8], hdr: usize, addr: usize| {
+            let read = |a: usize, b: &mut [u8]| {
+                let Some(o) = a.checked_sub(BASE) else { return false };
+                match mem.get(o..o.saturating_add(b.len())) {
+                    Some(m) => {
+                        b.copy_from_slice(m);
+                        true
+                    }
+                    None => false,
+                }
+            };
+            if let Some((s, e)) = function_containing(&read, hdr, addr) {
+                assert!(s <= addr && addr < e);
+            }
+            let _ = object_at(&read, hdr);
+            let _ = object_from_phdrs(&read, addr, hdr, (addr % 300) as usize);
+        };
+        for round in 0..2000 {
+            mem.iter_mut().for_each(|b| *b = rnd() as u8);
+            let hdr_off = (rnd() % (1 << 16)) as usize;
+            // Often a plausible header: version 1, usual encodings, a
+            // count that is small, huge, or random.
+            if round % 2 == 0 && hdr_off + 12 <= mem.len() {
+                mem[hdr_off..hdr_off + 4].copy_from_slice(&[1, 0x1b, 0x03, 0x3b]);
+                let count = [rnd() % 8, rnd() % 4096, rnd() % (1 << 32)][round % 3] as u32;
+                mem[hdr_off + 8..hdr_off + 12].copy_from_slice(&count.to_le_bytes());
+            }
+            if round % 4 == 1 {
+                mem[hdr_off..].iter_mut().take(7).zip(b"\x7fELF\x02\x01\x01").for_each(|(m, e)| *m = *e);
+            }
+            for _ in 0..50 {
+                let addr = match rnd() % 3 {
+                    0 => BASE + (rnd() % (1 << 17)) as usize,
+                    1 => rnd() as usize,
+                    _ => usize::MAX - (rnd() % 64) as usize,
+                };
+                check(&mem, BASE + hdr_off, addr);
+                check(&mem, usize::MAX - (rnd() % 16) as usize, addr);
+            }
+        }
+    }
+
+    /// libc's table and FDEs with bytes changed at random, and memory that
+    /// ends early: never a panic, never a range without the address, and
+    /// with memory cut short either the right answer or None.
+    #[test]
+    fn damaged_libc() {
+        let mut img = Image::open(LIBC);
+        let hdr = img.object().eh_frame_hdr.unwrap();
+        let addrs: Vec<usize> = dynamic_functions(LIBC).iter().step_by(7).map(|f| img.bias + f.1 + f.2 / 2).collect();
+        let want: Vec<_> = addrs.iter().map(|&a| img.lookup(hdr, a)).collect();
+        let mut rnd = xorshift(77);
+        for _ in 0..300 {
+            img.limit = hdr + (rnd() % 0x40000) as usize;
+            for (&a, w) in addrs.iter().zip(&want).step_by(5) {
+                let got = img.lookup(hdr, a);
+                assert!(got.is_none() || got == *w, "{a:#x}: {got:x?} {w:x?}");
+            }
+        }
+        img.limit = usize::MAX;
+        // The segment that holds .eh_frame_hdr and .eh_frame.
+        let (vaddr, off, filesz) = *img.loads.iter().find(|l| l.0 as usize + img.bias <= hdr && hdr < (l.0 + l.2) as usize + img.bias).unwrap();
+        let first = (off + (hdr - img.bias) as u64 - vaddr) as usize;
+        let last = (off + filesz) as usize;
+        let clean = img.data.clone();
+        for round in 0..400 {
+            img.data.copy_from_slice(&clean);
+            for _ in 0..1 + round % 16 {
+                // Mostly the header and the start of the table.
+                let span = if rnd() % 2 == 0 { 64 } else { last - first };
+                let at = first + (rnd() as usize % span);
+                img.data[at] = rnd() as u8;
+            }
+            for &a in addrs.iter().skip(round % 5).step_by(9) {
+                if let Some((s, e)) = img.lookup(hdr, a) {
+                    assert!(s <= a && a < e);
+                }
+            }
+            let _ = object_at(&|a, b: &mut [u8]| img.read(a, b), img.ehdr());
+        }
+    }
+
+    const B: usize = 0x4000_0000;
+    /// Functions of the built tables: [B+0x800, +0x40), [B+0x840, +0x10),
+    /// a gap, [B+0x900, +0x100).
+    const FUNCS: [(usize, usize); 3] = [(B + 0x800, 0x40), (B + 0x840, 0x10), (B + 0x900, 0x100)];
+
+    /// `value` in pointer encoding `enc` for a field at `field`.
+    fn encode(enc: u8, value: usize, field: usize) -> Vec<u8> {
+        let v = if enc & 0x70 == PCREL { value.wrapping_sub(field) } else { value };
+        match enc & 0x0f {
+            UDATA4 | SDATA4 => (v as u32).to_le_bytes().to_vec(),
+            _ => (v as u64).to_le_bytes().to_vec(),
+        }
+    }
+
+    /// Memory at B: an .eh_frame_hdr (whose first 4 bytes are `hdr`), then
+    /// at B+0x100 an .eh_frame with one CIE and an FDE for each of FUNCS.
+    fn build(hdr: [u8; 4], version: u8, aug: &str, aug_data: &[u8], enc: u8, wide: bool) -> Vec<u8> {
+        const EH: usize = 0x100;
+        let mut m = vec![0u8; 0x800];
+        let id_size = if wide { 8 } else { 4 };
+        let len_size = if wide { 12 } else { 4 };
+        let put = |m: &mut Vec<u8>, at: usize, body: &[u8]| -> usize {
+            let l = if wide {
+                let mut l = vec![0xff; 4];
+                l.extend((body.len() as u64).to_le_bytes());
+                l
+            } else {
+                (body.len() as u32).to_le_bytes().to_vec()
+            };
+            m[at..at + l.len()].copy_from_slice(&l);
+            m[at + l.len()..at + l.len() + body.len()].copy_from_slice(body);
+            at + l.len() + body.len()
+        };
+        let mut cie = vec![0u8; id_size];
+        cie.push(version);
+        cie.extend(aug.as_bytes());
+        cie.push(0);
+        cie.extend([1, 0x78]); // code alignment 1, data alignment -8
+        if version == 1 { cie.push(16) } else { cie.extend([0x90, 0x00]) } // return address: r16
+        if aug.starts_with('z') {
+            cie.push(aug_data.len() as u8);
+            cie.extend(aug_data);
+        }
+        cie.extend([0x0c, 0x07, 0x08, 0x90, 0x01]); // def_cfa rsp+8, offset r16
+        let mut at = put(&mut m, EH, &cie);
+        let mut table = Vec::new();
+        for (start, len) in FUNCS {
+            let fde_at = at;
+            let mut fde = if wide { ((fde_at + len_size - EH) as u64).to_le_bytes().to_vec() } else { ((fde_at + len_size - EH) as u32).to_le_bytes().to_vec() };
+            fde.extend(encode(enc, start, B + fde_at + len_size + id_size));
+            fde.extend(encode(enc & 0x0f, len, 0));
+            if aug.starts_with('z') {
+                fde.push(0);
+            }
+            at = put(&mut m, fde_at, &fde);
+            table.extend(((start - B) as i32).to_le_bytes());
+            table.extend((fde_at as i32).to_le_bytes());
+        }
+        m[..4].copy_from_slice(&hdr);
+        m[4..8].copy_from_slice(&((EH - 4) as i32).to_le_bytes());
+        m[8..12].copy_from_slice(&3u32.to_le_bytes());
+        m[12..12 + table.len()].copy_from_slice(&table);
+        m
+    }
+
+    fn lookups(m: &[u8]) -> Vec<Option<(usize, usize)>> {
+        let read = |a: usize, b: &mut [u8]| match a.checked_sub(B).and_then(|o| m.get(o..o + b.len())) {
+            Some(s) => {
+                b.copy_from_slice(s);
+                true
+            }
+            None => false,
+        };
+        [0x7ff, 0x800, 0x83f, 0x840, 0x84f, 0x850, 0x8ff, 0x900, 0x9ff, 0xa00].iter().map(|&o| function_containing(&read, B, B + o)).collect()
+    }
+
+    /// CIE augmentations, pointer encodings, 64-bit lengths, header
+    /// encodings, built by hand.
+    #[test]
+    fn built_tables() {
+        const H: [u8; 4] = [1, 0x1b, 0x03, 0x3b];
+        let f = |i: usize| Some((FUNCS[i].0, FUNCS[i].0 + FUNCS[i].1));
+        let found = vec![None, f(0), f(0), f(1), f(1), None, None, f(2), f(2), None];
+        let none = vec![None; 10];
+        #[rustfmt::skip]
+        let cases: &[(&str, [u8; 4], u8, &str, &[u8], u8, bool, bool)] = &[
+            ("zR pcrel sdata4", H, 1, "zR", &[0x1b], 0x1b, false, true),
+            ("zPLR", H, 1, "zPLR", &[0x9b, 1, 2, 3, 4, 0x1b, 0x1b], 0x1b, false, true),
+            ("zPLR absptr personality", H, 1, "zPLR", &[0x00, 1, 2, 3, 4, 5, 6, 7, 8, 0x1b, 0x1b], 0x1b, false, true),
+            ("zPLRS", H, 1, "zPLRS", &[0x9b, 1, 2, 3, 4, 0x1b, 0x1b], 0x1b, false, true),
+            ("zLR", H, 1, "zLR", &[0x1b, 0x1b], 0x1b, false, true),
+            ("zR absptr", H, 1, "zR", &[0x00], 0x00, false, true),
+            ("zR udata8", H, 1, "zR", &[0x04], 0x04, false, true),
+            ("zR udata4", H, 1, "zR", &[0x03], 0x03, false, true),
+            ("zR pcrel sdata8", H, 1, "zR", &[0x1c], 0x1c, false, true),
+            ("no augmentation: absptr", H, 1, "", &[], 0x00, false, true),
+            ("z without R: absptr", H, 1, "z", &[], 0x00, false, true),
+            ("version 3", H, 3, "zR", &[0x1b], 0x1b, false, true),
+            ("64-bit lengths", H, 1, "zR", &[0x1b], 0x1b, true, true),
+            ("eh_frame_ptr omitted", [1, 0xff, 0x03, 0x3b], 1, "zR", &[0x1b], 0x1b, false, true),
+            ("datarel", H, 1, "zR", &[0x3b], 0x3b, false, false),
+            ("indirect", H, 1, "zR", &[0x9b], 0x9b, false, false),
+            ("unknown letter", H, 1, "zXR", &[0, 0x1b], 0x1b, false, false),
+            ("eh", H, 1, "eh", &[], 0x00, false, false),
+            ("aligned personality", H, 1, "zPR", &[0x50, 0, 0, 0, 0, 0, 0, 0, 0, 0x1b], 0x1b, false, false),
+            ("uleb128 personality", H, 1, "zPR", &[0x01, 0x05, 0x1b], 0x1b, false, false),
+            ("version 2", H, 2, "zR", &[0x1b], 0x1b, false, false),
+            ("header version 2", [2, 0x1b, 0x03, 0x3b], 1, "zR", &[0x1b], 0x1b, false, false),
+            ("table udata4", [1, 0x1b, 0x03, 0x33], 1, "zR", &[0x1b], 0x1b, false, false),
+            ("count omitted", [1, 0x1b, 0xff, 0x3b], 1, "zR", &[0x1b], 0x1b, false, false),
+            ("count uleb128", [1, 0x1b, 0x01, 0x3b], 1, "zR", &[0x1b], 0x1b, false, false),
+        ];
+        for &(what, hdr, version, aug, data, enc, wide, ok) in cases {
+            let mut m = build(hdr, version, aug, data, enc, wide);
+            if hdr[1] == 0xff {
+                // No eh_frame_ptr: the count and table move up 4 bytes.
+                m.copy_within(8..0x100, 4);
+            }
+            assert_eq!(lookups(&m), if ok { found.clone() } else { none.clone() }, "{what}");
+        }
+        // A table entry that disagrees with its FDE; an empty table.
+        let mut m = build(H, 1, "zR", &[0x1b], 0x1b, false);
+        m[12] += 1;
+        assert_eq!(lookups(&m)[1..3], [None, None]);
+        let mut m = build(H, 1, "zR", &[0x1b], 0x1b, false);
+        m[8] = 0;
+        assert_eq!(lookups(&m), none);
+    }
+}

@@ -1,0 +1,284 @@
+//! The fast path: a system call that needs nothing of the handler is made
+//! from preld's gate without a trap.
+//!
+//! When a `syscall` traps, its address is a known instruction boundary.
+//! If the call needs no handler work in this process (no table entry, not
+//! traced, not served by a session, no path to map) and the instruction
+//! before it is `mov eax, NR` (decoded from the start of its function, as
+//! the object's unwind table gives it, never guessed from bytes), that
+//! `mov` becomes a `jmp` to a stub that makes the call through a gate in
+//! preld's text (arch's `fast` module shows the code). The `syscall`
+//! stays where it was, so every place a thread can be stopped at (signal
+//! frames, restarts) is still an instruction of the program, and whatever
+//! the stub cannot make (a call on one of preld's fds) goes back to it and
+//! traps as before.
+//!
+//! Rewriting happens only while the process has one thread (no other
+//! thread can be executing the bytes being changed), only in executable,
+//! non-writable segments of objects the dynamic linker (or preld) loaded,
+//! never in memory that was made writable. A program that reads its own
+//! code sees the `jmp`.
+
+pub mod funcs;
+pub mod insn;
+mod objects;
+mod stubs;
+
+use alloc::collections::BTreeMap;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use preld_arch::fast::{self as arch, Gate, SITE_INSN_LEN, SYSCALL_INSN};
+use spin::Mutex;
+
+use crate::thread::ThreadBlock;
+use crate::{sys, usermem};
+
+static ON: AtomicBool = AtomicBool::new(false);
+static STATS: AtomicBool = AtomicBool::new(false);
+
+/// What became of a site, once decided for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Site {
+    /// Rewritten: its traps are calls the gate sent back.
+    Fast,
+    /// Its call always needs the handler.
+    Handler,
+    /// Cannot be rewritten (no `mov eax, NR` before it, not verifiable,
+    /// not in a loaded object, out of reach).
+    Unpatchable,
+}
+
+static SITES: Mutex<BTreeMap<usize, Site>> = Mutex::new(BTreeMap::new());
+
+/// Trapped calls, by why they trapped.
+struct Counts {
+    rewritten: AtomicU64,
+    handler: AtomicU64,
+    unpatchable: AtomicU64,
+    threads: AtomicU64,
+}
+static COUNTS: Counts =
+    Counts { rewritten: AtomicU64::new(0), handler: AtomicU64::new(0), unpatchable: AtomicU64::new(0), threads: AtomicU64::new(0) };
+
+/// Turns the fast path on or off for this process (at start-up), and
+/// whether it counts calls for the exit report.
+pub fn configure(on: bool, stats: bool) {
+    ON.store(on, Ordering::Relaxed);
+    STATS.store(stats, Ordering::Relaxed);
+}
+
+pub fn enabled() -> bool {
+    ON.load(Ordering::Relaxed)
+}
+
+/// The program preld mapped (its program headers in memory), for finding
+/// the objects of the process.
+pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize) {
+    objects::note_program(bias, phdr, phnum);
+}
+
+/// Keeps preld's own fds out of the gate's reach: calls on an fd at or
+/// above `min` go to the handler.
+pub fn set_own_fd_min(min: i32) {
+    arch::FAST_OWN_FD_MIN.store(min, Ordering::Relaxed);
+}
+
+fn count(c: &AtomicU64) {
+    if STATS.load(Ordering::Relaxed) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sees an application call that trapped at `rip` (the address after its
+/// `syscall`) before it is served, and rewrites its site when it can.
+/// `gate` is how a rewritten site may make call `nr` (None: never).
+pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
+    if !enabled() {
+        return;
+    }
+    let site = rip.wrapping_sub(SYSCALL_INSN.len());
+    let known = SITES.lock().get(&site).copied();
+    match known {
+        Some(Site::Fast | Site::Handler) => return count(&COUNTS.handler),
+        Some(Site::Unpatchable) => return count(&COUNTS.unpatchable),
+        None => {}
+    }
+    let Some(gate) = gate else {
+        SITES.lock().insert(site, Site::Handler);
+        return count(&COUNTS.handler);
+    };
+    if !crate::thread::only_thread(t) {
+        return count(&COUNTS.threads);
+    }
+    let state = match rewrite(site, nr, gate) {
+        Ok(()) => {
+            count(&COUNTS.rewritten);
+            Site::Fast
+        }
+        Err(_why) => {
+            count(&COUNTS.unpatchable);
+            Site::Unpatchable
+        }
+    };
+    SITES.lock().insert(site, state);
+}
+
+/// Why a site was not rewritten (for tests and the debugger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    NotMov,
+    NoObject,
+    NoFunction,
+    Decode,
+    NoStub,
+    Protect,
+}
+
+fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
+    let mov = site.checked_sub(SITE_INSN_LEN).ok_or(Refused::NotMov)?;
+    let mut bytes = [0u8; SITE_INSN_LEN + 2];
+    if !usermem::read(mov, &mut bytes) || bytes[SITE_INSN_LEN..] != SYSCALL_INSN {
+        return Err(Refused::NotMov);
+    }
+    if arch::site_nr(&bytes[..SITE_INSN_LEN]).map(|n| n as usize) != Some(nr) {
+        return Err(Refused::NotMov);
+    }
+    let seg = objects::text_segment(mov, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
+    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
+    let (start, end) = funcs::function_containing(&read, seg.eh_frame_hdr, mov).ok_or(Refused::NoFunction)?;
+    if start < seg.start || end > seg.end || site + SYSCALL_INSN.len() > end {
+        return Err(Refused::NoFunction);
+    }
+    verify_boundary(start, mov)?;
+    let stub = stubs::place(mov, nr as u32, gate, STATS.load(Ordering::Relaxed)).ok_or(Refused::NoStub)?;
+    let jump = arch::encode_site_jump(mov, stub).ok_or(Refused::NoStub)?;
+    patch(mov, &jump, seg.prot).map_err(|_| Refused::Protect)
+}
+
+/// The longest stretch of code decoded to reach a site.
+const DECODE_MAX: usize = 1 << 20;
+
+/// Whether `at` is an instruction boundary of the function that starts at
+/// `start`: decoding from the start lands on it, and the instruction
+/// there is the 5-byte `mov`.
+fn verify_boundary(start: usize, at: usize) -> Result<(), Refused> {
+    let len = at - start;
+    if len > DECODE_MAX {
+        return Err(Refused::Decode);
+    }
+    let mut code = alloc::vec![0u8; len + SITE_INSN_LEN + SYSCALL_INSN.len()];
+    if !usermem::read(start, &mut code) {
+        return Err(Refused::Decode);
+    }
+    let mut off = 0;
+    while off < len {
+        off += insn::length(&code[off..]).ok_or(Refused::Decode)?;
+    }
+    if off != len || insn::length(&code[len..]) != Some(SITE_INSN_LEN) {
+        return Err(Refused::Decode);
+    }
+    Ok(())
+}
+
+/// Writes `bytes` over application code at `at`, in pages whose
+/// protection is `prot` and goes back to it.
+fn patch(at: usize, bytes: &[u8], prot: usize) -> sys::Result<()> {
+    let page = at & !(preld_arch::PAGE_SIZE - 1);
+    let len = (at + bytes.len() - page).next_multiple_of(preld_arch::PAGE_SIZE);
+    // SAFETY: application text (an executable segment of a loaded object),
+    // made writable only while this thread, the process's only one, writes
+    // it with every signal blocked; preld's memory is not in it.
+    unsafe { sys::mprotect(page, len, prot | sys::PROT_WRITE)? };
+    let ok = usermem::write(at, bytes);
+    // SAFETY: as above; back to the segment's own protection.
+    unsafe { sys::mprotect(page, len, prot)? };
+    if ok { Ok(()) } else { Err(14) }
+}
+
+/// The application changes [addr, addr+len) (unmaps, maps over, makes it
+/// writable): sites there are forgotten and its objects looked up anew.
+pub fn forget(addr: usize, len: usize) {
+    let end = addr.saturating_add(len);
+    if end <= addr || !enabled() {
+        return;
+    }
+    SITES.lock().retain(|&s, _| s < addr.saturating_sub(SITE_INSN_LEN) || s >= end);
+    objects::forget(addr, end);
+}
+
+/// A call of the application's that changes memory: what it means for
+/// rewritten code.
+pub fn memory_call(nr: usize, a: &[usize; 6]) {
+    use syscalls::Sysno;
+    const PROT_WRITE: usize = 2;
+    const MAP_FIXED: usize = 0x10;
+    const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
+    const MREMAP_FIXED: usize = 2;
+    if !enabled() {
+        return;
+    }
+    const PROT_EXEC: usize = 4;
+    let end = a[0].saturating_add(a[1]);
+    match Sysno::from(nr as u32) {
+        Sysno::munmap => {
+            forget(a[0], a[1]);
+            objects::untaint(a[0], end);
+        }
+        Sysno::mprotect | Sysno::pkey_mprotect if a[2] & PROT_WRITE != 0 => {
+            forget(a[0], a[1]);
+            objects::taint(a[0], end, a[2] & PROT_EXEC != 0);
+        }
+        Sysno::mprotect | Sysno::pkey_mprotect => objects::untaint(a[0], end),
+        Sysno::mmap if a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 => {
+            forget(a[0], a[1]);
+            objects::untaint(a[0], end);
+            if a[2] & PROT_WRITE != 0 && a[2] & PROT_EXEC != 0 {
+                objects::taint(a[0], end, true);
+            }
+        }
+        Sysno::mremap => {
+            forget(a[0], a[1]);
+            if a[3] & MREMAP_FIXED != 0 {
+                forget(a[4], a[2]);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// In a fork child: locks held by threads that do not exist here.
+pub fn forked() {
+    // SAFETY: the child has one thread, this one, which holds no lock.
+    unsafe { SITES.force_unlock() };
+    objects::forked();
+    stubs::forked();
+}
+
+/// Whether [addr, addr+len) touches a stub page (preld's memory).
+pub fn touches_stubs(addr: usize, len: usize) -> bool {
+    stubs::touches(addr, len)
+}
+
+/// At exit, with statistics on: one line on stderr.
+pub fn report() {
+    if !STATS.load(Ordering::Relaxed) {
+        return;
+    }
+    use core::fmt::Write;
+    let c = &COUNTS;
+    let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let fast = arch::FAST_CALLS.load(Ordering::Relaxed);
+    let trapped = l(&c.rewritten) + l(&c.handler) + l(&c.unpatchable) + l(&c.threads);
+    let mut s = alloc::string::String::new();
+    let _ = writeln!(
+        s,
+        "preld: pid {}: calls fast {fast}, trapped {trapped} (rewrote the site {}, the handler's {}, site not rewritable {}, other threads {}); sites fast {}",
+        sys::getpid(),
+        l(&c.rewritten),
+        l(&c.handler),
+        l(&c.unpatchable),
+        l(&c.threads),
+        SITES.lock().values().filter(|s| **s == Site::Fast).count(),
+    );
+    let _ = sys::write(2, s.as_bytes());
+}

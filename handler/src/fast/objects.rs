@@ -1,0 +1,209 @@
+//! The objects of the process whose code may be rewritten: the program
+//! preld mapped, and every object on the dynamic linker's list (found
+//! through the program's DT_DEBUG, as debuggers find it). Their memory is
+//! the application's, so every read of it is checked.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use spin::Mutex;
+
+use crate::usermem;
+
+const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
+const PF_X: u32 = 1;
+const PF_W: u32 = 2;
+const PF_R: u32 = 4;
+const DT_NULL: usize = 0;
+const DT_DEBUG: usize = 21;
+const PHDR_SIZE: usize = 56;
+const MAX_PHNUM: usize = 64;
+/// Objects on the list at most (a longer list is read this far).
+const MAX_OBJECTS: usize = 4096;
+
+/// An executable, non-writable segment and what verifying a site in it needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Segment {
+    pub start: usize,
+    pub end: usize,
+    /// Its protection (PROT_* bits), to restore after a rewrite.
+    pub prot: usize,
+    /// The object's .eh_frame_hdr in memory.
+    pub eh_frame_hdr: usize,
+}
+
+static PROGRAM: [AtomicUsize; 3] = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+static SEGMENTS: Mutex<Vec<Segment>> = Mutex::new(Vec::new());
+/// Ranges the application made writable: never rewritten.
+static TAINTED: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+/// The program's load bias and program headers, as preld mapped it.
+pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize) {
+    const PT_PHDR: u32 = 6;
+    let bias = bias.or_else(|| {
+        let ph = read_phdrs(phdr, phnum)?;
+        ph.iter().find(|p| p.kind == PT_PHDR).map(|p| phdr.wrapping_sub(p.vaddr))
+    });
+    let Some(bias) = bias else { return };
+    PROGRAM[0].store(bias, Ordering::Relaxed);
+    PROGRAM[1].store(phdr, Ordering::Relaxed);
+    PROGRAM[2].store(phnum, Ordering::Relaxed);
+}
+
+struct Phdr {
+    kind: u32,
+    flags: u32,
+    vaddr: usize,
+    memsz: usize,
+}
+
+fn read_phdrs(phdr: usize, phnum: usize) -> Option<Vec<Phdr>> {
+    if phnum == 0 || phnum > MAX_PHNUM {
+        return None;
+    }
+    let mut raw = alloc::vec![0u8; phnum * PHDR_SIZE];
+    if !usermem::read(phdr, &mut raw) {
+        return None;
+    }
+    let word = |b: &[u8], at: usize| usize::from_ne_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |b: &[u8], at: usize| u32::from_ne_bytes(b[at..at + 4].try_into().unwrap_or([0; 4]));
+    Some(
+        raw.chunks_exact(PHDR_SIZE)
+            .map(|p| Phdr { kind: half(p, 0), flags: half(p, 4), vaddr: word(p, 16), memsz: word(p, 40) })
+            .collect(),
+    )
+}
+
+/// Adds the executable segments of one object; returns its dynamic section.
+fn add_object(out: &mut Vec<Segment>, bias: usize, phdr: usize, phnum: usize) -> Option<usize> {
+    let ph = read_phdrs(phdr, phnum)?;
+    let eh = ph.iter().find(|p| p.kind == PT_GNU_EH_FRAME).map(|p| bias.wrapping_add(p.vaddr));
+    let dynamic = ph.iter().find(|p| p.kind == PT_DYNAMIC).map(|p| bias.wrapping_add(p.vaddr));
+    if let Some(eh) = eh {
+        for p in ph.iter().filter(|p| p.kind == PT_LOAD && p.flags & PF_X != 0 && p.flags & PF_W == 0) {
+            let start = bias.wrapping_add(p.vaddr);
+            let Some(end) = start.checked_add(p.memsz) else { continue };
+            if out.iter().any(|s| s.start < end && start < s.end) {
+                continue;
+            }
+            let prot = crate::sys::PROT_EXEC | if p.flags & PF_R != 0 { crate::sys::PROT_READ } else { 0 };
+            out.push(Segment { start, end, prot, eh_frame_hdr: eh });
+        }
+    }
+    dynamic
+}
+
+/// The address of r_debug, from a dynamic section's DT_DEBUG (0 until
+/// the dynamic linker has set it).
+fn r_debug(dynamic: usize) -> Option<usize> {
+    let mut at = dynamic;
+    for _ in 0..256 {
+        let mut d = [0usize; 2];
+        if !usermem::read_words(at, &mut d) {
+            return None;
+        }
+        match d[0] {
+            DT_NULL => return None,
+            DT_DEBUG => return (d[1] != 0).then_some(d[1]),
+            _ => at = at.checked_add(16)?,
+        }
+    }
+    None
+}
+
+/// One object of the link map at `bias`: its ELF header is there when its
+/// first segment starts at address 0, as for every shared object.
+fn add_mapped_object(out: &mut Vec<Segment>, bias: usize) {
+    let mut ehdr = [0u8; 64];
+    if bias == 0 || !usermem::read(bias, &mut ehdr) || ehdr[..4] != *b"\x7fELF" || ehdr[4] != 2 {
+        return;
+    }
+    let phoff = usize::from_ne_bytes(ehdr[32..40].try_into().unwrap_or([0; 8]));
+    let phentsize = u16::from_ne_bytes([ehdr[54], ehdr[55]]) as usize;
+    let phnum = u16::from_ne_bytes([ehdr[56], ehdr[57]]) as usize;
+    if phentsize != PHDR_SIZE || crate::memory::touches_preld(bias, 1) {
+        return;
+    }
+    let Some(phdr) = bias.checked_add(phoff) else { return };
+    add_object(out, bias, phdr, phnum);
+}
+
+fn scan() -> Vec<Segment> {
+    let mut out = Vec::new();
+    let [bias, phdr, phnum] = PROGRAM.each_ref().map(|a| a.load(Ordering::Relaxed));
+    let dynamic = add_object(&mut out, bias, phdr, phnum);
+    let Some(map) = dynamic.and_then(r_debug).and_then(|r| {
+        let mut w = [0usize; 1];
+        usermem::read_words(r + 8, &mut w).then_some(w[0])
+    }) else {
+        return out;
+    };
+    // struct link_map: l_addr, l_name, l_ld, l_next, l_prev.
+    let mut at = map;
+    for _ in 0..MAX_OBJECTS {
+        let mut l = [0usize; 4];
+        if at == 0 || !usermem::read_words(at, &mut l) {
+            break;
+        }
+        if l[0] != bias {
+            add_mapped_object(&mut out, l[0]);
+        }
+        at = l[3];
+    }
+    out
+}
+
+/// The executable segment holding [from, to), if it belongs to a known
+/// object and was never made writable.
+pub fn text_segment(from: usize, to: usize) -> Option<Segment> {
+    if TAINTED.lock().iter().any(|&(s, e)| from < e && s < to) {
+        return None;
+    }
+    let find = |v: &[Segment]| v.iter().find(|s| s.start <= from && to <= s.end).copied();
+    let mut segs = SEGMENTS.lock();
+    if let Some(s) = find(&segs) {
+        return Some(s);
+    }
+    *segs = scan();
+    find(&segs)
+}
+
+/// The application unmapped or replaced [start, end): its objects are
+/// looked up again when needed.
+pub fn forget(start: usize, end: usize) {
+    SEGMENTS.lock().retain(|s| s.end <= start || end <= s.start);
+}
+
+/// The application made [start, end) writable (`exec`: and executable):
+/// code there is not rewritten while it stays so. Only ranges over known
+/// code, or executable ones, are kept (malloc makes heaps writable all
+/// the time); past a bound, nothing is rewritten any more.
+pub fn taint(start: usize, end: usize, exec: bool) {
+    if !exec && !SEGMENTS.lock().iter().any(|s| start < s.end && s.start < end) {
+        return;
+    }
+    let mut t = TAINTED.lock();
+    if t.len() < MAX_TAINTED {
+        t.push((start, end));
+    } else if let Some(all) = t.first_mut() {
+        *all = (0, usize::MAX);
+    }
+}
+
+/// [start, end) is no longer writable, or no longer mapped.
+pub fn untaint(start: usize, end: usize) {
+    TAINTED.lock().retain(|&(s, e)| s < start || e > end);
+}
+
+const MAX_TAINTED: usize = 1024;
+
+/// In a fork child: locks held by threads that do not exist here.
+pub fn forked() {
+    // SAFETY: the child has one thread, this one, which holds no lock.
+    unsafe {
+        SEGMENTS.force_unlock();
+        TAINTED.force_unlock();
+    }
+}

@@ -1,0 +1,116 @@
+//! Pages of stubs, each within rel32 reach of the sites that jump to it.
+//!
+//! ```text
+//!   page: [gate words: plain, fd, slow, plain counted, fd counted][pad to 64]
+//!         [stub][stub]...                          (64 bytes each)
+//! ```
+//! A stub calls its gate through one of its page's words. Pages are
+//! preld's memory (the application cannot unmap or reprotect them) and
+//! executable only while not being written.
+
+use alloc::vec::Vec;
+
+use preld_arch::fast::{self as arch, Gate, STUB_SIZE};
+use spin::Mutex;
+
+use crate::sys;
+
+const PAGE: usize = preld_arch::PAGE_SIZE;
+const STUBS_PER_PAGE: usize = PAGE / STUB_SIZE - 1;
+const GATE_WORDS: [(Gate, bool); 5] =
+    [(Gate::Plain, false), (Gate::Fd, false), (Gate::Slow, false), (Gate::Plain, true), (Gate::Fd, true)];
+
+struct Page {
+    addr: usize,
+    used: usize,
+}
+
+static PAGES: Mutex<Vec<Page>> = Mutex::new(Vec::new());
+
+fn word_of(page: usize, gate: Gate, counted: bool) -> usize {
+    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || g == Gate::Slow)).unwrap_or(2);
+    page + 8 * i
+}
+
+fn stub_at(page: usize, i: usize) -> usize {
+    page + STUB_SIZE * (1 + i)
+}
+
+/// Writes a stub for the site whose `mov eax, nr` is at `site`; returns
+/// its address, or None when no page in reach can be had.
+pub fn place(site: usize, nr: u32, gate: Gate, counted: bool) -> Option<usize> {
+    let mut pages = PAGES.lock();
+    let idx = match pages.iter().position(|p| p.used < STUBS_PER_PAGE && arch::in_reach(site, stub_at(p.addr, p.used))) {
+        Some(i) => i,
+        None => {
+            let addr = map_near(site)?;
+            pages.push(Page { addr, used: 0 });
+            pages.len() - 1
+        }
+    };
+    let p = &mut pages[idx];
+    let at = stub_at(p.addr, p.used);
+    let code = arch::encode_stub(at, site, nr, word_of(p.addr, gate, counted))?;
+    write(p.addr, at, &code).ok()?;
+    p.used += 1;
+    Some(at)
+}
+
+/// Copies `bytes` to `at` in the stub page `page`, writable meanwhile.
+fn write(page: usize, at: usize, bytes: &[u8]) -> sys::Result<()> {
+    // SAFETY: the page is preld's; while it is not executable no stub in it
+    // runs, and no other thread runs application code (the caller's rule).
+    unsafe {
+        sys::mprotect(page, PAGE, sys::PROT_READ | sys::PROT_WRITE)?;
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len());
+        sys::mprotect(page, PAGE, sys::PROT_READ | sys::PROT_EXEC)
+    }
+}
+
+/// A new stub page within reach of `site`, its gate words filled in.
+fn map_near(site: usize) -> Option<usize> {
+    const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
+    let base = site & !(PAGE - 1);
+    // Below the object first (where the kernel's top-down allocation
+    // leaves room), then above it, a little further each time.
+    let tries = [base.saturating_sub(1 << 20), base.saturating_sub(64 << 20), base.saturating_sub(1 << 30), base + (64 << 20), base + (1 << 30)];
+    for (k, &hint) in tries.iter().enumerate() {
+        let flags = sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | if k == 0 { 0 } else { MAP_FIXED_NOREPLACE };
+        if hint < 0x10000 {
+            continue;
+        }
+        // SAFETY: a new anonymous page; without MAP_FIXED nothing is replaced.
+        let Ok(addr) = (unsafe { sys::mmap(hint, PAGE, sys::PROT_READ | sys::PROT_WRITE, flags, -1, 0) }) else { continue };
+        if !arch::in_reach(site, stub_at(addr, 0)) || !arch::in_reach(site, stub_at(addr, STUBS_PER_PAGE - 1)) {
+            // SAFETY: the page just mapped, not used.
+            let _ = unsafe { sys::munmap(addr, PAGE) };
+            continue;
+        }
+        let mut words = [0u8; 8 * GATE_WORDS.len()];
+        for (i, &(g, c)) in GATE_WORDS.iter().enumerate() {
+            words[8 * i..8 * i + 8].copy_from_slice(&arch::gate_address(g, c).to_ne_bytes());
+        }
+        // SAFETY: the page is ours, writable, 4096 bytes.
+        unsafe { core::ptr::copy_nonoverlapping(words.as_ptr(), addr as *mut u8, words.len()) };
+        // SAFETY: as above.
+        if unsafe { sys::mprotect(addr, PAGE, sys::PROT_READ | sys::PROT_EXEC) }.is_err() {
+            // SAFETY: as above.
+            let _ = unsafe { sys::munmap(addr, PAGE) };
+            return None;
+        }
+        return Some(addr);
+    }
+    None
+}
+
+/// Whether [addr, addr+len) touches a stub page.
+pub fn touches(addr: usize, len: usize) -> bool {
+    let end = addr.saturating_add(len.max(1));
+    PAGES.lock().iter().any(|p| addr < p.addr + PAGE && p.addr < end)
+}
+
+/// In a fork child: a lock held by a thread that does not exist here.
+pub fn forked() {
+    // SAFETY: the child has one thread, this one, which holds no lock.
+    unsafe { PAGES.force_unlock() };
+}
