@@ -112,8 +112,23 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
     let entry = TABLE.get(nr).copied()?;
-    if trace::may_want(nr) || (rpc::active() && pola::serves(nr)) || (config::get().rewrites_paths() && pathmap::takes_paths(nr)) {
+    if trace::may_want(nr) || (rpc::active() && pola::serves(nr)) {
         return None;
+    }
+    let cfg = config::get();
+    if cfg.rewrites_paths() && pathmap::takes_paths(nr) {
+        // Launcher mode's /proc/self/exe: the gate sends /proc/ paths back,
+        // for the calls whose effect it can take back (none, or an fd).
+        if !cfg.maps.is_empty() {
+            return None;
+        }
+        return match Sysno::from(nr as u32) {
+            stat | lstat | access => Some(Gate::Path0),
+            open => Some(Gate::Path0Open),
+            newfstatat | statx | faccessat | faccessat2 => Some(Gate::Path1),
+            openat => Some(Gate::Path1Open),
+            _ => None,
+        };
     }
     if entry.is_none() {
         return Some(Gate::Plain);

@@ -15,6 +15,7 @@
 //!    jmp A+7
 //!   slow:                        (a gate returns here when the handler
 //!    lea rsp, [rsp + 128]         must see the call)
+//!    mov eax, NR
 //!    jmp A+5                     the original syscall: it traps as before
 //!  gate (preld_gate, the range Syscall User Dispatch lets through):
 //!    [check]  syscall  ret
@@ -36,7 +37,7 @@ pub static FAST_OWN_FD_MIN: AtomicI32 = AtomicI32::new(i32::MAX);
 /// Calls made by the counting gates (only with statistics on).
 pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
 
-/// Bytes of one stub (the code is 49 bytes; the rest is padding).
+/// Bytes of one stub (the code is 54 bytes; the rest is padding).
 pub const STUB_SIZE: usize = 64;
 /// The bytes a site's rewrite replaces: `mov eax, imm32`.
 pub const SITE_INSN_LEN: usize = 5;
@@ -55,6 +56,18 @@ pub enum Gate {
     Fd,
     /// Never makes it: back to the site's own `syscall`.
     Slow,
+    /// A call whose path (first argument) must not start with "/proc/":
+    /// made, then, if the path did start so, made again by the handler
+    /// (launcher mode maps /proc/self/exe). Only calls without side
+    /// effects, or whose effect the gate undoes (`PathOpen`: the fd).
+    Path0,
+    /// As `Path0` with the path second and an fd first (checked as `Fd`).
+    Path1,
+    /// open(path, flags): as `Path0`, read-only opens only (the flags go
+    /// to the handler otherwise); a /proc/ path's fd is closed again.
+    Path0Open,
+    /// openat(fd, path, flags): as `Path1` and `Path0Open`.
+    Path1Open,
 }
 
 /// The address of a gate, counting the calls it makes or not.
@@ -65,6 +78,14 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::Fd, false) => fast_gate_fd,
         (Gate::Fd, true) => fast_gate_fd_counted,
         (Gate::Slow, _) => fast_gate_slow,
+        (Gate::Path0, false) => fast_gate_path0,
+        (Gate::Path0, true) => fast_gate_path0_counted,
+        (Gate::Path1, false) => fast_gate_path1,
+        (Gate::Path1, true) => fast_gate_path1_counted,
+        (Gate::Path0Open, false) => fast_gate_path0_open,
+        (Gate::Path0Open, true) => fast_gate_path0_open_counted,
+        (Gate::Path1Open, false) => fast_gate_path1_open,
+        (Gate::Path1Open, true) => fast_gate_path1_open_counted,
     };
     f as usize
 }
@@ -100,8 +121,10 @@ pub fn encode_stub(stub: usize, site: usize, nr: u32, gate_word: usize) -> Optio
     s[32..36].copy_from_slice(&rel32(stub + 36, after)?);
     const _: () = assert!(SLOW_AT - RETURN_AT == SLOW_FROM_RETURN);
     s[36..44].copy_from_slice(&[0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0]); // slow: lea rsp, [rsp + 128]
-    s[44] = 0xe9; // jmp the site's syscall
-    s[45..49].copy_from_slice(&rel32(stub + 49, site + SITE_INSN_LEN)?);
+    s[44] = 0xb8; // mov eax, imm32 (a path gate made the call: rax is its result)
+    s[45..49].copy_from_slice(&nr.to_le_bytes());
+    s[49] = 0xe9; // jmp the site's syscall
+    s[50..54].copy_from_slice(&rel32(stub + 54, site + SITE_INSN_LEN)?);
     Some(s)
 }
 
@@ -214,3 +237,101 @@ pub unsafe extern "C" fn fast_gate_slow() -> ! {
         slow = const SLOW_FROM_RETURN,
     )
 }
+
+/// The path gates. Assumes and owns as `fast_gate_fd`; after the call,
+/// r11 holds the application's flags (the kernel's copy), which the gate
+/// restores after its own comparisons. The path is read only after the
+/// kernel has read it (the call did not fail with EFAULT), byte by byte
+/// up to its NUL: no byte the kernel did not read.
+macro_rules! path_gate {
+    ($name:ident, $path:literal, fd: $fd:literal, open: $open:literal, counted: $counted:literal) => {
+        #[doc = concat!("A path gate: the path in ", $path, ", open family: ", stringify!($open), ", counting: ", stringify!($counted), ".")]
+        ///
+        /// # Safety
+        /// As `fast_gate_fd`.
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() -> ! {
+            core::arch::naked_asm!(
+                "pushfq",
+                // An fd first (the *at calls): preld's own go to the handler.
+                ".if {fd}",
+                "cmp edi, dword ptr [rip + {min}]",
+                "jge 7f",
+                ".endif",
+                // Opens that may write or create go to the handler.
+                ".if {open}",
+                ".if {fd}",
+                "test edx, {writes}",
+                ".else",
+                "test esi, {writes}",
+                ".endif",
+                "jnz 7f",
+                ".endif",
+                ".if {counted}",
+                "lock inc qword ptr [rip + {calls}]",
+                ".endif",
+                "popfq",
+                "syscall",
+                "cmp rax, -14",                     // EFAULT: the path may be unreadable
+                "je 9f",
+                concat!("cmp byte ptr [", $path, "], 0x2f"),      // '/'
+                "jne 9f",
+                concat!("cmp byte ptr [", $path, " + 1], 0x70"),  // 'p'
+                "jne 9f",
+                concat!("cmp byte ptr [", $path, " + 2], 0x72"),  // 'r'
+                "jne 9f",
+                concat!("cmp byte ptr [", $path, " + 3], 0x6f"),  // 'o'
+                "jne 9f",
+                concat!("cmp byte ptr [", $path, " + 4], 0x63"),  // 'c'
+                "jne 9f",
+                concat!("cmp byte ptr [", $path, " + 5], 0x2f"),  // '/'
+                "jne 9f",
+                // A /proc/ path: the handler makes the call again.
+                ".if {open}",
+                "test rax, rax",
+                "js 8f",
+                "push rdi",
+                "push r11",
+                "mov edi, eax",                     // close(the fd just opened)
+                "mov eax, {sys_close}",
+                "syscall",
+                "pop r11",
+                "pop rdi",
+                ".endif",
+                "8:",
+                "push r11",
+                "popfq",
+                "jmp {slow}",
+                "7:",
+                "popfq",
+                "jmp {slow}",
+                "9:",
+                "push r11",                         // the application's flags
+                "popfq",
+                "ret",
+                min = sym FAST_OWN_FD_MIN,
+                calls = sym FAST_CALLS,
+                slow = sym fast_gate_slow,
+                fd = const $fd,
+                open = const $open,
+                counted = const $counted,
+                writes = const OPEN_WRITES,
+                sys_close = const 3,
+            )
+        }
+    };
+}
+
+/// O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE: an open
+/// that may change something.
+const OPEN_WRITES: u32 = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000 | 0o20000000;
+
+path_gate!(fast_gate_path0, "rdi", fd: 0, open: 0, counted: 0);
+path_gate!(fast_gate_path0_counted, "rdi", fd: 0, open: 0, counted: 1);
+path_gate!(fast_gate_path1, "rsi", fd: 1, open: 0, counted: 0);
+path_gate!(fast_gate_path1_counted, "rsi", fd: 1, open: 0, counted: 1);
+path_gate!(fast_gate_path0_open, "rdi", fd: 0, open: 1, counted: 0);
+path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
+path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
+path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);

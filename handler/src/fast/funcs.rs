@@ -112,14 +112,17 @@ where
     let ptr_size = if ptr_enc == OMIT { 0 } else { format_size(ptr_enc)? };
     let count_at = hdr.checked_add(4 + ptr_size)?;
     let count_size = format_size(count_enc)?;
-    let raw = fetch::<8, R>(read, count_at)?;
+    let mut raw = [0u8; 8];
+    if !read(count_at, raw.get_mut(..count_size)?) {
+        return None;
+    }
     let count = usize::try_from(format_value(&raw, 0, count_enc)?).ok()?;
     let table = count_at.checked_add(count_size)?;
 
     // Each entry: (initial location, FDE address), both i32 from `hdr`.
     let entry = |i: usize| -> Option<(usize, usize)> {
         let e = fetch::<8, R>(read, table.checked_add(i.checked_mul(8)?)?)?;
-        let rel = |at| Some(hdr.checked_add_signed(u32_at(&e, at)? as i32 as isize)?);
+        let rel = |at| hdr.checked_add_signed(u32_at(&e, at)? as i32 as isize);
         Some((rel(0)?, rel(4)?))
     };
     if count == 0 {
@@ -299,7 +302,8 @@ pub struct Object {
 }
 
 impl Object {
-    /// Its executable, non-writable PT_LOAD segments as [start, end).
+    /// Its executable, non-writable PT_LOAD segments as [start, end)
+    /// (p_vaddr + bias to + p_memsz, not rounded to pages).
     pub fn text(&self) -> &[(usize, usize)] {
         self.text.get(..self.n_text).unwrap_or(&[])
     }
@@ -311,13 +315,30 @@ impl Object {
     }
 }
 
-/// One program header: (type, flags, offset, vaddr, filesz, memsz).
-fn phdr<R>(read: &R, phdrs: usize, i: usize) -> Option<(u32, u32, u64, u64, u64, u64)>
+/// The fields of a program header used here.
+struct Phdr {
+    kind: u32,
+    flags: u32,
+    offset: u64,
+    vaddr: u64,
+    filesz: u64,
+    memsz: u64,
+}
+
+/// Program header `i` of those at `phdrs`.
+fn phdr<R>(read: &R, phdrs: usize, i: usize) -> Option<Phdr>
 where
     R: Fn(usize, &mut [u8]) -> bool + ?Sized,
 {
     let p = fetch::<PHDR_SIZE, R>(read, phdrs.checked_add(i.checked_mul(PHDR_SIZE)?)?)?;
-    Some((u32_at(&p, 0)?, u32_at(&p, 4)?, u64_at(&p, 8)?, u64_at(&p, 16)?, u64_at(&p, 32)?, u64_at(&p, 40)?))
+    Some(Phdr {
+        kind: u32_at(&p, 0)?,
+        flags: u32_at(&p, 4)?,
+        offset: u64_at(&p, 8)?,
+        vaddr: u64_at(&p, 16)?,
+        filesz: u64_at(&p, 32)?,
+        memsz: u64_at(&p, 40)?,
+    })
 }
 
 /// An object from its program headers in memory (`phdr`, `phnum`, as in
@@ -331,12 +352,12 @@ where
     }
     let mut o = Object { bias, eh_frame_hdr: None, text: [(0, 0); MAX_TEXT], n_text: 0 };
     for i in 0..phnum {
-        let (kind, flags, _, vaddr, _, memsz) = phdr(read, phdrs, i)?;
-        let start = bias.checked_add(usize::try_from(vaddr).ok()?)?;
-        match kind {
+        let p = phdr(read, phdrs, i)?;
+        let start = bias.checked_add(usize::try_from(p.vaddr).ok()?)?;
+        match p.kind {
             PT_GNU_EH_FRAME => o.eh_frame_hdr = Some(start),
-            PT_LOAD if flags & PF_X != 0 && flags & PF_W == 0 => {
-                let end = start.checked_add(usize::try_from(memsz).ok()?)?;
+            PT_LOAD if p.flags & PF_X != 0 && p.flags & PF_W == 0 => {
+                let end = start.checked_add(usize::try_from(p.memsz).ok()?)?;
                 if let Some(slot) = o.text.get_mut(o.n_text) {
                     *slot = (start, end);
                     o.n_text += 1;
@@ -357,8 +378,13 @@ where
 {
     const EM_X86_64: u16 = 62;
     let e = fetch::<64, R>(read, ehdr)?;
-    // 64-bit, little-endian, ELF version 1, x86-64, 56-byte phdrs.
-    if e.get(..7) != Some(b"\x7fELF\x02\x01\x01") || u16_at(&e, 18)? != EM_X86_64 || u16_at(&e, 54)? as usize != PHDR_SIZE {
+    // 64-bit, little-endian, ELF version 1, executable or shared object,
+    // x86-64, 56-byte phdrs.
+    if e.get(..7) != Some(b"\x7fELF\x02\x01\x01")
+        || !matches!(u16_at(&e, 16)?, 2 | 3)
+        || u16_at(&e, 18)? != EM_X86_64
+        || u16_at(&e, 54)? as usize != PHDR_SIZE
+    {
         return None;
     }
     let phoff = usize::try_from(u64_at(&e, 32)?).ok()?;
@@ -366,12 +392,12 @@ where
     let phdrs = ehdr.checked_add(phoff)?;
     let phend = phoff.checked_add(phnum.checked_mul(PHDR_SIZE)?)?;
     for i in 0..phnum.min(MAX_PHNUM) {
-        let (kind, _, offset, vaddr, filesz, _) = phdr(read, phdrs, i)?;
-        if kind == PT_LOAD && offset == 0 {
-            if filesz < phend as u64 {
+        let p = phdr(read, phdrs, i)?;
+        if p.kind == PT_LOAD && p.offset == 0 {
+            if p.filesz < phend as u64 {
                 return None;
             }
-            let bias = ehdr.checked_sub(usize::try_from(vaddr).ok()?)?;
+            let bias = ehdr.checked_sub(usize::try_from(p.vaddr).ok()?)?;
             return object_from_phdrs(read, bias, phdrs, phnum);
         }
     }
@@ -401,7 +427,9 @@ mod tests {
             let loads = (0..phnum)
                 .map(|i| phoff + i * PHDR_SIZE)
                 .filter(|&p| u32_at(&data, p) == Some(PT_LOAD))
-                .map(|p| (u64_at(&data, p + 16).unwrap(), u64_at(&data, p + 8).unwrap(), u64_at(&data, p + 32).unwrap()))
+                .map(|p| {
+                    (u64_at(&data, p + 16).unwrap(), u64_at(&data, p + 8).unwrap(), u64_at(&data, p + 32).unwrap())
+                })
                 .collect();
             // ET_DYN somewhere high, as the kernel would; ET_EXEC where linked.
             let bias = if u16_at(&data, 16) == Some(3) { 0x7f3a_1c40_0000 } else { 0 };
@@ -512,7 +540,11 @@ mod tests {
             match img.lookup(hdr, a) {
                 Some((s, e)) => {
                     assert!(s <= a && a < e, "{name}");
-                    if s == a { exact += 1 } else { inside += 1 }
+                    if s == a {
+                        exact += 1
+                    } else {
+                        inside += 1
+                    }
                     if img.lookup(hdr, a + size - 1) == Some((s, e)) {
                         whole += 1;
                     }
@@ -521,7 +553,8 @@ mod tests {
             }
         }
         println!(
-            "libc: {} functions: {exact} start an FDE, {inside} inside one, {} without; {whole} whole in one FDE; missing {missing:?}",
+            "libc: {} functions: {exact} start an FDE, {inside} inside one, {} without; \
+             {whole} whole in one FDE; missing {missing:?}",
             funcs.len(),
             missing.len()
         );
@@ -641,7 +674,7 @@ mod tests {
                 assert!(s <= addr && addr < e);
             }
             let _ = object_at(&read, hdr);
-            let _ = object_from_phdrs(&read, addr, hdr, (addr % 300) as usize);
+            let _ = object_from_phdrs(&read, addr, hdr, addr % 300);
         };
         for round in 0..2000 {
             mem.iter_mut().for_each(|b| *b = rnd() as u8);
@@ -687,7 +720,11 @@ mod tests {
         }
         img.limit = usize::MAX;
         // The segment that holds .eh_frame_hdr and .eh_frame.
-        let (vaddr, off, filesz) = *img.loads.iter().find(|l| l.0 as usize + img.bias <= hdr && hdr < (l.0 + l.2) as usize + img.bias).unwrap();
+        let (vaddr, off, filesz) = *img
+            .loads
+            .iter()
+            .find(|l| l.0 as usize + img.bias <= hdr && hdr < (l.0 + l.2) as usize + img.bias)
+            .unwrap();
         let first = (off + (hdr - img.bias) as u64 - vaddr) as usize;
         let last = (off + filesz) as usize;
         let clean = img.data.clone();
@@ -695,7 +732,7 @@ mod tests {
             img.data.copy_from_slice(&clean);
             for _ in 0..1 + round % 16 {
                 // Mostly the header and the start of the table.
-                let span = if rnd() % 2 == 0 { 64 } else { last - first };
+                let span = if rnd().is_multiple_of(2) { 64 } else { last - first };
                 let at = first + (rnd() as usize % span);
                 img.data[at] = rnd() as u8;
             }
@@ -746,7 +783,11 @@ mod tests {
         cie.extend(aug.as_bytes());
         cie.push(0);
         cie.extend([1, 0x78]); // code alignment 1, data alignment -8
-        if version == 1 { cie.push(16) } else { cie.extend([0x90, 0x00]) } // return address: r16
+        if version == 1 {
+            cie.push(16)
+        } else {
+            cie.extend([0x90, 0x00])
+        } // return address: r16
         if aug.starts_with('z') {
             cie.push(aug_data.len() as u8);
             cie.extend(aug_data);
@@ -756,7 +797,11 @@ mod tests {
         let mut table = Vec::new();
         for (start, len) in FUNCS {
             let fde_at = at;
-            let mut fde = if wide { ((fde_at + len_size - EH) as u64).to_le_bytes().to_vec() } else { ((fde_at + len_size - EH) as u32).to_le_bytes().to_vec() };
+            let mut fde = if wide {
+                ((fde_at + len_size - EH) as u64).to_le_bytes().to_vec()
+            } else {
+                ((fde_at + len_size - EH) as u32).to_le_bytes().to_vec()
+            };
             fde.extend(encode(enc, start, B + fde_at + len_size + id_size));
             fde.extend(encode(enc & 0x0f, len, 0));
             if aug.starts_with('z') {
@@ -781,7 +826,10 @@ mod tests {
             }
             None => false,
         };
-        [0x7ff, 0x800, 0x83f, 0x840, 0x84f, 0x850, 0x8ff, 0x900, 0x9ff, 0xa00].iter().map(|&o| function_containing(&read, B, B + o)).collect()
+        [0x7ff, 0x800, 0x83f, 0x840, 0x84f, 0x850, 0x8ff, 0x900, 0x9ff, 0xa00]
+            .iter()
+            .map(|&o| function_containing(&read, B, B + o))
+            .collect()
     }
 
     /// CIE augmentations, pointer encodings, 64-bit lengths, header
@@ -792,8 +840,11 @@ mod tests {
         let f = |i: usize| Some((FUNCS[i].0, FUNCS[i].0 + FUNCS[i].1));
         let found = vec![None, f(0), f(0), f(1), f(1), None, None, f(2), f(2), None];
         let none = vec![None; 10];
+        // What, header, CIE version, augmentation, its data, FDE pointer
+        // encoding, 64-bit lengths, whether the functions are found.
+        type Case = (&'static str, [u8; 4], u8, &'static str, &'static [u8], u8, bool, bool);
         #[rustfmt::skip]
-        let cases: &[(&str, [u8; 4], u8, &str, &[u8], u8, bool, bool)] = &[
+        let cases: &[Case] = &[
             ("zR pcrel sdata4", H, 1, "zR", &[0x1b], 0x1b, false, true),
             ("zPLR", H, 1, "zPLR", &[0x9b, 1, 2, 3, 4, 0x1b, 0x1b], 0x1b, false, true),
             ("zPLR absptr personality", H, 1, "zPLR", &[0x00, 1, 2, 3, 4, 5, 6, 7, 8, 0x1b, 0x1b], 0x1b, false, true),

@@ -172,7 +172,11 @@ struct Prefixes {
 impl Prefixes {
     /// Size of an imm16/32: REX.W wins over 66.
     fn z(&self) -> usize {
-        if self.osize && !self.rex_w { 2 } else { 4 }
+        if self.osize && !self.rex_w {
+            2
+        } else {
+            4
+        }
     }
 }
 
@@ -209,7 +213,8 @@ pub fn length(code: &[u8]) -> Option<usize> {
         0x0F => map_0f(code, i, &p)?,
         0xC4 | 0xC5 | 0x62 => vex(code, op, i, &p)?,
         0xA0..=0xA3 => i + if p.asize { 4 } else { 8 },
-        0xB8..=0xBF => i + if p.rex_w { 8 } else if p.osize { 2 } else { 4 },
+        // mov r, imm: imm64 with REX.W, else imm16/32.
+        0xB8..=0xBF => i + if p.rex_w { 8 } else { p.z() },
         0xC8 => i + 3,
         // fwait is an instruction of its own; objdump shows it as part of
         // the x87 instruction after it, and as an instruction of its own a
@@ -301,9 +306,9 @@ fn vex(code: &[u8], first: u8, i: usize, p: &Prefixes) -> Option<usize> {
     let op = *code.get(i)?;
     let c = match map {
         1 if !evex && op == 0x77 => N, // vzeroupper, vzeroall
-        1 if in_set(op, if evex { EVEX_0F } else { VEX_0F }) => {
-            if matches!(op, 0x70..=0x73 | 0xC2 | 0xC4..=0xC6) { MB } else { M }
-        }
+        1 if !in_set(op, if evex { EVEX_0F } else { VEX_0F }) => return None,
+        1 if matches!(op, 0x70..=0x73 | 0xC2 | 0xC4..=0xC6) => MB,
+        1 => M,
         2 => M,
         3 => MB,
         5 | 6 if evex => M, // AVX512-FP16
@@ -357,7 +362,7 @@ pub fn insn_before(code: &[u8], at: usize) -> Option<usize> {
         prev = Some(pos);
         pos += length(code.get(pos..)?)?;
     }
-    if pos == at { prev } else { None }
+    prev.filter(|_| pos == at)
 }
 
 #[cfg(test)]
@@ -538,21 +543,65 @@ mod tests {
         }
         let cases: &[&str] = &[
             // Invalid in 64-bit mode.
-            "06", "07", "0e", "16", "17", "1e", "1f", "27", "2f", "37", "3f", "60", "61", "82 c0 01", "9a",
-            "ce", "d4 0a", "d5 0a", "d6", "ea", "0f 04", "0f 0a", "0f 0c", "0f 24 c0", "0f 26 c0",
-            "c6 c8 01", "c7 c8 01 00 00 00", "fe d0", "ff f8",
+            "06",
+            "07",
+            "0e",
+            "16",
+            "17",
+            "1e",
+            "1f",
+            "27",
+            "2f",
+            "37",
+            "3f",
+            "60",
+            "61",
+            "82 c0 01",
+            "9a",
+            "ce",
+            "d4 0a",
+            "d5 0a",
+            "d6",
+            "ea",
+            "0f 04",
+            "0f 0a",
+            "0f 0c",
+            "0f 24 c0",
+            "0f 26 c0",
+            "c6 c8 01",
+            "c7 c8 01 00 00 00",
+            "fe d0",
+            "ff f8",
             // 3DNow!, XOP, jmpe, SSE4a extrq/insertq with immediates.
-            "0f 0f c1 b4", "0f 0e", "8f e9 78 e1 c1", "0f b8 c0", "66 0f 78 c0 01 02", "f2 0f 78 c1 01 02",
+            "0f 0f c1 b4",
+            "0f 0e",
+            "8f e9 78 e1 c1",
+            "0f b8 c0",
+            "66 0f 78 c0 01 02",
+            "f2 0f 78 c1 01 02",
             // Unknown 0F38 / 0F3A opcodes.
-            "66 0f 38 50 c1", "66 0f 3a 50 c1 01",
+            "66 0f 38 50 c1",
+            "66 0f 3a 50 c1 01",
             // REX not right before the opcode, two REX.
-            "48 66 90", "40 48 90", "48 f0 01 00",
+            "48 66 90",
+            "40 48 90",
+            "48 f0 01 00",
             // Legacy prefixes before VEX / EVEX, REX before them.
-            "66 c5 f8 77", "f3 c5 f8 77", "48 c5 f8 77", "f0 62 f1 fe 48 6f 06",
+            "66 c5 f8 77",
+            "f3 c5 f8 77",
+            "48 c5 f8 77",
+            "f0 62 f1 fe 48 6f 06",
             // Unknown VEX / EVEX maps, APX EVEX.
-            "c4 e4 7d 58 c0", "c4 e0 7d 58 c0", "62 f4 fe 48 6f 06", "62 f9 fe 48 6f 06", "62 f1 fa 48 6f 06",
+            "c4 e4 7d 58 c0",
+            "c4 e0 7d 58 c0",
+            "62 f4 fe 48 6f 06",
+            "62 f9 fe 48 6f 06",
+            "62 f1 fa 48 6f 06",
             // rel32 branches whose length depends on the CPU.
-            "66 e8 00 00 00 00", "66 e9 00 00 00 00", "66 0f 84 00 00 00 00", "66 41 e8 00 00 00 00",
+            "66 e8 00 00 00 00",
+            "66 e9 00 00 00 00",
+            "66 0f 84 00 00 00 00",
+            "66 41 e8 00 00 00 00",
         ];
         for bytes in cases {
             let mut code = hex(bytes);
@@ -669,7 +718,9 @@ mod tests {
             let text = String::from_utf8_lossy(text);
             match length(code) {
                 Some(l) if l == want || fwait_merged(code, want) => c.compared += 1,
-                Some(l) => c.wrong.push(format!("{path} {addr:#x}: {:02x?} objdump {want} ours {l}: {text}", &code[..want])),
+                Some(l) => {
+                    c.wrong.push(format!("{path} {addr:#x}: {:02x?} objdump {want} ours {l}: {text}", &code[..want]))
+                }
                 None => {
                     c.compared += 1;
                     c.none += 1;
@@ -796,7 +847,9 @@ mod tests {
             }
             match length(&data[a..]) {
                 Some(l) if l == next - a || fwait_merged(&data[a..], next - a) => same += 1,
-                Some(l) => wrong.push(format!("{:02x?} objdump {} ours {l}: {text}", &data[a..next.max(a + l)], next - a)),
+                Some(l) => {
+                    wrong.push(format!("{:02x?} objdump {} ours {l}: {text}", &data[a..next.max(a + l)], next - a))
+                }
                 None => {
                     none += 1;
                     if std::env::var("SHOW_NONE").is_ok() {

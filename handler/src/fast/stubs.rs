@@ -1,7 +1,7 @@
 //! Pages of stubs, each within rel32 reach of the sites that jump to it.
 //!
 //! ```text
-//!   page: [gate words: plain, fd, slow, plain counted, fd counted][pad to 64]
+//!   page: [gate words: one per gate, counted or not][pad to 128]
 //!         [stub][stub]...                          (64 bytes each)
 //! ```
 //! A stub calls its gate through one of its page's words. Pages are
@@ -16,9 +16,25 @@ use spin::Mutex;
 use crate::sys;
 
 const PAGE: usize = preld_arch::PAGE_SIZE;
-const STUBS_PER_PAGE: usize = PAGE / STUB_SIZE - 1;
-const GATE_WORDS: [(Gate, bool); 5] =
-    [(Gate::Plain, false), (Gate::Fd, false), (Gate::Slow, false), (Gate::Plain, true), (Gate::Fd, true)];
+/// The gate words, then the stubs.
+const HEADER: usize = 128;
+const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
+const GATE_WORDS: [(Gate, bool); 13] = [
+    (Gate::Plain, false),
+    (Gate::Fd, false),
+    (Gate::Slow, false),
+    (Gate::Plain, true),
+    (Gate::Fd, true),
+    (Gate::Path0, false),
+    (Gate::Path0, true),
+    (Gate::Path1, false),
+    (Gate::Path1, true),
+    (Gate::Path0Open, false),
+    (Gate::Path0Open, true),
+    (Gate::Path1Open, false),
+    (Gate::Path1Open, true),
+];
+const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
 struct Page {
     addr: usize,
@@ -33,7 +49,7 @@ fn word_of(page: usize, gate: Gate, counted: bool) -> usize {
 }
 
 fn stub_at(page: usize, i: usize) -> usize {
-    page + STUB_SIZE * (1 + i)
+    page + HEADER + STUB_SIZE * i
 }
 
 /// Writes a stub for the site whose `mov eax, nr` is at `site`; returns
