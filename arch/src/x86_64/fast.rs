@@ -39,8 +39,8 @@ pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
 
 /// Bytes of one stub (the code is 54 bytes; the rest is padding).
 pub const STUB_SIZE: usize = 64;
-/// The bytes a site's rewrite replaces: `mov eax, imm32`.
-pub const SITE_INSN_LEN: usize = 5;
+/// Bytes of `jmp rel32`.
+pub const JUMP_LEN: usize = 5;
 /// From a stub's return address (after its `call`) to its slow label.
 const SLOW_FROM_RETURN: usize = 20;
 const RETURN_AT: usize = 16;
@@ -95,22 +95,45 @@ fn rel32(from_next: usize, to: usize) -> Option<[u8; 4]> {
     i32::try_from(d).ok().map(i32::to_le_bytes)
 }
 
-/// Whether a stub at `stub` can reach the site at `site` (the `mov`) and
-/// back with rel32 jumps.
-pub fn in_reach(site: usize, stub: usize) -> bool {
-    rel32(site + SITE_INSN_LEN, stub).is_some()
-        && rel32(stub + STUB_SIZE, site).is_some()
-        && rel32(stub, site + SITE_INSN_LEN + 2).is_some()
+/// What sets eax before a site's `syscall`: the instruction a rewrite
+/// replaces, which the stub executes in its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetNr {
+    /// `mov eax, imm32` (5 bytes).
+    Mov(u32),
+    /// `xor eax, eax` (2 bytes: 31 c0 or 33 c0), read's number, 0.
+    Xor,
 }
 
-/// The stub for the site whose `mov eax, nr` is at `site` (its `syscall`
-/// at `site + 5`), placed at `stub`, calling the gate whose address is
-/// stored at `gate_word`. None if something is out of rel32 reach.
-pub fn encode_stub(stub: usize, site: usize, nr: u32, gate_word: usize) -> Option<[u8; STUB_SIZE]> {
-    let after = site + SITE_INSN_LEN + 2;
+impl SetNr {
+    /// The instruction's length at the site.
+    pub fn len(self) -> usize {
+        match self {
+            SetNr::Mov(_) => 5,
+            SetNr::Xor => 2,
+        }
+    }
+    /// The instruction as the stub executes it, 5 bytes.
+    fn stub_bytes(self) -> [u8; 5] {
+        match self {
+            SetNr::Mov(nr) => {
+                let n = nr.to_le_bytes();
+                [0xb8, n[0], n[1], n[2], n[3]]
+            }
+            // xor eax, eax (its flags, as at the site); nop dword [rax]
+            SetNr::Xor => [0x31, 0xc0, 0x0f, 0x1f, 0x00],
+        }
+    }
+}
+
+/// The stub for the site whose `syscall` is at `syscall`, eax set by `nr`,
+/// placed at `stub`, calling the gate whose address is stored at
+/// `gate_word`. None if something is out of rel32 reach.
+pub fn encode_stub(stub: usize, syscall: usize, nr: SetNr, gate_word: usize) -> Option<[u8; STUB_SIZE]> {
+    let after = syscall + SYSCALL_INSN.len();
+    let set = nr.stub_bytes();
     let mut s = [0xcc_u8; STUB_SIZE];
-    s[0] = 0xb8; // mov eax, imm32
-    s[1..5].copy_from_slice(&nr.to_le_bytes());
+    s[0..5].copy_from_slice(&set);
     s[5..10].copy_from_slice(&[0x48, 0x8d, 0x64, 0x24, 0x80]); // lea rsp, [rsp - 128]
     s[10..12].copy_from_slice(&[0xff, 0x15]); // call [rip + rel32]
     s[12..16].copy_from_slice(&rel32(stub + RETURN_AT, gate_word)?);
@@ -121,25 +144,54 @@ pub fn encode_stub(stub: usize, site: usize, nr: u32, gate_word: usize) -> Optio
     s[32..36].copy_from_slice(&rel32(stub + 36, after)?);
     const _: () = assert!(SLOW_AT - RETURN_AT == SLOW_FROM_RETURN);
     s[36..44].copy_from_slice(&[0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0]); // slow: lea rsp, [rsp + 128]
-    s[44] = 0xb8; // mov eax, imm32 (a path gate made the call: rax is its result)
-    s[45..49].copy_from_slice(&nr.to_le_bytes());
+    // eax again (a path gate made the call: rax is its result), and the
+    // flags `xor` leaves, as the site's syscall would find them.
+    s[44..49].copy_from_slice(&set);
     s[49] = 0xe9; // jmp the site's syscall
-    s[50..54].copy_from_slice(&rel32(stub + 54, site + SITE_INSN_LEN)?);
+    s[50..54].copy_from_slice(&rel32(stub + 54, syscall)?);
     Some(s)
 }
 
-/// The 5 bytes that replace the site's `mov`: `jmp stub`.
-pub fn encode_site_jump(site: usize, stub: usize) -> Option<[u8; SITE_INSN_LEN]> {
-    let r = rel32(site + SITE_INSN_LEN, stub)?;
-    Some([0xe9, r[0], r[1], r[2], r[3]])
+/// Whether a stub at `stub` can reach the site's `syscall` at `syscall`
+/// and be reached from `from` (the end of the jump to it) with rel32.
+pub fn in_reach(from: usize, syscall: usize, stub: usize) -> bool {
+    rel32(from, stub).is_some() && rel32(stub + STUB_SIZE, syscall).is_some() && rel32(stub, syscall + 2).is_some()
 }
 
-/// The site's `mov eax, imm32`, if these are its bytes.
-pub fn site_nr(insn: &[u8]) -> Option<u32> {
-    match insn {
-        [0xb8, a, b, c, d] => Some(u32::from_le_bytes([*a, *b, *c, *d])),
+/// `jmp rel8` at `at` to `to`, if in reach.
+pub fn encode_short_jump(at: usize, to: usize) -> Option<[u8; 2]> {
+    let d = (to as i64).wrapping_sub(at as i64 + 2);
+    i8::try_from(d).ok().map(|d| [0xeb, d as u8])
+}
+
+/// What sets eax in the bytes just before a `syscall` (`before` ends
+/// where the `syscall` starts), if it is one of the forms a rewrite takes.
+pub fn set_nr_before(before: &[u8]) -> Option<SetNr> {
+    match before {
+        [.., 0xb8, a, b, c, d] => Some(SetNr::Mov(u32::from_le_bytes([*a, *b, *c, *d]))),
+        [.., 0x31 | 0x33, 0xc0] => Some(SetNr::Xor),
         _ => None,
     }
+}
+
+/// Whether the instruction `insn` is padding no code runs: nop forms and
+/// int3, what linkers and assemblers put between functions.
+pub fn is_padding(insn: &[u8]) -> bool {
+    let body = {
+        let mut b = insn;
+        while let [0x66 | 0x2e, rest @ ..] = b {
+            b = rest;
+        }
+        b
+    };
+    matches!(insn, [0x90] | [0xcc]) || matches!(body, [0x90] | [0x0f, 0x1f, ..])
+}
+
+/// `jmp rel32` at `at` to `to` (what replaces a site's `mov`, or fills
+/// padding a short jump leads to).
+pub fn encode_jump(at: usize, to: usize) -> Option<[u8; JUMP_LEN]> {
+    let r = rel32(at + JUMP_LEN, to)?;
+    Some([0xe9, r[0], r[1], r[2], r[3]])
 }
 
 /// The two bytes of `syscall`.

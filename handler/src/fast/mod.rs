@@ -27,7 +27,7 @@ mod stubs;
 use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use preld_arch::fast::{self as arch, Gate, SITE_INSN_LEN, SYSCALL_INSN};
+use preld_arch::fast::{self as arch, Gate, SetNr, JUMP_LEN, SYSCALL_INSN};
 use spin::Mutex;
 
 use crate::thread::ThreadBlock;
@@ -131,28 +131,91 @@ pub enum Refused {
     NoFunction,
     Decode,
     NoStub,
+    NoPadding,
     Protect,
 }
 
 fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
-    let mov = site.checked_sub(SITE_INSN_LEN).ok_or(Refused::NotMov)?;
-    let mut bytes = [0u8; SITE_INSN_LEN + 2];
-    if !usermem::read(mov, &mut bytes) || bytes[SITE_INSN_LEN..] != SYSCALL_INSN {
+    // What sets eax: up to 5 bytes before the syscall, decided below by
+    // decoding, never by these bytes alone.
+    let head = site.checked_sub(JUMP_LEN).ok_or(Refused::NotMov)?;
+    let mut bytes = [0u8; JUMP_LEN + 2];
+    if !usermem::read(head, &mut bytes) || bytes[JUMP_LEN..] != SYSCALL_INSN {
         return Err(Refused::NotMov);
     }
-    if arch::site_nr(&bytes[..SITE_INSN_LEN]).map(|n| n as usize) != Some(nr) {
+    let set = arch::set_nr_before(&bytes[..JUMP_LEN]).ok_or(Refused::NotMov)?;
+    if !matches!(set, SetNr::Mov(n) if n as usize == nr) && !(set == SetNr::Xor && nr == 0) {
         return Err(Refused::NotMov);
     }
-    let seg = objects::text_segment(mov, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
+    let at = site - set.len();
+    let seg = objects::text_segment(at, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
     let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
-    let (start, end) = funcs::function_containing(&read, seg.eh_frame_hdr, mov).ok_or(Refused::NoFunction)?;
+    let (start, end) = funcs::function_containing(&read, seg.eh_frame_hdr, at).ok_or(Refused::NoFunction)?;
     if start < seg.start || end > seg.end || site + SYSCALL_INSN.len() > end {
         return Err(Refused::NoFunction);
     }
-    verify_boundary(start, mov)?;
-    let stub = stubs::place(mov, nr as u32, gate, STATS.load(Ordering::Relaxed)).ok_or(Refused::NoStub)?;
-    let jump = arch::encode_site_jump(mov, stub).ok_or(Refused::NoStub)?;
-    patch(mov, &jump, seg.prot).map_err(|_| Refused::Protect)
+    verify_boundary(start, at, set.len())?;
+    let counted = STATS.load(Ordering::Relaxed);
+    match set {
+        SetNr::Mov(_) => {
+            let stub = stubs::place(at + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
+            let jump = arch::encode_jump(at, stub).ok_or(Refused::NoStub)?;
+            patch(at, &jump, seg.prot).map_err(|_| Refused::Protect)
+        }
+        SetNr::Xor => {
+            // Two bytes: a short jump to padding after the function, where
+            // a long jump to the stub goes.
+            let pad = padding_near(&read, seg, end, at + 2).ok_or(Refused::NoPadding)?;
+            let short = arch::encode_short_jump(at, pad).ok_or(Refused::NoPadding)?;
+            let stub = stubs::place(pad + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
+            let jump = arch::encode_jump(pad, stub).ok_or(Refused::NoStub)?;
+            patch(pad, &jump, seg.prot).map_err(|_| Refused::Protect)?;
+            PADDING.lock().insert(pad);
+            patch(at, &short, seg.prot).map_err(|_| Refused::Protect)
+        }
+    }
+}
+
+/// Padding windows already holding a jump.
+static PADDING: Mutex<alloc::collections::BTreeSet<usize>> = Mutex::new(alloc::collections::BTreeSet::new());
+
+/// Five bytes of padding after the function that ends at `end`, within a
+/// short jump of `from` (the end of that jump): decoded from `end` as nop
+/// forms or int3, in no function of the unwind table, in the same segment,
+/// and not used before.
+fn padding_near(read: &dyn Fn(usize, &mut [u8]) -> bool, seg: objects::Segment, end: usize, from: usize) -> Option<usize> {
+    const SHORT: usize = 127;
+    let limit = (from + SHORT).min(seg.end);
+    if end + JUMP_LEN > limit {
+        return None;
+    }
+    let mut code = [0u8; SHORT + insn::MAX_LEN];
+    let n = (limit + insn::MAX_LEN).min(seg.end) - end;
+    if !read(end, &mut code[..n]) {
+        return None;
+    }
+    let used = PADDING.lock();
+    // The padding run from `end`: [end, run_end).
+    let mut off = 0;
+    while end + off < limit {
+        if funcs::function_containing(read, seg.eh_frame_hdr, end + off).is_some() {
+            break;
+        }
+        let l = insn::length(&code[off..n])?;
+        if !arch::is_padding(&code[off..off + l]) {
+            break;
+        }
+        off += l;
+    }
+    let run_end = end + off;
+    let mut p = end;
+    while p + JUMP_LEN <= run_end && p + JUMP_LEN <= limit {
+        if !used.iter().any(|&u| u < p + JUMP_LEN && p < u + JUMP_LEN) {
+            return Some(p);
+        }
+        p += 1;
+    }
+    None
 }
 
 /// The longest stretch of code decoded to reach a site.
@@ -160,21 +223,21 @@ const DECODE_MAX: usize = 1 << 20;
 
 /// Whether `at` is an instruction boundary of the function that starts at
 /// `start`: decoding from the start lands on it, and the instruction
-/// there is the 5-byte `mov`.
-fn verify_boundary(start: usize, at: usize) -> Result<(), Refused> {
-    let len = at - start;
-    if len > DECODE_MAX {
+/// there is `len` bytes long.
+fn verify_boundary(start: usize, at: usize, len: usize) -> Result<(), Refused> {
+    let lead = at - start;
+    if lead > DECODE_MAX {
         return Err(Refused::Decode);
     }
-    let mut code = alloc::vec![0u8; len + SITE_INSN_LEN + SYSCALL_INSN.len()];
+    let mut code = alloc::vec![0u8; lead + len + SYSCALL_INSN.len()];
     if !usermem::read(start, &mut code) {
         return Err(Refused::Decode);
     }
     let mut off = 0;
-    while off < len {
+    while off < lead {
         off += insn::length(&code[off..]).ok_or(Refused::Decode)?;
     }
-    if off != len || insn::length(&code[len..]) != Some(SITE_INSN_LEN) {
+    if off != lead || insn::length(&code[lead..]) != Some(len) {
         return Err(Refused::Decode);
     }
     Ok(())
@@ -202,7 +265,8 @@ pub fn forget(addr: usize, len: usize) {
     if end <= addr || !enabled() {
         return;
     }
-    SITES.lock().retain(|&s, _| s < addr.saturating_sub(SITE_INSN_LEN) || s >= end);
+    SITES.lock().retain(|&s, _| s < addr.saturating_sub(JUMP_LEN) || s >= end);
+    PADDING.lock().retain(|&p| p + JUMP_LEN <= addr || p >= end);
     objects::forget(addr, end);
 }
 
@@ -249,7 +313,10 @@ pub fn memory_call(nr: usize, a: &[usize; 6]) {
 /// In a fork child: locks held by threads that do not exist here.
 pub fn forked() {
     // SAFETY: the child has one thread, this one, which holds no lock.
-    unsafe { SITES.force_unlock() };
+    unsafe {
+        SITES.force_unlock();
+        PADDING.force_unlock();
+    }
     objects::forked();
     stubs::forked();
 }

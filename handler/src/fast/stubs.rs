@@ -10,7 +10,7 @@
 
 use alloc::vec::Vec;
 
-use preld_arch::fast::{self as arch, Gate, STUB_SIZE};
+use preld_arch::fast::{self as arch, Gate, SetNr, STUB_SIZE};
 use spin::Mutex;
 
 use crate::sys;
@@ -52,21 +52,22 @@ fn stub_at(page: usize, i: usize) -> usize {
     page + HEADER + STUB_SIZE * i
 }
 
-/// Writes a stub for the site whose `mov eax, nr` is at `site`; returns
-/// its address, or None when no page in reach can be had.
-pub fn place(site: usize, nr: u32, gate: Gate, counted: bool) -> Option<usize> {
+/// Writes a stub for the site whose `syscall` is at `syscall`, reached
+/// by a jump that ends at `from`; returns its address, or None when no
+/// page in reach can be had.
+pub fn place(from: usize, syscall: usize, nr: SetNr, gate: Gate, counted: bool) -> Option<usize> {
     let mut pages = PAGES.lock();
-    let idx = match pages.iter().position(|p| p.used < STUBS_PER_PAGE && arch::in_reach(site, stub_at(p.addr, p.used))) {
+    let idx = match pages.iter().position(|p| p.used < STUBS_PER_PAGE && arch::in_reach(from, syscall, stub_at(p.addr, p.used))) {
         Some(i) => i,
         None => {
-            let addr = map_near(site)?;
+            let addr = map_near(from, syscall)?;
             pages.push(Page { addr, used: 0 });
             pages.len() - 1
         }
     };
     let p = &mut pages[idx];
     let at = stub_at(p.addr, p.used);
-    let code = arch::encode_stub(at, site, nr, word_of(p.addr, gate, counted))?;
+    let code = arch::encode_stub(at, syscall, nr, word_of(p.addr, gate, counted))?;
     write(p.addr, at, &code).ok()?;
     p.used += 1;
     Some(at)
@@ -84,9 +85,9 @@ fn write(page: usize, at: usize, bytes: &[u8]) -> sys::Result<()> {
 }
 
 /// A new stub page within reach of `site`, its gate words filled in.
-fn map_near(site: usize) -> Option<usize> {
+fn map_near(from: usize, syscall: usize) -> Option<usize> {
     const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
-    let base = site & !(PAGE - 1);
+    let base = syscall & !(PAGE - 1);
     // Below the object first (where the kernel's top-down allocation
     // leaves room), then above it, a little further each time.
     let tries = [base.saturating_sub(1 << 20), base.saturating_sub(64 << 20), base.saturating_sub(1 << 30), base + (64 << 20), base + (1 << 30)];
@@ -97,7 +98,7 @@ fn map_near(site: usize) -> Option<usize> {
         }
         // SAFETY: a new anonymous page; without MAP_FIXED nothing is replaced.
         let Ok(addr) = (unsafe { sys::mmap(hint, PAGE, sys::PROT_READ | sys::PROT_WRITE, flags, -1, 0) }) else { continue };
-        if !arch::in_reach(site, stub_at(addr, 0)) || !arch::in_reach(site, stub_at(addr, STUBS_PER_PAGE - 1)) {
+        if !arch::in_reach(from, syscall, stub_at(addr, 0)) || !arch::in_reach(from, syscall, stub_at(addr, STUBS_PER_PAGE - 1)) {
             // SAFETY: the page just mapped, not used.
             let _ = unsafe { sys::munmap(addr, PAGE) };
             continue;
