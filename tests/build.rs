@@ -22,9 +22,10 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 10] = [
+const H_PROGRAMS: [&str; 11] = [
     "h_clone",
     "h_threads200",
+    "h_manythreads",
     "h_forkthreads",
     "h_spawn",
     "h_exec",
