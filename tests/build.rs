@@ -25,6 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 const H_PROGRAMS: [&str; 11] = [
     "h_clone",
     "h_threads200",
+    "h_manythreads",
     "h_forkthreads",
     "h_spawn",
     "h_exec",

@@ -37,7 +37,7 @@ pub type StartError = (&'static str, i32);
 /// `image` is ld-preld's own address range, `kernel_vdso` the kernel's
 /// AT_SYSINFO_EHDR (0 if none). Returns the program's AT_SYSINFO_EHDR.
 pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> Result<usize, StartError> {
-    let t = thread::start_main().map_err(|e| ("cannot set up the first thread", e))?;
+    let t = thread::start_main()?;
     usermem::set_pid(sys::getpid());
     memory::set_image(image.0, image.1);
     let mut cfg = cfg;

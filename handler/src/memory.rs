@@ -1,6 +1,6 @@
 //! preld's memory is not the application's to unmap, remap or reprotect:
 //! its image (the handler's code and data), the thread slots (stacks and
-//! thread blocks) and its vDSO. Calls that would change it fail with EPERM.
+//! thread blocks: every chunk reserved so far) and its vDSO. Calls that would change it fail with EPERM.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,7 +31,7 @@ fn overlaps(a: usize, len: usize, (s, e): (usize, usize)) -> bool {
 pub fn touches_preld(addr: usize, len: usize) -> bool {
     let image = (IMAGE[0].load(Ordering::Relaxed), IMAGE[1].load(Ordering::Relaxed));
     overlaps(addr, len, image)
-        || overlaps(addr, len, thread::arena_range())
+        || thread::arena_ranges().any(|r| overlaps(addr, len, r))
         || vdso::installed().is_some_and(|r| overlaps(addr, len, (r.start, r.end)))
         || crate::fast::touches_stubs(addr, len)
 }

@@ -140,6 +140,13 @@ pub unsafe fn mprotect(addr: usize, len: usize, prot: usize) -> Result<()> {
     sc!(mprotect, addr, len, prot).map(|_| ())
 }
 
+/// # Safety
+/// Advice that drops or guards pages (MADV_DONTNEED, MADV_GUARD_INSTALL)
+/// must not reach memory the loader still uses.
+pub unsafe fn madvise(addr: usize, len: usize, advice: usize) -> Result<()> {
+    sc!(madvise, addr, len, advice).map(|_| ())
+}
+
 pub fn exit_group(code: i32) -> ! {
     let _ = sc!(exit_group, code);
     // exit_group does not return; if it somehow did, stop here for good.

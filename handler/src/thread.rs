@@ -1,8 +1,7 @@
 //! Per-thread state without TLS: the application owns fs, so each thread's
 //! block is found through gs, which preld sets in every thread it starts.
 //!
-//! Blocks live in one address-space reservation made at startup, cut into
-//! fixed slots, one per live thread:
+//! Blocks live in fixed slots, one per live thread:
 //!
 //! ```text
 //!   slot: [guard 4K][sigaltstack 64K][guard 4K][preld stack ...][block 32K]
@@ -10,23 +9,58 @@
 //!
 //! The preld stack is where the SIGSYS handler runs (the application's
 //! stacks can be tiny); the sigaltstack receives the SIGSYS frame when the
-//! application has none of its own. A slot is claimed lock-free from a
-//! bitmap; a thread that exits marks its slot dead, and the slot is reused
-//! once tgkill says the thread is gone.
+//! application has none of its own.
+//!
+//! The slots are cut from chunks of address space reserved as threads need
+//! them: the first chunk (8 slots, 4 MiB) at start-up, and whenever every
+//! slot is taken the next one, as many slots as all chunks so far (8, 8,
+//! 16, 32, ... up to 4096 slots, 2 GiB, a chunk), or half as many, down
+//! to 8, while the kernel refuses the reservation (ENOMEM: a low RLIMIT_AS,
+//! a crowded address space). Growing is lock-free: the thread that finds
+//! no free slot reserves a chunk and publishes it with a compare-and-swap
+//! of one word (its address and size); a thread that loses the race unmaps
+//! its own reservation, and any thread completes the publication (the
+//! chunk's end slot, then the chunk count), so none ever waits for another,
+//! and a fork that comes in the middle leaves nothing held. Slots are
+//! numbered across chunks (chunk k holds `START[k]..START[k + 1]`, found by
+//! binary search), and one bitmap over those numbers says which slots are
+//! in use, which are dead and which have been made accessible. A slot is
+//! claimed lock-free from the bitmap; a thread that exits marks its slot
+//! dead, and the slot is reused once tgkill says the thread is gone.
+//!
+//! A chunk is reserved PROT_NONE (no memory is committed for it). The first
+//! time a slot is used it is made read-write as a whole and its two guard
+//! pages are installed with MADV_GUARD_INSTALL, which splits no mapping:
+//! neighbouring slots merge into one mapping, so threads cost no entries of
+//! vm.max_map_count. On kernels without it (before 6.13) the guard pages
+//! are made PROT_NONE again with mprotect (four mappings a slot).
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use preld_arch::ArchThread;
 
 use crate::sys;
 
 pub const SLOT_SIZE: usize = 512 * 1024;
-pub const MAX_THREADS: usize = 4096;
+/// Slots of the first chunk, reserved at start-up (4 MiB), and of the
+/// smallest.
+pub const FIRST_SLOTS: usize = 8;
+/// Slots of the largest chunk (2 GiB); chunks double up to it.
+const CHUNK_MAX_SLOTS: usize = 4096;
+/// Slots at most: PID_MAX_LIMIT, more threads than a process can have.
+pub const MAX_SLOTS: usize = 1 << 22;
+/// Chunks at most: enough for MAX_SLOTS in chunks of 4096 (1034 of them),
+/// or for 32768 slots if every reservation had to be the smallest.
+const MAX_CHUNKS: usize = 4096;
+const WORDS: usize = MAX_SLOTS / 64;
+const ENOMEM: i32 = 12;
+const EAGAIN: i32 = 11;
+const EINVAL: i32 = 22;
+const MADV_GUARD_INSTALL: usize = 102;
 const GUARD: usize = 4096;
 pub const ALTSTACK_SIZE: usize = 64 * 1024;
 const BLOCK_SIZE: usize = 32 * 1024;
 const ALTSTACK_OFF: usize = GUARD;
-const STACK_OFF: usize = ALTSTACK_OFF + ALTSTACK_SIZE + GUARD;
 const BLOCK_OFF: usize = SLOT_SIZE - BLOCK_SIZE;
 pub const TRACE_BUF: usize = 8192;
 pub const PATH_MAX: usize = 4096;
@@ -120,42 +154,131 @@ impl ThreadBlock {
 
     /// The sigaltstack preld gives a thread that has none of its own.
     pub fn preld_altstack(&self) -> StackT {
-        StackT { sp: slot_base(self.slot) + ALTSTACK_OFF, flags: 0, size: ALTSTACK_SIZE }
+        let base = self as *const ThreadBlock as usize - BLOCK_OFF;
+        StackT { sp: base + ALTSTACK_OFF, flags: 0, size: ALTSTACK_SIZE }
     }
 }
 
-static ARENA: AtomicUsize = AtomicUsize::new(0);
-/// Slots in use, and slots whose thread has exited (waiting to be reaped).
-static USED: [AtomicU64; MAX_THREADS / 64] = [const { AtomicU64::new(0) }; MAX_THREADS / 64];
-static DEAD: [AtomicU64; MAX_THREADS / 64] = [const { AtomicU64::new(0) }; MAX_THREADS / 64];
+/// A published chunk: its address with log2 of its slots in the low bits
+/// (the address is page-aligned, the slots a power of two below 2^12).
+const SHIFT_MASK: usize = 0xfff;
+const _: () = assert!(FIRST_SLOTS * SLOT_SIZE == 4 << 20, "start_main's message says 4 MiB");
+const _: () = assert!(FIRST_SLOTS.is_power_of_two() && CHUNK_MAX_SLOTS.is_power_of_two() && MAX_SLOTS % 64 == 0);
+
+/// Each chunk as published (0: not reserved yet).
+static CHUNKS: [AtomicUsize; MAX_CHUNKS] = [const { AtomicUsize::new(0) }; MAX_CHUNKS];
+/// The first slot of each chunk; `START[k + 1]` is one past chunk k's last.
+/// Set before NCHUNKS passes k.
+static START: [AtomicUsize; MAX_CHUNKS + 1] = [const { AtomicUsize::new(0) }; MAX_CHUNKS + 1];
+/// Chunks published: `CHUNKS[..NCHUNKS]` and `START[..=NCHUNKS]` are set.
+static NCHUNKS: AtomicUsize = AtomicUsize::new(0);
+/// Slots in use, and slots whose thread has exited (waiting to be reaped);
+/// only the words of the slots reserved so far are ever touched.
+static USED: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
+static DEAD: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
 /// Slots whose pages have been made accessible once.
-static READY: [AtomicU64; MAX_THREADS / 64] = [const { AtomicU64::new(0) }; MAX_THREADS / 64];
+static READY: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
+/// Whether MADV_GUARD_INSTALL is worth trying (cleared when the kernel
+/// says EINVAL: older than 6.13, or a locked mapping).
+static GUARD_ADVICE: AtomicBool = AtomicBool::new(true);
+
+fn start(k: usize) -> usize {
+    START[k].load(Ordering::Relaxed)
+}
+
+/// The slots reserved so far (those of the published chunks).
+fn reserved() -> usize {
+    start(NCHUNKS.load(Ordering::Acquire))
+}
+
+/// The bitmap words that cover the reserved slots.
+fn words() -> usize {
+    reserved().div_ceil(64)
+}
+
+/// Of `n` chunks whose first slots `start` gives (increasing, `start(0)`
+/// = 0), the one that holds slot `i` (< `start(n)`).
+fn find_chunk(n: usize, i: usize, start: impl Fn(usize) -> usize) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if start(mid) <= i {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// How many slots the next chunk has when `have` are reserved: as many
+/// (the first: 8), up to 4096, and no more than MAX_SLOTS leaves; as log2.
+fn next_shift(have: usize) -> u32 {
+    let mut shift = have.clamp(FIRST_SLOTS, CHUNK_MAX_SLOTS).ilog2();
+    while shift > FIRST_SLOTS.ilog2() && have + (1 << shift) > MAX_SLOTS {
+        shift -= 1;
+    }
+    shift
+}
 
 fn slot_base(i: usize) -> usize {
-    ARENA.load(Ordering::Relaxed) + i * SLOT_SIZE
+    let k = find_chunk(NCHUNKS.load(Ordering::Acquire), i, start);
+    (CHUNKS[k].load(Ordering::Relaxed) & !SHIFT_MASK) + (i - start(k)) * SLOT_SIZE
 }
 
-/// The address range of all thread slots (preld's memory).
-pub fn arena_range() -> (usize, usize) {
-    let a = ARENA.load(Ordering::Relaxed);
-    (a, a + SLOT_SIZE * MAX_THREADS)
+/// The address ranges of the chunks reserved so far (preld's memory).
+pub fn arena_ranges() -> impl Iterator<Item = (usize, usize)> {
+    (0..NCHUNKS.load(Ordering::Acquire)).map(|k| {
+        let c = CHUNKS[k].load(Ordering::Relaxed);
+        let a = c & !SHIFT_MASK;
+        (a, a + (SLOT_SIZE << (c & SHIFT_MASK)))
+    })
 }
 
-/// Reserves the slots' address space. Called once at startup.
-pub fn init_arena() -> Result<(), i32> {
-    // SAFETY: a fresh reservation where the kernel chooses.
-    let a = unsafe {
-        sys::mmap(
-            0,
-            SLOT_SIZE * MAX_THREADS,
-            sys::PROT_NONE,
-            sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_NORESERVE,
-            -1,
-            0,
-        )?
-    };
-    ARENA.store(a, Ordering::Relaxed);
+/// Reserves chunk `k` unless another thread has, and publishes it. Called
+/// with `k` the number of chunks published when it was read.
+fn grow(k: usize) -> Result<(), i32> {
+    if k >= MAX_CHUNKS {
+        return Err(EAGAIN);
+    }
+    let have = start(k);
+    if have >= MAX_SLOTS {
+        return Err(EAGAIN);
+    }
+    let mut shift = next_shift(have);
+    while CHUNKS[k].load(Ordering::Acquire) == 0 {
+        let len = SLOT_SIZE << shift;
+        // SAFETY: a fresh reservation where the kernel chooses.
+        let r = unsafe {
+            sys::mmap(0, len, sys::PROT_NONE, sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_NORESERVE, -1, 0)
+        };
+        match r {
+            Ok(a) => {
+                if CHUNKS[k].compare_exchange(0, a | shift as usize, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                    // SAFETY: another thread published chunk k first; this
+                    // reservation was never published, so nothing uses it.
+                    let _ = unsafe { sys::munmap(a, len) };
+                }
+            }
+            Err(ENOMEM) if (1 << shift) > FIRST_SLOTS => shift -= 1,
+            Err(e) => return Err(e),
+        }
+    }
+    publish(k);
     Ok(())
+}
+
+/// Completes the publication of chunk `k`, set in CHUNKS: every thread that
+/// does computes the same end slot.
+fn publish(k: usize) {
+    let c = CHUNKS[k].load(Ordering::Acquire);
+    START[k + 1].store(start(k) + (1 << (c & SHIFT_MASK)), Ordering::Relaxed);
+    NCHUNKS.fetch_max(k + 1, Ordering::AcqRel);
+}
+
+/// Reserves the first chunk. Called once at startup.
+pub fn init_arena() -> Result<(), i32> {
+    grow(0)
 }
 
 /// Whether `t`'s thread is the only one of the process that may run
@@ -163,7 +286,7 @@ pub fn init_arena() -> Result<(), i32> {
 /// can then be rewritten without another thread executing it.
 pub fn only_thread(t: &ThreadBlock) -> bool {
     let (mine_w, mine) = bit(t.slot);
-    (0..USED.len()).all(|w| {
+    (0..words()).all(|w| {
         let live = USED[w].load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
         live == if w == mine_w { mine } else { 0 }
     })
@@ -176,7 +299,7 @@ fn bit(i: usize) -> (usize, u64) {
 /// Frees slots of threads that have exited.
 fn reap() {
     let pid = sys::getpid();
-    for w in 0..DEAD.len() {
+    for w in 0..words() {
         let mut dead = DEAD[w].load(Ordering::Acquire);
         while dead != 0 {
             let b = dead.trailing_zeros() as usize;
@@ -204,23 +327,45 @@ fn block_at(i: usize) -> *mut ThreadBlock {
     (slot_base(i) + BLOCK_OFF) as *mut ThreadBlock
 }
 
+/// Makes a claimed slot usable the first time: read-write, but for its two
+/// guard pages.
+fn prepare(base: usize) -> Result<(), i32> {
+    // SAFETY: the slot lies in one of preld's chunks and is ours (claimed);
+    // nothing uses its pages yet.
+    unsafe { sys::mprotect(base, SLOT_SIZE, sys::PROT_READ | sys::PROT_WRITE)? };
+    for g in [base, base + ALTSTACK_OFF + ALTSTACK_SIZE] {
+        if GUARD_ADVICE.load(Ordering::Relaxed) {
+            // SAFETY: as above; the guard page is in the slot and unused.
+            match unsafe { sys::madvise(g, GUARD, MADV_GUARD_INSTALL) } {
+                Ok(()) => continue,
+                Err(EINVAL) => GUARD_ADVICE.store(false, Ordering::Relaxed),
+                Err(_) => {}
+            }
+        }
+        // SAFETY: as above.
+        unsafe { sys::mprotect(g, GUARD, sys::PROT_NONE)? };
+    }
+    Ok(())
+}
+
 /// Claims a slot for a new thread and prepares its block: stacks mapped,
-/// `arch` filled but for the resume state, which the caller sets.
+/// `arch` filled but for the resume state, which the caller sets. EAGAIN
+/// when no slot is free and no chunk can be reserved (as the kernel says
+/// when out of threads, and glibc when it cannot map a thread's stack).
 pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
     reap();
-    let i = claim().ok_or(11)?; // EAGAIN, as the kernel says when out of threads
-    let base = slot_base(i);
+    let i = loop {
+        let n = NCHUNKS.load(Ordering::Acquire);
+        if let Some(i) = claim(start(n)) {
+            break i;
+        }
+        grow(n).map_err(|_| EAGAIN)?;
+    };
     let (w, m) = bit(i);
     if READY[w].load(Ordering::Acquire) & m == 0 {
-        // SAFETY: the slot lies in preld's reservation and is ours (claimed).
-        unsafe {
-            let rw = sys::PROT_READ | sys::PROT_WRITE;
-            if let Err(e) = sys::mprotect(base + ALTSTACK_OFF, ALTSTACK_SIZE, rw)
-                .and_then(|_| sys::mprotect(base + STACK_OFF, SLOT_SIZE - STACK_OFF, rw))
-            {
-                USED[w].fetch_and(!m, Ordering::AcqRel);
-                return Err(e);
-            }
+        if let Err(e) = prepare(slot_base(i)) {
+            USED[w].fetch_and(!m, Ordering::AcqRel);
+            return Err(e);
         }
         READY[w].fetch_or(m, Ordering::AcqRel);
     }
@@ -240,11 +385,14 @@ pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
     Ok(t)
 }
 
-fn claim() -> Option<usize> {
-    for (w, word) in USED.iter().enumerate() {
+/// Claims a free slot below `limit` (the slots reserved).
+fn claim(limit: usize) -> Option<usize> {
+    for (w, word) in USED[..limit.div_ceil(64)].iter().enumerate() {
+        // Bits of slots not reserved yet count as taken.
+        let beyond = if (w + 1) * 64 <= limit { 0 } else { u64::MAX << (limit - w * 64) };
         let mut cur = word.load(Ordering::Relaxed);
-        while cur != u64::MAX {
-            let b = (!cur).trailing_zeros() as usize;
+        while cur | beyond != u64::MAX {
+            let b = (!(cur | beyond)).trailing_zeros() as usize;
             match word.compare_exchange_weak(cur, cur | (1 << b), Ordering::AcqRel, Ordering::Relaxed) {
                 Ok(_) => return Some(w * 64 + b),
                 Err(now) => cur = now,
@@ -269,7 +417,7 @@ pub fn exiting(t: &mut ThreadBlock) {
 
 /// Calls `f` on the block of every thread in use.
 pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
-    for (w, word) in USED.iter().enumerate() {
+    for (w, word) in USED[..words()].iter().enumerate() {
         let mut used = word.load(Ordering::Acquire);
         while used != 0 {
             let b = used.trailing_zeros() as usize;
@@ -287,7 +435,7 @@ pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
 /// threads may be running.
 pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6])) {
     let pid = sys::getpid();
-    for (w, word) in USED.iter().enumerate() {
+    for (w, word) in USED[..words()].iter().enumerate() {
         let mut used = word.load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
         while used != 0 {
             let b = used.trailing_zeros() as usize;
@@ -325,7 +473,13 @@ pub fn forked(t: &mut ThreadBlock) {
             crate::fds::release_fd(o.rpc_fd);
         }
     });
-    for w in 0..USED.len() {
+    // A chunk another thread had reserved but not yet counted when the
+    // fork came: counted now, so that it is guarded and used.
+    let n = NCHUNKS.load(Ordering::Acquire);
+    if n < MAX_CHUNKS && CHUNKS[n].load(Ordering::Acquire) != 0 {
+        publish(n);
+    }
+    for w in 0..words() {
         USED[w].store(0, Ordering::Relaxed);
         DEAD[w].store(0, Ordering::Relaxed);
     }
@@ -346,15 +500,66 @@ pub unsafe fn current() -> &'static mut ThreadBlock {
 }
 
 /// Sets the calling thread up as the first thread: a block, gs, sigaltstack.
-pub fn start_main() -> Result<&'static mut ThreadBlock, i32> {
-    init_arena()?;
-    let t = alloc()?;
+/// Errors say what failed: the first chunk's reservation is the one a low
+/// RLIMIT_AS (`ulimit -v`) refuses.
+pub fn start_main() -> Result<&'static mut ThreadBlock, crate::StartError> {
+    const FAILED: &str = "cannot set up the first thread";
+    init_arena().map_err(|e| {
+        (
+            "cannot reserve 4 MiB of address space for preld's thread stacks (is the address-space limit, ulimit -v, too low?)",
+            e,
+        )
+    })?;
+    let t = alloc().map_err(|e| (FAILED, e))?;
     // SAFETY: the block starts with its ArchThread and lives as long as the process.
     let r = unsafe { preld_arch::set_thread_block(t.arch.self_ptr) };
     if r < 0 {
-        return Err(-r as i32);
+        return Err((FAILED, -r as i32));
     }
     let alt = t.preld_altstack();
-    sys::sigaltstack(&alt as *const StackT as usize, 0)?;
+    sys::sigaltstack(&alt as *const StackT as usize, 0).map_err(|e| (FAILED, e))?;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunk sizes as slots are claimed one after another.
+    fn sizes(upto: usize) -> Vec<usize> {
+        let mut have = 0;
+        let mut v = Vec::new();
+        while have < upto {
+            let n = 1 << next_shift(have);
+            v.push(n);
+            have += n;
+        }
+        v
+    }
+
+    #[test]
+    fn chunks_double_then_stay_at_the_largest() {
+        assert_eq!(sizes(12288), [8, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 4096]);
+        let all = sizes(MAX_SLOTS);
+        assert_eq!(all.iter().sum::<usize>(), MAX_SLOTS);
+        assert!(all.len() <= MAX_CHUNKS);
+        // The last ones before MAX_SLOTS never pass it.
+        assert_eq!(1 << next_shift(MAX_SLOTS - 8), 8);
+    }
+
+    #[test]
+    fn every_slot_is_in_the_chunk_that_holds_it() {
+        // Sizes as after refused reservations: not monotonic.
+        let sz = [8, 8, 16, 8, 8, 32, 64, 16, 4096, 8];
+        let mut starts = vec![0];
+        for s in sz {
+            starts.push(starts.last().unwrap() + s);
+        }
+        for n in 1..=sz.len() {
+            for i in 0..starts[n] {
+                let k = find_chunk(n, i, |j| starts[j]);
+                assert!(k < n && starts[k] <= i && i < starts[k + 1], "n={n} slot {i}: chunk {k}");
+            }
+        }
+    }
 }

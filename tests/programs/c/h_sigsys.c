@@ -1,4 +1,4 @@
-/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|kill */
+/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|arena|kill */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -372,6 +372,75 @@ static void image(void) {
     printf("still running, calls work: %s\n", yesno(calls_work()));
 }
 
+/* preld's thread blocks (gs:0 points at the calling thread's, under preld)
+   cannot be changed by the program either: those of the first thread and of
+   the 100th, which is in a chunk of slots reserved after start-up. */
+#define ARENA_THREADS 100
+static pthread_barrier_t arena_bar;
+static uintptr_t arena_block[ARENA_THREADS + 1];
+
+static uintptr_t gs_block(void) {
+    uintptr_t v;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+    return v;
+}
+
+static void *arena_thread(void *arg) {
+    arena_block[(long)arg] = gs_block();
+    pthread_barrier_wait(&arena_bar); /* recorded */
+    pthread_barrier_wait(&arena_bar); /* checked */
+    return NULL;
+}
+
+static int refused(uintptr_t block) {
+    const long pg = 4096;
+    void *a = (void *)(block & ~(uintptr_t)(pg - 1));
+    int ok = 1;
+    errno = 0;
+    ok &= mprotect(a, pg, PROT_READ) == -1 && errno == EPERM;
+    errno = 0;
+    ok &= munmap(a, pg) == -1 && errno == EPERM;
+    errno = 0;
+    ok &= madvise(a, pg, MADV_DONTNEED) == -1 && errno == EPERM;
+    errno = 0;
+    ok &= mmap(a, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED && errno == EPERM;
+    errno = 0;
+    ok &= mremap(a, pg, 2 * pg, 0) == MAP_FAILED && errno == EPERM;
+    return ok;
+}
+
+static void arena(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int preld = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, "/ld-preld\n")) preld = 1;
+    if (f) fclose(f);
+    if (!preld) {
+        /* Natively gs is unset: there is nothing to look at. */
+        printf("no ld-preld mapping\n");
+        return;
+    }
+    pthread_barrier_init(&arena_bar, NULL, ARENA_THREADS + 1);
+    pthread_t th[ARENA_THREADS];
+    arena_block[0] = gs_block();
+    for (long i = 0; i < ARENA_THREADS; i++)
+        if ((errno = pthread_create(&th[i], NULL, arena_thread, (void *)(i + 1))) != 0) {
+            printf("pthread_create %ld: %s\n", i, strerror(errno));
+            return;
+        }
+    pthread_barrier_wait(&arena_bar);
+    int distinct = 1;
+    for (int i = 0; i <= ARENA_THREADS; i++)
+        for (int j = 0; j < i; j++) distinct &= arena_block[i] != 0 && arena_block[i] != arena_block[j];
+    printf("thread blocks: %d, all different: %s\n", ARENA_THREADS + 1, yesno(distinct));
+    printf("first thread's block: EPERM for all: %s\n", yesno(refused(arena_block[0])));
+    printf("100th thread's block: EPERM for all: %s\n", yesno(refused(arena_block[ARENA_THREADS])));
+    pthread_barrier_wait(&arena_bar);
+    for (int i = 0; i < ARENA_THREADS; i++) pthread_join(th[i], NULL);
+    printf("still running, calls work: %s\n", yesno(calls_work()));
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     const char *g = argc > 1 ? argv[1] : "";
@@ -381,6 +450,8 @@ int main(int argc, char **argv) {
         virtual();
     else if (strcmp(g, "image") == 0)
         image();
+    else if (strcmp(g, "arena") == 0)
+        arena();
     else if (strcmp(g, "stack") == 0)
         virtual_stack();
     else if (strcmp(g, "onstack") == 0)
@@ -418,7 +489,7 @@ int main(int argc, char **argv) {
         printf("still alive after kill(SIGSYS)\n");
         return 1;
     } else {
-        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|kill\n");
+        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|arena|kill\n");
         return 2;
     }
     printf("done\n");
