@@ -75,9 +75,11 @@ pub fn arm() -> Result<(), StartError> {
 }
 
 /// The program preld mapped (load bias, None: from its PT_PHDR; program
-/// headers in memory), whose code the fast path may rewrite.
-pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize) {
-    fast::note_program(bias, phdr, phnum);
+/// headers in memory; its .eh_frame's address and size when the loader
+/// found the section and no .eh_frame_hdr), whose code the fast path may
+/// rewrite.
+pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize, eh_frame: Option<(usize, usize)>) {
+    fast::note_program(bias, phdr, phnum, eh_frame);
 }
 
 /// The traced program's first line (ld-preld calls it at startup).

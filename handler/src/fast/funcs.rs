@@ -145,6 +145,42 @@ where
     (start == loc && start <= addr && addr < end).then_some((start, end))
 }
 
+/// Every FDE of an .eh_frame section at `eh_frame` of `size` bytes, as
+/// sorted [start, end) ranges: for objects without .eh_frame_hdr (static
+/// executables), whose section the loader found in the file. Entries
+/// that do not parse end the walk; empty ranges are left out.
+pub fn fde_ranges<R>(read: &R, eh_frame: usize, size: usize) -> alloc::vec::Vec<(usize, usize)>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let mut out = alloc::vec::Vec::new();
+    let Some(end) = eh_frame.checked_add(size) else { return out };
+    let mut at = eh_frame;
+    while at < end {
+        let Some((body, len, wide)) = entry_length(read, at) else { break };
+        let id = if wide { fetch::<8, R>(read, body).map(u64::from_le_bytes) } else { fetch::<4, R>(read, body).map(|b| u32::from_le_bytes(b) as u64) };
+        match id {
+            None => break,
+            Some(0) => {} // a CIE
+            Some(_) => {
+                if let Some((start, n)) = fde_range(read, at) {
+                    if n > 0 {
+                        if let Some(e) = start.checked_add(n) {
+                            out.push((start, e));
+                        }
+                    }
+                }
+            }
+        }
+        match body.checked_add(len) {
+            Some(next) if next > at => at = next,
+            _ => break,
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 /// A CIE or FDE's length field at `at`: (where its contents start, their
 /// length). 0 (the end marker) gives None.
 fn entry_length<R>(read: &R, at: usize) -> Option<(usize, usize, bool)>

@@ -35,6 +35,9 @@ use crate::{sys, usermem};
 
 static ON: AtomicBool = AtomicBool::new(false);
 static STATS: AtomicBool = AtomicBool::new(false);
+/// Where the exit report goes: the process's stderr as it was at start-up
+/// (programs close theirs at exit, as coreutils' close_stdout does).
+static REPORT_FD: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(2);
 
 /// What became of a site, once decided for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +68,13 @@ static COUNTS: Counts =
 pub fn configure(on: bool, stats: bool) {
     ON.store(on, Ordering::Relaxed);
     STATS.store(stats, Ordering::Relaxed);
+    if stats {
+        const F_DUPFD_CLOEXEC: usize = 1030;
+        if let Ok(fd) = sys::fcntl(2, F_DUPFD_CLOEXEC, 3) {
+            let fd = crate::fds::adopt_fd(fd as i32).unwrap_or(-1);
+            REPORT_FD.store(fd, Ordering::Relaxed);
+        }
+    }
 }
 
 pub fn enabled() -> bool {
@@ -73,8 +83,8 @@ pub fn enabled() -> bool {
 
 /// The program preld mapped (its program headers in memory), for finding
 /// the objects of the process.
-pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize) {
-    objects::note_program(bias, phdr, phnum);
+pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize, eh_frame: Option<(usize, usize)>) {
+    objects::note_program(bias, phdr, phnum, eh_frame);
 }
 
 /// Keeps preld's own fds out of the gate's reach: calls on an fd at or
@@ -150,7 +160,7 @@ fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
     let at = site - set.len();
     let seg = objects::text_segment(at, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
     let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
-    let (start, end) = funcs::function_containing(&read, seg.eh_frame_hdr, at).ok_or(Refused::NoFunction)?;
+    let (start, end) = function_bounds(seg, at).ok_or(Refused::NoFunction)?;
     if start < seg.start || end > seg.end || site + SYSCALL_INSN.len() > end {
         return Err(Refused::NoFunction);
     }
@@ -176,6 +186,15 @@ fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
     }
 }
 
+/// The function of `seg`'s object that holds `addr`, from its unwind table.
+fn function_bounds(seg: objects::Segment, addr: usize) -> Option<(usize, usize)> {
+    if seg.eh_frame_hdr == 0 {
+        return objects::program_function(addr);
+    }
+    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
+    funcs::function_containing(&read, seg.eh_frame_hdr, addr)
+}
+
 /// Padding windows already holding a jump.
 static PADDING: Mutex<alloc::collections::BTreeSet<usize>> = Mutex::new(alloc::collections::BTreeSet::new());
 
@@ -198,7 +217,7 @@ fn padding_near(read: &dyn Fn(usize, &mut [u8]) -> bool, seg: objects::Segment, 
     // The padding run from `end`: [end, run_end).
     let mut off = 0;
     while end + off < limit {
-        if funcs::function_containing(read, seg.eh_frame_hdr, end + off).is_some() {
+        if function_bounds(seg, end + off).is_some() {
             break;
         }
         let l = insn::length(&code[off..n])?;
@@ -347,5 +366,5 @@ pub fn report() {
         l(&c.threads),
         SITES.lock().values().filter(|s| **s == Site::Fast).count(),
     );
-    let _ = sys::write(2, s.as_bytes());
+    let _ = sys::write(REPORT_FD.load(Ordering::Relaxed), s.as_bytes());
 }

@@ -30,23 +30,34 @@ pub struct Segment {
     pub end: usize,
     /// Its protection (PROT_* bits), to restore after a rewrite.
     pub prot: usize,
-    /// The object's .eh_frame_hdr in memory.
+    /// The object's .eh_frame_hdr in memory; 0: the program's FDE table
+    /// (`program_function`).
     pub eh_frame_hdr: usize,
 }
 
 static PROGRAM: [AtomicUsize; 3] = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+/// The program's .eh_frame (address, size), when it has no .eh_frame_hdr,
+/// and the FDE ranges read from it once.
+static PROGRAM_EH_FRAME: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+static PROGRAM_FDES: Mutex<Option<Vec<(usize, usize)>>> = Mutex::new(None);
+/// The most of .eh_frame read into preld's heap.
+const EH_FRAME_MAX: usize = 16 << 20;
 static SEGMENTS: Mutex<Vec<Segment>> = Mutex::new(Vec::new());
 /// Ranges the application made writable: never rewritten.
 static TAINTED: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 
 /// The program's load bias and program headers, as preld mapped it.
-pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize) {
+pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize, eh_frame: Option<(usize, usize)>) {
     const PT_PHDR: u32 = 6;
     let bias = bias.or_else(|| {
         let ph = read_phdrs(phdr, phnum)?;
         ph.iter().find(|p| p.kind == PT_PHDR).map(|p| phdr.wrapping_sub(p.vaddr))
     });
     let Some(bias) = bias else { return };
+    if let Some((addr, size)) = eh_frame {
+        PROGRAM_EH_FRAME[0].store(addr, Ordering::Relaxed);
+        PROGRAM_EH_FRAME[1].store(size, Ordering::Relaxed);
+    }
     PROGRAM[0].store(bias, Ordering::Relaxed);
     PROGRAM[1].store(phdr, Ordering::Relaxed);
     PROGRAM[2].store(phnum, Ordering::Relaxed);
@@ -77,9 +88,11 @@ fn read_phdrs(phdr: usize, phnum: usize) -> Option<Vec<Phdr>> {
 }
 
 /// Adds the executable segments of one object; returns its dynamic section.
-fn add_object(out: &mut Vec<Segment>, bias: usize, phdr: usize, phnum: usize) -> Option<usize> {
+/// `table`: without .eh_frame_hdr, its functions are in the program's
+/// FDE table.
+fn add_object(out: &mut Vec<Segment>, bias: usize, phdr: usize, phnum: usize, table: bool) -> Option<usize> {
     let ph = read_phdrs(phdr, phnum)?;
-    let eh = ph.iter().find(|p| p.kind == PT_GNU_EH_FRAME).map(|p| bias.wrapping_add(p.vaddr));
+    let eh = ph.iter().find(|p| p.kind == PT_GNU_EH_FRAME).map(|p| bias.wrapping_add(p.vaddr)).or(table.then_some(0));
     let dynamic = ph.iter().find(|p| p.kind == PT_DYNAMIC).map(|p| bias.wrapping_add(p.vaddr));
     if let Some(eh) = eh {
         for p in ph.iter().filter(|p| p.kind == PT_LOAD && p.flags & PF_X != 0 && p.flags & PF_W == 0) {
@@ -127,13 +140,13 @@ fn add_mapped_object(out: &mut Vec<Segment>, bias: usize) {
         return;
     }
     let Some(phdr) = bias.checked_add(phoff) else { return };
-    add_object(out, bias, phdr, phnum);
+    add_object(out, bias, phdr, phnum, false);
 }
 
 fn scan() -> Vec<Segment> {
     let mut out = Vec::new();
     let [bias, phdr, phnum] = PROGRAM.each_ref().map(|a| a.load(Ordering::Relaxed));
-    let dynamic = add_object(&mut out, bias, phdr, phnum);
+    let dynamic = add_object(&mut out, bias, phdr, phnum, PROGRAM_EH_FRAME[1].load(Ordering::Relaxed) != 0);
     let Some(map) = dynamic.and_then(r_debug).and_then(|r| {
         let mut w = [0usize; 1];
         usermem::read_words(r + 8, &mut w).then_some(w[0])
@@ -168,6 +181,33 @@ pub fn text_segment(from: usize, to: usize) -> Option<Segment> {
     }
     *segs = scan();
     find(&segs)
+}
+
+/// The function of the program holding `addr`, from its .eh_frame (read
+/// into preld's heap at the first question).
+pub fn program_function(addr: usize) -> Option<(usize, usize)> {
+    let mut fdes = PROGRAM_FDES.lock();
+    let table = fdes.get_or_insert_with(|| {
+        let (at, size) = (PROGRAM_EH_FRAME[0].load(Ordering::Relaxed), PROGRAM_EH_FRAME[1].load(Ordering::Relaxed));
+        let mut bytes = alloc::vec![0u8; size.min(EH_FRAME_MAX)];
+        if size > EH_FRAME_MAX || !usermem::read(at, &mut bytes) {
+            return Vec::new();
+        }
+        let local = |a: usize, b: &mut [u8]| -> bool {
+            let Some(off) = a.checked_sub(at) else { return false };
+            match bytes.get(off..off.saturating_add(b.len())) {
+                Some(src) if src.len() == b.len() => {
+                    b.copy_from_slice(src);
+                    true
+                }
+                _ => false,
+            }
+        };
+        super::funcs::fde_ranges(&local, at, size)
+    });
+    let i = table.partition_point(|&(s, _)| s <= addr);
+    let (s, e) = *table.get(i.checked_sub(1)?)?;
+    (s <= addr && addr < e).then_some((s, e))
 }
 
 /// The application unmapped or replaced [start, end): its objects are
@@ -205,5 +245,6 @@ pub fn forked() {
     unsafe {
         SEGMENTS.force_unlock();
         TAINTED.force_unlock();
+        PROGRAM_FDES.force_unlock();
     }
 }

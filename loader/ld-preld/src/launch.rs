@@ -243,6 +243,7 @@ pub fn launcher(init: Initial) -> ! {
         }
     };
     let program = map_or_fail(&file, &plan, path);
+    let eh_frame = eh_frame_section(&file, program.bias);
     cfg.program = match session() {
         Some(_) => path.to_vec(),
         None => canonical(file.fd).unwrap_or_else(|| absolute(path)),
@@ -260,7 +261,7 @@ pub fn launcher(init: Initial) -> ! {
     cfg.virtual_exe = session().is_none();
     fast_from_env(&mut cfg, &init);
     let vdso = start_handler(cfg, &init, path);
-    preld_handler::note_program(Some(program.bias), program.phdr, plan.phnum as usize);
+    preld_handler::note_program(Some(program.bias), program.phdr, plan.phnum as usize, eh_frame);
     preld_handler::announce_exec(launch.execfn.unwrap_or(execfn), &shown, init.envp_addr(), init.env_ptrs().count());
 
     let auxv: Vec<(usize, AuxVal<'static>)> = init
@@ -341,12 +342,51 @@ pub fn as_interpreter(init: &mut Initial) -> ! {
     };
     fast_from_env(&mut cfg, init);
     let vdso = start_handler(cfg, init, execfn);
-    preld_handler::note_program(None, phdr, phnum);
+    preld_handler::note_program(None, phdr, phnum, None);
     init.set_aux(AT_SYSINFO_EHDR, vdso);
     arm_or_fail(execfn);
     // SAFETY: an empty image: rsp goes back to the kernel's argc, with the
     // auxv updated in place; `entry` is the interpreter just mapped.
     unsafe { preld_arch::enter_program(m.entry, core::ptr::null(), 0, init.sp) }
+}
+
+/// The program's .eh_frame section (address, size) when it has no
+/// PT_GNU_EH_FRAME (static executables): the fast path finds function
+/// starts there. Read from the section headers, which are not mapped.
+fn eh_frame_section(file: &File, bias: usize) -> Option<(usize, usize)> {
+    const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
+    let mut eh = [0u8; 64];
+    file.read_exact_at(0, &mut eh).ok()?;
+    let phoff = u64::from_le_bytes(eh[0x20..0x28].try_into().ok()?);
+    let phnum = u16::from_le_bytes([eh[0x38], eh[0x39]]) as usize;
+    if phnum > 64 {
+        return None;
+    }
+    let mut ph = alloc::vec![0u8; phnum * 56];
+    file.read_exact_at(phoff, &mut ph).ok()?;
+    if ph.chunks_exact(56).any(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]) == PT_GNU_EH_FRAME) {
+        return None;
+    }
+    let word = |b: &[u8], at: usize| -> Option<u64> { Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?)) };
+    let size = |b: &[u8], at: usize| -> Option<usize> { usize::try_from(word(b, at)?).ok() };
+    let half = |b: &[u8], at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?) as usize);
+    let (shoff, shentsize, shnum, shstrndx) = (word(&eh, 0x28)?, half(&eh, 0x3a)?, half(&eh, 0x3c)?, half(&eh, 0x3e)?);
+    if shentsize != 64 || shnum == 0 || shnum > 4096 || shstrndx >= shnum {
+        return None;
+    }
+    let mut sh = alloc::vec![0u8; shnum * 64];
+    file.read_exact_at(shoff, &mut sh).ok()?;
+    let strtab = sh.get(shstrndx * 64..shstrndx * 64 + 64)?;
+    let (str_off, str_size) = (word(strtab, 0x18)?, size(strtab, 0x20)?);
+    let mut names = alloc::vec![0u8; str_size.min(1 << 20)];
+    file.read_exact_at(str_off, &mut names).ok()?;
+    sh.chunks_exact(64).find_map(|s| {
+        let name = u32::from_le_bytes(s[0..4].try_into().ok()?) as usize;
+        let n = names.get(name..)?;
+        let n = &n[..n.iter().position(|&c| c == 0)?];
+        let (addr, len) = (size(s, 0x10)?, size(s, 0x20)?);
+        (n == b".eh_frame" && addr != 0 && len != 0).then(|| (bias.wrapping_add(addr), len))
+    })
 }
 
 /// PRELD_FAST=0 turns the fast path off and PRELD_STATS=1 makes each
