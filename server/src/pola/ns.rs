@@ -537,7 +537,5 @@ pub enum Existing {
     Real(Obj),
 }
 
-// Explicit path: tests/tests/pola_server.rs compiles this file too.
 #[cfg(test)]
-#[path = "ns/tests.rs"]
 pub mod tests;

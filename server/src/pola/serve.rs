@@ -1511,7 +1511,5 @@ fn dtype(st: &libc::stat) -> u8 {
     }
 }
 
-// Explicit path: tests/tests/pola_server.rs compiles this file too.
 #[cfg(test)]
-#[path = "serve/tests.rs"]
 mod tests;
