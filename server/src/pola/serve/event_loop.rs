@@ -20,11 +20,12 @@
 //! (`sys::fstat_cached`), and the server keeps room in its fd table for
 //! every fd a message can carry (`fd_budget`).
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use preld_proto::{self as proto, DirEntry, Reply, ReplyData, MAX_FRAME};
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use super::ops::{memory_device, Answer, Data, Later};
 use super::{Server, THREAD_STACK};
@@ -54,62 +55,73 @@ impl Server {
     /// or `extra` to be ready, serves one message of each ready connection,
     /// drops the closed ones. Returns true if `extra` is ready.
     pub fn round(&mut self, extra: Option<BorrowedFd<'_>>, timeout_ms: i32) -> std::io::Result<bool> {
-        // A connection is read only with room for a message's fds (poll
-        // skips negative fds), and not while an opener thread answers it:
-        // then only its hang-up is seen (POLLHUP comes without asking).
+        // A connection is read only with room for a message's fds (else it
+        // is not polled), and not while an opener thread answers it: then
+        // only its hang-up is seen (POLLHUP comes without asking).
         let room = self.fds_left() > 0;
-        let mut pfds: Vec<libc::pollfd> = self
-            .conns
-            .iter()
-            .map(|c| match (c.busy, room) {
-                (true, _) => libc::pollfd { fd: c.sock.as_raw_fd(), events: 0, revents: 0 },
-                (false, true) => libc::pollfd { fd: c.sock.as_raw_fd(), events: libc::POLLIN, revents: 0 },
-                (false, false) => libc::pollfd { fd: -1, events: 0, revents: 0 },
-            })
-            .collect();
         let nconns = self.conns.len();
-        let done_fd = self.done.as_ref().map_or(-1, |d| d.0.as_raw_fd());
-        pfds.push(libc::pollfd { fd: done_fd, events: libc::POLLIN, revents: 0 });
-        if let Some(e) = extra {
-            pfds.push(libc::pollfd { fd: e.as_raw_fd(), events: libc::POLLIN, revents: 0 });
-        }
         let timeout_ms = match (room, timeout_ms) {
             (true, t) => t,
             (false, t) if t < 0 => PAUSED_POLL_MS,
             (false, t) => t.min(PAUSED_POLL_MS),
         };
-        let poll = |pfds: &mut Vec<libc::pollfd>, t: i32| {
-            // SAFETY: pfds is a valid array of pollfd.
-            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, t) }
-        };
-        let mut n = 0;
-        if let Some(until) = self.spin_until {
-            while n == 0 && Instant::now() < until {
-                n = poll(&mut pfds, 0);
-                if n == 0 {
-                    // SAFETY: no arguments.
-                    unsafe { libc::sched_yield() };
+        // Which connections are ready, whether the opener threads' pipe
+        // is, whether `extra` is.
+        let (ready, done_ready, extra_ready) = {
+            let mut pfds = Vec::with_capacity(nconns + 2);
+            let mut polled = Vec::with_capacity(nconns);
+            for (i, c) in self.conns.iter().enumerate() {
+                let events = match (c.busy, room) {
+                    (true, _) => PollFlags::empty(),
+                    (false, true) => PollFlags::IN,
+                    (false, false) => continue,
+                };
+                pfds.push(PollFd::new(&c.sock, events));
+                polled.push(i);
+            }
+            let done_at = self.done.as_ref().map(|(rd, _)| {
+                pfds.push(PollFd::new(rd, PollFlags::IN));
+                pfds.len() - 1
+            });
+            let extra_at = extra.map(|e| {
+                pfds.push(PollFd::from_borrowed_fd(e, PollFlags::IN));
+                pfds.len() - 1
+            });
+            let mut n = Ok(0);
+            if let Some(until) = self.spin_until {
+                while n == Ok(0) && Instant::now() < until {
+                    n = rustix::event::poll(&mut pfds, Some(&Timespec { tv_sec: 0, tv_nsec: 0 }));
+                    if n == Ok(0) {
+                        rustix::thread::sched_yield();
+                    }
                 }
             }
-        }
-        if n == 0 {
-            self.spin_until = None;
-            n = poll(&mut pfds, timeout_ms);
-        }
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                return Ok(false);
+            if n == Ok(0) {
+                self.spin_until = None;
+                let t = (timeout_ms >= 0).then(|| Timespec {
+                    tv_sec: (timeout_ms / 1000).into(),
+                    tv_nsec: (timeout_ms % 1000 * 1_000_000).into(),
+                });
+                n = rustix::event::poll(&mut pfds, t.as_ref());
             }
-            return Err(e);
-        }
-        let extra_ready = extra.is_some() && pfds.last().unwrap().revents != 0;
+            match n {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+            let is_ready = |at: Option<usize>| at.is_some_and(|k| !pfds[k].revents().is_empty());
+            let mut ready = vec![false; nconns];
+            for (k, &i) in polled.iter().enumerate() {
+                ready[i] = !pfds[k].revents().is_empty();
+            }
+            (ready, is_ready(done_at), is_ready(extra_at))
+        };
         let mut dead = Vec::new();
-        if pfds[nconns].revents != 0 {
+        if done_ready {
             dead = self.opened_later();
         }
-        for i in 0..nconns {
-            if pfds[i].revents == 0 || dead.contains(&i) {
+        for (i, &ready) in ready.iter().enumerate() {
+            if !ready || dead.contains(&i) {
                 continue;
             }
             if self.conns[i].busy {
@@ -150,10 +162,10 @@ impl Server {
         let mut dead = Vec::new();
         let Some((rd, _)) = &self.done else { return dead };
         let mut buf = [0u8; 16 * 64];
-        // SAFETY: a valid buffer; the read end is non-blocking. Writes of
-        // 16 bytes to a pipe are whole, so reads come in whole records.
-        let n = unsafe { libc::read(rd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        for rec in buf[..n.max(0) as usize].chunks_exact(16) {
+        // The read end is non-blocking (nothing there: none read). Writes
+        // of 16 bytes to a pipe are whole, so reads come in whole records.
+        let n = rustix::io::read(rd, &mut buf[..]).unwrap_or(0);
+        for rec in buf[..n].chunks_exact(16) {
             let id = u64::from_ne_bytes(rec[..8].try_into().unwrap());
             let err = i64::from_ne_bytes(rec[8..].try_into().unwrap()) as i32;
             let Some(i) = self.conns.iter().position(|c| c.id == id && c.busy) else { continue };
@@ -337,8 +349,9 @@ impl Server {
             let mut rec = [0u8; 16];
             rec[..8].copy_from_slice(&conn.to_ne_bytes());
             rec[8..].copy_from_slice(&(err as i64).to_ne_bytes());
-            // SAFETY: 16 bytes to our pipe (whole: less than PIPE_BUF).
-            unsafe { libc::write(done.as_raw_fd(), rec.as_ptr().cast(), rec.len()) };
+            // 16 bytes to our pipe: whole (less than PIPE_BUF). If it
+            // fails, there is no one to tell.
+            let _ = rustix::io::write(&*done, &rec);
             // The FIFO or device and the socket's dup are closed here, on
             // this thread, whatever their close waits for.
         };

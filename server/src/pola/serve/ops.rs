@@ -15,7 +15,7 @@
 //! - connect() needs an rw grant (EACCES otherwise): a socket is a channel
 //!   to a process outside the session.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 use preld_proto::{self as proto, Base, PathArg, Request, MAX_PATH, OPEN_VIRTUAL_DIR};
@@ -75,7 +75,7 @@ enum Opened {
 /// file would make anyone who runs it root on the host). Creations drop
 /// them, chmod with them is EPERM (the seccomp filter refuses the same
 /// for fchmod and fchmodat made around the handler).
-const SET_ID: u32 = (libc::S_ISUID | libc::S_ISGID) as u32;
+const SET_ID: u32 = libc::S_ISUID | libc::S_ISGID;
 
 const O_ALLOWED: i32 = libc::O_ACCMODE
     | libc::O_CREAT
@@ -126,7 +126,7 @@ impl Server {
         self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
     }
 
-    fn remember_dir(&mut self, st: &libc::stat, vpath: &[u8]) {
+    fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
         if sys::file_type(st) == libc::S_IFDIR {
             self.dirs.insert((st.st_dev, st.st_ino), vpath.to_vec());
         }
@@ -302,13 +302,7 @@ impl Server {
                     // waits up to 5 s for the line discipline holding it).
                     let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
                     let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
-                    // SAFETY: a NUL-terminated path; a new fd or an error.
-                    let fd = unsafe { libc::open(tty.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
-                    if fd < 0 {
-                        return Err(sys::errno());
-                    }
-                    // SAFETY: a new fd of ours.
-                    let fd = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+                    let fd = sys::open(tty, libc::O_PATH | libc::O_CLOEXEC, 0)?;
                     return Ok(Opened::Later(Later { fd, flags: f, mode: 0 }));
                 }
                 if !path_only && open_may_wait(&obj.st) {
@@ -324,7 +318,7 @@ impl Server {
         }
     }
 
-    fn stat(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<libc::stat> {
+    fn stat(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<sys::Stat> {
         if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH | libc::AT_NO_AUTOMOUNT) != 0 {
             return Err(libc::EINVAL);
         }
@@ -505,7 +499,7 @@ impl Server {
             if sys::file_type(&st) != libc::S_IFREG || st.st_nlink != 0 {
                 return Err(libc::EXDEV);
             }
-            return sys::linkat(libc::AT_FDCWD, &sys::proc_fd(fd), np.as_fd(), &nn, libc::AT_SYMLINK_FOLLOW);
+            return sys::linkat(sys::CWD, sys::proc_fd(fd).as_bytes(), np.as_fd(), &nn, libc::AT_SYMLINK_FOLLOW);
         }
         let o = match self.resolve(i, old, fds, flags & libc::AT_SYMLINK_FOLLOW != 0, false)?.existing()? {
             Existing::Virtual(_) => return Err(libc::EPERM),
@@ -518,8 +512,7 @@ impl Server {
         if o.grant != ng {
             return Err(libc::EXDEV);
         }
-        let on = sys::cstr(on)?;
-        sys::linkat(op.as_raw_fd(), &on, np.as_fd(), &nn, 0)
+        sys::linkat(op.as_fd(), on, np.as_fd(), &nn, 0)
     }
 
     fn symlink(&mut self, i: usize, target: &[u8], p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<()> {
@@ -594,13 +587,12 @@ impl Server {
         if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
             return Err(libc::EINVAL);
         }
-        let ts = times.map(|t| libc::timespec { tv_sec: t.sec, tv_nsec: t.nsec });
         let o = self.writable_obj(i, p, fds, flags)?;
         if sys::file_type(&o.st) == libc::S_IFLNK {
             let Some((parent, name)) = &o.parent else { return Err(libc::EINVAL) };
-            return sys::utimensat(parent.as_raw_fd(), &sys::cstr(name)?, &ts, libc::AT_SYMLINK_NOFOLLOW);
+            return sys::utimensat(parent.as_fd(), name, times, libc::AT_SYMLINK_NOFOLLOW);
         }
-        sys::utimensat(libc::AT_FDCWD, &sys::proc_fd(o.fd.as_fd()), &ts, 0)
+        sys::utimensat(sys::CWD, sys::proc_fd(o.fd.as_fd()).as_bytes(), times, 0)
     }
 
     fn chdir(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<()> {
@@ -708,7 +700,7 @@ impl Server {
 
 /// /dev/null, zero, full, random, urandom and the other character devices
 /// of major 1, whose open and close do nothing that waits.
-pub(super) fn memory_device(st: &libc::stat) -> bool {
+pub(super) fn memory_device(st: &sys::Stat) -> bool {
     sys::file_type(st) == libc::S_IFCHR && libc::major(st.st_rdev) == 1
 }
 
@@ -716,7 +708,7 @@ pub(super) fn memory_device(st: &libc::stat) -> bool {
 /// the pipe's lock, which a client's splice() holds for as long as it
 /// waits for data, even with O_NONBLOCK; a device runs its driver's open (a
 /// terminal takes the tty's locks). The memory devices do not.
-fn open_may_wait(st: &libc::stat) -> bool {
+fn open_may_wait(st: &sys::Stat) -> bool {
     match sys::file_type(st) {
         libc::S_IFIFO | libc::S_IFBLK => true,
         libc::S_IFCHR => !memory_device(st),
@@ -724,7 +716,7 @@ fn open_may_wait(st: &libc::stat) -> bool {
     }
 }
 
-fn dtype(st: &libc::stat) -> u8 {
+fn dtype(st: &sys::Stat) -> u8 {
     match sys::file_type(st) {
         libc::S_IFDIR => libc::DT_DIR,
         libc::S_IFREG => libc::DT_REG,
