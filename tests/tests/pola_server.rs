@@ -15,17 +15,8 @@ use std::time::{Duration, Instant};
 
 use preld_proto::{self as proto, Op, PathArg, ReplyData, Request, MAX_FRAME};
 
-// The server's modules, compiled into this test (serve.rs finds its
-// siblings as `super::ns` and `super::sys`).
-#[allow(dead_code)]
-#[path = "../../server/src/pola/ns.rs"]
-mod ns;
-#[allow(dead_code)]
-#[path = "../../server/src/pola/serve.rs"]
-mod serve;
-#[allow(dead_code)]
-#[path = "../../server/src/pola/sys.rs"]
-mod sys;
+// The server, from the preld package's library.
+use preld::pola::{ns, serve, sys};
 
 struct Session {
     dir: tempfile::TempDir,

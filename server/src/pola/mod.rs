@@ -22,10 +22,11 @@
 //! started (nohup) stay ignored.
 
 pub mod confine;
-pub mod ns;
-pub mod serve;
-pub mod sys;
 pub mod tty;
+
+// The server's core is the library's (lib.rs): the same files the tests
+// drive in-process.
+pub use preld::pola::{ns, serve, sys};
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd};

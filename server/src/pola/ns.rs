@@ -40,6 +40,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use rustix::fs::ResolveFlags;
+
 use super::sys::{self, SysResult, CONFINED};
 
 /// Most symlinks followed in one resolution (the kernel's MAXSYMLINKS).
@@ -94,7 +96,7 @@ pub struct Grant {
     pub host: PathBuf,
     pub mode: Mode,
     pub root: Rc<OwnedFd>,
-    pub st: libc::stat,
+    pub st: sys::Stat,
     pub is_dir: bool,
     /// Another grant lies below this one.
     pub nested: bool,
@@ -105,7 +107,7 @@ pub struct Obj {
     pub grant: usize,
     /// O_PATH|O_NOFOLLOW fd of the object itself.
     pub fd: Rc<OwnedFd>,
-    pub st: libc::stat,
+    pub st: sys::Stat,
     /// Its directory (O_PATH) and name there; None for a grant's root.
     pub parent: Option<(Rc<OwnedFd>, Vec<u8>)>,
     pub vpath: Vec<u8>,
@@ -299,7 +301,7 @@ impl Namespace {
         if !self.backing.contains_key(vpath) {
             let name = format!("v{}", self.backing.len());
             sys::mkdirat(self.backing_root.as_fd(), name.as_bytes(), 0o555)?;
-            let fd = sys::openat2(self.backing_root.as_fd(), name.as_bytes(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0, 0)?;
+            let fd = sys::openat2(self.backing_root.as_fd(), name.as_bytes(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0, ResolveFlags::empty())?;
             sys::chmod_fd(fd.as_fd(), 0o555)?;
             self.backing.insert(vpath.to_vec(), fd);
         }
@@ -537,7 +539,5 @@ pub enum Existing {
     Real(Obj),
 }
 
-// Explicit path: tests/tests/pola_server.rs compiles this file too.
 #[cfg(test)]
-#[path = "ns/tests.rs"]
 pub mod tests;

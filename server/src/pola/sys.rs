@@ -1,121 +1,139 @@
-//! The few system calls the capability server makes, over libc, with errno
-//! as the error: openat2, the *at family on fds, and fd passing on
-//! SOCK_SEQPACKET sockets.
+//! The few system calls the capability server makes, with errno as the
+//! error: openat2, the *at family on fds, fd passing on SOCK_SEQPACKET
+//! sockets, and detached copies of mount trees. Through rustix; raw libc
+//! only where rustix has no call that does the same (faccessat2 with
+//! AT_EMPTY_PATH, mount_setattr, fork and what a fork child does).
 
 use std::ffi::CString;
-use std::mem::{size_of, MaybeUninit};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::io::{IoSlice, IoSliceMut};
+use std::mem::{offset_of, size_of, MaybeUninit};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use rustix::event::{PollFd, PollFlags};
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, ResolveFlags, StatxFlags, Timestamps};
+use rustix::mount::OpenTreeFlags;
+use rustix::net::{
+    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags, SendAncillaryBuffer,
+    SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
+
+pub use rustix::fs::CWD;
 
 pub type Errno = i32;
 pub type SysResult<T> = Result<T, Errno>;
 
-pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-pub const RESOLVE_BENEATH: u64 = 0x08;
-
 /// How every host lookup below a grant is made: nothing may leave the
 /// directory it starts from, and no magic link (/proc/*/fd, /proc/*/root)
 /// is followed.
-pub const CONFINED: u64 = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
+pub const CONFINED: ResolveFlags =
+    ResolveFlags::BENEATH.union(ResolveFlags::NO_MAGICLINKS).union(ResolveFlags::NO_SYMLINKS);
 
+/// errno of the last failed libc call.
 pub fn errno() -> Errno {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
 }
 
-fn check(r: libc::c_int) -> SysResult<libc::c_int> {
-    if r < 0 {
-        Err(errno())
-    } else {
-        Ok(r)
-    }
+/// rustix's result with errno as the error.
+fn sys<T>(r: rustix::io::Result<T>) -> SysResult<T> {
+    r.map_err(|e| e.raw_os_error())
 }
 
 /// A C string of `b`; EINVAL on an inner NUL (the protocol already refuses
-/// those, so this only guards paths made here).
-pub fn cstr(b: &[u8]) -> SysResult<CString> {
+/// those, so this only guards paths made here). The paths given to rustix
+/// as bytes are checked the same way by rustix.
+fn cstr(b: &[u8]) -> SysResult<CString> {
     CString::new(b).map_err(|_| libc::EINVAL)
 }
 
-/// struct open_how (libc's is non-exhaustive).
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
+fn oflags(flags: i32) -> OFlags {
+    OFlags::from_bits_retain(flags as u32)
 }
 
-pub fn openat2(dir: BorrowedFd<'_>, path: &[u8], flags: i32, mode: u32, resolve: u64) -> SysResult<OwnedFd> {
-    let p = cstr(path)?;
-    let how = OpenHow { flags: flags as u32 as u64, mode: mode as u64, resolve };
+fn at_flags(flags: i32) -> AtFlags {
+    AtFlags::from_bits_retain(flags as u32)
+}
+
+/// openat2(dir, path, {flags, mode, resolve}), again on EINTR and on EAGAIN
+/// (a rename or mount on the way made RESOLVE_BENEATH give up).
+pub fn openat2(dir: BorrowedFd<'_>, path: &[u8], flags: i32, mode: u32, resolve: ResolveFlags) -> SysResult<OwnedFd> {
     loop {
-        // SAFETY: a valid C string and open_how of the size given.
-        let r = unsafe {
-            libc::syscall(libc::SYS_openat2, dir.as_raw_fd(), p.as_ptr(), &how as *const OpenHow, size_of::<OpenHow>())
-        };
-        if r >= 0 {
-            // SAFETY: a new fd of ours.
-            return Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) });
-        }
-        let e = errno();
-        if e != libc::EINTR && e != libc::EAGAIN {
-            return Err(e);
+        match rustix::fs::openat2(dir, path, oflags(flags), Mode::from_bits_retain(mode), resolve) {
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
+            r => return sys(r),
         }
     }
 }
 
 /// "/proc/self/fd/N": reopening an O_PATH fd through it reaches the same
 /// inode, whatever happened to its name since (the server's own magic link).
-pub fn proc_fd(fd: BorrowedFd<'_>) -> CString {
-    CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap()
+pub fn proc_fd(fd: BorrowedFd<'_>) -> String {
+    format!("/proc/self/fd/{}", fd.as_raw_fd())
 }
 
-/// open() of an O_PATH fd's inode with `flags`.
+/// open(path, flags, mode).
+pub fn open(path: &std::ffi::CStr, flags: i32, mode: u32) -> SysResult<OwnedFd> {
+    sys(rustix::fs::open(path, oflags(flags), Mode::from_bits_retain(mode)))
+}
+
+/// open() of an O_PATH fd's inode with `flags`, again on EINTR.
 pub fn reopen(fd: BorrowedFd<'_>, flags: i32, mode: u32) -> SysResult<OwnedFd> {
     let p = proc_fd(fd);
     loop {
-        // SAFETY: a valid C string.
-        let r = unsafe { libc::open(p.as_ptr(), flags, mode as libc::c_uint) };
-        if r >= 0 {
-            // SAFETY: a new fd of ours.
-            return Ok(unsafe { OwnedFd::from_raw_fd(r) });
-        }
-        let e = errno();
-        if e != libc::EINTR {
-            return Err(e);
+        match rustix::fs::open(p.as_str(), oflags(flags), Mode::from_bits_retain(mode)) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return sys(r),
         }
     }
 }
 
-/// What the kernel has at hand about an fd's object, as a struct stat,
-/// without waiting on anyone: statx(fd, "", AT_EMPTY_PATH |
-/// AT_STATX_DONT_SYNC), which does not ask a network or FUSE file system's
-/// server as fstat may (a client's fd may be on one). `mask`: the STATX_*
-/// fields wanted (st_dev is always there); the others are left 0.
-pub fn fstat_cached(fd: BorrowedFd<'_>, mask: u32) -> SysResult<libc::stat> {
-    let mut x = MaybeUninit::<libc::statx>::zeroed();
-    // SAFETY: x is written by the kernel on success; a static empty path.
-    let r = unsafe {
-        libc::statx(fd.as_raw_fd(), c"".as_ptr(), libc::AT_EMPTY_PATH | libc::AT_STATX_DONT_SYNC, mask, x.as_mut_ptr())
-    };
-    check(r)?;
-    // SAFETY: zeroed, then filled by statx.
-    let x = unsafe { x.assume_init() };
-    // SAFETY: all-zero is a valid struct stat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    st.st_dev = libc::makedev(x.stx_dev_major, x.stx_dev_minor);
-    st.st_ino = x.stx_ino;
-    st.st_nlink = x.stx_nlink as _;
-    st.st_mode = x.stx_mode as u32;
-    st.st_uid = x.stx_uid;
-    st.st_gid = x.stx_gid;
-    st.st_rdev = libc::makedev(x.stx_rdev_major, x.stx_rdev_minor);
-    st.st_size = x.stx_size as i64;
-    st.st_blksize = x.stx_blksize as _;
-    st.st_blocks = x.stx_blocks as i64;
-    (st.st_atime, st.st_atime_nsec) = (x.stx_atime.tv_sec, x.stx_atime.tv_nsec as i64);
-    (st.st_mtime, st.st_mtime_nsec) = (x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec as i64);
-    (st.st_ctime, st.st_ctime_nsec) = (x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec as i64);
-    Ok(st)
+/// The fields of a struct stat, under their names there, as the server
+/// keeps them; `stat_bytes` lays them out as the kernel does on x86_64.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stat {
+    pub st_dev: libc::dev_t,
+    pub st_ino: libc::ino_t,
+    pub st_nlink: libc::nlink_t,
+    pub st_mode: libc::mode_t,
+    pub st_uid: libc::uid_t,
+    pub st_gid: libc::gid_t,
+    pub st_rdev: libc::dev_t,
+    pub st_size: libc::off_t,
+    pub st_blksize: libc::blksize_t,
+    pub st_blocks: libc::blkcnt_t,
+    pub st_atime: libc::time_t,
+    pub st_atime_nsec: i64,
+    pub st_mtime: libc::time_t,
+    pub st_mtime_nsec: i64,
+    pub st_ctime: libc::time_t,
+    pub st_ctime_nsec: i64,
+}
+
+/// What the kernel has at hand about an fd's object, without waiting on
+/// anyone: statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC), which does
+/// not ask a network or FUSE file system's server as fstat may (a client's
+/// fd may be on one). `mask`: the STATX_* fields wanted (st_dev is always
+/// there); the others are left 0.
+pub fn fstat_cached(fd: BorrowedFd<'_>, mask: u32) -> SysResult<Stat> {
+    let flags = AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC;
+    let x = sys(rustix::fs::statx(fd, c"", flags, StatxFlags::from_bits_retain(mask)))?;
+    Ok(Stat {
+        st_dev: libc::makedev(x.stx_dev_major, x.stx_dev_minor),
+        st_ino: x.stx_ino,
+        st_nlink: x.stx_nlink.into(),
+        st_mode: x.stx_mode.into(),
+        st_uid: x.stx_uid,
+        st_gid: x.stx_gid,
+        st_rdev: libc::makedev(x.stx_rdev_major, x.stx_rdev_minor),
+        st_size: x.stx_size as i64,
+        st_blksize: x.stx_blksize.into(),
+        st_blocks: x.stx_blocks as i64,
+        st_atime: x.stx_atime.tv_sec,
+        st_atime_nsec: x.stx_atime.tv_nsec.into(),
+        st_mtime: x.stx_mtime.tv_sec,
+        st_mtime_nsec: x.stx_mtime.tv_nsec.into(),
+        st_ctime: x.stx_ctime.tv_sec,
+        st_ctime_nsec: x.stx_ctime.tv_nsec.into(),
+    })
 }
 
 /// The fields a check of a client's fd needs: type, inode, links.
@@ -123,13 +141,10 @@ pub const STATX_CHECK: u32 = libc::STATX_TYPE | libc::STATX_INO | libc::STATX_NL
 
 /// The soft limit on open fds (RLIMIT_NOFILE).
 pub fn fd_limit() -> usize {
-    // SAFETY: all-zero is a valid rlimit; getrlimit fills it.
-    let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } < 0 || r.rlim_cur == libc::RLIM_INFINITY {
-        return 1 << 20;
+    match rustix::process::getrlimit(rustix::process::Resource::Nofile).current {
+        None => 1 << 20,
+        Some(n) => n.min(1 << 30) as usize,
     }
-    r.rlim_cur.min(1 << 30) as usize
 }
 
 /// How many fds this process has open now (None if /proc is not there).
@@ -138,36 +153,56 @@ pub fn open_fds() -> Option<usize> {
     Some(std::fs::read_dir("/proc/self/fd").ok()?.count().saturating_sub(1))
 }
 
-pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<libc::stat> {
-    let mut st = MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: st is written by the kernel on success.
-    check(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
-    // SAFETY: initialised by fstat.
-    Ok(unsafe { st.assume_init() })
+pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<Stat> {
+    let s = sys(rustix::fs::fstat(fd))?;
+    Ok(Stat {
+        st_dev: s.st_dev,
+        st_ino: s.st_ino,
+        st_nlink: s.st_nlink,
+        st_mode: s.st_mode,
+        st_uid: s.st_uid,
+        st_gid: s.st_gid,
+        st_rdev: s.st_rdev,
+        st_size: s.st_size,
+        st_blksize: s.st_blksize,
+        st_blocks: s.st_blocks,
+        st_atime: s.st_atime,
+        st_atime_nsec: s.st_atime_nsec as i64,
+        st_mtime: s.st_mtime,
+        st_mtime_nsec: s.st_mtime_nsec as i64,
+        st_ctime: s.st_ctime,
+        st_ctime_nsec: s.st_ctime_nsec as i64,
+    })
 }
 
 const _: () = assert!(size_of::<libc::stat>() == preld_proto::STAT_SIZE);
 
-pub fn stat_bytes(st: &libc::stat) -> [u8; preld_proto::STAT_SIZE] {
+/// `st` as the bytes of a struct stat (libc's layout, the kernel's: what
+/// a client's fstat fills), padding zero as the kernel leaves it.
+pub fn stat_bytes(st: &Stat) -> [u8; preld_proto::STAT_SIZE] {
     let mut b = [0u8; preld_proto::STAT_SIZE];
-    // SAFETY: libc::stat is plain data of exactly that size.
-    unsafe { std::ptr::copy_nonoverlapping(st as *const libc::stat as *const u8, b.as_mut_ptr(), b.len()) };
+    macro_rules! put {
+        ($($field:ident),*) => {$(
+            let v = st.$field.to_ne_bytes();
+            let at = offset_of!(libc::stat, $field);
+            b[at..at + v.len()].copy_from_slice(&v);
+        )*};
+    }
+    put!(
+        st_dev, st_ino, st_nlink, st_mode, st_uid, st_gid, st_rdev, st_size, st_blksize, st_blocks, st_atime,
+        st_atime_nsec, st_mtime, st_mtime_nsec, st_ctime, st_ctime_nsec
+    );
     b
 }
 
-pub fn file_type(st: &libc::stat) -> u32 {
+pub fn file_type(st: &Stat) -> u32 {
     st.st_mode & libc::S_IFMT
 }
 
 /// readlinkat(fd, "") of an O_PATH|O_NOFOLLOW fd of a symlink.
 pub fn readlink_fd(fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
-    // SAFETY: buf is writable for its length.
-    let n = unsafe { libc::readlinkat(fd.as_raw_fd(), c"".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n < 0 {
-        return Err(errno());
-    }
-    let n = n as usize;
+    let n = sys(rustix::fs::readlinkat_raw(fd, c"", &mut buf[..]))?;
     if n >= buf.len() {
         return Err(libc::ENAMETOOLONG);
     }
@@ -175,9 +210,12 @@ pub fn readlink_fd(fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
     Ok(buf)
 }
 
-/// faccessat2(fd, "", mode, AT_EMPTY_PATH | flags).
+/// faccessat2(fd, "", mode, AT_EMPTY_PATH | flags). Not rustix's accessat:
+/// it refuses AT_EMPTY_PATH (EINVAL).
 pub fn access_fd(fd: BorrowedFd<'_>, mode: i32, flags: i32) -> SysResult<()> {
-    // SAFETY: plain syscall with a static empty string.
+    // SAFETY: faccessat2 takes an fd, which `fd` keeps open, a path, here a
+    // static NUL-terminated empty string, and two integers; it writes
+    // nothing of ours.
     let r = unsafe { libc::syscall(libc::SYS_faccessat2, fd.as_raw_fd(), c"".as_ptr(), mode, flags | libc::AT_EMPTY_PATH) };
     if r < 0 {
         Err(errno())
@@ -187,134 +225,119 @@ pub fn access_fd(fd: BorrowedFd<'_>, mode: i32, flags: i32) -> SysResult<()> {
 }
 
 pub fn mkdirat(dir: BorrowedFd<'_>, name: &[u8], mode: u32) -> SysResult<()> {
-    let n = cstr(name)?;
-    // SAFETY: valid C string.
-    check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), mode) }).map(drop)
+    sys(rustix::fs::mkdirat(dir, name, Mode::from_bits_retain(mode)))
 }
 
 pub fn unlinkat(dir: BorrowedFd<'_>, name: &[u8], flags: i32) -> SysResult<()> {
-    let n = cstr(name)?;
-    // SAFETY: valid C string.
-    check(unsafe { libc::unlinkat(dir.as_raw_fd(), n.as_ptr(), flags) }).map(drop)
+    sys(rustix::fs::unlinkat(dir, name, at_flags(flags)))
 }
 
 pub fn renameat2(od: BorrowedFd<'_>, on: &[u8], nd: BorrowedFd<'_>, nn: &[u8], flags: u32) -> SysResult<()> {
-    let (o, n) = (cstr(on)?, cstr(nn)?);
-    // SAFETY: valid C strings.
-    let r = unsafe { libc::syscall(libc::SYS_renameat2, od.as_raw_fd(), o.as_ptr(), nd.as_raw_fd(), n.as_ptr(), flags) };
-    if r < 0 {
-        Err(errno())
-    } else {
-        Ok(())
-    }
+    sys(rustix::fs::renameat_with(od, on, nd, nn, RenameFlags::from_bits_retain(flags)))
 }
 
-pub fn linkat(od: RawFd, on: &CString, nd: BorrowedFd<'_>, nn: &[u8], flags: i32) -> SysResult<()> {
-    let n = cstr(nn)?;
-    // SAFETY: valid C strings.
-    check(unsafe { libc::linkat(od, on.as_ptr(), nd.as_raw_fd(), n.as_ptr(), flags) }).map(drop)
+pub fn linkat(od: BorrowedFd<'_>, on: &[u8], nd: BorrowedFd<'_>, nn: &[u8], flags: i32) -> SysResult<()> {
+    sys(rustix::fs::linkat(od, on, nd, nn, at_flags(flags)))
 }
 
 pub fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> SysResult<()> {
-    let (t, n) = (cstr(target)?, cstr(name)?);
-    // SAFETY: valid C strings.
-    check(unsafe { libc::symlinkat(t.as_ptr(), dir.as_raw_fd(), n.as_ptr()) }).map(drop)
+    sys(rustix::fs::symlinkat(target, dir, name))
 }
 
+/// ftruncate(fd, len); `len` goes to the kernel as it is (a negative one
+/// is EINVAL there).
 pub fn ftruncate(fd: BorrowedFd<'_>, len: i64) -> SysResult<()> {
-    // SAFETY: plain syscall.
-    check(unsafe { libc::ftruncate(fd.as_raw_fd(), len) }).map(drop)
+    sys(rustix::fs::ftruncate(fd, len as u64))
 }
 
 /// chmod of an O_PATH fd's inode (through its magic link: no race).
 pub fn chmod_fd(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
-    let p = proc_fd(fd);
-    // SAFETY: valid C string.
-    check(unsafe { libc::fchmodat(libc::AT_FDCWD, p.as_ptr(), mode, 0) }).map(drop)
+    sys(rustix::fs::chmodat(CWD, proc_fd(fd).as_str(), Mode::from_bits_retain(mode), AtFlags::empty()))
 }
 
-pub fn utimensat(dir: RawFd, name: &CString, times: &[libc::timespec; 2], flags: i32) -> SysResult<()> {
-    // SAFETY: valid C string and two timespecs.
-    check(unsafe { libc::utimensat(dir, name.as_ptr(), times.as_ptr(), flags) }).map(drop)
+/// utimensat(dir, name, times, flags); times as given (UTIME_NOW and
+/// UTIME_OMIT included).
+pub fn utimensat(dir: BorrowedFd<'_>, name: &[u8], times: &[preld_proto::Timespec; 2], flags: i32) -> SysResult<()> {
+    let ts = |t: &preld_proto::Timespec| rustix::fs::Timespec { tv_sec: t.sec, tv_nsec: t.nsec };
+    let times = Timestamps { last_access: ts(&times[0]), last_modification: ts(&times[1]) };
+    sys(rustix::fs::utimensat(dir, name, &times, at_flags(flags)))
 }
 
 /// Clears O_NONBLOCK that the server set to open without blocking.
 pub fn clear_nonblock(fd: BorrowedFd<'_>) -> SysResult<()> {
-    // SAFETY: fcntl on our fd.
-    let fl = check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
-    // SAFETY: as above.
-    check(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK) }).map(drop)
+    let fl = sys(rustix::fs::fcntl_getfl(fd))?;
+    sys(rustix::fs::fcntl_setfl(fd, fl.difference(OFlags::NONBLOCK)))
 }
 
+/// socket(AF_UNIX, ty, 0); `ty` may hold SOCK_NONBLOCK and SOCK_CLOEXEC.
 pub fn socket(ty: i32) -> SysResult<OwnedFd> {
-    // SAFETY: plain syscall.
-    let fd = check(unsafe { libc::socket(libc::AF_UNIX, ty, 0) })?;
-    // SAFETY: a new fd of ours.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    let (base, flags) = (SocketType::from_raw((ty & !flags) as u32), SocketFlags::from_bits_retain((ty & flags) as u32));
+    sys(rustix::net::socket_with(AddressFamily::UNIX, base, flags, None))
 }
 
-fn sockaddr_un(path: &[u8]) -> SysResult<(libc::sockaddr_un, libc::socklen_t)> {
-    // SAFETY: all-zero is a valid sockaddr_un.
-    let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    a.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    if path.len() >= a.sun_path.len() {
+/// The address of the unix socket at `path`. ENAMETOOLONG unless it fits
+/// sun_path with its NUL (rustix would take one that only fits without).
+fn sockaddr_un(path: &[u8]) -> SysResult<SocketAddrUnix> {
+    const SUN_PATH: usize = size_of::<libc::sockaddr_un>() - offset_of!(libc::sockaddr_un, sun_path);
+    if path.len() >= SUN_PATH {
         return Err(libc::ENAMETOOLONG);
     }
-    for (d, s) in a.sun_path.iter_mut().zip(path) {
-        *d = *s as libc::c_char;
-    }
-    let len = size_of::<libc::sa_family_t>() + path.len() + 1;
-    Ok((a, len as libc::socklen_t))
+    sys(SocketAddrUnix::new(path))
 }
 
 pub fn connect_unix(sock: BorrowedFd<'_>, path: &[u8]) -> SysResult<()> {
-    let (a, len) = sockaddr_un(path)?;
-    // SAFETY: a valid sockaddr_un of that length.
-    check(unsafe { libc::connect(sock.as_raw_fd(), &a as *const _ as *const libc::sockaddr, len) }).map(drop)
+    sys(rustix::net::connect(sock, &sockaddr_un(path)?))
 }
 
 pub fn bind_unix(sock: BorrowedFd<'_>, path: &[u8]) -> SysResult<()> {
-    let (a, len) = sockaddr_un(path)?;
-    // SAFETY: a valid sockaddr_un of that length.
-    check(unsafe { libc::bind(sock.as_raw_fd(), &a as *const _ as *const libc::sockaddr, len) }).map(drop)
+    sys(rustix::net::bind(sock, &sockaddr_un(path)?))
 }
 
 /// A pipe, both ends close-on-exec, the read end non-blocking.
 pub fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds has room for two.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
-    // SAFETY: two new fds of ours.
-    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: fcntl on our fd.
-    let fl = check(unsafe { libc::fcntl(rd.as_raw_fd(), libc::F_GETFL) })?;
-    // SAFETY: as above.
-    check(unsafe { libc::fcntl(rd.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK) })?;
+    let (rd, wr) = sys(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC))?;
+    let fl = sys(rustix::fs::fcntl_getfl(&rd))?;
+    sys(rustix::fs::fcntl_setfl(&rd, fl | OFlags::NONBLOCK))?;
     Ok((rd, wr))
 }
 
 /// A SOCK_SEQPACKET pair, both ends close-on-exec.
 pub fn seqpacket_pair() -> SysResult<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds has room for two.
-    check(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) })?;
-    // SAFETY: two new fds of ours.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    sys(rustix::net::socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None))
 }
 
 /// Room for this many fds in one received message: as many as the kernel
 /// lets one message carry (SCM_MAX_FD). Fds that do not fit are released
 /// by the kernel inside recvmsg, in the receiving thread, and the release
 /// of a client's object may wait (a lingering socket): the server takes
-/// every fd in, and lets its closer release them (serve.rs). For the same
-/// reason the table must have room for them (serve.rs, `fd_budget`).
+/// every fd in, and lets its closer release them (serve/background.rs).
+/// For the same reason the table must have room for them (serve.rs,
+/// `fd_budget`).
 pub const RECV_FDS: usize = 253;
 
 /// The most fds a message sent here carries.
 const SEND_FDS: usize = 4;
 
-/// A control buffer for RECV_FDS fds (CMSG_SPACE(253 * 4) = 1032 bytes).
-const CMSG_BYTES: usize = 1040;
+/// CMSG_SPACE of `n` fds: one SCM_RIGHTS message's room (not rustix's
+/// `cmsg_space!`, which adds room to align an unaligned buffer: `Control`
+/// is aligned).
+const fn fds_space(n: usize) -> usize {
+    rustix::cmsg_aligned_space!(ScmRights(n))
+}
+
+/// A control buffer aligned for a cmsghdr: rustix uses all of it
+/// (msg_controllen is N, CMSG_SPACE(253 * 4) = 1032 bytes for RECV_FDS).
+#[repr(C, align(8))]
+struct Control<const N: usize>([MaybeUninit<u8>; N]);
+
+const _: () = assert!(std::mem::align_of::<libc::cmsghdr>() <= 8);
+
+impl<const N: usize> Control<N> {
+    fn new() -> Self {
+        Control([MaybeUninit::uninit(); N])
+    }
+}
 
 /// One received message.
 pub struct Received {
@@ -324,64 +347,36 @@ pub struct Received {
     pub truncated: bool,
     /// More fds or control data than there was room for.
     pub ctrunc: bool,
-    /// Control messages other than SCM_RIGHTS.
+    /// Control messages other than SCM_RIGHTS. (rustix reports only
+    /// SCM_RIGHTS and SCM_CREDENTIALS, and passes over the other kinds,
+    /// which a unix socket receives only with an option set on it, as
+    /// SO_PASSSEC, SO_PASSPIDFD or SO_TIMESTAMP: the server sets none.)
     pub foreign: bool,
-}
-
-#[repr(C)]
-union CmsgBuf {
-    _align: libc::cmsghdr,
-    bytes: [u8; CMSG_BYTES],
 }
 
 /// recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC) into `buf`; every fd received is
 /// owned by the result (closed with it), whatever else is wrong.
 pub fn recv_msg(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<Received> {
-    let mut cbuf = CmsgBuf { bytes: [0; CMSG_BYTES] };
-    // SAFETY: CMSG_SPACE is a pure computation.
-    debug_assert!(unsafe { libc::CMSG_SPACE((RECV_FDS * size_of::<RawFd>()) as u32) } as usize <= CMSG_BYTES);
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    // SAFETY: all-zero msghdr is valid.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    // SAFETY: union field of plain bytes.
-    msg.msg_control = unsafe { cbuf.bytes.as_mut_ptr() }.cast();
-    // SAFETY: as above.
-    msg.msg_controllen = unsafe { libc::CMSG_SPACE((RECV_FDS * size_of::<RawFd>()) as u32) } as usize;
-    let n = loop {
-        // SAFETY: msg points at live buffers.
-        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
-        if n >= 0 {
-            break n as usize;
-        }
-        let e = errno();
-        if e != libc::EINTR {
-            return Err(e);
+    let mut space = Control::<{ fds_space(RECV_FDS) }>::new();
+    let mut control = RecvAncillaryBuffer::new(&mut space.0);
+    let mut iov = [IoSliceMut::new(buf)];
+    let msg = loop {
+        match rustix::net::recvmsg(sock, &mut iov, &mut control, RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => break sys(r)?,
         }
     };
     let mut r = Received {
-        len: n,
+        len: msg.bytes,
         fds: Vec::new(),
-        truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
-        ctrunc: msg.msg_flags & libc::MSG_CTRUNC != 0,
+        truncated: msg.flags.contains(ReturnFlags::TRUNC),
+        ctrunc: msg.flags.contains(ReturnFlags::CTRUNC),
         foreign: false,
     };
-    // SAFETY: walking the control buffer the kernel filled, with its macros.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let data = libc::CMSG_DATA(c);
-                let bytes = (*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
-                for i in 0..bytes / size_of::<RawFd>() {
-                    let fd = std::ptr::read_unaligned((data as *const RawFd).add(i));
-                    r.fds.push(OwnedFd::from_raw_fd(fd));
-                }
-            } else {
-                r.foreign = true;
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
+    for m in control.drain() {
+        match m {
+            RecvAncillaryMessage::ScmRights(fds) => r.fds.extend(fds),
+            _ => r.foreign = true,
         }
     }
     Ok(r)
@@ -389,45 +384,27 @@ pub fn recv_msg(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<Received> {
 
 /// sendmsg(MSG_DONTWAIT | MSG_NOSIGNAL) of one message with `fds` attached.
 pub fn send_msg(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> SysResult<()> {
+    send_with(sock, bytes, fds, SendFlags::DONTWAIT | SendFlags::NOSIGNAL)
+}
+
+/// sendmsg(flags) of one message with `fds` attached (no control message
+/// without fds), again on EINTR. No allocation (the helper of
+/// `mount_clones` uses it after fork).
+fn send_with(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>], flags: SendFlags) -> SysResult<()> {
     assert!(fds.len() <= SEND_FDS);
-    let mut cbuf = CmsgBuf { bytes: [0; CMSG_BYTES] };
-    let mut iov = libc::iovec { iov_base: bytes.as_ptr() as *mut libc::c_void, iov_len: bytes.len() };
-    // SAFETY: all-zero msghdr is valid.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
+    let mut space = Control::<{ fds_space(SEND_FDS) }>::new();
+    let mut control = SendAncillaryBuffer::new(&mut space.0);
     if !fds.is_empty() {
-        // SAFETY: filling our own control buffer with the kernel's macros.
-        unsafe {
-            let dlen = (fds.len() * size_of::<RawFd>()) as u32;
-            msg.msg_control = cbuf.bytes.as_mut_ptr().cast();
-            msg.msg_controllen = libc::CMSG_SPACE(dlen) as usize;
-            let c = libc::CMSG_FIRSTHDR(&msg);
-            (*c).cmsg_level = libc::SOL_SOCKET;
-            (*c).cmsg_type = libc::SCM_RIGHTS;
-            (*c).cmsg_len = libc::CMSG_LEN(dlen) as usize;
-            let data = libc::CMSG_DATA(c) as *mut RawFd;
-            for (i, fd) in fds.iter().enumerate() {
-                std::ptr::write_unaligned(data.add(i), fd.as_raw_fd());
-            }
-        }
+        assert!(control.push(SendAncillaryMessage::ScmRights(fds)));
     }
+    let iov = [IoSlice::new(bytes)];
     loop {
-        // SAFETY: msg points at live buffers.
-        let n = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
-        if n >= 0 {
-            return Ok(());
-        }
-        let e = errno();
-        if e != libc::EINTR {
-            return Err(e);
+        match rustix::net::sendmsg(sock, &iov, &mut control, flags) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return sys(r).map(drop),
         }
     }
 }
-
-const OPEN_TREE_CLONE: u32 = 1;
-const AT_RECURSIVE: u32 = 0x8000;
-const MOUNT_ATTR_RDONLY: u64 = 1;
 
 /// struct mount_attr.
 #[repr(C)]
@@ -447,46 +424,39 @@ pub struct MountAttr {
 /// read-only (mount_setattr MOUNT_ATTR_RDONLY): the kernel then refuses
 /// fchmod, fchown, futimens and fsetxattr on its files' fds with EROFS.
 /// Needs CAP_SYS_ADMIN over the current mount namespace. Only
-/// async-signal-safe calls (the helper of `mount_clones` runs it after
-/// fork).
-fn clone_raw(path: &CString, readonly: bool) -> Result<RawFd, Errno> {
-    // SAFETY: a valid C string; the kernel returns a new fd or an error.
-    let fd = unsafe {
-        libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), OPEN_TREE_CLONE | AT_RECURSIVE | libc::O_CLOEXEC as u32)
-    };
-    if fd < 0 {
-        return Err(errno());
-    }
-    let fd = fd as RawFd;
+/// async-signal-safe calls, no allocation (the helper of `mount_clones`
+/// runs it after fork).
+fn clone_tree(path: &CString, readonly: bool) -> SysResult<OwnedFd> {
+    let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::AT_RECURSIVE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
+    let fd = sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?;
     if !readonly {
         return Ok(fd);
     }
-    let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
-    // SAFETY: a mount_attr of the size given, on the fd just made.
+    let attr = MountAttr { attr_set: libc::MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    // SAFETY: mount_setattr (rustix has none) reads a static NUL-terminated
+    // empty path and a live mount_attr of the size given, on `fd`, which is
+    // open; it writes nothing of ours.
     let r = unsafe {
         libc::syscall(
             libc::SYS_mount_setattr,
-            fd,
+            fd.as_raw_fd(),
             c"".as_ptr(),
-            (libc::AT_EMPTY_PATH as u32) | AT_RECURSIVE,
+            libc::AT_EMPTY_PATH as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint,
             &attr as *const MountAttr,
             size_of::<MountAttr>(),
         )
     };
     if r < 0 {
-        let e = errno();
-        // SAFETY: our fd.
-        unsafe { libc::close(fd) };
-        return Err(e);
+        return Err(errno());
     }
     Ok(fd)
 }
 
 /// Copies of the trees at `paths` (read-only where the flag says; see
-/// `clone_raw`), in order; an error for each that could not be made. Without the privilege
-/// to do it here, a short-lived helper process makes them in a user and
-/// mount namespace of its own (where it has it) and sends them back: a
-/// detached mount is usable from any namespace.
+/// `clone_tree`), in order; an error for each that could not be made.
+/// Without the privilege to do it here, a short-lived helper process makes
+/// them in a user and mount namespace of its own (where it has it) and
+/// sends them back: a detached mount is usable from any namespace.
 pub fn mount_clones(paths: &[(&[u8], bool)]) -> Vec<SysResult<OwnedFd>> {
     let cpaths: Vec<(CString, bool)> = match paths.iter().map(|(p, ro)| cstr(p).map(|c| (c, *ro))).collect() {
         Ok(v) => v,
@@ -494,22 +464,17 @@ pub fn mount_clones(paths: &[(&[u8], bool)]) -> Vec<SysResult<OwnedFd>> {
     };
     let first = match cpaths.first() {
         None => return Vec::new(),
-        Some((p, ro)) => clone_raw(p, *ro),
+        Some((p, ro)) => clone_tree(p, *ro),
     };
-    if first != Err(libc::EPERM) {
-        let mut out = vec![first.map(own)];
-        out.extend(cpaths[1..].iter().map(|(p, ro)| clone_raw(p, *ro).map(own)));
+    if !matches!(first, Err(libc::EPERM)) {
+        let mut out = vec![first];
+        out.extend(cpaths[1..].iter().map(|(p, ro)| clone_tree(p, *ro)));
         return out;
     }
     match clones_in_helper(&cpaths) {
         Ok(v) => v,
         Err(e) => paths.iter().map(|_| Err(e)).collect(),
     }
-}
-
-fn own(fd: RawFd) -> OwnedFd {
-    // SAFETY: a new fd of ours.
-    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// The helper of `mount_clones`: fork, unshare a user and a mount
@@ -519,78 +484,30 @@ fn clones_in_helper(cpaths: &[(CString, bool)]) -> SysResult<Vec<SysResult<Owned
     let (ours, theirs) = seqpacket_pair()?;
     // Everything the child writes is made before the fork (no allocation
     // after it: the caller may have other threads).
-    // SAFETY: plain getters.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (uid, gid) = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
     let uid_map = CString::new(format!("{uid} {uid} 1")).unwrap();
     let gid_map = CString::new(format!("{gid} {gid} 1")).unwrap();
-    let files = [c"/proc/self/setgroups", c"/proc/self/uid_map", c"/proc/self/gid_map"];
-    let contents: [&CString; 3] = [&CString::new("deny").unwrap(), &uid_map, &gid_map];
-    // SAFETY: the child only makes async-signal-safe calls and _exits.
+    let maps = [(c"/proc/self/setgroups", c"deny"), (c"/proc/self/uid_map", &uid_map), (c"/proc/self/gid_map", &gid_map)];
+    // SAFETY: fork() of a process that may have other threads: the child
+    // (`helper_child`) makes only async-signal-safe calls, allocates
+    // nothing, and ends with _exit.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(errno());
     }
     if pid == 0 {
         drop(ours);
-        let s = theirs.as_raw_fd();
-        let send_errno = |e: Errno| {
-            let b = e.to_ne_bytes();
-            // SAFETY: a 4-byte buffer on our socket.
-            unsafe { libc::send(s, b.as_ptr().cast(), 4, libc::MSG_NOSIGNAL) };
-        };
-        // SAFETY: unshare, open/write/close of /proc files, then the clones.
-        unsafe {
-            let mut err = 0;
-            if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) < 0 {
-                err = errno();
-            }
-            for (f, c) in files.iter().zip(contents) {
-                if err != 0 {
-                    break;
-                }
-                let fd = libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-                let n = c.as_bytes().len();
-                if fd < 0 || libc::write(fd, c.as_ptr().cast(), n) != n as isize {
-                    err = errno();
-                }
-                if fd >= 0 {
-                    libc::close(fd);
-                }
-            }
-            for (p, ro) in cpaths {
-                match if err != 0 { Err(err) } else { clone_raw(p, *ro) } {
-                    Ok(fd) => {
-                        let b = 0i32.to_ne_bytes();
-                        let iov = libc::iovec { iov_base: b.as_ptr() as *mut _, iov_len: 4 };
-                        let mut ctl = [0u64; 3]; // a cmsghdr and one int, aligned
-                        let mut msg: libc::msghdr = std::mem::zeroed();
-                        msg.msg_iov = &iov as *const _ as *mut _;
-                        msg.msg_iovlen = 1;
-                        msg.msg_control = ctl.as_mut_ptr().cast();
-                        msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
-                        let cm = libc::CMSG_FIRSTHDR(&msg);
-                        (*cm).cmsg_level = libc::SOL_SOCKET;
-                        (*cm).cmsg_type = libc::SCM_RIGHTS;
-                        (*cm).cmsg_len = libc::CMSG_LEN(4) as usize;
-                        std::ptr::copy_nonoverlapping(fd.to_ne_bytes().as_ptr(), libc::CMSG_DATA(cm), 4);
-                        libc::sendmsg(s, &msg, libc::MSG_NOSIGNAL);
-                        libc::close(fd);
-                    }
-                    Err(e) => send_errno(e),
-                }
-            }
-            libc::_exit(0);
-        }
+        helper_child(theirs.as_fd(), &maps, cpaths);
     }
     drop(theirs);
     let mut out = Vec::new();
     let mut buf = [0u8; 16];
+    let five_s = rustix::event::Timespec { tv_sec: 5, tv_nsec: 0 };
     for _ in cpaths {
         // recv_msg does not block: wait for each answer (the helper is
         // quick; a stuck one costs 5 s, and read-only copies).
-        let mut pfd = libc::pollfd { fd: ours.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd.
-        if unsafe { libc::poll(&mut pfd, 1, 5000) } != 1 {
+        let mut pfd = [PollFd::new(&ours, PollFlags::IN)];
+        if !matches!(rustix::event::poll(&mut pfd, Some(&five_s)), Ok(1)) {
             out.push(Err(libc::ETIMEDOUT));
             continue;
         }
@@ -609,8 +526,45 @@ fn clones_in_helper(cpaths: &[(CString, bool)]) -> SysResult<Vec<SysResult<Owned
         };
         out.push(r);
     }
-    let mut st = 0;
-    // SAFETY: reaping our own child.
-    unsafe { libc::waitpid(pid, &mut st, 0) };
+    // Reaping our own child (an error would only mean it is gone already).
+    let _ = rustix::process::waitpid(rustix::process::Pid::from_raw(pid), rustix::process::WaitOptions::empty());
     Ok(out)
 }
+
+/// The fork child of `clones_in_helper`, on its end `s` of the socket:
+/// writes `maps` (file, contents) after unsharing, then sends a copy of
+/// each of `cpaths` or its errno. Async-signal-safe calls only (rustix's
+/// are plain system calls), nothing allocated.
+fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], cpaths: &[(CString, bool)]) -> ! {
+    let unshare = rustix::thread::UnshareFlags::NEWUSER | rustix::thread::UnshareFlags::NEWNS;
+    // SAFETY: unshare_unsafe is unsafe for CLONE_FILES (fds made by other
+    // threads would be missing), which is not among these flags.
+    let mut err = sys(unsafe { rustix::thread::unshare_unsafe(unshare) }).err();
+    for (file, contents) in maps {
+        if err.is_some() {
+            break;
+        }
+        let wrote = rustix::fs::open(*file, OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+            .and_then(|fd| rustix::io::write(&fd, contents.to_bytes()));
+        err = match wrote {
+            Ok(n) if n == contents.to_bytes().len() => None,
+            Ok(_) => Some(libc::EIO),
+            Err(e) => Some(e.raw_os_error()),
+        };
+    }
+    for (p, ro) in cpaths {
+        let sent = match err.map_or_else(|| clone_tree(p, *ro), Err) {
+            Ok(fd) => send_with(s, &0i32.to_ne_bytes(), &[fd.as_fd()], SendFlags::NOSIGNAL),
+            Err(e) => send_with(s, &e.to_ne_bytes(), &[], SendFlags::NOSIGNAL),
+        };
+        // Nothing to do about it: the parent takes a missing answer for
+        // an error.
+        let _ = sent;
+    }
+    // SAFETY: _exit ends the child at once (no atexit handlers, no
+    // unwinding into the parent's copy of the stack); nothing is pending.
+    unsafe { libc::_exit(0) }
+}
+
+#[cfg(test)]
+mod tests;

@@ -9,10 +9,14 @@ use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use preld_proto::{PathArg, Request, Timespec};
+use preld_proto::{self as proto, PathArg, Request, Timespec, OPEN_VIRTUAL_DIR};
 
-use super::super::ns::tests::{fixture, Fixture};
+use super::background::{Background, Closer, LogOut, Logger};
+use super::event_loop::Came;
+use super::ops::{Answer, Data};
 use super::*;
+use crate::pola::ns::tests::{fixture, Fixture};
+use crate::pola::ns::{self, Namespace};
 
 fn server() -> (Fixture, Server) {
     let f = fixture();

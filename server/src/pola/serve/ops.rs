@@ -1,0 +1,731 @@
+//! What each request does on the host for the session: the checks, the
+//! resolution in the namespace, and the call on what it found, by fd.
+//!
+//! Semantics the client can rely on (see also ns.rs):
+//! - Read-only grants behave like read-only mounts: every write (open for
+//!   writing or O_TRUNC or creating, mkdir, unlink, rename, link, symlink,
+//!   truncate, chmod, utimens, access W_OK, bind) fails with EROFS, after
+//!   the checks the kernel makes first (ENOENT, EEXIST, EISDIR, ENOTDIR).
+//!   As on a read-only mount, device nodes, fifos and sockets in them may be
+//!   opened for writing (/dev/null). Virtual directories are read-only too.
+//! - Only `exec` and `rw` grants hold programs: Exec and access(X_OK) of a
+//!   regular file in an `ro` grant fail with EACCES (a noexec mount).
+//! - Grants are separate file systems: rename and link between two grants
+//!   fail with EXDEV; unlink/rmdir/rename of a grant's root with EBUSY.
+//! - connect() needs an rw grant (EACCES otherwise): a socket is a channel
+//!   to a process outside the session.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+
+use preld_proto::{self as proto, Base, PathArg, Request, MAX_PATH, OPEN_VIRTUAL_DIR};
+
+use super::Server;
+use crate::pola::ns::{self, Existing, Node, Obj};
+use crate::pola::sys::{self, Errno, SysResult, CONFINED};
+
+/// What a request produced.
+pub(super) enum Data {
+    None,
+    Hello(u32),
+    Open(u32),
+    Stat(Box<[u8; proto::STAT_SIZE]>),
+    Bytes(Vec<u8>),
+    Dir(Vec<(u64, u8, Vec<u8>)>),
+    Exec(Vec<u8>, Vec<u8>),
+}
+
+pub(super) struct Answer {
+    pub(super) result: SysResult<Data>,
+    pub(super) fd: Option<OwnedFd>,
+    /// An open left to a thread (`open_later`), which sends the reply.
+    pub(super) later: Option<Later>,
+}
+
+impl Answer {
+    fn data(d: Data) -> Answer {
+        Answer { result: Ok(d), fd: None, later: None }
+    }
+    fn with_fd(d: Data, fd: OwnedFd) -> Answer {
+        Answer { result: Ok(d), fd: Some(fd), later: None }
+    }
+    pub(super) fn err(e: Errno) -> Answer {
+        Answer { result: Err(e), fd: None, later: None }
+    }
+}
+
+/// An open that may wait on a client (a FIFO: the pipe's lock, which a
+/// client's splice() may hold even against O_NONBLOCK; a device: its
+/// driver's open), to be made on a thread of its own (`open_later`).
+pub(super) struct Later {
+    /// O_PATH fd of the object.
+    pub(super) fd: OwnedFd,
+    pub(super) flags: i32,
+    pub(super) mode: u32,
+}
+
+/// What `open` made.
+enum Opened {
+    Now(OwnedFd, u32),
+    Later(Later),
+}
+
+/// Set-user-ID and set-group-ID bits: a session makes no file that runs
+/// with its owner's authority outside it (a root session's setuid-root
+/// file would make anyone who runs it root on the host). Creations drop
+/// them, chmod with them is EPERM (the seccomp filter refuses the same
+/// for fchmod and fchmodat made around the handler).
+const SET_ID: u32 = libc::S_ISUID | libc::S_ISGID;
+
+const O_ALLOWED: i32 = libc::O_ACCMODE
+    | libc::O_CREAT
+    | libc::O_EXCL
+    | libc::O_NOCTTY
+    | libc::O_TRUNC
+    | libc::O_APPEND
+    | libc::O_NONBLOCK
+    | libc::O_DSYNC
+    | libc::O_SYNC
+    | libc::O_DIRECT
+    | libc::O_LARGEFILE
+    | libc::O_DIRECTORY
+    | libc::O_NOFOLLOW
+    | libc::O_NOATIME
+    | libc::O_CLOEXEC
+    | libc::O_PATH
+    | libc::O_TMPFILE
+    | libc::O_ASYNC;
+
+fn unit(r: SysResult<()>) -> Answer {
+    match r {
+        Ok(()) => Answer::data(Data::None),
+        Err(e) => Answer::err(e),
+    }
+}
+
+impl Server {
+    /// The virtual directory a relative path of `p` starts from.
+    fn start(&self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<Vec<u8>> {
+        if p.path.first() == Some(&b'/') {
+            return Ok(b"/".to_vec());
+        }
+        match p.base {
+            Base::Cwd => Ok(self.conns[i].cwd.clone()),
+            Base::Fd(k) => self.dir_of_fd(fds[k as usize].as_fd()),
+        }
+    }
+
+    /// The virtual path of a directory fd the server handed out. A client's
+    /// fd, which may be anything: looked at with fstat_cached only (no wait
+    /// on it), ENOTDIR if it is no directory, as the kernel's *at() calls.
+    fn dir_of_fd(&self, fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
+        let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
+        if sys::file_type(&st) != libc::S_IFDIR {
+            return Err(libc::ENOTDIR);
+        }
+        self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
+    }
+
+    fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
+        if sys::file_type(st) == libc::S_IFDIR {
+            self.dirs.insert((st.st_dev, st.st_ino), vpath.to_vec());
+        }
+    }
+
+    /// Resolves a path argument. An empty path with `empty_ok` names the
+    /// base itself (AT_EMPTY_PATH, fchdir).
+    fn resolve(&self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], follow: bool, empty_ok: bool) -> SysResult<Node> {
+        let start = self.start(i, p, fds)?;
+        if p.path.is_empty() {
+            if !empty_ok {
+                return Err(libc::ENOENT);
+            }
+            return self.ns.resolve(&start, b".", true);
+        }
+        self.ns.resolve(&start, p.path, follow)
+    }
+
+    pub(super) fn handle(&mut self, i: usize, req: &Request<'_>, fds: &[OwnedFd]) -> Answer {
+        match *req {
+            Request::Hello => Answer::data(Data::Hello(if self.net { proto::HELLO_NET } else { 0 })),
+            // Two fds more, one of them the server's while the connection lasts.
+            Request::Connect if self.fds_left() < 2 => Answer::err(libc::EMFILE),
+            Request::Connect => match sys::seqpacket_pair() {
+                Ok((ours, theirs)) => {
+                    let cwd = self.conns[i].cwd.clone();
+                    self.add(ours, cwd);
+                    Answer::with_fd(Data::None, theirs)
+                }
+                Err(e) => Answer::err(e),
+            },
+            Request::Open { flags, mode, path } => match self.open(i, &path, fds, flags as i32, mode) {
+                Ok(Opened::Now(fd, info)) => Answer::with_fd(Data::Open(info), fd),
+                Ok(Opened::Later(later)) => Answer { result: Ok(Data::None), fd: None, later: Some(later) },
+                Err(e) => Answer::err(e),
+            },
+            Request::Stat { flags, path } => match self.stat(i, &path, fds, flags as i32) {
+                Ok(st) => Answer::data(Data::Stat(Box::new(sys::stat_bytes(&st)))),
+                Err(e) => Answer::err(e),
+            },
+            Request::Access { mode, flags, path } => unit(self.access(i, &path, fds, mode as i32, flags as i32)),
+            Request::Readlink { path } => match self.readlink(i, &path, fds) {
+                Ok(b) => Answer::data(Data::Bytes(b)),
+                Err(e) => Answer::err(e),
+            },
+            Request::Mkdir { mode, path } => unit(self.mkdir(i, &path, fds, mode)),
+            Request::Unlink { flags, path } => unit(self.unlink(i, &path, fds, flags as i32)),
+            Request::Rename { flags, old, new } => unit(self.rename(i, &old, &new, fds, flags)),
+            Request::Link { flags, old, new } => unit(self.link(i, &old, &new, fds, flags as i32)),
+            Request::Symlink { target, path } => unit(self.symlink(i, target, &path, fds)),
+            Request::Truncate { length, path } => unit(self.truncate(i, &path, fds, length)),
+            Request::Chmod { mode, flags, path } => unit(self.chmod(i, &path, fds, mode, flags as i32)),
+            Request::Utimens { times, flags, path } => unit(self.utimens(i, &path, fds, &times, flags as i32)),
+            Request::Chdir { path } => unit(self.chdir(i, &path, fds)),
+            Request::Getcwd => Answer::data(Data::Bytes(self.conns[i].cwd.clone())),
+            Request::ReadDir { path } => match self.readdir(i, &path, fds) {
+                Ok(list) => Answer::data(Data::Dir(list)),
+                Err(e) => Answer::err(e),
+            },
+            Request::Exec { path } => match self.exec(i, &path, fds) {
+                Ok((fd, v, h)) => Answer::with_fd(Data::Exec(v, h), fd),
+                Err(e) => Answer::err(e),
+            },
+            Request::ConnectUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, false) {
+                Ok(fd) => Answer::with_fd(Data::None, fd),
+                Err(e) => Answer::err(e),
+            },
+            Request::BindUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, true) {
+                Ok(fd) => Answer::with_fd(Data::None, fd),
+                Err(e) => Answer::err(e),
+            },
+        }
+    }
+
+    /// Opens the object of `obj` anew with `flags` (never blocking here:
+    /// O_NONBLOCK is added for the open and taken away after unless asked).
+    pub(super) fn reopen(fd: BorrowedFd<'_>, flags: i32, mode: u32) -> SysResult<OwnedFd> {
+        let want_nb = flags & libc::O_NONBLOCK != 0;
+        let f = (flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW))
+            | libc::O_CLOEXEC
+            | libc::O_NOCTTY
+            | libc::O_NONBLOCK;
+        let new = sys::reopen(fd, f, mode)?;
+        if !want_nb && flags & libc::O_PATH == 0 {
+            sys::clear_nonblock(new.as_fd())?;
+        }
+        Ok(new)
+    }
+
+    fn open(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, mode: u32) -> SysResult<Opened> {
+        if flags & !O_ALLOWED != 0 {
+            return Err(libc::EINVAL);
+        }
+        let mode = mode & 0o7777 & !SET_ID;
+        let tmpfile = flags & libc::O_TMPFILE == libc::O_TMPFILE;
+        let creat = flags & libc::O_CREAT != 0;
+        let excl = creat && flags & libc::O_EXCL != 0;
+        let path_only = flags & libc::O_PATH != 0;
+        let acc = flags & libc::O_ACCMODE;
+        let writes = !path_only && (acc != libc::O_RDONLY || flags & libc::O_TRUNC != 0);
+        let follow = flags & libc::O_NOFOLLOW == 0 && !excl;
+        match self.resolve(i, p, fds, follow, false)? {
+            Node::Virtual(vpath) => {
+                if excl {
+                    return Err(libc::EEXIST);
+                }
+                if tmpfile {
+                    return Err(libc::EROFS);
+                }
+                if writes || creat {
+                    return Err(libc::EISDIR);
+                }
+                let backing = self.ns.backing(&vpath)?;
+                let f = flags & (libc::O_PATH | libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_NOATIME | libc::O_LARGEFILE);
+                let fd = Self::reopen(backing, f | libc::O_DIRECTORY, 0)?;
+                let st = sys::fstat(fd.as_fd())?;
+                self.remember_dir(&st, &vpath);
+                Ok(Opened::Now(fd, OPEN_VIRTUAL_DIR))
+            }
+            Node::MissingVirtual => Err(if creat { libc::EROFS } else { libc::ENOENT }),
+            Node::Missing { grant, parent, name, trailing_slash, .. } => {
+                if !creat {
+                    return Err(libc::ENOENT);
+                }
+                if trailing_slash {
+                    return Err(libc::EISDIR);
+                }
+                if !self.ns.grants[grant].mode.writable() {
+                    return Err(libc::EROFS);
+                }
+                let want_nb = flags & libc::O_NONBLOCK != 0;
+                let f = flags | libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_NONBLOCK;
+                let fd = sys::openat2(parent.as_fd(), &name, f, mode, CONFINED)?;
+                if !want_nb {
+                    sys::clear_nonblock(fd.as_fd())?;
+                }
+                Ok(Opened::Now(fd, 0))
+            }
+            Node::Existing(obj) => {
+                if excl {
+                    return Err(libc::EEXIST);
+                }
+                let t = sys::file_type(&obj.st);
+                let writable = self.ns.grants[obj.grant].mode.writable();
+                if t == libc::S_IFLNK {
+                    // Only reached with O_NOFOLLOW.
+                    return if path_only { Self::reopen(obj.fd.as_fd(), libc::O_PATH, 0).map(|f| Opened::Now(f, 0)) } else { Err(libc::ELOOP) };
+                }
+                if tmpfile {
+                    if t != libc::S_IFDIR {
+                        return Err(libc::ENOTDIR);
+                    }
+                    if !writable {
+                        return Err(libc::EROFS);
+                    }
+                    let fd = sys::reopen(obj.fd.as_fd(), flags | libc::O_CLOEXEC, mode)?;
+                    return Ok(Opened::Now(fd, 0));
+                }
+                if flags & libc::O_DIRECTORY != 0 && t != libc::S_IFDIR {
+                    return Err(libc::ENOTDIR);
+                }
+                if t == libc::S_IFDIR && (writes || (creat && !path_only)) {
+                    return Err(libc::EISDIR);
+                }
+                if writes && !writable && t == libc::S_IFREG {
+                    return Err(libc::EROFS);
+                }
+                if !path_only && t == libc::S_IFCHR && obj.st.st_rdev == libc::makedev(5, 0) {
+                    // /dev/tty: the session's controlling terminal, not the
+                    // launcher's (the user's). Opened on a thread as any
+                    // terminal (`open_may_wait`): its open takes the tty's
+                    // lock, which a client's ioctl on it may hold (TIOCSETD
+                    // waits up to 5 s for the line discipline holding it).
+                    let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
+                    let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
+                    let fd = sys::open(tty, libc::O_PATH | libc::O_CLOEXEC, 0)?;
+                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0 }));
+                }
+                if !path_only && open_may_wait(&obj.st) {
+                    let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
+                    return Ok(Opened::Later(Later { fd, flags, mode }));
+                }
+                let fd = Self::reopen(obj.fd.as_fd(), flags, mode)?;
+                if t == libc::S_IFDIR {
+                    self.remember_dir(&obj.st, &obj.vpath);
+                }
+                Ok(Opened::Now(fd, 0))
+            }
+        }
+    }
+
+    fn stat(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<sys::Stat> {
+        if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH | libc::AT_NO_AUTOMOUNT) != 0 {
+            return Err(libc::EINVAL);
+        }
+        let empty = flags & libc::AT_EMPTY_PATH != 0;
+        if p.path.is_empty() && empty {
+            if let Base::Fd(k) = p.base {
+                // A client's fd: what the kernel has at hand (fstat could
+                // wait for a network or FUSE file system's server).
+                return sys::fstat_cached(fds[k as usize].as_fd(), libc::STATX_BASIC_STATS);
+            }
+        }
+        let node = self.resolve(i, p, fds, flags & libc::AT_SYMLINK_NOFOLLOW == 0, empty)?;
+        match node.existing()? {
+            Existing::Virtual(v) => sys::fstat(self.ns.backing(&v)?),
+            Existing::Real(o) => Ok(o.st),
+        }
+    }
+
+    fn access(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], mode: i32, flags: i32) -> SysResult<()> {
+        if mode & !(libc::R_OK | libc::W_OK | libc::X_OK) != 0
+            || flags & !(libc::AT_EACCESS | libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0
+        {
+            return Err(libc::EINVAL);
+        }
+        let node = self.resolve(
+            i,
+            p,
+            fds,
+            flags & libc::AT_SYMLINK_NOFOLLOW == 0,
+            flags & libc::AT_EMPTY_PATH != 0,
+        )?;
+        match node.existing()? {
+            Existing::Virtual(_) => {
+                if mode & libc::W_OK != 0 {
+                    Err(libc::EROFS)
+                } else {
+                    Ok(())
+                }
+            }
+            Existing::Real(o) => {
+                sys::access_fd(o.fd.as_fd(), mode, flags & libc::AT_EACCESS)?;
+                let t = sys::file_type(&o.st);
+                let gm = self.ns.grants[o.grant].mode;
+                if mode & libc::W_OK != 0 && !gm.writable() && matches!(t, libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK) {
+                    return Err(libc::EROFS);
+                }
+                if mode & libc::X_OK != 0 && !gm.executable() && t == libc::S_IFREG {
+                    return Err(libc::EACCES);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn readlink(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<Vec<u8>> {
+        match self.resolve(i, p, fds, false, false)?.existing()? {
+            Existing::Real(o) if sys::file_type(&o.st) == libc::S_IFLNK => {
+                let b = sys::readlink_fd(o.fd.as_fd())?;
+                if b.len() > MAX_PATH {
+                    return Err(libc::ENAMETOOLONG);
+                }
+                Ok(b)
+            }
+            _ => Err(libc::EINVAL),
+        }
+    }
+
+    /// Where a new name goes: its grant's parent directory and name.
+    /// `exists`: the errno when it already exists.
+    fn new_name(&self, node: Node, exists: Errno) -> SysResult<(usize, std::rc::Rc<OwnedFd>, Vec<u8>)> {
+        match node {
+            Node::Missing { grant, parent, name, trailing_slash, .. } => {
+                if trailing_slash {
+                    return Err(libc::ENOENT);
+                }
+                if !self.ns.grants[grant].mode.writable() {
+                    return Err(libc::EROFS);
+                }
+                Ok((grant, parent, name))
+            }
+            Node::MissingVirtual => Err(libc::EROFS),
+            Node::Virtual(_) | Node::Existing(_) => Err(exists),
+        }
+    }
+
+    fn mkdir(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], mode: u32) -> SysResult<()> {
+        if ns::dot_last(p.path).is_some() {
+            return Err(libc::EEXIST);
+        }
+        match self.resolve(i, p, fds, false, false)? {
+            Node::Missing { grant, parent, name, .. } => {
+                if !self.ns.grants[grant].mode.writable() {
+                    return Err(libc::EROFS);
+                }
+                sys::mkdirat(parent.as_fd(), &name, mode & 0o7777 & !SET_ID)
+            }
+            Node::MissingVirtual => Err(libc::EROFS),
+            _ => Err(libc::EEXIST),
+        }
+    }
+
+    /// The parent and name of an existing object that a write may change.
+    fn changeable(&self, o: &Obj) -> SysResult<(std::rc::Rc<OwnedFd>, Vec<u8>)> {
+        let Some((parent, name)) = &o.parent else { return Err(libc::EBUSY) };
+        if !self.ns.grants[o.grant].mode.writable() {
+            return Err(libc::EROFS);
+        }
+        Ok((parent.clone(), name.clone()))
+    }
+
+    fn unlink(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<()> {
+        if flags & !libc::AT_REMOVEDIR != 0 {
+            return Err(libc::EINVAL);
+        }
+        let rmdir = flags & libc::AT_REMOVEDIR != 0;
+        match ns::dot_last(p.path) {
+            Some(b".") if rmdir => return Err(libc::EINVAL),
+            Some(b"..") if rmdir => return Err(libc::ENOTEMPTY),
+            Some(b"/") if rmdir => return Err(libc::EBUSY),
+            Some(_) if !rmdir => return Err(libc::EISDIR),
+            _ => {}
+        }
+        match self.resolve(i, p, fds, false, false)?.existing()? {
+            Existing::Virtual(_) => Err(if rmdir { libc::EROFS } else { libc::EISDIR }),
+            Existing::Real(o) => {
+                let (parent, name) = self.changeable(&o)?;
+                sys::unlinkat(parent.as_fd(), &name, flags)
+            }
+        }
+    }
+
+    fn rename(&mut self, i: usize, old: &PathArg<'_>, new: &PathArg<'_>, fds: &[OwnedFd], flags: u32) -> SysResult<()> {
+        if flags & !(libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE | libc::RENAME_WHITEOUT) != 0 {
+            return Err(libc::EINVAL);
+        }
+        if ns::dot_last(old.path).is_some() || ns::dot_last(new.path).is_some() {
+            return Err(libc::EBUSY);
+        }
+        let o = match self.resolve(i, old, fds, false, false)?.existing()? {
+            Existing::Virtual(_) => return Err(libc::EROFS),
+            Existing::Real(o) => o,
+        };
+        let (op, on) = self.changeable(&o)?;
+        let (ng, np, nn) = match self.resolve(i, new, fds, false, false)? {
+            Node::Existing(n) => {
+                let (np, nn) = self.changeable(&n)?;
+                (n.grant, np, nn)
+            }
+            Node::Missing { grant, parent, name, .. } => {
+                if !self.ns.grants[grant].mode.writable() {
+                    return Err(libc::EROFS);
+                }
+                (grant, parent, name)
+            }
+            Node::Virtual(_) | Node::MissingVirtual => return Err(libc::EROFS),
+        };
+        if ng != o.grant {
+            return Err(libc::EXDEV);
+        }
+        sys::renameat2(op.as_fd(), &on, np.as_fd(), &nn, flags)
+    }
+
+    fn link(&mut self, i: usize, old: &PathArg<'_>, new: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<()> {
+        if flags & !(libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH) != 0 {
+            return Err(libc::EINVAL);
+        }
+        if ns::dot_last(new.path).is_some() {
+            return Err(libc::EEXIST);
+        }
+        let node = self.resolve(i, new, fds, false, false)?;
+        let (ng, np, nn) = self.new_name(node, libc::EEXIST)?;
+        // linkat(fd, "", ..., AT_EMPTY_PATH): only a file without any name
+        // (O_TMPFILE, or unlinked), which can belong to no other grant.
+        if old.path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+            let Base::Fd(k) = old.base else { return Err(libc::ENOENT) };
+            let fd = fds[k as usize].as_fd();
+            let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
+            if sys::file_type(&st) != libc::S_IFREG || st.st_nlink != 0 {
+                return Err(libc::EXDEV);
+            }
+            return sys::linkat(sys::CWD, sys::proc_fd(fd).as_bytes(), np.as_fd(), &nn, libc::AT_SYMLINK_FOLLOW);
+        }
+        let o = match self.resolve(i, old, fds, flags & libc::AT_SYMLINK_FOLLOW != 0, false)?.existing()? {
+            Existing::Virtual(_) => return Err(libc::EPERM),
+            Existing::Real(o) => o,
+        };
+        if sys::file_type(&o.st) == libc::S_IFDIR {
+            return Err(libc::EPERM);
+        }
+        let Some((op, on)) = &o.parent else { return Err(libc::EXDEV) };
+        if o.grant != ng {
+            return Err(libc::EXDEV);
+        }
+        sys::linkat(op.as_fd(), on, np.as_fd(), &nn, 0)
+    }
+
+    fn symlink(&mut self, i: usize, target: &[u8], p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<()> {
+        if target.is_empty() {
+            return Err(libc::ENOENT);
+        }
+        if ns::dot_last(p.path).is_some() {
+            return Err(libc::EEXIST);
+        }
+        let node = self.resolve(i, p, fds, false, false)?;
+        let (_, parent, name) = self.new_name(node, libc::EEXIST)?;
+        sys::symlinkat(target, parent.as_fd(), &name)
+    }
+
+    /// An existing object (following symlinks unless `nofollow`) that a
+    /// metadata write may change.
+    fn writable_obj(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<Obj> {
+        let node = self.resolve(
+            i,
+            p,
+            fds,
+            flags & libc::AT_SYMLINK_NOFOLLOW == 0,
+            flags & libc::AT_EMPTY_PATH != 0,
+        )?;
+        match node.existing()? {
+            Existing::Virtual(_) => Err(libc::EROFS),
+            Existing::Real(o) => {
+                if !self.ns.grants[o.grant].mode.writable() {
+                    return Err(libc::EROFS);
+                }
+                Ok(o)
+            }
+        }
+    }
+
+    fn truncate(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], length: i64) -> SysResult<()> {
+        if length < 0 {
+            return Err(libc::EINVAL);
+        }
+        let node = self.resolve(i, p, fds, true, false)?;
+        let o = match node.existing()? {
+            Existing::Virtual(_) => return Err(libc::EISDIR),
+            Existing::Real(o) => o,
+        };
+        match sys::file_type(&o.st) {
+            libc::S_IFDIR => return Err(libc::EISDIR),
+            libc::S_IFREG => {}
+            _ => return Err(libc::EINVAL),
+        }
+        if !self.ns.grants[o.grant].mode.writable() {
+            return Err(libc::EROFS);
+        }
+        let fd = Self::reopen(o.fd.as_fd(), libc::O_WRONLY, 0)?;
+        sys::ftruncate(fd.as_fd(), length)
+    }
+
+    fn chmod(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], mode: u32, flags: i32) -> SysResult<()> {
+        if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+            return Err(libc::EINVAL);
+        }
+        let o = self.writable_obj(i, p, fds, flags)?;
+        if sys::file_type(&o.st) == libc::S_IFLNK {
+            return Err(libc::EOPNOTSUPP);
+        }
+        if mode & SET_ID != 0 {
+            return Err(libc::EPERM);
+        }
+        sys::chmod_fd(o.fd.as_fd(), mode & 0o7777)
+    }
+
+    fn utimens(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], times: &[proto::Timespec; 2], flags: i32) -> SysResult<()> {
+        if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+            return Err(libc::EINVAL);
+        }
+        let o = self.writable_obj(i, p, fds, flags)?;
+        if sys::file_type(&o.st) == libc::S_IFLNK {
+            let Some((parent, name)) = &o.parent else { return Err(libc::EINVAL) };
+            return sys::utimensat(parent.as_fd(), name, times, libc::AT_SYMLINK_NOFOLLOW);
+        }
+        sys::utimensat(sys::CWD, sys::proc_fd(o.fd.as_fd()).as_bytes(), times, 0)
+    }
+
+    fn chdir(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<()> {
+        let empty_ok = matches!(p.base, Base::Fd(_));
+        let vpath = match self.resolve(i, p, fds, true, empty_ok)?.existing()? {
+            Existing::Virtual(v) => v,
+            Existing::Real(o) => {
+                if sys::file_type(&o.st) != libc::S_IFDIR {
+                    return Err(libc::ENOTDIR);
+                }
+                sys::access_fd(o.fd.as_fd(), libc::X_OK, 0)?;
+                self.remember_dir(&o.st, &o.vpath);
+                o.vpath
+            }
+        };
+        self.conns[i].cwd = vpath;
+        Ok(())
+    }
+
+    fn readdir(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<Vec<(u64, u8, Vec<u8>)>> {
+        let empty_ok = matches!(p.base, Base::Fd(_));
+        let vpath = match self.resolve(i, p, fds, true, empty_ok)?.existing()? {
+            Existing::Virtual(v) => v,
+            Existing::Real(o) if sys::file_type(&o.st) == libc::S_IFDIR => return Err(libc::EOPNOTSUPP),
+            Existing::Real(_) => return Err(libc::ENOTDIR),
+        };
+        let ino_of = |s: &mut Self, v: &[u8]| -> SysResult<u64> {
+            Ok(match s.ns.grant_at(v) {
+                Some(g) => s.ns.grants[g].st.st_ino,
+                None => sys::fstat(s.ns.backing(v)?)?.st_ino,
+            })
+        };
+        let mut list = vec![
+            (ino_of(self, &vpath)?, libc::DT_DIR, b".".to_vec()),
+            (ino_of(self, ns::parent(&vpath))?, libc::DT_DIR, b"..".to_vec()),
+        ];
+        let children: Vec<Vec<u8>> = self.ns.vdir_children(&vpath).cloned().collect();
+        for name in children {
+            let child = ns::join(&vpath, &name);
+            let (ino, t) = match self.ns.grant_at(&child) {
+                Some(g) => {
+                    let st = &self.ns.grants[g].st;
+                    (st.st_ino, dtype(st))
+                }
+                None => (ino_of(self, &child)?, libc::DT_DIR),
+            };
+            list.push((ino, t, name));
+        }
+        Ok(list)
+    }
+
+    fn exec(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<(OwnedFd, Vec<u8>, Vec<u8>)> {
+        let o = match self.resolve(i, p, fds, true, false)?.existing()? {
+            Existing::Virtual(_) => return Err(libc::EACCES),
+            Existing::Real(o) => o,
+        };
+        if sys::file_type(&o.st) != libc::S_IFREG || !self.ns.grants[o.grant].mode.executable() {
+            return Err(libc::EACCES);
+        }
+        sys::access_fd(o.fd.as_fd(), libc::X_OK, 0)?;
+        let fd = Self::reopen(o.fd.as_fd(), libc::O_RDONLY, 0)?;
+        let host = self.ns.host_path(o.grant, &o.vpath).as_os_str().as_bytes().to_vec();
+        if o.vpath.len() > MAX_PATH || host.len() > MAX_PATH {
+            return Err(libc::ENAMETOOLONG);
+        }
+        Ok((fd, o.vpath, host))
+    }
+
+    fn unix_socket(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], ty: i32, bind: bool) -> SysResult<OwnedFd> {
+        let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+        if !matches!(base, libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET) {
+            return Err(libc::EINVAL);
+        }
+        let want_nb = ty & libc::SOCK_NONBLOCK != 0;
+        let sock = sys::socket(base | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)?;
+        if bind {
+            let node = self.resolve(i, p, fds, false, false)?;
+            let (_, parent, name) = self.new_name(node, libc::EADDRINUSE)?;
+            let mut path = sys::proc_fd(parent.as_fd()).into_bytes();
+            path.push(b'/');
+            path.extend_from_slice(&name);
+            sys::bind_unix(sock.as_fd(), &path)?;
+        } else {
+            let o = match self.resolve(i, p, fds, true, false)?.existing()? {
+                Existing::Virtual(_) => return Err(libc::ECONNREFUSED),
+                Existing::Real(o) => o,
+            };
+            if !self.ns.grants[o.grant].mode.writable() {
+                return Err(libc::EACCES);
+            }
+            if sys::file_type(&o.st) != libc::S_IFSOCK {
+                return Err(libc::ECONNREFUSED);
+            }
+            match sys::connect_unix(sock.as_fd(), sys::proc_fd(o.fd.as_fd()).as_bytes()) {
+                Ok(()) | Err(libc::EINPROGRESS) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !want_nb {
+            sys::clear_nonblock(sock.as_fd())?;
+        }
+        Ok(sock)
+    }
+}
+
+/// /dev/null, zero, full, random, urandom and the other character devices
+/// of major 1, whose open and close do nothing that waits.
+pub(super) fn memory_device(st: &sys::Stat) -> bool {
+    sys::file_type(st) == libc::S_IFCHR && libc::major(st.st_rdev) == 1
+}
+
+/// An open (not O_PATH) of this object may wait on a client: a FIFO takes
+/// the pipe's lock, which a client's splice() holds for as long as it
+/// waits for data, even with O_NONBLOCK; a device runs its driver's open (a
+/// terminal takes the tty's locks). The memory devices do not.
+fn open_may_wait(st: &sys::Stat) -> bool {
+    match sys::file_type(st) {
+        libc::S_IFIFO | libc::S_IFBLK => true,
+        libc::S_IFCHR => !memory_device(st),
+        _ => false,
+    }
+}
+
+fn dtype(st: &sys::Stat) -> u8 {
+    match sys::file_type(st) {
+        libc::S_IFDIR => libc::DT_DIR,
+        libc::S_IFREG => libc::DT_REG,
+        libc::S_IFLNK => libc::DT_LNK,
+        libc::S_IFCHR => libc::DT_CHR,
+        libc::S_IFBLK => libc::DT_BLK,
+        libc::S_IFIFO => libc::DT_FIFO,
+        libc::S_IFSOCK => libc::DT_SOCK,
+        _ => libc::DT_UNKNOWN,
+    }
+}
+
