@@ -99,12 +99,21 @@ fn count(c: &AtomicU64) {
     }
 }
 
+/// Trapped calls by number (with statistics on), for the report's list of
+/// what still traps most.
+static BY_NR: [AtomicU64; 512] = [const { AtomicU64::new(0) }; 512];
+
 /// Sees an application call that trapped at `rip` (the address after its
 /// `syscall`) before it is served, and rewrites its site when it can.
 /// `gate` is how a rewritten site may make call `nr` (None: never).
 pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
     if !enabled() {
         return;
+    }
+    if STATS.load(Ordering::Relaxed) {
+        if let Some(c) = BY_NR.get(nr) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
     }
     let site = rip.wrapping_sub(SYSCALL_INSN.len());
     let known = SITES.lock().get(&site).copied();
@@ -366,5 +375,16 @@ pub fn report() {
         l(&c.threads),
         SITES.lock().values().filter(|s| **s == Site::Fast).count(),
     );
+    let mut top: alloc::vec::Vec<(u64, usize)> =
+        BY_NR.iter().enumerate().map(|(nr, c)| (c.load(Ordering::Relaxed), nr)).filter(|&(n, _)| n > 0).collect();
+    top.sort_unstable_by(|a, b| b.cmp(a));
+    if !top.is_empty() {
+        s.pop();
+        s.push_str("; trapped most:");
+        for (n, nr) in top.iter().take(6) {
+            let _ = write!(s, " {} {n}", syscalls::Sysno::from(*nr as u32).name());
+        }
+        s.push('\n');
+    }
     let _ = sys::write(REPORT_FD.load(Ordering::Relaxed), s.as_bytes());
 }
