@@ -82,6 +82,12 @@ pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize, eh_frame: Op
     fast::note_program(bias, phdr, phnum, eh_frame);
 }
 
+/// The dynamic linker preld mapped, at `bias` (its ELF header): its code
+/// runs before the link map that lists it is reachable.
+pub fn note_interpreter(bias: usize) {
+    fast::note_interpreter(bias);
+}
+
 /// The traced program's first line (ld-preld calls it at startup).
 pub fn announce_exec(path: &[u8], argv: &[&[u8]], envp: usize, envc: usize) {
     if config::tracing() {

@@ -145,6 +145,53 @@ where
     (start == loc && start <= addr && addr < end).then_some((start, end))
 }
 
+/// The sorted table of an .eh_frame_hdr at `eh_frame_hdr`, read at once:
+/// (initial location, FDE address) pairs, for lookups without a read per
+/// step of the search (`fde_bounds` then reads the one FDE).
+pub fn hdr_table<R>(read: &R, eh_frame_hdr: usize) -> Option<alloc::vec::Vec<(usize, usize)>>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let hdr = eh_frame_hdr;
+    let [version, ptr_enc, count_enc, table_enc] = fetch::<4, R>(read, hdr)?;
+    if version != 1 || table_enc != TABLE_ENC || count_enc == OMIT || count_enc & 0xf0 != 0 {
+        return None;
+    }
+    let ptr_size = if ptr_enc == OMIT { 0 } else { format_size(ptr_enc)? };
+    let count_at = hdr.checked_add(4 + ptr_size)?;
+    let count_size = format_size(count_enc)?;
+    let mut raw = [0u8; 8];
+    if !read(count_at, raw.get_mut(..count_size)?) {
+        return None;
+    }
+    let count = usize::try_from(format_value(&raw, 0, count_enc)?).ok()?;
+    // A table larger than this is not one a linker wrote.
+    if count == 0 || count > 1 << 22 {
+        return None;
+    }
+    let table = count_at.checked_add(count_size)?;
+    let mut bytes = alloc::vec![0u8; count.checked_mul(8)?];
+    if !read(table, &mut bytes) {
+        return None;
+    }
+    let mut out = alloc::vec::Vec::with_capacity(count);
+    for e in bytes.chunks_exact(8) {
+        let rel = |at| hdr.checked_add_signed(u32_at(e, at)? as i32 as isize);
+        out.push((rel(0)?, rel(4)?));
+    }
+    // The search needs them sorted, as the format says they are.
+    out.windows(2).all(|w| w[0].0 <= w[1].0).then_some(out)
+}
+
+/// The [start, end) of the FDE at `fde`.
+pub fn fde_bounds<R>(read: &R, fde: usize) -> Option<(usize, usize)>
+where
+    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+{
+    let (start, len) = fde_range(read, fde)?;
+    Some((start, start.checked_add(len)?))
+}
+
 /// Every FDE of an .eh_frame section at `eh_frame` of `size` bytes, as
 /// sorted [start, end) ranges: for objects without .eh_frame_hdr (static
 /// executables), whose section the loader found in the file. Entries

@@ -42,6 +42,9 @@ static REPORT_FD: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32:
 /// What became of a site, once decided for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Site {
+    /// Trapped once: rewritten if it traps again (most sites of a short
+    /// process run once, and a rewrite costs more than a trap).
+    Seen,
     /// Rewritten: its traps are calls the gate sent back.
     Fast,
     /// Its call always needs the handler.
@@ -55,13 +58,14 @@ static SITES: Mutex<BTreeMap<usize, Site>> = Mutex::new(BTreeMap::new());
 
 /// Trapped calls, by why they trapped.
 struct Counts {
+    first: AtomicU64,
     rewritten: AtomicU64,
     handler: AtomicU64,
     unpatchable: AtomicU64,
     threads: AtomicU64,
 }
 static COUNTS: Counts =
-    Counts { rewritten: AtomicU64::new(0), handler: AtomicU64::new(0), unpatchable: AtomicU64::new(0), threads: AtomicU64::new(0) };
+    Counts { first: AtomicU64::new(0), rewritten: AtomicU64::new(0), handler: AtomicU64::new(0), unpatchable: AtomicU64::new(0), threads: AtomicU64::new(0) };
 
 /// Turns the fast path on or off for this process (at start-up), and
 /// whether it counts calls for the exit report.
@@ -69,10 +73,11 @@ pub fn configure(on: bool, stats: bool) {
     ON.store(on, Ordering::Relaxed);
     STATS.store(stats, Ordering::Relaxed);
     if stats {
+        // Not one of preld's hidden fds: those would change which calls
+        // the fast path may take (fd listings need the handler then).
         const F_DUPFD_CLOEXEC: usize = 1030;
-        if let Ok(fd) = sys::fcntl(2, F_DUPFD_CLOEXEC, 3) {
-            let fd = crate::fds::adopt_fd(fd as i32).unwrap_or(-1);
-            REPORT_FD.store(fd, Ordering::Relaxed);
+        if let Ok(fd) = sys::fcntl(2, F_DUPFD_CLOEXEC, 900) {
+            REPORT_FD.store(fd as i32, Ordering::Relaxed);
         }
     }
 }
@@ -85,6 +90,11 @@ pub fn enabled() -> bool {
 /// the objects of the process.
 pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize, eh_frame: Option<(usize, usize)>) {
     objects::note_program(bias, phdr, phnum, eh_frame);
+}
+
+/// The dynamic linker preld mapped (its ELF header at `bias`).
+pub fn note_interpreter(bias: usize) {
+    objects::note_interpreter(bias);
 }
 
 /// Keeps preld's own fds out of the gate's reach: calls on an fd at or
@@ -120,7 +130,11 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
     match known {
         Some(Site::Fast | Site::Handler) => return count(&COUNTS.handler),
         Some(Site::Unpatchable) => return count(&COUNTS.unpatchable),
-        None => {}
+        Some(Site::Seen) => {}
+        None => {
+            SITES.lock().insert(site, if gate.is_some() { Site::Seen } else { Site::Handler });
+            return count(if gate.is_some() { &COUNTS.first } else { &COUNTS.handler });
+        }
     }
     let Some(gate) = gate else {
         SITES.lock().insert(site, Site::Handler);
@@ -134,15 +148,21 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
             count(&COUNTS.rewritten);
             Site::Fast
         }
-        Err(_why) => {
+        Err(why) => {
             count(&COUNTS.unpatchable);
+            if STATS.load(Ordering::Relaxed) {
+                REFUSED[why as usize].fetch_add(1, Ordering::Relaxed);
+            }
             Site::Unpatchable
         }
     };
     SITES.lock().insert(site, state);
 }
 
-/// Why a site was not rewritten (for tests and the debugger).
+/// Sites not rewritten, by `Refused` (with statistics on).
+static REFUSED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+
+/// Why a site was not rewritten (the statistics count them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
     NotMov,
@@ -168,7 +188,6 @@ fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
     }
     let at = site - set.len();
     let seg = objects::text_segment(at, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
-    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
     let (start, end) = function_bounds(seg, at).ok_or(Refused::NoFunction)?;
     if start < seg.start || end > seg.end || site + SYSCALL_INSN.len() > end {
         return Err(Refused::NoFunction);
@@ -184,7 +203,7 @@ fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
         SetNr::Xor => {
             // Two bytes: a short jump to padding after the function, where
             // a long jump to the stub goes.
-            let pad = padding_near(&read, seg, end, at + 2).ok_or(Refused::NoPadding)?;
+            let pad = padding_near(seg, (start, end), at + 2).ok_or(Refused::NoPadding)?;
             let short = arch::encode_short_jump(at, pad).ok_or(Refused::NoPadding)?;
             let stub = stubs::place(pad + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(pad, stub).ok_or(Refused::NoStub)?;
@@ -196,54 +215,102 @@ fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
 }
 
 /// The function of `seg`'s object that holds `addr`, from its unwind table.
+/// Each object's .eh_frame_hdr table is read once, each FDE at most once:
+/// reads of the application's memory are system calls.
 fn function_bounds(seg: objects::Segment, addr: usize) -> Option<(usize, usize)> {
     if seg.eh_frame_hdr == 0 {
         return objects::program_function(addr);
     }
     let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
-    funcs::function_containing(&read, seg.eh_frame_hdr, addr)
+    let mut tables = TABLES.lock();
+    if !tables.contains_key(&seg.eh_frame_hdr) {
+        if tables.len() >= MAX_TABLES {
+            tables.clear();
+        }
+        let t = Table { entries: funcs::hdr_table(&read, seg.eh_frame_hdr).unwrap_or_default(), bounds: BTreeMap::new() };
+        tables.insert(seg.eh_frame_hdr, t);
+    }
+    let t = tables.get_mut(&seg.eh_frame_hdr)?;
+    let i = t.entries.partition_point(|&(loc, _)| loc <= addr).checked_sub(1)?;
+    let (loc, fde) = t.entries[i];
+    let (start, end) = match t.bounds.get(&fde) {
+        Some(&b) => b,
+        None => {
+            let b = funcs::fde_bounds(&read, fde)?;
+            t.bounds.insert(fde, b);
+            b
+        }
+    };
+    // The table and the FDE must agree: otherwise one of them is garbage.
+    (start == loc && start <= addr && addr < end).then_some((start, end))
 }
+
+/// An object's .eh_frame_hdr table, and the FDE bounds read so far.
+struct Table {
+    entries: alloc::vec::Vec<(usize, usize)>,
+    bounds: BTreeMap<usize, (usize, usize)>,
+}
+
+/// By .eh_frame_hdr address. Objects are few; past this many, start over.
+static TABLES: Mutex<BTreeMap<usize, Table>> = Mutex::new(BTreeMap::new());
+const MAX_TABLES: usize = 256;
 
 /// Padding windows already holding a jump.
 static PADDING: Mutex<alloc::collections::BTreeSet<usize>> = Mutex::new(alloc::collections::BTreeSet::new());
 
-/// Five bytes of padding after the function that ends at `end`, within a
-/// short jump of `from` (the end of that jump): decoded from `end` as nop
-/// forms or int3, in no function of the unwind table, in the same segment,
-/// and not used before.
-fn padding_near(read: &dyn Fn(usize, &mut [u8]) -> bool, seg: objects::Segment, end: usize, from: usize) -> Option<usize> {
-    const SHORT: usize = 127;
-    let limit = (from + SHORT).min(seg.end);
-    if end + JUMP_LEN > limit {
-        return None;
-    }
-    let mut code = [0u8; SHORT + insn::MAX_LEN];
-    let n = (limit + insn::MAX_LEN).min(seg.end) - end;
-    if !read(end, &mut code[..n]) {
-        return None;
+/// Five bytes of padding next to the function [start, end) (after it,
+/// or before it back to the previous function's end), within a short jump
+/// of `from` (the end of that jump): decoded as nop forms or int3, in no
+/// function of the unwind table, in the segment, not used before.
+fn padding_near(seg: objects::Segment, (start, end): (usize, usize), from: usize) -> Option<usize> {
+    const BACK: usize = 128;
+    const FORWARD: usize = 127;
+    let lo = from.saturating_sub(BACK).max(seg.start);
+    let hi = (from + FORWARD + JUMP_LEN).min(seg.end);
+    let mut runs = [(0usize, 0usize); 2];
+    // After the function: as far as the padding goes.
+    runs[0] = (end, padding_run(seg, end, hi));
+    // Before it: the previous function's end, then padding exactly to `start`.
+    if let Some(prev_end) = (1..=64).find_map(|k| function_bounds(seg, start.checked_sub(k)?).map(|(_, e)| e)) {
+        if prev_end <= start && prev_end >= lo && padding_run(seg, prev_end, start) == start {
+            runs[1] = (prev_end, start);
+        }
     }
     let used = PADDING.lock();
-    // The padding run from `end`: [end, run_end).
+    for (a, b) in runs {
+        let mut p = a.max(lo);
+        while p + JUMP_LEN <= b && p + JUMP_LEN <= hi {
+            let reach = (p as isize - from as isize).unsigned_abs() <= BACK;
+            if reach && !used.iter().any(|&u| u < p + JUMP_LEN && p < u + JUMP_LEN) {
+                return Some(p);
+            }
+            p += 1;
+        }
+    }
+    None
+}
+
+/// Where the padding that starts at `at` ends (at most `limit`): whole nop
+/// or int3 instructions outside every function.
+fn padding_run(seg: objects::Segment, at: usize, limit: usize) -> usize {
+    let mut code = [0u8; 256 + insn::MAX_LEN];
+    let want = limit.saturating_sub(at).min(256);
+    let n = (want + insn::MAX_LEN).min(seg.end.saturating_sub(at));
+    if n == 0 || !usermem::read(at, &mut code[..n]) {
+        return at;
+    }
     let mut off = 0;
-    while end + off < limit {
-        if function_bounds(seg, end + off).is_some() {
+    while off < want {
+        if function_bounds(seg, at + off).is_some() {
             break;
         }
-        let l = insn::length(&code[off..n])?;
-        if !arch::is_padding(&code[off..off + l]) {
+        let Some(l) = insn::length(&code[off..n]) else { break };
+        if !arch::is_padding(&code[off..off + l]) || off + l > want {
             break;
         }
         off += l;
     }
-    let run_end = end + off;
-    let mut p = end;
-    while p + JUMP_LEN <= run_end && p + JUMP_LEN <= limit {
-        if !used.iter().any(|&u| u < p + JUMP_LEN && p < u + JUMP_LEN) {
-            return Some(p);
-        }
-        p += 1;
-    }
-    None
+    at + off
 }
 
 /// The longest stretch of code decoded to reach a site.
@@ -294,6 +361,7 @@ pub fn forget(addr: usize, len: usize) {
         return;
     }
     SITES.lock().retain(|&s, _| s < addr.saturating_sub(JUMP_LEN) || s >= end);
+    TABLES.lock().retain(|&h, _| h < addr || h >= end);
     PADDING.lock().retain(|&p| p + JUMP_LEN <= addr || p >= end);
     objects::forget(addr, end);
 }
@@ -344,6 +412,7 @@ pub fn forked() {
     unsafe {
         SITES.force_unlock();
         PADDING.force_unlock();
+        TABLES.force_unlock();
     }
     objects::forked();
     stubs::forked();
@@ -363,18 +432,31 @@ pub fn report() {
     let c = &COUNTS;
     let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let fast = arch::FAST_CALLS.load(Ordering::Relaxed);
-    let trapped = l(&c.rewritten) + l(&c.handler) + l(&c.unpatchable) + l(&c.threads);
+    let trapped = l(&c.first) + l(&c.rewritten) + l(&c.handler) + l(&c.unpatchable) + l(&c.threads);
     let mut s = alloc::string::String::new();
     let _ = writeln!(
         s,
-        "preld: pid {}: calls fast {fast}, trapped {trapped} (rewrote the site {}, the handler's {}, site not rewritable {}, other threads {}); sites fast {}",
+        "preld: pid {}: calls fast {fast}, trapped {trapped} (first execution {}, rewrote the site {}, the handler's {}, site not rewritable {}, other threads {}); sites fast {}",
         sys::getpid(),
+        l(&c.first),
         l(&c.rewritten),
         l(&c.handler),
         l(&c.unpatchable),
         l(&c.threads),
         SITES.lock().values().filter(|s| **s == Site::Fast).count(),
     );
+    const WHY: [&str; 7] = ["no mov/xor before it", "no object", "no function", "decoding", "no stub page", "no padding", "mprotect"];
+    if REFUSED.iter().any(|r| r.load(Ordering::Relaxed) > 0) {
+        s.pop();
+        s.push_str("; sites not rewritten:");
+        for (i, w) in WHY.iter().enumerate() {
+            let n = REFUSED[i].load(Ordering::Relaxed);
+            if n > 0 {
+                let _ = write!(s, " {w} {n}");
+            }
+        }
+        s.push('\n');
+    }
     let mut top: alloc::vec::Vec<(u64, usize)> =
         BY_NR.iter().enumerate().map(|(nr, c)| (c.load(Ordering::Relaxed), nr)).filter(|&(n, _)| n > 0).collect();
     top.sort_unstable_by(|a, b| b.cmp(a));

@@ -46,6 +46,13 @@ static SEGMENTS: Mutex<Vec<Segment>> = Mutex::new(Vec::new());
 /// Ranges the application made writable: never rewritten.
 static TAINTED: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 
+/// The dynamic linker's load bias (its ELF header), 0 for none.
+static INTERP: AtomicUsize = AtomicUsize::new(0);
+
+pub fn note_interpreter(bias: usize) {
+    INTERP.store(bias, Ordering::Relaxed);
+}
+
 /// The program's load bias and program headers, as preld mapped it.
 pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize, eh_frame: Option<(usize, usize)>) {
     const PT_PHDR: u32 = 6;
@@ -111,17 +118,23 @@ fn add_object(out: &mut Vec<Segment>, bias: usize, phdr: usize, phnum: usize, ta
 /// The address of r_debug, from a dynamic section's DT_DEBUG (0 until
 /// the dynamic linker has set it).
 fn r_debug(dynamic: usize) -> Option<usize> {
+    // Up to 64 entries at a time (a page boundary may end the section early).
     let mut at = dynamic;
-    for _ in 0..256 {
-        let mut d = [0usize; 2];
-        if !usermem::read_words(at, &mut d) {
+    for _ in 0..4 {
+        let mut d = [0u8; 1024];
+        let n = (4096 - at % 4096).min(d.len()) / 16 * 16;
+        if n == 0 || !usermem::read(at, &mut d[..n]) {
             return None;
         }
-        match d[0] {
-            DT_NULL => return None,
-            DT_DEBUG => return (d[1] != 0).then_some(d[1]),
-            _ => at = at.checked_add(16)?,
+        for e in d[..n].chunks_exact(16) {
+            let word = |i: usize| usize::from_ne_bytes(e[i..i + 8].try_into().unwrap_or_default());
+            match word(0) {
+                DT_NULL => return None,
+                DT_DEBUG => return (word(8) != 0).then_some(word(8)),
+                _ => {}
+            }
         }
+        at = at.checked_add(n)?;
     }
     None
 }
@@ -147,6 +160,7 @@ fn scan() -> Vec<Segment> {
     let mut out = Vec::new();
     let [bias, phdr, phnum] = PROGRAM.each_ref().map(|a| a.load(Ordering::Relaxed));
     let dynamic = add_object(&mut out, bias, phdr, phnum, PROGRAM_EH_FRAME[1].load(Ordering::Relaxed) != 0);
+    add_mapped_object(&mut out, INTERP.load(Ordering::Relaxed));
     let Some(map) = dynamic.and_then(r_debug).and_then(|r| {
         let mut w = [0usize; 1];
         usermem::read_words(r + 8, &mut w).then_some(w[0])

@@ -262,6 +262,9 @@ pub fn launcher(init: Initial) -> ! {
     fast_from_env(&mut cfg, &init);
     let vdso = start_handler(cfg, &init, path);
     preld_handler::note_program(Some(program.bias), program.phdr, plan.phnum as usize, eh_frame);
+    if let Some(m) = interp.as_ref() {
+        preld_handler::note_interpreter(m.bias);
+    }
     preld_handler::announce_exec(launch.execfn.unwrap_or(execfn), &shown, init.envp_addr(), init.env_ptrs().count());
 
     let auxv: Vec<(usize, AuxVal<'static>)> = init
@@ -343,6 +346,7 @@ pub fn as_interpreter(init: &mut Initial) -> ! {
     fast_from_env(&mut cfg, init);
     let vdso = start_handler(cfg, init, execfn);
     preld_handler::note_program(None, phdr, phnum, None);
+    preld_handler::note_interpreter(m.bias);
     init.set_aux(AT_SYSINFO_EHDR, vdso);
     arm_or_fail(execfn);
     // SAFETY: an empty image: rsp goes back to the kernel's argc, with the
