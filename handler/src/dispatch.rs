@@ -137,6 +137,8 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
         close | fcntl | fstat | newfstatat | statx | lseek | fstatfs | read | write | pread64 | pwrite64 | readv | writev
         | ioctl | fsync | fdatasync | ftruncate | fchmod | fchown | flock | fchdir | sendfile | splice => Some(Gate::Fd),
         getdents64 if !fds::any_own() => Some(Gate::Fd),
+        // memory::guard and fast::memory_call look only at fixed mappings.
+        mmap => Some(Gate::MmapNotFixed),
         _ => None,
     }
 }

@@ -625,6 +625,7 @@ both_kinds!(fast_path_sites, |k| {
         .native_has("64 threads racing on a site's first execution, 20 processes: 20 good\n")
         .native_has("100000 rewritten calls right: yes\n")
         .native_has("100000 reads from an xor-eax site: 1600000 bytes of zeros\n")
+        .native_has("mmap from a rewritten site, placed, fixed and fixed-noreplace: yes\n")
 });
 
 /// `PRELD_STATS=1`: the calls of h_fast's sites are made from the gate

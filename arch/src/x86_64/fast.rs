@@ -68,6 +68,10 @@ pub enum Gate {
     Path0Open,
     /// openat(fd, path, flags): as `Path1` and `Path0Open`.
     Path1Open,
+    /// mmap: made unless its flags (the fourth argument) ask for a fixed
+    /// address (the handler guards preld's memory and sees what a mapping
+    /// over rewritten code replaces).
+    MmapNotFixed,
 }
 
 /// The address of a gate, counting the calls it makes or not.
@@ -86,6 +90,8 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::Path0Open, true) => fast_gate_path0_open_counted,
         (Gate::Path1Open, false) => fast_gate_path1_open,
         (Gate::Path1Open, true) => fast_gate_path1_open_counted,
+        (Gate::MmapNotFixed, false) => fast_gate_mmap,
+        (Gate::MmapNotFixed, true) => fast_gate_mmap_counted,
     };
     f as usize
 }
@@ -387,3 +393,53 @@ path_gate!(fast_gate_path0_open, "rdi", fd: 0, open: 1, counted: 0);
 path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
+
+/// MAP_FIXED | MAP_FIXED_NOREPLACE.
+const MAP_FIXED_ANY: u32 = 0x10 | 0x10_0000;
+
+/// The mmap gate: a mapping at an address the kernel chooses is made; a
+/// fixed one goes to the handler.
+///
+/// # Safety
+/// As `fast_gate_fd`.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn fast_gate_mmap() -> ! {
+    core::arch::naked_asm!(
+        "pushfq",
+        "test r10d, {fixed}",
+        "jnz 2f",
+        "popfq",
+        "syscall",
+        "ret",
+        "2:",
+        "popfq",
+        "jmp {slow}",
+        fixed = const MAP_FIXED_ANY,
+        slow = sym fast_gate_slow,
+    )
+}
+
+/// As `fast_gate_mmap`, counting the calls it makes.
+///
+/// # Safety
+/// As `fast_gate_fd`.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn fast_gate_mmap_counted() -> ! {
+    core::arch::naked_asm!(
+        "pushfq",
+        "test r10d, {fixed}",
+        "jnz 2f",
+        "lock inc qword ptr [rip + {calls}]",
+        "popfq",
+        "syscall",
+        "ret",
+        "2:",
+        "popfq",
+        "jmp {slow}",
+        fixed = const MAP_FIXED_ANY,
+        calls = sym FAST_CALLS,
+        slow = sym fast_gate_slow,
+    )
+}

@@ -19,7 +19,7 @@ const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
 const HEADER: usize = 128;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 13] = [
+const GATE_WORDS: [(Gate, bool); 15] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -33,6 +33,8 @@ const GATE_WORDS: [(Gate, bool); 13] = [
     (Gate::Path0Open, true),
     (Gate::Path1Open, false),
     (Gate::Path1Open, true),
+    (Gate::MmapNotFixed, false),
+    (Gate::MmapNotFixed, true),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
