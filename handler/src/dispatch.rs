@@ -122,7 +122,7 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
         if !cfg.maps.is_empty() {
             return None;
         }
-        return match Sysno::from(nr as u32) {
+        return match Sysno::new(nr)? {
             stat | lstat | access => Some(Gate::Path0),
             open => Some(Gate::Path0Open),
             newfstatat | statx | faccessat | faccessat2 => Some(Gate::Path1),
@@ -133,7 +133,7 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
     if entry.is_none() {
         return Some(Gate::Plain);
     }
-    match Sysno::from(nr as u32) {
+    match Sysno::new(nr)? {
         close | fcntl | fstat | newfstatat | statx | lseek | fstatfs | read | write | pread64 | pwrite64 | readv | writev
         | ioctl | fsync | fdatasync | ftruncate | fchmod | fchown | flock | fchdir | sendfile | splice => Some(Gate::Fd),
         getdents64 if !fds::any_own() => Some(Gate::Fd),

@@ -56,6 +56,9 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     fast::configure(!cfg.no_fast, cfg.fast_stats);
     signals::restore_exec_state(t, cfg.sigsys);
     config::set(cfg);
+    if fast::enabled() {
+        fast::set_gates_by_number(dispatch::fast_gate);
+    }
     trace::start(t);
     if vdso_traced {
         vdso::set_observer(Some(trace::vdso_call));

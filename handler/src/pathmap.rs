@@ -19,8 +19,8 @@ const ENAMETOOLONG: i32 = 36;
 /// The argument positions that are paths, for each call that takes some.
 fn path_args(nr: usize) -> &'static [usize] {
     use Sysno::*;
-    let Ok(n) = u32::try_from(nr) else { return &[] };
-    match Sysno::from(n) {
+    let Some(n) = Sysno::new(nr) else { return &[] };
+    match n {
         open | creat | stat | lstat | access | readlink | chdir | truncate | mkdir | rmdir | unlink | chmod
         | chown | lchown | utime | utimes | mknod | statfs | getxattr | lgetxattr | setxattr | lsetxattr
         | listxattr | llistxattr | removexattr | lremovexattr | chroot | uselib | acct | swapon | swapoff

@@ -42,6 +42,14 @@ struct RunArgs {
     /// path VIRT; repeatable
     #[arg(long = "map", value_name = "VIRT=HOST", value_parser = OsStringValueParser::new().try_map(PathMap::parse))]
     maps: Vec<PathMap>,
+    /// Trap every system call: rewrite no call site (the fast path off, as
+    /// PRELD_FAST=0 does)
+    #[arg(long = "no-fast")]
+    no_fast: bool,
+    /// At each process's exit, print on its stderr how many calls took the
+    /// fast path and how many trapped, and why (as PRELD_STATS=1 does)
+    #[arg(long = "stats")]
+    stats: bool,
     /// The program (searched in PATH when it has no slash) and its arguments.
     // trailing_var_arg: everything from PROG on belongs to the program, so its
     // own options are never taken for preld's.
@@ -190,6 +198,15 @@ mod tests {
             Ok(_) => panic!("{argv:?} parsed"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn run_takes_fast_path_switches_before_the_program() {
+        let Command::Run(r) = Cli::try_parse_from(["preld", "run", "--no-fast", "--stats", "ls", "--no-fast"]).unwrap().command else {
+            panic!("not parsed as run")
+        };
+        assert!(r.no_fast && r.stats);
+        assert_eq!(r.command, ["ls", "--no-fast"]);
     }
 
     #[test]

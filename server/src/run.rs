@@ -24,6 +24,12 @@ pub fn run(args: RunArgs) -> ExitCode {
     for m in &args.maps {
         cmd.arg("--map").arg(m.arg());
     }
+    if args.no_fast {
+        cmd.arg("--no-fast");
+    }
+    if args.stats {
+        cmd.arg("--fast-stats");
+    }
     let err = cmd.arg("--").args(&args.command).exec();
     eprintln!("preld: cannot execute {}: {}", ld.display(), crate::reason(&err));
     ExitCode::from(EXIT_CANNOT_EXEC)

@@ -449,7 +449,7 @@ c_tests!(c_threads: [dyn_pie, dyn_exec, static_exec, static_pie] |k| {
 c_tests!(c_dlopen: [dyn_pie, dyn_exec] |k| {
     super::c_case("dlopen", k, &[])
         .stderr()
-        .stdout_is("plugin_value(13)=40\nplugin_tls=77,78\ncos(0.5)=0.877582562 pow(2,0.5)=1.414213562\ndlclose=0,0\n")
+        .stdout_is("plugin_value(13)=40\nplugin_tls=77,78\ncos(0.5)=0.877582562 pow(2,0.5)=1.414213562\nplugin_getppid across dlclose/dlopen: right\ndlclose=0,0\n")
 });
 
 c_tests!(c_auxv: [dyn_pie, dyn_exec, static_exec, static_pie] |k| {

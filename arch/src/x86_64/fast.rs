@@ -29,22 +29,26 @@
 //! from a word of the stub's page, so switching every stub of a page to
 //! the slow path is one aligned store.
 
-use core::sync::atomic::{AtomicI32, AtomicU64};
+use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize};
 
 /// The lowest fd that is preld's own (i32::MAX: none): calls on fds at or
 /// above it must be seen by the handler.
 pub static FAST_OWN_FD_MIN: AtomicI32 = AtomicI32::new(i32::MAX);
 /// Calls made by the counting gates (only with statistics on).
 pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
+/// Numbers below this have a gate in `GATE_BY_NUMBER`.
+pub const BY_NUMBER: usize = 512;
+/// The gate of each call number for `Gate::ByNumber` sites (set once at
+/// start-up, before the first rewrite): `fast_gate_slow` for the calls the
+/// handler must see.
+pub static GATE_BY_NUMBER: [AtomicUsize; BY_NUMBER] = [const { AtomicUsize::new(0) }; BY_NUMBER];
 
-/// Bytes of one stub (the code is 54 bytes; the rest is padding).
+/// Bytes of one stub (at most 15 + 11 + 20 + 18 bytes of code).
 pub const STUB_SIZE: usize = 64;
 /// Bytes of `jmp rel32`.
 pub const JUMP_LEN: usize = 5;
 /// From a stub's return address (after its `call`) to its slow label.
 const SLOW_FROM_RETURN: usize = 20;
-const RETURN_AT: usize = 16;
-const SLOW_AT: usize = 36;
 
 /// Which gate a stub calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +72,9 @@ pub enum Gate {
     Path0Open,
     /// openat(fd, path, flags): as `Path1` and `Path0Open`.
     Path1Open,
+    /// A site whose number is known only at run time: the gate of each
+    /// number is looked up in `GATE_BY_NUMBER`.
+    ByNumber,
     /// mmap: made unless its flags (the fourth argument) ask for a fixed
     /// address (the handler guards preld's memory and sees what a mapping
     /// over rewritten code replaces).
@@ -92,6 +99,7 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::Path1Open, true) => fast_gate_path1_open_counted,
         (Gate::MmapNotFixed, false) => fast_gate_mmap,
         (Gate::MmapNotFixed, true) => fast_gate_mmap_counted,
+        (Gate::ByNumber, _) => fast_gate_by_number,
     };
     f as usize
 }
@@ -109,6 +117,10 @@ pub enum SetNr {
     Mov(u32),
     /// `xor eax, eax` (2 bytes: 31 c0 or 33 c0), read's number, 0.
     Xor,
+    /// Another instruction of 5 to 15 bytes that `relocatable` accepts
+    /// (eax was set before it): the stub executes a copy of it, and the
+    /// number is looked up per call (`Gate::ByNumber`).
+    Relocated { insn: [u8; 15], len: u8 },
 }
 
 impl SetNr {
@@ -117,17 +129,7 @@ impl SetNr {
         match self {
             SetNr::Mov(_) => 5,
             SetNr::Xor => 2,
-        }
-    }
-    /// The instruction as the stub executes it, 5 bytes.
-    fn stub_bytes(self) -> [u8; 5] {
-        match self {
-            SetNr::Mov(nr) => {
-                let n = nr.to_le_bytes();
-                [0xb8, n[0], n[1], n[2], n[3]]
-            }
-            // xor eax, eax (its flags, as at the site); nop dword [rax]
-            SetNr::Xor => [0x31, 0xc0, 0x0f, 0x1f, 0x00],
+            SetNr::Relocated { len, .. } => len as usize,
         }
     }
 }
@@ -137,25 +139,71 @@ impl SetNr {
 /// `gate_word`. None if something is out of rel32 reach.
 pub fn encode_stub(stub: usize, syscall: usize, nr: SetNr, gate_word: usize) -> Option<[u8; STUB_SIZE]> {
     let after = syscall + SYSCALL_INSN.len();
-    let set = nr.stub_bytes();
     let mut s = [0xcc_u8; STUB_SIZE];
-    s[0..5].copy_from_slice(&set);
-    s[5..10].copy_from_slice(&[0x48, 0x8d, 0x64, 0x24, 0x80]); // lea rsp, [rsp - 128]
-    s[10..12].copy_from_slice(&[0xff, 0x15]); // call [rip + rel32]
-    s[12..16].copy_from_slice(&rel32(stub + RETURN_AT, gate_word)?);
-    s[16..24].copy_from_slice(&[0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0]); // lea rsp, [rsp + 128]
-    s[24..27].copy_from_slice(&[0x48, 0x8d, 0x0d]); // lea rcx, [rip + rel32]
-    s[27..31].copy_from_slice(&rel32(stub + 31, after)?);
-    s[31] = 0xe9; // jmp rel32
-    s[32..36].copy_from_slice(&rel32(stub + 36, after)?);
-    const _: () = assert!(SLOW_AT - RETURN_AT == SLOW_FROM_RETURN);
-    s[36..44].copy_from_slice(&[0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0]); // slow: lea rsp, [rsp + 128]
-    // eax again (a path gate made the call: rax is its result), and the
-    // flags `xor` leaves, as the site's syscall would find them.
-    s[44..49].copy_from_slice(&set);
-    s[49] = 0xe9; // jmp the site's syscall
-    s[50..54].copy_from_slice(&rel32(stub + 54, syscall)?);
+    // The replaced instruction, then the call; `return_at` is where the
+    // gate returns.
+    let head: &[u8] = match nr {
+        SetNr::Mov(n) => {
+            let n = n.to_le_bytes();
+            &[0xb8, n[0], n[1], n[2], n[3]][..]
+        }
+        // xor eax, eax (its flags, as at the site)
+        SetNr::Xor => &[0x31, 0xc0][..],
+        SetNr::Relocated { ref insn, len } => insn.get(..len as usize)?,
+    };
+    let mut at = 0;
+    fn put_at(s: &mut [u8; STUB_SIZE], at: &mut usize, b: &[u8]) -> Option<()> {
+        s.get_mut(*at..*at + b.len())?.copy_from_slice(b);
+        *at += b.len();
+        Some(())
+    }
+    put_at(&mut s, &mut at, head)?;
+    put_at(&mut s, &mut at, &[0x48, 0x8d, 0x64, 0x24, 0x80])?; // lea rsp, [rsp - 128]
+    let call_at = at;
+    put_at(&mut s, &mut at, &[0xff, 0x15, 0, 0, 0, 0])?; // call [rip + rel32]
+    let return_at = at;
+    s[call_at + 2..call_at + 6].copy_from_slice(&rel32(stub + return_at, gate_word)?);
+    put_at(&mut s, &mut at, &[0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0])?; // lea rsp, [rsp + 128]
+    put_at(&mut s, &mut at, &[0x48, 0x8d, 0x0d])?; // lea rcx, [rip + rel32]: rcx as natively
+    let r = rel32(stub + at + 4, after)?;
+    put_at(&mut s, &mut at, &r)?;
+    put_at(&mut s, &mut at, &[0xe9])?; // jmp after the syscall
+    let r = rel32(stub + at + 4, after)?;
+    put_at(&mut s, &mut at, &r)?;
+    // The slow label, at a fixed distance from the return address.
+    if at > return_at + SLOW_FROM_RETURN {
+        return None;
+    }
+    at = return_at + SLOW_FROM_RETURN;
+    put_at(&mut s, &mut at, &[0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0])?; // lea rsp, [rsp + 128]
+    match nr {
+        // eax again (a path gate made the call, and rax is its result), and
+        // the flags `xor` leaves, as the site's syscall would find them. A
+        // relocated site's gate leaves rax as it found it.
+        SetNr::Mov(_) | SetNr::Xor => put_at(&mut s, &mut at, head)?,
+        SetNr::Relocated { .. } => {}
+    }
+    put_at(&mut s, &mut at, &[0xe9])?; // jmp the site's syscall
+    let r = rel32(stub + at + 4, syscall)?;
+    put_at(&mut s, &mut at, &r)?;
     Some(s)
+}
+
+/// Whether the instruction `insn` (decoded whole) may run at another
+/// address: a plain mov or lea without a rip-relative operand, not on the
+/// stack pointer's push/pop; no prefix but REX.
+pub fn relocatable(insn: &[u8]) -> bool {
+    let body = match insn {
+        [0x40..=0x4f, rest @ ..] => rest,
+        _ => insn,
+    };
+    let modrm_ok = |m: u8| !(m & 0xc7 == 0x05); // mod 00, rm 101: rip-relative
+    match body {
+        [0xb8..=0xbf, ..] => true,
+        [0x88 | 0x89 | 0x8a | 0x8b | 0x8d, m, ..] => modrm_ok(*m),
+        [0xc7, m, ..] => m & 0x38 == 0 && modrm_ok(*m),
+        _ => false,
+    }
 }
 
 /// Whether a stub at `stub` can reach the site's `syscall` at `syscall`
@@ -330,6 +378,7 @@ macro_rules! path_gate {
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
                 "popfq",
+                "push rax",                         // the number, for the handler's turn
                 "syscall",
                 "cmp rax, -14",                     // EFAULT: the path may be unreadable
                 "je 9f",
@@ -358,6 +407,7 @@ macro_rules! path_gate {
                 "pop rdi",
                 ".endif",
                 "8:",
+                "pop rax",                          // the number again
                 "push r11",
                 "popfq",
                 "jmp {slow}",
@@ -365,6 +415,7 @@ macro_rules! path_gate {
                 "popfq",
                 "jmp {slow}",
                 "9:",
+                "lea rsp, [rsp + 8]",               // the number, not needed
                 "push r11",                         // the application's flags
                 "popfq",
                 "ret",
@@ -440,6 +491,31 @@ pub unsafe extern "C" fn fast_gate_mmap_counted() -> ! {
         "jmp {slow}",
         fixed = const MAP_FIXED_ANY,
         calls = sym FAST_CALLS,
+        slow = sym fast_gate_slow,
+    )
+}
+
+/// The gate of `Gate::ByNumber` sites: on to the gate `GATE_BY_NUMBER`
+/// names for the call's number (or the slow way).
+///
+/// # Safety
+/// As `fast_gate_fd`; owns r11 (the `syscall` clobbers it anyway).
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn fast_gate_by_number() -> ! {
+    core::arch::naked_asm!(
+        "pushfq",
+        "cmp rax, {n}",
+        "jae 2f",
+        "lea r11, [rip + {table}]",
+        "mov r11, [r11 + rax * 8]",
+        "popfq",
+        "jmp r11",                          // with [rsp] = the stub's return
+        "2:",
+        "popfq",
+        "jmp {slow}",
+        n = const BY_NUMBER,
+        table = sym GATE_BY_NUMBER,
         slow = sym fast_gate_slow,
     )
 }

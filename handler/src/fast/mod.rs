@@ -132,14 +132,10 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
         Some(Site::Unpatchable) => return count(&COUNTS.unpatchable),
         Some(Site::Seen) => {}
         None => {
-            SITES.lock().insert(site, if gate.is_some() { Site::Seen } else { Site::Handler });
-            return count(if gate.is_some() { &COUNTS.first } else { &COUNTS.handler });
+            SITES.lock().insert(site, Site::Seen);
+            return count(&COUNTS.first);
         }
     }
-    let Some(gate) = gate else {
-        SITES.lock().insert(site, Site::Handler);
-        return count(&COUNTS.handler);
-    };
     if !crate::thread::only_thread(t) {
         return count(&COUNTS.threads);
     }
@@ -147,6 +143,10 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
         Ok(()) => {
             count(&COUNTS.rewritten);
             Site::Fast
+        }
+        Err(Refused::Handler) => {
+            count(&COUNTS.handler);
+            Site::Handler
         }
         Err(why) => {
             count(&COUNTS.unpatchable);
@@ -160,12 +160,14 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
 }
 
 /// Sites not rewritten, by `Refused` (with statistics on).
-static REFUSED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+static REFUSED: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 
 /// Why a site was not rewritten (the statistics count them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
     NotMov,
+    /// The call needs the handler, and its site sets its number itself.
+    Handler,
     NoObject,
     NoFunction,
     Decode,
@@ -174,34 +176,44 @@ pub enum Refused {
     Protect,
 }
 
-fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
-    // What sets eax: up to 5 bytes before the syscall, decided below by
-    // decoding, never by these bytes alone.
-    let head = site.checked_sub(JUMP_LEN).ok_or(Refused::NotMov)?;
-    let mut bytes = [0u8; JUMP_LEN + 2];
-    if !usermem::read(head, &mut bytes) || bytes[JUMP_LEN..] != SYSCALL_INSN {
+fn rewrite(site: usize, nr: usize, gate: Option<Gate>) -> Result<(), Refused> {
+    let mut tail = [0u8; 2];
+    if !usermem::read(site, &mut tail) || tail != SYSCALL_INSN {
         return Err(Refused::NotMov);
     }
-    let set = arch::set_nr_before(&bytes[..JUMP_LEN]).ok_or(Refused::NotMov)?;
-    if !matches!(set, SetNr::Mov(n) if n as usize == nr) && !(set == SetNr::Xor && nr == 0) {
-        return Err(Refused::NotMov);
-    }
-    let at = site - set.len();
-    let seg = objects::text_segment(at, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
-    let (start, end) = function_bounds(seg, at).ok_or(Refused::NoFunction)?;
-    if start < seg.start || end > seg.end || site + SYSCALL_INSN.len() > end {
+    let seg = objects::text_segment(site, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
+    let (start, end) = function_bounds(seg, site).ok_or(Refused::NoFunction)?;
+    if start < seg.start || end > seg.end || site + SYSCALL_INSN.len() > end || start >= site {
         return Err(Refused::NoFunction);
     }
-    verify_boundary(start, at, set.len())?;
+    // The instruction before the syscall, decoded from the function's start.
+    let at = instruction_before(start, site)?;
+    let mut insn = [0u8; insn::MAX_LEN];
+    let len = site - at;
+    if len > insn.len() || !usermem::read(at, &mut insn[..len]) {
+        return Err(Refused::Decode);
+    }
+    let insn_bytes = &insn[..len];
+    let (set, gate) = match (arch::set_nr_before(insn_bytes), gate) {
+        (Some(SetNr::Mov(n)), Some(g)) if len == 5 && n as usize == nr => (SetNr::Mov(n), g),
+        (Some(SetNr::Xor), Some(g)) if len == 2 && nr == 0 => (SetNr::Xor, g),
+        // eax set earlier: a copy of this instruction runs in the stub, and
+        // the gate is chosen per call by its number.
+        _ if len >= JUMP_LEN && arch::relocatable(insn_bytes) && BY_NUMBER_READY.load(Ordering::Relaxed) => {
+            (SetNr::Relocated { insn, len: len as u8 }, Gate::ByNumber)
+        }
+        _ if gate.is_none() => return Err(Refused::Handler),
+        _ => return Err(Refused::NotMov),
+    };
     let counted = STATS.load(Ordering::Relaxed);
     match set {
-        SetNr::Mov(_) => {
+        SetNr::Mov(_) | SetNr::Relocated { .. } => {
             let stub = stubs::place(at + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(at, stub).ok_or(Refused::NoStub)?;
             patch(at, &jump, seg.prot).map_err(|_| Refused::Protect)
         }
         SetNr::Xor => {
-            // Two bytes: a short jump to padding after the function, where
+            // Two bytes: a short jump to padding next to the function, where
             // a long jump to the stub goes.
             let pad = padding_near(seg, (start, end), at + 2).ok_or(Refused::NoPadding)?;
             let short = arch::encode_short_jump(at, pad).ok_or(Refused::NoPadding)?;
@@ -212,6 +224,36 @@ fn rewrite(site: usize, nr: usize, gate: Gate) -> Result<(), Refused> {
             patch(at, &short, seg.prot).map_err(|_| Refused::Protect)
         }
     }
+}
+
+/// Whether `GATE_BY_NUMBER` is filled in (then relocated sites may be
+/// rewritten).
+static BY_NUMBER_READY: AtomicBool = AtomicBool::new(false);
+
+/// Fills in the gate of each call number for sites whose number is known
+/// only at run time, from `gate_of` (the transfer table's answer for this
+/// process). Called once the configuration is set, before the first trap.
+pub fn set_gates_by_number(gate_of: impl Fn(usize) -> Option<Gate>) {
+    let counted = STATS.load(Ordering::Relaxed);
+    for (nr, g) in arch::GATE_BY_NUMBER.iter().enumerate() {
+        let gate = gate_of(nr).filter(|g| *g != Gate::ByNumber).unwrap_or(Gate::Slow);
+        g.store(arch::gate_address(gate, counted), Ordering::Relaxed);
+    }
+    BY_NUMBER_READY.store(true, Ordering::Relaxed);
+}
+
+/// The start of the instruction that ends at `site`, decoding from the
+/// function's `start`.
+fn instruction_before(start: usize, site: usize) -> Result<usize, Refused> {
+    let lead = site - start;
+    if lead > DECODE_MAX {
+        return Err(Refused::Decode);
+    }
+    let mut code = alloc::vec![0u8; lead];
+    if !usermem::read(start, &mut code) {
+        return Err(Refused::Decode);
+    }
+    insn::insn_before(&code, lead).map(|off| start + off).ok_or(Refused::Decode)
 }
 
 /// The function of `seg`'s object that holds `addr`, from its unwind table.
@@ -316,28 +358,6 @@ fn padding_run(seg: objects::Segment, at: usize, limit: usize) -> usize {
 /// The longest stretch of code decoded to reach a site.
 const DECODE_MAX: usize = 1 << 20;
 
-/// Whether `at` is an instruction boundary of the function that starts at
-/// `start`: decoding from the start lands on it, and the instruction
-/// there is `len` bytes long.
-fn verify_boundary(start: usize, at: usize, len: usize) -> Result<(), Refused> {
-    let lead = at - start;
-    if lead > DECODE_MAX {
-        return Err(Refused::Decode);
-    }
-    let mut code = alloc::vec![0u8; lead + len + SYSCALL_INSN.len()];
-    if !usermem::read(start, &mut code) {
-        return Err(Refused::Decode);
-    }
-    let mut off = 0;
-    while off < lead {
-        off += insn::length(&code[off..]).ok_or(Refused::Decode)?;
-    }
-    if off != lead || insn::length(&code[lead..]) != Some(len) {
-        return Err(Refused::Decode);
-    }
-    Ok(())
-}
-
 /// Writes `bytes` over application code at `at`, in pages whose
 /// protection is `prot` and goes back to it.
 fn patch(at: usize, bytes: &[u8], prot: usize) -> sys::Result<()> {
@@ -379,7 +399,7 @@ pub fn memory_call(nr: usize, a: &[usize; 6]) {
     }
     const PROT_EXEC: usize = 4;
     let end = a[0].saturating_add(a[1]);
-    match Sysno::from(nr as u32) {
+    match Sysno::new(nr).unwrap_or(Sysno::read) {
         Sysno::munmap => {
             forget(a[0], a[1]);
             objects::untaint(a[0], end);
@@ -445,7 +465,8 @@ pub fn report() {
         l(&c.threads),
         SITES.lock().values().filter(|s| **s == Site::Fast).count(),
     );
-    const WHY: [&str; 7] = ["no mov/xor before it", "no object", "no function", "decoding", "no stub page", "no padding", "mprotect"];
+    const WHY: [&str; 8] =
+        ["not mov/xor/relocatable before it", "the handler's", "no object", "no function", "decoding", "no stub page", "no padding", "mprotect"];
     if REFUSED.iter().any(|r| r.load(Ordering::Relaxed) > 0) {
         s.pop();
         s.push_str("; sites not rewritten:");
@@ -464,7 +485,14 @@ pub fn report() {
         s.pop();
         s.push_str("; trapped most:");
         for (n, nr) in top.iter().take(6) {
-            let _ = write!(s, " {} {n}", syscalls::Sysno::from(*nr as u32).name());
+            match syscalls::Sysno::new(*nr) {
+                Some(c) => {
+                    let _ = write!(s, " {} {n}", c.name());
+                }
+                None => {
+                    let _ = write!(s, " #{nr} {n}");
+                }
+            }
         }
         s.push('\n');
     }

@@ -19,7 +19,7 @@ const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
 const HEADER: usize = 128;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 15] = [
+const GATE_WORDS: [(Gate, bool); 16] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -35,6 +35,7 @@ const GATE_WORDS: [(Gate, bool); 15] = [
     (Gate::Path1Open, true),
     (Gate::MmapNotFixed, false),
     (Gate::MmapNotFixed, true),
+    (Gate::ByNumber, false),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
@@ -46,7 +47,8 @@ struct Page {
 static PAGES: Mutex<Vec<Page>> = Mutex::new(Vec::new());
 
 fn word_of(page: usize, gate: Gate, counted: bool) -> usize {
-    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || g == Gate::Slow)).unwrap_or(2);
+    // The slow gate and the by-number one count nothing themselves.
+    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber))).unwrap_or(2);
     page + 8 * i
 }
 

@@ -234,7 +234,7 @@ fn reaped_killed_child(w: &mut Line<'_>, nr: usize, args: &[usize; 6], pid: i32)
     if !following() {
         return;
     }
-    let (sig, core) = match Sysno::from(nr as u32) {
+    let (sig, core) = match Sysno::new(nr).unwrap_or(Sysno::read) {
         Sysno::wait4 if args[1] != 0 => {
             let mut st = [0u8; 4];
             if !usermem::read(args[1], &mut st) {
@@ -553,9 +553,9 @@ pub fn forked(t: &mut ThreadBlock) {
 /// so that one trap shows their result.
 pub fn nonblocking(nr: usize) -> bool {
     use Sysno::*;
-    let Ok(n) = u32::try_from(nr) else { return false };
+    let Some(n) = Sysno::new(nr) else { return false };
     matches!(
-        Sysno::from(n),
+        n,
         getpid | getppid | gettid | getuid | geteuid | getgid | getegid | getgroups | getpgrp | getpgid | getsid
             | getresuid | getresgid | brk | mmap | munmap | mprotect | mremap | madvise | close | fstat | newfstatat
             | stat | lstat | statx | lseek | getcwd | readlink | readlinkat | access | faccessat | faccessat2
