@@ -347,8 +347,9 @@ pub unsafe extern "C" fn fast_gate_slow() -> ! {
 /// The path gates. Assumes and owns as `fast_gate_fd`; after the call,
 /// r11 holds the application's flags (the kernel's copy), which the gate
 /// restores after its own comparisons. The path is read only after the
-/// kernel has read it (the call did not fail with EFAULT), byte by byte
-/// up to its NUL: no byte the kernel did not read.
+/// kernel has read it (the call did not fail with EFAULT, nor with EINVAL
+/// or EBADF, which flags or an fd can cause before the path is looked
+/// at), byte by byte up to its NUL: no byte the kernel did not read.
 macro_rules! path_gate {
     ($name:ident, $path:literal, fd: $fd:literal, open: $open:literal, counted: $counted:literal) => {
         #[doc = concat!("A path gate: the path in ", $path, ", open family: ", stringify!($open), ", counting: ", stringify!($counted), ".")]
@@ -380,7 +381,14 @@ macro_rules! path_gate {
                 "popfq",
                 "push rax",                         // the number, for the handler's turn
                 "syscall",
-                "cmp rax, -14",                     // EFAULT: the path may be unreadable
+                // EFAULT: the path may be unreadable; EINVAL, EBADF: the
+                // kernel may have refused before reading it (bad flags, bad
+                // fd), and the answer is the same for any path.
+                "cmp rax, -14",
+                "je 9f",
+                "cmp rax, -22",
+                "je 9f",
+                "cmp rax, -9",
                 "je 9f",
                 concat!("cmp byte ptr [", $path, "], 0x2f"),      // '/'
                 "jne 9f",
