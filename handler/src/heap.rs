@@ -15,12 +15,18 @@ const ARENA_SIZE: usize = 16 << 20;
 #[cfg(not(any(test, feature = "host")))]
 static mut ARENA: [u8; ARENA_SIZE] = [0; ARENA_SIZE];
 
-/// Gives the allocator its arena; called once, first thing, single-threaded.
+/// Gives the allocator its arena, the first time only; called first thing,
+/// single-threaded (an allocation before it fails).
 pub fn init() {
     #[cfg(not(any(test, feature = "host")))]
-    // SAFETY: called once before any allocation; ARENA is used by nothing else.
-    unsafe {
-        HEAP.lock().init(core::ptr::addr_of_mut!(ARENA).cast(), ARENA_SIZE)
+    {
+        static GIVEN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+        if GIVEN.swap(true, core::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        // SAFETY: the heap gets the arena once (GIVEN), while it is empty;
+        // ARENA is used by nothing else.
+        unsafe { HEAP.lock().init(core::ptr::addr_of_mut!(ARENA).cast(), ARENA_SIZE) }
     }
 }
 

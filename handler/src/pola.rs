@@ -59,11 +59,12 @@ impl Lock {
         }
         Lock
     }
-    fn cwd(&self) -> &mut Vec<u8> {
-        // SAFETY: the lock is held for as long as `self` lives.
+    fn cwd(&mut self) -> &mut Vec<u8> {
+        // SAFETY: the lock is held for as long as `self` lives, and the
+        // reference borrows `self` mutably: it is the only one.
         unsafe { &mut *core::ptr::addr_of_mut!(CWD) }
     }
-    fn vdirs(&self) -> &mut Vec<(i32, usize)> {
+    fn vdirs(&mut self) -> &mut Vec<(i32, usize)> {
         // SAFETY: as above.
         unsafe { &mut *core::ptr::addr_of_mut!(VDIRS) }
     }
@@ -141,7 +142,7 @@ fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
         p.len = n;
         p.dirfd = Some(dirfd);
     } else {
-        let l = Lock::take();
+        let mut l = Lock::take();
         let cwd = l.cwd();
         let total = cwd.len() + 1 + n;
         if total > PATH_MAX {
@@ -319,7 +320,7 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
         (r, _) if r < 0 => Outcome::Return(r),
         (_, Some(fd)) => {
             if info as u32 & OPEN_VIRTUAL_DIR != 0 {
-                let l = Lock::take();
+                let mut l = Lock::take();
                 // A stale entry of a number reused behind our back (dup2
                 // onto it) must not hold the new fd's position.
                 l.vdirs().retain(|v| v.0 != fd);
@@ -488,7 +489,7 @@ fn is_vdir(fd: usize) -> bool {
 /// os.listdir(fd) and os.scandir(fd) list a dup).
 fn dup_after(_t: &mut crate::thread::ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
     if ret >= 0 {
-        let l = Lock::take();
+        let mut l = Lock::take();
         l.vdirs().retain(|v| v.0 != ret as i32);
         l.vdirs().push((ret as i32, 0));
     }
@@ -548,7 +549,7 @@ fn seek_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     const SEEK_SET: usize = 0;
     const SEEK_CUR: usize = 1;
     let [fd, off, whence, ..] = c.args;
-    let l = Lock::take();
+    let mut l = Lock::take();
     let v = l.vdirs().iter_mut().find(|v| v.0 == fd as i32)?;
     let pos = match whence {
         SEEK_SET => off as i64,

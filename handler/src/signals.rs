@@ -358,7 +358,10 @@ pub fn sigaltstack(c: &mut Call<'_>) -> Outcome {
         // running on the current sigaltstack, where this SIGSYS frame may
         // be), and in the frame too: rt_sigreturn reinstalls what it holds.
         let real = if new.flags & SS_DISABLE != 0 { t.preld_altstack() } else { new };
-        if let Err(e) = sys::sigaltstack(&real as *const StackT as usize, 0) {
+        // SAFETY: either preld's own stack of this thread, or the stack the
+        // application asks for, where natively too the kernel would write
+        // its signal frames.
+        if let Err(e) = unsafe { sys::sigaltstack(&real) } {
             return Outcome::Return(-(e as isize));
         }
         t.app_altstack = new;

@@ -41,8 +41,11 @@ macro_rules! sc {
             while i < args.len() { v[i] = args[i]; i += 1; }
             v
         };
-        // SAFETY: each wrapper below passes arguments valid for its call:
-        // pointers come from live Rust references with the lengths given.
+        // SAFETY: the safe wrappers below pass no pointers but those of live
+        // Rust references (buffers with their lengths, NUL-terminated CPaths)
+        // and no integer the kernel takes for an address; the unsafe ones
+        // (mmap, munmap, mprotect, madvise, sigaltstack) hold their
+        // callers to the contract each states.
         check(unsafe { syscall6(Sysno::$nr as usize, a[0], a[1], a[2], a[3], a[4], a[5]) })
     }};
 }
@@ -179,12 +182,25 @@ pub fn tgkill(pid: i32, tid: i32, sig: i32) -> Result<()> {
     sc!(tgkill, pid, tid, sig).map(|_| ())
 }
 
-/// sigaltstack(2) with raw `stack_t` addresses (0 for none).
-pub fn sigaltstack(ss: usize, old: usize) -> Result<()> {
-    sc!(sigaltstack, ss, old).map(|_| ())
+/// sigaltstack(2): installs `ss` as this thread's signal stack (the old
+/// one is not asked for).
+///
+/// # Safety
+/// The kernel writes signal frames into `ss` from then on: it must be a
+/// stack of this thread's that nothing else uses while it is installed
+/// (preld's own for the thread, or one the application chose for itself).
+pub unsafe fn sigaltstack(ss: &crate::thread::StackT) -> Result<()> {
+    sc!(sigaltstack, ss as *const crate::thread::StackT, 0).map(|_| ())
 }
 
+/// fcntl(2) with an integer argument: F_DUPFD, F_GETFD, F_SETFD, F_GETFL,
+/// F_SETFL, F_DUPFD_CLOEXEC. Commands whose argument is a pointer (locks,
+/// owners) fail with EINVAL here, without a call.
 pub fn fcntl(fd: i32, cmd: usize, arg: usize) -> Result<usize> {
+    const INTEGER_COMMANDS: [usize; 6] = [0, 1, 2, 3, 4, 1030];
+    if !INTEGER_COMMANDS.contains(&cmd) {
+        return Err(22); // EINVAL
+    }
     sc!(fcntl, fd, cmd, arg)
 }
 

@@ -370,10 +370,14 @@ pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
         READY[w].fetch_or(m, Ordering::AcqRel);
     }
     let b = block_at(i);
-    // SAFETY: the block is accessible (above), ours alone (claimed), and a
-    // ThreadBlock of plain integers, for which these writes are valid.
+    // SAFETY: the block is accessible (above) and ours alone (claimed). Zero
+    // bytes are a valid value of every field up to `trace` (integers, bools,
+    // atomics, cells of integers) but the Options, whose layout Rust does not
+    // promise: those are written as values before the reference is made.
     let t = unsafe {
         core::ptr::write_bytes(b as *mut u8, 0, core::mem::offset_of!(ThreadBlock, trace));
+        (&raw mut (*b).trace_saved).write(None);
+        (&raw mut (*b).trace_nest).write([Default::default(); 8]);
         &mut *b
     };
     t.arch.self_ptr = b as usize;
@@ -517,7 +521,9 @@ pub fn start_main() -> Result<&'static mut ThreadBlock, crate::StartError> {
         return Err((FAILED, -r as i32));
     }
     let alt = t.preld_altstack();
-    sys::sigaltstack(&alt as *const StackT as usize, 0).map_err(|e| (FAILED, e))?;
+    // SAFETY: the sigaltstack of this thread's own slot, which nothing else
+    // uses and which lives as long as the thread.
+    unsafe { sys::sigaltstack(&alt) }.map_err(|e| (FAILED, e))?;
     Ok(t)
 }
 

@@ -383,6 +383,8 @@ fn file_state(p: &Path) -> FileState {
     for name in names[..n.max(0) as usize].split(|b| *b == 0).filter(|n| !n.is_empty()) {
         let cn = std::ffi::CString::new(name).unwrap();
         let mut v = vec![0u8; 256];
+        // SAFETY: getxattr writes at most v.len() bytes into `v`; `c` and
+        // `cn` are NUL-terminated.
         let k = unsafe { libc::getxattr(c.as_ptr(), cn.as_ptr(), v.as_mut_ptr().cast(), v.len()) };
         v.truncate(k.max(0) as usize);
         x.insert(String::from_utf8_lossy(name).into_owned(), v);
@@ -981,8 +983,9 @@ fn suite(who: &'static str, uid: u32) {
     require_tool("cc", "gcc");
     require_tool("bwrap", "bubblewrap");
     // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
     assert_eq!(
-        unsafe { libc::geteuid() },
+        euid,
         0,
         "the kernel attack suite starts its runs as root and as nobody, so it must run as root (.ci/run does)"
     );
@@ -1218,8 +1221,9 @@ fn session_run(preld: &Path, bin: &Path, uid: u32, mode: &str, limit: Duration) 
         (fs::File::from_raw_fd(m), fs::File::from_raw_fd(s), name)
     };
     let cooked = |f: &fs::File| {
-        // SAFETY: tcgetattr into a zeroed termios.
+        // SAFETY: termios is plain integers and arrays: all zeroes is a value.
         let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: tcgetattr writes one termios into `t`; `f` keeps the fd open.
         assert_eq!(unsafe { libc::tcgetattr(f.as_raw_fd(), &mut t) }, 0);
         t.c_lflag & (libc::ICANON | libc::ECHO) == (libc::ICANON | libc::ECHO)
     };

@@ -560,6 +560,23 @@ both_kinds!(preld_image_guarded, |k| {
         .preld_stdout(super::IMAGE_GUARDED)
 });
 
+// ld-preld's RELRO (.data.rel.ro, .dynamic, .got) is read-only once
+// _start has relocated the image: a store into it faults.
+both_kinds!(preld_relro_read_only, |k| {
+    super::Case::c("h_sigsys", k, &["relro"])
+        .native_has("no ld-preld mapping\ndone\n")
+        .preld_stdout(
+            "PT_GNU_RELRO found, page-aligned: yes
+every page of it read-only (r--p): yes
+the page after it (.data) writable (rw-p): yes
+a store into it: SIGSEGV SEGV_ACCERR at its address: yes
+mprotect(PROT_WRITE) of it: EPERM: yes
+still running, calls work: yes
+done
+",
+        )
+});
+
 // preld's thread blocks, in the first chunk of slots and in one reserved
 // later, are as guarded as its image.
 both_kinds!(preld_thread_blocks_guarded, |k| {

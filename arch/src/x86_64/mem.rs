@@ -1,7 +1,8 @@
 //! memcpy, memmove, memset, memcmp, bcmp and strlen for ld-preld, which links
 //! no libc. They are written with string instructions because a Rust loop
 //! here could be compiled back into a call to the very function it defines.
-//! Each owns rdi, rsi, rcx, rax (and rdx where it says) and no stack.
+//! Each owns rdi, rsi, rcx and rax (memmove and memset r8 too, strlen rdx)
+//! and uses no stack.
 //!
 //! A macro, expanded in the loader binary only: as items of this library
 //! they would replace libc's functions in every program that links it.
@@ -10,6 +11,11 @@
 #[macro_export]
 macro_rules! define_mem_functions {
     () => {
+        /// C's memcpy: copies `n` bytes from `src` to `dst`, returns `dst`.
+        ///
+        /// # Safety
+        /// `src` must be readable and `dst` writable for `n` bytes, and the
+        /// two ranges must not overlap.
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
@@ -22,6 +28,12 @@ macro_rules! define_mem_functions {
             )
         }
 
+        /// C's memmove: copies `n` bytes from `src` to `dst` as if through a
+        /// buffer (backwards when `dst` lies inside the source), returns `dst`.
+        ///
+        /// # Safety
+        /// `src` must be readable and `dst` writable for `n` bytes; they may
+        /// overlap.
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
@@ -45,6 +57,11 @@ macro_rules! define_mem_functions {
             )
         }
 
+        /// C's memset: sets `n` bytes at `dst` to the low byte of `c`,
+        /// returns `dst`.
+        ///
+        /// # Safety
+        /// `dst` must be writable for `n` bytes.
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
@@ -59,6 +76,12 @@ macro_rules! define_mem_functions {
             )
         }
 
+        /// C's memcmp: compares `n` bytes as unsigned chars, returns the
+        /// difference of the first pair that differs (0 if none does).
+        ///
+        /// # Safety
+        /// `a` and `b` must be readable for `n` bytes (it reads both only up to
+        /// the first difference).
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
@@ -76,12 +99,20 @@ macro_rules! define_mem_functions {
             )
         }
 
+        /// C's bcmp: 0 when the `n` bytes are equal (it is memcmp).
+        ///
+        /// # Safety
+        /// As for memcmp: `a` and `b` readable for `n` bytes.
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
             ::core::arch::naked_asm!("jmp {memcmp}", memcmp = sym memcmp)
         }
 
+        /// C's strlen: the number of bytes before the first NUL at `s`.
+        ///
+        /// # Safety
+        /// `s` must point at a NUL-terminated string, readable up to its NUL.
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn strlen(s: *const u8) -> usize {

@@ -4,7 +4,9 @@
 //! library, `_start` would be linked into every test binary that uses it.
 
 /// Defines `_start` in the invoking crate; `$main` is its Rust entry,
-/// `extern "C" fn(sp: *mut usize) -> !`, called with sp pointing at argc.
+/// `extern "C" fn(sp: *mut usize, relro: Sysret) -> !`, called with sp
+/// pointing at argc and `relro` the result of the mprotect that made the
+/// image's RELRO range read-only (0, or `-errno`: the entry reports it).
 #[macro_export]
 macro_rules! define_start {
     ($main:path) => {
@@ -14,10 +16,18 @@ macro_rules! define_start {
         /// Assumes: rsp points at argc on the kernel's initial stack; nothing is
         /// relocated. Does: applies the image's own `R_X86_64_RELATIVE` relocations
         /// (the only kind a static-pie of ours has; any other kind traps with `ud2`)
-        /// before any Rust code runs, because Rust code may load pointers from the GOT.
+        /// before any Rust code runs, because Rust code may load pointers from the GOT;
+        /// then makes the RELRO range (.data.rel.ro, .dynamic, .got, which nothing
+        /// writes after relocation) read-only, as ld.so does for the objects it loads.
         /// The load base is the runtime address of `__ehdr_start`, linked at 0; the
-        /// relocation table is delimited by symbols of linker-scripts/ld-preld.ld.
-        /// Owns: rax, rcx, rdx, rsi, r8, r12; stack: the kernel's initial stack.
+        /// relocation table and the RELRO range are delimited by symbols of
+        /// linker-scripts/ld-preld.ld. Owns: rax, rcx, rdx, rsi, rdi, r8, r9, r10,
+        /// r11, r12; stack: the kernel's initial stack.
+        ///
+        /// # Safety
+        /// Only the kernel may enter it, as a program's or an interpreter's entry
+        /// point, with the image as the linker script lays it out: it writes the
+        /// image's relocated words and changes the protection of its pages.
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn _start() -> ! {
@@ -45,11 +55,21 @@ macro_rules! define_start {
                 "5:",
                 "ud2",                                   // a relocation we cannot apply
                 "4:",
-                "mov rdi, r12",                          // preld_main(sp)
-                "and rsp, -16",                          // ABI alignment before the call
+                "and rsp, -16",                          // ABI alignment before the calls
+                "mov edi, {mprotect}",                   // mprotect(start, len, PROT_READ)
+                "lea rsi, [rip + __preld_relro_start]",  // page-aligned by the script
+                "lea rdx, [rip + __preld_relro_end]",
+                "sub rdx, rsi",
+                "mov ecx, {prot_read}",
+                "call {syscall6}",                       // the `syscall` of preld_gate
+                "mov rsi, rax",                          // preld_main(sp, mprotect's result)
+                "mov rdi, r12",
                 "call {main}",
                 "ud2",
                 relative = const 8,                      // R_X86_64_RELATIVE
+                mprotect = const 10,                     // SYS_mprotect
+                prot_read = const 1,                     // PROT_READ
+                syscall6 = sym $crate::syscall6,
                 main = sym $main,
             )
         }

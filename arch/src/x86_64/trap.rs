@@ -133,12 +133,19 @@ impl Ucontext {
         Ucontext(uc.cast())
     }
 
+    /// Word `i` of uc_mcontext: a general register (`G_*` < 23) or, at
+    /// `G_FPSTATE` = 23, the FPU state pointer that follows gregs.
     fn greg(&self, i: usize) -> *mut usize {
-        // SAFETY: i < 23, inside uc_mcontext.gregs of the kernel's frame.
+        debug_assert!(i <= G_FPSTATE);
+        // SAFETY: every caller passes a G_* constant, at most G_FPSTATE = 23:
+        // one of the 23 gregs or the fpstate pointer after them, all within
+        // the 256-byte uc_mcontext of the frame `from_ptr` was given.
         unsafe { self.0.add(UC_MCONTEXT + 8 * i).cast() }
     }
     fn get(&self, i: usize) -> usize {
-        // SAFETY: greg returns an aligned pointer into the live frame.
+        // SAFETY: greg returns a pointer into the frame, live while the
+        // handler runs (from_ptr's contract) and 8-aligned (the kernel
+        // aligns the ucontext; uc_mcontext is at offset 40).
         unsafe { *self.greg(i) }
     }
     fn set(&mut self, i: usize, v: usize) {
@@ -377,6 +384,12 @@ fn post_site(f: *const ()) -> usize {
 /// `rt_sigreturn` from the gate: the restorer of preld's own signal actions,
 /// and the path of the application's trapped rt_sigreturn. Owns rax; stack:
 /// whatever signal frame rsp points at.
+///
+/// # Safety
+/// Never called from Rust: reached by `ret` (as sa_restorer) or by a
+/// sigreturn the handler diverted here (`divert_to_sigreturn`), with rsp
+/// at a kernel signal frame's ucontext, from which rt_sigreturn restores
+/// every register and the mask.
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn sigreturn_gate() -> ! {
@@ -401,6 +414,11 @@ unsafe extern "C" {
 /// never depends on the size of the application's sigaltstack, calls
 /// `preld_sigsys`, and returns on the signal stack to the restorer.
 /// Owns: the registers of a C call; r12 keeps the signal stack pointer.
+///
+/// # Safety
+/// Never called from Rust: only the kernel enters it, as the SA_SIGINFO
+/// handler of SIGSYS, in the state "Assumes" describes (it runs on the
+/// preld stack that gs names, which must be unused).
 #[unsafe(naked)]
 pub unsafe extern "C" fn sigsys_entry() {
     core::arch::naked_asm!(
@@ -454,6 +472,10 @@ unsafe extern "C" {
 /// before they are unblocked), with those of that frame. Owns: rax, rcx,
 /// r10, r11 (clobbered, as the kernel's entry leaves them undefined) and
 /// rbx, restored.
+///
+/// # Safety
+/// Never called from Rust: only the kernel enters it, as the real handler
+/// of a signal the application handles, in the state "Assumes" describes.
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn signal_entry() {
@@ -508,6 +530,11 @@ pub extern "C" fn ignore_signal(_sig: i32) {}
 /// Does: the call; reloads the six original argument registers; rcx = resume
 /// rip and r11 = rflags (the kernel's r11), as after the application's own
 /// `syscall`. Owns: rcx. Stack: the application's, untouched above the slot.
+///
+/// # Safety
+/// Never called from Rust: only entered by the rt_sigreturn of a frame
+/// `Ucontext::divert_to_tail` prepared (rsp at the slot it wrote, rax the
+/// call's number).
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn tail_gate() -> ! {
@@ -528,6 +555,10 @@ pub unsafe extern "C" fn tail_gate() -> ! {
 
 /// As `tail_gate`, but traps again after the call (`tail_post_trap`) so that
 /// the handler sees the result; the handler then finishes the return.
+///
+/// # Safety
+/// As for `tail_gate`: only entered by the rt_sigreturn of a frame
+/// `divert_to_tail` prepared with its `post` words.
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn tail_gate_post() -> ! {
@@ -540,12 +571,22 @@ pub unsafe extern "C" fn tail_gate_post() -> ! {
 
 /// Outside the gate: its `syscall` traps, with rax = the result of the call
 /// just made. Identified by its address (`TrapSite::TailPost`).
+///
+/// # Safety
+/// Only reached by `tail_gate_post`'s jump, in a thread with Syscall User
+/// Dispatch armed: the trap's handler resumes the application elsewhere
+/// (`finish_tail`), so the `ud2` is never reached.
 #[unsafe(naked)]
 pub unsafe extern "C" fn tail_post_trap() -> ! {
     core::arch::naked_asm!("syscall", "ud2")
 }
 
 /// Outside the gate: the clone parent's second trap (`TrapSite::ClonePost`).
+///
+/// # Safety
+/// Only reached by `clone_gate`'s jump in the parent (or after a failed
+/// call), with Syscall User Dispatch armed: the trap's handler resumes the
+/// application, so the `ud2` is never reached.
 #[unsafe(naked)]
 pub unsafe extern "C" fn clone_post_trap() -> ! {
     core::arch::naked_asm!("syscall", "ud2")
@@ -562,8 +603,14 @@ pub unsafe extern "C" fn clone_post_trap() -> ! {
 /// signal mask, restores the argument registers and rflags and jumps to the
 /// resume rip with rax = 0, rcx = resume rip, r11 = rflags. It never runs
 /// code that expects the parent's stack.
-/// Owns (child): rax, rcx, rdi, rsi, rdx, r10, r8, r11, restored from the
-/// block; writes nothing above rsp - 128.
+/// Owns (child): rax, rcx, rdi, rsi, rdx, r10, r8, r9, r11, restored from
+/// the block; writes nothing above rsp - 128.
+///
+/// # Safety
+/// Never called from Rust: only entered by the rt_sigreturn of a frame
+/// `Ucontext::divert_to_clone` prepared (the application's registers for a
+/// clone-family call, the child's thread block planted 224 bytes below the
+/// child's stack pointer, every signal but SIGSYS blocked).
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn clone_gate() -> ! {

@@ -17,8 +17,14 @@ use preld_handler::sys;
 
 use initial::*;
 
-/// Entered from `_start` once relocated, on the kernel's initial stack.
-extern "C" fn preld_main(sp: *mut usize) -> ! {
+/// Entered from `_start` once relocated, on the kernel's initial stack;
+/// `relro` is the result of making the image's RELRO range read-only.
+extern "C" fn preld_main(sp: *mut usize, relro: preld_arch::Sysret) -> ! {
+    if relro < 0 {
+        // ld.so too gives up on an object whose RELRO it cannot protect.
+        let reason = format_args!("cannot make its relocated data read-only: {}", diag::Errno(-relro as i32));
+        diag::fail(diag::EXIT_CANNOT_RUN, b"", reason);
+    }
     preld_handler::heap::init();
     // SAFETY: `sp` is the kernel's initial stack pointer, read once.
     let mut init = unsafe { Initial::from_sp(sp) };

@@ -1,8 +1,10 @@
-/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|arena|kill */
+/* h_sigsys: a program that touches what preld needs (the SIGSYS action and mask, Syscall User Dispatch, ld-preld's own mappings) keeps running and making system calls, and sees SIGSYS behave as natively. Usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|relro|arena|kill */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -372,6 +374,92 @@ static void image(void) {
     printf("still running, calls work: %s\n", yesno(calls_work()));
 }
 
+/* ld-preld's RELRO (.data.rel.ro, .dynamic, .got: what only its start-up
+   relocation writes) is read-only once it runs, as ld.so makes the RELRO of
+   the objects it loads: PT_GNU_RELRO, read from ld-preld's ELF header in
+   memory, lies in r--p mappings of ld-preld, the page after it (.data) is
+   still writable, and a store into it faults. */
+static sigjmp_buf relro_jmp;
+static volatile sig_atomic_t segv_code;
+static void *volatile segv_addr;
+
+static void on_segv(int sig, siginfo_t *si, void *uc) {
+    (void)sig;
+    (void)uc;
+    segv_code = si->si_code;
+    segv_addr = si->si_addr;
+    siglongjmp(relro_jmp, 1);
+}
+
+/* The permissions of the ld-preld mapping that holds `a`, or "" if none. */
+static const char *preld_perms(uintptr_t a) {
+    static char perms[8];
+    perms[0] = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char p[8];
+        if (strstr(line, "/ld-preld\n") && sscanf(line, "%lx-%lx %7s", &lo, &hi, p) == 3 && lo <= a && a < hi) {
+            strcpy(perms, p);
+            break;
+        }
+    }
+    if (f) fclose(f);
+    return perms;
+}
+
+static void relro(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    uintptr_t base = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, off;
+        if (strstr(line, "/ld-preld\n") && sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) == 3 && off == 0) {
+            base = lo;
+            break;
+        }
+    }
+    if (f) fclose(f);
+    if (!base) {
+        printf("no ld-preld mapping\n");
+        return;
+    }
+    /* The first PT_LOAD starts with the ELF header (linker-scripts/ld-preld.ld). */
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+    uintptr_t start = 0, end = 0;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_GNU_RELRO) {
+            start = base + ph[i].p_vaddr;
+            end = base + ph[i].p_vaddr + ph[i].p_memsz;
+        }
+    const uintptr_t pg = 4096;
+    printf("PT_GNU_RELRO found, page-aligned: %s\n", yesno(start && start % pg == 0 && end % pg == 0 && end > start));
+    if (!start) return;
+    int ro = 1;
+    for (uintptr_t a = start; a < end; a += pg) ro &= strcmp(preld_perms(a), "r--p") == 0;
+    printf("every page of it read-only (r--p): %s\n", yesno(ro));
+    printf("the page after it (.data) writable (rw-p): %s\n", yesno(strcmp(preld_perms(end), "rw-p") == 0));
+    struct sigaction sa = {0}, old;
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, &old);
+    volatile uintptr_t *w = (volatile uintptr_t *)start;
+    int faulted = 0;
+    if (sigsetjmp(relro_jmp, 1) == 0)
+        *w = *w; /* the same value: harmless if it were writable */
+    else
+        faulted = 1;
+    sigaction(SIGSEGV, &old, NULL);
+    printf("a store into it: SIGSEGV SEGV_ACCERR at its address: %s\n",
+           yesno(faulted && segv_code == SEGV_ACCERR && segv_addr == (void *)start));
+    errno = 0;
+    printf("mprotect(PROT_WRITE) of it: EPERM: %s\n",
+           yesno(mprotect((void *)start, pg, PROT_READ | PROT_WRITE) == -1 && errno == EPERM));
+    printf("still running, calls work: %s\n", yesno(calls_work()));
+}
+
 /* preld's thread blocks (gs:0 points at the calling thread's, under preld)
    cannot be changed by the program either: those of the first thread and of
    the 100th, which is in a chunk of slots reserved after start-up. */
@@ -450,6 +538,8 @@ int main(int argc, char **argv) {
         virtual();
     else if (strcmp(g, "image") == 0)
         image();
+    else if (strcmp(g, "relro") == 0)
+        relro();
     else if (strcmp(g, "arena") == 0)
         arena();
     else if (strcmp(g, "stack") == 0)
@@ -489,7 +579,7 @@ int main(int argc, char **argv) {
         printf("still alive after kill(SIGSYS)\n");
         return 1;
     } else {
-        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|arena|kill\n");
+        fprintf(stderr, "usage: h_sigsys basic|virtual|stack|onstack|seccomp|exec|image|relro|arena|kill\n");
         return 2;
     }
     printf("done\n");

@@ -288,14 +288,18 @@ impl Logger {
         b.extend_from_slice(line.as_bytes());
         b.push(b'\n');
         let fd = self.fd;
-        // SAFETY (both): a valid buffer; a failure (EAGAIN) leaves the line out.
+        // A failure (EAGAIN) leaves the line out.
         match &mut self.out {
+            // SAFETY: write only reads b.len() bytes of `b`, which outlives
+            // the call.
             LogOut::Plain => unsafe {
                 libc::write(fd, b.as_ptr().cast(), b.len());
             },
+            // SAFETY: as for write; MSG_NOSIGNAL: no SIGPIPE if the peer left.
             LogOut::Socket => unsafe {
                 libc::send(fd, b.as_ptr().cast(), b.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
             },
+            // SAFETY: as above; `own` is an open fd of ours.
             LogOut::Own(own) => unsafe {
                 libc::write(own.as_raw_fd(), b.as_ptr().cast(), b.len());
             },
