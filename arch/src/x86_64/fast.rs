@@ -281,54 +281,57 @@ pub unsafe extern "C" fn fast_gate_plain_counted() -> ! {
     )
 }
 
-/// The gate of calls whose first argument is an fd: preld's own fds (at
-/// or above `FAST_OWN_FD_MIN`, compared as the kernel's int) go the slow
-/// way, so that the handler hides them.
-///
-/// # Safety
-/// As `fast_gate_plain`; uses 8 more bytes of stack for the flags, which it
-/// restores before the call (r11 then holds the application's, as natively).
-#[unsafe(naked)]
-#[unsafe(link_section = "preld_gate")]
-pub unsafe extern "C" fn fast_gate_fd() -> ! {
-    core::arch::naked_asm!(
-        "pushfq",
-        "cmp edi, dword ptr [rip + {min}]",
-        "jge 2f",
-        "popfq",
-        "syscall",
-        "ret",
-        "2:",
-        "popfq",
-        "jmp {slow}",
-        min = sym FAST_OWN_FD_MIN,
-        slow = sym fast_gate_slow,
-    )
+/// MAP_FIXED | MAP_FIXED_NOREPLACE.
+const MAP_FIXED_ANY: u32 = 0x10 | 0x10_0000;
+
+/// The gates that check an argument before the call, counting the calls
+/// they make or not: `fd` (the first argument, an int, below
+/// `FAST_OWN_FD_MIN`: preld's own fds go to the handler, which hides them)
+/// or `mmap` (no fixed address in the flags, the fourth argument: the
+/// handler guards preld's memory and sees what a mapping replaces). The
+/// flags are saved for the check and restored before the call (r11 then
+/// holds the application's, as natively).
+macro_rules! checked_gate {
+    ($name:ident, $check:literal, counted: $counted:literal) => {
+        #[doc = concat!("A checked gate (", $check, "), counting: ", stringify!($counted), ".")]
+        ///
+        /// # Safety
+        /// As `fast_gate_plain`; uses 8 more bytes of stack for the flags.
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() -> ! {
+            core::arch::naked_asm!(
+                "pushfq",
+                concat!(".ifc ", $check, ",fd"),
+                "cmp edi, dword ptr [rip + {min}]",
+                "jge 2f",
+                ".else",
+                "test r10d, {fixed}",
+                "jnz 2f",
+                ".endif",
+                ".if {counted}",
+                "lock inc qword ptr [rip + {calls}]",
+                ".endif",
+                "popfq",
+                "syscall",
+                "ret",
+                "2:",
+                "popfq",
+                "jmp {slow}",
+                min = sym FAST_OWN_FD_MIN,
+                fixed = const MAP_FIXED_ANY,
+                calls = sym FAST_CALLS,
+                counted = const $counted,
+                slow = sym fast_gate_slow,
+            )
+        }
+    };
 }
 
-/// As `fast_gate_fd`, counting the calls it makes.
-///
-/// # Safety
-/// As `fast_gate_fd`.
-#[unsafe(naked)]
-#[unsafe(link_section = "preld_gate")]
-pub unsafe extern "C" fn fast_gate_fd_counted() -> ! {
-    core::arch::naked_asm!(
-        "pushfq",
-        "cmp edi, dword ptr [rip + {min}]",
-        "jge 2f",
-        "lock inc qword ptr [rip + {calls}]",
-        "popfq",
-        "syscall",
-        "ret",
-        "2:",
-        "popfq",
-        "jmp {slow}",
-        min = sym FAST_OWN_FD_MIN,
-        calls = sym FAST_CALLS,
-        slow = sym fast_gate_slow,
-    )
-}
+checked_gate!(fast_gate_fd, "fd", counted: 0);
+checked_gate!(fast_gate_fd_counted, "fd", counted: 1);
+checked_gate!(fast_gate_mmap, "mmap", counted: 0);
+checked_gate!(fast_gate_mmap_counted, "mmap", counted: 1);
 
 /// Sends the stub to its slow label: the site's own `syscall`, which traps.
 ///
@@ -344,7 +347,7 @@ pub unsafe extern "C" fn fast_gate_slow() -> ! {
     )
 }
 
-/// The path gates. Assumes and owns as `fast_gate_fd`; after the call,
+/// The path gates. Assumes and owns as the checked gates (`fast_gate_fd`); after the call,
 /// r11 holds the application's flags (the kernel's copy), which the gate
 /// restores after its own comparisons. The path is read only after the
 /// kernel has read it (the call did not fail with EFAULT, nor with EINVAL
@@ -452,56 +455,6 @@ path_gate!(fast_gate_path0_open, "rdi", fd: 0, open: 1, counted: 0);
 path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
-
-/// MAP_FIXED | MAP_FIXED_NOREPLACE.
-const MAP_FIXED_ANY: u32 = 0x10 | 0x10_0000;
-
-/// The mmap gate: a mapping at an address the kernel chooses is made; a
-/// fixed one goes to the handler.
-///
-/// # Safety
-/// As `fast_gate_fd`.
-#[unsafe(naked)]
-#[unsafe(link_section = "preld_gate")]
-pub unsafe extern "C" fn fast_gate_mmap() -> ! {
-    core::arch::naked_asm!(
-        "pushfq",
-        "test r10d, {fixed}",
-        "jnz 2f",
-        "popfq",
-        "syscall",
-        "ret",
-        "2:",
-        "popfq",
-        "jmp {slow}",
-        fixed = const MAP_FIXED_ANY,
-        slow = sym fast_gate_slow,
-    )
-}
-
-/// As `fast_gate_mmap`, counting the calls it makes.
-///
-/// # Safety
-/// As `fast_gate_fd`.
-#[unsafe(naked)]
-#[unsafe(link_section = "preld_gate")]
-pub unsafe extern "C" fn fast_gate_mmap_counted() -> ! {
-    core::arch::naked_asm!(
-        "pushfq",
-        "test r10d, {fixed}",
-        "jnz 2f",
-        "lock inc qword ptr [rip + {calls}]",
-        "popfq",
-        "syscall",
-        "ret",
-        "2:",
-        "popfq",
-        "jmp {slow}",
-        fixed = const MAP_FIXED_ANY,
-        calls = sym FAST_CALLS,
-        slow = sym fast_gate_slow,
-    )
-}
 
 /// The gate of `Gate::ByNumber` sites: on to the gate `GATE_BY_NUMBER`
 /// names for the call's number (or the slow way).

@@ -98,50 +98,23 @@ fn address(b: &[u8], at: usize, enc: u8, field: usize) -> Option<usize> {
 /// .eh_frame_hdr at `eh_frame_hdr` (an object's PT_GNU_EH_FRAME, in
 /// memory) by binary search, then checked against the FDE itself.
 /// `read(addr, buf)` fills `buf` from application memory, false if it
-/// cannot. About log2(FDEs) + 5 small reads.
+/// cannot. Reads the whole table, then the one FDE.
 pub fn function_containing<R>(read: &R, eh_frame_hdr: usize, addr: usize) -> Option<(usize, usize)>
 where
     R: Fn(usize, &mut [u8]) -> bool + ?Sized,
 {
-    let hdr = eh_frame_hdr;
-    let [version, ptr_enc, count_enc, table_enc] = fetch::<4, R>(read, hdr)?;
-    if version != 1 || table_enc != TABLE_ENC || count_enc == OMIT || count_enc & 0xf0 != 0 {
-        return None;
-    }
-    // eh_frame_ptr (not needed: the table points at the FDEs), fde_count.
-    let ptr_size = if ptr_enc == OMIT { 0 } else { format_size(ptr_enc)? };
-    let count_at = hdr.checked_add(4 + ptr_size)?;
-    let count_size = format_size(count_enc)?;
-    let mut raw = [0u8; 8];
-    if !read(count_at, raw.get_mut(..count_size)?) {
-        return None;
-    }
-    let count = usize::try_from(format_value(&raw, 0, count_enc)?).ok()?;
-    let table = count_at.checked_add(count_size)?;
+    let table = hdr_table(read, eh_frame_hdr)?;
+    lookup(&table, addr, |fde| fde_bounds(read, fde))
+}
 
-    // Each entry: (initial location, FDE address), both i32 from `hdr`.
-    let entry = |i: usize| -> Option<(usize, usize)> {
-        let e = fetch::<8, R>(read, table.checked_add(i.checked_mul(8)?)?)?;
-        let rel = |at| hdr.checked_add_signed(u32_at(&e, at)? as i32 as isize);
-        Some((rel(0)?, rel(4)?))
-    };
-    if count == 0 {
-        return None;
-    }
+/// The function holding `addr`, from an .eh_frame_hdr table (`hdr_table`)
+/// and a way to get an FDE's bounds (read, or remembered).
+pub fn lookup(table: &[(usize, usize)], addr: usize, mut bounds: impl FnMut(usize) -> Option<(usize, usize)>) -> Option<(usize, usize)> {
     // The last entry whose location is <= addr.
-    let (mut lo, mut hi) = (0, count);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if entry(mid)?.0 <= addr {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let (loc, fde) = entry(lo)?;
-    let (start, len) = fde_range(read, fde)?;
+    let i = table.partition_point(|&(loc, _)| loc <= addr).checked_sub(1)?;
+    let (loc, fde) = table[i];
+    let (start, end) = bounds(fde)?;
     // The table and the FDE must agree: otherwise one of them is garbage.
-    let end = start.checked_add(len)?;
     (start == loc && start <= addr && addr < end).then_some((start, end))
 }
 

@@ -273,18 +273,15 @@ fn function_bounds(seg: objects::Segment, addr: usize) -> Option<(usize, usize)>
         tables.insert(seg.eh_frame_hdr, t);
     }
     let t = tables.get_mut(&seg.eh_frame_hdr)?;
-    let i = t.entries.partition_point(|&(loc, _)| loc <= addr).checked_sub(1)?;
-    let (loc, fde) = t.entries[i];
-    let (start, end) = match t.bounds.get(&fde) {
-        Some(&b) => b,
-        None => {
-            let b = funcs::fde_bounds(&read, fde)?;
-            t.bounds.insert(fde, b);
-            b
+    let Table { entries, bounds } = t;
+    funcs::lookup(entries, addr, |fde| {
+        if let Some(&b) = bounds.get(&fde) {
+            return Some(b);
         }
-    };
-    // The table and the FDE must agree: otherwise one of them is garbage.
-    (start == loc && start <= addr && addr < end).then_some((start, end))
+        let b = funcs::fde_bounds(&read, fde)?;
+        bounds.insert(fde, b);
+        Some(b)
+    })
 }
 
 /// An object's .eh_frame_hdr table, and the FDE bounds read so far.
