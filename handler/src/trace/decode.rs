@@ -44,6 +44,8 @@ mod tests;
 
 use core::fmt;
 
+use syscalls::Sysno;
+
 /// The traced program's memory, as the decoder reads it.
 pub trait Memory {
     /// Fills `buf` from `addr..addr + buf.len()`; returns false (and the
@@ -117,11 +119,11 @@ pub fn set_max_str(n: usize) {
 /// msg_namelen), which the call overwrites; the tracer hands it back
 /// through [`Memory::saved`].
 pub fn snapshot(nr: usize, args: &[usize; 6], mem: &impl Memory) -> Option<u32> {
-    let at = match nr {
-        43 | 51 | 52 | 288 => args[2], // accept, getsockname, getpeername, accept4
-        45 => args[5],                 // recvfrom
-        55 => args[4],                 // getsockopt
-        47 => args[1].checked_add(8)?, // recvmsg: msg_namelen
+    let at = match Sysno::new(nr)? {
+        Sysno::accept | Sysno::getsockname | Sysno::getpeername | Sysno::accept4 => args[2],
+        Sysno::recvfrom => args[5],
+        Sysno::getsockopt => args[4],
+        Sysno::recvmsg => args[1].checked_add(8)?, // msg_namelen
         _ => return None,
     };
     if at < 8 {

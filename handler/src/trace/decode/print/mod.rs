@@ -136,11 +136,13 @@ pub(super) fn result(out: &mut dyn Write, nr: usize, args: &[usize; 6], ret: isi
         return errno_result(out, -ret as i32);
     }
     out.write_str(" = ")?;
-    match nr {
-        // mmap, brk, mremap, shmat, map_shadow_stack return addresses.
-        9 | 12 | 25 | 30 | 453 => hex(out, ret as u64),
-        95 => mode(out, ret as u32), // umask
-        72 => match args[1] as u32 {
+    match Sysno::new(nr) {
+        // These return addresses.
+        Some(Sysno::mmap | Sysno::brk | Sysno::mremap | Sysno::shmat | Sysno::map_shadow_stack) => {
+            hex(out, ret as u64)
+        }
+        Some(Sysno::umask) => mode(out, ret as u32),
+        Some(Sysno::fcntl) => match args[1] as u32 {
             1 if ret != 0 => {
                 hex(out, ret as u64)?;
                 out.write_str(" (flags ")?;
@@ -176,12 +178,10 @@ fn errno_result(out: &mut dyn Write, e: i32) -> fmt::Result {
 
 /// What strace appends to some results: poll's ready fds, a timeout.
 pub(super) fn result_detail(o: &mut dyn Write, nr: usize, args: &[usize; 6], m: &dyn Memory, ret: isize) -> fmt::Result {
-    match nr {
-        // poll, ppoll
-        7 | 271 if ret == 0 => o.write_str(" (Timeout)"),
-        7 | 271 if ret > 0 => revents(o, m, args[0], args[1] as u32 as usize),
-        // select, pselect6
-        23 | 270 if ret == 0 => o.write_str(" (Timeout)"),
+    match Sysno::new(nr) {
+        Some(Sysno::poll | Sysno::ppoll) if ret == 0 => o.write_str(" (Timeout)"),
+        Some(Sysno::poll | Sysno::ppoll) if ret > 0 => revents(o, m, args[0], args[1] as u32 as usize),
+        Some(Sysno::select | Sysno::pselect6) if ret == 0 => o.write_str(" (Timeout)"),
         _ => Ok(()),
     }
 }
