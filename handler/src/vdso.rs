@@ -251,101 +251,94 @@ unsafe fn raw(f: Func, a: [usize; 6]) -> isize {
     unsafe { syscall6(f.sysno() as usize, a[0], a[1], a[2], a[3], a[4], a[5]) }
 }
 
-/// Default `__vdso_clock_gettime`.
-///
-/// # Safety
-/// As for clock_gettime(2): `ts` is valid for writing a timespec (the
-/// kernel's vDSO writes it without checks).
-pub unsafe extern "C" fn preld_clock_gettime(clk: i32, ts: *mut Timespec) -> i32 {
-    let f = kernel(Func::ClockGettime);
-    let args = [clk as isize as usize, ts as usize, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` was recorded by set_kernel from the kernel vDSO's
-        // __vdso_clock_gettime, which has this C signature; the caller's
-        // arguments are passed on under the same contract.
-        unsafe { core::mem::transmute::<usize, ClockGettimeFn>(f)(clk, ts) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::ClockGettime, args) }
-    };
-    observe(Func::ClockGettime, args, ret);
-    ret as i32
+/// A vDSO function's argument as the equivalent system call takes it in a
+/// register: an int sign-extended, a pointer's address.
+trait Word {
+    fn word(self) -> usize;
 }
 
-/// Default `__vdso_gettimeofday`.
-///
-/// # Safety
-/// As for gettimeofday(2): each pointer is null or valid for writing.
-pub unsafe extern "C" fn preld_gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
-    let f = kernel(Func::Gettimeofday);
-    let args = [tv as usize, tz as usize, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_gettimeofday (recorded by
-        // set_kernel), of this signature; arguments passed on unchanged.
-        unsafe { core::mem::transmute::<usize, GettimeofdayFn>(f)(tv, tz) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::Gettimeofday, args) }
-    };
-    observe(Func::Gettimeofday, args, ret);
-    ret as i32
+impl Word for i32 {
+    fn word(self) -> usize {
+        self as isize as usize
+    }
 }
 
-/// Default `__vdso_time`.
-///
-/// # Safety
-/// As for time(2): `t` is null or valid for writing.
-pub unsafe extern "C" fn preld_time(t: *mut i64) -> i64 {
-    let f = kernel(Func::Time);
-    let args = [t as usize, 0, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_time (recorded by set_kernel),
-        // of this signature; argument passed on unchanged.
-        unsafe { core::mem::transmute::<usize, TimeFn>(f)(t) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's argument, unchanged.
-        unsafe { raw(Func::Time, args) }
-    };
-    observe(Func::Time, args, ret);
-    ret as i64
+impl<T> Word for *mut T {
+    fn word(self) -> usize {
+        self as usize
+    }
 }
 
-/// Default `__vdso_getcpu`.
-///
-/// # Safety
-/// As for getcpu(2): `cpu` and `node` are null or valid for writing.
-pub unsafe extern "C" fn preld_getcpu(cpu: *mut u32, node: *mut u32, cache: *mut c_void) -> i64 {
-    let f = kernel(Func::Getcpu);
-    let args = [cpu as usize, node as usize, cache as usize, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_getcpu (recorded by
-        // set_kernel), of this signature; arguments passed on unchanged.
-        unsafe { core::mem::transmute::<usize, GetcpuFn>(f)(cpu, node, cache) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::Getcpu, args) }
-    };
-    observe(Func::Getcpu, args, ret);
-    ret as i64
+/// The system call's six argument registers: `words`, then zeros.
+fn regs<const N: usize>(words: [usize; N]) -> [usize; 6] {
+    let mut r = [0; 6];
+    r[..N].copy_from_slice(&words);
+    r
 }
 
-/// Default `__vdso_clock_getres`.
-///
-/// # Safety
-/// As for clock_getres(2): `res` is null or valid for writing.
-pub unsafe extern "C" fn preld_clock_getres(clk: i32, res: *mut Timespec) -> i32 {
-    let f = kernel(Func::ClockGetres);
-    let args = [clk as isize as usize, res as usize, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_clock_getres (recorded by
-        // set_kernel), of this signature; arguments passed on unchanged.
-        unsafe { core::mem::transmute::<usize, ClockGetresFn>(f)(clk, res) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::ClockGetres, args) }
-    };
-    observe(Func::ClockGetres, args, ret);
-    ret as i32
+/// Defines the default handler of each [`Func`], of that function's type:
+/// it calls the kernel's vDSO function when [`set_kernel`] recorded one,
+/// else makes the equivalent system call, then shows the call to the
+/// [`Observer`]. The handlers differ only in their signatures.
+macro_rules! default_handlers {
+    ($(
+        $(#[$doc:meta])*
+        $func:path: $fnty:ty => fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;
+    )*) => {$(
+        $(#[$doc])*
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            let f = kernel($func);
+            let args = regs([$($arg.word()),*]);
+            let ret = if f != 0 {
+                // SAFETY: `f` was recorded by set_kernel from the kernel
+                // vDSO's symbol of this function, which has the C signature
+                // `$fnty`, this handler's own (checked below); the caller's
+                // arguments are passed on under the same contract.
+                unsafe { core::mem::transmute::<usize, $fnty>(f)($($arg),*) as isize }
+            } else {
+                // SAFETY: see `raw`; the caller's arguments, unchanged.
+                unsafe { raw($func, args) }
+            };
+            observe($func, args, ret);
+            ret as $ret
+        }
+
+        // The kernel's function is called as the type of this handler.
+        const _: $fnty = $name;
+    )*};
+}
+
+default_handlers! {
+    /// Default `__vdso_clock_gettime`.
+    ///
+    /// # Safety
+    /// As for clock_gettime(2): `ts` is valid for writing a timespec (the
+    /// kernel's vDSO writes it without checks).
+    Func::ClockGettime: ClockGettimeFn => fn preld_clock_gettime(clk: i32, ts: *mut Timespec) -> i32;
+
+    /// Default `__vdso_gettimeofday`.
+    ///
+    /// # Safety
+    /// As for gettimeofday(2): each pointer is null or valid for writing.
+    Func::Gettimeofday: GettimeofdayFn => fn preld_gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32;
+
+    /// Default `__vdso_time`.
+    ///
+    /// # Safety
+    /// As for time(2): `t` is null or valid for writing.
+    Func::Time: TimeFn => fn preld_time(t: *mut i64) -> i64;
+
+    /// Default `__vdso_getcpu`.
+    ///
+    /// # Safety
+    /// As for getcpu(2): `cpu` and `node` are null or valid for writing.
+    Func::Getcpu: GetcpuFn => fn preld_getcpu(cpu: *mut u32, node: *mut u32, cache: *mut c_void) -> i64;
+
+    /// Default `__vdso_clock_getres`.
+    ///
+    /// # Safety
+    /// As for clock_getres(2): `res` is null or valid for writing.
+    Func::ClockGetres: ClockGetresFn => fn preld_clock_getres(clk: i32, res: *mut Timespec) -> i32;
 }
 
 // ---------------------------------------------------------------------------
