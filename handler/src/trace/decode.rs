@@ -28,10 +28,11 @@
 //! Output goes to any `core::fmt::Write`, with no allocation; strings are
 //! C-escaped and cut at 32 bytes with `...` (strace's default `-s 32`),
 //! paths are printed whole, unreadable pointers print in hex. Every call of
-//! x86_64 has an entry in a table of argument kinds (`table.rs`; the names
-//! of flags and constants are in `xlat.rs`): calls without a better reading
-//! show their arguments in hex, as many as they take; numbers that are no
-//! call print as `syscall_0x190(...)` with all six registers.
+//! x86_64 has an entry in a table of argument kinds (`table.rs`, keyed by
+//! `Sysno`; the names of flags and constants are in `xlat.rs`, the printers
+//! of each kind in `print/`, a file per topic): calls without a better
+//! reading show their arguments in hex, as many as they take; numbers that
+//! are no call print as `syscall_0x190(...)` with all six registers.
 
 mod print;
 mod table;
