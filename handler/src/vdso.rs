@@ -1,5 +1,7 @@
 //! preld's own vDSO: the image ld-preld gives programs as AT_SYSINFO_EHDR,
-//! the parser that finds functions in a vDSO, and the default handlers.
+//! the functions it exports, where the kernel's vDSO has them, and the
+//! default handlers. Reading a vDSO's ELF tables is the loader crate's
+//! (`preld_loader::vdso`).
 //!
 //! The image (built by handler/build.rs from arch/src/x86_64/vdso.S and
 //! linker-scripts/vdso.ld) exports what the kernel's x86_64 vDSO exports for
@@ -36,6 +38,7 @@ use core::ops::Range;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use preld_arch::{syscall6, PAGE_SIZE};
+use preld_loader::vdso::{extent, VdsoImage};
 use syscalls::Sysno;
 
 use crate::sys;
@@ -130,339 +133,6 @@ impl Func {
             Func::Time => Sysno::time,
             Func::Getcpu => Sysno::getcpu,
             Func::ClockGetres => Sysno::clock_getres,
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Reading a vDSO's dynamic symbols
-
-const PT_LOAD: u32 = 1;
-const PT_DYNAMIC: u32 = 2;
-const DT_NULL: u64 = 0;
-const DT_HASH: u64 = 4;
-const DT_STRTAB: u64 = 5;
-const DT_SYMTAB: u64 = 6;
-const DT_RELA: u64 = 7;
-const DT_STRSZ: u64 = 10;
-const DT_SONAME: u64 = 14;
-const DT_REL: u64 = 17;
-const DT_TEXTREL: u64 = 22;
-const DT_JMPREL: u64 = 23;
-const DT_RELR: u64 = 36;
-const DT_GNU_HASH: u64 = 0x6fff_fef5;
-const DT_VERSYM: u64 = 0x6fff_fff0;
-const DT_VERDEF: u64 = 0x6fff_fffc;
-const VER_FLG_BASE: u16 = 1;
-const STT_FUNC: u8 = 2;
-const STB_GLOBAL: u8 = 1;
-const STB_WEAK: u8 = 2;
-const EHDR_SIZE: usize = 64;
-const PHDR_SIZE: usize = 56;
-const SYM_SIZE: usize = 24;
-/// No vDSO is anywhere near this big; a larger extent means a bad header.
-const MAX_IMAGE: usize = 1 << 20;
-
-fn bytes_at(b: &[u8], off: usize, n: usize) -> Option<&[u8]> {
-    b.get(off..off.checked_add(n)?)
-}
-fn u16_at(b: &[u8], off: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(bytes_at(b, off, 2)?.try_into().ok()?))
-}
-fn u32_at(b: &[u8], off: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(bytes_at(b, off, 4)?.try_into().ok()?))
-}
-fn u64_at(b: &[u8], off: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(bytes_at(b, off, 8)?.try_into().ok()?))
-}
-/// `base + i * size`, or None on overflow.
-fn index(base: usize, i: usize, size: usize) -> Option<usize> {
-    base.checked_add(i.checked_mul(size)?)
-}
-
-/// One program header, the fields used here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Phdr {
-    pub p_type: u32,
-    pub p_flags: u32,
-    pub p_offset: u64,
-    pub p_vaddr: u64,
-    pub p_filesz: u64,
-    pub p_memsz: u64,
-}
-
-/// Checks the ELF header of a little-endian ELF64 shared object of this
-/// machine and returns its program headers' offset and count.
-fn ehdr(b: &[u8]) -> Option<(usize, usize)> {
-    let ident = bytes_at(b, 0, 16)?;
-    if &ident[..4] != b"\x7fELF" || ident[4] != 2 || ident[5] != 1 {
-        return None; // not ELF, not ELFCLASS64, not ELFDATA2LSB
-    }
-    if u16_at(b, 16)? != 3 || u16_at(b, 18)? != preld_arch::ELF_MACHINE {
-        return None; // not ET_DYN of this machine
-    }
-    if u16_at(b, 54)? as usize != PHDR_SIZE {
-        return None;
-    }
-    Some((usize::try_from(u64_at(b, 32)?).ok()?, u16_at(b, 56)? as usize))
-}
-
-fn phdr(b: &[u8], phoff: usize, i: usize) -> Option<Phdr> {
-    let p = index(phoff, i, PHDR_SIZE)?;
-    bytes_at(b, p, PHDR_SIZE)?;
-    Some(Phdr {
-        p_type: u32_at(b, p)?,
-        p_flags: u32_at(b, p + 4)?,
-        p_offset: u64_at(b, p + 8)?,
-        p_vaddr: u64_at(b, p + 16)?,
-        p_filesz: u64_at(b, p + 32)?,
-        p_memsz: u64_at(b, p + 40)?,
-    })
-}
-
-/// How many bytes from the ELF header a vDSO's PT_LOADs span, computed from
-/// its first bytes (`head` must hold the ELF header and program headers).
-pub fn extent(head: &[u8]) -> Option<usize> {
-    let (phoff, phnum) = ehdr(head)?;
-    let mut end = index(phoff, phnum, PHDR_SIZE)?.max(EHDR_SIZE);
-    for i in 0..phnum {
-        let ph = phdr(head, phoff, i)?;
-        if ph.p_type == PT_LOAD {
-            end = end.max(usize::try_from(ph.p_offset.checked_add(ph.p_filesz)?).ok()?);
-        }
-    }
-    (end <= MAX_IMAGE).then_some(end)
-}
-
-/// A symbol of a vDSO's dynamic symbol table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Symbol<'a> {
-    pub name: &'a [u8],
-    /// `st_value`: the symbol's virtual address.
-    pub value: u64,
-    /// Where `value` lies in the image's bytes.
-    pub offset: usize,
-    pub size: u64,
-    /// STT_*
-    pub kind: u8,
-    /// STB_*
-    pub bind: u8,
-    pub shndx: u16,
-    /// Name of its version (from DT_VERSYM/DT_VERDEF), if the image has versions.
-    pub version: Option<&'a [u8]>,
-}
-
-/// A vDSO read as the dynamic linker and the Go runtime read it: a memory
-/// image (its bytes from the ELF header on) with a PT_DYNAMIC that locates
-/// the dynamic symbol and string tables, the hash tables and the versions.
-#[derive(Clone, Copy, Debug)]
-pub struct VdsoImage<'a> {
-    bytes: &'a [u8],
-    /// Index in `bytes` of vaddr 0 (wrapping): `p_offset - p_vaddr` of the
-    /// first PT_LOAD, as Go computes it.
-    bias: u64,
-    phoff: usize,
-    phnum: usize,
-    strtab: usize,
-    strsz: usize,
-    symtab: usize,
-    nsyms: usize,
-    versym: Option<usize>,
-    verdef: Option<usize>,
-    soname: Option<usize>,
-    relocations: bool,
-}
-
-impl<'a> VdsoImage<'a> {
-    /// Reads the tables; None if `bytes` is not a well-formed vDSO image.
-    pub fn parse(bytes: &'a [u8]) -> Option<VdsoImage<'a>> {
-        let (phoff, phnum) = ehdr(bytes)?;
-        let mut load = None;
-        let mut dynamic = None;
-        for i in 0..phnum {
-            let ph = phdr(bytes, phoff, i)?;
-            match ph.p_type {
-                PT_LOAD if load.is_none() => load = Some(ph),
-                PT_DYNAMIC => dynamic = Some(ph),
-                _ => {}
-            }
-        }
-        let load = load?;
-        let dynamic = dynamic?;
-        let mut img = VdsoImage {
-            bytes,
-            bias: load.p_offset.wrapping_sub(load.p_vaddr),
-            phoff,
-            phnum,
-            strtab: 0,
-            strsz: 0,
-            symtab: 0,
-            nsyms: 0,
-            versym: None,
-            verdef: None,
-            soname: None,
-            relocations: false,
-        };
-        let (mut strtab, mut strsz, mut symtab, mut hash, mut gnu_hash) = (None, None, None, None, None);
-        let dyn_start = usize::try_from(dynamic.p_offset).ok()?;
-        let dyn_count = usize::try_from(dynamic.p_filesz).ok()? / 16;
-        for i in 0..dyn_count {
-            let d = index(dyn_start, i, 16)?;
-            let (tag, val) = (u64_at(bytes, d)?, u64_at(bytes, d + 8)?);
-            match tag {
-                DT_NULL => break,
-                DT_STRTAB => strtab = Some(img.at(val)?),
-                DT_STRSZ => strsz = usize::try_from(val).ok(),
-                DT_SYMTAB => symtab = Some(img.at(val)?),
-                DT_HASH => hash = Some(img.at(val)?),
-                DT_GNU_HASH => gnu_hash = Some(img.at(val)?),
-                DT_VERSYM => img.versym = Some(img.at(val)?),
-                DT_VERDEF => img.verdef = Some(img.at(val)?),
-                DT_SONAME => img.soname = usize::try_from(val).ok(),
-                DT_RELA | DT_REL | DT_JMPREL | DT_RELR | DT_TEXTREL => img.relocations = true,
-                _ => {}
-            }
-        }
-        img.strtab = strtab?;
-        img.strsz = strsz.unwrap_or(bytes.len() - img.strtab).min(bytes.len() - img.strtab);
-        img.symtab = symtab?;
-        // The symbol count: DT_HASH's nchain, else the end of DT_GNU_HASH's
-        // last chain. Like Go, versions count only with both tables.
-        img.nsyms = match (hash, gnu_hash) {
-            (Some(h), _) => u32_at(bytes, h + 4)? as usize,
-            (None, Some(g)) => gnu_hash_count(bytes, g)?,
-            (None, None) => return None,
-        };
-        if img.verdef.is_none() {
-            img.versym = None;
-        }
-        // Never index symbols past the end of the bytes.
-        img.nsyms = img.nsyms.min((bytes.len() - img.symtab) / SYM_SIZE);
-        Some(img)
-    }
-
-    /// Index in the bytes of virtual address `vaddr`.
-    fn at(&self, vaddr: u64) -> Option<usize> {
-        let off = usize::try_from(vaddr.wrapping_add(self.bias)).ok()?;
-        (off < self.bytes.len()).then_some(off)
-    }
-
-    pub fn bytes(&self) -> &'a [u8] {
-        self.bytes
-    }
-
-    /// The program headers.
-    pub fn phdrs(&self) -> impl Iterator<Item = Phdr> + '_ {
-        (0..self.phnum).filter_map(|i| phdr(self.bytes, self.phoff, i))
-    }
-
-    /// DT_SONAME.
-    pub fn soname(&self) -> Option<&'a [u8]> {
-        self.str(self.soname?)
-    }
-
-    /// Whether PT_DYNAMIC lists any relocation table (a vDSO must have none).
-    pub fn has_relocations(&self) -> bool {
-        self.relocations
-    }
-
-    fn str(&self, off: usize) -> Option<&'a [u8]> {
-        if off >= self.strsz {
-            return None;
-        }
-        let s = self.bytes.get(self.strtab + off..self.strtab + self.strsz)?;
-        let n = s.iter().position(|&c| c == 0)?;
-        Some(&s[..n])
-    }
-
-    /// Number of dynamic symbols (index 0, the null symbol, included).
-    pub fn symbol_count(&self) -> usize {
-        self.nsyms
-    }
-
-    /// Dynamic symbol `i`, if it is readable.
-    pub fn symbol(&self, i: usize) -> Option<Symbol<'a>> {
-        if i >= self.nsyms {
-            return None;
-        }
-        let s = index(self.symtab, i, SYM_SIZE)?;
-        let b = self.bytes;
-        let info = *b.get(s + 4)?;
-        let value = u64_at(b, s + 8)?;
-        Some(Symbol {
-            name: self.str(u32_at(b, s)? as usize)?,
-            value,
-            offset: self.at(value).unwrap_or(usize::MAX),
-            size: u64_at(b, s + 16)?,
-            kind: info & 0xf,
-            bind: info >> 4,
-            shndx: u16_at(b, s + 6)?,
-            version: self.version_of(i),
-        })
-    }
-
-    pub fn symbols(&self) -> impl Iterator<Item = Symbol<'a>> + '_ {
-        (0..self.nsyms).filter_map(|i| self.symbol(i))
-    }
-
-    /// The name of symbol `i`'s version: its DT_VERSYM index (hidden bit
-    /// ignored, as Go does) looked up among the DT_VERDEF entries.
-    fn version_of(&self, i: usize) -> Option<&'a [u8]> {
-        let ndx = u16_at(self.bytes, index(self.versym?, i, 2)?)? & 0x7fff;
-        let mut def = self.verdef?;
-        // A vDSO has a handful of versions; the bound stops a corrupt chain.
-        for _ in 0..64 {
-            let flags = u16_at(self.bytes, def + 2)?;
-            if u16_at(self.bytes, def + 4)? == ndx && flags & VER_FLG_BASE == 0 {
-                let aux = def.checked_add(u32_at(self.bytes, def + 12)? as usize)?;
-                return self.str(u32_at(self.bytes, aux)? as usize);
-            }
-            match u32_at(self.bytes, def + 16)? {
-                0 => return None,
-                next => def = def.checked_add(next as usize)?,
-            }
-        }
-        None
-    }
-
-    /// The defined function `name`, as glibc's dl_vdso_vsym and Go's
-    /// vdsoParseSymbols accept it: STT_FUNC, global or weak, defined, and of
-    /// version `version` when the image has version tables.
-    pub fn lookup(&self, name: &[u8], version: &[u8]) -> Option<Symbol<'a>> {
-        self.symbols().find(|s| {
-            s.name == name
-                && s.kind == STT_FUNC
-                && (s.bind == STB_GLOBAL || s.bind == STB_WEAK)
-                && s.shndx != 0
-                && s.offset < self.bytes.len()
-                && s.version.is_none_or(|v| v == version)
-                && (self.versym.is_none() || s.version.is_some())
-        })
-    }
-}
-
-/// The symbol count given by a DT_GNU_HASH table: one past the highest
-/// symbol index reached by any bucket's chain.
-fn gnu_hash_count(b: &[u8], g: usize) -> Option<usize> {
-    let nbuckets = u32_at(b, g)? as usize;
-    let symoffset = u32_at(b, g + 4)? as usize;
-    let bloom_words = u32_at(b, g + 8)? as usize;
-    let buckets = index(g + 16, bloom_words, 8)?; // ELFCLASS64 bloom words
-    let chains = index(buckets, nbuckets, 4)?;
-    let mut last = 0;
-    for i in 0..nbuckets {
-        last = last.max(u32_at(b, index(buckets, i, 4)?)? as usize);
-    }
-    if last < symoffset {
-        return Some(symoffset);
-    }
-    // Follow the last chain to its end (low bit set); u32_at stops a chain
-    // that runs off the bytes.
-    loop {
-        let h = u32_at(b, index(chains, last - symoffset, 4)?)?;
-        last += 1;
-        if h & 1 != 0 {
-            return Some(last);
         }
     }
 }
@@ -581,101 +251,94 @@ unsafe fn raw(f: Func, a: [usize; 6]) -> isize {
     unsafe { syscall6(f.sysno() as usize, a[0], a[1], a[2], a[3], a[4], a[5]) }
 }
 
-/// Default `__vdso_clock_gettime`.
-///
-/// # Safety
-/// As for clock_gettime(2): `ts` is valid for writing a timespec (the
-/// kernel's vDSO writes it without checks).
-pub unsafe extern "C" fn preld_clock_gettime(clk: i32, ts: *mut Timespec) -> i32 {
-    let f = kernel(Func::ClockGettime);
-    let args = [clk as isize as usize, ts as usize, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` was recorded by set_kernel from the kernel vDSO's
-        // __vdso_clock_gettime, which has this C signature; the caller's
-        // arguments are passed on under the same contract.
-        unsafe { core::mem::transmute::<usize, ClockGettimeFn>(f)(clk, ts) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::ClockGettime, args) }
-    };
-    observe(Func::ClockGettime, args, ret);
-    ret as i32
+/// A vDSO function's argument as the equivalent system call takes it in a
+/// register: an int sign-extended, a pointer's address.
+trait Word {
+    fn word(self) -> usize;
 }
 
-/// Default `__vdso_gettimeofday`.
-///
-/// # Safety
-/// As for gettimeofday(2): each pointer is null or valid for writing.
-pub unsafe extern "C" fn preld_gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32 {
-    let f = kernel(Func::Gettimeofday);
-    let args = [tv as usize, tz as usize, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_gettimeofday (recorded by
-        // set_kernel), of this signature; arguments passed on unchanged.
-        unsafe { core::mem::transmute::<usize, GettimeofdayFn>(f)(tv, tz) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::Gettimeofday, args) }
-    };
-    observe(Func::Gettimeofday, args, ret);
-    ret as i32
+impl Word for i32 {
+    fn word(self) -> usize {
+        self as isize as usize
+    }
 }
 
-/// Default `__vdso_time`.
-///
-/// # Safety
-/// As for time(2): `t` is null or valid for writing.
-pub unsafe extern "C" fn preld_time(t: *mut i64) -> i64 {
-    let f = kernel(Func::Time);
-    let args = [t as usize, 0, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_time (recorded by set_kernel),
-        // of this signature; argument passed on unchanged.
-        unsafe { core::mem::transmute::<usize, TimeFn>(f)(t) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's argument, unchanged.
-        unsafe { raw(Func::Time, args) }
-    };
-    observe(Func::Time, args, ret);
-    ret as i64
+impl<T> Word for *mut T {
+    fn word(self) -> usize {
+        self as usize
+    }
 }
 
-/// Default `__vdso_getcpu`.
-///
-/// # Safety
-/// As for getcpu(2): `cpu` and `node` are null or valid for writing.
-pub unsafe extern "C" fn preld_getcpu(cpu: *mut u32, node: *mut u32, cache: *mut c_void) -> i64 {
-    let f = kernel(Func::Getcpu);
-    let args = [cpu as usize, node as usize, cache as usize, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_getcpu (recorded by
-        // set_kernel), of this signature; arguments passed on unchanged.
-        unsafe { core::mem::transmute::<usize, GetcpuFn>(f)(cpu, node, cache) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::Getcpu, args) }
-    };
-    observe(Func::Getcpu, args, ret);
-    ret as i64
+/// The system call's six argument registers: `words`, then zeros.
+fn regs<const N: usize>(words: [usize; N]) -> [usize; 6] {
+    let mut r = [0; 6];
+    r[..N].copy_from_slice(&words);
+    r
 }
 
-/// Default `__vdso_clock_getres`.
-///
-/// # Safety
-/// As for clock_getres(2): `res` is null or valid for writing.
-pub unsafe extern "C" fn preld_clock_getres(clk: i32, res: *mut Timespec) -> i32 {
-    let f = kernel(Func::ClockGetres);
-    let args = [clk as isize as usize, res as usize, 0, 0, 0, 0];
-    let ret = if f != 0 {
-        // SAFETY: `f` is the kernel's __vdso_clock_getres (recorded by
-        // set_kernel), of this signature; arguments passed on unchanged.
-        unsafe { core::mem::transmute::<usize, ClockGetresFn>(f)(clk, res) as isize }
-    } else {
-        // SAFETY: see `raw`; the caller's arguments, unchanged.
-        unsafe { raw(Func::ClockGetres, args) }
-    };
-    observe(Func::ClockGetres, args, ret);
-    ret as i32
+/// Defines the default handler of each [`Func`], of that function's type:
+/// it calls the kernel's vDSO function when [`set_kernel`] recorded one,
+/// else makes the equivalent system call, then shows the call to the
+/// [`Observer`]. The handlers differ only in their signatures.
+macro_rules! default_handlers {
+    ($(
+        $(#[$doc:meta])*
+        $func:path: $fnty:ty => fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;
+    )*) => {$(
+        $(#[$doc])*
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            let f = kernel($func);
+            let args = regs([$($arg.word()),*]);
+            let ret = if f != 0 {
+                // SAFETY: `f` was recorded by set_kernel from the kernel
+                // vDSO's symbol of this function, which has the C signature
+                // `$fnty`, this handler's own (checked below); the caller's
+                // arguments are passed on under the same contract.
+                unsafe { core::mem::transmute::<usize, $fnty>(f)($($arg),*) as isize }
+            } else {
+                // SAFETY: see `raw`; the caller's arguments, unchanged.
+                unsafe { raw($func, args) }
+            };
+            observe($func, args, ret);
+            ret as $ret
+        }
+
+        // The kernel's function is called as the type of this handler.
+        const _: $fnty = $name;
+    )*};
+}
+
+default_handlers! {
+    /// Default `__vdso_clock_gettime`.
+    ///
+    /// # Safety
+    /// As for clock_gettime(2): `ts` is valid for writing a timespec (the
+    /// kernel's vDSO writes it without checks).
+    Func::ClockGettime: ClockGettimeFn => fn preld_clock_gettime(clk: i32, ts: *mut Timespec) -> i32;
+
+    /// Default `__vdso_gettimeofday`.
+    ///
+    /// # Safety
+    /// As for gettimeofday(2): each pointer is null or valid for writing.
+    Func::Gettimeofday: GettimeofdayFn => fn preld_gettimeofday(tv: *mut Timeval, tz: *mut Timezone) -> i32;
+
+    /// Default `__vdso_time`.
+    ///
+    /// # Safety
+    /// As for time(2): `t` is null or valid for writing.
+    Func::Time: TimeFn => fn preld_time(t: *mut i64) -> i64;
+
+    /// Default `__vdso_getcpu`.
+    ///
+    /// # Safety
+    /// As for getcpu(2): `cpu` and `node` are null or valid for writing.
+    Func::Getcpu: GetcpuFn => fn preld_getcpu(cpu: *mut u32, node: *mut u32, cache: *mut c_void) -> i64;
+
+    /// Default `__vdso_clock_getres`.
+    ///
+    /// # Safety
+    /// As for clock_getres(2): `res` is null or valid for writing.
+    Func::ClockGetres: ClockGetresFn => fn preld_clock_getres(clk: i32, res: *mut Timespec) -> i32;
 }
 
 // ---------------------------------------------------------------------------

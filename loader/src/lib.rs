@@ -1,4 +1,6 @@
-//! The pure part of ld-preld: everything it decides before it maps anything.
+//! The pure part of ld-preld: everything it decides before it maps anything,
+//! and the reader of vDSO images the handler uses at start-up (to find the
+//! kernel's vDSO functions) and its tests use on preld's own image.
 //!
 //! These modules read bytes and produce plans; they make no system calls, so
 //! they are unit-tested and fuzzed on the host, with std, exactly as the
@@ -12,6 +14,7 @@ pub mod elf;
 pub mod path;
 pub mod shebang;
 pub mod stack;
+pub mod vdso;
 
 /// Page size of the target: segments are mapped in whole pages.
 pub const PAGE: u64 = 4096;

@@ -28,10 +28,11 @@
 //! Output goes to any `core::fmt::Write`, with no allocation; strings are
 //! C-escaped and cut at 32 bytes with `...` (strace's default `-s 32`),
 //! paths are printed whole, unreadable pointers print in hex. Every call of
-//! x86_64 has an entry in a table of argument kinds (`table.rs`; the names
-//! of flags and constants are in `xlat.rs`): calls without a better reading
-//! show their arguments in hex, as many as they take; numbers that are no
-//! call print as `syscall_0x190(...)` with all six registers.
+//! x86_64 has an entry in a table of argument kinds (`table.rs`, keyed by
+//! `Sysno`; the names of flags and constants are in `xlat.rs`, the printers
+//! of each kind in `print/`, a file per topic): calls without a better
+//! reading show their arguments in hex, as many as they take; numbers that
+//! are no call print as `syscall_0x190(...)` with all six registers.
 
 mod print;
 mod table;
@@ -43,6 +44,8 @@ mod xlat;
 mod tests;
 
 use core::fmt;
+
+use syscalls::Sysno;
 
 /// The traced program's memory, as the decoder reads it.
 pub trait Memory {
@@ -117,11 +120,11 @@ pub fn set_max_str(n: usize) {
 /// msg_namelen), which the call overwrites; the tracer hands it back
 /// through [`Memory::saved`].
 pub fn snapshot(nr: usize, args: &[usize; 6], mem: &impl Memory) -> Option<u32> {
-    let at = match nr {
-        43 | 51 | 52 | 288 => args[2], // accept, getsockname, getpeername, accept4
-        45 => args[5],                 // recvfrom
-        55 => args[4],                 // getsockopt
-        47 => args[1].checked_add(8)?, // recvmsg: msg_namelen
+    let at = match Sysno::new(nr)? {
+        Sysno::accept | Sysno::getsockname | Sysno::getpeername | Sysno::accept4 => args[2],
+        Sysno::recvfrom => args[5],
+        Sysno::getsockopt => args[4],
+        Sysno::recvmsg => args[1].checked_add(8)?, // msg_namelen
         _ => return None,
     };
     if at < 8 {

@@ -1,6 +1,8 @@
 //! The x86_64 system-call table: for each call, what its arguments are and
 //! so how each prints. The kinds' registers add up to the call's arity.
 
+use syscalls::Sysno;
+
 use super::xlat::*;
 use A::*;
 
@@ -184,402 +186,424 @@ const AT_F: A = Flags(AT);
 const O_BITS: A = Flags(O_FLAGS);
 const H: A = Hex;
 
-/// (number, argument kinds), sorted by number: every call of x86_64 Linux
-/// up to 469 (none are numbered 337..=423).
+/// The table's length: one entry per number up to the last call's.
+const LEN: usize = Sysno::table_size();
+
+/// Builds [`CALLS`] from rows `name: [kinds]`, each keyed by its `Sysno`, so
+/// that no row can stand at another call's number (a call given two rows
+/// stops the build). Under test, `ROWS` lists each row's call with the
+/// name it was written with.
+macro_rules! calls {
+    ($($nr:ident: [$($k:expr),*],)*) => {
+        const fn calls() -> [Option<&'static [A]>; LEN] {
+            let mut t: [Option<&'static [A]>; LEN] = [None; LEN];
+            $(
+                assert!(t[Sysno::$nr as usize].is_none(), concat!("two rows for ", stringify!($nr)));
+                t[Sysno::$nr as usize] = Some(const { &[$($k),*] });
+            )*
+            t
+        }
+
+        #[cfg(test)]
+        pub(super) static ROWS: &[(Sysno, &str)] = &[$((Sysno::$nr, stringify!($nr))),*];
+    };
+}
+
+// Every call of x86_64 Linux up to 469 (none are numbered 337..=423), in
+// the order of their numbers.
 #[rustfmt::skip]
-pub(super) static CALLS: &[(u16, &[A])] = &[
-    (0, &[Fd, OBuf, Ulong]),                      // read
-    (1, &[Fd, Buf(2), Ulong]),                    // write
-    (2, &[Path, OFlags, OpenMode(1)]),            // open
-    (3, &[Fd]),                                   // close
-    (4, &[Path, OStat]),                          // stat
-    (5, &[Fd, OStat]),                            // fstat
-    (6, &[Path, OStat]),                          // lstat
-    (7, &[Pollfd(1), Uint, Int]),                 // poll
-    (8, &[Fd, Long, Enum(&WHENCE)]),              // lseek
-    (9, &[Ptr, Ulong, Flags(PROT), Flags(MAP), Fd, Hex]), // mmap
-    (10, &[Ptr, Ulong, Flags(PROT)]),             // mprotect
-    (11, &[Ptr, Ulong]),                          // munmap
-    (12, &[Ptr]),                                 // brk
-    (13, &[Sig, Sigaction, OSigaction, Ulong]),   // rt_sigaction
-    (14, &[Enum(&SIGHOW), SigSet, OSigSet, Ulong]), // rt_sigprocmask
-    (15, &[]),                                    // rt_sigreturn
-    (16, &[Fd, Ioctl]),                           // ioctl
-    (17, &[Fd, OBuf, Ulong, Long]),               // pread64
-    (18, &[Fd, Buf(2), Ulong, Long]),             // pwrite64
-    (19, &[Fd, OIov(2), Int]),                    // readv
-    (20, &[Fd, Iov(2), Int]),                     // writev
-    (21, &[Path, Flags(ACCESS)]),                 // access
-    (22, &[OFds]),                                // pipe
-    (23, &[Int, Ptr, Ptr, Ptr, Timeval]),         // select
-    (24, &[]),                                    // sched_yield
-    (25, &[Ptr, Ulong, Ulong, Flags(MREMAP), Ptr]), // mremap
-    (26, &[Ptr, Ulong, Flags(MSYNC)]),            // msync
-    (27, &[Ptr, Ulong, Ptr]),                     // mincore
-    (28, &[Ptr, Ulong, Enum(&MADV)]),             // madvise
-    (29, &[H, Ulong, H]),                         // shmget
-    (30, &[Int, Ptr, H]),                         // shmat
-    (31, &[Int, H, Ptr]),                         // shmctl
-    (32, &[Fd]),                                  // dup
-    (33, &[Fd, Fd]),                              // dup2
-    (34, &[]),                                    // pause
-    (35, &[Timespec, Ptr]),                       // nanosleep
-    (36, &[Enum(&ITIMER), Ptr]),                  // getitimer
-    (37, &[Uint]),                                // alarm
-    (38, &[Enum(&ITIMER), Ptr, Ptr]),             // setitimer
-    (39, &[]),                                    // getpid
-    (40, &[Fd, Fd, Ptr, Ulong]),                  // sendfile
-    (41, &[Enum(&AF), SockType, SockProto(0)]),   // socket
-    (42, &[Fd, Sockaddr(2), Int]),                // connect
-    (43, &[Fd, OSockaddr(2), SockLen]),           // accept
-    (44, &[Fd, Buf(2), Ulong, Flags(MSG), Sockaddr(5), Int]), // sendto
-    (45, &[Fd, OBuf, Ulong, Flags(MSG), OSockaddr(5), SockLen]), // recvfrom
-    (46, &[Fd, Msghdr, Flags(MSG)]),              // sendmsg
-    (47, &[Fd, OMsghdr, Flags(MSG)]),             // recvmsg
-    (48, &[Fd, Enum(&SHUT)]),                     // shutdown
-    (49, &[Fd, Sockaddr(2), Int]),                // bind
-    (50, &[Fd, Int]),                             // listen
-    (51, &[Fd, OSockaddr(2), SockLen]),           // getsockname
-    (52, &[Fd, OSockaddr(2), SockLen]),           // getpeername
-    (53, &[Enum(&AF), SockType, SockProto(0), OFds]), // socketpair
-    (54, &[Fd, Enum(&SOL), SockOpt(1), OptVal(4), Int]), // setsockopt
-    (55, &[Fd, Enum(&SOL), SockOpt(1), OOptVal(4), SockLen]), // getsockopt
-    (56, &[Clone]),                               // clone
-    (57, &[]),                                    // fork
-    (58, &[]),                                    // vfork
-    (59, &[Path, Argv, Envp]),                    // execve
-    (60, &[Int]),                                 // exit
-    (61, &[Int, OWait, Flags(WAIT4), ORusage]),   // wait4
-    (62, &[Int, Sig]),                            // kill
-    (63, &[OUname]),                              // uname
-    (64, &[H, Int, H]),                           // semget
-    (65, &[Int, Ptr, Ulong]),                     // semop
-    (66, &[Int, Int, H, H]),                      // semctl
-    (67, &[Ptr]),                                 // shmdt
-    (68, &[H, H]),                                // msgget
-    (69, &[Int, Ptr, Ulong, H]),                  // msgsnd
-    (70, &[Int, Ptr, Ulong, Long, H]),            // msgrcv
-    (71, &[Int, H, Ptr]),                         // msgctl
-    (72, &[Fd, Fcntl]),                           // fcntl
-    (73, &[Fd, Flags(LOCK)]),                     // flock
-    (74, &[Fd]),                                  // fsync
-    (75, &[Fd]),                                  // fdatasync
-    (76, &[Path, Long]),                          // truncate
-    (77, &[Fd, Long]),                            // ftruncate
-    (78, &[Fd, ODents, Uint]),                    // getdents
-    (79, &[OCwd, Ulong]),                         // getcwd
-    (80, &[Path]),                                // chdir
-    (81, &[Fd]),                                  // fchdir
-    (82, &[Path, Path]),                          // rename
-    (83, &[Path, Mode]),                          // mkdir
-    (84, &[Path]),                                // rmdir
-    (85, &[Path, Mode]),                          // creat
-    (86, &[Path, Path]),                          // link
-    (87, &[Path]),                                // unlink
-    (88, &[Path, Path]),                          // symlink
-    (89, &[Path, OBuf, Ulong]),                   // readlink
-    (90, &[Path, Mode]),                          // chmod
-    (91, &[Fd, Mode]),                            // fchmod
-    (92, &[Path, Int, Int]),                      // chown
-    (93, &[Fd, Int, Int]),                        // fchown
-    (94, &[Path, Int, Int]),                      // lchown
-    (95, &[Mode]),                                // umask
-    (96, &[OTimeval, Ptr]),                       // gettimeofday
-    (97, &[Enum(&RLIMIT), ORlimit]),              // getrlimit
-    (98, &[Enum(&RUSAGE), ORusage]),              // getrusage
-    (99, &[OSysinfo]),                            // sysinfo
-    (100, &[OTms]),                               // times
-    (101, &[Enum(&PTRACE), Int, Ptr, H]),         // ptrace
-    (102, &[]),                                   // getuid
-    (103, &[Int, Ptr, Int]),                      // syslog
-    (104, &[]),                                   // getgid
-    (105, &[Int]),                                // setuid
-    (106, &[Int]),                                // setgid
-    (107, &[]),                                   // geteuid
-    (108, &[]),                                   // getegid
-    (109, &[Int, Int]),                           // setpgid
-    (110, &[]),                                   // getppid
-    (111, &[]),                                   // getpgrp
-    (112, &[]),                                   // setsid
-    (113, &[Int, Int]),                           // setreuid
-    (114, &[Int, Int]),                           // setregid
-    (115, &[Int, OGroups]),                       // getgroups
-    (116, &[Int, Ptr]),                           // setgroups
-    (117, &[Int, Int, Int]),                      // setresuid
-    (118, &[OInt, OInt, OInt]),                   // getresuid
-    (119, &[Int, Int, Int]),                      // setresgid
-    (120, &[OInt, OInt, OInt]),                   // getresgid
-    (121, &[Int]),                                // getpgid
-    (122, &[Int]),                                // setfsuid
-    (123, &[Int]),                                // setfsgid
-    (124, &[Int]),                                // getsid
-    (125, &[Ptr, Ptr]),                           // capget
-    (126, &[Ptr, Ptr]),                           // capset
-    (127, &[OSigSet, Ulong]),                     // rt_sigpending
-    (128, &[SigSet, Ptr, Timespec, Ulong]),       // rt_sigtimedwait
-    (129, &[Int, Sig, Ptr]),                      // rt_sigqueueinfo
-    (130, &[SigSet, Ulong]),                      // rt_sigsuspend
-    (131, &[Stack, OStack]),                      // sigaltstack
-    (132, &[Path, Ptr]),                          // utime
-    (133, &[Path, ModeT, H]),                     // mknod
-    (134, &[Path]),                               // uselib
-    (135, &[H]),                                  // personality
-    (136, &[H, Ptr]),                             // ustat
-    (137, &[Path, OStatfs]),                      // statfs
-    (138, &[Fd, OStatfs]),                        // fstatfs
-    (139, &[Int, H, H]),                          // sysfs
-    (140, &[Enum(&PRIO), Int]),                   // getpriority
-    (141, &[Enum(&PRIO), Int, Int]),              // setpriority
-    (142, &[Int, Ptr]),                           // sched_setparam
-    (143, &[Int, Ptr]),                           // sched_getparam
-    (144, &[Int, Enum(&SCHED), Ptr]),             // sched_setscheduler
-    (145, &[Int]),                                // sched_getscheduler
-    (146, &[Enum(&SCHED)]),                       // sched_get_priority_max
-    (147, &[Enum(&SCHED)]),                       // sched_get_priority_min
-    (148, &[Int, Ptr]),                           // sched_rr_get_interval
-    (149, &[Ptr, Ulong]),                         // mlock
-    (150, &[Ptr, Ulong]),                         // munlock
-    (151, &[Flags(MCL)]),                         // mlockall
-    (152, &[]),                                   // munlockall
-    (153, &[]),                                   // vhangup
-    (154, &[Int, Ptr, Ulong]),                    // modify_ldt
-    (155, &[Path, Path]),                         // pivot_root
-    (156, &[Ptr]),                                // _sysctl
-    (157, &[Prctl]),                              // prctl
-    (158, &[Enum(&ARCH), H]),                     // arch_prctl
-    (159, &[Ptr]),                                // adjtimex
-    (160, &[Enum(&RLIMIT), Rlimit]),              // setrlimit
-    (161, &[Path]),                               // chroot
-    (162, &[]),                                   // sync
-    (163, &[Path]),                               // acct
-    (164, &[Timeval, Ptr]),                       // settimeofday
-    (165, &[Path, Path, Str, Flags(MOUNT), Str]), // mount
-    (166, &[Path, Flags(UMOUNT)]),                // umount2
-    (167, &[Path, H]),                            // swapon
-    (168, &[Path]),                               // swapoff
-    (169, &[H, H, H, Ptr]),                       // reboot
-    (170, &[Buf(1), Ulong]),                      // sethostname
-    (171, &[Buf(1), Ulong]),                      // setdomainname
-    (172, &[Int]),                                // iopl
-    (173, &[H, H, Int]),                          // ioperm
-    (174, &[Str, Ulong]),                         // create_module
-    (175, &[Ptr, Ulong, Str]),                    // init_module
-    (176, &[Str, O_BITS]),                        // delete_module
-    (177, &[Ptr]),                                // get_kernel_syms
-    (178, &[Str, Int, Ptr, Ulong, Ptr]),          // query_module
-    (179, &[H, Path, Int, Ptr]),                  // quotactl
-    (180, &[Int, Ptr, Ptr]),                      // nfsservctl
-    (181, &[H, H, H, H, H]),                      // getpmsg
-    (182, &[H, H, H, H, H]),                      // putpmsg
-    (183, &[H, H, H, H, H]),                      // afs_syscall
-    (184, &[H, H, H]),                            // tuxcall
-    (185, &[H, H, H]),                            // security
-    (186, &[]),                                   // gettid
-    (187, &[Fd, Long, Ulong]),                    // readahead
-    (188, &[Path, Str, Buf(3), Ulong, Flags(XATTR)]), // setxattr
-    (189, &[Path, Str, Buf(3), Ulong, Flags(XATTR)]), // lsetxattr
-    (190, &[Fd, Str, Buf(3), Ulong, Flags(XATTR)]), // fsetxattr
-    (191, &[Path, Str, OBuf, Ulong]),             // getxattr
-    (192, &[Path, Str, OBuf, Ulong]),             // lgetxattr
-    (193, &[Fd, Str, OBuf, Ulong]),               // fgetxattr
-    (194, &[Path, OBuf, Ulong]),                  // listxattr
-    (195, &[Path, OBuf, Ulong]),                  // llistxattr
-    (196, &[Fd, OBuf, Ulong]),                    // flistxattr
-    (197, &[Path, Str]),                          // removexattr
-    (198, &[Path, Str]),                          // lremovexattr
-    (199, &[Fd, Str]),                            // fremovexattr
-    (200, &[Int, Sig]),                           // tkill
-    (201, &[Ptr]),                                // time
-    (202, &[Ptr, Futex]),                         // futex
-    (203, &[Int, Uint, CpuSet(1)]),               // sched_setaffinity
-    (204, &[Int, Uint, OCpuSet]),                 // sched_getaffinity
-    (205, &[Ptr]),                                // set_thread_area
-    (206, &[Uint, Ptr]),                          // io_setup
-    (207, &[H]),                                  // io_destroy
-    (208, &[H, Long, Long, Ptr, Timespec]),       // io_getevents
-    (209, &[H, Long, Ptr]),                       // io_submit
-    (210, &[H, Ptr, Ptr]),                        // io_cancel
-    (211, &[Ptr]),                                // get_thread_area
-    (212, &[H, Ptr, Ulong]),                      // lookup_dcookie
-    (213, &[Int]),                                // epoll_create
-    (214, &[H, H, H, H]),                         // epoll_ctl_old
-    (215, &[H, H, H, H]),                         // epoll_wait_old
-    (216, &[Ptr, Ulong, H, Ulong, H]),            // remap_file_pages
-    (217, &[Fd, ODents, Uint]),                   // getdents64
-    (218, &[Ptr]),                                // set_tid_address
-    (219, &[]),                                   // restart_syscall
-    (220, &[Int, Ptr, Ulong, Timespec]),          // semtimedop
-    (221, &[Fd, Long, Long, Enum(&FADV)]),        // fadvise64
-    (222, &[Enum(&CLOCK), Ptr, Ptr]),             // timer_create
-    (223, &[Int, Flags(TIMER), Ptr, Ptr]),        // timer_settime
-    (224, &[Int, Ptr]),                           // timer_gettime
-    (225, &[Int]),                                // timer_getoverrun
-    (226, &[Int]),                                // timer_delete
-    (227, &[Enum(&CLOCK), Timespec]),             // clock_settime
-    (228, &[Enum(&CLOCK), OTimespec]),            // clock_gettime
-    (229, &[Enum(&CLOCK), OTimespec]),            // clock_getres
-    (230, &[Enum(&CLOCK), Flags(TIMER), Timespec, Ptr]), // clock_nanosleep
-    (231, &[Int]),                                // exit_group
-    (232, &[Fd, OEpollEvents, Int, Int]),         // epoll_wait
-    (233, &[Fd, Enum(&EPOLL_CTL), Fd, EpollEvent]), // epoll_ctl
-    (234, &[Int, Int, Sig]),                      // tgkill
-    (235, &[Path, Ptr]),                          // utimes
-    (236, &[H, H, H, H, H]),                      // vserver
-    (237, &[Ptr, Ulong, H, Ptr, Ulong, H]),       // mbind
-    (238, &[H, Ptr, Ulong]),                      // set_mempolicy
-    (239, &[Ptr, Ptr, Ulong, Ptr, H]),            // get_mempolicy
-    (240, &[Str, OFlags, Mode, Ptr]),             // mq_open
-    (241, &[Str]),                                // mq_unlink
-    (242, &[Fd, Buf(2), Ulong, Uint, Timespec]),  // mq_timedsend
-    (243, &[Fd, OBuf, Ulong, Ptr, Timespec]),     // mq_timedreceive
-    (244, &[Fd, Ptr]),                            // mq_notify
-    (245, &[Fd, Ptr, Ptr]),                       // mq_getsetattr
-    (246, &[H, Ulong, Ptr, H]),                   // kexec_load
-    (247, &[Enum(&IDTYPE), Int, Ptr, Flags(WAITID), Ptr]), // waitid
-    (248, &[Str, Str, Ptr, Ulong, Int]),          // add_key
-    (249, &[Str, Str, Str, Int]),                 // request_key
-    (250, &[Int, H, H, H, H]),                    // keyctl
-    (251, &[Int, Int, Int]),                      // ioprio_set
-    (252, &[Int, Int]),                           // ioprio_get
-    (253, &[]),                                   // inotify_init
-    (254, &[Fd, Path, Flags(INOTIFY)]),           // inotify_add_watch
-    (255, &[Fd, Int]),                            // inotify_rm_watch
-    (256, &[Int, Ulong, Ptr, Ptr]),               // migrate_pages
-    (257, &[DirFd, Path, OFlags, OpenMode(2)]),   // openat
-    (258, &[DirFd, Path, Mode]),                  // mkdirat
-    (259, &[DirFd, Path, ModeT, H]),              // mknodat
-    (260, &[DirFd, Path, Int, Int, AT_F]),        // fchownat
-    (261, &[DirFd, Path, Ptr]),                   // futimesat
-    (262, &[DirFd, Path, OStat, AT_F]),           // newfstatat
-    (263, &[DirFd, Path, AT_F]),                  // unlinkat
-    (264, &[DirFd, Path, DirFd, Path]),           // renameat
-    (265, &[DirFd, Path, DirFd, Path, AT_F]),     // linkat
-    (266, &[Path, DirFd, Path]),                  // symlinkat
-    (267, &[DirFd, Path, OBuf, Ulong]),           // readlinkat
-    (268, &[DirFd, Path, Mode]),                  // fchmodat
-    (269, &[DirFd, Path, Flags(ACCESS)]),         // faccessat
-    (270, &[Int, Ptr, Ptr, Ptr, Timespec, Ptr]),  // pselect6
-    (271, &[Pollfd(1), Uint, Timespec, SigSet, Ulong]), // ppoll
-    (272, &[Flags(CLONE)]),                       // unshare
-    (273, &[Ptr, Ulong]),                         // set_robust_list
-    (274, &[Int, Ptr, Ptr]),                      // get_robust_list
-    (275, &[Fd, Ptr, Fd, Ptr, Ulong, Flags(SPLICE)]), // splice
-    (276, &[Fd, Fd, Ulong, Flags(SPLICE)]),       // tee
-    (277, &[Fd, Long, Long, Flags(SYNC_RANGE)]),  // sync_file_range
-    (278, &[Fd, Iov(2), Ulong, Flags(SPLICE)]),   // vmsplice
-    (279, &[Int, Ulong, Ptr, Ptr, Ptr, H]),       // move_pages
-    (280, &[DirFd, Path, Ptr, AT_F]),             // utimensat
-    (281, &[Fd, OEpollEvents, Int, Int, SigSet, Ulong]), // epoll_pwait
-    (282, &[Fd, SigSet, Ulong]),                  // signalfd
-    (283, &[Enum(&CLOCK), Flags(TFD)]),           // timerfd_create
-    (284, &[Uint]),                               // eventfd
-    (285, &[Fd, Flags(FALLOC), Long, Long]),      // fallocate
-    (286, &[Fd, Flags(TFD_TIMER), Ptr, Ptr]),     // timerfd_settime
-    (287, &[Fd, Ptr]),                            // timerfd_gettime
-    (288, &[Fd, OSockaddr(2), SockLen, Flags(SOCK_FLAGS)]), // accept4
-    (289, &[Fd, SigSet, Ulong, Flags(SFD)]),      // signalfd4
-    (290, &[Uint, Flags(EFD)]),                   // eventfd2
-    (291, &[Flags(EPOLL)]),                       // epoll_create1
-    (292, &[Fd, Fd, O_BITS]),                     // dup3
-    (293, &[OFds, O_BITS]),                       // pipe2
-    (294, &[Flags(IN_INIT)]),                     // inotify_init1
-    (295, &[Fd, OIov(2), Int, Long]),             // preadv
-    (296, &[Fd, Iov(2), Int, Long]),              // pwritev
-    (297, &[Int, Int, Sig, Ptr]),                 // rt_tgsigqueueinfo
-    (298, &[Ptr, Int, Int, Fd, H]),               // perf_event_open
-    (299, &[Fd, Ptr, Uint, Flags(MSG), Timespec]), // recvmmsg
-    (300, &[H, H]),                               // fanotify_init
-    (301, &[Fd, H, H, DirFd, Path]),              // fanotify_mark
-    (302, &[Int, Enum(&RLIMIT), Rlimit, ORlimit]), // prlimit64
-    (303, &[DirFd, Path, Ptr, Ptr, AT_F]),        // name_to_handle_at
-    (304, &[Fd, Ptr, OFlags]),                    // open_by_handle_at
-    (305, &[Enum(&CLOCK), Ptr]),                  // clock_adjtime
-    (306, &[Fd]),                                 // syncfs
-    (307, &[Fd, Ptr, Uint, Flags(MSG)]),          // sendmmsg
-    (308, &[Fd, Flags(CLONE)]),                   // setns
-    (309, &[Ptr, Ptr, Ptr]),                      // getcpu
-    (310, &[Int, Ptr, Ulong, Ptr, Ulong, H]),     // process_vm_readv
-    (311, &[Int, Ptr, Ulong, Ptr, Ulong, H]),     // process_vm_writev
-    (312, &[Int, Int, Int, H, H]),                // kcmp
-    (313, &[Fd, Str, H]),                         // finit_module
-    (314, &[Int, Ptr, H]),                        // sched_setattr
-    (315, &[Int, Ptr, Uint, H]),                  // sched_getattr
-    (316, &[DirFd, Path, DirFd, Path, Flags(RENAME)]), // renameat2
-    (317, &[Enum(&SECCOMP_OP), H, Ptr]),          // seccomp
-    (318, &[OBufHex, Ulong, Flags(GRND)]),        // getrandom
-    (319, &[Str, Flags(MFD)]),                    // memfd_create
-    (320, &[Fd, Fd, Ulong, Str, H]),              // kexec_file_load
-    (321, &[Int, Ptr, Uint]),                     // bpf
-    (322, &[DirFd, Path, Argv, Envp, AT_F]),      // execveat
-    (323, &[O_BITS]),                             // userfaultfd
-    (324, &[Int, H, Int]),                        // membarrier
-    (325, &[Ptr, Ulong, Flags(MLOCK)]),           // mlock2
-    (326, &[Fd, Ptr, Fd, Ptr, Ulong, H]),         // copy_file_range
-    (327, &[Fd, OIov(2), Int, Long, Skip, Flags(RWF)]), // preadv2
-    (328, &[Fd, Iov(2), Int, Long, Skip, Flags(RWF)]), // pwritev2
-    (329, &[Ptr, Ulong, Flags(PROT), Int]),       // pkey_mprotect
-    (330, &[H, H]),                               // pkey_alloc
-    (331, &[Int]),                                // pkey_free
-    (332, &[DirFd, Path, Flags(AT_STATX), Flags(STATX_MASK), OStatx]), // statx
-    (333, &[H, Long, Long, Ptr, Timespec, Ptr]),  // io_pgetevents
-    (334, &[Ptr, H, H, H]),                       // rseq
-    (335, &[]),                                   // uretprobe
-    (336, &[]),                                   // uprobe
-    (424, &[Fd, Sig, Ptr, H]),                    // pidfd_send_signal
-    (425, &[Uint, Ptr]),                          // io_uring_setup
-    (426, &[Fd, Uint, Uint, H, Ptr, Ulong]),      // io_uring_enter
-    (427, &[Fd, Uint, Ptr, Uint]),                // io_uring_register
-    (428, &[DirFd, Path, H]),                     // open_tree
-    (429, &[DirFd, Path, DirFd, Path, H]),        // move_mount
-    (430, &[Str, H]),                             // fsopen
-    (431, &[Fd, Int, Str, Ptr, Int]),             // fsconfig
-    (432, &[Fd, H, H]),                           // fsmount
-    (433, &[DirFd, Path, H]),                     // fspick
-    (434, &[Int, H]),                             // pidfd_open
-    (435, &[Clone3, Ulong]),                      // clone3
-    (436, &[Uint, Uint, Flags(CLOSE_RANGE)]),     // close_range
-    (437, &[DirFd, Path, OpenHow, Ulong]),        // openat2
-    (438, &[Fd, Fd, H]),                          // pidfd_getfd
-    (439, &[DirFd, Path, Flags(ACCESS), Flags(AT_ACCESS)]), // faccessat2
-    (440, &[Fd, Ptr, Ulong, Enum(&MADV), H]),     // process_madvise
-    (441, &[Fd, OEpollEvents, Int, Timespec, SigSet, Ulong]), // epoll_pwait2
-    (442, &[DirFd, Path, AT_F, Ptr, Ulong]),      // mount_setattr
-    (443, &[Fd, H, Int, Ptr]),                    // quotactl_fd
-    (444, &[Ptr, Ulong, H]),                      // landlock_create_ruleset
-    (445, &[Fd, Int, Ptr, H]),                    // landlock_add_rule
-    (446, &[Fd, H]),                              // landlock_restrict_self
-    (447, &[H]),                                  // memfd_secret
-    (448, &[Fd, H]),                              // process_mrelease
-    (449, &[Ptr, Uint, H, Timespec, Enum(&CLOCK)]), // futex_waitv
-    (450, &[Ptr, Ulong, Ulong, H]),               // set_mempolicy_home_node
-    (451, &[Fd, Ptr, Ptr, H]),                    // cachestat
-    (452, &[DirFd, Path, Mode, AT_F]),            // fchmodat2
-    (453, &[Ptr, Ulong, H]),                      // map_shadow_stack
-    (454, &[Ptr, H, Int, H]),                     // futex_wake
-    (455, &[Ptr, H, H, H, Timespec, Enum(&CLOCK)]), // futex_wait
-    (456, &[Ptr, H, Int, Int]),                   // futex_requeue
-    (457, &[Ptr, Ptr, Ulong, H]),                 // statmount
-    (458, &[Ptr, Ptr, Ulong, H]),                 // listmount
-    (459, &[H, Ptr, Ptr, H]),                     // lsm_get_self_attr
-    (460, &[H, Ptr, Ulong, H]),                   // lsm_set_self_attr
-    (461, &[Ptr, Ptr, H]),                        // lsm_list_modules
-    (462, &[Ptr, Ulong, H]),                      // mseal
-    (463, &[DirFd, Path, AT_F, Str, Ptr, Ulong]), // setxattrat
-    (464, &[DirFd, Path, AT_F, Str, Ptr, Ulong]), // getxattrat
-    (465, &[DirFd, Path, AT_F, Ptr, Ulong]),      // listxattrat
-    (466, &[DirFd, Path, AT_F, Str]),             // removexattrat
-    (467, &[DirFd, Path, H, Ptr, Ulong]),         // open_tree_attr
-    (468, &[DirFd, Path, Ptr, Ulong, AT_F]),      // file_getattr
-    (469, &[DirFd, Path, Ptr, Ulong, AT_F]),      // file_setattr
-];
+calls! {
+    read: [Fd, OBuf, Ulong],
+    write: [Fd, Buf(2), Ulong],
+    open: [Path, OFlags, OpenMode(1)],
+    close: [Fd],
+    stat: [Path, OStat],
+    fstat: [Fd, OStat],
+    lstat: [Path, OStat],
+    poll: [Pollfd(1), Uint, Int],
+    lseek: [Fd, Long, Enum(&WHENCE)],
+    mmap: [Ptr, Ulong, Flags(PROT), Flags(MAP), Fd, Hex],
+    mprotect: [Ptr, Ulong, Flags(PROT)],
+    munmap: [Ptr, Ulong],
+    brk: [Ptr],
+    rt_sigaction: [Sig, Sigaction, OSigaction, Ulong],
+    rt_sigprocmask: [Enum(&SIGHOW), SigSet, OSigSet, Ulong],
+    rt_sigreturn: [],
+    ioctl: [Fd, Ioctl],
+    pread64: [Fd, OBuf, Ulong, Long],
+    pwrite64: [Fd, Buf(2), Ulong, Long],
+    readv: [Fd, OIov(2), Int],
+    writev: [Fd, Iov(2), Int],
+    access: [Path, Flags(ACCESS)],
+    pipe: [OFds],
+    select: [Int, Ptr, Ptr, Ptr, Timeval],
+    sched_yield: [],
+    mremap: [Ptr, Ulong, Ulong, Flags(MREMAP), Ptr],
+    msync: [Ptr, Ulong, Flags(MSYNC)],
+    mincore: [Ptr, Ulong, Ptr],
+    madvise: [Ptr, Ulong, Enum(&MADV)],
+    shmget: [H, Ulong, H],
+    shmat: [Int, Ptr, H],
+    shmctl: [Int, H, Ptr],
+    dup: [Fd],
+    dup2: [Fd, Fd],
+    pause: [],
+    nanosleep: [Timespec, Ptr],
+    getitimer: [Enum(&ITIMER), Ptr],
+    alarm: [Uint],
+    setitimer: [Enum(&ITIMER), Ptr, Ptr],
+    getpid: [],
+    sendfile: [Fd, Fd, Ptr, Ulong],
+    socket: [Enum(&AF), SockType, SockProto(0)],
+    connect: [Fd, Sockaddr(2), Int],
+    accept: [Fd, OSockaddr(2), SockLen],
+    sendto: [Fd, Buf(2), Ulong, Flags(MSG), Sockaddr(5), Int],
+    recvfrom: [Fd, OBuf, Ulong, Flags(MSG), OSockaddr(5), SockLen],
+    sendmsg: [Fd, Msghdr, Flags(MSG)],
+    recvmsg: [Fd, OMsghdr, Flags(MSG)],
+    shutdown: [Fd, Enum(&SHUT)],
+    bind: [Fd, Sockaddr(2), Int],
+    listen: [Fd, Int],
+    getsockname: [Fd, OSockaddr(2), SockLen],
+    getpeername: [Fd, OSockaddr(2), SockLen],
+    socketpair: [Enum(&AF), SockType, SockProto(0), OFds],
+    setsockopt: [Fd, Enum(&SOL), SockOpt(1), OptVal(4), Int],
+    getsockopt: [Fd, Enum(&SOL), SockOpt(1), OOptVal(4), SockLen],
+    clone: [Clone],
+    fork: [],
+    vfork: [],
+    execve: [Path, Argv, Envp],
+    exit: [Int],
+    wait4: [Int, OWait, Flags(WAIT4), ORusage],
+    kill: [Int, Sig],
+    uname: [OUname],
+    semget: [H, Int, H],
+    semop: [Int, Ptr, Ulong],
+    semctl: [Int, Int, H, H],
+    shmdt: [Ptr],
+    msgget: [H, H],
+    msgsnd: [Int, Ptr, Ulong, H],
+    msgrcv: [Int, Ptr, Ulong, Long, H],
+    msgctl: [Int, H, Ptr],
+    fcntl: [Fd, Fcntl],
+    flock: [Fd, Flags(LOCK)],
+    fsync: [Fd],
+    fdatasync: [Fd],
+    truncate: [Path, Long],
+    ftruncate: [Fd, Long],
+    getdents: [Fd, ODents, Uint],
+    getcwd: [OCwd, Ulong],
+    chdir: [Path],
+    fchdir: [Fd],
+    rename: [Path, Path],
+    mkdir: [Path, Mode],
+    rmdir: [Path],
+    creat: [Path, Mode],
+    link: [Path, Path],
+    unlink: [Path],
+    symlink: [Path, Path],
+    readlink: [Path, OBuf, Ulong],
+    chmod: [Path, Mode],
+    fchmod: [Fd, Mode],
+    chown: [Path, Int, Int],
+    fchown: [Fd, Int, Int],
+    lchown: [Path, Int, Int],
+    umask: [Mode],
+    gettimeofday: [OTimeval, Ptr],
+    getrlimit: [Enum(&RLIMIT), ORlimit],
+    getrusage: [Enum(&RUSAGE), ORusage],
+    sysinfo: [OSysinfo],
+    times: [OTms],
+    ptrace: [Enum(&PTRACE), Int, Ptr, H],
+    getuid: [],
+    syslog: [Int, Ptr, Int],
+    getgid: [],
+    setuid: [Int],
+    setgid: [Int],
+    geteuid: [],
+    getegid: [],
+    setpgid: [Int, Int],
+    getppid: [],
+    getpgrp: [],
+    setsid: [],
+    setreuid: [Int, Int],
+    setregid: [Int, Int],
+    getgroups: [Int, OGroups],
+    setgroups: [Int, Ptr],
+    setresuid: [Int, Int, Int],
+    getresuid: [OInt, OInt, OInt],
+    setresgid: [Int, Int, Int],
+    getresgid: [OInt, OInt, OInt],
+    getpgid: [Int],
+    setfsuid: [Int],
+    setfsgid: [Int],
+    getsid: [Int],
+    capget: [Ptr, Ptr],
+    capset: [Ptr, Ptr],
+    rt_sigpending: [OSigSet, Ulong],
+    rt_sigtimedwait: [SigSet, Ptr, Timespec, Ulong],
+    rt_sigqueueinfo: [Int, Sig, Ptr],
+    rt_sigsuspend: [SigSet, Ulong],
+    sigaltstack: [Stack, OStack],
+    utime: [Path, Ptr],
+    mknod: [Path, ModeT, H],
+    uselib: [Path],
+    personality: [H],
+    ustat: [H, Ptr],
+    statfs: [Path, OStatfs],
+    fstatfs: [Fd, OStatfs],
+    sysfs: [Int, H, H],
+    getpriority: [Enum(&PRIO), Int],
+    setpriority: [Enum(&PRIO), Int, Int],
+    sched_setparam: [Int, Ptr],
+    sched_getparam: [Int, Ptr],
+    sched_setscheduler: [Int, Enum(&SCHED), Ptr],
+    sched_getscheduler: [Int],
+    sched_get_priority_max: [Enum(&SCHED)],
+    sched_get_priority_min: [Enum(&SCHED)],
+    sched_rr_get_interval: [Int, Ptr],
+    mlock: [Ptr, Ulong],
+    munlock: [Ptr, Ulong],
+    mlockall: [Flags(MCL)],
+    munlockall: [],
+    vhangup: [],
+    modify_ldt: [Int, Ptr, Ulong],
+    pivot_root: [Path, Path],
+    _sysctl: [Ptr],
+    prctl: [Prctl],
+    arch_prctl: [Enum(&ARCH), H],
+    adjtimex: [Ptr],
+    setrlimit: [Enum(&RLIMIT), Rlimit],
+    chroot: [Path],
+    sync: [],
+    acct: [Path],
+    settimeofday: [Timeval, Ptr],
+    mount: [Path, Path, Str, Flags(MOUNT), Str],
+    umount2: [Path, Flags(UMOUNT)],
+    swapon: [Path, H],
+    swapoff: [Path],
+    reboot: [H, H, H, Ptr],
+    sethostname: [Buf(1), Ulong],
+    setdomainname: [Buf(1), Ulong],
+    iopl: [Int],
+    ioperm: [H, H, Int],
+    create_module: [Str, Ulong],
+    init_module: [Ptr, Ulong, Str],
+    delete_module: [Str, O_BITS],
+    get_kernel_syms: [Ptr],
+    query_module: [Str, Int, Ptr, Ulong, Ptr],
+    quotactl: [H, Path, Int, Ptr],
+    nfsservctl: [Int, Ptr, Ptr],
+    getpmsg: [H, H, H, H, H],
+    putpmsg: [H, H, H, H, H],
+    afs_syscall: [H, H, H, H, H],
+    tuxcall: [H, H, H],
+    security: [H, H, H],
+    gettid: [],
+    readahead: [Fd, Long, Ulong],
+    setxattr: [Path, Str, Buf(3), Ulong, Flags(XATTR)],
+    lsetxattr: [Path, Str, Buf(3), Ulong, Flags(XATTR)],
+    fsetxattr: [Fd, Str, Buf(3), Ulong, Flags(XATTR)],
+    getxattr: [Path, Str, OBuf, Ulong],
+    lgetxattr: [Path, Str, OBuf, Ulong],
+    fgetxattr: [Fd, Str, OBuf, Ulong],
+    listxattr: [Path, OBuf, Ulong],
+    llistxattr: [Path, OBuf, Ulong],
+    flistxattr: [Fd, OBuf, Ulong],
+    removexattr: [Path, Str],
+    lremovexattr: [Path, Str],
+    fremovexattr: [Fd, Str],
+    tkill: [Int, Sig],
+    time: [Ptr],
+    futex: [Ptr, Futex],
+    sched_setaffinity: [Int, Uint, CpuSet(1)],
+    sched_getaffinity: [Int, Uint, OCpuSet],
+    set_thread_area: [Ptr],
+    io_setup: [Uint, Ptr],
+    io_destroy: [H],
+    io_getevents: [H, Long, Long, Ptr, Timespec],
+    io_submit: [H, Long, Ptr],
+    io_cancel: [H, Ptr, Ptr],
+    get_thread_area: [Ptr],
+    lookup_dcookie: [H, Ptr, Ulong],
+    epoll_create: [Int],
+    epoll_ctl_old: [H, H, H, H],
+    epoll_wait_old: [H, H, H, H],
+    remap_file_pages: [Ptr, Ulong, H, Ulong, H],
+    getdents64: [Fd, ODents, Uint],
+    set_tid_address: [Ptr],
+    restart_syscall: [],
+    semtimedop: [Int, Ptr, Ulong, Timespec],
+    fadvise64: [Fd, Long, Long, Enum(&FADV)],
+    timer_create: [Enum(&CLOCK), Ptr, Ptr],
+    timer_settime: [Int, Flags(TIMER), Ptr, Ptr],
+    timer_gettime: [Int, Ptr],
+    timer_getoverrun: [Int],
+    timer_delete: [Int],
+    clock_settime: [Enum(&CLOCK), Timespec],
+    clock_gettime: [Enum(&CLOCK), OTimespec],
+    clock_getres: [Enum(&CLOCK), OTimespec],
+    clock_nanosleep: [Enum(&CLOCK), Flags(TIMER), Timespec, Ptr],
+    exit_group: [Int],
+    epoll_wait: [Fd, OEpollEvents, Int, Int],
+    epoll_ctl: [Fd, Enum(&EPOLL_CTL), Fd, EpollEvent],
+    tgkill: [Int, Int, Sig],
+    utimes: [Path, Ptr],
+    vserver: [H, H, H, H, H],
+    mbind: [Ptr, Ulong, H, Ptr, Ulong, H],
+    set_mempolicy: [H, Ptr, Ulong],
+    get_mempolicy: [Ptr, Ptr, Ulong, Ptr, H],
+    mq_open: [Str, OFlags, Mode, Ptr],
+    mq_unlink: [Str],
+    mq_timedsend: [Fd, Buf(2), Ulong, Uint, Timespec],
+    mq_timedreceive: [Fd, OBuf, Ulong, Ptr, Timespec],
+    mq_notify: [Fd, Ptr],
+    mq_getsetattr: [Fd, Ptr, Ptr],
+    kexec_load: [H, Ulong, Ptr, H],
+    waitid: [Enum(&IDTYPE), Int, Ptr, Flags(WAITID), Ptr],
+    add_key: [Str, Str, Ptr, Ulong, Int],
+    request_key: [Str, Str, Str, Int],
+    keyctl: [Int, H, H, H, H],
+    ioprio_set: [Int, Int, Int],
+    ioprio_get: [Int, Int],
+    inotify_init: [],
+    inotify_add_watch: [Fd, Path, Flags(INOTIFY)],
+    inotify_rm_watch: [Fd, Int],
+    migrate_pages: [Int, Ulong, Ptr, Ptr],
+    openat: [DirFd, Path, OFlags, OpenMode(2)],
+    mkdirat: [DirFd, Path, Mode],
+    mknodat: [DirFd, Path, ModeT, H],
+    fchownat: [DirFd, Path, Int, Int, AT_F],
+    futimesat: [DirFd, Path, Ptr],
+    newfstatat: [DirFd, Path, OStat, AT_F],
+    unlinkat: [DirFd, Path, AT_F],
+    renameat: [DirFd, Path, DirFd, Path],
+    linkat: [DirFd, Path, DirFd, Path, AT_F],
+    symlinkat: [Path, DirFd, Path],
+    readlinkat: [DirFd, Path, OBuf, Ulong],
+    fchmodat: [DirFd, Path, Mode],
+    faccessat: [DirFd, Path, Flags(ACCESS)],
+    pselect6: [Int, Ptr, Ptr, Ptr, Timespec, Ptr],
+    ppoll: [Pollfd(1), Uint, Timespec, SigSet, Ulong],
+    unshare: [Flags(CLONE)],
+    set_robust_list: [Ptr, Ulong],
+    get_robust_list: [Int, Ptr, Ptr],
+    splice: [Fd, Ptr, Fd, Ptr, Ulong, Flags(SPLICE)],
+    tee: [Fd, Fd, Ulong, Flags(SPLICE)],
+    sync_file_range: [Fd, Long, Long, Flags(SYNC_RANGE)],
+    vmsplice: [Fd, Iov(2), Ulong, Flags(SPLICE)],
+    move_pages: [Int, Ulong, Ptr, Ptr, Ptr, H],
+    utimensat: [DirFd, Path, Ptr, AT_F],
+    epoll_pwait: [Fd, OEpollEvents, Int, Int, SigSet, Ulong],
+    signalfd: [Fd, SigSet, Ulong],
+    timerfd_create: [Enum(&CLOCK), Flags(TFD)],
+    eventfd: [Uint],
+    fallocate: [Fd, Flags(FALLOC), Long, Long],
+    timerfd_settime: [Fd, Flags(TFD_TIMER), Ptr, Ptr],
+    timerfd_gettime: [Fd, Ptr],
+    accept4: [Fd, OSockaddr(2), SockLen, Flags(SOCK_FLAGS)],
+    signalfd4: [Fd, SigSet, Ulong, Flags(SFD)],
+    eventfd2: [Uint, Flags(EFD)],
+    epoll_create1: [Flags(EPOLL)],
+    dup3: [Fd, Fd, O_BITS],
+    pipe2: [OFds, O_BITS],
+    inotify_init1: [Flags(IN_INIT)],
+    preadv: [Fd, OIov(2), Int, Long],
+    pwritev: [Fd, Iov(2), Int, Long],
+    rt_tgsigqueueinfo: [Int, Int, Sig, Ptr],
+    perf_event_open: [Ptr, Int, Int, Fd, H],
+    recvmmsg: [Fd, Ptr, Uint, Flags(MSG), Timespec],
+    fanotify_init: [H, H],
+    fanotify_mark: [Fd, H, H, DirFd, Path],
+    prlimit64: [Int, Enum(&RLIMIT), Rlimit, ORlimit],
+    name_to_handle_at: [DirFd, Path, Ptr, Ptr, AT_F],
+    open_by_handle_at: [Fd, Ptr, OFlags],
+    clock_adjtime: [Enum(&CLOCK), Ptr],
+    syncfs: [Fd],
+    sendmmsg: [Fd, Ptr, Uint, Flags(MSG)],
+    setns: [Fd, Flags(CLONE)],
+    getcpu: [Ptr, Ptr, Ptr],
+    process_vm_readv: [Int, Ptr, Ulong, Ptr, Ulong, H],
+    process_vm_writev: [Int, Ptr, Ulong, Ptr, Ulong, H],
+    kcmp: [Int, Int, Int, H, H],
+    finit_module: [Fd, Str, H],
+    sched_setattr: [Int, Ptr, H],
+    sched_getattr: [Int, Ptr, Uint, H],
+    renameat2: [DirFd, Path, DirFd, Path, Flags(RENAME)],
+    seccomp: [Enum(&SECCOMP_OP), H, Ptr],
+    getrandom: [OBufHex, Ulong, Flags(GRND)],
+    memfd_create: [Str, Flags(MFD)],
+    kexec_file_load: [Fd, Fd, Ulong, Str, H],
+    bpf: [Int, Ptr, Uint],
+    execveat: [DirFd, Path, Argv, Envp, AT_F],
+    userfaultfd: [O_BITS],
+    membarrier: [Int, H, Int],
+    mlock2: [Ptr, Ulong, Flags(MLOCK)],
+    copy_file_range: [Fd, Ptr, Fd, Ptr, Ulong, H],
+    preadv2: [Fd, OIov(2), Int, Long, Skip, Flags(RWF)],
+    pwritev2: [Fd, Iov(2), Int, Long, Skip, Flags(RWF)],
+    pkey_mprotect: [Ptr, Ulong, Flags(PROT), Int],
+    pkey_alloc: [H, H],
+    pkey_free: [Int],
+    statx: [DirFd, Path, Flags(AT_STATX), Flags(STATX_MASK), OStatx],
+    io_pgetevents: [H, Long, Long, Ptr, Timespec, Ptr],
+    rseq: [Ptr, H, H, H],
+    uretprobe: [],
+    uprobe: [],
+    pidfd_send_signal: [Fd, Sig, Ptr, H],
+    io_uring_setup: [Uint, Ptr],
+    io_uring_enter: [Fd, Uint, Uint, H, Ptr, Ulong],
+    io_uring_register: [Fd, Uint, Ptr, Uint],
+    open_tree: [DirFd, Path, H],
+    move_mount: [DirFd, Path, DirFd, Path, H],
+    fsopen: [Str, H],
+    fsconfig: [Fd, Int, Str, Ptr, Int],
+    fsmount: [Fd, H, H],
+    fspick: [DirFd, Path, H],
+    pidfd_open: [Int, H],
+    clone3: [Clone3, Ulong],
+    close_range: [Uint, Uint, Flags(CLOSE_RANGE)],
+    openat2: [DirFd, Path, OpenHow, Ulong],
+    pidfd_getfd: [Fd, Fd, H],
+    faccessat2: [DirFd, Path, Flags(ACCESS), Flags(AT_ACCESS)],
+    process_madvise: [Fd, Ptr, Ulong, Enum(&MADV), H],
+    epoll_pwait2: [Fd, OEpollEvents, Int, Timespec, SigSet, Ulong],
+    mount_setattr: [DirFd, Path, AT_F, Ptr, Ulong],
+    quotactl_fd: [Fd, H, Int, Ptr],
+    landlock_create_ruleset: [Ptr, Ulong, H],
+    landlock_add_rule: [Fd, Int, Ptr, H],
+    landlock_restrict_self: [Fd, H],
+    memfd_secret: [H],
+    process_mrelease: [Fd, H],
+    futex_waitv: [Ptr, Uint, H, Timespec, Enum(&CLOCK)],
+    set_mempolicy_home_node: [Ptr, Ulong, Ulong, H],
+    cachestat: [Fd, Ptr, Ptr, H],
+    fchmodat2: [DirFd, Path, Mode, AT_F],
+    map_shadow_stack: [Ptr, Ulong, H],
+    futex_wake: [Ptr, H, Int, H],
+    futex_wait: [Ptr, H, H, H, Timespec, Enum(&CLOCK)],
+    futex_requeue: [Ptr, H, Int, Int],
+    statmount: [Ptr, Ptr, Ulong, H],
+    listmount: [Ptr, Ptr, Ulong, H],
+    lsm_get_self_attr: [H, Ptr, Ptr, H],
+    lsm_set_self_attr: [H, Ptr, Ulong, H],
+    lsm_list_modules: [Ptr, Ptr, H],
+    mseal: [Ptr, Ulong, H],
+    setxattrat: [DirFd, Path, AT_F, Str, Ptr, Ulong],
+    getxattrat: [DirFd, Path, AT_F, Str, Ptr, Ulong],
+    listxattrat: [DirFd, Path, AT_F, Ptr, Ulong],
+    removexattrat: [DirFd, Path, AT_F, Str],
+    open_tree_attr: [DirFd, Path, H, Ptr, Ulong],
+    file_getattr: [DirFd, Path, Ptr, Ulong, AT_F],
+    file_setattr: [DirFd, Path, Ptr, Ulong, AT_F],
+}
+
+/// The argument kinds of each call, at its number (None: no call).
+static CALLS: [Option<&[A]>; LEN] = calls();
 
 /// The argument kinds of call `nr`, if it is a known x86_64 call.
 pub(super) fn kinds(nr: usize) -> Option<&'static [A]> {
-    let nr = u16::try_from(nr).ok()?;
-    CALLS
-        .binary_search_by_key(&nr, |e| e.0)
-        .ok()
-        .map(|i| CALLS[i].1)
+    CALLS.get(nr).copied().flatten()
 }
 
 const NONE: &[A] = &[];
