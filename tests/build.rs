@@ -129,6 +129,7 @@ fn main() {
 
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));
     build_go(&src.join("go/fileio"), &out_dir.join("go"), &progs.join("go-fileio"));
+    build_go(&src.join("go/signals"), &out_dir.join("go"), &progs.join("go-signals"));
 }
 
 /// Runs the compile jobs two at a time (the machine has two cores).

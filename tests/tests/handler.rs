@@ -602,6 +602,18 @@ fn go_static_file_io_and_exec() {
         .check();
 }
 
+/// Asynchronous preemption (SIGURG) of a goroutine that never yields,
+/// os/signal, and a timer waking a goroutine blocked in read: the fast path
+/// and the trap path alike must leave the Go runtime's signals as natively.
+#[test]
+fn go_static_preemption_and_signals() {
+    Case::new("go-signals", program("go-signals"), Vec::<&str>::new())
+        .native_has("main ran again while a goroutine spun: yes\n")
+        .native_has("os/signal received: user defined signal 1\nos/signal received: hangup\n")
+        .native_has("read woken by a timer's write: 1 byte\n")
+        .check();
+}
+
 // ------------------------------------------------- 9. preld's own fds
 both_kinds!(close_every_fd, |k| {
     super::Case::c("h_fds", k, &["closeall"])

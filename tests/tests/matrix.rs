@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use preld_tests::modes::{path_str, scratch, write_pseudo_random, Case, ElfKind, Expect};
-use preld_tests::require_file;
+use preld_tests::{require_file, require_tool};
 
 /// Files the cases read, made once per test process.
 struct Fixture {
@@ -226,6 +226,27 @@ print("sorted:", sorted({"b": 2, "a": 1, "c": 3}.items()))
         .stderr()
         .stdout_has("subprocess: 'x\\n' 0")
         .stdout_has("7 ")
+        .check();
+}
+
+/// node: V8 compiles the hot loop into anonymous executable memory, which
+/// preld's fast path must leave alone (only file-backed code is rewritten);
+/// its threads, timers, fs and a child process behave as natively.
+#[test]
+fn node_jit_fs_timers_child() {
+    let node = require_tool("node", "nodejs");
+    let script = r#"
+const fs = require('fs'), cp = require('child_process');
+function hot(n) { let s = 0; for (let i = 0; i < n; i++) s = (s + i * i) % 1000003; return s; }
+let t = 0; for (let k = 0; k < 200; k++) t = (t + hot(20000)) % 1000003;
+console.log('jit', t);
+console.log('fs', fs.readFileSync('/etc/hostname').length > 0, fs.readdirSync('/usr').includes('bin'));
+console.log('child', JSON.stringify(cp.execFileSync('/bin/echo', ['hi']).toString()));
+setTimeout(() => Promise.resolve(7).then(v => console.log('timer then', v)), 20);
+"#;
+    Case::exec("node_jit_fs_timers_child", node, ["-e", script])
+        .stderr()
+        .stdout_has("fs true true\nchild \"hi\\n\"\ntimer then 7\n")
         .check();
 }
 

@@ -510,8 +510,9 @@ pub fn bench(args: &[String]) {
                 .unwrap_or_else(|| fail(format!("sud_floor printed no `{key}` line: {out:?}")));
             floor_samples[i].push(v);
         }
-        let (v, _) = run_loop(&cfgs[1], &getppid, n_getppid, &stderr_file)
-            .unwrap_or_else(|e| fail(format!("getppid loop under preld run failed: {e}")));
+        // The trap path (the fast path makes no trap to compare with).
+        let (v, _) = run_loop(&cfgs[2], &getppid, n_getppid, &stderr_file)
+            .unwrap_or_else(|e| fail(format!("getppid loop under preld run with PRELD_FAST=0 failed: {e}")));
         preld_samples.push(v);
     }
     let load_after = loadavg();
@@ -535,8 +536,8 @@ pub fn bench(args: &[String]) {
         floor_samples[0].len()
     );
     println!(
-        "preld run getppid, paired with those runs: {p:.0} ns; preld's own work over the floor (median of the \
-         {pairs} paired differences): {own:.0} ns, {:.0}% of the call",
+        "preld run getppid on the trap path (PRELD_FAST=0), paired with those runs: {p:.0} ns; preld's own work \
+         over the floor (median of the {pairs} paired differences): {own:.0} ns, {:.0}% of the call",
         own / p * 100.0
     );
     println!(

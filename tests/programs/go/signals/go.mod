@@ -1,0 +1,3 @@
+module preld.test/signals
+
+go 1.19
