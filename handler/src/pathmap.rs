@@ -36,6 +36,17 @@ fn path_args(nr: usize) -> &'static [usize] {
     }
 }
 
+/// Whether call `nr` with `args` follows a symlink that ends its path.
+fn follows_last_link(nr: usize, args: &[usize; 6]) -> bool {
+    const AT_SYMLINK_NOFOLLOW: usize = 0x100;
+    match Sysno::new(nr) {
+        Some(Sysno::lstat | Sysno::lgetxattr | Sysno::llistxattr | Sysno::lsetxattr | Sysno::lremovexattr | Sysno::lchown) => false,
+        Some(Sysno::newfstatat) => args[3] & AT_SYMLINK_NOFOLLOW == 0,
+        Some(Sysno::statx) => args[2] & AT_SYMLINK_NOFOLLOW == 0,
+        _ => true,
+    }
+}
+
 /// Whether call `nr` takes a path.
 pub fn takes_paths(nr: usize) -> bool {
     !path_args(nr).is_empty()
@@ -140,6 +151,12 @@ pub fn rewrite(c: &mut Call<'_>) -> Result<(), i32> {
                 &bufs[k][..n]
             }
         };
+        // The exe link itself, not what it names, for a call that does not
+        // follow a final symlink: lstat sees a link, as natively (realpath
+        // then reads it, and readlink answers with the program).
+        if !follows_last_link(c.nr, &c.args) && config::get().virtual_exe && crate::exec::is_self_exe(path) {
+            continue;
+        }
         let Some(mapped) = map_bytes(path) else { continue };
         if mapped.len() + 1 > PATH_MAX {
             return Err(ENAMETOOLONG);

@@ -643,6 +643,7 @@ both_kinds!(fast_path_sites, |k| {
         .ways(&[super::Way::Launcher, super::Way::Trace])
         .native_has("syscall() with numbers that are no call: -1 ENOSYS each: yes\n")
         .native_has("/proc/self/exe is the program for stat, open, openat, fstatat, each 3 times: yes; the fd is the lowest free: yes\n")
+        .native_has("/proc/self/exe is a link for lstat: yes; realpath of it is the program's: yes\n")
         .native_has("registers, flags and red zone across 1000 calls as natively: yes\n")
         .native_has("SA_RESTART: read returned 1 byte 'y' after signals: yes\n")
         .native_has("no SA_RESTART: read returned -EINTR after signals: yes\n")

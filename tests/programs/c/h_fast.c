@@ -302,6 +302,18 @@ static void self_exe(const char *argv0) {
     printf("/proc/self/exe is the program for stat, open, openat, fstatat, each 3 times: %s; the fd is the lowest free: %s\n",
            yn(ok), yn(fd == 3));
     close(fd);
+    /* The link itself for lstat and AT_SYMLINK_NOFOLLOW, so that realpath
+       reads it and ends at the program. */
+    int link = 1;
+    for (int i = 0; i < 3; i++) {
+        link &= lstat("/proc/self/exe", &st) == 0 && S_ISLNK(st.st_mode);
+        link &= fstatat(AT_FDCWD, "/proc/self/exe", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+    }
+    char *a = realpath("/proc/self/exe", NULL), *b = realpath(argv0, NULL);
+    printf("/proc/self/exe is a link for lstat: %s; realpath of it is the program's: %s\n", yn(link),
+           yn(a && b && strcmp(a, b) == 0));
+    free(a);
+    free(b);
 }
 
 /* Numbers no kernel call has (a gap of the table, past its end, negative),
