@@ -41,12 +41,22 @@ pub type After = fn(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], ret: isiz
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
+/// A row of the transfer table: the entry that serves the call (None: made
+/// as the application made it), and the gate a rewritten site may make it
+/// through (see `fast_gate`; None: the handler must see every such call).
+#[derive(Clone, Copy)]
+struct Route {
+    entry: Option<Entry>,
+    gate: Option<Gate>,
+}
+
 const TABLE_LEN: usize = 512;
 
-const fn table() -> [Option<Entry>; TABLE_LEN] {
-    let mut t: [Option<Entry>; TABLE_LEN] = [None; TABLE_LEN];
+const fn table() -> [Route; TABLE_LEN] {
+    let mut t = [Route { entry: None, gate: Some(Gate::Plain) }; TABLE_LEN];
     macro_rules! set {
-        ($f:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize] = Some($f); )+ };
+        ($f:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize] = Route { entry: Some($f), gate: None }; )+ };
+        ($f:expr, $g:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize] = Route { entry: Some($f), gate: Some($g) }; )+ };
     }
     set!(signals::rt_sigreturn => rt_sigreturn);
     set!(signals::rt_sigaction => rt_sigaction);
@@ -63,16 +73,20 @@ const fn table() -> [Option<Entry>; TABLE_LEN] {
     set!(exec::readlink => readlink, readlinkat);
     set!(exit_group => exit_group);
     set!(ptrace => ptrace);
-    set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, mmap, madvise, shmat);
-    set!(fds::guard => close, dup2, dup3, close_range, fcntl);
-    set!(fds::guard => fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64, readv, writev,
-        ioctl, fsync, fdatasync, ftruncate, fchmod, fchown, flock, fchdir, sendfile, splice);
-    set!(fds::getdents => getdents64);
+    // memory::guard and fast::memory_call look only at fixed mappings.
+    set!(memory::guard, Gate::MmapNotFixed => mmap);
+    set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, madvise, shmat);
+    set!(fds::guard => dup2, dup3, close_range);
+    // The fd guard only refuses preld's own fds: the Fd gate checks that.
+    set!(fds::guard, Gate::Fd => close, fcntl, fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64,
+        readv, writev, ioctl, fsync, fdatasync, ftruncate, fchmod, fchown, flock, fchdir, sendfile, splice);
+    // Only while preld holds no fd (then listings need filtering): see fast_gate.
+    set!(fds::getdents, Gate::Fd => getdents64);
     set!(fds::rlimit => setrlimit, prlimit64);
     t
 }
 
-static TABLE: [Option<Entry>; TABLE_LEN] = table();
+static TABLE: [Route; TABLE_LEN] = table();
 
 fn exit_group(c: &mut Call<'_>) -> Outcome {
     trace::exiting(c.t, c.nr, &c.orig);
@@ -105,13 +119,12 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
     }
 }
 
-/// How a rewritten site of call `nr` may make it without the handler: it
-/// has no entry in the table (or only the fd guard, which the gate checks
-/// itself), is not traced, not served by a session, and takes no path to
-/// map. None: every such call needs the handler.
+/// How a rewritten site of call `nr` may make it without the handler: its
+/// row's gate, unless the call is traced, served by a session, or takes a
+/// path to map. None: every such call needs the handler.
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
-    let entry = TABLE.get(nr).copied()?;
+    let route = TABLE.get(nr)?;
     if trace::may_want(nr) || (rpc::active() && pola::serves(nr)) {
         return None;
     }
@@ -130,17 +143,10 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             _ => None,
         };
     }
-    if entry.is_none() {
-        return Some(Gate::Plain);
+    if nr == getdents64 as usize && fds::any_own() {
+        return None;
     }
-    match Sysno::new(nr)? {
-        close | fcntl | fstat | newfstatat | statx | lseek | fstatfs | read | write | pread64 | pwrite64 | readv | writev
-        | ioctl | fsync | fdatasync | ftruncate | fchmod | fchown | flock | fchdir | sendfile | splice => Some(Gate::Fd),
-        getdents64 if !fds::any_own() => Some(Gate::Fd),
-        // memory::guard and fast::memory_call look only at fixed mappings.
-        mmap => Some(Gate::MmapNotFixed),
-        _ => None,
-    }
+    route.gate
 }
 
 /// Serves a system call the application trapped on.
@@ -148,7 +154,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let nr = uc.rax();
     let args = uc.args();
     if fast::enabled() {
-        fast::on_trap(t, nr, uc.rip(), fast_gate(nr));
+        fast::on_trap(t, nr, uc.rip(), || fast_gate(nr));
     }
     let mut c = Call { t, uc, nr, args, orig: args };
     // First: an entry that never comes back here (rt_sigreturn, exit) or
@@ -157,7 +163,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let session = if rpc::active() { pola::serve(&mut c) } else { None };
     let mut outcome = match session {
         Some(o) => o,
-        None => match TABLE.get(nr).copied().flatten() {
+        None => match TABLE.get(nr).and_then(|r| r.entry) {
             Some(f) => f(&mut c),
             None => Outcome::Real,
         },

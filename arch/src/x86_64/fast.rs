@@ -123,17 +123,6 @@ pub enum SetNr {
     Relocated { insn: [u8; 15], len: u8 },
 }
 
-impl SetNr {
-    /// The instruction's length at the site.
-    pub fn len(self) -> usize {
-        match self {
-            SetNr::Mov(_) => 5,
-            SetNr::Xor => 2,
-            SetNr::Relocated { len, .. } => len as usize,
-        }
-    }
-}
-
 /// The stub for the site whose `syscall` is at `syscall`, eax set by `nr`,
 /// placed at `stub`, calling the gate whose address is stored at
 /// `gate_word`. None if something is out of rel32 reach.
@@ -218,12 +207,12 @@ pub fn encode_short_jump(at: usize, to: usize) -> Option<[u8; 2]> {
     i8::try_from(d).ok().map(|d| [0xeb, d as u8])
 }
 
-/// What sets eax in the bytes just before a `syscall` (`before` ends
-/// where the `syscall` starts), if it is one of the forms a rewrite takes.
-pub fn set_nr_before(before: &[u8]) -> Option<SetNr> {
-    match before {
-        [.., 0xb8, a, b, c, d] => Some(SetNr::Mov(u32::from_le_bytes([*a, *b, *c, *d]))),
-        [.., 0x31 | 0x33, 0xc0] => Some(SetNr::Xor),
+/// What sets eax if `insn` (the whole instruction before a `syscall`) is
+/// one of the two forms a rewrite takes with the call's own gate.
+pub fn set_nr(insn: &[u8]) -> Option<SetNr> {
+    match insn {
+        [0xb8, a, b, c, d] => Some(SetNr::Mov(u32::from_le_bytes([*a, *b, *c, *d]))),
+        [0x31 | 0x33, 0xc0] => Some(SetNr::Xor),
         _ => None,
     }
 }

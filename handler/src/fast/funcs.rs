@@ -17,8 +17,11 @@
 /// The segment type of .eh_frame_hdr.
 pub const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
 const PT_LOAD: u32 = 1;
+const PT_DYNAMIC: u32 = 2;
+const PT_PHDR: u32 = 6;
 const PF_X: u32 = 1;
 const PF_W: u32 = 2;
+const PF_R: u32 = 4;
 
 // DWARF pointer encodings (DW_EH_PE_*): a format in the low nibble, how
 // to apply it in the high one.
@@ -353,7 +356,11 @@ pub struct Object {
     pub bias: usize,
     /// Its .eh_frame_hdr, if it has one.
     pub eh_frame_hdr: Option<usize>,
+    /// Its dynamic section, if it has one.
+    pub dynamic: Option<usize>,
     text: [(usize, usize); MAX_TEXT],
+    /// Whether each text segment is also readable (PF_R).
+    readable: [bool; MAX_TEXT],
     n_text: usize,
 }
 
@@ -362,6 +369,11 @@ impl Object {
     /// (p_vaddr + bias to + p_memsz, not rounded to pages).
     pub fn text(&self) -> &[(usize, usize)] {
         self.text.get(..self.n_text).unwrap_or(&[])
+    }
+
+    /// Whether text segment `i` is readable as well as executable.
+    pub fn readable(&self, i: usize) -> bool {
+        self.readable.get(i).copied().unwrap_or(false)
     }
 
     /// The text segment that contains [addr, addr + len).
@@ -398,24 +410,48 @@ where
 }
 
 /// An object from its program headers in memory (`phdr`, `phnum`, as in
-/// AT_PHDR and AT_PHNUM) and its load bias.
-pub fn object_from_phdrs<R>(read: &R, bias: usize, phdrs: usize, phnum: usize) -> Option<Object>
+/// AT_PHDR and AT_PHNUM) and its load bias (None: from its PT_PHDR, as
+/// ld.so works it out for the program).
+pub fn object_from_phdrs<R>(read: &R, bias: Option<usize>, phdrs: usize, phnum: usize) -> Option<Object>
 where
     R: Fn(usize, &mut [u8]) -> bool + ?Sized,
 {
+    // One read for the whole table, when it is of the usual size.
+    let mut table = [0u8; 64 * PHDR_SIZE];
+    let n = phnum.checked_mul(PHDR_SIZE)?;
+    let local = n <= table.len() && read(phdrs, &mut table[..n]);
+    let cached = |a: usize, b: &mut [u8]| -> bool {
+        match a.checked_sub(phdrs).and_then(|off| table.get(off..off.checked_add(b.len())?)) {
+            Some(src) if local => {
+                b.copy_from_slice(src);
+                true
+            }
+            _ => read(a, b),
+        }
+    };
+    let read = &cached;
     if phnum == 0 || phnum > MAX_PHNUM {
         return None;
     }
-    let mut o = Object { bias, eh_frame_hdr: None, text: [(0, 0); MAX_TEXT], n_text: 0 };
+    let bias = match bias {
+        Some(b) => b,
+        None => (0..phnum).find_map(|i| {
+            let p = phdr(read, phdrs, i)?;
+            (p.kind == PT_PHDR).then(|| phdrs.checked_sub(usize::try_from(p.vaddr).ok()?)).flatten()
+        })?,
+    };
+    let mut o = Object { bias, eh_frame_hdr: None, dynamic: None, text: [(0, 0); MAX_TEXT], readable: [false; MAX_TEXT], n_text: 0 };
     for i in 0..phnum {
         let p = phdr(read, phdrs, i)?;
         let start = bias.checked_add(usize::try_from(p.vaddr).ok()?)?;
         match p.kind {
             PT_GNU_EH_FRAME => o.eh_frame_hdr = Some(start),
+            PT_DYNAMIC => o.dynamic = Some(start),
             PT_LOAD if p.flags & PF_X != 0 && p.flags & PF_W == 0 => {
                 let end = start.checked_add(usize::try_from(p.memsz).ok()?)?;
                 if let Some(slot) = o.text.get_mut(o.n_text) {
                     *slot = (start, end);
+                    o.readable[o.n_text] = p.flags & PF_R != 0;
                     o.n_text += 1;
                 }
             }
@@ -454,7 +490,7 @@ where
                 return None;
             }
             let bias = ehdr.checked_sub(usize::try_from(p.vaddr).ok()?)?;
-            return object_from_phdrs(read, bias, phdrs, phnum);
+            return object_from_phdrs(read, Some(bias), phdrs, phnum);
         }
     }
     None
@@ -578,7 +614,7 @@ mod tests {
         // The program headers (AT_PHDR) with the bias give the same.
         let phdrs = img.ehdr() + u64_at(&img.data, 32).unwrap() as usize;
         let phnum = u16_at(&img.data, 56).unwrap() as usize;
-        assert_eq!(object_from_phdrs(&|a, b: &mut [u8]| img.read(a, b), img.bias, phdrs, phnum), Some(o));
+        assert_eq!(object_from_phdrs(&|a, b: &mut [u8]| img.read(a, b), Some(img.bias), phdrs, phnum), Some(o));
     }
 
     /// Every dynamic function of libc is found, mostly as the start of its
@@ -730,7 +766,7 @@ mod tests {
                 assert!(s <= addr && addr < e);
             }
             let _ = object_at(&read, hdr);
-            let _ = object_from_phdrs(&read, addr, hdr, addr % 300);
+            let _ = object_from_phdrs(&read, Some(addr), hdr, addr % 300);
         };
         for round in 0..2000 {
             mem.iter_mut().for_each(|b| *b = rnd() as u8);

@@ -1,23 +1,24 @@
 //! The fast path: a system call that needs nothing of the handler is made
 //! from preld's gate without a trap.
 //!
-//! When a `syscall` traps, its address is a known instruction boundary.
-//! If the call needs no handler work in this process (no table entry, not
-//! traced, not served by a session, no path to map) and the instruction
-//! before it is `mov eax, NR` (decoded from the start of its function, as
-//! the object's unwind table gives it, never guessed from bytes), that
-//! `mov` becomes a `jmp` to a stub that makes the call through a gate in
-//! preld's text (arch's `fast` module shows the code). The `syscall`
-//! stays where it was, so every place a thread can be stopped at (signal
-//! frames, restarts) is still an instruction of the program, and whatever
-//! the stub cannot make (a call on one of preld's fds) goes back to it and
-//! traps as before.
+//! When a `syscall` traps, its address is a known instruction boundary. At
+//! a site's second trap, the instruction before the `syscall` (decoded from
+//! the start of its function, as the object's unwind table gives it, never
+//! guessed from bytes) becomes a jump to a stub that runs that instruction
+//! and makes the call through a gate in preld's text (arch's `fast` module
+//! shows the code): `mov eax, NR` and `xor eax, eax` sites get the gate
+//! their call needs (`dispatch::fast_gate`), sites that set the number
+//! earlier one that picks the gate per call. The `syscall` stays where it
+//! was, so every place a thread can be stopped at (signal frames,
+//! restarts) is still an instruction of the program, and whatever the gate
+//! must not make (a call on one of preld's fds, a /proc/ path in launcher
+//! mode) goes back to it and traps as before.
 //!
 //! Rewriting happens only while the process has one thread (no other
 //! thread can be executing the bytes being changed), only in executable,
 //! non-writable segments of objects the dynamic linker (or preld) loaded,
 //! never in memory that was made writable. A program that reads its own
-//! code sees the `jmp`.
+//! code sees the jumps.
 
 pub mod funcs;
 pub mod insn;
@@ -25,7 +26,7 @@ mod objects;
 mod stubs;
 
 use alloc::collections::BTreeMap;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use preld_arch::fast::{self as arch, Gate, SetNr, JUMP_LEN, SYSCALL_INSN};
 use spin::Mutex;
@@ -37,7 +38,7 @@ static ON: AtomicBool = AtomicBool::new(false);
 static STATS: AtomicBool = AtomicBool::new(false);
 /// Where the exit report goes: the process's stderr as it was at start-up
 /// (programs close theirs at exit, as coreutils' close_stdout does).
-static REPORT_FD: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(2);
+static REPORT_FD: AtomicI32 = AtomicI32::new(2);
 
 /// What became of a site, once decided for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,12 +115,10 @@ fn count(c: &AtomicU64) {
 static BY_NR: [AtomicU64; 512] = [const { AtomicU64::new(0) }; 512];
 
 /// Sees an application call that trapped at `rip` (the address after its
-/// `syscall`) before it is served, and rewrites its site when it can.
-/// `gate` is how a rewritten site may make call `nr` (None: never).
-pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
-    if !enabled() {
-        return;
-    }
+/// `syscall`) before it is served, and rewrites its site when it can (the
+/// caller checks `enabled`). `gate` says how a rewritten site may make
+/// call `nr` (None: never); it is asked only when a site is rewritten.
+pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Option<Gate>) {
     if STATS.load(Ordering::Relaxed) {
         if let Some(c) = BY_NR.get(nr) {
             c.fetch_add(1, Ordering::Relaxed);
@@ -139,7 +138,7 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: Option<Gate>) {
     if !crate::thread::only_thread(t) {
         return count(&COUNTS.threads);
     }
-    let state = match rewrite(site, nr, gate) {
+    let state = match rewrite(site, nr, gate()) {
         Ok(()) => {
             count(&COUNTS.rewritten);
             Site::Fast
@@ -194,9 +193,9 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>) -> Result<(), Refused> {
         return Err(Refused::Decode);
     }
     let insn_bytes = &insn[..len];
-    let (set, gate) = match (arch::set_nr_before(insn_bytes), gate) {
-        (Some(SetNr::Mov(n)), Some(g)) if len == 5 && n as usize == nr => (SetNr::Mov(n), g),
-        (Some(SetNr::Xor), Some(g)) if len == 2 && nr == 0 => (SetNr::Xor, g),
+    let (set, gate) = match (arch::set_nr(insn_bytes), gate) {
+        (Some(SetNr::Mov(n)), Some(g)) if n as usize == nr => (SetNr::Mov(n), g),
+        (Some(SetNr::Xor), Some(g)) if nr == 0 => (SetNr::Xor, g),
         // eax set earlier: a copy of this instruction runs in the stub, and
         // the gate is chosen per call by its number.
         _ if len >= JUMP_LEN && arch::relocatable(insn_bytes) && BY_NUMBER_READY.load(Ordering::Relaxed) => {
@@ -372,9 +371,9 @@ fn patch(at: usize, bytes: &[u8], prot: usize) -> sys::Result<()> {
 
 /// The application changes [addr, addr+len) (unmaps, maps over, makes it
 /// writable): sites there are forgotten and its objects looked up anew.
-pub fn forget(addr: usize, len: usize) {
+fn forget(addr: usize, len: usize) {
     let end = addr.saturating_add(len);
-    if end <= addr || !enabled() {
+    if end <= addr {
         return;
     }
     SITES.lock().retain(|&s, _| s < addr.saturating_sub(JUMP_LEN) || s >= end);
@@ -386,15 +385,12 @@ pub fn forget(addr: usize, len: usize) {
 /// A call of the application's that changes memory: what it means for
 /// rewritten code.
 pub fn memory_call(nr: usize, a: &[usize; 6]) {
+    use sys::{MAP_FIXED, MAP_FIXED_NOREPLACE, PROT_EXEC, PROT_WRITE};
     use syscalls::Sysno;
-    const PROT_WRITE: usize = 2;
-    const MAP_FIXED: usize = 0x10;
-    const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
     const MREMAP_FIXED: usize = 2;
     if !enabled() {
         return;
     }
-    const PROT_EXEC: usize = 4;
     let end = a[0].saturating_add(a[1]);
     match Sysno::new(nr).unwrap_or(Sysno::read) {
         Sysno::munmap => {

@@ -8,18 +8,11 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use spin::Mutex;
 
-use crate::usermem;
+use super::funcs;
+use crate::{sys, usermem};
 
-const PT_LOAD: u32 = 1;
-const PT_DYNAMIC: u32 = 2;
-const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
-const PF_X: u32 = 1;
-const PF_W: u32 = 2;
-const PF_R: u32 = 4;
 const DT_NULL: usize = 0;
 const DT_DEBUG: usize = 21;
-const PHDR_SIZE: usize = 56;
-const MAX_PHNUM: usize = 64;
 /// Objects on the list at most (a longer list is read this far).
 const MAX_OBJECTS: usize = 4096;
 
@@ -53,66 +46,31 @@ pub fn note_interpreter(bias: usize) {
     INTERP.store(bias, Ordering::Relaxed);
 }
 
-/// The program's load bias and program headers, as preld mapped it.
+/// The program's load bias (None: from its PT_PHDR) and program headers,
+/// as preld mapped it.
 pub fn note_program(bias: Option<usize>, phdr: usize, phnum: usize, eh_frame: Option<(usize, usize)>) {
-    const PT_PHDR: u32 = 6;
-    let bias = bias.or_else(|| {
-        let ph = read_phdrs(phdr, phnum)?;
-        ph.iter().find(|p| p.kind == PT_PHDR).map(|p| phdr.wrapping_sub(p.vaddr))
-    });
-    let Some(bias) = bias else { return };
+    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
+    let Some(o) = funcs::object_from_phdrs(&read, bias, phdr, phnum) else { return };
     if let Some((addr, size)) = eh_frame {
         PROGRAM_EH_FRAME[0].store(addr, Ordering::Relaxed);
         PROGRAM_EH_FRAME[1].store(size, Ordering::Relaxed);
     }
-    PROGRAM[0].store(bias, Ordering::Relaxed);
+    PROGRAM[0].store(o.bias, Ordering::Relaxed);
     PROGRAM[1].store(phdr, Ordering::Relaxed);
     PROGRAM[2].store(phnum, Ordering::Relaxed);
 }
 
-struct Phdr {
-    kind: u32,
-    flags: u32,
-    vaddr: usize,
-    memsz: usize,
-}
-
-fn read_phdrs(phdr: usize, phnum: usize) -> Option<Vec<Phdr>> {
-    if phnum == 0 || phnum > MAX_PHNUM {
-        return None;
-    }
-    let mut raw = alloc::vec![0u8; phnum * PHDR_SIZE];
-    if !usermem::read(phdr, &mut raw) {
-        return None;
-    }
-    let word = |b: &[u8], at: usize| usize::from_ne_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
-    let half = |b: &[u8], at: usize| u32::from_ne_bytes(b[at..at + 4].try_into().unwrap_or([0; 4]));
-    Some(
-        raw.chunks_exact(PHDR_SIZE)
-            .map(|p| Phdr { kind: half(p, 0), flags: half(p, 4), vaddr: word(p, 16), memsz: word(p, 40) })
-            .collect(),
-    )
-}
-
-/// Adds the executable segments of one object; returns its dynamic section.
-/// `table`: without .eh_frame_hdr, its functions are in the program's
-/// FDE table.
-fn add_object(out: &mut Vec<Segment>, bias: usize, phdr: usize, phnum: usize, table: bool) -> Option<usize> {
-    let ph = read_phdrs(phdr, phnum)?;
-    let eh = ph.iter().find(|p| p.kind == PT_GNU_EH_FRAME).map(|p| bias.wrapping_add(p.vaddr)).or(table.then_some(0));
-    let dynamic = ph.iter().find(|p| p.kind == PT_DYNAMIC).map(|p| bias.wrapping_add(p.vaddr));
-    if let Some(eh) = eh {
-        for p in ph.iter().filter(|p| p.kind == PT_LOAD && p.flags & PF_X != 0 && p.flags & PF_W == 0) {
-            let start = bias.wrapping_add(p.vaddr);
-            let Some(end) = start.checked_add(p.memsz) else { continue };
-            if out.iter().any(|s| s.start < end && start < s.end) {
-                continue;
-            }
-            let prot = crate::sys::PROT_EXEC | if p.flags & PF_R != 0 { crate::sys::PROT_READ } else { 0 };
-            out.push(Segment { start, end, prot, eh_frame_hdr: eh });
+/// Adds the text segments of one object that has an unwind table (the
+/// program's own FDE table counts, as `eh_frame_hdr` 0, when `table`).
+fn add_object(out: &mut Vec<Segment>, o: &funcs::Object, table: bool) {
+    let Some(eh) = o.eh_frame_hdr.or(table.then_some(0)) else { return };
+    for (i, &(start, end)) in o.text().iter().enumerate() {
+        if out.iter().any(|s| s.start < end && start < s.end) {
+            continue;
         }
+        let prot = sys::PROT_EXEC | if o.readable(i) { sys::PROT_READ } else { 0 };
+        out.push(Segment { start, end, prot, eh_frame_hdr: eh });
     }
-    dynamic
 }
 
 /// The address of r_debug, from a dynamic section's DT_DEBUG (0 until
@@ -139,27 +97,27 @@ fn r_debug(dynamic: usize) -> Option<usize> {
     None
 }
 
-/// One object of the link map at `bias`: its ELF header is there when its
-/// first segment starts at address 0, as for every shared object.
-fn add_mapped_object(out: &mut Vec<Segment>, bias: usize) {
-    let mut ehdr = [0u8; 64];
-    if bias == 0 || !usermem::read(bias, &mut ehdr) || ehdr[..4] != *b"\x7fELF" || ehdr[4] != 2 {
+/// The object whose ELF header is at `ehdr` (a shared object's base), if
+/// it is not preld's.
+fn add_mapped_object(out: &mut Vec<Segment>, ehdr: usize) {
+    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
+    if ehdr == 0 || crate::memory::touches_preld(ehdr, 1) {
         return;
     }
-    let phoff = usize::from_ne_bytes(ehdr[32..40].try_into().unwrap_or([0; 8]));
-    let phentsize = u16::from_ne_bytes([ehdr[54], ehdr[55]]) as usize;
-    let phnum = u16::from_ne_bytes([ehdr[56], ehdr[57]]) as usize;
-    if phentsize != PHDR_SIZE || crate::memory::touches_preld(bias, 1) {
-        return;
+    if let Some(o) = funcs::object_at(&read, ehdr) {
+        add_object(out, &o, false);
     }
-    let Some(phdr) = bias.checked_add(phoff) else { return };
-    add_object(out, bias, phdr, phnum, false);
 }
 
 fn scan() -> Vec<Segment> {
     let mut out = Vec::new();
     let [bias, phdr, phnum] = PROGRAM.each_ref().map(|a| a.load(Ordering::Relaxed));
-    let dynamic = add_object(&mut out, bias, phdr, phnum, PROGRAM_EH_FRAME[1].load(Ordering::Relaxed) != 0);
+    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
+    let program = funcs::object_from_phdrs(&read, Some(bias), phdr, phnum);
+    if let Some(o) = &program {
+        add_object(&mut out, o, PROGRAM_EH_FRAME[1].load(Ordering::Relaxed) != 0);
+    }
+    let dynamic = program.and_then(|o| o.dynamic);
     add_mapped_object(&mut out, INTERP.load(Ordering::Relaxed));
     let Some(map) = dynamic.and_then(r_debug).and_then(|r| {
         let mut w = [0usize; 1];

@@ -90,13 +90,12 @@ fn write(page: usize, at: usize, bytes: &[u8]) -> sys::Result<()> {
 
 /// A new stub page within reach of `site`, its gate words filled in.
 fn map_near(from: usize, syscall: usize) -> Option<usize> {
-    const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
     let base = syscall & !(PAGE - 1);
     // Below the object first (where the kernel's top-down allocation
     // leaves room), then above it, a little further each time.
     let tries = [base.saturating_sub(1 << 20), base.saturating_sub(64 << 20), base.saturating_sub(1 << 30), base + (64 << 20), base + (1 << 30)];
     for (k, &hint) in tries.iter().enumerate() {
-        let flags = sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | if k == 0 { 0 } else { MAP_FIXED_NOREPLACE };
+        let flags = sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | if k == 0 { 0 } else { sys::MAP_FIXED_NOREPLACE };
         if hint < 0x10000 {
             continue;
         }

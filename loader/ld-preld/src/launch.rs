@@ -243,7 +243,7 @@ pub fn launcher(init: Initial) -> ! {
         }
     };
     let program = map_or_fail(&file, &plan, path);
-    let eh_frame = eh_frame_section(&file, program.bias);
+    let eh_frame = eh_frame_section(&file, &plan, program.bias);
     cfg.program = match session() {
         Some(_) => path.to_vec(),
         None => canonical(file.fd).unwrap_or_else(|| absolute(path)),
@@ -357,20 +357,13 @@ pub fn as_interpreter(init: &mut Initial) -> ! {
 /// The program's .eh_frame section (address, size) when it has no
 /// PT_GNU_EH_FRAME (static executables): the fast path finds function
 /// starts there. Read from the section headers, which are not mapped.
-fn eh_frame_section(file: &File, bias: usize) -> Option<(usize, usize)> {
+fn eh_frame_section(file: &File, plan: &LoadPlan, bias: usize) -> Option<(usize, usize)> {
     const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
+    if plan.program_headers.iter().any(|p| p.p_type == PT_GNU_EH_FRAME) {
+        return None;
+    }
     let mut eh = [0u8; 64];
     file.read_exact_at(0, &mut eh).ok()?;
-    let phoff = u64::from_le_bytes(eh[0x20..0x28].try_into().ok()?);
-    let phnum = u16::from_le_bytes([eh[0x38], eh[0x39]]) as usize;
-    if phnum > 64 {
-        return None;
-    }
-    let mut ph = alloc::vec![0u8; phnum * 56];
-    file.read_exact_at(phoff, &mut ph).ok()?;
-    if ph.chunks_exact(56).any(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]) == PT_GNU_EH_FRAME) {
-        return None;
-    }
     let word = |b: &[u8], at: usize| -> Option<u64> { Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?)) };
     let size = |b: &[u8], at: usize| -> Option<usize> { usize::try_from(word(b, at)?).ok() };
     let half = |b: &[u8], at: usize| Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?) as usize);
