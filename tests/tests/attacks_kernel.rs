@@ -42,6 +42,12 @@
 //!   utimensat and setxattr of ld-preld's host file by its path in the
 //!   session's mount tree (it is owned by the uid here, as a user's own
 //!   install of preld is).
+//! - fast: the fast path (docs/DESIGN.md): the program's own `mov eax, NR;
+//!   syscall` sites and libc's syscall() rewritten by preld, then used for
+//!   openat/open/stat/connect of what the session lacks (also in a fork
+//!   child and another thread); each of ld-preld's gates called directly,
+//!   fast_gate_by_number with numbers out of its table; GATE_BY_NUMBER
+//!   and a stub's gate word pointed at the plain gate.
 //!
 //! An attempt got out when the program prints `ESCAPE:` for it, or when
 //! the harness sees its effect outside (its tag at a listener, its marker in
@@ -80,7 +86,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use preld_tests::{preld, require_tool, root};
 
 /// The attack programs (tests/programs/attack_kernel/NAME.c).
-const GROUPS: [&str; 9] = ["unix", "net", "tty", "caps", "meta", "shared", "fds", "dirfd", "grants"];
+const GROUPS: [&str; 10] = ["unix", "net", "tty", "caps", "meta", "shared", "fds", "dirfd", "grants", "fast"];
 /// How each program is built and started: (name, binary suffix, mode).
 const VARIANTS: [(&str, &str, &str); 3] = [("dyn", "", "attack"), ("static", "-static", "attack"), ("static-memfd", "-static", "memfd")];
 const LIMIT: Duration = Duration::from_secs(20);
@@ -949,6 +955,15 @@ fn must_escape_natively(root_run: bool) -> Vec<&'static str> {
         "tiocspgrp-dev-tty",
         "exec-ro",
     ];
+    // fast.c: rewritten sites, ld-preld's gates, its table and stubs.
+    v.extend(["site-mov-openat", "site-mov-open", "site-mov-stat", "site-mov-connect", "syscall-fn-openat", "syscall-fn-connect"]);
+    v.extend(["fork-site-openat", "fork-syscall-fn-openat", "thread-site-openat", "thread-syscall-fn-openat"]);
+    for g in ["plain", "fd", "mmap", "path0", "path1", "path0_open", "path1_open", "by_number"] {
+        for call in ["openat", "open", "connect"] {
+            v.push(Box::leak(format!("gate-{g}-{call}").into_boxed_str()));
+        }
+    }
+    v.extend(["table-write-openat", "table-write-connect", "stub-write-openat"]);
     if sysctl("/proc/sys/net/mptcp/enabled") == "1" {
         v.extend(["mptcp-connect", "mptcp-listen"]);
     }
