@@ -12,9 +12,10 @@
 
 use syscalls::Sysno;
 
-use crate::dispatch::{Call, Outcome};
+use crate::call::{Call, Outcome};
 use crate::thread::{self, ThreadBlock};
-use crate::{heap, rpc, signals, sys, trace, trap, usermem};
+use crate::sigactions::Actions;
+use crate::{fast, heap, rpc, signals, sud, sys, trace, usermem};
 
 const CLONE_VM: u64 = 0x100;
 const CLONE_VFORK: u64 = 0x4000;
@@ -69,11 +70,12 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
             }
             // The child: only this thread exists here now.
             thread::forked(c.t);
+            fast::forked();
             rpc::forked_child(c.t, child_main);
             crate::pola::forked();
             usermem::set_pid(sys::getpid());
             trace::forked(c.t);
-            if trap::arm().is_err() {
+            if sud::arm().is_err() {
                 sys::exit_group(127);
             }
             Outcome::Return(0)
@@ -111,7 +113,7 @@ fn gate(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
         // Memory shared, handlers not (vfork, posix_spawn): the child's
         // sigaction calls must not change the parent's table.
         parent_actions.copy_into(&child.own_actions, flags & CLONE_CLEAR_SIGHAND != 0);
-        child.actions = &child.own_actions as *const signals::Actions as usize;
+        child.actions = &child.own_actions as *const Actions as usize;
     } else {
         child.actions = c.t.actions;
     }

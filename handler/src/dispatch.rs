@@ -5,47 +5,25 @@
 //! calls, EINTR and SA_RESTART behave as natively). An entry answers a call
 //! itself, rewrites its arguments, or asks to see its result afterwards.
 
+use preld_arch::fast::Gate;
 use preld_arch::Ucontext;
 use syscalls::Sysno;
 
+use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fast, fds, memory, pathmap, pola, rpc, signals, sys, trace, trap};
-use preld_arch::fast::Gate;
-
-/// A trapped call being served.
-pub struct Call<'a> {
-    pub t: &'a mut ThreadBlock,
-    pub uc: &'a mut Ucontext,
-    pub nr: usize,
-    /// The arguments the real call will get (an entry may rewrite them).
-    pub args: [usize; 6],
-    /// The arguments as the application passed them.
-    pub orig: [usize; 6],
-}
-
-/// What an entry decided.
-pub enum Outcome {
-    /// Answer the application with this (a value or -errno).
-    Return(isize),
-    /// Make the call with `args`.
-    Real,
-    /// Make the call with `args`, then pass its result through `After`.
-    RealThen(After),
-    /// The entry redirected the context itself (clone, sigreturn).
-    Diverted,
-}
-
-/// Sees a real call's result (raw: value or -errno) and returns the one the
-/// application gets. Runs in a second trap, with the original arguments.
-pub type After = fn(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], ret: isize) -> isize;
+use crate::{clone, config, exec, fast, fds, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
-/// A row of the transfer table: the entry that serves the call (None: made
-/// as the application made it), and the gate a rewritten site may make it
-/// through (see `fast_gate`; None: the handler must see every such call).
+/// A row of the transfer table. Two layers: `session`, the capability
+/// session's entry (consulted first, while a session is active), and
+/// `entry`, the base layer's (None: made as the application made it); an
+/// entry may answer `Outcome::Next` to hand the call on to the layer
+/// below. `gate`: how a rewritten site may make the call without the
+/// handler (see `fast_gate`; None: the handler must see every such call).
 #[derive(Clone, Copy)]
 struct Route {
+    session: Option<Entry>,
     entry: Option<Entry>,
     gate: Option<Gate>,
 }
@@ -53,10 +31,16 @@ struct Route {
 const TABLE_LEN: usize = 512;
 
 const fn table() -> [Route; TABLE_LEN] {
-    let mut t = [Route { entry: None, gate: Some(Gate::Plain) }; TABLE_LEN];
+    let mut t = [Route { session: None, entry: None, gate: Some(Gate::Plain) }; TABLE_LEN];
+    // The base layer: every process under preld.
     macro_rules! set {
-        ($f:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize] = Route { entry: Some($f), gate: None }; )+ };
-        ($f:expr, $g:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize] = Route { entry: Some($f), gate: Some($g) }; )+ };
+        ($f:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize].entry = Some($f); t[Sysno::$nr as usize].gate = None; )+ };
+        ($f:expr, $g:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize].entry = Some($f); t[Sysno::$nr as usize].gate = Some($g); )+ };
+    }
+    // The session layer (pola.rs): every call that names a file is the
+    // capability server's; calls that would go around it are refused.
+    macro_rules! session {
+        ($f:expr => $($nr:ident),+) => { $( t[Sysno::$nr as usize].session = Some($f); )+ };
     }
     set!(signals::rt_sigreturn => rt_sigreturn);
     set!(signals::rt_sigaction => rt_sigaction);
@@ -83,7 +67,41 @@ const fn table() -> [Route; TABLE_LEN] {
     // Only while preld holds no fd (then listings need filtering): see fast_gate.
     set!(fds::getdents, Gate::Fd => getdents64);
     set!(fds::rlimit => setrlimit, prlimit64);
+
+    session!(pola::open => open);
+    session!(pola::creat => creat);
+    session!(pola::openat => openat);
+    session!(pola::openat2 => openat2);
+    session!(pola::stat => stat, lstat, newfstatat, statx);
+    session!(pola::access => access, faccessat, faccessat2);
+    session!(pola::readlink => readlink, readlinkat);
+    session!(pola::one_path => mkdir, mkdirat, rmdir, unlink, unlinkat, truncate, chmod, fchmodat, fchmodat2, utimensat);
+    session!(pola::two_paths => rename, renameat, renameat2, link, linkat, symlink, symlinkat);
+    session!(pola::chdir => chdir, fchdir);
+    session!(pola::getcwd => getcwd);
+    session!(pola::getdents => getdents64);
+    session!(pola::lseek => lseek);
+    session!(pola::fd_change => close, close_range, dup2, dup3, dup, fcntl);
+    session!(pola::socket_address => connect, bind);
+    session!(pola::refuse => io_uring_setup, io_uring_enter, io_uring_register, ptrace, process_vm_readv,
+        process_vm_writev, open_by_handle_at, name_to_handle_at, mount, umount2, pivot_root, chroot, mknod, mknodat,
+        chown, lchown, fchownat, uselib, acct, swapon, swapoff, bpf, kexec_load, kexec_file_load, init_module,
+        finit_module, delete_module, quotactl, fanotify_init, fanotify_mark, open_tree, move_mount, fsopen, fsmount,
+        fspick, mount_setattr, inotify_add_watch, utime, utimes, futimesat, memfd_secret, userfaultfd,
+        perf_event_open, statfs, lookup_dcookie);
+    session!(pola::no_xattrs => getxattr, lgetxattr, listxattr, llistxattr, setxattr, lsetxattr, removexattr,
+        lremovexattr);
     t
+}
+
+/// The functions behind `After`: each sees a real call's result.
+fn after_fn(a: After) -> fn(&mut ThreadBlock, usize, &[usize; 6], isize) -> isize {
+    match a {
+        After::ExecFailed => exec::failed,
+        After::RlimitSet => fds::after_rlimit,
+        After::HideOwnFds => fds::hide_own_in_listing,
+        After::VirtualDirDup => pola::dup_after,
+    }
 }
 
 static TABLE: [Route; TABLE_LEN] = table();
@@ -109,7 +127,7 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
     let r = unsafe { sys::raw(c.nr, c.args) };
     match r {
         Ok(v) => {
-            if trap::disarm().is_err() {
+            if sud::disarm().is_err() {
                 sys::exit_group(127);
             }
             trace::flush(c.t);
@@ -125,7 +143,7 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
     let route = TABLE.get(nr)?;
-    if trace::may_want(nr) || (rpc::active() && pola::serves(nr)) {
+    if trace::may_want(nr) || (rpc::active() && route.session.is_some()) {
         return None;
     }
     let cfg = config::get();
@@ -143,7 +161,7 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             _ => None,
         };
     }
-    if nr == getdents64 as usize && fds::any_own() {
+    if nr == getdents64 as usize && ownfd::any_own() {
         return None;
     }
     route.gate
@@ -160,14 +178,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     // First: an entry that never comes back here (rt_sigreturn, exit) or
     // records the call itself finds it marked and timed.
     let traced = trace::before(c.t, nr, &c.orig);
-    let session = if rpc::active() { pola::serve(&mut c) } else { None };
-    let mut outcome = match session {
-        Some(o) => o,
-        None => match TABLE.get(nr).and_then(|r| r.entry) {
-            Some(f) => f(&mut c),
-            None => Outcome::Real,
-        },
-    };
+    let mut outcome = serve(&mut c);
     if matches!(outcome, Outcome::Real | Outcome::RealThen(_)) && config::get().rewrites_paths() {
         if let Err(e) = pathmap::rewrite(&mut c) {
             outcome = Outcome::Return(-(e as isize));
@@ -189,14 +200,15 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             c.uc.set_rax(r as usize);
             trace::record(c.t, nr, &c.orig, r);
         }
-        Outcome::Real | Outcome::RealThen(_) => {
+        // (serve turns a last Next into Real)
+        Outcome::Real | Outcome::RealThen(_) | Outcome::Next => {
             if traced {
                 // The call may block for long, or for good: what was traced
                 // so far is written first.
                 trace::flush(c.t);
             }
             let after = match outcome {
-                Outcome::RealThen(f) => f as usize,
+                Outcome::RealThen(a) => a.word(),
                 _ => 0,
             };
             let post = (after != 0 || traced).then_some([nr, after]);
@@ -211,17 +223,29 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     }
 }
 
+/// The table's decision on a call: the session layer's entry (while a
+/// session is active), then the base layer's; Real where neither decides.
+fn serve(c: &mut Call<'_>) -> Outcome {
+    let Some(route) = TABLE.get(c.nr) else { return Outcome::Real };
+    let layers = [route.session.filter(|_| rpc::active()), route.entry];
+    for f in layers.into_iter().flatten() {
+        match f(c) {
+            Outcome::Next => continue,
+            o => return o,
+        }
+    }
+    Outcome::Real
+}
+
 /// The second trap of a call made through `tail_gate_post`.
 pub fn tail_post(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let ret = uc.rax() as isize;
     let (orig, [nr, after]) = uc.tail_state();
-    let ret = if after != 0 {
-        // SAFETY: the word was stored by `dispatch` from an `After`. (An
-        // application that forges a post trap calls its own code.)
-        let f: After = unsafe { core::mem::transmute::<usize, After>(after) };
-        f(t, nr, &orig, ret)
-    } else {
-        ret
+    // A word that names no continuation (0, or one an application forged
+    // in the slot) runs none.
+    let ret = match After::from_word(after) {
+        Some(a) => after_fn(a)(t, nr, &orig, ret),
+        None => ret,
     };
     uc.finish_tail(ret as usize);
     if trace::wants(t, nr) {

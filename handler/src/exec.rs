@@ -13,10 +13,10 @@ use preld_loader::elf::{self, FileSource};
 use preld_loader::shebang;
 use syscalls::Sysno;
 
-use crate::dispatch::{Call, Outcome};
+use crate::call::{After, Call, Outcome};
 use crate::sys::{self, CPath};
 use crate::thread::{ThreadBlock, PATH_MAX};
-use crate::{config, fds, pathmap, rpc, trace, usermem};
+use crate::{config, ownfd, pathmap, pola, rpc, trace, usermem};
 
 const ENOENT: i32 = 2;
 const EFAULT: i32 = 14;
@@ -32,17 +32,18 @@ const MAX_ARGS: usize = 1 << 17;
 
 pub fn execve(c: &mut Call<'_>) -> Outcome {
     match prepare(c) {
-        Ok(()) => Outcome::RealThen(failed),
+        Ok(()) => Outcome::RealThen(After::ExecFailed),
         Err(e) => Outcome::Return(-(e as isize)),
     }
 }
 
 /// The exec failed after all: take back what was prepared for it.
-fn failed(t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
+/// (`After::ExecFailed`)
+pub fn failed(t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
     if t.exec_alloc != 0 {
         // SAFETY: as in free_prepared: ours, not freed yet.
         let p = unsafe { &*(t.exec_alloc as *const Prepared) };
-        fds::after_exec_failed(&p.keep);
+        ownfd::after_exec_failed(&p.keep);
         if p.exec_fd >= 0 {
             sys::close(p.exec_fd);
         }
@@ -123,7 +124,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             }
         }
         // The directory fd may be close-on-exec: give ld-preld its own copy.
-        let dup = fds::dup_for_exec(dirfd as i32)?;
+        let dup = ownfd::dup_for_exec(dirfd as i32)?;
         close_fd = Some(dup);
         let mut p = Vec::from(&b"/proc/self/fd/"[..]);
         push_int(&mut p, dup as i64);
@@ -179,11 +180,11 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     }
     if tracing {
         strings.push(b"--trace-fd\0".to_vec());
-        strings.push(int_arg(fds::get(fds::TRACE) as i64));
+        strings.push(int_arg(ownfd::get(ownfd::TRACE) as i64));
         strings.push(b"--trace-root\0".to_vec());
         strings.push(int_arg(trace::root() as i64));
     }
-    let mut keep = [fds::get(fds::TRACE), -1];
+    let mut keep = [ownfd::get(ownfd::TRACE), -1];
     if rpc::active() {
         let conn = rpc::conn(c.t)?;
         keep[1] = conn;
@@ -245,25 +246,13 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
     trace::flush(c.t);
     trace::write_counts(c.t);
-    fds::before_exec(&keep);
+    ownfd::before_exec(&keep);
     if exec_fd >= 0 {
         let _ = sys::fcntl(exec_fd, 2, 0); // F_SETFD: crosses the exec
     }
     Ok(())
 }
 
-/// /proc/self/exe, /proc/thread-self/exe or /proc/<our pid>/exe.
-pub fn is_self_exe(name: &[u8]) -> bool {
-    if name == b"/proc/self/exe" || name == b"/proc/thread-self/exe" {
-        return true;
-    }
-    // /proc/<our pid>/exe
-    let Some(rest) = name.strip_prefix(b"/proc/") else { return false };
-    let Some(num) = rest.strip_suffix(b"/exe") else { return false };
-    let mut p = Vec::new();
-    push_int(&mut p, sys::getpid() as i64);
-    num == &p[..]
-}
 
 fn int_arg(n: i64) -> Vec<u8> {
     let mut v = Vec::new();
@@ -295,7 +284,11 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
     let path = if at_fd { PathArg::fd(0, name) } else { PathArg::cwd(name) };
     let dir = [dirfd as i32];
     let mut buf = [0u8; 2 * PATH_MAX + 64];
-    let (reply, fd) = rpc::call(t, &Request::Exec { path }, if at_fd { &dir } else { &[] }, &mut buf, true)?;
+    // The exec's relative name and the new image's cwd are the server's cwd
+    // of this connection: the process's own, from here on.
+    let conn = rpc::conn(t)?;
+    pola::sync_cwd(conn);
+    let (reply, fd) = rpc::call_on(conn, &Request::Exec { path }, if at_fd { &dir } else { &[] }, &mut buf, true)?;
     if reply.result < 0 {
         return Err(-reply.result as i32);
     }
@@ -400,7 +393,7 @@ pub fn readlink(c: &mut Call<'_>) -> Outcome {
     };
     let mut name = [0u8; 64];
     let Some(n) = usermem::read_cstr(path, &mut name) else { return Outcome::Real };
-    if !is_self_exe(&name[..n]) {
+    if !pathmap::is_self_exe(&name[..n]) {
         return Outcome::Real;
     }
     let prog = &config::get().program;

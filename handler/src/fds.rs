@@ -1,153 +1,19 @@
-//! preld's own file descriptors (the trace output, the connections of a
-//! capability session) live just above the fd limit, where the application
-//! cannot allocate (below it, when the hard limit leaves no room), and are
-//! invisible to close, dup2, dup3, close_range, fcntl and every other fd
-//! call of the application: a program that closes every fd, or fills its
-//! table to the limit, sees what it would natively.
+//! The application's fd calls, kept off preld's own fds (ownfd.rs): close,
+//! dup2, dup3, close_range, fcntl and the rest fail with EBADF on them, or
+//! move them out of the way; listings of /proc/self/fd do not show them.
 
-use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
-
-use crate::dispatch::{Call, Outcome};
-use crate::sys;
+use crate::call::{After, Call, Outcome};
+use crate::ownfd::{any_own, is_own};
+use crate::thread::ThreadBlock;
+use crate::{ownfd, rpc, sys};
 
 const EBADF: isize = 9;
-const F_DUPFD_CLOEXEC: usize = 1030;
-const F_GETFD: usize = 1;
-const F_SETFD: usize = 2;
-const FD_CLOEXEC: usize = 1;
-/// How far below the fd limit preld's fds go.
-const HEADROOM: usize = 16;
-
-/// preld's fds, as a bitmap (fds at or above its size are never preld's:
-/// preld places its fds below it).
-const BITMAP_FDS: usize = 1 << 16;
-static OWN: [AtomicU64; BITMAP_FDS / 64] = [const { AtomicU64::new(0) }; BITMAP_FDS / 64];
-/// How many bits of OWN are set (getdents64 and setrlimit ask on every call).
-static OWN_COUNT: AtomicUsize = AtomicUsize::new(0);
-/// The trace output, -1 when not tracing.
-static TRACE_FD: AtomicI32 = AtomicI32::new(-1);
-
-/// Slot names for `get` and `adopt`.
-pub const TRACE: usize = 0;
-
-pub fn get(which: usize) -> i32 {
-    match which {
-        TRACE => TRACE_FD.load(Ordering::Relaxed),
-        _ => -1,
-    }
-}
-
-fn is_own(fd: usize) -> bool {
-    fd < BITMAP_FDS && OWN[fd / 64].load(Ordering::Relaxed) & (1 << (fd % 64)) != 0
-}
-
-fn mark(fd: i32, own: bool) {
-    if fd >= 0 && (fd as usize) < BITMAP_FDS {
-        let (w, m) = (fd as usize / 64, 1u64 << (fd as usize % 64));
-        let before = if own { OWN[w].fetch_or(m, Ordering::Relaxed) } else { OWN[w].fetch_and(!m, Ordering::Relaxed) };
-        match (before & m != 0, own) {
-            (false, true) => OWN_COUNT.fetch_add(1, Ordering::Relaxed),
-            (true, false) => OWN_COUNT.fetch_sub(1, Ordering::Relaxed),
-            _ => 0,
-        };
-        crate::fast::set_own_fd_min(lowest_own());
-    }
-}
-
-/// The lowest of preld's fds (i32::MAX: none), for the fast path's gate.
-fn lowest_own() -> i32 {
-    OWN.iter()
-        .enumerate()
-        .find_map(|(w, b)| {
-            let bits = b.load(Ordering::Relaxed);
-            (bits != 0).then(|| (w * 64) as i32 + bits.trailing_zeros() as i32)
-        })
-        .unwrap_or(i32::MAX)
-}
-
-const RLIMIT_NOFILE: usize = 7;
-
-/// The fd limit (soft, hard).
-fn nofile() -> (usize, usize) {
-    let mut lim = [0u64; 2];
-    // SAFETY: prlimit64(0, RLIMIT_NOFILE, NULL, &lim) writes two u64.
-    let r = unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, RLIMIT_NOFILE, 0, lim.as_mut_ptr() as usize, 0, 0]) };
-    match r {
-        Ok(_) => (lim[0].min(usize::MAX as u64) as usize, lim[1].min(usize::MAX as u64) as usize),
-        Err(_) => (1024, 1024),
-    }
-}
-
-fn set_nofile(soft: usize, hard: usize) -> sys::Result<usize> {
-    let lim = [soft as u64, hard as u64];
-    // SAFETY: prlimit64(0, RLIMIT_NOFILE, &lim, NULL) reads two u64.
-    unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, RLIMIT_NOFILE, lim.as_ptr() as usize, 0, 0, 0]) }
-}
-
-/// A copy of `fd` where the application cannot allocate it, close-on-exec:
-/// at or above the fd limit when the hard limit leaves room (the soft
-/// limit is raised for this one call: an fd stays open above the limit,
-/// and the kernel then hands out, refuses and dup2s every number below
-/// it exactly as without preld), else as high as possible below it.
-fn place(fd: i32) -> Result<i32, i32> {
-    let (soft, hard) = nofile();
-    if soft < hard && soft < BITMAP_FDS {
-        let room = hard.min(BITMAP_FDS).min(soft + 1024);
-        if set_nofile(room, hard).is_ok() {
-            let r = sys::fcntl(fd, F_DUPFD_CLOEXEC, soft);
-            let _ = set_nofile(soft, hard);
-            if let Ok(n) = r {
-                return Ok(n as i32);
-            }
-        }
-    }
-    // Above the usual place first, then further down when the application
-    // has taken every fd up there.
-    let mut base = soft.min(BITMAP_FDS).saturating_sub(HEADROOM).max(3);
-    loop {
-        match sys::fcntl(fd, F_DUPFD_CLOEXEC, base) {
-            Ok(n) => return Ok(n as i32),
-            Err(_) if base > 3 => base = base.saturating_sub(base / 8 + HEADROOM).max(3),
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Moves `fd` out of the application's reach and hides it as preld's;
-/// returns the new number.
-pub fn adopt_fd(fd: i32) -> Result<i32, i32> {
-    let new = place(fd)?;
-    sys::close(fd);
-    mark(new, true);
-    Ok(new)
-}
-
-/// Closes one of preld's fds.
-pub fn release_fd(fd: i32) {
-    if fd >= 0 && is_own(fd as usize) {
-        mark(fd, false);
-        sys::close(fd);
-    }
-}
-
-/// Adopts `fd` as the trace output.
-pub fn adopt(which: usize, fd: i32) -> Result<i32, i32> {
-    let new = adopt_fd(fd)?;
-    if which == TRACE {
-        TRACE_FD.store(new, Ordering::Relaxed);
-    }
-    Ok(new)
-}
 
 /// Moves preld's fd `fd` out of the application's way, updating whoever
 /// holds it.
 fn relocate(fd: i32) -> bool {
-    let Ok(new) = place(fd) else { return false };
-    mark(new, true);
-    let _ = TRACE_FD.compare_exchange(fd, new, Ordering::Relaxed, Ordering::Relaxed);
-    crate::rpc::relocated(fd, new);
-    mark(fd, false);
-    sys::close(fd);
+    let Some(new) = ownfd::relocate(fd) else { return false };
+    rpc::relocated(fd, new);
     true
 }
 
@@ -162,20 +28,16 @@ pub fn rlimit(c: &mut Call<'_>) -> Outcome {
     }
     let a = c.args;
     let ours = match Sysno::from(c.nr as u32) {
-        Sysno::setrlimit => a[0] == RLIMIT_NOFILE,
-        _ => a[1] == RLIMIT_NOFILE && a[2] != 0 && (a[0] == 0 || a[0] == sys::getpid() as usize),
+        Sysno::setrlimit => a[0] == ownfd::RLIMIT_NOFILE,
+        _ => a[1] == ownfd::RLIMIT_NOFILE && a[2] != 0 && (a[0] == 0 || a[0] == sys::getpid() as usize),
     };
-    if ours && any_own() { Outcome::RealThen(after_rlimit) } else { Outcome::Real }
+    if ours && any_own() { Outcome::RealThen(After::RlimitSet) } else { Outcome::Real }
 }
 
-fn after_rlimit(_t: &mut crate::thread::ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
+/// After a setrlimit of RLIMIT_NOFILE (`After::RlimitSet`).
+pub fn after_rlimit(_t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
     if ret == 0 {
-        let soft = nofile().0.min(BITMAP_FDS);
-        for fd in 0..soft {
-            if is_own(fd) {
-                relocate(fd as i32);
-            }
-        }
+        ownfd::relocate_below_limit(rpc::relocated);
     }
     ret
 }
@@ -213,18 +75,8 @@ fn close_range(first: usize, last: usize, flags: usize) -> Outcome {
     }
     let mut lo = first;
     let mut any = false;
-    let top = last.min(BITMAP_FDS - 1);
-    let mut fd = first;
-    while fd <= top {
-        let word = OWN[fd / 64].load(Ordering::Relaxed) >> (fd % 64);
-        if word == 0 {
-            fd = (fd / 64 + 1) * 64;
-            continue;
-        }
-        fd += word.trailing_zeros() as usize;
-        if fd > top {
-            break;
-        }
+    let mut from = first;
+    while let Some(fd) = ownfd::next_own(from, last) {
         any = true;
         if fd > lo {
             if let Err(e) = raw_close_range(lo, fd - 1, flags) {
@@ -232,7 +84,7 @@ fn close_range(first: usize, last: usize, flags: usize) -> Outcome {
             }
         }
         lo = fd + 1;
-        fd += 1;
+        from = fd + 1;
     }
     if !any {
         return Outcome::Real;
@@ -250,11 +102,6 @@ fn raw_close_range(a: usize, b: usize, flags: usize) -> sys::Result<usize> {
     unsafe { sys::raw(syscalls::Sysno::close_range as usize, [a, b, flags, 0, 0, 0]) }
 }
 
-/// Whether preld holds any fd (then fd listings need filtering).
-pub fn any_own() -> bool {
-    OWN_COUNT.load(Ordering::Relaxed) != 0
-}
-
 /// getdents64: a listing of /proc/self/fd (or /dev/fd) must not show
 /// preld's fds.
 pub fn getdents(c: &mut Call<'_>) -> Outcome {
@@ -262,7 +109,7 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
         return Outcome::Return(-EBADF);
     }
     if any_own() {
-        Outcome::RealThen(hide_own_in_listing)
+        Outcome::RealThen(After::HideOwnFds)
     } else {
         Outcome::Real
     }
@@ -295,7 +142,8 @@ fn itoa(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
 }
 
 /// Drops the entries naming preld's fds from a getdents64 result.
-fn hide_own_in_listing(_t: &mut crate::thread::ThreadBlock, _nr: usize, orig: &[usize; 6], ret: isize) -> isize {
+/// (`After::HideOwnFds`)
+pub fn hide_own_in_listing(_t: &mut ThreadBlock, _nr: usize, orig: &[usize; 6], ret: isize) -> isize {
     if ret <= 0 || !is_own_fd_dir(orig[0]) {
         return ret;
     }
@@ -324,27 +172,3 @@ fn hide_own_in_listing(_t: &mut crate::thread::ThreadBlock, _nr: usize, orig: &[
     dst as isize
 }
 
-/// Before an exec: the fds ld-preld is given cross it (it takes them back).
-pub fn before_exec(keep: &[i32]) {
-    for &fd in keep {
-        if fd >= 0 {
-            let _ = sys::fcntl(fd, F_SETFD, 0);
-        }
-    }
-}
-
-pub fn after_exec_failed(keep: &[i32]) {
-    for &fd in keep {
-        if fd >= 0 {
-            let _ = sys::fcntl(fd, F_SETFD, FD_CLOEXEC);
-        }
-    }
-}
-
-/// A copy of `fd` that survives exec, for ld-preld to open through /proc.
-pub fn dup_for_exec(fd: i32) -> Result<i32, i32> {
-    let _ = F_GETFD;
-    let d = place(fd)?;
-    let _ = sys::fcntl(d, F_SETFD, 0);
-    Ok(d)
-}

@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+pub mod call;
 pub mod clone;
 pub mod config;
 pub mod dispatch;
@@ -18,11 +19,15 @@ pub mod fast;
 pub mod fds;
 pub mod heap;
 pub mod memory;
+pub mod ownfd;
 pub mod pathmap;
 pub mod pola;
+pub mod resident;
 pub mod rpc;
 pub mod sandbox;
+pub mod sigactions;
 pub mod signals;
+pub mod sud;
 pub mod sys;
 pub mod thread;
 pub mod trace;
@@ -39,10 +44,10 @@ pub type StartError = (&'static str, i32);
 pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> Result<usize, StartError> {
     let t = thread::start_main()?;
     usermem::set_pid(sys::getpid());
-    memory::set_image(image.0, image.1);
+    resident::set_image(image.0, image.1);
     let mut cfg = cfg;
     if let Some(tr) = cfg.trace.as_mut() {
-        tr.fd = fds::adopt(fds::TRACE, tr.fd).map_err(|e| ("bad --trace-fd", e))?;
+        tr.fd = ownfd::adopt(ownfd::TRACE, tr.fd).map_err(|e| ("bad --trace-fd", e))?;
     }
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
@@ -63,7 +68,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     if vdso_traced {
         vdso::set_observer(Some(trace::vdso_call));
     }
-    trap::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
+    sud::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
     signals::check_seccomp();
     signals::show_fatal_signals(t);
     // SAFETY: kernel_vdso is the kernel's vDSO or 0, as the caller says.
@@ -74,7 +79,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
 /// Turns the trap on for the calling thread: from here on, every system
 /// call outside preld's gate is served by the handler.
 pub fn arm() -> Result<(), StartError> {
-    trap::arm().map_err(|e| ("cannot enable Syscall User Dispatch", e))
+    sud::arm().map_err(|e| ("cannot enable Syscall User Dispatch", e))
 }
 
 /// The program preld mapped (load bias, None: from its PT_PHDR; program

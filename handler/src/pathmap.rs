@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use syscalls::Sysno;
 
 use crate::config;
-use crate::dispatch::Call;
+use crate::call::Call;
 use crate::thread::PATH_MAX;
 use crate::usermem;
 
@@ -57,7 +57,7 @@ pub fn takes_paths(nr: usize) -> bool {
 /// started as a launcher.
 pub fn map_bytes(path: &[u8]) -> Option<Vec<u8>> {
     let cfg = config::get();
-    if cfg.virtual_exe && crate::exec::is_self_exe(path) {
+    if cfg.virtual_exe && is_self_exe(path) {
         return Some(cfg.program.clone());
     }
     for (virt, host) in &cfg.maps {
@@ -154,7 +154,7 @@ pub fn rewrite(c: &mut Call<'_>) -> Result<(), i32> {
         // The exe link itself, not what it names, for a call that does not
         // follow a final symlink: lstat sees a link, as natively (realpath
         // then reads it, and readlink answers with the program).
-        if !follows_last_link(c.nr, &c.args) && config::get().virtual_exe && crate::exec::is_self_exe(path) {
+        if !follows_last_link(c.nr, &c.args) && config::get().virtual_exe && is_self_exe(path) {
             continue;
         }
         let Some(mapped) = map_bytes(path) else { continue };
@@ -167,4 +167,26 @@ pub fn rewrite(c: &mut Call<'_>) -> Result<(), i32> {
         c.args[i] = buf.as_ptr() as usize;
     }
     Ok(())
+}
+
+/// /proc/self/exe, /proc/thread-self/exe or /proc/<our pid>/exe.
+pub fn is_self_exe(name: &[u8]) -> bool {
+    if name == b"/proc/self/exe" || name == b"/proc/thread-self/exe" {
+        return true;
+    }
+    // /proc/<our pid>/exe
+    let Some(rest) = name.strip_prefix(b"/proc/") else { return false };
+    let Some(num) = rest.strip_suffix(b"/exe") else { return false };
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut pid = crate::sys::getpid() as u32;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (pid % 10) as u8;
+        pid /= 10;
+        if pid == 0 {
+            break;
+        }
+    }
+    num == &digits[i..]
 }

@@ -22,7 +22,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
 use syscalls::Sysno;
 
-use crate::dispatch::{Call, Outcome};
+use crate::call::{After, Call, Outcome};
 use crate::thread::PATH_MAX;
 use crate::{rpc, sys, usermem};
 
@@ -198,53 +198,71 @@ fn second(first: &PathIn) -> u8 {
     if first.dirfd.is_some() { 1 } else { 0 }
 }
 
-/// Whether `serve` may take call `nr` (then a rewritten site of it never
-/// makes it from the gate). Keep in step with `serve`'s arms.
-pub fn serves(nr: usize) -> bool {
-    use Sysno::*;
-    let Some(n) = Sysno::new(nr) else { return false };
-    matches!(
-        n,
-        open | creat | openat | openat2 | stat | lstat | newfstatat | statx | access | faccessat | faccessat2
-            | readlink | readlinkat | mkdir | mkdirat | rmdir | unlink | unlinkat | truncate | chmod | fchmodat
-            | fchmodat2 | rename | renameat | renameat2 | link | linkat | symlink | symlinkat | utimensat | chdir
-            | fchdir | getcwd | getdents64 | lseek | close | close_range | dup2 | dup3 | dup | fcntl | connect
-            | bind | io_uring_setup | io_uring_enter | io_uring_register | ptrace | process_vm_readv
-            | process_vm_writev | open_by_handle_at | name_to_handle_at | mount | umount2 | pivot_root | chroot
-            | mknod | mknodat | chown | lchown | fchownat | uselib | acct | swapon | swapoff | bpf | kexec_load
-            | kexec_file_load | init_module | finit_module | delete_module | quotactl | fanotify_init
-            | fanotify_mark | open_tree | move_mount | fsopen | fsmount | fspick | mount_setattr
-            | inotify_add_watch | utime | utimes | futimesat | memfd_secret | userfaultfd | perf_event_open
-            | statfs | lookup_dcookie | getxattr | lgetxattr | listxattr | llistxattr | setxattr | lsetxattr
-            | removexattr | lremovexattr
-    )
+// The session's entries: a layer of the transfer table (dispatch.rs),
+// consulted before the base layer while a session is active. `Next` hands
+// a call on to the base layer.
+
+pub fn open(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    open_at(c, AT_FDCWD, a[0], a[1] as u32, a[2] as u32)
 }
 
-/// The session's table entry; None: not a session call (the normal table decides).
-pub fn serve(c: &mut Call<'_>) -> Option<Outcome> {
+pub fn creat(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    open_at(c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] as u32)
+}
+
+pub fn openat(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    open_at(c, a[0] as i32, a[1], a[2] as u32, a[3] as u32)
+}
+
+pub fn openat2(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    let mut how = [0usize; 3];
+    if a[3] < 24 || !usermem::read_words(a[2], &mut how) {
+        return Outcome::Return(if a[3] < 24 { -EINVAL } else { -EFAULT });
+    }
+    open_at(c, a[0] as i32, a[1], how[0] as u32, how[1] as u32)
+}
+
+/// stat, lstat, newfstatat, statx.
+pub fn stat(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    match Sysno::new(c.nr) {
+        Some(Sysno::stat) => stat_at(c, AT_FDCWD, a[0], a[1], 0, false),
+        Some(Sysno::lstat) => stat_at(c, AT_FDCWD, a[0], a[1], 0x100, false),
+        Some(Sysno::newfstatat) => stat_at(c, a[0] as i32, a[1], a[2], a[3] as u32, false),
+        _ => stat_at(c, a[0] as i32, a[1], a[4], a[2] as u32, true),
+    }
+}
+
+/// access, faccessat, faccessat2.
+pub fn access(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    match Sysno::new(c.nr) {
+        Some(Sysno::access) => access_at(c, AT_FDCWD, a[0], a[1] as u32, 0),
+        Some(Sysno::faccessat) => access_at(c, a[0] as i32, a[1], a[2] as u32, 0),
+        _ => access_at(c, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+    }
+}
+
+/// readlink, readlinkat.
+pub fn readlink(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    if c.nr == Sysno::readlink as usize {
+        readlink_at(c, AT_FDCWD, a[0], a[1], a[2])
+    } else {
+        readlink_at(c, a[0] as i32, a[1], a[2], a[3])
+    }
+}
+
+/// The calls on one path that the server answers with a result alone.
+pub fn one_path(c: &mut Call<'_>) -> Outcome {
     use Sysno::*;
     let a = c.args;
-    let nr = Sysno::new(c.nr)?;
-    Some(match nr {
-        open => open_at(c, AT_FDCWD, a[0], a[1] as u32, a[2] as u32),
-        creat => open_at(c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] as u32),
-        openat => open_at(c, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
-        openat2 => {
-            let mut how = [0usize; 3];
-            if a[3] < 24 || !usermem::read_words(a[2], &mut how) {
-                return Some(Outcome::Return(if a[3] < 24 { -EINVAL } else { -EFAULT }));
-            }
-            open_at(c, a[0] as i32, a[1], how[0] as u32, how[1] as u32)
-        }
-        stat => stat_at(c, AT_FDCWD, a[0], a[1], 0, false),
-        lstat => stat_at(c, AT_FDCWD, a[0], a[1], 0x100, false),
-        newfstatat => stat_at(c, a[0] as i32, a[1], a[2], a[3] as u32, false),
-        statx => stat_at(c, a[0] as i32, a[1], a[4], a[2] as u32, true),
-        access => access_at(c, AT_FDCWD, a[0], a[1] as u32, 0),
-        faccessat => access_at(c, a[0] as i32, a[1], a[2] as u32, 0),
-        faccessat2 => access_at(c, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
-        readlink => readlink_at(c, AT_FDCWD, a[0], a[1], a[2]),
-        readlinkat => readlink_at(c, a[0] as i32, a[1], a[2], a[3]),
+    let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
+    match nr {
         mkdir => simple(c, AT_FDCWD, a[0], |p| Request::Mkdir { mode: a[1] as u32, path: p }),
         mkdirat => simple(c, a[0] as i32, a[1], |p| Request::Mkdir { mode: a[2] as u32, path: p }),
         rmdir => simple(c, AT_FDCWD, a[0], |p| Request::Unlink { flags: AT_REMOVEDIR, path: p }),
@@ -254,6 +272,18 @@ pub fn serve(c: &mut Call<'_>) -> Option<Outcome> {
         chmod => simple(c, AT_FDCWD, a[0], |p| Request::Chmod { mode: a[1] as u32, flags: 0, path: p }),
         fchmodat => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: 0, path: p }),
         fchmodat2 => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: a[3] as u32, path: p }),
+        // utimensat on an fd (no path) is the kernel's.
+        utimensat if a[1] != 0 => utimens_at(c, a[0] as i32, a[1], a[2], a[3] as u32),
+        _ => Outcome::Next,
+    }
+}
+
+/// The calls on two paths.
+pub fn two_paths(c: &mut Call<'_>) -> Outcome {
+    use Sysno::*;
+    let a = c.args;
+    let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
+    match nr {
         rename => two(c, AT_FDCWD, a[0], AT_FDCWD, a[1], |o, n| Request::Rename { flags: 0, old: o, new: n }),
         renameat => two(c, a[0] as i32, a[1], a[2] as i32, a[3], |o, n| Request::Rename { flags: 0, old: o, new: n }),
         renameat2 => two(c, a[0] as i32, a[1], a[2] as i32, a[3], |o, n| Request::Rename { flags: a[4] as u32, old: o, new: n }),
@@ -261,16 +291,39 @@ pub fn serve(c: &mut Call<'_>) -> Option<Outcome> {
         linkat => two(c, a[0] as i32, a[1], a[2] as i32, a[3], |o, n| Request::Link { flags: a[4] as u32, old: o, new: n }),
         symlink => symlink_at(c, a[0], AT_FDCWD, a[1]),
         symlinkat => symlink_at(c, a[0], a[1] as i32, a[2]),
-        utimensat if a[1] != 0 => utimens_at(c, a[0] as i32, a[1], a[2], a[3] as u32),
-        chdir => change_dir(c, AT_FDCWD, a[0]),
-        fchdir => change_dir(c, a[0] as i32, 0),
-        getcwd => get_cwd(a[0], a[1]),
-        getdents64 => return list_virtual_dir(c),
-        lseek => return seek_virtual_dir(c),
+        _ => Outcome::Next,
+    }
+}
+
+/// chdir, fchdir.
+pub fn chdir(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    if c.nr == Sysno::chdir as usize { change_dir(c, AT_FDCWD, a[0]) } else { change_dir(c, a[0] as i32, 0) }
+}
+
+pub fn getcwd(c: &mut Call<'_>) -> Outcome {
+    get_cwd(c.args[0], c.args[1])
+}
+
+pub fn getdents(c: &mut Call<'_>) -> Outcome {
+    list_virtual_dir(c).unwrap_or(Outcome::Next)
+}
+
+pub fn lseek(c: &mut Call<'_>) -> Outcome {
+    seek_virtual_dir(c).unwrap_or(Outcome::Next)
+}
+
+/// close, close_range, dup2, dup3, dup, fcntl: virtual directories follow
+/// their fds; the base layer does the rest.
+pub fn fd_change(c: &mut Call<'_>) -> Outcome {
+    use Sysno::*;
+    let a = c.args;
+    let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
+    match nr {
         // Forget virtual directories whose fd goes away (or is replaced).
         close => {
             Lock::take().vdirs().retain(|v| v.0 != a[0] as i32);
-            return None;
+            Outcome::Next
         }
         close_range => {
             const CLOSE_RANGE_CLOEXEC: usize = 4;
@@ -278,37 +331,39 @@ pub fn serve(c: &mut Call<'_>) -> Option<Outcome> {
             if a[2] & CLOSE_RANGE_CLOEXEC == 0 {
                 Lock::take().vdirs().retain(|v| (v.0 as u32) < lo || v.0 as u32 > hi);
             }
-            return None;
+            Outcome::Next
         }
         dup2 | dup3 => {
             Lock::take().vdirs().retain(|v| v.0 != a[1] as i32);
             if !is_vdir(a[0]) || a[0] == a[1] {
-                return None;
+                return Outcome::Next;
             }
             // preld's fds get out of the way first (fds::guard), then the
             // copy is listed like the original.
             match crate::fds::guard(c) {
-                Outcome::Real => Outcome::RealThen(dup_after),
+                Outcome::Real => Outcome::RealThen(After::VirtualDirDup),
                 o => o,
             }
         }
-        dup if is_vdir(a[0]) => Outcome::RealThen(dup_after),
-        fcntl if is_vdir(a[0]) && matches!(a[1], F_DUPFD | F_DUPFD_CLOEXEC) => Outcome::RealThen(dup_after),
-        connect | bind => return unix_socket(c),
-        // Ways around the handler, or authority a session does not have.
-        io_uring_setup | io_uring_enter | io_uring_register | ptrace | process_vm_readv | process_vm_writev
-        | open_by_handle_at | name_to_handle_at | mount | umount2 | pivot_root | chroot | mknod | mknodat
-        | chown | lchown | fchownat | uselib | acct | swapon | swapoff | bpf | kexec_load | kexec_file_load
-        | init_module | finit_module | delete_module | quotactl | fanotify_init | fanotify_mark
-        | open_tree | move_mount | fsopen | fsmount | fspick | mount_setattr | inotify_add_watch | utime
-        | utimes | futimesat | memfd_secret | userfaultfd | perf_event_open | statfs | lookup_dcookie => {
-            Outcome::Return(-EPERM)
-        }
-        getxattr | lgetxattr | listxattr | llistxattr | setxattr | lsetxattr | removexattr | lremovexattr => {
-            Outcome::Return(-ENOTSUP)
-        }
-        _ => return None,
-    })
+        dup if is_vdir(a[0]) => Outcome::RealThen(After::VirtualDirDup),
+        fcntl if is_vdir(a[0]) && matches!(a[1], F_DUPFD | F_DUPFD_CLOEXEC) => Outcome::RealThen(After::VirtualDirDup),
+        _ => Outcome::Next,
+    }
+}
+
+/// connect, bind.
+pub fn socket_address(c: &mut Call<'_>) -> Outcome {
+    unix_socket(c).unwrap_or(Outcome::Next)
+}
+
+/// Ways around the handler, or authority a session does not have.
+pub fn refuse(_c: &mut Call<'_>) -> Outcome {
+    Outcome::Return(-EPERM)
+}
+
+/// Extended attributes: not in a session's file system.
+pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
+    Outcome::Return(-ENOTSUP)
 }
 
 fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
@@ -335,7 +390,7 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
 fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: bool) -> Outcome {
     let mut first = [0u8; 1];
     if flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
-        return Outcome::Real; // on an fd: the kernel answers
+        return Outcome::Next; // on an fd: the base layer and the kernel answer
     }
     let p = tri!(path_in(dirfd, addr));
     let mut buf = [0u8; 256 + STAT_SIZE];
@@ -485,9 +540,9 @@ fn is_vdir(fd: usize) -> bool {
     Lock::take().vdirs().iter().any(|v| v.0 as usize == fd)
 }
 
-/// After a dup of a virtual directory: the copy is one too (CPython's
-/// os.listdir(fd) and os.scandir(fd) list a dup).
-fn dup_after(_t: &mut crate::thread::ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
+/// After a dup of a virtual directory (`After::VirtualDirDup`): the copy
+/// is one too (CPython's os.listdir(fd) and os.scandir(fd) list a dup).
+pub fn dup_after(_t: &mut crate::thread::ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
     if ret >= 0 {
         let mut l = Lock::take();
         l.vdirs().retain(|v| v.0 != ret as i32);

@@ -14,7 +14,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
 
-use crate::fds;
+use crate::ownfd;
 use crate::sys;
 use crate::thread::ThreadBlock;
 
@@ -40,7 +40,7 @@ pub fn active() -> bool {
 
 /// Takes `fd` as the process's main connection (hidden, close-on-exec).
 pub fn set_main(fd: i32) -> Result<i32, i32> {
-    let fd = fds::adopt_fd(fd)?;
+    let fd = ownfd::adopt_fd(fd)?;
     MAIN.store(fd, Ordering::Relaxed);
     Ok(fd)
 }
@@ -199,7 +199,7 @@ pub fn new_connection() -> Result<i32, i32> {
         return Err(-reply.result as i32);
     }
     let fd = fd.ok_or(EIO)?;
-    fds::adopt_fd(fd)
+    ownfd::adopt_fd(fd)
 }
 
 /// The calling thread's connection, made on first use.
@@ -218,13 +218,7 @@ pub fn call<'b>(
     buf: &'b mut [u8],
     cloexec: bool,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
-    let c = conn(t)?;
-    if let Request::Exec { .. } = req {
-        // The exec's relative name and the new image's cwd are the server's
-        // cwd of this connection: the process's own, from here on.
-        crate::pola::sync_cwd(c);
-    }
-    call_on(c, req, fds_out, buf, cloexec)
+    call_on(conn(t)?, req, fds_out, buf, cloexec)
 }
 
 /// Before a fork: the child's own main connection.
@@ -239,9 +233,9 @@ pub fn prepare_fork() -> Option<i32> {
 pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>) {
     if let Some(m) = child_main {
         let old = MAIN.swap(m, Ordering::Relaxed);
-        fds::release_fd(old);
+        ownfd::release_fd(old);
         if t.rpc_fd > 0 {
-            fds::release_fd(t.rpc_fd);
+            ownfd::release_fd(t.rpc_fd);
         }
         t.rpc_fd = 0;
         MAIN_LOCK.store(false, Ordering::Release);
@@ -251,7 +245,7 @@ pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>) {
 /// In the fork parent: the child's main connection is the child's.
 pub fn forked_parent(child_main: Option<i32>) {
     if let Some(m) = child_main {
-        fds::release_fd(m);
+        ownfd::release_fd(m);
     }
 }
 

@@ -2,15 +2,16 @@
 //! virtual; masks and the sigaltstack are changed in the SIGSYS frame
 //! (rt_sigreturn would otherwise put the old ones back).
 
-use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use preld_arch::Ucontext;
 use syscalls::Sysno;
 
-use crate::dispatch::{Call, Outcome};
-use crate::thread::{self, StackT, ThreadBlock, SS_DISABLE, SS_ONSTACK};
-use crate::trap::{KernelSigaction, SIGSYS};
+use crate::call::{Call, Outcome};
+use crate::sigactions::{Actions, AppAction, SIG_DFL, SIG_IGN};
+use crate::sys::{StackT, SS_DISABLE, SS_ONSTACK};
+use crate::thread::{self, ThreadBlock};
+use crate::sud::{KernelSigaction, SIGSYS};
 use crate::{sys, trace, usermem};
 
 const EINVAL: isize = 22;
@@ -25,82 +26,6 @@ const SIG_UNBLOCK: usize = 1;
 const SIG_SETMASK: usize = 2;
 const MINSIGSTKSZ: usize = 2048;
 
-/// The signal actions as the application set them. The kernel holds
-/// others: SIGSYS stays preld's, and a handler is installed as
-/// `signal_entry` so that preld sees the signal before the application's
-/// handler runs (for SIGSYS in its sa_mask, SA_RESETHAND, the trace). One
-/// table per set of shared signal handlers: the process's, or a vfork
-/// child's own (it shares memory, not handlers).
-pub struct Actions {
-    lock: AtomicBool,
-    /// Signals whose entry is set (others: ask the kernel).
-    known: UnsafeCell<u64>,
-    acts: UnsafeCell<[AppAction; 64]>,
-}
-
-// SAFETY: `known` and `acts` are only touched with `lock` held.
-unsafe impl Sync for Actions {}
-
-/// `struct sigaction` as the application gave it to the kernel.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-#[repr(C)]
-pub struct AppAction {
-    pub handler: usize,
-    pub flags: usize,
-    pub restorer: usize,
-    pub mask: u64,
-}
-
-impl Actions {
-    pub const fn new() -> Actions {
-        Actions { lock: AtomicBool::new(false), known: UnsafeCell::new(0), acts: UnsafeCell::new([AppAction::ZERO; 64]) }
-    }
-
-    /// Runs `f` on the table with its lock held. Callers run with every
-    /// signal blocked, so one thread never waits for itself.
-    fn with<R>(&self, f: impl FnOnce(&mut u64, &mut [AppAction; 64]) -> R) -> R {
-        let _g = self.hold();
-        // SAFETY: the lock is held, so these are the only references.
-        unsafe { f(&mut *self.known.get(), &mut *self.acts.get()) }
-    }
-
-    /// Holds the lock until the guard is dropped (across a fork too, so that
-    /// the child's copy is consistent and unlocked).
-    pub fn hold(&self) -> impl Drop + '_ {
-        while self.lock.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            core::hint::spin_loop();
-        }
-        struct Guard<'a>(&'a AtomicBool);
-        impl Drop for Guard<'_> {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
-        Guard(&self.lock)
-    }
-
-    /// A copy for a child that gets its own handlers (CLONE_VM without
-    /// CLONE_SIGHAND), or a cleared one (CLONE_CLEAR_SIGHAND).
-    pub fn copy_into(&self, dst: &Actions, clear: bool) {
-        let (known, acts) = self.with(|k, a| (*k, *a));
-        dst.with(|k, a| {
-            *k = known;
-            *a = acts;
-            if clear {
-                // Handlers go back to SIG_DFL; ignored signals stay ignored.
-                for (i, act) in a.iter_mut().enumerate() {
-                    if *k & (1 << i) != 0 && act.handler > SIG_IGN {
-                        *act = AppAction::ZERO;
-                    }
-                }
-            }
-        });
-    }
-}
-
-impl AppAction {
-    const ZERO: AppAction = AppAction { handler: 0, flags: 0, restorer: 0, mask: 0 };
-}
 
 static PROCESS_ACTIONS: Actions = Actions::new();
 
@@ -115,8 +40,6 @@ pub fn actions(t: &ThreadBlock) -> &'static Actions {
     }
 }
 
-const SIG_DFL: usize = 0;
-const SIG_IGN: usize = 1;
 const SA_SIGINFO: usize = 0x4;
 const SA_ONSTACK: usize = 0x0800_0000;
 const SA_RESTORER: usize = 0x0400_0000;

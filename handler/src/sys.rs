@@ -24,6 +24,18 @@ pub const S_IFMT: u32 = 0o170000;
 pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFREG: u32 = 0o100000;
 
+/// `stack_t`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StackT {
+    pub sp: usize,
+    pub flags: i32,
+    pub size: usize,
+}
+
+pub const SS_ONSTACK: i32 = 1;
+pub const SS_DISABLE: i32 = 2;
+
 fn check(r: isize) -> Result<usize> {
     if (-4095..0).contains(&r) {
         Err(-r as i32)
@@ -189,8 +201,8 @@ pub fn tgkill(pid: i32, tid: i32, sig: i32) -> Result<()> {
 /// The kernel writes signal frames into `ss` from then on: it must be a
 /// stack of this thread's that nothing else uses while it is installed
 /// (preld's own for the thread, or one the application chose for itself).
-pub unsafe fn sigaltstack(ss: &crate::thread::StackT) -> Result<()> {
-    sc!(sigaltstack, ss as *const crate::thread::StackT, 0).map(|_| ())
+pub unsafe fn sigaltstack(ss: &StackT) -> Result<()> {
+    sc!(sigaltstack, ss as *const StackT, 0).map(|_| ())
 }
 
 /// fcntl(2) with an integer argument: F_DUPFD, F_GETFD, F_SETFD, F_GETFL,

@@ -39,7 +39,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use preld_arch::ArchThread;
 
-use crate::sys;
+use crate::sys::{self, StackT, SS_DISABLE};
 
 pub const SLOT_SIZE: usize = 512 * 1024;
 /// Slots of the first chunk, reserved at start-up (4 MiB), and of the
@@ -69,17 +69,18 @@ pub const PATH_MAX: usize = 4096;
 /// overwrite the paths the outer call will read again.
 const PATH_RING: usize = 2;
 
-/// `stack_t`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StackT {
-    pub sp: usize,
-    pub flags: i32,
-    pub size: usize,
+/// A traced call a signal handler interrupted: what `trace::before` stored
+/// for it, which the handler's own traced calls overwrite (trace.rs keeps
+/// these in `ThreadBlock::trace_nest`).
+#[derive(Clone, Copy, Default)]
+pub struct Interrupted {
+    /// The handler's frame (its ucontext), as its rt_sigreturn finds it.
+    pub frame: usize,
+    pub pending: usize,
+    pub args: [usize; 6],
+    pub saved: Option<u32>,
+    pub start_ns: u64,
 }
-
-pub const SS_ONSTACK: i32 = 1;
-pub const SS_DISABLE: i32 = 2;
 
 /// A thread's state. `arch` must come first: assembly reads it through gs.
 #[repr(C)]
@@ -98,7 +99,7 @@ pub struct ThreadBlock {
     /// process's.
     pub actions: usize,
     /// The table of a child that shares memory but not signal handlers.
-    pub own_actions: crate::signals::Actions,
+    pub own_actions: crate::sigactions::Actions,
     /// A clone parent: where it resumes, with which mask, and its child's
     /// slot (freed when the call fails or a vfork child has let go).
     pub clone_resume: usize,
@@ -125,7 +126,7 @@ pub struct ThreadBlock {
     /// The traced calls a signal handler interrupted (blocked in the tail
     /// gate), innermost last, keyed by the handler's frame; put back when
     /// that frame's rt_sigreturn comes.
-    pub trace_nest: [crate::trace::Interrupted; 8],
+    pub trace_nest: [Interrupted; 8],
     pub trace_nest_len: usize,
     /// Trace lines not yet written.
     pub trace_len: usize,
@@ -313,7 +314,7 @@ fn reap() {
                 // SAFETY: as above; nobody else uses a dead thread's block.
                 let gone = unsafe { &mut *block_at(i) };
                 if gone.rpc_fd > 0 {
-                    crate::fds::release_fd(gone.rpc_fd);
+                    crate::ownfd::release_fd(gone.rpc_fd);
                     gone.rpc_fd = 0;
                 }
                 DEAD[w].fetch_and(!(1 << b), Ordering::AcqRel);
@@ -470,11 +471,10 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
 /// In a fork child: only the calling thread exists now; the fds the other
 /// threads' blocks hold are the parent's.
 pub fn forked(t: &mut ThreadBlock) {
-    crate::fast::forked();
     let me = t.slot;
     for_each_live(|o| {
         if o.slot != me && o.rpc_fd > 0 {
-            crate::fds::release_fd(o.rpc_fd);
+            crate::ownfd::release_fd(o.rpc_fd);
         }
     });
     // A chunk another thread had reserved but not yet counted when the

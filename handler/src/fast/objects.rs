@@ -101,7 +101,7 @@ fn r_debug(dynamic: usize) -> Option<usize> {
 /// it is not preld's.
 fn add_mapped_object(out: &mut Vec<Segment>, ehdr: usize) {
     let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
-    if ehdr == 0 || crate::memory::touches_preld(ehdr, 1) {
+    if ehdr == 0 || crate::resident::touches(ehdr, 1) {
         return;
     }
     if let Some(o) = funcs::object_at(&read, ehdr) {

@@ -10,8 +10,8 @@ use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use syscalls::Sysno;
 
-use crate::thread::{ThreadBlock, TRACE_BUF};
-use crate::{config, fds, sys, usermem};
+use crate::thread::{Interrupted, ThreadBlock, TRACE_BUF};
+use crate::{config, ownfd, sys, usermem};
 
 /// The thread traced without --trace-follow (the process's first thread).
 static MAIN_TID: AtomicI32 = AtomicI32::new(0);
@@ -327,18 +327,6 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     }
 }
 
-/// A traced call a signal handler interrupted: what `before` stored for it,
-/// which the handler's own traced calls overwrite.
-#[derive(Clone, Copy, Default)]
-pub struct Interrupted {
-    /// The handler's frame (its ucontext), as its rt_sigreturn finds it.
-    frame: usize,
-    pending: usize,
-    args: [usize; 6],
-    saved: Option<u32>,
-    start_ns: u64,
-}
-
 /// A signal handler is entered with `frame`: keeps the traced call the
 /// thread is blocked in, if any.
 pub fn enter_handler(t: &mut ThreadBlock, frame: usize) {
@@ -529,7 +517,7 @@ pub fn flush(t: &mut ThreadBlock) {
     if t.trace_len == 0 {
         return;
     }
-    let fd = fds::get(fds::TRACE);
+    let fd = ownfd::get(ownfd::TRACE);
     if fd >= 0 {
         let _ = sys::write_all(fd, &t.trace[..t.trace_len]);
     }

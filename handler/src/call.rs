@@ -1,0 +1,86 @@
+//! The call type every entry of the transfer table takes, and what an
+//! entry decides. Below the entry modules, so that they depend on it and
+//! not on `dispatch`, which depends on them.
+
+use preld_arch::Ucontext;
+
+use crate::thread::ThreadBlock;
+
+/// A trapped call being served.
+pub struct Call<'a> {
+    pub t: &'a mut ThreadBlock,
+    pub uc: &'a mut Ucontext,
+    pub nr: usize,
+    /// The arguments the real call will get (an entry may rewrite them).
+    pub args: [usize; 6],
+    /// The arguments as the application passed them.
+    pub orig: [usize; 6],
+}
+
+/// What an entry decided.
+pub enum Outcome {
+    /// Answer the application with this (a value or -errno).
+    Return(isize),
+    /// Make the call with `args`.
+    Real,
+    /// Make the call with `args`, then pass its result through `After`.
+    RealThen(After),
+    /// The entry redirected the context itself (clone, sigreturn).
+    Diverted,
+    /// Not this layer's call after all: the next layer of the table decides
+    /// (a session entry that only looked, as close does for virtual
+    /// directories).
+    Next,
+}
+
+/// What sees a real call's result (raw: value or -errno) and returns the
+/// one the application gets; runs in a second trap, with the original
+/// arguments (`dispatch::after` holds the functions). It crosses the
+/// application's stack as a small number, so a forged post trap can name
+/// only one of these, never an address.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(usize)]
+pub enum After {
+    /// exec.rs: a failed execve takes back what was prepared for it.
+    ExecFailed = 1,
+    /// fds.rs: a raised RLIMIT_NOFILE moves preld's fds above it.
+    RlimitSet = 2,
+    /// fds.rs: a listing of /proc/self/fd loses preld's own fds.
+    HideOwnFds = 3,
+    /// pola.rs: a dup of a virtual directory is one too.
+    VirtualDirDup = 4,
+}
+
+impl After {
+    const ALL: [After; 4] = [
+        After::ExecFailed,
+        After::RlimitSet,
+        After::HideOwnFds,
+        After::VirtualDirDup,
+    ];
+
+    /// The word stored in the tail slot (0 is "nothing after").
+    pub fn word(self) -> usize {
+        self as usize
+    }
+
+    /// The continuation a word names; None for 0 and for any other word.
+    pub fn from_word(w: usize) -> Option<After> {
+        After::ALL.into_iter().find(|a| a.word() == w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::After;
+
+    #[test]
+    fn words_name_each_continuation_once_and_nothing_else() {
+        for a in After::ALL {
+            assert_eq!(After::from_word(a.word()), Some(a));
+        }
+        for w in [0, 5, usize::MAX, 0x7fff_0000_1000] {
+            assert_eq!(After::from_word(w), None);
+        }
+    }
+}

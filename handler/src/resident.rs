@@ -1,0 +1,35 @@
+//! preld's resident memory: ld-preld's image (the handler's code and
+//! data), the thread slots (stacks and blocks: every chunk reserved so
+//! far) and its vDSO. The fast path's stub pages are preld's too; fast/
+//! keeps those (memory.rs asks both before an application's mmap family
+//! call).
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::{thread, vdso};
+
+static IMAGE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// Records ld-preld's own image range.
+pub fn set_image(start: usize, end: usize) {
+    IMAGE[0].store(start, Ordering::Relaxed);
+    IMAGE[1].store(end, Ordering::Relaxed);
+}
+
+/// Whether [a, a+len) (an empty range counts as one byte) meets [s, e).
+pub fn overlaps(a: usize, len: usize, (s, e): (usize, usize)) -> bool {
+    let end = a.saturating_add(len.max(1));
+    a < e && s < end
+}
+
+/// Whether [addr, addr+len) touches ld-preld's image, a thread slot or
+/// preld's vDSO.
+pub fn touches(addr: usize, len: usize) -> bool {
+    let image = (
+        IMAGE[0].load(Ordering::Relaxed),
+        IMAGE[1].load(Ordering::Relaxed),
+    );
+    overlaps(addr, len, image)
+        || thread::arena_ranges().any(|r| overlaps(addr, len, r))
+        || vdso::installed().is_some_and(|r| overlaps(addr, len, (r.start, r.end)))
+}
