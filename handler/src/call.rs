@@ -15,6 +15,8 @@ pub struct Call<'a> {
     pub args: [usize; 6],
     /// The arguments as the application passed them.
     pub orig: [usize; 6],
+    /// Set by clone in a fork child (dispatch tells the tracer).
+    pub forked_child: bool,
 }
 
 /// What an entry decided.

@@ -106,8 +106,7 @@ fn after_fn(a: After) -> fn(&mut ThreadBlock, usize, &[usize; 6], isize) -> isiz
 
 static TABLE: [Route; TABLE_LEN] = table();
 
-fn exit_group(c: &mut Call<'_>) -> Outcome {
-    trace::exiting(c.t, c.nr, &c.orig);
+fn exit_group(_c: &mut Call<'_>) -> Outcome {
     fast::report();
     Outcome::Real
 }
@@ -174,11 +173,17 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     if fast::enabled() {
         fast::on_trap(t, nr, uc.rip(), || fast_gate(nr));
     }
-    let mut c = Call { t, uc, nr, args, orig: args };
+    let mut c = Call { t, uc, nr, args, orig: args, forked_child: false };
     // First: an entry that never comes back here (rt_sigreturn, exit) or
     // records the call itself finds it marked and timed.
     let traced = trace::before(c.t, nr, &c.orig);
+    if config::tracing() {
+        trace_before_serving(&mut c);
+    }
     let mut outcome = serve(&mut c);
+    if config::tracing() {
+        trace_after_serving(&mut c, &outcome);
+    }
     if matches!(outcome, Outcome::Real | Outcome::RealThen(_)) && config::get().rewrites_paths() {
         if let Err(e) = pathmap::rewrite(&mut c) {
             outcome = Outcome::Return(-(e as isize));
@@ -220,6 +225,33 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             unsafe { c.uc.divert_to_tail(&c.orig, post) };
         }
         Outcome::Diverted => {}
+    }
+}
+
+/// What the tracer learns of a call before the table serves it: the line
+/// of a call that does not return (exit, exit_group) goes out now; what was
+/// traced before a clone is written before the child copies the buffer; an
+/// rt_sigreturn ends a signal handler's traced calls.
+fn trace_before_serving(c: &mut Call<'_>) {
+    use Sysno::*;
+    match Sysno::new(c.nr) {
+        Some(exit | exit_group) => trace::exiting(c.t, c.nr, &c.orig),
+        Some(clone | clone3 | fork | vfork) => trace::flush(c.t),
+        Some(rt_sigreturn) => trace::sigreturn_call(c.t, c.uc),
+        _ => {}
+    }
+}
+
+/// What the tracer learns of how the table served a call: a fork child
+/// starts a trace of its own; an exec about to be made writes the process's
+/// lines and counts first (the image that holds them goes away).
+fn trace_after_serving(c: &mut Call<'_>, outcome: &Outcome) {
+    if c.forked_child {
+        trace::forked(c.t);
+    }
+    if let Outcome::RealThen(After::ExecFailed) = outcome {
+        trace::flush(c.t);
+        trace::write_counts(c.t);
     }
 }
 

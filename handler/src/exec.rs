@@ -244,8 +244,6 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     c.nr = Sysno::execve as usize;
     free_prepared(c.t);
     c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
-    trace::flush(c.t);
-    trace::write_counts(c.t);
     ownfd::before_exec(&keep);
     if exec_fd >= 0 {
         let _ = sys::fcntl(exec_fd, 2, 0); // F_SETFD: crosses the exec

@@ -5,6 +5,24 @@
 //! Start-up order (see `start` and `arm`): thread block and stacks, the
 //! configuration, the SIGSYS action, preld's vDSO; the trap is armed last,
 //! just before the loader jumps to the program.
+//!
+//! The modules form layers, lowest first. A module uses only modules
+//! listed before it, on its own line or an earlier one (tests/tests/tidy.rs
+//! checks this; there is no cycle):
+//!
+//! ```text
+//! kernel ABI, leaf services: sys errno usermem heap config ownfd sigactions sud sandbox vdso
+//! per-thread state, the call: thread call
+//! services over threads:     resident trace rpc fast fds
+//! the table's entries:       memory signals pathmap pola exec clone
+//! the transfer table:        dispatch
+//! the entry from the kernel: trap
+//! ```
+//!
+//! The tracer is told of calls by `dispatch` and the two post traps
+//! (`dispatch::tail_post`, `clone::parent_post`), and of signals where they
+//! arrive (`signals::preld_signal`, `signals::foreign_sigsys`); entries
+//! never call it.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;

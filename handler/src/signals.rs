@@ -54,16 +54,6 @@ const SA_KNOWN: usize = 0x1 | 0x2 | SA_SIGINFO | SA_ONSTACK | 0x1000_0000 | SA_N
 pub fn rt_sigreturn(c: &mut Call<'_>) -> Outcome {
     let mask = c.uc.app_frame_sigmask();
     let mut m = [0usize; 1];
-    // The handler's own traced calls are done: the call it interrupted is
-    // the one the thread is in again (after this line, shown first).
-    let frame = c.uc.rsp();
-    if trace::wants(c.t, c.nr) {
-        let mut rax = [0usize; 1];
-        if usermem::read_words(mask as usize, &mut m) && usermem::read_words(c.uc.app_frame_rax() as usize, &mut rax) {
-            trace::sigreturn(c.t, m[0] as u64, rax[0]);
-        }
-    }
-    trace::leave_handler(c.t, frame);
     if usermem::read_words(mask as usize, &mut m) {
         c.t.sigsys_blocked = m[0] as u64 & SIGSYS_BIT != 0;
         if c.t.sigsys_blocked {

@@ -11,11 +11,15 @@
 //!   (`unsafe extern "C" fn` and naked functions included), saying what a
 //!   caller must guarantee.
 //!
+//! - in handler/, use only the modules below its own in the layers that
+//!   handler/src/lib.rs declares.
+//!
 //! A failure names each file and line. Comments, string and character
 //! literals are blanked before the code is searched, so the words in them
 //! (this file's own included) are not mistaken for code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 /// What a finding breaks.
@@ -426,4 +430,104 @@ fn tidy_finds_what_it_should() {
     assert_eq!(rules("//! x\ntype F = unsafe extern \"C\" fn(i32);\nstatic G: unsafe fn() = h;\n"), []);
     // unsafe impl, unsafe extern blocks and unsafe attributes are no blocks.
     assert_eq!(rules("//! x\nunsafe impl Send for X {}\nunsafe extern \"C\" {\n    fn g();\n}\n#[unsafe(no_mangle)]\nfn h() {}\n"), []);
+}
+
+/// The layers handler/src/lib.rs declares: each line's modules, lowest first.
+fn declared_layers(lib: &str) -> Vec<String> {
+    let mut order = Vec::new();
+    let mut inside = false;
+    for line in lib.lines().map(|l| l.trim_start_matches("//!").trim()) {
+        if line.starts_with("```") {
+            if inside {
+                break;
+            }
+            inside = !order.is_empty() || line == "```text";
+            continue;
+        }
+        if inside {
+            let (_, mods) = line.split_once(':').expect("a layer line is `what: modules`");
+            order.extend(mods.split_whitespace().map(String::from));
+        }
+    }
+    order
+}
+
+/// The handler modules `src` (of module `me`) uses: `crate::x` paths and
+/// `use crate::{x, y::z}` lists, outside comments.
+fn crate_uses(me: &str, src: &str) -> BTreeSet<String> {
+    let code: String = lex(src).iter().map(|l| l.code.as_str()).collect::<Vec<_>>().join("\n");
+    let mut out = BTreeSet::new();
+    let ident = |s: &str| s.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(list) = rest.strip_prefix('{') {
+            // Top-level names of a use list: after `{` or a `,` at depth 0.
+            let mut depth = 0;
+            let mut start = true;
+            for (k, c) in list.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => start = true,
+                    c if start && !c.is_whitespace() => {
+                        out.insert(ident(&list[k..]));
+                        start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            out.insert(ident(rest));
+        }
+    }
+    out.retain(|m| m != me && !m.is_empty() && m.chars().next().is_some_and(|c| c.is_ascii_lowercase()));
+    out
+}
+
+#[test]
+fn handler_modules_use_only_the_layers_below_them() {
+    let src = preld_tests::root().join("handler/src");
+    let lib = fs::read_to_string(src.join("lib.rs")).unwrap();
+    let order = declared_layers(&lib);
+    assert!(order.len() > 10, "handler/src/lib.rs declares no layers (a ```text block of `what: modules` lines)");
+    let mut files = Vec::new();
+    walk(&src, &src, &mut files);
+    let mut modules = BTreeSet::new();
+    let mut wrong = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap();
+        let top = rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+        if top == "lib" {
+            continue;
+        }
+        modules.insert(top.clone());
+        let Some(me) = order.iter().position(|m| *m == top) else {
+            wrong.push(format!("handler/src/{}: module `{top}` is in no layer of lib.rs", rel.display()));
+            continue;
+        };
+        for used in crate_uses(&top, &fs::read_to_string(f).unwrap()) {
+            match order.iter().position(|m| *m == used) {
+                Some(u) if u < me => {}
+                Some(_) => wrong.push(format!("handler/src/{}: `{top}` uses `{used}`, which is not below it", rel.display())),
+                None => wrong.push(format!("handler/src/{}: `{top}` uses `{used}`, which is in no layer", rel.display())),
+            }
+        }
+    }
+    for m in &order {
+        if !modules.contains(m) {
+            wrong.push(format!("lib.rs lists `{m}`, which is no module"));
+        }
+    }
+    assert!(wrong.is_empty(), "the handler's layering (handler/src/lib.rs) does not hold:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_layering_check_reads_uses() {
+    let uses = |s: &str| crate_uses("me", s).into_iter().collect::<Vec<_>>();
+    assert_eq!(uses("use crate::a::B;\nfn f() { crate::b::g(); }\n"), ["a", "b"]);
+    assert_eq!(uses("use crate::{c, d::{E, F}, me};\n// crate::x::y\nlet s = \"crate::z\";\n"), ["c", "d"]);
+    assert_eq!(uses("fn f() -> crate::StartError { todo!() }\n"), Vec::<String>::new());
+    let lib = "//! x\n//!\n//! ```text\n//! low: a b\n//! high: c\n//! ```\n";
+    assert_eq!(declared_layers(lib), ["a", "b", "c"]);
 }

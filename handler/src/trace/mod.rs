@@ -8,6 +8,7 @@ mod siginfo;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
+use preld_arch::Ucontext;
 use syscalls::Sysno;
 
 use crate::thread::{Interrupted, ThreadBlock, TRACE_BUF};
@@ -348,7 +349,7 @@ pub fn enter_handler(t: &mut ThreadBlock, frame: usize) {
 /// The handler of `frame` returns (its rt_sigreturn): the call it
 /// interrupted is the thread's again. Frames above it in the list were
 /// left by siglongjmp and go too.
-pub fn leave_handler(t: &mut ThreadBlock, frame: usize) {
+fn leave_handler(t: &mut ThreadBlock, frame: usize) {
     let n = t.trace_nest_len;
     if let Some(i) = t.trace_nest[..n].iter().rposition(|s| s.frame == frame) {
         let s = t.trace_nest[i];
@@ -363,7 +364,22 @@ pub fn leave_handler(t: &mut ThreadBlock, frame: usize) {
 /// The application's rt_sigreturn, made from the gate (it never returns
 /// to the handler): shown with the mask its frame restores and the rax it
 /// puts back, as strace shows it.
-pub fn sigreturn(t: &mut ThreadBlock, mask: u64, rax: usize) {
+/// An rt_sigreturn, before it is served: its line (with the mask and
+/// result the frame restores), and the handler's own traced calls are
+/// done: the call it interrupted is the one the thread is in again
+/// (after this line, shown first).
+pub fn sigreturn_call(t: &mut ThreadBlock, uc: &Ucontext) {
+    let mask = uc.app_frame_sigmask();
+    if wants(t, Sysno::rt_sigreturn as usize) {
+        let (mut m, mut rax) = ([0usize; 1], [0usize; 1]);
+        if usermem::read_words(mask as usize, &mut m) && usermem::read_words(uc.app_frame_rax() as usize, &mut rax) {
+            sigreturn(t, m[0] as u64, rax[0]);
+        }
+    }
+    leave_handler(t, uc.rsp());
+}
+
+fn sigreturn(t: &mut ThreadBlock, mask: u64, rax: usize) {
     let nr = Sysno::rt_sigreturn as usize;
     if !wants(t, nr) {
         return;
