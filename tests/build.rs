@@ -22,7 +22,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 12] = [
+const H_PROGRAMS: [&str; 13] = [
     "h_clone",
     "h_threads200",
     "h_manythreads",
@@ -35,6 +35,7 @@ const H_PROGRAMS: [&str; 12] = [
     "h_ptrace",
     "h_nested",
     "h_fast",
+    "h_exitrace",
 ];
 
 struct Job {

@@ -423,7 +423,9 @@ pub fn exiting(t: &mut ThreadBlock) {
 /// Calls `f` on the block of every thread in use.
 pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
     for (w, word) in USED[..words()].iter().enumerate() {
-        let mut used = word.load(Ordering::Acquire);
+        // A slot is claimed before its pages are made accessible: only
+        // those that are can be looked at.
+        let mut used = word.load(Ordering::Acquire) & READY[w].load(Ordering::Acquire);
         while used != 0 {
             let b = used.trailing_zeros() as usize;
             used &= used - 1;
@@ -441,7 +443,9 @@ pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
 pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6])) {
     let pid = sys::getpid();
     for (w, word) in USED[..words()].iter().enumerate() {
-        let mut used = word.load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
+        // Claimed slots whose pages are accessible (a thread being created
+        // may hold one that is not yet), but not those of exited threads.
+        let mut used = word.load(Ordering::Acquire) & READY[w].load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
         while used != 0 {
             let b = used.trailing_zeros() as usize;
             used &= used - 1;
