@@ -4,54 +4,25 @@
 //! run), one line `ld-preld: FILE: REASON` on stderr, and no signal. Also the
 //! good `#!` paths, whose argv must be the one native execve gives.
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use preld_tests::{ld_preld, run, Outcome};
-
-/// A fresh directory of its own for each test, removed when the test ends.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("preld-bad-input-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    /// Writes `name` with `mode` and returns its path.
-    fn file(&self, name: &str, bytes: &[u8], mode: u32) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
-        p
-    }
-
-    fn exe(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        self.file(name, bytes, 0o755)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use preld_tests::ld_preld;
+use preld_tests::run::{run, Output};
+use preld_tests::scratch::Scratch;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn ld(args: &[&str]) -> Outcome {
+fn ld(args: &[&str]) -> Output {
     run(Command::new(ld_preld()).args(args))
 }
 
 /// Checks a refusal: exit `code`, no signal, nothing on stdout, and stderr
 /// exactly one line `ld-preld: FILE: ...REASON...`.
-fn assert_refused(out: &Outcome, code: i32, file: &str, reason: &str) {
+fn assert_refused(out: &Output, code: i32, file: &str, reason: &str) {
     let err = out.stderr_str();
     assert_eq!(out.status.signal(), None, "killed by a signal; stderr: {err:?}");
     assert_eq!(out.status.code(), Some(code), "exit status; stderr: {err:?}");
@@ -72,7 +43,7 @@ fn refuses(path: &Path, code: i32, reason: &str) {
 #[test]
 fn missing_program() {
     let d = Scratch::new("missing");
-    let p = d.0.join("no-such-program");
+    let p = d.join("no-such-program");
     refuses(&p, 127, "No such file or directory");
     // After `--` too.
     let out = ld(&["--", s(&p)]);
@@ -82,11 +53,11 @@ fn missing_program() {
 #[test]
 fn name_not_in_path() {
     let d = Scratch::new("not-in-path");
-    let out = run(Command::new(ld_preld()).arg("preld-no-such-command").env("PATH", &d.0));
+    let out = run(Command::new(ld_preld()).arg("preld-no-such-command").env("PATH", d.path()));
     assert_refused(&out, 127, "preld-no-such-command", "command not found");
     // Found in PATH but not executable: as a shell, "Permission denied".
     let p = d.file("preld-not-executable", b"#!/bin/sh\n", 0o644);
-    let out = run(Command::new(ld_preld()).arg("preld-not-executable").env("PATH", &d.0));
+    let out = run(Command::new(ld_preld()).arg("preld-not-executable").env("PATH", d.path()));
     assert_refused(&out, 126, s(&p), "Permission denied");
 }
 
@@ -101,7 +72,7 @@ fn not_executable() {
 #[test]
 fn directory_and_device() {
     let d = Scratch::new("directory");
-    refuses(&d.0, 126, "Is a directory");
+    refuses(d.path(), 126, "Is a directory");
     refuses(Path::new("/dev/null"), 126, "not a regular file");
 }
 
@@ -248,7 +219,7 @@ fn bss_only_segment_past_end_of_file_runs() {
     // The kernel reads nothing for p_filesz 0 and runs this; so must ld-preld.
     let d = Scratch::new("bss-past-eof");
     let p = d.exe("exit42", &exit42_with_bss_past_eof());
-    let native = run(&mut Command::new(&p));
+    let native = run(Command::new(&p));
     assert_eq!(native.status.code(), Some(42));
     let out = ld(&[s(&p)]);
     assert_eq!((out.status, out.stderr_str()), (native.status, String::new()));
@@ -377,9 +348,9 @@ fn interp_not_a_program() {
     // Named: the interpreter, with the program it serves.
     let reason = format!("not an ELF executable (interpreter of {})", s(&p));
     assert_refused(&ld(&[s(&p)]), 126, s(&text), &reason);
-    let dir = nul_terminated(&d.0);
+    let dir = nul_terminated(d.path());
     let p = d.exe("ls-dir", &with_interp(&dir, dir.len() as u64));
-    assert_refused(&ld(&[s(&p)]), 126, s(&d.0), "Is a directory");
+    assert_refused(&ld(&[s(&p)]), 126, s(d.path()), "Is a directory");
 }
 
 #[test]
@@ -472,7 +443,7 @@ fn script_nesting() {
 
 /// Runs `script` natively and under ld-preld with the same arguments:
 /// stdout, stderr and the wait status must be identical.
-fn same_as_native(script: &Path, args: &[&str]) -> Outcome {
+fn same_as_native(script: &Path, args: &[&str]) -> Output {
     let native = run(Command::new(script).args(args));
     let preld = run(Command::new(ld_preld()).arg(script).args(args));
     assert_eq!(preld.status.signal(), None, "under ld-preld: {}", preld.stderr_str());
@@ -526,9 +497,9 @@ fn env_python_script_sees_its_argv() {
 fn script_found_in_path() {
     let d = Scratch::new("script-path");
     d.exe("preld-show", b"#!/bin/sh\nprintf '[%s]' \"$0\" \"$@\"; echo\n");
-    let path = format!("{}:/usr/bin:/bin", s(&d.0));
+    let path = format!("{}:/usr/bin:/bin", s(d.path()));
     let native = run(Command::new("preld-show").arg("z").env("PATH", &path));
     let preld = run(Command::new(ld_preld()).args(["preld-show", "z"]).env("PATH", &path));
     assert_eq!((preld.stdout_str(), preld.status), (native.stdout_str(), native.status));
-    assert_eq!(native.stdout_str(), format!("[{}/preld-show][z]\n", s(&d.0)));
+    assert_eq!(native.stdout_str(), format!("[{}/preld-show][z]\n", s(d.path())));
 }

@@ -14,12 +14,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use preld_proto::{self as proto, Op, PathArg, ReplyData, Request, MAX_FRAME};
+use preld_tests::scratch::Scratch;
 
 // The server, from the preld package's library.
 use preld::pola::{ns, serve, sys};
 
 struct Session {
-    dir: tempfile::TempDir,
+    dir: Scratch,
     log: Arc<Mutex<Vec<String>>>,
     /// While true, the server waits in its log callback (after logging a
     /// line): a test holds it there to queue messages it must not see yet.
@@ -30,7 +31,7 @@ struct Session {
 /// Starts a server with /data granted read-only and one connection per
 /// returned socket.
 fn start(nconns: usize) -> (Session, Vec<OwnedFd>) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Scratch::new("pola-server");
     std::fs::create_dir(dir.path().join("data")).unwrap();
     std::fs::write(dir.path().join("data/a.txt"), "granted").unwrap();
     std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();

@@ -16,43 +16,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use preld_tests::modes::{describe_status, run_limited, Output, BASE_ENV};
-use preld_tests::{preld, require_file, require_tool};
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-/// A fresh directory of its own for each test, removed when the test ends.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("preld-trace-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use preld_tests::modes::BASE_ENV;
+use preld_tests::run::{describe_status, run, wait_or_kill, Output, LIMIT};
+use preld_tests::scratch::Scratch;
+use preld_tests::{preld, program, require_file, require_tool};
 
 /// A command with only BASE_ENV in its environment.
 fn command(prog: impl AsRef<OsStr>) -> Command {
     let mut c = Command::new(prog);
     c.env_clear().envs(BASE_ENV).envs(preld_tests::fast_env());
     c
-}
-
-fn run(cmd: Command) -> Output {
-    let shown = format!("{cmd:?}");
-    run_limited(cmd, LIMIT).unwrap_or_else(|e| panic!("{shown}: {e}"))
 }
 
 /// What one `preld trace -o FILE ARGS...` did, and the trace it wrote.
@@ -121,7 +94,7 @@ impl Traced {
 
 /// `preld trace -o DIR/trace.txt OPTS... -- ARGS...`
 fn trace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> Traced {
-    let file = dir.path("trace.txt");
+    let file = dir.join("trace.txt");
     let _ = std::fs::remove_file(&file);
     let mut cmd = command(preld());
     cmd.arg("trace").arg("-o").arg(&file).args(opts).arg("--");
@@ -157,7 +130,7 @@ fn strace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, 
 
 /// strace's lines as it wrote them (`PID ` prefixes with -f).
 fn strace_raw(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, Vec<String>) {
-    let file = dir.path("strace.txt");
+    let file = dir.join("strace.txt");
     let mut cmd = command(require_tool("strace", "strace"));
     cmd.arg("-o").arg(&file).args(opts).arg("--");
     for a in args {
@@ -247,8 +220,6 @@ fn per_process<'a>(lines: impl IntoIterator<Item = &'a str>) -> std::collections
 fn pid_of(line: &str) -> Option<u32> {
     line.strip_prefix("[pid ")?.split_once(']')?.0.trim().parse().ok()
 }
-
-use preld_tests::program;
 
 fn bash() -> PathBuf {
     require_file("/usr/bin/bash", "bash")
@@ -392,19 +363,19 @@ fn class_filter_matches_strace_s() {
 #[test]
 fn unknown_names_are_refused_before_running() {
     let d = Scratch::new("unknown");
-    let file = d.path("trace.txt");
+    let file = d.join("trace.txt");
     for (expr, says) in [
         ("trace=openat,opne", "unknown x86_64 system call `opne`"),
         ("%files", "unknown system call class `%files`"),
         ("signal=SIGINT", "only knows `-e trace=SET`"),
     ] {
         let mut cmd = command(preld());
-        cmd.args(["trace", "-o"]).arg(&file).args(["-e", expr, "--", "touch"]).arg(d.path("ran"));
+        cmd.args(["trace", "-o"]).arg(&file).args(["-e", expr, "--", "touch"]).arg(d.join("ran"));
         let out = run(cmd);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "-e {expr}: {}; stderr: {err}", describe_status(out.status));
         assert!(err.contains(says), "-e {expr}: stderr lacks {says:?}: {err}");
-        assert!(!file.exists() && !d.path("ran").exists(), "-e {expr}: the program ran or the trace was opened");
+        assert!(!file.exists() && !d.join("ran").exists(), "-e {expr}: the program ran or the trace was opened");
     }
 }
 
@@ -529,7 +500,7 @@ fn the_program_s_own_output_is_untouched() {
 /// Starts `preld trace -o FILE -- sleep 60` in a process group of its own
 /// and waits until the program runs (its execve line is in the trace).
 fn sleeping(d: &Scratch) -> (std::process::Child, PathBuf) {
-    let file = d.path("trace.txt");
+    let file = d.join("trace.txt");
     let mut cmd = command(preld());
     cmd.arg("trace").arg("-o").arg(&file).args(["--", "sleep", "60"]);
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
@@ -548,17 +519,9 @@ fn kill(sig: &str, target: &str) {
 }
 
 fn wait_limited(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("preld trace did not end");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let w = wait_or_kill(child, LIMIT);
+    assert!(!w.timed_out, "preld trace did not end within {LIMIT:?}");
+    w.status
 }
 
 #[test]
@@ -620,7 +583,7 @@ fn a_program_killed_while_blocked_keeps_the_calls_it_made() {
     };
     let mut traces = Vec::new();
     for tracer in ["preld", "strace"] {
-        let file = d.path(&format!("{tracer}.txt"));
+        let file = d.join(&format!("{tracer}.txt"));
         let mut cmd = if tracer == "preld" {
             let mut c = command(preld());
             c.arg("trace");
@@ -676,7 +639,7 @@ fn preld_run(maps: &[(&Path, &Path)], args: &[&dyn AsRef<OsStr>]) -> Output {
 #[test]
 fn map_a_file() {
     let d = Scratch::new("mapfile");
-    let host = d.path("hostname");
+    let host = d.join("hostname");
     std::fs::write(&host, "mapped-by-preld\n").unwrap();
     let out = preld_run(&[(Path::new("/etc/hostname"), &host)], &[&"cat", &"/etc/hostname"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
@@ -684,7 +647,7 @@ fn map_a_file() {
 
     // The trace shows the path the program used, not the host's.
     let mut cmd = command(preld());
-    let file = d.path("trace.txt");
+    let file = d.join("trace.txt");
     cmd.arg("trace").arg("-o").arg(&file).arg("--map").arg(format!("/etc/hostname={}", host.display()));
     cmd.args(["--", "cat", "/etc/hostname"]);
     let out = run(cmd);
@@ -698,7 +661,7 @@ fn map_a_file() {
 #[test]
 fn map_a_directory() {
     let d = Scratch::new("mapdir");
-    let host = d.path("tree");
+    let host = d.join("tree");
     std::fs::create_dir_all(host.join("sub")).unwrap();
     std::fs::write(host.join("sub/f"), "inside\n").unwrap();
     let virt = virtual_dir("x");
