@@ -55,7 +55,12 @@ fn name_not_in_path() {
     let d = Scratch::new("not-in-path");
     let out = run(Command::new(ld_preld()).arg("preld-no-such-command").env("PATH", d.path()));
     assert_refused(&out, 127, "preld-no-such-command", "command not found");
-    // Found in PATH but not executable: as a shell, "Permission denied".
+}
+
+/// Found in PATH but not executable: as a shell, "Permission denied".
+#[test]
+fn name_in_path_not_executable() {
+    let d = Scratch::new("in-path-644");
     let p = d.file("preld-not-executable", b"#!/bin/sh\n", 0o644);
     let out = run(Command::new(ld_preld()).arg("preld-not-executable").env("PATH", d.path()));
     assert_refused(&out, 126, s(&p), "Permission denied");
@@ -70,9 +75,13 @@ fn not_executable() {
 }
 
 #[test]
-fn directory_and_device() {
+fn directory() {
     let d = Scratch::new("directory");
     refuses(d.path(), 126, "Is a directory");
+}
+
+#[test]
+fn device() {
     refuses(Path::new("/dev/null"), 126, "not a regular file");
 }
 
@@ -256,6 +265,12 @@ fn too_many_program_headers() {
     let mut e = Ls::new();
     e.bytes[56..58].copy_from_slice(&1000u16.to_le_bytes());
     refuses(&d.exe("ls", &e.bytes), 126, "too many program headers (1000)");
+}
+
+#[test]
+fn no_program_headers() {
+    let d = Scratch::new("phnum0");
+    let mut e = Ls::new();
     e.bytes[56..58].copy_from_slice(&0u16.to_le_bytes());
     refuses(&d.exe("ls0", &e.bytes), 126, "ELF file has no program headers");
 }
@@ -289,21 +304,34 @@ fn entry_outside_text() {
     }
 }
 
+/// /bin/ls with `bytes` at `at`, refused with `reason`.
+fn foreign(name: &str, at: usize, bytes: &[u8], reason: &str) {
+    let d = Scratch::new(name);
+    let mut e = Ls::new();
+    e.bytes[at..at + bytes.len()].copy_from_slice(bytes);
+    refuses(&d.exe("ls", &e.bytes), 126, reason);
+}
+
 #[test]
-fn class32_and_other_machine() {
-    let d = Scratch::new("foreign");
-    let mut e = Ls::new();
-    e.bytes[4] = 1; // EI_CLASS = ELFCLASS32
-    refuses(&d.exe("ls32", &e.bytes), 126, "32-bit ELF is not supported");
-    let mut e = Ls::new();
-    e.bytes[5] = 2; // EI_DATA = ELFDATA2MSB
-    refuses(&d.exe("lsbe", &e.bytes), 126, "big-endian ELF is not supported");
-    let mut e = Ls::new();
-    e.bytes[18..20].copy_from_slice(&183u16.to_le_bytes()); // EM_AARCH64
-    refuses(&d.exe("lsarm", &e.bytes), 126, "ELF for another architecture (e_machine 183, not x86_64)");
-    let mut e = Ls::new();
-    e.bytes[16..18].copy_from_slice(&1u16.to_le_bytes()); // ET_REL
-    refuses(&d.exe("lsrel", &e.bytes), 126, "ELF type 1 is not an executable or shared object");
+fn class32() {
+    foreign("class32", 4, &[1], "32-bit ELF is not supported"); // EI_CLASS = ELFCLASS32
+}
+
+#[test]
+fn big_endian() {
+    foreign("big-endian", 5, &[2], "big-endian ELF is not supported"); // EI_DATA = ELFDATA2MSB
+}
+
+#[test]
+fn other_machine() {
+    // EM_AARCH64
+    foreign("aarch64", 18, &183u16.to_le_bytes(), "ELF for another architecture (e_machine 183, not x86_64)");
+}
+
+#[test]
+fn relocatable_object() {
+    // ET_REL
+    foreign("et-rel", 16, &1u16.to_le_bytes(), "ELF type 1 is not an executable or shared object");
 }
 
 // --------------------------------------------------------------- PT_INTERP
@@ -348,6 +376,11 @@ fn interp_not_a_program() {
     // Named: the interpreter, with the program it serves.
     let reason = format!("not an ELF executable (interpreter of {})", s(&p));
     assert_refused(&ld(&[s(&p)]), 126, s(&text), &reason);
+}
+
+#[test]
+fn interp_is_a_directory() {
+    let d = Scratch::new("interp-dir");
     let dir = nul_terminated(d.path());
     let p = d.exe("ls-dir", &with_interp(&dir, dir.len() as u64));
     assert_refused(&ld(&[s(&p)]), 126, s(d.path()), "Is a directory");
@@ -358,8 +391,18 @@ fn interp_not_nul_terminated() {
     let d = Scratch::new("interp-nul");
     let p = d.exe("ls", &with_interp(b"/lib64/ld-linux-x86-64.so.2X", 28));
     refuses(&p, 126, "bad PT_INTERP: path is not NUL-terminated");
+}
+
+#[test]
+fn interp_with_a_nul_inside() {
+    let d = Scratch::new("interp-inner-nul");
     let p = d.exe("ls-inner", &with_interp(b"/lib64\0ld-linux-x86-64.so.2\0", 28));
     refuses(&p, 126, "bad PT_INTERP: path contains a NUL byte");
+}
+
+#[test]
+fn interp_empty() {
+    let d = Scratch::new("interp-empty");
     let p = d.exe("ls-empty", &with_interp(b"\0", 1));
     refuses(&p, 126, "bad PT_INTERP: empty path");
 }
@@ -371,7 +414,12 @@ fn interp_absurdly_long() {
     refuses(&p, 126, "bad PT_INTERP: path longer than PATH_MAX");
     let p = d.exe("ls-max", &with_interp(b"", u64::MAX));
     refuses(&p, 126, "bad PT_INTERP: path longer than PATH_MAX");
-    // Long enough, but reaching past the end of the file.
+}
+
+/// Long enough, but reaching past the end of the file.
+#[test]
+fn interp_past_the_end_of_the_file() {
+    let d = Scratch::new("interp-past");
     let mut e = Ls::new();
     let i = e.all(PT_INTERP)[0];
     let len = e.bytes.len() as u64;
@@ -396,6 +444,11 @@ fn script_without_interpreter() {
     for (name, body) in [("blank", &b"#!\n"[..]), ("spaces", b"#!  \t \necho hi\n"), ("bare", b"#!")] {
         refuses(&d.exe(name, body), 126, "#! line names no interpreter");
     }
+}
+
+#[test]
+fn script_interpreter_path_too_long() {
+    let d = Scratch::new("script-long");
     let mut long = b"#!/".to_vec();
     long.extend(std::iter::repeat_n(b'a', 300));
     refuses(&d.exe("long", &long), 126, "#! line: interpreter path longer than 256 bytes");
@@ -424,15 +477,21 @@ fn script_chain(d: &Scratch, levels: usize) -> PathBuf {
     interp
 }
 
+// The kernel's exec_binprm runs at most 5 nested scripts and fails the
+// 6th with ELOOP; ld-preld must draw the line at the same place.
+
 #[test]
-fn script_nesting() {
+fn script_nesting_up_to_5_levels_runs() {
     let d = Scratch::new("nesting");
-    // The kernel's exec_binprm runs at most 5 nested scripts and fails the
-    // 6th with ELOOP; ld-preld must draw the line at the same place.
     for levels in 1..=5 {
         let top = script_chain(&d, levels);
         same_as_native(&top, &["a b", ""]);
     }
+}
+
+#[test]
+fn script_nesting_6_levels_is_refused() {
+    let d = Scratch::new("nesting6");
     let top = script_chain(&d, 6);
     let native = Command::new(&top).output().map(|o| o.status);
     assert_eq!(native.map_err(|e| e.raw_os_error()), Err(Some(40)), "natively: ELOOP");
@@ -473,11 +532,21 @@ fn script_with_optional_argument() {
     let out = same_as_native(&p, &["x"]);
     assert_eq!(out.stdout_str(), format!("[{}][x]\n", s(&p)));
     assert_eq!(out.status.code(), Some(1));
-    // Blanks around the interpreter and the argument, tab separated.
+}
+
+/// Blanks around the interpreter and the argument, tab separated.
+#[test]
+fn script_with_blanks_around_the_interpreter() {
+    let d = Scratch::new("sh-blanks");
     let p = d.exe("blanks", b"#! \t/bin/sh\t-e  \nprintf '[%s]' \"$0\" \"$@\"; echo\n");
     same_as_native(&p, &["y"]);
-    // A short file whose #! line has no newline and ends in a blank: the
-    // kernel passes an empty argument (sh then fails to open "").
+}
+
+/// A short file whose #! line has no newline and ends in a blank: the
+/// kernel passes an empty argument (sh then fails to open "").
+#[test]
+fn script_with_a_trailing_blank_and_no_newline() {
+    let d = Scratch::new("sh-trailing");
     let p = d.exe("trailing", b"#!/bin/sh ");
     let out = same_as_native(&p, &[]);
     assert!(!out.status.success());
