@@ -1235,19 +1235,9 @@ fn session_run(preld: &Path, bin: &Path, uid: u32, mode: &str, limit: Duration) 
     (status, still_cooked, text)
 }
 
-/// Attacks on the session's lifecycle (tests/programs/attack_kernel/
-/// session.c), as root and as nobody, on a terminal:
-///
-/// - kill-init: the program lowers its init's RLIMIT_CPU hard limit
-///   (prlimit64 on pid 1, same uid) and makes it burn CPU: the kernel
-///   SIGKILLs the init, the session dies, and the launcher must still put
-///   the user's terminal back as it was (not leave it raw);
-/// - stop-self: the program stops itself and its child continues it: the
-///   launcher (which stops itself when the init reports the program
-///   stopped) must not stay stopped for good while the program finishes,
-///   as it does not natively.
-#[test]
-fn the_session_cannot_end_its_launcher_badly() {
+/// The session program (tests/programs/attack_kernel/session.c) in a
+/// directory every uid can read, and the preld to run it with.
+fn session_setup() -> (Scratch, PathBuf, PathBuf) {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "runs sessions as root and as nobody: must run as root");
     let dir = Scratch::new("kattack-session");
@@ -1256,11 +1246,17 @@ fn the_session_cannot_end_its_launcher_badly() {
     fs::copy(program("attack_kernel/session"), bin.join("session")).unwrap();
     chmod(&bin.join("session"), 0o755);
     let preld = std::env::var_os("PRELD_KATTACK_DIR").map(|d| PathBuf::from(d).join("preld")).unwrap_or_else(preld);
-    // Natively stop-self ends at once (kill-init refuses to run outside a
-    // session: pid 1 is the machine's init).
-    let t = Instant::now();
-    let st = Command::new(bin.join("session")).arg("stop-self").stdout(Stdio::null()).status().unwrap();
-    assert!(st.success() && t.elapsed() < Duration::from_secs(5), "stop-self natively: {st} in {:?}", t.elapsed());
+    (dir, bin, preld)
+}
+
+/// kill-init: the program lowers its init's RLIMIT_CPU hard limit
+/// (prlimit64 on pid 1, same uid) and makes it burn CPU: the kernel
+/// SIGKILLs the init, the session dies, and the launcher must still put
+/// the user's terminal back as it was (not leave it raw). As root and as
+/// nobody, on a terminal (tests/programs/attack_kernel/session.c).
+#[test]
+fn a_killed_init_leaves_the_terminal_cooked() {
+    let (_dir, bin, preld) = session_setup();
     let mut bad = Vec::new();
     for (who, uid) in [("root", 0), ("nobody", NOBODY)] {
         let (st, cooked, text) = session_run(&preld, &bin, uid, "kill-init", Duration::from_secs(60));
@@ -1270,6 +1266,24 @@ fn the_session_cannot_end_its_launcher_badly() {
                 "kill-init as {who}: the session killed its init ({st:?}) and the launcher left the user's terminal raw (-icanon -echo)"
             ));
         }
+    }
+    assert!(bad.is_empty(), "the session ended its launcher badly:\n{}", bad.join("\n"));
+}
+
+/// stop-self: the program stops itself and its child continues it: the
+/// launcher (which stops itself when the init reports the program
+/// stopped) must not stay stopped for good while the program finishes, as
+/// it does not natively. As root and as nobody, on a terminal.
+#[test]
+fn a_program_that_stops_itself_does_not_stop_its_launcher_for_good() {
+    let (_dir, bin, preld) = session_setup();
+    // Natively stop-self ends at once (kill-init refuses to run outside a
+    // session: pid 1 is the machine's init).
+    let t = Instant::now();
+    let st = Command::new(bin.join("session")).arg("stop-self").stdout(Stdio::null()).status().unwrap();
+    assert!(st.success() && t.elapsed() < Duration::from_secs(5), "stop-self natively: {st} in {:?}", t.elapsed());
+    let mut bad = Vec::new();
+    for (who, uid) in [("root", 0), ("nobody", NOBODY)] {
         let (st, _, text) = session_run(&preld, &bin, uid, "stop-self", Duration::from_secs(10));
         eprintln!("stop-self as {who}: {st:?}\n{}", text.trim_end());
         if st.is_none() {
