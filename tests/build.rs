@@ -2,8 +2,11 @@
 //! the C programs of programs/c in each ELF kind (dynamic PIE, dynamic
 //! ET_EXEC, static ET_EXEC, static-pie) with the C compiler the `cc` crate
 //! picks, the handler's hard cases (programs/c/h_*.c) as dynamic PIE and
-//! static ET_EXEC, two shared libraries, and the static Go programs of
-//! programs/go/hello and programs/go/fileio.
+//! static ET_EXEC, two shared libraries, the static Go programs of
+//! programs/go/hello and programs/go/fileio; and, with the flags their
+//! tests need, the sandbox attack programs (programs/attack into
+//! programs/attack/, programs/attack_kernel into programs/attack_kernel/,
+//! each GROUP also as GROUP-static) and programs/pola/closeall.
 //!
 //! A program that fails to build does not fail this script (that would also
 //! break the other test binaries of the crate): its compiler output goes to
@@ -128,9 +131,53 @@ fn main() {
     }
     run_jobs(&cc_path, &base, &progs, jobs);
 
+    // The sandbox attacks, built as the attack suites always built them
+    // (plain `cc`, -O0: the raw syscall sites and gadget scans are written
+    // for unoptimized code), not with the flags above.
+    let mut jobs = Vec::new();
+    let own = |dir: &str, name: &str, flags: &[&str], static_too: bool, jobs: &mut Vec<Job>| {
+        std::fs::create_dir_all(progs.join(dir)).unwrap();
+        let src = src.join(dir).join(format!("{name}.c")).display().to_string();
+        let mut variants = vec![(name.to_string(), Vec::new())];
+        if static_too {
+            variants.push((format!("{name}-static"), vec!["-static".to_string()]));
+        }
+        for (out, extra) in variants {
+            let out = format!("{dir}/{out}");
+            let mut args = s(flags);
+            args.extend(extra);
+            args.extend(["-o".to_string(), p(&out), src.clone()]);
+            jobs.push(Job { out, args });
+        }
+    };
+    for name in c_sources(&src.join("attack")) {
+        // static_cat is exec'd from outside the grants: it must need no ld.so.
+        let flags: &[&str] = if name == "static_cat" { &["-O0", "-pthread", "-w", "-static"] } else { &["-O0", "-pthread", "-w"] };
+        own("attack", &name, flags, false, &mut jobs);
+    }
+    for name in c_sources(&src.join("attack_kernel")) {
+        // session.c attacks the launcher's lifecycle: dynamic only.
+        own("attack_kernel", &name, &["-O0", "-w", "-mno-red-zone"], name != "session", &mut jobs);
+    }
+    own("pola", "closeall", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
+    run_jobs(&cc_path, &[], &progs, jobs);
+
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));
     build_go(&src.join("go/fileio"), &out_dir.join("go"), &progs.join("go-fileio"));
     build_go(&src.join("go/signals"), &out_dir.join("go"), &progs.join("go-signals"));
+}
+
+/// The names of the C programs of `dir` (NAME of NAME.c), sorted.
+fn c_sources(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "c").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    v.sort();
+    v
 }
 
 /// Runs the compile jobs two at a time (the machine has two cores).

@@ -1,13 +1,26 @@
-//! Shared helpers of preld's integration tests: where the built binaries are,
-//! and running a command to completion with its output and status.
+//! The one set of helpers of preld's integration tests (tests/tests/*.rs):
+//!
+//! - here: where the built binaries are ([`ld_preld`], [`preld`]), the test
+//!   programs build.rs built ([`program`]), host tools a test needs
+//!   ([`require_tool`], [`require_file`]: missing, the test fails naming
+//!   the Debian package, it never skips), [`fast_env`], [`random_hex`];
+//! - [`run`]: running a command with a time limit, its output captured;
+//! - [`modes`]: [`modes::Case`], one program run natively and under preld
+//!   in several ways, outputs compared;
+//! - [`diff`]: unified diffs for failure messages;
+//! - [`scratch`]: temporary directories and the test binary's kept one;
+//! - [`tree`]: snapshots of a directory tree (contents, metadata).
 //!
 //! The tests run what `cargo xtask build` left in `target/preld/`; they fail
 //! (never skip) when it is missing.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
 
+pub mod diff;
 pub mod modes;
+pub mod run;
+pub mod scratch;
+pub mod tree;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -41,32 +54,6 @@ pub fn fast_env() -> Vec<(&'static str, &'static str)> {
     }
 }
 
-/// What a finished command did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-    pub status: ExitStatus,
-}
-
-impl Outcome {
-    pub fn stdout_str(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-    pub fn stderr_str(&self) -> String {
-        String::from_utf8_lossy(&self.stderr).into_owned()
-    }
-}
-
-/// Runs `cmd` with stdin from /dev/null and returns its output and status.
-pub fn run(cmd: &mut Command) -> Outcome {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    Outcome { stdout: out.stdout, stderr: out.stderr, status: out.status }
-}
-
 /// Fails with a clear message if a host tool the tests need is missing.
 pub fn require_tool(tool: &str, package: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -89,7 +76,16 @@ pub fn require_file(path: &str, package: &str) -> PathBuf {
     p
 }
 
-/// A test program built by build.rs (a missing one fails with its build log).
+/// 16 random hex digits (names and markers that no other run shares).
+pub fn random_hex() -> String {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A test program built by build.rs: `hello-dyn-pie`, `attack/gadget`,
+/// `attack_kernel/net-static`... (a missing one fails with its build log).
 pub fn program(name: &str) -> PathBuf {
     let dir = Path::new(env!("PRELD_TEST_PROGRAMS"));
     let p = dir.join(name);

@@ -1,27 +1,32 @@
-//! The mode matrix: run one program natively and under each way preld can
-//! start it (launcher, `preld run`, PT_INTERP via `preld patch`), and compare
-//! stdout, the wait status (exit code or terminating signal) and, where the
-//! case says it is deterministic, stderr.
+//! The comparison of the integration matrix and the handler's hard cases:
+//! run one program natively and under each way preld can start it
+//! (launcher, `preld run`, PT_INTERP via `preld patch`, and `preld trace`
+//! where a case asks), and compare stdout, the wait status (exit code or
+//! terminating signal) and, where the case says it is deterministic, stderr.
 //!
 //! A case is built with [`Case::exec`] (one program) or [`Case::shell`] (a
 //! bash script whose `{name}` placeholders become the mode's way of starting
 //! that program, e.g. a pipeline of two programs both under preld; bash itself
-//! runs natively). [`Case::check`] panics with every mode that differs, the
-//! commands, a unified diff of the outputs and the paths of files holding
-//! both sides in full.
+//! runs natively). Where preld's output must differ from the native one, the
+//! case says how ([`Case::rewrite`], [`Case::preld_stdout`]).
+//! [`Case::check`] panics with every mode that differs, the commands, a
+//! unified diff of the outputs and the paths of files holding both sides in
+//! full (in test_dir()/out, see [`crate::scratch::test_dir`]).
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::diff::{indent, unified_diff};
+use crate::run::{describe_status, run_limited, shell_quote, show_command, Output};
+use crate::scratch::test_dir;
 use crate::{ld_preld, preld};
 
 /// How a program is started.
@@ -35,6 +40,9 @@ pub enum Mode {
     Run,
     /// `preld patch PROG tmp/PROG.patched`, then `tmp/PROG.patched ARGS`
     PtInterp,
+    /// `preld trace -f -o FILE -- PROG ARGS`: the handler holds a trace fd
+    /// (only where a case asks for it, with [`Case::modes`]).
+    Trace,
 }
 
 impl Mode {
@@ -47,6 +55,7 @@ impl Mode {
             Mode::Launcher => "launcher",
             Mode::Run => "preld-run",
             Mode::PtInterp => "pt-interp",
+            Mode::Trace => "preld-trace",
         }
     }
 }
@@ -112,19 +121,7 @@ pub fn elf_type_and_interp(path: &Path) -> Result<(u16, bool), String> {
     Ok((e_type, interp))
 }
 
-/// The scratch directory of the matrix: target/tmp/preld-matrix, emptied
-/// once per test process.
-pub fn scratch() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let d = crate::root().join("target/tmp/preld-matrix");
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("cannot create {}: {e}", d.display()));
-        d
-    })
-}
-
-/// `preld patch PROG scratch/patched/NAME.patched`, once per program; the
+/// `preld patch PROG test_dir/patched/NAME.patched`, once per program; the
 /// result must exist, be executable and have a PT_INTERP.
 pub fn patched(prog: &Path) -> Result<PathBuf, String> {
     static CACHE: OnceLock<Mutex<HashMap<PathBuf, Result<PathBuf, String>>>> = OnceLock::new();
@@ -135,7 +132,7 @@ pub fn patched(prog: &Path) -> Result<PathBuf, String> {
     if let Some(r) = cache.get(prog) {
         return r.clone();
     }
-    let dir = scratch().join("patched");
+    let dir = test_dir().join("patched");
     std::fs::create_dir_all(&dir).unwrap();
     let name: String = prog.to_string_lossy().trim_start_matches('/').replace('/', "_");
     let out = dir.join(format!("{name}.patched"));
@@ -165,90 +162,6 @@ pub fn patched(prog: &Path) -> Result<PathBuf, String> {
     r
 }
 
-/// What one run produced.
-#[derive(Debug, Clone)]
-pub struct Output {
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-    pub status: ExitStatus,
-    pub elapsed: Duration,
-}
-
-/// Runs `cmd` in its own process group with stdin from /dev/null; kills the
-/// group after `limit`.
-pub fn run_limited(mut cmd: Command, limit: Duration) -> Result<Output, String> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start: {e}"))?;
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() > limit => {
-                let pgid = child.id();
-                // The whole group: a shell case's children too.
-                let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("timed out after {limit:?} (process group {pgid} killed)"));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("wait: {e}")),
-        }
-    };
-    // A grandchild may keep the pipes open past its parent's exit.
-    let stdout = t_out.join().unwrap();
-    let stderr = t_err.join().unwrap();
-    Ok(Output {
-        stdout,
-        stderr,
-        status,
-        elapsed: start.elapsed(),
-    })
-}
-
-/// "exit 0", "signal 11 (SIGSEGV)", "signal 6 (SIGABRT), core dumped".
-pub fn describe_status(s: ExitStatus) -> String {
-    if let Some(c) = s.code() {
-        return format!("exit {c}");
-    }
-    let sig = s.signal().unwrap_or(0);
-    let name = match sig {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        4 => "SIGILL",
-        5 => "SIGTRAP",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        13 => "SIGPIPE",
-        15 => "SIGTERM",
-        31 => "SIGSYS",
-        _ => "?",
-    };
-    format!(
-        "signal {sig} ({name}){}",
-        if s.core_dumped() { ", core dumped" } else { "" }
-    )
-}
-
 /// What the native run must do, so that a case whose program is broken (or
 /// missing a feature) fails instead of comparing two identical failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,17 +181,24 @@ enum Target {
     },
 }
 
-/// One row of the matrix.
+/// One program (or script of programs) run natively and in each mode.
 pub struct Case {
     name: String,
     target: Target,
     kind: ElfKind,
+    modes: Option<Vec<Mode>>,
     env: Vec<(OsString, OsString)>,
     cwd: Option<PathBuf>,
     compare_stderr: bool,
     expect: Expect,
     stdout_has: Vec<String>,
     stdout_is: Option<Vec<u8>>,
+    /// Replacements turning the native stdout into the one expected under preld.
+    rewrite: Vec<(String, String)>,
+    /// The stdout expected under preld when it cannot be the native one.
+    preld_stdout: Option<Vec<u8>>,
+    /// Text the trace file of [`Mode::Trace`] must contain.
+    trace_has: Vec<String>,
     limit: Duration,
 }
 
@@ -320,12 +240,16 @@ impl Case {
             name: name.to_string(),
             target,
             kind: ElfKind::Dynamic,
+            modes: None,
             env: Vec::new(),
             cwd: None,
             compare_stderr: false,
             expect: Expect::Exit(0),
             stdout_has: Vec::new(),
             stdout_is: None,
+            rewrite: Vec::new(),
+            preld_stdout: None,
+            trace_has: Vec::new(),
             limit: Duration::from_secs(60),
         }
     }
@@ -334,6 +258,18 @@ impl Case {
     /// kind skips PT_INTERP mode (static programs have no PT_INTERP to patch).
     pub fn kind(mut self, k: ElfKind) -> Case {
         self.kind = k;
+        self
+    }
+    /// The modes compared with the native run, instead of the default
+    /// (launcher, `preld run`, and PT_INTERP for a dynamic program).
+    pub fn modes(mut self, m: &[Mode]) -> Case {
+        assert!(!m.contains(&Mode::Native), "case `{}`: the native run is always made", self.name);
+        assert!(
+            !(self.kind.is_static() && m.contains(&Mode::PtInterp)),
+            "case `{}`: a static program has no PT_INTERP to patch",
+            self.name
+        );
+        self.modes = Some(m.to_vec());
         self
     }
     pub fn env(mut self, k: &str, v: impl AsRef<OsStr>) -> Case {
@@ -366,7 +302,29 @@ impl Case {
         self
     }
 
-    fn modes(&self) -> Vec<Mode> {
+    /// Under preld, stdout is the native one with every `from` made `to`.
+    pub fn rewrite(mut self, from: &str, to: &str) -> Case {
+        self.rewrite.push((from.to_string(), to.to_string()));
+        self
+    }
+
+    /// Under preld, stdout is exactly `s` (the native run is only checked
+    /// against `stdout_has` and its status).
+    pub fn preld_stdout(mut self, s: &str) -> Case {
+        self.preld_stdout = Some(s.as_bytes().to_vec());
+        self
+    }
+
+    /// Text the trace of [`Mode::Trace`] must contain.
+    pub fn trace_has(mut self, s: &str) -> Case {
+        self.trace_has.push(s.to_string());
+        self
+    }
+
+    fn modes_to_run(&self) -> Vec<Mode> {
+        if let Some(m) = &self.modes {
+            return m.clone();
+        }
         let mut m = vec![Mode::Launcher, Mode::Run];
         // Static programs have no PT_INTERP: there is nothing to patch.
         if !self.kind.is_static() {
@@ -382,6 +340,11 @@ impl Case {
         }
     }
 
+    /// Where [`Mode::Trace`] writes the trace.
+    fn trace_file(&self) -> PathBuf {
+        out_dir().join(format!("{}.trace", self.name))
+    }
+
     /// The command for `mode`, or why it cannot be made.
     fn command(&self, mode: Mode) -> Result<(Command, Vec<(OsString, OsString)>), String> {
         let start = |prog: &Path| -> Result<Vec<OsString>, String> {
@@ -390,6 +353,15 @@ impl Case {
                 Mode::Launcher => vec![ld_preld().into(), prog.into()],
                 Mode::Run => vec![preld().into(), "run".into(), "--".into(), prog.into()],
                 Mode::PtInterp => vec![patched(prog)?.into()],
+                Mode::Trace => vec![
+                    preld().into(),
+                    "trace".into(),
+                    "-f".into(),
+                    "-o".into(),
+                    self.trace_file().into(),
+                    "--".into(),
+                    prog.into(),
+                ],
             })
         };
         let mut env: Vec<(OsString, OsString)> = BASE_ENV.iter().map(|(k, v)| (k.into(), v.into())).collect();
@@ -444,8 +416,7 @@ impl Case {
             "case `{}` checks nothing about its native stdout",
             self.name
         );
-        let out_dir = scratch().join("out");
-        std::fs::create_dir_all(&out_dir).unwrap();
+        let out_dir = out_dir();
 
         let (native_cmd, native_env) = self.command(Mode::Native).unwrap();
         let native_shown = show_command(&native_cmd, &native_env);
@@ -485,10 +456,23 @@ impl Case {
                 indent(&String::from_utf8_lossy(&native.stderr))
             );
         }
+        // The stdout every mode must write: the native one, unless the case
+        // says what it is under preld.
+        let (want_stdout, want_name): (Vec<u8>, &str) = match &self.preld_stdout {
+            Some(s) => (s.clone(), "expected"),
+            None if self.rewrite.is_empty() => (native.stdout.clone(), "native"),
+            None => {
+                let mut t = text.clone().into_owned();
+                for (from, to) in &self.rewrite {
+                    t = t.replace(from.as_str(), to);
+                }
+                (t.into_bytes(), "expected")
+            }
+        };
 
         let mut report = String::new();
         let mut summary = Vec::new();
-        for mode in self.modes() {
+        for mode in self.modes_to_run() {
             let (cmd, env) = match self.command(mode) {
                 Ok(c) => c,
                 Err(e) => {
@@ -503,10 +487,12 @@ impl Case {
                 }
             };
             let shown = show_command(&cmd, &env);
+            let trace_file = self.trace_file();
+            let _ = std::fs::remove_file(&trace_file);
             let got = match run_limited(cmd, self.limit) {
                 Ok(o) => o,
                 Err(e) => {
-                    summary.push(format!("{}: FAILED ({e})", mode.name()));
+                    summary.push(format!("{}: FAILED ({})", mode.name(), first_line(&e)));
                     let _ = writeln!(report, "\n=== mode {}: {e}\ncommand: {shown}", mode.name());
                     continue;
                 }
@@ -514,13 +500,21 @@ impl Case {
             let files = save(&out_dir, &self.name, mode, &got);
             let mut diffs = Vec::new();
             if !same_status(native.status, got.status) {
-                diffs.push("status");
+                diffs.push("status".to_string());
             }
-            if native.stdout != got.stdout {
-                diffs.push("stdout");
+            if want_stdout != got.stdout {
+                diffs.push("stdout".to_string());
             }
             if self.compare_stderr && native.stderr != got.stderr {
-                diffs.push("stderr");
+                diffs.push("stderr".to_string());
+            }
+            if mode == Mode::Trace {
+                let trace = std::fs::read_to_string(&trace_file).unwrap_or_default();
+                for w in &self.trace_has {
+                    if !trace.contains(w.as_str()) {
+                        diffs.push(format!("trace lacks {w:?} ({})", trace_file.display()));
+                    }
+                }
             }
             if diffs.is_empty() {
                 summary.push(format!("{}: ok ({:.2}s)", mode.name(), got.elapsed.as_secs_f64()));
@@ -537,9 +531,9 @@ impl Case {
                 mode.name(),
                 describe_status(got.status)
             );
-            for (what, a, b, fa, fb) in [
-                ("stdout", &native.stdout, &got.stdout, &native_files.0, &files.0),
-                ("stderr", &native.stderr, &got.stderr, &native_files.1, &files.1),
+            for (what, a, b, fa, fb, name_a) in [
+                ("stdout", &want_stdout, &got.stdout, &native_files.0, &files.0, want_name),
+                ("stderr", &native.stderr, &got.stderr, &native_files.1, &files.1, "native"),
             ] {
                 if a == b {
                     let _ = writeln!(report, "{what}: identical ({} bytes)", a.len());
@@ -554,12 +548,15 @@ impl Case {
                 if what == "stderr" && !self.compare_stderr {
                     let _ = writeln!(report, "  (stderr is not compared for this case; shown for context)");
                 }
-                report.push_str(&unified_diff(a, b, "native", mode.name()));
+                if what == "stdout" && name_a != "native" {
+                    let _ = writeln!(report, "  (the {name_a} stdout is the native one as the case rewrites it)");
+                }
+                report.push_str(&unified_diff(a, b, name_a, mode.name()));
             }
         }
         let failed = summary.iter().any(|s| s.contains("FAILED"));
         let mut head = format!("case `{}` ({:.2}s native):", self.name, native.elapsed.as_secs_f64());
-        if self.kind.is_static() {
+        if self.kind.is_static() && self.modes.is_none() {
             head.push_str(" [pt-interp: skipped, static program without PT_INTERP]");
         }
         eprintln!("{head} {}", summary.join(", "));
@@ -567,6 +564,13 @@ impl Case {
             panic!("{head}\n  {}\n{report}", summary.join("\n  "));
         }
     }
+}
+
+/// Where the outputs of every run are kept: test_dir()/out.
+fn out_dir() -> PathBuf {
+    let d = test_dir().join("out");
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }
 
 fn same_status(a: ExitStatus, b: ExitStatus) -> bool {
@@ -583,128 +587,6 @@ fn save(dir: &Path, case: &str, mode: Mode, o: &Output) -> (PathBuf, PathBuf) {
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
-}
-
-fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  | {l}\n")).collect()
-}
-
-/// Quotes for bash, unless plainly safe.
-pub fn shell_quote(w: &OsStr) -> String {
-    let s = w.to_string_lossy();
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b))
-    {
-        s.into_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-/// A copy-pasteable view: `cd DIR && env -i K=V... PROG ARGS`.
-fn show_command(cmd: &Command, env: &[(OsString, OsString)]) -> String {
-    let mut s = String::new();
-    if let Some(d) = cmd.get_current_dir() {
-        let _ = write!(s, "cd {} && ", shell_quote(d.as_os_str()));
-    }
-    if !env.is_empty() {
-        s.push_str("env -i ");
-        for (k, v) in env {
-            let mut kv = k.clone();
-            kv.push("=");
-            kv.push(v);
-            let _ = write!(s, "{} ", shell_quote(&kv));
-        }
-    }
-    s.push_str(&shell_quote(cmd.get_program()));
-    for a in cmd.get_args() {
-        let _ = write!(s, " {}", shell_quote(a));
-    }
-    s
-}
-
-/// A unified diff of two outputs by line (the first 60 lines of it), or a
-/// note on the first differing byte when they are too large or binary.
-pub fn unified_diff(a: &[u8], b: &[u8], name_a: &str, name_b: &str) -> String {
-    const MAX_LINES: usize = 60;
-    let la: Vec<&[u8]> = a.split_inclusive(|&c| c == b'\n').collect();
-    let lb: Vec<&[u8]> = b.split_inclusive(|&c| c == b'\n').collect();
-    let binary = a.contains(&0) || b.contains(&0);
-    if binary || la.len() * lb.len() > 4_000_000 {
-        let first = a
-            .iter()
-            .zip(b)
-            .position(|(x, y)| x != y)
-            .unwrap_or(a.len().min(b.len()));
-        return format!(
-            "  ({} vs {} bytes, {} lines vs {}; first difference at byte {first})\n",
-            a.len(),
-            b.len(),
-            la.len(),
-            lb.len()
-        );
-    }
-    // Longest common subsequence table, from the end.
-    let (n, m) = (la.len(), lb.len());
-    let mut t = vec![0u32; (n + 1) * (m + 1)];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            t[i * (m + 1) + j] = if la[i] == lb[j] {
-                t[(i + 1) * (m + 1) + j + 1] + 1
-            } else {
-                t[(i + 1) * (m + 1) + j].max(t[i * (m + 1) + j + 1])
-            };
-        }
-    }
-    // The edit script: ' ' common, '-' only in a, '+' only in b.
-    let mut ops: Vec<(char, &[u8])> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        if i < n && j < m && la[i] == lb[j] {
-            ops.push((' ', la[i]));
-            i += 1;
-            j += 1;
-        } else if j < m && (i == n || t[i * (m + 1) + j + 1] >= t[(i + 1) * (m + 1) + j]) {
-            ops.push(('+', lb[j]));
-            j += 1;
-        } else {
-            ops.push(('-', la[i]));
-            i += 1;
-        }
-    }
-    // Changed lines with 3 lines of context, at most MAX_LINES lines.
-    let near = |k: usize| {
-        ops[k.saturating_sub(3)..(k + 4).min(ops.len())]
-            .iter()
-            .any(|(c, _)| *c != ' ')
-    };
-    let mut out = format!("  --- {name_a}\n  +++ {name_b}\n");
-    let (mut shown, mut skipped) = (0, false);
-    for (k, (c, l)) in ops.iter().enumerate() {
-        if !near(k) {
-            skipped = true;
-            continue;
-        }
-        if skipped {
-            out.push_str("  @@ ...\n");
-            skipped = false;
-        }
-        if shown == MAX_LINES {
-            out.push_str("  ... (diff cut; see the files)\n");
-            break;
-        }
-        let s = String::from_utf8_lossy(l);
-        match s.strip_suffix('\n') {
-            Some(s) => out.push_str(&format!("  {c}{s}\n")),
-            None => out.push_str(&format!("  {c}{s}\n  \\ no newline at end\n")),
-        }
-        shown += 1;
-    }
-    if ops.is_empty() {
-        out.push_str("  (both empty)\n");
-    }
-    out
 }
 
 /// Writes a file whose bytes are a fixed pseudo-random sequence.

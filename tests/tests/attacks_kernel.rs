@@ -65,8 +65,9 @@
 //! to start. PRELD_KATTACK_DIR names another directory holding preld and
 //! ld-preld to attack instead of target/preld/ (an older build, say).
 //!
-//! The programs are compiled with `cc` at run time and cached per version
-//! of their sources in target/tmp/attack-kernel-bin/, as attacks.rs does.
+//! The programs are built by build.rs (`preld_tests::program(
+//! "attack_kernel/GROUP")` and `GROUP-static`) and copied into a directory
+//! every uid can read, the read-only grant of every run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -83,7 +84,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use preld_tests::{preld, require_tool, root};
+use preld_tests::run::{kill_group, wait_or_kill};
+use preld_tests::scratch::Scratch;
+use preld_tests::{preld, program, random_hex, require_tool};
 
 /// The attack programs (tests/programs/attack_kernel/NAME.c).
 const GROUPS: [&str; 10] = ["unix", "net", "tty", "caps", "meta", "shared", "fds", "dirfd", "grants", "fast"];
@@ -109,12 +112,6 @@ impl Env {
     }
 }
 
-fn random_hex() -> String {
-    let mut b = [0u8; 8];
-    fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).unwrap();
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn chmod(p: &Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap_or_else(|e| panic!("chmod {}: {e}", p.display()));
 }
@@ -123,54 +120,12 @@ fn chown(p: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap_or_else(|e| panic!("chown {}: {e}", p.display()));
 }
 
-/// Puts every attack program, dynamic and `-static`, into `bin`: copies of
-/// the cached binaries if they were built from these very sources (and the
-/// two headers of ../attack/ they include), else compiled anew and cached.
-fn compile(bin: &Path) {
-    use std::hash::{Hash, Hasher};
-    let src = root().join("tests/programs/attack_kernel");
-    let mut files: Vec<PathBuf> = fs::read_dir(&src).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    files.push(root().join("tests/programs/attack/attack.h"));
-    files.push(root().join("tests/programs/attack/gadget_scan.h"));
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    "cc -O0 -w -mno-red-zone; NAME and NAME-static".hash(&mut h);
-    Command::new("cc").arg("--version").output().expect("cc").stdout.hash(&mut h);
-    for p in &files {
-        p.file_name().hash(&mut h);
-        fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).hash(&mut h);
-    }
-    let cache = root().join(format!("target/tmp/attack-kernel-bin/{:016x}", h.finish()));
-    if !cache.is_dir() {
-        // Per process and test: the two tests of this file may compile at once.
-        let tmp = cache.with_extension(format!("tmp{}-{}", std::process::id(), random_hex()));
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir_all(&tmp).unwrap();
-        // Two at a time: the machine has two cores.
-        let jobs: Vec<(String, Vec<&str>)> =
-            GROUPS.iter().flat_map(|g| [(g.to_string(), vec![]), (format!("{g}-static"), vec!["-static"])]).collect();
-        for chunk in jobs.chunks(2) {
-            let children: Vec<_> = chunk
-                .iter()
-                .map(|(out, extra)| {
-                    let name = out.trim_end_matches("-static");
-                    let mut cmd = Command::new("cc");
-                    cmd.args(["-O0", "-w", "-mno-red-zone"]).args(extra).arg("-o").arg(tmp.join(out)).arg(src.join(format!("{name}.c")));
-                    (out.clone(), cmd.stderr(Stdio::piped()).spawn().expect("cc"))
-                })
-                .collect();
-            for (out, child) in children {
-                let o = child.wait_with_output().unwrap();
-                assert!(o.status.success(), "cc {out}: {}", String::from_utf8_lossy(&o.stderr));
-            }
-        }
-        if fs::rename(&tmp, &cache).is_err() {
-            let _ = fs::remove_dir_all(&tmp); // another run got there first
-        }
-    }
+/// Puts every attack program, dynamic and `-static`, into `bin`.
+fn copy_programs(bin: &Path) {
     for g in GROUPS {
         for name in [g.to_string(), format!("{g}-static")] {
-            fs::copy(cache.join(&name), bin.join(&name)).unwrap_or_else(|e| panic!("{}: {e}", cache.join(&name).display()));
+            let from = program(&format!("attack_kernel/{name}"));
+            fs::copy(&from, bin.join(&name)).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
             chmod(&bin.join(&name), 0o755);
         }
     }
@@ -467,7 +422,7 @@ struct World {
     who: &'static str,
     uid: u32,
     gid: u32,
-    _tmp: tempfile::TempDir,
+    _tmp: Scratch,
     base: PathBuf,
     bin: PathBuf,
     preld: PathBuf,
@@ -488,13 +443,13 @@ struct World {
 
 impl World {
     fn new(who: &'static str, uid: u32, gid: u32) -> World {
-        let tmp = tempfile::Builder::new().prefix(&format!("preld-kattack-{who}-")).tempdir().unwrap();
-        let base = fs::canonicalize(tmp.path()).unwrap();
+        let tmp = Scratch::new(&format!("kattack-{who}"));
+        let base = tmp.path().to_path_buf();
         chmod(&base, 0o755);
         let bin = base.join("bin");
         fs::create_dir(&bin).unwrap();
         chmod(&bin, 0o755);
-        compile(&bin);
+        copy_programs(&bin);
         // A copy of preld and ld-preld that any uid can run (preld finds
         // ld-preld beside itself; the checkout may be closed to others).
         let from = std::env::var_os("PRELD_KATTACK_DIR").map(PathBuf::from).unwrap_or_else(|| preld().parent().unwrap().to_path_buf());
@@ -703,7 +658,7 @@ impl World {
 
         let t = Instant::now();
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        let pid = child.id() as i32;
+        let pid = child.id();
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
         let mut stdin = child.stdin.take();
@@ -736,25 +691,15 @@ impl World {
             stderr.read_to_end(&mut s).ok();
             String::from_utf8_lossy(&s).into_owned()
         });
-        let (status, timed_out) = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break (s, false);
-            }
-            if t.elapsed() > LIMIT {
-                // SAFETY: a signal to the run's own process group.
-                unsafe { libc::kill(-pid, libc::SIGKILL) };
-                break (child.wait().unwrap(), true);
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        };
+        let waited = wait_or_kill(&mut child, LIMIT);
+        let (status, timed_out) = (waited.status, waited.timed_out);
         // What the session left behind may still hold the pipes: bounded.
         let deadline = Instant::now() + Duration::from_secs(3);
         while !lines_t.is_finished() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
         if !lines_t.is_finished() {
-            // SAFETY: as above.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            kill_group(pid);
             let deadline = Instant::now() + Duration::from_secs(2);
             while !lines_t.is_finished() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
@@ -995,7 +940,6 @@ fn ways(variant: &str) -> &'static [&'static str] {
 }
 
 fn suite(who: &'static str, uid: u32) {
-    require_tool("cc", "gcc");
     require_tool("bwrap", "bubblewrap");
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
@@ -1278,18 +1222,9 @@ fn session_run(preld: &Path, bin: &Path, uid: u32, mode: &str, limit: Duration) 
     }
     let mut child = cmd.spawn().unwrap();
     drop(cmd); // its copies of the slave
-    let t = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break Some(st);
-        }
-        if t.elapsed() > limit {
-            let _ = child.kill(); // SIGKILL ends a stopped launcher too
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    // SIGKILL at the limit ends a stopped launcher too.
+    let waited = wait_or_kill(&mut child, limit);
+    let status = (!waited.timed_out).then_some(waited.status);
     std::thread::sleep(Duration::from_millis(200));
     let still_cooked = cooked(&slave);
     stop.store(true, Ordering::Relaxed);
@@ -1300,39 +1235,28 @@ fn session_run(preld: &Path, bin: &Path, uid: u32, mode: &str, limit: Duration) 
     (status, still_cooked, text)
 }
 
-/// Attacks on the session's lifecycle (tests/programs/attack_kernel/
-/// session.c), as root and as nobody, on a terminal:
-///
-/// - kill-init: the program lowers its init's RLIMIT_CPU hard limit
-///   (prlimit64 on pid 1, same uid) and makes it burn CPU: the kernel
-///   SIGKILLs the init, the session dies, and the launcher must still put
-///   the user's terminal back as it was (not leave it raw);
-/// - stop-self: the program stops itself and its child continues it: the
-///   launcher (which stops itself when the init reports the program
-///   stopped) must not stay stopped for good while the program finishes,
-///   as it does not natively.
-#[test]
-fn the_session_cannot_end_its_launcher_badly() {
-    require_tool("cc", "gcc");
+/// The session program (tests/programs/attack_kernel/session.c) in a
+/// directory every uid can read, and the preld to run it with.
+fn session_setup() -> (Scratch, PathBuf, PathBuf) {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "runs sessions as root and as nobody: must run as root");
-    let dir = tempfile::Builder::new().prefix("preld-kattack-session-").tempdir().unwrap();
-    let bin = fs::canonicalize(dir.path()).unwrap();
+    let dir = Scratch::new("kattack-session");
+    let bin = dir.path().to_path_buf();
     chmod(&bin, 0o755);
-    let o = Command::new("cc")
-        .args(["-O0", "-w", "-o"])
-        .arg(bin.join("session"))
-        .arg(root().join("tests/programs/attack_kernel/session.c"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "cc session.c: {}", String::from_utf8_lossy(&o.stderr));
+    fs::copy(program("attack_kernel/session"), bin.join("session")).unwrap();
     chmod(&bin.join("session"), 0o755);
     let preld = std::env::var_os("PRELD_KATTACK_DIR").map(|d| PathBuf::from(d).join("preld")).unwrap_or_else(preld);
-    // Natively stop-self ends at once (kill-init refuses to run outside a
-    // session: pid 1 is the machine's init).
-    let t = Instant::now();
-    let st = Command::new(bin.join("session")).arg("stop-self").stdout(Stdio::null()).status().unwrap();
-    assert!(st.success() && t.elapsed() < Duration::from_secs(5), "stop-self natively: {st} in {:?}", t.elapsed());
+    (dir, bin, preld)
+}
+
+/// kill-init: the program lowers its init's RLIMIT_CPU hard limit
+/// (prlimit64 on pid 1, same uid) and makes it burn CPU: the kernel
+/// SIGKILLs the init, the session dies, and the launcher must still put
+/// the user's terminal back as it was (not leave it raw). As root and as
+/// nobody, on a terminal (tests/programs/attack_kernel/session.c).
+#[test]
+fn a_killed_init_leaves_the_terminal_cooked() {
+    let (_dir, bin, preld) = session_setup();
     let mut bad = Vec::new();
     for (who, uid) in [("root", 0), ("nobody", NOBODY)] {
         let (st, cooked, text) = session_run(&preld, &bin, uid, "kill-init", Duration::from_secs(60));
@@ -1342,6 +1266,24 @@ fn the_session_cannot_end_its_launcher_badly() {
                 "kill-init as {who}: the session killed its init ({st:?}) and the launcher left the user's terminal raw (-icanon -echo)"
             ));
         }
+    }
+    assert!(bad.is_empty(), "the session ended its launcher badly:\n{}", bad.join("\n"));
+}
+
+/// stop-self: the program stops itself and its child continues it: the
+/// launcher (which stops itself when the init reports the program
+/// stopped) must not stay stopped for good while the program finishes, as
+/// it does not natively. As root and as nobody, on a terminal.
+#[test]
+fn a_program_that_stops_itself_does_not_stop_its_launcher_for_good() {
+    let (_dir, bin, preld) = session_setup();
+    // Natively stop-self ends at once (kill-init refuses to run outside a
+    // session: pid 1 is the machine's init).
+    let t = Instant::now();
+    let st = Command::new(bin.join("session")).arg("stop-self").stdout(Stdio::null()).status().unwrap();
+    assert!(st.success() && t.elapsed() < Duration::from_secs(5), "stop-self natively: {st} in {:?}", t.elapsed());
+    let mut bad = Vec::new();
+    for (who, uid) in [("root", 0), ("nobody", NOBODY)] {
         let (st, _, text) = session_run(&preld, &bin, uid, "stop-self", Duration::from_secs(10));
         eprintln!("stop-self as {who}: {st:?}\n{}", text.trim_end());
         if st.is_none() {

@@ -4,54 +4,25 @@
 //! run), one line `ld-preld: FILE: REASON` on stderr, and no signal. Also the
 //! good `#!` paths, whose argv must be the one native execve gives.
 
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use preld_tests::{ld_preld, run, Outcome};
-
-/// A fresh directory of its own for each test, removed when the test ends.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("preld-bad-input-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    /// Writes `name` with `mode` and returns its path.
-    fn file(&self, name: &str, bytes: &[u8], mode: u32) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
-        p
-    }
-
-    fn exe(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        self.file(name, bytes, 0o755)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use preld_tests::ld_preld;
+use preld_tests::run::{run, Output};
+use preld_tests::scratch::Scratch;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn ld(args: &[&str]) -> Outcome {
+fn ld(args: &[&str]) -> Output {
     run(Command::new(ld_preld()).args(args))
 }
 
 /// Checks a refusal: exit `code`, no signal, nothing on stdout, and stderr
 /// exactly one line `ld-preld: FILE: ...REASON...`.
-fn assert_refused(out: &Outcome, code: i32, file: &str, reason: &str) {
+fn assert_refused(out: &Output, code: i32, file: &str, reason: &str) {
     let err = out.stderr_str();
     assert_eq!(out.status.signal(), None, "killed by a signal; stderr: {err:?}");
     assert_eq!(out.status.code(), Some(code), "exit status; stderr: {err:?}");
@@ -72,7 +43,7 @@ fn refuses(path: &Path, code: i32, reason: &str) {
 #[test]
 fn missing_program() {
     let d = Scratch::new("missing");
-    let p = d.0.join("no-such-program");
+    let p = d.join("no-such-program");
     refuses(&p, 127, "No such file or directory");
     // After `--` too.
     let out = ld(&["--", s(&p)]);
@@ -82,11 +53,16 @@ fn missing_program() {
 #[test]
 fn name_not_in_path() {
     let d = Scratch::new("not-in-path");
-    let out = run(Command::new(ld_preld()).arg("preld-no-such-command").env("PATH", &d.0));
+    let out = run(Command::new(ld_preld()).arg("preld-no-such-command").env("PATH", d.path()));
     assert_refused(&out, 127, "preld-no-such-command", "command not found");
-    // Found in PATH but not executable: as a shell, "Permission denied".
+}
+
+/// Found in PATH but not executable: as a shell, "Permission denied".
+#[test]
+fn name_in_path_not_executable() {
+    let d = Scratch::new("in-path-644");
     let p = d.file("preld-not-executable", b"#!/bin/sh\n", 0o644);
-    let out = run(Command::new(ld_preld()).arg("preld-not-executable").env("PATH", &d.0));
+    let out = run(Command::new(ld_preld()).arg("preld-not-executable").env("PATH", d.path()));
     assert_refused(&out, 126, s(&p), "Permission denied");
 }
 
@@ -99,9 +75,13 @@ fn not_executable() {
 }
 
 #[test]
-fn directory_and_device() {
+fn directory() {
     let d = Scratch::new("directory");
-    refuses(&d.0, 126, "Is a directory");
+    refuses(d.path(), 126, "Is a directory");
+}
+
+#[test]
+fn device() {
     refuses(Path::new("/dev/null"), 126, "not a regular file");
 }
 
@@ -248,7 +228,7 @@ fn bss_only_segment_past_end_of_file_runs() {
     // The kernel reads nothing for p_filesz 0 and runs this; so must ld-preld.
     let d = Scratch::new("bss-past-eof");
     let p = d.exe("exit42", &exit42_with_bss_past_eof());
-    let native = run(&mut Command::new(&p));
+    let native = run(Command::new(&p));
     assert_eq!(native.status.code(), Some(42));
     let out = ld(&[s(&p)]);
     assert_eq!((out.status, out.stderr_str()), (native.status, String::new()));
@@ -285,6 +265,12 @@ fn too_many_program_headers() {
     let mut e = Ls::new();
     e.bytes[56..58].copy_from_slice(&1000u16.to_le_bytes());
     refuses(&d.exe("ls", &e.bytes), 126, "too many program headers (1000)");
+}
+
+#[test]
+fn no_program_headers() {
+    let d = Scratch::new("phnum0");
+    let mut e = Ls::new();
     e.bytes[56..58].copy_from_slice(&0u16.to_le_bytes());
     refuses(&d.exe("ls0", &e.bytes), 126, "ELF file has no program headers");
 }
@@ -318,21 +304,34 @@ fn entry_outside_text() {
     }
 }
 
+/// /bin/ls with `bytes` at `at`, refused with `reason`.
+fn foreign(name: &str, at: usize, bytes: &[u8], reason: &str) {
+    let d = Scratch::new(name);
+    let mut e = Ls::new();
+    e.bytes[at..at + bytes.len()].copy_from_slice(bytes);
+    refuses(&d.exe("ls", &e.bytes), 126, reason);
+}
+
 #[test]
-fn class32_and_other_machine() {
-    let d = Scratch::new("foreign");
-    let mut e = Ls::new();
-    e.bytes[4] = 1; // EI_CLASS = ELFCLASS32
-    refuses(&d.exe("ls32", &e.bytes), 126, "32-bit ELF is not supported");
-    let mut e = Ls::new();
-    e.bytes[5] = 2; // EI_DATA = ELFDATA2MSB
-    refuses(&d.exe("lsbe", &e.bytes), 126, "big-endian ELF is not supported");
-    let mut e = Ls::new();
-    e.bytes[18..20].copy_from_slice(&183u16.to_le_bytes()); // EM_AARCH64
-    refuses(&d.exe("lsarm", &e.bytes), 126, "ELF for another architecture (e_machine 183, not x86_64)");
-    let mut e = Ls::new();
-    e.bytes[16..18].copy_from_slice(&1u16.to_le_bytes()); // ET_REL
-    refuses(&d.exe("lsrel", &e.bytes), 126, "ELF type 1 is not an executable or shared object");
+fn class32() {
+    foreign("class32", 4, &[1], "32-bit ELF is not supported"); // EI_CLASS = ELFCLASS32
+}
+
+#[test]
+fn big_endian() {
+    foreign("big-endian", 5, &[2], "big-endian ELF is not supported"); // EI_DATA = ELFDATA2MSB
+}
+
+#[test]
+fn other_machine() {
+    // EM_AARCH64
+    foreign("aarch64", 18, &183u16.to_le_bytes(), "ELF for another architecture (e_machine 183, not x86_64)");
+}
+
+#[test]
+fn relocatable_object() {
+    // ET_REL
+    foreign("et-rel", 16, &1u16.to_le_bytes(), "ELF type 1 is not an executable or shared object");
 }
 
 // --------------------------------------------------------------- PT_INTERP
@@ -377,9 +376,14 @@ fn interp_not_a_program() {
     // Named: the interpreter, with the program it serves.
     let reason = format!("not an ELF executable (interpreter of {})", s(&p));
     assert_refused(&ld(&[s(&p)]), 126, s(&text), &reason);
-    let dir = nul_terminated(&d.0);
+}
+
+#[test]
+fn interp_is_a_directory() {
+    let d = Scratch::new("interp-dir");
+    let dir = nul_terminated(d.path());
     let p = d.exe("ls-dir", &with_interp(&dir, dir.len() as u64));
-    assert_refused(&ld(&[s(&p)]), 126, s(&d.0), "Is a directory");
+    assert_refused(&ld(&[s(&p)]), 126, s(d.path()), "Is a directory");
 }
 
 #[test]
@@ -387,8 +391,18 @@ fn interp_not_nul_terminated() {
     let d = Scratch::new("interp-nul");
     let p = d.exe("ls", &with_interp(b"/lib64/ld-linux-x86-64.so.2X", 28));
     refuses(&p, 126, "bad PT_INTERP: path is not NUL-terminated");
+}
+
+#[test]
+fn interp_with_a_nul_inside() {
+    let d = Scratch::new("interp-inner-nul");
     let p = d.exe("ls-inner", &with_interp(b"/lib64\0ld-linux-x86-64.so.2\0", 28));
     refuses(&p, 126, "bad PT_INTERP: path contains a NUL byte");
+}
+
+#[test]
+fn interp_empty() {
+    let d = Scratch::new("interp-empty");
     let p = d.exe("ls-empty", &with_interp(b"\0", 1));
     refuses(&p, 126, "bad PT_INTERP: empty path");
 }
@@ -400,7 +414,12 @@ fn interp_absurdly_long() {
     refuses(&p, 126, "bad PT_INTERP: path longer than PATH_MAX");
     let p = d.exe("ls-max", &with_interp(b"", u64::MAX));
     refuses(&p, 126, "bad PT_INTERP: path longer than PATH_MAX");
-    // Long enough, but reaching past the end of the file.
+}
+
+/// Long enough, but reaching past the end of the file.
+#[test]
+fn interp_past_the_end_of_the_file() {
+    let d = Scratch::new("interp-past");
     let mut e = Ls::new();
     let i = e.all(PT_INTERP)[0];
     let len = e.bytes.len() as u64;
@@ -425,6 +444,11 @@ fn script_without_interpreter() {
     for (name, body) in [("blank", &b"#!\n"[..]), ("spaces", b"#!  \t \necho hi\n"), ("bare", b"#!")] {
         refuses(&d.exe(name, body), 126, "#! line names no interpreter");
     }
+}
+
+#[test]
+fn script_interpreter_path_too_long() {
+    let d = Scratch::new("script-long");
     let mut long = b"#!/".to_vec();
     long.extend(std::iter::repeat_n(b'a', 300));
     refuses(&d.exe("long", &long), 126, "#! line: interpreter path longer than 256 bytes");
@@ -453,15 +477,21 @@ fn script_chain(d: &Scratch, levels: usize) -> PathBuf {
     interp
 }
 
+// The kernel's exec_binprm runs at most 5 nested scripts and fails the
+// 6th with ELOOP; ld-preld must draw the line at the same place.
+
 #[test]
-fn script_nesting() {
+fn script_nesting_up_to_5_levels_runs() {
     let d = Scratch::new("nesting");
-    // The kernel's exec_binprm runs at most 5 nested scripts and fails the
-    // 6th with ELOOP; ld-preld must draw the line at the same place.
     for levels in 1..=5 {
         let top = script_chain(&d, levels);
         same_as_native(&top, &["a b", ""]);
     }
+}
+
+#[test]
+fn script_nesting_6_levels_is_refused() {
+    let d = Scratch::new("nesting6");
     let top = script_chain(&d, 6);
     let native = Command::new(&top).output().map(|o| o.status);
     assert_eq!(native.map_err(|e| e.raw_os_error()), Err(Some(40)), "natively: ELOOP");
@@ -472,7 +502,7 @@ fn script_nesting() {
 
 /// Runs `script` natively and under ld-preld with the same arguments:
 /// stdout, stderr and the wait status must be identical.
-fn same_as_native(script: &Path, args: &[&str]) -> Outcome {
+fn same_as_native(script: &Path, args: &[&str]) -> Output {
     let native = run(Command::new(script).args(args));
     let preld = run(Command::new(ld_preld()).arg(script).args(args));
     assert_eq!(preld.status.signal(), None, "under ld-preld: {}", preld.stderr_str());
@@ -502,11 +532,21 @@ fn script_with_optional_argument() {
     let out = same_as_native(&p, &["x"]);
     assert_eq!(out.stdout_str(), format!("[{}][x]\n", s(&p)));
     assert_eq!(out.status.code(), Some(1));
-    // Blanks around the interpreter and the argument, tab separated.
+}
+
+/// Blanks around the interpreter and the argument, tab separated.
+#[test]
+fn script_with_blanks_around_the_interpreter() {
+    let d = Scratch::new("sh-blanks");
     let p = d.exe("blanks", b"#! \t/bin/sh\t-e  \nprintf '[%s]' \"$0\" \"$@\"; echo\n");
     same_as_native(&p, &["y"]);
-    // A short file whose #! line has no newline and ends in a blank: the
-    // kernel passes an empty argument (sh then fails to open "").
+}
+
+/// A short file whose #! line has no newline and ends in a blank: the
+/// kernel passes an empty argument (sh then fails to open "").
+#[test]
+fn script_with_a_trailing_blank_and_no_newline() {
+    let d = Scratch::new("sh-trailing");
     let p = d.exe("trailing", b"#!/bin/sh ");
     let out = same_as_native(&p, &[]);
     assert!(!out.status.success());
@@ -526,9 +566,9 @@ fn env_python_script_sees_its_argv() {
 fn script_found_in_path() {
     let d = Scratch::new("script-path");
     d.exe("preld-show", b"#!/bin/sh\nprintf '[%s]' \"$0\" \"$@\"; echo\n");
-    let path = format!("{}:/usr/bin:/bin", s(&d.0));
+    let path = format!("{}:/usr/bin:/bin", s(d.path()));
     let native = run(Command::new("preld-show").arg("z").env("PATH", &path));
     let preld = run(Command::new(ld_preld()).args(["preld-show", "z"]).env("PATH", &path));
     assert_eq!((preld.stdout_str(), preld.status), (native.stdout_str(), native.status));
-    assert_eq!(native.stdout_str(), format!("[{}/preld-show][z]\n", s(&d.0)));
+    assert_eq!(native.stdout_str(), format!("[{}/preld-show][z]\n", s(d.path())));
 }

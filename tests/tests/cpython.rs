@@ -30,9 +30,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use preld_tests::{preld, require_file, root};
@@ -466,25 +465,15 @@ fn clean_env(c: &mut Command) {
     }
 }
 
-/// Runs `cmd` in its own process group with stdout and stderr both to `log`,
-/// killing the group after `timeout`. Returns the wait status as text.
-fn run_logged(mut cmd: Command, log: &Path, timeout: Duration) -> String {
-    let file = std::fs::File::create(log).unwrap();
-    cmd.stdin(Stdio::null()).stdout(file.try_clone().unwrap()).stderr(file).process_group(0);
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let pid = child.id() as i32;
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.to_string();
-        }
-        if start.elapsed() > timeout {
-            // The whole group: regrtest's worker and whatever it started.
-            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
-            let st = child.wait().unwrap();
-            return format!("killed after {}s ({st})", timeout.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(200));
+/// Runs `cmd` with stdout and stderr both to `log`, killing its process
+/// group (regrtest's worker and whatever it started) after `timeout`.
+/// Returns the wait status as text.
+fn run_logged(cmd: Command, log: &Path, timeout: Duration) -> String {
+    let w = preld_tests::run::run_logged(cmd, log, timeout);
+    if w.timed_out {
+        format!("killed after {}s ({})", timeout.as_secs(), w.status)
+    } else {
+        w.status.to_string()
     }
 }
 
@@ -545,7 +534,7 @@ fn check_children_under_preld(mode: Mode) {
     let trace = out_dir().join("check-trace.txt");
     let mut cmd = mode.command_tracing_to(&args, &trace);
     clean_env(&mut cmd);
-    let out = preld_tests::run(&mut cmd);
+    let out = preld_tests::run::run(cmd);
     if mode == Mode::Trace {
         let t = std::fs::read_to_string(&trace).unwrap_or_default();
         let child_exec = t.lines().any(|l| l.starts_with("[pid ") && l.contains("execve("));

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use preld_tests::modes::{path_str, scratch, write_pseudo_random, Case, ElfKind, Expect};
-use preld_tests::{require_file, require_tool};
+use preld_tests::modes::{path_str, write_pseudo_random, Case, ElfKind, Expect};
+use preld_tests::scratch::test_dir;
+use preld_tests::{program, require_file, require_tool};
 
 /// Files the cases read, made once per test process.
 struct Fixture {
@@ -41,7 +42,7 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         use std::os::unix::fs::{symlink, PermissionsExt};
-        let root = scratch().join("fixture");
+        let root = test_dir().join("fixture");
         let parent = root.join("tree");
         let listing = parent.join("listing");
         std::fs::create_dir_all(listing.join("gamma")).unwrap();
@@ -86,8 +87,6 @@ fn fixture() -> &'static Fixture {
         }
     })
 }
-
-use preld_tests::program;
 
 fn coreutil(name: &str) -> PathBuf {
     require_file(&format!("/usr/bin/{name}"), "coreutils")
@@ -263,7 +262,7 @@ fn perl_hash_sprintf_regex() {
 #[test]
 fn gcc_compile_and_run() {
     let gcc = require_file("/usr/bin/gcc", "gcc");
-    let dir = scratch().join("gcc");
+    let dir = test_dir().join("gcc");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("prog.c"),
@@ -365,7 +364,7 @@ fn busybox_sh_runs_applet() {
 
 #[test]
 fn go_static_goroutines() {
-    let input = scratch().join("go-input.txt");
+    let input = test_dir().join("go-input.txt");
     std::fs::write(&input, (1..=500).map(|i| format!("line {i}\n")).collect::<String>()).unwrap();
     Case::exec("go_static_goroutines", program("go-hello"), [&input])
         .kind(ElfKind::StaticExec)

@@ -13,13 +13,14 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use preld_tests::modes::{describe_status, run_limited, shell_quote, unified_diff, Output};
-use preld_tests::{preld, require_file, require_tool, root};
+use preld_tests::diff::unified_diff;
+use preld_tests::run::{describe_status, run_limited, shell_quote, show, Output};
+use preld_tests::scratch::{write, Scratch};
+use preld_tests::{preld, program, require_file, require_tool, root, tree};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -36,12 +37,8 @@ const ENV: [(&str, &str); 6] = [
 
 /// A scratch directory below /tmp (where users keep such work; with -B it
 /// is also below the session's private /tmp, a nested grant).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("preld-sessions-{name}-")).tempdir().unwrap()
-}
-
-fn canon(p: &Path) -> PathBuf {
-    fs::canonicalize(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+fn scratch(name: &str) -> Scratch {
+    Scratch::new(&format!("sessions-{name}"))
 }
 
 /// One program run, natively or in a session.
@@ -102,14 +99,7 @@ impl Run {
     }
 
     fn shown(&self, session: bool) -> String {
-        let c = self.command(session);
-        let mut s = format!("cd {} && ", shell_quote(self.cwd.as_os_str()));
-        s.push_str(&shell_quote(c.get_program()));
-        for a in c.get_args() {
-            s.push(' ');
-            s.push_str(&shell_quote(a));
-        }
-        s
+        show(&self.command(session))
     }
 
     fn go(&self, session: bool) -> Output {
@@ -129,7 +119,7 @@ impl Run {
     fn session_ok(&self) -> Output {
         let o = self.session();
         if !o.status.success() {
-            panic!("`{}`: {}", self.shown(true), report(&o));
+            panic!("`{}`: {}", self.shown(true), o.report());
         }
         o
     }
@@ -138,7 +128,7 @@ impl Run {
     fn native_ok(&self) -> Output {
         let o = self.native();
         if !o.status.success() {
-            panic!("the NATIVE run `{}` failed (the test setup is wrong, not preld): {}", self.shown(false), report(&o));
+            panic!("the NATIVE run `{}` failed (the test setup is wrong, not preld): {}", self.shown(false), o.report());
         }
         o
     }
@@ -151,15 +141,6 @@ impl Run {
         compare(what, &self.shown(true), &n, &s, stderr);
         s
     }
-}
-
-fn report(o: &Output) -> String {
-    format!(
-        "{}\nstdout:\n{}stderr:\n{}",
-        describe_status(o.status),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn compare(what: &str, shown: &str, n: &Output, s: &Output, stderr: bool) {
@@ -182,62 +163,10 @@ fn compare(what: &str, shown: &str, n: &Output, s: &Output, stderr: bool) {
     }
 }
 
-/// Every file of a tree (relative path → bytes, symlinks as "-> target",
-/// directories as "/").
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut m = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(dir).unwrap().to_path_buf();
-            let md = fs::symlink_metadata(&p).unwrap();
-            if md.file_type().is_symlink() {
-                let mut v = b"-> ".to_vec();
-                v.extend_from_slice(fs::read_link(&p).unwrap().as_os_str().as_bytes());
-                m.insert(rel, v);
-            } else if md.is_dir() {
-                stack.push(p);
-                m.insert(rel, b"/".to_vec());
-            } else {
-                m.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    m
-}
-
-/// Fails with the first differences between two trees.
+/// Fails with the first differences between two trees (tree::contents).
 fn same_tree(what: &str, native: &BTreeMap<PathBuf, Vec<u8>>, session: &BTreeMap<PathBuf, Vec<u8>>) {
-    let mut bad = Vec::new();
-    for (p, v) in native {
-        match session.get(p) {
-            None => bad.push(format!("{} is missing after the session", p.display())),
-            Some(w) if w != v => bad.push(format!("{} differs ({} bytes natively, {} in the session)", p.display(), v.len(), w.len())),
-            _ => {}
-        }
-    }
-    for p in session.keys().filter(|p| !native.contains_key(*p)) {
-        bad.push(format!("{} exists only after the session", p.display()));
-    }
+    let bad = tree::differences(native, session, "the native run's", "the session's");
     assert!(bad.is_empty(), "{what}: the files differ from the native run's:\n  {}", bad.join("\n  "));
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(d) = path.parent() {
-        fs::create_dir_all(d).unwrap();
-    }
-    fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-}
-
-/// Sets the modification time of every file of a tree.
-fn set_mtimes(dir: &Path, t: SystemTime) {
-    for p in snapshot(dir).keys() {
-        let p = dir.join(p);
-        if fs::symlink_metadata(&p).unwrap().is_file() {
-            fs::File::options().write(true).open(&p).unwrap().set_modified(t).unwrap();
-        }
-    }
 }
 
 // ---------------------------------------------------------------- make
@@ -320,28 +249,32 @@ fn make_steps(dir: &Path, session: bool) -> Vec<(Output, BTreeMap<PathBuf, Vec<u
     // whatever the clock's resolution: everything at T0, the touched file
     // at T0 + 10 s.
     let t0 = SystemTime::now() - Duration::from_secs(3600);
-    set_mtimes(dir, t0);
+    tree::set_mtimes(dir, t0);
     let mut out = Vec::new();
     for (what, argv, touch) in MAKE_STEPS {
         if let Some(f) = touch {
-            set_mtimes(dir, t0);
+            tree::set_mtimes(dir, t0);
             fs::File::options().write(true).open(dir.join(f)).unwrap().set_modified(t0 + Duration::from_secs(10)).unwrap();
         }
         let r = Run::new(dir, argv).grant("--rw", dir);
         let o = if session { r.session() } else { r.native_ok() };
-        assert!(o.status.success(), "make step `{what}` in a session: `{}`: {}", r.shown(true), report(&o));
-        out.push((o, snapshot(dir)));
+        assert!(o.status.success(), "make step `{what}` in a session: `{}`: {}", r.shown(true), o.report());
+        out.push((o, tree::contents(dir)));
     }
     out
 }
 
-#[test]
-fn make_builds_a_multi_file_project() {
+fn require_make_tools() {
     require_tool("make", "make");
     require_tool("gcc", "gcc");
     require_tool("ar", "binutils");
+}
+
+#[test]
+fn make_steps_in_sessions_are_the_native_ones() {
+    require_make_tools();
     let tmp = scratch("make");
-    let dir = canon(tmp.path()).join("calc");
+    let dir = tmp.join("calc");
     // Native first, then the same steps in sessions at the same path, so
     // that make's messages and gcc's outputs can be compared byte for byte.
     let native = make_steps(&dir, false);
@@ -352,9 +285,13 @@ fn make_builds_a_multi_file_project() {
         compare(&format!("make step `{what}`"), &format!("make {argv:?}"), n, s, true);
         same_tree(&format!("after make step `{what}`"), nt, st);
     }
-    // The program built in the sessions (step 5: after calc.h) runs.
-    make_steps(&dir, true);
-    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn make_j2_in_a_session_builds_a_program_that_runs() {
+    require_make_tools();
+    let tmp = scratch("make-j2");
+    let dir = tmp.join("calc");
     make_project(&dir);
     Run::new(&dir, &["make", "-j2"]).grant("--rw", &dir).session_ok();
     let ran = Run::new(&dir, &["./calc", "6", "7"]).native_ok();
@@ -426,11 +363,11 @@ print("access W_OK", os.access(p("table.csv"), os.W_OK))
 print("access R_OK", os.access(p("table.csv"), os.R_OK))
 "#;
 
-#[test]
-fn python_reads_granted_data_and_writes_its_result() {
-    let py = require_file("/usr/bin/python3", "python3");
-    let tmp = scratch("python");
-    let base = canon(tmp.path());
+/// The python3 tests' directory: data/ to read (granted read-only), the
+/// scripts, out-native/ and out-session/.
+fn python_fixture(name: &str) -> Scratch {
+    let tmp = scratch(name);
+    let base = tmp.path().to_path_buf();
     let data = base.join("data");
     write(&data.join("table.csv"), "a,3\nb,11\nc,5\n");
     write(&data.join("conf.json"), "{\"scale\": 2}\n");
@@ -439,10 +376,17 @@ fn python_reads_granted_data_and_writes_its_result() {
     fs::create_dir(data.join("sub/empty")).unwrap();
     write(&base.join("compute.py"), PY_COMPUTE);
     write(&base.join("write_ro.py"), PY_WRITE_RO);
-    let (out_native, out_session) = (base.join("out-native"), base.join("out-session"));
-    fs::create_dir(&out_native).unwrap();
-    fs::create_dir(&out_session).unwrap();
-    let before = snapshot(&data);
+    fs::create_dir(base.join("out-native")).unwrap();
+    fs::create_dir(base.join("out-session")).unwrap();
+    tmp
+}
+
+#[test]
+fn python_reads_granted_data_and_writes_its_result() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = python_fixture("python");
+    let base = tmp.path().to_path_buf();
+    let (data, out_native, out_session) = (base.join("data"), base.join("out-native"), base.join("out-session"));
     let py = py.to_str().unwrap();
     let (d, on, os_) = (data.to_str().unwrap(), out_native.to_str().unwrap(), out_session.to_str().unwrap());
 
@@ -450,11 +394,20 @@ fn python_reads_granted_data_and_writes_its_result() {
     // The script is below the current directory (granted read-only by -B).
     let s = Run::new(&base, &[py, "compute.py", d, os_]).here().grant("--ro", &data).grant("--rw", &out_session).session();
     compare("python3 compute.py", "preld pola -B --ro data --rw out -- python3 compute.py", &n, &s, true);
-    same_tree("python3's result", &snapshot(&out_native), &snapshot(&out_session));
+    same_tree("python3's result", &tree::contents(&out_native), &tree::contents(&out_session));
     let result = fs::read_to_string(out_session.join("result.json")).unwrap();
     assert!(result.contains("\"total\": 38") && result.contains("\"two.bin\": 70000"), "{result}");
+}
 
-    // Writes into the read-only grant fail, all with the same errno.
+/// Writes into the read-only grant fail, all with the same errno.
+#[test]
+fn python_s_writes_into_a_read_only_grant_fail_with_erofs() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = python_fixture("python-ro");
+    let base = tmp.path().to_path_buf();
+    let (data, out_session) = (base.join("data"), base.join("out-session"));
+    let before = tree::contents(&data);
+    let (py, d) = (py.to_str().unwrap(), data.to_str().unwrap());
     let r = Run::new(&base, &[py, "write_ro.py", d]).here().grant("--ro", &data).grant("--rw", &out_session);
     let o = r.session_ok();
     let text = o.stdout_str();
@@ -472,35 +425,32 @@ fn python_reads_granted_data_and_writes_its_result() {
         r.shown(true)
     );
     assert!(text.contains("access W_OK False") && text.contains("access R_OK True"), "{text}");
-    assert_eq!(snapshot(&data), before, "the read-only grant changed");
-}
-
-trait StdoutStr {
-    fn stdout_str(&self) -> String;
-}
-impl StdoutStr for Output {
-    fn stdout_str(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
+    assert_eq!(tree::contents(&data), before, "the read-only grant changed");
 }
 
 // ---------------------------------------------------------------- git
 
-#[test]
-fn git_in_a_granted_repository() {
+/// `git ARGS` in `repo`, the current directory (read-only in a session).
+fn git(repo: &Path, args: &[&str]) -> Run {
+    let mut argv = vec!["git"];
+    argv.extend_from_slice(args);
+    Run::new(repo, &argv).here()
+}
+
+/// The command with fixed author and committer dates.
+fn dated(mut c: Command) -> Command {
+    c.env("GIT_AUTHOR_DATE", "@1700000000 +0000").env("GIT_COMMITTER_DATE", "@1700000000 +0000");
+    c
+}
+
+/// A repository made natively in a fresh scratch dir's `repo`: two
+/// commits, then a modified file, a staged one, an untracked one.
+fn git_fixture(name: &str) -> (Scratch, PathBuf) {
     require_tool("git", "git");
-    let tmp = scratch("git");
-    let repo = canon(tmp.path()).join("repo");
+    let tmp = scratch(name);
+    let repo = tmp.join("repo");
     fs::create_dir(&repo).unwrap();
-    let git = |args: &[&str]| {
-        let mut argv = vec!["git"];
-        argv.extend_from_slice(args);
-        Run::new(&repo, &argv).here()
-    };
-    let dated = |mut c: Command| {
-        c.env("GIT_AUTHOR_DATE", "@1700000000 +0000").env("GIT_COMMITTER_DATE", "@1700000000 +0000");
-        c
-    };
+    let git = |args: &[&str]| git(&repo, args);
     // The repository, made natively: two commits, then a modified file, a
     // staged one, an untracked one.
     for args in [
@@ -516,12 +466,12 @@ fn git_in_a_granted_repository() {
     std::os::unix::fs::symlink("src/lib.c", repo.join("link")).unwrap();
     for args in [&["add", "."][..], &["commit", "-q", "-m", "first"]] {
         let o = run_limited(dated(git(args).command(false)), LIMIT).unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", report(&o));
+        assert!(o.status.success(), "git {args:?}: {}", o.report());
     }
     write(&repo.join("src/lib.c"), "int f(void) { return 10; }\n");
     for args in [&["commit", "-q", "-a", "-m", "second\n\nwith a body"][..]] {
         let o = run_limited(dated(git(args).command(false)), LIMIT).unwrap();
-        assert!(o.status.success(), "git {args:?}: {}", report(&o));
+        assert!(o.status.success(), "git {args:?}: {}", o.report());
     }
     write(&repo.join("README"), "hello\nworld\n");
     write(&repo.join("src/util.c"), "int g(void) { return 20; }\n");
@@ -530,7 +480,13 @@ fn git_in_a_granted_repository() {
     // A native status first: it may refresh the index, which sessions with
     // a read-only repository cannot do.
     git(&["status"]).native_ok();
+    (tmp, repo)
+}
 
+#[test]
+fn git_reads_a_granted_repository_as_natively() {
+    let (_tmp, repo) = git_fixture("git");
+    let git = |args: &[&str]| git(&repo, args);
     let cmds: [&[&str]; 10] = [
         &["status"],
         &["status", "--porcelain=v2", "--branch"],
@@ -550,9 +506,15 @@ fn git_in_a_granted_repository() {
         assert!(!o.stdout.is_empty(), "git {args:?} printed nothing");
         git(args).grant("--rw", &repo).same(&format!("git {args:?} (read-write)"), true);
     }
-    // A commit made in a session is a good commit.
+}
+
+/// A commit made in a session is a good commit.
+#[test]
+fn git_commits_in_a_granted_repository() {
+    let (_tmp, repo) = git_fixture("git-commit");
+    let git = |args: &[&str]| git(&repo, args);
     let o = run_limited(dated(git(&["commit", "-q", "-m", "third"]).grant("--rw", &repo).command(true)), LIMIT).unwrap();
-    assert!(o.status.success(), "git commit in a session: {}", report(&o));
+    assert!(o.status.success(), "git commit in a session: {}", o.report());
     let log = git(&["log", "--format=%s"]).native_ok();
     assert_eq!(log.stdout, b"third\nsecond\nfirst\n");
     git(&["fsck", "--strict"]).native_ok();
@@ -562,31 +524,14 @@ fn git_in_a_granted_repository() {
 
 // ---------------------------------------------------------------- fds
 
-/// Compiles tests/programs/pola/NAME.c into `dir`.
-fn compile(name: &str, dir: &Path) -> PathBuf {
-    require_tool("cc", "gcc");
-    let src = root().join("tests/programs/pola").join(format!("{name}.c"));
-    let exe = dir.join(name);
-    let o = run_limited(
-        {
-            let mut c = Command::new("cc");
-            c.args(["-O2", "-Wall", "-pthread", "-o"]).arg(&exe).arg(&src);
-            c
-        },
-        LIMIT,
-    )
-    .unwrap();
-    assert!(o.status.success(), "cc {}: {}", src.display(), report(&o));
-    exe
-}
-
 #[test]
 fn a_program_that_closes_every_fd() {
     let tmp = scratch("fds");
-    let base = canon(tmp.path());
+    let base = tmp.path().to_path_buf();
     let bin = base.join("bin");
     fs::create_dir(&bin).unwrap();
-    let prog = compile("closeall", &bin);
+    let prog = bin.join("closeall");
+    fs::copy(program("pola/closeall"), &prog).unwrap();
     write(&base.join("data/in.txt"), "granted data\n");
     let (on, os_) = (base.join("out-native"), base.join("out-session"));
     fs::create_dir(&on).unwrap();
@@ -616,120 +561,177 @@ int main(int argc, char **argv) {
 }
 "#;
 
-#[test]
-fn gcc_output_runs_in_a_second_session() {
+/// A scratch dir with hello.c, out-native/hello built natively, and out/
+/// (empty).
+fn gcc_fixture(name: &str) -> Scratch {
     require_tool("gcc", "gcc");
-    let tmp = scratch("gcc");
-    let base = canon(tmp.path());
+    let tmp = scratch(name);
+    let base = tmp.path().to_path_buf();
     write(&base.join("hello.c"), HELLO_C);
-    let (on, os_) = (base.join("out-native"), base.join("out"));
-    fs::create_dir(&on).unwrap();
-    fs::create_dir(&os_).unwrap();
+    fs::create_dir(base.join("out-native")).unwrap();
+    fs::create_dir(base.join("out")).unwrap();
     Run::new(&base, &["gcc", "-O2", "-o", "out-native/hello", "hello.c", "-lm"]).native_ok();
-    // The README's example: the current directory read-only, out read-write.
-    Run::new(&base, &["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).here().grant("--rw", &os_).session_ok();
+    tmp
+}
+
+/// The README's example: the current directory read-only, out read-write.
+#[test]
+fn gcc_in_a_session_makes_the_native_executable() {
+    let tmp = gcc_fixture("gcc");
+    let (base, on, os_) = (tmp.path(), tmp.join("out-native"), tmp.join("out"));
+    Run::new(base, &["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).here().grant("--rw", &os_).session_ok();
     assert_eq!(
         fs::read(os_.join("hello")).unwrap(),
         fs::read(on.join("hello")).unwrap(),
         "gcc in a session made another executable than natively"
     );
-    // Separate compile and link steps too.
-    Run::new(&base, &["gcc", "-c", "-o", "out/hello.o", "hello.c"]).here().grant("--rw", &os_).session_ok();
-    Run::new(&base, &["gcc", "-o", "out/hello2", "out/hello.o", "-lm"]).here().grant("--rw", &os_).session_ok();
+}
 
+/// gcc's output, in one step and in separate compile and link steps, run
+/// in a second session that may run what is in out.
+#[test]
+fn gcc_output_runs_in_a_second_session() {
+    let tmp = gcc_fixture("gcc-run");
+    let (base, os_) = (tmp.path(), tmp.join("out"));
+    Run::new(base, &["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).here().grant("--rw", &os_).session_ok();
+    Run::new(base, &["gcc", "-c", "-o", "out/hello.o", "hello.c"]).here().grant("--rw", &os_).session_ok();
+    Run::new(base, &["gcc", "-o", "out/hello2", "out/hello.o", "-lm"]).here().grant("--rw", &os_).session_ok();
+    let native = Run::new(base, &["out-native/hello", "world", "abcde"]).native();
+    assert_eq!(native.status.code(), Some(5), "native: {}", native.report());
     for exe in ["out/hello", "out/hello2"] {
-        let native = Run::new(&base, &[&format!("out-native/{}", "hello"), "world", "abcde"]).native();
-        assert_eq!(native.status.code(), Some(5), "native: {}", report(&native));
-        // A second session that may run what is in out.
-        let s = Run::new(&base, &[exe, "world", "abcde"]).here().grant("--exec", &os_).session();
+        let s = Run::new(base, &[exe, "world", "abcde"]).here().grant("--exec", &os_).session();
         compare(&format!("{exe} in a second session"), exe, &native, &s, true);
     }
-    // Run by a shell in the session: only an exec grant lets it run.
+}
+
+/// A program run by a shell in the session: an exec or rw grant lets it
+/// run, a read-only one does not.
+#[test]
+fn only_an_exec_or_rw_grant_lets_a_program_run() {
+    let tmp = gcc_fixture("gcc-grants");
+    let (base, os_) = (tmp.path(), tmp.join("out"));
+    fs::copy(tmp.join("out-native/hello"), os_.join("hello")).unwrap();
     let sh = |how: &str| {
-        let mut r = Run::new(&base, &["/bin/sh", "-c", "out/hello shell; echo status $?"]).here();
-        if !how.is_empty() {
-            r = r.grant(how, &os_);
-        }
-        r.session_ok().stdout_str()
+        Run::new(base, &["/bin/sh", "-c", "out/hello shell; echo status $?"]).here().grant(how, &os_).session_ok().stdout_str()
     };
-    assert_eq!(sh("--exec"), "hello from shell, sqrt(2) = 1.414\nstatus 0\n");
-    assert_eq!(sh("--rw"), "hello from shell, sqrt(2) = 1.414\nstatus 0\n");
+    assert_eq!(sh("--exec"), "hello from shell, sqrt(2) = 1.414\nstatus 0\n", "--exec");
+    assert_eq!(sh("--rw"), "hello from shell, sqrt(2) = 1.414\nstatus 0\n", "--rw");
     assert_eq!(sh("--ro"), "status 126\n", "a program in a read-only grant must not run");
 }
 
 // ---------------------------------------------------------------- shell, ls
 
-#[test]
-fn ls_la_root_shows_only_the_grants() {
-    let tmp = scratch("ls");
-    let base = canon(tmp.path());
-    fs::create_dir(base.join("w")).unwrap();
-    let o = Run::new(&base, &["ls", "-a", "/"]).grant("--rw", &base.join("w")).session_ok();
-    let mut names: Vec<String> = o.stdout_str().lines().map(str::to_string).collect();
-    names.sort();
-    // -B's base, its private /tmp (the scratch dir is below it), nothing else.
+/// What `ls -a /` shows in a session: -B's base and its private /tmp.
+fn base_names() -> Vec<String> {
     let mut want: Vec<String> = [".", "..", "bin", "dev", "etc", "lib", "tmp", "usr"].iter().map(|s| s.to_string()).collect();
     if Path::new("/lib64").exists() {
         want.push("lib64".into());
     }
     want.sort();
-    assert_eq!(names, want, "`ls -a /` in a session");
-    let o = Run::new(&base, &["ls", "-la", "/"]).session_ok();
-    assert_eq!(o.stdout_str().lines().count(), want.len() + 1, "{}", o.stdout_str());
-    // Run from / (or /dev, /proc), -B does not grant the current directory:
-    // that would be the whole host.
+    want
+}
+
+fn sorted_lines(o: &Output) -> Vec<String> {
+    let mut names: Vec<String> = o.stdout_str().lines().map(str::to_string).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn ls_a_root_shows_only_the_base_and_tmp() {
+    let tmp = scratch("ls");
+    let w = tmp.dir("w");
+    let o = Run::new(tmp.path(), &["ls", "-a", "/"]).grant("--rw", &w).session_ok();
+    // The scratch dir and the grant are below the private /tmp.
+    assert_eq!(sorted_lines(&o), base_names(), "`ls -a /` in a session");
+}
+
+#[test]
+fn ls_la_root_lists_each_name_once() {
+    let tmp = scratch("ls-la");
+    let o = Run::new(tmp.path(), &["ls", "-la", "/"]).session_ok();
+    assert_eq!(o.stdout_str().lines().count(), base_names().len() + 1, "{}", o.stdout_str());
+}
+
+/// Run from / (or /dev, /proc), -B does not grant the current directory:
+/// that would be the whole host.
+#[test]
+fn a_session_started_from_root_dev_or_proc_sees_only_the_base() {
     for here in ["/", "/dev", "/proc"] {
         let o = Run::new(Path::new(here), &["ls", "-a", "/"]).session_ok();
-        let mut names: Vec<String> = o.stdout_str().lines().map(str::to_string).collect();
-        names.sort();
-        let mut base_names = want.clone();
-        base_names.retain(|n| n != "tmp" || names.contains(n));
-        assert_eq!(names, base_names, "`ls -a /` in a session started from {here}");
-        let o = Run::new(Path::new(here), &["ls", "-a", here]).session();
-        match here {
-            // Only the base's devices, not the host's /dev.
-            "/dev" => {
-                let listing = o.stdout_str();
-                let extra: Vec<&str> =
-                    listing.lines().filter(|n| ![".", "..", "null", "tty", "urandom", "zero"].contains(n)).collect();
-                assert!(o.status.success() && extra.is_empty(), "/dev from a session started there: {}", report(&o));
-            }
-            "/proc" => assert!(!o.status.success(), "/proc is listed in a session started there: {}", report(&o)),
-            _ => {}
-        }
+        let names = sorted_lines(&o);
+        let mut want = base_names();
+        want.retain(|n| n != "tmp" || names.contains(n));
+        assert_eq!(names, want, "`ls -a /` in a session started from {here}");
     }
-    // The directories down to the current one list their next name.
-    let o = Run::new(&base, &["ls", "-a", "/tmp"]).grant("--rw", &base.join("w")).session_ok();
+}
+
+/// Only the base's devices, not the host's /dev.
+#[test]
+fn dev_in_a_session_started_there_is_the_base_s() {
+    let o = Run::new(Path::new("/dev"), &["ls", "-a", "/dev"]).session();
+    let listing = o.stdout_str();
+    let extra: Vec<&str> = listing.lines().filter(|n| ![".", "..", "null", "tty", "urandom", "zero"].contains(n)).collect();
+    assert!(o.status.success() && extra.is_empty(), "/dev from a session started there: {}", o.report());
+}
+
+#[test]
+fn proc_is_not_listed_in_a_session_started_there() {
+    let o = Run::new(Path::new("/proc"), &["ls", "-a", "/proc"]).session();
+    assert!(!o.status.success(), "/proc is listed in a session started there: {}", o.report());
+}
+
+/// The directories down to the current one list their next name.
+#[test]
+fn tmp_lists_the_way_to_the_current_directory() {
+    let tmp = scratch("ls-tmp");
+    let base = tmp.path();
+    let w = tmp.dir("w");
+    let o = Run::new(base, &["ls", "-a", "/tmp"]).grant("--rw", &w).session_ok();
     let top = base.strip_prefix("/tmp").unwrap().components().next().unwrap().as_os_str().to_string_lossy().into_owned();
     assert_eq!(o.stdout_str(), format!(".\n..\n{top}\n"), "`ls -a /tmp` in a session");
-    // find opens each directory relative to its parent's fd.
-    let o = Run::new(&base, &["find", "/dev", "/etc", "-maxdepth", "1"]).session_ok();
+}
+
+/// find opens each directory relative to its parent's fd.
+#[test]
+fn find_walks_the_base() {
+    let tmp = scratch("find");
+    let o = Run::new(tmp.path(), &["find", "/dev", "/etc", "-maxdepth", "1"]).session_ok();
     let mut got: Vec<&str> = o.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| std::str::from_utf8(l).unwrap()).collect();
     got.sort();
     let mut want = vec!["/dev", "/etc", "/etc/ld.so.cache"];
     want.extend(["/dev/null", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()));
     want.sort();
     assert_eq!(got, want, "`find /dev /etc` in a session");
-    // A virtual directory's fd, listed twice through dups (os.listdir(fd)).
+}
+
+/// A virtual directory's fd, listed twice through dups (os.listdir(fd)).
+#[test]
+fn a_virtual_directory_s_fd_lists_the_same_twice() {
     let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("listdir");
     let script = "import os; d = os.open('/dev', os.O_RDONLY | os.O_DIRECTORY); \
                   print(sorted(os.listdir(d)) == sorted(os.listdir(d)) == sorted(os.listdir('/dev')) != [])";
-    let o = Run::new(&base, &[py.to_str().unwrap(), "-c", script]).session_ok();
+    let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]).session_ok();
     assert_eq!(o.stdout_str(), "True\n", "os.listdir of a virtual directory's fd");
 }
 
 #[test]
 fn a_shell_changes_directory_then_runs_programs() {
     let tmp = scratch("cd");
-    let base = canon(tmp.path());
+    let base = tmp.path().to_path_buf();
     write(&base.join("a/b/file.txt"), "in b\n");
     fs::create_dir(base.join("out")).unwrap();
     let script = "cd a; /bin/pwd; cat b/file.txt; cd b && /bin/pwd && ls; \
                   (cd .. && /bin/pwd); sh -c '/bin/pwd; cd ..; /bin/pwd'; cd ../../out && touch made && ls";
     let o = Run::new(&base, &["/bin/sh", "-c", script]).here().grant("--rw", &base.join("out")).same("sh cd", true);
     assert!(o.stdout_str().contains("/a/b\nfile.txt\n"), "{}", o.stdout_str());
-    // Run from /tmp itself: -B's private /tmp and the current directory
-    // are the same name; the private one wins and the session starts there.
+}
+
+/// Run from /tmp itself: -B's private /tmp and the current directory are
+/// the same name; the private one wins and the session starts there.
+#[test]
+fn a_session_started_in_tmp_starts_in_its_private_tmp() {
     let o = Run::new(Path::new("/tmp"), &["/bin/sh", "-c", "pwd; touch x && ls"]).session_ok();
     assert_eq!(o.stdout_str(), "/tmp\nx\n", "a session started in /tmp");
 }
@@ -745,44 +747,82 @@ fn preld_for_everyone(dir: &Path) -> PathBuf {
     dir.join("preld")
 }
 
-/// The same sessions as an ordinary user: the confinement (namespaces, no
+const NOBODY: u32 = 65534;
+
+/// The sessions of an ordinary user: the confinement (namespaces, no
 /// capabilities, Landlock, seccomp) needs no privilege, and programs run as
-/// they do natively for that user.
-#[test]
-fn sessions_work_unprivileged() {
-    use std::os::unix::fs::PermissionsExt;
-    require_tool("gcc", "gcc");
-    const NOBODY: u32 = 65534;
-    let tmp = scratch("nobody");
-    let base = canon(tmp.path());
-    fs::set_permissions(&base, fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = base.join("bin");
-    fs::create_dir(&bin).unwrap();
-    let preld = preld_for_everyone(&bin);
-    write(&base.join("hello.c"), HELLO_C);
-    let (on, os_) = (base.join("out-native"), base.join("out"));
-    for d in [&on, &os_] {
-        fs::create_dir(d).unwrap();
-        fs::set_permissions(d, fs::Permissions::from_mode(0o777)).unwrap();
+/// they do natively for that user. A scratch dir everyone may read, with
+/// bin/preld (and ld-preld), hello.c, and out-native/ and out/ everyone may
+/// write; and `run`, to make a Run as nobody.
+struct Nobody {
+    tmp: Scratch,
+    preld: PathBuf,
+}
+
+impl Nobody {
+    fn new(name: &str) -> Nobody {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = scratch(name);
+        let base = tmp.path();
+        fs::set_permissions(base, fs::Permissions::from_mode(0o755)).unwrap();
+        let preld = preld_for_everyone(&tmp.dir("bin"));
+        write(&base.join("hello.c"), HELLO_C);
+        for d in ["out-native", "out"] {
+            let d = tmp.dir(d);
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        Nobody { tmp, preld }
     }
-    let run = |argv: &[&str]| Run::new(&base, argv).as_user(NOBODY, &preld);
-    run(&["gcc", "-O2", "-o", "out-native/hello", "hello.c", "-lm"]).native_ok();
-    run(&["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).here().grant("--rw", &os_).session_ok();
-    assert_eq!(fs::read(os_.join("hello")).unwrap(), fs::read(on.join("hello")).unwrap(), "gcc as nobody in a session");
+
+    fn run(&self, argv: &[&str]) -> Run {
+        Run::new(self.tmp.path(), argv).as_user(NOBODY, &self.preld)
+    }
+
+    /// gcc as nobody: out-native/hello natively, out/hello in a session.
+    fn build_hello(&self) {
+        require_tool("gcc", "gcc");
+        self.run(&["gcc", "-O2", "-o", "out-native/hello", "hello.c", "-lm"]).native_ok();
+        self.run(&["gcc", "-O2", "-o", "out/hello", "hello.c", "-lm"]).here().grant("--rw", &self.tmp.join("out")).session_ok();
+    }
+}
+
+#[test]
+fn gcc_as_nobody_in_a_session_makes_the_native_executable() {
     use std::os::unix::fs::MetadataExt;
+    let n = Nobody::new("nobody-gcc");
+    n.build_hello();
+    let (on, os_) = (n.tmp.join("out-native"), n.tmp.join("out"));
+    assert_eq!(fs::read(os_.join("hello")).unwrap(), fs::read(on.join("hello")).unwrap(), "gcc as nobody in a session");
     assert_eq!(fs::metadata(os_.join("hello")).unwrap().uid(), NOBODY, "the session's files belong to its user");
-    let native = run(&["out-native/hello", "world", "abcde"]).native();
-    let s = run(&["out/hello", "world", "abcde"]).grant("--exec", &os_).session();
+}
+
+#[test]
+fn a_program_runs_as_nobody_in_a_second_session() {
+    let n = Nobody::new("nobody-run");
+    n.build_hello();
+    let native = n.run(&["out-native/hello", "world", "abcde"]).native();
+    let s = n.run(&["out/hello", "world", "abcde"]).grant("--exec", &n.tmp.join("out")).session();
     compare("out/hello as nobody in a second session", "out/hello", &native, &s, true);
-    // The user's own ids inside, a shell, a python3 that writes its result.
+}
+
+/// The user's own ids inside, a shell writing in its grant.
+#[test]
+fn a_shell_as_nobody_has_its_own_ids() {
+    let n = Nobody::new("nobody-sh");
     let script = "id -u; id -g; cd out && echo made > f && cat f && rm f && ls -a";
-    run(&["/bin/sh", "-c", script]).grant("--rw", &os_).same("sh as nobody", true);
+    n.run(&["/bin/sh", "-c", script]).grant("--rw", &n.tmp.join("out")).same("sh as nobody", true);
+}
+
+#[test]
+fn python3_as_nobody_writes_its_result() {
+    let n = Nobody::new("nobody-py");
+    let (on, os_) = (n.tmp.join("out-native"), n.tmp.join("out"));
     let py = require_file("/usr/bin/python3", "python3");
     let code = "import os, json; json.dump(sorted(os.listdir('.')), open('out/r.json', 'w')); print(os.getuid(), open('hello.c').read().count('\\n'))";
-    let n = run(&[py.to_str().unwrap(), "-c", code]).native_ok();
+    let native = n.run(&[py.to_str().unwrap(), "-c", code]).native_ok();
     fs::rename(os_.join("r.json"), on.join("r.json")).unwrap();
-    let s = run(&[py.to_str().unwrap(), "-c", code]).here().grant("--rw", &os_).session_ok();
-    assert_eq!(n.stdout, s.stdout, "python3 as nobody");
+    let s = n.run(&[py.to_str().unwrap(), "-c", code]).here().grant("--rw", &os_).session_ok();
+    assert_eq!(native.stdout, s.stdout, "python3 as nobody");
     assert_eq!(fs::read(os_.join("r.json")).unwrap(), fs::read(on.join("r.json")).unwrap());
 }
 
@@ -801,9 +841,9 @@ fn an_interactive_shell_on_a_terminal() {
     let cmd = format!("{} pola -B -- {line}", shell_quote(preld().as_os_str()));
     session.args(["-qec", &cmd, "/dev/null"]).env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(tmp.path());
     let s = run_limited(session, Duration::from_secs(20)).unwrap_or_else(|e| panic!("`{cmd}` under script: {e}"));
-    assert_eq!(n.status.code(), Some(3), "native: {}", report(&n));
-    assert_eq!(s.status.code(), Some(3), "session: {}", report(&s));
-    assert!(String::from_utf8_lossy(&s.stdout).contains("interactive"), "session: {}", report(&s));
+    assert_eq!(n.status.code(), Some(3), "native: {}", n.report());
+    assert_eq!(s.status.code(), Some(3), "session: {}", s.report());
+    assert!(String::from_utf8_lossy(&s.stdout).contains("interactive"), "session: {}", s.report());
 }
 
 /// A user at a terminal: a program in a session reads what is typed, ^C
@@ -816,7 +856,7 @@ fn job_control_on_the_session_terminal() {
     let mut c = Command::new(py);
     c.arg(&script).arg(preld());
     let o = run_limited(c, Duration::from_secs(120)).unwrap();
-    assert!(o.status.success(), "{}", report(&o));
+    assert!(o.status.success(), "{}", o.report());
 }
 
 /// Processes whose command line holds `marker` (NUL-separated arguments).

@@ -16,43 +16,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use preld_tests::modes::{describe_status, run_limited, Output, BASE_ENV};
-use preld_tests::{preld, require_file, require_tool};
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-/// A fresh directory of its own for each test, removed when the test ends.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("preld-trace-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use preld_tests::modes::BASE_ENV;
+use preld_tests::run::{describe_status, run, wait_or_kill, Output, LIMIT};
+use preld_tests::scratch::Scratch;
+use preld_tests::{preld, program, require_file, require_tool};
 
 /// A command with only BASE_ENV in its environment.
 fn command(prog: impl AsRef<OsStr>) -> Command {
     let mut c = Command::new(prog);
     c.env_clear().envs(BASE_ENV).envs(preld_tests::fast_env());
     c
-}
-
-fn run(cmd: Command) -> Output {
-    let shown = format!("{cmd:?}");
-    run_limited(cmd, LIMIT).unwrap_or_else(|e| panic!("{shown}: {e}"))
 }
 
 /// What one `preld trace -o FILE ARGS...` did, and the trace it wrote.
@@ -121,7 +94,7 @@ impl Traced {
 
 /// `preld trace -o DIR/trace.txt OPTS... -- ARGS...`
 fn trace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> Traced {
-    let file = dir.path("trace.txt");
+    let file = dir.join("trace.txt");
     let _ = std::fs::remove_file(&file);
     let mut cmd = command(preld());
     cmd.arg("trace").arg("-o").arg(&file).args(opts).arg("--");
@@ -157,7 +130,7 @@ fn strace(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, 
 
 /// strace's lines as it wrote them (`PID ` prefixes with -f).
 fn strace_raw(dir: &Scratch, opts: &[&str], args: &[&dyn AsRef<OsStr>]) -> (Output, Vec<String>) {
-    let file = dir.path("strace.txt");
+    let file = dir.join("strace.txt");
     let mut cmd = command(require_tool("strace", "strace"));
     cmd.arg("-o").arg(&file).args(opts).arg("--");
     for a in args {
@@ -248,8 +221,6 @@ fn pid_of(line: &str) -> Option<u32> {
     line.strip_prefix("[pid ")?.split_once(']')?.0.trim().parse().ok()
 }
 
-use preld_tests::program;
-
 fn bash() -> PathBuf {
     require_file("/usr/bin/bash", "bash")
 }
@@ -307,7 +278,11 @@ fn exit_status_is_the_program_s() {
     t.expect(t.out.status.code() == Some(1), "`false` under preld trace did not exit 1");
     t.expect_end(Some("exit_group(1) = ?"), "+++ exited with 1 +++");
     t.expect(t.out.stderr.is_empty(), "stderr is not empty");
+}
 
+#[test]
+fn exit_status_42_is_the_program_s() {
+    let d = Scratch::new("status42");
     let t = trace(&d, &[], &[&bash(), &"-c", &"exit 42"]);
     t.expect(t.out.status.code() == Some(42), "`exit 42` did not exit 42");
     t.expect_end(Some("exit_group(42) = ?"), "+++ exited with 42 +++");
@@ -324,13 +299,24 @@ fn failed_calls_show_errno() {
 }
 
 #[test]
-fn killed_by_a_signal() {
+fn killed_by_sigsegv() {
+    killed_by_a_signal("fault-dyn-pie", "segv", 11, "SIGSEGV");
+}
+
+#[test]
+fn killed_by_sigsegv_static() {
+    killed_by_a_signal("fault-static-exec", "segv", 11, "SIGSEGV");
+}
+
+#[test]
+fn killed_by_sigabrt() {
+    killed_by_a_signal("fault-dyn-pie", "abort", 6, "SIGABRT");
+}
+
+/// `PROG HOW` dies of signal `sig` (`name`), natively and under preld trace.
+fn killed_by_a_signal(prog: &str, how: &str, sig: i32, name: &str) {
     let d = Scratch::new("segv");
-    for (prog, how, sig, name) in [
-        ("fault-dyn-pie", "segv", 11, "SIGSEGV"),
-        ("fault-static-exec", "segv", 11, "SIGSEGV"),
-        ("fault-dyn-pie", "abort", 6, "SIGABRT"),
-    ] {
+    {
         let p = program(prog);
         let mut native = command(&p);
         native.arg(how);
@@ -366,8 +352,12 @@ fn filter_shows_only_the_named_calls_like_strace() {
     // strace -e trace=openat writes exactly the same lines.
     let (_, s) = strace(&d, &["-e", "trace=openat"], &[&"cat", &"/etc/hostname"]);
     assert_eq!(lines, s, "preld trace -e trace=openat (left) and strace's (right) differ");
+}
 
-    // The bare form and several names.
+/// The bare form and several names.
+#[test]
+fn filter_without_trace_takes_several_names() {
+    let d = Scratch::new("filter2");
     let t = trace(&d, &["-e", "openat,close"], &[&"cat", &"/etc/hostname"]);
     let names = call_names(t.trace.lines());
     t.expect(names == BTreeSet::from(["openat".into(), "close".into()]), &format!("calls shown: {names:?}"));
@@ -392,19 +382,19 @@ fn class_filter_matches_strace_s() {
 #[test]
 fn unknown_names_are_refused_before_running() {
     let d = Scratch::new("unknown");
-    let file = d.path("trace.txt");
+    let file = d.join("trace.txt");
     for (expr, says) in [
         ("trace=openat,opne", "unknown x86_64 system call `opne`"),
         ("%files", "unknown system call class `%files`"),
         ("signal=SIGINT", "only knows `-e trace=SET`"),
     ] {
         let mut cmd = command(preld());
-        cmd.args(["trace", "-o"]).arg(&file).args(["-e", expr, "--", "touch"]).arg(d.path("ran"));
+        cmd.args(["trace", "-o"]).arg(&file).args(["-e", expr, "--", "touch"]).arg(d.join("ran"));
         let out = run(cmd);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "-e {expr}: {}; stderr: {err}", describe_status(out.status));
         assert!(err.contains(says), "-e {expr}: stderr lacks {says:?}: {err}");
-        assert!(!file.exists() && !d.path("ran").exists(), "-e {expr}: the program ran or the trace was opened");
+        assert!(!file.exists() && !d.join("ran").exists(), "-e {expr}: the program ran or the trace was opened");
     }
 }
 
@@ -511,8 +501,11 @@ fn the_program_s_own_output_is_untouched() {
     let dup = t.position(|l| l == "dup2(2, 1) = 1").unwrap_or_else(|| t.fail("no dup2(2, 1)"));
     let err = t.position(|l| l == r#"write(1, "err\n", 4) = 4"#).unwrap_or_else(|| t.fail("no write of err"));
     t.expect(err > dup, "the write of err is not after the dup2");
+}
 
-    // Without -o the trace goes to stderr, mixed with the program's own.
+/// Without -o the trace goes to stderr, mixed with the program's own.
+#[test]
+fn without_o_the_trace_goes_to_stderr() {
     let mut cmd = command(preld());
     cmd.args(["trace", "--", "cat", "/etc/hostname"]);
     let out = run(cmd);
@@ -529,7 +522,7 @@ fn the_program_s_own_output_is_untouched() {
 /// Starts `preld trace -o FILE -- sleep 60` in a process group of its own
 /// and waits until the program runs (its execve line is in the trace).
 fn sleeping(d: &Scratch) -> (std::process::Child, PathBuf) {
-    let file = d.path("trace.txt");
+    let file = d.join("trace.txt");
     let mut cmd = command(preld());
     cmd.arg("trace").arg("-o").arg(&file).args(["--", "sleep", "60"]);
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
@@ -548,17 +541,9 @@ fn kill(sig: &str, target: &str) {
 }
 
 fn wait_limited(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("preld trace did not end");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let w = wait_or_kill(child, LIMIT);
+    assert!(!w.timed_out, "preld trace did not end within {LIMIT:?}");
+    w.status
 }
 
 #[test]
@@ -620,7 +605,7 @@ fn a_program_killed_while_blocked_keeps_the_calls_it_made() {
     };
     let mut traces = Vec::new();
     for tracer in ["preld", "strace"] {
-        let file = d.path(&format!("{tracer}.txt"));
+        let file = d.join(&format!("{tracer}.txt"));
         let mut cmd = if tracer == "preld" {
             let mut c = command(preld());
             c.arg("trace");
@@ -676,15 +661,20 @@ fn preld_run(maps: &[(&Path, &Path)], args: &[&dyn AsRef<OsStr>]) -> Output {
 #[test]
 fn map_a_file() {
     let d = Scratch::new("mapfile");
-    let host = d.path("hostname");
+    let host = d.join("hostname");
     std::fs::write(&host, "mapped-by-preld\n").unwrap();
     let out = preld_run(&[(Path::new("/etc/hostname"), &host)], &[&"cat", &"/etc/hostname"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "mapped-by-preld\n");
+}
 
-    // The trace shows the path the program used, not the host's.
+/// The trace shows the path the program used, not the host's.
+#[test]
+fn a_mapped_file_is_traced_by_the_program_s_path() {
+    let d = Scratch::new("mapfile-trace");
+    let host = d.write("hostname", "mapped-by-preld\n");
     let mut cmd = command(preld());
-    let file = d.path("trace.txt");
+    let file = d.join("trace.txt");
     cmd.arg("trace").arg("-o").arg(&file).arg("--map").arg(format!("/etc/hostname={}", host.display()));
     cmd.args(["--", "cat", "/etc/hostname"]);
     let out = run(cmd);
@@ -695,37 +685,62 @@ fn map_a_file() {
     assert!(trace.ends_with("+++ exited with 0 +++\n"), "trace:\n{trace}");
 }
 
-#[test]
-fn map_a_directory() {
-    let d = Scratch::new("mapdir");
-    let host = d.path("tree");
-    std::fs::create_dir_all(host.join("sub")).unwrap();
-    std::fs::write(host.join("sub/f"), "inside\n").unwrap();
-    let virt = virtual_dir("x");
-    let m = [(virt.as_path(), host.as_path())];
-    let f = virt.join("sub/f");
+/// A host tree with sub/f, mapped at a virtual directory.
+struct MappedDir {
+    _d: Scratch,
+    host: PathBuf,
+    virt: PathBuf,
+}
 
-    let out = preld_run(&m, &[&"ls", &virt]);
+impl MappedDir {
+    fn new(name: &str) -> MappedDir {
+        let d = Scratch::new(name);
+        let host = d.join("tree");
+        d.write("tree/sub/f", "inside\n");
+        MappedDir { _d: d, host, virt: virtual_dir(name) }
+    }
+
+    fn run(&self, args: &[&dyn AsRef<OsStr>]) -> Output {
+        preld_run(&[(self.virt.as_path(), self.host.as_path())], args)
+    }
+}
+
+#[test]
+fn map_a_directory_ls() {
+    let m = MappedDir::new("mapdir-ls");
+    let out = m.run(&[&"ls", &m.virt]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "sub\n", "ls; stderr: {}", String::from_utf8_lossy(&out.stderr));
-    let out = preld_run(&m, &[&"cat", &f]);
+}
+
+#[test]
+fn map_a_directory_cat_and_stat() {
+    let m = MappedDir::new("mapdir-cat");
+    let f = m.virt.join("sub/f");
+    let out = m.run(&[&"cat", &f]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "inside\n",
         "cat; stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = preld_run(&m, &[&"stat", &"-c", &"%F %s", &f]);
+    let out = m.run(&[&"stat", &"-c", &"%F %s", &f]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "regular file 7\n",
         "stat; stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = preld_run(&m, &[&"test", &"-e", &f]);
+}
+
+#[test]
+fn map_a_directory_test_e_and_d() {
+    let m = MappedDir::new("mapdir-test");
+    let f = m.virt.join("sub/f");
+    let out = m.run(&[&"test", &"-e", &f]);
     assert_eq!(out.status.code(), Some(0), "test -e on a mapped file");
-    let out = preld_run(&m, &[&"test", &"-d", &virt.join("sub")]);
+    let out = m.run(&[&"test", &"-d", &m.virt.join("sub")]);
     assert_eq!(out.status.code(), Some(0), "test -d on a mapped directory");
-    let out = preld_run(&m, &[&"test", &"-e", &virt.join("nope")]);
+    let out = m.run(&[&"test", &"-e", &m.virt.join("nope")]);
     assert_eq!(out.status.code(), Some(1), "test -e on a missing mapped path");
     // Natively the virtual path does not exist.
     let mut native = command("test");
