@@ -110,9 +110,9 @@ both_kinds!(threads_6000_alive_at_once, |k| {
 // but not yet accessible (preld died of SIGSEGV: Go's os.TestStdPipe under
 // `preld trace -f` failed 4 times in 40). 1000 processes, each must exit 0.
 both_kinds!(exit_while_threads_are_being_created, |k| {
-    super::Case::c("h_exitrace", k, &["1000"])
-        .ways(&[super::Way::Trace, super::Way::Run])
-        .native_has("rounds=1000 exited=1000 other=0\n")
+    super::c("h_exitrace", k, &["1000"])
+        .modes(&[super::Mode::Trace, super::Mode::Run])
+        .stdout_has("rounds=1000 exited=1000 other=0\n")
 });
 
 // ------------------------------------------------- 3. fork while threads are in calls
