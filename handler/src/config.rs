@@ -8,6 +8,7 @@
 //!          [--trace-strsize N] [--trace-count 1|2]
 //!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--no-fast] [--fast-stats]
+//!          [--inject SPEC]... [--inject-counts NR=N,...]
 //!          [--] PROG ARGS...
 //! ```
 //! `--rpc-fd` makes the process a capability session: its connection to the
@@ -45,6 +46,11 @@ pub struct Config {
     pub no_fast: bool,
     /// `--fast-stats`: at exit, how many calls took which path.
     pub fast_stats: bool,
+    /// `--inject`: strace's -e inject= and -e fault= rules, in order.
+    pub inject: Vec<crate::inject::Rule>,
+    /// `--inject-counts NR=N,...`: the invocations counted before an exec
+    /// (strace counts per tracee, and the process stays one across exec).
+    pub inject_counts: Vec<(usize, u32)>,
 }
 
 pub struct Trace {
@@ -116,10 +122,7 @@ impl Config {
             if !a.starts_with(b"--") {
                 break;
             }
-            let takes_value =
-                matches!(a, b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--sigsys"
-                    | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count");
-            let value = if takes_value {
+            let value = if takes_value(a) {
                 i += 1;
                 Some(*args.get(i).ok_or("option needs a value")?)
             } else {
@@ -161,6 +164,8 @@ impl Config {
                     c.trace.get_or_insert(Trace::new(2)).strsize = parse_int(v).ok_or("--trace-strsize needs a number")? as usize;
                 }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
+                (b"--inject", Some(v)) => c.inject.push(crate::inject::Rule::parse(v)?),
+                (b"--inject-counts", Some(v)) => c.inject_counts = parse_counts(v).ok_or("--inject-counts needs NR=N,...")?,
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
                 (b"--no-fast", None) => c.no_fast = true,
@@ -177,7 +182,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
-                    | b"--sigsys"
+                    | b"--sigsys" | b"--inject-counts"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -191,11 +196,29 @@ impl Config {
     }
 }
 
+/// Whether ld-preld's option `a` takes a value (the next argument).
+pub fn takes_value(a: &[u8]) -> bool {
+    matches!(
+        a,
+        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
+            | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
+            | b"--inject-counts"
+    )
+}
+
 fn nul(b: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(b.len() + 1);
     v.extend_from_slice(b);
     v.push(0);
     v
+}
+
+fn parse_counts(v: &[u8]) -> Option<Vec<(usize, u32)>> {
+    let v = core::str::from_utf8(v).ok()?;
+    v.split(',').filter(|p| !p.is_empty()).map(|p| {
+        let (nr, n) = p.split_once('=')?;
+        Some((nr.parse::<usize>().ok().filter(|&nr| nr < 512)?, n.parse().ok()?))
+    }).collect()
 }
 
 fn parse_int(v: &[u8]) -> Option<i32> {
@@ -266,6 +289,8 @@ static EMPTY: Config = Config {
     sigsys: 0,
     no_fast: false,
     fast_stats: false,
+    inject: Vec::new(),
+    inject_counts: Vec::new(),
 };
 
 pub fn tracing() -> bool {

@@ -11,7 +11,7 @@ use syscalls::Sysno;
 
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fast, fds, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
+use crate::{clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
@@ -177,6 +177,17 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     // First: an entry that never comes back here (rt_sigreturn, exit) or
     // records the call itself finds it marked and timed.
     let traced = trace::before(c.t, nr, &c.orig);
+    // strace's -e inject=: only calls that are traced are tampered with.
+    let rules = &config::get().inject;
+    let tampered = if traced && !rules.is_empty() { inject::enter(&mut c.t.inject_count, rules, nr) } else { None };
+    if let Some((_, Some(answer))) = tampered {
+        // Not made at all (strace makes it call -1 instead).
+        inject::exit(c.t.tid(), rules, nr);
+        c.t.trace_tamper = tamper_marks(tampered);
+        c.uc.set_rax(answer as usize);
+        trace::record(c.t, nr, &c.orig, answer);
+        return;
+    }
     if config::tracing() {
         trace_before_serving(&mut c);
     }
@@ -192,6 +203,10 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     match outcome {
         Outcome::Return(r) => {
             c.uc.set_rax(r as usize);
+            if tampered.is_some() {
+                inject::exit(c.t.tid(), rules, nr);
+                c.t.trace_tamper = tamper_marks(tampered);
+            }
             if traced {
                 trace::record(c.t, nr, &c.orig, r);
             }
@@ -203,6 +218,10 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             // guarded by the table's entries.
             let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
             c.uc.set_rax(r as usize);
+            if tampered.is_some() {
+                inject::exit(c.t.tid(), rules, nr);
+                c.t.trace_tamper = tamper_marks(tampered);
+            }
             trace::record(c.t, nr, &c.orig, r);
         }
         // (serve turns a last Next into Real)
@@ -215,7 +234,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             let after = match outcome {
                 Outcome::RealThen(a) => a.word(),
                 _ => 0,
-            };
+            } | if tampered.is_some() { TAMPERED_EXIT } else { 0 };
             let post = (after != 0 || traced).then_some([nr, after]);
             // An entry may have changed the call itself (execveat → execve).
             c.uc.set_rax(c.nr);
@@ -225,6 +244,18 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             unsafe { c.uc.divert_to_tail(&c.orig, post) };
         }
         Outcome::Diverted => {}
+    }
+}
+
+/// In the tail slot's continuation word, beside an `After`: the call was
+/// tampered with (-e inject=) and its exit actions are due in the post trap.
+const TAMPERED_EXIT: usize = 1 << 16;
+
+/// How a tampered call's trace line is marked.
+fn tamper_marks(t: Option<(inject::Tampered, Option<isize>)>) -> u8 {
+    match t {
+        Some((t, _)) => (if t.injected { trace::TAMPER_INJECTED } else { 0 }) | (if t.delayed { trace::TAMPER_DELAYED } else { 0 }),
+        None => 0,
     }
 }
 
@@ -248,6 +279,8 @@ fn trace_before_serving(c: &mut Call<'_>) {
 fn trace_after_serving(c: &mut Call<'_>, outcome: &Outcome) {
     if c.forked_child {
         trace::forked(c.t);
+        // A new process counts its own invocations (strace's new tracee).
+        c.t.inject_count.fill(0);
     }
     if let Outcome::RealThen(After::ExecFailed) = outcome {
         trace::flush(c.t);
@@ -272,14 +305,21 @@ fn serve(c: &mut Call<'_>) -> Outcome {
 /// The second trap of a call made through `tail_gate_post`.
 pub fn tail_post(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let ret = uc.rax() as isize;
-    let (orig, [nr, after]) = uc.tail_state();
+    let (orig, [nr, word]) = uc.tail_state();
     // A word that names no continuation (0, or one an application forged
     // in the slot) runs none.
-    let ret = match After::from_word(after) {
+    let ret = match After::from_word(word & !TAMPERED_EXIT) {
         Some(a) => after_fn(a)(t, nr, &orig, ret),
         None => ret,
     };
     uc.finish_tail(ret as usize);
+    if word & TAMPERED_EXIT != 0 {
+        // (A forged bit only delays or signals as the rules say anyway.)
+        let rules = &config::get().inject;
+        inject::exit(t.tid(), rules, nr);
+        let delayed = inject::rule(rules, nr).is_some_and(|r| r.delay_enter_ns != 0 || r.delay_exit_ns != 0);
+        t.trace_tamper = if delayed { trace::TAMPER_DELAYED } else { 0 };
+    }
     if trace::wants(t, nr) {
         trace::record(t, nr, &orig, ret);
     }

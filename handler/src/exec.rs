@@ -172,11 +172,30 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             continue;
         }
         // The trace fd is given anew below: it moved when it was adopted.
-        if o == b"--trace-fd\0" || (!tracing && o.starts_with(b"--trace")) {
-            skip_value = o != b"--trace-follow\0";
+        // Not tracing any more (a fork child without -f): no trace options,
+        // and no tampering, which strace makes only on traced calls.
+        if o == b"--trace-fd\0" || (!tracing && (o.starts_with(b"--trace") || o == b"--inject\0")) {
+            skip_value = config::takes_value(o.strip_suffix(b"\0").unwrap_or(o));
             continue;
         }
         strings.push(o.clone());
+    }
+    if tracing && !cfg.inject.is_empty() {
+        // -e inject=...:when= counts on across the exec, as strace's do.
+        let mut counts = Vec::new();
+        for (nr, &n) in c.t.inject_count.iter().enumerate().filter(|(_, n)| **n != 0) {
+            if !counts.is_empty() {
+                counts.push(b',');
+            }
+            counts.extend_from_slice(&int_arg(nr as i64)[..]);
+            counts.pop();
+            counts.push(b'=');
+            counts.extend_from_slice(&int_arg(n as i64));
+            counts.pop();
+        }
+        counts.push(0);
+        strings.push(b"--inject-counts\0".to_vec());
+        strings.push(counts);
     }
     if tracing {
         strings.push(b"--trace-fd\0".to_vec());

@@ -11,7 +11,7 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: sys errno usermem heap config ownfd sigactions sud sandbox vdso
+//! kernel ABI, leaf services: sys errno usermem heap inject config ownfd sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
 //! services over threads:     resident trace rpc fast fds
 //! the table's entries:       memory signals pathmap pola exec clone
@@ -36,6 +36,7 @@ pub mod exec;
 pub mod fast;
 pub mod fds;
 pub mod heap;
+pub mod inject;
 pub mod memory;
 pub mod ownfd;
 pub mod pathmap;
@@ -76,6 +77,9 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         }
     }
     let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso);
+    for &(nr, n) in &cfg.inject_counts {
+        t.inject_count[nr] = n;
+    }
     fast::configure(!cfg.no_fast, cfg.fast_stats);
     signals::restore_exec_state(t, cfg.sigsys);
     config::set(cfg);

@@ -240,3 +240,23 @@ pub fn readlink(path: &CPath, buf: &mut [u8]) -> Result<usize> {
 pub fn getcwd(buf: &mut [u8]) -> Result<usize> {
     sc!(getcwd, buf.as_mut_ptr(), buf.len())
 }
+
+/// Sends `sig` to thread `tid` of this process with the siginfo `info`
+/// (any si_code is allowed to oneself).
+pub fn queue_signal_to_self(tid: i32, sig: i32, info: &[u8; 128]) -> Result<()> {
+    sc!(rt_tgsigqueueinfo, getpid(), tid, sig, info.as_ptr()).map(|_| ())
+}
+
+/// Sleeps `ns` nanoseconds of CLOCK_MONOTONIC (the rest again after an
+/// interruption).
+pub fn sleep_ns(ns: u64) {
+    let mut ts = [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
+    loop {
+        let p = ts.as_mut_ptr();
+        // CLOCK_MONOTONIC = 1, relative; the remainder is written back into ts.
+        match sc!(clock_nanosleep, 1, 0, p, p) {
+            Err(4) => continue,
+            _ => return,
+        }
+    }
+}

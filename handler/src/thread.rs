@@ -128,6 +128,10 @@ pub struct ThreadBlock {
     /// that frame's rt_sigreturn comes.
     pub trace_nest: [Interrupted; 8],
     pub trace_nest_len: usize,
+    /// Invocations of each call so far, for `-e inject=...:when=` (inject.rs).
+    pub inject_count: [u32; 512],
+    /// How the next trace line is marked: trace::TAMPER_* bits.
+    pub trace_tamper: u8,
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],

@@ -149,12 +149,30 @@ const CLOCK: &[&str] = &[
 /// Calls that always succeed and take no arguments (strace's PU).
 const PURE: &[&str] = &["getpid", "getuid", "getgid", "geteuid", "getegid", "getppid", "getpgrp", "gettid"];
 
+/// One `-e` argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    /// `trace=SET`, or a bare SET: which calls are shown.
+    Trace(Filter),
+    /// `inject=...` or `fault=...`: calls tampered with (inject.rs).
+    Inject(crate::inject::Inject),
+}
+
 /// Parses one `-e` argument (clap's value parser for it).
+pub fn parse_expr(expr: &str) -> Result<Expr, String> {
+    match expr.split_once('=') {
+        Some(("inject", spec)) => crate::inject::parse(spec, false).map(Expr::Inject),
+        Some(("fault", spec)) => crate::inject::parse(spec, true).map(Expr::Inject),
+        _ => parse(expr).map(Expr::Trace),
+    }
+}
+
+/// Parses a `trace=SET` (or bare SET) expression.
 pub fn parse(expr: &str) -> Result<Filter, String> {
     let set = match expr.split_once('=') {
         Some(("trace" | "t", set)) => set,
         Some((q, _)) => {
-            return Err(format!("`-e {q}=` is not supported: preld trace only knows `-e trace=SET`"));
+            return Err(format!("`-e {q}=` is not supported: preld trace knows `-e trace=SET`, `-e inject=` and `-e fault=`"));
         }
         None => expr,
     };

@@ -1,6 +1,7 @@
 //! `preld`: the command line that starts programs under ld-preld.
 
 mod filter;
+mod inject;
 mod patch;
 mod pola;
 mod run;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use filter::Filter;
+use filter::{Expr, Filter};
 
 #[derive(Parser)]
 #[command(
@@ -86,9 +87,11 @@ struct TraceArgs {
     #[arg(short = 's', value_name = "N", value_parser = clap::value_parser!(u16).range(0..=4096))]
     strsize: Option<u16>,
     /// Which calls to show: `trace=NAME,...`, `NAME,...`, `%file`,
-    /// `%process`, `!NAME`... (strace's syntax; the last -e wins)
-    #[arg(short = 'e', value_name = "EXPR", value_parser = filter::parse)]
-    expr: Vec<Filter>,
+    /// `%process`, `!NAME`... (strace's syntax; the last trace= wins);
+    /// `inject=SET:error=E|retval=N[:signal=S][:delay_enter=D][:delay_exit=D][:when=W]`
+    /// and `fault=SET[:error=E][:when=W]` tamper with traced calls as strace's
+    #[arg(short = 'e', value_name = "EXPR", value_parser = filter::parse_expr)]
+    expr: Vec<Expr>,
     /// As for `preld run`: the program sees HOST at VIRT; repeatable
     #[arg(long = "map", value_name = "VIRT=HOST", value_parser = OsStringValueParser::new().try_map(PathMap::parse))]
     maps: Vec<PathMap>,
@@ -252,10 +255,10 @@ mod tests {
         let t = trace_args(&["preld", "trace", "-f", "-o", "/tmp/t", "-e", "trace=openat", "--", "ls", "-f", "-o"]);
         assert!(t.follow);
         assert_eq!(t.output, Some(PathBuf::from("/tmp/t")));
-        assert_eq!(t.expr, [Filter::Only(vec!["openat"])]);
+        assert_eq!(t.expr, [Expr::Trace(Filter::Only(vec!["openat"]))]);
         assert_eq!(t.command, ["ls", "-f", "-o"]);
         let t = trace_args(&["preld", "trace", "-e", "openat", "-e", "close", "ls", "-e", "x"]);
-        assert_eq!(t.expr.last(), Some(&Filter::Only(vec!["close"])));
+        assert_eq!(t.expr.last(), Some(&Expr::Trace(Filter::Only(vec!["close"]))));
         assert_eq!(t.command, ["ls", "-e", "x"]);
         assert!(!trace_args(&["preld", "trace", "true"]).follow);
         assert!(Cli::try_parse_from(["preld", "trace"]).is_err());

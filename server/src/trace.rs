@@ -17,6 +17,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitCode, ExitStatus};
 use std::sync::atomic::{AtomicI32, Ordering};
 
+use crate::filter::Expr;
 use crate::{reason, TraceArgs};
 
 pub const LONG_ABOUT: &str = "\
@@ -46,7 +47,16 @@ options of the same names.
 classes (%file, %process, %network, %signal, %desc, %memory, %ipc, %creds,
 %clock, %pure, %stat...), `!` to invert, `all`, `none`, `?name` for a name
 that may be unknown. Names are x86_64 system calls; a name preld does not
-know is an error.";
+know is an error.
+
+-e inject=SET:error=ERRNO|retval=N[:signal=SIG][:delay_enter=D][:delay_exit=D][:when=EXPR]
+and -e fault=SET[:error=ERRNO][:when=EXPR] tamper with calls as strace's do:
+the call is not made and fails with ERRNO or returns N (marked `(INJECTED)`),
+is delayed before or after (D: a number with s, ms, us or ns, default us;
+marked `(DELAYED)`), and/or SIG is sent once it is over; EXPR (FIRST,
+FIRST..LAST, FIRST+, FIRST+STEP, FIRST..LAST+STEP) picks the invocations,
+counted per call and per thread. As in strace, only traced calls (the
+-e trace= set, -f) are tampered with; fault= fails with ENOSYS by default.";
 
 /// Local time minus UTC now, in seconds (the handler writes -t times with
 /// it, without reading the time zone itself).
@@ -145,8 +155,17 @@ pub fn main(args: TraceArgs) -> ExitCode {
     if let Some(n) = args.strsize {
         cmd.arg("--trace-strsize").arg(n.to_string());
     }
-    if let Some(list) = args.expr.last().and_then(|f| f.ld_preld_arg()) {
+    let filter = args.expr.iter().rev().find_map(|e| match e {
+        Expr::Trace(f) => Some(f),
+        Expr::Inject(_) => None,
+    });
+    if let Some(list) = filter.and_then(|f| f.ld_preld_arg()) {
         cmd.arg("--trace-filter").arg(list);
+    }
+    for e in &args.expr {
+        if let Expr::Inject(i) = e {
+            cmd.arg("--inject").arg(i.ld_preld_arg());
+        }
     }
     for m in &args.maps {
         cmd.arg("--map").arg(m.arg());

@@ -386,7 +386,7 @@ fn unknown_names_are_refused_before_running() {
     for (expr, says) in [
         ("trace=openat,opne", "unknown x86_64 system call `opne`"),
         ("%files", "unknown system call class `%files`"),
-        ("signal=SIGINT", "only knows `-e trace=SET`"),
+        ("signal=SIGINT", "`-e signal=` is not supported"),
     ] {
         let mut cmd = command(preld());
         cmd.args(["trace", "-o"]).arg(&file).args(["-e", expr, "--", "touch"]).arg(d.join("ran"));
@@ -454,6 +454,17 @@ fn without_follow_children_are_not_traced() {
     t.expect(t.position(|l| l.starts_with("clone(")).is_some(), "bash's clone is missing");
     t.expect(t.position(|l| l.starts_with("wait4(")).is_some(), "bash's wait4 is missing");
     t.expect_end(Some("exit_group(0) = ?"), "+++ exited with 0 +++");
+}
+
+// Options without a value (-T, -tt) once made an untraced child's exec
+// take the next option as their value: `ls` then failed to start (127).
+#[test]
+fn without_follow_a_child_s_exec_keeps_its_options() {
+    let d = Scratch::new("nofollow-opts");
+    let t = trace(&d, &["-T", "-e", "trace=execve,wait4"], &[&bash(), &"-c", &"ls / >/dev/null; exit 3"]);
+    t.expect(t.out.status.code() == Some(3), "did not exit 3 (the child's ls did not run?)");
+    t.expect(t.out.stderr.is_empty(), "something was said on stderr");
+    t.expect(t.trace.lines().any(|l| l.starts_with("wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], ")), "ls did not exit 0");
 }
 
 #[test]
@@ -1122,4 +1133,102 @@ fn a_static_go_program_is_traced_like_strace() {
             theirs.difference(&ours).collect::<Vec<_>>()
         ),
     );
+}
+
+// ---------------------------------------------------------- -e inject=, -e fault=
+
+/// preld's and strace's lines for the same tampering of `python3 -c CODE`:
+/// the calls' lines (alignment padding out) and the program's stdout.
+fn tampered(name: &str, opts: &[&str], code: &str) -> ((Vec<String>, String), (Vec<String>, String)) {
+    let d = Scratch::new(name);
+    let py = require_file("/usr/bin/python3", "python3");
+    let t = trace(&d, opts, &[&py, &"-c", &code]);
+    let (so, sl) = strace(&d, opts, &[&py, &"-c", &code]);
+    let keep = |l: &&str| !l.starts_with("+++") && !l.starts_with("---");
+    let mine = (t.trace.lines().filter(keep).map(str::to_string).collect(), t.stdout());
+    let theirs = (sl.iter().map(String::as_str).filter(keep).map(str::to_string).collect(), String::from_utf8_lossy(&so.stdout).into_owned());
+    (mine, theirs)
+}
+
+#[test]
+fn inject_retval_and_error_as_strace() {
+    let code = "import os\nfor i in range(5): print(os.getppid() == 7, os.getuid())";
+    let opts = ["-e", "trace=getppid,getuid", "-e", "inject=getppid:retval=7:when=2+2", "-e", "inject=getuid:error=EPERM:when=3..4"];
+    let (mine, theirs) = tampered("inject", &opts, code);
+    assert_eq!(mine.1, theirs.1, "the program's output differs from strace's");
+    let no_ids = |v: &Vec<String>| v.iter().map(|l| l.split(" = ").next().unwrap().to_string() + if l.contains("(INJECTED)") { " INJECTED " } else { "" } + l.split(" = ").nth(1).filter(|r| r.starts_with("-1")).unwrap_or("")).collect::<Vec<_>>();
+    assert_eq!(no_ids(&mine.0), no_ids(&theirs.0), "the lines differ from strace's:\n{:#?}\n{:#?}", mine.0, theirs.0);
+    assert_eq!(mine.0.iter().filter(|l| l.ends_with("= 7 (INJECTED)")).count(), 2, "{:#?}", mine.0);
+    assert!(mine.0.contains(&"getuid() = -1 EPERM (Operation not permitted) (INJECTED)".to_string()), "{:#?}", mine.0);
+}
+
+#[test]
+fn fault_defaults_to_enosys_and_only_traced_calls_are_tampered() {
+    let code = "import os\ntry:\n  os.chdir('/')\nexcept OSError as e: print(e.errno)\nprint(os.getcwd())";
+    let (mine, theirs) = tampered("fault", &["-e", "trace=chdir", "-e", "fault=chdir"], code);
+    assert_eq!(mine.1, theirs.1, "the program's output differs from strace's");
+    assert_eq!(mine.1.lines().next(), Some("38"));
+    assert!(mine.0.contains(&"chdir(\"/\") = -1 ENOSYS (Function not implemented) (INJECTED)".to_string()), "{:#?}", mine.0);
+    // Not traced: not tampered with (strace's rule).
+    let (mine, theirs) = tampered("fault-untraced", &["-e", "trace=getcwd", "-e", "fault=chdir:error=EACCES"], code);
+    assert_eq!(mine.1, theirs.1);
+    assert_eq!(mine.1, "/\n");
+}
+
+#[test]
+fn inject_signal_as_strace() {
+    let code = "import os, signal\nsignal.signal(signal.SIGUSR1, lambda *a: print('usr1', flush=True))\nos.getppid()\nprint('after', flush=True)";
+    let opts = ["-e", "trace=getppid", "-e", "inject=getppid:signal=SIGUSR1"];
+    let d = Scratch::new("inject-signal");
+    let py = require_file("/usr/bin/python3", "python3");
+    let t = trace(&d, &opts, &[&py, &"-c", &code]);
+    let (so, sl) = strace(&d, &opts, &[&py, &"-c", &code]);
+    assert_eq!(t.stdout(), String::from_utf8_lossy(&so.stdout), "the program's output differs from strace's");
+    assert_eq!(t.stdout(), "usr1\nafter\n");
+    let sig = |v: Vec<&str>| v.into_iter().find(|l| l.starts_with("--- SIGUSR1")).map(str::to_string);
+    assert_eq!(sig(t.lines()), sig(sl.iter().map(String::as_str).collect()), "the signal lines differ from strace's");
+    assert_eq!(sig(t.lines()).as_deref(), Some("--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_KERNEL} ---"));
+}
+
+#[test]
+fn inject_delays_as_strace() {
+    let code = "import os\nos.getppid()";
+    let opts = ["-e", "trace=getppid", "-e", "inject=getppid:delay_enter=20ms:delay_exit=30000"];
+    let d = Scratch::new("inject-delay");
+    let py = require_file("/usr/bin/python3", "python3");
+    let start = Instant::now();
+    let t = trace(&d, &opts, &[&py, &"-c", &code]);
+    let took = start.elapsed();
+    let (_, sl) = strace(&d, &opts, &[&py, &"-c", &code]);
+    assert!(took >= Duration::from_millis(50), "the delays were not made: {took:?}");
+    let marks = |v: Vec<&str>| v.into_iter().filter(|l| l.starts_with("getppid()")).map(|l| l.split_once(") = ").unwrap().1.split_once(' ').unwrap().1.to_string()).collect::<Vec<_>>();
+    assert_eq!(marks(t.lines()), marks(sl.iter().map(String::as_str).collect()), "the markers differ from strace's");
+    assert_eq!(marks(t.lines()), ["(DELAYED)"]);
+}
+
+#[test]
+fn inject_expressions_strace_refuses_are_refused() {
+    for e in ["inject=openat", "inject=openat:error=EIO:retval=1", "inject=openat:when=0", "fault=openat:signal=SIGUSR1", "inject=openat:error=EWHAT"] {
+        let out = run({
+            let mut c = command(preld());
+            c.args(["trace", "-e", e, "--", "true"]);
+            c
+        });
+        assert_eq!(out.status.code(), Some(2), "-e {e}: not refused as a usage error");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("-e"), "-e {e}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+// strace counts a tracee's invocations across execve: bash's getppid (for
+// $PPID) are the first three, the exec'd python's the fourth.
+#[test]
+fn inject_counts_on_across_exec_as_strace() {
+    let d = Scratch::new("inject-exec");
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = format!("exec {} -c 'import os; print(os.getppid() == 7)'", py.display());
+    let opts = ["-e", "trace=getppid", "-e", "inject=getppid:retval=7:when=4"];
+    let t = trace(&d, &opts, &[&bash(), &"-c", &script]);
+    let (so, _) = strace(&d, &opts, &[&bash(), &"-c", &script]);
+    assert_eq!(t.stdout(), String::from_utf8_lossy(&so.stdout), "the program's output differs from strace's");
+    assert_eq!(t.stdout(), "True\n");
 }

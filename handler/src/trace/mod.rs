@@ -290,8 +290,14 @@ fn killed_line(w: &mut Line<'_>, pid: i32, sig: i32, core: bool) {
 }
 
 /// Records a finished call.
+/// `ThreadBlock::trace_tamper` bits: the call was answered by -e inject=
+/// (` (INJECTED)`), or delayed (` (DELAYED)`).
+pub const TAMPER_INJECTED: u8 = 1;
+pub const TAMPER_DELAYED: u8 = 2;
+
 pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     let saved = core::mem::take(&mut t.trace_saved);
+    let tamper = core::mem::take(&mut t.trace_tamper);
     t.trace_pending = 0;
     // The child's side of a fork or clone: strace shows the call once, in
     // the parent, with the child's pid.
@@ -317,6 +323,12 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     let _ = decode::write_call(&mut w, nr, args, &mem, Some(ret));
     align_result(&mut w, line_start);
     let _ = decode::write_result_in(&mut w, nr, args, &mem, ret);
+    if tamper & TAMPER_INJECTED != 0 {
+        let _ = w.write_str(" (INJECTED)");
+    }
+    if tamper & TAMPER_DELAYED != 0 {
+        let _ = w.write_str(" (DELAYED)");
+    }
     if config::get().trace.as_ref().is_some_and(|tr| tr.durations) {
         let d = now_ns().saturating_sub(start);
         let _ = write!(w, " <{}.{:06}>", d / 1_000_000_000, d % 1_000_000_000 / 1000);
