@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 pub mod call;
 pub mod clone;
 pub mod config;
