@@ -29,6 +29,10 @@ pub const __O_TMPFILE: u32 = general::__O_TMPFILE;
 pub const PR_SET_SYSCALL_USER_DISPATCH: usize = prctl::PR_SET_SYSCALL_USER_DISPATCH as usize;
 pub const PR_SYS_DISPATCH_ON: usize = prctl::PR_SYS_DISPATCH_ON as usize;
 
+/// sizeof(siginfo_t), as the kernel lays it out in a signal frame.
+pub const SIGINFO_SIZE: usize = core::mem::size_of::<general::siginfo_t>();
+const _: () = assert!(SIGINFO_SIZE == 128);
+
 /// arch_prctl's codes for gs (asm/prctl.h; linux-raw-sys has only
 /// ARCH_SET_FS).
 pub const ARCH_SET_GS: usize = 0x1001;

@@ -107,6 +107,7 @@ pub const PR_SYS_DISPATCH_ON: usize = prctl::PR_SYS_DISPATCH_ON as usize;
 pub const PR_GET_SECCOMP: usize = prctl::PR_GET_SECCOMP as usize;
 pub const PR_SET_SECCOMP: usize = prctl::PR_SET_SECCOMP as usize;
 pub const PR_SET_NO_NEW_PRIVS: usize = prctl::PR_SET_NO_NEW_PRIVS as usize;
+pub const PR_SET_NAME: usize = prctl::PR_SET_NAME as usize;
 pub const SECCOMP_SET_MODE_FILTER: usize = ptrace::SECCOMP_SET_MODE_FILTER as usize;
 pub const SECCOMP_RET_ALLOW: u32 = ptrace::SECCOMP_RET_ALLOW;
 pub const SECCOMP_RET_ERRNO: u32 = ptrace::SECCOMP_RET_ERRNO;

@@ -13,7 +13,7 @@ use preld_loader::elf::{self, FileSource};
 use preld_loader::shebang;
 use syscalls::Sysno;
 
-use crate::abi::{self, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use crate::abi::{self, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_GETFD, F_SETFD};
 use crate::call::{After, Call, Outcome};
 use crate::errno::{E2BIG, EACCES, EFAULT, EINVAL, EIO, ELOOP, ENOENT, ENOEXEC};
 use crate::sys::{self, CPath};
@@ -103,7 +103,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         }
         // A #! script named by a close-on-exec fd cannot be reopened by its
         // interpreter after the exec: the kernel fails with ENOENT.
-        if name.is_empty() && sys::fcntl(dirfd as i32, 1, 0).unwrap_or(0) & 1 != 0 {
+        if name.is_empty() && sys::fcntl(dirfd as i32, F_GETFD, 0).unwrap_or(0) & FD_CLOEXEC != 0 {
             let mut head = [0u8; 2];
             if sys::pread(dirfd as i32, &mut head, 0) == Ok(2) && &head == b"#!" {
                 return Err(ENOENT);
@@ -234,7 +234,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     trace::write_counts(c.t);
     ownfd::before_exec(&keep);
     if exec_fd >= 0 {
-        let _ = sys::fcntl(exec_fd, 2, 0); // F_SETFD: crosses the exec
+        let _ = sys::fcntl(exec_fd, F_SETFD, 0); // crosses the exec
     }
     Ok(())
 }

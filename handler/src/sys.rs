@@ -4,7 +4,7 @@
 use preld_arch::syscall6;
 use syscalls::Sysno;
 
-use crate::abi::{AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_NO_NEW_PRIVS};
+use crate::abi::{AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
 use crate::abi::{PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, PR_SYS_DISPATCH_ON, SOL_SOCKET, SO_TYPE};
 use crate::errno::{EINTR, EINVAL};
 
@@ -311,6 +311,15 @@ pub fn set_syscall_user_dispatch(allowed: Option<(usize, usize)>) -> Result<()> 
 /// children.
 pub fn set_no_new_privs() -> Result<()> {
     sc!(prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).map(|_| ())
+}
+
+/// prctl(PR_SET_NAME): the calling thread's name (/proc/self/comm), NUL
+/// terminated within its 16 bytes.
+pub fn set_thread_name(name: &[u8; 16]) -> Result<()> {
+    if !name.contains(&0) {
+        return Err(EINVAL);
+    }
+    sc!(prctl, PR_SET_NAME, name.as_ptr()).map(|_| ())
 }
 
 /// `struct timespec`.

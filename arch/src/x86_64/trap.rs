@@ -27,7 +27,7 @@
 
 use core::mem::offset_of;
 
-use crate::abi::{self, SIGSYS};
+use crate::abi::{self, SIGINFO_SIZE, SIGSYS};
 
 /// The System V red zone below rsp, which no preld code writes.
 pub const RED_ZONE: usize = 128;
@@ -95,9 +95,9 @@ const G_RSP: usize = 15;
 const G_RIP: usize = 16;
 const G_EFL: usize = 17;
 const G_FPSTATE: usize = 23;
-/// sizeof(struct ucontext) and sizeof(siginfo_t).
+/// sizeof(struct ucontext) (linux-raw-sys has no ucontext); sizeof(siginfo_t)
+/// is abi.rs's.
 const UC_SIZE: usize = 304;
-const SIGINFO_SIZE: usize = 128;
 /// struct rt_sigframe: the return address (pretcode), ucontext, siginfo;
 /// the FPU state lies above it, 64-aligned.
 const RT_SIGFRAME: usize = 8 + UC_SIZE + SIGINFO_SIZE;

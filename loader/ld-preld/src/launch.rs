@@ -297,8 +297,7 @@ pub fn launcher(init: Initial) -> ! {
     let mut comm = [0u8; 16];
     let n = base.len().min(15);
     comm[..n].copy_from_slice(&base[..n]);
-    // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
-    let _ = unsafe { sys::raw(syscalls::Sysno::prctl as usize, [15, comm.as_ptr() as usize, 0, 0, 0, 0]) };
+    let _ = sys::set_thread_name(&comm);
     arm_or_fail(execfn);
     // SAFETY: the image is on the heap, its length a multiple of 16; the
     // initial stack has room below argc (the loader's frames lived there);
