@@ -6,4 +6,6 @@
 #[cfg_attr(target_arch = "x86_64", path = "x86_64/mod.rs")]
 mod imp;
 
+pub mod abi;
+
 pub use imp::*;

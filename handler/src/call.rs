@@ -35,6 +35,13 @@ pub enum Outcome {
     Next,
 }
 
+impl Outcome {
+    /// Fail the call with `errno` (an errno.rs name).
+    pub fn err(errno: i32) -> Outcome {
+        Outcome::Return(-(errno as isize))
+    }
+}
+
 /// What sees a real call's result (raw: value or -errno) and returns the
 /// one the application gets; runs in a second trap, with the original
 /// arguments (`dispatch::after` holds the functions). It crosses the

@@ -12,33 +12,27 @@
 
 use syscalls::Sysno;
 
+use crate::abi::{CLONE_CLEAR_SIGHAND, CLONE_SIGHAND, CLONE_VFORK, CLONE_VM, SIGCHLD};
 use crate::call::{Call, Outcome};
+use crate::errno::{EFAULT, EINVAL};
 use crate::thread::{self, ThreadBlock};
 use crate::sigactions::Actions;
 use crate::{fast, heap, rpc, signals, sud, sys, trace, usermem};
 
-const CLONE_VM: u64 = 0x100;
-const CLONE_VFORK: u64 = 0x4000;
-const CLONE_SIGHAND: u64 = 0x800;
-const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
-const SIGCHLD: u64 = 17;
-const EFAULT: isize = 14;
-const EINVAL: isize = 22;
-
 pub fn clone(c: &mut Call<'_>) -> Outcome {
     let (flags, child_sp) = match Sysno::from(c.nr as u32) {
-        Sysno::fork => (SIGCHLD, 0),
-        Sysno::vfork => (CLONE_VM | CLONE_VFORK | SIGCHLD, 0),
+        Sysno::fork => (SIGCHLD as u64, 0),
+        Sysno::vfork => (CLONE_VM | CLONE_VFORK | SIGCHLD as u64, 0),
         Sysno::clone => (c.args[0] as u64, c.args[1]),
         _ => {
             // clone3(struct clone_args *, size): flags at 0, stack at 40,
             // stack_size at 48; the kernel starts the child at stack + size.
             if c.args[1] < 64 {
-                return Outcome::Return(-EINVAL);
+                return Outcome::err(EINVAL);
             }
             let mut a = [0usize; 8];
             if !usermem::read_words(c.args[0], &mut a) {
-                return Outcome::Return(-EFAULT);
+                return Outcome::err(EFAULT);
             }
             let sp = if a[5] != 0 { a[5].wrapping_add(a[6]) } else { 0 };
             (a[0] as u64, sp)

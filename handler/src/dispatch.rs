@@ -9,6 +9,7 @@ use preld_arch::fast::Gate;
 use preld_arch::Ucontext;
 use syscalls::Sysno;
 
+use crate::abi::PTRACE_TRACEME;
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
 use crate::{clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
@@ -118,7 +119,6 @@ fn exit_group(_c: &mut Call<'_>) -> Outcome {
 /// the exec that follows is the kernel's own. (A session refuses ptrace
 /// before this.)
 fn ptrace(c: &mut Call<'_>) -> Outcome {
-    const PTRACE_TRACEME: usize = 0;
     if c.args[0] != PTRACE_TRACEME {
         return Outcome::Real;
     }

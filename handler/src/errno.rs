@@ -1,12 +1,20 @@
 //! errno numbers of Linux x86_64, their names and glibc's messages, for
 //! diagnostics and traces. Generated once from the C library's tables.
 
-/// (errno, name, message), sorted by number.
-/// The values preld returns by name.
-pub const EPERM: i32 = 1;
-pub const ENOSYS: i32 = 38;
-pub const EAFNOSUPPORT: i32 = 97;
+/// The errno values preld returns or looks for, by name, from
+/// linux-raw-sys (the kernel's headers): every module of the handler and
+/// ld-preld takes them from here.
+macro_rules! errnos {
+    ($($name:ident)*) => {
+        $(pub const $name: i32 = linux_raw_sys::errno::$name as i32;)*
+    };
+}
 
+errnos!(EPERM ENOENT ESRCH EINTR EIO E2BIG ENOEXEC EBADF EAGAIN ENOMEM EACCES EFAULT EISDIR EINVAL EMFILE ERANGE ENAMETOOLONG ENOSYS ELOOP EOPNOTSUPP EAFNOSUPPORT);
+/// `ENOTSUP` is `EOPNOTSUPP` on Linux.
+pub const ENOTSUP: i32 = EOPNOTSUPP;
+
+/// (errno, name, message), sorted by number.
 pub const ERRNOS: &[(i32, &str, &str)] = &[
     (1, "EPERM", "Operation not permitted"),
     (2, "ENOENT", "No such file or directory"),
@@ -156,6 +164,13 @@ fn lookup(errno: i32) -> Option<&'static (i32, &'static str, &'static str)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_match_the_table() {
+        for (e, n) in [(super::EPERM, "EPERM"), (super::EINVAL, "EINVAL"), (super::ENAMETOOLONG, "ENAMETOOLONG"), (super::ENOTSUP, "EOPNOTSUPP")] {
+            assert_eq!(super::name(e), Some(n));
+        }
+    }
+
     #[test]
     fn sorted_and_known() {
         assert!(super::ERRNOS.windows(2).all(|w| w[0].0 < w[1].0));

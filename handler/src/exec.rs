@@ -13,21 +13,13 @@ use preld_loader::elf::{self, FileSource};
 use preld_loader::shebang;
 use syscalls::Sysno;
 
+use crate::abi::{self, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_GETFD, F_SETFD};
 use crate::call::{After, Call, Outcome};
+use crate::errno::{E2BIG, EACCES, EFAULT, EINVAL, EIO, ELOOP, ENOENT, ENOEXEC};
 use crate::sys::{self, CPath};
 use crate::thread::{ThreadBlock, PATH_MAX};
 use crate::{config, ownfd, pathmap, pola, rpc, trace, usermem};
 
-const ENOENT: i32 = 2;
-const EFAULT: i32 = 14;
-const EACCES: i32 = 13;
-const ENOEXEC: i32 = 8;
-const ELOOP: i32 = 40;
-const E2BIG: i32 = 7;
-const AT_FDCWD: usize = -100isize as usize;
-const AT_EMPTY_PATH: usize = 0x1000;
-const AT_SYMLINK_NOFOLLOW: usize = 0x100;
-const EINVAL: i32 = 22;
 const MAX_ARGS: usize = 1 << 17;
 
 pub fn execve(c: &mut Call<'_>) -> Outcome {
@@ -76,7 +68,7 @@ struct Prepared {
 fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     let execveat = c.nr == Sysno::execveat as usize;
     let (dirfd, path, argv, envp, flags) =
-        if execveat { (c.args[0], c.args[1], c.args[2], c.args[3], c.args[4]) } else { (AT_FDCWD, c.args[0], c.args[1], c.args[2], 0) };
+        if execveat { (c.args[0], c.args[1], c.args[2], c.args[3], c.args[4]) } else { (AT_FDCWD as usize, c.args[0], c.args[1], c.args[2], 0) };
     if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
         return Err(EINVAL);
     }
@@ -85,14 +77,8 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     let name = &name[..n];
     if flags & AT_SYMLINK_NOFOLLOW != 0 && !name.is_empty() {
         // The kernel refuses to follow a final symlink here.
-        let mut st = [0u8; 144];
-        let c = CPath::new(name);
-        // SAFETY: newfstatat into a local struct stat buffer.
-        let r = unsafe {
-            sys::raw(Sysno::newfstatat as usize, [dirfd, c.ptr(), st.as_mut_ptr() as usize, AT_SYMLINK_NOFOLLOW, 0, 0])
-        };
-        let mode = u32::from_ne_bytes(st[24..28].try_into().unwrap_or_default());
-        if r.is_ok() && mode & sys::S_IFMT == 0o120000 {
+        let st = sys::fstatat(dirfd as i32, &CPath::new(name), AT_SYMLINK_NOFOLLOW);
+        if st.is_ok_and(|st| st.mode & abi::S_IFMT == abi::S_IFLNK) {
             return Err(ELOOP);
         }
     }
@@ -111,13 +97,13 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         }
         exec_fd = fd;
         vpath
-    } else if execveat && (dirfd != AT_FDCWD && (name.is_empty() || name[0] != b'/')) {
+    } else if execveat && (dirfd != AT_FDCWD as usize && (name.is_empty() || name[0] != b'/')) {
         if name.is_empty() && flags & AT_EMPTY_PATH == 0 {
             return Err(ENOENT);
         }
         // A #! script named by a close-on-exec fd cannot be reopened by its
         // interpreter after the exec: the kernel fails with ENOENT.
-        if name.is_empty() && sys::fcntl(dirfd as i32, 1, 0).unwrap_or(0) & 1 != 0 {
+        if name.is_empty() && sys::fcntl(dirfd as i32, F_GETFD, 0).unwrap_or(0) & FD_CLOEXEC != 0 {
             let mut head = [0u8; 2];
             if sys::pread(dirfd as i32, &mut head, 0) == Ok(2) && &head == b"#!" {
                 return Err(ENOENT);
@@ -226,7 +212,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         strings.push(int_arg(fd as i64));
     }
     // AT_EXECFN as the kernel gives it: the name as passed, or /dev/fd/N[/NAME].
-    let execfn: Vec<u8> = if execveat && dirfd != AT_FDCWD && !name.starts_with(b"/") {
+    let execfn: Vec<u8> = if execveat && dirfd != AT_FDCWD as usize && !name.starts_with(b"/") {
         let mut v = b"/dev/fd/".to_vec();
         push_int(&mut v, dirfd as i32 as i64);
         if !name.is_empty() {
@@ -265,7 +251,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
     ownfd::before_exec(&keep);
     if exec_fd >= 0 {
-        let _ = sys::fcntl(exec_fd, 2, 0); // F_SETFD: crosses the exec
+        let _ = sys::fcntl(exec_fd, F_SETFD, 0); // crosses the exec
     }
     Ok(())
 }
@@ -297,7 +283,7 @@ fn push_int(v: &mut Vec<u8>, mut n: i64) {
 /// `dirfd` for execveat): the virtual path and an fd of the file.
 fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u8>, i32), i32> {
     use preld_proto::{PathArg, ReplyData, Request};
-    let at_fd = dirfd != AT_FDCWD && !name.starts_with(b"/");
+    let at_fd = dirfd != AT_FDCWD as usize && !name.starts_with(b"/");
     let path = if at_fd { PathArg::fd(0, name) } else { PathArg::cwd(name) };
     let dir = [dirfd as i32];
     let mut buf = [0u8; 2 * PATH_MAX + 64];
@@ -315,7 +301,7 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
             if let Some(fd) = fd {
                 sys::close(fd);
             }
-            Err(5)
+            Err(EIO)
         }
     }
 }
@@ -326,14 +312,14 @@ fn check(path: &[u8], depth: usize) -> Result<(), i32> {
         return Err(ELOOP);
     }
     let c = CPath::new(path);
-    let fd = sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC)?;
+    let fd = sys::open(&c, abi::O_RDONLY | abi::O_CLOEXEC)?;
     let file = Fd(fd);
-    sys::access(&c, sys::X_OK)?;
+    sys::access(&c, abi::X_OK)?;
     let elf_interp = check_open(fd, depth, &|interp, depth| check(interp, depth))?;
     drop(file);
     if let Some(interp) = elf_interp {
         // The kernel fails with ENOENT when the ELF interpreter is missing.
-        drop(Fd(sys::open(&CPath::new(&interp), sys::O_RDONLY | sys::O_CLOEXEC)?));
+        drop(Fd(sys::open(&CPath::new(&interp), abi::O_RDONLY | abi::O_CLOEXEC)?));
     }
     Ok(())
 }
@@ -345,7 +331,7 @@ fn check_fd(t: &mut ThreadBlock, fd: i32, depth: usize) -> Result<(), i32> {
         if depth > 4 {
             return Err(ELOOP);
         }
-        let (_, f) = session_exec(&mut t.borrow_mut(), AT_FDCWD, interp)?;
+        let (_, f) = session_exec(&mut t.borrow_mut(), AT_FDCWD as usize, interp)?;
         let r = check_fd(&mut t.borrow_mut(), f, depth);
         sys::close(f);
         r
@@ -358,7 +344,7 @@ fn check_fd(t: &mut ThreadBlock, fd: i32, depth: usize) -> Result<(), i32> {
 /// PT_INTERP, if any.
 fn check_open(fd: i32, depth: usize, interp: &dyn Fn(&[u8], usize) -> Result<(), i32>) -> Result<Option<Vec<u8>>, i32> {
     let st = sys::fstat(fd)?;
-    if st.mode & sys::S_IFMT != sys::S_IFREG {
+    if st.mode & abi::S_IFMT != abi::S_IFREG {
         return Err(EACCES);
     }
     let mut head = [0u8; shebang::PEEK];
@@ -403,7 +389,7 @@ pub fn readlink(c: &mut Call<'_>) -> Outcome {
     let (path, buf, len) = if c.nr == Sysno::readlink as usize {
         (c.args[0], c.args[1], c.args[2])
     } else {
-        if c.args[0] != AT_FDCWD && c.args[0] as i32 != -100 {
+        if c.args[0] as i32 != AT_FDCWD {
             return Outcome::Real;
         }
         (c.args[1], c.args[2], c.args[3])
@@ -419,7 +405,7 @@ pub fn readlink(c: &mut Call<'_>) -> Outcome {
     }
     let n = prog.len().min(len);
     if !usermem::write(buf, &prog[..n]) {
-        return Outcome::Return(-(EFAULT as isize));
+        return Outcome::err(EFAULT);
     }
     Outcome::Return(n as isize)
 }

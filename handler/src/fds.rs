@@ -2,12 +2,12 @@
 //! dup2, dup3, close_range, fcntl and the rest fail with EBADF on them, or
 //! move them out of the way; listings of /proc/self/fd do not show them.
 
+use crate::abi::RLIMIT_NOFILE;
 use crate::call::{After, Call, Outcome};
+use crate::errno::{EBADF, EMFILE};
 use crate::ownfd::{any_own, is_own};
 use crate::thread::ThreadBlock;
 use crate::{ownfd, rpc, sys};
-
-const EBADF: isize = 9;
 
 /// Moves preld's fd `fd` out of the application's way, updating whoever
 /// holds it.
@@ -28,8 +28,8 @@ pub fn rlimit(c: &mut Call<'_>) -> Outcome {
     }
     let a = c.args;
     let ours = match Sysno::from(c.nr as u32) {
-        Sysno::setrlimit => a[0] == ownfd::RLIMIT_NOFILE,
-        _ => a[1] == ownfd::RLIMIT_NOFILE && a[2] != 0 && (a[0] == 0 || a[0] == sys::getpid() as usize),
+        Sysno::setrlimit => a[0] == RLIMIT_NOFILE,
+        _ => a[1] == RLIMIT_NOFILE && a[2] != 0 && (a[0] == 0 || a[0] == sys::getpid() as usize),
     };
     if ours && any_own() { Outcome::RealThen(After::RlimitSet) } else { Outcome::Real }
 }
@@ -47,22 +47,22 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
     use syscalls::Sysno;
     let a = c.args;
     match Sysno::from(c.nr as u32) {
-        Sysno::close if is_own(a[0]) => Outcome::Return(-EBADF),
-        Sysno::fcntl if is_own(a[0]) => Outcome::Return(-EBADF),
+        Sysno::close if is_own(a[0]) => Outcome::err(EBADF),
+        Sysno::fcntl if is_own(a[0]) => Outcome::err(EBADF),
         Sysno::dup2 | Sysno::dup3 => {
             if is_own(a[0]) {
-                return Outcome::Return(-EBADF);
+                return Outcome::err(EBADF);
             }
             if is_own(a[1]) && !relocate(a[1] as i32) {
                 // Nowhere to move preld's fd: the table is full.
-                return Outcome::Return(-24); // EMFILE
+                return Outcome::err(EMFILE);
             }
             Outcome::Real
         }
         Sysno::close_range => close_range(a[0], a[1], a[2]),
         // Every other call on a preld fd finds no such fd (fstat is how
         // programs probe for open fds).
-        _ if is_own(a[0]) => Outcome::Return(-EBADF),
+        _ if is_own(a[0]) => Outcome::err(EBADF),
         _ => Outcome::Real,
     }
 }
@@ -79,7 +79,7 @@ fn close_range(first: usize, last: usize, flags: usize) -> Outcome {
     while let Some(fd) = ownfd::next_own(from, last) {
         any = true;
         if fd > lo {
-            if let Err(e) = raw_close_range(lo, fd - 1, flags) {
+            if let Err(e) = sys::close_range(lo, fd - 1, flags) {
                 return Outcome::Return(-(e as isize));
             }
         }
@@ -90,23 +90,18 @@ fn close_range(first: usize, last: usize, flags: usize) -> Outcome {
         return Outcome::Real;
     }
     if lo <= last && lo != 0 {
-        if let Err(e) = raw_close_range(lo, last, flags) {
+        if let Err(e) = sys::close_range(lo, last, flags) {
             return Outcome::Return(-(e as isize));
         }
     }
     Outcome::Return(0)
 }
 
-fn raw_close_range(a: usize, b: usize, flags: usize) -> sys::Result<usize> {
-    // SAFETY: close_range on a range without preld's fds.
-    unsafe { sys::raw(syscalls::Sysno::close_range as usize, [a, b, flags, 0, 0, 0]) }
-}
-
 /// getdents64: a listing of /proc/self/fd (or /dev/fd) must not show
 /// preld's fds.
 pub fn getdents(c: &mut Call<'_>) -> Outcome {
     if is_own(c.args[0]) {
-        return Outcome::Return(-EBADF);
+        return Outcome::err(EBADF);
     }
     if any_own() {
         Outcome::RealThen(After::HideOwnFds)

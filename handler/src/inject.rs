@@ -13,7 +13,7 @@
 
 use alloc::vec::Vec;
 
-use crate::sys;
+use crate::{abi, sys};
 
 /// What a rule does to the invocations it matches.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -128,11 +128,10 @@ pub fn exit(tid: i32, rules: &[Rule], nr: usize) {
     let Some(r) = rule(rules, nr) else { return };
     sleep(r.delay_exit_ns);
     if let Some(sig) = r.signal {
-        const SI_KERNEL: i32 = 0x80;
         let mut info = [0u8; 128];
         info[0..4].copy_from_slice(&(sig as i32).to_ne_bytes());
-        info[8..12].copy_from_slice(&SI_KERNEL.to_ne_bytes());
-        let _ = sys::queue_signal_to_self(tid, sig as i32, &info);
+        info[8..12].copy_from_slice(&abi::SI_KERNEL.to_ne_bytes());
+        let _ = sys::queue_signal_to_self(tid, sig as usize, &info);
     }
 }
 

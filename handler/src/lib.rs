@@ -11,7 +11,7 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: sys errno usermem heap inject config ownfd sigactions sud sandbox vdso
+//! kernel ABI, leaf services: abi errno sys usermem heap inject config ownfd sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
 //! services over threads:     resident trace rpc fast fds
 //! the table's entries:       memory signals pathmap pola exec clone
@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 pub mod call;
 pub mod clone;
 pub mod config;

@@ -5,13 +5,10 @@
 
 use syscalls::Sysno;
 
+use crate::abi::{MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED};
 use crate::call::{Call, Outcome};
+use crate::errno::EPERM;
 use crate::{fast, resident};
-
-const EPERM: isize = 1;
-const MAP_FIXED: usize = 0x10;
-const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
-const MREMAP_FIXED: usize = 2;
 
 /// Whether [addr, addr+len) touches preld's memory.
 pub fn touches_preld(addr: usize, len: usize) -> bool {
@@ -28,7 +25,7 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
         _ => false,
     };
     if hit {
-        Outcome::Return(-EPERM)
+        Outcome::err(EPERM)
     } else {
         fast::memory_call(c.nr, &c.args);
         Outcome::Real

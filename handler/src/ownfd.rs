@@ -8,12 +8,8 @@
 
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
-use crate::sys;
-
-const F_DUPFD_CLOEXEC: usize = 1030;
-const F_GETFD: usize = 1;
-const F_SETFD: usize = 2;
-const FD_CLOEXEC: usize = 1;
+use crate::abi::{FD_CLOEXEC, F_DUPFD_CLOEXEC, F_SETFD, RLIMIT_NOFILE};
+use crate::sys::{self, Rlimit};
 /// How far below the fd limit preld's fds go.
 const HEADROOM: usize = 16;
 
@@ -65,23 +61,17 @@ fn lowest_own() -> i32 {
         .unwrap_or(i32::MAX)
 }
 
-pub const RLIMIT_NOFILE: usize = 7;
-
 /// The fd limit (soft, hard).
 fn nofile() -> (usize, usize) {
-    let mut lim = [0u64; 2];
-    // SAFETY: prlimit64(0, RLIMIT_NOFILE, NULL, &lim) writes two u64.
-    let r = unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, RLIMIT_NOFILE, 0, lim.as_mut_ptr() as usize, 0, 0]) };
-    match r {
-        Ok(_) => (lim[0].min(usize::MAX as u64) as usize, lim[1].min(usize::MAX as u64) as usize),
+    let mut lim = Rlimit::default();
+    match sys::prlimit64(RLIMIT_NOFILE, None, Some(&mut lim)) {
+        Ok(()) => (lim.cur.min(usize::MAX as u64) as usize, lim.max.min(usize::MAX as u64) as usize),
         Err(_) => (1024, 1024),
     }
 }
 
-fn set_nofile(soft: usize, hard: usize) -> sys::Result<usize> {
-    let lim = [soft as u64, hard as u64];
-    // SAFETY: prlimit64(0, RLIMIT_NOFILE, &lim, NULL) reads two u64.
-    unsafe { sys::raw(syscalls::Sysno::prlimit64 as usize, [0, RLIMIT_NOFILE, lim.as_ptr() as usize, 0, 0, 0]) }
+fn set_nofile(soft: usize, hard: usize) -> sys::Result<()> {
+    sys::prlimit64(RLIMIT_NOFILE, Some(&Rlimit { cur: soft as u64, max: hard as u64 }), None)
 }
 
 /// A copy of `fd` where the application cannot allocate it, close-on-exec:
@@ -203,7 +193,6 @@ pub fn after_exec_failed(keep: &[i32]) {
 
 /// A copy of `fd` that survives exec, for ld-preld to open through /proc.
 pub fn dup_for_exec(fd: i32) -> Result<i32, i32> {
-    let _ = F_GETFD;
     let d = place(fd)?;
     let _ = sys::fcntl(d, F_SETFD, 0);
     Ok(d)

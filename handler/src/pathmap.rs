@@ -9,12 +9,12 @@
 use alloc::vec::Vec;
 use syscalls::Sysno;
 
+use crate::abi::AT_SYMLINK_NOFOLLOW;
 use crate::config;
 use crate::call::Call;
+use crate::errno::ENAMETOOLONG;
 use crate::thread::PATH_MAX;
 use crate::usermem;
-
-const ENAMETOOLONG: i32 = 36;
 
 /// The argument positions that are paths, for each call that takes some.
 fn path_args(nr: usize) -> &'static [usize] {
@@ -38,7 +38,6 @@ fn path_args(nr: usize) -> &'static [usize] {
 
 /// Whether call `nr` with `args` follows a symlink that ends its path.
 fn follows_last_link(nr: usize, args: &[usize; 6]) -> bool {
-    const AT_SYMLINK_NOFOLLOW: usize = 0x100;
     match Sysno::new(nr) {
         Some(Sysno::lstat | Sysno::lgetxattr | Sysno::llistxattr | Sysno::lsetxattr | Sysno::lremovexattr | Sysno::lchown) => false,
         Some(Sysno::newfstatat) => args[3] & AT_SYMLINK_NOFOLLOW == 0,

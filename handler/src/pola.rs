@@ -22,27 +22,13 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
 use syscalls::Sysno;
 
+use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
+use crate::abi::{O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::call::{After, Call, Outcome};
+use crate::errno::{EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOTSUP, EPERM, ERANGE};
 use crate::thread::PATH_MAX;
 use crate::{rpc, sys, usermem};
 
-const EPERM: isize = 1;
-const ENOENT: isize = 2;
-const EIO: isize = 5;
-const EFAULT: isize = 14;
-const EINVAL: isize = 22;
-const ENOTSUP: isize = 95;
-const ERANGE: isize = 34;
-const AT_FDCWD: i32 = -100;
-const AT_EMPTY_PATH: u32 = 0x1000;
-const AT_REMOVEDIR: u32 = 0x200;
-const O_CLOEXEC: u32 = 0o2000000;
-const O_CREAT: u32 = 0o100;
-const O_WRONLY: u32 = 0o1;
-const O_TRUNC: u32 = 0o1000;
-const UTIME_NOW: i64 = (1 << 30) - 1;
-const F_DUPFD: usize = 0;
-const F_DUPFD_CLOEXEC: usize = 1030;
 
 /// The process's virtual cwd.
 static CWD_LOCK: AtomicBool = AtomicBool::new(false);
@@ -129,10 +115,10 @@ impl PathIn {
 fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     let mut raw = [0u8; PATH_MAX];
-    let n = usermem::read_cstr(addr, &mut raw).ok_or(-EFAULT)?;
+    let n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
     let raw = &raw[..n];
     if raw.is_empty() {
-        return Err(-ENOENT);
+        return Err(-(ENOENT as isize));
     }
     if raw[0] == b'/' {
         p.buf[..n].copy_from_slice(raw);
@@ -146,7 +132,7 @@ fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
         let cwd = l.cwd();
         let total = cwd.len() + 1 + n;
         if total > PATH_MAX {
-            return Err(-36); // ENAMETOOLONG
+            return Err(-(ENAMETOOLONG as isize));
         }
         p.buf[..cwd.len()].copy_from_slice(cwd);
         let mut k = cwd.len();
@@ -209,7 +195,7 @@ pub fn open(c: &mut Call<'_>) -> Outcome {
 
 pub fn creat(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
-    open_at(c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1] as u32)
+    open_at(c, AT_FDCWD, a[0], (O_CREAT | O_WRONLY | O_TRUNC) as u32, a[1] as u32)
 }
 
 pub fn openat(c: &mut Call<'_>) -> Outcome {
@@ -221,7 +207,7 @@ pub fn openat2(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
     let mut how = [0usize; 3];
     if a[3] < 24 || !usermem::read_words(a[2], &mut how) {
-        return Outcome::Return(if a[3] < 24 { -EINVAL } else { -EFAULT });
+        return Outcome::err(if a[3] < 24 { EINVAL } else { EFAULT });
     }
     open_at(c, a[0] as i32, a[1], how[0] as u32, how[1] as u32)
 }
@@ -231,7 +217,7 @@ pub fn stat(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
     match Sysno::new(c.nr) {
         Some(Sysno::stat) => stat_at(c, AT_FDCWD, a[0], a[1], 0, false),
-        Some(Sysno::lstat) => stat_at(c, AT_FDCWD, a[0], a[1], 0x100, false),
+        Some(Sysno::lstat) => stat_at(c, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW as u32, false),
         Some(Sysno::newfstatat) => stat_at(c, a[0] as i32, a[1], a[2], a[3] as u32, false),
         _ => stat_at(c, a[0] as i32, a[1], a[4], a[2] as u32, true),
     }
@@ -326,7 +312,6 @@ pub fn fd_change(c: &mut Call<'_>) -> Outcome {
             Outcome::Next
         }
         close_range => {
-            const CLOSE_RANGE_CLOEXEC: usize = 4;
             let (lo, hi) = (a[0] as u32, a[1] as u32);
             if a[2] & CLOSE_RANGE_CLOEXEC == 0 {
                 Lock::take().vdirs().retain(|v| (v.0 as u32) < lo || v.0 as u32 > hi);
@@ -358,18 +343,18 @@ pub fn socket_address(c: &mut Call<'_>) -> Outcome {
 
 /// Ways around the handler, or authority a session does not have.
 pub fn refuse(_c: &mut Call<'_>) -> Outcome {
-    Outcome::Return(-EPERM)
+    Outcome::err(EPERM)
 }
 
 /// Extended attributes: not in a session's file system.
 pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
-    Outcome::Return(-ENOTSUP)
+    Outcome::err(ENOTSUP)
 }
 
 fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
     let p = tri!(path_in(dirfd, addr));
     let mut buf = [0u8; 256];
-    let cloexec = flags & O_CLOEXEC != 0;
+    let cloexec = flags & O_CLOEXEC as u32 != 0;
     let (r, fd, info) = tri!(ask(c, &Request::Open { flags, mode, path: p.arg(0) }, &[&p], &mut buf, cloexec));
     match (r, fd) {
         (r, _) if r < 0 => Outcome::Return(r),
@@ -383,26 +368,26 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
             }
             Outcome::Return(fd as isize)
         }
-        _ => Outcome::Return(-EIO),
+        _ => Outcome::err(EIO),
     }
 }
 
 fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: bool) -> Outcome {
     let mut first = [0u8; 1];
-    if flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
+    if flags & AT_EMPTY_PATH as u32 != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
         return Outcome::Next; // on an fd: the base layer and the kernel answer
     }
     let p = tri!(path_in(dirfd, addr));
     let mut buf = [0u8; 256 + STAT_SIZE];
-    let req = Request::Stat { flags: flags & (0x100 | AT_EMPTY_PATH), path: p.arg(0) };
+    let req = Request::Stat { flags: flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) as u32, path: p.arg(0) };
     let (fds, n) = fds_of(&[&p]);
     let (reply, _) = tri!(rpc::call(c.t, &req, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
     if reply.result < 0 {
         return Outcome::Return(reply.result as isize);
     }
-    let ReplyData::Stat(st) = reply.data else { return Outcome::Return(-EIO) };
+    let ReplyData::Stat(st) = reply.data else { return Outcome::err(EIO) };
     let ok = if statx { usermem::write(out, &to_statx(st)) } else { usermem::write(out, st) };
-    Outcome::Return(if ok { 0 } else { -EFAULT })
+    if ok { Outcome::Return(0) } else { Outcome::err(EFAULT) }
 }
 
 /// struct stat (x86_64) → struct statx, with the basic fields.
@@ -468,7 +453,7 @@ fn two(
 
 fn symlink_at(c: &mut Call<'_>, target: usize, dirfd: i32, addr: usize) -> Outcome {
     let mut t = [0u8; PATH_MAX];
-    let n = tri!(usermem::read_cstr(target, &mut t).ok_or(-EFAULT));
+    let n = tri!(usermem::read_cstr(target, &mut t).ok_or(-(EFAULT as isize)));
     let p = tri!(path_in(dirfd, addr));
     let mut buf = [0u8; 256];
     let (r, _, _) = tri!(ask(c, &Request::Symlink { target: &t[..n], path: p.arg(0) }, &[&p], &mut buf, true));
@@ -479,7 +464,7 @@ fn utimens_at(c: &mut Call<'_>, dirfd: i32, addr: usize, times: usize, flags: u3
     // NULL times: both now.
     let mut t = [0, UTIME_NOW as usize, 0, UTIME_NOW as usize];
     if times != 0 && !usermem::read_words(times, &mut t) {
-        return Outcome::Return(-EFAULT);
+        return Outcome::err(EFAULT);
     }
     let ts = [Timespec { sec: t[0] as i64, nsec: t[1] as i64 }, Timespec { sec: t[2] as i64, nsec: t[3] as i64 }];
     simple(c, dirfd, addr, |p| Request::Utimens { times: ts, flags, path: p })
@@ -487,7 +472,7 @@ fn utimens_at(c: &mut Call<'_>, dirfd: i32, addr: usize, times: usize, flags: u3
 
 fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usize) -> Outcome {
     if size == 0 || size > isize::MAX as usize {
-        return Outcome::Return(-EINVAL);
+        return Outcome::err(EINVAL);
     }
     let p = tri!(path_in(dirfd, addr));
     let mut buf = [0u8; PATH_MAX + 64];
@@ -496,10 +481,10 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     if reply.result < 0 {
         return Outcome::Return(reply.result as isize);
     }
-    let ReplyData::Bytes(b) = reply.data else { return Outcome::Return(-EIO) };
+    let ReplyData::Bytes(b) = reply.data else { return Outcome::err(EIO) };
     let n = b.len().min(size);
     if !usermem::write(out, &b[..n]) {
-        return Outcome::Return(-EFAULT);
+        return Outcome::err(EFAULT);
     }
     Outcome::Return(n as isize)
 }
@@ -526,12 +511,12 @@ fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
 fn get_cwd(out: usize, size: usize) -> Outcome {
     let cwd = cwd();
     if cwd.len() + 1 > size {
-        return Outcome::Return(-ERANGE);
+        return Outcome::err(ERANGE);
     }
     let mut v = cwd;
     v.push(0);
     if !usermem::write(out, &v) {
-        return Outcome::Return(-EFAULT);
+        return Outcome::err(EFAULT);
     }
     Outcome::Return(v.len() as isize)
 }
@@ -568,7 +553,7 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     if reply.result < 0 {
         return Some(Outcome::Return(reply.result as isize));
     }
-    let ReplyData::Dir(entries) = reply.data else { return Some(Outcome::Return(-EIO)) };
+    let ReplyData::Dir(entries) = reply.data else { return Some(Outcome::err(EIO)) };
     let mut img: Vec<u8> = Vec::new();
     let mut next = start;
     for (i, e) in entries.iter().enumerate().skip(start) {
@@ -587,10 +572,10 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
         next = i + 1;
     }
     if img.is_empty() && next < entries.len() {
-        return Some(Outcome::Return(-EINVAL)); // buffer too small for one entry
+        return Some(Outcome::err(EINVAL)); // buffer too small for one entry
     }
     if !usermem::write(out, &img) {
-        return Some(Outcome::Return(-EFAULT));
+        return Some(Outcome::err(EFAULT));
     }
     if let Some(v) = Lock::take().vdirs().iter_mut().find(|v| v.0 == fd as i32) {
         v.1 = next;
@@ -601,18 +586,16 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
 /// lseek on a virtual directory: its position is the index of the next
 /// entry (rewinddir, seekdir with a d_off seen). Other fds: the kernel's.
 fn seek_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
-    const SEEK_SET: usize = 0;
-    const SEEK_CUR: usize = 1;
     let [fd, off, whence, ..] = c.args;
     let mut l = Lock::take();
     let v = l.vdirs().iter_mut().find(|v| v.0 == fd as i32)?;
     let pos = match whence {
         SEEK_SET => off as i64,
         SEEK_CUR => v.1 as i64 + off as i64,
-        _ => return Some(Outcome::Return(-EINVAL)),
+        _ => return Some(Outcome::err(EINVAL)),
     };
     if pos < 0 {
-        return Some(Outcome::Return(-EINVAL));
+        return Some(Outcome::err(EINVAL));
     }
     v.1 = pos as usize;
     Some(Outcome::Return(pos as isize))
@@ -628,21 +611,12 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
         return None; // let the kernel judge
     }
     let family = u16::from_ne_bytes([sa[0], sa[1]]);
-    if family != 1 || sa[2] == 0 {
+    if family as u32 != AF_UNIX || sa[2] == 0 {
         return None; // not AF_UNIX, or an abstract name: Landlock scopes those
     }
     let path_end = sa[2..n].iter().position(|&b| b == 0).map_or(n, |z| z + 2);
     let path = &sa[2..path_end];
-    let mut ty = [0u8; 4];
-    let mut tylen: u32 = 4;
-    // SAFETY: getsockopt(SO_TYPE) writes an int into `ty`.
-    let r = unsafe {
-        sys::raw(Sysno::getsockopt as usize, [fd, 1, 3, ty.as_mut_ptr() as usize, &mut tylen as *mut u32 as usize, 0])
-    };
-    if r.is_err() {
-        return None;
-    }
-    let ty = u32::from_ne_bytes(ty);
+    let Ok(ty) = sys::socket_type(fd as i32) else { return None };
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     let abs = if path.first() == Some(&b'/') {
         path.to_vec()
@@ -653,7 +627,7 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
         v
     };
     if abs.len() > PATH_MAX {
-        return Some(Outcome::Return(-36));
+        return Some(Outcome::err(ENAMETOOLONG));
     }
     p.buf[..abs.len()].copy_from_slice(&abs);
     p.len = abs.len();
@@ -669,9 +643,9 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
     };
     let Some(new) = got else { return Some(Outcome::Return(r.min(0))) };
     // Keep the application's fd number and its close-on-exec flag.
-    let cloexec = sys::fcntl(fd as i32, 1, 0).unwrap_or(0) & 1 != 0;
-    // SAFETY: dup3 of the server's socket onto the application's fd.
-    let d = unsafe { sys::raw(Sysno::dup3 as usize, [new as usize, fd, if cloexec { O_CLOEXEC as usize } else { 0 }, 0, 0, 0]) };
+    let cloexec = sys::fcntl(fd as i32, F_GETFD, 0).unwrap_or(0) & FD_CLOEXEC != 0;
+    // The server's socket onto the application's fd.
+    let d = sys::dup3(new, fd as i32, if cloexec { O_CLOEXEC } else { 0 });
     sys::close(new);
     Some(Outcome::Return(match d {
         Ok(_) => 0,

@@ -14,17 +14,11 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
 
+use crate::abi::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, SCM_RIGHTS, SOL_SOCKET};
+use crate::errno::{EAGAIN, EINTR, EIO, ENAMETOOLONG};
 use crate::ownfd;
 use crate::sys;
 use crate::thread::ThreadBlock;
-
-const EIO: i32 = 5;
-const SOL_SOCKET: i32 = 1;
-const SCM_RIGHTS: i32 = 1;
-const MSG_CMSG_CLOEXEC: usize = 0x4000_0000;
-const MSG_NOSIGNAL: usize = 0x4000;
-const MSG_DONTWAIT: usize = 0x40;
-const EAGAIN: i32 = 11;
 /// Non-blocking attempts at a reply before sleeping for it (each one a
 /// recvmsg and a sched_yield, about a microsecond).
 const RECV_SPIN_TRIES: u32 = 64;
@@ -89,7 +83,7 @@ fn send(conn: i32, frame: &[u8], fds_out: &[i32]) -> Result<(), i32> {
         // SAFETY: msg describes live buffers of this frame.
         match unsafe { sys::raw(Sysno::sendmsg as usize, [conn as usize, &msg as *const Msghdr as usize, MSG_NOSIGNAL, 0, 0, 0]) } {
             Ok(_) => return Ok(()),
-            Err(4) => continue,
+            Err(EINTR) => continue,
             Err(e) => return Err(e),
         }
     }
@@ -119,12 +113,12 @@ fn recv(conn: i32, buf: &mut [u8], cloexec: bool) -> Result<(usize, Option<i32>)
         // SAFETY: msg describes live, writable buffers.
         match unsafe { sys::raw(Sysno::recvmsg as usize, [conn as usize, &mut msg as *mut Msghdr as usize, f, 0, 0, 0]) } {
             Ok(n) => break n,
-            Err(4) => continue,
+            Err(EINTR) => continue,
             Err(EAGAIN) if tries > 0 => {
                 tries -= 1;
                 msg.controllen = ctl.0.len();
                 // SAFETY: no arguments.
-                let _ = unsafe { sys::raw(Sysno::sched_yield as usize, [0; 6]) };
+                sys::sched_yield();
             }
             Err(e) => return Err(e),
         }
@@ -158,7 +152,7 @@ pub fn call_on<'b>(
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut out = [0u8; proto::HEADER_LEN + 2 * (proto::MAX_PATH + 3) + 64];
-    let n = proto::encode_request(id, req, &mut out).map_err(|_| 36)?; // ENAMETOOLONG
+    let n = proto::encode_request(id, req, &mut out).map_err(|_| ENAMETOOLONG)?;
     send(conn, &out[..n], fds_out)?;
     let (len, fd) = recv(conn, buf, cloexec)?;
     let op = req.op();

@@ -10,34 +10,26 @@
 
 use syscalls::Sysno;
 
+use crate::abi::{LANDLOCK_ACCESS_FS_EXECUTE, LANDLOCK_ACCESS_FS_IOCTL_DEV, LANDLOCK_ACCESS_FS_MAKE_SYM, LANDLOCK_ACCESS_FS_READ_FILE};
+use crate::abi::{LANDLOCK_ACCESS_FS_REFER, LANDLOCK_ACCESS_FS_TRUNCATE, LANDLOCK_ACCESS_NET_BIND_TCP, LANDLOCK_ACCESS_NET_CONNECT_TCP};
+use crate::abi::{LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_RULE_PATH_BENEATH, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL};
+use crate::abi::{O_CLOEXEC, O_PATH};
 use crate::sys::{self, CPath};
-
-const LANDLOCK_CREATE_RULESET_VERSION: usize = 1;
-const LANDLOCK_RULE_PATH_BENEATH: usize = 1;
-const PR_SET_NO_NEW_PRIVS: usize = 38;
-const O_PATH: usize = 0o10000000;
 
 /// Every file-system access right of Landlock ABI `abi`.
 fn fs_rights(abi: usize) -> u64 {
-    let mut r = (1u64 << 13) - 1; // EXECUTE .. MAKE_SYM (ABI 1)
+    let mut r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; // EXECUTE .. MAKE_SYM (ABI 1)
     if abi >= 2 {
-        r |= 1 << 13; // REFER
+        r |= LANDLOCK_ACCESS_FS_REFER;
     }
     if abi >= 3 {
-        r |= 1 << 14; // TRUNCATE
+        r |= LANDLOCK_ACCESS_FS_TRUNCATE;
     }
     if abi >= 5 {
-        r |= 1 << 15; // IOCTL_DEV
+        r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
     }
     r
 }
-
-const EXECUTE: u64 = 1 << 0;
-const READ_FILE: u64 = 1 << 2;
-const NET_BIND_TCP: u64 = 1 << 0;
-const NET_CONNECT_TCP: u64 = 1 << 1;
-const SCOPE_ABSTRACT_UNIX: u64 = 1 << 0;
-const SCOPE_SIGNAL: u64 = 1 << 1;
 
 #[repr(C)]
 struct RulesetAttr {
@@ -67,8 +59,8 @@ pub fn enter(loader: &[u8], net: bool) -> Result<Enforced, (&'static str, i32)> 
         .map_err(|e| ("Landlock is not available in this kernel", e))?;
     let attr = RulesetAttr {
         handled_access_fs: fs_rights(abi),
-        handled_access_net: if abi >= 4 && !net { NET_BIND_TCP | NET_CONNECT_TCP } else { 0 },
-        scoped: if abi >= 6 { SCOPE_ABSTRACT_UNIX | SCOPE_SIGNAL } else { 0 },
+        handled_access_net: if abi >= 4 && !net { LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP } else { 0 },
+        scoped: if abi >= 6 { LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL } else { 0 },
     };
     // Older ABIs reject the fields they do not know: pass only what they have.
     let size = if abi >= 6 { 24 } else if abi >= 4 { 16 } else { 8 };
@@ -77,17 +69,15 @@ pub fn enter(loader: &[u8], net: bool) -> Result<Enforced, (&'static str, i32)> 
         sys::raw(Sysno::landlock_create_ruleset as usize, [&attr as *const RulesetAttr as usize, size, 0, 0, 0, 0])
     }
     .map_err(|e| ("cannot create the Landlock ruleset", e))? as i32;
-    let ld = sys::open(&CPath::new(loader), O_PATH | sys::O_CLOEXEC).map_err(|e| ("cannot open ld-preld", e))?;
-    let rule = PathBeneath { allowed_access: EXECUTE | READ_FILE, parent_fd: ld };
+    let ld = sys::open(&CPath::new(loader), O_PATH | O_CLOEXEC).map_err(|e| ("cannot open ld-preld", e))?;
+    let rule = PathBeneath { allowed_access: LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE, parent_fd: ld };
     // SAFETY: a valid path-beneath rule for an fd we own.
     let r = unsafe {
         sys::raw(Sysno::landlock_add_rule as usize, [ruleset as usize, LANDLOCK_RULE_PATH_BENEATH, &rule as *const PathBeneath as usize, 0, 0, 0])
     };
     sys::close(ld);
     r.map_err(|e| ("cannot add the Landlock rule for ld-preld", e))?;
-    // SAFETY: prctl with integer arguments.
-    unsafe { sys::raw(Sysno::prctl as usize, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0]) }
-        .map_err(|e| ("cannot set no_new_privs", e))?;
+    sys::set_no_new_privs().map_err(|e| ("cannot set no_new_privs", e))?;
     // SAFETY: landlock_restrict_self on the ruleset fd we created.
     let r = unsafe { sys::raw(Sysno::landlock_restrict_self as usize, [ruleset as usize, 0, 0, 0, 0, 0]) };
     sys::close(ruleset);
@@ -104,6 +94,9 @@ pub fn enter(loader: &[u8], net: bool) -> Result<Enforced, (&'static str, i32)> 
 pub mod seccomp {
     use syscalls::Sysno;
 
+    use crate::abi::{AF_INET, AF_INET6, AF_UNIX, AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT};
+    use crate::abi::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W, S_ISGID, S_ISUID};
+    use crate::abi::{TIOCCONS, TIOCLINUX, TIOCSCTTY, TIOCSETD, TIOCSTI};
     use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
     use crate::sys;
 
@@ -168,26 +161,22 @@ pub mod seccomp {
     /// whose tcsetpgrp fails stops itself for good); docs/DESIGN.md says
     /// what that leaves open.
     pub const IOCTLS: &[u32] = &[
-        0x5412, // TIOCSTI
-        0x541c, // TIOCLINUX
-        0x540e, // TIOCSCTTY
-        0x5423, // TIOCSETD
-        0x541d, // TIOCCONS
+        TIOCSTI,
+        TIOCLINUX,
+        TIOCSCTTY,
+        TIOCSETD,
+        TIOCCONS,
     ];
 
     /// Socket families allowed; the others fail with EAFNOSUPPORT, as on a
     /// kernel without them (netlink, packet, vsock, ...).
-    pub const FAMILIES: &[u32] = &[1 /* AF_UNIX */, 2 /* AF_INET */, 10 /* AF_INET6 */];
+    pub const FAMILIES: &[u32] = &[AF_UNIX, AF_INET, AF_INET6];
 
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    const X32_BIT: u32 = 0x4000_0000;
-    const RET_ALLOW: u32 = 0x7fff_0000;
-    const RET_ERRNO: u32 = 0x0005_0000;
-    const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-    const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-    const JGE: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
-    const JSET: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
-    const RET: u16 = 0x06; // BPF_RET | BPF_K
+    const LD_ABS: u16 = BPF_LD | BPF_W | BPF_ABS;
+    const JEQ: u16 = BPF_JMP | BPF_JEQ | BPF_K;
+    const JGE: u16 = BPF_JMP | BPF_JGE | BPF_K;
+    const JSET: u16 = BPF_JMP | BPF_JSET | BPF_K;
+    const RET: u16 = BPF_RET | BPF_K;
     // struct seccomp_data: nr, arch, instruction_pointer, args[6]
     const OFF_NR: u32 = 0;
     const OFF_ARCH: u32 = 4;
@@ -211,7 +200,7 @@ pub mod seccomp {
     const PRLIMIT_BLOCK: usize = 8;
     const MODE_BLOCK: usize = 4;
     /// The set-user-ID and set-group-ID bits of a mode.
-    const SET_ID: u32 = 0o6000;
+    const SET_ID: u32 = S_ISUID | S_ISGID;
 
     /// At `at`, one comparison per value: a match jumps to the second
     /// instruction after them, no match falls through to the first.
@@ -230,10 +219,10 @@ pub mod seccomp {
         // name other calls by these numbers.
         p[0] = insn(LD_ABS, 0, 0, OFF_ARCH);
         p[1] = insn(JEQ, 1, 0, AUDIT_ARCH_X86_64);
-        p[2] = insn(RET, 0, 0, RET_ERRNO | ENOSYS as u32);
+        p[2] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | ENOSYS as u32);
         p[3] = insn(LD_ABS, 0, 0, OFF_NR);
-        p[4] = insn(JGE, 0, 1, X32_BIT);
-        p[5] = insn(RET, 0, 0, RET_ERRNO | ENOSYS as u32);
+        p[4] = insn(JGE, 0, 1, X32_SYSCALL_BIT);
+        p[5] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | ENOSYS as u32);
         let n = REFUSED.len();
         // After the list: [ioctl?] [socket?] [prlimit64?] [allow] [eperm],
         // then the ioctl block [ld cmd] [jeq each] [allow] [eperm], the
@@ -259,16 +248,16 @@ pub mod seccomp {
         p[at + 3] = insn(JEQ, (mode1_block - at - 4) as u8, 0, Sysno::fchmod as u32);
         p[at + 4] = insn(JEQ, (mode2_block - at - 5) as u8, 0, Sysno::fchmodat as u32);
         p[at + 5] = insn(JEQ, (mode2_block - at - 6) as u8, 0, Sysno::fchmodat2 as u32);
-        p[at + 6] = insn(RET, 0, 0, RET_ALLOW);
-        p[eperm] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+        p[at + 6] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
+        p[eperm] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
         p[ioctl_block] = insn(LD_ABS, 0, 0, off_arg(1));
         jump_past_on_match(&mut p, ioctl_block + 1, IOCTLS);
-        p[ioctl_block + 1 + IOCTLS.len()] = insn(RET, 0, 0, RET_ALLOW);
-        p[ioctl_block + 2 + IOCTLS.len()] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+        p[ioctl_block + 1 + IOCTLS.len()] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
+        p[ioctl_block + 2 + IOCTLS.len()] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
         p[socket_block] = insn(LD_ABS, 0, 0, off_arg(0));
         jump_past_on_match(&mut p, socket_block + 1, FAMILIES);
-        p[socket_block + 1 + FAMILIES.len()] = insn(RET, 0, 0, RET_ERRNO | EAFNOSUPPORT as u32);
-        p[socket_block + 2 + FAMILIES.len()] = insn(RET, 0, 0, RET_ALLOW);
+        p[socket_block + 1 + FAMILIES.len()] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EAFNOSUPPORT as u32);
+        p[socket_block + 2 + FAMILIES.len()] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
         // prlimit64(pid, res, new, old): setting another process's limits
         // (pid != 0 and new != NULL) is refused. The only other processes
         // a session can name are its own and its init; the init's limits
@@ -280,8 +269,8 @@ pub mod seccomp {
         p[b + 3] = insn(JEQ, 0, 3, 0); // new's low half
         p[b + 4] = insn(LD_ABS, 0, 0, off_arg(2) + 4);
         p[b + 5] = insn(JEQ, 0, 1, 0); // new's high half: NULL, allow
-        p[b + 6] = insn(RET, 0, 0, RET_ALLOW);
-        p[b + 7] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+        p[b + 6] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
+        p[b + 7] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
         // fchmod/fchmodat with a set-user-ID or set-group-ID bit: a file
         // that runs with its owner's authority outside the session (a root
         // session's setuid-root file makes its runner root on the host).
@@ -290,8 +279,8 @@ pub mod seccomp {
             let b = mode1_block + k * MODE_BLOCK;
             p[b] = insn(LD_ABS, 0, 0, off_arg(1 + k as u32));
             p[b + 1] = insn(JSET, 1, 0, SET_ID);
-            p[b + 2] = insn(RET, 0, 0, RET_ALLOW);
-            p[b + 3] = insn(RET, 0, 0, RET_ERRNO | EPERM as u32);
+            p[b + 2] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
+            p[b + 3] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
             k += 1;
         }
         p
@@ -324,7 +313,7 @@ pub mod seccomp {
                     };
                     pc += if hit { x.jt } else { x.jf } as usize;
                 }
-                RET if x.k == RET_ALLOW => return Ok(()),
+                RET if x.k == SECCOMP_RET_ALLOW => return Ok(()),
                 RET => return Err(x.k & 0xffff),
                 _ => unreachable!("instruction {x:?}"),
             }
@@ -342,7 +331,6 @@ pub mod seccomp {
             filter: *const Insn,
         }
         let prog = Fprog { len: LEN as u16, filter: PROGRAM.as_ptr() };
-        const SECCOMP_SET_MODE_FILTER: usize = 1;
         // SAFETY: a valid sock_fprog pointing at a static program; the
         // kernel copies it.
         unsafe { sys::raw(Sysno::seccomp as usize, [SECCOMP_SET_MODE_FILTER, 0, &prog as *const Fprog as usize, 0, 0, 0]) }.map(|_| ())
@@ -352,10 +340,9 @@ pub mod seccomp {
 #[cfg(test)]
 mod tests {
     use super::seccomp::{verdict, FAMILIES, IOCTLS, REFUSED};
+    use crate::abi::AUDIT_ARCH_X86_64 as X86_64;
     use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
     use syscalls::Sysno;
-
-    const X86_64: u32 = 0xc000_003e;
 
     #[test]
     fn the_filter_refuses_its_list_and_nothing_else() {

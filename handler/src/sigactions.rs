@@ -6,9 +6,7 @@
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-/// SIG_DFL and SIG_IGN: handler values that are no address.
-pub const SIG_DFL: usize = 0;
-pub const SIG_IGN: usize = 1;
+use crate::abi::SIG_IGN;
 
 /// The signal actions as the application set them. The kernel holds
 /// others: SIGSYS stays preld's, and a handler is installed as

@@ -7,24 +7,19 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_arch::Ucontext;
 use syscalls::Sysno;
 
+use crate::abi::{ARCH_GET_GS, ARCH_SET_GS, MINSIGSTKSZ, PR_SET_SECCOMP, PR_SET_SYSCALL_USER_DISPATCH, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIG_DFL, SIG_IGN, SYS_SECCOMP};
+use crate::abi::{SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_RESTORER, SA_SIGINFO};
+use crate::abi::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
 use crate::call::{Call, Outcome};
-use crate::sigactions::{Actions, AppAction, SIG_DFL, SIG_IGN};
-use crate::sys::{StackT, SS_DISABLE, SS_ONSTACK};
+use crate::errno::{EFAULT, EINVAL, ENOMEM, EPERM};
+use crate::sigactions::{Actions, AppAction};
+use crate::sys::{KernelSigaction, StackT};
 use crate::thread::{self, ThreadBlock};
-use crate::sud::{KernelSigaction, SIGSYS};
 use crate::{sys, trace, usermem};
 
-const EINVAL: isize = 22;
-const EFAULT: isize = 14;
-const EPERM: isize = 1;
-const ENOMEM: isize = 12;
 const SIGSYS_BIT: u64 = 1 << (SIGSYS - 1);
 /// SIGKILL and SIGSTOP cannot be blocked.
-const UNBLOCKABLE: u64 = (1 << 8) | (1 << 18);
-const SIG_BLOCK: usize = 0;
-const SIG_UNBLOCK: usize = 1;
-const SIG_SETMASK: usize = 2;
-const MINSIGSTKSZ: usize = 2048;
+const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 
 static PROCESS_ACTIONS: Actions = Actions::new();
@@ -40,13 +35,9 @@ pub fn actions(t: &ThreadBlock) -> &'static Actions {
     }
 }
 
-const SA_SIGINFO: usize = 0x4;
-const SA_ONSTACK: usize = 0x0800_0000;
-const SA_RESTORER: usize = 0x0400_0000;
-const SA_NODEFER: usize = 0x4000_0000;
-const SA_RESETHAND: usize = 0x8000_0000;
 /// The flags the kernel keeps (UAPI_SA_FLAGS on x86_64); it clears others.
-const SA_KNOWN: usize = 0x1 | 0x2 | SA_SIGINFO | SA_ONSTACK | 0x1000_0000 | SA_NODEFER | SA_RESETHAND | 0x800 | SA_RESTORER;
+const SA_KNOWN: usize =
+    SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND | SA_EXPOSE_TAGBITS | SA_RESTORER;
 
 /// The application's trapped rt_sigreturn: made from the gate with its own
 /// frame. The frame's mask carries SIGSYS when the application had it
@@ -72,23 +63,19 @@ pub fn rt_sigreturn(c: &mut Call<'_>) -> Outcome {
 pub fn rt_sigaction(c: &mut Call<'_>) -> Outcome {
     let [sig, act, old, size, ..] = c.args;
     if size != 8 || sig == 0 || sig > 64 {
-        return Outcome::Return(-EINVAL);
+        return Outcome::err(EINVAL);
     }
     let mut w = [0usize; 4];
     if act != 0 && !usermem::read_words(act, &mut w) {
-        return Outcome::Return(-EFAULT);
+        return Outcome::err(EFAULT);
     }
     let new = AppAction { handler: w[0], flags: w[1] & SA_KNOWN, restorer: w[2], mask: w[3] as u64 & !UNBLOCKABLE };
     let bit = 1u64 << (sig - 1);
-    let r = actions(c.t).with(|known, acts| {
+    let r: sys::Result<AppAction> = actions(c.t).with(|known, acts| {
         let prev = if *known & bit != 0 || sig == SIGSYS {
             acts[sig - 1]
         } else {
-            let mut k = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
-            // SAFETY: reads the kernel's action into a local.
-            if let Err(e) = unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, 0, &mut k as *mut _ as usize, 8, 0, 0]) } {
-                return Err(e);
-            }
+            let k = sys::get_sigaction(sig)?;
             AppAction { handler: k.handler, flags: k.flags, restorer: k.restorer, mask: k.mask }
         };
         if act != 0 {
@@ -105,8 +92,9 @@ pub fn rt_sigaction(c: &mut Call<'_>) -> Outcome {
                 } else {
                     KernelSigaction { handler: new.handler, flags: new.flags, restorer: new.restorer, mask: new.mask & !SIGSYS_BIT }
                 };
-                // SAFETY: a valid sigaction for the application's signal.
-                unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, &real as *const _ as usize, 0, 8, 0, 0]) }?;
+                // SAFETY: the application's own action for its own signal,
+                // or preld's signal_entry standing for it.
+                unsafe { sys::rt_sigaction(sig, Some(&real), None) }?;
             }
             acts[sig - 1] = new;
             *known |= bit;
@@ -118,7 +106,7 @@ pub fn rt_sigaction(c: &mut Call<'_>) -> Outcome {
         Err(e) => return Outcome::Return(-(e as isize)),
     };
     if old != 0 && !usermem::write_words(old, &[prev.handler, prev.flags, prev.restorer, prev.mask as usize]) {
-        return Outcome::Return(-EFAULT);
+        return Outcome::err(EFAULT);
     }
     Outcome::Return(0)
 }
@@ -127,18 +115,17 @@ pub fn rt_sigaction(c: &mut Call<'_>) -> Outcome {
 pub fn rt_sigpending(c: &mut Call<'_>) -> Outcome {
     let [set, size, ..] = c.args;
     if size != 8 {
-        return Outcome::Return(-EINVAL);
+        return Outcome::err(EINVAL);
     }
-    let mut m: u64 = 0;
-    // SAFETY: writes 8 bytes into a local.
-    if let Err(e) = unsafe { sys::raw(Sysno::rt_sigpending as usize, [&mut m as *mut u64 as usize, 8, 0, 0, 0, 0]) } {
-        return Outcome::Return(-(e as isize));
-    }
+    let mut m = match sys::rt_sigpending() {
+        Ok(m) => m,
+        Err(e) => return Outcome::err(e),
+    };
     if c.t.pending_sigsys {
         m |= SIGSYS_BIT;
     }
     if !usermem::write_words(set, &[m as usize]) {
-        return Outcome::Return(-EFAULT);
+        return Outcome::err(EFAULT);
     }
     Outcome::Return(0)
 }
@@ -151,13 +138,9 @@ fn requeue_pending_sigsys(t: &mut ThreadBlock) {
     }
     t.pending_sigsys = false;
     let info = t.pending_sigsys_info;
-    // SAFETY: a siginfo for ourselves (the kernel allows any si_code then).
-    let _ = unsafe {
-        sys::raw(
-            Sysno::rt_tgsigqueueinfo as usize,
-            [sys::getpid() as usize, t.tid() as usize, SIGSYS, info.as_ptr() as usize, 0, 0],
-        )
-    };
+    // SAFETY: a siginfo for ourselves (the kernel allows any si_code then),
+    // the 128 bytes of the thread block's copy.
+    let _ = unsafe { sys::rt_tgsigqueueinfo(sys::getpid(), t.tid(), SIGSYS, info.as_ptr()) };
 }
 
 /// rt_sigprocmask acts on the mask saved in the SIGSYS frame, which
@@ -166,7 +149,7 @@ fn requeue_pending_sigsys(t: &mut ThreadBlock) {
 pub fn rt_sigprocmask(c: &mut Call<'_>) -> Outcome {
     let [how, set, old, size, ..] = c.args;
     if size != 8 {
-        return Outcome::Return(-EINVAL);
+        return Outcome::err(EINVAL);
     }
     let t = &mut *c.t;
     let cur = *c.uc.sigmask() | if t.sigsys_blocked { SIGSYS_BIT } else { 0 };
@@ -174,18 +157,18 @@ pub fn rt_sigprocmask(c: &mut Call<'_>) -> Outcome {
     if set != 0 {
         let mut s = [0usize; 1];
         if !usermem::read_words(set, &mut s) {
-            return Outcome::Return(-EFAULT);
+            return Outcome::err(EFAULT);
         }
         let s = s[0] as u64;
         new = match how {
             SIG_BLOCK => cur | s,
             SIG_UNBLOCK => cur & !s,
             SIG_SETMASK => s,
-            _ => return Outcome::Return(-EINVAL),
+            _ => return Outcome::err(EINVAL),
         };
     }
     if old != 0 && !usermem::write_words(old, &[cur as usize]) {
-        return Outcome::Return(-EFAULT);
+        return Outcome::err(EFAULT);
     }
     new &= !UNBLOCKABLE;
     t.sigsys_blocked = new & SIGSYS_BIT != 0;
@@ -248,22 +231,22 @@ pub fn sigaltstack(c: &mut Call<'_>) -> Outcome {
     if ss != 0 {
         let mut w = [0usize; 3];
         if !usermem::read_words(ss, &mut w) {
-            return Outcome::Return(-EFAULT);
+            return Outcome::err(EFAULT);
         }
         if on {
-            return Outcome::Return(-EPERM);
+            return Outcome::err(EPERM);
         }
         let flags = w[1] as i32;
-        // SS_AUTODISARM (1 << 31) is accepted with the mode bits.
-        let mode = flags & !(1 << 31);
+        // SS_AUTODISARM is accepted with the mode bits.
+        let mode = flags & !SS_AUTODISARM;
         if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
-            return Outcome::Return(-EINVAL);
+            return Outcome::err(EINVAL);
         }
         let new = if mode == SS_DISABLE {
             StackT { sp: 0, flags: SS_DISABLE, size: 0 }
         } else {
             if w[2] < MINSIGSTKSZ {
-                return Outcome::Return(-ENOMEM);
+                return Outcome::err(ENOMEM);
             }
             StackT { sp: w[0], flags: flags & !SS_ONSTACK, size: w[2] }
         };
@@ -283,7 +266,7 @@ pub fn sigaltstack(c: &mut Call<'_>) -> Outcome {
     if old != 0 {
         let flags = if on { app.flags | SS_ONSTACK } else { app.flags };
         if !usermem::write_words(old, &[app.sp, flags as u32 as usize, app.size]) {
-            return Outcome::Return(-EFAULT);
+            return Outcome::err(EFAULT);
         }
     }
     Outcome::Return(0)
@@ -291,10 +274,8 @@ pub fn sigaltstack(c: &mut Call<'_>) -> Outcome {
 
 /// prctl: Syscall User Dispatch is preld's; everything else goes through.
 pub fn prctl(c: &mut Call<'_>) -> Outcome {
-    const PR_SET_SYSCALL_USER_DISPATCH: usize = 59;
-    const PR_SET_SECCOMP: usize = 22;
     if c.args[0] == PR_SET_SYSCALL_USER_DISPATCH {
-        return Outcome::Return(-EPERM);
+        return Outcome::err(EPERM);
     }
     if c.args[0] == PR_SET_SECCOMP {
         SECCOMP_FILTERED.store(true, Ordering::Relaxed);
@@ -316,10 +297,7 @@ pub fn seccomp_filtered() -> bool {
 
 /// At startup: a filter inherited across fork and exec.
 pub fn check_seccomp() {
-    const PR_GET_SECCOMP: usize = 21;
-    // SAFETY: prctl with integer arguments.
-    let mode = unsafe { sys::raw(Sysno::prctl as usize, [PR_GET_SECCOMP, 0, 0, 0, 0, 0]) };
-    if mode != Ok(0) {
+    if sys::prctl_get_seccomp() != Ok(0) {
         SECCOMP_FILTERED.store(true, Ordering::Relaxed);
     }
 }
@@ -334,15 +312,13 @@ pub fn seccomp(_c: &mut Call<'_>) -> Outcome {
 /// arch_prctl: gs holds preld's thread pointer; the application's view of
 /// it is an unset gs.
 pub fn arch_prctl(c: &mut Call<'_>) -> Outcome {
-    const ARCH_SET_GS: usize = 0x1001;
-    const ARCH_GET_GS: usize = 0x1004;
     match c.args[0] {
-        ARCH_SET_GS => Outcome::Return(-EPERM),
+        ARCH_SET_GS => Outcome::err(EPERM),
         ARCH_GET_GS => {
             if usermem::write_words(c.args[1], &[0]) {
                 Outcome::Return(0)
             } else {
-                Outcome::Return(-EFAULT)
+                Outcome::err(EFAULT)
             }
         }
         _ => Outcome::Real,
@@ -475,16 +451,13 @@ pub fn show_fatal_signals(t: &ThreadBlock) {
             if !shows_fatal(sig) {
                 continue;
             }
-            let mut k = KernelSigaction { handler: 0, flags: 0, restorer: 0, mask: 0 };
-            // SAFETY: reads the kernel's action into a local.
-            if unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, 0, &mut k as *mut _ as usize, 8, 0, 0]) }.is_err()
-                || k.handler != SIG_DFL
-            {
+            if sys::get_sigaction(sig).map_or(true, |k| k.handler != SIG_DFL) {
                 continue; // ignored across exec, or not a signal here
             }
             let real = fatal_default_action();
-            // SAFETY: a valid sigaction for a signal that is at SIG_DFL.
-            if unsafe { sys::raw(Sysno::rt_sigaction as usize, [sig, &real as *const _ as usize, 0, 8, 0, 0]) }.is_ok() {
+            // SAFETY: preld's signal_entry and restorer, for a signal that
+            // is at SIG_DFL.
+            if unsafe { sys::rt_sigaction(sig, Some(&real), None) }.is_ok() {
                 acts[sig - 1] = AppAction::ZERO;
                 *known |= 1 << (sig - 1);
             }
@@ -504,15 +477,14 @@ fn default_action(t: &mut ThreadBlock, sig: usize, info: *const u8) {
 /// and end (or stop) the process as it would have. The caller makes sure
 /// the mask it returns to does not block it.
 fn resend_default(t: &mut ThreadBlock, sig: usize, info: Option<*const u8>) {
-    let dfl = KernelSigaction { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 };
-    // SAFETY: a valid sigaction; then a signal to this very thread, with
-    // the kernel's siginfo when given (allowed for any si_code to oneself).
+    let dfl = KernelSigaction { handler: SIG_DFL, ..KernelSigaction::default() };
+    // SAFETY: SIG_DFL; then a signal to this very thread, with the kernel's
+    // siginfo when given (allowed for any si_code to oneself).
     unsafe {
-        let _ = sys::raw(Sysno::rt_sigaction as usize, [sig, &dfl as *const _ as usize, 0, 8, 0, 0]);
+        let _ = sys::rt_sigaction(sig, Some(&dfl), None);
         match info {
             Some(i) => {
-                let (pid, tid) = (sys::getpid() as usize, t.tid() as usize);
-                let _ = sys::raw(Sysno::rt_tgsigqueueinfo as usize, [pid, tid, sig, i as usize, 0, 0]);
+                let _ = sys::rt_tgsigqueueinfo(sys::getpid(), t.tid(), sig, i);
             }
             None => {
                 let _ = sys::tgkill(sys::getpid(), t.tid(), sig as i32);
@@ -550,7 +522,6 @@ fn off_preld_altstack(t: &mut ThreadBlock, act: &AppAction, sig: usize, info: *c
 /// virtual action decides. A handler gets a signal frame of its own on the
 /// stack it asked for, and this SIGSYS returns into it.
 pub fn foreign_sigsys(t: &mut ThreadBlock, info: *mut core::ffi::c_void, uc: &mut Ucontext) {
-    const SYS_SECCOMP: i32 = 1;
     // SAFETY: siginfo's si_code is the third int.
     let code = unsafe { *(info as *const i32).add(2) };
     let act = actions(t).with(|_, acts| acts[SIGSYS - 1]);
@@ -600,7 +571,6 @@ pub fn foreign_sigsys(t: &mut ThreadBlock, info: *mut core::ffi::c_void, uc: &mu
         }
         None => {
             // No room for the frame: the kernel would kill with SIGSEGV.
-            const SIGSEGV: usize = 11;
             *uc.sigmask() &= !(1 << (SIGSEGV - 1));
             resend_default(t, SIGSEGV, None);
         }

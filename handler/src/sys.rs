@@ -4,25 +4,11 @@
 use preld_arch::syscall6;
 use syscalls::Sysno;
 
-pub type Result<T> = core::result::Result<T, i32>;
+use crate::abi::{AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
+use crate::abi::{PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, PR_SYS_DISPATCH_ON, SOL_SOCKET, SO_TYPE};
+use crate::errno::{EINTR, EINVAL};
 
-pub const AT_FDCWD: i32 = -100;
-pub const O_RDONLY: usize = 0;
-pub const O_CLOEXEC: usize = 0o2000000;
-pub const X_OK: usize = 1;
-pub const PROT_NONE: usize = 0;
-pub const PROT_READ: usize = 1;
-pub const PROT_WRITE: usize = 2;
-pub const PROT_EXEC: usize = 4;
-pub const PROT_GROWSDOWN: usize = 0x0100_0000;
-pub const MAP_PRIVATE: usize = 0x02;
-pub const MAP_FIXED: usize = 0x10;
-pub const MAP_ANONYMOUS: usize = 0x20;
-pub const MAP_NORESERVE: usize = 0x4000;
-pub const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
-pub const S_IFMT: u32 = 0o170000;
-pub const S_IFDIR: u32 = 0o040000;
-pub const S_IFREG: u32 = 0o100000;
+pub type Result<T> = core::result::Result<T, i32>;
 
 /// `stack_t`.
 #[repr(C)]
@@ -32,9 +18,6 @@ pub struct StackT {
     pub flags: i32,
     pub size: usize,
 }
-
-pub const SS_ONSTACK: i32 = 1;
-pub const SS_DISABLE: i32 = 2;
 
 fn check(r: isize) -> Result<usize> {
     if (-4095..0).contains(&r) {
@@ -54,10 +37,11 @@ macro_rules! sc {
             v
         };
         // SAFETY: the safe wrappers below pass no pointers but those of live
-        // Rust references (buffers with their lengths, NUL-terminated CPaths)
-        // and no integer the kernel takes for an address; the unsafe ones
-        // (mmap, munmap, mprotect, madvise, sigaltstack) hold their
-        // callers to the contract each states.
+        // Rust references (buffers with their lengths, NUL-terminated CPaths,
+        // the structures they fill or read) and no integer the kernel takes
+        // for an address; the unsafe ones (mmap, munmap, mprotect, madvise,
+        // sigaltstack, rt_sigaction, rt_tgsigqueueinfo) hold their callers
+        // to the contract each states.
         check(unsafe { syscall6(Sysno::$nr as usize, a[0], a[1], a[2], a[3], a[4], a[5]) })
     }};
 }
@@ -128,9 +112,15 @@ pub fn fstat(fd: i32) -> Result<Stat> {
 }
 
 pub fn stat(path: &CPath) -> Result<Stat> {
+    fstatat(AT_FDCWD, path, 0)
+}
+
+/// newfstatat(2) of `path` relative to `dirfd`, with `flags`
+/// (AT_SYMLINK_NOFOLLOW...).
+pub fn fstatat(dirfd: i32, path: &CPath, flags: usize) -> Result<Stat> {
     // SAFETY: as in fstat.
     let mut st: RawStat = unsafe { core::mem::zeroed() };
-    sc!(newfstatat, AT_FDCWD as isize, path.ptr(), &mut st as *mut RawStat, 0)?;
+    sc!(newfstatat, dirfd as isize, path.ptr(), &mut st as *mut RawStat, flags)?;
     Ok(Stat { mode: st.st_mode, size: st.st_size as u64 })
 }
 
@@ -209,9 +199,9 @@ pub unsafe fn sigaltstack(ss: &StackT) -> Result<()> {
 /// F_SETFL, F_DUPFD_CLOEXEC. Commands whose argument is a pointer (locks,
 /// owners) fail with EINVAL here, without a call.
 pub fn fcntl(fd: i32, cmd: usize, arg: usize) -> Result<usize> {
-    const INTEGER_COMMANDS: [usize; 6] = [0, 1, 2, 3, 4, 1030];
+    const INTEGER_COMMANDS: [usize; 6] = [F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC];
     if !INTEGER_COMMANDS.contains(&cmd) {
-        return Err(22); // EINVAL
+        return Err(EINVAL);
     }
     sc!(fcntl, fd, cmd, arg)
 }
@@ -225,7 +215,7 @@ pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {
         match write(fd, buf) {
             Ok(n) => buf = &buf[n..],
-            Err(4) => continue,
+            Err(EINTR) => continue,
             Err(e) => return Err(e),
         }
     }
@@ -241,10 +231,162 @@ pub fn getcwd(buf: &mut [u8]) -> Result<usize> {
     sc!(getcwd, buf.as_mut_ptr(), buf.len())
 }
 
+/// `struct sigaction` as the kernel takes it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelSigaction {
+    pub handler: usize,
+    pub flags: usize,
+    pub restorer: usize,
+    pub mask: u64,
+}
+
+/// The size of the kernel's sigset_t, as the rt_sig* calls take it.
+const SIGSET_SIZE: usize = core::mem::size_of::<u64>();
+
+/// rt_sigaction(2): installs `new` (if given) as the action of `sig` and
+/// fills `old` (if given) with the previous one.
+///
+/// # Safety
+/// From the next signal on, the kernel jumps to `new`'s handler and
+/// restorer on this process's threads: they must be code that may run as
+/// this signal's handler (preld's entries, or the application's own
+/// action, installed for its own signal), or SIG_DFL/SIG_IGN.
+pub unsafe fn rt_sigaction(sig: usize, new: Option<&KernelSigaction>, old: Option<&mut KernelSigaction>) -> Result<()> {
+    let new = new.map_or(0, |n| n as *const KernelSigaction as usize);
+    let old = old.map_or(0, |o| o as *mut KernelSigaction as usize);
+    sc!(rt_sigaction, sig, new, old, SIGSET_SIZE).map(|_| ())
+}
+
+/// The action of `sig` as the kernel has it.
+pub fn get_sigaction(sig: usize) -> Result<KernelSigaction> {
+    let mut k = KernelSigaction::default();
+    // SAFETY: no new action: the kernel only fills `k`.
+    unsafe { rt_sigaction(sig, None, Some(&mut k)) }?;
+    Ok(k)
+}
+
+/// rt_sigprocmask(2) on the calling thread's real mask: `how` (SIG_BLOCK,
+/// SIG_UNBLOCK, SIG_SETMASK) with `new`, the previous mask into `old`.
+pub fn rt_sigprocmask(how: usize, new: Option<&u64>, old: Option<&mut u64>) -> Result<()> {
+    let new = new.map_or(0, |n| n as *const u64 as usize);
+    let old = old.map_or(0, |o| o as *mut u64 as usize);
+    sc!(rt_sigprocmask, how, new, old, SIGSET_SIZE).map(|_| ())
+}
+
+/// rt_sigpending(2): the signals pending for the calling thread.
+pub fn rt_sigpending() -> Result<u64> {
+    let mut m: u64 = 0;
+    sc!(rt_sigpending, &mut m as *mut u64, SIGSET_SIZE)?;
+    Ok(m)
+}
+
+/// rt_tgsigqueueinfo(2): sends `sig` with the siginfo at `info` to thread
+/// `tid` of process `pid`.
+///
+/// # Safety
+/// `info` must point at 128 readable bytes of a siginfo (the kernel's, or
+/// one the caller built); the kernel reads it as such.
+pub unsafe fn rt_tgsigqueueinfo(pid: i32, tid: i32, sig: usize, info: *const u8) -> Result<()> {
+    sc!(rt_tgsigqueueinfo, pid, tid, sig, info).map(|_| ())
+}
+
+/// prctl(PR_GET_SECCOMP): the calling thread's seccomp mode (0: none).
+pub fn prctl_get_seccomp() -> Result<usize> {
+    sc!(prctl, PR_GET_SECCOMP)
+}
+
+/// prctl(PR_SET_SYSCALL_USER_DISPATCH) for the calling thread: on, with
+/// `[start, end)` the only range whose system calls do not trap and no
+/// selector byte (nothing in memory can switch the trap off), or off.
+pub fn set_syscall_user_dispatch(allowed: Option<(usize, usize)>) -> Result<()> {
+    match allowed {
+        Some((start, end)) => sc!(prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, start, end - start, 0),
+        None => sc!(prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0),
+    }
+    .map(|_| ())
+}
+
+/// prctl(PR_SET_NO_NEW_PRIVS, 1): for good, for this process and its
+/// children.
+pub fn set_no_new_privs() -> Result<()> {
+    sc!(prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0).map(|_| ())
+}
+
+/// prctl(PR_SET_NAME): the calling thread's name (/proc/self/comm), NUL
+/// terminated within its 16 bytes.
+pub fn set_thread_name(name: &[u8; 16]) -> Result<()> {
+    if !name.contains(&0) {
+        return Err(EINVAL);
+    }
+    sc!(prctl, PR_SET_NAME, name.as_ptr()).map(|_| ())
+}
+
+/// `struct timespec`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timespec {
+    pub sec: i64,
+    pub nsec: i64,
+}
+
+impl Timespec {
+    /// Nanoseconds since the clock's epoch (wrapping).
+    pub fn ns(self) -> u64 {
+        (self.sec as u64).wrapping_mul(1_000_000_000).wrapping_add(self.nsec as u64)
+    }
+}
+
+/// clock_gettime(2) of `clock` (CLOCK_REALTIME, CLOCK_MONOTONIC, ...).
+pub fn clock_gettime(clock: usize) -> Result<Timespec> {
+    let mut ts = Timespec::default();
+    sc!(clock_gettime, clock, &mut ts as *mut Timespec)?;
+    Ok(ts)
+}
+
+/// `struct rlimit64`: the soft and the hard limit.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rlimit {
+    pub cur: u64,
+    pub max: u64,
+}
+
+/// prlimit64(2) of the calling process: sets `resource` to `new` (if
+/// given), the previous limits into `old` (if given).
+pub fn prlimit64(resource: usize, new: Option<&Rlimit>, old: Option<&mut Rlimit>) -> Result<()> {
+    let new = new.map_or(0, |n| n as *const Rlimit as usize);
+    let old = old.map_or(0, |o| o as *mut Rlimit as usize);
+    sc!(prlimit64, 0, resource, new, old).map(|_| ())
+}
+
+/// close_range(2) of `[first, last]` with `flags` (CLOSE_RANGE_CLOEXEC...).
+pub fn close_range(first: usize, last: usize, flags: usize) -> Result<()> {
+    sc!(close_range, first, last, flags).map(|_| ())
+}
+
+/// dup3(2): `old` onto `new`, with `flags` (O_CLOEXEC or 0).
+pub fn dup3(old: i32, new: i32, flags: usize) -> Result<i32> {
+    sc!(dup3, old, new, flags).map(|fd| fd as i32)
+}
+
+/// getsockopt(fd, SOL_SOCKET, SO_TYPE): the socket's type (SOCK_STREAM...).
+pub fn socket_type(fd: i32) -> Result<u32> {
+    let mut ty: u32 = 0;
+    let mut len = core::mem::size_of::<u32>() as u32;
+    sc!(getsockopt, fd, SOL_SOCKET, SO_TYPE, &mut ty as *mut u32, &mut len as *mut u32)?;
+    Ok(ty)
+}
+
+pub fn sched_yield() {
+    let _ = sc!(sched_yield);
+}
+
 /// Sends `sig` to thread `tid` of this process with the siginfo `info`
 /// (any si_code is allowed to oneself).
-pub fn queue_signal_to_self(tid: i32, sig: i32, info: &[u8; 128]) -> Result<()> {
-    sc!(rt_tgsigqueueinfo, getpid(), tid, sig, info.as_ptr()).map(|_| ())
+pub fn queue_signal_to_self(tid: i32, sig: usize, info: &[u8; 128]) -> Result<()> {
+    // SAFETY: `info` is 128 bytes of a siginfo the caller built.
+    unsafe { rt_tgsigqueueinfo(getpid(), tid, sig, info.as_ptr()) }
 }
 
 /// Sleeps `ns` nanoseconds of CLOCK_MONOTONIC (the rest again after an
@@ -253,9 +395,9 @@ pub fn sleep_ns(ns: u64) {
     let mut ts = [(ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64];
     loop {
         let p = ts.as_mut_ptr();
-        // CLOCK_MONOTONIC = 1, relative; the remainder is written back into ts.
-        match sc!(clock_nanosleep, 1, 0, p, p) {
-            Err(4) => continue,
+        // Relative; the remainder is written back into ts.
+        match sc!(clock_nanosleep, crate::abi::CLOCK_MONOTONIC, 0, p, p) {
+            Err(EINTR) => continue,
             _ => return,
         }
     }

@@ -39,7 +39,9 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use preld_arch::ArchThread;
 
-use crate::sys::{self, StackT, SS_DISABLE};
+use crate::abi::{self, MADV_GUARD_INSTALL, SS_DISABLE};
+use crate::errno::{EAGAIN, EINVAL, ENOMEM, ESRCH};
+use crate::sys::{self, StackT};
 
 pub const SLOT_SIZE: usize = 512 * 1024;
 /// Slots of the first chunk, reserved at start-up (4 MiB), and of the
@@ -53,10 +55,6 @@ pub const MAX_SLOTS: usize = 1 << 22;
 /// or for 32768 slots if every reservation had to be the smallest.
 const MAX_CHUNKS: usize = 4096;
 const WORDS: usize = MAX_SLOTS / 64;
-const ENOMEM: i32 = 12;
-const EAGAIN: i32 = 11;
-const EINVAL: i32 = 22;
-const MADV_GUARD_INSTALL: usize = 102;
 const GUARD: usize = 4096;
 pub const ALTSTACK_SIZE: usize = 64 * 1024;
 const BLOCK_SIZE: usize = 32 * 1024;
@@ -255,7 +253,7 @@ fn grow(k: usize) -> Result<(), i32> {
         let len = SLOT_SIZE << shift;
         // SAFETY: a fresh reservation where the kernel chooses.
         let r = unsafe {
-            sys::mmap(0, len, sys::PROT_NONE, sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | sys::MAP_NORESERVE, -1, 0)
+            sys::mmap(0, len, abi::PROT_NONE, abi::MAP_PRIVATE | abi::MAP_ANONYMOUS | abi::MAP_NORESERVE, -1, 0)
         };
         match r {
             Ok(a) => {
@@ -313,8 +311,8 @@ fn reap() {
             // SAFETY: a dead slot's block stays mapped and initialized; its
             // thread wrote the tid before marking it dead.
             let tid = unsafe { (*block_at(i)).arch.tid as i32 };
-            if sys::tgkill(pid, tid, 0) == Err(3) {
-                // ESRCH: the thread is gone, and with it every use of the slot.
+            if sys::tgkill(pid, tid, 0) == Err(ESRCH) {
+                // The thread is gone, and with it every use of the slot.
                 // SAFETY: as above; nobody else uses a dead thread's block.
                 let gone = unsafe { &mut *block_at(i) };
                 if gone.rpc_fd > 0 {
@@ -337,7 +335,7 @@ fn block_at(i: usize) -> *mut ThreadBlock {
 fn prepare(base: usize) -> Result<(), i32> {
     // SAFETY: the slot lies in one of preld's chunks and is ours (claimed);
     // nothing uses its pages yet.
-    unsafe { sys::mprotect(base, SLOT_SIZE, sys::PROT_READ | sys::PROT_WRITE)? };
+    unsafe { sys::mprotect(base, SLOT_SIZE, abi::PROT_READ | abi::PROT_WRITE)? };
     for g in [base, base + ALTSTACK_OFF + ALTSTACK_SIZE] {
         if GUARD_ADVICE.load(Ordering::Relaxed) {
             // SAFETY: as above; the guard page is in the slot and unused.
@@ -348,7 +346,7 @@ fn prepare(base: usize) -> Result<(), i32> {
             }
         }
         // SAFETY: as above.
-        unsafe { sys::mprotect(g, GUARD, sys::PROT_NONE)? };
+        unsafe { sys::mprotect(g, GUARD, abi::PROT_NONE)? };
     }
     Ok(())
 }

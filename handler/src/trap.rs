@@ -2,10 +2,8 @@
 
 use preld_arch::{TrapSite, Ucontext};
 
+use crate::abi::SYS_USER_DISPATCH;
 use crate::{clone, dispatch, signals, thread};
-
-/// si_code of a SIGSYS raised by Syscall User Dispatch.
-const SYS_USER_DISPATCH: i32 = 2;
 
 /// The SIGSYS handler, called by `sigsys_entry` on the preld stack with
 /// every signal blocked.

@@ -41,7 +41,7 @@ use preld_arch::{syscall6, PAGE_SIZE};
 use preld_loader::vdso::{extent, VdsoImage};
 use syscalls::Sysno;
 
-use crate::sys;
+use crate::{abi, sys};
 
 mod image {
     include!(concat!(env!("OUT_DIR"), "/vdso_image.rs"));
@@ -389,7 +389,7 @@ pub fn install(handlers: &VdsoHandlers) -> Result<usize, i32> {
     // SAFETY: a new private anonymous mapping where the kernel chooses:
     // it overlaps nothing in use.
     let base = unsafe {
-        sys::mmap(0, MAPPED_LEN, sys::PROT_READ | sys::PROT_WRITE, sys::MAP_PRIVATE | sys::MAP_ANONYMOUS, -1, 0)?
+        sys::mmap(0, MAPPED_LEN, abi::PROT_READ | abi::PROT_WRITE, abi::MAP_PRIVATE | abi::MAP_ANONYMOUS, -1, 0)?
     };
     {
         // SAFETY: `base` is the start of the MAPPED_LEN readable and
@@ -403,7 +403,7 @@ pub fn install(handlers: &VdsoHandlers) -> Result<usize, i32> {
     }
     // SAFETY: only the mapping made above loses write access, and the slice
     // that wrote it is gone.
-    if let Err(e) = unsafe { sys::mprotect(base, MAPPED_LEN, sys::PROT_READ | sys::PROT_EXEC) } {
+    if let Err(e) = unsafe { sys::mprotect(base, MAPPED_LEN, abi::PROT_READ | abi::PROT_EXEC) } {
         // SAFETY: the mapping made above; nothing refers to it.
         let _ = unsafe { sys::munmap(base, MAPPED_LEN) };
         return Err(e);

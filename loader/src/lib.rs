@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod abi;
 pub mod elf;
 pub mod path;
 pub mod shebang;

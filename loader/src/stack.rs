@@ -31,7 +31,7 @@ pub enum AuxVal<'a> {
     Str(Str<'a>),
 }
 
-pub const AT_NULL: usize = 0;
+pub use crate::abi::AT_NULL;
 
 /// A stack image ready to be copied so that it ends at `stack_end`.
 #[derive(Debug)]

@@ -118,7 +118,7 @@ pub fn parse(spec: &str, fault: bool) -> Result<Inject, String> {
         any = true;
     }
     if fault && r.error.is_none() {
-        r.error = Some(38); // ENOSYS, strace's default for fault=
+        r.error = Some(libc::ENOSYS as u16); // strace's default for fault=
         any = true;
     }
     if !any {

@@ -531,3 +531,124 @@ fn the_layering_check_reads_uses() {
     let lib = "//! x\n//!\n//! ```text\n//! low: a b\n//! high: c\n//! ```\n";
     assert_eq!(declared_layers(lib), ["a", "b", "c"]);
 }
+
+/// Where the kernel's constants are written: the ABI modules, which take
+/// them from linux-raw-sys, and the trace's name tables (strace's, checked
+/// against strace). Paths from the root.
+const ABI_MODULES: &[&str] = &["handler/src/abi.rs", "arch/src/abi.rs", "loader/src/abi.rs", "handler/src/errno.rs"];
+const NAME_TABLES: &[&str] = &["handler/src/trace/decode/xlat.rs"];
+/// The source trees whose kernel constants must come from an ABI module.
+const ABI_CHECKED: &[&str] = &["handler/src", "arch/src", "loader/src", "loader/ld-preld/src"];
+
+/// Prefixes of the kernel's constant names (its UAPI headers'), as a
+/// hand-written copy would be called.
+const KERNEL_PREFIXES: &[&str] = &[
+    "SA_", "SIG_", "SS_", "O_", "AT_", "MAP_", "PROT_", "MADV_", "MREMAP_", "FD_", "PR_", "ARCH_", "CLONE_", "SECCOMP_", "RLIMIT_", "S_IF", "S_IS", "MSG_",
+    "SOL_", "SCM_", "SO_", "AF_", "SOCK_", "CLOCK_", "FUTEX_", "SEEK_", "CLD_", "SYS_", "SI_", "SEGV_", "PTRACE_", "LANDLOCK_", "BPF_", "AUDIT_ARCH_",
+    "TIOC", "UTIME_", "CLOSE_RANGE_", "R_X86_64_", "EFD_", "MFD_", "TFD_", "EPOLL", "POLL", "IN_", "WNOHANG", "MINSIGSTKSZ", "X_OK", "R_OK", "W_OK", "F_OK",
+];
+
+/// Whether `name` is written like a kernel constant: an errno name (from
+/// errno.rs's table), a signal (SIGxxx), a `F_` fcntl command or a name
+/// with one of KERNEL_PREFIXES.
+fn kernel_like(name: &str, errnos: &[String]) -> bool {
+    let upper = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if !upper(name) {
+        return false;
+    }
+    errnos.iter().any(|e| e == name)
+        || (name.starts_with("SIG") && name[3..].chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+        || (name.starts_with("F_") && name[2..].chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+        || KERNEL_PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+const INT_TYPES: &[&str] = &["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize"];
+
+/// Hand-written kernel constants in one file's source: `const NAME: INT =`
+/// a value of literals only (numbers, operators, casts), NAME written like
+/// a kernel constant; `const` asm operands that are a bare number; raw
+/// system calls with a bare number. (line, what, what to use instead).
+fn kernel_constants(src: &str, errnos: &[String]) -> Vec<(usize, String, &'static str)> {
+    let lines = lex(src);
+    // Every token with its line, across lines (a value may span several).
+    let toks: Vec<(usize, &str)> = lines.iter().enumerate().flat_map(|(k, l)| tokens(&l.code).into_iter().map(move |t| (k, t))).collect();
+    let number = |t: &str| t.starts_with(|c: char| c.is_ascii_digit());
+    let mut out = Vec::new();
+    for (i, &(k, t)) in toks.iter().enumerate() {
+        let next = |j: usize| toks.get(i + j).map_or("", |x| x.1);
+        if t == "const" && next(2) == ":" && INT_TYPES.contains(&next(3)) && next(4) == "=" {
+            let name = next(1);
+            let value: Vec<&str> = toks[i + 5..].iter().map(|x| x.1).take_while(|x| *x != ";").collect();
+            let literal = value.iter().any(|x| number(x)) && value.iter().all(|x| !x.starts_with(|c: char| c.is_alphabetic() || c == '_') || *x == "as" || INT_TYPES.contains(x));
+            if literal && kernel_like(name, errnos) {
+                let instead = if errnos.iter().any(|e| e == name) {
+                    "the errno by name from handler/src/errno.rs (linux-raw-sys's value)"
+                } else {
+                    "the constant of the crate's ABI module (handler/src/abi.rs, arch/src/abi.rs, loader/src/abi.rs), which takes it from linux-raw-sys"
+                };
+                out.push((k, format!("`const {name}: {}` written by hand", next(3)), instead));
+            }
+        } else if t == "const" && number(next(1)) && i > 0 && toks[i - 1].1 == "=" {
+            out.push((k, format!("asm operand `const {}`: a bare number", next(1)), "a named constant: arch/src/abi.rs (`__NR_*`, flags from linux-raw-sys) or a `const` of the file saying what the number is"));
+        } else if t.starts_with("syscall") && next(1) == "(" && number(next(2)) {
+            out.push((k, format!("`{t}({}, ..)`: a system call by bare number", next(2)), "`syscalls::Sysno::NAME as usize`, or arch/src/abi.rs's SYS_ constants in arch/"));
+        }
+    }
+    out
+}
+
+#[test]
+fn kernel_constants_come_from_the_abi_modules() {
+    let root = preld_tests::root();
+    // The errno names, from errno.rs's table: `(N, "NAME", "message"),`.
+    let errno_src = std::fs::read_to_string(root.join("handler/src/errno.rs")).expect("handler/src/errno.rs");
+    let errnos: Vec<String> = errno_src
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim().strip_prefix('(')?;
+            let (n, rest) = l.split_once(", \"")?;
+            n.parse::<u32>().ok()?;
+            Some(rest.split_once('"')?.0.to_string())
+        })
+        .collect();
+    assert!(errnos.iter().any(|e| e == "ENOENT") && errnos.len() > 100, "errno.rs's table not found ({} names)", errnos.len());
+    let mut files = Vec::new();
+    for dir in ABI_CHECKED {
+        walk(&root, &root.join(dir), &mut files);
+    }
+    let mut report = String::new();
+    let mut checked = 0;
+    for p in &files {
+        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let test_file = rel.ends_with("/tests.rs") || rel.contains("/tests/");
+        if ABI_MODULES.contains(&rel.as_str()) || NAME_TABLES.contains(&rel.as_str()) || test_file {
+            continue;
+        }
+        checked += 1;
+        let src = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()));
+        let lines: Vec<&str> = src.lines().collect();
+        for (k, what, instead) in kernel_constants(&src, &errnos) {
+            report.push_str(&format!("{rel}:{}: {what}; use {instead}\n    {}\n", k + 1, lines.get(k).map_or("", |l| l.trim())));
+        }
+    }
+    assert!(checked > 40, "only {checked} files checked");
+    assert!(report.is_empty(), "kernel constants written by hand outside the ABI modules ({checked} files checked):\n{report}");
+}
+
+/// The kernel-constant check itself, on made-up sources.
+#[test]
+fn kernel_constants_are_found() {
+    let errnos = vec!["EPERM".to_string(), "EINVAL".to_string(), "E2BIG".to_string()];
+    let found = |src: &str| kernel_constants(src, &errnos).into_iter().map(|f| f.0 + 1).collect::<Vec<_>>();
+    assert_eq!(found("//! x\nconst EINVAL: isize = 22;\nconst E2BIG: i32 = 7;\n"), [2, 3]);
+    assert_eq!(found("//! x\nconst SA_KNOWN: usize = 0x1 | 0x2;\nconst AT_FDCWD: usize = -100isize as usize;\n"), [2, 3]);
+    assert_eq!(found("//! x\n    const F_DUPFD_CLOEXEC: usize =\n        1030;\nconst SIGSYS: usize = 31;\n"), [2, 4]);
+    // Named values, other names, other types: not hand-written kernel constants.
+    assert_eq!(found("//! x\nconst EINVAL: i32 = abi::EINVAL as i32;\nconst SIGSYS_BIT: u64 = 1 << (SIGSYS - 1);\n"), []);
+    assert_eq!(found("//! x\nconst EH: usize = 0x100;\nconst SLOT_SIZE: usize = 80;\nconst O_NAMES: &[&str] = &[];\n"), []);
+    assert_eq!(found("//! x\n// const EPERM: i32 = 1;\nlet s = \"const SA_X: u32 = 1;\";\n"), []);
+    // asm operands and raw calls by number.
+    assert_eq!(found("//! x\nasm!(\"syscall\", nr = const 15, x = const abi::SYS_GETTID, n = const N);\n"), [2]);
+    assert_eq!(found("//! x\nfn f() { syscall6(158, 1, 0, 0, 0, 0, 0); syscall6(NR, 0, 0, 0, 0, 0, 0); }\n"), [2]);
+    assert_eq!(found("//! x\nconst fn f() {}\nconst N: usize = 4;\nconst { 5 };\n"), []);
+}

@@ -31,6 +31,8 @@
 
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize};
 
+use crate::abi;
+
 /// The lowest fd that is preld's own (i32::MAX: none): calls on fds at or
 /// above it must be seen by the handler.
 pub static FAST_OWN_FD_MIN: AtomicI32 = AtomicI32::new(i32::MAX);
@@ -271,7 +273,7 @@ pub unsafe extern "C" fn fast_gate_plain_counted() -> ! {
 }
 
 /// MAP_FIXED | MAP_FIXED_NOREPLACE.
-const MAP_FIXED_ANY: u32 = 0x10 | 0x10_0000;
+const MAP_FIXED_ANY: u32 = abi::MAP_FIXED | abi::MAP_FIXED_NOREPLACE;
 
 /// The gates that check an argument before the call, counting the calls
 /// they make or not: `fd` (the first argument, an int, below
@@ -426,7 +428,7 @@ macro_rules! path_gate {
                 open = const $open,
                 counted = const $counted,
                 writes = const OPEN_WRITES,
-                sys_close = const 3,
+                sys_close = const abi::SYS_CLOSE,
             )
         }
     };
@@ -434,7 +436,7 @@ macro_rules! path_gate {
 
 /// O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE: an open
 /// that may change something.
-const OPEN_WRITES: u32 = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000 | 0o20000000;
+const OPEN_WRITES: u32 = abi::O_WRONLY | abi::O_RDWR | abi::O_CREAT | abi::O_TRUNC | abi::O_APPEND | abi::__O_TMPFILE;
 
 path_gate!(fast_gate_path0, "rdi", fd: 0, open: 0, counted: 0);
 path_gate!(fast_gate_path0_counted, "rdi", fd: 0, open: 0, counted: 1);

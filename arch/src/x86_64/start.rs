@@ -66,9 +66,9 @@ macro_rules! define_start {
                 "mov rdi, r12",
                 "call {main}",
                 "ud2",
-                relative = const 8,                      // R_X86_64_RELATIVE
-                mprotect = const 10,                     // SYS_mprotect
-                prot_read = const 1,                     // PROT_READ
+                relative = const $crate::abi::R_RELATIVE,
+                mprotect = const $crate::abi::SYS_MPROTECT,
+                prot_read = const $crate::abi::PROT_READ,
                 syscall6 = sym $crate::syscall6,
                 main = sym $main,
             )

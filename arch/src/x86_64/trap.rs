@@ -27,7 +27,7 @@
 
 use core::mem::offset_of;
 
-const SIGSYS: usize = 31;
+use crate::abi::{self, SIGINFO_SIZE, SIGSYS};
 
 /// The System V red zone below rsp, which no preld code writes.
 pub const RED_ZONE: usize = 128;
@@ -95,9 +95,9 @@ const G_RSP: usize = 15;
 const G_RIP: usize = 16;
 const G_EFL: usize = 17;
 const G_FPSTATE: usize = 23;
-/// sizeof(struct ucontext) and sizeof(siginfo_t).
+/// sizeof(struct ucontext) (linux-raw-sys has no ucontext); sizeof(siginfo_t)
+/// is abi.rs's.
 const UC_SIZE: usize = 304;
-const SIGINFO_SIZE: usize = 128;
 /// struct rt_sigframe: the return address (pretcode), ucontext, siginfo;
 /// the FPU state lies above it, 64-aligned.
 const RT_SIGFRAME: usize = 8 + UC_SIZE + SIGINFO_SIZE;
@@ -397,7 +397,7 @@ pub unsafe extern "C" fn sigreturn_gate() -> ! {
         "mov eax, {nr}",       // rt_sigreturn
         "syscall",             // never returns
         "ud2",
-        nr = const 15,
+        nr = const abi::SYS_RT_SIGRETURN,
     )
 }
 
@@ -511,11 +511,11 @@ pub unsafe extern "C" fn signal_entry() {
         "ret",                                // into the handler, rsp = the frame
         stack_hi = const TB_STACK_HI,
         decide = sym preld_signal,
-        sig_setmask = const 2,
+        sig_setmask = const abi::SIG_SETMASK,
         tb_self = const TB_SELF,
         tb_handler_mask = const TB_HANDLER_MASK,
         tb_handler_sp = const TB_HANDLER_SP,
-        sys_rt_sigprocmask = const 14,
+        sys_rt_sigprocmask = const abi::SYS_RT_SIGPROCMASK,
     )
 }
 
@@ -668,23 +668,23 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         "ud2",
         post = sym clone_post_trap,
         plant = const CHILD_BLOCK_BELOW_SP,
-        arch_set_gs = const 0x1001,
-        sys_arch_prctl = const 158,
-        pr_sud = const 59,
-        pr_sud_on = const 1,
-        sys_prctl = const 157,
+        arch_set_gs = const abi::ARCH_SET_GS,
+        sys_arch_prctl = const abi::SYS_ARCH_PRCTL,
+        pr_sud = const abi::PR_SET_SYSCALL_USER_DISPATCH,
+        pr_sud_on = const abi::PR_SYS_DISPATCH_ON,
+        sys_prctl = const abi::SYS_PRCTL,
         tb_self = const TB_SELF,
         tb_altstack = const TB_ALTSTACK,
-        sys_sigaltstack = const 131,
-        sig_setmask = const 2,
+        sys_sigaltstack = const abi::SYS_SIGALTSTACK,
+        sig_setmask = const abi::SIG_SETMASK,
         tb_sigmask = const TB_SIGMASK,
-        sys_rt_sigprocmask = const 14,
+        sys_rt_sigprocmask = const abi::SYS_RT_SIGPROCMASK,
         tb_regs = const TB_REGS,
         tb_rflags = const TB_RFLAGS,
         tb_resume = const TB_RESUME,
         red_zone = const RED_ZONE,
-        sys_exit = const 60,
-        sys_gettid = const 186,
+        sys_exit = const abi::SYS_EXIT,
+        sys_gettid = const abi::SYS_GETTID,
         tb_tid = const TB_TID,
     )
 }
@@ -707,7 +707,7 @@ pub fn gate_range() -> (usize, usize) {
 /// stay valid for the thread's life.
 pub unsafe fn set_thread_block(block: usize) -> isize {
     // SAFETY: arch_prctl(ARCH_SET_GS) only changes this thread's gs base.
-    unsafe { super::syscall6(158, 0x1001, block, 0, 0, 0, 0) }
+    unsafe { super::syscall6(abi::SYS_ARCH_PRCTL, abi::ARCH_SET_GS, block, 0, 0, 0, 0) }
 }
 
 /// This thread's block (gs:[0]).

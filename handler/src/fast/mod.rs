@@ -31,6 +31,8 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use preld_arch::fast::{self as arch, Gate, SetNr, JUMP_LEN, SYSCALL_INSN};
 use spin::Mutex;
 
+use crate::abi::{self, F_DUPFD_CLOEXEC};
+use crate::errno::EFAULT;
 use crate::thread::ThreadBlock;
 use crate::{sys, usermem};
 
@@ -76,7 +78,6 @@ pub fn configure(on: bool, stats: bool) {
     if stats {
         // Not one of preld's hidden fds: those would change which calls
         // the fast path may take (fd listings need the handler then).
-        const F_DUPFD_CLOEXEC: usize = 1030;
         if let Ok(fd) = sys::fcntl(2, F_DUPFD_CLOEXEC, 900) {
             REPORT_FD.store(fd as i32, Ordering::Relaxed);
         }
@@ -362,11 +363,11 @@ fn patch(at: usize, bytes: &[u8], prot: usize) -> sys::Result<()> {
     // SAFETY: application text (an executable segment of a loaded object),
     // made writable only while this thread, the process's only one, writes
     // it with every signal blocked; preld's memory is not in it.
-    unsafe { sys::mprotect(page, len, prot | sys::PROT_WRITE)? };
+    unsafe { sys::mprotect(page, len, prot | abi::PROT_WRITE)? };
     let ok = usermem::write(at, bytes);
     // SAFETY: as above; back to the segment's own protection.
     unsafe { sys::mprotect(page, len, prot)? };
-    if ok { Ok(()) } else { Err(14) }
+    if ok { Ok(()) } else { Err(EFAULT) }
 }
 
 /// The application changes [addr, addr+len) (unmaps, maps over, makes it
@@ -385,9 +386,8 @@ fn forget(addr: usize, len: usize) {
 /// A call of the application's that changes memory: what it means for
 /// rewritten code.
 pub fn memory_call(nr: usize, a: &[usize; 6]) {
-    use sys::{MAP_FIXED, MAP_FIXED_NOREPLACE, PROT_EXEC, PROT_WRITE};
+    use crate::abi::{MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, PROT_EXEC, PROT_WRITE};
     use syscalls::Sysno;
-    const MREMAP_FIXED: usize = 2;
     if !enabled() {
         return;
     }

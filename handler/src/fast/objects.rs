@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use spin::Mutex;
 
 use super::funcs;
-use crate::{sys, usermem};
+use crate::{abi, usermem};
 
 const DT_NULL: usize = 0;
 const DT_DEBUG: usize = 21;
@@ -68,7 +68,7 @@ fn add_object(out: &mut Vec<Segment>, o: &funcs::Object, table: bool) {
         if out.iter().any(|s| s.start < end && start < s.end) {
             continue;
         }
-        let prot = sys::PROT_EXEC | if o.readable(i) { sys::PROT_READ } else { 0 };
+        let prot = abi::PROT_EXEC | if o.readable(i) { abi::PROT_READ } else { 0 };
         out.push(Segment { start, end, prot, eh_frame_hdr: eh });
     }
 }

@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use preld_arch::fast::{self as arch, Gate, SetNr, STUB_SIZE};
 use spin::Mutex;
 
-use crate::sys;
+use crate::{abi, sys};
 
 const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
@@ -82,9 +82,9 @@ fn write(page: usize, at: usize, bytes: &[u8]) -> sys::Result<()> {
     // SAFETY: the page is preld's; while it is not executable no stub in it
     // runs, and no other thread runs application code (the caller's rule).
     unsafe {
-        sys::mprotect(page, PAGE, sys::PROT_READ | sys::PROT_WRITE)?;
+        sys::mprotect(page, PAGE, abi::PROT_READ | abi::PROT_WRITE)?;
         core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len());
-        sys::mprotect(page, PAGE, sys::PROT_READ | sys::PROT_EXEC)
+        sys::mprotect(page, PAGE, abi::PROT_READ | abi::PROT_EXEC)
     }
 }
 
@@ -95,12 +95,12 @@ fn map_near(from: usize, syscall: usize) -> Option<usize> {
     // leaves room), then above it, a little further each time.
     let tries = [base.saturating_sub(1 << 20), base.saturating_sub(64 << 20), base.saturating_sub(1 << 30), base + (64 << 20), base + (1 << 30)];
     for (k, &hint) in tries.iter().enumerate() {
-        let flags = sys::MAP_PRIVATE | sys::MAP_ANONYMOUS | if k == 0 { 0 } else { sys::MAP_FIXED_NOREPLACE };
+        let flags = abi::MAP_PRIVATE | abi::MAP_ANONYMOUS | if k == 0 { 0 } else { abi::MAP_FIXED_NOREPLACE };
         if hint < 0x10000 {
             continue;
         }
         // SAFETY: a new anonymous page; without MAP_FIXED nothing is replaced.
-        let Ok(addr) = (unsafe { sys::mmap(hint, PAGE, sys::PROT_READ | sys::PROT_WRITE, flags, -1, 0) }) else { continue };
+        let Ok(addr) = (unsafe { sys::mmap(hint, PAGE, abi::PROT_READ | abi::PROT_WRITE, flags, -1, 0) }) else { continue };
         if !arch::in_reach(from, syscall, stub_at(addr, 0)) || !arch::in_reach(from, syscall, stub_at(addr, STUBS_PER_PAGE - 1)) {
             // SAFETY: the page just mapped, not used.
             let _ = unsafe { sys::munmap(addr, PAGE) };
@@ -113,7 +113,7 @@ fn map_near(from: usize, syscall: usize) -> Option<usize> {
         // SAFETY: the page is ours, writable, 4096 bytes.
         unsafe { core::ptr::copy_nonoverlapping(words.as_ptr(), addr as *mut u8, words.len()) };
         // SAFETY: as above.
-        if unsafe { sys::mprotect(addr, PAGE, sys::PROT_READ | sys::PROT_EXEC) }.is_err() {
+        if unsafe { sys::mprotect(addr, PAGE, abi::PROT_READ | abi::PROT_EXEC) }.is_err() {
             // SAFETY: as above.
             let _ = unsafe { sys::munmap(addr, PAGE) };
             return None;

@@ -11,6 +11,7 @@ use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use preld_arch::Ucontext;
 use syscalls::Sysno;
 
+use crate::abi::{CLD_DUMPED, CLD_KILLED, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_THREAD_CPUTIME_ID, SIG_BLOCK, SIG_SETMASK};
 use crate::thread::{Interrupted, ThreadBlock, TRACE_BUF};
 use crate::{config, ownfd, sys, usermem};
 
@@ -147,10 +148,7 @@ fn align_result(w: &mut Line<'_>, line_start: usize) {
 
 /// The wall clock, for -t and -T.
 fn now_ns() -> u64 {
-    let mut ts = [0i64; 2];
-    // SAFETY: clock_gettime(CLOCK_REALTIME) writes a timespec into `ts`.
-    let _ = unsafe { sys::raw(Sysno::clock_gettime as usize, [0, ts.as_mut_ptr() as usize, 0, 0, 0, 0]) };
-    (ts[0] as u64).wrapping_mul(1_000_000_000).wrapping_add(ts[1] as u64)
+    sys::clock_gettime(CLOCK_REALTIME).unwrap_or_default().ns()
 }
 
 /// Whether lines carry times (-t) or durations (-T).
@@ -185,13 +183,8 @@ fn counting() -> Option<u8> {
 }
 
 fn clock(mode: u8) -> u64 {
-    const CLOCK_MONOTONIC: usize = 1;
-    const CLOCK_THREAD_CPUTIME_ID: usize = 3;
     let id = if mode == 2 { CLOCK_MONOTONIC } else { CLOCK_THREAD_CPUTIME_ID };
-    let mut ts = [0i64; 2];
-    // SAFETY: clock_gettime writes a timespec into `ts`.
-    let _ = unsafe { sys::raw(Sysno::clock_gettime as usize, [id, ts.as_mut_ptr() as usize, 0, 0, 0, 0]) };
-    (ts[0] as u64).wrapping_mul(1_000_000_000).wrapping_add(ts[1] as u64)
+    sys::clock_gettime(id).unwrap_or_default().ns()
 }
 
 /// -c's counts of this process (since its exec): calls, errors, nanoseconds.
@@ -268,8 +261,6 @@ fn reaped_killed_child(w: &mut Line<'_>, nr: usize, args: &[usize; 6], pid: i32)
     killed_line(w, pid, sig, core);
 }
 
-const CLD_KILLED: i32 = 2;
-const CLD_DUMPED: i32 = 3;
 /// Children whose `+++ killed by` line was shown by the first of their
 /// SIGCHLD and their reap (the second shows none).
 static SHOWN_KILLED: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
@@ -419,13 +410,8 @@ fn sigreturn(t: &mut ThreadBlock, mask: u64, rax: usize) {
 /// program's own context (a plain call, not a trap), so it blocks signals
 /// while it touches the thread's buffer.
 pub fn vdso_call(nr: usize, args: &[usize; 6], ret: isize) {
-    let all: u64 = !0;
     let mut old: u64 = 0;
-    let mask = |how: usize, set: usize, old: usize| {
-        // SAFETY: rt_sigprocmask with valid 8-byte masks.
-        unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [how, set, old, 8, 0, 0]) }
-    };
-    if mask(0, &all as *const u64 as usize, &mut old as *mut u64 as usize).is_err() {
+    if sys::rt_sigprocmask(SIG_BLOCK, Some(&!0), Some(&mut old)).is_err() {
         return;
     }
     // SAFETY: a thread of the program, set up by preld; with every signal
@@ -437,7 +423,7 @@ pub fn vdso_call(nr: usize, args: &[usize; 6], ret: isize) {
         }
         record(t, nr, args, ret);
     }
-    let _ = mask(2, &old as *const u64 as usize, 0);
+    let _ = sys::rt_sigprocmask(SIG_SETMASK, Some(&old), None);
 }
 
 fn is_clone(nr: usize) -> bool {

@@ -15,7 +15,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Serializes the tests that change the module's statics (KERNEL, OBSERVER).
 static GLOBALS: Mutex<()> = Mutex::new(());
 
-const AT_SYSINFO_EHDR: u64 = 33;
+const AT_SYSINFO_EHDR: u64 = preld_loader::abi::AT_SYSINFO_EHDR as u64;
 
 /// This process's AT_SYSINFO_EHDR, from /proc/self/auxv.
 fn own_vdso() -> usize {

@@ -2,13 +2,7 @@
 
 use core::ffi::CStr;
 
-pub const AT_PHDR: usize = 3;
-pub const AT_PHENT: usize = 4;
-pub const AT_PHNUM: usize = 5;
-pub const AT_BASE: usize = 7;
-pub const AT_ENTRY: usize = 9;
-pub const AT_EXECFN: usize = 31;
-pub const AT_SYSINFO_EHDR: usize = 33;
+pub use preld_loader::abi::{AT_BASE, AT_ENTRY, AT_EXECFN, AT_PHDR, AT_PHENT, AT_PHNUM, AT_SYSINFO_EHDR};
 
 pub struct Initial {
     /// Address of argc: the top of what the program's stack may reuse.

@@ -10,7 +10,9 @@ use preld_loader::{path, shebang};
 use crate::diag::{fail, Errno, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
 use crate::initial::*;
 use crate::map::{self, Mapped};
+use crate::errno::{EACCES, EINTR, EISDIR, ENOENT};
 use crate::sys::{self, CPath};
+use crate::abi;
 use preld_handler::config::Config;
 
 /// How many `#!` scripts may nest: the kernel's exec_binprm() runs a chain of
@@ -41,7 +43,7 @@ impl FileSource for File {
                     off += n as u64;
                     buf = &mut buf[n..];
                 }
-                Err(4) => continue, // EINTR
+                Err(EINTR) => continue,
                 Err(e) => return Err(e),
             }
         }
@@ -62,21 +64,21 @@ fn open_executable(path: &[u8], missing: i32) -> File {
         return session_open(conn, path, true, missing);
     }
     let c = CPath::new(path);
-    let mut file = match sys::open(&c, sys::O_RDONLY | sys::O_CLOEXEC) {
+    let mut file = match sys::open(&c, abi::O_RDONLY | abi::O_CLOEXEC) {
         Ok(fd) => File { fd, size: 0 },
-        Err(2) => fail(missing, path, Errno(2)),
+        Err(ENOENT) => fail(missing, path, Errno(ENOENT)),
         Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
     };
     let st = match sys::fstat(file.fd) {
         Ok(st) => st,
         Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
     };
-    match st.mode & sys::S_IFMT {
-        sys::S_IFREG => {}
-        sys::S_IFDIR => fail(EXIT_CANNOT_RUN, path, Errno(21)), // EISDIR
+    match st.mode & abi::S_IFMT {
+        abi::S_IFREG => {}
+        abi::S_IFDIR => fail(EXIT_CANNOT_RUN, path, Errno(EISDIR)),
         _ => fail(EXIT_CANNOT_RUN, path, "not a regular file"),
     }
-    if let Err(e) = sys::access(&c, sys::X_OK) {
+    if let Err(e) = sys::access(&c, abi::X_OK) {
         fail(EXIT_CANNOT_RUN, path, Errno(e));
     }
     file.size = st.size;
@@ -88,7 +90,7 @@ fn open_executable(path: &[u8], missing: i32) -> File {
 /// not executable is reported as such if nothing better follows.
 fn resolve(name: &[u8], init: &Initial) -> Vec<u8> {
     if name.is_empty() {
-        fail(EXIT_NOT_FOUND, b"''", Errno(2));
+        fail(EXIT_NOT_FOUND, b"''", Errno(ENOENT));
     }
     if path::has_slash(name) {
         return name.to_vec();
@@ -98,8 +100,8 @@ fn resolve(name: &[u8], init: &Initial) -> Vec<u8> {
     for cand in path::candidates(search, name) {
         let c = CPath::new(&cand);
         match sys::stat(&c) {
-            Ok(st) if st.mode & sys::S_IFMT == sys::S_IFREG => {
-                if sys::access(&c, sys::X_OK).is_ok() {
+            Ok(st) if st.mode & abi::S_IFMT == abi::S_IFREG => {
+                if sys::access(&c, abi::X_OK).is_ok() {
                     return cand;
                 }
                 denied.get_or_insert(cand);
@@ -108,7 +110,7 @@ fn resolve(name: &[u8], init: &Initial) -> Vec<u8> {
         }
     }
     match denied {
-        Some(path) => fail(EXIT_CANNOT_RUN, &path, Errno(13)),
+        Some(path) => fail(EXIT_CANNOT_RUN, &path, Errno(EACCES)),
         None => fail(EXIT_NOT_FOUND, name, "command not found"),
     }
 }
@@ -295,8 +297,7 @@ pub fn launcher(init: Initial) -> ! {
     let mut comm = [0u8; 16];
     let n = base.len().min(15);
     comm[..n].copy_from_slice(&base[..n]);
-    // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
-    let _ = unsafe { sys::raw(syscalls::Sysno::prctl as usize, [15, comm.as_ptr() as usize, 0, 0, 0, 0]) };
+    let _ = sys::set_thread_name(&comm);
     arm_or_fail(execfn);
     // SAFETY: the image is on the heap, its length a multiple of 16; the
     // initial stack has room below argc (the loader's frames lived there);
@@ -358,7 +359,7 @@ pub fn as_interpreter(init: &mut Initial) -> ! {
 /// PT_GNU_EH_FRAME (static executables): the fast path finds function
 /// starts there. Read from the section headers, which are not mapped.
 fn eh_frame_section(file: &File, plan: &LoadPlan, bias: usize) -> Option<(usize, usize)> {
-    const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
+    use preld_handler::fast::funcs::PT_GNU_EH_FRAME;
     if plan.program_headers.iter().any(|p| p.p_type == PT_GNU_EH_FRAME) {
         return None;
     }
@@ -508,20 +509,20 @@ fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32) -> File {
     let req = if exec {
         Request::Exec { path: PathArg::cwd(path) }
     } else {
-        Request::Open { flags: (sys::O_RDONLY | sys::O_CLOEXEC) as u32, mode: 0, path: PathArg::cwd(path) }
+        Request::Open { flags: (abi::O_RDONLY | abi::O_CLOEXEC) as u32, mode: 0, path: PathArg::cwd(path) }
     };
     let fd = match preld_handler::rpc::call_on(conn, &req, &[], &mut buf, true) {
         Ok((r, Some(fd))) if r.result >= 0 => fd,
         Ok((r, _)) if r.result < 0 => {
             let e = (-r.result) as i32;
-            fail(if e == 2 { missing } else { EXIT_CANNOT_RUN }, path, Errno(e))
+            fail(if e == ENOENT { missing } else { EXIT_CANNOT_RUN }, path, Errno(e))
         }
         Ok(_) => fail(EXIT_CANNOT_RUN, path, "the capability server sent no file"),
         Err(e) => fail(EXIT_CANNOT_RUN, path, format_args!("capability server: {}", Errno(e))),
     };
     match sys::fstat(fd) {
-        Ok(st) if st.mode & sys::S_IFMT == sys::S_IFREG => File { fd, size: st.size },
-        Ok(_) => fail(EXIT_CANNOT_RUN, path, Errno(13)),
+        Ok(st) if st.mode & abi::S_IFMT == abi::S_IFREG => File { fd, size: st.size },
+        Ok(_) => fail(EXIT_CANNOT_RUN, path, Errno(EACCES)),
         Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
     }
 }

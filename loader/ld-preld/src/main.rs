@@ -13,7 +13,7 @@ mod launch;
 mod map;
 mod rt;
 
-use preld_handler::sys;
+use preld_handler::{abi, errno, sys};
 
 use initial::*;
 

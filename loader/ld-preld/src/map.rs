@@ -3,8 +3,9 @@
 use preld_loader::elf::LoadPlan;
 use preld_loader::{page_down, page_up, PAGE};
 
-use crate::sys::{self, mmap, mprotect, munmap, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE};
-use crate::sys::{PROT_EXEC, PROT_GROWSDOWN, PROT_NONE, PROT_READ, PROT_WRITE};
+use crate::abi::{MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_NORESERVE, MAP_PRIVATE};
+use crate::abi::{PROT_EXEC, PROT_GROWSDOWN, PROT_NONE, PROT_READ, PROT_WRITE};
+use crate::sys::{self, mmap, mprotect, munmap};
 
 /// Where an image ended up.
 pub struct Mapped {

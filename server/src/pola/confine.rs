@@ -451,13 +451,21 @@ unsafe fn program(p: &Plan<'_>) -> ! {
     if libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 {
         fail(p, "clearing the ambient capabilities");
     }
-    const SECBITS_LOCKED: libc::c_ulong = 0xef; // NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each locked; KEEP_CAPS off, locked
+    // NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each locked; KEEP_CAPS off, locked.
+    const SECBITS_LOCKED: libc::c_ulong = (libc::SECBIT_NOROOT
+        | libc::SECBIT_NOROOT_LOCKED
+        | libc::SECBIT_NO_SETUID_FIXUP
+        | libc::SECBIT_NO_SETUID_FIXUP_LOCKED
+        | libc::SECBIT_KEEP_CAPS_LOCKED
+        | libc::SECBIT_NO_CAP_AMBIENT_RAISE
+        | libc::SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) as libc::c_ulong;
+    const _: () = assert!(SECBITS_LOCKED == 0xef);
     if libc::prctl(libc::PR_SET_SECUREBITS, SECBITS_LOCKED, 0, 0, 0) < 0 {
         fail(p, "locking the securebits");
     }
     // struct __user_cap_header_struct { version = _LINUX_CAPABILITY_VERSION_3, pid = 0 }
     // and two struct __user_cap_data_struct { effective, permitted, inheritable }.
-    let hdr: [u32; 2] = [0x2008_0522, 0];
+    let hdr: [u32; 2] = [linux_raw_sys::general::_LINUX_CAPABILITY_VERSION_3, 0];
     let data = [0u32; 6];
     if libc::syscall(libc::SYS_capset, hdr.as_ptr(), data.as_ptr()) < 0 {
         fail(p, "dropping the capabilities");

@@ -235,7 +235,7 @@ fn value(c: &mut Ctx, k: A, i: usize) -> fmt::Result {
         A::Uint => write!(o, "{}", v as u32),
         A::Long => write!(o, "{}", v as isize),
         A::Ulong => write!(o, "{v}"),
-        A::DirFd if v as i32 == -100 => o.write_str("AT_FDCWD"),
+        A::DirFd if v as i32 == crate::abi::AT_FDCWD => o.write_str("AT_FDCWD"),
         A::DirFd => write!(o, "{}", v as i32),
         A::Mode => mode(o, v as u32),
         A::ModeT => mode_t(o, v as u32),

@@ -1,0 +1,42 @@
+//! The kernel constants the architecture code uses, in one place: system
+//! call numbers and flags from linux-raw-sys, cast to the types the asm
+//! operands and callers take. The asm of this crate names these, never a
+//! bare number (tests/tests/tidy.rs checks).
+
+use linux_raw_sys::{elf, general, prctl};
+
+pub const SYS_RT_SIGRETURN: usize = general::__NR_rt_sigreturn as usize;
+pub const SYS_RT_SIGPROCMASK: usize = general::__NR_rt_sigprocmask as usize;
+pub const SYS_SIGALTSTACK: usize = general::__NR_sigaltstack as usize;
+pub const SYS_MPROTECT: usize = general::__NR_mprotect as usize;
+pub const SYS_CLOSE: usize = general::__NR_close as usize;
+pub const SYS_PRCTL: usize = general::__NR_prctl as usize;
+pub const SYS_ARCH_PRCTL: usize = general::__NR_arch_prctl as usize;
+pub const SYS_EXIT: usize = general::__NR_exit as usize;
+pub const SYS_GETTID: usize = general::__NR_gettid as usize;
+
+pub const SIGSYS: usize = general::SIGSYS as usize;
+pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
+pub const PROT_READ: usize = general::PROT_READ as usize;
+pub const MAP_FIXED: u32 = general::MAP_FIXED;
+pub const MAP_FIXED_NOREPLACE: u32 = general::MAP_FIXED_NOREPLACE;
+pub const O_WRONLY: u32 = general::O_WRONLY;
+pub const O_RDWR: u32 = general::O_RDWR;
+pub const O_CREAT: u32 = general::O_CREAT;
+pub const O_TRUNC: u32 = general::O_TRUNC;
+pub const O_APPEND: u32 = general::O_APPEND;
+pub const __O_TMPFILE: u32 = general::__O_TMPFILE;
+pub const PR_SET_SYSCALL_USER_DISPATCH: usize = prctl::PR_SET_SYSCALL_USER_DISPATCH as usize;
+pub const PR_SYS_DISPATCH_ON: usize = prctl::PR_SYS_DISPATCH_ON as usize;
+
+/// sizeof(siginfo_t), as the kernel lays it out in a signal frame.
+pub const SIGINFO_SIZE: usize = core::mem::size_of::<general::siginfo_t>();
+const _: () = assert!(SIGINFO_SIZE == 128);
+
+/// arch_prctl's codes for gs (asm/prctl.h; linux-raw-sys has only
+/// ARCH_SET_FS).
+pub const ARCH_SET_GS: usize = 0x1001;
+pub const ARCH_GET_GS: usize = 0x1004;
+
+/// `R_X86_64_RELATIVE`, the only relocation ld-preld's static-pie image has.
+pub const R_RELATIVE: u32 = elf::R_RELATIVE;

@@ -1,0 +1,158 @@
+//! The kernel's constants as the handler uses them: taken from linux-raw-sys
+//! (the kernel's UAPI headers) and cast once, here, to the type the
+//! handler's calls and comparisons take (`usize` for a system call's
+//! argument, `i32` for an fd or a mode field, `u32`/`u64` for a field of a
+//! structure). No other module of the handler writes a kernel constant by
+//! hand (tests/tests/tidy.rs checks); errno values are in errno.rs, system
+//! call numbers are `syscalls::Sysno`, the trace's name tables
+//! (trace/decode/xlat.rs) are strace's and stay as they are.
+
+use linux_raw_sys::{general, ioctl, landlock, net, prctl, ptrace};
+
+pub use preld_arch::abi::{ARCH_GET_GS, ARCH_SET_GS};
+
+// Files: *at calls, open flags, fcntl, modes, lseek.
+pub const AT_FDCWD: i32 = general::AT_FDCWD;
+pub const AT_EMPTY_PATH: usize = general::AT_EMPTY_PATH as usize;
+pub const AT_SYMLINK_NOFOLLOW: usize = general::AT_SYMLINK_NOFOLLOW as usize;
+pub const AT_REMOVEDIR: u32 = general::AT_REMOVEDIR;
+pub const O_RDONLY: usize = general::O_RDONLY as usize;
+pub const O_WRONLY: usize = general::O_WRONLY as usize;
+pub const O_CREAT: usize = general::O_CREAT as usize;
+pub const O_TRUNC: usize = general::O_TRUNC as usize;
+pub const O_CLOEXEC: usize = general::O_CLOEXEC as usize;
+pub const O_PATH: usize = general::O_PATH as usize;
+pub const X_OK: usize = general::X_OK as usize;
+pub const F_DUPFD: usize = general::F_DUPFD as usize;
+pub const F_GETFD: usize = general::F_GETFD as usize;
+pub const F_SETFD: usize = general::F_SETFD as usize;
+pub const F_GETFL: usize = general::F_GETFL as usize;
+pub const F_SETFL: usize = general::F_SETFL as usize;
+pub const F_DUPFD_CLOEXEC: usize = general::F_DUPFD_CLOEXEC as usize;
+pub const FD_CLOEXEC: usize = general::FD_CLOEXEC as usize;
+/// close_range(2)'s flag (linux/close_range.h, which linux-raw-sys lacks).
+pub const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
+pub const S_IFMT: u32 = general::S_IFMT;
+pub const S_IFDIR: u32 = general::S_IFDIR;
+pub const S_IFREG: u32 = general::S_IFREG;
+pub const S_IFLNK: u32 = general::S_IFLNK;
+/// The set-user-ID and set-group-ID bits of a mode.
+pub const S_ISUID: u32 = general::S_ISUID;
+pub const S_ISGID: u32 = general::S_ISGID;
+pub const SEEK_SET: usize = general::SEEK_SET as usize;
+pub const SEEK_CUR: usize = general::SEEK_CUR as usize;
+/// utimensat's "now" in a timespec's nsec.
+pub const UTIME_NOW: i64 = general::UTIME_NOW as i64;
+
+// Memory.
+pub const PROT_NONE: usize = general::PROT_NONE as usize;
+pub const PROT_READ: usize = general::PROT_READ as usize;
+pub const PROT_WRITE: usize = general::PROT_WRITE as usize;
+pub const PROT_EXEC: usize = general::PROT_EXEC as usize;
+pub const PROT_GROWSDOWN: usize = general::PROT_GROWSDOWN as usize;
+pub const MAP_PRIVATE: usize = general::MAP_PRIVATE as usize;
+pub const MAP_FIXED: usize = general::MAP_FIXED as usize;
+pub const MAP_ANONYMOUS: usize = general::MAP_ANONYMOUS as usize;
+pub const MAP_NORESERVE: usize = general::MAP_NORESERVE as usize;
+pub const MAP_FIXED_NOREPLACE: usize = general::MAP_FIXED_NOREPLACE as usize;
+pub const MREMAP_FIXED: usize = general::MREMAP_FIXED as usize;
+pub const MADV_GUARD_INSTALL: usize = general::MADV_GUARD_INSTALL as usize;
+
+// Processes and resources.
+pub const CLONE_VM: u64 = general::CLONE_VM as u64;
+pub const CLONE_VFORK: u64 = general::CLONE_VFORK as u64;
+pub const CLONE_SIGHAND: u64 = general::CLONE_SIGHAND as u64;
+pub const CLONE_CLEAR_SIGHAND: u64 = general::CLONE_CLEAR_SIGHAND;
+pub const RLIMIT_NOFILE: usize = general::RLIMIT_NOFILE as usize;
+pub const CLOCK_REALTIME: usize = general::CLOCK_REALTIME as usize;
+pub const CLOCK_MONOTONIC: usize = general::CLOCK_MONOTONIC as usize;
+pub const CLOCK_THREAD_CPUTIME_ID: usize = general::CLOCK_THREAD_CPUTIME_ID as usize;
+pub const PTRACE_TRACEME: usize = ptrace::PTRACE_TRACEME as usize;
+
+// Signals: numbers, actions, masks, stacks, siginfo codes.
+pub const SIGKILL: usize = general::SIGKILL as usize;
+pub const SIGSEGV: usize = general::SIGSEGV as usize;
+pub const SIGCHLD: usize = general::SIGCHLD as usize;
+pub const SIGSTOP: usize = general::SIGSTOP as usize;
+pub const SIGSYS: usize = general::SIGSYS as usize;
+/// si_code of a signal the kernel sent (as strace's injected ones).
+pub const SI_KERNEL: i32 = general::SI_KERNEL as i32;
+/// The handler values of `SIG_DFL` and `SIG_IGN` (asm-generic/signal-defs.h
+/// defines them as casts, which linux-raw-sys does not carry).
+pub const SIG_DFL: usize = 0;
+pub const SIG_IGN: usize = 1;
+pub const SA_NOCLDSTOP: usize = general::SA_NOCLDSTOP as usize;
+pub const SA_NOCLDWAIT: usize = general::SA_NOCLDWAIT as usize;
+pub const SA_SIGINFO: usize = general::SA_SIGINFO as usize;
+pub const SA_EXPOSE_TAGBITS: usize = general::SA_EXPOSE_TAGBITS as usize;
+pub const SA_RESTORER: usize = general::SA_RESTORER as usize;
+pub const SA_ONSTACK: usize = general::SA_ONSTACK as usize;
+pub const SA_RESTART: usize = general::SA_RESTART as usize;
+pub const SA_NODEFER: usize = general::SA_NODEFER as usize;
+pub const SA_RESETHAND: usize = general::SA_RESETHAND as usize;
+pub const SIG_BLOCK: usize = general::SIG_BLOCK as usize;
+pub const SIG_UNBLOCK: usize = general::SIG_UNBLOCK as usize;
+pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
+pub const MINSIGSTKSZ: usize = general::MINSIGSTKSZ as usize;
+pub const SS_ONSTACK: i32 = general::SS_ONSTACK as i32;
+pub const SS_DISABLE: i32 = general::SS_DISABLE as i32;
+pub const SS_AUTODISARM: i32 = general::SS_AUTODISARM as i32;
+pub const SYS_SECCOMP: i32 = general::SYS_SECCOMP as i32;
+pub const SYS_USER_DISPATCH: i32 = general::SYS_USER_DISPATCH as i32;
+pub const CLD_KILLED: i32 = general::CLD_KILLED as i32;
+pub const CLD_DUMPED: i32 = general::CLD_DUMPED as i32;
+
+// prctl, seccomp, Landlock.
+pub const PR_SET_SYSCALL_USER_DISPATCH: usize = prctl::PR_SET_SYSCALL_USER_DISPATCH as usize;
+pub const PR_SYS_DISPATCH_OFF: usize = prctl::PR_SYS_DISPATCH_OFF as usize;
+pub const PR_SYS_DISPATCH_ON: usize = prctl::PR_SYS_DISPATCH_ON as usize;
+pub const PR_GET_SECCOMP: usize = prctl::PR_GET_SECCOMP as usize;
+pub const PR_SET_SECCOMP: usize = prctl::PR_SET_SECCOMP as usize;
+pub const PR_SET_NO_NEW_PRIVS: usize = prctl::PR_SET_NO_NEW_PRIVS as usize;
+pub const PR_SET_NAME: usize = prctl::PR_SET_NAME as usize;
+pub const SECCOMP_SET_MODE_FILTER: usize = ptrace::SECCOMP_SET_MODE_FILTER as usize;
+pub const SECCOMP_RET_ALLOW: u32 = ptrace::SECCOMP_RET_ALLOW;
+pub const SECCOMP_RET_ERRNO: u32 = ptrace::SECCOMP_RET_ERRNO;
+pub const AUDIT_ARCH_X86_64: u32 = ptrace::AUDIT_ARCH_X86_64;
+/// The bit of x32 system call numbers.
+pub const X32_SYSCALL_BIT: u32 = general::__X32_SYSCALL_BIT;
+/// Classic BPF opcodes (linux/bpf_common.h), as a filter's `code` field.
+pub const BPF_LD: u16 = ptrace::BPF_LD as u16;
+pub const BPF_W: u16 = ptrace::BPF_W as u16;
+pub const BPF_ABS: u16 = ptrace::BPF_ABS as u16;
+pub const BPF_JMP: u16 = ptrace::BPF_JMP as u16;
+pub const BPF_JEQ: u16 = ptrace::BPF_JEQ as u16;
+pub const BPF_JGE: u16 = ptrace::BPF_JGE as u16;
+pub const BPF_JSET: u16 = ptrace::BPF_JSET as u16;
+pub const BPF_RET: u16 = ptrace::BPF_RET as u16;
+pub const BPF_K: u16 = ptrace::BPF_K as u16;
+pub const LANDLOCK_CREATE_RULESET_VERSION: usize = landlock::LANDLOCK_CREATE_RULESET_VERSION as usize;
+pub const LANDLOCK_RULE_PATH_BENEATH: usize = landlock::landlock_rule_type::LANDLOCK_RULE_PATH_BENEATH as usize;
+pub const LANDLOCK_ACCESS_FS_EXECUTE: u64 = landlock::LANDLOCK_ACCESS_FS_EXECUTE as u64;
+pub const LANDLOCK_ACCESS_FS_READ_FILE: u64 = landlock::LANDLOCK_ACCESS_FS_READ_FILE as u64;
+pub const LANDLOCK_ACCESS_FS_MAKE_SYM: u64 = landlock::LANDLOCK_ACCESS_FS_MAKE_SYM as u64;
+pub const LANDLOCK_ACCESS_FS_REFER: u64 = landlock::LANDLOCK_ACCESS_FS_REFER as u64;
+pub const LANDLOCK_ACCESS_FS_TRUNCATE: u64 = landlock::LANDLOCK_ACCESS_FS_TRUNCATE as u64;
+pub const LANDLOCK_ACCESS_FS_IOCTL_DEV: u64 = landlock::LANDLOCK_ACCESS_FS_IOCTL_DEV as u64;
+pub const LANDLOCK_ACCESS_NET_BIND_TCP: u64 = landlock::LANDLOCK_ACCESS_NET_BIND_TCP as u64;
+pub const LANDLOCK_ACCESS_NET_CONNECT_TCP: u64 = landlock::LANDLOCK_ACCESS_NET_CONNECT_TCP as u64;
+pub const LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET: u64 = landlock::LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET as u64;
+pub const LANDLOCK_SCOPE_SIGNAL: u64 = landlock::LANDLOCK_SCOPE_SIGNAL as u64;
+
+// Terminals: the ioctl requests a session refuses.
+pub const TIOCSTI: u32 = ioctl::TIOCSTI;
+pub const TIOCLINUX: u32 = ioctl::TIOCLINUX;
+pub const TIOCSCTTY: u32 = ioctl::TIOCSCTTY;
+pub const TIOCSETD: u32 = ioctl::TIOCSETD;
+pub const TIOCCONS: u32 = ioctl::TIOCCONS;
+
+// Sockets.
+pub const AF_UNIX: u32 = net::AF_UNIX;
+pub const AF_INET: u32 = net::AF_INET;
+pub const AF_INET6: u32 = net::AF_INET6;
+pub const SOL_SOCKET: i32 = net::SOL_SOCKET as i32;
+pub const SO_TYPE: i32 = net::SO_TYPE as i32;
+pub const SCM_RIGHTS: i32 = net::SCM_RIGHTS as i32;
+pub const MSG_DONTWAIT: usize = net::MSG_DONTWAIT as usize;
+pub const MSG_NOSIGNAL: usize = net::MSG_NOSIGNAL as usize;
+pub const MSG_CMSG_CLOEXEC: usize = net::MSG_CMSG_CLOEXEC as usize;
