@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use filter::{Expr, Filter};
+use filter::Expr;
 
 #[derive(Parser)]
 #[command(
@@ -255,10 +255,10 @@ mod tests {
         let t = trace_args(&["preld", "trace", "-f", "-o", "/tmp/t", "-e", "trace=openat", "--", "ls", "-f", "-o"]);
         assert!(t.follow);
         assert_eq!(t.output, Some(PathBuf::from("/tmp/t")));
-        assert_eq!(t.expr, [Expr::Trace(Filter::Only(vec!["openat"]))]);
+        assert_eq!(t.expr, [Expr::Trace(filter::Filter::Only(vec!["openat"]))]);
         assert_eq!(t.command, ["ls", "-f", "-o"]);
         let t = trace_args(&["preld", "trace", "-e", "openat", "-e", "close", "ls", "-e", "x"]);
-        assert_eq!(t.expr.last(), Some(&Expr::Trace(Filter::Only(vec!["close"]))));
+        assert_eq!(t.expr.last(), Some(&Expr::Trace(filter::Filter::Only(vec!["close"]))));
         assert_eq!(t.command, ["ls", "-e", "x"]);
         assert!(!trace_args(&["preld", "trace", "true"]).follow);
         assert!(Cli::try_parse_from(["preld", "trace"]).is_err());

@@ -699,8 +699,16 @@ fn find_walks_the_base() {
     let o = Run::new(tmp.path(), &["find", "/dev", "/etc", "-maxdepth", "1"]).session_ok();
     let mut got: Vec<&str> = o.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| std::str::from_utf8(l).unwrap()).collect();
     got.sort();
-    let mut want = vec!["/dev", "/etc", "/etc/ld.so.cache"];
-    want.extend(["/dev/null", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()));
+    // /etc: the first names of -B's /etc grants (`preld pola --help` lists them).
+    let help = base_help();
+    let mut want: Vec<String> = vec!["/dev".into(), "/etc".into()];
+    for p in help.split_whitespace().filter(|p| p.starts_with("/etc/") && Path::new(p).exists()) {
+        let first = format!("/etc/{}", p["/etc/".len()..].split('/').next().unwrap());
+        if !want.contains(&first) {
+            want.push(first);
+        }
+    }
+    want.extend(["/dev/null", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()).map(String::from));
     want.sort();
     assert_eq!(got, want, "`find /dev /etc` in a session");
 }
@@ -923,4 +931,65 @@ fn bad_path_arguments_fail_as_natively() {
                 \x20   r = call(); print(name, r, os.strerror(ctypes.get_errno()) if r < 0 else '')\n";
     let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", code]).same("bad path arguments", true);
     assert!(o.stdout_str().starts_with("open -1 No such file or directory\n"), "{}", o.stdout_str());
+}
+
+// ---------------------------------------------------------------- -B, a working base
+
+/// Everyday programs that read the system configuration give the native
+/// answer in a -B session: users and groups, name lookup, the time zone,
+/// the certificate store, alternatives.
+#[test]
+fn the_base_holds_the_configuration_everyday_programs_read() {
+    let tmp = scratch("base-config");
+    for argv in [
+        &["id"][..],
+        &["id", "-nG"],
+        &["getent", "passwd", "root"],
+        &["getent", "group", "root"],
+        &["getent", "services", "ssh"],
+        &["getent", "protocols", "tcp"],
+        &["getent", "hosts", "localhost"],
+        &["date", "-d", "@0", "+%Z %z"],
+        &["ls", "-ln", "/usr/bin/env"],
+        &["readlink", "-f", "/usr/bin/cc"],
+        &["/usr/bin/python3", "-c", "import ssl; print(ssl.create_default_context().cert_store_stats()['x509_ca'] > 0)"],
+        &["/usr/bin/python3", "-c", "import time; print(time.tzname)"],
+    ] {
+        Run::new(tmp.path(), argv).same(&argv.join(" "), true);
+    }
+}
+
+/// The base is /etc's configuration file by file: none of its secrets.
+#[test]
+fn the_base_holds_no_secret() {
+    let tmp = scratch("base-secrets");
+    for secret in ["/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssh", "/etc/ssl/private", "/etc/shadow-", "/root"] {
+        let o = Run::new(tmp.path(), &["stat", secret]).session();
+        assert!(!o.status.success(), "{secret} is reachable in a -B session: {}", o.report());
+        assert!(o.stderr_str().contains("No such file or directory"), "{secret}: {}", o.report());
+    }
+    let o = Run::new(tmp.path(), &["ls", "/etc/ssl"]).session_ok();
+    assert_eq!(sorted_lines(&o), ["certs", "openssl.cnf"], "/etc/ssl in a session");
+}
+
+/// `preld pola --help`.
+fn base_help() -> String {
+    let o = run_limited(
+        {
+            let mut c = Command::new(preld());
+            c.args(["pola", "--help"]);
+            c
+        },
+        LIMIT,
+    )
+    .unwrap();
+    o.stdout_str().to_string()
+}
+
+#[test]
+fn pola_help_lists_the_base() {
+    let help = base_help();
+    for p in ["/etc/passwd", "/etc/ssl/certs", "/etc/localtime", "/etc/alternatives", "no shadow"] {
+        assert!(help.contains(p), "`preld pola --help` does not mention {p}:\n{help}");
+    }
 }

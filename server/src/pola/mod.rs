@@ -40,7 +40,7 @@ use ns::{GrantSpec, Mode, Namespace};
 
 /// Run a program with only the authority it is granted (a capability session).
 #[derive(Args, Debug)]
-#[command(long_about = LONG_ABOUT)]
+#[command(long_about = long_about())]
 pub struct PolaArgs {
     /// Grant PATH read-only
     #[arg(long = "ro", value_name = "PATH")]
@@ -62,9 +62,13 @@ pub struct PolaArgs {
     /// of its own, loopback only)
     #[arg(long)]
     pub net: bool,
-    /// Grant the usual base and a private, empty /tmp: /usr /bin /lib /lib64
-    /// (exec), /etc/ld.so.cache, /dev/null /dev/zero /dev/urandom /dev/tty
-    /// (ro). The current directory is not granted: add `--ro .` (or --rw .)
+    /// Grant a working base and a private, empty /tmp: /usr /bin /lib /lib64
+    /// (exec); read-only the system configuration everyday programs read
+    /// (users and groups, name resolution, time zone, ssl certificates,
+    /// ld.so, alternatives, mime types... `preld pola --help` lists it), but
+    /// no secret and nothing the user cannot read; /dev/null /dev/zero
+    /// /dev/urandom /dev/tty. The current directory is not granted: add
+    /// `--ro .` (or --rw .)
     #[arg(short = 'B')]
     pub base: bool,
     /// Let the inherited fd N cross into the session (only 0, 1 and 2 do
@@ -97,18 +101,85 @@ fds 0, 1 and 2 cross into the session, and those named with --fd.
 abstract Unix sockets of the session only. Without it the session has its own
 network namespace with only a loopback interface, which nothing outside reaches.";
 
-/// Paths `-B` grants: (path, mode). Missing ones are skipped.
+/// The long help: LONG_ABOUT and what -B grants.
+fn long_about() -> String {
+    let mut s = String::from(LONG_ABOUT);
+    s.push_str("\n\n-B grants (those that exist and the user can read):\n");
+    for (mode, name) in [(Mode::Exec, "read and execute"), (Mode::Ro, "read-only")] {
+        let paths: Vec<&str> = BASE.iter().filter(|(_, m)| *m == mode).map(|(p, _)| *p).collect();
+        s.push_str(&format!("  {name}: {}\n", paths.join(" ")));
+    }
+    s.push_str("  read-write: a private, empty /tmp\nNothing else of /etc: no shadow, gshadow, sudoers, ssh or ssl private keys.");
+    s
+}
+
+/// Paths `-B` grants: (path, mode). Missing ones are skipped, and so are
+/// those the user cannot read. /etc is granted file by file: the
+/// configuration everyday programs read, never its secrets (shadow,
+/// gshadow, sudoers, ssh host keys, ssl private keys: none is listed, and
+/// a test checks that none of them can be reached).
 const BASE: &[(&str, Mode)] = &[
     ("/usr", Mode::Exec),
     ("/bin", Mode::Exec),
     ("/lib", Mode::Exec),
     ("/lib64", Mode::Exec),
+    // Users and groups, as getpwnam/getgrnam (and id, ls -l, tar) read them.
+    ("/etc/passwd", Mode::Ro),
+    ("/etc/group", Mode::Ro),
+    ("/etc/nsswitch.conf", Mode::Ro),
+    // Names, addresses and services.
+    ("/etc/hosts", Mode::Ro),
+    ("/etc/host.conf", Mode::Ro),
+    ("/etc/resolv.conf", Mode::Ro),
+    ("/etc/gai.conf", Mode::Ro),
+    ("/etc/hostname", Mode::Ro),
+    ("/etc/networks", Mode::Ro),
+    ("/etc/protocols", Mode::Ro),
+    ("/etc/services", Mode::Ro),
+    ("/etc/rpc", Mode::Ro),
+    ("/etc/ethertypes", Mode::Ro),
+    // Time zone (zoneinfo itself is under /usr).
+    ("/etc/localtime", Mode::Ro),
+    ("/etc/timezone", Mode::Ro),
+    // TLS: the certificate store and openssl's configuration.
+    ("/etc/ssl/certs", Mode::Ro),
+    ("/etc/ssl/openssl.cnf", Mode::Ro),
+    ("/etc/ca-certificates.conf", Mode::Ro),
+    // The dynamic linker and Debian's alternatives (/usr/bin/cc, editor...).
     ("/etc/ld.so.cache", Mode::Ro),
+    ("/etc/ld.so.conf", Mode::Ro),
+    ("/etc/ld.so.conf.d", Mode::Ro),
+    ("/etc/alternatives", Mode::Ro),
+    // What the system is, and what common tools read at start.
+    ("/etc/os-release", Mode::Ro),
+    ("/etc/debian_version", Mode::Ro),
+    ("/etc/mime.types", Mode::Ro),
+    ("/etc/mailcap", Mode::Ro),
+    ("/etc/magic", Mode::Ro),
+    ("/etc/locale.alias", Mode::Ro),
+    ("/etc/shells", Mode::Ro),
+    ("/etc/inputrc", Mode::Ro),
+    ("/etc/terminfo", Mode::Ro),
+    ("/etc/bash.bashrc", Mode::Ro),
+    ("/etc/profile", Mode::Ro),
+    ("/etc/gitconfig", Mode::Ro),
+    ("/etc/perl", Mode::Ro),
+    ("/etc/python3", Mode::Ro),
+    ("/etc/python3.11", Mode::Ro),
+    ("/etc/vim", Mode::Ro),
     ("/dev/null", Mode::Ro),
     ("/dev/zero", Mode::Ro),
     ("/dev/urandom", Mode::Ro),
     ("/dev/tty", Mode::Ro),
 ];
+
+/// Whether the user (this process's real ids) may read `p`: -B grants
+/// nothing it could not read outside the session.
+fn readable(p: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else { return false };
+    // SAFETY: access(2) on a NUL-terminated path, no pointer kept.
+    unsafe { libc::access(c.as_ptr(), libc::R_OK) == 0 }
+}
 
 const EXIT_CANNOT_RUN: u8 = 125;
 
@@ -252,7 +323,7 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantS
     let mut list = Vec::new();
     if args.base {
         for (p, mode) in BASE {
-            if Path::new(p).exists() {
+            if Path::new(p).exists() && readable(Path::new(p)) {
                 add_grant(&mut list, grant(Path::new(p), *mode)?)?;
             }
         }
