@@ -281,6 +281,55 @@ pub fn two_paths(c: &mut Call<'_>) -> Outcome {
     }
 }
 
+/// chown, lchown, fchownat, fchown: made by the server in read-write
+/// grants, with the user's own authority.
+pub fn chown(c: &mut Call<'_>) -> Outcome {
+    let a = c.args;
+    let (dirfd, addr, uid, gid, flags) = match Sysno::new(c.nr) {
+        Some(Sysno::chown) => (AT_FDCWD, a[0], a[1], a[2], 0),
+        Some(Sysno::lchown) => (AT_FDCWD, a[0], a[1], a[2], AT_SYMLINK_NOFOLLOW),
+        Some(Sysno::fchownat) => (a[0] as i32, a[1], a[2], a[3], a[4]),
+        // fchown: the fd itself.
+        _ => (a[0] as i32, 0, a[1], a[2], AT_EMPTY_PATH),
+    };
+    let p = if addr == 0 {
+        PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
+    } else {
+        let mut first = [0u8; 1];
+        let empty = flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0;
+        if empty {
+            PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
+        } else {
+            tri!(path_in(dirfd, addr))
+        }
+    };
+    // The kernel takes the ids as 32 bits: -1 is "unchanged".
+    let req = Request::Chown { uid: uid as u32, gid: gid as u32, flags: flags as u32, path: p.arg(0) };
+    let mut buf = [0u8; 256];
+    let (r, _, _) = tri!(ask(c, &req, &[&p], &mut buf, true));
+    if addr == 0 && r == -(ENOTSUP as isize) {
+        // An fd whose file is in no grant (a pipe, an inherited fd): the
+        // kernel's to answer.
+        return Outcome::Next;
+    }
+    Outcome::Return(r.min(0))
+}
+
+/// fchmod: made by the server when the fd's file is in a grant (read-only
+/// grants refuse it; in a read-write one the user's authority decides, as
+/// for chmod by path); other fds (pipes, sockets) are the kernel's.
+pub fn fchmod(c: &mut Call<'_>) -> Outcome {
+    let [fd, mode, ..] = c.args;
+    let p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(fd as i32) };
+    let req = Request::Chmod { mode: mode as u32, flags: AT_EMPTY_PATH as u32, path: p.arg(0) };
+    let mut buf = [0u8; 256];
+    let (r, _, _) = tri!(ask(c, &req, &[&p], &mut buf, true));
+    if r == -(ENOTSUP as isize) {
+        return Outcome::Next;
+    }
+    Outcome::Return(r.min(0))
+}
+
 /// chdir, fchdir.
 pub fn chdir(c: &mut Call<'_>) -> Outcome {
     let a = c.args;

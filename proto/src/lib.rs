@@ -53,6 +53,7 @@
 //! 18  Exec         path                                   bytes virtual path, bytes host path (+1 fd)
 //! 19  ConnectUnix  type u32, path                         -          (+1 fd: a connected socket)
 //! 20  BindUnix     type u32, path                         -          (+1 fd: a bound socket)
+//! 21  Chown        uid u32, gid u32, flags u32, path      -          (u32::MAX: id unchanged)
 //!
 //! path   = base u8, len u16, len bytes
 //!          base 0: relative to the connection's virtual cwd (AT_FDCWD);
@@ -187,10 +188,11 @@ pub enum Op {
     Exec = 18,
     ConnectUnix = 19,
     BindUnix = 20,
+    Chown = 21,
 }
 
 impl Op {
-    pub const ALL: [Op; 20] = [
+    pub const ALL: [Op; 21] = [
         Op::Hello,
         Op::Connect,
         Op::Open,
@@ -211,6 +213,7 @@ impl Op {
         Op::Exec,
         Op::ConnectUnix,
         Op::BindUnix,
+        Op::Chown,
     ];
 
     pub fn from_u16(v: u16) -> Option<Op> {
@@ -291,6 +294,7 @@ pub enum Request<'a> {
     Exec { path: PathArg<'a> },
     ConnectUnix { ty: u32, path: PathArg<'a> },
     BindUnix { ty: u32, path: PathArg<'a> },
+    Chown { uid: u32, gid: u32, flags: u32, path: PathArg<'a> },
 }
 
 impl<'a> Request<'a> {
@@ -316,6 +320,7 @@ impl<'a> Request<'a> {
             Request::Exec { .. } => Op::Exec,
             Request::ConnectUnix { .. } => Op::ConnectUnix,
             Request::BindUnix { .. } => Op::BindUnix,
+            Request::Chown { .. } => Op::Chown,
         }
     }
 
@@ -338,7 +343,8 @@ impl<'a> Request<'a> {
             | Request::ReadDir { path }
             | Request::Exec { path }
             | Request::ConnectUnix { path, .. }
-            | Request::BindUnix { path, .. } => [Some(path), None],
+            | Request::BindUnix { path, .. }
+            | Request::Chown { path, .. } => [Some(path), None],
         }
     }
 
@@ -517,6 +523,7 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::Exec => Request::Exec { path: r.path()? },
         Op::ConnectUnix => Request::ConnectUnix { ty: r.u32()?, path: r.path()? },
         Op::BindUnix => Request::BindUnix { ty: r.u32()?, path: r.path()? },
+        Op::Chown => Request::Chown { uid: r.u32()?, gid: r.u32()?, flags: r.u32()?, path: r.path()? },
     };
     r.finish()?;
     req.check_bases()?;
@@ -608,6 +615,12 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
         }
         Request::Access { mode, flags, path } | Request::Chmod { mode, flags, path } => {
             w.u32(*mode)?;
+            w.u32(*flags)?;
+            w.path(path)?;
+        }
+        Request::Chown { uid, gid, flags, path } => {
+            w.u32(*uid)?;
+            w.u32(*gid)?;
             w.u32(*flags)?;
             w.path(path)?;
         }
@@ -855,6 +868,7 @@ pub fn encode_reply_entries(
             | Op::Symlink
             | Op::Truncate
             | Op::Chmod
+            | Op::Chown
             | Op::Utimens
             | Op::Chdir
             | Op::ConnectUnix

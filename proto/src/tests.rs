@@ -34,6 +34,7 @@ fn all_requests() -> Vec<Request<'static>> {
         Request::Symlink { target: b"../target", path: p },
         Request::Truncate { length: i64::MAX, path: p },
         Request::Chmod { mode: 0o4755, flags: 0x100, path: q },
+        Request::Chown { uid: 1000, gid: u32::MAX, flags: 0x1000, path: q },
         Request::Utimens { times: t, flags: 0x100, path: p },
         Request::Chdir { path: PathArg::cwd(b"..") },
         Request::Getcwd,
@@ -101,7 +102,7 @@ fn malformed_headers_are_refused() {
     let mut b = good.clone();
     set(&mut b, 4, &2u16.to_le_bytes());
     assert_eq!(decode_request(&b), Err(ProtoError::BadVersion(2)));
-    for op in [0u16, 21, 0x7fff, 0xffff] {
+    for op in [0u16, 22, 0x7fff, 0xffff] {
         let mut b = good.clone();
         set(&mut b, 6, &op.to_le_bytes());
         let e = decode_request(&b).unwrap_err();

@@ -993,3 +993,97 @@ fn pola_help_lists_the_base() {
         assert!(help.contains(p), "`preld pola --help` does not mention {p}:\n{help}");
     }
 }
+
+// ---------------------------------------------------------------- chown
+
+/// Owners as `stat -c %u:%g` shows them, for each name in `dir`.
+fn owners(dir: &Path, names: &[&str]) -> String {
+    use std::os::unix::fs::MetadataExt;
+    names.iter().map(|n| {
+        let m = fs::symlink_metadata(dir.join(n)).unwrap();
+        format!("{n} {}:{}\n", m.uid(), m.gid())
+    }).collect()
+}
+
+/// A fresh directory with a file, a symlink to it and a subdirectory.
+fn chown_fixture(dir: &Path) {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    write(&dir.join("file"), "x\n");
+    std::os::unix::fs::symlink("file", dir.join("link")).unwrap();
+}
+
+/// chown, lchown (chown -h), fchownat and fchown (python) in a read-write
+/// grant change owners as they do natively (as root here: any owner).
+#[test]
+fn chown_in_a_read_write_grant_as_natively() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("chown");
+    let script = format!(
+        "chown 1234:5678 w/file && chown -h 42:43 w/link && chown 7 w/sub && chgrp 8 w/sub && \
+         {} -c \"import os; fd = os.open('w/file', os.O_RDONLY); os.fchown(fd, 99, -1); \
+         d = os.open('w', os.O_RDONLY); os.chown('sub', -1, 77, dir_fd=d); os.fchown(d, 5, 6)\"",
+        py.display()
+    );
+    let run = Run::new(tmp.path(), &["/bin/sh", "-c", &script]);
+    let w = tmp.join("w");
+    let names = [".", "file", "link", "sub"];
+    chown_fixture(&w);
+    run.native_ok();
+    let native = owners(&w, &names);
+    chown_fixture(&w);
+    Run::new(tmp.path(), &["/bin/sh", "-c", &script]).grant("--rw", &w).session_ok();
+    assert_eq!(owners(&w, &names), native, "owners after chown in a session");
+    assert!(native.contains("file 99:5678") && native.contains("link 42:43"), "{native}");
+}
+
+/// In a read-only grant chown fails with EROFS, as on a read-only mount.
+#[test]
+fn chown_in_a_read_only_grant_fails_with_erofs() {
+    let tmp = scratch("chown-ro");
+    let w = tmp.join("w");
+    chown_fixture(&w);
+    let o = Run::new(tmp.path(), &["chown", "1:1", "w/file"]).grant("--ro", &w).session();
+    assert_eq!(o.status.code(), Some(1), "{}", o.report());
+    assert!(o.stderr_str().contains("Read-only file system"), "{}", o.report());
+    assert_eq!(owners(&w, &["file"]), "file 0:0\n");
+}
+
+/// tar as root keeps the archive's owners, in a session as natively.
+#[test]
+fn tar_extracts_owners_in_a_session_as_natively() {
+    let tmp = scratch("chown-tar");
+    let src = tmp.join("src");
+    chown_fixture(&src);
+    std::os::unix::fs::chown(src.join("file"), Some(321), Some(654)).unwrap();
+    let tar = require_tool("tar", "tar");
+    let made = run_limited({
+        let mut c = Command::new(&tar);
+        c.arg("-C").arg(&src).args(["-cf"]).arg(tmp.join("a.tar")).arg(".");
+        c
+    }, LIMIT).unwrap();
+    assert!(made.status.success(), "{}", made.report());
+    let w = tmp.join("w");
+    let run = Run::new(tmp.path(), &["tar", "--same-owner", "-xf", "a.tar", "-C", "w"]);
+    let _ = fs::remove_dir_all(&w);
+    fs::create_dir(&w).unwrap();
+    run.native_ok();
+    let native = owners(&w, &["file", "link", "sub"]);
+    fs::remove_dir_all(&w).unwrap();
+    fs::create_dir(&w).unwrap();
+    run.here().grant("--rw", &w).session_ok();
+    assert_eq!(owners(&w, &["file", "link", "sub"]), native);
+    assert!(native.contains("file 321:654"), "{native}");
+}
+
+/// An ordinary user may not give a file away, in a session as natively.
+#[test]
+fn chown_as_nobody_is_refused_as_natively() {
+    let n = Nobody::new("nobody-chown");
+    let out = n.tmp.join("out");
+    write(&out.join("mine"), "x\n");
+    std::os::unix::fs::chown(out.join("mine"), Some(NOBODY), Some(NOBODY)).unwrap();
+    let o = n.run(&["chown", "0", "out/mine"]).grant("--rw", &out).same("chown 0 as nobody", true);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stderr_str().contains("Operation not permitted"), "{}", o.report());
+}

@@ -255,6 +255,13 @@ pub fn chmod_fd(fd: BorrowedFd<'_>, mode: u32) -> SysResult<()> {
     sys(rustix::fs::chmodat(CWD, proc_fd(fd).as_str(), Mode::from_bits_retain(mode), AtFlags::empty()))
 }
 
+/// fchownat(dir, name, uid, gid, flags); u32::MAX leaves an id as it is.
+pub fn chownat(dir: BorrowedFd<'_>, name: &[u8], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
+    let uid = (uid != u32::MAX).then(|| rustix::fs::Uid::from_raw(uid));
+    let gid = (gid != u32::MAX).then(|| rustix::fs::Gid::from_raw(gid));
+    sys(rustix::fs::chownat(dir, name, uid, gid, at_flags(flags)))
+}
+
 /// utimensat(dir, name, times, flags); times as given (UTIME_NOW and
 /// UTIME_OMIT included).
 pub fn utimensat(dir: BorrowedFd<'_>, name: &[u8], times: &[preld_proto::Timespec; 2], flags: i32) -> SysResult<()> {

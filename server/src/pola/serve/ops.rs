@@ -180,6 +180,7 @@ impl Server {
             Request::Truncate { length, path } => unit(self.truncate(i, &path, fds, length)),
             Request::Chmod { mode, flags, path } => unit(self.chmod(i, &path, fds, mode, flags as i32)),
             Request::Utimens { times, flags, path } => unit(self.utimens(i, &path, fds, &times, flags as i32)),
+            Request::Chown { uid, gid, flags, path } => unit(self.chown(i, &path, fds, uid, gid, flags as i32)),
             Request::Chdir { path } => unit(self.chdir(i, &path, fds)),
             Request::Getcwd => Answer::data(Data::Bytes(self.conns[i].cwd.clone())),
             Request::ReadDir { path } => match self.readdir(i, &path, fds) {
@@ -573,6 +574,17 @@ impl Server {
         if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
             return Err(libc::EINVAL);
         }
+        if let (true, Base::Fd(k)) = (p.path.is_empty() && flags & libc::AT_EMPTY_PATH != 0, p.base) {
+            // fchmod of a file fd: as fchown.
+            let fd = fds[k as usize].as_fd();
+            if sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) != libc::S_IFDIR {
+                self.writable_file_fd(fd)?;
+                if mode & SET_ID != 0 {
+                    return Err(libc::EPERM);
+                }
+                return sys::chmod_fd(fd, mode & 0o7777);
+            }
+        }
         let o = self.writable_obj(i, p, fds, flags)?;
         if sys::file_type(&o.st) == libc::S_IFLNK {
             return Err(libc::EOPNOTSUPP);
@@ -581,6 +593,60 @@ impl Server {
             return Err(libc::EPERM);
         }
         sys::chmod_fd(o.fd.as_fd(), mode & 0o7777)
+    }
+
+    /// chown, lchown, fchownat, fchown (AT_EMPTY_PATH on the fd) in a
+    /// writable grant, made with the server's own credentials: the user's,
+    /// so the kernel allows what it would allow the user natively.
+    fn chown(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], uid: u32, gid: u32, flags: i32) -> SysResult<()> {
+        if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+            return Err(libc::EINVAL);
+        }
+        if let (true, Base::Fd(k)) = (p.path.is_empty() && flags & libc::AT_EMPTY_PATH != 0, p.base) {
+            // fchown: directories the server handed out are known by their
+            // virtual path; another fd by the grant its file lies in.
+            let fd = fds[k as usize].as_fd();
+            if sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) != libc::S_IFDIR {
+                return self.chown_file_fd(fd, uid, gid);
+            }
+        }
+        let o = self.writable_obj(i, p, fds, flags)?;
+        if sys::file_type(&o.st) == libc::S_IFLNK {
+            let Some((parent, name)) = &o.parent else { return Err(libc::EINVAL) };
+            return sys::chownat(parent.as_fd(), name, uid, gid, libc::AT_SYMLINK_NOFOLLOW);
+        }
+        sys::chownat(sys::CWD, sys::proc_fd(o.fd.as_fd()).as_bytes(), uid, gid, 0)
+    }
+
+    /// fchown of a client's fd that is no directory: made if its file lies
+    /// in a writable grant (its path as the kernel knows it, below the
+    /// grant's host root), EROFS in a read-only one, and EOPNOTSUPP when
+    /// it is in no grant (a pipe, a socket, an inherited fd): the client
+    /// then lets the kernel answer.
+    fn chown_file_fd(&self, fd: BorrowedFd<'_>, uid: u32, gid: u32) -> SysResult<()> {
+        self.writable_file_fd(fd)?;
+        sys::chownat(sys::CWD, sys::proc_fd(fd).as_bytes(), uid, gid, 0)
+    }
+
+    /// Whether a client's fd that is no directory is a file of a writable
+    /// grant: Ok, EROFS (a read-only grant) or EOPNOTSUPP (in no grant: a
+    /// pipe, a socket, an inherited fd; the client lets the kernel answer).
+    fn writable_file_fd(&self, fd: BorrowedFd<'_>) -> SysResult<()> {
+        // Both paths as this process sees them (its own mount namespace).
+        let link = |fd: BorrowedFd<'_>| std::fs::read_link(sys::proc_fd(fd)).ok();
+        let path = link(fd).ok_or(libc::EOPNOTSUPP)?;
+        let grant = self
+            .ns
+            .grants
+            .iter()
+            .filter_map(|g| link(g.root.as_fd()).filter(|root| path.starts_with(root)).map(|root| (g, root)))
+            .max_by_key(|(_, root)| root.as_os_str().len())
+            .map(|(g, _)| g);
+        match grant {
+            Some(g) if g.mode.writable() => Ok(()),
+            Some(_) => Err(libc::EROFS),
+            None => Err(libc::EOPNOTSUPP),
+        }
     }
 
     fn utimens(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], times: &[proto::Timespec; 2], flags: i32) -> SysResult<()> {
