@@ -594,7 +594,9 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     // The fd itself names the directory: the server knows which virtual
     // directory the stand-in is, however the fd was opened (openat of a
     // name relative to another directory fd, as find and fts do).
-    let req = Request::ReadDir { path: PathArg::fd(0, b"") };
+    // Entries from the position on: a listing of any size comes in as many
+    // replies as it takes.
+    let req = Request::ReadDir { start: start.min(u32::MAX as usize) as u32, path: PathArg::fd(0, b"") };
     let (reply, _) = match rpc::call(c.t, &req, &[fd as i32], &mut buf, true) {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(-(e as isize))),
@@ -605,9 +607,11 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     let ReplyData::Dir(entries) = reply.data else { return Some(Outcome::err(EIO)) };
     let mut img: Vec<u8> = Vec::new();
     let mut next = start;
-    for (i, e) in entries.iter().enumerate().skip(start) {
+    let mut more = false;
+    for (i, e) in entries.iter().enumerate().map(|(k, e)| (start + k, e)) {
         let reclen = (19 + e.name.len() + 1 + 7) & !7;
         if img.len() + reclen > count {
+            more = true;
             break;
         }
         let base = img.len();
@@ -620,7 +624,7 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
         img[base + 19..base + 19 + e.name.len()].copy_from_slice(e.name);
         next = i + 1;
     }
-    if img.is_empty() && next < entries.len() {
+    if img.is_empty() && more {
         return Some(Outcome::err(EINVAL)); // buffer too small for one entry
     }
     if !usermem::write(out, &img) {

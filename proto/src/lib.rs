@@ -49,7 +49,9 @@
 //!                  nsec), flags u32, path
 //! 15  Chdir        path                                   -
 //! 16  Getcwd       -                                      the cwd's bytes (rest of the payload)
-//! 17  ReadDir      path                                   count u32, count x entry (below)
+//! 17  ReadDir      start u32, path                        count u32, count x entry (below): the
+//!                                                         entries from index `start` on, as many
+//!                                                         as fit a frame; count 0: none left
 //! 18  Exec         path                                   bytes virtual path, bytes host path (+1 fd)
 //! 19  ConnectUnix  type u32, path                         -          (+1 fd: a connected socket)
 //! 20  BindUnix     type u32, path                         -          (+1 fd: a bound socket)
@@ -290,7 +292,7 @@ pub enum Request<'a> {
     Utimens { times: [Timespec; 2], flags: u32, path: PathArg<'a> },
     Chdir { path: PathArg<'a> },
     Getcwd,
-    ReadDir { path: PathArg<'a> },
+    ReadDir { start: u32, path: PathArg<'a> },
     Exec { path: PathArg<'a> },
     ConnectUnix { ty: u32, path: PathArg<'a> },
     BindUnix { ty: u32, path: PathArg<'a> },
@@ -340,7 +342,7 @@ impl<'a> Request<'a> {
             | Request::Chmod { path, .. }
             | Request::Utimens { path, .. }
             | Request::Chdir { path }
-            | Request::ReadDir { path }
+            | Request::ReadDir { path, .. }
             | Request::Exec { path }
             | Request::ConnectUnix { path, .. }
             | Request::BindUnix { path, .. }
@@ -519,7 +521,7 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         }
         Op::Chdir => Request::Chdir { path: r.path()? },
         Op::Getcwd => Request::Getcwd,
-        Op::ReadDir => Request::ReadDir { path: r.path()? },
+        Op::ReadDir => Request::ReadDir { start: r.u32()?, path: r.path()? },
         Op::Exec => Request::Exec { path: r.path()? },
         Op::ConnectUnix => Request::ConnectUnix { ty: r.u32()?, path: r.path()? },
         Op::BindUnix => Request::BindUnix { ty: r.u32()?, path: r.path()? },
@@ -626,9 +628,8 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
         }
         Request::Readlink { path }
         | Request::Chdir { path }
-        | Request::ReadDir { path }
         | Request::Exec { path } => w.path(path)?,
-        Request::Mkdir { mode: v, path } | Request::ConnectUnix { ty: v, path } | Request::BindUnix { ty: v, path } => {
+        Request::Mkdir { mode: v, path } | Request::ReadDir { start: v, path } | Request::ConnectUnix { ty: v, path } | Request::BindUnix { ty: v, path } => {
             w.u32(*v)?;
             w.path(path)?;
         }

@@ -341,7 +341,7 @@ fn the_virtual_root_on(a: BorrowedFd<'_>) {
     let (r, msg, fds) = call(a, &Request::Open { flags: (libc::O_RDONLY | libc::O_DIRECTORY) as u32, mode: 0, path: PathArg::cwd(b"/") }, &[]);
     assert_eq!((r, fds.len()), (0, 1));
     assert_eq!(proto::decode_reply(&msg, Op::Open).unwrap().1.data, ReplyData::Open { info: proto::OPEN_VIRTUAL_DIR });
-    let (r, msg, _) = call(a, &Request::ReadDir { path: PathArg::fd(0, b"") }, &[fds[0].as_fd()]);
+    let (r, msg, _) = call(a, &Request::ReadDir { start: 0, path: PathArg::fd(0, b"") }, &[fds[0].as_fd()]);
     assert_eq!(r, 0);
     let ReplyData::Dir(d) = proto::decode_reply(&msg, Op::ReadDir).unwrap().1.data else { panic!() };
     let names: Vec<&[u8]> = d.iter().map(|e| e.name).collect();

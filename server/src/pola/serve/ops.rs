@@ -183,7 +183,7 @@ impl Server {
             Request::Chown { uid, gid, flags, path } => unit(self.chown(i, &path, fds, uid, gid, flags as i32)),
             Request::Chdir { path } => unit(self.chdir(i, &path, fds)),
             Request::Getcwd => Answer::data(Data::Bytes(self.conns[i].cwd.clone())),
-            Request::ReadDir { path } => match self.readdir(i, &path, fds) {
+            Request::ReadDir { start, path } => match self.readdir(i, &path, fds, start) {
                 Ok(list) => Answer::data(Data::Dir(list)),
                 Err(e) => Answer::err(e),
             },
@@ -678,7 +678,9 @@ impl Server {
         Ok(())
     }
 
-    fn readdir(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<Vec<(u64, u8, Vec<u8>)>> {
+    /// A virtual directory's entries from index `start` on, as many as fit
+    /// a reply (the client asks again from where this one stops).
+    fn readdir(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], start: u32) -> SysResult<Vec<(u64, u8, Vec<u8>)>> {
         let empty_ok = matches!(p.base, Base::Fd(_));
         let vpath = match self.resolve(i, p, fds, true, empty_ok)?.existing()? {
             Existing::Virtual(v) => v,
@@ -707,6 +709,17 @@ impl Server {
             };
             list.push((ino, t, name));
         }
+        list.drain(..(start as usize).min(list.len()));
+        // An entry takes ino u64, d_type u8, namelen u8 and the name; the
+        // payload also holds the result and the count.
+        let budget = proto::MAX_PAYLOAD - 64;
+        let mut used = 0;
+        let fit = list.iter().take_while(|(_, _, n)| {
+            used += 10 + n.len();
+            used <= budget
+        });
+        let fit = fit.count();
+        list.truncate(fit);
         Ok(list)
     }
 

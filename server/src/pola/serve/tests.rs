@@ -163,14 +163,14 @@ fn virtual_directories_open_empty_and_list_the_grants() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert!(names.is_empty(), "{names:?}");
-    let a = s.handle(0, &Request::ReadDir { path: PathArg::cwd(b"/") }, &[]);
+    let a = s.handle(0, &Request::ReadDir { start: 0, path: PathArg::cwd(b"/") }, &[]);
     let Ok(Data::Dir(list)) = a.result else { panic!("no listing") };
     let mut names: Vec<(String, u8)> = list.iter().map(|(_, t, n)| (String::from_utf8(n.clone()).unwrap(), *t)).collect();
     names.sort();
     let d = libc::DT_DIR;
     assert_eq!(names, [(".".into(), d), ("..".into(), d), ("bin".into(), d), ("data".into(), d), ("out".into(), d), ("x".into(), d)]);
     // Listing through the fd that was handed out.
-    let a = s.handle(0, &Request::ReadDir { path: PathArg::fd(0, b"") }, &[fd]);
+    let a = s.handle(0, &Request::ReadDir { start: 0, path: PathArg::fd(0, b"") }, &[fd]);
     assert!(matches!(a.result, Ok(Data::Dir(ref l)) if l.len() == 6));
     // stat of a virtual directory: the stand-in's, 0555.
     let a = s.handle(0, &Request::Stat { flags: 0, path: PathArg::cwd(b"/x/y") }, &[]);
@@ -178,8 +178,8 @@ fn virtual_directories_open_empty_and_list_the_grants() {
     // SAFETY: the bytes of a struct stat.
     let st: libc::stat = unsafe { std::ptr::read_unaligned(st.as_ptr() as *const libc::stat) };
     assert_eq!((st.st_mode & libc::S_IFMT, st.st_mode & 0o7777), (libc::S_IFDIR, 0o555));
-    assert_eq!(errno_of(s.handle(0, &Request::ReadDir { path: PathArg::cwd(b"/data") }, &[])), libc::EOPNOTSUPP);
-    assert_eq!(errno_of(s.handle(0, &Request::ReadDir { path: PathArg::cwd(b"/data/a.txt") }, &[])), libc::ENOTDIR);
+    assert_eq!(errno_of(s.handle(0, &Request::ReadDir { start: 0, path: PathArg::cwd(b"/data") }, &[])), libc::EOPNOTSUPP);
+    assert_eq!(errno_of(s.handle(0, &Request::ReadDir { start: 0, path: PathArg::cwd(b"/data/a.txt") }, &[])), libc::ENOTDIR);
 }
 
 #[test]
