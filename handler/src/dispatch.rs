@@ -6,12 +6,12 @@
 //! itself, rewrites its arguments, or asks to see its result afterwards.
 
 use preld_arch::fast::Gate;
-use preld_arch::Ucontext;
+use preld_arch::{Ucontext, TAIL_SLOT_LEN};
 use syscalls::Sysno;
 
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fast, fds, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
+use crate::{clone, config, exec, fast, fds, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace, usermem};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
@@ -215,11 +215,55 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             // An entry may have changed the call itself (execveat → execve).
             c.uc.set_rax(c.nr);
             c.uc.set_args(&c.args);
-            // SAFETY: the application's stack has room for a signal frame,
-            // so for the 80-byte slot.
-            unsafe { c.uc.divert_to_tail(&c.orig, post) };
+            match c.uc.tail_slot() {
+                Some(slot) if app_writable(slot, TAIL_SLOT_LEN) => {
+                    // SAFETY: app_writable has just checked the slot: the
+                    // application's, writable, none of preld's.
+                    unsafe { c.uc.divert_to_tail(&c.orig, post) };
+                }
+                _ => no_room_for_tail(&mut c, nr, after, traced),
+            }
         }
         Outcome::Diverted => {}
+    }
+}
+
+/// Whether [addr, addr + len) is application memory preld may write: none
+/// of preld's own, and writable (the kernel has just written there).
+fn app_writable(addr: usize, len: usize) -> bool {
+    !memory::touches_preld(addr, len) && usermem::probe_writable(addr, len)
+}
+
+/// A real call whose tail slot cannot be written below the application's
+/// rsp: unmapped or read-only memory, preld's own, or no room below it.
+/// Natively the call would be made (a bad rsp only matters at the next
+/// push or signal frame), so a call that cannot block (or never returns)
+/// is made here, where no signal can come during it anyway, and the
+/// thread goes on with the bad rsp as natively. One that may block would
+/// keep every signal out for as long as it blocks here (and some, like
+/// rt_sigsuspend or execve, depend on the mask the call is made with):
+/// the thread takes the SIGSEGV the kernel gives when it cannot write a
+/// signal frame (`stack_fault`), which natively the first signal during
+/// the call would have brought. So does every call once the application
+/// has a seccomp filter (none of its calls is made in the handler then).
+fn no_room_for_tail(c: &mut Call<'_>, nr: usize, after: usize, traced: bool) {
+    let here = trace::nonblocking(c.nr) || c.nr == Sysno::exit as usize || c.nr == Sysno::exit_group as usize;
+    c.uc.set_args(&c.orig);
+    if !here || signals::seccomp_filtered() {
+        c.uc.set_rax(nr);
+        c.uc.divert_to_stack_fault();
+        return;
+    }
+    // SAFETY: the application's call, as the tail gate would have made it
+    // (arguments as rewritten; preld's memory is guarded by the entries).
+    let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    let r = match After::from_word(after) {
+        Some(a) => after_fn(a)(c.t, nr, &c.orig, r),
+        None => r,
+    };
+    c.uc.set_rax(r as usize);
+    if traced {
+        trace::record(c.t, nr, &c.orig, r);
     }
 }
 
@@ -240,14 +284,22 @@ fn serve(c: &mut Call<'_>) -> Outcome {
 /// The second trap of a call made through `tail_gate_post`.
 pub fn tail_post(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let ret = uc.rax() as isize;
-    let (orig, [nr, after]) = uc.tail_state();
+    // Where divert_to_tail wrote the slot, unless the application jumped
+    // to the post trap itself, with rsp anywhere.
+    if !usermem::probe_readable(uc.posted_slot(), TAIL_SLOT_LEN) {
+        uc.divert_to_stack_fault();
+        return;
+    }
+    // SAFETY: just checked readable.
+    let slot = unsafe { uc.tail_state() };
+    let (orig, [nr, after]) = (slot.args, slot.words);
     // A word that names no continuation (0, or one an application forged
     // in the slot) runs none.
     let ret = match After::from_word(after) {
         Some(a) => after_fn(a)(t, nr, &orig, ret),
         None => ret,
     };
-    uc.finish_tail(ret as usize);
+    uc.finish_tail(&slot, ret as usize);
     if trace::wants(t, nr) {
         trace::record(t, nr, &orig, ret);
     }
