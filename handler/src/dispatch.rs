@@ -194,8 +194,11 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
         Outcome::Real if traced && trace::nonblocking(nr) && !signals::seccomp_filtered() => {
             // Cannot block: make it here and trace it in one trap.
             // SAFETY: the application's call, with arguments it chose (or
-            // paths rewritten into preld's buffers); preld's own memory is
-            // guarded by the table's entries.
+            // paths rewritten into preld's buffers). The table's entries
+            // keep it from changing preld's mappings and fds; a pointer
+            // argument into preld's memory is not checked: the kernel
+            // writes there as it would from the tail gate (and the
+            // application can write there itself).
             let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
             c.uc.set_rax(r as usize);
             trace::record(c.t, nr, &c.orig, r);
@@ -255,7 +258,9 @@ fn no_room_for_tail(c: &mut Call<'_>, nr: usize, after: usize, traced: bool) {
         return;
     }
     // SAFETY: the application's call, as the tail gate would have made it
-    // (arguments as rewritten; preld's memory is guarded by the entries).
+    // (arguments as rewritten); as for a traced call made here above, the
+    // entries guard preld's mappings and fds, not its memory from pointer
+    // arguments.
     let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
     let r = match After::from_word(after) {
         Some(a) => after_fn(a)(c.t, nr, &c.orig, r),

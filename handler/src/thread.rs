@@ -40,8 +40,10 @@
 //! whose thread runs. No other thread makes a reference to such a block,
 //! shared or not. What other threads need of it they reach through a raw
 //! pointer, one field at a time: `rpc_fd`, an atomic (another thread
-//! renumbers it when the application dup2's over it: `live_rpc_fds`), and
-//! the words `for_each_other_thread` reads for a trace. A block whose
+//! renumbers it when the application dup2's over it: `live_rpc_fds`),
+//! `own_actions`, a table behind a lock that the threads sharing its signal
+//! handlers use (`signals::actions`), and the words
+//! `for_each_other_thread` reads for a trace. A block whose
 //! thread has not started belongs to the thread that claimed its slot:
 //! `alloc` fills it, and the clone parent hands it to the child or, when
 //! there is none, frees it (clone.rs). Of a block whose thread is gone,

@@ -367,7 +367,12 @@ impl Ucontext {
         } else {
             // SAFETY: the kernel's FXSAVE area is at least 512 bytes; its
             // software bytes (magic1, extended_size) say whether an XSAVE
-            // area of extended_size bytes follows from the same start.
+            // area of extended_size bytes follows from the same start. As
+            // the kernel wrote them: when the frame lies on the
+            // application's own sigaltstack, another of its threads could
+            // change them (and the state) meanwhile, and the copy below
+            // then reads what it finds, up to faulting (SIGSEGV, the
+            // process's own doing); preld's memory is not written.
             unsafe {
                 let sw = fp_src.add(FP_SW_BYTES).cast::<u32>();
                 if sw.read_unaligned() == FP_XSTATE_MAGIC1 { sw.add(1).read_unaligned() as usize } else { FXSAVE_SIZE }
