@@ -384,6 +384,7 @@ both_kinds!(clone_children_on_bad_stacks, |k| {
         .native_has("clone, read-only child stack: exit 9 (want 9), child's getppid right yes")
         .native_has("clone, child stack in preld's stack: exit 10 (want 10), child's getppid right yes, memory below its sp unchanged yes\n")
         .native_has("clone3, child stack unmapped: exit 11 (want 11), child's getppid right yes")
+        .native_has("clone, child's carry flag as set before the call: yes (exit 12)\n")
         .native_has("still running, calls work: yes\ndone\n")
 });
 

@@ -254,6 +254,36 @@ static void clones(void) {
                          : "rcx", "r11", "memory");
     }
     report("clone3, child stack unmapped", pid, 11, 1);
+
+    /* The child's flags are the parent's at its `syscall` (CF set here). */
+    static volatile long child_cf = -1;
+    {
+        register long r10_ __asm__("r10") = 0;
+        register long r8_ __asm__("r8") = 0;
+        __asm__ volatile("stc\n\t"
+                         "syscall\n\t"
+                         "setc %%cl\n\t"
+                         "test %%rax, %%rax\n\t"
+                         "jnz 1f\n\t"
+                         "movzbl %%cl, %%ecx\n\t"
+                         "mov %%rcx, (%%rbx)\n\t"
+                         "mov $%c[exit], %%eax\n\t"
+                         "mov $12, %%edi\n\t"
+                         "nop\n\t"
+                         "syscall\n\t"
+                         "ud2\n\t"
+                         "1:"
+                         : "=a"(pid)
+                         : "0"((long)SYS_clone), "D"((long)flags), "S"(NEVER_MAPPED), "d"(0L), "r"(r10_), "r"(r8_),
+                           "b"(&child_cf), [exit] "i"(SYS_exit)
+                         : "rcx", "r11", "memory", "cc");
+    }
+    if (pid > 0) {
+        int st;
+        waitpid((pid_t)pid, &st, 0);
+        printf("clone, child's carry flag as set before the call: %s (exit %d)\n", yesno(child_cf == 1),
+               WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+    }
     printf("still running, calls work: %s\n", yesno(getppid() > 0 && getpid() > 0));
 }
 
