@@ -11,7 +11,7 @@ use syscalls::Sysno;
 
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fast, fds, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace, usermem};
+use crate::{clone, config, exec, fast, fds, memory, ownfd, pathmap, pola, resident, rpc, signals, sud, sys, trace, usermem};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
@@ -232,9 +232,12 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
 }
 
 /// Whether [addr, addr + len) is application memory preld may write: none
-/// of preld's own, and writable (the kernel has just written there).
+/// of preld's resident memory, and writable (the kernel has just written
+/// there). The fast path's stub pages, preld's too, are never writable
+/// while another thread can trap (they are written only while the process
+/// has one thread): the probe refuses them without taking their lock.
 fn app_writable(addr: usize, len: usize) -> bool {
-    !memory::touches_preld(addr, len) && usermem::probe_writable(addr, len)
+    !resident::touches(addr, len) && usermem::probe_writable(addr, len)
 }
 
 /// A real call whose tail slot cannot be written below the application's
