@@ -25,7 +25,8 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 13] = [
+const H_PROGRAMS: [&str; 14] = [
+    "h_badstack",
     "h_clone",
     "h_threads200",
     "h_manythreads",

@@ -41,7 +41,7 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
     if flags & CLONE_VM == 0 && child_sp == 0 {
         fork(c, flags)
     } else {
-        gate(c, flags, child_sp)
+        gate(c, flags)
     }
 }
 
@@ -85,7 +85,7 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
 }
 
 /// A child that shares memory or has its own stack: made in the clone gate.
-fn gate(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
+fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
     let child = match thread::alloc() {
         Ok(b) => b,
         Err(e) => return Outcome::Return(-(e as isize)),
@@ -117,27 +117,32 @@ fn gate(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
     t.clone_vfork = flags & CLONE_VFORK != 0;
     t.clone_nr = c.nr;
     t.clone_args = c.orig;
-    let sp = if child_sp != 0 { child_sp } else { c.uc.rsp() };
-    // SAFETY: the child's stack has room below its top (the application
-    // gave it to the kernel as a stack), and the shared stack of a vfork
-    // child has room for a signal frame.
-    unsafe { c.uc.divert_to_clone(child.arch.self_ptr, sp) };
+    // SAFETY: `child` is a block thread::alloc prepared (its ArchThread
+    // first, self_ptr its address), filled above; it stays the child's
+    // until the child exits (or parent_post frees it when there is none).
+    // Nothing is written on the child's stack, whatever it is.
+    unsafe { c.uc.divert_to_clone(child.arch.self_ptr) };
     Outcome::Diverted
 }
 
 /// The parent's second trap after `clone_gate`: rax is the result.
 pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
     let r = uc.rax() as isize;
-    // SAFETY: stored by `gate` from a live block, which only this thread
-    // frees.
-    let child = unsafe { &mut *(t.clone_child as *mut ThreadBlock) };
     if r < 0 || t.clone_vfork {
         // No child, or a vfork child that has exec'd or exited: the block
         // is not used any more, nor what its exec prepared.
+        // SAFETY: stored by `gate` from a block thread::alloc gave, which
+        // only this thread frees (here); no thread runs on it now (none was
+        // made, or the vfork child no longer uses this memory), so this is
+        // the only reference to it. (A running child's block is never
+        // referenced here: it is that thread's `thread::current`.)
+        let child = unsafe { &mut *(t.clone_child as *mut ThreadBlock) };
         crate::exec::free_prepared(child);
         thread::free(child);
     }
     *uc.sigmask() = t.clone_mask;
+    // r9 carried the child's block through the gate.
+    uc.set_args(&t.clone_args);
     uc.resume_at(t.clone_resume, r as usize);
     if trace::wants(t, t.clone_nr) {
         let (nr, args) = (t.clone_nr, t.clone_args);

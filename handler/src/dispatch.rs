@@ -6,13 +6,13 @@
 //! itself, rewrites its arguments, or asks to see its result afterwards.
 
 use preld_arch::fast::Gate;
-use preld_arch::Ucontext;
+use preld_arch::{Ucontext, TAIL_SLOT_LEN};
 use syscalls::Sysno;
 
 use crate::abi::PTRACE_TRACEME;
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
+use crate::{clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, resident, rpc, signals, sud, sys, trace, usermem};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
@@ -216,8 +216,11 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
         Outcome::Real if traced && trace::nonblocking(nr) && !signals::seccomp_filtered() => {
             // Cannot block: make it here and trace it in one trap.
             // SAFETY: the application's call, with arguments it chose (or
-            // paths rewritten into preld's buffers); preld's own memory is
-            // guarded by the table's entries.
+            // paths rewritten into preld's buffers). The table's entries
+            // keep it from changing preld's mappings and fds; a pointer
+            // argument into preld's memory is not checked: the kernel
+            // writes there as it would from the tail gate (and the
+            // application can write there itself).
             let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
             c.uc.set_rax(r as usize);
             if tampered.is_some() {
@@ -241,12 +244,77 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             // An entry may have changed the call itself (execveat → execve).
             c.uc.set_rax(c.nr);
             c.uc.set_args(&c.args);
-            // SAFETY: the application's stack has room for a signal frame,
-            // so for the 80-byte slot.
-            unsafe { c.uc.divert_to_tail(&c.orig, post) };
+            match c.uc.tail_slot() {
+                Some(slot) if app_writable(slot, TAIL_SLOT_LEN) => {
+                    // SAFETY: app_writable has just checked the slot: the
+                    // application's, writable, none of preld's.
+                    unsafe { c.uc.divert_to_tail(&c.orig, post) };
+                }
+                _ => no_room_for_tail(&mut c, nr, after, traced),
+            }
         }
         Outcome::Diverted => {}
     }
+}
+
+/// Whether [addr, addr + len) is application memory preld may write: none
+/// of preld's resident memory, and writable (the kernel has just written
+/// there). The fast path's stub pages, preld's too, are never writable
+/// while another thread can trap (they are written only while the process
+/// has one thread): the probe refuses them without taking their lock.
+fn app_writable(addr: usize, len: usize) -> bool {
+    !resident::touches(addr, len) && usermem::probe_writable(addr, len)
+}
+
+/// A real call whose tail slot cannot be written below the application's
+/// rsp: unmapped or read-only memory, preld's own, or no room below it.
+/// Natively the call would be made (a bad rsp only matters at the next
+/// push or signal frame), so a call that cannot block (or never returns)
+/// is made here, where no signal can come during it anyway, and the
+/// thread goes on with the bad rsp as natively. One that may block would
+/// keep every signal out for as long as it blocks here (and some, like
+/// rt_sigsuspend or execve, depend on the mask the call is made with):
+/// the thread takes the SIGSEGV the kernel gives when it cannot write a
+/// signal frame (`stack_fault`), which natively the first signal during
+/// the call would have brought. So does every call once the application
+/// has a seccomp filter (none of its calls is made in the handler then).
+fn no_room_for_tail(c: &mut Call<'_>, nr: usize, after: usize, traced: bool) {
+    let here = trace::nonblocking(c.nr) || c.nr == Sysno::exit as usize || c.nr == Sysno::exit_group as usize;
+    c.uc.set_args(&c.orig);
+    if !here || signals::seccomp_filtered() {
+        c.uc.set_rax(nr);
+        c.uc.divert_to_stack_fault();
+        return;
+    }
+    // SAFETY: the application's call, as the tail gate would have made it
+    // (arguments as rewritten); as for a traced call made here above, the
+    // entries guard preld's mappings and fds, not its memory from pointer
+    // arguments.
+    let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    let r = after_call(c.t, nr, &c.orig, after, r);
+    c.uc.set_rax(r as usize);
+    if traced {
+        trace::record(c.t, nr, &c.orig, r);
+    }
+}
+
+/// What follows a real call made through the tail gate (or in its stead),
+/// by the word stored for it: its `After`, and the exit actions of a call
+/// -e inject= tampered with. A word that names no continuation (0, or one
+/// an application forged in the slot) runs none; a forged tamper bit only
+/// delays or signals as the rules say anyway.
+fn after_call(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], word: usize, ret: isize) -> isize {
+    let ret = match After::from_word(word & !TAMPERED_EXIT) {
+        Some(a) => after_fn(a)(t, nr, orig, ret),
+        None => ret,
+    };
+    if word & TAMPERED_EXIT != 0 {
+        let rules = &config::get().inject;
+        inject::exit(t.tid(), rules, nr);
+        let delayed = inject::rule(rules, nr).is_some_and(|r| r.delay_enter_ns != 0 || r.delay_exit_ns != 0);
+        t.trace_tamper = if delayed { trace::TAMPER_DELAYED } else { 0 };
+    }
+    ret
 }
 
 /// In the tail slot's continuation word, beside an `After`: the call was
@@ -307,21 +375,17 @@ fn serve(c: &mut Call<'_>) -> Outcome {
 /// The second trap of a call made through `tail_gate_post`.
 pub fn tail_post(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let ret = uc.rax() as isize;
-    let (orig, [nr, word]) = uc.tail_state();
-    // A word that names no continuation (0, or one an application forged
-    // in the slot) runs none.
-    let ret = match After::from_word(word & !TAMPERED_EXIT) {
-        Some(a) => after_fn(a)(t, nr, &orig, ret),
-        None => ret,
-    };
-    uc.finish_tail(ret as usize);
-    if word & TAMPERED_EXIT != 0 {
-        // (A forged bit only delays or signals as the rules say anyway.)
-        let rules = &config::get().inject;
-        inject::exit(t.tid(), rules, nr);
-        let delayed = inject::rule(rules, nr).is_some_and(|r| r.delay_enter_ns != 0 || r.delay_exit_ns != 0);
-        t.trace_tamper = if delayed { trace::TAMPER_DELAYED } else { 0 };
+    // Where divert_to_tail wrote the slot, unless the application jumped
+    // to the post trap itself, with rsp anywhere.
+    if !usermem::probe_readable(uc.posted_slot(), TAIL_SLOT_LEN) {
+        uc.divert_to_stack_fault();
+        return;
     }
+    // SAFETY: just checked readable.
+    let slot = unsafe { uc.tail_state() };
+    let (orig, [nr, word]) = (slot.args, slot.words);
+    let ret = after_call(t, nr, &orig, word, ret);
+    uc.finish_tail(&slot, ret as usize);
     if trace::wants(t, nr) {
         trace::record(t, nr, &orig, ret);
     }

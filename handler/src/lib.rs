@@ -11,9 +11,9 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: abi errno sys usermem heap inject config ownfd sigactions sud sandbox vdso
+//! kernel ABI, leaf services: abi errno sys heap inject config ownfd sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
-//! services over threads:     resident trace rpc fast fds
+//! services over threads:     resident usermem trace rpc fast fds
 //! the table's entries:       memory signals pathmap pola exec clone
 //! the transfer table:        dispatch
 //! the entry from the kernel: trap

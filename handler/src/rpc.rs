@@ -198,10 +198,13 @@ pub fn new_connection() -> Result<i32, i32> {
 
 /// The calling thread's connection, made on first use.
 pub fn conn(t: &mut ThreadBlock) -> Result<i32, i32> {
-    if t.rpc_fd <= 0 {
-        t.rpc_fd = new_connection()?;
+    let fd = t.rpc_fd.load(Ordering::Relaxed);
+    if fd > 0 {
+        return Ok(fd);
     }
-    Ok(t.rpc_fd)
+    let fd = new_connection()?;
+    t.rpc_fd.store(fd, Ordering::Relaxed);
+    Ok(fd)
 }
 
 /// One request on the thread's connection.
@@ -228,10 +231,10 @@ pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>) {
     if let Some(m) = child_main {
         let old = MAIN.swap(m, Ordering::Relaxed);
         ownfd::release_fd(old);
-        if t.rpc_fd > 0 {
-            ownfd::release_fd(t.rpc_fd);
+        let fd = t.rpc_fd.swap(0, Ordering::Relaxed);
+        if fd > 0 {
+            ownfd::release_fd(fd);
         }
-        t.rpc_fd = 0;
         MAIN_LOCK.store(false, Ordering::Release);
     }
 }
@@ -246,9 +249,7 @@ pub fn forked_parent(child_main: Option<i32>) {
 /// preld's fd `old` moved to `new` (the application dup2'ed onto it).
 pub fn relocated(old: i32, new: i32) {
     let _ = MAIN.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
-    crate::thread::for_each_live(|t| {
-        if t.rpc_fd == old {
-            t.rpc_fd = new;
-        }
+    crate::thread::live_rpc_fds(|_, fd| {
+        let _ = fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
     });
 }

@@ -29,8 +29,15 @@ pub fn actions(t: &ThreadBlock) -> &'static Actions {
     if t.actions == 0 {
         &PROCESS_ACTIONS
     } else {
-        // SAFETY: set by clone::gate to a table in a live thread block of
-        // this address space.
+        // SAFETY: set by clone::gate to the `own_actions` of the block of
+        // the thread that was made with a table of its own, or of the
+        // thread this one was cloned from; a shared reference to that
+        // field alone (an Actions is Sync: its lock guards the table), never
+        // to the block. Assumed, not checked: that the block's thread
+        // outlives the threads that share its table. It may not: in a
+        // clone(CLONE_VM) child without CLONE_SIGHAND, whose first thread
+        // exits while threads it made run on, the slot can be reaped and
+        // reused under them (their table then reads as the new thread's).
         unsafe { &*(t.actions as *const Actions) }
     }
 }

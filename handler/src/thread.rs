@@ -34,8 +34,22 @@
 //! neighbouring slots merge into one mapping, so threads cost no entries of
 //! vm.max_map_count. On kernels without it (before 6.13) the guard pages
 //! are made PROT_NONE again with mprotect (four mappings a slot).
+//!
+//! **Who may reference a block.** A block belongs to its thread, which
+//! reaches it with `current()`: the only `&mut ThreadBlock` to a block
+//! whose thread runs. No other thread makes a reference to such a block,
+//! shared or not. What other threads need of it they reach through a raw
+//! pointer, one field at a time: `rpc_fd`, an atomic (another thread
+//! renumbers it when the application dup2's over it: `live_rpc_fds`),
+//! `own_actions`, a table behind a lock that the threads sharing its signal
+//! handlers use (`signals::actions`), and the words
+//! `for_each_other_thread` reads for a trace. A block whose
+//! thread has not started belongs to the thread that claimed its slot:
+//! `alloc` fills it, and the clone parent hands it to the child or, when
+//! there is none, frees it (clone.rs). Of a block whose thread is gone,
+//! `reap` takes the `rpc_fd` (swapped: several threads may reap at once).
 
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use preld_arch::ArchThread;
 
@@ -109,7 +123,8 @@ pub struct ThreadBlock {
     /// What a pending execve points at (freed if it fails).
     pub exec_alloc: usize,
     /// This thread's connection to the capability server (0: none yet).
-    pub rpc_fd: i32,
+    /// Atomic: other threads renumber it (`live_rpc_fds`).
+    pub rpc_fd: AtomicI32,
     /// A call's mask with SIGSYS taken out, and pselect6's pair pointing at it.
     pub scratch_mask: usize,
     pub scratch_pair: [usize; 2],
@@ -308,16 +323,21 @@ fn reap() {
             let b = dead.trailing_zeros() as usize;
             dead &= dead - 1;
             let i = w * 64 + b;
+            let p = block_at(i);
             // SAFETY: a dead slot's block stays mapped and initialized; its
-            // thread wrote the tid before marking it dead.
-            let tid = unsafe { (*block_at(i)).arch.tid as i32 };
+            // thread wrote the tid before marking it dead (the DEAD bit's
+            // AcqRel orders that write before this read), and writes it no
+            // more. Read through the raw pointer: the thread may still be
+            // on its way out.
+            let tid = unsafe { (&raw const (*p).arch.tid).read() as i32 };
             if sys::tgkill(pid, tid, 0) == Err(ESRCH) {
-                // The thread is gone, and with it every use of the slot.
-                // SAFETY: as above; nobody else uses a dead thread's block.
-                let gone = unsafe { &mut *block_at(i) };
-                if gone.rpc_fd > 0 {
-                    crate::ownfd::release_fd(gone.rpc_fd);
-                    gone.rpc_fd = 0;
+                // The thread is gone, and with it every use of the
+                // slot but `live_rpc_fds` of other threads, which the
+                // atomic swap allows.
+                // SAFETY: as above; only the field is referenced.
+                let fd = unsafe { (*p).rpc_fd.swap(0, Ordering::Relaxed) };
+                if fd > 0 {
+                    crate::ownfd::release_fd(fd);
                 }
                 DEAD[w].fetch_and(!(1 << b), Ordering::AcqRel);
                 USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
@@ -373,12 +393,19 @@ pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
         READY[w].fetch_or(m, Ordering::AcqRel);
     }
     let b = block_at(i);
-    // SAFETY: the block is accessible (above) and ours alone (claimed). Zero
-    // bytes are a valid value of every field up to `trace` (integers, bools,
-    // atomics, cells of integers) but the Options, whose layout Rust does not
-    // promise: those are written as values before the reference is made.
+    // SAFETY: the block is accessible (above) and ours (claimed): no thread
+    // runs on it, and the others reach only its `rpc_fd` (`live_rpc_fds`
+    // sees used slots, this one included), which is stored atomically, the
+    // bytes around it plainly. Zero bytes are a valid value of every field
+    // up to `trace` (integers, bools, atomics, cells of integers) but the
+    // Options, whose layout Rust does not promise: those are written as
+    // values before the reference is made.
     let t = unsafe {
-        core::ptr::write_bytes(b as *mut u8, 0, core::mem::offset_of!(ThreadBlock, trace));
+        let fd_at = core::mem::offset_of!(ThreadBlock, rpc_fd);
+        let fd_end = fd_at + core::mem::size_of::<AtomicI32>();
+        core::ptr::write_bytes(b as *mut u8, 0, fd_at);
+        core::ptr::write_bytes((b as *mut u8).add(fd_end), 0, core::mem::offset_of!(ThreadBlock, trace) - fd_end);
+        (*b).rpc_fd.store(0, Ordering::Relaxed);
         (&raw mut (*b).trace_saved).write(None);
         (&raw mut (*b).trace_nest).write([Default::default(); 8]);
         &mut *b
@@ -422,8 +449,10 @@ pub fn exiting(t: &mut ThreadBlock) {
     DEAD[w].fetch_or(m, Ordering::AcqRel);
 }
 
-/// Calls `f` on the block of every thread in use.
-pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
+/// Calls `f(slot, rpc_fd)` for every slot in use, with that block's
+/// connection field: the block's thread may be running (or being set up by
+/// `alloc`), so only this atomic field is handed out, never the block.
+pub fn live_rpc_fds(mut f: impl FnMut(usize, &AtomicI32)) {
     for (w, word) in USED[..words()].iter().enumerate() {
         // A slot is claimed before its pages are made accessible: only
         // those that are can be looked at.
@@ -431,9 +460,13 @@ pub fn for_each_live(mut f: impl FnMut(&mut ThreadBlock)) {
         while used != 0 {
             let b = used.trailing_zeros() as usize;
             used &= used - 1;
-            // SAFETY: a used slot's block is mapped and initialized; callers
-            // only touch fields that are not in use concurrently (fd numbers).
-            f(unsafe { &mut *block_at(w * 64 + b) });
+            let i = w * 64 + b;
+            let p = block_at(i);
+            // SAFETY: a used slot's block is mapped (slots are never
+            // unmapped) and its `rpc_fd` is only ever accessed atomically,
+            // by its own thread and others alike (alloc too); a reference to
+            // that field alone is made, none to the block.
+            f(i, unsafe { &*(&raw const (*p).rpc_fd) });
         }
     }
 }
@@ -456,8 +489,12 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
                 continue;
             }
             let p = block_at(i);
-            // SAFETY: a used slot's block is mapped and initialized; these
-            // words are only read, and a torn value is only printed.
+            // SAFETY: a used slot's block is mapped (slots are never
+            // unmapped); no reference to it is made. Not free of races: its
+            // thread (or `alloc`) may be writing these words plainly as
+            // they are read, a data race in Rust's model that volatile does
+            // not make defined; on x86_64 an aligned word is read whole, and
+            // a stale or torn value is only printed (`= ?` lines at exit).
             let (tid, pending, args) = unsafe {
                 (
                     core::ptr::read_volatile(&raw const (*p).arch.tid) as i32,
@@ -478,9 +515,10 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
 /// threads' blocks hold are the parent's.
 pub fn forked(t: &mut ThreadBlock) {
     let me = t.slot;
-    for_each_live(|o| {
-        if o.slot != me && o.rpc_fd > 0 {
-            crate::ownfd::release_fd(o.rpc_fd);
+    live_rpc_fds(|slot, fd| {
+        let fd = fd.load(Ordering::Relaxed);
+        if slot != me && fd > 0 {
+            crate::ownfd::release_fd(fd);
         }
     });
     // A chunk another thread had reserved but not yet counted when the
@@ -498,7 +536,9 @@ pub fn forked(t: &mut ThreadBlock) {
     t.arch.tid = 0;
 }
 
-/// The calling thread's block.
+/// The calling thread's block: the one `&mut` to it (see the module's
+/// doc: other threads reach only `rpc_fd`, atomically, and read a few words
+/// for a trace).
 ///
 /// # Safety
 /// Only in preld code running on a thread preld set up (gs is its block),

@@ -13,8 +13,15 @@ extern "C" fn preld_sigsys(_sig: i32, info: *mut core::ffi::c_void, uc: *mut cor
     let mut uc = unsafe { Ucontext::from_ptr(uc) };
     // SAFETY: siginfo's si_code is the third int.
     let code = unsafe { *(info as *const i32).add(2) };
-    // SAFETY: a thread that traps was set up by preld, and this handler is
-    // the only preld code running on it (signals blocked, no nesting).
+    // SAFETY: a thread that traps was set up by preld (a new one arms the
+    // trap only after setting gs), and this handler is the only preld code
+    // running on it (signals blocked, no nesting). Not so for a SIGSYS
+    // sent by kill/tgkill (or an application seccomp filter's trap of
+    // clone_gate's own calls) to a clone child in clone_gate's first
+    // instructions, before arch_prctl(ARCH_SET_GS): gs is still its
+    // parent's, so this would run on the parent's preld stack and block.
+    // SIGSYS stays unblocked there because the parent's second trap needs
+    // it; the window is a few instructions long, and left open.
     let t = unsafe { thread::current() };
     if code != SYS_USER_DISPATCH {
         signals::foreign_sigsys(t, info, &mut uc);

@@ -1,12 +1,21 @@
 //! Reading and writing the application's memory without trusting its
 //! pointers: process_vm_readv/writev on our own process fail with EFAULT
 //! where a plain access would kill the process with SIGSEGV.
+//!
+//! The application's memory is always the *local* side of those calls,
+//! which the kernel accesses as it does an application's own read(2) or
+//! write(2) buffer (copy_to_user, copy_from_user): a fault there is handled
+//! as for the application, so a stack grows into the pages below it as it
+//! would for a signal frame or a push. preld's buffer is the remote side,
+//! which the kernel pins (get_user_pages): that would not grow a stack
+//! (since Linux 6.5; it warns in the kernel log instead), so the
+//! application's memory is never put there.
 
 use core::sync::atomic::{AtomicI32, Ordering};
 
 use syscalls::Sysno;
 
-use crate::sys;
+use crate::{resident, sys};
 
 static PID: AtomicI32 = AtomicI32::new(0);
 
@@ -15,28 +24,75 @@ pub fn set_pid(pid: i32) {
     PID.store(pid, Ordering::Relaxed);
 }
 
-fn transfer(nr: Sysno, local: usize, remote: usize, len: usize) -> bool {
+/// Copies `len` bytes between the application's `app` and preld's `buf`:
+/// into the application's memory with process_vm_readv (its local side is
+/// written), out of it with process_vm_writev (its local side is read).
+fn transfer(to_app: bool, app: usize, buf: usize, len: usize) -> bool {
     if len == 0 {
         return true;
     }
-    let l = [local, len];
-    let r = [remote, len];
-    // SAFETY: the local iovec describes preld memory the caller owns for
-    // `len` bytes; the remote one is checked by the kernel.
+    let nr = if to_app { Sysno::process_vm_readv } else { Sysno::process_vm_writev };
+    let local = [app, len];
+    let remote = [buf, len];
+    // SAFETY: the remote iovec describes preld memory the caller owns for
+    // `len` bytes (read from, or written, as the caller's `&`/`&mut` says);
+    // the local one, the application's, is checked by the kernel.
     let ret = unsafe {
-        sys::raw(nr as usize, [PID.load(Ordering::Relaxed) as usize, l.as_ptr() as usize, 1, r.as_ptr() as usize, 1, 0])
+        sys::raw(nr as usize, [PID.load(Ordering::Relaxed) as usize, local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
     };
     ret == Ok(len)
 }
 
 /// Fills `buf` from application address `addr`; false if any of it is unreadable.
 pub fn read(addr: usize, buf: &mut [u8]) -> bool {
-    transfer(Sysno::process_vm_readv, buf.as_mut_ptr() as usize, addr, buf.len())
+    transfer(false, addr, buf.as_mut_ptr() as usize, buf.len())
 }
 
-/// Writes `buf` at application address `addr`; false if it is not writable.
+/// Writes `buf` at application address `addr`; false if it is not writable,
+/// or is preld's memory (image, thread slots, vDSO: `resident::touches`),
+/// which an application's pointer never makes preld write: natively
+/// nothing is mapped there, and the kernel would say EFAULT.
 pub fn write(addr: usize, buf: &[u8]) -> bool {
-    transfer(Sysno::process_vm_writev, buf.as_ptr() as usize, addr, buf.len())
+    if buf.is_empty() {
+        return true;
+    }
+    !resident::touches(addr, buf.len()) && transfer(true, addr, buf.as_ptr() as usize, buf.len())
+}
+
+/// Whether the application can write [addr, addr + len) (8 to 4096 bytes:
+/// at most two pages), found by having the kernel write there, as it would
+/// for the application (a stack grows): one rt_sigprocmask(SIG_BLOCK, NULL,
+/// oldset) into the first page and, if the range crosses into a second,
+/// one into it. The probes leave the current mask in the first and last 8
+/// bytes: for a caller that writes the whole range next. Says nothing of
+/// whose memory it is (see `memory::touches_preld`).
+pub fn probe_writable(addr: usize, len: usize) -> bool {
+    const PAGE: usize = 4096;
+    debug_assert!((8..=PAGE).contains(&len));
+    let Some(last) = addr.checked_add(len - 8) else { return false };
+    let probe = |at: usize| {
+        // SAFETY: SIG_BLOCK with no new set changes no mask; the kernel
+        // writes the current one (8 bytes) at `at` or fails with EFAULT.
+        unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [0, 0, at, 8, 0, 0]) }.is_ok()
+    };
+    probe(addr) && (addr / PAGE == (last + 7) / PAGE || probe(last))
+}
+
+/// Whether the application's [addr, addr + len) (at most 4096 bytes: two
+/// pages) can be read, found by having the kernel read 8 bytes of each page
+/// as a new signal set to block. Only where every signal is blocked
+/// already (in the SIGSYS handler), so that blocking more changes nothing.
+pub fn probe_readable(addr: usize, len: usize) -> bool {
+    const PAGE: usize = 4096;
+    debug_assert!((8..=PAGE).contains(&len));
+    let Some(last) = addr.checked_add(len - 8) else { return false };
+    let probe = |at: usize| {
+        // SAFETY: rt_sigprocmask(SIG_BLOCK, at, NULL) with every signal
+        // blocked (the caller's contract): reads 8 bytes at `at` or fails
+        // with EFAULT, and blocks nothing that is not blocked already.
+        unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [0, at, 0, 8, 0, 0]) }.is_ok()
+    };
+    probe(addr) && (addr / PAGE == (last + 7) / PAGE || probe(last))
 }
 
 pub fn read_words(addr: usize, w: &mut [usize]) -> bool {

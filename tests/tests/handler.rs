@@ -77,6 +77,41 @@ both_kinds!(clone_new_stacks, |k| {
         .stdout_has("300 threads in a row: 300 ok\n")
 });
 
+// Calls made with rsp where nothing may be written below it (unmapped,
+// read-only, PROT_NONE, near 0, preld's own stack, thread block and
+// sigaltstack): natively each works; preld must not write its tail slot
+// there, nor crash, nor change its own memory. A call that cannot block is
+// made in the handler, as natively; one that may block gets the kernel's
+// SIGSEGV for a frame it cannot write (natively made: the one difference).
+both_kinds!(calls_with_no_room_below_rsp, |k| {
+    super::c("h_badstack", k, &["syscall"])
+        .modes(&[super::Mode::Launcher, super::Mode::Trace])
+        .stdout_has("getppid, rsp in unmapped memory: right yes\n")
+        .stdout_has("getppid, rsp in read-only memory: right yes, memory unchanged yes\n")
+        .stdout_has("getppid, rsp in preld's stack: right yes, its memory unchanged yes\n")
+        .stdout_has("getppid, rsp in preld's thread block: right yes, its memory unchanged yes\n")
+        .stdout_has("getppid, rsp on preld's sigaltstack: right yes\n")
+        .stdout_has("read, rsp in unmapped memory: returned 1 'x'\n")
+        .stdout_has("still running, calls work: yes\ndone\n")
+        .rewrite("read, rsp in unmapped memory: returned 1 'x'", "read, rsp in unmapped memory: SIGSEGV, si_code SI_KERNEL")
+});
+
+// clone and clone3 children given a stack that is unmapped, 64 bytes above
+// a PROT_NONE page, read-only, or preld's own: nothing of preld's is written
+// on it (the child's block travels in a register), so each child runs as
+// natively.
+both_kinds!(clone_children_on_bad_stacks, |k| {
+    super::c("h_badstack", k, &["clone"])
+        .modes(&[super::Mode::Launcher, super::Mode::Trace])
+        .stdout_has("clone, child stack unmapped: exit 7 (want 7), child's getppid right yes")
+        .stdout_has("clone, 64-byte child stack above a PROT_NONE page: exit 8 (want 8), child's getppid right yes")
+        .stdout_has("clone, read-only child stack: exit 9 (want 9), child's getppid right yes")
+        .stdout_has("clone, child stack in preld's stack: exit 10 (want 10), child's getppid right yes, memory below its sp unchanged yes\n")
+        .stdout_has("clone3, child stack unmapped: exit 11 (want 11), child's getppid right yes")
+        .stdout_has("clone, child's carry flag as set before the call: yes (exit 12)\n")
+        .stdout_has("still running, calls work: yes\ndone\n")
+});
+
 // ------------------------------------------------- 2. 200 threads at once
 fn threads_file() -> PathBuf {
     static F: OnceLock<PathBuf> = OnceLock::new();

@@ -16,8 +16,13 @@
 //!     during the call sees a thread outside preld: EINTR, SA_RESTART and
 //!     siglongjmp behave as natively, and the slot survives the signal frame
 //!     (which starts 128 bytes below the slot).
-//!   - clone family: uc.rip = clone_gate with the app's registers and all
-//!     signals blocked; the child starts on its own stack in the gate.
+//!     The slot is written only where the handler has checked it may be
+//!     (`tail_slot`); otherwise the call is made in the handler or the
+//!     thread is sent to `stack_fault` (handler/src/dispatch.rs).
+//!   - clone family: uc.rip = clone_gate with the app's registers (r9, which
+//!     no clone-family call reads, carrying the child's thread block) and
+//!     every signal but SIGSYS blocked; the child starts in the gate on the stack
+//!     the app gave it, which preld code never touches.
 //!   - "post" variants trap once more after the call (a `syscall` outside the
 //!     gate) so that the handler sees the result: tracing, exec failures.
 //! ```
@@ -36,8 +41,18 @@ pub const RED_ZONE: usize = 128;
 const SLOT_SIZE: usize = 80;
 /// From a tail gate's rsp (the slot) back to the application's rsp.
 const TAIL: usize = RED_ZONE + SLOT_SIZE;
-/// Where a clone's child finds its thread block: below its initial rsp.
-const CHILD_BLOCK_BELOW_SP: usize = TAIL + 16;
+/// The bytes `Ucontext::divert_to_tail` writes at `Ucontext::tail_slot`.
+pub const TAIL_SLOT_LEN: usize = SLOT_SIZE;
+
+/// A tail slot as read back at a `TailPost` trap.
+pub struct TailState {
+    /// Where the application resumes.
+    pub rip: usize,
+    /// Its original argument registers.
+    pub args: [usize; 6],
+    /// The handler's two words (`divert_to_tail`'s `post`).
+    pub words: [usize; 2],
+}
 
 /// The per-thread part of preld's state that assembly reads through `gs`.
 /// The handler's thread block starts with it; gs base points at it.
@@ -219,69 +234,100 @@ impl Ucontext {
         }
     }
 
+    /// Where `divert_to_tail` would write its slot: the `TAIL_SLOT_LEN`
+    /// bytes from the returned address, just below the red zone under the
+    /// application's rsp. None when rsp is too low to have them.
+    pub fn tail_slot(&self) -> Option<usize> {
+        self.rsp().checked_sub(TAIL)
+    }
+
     /// Makes the return from this SIGSYS make the call in `tail_gate` (or
     /// `tail_gate_post` when `post` carries the handler's two words) with the
     /// application's signal mask and the current argument registers (possibly
     /// rewritten), then restore the original ones `orig_args` and resume.
     ///
     /// # Safety
-    /// The application's stack must have room for the slot (it has room for
-    /// a signal frame, which is larger).
+    /// `tail_slot()` is Some, and its `TAIL_SLOT_LEN` bytes are application
+    /// memory, mapped and writable, that no Rust reference covers (none of
+    /// preld's): the caller has checked, nothing here does. A signal frame
+    /// having room is no such check: the SIGSYS frame is on a sigaltstack.
     pub unsafe fn divert_to_tail(&mut self, orig_args: &[usize; 6], post: Option<[usize; 2]>) {
-        let slot = self.rsp() - TAIL;
-        // SAFETY: per the contract, [slot, slot+80) is writable stack memory
-        // below the red zone, which the application does not use.
-        unsafe {
-            let s = slot as *mut usize;
-            *s = self.rip();
-            for (i, a) in orig_args.iter().enumerate() {
-                *s.add(1 + i) = *a;
-            }
-            *s.add(7) = self.rflags();
-            let [a, b] = post.unwrap_or_default();
-            *s.add(8) = a;
-            *s.add(9) = b;
-        }
+        let slot = self.rsp().wrapping_sub(TAIL);
+        let [a, b] = post.unwrap_or_default();
+        let mut words = [0usize; SLOT_SIZE / 8];
+        words[0] = self.rip();
+        words[1..7].copy_from_slice(orig_args);
+        words[7] = self.rflags();
+        words[8] = a;
+        words[9] = b;
+        // SAFETY: per the contract, [slot, slot + 80) is writable memory of
+        // the application outside Rust's objects, below its red zone (where
+        // it keeps nothing); copied as bytes, as rsp need not be aligned.
+        // Only another thread of the application can unmap or protect it
+        // after the caller's check: the copy then faults with every signal
+        // blocked and the kernel ends the process with SIGSEGV, as natively
+        // the program's next push onto the stack taken from under it would.
+        unsafe { core::ptr::copy_nonoverlapping(words.as_ptr().cast::<u8>(), slot as *mut u8, SLOT_SIZE) };
         self.set(G_RSP, slot);
         let gate = if post.is_some() { tail_gate_post as *const () } else { tail_gate as *const () };
         self.set(G_RIP, gate as usize);
     }
 
-    /// At a `TailPost` trap: finishes like `tail_gate` would have, with
-    /// `result` in rax. Returns the original arguments.
-    pub fn finish_tail(&mut self, result: usize) -> [usize; 6] {
-        let slot = self.rsp() as *const usize;
-        // SAFETY: at a TailPost trap rsp is the slot written by divert_to_tail
-        // (an application that jumps there itself only hurts itself).
-        let (rip, args) = unsafe { (*slot, core::array::from_fn(|i| *slot.add(1 + i))) };
-        self.set_args(&args);
-        self.set(G_RSP, self.rsp() + TAIL);
-        self.set(G_RIP, rip);
-        self.set(G_RAX, result);
-        args
+    /// At a `TailPost` trap: the slot `divert_to_tail` wrote, where rsp
+    /// points (its `TAIL_SLOT_LEN` bytes; an application that jumped to
+    /// `tail_post_trap` itself may have put rsp anywhere).
+    pub fn posted_slot(&self) -> usize {
+        self.rsp()
     }
 
-    /// At a TailPost trap: the original arguments and the handler's words.
-    pub fn tail_state(&self) -> ([usize; 6], [usize; 2]) {
-        let slot = self.rsp() as *const usize;
-        // SAFETY: as in finish_tail.
-        unsafe { (core::array::from_fn(|i| *slot.add(1 + i)), [*slot.add(8), *slot.add(9)]) }
+    /// At a `TailPost` trap: what the slot holds.
+    ///
+    /// # Safety
+    /// The `TAIL_SLOT_LEN` bytes at `posted_slot()` are readable: the caller
+    /// has checked.
+    pub unsafe fn tail_state(&self) -> TailState {
+        let mut w = [0usize; SLOT_SIZE / 8];
+        // SAFETY: readable per the contract; copied as bytes (rsp need not be
+        // aligned). A concurrent unmap by another application thread makes
+        // this fault and the kernel end the process, as in divert_to_tail.
+        unsafe { core::ptr::copy_nonoverlapping(self.rsp() as *const u8, w.as_mut_ptr().cast::<u8>(), SLOT_SIZE) };
+        TailState { rip: w[0], args: core::array::from_fn(|i| w[1 + i]), words: [w[8], w[9]] }
+    }
+
+    /// At a `TailPost` trap: finishes like `tail_gate` would have, with
+    /// `result` in rax and the slot's original arguments.
+    pub fn finish_tail(&mut self, slot: &TailState, result: usize) {
+        self.set_args(&slot.args);
+        self.set(G_RSP, self.rsp().wrapping_add(TAIL));
+        self.set(G_RIP, slot.rip);
+        self.set(G_RAX, result);
     }
 
     /// Makes the return from this SIGSYS make the clone-family call in
-    /// `clone_gate` with all of the application's registers, every signal
-    /// blocked, and `child_block` planted below `child_sp` for the child.
-    /// The parent comes back as a `ClonePost` trap.
+    /// `clone_gate` with all of the application's registers but r9, which
+    /// carries `child_block` (no clone-family call reads r9), every signal
+    /// but SIGSYS blocked. The child finds its block in r9 and never touches
+    /// its stack in preld code; the parent comes back as a `ClonePost`
+    /// trap, which puts the application's r9 back (`set_args`).
     ///
     /// # Safety
-    /// The 8 bytes at `child_sp - 224` must be writable and unused.
-    pub unsafe fn divert_to_clone(&mut self, child_block: usize, child_sp: usize) {
-        // SAFETY: per the contract.
-        unsafe { *((child_sp - CHILD_BLOCK_BELOW_SP) as *mut usize) = child_block };
+    /// `child_block` is a thread block that starts with an `ArchThread`
+    /// whose `self_ptr` is its address, filled for the child (resume state,
+    /// mask, altstack), and that lives as long as the child.
+    pub unsafe fn divert_to_clone(&mut self, child_block: usize) {
+        self.set(G_R9, child_block);
         // Everything blocked but SIGSYS: the parent's second trap must not
         // find SIGSYS blocked (the kernel would reset the action and kill).
         *self.sigmask() = !(1u64 << (SIGSYS - 1));
         self.set(G_RIP, clone_gate as *const () as usize);
+    }
+
+    /// Makes the return from this SIGSYS fault as the kernel's own failure to
+    /// write a signal frame does: `stack_fault` raises SIGSEGV (SI_KERNEL),
+    /// forced, with the application's registers and mask. For a call whose
+    /// tail slot cannot be written and which cannot be made in the handler.
+    pub fn divert_to_stack_fault(&mut self) {
+        self.set(G_RIP, stack_fault as *const () as usize);
     }
 
     /// Resumes the application at `rip` with `rax`.
@@ -321,7 +367,12 @@ impl Ucontext {
         } else {
             // SAFETY: the kernel's FXSAVE area is at least 512 bytes; its
             // software bytes (magic1, extended_size) say whether an XSAVE
-            // area of extended_size bytes follows from the same start.
+            // area of extended_size bytes follows from the same start. As
+            // the kernel wrote them: when the frame lies on the
+            // application's own sigaltstack, another of its threads could
+            // change them (and the state) meanwhile, and the copy below
+            // then reads what it finds, up to faulting (SIGSEGV, the
+            // process's own doing); preld's memory is not written.
             unsafe {
                 let sw = fp_src.add(FP_SW_BYTES).cast::<u32>();
                 if sw.read_unaligned() == FP_XSTATE_MAGIC1 { sw.add(1).read_unaligned() as usize } else { FXSAVE_SIZE }
@@ -593,24 +644,30 @@ pub unsafe extern "C" fn clone_post_trap() -> ! {
 }
 
 /// Makes a clone-family call with exactly the application's registers and
-/// stack pointer, every signal blocked.
+/// stack pointer (but r9, which carries the child's block), every signal
+/// but SIGSYS blocked.
 ///
 /// Parent: traps again at `clone_post_trap` with rax = the result; the
-/// handler restores the application's mask and resumes it.
-/// Child, on its initial stack (the new one, or the vfork parent's): finds
-/// its thread block planted 224 bytes below rsp, points gs at it, stores
-/// its tid there, arms Syscall User Dispatch, installs its sigaltstack and the application's
-/// signal mask, restores the argument registers and rflags and jumps to the
-/// resume rip with rax = 0, rcx = resume rip, r11 = rflags. It never runs
-/// code that expects the parent's stack.
+/// handler restores the application's mask and r9 and resumes it.
+/// Child, on its initial stack (the new one, or the vfork parent's), which
+/// it never touches here: points gs at the block r9 names, stores its tid
+/// there, arms Syscall User Dispatch, installs its sigaltstack, takes the
+/// application's rflags from the block (popfq with rsp briefly in the block,
+/// before any signal but SIGSYS is unblocked: a SIGSYS goes to the
+/// sigaltstack just installed), installs the application's signal mask
+/// (flags survive a `syscall`), restores the argument registers and jumps
+/// to the resume rip with rax = 0, rcx = resume rip, r11 = rflags and the
+/// flags themselves the application's, as after its own `syscall`. It never
+/// runs code that expects the parent's stack, nor writes to its own: a
+/// child given a bad stack faults where natively it would, in its own code.
 /// Owns (child): rax, rcx, rdi, rsi, rdx, r10, r8, r9, r11, restored from
-/// the block; writes nothing above rsp - 128.
+/// the block.
 ///
 /// # Safety
 /// Never called from Rust: only entered by the rt_sigreturn of a frame
 /// `Ucontext::divert_to_clone` prepared (the application's registers for a
-/// clone-family call, the child's thread block planted 224 bytes below the
-/// child's stack pointer, every signal but SIGSYS blocked).
+/// clone-family call, r9 = the child's thread block, every signal but
+/// SIGSYS blocked).
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn clone_gate() -> ! {
@@ -618,7 +675,7 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         "syscall",
         "test rax, rax",
         "jnz {post}",                         // parent or failure
-        "mov rsi, [rsp - {plant}]",           // arch_prctl(ARCH_SET_GS, block)
+        "mov rsi, r9",                        // arch_prctl(ARCH_SET_GS, block)
         "mov edi, {arch_set_gs}",
         "mov eax, {sys_arch_prctl}",
         "syscall",
@@ -640,10 +697,15 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         "xor esi, esi",
         "mov eax, {sys_sigaltstack}",
         "syscall",
+        "mov rcx, rsp",                       // the application's flags, from
+        "mov rsp, gs:[{tb_self}]",            //   the block, not from its stack
+        "lea rsp, [rsp + {tb_rflags}]",
+        "popfq",
+        "mov rsp, rcx",                       // from here on no flag changes:
         "mov edi, {sig_setmask}",             // rt_sigprocmask(SIG_SETMASK, &block.sigmask, NULL, 8)
         "mov rsi, gs:[{tb_self}]",
-        "add rsi, {tb_sigmask}",
-        "xor edx, edx",
+        "lea rsi, [rsi + {tb_sigmask}]",
+        "mov edx, 0",
         "mov r10d, 8",
         "mov eax, {sys_rt_sigprocmask}",
         "syscall",
@@ -653,13 +715,9 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         "mov r10, gs:[{tb_regs} + 24]",
         "mov r8, gs:[{tb_regs} + 32]",
         "mov r9, gs:[{tb_regs} + 40]",
-        "lea rsp, [rsp - {red_zone}]",        // push/pop below the red zone
-        "push qword ptr gs:[{tb_rflags}]",
-        "popfq",
-        "lea rsp, [rsp + {red_zone}]",        // lea leaves the flags alone
         "mov rcx, gs:[{tb_resume}]",
         "mov r11, gs:[{tb_rflags}]",
-        "xor eax, eax",                       // the child's result
+        "mov eax, 0",                         // the child's result
         "jmp rcx",
         "4:",
         "mov edi, 127",                       // cannot arm the trap: end this child
@@ -667,7 +725,6 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         "syscall",
         "ud2",
         post = sym clone_post_trap,
-        plant = const CHILD_BLOCK_BELOW_SP,
         arch_set_gs = const abi::ARCH_SET_GS,
         sys_arch_prctl = const abi::SYS_ARCH_PRCTL,
         pr_sud = const abi::PR_SET_SYSCALL_USER_DISPATCH,
@@ -682,11 +739,26 @@ pub unsafe extern "C" fn clone_gate() -> ! {
         tb_regs = const TB_REGS,
         tb_rflags = const TB_RFLAGS,
         tb_resume = const TB_RESUME,
-        red_zone = const RED_ZONE,
         sys_exit = const abi::SYS_EXIT,
         sys_gettid = const abi::SYS_GETTID,
         tb_tid = const TB_TID,
     )
+}
+
+/// Where a call whose tail slot cannot be written goes when the handler
+/// cannot make it either (`Ucontext::divert_to_stack_fault`): `hlt` in user
+/// mode is a general-protection fault, for which the kernel forces SIGSEGV
+/// with si_code SI_KERNEL, as when it cannot write a signal frame: the
+/// application's SIGSEGV handler runs if it has one that can (on its
+/// sigaltstack), otherwise the process dies of SIGSEGV. A handler that
+/// returns comes back to the `hlt`.
+///
+/// # Safety
+/// Never called from Rust: only entered by the rt_sigreturn of a frame
+/// `divert_to_stack_fault` prepared. Touches nothing.
+#[unsafe(naked)]
+pub unsafe extern "C" fn stack_fault() -> ! {
+    core::arch::naked_asm!("hlt", "ud2")
 }
 
 /// The gate's address range, `[start, end)`: the only code allowed to make
