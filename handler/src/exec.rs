@@ -16,7 +16,7 @@ use syscalls::Sysno;
 use crate::call::{After, Call, Outcome};
 use crate::sys::{self, CPath};
 use crate::thread::{ThreadBlock, PATH_MAX};
-use crate::{config, ownfd, pathmap, pola, rpc, trace, usermem};
+use crate::{config, ownfd, pathmap, pola, rpc, trace, tracer, usermem};
 
 const ENOENT: i32 = 2;
 const EFAULT: i32 = 14;
@@ -68,7 +68,7 @@ struct Prepared {
     strings: Vec<Vec<u8>>,
     argv: Vec<usize>,
     /// preld fds that cross the exec (close-on-exec cleared).
-    keep: [i32; 2],
+    keep: [i32; 3],
     /// In a session: the program's fd from the server, for ld-preld.
     exec_fd: i32,
 }
@@ -172,7 +172,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             continue;
         }
         // The trace fd is given anew below: it moved when it was adopted.
-        if o == b"--trace-fd\0" || (!tracing && o.starts_with(b"--trace")) {
+        if o == b"--trace-fd\0" || (!tracing && o.starts_with(b"--trace-")) {
             skip_value = o != b"--trace-follow\0";
             continue;
         }
@@ -184,7 +184,13 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         strings.push(b"--trace-root\0".to_vec());
         strings.push(int_arg(trace::root() as i64));
     }
-    let mut keep = [ownfd::get(ownfd::TRACE), -1];
+    let mut keep = [ownfd::get(ownfd::TRACE), -1, -1];
+    if tracer::active() {
+        // The hub's main connection, shared by every process of the program.
+        keep[2] = tracer::main_fd();
+        strings.push(b"--tracer-fd\0".to_vec());
+        strings.push(int_arg(keep[2] as i64));
+    }
     if rpc::active() {
         let conn = rpc::conn(c.t)?;
         keep[1] = conn;

@@ -128,9 +128,22 @@ pub struct ThreadBlock {
     /// that frame's rt_sigreturn comes.
     pub trace_nest: [Interrupted; 8],
     pub trace_nest_len: usize,
+    /// This thread's connection to the tracer hub (0: none yet).
+    pub tracer_fd: i32,
+    /// A signal the tracers answered `deliver SIG` with, sent again: it
+    /// goes to the program without asking them once more.
+    pub tracer_pass_sig: i32,
+    /// The stepped calls this thread is in (`tracer::push_step`),
+    /// innermost last: their sequence numbers and the table's own `After`
+    /// word for each.
+    pub tracer_steps: [(u32, usize); 8],
+    pub tracer_depth: usize,
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],
+    /// Strings a tracer's `rewrite` placed in memory preld owns (valid
+    /// until the call returns).
+    pub tracer_strs: [u8; preld_proto::tracer::MAX_BLOB],
     /// Next path buffer set of the ring.
     path_next: usize,
     paths: [[[u8; PATH_MAX]; 2]; PATH_RING],
@@ -317,6 +330,10 @@ fn reap() {
                     crate::ownfd::release_fd(gone.rpc_fd);
                     gone.rpc_fd = 0;
                 }
+                if gone.tracer_fd > 0 {
+                    crate::ownfd::release_fd(gone.tracer_fd);
+                    gone.tracer_fd = 0;
+                }
                 DEAD[w].fetch_and(!(1 << b), Ordering::AcqRel);
                 USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
             }
@@ -479,6 +496,9 @@ pub fn forked(t: &mut ThreadBlock) {
     for_each_live(|o| {
         if o.slot != me && o.rpc_fd > 0 {
             crate::ownfd::release_fd(o.rpc_fd);
+        }
+        if o.slot != me && o.tracer_fd > 0 {
+            crate::ownfd::release_fd(o.tracer_fd);
         }
     });
     // A chunk another thread had reserved but not yet counted when the
