@@ -351,6 +351,11 @@ impl Hub {
                 _ => self.send(c, &Down::Final { seq, value: ret, sets: &[] }),
             },
             Ok(Up::Signal { pid, tid, sig, text }) => {
+                // A SIGCHLD for a child killed by a signal tells its end
+                // (a killed process sends no exit frame of its own).
+                if let Some((child, killer)) = killed_child(sig, &String::from_utf8_lossy(text)) {
+                    self.exit(child, -killer);
+                }
                 let seq = self.seq();
                 let job = Job {
                     conn: c,
@@ -810,6 +815,18 @@ fn word(l: &Line) -> &'static str {
         Line::Suppress => "suppress",
         Line::Detach => "detach",
     }
+}
+
+/// `(pid, signal)` of a SIGCHLD's `si_code=CLD_KILLED, si_pid=N, ...
+/// si_status=SIGx` (or CLD_DUMPED).
+fn killed_child(sig: u32, text: &str) -> Option<(i32, i32)> {
+    if sig != libc::SIGCHLD as u32 || !(text.contains("si_code=CLD_KILLED") || text.contains("si_code=CLD_DUMPED")) {
+        return None;
+    }
+    let field = |name: &str| text.split(", ").find_map(|f| f.strip_prefix(name));
+    let pid = field("si_pid=")?.parse().ok()?;
+    let s = field("si_status=")?;
+    Some((pid, names::signal(s.trim_end_matches('}'))?))
 }
 
 /// A zombie's status as `exit` tells it (code, or -signal), from field 52
