@@ -339,8 +339,8 @@ mod tests {
         assert_eq!(t.line_expr, Some(Filter::Only(vec!["close"])));
         assert_eq!(t.specs.len(), 3);
         assert_eq!(t.specs[0].source, tracer::Source::Command("a".into()));
-        assert_eq!(t.specs[0].names, Some(vec!["openat", "write"]));
-        assert_eq!(t.specs[0].calls, Some(vec![257, 1]));
+        assert_eq!(t.specs[0].names, Some(vec!["write", "openat"]));
+        assert_eq!(t.specs[0].calls, Some(vec![1, 257]));
         assert_eq!(t.specs[1].source, tracer::Source::Fds(5, 6));
         assert_eq!(t.specs[1].calls, None);
         assert_eq!(t.specs[2].names, Some(vec!["read"]));

@@ -45,7 +45,12 @@ fn constants() -> &'static HashMap<&'static str, i64> {
                 m.entry(n).or_insert(v as i32 as i64);
             }
         }
+        // Printed by the decoder's code rather than from a table
+        // (print/numbers.rs: the access mode of open's flags).
         m.insert("AT_FDCWD", -100);
+        m.insert("O_RDONLY", 0);
+        m.insert("O_WRONLY", 1);
+        m.insert("O_RDWR", 2);
         m
     })
 }
