@@ -58,14 +58,18 @@ pub enum After {
     HideOwnFds = 3,
     /// pola.rs: a dup of a virtual directory is one too.
     VirtualDirDup = 4,
+    /// tracer.rs: an external tracer stepped the call and sees its result
+    /// (the table's own continuation, if any, waits with the step).
+    TracerStep = 5,
 }
 
 impl After {
-    const ALL: [After; 4] = [
+    const ALL: [After; 5] = [
         After::ExecFailed,
         After::RlimitSet,
         After::HideOwnFds,
         After::VirtualDirDup,
+        After::TracerStep,
     ];
 
     /// The word stored in the tail slot (0 is "nothing after").
@@ -88,7 +92,7 @@ mod tests {
         for a in After::ALL {
             assert_eq!(After::from_word(a.word()), Some(a));
         }
-        for w in [0, 5, usize::MAX, 0x7fff_0000_1000] {
+        for w in [0, 6, usize::MAX, 0x7fff_0000_1000] {
             assert_eq!(After::from_word(w), None);
         }
     }

@@ -5,7 +5,7 @@
 //! ```text
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
 //!          [--trace-time 1|2|3] [--trace-tz-offset SECONDS] [--trace-durations]
-//!          [--trace-strsize N] [--trace-count 1|2]
+//!          [--trace-strsize N] [--trace-count 1|2] [--tracer-fd N] [--tracer-filter NAME,...]
 //!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--no-fast] [--fast-stats]
 //!          [--inject SPEC]... [--inject-counts NR=N,...]
@@ -16,6 +16,9 @@
 //! says Landlock is already in force (an exec inside the session), and
 //! `--exec-fd` that the server handed over the program as that fd.
 //! `--argv0` and `--close-fd` belong to one exec and are not passed on.
+//! `--tracer-fd` is the process's main connection to the tracer hub of
+//! `preld trace --tracer` (handler/src/tracer.rs), `--tracer-filter` the
+//! calls some tracer subscribed to (none: all).
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
@@ -31,6 +34,8 @@ pub struct Config {
     /// Path maps, VIRT → HOST, absolute, without trailing slashes.
     pub maps: Vec<(Vec<u8>, Vec<u8>)>,
     pub trace: Option<Trace>,
+    /// External tracers: the hub's main connection and the calls they want.
+    pub tracer: Option<Tracer>,
     /// /proc/self/exe is ld-preld's (launcher mode): rewrite it to `program`.
     pub virtual_exe: bool,
     /// A capability session: the connection to the server.
@@ -77,6 +82,17 @@ pub struct Trace {
     /// and time per call (1: CPU time of the thread, 2: wall time, -w),
     /// written as records for the launcher's table.
     pub count: u8,
+}
+
+pub struct Tracer {
+    pub fd: i32,
+    /// Which calls some tracer subscribed to; None: all.
+    pub filter: Option<[u64; 8]>,
+    /// Calls served by preld's vDSO are subscribed to.
+    pub vdso: bool,
+    /// `-s`: how much of a string the `call` lines show (when no line
+    /// trace sets it).
+    pub strsize: Option<usize>,
 }
 
 impl Trace {
@@ -163,6 +179,20 @@ impl Config {
                 (b"--trace-strsize", Some(v)) => {
                     c.trace.get_or_insert(Trace::new(2)).strsize = parse_int(v).ok_or("--trace-strsize needs a number")? as usize;
                 }
+                (b"--tracer-fd", Some(v)) => {
+                    let fd = parse_int(v).ok_or("--tracer-fd needs a file descriptor number")?;
+                    c.tracer.get_or_insert(Tracer { fd, filter: None, vdso: true, strsize: None }).fd = fd;
+                }
+                (b"--tracer-filter", Some(v)) => {
+                    let (filter, vdso) = parse_filter(v)?;
+                    let t = c.tracer.get_or_insert(Tracer { fd: -1, filter: None, vdso: false, strsize: None });
+                    t.filter = Some(filter);
+                    t.vdso = vdso;
+                }
+                (b"--tracer-strsize", Some(v)) => {
+                    let n = parse_int(v).ok_or("--tracer-strsize needs a number")? as usize;
+                    c.tracer.get_or_insert(Tracer { fd: -1, filter: None, vdso: true, strsize: None }).strsize = Some(n);
+                }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--inject", Some(v)) => c.inject.push(crate::inject::Rule::parse(v)?),
                 (b"--inject-counts", Some(v)) => c.inject_counts = parse_counts(v).ok_or("--inject-counts needs NR=N,...")?,
@@ -181,7 +211,7 @@ impl Config {
             // Per-exec options, and the rpc fd, which is given anew (it moves).
             if !matches!(
                 a,
-                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
+                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
                     | b"--sigsys" | b"--inject-counts"
             ) {
                 c.replay.push(nul(a));
@@ -202,7 +232,7 @@ pub fn takes_value(a: &[u8]) -> bool {
         a,
         b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
-            | b"--inject-counts"
+            | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize"
     )
 }
 
@@ -282,6 +312,7 @@ static EMPTY: Config = Config {
     replay: Vec::new(),
     maps: Vec::new(),
     trace: None,
+    tracer: None,
     virtual_exe: false,
     rpc_fd: None,
     net: false,

@@ -12,6 +12,7 @@ use syscalls::Sysno;
 use crate::abi::PTRACE_TRACEME;
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
+use crate::tracer::{self, Decision};
 use crate::{clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, resident, rpc, signals, sud, sys, trace, usermem};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
@@ -104,7 +105,22 @@ fn after_fn(a: After) -> fn(&mut ThreadBlock, usize, &[usize; 6], isize) -> isiz
         After::RlimitSet => fds::after_rlimit,
         After::HideOwnFds => fds::hide_own_in_listing,
         After::VirtualDirDup => pola::dup_after,
+        After::TracerStep => tracer_step_after,
     }
+}
+
+/// The post trap of a call a tracer stepped: the table's own continuation
+/// first (kept with the step), then the tracers see the result and give
+/// the program's.
+fn tracer_step_after(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], ret: isize) -> isize {
+    // (A forged slot that names this finds no step, or takes an outer
+    // one's: the program confuses only its own tracers.)
+    let Some((seq, inner)) = tracer::pop_step(t) else { return ret };
+    let ret = match After::from_word(inner).filter(|&a| a != After::TracerStep) {
+        Some(a) => after_fn(a)(t, nr, orig, ret),
+        None => ret,
+    };
+    tracer::result(t, seq, ret, orig)
 }
 
 static TABLE: [Route; TABLE_LEN] = table();
@@ -144,7 +160,7 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
     let route = TABLE.get(nr)?;
-    if trace::may_want(nr) || (rpc::active() && route.session.is_some()) {
+    if trace::may_want(nr) || tracer::may_want(nr) || (rpc::active() && route.session.is_some()) {
         return None;
     }
     let cfg = config::get();
@@ -193,9 +209,33 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     if config::tracing() {
         trace_before_serving(&mut c);
     }
+    // The external tracers see the call as the program made it; their
+    // rewrite goes through the table like the program's own arguments.
+    let mut step = None;
+    if tracer::may_want(nr) {
+        match tracer::ask(c.t, nr, &mut c.args, &c.orig) {
+            Decision::Proceed => {}
+            Decision::Step(seq) => step = Some(seq),
+            Decision::Return(r) => {
+                c.uc.set_rax(r as usize);
+                if traced {
+                    trace::record(c.t, nr, &c.orig, r);
+                }
+                return;
+            }
+        }
+    }
+    if nr == Sysno::exit_group as usize && tracer::active() {
+        tracer::exiting(c.t, c.args[0] as i32 & 0xff);
+    }
     let mut outcome = serve(&mut c);
     if config::tracing() {
         trace_after_serving(&mut c, &outcome);
+    }
+    if c.forked_child {
+        tracer::forked(c.t);
+        // The child's side of a stepped fork is the parent's to report.
+        step = None;
     }
     if matches!(outcome, Outcome::Real | Outcome::RealThen(_)) && config::get().rewrites_paths() {
         if let Err(e) = pathmap::rewrite(&mut c) {
@@ -204,6 +244,10 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     }
     match outcome {
         Outcome::Return(r) => {
+            let r = match step {
+                Some(seq) => tracer::result(c.t, seq, r, &c.orig),
+                None => r,
+            };
             c.uc.set_rax(r as usize);
             if tampered.is_some() {
                 inject::exit(c.t.tid(), rules, nr);
@@ -213,21 +257,27 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
                 trace::record(c.t, nr, &c.orig, r);
             }
         }
-        Outcome::Real if traced && trace::nonblocking(nr) && !signals::seccomp_filtered() => {
+        Outcome::Real if (traced || step.is_some()) && trace::nonblocking(nr) && !signals::seccomp_filtered() => {
             // Cannot block: make it here and trace it in one trap.
             // SAFETY: the application's call, with arguments it chose (or
-            // paths rewritten into preld's buffers). The table's entries
-            // keep it from changing preld's mappings and fds; a pointer
-            // argument into preld's memory is not checked: the kernel
-            // writes there as it would from the tail gate (and the
-            // application can write there itself).
+            // paths rewritten into preld's buffers, or a tracer's). The
+            // table's entries keep it from changing preld's mappings and
+            // fds; a pointer argument into preld's memory is not checked:
+            // the kernel writes there as it would from the tail gate (and
+            // the application can write there itself).
             let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+            let r = match step {
+                Some(seq) => tracer::result(c.t, seq, r, &c.orig),
+                None => r,
+            };
             c.uc.set_rax(r as usize);
             if tampered.is_some() {
                 inject::exit(c.t.tid(), rules, nr);
                 c.t.trace_tamper = tamper_marks(tampered);
             }
-            trace::record(c.t, nr, &c.orig, r);
+            if traced {
+                trace::record(c.t, nr, &c.orig, r);
+            }
         }
         // (serve turns a last Next into Real)
         Outcome::Real | Outcome::RealThen(_) | Outcome::Next => {
@@ -236,10 +286,19 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
                 // so far is written first.
                 trace::flush(c.t);
             }
-            let after = match outcome {
+            let mut after = match outcome {
                 Outcome::RealThen(a) => a.word(),
                 _ => 0,
-            } | if tampered.is_some() { TAMPERED_EXIT } else { 0 };
+            };
+            if let Some(seq) = step {
+                // The table's own continuation waits with the step.
+                if tracer::push_step(c.t, seq, after) {
+                    after = After::TracerStep.word();
+                }
+            }
+            if tampered.is_some() {
+                after |= TAMPERED_EXIT;
+            }
             let post = (after != 0 || traced).then_some([nr, after]);
             // An entry may have changed the call itself (execveat → execve).
             c.uc.set_rax(c.nr);

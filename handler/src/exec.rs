@@ -18,7 +18,7 @@ use crate::call::{After, Call, Outcome};
 use crate::errno::{E2BIG, EACCES, EFAULT, EINVAL, EIO, ELOOP, ENOENT, ENOEXEC};
 use crate::sys::{self, CPath};
 use crate::thread::{ThreadBlock, PATH_MAX};
-use crate::{config, ownfd, pathmap, pola, rpc, trace, usermem};
+use crate::{config, ownfd, pathmap, pola, rpc, trace, tracer, usermem};
 
 const MAX_ARGS: usize = 1 << 17;
 
@@ -60,7 +60,7 @@ struct Prepared {
     strings: Vec<Vec<u8>>,
     argv: Vec<usize>,
     /// preld fds that cross the exec (close-on-exec cleared).
-    keep: [i32; 2],
+    keep: [i32; 3],
     /// In a session: the program's fd from the server, for ld-preld.
     exec_fd: i32,
 }
@@ -160,7 +160,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         // The trace fd is given anew below: it moved when it was adopted.
         // Not tracing any more (a fork child without -f): no trace options,
         // and no tampering, which strace makes only on traced calls.
-        if o == b"--trace-fd\0" || (!tracing && (o.starts_with(b"--trace") || o == b"--inject\0")) {
+        if o == b"--trace-fd\0" || (!tracing && (o.starts_with(b"--trace-") || o == b"--inject\0")) {
             skip_value = config::takes_value(o.strip_suffix(b"\0").unwrap_or(o));
             continue;
         }
@@ -189,7 +189,13 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         strings.push(b"--trace-root\0".to_vec());
         strings.push(int_arg(trace::root() as i64));
     }
-    let mut keep = [ownfd::get(ownfd::TRACE), -1];
+    let mut keep = [ownfd::get(ownfd::TRACE), -1, -1];
+    if tracer::active() {
+        // The hub's main connection, shared by every process of the program.
+        keep[2] = tracer::main_fd();
+        strings.push(b"--tracer-fd\0".to_vec());
+        strings.push(int_arg(keep[2] as i64));
+    }
     if rpc::active() {
         let conn = rpc::conn(c.t)?;
         keep[1] = conn;

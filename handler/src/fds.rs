@@ -7,14 +7,20 @@ use crate::call::{After, Call, Outcome};
 use crate::errno::{EBADF, EMFILE};
 use crate::ownfd::{any_own, is_own};
 use crate::thread::ThreadBlock;
-use crate::{ownfd, rpc, sys};
+use crate::{ownfd, rpc, sys, tracer};
 
 /// Moves preld's fd `fd` out of the application's way, updating whoever
 /// holds it.
 fn relocate(fd: i32) -> bool {
     let Some(new) = ownfd::relocate(fd) else { return false };
-    rpc::relocated(fd, new);
+    moved(fd, new);
     true
+}
+
+/// Tells the holders of preld's fds that `old` is now `new`.
+fn moved(old: i32, new: i32) {
+    rpc::relocated(old, new);
+    tracer::relocated(old, new);
 }
 
 /// setrlimit/prlimit64 of this process's RLIMIT_NOFILE: once the limit
@@ -37,7 +43,7 @@ pub fn rlimit(c: &mut Call<'_>) -> Outcome {
 /// After a setrlimit of RLIMIT_NOFILE (`After::RlimitSet`).
 pub fn after_rlimit(_t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
     if ret == 0 {
-        ownfd::relocate_below_limit(rpc::relocated);
+        ownfd::relocate_below_limit(moved);
     }
     ret
 }

@@ -13,7 +13,7 @@
 //! ```text
 //! kernel ABI, leaf services: abi errno sys heap inject config ownfd sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
-//! services over threads:     resident usermem trace rpc fast fds
+//! services over threads:     resident usermem trace rpc tracer fast fds
 //! the table's entries:       memory signals pathmap pola exec clone
 //! the transfer table:        dispatch
 //! the entry from the kernel: trap
@@ -51,6 +51,7 @@ pub mod sud;
 pub mod sys;
 pub mod thread;
 pub mod trace;
+pub mod tracer;
 pub mod trap;
 pub mod usermem;
 pub mod vdso;
@@ -69,6 +70,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     if let Some(tr) = cfg.trace.as_mut() {
         tr.fd = ownfd::adopt(ownfd::TRACE, tr.fd).map_err(|e| ("bad --trace-fd", e))?;
     }
+    let tracer_fd = cfg.tracer.as_ref().map(|t| t.fd).filter(|&fd| fd >= 0);
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
         pola::init_cwd(main);
@@ -84,12 +86,19 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     fast::configure(!cfg.no_fast, cfg.fast_stats);
     signals::restore_exec_state(t, cfg.sigsys);
     config::set(cfg);
+    // Before the fast path's gates: calls the tracers want keep trapping.
+    if let Some(fd) = tracer_fd {
+        tracer::start(fd).map_err(|e| ("bad --tracer-fd", e))?;
+    }
     if fast::enabled() {
         fast::set_gates_by_number(dispatch::fast_gate);
     }
     trace::start(t);
     if vdso_traced {
         vdso::set_observer(Some(trace::vdso_call));
+    }
+    if tracer::wants_vdso() {
+        vdso::set_interceptor(Some(tracer::vdso_call));
     }
     sud::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
     signals::check_seccomp();

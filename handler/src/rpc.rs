@@ -249,7 +249,7 @@ pub fn forked_parent(child_main: Option<i32>) {
 /// preld's fd `old` moved to `new` (the application dup2'ed onto it).
 pub fn relocated(old: i32, new: i32) {
     let _ = MAIN.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
-    crate::thread::live_rpc_fds(|_, fd| {
+    crate::thread::live_conn_fds(|_, fd, _| {
         let _ = fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
     });
 }

@@ -15,7 +15,7 @@ use crate::errno::{EFAULT, EINVAL, ENOMEM, EPERM};
 use crate::sigactions::{Actions, AppAction};
 use crate::sys::{KernelSigaction, StackT};
 use crate::thread::{self, ThreadBlock};
-use crate::{sys, trace, usermem};
+use crate::{sys, trace, tracer, usermem};
 
 const SIGSYS_BIT: u64 = 1 << (SIGSYS - 1);
 /// SIGKILL and SIGSTOP cannot be blocked.
@@ -395,6 +395,12 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
     let mut uc = unsafe { Ucontext::from_ptr(uc) };
     let sig = sig as usize;
     trace::signal(t, sig, info.cast());
+    if tracer::signal(t, sig, info.cast()).is_none() {
+        // Suppressed by a tracer (or replaced by another, already sent):
+        // as if it were ignored.
+        t.arch.handler_mask = *uc.sigmask() & !SIGSYS_BIT;
+        return preld_arch::ignore_signal as *const () as usize;
+    }
     match enter_handler(t, sig, uc.sigmask()) {
         Some((act, mask)) => {
             t.arch.handler_mask = mask;
@@ -407,6 +413,9 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
             // a trace (or changed while the signal was on its way). The
             // kernel's default action, whatever it is, applies.
             if actions(t).with(|_, acts| acts[sig - 1].handler == SIG_DFL) {
+                if FATAL_BY_DEFAULT & (1 << (sig - 1)) != 0 {
+                    tracer::exiting(t, -(sig as i32));
+                }
                 default_action(t, sig, info.cast());
             }
             t.arch.handler_mask = *uc.sigmask() & !SIGSYS_BIT;
@@ -450,7 +459,7 @@ fn fatal_default_action() -> KernelSigaction {
 /// SIG_DFL by the exec, get `fatal_default_action`; the application's
 /// view stays SIG_DFL.
 pub fn show_fatal_signals(t: &ThreadBlock) {
-    if !crate::config::tracing() {
+    if !crate::config::tracing() && !tracer::active() {
         return;
     }
     actions(t).with(|known, acts| {

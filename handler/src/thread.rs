@@ -4,7 +4,7 @@
 //! Blocks live in fixed slots, one per live thread:
 //!
 //! ```text
-//!   slot: [guard 4K][sigaltstack 64K][guard 4K][preld stack ...][block 32K]
+//!   slot: [guard 4K][sigaltstack 64K][guard 4K][preld stack ...][block 48K]
 //! ```
 //!
 //! The preld stack is where the SIGSYS handler runs (the application's
@@ -40,7 +40,7 @@
 //! whose thread runs. No other thread makes a reference to such a block,
 //! shared or not. What other threads need of it they reach through a raw
 //! pointer, one field at a time: `rpc_fd`, an atomic (another thread
-//! renumbers it when the application dup2's over it: `live_rpc_fds`),
+//! renumbers it when the application dup2's over it: `live_conn_fds`),
 //! `own_actions`, a table behind a lock that the threads sharing its signal
 //! handlers use (`signals::actions`), and the words
 //! `for_each_other_thread` reads for a trace. A block whose
@@ -71,7 +71,7 @@ const MAX_CHUNKS: usize = 4096;
 const WORDS: usize = MAX_SLOTS / 64;
 const GUARD: usize = 4096;
 pub const ALTSTACK_SIZE: usize = 64 * 1024;
-const BLOCK_SIZE: usize = 32 * 1024;
+const BLOCK_SIZE: usize = 48 * 1024;
 const ALTSTACK_OFF: usize = GUARD;
 const BLOCK_OFF: usize = SLOT_SIZE - BLOCK_SIZE;
 pub const TRACE_BUF: usize = 8192;
@@ -123,8 +123,11 @@ pub struct ThreadBlock {
     /// What a pending execve points at (freed if it fails).
     pub exec_alloc: usize,
     /// This thread's connection to the capability server (0: none yet).
-    /// Atomic: other threads renumber it (`live_rpc_fds`).
+    /// Atomic: other threads renumber it (`live_conn_fds`).
     pub rpc_fd: AtomicI32,
+    /// This thread's connection to the tracer hub (0: none yet); right
+    /// after `rpc_fd` and atomic as it is, for the same reasons.
+    pub tracer_fd: AtomicI32,
     /// A call's mask with SIGSYS taken out, and pselect6's pair pointing at it.
     pub scratch_mask: usize,
     pub scratch_pair: [usize; 2],
@@ -145,9 +148,20 @@ pub struct ThreadBlock {
     pub inject_count: [u32; 512],
     /// How the next trace line is marked: trace::TAMPER_* bits.
     pub trace_tamper: u8,
+    /// A signal the tracers answered `deliver SIG` with, sent again: it
+    /// goes to the program without asking them once more.
+    pub tracer_pass_sig: i32,
+    /// The stepped calls this thread is in (`tracer::push_step`),
+    /// innermost last: their sequence numbers and the table's own `After`
+    /// word for each.
+    pub tracer_steps: [(u32, usize); 8],
+    pub tracer_depth: usize,
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],
+    /// Strings a tracer's `rewrite` placed in memory preld owns (valid
+    /// until the call returns).
+    pub tracer_strs: [u8; preld_proto::tracer::MAX_BLOB],
     /// Next path buffer set of the ring.
     path_next: usize,
     paths: [[[u8; PATH_MAX]; 2]; PATH_RING],
@@ -332,10 +346,15 @@ fn reap() {
             let tid = unsafe { (&raw const (*p).arch.tid).read() as i32 };
             if sys::tgkill(pid, tid, 0) == Err(ESRCH) {
                 // The thread is gone, and with it every use of the
-                // slot but `live_rpc_fds` of other threads, which the
+                // slot but `live_conn_fds` of other threads, which the
                 // atomic swap allows.
                 // SAFETY: as above; only the field is referenced.
                 let fd = unsafe { (*p).rpc_fd.swap(0, Ordering::Relaxed) };
+                if fd > 0 {
+                    crate::ownfd::release_fd(fd);
+                }
+                // SAFETY: as above.
+                let fd = unsafe { (*p).tracer_fd.swap(0, Ordering::Relaxed) };
                 if fd > 0 {
                     crate::ownfd::release_fd(fd);
                 }
@@ -394,7 +413,7 @@ pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
     }
     let b = block_at(i);
     // SAFETY: the block is accessible (above) and ours (claimed): no thread
-    // runs on it, and the others reach only its `rpc_fd` (`live_rpc_fds`
+    // runs on it, and the others reach only its `rpc_fd` (`live_conn_fds`
     // sees used slots, this one included), which is stored atomically, the
     // bytes around it plainly. Zero bytes are a valid value of every field
     // up to `trace` (integers, bools, atomics, cells of integers) but the
@@ -402,10 +421,11 @@ pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
     // values before the reference is made.
     let t = unsafe {
         let fd_at = core::mem::offset_of!(ThreadBlock, rpc_fd);
-        let fd_end = fd_at + core::mem::size_of::<AtomicI32>();
+        let fd_end = core::mem::offset_of!(ThreadBlock, tracer_fd) + core::mem::size_of::<AtomicI32>();
         core::ptr::write_bytes(b as *mut u8, 0, fd_at);
         core::ptr::write_bytes((b as *mut u8).add(fd_end), 0, core::mem::offset_of!(ThreadBlock, trace) - fd_end);
         (*b).rpc_fd.store(0, Ordering::Relaxed);
+        (*b).tracer_fd.store(0, Ordering::Relaxed);
         (&raw mut (*b).trace_saved).write(None);
         (&raw mut (*b).trace_nest).write([Default::default(); 8]);
         &mut *b
@@ -449,10 +469,11 @@ pub fn exiting(t: &mut ThreadBlock) {
     DEAD[w].fetch_or(m, Ordering::AcqRel);
 }
 
-/// Calls `f(slot, rpc_fd)` for every slot in use, with that block's
-/// connection field: the block's thread may be running (or being set up by
-/// `alloc`), so only this atomic field is handed out, never the block.
-pub fn live_rpc_fds(mut f: impl FnMut(usize, &AtomicI32)) {
+/// Calls `f(slot, rpc_fd, tracer_fd)` for every slot in use, with that
+/// block's connection fields: the block's thread may be running (or being
+/// set up by `alloc`), so only these atomic fields are handed out, never
+/// the block.
+pub fn live_conn_fds(mut f: impl FnMut(usize, &AtomicI32, &AtomicI32)) {
     for (w, word) in USED[..words()].iter().enumerate() {
         // A slot is claimed before its pages are made accessible: only
         // those that are can be looked at.
@@ -463,10 +484,11 @@ pub fn live_rpc_fds(mut f: impl FnMut(usize, &AtomicI32)) {
             let i = w * 64 + b;
             let p = block_at(i);
             // SAFETY: a used slot's block is mapped (slots are never
-            // unmapped) and its `rpc_fd` is only ever accessed atomically,
-            // by its own thread and others alike (alloc too); a reference to
-            // that field alone is made, none to the block.
-            f(i, unsafe { &*(&raw const (*p).rpc_fd) });
+            // unmapped) and its `rpc_fd` and `tracer_fd` are only ever
+            // accessed atomically, by its own thread and others alike
+            // (alloc too); references to those fields alone are made, none
+            // to the block.
+            f(i, unsafe { &*(&raw const (*p).rpc_fd) }, unsafe { &*(&raw const (*p).tracer_fd) });
         }
     }
 }
@@ -515,10 +537,11 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
 /// threads' blocks hold are the parent's.
 pub fn forked(t: &mut ThreadBlock) {
     let me = t.slot;
-    live_rpc_fds(|slot, fd| {
-        let fd = fd.load(Ordering::Relaxed);
-        if slot != me && fd > 0 {
-            crate::ownfd::release_fd(fd);
+    live_conn_fds(|slot, rpc, tracer| {
+        for fd in [rpc.load(Ordering::Relaxed), tracer.load(Ordering::Relaxed)] {
+            if slot != me && fd > 0 {
+                crate::ownfd::release_fd(fd);
+            }
         }
     });
     // A chunk another thread had reserved but not yet counted when the

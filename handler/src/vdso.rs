@@ -237,6 +237,30 @@ fn observe(f: Func, args: [usize; 6], ret: isize) {
     }
 }
 
+/// Called before each call a default handler serves, instead of it when it
+/// answers Some (the raw result): the external tracers' hook
+/// (handler/src/tracer.rs), which may make the call itself, changed or not.
+pub type Interceptor = fn(nr: usize, args: &[usize; 6]) -> Option<isize>;
+
+/// The [`Interceptor`] as an address; 0 when none is set.
+static INTERCEPTOR: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets or clears the interceptor of vDSO calls.
+pub fn set_interceptor(f: Option<Interceptor>) {
+    INTERCEPTOR.store(f.map_or(0, |f| f as usize), Ordering::Release);
+}
+
+fn intercept(f: Func, args: &[usize; 6]) -> Option<isize> {
+    let o = INTERCEPTOR.load(Ordering::Acquire);
+    if o == 0 {
+        return None;
+    }
+    // SAFETY: INTERCEPTOR is private and only `set_interceptor` stores a
+    // non-zero value into it, the address of an `Interceptor`.
+    let o: Interceptor = unsafe { core::mem::transmute::<usize, Interceptor>(o) };
+    o(f.sysno() as usize, args)
+}
+
 // ---------------------------------------------------------------------------
 // The default handlers
 
@@ -289,7 +313,9 @@ macro_rules! default_handlers {
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
             let f = kernel($func);
             let args = regs([$($arg.word()),*]);
-            let ret = if f != 0 {
+            let ret = if let Some(r) = intercept($func, &args) {
+                r
+            } else if f != 0 {
                 // SAFETY: `f` was recorded by set_kernel from the kernel
                 // vDSO's symbol of this function, which has the C signature
                 // `$fnty`, this handler's own (checked below); the caller's

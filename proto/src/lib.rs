@@ -76,6 +76,8 @@
 
 use core::fmt;
 
+pub mod tracer;
+
 /// `"PRLD"` read as a little-endian u32.
 pub const MAGIC: u32 = 0x444c_5250;
 /// The version of this format; a frame of any other version is refused.

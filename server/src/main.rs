@@ -6,6 +6,7 @@ mod patch;
 mod pola;
 mod run;
 mod trace;
+mod tracer;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -13,9 +14,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::builder::{OsStringValueParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use filter::Expr;
+use filter::{Expr, Filter};
 
 #[derive(Parser)]
 #[command(
@@ -95,9 +96,66 @@ struct TraceArgs {
     /// As for `preld run`: the program sees HOST at VIRT; repeatable
     #[arg(long = "map", value_name = "VIRT=HOST", value_parser = OsStringValueParser::new().try_map(PathMap::parse))]
     maps: Vec<PathMap>,
+    /// Start CMD (with `sh -c`) as an external tracer that answers each
+    /// call on its stdin/stdout (docs/tracer-protocol.md); repeatable, the
+    /// first given is the outermost; an -e after it is its subscription.
+    /// Without -o, no strace lines are written
+    #[arg(long = "tracer", value_name = "CMD")]
+    tracers: Vec<String>,
+    /// A tracer already running, that reads questions from W and writes
+    /// answers to R (both inherited fds): as --tracer otherwise
+    #[arg(long = "tracer-fds", value_name = "R,W", value_parser = tracer::parse_fds)]
+    tracer_fds: Vec<(i32, i32)>,
+    /// The tracers in order, each with its subscription (from the order of
+    /// --tracer, --tracer-fds and -e on the command line).
+    #[arg(skip)]
+    specs: Vec<tracer::Spec>,
+    /// The -e of the strace lines: the last one given before any tracer.
+    #[arg(skip)]
+    line_expr: Option<Filter>,
     /// The program (searched in PATH when it has no slash) and its arguments.
     #[arg(value_name = "PROG", required = true, trailing_var_arg = true)]
     command: Vec<OsString>,
+}
+
+impl TraceArgs {
+    /// Pairs each -e with the tracer given just before it (by position on
+    /// the command line); an -e before any tracer is the strace lines'.
+    fn assign_tracers(&mut self, m: &ArgMatches) {
+        let idx = |id: &str| m.indices_of(id).map(|i| i.collect::<Vec<_>>()).unwrap_or_default();
+        let mut sources: Vec<(usize, tracer::Source)> = Vec::new();
+        for (i, c) in idx("tracers").into_iter().zip(&self.tracers) {
+            sources.push((i, tracer::Source::Command(c.clone())));
+        }
+        for (i, &(r, w)) in idx("tracer_fds").into_iter().zip(&self.tracer_fds) {
+            sources.push((i, tracer::Source::Fds(r, w)));
+        }
+        sources.sort_by_key(|s| s.0);
+        let mut filters: Vec<Option<Filter>> = vec![None; sources.len()];
+        self.line_expr = None;
+        for (i, e) in idx("expr").into_iter().zip(&self.expr) {
+            // -e inject= is the strace lines' whatever its place (trace.rs).
+            let Expr::Trace(f) = e else { continue };
+            match sources.iter().rposition(|s| s.0 < i) {
+                Some(t) => filters[t] = Some(f.clone()),
+                None => self.line_expr = Some(f.clone()),
+            }
+        }
+        self.specs = sources
+            .into_iter()
+            .zip(filters)
+            .map(|((_, source), f)| {
+                let names = match f {
+                    Some(Filter::Only(n)) => Some(n),
+                    _ => None,
+                };
+                let calls = names.as_ref().map(|n| {
+                    n.iter().filter_map(|c| c.parse::<syscalls::Sysno>().ok()).map(|s| s as usize).collect()
+                });
+                tracer::Spec { source, calls, names }
+            })
+            .collect();
+    }
 }
 
 /// `--map VIRT=HOST`: both absolute, checked here so that a mistake is a
@@ -149,7 +207,12 @@ struct PatchArgs {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Command::Trace(t), Some(("trace", m))) = (&mut cli.command, matches.subcommand()) {
+        t.assign_tracers(m);
+    }
+    match cli.command {
         Command::Run(args) => run::run(args),
         Command::Trace(args) => trace::main(args),
         Command::Patch(args) => patch::main(args),
@@ -255,13 +318,39 @@ mod tests {
         let t = trace_args(&["preld", "trace", "-f", "-o", "/tmp/t", "-e", "trace=openat", "--", "ls", "-f", "-o"]);
         assert!(t.follow);
         assert_eq!(t.output, Some(PathBuf::from("/tmp/t")));
-        assert_eq!(t.expr, [Expr::Trace(filter::Filter::Only(vec!["openat"]))]);
+        assert_eq!(t.expr, [Expr::Trace(Filter::Only(vec!["openat"]))]);
         assert_eq!(t.command, ["ls", "-f", "-o"]);
         let t = trace_args(&["preld", "trace", "-e", "openat", "-e", "close", "ls", "-e", "x"]);
-        assert_eq!(t.expr.last(), Some(&Expr::Trace(filter::Filter::Only(vec!["close"]))));
+        assert_eq!(t.expr.last(), Some(&Expr::Trace(Filter::Only(vec!["close"]))));
         assert_eq!(t.command, ["ls", "-e", "x"]);
         assert!(!trace_args(&["preld", "trace", "true"]).follow);
         assert!(Cli::try_parse_from(["preld", "trace"]).is_err());
+    }
+
+    fn trace_with_tracers(argv: &[&str]) -> TraceArgs {
+        let m = Cli::command().try_get_matches_from(argv).unwrap();
+        let mut cli = Cli::from_arg_matches(&m).unwrap();
+        let Command::Trace(t) = &mut cli.command else { panic!("not parsed as trace") };
+        t.assign_tracers(m.subcommand_matches("trace").unwrap());
+        std::mem::replace(t, trace_args(&["preld", "trace", "true"]))
+    }
+
+    #[test]
+    fn each_e_belongs_to_the_tracer_before_it() {
+        let t = trace_with_tracers(&[
+            "preld", "trace", "-e", "close", "--tracer", "a", "-e", "openat,write", "--tracer-fds", "5,6", "--tracer",
+            "b", "-e", "read", "--", "ls", "-e", "x",
+        ]);
+        assert_eq!(t.line_expr, Some(Filter::Only(vec!["close"])));
+        assert_eq!(t.specs.len(), 3);
+        assert_eq!(t.specs[0].source, tracer::Source::Command("a".into()));
+        assert_eq!(t.specs[0].names, Some(vec!["write", "openat"]));
+        assert_eq!(t.specs[0].calls, Some(vec![1, 257]));
+        assert_eq!(t.specs[1].source, tracer::Source::Fds(5, 6));
+        assert_eq!(t.specs[1].calls, None);
+        assert_eq!(t.specs[2].names, Some(vec!["read"]));
+        assert_eq!(tracer::filter_arg(&t.specs), None, "one tracer wants every call");
+        assert_eq!(tracer::filter_arg(&[t.specs[0].clone(), t.specs[2].clone()]).as_deref(), Some("openat,read,write"));
     }
 
     #[test]

@@ -136,9 +136,45 @@ pub fn main(args: TraceArgs) -> ExitCode {
         }
     };
 
+    // With tracers, strace lines are written only when -o asks for them.
+    let lines = args.specs.is_empty() || args.output.is_some();
+    let tracers = !args.specs.is_empty();
+    let hub = if tracers {
+        match crate::tracer::start(&args.specs) {
+            Ok(h) => Some(h),
+            Err(why) => {
+                eprintln!("preld: trace: {why}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     let mut cmd = Command::new(&ld);
+    cmd.arg0(&ld);
+    if let Some(h) = &hub {
+        cmd.arg("--tracer-fd").arg(h.child_end.as_raw_fd().to_string());
+        if let Some(list) = crate::tracer::filter_arg(&args.specs) {
+            cmd.arg("--tracer-filter").arg(list);
+        }
+        if let Some(n) = args.strsize {
+            cmd.arg("--tracer-strsize").arg(n.to_string());
+        }
+    }
     let lines_fd = counts.as_ref().unwrap_or(&out).as_raw_fd();
-    cmd.arg0(&ld).arg("--trace-fd").arg(lines_fd.to_string());
+    if lines {
+        trace_options(&mut cmd, &args, lines_fd);
+    }
+    for m in &args.maps {
+        cmd.arg("--map").arg(m.arg());
+    }
+    cmd.arg("--").args(&args.command);
+    spawn_and_wait(cmd, &args, ld, out, counts, hub, lines)
+}
+
+/// ld-preld's options of the strace lines.
+fn trace_options(cmd: &mut Command, args: &TraceArgs, lines_fd: i32) {
+    cmd.arg("--trace-fd").arg(lines_fd.to_string());
     if args.count {
         cmd.arg("--trace-count").arg(if args.wall { "2" } else { "1" });
     }
@@ -155,24 +191,34 @@ pub fn main(args: TraceArgs) -> ExitCode {
     if let Some(n) = args.strsize {
         cmd.arg("--trace-strsize").arg(n.to_string());
     }
-    let filter = args.expr.iter().rev().find_map(|e| match e {
+    let last_trace = args.expr.iter().rev().find_map(|e| match e {
         Expr::Trace(f) => Some(f),
         Expr::Inject(_) => None,
     });
+    let filter = if args.specs.is_empty() { last_trace } else { args.line_expr.as_ref() };
     if let Some(list) = filter.and_then(|f| f.ld_preld_arg()) {
         cmd.arg("--trace-filter").arg(list);
     }
+    // -e inject= tampers with the calls of these lines (strace's rule: only
+    // traced calls are), whichever tracer the -e stands after.
     for e in &args.expr {
         if let Expr::Inject(i) = e {
             cmd.arg("--inject").arg(i.ld_preld_arg());
         }
     }
-    for m in &args.maps {
-        cmd.arg("--map").arg(m.arg());
-    }
-    cmd.arg("--").args(&args.command);
+}
 
-    if args.follow {
+fn spawn_and_wait(
+    mut cmd: Command,
+    args: &TraceArgs,
+    ld: std::path::PathBuf,
+    out: OwnedFd,
+    counts: Option<OwnedFd>,
+    hub: Option<crate::tracer::Started>,
+    lines: bool,
+) -> ExitCode {
+    let follow = args.follow || hub.is_some();
+    if follow {
         // Orphaned descendants are reparented to preld trace, which waits for
         // them all as strace -f does: their trace lines are complete when the
         // shell gets its prompt back.
@@ -186,15 +232,24 @@ pub fn main(args: TraceArgs) -> ExitCode {
     // (pre_exec also makes std fork instead of posix_spawn, whose child
     // leaves glibc's internal signals 32 and 33 ignored across exec.)
     mask_forwarded(libc::SIG_BLOCK);
+    let hub_fd = hub.as_ref().map_or(-1, |h| h.child_end.as_raw_fd());
     // SAFETY: the closure runs in the forked child before exec and only calls
-    // sigprocmask (async-signal-safe), on a local sigset_t.
+    // sigprocmask (async-signal-safe), on a local sigset_t, and fcntl (also
+    // async-signal-safe: ld-preld inherits the hub's connection, which is
+    // close-on-exec everywhere else).
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             mask_forwarded(libc::SIG_UNBLOCK);
+            if hub_fd >= 0 {
+                libc::fcntl(hub_fd, libc::F_SETFD, 0);
+            }
             Ok(())
         });
     }
     let spawned = cmd.spawn();
+    // The program's end of the hub's connection is the program's alone:
+    // the hub ends when every traced process has closed it.
+    let hub = hub.map(|h| h.thread);
     if let Ok(child) = &spawned {
         CHILD.store(child.id() as i32, Ordering::SeqCst);
     }
@@ -220,12 +275,24 @@ pub fn main(args: TraceArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(h) = hub {
+        match h.join() {
+            Ok(mut hub) => {
+                let code = status.code().unwrap_or_else(|| -status.signal().unwrap_or(9));
+                if !hub.exit_reported(child.id() as i32) {
+                    hub.root_ended(child.id() as i32, code);
+                }
+                hub.finish();
+            }
+            Err(_) => eprintln!("preld: trace: the tracer hub failed"),
+        }
+    }
     let mut out = File::from(out);
-    if counts.is_none() {
+    if counts.is_none() && lines {
         // The trace may go to a closed pipe: the program's status still matters.
         let _ = out.write_all(format!("{}{}", time_prefix(args.time), closing_line(status)).as_bytes());
     }
-    if args.follow {
+    if follow {
         reap_descendants();
     }
     if let Some(fd) = counts {

@@ -605,3 +605,33 @@ pub fn signal(t: &mut ThreadBlock, sig: usize, info: *const u8) {
     let _ = w.write_str("\n");
     flush(t);
 }
+
+/// `NAME(ARGS)` of call `nr` as it is about to be made, strace's syntax
+/// (the external tracers' `call` line: output arguments show as pointers).
+pub fn write_call_text(w: &mut impl Write, nr: usize, args: &[usize; 6]) -> core::fmt::Result {
+    decode::write_call(w, nr, args, &MEM, None)
+}
+
+/// `SIGNAME {si_signo=..., si_code=...}`: a signal as the external tracers'
+/// `signal` line shows it (strace's `--- ... ---` line without the dashes).
+pub fn write_signal_text(w: &mut impl Write, sig: usize, info: &[u8; 128]) -> core::fmt::Result {
+    struct Strip<'a, W: Write>(&'a mut W, usize);
+    impl<W: Write> Write for Strip<'_, W> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            // Drops the leading `--- ` (and the trailing ` ---`, written last).
+            let skip = self.1.min(s.len());
+            self.1 -= skip;
+            match &s[skip..] {
+                "} ---" => self.0.write_str("}"),
+                rest => self.0.write_str(rest),
+            }
+        }
+    }
+    siginfo::write_signal(&mut Strip(w, 4), sig as i32, info)
+}
+
+/// Lines buffered for the external tracers are none: the strace lines'
+/// decoder limit (`-s`) applies to both (set here when only tracers run).
+pub fn set_strsize(n: usize) {
+    decode::set_max_str(n);
+}

@@ -20,8 +20,9 @@ static const char *yesno(int b) { return b ? "yes" : "no"; }
 
 /* Under preld, gs:0 is the calling thread's block (natively gs is unset:
    look only when ld-preld is mapped). The slot layout (thread.rs): 512 KiB,
-   the block in its top 32 KiB, the preld stack below it down to a guard
-   page above the 64 KiB sigaltstack. */
+   the block in its top BLOCK_KIB (thread.rs BLOCK_SIZE), the preld stack
+   below it down to a guard page above the 64 KiB sigaltstack. */
+#define BLOCK_KIB 48
 static uintptr_t block;
 static int under_preld(void) {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -33,7 +34,7 @@ static int under_preld(void) {
     if (found) __asm__ volatile("mov %%gs:0, %0" : "=r"(block));
     return found;
 }
-static uintptr_t slot_base(void) { return block - (512 - 32) * 1024; }
+static uintptr_t slot_base(void) { return block - (512 - BLOCK_KIB) * 1024; }
 /* The deepest pages of the preld stack: the handler never gets that deep. */
 static uintptr_t preld_stack_low(void) { return slot_base() + 72 * 1024; }
 static uintptr_t preld_altstack(void) { return slot_base() + 4 * 1024; }
