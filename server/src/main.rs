@@ -1,5 +1,6 @@
 //! `preld`: the command line that starts programs under ld-preld.
 
+mod docs;
 mod filter;
 mod inject;
 mod patch;
@@ -35,6 +36,12 @@ enum Command {
     Trace(TraceArgs),
     Patch(PatchArgs),
     Pola(pola::PolaArgs),
+    /// Write preld's man pages (DIR/man1) and bash, zsh and fish
+    /// completions (DIR/completions) into DIR; `cargo xtask install` puts
+    /// them in place
+    GenerateDocs {
+        dir: PathBuf,
+    },
 }
 
 /// Run a program under ld-preld.
@@ -217,6 +224,13 @@ fn main() -> ExitCode {
         Command::Trace(args) => trace::main(args),
         Command::Patch(args) => patch::main(args),
         Command::Pola(args) => pola::main(args),
+        Command::GenerateDocs { dir } => match docs::generate(Cli::command(), &dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("preld: generate-docs: {}: {}", dir.display(), reason(&e));
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

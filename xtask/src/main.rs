@@ -1,4 +1,5 @@
-//! `cargo xtask build | test | bench`: the entry points of the project.
+//! `cargo xtask build | test | bench | install`: the entry points of the
+//! project.
 //!
 //! ld-preld is built by cargo like everything else; its special link flags
 //! are confined to its own binary by loader/build.rs. xtask only orders the
@@ -52,10 +53,67 @@ fn build() {
     eprintln!("xtask: built {}", out.display());
 }
 
+/// `install [--prefix DIR] [--destdir DIR]`: builds, then installs preld
+/// and ld-preld (side by side: preld finds ld-preld next to itself) in
+/// PREFIX/bin, the man pages in PREFIX/share/man/man1 and the completions
+/// where bash, zsh and fish look under PREFIX/share. PREFIX defaults to
+/// /usr/local; DESTDIR (for packagers) is prepended to every path.
+fn install(args: &[String]) {
+    let mut prefix = PathBuf::from("/usr/local");
+    let mut destdir = PathBuf::from("/");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--prefix", Some(v)) => prefix = PathBuf::from(v),
+            ("--destdir", Some(v)) => destdir = PathBuf::from(v),
+            _ => {
+                eprintln!("usage: cargo xtask install [--prefix DIR] [--destdir DIR]");
+                exit(2);
+            }
+        }
+    }
+    if !prefix.is_absolute() {
+        eprintln!("xtask: install: --prefix must be absolute");
+        exit(2);
+    }
+    build();
+    let built = root().join("target/preld");
+    let docs = built.join("docs");
+    let _ = std::fs::remove_dir_all(&docs);
+    let mut gen = Command::new(built.join("preld"));
+    gen.arg("generate-docs").arg(&docs);
+    run(gen);
+    let under = |p: &str| destdir.join(prefix.strip_prefix("/").unwrap()).join(p);
+    let copies = [
+        (built.join("preld"), under("bin/preld"), 0o755),
+        (built.join("ld-preld"), under("bin/ld-preld"), 0o755),
+        (docs.join("completions/preld.bash"), under("share/bash-completion/completions/preld"), 0o644),
+        (docs.join("completions/_preld"), under("share/zsh/site-functions/_preld"), 0o644),
+        (docs.join("completions/preld.fish"), under("share/fish/vendor_completions.d/preld.fish"), 0o644),
+    ];
+    let mut all: Vec<(PathBuf, PathBuf, u32)> = copies.into_iter().collect();
+    for page in std::fs::read_dir(docs.join("man1")).unwrap() {
+        let page = page.unwrap().path();
+        let name = page.file_name().unwrap().to_string_lossy().into_owned();
+        all.push((page, under(&format!("share/man/man1/{name}")), 0o644));
+    }
+    for (src, dst, mode) in all {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+        // Replace, never write through: a running ld-preld keeps its inode.
+        let tmp = dst.with_extension("xtask-new");
+        std::fs::copy(&src, &tmp).unwrap_or_else(|e| panic!("copy {} to {}: {e}", src.display(), tmp.display()));
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).unwrap();
+        std::fs::rename(&tmp, &dst).unwrap();
+        eprintln!("xtask: installed {}", dst.display());
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("build") => build(),
+        Some("install") => install(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("test") => {
             build();
@@ -83,7 +141,7 @@ fn main() {
             run(c);
         }
         _ => {
-            eprintln!("usage: cargo xtask build | test [--quick] [cargo test args]");
+            eprintln!("usage: cargo xtask build | test [--quick] [cargo test args] | bench [...] | install [--prefix DIR] [--destdir DIR]");
             exit(2);
         }
     }
