@@ -18,6 +18,7 @@ pub const AT_SYMLINK_NOFOLLOW: usize = general::AT_SYMLINK_NOFOLLOW as usize;
 pub const AT_REMOVEDIR: u32 = general::AT_REMOVEDIR;
 pub const O_RDONLY: usize = general::O_RDONLY as usize;
 pub const O_WRONLY: usize = general::O_WRONLY as usize;
+pub const O_RDWR: usize = general::O_RDWR as usize;
 pub const O_CREAT: usize = general::O_CREAT as usize;
 pub const O_TRUNC: usize = general::O_TRUNC as usize;
 pub const O_CLOEXEC: usize = general::O_CLOEXEC as usize;
@@ -77,6 +78,8 @@ pub const SIGSTOP: usize = general::SIGSTOP as usize;
 pub const SIGSYS: usize = general::SIGSYS as usize;
 /// si_code of a signal the kernel sent (as strace's injected ones).
 pub const SI_KERNEL: i32 = general::SI_KERNEL as i32;
+/// si_code of a signal sent with sigqueue (rt_sigqueueinfo).
+pub const SI_QUEUE: i32 = general::SI_QUEUE;
 /// The handler values of `SIG_DFL` and `SIG_IGN` (asm-generic/signal-defs.h
 /// defines them as casts, which linux-raw-sys does not carry).
 pub const SIG_DFL: usize = 0;
@@ -152,6 +155,7 @@ pub const AF_INET: u32 = net::AF_INET;
 pub const AF_INET6: u32 = net::AF_INET6;
 pub const SOL_SOCKET: i32 = net::SOL_SOCKET as i32;
 pub const SO_TYPE: i32 = net::SO_TYPE as i32;
+pub const SO_PEERCRED: i32 = net::SO_PEERCRED as i32;
 pub const SCM_RIGHTS: i32 = net::SCM_RIGHTS as i32;
 pub const MSG_DONTWAIT: usize = net::MSG_DONTWAIT as usize;
 pub const MSG_NOSIGNAL: usize = net::MSG_NOSIGNAL as usize;

@@ -23,7 +23,7 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Config {
     /// ld-preld's own path, NUL-terminated: what execve re-enters.
     pub loader: Vec<u8>,
@@ -56,8 +56,12 @@ pub struct Config {
     /// `--inject-counts NR=N,...`: the invocations counted before an exec
     /// (strace counts per tracee, and the process stays one across exec).
     pub inject_counts: Vec<(usize, u32)>,
+    /// The trace came with `preld trace -p` (attach.rs): the process's own
+    /// exit line is the handler's to write.
+    pub attached: bool,
 }
 
+#[derive(Clone)]
 pub struct Trace {
     pub fd: i32,
     pub follow: bool,
@@ -84,6 +88,7 @@ pub struct Trace {
     pub count: u8,
 }
 
+#[derive(Clone)]
 pub struct Tracer {
     pub fd: i32,
     /// Which calls some tracer subscribed to; None: all.
@@ -175,6 +180,7 @@ impl Config {
                     let n = parse_int(v).filter(|n| (1..=2).contains(n)).ok_or("--trace-count needs 1 or 2")?;
                     c.trace.get_or_insert(Trace::new(2)).count = n as u8;
                 }
+                (b"--trace-attached", None) => c.attached = true,
                 (b"--trace-durations", None) => c.trace.get_or_insert(Trace::new(2)).durations = true,
                 (b"--trace-strsize", Some(v)) => {
                     c.trace.get_or_insert(Trace::new(2)).strsize = parse_int(v).ok_or("--trace-strsize needs a number")? as usize;
@@ -292,11 +298,22 @@ static CONFIG: AtomicPtr<Config> = AtomicPtr::new(core::ptr::null_mut());
 /// Tracing is on in this process (a fork child without --trace-follow stops).
 static TRACING: AtomicBool = AtomicBool::new(false);
 
-/// Installs the configuration; once, at startup, before any trap.
+/// Installs the configuration: at startup, before any trap (and by
+/// `replace`).
 pub fn set(c: Config) {
     TRACING.store(c.trace.is_some(), Ordering::Relaxed);
     let b = alloc::boxed::Box::leak(alloc::boxed::Box::new(c));
     CONFIG.store(b, Ordering::Release);
+}
+
+/// Replaces the configuration by a changed copy (`preld trace -p`'s attach
+/// and detach). The old one stays allocated: other threads may be reading
+/// it. Called with every signal blocked, by one thread at a time (attach.rs
+/// holds its lock).
+pub fn replace(change: impl FnOnce(&mut Config)) {
+    let mut c = get().clone();
+    change(&mut c);
+    set(c);
 }
 
 pub fn get() -> &'static Config {
@@ -322,6 +339,7 @@ static EMPTY: Config = Config {
     fast_stats: false,
     inject: Vec::new(),
     inject_counts: Vec::new(),
+    attached: false,
 };
 
 pub fn tracing() -> bool {

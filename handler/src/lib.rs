@@ -16,6 +16,7 @@
 //! services over threads:     resident usermem trace rpc tracer fast fds
 //! the table's entries:       memory signals pathmap pola exec clone
 //! the transfer table:        dispatch
+//! control from outside:      attach
 //! the entry from the kernel: trap
 //! ```
 //!
@@ -28,6 +29,7 @@
 extern crate alloc;
 
 pub mod abi;
+pub mod attach;
 pub mod call;
 pub mod clone;
 pub mod config;

@@ -402,3 +402,78 @@ pub fn sleep_ns(ns: u64) {
         }
     }
 }
+
+pub fn getuid() -> u32 {
+    sc!(getuid).unwrap_or(u32::MAX as usize) as u32
+}
+
+/// socket(2): a new socket of `domain` and `ty` (flags included).
+pub fn socket(domain: usize, ty: usize) -> Result<i32> {
+    sc!(socket, domain, ty, 0).map(|fd| fd as i32)
+}
+
+/// connect(2) to the socket address `addr` (its bytes, length included).
+pub fn connect(fd: i32, addr: &[u8]) -> Result<()> {
+    sc!(connect, fd, addr.as_ptr(), addr.len()).map(|_| ())
+}
+
+/// SO_PEERCRED of a connected Unix socket: (pid, uid, gid) of its peer.
+pub fn peer_cred(fd: i32) -> Result<(i32, u32, u32)> {
+    let mut cred = [0u32; 3];
+    let mut len = core::mem::size_of_val(&cred) as u32;
+    sc!(getsockopt, fd, SOL_SOCKET, crate::abi::SO_PEERCRED, cred.as_mut_ptr(), &mut len as *mut u32)?;
+    Ok((cred[0] as i32, cred[1], cred[2]))
+}
+
+/// send(2) of `bytes` with `flags`.
+pub fn send_bytes(fd: i32, bytes: &[u8], flags: usize) -> Result<usize> {
+    sc!(sendto, fd, bytes.as_ptr(), bytes.len(), flags, 0, 0)
+}
+
+/// recvmsg(2) of one message into `buf` with up to two fds (SCM_RIGHTS);
+/// its length and the fds. Fds past two are closed.
+pub fn recv_with_fds(fd: i32, buf: &mut [u8], flags: usize) -> Result<(usize, [Option<i32>; 2])> {
+    #[repr(C)]
+    struct Iovec {
+        base: usize,
+        len: usize,
+    }
+    #[repr(C)]
+    struct Msghdr {
+        name: usize,
+        namelen: u32,
+        iov: *const Iovec,
+        iovlen: usize,
+        control: usize,
+        controllen: usize,
+        flags: i32,
+    }
+    #[repr(C, align(8))]
+    struct Control([u8; 64]);
+    let iov = Iovec { base: buf.as_mut_ptr() as usize, len: buf.len() };
+    let mut ctl = Control([0; 64]);
+    let mut msg = Msghdr { name: 0, namelen: 0, iov: &iov, iovlen: 1, control: ctl.0.as_mut_ptr() as usize, controllen: ctl.0.len(), flags: 0 };
+    let n = loop {
+        match sc!(recvmsg, fd, &mut msg as *mut Msghdr, flags) {
+            Err(EINTR) => continue,
+            r => break r?,
+        }
+    };
+    let mut fds = [None, None];
+    if msg.controllen >= 16 {
+        let len = u64::from_ne_bytes(ctl.0[..8].try_into().unwrap_or_default()) as usize;
+        let level = i32::from_ne_bytes(ctl.0[8..12].try_into().unwrap_or_default());
+        let kind = i32::from_ne_bytes(ctl.0[12..16].try_into().unwrap_or_default());
+        if level == SOL_SOCKET && kind == crate::abi::SCM_RIGHTS {
+            let count = len.min(ctl.0.len()).saturating_sub(16) / 4;
+            for i in 0..count {
+                let f = i32::from_ne_bytes(ctl.0[16 + 4 * i..20 + 4 * i].try_into().unwrap_or_default());
+                match fds.get_mut(i) {
+                    Some(slot) => *slot = Some(f),
+                    None => close(f),
+                }
+            }
+        }
+    }
+    Ok((n, fds))
+}

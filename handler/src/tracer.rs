@@ -35,6 +35,7 @@ static DETACHED: AtomicBool = AtomicBool::new(false);
 pub fn start(fd: i32) -> Result<(), i32> {
     let fd = ownfd::adopt_fd(fd)?;
     MAIN.store(fd, Ordering::Relaxed);
+    DETACHED.store(false, Ordering::Relaxed);
     if let Some(n) = config::get().tracer.as_ref().and_then(|t| t.strsize) {
         if config::get().trace.is_none() {
             trace::set_strsize(n);
@@ -73,6 +74,11 @@ pub fn wants_vdso() -> bool {
 
 fn detach() {
     DETACHED.store(true, Ordering::Relaxed);
+}
+
+/// `preld trace -p`'s detach: no more questions to the hub.
+pub fn detach_all() {
+    detach();
 }
 
 #[repr(C)]

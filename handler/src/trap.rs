@@ -3,7 +3,7 @@
 use preld_arch::{TrapSite, Ucontext};
 
 use crate::abi::SYS_USER_DISPATCH;
-use crate::{clone, dispatch, signals, thread};
+use crate::{attach, clone, dispatch, signals, thread};
 
 /// The SIGSYS handler, called by `sigsys_entry` on the preld stack with
 /// every signal blocked.
@@ -24,6 +24,10 @@ extern "C" fn preld_sigsys(_sig: i32, info: *mut core::ffi::c_void, uc: *mut cor
     // it; the window is a few instructions long, and left open.
     let t = unsafe { thread::current() };
     if code != SYS_USER_DISPATCH {
+        // SAFETY: the kernel's siginfo of this SIGSYS.
+        if attach::request(t, unsafe { attach::siginfo(info) }) {
+            return;
+        }
         signals::foreign_sigsys(t, info, &mut uc);
         return;
     }

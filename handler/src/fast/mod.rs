@@ -37,6 +37,8 @@ use crate::thread::ThreadBlock;
 use crate::{sys, usermem};
 
 static ON: AtomicBool = AtomicBool::new(false);
+/// What `configure` said (ON is off meanwhile while a tracer is attached).
+static CONFIGURED_ON: AtomicBool = AtomicBool::new(false);
 static STATS: AtomicBool = AtomicBool::new(false);
 /// Where the exit report goes: the process's stderr as it was at start-up
 /// (programs close theirs at exit, as coreutils' close_stdout does).
@@ -74,6 +76,7 @@ static COUNTS: Counts =
 /// whether it counts calls for the exit report.
 pub fn configure(on: bool, stats: bool) {
     ON.store(on, Ordering::Relaxed);
+    CONFIGURED_ON.store(on, Ordering::Relaxed);
     STATS.store(stats, Ordering::Relaxed);
     if stats {
         // Not one of preld's hidden fds: those would change which calls
@@ -233,6 +236,29 @@ static BY_NUMBER_READY: AtomicBool = AtomicBool::new(false);
 /// Fills in the gate of each call number for sites whose number is known
 /// only at run time, from `gate_of` (the transfer table's answer for this
 /// process). Called once the configuration is set, before the first trap.
+/// While a tracer attached at run time (`preld trace -p`) is there, every
+/// rewritten site traps again and none is rewritten: its calls must be
+/// seen. `resume(gate_of)` goes back.
+pub fn suspend() {
+    if !CONFIGURED_ON.load(Ordering::Relaxed) {
+        return;
+    }
+    ON.store(false, Ordering::Relaxed);
+    stubs::switch_all(true);
+    for g in arch::GATE_BY_NUMBER.iter() {
+        g.store(arch::gate_address(Gate::Slow, false), Ordering::Relaxed);
+    }
+}
+
+pub fn resume(gate_of: impl Fn(usize) -> Option<Gate>) {
+    if !CONFIGURED_ON.load(Ordering::Relaxed) {
+        return;
+    }
+    set_gates_by_number(gate_of);
+    stubs::switch_all(false);
+    ON.store(true, Ordering::Relaxed);
+}
+
 pub fn set_gates_by_number(gate_of: impl Fn(usize) -> Option<Gate>) {
     let counted = STATS.load(Ordering::Relaxed);
     for (nr, g) in arch::GATE_BY_NUMBER.iter().enumerate() {

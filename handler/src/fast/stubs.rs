@@ -123,6 +123,29 @@ fn map_near(from: usize, syscall: usize) -> Option<usize> {
     None
 }
 
+/// Points every gate word of every stub page at the slow gate (`slow`),
+/// or back at its own gate: with other threads running stubs, one aligned
+/// store per word (a stub reads its word once per call), the page briefly
+/// writable and still executable.
+pub fn switch_all(slow: bool) {
+    let pages = PAGES.lock();
+    for p in pages.iter() {
+        // SAFETY: the page is preld's; it stays executable for the threads
+        // running its stubs, and only the gate words (not code) are written.
+        if unsafe { sys::mprotect(p.addr, PAGE, abi::PROT_READ | abi::PROT_WRITE | abi::PROT_EXEC) }.is_err() {
+            continue;
+        }
+        for (i, &(g, c)) in GATE_WORDS.iter().enumerate() {
+            let to = if slow { arch::gate_address(Gate::Slow, false) } else { arch::gate_address(g, c) };
+            // SAFETY: an aligned word of the page's header, writable now;
+            // stubs read it with one aligned load.
+            unsafe { core::sync::atomic::AtomicUsize::from_ptr((p.addr + 8 * i) as *mut usize) }.store(to, core::sync::atomic::Ordering::Release);
+        }
+        // SAFETY: as above.
+        let _ = unsafe { sys::mprotect(p.addr, PAGE, abi::PROT_READ | abi::PROT_EXEC) };
+    }
+}
+
 /// Whether [addr, addr+len) touches a stub page.
 pub fn touches(addr: usize, len: usize) -> bool {
     let end = addr.saturating_add(len.max(1));

@@ -461,6 +461,10 @@ pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
     }
     t.trace_pending = 0;
     if !following() {
+        if config::get().attached && nr == Sysno::exit_group as usize {
+            let tid = t.tid();
+            exited_line(t, tid, status);
+        }
         flush(t);
         return;
     }
@@ -485,7 +489,9 @@ pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
         });
     }
     let tid = t.tid();
-    if tid != root {
+    // The root's is the launcher's, which waits for it; unless it came by
+    // `preld trace -p`, which cannot.
+    if tid != root || config::get().attached {
         exited_line(t, tid, status);
     }
     flush(t);
