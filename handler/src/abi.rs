@@ -156,3 +156,7 @@ pub const SCM_RIGHTS: i32 = net::SCM_RIGHTS as i32;
 pub const MSG_DONTWAIT: usize = net::MSG_DONTWAIT as usize;
 pub const MSG_NOSIGNAL: usize = net::MSG_NOSIGNAL as usize;
 pub const MSG_CMSG_CLOEXEC: usize = net::MSG_CMSG_CLOEXEC as usize;
+
+// strace -yy's devices (trace/fdinfo.rs).
+pub const S_IFCHR: u32 = general::S_IFCHR;
+pub const S_IFBLK: u32 = general::S_IFBLK;

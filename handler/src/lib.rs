@@ -11,7 +11,7 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: abi errno sys usermem heap inject config ownfd sigactions sud sandbox vdso
+//! kernel ABI, leaf services: abi errno sys usermem heap inject trace_opts config ownfd sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
 //! services over threads:     resident trace rpc fast fds
 //! the table's entries:       memory signals pathmap pola exec clone
@@ -51,6 +51,7 @@ pub mod sud;
 pub mod sys;
 pub mod thread;
 pub mod trace;
+pub mod trace_opts;
 pub mod trap;
 pub mod usermem;
 pub mod vdso;
@@ -77,7 +78,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
             sandbox::enter(loader, cfg.net)?;
         }
     }
-    let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso);
+    let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso || t.more.vdso);
     for &(nr, n) in &cfg.inject_counts {
         t.inject_count[nr] = n;
     }

@@ -130,6 +130,12 @@ pub struct ThreadBlock {
     pub inject_count: [u32; 512],
     /// How the next trace line is marked: trace::TAMPER_* bits.
     pub trace_tamper: u8,
+    /// strace -y: an fd argument the traced call closes or replaces (close,
+    /// dup2's target), as fd + 1 (0: none), and its `<path>` as it was
+    /// before the call (trace_fd_len bytes; 0: it was not open).
+    pub trace_fd_before: i32,
+    pub trace_fd_len: usize,
+    pub trace_fd_text: [u8; 512],
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],
