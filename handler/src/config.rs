@@ -10,8 +10,7 @@
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--no-fast] [--fast-stats]
 //!          [--inject SPEC]... [--inject-counts NR=N,...]
 //!          [--trace-status ok|failed] [--trace-hex 1|2] [--trace-fd-paths 1|2]
-//!          [--trace-path PATH]... [--trace-quiet N] [--trace-json] [--trace-vdso]
-//!          [--trace-per-thread PREFIX]
+//!          [--trace-path PATH]... [--trace-quiet N] [--trace-vdso]
 //!          [--] PROG ARGS...
 //! ```
 //! `--rpc-fd` makes the process a capability session: its connection to the
@@ -80,7 +79,7 @@ pub struct Trace {
     /// and time per call (1: CPU time of the thread, 2: wall time, -w),
     /// written as records for the launcher's table.
     pub count: u8,
-    /// The options of trace_opts.rs (-z/-Z, -x, -y, -P, -qq, --json, -ff).
+    /// The options of trace_opts.rs (-z/-Z, -x, -y, -P, -qq, --vdso).
     pub more: crate::trace_opts::Options,
 }
 

@@ -1,5 +1,5 @@
-//! ld-preld's options for strace's -z/-Z, -x/-xx, -y/-yy, -P, -qq,
-//! --json, -ff and --vdso (what `preld trace` passes for them), parsed into
+//! ld-preld's options for strace's -z/-Z, -x/-xx, -y/-yy, -P, -qq and
+//! preld's --vdso (what `preld trace` passes for them), parsed into
 //! [`Options`]; config.rs hands them here and keeps them in its `Trace`.
 //! They cross exec like the other `--trace-*` options (config's replay).
 //!
@@ -9,9 +9,7 @@
 //! --trace-fd-paths 1|2       -y: paths of fds; -yy: sockets' details too
 //! --trace-path PATH          -P: only calls that touch PATH (repeatable)
 //! --trace-quiet N            -qq (2): no `+++ exited with N +++` lines
-//! --trace-json               one JSON object per call instead of a line
 //! --trace-vdso               calls made through preld's vDSO are traced too
-//! --trace-per-thread PREFIX  -ff: each thread writes PREFIX.TID
 //! ```
 
 use alloc::vec::Vec;
@@ -32,20 +30,17 @@ pub struct Options {
     pub paths: Vec<Vec<u8>>,
     /// -q's count (2: no exit lines).
     pub quiet: u8,
-    pub json: bool,
     pub vdso: bool,
-    /// -ff: the prefix of each thread's file, absolute.
-    pub per_thread: Option<Vec<u8>>,
 }
 
 pub fn is_option(a: &[u8]) -> bool {
-    takes_value(a) || matches!(a, b"--trace-json" | b"--trace-vdso")
+    takes_value(a) || a == b"--trace-vdso"
 }
 
 pub fn takes_value(a: &[u8]) -> bool {
     matches!(
         a,
-        b"--trace-status" | b"--trace-hex" | b"--trace-fd-paths" | b"--trace-path" | b"--trace-quiet" | b"--trace-per-thread"
+        b"--trace-status" | b"--trace-hex" | b"--trace-fd-paths" | b"--trace-path" | b"--trace-quiet"
     )
 }
 
@@ -70,9 +65,6 @@ pub fn parse(o: &mut Options, a: &[u8], v: Option<&[u8]>) -> Result<(), OptError
         (b"--trace-path", Some(v)) if !v.is_empty() => o.paths.push(v.to_vec()),
         (b"--trace-path", _) => return Err("--trace-path needs a path"),
         (b"--trace-quiet", Some(v)) => o.quiet = level(v, "--trace-quiet needs 0 to 3")?,
-        (b"--trace-per-thread", Some(v)) if v.starts_with(b"/") => o.per_thread = Some(v.to_vec()),
-        (b"--trace-per-thread", _) => return Err("--trace-per-thread needs an absolute path"),
-        (b"--trace-json", None) => o.json = true,
         (b"--trace-vdso", None) => o.vdso = true,
         _ => return Err("unknown option"),
     }
@@ -90,10 +82,9 @@ mod tests {
         parse(&mut o, b"--trace-hex", Some(b"2")).unwrap();
         parse(&mut o, b"--trace-path", Some(b"/etc/passwd")).unwrap();
         parse(&mut o, b"--trace-path", Some(b"x")).unwrap();
-        parse(&mut o, b"--trace-json", None).unwrap();
-        assert_eq!((o.status, o.hex, o.paths.len(), o.json), (2, 2, 2, true));
+        parse(&mut o, b"--trace-vdso", None).unwrap();
+        assert_eq!((o.status, o.hex, o.paths.len(), o.vdso), (2, 2, 2, true));
         assert!(parse(&mut o, b"--trace-status", Some(b"maybe")).is_err());
-        assert!(parse(&mut o, b"--trace-per-thread", Some(b"relative")).is_err());
         assert!(parse(&mut o, b"--trace-hex", Some(b"x")).is_err());
     }
 }
