@@ -64,7 +64,7 @@ struct RunArgs {
 #[command(long_about = trace::LONG_ABOUT)]
 struct TraceArgs {
     /// Trace child processes and threads too (lines prefixed `[pid N]`);
-    /// -ff with -o FILE: each process and thread into FILE.PID, unprefixed
+    /// -ff without -o is the same (with -o, a file per process, is not built)
     #[arg(short = 'f', action = clap::ArgAction::Count)]
     follow: u8,
     /// Write the trace to FILE (truncated) instead of stderr

@@ -188,6 +188,10 @@ pub fn main(args: TraceArgs) -> ExitCode {
     for m in &args.maps {
         cmd.arg("--map").arg(m.arg());
     }
+    if args.follow > 1 && args.output.is_some() {
+        eprintln!("preld: trace: -ff with -o (a file per process) is not supported yet; use -f");
+        return ExitCode::from(2);
+    }
     if let Err(why) = args.more.add_to(&mut cmd) {
         eprintln!("preld: trace: {why}");
         return ExitCode::from(2);
