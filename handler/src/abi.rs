@@ -162,3 +162,7 @@ pub const MSG_NOSIGNAL: usize = net::MSG_NOSIGNAL as usize;
 pub const MSG_CMSG_CLOEXEC: usize = net::MSG_CMSG_CLOEXEC as usize;
 pub const SOCK_SEQPACKET: usize = net::SOCK_SEQPACKET as usize;
 pub const SOCK_CLOEXEC: usize = general::O_CLOEXEC as usize;
+
+// strace -yy's devices (trace/fdinfo.rs).
+pub const S_IFCHR: u32 = general::S_IFCHR;
+pub const S_IFBLK: u32 = general::S_IFBLK;

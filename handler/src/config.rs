@@ -9,6 +9,8 @@
 //!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--no-fast] [--fast-stats]
 //!          [--inject SPEC]... [--inject-counts NR=N,...]
+//!          [--trace-status ok|failed] [--trace-hex 1|2] [--trace-fd-paths 1|2]
+//!          [--trace-path PATH]... [--trace-quiet N] [--trace-vdso]
 //!          [--] PROG ARGS...
 //! ```
 //! `--rpc-fd` makes the process a capability session: its connection to the
@@ -86,6 +88,8 @@ pub struct Trace {
     /// and time per call (1: CPU time of the thread, 2: wall time, -w),
     /// written as records for the launcher's table.
     pub count: u8,
+    /// The options of trace_opts.rs (-z/-Z, -x, -y, -P, -qq, --vdso).
+    pub more: crate::trace_opts::Options,
 }
 
 #[derive(Clone)]
@@ -102,7 +106,19 @@ pub struct Tracer {
 
 impl Trace {
     fn new(fd: i32) -> Trace {
-        Trace { fd, follow: false, filter: None, vdso: false, root: None, time: 0, tz_offset: 0, durations: false, strsize: 32, count: 0 }
+        Trace {
+            fd,
+            follow: false,
+            filter: None,
+            vdso: false,
+            root: None,
+            time: 0,
+            tz_offset: 0,
+            durations: false,
+            strsize: 32,
+            count: 0,
+            more: Default::default(),
+        }
     }
 }
 
@@ -199,6 +215,9 @@ impl Config {
                     let n = parse_int(v).ok_or("--tracer-strsize needs a number")? as usize;
                     c.tracer.get_or_insert(Tracer { fd: -1, filter: None, vdso: true, strsize: None }).strsize = Some(n);
                 }
+                (o, v) if crate::trace_opts::is_option(o) => {
+                    crate::trace_opts::parse(&mut c.trace.get_or_insert(Trace::new(2)).more, o, v)?
+                }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--inject", Some(v)) => c.inject.push(crate::inject::Rule::parse(v)?),
                 (b"--inject-counts", Some(v)) => c.inject_counts = parse_counts(v).ok_or("--inject-counts needs NR=N,...")?,
@@ -239,7 +258,7 @@ pub fn takes_value(a: &[u8]) -> bool {
         b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize"
-    )
+    ) || crate::trace_opts::takes_value(a)
 }
 
 fn nul(b: &[u8]) -> Vec<u8> {

@@ -11,7 +11,7 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: abi errno sys heap inject config ownfd sigactions sud sandbox vdso
+//! kernel ABI, leaf services: abi errno sys heap inject trace_opts config ownfd sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
 //! services over threads:     resident usermem trace rpc tracer fast fds
 //! the table's entries:       memory signals pathmap pola exec clone
@@ -54,6 +54,7 @@ pub mod sys;
 pub mod thread;
 pub mod trace;
 pub mod tracer;
+pub mod trace_opts;
 pub mod trap;
 pub mod usermem;
 pub mod vdso;
@@ -81,7 +82,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
             sandbox::enter(loader, cfg.net)?;
         }
     }
-    let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso);
+    let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso || t.more.vdso);
     for &(nr, n) in &cfg.inject_counts {
         t.inject_count[nr] = n;
     }

@@ -477,3 +477,40 @@ pub fn recv_with_fds(fd: i32, buf: &mut [u8], flags: usize) -> Result<(usize, [O
     }
     Ok((n, fds))
 }
+
+/// readlink(2) of `path`, which ends with its NUL, into `buf`, without
+/// allocating (the tracer's -y reads /proc/self/fd/N while a call is traced).
+pub fn readlink_nul(path: &[u8], buf: &mut [u8]) -> Result<usize> {
+    if path.last() != Some(&0) {
+        return Err(EINVAL);
+    }
+    sc!(readlinkat, AT_FDCWD as isize, path.as_ptr(), buf.as_mut_ptr(), buf.len())
+}
+
+/// getsockname(2), or getpeername(2) when `peer`, of `fd` into `buf`: the
+/// address's length (at most `buf`'s).
+pub fn sock_name(fd: i32, peer: bool, buf: &mut [u8]) -> Result<usize> {
+    let mut len = buf.len() as u32;
+    if peer {
+        sc!(getpeername, fd, buf.as_mut_ptr(), &mut len as *mut u32)?;
+    } else {
+        sc!(getsockname, fd, buf.as_mut_ptr(), &mut len as *mut u32)?;
+    }
+    Ok((len as usize).min(buf.len()))
+}
+
+/// fgetxattr(2): attribute `name` (ending with its NUL) of `fd` into `buf`.
+pub fn fgetxattr(fd: i32, name: &[u8], buf: &mut [u8]) -> Result<usize> {
+    if name.last() != Some(&0) {
+        return Err(EINVAL);
+    }
+    sc!(fgetxattr, fd, name.as_ptr(), buf.as_mut_ptr(), buf.len())
+}
+
+/// fstat(2)'s st_mode and st_rdev of `fd`.
+pub fn fstat_dev(fd: i32) -> Result<(u32, u64)> {
+    // SAFETY: RawStat is plain integers, for which all-zero is a valid value.
+    let mut st: RawStat = unsafe { core::mem::zeroed() };
+    sc!(fstat, fd, &mut st as *mut RawStat)?;
+    Ok((st.st_mode, st.st_rdev))
+}

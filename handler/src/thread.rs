@@ -156,6 +156,12 @@ pub struct ThreadBlock {
     /// word for each.
     pub tracer_steps: [(u32, usize); 8],
     pub tracer_depth: usize,
+    /// strace -y: an fd argument the traced call closes or replaces (close,
+    /// dup2's target), as fd + 1 (0: none), and its `<path>` as it was
+    /// before the call (trace_fd_len bytes; 0: it was not open).
+    pub trace_fd_before: i32,
+    pub trace_fd_len: usize,
+    pub trace_fd_text: [u8; 512],
     /// Trace lines not yet written.
     pub trace_len: usize,
     pub trace: [u8; TRACE_BUF],

@@ -8,6 +8,7 @@ mod pola;
 mod run;
 mod trace;
 mod tracer;
+mod trace_opts;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -70,9 +71,10 @@ struct RunArgs {
 #[derive(Args)]
 #[command(long_about = trace::LONG_ABOUT)]
 struct TraceArgs {
-    /// Trace child processes and threads too (lines prefixed `[pid N]`)
-    #[arg(short = 'f')]
-    follow: bool,
+    /// Trace child processes and threads too (lines prefixed `[pid N]`);
+    /// -ff without -o is the same (with -o, a file per process, is not built)
+    #[arg(short = 'f', action = clap::ArgAction::Count)]
+    follow: u8,
     /// Write the trace to FILE (truncated) instead of stderr
     #[arg(short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -120,6 +122,9 @@ struct TraceArgs {
     /// The -e of the strace lines: the last one given before any tracer.
     #[arg(skip)]
     line_expr: Option<Filter>,
+    /// strace's -z, -Z, -x, -y, -P, -q, --json, --vdso
+    #[command(flatten)]
+    more: trace_opts::MoreTraceArgs,
     /// The program (searched in PATH when it has no slash) and its arguments.
     #[arg(value_name = "PROG", required = true, trailing_var_arg = true)]
     command: Vec<OsString>,
@@ -330,14 +335,14 @@ mod tests {
     #[test]
     fn trace_options() {
         let t = trace_args(&["preld", "trace", "-f", "-o", "/tmp/t", "-e", "trace=openat", "--", "ls", "-f", "-o"]);
-        assert!(t.follow);
+        assert!(t.follow == 1);
         assert_eq!(t.output, Some(PathBuf::from("/tmp/t")));
         assert_eq!(t.expr, [Expr::Trace(Filter::Only(vec!["openat"]))]);
         assert_eq!(t.command, ["ls", "-f", "-o"]);
         let t = trace_args(&["preld", "trace", "-e", "openat", "-e", "close", "ls", "-e", "x"]);
         assert_eq!(t.expr.last(), Some(&Expr::Trace(Filter::Only(vec!["close"]))));
         assert_eq!(t.command, ["ls", "-e", "x"]);
-        assert!(!trace_args(&["preld", "trace", "true"]).follow);
+        assert!(trace_args(&["preld", "trace", "true"]).follow == 0);
         assert!(Cli::try_parse_from(["preld", "trace"]).is_err());
     }
 

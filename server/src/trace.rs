@@ -56,7 +56,25 @@ is delayed before or after (D: a number with s, ms, us or ns, default us;
 marked `(DELAYED)`), and/or SIG is sent once it is over; EXPR (FIRST,
 FIRST..LAST, FIRST+, FIRST+STEP, FIRST..LAST+STEP) picks the invocations,
 counted per call and per thread. As in strace, only traced calls (the
--e trace= set, -f) are tampered with; fault= fails with ENOSYS by default.";
+-e trace= set, -f) are tampered with; fault= fails with ENOSYS by default.
+
+-y shows the path an fd refers to after its number (`read(3</etc/passwd>,
+...`, `AT_FDCWD</home/u>`, returned fds too: `= 3</etc/passwd>`); -yy adds
+sockets' protocol and addresses (`<TCP:[127.0.0.1:40000->127.0.0.1:5555]>`,
+`<UDPv6:[[::1]:53]>`) and devices' numbers (`</dev/null<char 1:3>>`). A
+UNIX socket shows its inode and bound path, not its peer's inode (strace
+reads that from sock_diag).
+
+-z shows only the calls that succeeded, -Z only those that failed (neither
+shows a call that does not return, `= ?`). -x writes strings with a
+non-ASCII byte in \\x hex, -xx every string. -P PATH (repeatable) shows only
+the calls that access PATH, as strace decides it: a path argument equal to
+PATH (or to its resolved path), or an fd argument that refers to it. -qq
+leaves out the `+++ exited with N +++` lines (-q is accepted: preld writes
+no attach messages). --vdso also shows the calls the program makes through
+preld's vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres),
+under the same filter as the others; without it they show only when -e
+trace= names them.";
 
 /// Local time minus UTC now, in seconds (the handler writes -t times with
 /// it, without reading the time zone itself).
@@ -168,6 +186,16 @@ pub fn main(args: TraceArgs) -> ExitCode {
     for m in &args.maps {
         cmd.arg("--map").arg(m.arg());
     }
+    if args.follow > 1 && args.output.is_some() {
+        eprintln!("preld: trace: -ff with -o (a file per process) is not supported yet; use -f");
+        return ExitCode::from(2);
+    }
+    if lines {
+        if let Err(why) = args.more.add_to(&mut cmd) {
+            eprintln!("preld: trace: {why}");
+            return ExitCode::from(2);
+        }
+    }
     cmd.arg("--").args(&args.command);
     spawn_and_wait(cmd, &args, ld, out, counts, hub, lines)
 }
@@ -178,7 +206,7 @@ fn trace_options(cmd: &mut Command, args: &TraceArgs, lines_fd: i32) {
     if args.count {
         cmd.arg("--trace-count").arg(if args.wall { "2" } else { "1" });
     }
-    if args.follow {
+    if args.follow > 0 {
         cmd.arg("--trace-follow");
     }
     if args.time > 0 {
@@ -217,7 +245,7 @@ fn spawn_and_wait(
     hub: Option<crate::tracer::Started>,
     lines: bool,
 ) -> ExitCode {
-    let follow = args.follow || hub.is_some();
+    let follow = args.follow > 0 || hub.is_some();
     if follow {
         // Orphaned descendants are reparented to preld trace, which waits for
         // them all as strace -f does: their trace lines are complete when the
@@ -288,7 +316,7 @@ fn spawn_and_wait(
         }
     }
     let mut out = File::from(out);
-    if counts.is_none() && lines {
+    if counts.is_none() && lines && !(args.more.quiet_exit() && status.code().is_some()) {
         // The trace may go to a closed pipe: the program's status still matters.
         let _ = out.write_all(format!("{}{}", time_prefix(args.time), closing_line(status)).as_bytes());
     }

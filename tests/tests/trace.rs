@@ -1232,3 +1232,173 @@ fn inject_counts_on_across_exec_as_strace() {
     assert_eq!(t.stdout(), String::from_utf8_lossy(&so.stdout), "the program's output differs from strace's");
     assert_eq!(t.stdout(), "True\n");
 }
+
+// ------------------------------------- -y, -z/-Z, -x, -P, -qq, --vdso
+
+/// The lines of `lines` that `keep` selects, comparable between runs and
+/// tracers: unpadded, without pid prefixes (preld's `[pid N] `, strace's
+/// `N `), addresses and inodes (`pipe:[123]`) masked.
+fn picked<'a>(lines: impl IntoIterator<Item = &'a str>, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let no_pid = |l: &'a str| -> &'a str {
+        match l.split_once(' ') {
+            Some((pid, rest)) if !pid.is_empty() && pid.bytes().all(|c| c.is_ascii_digit()) => rest.trim_start(),
+            _ => strip_pid(l),
+        }
+    };
+    let no_inodes = |l: &str| -> String {
+        let mut out = String::new();
+        let mut rest = l;
+        while let Some(i) = rest.find(":[") {
+            out.push_str(&rest[..i + 2]);
+            rest = &rest[i + 2..];
+            let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if n > 0 && rest[n..].starts_with(']') {
+                out.push_str("INODE");
+                rest = &rest[n..];
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    lines.into_iter().map(no_pid).filter(|l| keep(l)).map(|l| no_inodes(&no_addrs(&unpad(l)))).collect()
+}
+
+/// preld's and strace's traces of `args` with `opts`, the lines `keep`
+/// selects compared (and at least `min` of them).
+fn same_lines_as_strace(name: &str, opts: &[&str], args: &[&dyn AsRef<OsStr>], min: usize, keep: impl Fn(&str) -> bool) -> Traced {
+    let d = Scratch::new(name);
+    let t = trace(&d, opts, args);
+    let (_, s) = strace_raw(&d, opts, args);
+    let ours = picked(t.raw.lines(), &keep);
+    let theirs = picked(s.iter().map(String::as_str), &keep);
+    t.expect(
+        ours == theirs && ours.len() >= min,
+        &format!("{opts:?}: preld's lines:\n{}\nstrace's:\n{}", ours.join("\n"), theirs.join("\n")),
+    );
+    t
+}
+
+#[test]
+fn fd_paths_like_strace() {
+    // -y: fd arguments (close's as it was before the call), AT_FDCWD (the
+    // working directory) and returned fds carry their paths.
+    let t = same_lines_as_strace(
+        "fdpaths",
+        &["-y", "-e", "trace=openat,read,newfstatat,fadvise64,close"],
+        &[&"cat", &"/etc/hostname"],
+        4,
+        |l| l.contains("hostname"),
+    );
+    t.expect_line(r#"close(3</etc/hostname>) = 0"#);
+    // A shell's dup2 and close of /dev/null: arguments before the call.
+    same_lines_as_strace(
+        "fdpaths-sh",
+        &["-y", "-e", "trace=dup2,close,write"],
+        &[&"/bin/sh", &"-c", &"echo hi > /dev/null; exec 5>&1; exec 5>&-"],
+        4,
+        |l| !l.contains("ld.so.cache") && !l.contains("libc.so"),
+    );
+}
+
+#[test]
+fn fd_paths_of_pipes_sockets_and_devices_like_strace() {
+    // -yy: TCP and UDP sockets with their addresses (bound, connected),
+    // pipes, devices. Ports and inodes differ between runs: digits masked.
+    let d = Scratch::new("fdpaths2");
+    let script = d.write(
+        "net.py",
+        r#"import socket, os
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+c.send(b"hi"); a.recv(10)
+r, w = os.pipe(); os.write(w, b"p"); os.read(r, 1)
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", 0)); u.sendto(b"d", u.getsockname())
+n = open("/dev/null", "wb", buffering=0); n.write(b"x")
+"#,
+    );
+    let python = require_file("/usr/bin/python3", "python3");
+    let opts = ["-yy", "-e", "trace=listen,connect,accept4,sendto,recvfrom,pipe2,read,write"];
+    let t = trace(&d, &opts, &[&python, &script]);
+    let (_, s) = strace_raw(&d, &opts, &[&python, &script]);
+    let digits = |l: &str| -> String {
+        let mut o = String::new();
+        for c in l.chars() {
+            if !c.is_ascii_digit() {
+                o.push(c);
+            } else if !o.ends_with('N') {
+                o.push('N');
+            }
+        }
+        o
+    };
+    let keep = |l: &str| ["<TCP", "<UDP", "<pipe", "</dev/null"].iter().any(|k| l.contains(k));
+    let ours: Vec<String> = picked(t.raw.lines(), keep).iter().map(|l| digits(l)).collect();
+    let theirs: Vec<String> = picked(s.iter().map(String::as_str), keep).iter().map(|l| digits(l)).collect();
+    t.expect(ours == theirs && ours.len() >= 8, &format!("preld:\n{}\nstrace:\n{}", ours.join("\n"), theirs.join("\n")));
+    t.expect(t.raw.contains("->127.0.0.1:"), "no connected TCP socket's addresses");
+}
+
+#[test]
+fn successful_or_failed_calls_only_like_strace() {
+    for (opt, name) in [("-z", "onlyok"), ("-Z", "onlyfailed")] {
+        // -Z: the whole trace (failed calls only, without exit_group's `= ?`).
+        let t = same_lines_as_strace(name, &[opt], &[&"cat", &"/nonexistent-preld-test", &"/etc/hostname"], 3, |l| {
+            opt == "-Z" || ["openat(", "read(", "close(", "exit_group(", "+++"].iter().any(|p| l.starts_with(p))
+        });
+        let failed = |l: &&str| l.contains(" = -1 ");
+        let all_calls = t.lines().into_iter().filter(|l| !l.starts_with("+++")).collect::<Vec<_>>();
+        let ok = if opt == "-z" { all_calls.iter().all(|l| !failed(l)) } else { all_calls.iter().all(failed) };
+        t.expect(ok, &format!("{opt} shows a call it should not"));
+        t.expect_end(None, "+++ exited with 1 +++");
+    }
+}
+
+#[test]
+fn strings_in_hex_like_strace() {
+    let d = Scratch::new("hexfiles");
+    let files = [d.write("u.txt", "h\u{e9}llo\n"), d.write("t.txt", "a\tb\n"), d.write("c.txt", "a\x01b\n")];
+    for opt in ["-x", "-xx"] {
+        let args: Vec<&dyn AsRef<OsStr>> = [&"cat" as &dyn AsRef<OsStr>].into_iter().chain(files.iter().map(|f| f as &dyn AsRef<OsStr>)).collect();
+        same_lines_as_strace(&format!("hex{opt}"), &[opt, "-e", "trace=openat,read,write"], &args, 9, |l| {
+            !l.contains("ld.so") && !l.contains("/lib") && !l.contains("\\x2f\\x6c\\x69\\x62") && !l.contains("locale")
+                && !l.contains("\\x6c\\x6f\\x63\\x61\\x6c\\x65")
+        });
+    }
+}
+
+#[test]
+fn path_filter_like_strace() {
+    // -P through a symlink: the calls with the path as written, those on
+    // the fd it opened (which refers to the resolved file).
+    let d = Scratch::new("pathfilter");
+    let link = d.join("hn");
+    std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+    let link_s = link.to_str().unwrap();
+    let t = same_lines_as_strace("pathfilter-run", &["-P", link_s], &[&"cat", &link], 4, |_| true);
+    t.expect(t.raw.lines().any(|l| l.starts_with("read(3, ")), "no read of the fd");
+    same_lines_as_strace("pathfilter-exec", &["-P", "/usr/bin/cat"], &[&"/usr/bin/cat", &"/etc/hostname"], 2, |_| true);
+}
+
+#[test]
+fn quiet_exit_lines_like_strace() {
+    same_lines_as_strace("quiet", &["-qq", "-e", "trace=exit_group"], &[&"true"], 1, |_| true);
+    let t = same_lines_as_strace("quiet-f", &["-qq", "-f", "-e", "trace=exit_group"], &[&"/bin/sh", &"-c", &"/bin/true; exit 3"], 2, |l| {
+        l.starts_with("+++") || l.ends_with("= ?")
+    });
+    t.expect(!t.raw.contains("+++ exited"), "-qq shows an exit line");
+    let t = trace(&Scratch::new("quiet-q"), &["-q", "-e", "trace=none"], &[&"true"]);
+    t.expect(t.raw == "+++ exited with 0 +++\n", "-q changed the trace");
+}
+
+#[test]
+fn vdso_calls_are_traced_with_vdso() {
+    let d = Scratch::new("vdso");
+    let python = require_file("/usr/bin/python3", "python3");
+    let prog = [&python as &dyn AsRef<OsStr>, &"-c", &"import time; time.time(); time.monotonic()"];
+    let t = trace(&d, &["--vdso"], &prog);
+    t.expect(t.raw.contains("clock_gettime(CLOCK_REALTIME, {tv_sec="), "--vdso: no clock_gettime line");
+    let t = trace(&d, &["--vdso", "-e", "trace=clock_gettime"], &prog);
+    t.expect(t.lines().iter().all(|l| l.starts_with("clock_gettime(") || l.starts_with("+++")), "--vdso -e: other calls");
+    let t = trace(&d, &[], &prog);
+    t.expect(!t.raw.contains("clock_gettime("), "without --vdso: vDSO calls shown");
+}

@@ -59,6 +59,15 @@ pub trait Memory {
     fn saved(&self) -> Option<u32> {
         None
     }
+
+    /// strace's -y: writes what follows fd `fd` in a line (`</etc/passwd>`,
+    /// with [`write_fd_path`]), or nothing. `returned`: the fd is an output
+    /// of the call (its result, pipe's pair), to be looked at after it; an
+    /// argument is shown as it was when the call was made (a close's fd).
+    fn fd_info(&self, out: &mut dyn fmt::Write, fd: i32, returned: bool) -> fmt::Result {
+        let _ = (out, fd, returned);
+        Ok(())
+    }
 }
 
 /// Writes `name(args...)` for call `nr`. `ret` is `None` before the call
@@ -96,9 +105,48 @@ pub fn write_result_in(
 ) -> fmt::Result {
     print::result(out, nr, args, ret)?;
     if !(-4095..0).contains(&ret) {
+        if print::returns_fd(nr, args) {
+            mem.fd_info(out, ret as i32, true)?;
+        }
         print::result_detail(out, nr, args, mem, ret)?;
     }
     Ok(())
+}
+
+/// `<path>` as strace -y shows what an fd refers to: escaped as in a
+/// string (or in hex, with -x/-xx), `<` and `>` in octal.
+pub fn write_fd_path(out: &mut impl fmt::Write, path: &[u8]) -> fmt::Result {
+    print::angle_quoted(out, path)?;
+    out.write_char('>')
+}
+
+/// [`write_fd_path`] without its closing `>` (-yy's devices add theirs).
+pub fn write_fd_path_open(out: &mut impl fmt::Write, path: &[u8]) -> fmt::Result {
+    print::angle_quoted(out, path)
+}
+
+/// An IPv4 or IPv6 socket address as strace -yy shows it in `<TCP:[...]>`:
+/// `127.0.0.1:5555`, `[::1]:5555`; false (nothing written) for others.
+pub fn write_inet_address(out: &mut impl fmt::Write, sa: &[u8]) -> Result<bool, fmt::Error> {
+    let port = |b: &[u8]| u16::from_be_bytes([b[2], b[3]]);
+    match sa.get(..2).map(|f| u16::from_le_bytes([f[0], f[1]]) as u32) {
+        Some(crate::abi::AF_INET) if sa.len() >= 8 => {
+            write!(out, "{}.{}.{}.{}:{}", sa[4], sa[5], sa[6], sa[7], port(sa))?;
+        }
+        Some(crate::abi::AF_INET6) if sa.len() >= 24 => {
+            out.write_char('[')?;
+            print::ipv6(out, &sa[8..24])?;
+            write!(out, "]:{}", port(sa))?;
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// strace's `-x` (1: a string with a non-ASCII byte is shown all in `\x`
+/// escapes) and `-xx` (2: every string); 0: C escapes (the default).
+pub fn set_hex(level: u8) {
+    print::set_hex(level)
 }
 
 /// `rt_sigreturn({mask=[...]})`, as strace shows it: the mask the frame
@@ -144,6 +192,31 @@ pub fn write_quoted(out: &mut impl fmt::Write, bytes: &[u8], max: usize) -> fmt:
 /// struct, pipe's fds...), so its arguments are best decoded after the call.
 pub fn decode_after(nr: usize) -> bool {
     table::kinds(nr).is_some_and(|ks| ks.iter().any(|k| k.is_output()))
+}
+
+/// What an argument names, for strace's -P: a path, or an fd (a directory
+/// fd of an *at call too).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Names {
+    Path,
+    Fd,
+}
+
+/// Which of call `nr`'s registers are paths and fds (none for an unknown call).
+pub fn names(nr: usize) -> [Option<Names>; 6] {
+    let mut r = [None; 6];
+    let mut i = 0;
+    for &k in table::kinds(nr).unwrap_or(&[]) {
+        if i < 6 {
+            r[i] = match k {
+                table::A::Path => Some(Names::Path),
+                table::A::Fd | table::A::DirFd => Some(Names::Fd),
+                _ => None,
+            };
+        }
+        i += k.width();
+    }
+    r
 }
 
 /// How many arguments call `nr` takes, if it is a known x86_64 call.

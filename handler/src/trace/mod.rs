@@ -3,6 +3,8 @@
 //! lines, without a round trip per call.
 
 pub mod decode;
+mod fdinfo;
+mod more;
 mod siginfo;
 
 use core::fmt::Write;
@@ -23,6 +25,8 @@ static MAIN_TID: AtomicI32 = AtomicI32::new(0);
 /// `decode::snapshot` read before the call.
 struct AppMemory {
     saved: Option<u32>,
+    /// -y: an fd argument's decoration as it was before the call (close).
+    before: Option<(i32, [u8; 512], usize)>,
 }
 
 impl decode::Memory for AppMemory {
@@ -33,9 +37,13 @@ impl decode::Memory for AppMemory {
     fn saved(&self) -> Option<u32> {
         self.saved
     }
+
+    fn fd_info(&self, out: &mut dyn Write, fd: i32, returned: bool) -> core::fmt::Result {
+        more::fd_info(out, fd, returned, self.before.as_ref().map(|(f, b, n)| (*f, &b[..*n])))
+    }
 }
 
-const MEM: AppMemory = AppMemory { saved: None };
+const MEM: AppMemory = AppMemory { saved: None, before: None };
 
 /// Appends to a thread's trace buffer; a line longer than the buffer (a big
 /// `-s`) is written out in pieces.
@@ -62,6 +70,7 @@ impl Write for Line<'_> {
 pub fn start(t: &mut ThreadBlock) {
     if let Some(tr) = config::get().trace.as_ref() {
         decode::set_max_str(tr.strsize);
+        decode::set_hex(tr.more.hex);
     }
     let root = config::get().trace.as_ref().and_then(|tr| tr.root);
     MAIN_TID.store(root.unwrap_or_else(|| t.tid()), Ordering::Relaxed);
@@ -91,6 +100,9 @@ pub fn wants(t: &mut ThreadBlock, nr: usize) -> bool {
     }
     let Some(tr) = config::get().trace.as_ref() else { return false };
     if !tr.follow && t.tid() != MAIN_TID.load(Ordering::Relaxed) {
+        return false;
+    }
+    if !more::may_match_paths(nr) {
         return false;
     }
     match &tr.filter {
@@ -160,9 +172,10 @@ fn timed() -> bool {
 /// if it is, remembers it (an exit_group elsewhere shows it unfinished) and
 /// what of its inputs the call will overwrite.
 pub fn before(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) -> bool {
-    if !wants(t, nr) {
+    if !wants(t, nr) || !more::matches_paths(nr, args) {
         return false;
     }
+    more::before(t, nr, args);
     // Known from here on, so that an exit_group elsewhere can name this thread.
     t.tid();
     t.trace_pending = nr + 1;
@@ -295,14 +308,18 @@ pub fn record(t: &mut ThreadBlock, nr: usize, args: &[usize; 6], ret: isize) {
     if ret == 0 && is_clone(nr) {
         return;
     }
+    let before = more::take_before(t);
     if let Some(mode) = counting() {
         count(nr, ret, clock(mode).saturating_sub(t.trace_start_ns));
+        return;
+    }
+    if !more::shown(Some(ret)) {
         return;
     }
     if t.trace_len > TRACE_BUF - 1024 {
         flush(t);
     }
-    let mem = AppMemory { saved };
+    let mem = AppMemory { saved, before };
     let mut w = Line(t);
     if ret > 0 {
         reaped_killed_child(&mut w, nr, args, ret as i32);
@@ -392,6 +409,9 @@ fn sigreturn(t: &mut ThreadBlock, mask: u64, rax: usize) {
         count(nr, 0, 0);
         return;
     }
+    if !more::shown(Some(rax as isize)) {
+        return;
+    }
     if t.trace_len > TRACE_BUF - 1024 {
         flush(t);
     }
@@ -451,7 +471,7 @@ pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
         return;
     }
     let status = args[0] as i32 & 0xff;
-    if wants(t, nr) {
+    if wants(t, nr) && more::shown(None) {
         let mut w = Line(t);
         let line_start = w.0.trace_len;
         prefix(&mut w);
@@ -472,7 +492,7 @@ pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
     if nr == Sysno::exit_group as usize {
         let me = t.slot;
         crate::thread::for_each_other_thread(me, |tid, pending, pargs| {
-            if pending != 0 && wants(t, pending - 1) {
+            if pending != 0 && wants(t, pending - 1) && more::shown(None) {
                 if t.trace_len > TRACE_BUF - 1024 {
                     flush(t);
                 }
@@ -498,6 +518,9 @@ pub fn exiting(t: &mut ThreadBlock, nr: usize, args: &[usize; 6]) {
 }
 
 fn exited_line(t: &mut ThreadBlock, tid: i32, status: i32) {
+    if more::quiet_exits() {
+        return;
+    }
     if t.trace_len > TRACE_BUF - 256 {
         flush(t);
     }
@@ -509,7 +532,7 @@ fn exited_line(t: &mut ThreadBlock, tid: i32, status: i32) {
 /// The first line of a traced program, as strace shows the execve that
 /// started it: written by ld-preld at startup.
 pub fn announce_exec(t: &mut ThreadBlock, path: &[u8], argv: &[&[u8]], envp: usize, envc: usize) {
-    if !wants(t, Sysno::execve as usize) {
+    if !wants(t, Sysno::execve as usize) || !more::exec_shown(path) {
         return;
     }
     if counting().is_some() {

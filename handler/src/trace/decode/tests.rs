@@ -1326,3 +1326,82 @@ fn fuzz_regressions() {
     }
     assert!(n > 0, "no regression inputs in {}", dir.display());
 }
+
+/// A memory whose fds are decorated as strace -y would: fd 3 is
+/// `/etc/passwd`, 4 and 5 a pipe, AT_FDCWD `/home/u`.
+struct FdMem(Mem);
+
+impl Memory for FdMem {
+    fn read(&self, addr: usize, buf: &mut [u8]) -> bool {
+        self.0.read(addr, buf)
+    }
+
+    fn fd_info(&self, out: &mut dyn fmt::Write, fd: i32, returned: bool) -> fmt::Result {
+        let mut o = String::new();
+        match fd {
+            3 => write_fd_path(&mut o, b"/etc/passwd")?,
+            4 | 5 => write_fd_path(&mut o, b"pipe:[77]")?,
+            -100 => write_fd_path(&mut o, b"/home/u")?,
+            _ => {}
+        }
+        if returned && fd == 6 {
+            o.push_str("<new>");
+        }
+        out.write_str(&o)
+    }
+}
+
+#[test]
+fn fd_paths_follow_fd_arguments_and_results() {
+    let mut m = Mem::new();
+    let p = m.s("/etc/passwd");
+    let data = m.put(b"root");
+    let fds = m.put(&[4, 0, 0, 0, 5, 0, 0, 0]);
+    let m = FdMem(m);
+    let l = |nr: S, a: &[usize], ret: isize| {
+        let (nr, args) = (nr as usize, regs(a));
+        let mut s = String::new();
+        write_call(&mut s, nr, &args, &m, Some(ret)).unwrap();
+        write_result_in(&mut s, nr, &args, &m, ret).unwrap();
+        s
+    };
+    assert_eq!(l(S::openat, &[FDCWD, p, 0], 3), r#"openat(AT_FDCWD</home/u>, "/etc/passwd", O_RDONLY) = 3</etc/passwd>"#);
+    assert_eq!(l(S::read, &[3, data, 4], 4), r#"read(3</etc/passwd>, "root", 4) = 4"#);
+    assert_eq!(l(S::pipe2, &[fds, 0], 0), "pipe2([4<pipe:[77]>, 5<pipe:[77]>], 0) = 0");
+    assert_eq!(l(S::dup, &[3], 6), "dup(3</etc/passwd>) = 6<new>");
+    assert_eq!(l(S::fcntl, &[3, 0, 0], 6), "fcntl(3</etc/passwd>, F_DUPFD, 0) = 6<new>");
+    // A failed open has no fd to show; -1 (mmap's) is no fd.
+    assert_eq!(l(S::close, &[9], -9), "close(9) = -1 EBADF (Bad file descriptor)");
+}
+
+#[test]
+fn fd_paths_are_escaped_like_strace() {
+    let mut s = String::new();
+    write_fd_path(&mut s, b"/tmp/we<i>rd\x01").unwrap();
+    assert_eq!(s, r"</tmp/we\74i\76rd\1>");
+    s.clear();
+    write_fd_path(&mut s, b"/a>1\"b").unwrap();
+    assert_eq!(s, r#"</a\0761\"b>"#);
+}
+
+#[test]
+fn hex_strings_follow_strace_s_rule() {
+    use super::print::hex_at;
+    // -x: only a byte that is neither printable ASCII nor \t\n\v\f\r.
+    assert!(!hex_at(1, b"a\tb\n", false));
+    assert!(hex_at(1, b"h\xc3\xa9llo", false));
+    assert!(hex_at(1, b"a\x01b", false));
+    assert!(hex_at(1, b"\0", false));
+    // -xx: all; none without -x unless forced (getrandom's).
+    assert!(hex_at(2, b"abc", false));
+    assert!(!hex_at(0, b"\x01", false));
+    assert!(hex_at(0, b"abc", true));
+}
+
+#[test]
+fn names_of_paths_and_fds_for_path_filters() {
+    assert_eq!(names(S::openat as usize)[..3], [Some(Names::Fd), Some(Names::Path), None]);
+    assert_eq!(names(S::read as usize)[0], Some(Names::Fd));
+    assert_eq!(names(S::mmap as usize)[4], Some(Names::Fd));
+    assert_eq!(names(S::getpid as usize), [None; 6]);
+}

@@ -37,8 +37,9 @@ use time::{rusage, timespec, tms};
 
 // What decode.rs (and its tests) call besides `call` and `result`.
 pub(super) use signals::sigset;
-pub(super) use strings::quote;
+pub(super) use strings::{angle_quoted, quote, set_hex};
 #[cfg(test)]
+pub(super) use strings::hex_at;
 pub(super) use sockets::ipv6;
 
 /// strace's `-s` (32 by default): strings are cut after this many bytes,
@@ -161,6 +162,21 @@ pub(super) fn result(out: &mut dyn Write, nr: usize, args: &[usize; 6], ret: isi
     }
 }
 
+/// Whether call `nr` (with `args`) returns a new fd, which strace -y
+/// decorates as it does fd arguments (strace's RVAL_FD).
+pub(super) fn returns_fd(nr: usize, args: &[usize; 6]) -> bool {
+    use Sysno::*;
+    let Some(s) = Sysno::new(nr) else { return false };
+    match s {
+        fcntl => [crate::abi::F_DUPFD, crate::abi::F_DUPFD_CLOEXEC].contains(&(args[1] as u32 as usize)),
+        open | openat | openat2 | creat | dup | dup2 | dup3 | socket | accept | accept4 | epoll_create
+        | epoll_create1 | eventfd | eventfd2 | signalfd | signalfd4 | timerfd_create | inotify_init | inotify_init1
+        | fanotify_init | memfd_create | memfd_secret | perf_event_open | pidfd_open | pidfd_getfd | open_tree
+        | fsopen | fspick | fsmount | userfaultfd | open_by_handle_at | mq_open | io_uring_setup => true,
+        _ => false,
+    }
+}
+
 fn errno_result(out: &mut dyn Write, e: i32) -> fmt::Result {
     // The kernel's internal errnos: a restart is no failure yet, so strace
     // shows it as `?` with its own message; the others have no libc text.
@@ -231,12 +247,22 @@ fn value(c: &mut Ctx, k: A, i: usize) -> fmt::Result {
     match k {
         A::Hex => hex(o, v as u64),
         A::Ptr => ptr(o, v),
-        A::Int | A::Fd => write!(o, "{}", v as i32),
+        A::Int => write!(o, "{}", v as i32),
+        A::Fd => {
+            write!(o, "{}", v as i32)?;
+            m.fd_info(o, v as i32, false)
+        }
         A::Uint => write!(o, "{}", v as u32),
         A::Long => write!(o, "{}", v as isize),
         A::Ulong => write!(o, "{v}"),
-        A::DirFd if v as i32 == crate::abi::AT_FDCWD => o.write_str("AT_FDCWD"),
-        A::DirFd => write!(o, "{}", v as i32),
+        A::DirFd => {
+            if v as i32 == crate::abi::AT_FDCWD {
+                o.write_str("AT_FDCWD")?;
+            } else {
+                write!(o, "{}", v as i32)?;
+            }
+            m.fd_info(o, v as i32, false)
+        }
         A::Mode => mode(o, v as u32),
         A::ModeT => mode_t(o, v as u32),
         A::OFlags => oflags(o, v as u32),
@@ -278,7 +304,12 @@ fn value(c: &mut Ctx, k: A, i: usize) -> fmt::Result {
         A::OStat => with(o, m, v, stat),
         A::OStatx => with(o, m, v, statx),
         A::OFds => with(o, m, v, |o, b: &[u8; 8]| {
-            write!(o, "[{}, {}]", le(b, 0, 4) as i32, le(b, 4, 4) as i32)
+            let (a, b) = (le(b, 0, 4) as i32, le(b, 4, 4) as i32);
+            write!(o, "[{a}")?;
+            m.fd_info(o, a, true)?;
+            write!(o, ", {b}")?;
+            m.fd_info(o, b, true)?;
+            o.write_char(']')
         }),
         // wait4 returning 0 (WNOHANG, nobody ready) wrote no status.
         A::OWait if r == 0 => ptr(o, v),

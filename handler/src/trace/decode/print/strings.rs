@@ -3,6 +3,7 @@
 //! structures.
 
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::trace::decode::Memory;
 use super::numbers::ptr;
@@ -15,6 +16,31 @@ struct Quoter<'a> {
     o: &'a mut dyn Write,
     held: Option<u8>,
     hex: bool,
+}
+
+/// strace's -x (1: strings with a non-ASCII byte are all in hex) and -xx
+/// (2: every string in hex); 0: C escapes.
+static HEX: AtomicU8 = AtomicU8::new(0);
+
+pub(in crate::trace::decode) fn set_hex(level: u8) {
+    HEX.store(level, Ordering::Relaxed);
+}
+
+/// Whether `bytes` (the part of a string that is shown) print in hex: with
+/// -xx always, with -x when one is neither printable ASCII nor one of
+/// `\t\n\v\f\r` (strace's rule).
+fn hex_for(bytes: &[u8], forced: bool) -> bool {
+    hex_at(HEX.load(Ordering::Relaxed), bytes, forced)
+}
+
+/// [`hex_for`] at -x level `level`.
+pub(in crate::trace::decode) fn hex_at(level: u8, bytes: &[u8], forced: bool) -> bool {
+    match level {
+        _ if forced => true,
+        0 => false,
+        1 => bytes.iter().any(|&c| c > 0x7e || (c < b' ' && !(9..=13).contains(&c))),
+        _ => true,
+    }
 }
 
 impl Quoter<'_> {
@@ -57,7 +83,7 @@ pub(in crate::trace::decode) fn quote(o: &mut dyn Write, bytes: &[u8], more: boo
     let mut q = Quoter {
         o: &mut *o,
         held: None,
-        hex,
+        hex: hex_for(bytes, hex),
     };
     for &b in bytes {
         q.push(b)?;
@@ -138,7 +164,7 @@ pub(super) fn string(o: &mut dyn Write, m: &dyn Memory, addr: usize, max: usize)
     let mut q = Quoter {
         o: &mut *o,
         held: None,
-        hex: false,
+        hex: string_in_hex(m, addr, n),
     };
     let mut buf = [0u8; 64];
     let mut done = 0;
@@ -158,6 +184,50 @@ pub(super) fn string(o: &mut dyn Write, m: &dyn Memory, addr: usize, max: usize)
     o.write_char('"')?;
     if len > max {
         o.write_str("...")?;
+    }
+    Ok(())
+}
+
+/// Whether the `n` bytes of the string at `addr` print in hex (-x, -xx):
+/// -x reads them once more to look for a byte that asks for it.
+fn string_in_hex(m: &dyn Memory, addr: usize, n: usize) -> bool {
+    if HEX.load(Ordering::Relaxed) != 1 {
+        return hex_for(&[], false);
+    }
+    let mut buf = [0u8; 64];
+    let mut done = 0;
+    while done < n {
+        let a = addr.wrapping_add(done);
+        let want = piece(a, n - done);
+        let got = read_some(m, a, &mut buf[..want]);
+        if hex_for(&buf[..got], false) {
+            return true;
+        }
+        if got < want {
+            return false;
+        }
+        done += want;
+    }
+    false
+}
+
+/// A path after `<` (strace -y; the caller closes it): escaped as in a
+/// string, without the quotes, `<` and `>` in octal too.
+pub(in crate::trace::decode) fn angle_quoted(o: &mut dyn Write, bytes: &[u8]) -> fmt::Result {
+    o.write_char('<')?;
+    if hex_for(bytes, false) {
+        for &c in bytes {
+            write!(o, "\\x{c:02x}")?;
+        }
+    } else {
+        for (i, &c) in bytes.iter().enumerate() {
+            let digit_next = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            match c {
+                b'<' | b'>' if digit_next => write!(o, "\\{c:03o}")?,
+                b'<' | b'>' => write!(o, "\\{c:o}")?,
+                _ => escape(o, c, digit_next, false)?,
+            }
+        }
     }
     Ok(())
 }
