@@ -132,10 +132,16 @@ fn attach_on(t: &mut ThreadBlock, s: i32) -> Result<(), i32> {
         close_all();
         return Err(crate::errno::EINVAL);
     };
-    if let (Some(tr), Some(fd)) = (parsed.trace.as_mut(), out) {
-        tr.fd = ownfd::adopt(ownfd::TRACE, fd)?;
-        // The program's first thread, whose lines have no [pid N].
-        tr.root = Some(sys::getpid());
+    match (parsed.trace.as_mut(), out) {
+        (Some(tr), Some(fd)) => {
+            tr.fd = ownfd::adopt(ownfd::TRACE, fd)?;
+            // The program's first thread, whose lines have no [pid N].
+            tr.root = Some(sys::getpid());
+        }
+        // Tracers only: the lines' output is not needed.
+        (None, Some(fd)) => sys::close(fd),
+        (Some(_), None) => return Err(crate::errno::EINVAL),
+        (None, None) => {}
     }
     let replay: Vec<Vec<u8>> = parsed.replay.clone();
     REPLAY_ADDED.store(replay.len() as i32, Ordering::Relaxed);

@@ -76,9 +76,19 @@ fn detach() {
     DETACHED.store(true, Ordering::Relaxed);
 }
 
-/// `preld trace -p`'s detach: no more questions to the hub.
+/// `preld trace -p`'s detach: no more questions to the hub. The main
+/// connection becomes /dev/null under its number (another thread may be
+/// sending on it this very moment: the number must never be another
+/// file's), so the hub sees it close; the threads' own go with them.
 pub fn detach_all() {
     detach();
+    let main = MAIN.load(Ordering::Relaxed);
+    if main >= 0 {
+        if let Ok(null) = sys::open(&sys::CPath::new(b"/dev/null"), crate::abi::O_RDWR | crate::abi::O_CLOEXEC) {
+            let _ = sys::dup3(null, main, crate::abi::O_CLOEXEC);
+            sys::close(null);
+        }
+    }
 }
 
 #[repr(C)]

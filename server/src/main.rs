@@ -1,5 +1,6 @@
 //! `preld`: the command line that starts programs under ld-preld.
 
+mod attach;
 mod docs;
 mod filter;
 mod inject;
@@ -125,8 +126,13 @@ struct TraceArgs {
     /// strace's -z, -Z, -x, -y, -P, -q, --json, --vdso
     #[command(flatten)]
     more: trace_opts::MoreTraceArgs,
+    /// Trace the process PID, which runs under preld (`preld run`, or
+    /// ld-preld), instead of starting a program; repeatable. preld trace
+    /// detaches on SIGINT, SIGTERM or SIGHUP and the process goes on
+    #[arg(short = 'p', value_name = "PID", conflicts_with = "command")]
+    pids: Vec<i32>,
     /// The program (searched in PATH when it has no slash) and its arguments.
-    #[arg(value_name = "PROG", required = true, trailing_var_arg = true)]
+    #[arg(value_name = "PROG", required_unless_present = "pids", trailing_var_arg = true)]
     command: Vec<OsString>,
 }
 

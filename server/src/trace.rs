@@ -49,6 +49,11 @@ classes (%file, %process, %network, %signal, %desc, %memory, %ipc, %creds,
 that may be unknown. Names are x86_64 system calls; a name preld does not
 know is an error.
 
+-p PID traces a process already running under preld (started with preld
+run, or ld-preld) instead of starting one, and detaches on SIGINT, SIGTERM
+or SIGHUP, the process going on untraced; with --tracer, the tracers see
+its calls. The process's own user only, never a capability session's.
+
 -e inject=SET:error=ERRNO|retval=N[:signal=SIG][:delay_enter=D][:delay_exit=D][:when=EXPR]
 and -e fault=SET[:error=ERRNO][:when=EXPR] tamper with calls as strace's do:
 the call is not made and fails with ERRNO or returns N (marked `(INJECTED)`),
@@ -195,6 +200,15 @@ pub fn main(args: TraceArgs) -> ExitCode {
             eprintln!("preld: trace: {why}");
             return ExitCode::from(2);
         }
+    }
+    if !args.pids.is_empty() && args.count {
+        eprintln!("preld: trace: -c with -p is not supported");
+        return ExitCode::from(2);
+    }
+    if !args.pids.is_empty() {
+        // -p: these options go to running processes instead (attach.rs).
+        let opts = cmd;
+        return crate::attach::main(&args, opts, counts.unwrap_or(out), hub);
     }
     cmd.arg("--").args(&args.command);
     spawn_and_wait(cmd, &args, ld, out, counts, hub, lines)
