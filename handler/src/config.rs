@@ -61,6 +61,9 @@ pub struct Config {
     /// The trace came with `preld trace -p` (attach.rs): the process's own
     /// exit line is the handler's to write.
     pub attached: bool,
+    /// `--trace-json-seq N`: the number of this image's first --json line
+    /// (the process goes on numbering across exec).
+    pub json_seq: u64,
 }
 
 #[derive(Clone)]
@@ -220,6 +223,9 @@ impl Config {
                 }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--inject", Some(v)) => c.inject.push(crate::inject::Rule::parse(v)?),
+                (b"--trace-json-seq", Some(v)) => {
+                    c.json_seq = core::str::from_utf8(v).ok().and_then(|v| v.parse().ok()).ok_or("--trace-json-seq needs a number")?
+                }
                 (b"--inject-counts", Some(v)) => c.inject_counts = parse_counts(v).ok_or("--inject-counts needs NR=N,...")?,
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
@@ -237,7 +243,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
-                    | b"--sigsys" | b"--inject-counts"
+                    | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -257,7 +263,7 @@ pub fn takes_value(a: &[u8]) -> bool {
         a,
         b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
-            | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize"
+            | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq"
     ) || crate::trace_opts::takes_value(a)
 }
 
@@ -359,6 +365,7 @@ static EMPTY: Config = Config {
     inject: Vec::new(),
     inject_counts: Vec::new(),
     attached: false,
+    json_seq: 0,
 };
 
 pub fn tracing() -> bool {

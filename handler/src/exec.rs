@@ -166,6 +166,10 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         }
         strings.push(o.clone());
     }
+    if tracing && cfg.trace.as_ref().is_some_and(|tr| tr.more.json) {
+        strings.push(b"--trace-json-seq\0".to_vec());
+        strings.push(int_arg(trace::json_seq() as i64));
+    }
     if tracing && !cfg.inject.is_empty() {
         // -e inject=...:when= counts on across the exec, as strace's do.
         let mut counts = Vec::new();

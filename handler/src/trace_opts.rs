@@ -31,10 +31,14 @@ pub struct Options {
     /// -q's count (2: no exit lines).
     pub quiet: u8,
     pub vdso: bool,
+    /// --json: every line starts with `\x1e PID TID SEQ NS\t` (a record
+    /// separator, then pid, tid, the line's number in its process, the time
+    /// in ns since the epoch), unpadded; the launcher turns them into JSON.
+    pub json: bool,
 }
 
 pub fn is_option(a: &[u8]) -> bool {
-    takes_value(a) || a == b"--trace-vdso"
+    takes_value(a) || a == b"--trace-vdso" || a == b"--trace-json"
 }
 
 pub fn takes_value(a: &[u8]) -> bool {
@@ -66,6 +70,7 @@ pub fn parse(o: &mut Options, a: &[u8], v: Option<&[u8]>) -> Result<(), OptError
         (b"--trace-path", _) => return Err("--trace-path needs a path"),
         (b"--trace-quiet", Some(v)) => o.quiet = level(v, "--trace-quiet needs 0 to 3")?,
         (b"--trace-vdso", None) => o.vdso = true,
+        (b"--trace-json", None) => o.json = true,
         _ => return Err("unknown option"),
     }
     Ok(())

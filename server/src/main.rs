@@ -4,6 +4,7 @@ mod attach;
 mod docs;
 mod filter;
 mod inject;
+mod json;
 mod patch;
 mod pola;
 mod run;

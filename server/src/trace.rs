@@ -151,6 +151,15 @@ pub fn main(args: TraceArgs) -> ExitCode {
     } else {
         None
     };
+    // --json: the handler's lines go through a pipe to the converter.
+    let out = match (out, args.more.json) {
+        (Ok(real), true) if !args.count => match json_pipe(real) {
+            Ok(w) => Ok(w),
+            Err(e) => Err(e),
+        },
+        (Ok(_), true) => Err("-c and --json do not go together".to_string()),
+        (o, _) => o,
+    };
     let out = match out.and_then(|fd| inheritable(&fd).map(|()| fd)) {
         Ok(fd) => fd,
         Err(why) => {
@@ -332,7 +341,8 @@ fn spawn_and_wait(
     let mut out = File::from(out);
     if counts.is_none() && lines && !(args.more.quiet_exit() && status.code().is_some()) {
         // The trace may go to a closed pipe: the program's status still matters.
-        let _ = out.write_all(format!("{}{}", time_prefix(args.time), closing_line(status)).as_bytes());
+        let when = if args.more.json { String::new() } else { time_prefix(args.time) };
+        let _ = out.write_all(format!("{when}{}", closing_line(status)).as_bytes());
     }
     if follow {
         reap_descendants();
@@ -345,11 +355,33 @@ fn spawn_and_wait(
         let _ = out.write_all(summary_table(&text).as_bytes());
     }
     drop(out);
+    // The converter ends when every traced process has closed the pipe;
+    // one left behind (a daemon) is not waited for long.
+    if let Some(pump) = JSON_PUMP.lock().ok().and_then(|mut p| p.take()) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !pump.is_finished() && std::time::Instant::now() < end {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
     end_like(status)
 }
 
 /// Clears FD_CLOEXEC (std opens and duplicates with it) so that ld-preld
 /// inherits `fd`.
+/// The JSON converter's thread (`--json`), joined before preld trace ends.
+static JSON_PUMP: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(None);
+
+/// A pipe whose write end replaces `real` as the output; a thread turns
+/// what comes through into JSON lines on `real`.
+fn json_pipe(real: OwnedFd) -> Result<OwnedFd, String> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let pump = std::thread::spawn(move || crate::json::pump(r, real));
+    if let Ok(mut p) = JSON_PUMP.lock() {
+        *p = Some(pump);
+    }
+    Ok(w)
+}
+
 fn inheritable(fd: &OwnedFd) -> Result<(), String> {
     // SAFETY: F_SETFD on an fd this process owns; no memory is passed.
     let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) };

@@ -36,6 +36,10 @@ pub struct MoreTraceArgs {
     /// same filter as the others
     #[arg(long = "vdso")]
     pub vdso: bool,
+    /// One JSON object per line instead of strace's text: calls with pid,
+    /// tid, seq, time, name, args as values, result, errno (docs/trace-json.md)
+    #[arg(long = "json")]
+    pub json: bool,
 }
 
 impl MoreTraceArgs {
@@ -53,6 +57,9 @@ impl MoreTraceArgs {
         }
         for p in self.resolved_paths() {
             cmd.arg("--trace-path").arg(p);
+        }
+        if self.json {
+            cmd.arg("--trace-json");
         }
         if self.quiet > 0 {
             cmd.arg("--trace-quiet").arg(self.quiet.min(3).to_string());

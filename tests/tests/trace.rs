@@ -1402,3 +1402,33 @@ fn vdso_calls_are_traced_with_vdso() {
     let t = trace(&d, &[], &prog);
     t.expect(!t.raw.contains("clock_gettime("), "without --vdso: vDSO calls shown");
 }
+
+// ---------------------------------------------------------------- --json
+
+#[test]
+fn json_lines_are_objects_with_the_call_s_parts() {
+    let d = Scratch::new("json");
+    let t = trace(&d, &["--json", "-f", "-e", "trace=openat,exit_group"], &[&bash(), &"-c", &"cat /etc/hostname >/dev/null; exit 3"]);
+    let py = require_file("/usr/bin/python3", "python3");
+    let check = "import json, sys\n\
+        objs = [json.loads(l) for l in open(sys.argv[1])]\n\
+        calls = [o for o in objs if o['type'] == 'call']\n\
+        assert all({'pid', 'tid', 'seq', 'time', 'name', 'args', 'result', 'errno'} <= o.keys() for o in calls), calls\n\
+        opens = [o for o in calls if o['name'] == 'openat' and o['args'][1] == '/etc/hostname']\n\
+        assert opens and opens[0]['args'][0] == 'AT_FDCWD' and opens[0]['args'][2] == 'O_RDONLY' and isinstance(opens[0]['result'], int), opens\n\
+        fails = [o for o in calls if o['errno'] == 'ENOENT']\n\
+        assert all(o['result'] == -1 and o['error'] == 'No such file or directory' for o in fails), fails\n\
+        assert any(o['name'] == 'exit_group' and o['result'] is None for o in calls)\n\
+        assert objs[-1] == {'type': 'exit', 'status': 3}, objs[-1]\n\
+        seqs = {}\n\
+        for o in calls: seqs.setdefault(o['pid'], []).append(o['seq'])\n\
+        assert all(v == sorted(v) for v in seqs.values()), seqs\n\
+        print('ok', len(calls))\n";
+    let o = run({
+        let mut c = Command::new(py);
+        c.args(["-c", check]).arg(d.join("trace.txt"));
+        c
+    });
+    assert!(o.stdout_str().starts_with("ok "), "{}\n{}", o.report(), t.raw);
+    assert_eq!(t.out.status.code(), Some(3));
+}

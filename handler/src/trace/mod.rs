@@ -68,6 +68,7 @@ impl Write for Line<'_> {
 
 /// Called once at startup, on the first thread.
 pub fn start(t: &mut ThreadBlock) {
+    set_json_seq(config::get().json_seq);
     if let Some(tr) = config::get().trace.as_ref() {
         decode::set_max_str(tr.strsize);
         decode::set_hex(tr.more.hex);
@@ -127,6 +128,12 @@ fn prefix_for(w: &mut Line<'_>, tid: i32) {
 /// `[pid N] ` with -f for threads other than the first, then with -t the
 /// time `when` (nanoseconds since the epoch; None: now).
 fn prefix_at(w: &mut Line<'_>, tid: i32, when: Option<u64>) {
+    if json() {
+        // The launcher's JSON converter reads these (server/src/json.rs).
+        let seq = JSON_SEQ.fetch_add(1, Ordering::Relaxed);
+        let _ = write!(w, "\x1e{} {tid} {seq} {}\t", sys::getpid(), when.unwrap_or_else(now_ns));
+        return;
+    }
     if following() && tid != MAIN_TID.load(Ordering::Relaxed) {
         let _ = write!(w, "[pid {tid:>5}] ");
     }
@@ -150,12 +157,33 @@ fn prefix_at(w: &mut Line<'_>, tid: i32, when: Option<u64>) {
 /// `= 0` at column 40).
 fn align_result(w: &mut Line<'_>, line_start: usize) {
     const RESULT_COLUMN: usize = 39;
+    if json() {
+        return;
+    }
     // (A line flushed in pieces has lost its start: left as it is.)
     if let Some(col) = w.0.trace_len.checked_sub(line_start) {
         for _ in col..RESULT_COLUMN {
             let _ = w.write_str(" ");
         }
     }
+}
+
+/// The number of the next --json line of this process.
+static JSON_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The next --json line number, for the exec that goes on numbering them
+/// (`--trace-json-seq`), and where a new image starts.
+pub fn json_seq() -> u64 {
+    JSON_SEQ.load(Ordering::Relaxed)
+}
+
+pub fn set_json_seq(n: u64) {
+    JSON_SEQ.store(n, Ordering::Relaxed);
+}
+
+/// --json: lines for the launcher's converter.
+fn json() -> bool {
+    config::get().trace.as_ref().is_some_and(|tr| tr.more.json)
 }
 
 /// The wall clock, for -t and -T.
@@ -571,6 +599,8 @@ pub fn flush(t: &mut ThreadBlock) {
 /// without --trace-follow the child is not traced.
 pub fn forked(t: &mut ThreadBlock) {
     t.trace_len = 0;
+    // A new process numbers its own --json lines.
+    JSON_SEQ.store(0, Ordering::Relaxed);
     // The parent's counts are the parent's to write.
     for c in COUNTS.iter().flatten() {
         c.store(0, Ordering::Relaxed);
