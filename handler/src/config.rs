@@ -69,6 +69,11 @@ pub struct Config {
 #[derive(Clone)]
 pub struct Trace {
     pub fd: i32,
+    /// -ff -o FILE: each process writes to FILE.PID (`--trace-ff FILE`),
+    /// and the output it got is that of process `ff_owner`
+    /// (`--trace-ff-owner`, per exec: none means its own).
+    pub ff: Option<Vec<u8>>,
+    pub ff_owner: Option<i32>,
     pub follow: bool,
     /// Which calls to show; None: all.
     pub filter: Option<[u64; 8]>,
@@ -111,6 +116,8 @@ impl Trace {
     fn new(fd: i32) -> Trace {
         Trace {
             fd,
+            ff: None,
+            ff_owner: None,
             follow: false,
             filter: None,
             vdso: false,
@@ -223,6 +230,10 @@ impl Config {
                 }
                 (b"--map", Some(v)) => c.maps.push(parse_map(v)?),
                 (b"--inject", Some(v)) => c.inject.push(crate::inject::Rule::parse(v)?),
+                (b"--trace-ff", Some(v)) => c.trace.get_or_insert(Trace::new(2)).ff = Some(v.to_vec()),
+                (b"--trace-ff-owner", Some(v)) => {
+                    c.trace.get_or_insert(Trace::new(2)).ff_owner = Some(parse_int(v).ok_or("--trace-ff-owner needs a pid")?)
+                }
                 (b"--trace-json-seq", Some(v)) => {
                     c.json_seq = core::str::from_utf8(v).ok().and_then(|v| v.parse().ok()).ok_or("--trace-json-seq needs a number")?
                 }
@@ -243,7 +254,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
-                    | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq"
+                    | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -263,7 +274,7 @@ pub fn takes_value(a: &[u8]) -> bool {
         a,
         b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
-            | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq"
+            | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
     ) || crate::trace_opts::takes_value(a)
 }
 

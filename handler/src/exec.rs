@@ -166,6 +166,10 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         }
         strings.push(o.clone());
     }
+    if let (true, Some(owner)) = (tracing, trace::ff_owner()) {
+        strings.push(b"--trace-ff-owner\0".to_vec());
+        strings.push(int_arg(owner as i64));
+    }
     if tracing && cfg.trace.as_ref().is_some_and(|tr| tr.more.json) {
         strings.push(b"--trace-json-seq\0".to_vec());
         strings.push(int_arg(trace::json_seq() as i64));

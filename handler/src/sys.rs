@@ -65,6 +65,11 @@ pub fn open(path: &CPath, flags: usize) -> Result<i32> {
     sc!(openat, AT_FDCWD as isize, path.ptr(), flags, 0).map(|fd| fd as i32)
 }
 
+/// open(2) that may create `path` with `mode`.
+pub fn open_mode(path: &CPath, flags: usize, mode: usize) -> Result<i32> {
+    sc!(openat, AT_FDCWD as isize, path.ptr(), flags, mode).map(|fd| fd as i32)
+}
+
 pub fn close(fd: i32) {
     let _ = sc!(close, fd);
 }

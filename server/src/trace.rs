@@ -114,7 +114,15 @@ pub fn main(args: TraceArgs) -> ExitCode {
             return ExitCode::from(EXIT_NOT_FOUND);
         }
     };
+    let ff = args.follow > 1 && args.output.is_some() && args.pids.is_empty();
     let out = match &args.output {
+        // -ff -o FILE: each process opens FILE.PID itself (the first one in
+        // pre_exec, under this placeholder's number).
+        Some(_) if ff => OpenOptions::new()
+            .write(true)
+            .open("/dev/null")
+            .map(OwnedFd::from)
+            .map_err(|e| format!("cannot open /dev/null: {}", reason(&e))),
         // O_APPEND: the lines of every traced process, and the closing line
         // written here, land at the end whatever the others wrote.
         Some(path) => OpenOptions::new()
@@ -200,9 +208,12 @@ pub fn main(args: TraceArgs) -> ExitCode {
     for m in &args.maps {
         cmd.arg("--map").arg(m.arg());
     }
-    if args.follow > 1 && args.output.is_some() {
-        eprintln!("preld: trace: -ff with -o (a file per process) is not supported yet; use -f");
+    if ff && (args.count || args.more.json) {
+        eprintln!("preld: trace: -ff -o does not go with -c or --json");
         return ExitCode::from(2);
+    }
+    if let (true, Some(path)) = (ff && lines, &args.output) {
+        cmd.arg("--trace-ff").arg(path);
     }
     if lines {
         if let Err(why) = args.more.add_to(&mut cmd) {
@@ -284,6 +295,12 @@ fn spawn_and_wait(
     // leaves glibc's internal signals 32 and 33 ignored across exec.)
     mask_forwarded(libc::SIG_BLOCK);
     let hub_fd = hub.as_ref().map_or(-1, |h| h.child_end.as_raw_fd());
+    // -ff -o FILE: the first process's FILE.PID, made in the child, where
+    // the pid is known, under the output's number.
+    let ff = (args.follow > 1).then_some(args.output.as_ref()).flatten().map(|p| {
+        (std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap_or_default(), out.as_raw_fd())
+    });
+    let ff_child = ff.clone();
     // SAFETY: the closure runs in the forked child before exec and only calls
     // sigprocmask (async-signal-safe), on a local sigset_t, and fcntl (also
     // async-signal-safe: ld-preld inherits the hub's connection, which is
@@ -293,6 +310,35 @@ fn spawn_and_wait(
             mask_forwarded(libc::SIG_UNBLOCK);
             if hub_fd >= 0 {
                 libc::fcntl(hub_fd, libc::F_SETFD, 0);
+            }
+            if let Some((prefix, fd)) = &ff_child {
+                // FILE.PID by hand: no allocation after fork.
+                let mut path = [0u8; 4200];
+                let p = prefix.as_bytes();
+                if p.len() + 24 > path.len() {
+                    return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+                }
+                path[..p.len()].copy_from_slice(p);
+                let mut n = p.len();
+                path[n] = b'.';
+                n += 1;
+                let mut digits = [0u8; 12];
+                let mut k = digits.len();
+                let mut pid = libc::getpid() as u32;
+                loop {
+                    k -= 1;
+                    digits[k] = b'0' + (pid % 10) as u8;
+                    pid /= 10;
+                    if pid == 0 {
+                        break;
+                    }
+                }
+                path[n..n + digits.len() - k].copy_from_slice(&digits[k..]);
+                let f = libc::open(path.as_ptr().cast(), libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_APPEND, 0o644);
+                if f < 0 || libc::dup2(f, *fd) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                libc::close(f);
             }
             Ok(())
         });
@@ -339,6 +385,14 @@ fn spawn_and_wait(
         }
     }
     let mut out = File::from(out);
+    if let Some((prefix, _)) = &ff {
+        // The closing line goes to the first process's own file.
+        let mut p = prefix.as_bytes().to_vec();
+        p.extend_from_slice(format!(".{}", child.id()).as_bytes());
+        if let Ok(f) = OpenOptions::new().append(true).open(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&p)) {
+            out = f;
+        }
+    }
     if counts.is_none() && lines && !(args.more.quiet_exit() && status.code().is_some()) {
         // The trace may go to a closed pipe: the program's status still matters.
         let when = if args.more.json { String::new() } else { time_prefix(args.time) };

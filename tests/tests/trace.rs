@@ -1432,3 +1432,54 @@ fn json_lines_are_objects_with_the_call_s_parts() {
     assert!(o.stdout_str().starts_with("ok "), "{}\n{}", o.report(), t.raw);
     assert_eq!(t.out.status.code(), Some(3));
 }
+
+// ---------------------------------------------------------------- -ff -o
+
+/// `si_pid=1234` → `si_pid=PID`.
+fn no_pids(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("si_pid=") {
+        out.push_str(&rest[..i + 7]);
+        rest = rest[i + 7..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push_str("PID");
+    }
+    out + rest
+}
+
+/// The files FILE.PID of `dir` (prefix `t`), each as its lines with
+/// alignment padding and addresses out, sorted by content.
+fn per_process_files(dir: &Path) -> Vec<Vec<String>> {
+    let mut files: Vec<Vec<String>> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("t."))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap().lines().map(|l| no_pids(&no_addrs(&unpad(l)))).collect())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn ff_writes_a_file_per_process_like_strace() {
+    let d = Scratch::new("ff");
+    let (mine, theirs) = (d.join("preld"), d.join("strace"));
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::create_dir_all(&theirs).unwrap();
+    let script = "/bin/true; ls / >/dev/null; exit 3";
+    let o = run({
+        let mut c = command(preld());
+        c.args(["trace", "-ff", "-e", "trace=execve,exit_group", "-o"]).arg(mine.join("t")).arg("--").arg(bash()).args(["-c", script]);
+        c
+    });
+    assert_eq!(o.status.code(), Some(3), "{}", o.report());
+    let s = run({
+        let mut c = command(require_tool("strace", "strace"));
+        c.args(["-ff", "-e", "trace=execve,exit_group", "-o"]).arg(theirs.join("t")).arg("--").arg(bash()).args(["-c", script]);
+        c
+    });
+    assert_eq!(s.status.code(), Some(3));
+    let (p, t) = (per_process_files(&mine), per_process_files(&theirs));
+    assert_eq!(p.len(), 3, "one file per process: {p:#?}");
+    assert_eq!(p, t, "the files differ from strace's");
+}

@@ -15,7 +15,7 @@ use syscalls::Sysno;
 
 use crate::abi::{CLD_DUMPED, CLD_KILLED, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_THREAD_CPUTIME_ID, SIG_BLOCK, SIG_SETMASK};
 use crate::thread::{Interrupted, ThreadBlock, TRACE_BUF};
-use crate::{config, ownfd, sys, usermem};
+use crate::{abi, config, ownfd, sys, usermem};
 
 /// The thread traced without --trace-follow (the process's first thread).
 static MAIN_TID: AtomicI32 = AtomicI32::new(0);
@@ -69,6 +69,14 @@ impl Write for Line<'_> {
 /// Called once at startup, on the first thread.
 pub fn start(t: &mut ThreadBlock) {
     set_json_seq(config::get().json_seq);
+    if let Some(prefix) = per_process() {
+        // The output is this process's file, unless it came from another
+        // process (a vfork child's exec: the parent's file).
+        match config::get().trace.as_ref().and_then(|tr| tr.ff_owner) {
+            Some(owner) if owner != sys::getpid() => own_file(prefix),
+            _ => FF_PID.store(sys::getpid(), Ordering::Relaxed),
+        }
+    }
     if let Some(tr) = config::get().trace.as_ref() {
         decode::set_max_str(tr.strsize);
         decode::set_hex(tr.more.hex);
@@ -116,6 +124,43 @@ fn following() -> bool {
     config::get().trace.as_ref().is_some_and(|t| t.follow)
 }
 
+/// -ff: a file per process, whose lines have no `[pid N]`.
+fn per_process() -> Option<&'static [u8]> {
+    config::get().trace.as_ref().and_then(|t| t.ff.as_deref())
+}
+
+/// The process whose FILE.PID the trace output is (-ff).
+static FF_PID: AtomicI32 = AtomicI32::new(0);
+
+/// -ff: the trace output becomes FILE.PID of this process (made anew),
+/// under the same fd number.
+fn own_file(prefix: &[u8]) {
+    let pid = sys::getpid();
+    let mut path = alloc::vec::Vec::from(prefix);
+    let _ = write!(Bytes(&mut path), ".{pid}");
+    let fd = ownfd::get(ownfd::TRACE);
+    let flags = abi::O_WRONLY | abi::O_CREAT | abi::O_TRUNC | abi::O_APPEND | abi::O_CLOEXEC;
+    if let (true, Ok(f)) = (fd >= 0, sys::open_mode(&sys::CPath::new(&path), flags, 0o644)) {
+        let _ = sys::dup3(f, fd, abi::O_CLOEXEC);
+        sys::close(f);
+    }
+    FF_PID.store(pid, Ordering::Relaxed);
+}
+
+/// The pid whose file the output is, for the next exec's `--trace-ff-owner`.
+pub fn ff_owner() -> Option<i32> {
+    per_process().map(|_| FF_PID.load(Ordering::Relaxed))
+}
+
+/// `write!` into a byte vector.
+struct Bytes<'a>(&'a mut alloc::vec::Vec<u8>);
+impl Write for Bytes<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
 fn prefix(w: &mut Line<'_>) {
     let tid = w.0.tid();
     prefix_for(w, tid);
@@ -134,7 +179,7 @@ fn prefix_at(w: &mut Line<'_>, tid: i32, when: Option<u64>) {
         let _ = write!(w, "\x1e{} {tid} {seq} {}\t", sys::getpid(), when.unwrap_or_else(now_ns));
         return;
     }
-    if following() && tid != MAIN_TID.load(Ordering::Relaxed) {
+    if following() && per_process().is_none() && tid != MAIN_TID.load(Ordering::Relaxed) {
         let _ = write!(w, "[pid {tid:>5}] ");
     }
     let Some(tr) = config::get().trace.as_ref() else { return };
@@ -599,6 +644,11 @@ pub fn flush(t: &mut ThreadBlock) {
 /// without --trace-follow the child is not traced.
 pub fn forked(t: &mut ThreadBlock) {
     t.trace_len = 0;
+    if let Some(prefix) = per_process() {
+        if config::get().trace.as_ref().is_some_and(|t| t.follow) {
+            own_file(prefix);
+        }
+    }
     // A new process numbers its own --json lines.
     JSON_SEQ.store(0, Ordering::Relaxed);
     // The parent's counts are the parent's to write.
