@@ -1235,6 +1235,19 @@ fn session_run(preld: &Path, bin: &Path, uid: u32, mode: &str, limit: Duration) 
     (status, still_cooked, text)
 }
 
+/// `make()`'s status. The program was just copied into place: another
+/// test thread that forked meanwhile holds the copy's write fd until its
+/// child execs, and an exec then fails with ETXTBSY; it is tried again.
+fn status_despite_etxtbsy(make: impl Fn() -> Command) -> ExitStatus {
+    for _ in 0..100 {
+        match make().status() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => std::thread::sleep(Duration::from_millis(20)),
+            r => return r.unwrap(),
+        }
+    }
+    panic!("{:?}: text file busy for 2 s", make())
+}
+
 /// The session program (tests/programs/attack_kernel/session.c) in a
 /// directory every uid can read, and the preld to run it with.
 fn session_setup() -> (Scratch, PathBuf, PathBuf) {
@@ -1280,7 +1293,11 @@ fn a_program_that_stops_itself_does_not_stop_its_launcher_for_good() {
     // Natively stop-self ends at once (kill-init refuses to run outside a
     // session: pid 1 is the machine's init).
     let t = Instant::now();
-    let st = Command::new(bin.join("session")).arg("stop-self").stdout(Stdio::null()).status().unwrap();
+    let st = status_despite_etxtbsy(|| {
+        let mut c = Command::new(bin.join("session"));
+        c.arg("stop-self").stdout(Stdio::null());
+        c
+    });
     assert!(st.success() && t.elapsed() < Duration::from_secs(5), "stop-self natively: {st} in {:?}", t.elapsed());
     let mut bad = Vec::new();
     for (who, uid) in [("root", 0), ("nobody", NOBODY)] {
