@@ -12,7 +12,7 @@ use syscalls::Sysno;
 use crate::abi::PTRACE_TRACEME;
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
-use crate::{clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
+use crate::{clockcalls, clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, rpc, signals, sud, sys, trace};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
@@ -68,6 +68,18 @@ const fn table() -> [Route; TABLE_LEN] {
     // Only while preld holds no fd (then listings need filtering): see fast_gate.
     set!(fds::getdents, Gate::Fd => getdents64);
     set!(fds::rlimit => setrlimit, prlimit64);
+    // Virtual time (clockcalls.rs): Real at once while it is off; while it
+    // is on, fast_gate keeps these calls trapping.
+    set!(clockcalls::clock_gettime, Gate::Plain => clock_gettime);
+    set!(clockcalls::gettimeofday, Gate::Plain => gettimeofday);
+    set!(clockcalls::time, Gate::Plain => time);
+    set!(clockcalls::clock_nanosleep, Gate::Plain => clock_nanosleep);
+    set!(clockcalls::nanosleep, Gate::Plain => nanosleep);
+    set!(clockcalls::timerfd_settime, Gate::Plain => timerfd_settime);
+    set!(clockcalls::timer_settime, Gate::Plain => timer_settime);
+    set!(clockcalls::futex, Gate::Plain => futex);
+    set!(clockcalls::futex_waitv, Gate::Plain => futex_waitv);
+    set!(clockcalls::mq_timed, Gate::Plain => mq_timedsend, mq_timedreceive);
 
     session!(pola::open => open);
     session!(pola::creat => creat);
@@ -137,12 +149,12 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
 }
 
 /// How a rewritten site of call `nr` may make it without the handler: its
-/// row's gate, unless the call is traced, served by a session, or takes a
-/// path to map. None: every such call needs the handler.
+/// row's gate, unless the call is traced, served by a session, takes a
+/// path to map, or is a time call under virtual time. None: every such call needs the handler.
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
     let route = TABLE.get(nr)?;
-    if trace::may_want(nr) || (rpc::active() && route.session.is_some()) {
+    if trace::may_want(nr) || (rpc::active() && route.session.is_some()) || clockcalls::traps(nr) {
         return None;
     }
     let cfg = config::get();
