@@ -58,14 +58,18 @@ pub enum After {
     HideOwnFds = 3,
     /// pola.rs: a dup of a virtual directory is one too.
     VirtualDirDup = 4,
+    /// clockcalls.rs: a scaled sleep's remaining time, written back in
+    /// virtual time.
+    SleepRemaining = 5,
 }
 
 impl After {
-    const ALL: [After; 4] = [
+    const ALL: [After; 5] = [
         After::ExecFailed,
         After::RlimitSet,
         After::HideOwnFds,
         After::VirtualDirDup,
+        After::SleepRemaining,
     ];
 
     /// The word stored in the tail slot (0 is "nothing after").
@@ -88,7 +92,7 @@ mod tests {
         for a in After::ALL {
             assert_eq!(After::from_word(a.word()), Some(a));
         }
-        for w in [0, 5, usize::MAX, 0x7fff_0000_1000] {
+        for w in [0, 6, usize::MAX, 0x7fff_0000_1000] {
             assert_eq!(After::from_word(w), None);
         }
     }

@@ -177,6 +177,14 @@ pub fn real_interval(clk: usize, ts: [i64; 2]) -> Option<[i64; 2]> {
     line()?.real_interval(clk, ts)
 }
 
+/// A real duration as the program sees it (times the rate).
+pub fn virtual_interval(ts: [i64; 2]) -> [i64; 2] {
+    match line() {
+        Some(l) if valid(ts) => ns_ts(l.stretch(ts_ns(ts[0], ts[1]))),
+        _ => ts,
+    }
+}
+
 /// A timespec's nanoseconds.
 pub fn ts_ns(sec: i64, nsec: i64) -> i128 {
     sec as i128 * NS + nsec as i128

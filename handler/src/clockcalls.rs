@@ -15,8 +15,8 @@
 //! Scaled with a rate: nanosleep (CLOCK_MONOTONIC's: only with
 //! `--clock-monotonic`), relative clock_nanosleep, and the relative values
 //! and intervals of timerfd_settime and timer_settime. The timeouts of
-//! poll, select, epoll and futex's relative waits are not scaled, nor is
-//! the remaining time a sleep interrupted by a signal writes back.
+//! poll, select, epoll and futex's relative waits are not scaled; the time
+//! left that an interrupted sleep writes back is (a second trap, after it).
 //!
 //! Each entry answers Real at once while virtual time is off; while it is
 //! on, `dispatch::fast_gate` keeps these calls off the fast path
@@ -25,8 +25,9 @@
 
 use syscalls::Sysno;
 
-use crate::call::{Call, Outcome};
-use crate::errno::EFAULT;
+use crate::call::{After, Call, Outcome};
+use crate::errno::{EFAULT, EINTR};
+use crate::thread::ThreadBlock;
 use crate::{abi, clock, sys, usermem};
 
 /// The calls whose entries are here: while virtual time is on, a rewritten
@@ -126,19 +127,40 @@ pub fn clock_nanosleep(c: &mut Call<'_>) -> Outcome {
     }
     if c.args[1] & abi::TIMER_ABSTIME != 0 {
         convert_ts(c, 2, |ts| clock::real_deadline(clk, ts));
-    } else {
-        convert_ts(c, 2, |ts| clock::real_interval(clk, ts));
+        return Outcome::Real;
     }
-    Outcome::Real
+    scaled_sleep(c, clk, 2, 3)
 }
 
 /// nanosleep: CLOCK_MONOTONIC's relative sleep, scaled when that clock
 /// runs at the rate.
 pub fn nanosleep(c: &mut Call<'_>) -> Outcome {
-    if clock::scaled() {
-        convert_ts(c, 0, |ts| clock::real_interval(abi::CLOCK_MONOTONIC, ts));
+    scaled_sleep(c, abi::CLOCK_MONOTONIC, 0, 1)
+}
+
+/// A relative sleep on `clk` (request in argument `req`, remaining time
+/// written to argument `rem`): scaled, and its remaining time scaled back
+/// when a signal interrupts it (a loop that sleeps again for the
+/// remainder then sleeps for the rest of the virtual length).
+fn scaled_sleep(c: &mut Call<'_>, clk: usize, req: usize, rem: usize) -> Outcome {
+    let before = c.args[req];
+    convert_ts(c, req, |ts| clock::real_interval(clk, ts));
+    if c.args[req] != before && c.args[rem] != 0 {
+        return Outcome::RealThen(After::SleepRemaining);
     }
     Outcome::Real
+}
+
+/// After a scaled relative sleep (nanosleep, clock_nanosleep): the real
+/// time left that an interrupted one wrote, as virtual time.
+pub fn sleep_remaining(_t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], ret: isize) -> isize {
+    let rem = if nr == Sysno::nanosleep as usize { orig[1] } else { orig[3] };
+    if ret == -(EINTR as isize) && rem != 0 {
+        if let Some(left) = read_ts(rem) {
+            write_ts(rem, clock::virtual_interval(left));
+        }
+    }
+    ret
 }
 
 /// timerfd_settime and timer_settime: the new `struct itimerspec`

@@ -114,6 +114,7 @@ fn after_fn(a: After) -> fn(&mut ThreadBlock, usize, &[usize; 6], isize) -> isiz
         After::RlimitSet => fds::after_rlimit,
         After::HideOwnFds => fds::hide_own_in_listing,
         After::VirtualDirDup => pola::dup_after,
+        After::SleepRemaining => clockcalls::sleep_remaining,
     }
 }
 

@@ -243,6 +243,21 @@ fn deadlines_and_sleeps_at_a_rate() {
     }
 }
 
+/// A relative sleep cut short by a signal leaves its remainder in virtual
+/// time: a program that sleeps again for it sleeps for the rest.
+#[test]
+fn an_interrupted_sleep_leaves_virtual_time() {
+    // The time left is 3 s less the virtual time slept: twice the real time
+    // at rate 2, which is what the program's CLOCK_MONOTONIC shows only
+    // with --clock-monotonic.
+    for (opts, k) in [(&["--clock-rate=2"][..], 2.0), (&["--clock-rate=2", "--clock-monotonic"], 1.0), (&[], 1.0)] {
+        let (out, ..) = preld_run(opts, &probe("dyn-pie"), &["sleeprem", "3000"]);
+        let v = values(&out);
+        let left = 3.0 - k * get(&v, "real", &out);
+        within(&format!("{opts:?}: time left"), get(&v, "rem", &out), left - 0.05, left + 0.05, &out);
+    }
+}
+
 #[test]
 fn bad_values_are_usage_errors() {
     for (opt, says) in [

@@ -9,7 +9,9 @@
  *                        timerfd (TFD_TIMER_ABSTIME), cond
  *                        (pthread_cond_timedwait), timer (timer_settime
  *                        TIMER_ABSTIME), or sleeprel (nanosleep of MS ms); prints
- *                        `real S` (CLOCK_MONOTONIC) and `wall S` elapsed */
+ *                        `real S` (CLOCK_MONOTONIC) and `wall S` elapsed
+ *   clock sleeprem MS    nanosleep of MS ms interrupted by a signal 0.2 s (of
+ *                        real time) later: `real S` elapsed and `rem S` left */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -109,6 +111,20 @@ static void wait_for(const char *kind, int ms) {
     line("wall", get(CLOCK_REALTIME) - w0);
 }
 
+static void on_alarm(int sig) { (void)sig; }
+
+static void sleeprem(int ms) {
+    struct sigaction sa = { .sa_handler = on_alarm };
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { { 0, 0 }, { 0, 200000 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000 }, rem = { -1, -1 };
+    double r0 = get(CLOCK_MONOTONIC);
+    if (nanosleep(&rel, &rem) == 0 || errno != EINTR) { fprintf(stderr, "nanosleep was not interrupted\n"); exit(1); }
+    line("real", get(CLOCK_MONOTONIC) - r0);
+    line("rem", ts(rem));
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc == 2 && !strcmp(argv[1], "now")) {
@@ -128,6 +144,8 @@ int main(int argc, char **argv) {
         execl("/proc/self/exe", argv[0], "now", (char *)NULL);
         perror("exec");
         return 1;
+    } else if (argc == 3 && !strcmp(argv[1], "sleeprem")) {
+        sleeprem(atoi(argv[2]));
     } else if (argc == 3) {
         wait_for(argv[1], atoi(argv[2]));
     } else {
