@@ -304,7 +304,8 @@ mod tests {
     #[test]
     fn offset_line() {
         let day = 86_400 * NS as i64;
-        let l = Line { s: Settings { real0: 1_000 * NS as i64, virt0: 1_000 * NS as i64 + day, rate: 1.0, mono: None }, tai: 0 };
+        let s = Settings { real0: 1_000 * NS as i64, virt0: 1_000 * NS as i64 + day, rate: 1.0, mono: None };
+        let l = Line { s, tai: 0 };
         assert_eq!(ts(&l, abi::CLOCK_REALTIME, [1_005, 3]), [1_005 + 86_400, 3]);
         assert_eq!(ts(&l, abi::CLOCK_REALTIME_COARSE, [1_005, 3]), [1_005 + 86_400, 3]);
         assert_eq!(ts(&l, abi::CLOCK_TAI, [1_042, 0]), [1_042 + 86_400, 0]);

@@ -357,7 +357,8 @@ mod tests {
 
     #[test]
     fn clock_options_are_replayed() {
-        let args: &[&'static [u8]] = &[b"--clock-anchor", b"5:-6", b"--clock-rate", b"0.5", b"--clock-monotonic", b"1:2:3", b"ls"];
+        let args: &[&'static [u8]] =
+            &[b"--clock-anchor", b"5:-6", b"--clock-rate", b"0.5", b"--clock-monotonic", b"1:2:3", b"ls"];
         let (c, l) = Config::parse(args).unwrap();
         assert_eq!(l.program, 6);
         let s = c.clock.unwrap();

@@ -44,7 +44,8 @@ impl ClockArgs {
             return Ok(Vec::new());
         }
         let real = now(libc::CLOCK_REALTIME);
-        let mono = self.monotonic.then(|| [libc::CLOCK_MONOTONIC, libc::CLOCK_MONOTONIC_RAW, libc::CLOCK_BOOTTIME].map(now));
+        let mono =
+            self.monotonic.then(|| [libc::CLOCK_MONOTONIC, libc::CLOCK_MONOTONIC_RAW, libc::CLOCK_BOOTTIME].map(now));
         let virt = match (self.offset, self.start) {
             (Some(off), _) => real + off,
             (None, Some(start)) => start,
@@ -158,7 +159,9 @@ pub fn parse_datetime(v: &str) -> Result<i128, String> {
 }
 
 fn datetime(v: &str) -> Option<i128> {
-    let num = |s: &str, len: usize| (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<i128>().ok()).flatten();
+    let num = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<i128>().ok()).flatten()
+    };
     let b = v.as_bytes();
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -293,7 +296,8 @@ mod tests {
         assert_eq!(a[0], "--clock-anchor");
         let (r, v) = a[1].split_once(':').unwrap();
         assert_eq!(v.parse::<i128>().unwrap() - r.parse::<i128>().unwrap(), 86_400 * NS);
-        let a = ClockArgs { start: Some(0), rate: Some(2.0), monotonic: true, ..Default::default() }.loader_args().unwrap();
+        let a = ClockArgs { start: Some(0), rate: Some(2.0), monotonic: true, ..Default::default() };
+        let a = a.loader_args().unwrap();
         assert_eq!(a.len(), 6);
         assert!(a[1].ends_with(":0") && a[3] == "2" && a[5].split(':').count() == 3);
         assert!(ClockArgs { offset: Some(i64::MAX as i128), ..Default::default() }.loader_args().is_err());
