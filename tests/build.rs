@@ -130,6 +130,11 @@ fn main() {
             jobs.push(Job { out, args });
         }
     }
+    // Virtual time's probe (tests/clock.rs): dynamic PIE and static.
+    for (kind, flags) in [("dyn-pie", KINDS[0].1), ("static-exec", KINDS[2].1)] {
+        let out = format!("clock-{kind}");
+        jobs.push(Job { out: out.clone(), args: [s(flags), vec!["-o".into(), p(&out), c("clock.c")]].concat() });
+    }
     run_jobs(&cc_path, &base, &progs, jobs);
 
     // The sandbox attacks, built as the attack suites always built them
@@ -166,6 +171,7 @@ fn main() {
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));
     build_go(&src.join("go/fileio"), &out_dir.join("go"), &progs.join("go-fileio"));
     build_go(&src.join("go/signals"), &out_dir.join("go"), &progs.join("go-signals"));
+    build_go(&src.join("go/clock"), &out_dir.join("go"), &progs.join("go-clock"));
 }
 
 /// The names of the C programs of `dir` (NAME of NAME.c), sorted.

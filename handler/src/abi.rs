@@ -69,6 +69,26 @@ pub const RLIMIT_NOFILE: usize = general::RLIMIT_NOFILE as usize;
 pub const CLOCK_REALTIME: usize = general::CLOCK_REALTIME as usize;
 pub const CLOCK_MONOTONIC: usize = general::CLOCK_MONOTONIC as usize;
 pub const CLOCK_THREAD_CPUTIME_ID: usize = general::CLOCK_THREAD_CPUTIME_ID as usize;
+
+// Clocks and timers (clock.rs, clockcalls.rs: virtual time).
+pub const CLOCK_PROCESS_CPUTIME_ID: usize = general::CLOCK_PROCESS_CPUTIME_ID as usize;
+pub const CLOCK_MONOTONIC_RAW: usize = general::CLOCK_MONOTONIC_RAW as usize;
+pub const CLOCK_REALTIME_COARSE: usize = general::CLOCK_REALTIME_COARSE as usize;
+pub const CLOCK_MONOTONIC_COARSE: usize = general::CLOCK_MONOTONIC_COARSE as usize;
+pub const CLOCK_BOOTTIME: usize = general::CLOCK_BOOTTIME as usize;
+pub const CLOCK_REALTIME_ALARM: usize = general::CLOCK_REALTIME_ALARM as usize;
+pub const CLOCK_BOOTTIME_ALARM: usize = general::CLOCK_BOOTTIME_ALARM as usize;
+pub const CLOCK_TAI: usize = general::CLOCK_TAI as usize;
+/// clock_nanosleep's and timer_settime's flag.
+pub const TIMER_ABSTIME: usize = general::TIMER_ABSTIME as usize;
+pub const TFD_TIMER_ABSTIME: usize = general::TFD_TIMER_ABSTIME as usize;
+/// futex(2)'s operations whose timeout is a deadline, and its flags.
+pub const FUTEX_CMD_MASK: usize = general::FUTEX_CMD_MASK as u32 as usize;
+pub const FUTEX_CLOCK_REALTIME: usize = general::FUTEX_CLOCK_REALTIME as usize;
+pub const FUTEX_LOCK_PI: usize = general::FUTEX_LOCK_PI as usize;
+pub const FUTEX_WAIT_BITSET: usize = general::FUTEX_WAIT_BITSET as usize;
+pub const FUTEX_WAIT_REQUEUE_PI: usize = general::FUTEX_WAIT_REQUEUE_PI as usize;
+pub const FUTEX_LOCK_PI2: usize = general::FUTEX_LOCK_PI2 as usize;
 pub const PTRACE_TRACEME: usize = ptrace::PTRACE_TRACEME as usize;
 
 // Signals: numbers, actions, masks, stacks, siginfo codes.

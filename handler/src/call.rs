@@ -61,15 +61,19 @@ pub enum After {
     /// tracer.rs: an external tracer stepped the call and sees its result
     /// (the table's own continuation, if any, waits with the step).
     TracerStep = 5,
+    /// clockcalls.rs: a scaled sleep's remaining time, written back in
+    /// virtual time.
+    SleepRemaining = 6,
 }
 
 impl After {
-    const ALL: [After; 5] = [
+    const ALL: [After; 6] = [
         After::ExecFailed,
         After::RlimitSet,
         After::HideOwnFds,
         After::VirtualDirDup,
         After::TracerStep,
+        After::SleepRemaining,
     ];
 
     /// The word stored in the tail slot (0 is "nothing after").
@@ -92,7 +96,7 @@ mod tests {
         for a in After::ALL {
             assert_eq!(After::from_word(a.word()), Some(a));
         }
-        for w in [0, 6, usize::MAX, 0x7fff_0000_1000] {
+        for w in [0, 7, usize::MAX, 0x7fff_0000_1000] {
             assert_eq!(After::from_word(w), None);
         }
     }

@@ -11,6 +11,8 @@
 //!          [--inject SPEC]... [--inject-counts NR=N,...]
 //!          [--trace-status ok|failed] [--trace-hex 1|2] [--trace-fd-paths 1|2]
 //!          [--trace-path PATH]... [--trace-quiet N] [--trace-vdso]
+//!          [--clock-anchor REAL_NS:VIRTUAL_NS [--clock-rate R]
+//!           [--clock-monotonic MONO_NS:RAW_NS:BOOT_NS]]
 //!          [--] PROG ARGS...
 //! ```
 //! `--rpc-fd` makes the process a capability session: its connection to the
@@ -21,6 +23,7 @@
 //! `--tracer-fd` is the process's main connection to the tracer hub of
 //! `preld trace --tracer` (handler/src/tracer.rs), `--tracer-filter` the
 //! calls some tracer subscribed to (none: all).
+//! The `--clock-*` options are virtual time's (clock.rs).
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
@@ -64,6 +67,8 @@ pub struct Config {
     /// `--trace-json-seq N`: the number of this image's first --json line
     /// (the process goes on numbering across exec).
     pub json_seq: u64,
+    /// `--clock-anchor`, `--clock-rate`, `--clock-monotonic`: virtual time.
+    pub clock: Option<crate::clock::Settings>,
 }
 
 #[derive(Clone)]
@@ -159,6 +164,7 @@ impl Config {
     pub fn parse(args: &[&'static [u8]]) -> Result<(Config, Launch), OptError> {
         let mut c = Config::default();
         let mut l = Launch::default();
+        let mut anchored = false;
         let mut i = 0;
         while i < args.len() {
             let a = args[i];
@@ -244,6 +250,20 @@ impl Config {
                 (b"--fast-stats", None) => c.fast_stats = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
                 (b"--sigsys", Some(v)) => c.sigsys = parse_int(v).ok_or("--sigsys needs a number")? as usize,
+                (b"--clock-anchor", Some(v)) => {
+                    let (real0, virt0) = crate::clock::parse_anchor(v).ok_or("--clock-anchor needs REAL_NS:VIRTUAL_NS")?;
+                    let s = c.clock.get_or_insert_with(Default::default);
+                    (s.real0, s.virt0) = (real0, virt0);
+                    anchored = true;
+                }
+                (b"--clock-rate", Some(v)) => {
+                    c.clock.get_or_insert_with(Default::default).rate =
+                        crate::clock::parse_rate(v).ok_or("--clock-rate needs a number above 0")?;
+                }
+                (b"--clock-monotonic", Some(v)) => {
+                    c.clock.get_or_insert_with(Default::default).mono =
+                        Some(crate::clock::parse_mono(v).ok_or("--clock-monotonic needs MONO_NS:RAW_NS:BOOT_NS")?);
+                }
                 (b"--execfn", Some(v)) => l.execfn = Some(v),
                 (b"--exec-fd", Some(v)) => l.exec_fd = Some(parse_int(v).ok_or("--exec-fd needs a number")?),
                 (b"--argv0", Some(v)) => l.argv0 = Some(v),
@@ -263,6 +283,9 @@ impl Config {
             }
             i += 1;
         }
+        if c.clock.is_some() && !anchored {
+            return Err("--clock-rate and --clock-monotonic need --clock-anchor");
+        }
         l.program = i;
         Ok((c, l))
     }
@@ -275,6 +298,7 @@ pub fn takes_value(a: &[u8]) -> bool {
         b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
+            | b"--clock-anchor" | b"--clock-rate" | b"--clock-monotonic"
     ) || crate::trace_opts::takes_value(a)
 }
 
@@ -377,6 +401,7 @@ static EMPTY: Config = Config {
     inject_counts: Vec::new(),
     attached: false,
     json_seq: 0,
+    clock: None,
 };
 
 pub fn tracing() -> bool {
@@ -412,5 +437,19 @@ mod tests {
         let (c, _) = Config::parse(&[b"--trace-filter", b"openat,clock_gettime", b"ls"]).unwrap();
         let t = c.trace.unwrap();
         assert!(t.vdso && t.filter.unwrap()[0] & (1 << 2) == 0);
+        assert!(Config::parse(&[b"--clock-rate", b"2", b"ls"]).is_err());
+        assert!(Config::parse(&[b"--clock-anchor", b"5", b"ls"]).is_err());
+        assert!(Config::parse(&[b"--clock-anchor", b"5:6", b"--clock-rate", b"0", b"ls"]).is_err());
+    }
+
+    #[test]
+    fn clock_options_are_replayed() {
+        let args: &[&'static [u8]] =
+            &[b"--clock-anchor", b"5:-6", b"--clock-rate", b"0.5", b"--clock-monotonic", b"1:2:3", b"ls"];
+        let (c, l) = Config::parse(args).unwrap();
+        assert_eq!(l.program, 6);
+        let s = c.clock.unwrap();
+        assert_eq!((s.real0, s.virt0, s.rate, s.mono), (5, -6, 0.5, Some([1, 2, 3])));
+        assert_eq!(c.replay.len(), 6);
     }
 }

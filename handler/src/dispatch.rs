@@ -13,7 +13,7 @@ use crate::abi::PTRACE_TRACEME;
 use crate::call::{After, Call, Outcome};
 use crate::thread::ThreadBlock;
 use crate::tracer::{self, Decision};
-use crate::{clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, resident, rpc, signals, sud, sys, trace, usermem};
+use crate::{clockcalls, clone, config, exec, fast, fds, inject, memory, ownfd, pathmap, pola, resident, rpc, signals, sud, sys, trace, usermem};
 
 type Entry = fn(&mut Call<'_>) -> Outcome;
 
@@ -69,6 +69,18 @@ const fn table() -> [Route; TABLE_LEN] {
     // Only while preld holds no fd (then listings need filtering): see fast_gate.
     set!(fds::getdents, Gate::Fd => getdents64);
     set!(fds::rlimit => setrlimit, prlimit64);
+    // Virtual time (clockcalls.rs): Real at once while it is off; while it
+    // is on, fast_gate keeps these calls trapping.
+    set!(clockcalls::clock_gettime, Gate::Plain => clock_gettime);
+    set!(clockcalls::gettimeofday, Gate::Plain => gettimeofday);
+    set!(clockcalls::time, Gate::Plain => time);
+    set!(clockcalls::clock_nanosleep, Gate::Plain => clock_nanosleep);
+    set!(clockcalls::nanosleep, Gate::Plain => nanosleep);
+    set!(clockcalls::timerfd_settime, Gate::Plain => timerfd_settime);
+    set!(clockcalls::timer_settime, Gate::Plain => timer_settime);
+    set!(clockcalls::futex, Gate::Plain => futex);
+    set!(clockcalls::futex_waitv, Gate::Plain => futex_waitv);
+    set!(clockcalls::mq_timed, Gate::Plain => mq_timedsend, mq_timedreceive);
 
     session!(pola::open => open);
     session!(pola::creat => creat);
@@ -106,6 +118,7 @@ fn after_fn(a: After) -> fn(&mut ThreadBlock, usize, &[usize; 6], isize) -> isiz
         After::HideOwnFds => fds::hide_own_in_listing,
         After::VirtualDirDup => pola::dup_after,
         After::TracerStep => tracer_step_after,
+        After::SleepRemaining => clockcalls::sleep_remaining,
     }
 }
 
@@ -155,12 +168,12 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
 }
 
 /// How a rewritten site of call `nr` may make it without the handler: its
-/// row's gate, unless the call is traced, served by a session, or takes a
-/// path to map. None: every such call needs the handler.
+/// row's gate, unless the call is traced, served by a session, takes a
+/// path to map, or is a time call under virtual time. None: every such call needs the handler.
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
     let route = TABLE.get(nr)?;
-    if trace::may_want(nr) || tracer::may_want(nr) || (rpc::active() && route.session.is_some()) {
+    if trace::may_want(nr) || tracer::may_want(nr) || (rpc::active() && route.session.is_some()) || clockcalls::traps(nr) {
         return None;
     }
     let cfg = config::get();

@@ -11,10 +11,10 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: abi errno sys heap inject trace_opts config ownfd sigactions sud sandbox vdso
+//! kernel ABI, leaf services: abi errno sys heap inject trace_opts clock config ownfd sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
 //! services over threads:     resident usermem trace rpc tracer fast fds
-//! the table's entries:       memory signals pathmap pola exec clone
+//! the table's entries:       memory signals pathmap pola exec clone clockcalls
 //! the transfer table:        dispatch
 //! control from outside:      attach
 //! the entry from the kernel: trap
@@ -31,6 +31,8 @@ extern crate alloc;
 pub mod abi;
 pub mod attach;
 pub mod call;
+pub mod clock;
+pub mod clockcalls;
 pub mod clone;
 pub mod config;
 pub mod dispatch;
@@ -88,6 +90,10 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     }
     fast::configure(!cfg.no_fast, cfg.fast_stats);
     signals::restore_exec_state(t, cfg.sigsys);
+    if let Some(s) = &cfg.clock {
+        // Before the fast path's gates are chosen: the time calls then trap.
+        clock::set(s);
+    }
     config::set(cfg);
     // Before the fast path's gates: calls the tracers want keep trapping.
     if let Some(fd) = tracer_fd {

@@ -171,6 +171,10 @@ pub struct ThreadBlock {
     /// Next path buffer set of the ring.
     path_next: usize,
     paths: [[[u8; PATH_MAX]; 2]; PATH_RING],
+    /// Rewritten time arguments (a timespec or an itimerspec, clockcalls.rs),
+    /// a ring as the paths' is.
+    time_next: usize,
+    times: [[i64; 4]; PATH_RING],
 }
 
 const _: () = assert!(core::mem::size_of::<ThreadBlock>() <= BLOCK_SIZE);
@@ -188,6 +192,13 @@ impl ThreadBlock {
         let i = self.path_next;
         self.path_next = (i + 1) % PATH_RING;
         &mut self.paths[i]
+    }
+
+    /// A buffer for one call's rewritten timespec or itimerspec.
+    pub fn time_buf(&mut self) -> &mut [i64; 4] {
+        let i = self.time_next;
+        self.time_next = (i + 1) % PATH_RING;
+        &mut self.times[i]
     }
 
     /// The sigaltstack preld gives a thread that has none of its own.

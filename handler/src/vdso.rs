@@ -41,7 +41,7 @@ use preld_arch::{syscall6, PAGE_SIZE};
 use preld_loader::vdso::{extent, VdsoImage};
 use syscalls::Sysno;
 
-use crate::{abi, sys};
+use crate::{abi, clock, sys};
 
 mod image {
     include!(concat!(env!("OUT_DIR"), "/vdso_image.rs"));
@@ -300,10 +300,67 @@ fn regs<const N: usize>(words: [usize; N]) -> [usize; 6] {
     r
 }
 
+/// With virtual time on (clock.rs), the wall-clock reading a time function
+/// returned (`ret`, raw), as the program sees it: the timespec or timeval
+/// it wrote is shifted in place. `time` is read again from
+/// CLOCK_REALTIME_COARSE (the kernel's time() is its seconds) so that a
+/// fraction of a second in the offset is not lost.
+///
+/// # Safety
+/// `a` are the arguments `f` was called with, and `ret` its result: when
+/// it succeeded, its output pointers were valid for writing.
+unsafe fn shift(f: Func, a: [usize; 6], ret: isize) -> isize {
+    if ret < 0 || !clock::active() {
+        return ret;
+    }
+    match f {
+        Func::ClockGettime if clock::shifts(a[0]) => {
+            let ts = a[1] as *mut [i64; 2];
+            // SAFETY: clock_gettime succeeded, so `ts` was valid for writing.
+            unsafe { *ts = clock::virtual_ts(a[0], *ts) };
+        }
+        Func::Gettimeofday if a[0] != 0 => {
+            let tv = a[0] as *mut [i64; 2];
+            // SAFETY: gettimeofday succeeded and `tv` is not null, so it was
+            // valid for writing.
+            let [s, us] = unsafe { *tv };
+            let [s, ns] = clock::ns_ts(clock::to_virtual(abi::CLOCK_REALTIME, clock::ts_ns(s, us * 1000)));
+            // SAFETY: as above.
+            unsafe { *tv = [s, ns / 1000] };
+        }
+        Func::Time => {
+            let mut ts = Timespec::default();
+            let k = kernel(Func::ClockGettime);
+            let r = if k != 0 {
+                // SAFETY: the kernel vDSO's clock_gettime (see set_kernel),
+                // with a timespec of ours.
+                unsafe { core::mem::transmute::<usize, ClockGettimeFn>(k)(abi::CLOCK_REALTIME_COARSE as i32, &mut ts) }
+            } else {
+                sys::clock_gettime(abi::CLOCK_REALTIME_COARSE).map_or(-1, |t| {
+                    ts = Timespec { tv_sec: t.sec, tv_nsec: t.nsec };
+                    0
+                })
+            };
+            if r != 0 {
+                return ret;
+            }
+            let secs = clock::ns_ts(clock::to_virtual(abi::CLOCK_REALTIME, clock::ts_ns(ts.tv_sec, ts.tv_nsec)))[0];
+            if a[0] != 0 {
+                // SAFETY: time succeeded with this pointer, not null: it was
+                // valid for writing.
+                unsafe { *(a[0] as *mut i64) = secs };
+            }
+            return secs as isize;
+        }
+        _ => {}
+    }
+    ret
+}
+
 /// Defines the default handler of each [`Func`], of that function's type:
 /// it calls the kernel's vDSO function when [`set_kernel`] recorded one,
-/// else makes the equivalent system call, then shows the call to the
-/// [`Observer`]. The handlers differ only in their signatures.
+/// else makes the equivalent system call, shifts a wall-clock reading
+/// when virtual time is on, then shows the call to the [`Observer`]. The handlers differ only in their signatures.
 macro_rules! default_handlers {
     ($(
         $(#[$doc:meta])*
@@ -325,6 +382,8 @@ macro_rules! default_handlers {
                 // SAFETY: see `raw`; the caller's arguments, unchanged.
                 unsafe { raw($func, args) }
             };
+            // SAFETY: the pointers the function just wrote, if it succeeded.
+            let ret = unsafe { shift($func, args, ret) };
             observe($func, args, ret);
             ret as $ret
         }

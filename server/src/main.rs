@@ -2,6 +2,7 @@
 
 mod attach;
 mod docs;
+mod clock;
 mod filter;
 mod inject;
 mod json;
@@ -62,6 +63,8 @@ struct RunArgs {
     /// fast path and how many trapped, and why (as PRELD_STATS=1 does)
     #[arg(long = "stats")]
     stats: bool,
+    #[command(flatten)]
+    clock: clock::ClockArgs,
     /// The program (searched in PATH when it has no slash) and its arguments.
     // trailing_var_arg: everything from PROG on belongs to the program, so its
     // own options are never taken for preld's.
@@ -336,6 +339,28 @@ mod tests {
             assert!(e.contains(says), "--map {map}: {e}");
             let e = error_of(&["preld", "trace", "--map", map, "cat"]);
             assert!(e.contains(says), "trace --map {map}: {e}");
+        }
+    }
+
+    #[test]
+    fn run_clock_options() {
+        let Command::Run(r) = Cli::try_parse_from(["preld", "run", "--clock-offset", "-1h30m", "--clock-rate=2", "date", "-u"])
+            .unwrap()
+            .command
+        else {
+            panic!("not parsed as run")
+        };
+        assert_eq!((r.clock.offset, r.clock.rate), (Some(-5_400_000_000_000), Some(2.0)));
+        assert_eq!(r.command, ["date", "-u"]);
+        for (argv, says) in [
+            (&["preld", "run", "--clock-offset=3x", "date"][..], "expected a duration"),
+            (&["preld", "run", "--clock-start=2030-13-01", "date"], "expected a date and time"),
+            (&["preld", "run", "--clock-rate=0", "date"], "the rate must be above 0"),
+            (&["preld", "run", "--clock-offset=1d", "--clock-start=@0", "date"], "cannot be used with"),
+            (&["preld", "run", "--clock-monotonic", "date"], "--clock-rate"),
+        ] {
+            let e = error_of(argv);
+            assert!(e.contains(says), "{argv:?}: {e}");
         }
     }
 

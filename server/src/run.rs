@@ -8,6 +8,8 @@ use crate::RunArgs;
 /// Exit statuses of a shell that could not start a command.
 const EXIT_NOT_FOUND: u8 = 127;
 const EXIT_CANNOT_EXEC: u8 = 126;
+/// A usage error, as clap's.
+const EXIT_USAGE: u8 = 2;
 
 pub fn run(args: RunArgs) -> ExitCode {
     let ld = match crate::ld_preld() {
@@ -29,6 +31,15 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
     if args.stats {
         cmd.arg("--fast-stats");
+    }
+    match args.clock.loader_args() {
+        Ok(a) => {
+            cmd.args(a);
+        }
+        Err(why) => {
+            eprintln!("preld: {why}");
+            return ExitCode::from(EXIT_USAGE);
+        }
     }
     let err = cmd.arg("--").args(&args.command).exec();
     eprintln!("preld: cannot execute {}: {}", ld.display(), crate::reason(&err));

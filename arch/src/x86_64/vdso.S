@@ -6,16 +6,22 @@
  * version LINUX_2.6 and the image the soname linux-vdso.so.1); never
  * linked into Rust code.
  *
- * Each exported function is a single indirect jump through one 8-byte
- * slot of `preld_vdso_slots`, a table inside the image. The slots are zero
- * in the file; handler::vdso::install writes the handler addresses into them
- * before it makes the image read-only and executable. The jump is a tail
- * call: the handler gets the caller's arguments in the caller's registers
- * (rdi, rsi, rdx) and returns straight to the caller.
+ * Each exported function calls the handler in one 8-byte slot of
+ * `preld_vdso_slots`, a table inside the image, with the stack aligned to
+ * 16 bytes first: the handlers are Rust functions, which may keep SSE
+ * values on the stack with aligned moves, and not every caller keeps the
+ * ABI's alignment for a vDSO call (Go's syscall.Gettimeofday calls it from
+ * a frameless function: rsp is off by 8, which the kernel's vDSO code
+ * tolerates). The slots are zero in the file; handler::vdso::install
+ * writes the handler addresses into them before it makes the image
+ * read-only and executable. The handler gets the caller's arguments in the
+ * caller's registers (rdi, rsi, rdx) and its result in rax.
  *
- * Registers: none is read or written here, except rip by the jump (and the
- * memory read of the slot). No stack use, no relocation: the slot is
- * addressed rip-relative to a symbol local to this image.
+ * Registers: rbp is saved and restored (it holds the caller's rsp during
+ * the call); nothing else is touched here. Stack: 16 to 24 bytes below
+ * the caller's rsp (rbp, the alignment, the return address). No
+ * relocation: the slot is addressed rip-relative to a symbol local to this
+ * image.
  *
  * The slot order is part of the interface with handler/src/vdso.rs
  * (`Func` there): 0 clock_gettime, 1 gettimeofday, 2 time, 3 getcpu,
@@ -29,7 +35,16 @@
 	.balign 16                              /* each entry on its own 16-byte boundary */
 __vdso_\name:                               /* entry point */
 	.cfi_startproc                          /* unwind info: CFA = rsp + 8, return address at CFA - 8 */
-	jmp *(preld_vdso_slots + 8 * \slot)(%rip) /* tail-jump to the handler in this slot; touches only rip */
+	push %rbp                               /* the caller's rbp */
+	.cfi_def_cfa_offset 16                  /* CFA = rsp + 16 */
+	.cfi_offset %rbp, -16                   /* rbp saved at CFA - 16 */
+	mov %rsp, %rbp                          /* rbp = the frame, to come back to */
+	.cfi_def_cfa_register %rbp              /* CFA = rbp + 16 from here */
+	and $-16, %rsp                          /* the ABI's alignment for the call */
+	call *(preld_vdso_slots + 8 * \slot)(%rip) /* the handler in this slot; result in rax */
+	leave                                   /* rsp = rbp, rbp = the caller's */
+	.cfi_def_cfa %rsp, 8                    /* CFA = rsp + 8 again */
+	ret                                     /* to the caller, rax as the handler left it */
 	.cfi_endproc                            /* end of unwind info */
 	.size __vdso_\name, . - __vdso_\name    /* symbol size, as the kernel's vDSO has */
 	.weak \name                             /* the kernel's vDSO also exports a weak unprefixed alias */

@@ -133,11 +133,15 @@ fn embedded_image_exports_all_five_with_version_and_aliases() {
         assert_eq!((s.bind, a.bind), (STB_GLOBAL, STB_WEAK), "{f:?}");
         assert_eq!(s.value, a.value);
         assert_eq!(s.version, Some(VERSION));
-        // The code is `jmp *disp32(%rip)` (ff 25 disp32) to slot `f`.
-        let code = &IMAGE[s.offset..s.offset + 6];
-        assert_eq!(&code[..2], &[0xff, 0x25], "{f:?}: {code:x?}");
-        let disp = i32::from_le_bytes(code[2..6].try_into().unwrap()) as isize;
-        let target = (s.offset as isize + 6 + disp) as usize;
+        // The code is `push %rbp; mov %rsp, %rbp; and $-16, %rsp` (the
+        // caller's stack aligned), then `call *disp32(%rip)` (ff 15 disp32)
+        // through slot `f`, then `leave; ret`.
+        let code = &IMAGE[s.offset..s.offset + 16];
+        assert_eq!(&code[..8], &[0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xe4, 0xf0], "{f:?}: {code:x?}");
+        assert_eq!(&code[8..10], &[0xff, 0x15], "{f:?}: {code:x?}");
+        assert_eq!(&code[14..16], &[0xc9, 0xc3], "{f:?}: {code:x?}");
+        let disp = i32::from_le_bytes(code[10..14].try_into().unwrap()) as isize;
+        let target = (s.offset as isize + 14 + disp) as usize;
         assert_eq!(target, SLOTS_OFFSET + 8 * f as usize, "{f:?}");
     }
     // Nothing else is exported but the version's own name.

@@ -1,0 +1,3 @@
+module preld.test/clock
+
+go 1.19
