@@ -120,7 +120,17 @@ fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     if raw.is_empty() {
         return Err(-(ENOENT as isize));
     }
-    if raw[0] == b'/' {
+    if let Some((fd, rest)) = fd_path(raw) {
+        // A session has no /proc: the fd itself is the directory (or, with
+        // nothing after it, the file) the path names. preld's own fds are
+        // not there, as natively no fd that is not open.
+        if crate::ownfd::is_own(fd as usize) {
+            return Err(-(ENOENT as isize));
+        }
+        p.buf[..rest.len()].copy_from_slice(rest);
+        p.len = rest.len();
+        p.dirfd = Some(fd);
+    } else if raw[0] == b'/' {
         p.buf[..n].copy_from_slice(raw);
         p.len = n;
     } else if dirfd != AT_FDCWD {
@@ -144,6 +154,51 @@ fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
         p.len = k + n;
     }
     Ok(p)
+}
+
+/// `/proc/self/fd/N[/REST]` (also thread-self, this process's pid, and
+/// `/dev/fd/N`, `/dev/stdin`, `/dev/stdout`, `/dev/stderr`): fd N and REST
+/// (empty: the fd itself).
+fn fd_path(raw: &[u8]) -> Option<(i32, &[u8])> {
+    for (name, fd) in [(&b"/dev/stdin"[..], 0), (b"/dev/stdout", 1), (b"/dev/stderr", 2)] {
+        if raw == name {
+            return Some((fd, b""));
+        }
+    }
+    let rest = if let Some(r) = raw.strip_prefix(b"/dev/fd/") {
+        r
+    } else {
+        let r = raw.strip_prefix(b"/proc/")?;
+        let slash = r.iter().position(|&b| b == b'/')?;
+        let (who, r) = (&r[..slash], &r[slash + 1..]);
+        let mut pid = [0u8; 12];
+        let me = fmt_int(sys::getpid() as u32, &mut pid);
+        if !(who == b"self" || who == b"thread-self" || who == me) {
+            return None;
+        }
+        r.strip_prefix(b"fd/")?
+    };
+    let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    let digits = &rest[..end];
+    if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let fd = digits.iter().fold(0i32, |n, &d| n * 10 + (d - b'0') as i32);
+    let rest = rest[end..].strip_prefix(b"/").unwrap_or(&rest[end..]);
+    Some((fd, rest))
+}
+
+fn fmt_int(mut n: u32, buf: &mut [u8; 12]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 fn fds_of(paths: &[&PathIn]) -> ([i32; 2], usize) {
@@ -215,6 +270,28 @@ pub fn openat2(c: &mut Call<'_>) -> Outcome {
 /// stat, lstat, newfstatat, statx.
 pub fn stat(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
+    // `/dev/stdin`, `/proc/self/fd/N`: the fd's own stat, by the kernel
+    // (the base layer still keeps preld's fds out).
+    let path = if matches!(Sysno::new(c.nr), Some(Sysno::stat | Sysno::lstat)) { a[0] } else { a[1] };
+    let mut raw = [0u8; 64];
+    if let Some(n) = usermem::read_cstr(path, &mut raw) {
+        if let Some((fd, b"")) = fd_path(&raw[..n]) {
+            if crate::ownfd::is_own(fd as usize) {
+                return Outcome::Return(-(ENOENT as isize));
+            }
+            static EMPTY: [u8; 1] = [0];
+            let e = EMPTY.as_ptr() as usize;
+            c.args = match Sysno::new(c.nr) {
+                Some(Sysno::stat | Sysno::lstat) => [fd as usize, e, a[1], AT_EMPTY_PATH, 0, 0],
+                Some(Sysno::newfstatat) => [fd as usize, e, a[2], a[3] | AT_EMPTY_PATH, 0, 0],
+                _ => [fd as usize, e, a[2] | AT_EMPTY_PATH, a[3], a[4], 0],
+            };
+            if matches!(Sysno::new(c.nr), Some(Sysno::stat | Sysno::lstat)) {
+                c.nr = Sysno::newfstatat as usize;
+            }
+            return Outcome::Next;
+        }
+    }
     match Sysno::new(c.nr) {
         Some(Sysno::stat) => stat_at(c, AT_FDCWD, a[0], a[1], 0, false),
         Some(Sysno::lstat) => stat_at(c, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW as u32, false),
@@ -402,9 +479,18 @@ pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
 
 fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
     let p = tri!(path_in(dirfd, addr));
+    if let (Some(fd), 0) = (p.dirfd, p.len) {
+        if let Some(o) = reopen_unlisted(fd, flags) {
+            return o;
+        }
+    }
     let mut buf = [0u8; 256];
     let cloexec = flags & O_CLOEXEC as u32 != 0;
     let (r, fd, info) = tri!(ask(c, &Request::Open { flags, mode, path: p.arg(0) }, &[&p], &mut buf, cloexec));
+    if let (Some(own), 0, true) = (p.dirfd, p.len, r == -(ENOTSUP as isize)) {
+        // A file of no grant (an inherited one): its copy.
+        return reopen_unlisted(own, flags | (1 << 31)).unwrap_or(Outcome::Return(r));
+    }
     match (r, fd) {
         (r, _) if r < 0 => Outcome::Return(r),
         (_, Some(fd)) => {
@@ -419,6 +505,28 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
         }
         _ => Outcome::err(EIO),
     }
+}
+
+/// open of `/dev/fd/N` where fd N is no file of a grant (a pipe, a
+/// socket, a terminal, an inherited file): a copy of the fd, as near as a
+/// session gets to the kernel's reopen of it (same file; a pipe's or a
+/// socket's reopen is the same object anyway). None: a file or directory
+/// the server knows how to open anew.
+fn reopen_unlisted(fd: i32, flags: u32) -> Option<Outcome> {
+    let st = match sys::fstat(fd) {
+        Ok(st) => st,
+        Err(e) => return Some(Outcome::Return(-(e as isize))),
+    };
+    let t = st.mode & crate::abi::S_IFMT;
+    // (Bit 31: the server said the file is in no grant: copy it anyway.)
+    if (t == crate::abi::S_IFREG || t == crate::abi::S_IFDIR) && flags & (1 << 31) == 0 {
+        return None;
+    }
+    let cmd = if flags & O_CLOEXEC as u32 != 0 { F_DUPFD_CLOEXEC } else { F_DUPFD };
+    Some(match sys::fcntl(fd, cmd, 0) {
+        Ok(n) => Outcome::Return(n as isize),
+        Err(e) => Outcome::Return(-(e as isize)),
+    })
 }
 
 fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: bool) -> Outcome {

@@ -1087,3 +1087,26 @@ fn chown_as_nobody_is_refused_as_natively() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stderr_str().contains("Operation not permitted"), "{}", o.report());
 }
+
+// ---------------------------------------------------------------- /dev/fd, /proc/self/fd
+
+/// A session has no /proc, yet programs name their fds by path: `/dev/stdin`,
+/// bash's process substitution (`/dev/fd/63`), `/proc/self/fd/N/NAME` for
+/// a name in directory fd N (Go's net tests bind sockets there). Each
+/// behaves as natively.
+#[test]
+fn fds_named_by_path_work_in_a_session() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-paths");
+    write(&tmp.join("in.txt"), "hello\n");
+    write(&tmp.join("d/inside.txt"), "inside\n");
+    let script = format!(
+        "cat /dev/stdin < in.txt; cat /proc/self/fd/0 < in.txt; stat -L -c %F /dev/stdin < in.txt; \
+         bash -c 'cat <(echo procsub); diff <(echo a) <(echo a) && echo same'; echo to-stderr > /dev/stderr; \
+         {} -c \"import os; d = os.open('d', os.O_RDONLY); print(open('/proc/self/fd/%d/inside.txt' % d).read(), end=''); \
+         print(os.path.exists('/dev/fd/%d/inside.txt' % d), os.path.exists('/dev/fd/%d/nope' % d))\"",
+        py.display()
+    );
+    let o = Run::new(tmp.path(), &["/bin/sh", "-c", &script]).here().same("fds named by path", true);
+    assert_eq!(o.stdout_str(), "hello\nhello\nregular file\nprocsub\nsame\ninside\nTrue False\n");
+}

@@ -229,7 +229,26 @@ impl Server {
         let acc = flags & libc::O_ACCMODE;
         let writes = !path_only && (acc != libc::O_RDONLY || flags & libc::O_TRUNC != 0);
         let follow = flags & libc::O_NOFOLLOW == 0 && !excl;
-        match self.resolve(i, p, fds, follow, false)? {
+        if let (true, Base::Fd(k)) = (p.path.is_empty(), p.base) {
+            // /proc/self/fd/N, /dev/fd/N, /dev/stdin (the client makes them
+            // this): a new open of the fd's file, as the kernel's reopen
+            // through /proc is. A directory is known by its virtual path; a
+            // file by the grant it lies in, whose mode still decides.
+            let fd = fds[k as usize].as_fd();
+            if sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) != libc::S_IFDIR {
+                if creat && excl || tmpfile {
+                    return Err(libc::EEXIST);
+                }
+                if writes {
+                    self.writable_file_fd(fd)?;
+                } else {
+                    self.granted_file_fd(fd)?;
+                }
+                return Ok(Opened::Now(Self::reopen(fd, flags & !(libc::O_CREAT | libc::O_EXCL), 0)?, 0));
+            }
+        }
+        let empty_ok = p.path.is_empty() && matches!(p.base, Base::Fd(_));
+        match self.resolve(i, p, fds, follow, empty_ok)? {
             Node::Virtual(vpath) => {
                 if excl {
                     return Err(libc::EEXIST);
@@ -631,6 +650,15 @@ impl Server {
     /// Whether a client's fd that is no directory is a file of a writable
     /// grant: Ok, EROFS (a read-only grant) or EOPNOTSUPP (in no grant: a
     /// pipe, a socket, an inherited fd; the client lets the kernel answer).
+    /// Whether a client's fd that is no directory is a file of some grant
+    /// (Ok), or of none (EOPNOTSUPP: the client lets the kernel answer).
+    fn granted_file_fd(&self, fd: BorrowedFd<'_>) -> SysResult<()> {
+        match self.writable_file_fd(fd) {
+            Ok(()) | Err(libc::EROFS) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn writable_file_fd(&self, fd: BorrowedFd<'_>) -> SysResult<()> {
         // Both paths as this process sees them (its own mount namespace).
         let link = |fd: BorrowedFd<'_>| std::fs::read_link(sys::proc_fd(fd)).ok();
