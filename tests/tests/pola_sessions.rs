@@ -1110,3 +1110,22 @@ fn fds_named_by_path_work_in_a_session() {
     let o = Run::new(tmp.path(), &["/bin/sh", "-c", &script]).here().same("fds named by path", true);
     assert_eq!(o.stdout_str(), "hello\nhello\nregular file\nprocsub\nsame\ninside\nTrue False\n");
 }
+
+/// preld's own fds (its connections to the server, placed high) are not
+/// found by path either: the fds a program finds at /dev/fd/N are its own,
+/// as natively (attack: a session reaching preld's connection by a path).
+#[test]
+fn preld_s_own_fds_are_not_found_by_path() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-paths-own");
+    let script = "import os\n\
+        found = [n for n in range(0, 70000) if os.path.exists('/dev/fd/%d' % n)]\n\
+        opened = []\n\
+        for n in range(0, 70000):\n\
+            try:\n\
+                opened.append(os.open('/proc/self/fd/%d' % n, os.O_RDONLY))\n\
+            except OSError:\n\
+                pass\n\
+        print(found, len(opened))\n";
+    Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]).same("/dev/fd scan", true);
+}
