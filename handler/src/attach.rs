@@ -70,9 +70,10 @@ fn connect(sender: i32) -> Result<i32, i32> {
     addr[..2].copy_from_slice(&(AF_UNIX as u16).to_ne_bytes());
     // Abstract: a NUL, then the name.
     let mut name = Vec::from(&b"preld-attach-"[..]);
-    push_int(&mut name, sender as i64);
+    let mut d = [0u8; 20];
+    name.extend_from_slice(sys::decimal(sender as u64, &mut d));
     name.push(b'-');
-    push_int(&mut name, sys::getpid() as i64);
+    name.extend_from_slice(sys::decimal(sys::getpid() as u64, &mut d));
     addr[3..3 + name.len()].copy_from_slice(&name);
     if let Err(e) = sys::connect(s, &addr[..3 + name.len()]) {
         sys::close(s);
@@ -85,21 +86,6 @@ fn connect(sender: i32) -> Result<i32, i32> {
             Err(crate::errno::EPERM)
         }
     }
-}
-
-fn push_int(v: &mut Vec<u8>, n: i64) {
-    let mut d = [0u8; 20];
-    let mut i = d.len();
-    let mut n = n.unsigned_abs();
-    loop {
-        i -= 1;
-        d[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    v.extend_from_slice(&d[i..]);
 }
 
 fn attach(t: &mut ThreadBlock, sender: i32) -> Result<(), i32> {

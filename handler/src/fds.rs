@@ -119,27 +119,14 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
 /// Whether `fd` is open on this process's own fd directory.
 fn is_own_fd_dir(fd: usize) -> bool {
     let mut p = alloc::vec::Vec::from(&b"/proc/self/fd/"[..]);
-    p.extend_from_slice(itoa(fd, &mut [0u8; 20]));
+    p.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
     let mut target = [0u8; 64];
     let Ok(n) = sys::readlink(&sys::CPath::new(&p), &mut target) else { return false };
     let t = &target[..n];
     let mut pid = [0u8; 20];
-    let pid = itoa(sys::getpid() as usize, &mut pid);
+    let pid = sys::decimal(sys::getpid() as u64, &mut pid);
     let Some(rest) = t.strip_prefix(b"/proc/").and_then(|r| r.strip_prefix(pid)) else { return false };
     rest == b"/fd" || (rest.starts_with(b"/task/") && rest.ends_with(b"/fd"))
-}
-
-fn itoa(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// Drops the entries naming preld's fds from a getdents64 result.

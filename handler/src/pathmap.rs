@@ -177,15 +177,5 @@ pub fn is_self_exe(name: &[u8]) -> bool {
     let Some(rest) = name.strip_prefix(b"/proc/") else { return false };
     let Some(num) = rest.strip_suffix(b"/exe") else { return false };
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut pid = crate::sys::getpid() as u32;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (pid % 10) as u8;
-        pid /= 10;
-        if pid == 0 {
-            break;
-        }
-    }
-    num == &digits[i..]
+    num == crate::sys::decimal(crate::sys::getpid() as u64, &mut digits)
 }

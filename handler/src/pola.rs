@@ -171,8 +171,8 @@ fn fd_path(raw: &[u8]) -> Option<(i32, &[u8])> {
         let r = raw.strip_prefix(b"/proc/")?;
         let slash = r.iter().position(|&b| b == b'/')?;
         let (who, r) = (&r[..slash], &r[slash + 1..]);
-        let mut pid = [0u8; 12];
-        let me = fmt_int(sys::getpid() as u32, &mut pid);
+        let mut pid = [0u8; 20];
+        let me = sys::decimal(sys::getpid() as u64, &mut pid);
         if !(who == b"self" || who == b"thread-self" || who == me) {
             return None;
         }
@@ -186,19 +186,6 @@ fn fd_path(raw: &[u8]) -> Option<(i32, &[u8])> {
     let fd = digits.iter().fold(0i32, |n, &d| n * 10 + (d - b'0') as i32);
     let rest = rest[end..].strip_prefix(b"/").unwrap_or(&rest[end..]);
     Some((fd, rest))
-}
-
-fn fmt_int(mut n: u32, buf: &mut [u8; 12]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 fn fds_of(paths: &[&PathIn]) -> ([i32; 2], usize) {

@@ -14,6 +14,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
 
+use crate::sys::{Iovec, Msghdr};
 use crate::abi::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, SCM_RIGHTS, SOL_SOCKET};
 use crate::errno::{EAGAIN, EINTR, EIO, ENAMETOOLONG};
 use crate::ownfd;
@@ -43,22 +44,6 @@ pub fn main_fd() -> i32 {
     MAIN.load(Ordering::Relaxed)
 }
 
-#[repr(C)]
-struct Iovec {
-    base: usize,
-    len: usize,
-}
-
-#[repr(C)]
-struct Msghdr {
-    name: usize,
-    namelen: u32,
-    iov: *const Iovec,
-    iovlen: usize,
-    control: usize,
-    controllen: usize,
-    flags: i32,
-}
 
 /// A control buffer for up to two fds: cmsghdr (16 bytes) + 2 ints.
 #[repr(C, align(8))]

@@ -437,23 +437,7 @@ pub fn send_bytes(fd: i32, bytes: &[u8], flags: usize) -> Result<usize> {
 
 /// recvmsg(2) of one message into `buf` with up to two fds (SCM_RIGHTS);
 /// its length and the fds. Fds past two are closed.
-pub fn recv_with_fds(fd: i32, buf: &mut [u8], flags: usize) -> Result<(usize, [Option<i32>; 2])> {
-    #[repr(C)]
-    struct Iovec {
-        base: usize,
-        len: usize,
-    }
-    #[repr(C)]
-    struct Msghdr {
-        name: usize,
-        namelen: u32,
-        iov: *const Iovec,
-        iovlen: usize,
-        control: usize,
-        controllen: usize,
-        flags: i32,
-    }
-    #[repr(C, align(8))]
+pub fn recv_with_fds(fd: i32, buf: &mut [u8], flags: usize) -> Result<(usize, [Option<i32>; 2])> {    #[repr(C, align(8))]
     struct Control([u8; 64]);
     let iov = Iovec { base: buf.as_mut_ptr() as usize, len: buf.len() };
     let mut ctl = Control([0; 64]);
@@ -518,4 +502,38 @@ pub fn fstat_dev(fd: i32) -> Result<(u32, u64)> {
     let mut st: RawStat = unsafe { core::mem::zeroed() };
     sc!(fstat, fd, &mut st as *mut RawStat)?;
     Ok((st.st_mode, st.st_rdev))
+}
+
+/// `struct iovec`.
+#[repr(C)]
+pub struct Iovec {
+    pub base: usize,
+    pub len: usize,
+}
+
+/// `struct msghdr` (x86_64 layout).
+#[repr(C)]
+pub struct Msghdr {
+    pub name: usize,
+    pub namelen: u32,
+    pub iov: *const Iovec,
+    pub iovlen: usize,
+    pub control: usize,
+    pub controllen: usize,
+    pub flags: i32,
+}
+
+/// `n` in decimal, in the end of `buf` (no allocation: also for paths made
+/// in the SIGSYS handler).
+pub fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let (mut n, mut i) = (n, buf.len());
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }

@@ -21,6 +21,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use preld_proto::tracer::{self as wire, Down, Up};
 use syscalls::Sysno;
 
+use crate::sys::{Iovec, Msghdr};
 use crate::thread::ThreadBlock;
 use crate::abi::{AF_UNIX, MSG_NOSIGNAL, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_SEQPACKET, SOL_SOCKET};
 use crate::errno::{EINTR, EIO};
@@ -91,22 +92,6 @@ pub fn detach_all() {
     }
 }
 
-#[repr(C)]
-struct Iovec {
-    base: usize,
-    len: usize,
-}
-
-#[repr(C)]
-struct Msghdr {
-    name: usize,
-    namelen: u32,
-    iov: *const Iovec,
-    iovlen: usize,
-    control: usize,
-    controllen: usize,
-    flags: i32,
-}
 
 /// Sends one frame on `conn`, with `fd` as SCM_RIGHTS if given.
 fn send(conn: i32, frame: &[u8], fd: Option<i32>) -> Result<(), i32> {
