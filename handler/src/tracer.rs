@@ -23,8 +23,8 @@ use syscalls::Sysno;
 
 use crate::sys::{Iovec, Msghdr};
 use crate::thread::ThreadBlock;
-use crate::abi::{AF_UNIX, MSG_NOSIGNAL, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_SEQPACKET, SOL_SOCKET};
-use crate::errno::{EINTR, EIO};
+use crate::abi::{AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, SCM_RIGHTS, SOCK_CLOEXEC, SOCK_SEQPACKET, SOL_SOCKET};
+use crate::errno::{EAGAIN, EINTR, EIO};
 use crate::{config, ownfd, sys, trace, usermem};
 
 static MAIN: AtomicI32 = AtomicI32::new(-1);
@@ -131,6 +131,28 @@ fn recv(conn: i32, buf: &mut [u8]) -> Result<usize, i32> {
     }
 }
 
+/// How many times a thread looks for the answer, yielding its CPU between
+/// looks, before it sleeps in recv (docs/DESIGN.md, "External tracers":
+/// an answer is usually back within this; a thread that slept must be
+/// woken, which costs tens of µs on an idle vCPU).
+const SPINS: usize = 64;
+
+/// Sends `frame` and receives the answer into `buf`, first by polling
+/// (non-blocking recv and sched_yield, SPINS times), then blocking.
+fn ask_hub(conn: i32, frame_len: usize, buf: &mut [u8]) -> Result<usize, i32> {
+    send(conn, &buf[..frame_len], None)?;
+    for _ in 0..SPINS {
+        // SAFETY: recvfrom into a live, writable buffer, no address.
+        match unsafe { sys::raw(Sysno::recvfrom as usize, [conn as usize, buf.as_mut_ptr() as usize, buf.len(), MSG_DONTWAIT, 0, 0]) } {
+            Ok(0) => return Err(EIO),
+            Ok(n) => return Ok(n),
+            Err(EAGAIN) | Err(EINTR) => sys::sched_yield(),
+            Err(e) => return Err(e),
+        }
+    }
+    recv(conn, buf)
+}
+
 /// The calling thread's connection, made on first use.
 fn conn(t: &mut ThreadBlock) -> Result<i32, i32> {
     let fd = t.tracer_fd.load(Ordering::Relaxed);
@@ -207,7 +229,7 @@ pub fn ask(t: &mut ThreadBlock, nr: usize, args: &mut [usize; 6], orig: &[usize;
         buf[len..len + 3].copy_from_slice(b"...");
         len += 3;
     }
-    let answer = send(c, &buf[..len], None).and_then(|()| recv(c, &mut buf));
+    let answer = ask_hub(c, len, &mut buf);
     let Ok(n) = answer else {
         detach();
         return Decision::Proceed;
@@ -254,7 +276,7 @@ pub fn result(t: &mut ThreadBlock, seq: u32, ret: isize, orig: &[usize; 6]) -> i
     let Ok(c) = conn(t) else { return ret };
     let mut buf = [0u8; wire::MAX_FRAME];
     let Ok(n) = wire::encode_up(&Up::Result { seq, ret: ret as i64 }, &mut buf) else { return ret };
-    let Ok(n) = send(c, &buf[..n], None).and_then(|()| recv(c, &mut buf)) else {
+    let Ok(n) = ask_hub(c, n, &mut buf) else {
         detach();
         return ret;
     };
@@ -306,7 +328,7 @@ pub fn signal(t: &mut ThreadBlock, sig: usize, info: *const u8) -> Option<usize>
     let mut w = Frame { buf: &mut buf, len: h, cut: false };
     let _ = trace::write_signal_text(&mut w, sig, &si);
     let len = w.len;
-    let Ok(n) = send(c, &buf[..len], None).and_then(|()| recv(c, &mut buf)) else {
+    let Ok(n) = ask_hub(c, len, &mut buf) else {
         detach();
         return Some(sig);
     };

@@ -24,6 +24,14 @@
 //! row measures the round trip to the capability server that every open
 //! makes in a session (tests/programs/pola/open_loop.c).
 //!
+//! The tracer round trip (`preld trace --tracer`, docs/tracer-protocol.md)
+//! has a table of its own: getppid's per-call cost when an external tracer
+//! answers each call `cont` (a C tracer, tests/programs/bench/tracer_cont.c,
+//! and the Python client's, tracer_cont.py), against ptrace tracers making
+//! the same decision at the same call (strace injecting getppid's result,
+//! and tests/programs/bench/ptrace_cont.c, a minimal PTRACE_SYSCALL loop),
+//! and the cost of a call no tracer subscribed to against `preld run`'s.
+//!
 //! Then preld's start-up cost (`ld-preld /bin/true` against `/bin/true`) and
 //! the floor under its trap path (tests/programs/bench/sud_floor.c: the bare
 //! Syscall User Dispatch round trip, no preld).
@@ -37,7 +45,8 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "usage: cargo xtask bench [--runs K] [--quick]
   --runs K   runs per cell (median of K; default 5). Per-call loops whose
              first run is slow get fewer runs (the count is shown).
-  --quick    smoke run: one run per cell, smaller loops";
+  --quick    smoke run: one run per cell, smaller loops
+  --tracer   only the tracer round-trip table";
 
 /// A slow per-call cell gets only as many runs as fit in this much wall time
 /// (but at least MIN_RUNS, for a median): strace and ptrace-only proot take
@@ -49,15 +58,17 @@ const MIN_RUNS: usize = 3;
 struct Opts {
     runs: usize,
     quick: bool,
+    tracer_only: bool,
 }
 
 fn parse(args: &[String]) -> Opts {
-    let mut o = Opts { runs: 5, quick: false };
+    let mut o = Opts { runs: 5, quick: false, tracer_only: false };
     let mut runs_given = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => o.quick = true,
+            "--tracer" => o.tracer_only = true,
             "--runs" => match it.next().and_then(|v| v.parse::<usize>().ok()).filter(|&k| k > 0) {
                 Some(k) => {
                     o.runs = k;
@@ -342,10 +353,19 @@ pub fn bench(args: &[String]) {
     check_trace(&preld);
 
     let getppid = compile("getppid_loop");
+    let stderr_file = root.join("target/bench/stderr.txt");
+    if o.tracer_only {
+        let (text, failures) = tracer_round_trip(&o, &preld, &getppid, &stderr_file);
+        print!("{text}");
+        if !failures.is_empty() {
+            println!("\nFAILED cells:\n{}", failures.join("\n"));
+            exit(1);
+        }
+        return;
+    }
     let clock = compile("clock_loop");
     let floor = compile("sud_floor");
     let open_loop = compile_from("pola", "open_loop");
-    let stderr_file = root.join("target/bench/stderr.txt");
 
     // gcc's input and output in a directory of their own, removed at the end.
     let tmp = std::env::temp_dir().join(format!("preld-bench-{}", std::process::id()));
@@ -518,7 +538,10 @@ pub fn bench(args: &[String]) {
     let load_after = loadavg();
     let _ = std::fs::remove_dir_all(&tmp);
 
+    let (tracer_table, tracer_failures) = tracer_round_trip(&o, &preld, &getppid, &stderr_file);
+
     print!("{}", table(&rows, &cfgs, &cells, &o));
+    print!("{tracer_table}");
     let [[nw, nc], [lw, lc]] = startup.each_ref().map(|m| m.each_ref().map(|v| median(v)));
     println!(
         "\nstart-up, median of {startup_runs} interleaved runs each: /bin/true {nw:.0} us wall, {nc:.0} us cpu; \
@@ -546,7 +569,7 @@ pub fn bench(args: &[String]) {
     );
     println!("\nCalls by path under preld run (PRELD_STATS=1, one run each):\n{paths}");
 
-    let failures: Vec<String> = rows
+    let mut failures: Vec<String> = rows
         .iter()
         .zip(&cells)
         .flat_map(|(row, cs)| {
@@ -555,10 +578,98 @@ pub fn bench(args: &[String]) {
                 .filter_map(move |(cfg, c)| c.failed.as_ref().map(|e| format!("  {} / {}: {e}", row.name, cfg.name)))
         })
         .collect();
+    failures.extend(tracer_failures);
     if !failures.is_empty() {
         println!("\nFAILED cells:\n{}", failures.join("\n"));
         exit(1);
     }
+}
+
+/// The tracer round trip: getppid_loop under each way of deciding on each
+/// call, interleaved over the repetitions (the order rotated per
+/// repetition, as the main table's columns); returns the table's text.
+fn tracer_round_trip(o: &Opts, preld: &Path, getppid: &Path, stderr_file: &Path) -> (String, Vec<String>) {
+    let tracer_c = compile("tracer_cont");
+    let ptrace_c = compile("ptrace_cont");
+    let tracer_py = crate::root().join("tests/programs/bench/tracer_cont.py");
+    let p = preld.as_os_str().to_owned();
+    let trace = |filter: &str| -> Vec<OsString> {
+        vec![p.clone(), "trace".into(), "--tracer".into(), tracer_c.clone().into(), "-e".into(), filter.into(), "--".into()]
+    };
+    let n: u64 = if o.quick { 4_000 } else { 20_000 };
+    // (name, config); the indices below name the ones ratios refer to.
+    let cfgs = [
+        Config { name: "native", prefix: vec![], env: vec![] },
+        Config { name: "preld run", prefix: vec![p.clone(), "run".into(), "--".into()], env: vec![] },
+        Config { name: "--tracer C, getppid not subscribed (-e trace=getpid)", prefix: trace("trace=getpid"), env: vec![] },
+        Config { name: "--tracer C answering cont", prefix: trace("trace=getppid"), env: vec![] },
+        Config {
+            name: "Python client (python/preld) answering cont",
+            prefix: vec![PYTHON.into(), tracer_py.into(), p.clone()],
+            env: vec![("PYTHONPATH", python_path())],
+        },
+        Config { name: "ptrace_cont.c (PTRACE_SYSCALL)", prefix: vec![ptrace_c.into()], env: vec![] },
+        Config { name: "strace -f -e inject=getppid:retval=1", prefix: os(&["strace", "-f", "-o", "/dev/null", "-e", "inject=getppid:retval=1"]), env: vec![] },
+    ];
+    let (run, ptrace, strace) = (1, 5, 6);
+    let mut samples: Vec<Vec<f64>> = cfgs.iter().map(|_| Vec::new()).collect();
+    let mut failed: Vec<Option<String>> = cfgs.iter().map(|_| None).collect();
+    for rep in 0..o.runs {
+        for k in 0..cfgs.len() {
+            let ci = (k + rep) % cfgs.len();
+            if failed[ci].is_some() {
+                continue;
+            }
+            match run_loop(&cfgs[ci], getppid, n, stderr_file) {
+                Ok((v, _)) => samples[ci].push(v),
+                Err(e) => failed[ci] = Some(e),
+            }
+        }
+    }
+    let med: Vec<f64> = samples.iter().map(|v| median(v)).collect();
+    let mut errors = Vec::new();
+    let mut grid = vec![["".to_string(), "ns/call".into(), "x native".into(), "x preld run".into(),
+        "ptrace_cont / this".into(), "strace / this".into()]];
+    for (i, c) in cfgs.iter().enumerate() {
+        let Some(why) = &failed[i] else {
+            let m = med[i];
+            let r = |j: usize| format!("{:.2}", med[j] / m);
+            let tracer = i >= 3;
+            grid.push([
+                c.name.to_string(),
+                if m >= 100.0 { format!("{m:.0}") } else { format!("{m:.1}") },
+                format!("{:.2}", m / med[0]),
+                format!("{:.2}", m / med[run]),
+                if tracer { r(ptrace) } else { String::new() },
+                if tracer { r(strace) } else { String::new() },
+            ]);
+            continue;
+        };
+        grid.push([c.name.to_string(), "FAILED".into(), String::new(), String::new(), String::new(), String::new()]);
+        errors.push(format!("  tracer round trip / {}: {why}", c.name));
+    }
+    let widths: Vec<usize> = (0..6).map(|i| grid.iter().map(|l| l[i].len()).max().unwrap_or(0)).collect();
+    let mut out = format!("\nTracer round trip: getppid, ns/call (N={n}), median of {} runs each\n", o.runs);
+    for l in &grid {
+        for (i, (c, w)) in l.iter().zip(&widths).enumerate() {
+            if i == 0 {
+                let _ = write!(out, "{c:<w$}");
+            } else {
+                let _ = write!(out, "  {c:>w$}");
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str("(a run reports its fastest batch, as in the main table; `ptrace_cont / this`: how many times faster \
+                  than the minimal ptrace tracer making the same decision)\n");
+    (out, errors)
+}
+
+/// PYTHONPATH for the Python client: the repository's python/ (static, as
+/// Config's environment is).
+fn python_path() -> &'static str {
+    let s = crate::root().join("python").to_string_lossy().into_owned();
+    Box::leak(s.into_boxed_str())
 }
 
 /// One line of the table: a label, then per column the median of `pick`'s

@@ -231,6 +231,13 @@ pub fn start(specs: &[Spec]) -> Result<Started, String> {
 impl Hub {
     /// Serves until every traced process has closed its connections.
     fn run(&mut self) {
+        // Empty polls left before the hub sleeps: after each event it looks
+        // again SPINS times, yielding its CPU between looks, since the next
+        // message (the tracer's answer, the thread's next call) usually
+        // follows within microseconds, and waking a sleeping thread costs
+        // tens of µs on an idle vCPU (docs/DESIGN.md, "External tracers").
+        const SPINS: u32 = 64;
+        let mut spins = 0;
         loop {
             if !self.main_open && self.conns.is_empty() {
                 return;
@@ -251,8 +258,15 @@ impl Hub {
                     tracer_idx.push(i);
                 }
             }
+            let timeout = if spins > 0 { 0 } else { -1 };
             // SAFETY: `fds` is a live array of pollfd of that length.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+            if n == 0 {
+                spins -= 1;
+                std::thread::yield_now();
+                continue;
+            }
+            spins = SPINS;
             if n < 0 {
                 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
                     continue;
