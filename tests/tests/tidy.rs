@@ -527,7 +527,7 @@ fn the_layering_check_reads_uses() {
     let uses = |s: &str| crate_uses("me", s).into_iter().collect::<Vec<_>>();
     assert_eq!(uses("use crate::a::B;\nfn f() { crate::b::g(); }\n"), ["a", "b"]);
     assert_eq!(uses("use crate::{c, d::{E, F}, me};\n// crate::x::y\nlet s = \"crate::z\";\n"), ["c", "d"]);
-    assert_eq!(uses("fn f() -> crate::StartError { todo!() }\n"), Vec::<String>::new());
+    assert_eq!(uses("fn f() -> crate::StartError { loop {} }\n"), Vec::<String>::new());
     let lib = "//! x\n//!\n//! ```text\n//! low: a b\n//! high: c\n//! ```\n";
     assert_eq!(declared_layers(lib), ["a", "b", "c"]);
 }
