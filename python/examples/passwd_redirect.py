@@ -8,12 +8,7 @@ import sys
 
 import preld
 
-args = sys.argv[1:]
-binary = "preld"
-if args[:1] == ["--preld"]:
-    binary, args = args[1], args[2:]
-if args[:1] == ["--"]:
-    args = args[1:]
+binary, args = preld.command_line(sys.argv[1:])
 
 session = preld.trace(args, calls="open,openat,stat,newfstatat,access,faccessat2", preld=binary)
 for call in session:

@@ -390,3 +390,14 @@ def trace(argv, calls=None, preld="preld", **kw):
     Other keywords: `strsize` (-s), `options` (more `preld trace` options),
     and subprocess.Popen's (stdin, stdout, stderr, env, cwd...)."""
     return Session(argv, calls=calls, preld=preld, **kw)
+
+
+def command_line(args):
+    """The examples' command line, `[--preld PATH] [--] PROG ARGS...`: the
+    preld binary to use and the program's argv."""
+    binary = "preld"
+    if args[:1] == ["--preld"]:
+        binary, args = args[1], args[2:]
+    if args[:1] == ["--"]:
+        args = args[1:]
+    return binary, args

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::OwnedFd;
 
+use crate::tracer::parse::{closing, split_top};
+
 /// A parsed value of strace's syntax.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -27,35 +29,6 @@ pub enum Value {
     Fd(i64, String),
     /// Anything else, as written.
     Raw(String),
-}
-
-/// Splits `s` at top-level `sep` (outside quotes, brackets and braces).
-fn split_top(s: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut quote, mut esc, mut start) = (0i32, false, false, 0);
-    for (i, c) in s.char_indices() {
-        if quote {
-            match (esc, c) {
-                (true, _) => esc = false,
-                (false, '\\') => esc = true,
-                (false, '"') => quote = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quote = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            c if c == sep && depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
 }
 
 /// strace's quoted string (escapes) as a JSON-able string: UTF-8 when the
@@ -260,31 +233,7 @@ fn call(out: &mut String, text: &str) {
     let open = text.find('(').unwrap_or(0);
     let name = &text[..open];
     // The argument list ends at the `)` that closes the first `(`.
-    let mut close = None;
-    let (mut depth, mut quote, mut esc) = (0i32, false, false);
-    for (i, c) in text[open..].char_indices() {
-        if quote {
-            match (esc, c) {
-                (true, _) => esc = false,
-                (false, '\\') => esc = true,
-                (false, '"') => quote = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quote = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(open + i);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
+    let close = closing(text, open);
     let close = close.unwrap_or(text.len().saturating_sub(1));
     let args = &text[open + 1..close.max(open + 1)];
     out.push_str(",\"name\":");

@@ -128,19 +128,14 @@ pub fn quoted(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// `NAME(ARGS)`: the name and the arguments' texts, split at the commas
-/// outside quotes, brackets, braces and parentheses.
-pub fn split_call(s: &str) -> Option<(&str, Vec<&str>)> {
-    let s = s.trim();
-    let open = s.find('(')?;
-    let name = &s[..open];
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || !s.ends_with(')') {
-        return None;
-    }
-    let inner = &s[open + 1..s.len() - 1];
-    let mut args = Vec::new();
-    let (mut depth, mut in_str, mut esc, mut start) = (0i32, false, false, 0);
-    for (i, c) in inner.char_indices() {
+/// Walks `s` as strace writes values: calls `at(i, c, depth)` for each
+/// character outside quoted strings, `depth` the brackets, braces and
+/// parentheses open before it, and stops when `at` says so. None: a
+/// closing bracket too many, or (walked to the end) a string or bracket
+/// left open.
+fn walk(s: &str, mut at: impl FnMut(usize, char, i32) -> bool) -> Option<()> {
+    let (mut depth, mut in_str, mut esc) = (0i32, false, false);
+    for (i, c) in s.char_indices() {
         if in_str {
             match (esc, c) {
                 (true, _) => esc = false,
@@ -149,6 +144,9 @@ pub fn split_call(s: &str) -> Option<(&str, Vec<&str>)> {
                 _ => {}
             }
             continue;
+        }
+        if at(i, c, depth) {
+            return Some(());
         }
         match c {
             '"' => in_str = true,
@@ -159,20 +157,58 @@ pub fn split_call(s: &str) -> Option<(&str, Vec<&str>)> {
                     return None;
                 }
             }
-            ',' if depth == 0 => {
-                args.push(inner[start..i].trim());
-                start = i + 1;
-            }
             _ => {}
         }
     }
-    if in_str || depth != 0 {
+    (!in_str && depth == 0).then_some(())
+}
+
+/// `s` split at `sep` outside quotes and brackets (the text as it is if it
+/// does not balance).
+pub fn split_top(s: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let balanced = walk(s, |i, c, depth| {
+        if c == sep && depth == 0 {
+            out.push(&s[start..i]);
+            start = i + c.len_utf8();
+        }
+        false
+    });
+    if balanced.is_none() {
+        return vec![s];
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// Where the bracket that opens at `open` closes.
+pub fn closing(s: &str, open: usize) -> Option<usize> {
+    let mut close = None;
+    let _ = walk(&s[open..], |i, c, depth| {
+        if matches!(c, ')' | ']' | '}') && depth == 1 {
+            close = Some(open + i);
+        }
+        close.is_some()
+    });
+    close
+}
+
+/// `NAME(ARGS)`: the name and the arguments' texts, split at the commas
+/// outside quotes, brackets, braces and parentheses.
+pub fn split_call(s: &str) -> Option<(&str, Vec<&str>)> {
+    let s = s.trim();
+    let open = s.find('(')?;
+    let name = &s[..open];
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || !s.ends_with(')') {
         return None;
     }
-    if !inner.trim().is_empty() {
-        args.push(inner[start..].trim());
+    let inner = &s[open + 1..s.len() - 1];
+    walk(inner, |_, _, _| false)?;
+    if inner.trim().is_empty() {
+        return Some((name, Vec::new()));
     }
-    Some((name, args))
+    Some((name, split_top(inner, ',').into_iter().map(str::trim).collect()))
 }
 
 /// A rewritten call's argument words: `strmask` bit i says word i is an
