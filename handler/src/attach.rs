@@ -139,11 +139,15 @@ fn attach_on(t: &mut ThreadBlock, s: i32) -> Result<(), i32> {
         c.attached = parsed.attached;
     });
     trace::start(t);
-    if config::get().trace.as_ref().is_some_and(|tr| tr.vdso) {
+    // The vDSO's calls as at start-up (lib.rs `start`).
+    if config::get().trace.as_ref().is_some_and(|tr| tr.vdso || tr.more.vdso) {
         vdso::set_observer(Some(trace::vdso_call));
     }
     if let (Some(_), Some(fd)) = (config::get().tracer.as_ref(), hub) {
         tracer::start(fd)?;
+        if tracer::wants_vdso() {
+            vdso::set_interceptor(Some(tracer::vdso_call));
+        }
     }
     ATTACHED.store(true, Ordering::Release);
     // Every rewritten site traps again, and none is rewritten meanwhile.
@@ -166,6 +170,7 @@ fn detach(t: &mut ThreadBlock) {
         c.attached = false;
     });
     vdso::set_observer(None);
+    vdso::set_interceptor(None);
     // The output gives way to /dev/null under the same number: a line
     // another thread is writing goes nowhere, and the number is never
     // another file's.
@@ -178,12 +183,6 @@ fn detach(t: &mut ThreadBlock) {
     }
     tracer::detach_all();
     fast::resume(dispatch::fast_gate);
-}
-
-/// Whether a tracer attached with -p is there (its exit line is the
-/// handler's to write: preld trace -p cannot wait for this process).
-pub fn attached() -> bool {
-    ATTACHED.load(Ordering::Acquire)
 }
 
 /// Used by the SIGSYS entry: the siginfo the kernel gave.

@@ -378,8 +378,8 @@ pub fn replace(change: impl FnOnce(&mut Config)) {
 
 pub fn get() -> &'static Config {
     let p = CONFIG.load(Ordering::Acquire);
-    // SAFETY: set once at startup (before the first trap) from a leaked Box,
-    // never freed or changed afterwards.
+    // SAFETY: set from a leaked Box (at startup, and by `replace`, which
+    // leaks a new one); no configuration is ever freed or changed once set.
     unsafe { p.as_ref() }.unwrap_or(&EMPTY)
 }
 

@@ -209,8 +209,8 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     // records the call itself finds it marked and timed.
     let traced = trace::before(c.t, nr, &c.orig);
     // strace's -e inject=: only calls that are traced are tampered with.
-    let rules = &config::get().inject;
-    let tampered = if traced && !rules.is_empty() { inject::enter(&mut c.t.inject_count, rules, nr) } else { None };
+    let rules: &[inject::Rule] = if traced { &config::get().inject } else { &[] };
+    let tampered = if rules.is_empty() { None } else { inject::enter(&mut c.t.inject_count, rules, nr) };
     if let Some((_, Some(answer))) = tampered {
         // Not made at all (strace makes it call -1 instead).
         inject::exit(c.t.tid(), rules, nr);

@@ -467,7 +467,7 @@ pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
 fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
     let p = tri!(path_in(dirfd, addr));
     if let (Some(fd), 0) = (p.dirfd, p.len) {
-        if let Some(o) = reopen_unlisted(fd, flags) {
+        if let Some(o) = reopen_unlisted(fd, flags, false) {
             return o;
         }
     }
@@ -476,7 +476,7 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
     let (r, fd, info) = tri!(ask(c, &Request::Open { flags, mode, path: p.arg(0) }, &[&p], &mut buf, cloexec));
     if let (Some(own), 0, true) = (p.dirfd, p.len, r == -(ENOTSUP as isize)) {
         // A file of no grant (an inherited one): its copy.
-        return reopen_unlisted(own, flags | (1 << 31)).unwrap_or(Outcome::Return(r));
+        return reopen_unlisted(own, flags, true).unwrap_or(Outcome::Return(r));
     }
     match (r, fd) {
         (r, _) if r < 0 => Outcome::Return(r),
@@ -499,14 +499,14 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
 /// session gets to the kernel's reopen of it (same file; a pipe's or a
 /// socket's reopen is the same object anyway). None: a file or directory
 /// the server knows how to open anew.
-fn reopen_unlisted(fd: i32, flags: u32) -> Option<Outcome> {
+fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
     let st = match sys::fstat(fd) {
         Ok(st) => st,
         Err(e) => return Some(Outcome::Return(-(e as isize))),
     };
     let t = st.mode & crate::abi::S_IFMT;
-    // (Bit 31: the server said the file is in no grant: copy it anyway.)
-    if (t == crate::abi::S_IFREG || t == crate::abi::S_IFDIR) && flags & (1 << 31) == 0 {
+    // (`ungranted`: the server said the file is in no grant: copy it anyway.)
+    if (t == crate::abi::S_IFREG || t == crate::abi::S_IFDIR) && !ungranted {
         return None;
     }
     let cmd = if flags & O_CLOEXEC as u32 != 0 { F_DUPFD_CLOEXEC } else { F_DUPFD };

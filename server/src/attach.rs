@@ -215,16 +215,17 @@ pub fn main(args: &TraceArgs, lines: Command, out: OwnedFd, hub: Option<crate::t
         }
     }
     // Until every process has ended, or preld is told to stop.
-    let pidfds: Vec<OwnedFd> = attached
+    // (A process that has already ended has no pidfd: it is not waited for.)
+    let pidfds: Vec<(i32, OwnedFd)> = attached
         .iter()
         .filter_map(|&p| {
             // SAFETY: pidfd_open with integer arguments; the fd is ours.
             let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, p, 0) } as i32;
             // SAFETY: a new fd of ours.
-            (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+            (fd >= 0).then(|| (p, unsafe { OwnedFd::from_raw_fd(fd) }))
         })
         .collect();
-    let mut alive: Vec<(i32, &OwnedFd)> = attached.iter().copied().zip(pidfds.iter()).collect();
+    let mut alive: Vec<(i32, &OwnedFd)> = pidfds.iter().map(|(p, f)| (*p, f)).collect();
     while !alive.is_empty() && !STOP.load(Ordering::SeqCst) {
         let mut polls: Vec<libc::pollfd> = alive.iter().map(|(_, f)| libc::pollfd { fd: f.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
         // SAFETY: a live array of pollfds.

@@ -77,7 +77,7 @@ struct RunArgs {
 #[command(long_about = trace::LONG_ABOUT)]
 struct TraceArgs {
     /// Trace child processes and threads too (lines prefixed `[pid N]`);
-    /// -ff without -o is the same (with -o, a file per process, is not built)
+    /// -ff with -o FILE: a file per process, FILE.PID, without the prefix
     #[arg(short = 'f', action = clap::ArgAction::Count)]
     follow: u8,
     /// Write the trace to FILE (truncated) instead of stderr

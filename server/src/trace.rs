@@ -75,8 +75,8 @@ shows a call that does not return, `= ?`). -x writes strings with a
 non-ASCII byte in \\x hex, -xx every string. -P PATH (repeatable) shows only
 the calls that access PATH, as strace decides it: a path argument equal to
 PATH (or to its resolved path), or an fd argument that refers to it. -qq
-leaves out the `+++ exited with N +++` lines (-q is accepted: preld writes
-no attach messages). --vdso also shows the calls the program makes through
+leaves out the `+++ exited with N +++` lines; -q, the `process N
+attached/detached` messages of -p. --vdso also shows the calls the program makes through
 preld's vDSO (clock_gettime, gettimeofday, time, getcpu, clock_getres),
 under the same filter as the others; without it they show only when -e
 trace= names them.";
@@ -105,6 +105,26 @@ const FORWARDED: [c_int; 4] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::
 /// The traced child's pid while it may receive signals; 0 before it exists
 /// and once it has ended (its pid may then be reused).
 static CHILD: AtomicI32 = AtomicI32::new(0);
+
+/// The combinations of options preld trace refuses, before it starts
+/// anything (tracers, the JSON converter).
+fn usage(args: &TraceArgs, ff: bool) -> Result<(), String> {
+    let lines = args.specs.is_empty() || args.output.is_some();
+    let injects = args.expr.iter().any(|e| matches!(e, Expr::Inject(_)));
+    if args.count && args.more.json {
+        return Err("-c and --json do not go together".into());
+    }
+    if ff && (args.count || args.more.json) {
+        return Err("-ff -o does not go with -c or --json".into());
+    }
+    if args.count && !args.pids.is_empty() {
+        return Err("-c with -p is not supported".into());
+    }
+    if !lines && (injects || args.more.any_for_lines()) {
+        return Err("with --tracer, the strace lines' options (-e inject=, -z, -Z, -x, -y, -P, -q, --vdso, --json) need -o".into());
+    }
+    Ok(())
+}
 
 pub fn main(args: TraceArgs) -> ExitCode {
     let ld = match crate::ld_preld() {
@@ -159,13 +179,13 @@ pub fn main(args: TraceArgs) -> ExitCode {
     } else {
         None
     };
+    if let Err(why) = usage(&args, ff) {
+        eprintln!("preld: trace: {why}");
+        return ExitCode::from(2);
+    }
     // --json: the handler's lines go through a pipe to the converter.
     let out = match (out, args.more.json) {
-        (Ok(real), true) if !args.count => match json_pipe(real) {
-            Ok(w) => Ok(w),
-            Err(e) => Err(e),
-        },
-        (Ok(_), true) => Err("-c and --json do not go together".to_string()),
+        (Ok(real), true) => json_pipe(real),
         (o, _) => o,
     };
     let out = match out.and_then(|fd| inheritable(&fd).map(|()| fd)) {
@@ -208,27 +228,18 @@ pub fn main(args: TraceArgs) -> ExitCode {
     for m in &args.maps {
         cmd.arg("--map").arg(m.arg());
     }
-    if ff && (args.count || args.more.json) {
-        eprintln!("preld: trace: -ff -o does not go with -c or --json");
-        return ExitCode::from(2);
-    }
     if let (true, Some(path)) = (ff && lines, &args.output) {
         cmd.arg("--trace-ff").arg(path);
     }
     if lines {
-        if let Err(why) = args.more.add_to(&mut cmd) {
-            eprintln!("preld: trace: {why}");
-            return ExitCode::from(2);
-        }
-    }
-    if !args.pids.is_empty() && args.count {
-        eprintln!("preld: trace: -c with -p is not supported");
-        return ExitCode::from(2);
+        args.more.add_to(&mut cmd);
     }
     if !args.pids.is_empty() {
         // -p: these options go to running processes instead (attach.rs).
         let opts = cmd;
-        return crate::attach::main(&args, opts, counts.unwrap_or(out), hub);
+        let code = crate::attach::main(&args, opts, counts.unwrap_or(out), hub);
+        wait_json_pump();
+        return code;
     }
     cmd.arg("--").args(&args.command);
     spawn_and_wait(cmd, &args, ld, out, counts, hub, lines)
@@ -409,20 +420,23 @@ fn spawn_and_wait(
         let _ = out.write_all(summary_table(&text).as_bytes());
     }
     drop(out);
-    // The converter ends when every traced process has closed the pipe;
-    // one left behind (a daemon) is not waited for long.
+    wait_json_pump();
+    end_like(status)
+}
+
+/// The converter (--json) ends when every traced process has closed the
+/// pipe; one left behind (a daemon) is not waited for long.
+fn wait_json_pump() {
     if let Some(pump) = JSON_PUMP.lock().ok().and_then(|mut p| p.take()) {
         let end = std::time::Instant::now() + std::time::Duration::from_secs(2);
         while !pump.is_finished() && std::time::Instant::now() < end {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
-    end_like(status)
 }
 
-/// Clears FD_CLOEXEC (std opens and duplicates with it) so that ld-preld
-/// inherits `fd`.
-/// The JSON converter's thread (`--json`), joined before preld trace ends.
+/// The JSON converter's thread (`--json`), waited for before preld trace
+/// ends (its handle outlives main's frames: spawn_and_wait may not return).
 static JSON_PUMP: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(None);
 
 /// A pipe whose write end replaces `real` as the output; a thread turns
@@ -436,6 +450,8 @@ fn json_pipe(real: OwnedFd) -> Result<OwnedFd, String> {
     Ok(w)
 }
 
+/// Clears FD_CLOEXEC (std opens and duplicates with it) so that ld-preld
+/// inherits `fd`.
 fn inheritable(fd: &OwnedFd) -> Result<(), String> {
     // SAFETY: F_SETFD on an fd this process owns; no memory is passed.
     let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) };

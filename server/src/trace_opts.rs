@@ -8,7 +8,7 @@ use std::process::Command;
 
 use clap::Args;
 
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug, Default, Clone, PartialEq)]
 pub struct MoreTraceArgs {
     /// Show only the calls that returned without an error (as strace -z)
     #[arg(short = 'z', overrides_with = "failed")]
@@ -27,8 +27,8 @@ pub struct MoreTraceArgs {
     /// argument that refers to it); repeatable
     #[arg(short = 'P', value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// -q: accepted (no attach/detach messages are written anyway); -qq: no
-    /// `+++ exited with N +++` lines
+    /// -q: no `process N attached/detached` messages (-p); -qq: no
+    /// `+++ exited with N +++` lines either
     #[arg(short = 'q', action = clap::ArgAction::Count)]
     pub quiet: u8,
     /// Show the calls the program makes through preld's vDSO
@@ -44,7 +44,7 @@ pub struct MoreTraceArgs {
 
 impl MoreTraceArgs {
     /// Adds ld-preld's options for these to `cmd`.
-    pub fn add_to(&self, cmd: &mut Command) -> Result<(), String> {
+    pub fn add_to(&self, cmd: &mut Command) {
         // (Of -z and -Z, the last given wins, as in strace: clap keeps one.)
         if self.successful || self.failed {
             cmd.arg("--trace-status").arg(if self.successful { "ok" } else { "failed" });
@@ -67,7 +67,12 @@ impl MoreTraceArgs {
         if self.vdso {
             cmd.arg("--trace-vdso");
         }
-        Ok(())
+    }
+
+    /// Whether an option of the strace lines is given (-q aside, which also
+    /// quiets `-p`'s messages).
+    pub fn any_for_lines(&self) -> bool {
+        MoreTraceArgs { quiet: 0, ..self.clone() } != MoreTraceArgs::default()
     }
 
     /// -P's paths as given, and each one's resolved path when that differs

@@ -1483,3 +1483,18 @@ fn ff_writes_a_file_per_process_like_strace() {
     assert_eq!(p.len(), 3, "one file per process: {p:#?}");
     assert_eq!(p, t, "the files differ from strace's");
 }
+
+/// With --tracer and no -o there are no strace lines: their options are
+/// refused before anything starts, not dropped without a word.
+#[test]
+fn line_options_without_lines_are_refused() {
+    for opts in [&["-e", "inject=getppid:retval=1"][..], &["--json"], &["-y"]] {
+        let out = run({
+            let mut c = command(preld());
+            c.args(["trace", "--tracer", "cat >/dev/null"]).args(opts).args(["--", "true"]);
+            c
+        });
+        assert_eq!(out.status.code(), Some(2), "{opts:?}: {}", out.report());
+        assert!(out.stderr_str().contains("need -o"), "{opts:?}: {}", out.report());
+    }
+}

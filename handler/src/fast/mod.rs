@@ -200,6 +200,9 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>) -> Result<(), Refused> {
     let (set, gate) = match (arch::set_nr(insn_bytes), gate) {
         (Some(SetNr::Mov(n)), Some(g)) if n as usize == nr => (SetNr::Mov(n), g),
         (Some(SetNr::Xor), Some(g)) if nr == 0 => (SetNr::Xor, g),
+        // The number is set right here and the handler must see every call
+        // of it: a stub would only lead back to the trap.
+        (Some(SetNr::Mov(_) | SetNr::Xor), None) => return Err(Refused::Handler),
         // eax set earlier: a copy of this instruction runs in the stub, and
         // the gate is chosen per call by its number.
         _ if len >= JUMP_LEN && arch::relocatable(insn_bytes) && BY_NUMBER_READY.load(Ordering::Relaxed) => {

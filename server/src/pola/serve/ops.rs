@@ -647,9 +647,6 @@ impl Server {
         sys::chownat(sys::CWD, sys::proc_fd(fd).as_bytes(), uid, gid, 0)
     }
 
-    /// Whether a client's fd that is no directory is a file of a writable
-    /// grant: Ok, EROFS (a read-only grant) or EOPNOTSUPP (in no grant: a
-    /// pipe, a socket, an inherited fd; the client lets the kernel answer).
     /// Whether a client's fd that is no directory is a file of some grant
     /// (Ok), or of none (EOPNOTSUPP: the client lets the kernel answer).
     fn granted_file_fd(&self, fd: BorrowedFd<'_>) -> SysResult<()> {
@@ -659,6 +656,9 @@ impl Server {
         }
     }
 
+    /// Whether a client's fd that is no directory is a file of a writable
+    /// grant: Ok, EROFS (a read-only grant) or EOPNOTSUPP (in no grant: a
+    /// pipe, a socket, an inherited fd; the client lets the kernel answer).
     fn writable_file_fd(&self, fd: BorrowedFd<'_>) -> SysResult<()> {
         // Both paths as this process sees them (its own mount namespace).
         let link = |fd: BorrowedFd<'_>| std::fs::read_link(sys::proc_fd(fd)).ok();
