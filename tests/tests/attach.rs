@@ -5,7 +5,6 @@
 //! `--tracer` with -p, and the refusals: a process not under preld (which a
 //! SIGSYS would kill), one that does not exist, one in a capability session.
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -63,7 +62,7 @@ fn attach_sees_the_calls_and_detach_lets_the_program_go_on() {
         .spawn()
         .unwrap();
     // Calls of sites rewritten before the attach are seen too.
-    wait_for(|| lines_of(&out, "getppid() = ") + lines_of(&out, "getppid()  ") >= 10 || lines_of(&out, "getppid()") >= 10, "no getppid lines after attaching");
+    wait_for(|| lines_of(&out, "getppid()") >= 10, "no getppid lines after attaching");
     assert!(lines_of(&out, "openat(AT_FDCWD, ") > 0, "no openat lines");
     // SAFETY: kill(2) with integer arguments.
     unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
@@ -170,6 +169,5 @@ fn a_process_in_a_capability_session_is_not_attachable() {
     assert!(o.stderr_str().contains("not attachable"), "{}", o.report());
     assert!(session.try_wait().unwrap().is_none(), "the session ended");
     session.kill().unwrap();
-    let st = session.wait().unwrap();
-    assert!(st.code().is_some() || st.signal().is_some());
+    let _ = session.wait();
 }

@@ -1193,15 +1193,21 @@ fn inject_signal_as_strace() {
 #[test]
 fn inject_delays_as_strace() {
     let code = "import os\nos.getppid()";
-    let opts = ["-e", "trace=getppid", "-e", "inject=getppid:delay_enter=20ms:delay_exit=30000"];
+    let opts = ["-T", "-e", "trace=getppid", "-e", "inject=getppid:delay_enter=20ms:delay_exit=30000"];
     let d = Scratch::new("inject-delay");
     let py = require_file("/usr/bin/python3", "python3");
-    let start = Instant::now();
     let t = trace(&d, &opts, &[&py, &"-c", &code]);
-    let took = start.elapsed();
     let (_, sl) = strace(&d, &opts, &[&py, &"-c", &code]);
-    assert!(took >= Duration::from_millis(50), "the delays were not made: {took:?}");
-    let marks = |v: Vec<&str>| v.into_iter().filter(|l| l.starts_with("getppid()")).map(|l| l.split_once(") = ").unwrap().1.split_once(' ').unwrap().1.to_string()).collect::<Vec<_>>();
+    // -T: the call's own time holds the delay after it (at least 30 ms).
+    let line = t.lines().into_iter().find(|l| l.starts_with("getppid()")).unwrap_or_else(|| t.fail("no getppid line"));
+    let secs: f64 = line.rsplit_once(" <").and_then(|(_, d)| d.strip_suffix('>')).and_then(|d| d.parse().ok()).unwrap_or(0.0);
+    assert!(secs >= 0.030, "the exit delay was not made: {line}");
+    let marks = |v: Vec<&str>| {
+        v.into_iter()
+            .filter(|l| l.starts_with("getppid()"))
+            .map(|l| l.split_once(") = ").unwrap().1.split(' ').filter(|w| w.starts_with('(')).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(marks(t.lines()), marks(sl.iter().map(String::as_str).collect()), "the markers differ from strace's");
     assert_eq!(marks(t.lines()), ["(DELAYED)"]);
 }
