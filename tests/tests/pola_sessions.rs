@@ -1129,3 +1129,52 @@ fn preld_s_own_fds_are_not_found_by_path() {
         print(found, len(opened))\n";
     Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]).same("/dev/fd scan", true);
 }
+
+/// Attack: an fd passed into a session gives no more than the fd itself.
+/// A host file given as read-only stdin and an append-only stdout, in no
+/// grant, with a read-write grant beside them: reopening them through
+/// /dev/fd must not give write access or read access the fds lack, and
+/// fchown must not give the file away (the server once took any fd for a
+/// file of the last grant: every grant copy's root reads `/` in /proc).
+#[test]
+fn an_inherited_fd_gives_no_more_than_itself() {
+    use std::os::unix::fs::MetadataExt;
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-amplify");
+    let w = tmp.dir("w");
+    write(&tmp.join("victim"), "untouched\n");
+    write(&tmp.join("log"), "secret already in the log\n");
+    let script = r#"import os
+def t(what, f):
+    try:
+        f(); print(what, 'done')
+    except OSError:
+        print(what, 'refused')
+t('fchown', lambda: os.fchown(0, 1234, 1234))
+t('write', lambda: os.write(os.open('/proc/self/fd/0', os.O_RDWR), b'PWNED'))
+t('read', lambda: os.read(os.open('/dev/fd/1', os.O_RDONLY), 100) or (_ for _ in ()).throw(OSError()))
+"#;
+    let victim = fs::File::open(tmp.join("victim")).unwrap();
+    let log = fs::OpenOptions::new().append(true).open(tmp.join("log")).unwrap();
+    // (Not the runner: it would replace stdin and stdout by its own.)
+    let mut child = Command::new(preld())
+        .args(["pola", "-B", "--rw"])
+        .arg(&w)
+        .arg("--")
+        .arg(&py)
+        .args(["-c", script])
+        .current_dir(&w)
+        .stdin(victim)
+        .stdout(log)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let st = preld_tests::run::wait_or_kill(&mut child, LIMIT);
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(st.status.success(), "the session: {:?}: {err}", st.status);
+    let said = fs::read_to_string(tmp.join("log")).unwrap();
+    assert_eq!(said, "secret already in the log\nfchown refused\nwrite refused\nread refused\n");
+    assert_eq!(fs::read_to_string(tmp.join("victim")).unwrap(), "untouched\n");
+    assert_eq!(fs::metadata(tmp.join("victim")).unwrap().uid(), 0);
+}

@@ -153,6 +153,17 @@ pub fn open_fds() -> Option<usize> {
     Some(std::fs::read_dir("/proc/self/fd").ok()?.count().saturating_sub(1))
 }
 
+/// The id of the mount `fd`'s object is on (statx STATX_MNT_ID, Linux
+/// 5.8): a grant's detached copy has one of its own.
+pub fn mount_id(fd: BorrowedFd<'_>) -> SysResult<u64> {
+    let flags = AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC;
+    let x = sys(rustix::fs::statx(fd, c"", flags, StatxFlags::MNT_ID))?;
+    if x.stx_mask & libc::STATX_MNT_ID == 0 {
+        return Err(libc::ENOSYS);
+    }
+    Ok(x.stx_mnt_id)
+}
+
 pub fn fstat(fd: BorrowedFd<'_>) -> SysResult<Stat> {
     let s = sys(rustix::fs::fstat(fd))?;
     Ok(Stat {

@@ -660,16 +660,11 @@ impl Server {
     /// grant: Ok, EROFS (a read-only grant) or EOPNOTSUPP (in no grant: a
     /// pipe, a socket, an inherited fd; the client lets the kernel answer).
     fn writable_file_fd(&self, fd: BorrowedFd<'_>) -> SysResult<()> {
-        // Both paths as this process sees them (its own mount namespace).
-        let link = |fd: BorrowedFd<'_>| std::fs::read_link(sys::proc_fd(fd)).ok();
-        let path = link(fd).ok_or(libc::EOPNOTSUPP)?;
-        let grant = self
-            .ns
-            .grants
-            .iter()
-            .filter_map(|g| link(g.root.as_fd()).filter(|root| path.starts_with(root)).map(|root| (g, root)))
-            .max_by_key(|(_, root)| root.as_os_str().len())
-            .map(|(g, _)| g);
+        // The grant is the one whose detached copy the file is on: the
+        // mount, not a path (every copy's root reads `/` in /proc, and a
+        // host file passed in is on none of them).
+        let mnt = sys::mount_id(fd).map_err(|_| libc::EOPNOTSUPP)?;
+        let grant = self.ns.grants.iter().find(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt));
         match grant {
             Some(g) if g.mode.writable() => Ok(()),
             Some(_) => Err(libc::EROFS),
