@@ -147,7 +147,7 @@ const CLOCK: &[&str] = &[
 ];
 
 /// Calls that always succeed and take no arguments (strace's PU).
-const PURE: &[&str] = &["getpid", "getuid", "getgid", "geteuid", "getegid", "getppid", "getpgrp", "gettid"];
+pub(crate) const PURE: &[&str] = &["getpid", "getuid", "getgid", "geteuid", "getegid", "getppid", "getpgrp", "gettid"];
 
 /// One `-e` argument.
 #[derive(Clone, Debug, PartialEq, Eq)]

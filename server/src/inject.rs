@@ -12,16 +12,16 @@
 //! strace's rules hold: one of error, retval, signal, delay_enter,
 //! delay_exit is needed; error and retval exclude each other; one error or
 //! retval and one signal at most; the last `when=` counts; FIRST and STEP
-//! are 1..65535, LAST 1..65534. `syscall=` names a call without side
+//! are 1..65535, LAST 1..65534. Errno and signal names are the trace's
+//! own. `syscall=` names a call without side
 //! effects (%pure) to make instead of none: preld makes none either way,
 //! so it changes nothing but is checked. strace's `poke_enter=` and
 //! `poke_exit=` are refused by name.
 
-use std::ffi::{c_char, c_int, CStr};
-
 use syscalls::Sysno;
 
 use crate::filter::{self, Filter};
+use crate::tracer::names;
 
 /// One `-e inject=`/`-e fault=` expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,8 +100,7 @@ pub fn parse(spec: &str, fault: bool) -> Result<Inject, String> {
             }
             "syscall" => {
                 let s: Sysno = value.parse().map_err(|_| format!("-e inject=: syscall=`{value}`: unknown x86_64 system call"))?;
-                let pure = ["getpid", "getuid", "getgid", "geteuid", "getegid", "getppid", "getpgrp", "gettid"];
-                if !pure.contains(&s.name()) {
+                if !crate::filter::PURE.contains(&s.name()) {
                     return Err(format!("-e inject=: syscall={value}: only calls without side effects (%pure) can be injected"));
                 }
                 continue; // nothing to do: preld makes no call at all
@@ -162,44 +161,22 @@ fn delay(v: &str) -> Result<u64, String> {
     Ok((n * scale).round() as u64)
 }
 
-unsafe extern "C" {
-    /// glibc ≥ 2.32: "ENOENT" for ENOENT, NULL for no name.
-    fn strerrorname_np(errnum: c_int) -> *const c_char;
-    /// glibc ≥ 2.32: "USR1" for SIGUSR1, NULL for no name.
-    fn sigabbrev_np(sig: c_int) -> *const c_char;
-}
-
-/// The C library's name of errno `n`.
-fn errno_name(n: c_int) -> Option<String> {
-    // SAFETY: strerrorname_np returns NULL or a static string.
-    let p = unsafe { strerrorname_np(n) };
-    // SAFETY: a NUL-terminated static string when not NULL.
-    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
-}
-
-/// `ENOENT` or 1..4095.
+/// `ENOENT` or 1..4095 (the names the trace prints).
 fn errno(v: &str) -> Result<u16, String> {
     if let Ok(n) = v.parse::<u16>() {
         return if (1..4096).contains(&n) { Ok(n) } else { Err(format!("error={v}: errno numbers are 1..4095")) };
     }
-    (1..4096).find(|&n| errno_name(n as c_int).as_deref() == Some(v)).map(|n| n as u16).ok_or_else(|| format!("error={v}: unknown errno name"))
+    names::errno(v).map(|n| n as u16).ok_or_else(|| format!("error={v}: unknown errno name"))
 }
 
-/// `SIGUSR1`, `USR1` or 1..64 (SIGRTMAX).
+/// `SIGUSR1`, `USR1`, `SIGRTMIN`, `SIGRT_2` or 1..64 (the names the trace
+/// prints).
 fn signal(v: &str) -> Result<u8, String> {
     if let Ok(n) = v.parse::<u8>() {
         return if (1..=64).contains(&n) { Ok(n) } else { Err(format!("signal={v}: signal numbers are 1..64")) };
     }
-    let name = v.strip_prefix("SIG").unwrap_or(v);
-    (1..32)
-        .find(|&n| {
-            // SAFETY: sigabbrev_np returns NULL or a static string.
-            let p = unsafe { sigabbrev_np(n) };
-            // SAFETY: a NUL-terminated static string when not NULL.
-            !p.is_null() && unsafe { CStr::from_ptr(p) }.to_bytes() == name.as_bytes()
-        })
-        .map(|n| n as u8)
-        .ok_or_else(|| format!("signal={v}: unknown signal name"))
+    let full = if v.starts_with("SIG") { v.to_string() } else { format!("SIG{v}") };
+    names::signal(&full).map(|n| n as u8).ok_or_else(|| format!("signal={v}: unknown signal name"))
 }
 
 #[cfg(test)]

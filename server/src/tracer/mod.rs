@@ -14,7 +14,7 @@
 //! as the ones outside rewrote it, a skip ends the descent), then its
 //! result ascends through the tracers that stepped it, innermost first.
 
-mod names;
+pub(crate) mod names;
 pub mod parse;
 
 use std::collections::{HashMap, HashSet, VecDeque};
