@@ -20,6 +20,7 @@ pub const O_RDONLY: usize = general::O_RDONLY as usize;
 pub const O_WRONLY: usize = general::O_WRONLY as usize;
 pub const O_RDWR: usize = general::O_RDWR as usize;
 pub const O_CREAT: usize = general::O_CREAT as usize;
+pub const O_EXCL: usize = general::O_EXCL as usize;
 pub const O_APPEND: usize = general::O_APPEND as usize;
 pub const O_TRUNC: usize = general::O_TRUNC as usize;
 pub const O_CLOEXEC: usize = general::O_CLOEXEC as usize;

@@ -23,9 +23,9 @@ use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_
 use syscalls::Sysno;
 
 use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
-use crate::abi::{O_CLOEXEC, O_CREAT, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
+use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::call::{After, Call, Outcome};
-use crate::errno::{EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOTSUP, EPERM, ERANGE};
+use crate::errno::{EBADF, EEXIST, EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOTSUP, EPERM, ERANGE};
 use crate::thread::PATH_MAX;
 use crate::{rpc, sys, usermem};
 
@@ -134,6 +134,10 @@ fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
         p.buf[..n].copy_from_slice(raw);
         p.len = n;
     } else if dirfd != AT_FDCWD {
+        // preld's own fds are no fds of the program's (nor sent to the server).
+        if crate::ownfd::is_own(dirfd as usize) {
+            return Err(-(EBADF as isize));
+        }
         p.buf[..n].copy_from_slice(raw);
         p.len = n;
         p.dirfd = Some(dirfd);
@@ -500,6 +504,10 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
 /// socket's reopen is the same object anyway). None: a file or directory
 /// the server knows how to open anew.
 fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
+    let (creat, excl) = (O_CREAT as u32, O_EXCL as u32);
+    if flags & (creat | excl) == creat | excl {
+        return Some(Outcome::err(EEXIST)); // the file exists: it is open
+    }
     let st = match sys::fstat(fd) {
         Ok(st) => st,
         Err(e) => return Some(Outcome::Return(-(e as isize))),
