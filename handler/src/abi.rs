@@ -19,6 +19,7 @@ pub const AT_REMOVEDIR: u32 = general::AT_REMOVEDIR;
 pub const O_RDONLY: usize = general::O_RDONLY as usize;
 pub const O_WRONLY: usize = general::O_WRONLY as usize;
 pub const O_RDWR: usize = general::O_RDWR as usize;
+pub const O_ACCMODE: usize = general::O_ACCMODE as usize;
 pub const O_CREAT: usize = general::O_CREAT as usize;
 pub const O_EXCL: usize = general::O_EXCL as usize;
 pub const O_APPEND: usize = general::O_APPEND as usize;

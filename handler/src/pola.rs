@@ -517,6 +517,19 @@ fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
     if (t == crate::abi::S_IFREG || t == crate::abi::S_IFDIR) && !ungranted {
         return None;
     }
+    // The copy gives what the fd gives, never more: access it lacks is
+    // refused, as the session has no other way to the file.
+    let has = sys::fcntl(fd, crate::abi::F_GETFL, 0).unwrap_or(0) & crate::abi::O_ACCMODE;
+    let (reads, writes) = (has != crate::abi::O_WRONLY, has != crate::abi::O_RDONLY);
+    let wanted = flags as usize & crate::abi::O_ACCMODE;
+    let ok = match wanted {
+        w if w == crate::abi::O_RDONLY => reads,
+        w if w == crate::abi::O_WRONLY => writes,
+        _ => reads && writes,
+    };
+    if !ok {
+        return Some(Outcome::err(crate::errno::EACCES));
+    }
     let cmd = if flags & O_CLOEXEC as u32 != 0 { F_DUPFD_CLOEXEC } else { F_DUPFD };
     Some(match sys::fcntl(fd, cmd, 0) {
         Ok(n) => Outcome::Return(n as isize),
