@@ -43,6 +43,8 @@ pub const AT_EACCESS: usize = general::AT_EACCESS as usize;
 pub const AT_NO_AUTOMOUNT: usize = general::AT_NO_AUTOMOUNT as usize;
 pub const AT_STATX_SYNC_TYPE: usize = general::AT_STATX_SYNC_TYPE as usize;
 pub const STATX_MNT_ID: u32 = general::STATX_MNT_ID;
+pub const STATX_TYPE: u32 = general::STATX_TYPE;
+pub const AT_STATX_DONT_SYNC: usize = general::AT_STATX_DONT_SYNC as usize;
 pub const R_OK: usize = general::R_OK as usize;
 pub const W_OK: usize = general::W_OK as usize;
 pub const X_OK: usize = general::X_OK as usize;
@@ -82,6 +84,7 @@ pub const MADV_GUARD_INSTALL: usize = general::MADV_GUARD_INSTALL as usize;
 // Processes and resources.
 pub const CLONE_VM: u64 = general::CLONE_VM as u64;
 pub const CLONE_VFORK: u64 = general::CLONE_VFORK as u64;
+pub const CLONE_FS: u64 = general::CLONE_FS as u64;
 pub const CLONE_SIGHAND: u64 = general::CLONE_SIGHAND as u64;
 pub const CLONE_CLEAR_SIGHAND: u64 = general::CLONE_CLEAR_SIGHAND;
 pub const RLIMIT_NOFILE: usize = general::RLIMIT_NOFILE as usize;
@@ -103,6 +106,8 @@ pub const TIMER_ABSTIME: usize = general::TIMER_ABSTIME as usize;
 pub const TFD_TIMER_ABSTIME: usize = general::TFD_TIMER_ABSTIME as usize;
 /// futex(2)'s operations whose timeout is a deadline, and its flags.
 pub const FUTEX_CMD_MASK: usize = general::FUTEX_CMD_MASK as u32 as usize;
+pub const FUTEX_WAIT_PRIVATE: usize = general::FUTEX_WAIT_PRIVATE as usize;
+pub const FUTEX_WAKE_PRIVATE: usize = general::FUTEX_WAKE_PRIVATE as usize;
 pub const FUTEX_CLOCK_REALTIME: usize = general::FUTEX_CLOCK_REALTIME as usize;
 pub const FUTEX_LOCK_PI: usize = general::FUTEX_LOCK_PI as usize;
 pub const FUTEX_WAIT_BITSET: usize = general::FUTEX_WAIT_BITSET as usize;

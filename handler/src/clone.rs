@@ -12,7 +12,7 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{CLONE_CLEAR_SIGHAND, CLONE_SIGHAND, CLONE_VFORK, CLONE_VM, SIGCHLD};
+use crate::abi::{CLONE_CLEAR_SIGHAND, CLONE_FS, CLONE_SIGHAND, CLONE_VFORK, CLONE_VM, SIGCHLD};
 use crate::call::{Call, Outcome};
 use crate::errno::{EFAULT, EINVAL};
 use crate::thread::{self, ThreadBlock};
@@ -101,6 +101,11 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         child.app_altstack = c.t.app_altstack;
     }
     child.sigsys_blocked = c.t.sigsys_blocked;
+    if flags & CLONE_VM != 0 && flags & CLONE_FS == 0 && crate::rpc::active() {
+        // Memory shared, cwd not (vfork, posix_spawn): the child's chdir in
+        // a session must not move its parent's virtual cwd.
+        child.own_cwd = Some(crate::pola::cwd(c.t));
+    }
     let parent_actions = signals::actions(c.t);
     if flags & CLONE_VM != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_CLEAR_SIGHAND != 0 {
         // Memory shared, handlers not (vfork, posix_spawn): the child's
@@ -138,6 +143,7 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
         // referenced here: it is that thread's `thread::current`.)
         let child = unsafe { &mut *(t.clone_child as *mut ThreadBlock) };
         crate::exec::free_prepared(child);
+        child.own_cwd = None;
         thread::free(child);
     }
     *uc.sigmask() = t.clone_mask;

@@ -305,7 +305,7 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
     // The exec's relative name and the new image's cwd are the server's cwd
     // of this connection: the process's own, from here on.
     let conn = rpc::conn(t)?;
-    pola::sync_cwd(conn);
+    pola::sync_cwd(t, conn);
     let (reply, fd) = rpc::call_on(conn, &Request::Exec { path }, if at_fd { &dir } else { &[] }, &mut buf, true)?;
     if reply.result < 0 {
         return Err(-reply.result as i32);

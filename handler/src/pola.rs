@@ -24,11 +24,11 @@ use syscalls::Sysno;
 
 use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
-use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
-use crate::abi::{O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFMT, S_IFREG, X_OK};
+use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
+use crate::abi::{O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFREG, X_OK};
 use crate::call::{Call, Outcome};
 use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
-use crate::thread::PATH_MAX;
+use crate::thread::{ThreadBlock, PATH_MAX};
 use crate::{beneath, rpc, sys, usermem};
 
 
@@ -85,16 +85,28 @@ pub fn init_cwd(conn: i32) {
     }
 }
 
-/// The process's virtual cwd.
-pub fn cwd() -> Vec<u8> {
-    Lock::take().cwd().clone()
+/// The virtual cwd of the calling thread's process: its own in a child
+/// that shares memory but not the cwd (vfork, posix_spawn: its chdir must
+/// not move its parent), else the process's.
+pub fn cwd(t: &ThreadBlock) -> Vec<u8> {
+    match &t.own_cwd {
+        Some(own) => own.clone(),
+        None => Lock::take().cwd().clone(),
+    }
+}
+
+fn set_cwd(t: &mut ThreadBlock, new: &[u8]) {
+    match &mut t.own_cwd {
+        Some(own) => *own = new.to_vec(),
+        None => *Lock::take().cwd() = new.to_vec(),
+    }
 }
 
 /// Brings connection `conn`'s cwd on the server in step with the
 /// process's (before an Exec on it). A cwd that no longer exists leaves
 /// the connection where it was, as the best the new image can get.
-pub fn sync_cwd(conn: i32) {
-    let cwd = cwd();
+pub fn sync_cwd(t: &ThreadBlock, conn: i32) {
+    let cwd = cwd(t);
     let mut buf = [0u8; 64];
     let _ = rpc::call_on(conn, &Request::Chdir { path: PathArg::cwd(&cwd) }, &[], &mut buf, true);
 }
@@ -118,7 +130,7 @@ impl PathIn {
 
 /// Reads a path argument; relative ones become absolute against the cwd
 /// (or stay relative to `dirfd`). Errors are the call's result (-errno).
-fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
+fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     let mut raw = [0u8; PATH_MAX];
     let n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
@@ -149,7 +161,10 @@ fn path_in(dirfd: i32, addr: usize) -> Result<PathIn, isize> {
         p.dirfd = Some(dirfd);
     } else {
         let mut l = Lock::take();
-        let cwd = l.cwd();
+        let cwd: &[u8] = match &t.own_cwd {
+            Some(own) => own,
+            None => l.cwd(),
+        };
         let total = cwd.len() + 1 + n;
         if total > PATH_MAX {
             return Err(-(ENAMETOOLONG as isize));
@@ -352,7 +367,7 @@ pub fn chown(c: &mut Call<'_>) -> Outcome {
         if empty {
             PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
         } else {
-            tri!(path_in(dirfd, addr))
+            tri!(path_in(c.t, dirfd, addr))
         }
     };
     // The kernel takes the ids as 32 bits: -1 is "unchanged".
@@ -389,7 +404,7 @@ pub fn chdir(c: &mut Call<'_>) -> Outcome {
 }
 
 pub fn getcwd(c: &mut Call<'_>) -> Outcome {
-    get_cwd(c.args[0], c.args[1])
+    get_cwd(c.t, c.args[0], c.args[1])
 }
 
 pub fn getdents(c: &mut Call<'_>) -> Outcome {
@@ -412,7 +427,7 @@ pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
 }
 
 fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
-    let mut p = tri!(path_in(dirfd, addr));
+    let mut p = tri!(path_in(c.t, dirfd, addr));
     if let (Some(fd), 0) = (p.dirfd, p.len) {
         if let Some(o) = reopen_unlisted(fd, flags, false) {
             return o;
@@ -489,7 +504,7 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
     if flags & AT_EMPTY_PATH as u32 != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
         return Outcome::Next; // on an fd: the base layer and the kernel answer
     }
-    let mut p = tri!(path_in(dirfd, addr));
+    let mut p = tri!(path_in(c.t, dirfd, addr));
     if let (Some(fd), 0) = (p.dirfd, p.len) {
         // `/dev/stdin`, `/proc/self/fd/N`: the fd's own stat, by the kernel
         // (path_in found none of preld's fds; the base layer still keeps
@@ -555,7 +570,7 @@ fn to_statx(st: &[u8; STAT_SIZE]) -> [u8; 256] {
 }
 
 fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -> Outcome {
-    let mut p = tri!(path_in(dirfd, addr));
+    let mut p = tri!(path_in(c.t, dirfd, addr));
     if let Some(o) = access_beneath(&mut p, mode, flags) {
         return o;
     }
@@ -568,7 +583,7 @@ fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -
 }
 
 fn simple(c: &mut Call<'_>, dirfd: i32, addr: usize, req: impl Fn(PathArg<'_>) -> Request<'_>) -> Outcome {
-    let p = tri!(path_in(dirfd, addr));
+    let p = tri!(path_in(c.t, dirfd, addr));
     let mut buf = [0u8; 256];
     let (r, fd, _) = tri!(ask(c, &req(p.arg(0)), &[&p], &mut buf, true));
     if let Some(fd) = fd {
@@ -585,8 +600,8 @@ fn two(
     a2: usize,
     req: impl for<'x> Fn(PathArg<'x>, PathArg<'x>) -> Request<'x>,
 ) -> Outcome {
-    let p1 = tri!(path_in(d1, a1));
-    let p2 = tri!(path_in(d2, a2));
+    let p1 = tri!(path_in(c.t, d1, a1));
+    let p2 = tri!(path_in(c.t, d2, a2));
     let mut buf = [0u8; 256];
     let (r, _, _) = tri!(ask(c, &req(p1.arg(0), p2.arg(second(&p1))), &[&p1, &p2], &mut buf, true));
     Outcome::Return(r.min(0))
@@ -595,7 +610,7 @@ fn two(
 fn symlink_at(c: &mut Call<'_>, target: usize, dirfd: i32, addr: usize) -> Outcome {
     let mut t = [0u8; PATH_MAX];
     let n = tri!(usermem::read_cstr(target, &mut t).ok_or(-(EFAULT as isize)));
-    let p = tri!(path_in(dirfd, addr));
+    let p = tri!(path_in(c.t, dirfd, addr));
     let mut buf = [0u8; 256];
     let (r, _, _) = tri!(ask(c, &Request::Symlink { target: &t[..n], path: p.arg(0) }, &[&p], &mut buf, true));
     Outcome::Return(r.min(0))
@@ -615,7 +630,7 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     if size == 0 || size > isize::MAX as usize {
         return Outcome::err(EINVAL);
     }
-    let mut p = tri!(path_in(dirfd, addr));
+    let mut p = tri!(path_in(c.t, dirfd, addr));
     if let Some(o) = readlink_beneath(&mut p, out, size) {
         return o;
     }
@@ -638,7 +653,7 @@ fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
         // fchdir: the directory is the fd itself.
         PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
     } else {
-        tri!(path_in(dirfd, addr))
+        tri!(path_in(c.t, dirfd, addr))
     };
     let mut buf = [0u8; PATH_MAX + 64];
     let (r, _, _) = tri!(ask(c, &Request::Chdir { path: p.arg(0) }, &[&p], &mut buf, true));
@@ -647,13 +662,13 @@ fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
     }
     let (reply, _) = tri!(rpc::call(c.t, &Request::Getcwd, &[], &mut buf, true).map_err(|e| -(e as isize)));
     if let ReplyData::Bytes(b) = reply.data {
-        *Lock::take().cwd() = b.to_vec();
+        set_cwd(c.t, b);
     }
     Outcome::Return(0)
 }
 
-fn get_cwd(out: usize, size: usize) -> Outcome {
-    let cwd = cwd();
+fn get_cwd(t: &ThreadBlock, out: usize, size: usize) -> Outcome {
+    let cwd = cwd(t);
     if cwd.len() + 1 > size {
         return Outcome::err(ERANGE);
     }
@@ -727,38 +742,57 @@ fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isiz
 const BENEATH_OPEN_FLAGS: usize = O_NONBLOCK | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_LARGEFILE | O_NOATIME | O_PATH | O_DIRECT | O_SYNC | O_DSYNC;
 
 /// A reading open beneath a grant, of a file or a directory. FIFOs and
-/// devices go to the server (an open of them may wait, and a device's
-/// ioctls are not rights a session has through Landlock): the open is
-/// made with O_NONBLOCK, which the fd loses again when it is a file or
-/// directory the application did not ask it for.
+/// devices go to the server: their open has effects (a FIFO's wakes the
+/// writer waiting for a reader, a device's is its driver's), may wait,
+/// and a device's ioctls are no right a session has through Landlock. So
+/// the type of what the path names is looked at first (statx, which opens
+/// nothing), unless the open itself refuses anything but a directory
+/// (O_DIRECTORY) or opens nothing (O_PATH). statx is not confined beneath
+/// the grant, but where its walk and the confined open's part (an
+/// absolute symlink, `..` above the grant's root) the open fails with
+/// EXDEV, and the server decides; where statx fails, the confined open
+/// without opening (O_PATH) says what the path is. (A file swapped for a
+/// FIFO between the look and the open makes the open wait here, as
+/// natively, but with signals held back: only someone who may write the
+/// grant can do that, to this program only.)
 fn open_beneath(p: &mut PathIn, flags: u32) -> Option<Outcome> {
     let f = flags as usize;
     if f & O_ACCMODE != O_RDONLY || f & !BENEATH_OPEN_FLAGS != 0 {
         return None;
     }
     let (base, rel, _) = beneath_target(p)?;
-    let path_only = f & O_PATH != 0;
-    let want = if path_only { f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } else { f | O_NONBLOCK | O_NOCTTY };
+    let want = if f & O_PATH != 0 {
+        f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    } else {
+        if f & O_DIRECTORY == 0 {
+            let nofollow = if f & O_NOFOLLOW != 0 { AT_SYMLINK_NOFOLLOW } else { 0 };
+            let kind = match sys::file_type_at(base, rel, nofollow | AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT) {
+                Ok(k) => k,
+                Err(_) => {
+                    // What the confined walk finds (an error, most often).
+                    let look = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | (f & O_NOFOLLOW)) as u64, mode: 0, resolve: beneath::RESOLVE };
+                    match sys::openat2(base, rel, &look) {
+                        Ok(fd) => {
+                            sys::close(fd);
+                            return None;
+                        }
+                        Err(e) if server_decides(e) => return None,
+                        Err(e) => return Some(Outcome::Return(-(e as isize))),
+                    }
+                }
+            };
+            if kind != S_IFREG && kind != S_IFDIR {
+                return None;
+            }
+        }
+        f | O_NOCTTY
+    };
     let how = sys::OpenHow { flags: want as u64, mode: 0, resolve: beneath::RESOLVE };
-    let fd = match sys::openat2(base, rel, &how) {
-        Ok(fd) => fd,
+    Some(match sys::openat2(base, rel, &how) {
+        Ok(fd) => Outcome::Return(fd as isize),
         Err(e) if server_decides(e) => return None,
-        Err(e) => return Some(Outcome::Return(-(e as isize))),
-    };
-    if path_only {
-        return Some(Outcome::Return(fd as isize));
-    }
-    let mut st = [0u8; 144];
-    let kind = sys::fstat_bytes(fd, &mut st).map(|()| u32::from_ne_bytes([st[24], st[25], st[26], st[27]]) & S_IFMT);
-    let ok = match kind {
-        Ok(S_IFREG | S_IFDIR) => f & O_NONBLOCK != 0 || sys::fcntl(fd, crate::abi::F_SETFL, f & (O_DIRECT | O_NOATIME)).is_ok(),
-        _ => false,
-    };
-    if !ok {
-        sys::close(fd);
-        return None;
-    }
-    Some(Outcome::Return(fd as isize))
+        Err(e) => Outcome::Return(-(e as isize)),
+    })
 }
 
 /// stat, lstat, newfstatat, statx (`statx`: its mask) beneath a grant.
@@ -919,7 +953,7 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
     let abs = if path.first() == Some(&b'/') {
         path.to_vec()
     } else {
-        let mut v = cwd();
+        let mut v = cwd(c.t);
         v.push(b'/');
         v.extend_from_slice(path);
         v

@@ -9,7 +9,7 @@
 //! parent and child never share a socket. All of it runs in the SIGSYS
 //! handler, with every signal blocked.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
 use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
@@ -25,8 +25,17 @@ use crate::thread::ThreadBlock;
 const RECV_SPIN_TRIES: u32 = 64;
 
 static MAIN: AtomicI32 = AtomicI32::new(-1);
-static MAIN_LOCK: AtomicBool = AtomicBool::new(false);
+/// The main connection's lock: 0 free, 1 taken, 2 taken with sleepers
+/// (a futex: the threads a program starts at once all ask for their
+/// connection at once, and spinning for it took every CPU from the server).
+static MAIN_LOCK: AtomicU32 = AtomicU32::new(0);
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+/// Threads of this process waiting for a reply by looking again (not
+/// asleep). One is enough to keep a CPU busy for the reply; more only
+/// take CPU from the server (200 threads looking made a session's opens
+/// 60 times slower than one): the others sleep at once.
+static LOOKING: AtomicU32 = AtomicU32::new(0);
+const MOST_LOOKING: u32 = 1;
 
 /// Whether this process is a capability session.
 pub fn active() -> bool {
@@ -92,7 +101,9 @@ fn recv(conn: i32, buf: &mut [u8], cloexec: bool) -> Result<(usize, Option<i32>)
     // after each request: asking again (yielding the CPU in between) finds
     // the reply without the cost of sleeping and being woken from another
     // CPU (see SPIN_AFTER_REQUEST in server/src/pola/serve.rs); then sleep.
-    let mut tries = RECV_SPIN_TRIES;
+    let looking = LOOKING.fetch_add(1, Ordering::Relaxed) < MOST_LOOKING;
+    let mut tries = if looking { RECV_SPIN_TRIES } else { 0 };
+    LOOKING.fetch_sub(!looking as u32, Ordering::Relaxed);
     let n = loop {
         let f = if tries > 0 { flags | MSG_DONTWAIT } else { flags };
         // SAFETY: msg describes live, writable buffers.
@@ -101,13 +112,24 @@ fn recv(conn: i32, buf: &mut [u8], cloexec: bool) -> Result<(usize, Option<i32>)
             Err(EINTR) => continue,
             Err(EAGAIN) if tries > 0 => {
                 tries -= 1;
+                if tries == 0 {
+                    LOOKING.fetch_sub(1, Ordering::Relaxed);
+                }
                 msg.controllen = ctl.0.len();
                 // SAFETY: no arguments.
                 sys::sched_yield();
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                if tries > 0 {
+                    LOOKING.fetch_sub(1, Ordering::Relaxed);
+                }
+                return Err(e);
+            }
         }
     };
+    if tries > 0 {
+        LOOKING.fetch_sub(1, Ordering::Relaxed);
+    }
     let mut fd = None;
     if msg.controllen >= 20 {
         let level = i32::from_ne_bytes(ctl.0[8..12].try_into().unwrap_or_default());
@@ -156,8 +178,11 @@ struct MainGuard;
 
 impl MainGuard {
     fn lock() -> MainGuard {
-        while MAIN_LOCK.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            core::hint::spin_loop();
+        if MAIN_LOCK.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            return MainGuard;
+        }
+        while MAIN_LOCK.swap(2, Ordering::Acquire) != 0 {
+            sys::futex_wait(&MAIN_LOCK, 2);
         }
         MainGuard
     }
@@ -165,7 +190,9 @@ impl MainGuard {
 
 impl Drop for MainGuard {
     fn drop(&mut self) {
-        MAIN_LOCK.store(false, Ordering::Release);
+        if MAIN_LOCK.swap(0, Ordering::Release) == 2 {
+            sys::futex_wake_one(&MAIN_LOCK);
+        }
     }
 }
 
@@ -213,6 +240,8 @@ pub fn prepare_fork() -> Option<i32> {
 
 /// In the fork child: its own main connection; per-thread ones are made anew.
 pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>) {
+    // The parent's other threads, looking at the fork, are not the child's.
+    LOOKING.store(0, Ordering::Relaxed);
     if let Some(m) = child_main {
         let old = MAIN.swap(m, Ordering::Relaxed);
         ownfd::release_fd(old);
@@ -220,7 +249,7 @@ pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>) {
         if fd > 0 {
             ownfd::release_fd(fd);
         }
-        MAIN_LOCK.store(false, Ordering::Release);
+        MAIN_LOCK.store(0, Ordering::Release);
     }
 }
 

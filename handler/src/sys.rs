@@ -148,6 +148,17 @@ pub fn openat2(dirfd: i32, path: &[u8], how: &OpenHow) -> Result<i32> {
     sc!(openat2, dirfd as isize, path.as_ptr(), how as *const OpenHow, core::mem::size_of::<OpenHow>()).map(|fd| fd as i32)
 }
 
+/// Sleeps while `*word == expected` (futex(2) FUTEX_WAIT_PRIVATE); any
+/// error (EAGAIN: it changed, EINTR) is a wake-up for the caller.
+pub fn futex_wait(word: &core::sync::atomic::AtomicU32, expected: u32) {
+    let _ = sc!(futex, word.as_ptr(), crate::abi::FUTEX_WAIT_PRIVATE, expected, 0);
+}
+
+/// Wakes one thread sleeping on `word`.
+pub fn futex_wake_one(word: &core::sync::atomic::AtomicU32) {
+    let _ = sc!(futex, word.as_ptr(), crate::abi::FUTEX_WAKE_PRIVATE, 1);
+}
+
 /// lseek(2).
 pub fn lseek(fd: i32, off: u64, whence: usize) -> Result<u64> {
     sc!(lseek, fd, off, whence).map(|o| o as u64)
@@ -163,6 +174,16 @@ pub fn fstat_bytes(fd: i32, out: &mut [u8; 144]) -> Result<()> {
 /// `out` (the kernel's `struct statx`, 256 bytes).
 pub fn statx_fd(fd: i32, flags: usize, mask: u32, out: &mut [u8; 256]) -> Result<()> {
     sc!(statx, fd as isize, b"\0".as_ptr(), AT_EMPTY_PATH | flags, mask, out.as_mut_ptr()).map(|_| ())
+}
+
+/// The file type (S_IFMT bits) of `path` (NUL-terminated) relative to
+/// `dirfd`, by statx STATX_TYPE with `flags` (AT_SYMLINK_NOFOLLOW...).
+pub fn file_type_at(dirfd: i32, path: &[u8], flags: usize) -> Result<u32> {
+    nul_ended(path)?;
+    let mut x = [0u8; 256];
+    sc!(statx, dirfd as isize, path.as_ptr(), flags, crate::abi::STATX_TYPE, x.as_mut_ptr())?;
+    // struct statx: stx_mode (u16) at 28.
+    Ok(u16::from_ne_bytes([x[28], x[29]]) as u32 & crate::abi::S_IFMT)
 }
 
 /// The id of the mount `fd`'s object is on (statx STATX_MNT_ID).

@@ -122,6 +122,10 @@ pub struct ThreadBlock {
     pub clone_args: [usize; 6],
     /// What a pending execve points at (freed if it fails).
     pub exec_alloc: usize,
+    /// A session's cwd of a child that shares memory but not its parent's
+    /// cwd (vfork, posix_spawn: no CLONE_FS); None: the process's
+    /// (pola.rs).
+    pub own_cwd: Option<alloc::vec::Vec<u8>>,
     /// This thread's connection to the capability server (0: none yet).
     /// Atomic: other threads renumber it (`live_conn_fds`).
     pub rpc_fd: AtomicI32,
@@ -444,6 +448,7 @@ pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
         (*b).rpc_fd.store(0, Ordering::Relaxed);
         (*b).tracer_fd.store(0, Ordering::Relaxed);
         (&raw mut (*b).trace_saved).write(None);
+        (&raw mut (*b).own_cwd).write(None);
         (&raw mut (*b).trace_nest).write([Default::default(); 8]);
         &mut *b
     };
