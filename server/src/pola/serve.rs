@@ -32,6 +32,8 @@ pub struct Conn {
     /// Its request is answered by an opener thread (`open_later`): the
     /// connection is not read until that reply is sent.
     busy: bool,
+    /// The program it last exec'd (virtual path), as `--ask` shows it.
+    pub running: Option<Vec<u8>>,
 }
 
 
@@ -90,6 +92,9 @@ struct ReqState {
     /// (`creat`: an open that may create it).
     want: Option<powerbox::Want>,
     creat: bool,
+    /// It only looks at its path (stat, access, readlink, chdir, O_PATH):
+    /// no question for a directory (shells stat $PWD at start).
+    look: bool,
     /// The mode of a file the powerbox creates (O_CREAT's).
     create_mode: u32,
     /// The powerbox created the file this request opens (O_EXCL then holds).
@@ -152,7 +157,7 @@ impl Server {
     pub fn add(&mut self, sock: OwnedFd, cwd: Vec<u8>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.conns.push(Conn { id, sock, cwd, busy: false });
+        self.conns.push(Conn { id, sock, cwd, busy: false, running: None });
         id
     }
 

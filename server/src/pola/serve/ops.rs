@@ -146,7 +146,7 @@ impl Server {
         let mut r = self.ns.resolve(&start, path, follow);
         if matches!(r, Ok(Node::MissingVirtual) | Err(libc::ENOENT)) {
             if let Some(v) = self.ns.take_outside() {
-                if self.ask_for(&v) {
+                if self.ask_for(i, &v) {
                     r = self.ns.resolve(&start, path, follow);
                 }
             }
@@ -166,7 +166,7 @@ impl Server {
     /// directory), asks, and on an allow adds a grant of it (true). The
     /// host object is pinned (device, inode) before the question; the grant
     /// must copy that same object.
-    fn ask_for(&mut self, vpath: &[u8]) -> bool {
+    fn ask_for(&mut self, i: usize, vpath: &[u8]) -> bool {
         use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
         use super::powerbox::Want;
         let (Some(want), Some(_)) = (self.req.want, &self.powerbox) else { return false };
@@ -186,8 +186,12 @@ impl Server {
             }
             Err(_) => return false,
         };
+        if is_dir && self.req.look {
+            return false;
+        }
         let Some(pb) = self.powerbox.as_mut() else { return false };
-        let Some((spec, once)) = pb.decide(vpath, &host, want, is_dir) else { return false };
+        let running = self.conns[i].running.as_deref();
+        let Some((spec, once)) = pb.decide(vpath, &host, want, is_dir, running) else { return false };
         let pin = match pin {
             Some(p) => p,
             None => {
@@ -276,6 +280,7 @@ impl Server {
                     let st = ReqState {
                         want: Some(if writes { Want::Write } else { Want::Read }),
                         creat,
+                        look: path_only,
                         create_mode: mode & 0o777,
                         uses: Some(Use::Object { mode: mode_, look: path_only, create: creat }),
                         ..ReqState::default()
@@ -304,7 +309,8 @@ impl Server {
             Request::Link { .. } => (None, Some(Use::Link)),
             Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } => (None, None),
         };
-        ReqState { want, uses, ..ReqState::default() }
+        let look = matches!(uses, Some(Use::Object { look: true, .. }));
+        ReqState { want, uses, look, ..ReqState::default() }
     }
 
     /// Answers a request: what it wants of its paths is set for `resolve`,
@@ -331,7 +337,11 @@ impl Server {
             Request::Connect => match sys::seqpacket_pair() {
                 Ok((ours, theirs)) => {
                     let cwd = self.conns[i].cwd.clone();
+                    let running = self.conns[i].running.clone();
                     self.add(ours, cwd);
+                    if let Some(c) = self.conns.last_mut() {
+                        c.running = running;
+                    }
                     Answer::with_fd(Data::None, theirs)
                 }
                 Err(e) => Answer::err(e),
@@ -366,7 +376,10 @@ impl Server {
                 Err(e) => Answer::err(e),
             },
             Request::Exec { path } => match self.exec(i, &path, fds) {
-                Ok((fd, v, h)) => Answer::with_fd(Data::Exec(v, h), fd),
+                Ok((fd, v, h)) => {
+                    self.conns[i].running = Some(v.clone());
+                    Answer::with_fd(Data::Exec(v, h), fd)
+                }
                 Err(e) => Answer::err(e),
             },
             Request::ConnectUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, false) {

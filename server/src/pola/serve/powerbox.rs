@@ -54,6 +54,9 @@ impl Want {
 pub struct Question {
     /// The session's command (argv[0] as the user gave it).
     pub prog: Vec<u8>,
+    /// The program that asks, as the session exec'd it (virtual path;
+    /// the program's own choice, so shown as what it runs, after `prog`).
+    pub running: Option<Vec<u8>>,
     /// The path the program named (virtual, absolute, normalized).
     pub vpath: Vec<u8>,
     /// The same path on the host, symlinks resolved (for Create: its
@@ -107,12 +110,13 @@ impl Powerbox {
 
     /// The grant to make for `vpath` (None: deny), and whether it is for
     /// this request only. Remembers session denials and "deny all".
-    pub fn decide(&mut self, vpath: &[u8], host: &Path, want: Want, is_dir: bool) -> Option<(GrantSpec, bool)> {
+    pub fn decide(&mut self, vpath: &[u8], host: &Path, want: Want, is_dir: bool, running: Option<&[u8]>) -> Option<(GrantSpec, bool)> {
         if self.off || self.denied.contains(vpath) {
             return None;
         }
         self.asked += 1;
-        let q = Question { prog: self.prog.clone(), vpath: vpath.to_vec(), host: host.to_path_buf(), want, is_dir };
+        let running = running.map(<[u8]>::to_vec);
+        let q = Question { prog: self.prog.clone(), running, vpath: vpath.to_vec(), host: host.to_path_buf(), want, is_dir };
         match self.asker.ask(&q) {
             Answer::DenyAll => {
                 self.off = true;
@@ -173,9 +177,12 @@ pub fn prompt(q: &Question) -> String {
         Want::Run => "r read and run, ",
         _ => "r read-only, ",
     };
+    let mut who = shown(&q.prog);
+    if let Some(r) = q.running.as_deref().filter(|r| *r != q.prog.as_slice()) {
+        who.push_str(&format!(" (running \"{}\")", shown(r)));
+    }
     format!(
-        "preld pola: {} wants to {} {what}. {read}w read-write, d deny: this time; capitals {}W D: for the session; N: deny all from now on [d]",
-        shown(&q.prog),
+        "preld pola: {who} wants to {} {what}. {read}w read-write, d deny: this time; capitals {}W D: for the session; N: deny all from now on [d]",
         q.want.verb(),
         if q.want == Want::Create { "" } else { "R " },
     )
@@ -217,7 +224,7 @@ mod tests {
 
     #[test]
     fn the_prompt_is_one_line() {
-        let q = Question { prog: b"cat".to_vec(), vpath: b"/home/u/x\nfake".to_vec(), host: "/home/u/x\nfake".into(), want: Want::Read, is_dir: false };
+        let q = Question { prog: b"cat".to_vec(), running: None, vpath: b"/home/u/x\nfake".to_vec(), host: "/home/u/x\nfake".into(), want: Want::Read, is_dir: false };
         let p = prompt(&q);
         assert!(!p.contains('\n') && !p.contains('\x1b'), "{p}");
         assert!(p.starts_with("preld pola: cat wants to read \"/home/u/x\\x0afake\". r read-only, w read-write"), "{p}");
@@ -225,6 +232,8 @@ mod tests {
         let p = prompt(&q);
         assert!(p.contains("wants to create \"/v\" (on the host: \"/h\"). w read-write"), "{p}");
         assert!(!p.contains("r read") && !p.contains("R W"), "{p}");
+        let q = Question { prog: b"sh".to_vec(), running: Some(b"/bin/x\x1b".to_vec()), ..q };
+        assert!(prompt(&q).starts_with("preld pola: sh (running \"/bin/x\\x1b\") wants to create"), "{}", prompt(&q));
     }
 
     #[test]
@@ -259,14 +268,14 @@ mod tests {
         ];
         let mut pb = Powerbox::new(b"p", Box::new(Say(answers)));
         let h = Path::new("/h");
-        assert!(pb.decide(b"/a", h, Want::Read, false).is_none());
-        assert!(pb.decide(b"/a", h, Want::Read, false).is_none(), "not asked again");
-        let (g, once) = pb.decide(b"/b", h, Want::Run, false).unwrap();
+        assert!(pb.decide(b"/a", h, Want::Read, false, None).is_none());
+        assert!(pb.decide(b"/a", h, Want::Read, false, None).is_none(), "not asked again");
+        let (g, once) = pb.decide(b"/b", h, Want::Run, false, None).unwrap();
         assert_eq!((g.mode, once), (Mode::Exec, true));
-        let (g, once) = pb.decide(b"/c", h, Want::Write, false).unwrap();
+        let (g, once) = pb.decide(b"/c", h, Want::Write, false, None).unwrap();
         assert_eq!((g.mode, once), (Mode::Ro, false), "read-only although it wants to write: the write fails");
-        assert!(pb.decide(b"/d", h, Want::Read, false).is_none());
-        assert!(pb.decide(b"/e", h, Want::Read, false).is_none(), "N: not asked again");
+        assert!(pb.decide(b"/d", h, Want::Read, false, None).is_none());
+        assert!(pb.decide(b"/e", h, Want::Read, false, None).is_none(), "N: not asked again");
         assert_eq!(pb.asked, 4);
     }
 }
