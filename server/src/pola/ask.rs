@@ -33,14 +33,13 @@ pub const ANSWER_DELAY: Duration = Duration::from_millis(300);
 /// Asks on the user's terminal.
 pub struct TerminalAsker {
     tty: OwnedFd,
-    dev: libc::dev_t,
     /// Pauses the relay, when the session has a pty.
     pauser: Option<tty::Pauser>,
 }
 
 /// The launcher's controlling terminal, opened for questions (not a
 /// controlling terminal for anyone new: O_NOCTTY).
-pub fn open_terminal() -> Result<(OwnedFd, libc::dev_t), String> {
+pub fn open_terminal() -> Result<OwnedFd, String> {
     // SAFETY: open(2) of a static path; the fd is ours.
     let fd = unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
     if fd < 0 {
@@ -50,20 +49,21 @@ pub fn open_terminal() -> Result<(OwnedFd, libc::dev_t), String> {
         ));
     }
     // SAFETY: a new fd of ours.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let dev = tty::rdev(fd.as_raw_fd()).ok_or_else(|| format!("/dev/tty: {}", std::io::Error::last_os_error()))?;
-    Ok((fd, dev))
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Whether fd `fd` is the terminal of device `dev`.
-pub fn is_terminal(fd: RawFd, dev: libc::dev_t) -> bool {
-    // SAFETY: isatty only looks at the fd.
-    unsafe { libc::isatty(fd) == 1 && tty::rdev(fd) == Some(dev) }
+/// Whether fd `fd` is the launcher's controlling terminal, the one the
+/// questions are asked on (an fd of /dev/tty shows /dev/tty's own device
+/// number, not the terminal's: the kernel tells, TIOCGSID answers only for
+/// the caller's controlling terminal).
+pub fn is_our_terminal(fd: RawFd) -> bool {
+    // SAFETY: plain queries on an fd and on our own process.
+    unsafe { libc::isatty(fd) == 1 && libc::tcgetsid(fd) == libc::getsid(0) }
 }
 
 impl TerminalAsker {
-    pub fn new(tty: OwnedFd, dev: libc::dev_t, pauser: Option<tty::Pauser>) -> TerminalAsker {
-        TerminalAsker { tty, dev, pauser }
+    pub fn new(tty: OwnedFd, pauser: Option<tty::Pauser>) -> TerminalAsker {
+        TerminalAsker { tty, pauser }
     }
 
     fn write(&self, s: &str) {
@@ -123,15 +123,27 @@ impl TerminalAsker {
         unsafe { libc::tcflush(self.tty.as_raw_fd(), libc::TCIFLUSH) };
     }
 
-    fn question(&self, q: &Question) -> Answer {
+    /// Sets the terminal's modes, discarding what was typed before.
+    fn modes(&self, t: &libc::termios) {
+        // SAFETY: tcsetattr on our fd with a termios of ours.
+        unsafe { libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSAFLUSH, t) };
+    }
+
+    /// Asks `q` in modes `t` (line editing, echo).
+    fn question(&self, q: &Question, t: &libc::termios) -> Answer {
         let mut lead = String::from("\x1b[0m");
         if !tty::at_line_start() {
             lead.push_str("\r\n");
         }
+        // No echo while keys are discarded: nothing typed then shows.
+        let mut quiet = *t;
+        quiet.c_lflag &= !(libc::ECHO | libc::ECHOE | libc::ECHOK);
         for tries in 0..3 {
+            self.modes(&quiet);
             self.write(&format!("{lead}{}", powerbox::prompt(q)));
             lead.clear();
             std::thread::sleep(ANSWER_DELAY);
+            self.modes(t);
             self.flush_input();
             self.write(": ");
             let Some(line) = self.read_line() else {
@@ -163,14 +175,11 @@ impl Asker for TerminalAsker {
         let answer = match before {
             None => Answer::Deny { session: false },
             Some(before) => {
-                let mut t = tty::user_modes(self.dev).unwrap_or(before);
+                let mut t = tty::user_modes().filter(|_| is_our_terminal(tty::user_fd())).unwrap_or(before);
                 t.c_lflag |= libc::ICANON | libc::ECHO | libc::ECHOE | libc::ECHOK | libc::ISIG;
                 t.c_iflag |= libc::ICRNL;
                 t.c_oflag |= libc::OPOST | libc::ONLCR;
-                // SAFETY: as above. TCSAFLUSH also discards what was typed
-                // before the question.
-                unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &t) };
-                let a = self.question(q);
+                let a = self.question(q, &t);
                 tty::set_line_start();
                 // SAFETY: as above.
                 unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, &before) };

@@ -519,7 +519,16 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         None
     };
     let (specs, auto) = grants(&args, &prog, tmp.as_ref().map(|t| t.path()), &profiles)?;
-    let ns = Namespace::new(&specs)?;
+    let mut ns = Namespace::new(&specs)?;
+    if args.ask && args.cwd.is_none() {
+        // The current directory stays where it is, as a virtual directory
+        // if no grant holds it: relative paths are then asked about as
+        // what they name natively.
+        let here = std::env::current_dir().map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
+        if !here.is_empty() && initial_cwd(&ns, None)? != here && matches!(ns.resolve(b"/", &here, true), Ok(ns::Node::MissingVirtual) | Err(libc::ENOENT)) {
+            ns.keep_dir(&ns::normalize(&here));
+        }
+    }
     if args.verbose {
         for g in &ns.grants {
             eprintln!(
@@ -561,13 +570,13 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     keep.push(n);
     // The session's own terminal, standing in for the user's.
     let mut pty = tty::open()?;
-    if let Some((_, dev)) = &ask_tty {
+    if ask_tty.is_some() {
         // The program must never hold the terminal the questions are asked
         // on: it could read the answers. Fds 0-2 that are it become the
         // session's pty; any other is refused.
         for &fd in &keep {
             let replaced = fd < 3 && pty.as_ref().is_some_and(|p| p.fds[fd as usize]);
-            if !replaced && fd != n && ask::is_terminal(fd, *dev) {
+            if !replaced && fd != n && ask::is_our_terminal(fd) {
                 return Err(Failure::Usage(format!(
                     "--ask: fd {fd} is the terminal the questions are asked on, and would cross into the session (the program could read the answers)"
                 )));
@@ -599,8 +608,8 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     let mut server = serve::Server::new(ns, args.net);
     server.set_tty(pty.as_ref().map(|p| p.path.clone()));
-    if let Some((fd, dev)) = ask_tty {
-        let asker = ask::TerminalAsker::new(fd, dev, pty.as_mut().and_then(|p| p.pauser()));
+    if let Some(fd) = ask_tty {
+        let asker = ask::TerminalAsker::new(fd, pty.as_mut().and_then(|p| p.pauser()));
         server.powerbox = Some(serve::powerbox::Powerbox::new(args.command[0].as_bytes(), Box::new(asker)));
     }
     if args.learning() {

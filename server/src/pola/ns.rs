@@ -155,6 +155,8 @@ pub struct Namespace {
     backing: HashMap<Vec<u8>, OwnedFd>,
     /// Where the last resolution left the namespace (`take_outside`).
     outside: RefCell<Option<Vec<u8>>>,
+    /// Virtual directories kept without a grant below them (`keep_dir`).
+    kept: Vec<Vec<u8>>,
 }
 
 /// `/a/b` + `c` → `/a/b/c`.
@@ -269,6 +271,7 @@ impl Namespace {
             backing_root,
             backing: HashMap::new(),
             outside: RefCell::new(None),
+            kept: Vec::new(),
         };
         ns.index()?;
         Ok(ns)
@@ -293,6 +296,20 @@ impl Namespace {
             // Every strict ancestor that is not itself a grant is a virtual
             // directory holding the next component.
             let mut child = v.clone();
+            while child != b"/" {
+                let p = parent(&child).to_vec();
+                let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
+                if !self.by_vpath.contains_key(&p) {
+                    vdirs.entry(p.clone()).or_default().insert(name);
+                }
+                child = p;
+            }
+        }
+        for k in &self.kept {
+            let mut child = k.clone();
+            if !self.by_vpath.contains_key(&child) {
+                vdirs.entry(child.clone()).or_default();
+            }
             while child != b"/" {
                 let p = parent(&child).to_vec();
                 let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
@@ -349,6 +366,17 @@ impl Namespace {
             return Err(e);
         }
         Ok(g)
+    }
+
+    /// Makes `vpath` (absolute, normalized, in no grant) a virtual
+    /// directory even with no grant below it: `--ask` keeps the current
+    /// directory, so that relative paths name what they name natively and
+    /// can be asked about.
+    pub fn keep_dir(&mut self, vpath: &[u8]) {
+        if vpath.first() == Some(&b'/') && normalize(vpath) == vpath {
+            self.kept.push(vpath.to_vec());
+            let _ = self.index();
+        }
     }
 
     /// Takes grant `g` out of the namespace: no resolution reaches it any

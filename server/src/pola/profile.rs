@@ -124,7 +124,10 @@ pub fn parse(name: &str, text: &str) -> Result<Profile, String> {
 /// Reads the profile in file `path`.
 pub fn read(path: &Path) -> Result<Profile, String> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {}", std::io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO))))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        let why = e.to_string();
+        format!("{name}: {}", why.split(" (os error").next().unwrap_or(&why))
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         format!("{name}:{}: not UTF-8 text", line_of(&String::from_utf8_lossy(&e.as_bytes()[..at]), at))

@@ -103,15 +103,18 @@ pub fn set_line_start() {
     AT_LINE_START.store(true, Ordering::Relaxed);
 }
 
-/// The user's own terminal modes (before raw mode) when the relay made the
-/// terminal of device `dev` raw.
-pub fn user_modes(dev: libc::dev_t) -> Option<libc::termios> {
-    let u = USER.load(Ordering::Relaxed);
-    if u < 0 || rdev(u) != Some(dev) {
+/// The user's own terminal modes, from before the relay made it raw.
+pub fn user_modes() -> Option<libc::termios> {
+    if USER.load(Ordering::Relaxed) < 0 {
         return None;
     }
     // SAFETY: SAVED is written once before USER is set.
     unsafe { *std::ptr::addr_of!(SAVED) }
+}
+
+/// The user's terminal the relay relays (-1: none).
+pub fn user_fd() -> RawFd {
+    USER.load(Ordering::Relaxed)
 }
 
 /// For the signal handlers: the user's terminal and the master (-1: none).
@@ -125,7 +128,7 @@ fn is_tty(fd: RawFd) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
-pub fn rdev(fd: RawFd) -> Option<libc::dev_t> {
+fn rdev(fd: RawFd) -> Option<libc::dev_t> {
     // SAFETY: all-zero is a valid stat; fstat fills it.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: as above.

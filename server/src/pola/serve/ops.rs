@@ -170,6 +170,11 @@ impl Server {
         use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
         use super::powerbox::Want;
         let (Some(want), Some(_)) = (self.req.want, &self.powerbox) else { return false };
+        // The host kernel's views of its processes and devices: a session
+        // has none (/proc/self there would be the launcher).
+        if ns::is_within(vpath, b"/proc") || ns::is_within(vpath, b"/sys") {
+            return false;
+        }
         let named = std::path::Path::new(std::ffi::OsStr::from_bytes(vpath));
         let (host, want, pin, is_dir) = match std::fs::canonicalize(named).and_then(|h| std::fs::metadata(&h).map(|m| (h, m))) {
             Ok((h, m)) => (h, want, Some((m.dev(), m.ino())), m.is_dir()),
