@@ -12,7 +12,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use preld_tests::run::{run_limited, Output};
-use preld_tests::{preld, random_hex, require_file, root};
+use preld_tests::scratch::Scratch;
+use preld_tests::{preld, random_hex, require_file, require_tool, root};
 
 const ENV: [(&str, &str); 4] = [("PATH", "/usr/bin:/bin"), ("LC_ALL", "C"), ("TERM", "dumb"), ("HOME", "/nonexistent")];
 
@@ -83,16 +84,29 @@ impl Seen {
 /// One session at a terminal: `preld pola ARGS -- CMD...` in `cwd`,
 /// answering `answers` in turn, typing `on`'s text when its marker shows.
 fn at_terminal(cwd: &Path, args: &[&str], answers: &[&str], on: &[(&str, &str)], fd3: bool) -> Seen {
-    let py = require_file("/usr/bin/python3", "python3");
-    let screen = cwd.join(format!(".screen-{}", random_hex()));
     let preld = preld();
     let mut argv = vec![preld.to_str().unwrap(), "pola"];
     argv.extend_from_slice(args);
+    drive(cwd, &argv, answers, on, fd3)
+}
+
+/// `prog ARGS` at a terminal (prog: an absolute path).
+fn at_terminal_argv(cwd: &Path, prog: &str, args: &[&str], answers: &[&str]) -> Seen {
+    let mut argv = vec![prog];
+    argv.extend_from_slice(args);
+    drive(cwd, &argv, answers, &[], false)
+}
+
+fn drive(cwd: &Path, argv: &[&str], answers: &[&str], on: &[(&str, &str)], fd3: bool) -> Seen {
+    let py = require_file("/usr/bin/python3", "python3");
+    // Beside the command's directory (which may be a user's 0755 one).
+    let screen = root().join("target/tmp").join(format!("pola-powerbox-screen-{}", random_hex()));
+    std::fs::create_dir_all(screen.parent().unwrap()).unwrap();
     let env: Vec<String> = ENV.iter().chain(preld_tests::fast_env().iter()).map(|(k, v)| format!("{}:{}", json(k), json(v))).collect();
     let on: Vec<String> = on.iter().map(|(m, t)| format!("[{},{}]", json(m), json(t))).collect();
     let spec = format!(
         "{{\"argv\":{},\"cwd\":{},\"env\":{{{}}},\"answers\":{},\"on\":[{}],\"fd3\":{},\"screen\":{},\"limit\":60}}",
-        json_list(&argv),
+        json_list(argv),
         json(cwd.to_str().unwrap()),
         env.join(","),
         json_list(answers),
@@ -400,4 +414,39 @@ fn malformed_profiles_are_one_line_usage_errors() {
     let o = run_limited(c, Duration::from_secs(30)).unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", o.report());
     assert_eq!(o.stderr_str(), "preld pola: profile none.toml: No such file or directory\n");
+}
+
+/// As an ordinary user the live grants are made as at start, by the
+/// unprivileged helper (a user and mount namespace of its own): the
+/// powerbox works the same. (No -B here: the files are in /tmp, which -B
+/// would replace by a private one.)
+#[test]
+fn an_ordinary_user_s_session_asks_and_grants_too() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let setpriv = require_tool("setpriv", "util-linux");
+    let tmp = Scratch::new("powerbox-nobody");
+    let perm = |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    perm(tmp.path(), 0o755);
+    let bin = tmp.dir("bin");
+    for name in ["preld", "ld-preld"] {
+        std::fs::copy(preld().with_file_name(name), bin.join(name)).unwrap();
+        perm(&bin.join(name), 0o755);
+    }
+    let f = tmp.write("notes.txt", "the notes\n");
+    perm(&f, 0o644);
+    let w = tmp.dir("w");
+    perm(&w, 0o777);
+    let (fs, new) = (f.to_str().unwrap().to_string(), w.join("new.txt"));
+    let script = format!("cat {fs}; cat {fs}; echo made > {}", new.display());
+    let preld_copy = bin.join("preld");
+    let args = [
+        "--reuid=65534", "--regid=65534", "--clear-groups", preld_copy.to_str().unwrap(),
+        "pola", "--exec", "/usr", "--exec", "/bin", "--exec", "/lib", "--exec", "/lib64", "--ro", "/etc/ld.so.cache", "--ask", "--", "/bin/sh", "-c", &script,
+    ];
+    // The driver runs setpriv, which runs preld as nobody.
+    let s = at_terminal_argv(tmp.path(), setpriv.to_str().unwrap(), &args, &["R", "w"]);
+    assert_eq!((s.status.as_str(), s.questions, s.unexpected), ("0", 2, 0), "{}", s.report());
+    assert_eq!(s.screen.matches("the notes").count(), 2, "{}", s.report());
+    assert_eq!(std::fs::read_to_string(&new).unwrap(), "made\n");
+    assert_eq!(std::fs::metadata(&new).unwrap().uid(), 65534);
 }
