@@ -11,9 +11,10 @@
 //!    the terminal sent to an escape sequence the program wrote, is never
 //!    taken for an answer;
 //! 3. the question is shown on a line of its own (the path escaped,
-//!    powerbox::shown), input is discarded once more after ANSWER_DELAY
-//!    (a key pressed before the user could read the question is no
-//!    answer), and `: ` shows that the answer is awaited;
+//!    powerbox::shown), without echo; input is discarded once more after
+//!    ANSWER_DELAY (a key pressed before the user could read the question
+//!    is no answer), then echo is on and `: ` shows that the answer is
+//!    awaited;
 //! 4. the answer is one line, exactly one of the letters offered (Enter
 //!    alone: deny); anything else is asked again, three times at most, then
 //!    denied; end of file or ^C (which the program also gets, as ^C always
