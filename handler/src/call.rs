@@ -56,22 +56,19 @@ pub enum After {
     RlimitSet = 2,
     /// fds.rs: a listing of /proc/self/fd loses preld's own fds.
     HideOwnFds = 3,
-    /// pola.rs: a dup of a virtual directory is one too.
-    VirtualDirDup = 4,
     /// tracer.rs: an external tracer stepped the call and sees its result
     /// (the table's own continuation, if any, waits with the step).
-    TracerStep = 5,
+    TracerStep = 4,
     /// clockcalls.rs: a scaled sleep's remaining time, written back in
     /// virtual time.
-    SleepRemaining = 6,
+    SleepRemaining = 5,
 }
 
 impl After {
-    const ALL: [After; 6] = [
+    const ALL: [After; 5] = [
         After::ExecFailed,
         After::RlimitSet,
         After::HideOwnFds,
-        After::VirtualDirDup,
         After::TracerStep,
         After::SleepRemaining,
     ];

@@ -47,6 +47,10 @@ pub struct Config {
     pub rpc_fd: Option<i32>,
     /// The session may use TCP.
     pub net: bool,
+    /// `--beneath FD:MODE:VPATH`: a directory grant of the session the
+    /// process resolves paths beneath itself (beneath.rs): an O_PATH fd of
+    /// its root, its mode (`r`, `x` or `w`), its virtual path.
+    pub beneath: Vec<(i32, u8, Vec<u8>)>,
     /// Landlock is already in force (an exec inside a session).
     pub sandboxed: bool,
     /// The application's SIGSYS state before its exec (`signals::EXEC_*`
@@ -246,6 +250,7 @@ impl Config {
                 (b"--inject-counts", Some(v)) => c.inject_counts = parse_counts(v).ok_or("--inject-counts needs NR=N,...")?,
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
+                (b"--beneath", Some(v)) => c.beneath.push(parse_beneath(v).ok_or("--beneath needs FD:r|x|w:/VPATH")?),
                 (b"--no-fast", None) => c.no_fast = true,
                 (b"--fast-stats", None) => c.fast_stats = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
@@ -274,7 +279,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
-                    | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
+                    | b"--beneath" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -291,11 +296,22 @@ impl Config {
     }
 }
 
+/// `FD:MODE:VPATH` of `--beneath`: an fd, `r`, `x` or `w`, an absolute path.
+fn parse_beneath(v: &[u8]) -> Option<(i32, u8, Vec<u8>)> {
+    let colon = v.iter().position(|&b| b == b':')?;
+    let fd = parse_int(&v[..colon])?;
+    let rest = &v[colon + 1..];
+    match rest {
+        [mode @ (b'r' | b'x' | b'w'), b':', path @ ..] if fd >= 0 && path.first() == Some(&b'/') => Some((fd, *mode, path.to_vec())),
+        _ => None,
+    }
+}
+
 /// Whether ld-preld's option `a` takes a value (the next argument).
 pub fn takes_value(a: &[u8]) -> bool {
     matches!(
         a,
-        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
+        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
             | b"--clock-anchor" | b"--clock-rate" | b"--clock-monotonic"
@@ -393,6 +409,7 @@ static EMPTY: Config = Config {
     virtual_exe: false,
     rpc_fd: None,
     net: false,
+    beneath: Vec::new(),
     sandboxed: false,
     sigsys: 0,
     no_fast: false,

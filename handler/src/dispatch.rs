@@ -96,8 +96,6 @@ const fn table() -> [Route; TABLE_LEN] {
     session!(pola::chdir => chdir, fchdir);
     session!(pola::getcwd => getcwd);
     session!(pola::getdents => getdents64);
-    session!(pola::lseek => lseek);
-    session!(pola::fd_change => close, close_range, dup2, dup3, dup, fcntl);
     session!(pola::socket_address => connect, bind);
     session!(pola::refuse => io_uring_setup, io_uring_enter, io_uring_register, ptrace, process_vm_readv,
         process_vm_writev, open_by_handle_at, name_to_handle_at, mount, umount2, pivot_root, chroot, mknod, mknodat,
@@ -116,7 +114,6 @@ fn after_fn(a: After) -> fn(&mut ThreadBlock, usize, &[usize; 6], isize) -> isiz
         After::ExecFailed => exec::failed,
         After::RlimitSet => fds::after_rlimit,
         After::HideOwnFds => fds::hide_own_in_listing,
-        After::VirtualDirDup => pola::dup_after,
         After::TracerStep => tracer_step_after,
         After::SleepRemaining => clockcalls::sleep_remaining,
     }

@@ -60,7 +60,7 @@ struct Prepared {
     strings: Vec<Vec<u8>>,
     argv: Vec<usize>,
     /// preld fds that cross the exec (close-on-exec cleared).
-    keep: [i32; 3],
+    keep: Vec<i32>,
     /// In a session: the program's fd from the server, for ld-preld.
     exec_fd: i32,
 }
@@ -197,7 +197,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         strings.push(b"--trace-root\0".to_vec());
         strings.push(int_arg(trace::root() as i64));
     }
-    let mut keep = [ownfd::get(ownfd::TRACE), -1, -1];
+    let mut keep = alloc::vec![ownfd::get(ownfd::TRACE), -1, -1];
     if tracer::active() {
         // The hub's main connection, shared by every process of the program.
         keep[2] = tracer::main_fd();
@@ -212,6 +212,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             strings.push(int_arg(v as i64));
         }
         strings.push(b"--sandboxed\0".to_vec());
+        crate::beneath::exec_args(&mut strings, &mut keep);
         if config::get().net {
             strings.push(b"--net\0".to_vec());
         }
@@ -262,8 +263,8 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     c.args = [prep.strings[0].as_ptr() as usize, prep.argv.as_ptr() as usize, envp, 0, 0, 0];
     c.nr = Sysno::execve as usize;
     free_prepared(c.t);
+    ownfd::before_exec(&prep.keep);
     c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
-    ownfd::before_exec(&keep);
     if exec_fd >= 0 {
         let _ = sys::fcntl(exec_fd, F_SETFD, 0); // crosses the exec
     }

@@ -20,6 +20,7 @@ fn relocate(fd: i32) -> bool {
 /// Tells the holders of preld's fds that `old` is now `new`.
 fn moved(old: i32, new: i32) {
     rpc::relocated(old, new);
+    crate::beneath::relocated(old, new);
     tracer::relocated(old, new);
 }
 

@@ -11,7 +11,7 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: abi errno sys heap inject trace_opts clock config ownfd sigactions sud sandbox vdso
+//! kernel ABI, leaf services: abi errno sys heap inject trace_opts clock config ownfd beneath sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
 //! services over threads:     resident usermem trace rpc tracer fast fds
 //! the table's entries:       memory signals pathmap pola exec clone clockcalls
@@ -30,6 +30,7 @@ extern crate alloc;
 
 pub mod abi;
 pub mod attach;
+pub mod beneath;
 pub mod call;
 pub mod clock;
 pub mod clockcalls;
@@ -79,9 +80,10 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
         pola::init_cwd(main);
+        let readable = beneath::init(&cfg.beneath);
         if !cfg.sandboxed {
             let loader = cfg.loader.strip_suffix(b"\0").unwrap_or(&cfg.loader);
-            sandbox::enter(loader, cfg.net)?;
+            sandbox::enter(loader, cfg.net, &readable)?;
         }
     }
     let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso || t.more.vdso);

@@ -22,19 +22,25 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
 use syscalls::Sysno;
 
-use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
+use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
-use crate::call::{After, Call, Outcome};
-use crate::errno::{EBADF, EEXIST, EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOTSUP, EPERM, ERANGE};
+use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
+use crate::abi::{O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFMT, S_IFREG, X_OK};
+use crate::call::{Call, Outcome};
+use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
 use crate::thread::PATH_MAX;
-use crate::{rpc, sys, usermem};
+use crate::{beneath, rpc, sys, usermem};
 
 
 /// The process's virtual cwd.
 static CWD_LOCK: AtomicBool = AtomicBool::new(false);
 static mut CWD: Vec<u8> = Vec::new();
-/// Virtual directories open in this process: (fd, next entry).
-static mut VDIRS: Vec<(i32, usize)> = Vec::new();
+/// The stand-ins of virtual directories this process opened, by (device,
+/// inode): an fd of one, however it was copied, lists the virtual
+/// directory. Its position is the kernel's offset of the stand-in's open
+/// file (lseek, dup and fork share it as for any directory), which the
+/// listing sets to the index of the next entry.
+static mut VDIRS: Vec<(u64, u64)> = Vec::new();
 
 /// The spin lock of CWD and VDIRS (taken with signals blocked).
 struct Lock;
@@ -50,7 +56,7 @@ impl Lock {
         // reference borrows `self` mutably: it is the only one.
         unsafe { &mut *core::ptr::addr_of_mut!(CWD) }
     }
-    fn vdirs(&mut self) -> &mut Vec<(i32, usize)> {
+    fn vdirs(&mut self) -> &mut Vec<(u64, u64)> {
         // SAFETY: as above.
         unsafe { &mut *core::ptr::addr_of_mut!(VDIRS) }
     }
@@ -261,33 +267,11 @@ pub fn openat2(c: &mut Call<'_>) -> Outcome {
 /// stat, lstat, newfstatat, statx.
 pub fn stat(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
-    // `/dev/stdin`, `/proc/self/fd/N`: the fd's own stat, by the kernel
-    // (the base layer still keeps preld's fds out).
-    let path = if matches!(Sysno::new(c.nr), Some(Sysno::stat | Sysno::lstat)) { a[0] } else { a[1] };
-    let mut raw = [0u8; 64];
-    if let Some(n) = usermem::read_cstr(path, &mut raw) {
-        if let Some((fd, b"")) = fd_path(&raw[..n]) {
-            if crate::ownfd::is_own(fd as usize) {
-                return Outcome::Return(-(ENOENT as isize));
-            }
-            static EMPTY: [u8; 1] = [0];
-            let e = EMPTY.as_ptr() as usize;
-            c.args = match Sysno::new(c.nr) {
-                Some(Sysno::stat | Sysno::lstat) => [fd as usize, e, a[1], AT_EMPTY_PATH, 0, 0],
-                Some(Sysno::newfstatat) => [fd as usize, e, a[2], a[3] | AT_EMPTY_PATH, 0, 0],
-                _ => [fd as usize, e, a[2] | AT_EMPTY_PATH, a[3], a[4], 0],
-            };
-            if matches!(Sysno::new(c.nr), Some(Sysno::stat | Sysno::lstat)) {
-                c.nr = Sysno::newfstatat as usize;
-            }
-            return Outcome::Next;
-        }
-    }
     match Sysno::new(c.nr) {
-        Some(Sysno::stat) => stat_at(c, AT_FDCWD, a[0], a[1], 0, false),
-        Some(Sysno::lstat) => stat_at(c, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW as u32, false),
-        Some(Sysno::newfstatat) => stat_at(c, a[0] as i32, a[1], a[2], a[3] as u32, false),
-        _ => stat_at(c, a[0] as i32, a[1], a[4], a[2] as u32, true),
+        Some(Sysno::stat) => stat_at(c, AT_FDCWD, a[0], a[1], 0, None),
+        Some(Sysno::lstat) => stat_at(c, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW as u32, None),
+        Some(Sysno::newfstatat) => stat_at(c, a[0] as i32, a[1], a[2], a[3] as u32, None),
+        _ => stat_at(c, a[0] as i32, a[1], a[4], a[2] as u32, Some(a[3] as u32)),
     }
 }
 
@@ -412,47 +396,6 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
     list_virtual_dir(c).unwrap_or(Outcome::Next)
 }
 
-pub fn lseek(c: &mut Call<'_>) -> Outcome {
-    seek_virtual_dir(c).unwrap_or(Outcome::Next)
-}
-
-/// close, close_range, dup2, dup3, dup, fcntl: virtual directories follow
-/// their fds; the base layer does the rest.
-pub fn fd_change(c: &mut Call<'_>) -> Outcome {
-    use Sysno::*;
-    let a = c.args;
-    let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
-    match nr {
-        // Forget virtual directories whose fd goes away (or is replaced).
-        close => {
-            Lock::take().vdirs().retain(|v| v.0 != a[0] as i32);
-            Outcome::Next
-        }
-        close_range => {
-            let (lo, hi) = (a[0] as u32, a[1] as u32);
-            if a[2] & CLOSE_RANGE_CLOEXEC == 0 {
-                Lock::take().vdirs().retain(|v| (v.0 as u32) < lo || v.0 as u32 > hi);
-            }
-            Outcome::Next
-        }
-        dup2 | dup3 => {
-            Lock::take().vdirs().retain(|v| v.0 != a[1] as i32);
-            if !is_vdir(a[0]) || a[0] == a[1] {
-                return Outcome::Next;
-            }
-            // preld's fds get out of the way first (fds::guard), then the
-            // copy is listed like the original.
-            match crate::fds::guard(c) {
-                Outcome::Real => Outcome::RealThen(After::VirtualDirDup),
-                o => o,
-            }
-        }
-        dup if is_vdir(a[0]) => Outcome::RealThen(After::VirtualDirDup),
-        fcntl if is_vdir(a[0]) && matches!(a[1], F_DUPFD | F_DUPFD_CLOEXEC) => Outcome::RealThen(After::VirtualDirDup),
-        _ => Outcome::Next,
-    }
-}
-
 /// connect, bind.
 pub fn socket_address(c: &mut Call<'_>) -> Outcome {
     unix_socket(c).unwrap_or(Outcome::Next)
@@ -469,11 +412,14 @@ pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
 }
 
 fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
-    let p = tri!(path_in(dirfd, addr));
+    let mut p = tri!(path_in(dirfd, addr));
     if let (Some(fd), 0) = (p.dirfd, p.len) {
         if let Some(o) = reopen_unlisted(fd, flags, false) {
             return o;
         }
+    }
+    if let Some(o) = open_beneath(&mut p, flags) {
+        return o;
     }
     let mut buf = [0u8; 256];
     let cloexec = flags & O_CLOEXEC as u32 != 0;
@@ -486,11 +432,12 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
         (r, _) if r < 0 => Outcome::Return(r),
         (_, Some(fd)) => {
             if info as u32 & OPEN_VIRTUAL_DIR != 0 {
-                let mut l = Lock::take();
-                // A stale entry of a number reused behind our back (dup2
-                // onto it) must not hold the new fd's position.
-                l.vdirs().retain(|v| v.0 != fd);
-                l.vdirs().push((fd, 0));
+                if let Some(id) = file_id(fd) {
+                    let mut l = Lock::take();
+                    if !l.vdirs().contains(&id) {
+                        l.vdirs().push(id);
+                    }
+                }
             }
             Outcome::Return(fd as isize)
         }
@@ -537,12 +484,32 @@ fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
     })
 }
 
-fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: bool) -> Outcome {
+fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: Option<u32>) -> Outcome {
     let mut first = [0u8; 1];
     if flags & AT_EMPTY_PATH as u32 != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
         return Outcome::Next; // on an fd: the base layer and the kernel answer
     }
-    let p = tri!(path_in(dirfd, addr));
+    let mut p = tri!(path_in(dirfd, addr));
+    if let (Some(fd), 0) = (p.dirfd, p.len) {
+        // `/dev/stdin`, `/proc/self/fd/N`: the fd's own stat, by the kernel
+        // (path_in found none of preld's fds; the base layer still keeps
+        // them out).
+        static EMPTY: [u8; 1] = [0];
+        let (e, a) = (EMPTY.as_ptr() as usize, c.args);
+        c.args = match Sysno::new(c.nr) {
+            Some(Sysno::stat | Sysno::lstat) => [fd as usize, e, a[1], AT_EMPTY_PATH, 0, 0],
+            Some(Sysno::newfstatat) => [fd as usize, e, a[2], a[3] | AT_EMPTY_PATH, 0, 0],
+            _ => [fd as usize, e, a[2] | AT_EMPTY_PATH, a[3], a[4], 0],
+        };
+        if matches!(Sysno::new(c.nr), Some(Sysno::stat | Sysno::lstat)) {
+            c.nr = Sysno::newfstatat as usize;
+        }
+        return Outcome::Next;
+    }
+    if let Some(o) = stat_beneath(&mut p, flags, out, statx) {
+        return o;
+    }
+    let statx = statx.is_some();
     let mut buf = [0u8; 256 + STAT_SIZE];
     let req = Request::Stat { flags: flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) as u32, path: p.arg(0) };
     let (fds, n) = fds_of(&[&p]);
@@ -588,7 +555,16 @@ fn to_statx(st: &[u8; STAT_SIZE]) -> [u8; 256] {
 }
 
 fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -> Outcome {
-    simple(c, dirfd, addr, |p| Request::Access { mode, flags, path: p })
+    let mut p = tri!(path_in(dirfd, addr));
+    if let Some(o) = access_beneath(&mut p, mode, flags) {
+        return o;
+    }
+    let mut buf = [0u8; 256];
+    let (r, fd, _) = tri!(ask(c, &Request::Access { mode, flags, path: p.arg(0) }, &[&p], &mut buf, true));
+    if let Some(fd) = fd {
+        sys::close(fd);
+    }
+    Outcome::Return(r.min(0))
 }
 
 fn simple(c: &mut Call<'_>, dirfd: i32, addr: usize, req: impl Fn(PathArg<'_>) -> Request<'_>) -> Outcome {
@@ -639,7 +615,10 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     if size == 0 || size > isize::MAX as usize {
         return Outcome::err(EINVAL);
     }
-    let p = tri!(path_in(dirfd, addr));
+    let mut p = tri!(path_in(dirfd, addr));
+    if let Some(o) = readlink_beneath(&mut p, out, size) {
+        return o;
+    }
     let mut buf = [0u8; PATH_MAX + 64];
     let (fds, n) = fds_of(&[&p]);
     let (reply, _) = tri!(rpc::call(c.t, &Request::Readlink { path: p.arg(0) }, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
@@ -686,26 +665,196 @@ fn get_cwd(out: usize, size: usize) -> Outcome {
     Outcome::Return(v.len() as isize)
 }
 
-fn is_vdir(fd: usize) -> bool {
-    Lock::take().vdirs().iter().any(|v| v.0 as usize == fd)
+// Paths beneath a directory grant the process resolves itself
+// (beneath.rs): one openat2 confined beneath the grant, the rest on the fd
+// it gives. None from these: the server's to answer after all.
+
+/// Where path `p` lies beneath a directory grant the process resolves in
+/// itself: the directory fd to resolve from, the rest of the path
+/// (NUL-terminated, in `p`'s buffer) and the grant's mode.
+fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
+    if !beneath::active() || p.len >= PATH_MAX {
+        return None;
+    }
+    let len = p.len;
+    match p.dirfd {
+        None => {
+            let (g, rest) = beneath::find(&p.buf[..len])?;
+            if rest.is_empty() {
+                return Some((g.fd(), b".\0", g.mode));
+            }
+            let start = len - rest.len();
+            p.buf[len] = 0;
+            Some((g.fd(), &p.buf[start..=len], g.mode))
+        }
+        // Relative to an fd of the application's on a grant (a directory
+        // opened here or handed out by the server): from that fd, confined
+        // beneath it.
+        Some(fd) if len > 0 => {
+            let g = beneath::grant_of_fd(fd)?;
+            p.buf[len] = 0;
+            Some((fd, &p.buf[..=len], g.mode))
+        }
+        _ => None,
+    }
 }
 
-/// After a dup of a virtual directory (`After::VirtualDirDup`): the copy
-/// is one too (CPython's os.listdir(fd) and os.scandir(fd) list a dup).
-pub fn dup_after(_t: &mut crate::thread::ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -> isize {
-    if ret >= 0 {
-        let mut l = Lock::take();
-        l.vdirs().retain(|v| v.0 != ret as i32);
-        l.vdirs().push((ret as i32, 0));
+/// Whether an error of the confined open is the server's to decide: EXDEV
+/// (the path leaves the grant: an absolute symlink, `..` above its root),
+/// EACCES (a Landlock domain made without this grant's rule, or a
+/// directory the user cannot search: the server says which), EAGAIN, and
+/// what a kernel without openat2 says.
+fn server_decides(e: i32) -> bool {
+    matches!(e, EXDEV | EACCES | EAGAIN | ENOSYS | EBADF)
+}
+
+/// An O_PATH fd of what `p` names beneath a grant (the last symlink
+/// followed unless `nofollow`); Err: the call's result.
+fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
+    let (base, rel, mode) = beneath_target(p)?;
+    let f = O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 };
+    let how = sys::OpenHow { flags: f as u64, mode: 0, resolve: beneath::RESOLVE };
+    match sys::openat2(base, rel, &how) {
+        Ok(fd) => Some(Ok((fd, mode))),
+        Err(e) if server_decides(e) => None,
+        Err(e) => Some(Err(-(e as isize))),
     }
-    ret
+}
+
+/// The open flags served beneath a grant: reading opens (no write, no
+/// creation, no truncation, no O_TMPFILE, no O_ASYNC, which F_SETFL
+/// would not keep as open leaves it).
+const BENEATH_OPEN_FLAGS: usize = O_NONBLOCK | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_LARGEFILE | O_NOATIME | O_PATH | O_DIRECT | O_SYNC | O_DSYNC;
+
+/// A reading open beneath a grant, of a file or a directory. FIFOs and
+/// devices go to the server (an open of them may wait, and a device's
+/// ioctls are not rights a session has through Landlock): the open is
+/// made with O_NONBLOCK, which the fd loses again when it is a file or
+/// directory the application did not ask it for.
+fn open_beneath(p: &mut PathIn, flags: u32) -> Option<Outcome> {
+    let f = flags as usize;
+    if f & O_ACCMODE != O_RDONLY || f & !BENEATH_OPEN_FLAGS != 0 {
+        return None;
+    }
+    let (base, rel, _) = beneath_target(p)?;
+    let path_only = f & O_PATH != 0;
+    let want = if path_only { f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } else { f | O_NONBLOCK | O_NOCTTY };
+    let how = sys::OpenHow { flags: want as u64, mode: 0, resolve: beneath::RESOLVE };
+    let fd = match sys::openat2(base, rel, &how) {
+        Ok(fd) => fd,
+        Err(e) if server_decides(e) => return None,
+        Err(e) => return Some(Outcome::Return(-(e as isize))),
+    };
+    if path_only {
+        return Some(Outcome::Return(fd as isize));
+    }
+    let mut st = [0u8; 144];
+    let kind = sys::fstat_bytes(fd, &mut st).map(|()| u32::from_ne_bytes([st[24], st[25], st[26], st[27]]) & S_IFMT);
+    let ok = match kind {
+        Ok(S_IFREG | S_IFDIR) => f & O_NONBLOCK != 0 || sys::fcntl(fd, crate::abi::F_SETFL, f & (O_DIRECT | O_NOATIME)).is_ok(),
+        _ => false,
+    };
+    if !ok {
+        sys::close(fd);
+        return None;
+    }
+    Some(Outcome::Return(fd as isize))
+}
+
+/// stat, lstat, newfstatat, statx (`statx`: its mask) beneath a grant.
+fn stat_beneath(p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> Option<Outcome> {
+    let f = flags as usize;
+    let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | if statx.is_some() { AT_STATX_SYNC_TYPE } else { 0 };
+    if f & !known != 0 {
+        return None; // EINVAL, the server's
+    }
+    let (fd, _) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
+        Ok(v) => v,
+        Err(e) => return Some(Outcome::Return(e)),
+    };
+    // The kernel writes the application's buffer itself, as for its own
+    // fstat (never preld's memory: EFAULT there, as natively for an
+    // address where nothing of the application is).
+    let (nr, args) = match statx {
+        Some(mask) => (Sysno::statx, [fd as usize, b"\0".as_ptr() as usize, AT_EMPTY_PATH | (f & (AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT)), mask as usize, out, 0]),
+        None => (Sysno::fstat, [fd as usize, out, 0, 0, 0, 0]),
+    };
+    let size = if statx.is_some() { 256 } else { 144 };
+    let r = if crate::resident::touches(out, size) {
+        Err(EFAULT)
+    } else {
+        // SAFETY: fstat/statx of our own O_PATH fd into the application's
+        // buffer, checked to be none of preld's memory; the kernel checks
+        // the rest (EFAULT).
+        unsafe { sys::raw(nr as usize, args) }
+    };
+    sys::close(fd);
+    Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |_| 0)))
+}
+
+/// access, faccessat, faccessat2 beneath a grant. A read-only grant holds
+/// no programs (X_OK: the server's EACCES, as on a noexec mount).
+fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
+    let f = flags as usize;
+    if f & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 {
+        return None;
+    }
+    let (fd, grant_mode) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
+        Ok(v) => v,
+        Err(e) => return Some(Outcome::Return(e)),
+    };
+    if mode as usize & X_OK != 0 && grant_mode == b'r' {
+        sys::close(fd);
+        return None;
+    }
+    let r = sys::faccess_fd(fd, mode as usize, f & AT_EACCESS);
+    sys::close(fd);
+    Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |()| 0)))
+}
+
+/// readlink, readlinkat beneath a grant.
+fn readlink_beneath(p: &mut PathIn, out: usize, size: usize) -> Option<Outcome> {
+    let (fd, _) = match beneath_path(p, true)? {
+        Ok(v) => v,
+        Err(e) => return Some(Outcome::Return(e)),
+    };
+    let mut buf = [0u8; PATH_MAX];
+    let r = sys::readlink_fd(fd, &mut buf[..size.min(PATH_MAX)]);
+    sys::close(fd);
+    Some(match r {
+        Ok(n) if usermem::write(out, &buf[..n]) => Outcome::Return(n as isize),
+        Ok(_) => Outcome::err(EFAULT),
+        // The object exists (it was opened): it is no symlink.
+        Err(ENOENT) => Outcome::err(EINVAL),
+        Err(e) => Outcome::Return(-(e as isize)),
+    })
+}
+
+/// The (device, inode) of what `fd` is open on.
+fn file_id(fd: i32) -> Option<(u64, u64)> {
+    let mut st = [0u8; 144];
+    sys::fstat_bytes(fd, &mut st).ok()?;
+    let word = |o: usize| u64::from_ne_bytes([st[o], st[o + 1], st[o + 2], st[o + 3], st[o + 4], st[o + 5], st[o + 6], st[o + 7]]);
+    Some((word(0), word(8)))
 }
 
 /// getdents64 of a virtual directory: its entries from the server, in
-/// linux_dirent64 records, continuing where the last call stopped.
+/// linux_dirent64 records, from the stand-in's offset on.
 fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     let [fd, out, count, ..] = c.args;
-    let start = Lock::take().vdirs().iter().find(|v| v.0 == fd as i32)?.1;
+    let fd = fd as i32;
+    {
+        let mut l = Lock::take();
+        if l.vdirs().is_empty() {
+            return None;
+        }
+        drop(l);
+        let id = file_id(fd)?;
+        if !Lock::take().vdirs().contains(&id) {
+            return None;
+        }
+    }
+    let start = sys::lseek(fd, 0, SEEK_CUR).ok()? as usize;
     let mut buf = [0u8; preld_proto::MAX_FRAME];
     // The fd itself names the directory: the server knows which virtual
     // directory the stand-in is, however the fd was opened (openat of a
@@ -713,7 +862,7 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     // Entries from the position on: a listing of any size comes in as many
     // replies as it takes.
     let req = Request::ReadDir { start: start.min(u32::MAX as usize) as u32, path: PathArg::fd(0, b"") };
-    let (reply, _) = match rpc::call(c.t, &req, &[fd as i32], &mut buf, true) {
+    let (reply, _) = match rpc::call(c.t, &req, &[fd], &mut buf, true) {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(-(e as isize))),
     };
@@ -746,28 +895,8 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     if !usermem::write(out, &img) {
         return Some(Outcome::err(EFAULT));
     }
-    if let Some(v) = Lock::take().vdirs().iter_mut().find(|v| v.0 == fd as i32) {
-        v.1 = next;
-    }
+    let _ = sys::lseek(fd, next as u64, SEEK_SET);
     Some(Outcome::Return(img.len() as isize))
-}
-
-/// lseek on a virtual directory: its position is the index of the next
-/// entry (rewinddir, seekdir with a d_off seen). Other fds: the kernel's.
-fn seek_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
-    let [fd, off, whence, ..] = c.args;
-    let mut l = Lock::take();
-    let v = l.vdirs().iter_mut().find(|v| v.0 == fd as i32)?;
-    let pos = match whence {
-        SEEK_SET => off as i64,
-        SEEK_CUR => v.1 as i64 + off as i64,
-        _ => return Some(Outcome::err(EINVAL)),
-    };
-    if pos < 0 {
-        return Some(Outcome::err(EINVAL));
-    }
-    v.1 = pos as usize;
-    Some(Outcome::Return(pos as isize))
 }
 
 /// connect/bind of a Unix socket to a path: the server makes the socket

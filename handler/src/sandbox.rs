@@ -1,8 +1,9 @@
 //! The kernel side of a capability session that ld-preld applies itself
 //! (the launcher made the namespaces and dropped the capabilities before,
 //! server/src/pola/confine.rs): no_new_privs and a Landlock ruleset that
-//! leaves the process no file-system authority at all but reading and
-//! executing ld-preld itself (to re-enter it at exec), no TCP unless the
+//! leaves the process no file-system authority but reading and executing
+//! ld-preld itself (to re-enter it at exec) and reading beneath the
+//! directory grants it resolves paths in itself (beneath.rs), no TCP unless the
 //! session grants the network, and no signals or abstract Unix sockets
 //! beyond its own Landlock domain; then a seccomp filter refusing the calls
 //! that reach kernel state no namespace covers. Whatever the program does,
@@ -10,7 +11,7 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{LANDLOCK_ACCESS_FS_EXECUTE, LANDLOCK_ACCESS_FS_IOCTL_DEV, LANDLOCK_ACCESS_FS_MAKE_SYM, LANDLOCK_ACCESS_FS_READ_FILE};
+use crate::abi::{LANDLOCK_ACCESS_FS_EXECUTE, LANDLOCK_ACCESS_FS_IOCTL_DEV, LANDLOCK_ACCESS_FS_MAKE_SYM, LANDLOCK_ACCESS_FS_READ_DIR, LANDLOCK_ACCESS_FS_READ_FILE};
 use crate::abi::{LANDLOCK_ACCESS_FS_REFER, LANDLOCK_ACCESS_FS_TRUNCATE, LANDLOCK_ACCESS_NET_BIND_TCP, LANDLOCK_ACCESS_NET_CONNECT_TCP};
 use crate::abi::{LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_RULE_PATH_BENEATH, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL};
 use crate::abi::{O_CLOEXEC, O_PATH};
@@ -52,8 +53,10 @@ pub struct Enforced {
 }
 
 /// Restricts the calling process for good. `loader` is ld-preld's path
-/// (without NUL). With `net`, TCP stays allowed.
-pub fn enter(loader: &[u8], net: bool) -> Result<Enforced, (&'static str, i32)> {
+/// (without NUL). With `net`, TCP stays allowed. `readable`: directories
+/// (O_PATH fds of grants' roots) beneath which files may be read and
+/// directories listed, and nothing else.
+pub fn enter(loader: &[u8], net: bool, readable: &[i32]) -> Result<Enforced, (&'static str, i32)> {
     // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns the ABI.
     let abi = unsafe { sys::raw(Sysno::landlock_create_ruleset as usize, [0, 0, LANDLOCK_CREATE_RULESET_VERSION, 0, 0, 0]) }
         .map_err(|e| ("Landlock is not available in this kernel", e))?;
@@ -77,6 +80,14 @@ pub fn enter(loader: &[u8], net: bool) -> Result<Enforced, (&'static str, i32)> 
     };
     sys::close(ld);
     r.map_err(|e| ("cannot add the Landlock rule for ld-preld", e))?;
+    for &dir in readable {
+        let rule = PathBeneath { allowed_access: LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, parent_fd: dir };
+        // SAFETY: a valid path-beneath rule; the kernel only reads it.
+        unsafe {
+            sys::raw(Sysno::landlock_add_rule as usize, [ruleset as usize, LANDLOCK_RULE_PATH_BENEATH, &rule as *const PathBeneath as usize, 0, 0, 0])
+        }
+        .map_err(|e| ("cannot add a Landlock rule for a directory grant", e))?;
+    }
     sys::set_no_new_privs().map_err(|e| ("cannot set no_new_privs", e))?;
     // SAFETY: landlock_restrict_self on the ruleset fd we created.
     let r = unsafe { sys::raw(Sysno::landlock_restrict_self as usize, [ruleset as usize, 0, 0, 0, 0, 0]) };
@@ -145,6 +156,12 @@ pub mod seccomp {
         Sysno::mount_setattr,
         Sysno::listmount,
         Sysno::statmount,
+        // The kernel's cwd stays the session's empty root: the session's
+        // cwd is the handler's (virtual), and a kernel cwd inside a grant
+        // would let connect, bind or sendto of a relative socket path
+        // reach a socket of a read-only grant (a channel out of the session).
+        Sysno::chdir,
+        Sysno::fchdir,
         // Kernel-side workers where no filter looks; kernel races.
         Sysno::io_uring_setup,
         Sysno::io_uring_enter,

@@ -4,7 +4,7 @@
 use preld_arch::syscall6;
 use syscalls::Sysno;
 
-use crate::abi::{AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
+use crate::abi::{AT_EMPTY_PATH, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
 use crate::abi::{PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, PR_SYS_DISPATCH_ON, SOL_SOCKET, SO_TYPE};
 use crate::errno::{EINTR, EINVAL};
 
@@ -127,6 +127,66 @@ pub fn fstatat(dirfd: i32, path: &CPath, flags: usize) -> Result<Stat> {
     let mut st: RawStat = unsafe { core::mem::zeroed() };
     sc!(newfstatat, dirfd as isize, path.ptr(), &mut st as *mut RawStat, flags)?;
     Ok(Stat { mode: st.st_mode, size: st.st_size as u64 })
+}
+
+/// openat2(2)'s `struct open_how`.
+#[repr(C)]
+pub struct OpenHow {
+    pub flags: u64,
+    pub mode: u64,
+    pub resolve: u64,
+}
+
+/// Checks that `path` is NUL-terminated: the kernel reads up to the NUL.
+fn nul_ended(path: &[u8]) -> Result<()> {
+    if path.last() == Some(&0) { Ok(()) } else { Err(EINVAL) }
+}
+
+/// openat2(2) of `path` (NUL-terminated) relative to `dirfd`.
+pub fn openat2(dirfd: i32, path: &[u8], how: &OpenHow) -> Result<i32> {
+    nul_ended(path)?;
+    sc!(openat2, dirfd as isize, path.as_ptr(), how as *const OpenHow, core::mem::size_of::<OpenHow>()).map(|fd| fd as i32)
+}
+
+/// lseek(2).
+pub fn lseek(fd: i32, off: u64, whence: usize) -> Result<u64> {
+    sc!(lseek, fd, off, whence).map(|o| o as u64)
+}
+
+/// The kernel's `struct stat` of `fd` (an O_PATH fd too), as bytes.
+pub fn fstat_bytes(fd: i32, out: &mut [u8; 144]) -> Result<()> {
+    const _: () = assert!(core::mem::size_of::<RawStat>() == 144);
+    sc!(fstat, fd, out.as_mut_ptr()).map(|_| ())
+}
+
+/// statx(2) of `fd` itself (AT_EMPTY_PATH, with `flags` beside it) into
+/// `out` (the kernel's `struct statx`, 256 bytes).
+pub fn statx_fd(fd: i32, flags: usize, mask: u32, out: &mut [u8; 256]) -> Result<()> {
+    sc!(statx, fd as isize, b"\0".as_ptr(), AT_EMPTY_PATH | flags, mask, out.as_mut_ptr()).map(|_| ())
+}
+
+/// The id of the mount `fd`'s object is on (statx STATX_MNT_ID).
+pub fn mount_id(fd: i32) -> Result<u64> {
+    let mut x = [0u8; 256];
+    statx_fd(fd, 0, crate::abi::STATX_MNT_ID, &mut x)?;
+    // struct statx: stx_mask at 0, stx_mnt_id at 144.
+    let mask = u32::from_ne_bytes([x[0], x[1], x[2], x[3]]);
+    if mask & crate::abi::STATX_MNT_ID == 0 {
+        return Err(EINVAL);
+    }
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&x[144..152]);
+    Ok(u64::from_ne_bytes(id))
+}
+
+/// faccessat2(2) of `fd` itself (AT_EMPTY_PATH, with `flags` beside it).
+pub fn faccess_fd(fd: i32, mode: usize, flags: usize) -> Result<()> {
+    sc!(faccessat2, fd as isize, b"\0".as_ptr(), mode, AT_EMPTY_PATH | flags).map(|_| ())
+}
+
+/// readlinkat(2) of the symlink `fd` (O_PATH|O_NOFOLLOW) itself.
+pub fn readlink_fd(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    sc!(readlinkat, fd as isize, b"\0".as_ptr(), buf.as_mut_ptr(), buf.len())
 }
 
 /// mmap(2). Mapping over memory that Rust code still uses is the caller's

@@ -124,9 +124,11 @@ pub fn write_words(addr: usize, w: &[usize]) -> bool {
 pub fn read_cstr(addr: usize, buf: &mut [u8]) -> Option<usize> {
     let mut n = 0;
     while n < buf.len() {
-        // Page by page: a string may end just before an unmapped page.
+        // Page by page: a string may end just before an unmapped page. The
+        // first look is short: most strings are, and the copy is the cost.
         let a = addr.checked_add(n)?;
-        let chunk = (4096 - a % 4096).min(buf.len() - n);
+        let first = if n == 0 { 256 } else { 4096 };
+        let chunk = (4096 - a % 4096).min(first).min(buf.len() - n);
         if !read(a, &mut buf[n..n + chunk]) {
             return None;
         }

@@ -1,7 +1,7 @@
 //! The attack suite of `preld pola` (issue 4): each program of
 //! tests/programs/attack/ tries to read a secret outside its grants or to
 //! write into a read-only grant, run as
-//! `preld pola -B --ro <bin dir> --rw <out dir> -- <attack> SECRET RO RW ...`.
+//! `preld pola -B --ro <bin dir> --ro <socket dir> --rw <out dir> -- <attack> SECRET RO RW ...`.
 //! An attack "got out" if the secret's content shows in its output or in its
 //! out dir, if it prints `ESCAPE:` (a write into the read-only grant, an
 //! io_uring set up, ...), if the read-only grant changed, or if the launcher
@@ -85,6 +85,12 @@ fn attacks() {
     let ro_before = tree::contents(&bin);
     let meta_before = tree::metadata(&bin);
 
+    // A read-only grant holding a socket the harness listens on: a session
+    // must not reach it (a socket is a channel out of the session).
+    let sockdir = tmp.dir("sockdir");
+    let listener = std::os::unix::net::UnixListener::bind(sockdir.join("ro.sock")).unwrap();
+    listener.set_nonblocking(true).unwrap();
+
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let attacks: Vec<(&str, &str, Vec<String>)> = vec![
         ("raw syscall instructions (openat, open, openat2, /proc/self/root, writes to ro)", "raw_syscall", vec![]),
@@ -107,6 +113,11 @@ fn attacks() {
         ),
         ("path argument rewritten by another thread (20000 opens)", "path_race", vec![]),
         ("fchmod/fchown/futimens/fsetxattr on fds of the read-only grant", "metadata", vec![]),
+        (
+            "the directory grants' fds preld holds: `..`, writes, creations, fchdir + connect to a ro grant's socket",
+            "beneath",
+            vec![s(&sockdir)],
+        ),
     ];
 
     let mut report = Vec::new();
@@ -114,7 +125,8 @@ fn attacks() {
     for (i, (what, prog, extra)) in attacks.iter().enumerate() {
         let out = tmp.dir(format!("out{i}"));
         let mut cmd = Command::new(&preld);
-        cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--exec").arg(bin.join("static_cat")).arg("--rw").arg(&out).arg("--").arg(bin.join(prog));
+        cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--ro").arg(&sockdir).arg("--exec").arg(bin.join("static_cat"));
+        cmd.arg("--rw").arg(&out).arg("--").arg(bin.join(prog));
         cmd.arg(&secret).arg(&bin).arg(&out).args(extra);
         let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("{prog}: preld pola: {e}"));
         let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
@@ -149,6 +161,10 @@ fn attacks() {
         }
         if stderr.contains("panicked") {
             why.push("the launcher panicked".to_string());
+        }
+        if listener.accept().is_ok() {
+            why.push("a connection reached the read-only grant's socket".to_string());
+            while listener.accept().is_ok() {}
         }
         // The launcher mirrors the session's death by a signal (a crashed
         // attack is fine); a launcher crash of its own shows as a panic.

@@ -37,7 +37,7 @@ pub use preld::pola::{ns, profile, serve, sys};
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
@@ -482,6 +482,24 @@ fn initial_cwd(ns: &Namespace, asked: Option<&Path>) -> Result<Vec<u8>, String> 
     }
 }
 
+/// Whether directory grant `g`'s copy shows what the namespace shows below
+/// it: every grant nested in it names the very host object the copy holds
+/// at its place (PROG's own grant inside `--ro .`; not -B's private /tmp,
+/// whose nested grants stand on empty directories made for them, nor a
+/// `--map` onto another tree).
+fn shows_its_nested_grants(ns: &Namespace, g: &ns::Grant) -> bool {
+    g.is_dir
+        && ns.grants.iter().all(|n| {
+            if n.vpath == g.vpath || !ns::is_within(&n.vpath, &g.vpath) {
+                return true;
+            }
+            let rel = &n.vpath[g.vpath.len()..];
+            let rel = rel.strip_prefix(b"/").unwrap_or(rel);
+            n.host == g.host.join(OsStr::from_bytes(rel))
+        })
+}
+
+
 /// Writes what the session used to the --learn file (atomically); a
 /// failure is said, the session's status stays.
 fn write_learned(server: &serve::Server, file: &Path) {
@@ -547,6 +565,26 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if args.net {
         argv.push("--net".into());
     }
+    // The directory grants the program resolves paths beneath itself
+    // (handler/src/beneath.rs): those whose copies show exactly what the
+    // namespace shows below them. Landlock lets it read there, no more.
+    // None while learning (--learn): the server must see every path.
+    let in_process: Vec<&ns::Grant> = if args.learning() {
+        Vec::new()
+    } else {
+        ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g)).collect()
+    };
+    let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
+    for g in &in_process {
+        let mode = match g.mode {
+            Mode::Ro => "r",
+            Mode::Exec => "x",
+            Mode::Rw => "w",
+        };
+        let mut a = OsString::from(format!("{}:{mode}:", g.root.as_raw_fd()));
+        a.push(OsStr::from_bytes(&g.vpath));
+        argv.extend(["--beneath".into(), a]);
+    }
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
     argv.extend(["--argv0".into(), args.command[0].clone(), "--".into(), prog.as_os_str().to_owned()]);
@@ -568,6 +606,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         keep.push(fd);
     }
     keep.push(n);
+    keep.extend(&beneath);
     // The session's own terminal, standing in for the user's.
     let mut pty = tty::open()?;
     if ask_tty.is_some() {

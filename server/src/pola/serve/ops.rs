@@ -115,15 +115,35 @@ impl Server {
         }
     }
 
-    /// The virtual path of a directory fd the server handed out. A client's
-    /// fd, which may be anything: looked at with fstat_cached only (no wait
-    /// on it), ENOTDIR if it is no directory, as the kernel's *at() calls.
+    /// The virtual path of a directory fd the server handed out, or that
+    /// the client opened itself beneath a grant (handler/src/beneath.rs).
+    /// A client's fd, which may be anything: looked at with fstat_cached
+    /// only (no wait on it), ENOTDIR if it is no directory, as the kernel's
+    /// *at() calls.
     fn dir_of_fd(&self, fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
         let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
         if sys::file_type(&st) != libc::S_IFDIR {
             return Err(libc::ENOTDIR);
         }
-        self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
+        if let Some(v) = self.dirs.get(&(st.st_dev, st.st_ino)) {
+            return Ok(v.clone());
+        }
+        // Opened by the client: the grant is the one whose detached copy
+        // the directory is on (its mount), the place in it the path the
+        // kernel keeps for the fd, below the copy's root (which reads `/`).
+        let mnt = sys::mount_id(fd).map_err(|_| libc::ENOENT)?;
+        let g = self
+            .ns
+            .grants
+            .iter()
+            .find(|g| g.is_dir && sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt))
+            .ok_or(libc::ENOENT)?;
+        let inside = std::fs::read_link(sys::proc_fd(fd)).map_err(|_| libc::ENOENT)?;
+        let inside = inside.as_os_str().as_bytes();
+        if !inside.starts_with(b"/") || inside.ends_with(b" (deleted)") {
+            return Err(libc::ENOENT);
+        }
+        Ok(ns::normalize(&ns::join(&g.vpath, &inside[1..])))
     }
 
     fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {

@@ -1,0 +1,184 @@
+//! Directory capabilities: the session's directory grants that the process
+//! resolves paths beneath itself, without asking the capability server.
+//!
+//! The launcher gives ld-preld an O_PATH fd of each directory grant that
+//! holds no other grant (`--beneath FD:MODE:VPATH`): the root of the
+//! grant's detached mount copy, whose `..` does not climb. A path below
+//! such a grant's virtual path is opened (read-only opens, stat, access,
+//! readlink: pola.rs) with `openat2(fd, REST, RESOLVE_BENEATH |
+//! RESOLVE_NO_MAGICLINKS)`: the kernel follows the grant's own relative
+//! symlinks and `..` inside it, exactly as the server's walk would, and
+//! answers EXDEV for anything that would leave it (an absolute symlink, a
+//! `..` above the grant's root), which goes to the server, whose walk
+//! resolves it in the virtual namespace.
+//!
+//! Authority: the kernel enforces it as for everything else in a session.
+//! Landlock (sandbox.rs) lets the process read beneath these fds and
+//! nothing more, so code that goes around the handler gets, through them,
+//! what the grants give: reading. Writes, creations and everything else
+//! still go to the server.
+//!
+//! The fds are preld's own (ownfd.rs: above the application's fds, out of
+//! its reach), inherited by fork children and given again at exec.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+
+use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS};
+use crate::{ownfd, sys};
+
+/// One directory grant.
+pub struct Grant {
+    /// Its root (O_PATH), one of preld's fds.
+    fd: AtomicI32,
+    /// `r` (read-only), `x` (read-only, programs run) or `w` (read-write).
+    pub mode: u8,
+    /// Its virtual path: absolute, normalized, no trailing slash but for `/`.
+    vpath: Vec<u8>,
+    /// The mount id of its copy: an fd on it lies beneath the grant.
+    mnt_id: u64,
+}
+
+impl Grant {
+    pub fn fd(&self) -> i32 {
+        self.fd.load(Ordering::Relaxed)
+    }
+}
+
+/// The table, set once at startup (a leaked Box; never changed after but
+/// for fd numbers, which are atomic).
+static TABLE: AtomicPtr<Vec<Grant>> = AtomicPtr::new(core::ptr::null_mut());
+
+fn table() -> &'static [Grant] {
+    let p = TABLE.load(Ordering::Acquire);
+    // SAFETY: set once from a leaked Box and never freed.
+    unsafe { p.as_ref() }.map_or(&[], |v| v.as_slice())
+}
+
+/// The resolve flags of every open beneath a grant.
+pub const RESOLVE: u64 = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+
+/// Takes the `--beneath` fds as preld's own and builds the table. A grant
+/// whose fd is unusable is left to the server; without openat2 (before
+/// Linux 5.6) or STATX_MNT_ID (5.8) there is no table at all. Returns the
+/// fds, for Landlock's rules.
+pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<i32> {
+    let mut grants = Vec::new();
+    for (fd, mode, vpath) in given {
+        let Ok(own) = ownfd::adopt_fd(*fd) else {
+            sys::close(*fd);
+            continue;
+        };
+        let probe = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE };
+        let usable = sys::openat2(own, b".\0", &probe).map(sys::close).is_ok();
+        match sys::mount_id(own) {
+            Ok(mnt_id) if usable => {
+                let mut v = vpath.clone();
+                while v.len() > 1 && v.ends_with(b"/") {
+                    v.pop();
+                }
+                grants.push(Grant { fd: AtomicI32::new(own), mode: *mode, vpath: v, mnt_id });
+            }
+            _ => ownfd::release_fd(own),
+        }
+    }
+    let fds = grants.iter().map(Grant::fd).collect();
+    if !grants.is_empty() {
+        TABLE.store(Box::into_raw(Box::new(grants)), Ordering::Release);
+    }
+    fds
+}
+
+pub fn active() -> bool {
+    !table().is_empty()
+}
+
+/// The grant an absolute virtual path lies beneath, and the rest of the
+/// path below the grant's root (without leading slashes; may be empty).
+/// The grant's part must be spelt plainly (`/usr/lib/x`, not
+/// `/usr/./lib/x`): anything else is the server's to resolve.
+pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
+    let mut best: Option<(&'static Grant, &[u8])> = None;
+    for g in table() {
+        let rest = if g.vpath == b"/" {
+            path.strip_prefix(b"/")
+        } else {
+            path.strip_prefix(g.vpath.as_slice()).filter(|r| r.is_empty() || r[0] == b'/')
+        };
+        if let Some(rest) = rest {
+            if best.is_none_or(|(b, _)| b.vpath.len() < g.vpath.len()) {
+                let start = rest.iter().position(|&c| c != b'/').unwrap_or(rest.len());
+                best = Some((g, &rest[start..]));
+            }
+        }
+    }
+    best
+}
+
+/// The grant directory fd `fd` (an application's) lies on, by its mount.
+pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
+    let t = table();
+    if t.is_empty() {
+        return None;
+    }
+    let id = sys::mount_id(fd).ok()?;
+    t.iter().find(|g| g.mnt_id == id)
+}
+
+/// The `--beneath` options (NUL-terminated strings) and fds for an exec.
+pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
+    for g in table() {
+        let mut v = Vec::with_capacity(g.vpath.len() + 16);
+        let mut digits = [0u8; 20];
+        v.extend_from_slice(sys::decimal(g.fd() as u64, &mut digits));
+        v.push(b':');
+        v.push(g.mode);
+        v.push(b':');
+        v.extend_from_slice(&g.vpath);
+        v.push(0);
+        strings.push(b"--beneath\0".to_vec());
+        strings.push(v);
+        keep.push(g.fd());
+    }
+}
+
+/// preld moved fd `old` to `new` (ownfd::relocate_below_limit).
+pub fn relocated(old: i32, new: i32) {
+    for g in table() {
+        let _ = g.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_table(vpaths: &[&str]) {
+        let grants = vpaths
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Grant { fd: AtomicI32::new(100 + i as i32), mode: b'r', vpath: v.as_bytes().to_vec(), mnt_id: i as u64 })
+            .collect();
+        TABLE.store(Box::into_raw(Box::new(grants)), Ordering::Release);
+    }
+
+    #[test]
+    fn the_longest_plainly_spelt_grant_prefix() {
+        // (The launcher never gives a grant that holds another.)
+        with_table(&["/usr", "/opt/share", "/home/u/p"]);
+        let f = |p: &str| find(p.as_bytes()).map(|(g, r)| (g.fd(), core::str::from_utf8(r).unwrap().to_owned()));
+        assert_eq!(f("/usr/lib/x.so"), Some((100, "lib/x.so".into())));
+        assert_eq!(f("/usr"), Some((100, "".into())));
+        assert_eq!(f("/usr/"), Some((100, "".into())));
+        assert_eq!(f("/usr//lib/../x"), Some((100, "lib/../x".into())));
+        assert_eq!(f("/opt/share/a"), Some((101, "a".into())));
+        assert_eq!(f("/opt"), None);
+        assert_eq!(f("/usrx/lib"), None);
+        assert_eq!(f("/usr/./local/a"), Some((100, "./local/a".into())));
+        assert_eq!(f("/home/u/p2"), None);
+        assert_eq!(f("/home/u"), None);
+        assert_eq!(f("/./usr/lib"), None);
+        assert_eq!(f("/"), None);
+    }
+}
