@@ -8,6 +8,7 @@ pub mod pola {
     //! (mod.rs, confine.rs, tty.rs) are the binary's.
 
     pub mod ns;
+    pub mod profile;
     pub mod serve;
     pub mod sys;
 }

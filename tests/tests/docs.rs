@@ -25,7 +25,7 @@ fn a_man_page_per_subcommand_names_its_options() {
         ("preld", &["run", "trace", "pola", "patch"][..]),
         ("preld-run", &["\\-\\-map", "\\-\\-no\\-fast", "\\-\\-stats"]),
         ("preld-trace", &["\\-f", "\\-o", "\\-e", "\\-\\-tracer", "inject="]),
-        ("preld-pola", &["\\-B", "\\-\\-ro", "\\-\\-rw", "\\-\\-exec", "\\-\\-net", "/etc/passwd"]),
+        ("preld-pola", &["\\-B", "\\-\\-ro", "\\-\\-rw", "\\-\\-exec", "\\-\\-net", "/etc/passwd", "\\-\\-ask", "\\-\\-learn", "\\-\\-profile"]),
         ("preld-patch", &["\\-\\-interp"]),
     ] {
         let text = std::fs::read_to_string(d.join(&format!("man1/{page}.1"))).unwrap_or_else(|e| panic!("{page}.1: {e}"));

@@ -20,14 +20,22 @@
 //! SIGTERM, SIGHUP, SIGTSTP) are passed on to it through the init: the
 //! server outlives the program's reaction to them. Those ignored when preld
 //! started (nohup) stay ignored.
+//!
+//! `--ask` (ask.rs, serve/powerbox.rs) asks the user on the launcher's own
+//! terminal before a path outside every grant is used, and grants it live;
+//! `--learn FILE` writes what the session used as a profile when it ends,
+//! `--profile FILE` grants what a profile lists (profile.rs,
+//! docs/profiles.md).
 
+pub mod ask;
 pub mod confine;
 pub mod tty;
 
 // The server's core is the library's (lib.rs): the same files the tests
 // drive in-process.
-pub use preld::pola::{ns, serve, sys};
+pub use preld::pola::{ns, profile, serve, sys};
 
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -75,12 +83,40 @@ pub struct PolaArgs {
     /// otherwise)
     #[arg(long = "fd", value_name = "N")]
     pub fds: Vec<i32>,
+    /// Ask on the terminal before the program uses a path outside every
+    /// grant that exists on the host: read-only, read-write or deny, this
+    /// time or for the session, or deny all from now on. The questions are
+    /// asked on preld's own terminal, which the program cannot read (it has
+    /// a pty of its own); a denied path does not exist for the program
+    /// (ENOENT), as without --ask. Needs a terminal
+    #[arg(long)]
+    pub ask: bool,
+    /// Write the grants the run used to profile FILE when the session ends
+    /// (each host path reached outside -B's base with the least mode it
+    /// needed: ro to read or list, exec to run, rw to write; rw of a
+    /// directory to create or remove names in it), for --profile
+    #[arg(long, value_name = "FILE")]
+    pub learn: Option<PathBuf>,
+    /// Grant what profile FILE lists (TOML, docs/profiles.md: version = 1,
+    /// base, ro, exec, rw, [[map]]); may be repeated and combined with the
+    /// other grants
+    #[arg(long = "profile", value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
     /// List every grant on stderr
     #[arg(short = 'v')]
     pub verbose: bool,
     /// The program (searched in PATH when it has no slash) and its arguments
     #[arg(value_name = "PROG", required = true, trailing_var_arg = true)]
     pub command: Vec<OsString>,
+}
+
+impl PolaArgs {
+    /// Whether this session learns what it uses (`--learn`): then every
+    /// path the program names must reach the server, none may be resolved
+    /// inside the program's process.
+    pub fn learning(&self) -> bool {
+        self.learn.is_some()
+    }
 }
 
 const LONG_ABOUT: &str = "Run a program with only the authority it is granted (a capability session).
@@ -99,7 +135,22 @@ fds 0, 1 and 2 cross into the session, and those named with --fd.
 
 --net gives the host's network: TCP connect and bind (Landlock), UDP, and
 abstract Unix sockets of the session only. Without it the session has its own
-network namespace with only a loopback interface, which nothing outside reaches.";
+network namespace with only a loopback interface, which nothing outside reaches.
+
+--ask makes preld a powerbox: when the program names a path outside every grant
+that exists on the host, preld asks on its own terminal (never one the program
+can read; the program's output waits meanwhile):
+  preld pola: PROG wants to read \"PATH\". r read-only, w read-write, d deny: this
+  time; capitals R W D: for the session; N: deny all from now on [d]:
+Control characters and non-ASCII bytes of PATH are shown as \\xNN. An allowed path
+is granted alone (a file, or a directory with everything in it), for this one
+request or for the rest of the session. A denied one does not exist for the
+program (ENOENT), as without --ask.
+
+--learn FILE writes what the run used as a profile (TOML) when it ends; --profile
+FILE grants what a profile lists, so `preld pola -B --ask --learn p.toml -- PROG`
+then `preld pola --profile p.toml -- PROG` runs PROG again with no questions and
+no more authority than it used. docs/profiles.md describes the format.";
 
 /// The long help: LONG_ABOUT and what -B grants.
 fn long_about() -> String {
@@ -182,13 +233,34 @@ fn readable(p: &Path) -> bool {
 }
 
 const EXIT_CANNOT_RUN: u8 = 125;
+/// A command line that cannot be used (clap's status for its own errors).
+const EXIT_USAGE: u8 = 2;
+
+/// Why a session did not start.
+enum Failure {
+    /// The command line cannot be used (a malformed profile, --ask without
+    /// a terminal): status 2.
+    Usage(String),
+    /// Anything else: status 125.
+    Cannot(String),
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Failure {
+        Failure::Cannot(s)
+    }
+}
 
 pub fn main(args: PolaArgs) -> ExitCode {
     match launch(args) {
         Ok(code) => code,
-        Err(why) => {
+        Err(Failure::Cannot(why)) => {
             eprintln!("preld pola: {why}");
             ExitCode::from(EXIT_CANNOT_RUN)
+        }
+        Err(Failure::Usage(why)) => {
+            eprintln!("preld pola: {why}");
+            ExitCode::from(EXIT_USAGE)
         }
     }
 }
@@ -318,17 +390,22 @@ fn startup_files(prog: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Every grant of the command line, in order: -B, --ro, --exec, --rw,
-/// --map, then what PROG needs.
-fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantSpec>, String> {
+/// --map, the profiles', then what PROG needs. Also the virtual paths of
+/// the automatic ones (-B's and PROG's own), which --learn leaves out.
+fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>), String> {
     let mut list = Vec::new();
+    let mut auto = HashSet::new();
     if args.base {
         for (p, mode) in BASE {
             if Path::new(p).exists() && readable(Path::new(p)) {
-                add_grant(&mut list, grant(Path::new(p), *mode)?)?;
+                let g = grant(Path::new(p), *mode)?;
+                auto.insert(g.vpath.clone());
+                add_grant(&mut list, g)?;
             }
         }
         // The base also has a private, empty /tmp (compilers need one).
         if let Some(tmp) = tmp {
+            auto.insert(b"/tmp".to_vec());
             add_grant(&mut list, GrantSpec { vpath: b"/tmp".to_vec(), host: tmp.to_path_buf(), mode: Mode::Rw })?;
         }
     }
@@ -340,16 +417,24 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>) -> Result<Vec<GrantS
     for m in &args.map {
         add_grant(&mut list, parse_map(m)?)?;
     }
+    for (p, file) in profiles.iter().zip(&args.profiles) {
+        for e in &p.entries {
+            let mut g = grant(&e.path, e.mode).map_err(|why| format!("profile {}: {why}", file.display()))?;
+            g.vpath = ns::normalize(e.at.as_os_str().as_bytes());
+            add_grant(&mut list, g).map_err(|why| format!("profile {}: {why}", file.display()))?;
+        }
+    }
     for f in startup_files(prog)? {
         let g = grant(&f, Mode::Exec)?;
         if !covered(&list, &g.vpath, &g.host, Mode::Exec) {
+            auto.insert(g.vpath.clone());
             add_grant(&mut list, g)?;
         }
     }
     if let Some(tmp) = tmp {
         private_tmp_names(&list, tmp)?;
     }
-    Ok(list)
+    Ok((list, auto))
 }
 
 /// Grants below -B's private /tmp (the current directory is often there)
@@ -414,7 +499,35 @@ fn shows_its_nested_grants(ns: &Namespace, g: &ns::Grant) -> bool {
         })
 }
 
-fn launch(args: PolaArgs) -> Result<ExitCode, String> {
+
+/// Writes what the session used to the --learn file (atomically); a
+/// failure is said, the session's status stays.
+fn write_learned(server: &serve::Server, file: &Path) {
+    let Some(l) = &server.learner else { return };
+    let entries = l
+        .grants()
+        .into_iter()
+        .map(|(at, path, mode)| profile::Entry { at: PathBuf::from(OsStr::from_bytes(&at)), path, mode })
+        .collect();
+    let p = profile::Profile { base: l.base, entries };
+    let (text, left_out) = profile::to_text(&p, "What a run of `preld pola` used (--learn); `preld pola --profile FILE` grants it.\nFormat: docs/profiles.md");
+    for at in left_out {
+        eprintln!("preld pola: --learn: {} is not UTF-8 and cannot be written in a profile: left out", at.display());
+    }
+    if let Err(why) = profile::write_atomic(file, &text) {
+        eprintln!("preld pola: --learn: {why}");
+    }
+}
+
+fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
+    let mut profiles = Vec::new();
+    for f in &args.profiles {
+        profiles.push(profile::read(f).map_err(|why| Failure::Usage(format!("profile {why}")))?);
+    }
+    args.base |= profiles.iter().any(|p| p.base);
+    // The questions' terminal: the launcher's own, opened before anything
+    // crosses into the session.
+    let ask_tty = if args.ask { Some(ask::open_terminal().map_err(Failure::Usage)?) } else { None };
     let ld = ld_preld()?;
     let prog = find_program(&args.command[0])?;
     // -B's private /tmp, removed when the launcher returns.
@@ -423,8 +536,17 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     } else {
         None
     };
-    let specs = grants(&args, &prog, tmp.as_ref().map(|t| t.path()))?;
-    let ns = Namespace::new(&specs)?;
+    let (specs, auto) = grants(&args, &prog, tmp.as_ref().map(|t| t.path()), &profiles)?;
+    let mut ns = Namespace::new(&specs)?;
+    if args.ask && args.cwd.is_none() {
+        // The current directory stays where it is, as a virtual directory
+        // if no grant holds it: relative paths are then asked about as
+        // what they name natively.
+        let here = std::env::current_dir().map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
+        if !here.is_empty() && initial_cwd(&ns, None)? != here && matches!(ns.resolve(b"/", &here, true), Ok(ns::Node::MissingVirtual) | Err(libc::ENOENT)) {
+            ns.keep_dir(&ns::normalize(&here));
+        }
+    }
     if args.verbose {
         for g in &ns.grants {
             eprintln!(
@@ -446,7 +568,12 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     // The directory grants the program resolves paths beneath itself
     // (handler/src/beneath.rs): those whose copies show exactly what the
     // namespace shows below them. Landlock lets it read there, no more.
-    let in_process: Vec<&ns::Grant> = ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g)).collect();
+    // None while learning (--learn): the server must see every path.
+    let in_process: Vec<&ns::Grant> = if args.learning() {
+        Vec::new()
+    } else {
+        ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g)).collect()
+    };
     let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
     for g in &in_process {
         let mode = match g.mode {
@@ -474,7 +601,7 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     let mut keep: Vec<i32> = (0..3).filter(|&fd| is_open(fd)).collect();
     for &fd in &args.fds {
         if fd < 0 || !is_open(fd) || [ours.as_raw_fd(), n].contains(&fd) {
-            return Err(format!("--fd {fd}: not an open fd of the caller"));
+            return Err(format!("--fd {fd}: not an open fd of the caller").into());
         }
         keep.push(fd);
     }
@@ -482,6 +609,19 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     keep.extend(&beneath);
     // The session's own terminal, standing in for the user's.
     let mut pty = tty::open()?;
+    if ask_tty.is_some() {
+        // The program must never hold the terminal the questions are asked
+        // on: it could read the answers. Fds 0-2 that are it become the
+        // session's pty; any other is refused.
+        for &fd in &keep {
+            let replaced = fd < 3 && pty.as_ref().is_some_and(|p| p.fds[fd as usize]);
+            if !replaced && fd != n && ask::is_our_terminal(fd) {
+                return Err(Failure::Usage(format!(
+                    "--ask: fd {fd} is the terminal the questions are asked on, and would cross into the session (the program could read the answers)"
+                )));
+            }
+        }
+    }
     let tty_arg = pty.as_ref().and_then(|p| Some((p.slave.as_ref()?.as_raw_fd(), p.fds)));
     let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg })?;
     drop(theirs);
@@ -507,6 +647,13 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
     }
     let mut server = serve::Server::new(ns, args.net);
     server.set_tty(pty.as_ref().map(|p| p.path.clone()));
+    if let Some(fd) = ask_tty {
+        let asker = ask::TerminalAsker::new(fd, pty.as_mut().and_then(|p| p.pauser()));
+        server.powerbox = Some(serve::powerbox::Powerbox::new(args.command[0].as_bytes(), Box::new(asker)));
+    }
+    if args.learning() {
+        server.learner = Some(serve::learn::Learner::new(auto, args.base));
+    }
     server.add(ours, cwd);
     let status: ExitStatus = loop {
         let ready = server.round(Some(session.status.as_fd()), -1).map_err(|e| format!("poll: {e}"))?;
@@ -562,18 +709,35 @@ fn launch(args: PolaArgs) -> Result<ExitCode, String> {
                 if let (Some(p), Some(_)) = (pty.as_ref(), relay.as_ref()) {
                     p.start_output_only();
                 }
+                // The terminal is the user's shell's again: no questions.
+                if let Some(pb) = &mut server.powerbox {
+                    pb.turn_off();
+                }
                 let _ = server.run();
+                // What the processes left behind used too.
+                if let Some(f) = &args.learn {
+                    write_learned(&server, f);
+                }
                 std::process::exit(0);
             }
             -1 => {
+                if let Some(pb) = &mut server.powerbox {
+                    pb.turn_off();
+                }
                 let _ = server.run();
             }
             _ => {
+                if let Some(f) = &args.learn {
+                    write_learned(&server, f);
+                }
                 // The background server owns the private directory now.
                 std::mem::forget(server);
                 return Ok(crate::trace::end_like(status));
             }
         }
+    }
+    if let Some(f) = &args.learn {
+        write_learned(&server, f);
     }
     drop(server);
     Ok(crate::trace::end_like(status))
@@ -604,7 +768,12 @@ impl Drop for TerminalBack {
 /// The session's init, for the signal handlers.
 static INIT: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
+/// How many signals were passed on to the program (a question on the
+/// terminal ends when one comes: ^C).
+pub static PASSED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 extern "C" fn pass_on(sig: libc::c_int) {
+    PASSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let init = INIT.load(std::sync::atomic::Ordering::Relaxed);
     // SAFETY: kill is async-signal-safe; the init passes the signal to the
     // program's process group.
@@ -718,14 +887,14 @@ mod tests {
     #[test]
     fn a_program_is_granted_what_it_needs_to_start() {
         let prog = find_program(OsStr::new("true")).unwrap();
-        let l = grants(&parse(&["true"]), &prog, None).unwrap();
+        let l = grants(&parse(&["true"]), &prog, None, &[]).unwrap().0;
         let v = vpaths(&l);
         assert!(l.iter().all(|g| g.mode == Mode::Exec), "{v:?}");
         assert!(v.iter().any(|p| p.ends_with("/true")), "{v:?}");
         assert!(v.iter().any(|p| p.contains("ld-linux")), "ld.so: {v:?}");
         assert!(v.iter().any(|p| p.contains("libc.so")), "libc: {v:?}");
         // With -B they are all below the base grants already.
-        let l = grants(&parse(&["-B", "true"]), &prog, None).unwrap();
+        let l = grants(&parse(&["-B", "true"]), &prog, None, &[]).unwrap().0;
         let v = vpaths(&l);
         // -B grants the base only (not the current directory).
         assert!(v.iter().all(|p| BASE.iter().any(|(b, _)| p == b)), "{v:?}");

@@ -30,10 +30,19 @@
 //! root (RESOLVE_NO_SYMLINKS: any symlink on the way sends it to the full
 //! walk), then looks up the last name as above.
 //!
+//! A path that leaves the namespace (a name that is neither a grant nor a
+//! virtual directory, where the walk answers ENOENT) is remembered as the
+//! virtual path it would have named (`take_outside`): what `preld pola
+//! --ask` asks the user about. A grant can be added to a live namespace
+//! (`add`: a detached mount copy, made as at start) and retired again
+//! (`retire`: resolution no longer reaches it; fds already handed out
+//! stay as they are, and the server still knows their grant by its mount).
+//!
 //! The result keeps an O_PATH|O_NOFOLLOW fd of the object found (and of its
 //! parent directory), so that the operation is then made on that inode, by
 //! fd, and a name swapped on the host after the walk changes nothing.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -100,6 +109,8 @@ pub struct Grant {
     pub is_dir: bool,
     /// Another grant lies below this one.
     pub nested: bool,
+    /// Resolution reaches it (false: retired, `Namespace::retire`).
+    pub live: bool,
 }
 
 /// An object found by a resolution.
@@ -118,8 +129,9 @@ pub enum Node {
     /// A virtual directory (an ancestor of grants).
     Virtual(Vec<u8>),
     Existing(Obj),
-    /// The last name does not exist, in a directory of a grant.
-    Missing { grant: usize, parent: Rc<OwnedFd>, name: Vec<u8>, trailing_slash: bool },
+    /// The last name does not exist, in a directory of a grant; `vpath`
+    /// is the virtual path it would have.
+    Missing { grant: usize, parent: Rc<OwnedFd>, name: Vec<u8>, trailing_slash: bool, vpath: Vec<u8> },
     /// The last name does not exist, in a virtual directory.
     MissingVirtual,
 }
@@ -141,6 +153,10 @@ pub struct Namespace {
     _backing_dir: tempfile::TempDir,
     backing_root: OwnedFd,
     backing: HashMap<Vec<u8>, OwnedFd>,
+    /// Where the last resolution left the namespace (`take_outside`).
+    outside: RefCell<Option<Vec<u8>>>,
+    /// Virtual directories kept without a grant below them (`keep_dir`).
+    kept: Vec<Vec<u8>>,
 }
 
 /// `/a/b` + `c` → `/a/b/c`.
@@ -243,13 +259,38 @@ impl Namespace {
                 is_dir: sys::file_type(&st) == libc::S_IFDIR,
                 st,
                 nested: false,
+                live: true,
             });
         }
+        let backing_root = clones.next().expect("the backing clone").map_err(|e| no_copy(backing_dir.path(), e))?;
+        let mut ns = Namespace {
+            grants,
+            by_vpath,
+            vdirs: BTreeMap::new(),
+            _backing_dir: backing_dir,
+            backing_root,
+            backing: HashMap::new(),
+            outside: RefCell::new(None),
+            kept: Vec::new(),
+        };
+        ns.index()?;
+        Ok(ns)
+    }
+
+    /// Recomputes what the live grants imply: which grant each virtual path
+    /// is, the virtual directories above them, which grants hold others.
+    fn index(&mut self) -> Result<(), String> {
+        self.by_vpath = self.grants.iter().enumerate().filter(|(_, g)| g.live).map(|(i, g)| (g.vpath.clone(), i)).collect();
         let mut vdirs: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> = BTreeMap::new();
-        for i in 0..grants.len() {
-            let v = grants[i].vpath.clone();
-            grants[i].nested = grants.iter().any(|g| g.vpath != v && is_within(&g.vpath, &v));
-            if !grants[i].is_dir && grants[i].nested {
+        let live: Vec<Vec<u8>> = self.grants.iter().filter(|g| g.live).map(|g| g.vpath.clone()).collect();
+        for i in 0..self.grants.len() {
+            if !self.grants[i].live {
+                self.grants[i].nested = false;
+                continue;
+            }
+            let v = self.grants[i].vpath.clone();
+            self.grants[i].nested = live.iter().any(|g| *g != v && is_within(g, &v));
+            if !self.grants[i].is_dir && self.grants[i].nested {
                 return Err(format!("{}: a file grant cannot hold other grants", String::from_utf8_lossy(&v)));
             }
             // Every strict ancestor that is not itself a grant is a virtual
@@ -258,17 +299,114 @@ impl Namespace {
             while child != b"/" {
                 let p = parent(&child).to_vec();
                 let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
-                if !by_vpath.contains_key(&p) {
+                if !self.by_vpath.contains_key(&p) {
                     vdirs.entry(p.clone()).or_default().insert(name);
                 }
                 child = p;
             }
         }
-        if grants.is_empty() {
+        for k in &self.kept {
+            let mut child = k.clone();
+            if !self.by_vpath.contains_key(&child) {
+                vdirs.entry(child.clone()).or_default();
+            }
+            while child != b"/" {
+                let p = parent(&child).to_vec();
+                let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
+                if !self.by_vpath.contains_key(&p) {
+                    vdirs.entry(p.clone()).or_default().insert(name);
+                }
+                child = p;
+            }
+        }
+        if live.is_empty() {
             vdirs.entry(b"/".to_vec()).or_default();
         }
-        let backing_root = clones.next().expect("the backing clone").map_err(|e| no_copy(backing_dir.path(), e))?;
-        Ok(Namespace { grants, by_vpath, vdirs, _backing_dir: backing_dir, backing_root, backing: HashMap::new() })
+        self.vdirs = vdirs;
+        Ok(())
+    }
+
+    /// Adds a grant to the live namespace, made as the grants of the start
+    /// are (a detached copy of its mount, read-only unless `rw`, by the
+    /// launcher or its unprivileged helper). `vpath` must lie outside every
+    /// live grant's own name and hold no grant. `expect`: the (st_dev,
+    /// st_ino) the host object had when the user was asked about it; a
+    /// copy of anything else (a name swapped on the host since) is refused.
+    pub fn add(&mut self, spec: &GrantSpec, expect: Option<(u64, u64)>) -> Result<usize, String> {
+        let shown = || String::from_utf8_lossy(&spec.vpath).into_owned();
+        if spec.vpath.first() != Some(&b'/') || normalize(&spec.vpath) != spec.vpath {
+            return Err(format!("{}: not a normalized absolute path", shown()));
+        }
+        if self.by_vpath.contains_key(&spec.vpath) || self.vdirs.contains_key(&spec.vpath) {
+            return Err(format!("{}: already in the namespace", shown()));
+        }
+        let host = spec.host.as_os_str().as_bytes();
+        let fd = sys::mount_clones(&[(host, !spec.mode.writable())])
+            .pop()
+            .unwrap_or(Err(libc::EIO))
+            .map_err(|e| format!("{}: cannot make a copy of its mount: {}", spec.host.display(), std::io::Error::from_raw_os_error(e)))?;
+        let st = sys::fstat(fd.as_fd()).map_err(|e| format!("{}: {}", spec.host.display(), std::io::Error::from_raw_os_error(e)))?;
+        if expect.is_some_and(|(dev, ino)| (st.st_dev, st.st_ino) != (dev, ino)) {
+            return Err(format!("{}: changed on the host since it was asked about", spec.host.display()));
+        }
+        self.grants.push(Grant {
+            vpath: spec.vpath.clone(),
+            host: spec.host.clone(),
+            mode: spec.mode,
+            root: Rc::new(fd),
+            is_dir: sys::file_type(&st) == libc::S_IFDIR,
+            st,
+            nested: false,
+            live: true,
+        });
+        let g = self.grants.len() - 1;
+        if let Err(e) = self.index() {
+            self.grants[g].live = false;
+            let _ = self.index();
+            return Err(e);
+        }
+        Ok(g)
+    }
+
+    /// Makes `vpath` (absolute, normalized, in no grant) a virtual
+    /// directory even with no grant below it: `--ask` keeps the current
+    /// directory, so that relative paths name what they name natively and
+    /// can be asked about.
+    pub fn keep_dir(&mut self, vpath: &[u8]) {
+        if vpath.first() == Some(&b'/') && normalize(vpath) == vpath {
+            self.kept.push(vpath.to_vec());
+            let _ = self.index();
+        }
+    }
+
+    /// Takes grant `g` out of the namespace: no resolution reaches it any
+    /// more. Its index stays (objects and fds made from it keep naming it).
+    pub fn retire(&mut self, g: usize) {
+        if let Some(gr) = self.grants.get_mut(g) {
+            gr.live = false;
+        }
+        // Removing a grant cannot break the rules `index` checks.
+        let _ = self.index();
+    }
+
+    /// The virtual path where the last `resolve` left the namespace (a name
+    /// outside every grant and virtual directory), if it did, once.
+    pub fn take_outside(&self) -> Option<Vec<u8>> {
+        self.outside.borrow_mut().take()
+    }
+
+    /// Records where a walk left the namespace: the path it was at and
+    /// the components still to walk (none of them `..`: then the path named
+    /// depends on what does not exist, and nothing is recorded).
+    fn left_at(&self, vpath: &[u8], rest: &VecDeque<Vec<u8>>) {
+        if rest.iter().any(|c| c == b"..") {
+            return;
+        }
+        let mut v = vpath.to_vec();
+        for c in rest.iter().filter(|c| c.as_slice() != b".") {
+            v = join(&v, c);
+        }
+        *self.outside.borrow_mut() = Some(v);
     }
 
     pub fn grant_at(&self, vpath: &[u8]) -> Option<usize> {
@@ -314,6 +452,7 @@ impl Namespace {
         if path.is_empty() {
             return Err(libc::ENOENT);
         }
+        self.outside.borrow_mut().take();
         let full = if path[0] == b'/' { path.to_vec() } else { join(start, path) };
         let trailing_slash = full.len() > 1 && full.ends_with(b"/");
         if let Some(r) = self.fast(&full, follow, trailing_slash) {
@@ -360,7 +499,7 @@ impl Namespace {
         let vpath = full_vpath(&comps);
         match self.lookup_host(g, &dir, last, &vpath) {
             Err(libc::ENOENT) => {
-                Some(Ok(Node::Missing { grant: g, parent: dir, name: last.to_vec(), trailing_slash }))
+                Some(Ok(Node::Missing { grant: g, parent: dir, name: last.to_vec(), trailing_slash, vpath }))
             }
             Err(e) => Some(Err(e)),
             Ok(obj) => {
@@ -437,6 +576,7 @@ impl Namespace {
                         stack.push((c, Level::Virtual));
                         continue;
                     }
+                    self.left_at(&vpath, &queue);
                     return if is_last { Ok(Node::MissingVirtual) } else { Err(libc::ENOENT) };
                 }
                 Level::Real { grant, fd, .. } => (grant, fd),
@@ -453,7 +593,7 @@ impl Namespace {
                     continue;
                 }
                 Err(libc::ENOENT) if is_last => {
-                    return Ok(Node::Missing { grant: g, parent: dir, name: c, trailing_slash });
+                    return Ok(Node::Missing { grant: g, parent: dir, name: c, trailing_slash, vpath });
                 }
                 Err(e) => return Err(e),
             };

@@ -3,11 +3,14 @@
 //! by what it does: event_loop.rs reads and answers the connections and
 //! never waits on a client, background.rs has the server's own threads
 //! that do what may wait (closes, log lines), ops.rs is what each request
-//! does on the host.
+//! does on the host, powerbox.rs asks the user for paths outside the
+//! namespace (`--ask`), learn.rs notes what a session used (`--learn`).
 
 mod background;
 mod event_loop;
+pub mod learn;
 mod ops;
+pub mod powerbox;
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
@@ -29,6 +32,8 @@ pub struct Conn {
     /// Its request is answered by an opener thread (`open_later`): the
     /// connection is not read until that reply is sent.
     busy: bool,
+    /// The program it last exec'd (virtual path), as `--ask` shows it.
+    pub running: Option<Vec<u8>>,
 }
 
 
@@ -71,6 +76,33 @@ pub struct Server {
     /// the session; without one, /dev/tty is ENXIO (no controlling
     /// terminal), never the user's.
     tty: Option<std::ffi::CString>,
+    /// `--ask`: asks the user for paths outside the namespace.
+    pub powerbox: Option<powerbox::Powerbox>,
+    /// `--learn`: notes what the session used.
+    pub learner: Option<learn::Learner>,
+    /// The request being answered: what it wants of its paths.
+    req: ReqState,
+}
+
+/// What the request being answered wants of the paths it names (set by
+/// `handle` from the request).
+#[derive(Default)]
+struct ReqState {
+    /// What to ask the user about a path outside the namespace, if anything
+    /// (`creat`: an open that may create it).
+    want: Option<powerbox::Want>,
+    creat: bool,
+    /// It only looks at its path (stat, access, readlink, chdir, O_PATH):
+    /// no question for a directory (shells stat $PWD at start).
+    look: bool,
+    /// The mode of a file the powerbox creates (O_CREAT's).
+    create_mode: u32,
+    /// The powerbox created the file this request opens (O_EXCL then holds).
+    created: bool,
+    /// Grants made for this request only: retired when it is answered.
+    once: Vec<usize>,
+    /// What --learn notes of the objects it names.
+    uses: Option<learn::Use>,
 }
 
 
@@ -103,6 +135,9 @@ impl Server {
             busy: 0,
             done: None,
             tty: None,
+            powerbox: None,
+            learner: None,
+            req: ReqState::default(),
         };
         for i in 0..s.ns.grants.len() {
             let g = &s.ns.grants[i];
@@ -122,7 +157,7 @@ impl Server {
     pub fn add(&mut self, sock: OwnedFd, cwd: Vec<u8>) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.conns.push(Conn { id, sock, cwd, busy: false });
+        self.conns.push(Conn { id, sock, cwd, busy: false, running: None });
         id
     }
 

@@ -16,9 +16,15 @@
 //! slave is closed (EIO). After the launcher's exit, a background server
 //! that still serves processes left behind relays their output only: the
 //! user's keystrokes belong to the user's shell again.
+//!
+//! `preld pola --ask` asks its questions on the same terminal: the relay is
+//! paused first (`Pauser`: it then reads neither the user's terminal nor
+//! the master, so the program's output waits in the pty and the user's
+//! answer goes to no one but the launcher), the question is asked in the
+//! user's own terminal modes (pola/ask.rs), and the relay resumes.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// A pty for the session and the user's terminal it stands in for.
 pub struct Pty {
@@ -38,6 +44,77 @@ pub struct Pty {
     /// Written once the program has ended: the relay stops taking the
     /// user's keystrokes (they are the user's shell's again).
     input_off: (OwnedFd, Option<OwnedFd>),
+    /// The relay's ends of its pause control (`Pauser`): commands in,
+    /// acknowledgements out. Moved to the relay thread when it starts.
+    control: Option<(OwnedFd, OwnedFd)>,
+    /// The launcher's ends, until `pauser` takes them.
+    pauser: Option<Pauser>,
+}
+
+/// Pauses and resumes the relay (for `--ask`'s questions).
+pub struct Pauser {
+    command: OwnedFd,
+    ack: OwnedFd,
+}
+
+impl Pauser {
+    /// Returns once the relay has stopped reading and writing (or is gone).
+    pub fn pause(&self) {
+        if write_byte(self.command.as_raw_fd(), b'p') {
+            let mut b = [0u8; 1];
+            // SAFETY: reading one byte into our buffer; 0 (the relay is
+            // gone) or an error end the wait too.
+            while unsafe { libc::read(self.ack.as_raw_fd(), b.as_mut_ptr().cast(), 1) } < 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+            {}
+        }
+    }
+
+    pub fn resume(&self) {
+        write_byte(self.command.as_raw_fd(), b'r');
+    }
+}
+
+/// Writes one byte (false if it could not: the other end is gone).
+fn write_byte(fd: RawFd, b: u8) -> bool {
+    loop {
+        // SAFETY: writing one byte of ours.
+        let n = unsafe { libc::write(fd, [b].as_ptr().cast(), 1) };
+        if n == 1 {
+            return true;
+        }
+        if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        return false;
+    }
+}
+
+/// Whether what the relay wrote to the user's terminal last ended a line
+/// (a question then needs no newline of its own first).
+static AT_LINE_START: AtomicBool = AtomicBool::new(true);
+
+pub fn at_line_start() -> bool {
+    AT_LINE_START.load(Ordering::Relaxed)
+}
+
+/// The line was ended (the user's Enter after a question).
+pub fn set_line_start() {
+    AT_LINE_START.store(true, Ordering::Relaxed);
+}
+
+/// The user's own terminal modes, from before the relay made it raw.
+pub fn user_modes() -> Option<libc::termios> {
+    if USER.load(Ordering::Relaxed) < 0 {
+        return None;
+    }
+    // SAFETY: SAVED is written once before USER is set.
+    unsafe { *std::ptr::addr_of!(SAVED) }
+}
+
+/// The user's terminal the relay relays (-1: none).
+pub fn user_fd() -> RawFd {
+    USER.load(Ordering::Relaxed)
 }
 
 /// For the signal handlers: the user's terminal and the master (-1: none).
@@ -98,7 +175,27 @@ pub fn open() -> Result<Option<Pty>, String> {
             return Err(os_err("pipe"));
         }
         let input_off = (OwnedFd::from_raw_fd(p[0]), Some(OwnedFd::from_raw_fd(p[1])));
-        Ok(Some(Pty { master, slave: Some(slave), path, fds, user, saved: None, input_off }))
+        let mut q = [0; 2];
+        let mut a = [0; 2];
+        if libc::pipe2(q.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
+            return Err(os_err("pipe"));
+        }
+        let (cmd_r, cmd_w) = (OwnedFd::from_raw_fd(q[0]), OwnedFd::from_raw_fd(q[1]));
+        if libc::pipe2(a.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
+            return Err(os_err("pipe"));
+        }
+        let (ack_r, ack_w) = (OwnedFd::from_raw_fd(a[0]), OwnedFd::from_raw_fd(a[1]));
+        Ok(Some(Pty {
+            master,
+            slave: Some(slave),
+            path,
+            fds,
+            user,
+            saved: None,
+            input_off,
+            control: Some((cmd_r, ack_w)),
+            pauser: Some(Pauser { command: cmd_w, ack: ack_r }),
+        }))
     }
 }
 
@@ -165,7 +262,13 @@ impl Pty {
         unsafe { libc::signal(libc::SIGWINCH, on_winch as *const () as usize) };
         let (user, master) = (self.user, self.master.as_raw_fd());
         let input = if self.saved.is_some() { self.input_off.0.as_raw_fd() } else { NO_INPUT };
-        std::thread::spawn(move || relay(user, master, input))
+        let control = self.control.take();
+        std::thread::spawn(move || relay(user, master, input, control.as_ref().map(|(c, a)| (c.as_raw_fd(), a.as_raw_fd()))))
+    }
+
+    /// What pauses the relay (once: the asker's).
+    pub fn pauser(&mut self) -> Option<Pauser> {
+        self.pauser.take()
     }
 
     /// The program has ended: no more keystrokes go to the session (a
@@ -192,7 +295,7 @@ impl Pty {
     /// output of processes left behind.
     pub fn start_output_only(&self) {
         let (user, master) = (self.user, self.master.as_raw_fd());
-        std::thread::spawn(move || relay(user, master, NO_INPUT));
+        std::thread::spawn(move || relay(user, master, NO_INPUT, None));
     }
 
     /// The session's program was stopped (^Z): give the terminal back and
@@ -233,8 +336,10 @@ const NO_INPUT: RawFd = -2;
 
 /// Copies the master's output to the user's terminal for good, and the
 /// user's input to the master until `input_off` is readable (NO_INPUT:
-/// never).
-pub fn relay(user: RawFd, master: RawFd, input_off: RawFd) {
+/// never). `control` (command, acknowledgement): on `p` the relay
+/// acknowledges and touches neither terminal until `r` (`Pauser`).
+pub fn relay(user: RawFd, master: RawFd, input_off: RawFd, control: Option<(RawFd, RawFd)>) {
+    let mut control = control;
     let mut input = input_off != NO_INPUT;
     // SAFETY: flags of our own fd. Non-blocking: input the program does not
     // read waits here, and its output keeps flowing meanwhile.
@@ -249,13 +354,29 @@ pub fn relay(user: RawFd, master: RawFd, input_off: RawFd) {
             libc::pollfd { fd: master, events: libc::POLLIN | if pending.is_empty() { 0 } else { libc::POLLOUT }, revents: 0 },
             libc::pollfd { fd: if input && pending.is_empty() { user } else { -1 }, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: if input { input_off } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: control.map_or(-1, |c| c.0), events: libc::POLLIN, revents: 0 },
         ];
-        // SAFETY: three valid pollfds.
-        if unsafe { libc::poll(p.as_mut_ptr(), 3, -1) } < 0 {
+        // SAFETY: four valid pollfds.
+        if unsafe { libc::poll(p.as_mut_ptr(), 4, -1) } < 0 {
             if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                 continue;
             }
             return;
+        }
+        if p[3].revents != 0 {
+            if let Some((cmd, ack)) = control {
+                if read_byte(cmd) == Some(b'p') && write_byte(ack, b'a') {
+                    // Paused: nothing is read or written until `r`.
+                    while let Some(c) = read_byte(cmd) {
+                        if c == b'r' {
+                            break;
+                        }
+                    }
+                } else {
+                    control = None;
+                }
+            }
+            continue;
         }
         if p[0].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
             // SAFETY: reading into our buffer.
@@ -263,6 +384,7 @@ pub fn relay(user: RawFd, master: RawFd, input_off: RawFd) {
             let e = std::io::Error::last_os_error().raw_os_error();
             if n > 0 {
                 write_all(user, &buf[..n as usize]);
+                AT_LINE_START.store(buf[n as usize - 1] == b'\n', Ordering::Relaxed);
             } else if n == 0 || !matches!(e, Some(libc::EINTR) | Some(libc::EAGAIN)) {
                 // EIO: no slave is open any more.
                 return;
@@ -289,6 +411,20 @@ pub fn relay(user: RawFd, master: RawFd, input_off: RawFd) {
                 return;
             }
             pending.extend_from_slice(&buf[..n as usize]);
+        }
+    }
+}
+
+/// One byte read (None: end of file or an error), blocking.
+fn read_byte(fd: RawFd) -> Option<u8> {
+    let mut b = [0u8; 1];
+    loop {
+        // SAFETY: reading one byte into our buffer.
+        let n = unsafe { libc::read(fd, b.as_mut_ptr().cast(), 1) };
+        match n {
+            1 => return Some(b[0]),
+            n if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => continue,
+            _ => return None,
         }
     }
 }

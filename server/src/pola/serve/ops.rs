@@ -20,8 +20,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use preld_proto::{self as proto, Base, PathArg, Request, MAX_PATH, OPEN_VIRTUAL_DIR};
 
-use super::Server;
-use crate::pola::ns::{self, Existing, Node, Obj};
+use super::{ReqState, Server};
+use crate::pola::ns::{self, Existing, Mode, Node, Obj};
 use crate::pola::sys::{self, Errno, SysResult, CONFINED};
 
 /// What a request produced.
@@ -153,19 +153,208 @@ impl Server {
     }
 
     /// Resolves a path argument. An empty path with `empty_ok` names the
-    /// base itself (AT_EMPTY_PATH, fchdir).
-    fn resolve(&self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], follow: bool, empty_ok: bool) -> SysResult<Node> {
+    /// base itself (AT_EMPTY_PATH, fchdir). A path outside the namespace
+    /// may be granted by the user (`--ask`, `ask_for`), and what is reached
+    /// is noted for `--learn`.
+    fn resolve(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], follow: bool, empty_ok: bool) -> SysResult<Node> {
         let start = self.start(i, p, fds)?;
-        if p.path.is_empty() {
-            if !empty_ok {
-                return Err(libc::ENOENT);
+        let (path, follow): (&[u8], bool) = match p.path.is_empty() {
+            true if !empty_ok => return Err(libc::ENOENT),
+            true => (b".", true),
+            false => (p.path, follow),
+        };
+        let mut r = self.ns.resolve(&start, path, follow);
+        if matches!(r, Ok(Node::MissingVirtual) | Err(libc::ENOENT)) {
+            if let Some(v) = self.ns.take_outside() {
+                if self.ask_for(i, &v) {
+                    r = self.ns.resolve(&start, path, follow);
+                }
             }
-            return self.ns.resolve(&start, b".", true);
         }
-        self.ns.resolve(&start, p.path, follow)
+        if let (Some(_), Ok(node)) = (&self.learner, &r) {
+            // The path as named, when it says where it leads (no `..`,
+            // which the walk takes after symlinks): an object reached
+            // through a symlink is learned at the name the program used.
+            let named = (!path.split(|&c| c == b'/').any(|c| c == b"..")).then(|| ns::normalize(&ns::join(&start, path)));
+            self.note_learned(named, node);
+        }
+        r
     }
 
+    /// `--ask`: the user's answer for `vpath`, outside the namespace. If
+    /// the same path exists on the host (for an open that creates: its
+    /// directory), asks, and on an allow adds a grant of it (true). The
+    /// host object is pinned (device, inode) before the question; the grant
+    /// must copy that same object.
+    fn ask_for(&mut self, i: usize, vpath: &[u8]) -> bool {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        use super::powerbox::Want;
+        let (Some(want), Some(_)) = (self.req.want, &self.powerbox) else { return false };
+        // The host kernel's views of its processes and devices: a session
+        // has none (/proc/self there would be the launcher).
+        if ns::is_within(vpath, b"/proc") || ns::is_within(vpath, b"/sys") {
+            return false;
+        }
+        let named = std::path::Path::new(std::ffi::OsStr::from_bytes(vpath));
+        let (host, want, pin, is_dir) = match std::fs::canonicalize(named).and_then(|h| std::fs::metadata(&h).map(|m| (h, m))) {
+            Ok((h, m)) => (h, want, Some((m.dev(), m.ino())), m.is_dir()),
+            Err(_) if self.req.creat => {
+                // Its directory exists and the name does not (not even as
+                // a dangling symlink).
+                let (Some(dir), Some(name)) = (named.parent(), named.file_name()) else { return false };
+                let Ok(dir) = std::fs::canonicalize(dir) else { return false };
+                let host = dir.join(name);
+                if !dir.is_dir() || std::fs::symlink_metadata(&host).is_ok() {
+                    return false;
+                }
+                (host, Want::Create, None, false)
+            }
+            Err(_) => return false,
+        };
+        if is_dir && self.req.look {
+            return false;
+        }
+        let Some(pb) = self.powerbox.as_mut() else { return false };
+        let running = self.conns[i].running.as_deref();
+        let Some((spec, once)) = pb.decide(vpath, &host, want, is_dir, running) else { return false };
+        let pin = match pin {
+            Some(p) => p,
+            None => {
+                // Made now, as the user's, with the mode the program gave.
+                let made = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(self.req.create_mode)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                    .open(&host)
+                    .and_then(|f| f.metadata());
+                match made {
+                    Ok(m) => {
+                        self.req.created = true;
+                        (m.dev(), m.ino())
+                    }
+                    Err(e) => {
+                        (self.log)(&format!("preld pola: --ask: cannot create {}: {e}", host.display()));
+                        return false;
+                    }
+                }
+            }
+        };
+        match self.ns.add(&spec, Some(pin)) {
+            Ok(g) => {
+                let gr = &self.ns.grants[g];
+                if gr.is_dir {
+                    let (key, v) = ((gr.st.st_dev, gr.st.st_ino), gr.vpath.clone());
+                    self.dirs.insert(key, v);
+                }
+                if once {
+                    self.req.once.push(g);
+                }
+                true
+            }
+            Err(e) => {
+                (self.log)(&format!("preld pola: --ask: {e}"));
+                false
+            }
+        }
+    }
+
+    /// `--learn`: notes what `node` is to this request (`ReqState::uses`).
+    fn note_learned(&mut self, named: Option<Vec<u8>>, node: &Node) {
+        use super::learn::Use;
+        let Some(uses) = self.req.uses else { return };
+        // (grant, virtual path, mode, only looked at, at the name used).
+        let (g, v, mode, look, alias) = match (uses, node) {
+            (Use::Object { mode, look, .. }, Node::Existing(o)) => (o.grant, o.vpath.clone(), mode, look, true),
+            (Use::Link, Node::Existing(o)) => (o.grant, o.vpath.clone(), Mode::Ro, false, true),
+            (Use::Directory, Node::Existing(o)) => (o.grant, ns::parent(&o.vpath).to_vec(), Mode::Rw, false, false),
+            (Use::Object { create: true, .. } | Use::Directory | Use::Link, Node::Missing { grant, vpath, .. }) => {
+                (*grant, ns::parent(vpath).to_vec(), Mode::Rw, false, false)
+            }
+            _ => return,
+        };
+        let gv = &self.ns.grants[g].vpath;
+        let Some(learner) = &mut self.learner else { return };
+        if !learner.learns(gv) || !ns::is_within(&v, gv) {
+            return;
+        }
+        let host = self.ns.host_path(g, &v);
+        let at = match named {
+            Some(n) if alias && n != v => n,
+            _ => v,
+        };
+        // A grant's own mode bounds what it gave.
+        learner.note(at, host, mode.min(self.ns.grants[g].mode), look);
+    }
+
+    /// What a request wants of its paths (`ReqState`).
+    fn purpose(req: &Request<'_>) -> ReqState {
+        use super::learn::Use;
+        use super::powerbox::Want;
+        let obj = |mode, look| Some(Use::Object { mode, look, create: false });
+        let (want, uses) = match *req {
+            Request::Open { flags, mode, .. } => {
+                let flags = flags as i32;
+                let path_only = flags & libc::O_PATH != 0;
+                let writes = !path_only && (flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0);
+                if flags & libc::O_TMPFILE == libc::O_TMPFILE {
+                    (None, obj(Mode::Rw, false))
+                } else {
+                    let creat = flags & libc::O_CREAT != 0;
+                    let mode_ = if writes { Mode::Rw } else { Mode::Ro };
+                    let st = ReqState {
+                        want: Some(if writes { Want::Write } else { Want::Read }),
+                        creat,
+                        look: path_only,
+                        create_mode: mode & 0o777,
+                        uses: Some(Use::Object { mode: mode_, look: path_only, create: creat }),
+                        ..ReqState::default()
+                    };
+                    return st;
+                }
+            }
+            Request::Stat { .. } | Request::Readlink { .. } | Request::Chdir { .. } => (Some(Want::Read), obj(Mode::Ro, true)),
+            Request::Access { mode, .. } => {
+                let mode = mode as i32;
+                if mode & libc::W_OK != 0 {
+                    (Some(Want::Write), obj(Mode::Rw, false))
+                } else if mode & libc::X_OK != 0 {
+                    (Some(Want::Run), obj(Mode::Exec, false))
+                } else {
+                    (Some(Want::Read), obj(Mode::Ro, true))
+                }
+            }
+            Request::Exec { .. } => (Some(Want::Run), obj(Mode::Exec, false)),
+            Request::Truncate { .. } | Request::Chmod { .. } | Request::Utimens { .. } | Request::Chown { .. } | Request::ConnectUnix { .. } => {
+                (Some(Want::Write), obj(Mode::Rw, false))
+            }
+            Request::Mkdir { .. } | Request::Unlink { .. } | Request::Rename { .. } | Request::Symlink { .. } | Request::BindUnix { .. } => {
+                (None, Some(Use::Directory))
+            }
+            Request::Link { .. } => (None, Some(Use::Link)),
+            Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } => (None, None),
+        };
+        let look = matches!(uses, Some(Use::Object { look: true, .. }));
+        ReqState { want, uses, look, ..ReqState::default() }
+    }
+
+    /// Answers a request: what it wants of its paths is set for `resolve`,
+    /// and undone after (grants made for it only are retired; what it used
+    /// is learned if it succeeded).
     pub(super) fn handle(&mut self, i: usize, req: &Request<'_>, fds: &[OwnedFd]) -> Answer {
+        self.req = Self::purpose(req);
+        let ans = self.handle_op(i, req, fds);
+        let req = std::mem::take(&mut self.req);
+        for g in req.once {
+            self.ns.retire(g);
+        }
+        if let Some(l) = &mut self.learner {
+            l.done(ans.result.is_ok());
+        }
+        ans
+    }
+
+    fn handle_op(&mut self, i: usize, req: &Request<'_>, fds: &[OwnedFd]) -> Answer {
         match *req {
             Request::Hello => Answer::data(Data::Hello(if self.net { proto::HELLO_NET } else { 0 })),
             // Two fds more, one of them the server's while the connection lasts.
@@ -173,7 +362,11 @@ impl Server {
             Request::Connect => match sys::seqpacket_pair() {
                 Ok((ours, theirs)) => {
                     let cwd = self.conns[i].cwd.clone();
+                    let running = self.conns[i].running.clone();
                     self.add(ours, cwd);
+                    if let Some(c) = self.conns.last_mut() {
+                        c.running = running;
+                    }
                     Answer::with_fd(Data::None, theirs)
                 }
                 Err(e) => Answer::err(e),
@@ -208,7 +401,10 @@ impl Server {
                 Err(e) => Answer::err(e),
             },
             Request::Exec { path } => match self.exec(i, &path, fds) {
-                Ok((fd, v, h)) => Answer::with_fd(Data::Exec(v, h), fd),
+                Ok((fd, v, h)) => {
+                    self.conns[i].running = Some(v.clone());
+                    Answer::with_fd(Data::Exec(v, h), fd)
+                }
                 Err(e) => Answer::err(e),
             },
             Request::ConnectUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, false) {
@@ -306,7 +502,8 @@ impl Server {
                 Ok(Opened::Now(fd, 0))
             }
             Node::Existing(obj) => {
-                if excl {
+                // (A file the powerbox made for this open is its own.)
+                if excl && !self.req.created {
                     return Err(libc::EEXIST);
                 }
                 let t = sys::file_type(&obj.st);

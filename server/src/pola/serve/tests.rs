@@ -530,3 +530,81 @@ fn log_lines_never_wait_on_a_held_pipe_or_a_stopped_terminal() {
     }
     assert!(t.elapsed() < Duration::from_millis(500), "the log waited {:?} on the terminal", t.elapsed());
 }
+
+/// An `Asker` that answers from a list and keeps the questions.
+struct Script(std::rc::Rc<std::cell::RefCell<(Vec<powerbox::Answer>, Vec<powerbox::Question>)>>);
+
+impl powerbox::Asker for Script {
+    fn ask(&mut self, q: &powerbox::Question) -> powerbox::Answer {
+        let mut s = self.0.borrow_mut();
+        s.1.push(q.clone());
+        if s.0.is_empty() {
+            panic!("unexpected question: {q:?}");
+        }
+        s.0.remove(0)
+    }
+}
+
+#[test]
+fn the_powerbox_grants_once_or_for_the_session_and_learning_notes_it() {
+    use powerbox::Answer::*;
+    let (f, mut s) = server();
+    let t = std::fs::canonicalize(f.dir.path()).unwrap();
+    let secret = t.join("secret.txt");
+    let sp = secret.to_str().unwrap().to_string();
+    let answers = vec![
+        Allow { write: false, session: false },
+        Allow { write: false, session: true },
+        Deny { session: false },
+        Allow { write: true, session: false },
+    ];
+    let state = std::rc::Rc::new(std::cell::RefCell::new((answers, Vec::new())));
+    s.powerbox = Some(powerbox::Powerbox::new(b"prog", Box::new(Script(state.clone()))));
+    s.learner = Some(learn::Learner::new(std::collections::HashSet::new(), false));
+    // Once: this open only; the fd it gave stays good after.
+    let (fd, _) = open(&mut s, &sp, libc::O_RDONLY).unwrap();
+    assert!(s.ns.grant_at(sp.as_bytes()).is_none(), "a grant made once is retired");
+    assert_eq!(read_all(fd), "secret");
+    // Asked again: for the session now, and not asked after.
+    assert_eq!(read_all(open(&mut s, &sp, libc::O_RDONLY).unwrap().0), "secret");
+    assert_eq!(read_all(open(&mut s, &sp, libc::O_RDONLY).unwrap().0), "secret");
+    assert_eq!(state.borrow().1.len(), 2);
+    // Read-only: a write fails as in any read-only grant, without a question.
+    assert_eq!(open(&mut s, &sp, libc::O_WRONLY).err(), Some(libc::EROFS));
+    // A symlink in a grant that leads out is asked about as its target.
+    assert_eq!(open(&mut s, "/data/esc_abs", libc::O_RDONLY).err(), None, "granted for the session already");
+    // Denied: what it would be without --ask.
+    let other = t.join("secretdir/f");
+    assert_eq!(open(&mut s, other.to_str().unwrap(), libc::O_RDONLY).err(), Some(libc::ENOENT));
+    assert_eq!(state.borrow().1.last().unwrap().vpath, other.as_os_str().as_encoded_bytes());
+    // What needs a directory is never asked; nor what does not exist.
+    let none = t.join("secretdir/none");
+    assert_eq!(req(&mut s, Request::Mkdir { mode: 0o755, path: PathArg::cwd(none.to_str().unwrap().as_bytes()) }), libc::ENOENT);
+    assert_eq!(open(&mut s, t.join("nothing").to_str().unwrap(), libc::O_RDONLY).err(), Some(libc::ENOENT));
+    assert_eq!(state.borrow().1.len(), 3);
+    // Created when answered write (once), with O_EXCL holding.
+    let n = t.join("secretdir/new");
+    let (fd, _) = open(&mut s, n.to_str().unwrap(), libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL).unwrap();
+    assert_eq!(state.borrow().1.last().unwrap().want, powerbox::Want::Create);
+    std::fs::File::from(fd).write_all(b"made").unwrap();
+    assert_eq!(std::fs::read_to_string(&n).unwrap(), "made");
+    // Learned: the file read (ro, by its name and through the symlink) and
+    // the directory created in (rw); not what failed or was denied.
+    let learned: Vec<(String, String, &str)> = s
+        .learner
+        .as_ref()
+        .unwrap()
+        .grants()
+        .into_iter()
+        .map(|(v, h, m)| (String::from_utf8(v).unwrap(), h.display().to_string(), m.name()))
+        .collect();
+    let tt = t.display().to_string();
+    assert_eq!(
+        learned,
+        [
+            ("/data/esc_abs".to_string(), format!("{tt}/secret.txt"), "ro"),
+            (format!("{tt}/secret.txt"), format!("{tt}/secret.txt"), "ro"),
+            (format!("{tt}/secretdir/new"), format!("{tt}/secretdir/new"), "rw"),
+        ]
+    );
+}
