@@ -15,7 +15,7 @@ use rustyline::validate::Validator;
 use rustyline::Context;
 
 /// The builtins, for completion and `help`.
-pub const BUILTINS: &[&str] = &["bg", "cd", "exit", "export", "fg", "help", "jobs", "pwd", "unset"];
+pub const BUILTINS: &[&str] = &["bg", "cd", "exit", "export", "fg", "help", "jobs", "pwd", "unset", "wait"];
 
 /// The history file: $XDG_STATE_HOME/preld/shell_history, else
 /// ~/.local/state/preld/shell_history. None without either variable.

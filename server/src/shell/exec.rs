@@ -4,7 +4,7 @@
 //! opens itself with the user's authority (so nothing is granted for
 //! them: the session gets the open file, as any fd 0, 1, 2 or `--fd`).
 //!
-//! Builtins (cd, pwd, exit, export, unset, jobs, fg, bg, help) run in the
+//! Builtins (cd, pwd, exit, export, unset, jobs, fg, bg, wait, help) run in the
 //! shell; in a pipeline or in the background, in a forked copy of it, as
 //! sh runs them in a subshell.
 //!
@@ -330,7 +330,7 @@ with only the base system and what its command line names:
   a | b, a && b, a || b, a; b, a &, ! a, NAME=value cmd
   'single', \"double $VAR\", back\\slash, ~, *.c globs, $?, $$, # comments
 builtins: cd [DIR|-], pwd, exit [N], export [NAME[=VALUE]], unset NAME,
-          jobs, fg [%N], bg [%N], help
+          jobs, fg [%N], bg [%N], wait, help
 ";
 
 impl Shell {
@@ -882,6 +882,7 @@ impl Shell {
                     self.bg(i, io)
                 }
             }
+            "wait" => self.wait_all(),
             "help" => {
                 put(io.out, HELP.as_bytes());
                 if let Some(h) = super::edit::history_file() {
@@ -934,6 +935,26 @@ impl Shell {
             put(io.out, &b);
         }
         0
+    }
+
+    /// `wait`: until every background job has ended (or stopped); the
+    /// status of the last one.
+    fn wait_all(&mut self) -> i32 {
+        while self.jobs.iter().any(|j| !j.done() && !j.stopped()) {
+            let mut st = 0;
+            // SAFETY: waitpid into a local int.
+            let pid = unsafe { libc::waitpid(-1, &mut st, libc::WUNTRACED) };
+            if pid < 0 {
+                if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                break;
+            }
+            self.record(None, pid, st);
+        }
+        let status = self.jobs.iter().rev().find(|j| j.done()).map_or(0, Job::status);
+        self.jobs.retain(|j| !j.done());
+        status
     }
 
     /// The job `%N` or `N` names, or the most recent one.

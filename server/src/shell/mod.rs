@@ -74,7 +74,7 @@ Names that do not exist are not granted. Pipelines, `&&`, `||`, `;`, `&`,
 `!`, `NAME=value cmd`, quoting ('...', \"...\", \\), `$?`, `$$`, `$NAME`,
 `${NAME}`, `~`, globs and `#` comments are as in sh; a variable is never
 split into words. Builtins: cd [DIR|-], pwd, exit [N], export, unset, jobs,
-fg, bg, help. Exit statuses are sh's: a pipeline's is its last command's,
+fg, bg, wait, help. Exit statuses are sh's: a pipeline's is its last command's,
 128+N for a command killed by signal N, 127 for a command not found, 126
 for one that cannot run, 2 for a syntax error (the shell goes on).
 

@@ -221,8 +221,13 @@ impl Lexer<'_> {
                         self.i += 1;
                     }
                 }
-                // A backslash-newline joins lines.
-                Some(b'\\') if self.peek(1) == Some(b'\n') => self.i += 2,
+                // A backslash-newline joins lines (the next one must come).
+                Some(b'\\') if self.peek(1) == Some(b'\n') => {
+                    if self.i + 2 == self.s.len() {
+                        return more("`\\` at the end of the line");
+                    }
+                    self.i += 2
+                }
                 _ => break,
             }
         }
@@ -313,6 +318,7 @@ impl Lexer<'_> {
                 b'\\' => {
                     flush(&mut w, &mut text);
                     match self.peek(1) {
+                        Some(b'\n') if self.i + 2 == self.s.len() => return more("`\\` at the end of the line"),
                         Some(b'\n') => self.i += 2,
                         Some(n) => {
                             w.parts.push(Part::Text { bytes: vec![n], quoted: true });
@@ -472,8 +478,10 @@ impl Parser<'_> {
     }
 
     fn near(&self) -> String {
-        match self.peek() {
-            Some(t) => format!("unexpected {}", t.shown()),
+        match self.toks.get(self.i) {
+            // A newline ends an item as `;` does, but is said as what it is.
+            Some((Tok::Semi, at, _)) if self.src.get(*at) == Some(&b'\n') => "unexpected end of line".into(),
+            Some((t, _, _)) => format!("unexpected {}", t.shown()),
             None => "unexpected end of line".into(),
         }
     }
@@ -739,6 +747,7 @@ mod tests {
         assert!(error("echo 'abc").contains("unterminated single quote"));
         assert!(error("echo \"abc").contains("unterminated double quote"));
         assert!(error("cat <").contains("needs a file name"));
+        assert!(error("cat <\necho").contains("needs a file name after it (unexpected end of line)"));
         assert!(error("cat > | x").contains("needs a file name"));
         assert!(error("cp a =>").contains("`=>` needs a file name"));
         assert!(error("| cat").contains("unexpected `|`"));
@@ -754,7 +763,7 @@ mod tests {
         assert!(error("if true; then x; fi").contains("`if`: compound commands"));
         assert!(error("echo ${x:-y}").contains("only `${NAME}`"));
         assert!(error("echo ${x").contains("unterminated `${`"));
-        for (src, incomplete) in [("echo 'a", true), ("echo \"a", true), ("a |", true), ("a ||", true), ("a \\", true), ("a >", false), ("a ;;", false)] {
+        for (src, incomplete) in [("echo 'a", true), ("echo \"a", true), ("a |", true), ("a ||", true), ("a \\", true), ("a \\\n", true), ("a\\\n", true), ("a >", false), ("a ;;", false)] {
             assert_eq!(parse(src.as_bytes()).err().map(|e| e.incomplete), Some(incomplete), "{src}");
         }
     }
