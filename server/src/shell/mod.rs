@@ -73,17 +73,20 @@ needs to start) plus what its command line names, and nothing else:
 Names that do not exist are not granted. Pipelines, `&&`, `||`, `;`, `&`,
 `!`, `NAME=value cmd`, quoting ('...', \"...\", \\), `$?`, `$$`, `$NAME`,
 `${NAME}`, `~`, globs and `#` comments are as in sh; a variable is never
-split into words. Builtins: cd [DIR|-], pwd, exit [N], export, unset, jobs,
-fg, bg, wait, help. Exit statuses are sh's: a pipeline's is its last command's,
-128+N for a command killed by signal N, 127 for a command not found, 126
-for one that cannot run, 2 for a syntax error (the shell goes on).
+split into words. Builtins: cd [DIR|-], pwd, exit [N], export, unset,
+jobs, fg, bg, wait, help. Exit statuses are sh's: a pipeline's is its last
+command's, 128+N for a command killed by signal N, 127 for a command not
+found, 126 for one that cannot run, 2 for a syntax error (the shell goes
+on). There are no compound commands (if, for, while), subshells, command
+substitution or here-documents: use `preld pola -B -- sh -c '...'`.
 
 At a terminal: line editing, history (up arrow, Ctrl-R) and completion of
 file and command names (Tab); the history is kept in
-$XDG_STATE_HOME/preld/shell_history, or ~/.local/state/preld/shell_history.
-Ctrl-C clears the line, Ctrl-D exits; during a command, Ctrl-C and Ctrl-Z
-reach it (fg and bg continue a stopped one). Otherwise (a pipe, FILE, -c)
-commands are read line by line with no prompt: `echo 'cat x' | preld shell`.";
+$XDG_STATE_HOME/preld/shell_history, or ~/.local/state/preld/shell_history
+(a line that starts with a space is not kept). Ctrl-C clears the line,
+Ctrl-D exits; during a command, Ctrl-C and Ctrl-Z reach it (fg and bg
+continue a stopped one). Otherwise (a pipe, FILE, -c) commands are read
+line by line with no prompt: `echo 'cat x' | preld shell`.";
 
 pub fn main(args: ShellArgs) -> ExitCode {
     let preld = match std::env::current_exe() {
@@ -201,10 +204,10 @@ fn read_stdin(shell: &mut Shell) {
     lines.finish(shell);
 }
 
-/// `preld:DIR$ ` (`#` for root), the home directory shown as `~`.
-fn prompt() -> String {
+/// `preld:DIR$ ` (`#` for root), the shell's HOME shown as `~`.
+fn prompt(shell: &Shell) -> String {
     let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| "?".into());
-    let home = std::env::var("HOME").unwrap_or_default();
+    let home = shell.vars.get("HOME").map(|h| String::from_utf8_lossy(&h.bytes).into_owned()).unwrap_or_default();
     let shown = match cwd.strip_prefix(&home) {
         Some(rest) if !home.is_empty() && home != "/" && (rest.is_empty() || rest.starts_with('/')) => format!("~{rest}"),
         _ => cwd,
@@ -240,7 +243,7 @@ fn interact(shell: &mut Shell) {
     }
     loop {
         shell.reap();
-        match rl.readline(&prompt()) {
+        match rl.readline(&prompt(shell)) {
             Ok(line) => {
                 if !line.trim().is_empty() {
                     let _ = rl.add_history_entry(line.as_str());
