@@ -47,7 +47,7 @@ fn breaks(c: char) -> bool {
 /// word: nothing but separators, `!` or assignments before it.
 fn command_position(line: &str, start: usize) -> bool {
     let before = line[..start].trim_end();
-    let last = before.rsplit(|c: char| matches!(c, ';' | '|' | '&')).next().unwrap_or("");
+    let last = before.rsplit([';', '|', '&']).next().unwrap_or("");
     last.split_whitespace().all(|w| w == "!" || w.split_once('=').is_some_and(|(n, _)| !n.is_empty() && !n.contains('/')))
 }
 

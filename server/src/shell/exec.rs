@@ -690,11 +690,14 @@ impl Shell {
         // After a first stop: until when the rest of the group may take to
         // stop too.
         let mut stopping: Option<Instant> = None;
+        // Without job control a stopped command is waited for until it
+        // ends, as sh does (nothing could continue it from here).
+        let untraced = if self.term.is_some() { libc::WUNTRACED } else { 0 };
         while !job.done() && !job.stopped() {
             let block = stopping.is_none();
             let mut st = 0;
             // SAFETY: waitpid into a local int.
-            let pid = unsafe { libc::waitpid(-1, &mut st, libc::WUNTRACED | if block { 0 } else { libc::WNOHANG }) };
+            let pid = unsafe { libc::waitpid(-1, &mut st, untraced | if block { 0 } else { libc::WNOHANG }) };
             if pid < 0 {
                 if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
                     continue;
@@ -978,8 +981,10 @@ impl Shell {
             p.stopped = false;
         }
         job.reported_stop = false;
-        // SAFETY: a signal to the job's own group.
-        unsafe { libc::kill(-job.pgid, libc::SIGCONT) };
+        if job.pgid > 0 {
+            // SAFETY: a signal to the job's own group.
+            unsafe { libc::kill(-job.pgid, libc::SIGCONT) };
+        }
         self.wait_foreground(job)
     }
 
@@ -990,8 +995,10 @@ impl Shell {
         }
         job.reported_stop = false;
         put(io.out, format!("[{}]+ {} &\n", job.id, job.text_or_pids()).as_bytes());
-        // SAFETY: a signal to the job's own group.
-        unsafe { libc::kill(-job.pgid, libc::SIGCONT) };
+        if job.pgid > 0 {
+            // SAFETY: a signal to the job's own group.
+            unsafe { libc::kill(-job.pgid, libc::SIGCONT) };
+        }
         0
     }
 }

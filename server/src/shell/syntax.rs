@@ -550,8 +550,7 @@ impl Parser<'_> {
 
     fn command(&mut self) -> Result<Cmd, SyntaxError> {
         let mut cmd = Cmd::default();
-        loop {
-            let Some(tok) = self.peek().cloned() else { break };
+        while let Some(tok) = self.peek().cloned() {
             match tok {
                 Tok::Word(w) => {
                     self.i += 1;
