@@ -73,6 +73,7 @@ fn a_named_file_is_readable_and_its_unnamed_sibling_does_not_exist() {
 #[test]
 fn rw_file_and_rw_dir_grants() {
     let d = fixture("rw");
+    d.dir("outdir");
     let o = shell(
         d.path(),
         "sh -c 'echo written > \"$0\"' => out\n\
@@ -80,12 +81,15 @@ fn rw_file_and_rw_dir_grants() {
          sh -c 'echo no > \"$0\"' b; echo b=$?\n\
          sh -c 'echo made > \"$0\"/f && mkdir \"$0\"/g' + outdir; echo dir=$?\n\
          sh -c 'echo no > \"$0\"/h' outdir; echo ro=$?\n\
-         cat => no/such/dir/f; echo missing=$?\n",
+         cat => no/such/dir/f; echo missing=$?\n\
+         expr 1 + 2; echo plus=$?; expr 1 '+' 2\n",
     );
-    assert_out(&o, "b=2\ndir=0\nro=2\nmissing=1\n", "=> and +");
+    assert_out(&o, "b=2\ndir=0\nro=2\nmissing=1\nplus=1\n3\n", "=> and +");
+    assert!(!d.join("2").exists(), "a lone + makes no directory");
+    assert_err_has(&o, &["2: No such directory (`+ DIR` grants an existing directory"], "+ of a missing directory");
     assert_eq!(std::fs::read_to_string(d.join("out")).unwrap(), "written\nappended\n");
     assert_eq!(std::fs::read_to_string(d.join("b")).unwrap(), "beta\n");
-    assert_eq!(std::fs::read_to_string(d.join("outdir/f")).unwrap(), "made\n", "+ makes the directory");
+    assert_eq!(std::fs::read_to_string(d.join("outdir/f")).unwrap(), "made\n", "+ DIR is writable");
     assert!(d.join("outdir/g").is_dir());
     assert!(!d.join("outdir/h").exists());
     assert_err_has(&o, &["preld shell: no/such/dir/f: No such file or directory"], "=> in a missing directory");
@@ -221,6 +225,7 @@ fn globs_variables_and_background_jobs() {
 #[test]
 fn verbose_shows_each_session_s_grants() {
     let d = fixture("verbose");
+    d.dir("outdir");
     let o = run(command(d.path(), &["-v", "-c", "cat a => o + outdir > /dev/null"]));
     let p = d.path().display();
     assert_err_has(&o, &[&format!("--ro={p}/a"), &format!("--rw={p}/o"), &format!("--rw={p}/outdir"), &format!("--cwd {p} -- cat a o outdir")], "-v");

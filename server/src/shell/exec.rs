@@ -324,7 +324,8 @@ preld shell: each command runs in a capability session of its own (preld pola -B
 with only the base system and what its command line names:
   cmd FILE...        FILE (an existing file or directory) is granted read-only
   cmd => FILE        FILE is granted read-write (an empty one is made if missing)
-  cmd + DIR          DIR is granted read-write (made if missing)
+  cmd + DIR          DIR (an existing directory) is granted read-write
+                     (quote a plus sign to pass it: '+')
   cmd < in > out     redirections are opened by the shell: nothing is granted
                      (also >>, 2>, 2>&1, &>, <>, N>&-)
   a | b, a && b, a || b, a; b, a &, ! a, NAME=value cmd

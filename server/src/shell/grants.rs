@@ -4,8 +4,8 @@
 //! the program that names an existing file or directory (relative to the
 //! shell's directory) is granted read-only, recursively for a directory;
 //! `=> FILE` grants FILE read-write (an empty file is made if missing) and
-//! `+ DIR` grants DIR read-write (made if missing); both are passed to the
-//! program as typed. Each grant is made at its own absolute name, and the
+//! `+ DIR` grants the existing directory DIR read-write; both are passed to
+//! the program as typed. Each grant is made at its own absolute name, and the
 //! session starts in the shell's directory (`--cwd`), so the argument
 //! itself stays as typed and a relative name finds it. Nothing else is
 //! granted but `-B`'s base and what the program needs to start (pola's),
@@ -75,16 +75,14 @@ pub fn check_program(name: &[u8]) -> Result<(), CannotRun> {
     Ok(())
 }
 
-/// Makes what `=> FILE` and `+ DIR` name when it is missing (as Plash
-/// does: the program is to write there).
-fn make(path: &Path, grant: GrantKind) -> std::io::Result<()> {
+/// Makes the FILE of `=> FILE` when it is missing (as Plash does: the
+/// program is to write it). A dangling symlink is left alone (pola then
+/// refuses the grant): the shell creates nothing through a link.
+fn make_file(path: &Path) -> std::io::Result<()> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Ok(());
     }
-    match grant {
-        GrantKind::RwDir => std::fs::create_dir(path),
-        _ => std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o666).open(path).map(drop),
-    }
+    std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o666).open(path).map(drop)
 }
 
 /// The `preld pola` command line that runs `words` (the program first) as
@@ -107,9 +105,19 @@ pub fn session_argv(opts: &Options, words: &[Word], cwd: &Path, fds: &[i32]) -> 
             // A name that exists (a dangling symlink does not).
             GrantKind::Auto if std::fs::metadata(&path).is_ok() => "--ro=",
             GrantKind::Auto => continue,
-            GrantKind::RwFile | GrantKind::RwDir => {
-                make(&path, w.grant).map_err(|e| cannot(1, format!("{}: {}", String::from_utf8_lossy(&w.bytes), crate::reason(&e))))?;
+            GrantKind::RwFile => {
+                make_file(&path).map_err(|e| cannot(1, format!("{}: {}", String::from_utf8_lossy(&w.bytes), crate::reason(&e))))?;
                 "--rw="
+            }
+            // Not made when missing: a lone `+` is also arithmetic
+            // (`expr 1 + 2`), which must not make a directory `2`.
+            GrantKind::RwDir if std::fs::metadata(&path).is_ok() => "--rw=",
+            GrantKind::RwDir => {
+                let shown = String::from_utf8_lossy(&w.bytes);
+                return Err(cannot(
+                    1,
+                    format!("{shown}: No such directory (`+ DIR` grants an existing directory read-write; quote a plus sign to pass it: '+')"),
+                ));
             }
         };
         let mut a = OsString::from(opt);
@@ -152,7 +160,7 @@ mod tests {
             w("dangling", GrantKind::Auto),
             w("sub/../a", GrantKind::Auto),
             w("out", GrantKind::RwFile),
-            w("made", GrantKind::RwDir),
+            w("sub", GrantKind::RwDir),
             w("/", GrantKind::Auto),
             w("", GrantKind::Auto),
         ];
@@ -163,16 +171,21 @@ mod tests {
         want.extend([
             format!("--ro={ds}/a"),
             format!("--rw={ds}/out"),
-            format!("--rw={ds}/made"),
+            format!("--rw={ds}/sub"),
             "--ro=/".into(),
             "--fd=3".into(),
             "--cwd".into(),
             ds.to_string(),
             "--".into(),
         ]);
-        want.extend(["cat", "a", "-n", "missing", "dangling", "sub/../a", "out", "made", "/", ""].map(String::from));
+        want.extend(["cat", "a", "-n", "missing", "dangling", "sub/../a", "out", "sub", "/", ""].map(String::from));
         assert_eq!(argv, want);
-        assert!(d.join("out").is_file() && d.join("made").is_dir(), "=> and + make what is missing");
+        assert!(d.join("out").is_file(), "=> makes a missing file");
+        let e = session_argv(&opts, &[w("expr", GrantKind::Auto), w("1", GrantKind::Auto), w("2", GrantKind::RwDir)], &d, &[]);
+        assert!(e.is_err_and(|e| e.status == 1 && e.why.contains("quote a plus sign")));
+        assert!(!d.join("2").exists(), "+ makes no directory");
+        let e = session_argv(&opts, &[w("cat", GrantKind::Auto), w("dangling", GrantKind::RwFile)], &d, &[]);
+        assert!(e.is_ok() && !d.join("nowhere").exists(), "nothing is made through a symlink");
         let opts = Options { net: true, ..opts };
         let argv = session_argv(&opts, &[w("true", GrantKind::Auto)], &d, &[]).unwrap_or_else(|e| panic!("{}", e.why));
         assert_eq!(argv[3], "--net");

@@ -62,7 +62,8 @@ needs to start) plus what its command line names, and nothing else:
                               as an argument) is granted read-only
   sort data => sorted         `=> FILE` grants FILE read-write (an empty file
                               is made if it is missing); FILE is passed on
-  tar -xf a.tar -C + outdir   `+ DIR` grants DIR read-write (made if missing)
+  tar -xf a.tar -C + outdir   `+ DIR` grants the existing directory DIR
+                              read-write (quote a plus sign to pass it: '+')
   grep x < in > out 2>> err   redirections are opened by the shell with the
                               user's authority: the session gets the open
                               file and nothing is granted

@@ -7,8 +7,8 @@
 //! redirections (`<`, `>`, `>|`, `>>`, `<>`, `N>&M`, `N<&M`, `N>&-`, `&>`,
 //! `&>>`; N is 0-9), pipelines with `!`, `&&`, `||`, `;` and `&`. Two
 //! words of Plash's: `=> FILE` (FILE is granted read-write, made if
-//! missing) and `+ DIR` (DIR granted read-write, made if missing), both
-//! also passed to the program as an argument. What sh has beyond that
+//! missing) and `+ DIR` (the existing directory DIR granted read-write),
+//! both also passed to the program as an argument. What sh has beyond that
 //! (compound commands, subshells, command substitution, here-documents) is
 //! a syntax error that names it, never silently something else.
 
@@ -81,7 +81,7 @@ pub enum GrantKind {
     Auto,
     /// `=> FILE`: read-write, made (empty) if missing.
     RwFile,
-    /// `+ DIR`: read-write, made if missing.
+    /// `+ DIR`: read-write, an existing directory.
     RwDir,
 }
 
