@@ -9,6 +9,7 @@ mod json;
 mod patch;
 mod pola;
 mod run;
+mod shell;
 mod trace;
 mod tracer;
 mod trace_opts;
@@ -40,6 +41,7 @@ enum Command {
     Trace(TraceArgs),
     Patch(PatchArgs),
     Pola(pola::PolaArgs),
+    Shell(shell::ShellArgs),
     /// Write preld's man pages (DIR/man1) and bash, zsh and fish
     /// completions (DIR/completions) into DIR; `cargo xtask install` puts
     /// them in place
@@ -239,6 +241,7 @@ fn main() -> ExitCode {
         Command::Trace(args) => trace::main(args),
         Command::Patch(args) => patch::main(args),
         Command::Pola(args) => pola::main(args),
+        Command::Shell(args) => shell::main(args),
         Command::GenerateDocs { dir } => match docs::generate(Cli::command(), &dir) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -22,11 +22,12 @@ fn a_man_page_per_subcommand_names_its_options() {
     let d = Scratch::new("docs-man");
     generate(&d);
     for (page, options) in [
-        ("preld", &["run", "trace", "pola", "patch"][..]),
+        ("preld", &["run", "trace", "pola", "patch", "shell"][..]),
         ("preld-run", &["\\-\\-map", "\\-\\-no\\-fast", "\\-\\-stats"]),
         ("preld-trace", &["\\-f", "\\-o", "\\-e", "\\-\\-tracer", "inject="]),
         ("preld-pola", &["\\-B", "\\-\\-ro", "\\-\\-rw", "\\-\\-exec", "\\-\\-net", "/etc/passwd", "\\-\\-ask", "\\-\\-learn", "\\-\\-profile"]),
         ("preld-patch", &["\\-\\-interp"]),
+        ("preld-shell", &["\\-c", "\\-\\-net", "=> FILE", "shell_history"]),
     ] {
         let text = std::fs::read_to_string(d.join(&format!("man1/{page}.1"))).unwrap_or_else(|e| panic!("{page}.1: {e}"));
         assert!(text.contains(&format!(".TH {page} 1")), "{page}.1 has no .TH line");
@@ -59,6 +60,7 @@ fn bash_completes_subcommands_and_options() {
     let d = Scratch::new("docs-bash");
     generate(&d);
     assert_eq!(bash_completes(&d, &["preld", "tr"]), ["trace"]);
+    assert_eq!(bash_completes(&d, &["preld", "sh"]), ["shell"]);
     let opts = bash_completes(&d, &["preld", "pola", "--r"]);
     assert!(opts.contains(&"--ro".to_string()) && opts.contains(&"--rw".to_string()), "{opts:?}");
     assert!(bash_completes(&d, &["preld", "trace", "--tra"]).contains(&"--tracer".to_string()));

@@ -63,7 +63,9 @@ pub struct PolaArgs {
     #[arg(long = "map", value_name = "VIRT=HOST[:ro|rw|exec]")]
     pub map: Vec<OsString>,
     /// The program's initial directory (a virtual path) [default: the
-    /// current directory if it is in the namespace, else /]
+    /// current directory if it is in the namespace, else /]. A DIR in no
+    /// grant is an empty directory of the namespace (it grants nothing):
+    /// relative names of grants below it work
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
     /// Give the session the host's network (without it: a network namespace
@@ -335,7 +337,7 @@ fn covered(list: &[GrantSpec], vpath: &[u8], host: &Path, mode: Mode) -> bool {
 
 /// PROG as ld-preld will find it: a path, or the first executable regular
 /// file of that name in PATH.
-fn find_program(prog: &OsStr) -> Result<PathBuf, String> {
+pub(crate) fn find_program(prog: &OsStr) -> Result<PathBuf, String> {
     let b = prog.as_bytes();
     if preld_loader::path::has_slash(b) {
         return Ok(PathBuf::from(prog));
@@ -403,8 +405,13 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile:
                 add_grant(&mut list, g)?;
             }
         }
-        // The base also has a private, empty /tmp (compilers need one).
-        if let Some(tmp) = tmp {
+        // The base also has a private, empty /tmp (compilers need one),
+        // unless /tmp itself is granted (the user named it).
+        let named = |v: &[u8]| {
+            args.ro.iter().chain(&args.rw).chain(&args.exec).any(|p| absolute(p).is_ok_and(|a| a == v))
+                || args.map.iter().any(|m| m.as_bytes().split(|&c| c == b'=').next().is_some_and(|m| ns::normalize(m) == v))
+        };
+        if let Some(tmp) = tmp.filter(|_| !named(b"/tmp")) {
             auto.insert(b"/tmp".to_vec());
             add_grant(&mut list, GrantSpec { vpath: b"/tmp".to_vec(), host: tmp.to_path_buf(), mode: Mode::Rw })?;
         }
@@ -431,8 +438,13 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile:
             add_grant(&mut list, g)?;
         }
     }
-    if let Some(tmp) = tmp {
+    if let Some(tmp) = tmp.filter(|t| list.iter().any(|g| g.host == *t)) {
         private_tmp_names(&list, tmp)?;
+        // A --cwd below /tmp is made there too (the session starts where it
+        // was asked to, in its own /tmp).
+        if let Some(rest) = args.cwd.as_ref().and_then(|c| absolute(c).ok()).and_then(|c| c.strip_prefix(b"/tmp/").map(<[u8]>::to_vec)) {
+            let _ = std::fs::create_dir_all(tmp.join(OsStr::from_bytes(&rest)));
+        }
     }
     Ok((list, auto))
 }
@@ -460,8 +472,9 @@ fn ld_preld() -> Result<PathBuf, String> {
     crate::ld_preld()
 }
 
-/// The session's initial virtual cwd.
-fn initial_cwd(ns: &Namespace, asked: Option<&Path>) -> Result<Vec<u8>, String> {
+/// The session's initial virtual cwd. An asked one in no grant becomes an
+/// empty virtual directory.
+fn initial_cwd(ns: &mut Namespace, asked: Option<&Path>) -> Result<Vec<u8>, String> {
     let is_dir = |v: &[u8]| match ns.resolve(b"/", v, true) {
         Ok(ns::Node::Virtual(_)) => Some(v.to_vec()),
         Ok(ns::Node::Existing(o)) if sys::file_type(&o.st) == libc::S_IFDIR => Some(o.vpath),
@@ -473,7 +486,11 @@ fn initial_cwd(ns: &Namespace, asked: Option<&Path>) -> Result<Vec<u8>, String> 
             if d.as_os_str().as_bytes().first() != Some(&b'/') {
                 return Err(format!("--cwd {}: must be an absolute virtual path", d.display()));
             }
-            is_dir(&v).ok_or_else(|| format!("--cwd {}: not a directory of the namespace", d.display()))
+            if let Some(v) = is_dir(&v) {
+                return Ok(v);
+            }
+            ns.add_vdir(&v).map_err(|_| format!("--cwd {}: not a directory of the namespace", d.display()))?;
+            Ok(v)
         }
         None => {
             let here = std::env::current_dir().map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
@@ -543,7 +560,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         // if no grant holds it: relative paths are then asked about as
         // what they name natively.
         let here = std::env::current_dir().map(|p| p.as_os_str().as_bytes().to_vec()).unwrap_or_default();
-        if !here.is_empty() && initial_cwd(&ns, None)? != here && matches!(ns.resolve(b"/", &here, true), Ok(ns::Node::MissingVirtual) | Err(libc::ENOENT)) {
+        if !here.is_empty() && initial_cwd(&mut ns, None)? != here && matches!(ns.resolve(b"/", &here, true), Ok(ns::Node::MissingVirtual) | Err(libc::ENOENT)) {
             ns.keep_dir(&ns::normalize(&here));
         }
     }
@@ -558,7 +575,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
         eprintln!("preld pola: {}", sandbox_summary(args.net));
     }
-    let cwd = initial_cwd(&ns, args.cwd.as_deref())?;
+    let cwd = initial_cwd(&mut ns, args.cwd.as_deref())?;
     let (ours, theirs) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {}", std::io::Error::from_raw_os_error(e)))?;
     let n = theirs.as_raw_fd();
     let mut argv = vec![ld.as_os_str().to_owned(), "--rpc-fd".into(), n.to_string().into()];
@@ -880,6 +897,21 @@ mod tests {
         assert!(add_grant(&mut l, g("/a", "/y", Mode::Ro)).is_err());
     }
 
+    #[test]
+    fn the_private_tmp() {
+        let prog = find_program(OsStr::new("true")).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let host = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/tmp").map(|g| (g.host.clone(), g.mode));
+        let l = grants(&parse(&["-B", "--cwd", "/tmp/a/b", "true"]), &prog, Some(tmp.path())).unwrap();
+        assert_eq!(host(&l), Some((tmp.path().to_path_buf(), Mode::Rw)));
+        assert!(tmp.path().join("a/b").is_dir(), "a --cwd below /tmp is made in it");
+        // /tmp named on the command line is the host's.
+        let l = grants(&parse(&["-B", "--ro", "/tmp", "true"]), &prog, Some(tmp.path())).unwrap();
+        assert_eq!(host(&l), Some((std::fs::canonicalize("/tmp").unwrap(), Mode::Ro)));
+        let l = grants(&parse(&["-B", "--map", "/tmp/=/usr", "true"]), &prog, Some(tmp.path())).unwrap();
+        assert_eq!(host(&l), Some((PathBuf::from("/usr"), Mode::Ro)));
+    }
+
     fn vpaths(l: &[GrantSpec]) -> Vec<String> {
         l.iter().map(|g| String::from_utf8_lossy(&g.vpath).into_owned()).collect()
     }
@@ -917,11 +949,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let host = std::fs::canonicalize(dir.path()).unwrap();
         let spec = GrantSpec { vpath: b"/w/d".to_vec(), host, mode: Mode::Rw };
-        let ns = Namespace::new(&[spec]).unwrap();
-        assert_eq!(initial_cwd(&ns, Some(Path::new("/w/d/"))).unwrap(), b"/w/d");
-        assert_eq!(initial_cwd(&ns, Some(Path::new("/w"))).unwrap(), b"/w");
-        assert!(initial_cwd(&ns, Some(Path::new("/nope"))).is_err());
-        assert!(initial_cwd(&ns, Some(Path::new("w"))).is_err());
-        assert_eq!(initial_cwd(&ns, None).unwrap(), b"/", "the test's cwd is not granted");
+        let mut ns = Namespace::new(&[spec]).unwrap();
+        assert_eq!(initial_cwd(&mut ns, Some(Path::new("/w/d/"))).unwrap(), b"/w/d");
+        assert_eq!(initial_cwd(&mut ns, Some(Path::new("/w"))).unwrap(), b"/w");
+        assert!(initial_cwd(&mut ns, Some(Path::new("/w/d/nope"))).is_err(), "missing in a grant");
+        assert!(initial_cwd(&mut ns, Some(Path::new("w"))).is_err());
+        assert_eq!(initial_cwd(&mut ns, None).unwrap(), b"/", "the test's cwd is not granted");
+        // Where nothing is granted: an empty virtual directory.
+        assert_eq!(initial_cwd(&mut ns, Some(Path::new("/home/u"))).unwrap(), b"/home/u");
+        assert!(ns.is_vdir(b"/home/u") && ns.vdir_children(b"/home/u").next().is_none());
     }
 }

@@ -409,6 +409,29 @@ impl Namespace {
         *self.outside.borrow_mut() = Some(v);
     }
 
+    /// Makes `vpath`, which lies in no grant, an empty virtual directory
+    /// (and its ancestors virtual directories holding it): a session's
+    /// working directory may be where nothing is granted, as a directory
+    /// one may search but not read. It grants nothing: a virtual directory
+    /// lists only the grants below it, and nothing can be made in it.
+    pub fn add_vdir(&mut self, vpath: &[u8]) -> Result<(), String> {
+        if vpath.first() != Some(&b'/') || normalize(vpath) != vpath {
+            return Err(format!("{}: not a normalized absolute path", String::from_utf8_lossy(vpath)));
+        }
+        if self.grants.iter().any(|g| is_within(vpath, &g.vpath)) {
+            return Err(format!("{}: lies in a grant", String::from_utf8_lossy(vpath)));
+        }
+        self.vdirs.entry(vpath.to_vec()).or_default();
+        let mut child = vpath.to_vec();
+        while child != b"/" {
+            let p = parent(&child).to_vec();
+            let name = child[child.iter().rposition(|&b| b == b'/').unwrap_or(0) + 1..].to_vec();
+            self.vdirs.entry(p.clone()).or_default().insert(name);
+            child = p;
+        }
+        Ok(())
+    }
+
     pub fn grant_at(&self, vpath: &[u8]) -> Option<usize> {
         self.by_vpath.get(vpath).copied()
     }

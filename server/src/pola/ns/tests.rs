@@ -134,6 +134,24 @@ fn virtual_directories() {
 }
 
 #[test]
+fn a_working_directory_where_nothing_is_granted() {
+    let mut f = fixture();
+    f.ns.add_vdir(b"/home/u/w").unwrap();
+    assert_eq!(found(&f, "/", "/home/u/w", true), Err(-1), "an empty virtual directory");
+    assert_eq!(f.ns.vdir_children(b"/home/u/w").count(), 0);
+    assert_eq!(found(&f, "/home/u/w", "../../../data/a.txt", true), Ok(ino(&f.path("data/a.txt"))));
+    assert_eq!(found(&f, "/home/u/w", "x", true), Err(-3), "nothing is in it");
+    let mut root: Vec<_> = f.ns.vdir_children(b"/").map(|c| String::from_utf8(c.clone()).unwrap()).collect();
+    root.sort();
+    assert_eq!(root, ["bin", "data", "home", "out", "x"]);
+    f.ns.add_vdir(b"/x/y/w").unwrap();
+    assert_eq!(f.ns.vdir_children(b"/x/y").count(), 2, "beside a grant");
+    assert!(f.ns.add_vdir(b"/data/sub").is_err(), "inside a grant");
+    assert!(f.ns.add_vdir(b"/out").is_err());
+    assert!(f.ns.add_vdir(b"relative").is_err());
+}
+
+#[test]
 fn symlinks_inside_a_grant() {
     let f = fixture();
     let b = ino(&f.path("data/sub/b.txt"));
