@@ -28,6 +28,8 @@ pub const O_CLOEXEC: usize = general::O_CLOEXEC as usize;
 pub const O_PATH: usize = general::O_PATH as usize;
 pub const O_NONBLOCK: usize = general::O_NONBLOCK as usize;
 pub const O_NOCTTY: usize = general::O_NOCTTY as usize;
+/// O_TMPFILE's own bit (O_TMPFILE is it with O_DIRECTORY).
+pub const O_TMPFILE_BIT: usize = general::__O_TMPFILE as usize;
 pub const O_DIRECTORY: usize = general::O_DIRECTORY as usize;
 pub const O_NOFOLLOW: usize = general::O_NOFOLLOW as usize;
 pub const O_LARGEFILE: usize = general::O_LARGEFILE as usize;
@@ -59,6 +61,7 @@ pub const S_IFMT: u32 = general::S_IFMT;
 pub const S_IFDIR: u32 = general::S_IFDIR;
 pub const S_IFREG: u32 = general::S_IFREG;
 pub const S_IFLNK: u32 = general::S_IFLNK;
+pub const S_IFIFO: u32 = general::S_IFIFO;
 /// The set-user-ID and set-group-ID bits of a mode.
 pub const S_ISUID: u32 = general::S_ISUID;
 pub const S_ISGID: u32 = general::S_ISGID;
@@ -179,6 +182,7 @@ pub const LANDLOCK_RULE_PATH_BENEATH: usize = landlock::landlock_rule_type::LAND
 pub const LANDLOCK_ACCESS_FS_EXECUTE: u64 = landlock::LANDLOCK_ACCESS_FS_EXECUTE as u64;
 pub const LANDLOCK_ACCESS_FS_READ_FILE: u64 = landlock::LANDLOCK_ACCESS_FS_READ_FILE as u64;
 pub const LANDLOCK_ACCESS_FS_READ_DIR: u64 = landlock::LANDLOCK_ACCESS_FS_READ_DIR as u64;
+pub const LANDLOCK_ACCESS_FS_WRITE_FILE: u64 = landlock::LANDLOCK_ACCESS_FS_WRITE_FILE as u64;
 pub const LANDLOCK_ACCESS_FS_MAKE_SYM: u64 = landlock::LANDLOCK_ACCESS_FS_MAKE_SYM as u64;
 pub const LANDLOCK_ACCESS_FS_REFER: u64 = landlock::LANDLOCK_ACCESS_FS_REFER as u64;
 pub const LANDLOCK_ACCESS_FS_TRUNCATE: u64 = landlock::LANDLOCK_ACCESS_FS_TRUNCATE as u64;

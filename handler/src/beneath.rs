@@ -62,8 +62,8 @@ pub const RESOLVE: u64 = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 /// Takes the `--beneath` fds as preld's own and builds the table. A grant
 /// whose fd is unusable is left to the server; without openat2 (before
 /// Linux 5.6) or STATX_MNT_ID (5.8) there is no table at all. Returns the
-/// fds, for Landlock's rules.
-pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<i32> {
+/// fds and whether each grant is read-write, for Landlock's rules.
+pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<(i32, bool)> {
     let mut grants = Vec::new();
     for (fd, mode, vpath) in given {
         let Ok(own) = ownfd::adopt_fd(*fd) else {
@@ -83,7 +83,7 @@ pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<i32> {
             _ => ownfd::release_fd(own),
         }
     }
-    let fds = grants.iter().map(Grant::fd).collect();
+    let fds = grants.iter().map(|g| (g.fd(), g.mode == b'w')).collect();
     if !grants.is_empty() {
         TABLE.store(Box::into_raw(Box::new(grants)), Ordering::Release);
     }

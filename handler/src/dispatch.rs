@@ -89,7 +89,7 @@ const fn table() -> [Route; TABLE_LEN] {
     session!(pola::stat => stat, lstat, newfstatat, statx);
     session!(pola::access => access, faccessat, faccessat2);
     session!(pola::readlink => readlink, readlinkat);
-    session!(pola::one_path => mkdir, mkdirat, rmdir, unlink, unlinkat, truncate, chmod, fchmodat, fchmodat2, utimensat);
+    session!(pola::one_path => mkdir, mkdirat, mknod, mknodat, rmdir, unlink, unlinkat, truncate, chmod, fchmodat, fchmodat2, utimensat);
     session!(pola::two_paths => rename, renameat, renameat2, link, linkat, symlink, symlinkat);
     session!(pola::chown => chown, lchown, fchownat, fchown);
     session!(pola::fchmod => fchmod);
@@ -98,11 +98,12 @@ const fn table() -> [Route; TABLE_LEN] {
     session!(pola::getdents => getdents64);
     session!(pola::socket_address => connect, bind);
     session!(pola::refuse => io_uring_setup, io_uring_enter, io_uring_register, ptrace, process_vm_readv,
-        process_vm_writev, open_by_handle_at, name_to_handle_at, mount, umount2, pivot_root, chroot, mknod, mknodat,
+        process_vm_writev, open_by_handle_at, name_to_handle_at, mount, umount2, pivot_root, chroot,
         uselib, acct, swapon, swapoff, bpf, kexec_load, kexec_file_load, init_module,
         finit_module, delete_module, quotactl, fanotify_init, fanotify_mark, open_tree, move_mount, fsopen, fsmount,
         fspick, mount_setattr, inotify_add_watch, utime, utimes, futimesat, memfd_secret, userfaultfd,
-        perf_event_open, statfs, lookup_dcookie);
+        perf_event_open, lookup_dcookie);
+    session!(pola::statfs => statfs);
     session!(pola::no_xattrs => getxattr, lgetxattr, listxattr, llistxattr, setxattr, lsetxattr, removexattr,
         lremovexattr);
     t

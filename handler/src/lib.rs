@@ -80,10 +80,10 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
         pola::init_cwd(main);
-        let readable = beneath::init(&cfg.beneath);
+        let grants = beneath::init(&cfg.beneath);
         if !cfg.sandboxed {
             let loader = cfg.loader.strip_suffix(b"\0").unwrap_or(&cfg.loader);
-            sandbox::enter(loader, cfg.net, &readable)?;
+            sandbox::enter(loader, cfg.net, &grants)?;
         }
     }
     let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso || t.more.vdso);

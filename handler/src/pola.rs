@@ -25,7 +25,7 @@ use syscalls::Sysno;
 use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
-use crate::abi::{O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFREG, X_OK};
+use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFREG, X_OK};
 use crate::call::{Call, Outcome};
 use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
 use crate::thread::{ThreadBlock, PATH_MAX};
@@ -290,6 +290,37 @@ pub fn stat(c: &mut Call<'_>) -> Outcome {
     }
 }
 
+/// statfs: of the file system the path's object is on, found as an O_PATH
+/// fd (in the process beneath a grant, else from the server), whose
+/// fstatfs the kernel writes into the application's buffer.
+pub fn statfs(c: &mut Call<'_>) -> Outcome {
+    let [addr, out, ..] = c.args;
+    let mut p = tri!(path_in(c.t, AT_FDCWD, addr));
+    let fd = match beneath_path(&mut p, false) {
+        Some(Ok((fd, _))) => fd,
+        Some(Err(e)) => return Outcome::Return(e),
+        None => {
+            let mut buf = [0u8; 256];
+            let req = Request::Open { flags: (O_PATH | O_CLOEXEC) as u32, mode: 0, path: p.arg(0) };
+            match tri!(ask(c, &req, &[&p], &mut buf, true)) {
+                (r, _, _) if r < 0 => return Outcome::Return(r),
+                (_, Some(fd), _) => fd,
+                _ => return Outcome::err(EIO),
+            }
+        }
+    };
+    // struct statfs is 120 bytes on x86_64.
+    let r = if crate::resident::touches(out, 120) {
+        Err(EFAULT)
+    } else {
+        // SAFETY: fstatfs of our own fd into the application's buffer,
+        // checked to be none of preld's memory; the kernel checks the rest.
+        unsafe { sys::raw(Sysno::fstatfs as usize, [fd as usize, out, 0, 0, 0, 0]) }
+    };
+    sys::close(fd);
+    Outcome::Return(r.map_or_else(|e| -(e as isize), |_| 0))
+}
+
 /// access, faccessat, faccessat2.
 pub fn access(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
@@ -316,8 +347,11 @@ pub fn one_path(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
     let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
     match nr {
-        mkdir => simple(c, AT_FDCWD, a[0], |p| Request::Mkdir { mode: a[1] as u32, path: p }),
-        mkdirat => simple(c, a[0] as i32, a[1], |p| Request::Mkdir { mode: a[2] as u32, path: p }),
+        mkdir => simple(c, AT_FDCWD, a[0], |p| Request::Mkdir { mode: a[1] as u32 & !program_umask(), path: p }),
+        mkdirat => simple(c, a[0] as i32, a[1], |p| Request::Mkdir { mode: a[2] as u32 & !program_umask(), path: p }),
+        // FIFOs, sockets and regular files, made by the server (devices: EPERM).
+        mknod => simple(c, AT_FDCWD, a[0], |p| Request::Mknod { mode: a[1] as u32 & !program_umask(), path: p }),
+        mknodat => simple(c, a[0] as i32, a[1], |p| Request::Mknod { mode: a[2] as u32 & !program_umask(), path: p }),
         rmdir => simple(c, AT_FDCWD, a[0], |p| Request::Unlink { flags: AT_REMOVEDIR, path: p }),
         unlink => simple(c, AT_FDCWD, a[0], |p| Request::Unlink { flags: 0, path: p }),
         unlinkat => simple(c, a[0] as i32, a[1], |p| Request::Unlink { flags: a[2] as u32, path: p }),
@@ -426,14 +460,25 @@ pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
     Outcome::err(ENOTSUP)
 }
 
+/// The program's umask (read by setting it and back: a session's files
+/// are created by the server, so no creation of the program's own sees
+/// the moment between).
+fn program_umask() -> u32 {
+    let old = sys::umask(0o077);
+    sys::umask(old);
+    old
+}
+
 fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> Outcome {
+    // The server creates with the program's umask applied here.
+    let mode = if flags as usize & (O_CREAT | O_TMPFILE_BIT) != 0 { mode & !program_umask() } else { mode };
     let mut p = tri!(path_in(c.t, dirfd, addr));
     if let (Some(fd), 0) = (p.dirfd, p.len) {
         if let Some(o) = reopen_unlisted(fd, flags, false) {
             return o;
         }
     }
-    if let Some(o) = open_beneath(&mut p, flags) {
+    if let Some(o) = open_beneath(c, &mut p, flags, mode) {
         return o;
     }
     let mut buf = [0u8; 256];
@@ -736,63 +781,91 @@ fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isiz
     }
 }
 
-/// The open flags served beneath a grant: reading opens (no write, no
-/// creation, no truncation, no O_TMPFILE, no O_ASYNC, which F_SETFL
-/// would not keep as open leaves it).
-const BENEATH_OPEN_FLAGS: usize = O_NONBLOCK | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NOCTTY | O_LARGEFILE | O_NOATIME | O_PATH | O_DIRECT | O_SYNC | O_DSYNC;
+/// The open flags served beneath a grant (no O_TMPFILE, which creates;
+/// no O_ASYNC, which open ignores but F_GETFL would show).
+const BENEATH_OPEN_FLAGS: usize = O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_DIRECTORY
+    | O_NOFOLLOW | O_NOCTTY | O_LARGEFILE | O_NOATIME | O_PATH | O_DIRECT | O_SYNC | O_DSYNC;
 
-/// A reading open beneath a grant, of a file or a directory. FIFOs and
-/// devices go to the server: their open has effects (a FIFO's wakes the
-/// writer waiting for a reader, a device's is its driver's), may wait,
-/// and a device's ioctls are no right a session has through Landlock. So
-/// the type of what the path names is looked at first (statx, which opens
-/// nothing), unless the open itself refuses anything but a directory
-/// (O_DIRECTORY) or opens nothing (O_PATH). statx is not confined beneath
-/// the grant, but where its walk and the confined open's part (an
-/// absolute symlink, `..` above the grant's root) the open fails with
-/// EXDEV, and the server decides; where statx fails, the confined open
-/// without opening (O_PATH) says what the path is. (A file swapped for a
-/// FIFO between the look and the open makes the open wait here, as
-/// natively, but with signals held back: only someone who may write the
-/// grant can do that, to this program only.)
-fn open_beneath(p: &mut PathIn, flags: u32) -> Option<Outcome> {
+/// An open beneath a grant of a file, a directory or a FIFO: reading in
+/// any grant, writing (an existing file: Landlock lets the process write
+/// and truncate there but create nothing, so a creation fails with EACCES
+/// and is the server's) in a read-write one. Devices go to the server:
+/// their open is their driver's business and their ioctls are no right a
+/// session has through Landlock. So the type of what the path names is
+/// looked at first (statx, which opens nothing), unless the open itself
+/// refuses anything but a directory (O_DIRECTORY without writing) or
+/// opens nothing (O_PATH). statx is not confined beneath the grant, but
+/// where its walk and the confined open's part (an absolute symlink, `..`
+/// above the grant's root) the open fails with EXDEV, and the server
+/// decides; where statx fails, the confined open without opening (O_PATH)
+/// says what the path is. A FIFO's open may wait for its other end: it is
+/// made outside the handler (the call is rewritten into preld's buffers
+/// and made as the application's own), where signals reach it as
+/// natively. (A file swapped for a FIFO between the look and the open
+/// makes the open wait in the handler, with signals held back: only
+/// someone who may write the grant can do that, to this program only.)
+fn open_beneath(c: &mut Call<'_>, p: &mut PathIn, flags: u32, mode: u32) -> Option<Outcome> {
     let f = flags as usize;
-    if f & O_ACCMODE != O_RDONLY || f & !BENEATH_OPEN_FLAGS != 0 {
+    let creat = f & O_CREAT != 0;
+    let writes = f & O_ACCMODE != O_RDONLY || f & (O_TRUNC | O_APPEND | O_CREAT) != 0;
+    if f & !BENEATH_OPEN_FLAGS != 0 || f & O_ACCMODE == O_ACCMODE {
         return None;
     }
-    let (base, rel, _) = beneath_target(p)?;
-    let want = if f & O_PATH != 0 {
-        f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-    } else {
-        if f & O_DIRECTORY == 0 {
-            let nofollow = if f & O_NOFOLLOW != 0 { AT_SYMLINK_NOFOLLOW } else { 0 };
-            let kind = match sys::file_type_at(base, rel, nofollow | AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT) {
-                Ok(k) => k,
-                Err(_) => {
-                    // What the confined walk finds (an error, most often).
-                    let look = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | (f & O_NOFOLLOW)) as u64, mode: 0, resolve: beneath::RESOLVE };
-                    match sys::openat2(base, rel, &look) {
-                        Ok(fd) => {
-                            sys::close(fd);
-                            return None;
-                        }
-                        Err(e) if server_decides(e) => return None,
-                        Err(e) => return Some(Outcome::Return(-(e as isize))),
-                    }
-                }
-            };
-            if kind != S_IFREG && kind != S_IFDIR {
-                return None;
-            }
+    let (base, rel, grant_mode) = beneath_target(p)?;
+    if f & O_PATH != 0 {
+        if creat {
+            return None;
         }
-        f | O_NOCTTY
-    };
-    let how = sys::OpenHow { flags: want as u64, mode: 0, resolve: beneath::RESOLVE };
+    } else if writes && grant_mode != b'w' {
+        return None; // EROFS and the rest: the server's
+    } else if f & O_DIRECTORY == 0 || writes {
+        let nofollow = if f & O_NOFOLLOW != 0 || (creat && f & O_EXCL != 0) { AT_SYMLINK_NOFOLLOW } else { 0 };
+        let kind = match sys::file_type_at(base, rel, nofollow | AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT) {
+            Ok(k) => k,
+            Err(_) => {
+                // What the confined walk finds (an error, most often).
+                let look = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | (f & O_NOFOLLOW)) as u64, mode: 0, resolve: beneath::RESOLVE };
+                match sys::openat2(base, rel, &look) {
+                    Ok(fd) => {
+                        sys::close(fd);
+                        return None;
+                    }
+                    Err(e) if server_decides(e) || (creat && e == ENOENT) => return None,
+                    Err(e) => return Some(Outcome::Return(-(e as isize))),
+                }
+            }
+        };
+        if kind == S_IFIFO {
+            return Some(open_fifo(c, base, rel, f));
+        }
+        if kind != S_IFREG && kind != S_IFDIR {
+            return None;
+        }
+    }
+    let want = if f & O_PATH != 0 { f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } else { f | O_NOCTTY };
+    let how = sys::OpenHow { flags: want as u64, mode: if creat { (mode & 0o7777) as u64 } else { 0 }, resolve: beneath::RESOLVE };
     Some(match sys::openat2(base, rel, &how) {
         Ok(fd) => Outcome::Return(fd as isize),
         Err(e) if server_decides(e) => return None,
         Err(e) => Outcome::Return(-(e as isize)),
     })
+}
+
+/// A FIFO's open beneath a grant, made as the application's call (it may
+/// wait): openat2 from the grant's fd, its path and `struct open_how` in
+/// the thread's ring of path buffers, which a signal handler's calls
+/// during the wait do not reuse (the kernel reads them again when it
+/// restarts the call).
+fn open_fifo(c: &mut Call<'_>, base: i32, rel: &[u8], f: usize) -> Outcome {
+    let bufs = c.t.path_bufs();
+    bufs[0][..rel.len()].copy_from_slice(rel); // rel ends with its NUL
+    let how = [(f | O_NOCTTY) as u64, 0, beneath::RESOLVE];
+    for (i, w) in how.iter().enumerate() {
+        bufs[1][i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
+    }
+    c.nr = Sysno::openat2 as usize;
+    c.args = [base as usize, bufs[0].as_ptr() as usize, bufs[1].as_ptr() as usize, core::mem::size_of::<sys::OpenHow>(), 0, 0];
+    Outcome::Real
 }
 
 /// stat, lstat, newfstatat, statx (`statx`: its mask) beneath a grant.

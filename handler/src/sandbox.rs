@@ -12,6 +12,7 @@
 use syscalls::Sysno;
 
 use crate::abi::{LANDLOCK_ACCESS_FS_EXECUTE, LANDLOCK_ACCESS_FS_IOCTL_DEV, LANDLOCK_ACCESS_FS_MAKE_SYM, LANDLOCK_ACCESS_FS_READ_DIR, LANDLOCK_ACCESS_FS_READ_FILE};
+use crate::abi::LANDLOCK_ACCESS_FS_WRITE_FILE;
 use crate::abi::{LANDLOCK_ACCESS_FS_REFER, LANDLOCK_ACCESS_FS_TRUNCATE, LANDLOCK_ACCESS_NET_BIND_TCP, LANDLOCK_ACCESS_NET_CONNECT_TCP};
 use crate::abi::{LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_RULE_PATH_BENEATH, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL};
 use crate::abi::{O_CLOEXEC, O_PATH};
@@ -53,10 +54,12 @@ pub struct Enforced {
 }
 
 /// Restricts the calling process for good. `loader` is ld-preld's path
-/// (without NUL). With `net`, TCP stays allowed. `readable`: directories
+/// (without NUL). With `net`, TCP stays allowed. `grants`: directories
 /// (O_PATH fds of grants' roots) beneath which files may be read and
-/// directories listed, and nothing else.
-pub fn enter(loader: &[u8], net: bool, readable: &[i32]) -> Result<Enforced, (&'static str, i32)> {
+/// directories listed, and, where the flag says so (read-write grants),
+/// existing files written and truncated; nothing else (no creation,
+/// removal, rename or link: those stay the server's).
+pub fn enter(loader: &[u8], net: bool, grants: &[(i32, bool)]) -> Result<Enforced, (&'static str, i32)> {
     // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns the ABI.
     let abi = unsafe { sys::raw(Sysno::landlock_create_ruleset as usize, [0, 0, LANDLOCK_CREATE_RULESET_VERSION, 0, 0, 0]) }
         .map_err(|e| ("Landlock is not available in this kernel", e))?;
@@ -80,8 +83,12 @@ pub fn enter(loader: &[u8], net: bool, readable: &[i32]) -> Result<Enforced, (&'
     };
     sys::close(ld);
     r.map_err(|e| ("cannot add the Landlock rule for ld-preld", e))?;
-    for &dir in readable {
-        let rule = PathBeneath { allowed_access: LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR, parent_fd: dir };
+    for &(dir, writable) in grants {
+        let mut allowed = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+        if writable {
+            allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 3 { LANDLOCK_ACCESS_FS_TRUNCATE } else { 0 };
+        }
+        let rule = PathBeneath { allowed_access: allowed, parent_fd: dir };
         // SAFETY: a valid path-beneath rule; the kernel only reads it.
         unsafe {
             sys::raw(Sysno::landlock_add_rule as usize, [ruleset as usize, LANDLOCK_RULE_PATH_BENEATH, &rule as *const PathBeneath as usize, 0, 0, 0])

@@ -159,6 +159,11 @@ pub fn futex_wake_one(word: &core::sync::atomic::AtomicU32) {
     let _ = sc!(futex, word.as_ptr(), crate::abi::FUTEX_WAKE_PRIVATE, 1);
 }
 
+/// umask(2): sets the file mode creation mask, returns the old one.
+pub fn umask(mask: u32) -> u32 {
+    sc!(umask, mask).map_or(0, |m| m as u32)
+}
+
 /// lseek(2).
 pub fn lseek(fd: i32, off: u64, whence: usize) -> Result<u64> {
     sc!(lseek, fd, off, whence).map(|o| o as u64)

@@ -56,6 +56,7 @@
 //! 19  ConnectUnix  type u32, path                         -          (+1 fd: a connected socket)
 //! 20  BindUnix     type u32, path                         -          (+1 fd: a bound socket)
 //! 21  Chown        uid u32, gid u32, flags u32, path      -          (u32::MAX: id unchanged)
+//! 22  Mknod        mode u32 (type and permissions), path  -          (FIFOs and sockets only)
 //!
 //! path   = base u8, len u16, len bytes
 //!          base 0: relative to the connection's virtual cwd (AT_FDCWD);
@@ -193,10 +194,11 @@ pub enum Op {
     ConnectUnix = 19,
     BindUnix = 20,
     Chown = 21,
+    Mknod = 22,
 }
 
 impl Op {
-    pub const ALL: [Op; 21] = [
+    pub const ALL: [Op; 22] = [
         Op::Hello,
         Op::Connect,
         Op::Open,
@@ -218,6 +220,7 @@ impl Op {
         Op::ConnectUnix,
         Op::BindUnix,
         Op::Chown,
+        Op::Mknod,
     ];
 
     pub fn from_u16(v: u16) -> Option<Op> {
@@ -285,6 +288,8 @@ pub enum Request<'a> {
     Access { mode: u32, flags: u32, path: PathArg<'a> },
     Readlink { path: PathArg<'a> },
     Mkdir { mode: u32, path: PathArg<'a> },
+    /// mknod of a FIFO or a socket (`mode` has the type bits).
+    Mknod { mode: u32, path: PathArg<'a> },
     Unlink { flags: u32, path: PathArg<'a> },
     Rename { flags: u32, old: PathArg<'a>, new: PathArg<'a> },
     Link { flags: u32, old: PathArg<'a>, new: PathArg<'a> },
@@ -311,6 +316,7 @@ impl<'a> Request<'a> {
             Request::Access { .. } => Op::Access,
             Request::Readlink { .. } => Op::Readlink,
             Request::Mkdir { .. } => Op::Mkdir,
+            Request::Mknod { .. } => Op::Mknod,
             Request::Unlink { .. } => Op::Unlink,
             Request::Rename { .. } => Op::Rename,
             Request::Link { .. } => Op::Link,
@@ -338,6 +344,7 @@ impl<'a> Request<'a> {
             | Request::Access { path, .. }
             | Request::Readlink { path }
             | Request::Mkdir { path, .. }
+            | Request::Mknod { path, .. }
             | Request::Unlink { path, .. }
             | Request::Symlink { path, .. }
             | Request::Truncate { path, .. }
@@ -511,6 +518,7 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::Access => Request::Access { mode: r.u32()?, flags: r.u32()?, path: r.path()? },
         Op::Readlink => Request::Readlink { path: r.path()? },
         Op::Mkdir => Request::Mkdir { mode: r.u32()?, path: r.path()? },
+        Op::Mknod => Request::Mknod { mode: r.u32()?, path: r.path()? },
         Op::Unlink => Request::Unlink { flags: r.u32()?, path: r.path()? },
         Op::Rename => Request::Rename { flags: r.u32()?, old: r.path()?, new: r.path()? },
         Op::Link => Request::Link { flags: r.u32()?, old: r.path()?, new: r.path()? },
@@ -631,7 +639,7 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
         Request::Readlink { path }
         | Request::Chdir { path }
         | Request::Exec { path } => w.path(path)?,
-        Request::Mkdir { mode: v, path } | Request::ReadDir { start: v, path } | Request::ConnectUnix { ty: v, path } | Request::BindUnix { ty: v, path } => {
+        Request::Mkdir { mode: v, path } | Request::Mknod { mode: v, path } | Request::ReadDir { start: v, path } | Request::ConnectUnix { ty: v, path } | Request::BindUnix { ty: v, path } => {
             w.u32(*v)?;
             w.path(path)?;
         }
@@ -865,6 +873,7 @@ pub fn encode_reply_entries(
             Op::Connect
             | Op::Access
             | Op::Mkdir
+            | Op::Mknod
             | Op::Unlink
             | Op::Rename
             | Op::Link

@@ -27,6 +27,7 @@ fn all_requests() -> Vec<Request<'static>> {
         Request::Access { mode: 7, flags: 0x200, path: p },
         Request::Readlink { path: p },
         Request::Mkdir { mode: 0o755, path: q },
+        Request::Mknod { mode: 0o10644, path: p },
         Request::Unlink { flags: 0x200, path: p },
         Request::Rename { flags: 1, old: q, new: r },
         Request::Rename { flags: 0, old: p, new: q },
@@ -102,7 +103,7 @@ fn malformed_headers_are_refused() {
     let mut b = good.clone();
     set(&mut b, 4, &2u16.to_le_bytes());
     assert_eq!(decode_request(&b), Err(ProtoError::BadVersion(2)));
-    for op in [0u16, 22, 0x7fff, 0xffff] {
+    for op in [0u16, 23, 0x7fff, 0xffff] {
         let mut b = good.clone();
         set(&mut b, 6, &op.to_le_bytes());
         let e = decode_request(&b).unwrap_err();

@@ -902,13 +902,13 @@ mod tests {
         let prog = find_program(OsStr::new("true")).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let host = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/tmp").map(|g| (g.host.clone(), g.mode));
-        let l = grants(&parse(&["-B", "--cwd", "/tmp/a/b", "true"]), &prog, Some(tmp.path())).unwrap();
+        let l = grants(&parse(&["-B", "--cwd", "/tmp/a/b", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
         assert_eq!(host(&l), Some((tmp.path().to_path_buf(), Mode::Rw)));
         assert!(tmp.path().join("a/b").is_dir(), "a --cwd below /tmp is made in it");
         // /tmp named on the command line is the host's.
-        let l = grants(&parse(&["-B", "--ro", "/tmp", "true"]), &prog, Some(tmp.path())).unwrap();
+        let l = grants(&parse(&["-B", "--ro", "/tmp", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
         assert_eq!(host(&l), Some((std::fs::canonicalize("/tmp").unwrap(), Mode::Ro)));
-        let l = grants(&parse(&["-B", "--map", "/tmp/=/usr", "true"]), &prog, Some(tmp.path())).unwrap();
+        let l = grants(&parse(&["-B", "--map", "/tmp/=/usr", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
         assert_eq!(host(&l), Some((PathBuf::from("/usr"), Mode::Ro)));
     }
 

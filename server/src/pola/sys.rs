@@ -235,6 +235,27 @@ pub fn access_fd(fd: BorrowedFd<'_>, mode: i32, flags: i32) -> SysResult<()> {
     }
 }
 
+/// Runs `f` with the server's umask 0: a creation's mode comes from the
+/// client already masked with the program's umask (handler/src/pola.rs),
+/// as the kernel would have masked it for the program. The server serves
+/// on one thread: nothing else creates files meanwhile.
+pub fn unmasked<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: umask only swaps the process's file mode mask.
+    let old = unsafe { libc::umask(0) };
+    let r = f();
+    // SAFETY: as above.
+    unsafe { libc::umask(old) };
+    r
+}
+
+/// mknodat(dir, name, mode, 0): a FIFO, a socket or a regular file.
+pub fn mknodat(dir: BorrowedFd<'_>, name: &[u8], mode: u32) -> SysResult<()> {
+    let name = std::ffi::CString::new(name).map_err(|_| libc::EINVAL)?;
+    // SAFETY: a NUL-terminated name and a borrowed directory fd.
+    let r = unsafe { libc::mknodat(dir.as_raw_fd(), name.as_ptr(), mode, 0) };
+    if r < 0 { Err(errno()) } else { Ok(()) }
+}
+
 pub fn mkdirat(dir: BorrowedFd<'_>, name: &[u8], mode: u32) -> SysResult<()> {
     sys(rustix::fs::mkdirat(dir, name, Mode::from_bits_retain(mode)))
 }

@@ -128,22 +128,25 @@ impl Server {
         if let Some(v) = self.dirs.get(&(st.st_dev, st.st_ino)) {
             return Ok(v.clone());
         }
-        // Opened by the client: the grant is the one whose detached copy
-        // the directory is on (its mount), the place in it the path the
-        // kernel keeps for the fd, below the copy's root (which reads `/`).
+        // Opened by the client beneath a grant.
+        let (g, inside) = self.place_of_fd(fd)?;
+        Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)))
+    }
+
+    /// The grant a client's fd lies in and its place there (relative to
+    /// the grant's root): the grant is the one whose detached copy the
+    /// object is on (its mount), the place the path the kernel keeps for
+    /// the fd below the copy's root (which reads `/`). ENOENT when it is
+    /// on no grant's copy, or was removed.
+    fn place_of_fd(&self, fd: BorrowedFd<'_>) -> SysResult<(usize, Vec<u8>)> {
         let mnt = sys::mount_id(fd).map_err(|_| libc::ENOENT)?;
-        let g = self
-            .ns
-            .grants
-            .iter()
-            .find(|g| g.is_dir && sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt))
-            .ok_or(libc::ENOENT)?;
+        let g = self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt)).ok_or(libc::ENOENT)?;
         let inside = std::fs::read_link(sys::proc_fd(fd)).map_err(|_| libc::ENOENT)?;
         let inside = inside.as_os_str().as_bytes();
         if !inside.starts_with(b"/") || inside.ends_with(b" (deleted)") {
             return Err(libc::ENOENT);
         }
-        Ok(ns::normalize(&ns::join(&g.vpath, &inside[1..])))
+        Ok((g, inside[1..].to_vec()))
     }
 
     fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
@@ -328,7 +331,7 @@ impl Server {
             Request::Truncate { .. } | Request::Chmod { .. } | Request::Utimens { .. } | Request::Chown { .. } | Request::ConnectUnix { .. } => {
                 (Some(Want::Write), obj(Mode::Rw, false))
             }
-            Request::Mkdir { .. } | Request::Unlink { .. } | Request::Rename { .. } | Request::Symlink { .. } | Request::BindUnix { .. } => {
+            Request::Mkdir { .. } | Request::Mknod { .. } | Request::Unlink { .. } | Request::Rename { .. } | Request::Symlink { .. } | Request::BindUnix { .. } => {
                 (None, Some(Use::Directory))
             }
             Request::Link { .. } => (None, Some(Use::Link)),
@@ -386,6 +389,7 @@ impl Server {
                 Err(e) => Answer::err(e),
             },
             Request::Mkdir { mode, path } => unit(self.mkdir(i, &path, fds, mode)),
+            Request::Mknod { mode, path } => unit(self.mknod(i, &path, fds, mode)),
             Request::Unlink { flags, path } => unit(self.unlink(i, &path, fds, flags as i32)),
             Request::Rename { flags, old, new } => unit(self.rename(i, &old, &new, fds, flags)),
             Request::Link { flags, old, new } => unit(self.link(i, &old, &new, fds, flags as i32)),
@@ -495,7 +499,7 @@ impl Server {
                 }
                 let want_nb = flags & libc::O_NONBLOCK != 0;
                 let f = flags | libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_NONBLOCK;
-                let fd = sys::openat2(parent.as_fd(), &name, f, mode, CONFINED)?;
+                let fd = sys::unmasked(|| sys::openat2(parent.as_fd(), &name, f, mode, CONFINED))?;
                 if !want_nb {
                     sys::clear_nonblock(fd.as_fd())?;
                 }
@@ -519,7 +523,7 @@ impl Server {
                     if !writable {
                         return Err(libc::EROFS);
                     }
-                    let fd = sys::reopen(obj.fd.as_fd(), flags | libc::O_CLOEXEC, mode)?;
+                    let fd = sys::unmasked(|| sys::reopen(obj.fd.as_fd(), flags | libc::O_CLOEXEC, mode))?;
                     return Ok(Opened::Now(fd, 0));
                 }
                 if flags & libc::O_DIRECTORY != 0 && t != libc::S_IFDIR {
@@ -650,7 +654,34 @@ impl Server {
                 if !self.ns.grants[grant].mode.writable() {
                     return Err(libc::EROFS);
                 }
-                sys::mkdirat(parent.as_fd(), &name, mode & 0o7777 & !SET_ID)
+                sys::unmasked(|| sys::mkdirat(parent.as_fd(), &name, mode & 0o7777 & !SET_ID))
+            }
+            Node::MissingVirtual => Err(libc::EROFS),
+            _ => Err(libc::EEXIST),
+        }
+    }
+
+    /// mknod of a FIFO, a socket or a regular file in a read-write grant
+    /// (a device needs CAP_MKNOD, which no session has: EPERM, as the
+    /// kernel says without it).
+    fn mknod(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], mode: u32) -> SysResult<()> {
+        let kind = mode & libc::S_IFMT;
+        if !matches!(kind, 0 | libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK) {
+            return Err(if matches!(kind, libc::S_IFCHR | libc::S_IFBLK) { libc::EPERM } else { libc::EINVAL });
+        }
+        if ns::dot_last(p.path).is_some() {
+            return Err(libc::EEXIST);
+        }
+        match self.resolve(i, p, fds, false, false)? {
+            Node::Missing { grant, parent, name, trailing_slash, .. } => {
+                if trailing_slash {
+                    return Err(libc::ENOENT);
+                }
+                if !self.ns.grants[grant].mode.writable() {
+                    return Err(libc::EROFS);
+                }
+                let kind = if kind == 0 { libc::S_IFREG } else { kind };
+                sys::unmasked(|| sys::mknodat(parent.as_fd(), &name, kind | (mode & 0o7777 & !SET_ID)))
             }
             Node::MissingVirtual => Err(libc::EROFS),
             _ => Err(libc::EEXIST),
@@ -964,6 +995,26 @@ impl Server {
     }
 
     fn exec(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<(OwnedFd, Vec<u8>, Vec<u8>)> {
+        if let (true, Base::Fd(k)) = (p.path.is_empty(), p.base) {
+            // execveat(fd, "", AT_EMPTY_PATH), fexecve: the fd's own file,
+            // if it lies in a grant that holds programs.
+            let fd = fds[k as usize].as_fd();
+            if sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) != libc::S_IFREG {
+                return Err(libc::EACCES);
+            }
+            let (g, inside) = self.place_of_fd(fd)?;
+            if !self.ns.grants[g].mode.executable() {
+                return Err(libc::EACCES);
+            }
+            sys::access_fd(fd, libc::X_OK, 0)?;
+            let new = Self::reopen(fd, libc::O_RDONLY, 0)?;
+            let vpath = ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside));
+            let host = self.ns.host_path(g, &vpath).as_os_str().as_bytes().to_vec();
+            if vpath.len() > MAX_PATH || host.len() > MAX_PATH {
+                return Err(libc::ENAMETOOLONG);
+            }
+            return Ok((new, vpath, host));
+        }
         let o = match self.resolve(i, p, fds, true, false)?.existing()? {
             Existing::Virtual(_) => return Err(libc::EACCES),
             Existing::Real(o) => o,
