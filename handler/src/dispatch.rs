@@ -97,6 +97,7 @@ const fn table() -> [Route; TABLE_LEN] {
     session!(pola::getcwd => getcwd);
     session!(pola::getdents => getdents64);
     session!(pola::socket_address => connect, bind);
+    session!(pola::sock_name => getsockname, getpeername);
     session!(pola::refuse => io_uring_setup, io_uring_enter, io_uring_register, ptrace, process_vm_readv,
         process_vm_writev, open_by_handle_at, name_to_handle_at, mount, umount2, pivot_root, chroot,
         uselib, acct, swapon, swapoff, bpf, kexec_load, kexec_file_load, init_module,
@@ -104,7 +105,7 @@ const fn table() -> [Route; TABLE_LEN] {
         fspick, mount_setattr, inotify_add_watch, utime, utimes, futimesat, memfd_secret, userfaultfd,
         perf_event_open, lookup_dcookie);
     session!(pola::statfs => statfs);
-    session!(pola::no_xattrs => getxattr, lgetxattr, listxattr, llistxattr, setxattr, lsetxattr, removexattr,
+    session!(pola::xattr => getxattr, lgetxattr, listxattr, llistxattr, setxattr, lsetxattr, removexattr,
         lremovexattr);
     t
 }

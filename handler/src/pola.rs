@@ -42,7 +42,12 @@ static mut CWD: Vec<u8> = Vec::new();
 /// listing sets to the index of the next entry.
 static mut VDIRS: Vec<(u64, u64)> = Vec::new();
 
-/// The spin lock of CWD and VDIRS (taken with signals blocked).
+/// Names of Unix sockets the server bound for this process: (the name the
+/// kernel keeps, the server's `/proc/self/fd/N/NAME`; the name the program
+/// gave bind). getsockname and getpeername show the program's.
+static mut SOCK_NAMES: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+
+/// The spin lock of CWD, VDIRS and SOCK_NAMES (taken with signals blocked).
 struct Lock;
 impl Lock {
     fn take() -> Lock {
@@ -55,6 +60,10 @@ impl Lock {
         // SAFETY: the lock is held for as long as `self` lives, and the
         // reference borrows `self` mutably: it is the only one.
         unsafe { &mut *core::ptr::addr_of_mut!(CWD) }
+    }
+    fn sock_names(&mut self) -> &mut Vec<(Vec<u8>, Vec<u8>)> {
+        // SAFETY: as for cwd.
+        unsafe { &mut *core::ptr::addr_of_mut!(SOCK_NAMES) }
     }
     fn vdirs(&mut self) -> &mut Vec<(u64, u64)> {
         // SAFETY: as above.
@@ -137,6 +146,16 @@ fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let raw = &raw[..n];
     if raw.is_empty() {
         return Err(-(ENOENT as isize));
+    }
+    if crate::pathmap::is_self_exe(raw) {
+        // /proc/self/exe: the program (a session has no /proc).
+        let prog = &crate::config::get().program;
+        let prog = prog.strip_suffix(b"\0").unwrap_or(prog);
+        if prog.first() == Some(&b'/') && prog.len() < PATH_MAX {
+            p.buf[..prog.len()].copy_from_slice(prog);
+            p.len = prog.len();
+            return Ok(p);
+        }
     }
     if let Some((fd, rest)) = fd_path(raw) {
         // A session has no /proc: the fd itself is the directory (or, with
@@ -455,9 +474,79 @@ pub fn refuse(_c: &mut Call<'_>) -> Outcome {
     Outcome::err(EPERM)
 }
 
-/// Extended attributes: not in a session's file system.
-pub fn no_xattrs(_c: &mut Call<'_>) -> Outcome {
-    Outcome::err(ENOTSUP)
+/// getxattr, lgetxattr, listxattr, llistxattr, setxattr, lsetxattr,
+/// removexattr, lremovexattr by path: made on an fd of the file or
+/// directory (opened as any open in a session: beneath a grant in the
+/// process, else by the server), whose f*xattr the kernel answers; on a
+/// read-only grant's copy, a read-only mount, a change fails with EROFS.
+/// A symlink (the l* calls) holds no user.* attribute and cannot have
+/// one (ENODATA, an empty list, EPERM); a FIFO, socket or device, which a
+/// session opens only for real, gets ENOTSUP.
+pub fn xattr(c: &mut Call<'_>) -> Outcome {
+    use Sysno::*;
+    let a = c.args;
+    let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
+    let nofollow = matches!(nr, lgetxattr | llistxattr | lsetxattr | lremovexattr);
+    let mut p = tri!(path_in(c.t, AT_FDCWD, a[0]));
+    let look = tri!(fd_of_path(c, &mut p, O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 }));
+    let mut st = [0u8; 144];
+    let kind = sys::fstat_bytes(look, &mut st).map(|()| u32::from_ne_bytes([st[24], st[25], st[26], st[27]]) & crate::abi::S_IFMT);
+    sys::close(look);
+    let kind = tri!(kind.map_err(|e| -(e as isize)));
+    if kind == crate::abi::S_IFLNK {
+        return match nr {
+            lgetxattr | lremovexattr => Outcome::err(crate::errno::ENODATA),
+            llistxattr => Outcome::Return(0),
+            _ => Outcome::err(EPERM),
+        };
+    }
+    if kind != S_IFREG && kind != S_IFDIR {
+        return Outcome::err(ENOTSUP);
+    }
+    let dir = if kind == S_IFDIR { O_DIRECTORY } else { 0 };
+    let fd = tri!(fd_of_path(c, &mut p, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | dir | if nofollow { O_NOFOLLOW } else { 0 }));
+    // The f* call on our fd, with the application's own name, value and
+    // list buffers, which the kernel reads and writes as for its call.
+    let (fnr, args) = match nr {
+        getxattr | lgetxattr => (fgetxattr, [fd as usize, a[1], a[2], a[3], 0, 0]),
+        listxattr | llistxattr => (flistxattr, [fd as usize, a[1], a[2], 0, 0, 0]),
+        setxattr | lsetxattr => (fsetxattr, [fd as usize, a[1], a[2], a[3], a[4], 0]),
+        _ => (fremovexattr, [fd as usize, a[1], 0, 0, 0, 0]),
+    };
+    let out = match nr {
+        getxattr | lgetxattr => Some((a[2], a[3])),
+        listxattr | llistxattr => Some((a[1], a[2])),
+        _ => None,
+    };
+    let r = match out {
+        Some((buf, size)) if size != 0 && crate::resident::touches(buf, size.min(1 << 16)) => Err(EFAULT),
+        // SAFETY: our own fd; the pointers are the application's for its
+        // own call, the buffer it has the kernel write checked to be none
+        // of preld's memory.
+        _ => unsafe { sys::raw(fnr as usize, args) },
+    };
+    sys::close(fd);
+    Outcome::Return(r.map_or_else(|e| -(e as isize), |v| v as isize))
+}
+
+/// An fd of what `p` names, opened with `flags` (no creation): beneath a
+/// grant in the process, else by the server.
+fn fd_of_path(c: &mut Call<'_>, p: &mut PathIn, flags: usize) -> Result<i32, isize> {
+    if let Some((base, rel, _)) = beneath_target(p) {
+        let how = sys::OpenHow { flags: flags as u64, mode: 0, resolve: beneath::RESOLVE };
+        match sys::openat2(base, rel, &how) {
+            Ok(fd) => return Ok(fd),
+            Err(e) if server_decides(e) => {}
+            Err(e) => return Err(-(e as isize)),
+        }
+    }
+    let mut buf = [0u8; 256];
+    let req = Request::Open { flags: flags as u32, mode: 0, path: p.arg(0) };
+    match ask(c, &req, &[&*p], &mut buf, true)? {
+        (r, _, _) if r < 0 => Err(r),
+        (_, Some(fd), _) => Ok(fd),
+        _ => Err(-(EIO as isize)),
+    }
 }
 
 /// The program's umask (read by setting it and back: a session's files
@@ -674,6 +763,16 @@ fn utimens_at(c: &mut Call<'_>, dirfd: i32, addr: usize, times: usize, flags: u3
 fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usize) -> Outcome {
     if size == 0 || size > isize::MAX as usize {
         return Outcome::err(EINVAL);
+    }
+    let mut head = [0u8; 32];
+    if let Some(n) = usermem::read_cstr(addr, &mut head) {
+        if crate::pathmap::is_self_exe(&head[..n]) {
+            // /proc/self/exe names the program, as natively.
+            let prog = &crate::config::get().program;
+            let prog = prog.strip_suffix(b"\0").unwrap_or(prog);
+            let n = prog.len().min(size);
+            return if usermem::write(out, &prog[..n]) { Outcome::Return(n as isize) } else { Outcome::err(EFAULT) };
+        }
     }
     let mut p = tri!(path_in(c.t, dirfd, addr));
     if let Some(o) = readlink_beneath(&mut p, out, size) {
@@ -1006,6 +1105,51 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     Some(Outcome::Return(img.len() as isize))
 }
 
+/// The path of a `struct sockaddr_un` (without its family and NUL).
+fn unix_path(sa: &[u8]) -> &[u8] {
+    let p = sa.get(2..).unwrap_or(&[]);
+    &p[..p.iter().position(|&b| b == 0).unwrap_or(p.len())]
+}
+
+/// getsockname, getpeername: the kernel's answer, with the name of a Unix
+/// socket the server bound for this process shown as the program gave it
+/// to bind (the kernel keeps the server's `/proc/self/fd/N/NAME`).
+pub fn sock_name(c: &mut Call<'_>) -> Outcome {
+    let [fd, addr, lenp, ..] = c.args;
+    if Lock::take().sock_names().is_empty() {
+        return Outcome::Next;
+    }
+    let mut len = [0u8; 4];
+    if !usermem::read(lenp, &mut len) {
+        return Outcome::Next; // the kernel's EFAULT
+    }
+    let room = u32::from_ne_bytes(len) as usize;
+    let mut sa = [0u8; 128];
+    let peer = c.nr == Sysno::getpeername as usize;
+    let n = match sys::sock_name(fd as i32, peer, &mut sa) {
+        Ok(n) => n,
+        Err(_) => return Outcome::Next,
+    };
+    if n < 3 || u16::from_ne_bytes([sa[0], sa[1]]) as u32 != AF_UNIX {
+        return Outcome::Next;
+    }
+    let known = {
+        let mut l = Lock::take();
+        let kernel = unix_path(&sa[..n]);
+        l.sock_names().iter().find(|(k, _)| k.as_slice() == kernel).map(|(_, v)| v.clone())
+    };
+    let Some(name) = known else { return Outcome::Next };
+    let mut out = [0u8; 110];
+    out[..2].copy_from_slice(&(AF_UNIX as u16).to_ne_bytes());
+    let end = (2 + name.len()).min(out.len() - 1);
+    out[2..end].copy_from_slice(&name[..end - 2]);
+    let full = end + 1; // with the NUL, as the kernel gives a path
+    if !usermem::write(addr, &out[..full.min(room)]) || !usermem::write(lenp, &(full as u32).to_ne_bytes()) {
+        return Outcome::err(EFAULT);
+    }
+    Outcome::Return(0)
+}
+
 /// connect/bind of a Unix socket to a path: the server makes the socket
 /// (inside a read-write grant) and it takes the application's fd number.
 fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
@@ -1047,6 +1191,16 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
         Err(e) => return Some(Outcome::Return(e)),
     };
     let Some(new) = got else { return Some(Outcome::Return(r.min(0))) };
+    if c.nr == Sysno::bind as usize {
+        // The kernel keeps the server's name for it: remember the program's.
+        let mut kernel = [0u8; 110];
+        if let Ok(k) = sys::sock_name(new, false, &mut kernel) {
+            let kname = unix_path(&kernel[..k]).to_vec();
+            let mut l = Lock::take();
+            l.sock_names().retain(|(k, _)| *k != kname);
+            l.sock_names().push((kname, path.to_vec()));
+        }
+    }
     // Keep the application's fd number and its close-on-exec flag.
     let cloexec = sys::fcntl(fd as i32, F_GETFD, 0).unwrap_or(0) & FD_CLOEXEC != 0;
     // The server's socket onto the application's fd.
