@@ -299,8 +299,8 @@ impl Server {
 
     /// Lets go of an fd a client has had a hand on: closes it here only if
     /// its close cannot wait on anything a client controls, else on the
-    /// closer's thread (`Closer`). Here: a directory the server handed out,
-    /// sent back as the base of a path (the common case), and of the fds
+    /// closer's thread (`Closer`). Here: a stand-in or a directory on a
+    /// grant's copy, sent back as the base of a path (the common case), and of the fds
     /// the server sent, regular files, directories, O_PATH fds of symlinks
     /// and the memory devices (/dev/null, zero, full, random, urandom: major
     /// 1). The closer's: the rest, sockets (SO_LINGER; a unix socket
@@ -310,7 +310,7 @@ impl Server {
         let here = match sys::fstat_cached(fd.as_fd(), sys::STATX_CHECK) {
             Err(_) => false,
             Ok(st) => match (came, sys::file_type(&st)) {
-                (Came::FromClient, libc::S_IFDIR) => self.dirs.contains_key(&(st.st_dev, st.st_ino)),
+                (Came::FromClient, libc::S_IFDIR) => self.dirs.contains_key(&(st.st_dev, st.st_ino)) || self.on_grant_copy(fd.as_fd()),
                 (Came::FromClient, _) => false,
                 (Came::ToClient, libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK) => true,
                 (Came::ToClient, _) => memory_device(&st),

@@ -125,12 +125,15 @@ impl Server {
         if sys::file_type(&st) != libc::S_IFDIR {
             return Err(libc::ENOTDIR);
         }
-        if let Some(v) = self.dirs.get(&(st.st_dev, st.st_ino)) {
-            return Ok(v.clone());
+        // A directory of a grant is where the kernel says it is now (by
+        // its mount and path): a remembered (device, inode) may be a
+        // directory removed since, whose inode a new one reuses (Go's
+        // RemoveAll after an earlier test's tree: its unlinkat went to the
+        // old path). Only the stand-ins are known by (device, inode).
+        if let Ok((g, inside)) = self.place_of_fd(fd) {
+            return Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)));
         }
-        // Opened by the client beneath a grant.
-        let (g, inside) = self.place_of_fd(fd)?;
-        Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)))
+        self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
     }
 
     /// The grant a client's fd lies in and its place there (relative to
@@ -149,6 +152,13 @@ impl Server {
         Ok((g, inside[1..].to_vec()))
     }
 
+    /// Whether `fd`'s object lies on one of the grants' detached copies.
+    pub(super) fn on_grant_copy(&self, fd: BorrowedFd<'_>) -> bool {
+        sys::mount_id(fd).is_ok_and(|m| self.ns.grants.iter().any(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|id| id == m)))
+    }
+
+    /// A stand-in handed out stands for `vpath` (grants' directories are
+    /// found by their mount and path instead: `dir_of_fd`).
     fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
         if sys::file_type(st) == libc::S_IFDIR {
             self.dirs.insert((st.st_dev, st.st_ino), vpath.to_vec());
@@ -551,9 +561,6 @@ impl Server {
                     return Ok(Opened::Later(Later { fd, flags, mode }));
                 }
                 let fd = Self::reopen(obj.fd.as_fd(), flags, mode)?;
-                if t == libc::S_IFDIR {
-                    self.remember_dir(&obj.st, &obj.vpath);
-                }
                 Ok(Opened::Now(fd, 0))
             }
         }
@@ -941,7 +948,6 @@ impl Server {
                     return Err(libc::ENOTDIR);
                 }
                 sys::access_fd(o.fd.as_fd(), libc::X_OK, 0)?;
-                self.remember_dir(&o.st, &o.vpath);
                 o.vpath
             }
         };
