@@ -149,6 +149,25 @@ impl Server {
         Ok((g, inside[1..].to_vec()))
     }
 
+    /// What a client's fd on grant `g`'s copy may do at `inside` (its place
+    /// below the copy's root, as the kernel keeps it; None when unknown):
+    /// the weakest mode of `g` and of the grants nested in it that hold that
+    /// place. A grant nested in another of the same host objects (`--rw OUT
+    /// --ro OUT/sealed`) lies in the outer grant's copy too: judged by the
+    /// mount alone, a file of OUT/sealed opened through OUT's copy was
+    /// reopened for writing, fchmod'ed, fchown'ed and run (attack `nested`).
+    fn mode_at(&self, g: usize, inside: Option<&[u8]>) -> Mode {
+        let outer = &self.ns.grants[g];
+        let place = inside.map(|i| ns::normalize(&ns::join(&outer.vpath, i)));
+        self.ns
+            .grants
+            .iter()
+            .filter(|n| n.live && ns::is_within(&n.vpath, &outer.vpath))
+            .filter(|n| place.as_ref().is_none_or(|v| ns::is_within(v, &n.vpath)))
+            .map(|n| n.mode)
+            .fold(outer.mode, Mode::min)
+    }
+
     fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
         if sys::file_type(st) == libc::S_IFDIR {
             self.dirs.insert((st.st_dev, st.st_ino), vpath.to_vec());
@@ -767,6 +786,15 @@ impl Server {
             if sys::file_type(&st) != libc::S_IFREG || st.st_nlink != 0 {
                 return Err(libc::EXDEV);
             }
+            // The client may have made it itself around the handler:
+            // Landlock checks an O_TMPFILE open as a write, not as a
+            // creation, and openat2's mode is out of seccomp's sight, so it
+            // can hold set-ID bits no creation of the server's gives (a root
+            // session linked a setuid-root file into its rw grant; attack
+            // `setid`). Nothing can add them after the check.
+            if st.st_mode & SET_ID != 0 {
+                return Err(libc::EPERM);
+            }
             return sys::linkat(sys::CWD, sys::proc_fd(fd).as_bytes(), np.as_fd(), &nn, libc::AT_SYMLINK_FOLLOW);
         }
         let o = match self.resolve(i, old, fds, flags & libc::AT_SYMLINK_FOLLOW != 0, false)?.existing()? {
@@ -912,12 +940,17 @@ impl Server {
         // mount, not a path (every copy's root reads `/` in /proc, and a
         // host file passed in is on none of them).
         let mnt = sys::mount_id(fd).map_err(|_| libc::EOPNOTSUPP)?;
-        let grant = self.ns.grants.iter().find(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt));
-        match grant {
-            Some(g) if g.mode.writable() => Ok(()),
-            Some(_) => Err(libc::EROFS),
-            None => Err(libc::EOPNOTSUPP),
-        }
+        let Some(g) = self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt)) else {
+            return Err(libc::EOPNOTSUPP);
+        };
+        // Its place in the grant (an unlinked file's is where it was; none
+        // known: the weakest grant nested anywhere in it).
+        let link = std::fs::read_link(sys::proc_fd(fd)).ok();
+        let inside = link.as_ref().map(|l| l.as_os_str().as_bytes()).and_then(|l| {
+            let l = l.strip_suffix(b" (deleted)").unwrap_or(l);
+            l.strip_prefix(b"/")
+        });
+        if self.mode_at(g, inside).writable() { Ok(()) } else { Err(libc::EROFS) }
     }
 
     fn utimens(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], times: &[proto::Timespec; 2], flags: i32) -> SysResult<()> {
@@ -1003,7 +1036,7 @@ impl Server {
                 return Err(libc::EACCES);
             }
             let (g, inside) = self.place_of_fd(fd)?;
-            if !self.ns.grants[g].mode.executable() {
+            if !self.mode_at(g, Some(&inside)).executable() {
                 return Err(libc::EACCES);
             }
             sys::access_fd(fd, libc::X_OK, 0)?;
