@@ -120,7 +120,12 @@ fn attacks() {
         ),
         ("set-ID files and devices in the rw grant (O_TMPFILE around the handler linked by the server, mknod, umask 0)", "setid", vec![]),
         (
-            "a ro grant nested in the rw one (`--ro OUT/sealed`): written, reopened, fchmod'ed, run through the outer grant",
+            "an image without preld (a memfd exec'd around the handler) given every fd, preld's too",
+            "static_memfd",
+            vec![],
+        ),
+        (
+            "a ro grant nested in the rw one (`--ro OUT/sub/sealed`): written, reopened, fchmod'ed, run, moved through the outer grant",
             "nested",
             vec![],
         ),
@@ -135,10 +140,10 @@ fn attacks() {
         cmd.arg("--rw").arg(&out);
         // `nested`: a read-only grant inside the read-write one, of the
         // same host directory (a victim and a program in it).
-        let sealed = out.join("sealed");
+        let sealed = out.join("sub/sealed");
         let mut extra = extra.clone();
         if *prog == "nested" {
-            fs::create_dir(&sealed).unwrap();
+            fs::create_dir_all(&sealed).unwrap();
             fs::write(sealed.join("victim"), VICTIM).unwrap();
             fs::copy(bin.join("static_cat"), sealed.join("prog")).unwrap();
             cmd.arg("--ro").arg(&sealed);

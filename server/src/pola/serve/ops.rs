@@ -125,12 +125,22 @@ impl Server {
         if sys::file_type(&st) != libc::S_IFDIR {
             return Err(libc::ENOTDIR);
         }
-        if let Some(v) = self.dirs.get(&(st.st_dev, st.st_ino)) {
-            return Ok(v.clone());
+        // On a grant's copy (handed out by the server, or opened by the
+        // client beneath a grant): where it is now. The virtual path it was
+        // handed out at is stale once it was renamed (natively `openat(fd,
+        // NAME, O_CREAT)` follows the directory), or removed (ENOENT).
+        if self.grant_of_mount(fd).is_some() {
+            let (g, inside) = self.place_of_fd(fd)?;
+            return Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)));
         }
-        // Opened by the client beneath a grant.
-        let (g, inside) = self.place_of_fd(fd)?;
-        Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)))
+        // A virtual directory's stand-in.
+        self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
+    }
+
+    /// The grant whose detached copy `fd` lies on.
+    fn grant_of_mount(&self, fd: BorrowedFd<'_>) -> Option<usize> {
+        let mnt = sys::mount_id(fd).ok()?;
+        self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt))
     }
 
     /// The grant a client's fd lies in and its place there (relative to
@@ -139,8 +149,7 @@ impl Server {
     /// the fd below the copy's root (which reads `/`). ENOENT when it is
     /// on no grant's copy, or was removed.
     fn place_of_fd(&self, fd: BorrowedFd<'_>) -> SysResult<(usize, Vec<u8>)> {
-        let mnt = sys::mount_id(fd).map_err(|_| libc::ENOENT)?;
-        let g = self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt)).ok_or(libc::ENOENT)?;
+        let g = self.grant_of_mount(fd).ok_or(libc::ENOENT)?;
         let inside = std::fs::read_link(sys::proc_fd(fd)).map_err(|_| libc::ENOENT)?;
         let inside = inside.as_os_str().as_bytes();
         if !inside.starts_with(b"/") || inside.ends_with(b" (deleted)") {
@@ -684,9 +693,12 @@ impl Server {
     /// (a device needs CAP_MKNOD, which no session has: EPERM, as the
     /// kernel says without it).
     fn mknod(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], mode: u32) -> SysResult<()> {
+        // The kernel's order: the type first (a directory: EPERM), then
+        // EEXIST, EROFS, and a device's missing CAP_MKNOD last.
         let kind = mode & libc::S_IFMT;
-        if !matches!(kind, 0 | libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK) {
-            return Err(if matches!(kind, libc::S_IFCHR | libc::S_IFBLK) { libc::EPERM } else { libc::EINVAL });
+        let device = matches!(kind, libc::S_IFCHR | libc::S_IFBLK);
+        if !device && !matches!(kind, 0 | libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK) {
+            return Err(if kind == libc::S_IFDIR { libc::EPERM } else { libc::EINVAL });
         }
         if ns::dot_last(p.path).is_some() {
             return Err(libc::EEXIST);
@@ -698,6 +710,9 @@ impl Server {
                 }
                 if !self.ns.grants[grant].mode.writable() {
                     return Err(libc::EROFS);
+                }
+                if device {
+                    return Err(libc::EPERM);
                 }
                 let kind = if kind == 0 { libc::S_IFREG } else { kind };
                 sys::unmasked(|| sys::mknodat(parent.as_fd(), &name, kind | (mode & 0o7777 & !SET_ID)))
@@ -714,6 +729,16 @@ impl Server {
             return Err(libc::EROFS);
         }
         Ok((parent.clone(), name.clone()))
+    }
+
+    /// Whether `o` is a directory above a grant nested in its own. A grant
+    /// is a virtual path: such a directory moved (`--rw OUT --ro
+    /// OUT/sub/sealed`, OUT/sub renamed to OUT/sub2) takes the nested
+    /// grant's files to a name of the outer grant, where they were written
+    /// (attack `nested`). Refused as a mount point's move is (EBUSY).
+    fn holds_grant(&self, o: &Obj) -> bool {
+        sys::file_type(&o.st) == libc::S_IFDIR
+            && self.ns.grants.iter().any(|n| n.live && n.vpath != o.vpath && ns::is_within(&n.vpath, &o.vpath))
     }
 
     fn unlink(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<()> {
@@ -749,9 +774,15 @@ impl Server {
             Existing::Real(o) => o,
         };
         let (op, on) = self.changeable(&o)?;
+        if self.holds_grant(&o) {
+            return Err(libc::EBUSY);
+        }
         let (ng, np, nn) = match self.resolve(i, new, fds, false, false)? {
             Node::Existing(n) => {
                 let (np, nn) = self.changeable(&n)?;
+                if self.holds_grant(&n) {
+                    return Err(libc::EBUSY);
+                }
                 (n.grant, np, nn)
             }
             Node::Missing { grant, parent, name, .. } => {
@@ -939,10 +970,7 @@ impl Server {
         // The grant is the one whose detached copy the file is on: the
         // mount, not a path (every copy's root reads `/` in /proc, and a
         // host file passed in is on none of them).
-        let mnt = sys::mount_id(fd).map_err(|_| libc::EOPNOTSUPP)?;
-        let Some(g) = self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt)) else {
-            return Err(libc::EOPNOTSUPP);
-        };
+        let Some(g) = self.grant_of_mount(fd) else { return Err(libc::EOPNOTSUPP) };
         // Its place in the grant (an unlinked file's is where it was; none
         // known: the weakest grant nested anywhere in it).
         let link = std::fs::read_link(sys::proc_fd(fd)).ok();
