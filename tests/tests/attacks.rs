@@ -120,6 +120,11 @@ fn attacks() {
         ),
         ("set-ID files and devices in the rw grant (O_TMPFILE around the handler linked by the server, mknod, umask 0)", "setid", vec![]),
         (
+            "the in-process open's look and open raced (FIFO, file, dir, symlinks out, to the victim, to /dev/null; 6000 opens)",
+            "fifo_race",
+            vec![],
+        ),
+        (
             "an image without preld (a memfd exec'd around the handler) given every fd, preld's too",
             "static_memfd",
             vec![],

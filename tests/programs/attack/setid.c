@@ -12,7 +12,8 @@
  *     unnamed file in (linkat of /proc/self/fd/N, AT_EMPTY_PATH);
  *   - fchmod, fchmodat, fchmodat2 adding the bits, through the handler and
  *     around it;
- *   - mknod of a device (through the handler and around it).
+ *   - mknod of a device (through the handler and around it);
+ *   - fsetxattr security.capability (file capabilities) around the handler.
  * Every file found with a set-ID bit (or a device) prints ESCAPE. */
 #include "attack.h"
 #include "gadget_scan.h"
@@ -98,6 +99,13 @@ int main(int argc, char **argv) {
     if (!ncand) { printf("no gadget: nothing more to try\n"); return 0; }
     G = cands[0];
     printf("raw fchmod 04755: %ld\n", g(SYS_fchmod, fd, 04755, 0, 0));
+    /* File capabilities: a v2 security.capability with CAP_SETUID
+     * permitted and effective (needs CAP_SETFCAP, which no session has). */
+    unsigned int caps[5] = { 0x02000001, 1u << 7, 1u << 7, 0, 0 };
+    long x = call_gadget(G, SYS_fsetxattr, fd, (long)"security.capability", (long)caps, sizeof caps);
+    printf("raw fsetxattr security.capability: %s%s\n", x == 0 ? "set" : strerror((int)-x),
+           x == 0 ? " ESCAPE: file capabilities set in the session" : "");
+    escapes += x == 0;
     printf("raw fchmodat 04755: %ld\n", g(SYS_fchmodat, AT_FDCWD, (long)cat2(rw, "/h-plain"), 04755, 0));
     printf("raw fchmodat2 04755: %ld\n", g(452 /* fchmodat2 */, AT_FDCWD, (long)cat2(rw, "/h-plain"), 04755, 0));
     judge("raw chmod family", cat2(rw, "/h-plain"));

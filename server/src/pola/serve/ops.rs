@@ -808,9 +808,11 @@ impl Server {
         }
         let node = self.resolve(i, new, fds, false, false)?;
         let (ng, np, nn) = self.new_name(node, libc::EEXIST)?;
-        // linkat(fd, "", ..., AT_EMPTY_PATH): only a file without any name
-        // (O_TMPFILE, or unlinked), which can belong to no other grant.
-        if old.path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+        // linkat(fd, "", ..., AT_EMPTY_PATH), or of `/proc/self/fd/N` with
+        // AT_SYMLINK_FOLLOW (open(2)'s way to name an O_TMPFILE): only a
+        // file without any name (O_TMPFILE, or unlinked), which can belong
+        // to no other grant.
+        if old.path.is_empty() && flags & (libc::AT_EMPTY_PATH | libc::AT_SYMLINK_FOLLOW) != 0 {
             let Base::Fd(k) = old.base else { return Err(libc::ENOENT) };
             let fd = fds[k as usize].as_fd();
             let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
