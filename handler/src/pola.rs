@@ -946,7 +946,14 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
     }
     let r = sys::faccess_fd(fd, mode as usize, f & AT_EACCESS);
     sys::close(fd);
-    Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |()| 0)))
+    match r {
+        // The program has no capabilities, the server has the user's: a
+        // session started by root reads what another user's mode bits
+        // refuse (opens that fail here go to the server), and access must
+        // say so.
+        Err(e) if server_decides(e) => None,
+        r => Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |()| 0))),
+    }
 }
 
 /// readlink, readlinkat beneath a grant.
