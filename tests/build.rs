@@ -157,8 +157,9 @@ fn main() {
         }
     };
     for name in c_sources(&src.join("attack")) {
-        // static_cat is exec'd from outside the grants: it must need no ld.so.
-        let flags: &[&str] = if name == "static_cat" { &["-O0", "-pthread", "-w", "-static"] } else { &["-O0", "-pthread", "-w"] };
+        // static_cat is exec'd from outside the grants, static_memfd from a
+        // memfd around the handler: they must need no ld.so.
+        let flags: &[&str] = if name.starts_with("static_") { &["-O0", "-pthread", "-w", "-static"] } else { &["-O0", "-pthread", "-w"] };
         own("attack", &name, flags, false, &mut jobs);
     }
     for name in c_sources(&src.join("attack_kernel")) {

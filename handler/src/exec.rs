@@ -15,7 +15,7 @@ use syscalls::Sysno;
 
 use crate::abi::{self, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_GETFD, F_SETFD};
 use crate::call::{After, Call, Outcome};
-use crate::errno::{E2BIG, EACCES, EFAULT, EINVAL, EIO, ELOOP, ENOENT, ENOEXEC};
+use crate::errno::{E2BIG, EACCES, EBADF, EFAULT, EINVAL, EIO, ELOOP, ENOENT, ENOEXEC};
 use crate::sys::{self, CPath};
 use crate::thread::{ThreadBlock, PATH_MAX};
 use crate::{config, ownfd, pathmap, pola, rpc, trace, tracer, usermem};
@@ -299,6 +299,9 @@ fn push_int(v: &mut Vec<u8>, mut n: i64) {
 fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u8>, i32), i32> {
     use preld_proto::{PathArg, ReplyData, Request};
     let at_fd = dirfd != AT_FDCWD as usize && !name.starts_with(b"/");
+    if at_fd && ownfd::is_own(dirfd) {
+        return Err(EBADF); // no fd of the program's (a directory grant's fd)
+    }
     let path = if at_fd { PathArg::fd(0, name) } else { PathArg::cwd(name) };
     let dir = [dirfd as i32];
     let mut buf = [0u8; 2 * PATH_MAX + 64];

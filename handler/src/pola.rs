@@ -25,7 +25,7 @@ use syscalls::Sysno;
 use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
-use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFREG, X_OK};
+use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFREG, W_OK, X_OK};
 use crate::call::{Call, Outcome};
 use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
 use crate::thread::{ThreadBlock, PATH_MAX};
@@ -200,6 +200,17 @@ fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     Ok(p)
 }
 
+/// An fd argument itself (fchdir, fchmod, fchown, AT_EMPTY_PATH), as the
+/// server takes it. preld's own fds are no fds of the program's: EBADF, as
+/// the base layer answers (the session's entries come first; fchdir of a
+/// directory grant's fd moved the cwd into it).
+fn fd_in(fd: i32) -> Result<PathIn, isize> {
+    if crate::ownfd::is_own(fd as usize) {
+        return Err(-(EBADF as isize));
+    }
+    Ok(PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(fd) })
+}
+
 /// `/proc/self/fd/N[/REST]` (also thread-self, this process's pid, and
 /// `/dev/fd/N`, `/dev/stdin`, `/dev/stdout`, `/dev/stderr`): fd N and REST
 /// (empty: the fd itself).
@@ -315,6 +326,14 @@ pub fn stat(c: &mut Call<'_>) -> Outcome {
 pub fn statfs(c: &mut Call<'_>) -> Outcome {
     let [addr, out, ..] = c.args;
     let mut p = tri!(path_in(c.t, AT_FDCWD, addr));
+    if let (Some(fd), 0) = (p.dirfd, p.len) {
+        // `/proc/self/fd/N`, `/dev/stdin`: the fd's own file system, as
+        // natively (a terminal or a pipe is in no grant: the server has
+        // nothing to open).
+        c.nr = Sysno::fstatfs as usize;
+        c.args = [fd as usize, out, 0, 0, 0, 0];
+        return Outcome::Next;
+    }
     let fd = match beneath_path(&mut p, false) {
         Some(Ok((fd, _))) => fd,
         Some(Err(e)) => return Outcome::Return(e),
@@ -378,8 +397,9 @@ pub fn one_path(c: &mut Call<'_>) -> Outcome {
         chmod => simple(c, AT_FDCWD, a[0], |p| Request::Chmod { mode: a[1] as u32, flags: 0, path: p }),
         fchmodat => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: 0, path: p }),
         fchmodat2 => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: a[3] as u32, path: p }),
-        // utimensat on an fd (no path) is the kernel's.
+        // utimensat on an fd (no path) is the kernel's, but on none of preld's.
         utimensat if a[1] != 0 => utimens_at(c, a[0] as i32, a[1], a[2], a[3] as u32),
+        utimensat if crate::ownfd::is_own(a[0]) => Outcome::err(EBADF),
         _ => Outcome::Next,
     }
 }
@@ -413,12 +433,12 @@ pub fn chown(c: &mut Call<'_>) -> Outcome {
         _ => (a[0] as i32, 0, a[1], a[2], AT_EMPTY_PATH),
     };
     let p = if addr == 0 {
-        PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
+        tri!(fd_in(dirfd))
     } else {
         let mut first = [0u8; 1];
         let empty = flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0;
         if empty {
-            PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
+            tri!(fd_in(dirfd))
         } else {
             tri!(path_in(c.t, dirfd, addr))
         }
@@ -440,7 +460,7 @@ pub fn chown(c: &mut Call<'_>) -> Outcome {
 /// for chmod by path); other fds (pipes, sockets) are the kernel's.
 pub fn fchmod(c: &mut Call<'_>) -> Outcome {
     let [fd, mode, ..] = c.args;
-    let p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(fd as i32) };
+    let p = tri!(fd_in(fd as i32));
     let req = Request::Chmod { mode: mode as u32, flags: AT_EMPTY_PATH as u32, path: p.arg(0) };
     let mut buf = [0u8; 256];
     let (r, _, _) = tri!(ask(c, &req, &[&p], &mut buf, true));
@@ -638,6 +658,12 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
     if flags & AT_EMPTY_PATH as u32 != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
         return Outcome::Next; // on an fd: the base layer and the kernel answer
     }
+    // Flags the kernel does not know: EINVAL (the server is sent only
+    // those it needs, so it would not see them).
+    let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | if statx.is_some() { AT_STATX_SYNC_TYPE } else { 0 };
+    if flags as usize & !known != 0 {
+        return Outcome::err(EINVAL);
+    }
     let mut p = tri!(path_in(c.t, dirfd, addr));
     if let (Some(fd), 0) = (p.dirfd, p.len) {
         // `/dev/stdin`, `/proc/self/fd/N`: the fd's own stat, by the kernel
@@ -795,7 +821,7 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
 fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
     let p = if addr == 0 {
         // fchdir: the directory is the fd itself.
-        PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(dirfd) }
+        tri!(fd_in(dirfd))
     } else {
         tri!(path_in(c.t, dirfd, addr))
     };
@@ -1009,13 +1035,24 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(e)),
     };
-    if mode as usize & X_OK != 0 && grant_mode == b'r' {
+    // W_OK where the grant is not read-write: the server's (EROFS). The
+    // copy may be writable all the same: a read-write grant holding a
+    // read-only one is resolved here as read-only (the launcher's
+    // `weakest`), and the kernel would say yes for the nested grant's files.
+    if (mode as usize & X_OK != 0 && grant_mode == b'r') || (mode as usize & W_OK != 0 && grant_mode != b'w') {
         sys::close(fd);
         return None;
     }
     let r = sys::faccess_fd(fd, mode as usize, f & AT_EACCESS);
     sys::close(fd);
-    Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |()| 0)))
+    match r {
+        // The program has no capabilities, the server has the user's: a
+        // session started by root reads what another user's mode bits
+        // refuse (opens that fail here go to the server), and access must
+        // say so.
+        Err(e) if server_decides(e) => None,
+        r => Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |()| 0))),
+    }
 }
 
 /// readlink, readlinkat beneath a grant.

@@ -118,6 +118,22 @@ fn attacks() {
             "beneath",
             vec![s(&sockdir)],
         ),
+        ("set-ID files and devices in the rw grant (O_TMPFILE around the handler linked by the server, mknod, umask 0)", "setid", vec![]),
+        (
+            "the in-process open's look and open raced (FIFO, file, dir, symlinks out, to the victim, to /dev/null; 6000 opens)",
+            "fifo_race",
+            vec![],
+        ),
+        (
+            "an image without preld (a memfd exec'd around the handler) given every fd, preld's too",
+            "static_memfd",
+            vec![],
+        ),
+        (
+            "a ro grant nested in the rw one (`--ro OUT/sub/sealed`): written, reopened, fchmod'ed, run, moved through the outer grant",
+            "nested",
+            vec![],
+        ),
     ];
 
     let mut report = Vec::new();
@@ -126,8 +142,22 @@ fn attacks() {
         let out = tmp.dir(format!("out{i}"));
         let mut cmd = Command::new(&preld);
         cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--ro").arg(&sockdir).arg("--exec").arg(bin.join("static_cat"));
-        cmd.arg("--rw").arg(&out).arg("--").arg(bin.join(prog));
-        cmd.arg(&secret).arg(&bin).arg(&out).args(extra);
+        cmd.arg("--rw").arg(&out);
+        // `nested`: a read-only grant inside the read-write one, of the
+        // same host directory (a victim and a program in it).
+        let sealed = out.join("sub/sealed");
+        let mut extra = extra.clone();
+        if *prog == "nested" {
+            fs::create_dir_all(&sealed).unwrap();
+            fs::write(sealed.join("victim"), VICTIM).unwrap();
+            fs::copy(bin.join("static_cat"), sealed.join("prog")).unwrap();
+            cmd.arg("--ro").arg(&sealed);
+            extra.push(s(&sealed));
+        }
+        let snapshot = |d: &Path| d.exists().then(|| (tree::contents(d), tree::metadata(d)));
+        let sealed_before = snapshot(&sealed);
+        cmd.arg("--").arg(bin.join(prog));
+        cmd.arg(&secret).arg(&bin).arg(&out).args(&extra);
         let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("{prog}: preld pola: {e}"));
         let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
 
@@ -158,6 +188,15 @@ fn attacks() {
             why.push(format!("the read-only grant's metadata changed: {}", changed.join(", ")));
             // Restore it for the next attacks.
             tree::restore_metadata(&bin, &meta_before);
+        }
+        if snapshot(&sealed) != sealed_before {
+            why.push("the read-only grant nested in the rw one changed".to_string());
+        }
+        for (p, m) in tree::metadata(&out) {
+            let t = m.mode & libc::S_IFMT;
+            if m.mode & (libc::S_ISUID | libc::S_ISGID) != 0 || t == libc::S_IFCHR || t == libc::S_IFBLK {
+                why.push(format!("{} has mode {:o}: a set-ID file or a device made in the session", out.join(p).display(), m.mode));
+            }
         }
         if stderr.contains("panicked") {
             why.push("the launcher panicked".to_string());

@@ -593,7 +593,12 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     };
     let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
     for g in &in_process {
-        let mode = match g.mode {
+        // Landlock's rules hold for the whole tree beneath the copy: a grant
+        // nested in it with a weaker mode (`--rw OUT --ro OUT/sealed`) lowers
+        // the mode the process resolves with, else the process wrote the
+        // nested read-only grant's files (attack `nested`).
+        let weakest = ns.grants.iter().filter(|n| ns::is_within(&n.vpath, &g.vpath)).map(|n| n.mode).fold(g.mode, Mode::min);
+        let mode = match weakest {
             Mode::Ro => "r",
             Mode::Exec => "x",
             Mode::Rw => "w",

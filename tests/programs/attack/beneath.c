@@ -12,16 +12,71 @@
  *     holds `ro.sock`, listened on by the harness): a socket is a channel
  *     out of the session and a read-only grant gives none.
  * The same fchdir and connect with the directory fd the program opens the
- * usual way. Any success prints ESCAPE. */
+ * usual way. And each of preld's fds named through the handler (libc), as
+ * a directory fd or as /proc/self/fd/N: openat, fstatat, faccessat,
+ * readlinkat, statfs, fstatfs, fchdir, fchmod, fchown, futimens, execveat
+ * (the server once took fchdir's fd as the program's); none may work (EBADF, ENOENT: preld's
+ * fds are no fds of the program's). Any success prints ESCAPE. */
 #include "attack.h"
 #include "gadget_scan.h"
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 
 static unsigned long G;
 
 static long g(long n, long a, long b, long c, long d) { return call_gadget(G, n, a, b, c, d); }
+
+static void through_handler(long fd) {
+    char label[128], proc[64], buf[256];
+    struct stat st;
+    struct statfs sf;
+    snprintf(proc, sizeof proc, "/proc/self/fd/%ld", fd);
+    snprintf(label, sizeof label, "preld's fd %ld: libc openat(fd, victim)", fd);
+    show(label, lc(openat((int)fd, "victim", O_RDONLY)));
+    snprintf(label, sizeof label, "preld's fd %ld: libc open(/proc/self/fd/N/victim)", fd);
+    show(label, lc(open(cat2(proc, "/victim"), O_RDONLY)));
+    struct timespec ts[2] = {{1, 0}, {1, 0}};
+    char *av[] = { "static_cat", "/dev/null", 0 };
+    long r[12] = {
+        lc(fstatat((int)fd, "victim", &st, 0)),
+        lc(fstatat(AT_FDCWD, proc, &st, 0)),
+        lc(faccessat((int)fd, "victim", R_OK, 0)),
+        lc(readlinkat((int)fd, "victim", buf, sizeof buf)),
+        lc(statfs(proc, &sf)),
+        lc(fstatfs((int)fd, &sf)),
+        lc(fchdir((int)fd)),
+        lc(fcntl((int)fd, F_GETFD)),
+        lc(fchmod((int)fd, 0755)),
+        lc(fchown((int)fd, -1, -1)),
+        lc(fchownat((int)fd, "", -1, -1, AT_EMPTY_PATH)),
+        lc(futimens((int)fd, ts)),
+    };
+    const char *what[12] = { "fstatat(fd, victim)", "stat(/proc/self/fd/N)", "faccessat(fd, victim)", "readlinkat(fd, victim)",
+                             "statfs(/proc/self/fd/N)", "fstatfs(fd)", "fchdir(fd)", "fcntl(fd, F_GETFD)", "fchmod(fd)",
+                             "fchown(fd)", "fchownat(fd, \"\", AT_EMPTY_PATH)", "futimens(fd)" };
+    for (int i = 0; i < 12; i++) {
+        /* readlinkat of a file that is no symlink: EINVAL means it was reached. */
+        int ok = r[i] >= 0 || (i == 3 && r[i] == -EINVAL);
+        printf("preld's fd %ld: libc %s: %s%s\n", fd, what[i], r[i] >= 0 ? "ok" : strerror((int)-r[i]),
+               ok ? " ESCAPE: preld's fd used through the handler" : "");
+    }
+    fflush(stdout);
+    pid_t p = fork();
+    if (p == 0) {
+        long e = lc(execveat((int)fd, "static_cat", av, 0, 0));
+        printf("preld's fd %ld: libc execveat(fd, static_cat): %s\n", fd, strerror((int)-e));
+        fflush(stdout);
+        _exit(99);
+    }
+    int ws = 0;
+    waitpid(p, &ws, 0);
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 99) printf("preld's fd %ld: execveat(fd, static_cat) ran ESCAPE: preld's fd used through the handler\n", fd);
+    fflush(stdout);
+}
 
 static void connect_from(const char *label, long dir) {
     long r = g(SYS_fchdir, dir, 0, 0, 0);
@@ -67,6 +122,7 @@ int main(int argc, char **argv) {
         printf("dir fd %ld: mkdir: %s\n", fd, r == 0 ? "ESCAPE: made around the handler" : strerror((int)-r));
         r = g(SYS_symlinkat, (long)secret, fd, (long)"beneath-link", 0);
         printf("dir fd %ld: symlink: %s\n", fd, r == 0 ? "ESCAPE: made around the handler" : strerror((int)-r));
+        if (fcntl((int)fd, F_GETFD) < 0) through_handler(fd);
         snprintf(label, sizeof label, "dir fd %ld", fd);
         connect_from(label, fd);
     }

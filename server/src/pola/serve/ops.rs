@@ -125,15 +125,22 @@ impl Server {
         if sys::file_type(&st) != libc::S_IFDIR {
             return Err(libc::ENOTDIR);
         }
-        // A directory of a grant is where the kernel says it is now (by
-        // its mount and path): a remembered (device, inode) may be a
-        // directory removed since, whose inode a new one reuses (Go's
-        // RemoveAll after an earlier test's tree: its unlinkat went to the
-        // old path). Only the stand-ins are known by (device, inode).
-        if let Ok((g, inside)) = self.place_of_fd(fd) {
+        // On a grant's copy (handed out by the server, or opened by the
+        // client beneath a grant): where it is now. The virtual path it was
+        // handed out at is stale once it was renamed (natively `openat(fd,
+        // NAME, O_CREAT)` follows the directory), or removed (ENOENT).
+        if self.grant_of_mount(fd).is_some() {
+            let (g, inside) = self.place_of_fd(fd)?;
             return Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)));
         }
+        // A virtual directory's stand-in.
         self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
+    }
+
+    /// The grant whose detached copy `fd` lies on.
+    fn grant_of_mount(&self, fd: BorrowedFd<'_>) -> Option<usize> {
+        let mnt = sys::mount_id(fd).ok()?;
+        self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt))
     }
 
     /// The grant a client's fd lies in and its place there (relative to
@@ -142,8 +149,7 @@ impl Server {
     /// the fd below the copy's root (which reads `/`). ENOENT when it is
     /// on no grant's copy, or was removed.
     fn place_of_fd(&self, fd: BorrowedFd<'_>) -> SysResult<(usize, Vec<u8>)> {
-        let mnt = sys::mount_id(fd).map_err(|_| libc::ENOENT)?;
-        let g = self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt)).ok_or(libc::ENOENT)?;
+        let g = self.grant_of_mount(fd).ok_or(libc::ENOENT)?;
         let inside = std::fs::read_link(sys::proc_fd(fd)).map_err(|_| libc::ENOENT)?;
         let inside = inside.as_os_str().as_bytes();
         if !inside.starts_with(b"/") || inside.ends_with(b" (deleted)") {
@@ -155,6 +161,26 @@ impl Server {
     /// Whether `fd`'s object lies on one of the grants' detached copies.
     pub(super) fn on_grant_copy(&self, fd: BorrowedFd<'_>) -> bool {
         sys::mount_id(fd).is_ok_and(|m| self.ns.grants.iter().any(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|id| id == m)))
+    }
+
+
+    /// What a client's fd on grant `g`'s copy may do at `inside` (its place
+    /// below the copy's root, as the kernel keeps it; None when unknown):
+    /// the weakest mode of `g` and of the grants nested in it that hold that
+    /// place. A grant nested in another of the same host objects (`--rw OUT
+    /// --ro OUT/sealed`) lies in the outer grant's copy too: judged by the
+    /// mount alone, a file of OUT/sealed opened through OUT's copy was
+    /// reopened for writing, fchmod'ed, fchown'ed and run (attack `nested`).
+    fn mode_at(&self, g: usize, inside: Option<&[u8]>) -> Mode {
+        let outer = &self.ns.grants[g];
+        let place = inside.map(|i| ns::normalize(&ns::join(&outer.vpath, i)));
+        self.ns
+            .grants
+            .iter()
+            .filter(|n| n.live && ns::is_within(&n.vpath, &outer.vpath))
+            .filter(|n| place.as_ref().is_none_or(|v| ns::is_within(v, &n.vpath)))
+            .map(|n| n.mode)
+            .fold(outer.mode, Mode::min)
     }
 
     /// A stand-in handed out stands for `vpath` (grants' directories are
@@ -672,9 +698,12 @@ impl Server {
     /// (a device needs CAP_MKNOD, which no session has: EPERM, as the
     /// kernel says without it).
     fn mknod(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], mode: u32) -> SysResult<()> {
+        // The kernel's order: the type first (a directory: EPERM), then
+        // EEXIST, EROFS, and a device's missing CAP_MKNOD last.
         let kind = mode & libc::S_IFMT;
-        if !matches!(kind, 0 | libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK) {
-            return Err(if matches!(kind, libc::S_IFCHR | libc::S_IFBLK) { libc::EPERM } else { libc::EINVAL });
+        let device = matches!(kind, libc::S_IFCHR | libc::S_IFBLK);
+        if !device && !matches!(kind, 0 | libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK) {
+            return Err(if kind == libc::S_IFDIR { libc::EPERM } else { libc::EINVAL });
         }
         if ns::dot_last(p.path).is_some() {
             return Err(libc::EEXIST);
@@ -686,6 +715,9 @@ impl Server {
                 }
                 if !self.ns.grants[grant].mode.writable() {
                     return Err(libc::EROFS);
+                }
+                if device {
+                    return Err(libc::EPERM);
                 }
                 let kind = if kind == 0 { libc::S_IFREG } else { kind };
                 sys::unmasked(|| sys::mknodat(parent.as_fd(), &name, kind | (mode & 0o7777 & !SET_ID)))
@@ -702,6 +734,16 @@ impl Server {
             return Err(libc::EROFS);
         }
         Ok((parent.clone(), name.clone()))
+    }
+
+    /// Whether `o` is a directory above a grant nested in its own. A grant
+    /// is a virtual path: such a directory moved (`--rw OUT --ro
+    /// OUT/sub/sealed`, OUT/sub renamed to OUT/sub2) takes the nested
+    /// grant's files to a name of the outer grant, where they were written
+    /// (attack `nested`). Refused as a mount point's move is (EBUSY).
+    fn holds_grant(&self, o: &Obj) -> bool {
+        sys::file_type(&o.st) == libc::S_IFDIR
+            && self.ns.grants.iter().any(|n| n.live && n.vpath != o.vpath && ns::is_within(&n.vpath, &o.vpath))
     }
 
     fn unlink(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<()> {
@@ -737,9 +779,15 @@ impl Server {
             Existing::Real(o) => o,
         };
         let (op, on) = self.changeable(&o)?;
+        if self.holds_grant(&o) {
+            return Err(libc::EBUSY);
+        }
         let (ng, np, nn) = match self.resolve(i, new, fds, false, false)? {
             Node::Existing(n) => {
                 let (np, nn) = self.changeable(&n)?;
+                if self.holds_grant(&n) {
+                    return Err(libc::EBUSY);
+                }
                 (n.grant, np, nn)
             }
             Node::Missing { grant, parent, name, .. } => {
@@ -765,14 +813,25 @@ impl Server {
         }
         let node = self.resolve(i, new, fds, false, false)?;
         let (ng, np, nn) = self.new_name(node, libc::EEXIST)?;
-        // linkat(fd, "", ..., AT_EMPTY_PATH): only a file without any name
-        // (O_TMPFILE, or unlinked), which can belong to no other grant.
-        if old.path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+        // linkat(fd, "", ..., AT_EMPTY_PATH), or of `/proc/self/fd/N` with
+        // AT_SYMLINK_FOLLOW (open(2)'s way to name an O_TMPFILE): only a
+        // file without any name (O_TMPFILE, or unlinked), which can belong
+        // to no other grant.
+        if old.path.is_empty() && flags & (libc::AT_EMPTY_PATH | libc::AT_SYMLINK_FOLLOW) != 0 {
             let Base::Fd(k) = old.base else { return Err(libc::ENOENT) };
             let fd = fds[k as usize].as_fd();
             let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
             if sys::file_type(&st) != libc::S_IFREG || st.st_nlink != 0 {
                 return Err(libc::EXDEV);
+            }
+            // The client may have made it itself around the handler:
+            // Landlock checks an O_TMPFILE open as a write, not as a
+            // creation, and openat2's mode is out of seccomp's sight, so it
+            // can hold set-ID bits no creation of the server's gives (a root
+            // session linked a setuid-root file into its rw grant; attack
+            // `setid`). Nothing can add them after the check.
+            if st.st_mode & SET_ID != 0 {
+                return Err(libc::EPERM);
             }
             return sys::linkat(sys::CWD, sys::proc_fd(fd).as_bytes(), np.as_fd(), &nn, libc::AT_SYMLINK_FOLLOW);
         }
@@ -918,13 +977,15 @@ impl Server {
         // The grant is the one whose detached copy the file is on: the
         // mount, not a path (every copy's root reads `/` in /proc, and a
         // host file passed in is on none of them).
-        let mnt = sys::mount_id(fd).map_err(|_| libc::EOPNOTSUPP)?;
-        let grant = self.ns.grants.iter().find(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt));
-        match grant {
-            Some(g) if g.mode.writable() => Ok(()),
-            Some(_) => Err(libc::EROFS),
-            None => Err(libc::EOPNOTSUPP),
-        }
+        let Some(g) = self.grant_of_mount(fd) else { return Err(libc::EOPNOTSUPP) };
+        // Its place in the grant (an unlinked file's is where it was; none
+        // known: the weakest grant nested anywhere in it).
+        let link = std::fs::read_link(sys::proc_fd(fd)).ok();
+        let inside = link.as_ref().map(|l| l.as_os_str().as_bytes()).and_then(|l| {
+            let l = l.strip_suffix(b" (deleted)").unwrap_or(l);
+            l.strip_prefix(b"/")
+        });
+        if self.mode_at(g, inside).writable() { Ok(()) } else { Err(libc::EROFS) }
     }
 
     fn utimens(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], times: &[proto::Timespec; 2], flags: i32) -> SysResult<()> {
@@ -1009,7 +1070,7 @@ impl Server {
                 return Err(libc::EACCES);
             }
             let (g, inside) = self.place_of_fd(fd)?;
-            if !self.ns.grants[g].mode.executable() {
+            if !self.mode_at(g, Some(&inside)).executable() {
                 return Err(libc::EACCES);
             }
             sys::access_fd(fd, libc::X_OK, 0)?;
