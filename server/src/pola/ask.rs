@@ -68,18 +68,7 @@ impl TerminalAsker {
     }
 
     fn write(&self, s: &str) {
-        let mut b = s.as_bytes();
-        while !b.is_empty() {
-            // SAFETY: writing our bytes to our fd.
-            let n = unsafe { libc::write(self.tty.as_raw_fd(), b.as_ptr().cast(), b.len()) };
-            if n > 0 {
-                b = &b[n as usize..];
-            } else if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            } else {
-                return;
-            }
-        }
+        super::sys::write_all_raw(self.tty.as_raw_fd(), s.as_bytes());
     }
 
     /// One line typed (without its newline); None: end of file, an error,

@@ -153,6 +153,22 @@ pub fn open_fds() -> Option<usize> {
     Some(std::fs::read_dir("/proc/self/fd").ok()?.count().saturating_sub(1))
 }
 
+/// Writes all of `b` to `fd`, again after EINTR; stops at any other
+/// error (a closed pipe, a gone terminal: nothing the caller can do).
+pub fn write_all_raw(fd: std::os::fd::RawFd, mut b: &[u8]) {
+    while !b.is_empty() && fd >= 0 {
+        // SAFETY: writing our own bytes.
+        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
+        if n > 0 {
+            b = &b[n as usize..];
+        } else if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        } else {
+            return;
+        }
+    }
+}
+
 /// The id of the mount `fd`'s object is on (statx STATX_MNT_ID, Linux
 /// 5.8): a grant's detached copy has one of its own.
 pub fn mount_id(fd: BorrowedFd<'_>) -> SysResult<u64> {

@@ -430,16 +430,6 @@ fn read_byte(fd: RawFd) -> Option<u8> {
 }
 
 /// Writes all of `b` to the user's terminal (blocking: it drains).
-fn write_all(fd: RawFd, mut b: &[u8]) {
-    while !b.is_empty() {
-        // SAFETY: writing our bytes.
-        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
-        if n > 0 {
-            b = &b[n as usize..];
-        } else if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-            continue;
-        } else {
-            return;
-        }
-    }
+fn write_all(fd: RawFd, b: &[u8]) {
+    super::sys::write_all_raw(fd, b);
 }

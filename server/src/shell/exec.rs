@@ -270,18 +270,7 @@ struct Io {
 /// Writes all of `b` to `fd`; a closed pipe or fd is not an error of the
 /// shell's.
 fn put(fd: RawFd, b: &[u8]) {
-    let mut b = b;
-    while !b.is_empty() && fd >= 0 {
-        // SAFETY: writing our bytes.
-        let n = unsafe { libc::write(fd, b.as_ptr().cast(), b.len()) };
-        if n > 0 {
-            b = &b[n as usize..];
-        } else if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-            continue;
-        } else {
-            return;
-        }
-    }
+    crate::pola::sys::write_all_raw(fd, b);
 }
 
 /// A message of the shell's: `preld shell: MSG`.
