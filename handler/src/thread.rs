@@ -482,11 +482,9 @@ fn claim(limit: usize) -> Option<usize> {
 pub fn free(t: &mut ThreadBlock) {
     let (w, m) = bit(t.slot);
     // A vfork child that exited marked its slot dead (`exiting`) before its
-    // parent frees it here: left set, the mark would make `reap` free the
-    // slot again under the next thread given it, once it read the old
-    // child's tid (gone), and two threads then shared one block (Go's
-    // syscall tests in a session died of SIGSEGV after TestExecPtrace,
-    // whose child exits when ptrace is refused).
+    // parent frees it here: left set, the mark would let a `reap` in
+    // another thread, racing the next alloc of this slot, read the gone
+    // child's tid and free the slot under its new thread.
     DEAD[w].fetch_and(!m, Ordering::AcqRel);
     USED[w].fetch_and(!m, Ordering::AcqRel);
 }
