@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 14] = [
+const H_PROGRAMS: [&str; 15] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -40,6 +40,7 @@ const H_PROGRAMS: [&str; 14] = [
     "h_nested",
     "h_fast",
     "h_exitrace",
+    "h_reapers",
 ];
 
 struct Job {

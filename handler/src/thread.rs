@@ -366,9 +366,18 @@ fn reap() {
             // on its way out.
             let tid = unsafe { (&raw const (*p).arch.tid).read() as i32 };
             if sys::tgkill(pid, tid, 0) == Err(ESRCH) {
-                // The thread is gone, and with it every use of the
-                // slot but `live_conn_fds` of other threads, which the
-                // atomic swap allows.
+                // The thread is gone. Only the thread that takes the dead
+                // mark away frees the slot: two threads reaping at once
+                // (two pthread_creates) both saw it dead, and the second
+                // freed it again after the first had given it to its new
+                // thread, so two new threads were given one block (Go's
+                // syscall.TestSetuidEtc in a session died of SIGSEGV).
+                if DEAD[w].fetch_and(!(1 << b), Ordering::AcqRel) & (1 << b) == 0 {
+                    continue;
+                }
+                // Every use of the slot is gone with its thread but
+                // `live_conn_fds` of other threads, which the atomic swap
+                // allows.
                 // SAFETY: as above; only the field is referenced.
                 let fd = unsafe { (*p).rpc_fd.swap(0, Ordering::Relaxed) };
                 if fd > 0 {
@@ -379,7 +388,6 @@ fn reap() {
                 if fd > 0 {
                     crate::ownfd::release_fd(fd);
                 }
-                DEAD[w].fetch_and(!(1 << b), Ordering::AcqRel);
                 USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
             }
         }

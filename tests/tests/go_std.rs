@@ -39,6 +39,7 @@ const SESSION: &[(&str, &str)] = &[
     ("os/signal.TestTerminalSignal", "no /dev/ptmx in a session: the host's /dev/pts would reach the user's other terminals"),
     ("syscall.TestDeathSignal", NO_CAPS),
     ("syscall.TestGroupCleanup", NO_CAPS),
+    ("syscall.TestSetuidEtc", NO_CAPS),
     ("syscall.TestUnshareMountNameSpace", NO_USERNS),
     ("syscall.TestUnshareMountNameSpaceChroot", NO_USERNS),
 ];
@@ -48,13 +49,6 @@ const NO_USERNS: &str = "no namespaces of its own in a session (mount namespaces
 
 /// Run in neither: (test, why).
 const NOT_RUN: &[(&str, &str)] = &[
-    (
-        "syscall.TestSetuidEtc",
-        "a preld bug, open (docs/DESIGN.md, Limits known): in a session its glibc set*id broadcasts \
-         (SIGSETXID to every thread, each failing with EPERM) while threads start end the process with \
-         SIGSEGV in 1 run in 10 to 40, or hang; never under `preld run` (0 in 30). It fails in a \
-         session by design anyway (no capabilities)",
-    ),
     (
         "os.TestRemoveAllLongPath",
         "its cwd goes 4100 bytes deep, past PATH_MAX once made absolute, which a session's paths are: \
