@@ -149,8 +149,7 @@ fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     }
     if crate::pathmap::is_self_exe(raw) {
         // /proc/self/exe: the program (a session has no /proc).
-        let prog = &crate::config::get().program;
-        let prog = prog.strip_suffix(b"\0").unwrap_or(prog);
+        let prog = program_path();
         if prog.first() == Some(&b'/') && prog.len() < PATH_MAX {
             p.buf[..prog.len()].copy_from_slice(prog);
             p.len = prog.len();
@@ -209,6 +208,12 @@ fn fd_in(fd: i32) -> Result<PathIn, isize> {
         return Err(-(EBADF as isize));
     }
     Ok(PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(fd) })
+}
+
+/// The program's path, which /proc/self/exe names in a session.
+fn program_path() -> &'static [u8] {
+    let prog = &crate::config::get().program;
+    prog.strip_suffix(b"\0").unwrap_or(prog)
 }
 
 /// `/proc/self/fd/N[/REST]` (also thread-self, this process's pid, and
@@ -509,8 +514,7 @@ pub fn xattr(c: &mut Call<'_>) -> Outcome {
     let nofollow = matches!(nr, lgetxattr | llistxattr | lsetxattr | lremovexattr);
     let mut p = tri!(path_in(c.t, AT_FDCWD, a[0]));
     let look = tri!(fd_of_path(c, &mut p, O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 }));
-    let mut st = [0u8; 144];
-    let kind = sys::fstat_bytes(look, &mut st).map(|()| u32::from_ne_bytes([st[24], st[25], st[26], st[27]]) & crate::abi::S_IFMT);
+    let kind = sys::fstat_dev(look).map(|(mode, _)| mode & crate::abi::S_IFMT);
     sys::close(look);
     let kind = tri!(kind.map_err(|e| -(e as isize)));
     if kind == crate::abi::S_IFLNK {
@@ -794,8 +798,7 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     if let Some(n) = usermem::read_cstr(addr, &mut head) {
         if crate::pathmap::is_self_exe(&head[..n]) {
             // /proc/self/exe names the program, as natively.
-            let prog = &crate::config::get().program;
-            let prog = prog.strip_suffix(b"\0").unwrap_or(prog);
+            let prog = program_path();
             let n = prog.len().min(size);
             return if usermem::write(out, &prog[..n]) { Outcome::Return(n as isize) } else { Outcome::err(EFAULT) };
         }

@@ -111,6 +111,9 @@ pub struct Grant {
     pub nested: bool,
     /// Resolution reaches it (false: retired, `Namespace::retire`).
     pub live: bool,
+    /// The mount id of its detached copy: a client's fd on it lies in
+    /// this grant (None: statx could not say).
+    pub mnt_id: Option<u64>,
 }
 
 /// An object found by a resolution.
@@ -251,6 +254,7 @@ impl Namespace {
             })?;
             let st = sys::fstat(fd.as_fd()).map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
             by_vpath.insert(s.vpath.clone(), grants.len());
+            let mnt_id = sys::mount_id(fd.as_fd()).ok();
             grants.push(Grant {
                 vpath: s.vpath.clone(),
                 host: s.host.clone(),
@@ -260,6 +264,7 @@ impl Namespace {
                 st,
                 nested: false,
                 live: true,
+                mnt_id,
             });
         }
         let backing_root = clones.next().expect("the backing clone").map_err(|e| no_copy(backing_dir.path(), e))?;
@@ -349,6 +354,7 @@ impl Namespace {
         if expect.is_some_and(|(dev, ino)| (st.st_dev, st.st_ino) != (dev, ino)) {
             return Err(format!("{}: changed on the host since it was asked about", spec.host.display()));
         }
+        let mnt_id = sys::mount_id(fd.as_fd()).ok();
         self.grants.push(Grant {
             vpath: spec.vpath.clone(),
             host: spec.host.clone(),
@@ -358,6 +364,7 @@ impl Namespace {
             st,
             nested: false,
             live: true,
+            mnt_id,
         });
         let g = self.grants.len() - 1;
         if let Err(e) = self.index() {

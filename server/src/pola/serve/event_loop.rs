@@ -310,7 +310,7 @@ impl Server {
         let here = match sys::fstat_cached(fd.as_fd(), sys::STATX_CHECK) {
             Err(_) => false,
             Ok(st) => match (came, sys::file_type(&st)) {
-                (Came::FromClient, libc::S_IFDIR) => self.dirs.contains_key(&(st.st_dev, st.st_ino)) || self.on_grant_copy(fd.as_fd()),
+                (Came::FromClient, libc::S_IFDIR) => self.dirs.contains_key(&(st.st_dev, st.st_ino)) || self.grant_of_mount(fd.as_fd()).is_some(),
                 (Came::FromClient, _) => false,
                 (Came::ToClient, libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK) => true,
                 (Came::ToClient, _) => memory_device(&st),

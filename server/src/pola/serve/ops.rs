@@ -138,9 +138,9 @@ impl Server {
     }
 
     /// The grant whose detached copy `fd` lies on.
-    fn grant_of_mount(&self, fd: BorrowedFd<'_>) -> Option<usize> {
+    pub(super) fn grant_of_mount(&self, fd: BorrowedFd<'_>) -> Option<usize> {
         let mnt = sys::mount_id(fd).ok()?;
-        self.ns.grants.iter().position(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|m| m == mnt))
+        self.ns.grants.iter().position(|g| g.mnt_id == Some(mnt))
     }
 
     /// The grant a client's fd lies in and its place there (relative to
@@ -156,11 +156,6 @@ impl Server {
             return Err(libc::ENOENT);
         }
         Ok((g, inside[1..].to_vec()))
-    }
-
-    /// Whether `fd`'s object lies on one of the grants' detached copies.
-    pub(super) fn on_grant_copy(&self, fd: BorrowedFd<'_>) -> bool {
-        sys::mount_id(fd).is_ok_and(|m| self.ns.grants.iter().any(|g| sys::mount_id(g.root.as_fd()).is_ok_and(|id| id == m)))
     }
 
 
