@@ -44,6 +44,23 @@ impl Grant {
     pub fn fd(&self) -> i32 {
         self.fd.load(Ordering::Relaxed)
     }
+
+    /// Its virtual path.
+    pub fn vpath(&self) -> &[u8] {
+        &self.vpath
+    }
+
+    /// The mode paths beneath it are resolved with: its own, or `p` for
+    /// the session's /proc (a procfs of the session's PID namespace the
+    /// launcher made, read-only), where the kernel's answer is the answer:
+    /// the server has no view of it.
+    pub fn resolve_mode(&self) -> u8 {
+        if self.vpath == b"/proc" && self.mode == b'r' {
+            b'p'
+        } else {
+            self.mode
+        }
+    }
 }
 
 /// The table, set once at startup (a leaked Box; never changed after but
@@ -124,6 +141,31 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     }
     let id = sys::mount_id(fd).ok()?;
     t.iter().find(|g| g.mnt_id == id)
+}
+
+/// The session's procfs (the grant at /proc the launcher made), if any.
+fn procfs() -> Option<&'static Grant> {
+    table().iter().find(|g| g.resolve_mode() == b'p')
+}
+
+/// Whether `fd` is open on the session's procfs.
+pub fn on_procfs(fd: i32) -> bool {
+    procfs().is_some_and(|p| sys::mount_id(fd).is_ok_and(|id| id == p.mnt_id))
+}
+
+/// In a session, the link /proc/self/fd/`fd` as the session's procfs
+/// shows it (paths below the root of the mount the object is on) into
+/// `buf`: its length.
+pub fn fd_link(fd: i32, buf: &mut [u8]) -> Option<usize> {
+    let proc = procfs()?;
+    let mut name = Vec::from(&b"self/fd/"[..]);
+    name.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
+    name.push(0);
+    let how = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | crate::abi::O_NOFOLLOW) as u64, mode: 0, resolve: RESOLVE };
+    let link = sys::openat2(proc.fd(), &name, &how).ok()?;
+    let r = sys::readlink_fd(link, buf);
+    sys::close(link);
+    r.ok()
 }
 
 /// The `--beneath` options (NUL-terminated strings) and fds for an exec.

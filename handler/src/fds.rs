@@ -117,17 +117,32 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
     }
 }
 
-/// Whether `fd` is open on this process's own fd directory.
+/// Whether `fd` is open on this process's own fd or fdinfo directory.
+/// (In a session, through the session's procfs, where the link reads
+/// `/PID/fd`: the mount the fd is on says it is procfs.)
 fn is_own_fd_dir(fd: usize) -> bool {
-    let mut p = alloc::vec::Vec::from(&b"/proc/self/fd/"[..]);
-    p.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
     let mut target = [0u8; 64];
-    let Ok(n) = sys::readlink(&sys::CPath::new(&p), &mut target) else { return false };
+    let (n, head): (usize, &[u8]) = match crate::beneath::fd_link(fd as i32, &mut target) {
+        Some(n) if crate::beneath::on_procfs(fd as i32) => (n, b"/"),
+        Some(_) => return false,
+        None => {
+            let mut p = alloc::vec::Vec::from(&b"/proc/self/fd/"[..]);
+            p.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
+            let Ok(n) = sys::readlink(&sys::CPath::new(&p), &mut target) else { return false };
+            (n, b"/proc/")
+        }
+    };
     let t = &target[..n];
     let mut pid = [0u8; 20];
     let pid = sys::decimal(sys::getpid() as u64, &mut pid);
-    let Some(rest) = t.strip_prefix(b"/proc/").and_then(|r| r.strip_prefix(pid)) else { return false };
-    rest == b"/fd" || (rest.starts_with(b"/task/") && rest.ends_with(b"/fd"))
+    let Some(rest) = t.strip_prefix(head) else { return false };
+    // Natively, this process's only; in a session any process's: every one
+    // there is preld's, with its fds in the same range.
+    let digits = rest.iter().position(|c| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let ours = &rest[..digits] == pid || (head == b"/" && digits > 0);
+    let rest = &rest[digits..];
+    let fd_dir = |r: &[u8]| r == b"/fd" || r == b"/fdinfo";
+    ours && (fd_dir(rest) || rest.strip_prefix(b"/task/").is_some_and(|r| r.iter().position(|&c| c == b'/').is_some_and(|i| fd_dir(&r[i..]))))
 }
 
 /// Drops the entries naming preld's fds from a getdents64 result.

@@ -156,6 +156,23 @@ fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
             return Ok(p);
         }
     }
+    if let Some((link, rest)) = self_dir_link(raw) {
+        // /proc/self/cwd and root: the virtual cwd and the session's root
+        // (the kernel's links name the handler's own cwd and root).
+        let base = match link {
+            SelfDirLink::Cwd => cwd(t),
+            SelfDirLink::Root => b"/".to_vec(),
+        };
+        let sep = usize::from(!base.ends_with(b"/") && !rest.is_empty());
+        if base.len() + sep + rest.len() >= PATH_MAX {
+            return Err(-(ENAMETOOLONG as isize));
+        }
+        p.buf[..base.len()].copy_from_slice(&base);
+        p.buf[base.len()..base.len() + sep].copy_from_slice(&b"/"[..sep]);
+        p.buf[base.len() + sep..base.len() + sep + rest.len()].copy_from_slice(rest);
+        p.len = base.len() + sep + rest.len();
+        return Ok(p);
+    }
     if let Some((fd, rest)) = fd_path(raw) {
         // A session has no /proc: the fd itself is the directory (or, with
         // nothing after it, the file) the path names. preld's own fds are
@@ -214,6 +231,51 @@ fn fd_in(fd: i32) -> Result<PathIn, isize> {
 fn program_path() -> &'static [u8] {
     let prog = &crate::config::get().program;
     prog.strip_suffix(b"\0").unwrap_or(prog)
+}
+
+/// `/proc/self/{exe,cwd,root,fd/N}` (absolute, nothing after the link)
+/// as a path to look at the link itself in the session's procfs.
+fn proc_link_itself(addr: usize) -> Option<PathIn> {
+    let mut raw = [0u8; 64];
+    let n = usermem::read_cstr(addr, &mut raw)?;
+    let raw = &raw[..n];
+    let is_link = crate::pathmap::is_self_exe(raw)
+        || matches!(self_dir_link(raw), Some((_, b"")))
+        || (raw.starts_with(b"/proc/") && matches!(fd_path(raw), Some((_, b""))));
+    if !is_link {
+        return None;
+    }
+    let mut p = PathIn { buf: [0; PATH_MAX], len: n, dirfd: None };
+    p.buf[..n].copy_from_slice(raw);
+    Some(p)
+}
+
+/// The links of /proc/self that name directories of the process's own.
+#[derive(Clone, Copy)]
+enum SelfDirLink {
+    Cwd,
+    Root,
+}
+
+/// `/proc/self/cwd[/REST]` or `/proc/self/root[/REST]` (also thread-self
+/// and this process's pid): which link, and REST.
+fn self_dir_link(raw: &[u8]) -> Option<(SelfDirLink, &[u8])> {
+    let r = raw.strip_prefix(b"/proc/")?;
+    let slash = r.iter().position(|&b| b == b'/')?;
+    let (who, r) = (&r[..slash], &r[slash + 1..]);
+    let mut pid = [0u8; 20];
+    if !(who == b"self" || who == b"thread-self" || who == sys::decimal(sys::getpid() as u64, &mut pid)) {
+        return None;
+    }
+    let end = r.iter().position(|&b| b == b'/').unwrap_or(r.len());
+    let link = match &r[..end] {
+        b"cwd" => SelfDirLink::Cwd,
+        b"root" => SelfDirLink::Root,
+        _ => return None,
+    };
+    let rest = &r[end..];
+    let start = rest.iter().position(|&b| b != b'/').unwrap_or(rest.len());
+    Some((link, &rest[start..]))
 }
 
 /// `/proc/self/fd/N[/REST]` (also thread-self, this process's pid, and
@@ -556,11 +618,11 @@ pub fn xattr(c: &mut Call<'_>) -> Outcome {
 /// An fd of what `p` names, opened with `flags` (no creation): beneath a
 /// grant in the process, else by the server.
 fn fd_of_path(c: &mut Call<'_>, p: &mut PathIn, flags: usize) -> Result<i32, isize> {
-    if let Some((base, rel, _)) = beneath_target(p) {
+    if let Some((base, rel, mode)) = beneath_target(p) {
         let how = sys::OpenHow { flags: flags as u64, mode: 0, resolve: beneath::RESOLVE };
         match sys::openat2(base, rel, &how) {
             Ok(fd) => return Ok(fd),
-            Err(e) if server_decides(e) => {}
+            Err(e) if server_decides(e, mode) => {}
             Err(e) => return Err(-(e as isize)),
         }
     }
@@ -667,6 +729,15 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
     let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | if statx.is_some() { AT_STATX_SYNC_TYPE } else { 0 };
     if flags as usize & !known != 0 {
         return Outcome::err(EINVAL);
+    }
+    if flags as usize & AT_SYMLINK_NOFOLLOW != 0 {
+        if let Some(mut link) = proc_link_itself(addr) {
+            // lstat of /proc/self/exe, cwd, root or fd/N: the link, as the
+            // session's procfs shows it (what it names is virtual).
+            if let Some(o) = stat_beneath(&mut link, flags, out, statx) {
+                return o;
+            }
+        }
     }
     let mut p = tri!(path_in(c.t, dirfd, addr));
     if let (Some(fd), 0) = (p.dirfd, p.len) {
@@ -794,16 +865,32 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     if size == 0 || size > isize::MAX as usize {
         return Outcome::err(EINVAL);
     }
-    let mut head = [0u8; 32];
+    let mut head = [0u8; 40];
     if let Some(n) = usermem::read_cstr(addr, &mut head) {
-        if crate::pathmap::is_self_exe(&head[..n]) {
+        let link: Option<Vec<u8>> = if crate::pathmap::is_self_exe(&head[..n]) {
             // /proc/self/exe names the program, as natively.
-            let prog = program_path();
-            let n = prog.len().min(size);
-            return if usermem::write(out, &prog[..n]) { Outcome::Return(n as isize) } else { Outcome::err(EFAULT) };
+            Some(program_path().to_vec())
+        } else {
+            match self_dir_link(&head[..n]) {
+                Some((SelfDirLink::Cwd, b"")) => Some(cwd(c.t)),
+                Some((SelfDirLink::Root, b"")) => Some(b"/".to_vec()),
+                _ => None,
+            }
+        };
+        let link = link.or_else(|| match fd_path(&head[..n]) {
+            Some((fd, b"")) if !crate::ownfd::is_own(fd as usize) => kernel_fd_name(fd),
+            _ => None,
+        });
+        if let Some(v) = link {
+            let n = v.len().min(size);
+            return if usermem::write(out, &v[..n]) { Outcome::Return(n as isize) } else { Outcome::err(EFAULT) };
         }
     }
     let mut p = tri!(path_in(c.t, dirfd, addr));
+    if let Some(name) = other_process_fd_name(c, &mut p) {
+        let n = name.len().min(size);
+        return if usermem::write(out, &name[..n]) { Outcome::Return(n as isize) } else { Outcome::err(EFAULT) };
+    }
     if let Some(o) = readlink_beneath(&mut p, out, size) {
         return o;
     }
@@ -869,11 +956,11 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
         None => {
             let (g, rest) = beneath::find(&p.buf[..len])?;
             if rest.is_empty() {
-                return Some((g.fd(), b".\0", g.mode));
+                return Some((g.fd(), b".\0", g.resolve_mode()));
             }
             let start = len - rest.len();
             p.buf[len] = 0;
-            Some((g.fd(), &p.buf[start..=len], g.mode))
+            Some((g.fd(), &p.buf[start..=len], g.resolve_mode()))
         }
         // Relative to an fd of the application's on a grant (a directory
         // opened here or handed out by the server): from that fd, confined
@@ -881,7 +968,7 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
         Some(fd) if len > 0 => {
             let g = beneath::grant_of_fd(fd)?;
             p.buf[len] = 0;
-            Some((fd, &p.buf[..=len], g.mode))
+            Some((fd, &p.buf[..=len], g.resolve_mode()))
         }
         _ => None,
     }
@@ -891,9 +978,13 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
 /// (the path leaves the grant: an absolute symlink, `..` above its root),
 /// EACCES (a Landlock domain made without this grant's rule, or a
 /// directory the user cannot search: the server says which), EAGAIN, and
-/// what a kernel without openat2 says.
-fn server_decides(e: i32) -> bool {
-    matches!(e, EXDEV | EACCES | EAGAIN | ENOSYS | EBADF)
+/// what a kernel without openat2 says. Beneath the session's /proc (mode
+/// `p`) only a path that leaves it: the server has no view of procfs.
+fn server_decides(e: i32, mode: u8) -> bool {
+    match mode {
+        b'p' => matches!(e, EXDEV | ENOSYS),
+        _ => matches!(e, EXDEV | EACCES | EAGAIN | ENOSYS | EBADF),
+    }
 }
 
 /// An O_PATH fd of what `p` names beneath a grant (the last symlink
@@ -904,7 +995,7 @@ fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isiz
     let how = sys::OpenHow { flags: f as u64, mode: 0, resolve: beneath::RESOLVE };
     match sys::openat2(base, rel, &how) {
         Ok(fd) => Some(Ok((fd, mode))),
-        Err(e) if server_decides(e) => None,
+        Err(e) if server_decides(e, mode) => None,
         Err(e) => Some(Err(-(e as isize))),
     }
 }
@@ -944,7 +1035,7 @@ fn open_beneath(c: &mut Call<'_>, p: &mut PathIn, flags: u32, mode: u32) -> Opti
         if creat {
             return None;
         }
-    } else if writes && grant_mode != b'w' {
+    } else if writes && grant_mode != b'w' && grant_mode != b'p' {
         return None; // EROFS and the rest: the server's
     } else if f & O_DIRECTORY == 0 || writes {
         let nofollow = if f & O_NOFOLLOW != 0 || (creat && f & O_EXCL != 0) { AT_SYMLINK_NOFOLLOW } else { 0 };
@@ -958,7 +1049,7 @@ fn open_beneath(c: &mut Call<'_>, p: &mut PathIn, flags: u32, mode: u32) -> Opti
                         sys::close(fd);
                         return None;
                     }
-                    Err(e) if server_decides(e) || (creat && e == ENOENT) => return None,
+                    Err(e) if server_decides(e, grant_mode) || (creat && e == ENOENT) => return None,
                     Err(e) => return Some(Outcome::Return(-(e as isize))),
                 }
             }
@@ -974,7 +1065,7 @@ fn open_beneath(c: &mut Call<'_>, p: &mut PathIn, flags: u32, mode: u32) -> Opti
     let how = sys::OpenHow { flags: want as u64, mode: if creat { (mode & 0o7777) as u64 } else { 0 }, resolve: beneath::RESOLVE };
     Some(match sys::openat2(base, rel, &how) {
         Ok(fd) => Outcome::Return(fd as isize),
-        Err(e) if server_decides(e) => return None,
+        Err(e) if server_decides(e, grant_mode) => return None,
         Err(e) => Outcome::Return(-(e as isize)),
     })
 }
@@ -1042,7 +1133,7 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
     // copy may be writable all the same: a read-write grant holding a
     // read-only one is resolved here as read-only (the launcher's
     // `weakest`), and the kernel would say yes for the nested grant's files.
-    if (mode as usize & X_OK != 0 && grant_mode == b'r') || (mode as usize & W_OK != 0 && grant_mode != b'w') {
+    if (mode as usize & X_OK != 0 && grant_mode == b'r') || (mode as usize & W_OK != 0 && grant_mode != b'w' && grant_mode != b'p') {
         sys::close(fd);
         return None;
     }
@@ -1053,12 +1144,81 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
         // session started by root reads what another user's mode bits
         // refuse (opens that fail here go to the server), and access must
         // say so.
-        Err(e) if server_decides(e) => None,
+        Err(e) if server_decides(e, grant_mode) => None,
         r => Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |()| 0))),
     }
 }
 
 /// readlink, readlinkat beneath a grant.
+/// What /proc/self/fd/`fd` names: the kernel's name where it is no path
+/// (`pipe:[N]`, `socket:[N]`, `anon_inode:[eventfd]`), as natively; for an
+/// fd on a directory grant the process resolves in (the session's procfs
+/// among them), the grant's virtual path and the kernel's path below the
+/// copy's root. None: the server's (it knows the namespace's paths).
+fn kernel_fd_name(fd: i32) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 256];
+    let n = beneath::fd_link(fd, &mut buf)?;
+    if n > 0 && buf[0] != b'/' {
+        return Some(buf[..n].to_vec());
+    }
+    let inside = &buf[..n];
+    if n == buf.len() || inside.ends_with(b" (deleted)") {
+        return None;
+    }
+    let g = beneath::grant_of_fd(fd)?;
+    let mut v = g.vpath().to_vec();
+    if inside != b"/" {
+        if v == b"/" {
+            v.clear();
+        }
+        v.extend_from_slice(inside);
+    }
+    Some(v)
+}
+
+/// readlink of /proc/PID/fd/N (or task/TID/fd/N) of another process of
+/// the session whose link the kernel shows as a path: that path is below
+/// the root of a grant's copy, which only the server can name. The handler
+/// opens the link (the kernel lets a process of the same Landlock domain
+/// follow it) and asks the server what that object is called.
+fn other_process_fd_name(c: &mut Call<'_>, p: &mut PathIn) -> Option<Vec<u8>> {
+    let len = p.len;
+    let rest = p.buf[..len].strip_prefix(b"/proc/")?;
+    let parts: Vec<&[u8]> = rest.split(|&b| b == b'/').collect();
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let fd_link = match parts.as_slice() {
+        [pid, b"fd", n] => digits(pid) && digits(n),
+        [pid, b"task", tid, b"fd", n] => digits(pid) && digits(tid) && digits(n),
+        _ => false,
+    };
+    if !fd_link || p.dirfd.is_some() {
+        return None;
+    }
+    let (base, rel, mode) = beneath_target(p)?;
+    if mode != b'p' {
+        return None;
+    }
+    let mut buf = [0u8; 256];
+    let how = sys::OpenHow { flags: (O_PATH | O_NOFOLLOW | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
+    let link = sys::openat2(base, rel, &how).ok()?;
+    let n = sys::readlink_fd(link, &mut buf);
+    sys::close(link);
+    if !buf[..n.ok()?].starts_with(b"/") {
+        return None; // pipe:[N] and the like: the kernel's name is the name
+    }
+    // Followed (a magic link, which every RESOLVE_ flag but 0 refuses):
+    // the path is PID/fd/N from the session's procfs, checked above.
+    let target = sys::openat2(base, rel, &sys::OpenHow { flags: (O_PATH | O_CLOEXEC) as u64, mode: 0, resolve: 0 }).ok()?;
+    let mut reply_buf = [0u8; PATH_MAX + 64];
+    let named = rpc::call(c.t, &Request::Readlink { path: PathArg::fd(0, b"") }, &[target], &mut reply_buf, true);
+    sys::close(target);
+    let (reply, _) = named.ok()?;
+    match reply.data {
+        ReplyData::Bytes(b) if reply.result >= 0 => Some(b.to_vec()),
+        _ => None,
+    }
+}
+
 fn readlink_beneath(p: &mut PathIn, out: usize, size: usize) -> Option<Outcome> {
     let (fd, _) = match beneath_path(p, true)? {
         Ok(v) => v,

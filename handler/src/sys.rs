@@ -4,7 +4,7 @@
 use preld_arch::syscall6;
 use syscalls::Sysno;
 
-use crate::abi::{AT_EMPTY_PATH, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
+use crate::abi::{AT_EMPTY_PATH, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_MM, PR_SET_MM_MAP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
 use crate::abi::{PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, PR_SYS_DISPATCH_ON, SOL_SOCKET, SO_TYPE};
 use crate::errno::{EINTR, EINVAL};
 
@@ -411,6 +411,18 @@ pub fn set_thread_name(name: &[u8; 16]) -> Result<()> {
         return Err(EINVAL);
     }
     sc!(prctl, PR_SET_NAME, name.as_ptr()).map(|_| ())
+}
+
+/// prctl(PR_SET_MM, PR_SET_MM_MAP): what /proc/self shows of the process's
+/// memory layout (cmdline, environ, auxv, stat's addresses). Needs no
+/// privilege as long as the executable's link is left alone (exe_fd -1).
+pub fn set_mm_map(map: &crate::abi::PrctlMmMap) -> Result<()> {
+    sc!(prctl, PR_SET_MM, PR_SET_MM_MAP, map as *const crate::abi::PrctlMmMap, core::mem::size_of::<crate::abi::PrctlMmMap>(), 0).map(|_| ())
+}
+
+/// brk(0): the current program break.
+pub fn current_brk() -> usize {
+    sc!(brk, 0).unwrap_or(0)
 }
 
 /// `struct timespec`.

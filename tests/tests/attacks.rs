@@ -118,6 +118,11 @@ fn attacks() {
             "beneath",
             vec![s(&sockdir)],
         ),
+        (
+            "the session's procfs preld holds: /proc/self/mem and other writes, the init's memory, root and fds, magic links through grant fds, connect by a /proc path",
+            "procfs",
+            vec![s(&sockdir)],
+        ),
         ("set-ID files and devices in the rw grant (O_TMPFILE around the handler linked by the server, mknod, umask 0)", "setid", vec![]),
         (
             "the in-process open's look and open raced (FIFO, file, dir, symlinks out, to the victim, to /dev/null; 6000 opens)",

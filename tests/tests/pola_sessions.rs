@@ -623,7 +623,7 @@ fn only_an_exec_or_rw_grant_lets_a_program_run() {
 
 /// What `ls -a /` shows in a session: -B's base and its private /tmp.
 fn base_names() -> Vec<String> {
-    let mut want: Vec<String> = [".", "..", "bin", "dev", "etc", "lib", "tmp", "usr"].iter().map(|s| s.to_string()).collect();
+    let mut want: Vec<String> = [".", "..", "bin", "dev", "etc", "lib", "proc", "tmp", "usr"].iter().map(|s| s.to_string()).collect();
     if Path::new("/lib64").exists() {
         want.push("lib64".into());
     }
@@ -675,10 +675,45 @@ fn dev_in_a_session_started_there_is_the_base_s() {
     assert!(o.status.success() && extra.is_empty(), "/dev from a session started there: {}", o.report());
 }
 
+/// /proc is the session's: its own processes only, whoever started it.
 #[test]
-fn proc_is_not_listed_in_a_session_started_there() {
-    let o = Run::new(Path::new("/proc"), &["ls", "-a", "/proc"]).session();
-    assert!(!o.status.success(), "/proc is listed in a session started there: {}", o.report());
+fn proc_lists_only_the_session_s_processes() {
+    let o = Run::new(Path::new("/proc"), &["sh", "-c", "sleep 5 & ls /proc; kill $!"]).session_ok();
+    let pids: Vec<u32> = o.stdout_str().lines().filter_map(|l| l.parse().ok()).collect();
+    assert!(pids.contains(&1) && pids.contains(&2), "/proc in a session lists no init and program: {}", o.report());
+    assert!(pids.iter().all(|&p| p < 10), "/proc in a session lists processes outside it: {:?}\n{}", pids, o.report());
+}
+
+/// What a program reads of itself in /proc is what it reads natively
+/// (pids aside: a session's are its own namespace's).
+#[test]
+fn proc_self_in_a_session_is_the_native_one() {
+    let tmp = scratch("proc-self");
+    let script = r#"
+        printf 'cmdline: '; tr '\0' ' ' < /proc/self/cmdline; echo
+        printf 'environ: '; tr '\0' '\n' < /proc/$$/environ | grep '^PRELD_TEST_VAR='
+        echo "exe: $(readlink /proc/self/exe)"
+        echo "cwd: $(readlink /proc/self/cwd) $(cd /proc/self/cwd && pwd -P)"
+        echo "root: $(readlink /proc/self/root)"
+        exec 7< /etc/passwd
+        echo "fd: $(ls /proc/self/fd | grep -Ex '[0-7]' | tr '\n' ' ')"
+        echo "fdinfo: $(ls /proc/self/fdinfo | grep -Ex '[0-7]' | tr '\n' ' ')"
+        echo "fd 1-2: $(readlink /proc/self/fd/1 /dev/fd/2 | sed 's/[0-9]//g' | tr '\n' ' ')"
+        echo "fd 7: $(readlink /proc/self/fd/7) $(readlink /proc/$$/fd/7) $(readlink /proc/$$/task/$$/fd/7)"
+        echo "comm: $(cat /proc/self/comm)"
+        echo "status: $(grep -E '^(Name|Umask|State|Threads):' /proc/self/status | tr '\t\n' '  ')"
+        echo "stat: $(cut -d' ' -f2,3 /proc/self/stat)"
+        echo "tasks: $(ls /proc/self/task | wc -l) $(ls /proc/thread-self/fd | grep -Ex '[0-7]' | wc -l)"
+        echo "maps: $(grep -c '\[stack\]' /proc/self/maps) $(grep -c '\[vdso\]' /proc/self/maps)"
+        echo "lstat: $(stat -c %F /proc/self/exe /proc/self/cwd /proc/self/fd/1 | tr '\n' ' ')"
+        echo "mounts: $(grep -c . /proc/self/mountinfo | sed 's/[1-9][0-9]*/some/')"
+    "#;
+    let mut r = Run::new(tmp.path(), &["sh", "-c", script, "sh"]).grant("--rw", tmp.path());
+    r.argv.insert(0, "env".into());
+    r.argv.insert(1, "PRELD_TEST_VAR=x y".into());
+    let n = r.native_ok();
+    let s = r.session_ok();
+    compare("/proc/self", script, &n, &s, true);
 }
 
 /// The directories down to the current one list their next name.

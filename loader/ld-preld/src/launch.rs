@@ -12,7 +12,7 @@ use crate::initial::*;
 use crate::map::{self, Mapped};
 use crate::errno::{EACCES, EINTR, EISDIR, ENOENT};
 use crate::sys::{self, CPath};
-use crate::abi;
+use crate::{abi, proc_self};
 use preld_handler::config::Config;
 
 /// How many `#!` scripts may nest: the kernel's exec_binprm() runs a chain of
@@ -288,7 +288,9 @@ pub fn launcher(init: Initial) -> ! {
         .collect();
     let envp: Vec<usize> = init.env_ptrs().collect();
     let stack_end = init.sp & !15;
+    let argv = proc_self::one_run(argv);
     let image = stack::build(stack_end, &argv, &envp, &auxv);
+    proc_self::show_program(&image, stack_end, &argv, &envp, &plan, program.bias);
     let entry = interp.as_ref().map_or(program.entry, |m| m.entry);
     // The thread's name, as the kernel sets it at exec: the basename of the
     // path executed (ps and top show it; /proc/self/comm).

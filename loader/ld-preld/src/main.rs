@@ -11,6 +11,7 @@ mod diag;
 mod initial;
 mod launch;
 mod map;
+mod proc_self;
 mod rt;
 
 use preld_handler::{abi, errno, sys};

@@ -8,7 +8,8 @@
 //! launcher (host: the capability server)
 //!  └─ clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]) ─► init (pid 1)
 //!       uid/gid maps (the caller's own ids), mount tree = a read-only tmpfs
-//!       holding ld-preld's file only, loopback up, no nested user namespaces
+//!       holding ld-preld's file only, loopback up, no nested user namespaces,
+//!       a detached read-only procfs of the new PID namespace (an fd)
 //!       └─ fork ─► program (pid 2): new session keyring, every capability
 //!                  dropped (bounding, ambient, securebits locked),
 //!                  no_new_privs, fds 0-2 + named ones, exec ld-preld
@@ -52,6 +53,10 @@ pub struct Start<'a> {
     /// The session's terminal: a pty slave, and which of fds 0-2 it
     /// replaces (tty.rs).
     pub tty: Option<(RawFd, [bool; 3])>,
+    /// An fd of `keep` the init replaces with the root of a read-only
+    /// procfs of the session's PID namespace, detached (never a path in
+    /// the session's tree): ld-preld's `--beneath FD:r:/proc`.
+    pub proc_fd: RawFd,
 }
 
 /// Why a session could not be confined: one line for the user.
@@ -122,6 +127,7 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
         err_w: err_w.as_raw_fd(),
         net: s.net,
         tty: s.tty,
+        proc_fd: s.proc_fd,
     };
     let mut flags = libc::CLONE_NEWUSER
         | libc::CLONE_NEWNS
@@ -197,6 +203,7 @@ struct Plan<'a> {
     err_w: RawFd,
     net: bool,
     tty: Option<(RawFd, [bool; 3])>,
+    proc_fd: RawFd,
 }
 
 /// Writes `what: strerror(errno)` to the error pipe and exits.
@@ -273,7 +280,7 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     }
     // No user namespaces inside: each would give the program every
     // capability over new namespaces of its own (more kernel to attack).
-    // The limit is per user namespace; /proc is mounted just to set it.
+    // The limit is per user namespace, set through this namespace's proc.
     if libc::mkdir(c"/tmp/proc".as_ptr(), 0o700) < 0 {
         fail(p, "mkdir /tmp/proc");
     }
@@ -281,6 +288,28 @@ unsafe fn init(p: &Plan<'_>) -> ! {
         fail(p, "mounting proc");
     }
     write_file(p, c"/tmp/proc/sys/user/max_user_namespaces", b"0");
+    // The program's /proc: a copy of this procfs (the session's processes
+    // only), read-only (no write to /proc/self/mem, attr, sys... whoever
+    // makes it), held as an fd and never mounted in the session's tree:
+    // paths through its magic links (/proc/self/fd/N/...) are then no
+    // route for calls that take no directory fd (connect, bind).
+    let procfs = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c"/tmp/proc".as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
+    if procfs < 0 {
+        fail(p, "open_tree of the session's proc");
+    }
+    let attr = super::sys::MountAttr {
+        attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    if libc::syscall(libc::SYS_mount_setattr, procfs as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, std::mem::size_of::<super::sys::MountAttr>()) < 0 {
+        fail(p, "making the session's proc read-only");
+    }
+    if libc::dup3(procfs as libc::c_int, p.proc_fd, libc::O_CLOEXEC) < 0 {
+        fail(p, "placing the session's proc");
+    }
+    libc::close(procfs as libc::c_int);
     if libc::umount2(c"/tmp/proc".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/proc".as_ptr()) < 0 {
         fail(p, "unmounting proc");
     }

@@ -555,6 +555,11 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     };
     let (specs, auto) = grants(&args, &prog, tmp.as_ref().map(|t| t.path()), &profiles)?;
     let mut ns = Namespace::new(&specs)?;
+    // /proc is the session's procfs, which the process resolves itself
+    // (below): the namespace only shows it in listings of /.
+    if !ns.grants.iter().any(|g| ns::is_within(&g.vpath, b"/proc") || ns::is_within(b"/proc", &g.vpath)) {
+        ns.keep_dir(b"/proc");
+    }
     if args.ask && args.cwd.is_none() {
         // The current directory stays where it is, as a virtual directory
         // if no grant holds it: relative paths are then asked about as
@@ -607,6 +612,11 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         a.push(OsStr::from_bytes(&g.vpath));
         argv.extend(["--beneath".into(), a]);
     }
+    // The session's /proc: the init puts a read-only procfs of the
+    // session's PID namespace on this fd (confine.rs), which the process
+    // resolves /proc beneath as it does read-only grants.
+    let proc_fd = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
+    argv.extend(["--beneath".into(), format!("{}:r:/proc", proc_fd.as_raw_fd()).into()]);
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
     argv.extend(["--argv0".into(), args.command[0].clone(), "--".into(), prog.as_os_str().to_owned()]);
@@ -629,6 +639,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     keep.push(n);
     keep.extend(&beneath);
+    keep.push(proc_fd.as_raw_fd());
     // The session's own terminal, standing in for the user's.
     let mut pty = tty::open()?;
     if ask_tty.is_some() {
@@ -645,7 +656,8 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
     }
     let tty_arg = pty.as_ref().and_then(|p| Some((p.slave.as_ref()?.as_raw_fd(), p.fds)));
-    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg })?;
+    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg, proc_fd: proc_fd.as_raw_fd() })?;
+    drop(proc_fd);
     drop(theirs);
     // The slave is the session's now: the relay ends when its last copy
     // closes.

@@ -137,6 +137,27 @@ impl Server {
         self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
     }
 
+    /// What a client's fd names, as its /proc/self/fd link: a path of the
+    /// namespace for a grant's object or a virtual directory's stand-in,
+    /// else the kernel's name (`pipe:[N]`, `socket:[N]`, a terminal's
+    /// path).
+    fn name_of_fd(&self, fd: BorrowedFd<'_>) -> SysResult<Vec<u8>> {
+        if self.grant_of_mount(fd).is_some() {
+            let (g, inside) = self.place_of_fd(fd)?;
+            return Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)));
+        }
+        let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
+        if let Some(v) = self.dirs.get(&(st.st_dev, st.st_ino)) {
+            return Ok(v.clone());
+        }
+        let kernel = std::fs::read_link(sys::proc_fd(fd)).map_err(|_| libc::ENOENT)?;
+        let kernel = kernel.as_os_str().as_bytes();
+        match sys::file_type(&st) {
+            libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK if kernel.starts_with(b"/") => Err(libc::ENOENT),
+            _ => Ok(kernel.to_vec()),
+        }
+    }
+
     /// The grant whose detached copy `fd` lies on.
     pub(super) fn grant_of_mount(&self, fd: BorrowedFd<'_>) -> Option<usize> {
         let mnt = sys::mount_id(fd).ok()?;
@@ -643,6 +664,12 @@ impl Server {
     }
 
     fn readlink(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<Vec<u8>> {
+        if let (true, Base::Fd(k)) = (p.path.is_empty(), p.base) {
+            // /proc/self/fd/N: what the fd names in the namespace, or the
+            // kernel's name for what is no path (pipe:[N], socket:[N]).
+            let fd = fds.get(k as usize).ok_or(libc::EBADF)?.as_fd();
+            return self.name_of_fd(fd);
+        }
         match self.resolve(i, p, fds, false, false)?.existing()? {
             Existing::Real(o) if sys::file_type(&o.st) == libc::S_IFLNK => {
                 let b = sys::readlink_fd(o.fd.as_fd())?;
