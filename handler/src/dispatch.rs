@@ -97,6 +97,7 @@ const fn table() -> [Route; TABLE_LEN] {
     session!(pola::getcwd => getcwd);
     session!(pola::getdents => getdents64);
     session!(pola::socket_address => connect, bind);
+    session!(pola::send_to => sendto, sendmsg);
     session!(pola::sock_name => getsockname, getpeername);
     session!(pola::refuse => io_uring_setup, io_uring_enter, io_uring_register, ptrace, process_vm_readv,
         process_vm_writev, open_by_handle_at, name_to_handle_at, mount, umount2, pivot_root, chroot,

@@ -22,12 +22,12 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
 use syscalls::Sysno;
 
-use crate::abi::{AF_UNIX, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
+use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
 use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFREG, W_OK, X_OK};
 use crate::call::{Call, Outcome};
-use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
+use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINTR, EINVAL, EIO, ELOOP, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
 use crate::thread::{ThreadBlock, PATH_MAX};
 use crate::{beneath, rpc, sys, usermem};
 
@@ -556,6 +556,98 @@ pub fn socket_address(c: &mut Call<'_>) -> Outcome {
     unix_socket(c).unwrap_or(Outcome::Next)
 }
 
+/// sendto, sendmsg: a datagram to a Unix socket's path (the kernel would
+/// look for it in the session's empty tree) goes to the server, which
+/// sends it from the program's own socket (the receiver sees the program's
+/// name as the sender) to the socket the path names in a read-write grant.
+/// Anything else (no address, an abstract name, another family, a stream
+/// socket, control data) is the kernel's.
+pub fn send_to(c: &mut Call<'_>) -> Outcome {
+    send_datagram(c).unwrap_or(Outcome::Next)
+}
+
+/// The largest datagram sent through the server (one frame).
+const MAX_DATAGRAM: usize = preld_proto::MAX_PAYLOAD - 4 - 3 - PATH_MAX;
+
+fn send_datagram(c: &mut Call<'_>) -> Option<Outcome> {
+    let fd = c.args[0] as i32;
+    // (address, its length, the data's pieces, flags)
+    let mut iov = [0usize; 2 * 64];
+    let (addr, alen, pieces, flags) = if c.nr == Sysno::sendto as usize {
+        iov[0] = c.args[1];
+        iov[1] = c.args[2];
+        (c.args[4], c.args[5], 1, c.args[3])
+    } else {
+        // struct msghdr: name, namelen (u32, padded), iov, iovlen, control, controllen, flags
+        let mut m = [0usize; 7];
+        if !usermem::read_words(c.args[1], &mut m) {
+            return None; // the kernel's EFAULT
+        }
+        let (iovs, n) = (m[2], m[3]);
+        if m[5] != 0 || n > 64 || (n > 0 && !usermem::read_words(iovs, &mut iov[..2 * n])) {
+            return None;
+        }
+        (m[0], m[1] & 0xffff_ffff, n, c.args[2])
+    };
+    if addr == 0 || alen < 3 {
+        return None;
+    }
+    let mut sa = [0u8; 110];
+    let n = alen.min(sa.len());
+    if !usermem::read(addr, &mut sa[..n]) || u16::from_ne_bytes([sa[0], sa[1]]) as u32 != AF_UNIX || sa[2] == 0 {
+        return None;
+    }
+    if sys::socket_type(fd).ok()? & 0xf != crate::abi::SOCK_DGRAM {
+        return None;
+    }
+    let path = unix_path(&sa[..n]);
+    let abs = if path.first() == Some(&b'/') {
+        path.to_vec()
+    } else {
+        let mut v = cwd(c.t);
+        v.push(b'/');
+        v.extend_from_slice(path);
+        v
+    };
+    if abs.len() > PATH_MAX {
+        return Some(Outcome::err(ENAMETOOLONG));
+    }
+    let total: usize = (0..pieces).map(|i| iov[2 * i + 1]).fold(0usize, |a, l| a.saturating_add(l));
+    if total > MAX_DATAGRAM {
+        return Some(Outcome::err(EMSGSIZE));
+    }
+    let mut data = Vec::with_capacity(total);
+    for i in 0..pieces {
+        let (base, len) = (iov[2 * i], iov[2 * i + 1]);
+        let at = data.len();
+        data.resize(at + len, 0);
+        if len > 0 && !usermem::read(base, &mut data[at..]) {
+            return Some(Outcome::err(EFAULT));
+        }
+    }
+    let mut p = PathIn { buf: [0; PATH_MAX], len: abs.len(), dirfd: None };
+    p.buf[..abs.len()].copy_from_slice(&abs);
+    let req = Request::SendUnix { flags: flags as u32, path: p.arg(0), data: &data };
+    // A datagram waits for room at the receiver as natively, unless the
+    // socket or the call says not to: the server never waits, so the
+    // handler asks again, letting a pending signal in (EINTR).
+    let blocking = flags & MSG_DONTWAIT == 0 && sys::fcntl(fd, crate::abi::F_GETFL, 0).is_ok_and(|f| f & O_NONBLOCK == 0);
+    loop {
+        let mut buf = [0u8; 64];
+        let r = match rpc::call(c.t, &req, &[fd], &mut buf, true) {
+            Ok((reply, _)) => reply.result as isize,
+            Err(e) => return Some(Outcome::err(e)),
+        };
+        if r != -(EAGAIN as isize) || !blocking {
+            return Some(Outcome::Return(r));
+        }
+        if sys::rt_sigpending().is_ok_and(|m| m != 0) {
+            return Some(Outcome::err(EINTR));
+        }
+        sys::sleep_ns(1_000_000);
+    }
+}
+
 /// Ways around the handler, or authority a session does not have.
 pub fn refuse(_c: &mut Call<'_>) -> Outcome {
     Outcome::err(EPERM)
@@ -995,6 +1087,13 @@ fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isiz
     let how = sys::OpenHow { flags: f as u64, mode: 0, resolve: beneath::RESOLVE };
     match sys::openat2(base, rel, &how) {
         Ok(fd) => Some(Ok((fd, mode))),
+        // A magic link of the session's procfs (/proc/self/ns/net) looked
+        // at through: the O_PATH fd only serves stat, access and the like
+        // here, never the program.
+        Err(ELOOP) if mode == b'p' && !nofollow => {
+            let how = sys::OpenHow { flags: f as u64, mode: 0, resolve: 0 };
+            Some(sys::openat2(base, rel, &how).map(|fd| (fd, mode)).map_err(|e| -(e as isize)))
+        }
         Err(e) if server_decides(e, mode) => None,
         Err(e) => Some(Err(-(e as isize))),
     }
@@ -1380,6 +1479,18 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
     }
     p.buf[..abs.len()].copy_from_slice(&abs);
     p.len = abs.len();
+    let nonblocking = sys::fcntl(fd as i32, crate::abi::F_GETFL, 0).is_ok_and(|f| f & O_NONBLOCK != 0);
+    if c.nr == Sysno::connect as usize && (ty & 0xf == crate::abi::SOCK_DGRAM || nonblocking) {
+        // The socket is connected itself, by the server, where its connect
+        // never waits (a datagram socket's, a non-blocking one's): a name
+        // bound to it before stays its name, its options stay.
+        let mut buf = [0u8; 64];
+        let req = Request::ConnectOwn { path: p.arg(0) };
+        return Some(match rpc::call(c.t, &req, &[fd as i32], &mut buf, true) {
+            Ok((reply, _)) => Outcome::Return(reply.result as isize),
+            Err(e) => Outcome::err(e),
+        });
+    }
     let req = if c.nr == Sysno::connect as usize {
         Request::ConnectUnix { ty, path: p.arg(0) }
     } else {
@@ -1401,11 +1512,16 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
             l.sock_names().push((kname, path.to_vec()));
         }
     }
-    // Keep the application's fd number and its close-on-exec flag.
+    // Keep the application's fd number, its close-on-exec flag and its
+    // file status flags (O_NONBLOCK: Go's sockets never wait in read).
     let cloexec = sys::fcntl(fd as i32, F_GETFD, 0).unwrap_or(0) & FD_CLOEXEC != 0;
+    let status = sys::fcntl(fd as i32, crate::abi::F_GETFL, 0).ok();
     // The server's socket onto the application's fd.
     let d = sys::dup3(new, fd as i32, if cloexec { O_CLOEXEC } else { 0 });
     sys::close(new);
+    if let (Ok(_), Some(fl)) = (d, status) {
+        let _ = sys::fcntl(fd as i32, crate::abi::F_SETFL, fl);
+    }
     Some(Outcome::Return(match d {
         Ok(_) => 0,
         Err(e) => -(e as isize),

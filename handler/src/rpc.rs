@@ -158,8 +158,17 @@ pub fn call_on<'b>(
     cloexec: bool,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let mut out = [0u8; proto::HEADER_LEN + 2 * (proto::MAX_PATH + 3) + 64];
-    let n = proto::encode_request(id, req, &mut out).map_err(|_| ENAMETOOLONG)?;
+    let mut small = [0u8; proto::HEADER_LEN + 2 * (proto::MAX_PATH + 3) + 64];
+    let mut big;
+    let out: &mut [u8] = match req {
+        // A datagram: up to a frame, on the heap (the handler's stack is 64 KiB).
+        Request::SendUnix { data, .. } => {
+            big = alloc::vec![0u8; small.len() + data.len()];
+            &mut big
+        }
+        _ => &mut small,
+    };
+    let n = proto::encode_request(id, req, out).map_err(|_| ENAMETOOLONG)?;
     send(conn, &out[..n], fds_out)?;
     let (len, fd) = recv(conn, buf, cloexec)?;
     let op = req.op();

@@ -57,6 +57,12 @@
 //! 20  BindUnix     type u32, path                         -          (+1 fd: a bound socket)
 //! 21  Chown        uid u32, gid u32, flags u32, path      -          (u32::MAX: id unchanged)
 //! 22  Mknod        mode u32 (type and permissions), path  -          (FIFOs and sockets only)
+//! 23  SendUnix     flags u32, path (base 0 only), data    -          result: bytes sent
+//!                  (the rest of the payload: the datagram, any bytes, possibly none);
+//!                  +1 fd attached first: the datagram socket to send it from
+//! 24  ConnectOwn   path (base 0 only)                     -
+//!                  +1 fd attached first: the socket to connect itself (a datagram
+//!                  socket, or a non-blocking one: its name and options kept)
 //!
 //! path   = base u8, len u16, len bytes
 //!          base 0: relative to the connection's virtual cwd (AT_FDCWD);
@@ -195,10 +201,12 @@ pub enum Op {
     BindUnix = 20,
     Chown = 21,
     Mknod = 22,
+    SendUnix = 23,
+    ConnectOwn = 24,
 }
 
 impl Op {
-    pub const ALL: [Op; 22] = [
+    pub const ALL: [Op; 24] = [
         Op::Hello,
         Op::Connect,
         Op::Open,
@@ -221,6 +229,8 @@ impl Op {
         Op::BindUnix,
         Op::Chown,
         Op::Mknod,
+        Op::SendUnix,
+        Op::ConnectOwn,
     ];
 
     pub fn from_u16(v: u16) -> Option<Op> {
@@ -304,6 +314,13 @@ pub enum Request<'a> {
     ConnectUnix { ty: u32, path: PathArg<'a> },
     BindUnix { ty: u32, path: PathArg<'a> },
     Chown { uid: u32, gid: u32, flags: u32, path: PathArg<'a> },
+    /// sendto/sendmsg of a datagram to a socket path, from the attached
+    /// socket (the program's own, so the datagram's sender is its name).
+    SendUnix { flags: u32, path: PathArg<'a>, data: &'a [u8] },
+    /// connect of the attached socket itself to a socket path (a datagram
+    /// socket, or a non-blocking one: a name bound to it before and its
+    /// options stay).
+    ConnectOwn { path: PathArg<'a> },
 }
 
 impl<'a> Request<'a> {
@@ -331,6 +348,8 @@ impl<'a> Request<'a> {
             Request::ConnectUnix { .. } => Op::ConnectUnix,
             Request::BindUnix { .. } => Op::BindUnix,
             Request::Chown { .. } => Op::Chown,
+            Request::SendUnix { .. } => Op::SendUnix,
+            Request::ConnectOwn { .. } => Op::ConnectOwn,
         }
     }
 
@@ -355,12 +374,17 @@ impl<'a> Request<'a> {
             | Request::Exec { path }
             | Request::ConnectUnix { path, .. }
             | Request::BindUnix { path, .. }
-            | Request::Chown { path, .. } => [Some(path), None],
+            | Request::Chown { path, .. }
+            | Request::SendUnix { path, .. }
+            | Request::ConnectOwn { path } => [Some(path), None],
         }
     }
 
     /// How many fds must be attached to this request.
     pub fn fds_needed(&self) -> usize {
+        if let Request::SendUnix { .. } | Request::ConnectOwn { .. } = self {
+            return 1; // the socket; its path is never relative to an fd
+        }
         self.paths()
             .iter()
             .flatten()
@@ -373,6 +397,12 @@ impl<'a> Request<'a> {
     }
 
     fn check_bases(&self) -> Result<(), ProtoError> {
+        if let Request::SendUnix { path, .. } | Request::ConnectOwn { path } = self {
+            return match path.base {
+                Base::Cwd => Ok(()),
+                b => Err(ProtoError::BadBase(b.to_u8())),
+            };
+        }
         let mut uses = [false; MAX_FDS];
         for p in self.paths().iter().flatten() {
             if let Base::Fd(i) = p.base {
@@ -536,6 +566,8 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::ConnectUnix => Request::ConnectUnix { ty: r.u32()?, path: r.path()? },
         Op::BindUnix => Request::BindUnix { ty: r.u32()?, path: r.path()? },
         Op::Chown => Request::Chown { uid: r.u32()?, gid: r.u32()?, flags: r.u32()?, path: r.path()? },
+        Op::SendUnix => Request::SendUnix { flags: r.u32()?, path: r.path()?, data: r.rest() },
+        Op::ConnectOwn => Request::ConnectOwn { path: r.path()? },
     };
     r.finish()?;
     req.check_bases()?;
@@ -637,6 +669,7 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
             w.path(path)?;
         }
         Request::Readlink { path }
+        | Request::ConnectOwn { path }
         | Request::Chdir { path }
         | Request::Exec { path } => w.path(path)?,
         Request::Mkdir { mode: v, path } | Request::Mknod { mode: v, path } | Request::ReadDir { start: v, path } | Request::ConnectUnix { ty: v, path } | Request::BindUnix { ty: v, path } => {
@@ -651,6 +684,11 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
         Request::Symlink { target, path } => {
             w.bytes(target)?;
             w.path(path)?;
+        }
+        Request::SendUnix { flags, path, data } => {
+            w.u32(*flags)?;
+            w.path(path)?;
+            w.put(data)?;
         }
         Request::Truncate { length, path } => {
             w.i64(*length)?;
@@ -884,7 +922,9 @@ pub fn encode_reply_entries(
             | Op::Utimens
             | Op::Chdir
             | Op::ConnectUnix
-            | Op::BindUnix,
+            | Op::BindUnix
+            | Op::SendUnix
+            | Op::ConnectOwn,
             ReplyData::None,
         ) => {}
         _ => return Err(ProtoError::UnexpectedOp(op as u16)),

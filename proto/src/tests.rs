@@ -43,6 +43,9 @@ fn all_requests() -> Vec<Request<'static>> {
         Request::Exec { path: p },
         Request::ConnectUnix { ty: 1, path: p },
         Request::BindUnix { ty: 0o4000 | 5, path: q },
+        Request::SendUnix { flags: 0x40, path: p, data: b"\0any\xffbytes" },
+        Request::SendUnix { flags: 0, path: PathArg::cwd(b"rel.sock"), data: b"" },
+        Request::ConnectOwn { path: p },
     ]
 }
 
@@ -81,6 +84,12 @@ fn fds_needed_follows_the_bases() {
     assert_eq!(two.fds_needed(), 2);
     let shared = Request::Rename { flags: 0, old: PathArg::fd(0, b"a"), new: PathArg::fd(0, b"b") };
     assert_eq!(shared.fds_needed(), 1);
+    // The program's socket rides along; the path is the cwd's only.
+    assert_eq!(Request::SendUnix { flags: 0, path: PathArg::cwd(b"/s"), data: b"x" }.fds_needed(), 1);
+    assert_eq!(Request::ConnectOwn { path: PathArg::cwd(b"/s") }.fds_needed(), 1);
+    let mut buf = [0u8; MAX_FRAME];
+    let on_fd = Request::ConnectOwn { path: PathArg::fd(0, b"s") };
+    assert_eq!(encode_request(1, &on_fd, &mut buf), Err(ProtoError::BadBase(1)));
 }
 
 fn set(b: &mut [u8], at: usize, v: &[u8]) {
@@ -103,7 +112,7 @@ fn malformed_headers_are_refused() {
     let mut b = good.clone();
     set(&mut b, 4, &2u16.to_le_bytes());
     assert_eq!(decode_request(&b), Err(ProtoError::BadVersion(2)));
-    for op in [0u16, 23, 0x7fff, 0xffff] {
+    for op in [0u16, Op::ALL.len() as u16 + 1, 0x7fff, 0xffff] {
         let mut b = good.clone();
         set(&mut b, 6, &op.to_le_bytes());
         let e = decode_request(&b).unwrap_err();

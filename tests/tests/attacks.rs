@@ -90,6 +90,8 @@ fn attacks() {
     let sockdir = tmp.dir("sockdir");
     let listener = std::os::unix::net::UnixListener::bind(sockdir.join("ro.sock")).unwrap();
     listener.set_nonblocking(true).unwrap();
+    let datagrams = std::os::unix::net::UnixDatagram::bind(sockdir.join("ro.dgram")).unwrap();
+    datagrams.set_nonblocking(true).unwrap();
 
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let attacks: Vec<(&str, &str, Vec<String>)> = vec![
@@ -119,7 +121,7 @@ fn attacks() {
             vec![s(&sockdir)],
         ),
         (
-            "the session's procfs preld holds: /proc/self/mem and other writes, the init's memory, root and fds, magic links through grant fds, connect by a /proc path",
+            "the session's procfs preld holds: /proc/self/mem and other writes, the init's memory, root and fds, magic links through grant fds, connect by a /proc path; datagrams to a ro grant's socket",
             "procfs",
             vec![s(&sockdir)],
         ),
@@ -209,6 +211,11 @@ fn attacks() {
         if listener.accept().is_ok() {
             why.push("a connection reached the read-only grant's socket".to_string());
             while listener.accept().is_ok() {}
+        }
+        let mut b = [0u8; 256];
+        if datagrams.recv(&mut b).is_ok() {
+            why.push("a datagram reached the read-only grant's socket".to_string());
+            while datagrams.recv(&mut b).is_ok() {}
         }
         // The launcher mirrors the session's death by a signal (a crashed
         // attack is fine); a launcher crash of its own shows as a panic.

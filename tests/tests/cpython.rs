@@ -155,12 +155,7 @@ const SESSION: &[(&str, &str)] = &[
     ("test.test_socket.GeneralModuleTests.test_getaddrinfo_ipv6_scopeid_symbolic", NO_NETLINK),
     ("test.test_socket.GeneralModuleTests.test_getnameinfo_ipv6_scopeid_symbolic", NO_NETLINK),
     ("test.test_socket.GeneralModuleTests.test_sethostname", NO_CAPS),
-    ("test.test_signal.PidfdSignalTest.test_pidfd_send_signal", NO_PROC),
-    ("test.test_subprocess.POSIXProcessTestCase.test_restore_signals", NO_PROC),
-    ("test.test_subprocess.ProcessTestCase.test_failed_child_execute_fd_leak", NO_PROC),
-    ("test.test_subprocess.ProcessTestCaseNoPoll.test_failed_child_execute_fd_leak", NO_PROC),
 ];
-const NO_PROC: &str = "a session's /proc is /proc/self/fd/N and /proc/self/exe only (no /proc/PID, status, or fd listing)";
 const NO_PTS: &str = "no /dev/ptmx in a session: the host's /dev/pts would reach the user's other terminals";
 const NO_SET_ID: &str = "no set-user-ID or set-group-ID bits in a session: a file made there is the user's on the host";
 const NO_CAPS: &str = "no capabilities in a session (the suite runs as root natively)";
@@ -583,8 +578,7 @@ fn check_children_under_preld(mode: Mode) {
         let child_exec = t.lines().any(|l| l.starts_with("[pid ") && l.contains("execve("));
         assert!(child_exec, "preld trace -f: no `[pid N] execve(...)` line of the child in {}", trace.display());
     }
-    // A session has no /proc: its child shows it is in the session by that.
-    let expect = if mode == Mode::Native || mode == Mode::Pola { "False" } else { "True" };
+    let expect = if mode == Mode::Native { "False" } else { "True" };
     assert_eq!(
         out.stdout_str().trim(),
         expect,

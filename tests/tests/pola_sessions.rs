@@ -716,6 +716,18 @@ fn proc_self_in_a_session_is_the_native_one() {
     compare("/proc/self", script, &n, &s, true);
 }
 
+/// Datagrams to Unix sockets named by path, in a read-write grant: sendto
+/// and sendmsg reach them, a reply to the address recvfrom gave comes
+/// back, as natively.
+#[test]
+fn unix_datagrams_to_socket_paths() {
+    let tmp = scratch("dgram");
+    let script = preld_tests::root().join("tests/programs/pola/unix_dgram.py");
+    let dir = tmp.path().to_str().unwrap().to_string();
+    let r = Run::new(tmp.path(), &["python3", script.to_str().unwrap(), &dir]).grant("--rw", tmp.path()).grant("--ro", script.parent().unwrap());
+    r.same("unix datagrams", true);
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {

@@ -47,6 +47,13 @@ pub struct Server {
     /// virtual path they were reached by. A directory fd attached to a
     /// request stands for that path.
     dirs: HashMap<(u64, u64), Vec<u8>>,
+    /// The names the kernel keeps for the Unix sockets the server bound
+    /// (`/proc/self/fd/N/NAME`, what accept, recvfrom and getpeername show
+    /// the session's processes) and the virtual paths they were bound at:
+    /// an address a program got from the kernel works as one.
+    /// Each holds the directory fd its name goes through, so that the fd
+    /// number, and the name, is never another socket's.
+    bound: HashMap<Vec<u8>, (Vec<u8>, std::rc::Rc<OwnedFd>)>,
     /// Where log lines go (stderr in `preld pola`, through a `Logger`).
     pub log: Box<dyn FnMut(&str)>,
     buf: Vec<u8>,
@@ -126,6 +133,7 @@ impl Server {
             next_id: 1,
             net,
             dirs: HashMap::new(),
+            bound: HashMap::new(),
             log: Box::new(move |line| logger.line(line)),
             buf: vec![0; MAX_FRAME],
             out: vec![0; MAX_FRAME],

@@ -349,6 +349,23 @@ pub fn bind_unix(sock: BorrowedFd<'_>, path: &[u8]) -> SysResult<()> {
     sys(rustix::net::bind(sock, &sockaddr_un(path)?))
 }
 
+/// Whether the open file description of `fd` has O_NONBLOCK.
+pub fn is_nonblocking(fd: BorrowedFd<'_>) -> bool {
+    rustix::fs::fcntl_getfl(fd).is_ok_and(|f| f.contains(OFlags::NONBLOCK))
+}
+
+/// SO_TYPE of a socket (SOCK_STREAM, SOCK_DGRAM, ...).
+pub fn socket_type(sock: BorrowedFd<'_>) -> SysResult<i32> {
+    sys(rustix::net::sockopt::socket_type(sock)).map(|t| t.as_raw() as i32)
+}
+
+/// sendto(sock, data, flags, path) of a datagram, never waiting
+/// (MSG_DONTWAIT) nor raising SIGPIPE: the bytes sent.
+pub fn send_unix(sock: BorrowedFd<'_>, data: &[u8], flags: i32, path: &[u8]) -> SysResult<usize> {
+    let flags = rustix::net::SendFlags::from_bits_retain(flags as u32) | rustix::net::SendFlags::DONTWAIT | rustix::net::SendFlags::NOSIGNAL;
+    sys(rustix::net::sendto(sock, data, flags, &sockaddr_un(path)?))
+}
+
 /// A pipe, both ends close-on-exec, the read end non-blocking.
 pub fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
     let (rd, wr) = sys(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC))?;

@@ -67,6 +67,26 @@ int main(int argc, char **argv) {
         connect_to("libc, the ro grant's fd opened the usual way", p, 0);
     }
 
+    /* Datagrams to the read-only grant's datagram socket (ro.dgram, bound
+     * by the harness), through the server's sendto and connect. */
+    {
+        struct sockaddr_un a = { .sun_family = AF_UNIX };
+        snprintf(a.sun_path, sizeof a.sun_path, "%s/ro.dgram", sockdir);
+        int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+        long r = lc(sendto(s, "PWNED", 5, 0, (struct sockaddr *)&a, sizeof a));
+        printf("libc sendto ro.dgram: %s%s\n", r >= 0 ? "sent" : strerror((int)-r), r >= 0 ? " ESCAPE: a datagram into a read-only grant" : "");
+        struct iovec v = { "PWNED", 5 };
+        struct msghdr m = { .msg_name = &a, .msg_namelen = sizeof a, .msg_iov = &v, .msg_iovlen = 1 };
+        r = lc(sendmsg(s, &m, 0));
+        printf("libc sendmsg ro.dgram: %s%s\n", r >= 0 ? "sent" : strerror((int)-r), r >= 0 ? " ESCAPE: a datagram into a read-only grant" : "");
+        r = lc(connect(s, (struct sockaddr *)&a, sizeof a));
+        printf("libc connect ro.dgram: %s%s\n", r >= 0 ? "connected" : strerror((int)-r), r >= 0 ? " ESCAPE: connected into a read-only grant" : "");
+        r = raw(SYS_sendto, s, "PWNED", 5, 0);
+        printf("send after: %s\n", r >= 0 ? "sent" : strerror((int)-r));
+        close(s);
+        fflush(stdout);
+    }
+
     find_gadgets();
     if (!ncand) { printf("no gadget: nothing to try\n"); return 0; }
     G = cands[0];

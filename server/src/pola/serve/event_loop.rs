@@ -250,6 +250,7 @@ impl Server {
         let mut entries: Vec<DirEntry<'_>> = Vec::new();
         let reply = match &ans.result {
             Err(e) => Reply::err(*e),
+            Ok(Data::Count(n)) => Reply { result: *n as i64, data: ReplyData::None },
             Ok(d) => Reply::ok(match d {
                 Data::None => ReplyData::None,
                 Data::Hello(f) => ReplyData::Hello { flags: *f },
@@ -261,6 +262,7 @@ impl Server {
                     ReplyData::None
                 }
                 Data::Exec(v, h) => ReplyData::Exec { vpath: v, host: h },
+                Data::Count(_) => ReplyData::None,
             }),
         };
         let data = &entries[..];

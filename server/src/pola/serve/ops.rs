@@ -33,6 +33,8 @@ pub(super) enum Data {
     Bytes(Vec<u8>),
     Dir(Vec<(u64, u8, Vec<u8>)>),
     Exec(Vec<u8>, Vec<u8>),
+    /// A count as the reply's result (SendUnix: bytes sent).
+    Count(usize),
 }
 
 pub(super) struct Answer {
@@ -380,7 +382,7 @@ impl Server {
                 }
             }
             Request::Exec { .. } => (Some(Want::Run), obj(Mode::Exec, false)),
-            Request::Truncate { .. } | Request::Chmod { .. } | Request::Utimens { .. } | Request::Chown { .. } | Request::ConnectUnix { .. } => {
+            Request::Truncate { .. } | Request::Chmod { .. } | Request::Utimens { .. } | Request::Chown { .. } | Request::ConnectUnix { .. } | Request::SendUnix { .. } | Request::ConnectOwn { .. } => {
                 (Some(Want::Write), obj(Mode::Rw, false))
             }
             Request::Mkdir { .. } | Request::Mknod { .. } | Request::Unlink { .. } | Request::Rename { .. } | Request::Symlink { .. } | Request::BindUnix { .. } => {
@@ -463,6 +465,11 @@ impl Server {
                 }
                 Err(e) => Answer::err(e),
             },
+            Request::SendUnix { flags, path, data } => match self.send_unix(i, &path, fds, flags as i32, Some(data)) {
+                Ok(n) => Answer::data(Data::Count(n)),
+                Err(e) => Answer::err(e),
+            },
+            Request::ConnectOwn { path } => unit(self.send_unix(i, &path, fds, 0, None).map(|_| ())),
             Request::ConnectUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, false) {
                 Ok(fd) => Answer::with_fd(Data::None, fd),
                 Err(e) => Answer::err(e),
@@ -1120,6 +1127,52 @@ impl Server {
         Ok((fd, o.vpath, host))
     }
 
+    /// The virtual path of a socket the server bound, named as the kernel
+    /// keeps it (a program passing on what recvfrom or accept gave it).
+    fn bound_name(&self, p: &PathArg<'_>) -> Option<Vec<u8>> {
+        match p.base {
+            Base::Cwd if p.path.starts_with(b"/proc/self/fd/") => self.bound.get(p.path).map(|(v, _)| v.clone()),
+            _ => None,
+        }
+    }
+
+    /// A datagram from the client's socket (its first fd) to the socket
+    /// `p` names, which must lie in a read-write grant as for connect.
+    /// Never waits: EAGAIN when the receiver has no room (the client asks
+    /// again if its call may wait). Without data: the client's datagram
+    /// socket connected there (which never waits either).
+    fn send_unix(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, data: Option<&[u8]>) -> SysResult<usize> {
+        let sock = fds.first().ok_or(libc::EBADF)?.as_fd();
+        if sys::file_type(&sys::fstat_cached(sock, sys::STATX_CHECK)?) != libc::S_IFSOCK {
+            return Err(libc::ENOTSOCK);
+        }
+        let named = self.bound_name(p);
+        let p = named.as_ref().map_or(*p, |v| PathArg::cwd(v));
+        let o = match self.resolve(i, &p, fds, true, false)?.existing()? {
+            Existing::Virtual(_) => return Err(libc::ECONNREFUSED),
+            Existing::Real(o) => o,
+        };
+        if !self.ns.grants[o.grant].mode.writable() {
+            return Err(libc::EACCES);
+        }
+        if sys::file_type(&o.st) != libc::S_IFSOCK {
+            return Err(libc::ECONNREFUSED);
+        }
+        // The flags a datagram's send may take; the rest are the kernel's
+        // EOPNOTSUPP or meaningless here.
+        let flags = flags & (libc::MSG_EOR | libc::MSG_CONFIRM | libc::MSG_DONTROUTE | libc::MSG_MORE);
+        let to = sys::proc_fd(o.fd.as_fd());
+        match data {
+            Some(data) => sys::send_unix(sock, data, flags, to.as_bytes()),
+            // A datagram socket's connect never waits, nor a non-blocking
+            // one's (EINPROGRESS, EAGAIN: the program's to handle).
+            None if sys::socket_type(sock)? == libc::SOCK_DGRAM || sys::is_nonblocking(sock) => {
+                sys::connect_unix(sock, to.as_bytes()).map(|()| 0)
+            }
+            None => Err(libc::EINVAL),
+        }
+    }
+
     fn unix_socket(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], ty: i32, bind: bool) -> SysResult<OwnedFd> {
         let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
         if !matches!(base, libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET) {
@@ -1129,12 +1182,19 @@ impl Server {
         let sock = sys::socket(base | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)?;
         if bind {
             let node = self.resolve(i, p, fds, false, false)?;
+            let vpath = match &node {
+                Node::Missing { vpath, .. } => vpath.clone(),
+                _ => Vec::new(),
+            };
             let (_, parent, name) = self.new_name(node, libc::EADDRINUSE)?;
             let mut path = sys::proc_fd(parent.as_fd()).into_bytes();
             path.push(b'/');
             path.extend_from_slice(&name);
             sys::bind_unix(sock.as_fd(), &path)?;
+            self.bound.insert(path, (vpath, parent));
         } else {
+            let named = self.bound_name(p);
+            let p = &named.as_ref().map_or(*p, |v| PathArg::cwd(v));
             let o = match self.resolve(i, p, fds, true, false)?.existing()? {
                 Existing::Virtual(_) => return Err(libc::ECONNREFUSED),
                 Existing::Real(o) => o,

@@ -7,6 +7,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 use preld_proto::{self as proto, PathArg, Request, Timespec, OPEN_VIRTUAL_DIR};
@@ -261,6 +262,54 @@ fn unix_sockets_only_in_read_write_grants() {
     assert_eq!(errno_of(a), libc::EROFS);
     let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/bound") }, &[]);
     assert_eq!(errno_of(a), libc::EADDRINUSE);
+}
+
+/// Datagrams to a socket path and connects of the program's own socket:
+/// only to sockets in read-write grants, from the socket attached; the
+/// name the kernel keeps for a socket the server bound works as an
+/// address; a full receiver is EAGAIN (the server never waits).
+#[test]
+fn datagrams_and_own_connects_only_in_read_write_grants() {
+    use std::os::unix::net::UnixDatagram;
+    let (f, mut s) = server();
+    let rx = UnixDatagram::bind(f.path("out/rx")).unwrap();
+    let _ro = UnixDatagram::bind(f.path("data/rx")).unwrap();
+    let tx = UnixDatagram::unbound().unwrap();
+    let fd = || vec![OwnedFd::from(tx.try_clone().unwrap())];
+    let send = |s: &mut Server, path: &[u8]| s.handle(0, &Request::SendUnix { flags: 0, path: PathArg::cwd(path), data: b"ping" }, &fd());
+    assert_eq!(send(&mut s, b"/out/rx").result.as_ref().map(|d| matches!(d, Data::Count(4))), Ok(true));
+    let mut got = [0u8; 8];
+    assert_eq!(rx.recv(&mut got).unwrap(), 4);
+    assert_eq!(errno_of(send(&mut s, b"/data/rx")), libc::EACCES);
+    assert_eq!(errno_of(send(&mut s, b"/out/o.txt")), libc::ECONNREFUSED);
+    assert_eq!(errno_of(send(&mut s, b"/out/none")), libc::ENOENT);
+    // Not a socket attached.
+    let file = std::fs::File::open(f.path("out/o.txt")).unwrap();
+    let a = s.handle(0, &Request::SendUnix { flags: 0, path: PathArg::cwd(b"/out/rx"), data: b"x" }, &[OwnedFd::from(file)]);
+    assert_eq!(errno_of(a), libc::ENOTSOCK);
+    // A name the server bound, as the kernel shows it.
+    let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_DGRAM as u32, path: PathArg::cwd(b"/out/named") }, &[]);
+    let named = UnixDatagram::from(a.fd.expect("bound"));
+    let kernel = named.local_addr().unwrap().as_pathname().unwrap().as_os_str().as_bytes().to_vec();
+    assert!(kernel.starts_with(b"/proc/self/fd/"), "{}", String::from_utf8_lossy(&kernel));
+    assert_eq!(send(&mut s, &kernel).result.is_ok(), true);
+    assert_eq!(named.recv(&mut got).unwrap(), 4);
+    // Connect of the attached socket itself.
+    let a = s.handle(0, &Request::ConnectOwn { path: PathArg::cwd(b"/out/rx") }, &fd());
+    assert!(a.result.is_ok());
+    tx.send(b"pong").unwrap();
+    assert_eq!(rx.recv(&mut got).unwrap(), 4);
+    let a = s.handle(0, &Request::ConnectOwn { path: PathArg::cwd(b"/data/rx") }, &fd());
+    assert_eq!(errno_of(a), libc::EACCES);
+    // A full receiver.
+    rx.set_nonblocking(true).unwrap();
+    let last = loop {
+        let a = send(&mut s, b"/out/rx");
+        if a.result.is_err() {
+            break errno_of(a);
+        }
+    };
+    assert_eq!(last, libc::EAGAIN);
 }
 
 /// A TCP socket whose last close() waits `secs` seconds: SO_LINGER on and
