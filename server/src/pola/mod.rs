@@ -135,6 +135,11 @@ capabilities (also when started by root), under Landlock with no file-system
 access of its own, and under a seccomp filter (docs/DESIGN.md lists it). Only
 fds 0, 1 and 2 cross into the session, and those named with --fd.
 
+/proc is the session's own, read-only: its processes only (the session's init is
+pid 1, the program pid 2); /proc/self/exe, cwd, root and fd/N name the session's
+paths. Unix sockets the program binds in read-write grants (or -B's /tmp) work
+between the session's processes: stream, datagram and seqpacket.
+
 --net gives the host's network: TCP connect and bind (Landlock), UDP, and
 abstract Unix sockets of the session only. Without it the session has its own
 network namespace with only a loopback interface, which nothing outside reaches.
