@@ -20,6 +20,12 @@
 //!
 //! The fds are preld's own (ownfd.rs: above the application's fds, out of
 //! its reach), inherited by fork children and given again at exec.
+//!
+//! Two of them are no grants of the user's but the session's own kernel
+//! objects, which the launcher's init made: a read-only procfs of the
+//! session's PID namespace at /proc (mode `p` when resolving) and a devpts
+//! at /dev/pts (mode `t`, its ptys opened here). The server has no view of
+//! either: the kernel's answer beneath them is the answer.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -32,7 +38,9 @@ use crate::{ownfd, sys};
 pub struct Grant {
     /// Its root (O_PATH), one of preld's fds.
     fd: AtomicI32,
-    /// `r` (read-only), `x` (read-only, programs run) or `w` (read-write).
+    /// `r` (read-only), `x` (read-only, programs run), `w` (read-write) or
+    /// `t` (the session's own devpts: its ptys opened and used, nothing
+    /// made).
     pub mode: u8,
     /// Its virtual path: absolute, normalized, no trailing slash but for `/`.
     vpath: Vec<u8>,
@@ -53,7 +61,7 @@ impl Grant {
     /// The mode paths beneath it are resolved with: its own, or `p` for
     /// the session's /proc (a procfs of the session's PID namespace the
     /// launcher made, read-only), where the kernel's answer is the answer:
-    /// the server has no view of it.
+    /// the server has no view of it (nor of `t`, the session's devpts).
     pub fn resolve_mode(&self) -> u8 {
         if self.vpath == b"/proc" && self.mode == b'r' {
             b'p'
@@ -79,8 +87,8 @@ pub const RESOLVE: u64 = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 /// Takes the `--beneath` fds as preld's own and builds the table. A grant
 /// whose fd is unusable is left to the server; without openat2 (before
 /// Linux 5.6) or STATX_MNT_ID (5.8) there is no table at all. Returns the
-/// fds and whether each grant is read-write, for Landlock's rules.
-pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<(i32, bool)> {
+/// fds and each grant's mode, for Landlock's rules.
+pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<(i32, u8)> {
     let mut grants = Vec::new();
     for (fd, mode, vpath) in given {
         let Ok(own) = ownfd::adopt_fd(*fd) else {
@@ -100,7 +108,7 @@ pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<(i32, bool)> {
             _ => ownfd::release_fd(own),
         }
     }
-    let fds = grants.iter().map(|g| (g.fd(), g.mode == b'w')).collect();
+    let fds = grants.iter().map(|g| (g.fd(), g.mode)).collect();
     if !grants.is_empty() {
         TABLE.store(Box::into_raw(Box::new(grants)), Ordering::Release);
     }
@@ -141,6 +149,11 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     }
     let id = sys::mount_id(fd).ok()?;
     t.iter().find(|g| g.mnt_id == id)
+}
+
+/// Whether the session has ptys of its own (a devpts the launcher made).
+pub fn has_ptys() -> bool {
+    table().iter().any(|g| g.mode == b't')
 }
 
 /// The session's procfs (the grant at /proc the launcher made), if any.

@@ -296,13 +296,14 @@ impl Config {
     }
 }
 
-/// `FD:MODE:VPATH` of `--beneath`: an fd, `r`, `x` or `w`, an absolute path.
+/// `FD:MODE:VPATH` of `--beneath`: an fd, `r`, `x`, `w` or `t` (the
+/// session's own ptys), an absolute path.
 fn parse_beneath(v: &[u8]) -> Option<(i32, u8, Vec<u8>)> {
     let colon = v.iter().position(|&b| b == b':')?;
     let fd = parse_int(&v[..colon])?;
     let rest = &v[colon + 1..];
     match rest {
-        [mode @ (b'r' | b'x' | b'w'), b':', path @ ..] if fd >= 0 && path.first() == Some(&b'/') => Some((fd, *mode, path.to_vec())),
+        [mode @ (b'r' | b'x' | b'w' | b't'), b':', path @ ..] if fd >= 0 && path.first() == Some(&b'/') => Some((fd, *mode, path.to_vec())),
         _ => None,
     }
 }

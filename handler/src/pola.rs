@@ -147,8 +147,16 @@ fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     if raw.is_empty() {
         return Err(-(ENOENT as isize));
     }
+    if raw == b"/dev/ptmx" && beneath::has_ptys() {
+        // The session's own pty multiplexer: its devpts's ptmx, as in a
+        // container whose /dev/ptmx links to pts/ptmx.
+        let to = b"/dev/pts/ptmx";
+        p.buf[..to.len()].copy_from_slice(to);
+        p.len = to.len();
+        return Ok(p);
+    }
     if crate::pathmap::is_self_exe(raw) {
-        // /proc/self/exe: the program (a session has no /proc).
+        // /proc/self/exe: the program.
         let prog = program_path();
         if prog.first() == Some(&b'/') && prog.len() < PATH_MAX {
             p.buf[..prog.len()].copy_from_slice(prog);
@@ -1074,7 +1082,7 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
 /// `p`) only a path that leaves it: the server has no view of procfs.
 fn server_decides(e: i32, mode: u8) -> bool {
     match mode {
-        b'p' => matches!(e, EXDEV | ENOSYS),
+        b'p' | b't' => matches!(e, EXDEV | ENOSYS),
         _ => matches!(e, EXDEV | EACCES | EAGAIN | ENOSYS | EBADF),
     }
 }
@@ -1134,7 +1142,7 @@ fn open_beneath(c: &mut Call<'_>, p: &mut PathIn, flags: u32, mode: u32) -> Opti
         if creat {
             return None;
         }
-    } else if writes && grant_mode != b'w' && grant_mode != b'p' {
+    } else if writes && !matches!(grant_mode, b'w' | b'p' | b't') {
         return None; // EROFS and the rest: the server's
     } else if f & O_DIRECTORY == 0 || writes {
         let nofollow = if f & O_NOFOLLOW != 0 || (creat && f & O_EXCL != 0) { AT_SYMLINK_NOFOLLOW } else { 0 };
@@ -1156,7 +1164,9 @@ fn open_beneath(c: &mut Call<'_>, p: &mut PathIn, flags: u32, mode: u32) -> Opti
         if kind == S_IFIFO {
             return Some(open_fifo(c, base, rel, f));
         }
-        if kind != S_IFREG && kind != S_IFDIR {
+        // The session's own ptys are opened here; other devices are the
+        // server's.
+        if kind != S_IFREG && kind != S_IFDIR && !(grant_mode == b't' && kind == crate::abi::S_IFCHR) {
             return None;
         }
     }
@@ -1232,7 +1242,7 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
     // copy may be writable all the same: a read-write grant holding a
     // read-only one is resolved here as read-only (the launcher's
     // `weakest`), and the kernel would say yes for the nested grant's files.
-    if (mode as usize & X_OK != 0 && grant_mode == b'r') || (mode as usize & W_OK != 0 && grant_mode != b'w' && grant_mode != b'p') {
+    if (mode as usize & X_OK != 0 && grant_mode == b'r') || (mode as usize & W_OK != 0 && !matches!(grant_mode, b'w' | b'p' | b't')) {
         sys::close(fd);
         return None;
     }

@@ -59,7 +59,7 @@ pub struct Enforced {
 /// directories listed, and, where the flag says so (read-write grants),
 /// existing files written and truncated; nothing else (no creation,
 /// removal, rename or link: those stay the server's).
-pub fn enter(loader: &[u8], net: bool, grants: &[(i32, bool)]) -> Result<Enforced, (&'static str, i32)> {
+pub fn enter(loader: &[u8], net: bool, grants: &[(i32, u8)]) -> Result<Enforced, (&'static str, i32)> {
     // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns the ABI.
     let abi = unsafe { sys::raw(Sysno::landlock_create_ruleset as usize, [0, 0, LANDLOCK_CREATE_RULESET_VERSION, 0, 0, 0]) }
         .map_err(|e| ("Landlock is not available in this kernel", e))?;
@@ -83,10 +83,13 @@ pub fn enter(loader: &[u8], net: bool, grants: &[(i32, bool)]) -> Result<Enforce
     };
     sys::close(ld);
     r.map_err(|e| ("cannot add the Landlock rule for ld-preld", e))?;
-    for &(dir, writable) in grants {
+    for &(dir, mode) in grants {
         let mut allowed = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
-        if writable {
-            allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 3 { LANDLOCK_ACCESS_FS_TRUNCATE } else { 0 };
+        match mode {
+            b'w' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 3 { LANDLOCK_ACCESS_FS_TRUNCATE } else { 0 },
+            // The session's devpts: its ptys, read, written and ioctl'ed.
+            b't' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 5 { LANDLOCK_ACCESS_FS_IOCTL_DEV } else { 0 },
+            _ => {}
         }
         let rule = PathBeneath { allowed_access: allowed, parent_fd: dir };
         // SAFETY: a valid path-beneath rule; the kernel only reads it.
@@ -114,7 +117,7 @@ pub mod seccomp {
 
     use crate::abi::{AF_INET, AF_INET6, AF_UNIX, AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT};
     use crate::abi::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W, S_ISGID, S_ISUID};
-    use crate::abi::{TIOCCONS, TIOCLINUX, TIOCSCTTY, TIOCSETD, TIOCSTI};
+    use crate::abi::{TIOCCONS, TIOCLINUX, TIOCSETD, TIOCSTI};
     use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
     use crate::sys;
 
@@ -177,17 +180,18 @@ pub mod seccomp {
     ];
 
     /// ioctl requests refused with EPERM (compared on the low 32 bits, as
-    /// the tty layer reads them). The session shares the user's terminal
-    /// (and its tty session): it must not type into it (TIOCSTI; TIOCLINUX
-    /// pastes the console's selection), steal it as a controlling terminal
-    /// (TIOCSCTTY), nor change its line discipline or console (TIOCSETD,
-    /// TIOCCONS). TIOCSPGRP stays: shells need it (an interactive bash
+    /// the tty layer reads them). A terminal of the user's may reach the
+    /// session (--fd): it must not type into it (TIOCSTI; TIOCLINUX pastes
+    /// the console's selection) nor change its line discipline or console
+    /// (TIOCSETD, TIOCCONS). TIOCSCTTY stays: taking a terminal that is
+    /// another session's controlling tty (the user's is its shell's) needs
+    /// CAP_SYS_ADMIN of the host, and forkpty/login_tty on the session's
+    /// own ptys need it (attack tty: `tiocsctty-steal`). TIOCSPGRP stays: shells need it (an interactive bash
     /// whose tcsetpgrp fails stops itself for good); docs/DESIGN.md says
     /// what that leaves open.
     pub const IOCTLS: &[u32] = &[
         TIOCSTI,
         TIOCLINUX,
-        TIOCSCTTY,
         TIOCSETD,
         TIOCCONS,
     ];

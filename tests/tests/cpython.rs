@@ -141,7 +141,6 @@ const EXCLUDED: &[(&str, &str)] = &[
 /// Cases whose outcome in a session differs by design: they need what a
 /// session deliberately does not have. Each with the reason.
 const SESSION: &[(&str, &str)] = &[
-    ("test.test_os.FDInheritanceTests.test_openpty", NO_PTS),
     ("test.test_os.MakedirTests.test_exist_ok_s_isgid_directory", NO_SET_ID),
     ("test.test_posix.PosixGroupsTester.test_initgroups", NO_CAPS),
     ("test.test_posix.PosixGroupsTester.test_setgroups", NO_CAPS),
@@ -156,7 +155,6 @@ const SESSION: &[(&str, &str)] = &[
     ("test.test_socket.GeneralModuleTests.test_getnameinfo_ipv6_scopeid_symbolic", NO_NETLINK),
     ("test.test_socket.GeneralModuleTests.test_sethostname", NO_CAPS),
 ];
-const NO_PTS: &str = "no /dev/ptmx in a session: the host's /dev/pts would reach the user's other terminals";
 const NO_SET_ID: &str = "no set-user-ID or set-group-ID bits in a session: a file made there is the user's on the host";
 const NO_CAPS: &str = "no capabilities in a session (the suite runs as root natively)";
 const NO_TRUSTED_XATTR: &str = "trusted.* attributes need CAP_SYS_ADMIN, which a session lacks (os_helper.can_xattr tries one)";

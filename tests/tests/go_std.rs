@@ -40,7 +40,6 @@ const SESSION: &[(&str, &str)] = &[
     ("net.TestIPConnRemoteName", NO_RAW),
     ("net.TestIPConnSpecificMethods", NO_RAW),
     ("os.TestMkdirAllAtSlash", "a session's / holds only its grants and is read-only (natively root makes /_go_os_test)"),
-    ("os/signal.TestTerminalSignal", "no /dev/ptmx in a session: the host's /dev/pts would reach the user's other terminals"),
     ("syscall.TestAmbientCapsUserns", NO_USERNS_HERE),
     ("syscall.TestCloneNEWUSERAndRemapRootDisableSetgroups", NO_USERNS_HERE),
     ("syscall.TestCloneNEWUSERAndRemapRootEnableSetgroups", NO_USERNS_HERE),

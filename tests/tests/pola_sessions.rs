@@ -666,12 +666,12 @@ fn a_session_started_from_root_dev_or_proc_sees_only_the_base() {
     }
 }
 
-/// Only the base's devices, not the host's /dev.
+/// Only the base's devices and the session's own ptys, not the host's /dev.
 #[test]
 fn dev_in_a_session_started_there_is_the_base_s() {
     let o = Run::new(Path::new("/dev"), &["ls", "-a", "/dev"]).session();
     let listing = o.stdout_str();
-    let extra: Vec<&str> = listing.lines().filter(|n| ![".", "..", "null", "tty", "urandom", "zero"].contains(n)).collect();
+    let extra: Vec<&str> = listing.lines().filter(|n| ![".", "..", "null", "pts", "tty", "urandom", "zero"].contains(n)).collect();
     assert!(o.status.success() && extra.is_empty(), "/dev from a session started there: {}", o.report());
 }
 
@@ -716,6 +716,35 @@ fn proc_self_in_a_session_is_the_native_one() {
     compare("/proc/self", script, &n, &s, true);
 }
 
+/// Ptys of the session's own: openpty, a child on the slave as its
+/// controlling terminal (forkpty), ttyname, as natively.
+#[test]
+fn ptys_of_the_session_s_own() {
+    let tmp = scratch("pty");
+    let script = r#"
+import os, pty, re
+m, s = os.openpty()
+print("ttyname:", re.sub(r"[0-9]+", "N", os.ttyname(s)))
+os.write(m, b"typed
+"); print("read:", os.read(s, 10))
+pid, fd = pty.fork()
+if pid == 0:
+    print("child:", os.isatty(0), os.getsid(0) == os.getpid(), re.sub(r"[0-9]+", "N", os.ttyname(0)))
+    os._exit(3)
+out = b""
+while True:
+    try:
+        b = os.read(fd, 100)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+print(out.decode().strip()); print("status:", os.waitpid(pid, 0)[1] >> 8)
+"#;
+    Run::new(tmp.path(), &["python3", "-c", script]).same("ptys", true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.
@@ -756,6 +785,7 @@ fn find_walks_the_base() {
         }
     }
     want.extend(["/dev/null", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()).map(String::from));
+    want.push("/dev/pts".into()); // the session's own
     want.sort();
     assert_eq!(got, want, "`find /dev /etc` in a session");
 }

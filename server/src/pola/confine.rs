@@ -9,7 +9,8 @@
 //!  └─ clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]) ─► init (pid 1)
 //!       uid/gid maps (the caller's own ids), mount tree = a read-only tmpfs
 //!       holding ld-preld's file only, loopback up, no nested user namespaces,
-//!       a detached read-only procfs of the new PID namespace (an fd)
+//!       a detached read-only procfs of the new PID namespace and a devpts
+//!       of its own (fds)
 //!       └─ fork ─► program (pid 2): new session keyring, every capability
 //!                  dropped (bounding, ambient, securebits locked),
 //!                  no_new_privs, fds 0-2 + named ones, exec ld-preld
@@ -57,6 +58,9 @@ pub struct Start<'a> {
     /// procfs of the session's PID namespace, detached (never a path in
     /// the session's tree): ld-preld's `--beneath FD:r:/proc`.
     pub proc_fd: RawFd,
+    /// Likewise for a devpts of the session's own (its ptys only):
+    /// `--beneath FD:t:/dev/pts`.
+    pub pts_fd: RawFd,
 }
 
 /// Why a session could not be confined: one line for the user.
@@ -128,6 +132,7 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
         net: s.net,
         tty: s.tty,
         proc_fd: s.proc_fd,
+        pts_fd: s.pts_fd,
     };
     let mut flags = libc::CLONE_NEWUSER
         | libc::CLONE_NEWNS
@@ -204,6 +209,7 @@ struct Plan<'a> {
     net: bool,
     tty: Option<(RawFd, [bool; 3])>,
     proc_fd: RawFd,
+    pts_fd: RawFd,
 }
 
 /// Writes `what: strerror(errno)` to the error pipe and exits.
@@ -310,6 +316,23 @@ unsafe fn init(p: &Plan<'_>) -> ! {
         fail(p, "placing the session's proc");
     }
     libc::close(procfs as libc::c_int);
+    // Ptys of the session's own: a new devpts instance (a user namespace
+    // may mount one), detached the same way. Its ptys are none of the
+    // user's other terminals.
+    if libc::mkdir(c"/tmp/pts".as_ptr(), 0o700) < 0 {
+        fail(p, "mkdir /tmp/pts");
+    }
+    if libc::mount(c"devpts".as_ptr(), c"/tmp/pts".as_ptr(), c"devpts".as_ptr(), libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620".as_ptr().cast()) < 0 {
+        fail(p, "mounting the session's devpts");
+    }
+    let devpts = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c"/tmp/pts".as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
+    if devpts < 0 || libc::dup3(devpts as libc::c_int, p.pts_fd, libc::O_CLOEXEC) < 0 {
+        fail(p, "placing the session's devpts");
+    }
+    libc::close(devpts as libc::c_int);
+    if libc::umount2(c"/tmp/pts".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/pts".as_ptr()) < 0 {
+        fail(p, "unmounting the staged devpts");
+    }
     if libc::umount2(c"/tmp/proc".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/proc".as_ptr()) < 0 {
         fail(p, "unmounting proc");
     }

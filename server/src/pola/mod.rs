@@ -137,7 +137,8 @@ fds 0, 1 and 2 cross into the session, and those named with --fd.
 
 /proc is the session's own, read-only: its processes only (the session's init is
 pid 1, the program pid 2); /proc/self/exe, cwd, root and fd/N name the session's
-paths. Unix sockets the program binds in read-write grants (or -B's /tmp) work
+paths. /dev/pts and /dev/ptmx are the session's own ptys (openpty, script work),
+none of the user's other terminals. Unix sockets the program binds in read-write grants (or -B's /tmp) work
 between the session's processes: stream, datagram and seqpacket.
 
 --net gives the host's network: TCP connect and bind (Landlock), UDP, and
@@ -560,10 +561,12 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     };
     let (specs, auto) = grants(&args, &prog, tmp.as_ref().map(|t| t.path()), &profiles)?;
     let mut ns = Namespace::new(&specs)?;
-    // /proc is the session's procfs, which the process resolves itself
-    // (below): the namespace only shows it in listings of /.
-    if !ns.grants.iter().any(|g| ns::is_within(&g.vpath, b"/proc") || ns::is_within(b"/proc", &g.vpath)) {
-        ns.keep_dir(b"/proc");
+    // /proc and /dev/pts are the session's procfs and devpts, which the
+    // process resolves itself (below): the namespace only lists them.
+    for own in [&b"/proc"[..], b"/dev/pts"] {
+        if !ns.grants.iter().any(|g| ns::is_within(&g.vpath, own) || ns::is_within(own, &g.vpath)) {
+            ns.keep_dir(own);
+        }
     }
     if args.ask && args.cwd.is_none() {
         // The current directory stays where it is, as a virtual directory
@@ -622,6 +625,10 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // resolves /proc beneath as it does read-only grants.
     let proc_fd = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
     argv.extend(["--beneath".into(), format!("{}:r:/proc", proc_fd.as_raw_fd()).into()]);
+    // And its ptys: a devpts of the session's own, at /dev/pts (/dev/ptmx
+    // is its ptmx).
+    let pts_fd = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
+    argv.extend(["--beneath".into(), format!("{}:t:/dev/pts", pts_fd.as_raw_fd()).into()]);
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
     argv.extend(["--argv0".into(), args.command[0].clone(), "--".into(), prog.as_os_str().to_owned()]);
@@ -645,6 +652,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     keep.push(n);
     keep.extend(&beneath);
     keep.push(proc_fd.as_raw_fd());
+    keep.push(pts_fd.as_raw_fd());
     // The session's own terminal, standing in for the user's.
     let mut pty = tty::open()?;
     if ask_tty.is_some() {
@@ -661,8 +669,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
     }
     let tty_arg = pty.as_ref().and_then(|p| Some((p.slave.as_ref()?.as_raw_fd(), p.fds)));
-    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg, proc_fd: proc_fd.as_raw_fd() })?;
+    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg, proc_fd: proc_fd.as_raw_fd(), pts_fd: pts_fd.as_raw_fd() })?;
     drop(proc_fd);
+    drop(pts_fd);
     drop(theirs);
     // The slave is the session's now: the relay ends when its last copy
     // closes.

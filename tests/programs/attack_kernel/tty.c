@@ -115,4 +115,24 @@ static void attacks(void) {
     }
 
     tiocspgrp();
+
+    /* In the run's last way only (natively root takes the terminal from
+     * the harness's session here, which every item before needs): in a
+     * child of a session of its own, TIOCSCTTY stealing (arg 1) the
+     * terminal on fd 0. The user's terminal is its shell's, and stealing
+     * it needs CAP_SYS_ADMIN of the host; a session's own pty is the
+     * session's to take. */
+    if (W != GADGET && strcmp(wayname, "memfd-raw") != 0) return;
+    fflush(stdout);
+    p = fork();
+    if (p == 0) {
+        TRY(setsid(), SYS_setsid);
+        long r2 = TRY(ioctl(0, TIOCSCTTY, 1), SYS_ioctl, 0, TIOCSCTTY, 1);
+        if (r2 == 0 && users_tty(0) && tcgetsid(0) == getpid())
+            escape("tiocsctty-steal", "took the user's terminal as the controlling tty of a session of its own");
+        else
+            held("tiocsctty-steal", "%s (%s)", r2 < 0 ? err(r2) : "allowed", users_tty(0) ? "the user's terminal" : "the session's own terminal");
+        _exit(0);
+    }
+    if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st)) held("tiocsctty-steal", "the child did not report (fork %d)", p);
 }
