@@ -574,6 +574,22 @@ pub fn send_to(c: &mut Call<'_>) -> Outcome {
     send_datagram(c).unwrap_or(Outcome::Next)
 }
 
+/// A socket's path as the server takes it: absolute, from the virtual cwd.
+fn socket_path(t: &ThreadBlock, path: &[u8]) -> Result<PathIn, i32> {
+    let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
+    let cwd = if path.first() == Some(&b'/') { Vec::new() } else { cwd(t) };
+    let sep = usize::from(!cwd.is_empty());
+    let len = cwd.len() + sep + path.len();
+    if len > PATH_MAX {
+        return Err(ENAMETOOLONG);
+    }
+    p.buf[..cwd.len()].copy_from_slice(&cwd);
+    p.buf[cwd.len()..cwd.len() + sep].copy_from_slice(&b"/"[..sep]);
+    p.buf[cwd.len() + sep..len].copy_from_slice(path);
+    p.len = len;
+    Ok(p)
+}
+
 /// The largest datagram sent through the server (one frame).
 const MAX_DATAGRAM: usize = preld_proto::MAX_PAYLOAD - 4 - 3 - PATH_MAX;
 
@@ -608,18 +624,10 @@ fn send_datagram(c: &mut Call<'_>) -> Option<Outcome> {
     if sys::socket_type(fd).ok()? & 0xf != crate::abi::SOCK_DGRAM {
         return None;
     }
-    let path = unix_path(&sa[..n]);
-    let abs = if path.first() == Some(&b'/') {
-        path.to_vec()
-    } else {
-        let mut v = cwd(c.t);
-        v.push(b'/');
-        v.extend_from_slice(path);
-        v
+    let p = match socket_path(c.t, unix_path(&sa[..n])) {
+        Ok(p) => p,
+        Err(e) => return Some(Outcome::err(e)),
     };
-    if abs.len() > PATH_MAX {
-        return Some(Outcome::err(ENAMETOOLONG));
-    }
     let total: usize = (0..pieces).map(|i| iov[2 * i + 1]).fold(0usize, |a, l| a.saturating_add(l));
     if total > MAX_DATAGRAM {
         return Some(Outcome::err(EMSGSIZE));
@@ -633,12 +641,12 @@ fn send_datagram(c: &mut Call<'_>) -> Option<Outcome> {
             return Some(Outcome::err(EFAULT));
         }
     }
-    let mut p = PathIn { buf: [0; PATH_MAX], len: abs.len(), dirfd: None };
-    p.buf[..abs.len()].copy_from_slice(&abs);
     let req = Request::SendUnix { flags: flags as u32, path: p.arg(0), data: &data };
     // A datagram waits for room at the receiver as natively, unless the
     // socket or the call says not to: the server never waits, so the
-    // handler asks again, letting a pending signal in (EINTR).
+    // handler asks again, letting in a pending signal the program does not
+    // block (EINTR).
+    let app_mask = *c.uc.sigmask();
     let blocking = flags & MSG_DONTWAIT == 0 && sys::fcntl(fd, crate::abi::F_GETFL, 0).is_ok_and(|f| f & O_NONBLOCK == 0);
     loop {
         let mut buf = [0u8; 64];
@@ -649,7 +657,7 @@ fn send_datagram(c: &mut Call<'_>) -> Option<Outcome> {
         if r != -(EAGAIN as isize) || !blocking {
             return Some(Outcome::Return(r));
         }
-        if sys::rt_sigpending().is_ok_and(|m| m != 0) {
+        if sys::rt_sigpending().is_ok_and(|m| m & !app_mask != 0) {
             return Some(Outcome::err(EINTR));
         }
         sys::sleep_ns(1_000_000);
@@ -1475,20 +1483,10 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
     let path_end = sa[2..n].iter().position(|&b| b == 0).map_or(n, |z| z + 2);
     let path = &sa[2..path_end];
     let Ok(ty) = sys::socket_type(fd as i32) else { return None };
-    let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
-    let abs = if path.first() == Some(&b'/') {
-        path.to_vec()
-    } else {
-        let mut v = cwd(c.t);
-        v.push(b'/');
-        v.extend_from_slice(path);
-        v
+    let p = match socket_path(c.t, path) {
+        Ok(p) => p,
+        Err(e) => return Some(Outcome::err(e)),
     };
-    if abs.len() > PATH_MAX {
-        return Some(Outcome::err(ENAMETOOLONG));
-    }
-    p.buf[..abs.len()].copy_from_slice(&abs);
-    p.len = abs.len();
     let nonblocking = sys::fcntl(fd as i32, crate::abi::F_GETFL, 0).is_ok_and(|f| f & O_NONBLOCK != 0);
     if c.nr == Sysno::connect as usize && (ty & 0xf == crate::abi::SOCK_DGRAM || nonblocking) {
         // The socket is connected itself, by the server, where its connect
