@@ -1136,16 +1136,10 @@ impl Server {
         }
     }
 
-    /// A datagram from the client's socket (its first fd) to the socket
-    /// `p` names, which must lie in a read-write grant as for connect.
-    /// Never waits: EAGAIN when the receiver has no room (the client asks
-    /// again if its call may wait). Without data: the client's datagram
-    /// socket connected there (which never waits either).
-    fn send_unix(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, data: Option<&[u8]>) -> SysResult<usize> {
-        let sock = fds.first().ok_or(libc::EBADF)?.as_fd();
-        if sys::file_type(&sys::fstat_cached(sock, sys::STATX_CHECK)?) != libc::S_IFSOCK {
-            return Err(libc::ENOTSOCK);
-        }
+    /// The socket `p` names (or the kernel's name of one the server bound)
+    /// as a peer: in a read-write grant, as connecting to it is a channel
+    /// out of the session.
+    fn peer_socket(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<Obj> {
         let named = self.bound_name(p);
         let p = named.as_ref().map_or(*p, |v| PathArg::cwd(v));
         let o = match self.resolve(i, &p, fds, true, false)?.existing()? {
@@ -1158,6 +1152,20 @@ impl Server {
         if sys::file_type(&o.st) != libc::S_IFSOCK {
             return Err(libc::ECONNREFUSED);
         }
+        Ok(o)
+    }
+
+    /// A datagram from the client's socket (its first fd) to the socket
+    /// `p` names, which must lie in a read-write grant as for connect.
+    /// Never waits: EAGAIN when the receiver has no room (the client asks
+    /// again if its call may wait). Without data: the client's datagram
+    /// socket connected there (which never waits either).
+    fn send_unix(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, data: Option<&[u8]>) -> SysResult<usize> {
+        let sock = fds.first().ok_or(libc::EBADF)?.as_fd();
+        if sys::file_type(&sys::fstat_cached(sock, sys::STATX_CHECK)?) != libc::S_IFSOCK {
+            return Err(libc::ENOTSOCK);
+        }
+        let o = self.peer_socket(i, p, fds)?;
         // The flags a datagram's send may take; the rest are the kernel's
         // EOPNOTSUPP or meaningless here.
         let flags = flags & (libc::MSG_EOR | libc::MSG_CONFIRM | libc::MSG_DONTROUTE | libc::MSG_MORE);
@@ -1193,18 +1201,7 @@ impl Server {
             sys::bind_unix(sock.as_fd(), &path)?;
             self.bound.insert(path, (vpath, parent));
         } else {
-            let named = self.bound_name(p);
-            let p = &named.as_ref().map_or(*p, |v| PathArg::cwd(v));
-            let o = match self.resolve(i, p, fds, true, false)?.existing()? {
-                Existing::Virtual(_) => return Err(libc::ECONNREFUSED),
-                Existing::Real(o) => o,
-            };
-            if !self.ns.grants[o.grant].mode.writable() {
-                return Err(libc::EACCES);
-            }
-            if sys::file_type(&o.st) != libc::S_IFSOCK {
-                return Err(libc::ECONNREFUSED);
-            }
+            let o = self.peer_socket(i, p, fds)?;
             match sys::connect_unix(sock.as_fd(), sys::proc_fd(o.fd.as_fd()).as_bytes()) {
                 Ok(()) | Err(libc::EINPROGRESS) => {}
                 Err(e) => return Err(e),
