@@ -211,6 +211,7 @@ pub const SO_TYPE: i32 = net::SO_TYPE as i32;
 pub const SO_PEERCRED: i32 = net::SO_PEERCRED as i32;
 pub const SCM_RIGHTS: i32 = net::SCM_RIGHTS as i32;
 pub const MSG_DONTWAIT: usize = net::MSG_DONTWAIT as usize;
+pub const POLLIN: u16 = general::POLLIN as u16;
 pub const MSG_NOSIGNAL: usize = net::MSG_NOSIGNAL as usize;
 pub const MSG_CMSG_CLOEXEC: usize = net::MSG_CMSG_CLOEXEC as usize;
 pub const SOCK_SEQPACKET: usize = net::SOCK_SEQPACKET as usize;

@@ -766,7 +766,17 @@ fn open_at(c: &mut Call<'_>, dirfd: i32, addr: usize, flags: u32, mode: u32) -> 
     }
     let mut buf = [0u8; 256];
     let cloexec = flags & O_CLOEXEC as u32 != 0;
-    let (r, fd, info) = tri!(ask(c, &Request::Open { flags, mode, path: p.arg(0) }, &[&p], &mut buf, cloexec));
+    // The server opens a FIFO on a thread, waiting for its other end as
+    // natively; a signal of the program's ends the wait (EINTR).
+    let (fds, n) = fds_of(&[&p]);
+    let app_mask = *c.uc.sigmask();
+    let req = Request::Open { flags, mode, path: p.arg(0) };
+    let (reply, fd) = tri!(rpc::call_may_wait(c.t, &req, &fds[..n], &mut buf, cloexec, app_mask).map_err(|e| -(e as isize)));
+    let info = match reply.data {
+        ReplyData::Open { info } => info as usize,
+        _ => 0,
+    };
+    let r = reply.result as isize;
     if let (Some(own), 0, true) = (p.dirfd, p.len, r == -(ENOTSUP as isize)) {
         // A file of no grant (an inherited one): its copy.
         return reopen_unlisted(own, flags, true).unwrap_or(Outcome::Return(r));

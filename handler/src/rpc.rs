@@ -15,7 +15,7 @@ use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
 
 use crate::sys::{Iovec, Msghdr};
-use crate::abi::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, SCM_RIGHTS, SOL_SOCKET};
+use crate::abi::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, SCM_RIGHTS, SOL_SOCKET};
 use crate::errno::{EAGAIN, EINTR, EIO, ENAMETOOLONG};
 use crate::ownfd;
 use crate::sys;
@@ -83,8 +83,15 @@ fn send(conn: i32, frame: &[u8], fds_out: &[i32]) -> Result<(), i32> {
     }
 }
 
+/// How long a wait that signals may end sleeps between looks at them.
+const INTERRUPTIBLE_SLICE_MS: i32 = 20;
+
 /// Receives one frame into `buf`; returns its length and the fd it carried.
-fn recv(conn: i32, buf: &mut [u8], cloexec: bool) -> Result<(usize, Option<i32>), i32> {
+/// With `interrupt` (the program's signal mask): a reply that takes long
+/// (an open the server made on a thread, which waits for a FIFO's other
+/// end) is waited for in slices, and a signal pending that the mask does
+/// not block ends the wait with EINTR.
+fn recv(conn: i32, buf: &mut [u8], cloexec: bool, interrupt: Option<u64>) -> Result<(usize, Option<i32>), i32> {
     let iov = Iovec { base: buf.as_mut_ptr() as usize, len: buf.len() };
     let mut ctl = Control([0; 24]);
     let mut msg = Msghdr {
@@ -105,11 +112,28 @@ fn recv(conn: i32, buf: &mut [u8], cloexec: bool) -> Result<(usize, Option<i32>)
     let mut tries = if looking { RECV_SPIN_TRIES } else { 0 };
     LOOKING.fetch_sub(!looking as u32, Ordering::Relaxed);
     let n = loop {
-        let f = if tries > 0 { flags | MSG_DONTWAIT } else { flags };
+        if let (0, Some(mask)) = (tries, interrupt) {
+            // Asleep until the reply comes or a signal of the program's.
+            loop {
+                // struct pollfd: fd (i32), events (u16), revents (u16).
+                let mut pfd = [conn as u32 as u64 | ((POLLIN as u64) << 32)];
+                // SAFETY: one struct pollfd in a u64, which the kernel writes
+                // revents of.
+                let r = unsafe { sys::raw(Sysno::poll as usize, [pfd.as_mut_ptr() as usize, 1, INTERRUPTIBLE_SLICE_MS as usize, 0, 0, 0]) };
+                if matches!(r, Ok(n) if n > 0) {
+                    break;
+                }
+                if sys::rt_sigpending().is_ok_and(|m| m & !mask != 0) {
+                    return Err(EINTR);
+                }
+            }
+        }
+        let f = if tries > 0 || interrupt.is_some() { flags | MSG_DONTWAIT } else { flags };
         // SAFETY: msg describes live, writable buffers.
         match unsafe { sys::raw(Sysno::recvmsg as usize, [conn as usize, &mut msg as *mut Msghdr as usize, f, 0, 0, 0]) } {
             Ok(n) => break n,
             Err(EINTR) => continue,
+            Err(EAGAIN) if tries == 0 && interrupt.is_some() => continue,
             Err(EAGAIN) if tries > 0 => {
                 tries -= 1;
                 if tries == 0 {
@@ -157,6 +181,17 @@ pub fn call_on<'b>(
     buf: &'b mut [u8],
     cloexec: bool,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
+    call_on_until(conn, req, fds_out, buf, cloexec, None)
+}
+
+fn call_on_until<'b>(
+    conn: i32,
+    req: &Request<'_>,
+    fds_out: &[i32],
+    buf: &'b mut [u8],
+    cloexec: bool,
+    interrupt: Option<u64>,
+) -> Result<(Reply<'b>, Option<i32>), i32> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut small = [0u8; proto::HEADER_LEN + 2 * (proto::MAX_PATH + 3) + 64];
     let mut big;
@@ -170,7 +205,7 @@ pub fn call_on<'b>(
     };
     let n = proto::encode_request(id, req, out).map_err(|_| ENAMETOOLONG)?;
     send(conn, &out[..n], fds_out)?;
-    let (len, fd) = recv(conn, buf, cloexec)?;
+    let (len, fd) = recv(conn, buf, cloexec, interrupt)?;
     let op = req.op();
     match proto::decode_reply(&buf[..len], op) {
         Ok((rid, reply)) if rid == id && reply.has_fd(op) == fd.is_some() => Ok((reply, fd)),
@@ -237,6 +272,31 @@ pub fn call<'b>(
     cloexec: bool,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
     call_on(conn(t)?, req, fds_out, buf, cloexec)
+}
+
+/// As `call`, for a request whose reply may wait for another process (an
+/// open: a FIFO's waits for its other end, on a server thread): a signal
+/// the program's `mask` does not block ends the wait with EINTR, as it
+/// ends a waiting open natively. The thread's connection is then closed,
+/// which the server takes as the end of the request (a new one is made
+/// for the thread's next).
+pub fn call_may_wait<'b>(
+    t: &mut ThreadBlock,
+    req: &Request<'_>,
+    fds_out: &[i32],
+    buf: &'b mut [u8],
+    cloexec: bool,
+    mask: u64,
+) -> Result<(Reply<'b>, Option<i32>), i32> {
+    let c = conn(t)?;
+    let r = call_on_until(c, req, fds_out, buf, cloexec, Some(mask));
+    if r.is_err() {
+        // A reply may still come on it: the connection is done with.
+        if t.rpc_fd.compare_exchange(c, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            ownfd::release_fd(c);
+        }
+    }
+    r
 }
 
 /// Before a fork: the child's own main connection.

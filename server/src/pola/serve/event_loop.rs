@@ -339,7 +339,14 @@ impl Server {
         let sock = self.conns[i].sock.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
         let conn = self.conns[i].id;
         let opener = move || {
-            let opened = Server::reopen(later.fd.as_fd(), later.flags, later.mode);
+            let opened = if later.waits {
+                // As the client asked: a FIFO's open waits for its other
+                // end here, on this thread.
+                let f = (later.flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW)) | libc::O_CLOEXEC | libc::O_NOCTTY;
+                sys::reopen(later.fd.as_fd(), f, later.mode)
+            } else {
+                Server::reopen(later.fd.as_fd(), later.flags, later.mode)
+            };
             let reply = match &opened {
                 Ok(_) => Reply::ok(ReplyData::Open { info: 0 }),
                 Err(e) => Reply::err(*e),

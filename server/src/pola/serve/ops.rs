@@ -64,6 +64,10 @@ pub(super) struct Later {
     pub(super) fd: OwnedFd,
     pub(super) flags: i32,
     pub(super) mode: u32,
+    /// Opened as asked, waiting as natively (a FIFO's other end: the
+    /// client's wait ends with its signals); else never waiting
+    /// (O_NONBLOCK, cleared after unless asked for).
+    pub(super) waits: bool,
 }
 
 /// What `open` made.
@@ -603,11 +607,12 @@ impl Server {
                     let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
                     let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
                     let fd = sys::open(tty, libc::O_PATH | libc::O_CLOEXEC, 0)?;
-                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0 }));
+                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0, waits: false }));
                 }
                 if !path_only && open_may_wait(&obj.st) {
                     let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
-                    return Ok(Opened::Later(Later { fd, flags, mode }));
+                    let waits = t == libc::S_IFIFO;
+                    return Ok(Opened::Later(Later { fd, flags, mode, waits }));
                 }
                 let fd = Self::reopen(obj.fd.as_fd(), flags, mode)?;
                 Ok(Opened::Now(fd, 0))
