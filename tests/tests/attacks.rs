@@ -125,6 +125,11 @@ fn attacks() {
             "procfs",
             vec![s(&sockdir)],
         ),
+        (
+            "the server's Unix socket operations: ConnectOwn raced to blocking (O_NONBLOCK cleared meanwhile, the listener's backlog full), binds filling the server's fd table, SendUnix and ConnectOwn of odd sockets",
+            "connect_own",
+            vec![],
+        ),
         ("set-ID files and devices in the rw grant (O_TMPFILE around the handler linked by the server, mknod, umask 0)", "setid", vec![]),
         (
             "the in-process open's look and open raced (FIFO, file, dir, symlinks out, to the victim, to /dev/null; 6000 opens)",
