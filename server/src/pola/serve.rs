@@ -52,8 +52,14 @@ pub struct Server {
     /// the session's processes) and the virtual paths they were bound at:
     /// an address a program got from the kernel works as one.
     /// Each holds the directory fd its name goes through, so that the fd
-    /// number, and the name, is never another socket's.
+    /// number, and the name, is never another socket's: one fd for each
+    /// directory (`bound_dirs`, by mount, device and inode), and at most
+    /// MAX_BOUND names (a name whose socket is gone is forgotten when the
+    /// table is full; past that a name is not kept). Keeping an fd for
+    /// every bind let a program fill the server's fd table (binds below a
+    /// subdirectory of /tmp: every client's requests then failed).
     bound: HashMap<Vec<u8>, (Vec<u8>, std::rc::Rc<OwnedFd>)>,
+    bound_dirs: HashMap<(u64, u64, u64), std::rc::Rc<OwnedFd>>,
     /// Where log lines go (stderr in `preld pola`, through a `Logger`).
     pub log: Box<dyn FnMut(&str)>,
     buf: Vec<u8>,
@@ -134,6 +140,7 @@ impl Server {
             net,
             dirs: HashMap::new(),
             bound: HashMap::new(),
+            bound_dirs: HashMap::new(),
             log: Box::new(move |line| logger.line(line)),
             buf: vec![0; MAX_FRAME],
             out: vec![0; MAX_FRAME],

@@ -359,6 +359,11 @@ pub fn socket_type(sock: BorrowedFd<'_>) -> SysResult<i32> {
     sys(rustix::net::sockopt::socket_type(sock)).map(|t| t.as_raw() as i32)
 }
 
+/// SO_DOMAIN of a socket (AF_UNIX, AF_INET, ...).
+pub fn socket_domain(sock: BorrowedFd<'_>) -> SysResult<i32> {
+    sys(rustix::net::sockopt::socket_domain(sock)).map(|f| f.as_raw() as i32)
+}
+
 /// sendto(sock, data, flags, path) of a datagram, never waiting
 /// (MSG_DONTWAIT) nor raising SIGPIPE: the bytes sent.
 pub fn send_unix(sock: BorrowedFd<'_>, data: &[u8], flags: i32, path: &[u8]) -> SysResult<usize> {

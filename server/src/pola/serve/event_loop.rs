@@ -44,7 +44,7 @@ const SPIN_AFTER_REQUEST: Duration = Duration::from_micros(50);
 impl Server {
     /// The fds the server may still take (`fd_budget`).
     pub(super) fn fds_left(&self) -> usize {
-        self.fd_budget.saturating_sub(self.conns.len() + self.closer.waiting() + 3 * self.busy)
+        self.fd_budget.saturating_sub(self.conns.len() + self.closer.waiting() + 3 * self.busy + self.bound_dirs.len())
     }
 
     fn logf(&mut self, id: u64, why: &str) {
@@ -339,17 +339,27 @@ impl Server {
         let sock = self.conns[i].sock.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
         let conn = self.conns[i].id;
         let opener = move || {
-            let opened = if later.waits {
-                // As the client asked: a FIFO's open waits for its other
-                // end here, on this thread.
-                let f = (later.flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW)) | libc::O_CLOEXEC | libc::O_NOCTTY;
-                sys::reopen(later.fd.as_fd(), f, later.mode)
-            } else {
-                Server::reopen(later.fd.as_fd(), later.flags, later.mode)
-            };
-            let reply = match &opened {
-                Ok(_) => Reply::ok(ReplyData::Open { info: 0 }),
-                Err(e) => Reply::err(*e),
+            let (opened, reply) = match &later.connect {
+                // ConnectOwn: the program's own socket, connected.
+                Some(sock) => match sys::connect_unix(sock.as_fd(), sys::proc_fd(later.fd.as_fd()).as_bytes()) {
+                    Ok(()) => (Err(0), Reply::ok(ReplyData::None)),
+                    Err(e) => (Err(e), Reply::err(e)),
+                },
+                None => {
+                    let opened = if later.waits {
+                        // As the client asked: a FIFO's open waits for its
+                        // other end here, on this thread.
+                        let f = (later.flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW)) | libc::O_CLOEXEC | libc::O_NOCTTY;
+                        sys::reopen(later.fd.as_fd(), f, later.mode)
+                    } else {
+                        Server::reopen(later.fd.as_fd(), later.flags, later.mode)
+                    };
+                    let reply = match &opened {
+                        Ok(_) => Reply::ok(ReplyData::Open { info: 0 }),
+                        Err(e) => Reply::err(*e),
+                    };
+                    (opened, reply)
+                }
             };
             let mut out = [0u8; 64];
             let n = proto::encode_reply(op, id, &reply, &mut out).unwrap();

@@ -64,6 +64,11 @@ pub(super) struct Later {
     pub(super) fd: OwnedFd,
     pub(super) flags: i32,
     pub(super) mode: u32,
+    /// ConnectOwn of a stream or seqpacket socket: the program's socket,
+    /// connected to `fd`'s socket on the thread instead of an open (its
+    /// connect waits for room in the listener's backlog unless the open
+    /// file has O_NONBLOCK, which the program may clear at any moment).
+    pub(super) connect: Option<OwnedFd>,
     /// Opened as asked, waiting as natively (a FIFO's other end: the
     /// client's wait ends with its signals); else never waiting
     /// (O_NONBLOCK, cleared after unless asked for).
@@ -82,6 +87,11 @@ enum Opened {
 /// them, chmod with them is EPERM (the seccomp filter refuses the same
 /// for fchmod and fchmodat made around the handler).
 const SET_ID: u32 = libc::S_ISUID | libc::S_ISGID;
+
+/// How many names of sockets it bound the server keeps (`Server::bound`):
+/// each may hold a directory fd (and no more than a quarter of the fd
+/// budget).
+const MAX_BOUND: usize = 4096;
 
 const O_ALLOWED: i32 = libc::O_ACCMODE
     | libc::O_CREAT
@@ -469,11 +479,15 @@ impl Server {
                 }
                 Err(e) => Answer::err(e),
             },
-            Request::SendUnix { flags, path, data } => match self.send_unix(i, &path, fds, flags as i32, Some(data)) {
+            Request::SendUnix { flags, path, data } => match self.send_unix(i, &path, fds, flags as i32, data) {
                 Ok(n) => Answer::data(Data::Count(n)),
                 Err(e) => Answer::err(e),
             },
-            Request::ConnectOwn { path } => unit(self.send_unix(i, &path, fds, 0, None).map(|_| ())),
+            Request::ConnectOwn { path } => match self.connect_own(i, &path, fds) {
+                Ok(None) => Answer::data(Data::None),
+                Ok(Some(later)) => Answer { result: Ok(Data::None), fd: None, later: Some(later) },
+                Err(e) => Answer::err(e),
+            },
             Request::ConnectUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, false) {
                 Ok(fd) => Answer::with_fd(Data::None, fd),
                 Err(e) => Answer::err(e),
@@ -607,12 +621,12 @@ impl Server {
                     let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
                     let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
                     let fd = sys::open(tty, libc::O_PATH | libc::O_CLOEXEC, 0)?;
-                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0, waits: false }));
+                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0, connect: None, waits: false }));
                 }
                 if !path_only && open_may_wait(&obj.st) {
                     let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
                     let waits = t == libc::S_IFIFO;
-                    return Ok(Opened::Later(Later { fd, flags, mode, waits }));
+                    return Ok(Opened::Later(Later { fd, flags, mode, connect: None, waits }));
                 }
                 let fd = Self::reopen(obj.fd.as_fd(), flags, mode)?;
                 Ok(Opened::Now(fd, 0))
@@ -1141,6 +1155,23 @@ impl Server {
         }
     }
 
+    /// The socket `p` names for a datagram or a connect of the client's
+    /// own socket (its first fd, which must be an AF_UNIX socket): a
+    /// socket in a read-write grant, as for connect.
+    fn own_socket_target<'f>(&mut self, i: usize, p: &PathArg<'_>, fds: &'f [OwnedFd]) -> SysResult<(BorrowedFd<'f>, Obj)> {
+        let sock = fds.first().ok_or(libc::EBADF)?.as_fd();
+        if sys::file_type(&sys::fstat_cached(sock, sys::STATX_CHECK)?) != libc::S_IFSOCK {
+            return Err(libc::ENOTSOCK);
+        }
+        // Another family's socket given a Unix address: the kernel's
+        // answer, without calling it (an inet socket's connect and send
+        // take the socket's lock, which the client may hold).
+        if sys::socket_domain(sock)? != libc::AF_UNIX {
+            return Err(libc::EAFNOSUPPORT);
+        }
+        Ok((sock, self.peer_socket(i, p, fds)?))
+    }
+
     /// The socket `p` names (or the kernel's name of one the server bound)
     /// as a peer: in a read-write grant, as connecting to it is a channel
     /// out of the session.
@@ -1163,27 +1194,61 @@ impl Server {
     /// A datagram from the client's socket (its first fd) to the socket
     /// `p` names, which must lie in a read-write grant as for connect.
     /// Never waits: EAGAIN when the receiver has no room (the client asks
-    /// again if its call may wait). Without data: the client's datagram
-    /// socket connected there (which never waits either).
-    fn send_unix(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, data: Option<&[u8]>) -> SysResult<usize> {
-        let sock = fds.first().ok_or(libc::EBADF)?.as_fd();
-        if sys::file_type(&sys::fstat_cached(sock, sys::STATX_CHECK)?) != libc::S_IFSOCK {
-            return Err(libc::ENOTSOCK);
+    /// again if its call may wait).
+    fn send_unix(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32, data: &[u8]) -> SysResult<usize> {
+        let (sock, o) = self.own_socket_target(i, p, fds)?;
+        if sys::socket_type(sock)? != libc::SOCK_DGRAM {
+            return Err(libc::EOPNOTSUPP);
         }
-        let o = self.peer_socket(i, p, fds)?;
         // The flags a datagram's send may take; the rest are the kernel's
         // EOPNOTSUPP or meaningless here.
         let flags = flags & (libc::MSG_EOR | libc::MSG_CONFIRM | libc::MSG_DONTROUTE | libc::MSG_MORE);
-        let to = sys::proc_fd(o.fd.as_fd());
-        match data {
-            Some(data) => sys::send_unix(sock, data, flags, to.as_bytes()),
-            // A datagram socket's connect never waits, nor a non-blocking
-            // one's (EINPROGRESS, EAGAIN: the program's to handle).
-            None if sys::socket_type(sock)? == libc::SOCK_DGRAM || sys::is_nonblocking(sock) => {
-                sys::connect_unix(sock, to.as_bytes()).map(|()| 0)
-            }
-            None => Err(libc::EINVAL),
+        sys::send_unix(sock, data, flags, sys::proc_fd(o.fd.as_fd()).as_bytes())
+    }
+
+    /// The client's own socket (its first fd) connected to the socket `p`
+    /// names: a datagram socket here (its connect never waits); a
+    /// non-blocking stream or seqpacket socket on a thread of its own
+    /// (`Later`): O_NONBLOCK is a flag of the open file, which the client
+    /// may clear between the server's look and its connect, and a blocking
+    /// connect to a listener whose backlog is full waits (it held every
+    /// client of the session).
+    fn connect_own(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<Option<Later>> {
+        let (sock, o) = self.own_socket_target(i, p, fds)?;
+        if sys::socket_type(sock)? == libc::SOCK_DGRAM {
+            return sys::connect_unix(sock, sys::proc_fd(o.fd.as_fd()).as_bytes()).map(|()| None);
         }
+        if !sys::is_nonblocking(sock) {
+            return Err(libc::EINVAL);
+        }
+        let dup = |f: BorrowedFd<'_>| f.try_clone_to_owned().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE));
+        Ok(Some(Later { fd: dup(o.fd.as_fd())?, flags: 0, mode: 0, connect: Some(dup(sock)?), waits: false }))
+    }
+
+    /// Keeps the kernel's name `path` of a socket the server bound (through
+    /// `dir`, the directory `key` names) as virtual path `vpath`, within
+    /// MAX_BOUND names.
+    fn remember_bound(&mut self, path: Vec<u8>, vpath: Vec<u8>, key: (u64, u64, u64), dir: std::rc::Rc<OwnedFd>) {
+        // A quarter of the fd budget at most (the directories kept count in
+        // it: `fds_left`).
+        let max = MAX_BOUND.min(self.fd_budget / 4);
+        if self.bound.len() >= max && !self.bound.contains_key(&path) {
+            // Forget the names whose socket is gone (unlinked, replaced),
+            // and the directories no name goes through any more.
+            self.bound.retain(|k, (_, d)| {
+                let name = &k[k.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1)..];
+                let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+                sys::openat2(d.as_fd(), name, flags, 0, sys::CONFINED)
+                    .and_then(|f| sys::fstat_cached(f.as_fd(), sys::STATX_CHECK))
+                    .is_ok_and(|st| sys::file_type(&st) == libc::S_IFSOCK)
+            });
+            self.bound_dirs.retain(|_, d| std::rc::Rc::strong_count(d) > 1);
+            if self.bound.len() >= max {
+                return;
+            }
+        }
+        self.bound_dirs.entry(key).or_insert_with(|| dir.clone());
+        self.bound.insert(path, (vpath, dir));
     }
 
     fn unix_socket(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], ty: i32, bind: bool) -> SysResult<OwnedFd> {
@@ -1200,11 +1265,15 @@ impl Server {
                 _ => Vec::new(),
             };
             let (_, parent, name) = self.new_name(node, libc::EADDRINUSE)?;
-            let mut path = sys::proc_fd(parent.as_fd()).into_bytes();
+            // The directory's fd kept for an earlier bind there, if any.
+            let st = sys::fstat_cached(parent.as_fd(), sys::STATX_CHECK)?;
+            let key = (sys::mount_id(parent.as_fd())?, st.st_dev, st.st_ino);
+            let dir = self.bound_dirs.get(&key).cloned().unwrap_or(parent);
+            let mut path = sys::proc_fd(dir.as_fd()).into_bytes();
             path.push(b'/');
             path.extend_from_slice(&name);
             sys::bind_unix(sock.as_fd(), &path)?;
-            self.bound.insert(path, (vpath, parent));
+            self.remember_bound(path, vpath, key, dir);
         } else {
             let o = self.peer_socket(i, p, fds)?;
             match sys::connect_unix(sock.as_fd(), sys::proc_fd(o.fd.as_fd()).as_bytes()) {
