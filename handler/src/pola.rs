@@ -608,8 +608,15 @@ fn send_datagram(c: &mut Call<'_>) -> Option<Outcome> {
             return None; // the kernel's EFAULT
         }
         let (iovs, n) = (m[2], m[3]);
-        if m[5] != 0 || n > 64 || (n > 0 && !usermem::read_words(iovs, &mut iov[..2 * n])) {
+        if m[5] != 0 || n > 64 {
             return None;
+        }
+        // read_words reads 8 words at most: 4 iovecs at a time (more went
+        // to the kernel, which found no path: ENOENT).
+        for (k, chunk) in iov[..2 * n].chunks_mut(8).enumerate() {
+            if !usermem::read_words(iovs.wrapping_add(k * 64), chunk) {
+                return None;
+            }
         }
         (m[0], m[1] & 0xffff_ffff, n, c.args[2])
     };
