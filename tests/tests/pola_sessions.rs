@@ -745,6 +745,20 @@ print(out.decode().strip()); print("status:", os.waitpid(pid, 0)[1] >> 8)
     Run::new(tmp.path(), &["python3", "-c", script]).same("ptys", true);
 }
 
+/// FIFOs the server opens (in -B's private /tmp, which a grant below it
+/// keeps from being resolved in the process) wait for their other end as
+/// natively, and a signal ends the wait.
+#[test]
+fn fifos_outside_the_in_process_grants_wait() {
+    let tmp = scratch("fifo-wait");
+    let script = preld_tests::root().join("tests/programs/pola/fifo_waits.py");
+    let native_fifo = tmp.path().join("fifo");
+    let n = Run::new(tmp.path(), &["python3", script.to_str().unwrap(), native_fifo.to_str().unwrap()]).native_ok();
+    let r = Run::new(tmp.path(), &["python3", script.to_str().unwrap(), "/tmp/fifo"]).grant("--rw", tmp.path()).grant("--ro", script.parent().unwrap());
+    let s = r.session_ok();
+    compare("FIFOs in the private /tmp", &r.shown(true), &n, &s, true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.
