@@ -142,7 +142,18 @@ impl PathIn {
 fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     let mut raw = [0u8; PATH_MAX];
-    let n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
+    let mut n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
+    if let Some(rest) = raw[..n].strip_prefix(b"/dev/fd").filter(|r| r.is_empty() || r[0] == b'/') {
+        // /dev/fd is /proc/self/fd, as its symlink says natively (a listing
+        // of it is the session's procfs's).
+        let (rest_len, head) = (rest.len(), b"/proc/self/fd");
+        if head.len() + rest_len >= PATH_MAX {
+            return Err(-(ENAMETOOLONG as isize));
+        }
+        raw.copy_within(7..n, head.len());
+        raw[..head.len()].copy_from_slice(head);
+        n = head.len() + rest_len;
+    }
     let raw = &raw[..n];
     if raw.is_empty() {
         return Err(-(ENOENT as isize));
@@ -241,20 +252,36 @@ fn program_path() -> &'static [u8] {
     prog.strip_suffix(b"\0").unwrap_or(prog)
 }
 
+/// The symlinks of /dev that name /proc/self/fd, as natively.
+fn dev_fd_link(name: &[u8]) -> Option<&'static [u8]> {
+    Some(match name {
+        b"/dev/fd" => b"/proc/self/fd",
+        b"/dev/stdin" => b"/proc/self/fd/0",
+        b"/dev/stdout" => b"/proc/self/fd/1",
+        b"/dev/stderr" => b"/proc/self/fd/2",
+        _ => return None,
+    })
+}
+
 /// `/proc/self/{exe,cwd,root,fd/N}` (absolute, nothing after the link)
 /// as a path to look at the link itself in the session's procfs.
 fn proc_link_itself(addr: usize) -> Option<PathIn> {
-    let mut raw = [0u8; 64];
-    let n = usermem::read_cstr(addr, &mut raw)?;
-    let raw = &raw[..n];
+    let mut got = [0u8; 64];
+    let n = usermem::read_cstr(addr, &mut got)?;
+    let mut name = Vec::from(&got[..n]);
+    if let Some(fd) = name.strip_prefix(b"/dev/fd/") {
+        // /dev/fd/N: /proc/self/fd/N through /dev/fd's symlink.
+        name = [&b"/proc/self/fd/"[..], fd].concat();
+    }
+    let raw = &name[..];
     let is_link = crate::pathmap::is_self_exe(raw)
         || matches!(self_dir_link(raw), Some((_, b"")))
         || (raw.starts_with(b"/proc/") && matches!(fd_path(raw), Some((_, b""))));
     if !is_link {
         return None;
     }
-    let mut p = PathIn { buf: [0; PATH_MAX], len: n, dirfd: None };
-    p.buf[..n].copy_from_slice(raw);
+    let mut p = PathIn { buf: [0; PATH_MAX], len: raw.len(), dirfd: None };
+    p.buf[..raw.len()].copy_from_slice(raw);
     Some(p)
 }
 
@@ -995,6 +1022,8 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
         let link: Option<Vec<u8>> = if crate::pathmap::is_self_exe(&head[..n]) {
             // /proc/self/exe names the program, as natively.
             Some(program_path().to_vec())
+        } else if let Some(to) = dev_fd_link(&head[..n]) {
+            Some(to.to_vec())
         } else {
             match self_dir_link(&head[..n]) {
                 Some((SelfDirLink::Cwd, b"")) => Some(cwd(c.t)),

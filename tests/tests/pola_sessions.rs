@@ -707,6 +707,7 @@ fn proc_self_in_a_session_is_the_native_one() {
         echo "maps: $(grep -c '\[stack\]' /proc/self/maps) $(grep -c '\[vdso\]' /proc/self/maps)"
         echo "lstat: $(stat -c %F /proc/self/exe /proc/self/cwd /proc/self/fd/1 | tr '\n' ' ')"
         echo "mounts: $(grep -c . /proc/self/mountinfo | sed 's/[1-9][0-9]*/some/')"
+        echo "dev: $(readlink /dev/stdin /dev/fd | tr '\n' ' ') $(ls /dev/fd/ | grep -Ex '[0-7]' | tr '\n' ' ') $(stat -c %F /dev/fd/1)"
     "#;
     let mut r = Run::new(tmp.path(), &["sh", "-c", script, "sh"]).grant("--rw", tmp.path());
     r.argv.insert(0, "env".into());
