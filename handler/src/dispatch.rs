@@ -173,8 +173,15 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
     let route = TABLE.get(nr)?;
-    if trace::may_want(nr) || tracer::may_want(nr) || (rpc::active() && route.session.is_some()) || clockcalls::traps(nr) {
+    if trace::may_want(nr) || tracer::may_want(nr) || clockcalls::traps(nr) {
         return None;
+    }
+    if rpc::active() && route.session.is_some() {
+        // The session's path calls that it may serve beneath a grant in
+        // the process go through its gate; the others trap.
+        use Sysno::*;
+        let gated = [open, openat, stat, lstat, newfstatat, statx, access, faccessat, faccessat2, readlink, readlinkat];
+        return (crate::beneath::active() && gated.iter().any(|&s| s as usize == nr)).then_some(Gate::Session);
     }
     let cfg = config::get();
     if cfg.rewrites_paths() && pathmap::takes_paths(nr) {

@@ -43,9 +43,51 @@ fn transfer(to_app: bool, app: usize, buf: usize, len: usize) -> bool {
     ret == Ok(len)
 }
 
-/// Fills `buf` from application address `addr`; false if any of it is unreadable.
+/// Whether the application can read [addr, addr + len), found by having
+/// the kernel read 8 bytes of each page of it, as it would for the
+/// application: rt_sigprocmask with an invalid `how` copies the new set
+/// in (EFAULT where it cannot) and then refuses (EINVAL), changing
+/// nothing. A fraction of process_vm_writev's cost (which pins the pages:
+/// 1.5 us a call here).
+fn readable(addr: usize, len: usize) -> bool {
+    const PAGE: usize = 4096;
+    let Some(end) = addr.checked_add(len) else { return false };
+    let mut at = addr;
+    while at < end {
+        let page_end = (at | (PAGE - 1)).saturating_add(1);
+        // 8 bytes within this page (they may begin before `addr`: the same
+        // page is readable or not as a whole).
+        let probe = if page_end - at >= 8 { at } else { page_end - 8 };
+        // SAFETY: the kernel only reads the 8 bytes at `probe` (or fails
+        // with EFAULT); `how` = -1 makes it change no mask.
+        let r = unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [usize::MAX, probe, 0, 8, 0, 0]) };
+        if r != Err(crate::errno::EINVAL) {
+            return false;
+        }
+        at = page_end;
+    }
+    true
+}
+
+/// Fills `buf` from application address `addr`; false if any of it is
+/// unreadable. The copy is a plain one once the kernel has found every
+/// page readable: another thread of the application unmapping them in
+/// between makes it fault, with signals blocked, and the kernel end the
+/// process (natively the call would fail with EFAULT: only a program
+/// unmapping memory it has just passed to a call does that).
 pub fn read(addr: usize, buf: &mut [u8]) -> bool {
-    transfer(false, addr, buf.as_mut_ptr() as usize, buf.len())
+    if buf.is_empty() {
+        return true;
+    }
+    if !readable(addr, buf.len()) {
+        return false;
+    }
+    // SAFETY: [addr, addr + len) is readable application memory (just
+    // checked; see above for another thread's unmap), copied as bytes into
+    // preld's buffer, which it cannot overlap with any meaning (preld's
+    // buffers are preld's).
+    unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) };
+    true
 }
 
 /// Writes `buf` at application address `addr`; false if it is not writable,

@@ -81,6 +81,10 @@ pub enum Gate {
     /// address (the handler guards preld's memory and sees what a mapping
     /// over rewritten code replaces).
     MmapNotFixed,
+    /// A call a capability session serves: the handler's session gate
+    /// (`preld_session_gate`) serves it without a trap when it can (a path
+    /// beneath a grant resolved in the process); else the stub's slow way.
+    Session,
 }
 
 /// The address of a gate, counting the calls it makes or not.
@@ -102,6 +106,7 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::MmapNotFixed, false) => fast_gate_mmap,
         (Gate::MmapNotFixed, true) => fast_gate_mmap_counted,
         (Gate::ByNumber, _) => fast_gate_by_number,
+        (Gate::Session, _) => fast_gate_session,
     };
     f as usize
 }
@@ -446,6 +451,140 @@ path_gate!(fast_gate_path0_open, "rdi", fd: 0, open: 1, counted: 0);
 path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
+
+/// Every signal, for the session gate's rt_sigprocmask.
+static ALL_SIGNALS: u64 = u64::MAX;
+
+/// What `preld_session_gate` returns for a call it leaves to the trap
+/// path (no result of a call is this: -errno is at least -4095).
+pub const SESSION_GATE_SLOW: isize = -4096;
+
+unsafe extern "C" {
+    /// Serves a call of a capability session in the process, or says
+    /// SESSION_GATE_SLOW having done nothing: `regs` points at the number
+    /// and the six argument registers (rdi, rsi, rdx, r10, r8, r9).
+    fn preld_session_gate(regs: *mut usize) -> isize;
+}
+
+/// The session gate: the handler's session half serves the call without a
+/// signal, as the SIGSYS handler would (with every signal blocked, on the
+/// thread's preld stack), or sends the stub the slow way (the site's own
+/// `syscall` traps, and the trap path serves the call from the start).
+///
+/// ```text
+///  application stack, below the stub's 128 bytes:
+///    [ret][flags][r9][r8][r10][rdx][rsi][rdi][nr][old mask]   <- rsp
+///  preld stack (gs:[stack_hi]): the application's rsp there, xmm0-15
+///  (the handler's code uses them; the application's upper halves of
+///  ymm/zmm are left alone by SSE instructions)
+/// ```
+///
+/// Signals are blocked (rt_sigprocmask) before the preld stack is taken
+/// and unblocked after it is left, so a signal finds the thread on the
+/// application's stack, as in any gate; preld code never runs with them
+/// open.
+///
+/// # Safety
+/// As `fast_gate_plain`, gs = the thread's block. Owns: rcx, r11 (a
+/// `syscall` clobbers them; the stub resets rcx); every other register is
+/// the application's again on return but rax, the result.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn fast_gate_session() -> ! {
+    core::arch::naked_asm!(
+        "pushfq",
+        "push r9",
+        "push r8",
+        "push r10",
+        "push rdx",
+        "push rsi",
+        "push rdi",
+        "push rax",                          // the number
+        "sub rsp, 8",                        // the mask to restore
+        "mov edi, 2",                        // SIG_SETMASK
+        "lea rsi, [rip + {all}]",
+        "mov rdx, rsp",
+        "mov r10d, 8",
+        "mov eax, {sigprocmask}",
+        "syscall",
+        "mov r11, rsp",                      // the application's side
+        "mov rsp, gs:[{stack_hi}]",          // free: no preld code is running
+        "push r11",
+        "sub rsp, 264",                      // xmm0-15, and rsp 16-aligned
+        "movdqu [rsp + 0], xmm0",
+        "movdqu [rsp + 16], xmm1",
+        "movdqu [rsp + 32], xmm2",
+        "movdqu [rsp + 48], xmm3",
+        "movdqu [rsp + 64], xmm4",
+        "movdqu [rsp + 80], xmm5",
+        "movdqu [rsp + 96], xmm6",
+        "movdqu [rsp + 112], xmm7",
+        "movdqu [rsp + 128], xmm8",
+        "movdqu [rsp + 144], xmm9",
+        "movdqu [rsp + 160], xmm10",
+        "movdqu [rsp + 176], xmm11",
+        "movdqu [rsp + 192], xmm12",
+        "movdqu [rsp + 208], xmm13",
+        "movdqu [rsp + 224], xmm14",
+        "movdqu [rsp + 240], xmm15",
+        "lea rdi, [r11 + 8]",                // the number and the arguments
+        "cld",                               // as a C call expects
+        "call {serve}",
+        "movdqu xmm0, [rsp + 0]",
+        "movdqu xmm1, [rsp + 16]",
+        "movdqu xmm2, [rsp + 32]",
+        "movdqu xmm3, [rsp + 48]",
+        "movdqu xmm4, [rsp + 64]",
+        "movdqu xmm5, [rsp + 80]",
+        "movdqu xmm6, [rsp + 96]",
+        "movdqu xmm7, [rsp + 112]",
+        "movdqu xmm8, [rsp + 128]",
+        "movdqu xmm9, [rsp + 144]",
+        "movdqu xmm10, [rsp + 160]",
+        "movdqu xmm11, [rsp + 176]",
+        "movdqu xmm12, [rsp + 192]",
+        "movdqu xmm13, [rsp + 208]",
+        "movdqu xmm14, [rsp + 224]",
+        "movdqu xmm15, [rsp + 240]",
+        "mov rsp, [rsp + 264]",              // back on the application's stack
+        "mov r9, rax",                       // the result (r9 is reloaded below)
+        "mov edi, 2",                        // SIG_SETMASK: the application's
+        "mov rsi, rsp",
+        "xor edx, edx",
+        "mov r10d, 8",
+        "mov eax, {sigprocmask}",
+        "syscall",
+        "lea rsp, [rsp + 8]",                // the mask
+        "cmp r9, {slow_result}",
+        "je 2f",
+        "mov rax, r9",
+        "lea rsp, [rsp + 8]",                // the number
+        "pop rdi",
+        "pop rsi",
+        "pop rdx",
+        "pop r10",
+        "pop r8",
+        "pop r9",
+        "popfq",
+        "ret",
+        "2:",
+        "pop rax",                           // the number, for the site's own syscall
+        "pop rdi",
+        "pop rsi",
+        "pop rdx",
+        "pop r10",
+        "pop r8",
+        "pop r9",
+        "popfq",
+        "jmp {slow}",
+        all = sym ALL_SIGNALS,
+        sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+        stack_hi = const super::trap::TB_STACK_HI_OFFSET,
+        serve = sym preld_session_gate,
+        slow_result = const SESSION_GATE_SLOW,
+        slow = sym fast_gate_slow,
+    )
+}
 
 /// The gate of `Gate::ByNumber` sites: on to the gate `GATE_BY_NUMBER`
 /// names for the call's number (or the slow way).

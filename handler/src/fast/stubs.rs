@@ -17,9 +17,9 @@ use crate::{abi, sys};
 
 const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
-const HEADER: usize = 128;
+const HEADER: usize = 192;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 16] = [
+const GATE_WORDS: [(Gate, bool); 17] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -36,6 +36,7 @@ const GATE_WORDS: [(Gate, bool); 16] = [
     (Gate::MmapNotFixed, false),
     (Gate::MmapNotFixed, true),
     (Gate::ByNumber, false),
+    (Gate::Session, false),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
@@ -48,7 +49,7 @@ static PAGES: Mutex<Vec<Page>> = Mutex::new(Vec::new());
 
 fn word_of(page: usize, gate: Gate, counted: bool) -> usize {
     // The slow gate and the by-number one count nothing themselves.
-    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber))).unwrap_or(2);
+    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber | Gate::Session))).unwrap_or(2);
     page + 8 * i
 }
 
