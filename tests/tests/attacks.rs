@@ -137,6 +137,11 @@ fn attacks() {
             vec![],
         ),
         (
+            "FIFO opens the server waits on, abandoned by the program (EINTR) thousands of times: the server's threads and fd table; a late reply on the next request",
+            "fifo_wait",
+            vec![],
+        ),
+        (
             "an image without preld (a memfd exec'd around the handler) given every fd, preld's too",
             "static_memfd",
             vec![],
