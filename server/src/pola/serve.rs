@@ -82,6 +82,17 @@ pub struct Server {
     fd_budget: usize,
     /// Connections waiting for an opener thread's reply.
     busy: usize,
+    /// Opener threads alive (`open_later`), with the process that started
+    /// them (a fork child has none of its parent's). Each holds up to 3
+    /// fds (the object's, the connection's dup, and the slot its open()
+    /// reserves while it waits) until it ends, which for a FIFO's open is
+    /// when the other end shows up, whether or not its connection is still
+    /// there: a program that interrupts its waiting opens (EINTR drops the
+    /// connection) left ~6600 threads waiting, uncounted, and the server's
+    /// fd table full (attack fifo_wait). Counted in the budget; at most
+    /// `fd_budget / 12` at a time (a quarter of the budget), past which an
+    /// open that would start one fails with EMFILE.
+    openers: (u32, Arc<std::sync::atomic::AtomicUsize>),
     /// The opener threads' reports (`open_later`): a pipe, made on first
     /// use; the read end is polled.
     done: Option<(OwnedFd, Arc<OwnedFd>)>,
@@ -148,6 +159,7 @@ impl Server {
             closer: Closer::new(),
             fd_budget,
             busy: 0,
+            openers: (std::process::id(), Arc::new(std::sync::atomic::AtomicUsize::new(0))),
             done: None,
             tty: None,
             powerbox: None,

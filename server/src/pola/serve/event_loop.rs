@@ -44,7 +44,17 @@ const SPIN_AFTER_REQUEST: Duration = Duration::from_micros(50);
 impl Server {
     /// The fds the server may still take (`fd_budget`).
     pub(super) fn fds_left(&self) -> usize {
-        self.fd_budget.saturating_sub(self.conns.len() + self.closer.waiting() + 3 * self.busy + self.bound_dirs.len())
+        self.fd_budget.saturating_sub(self.conns.len() + self.closer.waiting() + 3 * self.openers_alive() + self.bound_dirs.len())
+    }
+
+    /// Opener threads alive in this process (a fork child's parent's are
+    /// not: threads do not survive fork).
+    fn openers_alive(&self) -> usize {
+        if self.openers.0 == std::process::id() {
+            self.openers.1.load(std::sync::atomic::Ordering::Relaxed).max(self.busy)
+        } else {
+            self.busy
+        }
     }
 
     fn logf(&mut self, id: u64, why: &str) {
@@ -331,6 +341,13 @@ impl Server {
     /// (a client holds the FIFO's lock) holds that connection and thread
     /// only. Err: no thread could be started.
     fn open_later(&mut self, i: usize, op: proto::Op, id: u32, later: Later) -> SysResult<()> {
+        if self.openers.0 != std::process::id() {
+            // A fork child (the background server): a count of its own.
+            self.openers = (std::process::id(), Arc::new(std::sync::atomic::AtomicUsize::new(0)));
+        }
+        if self.openers_alive() >= self.fd_budget / 12 {
+            return Err(libc::EMFILE);
+        }
         if self.done.is_none() {
             let (rd, wr) = sys::pipe()?;
             self.done = Some((rd, Arc::new(wr)));
@@ -338,6 +355,9 @@ impl Server {
         let done = self.done.as_ref().unwrap().1.clone();
         let sock = self.conns[i].sock.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
         let conn = self.conns[i].id;
+        let alive = self.openers.1.clone();
+        alive.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let counted = alive.clone();
         let opener = move || {
             let (opened, reply) = match &later.connect {
                 // ConnectOwn: the program's own socket, connected.
@@ -372,13 +392,21 @@ impl Server {
             // fails, there is no one to tell.
             let _ = rustix::io::write(&*done, &rec);
             // The FIFO or device and the socket's dup are closed here, on
-            // this thread, whatever their close waits for.
+            // this thread, whatever their close waits for; then the thread
+            // no longer counts.
+            drop(opened);
+            drop(sock);
+            drop(later);
+            counted.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         };
         std::thread::Builder::new()
             .name("preld-pola-open".into())
             .stack_size(THREAD_STACK)
             .spawn(opener)
-            .map_err(|e| e.raw_os_error().unwrap_or(libc::EAGAIN))?;
+            .map_err(|e| {
+                alive.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                e.raw_os_error().unwrap_or(libc::EAGAIN)
+            })?;
         self.conns[i].busy = true;
         self.busy += 1;
         Ok(())
