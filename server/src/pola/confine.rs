@@ -318,11 +318,13 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     libc::close(procfs as libc::c_int);
     // Ptys of the session's own: a new devpts instance (a user namespace
     // may mount one), detached the same way. Its ptys are none of the
-    // user's other terminals.
+    // user's other terminals. At most 256: the machine's ptys beyond the
+    // initial instance's reserve are shared by every instance (a session
+    // must not take them all from containers and other sessions).
     if libc::mkdir(c"/tmp/pts".as_ptr(), 0o700) < 0 {
         fail(p, "mkdir /tmp/pts");
     }
-    if libc::mount(c"devpts".as_ptr(), c"/tmp/pts".as_ptr(), c"devpts".as_ptr(), libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620".as_ptr().cast()) < 0 {
+    if libc::mount(c"devpts".as_ptr(), c"/tmp/pts".as_ptr(), c"devpts".as_ptr(), libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620,max=256".as_ptr().cast()) < 0 {
         fail(p, "mounting the session's devpts");
     }
     let devpts = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c"/tmp/pts".as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
