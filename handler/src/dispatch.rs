@@ -173,15 +173,18 @@ fn ptrace(c: &mut Call<'_>) -> Outcome {
 pub fn fast_gate(nr: usize) -> Option<Gate> {
     use Sysno::*;
     let route = TABLE.get(nr)?;
-    if trace::may_want(nr) || tracer::may_want(nr) || clockcalls::traps(nr) {
+    if tracer::may_want(nr) || clockcalls::traps(nr) {
         return None;
+    }
+    if trace::may_want(nr) {
+        return traced_in_gate(nr, route).then_some(Gate::Handler);
     }
     if rpc::active() && route.session.is_some() {
         // The session's path calls that it may serve beneath a grant in
         // the process go through its gate; the others trap.
         use Sysno::*;
         let gated = [open, openat, stat, lstat, newfstatat, statx, access, faccessat, faccessat2, readlink, readlinkat];
-        return (crate::beneath::active() && gated.iter().any(|&s| s as usize == nr)).then_some(Gate::Session);
+        return (crate::beneath::active() && gated.iter().any(|&s| s as usize == nr)).then_some(Gate::Handler);
     }
     let cfg = config::get();
     if cfg.rewrites_paths() && pathmap::takes_paths(nr) {
@@ -202,6 +205,48 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
         return None;
     }
     route.gate
+}
+
+/// Whether a traced call is one the handler would make in its trap and
+/// trace in one go (it cannot block, nothing in the table serves it, no
+/// tamper, no path rewrite, no filter of the application's that must see
+/// it made from its own code): then the handler gate makes and traces it
+/// without a trap.
+fn traced_in_gate(nr: usize, route: &Route) -> bool {
+    let cfg = config::get();
+    trace::nonblocking(nr)
+        && route.entry.is_none()
+        && route.gate == Some(Gate::Plain)
+        && !(rpc::active() && route.session.is_some())
+        && cfg.inject.is_empty()
+        && !(cfg.rewrites_paths() && pathmap::takes_paths(nr))
+        && !tracer::may_want(nr)
+        && !clockcalls::traps(nr)
+        && !signals::seccomp_filtered()
+}
+
+/// The fast path's handler gate (`preld_gate_serve`): a session's call
+/// served beneath a grant in the process (pola.rs), or a traced call made
+/// and traced as the trap path would, without a trap. None: nothing was
+/// done; the site's own `syscall` traps.
+pub fn gate_serve(t: &mut ThreadBlock, nr: usize, args: [usize; 6]) -> Option<isize> {
+    let route = TABLE.get(nr)?;
+    if rpc::active() && route.session.is_some() {
+        return pola::gate_serve(t, nr, args);
+    }
+    // (Asked again: tracing may have changed since the site was rewritten.)
+    if !trace::may_want(nr) || !traced_in_gate(nr, route) {
+        return None;
+    }
+    let traced = trace::before(t, nr, &args);
+    // SAFETY: the application's call with its own arguments, one that
+    // cannot block, as the trap path makes it for a traced call (see
+    // `dispatch`): nothing in the table guards it.
+    let r = unsafe { sys::raw(nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    if traced {
+        trace::record(t, nr, &args, r);
+    }
+    Some(r)
 }
 
 /// Serves a system call the application trapped on.

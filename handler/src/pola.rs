@@ -601,7 +601,7 @@ pub fn send_to(c: &mut Call<'_>) -> Outcome {
     send_datagram(c).unwrap_or(Outcome::Next)
 }
 
-/// The fast path's session gate (arch `fast_gate_session`): a call served
+/// A session's calls in the fast path's handler gate (arch `fast_gate_handler`): a call served
 /// beneath a directory grant in the process, without a trap, when it needs
 /// nothing the trap gives (the server, a rewritten call as for a FIFO, a
 /// path the handler makes virtual, a creation's umask). None: nothing was
@@ -1281,7 +1281,7 @@ fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32)
             }
         };
         if kind == S_IFIFO {
-            // (The session gate has no call to rewrite: the trap path's.)
+            // (The handler gate has no call to rewrite: the trap path's.)
             return c.map(|c| open_fifo(c, base, rel, f));
         }
         // The session's own ptys are opened here; other devices are the

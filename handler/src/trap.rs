@@ -5,12 +5,12 @@ use preld_arch::{TrapSite, Ucontext};
 use crate::abi::SYS_USER_DISPATCH;
 use crate::{attach, clone, dispatch, signals, thread};
 
-/// The fast path's session gate (arch `fast_gate_session`), called on the
+/// The fast path's handler gate (arch `fast_gate_handler`), called on the
 /// preld stack with every signal blocked: `regs` holds the call's number
 /// and its six arguments. Returns the call's result, or
-/// `SESSION_GATE_SLOW` having done nothing (the trap path serves it).
+/// `HANDLER_GATE_SLOW` having done nothing (the trap path serves it).
 #[unsafe(no_mangle)]
-extern "C" fn preld_session_gate(regs: *mut usize) -> isize {
+extern "C" fn preld_gate_serve(regs: *mut usize) -> isize {
     // SAFETY: the gate passes 7 words of its own frame, live during this
     // call.
     let r = unsafe { core::slice::from_raw_parts(regs, 7) };
@@ -19,7 +19,7 @@ extern "C" fn preld_session_gate(regs: *mut usize) -> isize {
     // is the only preld code running on it (signals blocked).
     let t = unsafe { thread::current() };
     let args = [r[1], r[2], r[3], r[4], r[5], r[6]];
-    crate::pola::gate_serve(t, r[0], args).unwrap_or(preld_arch::fast::SESSION_GATE_SLOW)
+    dispatch::gate_serve(t, r[0], args).unwrap_or(preld_arch::fast::HANDLER_GATE_SLOW)
 }
 
 /// The SIGSYS handler, called by `sigsys_entry` on the preld stack with

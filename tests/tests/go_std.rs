@@ -165,6 +165,13 @@ fn go_std_tests_in_a_session_end_as_natively() {
             }
             // A subtest belongs to its test's entry.
             let top = k.split('/').next().unwrap_or(k);
+            // A subtest line Go's own output lost on one side (seen natively:
+            // os/signal's TestNohup printed 3 of its 4 subtests' results)
+            // while its test ended the same on both: no difference.
+            if (x.is_none() || y.is_none()) && top != k.as_str() && a.get(top).is_some() && a.get(top) == b.get(top) {
+                report.push_str(&format!("  note {k}: a result on one side only, its test {top} the same on both\n"));
+                continue;
+            }
             let key = format!("{pkg}.{top}");
             let show = |o: Option<&String>| o.map_or("(no result)".to_string(), |s| s.clone());
             match SESSION.iter().find(|(n, _)| *n == key) {

@@ -81,10 +81,11 @@ pub enum Gate {
     /// address (the handler guards preld's memory and sees what a mapping
     /// over rewritten code replaces).
     MmapNotFixed,
-    /// A call a capability session serves: the handler's session gate
-    /// (`preld_session_gate`) serves it without a trap when it can (a path
-    /// beneath a grant resolved in the process); else the stub's slow way.
-    Session,
+    /// A call the handler serves: `preld_gate_serve` serves it without a
+    /// trap when it can (a session's path beneath a grant resolved in the
+    /// process, a traced call made and traced in one go); else the stub's
+    /// slow way.
+    Handler,
 }
 
 /// The address of a gate, counting the calls it makes or not.
@@ -106,7 +107,7 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::MmapNotFixed, false) => fast_gate_mmap,
         (Gate::MmapNotFixed, true) => fast_gate_mmap_counted,
         (Gate::ByNumber, _) => fast_gate_by_number,
-        (Gate::Session, _) => fast_gate_session,
+        (Gate::Handler, _) => fast_gate_handler,
     };
     f as usize
 }
@@ -452,24 +453,24 @@ path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 
-/// Every signal, for the session gate's rt_sigprocmask.
+/// Every signal, for the handler gate's rt_sigprocmask.
 static ALL_SIGNALS: u64 = u64::MAX;
 
-/// What `preld_session_gate` returns for a call it leaves to the trap
+/// What `preld_gate_serve` returns for a call it leaves to the trap
 /// path (no result of a call is this: -errno is at least -4095).
-pub const SESSION_GATE_SLOW: isize = -4096;
+pub const HANDLER_GATE_SLOW: isize = -4096;
 
 unsafe extern "C" {
-    /// Serves a call of a capability session in the process, or says
-    /// SESSION_GATE_SLOW having done nothing: `regs` points at the number
-    /// and the six argument registers (rdi, rsi, rdx, r10, r8, r9).
-    fn preld_session_gate(regs: *mut usize) -> isize;
+    /// Serves a call in the handler, or says HANDLER_GATE_SLOW having done
+    /// nothing: `regs` points at the number and the six argument
+    /// registers (rdi, rsi, rdx, r10, r8, r9).
+    fn preld_gate_serve(regs: *mut usize) -> isize;
 }
 
-/// The session gate: the handler's session half serves the call without a
-/// signal, as the SIGSYS handler would (with every signal blocked, on the
-/// thread's preld stack), or sends the stub the slow way (the site's own
-/// `syscall` traps, and the trap path serves the call from the start).
+/// The handler gate: the handler serves the call without a signal, as the
+/// SIGSYS handler would (with every signal blocked, on the thread's preld
+/// stack), or sends the stub the slow way (the site's own `syscall` traps,
+/// and the trap path serves the call from the start).
 ///
 /// ```text
 ///  application stack, below the stub's 128 bytes:
@@ -486,11 +487,12 @@ unsafe extern "C" {
 ///
 /// # Safety
 /// As `fast_gate_plain`, gs = the thread's block. Owns: rcx, r11 (a
-/// `syscall` clobbers them; the stub resets rcx); every other register is
-/// the application's again on return but rax, the result.
+/// `syscall` clobbers them; the stub resets rcx, and r11 is left holding
+/// the flags, as a `syscall` leaves it); every other register is the
+/// application's again on return but rax, the result.
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
-pub unsafe extern "C" fn fast_gate_session() -> ! {
+pub unsafe extern "C" fn fast_gate_handler() -> ! {
     core::arch::naked_asm!(
         "pushfq",
         "push r9",
@@ -565,6 +567,7 @@ pub unsafe extern "C" fn fast_gate_session() -> ! {
         "pop r10",
         "pop r8",
         "pop r9",
+        "mov r11, [rsp]",                    // r11 = the flags, as a syscall leaves it
         "popfq",
         "ret",
         "2:",
@@ -580,8 +583,8 @@ pub unsafe extern "C" fn fast_gate_session() -> ! {
         all = sym ALL_SIGNALS,
         sigprocmask = const abi::SYS_RT_SIGPROCMASK,
         stack_hi = const super::trap::TB_STACK_HI_OFFSET,
-        serve = sym preld_session_gate,
-        slow_result = const SESSION_GATE_SLOW,
+        serve = sym preld_gate_serve,
+        slow_result = const HANDLER_GATE_SLOW,
         slow = sym fast_gate_slow,
     )
 }

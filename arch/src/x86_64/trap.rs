@@ -86,7 +86,7 @@ pub struct ArchThread {
 
 const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
 const TB_STACK_HI: usize = offset_of!(ArchThread, stack_hi);
-/// For the fast path's session gate, which takes the preld stack too.
+/// For the fast path's handler gate, which takes the preld stack too.
 pub(crate) const TB_STACK_HI_OFFSET: usize = TB_STACK_HI;
 const TB_RESUME: usize = offset_of!(ArchThread, resume_rip);
 const TB_RFLAGS: usize = offset_of!(ArchThread, rflags);

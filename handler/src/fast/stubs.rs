@@ -36,7 +36,7 @@ const GATE_WORDS: [(Gate, bool); 17] = [
     (Gate::MmapNotFixed, false),
     (Gate::MmapNotFixed, true),
     (Gate::ByNumber, false),
-    (Gate::Session, false),
+    (Gate::Handler, false),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
@@ -49,7 +49,7 @@ static PAGES: Mutex<Vec<Page>> = Mutex::new(Vec::new());
 
 fn word_of(page: usize, gate: Gate, counted: bool) -> usize {
     // The slow gate and the by-number one count nothing themselves.
-    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber | Gate::Session))).unwrap_or(2);
+    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber | Gate::Handler))).unwrap_or(2);
     page + 8 * i
 }
 
