@@ -557,9 +557,13 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "mov eax, {sigprocmask}",
         "syscall",
         "lea rsp, [rsp + 8]",                // the mask
+        "mov rax, r9",                       // the result...
+        "xor ecx, ecx",
         "cmp r9, {slow_result}",
-        "je 2f",
-        "mov rax, r9",
+        "jne 1f",
+        "mov rax, [rsp]",                    // ...or the number, for the site's own syscall
+        "mov ecx, 1",
+        "1:",
         "lea rsp, [rsp + 8]",                // the number
         "pop rdi",
         "pop rsi",
@@ -567,17 +571,12 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "pop r10",
         "pop r8",
         "pop r9",
+        "test ecx, ecx",
+        "jnz 2f",
         "mov r11, [rsp]",                    // r11 = the flags, as a syscall leaves it
         "popfq",
         "ret",
         "2:",
-        "pop rax",                           // the number, for the site's own syscall
-        "pop rdi",
-        "pop rsi",
-        "pop rdx",
-        "pop r10",
-        "pop r8",
-        "pop r9",
         "popfq",
         "jmp {slow}",
         all = sym ALL_SIGNALS,
