@@ -121,6 +121,14 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
 /// (In a session, through the session's procfs, where the link reads
 /// `/PID/fd`: the mount the fd is on says it is procfs.)
 fn is_own_fd_dir(fd: usize) -> bool {
+    // Only a procfs directory can be one (one fstatfs, where the link's
+    // reading costs an open).
+    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+    let mut sfs = [0i64; 15]; // struct statfs: f_type first
+    // SAFETY: fstatfs writes a struct statfs (120 bytes) into `sfs`.
+    if unsafe { sys::raw(syscalls::Sysno::fstatfs as usize, [fd, sfs.as_mut_ptr() as usize, 0, 0, 0, 0]) }.is_err() || sfs[0] != PROC_SUPER_MAGIC {
+        return false;
+    }
     let mut target = [0u8; 64];
     let (n, head): (usize, &[u8]) = match crate::beneath::fd_link(fd as i32, &mut target) {
         Some(n) if crate::beneath::on_procfs(fd as i32) => (n, b"/"),

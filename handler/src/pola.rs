@@ -613,6 +613,12 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
         return None;
     }
     let call = Sysno::new(nr)?;
+    if call == getdents64 {
+        return gate_listing(t, a);
+    }
+    if let Some(r) = gate_on_fd(call, a) {
+        return r;
+    }
     let (dirfd, addr) = match call {
         open | stat | lstat | access | readlink => (AT_FDCWD, a[0]),
         openat | newfstatat | statx | faccessat | faccessat2 | readlinkat => (a[0] as i32, a[1]),
@@ -664,6 +670,55 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
         Outcome::Return(r) => Some(r),
         _ => None,
     }
+}
+
+/// newfstatat and statx of an fd itself (AT_EMPTY_PATH, "": glibc's
+/// fstat) in the handler gate: the kernel's, as the trap path leaves it
+/// (preld's own fds: EBADF). None: not such a call; Some(None): the trap
+/// path's after all.
+fn gate_on_fd(call: Sysno, a: [usize; 6]) -> Option<Option<isize>> {
+    let (fd, addr, flags) = match call {
+        Sysno::newfstatat => (a[0], a[1], a[3]),
+        Sysno::statx => (a[0], a[1], a[2]),
+        _ => return None,
+    };
+    if flags & AT_EMPTY_PATH == 0 {
+        return None;
+    }
+    let mut first = [1u8];
+    if !usermem::read(addr, &mut first) || first[0] != 0 || fd as i32 == AT_FDCWD {
+        return Some(None);
+    }
+    if crate::ownfd::is_own(fd) {
+        return Some(Some(-(EBADF as isize)));
+    }
+    // SAFETY: the application's own call on its own fd, writing its buffer
+    // as the kernel would from the application's code.
+    Some(Some(unsafe { sys::raw(call as usize, a) }.map_or_else(|e| -(e as isize), |v| v as isize)))
+}
+
+/// getdents64 in the handler gate: the kernel's listing with preld's fds
+/// left out of an fd directory, as the trap path gives it; a virtual
+/// directory's stand-in (whose entries the server gives) takes the trap
+/// path.
+fn gate_listing(t: &mut ThreadBlock, a: [usize; 6]) -> Option<isize> {
+    let fd = a[0] as i32;
+    if crate::ownfd::is_own(a[0]) {
+        return Some(-(EBADF as isize));
+    }
+    {
+        let mut l = Lock::take();
+        if !l.vdirs().is_empty() {
+            drop(l);
+            let id = file_id(fd)?;
+            if Lock::take().vdirs().contains(&id) {
+                return None;
+            }
+        }
+    }
+    // SAFETY: the application's own listing into its own buffer.
+    let r = unsafe { sys::raw(Sysno::getdents64 as usize, a) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    Some(crate::fds::hide_own_in_listing(t, Sysno::getdents64 as usize, &a, r))
 }
 
 /// A socket's path as the server takes it: absolute, from the virtual cwd.
