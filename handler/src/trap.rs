@@ -19,7 +19,13 @@ extern "C" fn preld_gate_serve(regs: *mut usize) -> isize {
     // is the only preld code running on it (signals blocked).
     let t = unsafe { thread::current() };
     let args = [r[1], r[2], r[3], r[4], r[5], r[6]];
-    dispatch::gate_serve(t, r[0], args).unwrap_or(preld_arch::fast::HANDLER_GATE_SLOW)
+    match dispatch::gate_serve(t, r[0], args) {
+        Some(v) => {
+            crate::fast::count_handler_gate_call();
+            v
+        }
+        None => preld_arch::fast::HANDLER_GATE_SLOW,
+    }
 }
 
 /// The SIGSYS handler, called by `sigsys_entry` on the preld stack with
