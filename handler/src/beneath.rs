@@ -161,11 +161,6 @@ fn procfs() -> Option<&'static Grant> {
     table().iter().find(|g| g.resolve_mode() == b'p')
 }
 
-/// Whether `fd` is open on the session's procfs.
-pub fn on_procfs(fd: i32) -> bool {
-    procfs().is_some_and(|p| sys::mount_id(fd).is_ok_and(|id| id == p.mnt_id))
-}
-
 /// In a session, the link /proc/self/fd/`fd` as the session's procfs
 /// shows it (paths below the root of the mount the object is on) into
 /// `buf`: its length.

@@ -119,7 +119,7 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
 
 /// Whether `fd` is open on this process's own fd or fdinfo directory.
 /// (In a session, through the session's procfs, where the link reads
-/// `/PID/fd`: the mount the fd is on says it is procfs.)
+/// `/PID/fd`.)
 fn is_own_fd_dir(fd: usize) -> bool {
     // Only a procfs directory can be one (one fstatfs, where the link's
     // reading costs an open).
@@ -130,9 +130,9 @@ fn is_own_fd_dir(fd: usize) -> bool {
         return false;
     }
     let mut target = [0u8; 64];
+    // (A session's only procfs is its own: fd_link reads through it.)
     let (n, head): (usize, &[u8]) = match crate::beneath::fd_link(fd as i32, &mut target) {
-        Some(n) if crate::beneath::on_procfs(fd as i32) => (n, b"/"),
-        Some(_) => return false,
+        Some(n) => (n, b"/"),
         None => {
             let mut p = alloc::vec::Vec::from(&b"/proc/self/fd/"[..]);
             p.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));

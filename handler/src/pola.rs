@@ -295,13 +295,7 @@ enum SelfDirLink {
 /// `/proc/self/cwd[/REST]` or `/proc/self/root[/REST]` (also thread-self
 /// and this process's pid): which link, and REST.
 fn self_dir_link(raw: &[u8]) -> Option<(SelfDirLink, &[u8])> {
-    let r = raw.strip_prefix(b"/proc/")?;
-    let slash = r.iter().position(|&b| b == b'/')?;
-    let (who, r) = (&r[..slash], &r[slash + 1..]);
-    let mut pid = [0u8; 20];
-    if !(who == b"self" || who == b"thread-self" || who == sys::decimal(sys::getpid() as u64, &mut pid)) {
-        return None;
-    }
+    let r = own_proc_entry(raw)?;
     let end = r.iter().position(|&b| b == b'/').unwrap_or(r.len());
     let link = match &r[..end] {
         b"cwd" => SelfDirLink::Cwd,
@@ -311,6 +305,16 @@ fn self_dir_link(raw: &[u8]) -> Option<(SelfDirLink, &[u8])> {
     let rest = &r[end..];
     let start = rest.iter().position(|&b| b != b'/').unwrap_or(rest.len());
     Some((link, &rest[start..]))
+}
+
+/// What follows `/proc/self/` (or thread-self, or this process's pid) in
+/// `raw`.
+fn own_proc_entry(raw: &[u8]) -> Option<&[u8]> {
+    let r = raw.strip_prefix(b"/proc/")?;
+    let slash = r.iter().position(|&b| b == b'/')?;
+    let (who, r) = (&r[..slash], &r[slash + 1..]);
+    let mut pid = [0u8; 20];
+    (who == b"self" || who == b"thread-self" || who == sys::decimal(sys::getpid() as u64, &mut pid)).then_some(r)
 }
 
 /// `/proc/self/fd/N[/REST]` (also thread-self, this process's pid, and
@@ -325,15 +329,7 @@ fn fd_path(raw: &[u8]) -> Option<(i32, &[u8])> {
     let rest = if let Some(r) = raw.strip_prefix(b"/dev/fd/") {
         r
     } else {
-        let r = raw.strip_prefix(b"/proc/")?;
-        let slash = r.iter().position(|&b| b == b'/')?;
-        let (who, r) = (&r[..slash], &r[slash + 1..]);
-        let mut pid = [0u8; 20];
-        let me = sys::decimal(sys::getpid() as u64, &mut pid);
-        if !(who == b"self" || who == b"thread-self" || who == me) {
-            return None;
-        }
-        r.strip_prefix(b"fd/")?
+        own_proc_entry(raw)?.strip_prefix(b"fd/")?
     };
     let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
     let digits = &rest[..end];
@@ -706,15 +702,8 @@ fn gate_listing(t: &mut ThreadBlock, a: [usize; 6]) -> Option<isize> {
     if crate::ownfd::is_own(a[0]) {
         return Some(-(EBADF as isize));
     }
-    {
-        let mut l = Lock::take();
-        if !l.vdirs().is_empty() {
-            drop(l);
-            let id = file_id(fd)?;
-            if Lock::take().vdirs().contains(&id) {
-                return None;
-            }
-        }
+    if is_stand_in(fd) {
+        return None;
     }
     // SAFETY: the application's own listing into its own buffer.
     let r = unsafe { sys::raw(Sysno::getdents64 as usize, a) }.map_or_else(|e| -(e as isize), |v| v as isize);
@@ -1528,21 +1517,22 @@ fn file_id(fd: i32) -> Option<(u64, u64)> {
     Some((word(0), word(8)))
 }
 
+/// Whether `fd` is open on a virtual directory's stand-in (known by its
+/// device and inode; none looked up while this process opened none).
+fn is_stand_in(fd: i32) -> bool {
+    if Lock::take().vdirs().is_empty() {
+        return false;
+    }
+    file_id(fd).is_some_and(|id| Lock::take().vdirs().contains(&id))
+}
+
 /// getdents64 of a virtual directory: its entries from the server, in
 /// linux_dirent64 records, from the stand-in's offset on.
 fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     let [fd, out, count, ..] = c.args;
     let fd = fd as i32;
-    {
-        let mut l = Lock::take();
-        if l.vdirs().is_empty() {
-            return None;
-        }
-        drop(l);
-        let id = file_id(fd)?;
-        if !Lock::take().vdirs().contains(&id) {
-            return None;
-        }
+    if !is_stand_in(fd) {
+        return None;
     }
     let start = sys::lseek(fd, 0, SEEK_CUR).ok()? as usize;
     let mut buf = [0u8; preld_proto::MAX_FRAME];

@@ -1,6 +1,8 @@
 //! Reading and writing the application's memory without trusting its
-//! pointers: process_vm_readv/writev on our own process fail with EFAULT
-//! where a plain access would kill the process with SIGSEGV.
+//! pointers. Writes: process_vm_readv on our own process fails with EFAULT
+//! where a plain access would kill the process with SIGSEGV. Reads: the
+//! kernel is asked whether each page is readable (`readable`), then the
+//! bytes are copied.
 //!
 //! The application's memory is always the *local* side of those calls,
 //! which the kernel accesses as it does an application's own read(2) or
@@ -24,21 +26,16 @@ pub fn set_pid(pid: i32) {
     PID.store(pid, Ordering::Relaxed);
 }
 
-/// Copies `len` bytes between the application's `app` and preld's `buf`:
-/// into the application's memory with process_vm_readv (its local side is
-/// written), out of it with process_vm_writev (its local side is read).
-fn transfer(to_app: bool, app: usize, buf: usize, len: usize) -> bool {
-    if len == 0 {
-        return true;
-    }
-    let nr = if to_app { Sysno::process_vm_readv } else { Sysno::process_vm_writev };
+/// Copies `len` bytes of preld's `buf` into the application's `app` with
+/// process_vm_readv (its local side is written).
+fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
     let local = [app, len];
     let remote = [buf, len];
     // SAFETY: the remote iovec describes preld memory the caller owns for
-    // `len` bytes (read from, or written, as the caller's `&`/`&mut` says);
-    // the local one, the application's, is checked by the kernel.
+    // `len` bytes (only read: the caller's `&`); the local one, the
+    // application's, is checked by the kernel.
     let ret = unsafe {
-        sys::raw(nr as usize, [PID.load(Ordering::Relaxed) as usize, local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
+        sys::raw(Sysno::process_vm_readv as usize, [PID.load(Ordering::Relaxed) as usize, local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
     };
     ret == Ok(len)
 }
@@ -98,7 +95,7 @@ pub fn write(addr: usize, buf: &[u8]) -> bool {
     if buf.is_empty() {
         return true;
     }
-    !resident::touches(addr, buf.len()) && transfer(true, addr, buf.as_ptr() as usize, buf.len())
+    !resident::touches(addr, buf.len()) && copy_to_app(addr, buf.as_ptr() as usize, buf.len())
 }
 
 /// Whether the application can write [addr, addr + len) (8 to 4096 bytes:

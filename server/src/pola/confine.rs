@@ -235,6 +235,37 @@ unsafe fn write_file(p: &Plan<'_>, path: &std::ffi::CStr, data: &[u8]) {
     libc::close(fd);
 }
 
+/// A detached copy of the mount at `path` (open_tree OPEN_TREE_CLONE), with
+/// the mount attributes `attrs` set (none: 0), as an fd; `what` names it
+/// in a failure.
+///
+/// # Safety
+/// As `fail`.
+unsafe fn detached_copy(p: &Plan<'_>, path: &std::ffi::CStr, attrs: u64, what: &str) -> libc::c_int {
+    let fd = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
+    if fd < 0 {
+        fail(p, &format!("open_tree of {what}"));
+    }
+    let attr = super::sys::MountAttr { attr_set: attrs, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    let size = std::mem::size_of::<super::sys::MountAttr>();
+    if attrs != 0 && libc::syscall(libc::SYS_mount_setattr, fd as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, size) < 0 {
+        fail(p, &format!("making {what} read-only"));
+    }
+    fd as libc::c_int
+}
+
+/// Moves `fd` to the number `onto` (close-on-exec: the program's exec
+/// clears it, as for every fd that crosses).
+///
+/// # Safety
+/// As `fail`.
+unsafe fn place(p: &Plan<'_>, fd: libc::c_int, onto: RawFd, what: &str) {
+    if libc::dup3(fd, onto, libc::O_CLOEXEC) < 0 {
+        fail(p, &format!("placing {what}"));
+    }
+    libc::close(fd);
+}
+
 /// Closes every fd but those of `keep` (sorted).
 ///
 /// # Safety
@@ -266,17 +297,10 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     libc::close(p.go_r);
 
     // ld-preld's file, as a detached mount, before /tmp is covered.
-    let ld = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, p.loader.as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
-    if ld < 0 {
-        fail(p, "open_tree of ld-preld");
-    }
     // Read-only: through its path the program could otherwise chmod, touch
     // or set xattrs on the host's ld-preld (Landlock has no right for
     // that), e.g. make it setuid when root owns it.
-    let attr = super::sys::MountAttr { attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV, attr_clr: 0, propagation: 0, userns_fd: 0 };
-    if libc::syscall(libc::SYS_mount_setattr, ld as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, std::mem::size_of::<super::sys::MountAttr>()) < 0 {
-        fail(p, "making ld-preld's mount read-only");
-    }
+    let ld = detached_copy(p, p.loader, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV, "ld-preld");
     if libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) < 0 {
         fail(p, "making the mount tree private");
     }
@@ -299,23 +323,8 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     // makes it), held as an fd and never mounted in the session's tree:
     // paths through its magic links (/proc/self/fd/N/...) are then no
     // route for calls that take no directory fd (connect, bind).
-    let procfs = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c"/tmp/proc".as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
-    if procfs < 0 {
-        fail(p, "open_tree of the session's proc");
-    }
-    let attr = super::sys::MountAttr {
-        attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    if libc::syscall(libc::SYS_mount_setattr, procfs as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, std::mem::size_of::<super::sys::MountAttr>()) < 0 {
-        fail(p, "making the session's proc read-only");
-    }
-    if libc::dup3(procfs as libc::c_int, p.proc_fd, libc::O_CLOEXEC) < 0 {
-        fail(p, "placing the session's proc");
-    }
-    libc::close(procfs as libc::c_int);
+    let ro = libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC;
+    place(p, detached_copy(p, c"/tmp/proc", ro, "the session's proc"), p.proc_fd, "the session's proc");
     // Ptys of the session's own: a new devpts instance (a user namespace
     // may mount one), detached the same way. Its ptys are none of the
     // user's other terminals. At most 256: the machine's ptys beyond the
@@ -327,11 +336,7 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     if libc::mount(c"devpts".as_ptr(), c"/tmp/pts".as_ptr(), c"devpts".as_ptr(), libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620,max=256".as_ptr().cast()) < 0 {
         fail(p, "mounting the session's devpts");
     }
-    let devpts = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c"/tmp/pts".as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
-    if devpts < 0 || libc::dup3(devpts as libc::c_int, p.pts_fd, libc::O_CLOEXEC) < 0 {
-        fail(p, "placing the session's devpts");
-    }
-    libc::close(devpts as libc::c_int);
+    place(p, detached_copy(p, c"/tmp/pts", 0, "the session's devpts"), p.pts_fd, "the session's devpts");
     if libc::umount2(c"/tmp/pts".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/pts".as_ptr()) < 0 {
         fail(p, "unmounting the staged devpts");
     }
@@ -348,10 +353,10 @@ unsafe fn init(p: &Plan<'_>) -> ! {
         fail(p, "making ld-preld's mount point");
     }
     libc::close(f);
-    if libc::syscall(libc::SYS_move_mount, ld as libc::c_int, c"".as_ptr(), libc::AT_FDCWD, p.target.as_ptr(), libc::MOVE_MOUNT_F_EMPTY_PATH as libc::c_uint) < 0 {
+    if libc::syscall(libc::SYS_move_mount, ld, c"".as_ptr(), libc::AT_FDCWD, p.target.as_ptr(), libc::MOVE_MOUNT_F_EMPTY_PATH as libc::c_uint) < 0 {
         fail(p, "mounting ld-preld in the session's root");
     }
-    libc::close(ld as libc::c_int);
+    libc::close(ld);
     // pivot_root(".", "."): the old root ends up stacked on the new one and
     // is detached at once.
     if libc::chdir(c"/tmp".as_ptr()) < 0
