@@ -25,7 +25,7 @@ use syscalls::Sysno;
 use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
-use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFREG, W_OK, X_OK};
+use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK};
 use crate::call::{Call, Outcome};
 use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINTR, EINVAL, EIO, ELOOP, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
 use crate::thread::{ThreadBlock, PATH_MAX};
@@ -140,9 +140,14 @@ impl PathIn {
 /// Reads a path argument; relative ones become absolute against the cwd
 /// (or stay relative to `dirfd`). Errors are the call's result (-errno).
 fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
-    let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     let mut raw = [0u8; PATH_MAX];
-    let mut n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
+    let n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
+    path_from(t, dirfd, raw, n)
+}
+
+/// `path_in` of a path already read (`raw[..n]`, as the application gave it).
+fn path_from(t: &ThreadBlock, dirfd: i32, mut raw: [u8; PATH_MAX], mut n: usize) -> Result<PathIn, isize> {
+    let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     if let Some(rest) = raw[..n].strip_prefix(b"/dev/fd").filter(|r| r.is_empty() || r[0] == b'/') {
         // /dev/fd is /proc/self/fd, as its symlink says natively (a listing
         // of it is the session's procfs's).
@@ -622,12 +627,12 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
     };
     // Paths the handler answers for itself (/proc/self/..., /dev/fd,
     // /dev/std*, /dev/ptmx) take the trap path.
-    let mut head = [0u8; 6];
-    let n = usermem::read_cstr(addr, &mut head).unwrap_or(head.len());
-    if n == 0 || head[..n].starts_with(b"/proc") || head[..n].starts_with(b"/dev/") {
+    let mut raw = [0u8; PATH_MAX];
+    let n = usermem::read_cstr(addr, &mut raw)?;
+    if n == 0 || raw[..n].starts_with(b"/proc") || raw[..n].starts_with(b"/dev/") {
         return None;
     }
-    let mut p = path_in(t, dirfd, addr).ok()?;
+    let mut p = path_from(t, dirfd, raw, n).ok()?;
     if p.dirfd.is_some() && p.len == 0 {
         return None;
     }
@@ -1367,6 +1372,9 @@ fn stat_beneath(p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> O
     if f & !known != 0 {
         return None; // EINVAL, the server's
     }
+    if let Some(o) = stat_one_name(p, f, out, statx) {
+        return Some(o);
+    }
     let (fd, _) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(e)),
@@ -1389,6 +1397,59 @@ fn stat_beneath(p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> O
     };
     sys::close(fd);
     Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |_| 0)))
+}
+
+/// stat of one name in a directory of a grant, from the application's fd
+/// on it (tar's and find's fstatat(dirfd, NAME, AT_SYMLINK_NOFOLLOW)): the
+/// kernel's own call, without the confined open, fstat and close of
+/// `beneath_path`. A lookup of one name that is not `..`, its symlink not
+/// followed, cannot leave the directory. Following: the answer if the name
+/// is no symlink (looked at into preld's buffer first: on the way a
+/// symlink takes, the application's buffer stays as the kernel leaves it
+/// for the call's own result). The session's procfs and devpts are not
+/// served here (their names are partly the handler's).
+fn stat_one_name(p: &mut PathIn, f: usize, out: usize, statx: Option<u32>) -> Option<Outcome> {
+    let fd = p.dirfd?;
+    let name = &p.buf[..p.len];
+    if name.is_empty() || name == b".." || name.contains(&b'/') || p.len >= PATH_MAX {
+        return None;
+    }
+    let mode = beneath::grant_of_fd(fd)?.resolve_mode();
+    if !matches!(mode, b'r' | b'w' | b'x') {
+        return None;
+    }
+    p.buf[p.len] = 0;
+    let size = if statx.is_some() { 256 } else { STAT_SIZE };
+    if crate::resident::touches(out, size) {
+        return None; // the way below says EFAULT
+    }
+    let follow = f & AT_SYMLINK_NOFOLLOW == 0;
+    let mut own = [0u8; 256];
+    let to = if follow { own.as_mut_ptr() as usize } else { out };
+    let (nr, args) = match statx {
+        Some(mask) => (Sysno::statx, [fd as usize, p.buf.as_ptr() as usize, f | AT_SYMLINK_NOFOLLOW, mask as usize, to, 0]),
+        None => (Sysno::newfstatat, [fd as usize, p.buf.as_ptr() as usize, to, f | AT_SYMLINK_NOFOLLOW, 0, 0]),
+    };
+    // SAFETY: the kernel reads the NUL-terminated name in preld's buffer
+    // and writes the stat at `to`: preld's `own` (256 bytes, the larger of
+    // the two structs) or the application's buffer, checked to be none of
+    // preld's memory (the kernel checks the rest: EFAULT, as natively).
+    match unsafe { sys::raw(nr as usize, args) } {
+        Ok(_) if !follow => Some(Outcome::Return(0)),
+        Ok(_) => {
+            let kind = match statx {
+                // struct statx: stx_mode (u16) at 28; struct stat: st_mode at 24.
+                Some(_) => u16::from_ne_bytes([own[28], own[29]]) as u32,
+                None => u32::from_ne_bytes([own[24], own[25], own[26], own[27]]),
+            } & S_IFMT;
+            if kind == S_IFLNK {
+                return None;
+            }
+            Some(if usermem::write_probed(out, &own[..size]) { Outcome::Return(0) } else { Outcome::err(EFAULT) })
+        }
+        Err(e) if server_decides(e, mode) => None,
+        Err(e) => Some(Outcome::Return(-(e as isize))),
+    }
 }
 
 /// access, faccessat, faccessat2 beneath a grant. A read-only grant holds

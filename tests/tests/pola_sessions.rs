@@ -760,6 +760,34 @@ fn fifos_outside_the_in_process_grants_wait() {
     compare("FIFOs in the private /tmp", &r.shown(true), &n, &s, true);
 }
 
+/// stat and lstat of names relative to a directory fd on a grant (served
+/// by the kernel's fstatat from that fd where one name is looked up): the
+/// native answers, symlinks inside, to another grant, out of every grant,
+/// dangling or looping, `..`, FIFOs.
+#[test]
+fn stat_of_names_beside_a_directory_fd() {
+    let tmp = scratch("stat-names");
+    let d = tmp.path();
+    let script = preld_tests::root().join("tests/programs/pola/stat_names.py");
+    std::fs::write(d.join("file"), "twelve bytes").unwrap();
+    std::fs::create_dir(d.join("dir")).unwrap();
+    std::fs::write(d.join("dir/file"), "x").unwrap();
+    let link = |to: &str, at: &str| std::os::unix::fs::symlink(to, d.join(at)).unwrap();
+    link("file", "rel-link");
+    link(d.join("file").to_str().unwrap(), "abs-link");
+    link("/usr/include/stdio.h", "abs-outside");
+    link("nothing-here", "dangling");
+    link("dir", "dir-link");
+    link("loop", "loop");
+    link("../dir", "dir/sub-link");
+    let fifo = std::ffi::CString::new(d.join("fifo").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let r = Run::new(d, &["python3", script.to_str().unwrap(), d.to_str().unwrap()]).grant("--ro", d).grant("--ro", script.parent().unwrap());
+    r.native_ok();
+    r.same("stat beside a directory fd", true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.
