@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 15] = [
+const H_PROGRAMS: [&str; 16] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -41,6 +41,7 @@ const H_PROGRAMS: [&str; 15] = [
     "h_fast",
     "h_exitrace",
     "h_reapers",
+    "h_gate_signals",
 ];
 
 struct Job {

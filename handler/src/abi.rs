@@ -87,6 +87,7 @@ pub const MADV_GUARD_INSTALL: usize = general::MADV_GUARD_INSTALL as usize;
 // Processes and resources.
 pub const CLONE_VM: u64 = general::CLONE_VM as u64;
 pub const CLONE_VFORK: u64 = general::CLONE_VFORK as u64;
+pub const CLONE_FILES: u64 = general::CLONE_FILES as u64;
 pub const CLONE_FS: u64 = general::CLONE_FS as u64;
 pub const CLONE_SIGHAND: u64 = general::CLONE_SIGHAND as u64;
 pub const CLONE_CLEAR_SIGHAND: u64 = general::CLONE_CLEAR_SIGHAND;
@@ -121,6 +122,10 @@ pub const PTRACE_TRACEME: usize = ptrace::PTRACE_TRACEME as usize;
 // Signals: numbers, actions, masks, stacks, siginfo codes.
 pub const SIGKILL: usize = general::SIGKILL as usize;
 pub const SIGSEGV: usize = general::SIGSEGV as usize;
+pub const SIGBUS: usize = general::SIGBUS as usize;
+pub const SIGILL: usize = general::SIGILL as usize;
+pub const SIGFPE: usize = general::SIGFPE as usize;
+pub const SIGTRAP: usize = general::SIGTRAP as usize;
 pub const SIGCHLD: usize = general::SIGCHLD as usize;
 pub const SIGSTOP: usize = general::SIGSTOP as usize;
 pub const SIGSYS: usize = general::SIGSYS as usize;
@@ -128,6 +133,9 @@ pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SI_KERNEL: i32 = general::SI_KERNEL as i32;
 /// si_code of a signal sent with sigqueue (rt_sigqueueinfo).
 pub const SI_QUEUE: i32 = general::SI_QUEUE;
+/// close_range's flag that gives the caller an fd table of its own
+/// (linux/close_range.h, which linux-raw-sys does not carry).
+pub const CLOSE_RANGE_UNSHARE: usize = 1 << 1;
 /// The handler values of `SIG_DFL` and `SIG_IGN` (asm-generic/signal-defs.h
 /// defines them as casts, which linux-raw-sys does not carry).
 pub const SIG_DFL: usize = 0;

@@ -29,7 +29,9 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+use preld_arch::fast::{FAST_FD_GEN, FD_GENERATIONS};
 
 use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS};
 use crate::{ownfd, sys};
@@ -141,14 +143,86 @@ pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
     best
 }
 
-/// The grant directory fd `fd` (an application's) lies on, by its mount.
+/// The grant directory fd `fd` (an application's) lies on, by its mount
+/// (statx: 0.4 us), remembered while the fd's close count stands (find and
+/// tar name most files beside a directory fd they hold).
 pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     let t = table();
     if t.is_empty() {
         return None;
     }
+    let slot = usize::try_from(fd).ok().filter(|&i| i < FD_GENERATIONS && fd_cache_on());
+    let generation = slot.map(|i| FAST_FD_GEN[i].load(Ordering::Acquire));
+    if let (Some(i), Some(g)) = (slot, generation) {
+        let known = FD_GRANT[i].load(Ordering::Acquire);
+        if known >> 32 == g as u64 && known as u32 != 0 {
+            return t.get(known as u32 as usize - 1);
+        }
+    }
     let id = sys::mount_id(fd).ok()?;
-    t.iter().find(|g| g.mnt_id == id)
+    let k = t.iter().position(|g| g.mnt_id == id)?;
+    if let (Some(i), Some(g)) = (slot, generation) {
+        // Learnt under generation `g`: a close since (which raised it)
+        // makes this stale, whatever the fd named when statx looked.
+        FD_GRANT[i].store((g as u64) << 32 | (k as u64 + 1), Ordering::Release);
+    }
+    Some(&t[k])
+}
+
+/// Per fd below FD_GENERATIONS: the generation it was learnt under (high
+/// half) and the index + 1 of the grant the fd lies on (low half; 0: none
+/// known).
+static FD_GRANT: [AtomicU64; FD_GENERATIONS] = [const { AtomicU64::new(0) }; FD_GENERATIONS];
+/// vfork children alive (they share this memory, not the fd table: what
+/// one learns is not true of its parent's fds).
+static VFORKS: AtomicUsize = AtomicUsize::new(0);
+/// Set for good once a thread sharing this memory has an fd table of its
+/// own otherwise (clone with CLONE_VM but not CLONE_FILES and not a vfork,
+/// unshare(CLONE_FILES)).
+static FD_TABLES_DIFFER: AtomicBool = AtomicBool::new(false);
+
+fn fd_cache_on() -> bool {
+    VFORKS.load(Ordering::Acquire) == 0 && !FD_TABLES_DIFFER.load(Ordering::Relaxed)
+}
+
+/// `fd` was closed or replaced (dup2, dup3) by a call the handler sees.
+pub fn fd_closed(fd: usize) {
+    if let Some(g) = FAST_FD_GEN.get(fd) {
+        g.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Every fd in [first, last] was closed (close_range).
+pub fn fds_closed(first: usize, last: usize) {
+    for g in FAST_FD_GEN.iter().take(last.saturating_add(1)).skip(first) {
+        g.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Nothing learnt of any fd holds (a fork child, whose other threads'
+/// closes in flight were not counted here; a vfork child gone).
+pub fn forget_fds() {
+    for k in &FD_GRANT {
+        k.store(0, Ordering::Release);
+    }
+}
+
+/// A thread with the process's memory and an fd table of its own starts
+/// (`vfork`: a vfork child, whose end `vfork_ended` says); Relaxed is
+/// enough for the flag, set before the thread exists.
+pub fn own_fd_table(vfork: bool) {
+    if vfork {
+        VFORKS.fetch_add(1, Ordering::AcqRel);
+    } else {
+        FD_TABLES_DIFFER.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A vfork child has exec'd or exited (or was never made): what it learnt
+/// is forgotten before the cache is used again.
+pub fn vfork_ended() {
+    forget_fds();
+    VFORKS.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// Whether the session has ptys of its own (a devpts the launcher made).

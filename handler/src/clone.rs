@@ -12,7 +12,7 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{CLONE_CLEAR_SIGHAND, CLONE_FS, CLONE_SIGHAND, CLONE_VFORK, CLONE_VM, SIGCHLD};
+use crate::abi::{CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_VFORK, CLONE_VM, SIGCHLD};
 use crate::call::{Call, Outcome};
 use crate::errno::{EFAULT, EINVAL};
 use crate::thread::{self, ThreadBlock};
@@ -66,6 +66,7 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
             fast::forked();
             rpc::forked_child(c.t, child_main);
             crate::pola::forked();
+            crate::beneath::forget_fds();
             usermem::set_pid(sys::getpid());
             c.forked_child = true;
             if sud::arm().is_err() {
@@ -106,6 +107,11 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         // a session must not move its parent's virtual cwd.
         child.own_cwd = Some(crate::pola::cwd(c.t));
     }
+    if flags & CLONE_VM != 0 && flags & CLONE_FILES == 0 {
+        // Memory shared, fds not: what either learns of an fd is not true
+        // of the other's (undone in parent_post for a vfork child).
+        crate::beneath::own_fd_table(flags & CLONE_VFORK != 0);
+    }
     let parent_actions = signals::actions(c.t);
     if flags & CLONE_VM != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_CLEAR_SIGHAND != 0 {
         // Memory shared, handlers not (vfork, posix_spawn): the child's
@@ -120,6 +126,7 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
     t.clone_mask = app_mask;
     t.clone_child = child as *mut ThreadBlock as usize;
     t.clone_vfork = flags & CLONE_VFORK != 0;
+    t.clone_vfork_files = flags & (CLONE_VM | CLONE_VFORK | CLONE_FILES) == CLONE_VM | CLONE_VFORK;
     t.clone_nr = c.nr;
     t.clone_args = c.orig;
     // SAFETY: `child` is a block thread::alloc prepared (its ArchThread
@@ -145,6 +152,11 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
         crate::exec::free_prepared(child);
         child.own_cwd = None;
         thread::free(child);
+    }
+    if t.clone_vfork_files {
+        // The vfork child has exec'd or exited (or was never made).
+        crate::beneath::vfork_ended();
+        t.clone_vfork_files = false;
     }
     *uc.sigmask() = t.clone_mask;
     // r9 carried the child's block through the gate.

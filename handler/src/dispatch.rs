@@ -63,8 +63,12 @@ const fn table() -> [Route; TABLE_LEN] {
     set!(memory::guard, Gate::MmapNotFixed => mmap);
     set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, madvise, shmat);
     set!(fds::guard => dup2, dup3, close_range);
+    set!(fds::unshare => unshare);
     // The fd guard only refuses preld's own fds: the Fd gate checks that.
-    set!(fds::guard, Gate::Fd => close, fcntl, fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64,
+    // The close gate counts each fd's closes (beneath.rs keeps what it
+    // learnt of an fd while its count stands).
+    set!(fds::guard, Gate::Close => close);
+    set!(fds::guard, Gate::Fd => fcntl, fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64,
         readv, writev, ioctl, fsync, fdatasync, ftruncate, fchmod, fchown, flock, fchdir, sendfile, splice);
     // Only while preld holds no fd (then listings need filtering): see fast_gate.
     set!(fds::getdents, Gate::Fd => getdents64);

@@ -2,7 +2,7 @@
 //! dup2, dup3, close_range, fcntl and the rest fail with EBADF on them, or
 //! move them out of the way; listings of /proc/self/fd do not show them.
 
-use crate::abi::RLIMIT_NOFILE;
+use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, RLIMIT_NOFILE};
 use crate::call::{After, Call, Outcome};
 use crate::errno::{EBADF, EMFILE};
 use crate::ownfd::{any_own, is_own};
@@ -53,8 +53,17 @@ pub fn after_rlimit(_t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: i
 pub fn guard(c: &mut Call<'_>) -> Outcome {
     use syscalls::Sysno;
     let a = c.args;
+    // What beneath.rs learnt of an fd the call closes or replaces no longer
+    // holds: its generation goes up here, before the call (the close gate
+    // raises it after: a statx of the old object racing with this close
+    // and another thread's reuse of the number could still be taken for
+    // the new one's, until the number's next close).
     match Sysno::from(c.nr as u32) {
         Sysno::close if is_own(a[0]) => Outcome::err(EBADF),
+        Sysno::close => {
+            crate::beneath::fd_closed(a[0] as u32 as usize);
+            Outcome::Real
+        }
         Sysno::fcntl if is_own(a[0]) => Outcome::err(EBADF),
         Sysno::dup2 | Sysno::dup3 => {
             if is_own(a[0]) {
@@ -64,14 +73,31 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
                 // Nowhere to move preld's fd: the table is full.
                 return Outcome::err(EMFILE);
             }
+            crate::beneath::fd_closed(a[1] as u32 as usize);
             Outcome::Real
         }
-        Sysno::close_range => close_range(a[0], a[1], a[2]),
+        Sysno::close_range => {
+            if a[2] & CLOSE_RANGE_UNSHARE != 0 {
+                crate::beneath::own_fd_table(false);
+            }
+            crate::beneath::fds_closed(a[0] as u32 as usize, a[1] as u32 as usize);
+            close_range(a[0], a[1], a[2])
+        }
         // Every other call on a preld fd finds no such fd (fstat is how
         // programs probe for open fds).
         _ if is_own(a[0]) => Outcome::err(EBADF),
         _ => Outcome::Real,
     }
+}
+
+/// unshare: with CLONE_FILES the thread's fd table becomes its own, while
+/// it shares memory with the process's other threads (beneath.rs stops
+/// remembering what it learns of fds).
+pub fn unshare(c: &mut Call<'_>) -> Outcome {
+    if c.args[0] as u64 & CLONE_FILES != 0 {
+        crate::beneath::own_fd_table(false);
+    }
+    Outcome::Real
 }
 
 /// close_range over every fd in [first, last] but preld's.

@@ -707,11 +707,18 @@ fn gate_listing(t: &mut ThreadBlock, a: [usize; 6]) -> Option<isize> {
     if crate::ownfd::is_own(a[0]) {
         return Some(-(EBADF as isize));
     }
-    if is_stand_in(fd) {
+    // A directory of a grant (not the session's procfs, whose fd
+    // directories hide preld's fds): the kernel's listing as it is. The
+    // stand-ins of virtual directories lie on a mount of their own.
+    let on_grant = beneath::grant_of_fd(fd).is_some_and(|g| g.resolve_mode() != b'p');
+    if !on_grant && is_stand_in(fd) {
         return None;
     }
     // SAFETY: the application's own listing into its own buffer.
     let r = unsafe { sys::raw(Sysno::getdents64 as usize, a) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    if on_grant {
+        return Some(r);
+    }
     Some(crate::fds::hide_own_in_listing(t, Sysno::getdents64 as usize, &a, r))
 }
 

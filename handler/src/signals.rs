@@ -424,6 +424,60 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
     }
 }
 
+/// A signal that came while this thread was in the fast path's handler
+/// gate (`preld_arch::defer_signal`): preld code runs there with the
+/// application's mask, to spare the gate two rt_sigprocmask calls per
+/// call, and must not be entered again. The signal is queued again to
+/// this thread with its own siginfo (any si_code may be sent to oneself)
+/// and blocked in the mask the gate goes on with; the gate unblocks it
+/// when it is done, and it comes in then, where a signal pending across
+/// a call's return comes in natively. A fault of preld's own code (a
+/// SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGTRAP of the kernel's) is fatal, as
+/// when the gate blocked every signal: the action goes back to SIG_DFL and
+/// the faulting instruction runs again. Returns the bit put off (0: none).
+/// (A process-directed signal comes back directed to this thread; two of
+/// a standard signal, one put off and one sent meanwhile, arrive as one.)
+#[unsafe(no_mangle)]
+extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> u64 {
+    let sig = sig as usize;
+    if !(1..=64).contains(&sig) {
+        return 0;
+    }
+    // SAFETY: the kernel's siginfo (si_code at 8), read during this call.
+    let code = unsafe { info.cast::<u8>().add(8).cast::<i32>().read_unaligned() };
+    const FAULTS: [usize; 5] = [crate::abi::SIGSEGV, crate::abi::SIGBUS, crate::abi::SIGILL, crate::abi::SIGFPE, crate::abi::SIGTRAP];
+    if code > 0 && FAULTS.contains(&sig) {
+        let dfl = KernelSigaction { handler: SIG_DFL, ..KernelSigaction::default() };
+        // SAFETY: SIG_DFL for the signal: the fault comes again, fatal.
+        let _ = unsafe { sys::rt_sigaction(sig, Some(&dfl), None) };
+        return 0;
+    }
+    if sig != SIGSYS {
+        // A handler with SA_RESETHAND: the kernel has just reset its action
+        // to SIG_DFL for this delivery, which is not the one that counts;
+        // it is signal_entry again for that one.
+        if let Ok(k) = sys::get_sigaction(sig) {
+            if k.handler == SIG_DFL && k.flags & SA_RESETHAND != 0 {
+                let again = KernelSigaction { handler: preld_arch::signal_entry as *const () as usize, flags: k.flags, restorer: k.restorer, mask: k.mask };
+                // SAFETY: preld's signal_entry with the flags, restorer and
+                // mask the kernel had for it.
+                let _ = unsafe { sys::rt_sigaction(sig, Some(&again), None) };
+            }
+        }
+    }
+    // SAFETY: a signal to this very thread with the kernel's siginfo.
+    let queued = unsafe { sys::rt_tgsigqueueinfo(sys::getpid(), sys::gettid(), sig, info.cast()) };
+    if queued.is_err() {
+        // Over RLIMIT_SIGPENDING: it is lost, as one sent then would be.
+        return 0;
+    }
+    // SAFETY: the kernel's ucontext, used during this call only.
+    let mut uc = unsafe { Ucontext::from_ptr(uc) };
+    let bit = 1u64 << (sig - 1);
+    *uc.sigmask() |= bit;
+    bit
+}
+
 /// Signals whose default action ends the process (signal(7)): Term and Core.
 const FATAL_BY_DEFAULT: u64 = {
     let mut m: u64 = 0;

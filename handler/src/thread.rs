@@ -118,6 +118,8 @@ pub struct ThreadBlock {
     pub clone_mask: u64,
     pub clone_child: usize,
     pub clone_vfork: bool,
+    /// ... and it has an fd table of its own (beneath::own_fd_table).
+    pub clone_vfork_files: bool,
     pub clone_nr: usize,
     pub clone_args: [usize; 6],
     /// What a pending execve points at (freed if it fails).

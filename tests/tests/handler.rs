@@ -440,6 +440,18 @@ both_kinds!(fast_path_sites, |k| {
         .stdout_has("mmap from a rewritten site, placed, fixed and fixed-noreplace: yes\n")
 });
 
+// Signals that come while the handler gate serves a call (a traced
+// getppid under `preld trace`; a session's paths: pola_sessions.rs).
+both_kinds!(signals_during_the_handler_gate, |k| {
+    super::c("h_gate_signals", k, &["8000"])
+        .modes(&[super::Mode::Launcher, super::Mode::Trace])
+        .stdout_has("calls right through the signals: yes\n")
+        .stdout_has("timer signals, each to its handler with its siginfo: yes\n")
+        .stdout_has("one-shot handlers run, none lost: yes\n")
+        .stdout_has("queued signals in order, none lost: yes\n")
+        .stdout_has("signals from another thread handled: yes\n")
+});
+
 /// `PRELD_STATS=1`: the calls of h_fast's sites are made from the gate
 /// (or, in the PRELD_FAST=0 pass, none is).
 fn fast_path_taken(kind: &str) {

@@ -788,6 +788,22 @@ fn stat_of_names_beside_a_directory_fd() {
     r.same("stat beside a directory fd", true);
 }
 
+/// Signals that come while the handler gate serves a session's stat and
+/// open beneath a grant (tests/programs/c/h_gate_signals.c): each reaches
+/// its handler once, as natively.
+#[test]
+fn signals_during_calls_served_beneath_a_grant() {
+    let tmp = scratch("gate-signals");
+    for kind in ["dyn-pie", "static-exec"] {
+        let prog = preld_tests::program(&format!("h_gate_signals-{kind}"));
+        let r = Run::new(tmp.path(), &[prog.to_str().unwrap(), "8000"]).grant("--exec", &prog);
+        let o = r.same(&format!("h_gate_signals-{kind}"), true);
+        assert!(o.stdout_str().contains("queued signals in order, none lost: yes\n"), "{}", o.report());
+        assert!(o.stdout_str().contains("one-shot handlers run, none lost: yes\n"), "{}", o.report());
+        assert!(o.stdout_str().contains("timer signals, each to its handler with its siginfo: yes\n"), "{}", o.report());
+    }
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.

@@ -29,13 +29,20 @@
 //! from a word of the stub's page, so switching every stub of a page to
 //! the slow path is one aligned store.
 
-use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
 
 use crate::abi;
 
 /// The lowest fd that is preld's own (i32::MAX: none): calls on fds at or
 /// above it must be seen by the handler.
 pub static FAST_OWN_FD_MIN: AtomicI32 = AtomicI32::new(i32::MAX);
+/// Fds below this have a generation in `FAST_FD_GEN`.
+pub const FD_GENERATIONS: usize = 1024;
+/// Per fd number, how many times it was closed (or replaced) so far, made
+/// one more after each close (`fast_gate_close`; the handler for closes it
+/// sees): what the handler learnt of an fd while its generation is
+/// unchanged is still true of it.
+pub static FAST_FD_GEN: [AtomicU32; FD_GENERATIONS] = [const { AtomicU32::new(0) }; FD_GENERATIONS];
 /// Calls made by the counting gates (only with statistics on).
 pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
 /// Numbers below this have a gate in `GATE_BY_NUMBER`.
@@ -60,6 +67,8 @@ pub enum Gate {
     /// Makes the call unless its first argument (an int fd) is at or above
     /// `FAST_OWN_FD_MIN`.
     Fd,
+    /// close: as `Fd`, then the fd's generation (`FAST_FD_GEN`) goes up.
+    Close,
     /// Never makes it: back to the site's own `syscall`.
     Slow,
     /// A call whose path (first argument) must not start with "/proc/":
@@ -95,6 +104,8 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::Plain, true) => fast_gate_plain_counted,
         (Gate::Fd, false) => fast_gate_fd,
         (Gate::Fd, true) => fast_gate_fd_counted,
+        (Gate::Close, false) => fast_gate_close,
+        (Gate::Close, true) => fast_gate_close_counted,
         (Gate::Slow, _) => fast_gate_slow,
         (Gate::Path0, false) => fast_gate_path0,
         (Gate::Path0, true) => fast_gate_path0_counted,
@@ -330,6 +341,58 @@ checked_gate!(fast_gate_fd_counted, "fd", counted: 1);
 checked_gate!(fast_gate_mmap, "mmap", counted: 0);
 checked_gate!(fast_gate_mmap_counted, "mmap", counted: 1);
 
+/// The close gates, counting the calls they make or not: as `fast_gate_fd`,
+/// and after the call (made or failed: a close that fails with EINTR or EIO
+/// has released the fd all the same) the fd's generation goes up, if it has
+/// one. After, not before: what the handler learns of the fd from now on
+/// is of whatever the number names next.
+macro_rules! close_gate {
+    ($name:ident, counted: $counted:literal) => {
+        #[doc = concat!("The close gate, counting: ", stringify!($counted), ".")]
+        ///
+        /// # Safety
+        /// As `fast_gate_plain`; uses 8 more bytes of stack for the flags.
+        /// Owns rcx and r11 (the `syscall` clobbers them; r11 is left
+        /// holding the flags, as the `syscall` leaves it).
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() -> ! {
+            core::arch::naked_asm!(
+                "pushfq",
+                "cmp edi, dword ptr [rip + {min}]",
+                "jge 2f",
+                ".if {counted}",
+                "lock inc qword ptr [rip + {calls}]",
+                ".endif",
+                "popfq",
+                "syscall",
+                "pushfq",                          // the flags, as after the call
+                "cmp edi, {n}",
+                "jae 3f",                          // unsigned: no negative fd either
+                "mov r11d, edi",                   // the fd, zero-extended
+                "lea rcx, [rip + {gens}]",
+                "lock inc dword ptr [rcx + r11 * 4]",
+                "3:",
+                "mov r11, [rsp]",                  // r11 = the flags, as natively
+                "popfq",
+                "ret",
+                "2:",
+                "popfq",
+                "jmp {slow}",
+                min = sym FAST_OWN_FD_MIN,
+                calls = sym FAST_CALLS,
+                counted = const $counted,
+                n = const FD_GENERATIONS,
+                gens = sym FAST_FD_GEN,
+                slow = sym fast_gate_slow,
+            )
+        }
+    };
+}
+
+close_gate!(fast_gate_close, counted: 0);
+close_gate!(fast_gate_close_counted, counted: 1);
+
 /// Sends the stub to its slow label: the site's own `syscall`, which traps.
 ///
 /// # Safety
@@ -453,8 +516,6 @@ path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 
-/// Every signal, for the handler gate's rt_sigprocmask.
-static ALL_SIGNALS: u64 = u64::MAX;
 
 /// What `preld_gate_serve` returns for a call it leaves to the trap
 /// path (no result of a call is this: -errno is at least -4095).
@@ -502,13 +563,8 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "push rsi",
         "push rdi",
         "push rax",                          // the number
-        "sub rsp, 8",                        // the mask to restore
-        "mov edi, 2",                        // SIG_SETMASK
-        "lea rsi, [rip + {all}]",
-        "mov rdx, rsp",
-        "mov r10d, 8",
-        "mov eax, {sigprocmask}",
-        "syscall",
+        "sub rsp, 8",                        // the signals put off, to unblock
+        "mov qword ptr gs:[{in_gate}], 1",   // from here a signal waits
         "mov r11, rsp",                      // the application's side
         "mov rsp, gs:[{stack_hi}]",          // free: no preld code is running
         "push r11",
@@ -549,14 +605,21 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "movdqu xmm14, [rsp + 224]",
         "movdqu xmm15, [rsp + 240]",
         "mov rsp, [rsp + 264]",              // back on the application's stack
+        "mov qword ptr gs:[{in_gate}], 0",   // from here a signal comes in
         "mov r9, rax",                       // the result (r9 is reloaded below)
-        "mov edi, 2",                        // SIG_SETMASK: the application's
+        "mov rax, gs:[{deferred}]",          // signals that came meanwhile
+        "test rax, rax",
+        "jz 3f",
+        "mov [rsp], rax",
+        "mov qword ptr gs:[{deferred}], 0",
+        "mov edi, 1",                        // SIG_UNBLOCK: they come now
         "mov rsi, rsp",
         "xor edx, edx",
         "mov r10d, 8",
         "mov eax, {sigprocmask}",
         "syscall",
-        "lea rsp, [rsp + 8]",                // the mask
+        "3:",
+        "lea rsp, [rsp + 8]",                // the signals put off
         "mov rax, r9",                       // the result...
         "xor ecx, ecx",
         "cmp r9, {slow_result}",
@@ -579,9 +642,10 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "2:",
         "popfq",
         "jmp {slow}",
-        all = sym ALL_SIGNALS,
         sigprocmask = const abi::SYS_RT_SIGPROCMASK,
         stack_hi = const super::trap::TB_STACK_HI_OFFSET,
+        in_gate = const super::trap::TB_IN_GATE,
+        deferred = const super::trap::TB_DEFERRED,
         serve = sym preld_gate_serve,
         slow_result = const HANDLER_GATE_SLOW,
         slow = sym fast_gate_slow,

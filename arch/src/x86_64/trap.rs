@@ -82,6 +82,12 @@ pub struct ArchThread {
     /// the handler's arguments below that frame (see `handler_frame_entry`);
     /// 0: the kernel's frame.
     pub handler_sp: usize,
+    /// Non-zero while the fast path's handler gate runs preld code on the
+    /// preld stack with the application's signal mask (`fast_gate_handler`):
+    /// a signal that comes then is put off (`defer_signal`).
+    pub in_gate: usize,
+    /// The signals put off during the gate, blocked until it ends.
+    pub deferred: u64,
 }
 
 const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
@@ -96,6 +102,9 @@ const TB_ALTSTACK: usize = offset_of!(ArchThread, altstack);
 const TB_HANDLER_MASK: usize = offset_of!(ArchThread, handler_mask);
 const TB_TID: usize = offset_of!(ArchThread, tid);
 const TB_HANDLER_SP: usize = offset_of!(ArchThread, handler_sp);
+/// For the fast path's handler gate, which marks the thread as in it.
+pub(crate) const TB_IN_GATE: usize = offset_of!(ArchThread, in_gate);
+pub(crate) const TB_DEFERRED: usize = offset_of!(ArchThread, deferred);
 const _: () = assert!(TB_SELF == 0);
 
 // ucontext_t / struct sigcontext of x86_64 (asm/sigcontext.h, asm/ucontext.h).
@@ -459,6 +468,47 @@ unsafe extern "C" {
     fn preld_sigsys(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void);
 }
 
+unsafe extern "C" {
+    /// Puts off a signal that came while the handler gate runs: queues it
+    /// again to the thread and blocks it in the interrupted context's mask;
+    /// returns its bit (0: nothing put off, the signal was a fault of
+    /// preld's own code, made fatal).
+    fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> u64;
+}
+
+/// A signal that comes while the thread is in the handler gate
+/// (`ArchThread.in_gate`), reached from `signal_entry` and `sigsys_entry`:
+/// the gate's preld code is not reentrant and its stack is in use, so the
+/// signal waits, queued again and blocked, until the gate ends and unblocks
+/// it (`fast_gate_handler`), then reaches the application as natively
+/// a signal pending across a call's return does.
+///
+/// Assumes: the kernel's handler call (rdi, rsi, rdx; rsp = the frame,
+/// 8 off 16-alignment) with every signal blocked, on whatever stack the
+/// kernel chose (below the gate's frames, or an alternate stack).
+/// Does: calls `preld_defer_signal` there, adds its bit to
+/// `ArchThread.deferred`, and makes the rt_sigreturn itself (the frame's
+/// restorer is the application's, whose `syscall` would trap while the
+/// gate runs). Owns: every register (rt_sigreturn restores them).
+///
+/// # Safety
+/// Never called from Rust: only jumped to by the two entries above, in the
+/// state "Assumes" describes.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn defer_signal() {
+    core::arch::naked_asm!(
+        "sub rsp, 8",                         // 16-aligned for the call
+        "call {defer}",
+        "add rsp, 16",                        // and the restorer's word: the
+        "or qword ptr gs:[{tb_deferred}], rax", // application's would trap
+        "jmp {sigreturn}",                    // rt_sigreturn from the gate
+        defer = sym preld_defer_signal,
+        tb_deferred = const TB_DEFERRED,
+        sigreturn = sym sigreturn_gate,
+    )
+}
+
 /// The SIGSYS action's handler.
 ///
 /// Assumes: the kernel's SA_SIGINFO call (rdi, rsi, rdx) on the sigaltstack,
@@ -475,6 +525,8 @@ unsafe extern "C" {
 #[unsafe(naked)]
 pub unsafe extern "C" fn sigsys_entry() {
     core::arch::naked_asm!(
+        "cmp qword ptr gs:[{tb_in_gate}], 0", // in the handler gate: later
+        "jne {defer}",
         "push r12",                           // callee-saved: ours to use
         "mov r12, rsp",                       // the signal stack
         "mov rsp, gs:[{stack_hi}]",           // the preld stack is free: no nesting
@@ -484,6 +536,8 @@ pub unsafe extern "C" fn sigsys_entry() {
         "ret",                                // to sa_restorer: sigreturn_gate
         stack_hi = const TB_STACK_HI,
         handler = sym preld_sigsys,
+        tb_in_gate = const TB_IN_GATE,
+        defer = sym defer_signal,
     )
 }
 
@@ -533,6 +587,8 @@ unsafe extern "C" {
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn signal_entry() {
     core::arch::naked_asm!(
+        "cmp qword ptr gs:[{tb_in_gate}], 0", // in the handler gate: later
+        "jne {defer}",
         "sub rsp, 8",                         // [frame - 8]: the handler's address
         "push rdi",
         "push rsi",
@@ -569,6 +625,8 @@ pub unsafe extern "C" fn signal_entry() {
         tb_handler_mask = const TB_HANDLER_MASK,
         tb_handler_sp = const TB_HANDLER_SP,
         sys_rt_sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+        tb_in_gate = const TB_IN_GATE,
+        defer = sym defer_signal,
     )
 }
 

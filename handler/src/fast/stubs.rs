@@ -19,7 +19,7 @@ const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
 const HEADER: usize = 192;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 17] = [
+const GATE_WORDS: [(Gate, bool); 19] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -37,6 +37,8 @@ const GATE_WORDS: [(Gate, bool); 17] = [
     (Gate::MmapNotFixed, true),
     (Gate::ByNumber, false),
     (Gate::Handler, false),
+    (Gate::Close, false),
+    (Gate::Close, true),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
