@@ -169,6 +169,7 @@ fn main() {
         own("attack_kernel", &name, &["-O0", "-w", "-mno-red-zone"], name != "session", &mut jobs);
     }
     own("pola", "closeall", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
+    own("pola", "fifo_gate", &["-O2", "-Wall"], false, &mut jobs);
     run_jobs(&cc_path, &[], &progs, jobs);
 
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));

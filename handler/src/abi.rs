@@ -133,6 +133,9 @@ pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SI_KERNEL: i32 = general::SI_KERNEL as i32;
 /// si_code of a signal sent with sigqueue (rt_sigqueueinfo).
 pub const SI_QUEUE: i32 = general::SI_QUEUE;
+/// statfs's f_flags bit of a mount without device opens (its value is the
+/// mount flag's, MS_NODEV, which linux-raw-sys carries; ST_NODEV is libc's).
+pub const ST_NODEV: u64 = general::MS_NODEV as u64;
 /// close_range's flag that gives the caller an fd table of its own
 /// (linux/close_range.h, which linux-raw-sys does not carry).
 pub const CLOSE_RANGE_UNSHARE: usize = 1 << 1;

@@ -31,7 +31,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
-use preld_arch::fast::{FAST_FD_GEN, FD_GENERATIONS};
+use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED};
 
 use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS};
 use crate::{ownfd, sys};
@@ -48,6 +48,10 @@ pub struct Grant {
     vpath: Vec<u8>,
     /// The mount id of its copy: an fd on it lies beneath the grant.
     mnt_id: u64,
+    /// Its copy opens no devices (MOUNT_ATTR_NODEV): an open there needs no
+    /// look at what the path names first (a device fails with EACCES and is
+    /// the server's), where it may wait (the handler gate).
+    pub nodev: bool,
 }
 
 impl Grant {
@@ -105,7 +109,8 @@ pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<(i32, u8)> {
                 while v.len() > 1 && v.ends_with(b"/") {
                     v.pop();
                 }
-                grants.push(Grant { fd: AtomicI32::new(own), mode: *mode, vpath: v, mnt_id });
+                let nodev = sys::mount_flags(own).is_ok_and(|f| f & crate::abi::ST_NODEV != 0);
+                grants.push(Grant { fd: AtomicI32::new(own), mode: *mode, vpath: v, mnt_id, nodev });
             }
             _ => ownfd::release_fd(own),
         }
@@ -151,7 +156,7 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     if t.is_empty() {
         return None;
     }
-    let slot = usize::try_from(fd).ok().filter(|&i| i < FD_GENERATIONS && fd_cache_on());
+    let slot = usize::try_from(fd).ok().filter(|&i| i < FAST_FDS_COUNTED && fd_cache_on());
     let generation = slot.map(|i| FAST_FD_GEN[i].load(Ordering::Acquire));
     if let (Some(i), Some(g)) = (slot, generation) {
         let known = FD_GRANT[i].load(Ordering::Acquire);
@@ -169,10 +174,10 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     Some(&t[k])
 }
 
-/// Per fd below FD_GENERATIONS: the generation it was learnt under (high
+/// Per fd below FAST_FDS_COUNTED: the generation it was learnt under (high
 /// half) and the index + 1 of the grant the fd lies on (low half; 0: none
 /// known).
-static FD_GRANT: [AtomicU64; FD_GENERATIONS] = [const { AtomicU64::new(0) }; FD_GENERATIONS];
+static FD_GRANT: [AtomicU64; FAST_FDS_COUNTED] = [const { AtomicU64::new(0) }; FAST_FDS_COUNTED];
 /// vfork children alive (they share this memory, not the fd table: what
 /// one learns is not true of its parent's fds).
 static VFORKS: AtomicUsize = AtomicUsize::new(0);

@@ -668,6 +668,10 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
         }
     };
     match o {
+        // A signal came during an open that may wait and its handler asks
+        // for the call to be restarted (or it came before the open was
+        // made): the trap path makes the call again after the handler.
+        Outcome::Return(r) if r == -(EINTR as isize) && crate::signals::take_restarted(t) => None,
         Outcome::Return(r) => Some(r),
         _ => None,
     }
@@ -881,7 +885,7 @@ pub fn xattr(c: &mut Call<'_>) -> Outcome {
 /// An fd of what `p` names, opened with `flags` (no creation): beneath a
 /// grant in the process, else by the server.
 fn fd_of_path(c: &mut Call<'_>, p: &mut PathIn, flags: usize) -> Result<i32, isize> {
-    if let Some((base, rel, mode)) = beneath_target(p) {
+    if let Some((base, rel, mode, _)) = beneath_target(p) {
         let how = sys::OpenHow { flags: flags as u64, mode: 0, resolve: beneath::RESOLVE };
         match sys::openat2(base, rel, &how) {
             Ok(fd) => return Ok(fd),
@@ -1222,7 +1226,7 @@ fn get_cwd(t: &ThreadBlock, out: usize, size: usize) -> Outcome {
 /// Where path `p` lies beneath a directory grant the process resolves in
 /// itself: the directory fd to resolve from, the rest of the path
 /// (NUL-terminated, in `p`'s buffer) and the grant's mode.
-fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
+fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
     if !beneath::active() || p.len >= PATH_MAX {
         return None;
     }
@@ -1231,11 +1235,11 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
         None => {
             let (g, rest) = beneath::find(&p.buf[..len])?;
             if rest.is_empty() {
-                return Some((g.fd(), b".\0", g.resolve_mode()));
+                return Some((g.fd(), b".\0", g.resolve_mode(), g.nodev));
             }
             let start = len - rest.len();
             p.buf[len] = 0;
-            Some((g.fd(), &p.buf[start..=len], g.resolve_mode()))
+            Some((g.fd(), &p.buf[start..=len], g.resolve_mode(), g.nodev))
         }
         // Relative to an fd of the application's on a grant (a directory
         // opened here or handed out by the server): from that fd, confined
@@ -1243,7 +1247,7 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8)> {
         Some(fd) if len > 0 => {
             let g = beneath::grant_of_fd(fd)?;
             p.buf[len] = 0;
-            Some((fd, &p.buf[..=len], g.resolve_mode()))
+            Some((fd, &p.buf[..=len], g.resolve_mode(), g.nodev))
         }
         _ => None,
     }
@@ -1265,7 +1269,7 @@ fn server_decides(e: i32, mode: u8) -> bool {
 /// An O_PATH fd of what `p` names beneath a grant (the last symlink
 /// followed unless `nofollow`); Err: the call's result.
 fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
-    let (base, rel, mode) = beneath_target(p)?;
+    let (base, rel, mode, _) = beneath_target(p)?;
     let f = O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 };
     let how = sys::OpenHow { flags: f as u64, mode: 0, resolve: beneath::RESOLVE };
     match sys::openat2(base, rel, &how) {
@@ -1305,6 +1309,11 @@ const BENEATH_OPEN_FLAGS: usize = O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC
 /// natively. (A file swapped for a FIFO between the look and the open
 /// makes the open wait in the handler, with signals held back: only
 /// someone who may write the grant can do that, to this program only.)
+/// In the handler gate, beneath the process's own copy of a grant, which
+/// opens no devices (MOUNT_ATTR_NODEV), nothing is looked at first: the
+/// open is the application's own, and one that waits for a FIFO's other
+/// end is interrupted by a signal as natively (EINTR, or given back to the
+/// trap path when the kernel would restart it: `gate_serve`).
 fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32) -> Option<Outcome> {
     let f = flags as usize;
     let creat = f & O_CREAT != 0;
@@ -1312,14 +1321,19 @@ fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32)
     if f & !BENEATH_OPEN_FLAGS != 0 || f & O_ACCMODE == O_ACCMODE {
         return None;
     }
-    let (base, rel, grant_mode) = beneath_target(p)?;
+    let (base, rel, grant_mode, nodev) = beneath_target(p)?;
+    // In the handler gate (no trap's call), on a copy that opens no
+    // devices: the open itself, as the application asked it, with no look
+    // first; one that waits (a FIFO) is interrupted by a signal as natively
+    // (`sys::openat2_restartable`).
+    let in_gate = c.is_none() && nodev && f & O_PATH == 0;
     if f & O_PATH != 0 {
         if creat {
             return None;
         }
     } else if writes && !matches!(grant_mode, b'w' | b'p' | b't') {
         return None; // EROFS and the rest: the server's
-    } else if f & O_DIRECTORY == 0 || writes {
+    } else if (f & O_DIRECTORY == 0 || writes) && !in_gate {
         let nofollow = if f & O_NOFOLLOW != 0 || (creat && f & O_EXCL != 0) { AT_SYMLINK_NOFOLLOW } else { 0 };
         let kind = match sys::file_type_at(base, rel, nofollow | AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT) {
             Ok(k) => k,
@@ -1348,7 +1362,8 @@ fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32)
     }
     let want = if f & O_PATH != 0 { f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } else { f | O_NOCTTY };
     let how = sys::OpenHow { flags: want as u64, mode: if creat { (mode & 0o7777) as u64 } else { 0 }, resolve: beneath::RESOLVE };
-    Some(match sys::openat2(base, rel, &how) {
+    let opened = if in_gate { sys::openat2_restartable(base, rel, &how) } else { sys::openat2(base, rel, &how) };
+    Some(match opened {
         Ok(fd) => Outcome::Return(fd as isize),
         Err(e) if server_decides(e, grant_mode) => return None,
         Err(e) => Outcome::Return(-(e as isize)),
@@ -1535,7 +1550,7 @@ fn other_process_fd_name(c: &mut Call<'_>, p: &mut PathIn) -> Option<Vec<u8>> {
     if !fd_link || p.dirfd.is_some() {
         return None;
     }
-    let (base, rel, mode) = beneath_target(p)?;
+    let (base, rel, mode, _) = beneath_target(p)?;
     if mode != b'p' {
         return None;
     }

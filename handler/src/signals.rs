@@ -4,7 +4,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use preld_arch::Ucontext;
+use preld_arch::{Deferral, Ucontext};
 use syscalls::Sysno;
 
 use crate::abi::{ARCH_GET_GS, ARCH_SET_GS, MINSIGSTKSZ, PR_SET_SECCOMP, PR_SET_SYSCALL_USER_DISPATCH, SIGKILL, SIGSEGV, SIGSTOP, SIGSYS, SIG_DFL, SIG_IGN, SYS_SECCOMP};
@@ -438,10 +438,11 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
 /// (A process-directed signal comes back directed to this thread; two of
 /// a standard signal, one put off and one sent meanwhile, arrive as one.)
 #[unsafe(no_mangle)]
-extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> u64 {
+extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> Deferral {
     let sig = sig as usize;
+    let none = Deferral { bit: 0, restarted: 0 };
     if !(1..=64).contains(&sig) {
-        return 0;
+        return none;
     }
     // SAFETY: the kernel's siginfo (si_code at 8), read during this call.
     let code = unsafe { info.cast::<u8>().add(8).cast::<i32>().read_unaligned() };
@@ -450,7 +451,7 @@ extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mu
         let dfl = KernelSigaction { handler: SIG_DFL, ..KernelSigaction::default() };
         // SAFETY: SIG_DFL for the signal: the fault comes again, fatal.
         let _ = unsafe { sys::rt_sigaction(sig, Some(&dfl), None) };
-        return 0;
+        return none;
     }
     if sig != SIGSYS {
         // A handler with SA_RESETHAND: the kernel has just reset its action
@@ -469,13 +470,36 @@ extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mu
     let queued = unsafe { sys::rt_tgsigqueueinfo(sys::getpid(), sys::gettid(), sig, info.cast()) };
     if queued.is_err() {
         // Over RLIMIT_SIGPENDING: it is lost, as one sent then would be.
-        return 0;
+        return none;
     }
     // SAFETY: the kernel's ucontext, used during this call only.
     let mut uc = unsafe { Ucontext::from_ptr(uc) };
     let bit = 1u64 << (sig - 1);
     *uc.sigmask() |= bit;
-    bit
+    // The application's open that may wait (the gate's only such call):
+    // -EINTR rather than restarted with the signal held back, so that the
+    // trap path makes it again after the signal's handler (`take_restarted`).
+    let rip = uc.rip();
+    let restarted = preld_arch::is_restartable_call(rip);
+    if restarted {
+        uc.resume_at(rip + 2, -(crate::errno::EINTR as isize) as usize);
+    }
+    Deferral { bit, restarted: restarted as u64 }
+}
+
+/// Whether a signal made the handler gate's last restartable call
+/// (`sys::openat2_restartable`) return EINTR where the kernel would have
+/// restarted it, or before it was made; clears the mark.
+pub fn take_restarted(t: &mut ThreadBlock) -> bool {
+    let at = &raw mut t.arch.restarted;
+    // SAFETY: a field of this thread's block that `defer_signal` writes
+    // through gs when a signal comes: read and cleared as memory, never
+    // kept in a register across the call that a signal interrupts.
+    unsafe {
+        let r = core::ptr::read_volatile(at) != 0;
+        core::ptr::write_volatile(at, 0);
+        r
+    }
 }
 
 /// Signals whose default action ends the process (signal(7)): Term and Core.

@@ -148,6 +148,27 @@ pub fn openat2(dirfd: i32, path: &[u8], how: &OpenHow) -> Result<i32> {
     sc!(openat2, dirfd as isize, path.as_ptr(), how as *const OpenHow, core::mem::size_of::<OpenHow>()).map(|fd| fd as i32)
 }
 
+/// openat2 as the handler gate makes it for the application
+/// (`preld_arch::syscall6_restartable`): EINTR also where a signal would
+/// have the kernel restart it, or came before it was made
+/// (`crate::signals::take_restarted` says which).
+pub fn openat2_restartable(dirfd: i32, path: &[u8], how: &OpenHow) -> Result<i32> {
+    nul_ended(path)?;
+    // SAFETY: a NUL-terminated path and an open_how, both live references.
+    let r = unsafe {
+        preld_arch::syscall6_restartable(
+            Sysno::openat2 as usize,
+            dirfd as isize as usize,
+            path.as_ptr() as usize,
+            how as *const OpenHow as usize,
+            core::mem::size_of::<OpenHow>(),
+            0,
+            0,
+        )
+    };
+    check(r).map(|fd| fd as i32)
+}
+
 /// Sleeps while `*word == expected` (futex(2) FUTEX_WAIT_PRIVATE); any
 /// error (EAGAIN: it changed, EINTR) is a wake-up for the caller.
 pub fn futex_wait(word: &core::sync::atomic::AtomicU32, expected: u32) {
@@ -189,6 +210,13 @@ pub fn file_type_at(dirfd: i32, path: &[u8], flags: usize) -> Result<u32> {
     sc!(statx, dirfd as isize, path.as_ptr(), flags, crate::abi::STATX_TYPE, x.as_mut_ptr())?;
     // struct statx: stx_mode (u16) at 28.
     Ok(u16::from_ne_bytes([x[28], x[29]]) as u32 & crate::abi::S_IFMT)
+}
+
+/// The flags of the mount `fd`'s object is on (fstatfs's f_flags: ST_*).
+pub fn mount_flags(fd: i32) -> Result<u64> {
+    let mut sfs = [0u64; 15]; // struct statfs: 120 bytes, f_flags the 11th word
+    sc!(fstatfs, fd as isize, sfs.as_mut_ptr())?;
+    Ok(sfs[10])
 }
 
 /// The id of the mount `fd`'s object is on (statx STATX_MNT_ID).

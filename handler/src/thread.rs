@@ -603,7 +603,9 @@ pub fn forked(t: &mut ThreadBlock) {
 /// # Safety
 /// Only in preld code running on a thread preld set up (gs is its block),
 /// and only while no other reference to the block is live (the SIGSYS
-/// handler runs with every signal blocked, so it is never re-entered).
+/// handler runs with every signal blocked, so it is never re-entered; a
+/// signal during the handler gate is put off by code that touches only
+/// `ArchThread.deferred`, through gs).
 pub unsafe fn current() -> &'static mut ThreadBlock {
     // SAFETY: per the contract, gs:[0] is this thread's block.
     unsafe { &mut *(preld_arch::thread_block() as *mut ThreadBlock) }

@@ -804,6 +804,26 @@ fn signals_during_calls_served_beneath_a_grant() {
     }
 }
 
+/// FIFOs in a grant the process resolves beneath itself: the handler
+/// gate's opens of them wait as natively, a signal's handler runs during
+/// the wait (the open goes on under SA_RESTART, fails with EINTR without
+/// it: tests/programs/pola/fifo_gate.c).
+#[test]
+fn fifos_in_an_in_process_grant_wait_and_take_signals() {
+    let tmp = scratch("fifo-gate");
+    let d = tmp.path();
+    let fifo = std::ffi::CString::new(d.join("fifo").to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads the NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    std::fs::write(d.join("plain"), "x").unwrap();
+    let prog = d.join("fifo_gate");
+    std::fs::copy(preld_tests::program("pola/fifo_gate"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap(), d.to_str().unwrap()]).grant("--rw", d);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("SA_RESTART: open returned an fd, handler ran 1 time(s) during it, read \"hi\"\n"), "native: {}", n.report());
+    r.same("FIFO opens in an in-process grant", true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.

@@ -37,12 +37,12 @@ use crate::abi;
 /// above it must be seen by the handler.
 pub static FAST_OWN_FD_MIN: AtomicI32 = AtomicI32::new(i32::MAX);
 /// Fds below this have a generation in `FAST_FD_GEN`.
-pub const FD_GENERATIONS: usize = 1024;
+pub const FAST_FDS_COUNTED: usize = 1024;
 /// Per fd number, how many times it was closed (or replaced) so far, made
 /// one more after each close (`fast_gate_close`; the handler for closes it
 /// sees): what the handler learnt of an fd while its generation is
 /// unchanged is still true of it.
-pub static FAST_FD_GEN: [AtomicU32; FD_GENERATIONS] = [const { AtomicU32::new(0) }; FD_GENERATIONS];
+pub static FAST_FD_GEN: [AtomicU32; FAST_FDS_COUNTED] = [const { AtomicU32::new(0) }; FAST_FDS_COUNTED];
 /// Calls made by the counting gates (only with statistics on).
 pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
 /// Numbers below this have a gate in `GATE_BY_NUMBER`.
@@ -382,7 +382,7 @@ macro_rules! close_gate {
                 min = sym FAST_OWN_FD_MIN,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
-                n = const FD_GENERATIONS,
+                n = const FAST_FDS_COUNTED,
                 gens = sym FAST_FD_GEN,
                 slow = sym fast_gate_slow,
             )
@@ -529,22 +529,23 @@ unsafe extern "C" {
 }
 
 /// The handler gate: the handler serves the call without a signal, as the
-/// SIGSYS handler would (with every signal blocked, on the thread's preld
-/// stack), or sends the stub the slow way (the site's own `syscall` traps,
-/// and the trap path serves the call from the start).
+/// SIGSYS handler would (on the thread's preld stack), or sends the stub
+/// the slow way (the site's own `syscall` traps, and the trap path serves
+/// the call from the start).
 ///
 /// ```text
 ///  application stack, below the stub's 128 bytes:
-///    [ret][flags][r9][r8][r10][rdx][rsi][rdi][nr][old mask]   <- rsp
+///    [ret][flags][r9][r8][r10][rdx][rsi][rdi][nr][put off]   <- rsp
 ///  preld stack (gs:[stack_hi]): the application's rsp there, xmm0-15
 ///  (the handler's code uses them; the application's upper halves of
 ///  ymm/zmm are left alone by SSE instructions)
 /// ```
 ///
-/// Signals are blocked (rt_sigprocmask) before the preld stack is taken
-/// and unblocked after it is left, so a signal finds the thread on the
-/// application's stack, as in any gate; preld code never runs with them
-/// open.
+/// The thread is marked as in the gate (`ArchThread.in_gate`) before the
+/// preld stack is taken and unmarked after it is left: a signal that comes
+/// in between is put off (trap.rs `defer_signal`: queued again, blocked),
+/// and the signals put off are unblocked at the end, on the application's
+/// stack, where they come in as in any gate. No rt_sigprocmask otherwise.
 ///
 /// # Safety
 /// As `fast_gate_plain`, gs = the thread's block. Owns: rcx, r11 (a

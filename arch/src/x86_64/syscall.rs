@@ -37,3 +37,50 @@ pub unsafe extern "C" fn syscall6(
         "ret",
     )
 }
+
+/// As `syscall6`, for a call the handler gate makes for the application
+/// that may block (an open that may wait for a FIFO's other end): a signal
+/// that comes during it, and that the kernel would restart it for (or that
+/// comes before it is made), makes it return -EINTR instead
+/// (`is_restartable_call`, trap.rs `defer_signal`), so that the gate gives
+/// the call back to the trap path, which makes it again as the
+/// application's own after the signal's handler has run.
+///
+/// # Safety
+/// As `syscall6`.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn syscall6_restartable(
+    nr: usize,
+    a0: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+) -> Sysret {
+    core::arch::naked_asm!(
+        "mov rax, rdi",
+        "mov rdi, rsi",
+        "mov rsi, rdx",
+        "mov rdx, rcx",
+        "mov r10, r8",
+        "mov r8, r9",
+        "mov r9, [rsp + 8]",
+        ".globl preld_restartable_syscall",
+        "preld_restartable_syscall:",
+        "syscall",
+        "ret",
+    )
+}
+
+unsafe extern "C" {
+    /// The `syscall` instruction of `syscall6_restartable`.
+    static preld_restartable_syscall: u8;
+}
+
+/// Whether `rip`, where a signal interrupted the thread, is the `syscall`
+/// of `syscall6_restartable`: the call is being restarted, or was not made.
+pub fn is_restartable_call(rip: usize) -> bool {
+    rip == &raw const preld_restartable_syscall as usize
+}

@@ -27,8 +27,10 @@
 //!     gate) so that the handler sees the result: tracing, exec failures.
 //! ```
 //!
-//! preld code runs only inside the SIGSYS handler, with all signals blocked,
-//! so the preld stack is never in use when a trap arrives: no nesting.
+//! preld code runs inside the SIGSYS handler, with all signals blocked, or
+//! in the fast path's handler gate, where a signal is put off until the
+//! gate ends (`defer_signal`), so the preld stack is never in use when a
+//! trap or a signal's handler needs it: no nesting.
 
 use core::mem::offset_of;
 
@@ -88,6 +90,10 @@ pub struct ArchThread {
     pub in_gate: usize,
     /// The signals put off during the gate, blocked until it ends.
     pub deferred: u64,
+    /// Non-zero when a signal put off made `syscall6_restartable`'s call
+    /// return -EINTR instead of being restarted (or made): the handler
+    /// reads and clears it.
+    pub restarted: u64,
 }
 
 const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
@@ -105,6 +111,7 @@ const TB_HANDLER_SP: usize = offset_of!(ArchThread, handler_sp);
 /// For the fast path's handler gate, which marks the thread as in it.
 pub(crate) const TB_IN_GATE: usize = offset_of!(ArchThread, in_gate);
 pub(crate) const TB_DEFERRED: usize = offset_of!(ArchThread, deferred);
+const TB_RESTARTED: usize = offset_of!(ArchThread, restarted);
 const _: () = assert!(TB_SELF == 0);
 
 // ucontext_t / struct sigcontext of x86_64 (asm/sigcontext.h, asm/ucontext.h).
@@ -468,12 +475,21 @@ unsafe extern "C" {
     fn preld_sigsys(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void);
 }
 
+/// What `preld_defer_signal` did (returned in rax and rdx).
+#[repr(C)]
+pub struct Deferral {
+    /// The signal's bit, put off (0: none, the signal was a fault of
+    /// preld's own code, made fatal).
+    pub bit: u64,
+    /// 1 when the interrupted call was `syscall6_restartable`'s, made to
+    /// return -EINTR.
+    pub restarted: u64,
+}
+
 unsafe extern "C" {
     /// Puts off a signal that came while the handler gate runs: queues it
-    /// again to the thread and blocks it in the interrupted context's mask;
-    /// returns its bit (0: nothing put off, the signal was a fault of
-    /// preld's own code, made fatal).
-    fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> u64;
+    /// again to the thread and blocks it in the interrupted context's mask.
+    fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) -> Deferral;
 }
 
 /// A signal that comes while the thread is in the handler gate
@@ -487,7 +503,7 @@ unsafe extern "C" {
 /// 8 off 16-alignment) with every signal blocked, on whatever stack the
 /// kernel chose (below the gate's frames, or an alternate stack).
 /// Does: calls `preld_defer_signal` there, adds its bit to
-/// `ArchThread.deferred`, and makes the rt_sigreturn itself (the frame's
+/// `ArchThread.deferred` (and its `restarted` to that field), and makes the rt_sigreturn itself (the frame's
 /// restorer is the application's, whose `syscall` would trap while the
 /// gate runs). Owns: every register (rt_sigreturn restores them).
 ///
@@ -502,9 +518,11 @@ pub unsafe extern "C" fn defer_signal() {
         "call {defer}",
         "add rsp, 16",                        // and the restorer's word: the
         "or qword ptr gs:[{tb_deferred}], rax", // application's would trap
+        "or qword ptr gs:[{tb_restarted}], rdx",
         "jmp {sigreturn}",                    // rt_sigreturn from the gate
         defer = sym preld_defer_signal,
         tb_deferred = const TB_DEFERRED,
+        tb_restarted = const TB_RESTARTED,
         sigreturn = sym sigreturn_gate,
     )
 }
@@ -570,7 +588,8 @@ unsafe extern "C" {
 /// action's sa_mask), gs = this thread's block.
 /// Does: saves the three arguments and a slot for the handler's address on
 /// the frame's stack, runs `preld_signal` on the preld stack (free: preld
-/// code only runs with every signal blocked), comes back to the frame's
+/// code runs with every signal blocked, or in the handler gate, where a
+/// signal goes to `defer_signal` instead), comes back to the frame's
 /// stack, installs the handler's mask (the last preld instruction with
 /// signals blocked: a signal from here on finds the preld stack unused),
 /// and returns into the handler with rsp, rdi, rsi, rdx as the kernel set

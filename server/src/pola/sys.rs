@@ -497,19 +497,20 @@ pub struct MountAttr {
 /// out lies on such a copy, whose root is the grant: `..` from a directory
 /// fd stops there, as at a mount's root, instead of climbing the host's
 /// tree (where Landlock has no right for stat, chmod, utimensat, setxattr,
-/// connect to a socket path or inotify). `readonly` also makes it
-/// read-only (mount_setattr MOUNT_ATTR_RDONLY): the kernel then refuses
-/// fchmod, fchown, futimens and fsetxattr on its files' fds with EROFS.
+/// connect to a socket path or inotify). `attrs` (mount_setattr's
+/// MOUNT_ATTR_* bits, `copy_attrs`) are set on the whole copy: read-only
+/// (the kernel then refuses fchmod, fchown, futimens and fsetxattr on its
+/// files' fds with EROFS), no device opens.
 /// Needs CAP_SYS_ADMIN over the current mount namespace. Only
 /// async-signal-safe calls, no allocation (the helper of `mount_clones`
 /// runs it after fork).
-fn clone_tree(path: &CString, readonly: bool) -> SysResult<OwnedFd> {
+fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
     let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::AT_RECURSIVE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
     let fd = sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?;
-    if !readonly {
+    if attrs == 0 {
         return Ok(fd);
     }
-    let attr = MountAttr { attr_set: libc::MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    let attr = MountAttr { attr_set: attrs, attr_clr: 0, propagation: 0, userns_fd: 0 };
     // SAFETY: mount_setattr (rustix has none) reads a static NUL-terminated
     // empty path and a live mount_attr of the size given, on `fd`, which is
     // open; it writes nothing of ours.
@@ -529,23 +530,30 @@ fn clone_tree(path: &CString, readonly: bool) -> SysResult<OwnedFd> {
     Ok(fd)
 }
 
-/// Copies of the trees at `paths` (read-only where the flag says; see
+/// The MOUNT_ATTR_* bits of a copy (`clone_tree`): read-only, and no
+/// device opens (the copies a session's process resolves paths beneath
+/// itself: a device found there is the server's to open).
+pub fn copy_attrs(readonly: bool, nodev: bool) -> u64 {
+    (if readonly { libc::MOUNT_ATTR_RDONLY } else { 0 }) | if nodev { libc::MOUNT_ATTR_NODEV } else { 0 }
+}
+
+/// Copies of the trees at `paths` (with the MOUNT_ATTR_* bits given; see
 /// `clone_tree`), in order; an error for each that could not be made.
 /// Without the privilege to do it here, a short-lived helper process makes
 /// them in a user and mount namespace of its own (where it has it) and
 /// sends them back: a detached mount is usable from any namespace.
-pub fn mount_clones(paths: &[(&[u8], bool)]) -> Vec<SysResult<OwnedFd>> {
-    let cpaths: Vec<(CString, bool)> = match paths.iter().map(|(p, ro)| cstr(p).map(|c| (c, *ro))).collect() {
+pub fn mount_clones(paths: &[(&[u8], u64)]) -> Vec<SysResult<OwnedFd>> {
+    let cpaths: Vec<(CString, u64)> = match paths.iter().map(|(p, attrs)| cstr(p).map(|c| (c, *attrs))).collect() {
         Ok(v) => v,
         Err(e) => return paths.iter().map(|_| Err(e)).collect(),
     };
     let first = match cpaths.first() {
         None => return Vec::new(),
-        Some((p, ro)) => clone_tree(p, *ro),
+        Some((p, attrs)) => clone_tree(p, *attrs),
     };
     if !matches!(first, Err(libc::EPERM)) {
         let mut out = vec![first];
-        out.extend(cpaths[1..].iter().map(|(p, ro)| clone_tree(p, *ro)));
+        out.extend(cpaths[1..].iter().map(|(p, attrs)| clone_tree(p, *attrs)));
         return out;
     }
     match clones_in_helper(&cpaths) {
@@ -557,7 +565,7 @@ pub fn mount_clones(paths: &[(&[u8], bool)]) -> Vec<SysResult<OwnedFd>> {
 /// The helper of `mount_clones`: fork, unshare a user and a mount
 /// namespace, map our own uid and gid, clone, send every result (an fd,
 /// or an errno as a 4-byte message), exit.
-fn clones_in_helper(cpaths: &[(CString, bool)]) -> SysResult<Vec<SysResult<OwnedFd>>> {
+fn clones_in_helper(cpaths: &[(CString, u64)]) -> SysResult<Vec<SysResult<OwnedFd>>> {
     let (ours, theirs) = seqpacket_pair()?;
     // Everything the child writes is made before the fork (no allocation
     // after it: the caller may have other threads).
@@ -612,7 +620,7 @@ fn clones_in_helper(cpaths: &[(CString, bool)]) -> SysResult<Vec<SysResult<Owned
 /// writes `maps` (file, contents) after unsharing, then sends a copy of
 /// each of `cpaths` or its errno. Async-signal-safe calls only (rustix's
 /// are plain system calls), nothing allocated.
-fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], cpaths: &[(CString, bool)]) -> ! {
+fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], cpaths: &[(CString, u64)]) -> ! {
     let unshare = rustix::thread::UnshareFlags::NEWUSER | rustix::thread::UnshareFlags::NEWNS;
     // SAFETY: unshare_unsafe is unsafe for CLONE_FILES (fds made by other
     // threads would be missing), which is not among these flags.
@@ -629,8 +637,8 @@ fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], 
             Err(e) => Some(e.raw_os_error()),
         };
     }
-    for (p, ro) in cpaths {
-        let sent = match err.map_or_else(|| clone_tree(p, *ro), Err) {
+    for (p, attrs) in cpaths {
+        let sent = match err.map_or_else(|| clone_tree(p, *attrs), Err) {
             Ok(fd) => send_with(s, &0i32.to_ne_bytes(), &[fd.as_fd()], SendFlags::NOSIGNAL),
             Err(e) => send_with(s, &e.to_ne_bytes(), &[], SendFlags::NOSIGNAL),
         };
