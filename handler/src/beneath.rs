@@ -287,7 +287,7 @@ mod tests {
         let grants = vpaths
             .iter()
             .enumerate()
-            .map(|(i, v)| Grant { fd: AtomicI32::new(100 + i as i32), mode: b'r', vpath: v.as_bytes().to_vec(), mnt_id: i as u64 })
+            .map(|(i, v)| Grant { fd: AtomicI32::new(100 + i as i32), mode: b'r', vpath: v.as_bytes().to_vec(), mnt_id: i as u64, nodev: false })
             .collect();
         TABLE.store(Box::into_raw(Box::new(grants)), Ordering::Release);
     }

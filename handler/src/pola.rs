@@ -142,11 +142,11 @@ impl PathIn {
 fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let mut raw = [0u8; PATH_MAX];
     let n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
-    path_from(t, dirfd, raw, n)
+    path_from(t, dirfd, &mut raw, n)
 }
 
 /// `path_in` of a path already read (`raw[..n]`, as the application gave it).
-fn path_from(t: &ThreadBlock, dirfd: i32, mut raw: [u8; PATH_MAX], mut n: usize) -> Result<PathIn, isize> {
+fn path_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize) -> Result<PathIn, isize> {
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     if let Some(rest) = raw[..n].strip_prefix(b"/dev/fd").filter(|r| r.is_empty() || r[0] == b'/') {
         // /dev/fd is /proc/self/fd, as its symlink says natively (a listing
@@ -207,15 +207,24 @@ fn path_from(t: &ThreadBlock, dirfd: i32, mut raw: [u8; PATH_MAX], mut n: usize)
         p.buf[..rest.len()].copy_from_slice(rest);
         p.len = rest.len();
         p.dirfd = Some(fd);
-    } else if raw[0] == b'/' {
+    } else {
         p.buf[..n].copy_from_slice(raw);
+        plain_path(t, dirfd, &mut p, n)?;
+    }
+    Ok(p)
+}
+
+/// A path none of whose names the handler answers for itself, as the
+/// application gave it in `p.buf[..n]`: absolute, relative to the
+/// application's `dirfd`, or to the virtual cwd (joined here).
+fn plain_path(t: &ThreadBlock, dirfd: i32, p: &mut PathIn, n: usize) -> Result<(), isize> {
+    if p.buf[0] == b'/' {
         p.len = n;
     } else if dirfd != AT_FDCWD {
         // preld's own fds are no fds of the program's (nor sent to the server).
         if crate::ownfd::is_own(dirfd as usize) {
             return Err(-(EBADF as isize));
         }
-        p.buf[..n].copy_from_slice(raw);
         p.len = n;
         p.dirfd = Some(dirfd);
     } else {
@@ -224,20 +233,17 @@ fn path_from(t: &ThreadBlock, dirfd: i32, mut raw: [u8; PATH_MAX], mut n: usize)
             Some(own) => own,
             None => l.cwd(),
         };
-        let total = cwd.len() + 1 + n;
-        if total > PATH_MAX {
+        let sep = usize::from(!cwd.ends_with(b"/"));
+        let k = cwd.len() + sep;
+        if cwd.len() + 1 + n > PATH_MAX {
             return Err(-(ENAMETOOLONG as isize));
         }
+        p.buf.copy_within(..n, k);
         p.buf[..cwd.len()].copy_from_slice(cwd);
-        let mut k = cwd.len();
-        if !cwd.ends_with(b"/") {
-            p.buf[k] = b'/';
-            k += 1;
-        }
-        p.buf[k..k + n].copy_from_slice(raw);
+        p.buf[cwd.len()..k].fill(b'/');
         p.len = k + n;
     }
-    Ok(p)
+    Ok(())
 }
 
 /// An fd argument itself (fchdir, fchmod, fchown, AT_EMPTY_PATH), as the
@@ -627,12 +633,15 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
     };
     // Paths the handler answers for itself (/proc/self/..., /dev/fd,
     // /dev/std*, /dev/ptmx) take the trap path.
-    let mut raw = [0u8; PATH_MAX];
-    let n = usermem::read_cstr(addr, &mut raw)?;
-    if n == 0 || raw[..n].starts_with(b"/proc") || raw[..n].starts_with(b"/dev/") {
+    // The path is read into the buffer it is resolved from.
+    let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
+    let n = usermem::read_cstr(addr, &mut p.buf)?;
+    if n == 0 || p.buf[..n].starts_with(b"/proc") || p.buf[..n].starts_with(b"/dev/") {
         return None;
     }
-    let mut p = path_from(t, dirfd, raw, n).ok()?;
+    if plain_path(t, dirfd, &mut p, n).is_err() {
+        return None; // the trap path's answer
+    }
     if p.dirfd.is_some() && p.len == 0 {
         return None;
     }
