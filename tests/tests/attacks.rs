@@ -151,6 +151,16 @@ fn attacks() {
             "nested",
             vec![],
         ),
+        (
+            "the fd -> grant cache made stale (a close or dup2 through ld-preld's `syscall; ret`, a clone(CLONE_FILES) child's close) and the number reused for the ro grant's dir, the server's, a stand-in, /proc/self/fd, a pipe: writes, O_TRUNC, creation, `..`, listing, names",
+            "fd_cache",
+            vec![],
+        ),
+        (
+            "signals during the handler gate (kill SIGSEGV/SIGBUS, F_SETSIG SIGSEGV, realtime at RLIMIT_SIGPENDING, SA_RESETHAND, SA_ONSTACK, siglongjmp)",
+            "gate_signals",
+            vec![],
+        ),
     ];
 
     let mut report = Vec::new();
@@ -258,4 +268,111 @@ fn attacks() {
         eprintln!("  ESCAPE {e}");
     }
     assert!(escapes.is_empty(), "{} of {} attacks got out:\n{}", escapes.len(), attacks.len(), escapes.join("\n"));
+}
+
+/// Runs one attack program in a session with extra grants: its stdout and
+/// stderr, and whether it ended normally.
+fn session_run(prog: &str, grants: &[(&str, &Path)], extra: &[String]) -> (String, String, String) {
+    let tmp = Scratch::new(prog);
+    let bin = tmp.dir("bin");
+    let from = program(&format!("attack/{prog}"));
+    fs::copy(&from, bin.join(prog)).unwrap();
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    let out = tmp.dir("out");
+    let mut cmd = Command::new(preld());
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out);
+    for (mode, dir) in grants {
+        cmd.arg(mode).arg(dir);
+    }
+    cmd.arg("--").arg(bin.join(prog)).arg("/nonexistent-secret").arg(&bin).arg(&out).args(extra);
+    let r = capture(cmd, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{prog}: preld pola: {e}"));
+    (r.stdout_str().to_string(), r.stderr_str().to_string(), describe_status(r.status))
+}
+
+/// Device nodes, a FIFO and a socket in a read-only and a read-write grant
+/// (made as root before the session; skipped otherwise): /dev/mem, kmem,
+/// port, the root file system's disk and a loop device whose backing file
+/// (outside every grant) holds a secret must give the session nothing,
+/// via libc, a raw `syscall` from the process's own copy of a grant
+/// (MOUNT_ATTR_NODEV), from a directory fd the server handed out, and from
+/// preld's own fds.
+#[test]
+fn device_nodes_in_grants() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("device_nodes_in_grants: not root, skipped");
+        return;
+    }
+    let tmp = Scratch::new("devices");
+    let token = format!("preld-loop-secret-{}", random_hex());
+    let image = tmp.path().join("image");
+    let mut bytes = format!("{token}\n").into_bytes();
+    bytes.resize(64 * 1024, 0);
+    fs::write(&image, &bytes).unwrap();
+    let loopdev = Command::new("losetup").args(["-f", "--show"]).arg(&image).output().ok().filter(|o| o.status.success());
+    let loopdev = loopdev.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let rdev = |p: &str| {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(p).map(|m| m.rdev()).ok()
+    };
+    // SAFETY: stat of "/" into a zeroed struct.
+    let root_dev = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::stat(c"/".as_ptr(), &mut st);
+        st.st_dev
+    };
+    let mut dirs = Vec::new();
+    for name in ["devro", "devrw"] {
+        let d = tmp.dir(name);
+        let mk = |n: &str, kind: u32, dev: u64| {
+            let c = CString::new(d.join(n).as_os_str().as_bytes()).unwrap();
+            // SAFETY: mknod of a NUL-terminated path.
+            let r = unsafe { libc::mknod(c.as_ptr(), kind | 0o600, dev) };
+            assert!(r == 0 || kind == libc::S_IFBLK, "mknod {n}: {}", std::io::Error::last_os_error());
+        };
+        mk("null", libc::S_IFCHR, libc::makedev(1, 3));
+        mk("mem", libc::S_IFCHR, libc::makedev(1, 1));
+        mk("kmem", libc::S_IFCHR, libc::makedev(1, 2));
+        mk("port", libc::S_IFCHR, libc::makedev(1, 4));
+        mk("disk", libc::S_IFBLK, root_dev);
+        if let Some(dev) = loopdev.as_deref().and_then(rdev) {
+            mk("loop", libc::S_IFBLK, dev);
+        }
+        mk("fifo", libc::S_IFIFO, 0);
+        let _sock = std::os::unix::net::UnixListener::bind(d.join("sock")).unwrap();
+        dirs.push(d);
+    }
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (stdout, stderr, status) = session_run("devices", &[("--ro", &dirs[0]), ("--rw", &dirs[1])], &[s(&dirs[0]), s(&dirs[1])]);
+    if let Some(l) = &loopdev {
+        let _ = Command::new("losetup").args(["-d", l]).status();
+    }
+    eprintln!("---- devices ({status})\n{stdout}{stderr}");
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if stdout.contains(&token) || stderr.contains(&token) {
+        why.push("the loop device's secret is in the output".into());
+    }
+    if fs::read(&image).unwrap() != bytes {
+        why.push("the loop device's backing file (outside the grants) changed".into());
+    }
+    assert!(!stderr.contains("panicked"), "the launcher panicked: {stderr}");
+    assert!(why.is_empty(), "device nodes in grants got out:\n{}", why.join("\n"));
+}
+
+/// Signals during the handler gate (tests/programs/attack/gate_signals.c)
+/// reach the program as natively: in a session (stat and open in the
+/// gate) and under `preld trace` (getppid in the gate).
+#[test]
+fn gate_signals_as_natively() {
+    let (stdout, stderr, status) = session_run("gate_signals", &[], &[]);
+    eprintln!("---- gate_signals in a session ({status})\n{stdout}{stderr}");
+    let mut bugs: Vec<String> = stdout.lines().filter(|l| l.starts_with("BUG")).map(|l| format!("session: {l}")).collect();
+    let tmp = Scratch::new("gate_signals_trace");
+    let mut cmd = Command::new(preld());
+    cmd.args(["trace", "-o", "/dev/null", "--"]).arg(program("attack/gate_signals"));
+    cmd.arg("/nonexistent").arg(tmp.path()).arg(tmp.path()).arg("getppid");
+    let r = capture(cmd, Duration::from_secs(120)).unwrap();
+    eprintln!("---- gate_signals under preld trace ({})\n{}{}", describe_status(r.status), r.stdout_str(), r.stderr_str());
+    bugs.extend(r.stdout_str().lines().filter(|l| l.starts_with("BUG")).map(|l| format!("trace: {l}")));
+    assert!(bugs.is_empty(), "signals during the handler gate differ from native:\n{}", bugs.join("\n"));
 }
