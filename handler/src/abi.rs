@@ -129,6 +129,9 @@ pub const SIGTRAP: usize = general::SIGTRAP as usize;
 pub const SIGCHLD: usize = general::SIGCHLD as usize;
 pub const SIGSTOP: usize = general::SIGSTOP as usize;
 pub const SIGSYS: usize = general::SIGSYS as usize;
+/// The first realtime signal as the kernel numbers them (glibc keeps 32
+/// and 33 for itself; SIGRTMIN in C is 34).
+pub const SIGRTMIN_KERNEL: usize = general::SIGRTMIN as usize;
 /// si_code of a signal the kernel sent (as strace's injected ones).
 pub const SI_KERNEL: i32 = general::SI_KERNEL as i32;
 /// si_code of a signal sent with sigqueue (rt_sigqueueinfo).

@@ -181,9 +181,11 @@ static FD_GRANT: [AtomicU64; FAST_FDS_COUNTED] = [const { AtomicU64::new(0) }; F
 /// vfork children alive (they share this memory, not the fd table: what
 /// one learns is not true of its parent's fds).
 static VFORKS: AtomicUsize = AtomicUsize::new(0);
-/// Set for good once a thread sharing this memory has an fd table of its
-/// own otherwise (clone with CLONE_VM but not CLONE_FILES and not a vfork,
-/// unshare(CLONE_FILES)).
+/// Set for good once threads and fd tables stop going together: a thread
+/// sharing this memory has an fd table of its own (clone with CLONE_VM but
+/// not CLONE_FILES and not a vfork, unshare(CLONE_FILES)), or a process
+/// with memory of its own shares the fd table (clone with CLONE_FILES
+/// without CLONE_VM: its closes count in its own copy).
 static FD_TABLES_DIFFER: AtomicBool = AtomicBool::new(false);
 
 fn fd_cache_on() -> bool {
@@ -213,8 +215,9 @@ pub fn forget_fds() {
 }
 
 /// A thread with the process's memory and an fd table of its own starts
-/// (`vfork`: a vfork child, whose end `vfork_ended` says); Relaxed is
-/// enough for the flag, set before the thread exists.
+/// (`vfork`: a vfork child, whose end `vfork_ended` says), or the fd table
+/// is to be shared with a process of its own memory; Relaxed is enough
+/// for the flag, set before the other exists (and copied into it).
 pub fn own_fd_table(vfork: bool) {
     if vfork {
         VFORKS.fetch_add(1, Ordering::AcqRel);

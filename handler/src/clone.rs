@@ -38,6 +38,12 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
             (a[0] as u64, sp)
         }
     };
+    if flags & CLONE_FILES != 0 && flags & CLONE_VM == 0 {
+        // A process of its own memory sharing this fd table: its closes
+        // are counted in its copy of the counts, not in ours (attack
+        // fd_cache).
+        crate::beneath::own_fd_table(false);
+    }
     if flags & CLONE_VM == 0 && child_sp == 0 {
         fork(c, flags)
     } else {

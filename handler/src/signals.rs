@@ -4,6 +4,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use preld_arch::abi::SIGINFO_SIZE;
 use preld_arch::{Deferral, Ucontext};
 use syscalls::Sysno;
 
@@ -466,11 +467,26 @@ extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mu
             }
         }
     }
-    // SAFETY: a signal to this very thread with the kernel's siginfo.
-    let queued = unsafe { sys::rt_tgsigqueueinfo(sys::getpid(), sys::gettid(), sig, info.cast()) };
-    if queued.is_err() {
-        // Over RLIMIT_SIGPENDING: it is lost, as one sent then would be.
+    // A realtime signal's later instances, pending now, come after it:
+    // taken out and queued again behind it (at most a few; beyond them
+    // the order is the kernel's).
+    let mut later = [[0u8; SIGINFO_SIZE]; 16];
+    let mut n = 0;
+    if sig >= crate::abi::SIGRTMIN_KERNEL {
+        while n < later.len() && sys::rt_sigtimedwait_now(sig, &mut later[n]).is_ok() {
+            n += 1;
+        }
+    }
+    let (pid, tid) = (sys::getpid(), sys::gettid());
+    // SAFETY: the kernel's siginfo, SIGINFO_SIZE bytes.
+    let first = unsafe { core::slice::from_raw_parts(info.cast::<u8>(), SIGINFO_SIZE) };
+    if !requeue(pid, tid, sig, first) {
+        // A realtime signal with RLIMIT_SIGPENDING reached (a sender took
+        // the slot it left): lost (docs/DESIGN.md, limits).
         return none;
+    }
+    for l in &later[..n] {
+        requeue(pid, tid, sig, l);
     }
     // SAFETY: the kernel's ucontext, used during this call only.
     let mut uc = unsafe { Ucontext::from_ptr(uc) };
@@ -485,6 +501,14 @@ extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mu
         uc.resume_at(rip + 2, -(crate::errno::EINTR as isize) as usize);
     }
     Deferral { bit, restarted: restarted as u64 }
+}
+
+/// Queues `info` (SIGINFO_SIZE bytes) again to thread `tid`; false if the
+/// kernel refused (a realtime signal over RLIMIT_SIGPENDING).
+fn requeue(pid: i32, tid: i32, sig: usize, info: &[u8]) -> bool {
+    // SAFETY: a signal to this very thread (any si_code may be sent to
+    // oneself) with a siginfo of SIGINFO_SIZE bytes.
+    unsafe { sys::rt_tgsigqueueinfo(pid, tid, sig, info.as_ptr()) }.is_ok()
 }
 
 /// Whether a signal made the handler gate's last restartable call

@@ -148,6 +148,14 @@ pub fn openat2(dirfd: i32, path: &[u8], how: &OpenHow) -> Result<i32> {
     sc!(openat2, dirfd as isize, path.as_ptr(), how as *const OpenHow, core::mem::size_of::<OpenHow>()).map(|fd| fd as i32)
 }
 
+/// rt_sigtimedwait for `sig` with a zero timeout: takes out one pending
+/// instance (thread's, then process's) into `info`; Err(EAGAIN) if none.
+pub fn rt_sigtimedwait_now(sig: usize, info: &mut [u8; preld_arch::abi::SIGINFO_SIZE]) -> Result<usize> {
+    let set: u64 = 1 << (sig - 1);
+    let zero = [0i64; 2];
+    sc!(rt_sigtimedwait, &set as *const u64, info.as_mut_ptr(), zero.as_ptr(), SIGSET_SIZE)
+}
+
 /// openat2 as the handler gate makes it for the application
 /// (`preld_arch::syscall6_restartable`): EINTR also where a signal would
 /// have the kernel restart it, or came before it was made

@@ -599,31 +599,13 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // (handler/src/beneath.rs): those whose copies show exactly what the
     // namespace shows below them. Landlock lets it read there, no more.
     // None while learning (--learn): the server must see every path.
-    let in_process: Vec<usize> = if args.learning() {
+    let in_process: Vec<&ns::Grant> = if args.learning() {
         Vec::new()
     } else {
-        (0..ns.grants.len()).filter(|&i| shows_its_nested_grants(&ns, &ns.grants[i])).collect()
+        ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g)).collect()
     };
-    // The process's own copies of them, on which no device opens
-    // (MOUNT_ATTR_NODEV): its opens there need no look at what a path names
-    // first (a device fails with EACCES and is the server's to open, from
-    // its copy). Where one cannot be made, the server's copy, and the
-    // process looks first.
-    let hosts: Vec<(&[u8], u64)> = in_process
-        .iter()
-        .map(|&i| (ns.grants[i].host.as_os_str().as_bytes(), sys::copy_attrs(!ns.grants[i].mode.writable(), true)))
-        .collect();
-    let own_copies: Vec<Option<std::os::fd::OwnedFd>> = sys::mount_clones(&hosts).into_iter().map(Result::ok).collect();
-    for (&i, copy) in in_process.iter().zip(&own_copies) {
-        ns.grants[i].own_mnt_id = copy.as_ref().and_then(|c| sys::mount_id(c.as_fd()).ok());
-    }
-    let in_process: Vec<(&ns::Grant, RawFd)> = in_process
-        .iter()
-        .zip(&own_copies)
-        .map(|(&i, copy)| (&ns.grants[i], copy.as_ref().map_or(ns.grants[i].root.as_raw_fd(), |c| c.as_raw_fd())))
-        .collect();
-    let beneath: Vec<RawFd> = in_process.iter().map(|&(_, fd)| fd).collect();
-    for &(g, fd) in &in_process {
+    let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
+    for g in &in_process {
         // Landlock's rules hold for the whole tree beneath the copy: a grant
         // nested in it with a weaker mode (`--rw OUT --ro OUT/sealed`) lowers
         // the mode the process resolves with, else the process wrote the
@@ -634,7 +616,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             Mode::Exec => "x",
             Mode::Rw => "w",
         };
-        let mut a = OsString::from(format!("{fd}:{mode}:"));
+        let mut a = OsString::from(format!("{}:{mode}:", g.root.as_raw_fd()));
         a.push(OsStr::from_bytes(&g.vpath));
         argv.extend(["--beneath".into(), a]);
     }

@@ -114,10 +114,6 @@ pub struct Grant {
     /// The mount id of its detached copy: a client's fd on it lies in
     /// this grant (None: statx could not say).
     pub mnt_id: Option<u64>,
-    /// The mount id of the copy the process resolves paths beneath itself
-    /// (`--beneath`), when it has one of its own: its fds lie in this
-    /// grant too.
-    pub own_mnt_id: Option<u64>,
 }
 
 /// An object found by a resolution.
@@ -231,8 +227,15 @@ impl Namespace {
             .prefix("preld-pola-")
             .tempdir()
             .map_err(|e| format!("cannot make a private directory: {e}"))?;
-        let mut paths: Vec<(&[u8], u64)> =
-            specs.iter().map(|s| (s.host.as_os_str().as_bytes(), sys::copy_attrs(!s.mode.writable(), false))).collect();
+        // Directory grants' copies open no devices (MOUNT_ATTR_NODEV): a
+        // directory grant gives its files, not the devices that may lie in
+        // it (a loop device there is a disk: attack `devices`). A device is
+        // granted by naming it (a file grant: -B's /dev/null). Opens
+        // beneath them then need no look at what a path names first.
+        let mut paths: Vec<(&[u8], u64)> = specs
+            .iter()
+            .map(|s| (s.host.as_os_str().as_bytes(), sys::copy_attrs(!s.mode.writable(), s.host.is_dir())))
+            .collect();
         paths.push((backing_dir.path().as_os_str().as_bytes(), 0));
         let mut clones = sys::mount_clones(&paths).into_iter();
         let no_copy = |what: &Path, e: sys::Errno| {
@@ -270,7 +273,6 @@ impl Namespace {
                 nested: false,
                 live: true,
                 mnt_id,
-                own_mnt_id: None,
             });
         }
         let backing_root = clones.next().expect("the backing clone").map_err(|e| no_copy(backing_dir.path(), e))?;
@@ -352,7 +354,7 @@ impl Namespace {
             return Err(format!("{}: already in the namespace", shown()));
         }
         let host = spec.host.as_os_str().as_bytes();
-        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable(), false))])
+        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable(), spec.host.is_dir()))])
             .pop()
             .unwrap_or(Err(libc::EIO))
             .map_err(|e| format!("{}: cannot make a copy of its mount: {}", spec.host.display(), std::io::Error::from_raw_os_error(e)))?;
@@ -371,7 +373,6 @@ impl Namespace {
             nested: false,
             live: true,
             mnt_id,
-            own_mnt_id: None,
         });
         let g = self.grants.len() - 1;
         if let Err(e) = self.index() {

@@ -531,8 +531,7 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
 }
 
 /// The MOUNT_ATTR_* bits of a copy (`clone_tree`): read-only, and no
-/// device opens (the copies a session's process resolves paths beneath
-/// itself: a device found there is the server's to open).
+/// device opens (a directory grant's).
 pub fn copy_attrs(readonly: bool, nodev: bool) -> u64 {
     (if readonly { libc::MOUNT_ATTR_RDONLY } else { 0 }) | if nodev { libc::MOUNT_ATTR_NODEV } else { 0 }
 }

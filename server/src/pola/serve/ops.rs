@@ -177,7 +177,7 @@ impl Server {
     /// The grant whose detached copy `fd` lies on.
     pub(super) fn grant_of_mount(&self, fd: BorrowedFd<'_>) -> Option<usize> {
         let mnt = sys::mount_id(fd).ok()?;
-        self.ns.grants.iter().position(|g| g.mnt_id == Some(mnt) || g.own_mnt_id == Some(mnt))
+        self.ns.grants.iter().position(|g| g.mnt_id == Some(mnt))
     }
 
     /// The grant a client's fd lies in and its place there (relative to
