@@ -1,7 +1,17 @@
-//! The one raw system call entry of preld.
+//! The raw system call entries of preld: `syscall6`, and `syscall6_restartable` for the handler gate's application opens that may wait.
 
 /// A raw syscall result: a value, or `-errno` in `-4095..=-1`.
 pub type Sysret = isize;
+
+/// The C call's number and six arguments (rdi, rsi, rdx, rcx, r8, r9, then
+/// the stack) moved where the kernel takes them (rax, rdi, rsi, rdx, r10,
+/// r8, r9): the kernel takes r10 where C passes rcx, and the sixth
+/// argument is on the stack above the return address.
+macro_rules! args_to_kernel {
+    () => {
+        "mov rax, rdi\nmov rdi, rsi\nmov rsi, rdx\nmov rdx, rcx\nmov r10, r8\nmov r8, r9\nmov r9, [rsp + 8]"
+    };
+}
 
 /// Issues system call `nr` with up to six arguments and returns the raw result.
 ///
@@ -25,17 +35,7 @@ pub unsafe extern "C" fn syscall6(
     a4: usize,
     a5: usize,
 ) -> Sysret {
-    core::arch::naked_asm!(
-        "mov rax, rdi",        // syscall number
-        "mov rdi, rsi",        // arg 0
-        "mov rsi, rdx",        // arg 1
-        "mov rdx, rcx",        // arg 2
-        "mov r10, r8",         // arg 3: the kernel takes r10 where C passes rcx
-        "mov r8, r9",          // arg 4
-        "mov r9, [rsp + 8]",   // arg 5 was passed on the stack, above the return address
-        "syscall",             // clobbers rcx (return rip) and r11 (rflags)
-        "ret",
-    )
+    core::arch::naked_asm!(args_to_kernel!(), "syscall", "ret")
 }
 
 /// As `syscall6`, for a call the handler gate makes for the application
@@ -60,13 +60,7 @@ pub unsafe extern "C" fn syscall6_restartable(
     a5: usize,
 ) -> Sysret {
     core::arch::naked_asm!(
-        "mov rax, rdi",
-        "mov rdi, rsi",
-        "mov rsi, rdx",
-        "mov rdx, rcx",
-        "mov r10, r8",
-        "mov r8, r9",
-        "mov r9, [rsp + 8]",
+        args_to_kernel!(),
         ".globl preld_restartable_syscall",
         "preld_restartable_syscall:",
         "syscall",
