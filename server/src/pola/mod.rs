@@ -50,7 +50,8 @@ use ns::{GrantSpec, Mode, Namespace};
 #[derive(Args, Debug)]
 #[command(long_about = long_about())]
 pub struct PolaArgs {
-    /// Grant PATH read-only
+    /// Grant PATH read-only (a directory grants its files, not the device
+    /// nodes in it: name a device to grant it)
     #[arg(long = "ro", value_name = "PATH")]
     pub ro: Vec<PathBuf>,
     /// Grant PATH read-write (programs in it may run)

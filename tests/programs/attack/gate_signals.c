@@ -316,10 +316,14 @@ static void onstack(void) {
 
 static sigjmp_buf jump;
 static volatile long jumped;
+static volatile sig_atomic_t armed;
 static void on_jump(int sig, siginfo_t *si, void *uc) {
     on_sig(sig, si, uc);
     jumped++;
-    siglongjmp(jump, 1);
+    /* The sender starts at once: a signal before sigsetjmp has been made
+     * returns as a plain handler would. */
+    if (armed)
+        siglongjmp(jump, 1);
 }
 static void longjmp_out(void) {
     struct sigaction sa;
@@ -335,6 +339,7 @@ static void longjmp_out(void) {
     close(ack[0]);
     volatile unsigned i = 0;
     sigsetjmp(jump, 1);
+    armed = 1;
     for (;; i++) {
         gated_call(i);
         if ((i & 63) == 0) {
