@@ -17,6 +17,7 @@ pub const SYS_GETTID: usize = general::__NR_gettid as usize;
 
 pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
+pub const SIG_UNBLOCK: usize = general::SIG_UNBLOCK as usize;
 pub const PROT_READ: usize = general::PROT_READ as usize;
 pub const MAP_FIXED: u32 = general::MAP_FIXED;
 pub const MAP_FIXED_NOREPLACE: u32 = general::MAP_FIXED_NOREPLACE;

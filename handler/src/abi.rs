@@ -136,6 +136,8 @@ pub const SIGRTMIN_KERNEL: usize = general::SIGRTMIN as usize;
 pub const SI_KERNEL: i32 = general::SI_KERNEL as i32;
 /// si_code of a signal sent with sigqueue (rt_sigqueueinfo).
 pub const SI_QUEUE: i32 = general::SI_QUEUE;
+/// statfs's f_type of a procfs.
+pub const PROC_SUPER_MAGIC: u64 = general::PROC_SUPER_MAGIC as u64;
 /// statfs's f_flags bit of a mount without device opens (its value is the
 /// mount flag's, MS_NODEV, which linux-raw-sys carries; ST_NODEV is libc's).
 pub const ST_NODEV: u64 = general::MS_NODEV as u64;

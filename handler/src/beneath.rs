@@ -109,7 +109,7 @@ pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<(i32, u8)> {
                 while v.len() > 1 && v.ends_with(b"/") {
                     v.pop();
                 }
-                let nodev = sys::mount_flags(own).is_ok_and(|f| f & crate::abi::ST_NODEV != 0);
+                let nodev = sys::fs_of(own).is_ok_and(|(_, flags)| flags & crate::abi::ST_NODEV != 0);
                 grants.push(Grant { fd: AtomicI32::new(own), mode: *mode, vpath: v, mnt_id, nodev });
             }
             _ => ownfd::release_fd(own),

@@ -186,7 +186,6 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
     if rpc::active() && route.session.is_some() {
         // The session's path calls that it may serve beneath a grant in
         // the process go through its gate; the others trap.
-        use Sysno::*;
         let gated = [open, openat, stat, lstat, newfstatat, statx, access, faccessat, faccessat2, readlink, readlinkat, getdents64];
         return (crate::beneath::active() && gated.iter().any(|&s| s as usize == nr)).then_some(Gate::Handler);
     }

@@ -149,10 +149,7 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
 fn is_own_fd_dir(fd: usize) -> bool {
     // Only a procfs directory can be one (one fstatfs, where the link's
     // reading costs an open).
-    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-    let mut sfs = [0i64; 15]; // struct statfs: f_type first
-    // SAFETY: fstatfs writes a struct statfs (120 bytes) into `sfs`.
-    if unsafe { sys::raw(syscalls::Sysno::fstatfs as usize, [fd, sfs.as_mut_ptr() as usize, 0, 0, 0, 0]) }.is_err() || sfs[0] != PROC_SUPER_MAGIC {
+    if !sys::fs_of(fd as i32).is_ok_and(|(kind, _)| kind == crate::abi::PROC_SUPER_MAGIC) {
         return false;
     }
     let mut target = [0u8; 64];

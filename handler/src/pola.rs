@@ -612,8 +612,9 @@ pub fn send_to(c: &mut Call<'_>) -> Outcome {
 /// beneath a directory grant in the process, without a trap, when it needs
 /// nothing the trap gives (the server, a rewritten call as for a FIFO, a
 /// path the handler makes virtual, a creation's umask). None: nothing was
-/// done, and the site's own `syscall` traps as before. Runs as the SIGSYS
-/// handler does, with every signal blocked, on the thread's preld stack.
+/// done, and the site's own `syscall` traps as before. Runs on the
+/// thread's preld stack, as the SIGSYS handler does; a signal that comes
+/// meanwhile is put off until the gate ends (arch `defer_signal`).
 pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize> {
     use Sysno::*;
     if !beneath::active() {
@@ -631,9 +632,9 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
         openat | newfstatat | statx | faccessat | faccessat2 | readlinkat => (a[0] as i32, a[1]),
         _ => return None,
     };
-    // Paths the handler answers for itself (/proc/self/..., /dev/fd,
-    // /dev/std*, /dev/ptmx) take the trap path.
-    // The path is read into the buffer it is resolved from.
+    // The path is read into the buffer it is resolved from. Paths the
+    // handler answers for itself (/proc/self/..., /dev/fd, /dev/std*,
+    // /dev/ptmx) take the trap path.
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
     let n = usermem::read_cstr(addr, &mut p.buf)?;
     if n == 0 || p.buf[..n].starts_with(b"/proc") || p.buf[..n].starts_with(b"/dev/") {
@@ -1318,8 +1319,8 @@ const BENEATH_OPEN_FLAGS: usize = O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC
 /// natively. (A file swapped for a FIFO between the look and the open
 /// makes the open wait in the handler, with signals held back: only
 /// someone who may write the grant can do that, to this program only.)
-/// In the handler gate, beneath the process's own copy of a grant, which
-/// opens no devices (MOUNT_ATTR_NODEV), nothing is looked at first: the
+/// In the handler gate, beneath a directory grant's copy, which opens no
+/// devices (MOUNT_ATTR_NODEV), nothing is looked at first: the
 /// open is the application's own, and one that waits for a FIFO's other
 /// end is interrupted by a signal as natively (EINTR, or given back to the
 /// trap path when the kernel would restart it: `gate_serve`).

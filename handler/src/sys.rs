@@ -220,11 +220,12 @@ pub fn file_type_at(dirfd: i32, path: &[u8], flags: usize) -> Result<u32> {
     Ok(u16::from_ne_bytes([x[28], x[29]]) as u32 & crate::abi::S_IFMT)
 }
 
-/// The flags of the mount `fd`'s object is on (fstatfs's f_flags: ST_*).
-pub fn mount_flags(fd: i32) -> Result<u64> {
-    let mut sfs = [0u64; 15]; // struct statfs: 120 bytes, f_flags the 11th word
+/// fstatfs of `fd`: the file system's type (f_type, its magic number) and
+/// the flags of the mount the object is on (f_flags: ST_*).
+pub fn fs_of(fd: i32) -> Result<(u64, u64)> {
+    let mut sfs = [0u64; 15]; // struct statfs: 120 bytes, f_type the 1st word, f_flags the 11th
     sc!(fstatfs, fd as isize, sfs.as_mut_ptr())?;
-    Ok(sfs[10])
+    Ok((sfs[0], sfs[10]))
 }
 
 /// The id of the mount `fd`'s object is on (statx STATX_MNT_ID).

@@ -6,7 +6,7 @@ use crate::abi::SYS_USER_DISPATCH;
 use crate::{attach, clone, dispatch, signals, thread};
 
 /// The fast path's handler gate (arch `fast_gate_handler`), called on the
-/// preld stack with every signal blocked: `regs` holds the call's number
+/// preld stack (a signal that comes meanwhile is put off): `regs` holds the call's number
 /// and its six arguments. Returns the call's result, or
 /// `HANDLER_GATE_SLOW` having done nothing (the trap path serves it).
 #[unsafe(no_mangle)]
@@ -16,7 +16,8 @@ extern "C" fn preld_gate_serve(regs: *mut usize) -> isize {
     let r = unsafe { core::slice::from_raw_parts(regs, 7) };
     // SAFETY: as in preld_sigsys: the thread was set up by preld (only a
     // rewritten site, in a thread that traps, reaches the gate), and this
-    // is the only preld code running on it (signals blocked).
+    // is the only preld code running on it (a signal is put off by code
+    // that touches only `ArchThread.deferred`).
     let t = unsafe { thread::current() };
     let args = [r[1], r[2], r[3], r[4], r[5], r[6]];
     match dispatch::gate_serve(t, r[0], args) {

@@ -69,8 +69,8 @@ fn readable(addr: usize, len: usize) -> bool {
 /// Fills `buf` from application address `addr`; false if any of it is
 /// unreadable. The copy is a plain one once the kernel has found every
 /// page readable: another thread of the application unmapping them in
-/// between makes it fault, with signals blocked, and the kernel end the
-/// process (natively the call would fail with EFAULT: only a program
+/// between makes it fault, which ends the process (a fault of preld's
+/// code is fatal, in the trap path and in the handler gate; natively the call would fail with EFAULT: only a program
 /// unmapping memory it has just passed to a call does that).
 pub fn read(addr: usize, buf: &mut [u8]) -> bool {
     if buf.is_empty() {

@@ -516,7 +516,6 @@ path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 
-
 /// What `preld_gate_serve` returns for a call it leaves to the trap
 /// path (no result of a call is this: -errno is at least -4095).
 pub const HANDLER_GATE_SLOW: isize = -4096;
@@ -613,7 +612,7 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "jz 3f",
         "mov [rsp], rax",
         "mov qword ptr gs:[{deferred}], 0",
-        "mov edi, 1",                        // SIG_UNBLOCK: they come now
+        "mov edi, {sig_unblock}",            // they come now
         "mov rsi, rsp",
         "xor edx, edx",
         "mov r10d, 8",
@@ -644,6 +643,7 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "popfq",
         "jmp {slow}",
         sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+        sig_unblock = const abi::SIG_UNBLOCK,
         stack_hi = const super::trap::TB_STACK_HI_OFFSET,
         in_gate = const super::trap::TB_IN_GATE,
         deferred = const super::trap::TB_DEFERRED,

@@ -503,9 +503,9 @@ unsafe extern "C" {
 /// 8 off 16-alignment) with every signal blocked, on whatever stack the
 /// kernel chose (below the gate's frames, or an alternate stack).
 /// Does: calls `preld_defer_signal` there, adds its bit to
-/// `ArchThread.deferred` (and its `restarted` to that field), and makes the rt_sigreturn itself (the frame's
-/// restorer is the application's, whose `syscall` would trap while the
-/// gate runs). Owns: every register (rt_sigreturn restores them).
+/// `ArchThread.deferred` (and its `restarted` to that field), and makes
+/// the rt_sigreturn itself (the frame's restorer is the application's,
+/// whose `syscall` would trap while the gate runs). Owns: every register (rt_sigreturn restores them).
 ///
 /// # Safety
 /// Never called from Rust: only jumped to by the two entries above, in the

@@ -465,7 +465,6 @@ pub fn touches_stubs(addr: usize, len: usize) -> bool {
     stubs::touches(addr, len)
 }
 
-/// At exit, with statistics on: one line on stderr.
 /// Calls the handler gate served without a trap (counted with
 /// statistics on; its calls sent the slow way count as traps).
 static HANDLER_GATE_CALLS: AtomicU64 = AtomicU64::new(0);
@@ -477,6 +476,7 @@ pub fn count_handler_gate_call() {
     }
 }
 
+/// At exit, with statistics on: one line on stderr.
 pub fn report() {
     if !STATS.load(Ordering::Relaxed) {
         return;
