@@ -162,7 +162,10 @@ fn main() {
         // static_cat is exec'd from outside the grants, static_memfd from a
         // memfd around the handler: they must need no ld.so.
         let flags: &[&str] = if name.starts_with("static_") { &["-O0", "-pthread", "-w", "-static"] } else { &["-O0", "-pthread", "-w"] };
-        own("attack", &name, flags, false, &mut jobs);
+        // The gate's races, also as static programs (no ld.so, libc's own
+        // syscall sites rewritten in the program's image).
+        let static_too = ["stat_race", "fifo_race", "fd_cache", "gadget"].contains(&name.as_str());
+        own("attack", &name, flags, static_too, &mut jobs);
     }
     for name in c_sources(&src.join("attack_kernel")) {
         // session.c attacks the launcher's lifecycle: dynamic only.

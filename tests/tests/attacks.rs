@@ -38,6 +38,10 @@ fn copy_programs(bin: &Path) {
     for name in names {
         let from = program(&format!("attack/{name}"));
         fs::copy(&from, bin.join(&name)).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+        let st = from.with_file_name(format!("{name}-static"));
+        if st.exists() {
+            fs::copy(&st, bin.join(format!("{name}-static"))).unwrap_or_else(|e| panic!("{}: {e}", st.display()));
+        }
     }
 }
 
@@ -82,6 +86,12 @@ fn attacks() {
     let outside_cat = secret_dir.join("static-cat");
     fs::copy(bin.join("static_cat"), &outside_cat).unwrap();
     let (hty, hhex) = handle_of(&secret);
+    let dev_ino = |p: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(p).unwrap();
+        format!("{}:{}", m.dev(), m.ino())
+    };
+    let (secret_id, secret_dir_id) = (dev_ino(&secret), dev_ino(secret_dir));
     let ro_before = tree::contents(&bin);
     let meta_before = tree::metadata(&bin);
 
@@ -156,6 +166,15 @@ fn attacks() {
             "fd_cache",
             vec![],
         ),
+        (
+            "stat, access, readlink and open of one name beside a rw dir fd (the gate's fstatat from the program's fd) raced: a file, FIFO, dir, symlinks to the secret (absolute, climbing, /proc/self/root, /proc/1/root), its dir, `..`, `/`; libc, raw and ld-preld's `syscall; ret`; then the fd made stale in the fd -> grant cache (/proc/1, /proc/self, the ro grant)",
+            "stat_race",
+            vec![secret_id.clone(), secret_dir_id.clone()],
+        ),
+        ("stat_race as a static program", "stat_race-static", vec![secret_id.clone(), secret_dir_id.clone()]),
+        ("fifo_race as a static program", "fifo_race-static", vec![]),
+        ("fd_cache as a static program", "fd_cache-static", vec![]),
+        ("gadget as a static program", "gadget-static", vec![]),
     ];
 
     let mut report = Vec::new();
@@ -373,4 +392,82 @@ fn gate_signals_as_natively() {
         assert!(verdicts >= 8, "gate_signals ({way}) did not report its 8 cases:\n{out}");
     }
     assert!(bugs.is_empty(), "signals during the handler gate differ from native:\n{}", bugs.join("\n"));
+}
+
+/// The gate's races (`stat_race`, `fifo_race`, `fd_cache`, `gadget`,
+/// dynamic and static) in a session of an ordinary user (nobody, 65534,
+/// with a copy of preld it may run): a secret everyone may read outside
+/// the grants, a read-only grant it may not change, a read-write grant of
+/// its own.
+#[test]
+fn gate_races_as_nobody() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "gate_races_as_nobody runs the attacks as nobody: run the suite as root");
+    const NOBODY: u32 = 65534;
+    let tmp = Scratch::new("attacks_nobody");
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    open(tmp.path());
+    let pbin = tmp.dir("preld");
+    open(&pbin);
+    for name in ["preld", "ld-preld"] {
+        fs::copy(preld().with_file_name(name), pbin.join(name)).unwrap();
+        fs::set_permissions(pbin.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let bin = tmp.dir("bin");
+    open(&bin);
+    copy_programs(&bin);
+    for e in fs::read_dir(&bin).unwrap() {
+        fs::set_permissions(e.unwrap().path(), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    fs::set_permissions(bin.join("victim"), fs::Permissions::from_mode(0o666)).unwrap();
+    let ro_before = tree::contents(&bin);
+    let secret_dir = tmp.dir("secret");
+    open(&secret_dir);
+    let token = format!("preld-secret-token-{}", random_hex());
+    let secret = secret_dir.join("secret");
+    fs::write(&secret, format!("{token}\n")).unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
+    let id = |p: &Path| {
+        let m = fs::metadata(p).unwrap();
+        format!("{}:{}", m.dev(), m.ino())
+    };
+    let ids = vec![id(&secret), id(&secret_dir)];
+    let mut escapes = Vec::new();
+    for prog in ["stat_race", "stat_race-static", "fifo_race", "fifo_race-static", "fd_cache", "fd_cache-static", "gadget", "gadget-static"] {
+        let out = tmp.dir(format!("out-{prog}"));
+        std::os::unix::fs::chown(&out, Some(NOBODY), Some(NOBODY)).unwrap();
+        let mut cmd = Command::new(pbin.join("preld"));
+        cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--").arg(bin.join(prog));
+        cmd.arg(&secret).arg(&bin).arg(&out);
+        if prog.starts_with("stat_race") {
+            cmd.args(&ids);
+        }
+        cmd.uid(NOBODY).gid(NOBODY).current_dir(tmp.path());
+        let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("{prog} as nobody: preld pola: {e}"));
+        let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+        eprintln!("---- {prog} as nobody ({})\n{stdout}{stderr}", describe_status(r.status));
+        let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+        if stdout.contains(&token) || stderr.contains(&token) {
+            why.push("the secret's content is in its output".into());
+        }
+        for (p, c) in tree::contents(&out) {
+            if String::from_utf8_lossy(&c).contains(&token) {
+                why.push(format!("{} holds the secret", out.join(p).display()));
+            }
+        }
+        if tree::contents(&bin) != ro_before {
+            why.push("the read-only grant changed".into());
+            fs::write(bin.join("victim"), VICTIM).ok();
+        }
+        if stderr.contains("panicked") {
+            why.push("the launcher panicked".into());
+        }
+        if !why.is_empty() {
+            escapes.push(format!("{prog}: {}", why.join("; ")));
+        }
+    }
+    assert!(escapes.is_empty(), "attacks as nobody got out:\n{}", escapes.join("\n"));
 }
