@@ -896,8 +896,7 @@ pub fn xattr(c: &mut Call<'_>) -> Outcome {
 /// grant in the process, else by the server.
 fn fd_of_path(c: &mut Call<'_>, p: &mut PathIn, flags: usize) -> Result<i32, isize> {
     if let Some((base, rel, mode, _)) = beneath_target(p) {
-        let how = sys::OpenHow { flags: flags as u64, mode: 0, resolve: beneath::RESOLVE };
-        match sys::openat2(base, rel, &how) {
+        match beneath::openat2(base, rel, flags, 0, mode, false) {
             Ok(fd) => return Ok(fd),
             Err(e) if server_decides(e, mode) => {}
             Err(e) => return Err(-(e as isize)),
@@ -1281,8 +1280,7 @@ fn server_decides(e: i32, mode: u8) -> bool {
 fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
     let (base, rel, mode, _) = beneath_target(p)?;
     let f = O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 };
-    let how = sys::OpenHow { flags: f as u64, mode: 0, resolve: beneath::RESOLVE };
-    match sys::openat2(base, rel, &how) {
+    match beneath::openat2(base, rel, f, 0, mode, false) {
         Ok(fd) => Some(Ok((fd, mode))),
         // A magic link of the session's procfs (/proc/self/ns/net) looked
         // at through: the O_PATH fd only serves stat, access and the like
@@ -1371,8 +1369,7 @@ fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32)
         }
     }
     let want = if f & O_PATH != 0 { f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } else { f | O_NOCTTY };
-    let how = sys::OpenHow { flags: want as u64, mode: if creat { (mode & 0o7777) as u64 } else { 0 }, resolve: beneath::RESOLVE };
-    let opened = if in_gate { sys::openat2_restartable(base, rel, &how) } else { sys::openat2(base, rel, &how) };
+    let opened = beneath::openat2(base, rel, want, if creat { (mode & 0o7777) as u64 } else { 0 }, grant_mode, in_gate);
     Some(match opened {
         Ok(fd) => Outcome::Return(fd as isize),
         Err(e) if server_decides(e, grant_mode) => return None,
