@@ -554,7 +554,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let ask_tty = if args.ask { Some(ask::open_terminal().map_err(Failure::Usage)?) } else { None };
     let ld = ld_preld()?;
     let prog = find_program(&args.command[0])?;
-    // -B's private /tmp, removed when the launcher returns.
+    // -B's private /tmp, removed as the launcher ends (`clean_up_later`).
     let tmp = if args.base {
         Some(tempfile::Builder::new().prefix("preld-pola-tmp-").tempdir().map_err(|e| format!("cannot make the private /tmp: {e}"))?)
     } else {
@@ -788,8 +788,49 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if let Some(f) = &args.learn {
         write_learned(&server, f);
     }
-    drop(server);
+    clean_up_later(server, tmp);
     Ok(crate::trace::end_like(status))
+}
+
+/// Drops the server (the namespace's copies, the connections) and removes
+/// the private /tmp in a child, so that the launcher ends at once: each
+/// copy is a detached mount tree, whose last close costs the kernel an
+/// expedited RCU grace period (30 us here, 1.5 ms for -B's 48 copies), and
+/// the private /tmp is removed file by file. The launcher's own copies of
+/// the fds then close at its exit without that cost (the child's are the
+/// last). The child holds none of the caller's fds (a pipe reading the
+/// launcher's output ends when the launcher does) and leaves its session
+/// (no signal of the terminal's reaches it). If fork fails, here.
+fn clean_up_later(server: serve::Server, tmp: Option<tempfile::TempDir>) {
+    // SAFETY: the child only closes fds, removes a directory and _exits;
+    // glibc's fork keeps malloc usable in it.
+    match unsafe { libc::fork() } {
+        0 => {
+            // SAFETY: closing every fd of the child's own table, then
+            // leaving the terminal's session; neither touches memory.
+            unsafe {
+                libc::syscall(libc::SYS_close_range, 0, u32::MAX, 0);
+                libc::setsid();
+            }
+            if let Some(t) = &tmp {
+                let _ = std::fs::remove_dir_all(t.path());
+            }
+            // SAFETY: ends the child without running the parent's exit
+            // handlers or destructors (its fds are closed already).
+            unsafe { libc::_exit(0) }
+        }
+        -1 => {
+            drop(server);
+            drop(tmp);
+        }
+        _ => {
+            std::mem::forget(server);
+            if let Some(t) = tmp {
+                // Removed by the child: the launcher leaves it.
+                let _ = t.keep();
+            }
+        }
+    }
 }
 
 /// The next wait status the session's init reports: the program stopped,
