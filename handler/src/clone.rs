@@ -56,6 +56,9 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
 fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
     // In a session the child needs a connection of its own.
     let child_main = rpc::prepare_fork();
+    // With CLONE_FILES the child shares this fd table: preld's fds in it
+    // (this process's connections, the child's new one) stay open for both.
+    let shared_fds = flags & CLONE_FILES != 0;
     let actions = signals::actions(c.t);
     let guard = (heap::lock(), actions.hold());
     // SAFETY: the application's own fork/clone, without shared memory or a
@@ -68,9 +71,9 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
                 actions.copy_into(actions, true);
             }
             // The child: only this thread exists here now.
-            thread::forked(c.t);
+            thread::forked(c.t, shared_fds);
             fast::forked();
-            rpc::forked_child(c.t, child_main);
+            rpc::forked_child(c.t, child_main, shared_fds);
             crate::pola::forked();
             crate::beneath::forget_fds();
             usermem::set_pid(sys::getpid());
@@ -81,11 +84,12 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
             Outcome::Return(0)
         }
         Ok(pid) => {
-            rpc::forked_parent(child_main);
+            rpc::forked_parent(child_main, shared_fds);
             Outcome::Return(pid as isize)
         }
         Err(e) => {
-            rpc::forked_parent(child_main);
+            // No child: its connection is nobody's.
+            rpc::forked_parent(child_main, false);
             Outcome::Return(-(e as isize))
         }
     }

@@ -307,24 +307,30 @@ pub fn prepare_fork() -> Option<i32> {
     new_connection().ok()
 }
 
-/// In the fork child: its own main connection; per-thread ones are made anew.
-pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>) {
+/// In the fork child: its own main connection; per-thread ones are made
+/// anew. `shared_fds` (CLONE_FILES): the parent's connections are in the
+/// child's fd table too, and stay open (and preld's) for the parent.
+pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>, shared_fds: bool) {
     // The parent's other threads, looking at the fork, are not the child's.
     LOOKING.store(0, Ordering::Relaxed);
     if let Some(m) = child_main {
         let old = MAIN.swap(m, Ordering::Relaxed);
-        ownfd::release_fd(old);
         let fd = t.rpc_fd.swap(0, Ordering::Relaxed);
-        if fd > 0 {
-            ownfd::release_fd(fd);
+        if !shared_fds {
+            ownfd::release_fd(old);
+            if fd > 0 {
+                ownfd::release_fd(fd);
+            }
         }
         MAIN_LOCK.store(0, Ordering::Release);
     }
 }
 
-/// In the fork parent: the child's main connection is the child's.
-pub fn forked_parent(child_main: Option<i32>) {
-    if let Some(m) = child_main {
+/// In the fork parent: the child's main connection is the child's. With
+/// `shared_fds` (CLONE_FILES) it is in this fd table too: left open, and
+/// preld's (the program here cannot close or reuse it).
+pub fn forked_parent(child_main: Option<i32>, shared_fds: bool) {
+    if let Some(m) = child_main.filter(|_| !shared_fds) {
         ownfd::release_fd(m);
     }
 }

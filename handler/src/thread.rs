@@ -572,11 +572,13 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
 
 /// In a fork child: only the calling thread exists now; the fds the other
 /// threads' blocks hold are the parent's.
-pub fn forked(t: &mut ThreadBlock) {
+pub fn forked(t: &mut ThreadBlock, shared_fds: bool) {
     let me = t.slot;
+    // The parent's other threads' connections: closed, unless the fd table
+    // is the parent's too (CLONE_FILES), where they are still theirs.
     live_conn_fds(|slot, rpc, tracer| {
         for fd in [rpc.load(Ordering::Relaxed), tracer.load(Ordering::Relaxed)] {
-            if slot != me && fd > 0 {
+            if slot != me && fd > 0 && !shared_fds {
                 crate::ownfd::release_fd(fd);
             }
         }

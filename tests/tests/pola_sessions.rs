@@ -824,6 +824,24 @@ fn fifos_in_an_in_process_grant_wait_and_take_signals() {
     r.same("FIFO opens in an in-process grant", true);
 }
 
+/// A process of its own memory sharing its parent's fd table
+/// (clone(CLONE_FILES), tests/programs/pola/clone_files.c): its calls and
+/// those of its parent's threads are served during its life and after,
+/// as natively. preld's connections of one were closed in the shared
+/// table by the other's fork bookkeeping (every server call then failed).
+#[test]
+fn a_child_sharing_the_fd_table_and_its_parent_both_keep_their_connections() {
+    let tmp = scratch("clone-files");
+    let d = tmp.path();
+    std::fs::write(d.join("shared"), "shared\n").unwrap();
+    let prog = d.join("clone_files");
+    std::fs::copy(preld_tests::program("pola/clone_files"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap(), d.to_str().unwrap()]).grant("--rw", d);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("the child's fd is the parent's: yes\n"), "native: {}", n.report());
+    r.same("clone(CLONE_FILES) in a session", true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.
