@@ -119,27 +119,32 @@ fn descends_only(rel: &[u8]) -> bool {
 
 /// Takes the `--beneath` fds as preld's own and builds the table. A grant
 /// whose fd is unusable is left to the server; without openat2 (before
-/// Linux 5.6) or STATX_MNT_ID (5.8) there is no table at all. Returns the
-/// fds and each grant's mode, for Landlock's rules.
-pub fn init(given: &[(i32, u8, Vec<u8>)]) -> Vec<(i32, u8)> {
+/// Linux 5.6) or STATX_MNT_ID (5.8) there is no table at all. What an
+/// exec's handler passes on (`known`) is not asked of the kernel again.
+/// Returns the fds and each grant's mode, for Landlock's rules.
+pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
     let mut grants = Vec::new();
-    for (fd, mode, vpath) in given {
-        let Ok(own) = ownfd::adopt_fd(*fd) else {
-            sys::close(*fd);
+    let fds: Vec<i32> = given.iter().map(|g| g.fd).collect();
+    for (g, own) in given.iter().zip(ownfd::adopt_fds(&fds)) {
+        let Ok(own) = own else {
+            sys::close(g.fd);
             continue;
         };
-        let probe = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE };
-        let usable = sys::openat2(own, b".\0", &probe).map(sys::close).is_ok();
-        match sys::mount_id(own) {
-            Ok(mnt_id) if usable => {
-                let mut v = vpath.clone();
+        let known = g.known.or_else(|| {
+            let probe = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE };
+            let usable = sys::openat2(own, b".\0", &probe).map(sys::close).is_ok();
+            let nodev = || sys::fs_of(own).is_ok_and(|(_, flags)| flags & crate::abi::ST_NODEV != 0);
+            sys::mount_id(own).ok().filter(|_| usable).map(|id| (id, nodev()))
+        });
+        match known {
+            Some((mnt_id, nodev)) => {
+                let mut v = g.vpath.clone();
                 while v.len() > 1 && v.ends_with(b"/") {
                     v.pop();
                 }
-                let nodev = sys::fs_of(own).is_ok_and(|(_, flags)| flags & crate::abi::ST_NODEV != 0);
-                grants.push(Grant { fd: AtomicI32::new(own), mode: *mode, vpath: v, mnt_id, nodev });
+                grants.push(Grant { fd: AtomicI32::new(own), mode: g.mode, vpath: v, mnt_id, nodev });
             }
-            _ => ownfd::release_fd(own),
+            None => ownfd::release_fd(own),
         }
     }
     let fds = grants.iter().map(|g| (g.fd(), g.mode)).collect();
@@ -293,7 +298,10 @@ pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
         v.extend_from_slice(sys::decimal(g.fd() as u64, &mut digits));
         v.push(b':');
         v.push(g.mode);
-        v.push(b':');
+        // What the new image need not ask the kernel again.
+        v.push(b',');
+        v.extend_from_slice(sys::decimal(g.mnt_id, &mut digits));
+        v.extend_from_slice(if g.nodev { b",1:" } else { b",0:" });
         v.extend_from_slice(&g.vpath);
         v.push(0);
         strings.push(b"--beneath\0".to_vec());

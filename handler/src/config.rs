@@ -6,7 +6,7 @@
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
 //!          [--trace-time 1|2|3] [--trace-tz-offset SECONDS] [--trace-durations]
 //!          [--trace-strsize N] [--trace-count 1|2] [--tracer-fd N] [--tracer-filter NAME,...]
-//!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N]
+//!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N] [--cwd PATH]
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--no-fast] [--fast-stats]
 //!          [--inject SPEC]... [--inject-counts NR=N,...]
 //!          [--trace-status ok|failed] [--trace-hex 1|2] [--trace-fd-paths 1|2]
@@ -18,7 +18,8 @@
 //! `--rpc-fd` makes the process a capability session: its connection to the
 //! capability server, and Landlock (with TCP only if `--net`); `--sandboxed`
 //! says Landlock is already in force (an exec inside the session), and
-//! `--exec-fd` that the server handed over the program as that fd.
+//! `--exec-fd` that the server handed over the program as that fd, `--cwd`
+//! the session's virtual cwd the exec left (the server is not asked again).
 //! `--argv0` and `--close-fd` belong to one exec and are not passed on.
 //! `--tracer-fd` is the process's main connection to the tracer hub of
 //! `preld trace --tracer` (handler/src/tracer.rs), `--tracer-filter` the
@@ -47,12 +48,13 @@ pub struct Config {
     pub rpc_fd: Option<i32>,
     /// The session may use TCP.
     pub net: bool,
-    /// `--beneath FD:MODE:VPATH`: a directory grant of the session the
-    /// process resolves paths beneath itself (beneath.rs): an O_PATH fd of
-    /// its root, its mode (`r`, `x` or `w`), its virtual path.
-    pub beneath: Vec<(i32, u8, Vec<u8>)>,
+    /// `--beneath FD:MODE[,MNT_ID,NODEV]:VPATH`: a directory grant of the
+    /// session the process resolves paths beneath itself (beneath.rs).
+    pub beneath: Vec<BeneathArg>,
     /// Landlock is already in force (an exec inside a session).
     pub sandboxed: bool,
+    /// The session's virtual cwd, given by the exec that started this image.
+    pub cwd: Option<Vec<u8>>,
     /// The application's SIGSYS state before its exec (`signals::EXEC_*`
     /// bits): an ignored SIGSYS stays ignored and a blocked one blocked.
     pub sigsys: usize,
@@ -254,6 +256,7 @@ impl Config {
                 (b"--no-fast", None) => c.no_fast = true,
                 (b"--fast-stats", None) => c.fast_stats = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
+                (b"--cwd", Some(v)) => c.cwd = Some(v.to_vec()).filter(|v| v.first() == Some(&b'/')).ok_or("--cwd needs an absolute path")?.into(),
                 (b"--sigsys", Some(v)) => c.sigsys = parse_int(v).ok_or("--sigsys needs a number")? as usize,
                 (b"--clock-anchor", Some(v)) => {
                     let (real0, virt0) = crate::clock::parse_anchor(v).ok_or("--clock-anchor needs REAL_NS:VIRTUAL_NS")?;
@@ -279,7 +282,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
-                    | b"--beneath" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
+                    | b"--cwd" | b"--beneath" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -296,23 +299,47 @@ impl Config {
     }
 }
 
-/// `FD:MODE:VPATH` of `--beneath`: an fd, `r`, `x`, `w` or `t` (the
-/// session's own ptys), an absolute path.
-fn parse_beneath(v: &[u8]) -> Option<(i32, u8, Vec<u8>)> {
+/// A directory grant as `--beneath` gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BeneathArg {
+    /// An O_PATH fd of its root.
+    pub fd: i32,
+    /// `r`, `x`, `w` or `t` (the session's own ptys).
+    pub mode: u8,
+    /// Its virtual path.
+    pub vpath: Vec<u8>,
+    /// What an exec's handler already knew of the fd: its mount id and
+    /// whether its copy opens no devices (the launcher gives none).
+    pub known: Option<(u64, bool)>,
+}
+
+/// `FD:MODE[,MNT_ID,NODEV]:VPATH` of `--beneath`: an fd, `r`, `x`, `w` or
+/// `t`, optionally the mount id and 0/1 (the handler's own at an exec), an
+/// absolute path.
+fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     let colon = v.iter().position(|&b| b == b':')?;
     let fd = parse_int(&v[..colon])?;
     let rest = &v[colon + 1..];
-    match rest {
-        [mode @ (b'r' | b'x' | b'w' | b't'), b':', path @ ..] if fd >= 0 && path.first() == Some(&b'/') => Some((fd, *mode, path.to_vec())),
-        _ => None,
-    }
+    let colon = rest.iter().position(|&b| b == b':')?;
+    let (head, path) = (&rest[..colon], &rest[colon + 1..]);
+    let mut parts = head.split(|&b| b == b',');
+    let mode = match parts.next()? {
+        [m @ (b'r' | b'x' | b'w' | b't')] => *m,
+        _ => return None,
+    };
+    let known = match (parts.next(), parts.next(), parts.next()) {
+        (None, _, _) => None,
+        (Some(id), Some(nodev @ (b"0" | b"1")), None) => Some((core::str::from_utf8(id).ok()?.parse().ok()?, nodev == b"1")),
+        _ => return None,
+    };
+    (fd >= 0 && path.first() == Some(&b'/')).then(|| BeneathArg { fd, mode, vpath: path.to_vec(), known })
 }
 
 /// Whether ld-preld's option `a` takes a value (the next argument).
 pub fn takes_value(a: &[u8]) -> bool {
     matches!(
         a,
-        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn"
+        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--cwd"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
             | b"--clock-anchor" | b"--clock-rate" | b"--clock-monotonic"
@@ -411,6 +438,7 @@ static EMPTY: Config = Config {
     rpc_fd: None,
     net: false,
     beneath: Vec::new(),
+    cwd: None,
     sandboxed: false,
     sigsys: 0,
     no_fast: false,
@@ -444,6 +472,18 @@ mod tests {
         assert_eq!(c.trace.as_ref().unwrap().fd, 5);
         assert_eq!(c.maps, vec![(b"/etc/passwd".to_vec(), b"/tmp/p".to_vec())]);
         assert_eq!(c.replay, vec![b"--trace-fd\0".to_vec(), b"5\0".to_vec(), b"--map\0".to_vec(), b"/etc/passwd=/tmp/p/\0".to_vec()]);
+    }
+
+    #[test]
+    fn beneath_grants_with_and_without_what_an_exec_knew() {
+        let b = |v: &str| parse_beneath(v.as_bytes());
+        let arg = |fd, mode, vpath: &str, known| Some(BeneathArg { fd, mode, vpath: vpath.as_bytes().to_vec(), known });
+        assert_eq!(b("3:x:/usr"), arg(3, b'x', "/usr", None));
+        assert_eq!(b("19985:w,4294967301,1:/tmp/a:b"), arg(19985, b'w', "/tmp/a:b", Some((4294967301, true))));
+        assert_eq!(b("7:t,12,0:/dev/pts"), arg(7, b't', "/dev/pts", Some((12, false))));
+        for bad in ["3:q:/usr", "3:x:usr", "-1:x:/usr", "3:x,12:/usr", "3:x,12,2:/usr", "3:x,a,1:/usr", "3:x,1,1,1:/usr", "3:xw:/usr", "3:x"] {
+            assert_eq!(b(bad), None, "{bad}");
+        }
     }
 
     #[test]

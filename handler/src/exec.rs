@@ -212,6 +212,10 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             strings.push(int_arg(v as i64));
         }
         strings.push(b"--sandboxed\0".to_vec());
+        strings.push(b"--cwd\0".to_vec());
+        let mut cwd = crate::pola::cwd(c.t);
+        cwd.push(0);
+        strings.push(cwd);
         crate::beneath::exec_args(&mut strings, &mut keep);
         if config::get().net {
             strings.push(b"--net\0".to_vec());
@@ -302,13 +306,25 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
     if at_fd && ownfd::is_own(dirfd) {
         return Err(EBADF); // no fd of the program's (a directory grant's fd)
     }
-    let path = if at_fd { PathArg::fd(0, name) } else { PathArg::cwd(name) };
+    // A relative name is the process's cwd's (the client keeps it: the
+    // connection's on the server may lag behind).
+    let absolute;
+    let path = if at_fd {
+        PathArg::fd(0, name)
+    } else if name.is_empty() || name.starts_with(b"/") {
+        PathArg::cwd(name)
+    } else {
+        let mut v = pola::cwd(t);
+        if !v.ends_with(b"/") {
+            v.push(b'/');
+        }
+        v.extend_from_slice(name);
+        absolute = v;
+        PathArg::cwd(&absolute)
+    };
     let dir = [dirfd as i32];
     let mut buf = [0u8; 2 * PATH_MAX + 64];
-    // The exec's relative name and the new image's cwd are the server's cwd
-    // of this connection: the process's own, from here on.
     let conn = rpc::conn(t)?;
-    pola::sync_cwd(t, conn);
     let (reply, fd) = rpc::call_on(conn, &Request::Exec { path }, if at_fd { &dir } else { &[] }, &mut buf, true)?;
     if reply.result < 0 {
         return Err(-reply.result as i32);

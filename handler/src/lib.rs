@@ -79,7 +79,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     let tracer_fd = cfg.tracer.as_ref().map(|t| t.fd).filter(|&fd| fd >= 0);
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
-        pola::init_cwd(main);
+        pola::init_cwd(main, cfg.cwd.take());
         let grants = beneath::init(&cfg.beneath);
         if !cfg.sandboxed {
             let loader = cfg.loader.strip_suffix(b"\0").unwrap_or(&cfg.loader);

@@ -6,6 +6,7 @@
 //! table to the limit, sees what it would natively.
 //! (fds.rs keeps the application's fd calls off them.)
 
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::abi::{FD_CLOEXEC, F_DUPFD_CLOEXEC, F_SETFD, RLIMIT_NOFILE};
@@ -79,8 +80,7 @@ fn set_nofile(soft: usize, hard: usize) -> sys::Result<()> {
 /// limit is raised for this one call: an fd stays open above the limit,
 /// and the kernel then hands out, refuses and dup2s every number below
 /// it exactly as without preld), else as high as possible below it.
-fn place(fd: i32) -> Result<i32, i32> {
-    let (soft, hard) = nofile();
+fn place(fd: i32, (soft, hard): (usize, usize)) -> Result<i32, i32> {
     if soft < hard && soft < BITMAP_FDS {
         let room = hard.min(BITMAP_FDS).min(soft + 1024);
         if set_nofile(room, hard).is_ok() {
@@ -106,7 +106,26 @@ fn place(fd: i32) -> Result<i32, i32> {
 /// Moves `fd` out of the application's reach and hides it as preld's;
 /// returns the new number.
 pub fn adopt_fd(fd: i32) -> Result<i32, i32> {
-    let new = place(fd)?;
+    adopt_with(fd, nofile())
+}
+
+/// `adopt_fd` of each of `fds`, the fd limit asked once. One already where
+/// `place` puts fds (an exec passing preld's fds on to its new image) stays
+/// where it is.
+pub fn adopt_fds(fds: &[i32]) -> Vec<Result<i32, i32>> {
+    let limits = nofile();
+    fds.iter().map(|&fd| adopt_with(fd, limits)).collect()
+}
+
+fn adopt_with(fd: i32, limits: (usize, usize)) -> Result<i32, i32> {
+    let (soft, hard) = limits;
+    let low = if soft < hard && soft < BITMAP_FDS { soft } else { soft.min(BITMAP_FDS).saturating_sub(HEADROOM).max(3) };
+    if (low..BITMAP_FDS).contains(&(fd as usize)) && !is_own(fd as usize) {
+        sys::fcntl(fd, F_SETFD, FD_CLOEXEC)?;
+        mark(fd, true);
+        return Ok(fd);
+    }
+    let new = place(fd, limits)?;
     sys::close(fd);
     mark(new, true);
     Ok(new)
@@ -132,7 +151,7 @@ pub fn adopt(which: usize, fd: i32) -> Result<i32, i32> {
 /// Moves preld's fd `fd` out of the application's way; the new number
 /// (the caller tells whoever else holds it: rpc's connections).
 pub fn relocate(fd: i32) -> Option<i32> {
-    let new = place(fd).ok()?;
+    let new = place(fd, nofile()).ok()?;
     mark(new, true);
     let _ = TRACE_FD.compare_exchange(fd, new, Ordering::Relaxed, Ordering::Relaxed);
     mark(fd, false);
@@ -193,7 +212,7 @@ pub fn after_exec_failed(keep: &[i32]) {
 
 /// A copy of `fd` that survives exec, for ld-preld to open through /proc.
 pub fn dup_for_exec(fd: i32) -> Result<i32, i32> {
-    let d = place(fd)?;
+    let d = place(fd, nofile())?;
     let _ = sys::fcntl(d, F_SETFD, 0);
     Ok(d)
 }

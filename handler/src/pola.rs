@@ -6,11 +6,10 @@
 //! Relative paths are made absolute against the process's virtual cwd,
 //! which the client keeps (it is per process, the server's is per
 //! connection: a chdir on one thread's connection, or in a parent before a
-//! fork, leaves the others behind). Only exec reads the server's cwd (the
-//! program's name may be relative, and the new image asks its connection
-//! for its cwd), so an Exec request is preceded by a Chdir that brings the
-//! connection in step (`sync_cwd`). `*at()` calls send their directory fd
-//! along. Virtual directories (parents of grants, like `/`) arrive as
+//! fork, leaves the others behind). The server's cwd is only where a Chdir
+//! ends (its reply); an exec gives the new image the process's cwd as an
+//! argument (`--cwd`), so no request ever depends on the connection's.
+//! `*at()` calls send their directory fd along. Virtual directories (parents of grants, like `/`) arrive as
 //! empty stand-in directories; their getdents64 is synthesized from the
 //! server's ReadDir of that very fd (the server knows which virtual
 //! directory each stand-in is), continuing where the last call stopped;
@@ -81,8 +80,13 @@ pub fn forked() {
     CWD_LOCK.store(false, Ordering::Release);
 }
 
-/// At startup: the session's cwd, from the server.
-pub fn init_cwd(conn: i32) {
+/// At startup: the session's cwd, as the exec that started this image
+/// gave it (`--cwd`), else from the server.
+pub fn init_cwd(conn: i32, given: Option<Vec<u8>>) {
+    if let Some(cwd) = given {
+        *Lock::take().cwd() = cwd;
+        return;
+    }
     let mut buf = [0u8; PATH_MAX + 64];
     if let Ok((r, _)) = rpc::call_on(conn, &Request::Getcwd, &[], &mut buf, true) {
         if let ReplyData::Bytes(b) = r.data {
@@ -111,14 +115,6 @@ fn set_cwd(t: &mut ThreadBlock, new: &[u8]) {
     }
 }
 
-/// Brings connection `conn`'s cwd on the server in step with the
-/// process's (before an Exec on it). A cwd that no longer exists leaves
-/// the connection where it was, as the best the new image can get.
-pub fn sync_cwd(t: &ThreadBlock, conn: i32) {
-    let cwd = cwd(t);
-    let mut buf = [0u8; 64];
-    let _ = rpc::call_on(conn, &Request::Chdir { path: PathArg::cwd(&cwd) }, &[], &mut buf, true);
-}
 
 /// A path argument as the server takes it.
 struct PathIn {
@@ -1204,15 +1200,17 @@ fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
         tri!(path_in(c.t, dirfd, addr))
     };
     let mut buf = [0u8; PATH_MAX + 64];
-    let (r, _, _) = tri!(ask(c, &Request::Chdir { path: p.arg(0) }, &[&p], &mut buf, true));
-    if r < 0 {
-        return Outcome::Return(r);
+    // The reply is the new cwd as the server's walk found it (physical).
+    let (fds, n) = fds_of(&[&p]);
+    let (reply, _) = tri!(rpc::call(c.t, &Request::Chdir { path: p.arg(0) }, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
+    match reply.data {
+        _ if reply.result < 0 => Outcome::Return(reply.result as isize),
+        ReplyData::Bytes(b) => {
+            set_cwd(c.t, b);
+            Outcome::Return(0)
+        }
+        _ => Outcome::err(EIO),
     }
-    let (reply, _) = tri!(rpc::call(c.t, &Request::Getcwd, &[], &mut buf, true).map_err(|e| -(e as isize)));
-    if let ReplyData::Bytes(b) = reply.data {
-        set_cwd(c.t, b);
-    }
-    Outcome::Return(0)
 }
 
 fn get_cwd(t: &ThreadBlock, out: usize, size: usize) -> Outcome {

@@ -47,7 +47,7 @@
 //! 13  Chmod        mode u32, flags u32, path              -
 //! 14  Utimens      4 x i64 (atime sec, nsec, mtime sec,   -
 //!                  nsec), flags u32, path
-//! 15  Chdir        path                                   -
+//! 15  Chdir        path                                   the new cwd's bytes (rest of the payload)
 //! 16  Getcwd       -                                      the cwd's bytes (rest of the payload)
 //! 17  ReadDir      start u32, path                        count u32, count x entry (below): the
 //!                                                         entries from index `start` on, as many
@@ -837,7 +837,7 @@ pub fn decode_reply(msg: &[u8], op: Op) -> Result<(u32, Reply<'_>), ProtoError> 
                 Err(_) => return Err(ProtoError::Truncated),
             }
         }
-        Op::Readlink | Op::Getcwd => {
+        Op::Readlink | Op::Getcwd | Op::Chdir => {
             let s = r.rest();
             check_path_bytes(s)?;
             ReplyData::Bytes(s)
@@ -888,7 +888,7 @@ pub fn encode_reply_entries(
         (Op::Hello, ReplyData::Hello { flags }) => w.u32(*flags)?,
         (Op::Open, ReplyData::Open { info }) => w.u32(*info)?,
         (Op::Stat, ReplyData::Stat(s)) => w.put(&s[..])?,
-        (Op::Readlink | Op::Getcwd, ReplyData::Bytes(s)) => {
+        (Op::Readlink | Op::Getcwd | Op::Chdir, ReplyData::Bytes(s)) => {
             check_path_bytes(s)?;
             w.put(s)?
         }
@@ -920,7 +920,6 @@ pub fn encode_reply_entries(
             | Op::Chmod
             | Op::Chown
             | Op::Utimens
-            | Op::Chdir
             | Op::ConnectUnix
             | Op::BindUnix
             | Op::SendUnix

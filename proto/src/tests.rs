@@ -238,6 +238,8 @@ fn every_reply_round_trips() {
         (Op::Stat, Reply::ok(ReplyData::Stat(&stat))),
         (Op::Readlink, Reply::ok(ReplyData::Bytes(b"../x"))),
         (Op::Getcwd, Reply::ok(ReplyData::Bytes(b"/"))),
+        (Op::Chdir, Reply::ok(ReplyData::Bytes(b"/tmp/a"))),
+        (Op::Chdir, Reply::err(20)),
         (Op::Exec, Reply::ok(ReplyData::Exec { vpath: b"/bin/sh", host: b"/usr/bin/dash" })),
         (Op::Mkdir, Reply { result: 5, data: ReplyData::None }),
         (Op::Open, Reply::err(2)),

@@ -842,6 +842,32 @@ fn a_child_sharing_the_fd_table_and_its_parent_both_keep_their_connections() {
     r.same("clone(CLONE_FILES) in a session", true);
 }
 
+/// cd, then programs and `#!` scripts run by relative names (one whose
+/// `#!` line names its interpreter relatively): each sees its name, its
+/// arguments and its cwd as natively, also after an exec (the new image's
+/// cwd is its exec's, not asked of the server).
+#[test]
+fn relative_execs_and_scripts_after_cd() {
+    let tmp = scratch("relative-exec");
+    let d = tmp.path();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    let script = d.join("sub/s.sh");
+    std::fs::write(&script, "#!/bin/sh\necho \"$0 [$*] in $(pwd)\"\n").unwrap();
+    std::fs::write(d.join("rel.sh"), "#!sub/s.sh\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for f in [script.clone(), d.join("rel.sh")] {
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let cmd = format!(
+        "cd {} && ./sub/s.sh a && cd sub && ./s.sh b && cd .. && ./rel.sh c && sub/s.sh d; cd sub && exec bash -c 'pwd; exec ./s.sh e'",
+        d.display()
+    );
+    let r = Run::new(d, &["sh", "-c", &cmd]).grant("--rw", d);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("sub/s.sh [./rel.sh c] in "), "native: {}", n.report());
+    r.same("relative execs after cd", true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.

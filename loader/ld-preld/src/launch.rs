@@ -175,6 +175,9 @@ pub fn launcher(init: Initial) -> ! {
         Err(why) => fail(EXIT_NOT_FOUND, b"", format_args!("{why}\n{USAGE}")),
     };
     SESSION.store(cfg.rpc_fd.unwrap_or(-1), core::sync::atomic::Ordering::Relaxed);
+    if let Some(cwd) = &cfg.cwd {
+        SESSION_CWD.store(alloc::boxed::Box::into_raw(alloc::boxed::Box::new(cwd.clone())), core::sync::atomic::Ordering::Release);
+    }
     let first = launch.program + 1;
     if first >= init.argc() {
         fail(EXIT_NOT_FOUND, b"", format_args!("missing program name\n{USAGE}"));
@@ -237,7 +240,13 @@ pub fn launcher(init: Initial) -> ! {
                 if let Some(arg) = sb.argument {
                     new.push(Str::New(leak(arg)));
                 }
-                new.push(Str::New(path));
+                // The script's path as execve got it: in a session PROG is
+                // the server's virtual path, the name is `--execfn`.
+                let script = match (depth, launch.execfn) {
+                    (1, Some(name)) if session().is_some() && launch.exec_fd.is_some() => name,
+                    _ => path,
+                };
+                new.push(Str::New(script));
                 new.extend_from_slice(&argv[1..]);
                 argv = new;
                 path = interp;
@@ -498,6 +507,16 @@ fn own_interp_path(table: &[u8], phdr: usize) -> Option<&'static [u8]> {
 /// The capability session's connection, if ld-preld runs in one.
 static SESSION: core::sync::atomic::AtomicI32 = core::sync::atomic::AtomicI32::new(-1);
 
+/// The session's cwd as the exec gave it (`--cwd`), if it did: a leaked
+/// Vec (set once, before any lookup).
+static SESSION_CWD: core::sync::atomic::AtomicPtr<Vec<u8>> = core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+fn session_cwd() -> Option<&'static [u8]> {
+    let p = SESSION_CWD.load(core::sync::atomic::Ordering::Acquire);
+    // SAFETY: null, or a Box leaked by `launcher` and never freed.
+    unsafe { p.as_ref() }.map(|v| v.as_slice())
+}
+
 fn session() -> Option<i32> {
     let fd = SESSION.load(core::sync::atomic::Ordering::Relaxed);
     (fd >= 0).then_some(fd)
@@ -507,6 +526,17 @@ fn session() -> Option<i32> {
 /// (its grant must allow running it), otherwise a plain read-only open.
 fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32) -> File {
     use preld_proto::{PathArg, Request};
+    // A relative name (a `#!` line's) is the session's cwd's, which an
+    // exec inside the session gives (`--cwd`); the first image's is the
+    // connection's own.
+    let absolute;
+    let path = match session_cwd() {
+        Some(cwd) if !path.is_empty() && !path.starts_with(b"/") => {
+            absolute = [&cwd[..], if cwd.ends_with(b"/") { b"" } else { b"/" }, path].concat();
+            &absolute[..]
+        }
+        _ => path,
+    };
     let mut buf = [0u8; 2 * 4096 + 64];
     let req = if exec {
         Request::Exec { path: PathArg::cwd(path) }

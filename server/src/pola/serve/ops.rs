@@ -466,7 +466,11 @@ impl Server {
             Request::Chmod { mode, flags, path } => unit(self.chmod(i, &path, fds, mode, flags as i32)),
             Request::Utimens { times, flags, path } => unit(self.utimens(i, &path, fds, &times, flags as i32)),
             Request::Chown { uid, gid, flags, path } => unit(self.chown(i, &path, fds, uid, gid, flags as i32)),
-            Request::Chdir { path } => unit(self.chdir(i, &path, fds)),
+            // The reply is the new cwd: the client keeps it without asking.
+            Request::Chdir { path } => match self.chdir(i, &path, fds) {
+                Ok(()) => Answer::data(Data::Bytes(self.conns[i].cwd.clone())),
+                Err(e) => Answer::err(e),
+            },
             Request::Getcwd => Answer::data(Data::Bytes(self.conns[i].cwd.clone())),
             Request::ReadDir { start, path } => match self.readdir(i, &path, fds, start) {
                 Ok(list) => Answer::data(Data::Dir(list)),
