@@ -575,15 +575,18 @@ impl World {
         });
         let s = |p: &Path| p.to_str().unwrap().to_string();
         let mut pty = (group == "tty").then(|| Pty::new(self.uid, self.gid));
-        // The user's terminal, by device number: a terminal of the
-        // session's own is not the user's.
-        let tty_rdev = pty.as_ref().map_or(0, |p| {
+        // The user's terminal, by device number and devpts instance: a
+        // terminal of the session's own is not the user's (its devpts
+        // numbers its ptys from 0 too).
+        let (tty_rdev, tty_dev) = pty.as_ref().map_or((0, 0), |p| {
             use std::os::unix::fs::MetadataExt;
-            p.slave.metadata().unwrap().rdev()
+            let m = p.slave.metadata().unwrap();
+            (m.rdev(), m.dev())
         });
         let kv = vec![
             format!("run={run}"),
             format!("tty_rdev={tty_rdev}"),
+            format!("tty_dev={tty_dev}"),
             format!("unix_stream={}", s(&self.listeners.unix_stream)),
             format!("unix_dgram={}", s(&self.listeners.unix_dgram)),
             format!("udp_port={}", self.listeners.udp_port),

@@ -69,6 +69,7 @@ fn json_list(v: &[&str]) -> String {
 struct Seen {
     status: String,
     user_rdev: u64,
+    user_dev: u64,
     questions: usize,
     unexpected: usize,
     screen: String,
@@ -125,6 +126,7 @@ fn drive(cwd: &Path, argv: &[&str], answers: &[&str], on: &[(&str, &str)], fd3: 
     Seen {
         status: field("status"),
         user_rdev: field("user_rdev").parse().unwrap(),
+        user_dev: field("user_dev").parse().unwrap(),
         questions: field("questions").parse().unwrap(),
         unexpected: field("unexpected").parse().unwrap(),
         screen: String::from_utf8_lossy(&bytes).into_owned(),
@@ -234,7 +236,7 @@ fn the_program_can_neither_see_nor_answer_the_question() {
     let script = format!(
         r#"
 import os, select, sys
-print("rdev=%d" % os.fstat(0).st_rdev, flush=True)
+print("tty=%d:%d" % (os.fstat(0).st_dev, os.fstat(0).st_rdev), flush=True)
 # A fake answer written to its own terminal, and a request that makes a
 # terminal type its answer (cursor position report) just before asking.
 os.write(1, b"R\n\x1b[6n")
@@ -265,8 +267,10 @@ print("got:" + sys.stdin.readline().strip(), flush=True)
     assert!(s.screen.contains("opened"), "{}", s.report());
     assert!(s.screen.contains("pending:none"), "the answer reached the program: {}", s.report());
     assert!(s.screen.contains("got:hello"), "{}", s.report());
-    let rdev: u64 = s.screen.split("rdev=").nth(1).and_then(|r| r.split('\r').next()).unwrap().parse().unwrap();
-    assert_ne!(rdev, s.user_rdev, "the program has the user's terminal");
+    // The same device number is no proof (the session's devpts numbers
+    // its own ptys from 0 too): the device and its file system.
+    let tty = s.screen.split("tty=").nth(1).and_then(|r| r.split('\r').next()).unwrap();
+    assert_ne!(tty, format!("{}:{}", s.user_dev, s.user_rdev), "the program has the user's terminal");
 }
 
 /// A hostile program chooses the path: newlines and escape sequences in it

@@ -746,6 +746,34 @@ print(out.decode().strip()); print("status:", os.waitpid(pid, 0)[1] >> 8)
     Run::new(tmp.path(), &["python3", "-c", script]).same("ptys", true);
 }
 
+/// At a terminal, the session's terminal is a pty of its own devpts (its
+/// /dev/pts/0): tty, ttyname, /proc/self/fd and /dev/tty name it, and it
+/// has the user's window size, as the user's terminal is named and sized
+/// natively (tests/programs/pola/at_pty.py runs both at a pty).
+#[test]
+fn the_session_s_terminal_is_named_as_natively() {
+    let tmp = scratch("tty-name");
+    let py = require_file("/usr/bin/python3", "python3");
+    let driver = root().join("tests/programs/pola/at_pty.py");
+    let cmd = "tty; readlink /proc/self/fd/0; stty size; /usr/bin/python3 -S -c 'import os; print(os.ttyname(0), os.ttyname(2))'; \
+               test -t 1 && echo on a tty; echo to /dev/tty >/dev/tty; exit 3";
+    let at_pty = |argv: &[&str]| {
+        let mut c = Command::new(&py);
+        c.arg(&driver).args(argv).current_dir(tmp.path());
+        run_limited(c, Duration::from_secs(60)).unwrap()
+    };
+    let native = at_pty(&["sh", "-c", cmd]);
+    let preld = preld();
+    let session = at_pty(&[preld.to_str().unwrap(), "pola", "-B", "--", "sh", "-c", cmd]);
+    let n = native.stdout_str();
+    // The user's pty is the host's /dev/pts/N; the session's, its own first.
+    let host = n.lines().next().unwrap_or_default().to_string();
+    assert!(host.starts_with("/dev/pts/"), "native: {}", native.report());
+    let want = n.replace(&host, "/dev/pts/0");
+    assert_eq!(session.stdout_str(), want, "native:\n{n}\nsession: {}", session.report());
+    assert!(want.contains("30 100\n") && want.ends_with("to /dev/tty\nstatus 3\n"), "native: {n}");
+}
+
 /// FIFOs the server opens (in -B's private /tmp, which a grant below it
 /// keeps from being resolved in the process) wait for their other end as
 /// natively, and a signal ends the wait.

@@ -51,8 +51,10 @@ pub struct Start<'a> {
     pub keep: Vec<RawFd>,
     /// The host network (no new network namespace).
     pub net: bool,
-    /// The session's terminal: a pty slave, and which of fds 0-2 it
-    /// replaces (tty.rs).
+    /// The session's terminal: the init makes a pty of the session's own
+    /// devpts and sends its master over the first fd (a socket; the
+    /// launcher's end is `pty_master`'s), and the slave replaces those of
+    /// fds 0-2 that are true (tty.rs).
     pub tty: Option<(RawFd, [bool; 3])>,
     /// An fd of `keep` the init replaces with the root of a read-only
     /// procfs of the session's PID namespace, detached (never a path in
@@ -80,7 +82,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
 
 /// Starts the confined session. Returns once ld-preld has been exec'd in it
 /// (or with the reason it could not be).
-pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
+pub fn spawn(s: &Start<'_>, pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd))>) -> Result<Session, String> {
     let (status_r, status_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     // The launcher writes the child's id maps (a map of more than one's own
@@ -114,8 +116,8 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
     argv.push(std::ptr::null());
     let mut keep = s.keep.clone();
     keep.extend([status_w.as_raw_fd(), err_w.as_raw_fd(), go_r.as_raw_fd()]);
-    if let Some((slave, _)) = s.tty {
-        keep.push(slave);
+    if let Some((chan, _)) = s.tty {
+        keep.push(chan);
     }
     keep.sort_unstable();
     keep.dedup();
@@ -184,6 +186,20 @@ pub fn spawn(s: &Start<'_>) -> Result<Session, String> {
     // SAFETY: one byte to our pipe.
     unsafe { libc::write(go_w.as_raw_fd(), b"g".as_ptr().cast(), 1) };
     drop(go_w);
+    if let Some((chan, take)) = pty_master {
+        // The session's pty: its master comes once the init has made it;
+        // the init starts the program once the launcher has set it up
+        // (one byte back). Nothing comes if the init failed first: its
+        // reason follows on the error pipe.
+        let mut buf = [0u8; 1];
+        if let Ok(r) = super::sys::recv_blocking(std::os::fd::AsFd::as_fd(&chan), &mut buf) {
+            if let Some(master) = r.fds.into_iter().next() {
+                take(master);
+                // SAFETY: one byte to our socket.
+                unsafe { libc::send(chan.as_raw_fd(), b"k".as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
+            }
+        }
+    }
     let mut why = Vec::new();
     let _ = std::fs::File::from(err_r).read_to_end(&mut why);
     if !why.is_empty() {
@@ -336,7 +352,14 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     if libc::mount(c"devpts".as_ptr(), c"/tmp/pts".as_ptr(), c"devpts".as_ptr(), libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620,max=256".as_ptr().cast()) < 0 {
         fail(p, "mounting the session's devpts");
     }
+
     place(p, detached_copy(p, c"/tmp/pts", 0, "the session's devpts"), p.pts_fd, "the session's devpts");
+    // The session's terminal, one of its own ptys, opened on that copy
+    // (the program's /dev/pts): its /dev/pts/0, which ttyname finds there.
+    let tty_slave = match p.tty {
+        Some((chan, _)) => session_pty(p, chan),
+        None => -1,
+    };
     if libc::umount2(c"/tmp/pts".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/pts".as_ptr()) < 0 {
         fail(p, "unmounting the staged devpts");
     }
@@ -378,10 +401,8 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     if libc::setsid() < 0 {
         fail(p, "setsid");
     }
-    if let Some((slave, _)) = p.tty {
-        if libc::ioctl(slave, libc::TIOCSCTTY, 0) < 0 {
-            fail(p, "making the pty the session's terminal");
-        }
+    if tty_slave >= 0 && libc::ioctl(tty_slave, libc::TIOCSCTTY, 0) < 0 {
+        fail(p, "making the pty the session's terminal");
     }
 
     // The program: pid 2.
@@ -391,7 +412,10 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     }
     if pid == 0 {
         libc::close(p.status_w);
-        program(p);
+        program(p, tty_slave);
+    }
+    if tty_slave >= 0 {
+        libc::close(tty_slave);
     }
     // The init keeps nothing of the session's but the status pipe: the
     // program's stdout closes when the program and its children close it.
@@ -490,11 +514,56 @@ unsafe fn loopback_up(p: &Plan<'_>) {
     libc::close(s);
 }
 
+/// The session's pty, from the copy of its devpts (`pts_fd`): sends its
+/// master over `chan` to the launcher, waits until the launcher has given
+/// it the user's terminal modes and size, and returns the slave.
+///
+/// # Safety
+/// As `fail`.
+unsafe fn session_pty(p: &Plan<'_>, chan: RawFd) -> RawFd {
+    let m = libc::openat(p.pts_fd, c"ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+    if m < 0 {
+        fail(p, "opening the session's ptmx");
+    }
+    let unlock: libc::c_int = 0;
+    if libc::ioctl(m, libc::TIOCSPTLCK, &unlock) < 0 {
+        fail(p, "unlocking the session's pty");
+    }
+    // The slave through the same mount as the master (the copy).
+    let s = libc::ioctl(m, libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+    if s < 0 {
+        fail(p, "opening the session's pty");
+    }
+    // One byte with the master attached (SCM_RIGHTS, no allocation).
+    let mut byte = *b"m";
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut control = [0u64; 4];
+    let mut msg: libc::msghdr = std::mem::zeroed();
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
+    let c = libc::CMSG_FIRSTHDR(&msg);
+    (*c).cmsg_level = libc::SOL_SOCKET;
+    (*c).cmsg_type = libc::SCM_RIGHTS;
+    (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
+    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>(), m);
+    if libc::sendmsg(chan, &msg, libc::MSG_NOSIGNAL) != 1 {
+        fail(p, "sending the session's pty to the launcher");
+    }
+    libc::close(m);
+    let mut ack = 0u8;
+    if libc::read(chan, (&mut ack as *mut u8).cast(), 1) != 1 {
+        fail(p, "the launcher did not take the session's pty");
+    }
+    s
+}
+
 /// pid 2: drops every capability and becomes ld-preld.
 ///
 /// # Safety
 /// Only in the init's fork child.
-unsafe fn program(p: &Plan<'_>) -> ! {
+unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
     // Keys: a new, empty session keyring (the seccomp filter refuses the key
     // calls; this leaves nothing to find should one get through).
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
@@ -535,7 +604,7 @@ unsafe fn program(p: &Plan<'_>) -> ! {
     // The program leads a process group of its own, the foreground one of
     // the session's terminal, which stands in for the user's on its fds.
     libc::setpgid(0, 0);
-    if let Some((slave, fds)) = p.tty {
+    if let (Some((_, fds)), slave) = (p.tty, tty_slave) {
         let mut ttou: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut ttou);
         libc::sigaddset(&mut ttou, libc::SIGTTOU);

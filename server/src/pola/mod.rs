@@ -669,17 +669,27 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    let tty_arg = pty.as_ref().and_then(|p| Some((p.slave.as_ref()?.as_raw_fd(), p.fds)));
-    let session = confine::spawn(&confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg, proc_fd: proc_fd.as_raw_fd(), pts_fd: pts_fd.as_raw_fd() })?;
+    // The session's pty is made by its init, which sends the master over
+    // this channel (tty.rs).
+    let (chan, init_end) = pty.as_mut().and_then(|p| p.chan.take()).unzip();
+    let tty_arg = pty.as_ref().zip(init_end.as_ref()).map(|(p, end)| (end.as_raw_fd(), p.fds));
+    let start = confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg, proc_fd: proc_fd.as_raw_fd(), pts_fd: pts_fd.as_raw_fd() };
+    let session = {
+        let mut take = |m| {
+            if let Some(p) = pty.as_mut() {
+                p.take_master(m);
+            }
+        };
+        confine::spawn(&start, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))))?
+    };
+    drop(start);
+    drop(init_end);
     drop(proc_fd);
     drop(pts_fd);
     drop(theirs);
-    // The slave is the session's now: the relay ends when its last copy
+    // The slave is the session's: the relay ends when its last copy
     // closes.
-    let relay = pty.as_mut().map(|p| {
-        p.close_slave();
-        p.start()
-    });
+    let relay = pty.as_mut().filter(|p| p.has_master()).map(|p| p.start());
     // The user's terminal is put back however the launcher leaves.
     let _restore = pty.as_ref().map(|_| TerminalBack);
     pass_signals_on(session.init);
@@ -695,7 +705,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
     }
     let mut server = serve::Server::new(ns, args.net);
-    server.set_tty(pty.as_ref().map(|p| p.path.clone()));
+    server.set_tty(pty.as_mut().and_then(|p| p.slave.take()));
     if let Some(fd) = ask_tty {
         let asker = ask::TerminalAsker::new(fd, pty.as_mut().and_then(|p| p.pauser()));
         server.powerbox = Some(serve::powerbox::Powerbox::new(args.command[0].as_bytes(), Box::new(asker)));

@@ -99,7 +99,7 @@ pub struct Server {
     /// The session's own terminal (pola/tty.rs), which /dev/tty opens in
     /// the session; without one, /dev/tty is ENXIO (no controlling
     /// terminal), never the user's.
-    tty: Option<std::ffi::CString>,
+    tty: Option<OwnedFd>,
     /// `--ask`: asks the user for paths outside the namespace.
     pub powerbox: Option<powerbox::Powerbox>,
     /// `--learn`: notes what the session used.
@@ -175,9 +175,10 @@ impl Server {
         s
     }
 
-    /// The session's terminal (a pty's path) that /dev/tty stands for.
-    pub fn set_tty(&mut self, path: Option<std::ffi::CString>) {
-        self.tty = path;
+    /// The session's terminal (an O_PATH fd of a pty's slave) that
+    /// /dev/tty stands for.
+    pub fn set_tty(&mut self, slave: Option<OwnedFd>) {
+        self.tty = slave;
     }
 
     /// Adds a connection with virtual cwd `cwd`; returns its id.

@@ -434,11 +434,20 @@ pub struct Received {
 /// recvmsg(MSG_DONTWAIT | MSG_CMSG_CLOEXEC) into `buf`; every fd received is
 /// owned by the result (closed with it), whatever else is wrong.
 pub fn recv_msg(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<Received> {
+    recv_with(sock, buf, RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC)
+}
+
+/// As `recv_msg`, waiting for a message.
+pub fn recv_blocking(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<Received> {
+    recv_with(sock, buf, RecvFlags::CMSG_CLOEXEC)
+}
+
+fn recv_with(sock: BorrowedFd<'_>, buf: &mut [u8], flags: RecvFlags) -> SysResult<Received> {
     let mut space = Control::<{ fds_space(RECV_FDS) }>::new();
     let mut control = RecvAncillaryBuffer::new(&mut space.0);
     let mut iov = [IoSliceMut::new(buf)];
     let msg = loop {
-        match rustix::net::recvmsg(sock, &mut iov, &mut control, RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC) {
+        match rustix::net::recvmsg(sock, &mut iov, &mut control, flags) {
             Err(rustix::io::Errno::INTR) => continue,
             r => break sys(r)?,
         }

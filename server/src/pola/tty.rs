@@ -2,10 +2,12 @@
 //! session: a process left behind could make its process group the
 //! terminal's foreground one (TIOCSPGRP, which shells need, so no filter
 //! can refuse it) and read what the user types next, or type into it. So
-//! when fd 0, 1 or 2 is a terminal the launcher makes a pty: the session's
-//! init makes it its controlling terminal in a tty session of its own, the
-//! program is its foreground process group, and the fds that were the
-//! user's terminal are its slave. The launcher relays bytes between the
+//! when fd 0, 1 or 2 is a terminal the session gets a pty: the session's
+//! init makes one of its own devpts (its /dev/pts/0: ttyname and tty work
+//! in the session), sends the master to the launcher, which gives it the
+//! user's terminal modes and window size, and makes it its controlling
+//! terminal in a tty session of its own; the program is its foreground
+//! process group, and the fds that were the user's terminal are its slave. The launcher relays bytes between the
 //! user's terminal (raw while it relays) and the pty's master, passes on
 //! window sizes, and stops itself when the program is stopped (^Z), as
 //! sudo's use_pty does. The user's terminal never enters the session.
@@ -23,18 +25,18 @@
 //! answer goes to no one but the launcher), the question is asked in the
 //! user's own terminal modes (pola/ask.rs), and the relay resumes.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// A pty for the session and the user's terminal it stands in for.
 pub struct Pty {
-    pub master: OwnedFd,
-    /// Given to the session (its init keeps it only to make it its
-    /// controlling terminal; the program gets it on the fds below); the
-    /// launcher closes its copy once the session has it.
+    /// None until the session's init has sent it (`take_master`).
+    master: Option<OwnedFd>,
+    /// The channel the init sends the master on (the launcher's end, the
+    /// init's), taken for `confine::spawn`.
+    pub chan: Option<(OwnedFd, OwnedFd)>,
+    /// The slave (O_PATH), for /dev/tty in the session.
     pub slave: Option<OwnedFd>,
-    /// Its path, for /dev/tty in the session.
-    pub path: std::ffi::CString,
     /// Which of fds 0, 1, 2 are the user's terminal (and become the slave).
     pub fds: [bool; 3],
     /// The user's terminal (one of fds 0-2).
@@ -139,37 +141,15 @@ fn os_err(what: &str) -> String {
     format!("{what}: {}", std::io::Error::last_os_error())
 }
 
-/// A pty standing for the user's terminal, if fd 0, 1 or 2 is one.
+/// A pty standing for the user's terminal, if fd 0, 1 or 2 is one: what
+/// the launcher needs before the session's init makes it (`take_master`).
 pub fn open() -> Result<Option<Pty>, String> {
     let Some(user) = (0..3).find(|&fd| is_tty(fd)) else { return Ok(None) };
     let dev = rdev(user);
     let fds = [0, 1, 2].map(|fd| is_tty(fd) && rdev(fd) == dev);
-    // SAFETY: plain calls on fds we own; ptsname_r writes into `name`.
+    let chan = super::sys::seqpacket_pair().map_err(|e| format!("socketpair: {}", std::io::Error::from_raw_os_error(e)))?;
+    // SAFETY: plain calls on fds we own.
     unsafe {
-        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        if m < 0 {
-            return Err(os_err("cannot make the session's terminal (posix_openpt)"));
-        }
-        let master = OwnedFd::from_raw_fd(m);
-        let mut name = [0 as libc::c_char; 128];
-        if libc::grantpt(m) < 0 || libc::unlockpt(m) < 0 || libc::ptsname_r(m, name.as_mut_ptr(), name.len()) != 0 {
-            return Err(os_err("cannot make the session's terminal (unlockpt)"));
-        }
-        let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        if s < 0 {
-            return Err(os_err("cannot open the session's terminal"));
-        }
-        let slave = OwnedFd::from_raw_fd(s);
-        // The user's modes and size, so the program sees its terminal.
-        let mut t: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(user, &mut t) == 0 {
-            libc::tcsetattr(s, libc::TCSANOW, &t);
-        }
-        let mut ws: libc::winsize = std::mem::zeroed();
-        if libc::ioctl(user, libc::TIOCGWINSZ, &mut ws) == 0 {
-            libc::ioctl(m, libc::TIOCSWINSZ, &ws);
-        }
-        let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_owned();
         let mut p = [0; 2];
         if libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
             return Err(os_err("pipe"));
@@ -186,9 +166,9 @@ pub fn open() -> Result<Option<Pty>, String> {
         }
         let (ack_r, ack_w) = (OwnedFd::from_raw_fd(a[0]), OwnedFd::from_raw_fd(a[1]));
         Ok(Some(Pty {
-            master,
-            slave: Some(slave),
-            path,
+            master: None,
+            chan: Some(chan),
+            slave: None,
             fds,
             user,
             saved: None,
@@ -196,6 +176,50 @@ pub fn open() -> Result<Option<Pty>, String> {
             control: Some((cmd_r, ack_w)),
             pauser: Some(Pauser { command: cmd_w, ack: ack_r }),
         }))
+    }
+}
+
+/// Takes the master the session's init made: gives its slave the user's
+/// terminal modes and window size (the program starts only after this),
+/// and returns an O_PATH fd of the slave, for /dev/tty.
+pub fn set_up_master(user: RawFd, master: &OwnedFd) -> Option<OwnedFd> {
+    // SAFETY: termios and pty ioctls on fds we own.
+    unsafe {
+        let m = master.as_raw_fd();
+        let s = libc::ioctl(m, libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if s < 0 {
+            return None;
+        }
+        let s = OwnedFd::from_raw_fd(s);
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(user, &mut t) == 0 {
+            libc::tcsetattr(s.as_raw_fd(), libc::TCSANOW, &t);
+        }
+        let mut ws: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(user, libc::TIOCGWINSZ, &mut ws) == 0 {
+            libc::ioctl(m, libc::TIOCSWINSZ, &ws);
+        }
+        // An open slave here would keep the relay from seeing the session's
+        // last one close: only a path to it.
+        let path = std::ffi::CString::new(super::sys::proc_fd(s.as_fd())).ok()?;
+        super::sys::open(&path, libc::O_PATH | libc::O_CLOEXEC, 0).ok()
+    }
+}
+
+impl Pty {
+    /// The master the init sent (see `set_up_master`).
+    pub fn take_master(&mut self, master: OwnedFd) {
+        self.slave = set_up_master(self.user, &master);
+        self.master = Some(master);
+    }
+
+    /// Whether the init sent the master.
+    pub fn has_master(&self) -> bool {
+        self.master.is_some()
+    }
+
+    fn master_fd(&self) -> RawFd {
+        self.master.as_ref().map_or(-1, |m| m.as_raw_fd())
     }
 }
 
@@ -257,10 +281,10 @@ impl Pty {
         // SAFETY: written before USER publishes it to the handlers.
         unsafe { SAVED = self.saved };
         USER.store(self.user, Ordering::Relaxed);
-        MASTER.store(self.master.as_raw_fd(), Ordering::Relaxed);
+        MASTER.store(self.master_fd(), Ordering::Relaxed);
         // SAFETY: a handler that only makes async-signal-safe calls.
         unsafe { libc::signal(libc::SIGWINCH, on_winch as *const () as usize) };
-        let (user, master) = (self.user, self.master.as_raw_fd());
+        let (user, master) = (self.user, self.master_fd());
         let input = if self.saved.is_some() { self.input_off.0.as_raw_fd() } else { NO_INPUT };
         let control = self.control.take();
         std::thread::spawn(move || relay(user, master, input, control.as_ref().map(|(c, a)| (c.as_raw_fd(), a.as_raw_fd()))))
@@ -286,15 +310,11 @@ impl Pty {
         unsafe { libc::tcgetpgrp(self.user) == libc::getpgrp() }
     }
 
-    /// Closes the launcher's copy of the slave (the session has its own).
-    pub fn close_slave(&mut self) {
-        self.slave = None;
-    }
 
     /// After the launcher's exit, in the background server: only the
     /// output of processes left behind.
     pub fn start_output_only(&self) {
-        let (user, master) = (self.user, self.master.as_raw_fd());
+        let (user, master) = (self.user, self.master_fd());
         std::thread::spawn(move || relay(user, master, NO_INPUT, None));
     }
 

@@ -28,15 +28,20 @@ static long inject(long fd, const char *item) {
     return 0;
 }
 
-/* Whether fd is the user's terminal (the harness's pty, tty_rdev=), not a
- * terminal of the session's own standing in for it. */
+/* Whether fd is the user's terminal (the harness's pty: tty_rdev= on the
+ * devpts tty_dev=), not a terminal of the session's own standing in for
+ * it (the session's devpts numbers its ptys from 0 too: the device number
+ * alone does not tell). */
 static int users_tty(int fd) {
     dev_t want = (dev_t)strtoull(arg("tty_rdev"), 0, 10);
-    unsigned int d; /* the terminal fd stands for (/dev/tty's too), the kernel's encoding */
-    if (ioctl(fd, TIOCGDEV, &d) == 0)
-        return major(want) == ((d >> 8) & 0xfff) && minor(want) == ((d & 0xff) | ((d >> 12) & 0xfff00));
+    dev_t devpts = (dev_t)strtoull(arg("tty_dev"), 0, 10);
     struct stat st;
-    return fstat(fd, &st) == 0 && st.st_rdev == want;
+    if (fstat(fd, &st) != 0) return 0;
+    if (st.st_rdev != makedev(5, 0)) return st.st_rdev == want && st.st_dev == devpts;
+    /* The /dev/tty node itself (opened natively): the terminal it stands
+     * for, the kernel's encoding. */
+    unsigned int d;
+    return ioctl(fd, TIOCGDEV, &d) == 0 && major(want) == ((d >> 8) & 0xfff) && minor(want) == ((d & 0xff) | ((d >> 12) & 0xfff00));
 }
 
 static void tiocspgrp(void) {

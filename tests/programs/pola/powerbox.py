@@ -15,7 +15,7 @@ argv[1]: a JSON spec:
   screen   where to write every byte the terminal showed
   limit    seconds before the command is killed (default 60)
 Prints status=N (the exit code, or -SIGNAL; "timeout" if killed),
-user_rdev=N (the terminal's device number), questions=N, unexpected=N."""
+user_rdev=N, user_dev=N (the terminal's device number, its file system's), questions=N, unexpected=N."""
 import json
 import os
 import select
@@ -27,6 +27,7 @@ spec = json.loads(sys.argv[1])
 PROMPT_END = b"[d]: "
 master, slave = os.openpty()
 user_rdev = os.fstat(slave).st_rdev
+user_dev = os.fstat(slave).st_dev
 pid = os.fork()
 if pid == 0:
     os.setsid()
@@ -111,5 +112,6 @@ with open(spec["screen"], "wb") as f:
     f.write(screen)
 print("status=%s" % status)
 print("user_rdev=%d" % user_rdev)
+print("user_dev=%d" % user_dev)
 print("questions=%d" % questions)
 print("unexpected=%d" % unexpected)

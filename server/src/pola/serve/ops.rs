@@ -624,7 +624,7 @@ impl Server {
                     // waits up to 5 s for the line discipline holding it).
                     let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
                     let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
-                    let fd = sys::open(tty, libc::O_PATH | libc::O_CLOEXEC, 0)?;
+                    let fd = tty.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
                     return Ok(Opened::Later(Later { fd, flags: f, mode: 0, connect: None, waits: false }));
                 }
                 if !path_only && open_may_wait(&obj.st) {

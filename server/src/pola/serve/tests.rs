@@ -398,8 +398,8 @@ fn dev_tty_opens_the_sessions_terminal_on_a_thread() {
     assert_eq!(unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) }, 0);
     // SAFETY: two new fds of ours.
     let (_master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    let path = std::fs::read_link(format!("/proc/self/fd/{}", slave.as_raw_fd())).unwrap();
-    s.set_tty(Some(std::ffi::CString::new(path.into_os_string().into_encoded_bytes()).unwrap()));
+    let path = std::ffi::CString::new(sys::proc_fd(slave.as_fd())).unwrap();
+    s.set_tty(Some(sys::open(&path, libc::O_PATH | libc::O_CLOEXEC, 0).unwrap()));
     let a = open(&mut s);
     let later = a.later.expect("/dev/tty is opened on a thread");
     // What the thread opens: the session's terminal.
