@@ -777,6 +777,13 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 if let Some(f) = &args.learn {
                     write_learned(&server, f);
                 }
+                // The private /tmp and the stand-ins' directory are this
+                // server's (the launcher left them): removed once the last
+                // process of the session let go of its connection.
+                if let Some(t) = tmp {
+                    drop(t);
+                }
+                let _ = std::fs::remove_dir_all(server.ns.backing_dir());
                 std::process::exit(0);
             }
             -1 => {
@@ -789,8 +796,13 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 if let Some(f) = &args.learn {
                     write_learned(&server, f);
                 }
-                // The background server owns the private directory now.
+                // The background server owns the private /tmp and the
+                // stand-ins' directory now: the processes left behind
+                // still use them.
                 std::mem::forget(server);
+                if let Some(t) = tmp {
+                    let _ = t.keep();
+                }
                 return Ok(crate::trace::end_like(status));
             }
         }
@@ -825,6 +837,9 @@ fn clean_up_later(server: serve::Server, tmp: Option<tempfile::TempDir>) {
             if let Some(t) = &tmp {
                 let _ = std::fs::remove_dir_all(t.path());
             }
+            // The stand-ins' directory (the namespace's TempDir, which the
+            // server's drop removed before the launcher forgot it).
+            let _ = std::fs::remove_dir_all(server.ns.backing_dir());
             // SAFETY: ends the child without running the parent's exit
             // handlers or destructors (its fds are closed already).
             unsafe { libc::_exit(0) }

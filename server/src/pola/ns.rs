@@ -214,6 +214,12 @@ fn components(path: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
 }
 
 impl Namespace {
+    /// The host directory of the virtual directories' stand-ins (removed
+    /// when the namespace is dropped; by hand where it is forgotten).
+    pub fn backing_dir(&self) -> &Path {
+        self._backing_dir.path()
+    }
+
     /// Opens every grant's host root. Errors name the grant.
     pub fn new(specs: &[GrantSpec]) -> Result<Namespace, String> {
         let mut grants: Vec<Grant> = Vec::new();
