@@ -626,6 +626,12 @@ unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
             fail(p, &format!("fd {fd}"));
         }
     }
+    // SIGPIPE as a program starts natively: the launcher's Rust runtime
+    // ignores it, and an ignored signal stays ignored across exec (a
+    // session's `yes | head` then failed with EPIPE, "Broken pipe", where
+    // it dies of SIGPIPE). std::process::Command does the same for its
+    // children.
+    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     extern "C" {
         static environ: *const *const libc::c_char;
     }
