@@ -172,6 +172,16 @@ fn attacks() {
             vec![secret_id.clone(), secret_dir_id.clone()],
         ),
         ("stat_race as a static program", "stat_race-static", vec![secret_id.clone(), secret_dir_id.clone()]),
+        (
+            "the in-process open of a path without `..` (RESOLVE_NO_SYMLINKS first) raced: directories swapped with each other and with symlinks to the secret (absolute, climbing, a loop) by RENAME_EXCHANGE while deep paths (`//`, `.`, from deep dirfds of the process's and the server's) are opened, stat'ed, read via libc, raw and ld-preld's `syscall; ret`; O_PATH|O_NOFOLLOW symlink fds used; the nested ro grant written while its parent is swapped",
+            "beneath_race",
+            vec![secret_id.clone(), secret_dir_id.clone()],
+        ),
+        (
+            "a clone(CLONE_FILES) child on its parent's connections: well-formed requests as the parent (the secret, the ro victim for writing, Mkdir/Chdir in ro), 3000 Connects, 3000 such children, a fake server dup2'ed over the connections, close_range of them",
+            "clone_conns",
+            vec![],
+        ),
         ("fifo_race as a static program", "fifo_race-static", vec![]),
         ("fd_cache as a static program", "fd_cache-static", vec![]),
         ("gadget as a static program", "gadget-static", vec![]),
@@ -188,7 +198,7 @@ fn attacks() {
         // same host directory (a victim and a program in it).
         let sealed = out.join("sub/sealed");
         let mut extra = extra.clone();
-        if *prog == "nested" {
+        if *prog == "nested" || *prog == "beneath_race" {
             fs::create_dir_all(&sealed).unwrap();
             fs::write(sealed.join("victim"), VICTIM).unwrap();
             fs::copy(bin.join("static_cat"), sealed.join("prog")).unwrap();
@@ -470,4 +480,173 @@ fn gate_races_as_nobody() {
         }
     }
     assert!(escapes.is_empty(), "attacks as nobody got out:\n{}", escapes.join("\n"));
+}
+
+
+/// The secret and its directory for a test of its own: (scratch, token,
+/// secret path, "dev:ino" of the secret and of its directory).
+fn secret_for(name: &str) -> (Scratch, String, std::path::PathBuf, String, String) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let s = Scratch::new(name);
+    fs::set_permissions(s.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let token = format!("preld-secret-token-{}", random_hex());
+    let secret = s.path().join("secret");
+    fs::write(&secret, format!("{token}\n")).unwrap();
+    let id = |p: &Path| {
+        let m = fs::metadata(p).unwrap();
+        format!("{}:{}", m.dev(), m.ino())
+    };
+    let (a, b) = (id(&secret), id(s.path()));
+    (s, token, secret, a, b)
+}
+
+/// beneath_race can fail: run natively (no session), where nothing keeps
+/// it from the secret, it reports the escape both ways the harness looks
+/// (ESCAPE lines, the secret's content in its output).
+#[test]
+fn beneath_race_detects_an_escape_natively() {
+    let (_s, token, secret, sid, did) = secret_for("beneath_race_native");
+    let tmp = Scratch::new("beneath_race_native_out");
+    let out = tmp.dir("out");
+    let mut cmd = Command::new(program("attack/beneath_race"));
+    cmd.arg(&secret).arg(tmp.path()).arg(&out).arg(&sid).arg(&did);
+    let r = capture(cmd, Duration::from_secs(120)).unwrap();
+    let stdout = r.stdout_str();
+    assert!(stdout.contains("ESCAPE: reached the secret"), "no escape reported natively:\n{stdout}");
+    assert!(stdout.contains(&token), "the secret's content is not in the native output");
+}
+
+/// A read-write grant inside a read-only one (`--ro OUTER --rw OUTER/w`):
+/// OUTER's victim written through the inner grant's copy (`w/../victim`,
+/// `..` from a dirfd of w, a symlink in w to OUTER, and w/m swapped with
+/// that symlink while w/m/victim is opened for writing), via libc and
+/// ld-preld's `syscall; ret`: OUTER's files stay unchanged.
+#[test]
+fn a_rw_grant_in_a_ro_grant_writes_nothing_of_the_outer() {
+    let (_s, token, secret, sid, did) = secret_for("outer_ro_secret");
+    let tmp = Scratch::new("outer_ro");
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/beneath_race"), bin.join("beneath_race")).unwrap();
+    let out = tmp.dir("out");
+    let outer = tmp.dir("outer");
+    fs::create_dir(outer.join("w")).unwrap();
+    fs::write(outer.join("victim"), VICTIM).unwrap();
+    let before = tree::contents(&outer);
+    let mut cmd = Command::new(preld());
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--ro").arg(&outer).arg("--rw").arg(outer.join("w"));
+    cmd.arg("--").arg(bin.join("beneath_race")).arg(&secret).arg(&bin).arg(&out).arg(&sid).arg(&did);
+    cmd.arg("-").arg(&outer).arg(outer.join("w"));
+    let r = capture(cmd, Duration::from_secs(120)).unwrap();
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- beneath_race (outer ro, inner rw) ({})\n{stdout}{stderr}", describe_status(r.status));
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if stdout.contains(&token) || stderr.contains(&token) {
+        why.push("the secret's content is in its output".into());
+    }
+    let after = tree::contents(&outer);
+    let changed: Vec<_> = after.iter().filter(|(p, c)| !p.starts_with("w") && before.get(*p) != Some(c)).map(|(p, _)| p.clone()).collect();
+    if !changed.is_empty() {
+        why.push(format!("the outer ro grant changed: {changed:?}"));
+    }
+    assert!(!stderr.contains("panicked"), "the launcher panicked: {stderr}");
+    assert!(stdout.contains("OUTER/victim O_WRONLY: fail"), "the attack did not run:\n{stdout}");
+    assert!(why.is_empty(), "got out:\n{}", why.join("\n"));
+}
+
+/// The launcher ends like the program and leaves nothing behind (it ends
+/// as soon as it has the program's status; a child of its own removes what
+/// the session used): exit codes and deaths by signal as natively, `$(...)`
+/// and pipelines end at once, and after 30 sessions (`-B` and not) no
+/// private /tmp (preld-pola-tmp-*) nor stand-ins' directory (preld-pola-*)
+/// is left in the launcher's TMPDIR. A program's background child that
+/// outlives it keeps the session's /tmp while it runs (the background
+/// server's), which goes once it ends.
+#[test]
+fn the_launcher_ends_like_the_program_and_leaves_nothing() {
+    use std::os::unix::process::ExitStatusExt;
+    let tmp = Scratch::new("launcher_end");
+    let tmpdir = tmp.dir("tmpdir");
+    let preld = preld();
+    let pola = |args: &[&str]| {
+        let mut c = Command::new(&preld);
+        c.env("TMPDIR", &tmpdir).args(["pola", "-B", "--"]).args(args);
+        c
+    };
+    for (script, code, sig) in [
+        ("exit 0", Some(0), None),
+        ("exit 7", Some(7), None),
+        ("exit 255", Some(255), None),
+        ("kill -SEGV $$", None, Some(libc::SIGSEGV)),
+        ("kill -TERM $$", None, Some(libc::SIGTERM)),
+        ("kill -KILL $$", None, Some(libc::SIGKILL)),
+        ("kill -PIPE $$", None, Some(libc::SIGPIPE)),
+    ] {
+        let r = capture(pola(&["/bin/sh", "-c", script]), LIMIT).unwrap();
+        assert_eq!((r.status.code(), r.status.signal()), (code, sig), "`{script}`: launcher {}", describe_status(r.status));
+    }
+    // $(...) and a pipeline: the launcher's output ends with it.
+    let sh = format!(
+        "x=$(TMPDIR={t} {p} pola -B -- echo hi); echo \"[$x]\"; TMPDIR={t} {p} pola -B -- yes | head -n 2; echo \"${{PIPESTATUS[*]}}\"",
+        t = tmpdir.display(),
+        p = preld.display()
+    );
+    let mut c = Command::new("bash");
+    c.args(["-c", &sh]);
+    let r = capture(c, LIMIT).unwrap();
+    assert_eq!(r.stdout_str(), "[hi]\ny\ny\n141 0\n", "stderr: {}", r.stderr_str());
+    assert!(r.elapsed < Duration::from_secs(5), "$(...) and a pipeline took {:?}", r.elapsed);
+    for i in 0..30 {
+        let mut c = Command::new(&preld);
+        c.env("TMPDIR", &tmpdir).arg("pola");
+        if i % 2 == 0 {
+            c.arg("-B");
+        } else {
+            c.args(["--ro", "/usr", "--ro", "/lib", "--ro", "/lib64", "--ro", "/bin"]);
+        }
+        c.args(["--", "/bin/true"]);
+        let r = capture(c, LIMIT).unwrap();
+        assert!(r.status.success(), "run {i}: {}: {}", describe_status(r.status), r.stderr_str());
+    }
+    // A background child that outlives the program uses the session's /tmp.
+    let out = tmp.dir("out");
+    let mut c = Command::new(&preld);
+    c.env("TMPDIR", &tmpdir).args(["pola", "-B", "--rw"]).arg(&out).args(["--", "/bin/sh", "-c"]);
+    c.arg(format!("echo one > /tmp/f; (sleep 1; cat /tmp/f; echo two > /tmp/g; cat /tmp/g) > {}/bg.out 2>&1 & echo started", out.display()));
+    let r = capture(c, LIMIT).unwrap();
+    assert!(r.status.success(), "{}", r.stderr_str());
+    let left = |d: &Path| fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect::<Vec<_>>();
+    for _ in 0..100 {
+        if left(&tmpdir).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let seen = fs::read_to_string(out.join("bg.out")).unwrap_or_default();
+    assert_eq!(seen, "one\ntwo\n", "the background child lost the session's /tmp");
+    assert!(left(&tmpdir).is_empty(), "left behind in TMPDIR after the sessions: {:?}", left(&tmpdir));
+}
+
+/// clone(CLONE_FILES) children that each make a server call and exit leave
+/// their connections in the table they shared with the parent (neither
+/// closes them): after about 10000 (the fd limit here is 20000) the
+/// children's calls and the parent's own fail with EMFILE, where natively
+/// nothing fails. Known bug, found by attack `clone_conns`; run with
+/// `--ignored`.
+#[test]
+#[ignore = "known bug: clone(CLONE_FILES) children leak their connections into the shared fd table"]
+fn clone_files_children_leave_no_connections() {
+    let tmp = Scratch::new("clone_conns_leak");
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/clone_conns"), bin.join("clone_conns")).unwrap();
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    let out = tmp.dir("out");
+    let mut cmd = Command::new(preld());
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--").arg(bin.join("clone_conns"));
+    cmd.arg("/nonexistent-secret").arg(&bin).arg(&out).arg("3000");
+    let r = capture(cmd, Duration::from_secs(300)).unwrap();
+    let stdout = r.stdout_str();
+    eprintln!("{stdout}{}", r.stderr_str());
+    let line = stdout.lines().find(|l| l.contains("clone(CLONE_FILES) children:")).expect("the children ran");
+    assert!(line.contains(": 0 failed"), "{line}");
+    assert!(!line.contains("BUG"), "{line}");
 }
