@@ -144,6 +144,7 @@ static TABLE: [Route; TABLE_LEN] = table();
 
 fn exit_group(_c: &mut Call<'_>) -> Outcome {
     fast::report();
+    rpc::exiting();
     Outcome::Real
 }
 

@@ -131,6 +131,15 @@ fn adopt_with(fd: i32, limits: (usize, usize)) -> Result<i32, i32> {
     Ok(new)
 }
 
+/// Stops counting `fd` as preld's without closing it: a fork child that
+/// shares the fd table (CLONE_FILES) owns its connection there, which is
+/// then, for this process, one more fd of that child's in the table.
+pub fn disown_fd(fd: i32) {
+    if fd >= 0 && is_own(fd as usize) {
+        mark(fd, false);
+    }
+}
+
 /// Closes one of preld's fds.
 pub fn release_fd(fd: i32) {
     if fd >= 0 && is_own(fd as usize) {

@@ -324,15 +324,39 @@ pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>, shared_fds: bo
         }
         MAIN_LOCK.store(0, Ordering::Release);
     }
+    SHARED_TABLE.store(shared_fds, Ordering::Relaxed);
 }
 
 /// In the fork parent: the child's main connection is the child's. With
-/// `shared_fds` (CLONE_FILES) it is in this fd table too: left open, and
-/// preld's (the program here cannot close or reuse it).
+/// `shared_fds` (CLONE_FILES) it stays open in the shared table, as any fd
+/// the child opens there: no longer preld's here, and the child closes it
+/// (and those of its threads) when it exits (`exiting`).
 pub fn forked_parent(child_main: Option<i32>, shared_fds: bool) {
-    if let Some(m) = child_main.filter(|_| !shared_fds) {
-        ownfd::release_fd(m);
+    match child_main {
+        Some(m) if shared_fds => ownfd::disown_fd(m),
+        Some(m) => ownfd::release_fd(m),
+        None => {}
     }
+}
+
+/// This process is a fork child sharing its parent's fd table (until its
+/// exec, which gives it a table of its own).
+static SHARED_TABLE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// At exit_group: in a process that shares its fd table with its parent,
+/// its connections would outlive it there (thousands of such children
+/// filled the parent's table): closed. Elsewhere the kernel closes them.
+pub fn exiting() {
+    if !active() || !SHARED_TABLE.load(Ordering::Relaxed) {
+        return;
+    }
+    crate::thread::live_conn_fds(|_, rpc, _| {
+        let fd = rpc.swap(0, Ordering::Relaxed);
+        if fd > 0 {
+            ownfd::release_fd(fd);
+        }
+    });
+    ownfd::release_fd(MAIN.swap(-1, Ordering::Relaxed));
 }
 
 /// preld's fd `old` moved to `new` (the application dup2'ed onto it).

@@ -627,13 +627,11 @@ fn the_launcher_ends_like_the_program_and_leaves_nothing() {
 }
 
 /// clone(CLONE_FILES) children that each make a server call and exit leave
-/// their connections in the table they shared with the parent (neither
-/// closes them): after about 10000 (the fd limit here is 20000) the
-/// children's calls and the parent's own fail with EMFILE, where natively
-/// nothing fails. Known bug, found by attack `clone_conns`; run with
-/// `--ignored`.
+/// no connection in the table they shared with the parent (each closes its
+/// own at exit_group). They left them, found by attack `clone_conns`: after
+/// about 10000 (the fd limit here is 20000) the children's calls and the
+/// parent's own failed with EMFILE, where natively nothing fails.
 #[test]
-#[ignore = "known bug: clone(CLONE_FILES) children leak their connections into the shared fd table"]
 fn clone_files_children_leave_no_connections() {
     let tmp = Scratch::new("clone_conns_leak");
     let bin = tmp.dir("bin");

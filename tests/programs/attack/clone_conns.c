@@ -204,7 +204,9 @@ int main(int argc, char **argv) {
     served("after the children");
     attempts("parent after the children");
 
-    /* 4: a fake server, or no connections at all, in a process of its own. */
+    /* 4: a fake server, or no connections at all, in a process of its own.
+     * The fake server runs first: the process's next request (its fork's
+     * Connect too) goes to it, not to a socket nobody reads. */
     for (int way = 0; way < 2; way++) {
         pid_t p = fork();
         if (p == 0) {
@@ -213,20 +215,12 @@ int main(int argc, char **argv) {
             if (nm > 256) nm = 256;
             int sp[2];
             socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
-            long c = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0L, 0L, 0L, 0L);
-            if (c == 0) {
-                for (int i = 0; i < nm; i++) {
-                    if (way == 0) gc(SYS_dup2, sp[0], mine[i], 0, 0);
-                }
-                if (way == 1) gc(SYS_close_range, 3, ~0U, 0, 0);
-                _exit(0);
-            }
-            waitpid(c, 0, 0);
+            pid_t fake = -1;
             if (way == 0) {
-                /* The fake server answers every request with the fd of the
-                 * rw dir and a zero result, from a thread of its own... here
-                 * a child sharing nothing: only fds this program has. */
-                pid_t fake = fork();
+                /* It answers every request with the fd of the rw dir and a
+                 * zero result: a process sharing nothing, only fds this
+                 * program has. */
+                fake = fork();
                 if (fake == 0) {
                     int rwfd = open(rw_dir, O_RDONLY | O_DIRECTORY);
                     for (int k = 0; k < 50; k++) {
@@ -252,6 +246,17 @@ int main(int argc, char **argv) {
                     }
                     _exit(0);
                 }
+            }
+            long c = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0L, 0L, 0L, 0L);
+            if (c == 0) {
+                for (int i = 0; i < nm; i++) {
+                    if (way == 0) gc(SYS_dup2, sp[0], mine[i], 0, 0);
+                }
+                if (way == 1) gc(SYS_close_range, 3, ~0U, 0, 0);
+                _exit(0);
+            }
+            waitpid(c, 0, 0);
+            if (way == 0) {
                 attempts("with a fake server");
                 kill(fake, SIGKILL);
                 waitpid(fake, 0, 0);
