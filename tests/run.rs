@@ -101,7 +101,19 @@ pub fn capture(mut cmd: impl BorrowMut<Command>, limit: Duration) -> Result<Outp
         .stderr(Stdio::piped())
         .process_group(0);
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start: {e}"))?;
+    // A program a test has just copied into place: another test thread
+    // that forked meanwhile holds the copy's write fd until its child
+    // execs, and the exec fails with ETXTBSY until then.
+    let mut tries = 0;
+    let mut child = loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            r => break r.map_err(|e| format!("cannot start: {e}"))?,
+        }
+    };
     let pgid = child.id();
     let reader = |mut pipe: Box<dyn Read + Send>| {
         let buf = Arc::new(Mutex::new(Vec::new()));
