@@ -595,6 +595,12 @@ fn the_launcher_ends_like_the_program_and_leaves_nothing() {
     let r = capture(c, LIMIT).unwrap();
     assert_eq!(r.stdout_str(), "[hi]\ny\ny\n141 0\n", "stderr: {}", r.stderr_str());
     assert!(r.elapsed < Duration::from_secs(5), "$(...) and a pipeline took {:?}", r.elapsed);
+    // SIGPIPE ignored by the caller stays ignored in the program, as natively.
+    let sh = format!("trap '' PIPE; TMPDIR={t} {p} pola -B -- sh -c 'kill -PIPE $$; echo survived'", t = tmpdir.display(), p = preld.display());
+    let mut c = Command::new("bash");
+    c.args(["-c", &sh]);
+    let r = capture(c, LIMIT).unwrap();
+    assert_eq!((r.stdout_str().as_str(), r.status.code()), ("survived\n", Some(0)), "stderr: {}", r.stderr_str());
     for i in 0..30 {
         let mut c = Command::new(&preld);
         c.env("TMPDIR", &tmpdir).arg("pola");

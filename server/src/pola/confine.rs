@@ -31,7 +31,7 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// What the launcher keeps of a started session.
 pub struct Session {
@@ -479,6 +479,26 @@ unsafe fn init(p: &Plan<'_>) -> ! {
 
 extern "C" fn woken(_: libc::c_int) {}
 
+/// Whether SIGPIPE was ignored when preld started, before Rust's runtime
+/// ignored it (`record_sigpipe`).
+static SIGPIPE_IGNORED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Runs before main (an ELF constructor), so before the runtime's own
+/// set-up: the disposition preld's caller gave.
+extern "C" fn record_sigpipe() {
+    // SAFETY: reads SIGPIPE's disposition into a zeroed sigaction.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0 {
+            SIGPIPE_IGNORED_AT_START.store(old.sa_sigaction == libc::SIG_IGN, Ordering::Relaxed);
+        }
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static RECORD_SIGPIPE: extern "C" fn() = record_sigpipe;
+
 static PROGRAM: AtomicI32 = AtomicI32::new(0);
 
 /// The init's handler: the signal to the program's process group (the
@@ -626,12 +646,12 @@ unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
             fail(p, &format!("fd {fd}"));
         }
     }
-    // SIGPIPE as a program starts natively: the launcher's Rust runtime
-    // ignores it, and an ignored signal stays ignored across exec (a
-    // session's `yes | head` then failed with EPIPE, "Broken pipe", where
-    // it dies of SIGPIPE). std::process::Command does the same for its
-    // children.
-    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    // SIGPIPE as preld found it: the launcher's Rust runtime ignores it,
+    // and an ignored signal stays ignored across exec (a session's
+    // `yes | head` then failed with EPIPE, "Broken pipe", where it dies of
+    // SIGPIPE); one ignored by preld's caller (nohup, `trap '' PIPE`)
+    // stays ignored, as natively.
+    libc::signal(libc::SIGPIPE, if SIGPIPE_IGNORED_AT_START.load(Ordering::Relaxed) { libc::SIG_IGN } else { libc::SIG_DFL });
     extern "C" {
         static environ: *const *const libc::c_char;
     }
