@@ -67,8 +67,14 @@ struct Prepared {
 
 fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     let execveat = c.nr == Sysno::execveat as usize;
-    let (dirfd, path, argv, envp, flags) =
-        if execveat { (c.args[0], c.args[1], c.args[2], c.args[3], c.args[4]) } else { (AT_FDCWD as usize, c.args[0], c.args[1], c.args[2], 0) };
+    // The kernel takes execveat's dirfd and flags as ints: the upper
+    // halves of their registers mean nothing (syscall(2) passes an int
+    // AT_FDCWD as 0xffffff9c).
+    let (dirfd, path, argv, envp, flags) = if execveat {
+        (c.args[0] as i32 as isize as usize, c.args[1], c.args[2], c.args[3], c.args[4] as u32 as usize)
+    } else {
+        (AT_FDCWD as usize, c.args[0], c.args[1], c.args[2], 0)
+    };
     if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
         return Err(EINVAL);
     }

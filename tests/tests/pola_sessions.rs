@@ -896,6 +896,31 @@ fn relative_execs_and_scripts_after_cd() {
     r.same("relative execs after cd", true);
 }
 
+/// The forms of exec in a session as natively (tests/programs/pola/
+/// exec_forms.c): execveat beside a directory fd, AT_EMPTY_PATH, fexecve,
+/// AT_FDCWD passed as an int through syscall(2) (0xffffff9c in its
+/// register: the handler took it for a directory fd and failed with
+/// EBADF), a relative `#!` interpreter, posix_spawn's and vfork's chdir.
+#[test]
+fn exec_forms_as_natively() {
+    let tmp = scratch("exec-forms");
+    let d = tmp.dir("dir");
+    use std::os::unix::fs::PermissionsExt;
+    fs::write(d.join("s.sh"), "#!/bin/sh\necho \"  0=$0 pwd=$(pwd) args=$*\"\n").unwrap();
+    fs::write(d.join("r.sh"), "#!./s.sh\n").unwrap();
+    fs::copy("/bin/sh", d.join("sh")).unwrap();
+    for f in ["s.sh", "r.sh", "sh"] {
+        fs::set_permissions(d.join(f), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::os::unix::fs::symlink("s.sh", d.join("lnk")).unwrap();
+    let prog = tmp.path().join("exec_forms");
+    fs::copy(program("pola/exec_forms"), &prog).unwrap();
+    let r = Run::new(tmp.path(), &[prog.to_str().unwrap(), d.to_str().unwrap()]).grant("--rw", tmp.path());
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("0=s.sh pwd=") && n.stdout_str().contains("execveat AT_FDCWD (int): status 0\n"), "native: {}", n.report());
+    r.same("exec forms", true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.
