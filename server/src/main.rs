@@ -241,7 +241,11 @@ fn main() -> ExitCode {
         Command::Trace(args) => trace::main(args),
         Command::Patch(args) => patch::main(args),
         Command::Pola(args) => pola::main(args),
-        Command::Shell(args) => shell::main(args),
+        Command::Shell(args) => {
+            // Its sessions give the programs SIGCHLD as the caller left it.
+            pola::confine::reset_sigchld();
+            shell::main(args)
+        }
         Command::GenerateDocs { dir } => match docs::generate(Cli::command(), &dir) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -921,6 +921,32 @@ fn exec_forms_as_natively() {
     r.same("exec forms", true);
 }
 
+/// SIGCHLD ignored by preld's caller (Python's `signal(SIGCHLD, SIG_IGN)`,
+/// a daemon that reaps nothing) is ignored in the program, as natively:
+/// the launcher's own waits failed ("No child processes") and no session
+/// started.
+#[test]
+fn sigchld_ignored_by_the_caller_stays_ignored_in_the_program() {
+    use std::os::unix::process::CommandExt;
+    let tmp = scratch("sigchld");
+    let r = Run::new(tmp.path(), &["grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"]);
+    let go = |session: bool| {
+        let mut c = r.command(session);
+        // SAFETY: signal(2) only, between fork and exec.
+        unsafe {
+            c.pre_exec(|| {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                Ok(())
+            })
+        };
+        run_limited(c, LIMIT).unwrap()
+    };
+    let (n, s) = (go(false), go(true));
+    let ignored = |o: &Output| o.stdout_str().lines().find_map(|l| l.strip_prefix("SigIgn:\t")).and_then(|m| u64::from_str_radix(m, 16).ok());
+    assert!(ignored(&n).is_some_and(|m| m & 1 << (libc::SIGCHLD - 1) != 0), "native: {}", n.report());
+    compare("SIGCHLD ignored by the caller", &r.shown(true), &n, &s, true);
+}
+
 /// Datagrams to Unix sockets named by path, in a read-write grant: sendto
 /// and sendmsg reach them, a reply to the address recvfrom gave comes
 /// back, as natively.

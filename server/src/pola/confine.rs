@@ -480,24 +480,43 @@ unsafe fn init(p: &Plan<'_>) -> ! {
 extern "C" fn woken(_: libc::c_int) {}
 
 /// Whether SIGPIPE was ignored when preld started, before Rust's runtime
-/// ignored it (`record_sigpipe`).
+/// ignored it (`record_dispositions`).
 static SIGPIPE_IGNORED_AT_START: AtomicBool = AtomicBool::new(false);
 
+/// Whether SIGCHLD was ignored when preld started (`reset_sigchld` undoes
+/// that for the launcher's own children).
+static SIGCHLD_IGNORED_AT_START: AtomicBool = AtomicBool::new(false);
+
 /// Runs before main (an ELF constructor), so before the runtime's own
-/// set-up: the disposition preld's caller gave.
-extern "C" fn record_sigpipe() {
-    // SAFETY: reads SIGPIPE's disposition into a zeroed sigaction.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0 {
-            SIGPIPE_IGNORED_AT_START.store(old.sa_sigaction == libc::SIG_IGN, Ordering::Relaxed);
+/// set-up: the dispositions preld's caller gave.
+extern "C" fn record_dispositions() {
+    for (sig, ignored) in [(libc::SIGPIPE, &SIGPIPE_IGNORED_AT_START), (libc::SIGCHLD, &SIGCHLD_IGNORED_AT_START)] {
+        // SAFETY: reads the signal's disposition into a zeroed sigaction.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0 {
+                ignored.store(old.sa_sigaction == libc::SIG_IGN, Ordering::Relaxed);
+            }
         }
     }
 }
 
 #[used]
 #[link_section = ".init_array"]
-static RECORD_SIGPIPE: extern "C" fn() = record_sigpipe;
+static RECORD_DISPOSITIONS: extern "C" fn() = record_dispositions;
+
+/// SIGCHLD ignored by preld's caller (a parent that does not wait for its
+/// children, Python's `signal(SIGCHLD, SIG_IGN)`) is inherited across exec:
+/// every child of the launcher would be reaped by the kernel and no wait of
+/// the launcher's would find it (`preld pola` failed with "No child
+/// processes"). The launcher takes the default; the program gets it back
+/// (`program`).
+pub fn reset_sigchld() {
+    if SIGCHLD_IGNORED_AT_START.load(Ordering::Relaxed) {
+        // SAFETY: sets SIGCHLD's disposition to the default.
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+    }
+}
 
 static PROGRAM: AtomicI32 = AtomicI32::new(0);
 
@@ -652,6 +671,10 @@ unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
     // SIGPIPE); one ignored by preld's caller (nohup, `trap '' PIPE`)
     // stays ignored, as natively.
     libc::signal(libc::SIGPIPE, if SIGPIPE_IGNORED_AT_START.load(Ordering::Relaxed) { libc::SIG_IGN } else { libc::SIG_DFL });
+    // SIGCHLD too, which the launcher took at its default.
+    if SIGCHLD_IGNORED_AT_START.load(Ordering::Relaxed) {
+        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+    }
     extern "C" {
         static environ: *const *const libc::c_char;
     }
