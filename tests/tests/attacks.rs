@@ -123,6 +123,11 @@ fn attacks() {
             "exec_static",
             vec![s(&outside_cat), s(&bin.join("static_cat")), s(&ld_preld())],
         ),
+        (
+            "ld-preld exec'd through its own gate with forged --beneath (each dir fd rw at /, the ro grant, the secret's dir; made-up mount ids, nodev), --cwd, --sandboxed, --rpc-fd, --exec-fd",
+            "forged_exec",
+            vec![s(&ld_preld())],
+        ),
         ("path argument rewritten by another thread (20000 opens)", "path_race", vec![]),
         ("fchmod/fchown/futimens/fsetxattr on fds of the read-only grant", "metadata", vec![]),
         (
