@@ -1,6 +1,7 @@
 //! `preld`: the command line that starts programs under ld-preld.
 
 mod attach;
+mod dispositions;
 mod docs;
 mod clock;
 mod filter;
@@ -243,7 +244,7 @@ fn main() -> ExitCode {
         Command::Pola(args) => pola::main(args),
         Command::Shell(args) => {
             // Its sessions give the programs SIGCHLD as the caller left it.
-            pola::confine::reset_sigchld();
+            dispositions::reset_sigchld();
             shell::main(args)
         }
         Command::GenerateDocs { dir } => match docs::generate(Cli::command(), &dir) {

@@ -41,6 +41,14 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     }
+    // SAFETY: the closure only sets two signal dispositions.
+    unsafe {
+        cmd.pre_exec(|| {
+            // As the caller left them (std's exec sets SIGPIPE's default).
+            crate::dispositions::for_the_program();
+            Ok(())
+        });
+    }
     let err = cmd.arg("--").args(&args.command).exec();
     eprintln!("preld: cannot execute {}: {}", ld.display(), crate::reason(&err));
     ExitCode::from(EXIT_CANNOT_EXEC)

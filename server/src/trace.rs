@@ -127,6 +127,8 @@ fn usage(args: &TraceArgs, ff: bool) -> Result<(), String> {
 }
 
 pub fn main(args: TraceArgs) -> ExitCode {
+    // Its waits need SIGCHLD's default (the program gets the caller's).
+    crate::dispositions::reset_sigchld();
     let ld = match crate::ld_preld() {
         Ok(ld) => ld,
         Err(why) => {
@@ -319,6 +321,9 @@ fn spawn_and_wait(
     unsafe {
         cmd.pre_exec(move || {
             mask_forwarded(libc::SIG_UNBLOCK);
+            // As the caller left them (std sets SIGPIPE's default; preld
+            // trace took SIGCHLD's for its own waits).
+            crate::dispositions::for_the_program();
             if hub_fd >= 0 {
                 libc::fcntl(hub_fd, libc::F_SETFD, 0);
             }

@@ -1504,3 +1504,38 @@ fn line_options_without_lines_are_refused() {
         assert!(out.stderr_str().contains("need -o"), "{opts:?}: {}", out.report());
     }
 }
+
+/// SIGPIPE and SIGCHLD as preld's caller left them reach the program under
+/// `preld run` and `preld trace`, as natively: ignored stays ignored (std's
+/// exec set SIGPIPE's default; preld trace's waits failed with "No child
+/// processes" when SIGCHLD was ignored), default stays default.
+#[test]
+fn the_caller_s_ignored_sigpipe_and_sigchld_reach_the_program() {
+    let preld = preld();
+    let status = |prefix: &[&str], ignore: bool| {
+        let mut c = Command::new(prefix[0]);
+        c.args(&prefix[1..]).args(["grep", "-E", "^SigIgn", "/proc/self/status"]);
+        // SAFETY: signal(2) only, between fork and exec.
+        unsafe {
+            c.pre_exec(move || {
+                let d = if ignore { libc::SIG_IGN } else { libc::SIG_DFL };
+                libc::signal(libc::SIGPIPE, d);
+                libc::signal(libc::SIGCHLD, d);
+                Ok(())
+            })
+        };
+        let o = run(c);
+        assert!(o.status.success(), "{prefix:?}: {}", o.report());
+        o.stdout_str()
+    };
+    let p = preld.to_str().unwrap();
+    for ignore in [true, false] {
+        let native = status(&["env"], ignore);
+        let bits = u64::from_str_radix(native.trim().trim_start_matches("SigIgn:").trim(), 16).unwrap();
+        let both = (1u64 << (libc::SIGPIPE - 1)) | (1 << (libc::SIGCHLD - 1));
+        assert_eq!(bits & both, if ignore { both } else { 0 }, "native: {native}");
+        for prefix in [&[p, "run", "--"][..], &[p, "trace", "-o", "/dev/null", "--"][..]] {
+            assert_eq!(status(prefix, ignore), native, "{prefix:?}, caller ignoring: {ignore}");
+        }
+    }
+}

@@ -31,7 +31,7 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// What the launcher keeps of a started session.
 pub struct Session {
@@ -479,45 +479,6 @@ unsafe fn init(p: &Plan<'_>) -> ! {
 
 extern "C" fn woken(_: libc::c_int) {}
 
-/// Whether SIGPIPE was ignored when preld started, before Rust's runtime
-/// ignored it (`record_dispositions`).
-static SIGPIPE_IGNORED_AT_START: AtomicBool = AtomicBool::new(false);
-
-/// Whether SIGCHLD was ignored when preld started (`reset_sigchld` undoes
-/// that for the launcher's own children).
-static SIGCHLD_IGNORED_AT_START: AtomicBool = AtomicBool::new(false);
-
-/// Runs before main (an ELF constructor), so before the runtime's own
-/// set-up: the dispositions preld's caller gave.
-extern "C" fn record_dispositions() {
-    for (sig, ignored) in [(libc::SIGPIPE, &SIGPIPE_IGNORED_AT_START), (libc::SIGCHLD, &SIGCHLD_IGNORED_AT_START)] {
-        // SAFETY: reads the signal's disposition into a zeroed sigaction.
-        unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0 {
-                ignored.store(old.sa_sigaction == libc::SIG_IGN, Ordering::Relaxed);
-            }
-        }
-    }
-}
-
-#[used]
-#[link_section = ".init_array"]
-static RECORD_DISPOSITIONS: extern "C" fn() = record_dispositions;
-
-/// SIGCHLD ignored by preld's caller (a parent that does not wait for its
-/// children, Python's `signal(SIGCHLD, SIG_IGN)`) is inherited across exec:
-/// every child of the launcher would be reaped by the kernel and no wait of
-/// the launcher's would find it (`preld pola` failed with "No child
-/// processes"). The launcher takes the default; the program gets it back
-/// (`program`).
-pub fn reset_sigchld() {
-    if SIGCHLD_IGNORED_AT_START.load(Ordering::Relaxed) {
-        // SAFETY: sets SIGCHLD's disposition to the default.
-        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
-    }
-}
-
 static PROGRAM: AtomicI32 = AtomicI32::new(0);
 
 /// The init's handler: the signal to the program's process group (the
@@ -668,13 +629,8 @@ unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
     // SIGPIPE as preld found it: the launcher's Rust runtime ignores it,
     // and an ignored signal stays ignored across exec (a session's
     // `yes | head` then failed with EPIPE, "Broken pipe", where it dies of
-    // SIGPIPE); one ignored by preld's caller (nohup, `trap '' PIPE`)
-    // stays ignored, as natively.
-    libc::signal(libc::SIGPIPE, if SIGPIPE_IGNORED_AT_START.load(Ordering::Relaxed) { libc::SIG_IGN } else { libc::SIG_DFL });
-    // SIGCHLD too, which the launcher took at its default.
-    if SIGCHLD_IGNORED_AT_START.load(Ordering::Relaxed) {
-        libc::signal(libc::SIGCHLD, libc::SIG_IGN);
-    }
+    // SIGPIPE); SIGCHLD too, which the launcher took at its default.
+    crate::dispositions::for_the_program();
     extern "C" {
         static environ: *const *const libc::c_char;
     }

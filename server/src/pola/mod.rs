@@ -261,7 +261,7 @@ impl From<String> for Failure {
 }
 
 pub fn main(args: PolaArgs) -> ExitCode {
-    confine::reset_sigchld();
+    crate::dispositions::reset_sigchld();
     match launch(args) {
         Ok(code) => code,
         Err(Failure::Cannot(why)) => {
