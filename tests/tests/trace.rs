@@ -1539,3 +1539,35 @@ fn the_caller_s_ignored_sigpipe_and_sigchld_reach_the_program() {
         }
     }
 }
+
+/// The forms of exec (tests/programs/pola/exec_forms.c: execveat beside
+/// directory fds, AT_EMPTY_PATH, fexecve, `#!` scripts by those names)
+/// under `preld run` and `preld trace`, as natively. A script exec'd
+/// beside an fd got /proc/self/fd/M/NAME of preld's copy of the fd, which
+/// ld-preld had closed, where the kernel gives /dev/fd/N/NAME.
+#[test]
+fn exec_forms_under_run_and_trace_as_natively() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = Scratch::new("exec_forms_run");
+    let d = tmp.dir("dir");
+    std::fs::write(d.join("s.sh"), "#!/bin/sh\necho \"  0=$0 pwd=$(pwd) args=$*\"\n").unwrap();
+    std::fs::write(d.join("r.sh"), "#!./s.sh\n").unwrap();
+    std::fs::copy("/bin/sh", d.join("sh")).unwrap();
+    for f in ["s.sh", "r.sh", "sh"] {
+        std::fs::set_permissions(d.join(f), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::os::unix::fs::symlink("s.sh", d.join("lnk")).unwrap();
+    let prog = program("pola/exec_forms");
+    let preld = preld();
+    let go = |prefix: &[&OsStr]| {
+        let mut c = Command::new(prefix.first().copied().unwrap_or(prog.as_os_str()));
+        c.args(prefix.iter().skip(1)).args(if prefix.is_empty() { vec![] } else { vec![prog.as_os_str()] }).arg(&d).current_dir(tmp.path());
+        run(c)
+    };
+    let native = go(&[]);
+    assert!(native.status.success() && native.stdout_str().contains("0=/dev/fd/"), "native: {}", native.report());
+    for prefix in [vec![preld.as_os_str(), OsStr::new("run"), OsStr::new("--")], vec![preld.as_os_str(), OsStr::new("trace"), OsStr::new("-o"), OsStr::new("/dev/null"), OsStr::new("--")]] {
+        let o = go(&prefix);
+        assert_eq!((o.stdout_str(), o.status.code()), (native.stdout_str(), native.status.code()), "{prefix:?}: {}\nnative:\n{}", o.report(), native.stdout_str());
+    }
+}

@@ -240,10 +240,12 @@ pub fn launcher(init: Initial) -> ! {
                 if let Some(arg) = sb.argument {
                     new.push(Str::New(leak(arg)));
                 }
-                // The script's path as execve got it: in a session PROG is
-                // the server's virtual path, the name is `--execfn`.
+                // The script's path as the kernel gives it (`--execfn`:
+                // the name execve got, /dev/fd/N[/NAME] for execveat),
+                // not PROG: in a session the server's virtual path, else
+                // /proc/self/fd/M of a copy of the fd that ld-preld closes.
                 let script = match (depth, launch.execfn) {
-                    (1, Some(name)) if session().is_some() && launch.exec_fd.is_some() => name,
+                    (1, Some(name)) => name,
                     _ => path,
                 };
                 new.push(Str::New(script));
