@@ -256,7 +256,8 @@ impl Config {
                 (b"--no-fast", None) => c.no_fast = true,
                 (b"--fast-stats", None) => c.fast_stats = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
-                (b"--cwd", Some(v)) => c.cwd = Some(v.to_vec()).filter(|v| v.first() == Some(&b'/')).ok_or("--cwd needs an absolute path")?.into(),
+                (b"--cwd", Some(v)) if v.first() == Some(&b'/') => c.cwd = Some(v.to_vec()),
+                (b"--cwd", Some(_)) => return Err("--cwd needs an absolute path"),
                 (b"--sigsys", Some(v)) => c.sigsys = parse_int(v).ok_or("--sigsys needs a number")? as usize,
                 (b"--clock-anchor", Some(v)) => {
                     let (real0, virt0) = crate::clock::parse_anchor(v).ok_or("--clock-anchor needs REAL_NS:VIRTUAL_NS")?;

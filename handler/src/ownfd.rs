@@ -80,6 +80,11 @@ fn set_nofile(soft: usize, hard: usize) -> sys::Result<()> {
 /// limit is raised for this one call: an fd stays open above the limit,
 /// and the kernel then hands out, refuses and dup2s every number below
 /// it exactly as without preld), else as high as possible below it.
+/// The usual place of preld's fds when none can go above the limit.
+fn below_limit(soft: usize) -> usize {
+    soft.min(BITMAP_FDS).saturating_sub(HEADROOM).max(3)
+}
+
 fn place(fd: i32, (soft, hard): (usize, usize)) -> Result<i32, i32> {
     if soft < hard && soft < BITMAP_FDS {
         let room = hard.min(BITMAP_FDS).min(soft + 1024);
@@ -93,7 +98,7 @@ fn place(fd: i32, (soft, hard): (usize, usize)) -> Result<i32, i32> {
     }
     // Above the usual place first, then further down when the application
     // has taken every fd up there.
-    let mut base = soft.min(BITMAP_FDS).saturating_sub(HEADROOM).max(3);
+    let mut base = below_limit(soft);
     loop {
         match sys::fcntl(fd, F_DUPFD_CLOEXEC, base) {
             Ok(n) => return Ok(n as i32),
@@ -119,7 +124,7 @@ pub fn adopt_fds(fds: &[i32]) -> Vec<Result<i32, i32>> {
 
 fn adopt_with(fd: i32, limits: (usize, usize)) -> Result<i32, i32> {
     let (soft, hard) = limits;
-    let low = if soft < hard && soft < BITMAP_FDS { soft } else { soft.min(BITMAP_FDS).saturating_sub(HEADROOM).max(3) };
+    let low = if soft < hard && soft < BITMAP_FDS { soft } else { below_limit(soft) };
     if (low..BITMAP_FDS).contains(&(fd as usize)) && !is_own(fd as usize) {
         sys::fcntl(fd, F_SETFD, FD_CLOEXEC)?;
         mark(fd, true);

@@ -28,7 +28,7 @@
 
 use std::ffi::CString;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -534,21 +534,10 @@ unsafe fn session_pty(p: &Plan<'_>, chan: RawFd) -> RawFd {
     if s < 0 {
         fail(p, "opening the session's pty");
     }
-    // One byte with the master attached (SCM_RIGHTS, no allocation).
-    let mut byte = *b"m";
-    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-    let mut control = [0u64; 4];
-    let mut msg: libc::msghdr = std::mem::zeroed();
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = libc::CMSG_SPACE(4) as usize;
-    let c = libc::CMSG_FIRSTHDR(&msg);
-    (*c).cmsg_level = libc::SOL_SOCKET;
-    (*c).cmsg_type = libc::SCM_RIGHTS;
-    (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
-    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<libc::c_int>(), m);
-    if libc::sendmsg(chan, &msg, libc::MSG_NOSIGNAL) != 1 {
+    // One byte with the master attached (no allocation; the socket is
+    // empty, so it does not wait).
+    let (chan_fd, master) = (BorrowedFd::borrow_raw(chan), BorrowedFd::borrow_raw(m));
+    if super::sys::send_msg(chan_fd, b"m", &[master]).is_err() {
         fail(p, "sending the session's pty to the launcher");
     }
     libc::close(m);
