@@ -410,7 +410,7 @@ fn gate_signals_as_natively() {
 }
 
 /// The gate's races (`stat_race`, `fifo_race`, `fd_cache`, `gadget`,
-/// dynamic and static) in a session of an ordinary user (nobody, 65534,
+/// `beneath_race`, `forged_exec`, dynamic and static) in a session of an ordinary user (nobody, 65534,
 /// with a copy of preld it may run): a secret everyone may read outside
 /// the grants, a read-only grant it may not change, a read-write grant of
 /// its own.
@@ -451,14 +451,30 @@ fn gate_races_as_nobody() {
     };
     let ids = vec![id(&secret), id(&secret_dir)];
     let mut escapes = Vec::new();
-    for prog in ["stat_race", "stat_race-static", "fifo_race", "fifo_race-static", "fd_cache", "fd_cache-static", "gadget", "gadget-static"] {
+    for prog in [
+        "stat_race",
+        "stat_race-static",
+        "fifo_race",
+        "fifo_race-static",
+        "fd_cache",
+        "fd_cache-static",
+        "gadget",
+        "gadget-static",
+        "beneath_race",
+        "beneath_race-static",
+        "forged_exec",
+        "forged_exec-static",
+    ] {
         let out = tmp.dir(format!("out-{prog}"));
         std::os::unix::fs::chown(&out, Some(NOBODY), Some(NOBODY)).unwrap();
         let mut cmd = Command::new(pbin.join("preld"));
         cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--").arg(bin.join(prog));
         cmd.arg(&secret).arg(&bin).arg(&out);
-        if prog.starts_with("stat_race") {
+        if prog.starts_with("stat_race") || prog.starts_with("beneath_race") {
             cmd.args(&ids);
+        }
+        if prog.starts_with("forged_exec") {
+            cmd.arg(pbin.join("ld-preld"));
         }
         cmd.uid(NOBODY).gid(NOBODY).current_dir(tmp.path());
         let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("{prog} as nobody: preld pola: {e}"));
