@@ -220,6 +220,65 @@ pub fn in_reach(from: usize, syscall: usize, stub: usize) -> bool {
     rel32(from, stub).is_some() && rel32(stub + STUB_SIZE, syscall).is_some() && rel32(stub, syscall + 2).is_some()
 }
 
+/// Code is replaced under running threads only inside one aligned 16-byte
+/// block: a CPU fetches instructions in such blocks, so one instruction
+/// there is never read in two fetches (one before a write, one after).
+const FETCH_BLOCK: usize = 16;
+
+/// Whether `len` bytes of code at `at` can be replaced by
+/// `store_code_whole`: at most 8, inside one aligned 16-byte block.
+pub fn fits_whole_store(at: usize, len: usize) -> bool {
+    len <= 8 && at % FETCH_BLOCK + len <= FETCH_BLOCK
+}
+
+/// Replaces the code at `at` with `bytes` while other threads may be
+/// executing it: one `lock cmpxchg` of the 8 bytes around them, inside
+/// their aligned 16-byte block (so inside one cache line: one atomic
+/// write, no split lock). A CPU fetching there meanwhile decodes the old
+/// instruction or the new one, never a mix: the practice of JITs and of
+/// other syscall rewriters; the kernel's own text_poke goes through int3
+/// instead, which a user process cannot own. A thread that fetched the
+/// old instruction before the write runs it once more, which is harmless
+/// for a site (its `syscall` traps as before). The bytes around are
+/// written back unchanged (the cmpxchg fails if another writer changed
+/// them meanwhile). False: not `fits_whole_store`, or the bytes changed
+/// under the write.
+///
+/// Registers: rax (the old 8 bytes in, what memory held out), the two
+/// inputs the compiler picks; no stack.
+///
+/// # Safety
+/// The block of [at, at+len) is mapped, readable and writable, and it is
+/// application code (never memory a Rust reference of preld's points to).
+pub unsafe fn store_code_whole(at: usize, bytes: &[u8]) -> bool {
+    if !fits_whole_store(at, bytes.len()) {
+        return false;
+    }
+    // The 8-byte window holding the bytes, inside their block.
+    let block = at & !(FETCH_BLOCK - 1);
+    let window = at.min(block + FETCH_BLOCK - 8);
+    // SAFETY: the window lies in the block the caller vouches for; an
+    // unaligned read (application code, no Rust object).
+    let old = unsafe { core::ptr::read_unaligned(window as *const u64) };
+    let mut new = old.to_le_bytes();
+    new[at - window..at - window + bytes.len()].copy_from_slice(bytes);
+    let new = u64::from_le_bytes(new);
+    let seen: u64;
+    // SAFETY: a locked compare-and-exchange of the 8 bytes at `window`
+    // (mapped and writable: the caller's promise); unaligned inside one
+    // cache line, which x86 makes atomic without a split lock.
+    unsafe {
+        core::arch::asm!(
+            "lock cmpxchg qword ptr [{w}], {new}",
+            w = in(reg) window,
+            new = in(reg) new,
+            inout("rax") old => seen,
+            options(nostack),
+        );
+    }
+    seen == old
+}
+
 /// `jmp rel8` at `at` to `to`, if in reach.
 pub fn encode_short_jump(at: usize, to: usize) -> Option<[u8; 2]> {
     let d = (to as i64).wrapping_sub(at as i64 + 2);

@@ -14,8 +14,11 @@
 //! must not make (a call on one of preld's fds, a /proc/ path in launcher
 //! mode) goes back to it and traps as before.
 //!
-//! Rewriting happens only while the process has one thread (no other
-//! thread can be executing the bytes being changed), only in executable,
+//! Rewriting happens one site at a time. While other threads run (and may
+//! be executing the bytes being changed), a site is rewritten only when
+//! its jump is written in one locked store within a cache line (arch's
+//! `store_code_whole`): a CPU fetching there sees the old instruction or
+//! the jump, never a mix. Rewriting happens only in executable,
 //! non-writable segments of objects the dynamic linker (or preld) loaded,
 //! never in memory that was made writable. A program that reads its own
 //! code sees the jumps.
@@ -139,10 +142,16 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
             return count(&COUNTS.first);
         }
     }
-    if !crate::thread::only_thread(t) {
-        return count(&COUNTS.threads);
+    // One rewrite at a time: a thread that finds another rewriting traps
+    // on, and rewrites the site at a later trap.
+    let Some(_one) = REWRITING.try_lock() else { return count(&COUNTS.threads) };
+    if SITES.lock().get(&site) != Some(&Site::Seen) {
+        return count(&COUNTS.handler); // rewritten (or given up) meanwhile
     }
-    let state = match rewrite(site, nr, gate()) {
+    // Other threads may be executing the bytes that change: then only a
+    // rewrite the CPU makes in one store (`patch`).
+    let alone = crate::thread::only_thread(t);
+    let state = match rewrite(site, nr, gate(), alone) {
         Ok(()) => {
             count(&COUNTS.rewritten);
             Site::Fast
@@ -165,6 +174,9 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
 /// Sites not rewritten, by `Refused` (with statistics on).
 static REFUSED: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 
+/// Held while a site is rewritten.
+static REWRITING: Mutex<()> = Mutex::new(());
+
 /// Why a site was not rewritten (the statistics count them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -177,9 +189,11 @@ pub enum Refused {
     NoStub,
     NoPadding,
     Protect,
+    /// Other threads run, and the jump cannot be written in one store.
+    NotWhole,
 }
 
-fn rewrite(site: usize, nr: usize, gate: Option<Gate>) -> Result<(), Refused> {
+fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool) -> Result<(), Refused> {
     let mut tail = [0u8; 2];
     if !usermem::read(site, &mut tail) || tail != SYSCALL_INSN {
         return Err(Refused::NotMov);
@@ -211,12 +225,16 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>) -> Result<(), Refused> {
         _ if gate.is_none() => return Err(Refused::Handler),
         _ => return Err(Refused::NotMov),
     };
+    let jump_len = if matches!(set, SetNr::Xor) { 2 } else { JUMP_LEN };
+    if !alone && !arch::fits_whole_store(at, jump_len) {
+        return Err(Refused::NotWhole);
+    }
     let counted = STATS.load(Ordering::Relaxed);
     match set {
         SetNr::Mov(_) | SetNr::Relocated { .. } => {
             let stub = stubs::place(at + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(at, stub).ok_or(Refused::NoStub)?;
-            patch(at, &jump, seg.prot).map_err(|_| Refused::Protect)
+            patch(at, &jump, seg.prot, alone).map_err(|_| Refused::Protect)
         }
         SetNr::Xor => {
             // Two bytes: a short jump to padding next to the function, where
@@ -225,9 +243,10 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>) -> Result<(), Refused> {
             let short = arch::encode_short_jump(at, pad).ok_or(Refused::NoPadding)?;
             let stub = stubs::place(pad + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(pad, stub).ok_or(Refused::NoStub)?;
-            patch(pad, &jump, seg.prot).map_err(|_| Refused::Protect)?;
+            // Padding runs nothing: written as it is, threads or not.
+            patch(pad, &jump, seg.prot, true).map_err(|_| Refused::Protect)?;
             PADDING.lock().insert(pad);
-            patch(at, &short, seg.prot).map_err(|_| Refused::Protect)
+            patch(at, &short, seg.prot, alone).map_err(|_| Refused::Protect)
         }
     }
 }
@@ -386,14 +405,24 @@ const DECODE_MAX: usize = 1 << 20;
 
 /// Writes `bytes` over application code at `at`, in pages whose
 /// protection is `prot` and goes back to it.
-fn patch(at: usize, bytes: &[u8], prot: usize) -> sys::Result<()> {
+fn patch(at: usize, bytes: &[u8], prot: usize, alone: bool) -> sys::Result<()> {
     let page = at & !(preld_arch::PAGE_SIZE - 1);
     let len = (at + bytes.len() - page).next_multiple_of(preld_arch::PAGE_SIZE);
     // SAFETY: application text (an executable segment of a loaded object),
-    // made writable only while this thread, the process's only one, writes
-    // it with every signal blocked; preld's memory is not in it.
+    // made writable (and still executable: other threads may run it) only
+    // while this thread writes it with every signal blocked; preld's
+    // memory is not in it.
     unsafe { sys::mprotect(page, len, prot | abi::PROT_WRITE)? };
-    let ok = usermem::write(at, bytes);
+    let ok = if alone {
+        usermem::write(at, bytes)
+    } else {
+        // SAFETY: the bytes' page is mapped and writable (just made so);
+        // it is application text, which no Rust reference of preld's
+        // points into. Another thread unmapping code that this one just
+        // trapped from is the one way to fault here (as for
+        // usermem::read's copy).
+        unsafe { arch::store_code_whole(at, bytes) }
+    };
     // SAFETY: as above; back to the segment's own protection.
     unsafe { sys::mprotect(page, len, prot)? };
     if ok { Ok(()) } else { Err(EFAULT) }
@@ -453,6 +482,7 @@ pub fn forked() {
     // SAFETY: the child has one thread, this one, which holds no lock.
     unsafe {
         SITES.force_unlock();
+        REWRITING.force_unlock();
         PADDING.force_unlock();
         TABLES.force_unlock();
     }
@@ -498,8 +528,8 @@ pub fn report() {
         l(&c.threads),
         SITES.lock().values().filter(|s| **s == Site::Fast).count(),
     );
-    const WHY: [&str; 8] =
-        ["not mov/xor/relocatable before it", "the handler's", "no object", "no function", "decoding", "no stub page", "no padding", "mprotect"];
+    const WHY: [&str; 9] =
+        ["not mov/xor/relocatable before it", "the handler's", "no object", "no function", "decoding", "no stub page", "no padding", "mprotect", "no whole store with threads"];
     if REFUSED.iter().any(|r| r.load(Ordering::Relaxed) > 0) {
         s.pop();
         s.push_str("; sites not rewritten:");

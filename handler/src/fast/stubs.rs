@@ -5,8 +5,8 @@
 //!         [stub][stub]...                          (64 bytes each)
 //! ```
 //! A stub calls its gate through one of its page's words. Pages are
-//! preld's memory (the application cannot unmap or reprotect them) and
-//! executable only while not being written.
+//! preld's memory (the application cannot unmap or reprotect them),
+//! writable only while a stub is added.
 
 use alloc::vec::Vec;
 
@@ -80,12 +80,13 @@ pub fn place(from: usize, syscall: usize, nr: SetNr, gate: Gate, counted: bool) 
     Some(at)
 }
 
-/// Copies `bytes` to `at` in the stub page `page`, writable meanwhile.
+/// Copies `bytes` to `at` in the stub page `page`, writable meanwhile and
+/// still executable: other threads may be running its other stubs.
 fn write(page: usize, at: usize, bytes: &[u8]) -> sys::Result<()> {
-    // SAFETY: the page is preld's; while it is not executable no stub in it
-    // runs, and no other thread runs application code (the caller's rule).
+    // SAFETY: the page is preld's; the slot written is one no site jumps
+    // to yet (its jump is written after), so no thread runs these bytes.
     unsafe {
-        sys::mprotect(page, PAGE, abi::PROT_READ | abi::PROT_WRITE)?;
+        sys::mprotect(page, PAGE, abi::PROT_READ | abi::PROT_WRITE | abi::PROT_EXEC)?;
         core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len());
         sys::mprotect(page, PAGE, abi::PROT_READ | abi::PROT_EXEC)
     }
