@@ -40,9 +40,10 @@ use crate::{ownfd, sys};
 pub struct Grant {
     /// Its root (O_PATH), one of preld's fds.
     fd: AtomicI32,
-    /// `r` (read-only), `x` (read-only, programs run), `w` (read-write) or
+    /// `r` (read-only), `x` (read-only, programs run), `w` (read-write),
     /// `t` (the session's own devpts: its ptys opened and used, nothing
-    /// made).
+    /// made), or for a grant of one regular file `f` (read here; writes
+    /// are the server's) or `e` (the same, programs run).
     pub mode: u8,
     /// Its virtual path: absolute, normalized, no trailing slash but for `/`.
     vpath: Vec<u8>,
@@ -62,6 +63,11 @@ impl Grant {
     /// Its virtual path.
     pub fn vpath(&self) -> &[u8] {
         &self.vpath
+    }
+
+    /// A grant of one regular file (`f`, `e`), not of a directory.
+    pub fn is_file(&self) -> bool {
+        is_file_mode(self.mode)
     }
 
     /// The mode paths beneath it are resolved with: its own, or `p` for
@@ -90,6 +96,11 @@ fn table() -> &'static [Grant] {
 /// The resolve flags of every open beneath a grant.
 pub const RESOLVE: u64 = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 
+/// Whether `mode` is a file grant's (`f`, `e`).
+pub fn is_file_mode(mode: u8) -> bool {
+    matches!(mode, b'f' | b'e')
+}
+
 /// openat2 of `rel` (NUL-terminated) from `base`, a grant's fd or an fd
 /// on one, confined beneath it; the grant's mode `grant_mode`. A relative
 /// path with no `..` component that meets no symlink only goes down from
@@ -101,6 +112,9 @@ pub const RESOLVE: u64 = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 /// the handler gate (`sys::openat2_restartable`), where an EINTR is final.
 pub fn openat2(base: i32, rel: &[u8], flags: usize, mode: u64, grant_mode: u8, restartable: bool) -> sys::Result<i32> {
     let open = if restartable { sys::openat2_restartable } else { sys::openat2 };
+    if is_file_mode(grant_mode) {
+        return open_file_grant(base, rel, flags, open);
+    }
     if grant_mode != b'p' && descends_only(rel) {
         let how = sys::OpenHow { flags: flags as u64, mode, resolve: RESOLVE_NO_SYMLINKS };
         match open(base, rel, &how) {
@@ -109,6 +123,27 @@ pub fn openat2(base: i32, rel: &[u8], flags: usize, mode: u64, grant_mode: u8, r
         }
     }
     open(base, rel, &sys::OpenHow { flags: flags as u64, mode, resolve: RESOLVE })
+}
+
+/// A file grant's file opened anew from its O_PATH fd `base` (`rel` is
+/// empty: the grant's own path), as the server's reopen would: through
+/// /proc/thread-self/fd/BASE of the session's procfs, a magic link to the
+/// same file on the same copy, with `flags` (O_NOFOLLOW taken out: it
+/// would refuse the link itself, where the grant is the file, no symlink).
+/// Landlock lets the process read this file (its rule, sandbox.rs) and
+/// nothing more of it.
+fn open_file_grant(base: i32, rel: &[u8], flags: usize, open: fn(i32, &[u8], &sys::OpenHow) -> sys::Result<i32>) -> sys::Result<i32> {
+    if !matches!(rel, b"" | b"\0") {
+        return Err(crate::errno::EXDEV); // the server's (ENOTDIR)
+    }
+    let proc = procfs().ok_or(crate::errno::ENOSYS)?;
+    let mut name = Vec::from(&b"thread-self/fd/"[..]);
+    name.extend_from_slice(sys::decimal(base as u64, &mut [0u8; 20]));
+    name.push(0);
+    // (A magic link: no RESOLVE_BENEATH, which refuses them; the path is
+    // preld's own.)
+    let how = sys::OpenHow { flags: (flags & !crate::abi::O_NOFOLLOW) as u64, mode: 0, resolve: 0 };
+    open(proc.fd(), &name, &how)
 }
 
 /// Whether the relative path `rel` (NUL-terminated) has no `..` component.
@@ -131,6 +166,11 @@ pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
             continue;
         };
         let known = g.known.or_else(|| {
+            if is_file_mode(g.mode) {
+                // A regular file's grant (the launcher's word, checked).
+                let regular = sys::fstat(own).is_ok_and(|st| st.mode & crate::abi::S_IFMT == crate::abi::S_IFREG);
+                return sys::mount_id(own).ok().filter(|_| regular).map(|id| (id, false));
+            }
             let probe = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE };
             let usable = sys::openat2(own, b".\0", &probe).map(sys::close).is_ok();
             let nodev = || sys::fs_of(own).is_ok_and(|(_, flags)| flags & crate::abi::ST_NODEV != 0);
@@ -171,6 +211,11 @@ pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
             path.strip_prefix(g.vpath.as_slice()).filter(|r| r.is_empty() || r[0] == b'/')
         };
         if let Some(rest) = rest {
+            // A file grant names its file alone: `/etc/passwd/` and
+            // `/etc/passwd/x` are the server's (ENOTDIR).
+            if g.is_file() && !rest.is_empty() {
+                continue;
+            }
             if best.is_none_or(|(b, _)| b.vpath.len() < g.vpath.len()) {
                 let start = rest.iter().position(|&c| c != b'/').unwrap_or(rest.len());
                 best = Some((g, &rest[start..]));

@@ -305,7 +305,8 @@ impl Config {
 pub struct BeneathArg {
     /// An O_PATH fd of its root.
     pub fd: i32,
-    /// `r`, `x`, `w` or `t` (the session's own ptys).
+    /// `r`, `x`, `w`, `t` (the session's own ptys), or `f`, `e` (a grant
+    /// of one regular file: read-only, programs run).
     pub mode: u8,
     /// Its virtual path.
     pub vpath: Vec<u8>,
@@ -314,8 +315,8 @@ pub struct BeneathArg {
     pub known: Option<(u64, bool)>,
 }
 
-/// `FD:MODE[,MNT_ID,NODEV]:VPATH` of `--beneath`: an fd, `r`, `x`, `w` or
-/// `t`, optionally the mount id and 0/1 (the handler's own at an exec), an
+/// `FD:MODE[,MNT_ID,NODEV]:VPATH` of `--beneath`: an fd, `r`, `x`, `w`,
+/// `t`, `f` or `e`, optionally the mount id and 0/1 (the handler's own at an exec), an
 /// absolute path.
 fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     let colon = v.iter().position(|&b| b == b':')?;
@@ -325,7 +326,7 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     let (head, path) = (&rest[..colon], &rest[colon + 1..]);
     let mut parts = head.split(|&b| b == b',');
     let mode = match parts.next()? {
-        [m @ (b'r' | b'x' | b'w' | b't')] => *m,
+        [m @ (b'r' | b'x' | b'w' | b't' | b'f' | b'e')] => *m,
         _ => return None,
     };
     let known = match (parts.next(), parts.next(), parts.next()) {

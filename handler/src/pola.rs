@@ -1232,7 +1232,9 @@ fn get_cwd(t: &ThreadBlock, out: usize, size: usize) -> Outcome {
 
 /// Where path `p` lies beneath a directory grant the process resolves in
 /// itself: the directory fd to resolve from, the rest of the path
-/// (NUL-terminated, in `p`'s buffer) and the grant's mode.
+/// (NUL-terminated, in `p`'s buffer) and the grant's mode; or, for a file
+/// grant's own path, its fd, an empty rest and its mode (`f`, `e`:
+/// beneath::openat2 opens the file itself anew).
 fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
     if !beneath::active() || p.len >= PATH_MAX {
         return None;
@@ -1242,7 +1244,8 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
         None => {
             let (g, rest) = beneath::find(&p.buf[..len])?;
             if rest.is_empty() {
-                return Some((g.fd(), b".\0", g.resolve_mode(), g.nodev));
+                let itself: &[u8] = if g.is_file() { b"\0" } else { b".\0" };
+                return Some((g.fd(), itself, g.resolve_mode(), g.nodev));
             }
             let start = len - rest.len();
             p.buf[len] = 0;
@@ -1252,7 +1255,7 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
         // opened here or handed out by the server): from that fd, confined
         // beneath it.
         Some(fd) if len > 0 => {
-            let g = beneath::grant_of_fd(fd)?;
+            let g = beneath::grant_of_fd(fd).filter(|g| !g.is_file())?;
             p.buf[len] = 0;
             Some((fd, &p.buf[..=len], g.resolve_mode(), g.nodev))
         }
@@ -1339,7 +1342,7 @@ fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32)
         }
     } else if writes && !matches!(grant_mode, b'w' | b'p' | b't') {
         return None; // EROFS and the rest: the server's
-    } else if (f & O_DIRECTORY == 0 || writes) && !in_gate {
+    } else if (f & O_DIRECTORY == 0 || writes) && !in_gate && !beneath::is_file_mode(grant_mode) {
         let nofollow = if f & O_NOFOLLOW != 0 || (creat && f & O_EXCL != 0) { AT_SYMLINK_NOFOLLOW } else { 0 };
         let kind = match sys::file_type_at(base, rel, nofollow | AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT) {
             Ok(k) => k,
@@ -1494,7 +1497,7 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
     // copy may be writable all the same: a read-write grant holding a
     // read-only one is resolved here as read-only (the launcher's
     // `weakest`), and the kernel would say yes for the nested grant's files.
-    if (mode as usize & X_OK != 0 && grant_mode == b'r') || (mode as usize & W_OK != 0 && !matches!(grant_mode, b'w' | b'p' | b't')) {
+    if (mode as usize & X_OK != 0 && matches!(grant_mode, b'r' | b'f')) || (mode as usize & W_OK != 0 && !matches!(grant_mode, b'w' | b'p' | b't')) {
         sys::close(fd);
         return None;
     }

@@ -86,6 +86,9 @@ pub fn enter(loader: &[u8], net: bool, grants: &[(i32, u8)]) -> Result<Enforced,
     for &(dir, mode) in grants {
         let mut allowed = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
         match mode {
+            // A grant of one file: reading it (a rule on a file takes no
+            // directory rights).
+            b'f' | b'e' => allowed = LANDLOCK_ACCESS_FS_READ_FILE,
             b'w' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 3 { LANDLOCK_ACCESS_FS_TRUNCATE } else { 0 },
             // The session's devpts: its ptys, read, written and ioctl'ed.
             b't' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 5 { LANDLOCK_ACCESS_FS_IOCTL_DEV } else { 0 },
@@ -96,7 +99,7 @@ pub fn enter(loader: &[u8], net: bool, grants: &[(i32, u8)]) -> Result<Enforced,
         unsafe {
             sys::raw(Sysno::landlock_add_rule as usize, [ruleset as usize, LANDLOCK_RULE_PATH_BENEATH, &rule as *const PathBeneath as usize, 0, 0, 0])
         }
-        .map_err(|e| ("cannot add a Landlock rule for a directory grant", e))?;
+        .map_err(|e| ("cannot add a Landlock rule for a grant", e))?;
     }
     sys::set_no_new_privs().map_err(|e| ("cannot set no_new_privs", e))?;
     // SAFETY: landlock_restrict_self on the ruleset fd we created.

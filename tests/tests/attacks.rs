@@ -136,6 +136,11 @@ fn attacks() {
             vec![s(&sockdir)],
         ),
         (
+            "the file grants' fds preld holds (-B's /etc files, --exec static_cat): through /proc/thread-self/fd/N opened for writing, linked into the grants' dirs, chmod'ed; fchmod, fchown, execveat of the fd",
+            "file_grant",
+            vec![],
+        ),
+        (
             "the session's procfs preld holds: /proc/self/mem and other writes, the init's memory, root and fds, magic links through grant fds, connect by a /proc path; datagrams to a ro grant's socket",
             "procfs",
             vec![s(&sockdir)],

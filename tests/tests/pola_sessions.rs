@@ -896,6 +896,28 @@ fn relative_execs_and_scripts_after_cd() {
     r.same("relative execs after cd", true);
 }
 
+/// Files granted one by one (-B's /etc files, `--ro FILE`, `--exec FILE`),
+/// which the process opens and stats itself (modes f and e of
+/// handler/src/beneath.rs, through /proc/thread-self/fd/N of the grant's
+/// fd): contents, names, O_NOFOLLOW, O_DIRECTORY, O_PATH, the four stats,
+/// access, readlink, a trailing slash and a path through the file, from 4
+/// threads at once, as natively (tests/programs/pola/file_grants.c).
+#[test]
+fn files_granted_one_by_one_as_natively() {
+    let tmp = scratch("file-grants");
+    let ro = tmp.path().join("ro.txt");
+    fs::write(&ro, "granted alone\n").unwrap();
+    let exe = tmp.path().join("prog");
+    fs::copy("/bin/true", &exe).unwrap();
+    let prog = tmp.path().join("file_grants");
+    fs::copy(program("pola/file_grants"), &prog).unwrap();
+    let argv = [prog.to_str().unwrap(), "/etc/passwd", "/etc/ld.so.cache", ro.to_str().unwrap(), exe.to_str().unwrap()];
+    let r = Run::new(tmp.path(), &argv).grant("--ro", &ro).grant("--exec", &exe).grant("--exec", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("granted alone") || n.stdout_str().contains("ro.txt: open ok"), "native: {}", n.report());
+    r.same("files granted one by one", true);
+}
+
 /// The forms of exec in a session as natively (tests/programs/pola/
 /// exec_forms.c): execveat beside a directory fd, AT_EMPTY_PATH, fexecve,
 /// AT_FDCWD passed as an int through syscall(2) (0xffffff9c in its

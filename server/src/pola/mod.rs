@@ -626,12 +626,14 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     // The directory grants the program resolves paths beneath itself
     // (handler/src/beneath.rs): those whose copies show exactly what the
-    // namespace shows below them. Landlock lets it read there, no more.
+    // namespace shows below them; and the grants of one regular file,
+    // which it opens for reading itself. Landlock lets it read there, no
+    // more.
     // None while learning (--learn): the server must see every path.
     let in_process: Vec<&ns::Grant> = if args.learning() {
         Vec::new()
     } else {
-        ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g)).collect()
+        ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g) || sys::file_type(&g.st) == libc::S_IFREG).collect()
     };
     let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
     for g in &in_process {
@@ -641,6 +643,10 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         // nested read-only grant's files (attack `nested`).
         let weakest = ns.grants.iter().filter(|n| ns::is_within(&n.vpath, &g.vpath)).map(|n| n.mode).fold(g.mode, Mode::min);
         let mode = match weakest {
+            // A grant of one regular file: the process opens it for
+            // reading (writes stay the server's), as `e` where programs
+            // run.
+            _ if !g.is_dir => if g.mode == Mode::Exec { "e" } else { "f" },
             Mode::Ro => "r",
             Mode::Exec => "x",
             Mode::Rw => "w",

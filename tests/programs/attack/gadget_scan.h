@@ -37,6 +37,18 @@ static long call_gadget(unsigned long g, long n, long a, long b, long c, long d)
                      : "rcx", "r11", "memory");
     return ret;
 }
+/* The same with a fifth argument (r8): linkat's and execveat's flags. */
+static long call_gadget5(unsigned long g, long n, long a, long b, long c, long d, long e) {
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = 0;
+    __asm__ volatile("call *%[g]"
+                     : "=a"(ret), "+r"(r8), "+r"(r9)
+                     : [g] "r"(g), "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
 static unsigned long cands[4096];
 static int ncand;
 static void scan_page(unsigned long p) {
