@@ -310,6 +310,52 @@ pub fn vfork_ended() {
     VFORKS.fetch_sub(1, Ordering::AcqRel);
 }
 
+/// The names of the session's namespace (`--vpath`: its grants' paths,
+/// true, and its virtual directories'), set once at startup; none: not
+/// known (a session that asks the user, `--ask`, grants paths as it goes).
+static NAMES: AtomicPtr<Vec<(bool, Vec<u8>)>> = AtomicPtr::new(core::ptr::null_mut());
+
+pub fn set_names(names: Vec<(bool, Vec<u8>)>) {
+    if !names.is_empty() {
+        NAMES.store(Box::into_raw(Box::new(names)), Ordering::Release);
+    }
+}
+
+/// Whether the absolute path `path` names nothing of the session because a
+/// component of it lies in a virtual directory (an ancestor of grants,
+/// which holds only them) and is none of its entries: ENOENT, the server's
+/// answer, known here. `creating`: the last component may be made (then
+/// only a missing directory on the way counts; a creation in a virtual
+/// directory is the server's, EROFS). Paths the handler names itself
+/// (/proc, /dev) and paths with `..` or names longer than NAME_MAX are
+/// not judged here.
+pub fn missing(path: &[u8], creating: bool) -> bool {
+    let p = NAMES.load(Ordering::Acquire);
+    // SAFETY: set once from a leaked Box and never freed.
+    let Some(names) = (unsafe { p.as_ref() }) else { return false };
+    if path.first() != Some(&b'/') || path.starts_with(b"/proc") || path.starts_with(b"/dev") {
+        return false;
+    }
+    let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".").collect();
+    if comps.iter().any(|c| *c == b".." || c.len() > 255) {
+        return false;
+    }
+    let mut at: Vec<u8> = Vec::with_capacity(path.len());
+    for (i, c) in comps.iter().enumerate() {
+        at.push(b'/');
+        at.extend_from_slice(c);
+        if names.iter().any(|(grant, n)| *grant && *n == at) {
+            return false; // a grant: what lies in it is its own
+        }
+        // A virtual directory: one of them, or above one.
+        let virtual_dir = |(grant, n): &(bool, Vec<u8>)| (!grant && *n == at) || (n.len() > at.len() && n.starts_with(&at) && n[at.len()] == b'/');
+        if !names.iter().any(virtual_dir) {
+            return !(creating && i + 1 == comps.len());
+        }
+    }
+    false
+}
+
 /// Whether the session has ptys of its own (a devpts the launcher made).
 pub fn has_ptys() -> bool {
     table().iter().any(|g| g.mode == b't')
@@ -392,6 +438,31 @@ mod tests {
         assert_eq!(f("/home/u"), None);
         assert_eq!(f("/./usr/lib"), None);
         assert_eq!(f("/"), None);
+    }
+
+    #[test]
+    fn names_in_virtual_directories_that_are_none_of_their_entries_are_missing() {
+        let n = |k: bool, v: &str| (k, v.as_bytes().to_vec());
+        // Grants /usr, /usr/share/doc (nested), /home/u/w, /etc/passwd; the
+        // virtual directories above them and a kept one, /k.
+        set_names(alloc::vec![
+            n(true, "/usr"), n(true, "/usr/share/doc"), n(true, "/home/u/w"), n(true, "/etc/passwd"),
+            n(false, "/"), n(false, "/home"), n(false, "/home/u"), n(false, "/etc"), n(false, "/k"),
+        ]);
+        let m = |p: &str| missing(p.as_bytes(), false);
+        for p in ["/root", "/root/.cargo/bin/gcc", "/home/v", "/home/u/x/y", "/etc/shadow", "/k/x", "//root", "/./root/"] {
+            assert!(m(p), "{p}");
+        }
+        // In a grant (its own walk), a virtual directory itself, the
+        // handler's own names, `..`, an overlong name: not judged here.
+        let long = alloc::format!("/{}", "a".repeat(256));
+        for p in ["/usr/nothing", "/usr/share/doc/x", "/home/u/w/x", "/etc/passwd/x", "/", "/home/u", "/k", "/proc/self/x", "/dev/nothing", "/root/../usr", "/home/../root", &long] {
+            assert!(!m(p), "{p}");
+        }
+        // A name made in a virtual directory is the server's (EROFS); a
+        // missing directory on the way is ENOENT all the same.
+        assert!(!missing(b"/newfile", true));
+        assert!(missing(b"/nodir/newfile", true));
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct Config {
     /// `--beneath FD:MODE[,MNT_ID,NODEV]:VPATH`: a directory grant of the
     /// session the process resolves paths beneath itself (beneath.rs).
     pub beneath: Vec<BeneathArg>,
+    /// `--vpath g:VPATH` or `d:VPATH`: every name of the session's
+    /// namespace, its grants' (`g`) and its virtual directories' (`d`)
+    /// paths: a path below a virtual directory that none of them is, is
+    /// no file (beneath::missing).
+    pub vpaths: Vec<(bool, Vec<u8>)>,
     /// Landlock is already in force (an exec inside a session).
     pub sandboxed: bool,
     /// The session's virtual cwd, given by the exec that started this image.
@@ -252,6 +257,8 @@ impl Config {
                 (b"--inject-counts", Some(v)) => c.inject_counts = parse_counts(v).ok_or("--inject-counts needs NR=N,...")?,
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
+                (b"--vpath", Some([k @ (b'g' | b'd'), b':', p @ ..])) if p.first() == Some(&b'/') => c.vpaths.push((*k == b'g', p.to_vec())),
+                (b"--vpath", Some(_)) => return Err("--vpath needs g:/VPATH or d:/VPATH"),
                 (b"--beneath", Some(v)) => c.beneath.push(parse_beneath(v).ok_or("--beneath needs FD:r|x|w:/VPATH")?),
                 (b"--no-fast", None) => c.no_fast = true,
                 (b"--fast-stats", None) => c.fast_stats = true,
@@ -341,7 +348,7 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
 pub fn takes_value(a: &[u8]) -> bool {
     matches!(
         a,
-        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--cwd"
+        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--vpath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--cwd"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
             | b"--clock-anchor" | b"--clock-rate" | b"--clock-monotonic"
@@ -440,6 +447,7 @@ static EMPTY: Config = Config {
     rpc_fd: None,
     net: false,
     beneath: Vec::new(),
+    vpaths: Vec::new(),
     cwd: None,
     sandboxed: false,
     sigsys: 0,

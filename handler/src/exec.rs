@@ -328,6 +328,11 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
         absolute = v;
         PathArg::cwd(&absolute)
     };
+    // A name in a virtual directory that is none of its entries (execvp's
+    // PATH search): ENOENT without asking.
+    if !at_fd && crate::beneath::missing(path.path, false) {
+        return Err(crate::errno::ENOENT);
+    }
     let dir = [dirfd as i32];
     let mut buf = [0u8; 2 * PATH_MAX + 64];
     let conn = rpc::conn(t)?;

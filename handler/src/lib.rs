@@ -81,6 +81,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
         pola::init_cwd(main, cfg.cwd.take());
         let grants = beneath::init(&cfg.beneath);
+        beneath::set_names(core::mem::take(&mut cfg.vpaths));
         if !cfg.sandboxed {
             let loader = cfg.loader.strip_suffix(b"\0").unwrap_or(&cfg.loader);
             sandbox::enter(loader, cfg.net, &grants)?;

@@ -1276,6 +1276,14 @@ fn server_decides(e: i32, mode: u8) -> bool {
     }
 }
 
+/// ENOENT for a path that lies in a virtual directory of the session and
+/// is none of its entries (`beneath::missing`): the server's answer,
+/// without asking it (a PATH search or a library search tries many such
+/// names). `creating`: the last name may be made (the server's then).
+fn nothing_there(p: &PathIn, creating: bool) -> Option<Outcome> {
+    (p.dirfd.is_none() && p.len < PATH_MAX && beneath::missing(&p.buf[..p.len], creating)).then(|| Outcome::err(ENOENT))
+}
+
 /// An O_PATH fd of what `p` names beneath a grant (the last symlink
 /// followed unless `nofollow`); Err: the call's result.
 fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
@@ -1329,6 +1337,12 @@ fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32)
     let writes = f & O_ACCMODE != O_RDONLY || f & (O_TRUNC | O_APPEND | O_CREAT) != 0;
     if f & !BENEATH_OPEN_FLAGS != 0 || f & O_ACCMODE == O_ACCMODE {
         return None;
+    }
+    // (O_CREAT with O_DIRECTORY: EINVAL before any lookup, the server's.)
+    if f & (O_CREAT | O_DIRECTORY) != O_CREAT | O_DIRECTORY {
+        if let Some(o) = nothing_there(p, creat) {
+            return Some(o);
+        }
     }
     let (base, rel, grant_mode, nodev) = beneath_target(p)?;
     // In the handler gate (no trap's call), on a copy that opens no
@@ -1401,6 +1415,9 @@ fn stat_beneath(p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> O
     let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | if statx.is_some() { AT_STATX_SYNC_TYPE } else { 0 };
     if f & !known != 0 {
         return None; // EINVAL, the server's
+    }
+    if let Some(o) = nothing_there(p, false) {
+        return Some(o);
     }
     if let Some(o) = stat_one_name(p, f, out, statx) {
         return Some(o);
@@ -1486,8 +1503,11 @@ fn stat_one_name(p: &mut PathIn, f: usize, out: usize, statx: Option<u32>) -> Op
 /// no programs (X_OK: the server's EACCES, as on a noexec mount).
 fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
     let f = flags as usize;
-    if f & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 {
-        return None;
+    if f & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 || mode & !7 != 0 {
+        return None; // EINVAL, the server's
+    }
+    if let Some(o) = nothing_there(p, false) {
+        return Some(o);
     }
     let (fd, grant_mode) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
         Ok(v) => v,
@@ -1584,6 +1604,9 @@ fn other_process_fd_name(c: &mut Call<'_>, p: &mut PathIn) -> Option<Vec<u8>> {
 }
 
 fn readlink_beneath(p: &mut PathIn, out: usize, size: usize) -> Option<Outcome> {
+    if let Some(o) = nothing_there(p, false) {
+        return Some(o);
+    }
     let (fd, _) = match beneath_path(p, true)? {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(e)),

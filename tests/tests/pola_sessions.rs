@@ -918,6 +918,27 @@ fn files_granted_one_by_one_as_natively() {
     r.same("files granted one by one", true);
 }
 
+/// Names in the session's virtual directories that are none of their
+/// entries (/nothere, /root/.cargo/bin/gcc, /etc/shadow...), which the
+/// process answers itself (ENOENT, handler/src/beneath.rs `missing`), get
+/// the answers the server gives (a session that learns, `--learn`, asks
+/// it everything): every lookup, creations, mkdir, exec, `.`, `..`, `//`,
+/// trailing slashes, and an execvp through a PATH of missing directories
+/// (tests/programs/pola/missing_names.c).
+#[test]
+fn names_that_are_not_there_as_the_server_says() {
+    let tmp = scratch("missing-names");
+    let prog = tmp.path().join("missing_names");
+    fs::copy(program("pola/missing_names"), &prog).unwrap();
+    let profile = tmp.path().join("learned.toml");
+    let r = Run::new(tmp.path(), &[prog.to_str().unwrap(), "/root/.local/bin/x"]).grant("--exec", &prog);
+    let here = r.session_ok();
+    let learning = r.grant("--learn", &profile).session_ok();
+    assert!(here.stdout_str().contains("/root/.cargo/bin/gcc: stat ENOENT"), "{}", here.report());
+    assert!(here.stdout_str().contains("through a PATH of missing directories: status 0\n"), "{}", here.report());
+    assert_eq!(here.stdout_str(), learning.stdout_str(), "answered in the process vs by the server");
+}
+
 /// The forms of exec in a session as natively (tests/programs/pola/
 /// exec_forms.c): execveat beside a directory fd, AT_EMPTY_PATH, fexecve,
 /// AT_FDCWD passed as an int through syscall(2) (0xffffff9c in its

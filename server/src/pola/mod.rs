@@ -655,6 +655,27 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         a.push(OsStr::from_bytes(&g.vpath));
         argv.extend(["--beneath".into(), a]);
     }
+    // The namespace's names, so that the process knows a path in a
+    // virtual directory that is none of them is no file (ENOENT, without
+    // asking: PATH and library searches try many). Not while asking
+    // (--ask grants as the program goes) or learning (the server sees
+    // every path).
+    if !args.ask && !args.learning() {
+        let mut names: Vec<OsString> = Vec::new();
+        for g in ns.grants.iter().filter(|g| g.live) {
+            let mut a = OsString::from("g:");
+            a.push(OsStr::from_bytes(&g.vpath));
+            names.push(a);
+        }
+        for d in ns.vdir_paths() {
+            let mut a = OsString::from("d:");
+            a.push(OsStr::from_bytes(d));
+            names.push(a);
+        }
+        for a in names {
+            argv.extend(["--vpath".into(), a]);
+        }
+    }
     // The session's /proc: the init puts a read-only procfs of the
     // session's PID namespace on this fd (confine.rs), which the process
     // resolves /proc beneath as it does read-only grants.

@@ -457,6 +457,11 @@ impl Namespace {
         self.by_vpath.get(vpath).copied()
     }
 
+    /// Every virtual directory's path.
+    pub fn vdir_paths(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.vdirs.keys()
+    }
+
     pub fn is_vdir(&self, vpath: &[u8]) -> bool {
         self.vdirs.contains_key(vpath)
     }
