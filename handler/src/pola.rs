@@ -1287,6 +1287,50 @@ fn nothing_there(p: &PathIn, creating: bool) -> Option<Outcome> {
 /// An O_PATH fd of what `p` names beneath a grant (the last symlink
 /// followed unless `nofollow`); Err: the call's result.
 fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
+    let first = beneath_path_once(p, nofollow);
+    if first.is_some() || nofollow {
+        return first;
+    }
+    let mut q = absolute_link_target(p)?;
+    for _ in 0..LINKS_FOLLOWED {
+        match beneath_path_once(&mut q, false) {
+            None => q = absolute_link_target(&mut q)?,
+            r => return r,
+        }
+    }
+    None
+}
+
+/// How many absolute symlinks at the end of a path the process follows
+/// itself (`absolute_link_target`) before it leaves the rest to the server
+/// (which allows 40 in all, ELOOP).
+const LINKS_FOLLOWED: usize = 8;
+
+/// The absolute target of a symlink that ends path `p` beneath a grant the
+/// process resolves in: the confined walk stops there with EXDEV (the link
+/// leaves the grant: /lib64/ld-linux-x86-64.so.2 -> /lib/..., every exec's
+/// interpreter), where the server's walk goes on at the virtual root with
+/// the target, as the caller then does. None: no such link (none at the
+/// end, a relative one, or a path that leaves the grant on the way: the
+/// server's).
+fn absolute_link_target(p: &mut PathIn) -> Option<PathIn> {
+    let (base, rel, mode, _) = beneath_target(p)?;
+    if !matches!(mode, b'r' | b'x' | b'w') {
+        return None;
+    }
+    let fd = beneath::openat2(base, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, mode, false).ok()?;
+    let mut q = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
+    let n = sys::readlink_fd(fd, &mut q.buf[..PATH_MAX - 1]);
+    sys::close(fd);
+    let n = n.ok()?;
+    if n == 0 || n >= PATH_MAX - 1 || q.buf[0] != b'/' {
+        return None;
+    }
+    q.len = n;
+    Some(q)
+}
+
+fn beneath_path_once(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
     let (base, rel, mode, _) = beneath_target(p)?;
     let f = O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 };
     match beneath::openat2(base, rel, f, 0, mode, false) {
@@ -1331,7 +1375,24 @@ const BENEATH_OPEN_FLAGS: usize = O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC
 /// open is the application's own, and one that waits for a FIFO's other
 /// end is interrupted by a signal as natively (EINTR, or given back to the
 /// trap path when the kernel would restart it: `gate_serve`).
-fn open_beneath(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32) -> Option<Outcome> {
+fn open_beneath(mut c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32) -> Option<Outcome> {
+    let first = open_beneath_once(c.as_deref_mut(), p, flags, mode);
+    // An absolute symlink at the end (`absolute_link_target`), followed
+    // here as the server would (not for O_NOFOLLOW or a creation).
+    if first.is_some() || flags as usize & (O_NOFOLLOW | O_CREAT) != 0 {
+        return first;
+    }
+    let mut q = absolute_link_target(p)?;
+    for _ in 0..LINKS_FOLLOWED {
+        match open_beneath_once(c.as_deref_mut(), &mut q, flags, mode) {
+            None => q = absolute_link_target(&mut q)?,
+            o => return o,
+        }
+    }
+    None
+}
+
+fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32) -> Option<Outcome> {
     let f = flags as usize;
     let creat = f & O_CREAT != 0;
     let writes = f & O_ACCMODE != O_RDONLY || f & (O_TRUNC | O_APPEND | O_CREAT) != 0;

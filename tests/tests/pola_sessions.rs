@@ -939,6 +939,50 @@ fn names_that_are_not_there_as_the_server_says() {
     assert_eq!(here.stdout_str(), learning.stdout_str(), "answered in the process vs by the server");
 }
 
+/// Paths that end in an absolute symlink out of their grant (every
+/// exec's /lib64/ld-linux-x86-64.so.2), which the process follows itself
+/// (handler/src/pola.rs `absolute_link_target`): to a file of another
+/// grant, a directory, -B's /etc/passwd, a chain of them, a loop (ELOOP),
+/// a dangling one, one to a name the session does not have (/etc/shadow),
+/// a relative one, with every kind of open and stat: the answers the
+/// server gives (a session that learns, `--learn`, asks it everything).
+#[test]
+fn absolute_symlinks_out_of_a_grant_as_the_server_says() {
+    let tmp = scratch("link-targets");
+    let (d, other) = (tmp.dir("d"), tmp.dir("other"));
+    fs::write(other.join("f"), "data\n").unwrap();
+    fs::write(d.join("plain"), "plain\n").unwrap();
+    let links = [
+        ("to_passwd", "/etc/passwd".to_string()),
+        ("to_other", other.join("f").display().to_string()),
+        ("to_otherdir", other.display().to_string()),
+        ("dangling", "/nothere/x".into()),
+        ("to_shadow", "/etc/shadow".into()),
+        ("chain1", d.join("chain2").display().to_string()),
+        ("chain2", d.join("to_passwd").display().to_string()),
+        ("loop1", d.join("loop2").display().to_string()),
+        ("loop2", d.join("loop1").display().to_string()),
+        ("to_usr", "/usr/bin/true".into()),
+        ("relative", "../other/f".into()),
+        ("to_ld", "/lib64/ld-linux-x86-64.so.2".into()),
+    ];
+    for (name, to) in &links {
+        std::os::unix::fs::symlink(to, d.join(name)).unwrap();
+    }
+    let prog = tmp.path().join("link_targets");
+    fs::copy(program("pola/link_targets"), &prog).unwrap();
+    let mut argv = vec![prog.to_str().unwrap().to_string(), d.to_str().unwrap().to_string(), "plain".into()];
+    argv.extend(links.iter().map(|(n, _)| n.to_string()));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let profile = tmp.path().join("learned.toml");
+    let r = Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--ro", &other).grant("--exec", &prog);
+    let here = r.session_ok();
+    let learning = r.grant("--learn", &profile).session_ok();
+    assert!(here.stdout_str().contains("to_other: stat ok") && here.stdout_str().contains("[data ]"), "{}", here.report());
+    assert!(here.stdout_str().contains("loop1: stat ELOOP"), "{}", here.report());
+    assert_eq!(here.stdout_str(), learning.stdout_str(), "followed in the process vs by the server");
+}
+
 /// The forms of exec in a session as natively (tests/programs/pola/
 /// exec_forms.c): execveat beside a directory fd, AT_EMPTY_PATH, fexecve,
 /// AT_FDCWD passed as an int through syscall(2) (0xffffff9c in its
