@@ -386,7 +386,37 @@ impl preld_loader::elf::FileSource for HostFile {
 
 /// The files PROG needs to start: itself, its `#!` interpreters, each ELF's
 /// PT_INTERP, and the libraries `ld.so --list` finds for it.
+#[cfg(test)]
 fn startup_files(prog: &Path) -> Result<Vec<PathBuf>, String> {
+    start_startup_files(prog)?.files()
+}
+
+/// `startup_files` under way: the files known so far, and `ld.so --list`
+/// running meanwhile (half a millisecond, spent while the launcher looks
+/// at the other grants).
+struct StartupFiles {
+    files: Vec<PathBuf>,
+    listing: Option<(std::process::Child, PathBuf, PathBuf)>,
+}
+
+impl StartupFiles {
+    /// The whole list, once `ld.so --list` has answered.
+    fn files(self) -> Result<Vec<PathBuf>, String> {
+        let mut files = self.files;
+        let Some((child, interp, elf)) = self.listing else { return Ok(files) };
+        let out = child.wait_with_output().map_err(|e| format!("{} --list {}: {}", interp.display(), elf.display(), crate::reason(&e)))?;
+        for line in out.stdout.split(|&c| c == b'\n') {
+            // "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)"
+            let Some(at) = line.windows(4).position(|w| w == b"=> /") else { continue };
+            let rest = &line[at + 3..];
+            let end = rest.windows(2).position(|w| w == b" (").unwrap_or(rest.len());
+            files.push(PathBuf::from(OsStr::from_bytes(&rest[..end])));
+        }
+        Ok(files)
+    }
+}
+
+fn start_startup_files(prog: &Path) -> Result<StartupFiles, String> {
     let mut files = Vec::new();
     let mut cur = prog.to_path_buf();
     for _ in 0..6 {
@@ -403,25 +433,19 @@ fn startup_files(prog: &Path) -> Result<Vec<PathBuf>, String> {
             cur = PathBuf::from(OsStr::from_bytes(sb.interpreter));
             continue;
         }
-        let Ok(plan) = preld_loader::elf::plan(&file) else { return Ok(files) };
-        let Some(interp) = plan.interp else { return Ok(files) };
+        let Ok(plan) = preld_loader::elf::plan(&file) else { return Ok(StartupFiles { files, listing: None }) };
+        let Some(interp) = plan.interp else { return Ok(StartupFiles { files, listing: None }) };
         let interp = PathBuf::from(OsStr::from_bytes(interp.strip_suffix(b"\0").unwrap_or(&interp)));
         files.push(interp.clone());
-        let out = Command::new(&interp)
+        let child = Command::new(&interp)
             .arg("--list")
             .arg(&cur)
             .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
-            .output()
+            .spawn()
             .map_err(|e| format!("{} --list {}: {}", interp.display(), cur.display(), crate::reason(&e)))?;
-        for line in out.stdout.split(|&c| c == b'\n') {
-            // "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)"
-            let Some(at) = line.windows(4).position(|w| w == b"=> /") else { continue };
-            let rest = &line[at + 3..];
-            let end = rest.windows(2).position(|w| w == b" (").unwrap_or(rest.len());
-            files.push(PathBuf::from(OsStr::from_bytes(&rest[..end])));
-        }
-        return Ok(files);
+        return Ok(StartupFiles { files, listing: Some((child, interp, cur)) });
     }
     Err(format!("{}: too many levels of #! interpreters", prog.display()))
 }
@@ -430,6 +454,7 @@ fn startup_files(prog: &Path) -> Result<Vec<PathBuf>, String> {
 /// --map, the profiles', then what PROG needs. Also the virtual paths of
 /// the automatic ones (-B's and PROG's own), which --learn leaves out.
 fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>), String> {
+    let startup = start_startup_files(prog)?;
     let mut list = Vec::new();
     let mut auto = HashSet::new();
     if args.base {
@@ -466,7 +491,7 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile:
             add_grant(&mut list, g).map_err(|why| format!("profile {}: {why}", file.display()))?;
         }
     }
-    for f in startup_files(prog)? {
+    for f in startup.files()? {
         let g = grant(&f, Mode::Exec)?;
         if !covered(&list, &g.vpath, &g.host, Mode::Exec) {
             auto.insert(g.vpath.clone());
