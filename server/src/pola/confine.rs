@@ -81,8 +81,10 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
 }
 
 /// Starts the confined session. Returns once ld-preld has been exec'd in it
-/// (or with the reason it could not be).
-pub fn spawn(s: &Start<'_>, pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd))>) -> Result<Session, String> {
+/// (or with the reason it could not be). `meanwhile` runs in the launcher
+/// while the init sets the session up (after the clone: it may start
+/// threads).
+pub fn spawn(s: &Start<'_>, pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd))>, meanwhile: &mut dyn FnMut()) -> Result<Session, String> {
     let (status_r, status_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     // The launcher writes the child's id maps (a map of more than one's own
@@ -186,6 +188,7 @@ pub fn spawn(s: &Start<'_>, pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd)
     // SAFETY: one byte to our pipe.
     unsafe { libc::write(go_w.as_raw_fd(), b"g".as_ptr().cast(), 1) };
     drop(go_w);
+    meanwhile();
     if let Some((chan, take)) = pty_master {
         // The session's pty: its master comes once the init has made it;
         // the init starts the program once the launcher has set it up

@@ -754,14 +754,21 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let (chan, init_end) = pty.as_mut().and_then(|p| p.chan.take()).unzip();
     let tty_arg = pty.as_ref().zip(init_end.as_ref()).map(|(p, end)| (end.as_raw_fd(), p.fds));
     let start = confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg, proc_fd: proc_fd.as_raw_fd(), pts_fd: pts_fd.as_raw_fd() };
+    // The server is made while the init sets the session up.
+    let (mut ns, mut made) = (Some(ns), None);
     let session = {
         let mut take = |m| {
             if let Some(p) = pty.as_mut() {
                 p.take_master(m);
             }
         };
-        confine::spawn(&start, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))))?
+        let mut meanwhile = || {
+            raise_fd_limit();
+            made = ns.take().map(|ns| serve::Server::new(ns, args.net));
+        };
+        confine::spawn(&start, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut meanwhile)?
     };
+    let mut server = made.ok_or_else(|| "the session started without its server".to_string())?;
     drop(start);
     drop(init_end);
     drop(proc_fd);
@@ -773,18 +780,6 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // The user's terminal is put back however the launcher leaves.
     let _restore = pty.as_ref().map(|_| TerminalBack);
     pass_signals_on(session.init);
-    // The server's fds (a connection per thread of the session, fds in
-    // flight) count against the launcher's limit, not the program's (it
-    // has its own copy of the limits already): the hard limit.
-    // SAFETY: getrlimit/setrlimit on our own process.
-    unsafe {
-        let mut r: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
-            r.rlim_cur = r.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
-        }
-    }
-    let mut server = serve::Server::new(ns, args.net);
     server.set_tty(pty.as_mut().and_then(|p| p.slave.take()));
     if let Some(fd) = ask_tty {
         let asker = ask::TerminalAsker::new(fd, pty.as_mut().and_then(|p| p.pauser()));
@@ -892,6 +887,20 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     clean_up_later(server, tmp);
     Ok(crate::trace::end_like(status))
+}
+
+/// The server's fds (a connection per thread of the session, fds in
+/// flight) count against the launcher's limit, not the program's (it has
+/// its own copy of the limits already, made at the clone): the hard limit.
+fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit on our own process.
+    unsafe {
+        let mut r: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+        }
+    }
 }
 
 /// Drops the server (the namespace's copies, the connections) and removes
