@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 17] = [
+const H_PROGRAMS: [&str; 18] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -40,6 +40,7 @@ const H_PROGRAMS: [&str; 17] = [
     "h_nested",
     "h_fast",
     "h_fast_threads",
+    "h_fast_mprotect",
     "h_exitrace",
     "h_reapers",
     "h_gate_signals",

@@ -499,3 +499,14 @@ both_kinds!(sites_rewritten_while_threads_run_them, |k| {
 fn fast_path_taken_by_threads_dyn_pie() {
     fast_path_taken("h_fast_threads", "dyn-pie", 8 * 20_000 * 4);
 }
+
+// A thread that makes the program's code writable, writes it and makes it
+// read-only again while other threads' sites there are rewritten: the
+// rewrite's mprotects (writable, then back) must not undo the program's
+// (its write faulted), nor the program's undo the rewrite's (preld's
+// locked store faulted).
+both_kinds!(sites_rewritten_while_the_program_reprotects_them, |k| {
+    super::c("h_fast_mprotect", k, &[]).modes(&[super::Mode::Launcher]).stdout_has(
+        "8 rounds of 2048 sites made by 2 threads while a third wrote their pages: every result right: yes\n",
+    )
+});
