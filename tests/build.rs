@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 18] = [
+const H_PROGRAMS: [&str; 19] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -41,6 +41,7 @@ const H_PROGRAMS: [&str; 18] = [
     "h_fast",
     "h_fast_threads",
     "h_fast_mprotect",
+    "h_fast_fork",
     "h_exitrace",
     "h_reapers",
     "h_gate_signals",

@@ -510,3 +510,11 @@ both_kinds!(sites_rewritten_while_the_program_reprotects_them, |k| {
         "8 rounds of 2048 sites made by 2 threads while a third wrote their pages: every result right: yes\n",
     )
 });
+
+// A fork while other threads' sites are rewritten: the child never keeps
+// a page of code (or of stubs) that a rewrite had made writable.
+both_kinds!(fork_while_sites_are_rewritten, |k| {
+    super::c("h_fast_fork", k, &[])
+        .modes(&[super::Mode::Launcher])
+        .stdout_has("children with code writable: none; children failed: 0; every result right: yes\n")
+});
