@@ -60,8 +60,7 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
     // (this process's connections, the child's new one) stay open for both.
     let shared_fds = flags & CLONE_FILES != 0;
     let actions = signals::actions(c.t);
-    // No site half rewritten (its page writable) in the child.
-    let guard = (fast::hold_rewrites(), heap::lock(), actions.hold());
+    let guard = (heap::lock(), actions.hold());
     // SAFETY: the application's own fork/clone, without shared memory or a
     // new stack: the child continues on a copy of this very stack.
     let r = unsafe { sys::raw(c.nr, c.args) };

@@ -25,22 +25,9 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
         _ => false,
     };
     if hit {
-        return Outcome::err(EPERM);
-    }
-    if crate::signals::seccomp_filtered() {
-        // The program's own seccomp filter must see the call made from its
-        // code (the tail gate); no site is rewritten while other threads
-        // run in such a process (fast::on_trap).
+        Outcome::err(EPERM)
+    } else {
         fast::memory_call(c.nr, &c.args);
-        return Outcome::Real;
+        Outcome::Real
     }
-    // Made here (on preld's signal stack: a thread may unmap its own), with
-    // no site being rewritten meanwhile (fast::hold_rewrites).
-    let _no_rewrite = fast::hold_rewrites();
-    // SAFETY: the application's own call on its own memory (none of
-    // preld's: checked above), as it made it; it neither blocks nor
-    // restarts.
-    let r = unsafe { crate::sys::raw(c.nr, c.args) };
-    fast::memory_call(c.nr, &c.args);
-    Outcome::Return(r.map_or_else(|e| -(e as isize), |v| v as isize))
 }

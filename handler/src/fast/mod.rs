@@ -149,13 +149,8 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
         return count(&COUNTS.handler); // rewritten (or given up) meanwhile
     }
     // Other threads may be executing the bytes that change: then only a
-    // rewrite the CPU makes in one store (`patch`), and not in a process
-    // with a seccomp filter of its own, whose memory calls are made from
-    // its code, outside this lock (memory.rs).
+    // rewrite the CPU makes in one store (`patch`).
     let alone = crate::thread::only_thread(t);
-    if !alone && crate::signals::seccomp_filtered() {
-        return count(&COUNTS.threads);
-    }
     let state = match rewrite(site, nr, gate(), alone) {
         Ok(()) => {
             count(&COUNTS.rewritten);
@@ -179,20 +174,8 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
 /// Sites not rewritten, by `Refused` (with statistics on).
 static REFUSED: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 
-/// Held while a site is rewritten, and while the application's own calls
-/// that change memory (mprotect, munmap, fixed mmap...) and its forks are
-/// made: a rewrite's mprotect back to the segment's protection would undo
-/// an mprotect of the program's made in between (or the program's r-x
-/// would land between the rewrite's rwx and its write, a fault in preld),
-/// and a fork in between would leave the child that page writable.
+/// Held while a site is rewritten.
 static REWRITING: Mutex<()> = Mutex::new(());
-
-/// No site is rewritten while the guard lives (the application's memory
-/// calls and forks, `memory.rs`, `clone.rs`). Taken before preld's heap
-/// lock (a rewrite allocates while it holds this one).
-pub fn hold_rewrites() -> spin::MutexGuard<'static, ()> {
-    REWRITING.lock()
-}
 
 /// Why a site was not rewritten (the statistics count them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
