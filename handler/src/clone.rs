@@ -60,7 +60,9 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
     // (this process's connections, the child's new one) stay open for both.
     let shared_fds = flags & CLONE_FILES != 0;
     let actions = signals::actions(c.t);
-    let guard = (heap::lock(), actions.hold());
+    // No rewrite under way either: the child would keep the page of code
+    // (or of stubs) it had made writable.
+    let guard = (fast::hold_rewrites(), heap::lock(), actions.hold());
     // SAFETY: the application's own fork/clone, without shared memory or a
     // new stack: the child continues on a copy of this very stack.
     let r = unsafe { sys::raw(c.nr, c.args) };

@@ -2,8 +2,6 @@
 //! virtual; masks and the sigaltstack are changed in the SIGSYS frame
 //! (rt_sigreturn would otherwise put the old ones back).
 
-use core::sync::atomic::{AtomicBool, Ordering};
-
 use preld_arch::abi::SIGINFO_SIZE;
 use preld_arch::{Deferral, Ucontext};
 use syscalls::Sysno;
@@ -286,34 +284,29 @@ pub fn prctl(c: &mut Call<'_>) -> Outcome {
         return Outcome::err(EPERM);
     }
     if c.args[0] == PR_SET_SECCOMP {
-        SECCOMP_FILTERED.store(true, Ordering::Relaxed);
+        crate::sud::set_seccomp_filtered();
     }
     Outcome::Real
 }
 
 /// Whether a seccomp filter of the application may apply to the calls
-/// preld makes. A filter returning SECCOMP_RET_TRAP raises a SIGSYS that
-/// the kernel forces even when blocked: a call made inside the handler
-/// (every signal blocked) would die of it, so such a process makes every
-/// application call from the tail gate, where that SIGSYS reaches its
-/// handler.
-static SECCOMP_FILTERED: AtomicBool = AtomicBool::new(false);
-
+/// preld makes (the flag lives in sud.rs, below the fast path, which asks
+/// it too).
 pub fn seccomp_filtered() -> bool {
-    SECCOMP_FILTERED.load(Ordering::Relaxed)
+    crate::sud::seccomp_filtered()
 }
 
 /// At startup: a filter inherited across fork and exec.
 pub fn check_seccomp() {
     if sys::prctl_get_seccomp() != Ok(0) {
-        SECCOMP_FILTERED.store(true, Ordering::Relaxed);
+        crate::sud::set_seccomp_filtered();
     }
 }
 
 /// seccomp(2): from now on, calls are made where a filter's SIGSYS can
 /// reach the application.
 pub fn seccomp(_c: &mut Call<'_>) -> Outcome {
-    SECCOMP_FILTERED.store(true, Ordering::Relaxed);
+    crate::sud::set_seccomp_filtered();
     Outcome::Real
 }
 

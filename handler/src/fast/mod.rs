@@ -29,7 +29,7 @@ mod objects;
 mod stubs;
 
 use alloc::collections::BTreeMap;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use preld_arch::fast::{self as arch, Gate, SetNr, JUMP_LEN, SYSCALL_INSN};
 use spin::Mutex;
@@ -46,6 +46,12 @@ static STATS: AtomicBool = AtomicBool::new(false);
 /// Where the exit report goes: the process's stderr as it was at start-up
 /// (programs close theirs at exit, as coreutils' close_stdout does).
 static REPORT_FD: AtomicI32 = AtomicI32::new(2);
+/// The process whose threads rewrite sites: a child that shares its
+/// memory without being one of its threads (vfork, posix_spawn,
+/// clone(CLONE_VM)) does not: it can be killed alone, and would leave
+/// `REWRITING` taken for good, or `WRITING` set (every call that changes
+/// memory would then wait for good).
+static OWNER: AtomicI32 = AtomicI32::new(0);
 
 /// What became of a site, once decided for good.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +86,7 @@ static COUNTS: Counts =
 pub fn configure(on: bool, stats: bool) {
     ON.store(on, Ordering::Relaxed);
     CONFIGURED_ON.store(on, Ordering::Relaxed);
+    OWNER.store(sys::getpid(), Ordering::Relaxed);
     STATS.store(stats, Ordering::Relaxed);
     if stats {
         // Not one of preld's hidden fds: those would change which calls
@@ -143,7 +150,11 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
         }
     }
     // One rewrite at a time: a thread that finds another rewriting traps
-    // on, and rewrites the site at a later trap.
+    // on, and rewrites the site at a later trap. Not in a child sharing
+    // the memory (see OWNER).
+    if !owner() {
+        return count(&COUNTS.threads);
+    }
     let Some(_one) = REWRITING.try_lock() else { return count(&COUNTS.threads) };
     if SITES.lock().get(&site) != Some(&Site::Seen) {
         return count(&COUNTS.handler); // rewritten (or given up) meanwhile
@@ -151,7 +162,8 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
     // Other threads may be executing the bytes that change: then only a
     // rewrite the CPU makes in one store (`patch`).
     let alone = crate::thread::only_thread(t);
-    let state = match rewrite(site, nr, gate(), alone) {
+    let changes = CHANGES.load(Ordering::SeqCst);
+    let state = match rewrite(site, nr, gate(), alone, changes) {
         Ok(()) => {
             count(&COUNTS.rewritten);
             Site::Fast
@@ -160,6 +172,8 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
             count(&COUNTS.handler);
             Site::Handler
         }
+        // Still `Seen`.
+        Err(Refused::Busy) => return count(&COUNTS.threads),
         Err(why) => {
             count(&COUNTS.unpatchable);
             if STATS.load(Ordering::Relaxed) {
@@ -177,6 +191,118 @@ static REFUSED: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 /// Held while a site is rewritten.
 static REWRITING: Mutex<()> = Mutex::new(());
 
+/// Application calls that change memory being made (`change_memory`),
+/// and forks (`hold_rewrites`).
+static CHANGING: AtomicUsize = AtomicUsize::new(0);
+/// Calls that change memory made so far (a rewrite that looked at its
+/// site's segment before one of them ended must look again).
+static CHANGES: AtomicUsize = AtomicUsize::new(0);
+/// A rewrite is writing: from the first mprotect of a stub page or of the
+/// site's page to the last one back.
+static WRITING: AtomicBool = AtomicBool::new(false);
+
+/// A rewrite's writes and the application's calls that change memory
+/// never overlap: a rewrite makes a page writable and then gives it back
+/// the segment's protection, and another thread's mprotect between the
+/// two was undone (its write then faulted), or made the page read-only
+/// under the rewrite's store (a fault of preld's, fatal); a fork between
+/// them left the child the page writable (tests h_fast_mprotect,
+/// h_fast_fork). The call waits for the writes under way (a few
+/// mprotects); a rewrite that finds a call being made gives up, and the
+/// site is rewritten at a later trap. (Each side announces itself, then
+/// looks at the other: both with sequential consistency, at least one
+/// sees the other.)
+struct Changing;
+
+impl Changing {
+    fn begin() -> Changing {
+        CHANGING.fetch_add(1, Ordering::SeqCst);
+        let mut spins = 0u32;
+        while WRITING.load(Ordering::SeqCst) {
+            spins += 1;
+            if spins.is_multiple_of(64) {
+                // The rewriting thread may be off its CPU.
+                sys::sched_yield();
+            } else {
+                core::hint::spin_loop();
+            }
+        }
+        Changing
+    }
+}
+
+impl Drop for Changing {
+    fn drop(&mut self) {
+        // Counted as made before it stops being under way: a rewrite
+        // that looked at its site's segment meanwhile sees one or the
+        // other.
+        CHANGES.fetch_add(1, Ordering::SeqCst);
+        CHANGING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The write phase of a rewrite (under `REWRITING`) that began to look at
+/// its site when CHANGES was `seen`; None: a call that changes memory is
+/// being made, or was made since (what the rewrite found of the site's
+/// segment may be stale): the rewrite waits for a later trap.
+struct Writing;
+
+impl Writing {
+    fn begin(seen: usize) -> Option<Writing> {
+        WRITING.store(true, Ordering::SeqCst);
+        if CHANGING.load(Ordering::SeqCst) != 0 || CHANGES.load(Ordering::SeqCst) != seen {
+            WRITING.store(false, Ordering::SeqCst);
+            return None;
+        }
+        Some(Writing)
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        WRITING.store(false, Ordering::SeqCst);
+    }
+}
+
+fn owner() -> bool {
+    sys::getpid() == OWNER.load(Ordering::Relaxed)
+}
+
+/// No rewrite writes while the guard lives (a fork: the child must not
+/// find a page of code, or of stubs, left writable).
+pub fn hold_rewrites() -> impl Drop {
+    Changing::begin()
+}
+
+/// Makes the application's call `nr` that changes memory (munmap,
+/// mprotect, pkey_mprotect, a fixed mmap, mremap) here, in the handler,
+/// while no rewrite writes (`Changing`), after `memory_call`. These calls
+/// do not block (a fixed mmap with MAP_POPULATE reads the file in first,
+/// with signals held off meanwhile). None: the caller makes it the usual
+/// way (after `memory_call`): the fast path is off, or a seccomp filter
+/// of the application's must see it made from the application's code
+/// (a rewrite may then overlap it).
+pub fn change_memory(nr: usize, a: &[usize; 6]) -> Option<isize> {
+    use syscalls::Sysno;
+    let fixed = |flags: usize| flags & (abi::MAP_FIXED | abi::MAP_FIXED_NOREPLACE) != 0;
+    let changes = match Sysno::new(nr)? {
+        Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::mremap => true,
+        Sysno::mmap => fixed(a[3]),
+        _ => false,
+    };
+    if !changes || !enabled() || crate::sud::seccomp_filtered() {
+        return None;
+    }
+    let _changing = Changing::begin();
+    memory_call(nr, a);
+    // SAFETY: the application's own call, with its arguments, which
+    // memory::guard has checked touch none of preld's memory; made here
+    // rather than from the tail gate, as the trap path makes a traced
+    // call that cannot block.
+    let r = unsafe { sys::raw(nr, *a) };
+    Some(r.map_or_else(|e| -(e as isize), |v| v as isize))
+}
+
 /// Why a site was not rewritten (the statistics count them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
@@ -191,9 +317,13 @@ pub enum Refused {
     Protect,
     /// Other threads run, and the jump cannot be written in one store.
     NotWhole,
+    /// A call that changes memory is being made: rewritten at a later
+    /// trap (not counted in REFUSED).
+    Busy,
 }
 
-fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool) -> Result<(), Refused> {
+/// `changes`: CHANGES when the rewrite began (see `Writing`).
+fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool, changes: usize) -> Result<(), Refused> {
     let mut tail = [0u8; 2];
     if !usermem::read(site, &mut tail) || tail != SYSCALL_INSN {
         return Err(Refused::NotMov);
@@ -230,6 +360,7 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool) -> Result<()
         return Err(Refused::NotWhole);
     }
     let counted = STATS.load(Ordering::Relaxed);
+    let _writing = Writing::begin(changes).ok_or(Refused::Busy)?;
     match set {
         SetNr::Mov(_) | SetNr::Relocated { .. } => {
             let stub = stubs::place(at + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
@@ -479,6 +610,10 @@ pub fn memory_call(nr: usize, a: &[usize; 6]) {
 
 /// In a fork child: locks held by threads that do not exist here.
 pub fn forked() {
+    OWNER.store(sys::getpid(), Ordering::Relaxed);
+    // The parent's other threads' calls and writes: not here.
+    CHANGING.store(0, Ordering::Relaxed);
+    WRITING.store(false, Ordering::Relaxed);
     // SAFETY: the child has one thread, this one, which holds no lock.
     unsafe {
         SITES.force_unlock();
