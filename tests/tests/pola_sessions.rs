@@ -939,6 +939,27 @@ fn names_that_are_not_there_as_the_server_says() {
     assert_eq!(here.stdout_str(), learning.stdout_str(), "answered in the process vs by the server");
 }
 
+/// A grant of the root itself (`--ro /`): every host name below it is
+/// the grant's, not a name of a virtual directory. The process said ENOENT
+/// in itself (beneath::missing) for every path outside the grants nested
+/// in it (-B's /usr, /etc/passwd...): /var, /opt, this test's own binary,
+/// where the server opens them.
+#[test]
+fn a_grant_of_the_root_hides_no_name_below_it() {
+    let tmp = scratch("root-grant");
+    let prog = tmp.path().join("missing_names");
+    fs::copy(program("pola/missing_names"), &prog).unwrap();
+    let me = std::env::current_exe().unwrap();
+    let profile = tmp.path().join("learned.toml");
+    let r = Run::new(tmp.path(), &[prog.to_str().unwrap(), me.to_str().unwrap()]).grant("--ro", Path::new("/")).grant("--exec", &prog);
+    let here = r.session_ok();
+    let learning = r.grant("--learn", &profile).session_ok();
+    let line = format!("{}: stat ok", me.display());
+    assert!(learning.stdout_str().contains(&line), "{}", learning.report());
+    assert!(here.stdout_str().contains(&line), "a name of the root grant is missing in the process: {}", here.report());
+    assert_eq!(here.stdout_str(), learning.stdout_str(), "answered in the process vs by the server");
+}
+
 /// Paths that end in an absolute symlink out of their grant (every
 /// exec's /lib64/ld-linux-x86-64.so.2), which the process follows itself
 /// (handler/src/pola.rs `absolute_link_target`): to a file of another
