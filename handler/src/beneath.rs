@@ -336,6 +336,9 @@ pub fn missing(path: &[u8], creating: bool) -> bool {
     if path.first() != Some(&b'/') || path.starts_with(b"/proc") || path.starts_with(b"/dev") {
         return false;
     }
+    if names.iter().any(|(grant, n)| *grant && n == b"/") {
+        return false; // a grant of the root: every name is its own
+    }
     let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".").collect();
     if comps.iter().any(|c| *c == b".." || c.len() > 255) {
         return false;
@@ -463,6 +466,12 @@ mod tests {
         // missing directory on the way is ENOENT all the same.
         assert!(!missing(b"/newfile", true));
         assert!(missing(b"/nodir/newfile", true));
+        // A grant of the root itself (`--ro /`): nothing is a virtual
+        // directory's name.
+        set_names(alloc::vec![n(true, "/"), n(true, "/usr"), n(true, "/etc/passwd")]);
+        for p in ["/var", "/etc/shadow", "/opt/x/y"] {
+            assert!(!m(p), "{p}");
+        }
     }
 
     #[test]
