@@ -1004,6 +1004,46 @@ fn absolute_symlinks_out_of_a_grant_as_the_server_says() {
     assert_eq!(here.stdout_str(), learning.stdout_str(), "followed in the process vs by the server");
 }
 
+/// Absolute symlinks out of a grant to the names the handler answers for
+/// itself (/proc/self/exe, cwd, root, fd/N, /dev/stdin, /dev/fd/N,
+/// /dev/ptmx) or the session's procfs: the server's answer (it has no
+/// view of them: ENOENT), as before the process
+/// followed such links itself. Followed in the process, the target was
+/// taken beneath the session's procfs as a plain path, not as the name the
+/// handler makes of it: stat through a link to /proc/self/exe showed
+/// ld-preld, one to /proc/self/fd/N the kernel's fd N (preld's own fds
+/// too, which the session does not have), opens failed with ELOOP.
+#[test]
+fn absolute_symlinks_to_proc_and_dev_as_the_server_says() {
+    let tmp = scratch("link-targets-proc");
+    let d = tmp.dir("d");
+    fs::write(d.join("plain"), "plain\n").unwrap();
+    let links = [
+        ("to_exe", "/proc/self/exe"),
+        ("to_fd0", "/proc/self/fd/0"),
+        ("to_fd3", "/proc/self/fd/3"),
+        ("to_cwd", "/proc/self/cwd"),
+        ("to_root_passwd", "/proc/self/root/etc/passwd"),
+        ("to_status", "/proc/self/status"),
+        ("to_stdin", "/dev/stdin"),
+        ("to_dev_fd0", "/dev/fd/0"),
+        ("to_ptmx", "/dev/ptmx"),
+    ];
+    for (name, to) in &links {
+        std::os::unix::fs::symlink(to, d.join(name)).unwrap();
+    }
+    let prog = tmp.path().join("link_targets");
+    fs::copy(program("pola/link_targets"), &prog).unwrap();
+    let mut argv = vec![prog.to_str().unwrap().to_string(), d.to_str().unwrap().to_string(), "plain".into()];
+    argv.extend(links.iter().map(|(n, _)| n.to_string()));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let profile = tmp.path().join("learned.toml");
+    let r = Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--exec", &prog);
+    let here = r.session_ok();
+    let learning = r.grant("--learn", &profile).session_ok();
+    assert_eq!(here.stdout_str(), learning.stdout_str(), "followed in the process vs by the server");
+}
+
 /// The forms of exec in a session as natively (tests/programs/pola/
 /// exec_forms.c): execveat beside a directory fd, AT_EMPTY_PATH, fexecve,
 /// AT_FDCWD passed as an int through syscall(2) (0xffffff9c in its
