@@ -1326,6 +1326,15 @@ fn absolute_link_target(p: &mut PathIn) -> Option<PathIn> {
     if n == 0 || n >= PATH_MAX - 1 || q.buf[0] != b'/' {
         return None;
     }
+    // /proc and /dev hold the names the handler makes itself (/proc/self/
+    // exe, fd/N, /dev/stdin...) and the session's procfs, which a target
+    // must not reach as a plain path (its magic links followed by stat):
+    // the server's, as for `missing`.
+    let to = &q.buf[..n];
+    let under = |d: &[u8]| to.strip_prefix(d).is_some_and(|r| r.is_empty() || r[0] == b'/');
+    if to.starts_with(b"//") || under(b"/proc") || under(b"/dev") {
+        return None;
+    }
     q.len = n;
     Some(q)
 }
