@@ -205,17 +205,21 @@ pub fn active() -> bool {
 pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
     let mut best: Option<(&'static Grant, &[u8])> = None;
     for g in table() {
+        // A file grant names its file alone (`/etc/passwd/` and
+        // `/etc/passwd/x` are the server's, ENOTDIR): its length first, as
+        // -B's 30 of them are looked at for every path.
+        if g.is_file() {
+            if g.vpath.len() == path.len() && g.vpath == path && best.is_none_or(|(b, _)| b.vpath.len() < g.vpath.len()) {
+                best = Some((g, &path[path.len()..]));
+            }
+            continue;
+        }
         let rest = if g.vpath == b"/" {
             path.strip_prefix(b"/")
         } else {
             path.strip_prefix(g.vpath.as_slice()).filter(|r| r.is_empty() || r[0] == b'/')
         };
         if let Some(rest) = rest {
-            // A file grant names its file alone: `/etc/passwd/` and
-            // `/etc/passwd/x` are the server's (ENOTDIR).
-            if g.is_file() && !rest.is_empty() {
-                continue;
-            }
             if best.is_none_or(|(b, _)| b.vpath.len() < g.vpath.len()) {
                 let start = rest.iter().position(|&c| c != b'/').unwrap_or(rest.len());
                 best = Some((g, &rest[start..]));
@@ -339,22 +343,47 @@ pub fn missing(path: &[u8], creating: bool) -> bool {
     if names.iter().any(|(grant, n)| *grant && n == b"/") {
         return false; // a grant of the root: every name is its own
     }
-    let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".").collect();
-    if comps.iter().any(|c| *c == b".." || c.len() > 255) {
-        return false;
+    // The names on the way, as a path spelt plainly (`/a/b/c`) is cut:
+    // without copying when it is (most are), else rebuilt without `//`
+    // and `/./`.
+    let plain = !path.windows(2).any(|w| w == b"//") && !path.windows(3).any(|w| w == b"/./") && !path.ends_with(b"/.");
+    let rebuilt: Vec<u8>;
+    let path = if plain {
+        path.strip_suffix(b"/").filter(|p| !p.is_empty()).unwrap_or(path)
+    } else {
+        let mut v = Vec::with_capacity(path.len());
+        for c in path.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
+            v.push(b'/');
+            v.extend_from_slice(c);
+        }
+        rebuilt = v;
+        &rebuilt
+    };
+    if path.len() <= 1 {
+        return false; // the root
     }
-    let mut at: Vec<u8> = Vec::with_capacity(path.len());
-    for (i, c) in comps.iter().enumerate() {
-        at.push(b'/');
-        at.extend_from_slice(c);
-        if names.iter().any(|(grant, n)| *grant && *n == at) {
+    let mut end = 0;
+    while end < path.len() {
+        let next = path[end + 1..].iter().position(|&b| b == b'/').map_or(path.len(), |k| end + 1 + k);
+        let (at, name) = (&path[..next], &path[end + 1..next]);
+        if name == b".." || name.len() > 255 {
+            return false;
+        }
+        if names.iter().any(|(grant, n)| *grant && n.as_slice() == at) {
             return false; // a grant: what lies in it is its own
         }
         // A virtual directory: one of them, or above one.
-        let virtual_dir = |(grant, n): &(bool, Vec<u8>)| (!grant && *n == at) || (n.len() > at.len() && n.starts_with(&at) && n[at.len()] == b'/');
+        let virtual_dir = |(grant, n): &(bool, Vec<u8>)| (!grant && n.as_slice() == at) || (n.len() > at.len() && n.starts_with(at) && n[at.len()] == b'/');
         if !names.iter().any(virtual_dir) {
-            return !(creating && i + 1 == comps.len());
+            // No such entry: ENOENT, unless it is the last name and may be
+            // made (then, or if `..` follows, the server's).
+            let rest = &path[next..];
+            if rest.split(|&b| b == b'/').any(|c| c == b"..") {
+                return false;
+            }
+            return !(creating && next == path.len());
         }
+        end = next;
     }
     false
 }

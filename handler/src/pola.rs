@@ -1340,7 +1340,10 @@ fn absolute_link_target(p: &mut PathIn) -> Option<PathIn> {
 }
 
 fn beneath_path_once(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
-    let (base, rel, mode, _) = beneath_target(p)?;
+    let Some((base, rel, mode, _)) = beneath_target(p) else {
+        // In no grant the process resolves in: maybe nothing at all.
+        return nothing_there(p, false).map(|_| Err(-(ENOENT as isize)));
+    };
     let f = O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 };
     match beneath::openat2(base, rel, f, 0, mode, false) {
         Ok(fd) => Some(Ok((fd, mode))),
@@ -1408,13 +1411,11 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
     if f & !BENEATH_OPEN_FLAGS != 0 || f & O_ACCMODE == O_ACCMODE {
         return None;
     }
-    // (O_CREAT with O_DIRECTORY: EINVAL before any lookup, the server's.)
-    if f & (O_CREAT | O_DIRECTORY) != O_CREAT | O_DIRECTORY {
-        if let Some(o) = nothing_there(p, creat) {
-            return Some(o);
-        }
-    }
-    let (base, rel, grant_mode, nodev) = beneath_target(p)?;
+    let Some((base, rel, grant_mode, nodev)) = beneath_target(p) else {
+        // In no grant the process resolves in: maybe nothing at all. (O_CREAT
+        // with O_DIRECTORY: EINVAL before any lookup, the server's.)
+        return if f & (O_CREAT | O_DIRECTORY) == O_CREAT | O_DIRECTORY { None } else { nothing_there(p, creat) };
+    };
     // In the handler gate (no trap's call), on a copy that opens no
     // devices: the open itself, as the application asked it, with no look
     // first; one that waits (a FIFO) is interrupted by a signal as natively
@@ -1485,9 +1486,6 @@ fn stat_beneath(p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> O
     let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | if statx.is_some() { AT_STATX_SYNC_TYPE } else { 0 };
     if f & !known != 0 {
         return None; // EINVAL, the server's
-    }
-    if let Some(o) = nothing_there(p, false) {
-        return Some(o);
     }
     if let Some(o) = stat_one_name(p, f, out, statx) {
         return Some(o);
@@ -1575,9 +1573,6 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
     let f = flags as usize;
     if f & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 || mode & !7 != 0 {
         return None; // EINVAL, the server's
-    }
-    if let Some(o) = nothing_there(p, false) {
-        return Some(o);
     }
     let (fd, grant_mode) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
         Ok(v) => v,
@@ -1674,9 +1669,6 @@ fn other_process_fd_name(c: &mut Call<'_>, p: &mut PathIn) -> Option<Vec<u8>> {
 }
 
 fn readlink_beneath(p: &mut PathIn, out: usize, size: usize) -> Option<Outcome> {
-    if let Some(o) = nothing_there(p, false) {
-        return Some(o);
-    }
     let (fd, _) = match beneath_path(p, true)? {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(e)),
