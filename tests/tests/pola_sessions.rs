@@ -918,6 +918,32 @@ fn files_granted_one_by_one_as_natively() {
     r.same("files granted one by one", true);
 }
 
+/// Runs `r` in a session and in one that learns (`--learn`, whose server
+/// answers every path call), fails unless both print the same, and gives
+/// the first one's output: what the process answers itself must be what
+/// the server says.
+fn same_as_the_server(r: Run, tmp: &Path) -> Output {
+    let here = r.session_ok();
+    let learning = r.grant("--learn", &tmp.join("learned.toml")).session_ok();
+    assert_eq!(here.stdout_str(), learning.stdout_str(), "answered in the process vs by the server");
+    here
+}
+
+/// tests/programs/pola/link_targets copied into `tmp`, and the symlinks
+/// `links` (name, target) made in `d`, which also holds `plain`: the
+/// program's argv and path.
+fn link_targets(tmp: &Path, d: &Path, links: &[(&str, String)]) -> (Vec<String>, PathBuf) {
+    fs::write(d.join("plain"), "plain\n").unwrap();
+    for (name, to) in links {
+        std::os::unix::fs::symlink(to, d.join(name)).unwrap();
+    }
+    let prog = tmp.join("link_targets");
+    fs::copy(program("pola/link_targets"), &prog).unwrap();
+    let mut argv = vec![prog.to_str().unwrap().to_string(), d.to_str().unwrap().to_string(), "plain".into()];
+    argv.extend(links.iter().map(|(n, _)| n.to_string()));
+    (argv, prog)
+}
+
 /// Names in the session's virtual directories that are none of their
 /// entries (/nothere, /root/.cargo/bin/gcc, /etc/shadow...), which the
 /// process answers itself (ENOENT, handler/src/beneath.rs `missing`), get
@@ -930,13 +956,10 @@ fn names_that_are_not_there_as_the_server_says() {
     let tmp = scratch("missing-names");
     let prog = tmp.path().join("missing_names");
     fs::copy(program("pola/missing_names"), &prog).unwrap();
-    let profile = tmp.path().join("learned.toml");
     let r = Run::new(tmp.path(), &[prog.to_str().unwrap(), "/root/.local/bin/x"]).grant("--exec", &prog);
-    let here = r.session_ok();
-    let learning = r.grant("--learn", &profile).session_ok();
+    let here = same_as_the_server(r, tmp.path());
     assert!(here.stdout_str().contains("/root/.cargo/bin/gcc: stat ENOENT"), "{}", here.report());
     assert!(here.stdout_str().contains("through a PATH of missing directories: status 0\n"), "{}", here.report());
-    assert_eq!(here.stdout_str(), learning.stdout_str(), "answered in the process vs by the server");
 }
 
 /// A grant of the root itself (`--ro /`): every host name below it is
@@ -950,14 +973,10 @@ fn a_grant_of_the_root_hides_no_name_below_it() {
     let prog = tmp.path().join("missing_names");
     fs::copy(program("pola/missing_names"), &prog).unwrap();
     let me = std::env::current_exe().unwrap();
-    let profile = tmp.path().join("learned.toml");
     let r = Run::new(tmp.path(), &[prog.to_str().unwrap(), me.to_str().unwrap()]).grant("--ro", Path::new("/")).grant("--exec", &prog);
-    let here = r.session_ok();
-    let learning = r.grant("--learn", &profile).session_ok();
+    let here = same_as_the_server(r, tmp.path());
     let line = format!("{}: stat ok", me.display());
-    assert!(learning.stdout_str().contains(&line), "{}", learning.report());
-    assert!(here.stdout_str().contains(&line), "a name of the root grant is missing in the process: {}", here.report());
-    assert_eq!(here.stdout_str(), learning.stdout_str(), "answered in the process vs by the server");
+    assert!(here.stdout_str().contains(&line), "a name of the root grant is missing: {}", here.report());
 }
 
 /// Paths that end in an absolute symlink out of their grant (every
@@ -972,7 +991,6 @@ fn absolute_symlinks_out_of_a_grant_as_the_server_says() {
     let tmp = scratch("link-targets");
     let (d, other) = (tmp.dir("d"), tmp.dir("other"));
     fs::write(other.join("f"), "data\n").unwrap();
-    fs::write(d.join("plain"), "plain\n").unwrap();
     let links = [
         ("to_passwd", "/etc/passwd".to_string()),
         ("to_other", other.join("f").display().to_string()),
@@ -987,21 +1005,12 @@ fn absolute_symlinks_out_of_a_grant_as_the_server_says() {
         ("relative", "../other/f".into()),
         ("to_ld", "/lib64/ld-linux-x86-64.so.2".into()),
     ];
-    for (name, to) in &links {
-        std::os::unix::fs::symlink(to, d.join(name)).unwrap();
-    }
-    let prog = tmp.path().join("link_targets");
-    fs::copy(program("pola/link_targets"), &prog).unwrap();
-    let mut argv = vec![prog.to_str().unwrap().to_string(), d.to_str().unwrap().to_string(), "plain".into()];
-    argv.extend(links.iter().map(|(n, _)| n.to_string()));
+    let (argv, prog) = link_targets(tmp.path(), &d, &links);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let profile = tmp.path().join("learned.toml");
     let r = Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--ro", &other).grant("--exec", &prog);
-    let here = r.session_ok();
-    let learning = r.grant("--learn", &profile).session_ok();
+    let here = same_as_the_server(r, tmp.path());
     assert!(here.stdout_str().contains("to_other: stat ok") && here.stdout_str().contains("[data ]"), "{}", here.report());
     assert!(here.stdout_str().contains("loop1: stat ELOOP"), "{}", here.report());
-    assert_eq!(here.stdout_str(), learning.stdout_str(), "followed in the process vs by the server");
 }
 
 /// Absolute symlinks out of a grant to the names the handler answers for
@@ -1017,8 +1026,7 @@ fn absolute_symlinks_out_of_a_grant_as_the_server_says() {
 fn absolute_symlinks_to_proc_and_dev_as_the_server_says() {
     let tmp = scratch("link-targets-proc");
     let d = tmp.dir("d");
-    fs::write(d.join("plain"), "plain\n").unwrap();
-    let links = [
+    let links: Vec<(&str, String)> = [
         ("to_exe", "/proc/self/exe"),
         ("to_fd0", "/proc/self/fd/0"),
         ("to_fd3", "/proc/self/fd/3"),
@@ -1028,20 +1036,13 @@ fn absolute_symlinks_to_proc_and_dev_as_the_server_says() {
         ("to_stdin", "/dev/stdin"),
         ("to_dev_fd0", "/dev/fd/0"),
         ("to_ptmx", "/dev/ptmx"),
-    ];
-    for (name, to) in &links {
-        std::os::unix::fs::symlink(to, d.join(name)).unwrap();
-    }
-    let prog = tmp.path().join("link_targets");
-    fs::copy(program("pola/link_targets"), &prog).unwrap();
-    let mut argv = vec![prog.to_str().unwrap().to_string(), d.to_str().unwrap().to_string(), "plain".into()];
-    argv.extend(links.iter().map(|(n, _)| n.to_string()));
+    ]
+    .into_iter()
+    .map(|(n, t)| (n, t.to_string()))
+    .collect();
+    let (argv, prog) = link_targets(tmp.path(), &d, &links);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let profile = tmp.path().join("learned.toml");
-    let r = Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--exec", &prog);
-    let here = r.session_ok();
-    let learning = r.grant("--learn", &profile).session_ok();
-    assert_eq!(here.stdout_str(), learning.stdout_str(), "followed in the process vs by the server");
+    same_as_the_server(Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--exec", &prog), tmp.path());
 }
 
 /// The forms of exec in a session as natively (tests/programs/pola/

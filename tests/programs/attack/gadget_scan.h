@@ -26,18 +26,8 @@ static int is_known(unsigned long a) {
     for (int i = 0; i < nknown; i++) if (a >= known[i].lo && a < known[i].hi) return 1;
     return 0;
 }
-static long call_gadget(unsigned long g, long n, long a, long b, long c, long d) {
-    long ret;
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = 0;
-    register long r9 __asm__("r9") = 0;
-    __asm__ volatile("call *%[g]"
-                     : "=a"(ret), "+r"(r8), "+r"(r9)
-                     : [g] "r"(g), "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-/* The same with a fifth argument (r8): linkat's and execveat's flags. */
+/* Calls the gadget at g: syscall n with up to five arguments (r8: linkat's
+   and execveat's flags). */
 static long call_gadget5(unsigned long g, long n, long a, long b, long c, long d, long e) {
     long ret;
     register long r10 __asm__("r10") = d;
@@ -49,6 +39,7 @@ static long call_gadget5(unsigned long g, long n, long a, long b, long c, long d
                      : "rcx", "r11", "memory");
     return ret;
 }
+static long call_gadget(unsigned long g, long n, long a, long b, long c, long d) { return call_gadget5(g, n, a, b, c, d, 0); }
 static unsigned long cands[4096];
 static int ncand;
 static void scan_page(unsigned long p) {
