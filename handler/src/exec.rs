@@ -328,9 +328,9 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
         absolute = v;
         PathArg::cwd(&absolute)
     };
-    // A name in a virtual directory that is none of its entries (execvp's
-    // PATH search): ENOENT without asking.
-    if !at_fd && crate::beneath::missing(path.path, false) {
+    // A name that is not there, in a grant the process resolves in or in
+    // a virtual directory (execvp's PATH search): ENOENT without asking.
+    if !at_fd && pola::nothing_at(path.path) {
         return Err(crate::errno::ENOENT);
     }
     let dir = [dirfd as i32];

@@ -1301,6 +1301,27 @@ fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isiz
     None
 }
 
+/// Whether the absolute path `path` names nothing, as the process can tell
+/// by itself: beneath a grant it resolves in (the confined walk says
+/// ENOENT) or in a virtual directory (`beneath::missing`). For an exec's
+/// PATH search (execvp tries /usr/local/sbin/NAME, /usr/local/bin/NAME...
+/// before the one that is there), which then need not ask the server.
+pub fn nothing_at(path: &[u8]) -> bool {
+    if path.first() != Some(&b'/') || path.len() >= PATH_MAX {
+        return false;
+    }
+    let mut p = PathIn { buf: [0; PATH_MAX], len: path.len(), dirfd: None };
+    p.buf[..path.len()].copy_from_slice(path);
+    match beneath_path(&mut p, false) {
+        Some(Ok((fd, _))) => {
+            sys::close(fd);
+            false
+        }
+        Some(Err(e)) => e == -(ENOENT as isize),
+        None => false,
+    }
+}
+
 /// How many absolute symlinks at the end of a path the process follows
 /// itself (`absolute_link_target`) before it leaves the rest to the server
 /// (which allows 40 in all, ELOOP).
