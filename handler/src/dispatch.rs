@@ -226,7 +226,7 @@ fn traced_in_gate(nr: usize, route: &Route) -> bool {
         && !(cfg.rewrites_paths() && pathmap::takes_paths(nr))
         && !tracer::may_want(nr)
         && !clockcalls::traps(nr)
-        && !signals::seccomp_filtered()
+        && !crate::sud::seccomp_filtered()
 }
 
 /// The fast path's handler gate (`preld_gate_serve`): a session's call
@@ -326,7 +326,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
                 trace::record(c.t, nr, &c.orig, r);
             }
         }
-        Outcome::Real if (traced || step.is_some()) && trace::nonblocking(nr) && !signals::seccomp_filtered() => {
+        Outcome::Real if (traced || step.is_some()) && trace::nonblocking(nr) && !crate::sud::seccomp_filtered() => {
             // Cannot block: make it here and trace it in one trap.
             // SAFETY: the application's call, with arguments it chose (or
             // paths rewritten into preld's buffers, or a tracer's). The
@@ -409,7 +409,7 @@ fn app_writable(addr: usize, len: usize) -> bool {
 fn no_room_for_tail(c: &mut Call<'_>, nr: usize, after: usize, traced: bool) {
     let here = trace::nonblocking(c.nr) || c.nr == Sysno::exit as usize || c.nr == Sysno::exit_group as usize;
     c.uc.set_args(&c.orig);
-    if !here || signals::seccomp_filtered() {
+    if !here || crate::sud::seccomp_filtered() {
         c.uc.set_rax(nr);
         c.uc.divert_to_stack_fault();
         return;

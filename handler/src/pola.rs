@@ -1287,13 +1287,21 @@ fn nothing_there(p: &PathIn, creating: bool) -> Option<Outcome> {
 /// An O_PATH fd of what `p` names beneath a grant (the last symlink
 /// followed unless `nofollow`); Err: the call's result.
 fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
-    let first = beneath_path_once(p, nofollow);
-    if first.is_some() || nofollow {
+    following_links(p, !nofollow, |p| beneath_path_once(p, nofollow))
+}
+
+/// `once(p)`; where it leaves `p` to the server and `follow` allows, and
+/// `p` ends in an absolute symlink out of its grant, `once` of the link's
+/// target, as the server's walk goes on (`absolute_link_target`), up to
+/// LINKS_FOLLOWED links.
+fn following_links<T>(p: &mut PathIn, follow: bool, mut once: impl FnMut(&mut PathIn) -> Option<T>) -> Option<T> {
+    let first = once(p);
+    if first.is_some() || !follow {
         return first;
     }
     let mut q = absolute_link_target(p)?;
     for _ in 0..LINKS_FOLLOWED {
-        match beneath_path_once(&mut q, false) {
+        match once(&mut q) {
             None => q = absolute_link_target(&mut q)?,
             r => return r,
         }
@@ -1409,20 +1417,10 @@ const BENEATH_OPEN_FLAGS: usize = O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_TRUNC
 /// end is interrupted by a signal as natively (EINTR, or given back to the
 /// trap path when the kernel would restart it: `gate_serve`).
 fn open_beneath(mut c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32) -> Option<Outcome> {
-    let first = open_beneath_once(c.as_deref_mut(), p, flags, mode);
-    // An absolute symlink at the end (`absolute_link_target`), followed
-    // here as the server would (not for O_NOFOLLOW or a creation).
-    if first.is_some() || flags as usize & (O_NOFOLLOW | O_CREAT) != 0 {
-        return first;
-    }
-    let mut q = absolute_link_target(p)?;
-    for _ in 0..LINKS_FOLLOWED {
-        match open_beneath_once(c.as_deref_mut(), &mut q, flags, mode) {
-            None => q = absolute_link_target(&mut q)?,
-            o => return o,
-        }
-    }
-    None
+    // An absolute symlink at the end is followed here as the server would
+    // (not for O_NOFOLLOW or a creation).
+    let follow = flags as usize & (O_NOFOLLOW | O_CREAT) == 0;
+    following_links(p, follow, |p| open_beneath_once(c.as_deref_mut(), p, flags, mode))
 }
 
 fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode: u32) -> Option<Outcome> {

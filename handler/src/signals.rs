@@ -289,13 +289,6 @@ pub fn prctl(c: &mut Call<'_>) -> Outcome {
     Outcome::Real
 }
 
-/// Whether a seccomp filter of the application may apply to the calls
-/// preld makes (the flag lives in sud.rs, below the fast path, which asks
-/// it too).
-pub fn seccomp_filtered() -> bool {
-    crate::sud::seccomp_filtered()
-}
-
 /// At startup: a filter inherited across fork and exec.
 pub fn check_seccomp() {
     if sys::prctl_get_seccomp() != Ok(0) {

@@ -16,9 +16,9 @@
 //!
 //! Rewriting happens one site at a time. While other threads run (and may
 //! be executing the bytes being changed), a site is rewritten only when
-//! its jump is written in one locked store within a cache line (arch's
-//! `store_code_whole`): a CPU fetching there sees the old instruction or
-//! the jump, never a mix. Rewriting happens only in executable,
+//! its jump lies in one aligned 16-byte block and is written in one locked
+//! store (arch's `store_code_whole`): a CPU fetching there sees the old
+//! instruction or the jump, never a mix. Rewriting happens only in executable,
 //! non-writable segments of objects the dynamic linker (or preld) loaded,
 //! never in memory that was made writable. A program that reads its own
 //! code sees the jumps.

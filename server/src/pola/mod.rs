@@ -384,16 +384,10 @@ impl preld_loader::elf::FileSource for HostFile {
     }
 }
 
-/// The files PROG needs to start: itself, its `#!` interpreters, each ELF's
-/// PT_INTERP, and the libraries `ld.so --list` finds for it.
-#[cfg(test)]
-fn startup_files(prog: &Path) -> Result<Vec<PathBuf>, String> {
-    start_startup_files(prog)?.files()
-}
-
-/// `startup_files` under way: the files known so far, and `ld.so --list`
-/// running meanwhile (half a millisecond, spent while the launcher looks
-/// at the other grants).
+/// The files PROG needs to start (itself, its `#!` interpreters, each
+/// ELF's PT_INTERP, and the libraries `ld.so --list` finds for it), under
+/// way: the files known so far, and `ld.so --list` running meanwhile (half
+/// a millisecond, spent while the launcher looks at the other grants).
 struct StartupFiles {
     files: Vec<PathBuf>,
     listing: Option<(std::process::Child, PathBuf, PathBuf)>,
@@ -686,18 +680,10 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // (--ask grants as the program goes) or learning (the server sees
     // every path).
     if !args.ask && !args.learning() {
-        let mut names: Vec<OsString> = Vec::new();
-        for g in ns.grants.iter().filter(|g| g.live) {
-            let mut a = OsString::from("g:");
-            a.push(OsStr::from_bytes(&g.vpath));
-            names.push(a);
-        }
-        for d in ns.vdir_paths() {
-            let mut a = OsString::from("d:");
-            a.push(OsStr::from_bytes(d));
-            names.push(a);
-        }
-        for a in names {
+        let grants = ns.grants.iter().filter(|g| g.live).map(|g| ("g:", &g.vpath));
+        for (kind, vpath) in grants.chain(ns.vdir_paths().map(|d| ("d:", d))) {
+            let mut a = OsString::from(kind);
+            a.push(OsStr::from_bytes(vpath));
             argv.extend(["--vpath".into(), a]);
         }
     }
@@ -1122,12 +1108,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("s");
         std::fs::write(&script, "#!/bin/sh -e\necho hi\n").unwrap();
-        let files = startup_files(&script).unwrap();
+        let files = start_startup_files(&script).unwrap().files().unwrap();
         assert_eq!(files[0], script);
         assert_eq!(files[1], Path::new("/bin/sh"));
         assert!(files.iter().any(|f| f.to_string_lossy().contains("libc.so")), "{files:?}");
         std::fs::write(&script, "#!").unwrap();
-        assert!(startup_files(&script).is_err());
+        assert!(start_startup_files(&script).is_err());
         assert!(find_program(OsStr::new("no-such-program-here")).is_err());
     }
 

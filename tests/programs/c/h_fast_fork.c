@@ -17,20 +17,8 @@
 #define SITES 16384
 #define WORKERS 2
 
-__asm__(".text\n"
-        ".p2align 12\n"
-        ".globl h_fork_sites\n"
-        "h_fork_sites:\n"
-        ".rept 16384\n"
-        ".p2align 4, 0xcc\n"
-        ".cfi_startproc\n"
-        "mov $39, %eax\n"
-        "syscall\n"
-        "ret\n"
-        ".cfi_endproc\n"
-        ".endr\n"
-        ".p2align 12, 0xcc\n");
-extern char h_fork_sites[];
+#include "fast_sites.h"
+_Static_assert(SITES <= 16384, "fast_sites.h holds 16384 sites");
 
 static atomic_int finished, wrong;
 static long pid;
@@ -39,7 +27,7 @@ static void *worker(void *arg) {
     long me = (long)arg;
     for (int i = 0; i < SITES; i++) {
         int j = me ? SITES - 1 - i : i;
-        long (*site)(void) = (long (*)(void))(h_fork_sites + 16 * j);
+        long (*site)(void) = (long (*)(void))(fast_sites + 16 * j);
         /* Twice: a site is rewritten at its second trap. */
         if (site() != pid)
             atomic_fetch_add(&wrong, 1);

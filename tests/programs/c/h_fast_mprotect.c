@@ -20,20 +20,8 @@
 #define SITES 2048 /* per round: 8 pages */
 #define WORKERS 2
 
-__asm__(".text\n"
-        ".p2align 12\n"
-        ".globl h_sites\n"
-        "h_sites:\n"
-        ".rept 16384\n" /* ROUNDS * SITES */
-        ".p2align 4, 0xcc\n"
-        ".cfi_startproc\n"
-        "mov $39, %eax\n"
-        "syscall\n"
-        "ret\n"
-        ".cfi_endproc\n"
-        ".endr\n"
-        ".p2align 12, 0xcc\n");
-extern char h_sites[];
+#include "fast_sites.h"
+_Static_assert(ROUNDS * SITES <= 16384, "fast_sites.h holds 16384 sites");
 
 static atomic_int round_now, done;
 static long pid;
@@ -48,7 +36,7 @@ static void spin(int n) {
 static void *writer(void *arg) {
     (void)arg;
     while (!atomic_load(&done)) {
-        char *block = h_sites + (size_t)atomic_load(&round_now) * SITES * 16;
+        char *block = fast_sites + (size_t)atomic_load(&round_now) * SITES * 16;
         size_t len = SITES * 16;
         if (mprotect(block, len, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
             perror("mprotect rwx");
@@ -72,7 +60,7 @@ static void *writer(void *arg) {
 static void *worker(void *arg) {
     long me = (long)arg;
     for (int r = 0; r < ROUNDS; r++) {
-        char *block = h_sites + (size_t)r * SITES * 16;
+        char *block = fast_sites + (size_t)r * SITES * 16;
         for (int pass = 0; pass < 3; pass++)
             for (int i = 0; i < SITES; i++) {
                 int j = me ? SITES - 1 - i : i;
