@@ -195,6 +195,12 @@ fn attacks() {
         ("fifo_race as a static program", "fifo_race-static", vec![]),
         ("fd_cache as a static program", "fd_cache-static", vec![]),
         ("gadget as a static program", "gadget-static", vec![]),
+        (
+            "shmat(SHM_REMAP) of a two-page segment from the page below preld's memory (ld-preld's image, a thread arena, a stub page) over its first page, raw and via libc",
+            "shm_over",
+            vec![],
+        ),
+        ("shm_over as a static program", "shm_over-static", vec![]),
     ];
 
     let mut report = Vec::new();
