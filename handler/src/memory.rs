@@ -15,13 +15,44 @@ pub fn touches_preld(addr: usize, len: usize) -> bool {
     resident::touches(addr, len) || fast::touches_stubs(addr, len)
 }
 
+/// shmat's flags: the address rounded down to SHMLBA (a page on x86-64),
+/// and what is mapped there replaced (MAP_FIXED).
+const SHM_RND: usize = 0o20000;
+const SHM_REMAP: usize = 0o40000;
+const PAGE: usize = 4096;
+
+/// Whether shmat of segment `id` at `addr` with `flags` would map over
+/// preld's memory: the whole segment, from the address the kernel attaches
+/// it at. Without SHM_REMAP the kernel refuses a range where anything is
+/// mapped (EINVAL), but the first page is checked all the same. The
+/// segment's size from IPC_STAT (fixed once it is made); where the handler
+/// cannot tell it (EACCES, an id that is gone: shmat then fails alike),
+/// everything above the address counts.
+fn shm_touches_preld(id: usize, addr: usize, flags: usize) -> bool {
+    let at = if flags & SHM_RND != 0 { addr & !(PAGE - 1) } else { addr };
+    if flags & SHM_REMAP == 0 {
+        return touches_preld(at, 1);
+    }
+    // struct shmid64_ds (112 bytes on x86-64): shm_segsz after the 48
+    // bytes of struct ipc64_perm.
+    let mut ds = [0u64; 16];
+    const IPC_STAT: usize = 2;
+    // SAFETY: IPC_STAT writes a struct shmid64_ds (112 bytes) into `ds`
+    // (128 bytes).
+    let len = match unsafe { crate::sys::raw(Sysno::shmctl as usize, [id, IPC_STAT, ds.as_mut_ptr() as usize, 0, 0, 0]) } {
+        Ok(_) => (ds[6] as usize).max(1),
+        Err(_) => usize::MAX,
+    };
+    touches_preld(at, len)
+}
+
 pub fn guard(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
     let hit = match Sysno::from(c.nr as u32) {
         Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::madvise => touches_preld(a[0], a[1]),
         Sysno::mmap => a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 && touches_preld(a[0], a[1]),
         Sysno::mremap => touches_preld(a[0], a[1]) || (a[3] & MREMAP_FIXED != 0 && touches_preld(a[4], a[2])),
-        Sysno::shmat => a[1] != 0 && touches_preld(a[1], 1),
+        Sysno::shmat => a[1] != 0 && shm_touches_preld(a[0], a[1], a[2]),
         _ => false,
     };
     if hit {
