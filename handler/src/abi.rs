@@ -238,3 +238,15 @@ pub const SOCK_CLOEXEC: usize = general::O_CLOEXEC as usize;
 // strace -yy's devices (trace/fdinfo.rs).
 pub const S_IFCHR: u32 = general::S_IFCHR;
 pub const S_IFBLK: u32 = general::S_IFBLK;
+
+// SysV shared memory (memory.rs), which linux-raw-sys does not have:
+// include/uapi/linux/shm.h and ipc.h.
+/// shmat: round the address down to SHMLBA (a page on x86-64).
+pub const SHM_RND: usize = 0o20000;
+/// shmat: replace what is mapped there.
+pub const SHM_REMAP: usize = 0o40000;
+/// shmctl: the segment's struct shmid64_ds.
+pub const IPC_STAT: usize = 2;
+/// struct shmid64_ds's shm_segsz, in u64 words: after the 48 bytes of
+/// struct ipc64_perm.
+pub const SHMID64_DS_SEGSZ_WORD: usize = 6;

@@ -5,7 +5,7 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED};
+use crate::abi::{IPC_STAT, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
 use crate::call::{Call, Outcome};
 use crate::errno::EPERM;
 use crate::{fast, resident};
@@ -15,12 +15,6 @@ pub fn touches_preld(addr: usize, len: usize) -> bool {
     resident::touches(addr, len) || fast::touches_stubs(addr, len)
 }
 
-/// shmat's flags: the address rounded down to SHMLBA (a page on x86-64),
-/// and what is mapped there replaced (MAP_FIXED).
-const SHM_RND: usize = 0o20000;
-const SHM_REMAP: usize = 0o40000;
-const PAGE: usize = 4096;
-
 /// Whether shmat of segment `id` at `addr` with `flags` would map over
 /// preld's memory: the whole segment, from the address the kernel attaches
 /// it at. Without SHM_REMAP the kernel refuses a range where anything is
@@ -29,18 +23,16 @@ const PAGE: usize = 4096;
 /// cannot tell it (EACCES, an id that is gone: shmat then fails alike),
 /// everything above the address counts.
 fn shm_touches_preld(id: usize, addr: usize, flags: usize) -> bool {
-    let at = if flags & SHM_RND != 0 { addr & !(PAGE - 1) } else { addr };
+    let at = if flags & SHM_RND != 0 { addr & !(preld_arch::PAGE_SIZE - 1) } else { addr };
     if flags & SHM_REMAP == 0 {
         return touches_preld(at, 1);
     }
-    // struct shmid64_ds (112 bytes on x86-64): shm_segsz after the 48
-    // bytes of struct ipc64_perm.
+    // struct shmid64_ds: 112 bytes on x86-64.
     let mut ds = [0u64; 16];
-    const IPC_STAT: usize = 2;
     // SAFETY: IPC_STAT writes a struct shmid64_ds (112 bytes) into `ds`
     // (128 bytes).
     let len = match unsafe { crate::sys::raw(Sysno::shmctl as usize, [id, IPC_STAT, ds.as_mut_ptr() as usize, 0, 0, 0]) } {
-        Ok(_) => (ds[6] as usize).max(1),
+        Ok(_) => (ds[SHMID64_DS_SEGSZ_WORD] as usize).max(1),
         Err(_) => usize::MAX,
     };
     touches_preld(at, len)
