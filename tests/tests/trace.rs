@@ -1441,16 +1441,24 @@ fn json_lines_are_objects_with_the_call_s_parts() {
 
 // ---------------------------------------------------------------- -ff -o
 
-/// `si_pid=1234` → `si_pid=PID`.
+/// `si_pid=1234` → `si_pid=PID`, and the child's CPU times (which differ
+/// from run to run, `si_stime=1 /* 0.01 s */`) → `si_utime=T`, `si_stime=T`.
 fn no_pids(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(i) = rest.find("si_pid=") {
-        out.push_str(&rest[..i + 7]);
-        rest = rest[i + 7..].trim_start_matches(|c: char| c.is_ascii_digit());
-        out.push_str("PID");
+    let mut out = line.to_string();
+    for (key, mark) in [("si_pid=", "PID"), ("si_utime=", "T"), ("si_stime=", "T")] {
+        let mut done = String::new();
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(key) {
+            done.push_str(&rest[..i + key.len()]);
+            rest = rest[i + key.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+            if let Some(after) = rest.strip_prefix(" /*") {
+                rest = after.find("*/").map_or(rest, |j| &after[j + 2..]);
+            }
+            done.push_str(mark);
+        }
+        out = done + rest;
     }
-    out + rest
+    out
 }
 
 /// The files FILE.PID of `dir` (prefix `t`), each as its lines with
