@@ -56,7 +56,9 @@ const fn table() -> [Route; TABLE_LEN] {
     set!(clone::clone => clone, clone3, fork, vfork);
     set!(clone::exit => exit);
     set!(exec::execve => execve, execveat);
-    set!(exec::readlink => readlink, readlinkat);
+    // Only /proc/self/exe and its kin need the handler: the handler gate
+    // makes every other readlink without a trap (`exec::readlink_in_gate`).
+    set!(exec::readlink, Gate::Handler => readlink, readlinkat);
     set!(exit_group => exit_group);
     set!(ptrace => ptrace);
     // memory::guard and fast::memory_call look only at fixed mappings.
@@ -202,6 +204,7 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             open => Some(Gate::Path0Open),
             newfstatat | statx | faccessat | faccessat2 => Some(Gate::Path1),
             openat => Some(Gate::Path1Open),
+            readlink | readlinkat => Some(Gate::Handler),
             _ => None,
         };
     }
@@ -237,6 +240,14 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, args: [usize; 6]) -> Option<is
     let route = TABLE.get(nr)?;
     if rpc::active() && route.session.is_some() {
         return pola::gate_serve(t, nr, args);
+    }
+    if (nr == Sysno::readlink as usize || nr == Sysno::readlinkat as usize)
+        && !trace::may_want(nr)
+        && !tracer::may_want(nr)
+        && config::get().maps.is_empty()
+        && !crate::sud::seccomp_filtered()
+    {
+        return exec::readlink_in_gate(nr, args);
     }
     // (Asked again: tracing may have changed since the site was rewritten.)
     if !trace::may_want(nr) || !traced_in_gate(nr, route) {

@@ -430,6 +430,23 @@ impl FileSource for SizedFd {
 }
 
 /// readlink of /proc/self/exe names the program, not ld-preld.
+/// readlink and readlinkat in the handler gate, without a trap: the
+/// kernel's, unless the path is one `readlink` answers (None: the trap
+/// path's). A path that cannot be read here, or is longer than any such
+/// name, is the kernel's too (EFAULT is its answer).
+pub fn readlink_in_gate(nr: usize, a: [usize; 6]) -> Option<isize> {
+    let path = if nr == Sysno::readlink as usize { a[0] } else { a[1] };
+    let at_cwd = nr == Sysno::readlink as usize || a[0] as i32 == AT_FDCWD;
+    let mut name = [0u8; 64];
+    if at_cwd && usermem::read_cstr(path, &mut name).is_some_and(|n| pathmap::is_self_exe(&name[..n])) {
+        return None;
+    }
+    // SAFETY: the application's own readlink with its own arguments, as
+    // the trap path makes it (`Outcome::Real`): the kernel writes the
+    // application's buffer.
+    Some(unsafe { sys::raw(nr, a) }.map_or_else(|e| -(e as isize), |v| v as isize))
+}
+
 pub fn readlink(c: &mut Call<'_>) -> Outcome {
     let (path, buf, len) = if c.nr == Sysno::readlink as usize {
         (c.args[0], c.args[1], c.args[2])
