@@ -1256,11 +1256,58 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
         // beneath it.
         Some(fd) if len > 0 => {
             let g = beneath::grant_of_fd(fd).filter(|g| !g.is_file())?;
+            if climbs(&p.buf[..len]) && matches!(g.resolve_mode(), b'r' | b'w' | b'x') {
+                // Confined beneath the fd, `..` would fail (EXDEV): the
+                // same path from the grant's root instead.
+                return if climbing_from_fd(p, fd, g) { beneath_target(p) } else { None };
+            }
             p.buf[len] = 0;
             Some((fd, &p.buf[..=len], g.resolve_mode(), g.nodev))
         }
         _ => None,
     }
+}
+
+/// Whether a relative path begins with `..` (find's and fts's way back up
+/// from a directory's fd).
+fn climbs(rel: &[u8]) -> bool {
+    rel == b".." || rel.starts_with(b"../")
+}
+
+/// `p`, relative to the application's `fd` on grant `g`'s copy, made the
+/// absolute virtual path it names: the grant's virtual path, the
+/// directory's path below the copy's root as the kernel keeps it, then
+/// `p`. That path is checked to name `fd`'s directory still (one moved on
+/// the host since, or removed, stays the server's: false). The confined
+/// walk from the grant's root then goes where the server's walk would go,
+/// and `..` above the grant's root fails with EXDEV there (the server's).
+fn climbing_from_fd(p: &mut PathIn, fd: i32, g: &beneath::Grant) -> bool {
+    let mut inside = [0u8; PATH_MAX];
+    let Some(n) = beneath::fd_link(fd, &mut inside) else { return false };
+    if n == 0 || n >= PATH_MAX - 1 || inside[0] != b'/' || inside[..n].ends_with(b" (deleted)") {
+        return false;
+    }
+    let below = if n == 1 { &b"."[..] } else { &inside[1..n] };
+    let mut rel = [0u8; PATH_MAX];
+    rel[..below.len()].copy_from_slice(below);
+    let how = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
+    let Ok(there) = sys::openat2(g.fd(), &rel[..=below.len()], &how) else { return false };
+    let same = file_id(there).is_some_and(|id| file_id(fd) == Some(id));
+    sys::close(there);
+    let vpath = g.vpath();
+    let head = if vpath == b"/" { 0 } else { vpath.len() };
+    let inside = if n == 1 { &inside[..0] } else { &inside[..n] };
+    let total = head + inside.len() + 1 + p.len;
+    if !same || total >= PATH_MAX {
+        return false;
+    }
+    p.buf.copy_within(..p.len, head + inside.len() + 1);
+    p.buf[..head].copy_from_slice(&vpath[..head]);
+    p.buf[head..head + inside.len()].copy_from_slice(inside);
+    p.buf[head + inside.len()] = b'/';
+    p.len = total;
+    p.dirfd = None;
+    true
 }
 
 /// Whether an error of the confined open is the server's to decide: EXDEV

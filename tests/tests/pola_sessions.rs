@@ -1045,6 +1045,41 @@ fn absolute_symlinks_to_proc_and_dev_as_the_server_says() {
     same_as_the_server(Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--exec", &prog), tmp.path());
 }
 
+/// Paths that begin with `..` relative to a directory's fd (find's and
+/// fts's way back up), which the process resolves from the grant's root
+/// (the fd's place below it as the kernel keeps it), get the answers the
+/// server gives (tests/programs/pola/climb.c): from a directory inside a
+/// read-write grant, from its root (whose parent is a virtual directory),
+/// from a nested read-only grant and back, through a symlink, from a
+/// directory moved and one removed while held. Each run changes its tree,
+/// so each has one of its own, named alike.
+#[test]
+fn climbing_from_a_directory_fd_as_the_server_says() {
+    let tmp = scratch("climb");
+    let prog = tmp.path().join("climb");
+    fs::copy(program("pola/climb"), &prog).unwrap();
+    let run = |side: &str, learn: bool| -> String {
+        let d = tmp.dir(side).join("d");
+        fs::create_dir_all(d.join("a/b/c")).unwrap();
+        fs::create_dir_all(d.join("a/sealed/s")).unwrap();
+        fs::write(d.join("a/b/f"), "f\n").unwrap();
+        std::os::unix::fs::symlink("b", d.join("a/lnk")).unwrap();
+        let mut r = Run::new(tmp.path(), &[prog.to_str().unwrap(), d.to_str().unwrap()])
+            .grant("--rw", &d)
+            .grant("--ro", &d.join("a/sealed"))
+            .grant("--exec", &prog);
+        if learn {
+            r = r.grant("--learn", &tmp.path().join("learned.toml"));
+        }
+        r.session_ok().stdout_str().replace(side, "SIDE")
+    };
+    let (here, learned) = (run("side-in-process", false), run("side-by-server", true));
+    assert_eq!(here, learned, "answered in the process vs by the server");
+    assert!(here.contains("a/b .. O_DIRECTORY: b lnk sealed\n"), "{here}");
+    assert!(here.contains("a/b ../lnk O_DIRECTORY: ENOTDIR\n"), "{here}");
+    assert!(here.contains("moved c .. O_DIRECTORY: c\n"), "{here}");
+}
+
 /// The forms of exec in a session as natively (tests/programs/pola/
 /// exec_forms.c): execveat beside a directory fd, AT_EMPTY_PATH, fexecve,
 /// AT_FDCWD passed as an int through syscall(2) (0xffffff9c in its

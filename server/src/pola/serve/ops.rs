@@ -594,7 +594,12 @@ impl Server {
                 let t = sys::file_type(&obj.st);
                 let writable = self.ns.grants[obj.grant].mode.writable();
                 if t == libc::S_IFLNK {
-                    // Only reached with O_NOFOLLOW.
+                    // Only reached with O_NOFOLLOW. O_DIRECTORY is checked
+                    // first, as the kernel's do_open does (ENOTDIR, also
+                    // with O_PATH).
+                    if flags & libc::O_DIRECTORY != 0 {
+                        return Err(libc::ENOTDIR);
+                    }
                     return if path_only { Self::reopen(obj.fd.as_fd(), libc::O_PATH, 0).map(|f| Opened::Now(f, 0)) } else { Err(libc::ELOOP) };
                 }
                 if tmpfile {

@@ -72,6 +72,9 @@ fn open_reads_granted_files_and_nothing_else() {
     assert_eq!(open(&mut s, "/data/esc_abs", libc::O_RDONLY).unwrap_err(), libc::ENOENT);
     assert_eq!(open(&mut s, "/data/rel", libc::O_RDONLY | libc::O_NOFOLLOW).unwrap_err(), libc::ELOOP);
     assert!(open(&mut s, "/data/rel", libc::O_PATH | libc::O_NOFOLLOW).is_ok());
+    // O_DIRECTORY before the symlink's ELOOP, as the kernel's do_open.
+    assert_eq!(open(&mut s, "/data/rel", libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_DIRECTORY).unwrap_err(), libc::ENOTDIR);
+    assert_eq!(open(&mut s, "/data/rel", libc::O_PATH | libc::O_NOFOLLOW | libc::O_DIRECTORY).unwrap_err(), libc::ENOTDIR);
     assert_eq!(open(&mut s, "/data/a.txt", libc::O_RDONLY | libc::O_DIRECTORY).unwrap_err(), libc::ENOTDIR);
     assert_eq!(open(&mut s, "/data/a.txt", 0o40000000 << 1).unwrap_err(), libc::EINVAL, "unknown flag");
     // O_CLOEXEC is the client's business; the fd is blocking unless asked.
