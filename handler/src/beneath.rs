@@ -398,12 +398,13 @@ fn procfs() -> Option<&'static Grant> {
     table().iter().find(|g| g.resolve_mode() == b'p')
 }
 
-/// In a session, the link /proc/self/fd/`fd` as the session's procfs
+/// In a session, the link /proc/thread-self/fd/`fd` (this thread's fd
+/// table, which a thread may have of its own) as the session's procfs
 /// shows it (paths below the root of the mount the object is on) into
 /// `buf`: its length.
 pub fn fd_link(fd: i32, buf: &mut [u8]) -> Option<usize> {
     let proc = procfs()?;
-    let mut name = Vec::from(&b"self/fd/"[..]);
+    let mut name = Vec::from(&b"thread-self/fd/"[..]);
     name.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
     name.push(0);
     let how = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | crate::abi::O_NOFOLLOW) as u64, mode: 0, resolve: RESOLVE };
