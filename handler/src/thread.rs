@@ -174,6 +174,10 @@ pub struct ThreadBlock {
     /// Strings a tracer's `rewrite` placed in memory preld owns (valid
     /// until the call returns).
     pub tracer_strs: [u8; preld_proto::tracer::MAX_BLOB],
+    /// The handler gate's path (pola.rs `gate_serve`), kept for the next
+    /// call and for the next thread of this slot (after `trace`: a slot
+    /// taken again is not cleared there; zero bytes are None).
+    pub gate_path: Option<alloc::boxed::Box<crate::pola::PathIn>>,
     /// Next path buffer set of the ring.
     path_next: usize,
     paths: [[[u8; PATH_MAX]; 2]; PATH_RING],
