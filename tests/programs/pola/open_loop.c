@@ -1,10 +1,11 @@
 //! Per-open cost: N openat+close pairs of one file (argv[2], default
 //! /usr/include/stdio.h, inside -B's grants), timed like
 //! tests/programs/bench/getppid_loop.c: only the loop, in batches, the
-//! fastest batch printed as ns per pair. In a capability session each
-//! openat is a round trip to the capability server (path resolution in the
-//! namespace, the open on the host, the fd back over SCM_RIGHTS); close
-//! stays a plain trapped call.
+//! fastest batch printed as ns per pair. In a capability session the
+//! file lies in a grant the process resolves beneath itself
+//! (handler/src/beneath.rs): the open is an openat2 from the grant's fd,
+//! made in the handler gate, under Landlock and the session's seccomp
+//! filter; no round trip to the capability server.
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
