@@ -429,16 +429,16 @@ impl FileSource for SizedFd {
     }
 }
 
-/// readlink of /proc/self/exe names the program, not ld-preld.
 /// readlink and readlinkat in the handler gate, without a trap: the
 /// kernel's, unless the path is one `readlink` answers (None: the trap
 /// path's). A path that cannot be read here, or is longer than any such
-/// name, is the kernel's too (EFAULT is its answer).
+/// name, is the kernel's too (EFAULT is its answer). The names are
+/// absolute: readlinkat's directory fd plays no part (the kernel ignores
+/// it; from the gate, readlinkat(fd, "/proc/self/exe") named ld-preld).
 pub fn readlink_in_gate(nr: usize, a: [usize; 6]) -> Option<isize> {
     let path = if nr == Sysno::readlink as usize { a[0] } else { a[1] };
-    let at_cwd = nr == Sysno::readlink as usize || a[0] as i32 == AT_FDCWD;
     let mut name = [0u8; 64];
-    if at_cwd && usermem::read_cstr(path, &mut name).is_some_and(|n| pathmap::is_self_exe(&name[..n])) {
+    if usermem::read_cstr(path, &mut name).is_some_and(|n| pathmap::is_self_exe(&name[..n])) {
         return None;
     }
     // SAFETY: the application's own readlink with its own arguments, as
@@ -447,13 +447,14 @@ pub fn readlink_in_gate(nr: usize, a: [usize; 6]) -> Option<isize> {
     Some(unsafe { sys::raw(nr, a) }.map_or_else(|e| -(e as isize), |v| v as isize))
 }
 
+/// readlink of /proc/self/exe names the program, not ld-preld. The name
+/// is absolute: readlinkat's directory fd plays no part (the kernel
+/// ignores it; made as the kernel's, pathmap's rewrite to the program's
+/// file answered EINVAL).
 pub fn readlink(c: &mut Call<'_>) -> Outcome {
     let (path, buf, len) = if c.nr == Sysno::readlink as usize {
         (c.args[0], c.args[1], c.args[2])
     } else {
-        if c.args[0] as i32 != AT_FDCWD {
-            return Outcome::Real;
-        }
         (c.args[1], c.args[2], c.args[3])
     };
     let mut name = [0u8; 64];
@@ -465,7 +466,14 @@ pub fn readlink(c: &mut Call<'_>) -> Outcome {
     if prog.is_empty() {
         return Outcome::Real;
     }
-    let n = prog.len().min(len);
+    // The kernel's bufsiz is an int: EINVAL unless positive (the length
+    // as given had readlink(.., 0) answer 0 and a negative one the whole
+    // path).
+    let len = len as i32;
+    if len <= 0 {
+        return Outcome::err(EINVAL);
+    }
+    let n = prog.len().min(len as usize);
     if !usermem::write(buf, &prog[..n]) {
         return Outcome::err(EFAULT);
     }

@@ -1291,7 +1291,7 @@ fn climbs(rel: &[u8]) -> bool {
 /// `p`, relative to the application's `fd` on grant `g`'s copy, made the
 /// absolute virtual path it names: the grant's virtual path, the
 /// directory's path below the copy's root as the kernel keeps it, then
-/// `p`. That path is checked to name `fd`'s directory still (one moved on
+/// `p` (its leading `..` taken off that path). That path is checked to name `fd`'s directory still (one moved on
 /// the host since, or removed, stays the server's: false). The confined
 /// walk from the grant's root then goes where the server's walk would go,
 /// and `..` above the grant's root fails with EXDEV there (the server's).
@@ -1310,12 +1310,32 @@ fn climbing_from_fd(p: &mut PathIn, fd: i32, g: &beneath::Grant) -> bool {
     sys::close(there);
     let vpath = g.vpath();
     let head = if vpath == b"/" { 0 } else { vpath.len() };
-    let inside = if n == 1 { &inside[..0] } else { &inside[..n] };
-    let total = head + inside.len() + 1 + p.len;
+    // The leading `..` are taken off the directory's own path (the
+    // kernel's, with no symlink in it: each `..` is its parent), so the
+    // walk looks up none of the names it would climb back over. Walked
+    // through them, a directory moved away from its place meanwhile (a
+    // rename the server made for another thread, between the look above
+    // and the open) failed with ENOENT, which the kernel's `..` from the
+    // fd never does (test `climbing_while_renamed_never_fails`). `..`
+    // above the grant's root stays in the path: the server's (EXDEV).
+    let mut keep = if n == 1 { 0 } else { n };
+    let mut from = 0;
+    while from < p.len {
+        let end = p.buf[from..p.len].iter().position(|&b| b == b'/').map_or(p.len, |k| from + k);
+        match &p.buf[from..end] {
+            b".." if keep > 0 => keep = inside[..keep].iter().rposition(|&b| b == b'/').unwrap_or(0),
+            b"" | b"." => {}
+            _ => break,
+        }
+        from = (end + 1).min(p.len);
+    }
+    let inside = &inside[..keep];
+    let rest = p.len - from;
+    let total = head + inside.len() + 1 + rest;
     if !same || total >= PATH_MAX {
         return false;
     }
-    p.buf.copy_within(..p.len, head + inside.len() + 1);
+    p.buf.copy_within(from..p.len, head + inside.len() + 1);
     p.buf[..head].copy_from_slice(&vpath[..head]);
     p.buf[head..head + inside.len()].copy_from_slice(inside);
     p.buf[head + inside.len()] = b'/';

@@ -426,6 +426,7 @@ both_kinds!(fast_path_sites, |k| {
         .stdout_has("/proc/self/exe is the program for stat, open, openat, fstatat, each 3 times: yes; the fd is the lowest free: yes\n")
         .stdout_has("/proc/self/exe is a link for lstat: yes; realpath of it is the program's: yes\n")
         .stdout_has("readlink and readlinkat of /proc/self/exe are the program, others the kernel's, 3 times: yes\n")
+        .stdout_has("readlinkat of /proc/self/exe beside a directory fd is the program, bufsiz 0 and -1 EINVAL, 3 times: yes\n")
         .stdout_has("registers, flags and red zone across 1000 calls as natively: yes\n")
         .stdout_has("SA_RESTART: read returned 1 byte 'y' after signals: yes\n")
         .stdout_has("no SA_RESTART: read returned -EINTR after signals: yes\n")

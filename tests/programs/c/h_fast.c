@@ -338,6 +338,25 @@ static void self_exe(const char *argv0) {
         rl &= readlink("/no/such/link", buf, sizeof buf) == -1 && errno == ENOENT;
     }
     printf("readlink and readlinkat of /proc/self/exe are the program, others the kernel's, 3 times: %s\n", yn(rl));
+    /* readlinkat's directory fd plays no part for an absolute path (from
+       the handler gate it named ld-preld, from the trap path EINVAL), and
+       bufsiz is the kernel's int: EINVAL unless positive (it answered 0
+       and the whole path). */
+    int at = 1;
+    for (int i = 0; i < 3; i++) {
+        char buf[4096];
+        int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        memset(buf, 0x55, sizeof buf);
+        ssize_t n = readlinkat(dir, "/proc/self/exe", buf, sizeof buf);
+        at &= dir >= 0 && b && n == (ssize_t)strlen(b) && memcmp(buf, b, n) == 0 && buf[n] == 0x55;
+        close(dir);
+        memset(buf, 0x55, sizeof buf);
+        errno = 0;
+        at &= syscall(SYS_readlink, "/proc/self/exe", buf, 0L) == -1 && errno == EINVAL;
+        errno = 0;
+        at &= syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", buf, -1L) == -1 && errno == EINVAL && buf[0] == 0x55;
+    }
+    printf("readlinkat of /proc/self/exe beside a directory fd is the program, bufsiz 0 and -1 EINVAL, 3 times: %s\n", yn(at));
     free(a);
     free(b);
 }
