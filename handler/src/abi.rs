@@ -13,6 +13,8 @@ pub use preld_arch::abi::{ARCH_GET_GS, ARCH_SET_GS};
 
 // Files: *at calls, open flags, fcntl, modes, lseek.
 pub const AT_FDCWD: i32 = general::AT_FDCWD;
+/// The longest path the kernel takes, its NUL included.
+pub const PATH_MAX: usize = general::PATH_MAX as usize;
 pub const AT_EMPTY_PATH: usize = general::AT_EMPTY_PATH as usize;
 pub const AT_SYMLINK_NOFOLLOW: usize = general::AT_SYMLINK_NOFOLLOW as usize;
 pub const AT_REMOVEDIR: u32 = general::AT_REMOVEDIR;

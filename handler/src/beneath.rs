@@ -33,8 +33,27 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsiz
 
 use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED};
 
-use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS};
+use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, PATH_MAX, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS};
 use crate::{ownfd, sys};
+
+/// A path argument as the server takes it (pola.rs reads and resolves
+/// it): `buf[..len]`, absolute or relative to `dirfd`.
+pub struct PathIn {
+    pub buf: [u8; PATH_MAX],
+    pub len: usize,
+    /// The directory fd to attach, if relative to one.
+    pub dirfd: Option<i32>,
+}
+
+impl PathIn {
+    pub fn arg(&self, index: u8) -> preld_proto::PathArg<'_> {
+        match self.dirfd {
+            Some(_) => preld_proto::PathArg::fd(index, &self.buf[..self.len]),
+            None => preld_proto::PathArg::cwd(&self.buf[..self.len]),
+        }
+    }
+}
+
 
 /// One directory grant.
 pub struct Grant {

@@ -27,6 +27,7 @@ use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_
 use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK};
 use crate::call::{Call, Outcome};
 use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINTR, EINVAL, EIO, ELOOP, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
+use crate::beneath::PathIn;
 use crate::thread::{ThreadBlock, PATH_MAX};
 use crate::{beneath, rpc, sys, usermem};
 
@@ -115,23 +116,6 @@ fn set_cwd(t: &mut ThreadBlock, new: &[u8]) {
     }
 }
 
-
-/// A path argument as the server takes it.
-pub struct PathIn {
-    buf: [u8; PATH_MAX],
-    len: usize,
-    /// The directory fd to attach, if relative to one.
-    dirfd: Option<i32>,
-}
-
-impl PathIn {
-    fn arg(&self, index: u8) -> PathArg<'_> {
-        match self.dirfd {
-            Some(_) => PathArg::fd(index, &self.buf[..self.len]),
-            None => PathArg::cwd(&self.buf[..self.len]),
-        }
-    }
-}
 
 /// Reads a path argument; relative ones become absolute against the cwd
 /// (or stay relative to `dirfd`). Errors are the call's result (-errno).
@@ -1291,8 +1275,9 @@ fn climbs(rel: &[u8]) -> bool {
 /// `p`, relative to the application's `fd` on grant `g`'s copy, made the
 /// absolute virtual path it names: the grant's virtual path, the
 /// directory's path below the copy's root as the kernel keeps it, then
-/// `p` (its leading `..` taken off that path). That path is checked to name `fd`'s directory still (one moved on
-/// the host since, or removed, stays the server's: false). The confined
+/// `p` (its leading `..` taken off that path). That path is checked to
+/// name `fd`'s directory still (one moved on the host since, or removed,
+/// stays the server's: false). The confined
 /// walk from the grant's root then goes where the server's walk would go,
 /// and `..` above the grant's root fails with EXDEV there (the server's).
 fn climbing_from_fd(p: &mut PathIn, fd: i32, g: &beneath::Grant) -> bool {

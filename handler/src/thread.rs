@@ -75,7 +75,7 @@ const BLOCK_SIZE: usize = 48 * 1024;
 const ALTSTACK_OFF: usize = GUARD;
 const BLOCK_OFF: usize = SLOT_SIZE - BLOCK_SIZE;
 pub const TRACE_BUF: usize = 8192;
-pub const PATH_MAX: usize = 4096;
+pub use crate::abi::PATH_MAX;
 /// Rewritten paths of one call (at most two); a small ring of them, so that
 /// a call made from a signal handler during a restartable call does not
 /// overwrite the paths the outer call will read again.
@@ -177,7 +177,7 @@ pub struct ThreadBlock {
     /// The handler gate's path (pola.rs `gate_serve`), kept for the next
     /// call and for the next thread of this slot (after `trace`: a slot
     /// taken again is not cleared there; zero bytes are None).
-    pub gate_path: Option<alloc::boxed::Box<crate::pola::PathIn>>,
+    pub gate_path: Option<alloc::boxed::Box<crate::beneath::PathIn>>,
     /// Next path buffer set of the ring.
     path_next: usize,
     paths: [[[u8; PATH_MAX]; 2]; PATH_RING],
