@@ -308,6 +308,11 @@ fn push_int(v: &mut Vec<u8>, mut n: i64) {
 /// `dirfd` for execveat): the virtual path and an fd of the file.
 fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u8>, i32), i32> {
     use preld_proto::{PathArg, ReplyData, Request};
+    // /proc/self/exe is the program (a session's procfs is no place the
+    // server resolves in): a program running itself again.
+    let program = &config::get().program;
+    let program = program.strip_suffix(b"\0").unwrap_or(program);
+    let name = if pathmap::is_self_exe(name) && program.first() == Some(&b'/') { program } else { name };
     let at_fd = dirfd != AT_FDCWD as usize && !name.starts_with(b"/");
     if at_fd && ownfd::is_own(dirfd) {
         return Err(EBADF); // no fd of the program's (a directory grant's fd)

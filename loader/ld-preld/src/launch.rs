@@ -29,6 +29,11 @@ Users normally run `preld run -- PROGRAM ARGS...`.\n";
 struct File {
     fd: i32,
     size: u64,
+    /// In a session, the virtual path the server found the program at, its
+    /// symlinks followed: what /proc/self/exe names, as the kernel's link
+    /// names the file itself (`/usr/bin/python3` runs as
+    /// `/usr/bin/python3.11`, `./prog` as an absolute path).
+    name: Option<Vec<u8>>,
 }
 
 impl FileSource for File {
@@ -65,7 +70,7 @@ fn open_executable(path: &[u8], missing: i32) -> File {
     }
     let c = CPath::new(path);
     let mut file = match sys::open(&c, abi::O_RDONLY | abi::O_CLOEXEC) {
-        Ok(fd) => File { fd, size: 0 },
+        Ok(fd) => File { fd, size: 0, name: None },
         Err(ENOENT) => fail(missing, path, Errno(ENOENT)),
         Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
     };
@@ -214,7 +219,7 @@ pub fn launcher(init: Initial) -> ! {
         let file = match (depth, launch.exec_fd) {
             // The server handed the program over with the exec.
             (0, Some(fd)) => match sys::fstat(fd) {
-                Ok(st) => File { fd, size: st.size },
+                Ok(st) => File { fd, size: st.size, name: None },
                 Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
             },
             _ => open_executable(path, if depth == 0 { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN }),
@@ -258,7 +263,7 @@ pub fn launcher(init: Initial) -> ! {
     let program = map_or_fail(&file, &plan, path);
     let eh_frame = eh_frame_section(&file, &plan, program.bias);
     cfg.program = match session() {
-        Some(_) => path.to_vec(),
+        Some(_) => file.name.clone().unwrap_or_else(|| path.to_vec()),
         None => canonical(file.fd).unwrap_or_else(|| absolute(path)),
     };
     drop(file);
@@ -545,8 +550,11 @@ fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32) -> File {
     } else {
         Request::Open { flags: (abi::O_RDONLY | abi::O_CLOEXEC) as u32, mode: 0, path: PathArg::cwd(path) }
     };
-    let fd = match preld_handler::rpc::call_on(conn, &req, &[], &mut buf, true) {
-        Ok((r, Some(fd))) if r.result >= 0 => fd,
+    let (fd, name) = match preld_handler::rpc::call_on(conn, &req, &[], &mut buf, true) {
+        Ok((r, Some(fd))) if r.result >= 0 => match r.data {
+            preld_proto::ReplyData::Exec { vpath, .. } if vpath.first() == Some(&b'/') => (fd, Some(vpath.to_vec())),
+            _ => (fd, None),
+        },
         Ok((r, _)) if r.result < 0 => {
             let e = (-r.result) as i32;
             fail(if e == ENOENT { missing } else { EXIT_CANNOT_RUN }, path, Errno(e))
@@ -555,7 +563,7 @@ fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32) -> File {
         Err(e) => fail(EXIT_CANNOT_RUN, path, format_args!("capability server: {}", Errno(e))),
     };
     match sys::fstat(fd) {
-        Ok(st) if st.mode & abi::S_IFMT == abi::S_IFREG => File { fd, size: st.size },
+        Ok(st) if st.mode & abi::S_IFMT == abi::S_IFREG => File { fd, size: st.size, name },
         Ok(_) => fail(EXIT_CANNOT_RUN, path, Errno(EACCES)),
         Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
     }
