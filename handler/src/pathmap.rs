@@ -78,8 +78,10 @@ pub fn map_bytes(path: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// The longest "/proc/.../exe" name that is_self_exe accepts, with its NUL.
-const SELF_EXE_MAX: usize = b"/proc/thread-self/exe\0".len();
+/// How much of a path is read to tell a /proc/self/exe name: the longest
+/// plain one, `/proc/thread-self/exe` and its NUL, with room for extra `/`
+/// and `.` names.
+const SELF_EXE_MAX: usize = 64;
 
 /// How many leading bytes of a path decide whether a map could apply: a
 /// map's VIRT and the byte after it, or a /proc/self/exe name and its NUL.
@@ -168,8 +170,34 @@ pub fn rewrite(c: &mut Call<'_>) -> Result<(), i32> {
     Ok(())
 }
 
-/// /proc/self/exe, /proc/thread-self/exe or /proc/<our pid>/exe.
+/// `path` with its empty and `.` names taken out (`//proc/./self/exe` is
+/// `/proc/self/exe`, as the kernel walks it), when it is absolute and has
+/// any; a last `.` or `/` stays (they ask for a directory). None: nothing
+/// to take out.
+pub fn collapsed(path: &[u8]) -> Option<Vec<u8>> {
+    let has = |pat: &[u8]| path.windows(pat.len()).any(|w| w == pat);
+    if path.first() != Some(&b'/') || !(has(b"//") || has(b"/./")) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for name in path.split(|&b| b == b'/').filter(|n| !n.is_empty() && *n != b".") {
+        out.push(b'/');
+        out.extend_from_slice(name);
+    }
+    if path.ends_with(b"/.") {
+        out.extend_from_slice(b"/.");
+    } else if path.ends_with(b"/") || out.is_empty() {
+        out.push(b'/');
+    }
+    Some(out)
+}
+
+/// /proc/self/exe, /proc/thread-self/exe or /proc/<our pid>/exe, however
+/// spelt with extra `/` and `.` names.
 pub fn is_self_exe(name: &[u8]) -> bool {
+    if let Some(c) = collapsed(name) {
+        return is_self_exe(&c);
+    }
     if name == b"/proc/self/exe" || name == b"/proc/thread-self/exe" {
         return true;
     }
@@ -178,4 +206,23 @@ pub fn is_self_exe(name: &[u8]) -> bool {
     let Some(num) = rest.strip_suffix(b"/exe") else { return false };
     let mut digits = [0u8; 20];
     num == crate::sys::decimal(crate::sys::getpid() as u64, &mut digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collapsed;
+
+    #[test]
+    fn collapsed_takes_out_empty_and_dot_names_only() {
+        let c = |p: &str| collapsed(p.as_bytes()).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(c("/proc/self/exe"), None);
+        assert_eq!(c("proc//self"), None, "relative");
+        assert_eq!(c("//proc/self/exe").as_deref(), Some("/proc/self/exe"));
+        assert_eq!(c("/./proc/./self//exe").as_deref(), Some("/proc/self/exe"));
+        assert_eq!(c("/proc/self/fd//").as_deref(), Some("/proc/self/fd/"));
+        assert_eq!(c("/proc//self/fd/.").as_deref(), Some("/proc/self/fd/."));
+        assert_eq!(c("//").as_deref(), Some("/"));
+        assert_eq!(c("/./").as_deref(), Some("/"));
+        assert_eq!(c("/usr//../proc").as_deref(), Some("/usr/../proc"), "`..` stays");
+    }
 }

@@ -128,6 +128,12 @@ fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
 /// `path_in` of a path already read (`raw[..n]`, as the application gave it).
 fn path_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize) -> Result<PathIn, isize> {
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
+    // The names the handler makes itself, however spelt (`//proc/self/fd/3`,
+    // `/./dev/stdin`): the server has no /proc, and its /dev is the grants'.
+    if let Some(c) = crate::pathmap::collapsed(&raw[..n]).filter(|c| c.starts_with(b"/proc") || c.starts_with(b"/dev/")) {
+        raw[..c.len()].copy_from_slice(&c);
+        n = c.len();
+    }
     if let Some(rest) = raw[..n].strip_prefix(b"/dev/fd").filter(|r| r.is_empty() || r[0] == b'/') {
         // /dev/fd is /proc/self/fd, as its symlink says natively (a listing
         // of it is the session's procfs's).
@@ -631,8 +637,9 @@ fn gate_serve_path(t: &mut ThreadBlock, call: Sysno, a: [usize; 6], dirfd: i32, 
     // Paths the handler answers for itself (/proc/self/..., /dev/fd,
     // /dev/std*, /dev/ptmx) take the trap path.
     let n = usermem::read_cstr(addr, &mut p.buf)?;
-    if n == 0 || p.buf[..n].starts_with(b"/proc") || p.buf[..n].starts_with(b"/dev/") {
-        return None;
+    let head = &p.buf[..n];
+    if n == 0 || head.starts_with(b"/proc") || head.starts_with(b"/dev/") || head.starts_with(b"//") || head.starts_with(b"/./") {
+        return None; // (`//` and `/./` may spell /proc or /dev)
     }
     if plain_path(t, dirfd, p, n).is_err() {
         return None; // the trap path's answer

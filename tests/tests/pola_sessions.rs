@@ -722,7 +722,8 @@ fn proc_self_in_a_session_is_the_native_one() {
 /// `./py`, a symlink to python3, itself a symlink to python3.11), and a
 /// program runs itself again through it (execv of /proc/self/exe, which
 /// the server, with no /proc, answered ENOENT; the first image was named
-/// `./py` or `/usr/bin/python3` before).
+/// `./py` or `/usr/bin/python3` before); /proc and /dev spelt with extra
+/// `/` and `.` names are the handler's names still.
 #[test]
 fn the_program_s_own_exe_as_natively() {
     let tmp = scratch("own-exe");
@@ -730,12 +731,14 @@ fn the_program_s_own_exe_as_natively() {
     std::os::unix::fs::symlink(&py, tmp.path().join("py")).unwrap();
     let script = "import os, sys\n\
                   print(sys.argv[1:], os.readlink('/proc/self/exe'), os.path.realpath('/proc/self/exe'), flush=True)\n\
+                  print([os.readlink(p) for p in ('//proc/self/exe', '/proc/./self/exe', '/./proc//self/./exe')], flush=True)\n\
+                  print(os.path.samefile('//dev/stdout', '/proc/self/fd/1'), os.access('/./proc/self/status', os.R_OK), flush=True)\n\
                   if len(sys.argv) == 1:\n    os.execv('/proc/self/exe', ['again', sys.argv[0], 'again'])\n";
     fs::write(tmp.path().join("own.py"), script).unwrap();
     let o = Run::new(tmp.path(), &["./py", "own.py"]).grant("--exec", tmp.path()).same("own exe", true);
     let out = o.stdout_str();
-    assert_eq!(out.lines().count(), 2, "{out}");
-    assert!(out.lines().all(|l| !l.contains("/py ") && !l.contains("./") && l.contains(" /usr/")), "{out}");
+    assert_eq!(out.lines().count(), 6, "{out}");
+    assert!(out.lines().step_by(3).all(|l| !l.contains("/py ") && !l.contains("./") && l.contains(" /usr/")), "{out}");
 }
 
 /// Ptys of the session's own: openpty, a child on the slave as its

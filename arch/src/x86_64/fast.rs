@@ -71,9 +71,10 @@ pub enum Gate {
     Close,
     /// Never makes it: back to the site's own `syscall`.
     Slow,
-    /// A call whose path (first argument) must not start with "/proc/":
-    /// made, then, if the path did start so, made again by the handler
-    /// (launcher mode maps /proc/self/exe). Only calls without side
+    /// A call whose path (first argument) must not start with "/proc/"
+    /// (nor with "//" or "/.", which may spell it otherwise): made, then,
+    /// if the path did start so, made again by the handler (launcher mode
+    /// maps /proc/self/exe). Only calls without side
     /// effects, or whose effect the gate undoes (`PathOpen`: the fd).
     Path0,
     /// As `Path0` with the path second and an fd first (checked as `Fd`).
@@ -514,6 +515,12 @@ macro_rules! path_gate {
                 "je 9f",
                 concat!("cmp byte ptr [", $path, "], 0x2f"),      // '/'
                 "jne 9f",
+                // `//` and `/.` first: maybe /proc spelt otherwise
+                // (`//proc/self/exe`), the handler's to say.
+                concat!("cmp byte ptr [", $path, " + 1], 0x2f"),  // '/'
+                "je 6f",
+                concat!("cmp byte ptr [", $path, " + 1], 0x2e"),  // '.'
+                "je 6f",
                 concat!("cmp byte ptr [", $path, " + 1], 0x70"),  // 'p'
                 "jne 9f",
                 concat!("cmp byte ptr [", $path, " + 2], 0x72"),  // 'r'
@@ -525,6 +532,7 @@ macro_rules! path_gate {
                 concat!("cmp byte ptr [", $path, " + 5], 0x2f"),  // '/'
                 "jne 9f",
                 // A /proc/ path: the handler makes the call again.
+                "6:",
                 ".if {open}",
                 "test rax, rax",
                 "js 8f",

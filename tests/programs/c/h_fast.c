@@ -336,6 +336,13 @@ static void self_exe(const char *argv0) {
         rl &= readlink("/proc/self/exe", (char *)8, sizeof buf) == -1 && errno == EFAULT;
         errno = 0;
         rl &= readlink("/no/such/link", buf, sizeof buf) == -1 && errno == ENOENT;
+        /* Spelt with extra / and . names, as the kernel walks them. */
+        static const char *spelt[] = { "//proc/self/exe", "/proc/./self/exe", "/./proc//self/./exe" };
+        for (unsigned k = 0; k < sizeof spelt / sizeof *spelt; k++) {
+            n = readlink(spelt[k], buf, sizeof buf);
+            rl &= b && n == (ssize_t)strlen(b) && memcmp(buf, b, n) == 0;
+            rl &= stat(spelt[k], &st) == 0 && st.st_ino == prog.st_ino;
+        }
     }
     printf("readlink and readlinkat of /proc/self/exe are the program, others the kernel's, 3 times: %s\n", yn(rl));
     /* readlinkat's directory fd plays no part for an absolute path (from
