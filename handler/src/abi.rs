@@ -147,6 +147,9 @@ pub const ST_NODEV: u64 = general::MS_NODEV as u64;
 /// close_range's flag that gives the caller an fd table of its own
 /// (linux/close_range.h, which linux-raw-sys does not carry).
 pub const CLOSE_RANGE_UNSHARE: usize = 1 << 1;
+/// close_range's flag that sets close-on-exec instead of closing (the same
+/// header).
+pub const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
 /// The handler values of `SIG_DFL` and `SIG_IGN` (asm-generic/signal-defs.h
 /// defines them as casts, which linux-raw-sys does not carry).
 pub const SIG_DFL: usize = 0;

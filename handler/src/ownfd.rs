@@ -9,7 +9,7 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
-use crate::abi::{FD_CLOEXEC, F_DUPFD_CLOEXEC, F_SETFD, RLIMIT_NOFILE};
+use crate::abi::{CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_DUPFD_CLOEXEC, F_SETFD, RLIMIT_NOFILE};
 use crate::sys::{self, Rlimit};
 /// How far below the fd limit preld's fds go.
 const HEADROOM: usize = 16;
@@ -119,13 +119,42 @@ pub fn adopt_fd(fd: i32) -> Result<i32, i32> {
 /// where it is.
 pub fn adopt_fds(fds: &[i32]) -> Vec<Result<i32, i32>> {
     let limits = nofile();
-    fds.iter().map(|&fd| adopt_with(fd, limits)).collect()
+    // Those in place are made close-on-exec a run of consecutive numbers
+    // at a time (close_range; a session's ~60 grant fds cross every exec).
+    let mut placed: Vec<i32> = fds.iter().copied().filter(|&fd| in_place(fd, limits)).collect();
+    placed.sort_unstable();
+    placed.dedup();
+    let mut ok: Vec<i32> = Vec::with_capacity(placed.len());
+    for run in placed.chunk_by(|a, b| b - a == 1) {
+        let (first, last) = (run[0], run[run.len() - 1]);
+        if sys::close_range(first as usize, last as usize, CLOSE_RANGE_CLOEXEC).is_ok() {
+            ok.extend_from_slice(run);
+        }
+    }
+    fds.iter()
+        .map(|&fd| {
+            if ok.binary_search(&fd).is_ok() && !is_own(fd as usize) {
+                mark(fd, true);
+                return Ok(fd);
+            }
+            adopt_with(fd, limits)
+        })
+        .collect()
+}
+
+/// Whether `fd` is where `place` puts preld's fds (the image before this
+/// one put it there): at or above the usual place, or at or above the
+/// first place further down that `place` tries when the usual one is full
+/// (a session holds more fds than the usual place's HEADROOM). Moving
+/// them again at every exec cost three calls each.
+fn in_place(fd: i32, (soft, hard): (usize, usize)) -> bool {
+    let low = if soft < hard && soft < BITMAP_FDS { soft } else { below_limit(soft) };
+    let floor = if soft < hard && soft < BITMAP_FDS { low } else { low.saturating_sub(low / 8 + HEADROOM).max(3) };
+    (floor..BITMAP_FDS).contains(&(fd as usize)) && !is_own(fd as usize)
 }
 
 fn adopt_with(fd: i32, limits: (usize, usize)) -> Result<i32, i32> {
-    let (soft, hard) = limits;
-    let low = if soft < hard && soft < BITMAP_FDS { soft } else { below_limit(soft) };
-    if (low..BITMAP_FDS).contains(&(fd as usize)) && !is_own(fd as usize) {
+    if in_place(fd, limits) {
         sys::fcntl(fd, F_SETFD, FD_CLOEXEC)?;
         mark(fd, true);
         return Ok(fd);
