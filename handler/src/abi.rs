@@ -44,6 +44,7 @@ pub const O_SYNC: usize = (general::__O_SYNC | general::O_DSYNC) as usize;
 pub const RESOLVE_BENEATH: u64 = general::RESOLVE_BENEATH as u64;
 pub const RESOLVE_NO_MAGICLINKS: u64 = general::RESOLVE_NO_MAGICLINKS as u64;
 pub const RESOLVE_NO_SYMLINKS: u64 = general::RESOLVE_NO_SYMLINKS as u64;
+pub const RESOLVE_NO_XDEV: u64 = general::RESOLVE_NO_XDEV as u64;
 pub const AT_EACCESS: usize = general::AT_EACCESS as usize;
 pub const AT_NO_AUTOMOUNT: usize = general::AT_NO_AUTOMOUNT as usize;
 pub const AT_STATX_SYNC_TYPE: usize = general::AT_STATX_SYNC_TYPE as usize;

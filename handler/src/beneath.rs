@@ -33,7 +33,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsiz
 
 use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED};
 
-use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, PATH_MAX, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS};
+use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, PATH_MAX, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV};
 use crate::{ownfd, sys};
 
 /// A path argument as the server takes it (pola.rs reads and resolves
@@ -142,6 +142,21 @@ pub fn openat2(base: i32, rel: &[u8], flags: usize, mode: u64, grant_mode: u8, r
         }
     }
     open(base, rel, &sys::OpenHow { flags: flags as u64, mode, resolve: RESOLVE })
+}
+
+/// `openat2` in the handler gate (restartable) that also stays on the
+/// mount of `base` (RESOLVE_NO_XDEV: EXDEV where it would cross one, or
+/// leave the grant): the fd is then on the same grant as `base`. Not for
+/// file grants or the session's procfs.
+pub fn openat2_on_mount(base: i32, rel: &[u8], flags: usize, mode: u64) -> sys::Result<i32> {
+    let how = |resolve| sys::OpenHow { flags: flags as u64, mode, resolve: resolve | RESOLVE_NO_XDEV };
+    if descends_only(rel) {
+        match sys::openat2_restartable(base, rel, &how(RESOLVE_NO_SYMLINKS)) {
+            Err(crate::errno::ELOOP) => {}
+            r => return r,
+        }
+    }
+    sys::openat2_restartable(base, rel, &how(RESOLVE))
 }
 
 /// A file grant's file opened anew from its O_PATH fd `base` (`rel` is
@@ -276,6 +291,21 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
         FD_GRANT[i].store((g as u64) << 32 | (k as u64 + 1), Ordering::Release);
     }
     Some(&t[k])
+}
+
+/// `fd`, just opened by the handler gate on `g`'s mount, is known to lie
+/// on grant `g` under its present close count (`grant_of_fd` then needs no
+/// statx). The count is read after the open: another thread that closed
+/// or replaced that number before the open returned it to the program (a
+/// race with no defined outcome natively either) leaves this taken for the
+/// program's new fd; the kernel's answers hold whatever fd it is, and only
+/// a virtual directory's stand-in would list as the grant's directory.
+pub fn remember_fd(fd: i32, g: &'static Grant) {
+    let t = table();
+    let Some(i) = usize::try_from(fd).ok().filter(|&i| i < FAST_FDS_COUNTED && fd_cache_on()) else { return };
+    let Some(k) = t.iter().position(|x| core::ptr::eq(x, g)) else { return };
+    let generation = FAST_FD_GEN[i].load(Ordering::Acquire);
+    FD_GRANT[i].store((generation as u64) << 32 | (k as u64 + 1), Ordering::Release);
 }
 
 /// Per fd below FAST_FDS_COUNTED: the generation it was learnt under (high

@@ -1240,7 +1240,7 @@ fn get_cwd(t: &ThreadBlock, out: usize, size: usize) -> Outcome {
 /// (NUL-terminated, in `p`'s buffer) and the grant's mode; or, for a file
 /// grant's own path, its fd, an empty rest and its mode (`f`, `e`:
 /// beneath::openat2 opens the file itself anew).
-fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
+fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, &'static beneath::Grant)> {
     if !beneath::active() || p.len >= PATH_MAX {
         return None;
     }
@@ -1250,11 +1250,11 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
             let (g, rest) = beneath::find(&p.buf[..len])?;
             if rest.is_empty() {
                 let itself: &[u8] = if g.is_file() { b"\0" } else { b".\0" };
-                return Some((g.fd(), itself, g.resolve_mode(), g.nodev));
+                return Some((g.fd(), itself, g.resolve_mode(), g));
             }
             let start = len - rest.len();
             p.buf[len] = 0;
-            Some((g.fd(), &p.buf[start..=len], g.resolve_mode(), g.nodev))
+            Some((g.fd(), &p.buf[start..=len], g.resolve_mode(), g))
         }
         // Relative to an fd of the application's on a grant (a directory
         // opened here or handed out by the server): from that fd, confined
@@ -1267,7 +1267,7 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, bool)> {
                 return if climbing_from_fd(p, fd, g) { beneath_target(p) } else { None };
             }
             p.buf[len] = 0;
-            Some((fd, &p.buf[..=len], g.resolve_mode(), g.nodev))
+            Some((fd, &p.buf[..=len], g.resolve_mode(), g))
         }
         _ => None,
     }
@@ -1503,7 +1503,7 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
     if f & !BENEATH_OPEN_FLAGS != 0 || f & O_ACCMODE == O_ACCMODE {
         return None;
     }
-    let Some((base, rel, grant_mode, nodev)) = beneath_target(p) else {
+    let Some((base, rel, grant_mode, grant)) = beneath_target(p) else {
         // In no grant the process resolves in: maybe nothing at all. (O_CREAT
         // with O_DIRECTORY: EINVAL before any lookup, the server's.)
         return if f & (O_CREAT | O_DIRECTORY) == O_CREAT | O_DIRECTORY { None } else { nothing_there(p, creat) };
@@ -1512,7 +1512,7 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
     // devices: the open itself, as the application asked it, with no look
     // first; one that waits (a FIFO) is interrupted by a signal as natively
     // (`sys::openat2_restartable`).
-    let in_gate = c.is_none() && nodev && f & O_PATH == 0;
+    let in_gate = c.is_none() && grant.nodev && f & O_PATH == 0;
     if f & O_PATH != 0 {
         if creat {
             return None;
@@ -1547,7 +1547,23 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
         }
     }
     let want = if f & O_PATH != 0 { f & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } else { f | O_NOCTTY };
-    let opened = beneath::openat2(base, rel, want, if creat { (mode & 0o7777) as u64 } else { 0 }, grant_mode, in_gate);
+    let mode = if creat { (mode & 0o7777) as u64 } else { 0 };
+    // A directory opened in the gate (find's and fts's walk: opened, then
+    // named beside) is known to lie on the grant from the start when its
+    // walk stayed on the grant's mount (RESOLVE_NO_XDEV; else the walk
+    // again without, and statx tells later): one statx less each.
+    let remember = in_gate && f & O_DIRECTORY != 0 && matches!(grant_mode, b'r' | b'w' | b'x');
+    let opened = match remember {
+        true => match beneath::openat2_on_mount(base, rel, want, mode) {
+            Ok(fd) => {
+                beneath::remember_fd(fd, grant);
+                Ok(fd)
+            }
+            Err(EXDEV) => beneath::openat2(base, rel, want, mode, grant_mode, in_gate),
+            Err(e) => Err(e),
+        },
+        false => beneath::openat2(base, rel, want, mode, grant_mode, in_gate),
+    };
     Some(match opened {
         Ok(fd) => Outcome::Return(fd as isize),
         Err(e) if server_decides(e, grant_mode) => return None,

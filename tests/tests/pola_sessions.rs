@@ -741,6 +741,51 @@ fn the_program_s_own_exe_as_natively() {
     assert!(out.lines().step_by(3).all(|l| !l.contains("/py ") && !l.contains("./") && l.contains(" /usr/")), "{out}");
 }
 
+/// A grant's copy holds the host's mounts below it (here a tmpfs mounted
+/// inside the granted directory, as /run/user/N lies in `--ro /`): an fd
+/// on such a mount is named, listed and used as the base of relative
+/// paths as natively (the server found the grant by the fd's mount only,
+/// and answered ENOENT for `openat(fd, NAME)`, `..` and /proc/self/fd/N
+/// there, which find's and os.walk's descent use).
+#[test]
+fn fds_on_mounts_inside_a_grant_as_natively() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "fds_on_mounts_inside_a_grant_as_natively mounts a tmpfs: run the suite as root");
+    let tmp = scratch("submount");
+    let g = tmp.dir("g");
+    fs::create_dir_all(g.join("sub")).unwrap();
+    fs::create_dir_all(g.join("plain")).unwrap();
+    fs::write(g.join("plain/y"), "y\n").unwrap();
+    struct Mounted(PathBuf);
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let st = Command::new("mount").args(["-t", "tmpfs", "none"]).arg(g.join("sub")).status().expect("mount (util-linux) runs");
+    assert!(st.success(), "mount -t tmpfs failed");
+    let _m = Mounted(g.join("sub"));
+    fs::create_dir_all(g.join("sub/d")).unwrap();
+    fs::write(g.join("sub/x"), "hi\n").unwrap();
+    fs::write(g.join("sub/d/z"), "z\n").unwrap();
+    let script = format!(
+        "import os\n\
+         g = {g:?}\n\
+         fd = os.open(g + '/sub', os.O_RDONLY | os.O_DIRECTORY)\n\
+         print(os.readlink('/proc/self/fd/%d' % fd), sorted(os.listdir(fd)))\n\
+         print(os.stat('x', dir_fd=fd).st_size, os.stat('d/z', dir_fd=fd).st_size, os.access('x', os.R_OK, dir_fd=fd))\n\
+         d = os.open('d', os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)\n\
+         print(os.readlink('/proc/self/fd/%d' % d), sorted(os.listdir(d)), open('z', opener=lambda p, f: os.open(p, f, dir_fd=d)).read())\n\
+         print(sorted(os.listdir(os.open('..', os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd))))\n\
+         for root, dirs, files in os.walk(g, topdown=True):\n    print(root, sorted(dirs), sorted(files))\n",
+        g = g.to_str().unwrap()
+    );
+    fs::write(tmp.path().join("walk.py"), script).unwrap();
+    let walk = tmp.path().join("walk.py");
+    Run::new(tmp.path(), &["python3", walk.to_str().unwrap()]).grant("--ro", &g).grant("--ro", &walk).same("fds on a mount inside a grant", true);
+    Run::new(&g, &["find", ".", "-name", "*"]).grant("--ro", &g).same("find across a mount inside a grant", true);
+}
+
 /// Ptys of the session's own: openpty, a child on the slave as its
 /// controlling terminal (forkpty), ttyname, as natively.
 #[test]

@@ -150,7 +150,45 @@ impl Server {
             return Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)));
         }
         // A virtual directory's stand-in.
-        self.dirs.get(&(st.st_dev, st.st_ino)).cloned().ok_or(libc::ENOENT)
+        if let Some(v) = self.dirs.get(&(st.st_dev, st.st_ino)) {
+            return Ok(v.clone());
+        }
+        // On a mount inside a grant's copy (the copies hold the host's
+        // mounts below them: `--ro /` and /run/user/N).
+        let (g, inside) = self.place_in_submount(fd, &st).ok_or(libc::ENOENT)?;
+        Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)))
+    }
+
+    /// The grant and place of a client's fd on a mount that lies inside a
+    /// grant's copy (its mount is no grant's): the path the kernel keeps
+    /// for it runs from the root of the detached tree it was opened in, and
+    /// the grant is the one whose copy holds, at that path, the same object
+    /// (device and inode), confined beneath its root. One such grant only
+    /// (the same object at the same place in two grants' copies says
+    /// nothing of which it came through: None). For naming and for the base
+    /// of relative paths, which the server then walks from the virtual
+    /// root as any other; never for what an fd itself may do.
+    fn place_in_submount(&self, fd: BorrowedFd<'_>, st: &sys::Stat) -> Option<(usize, Vec<u8>)> {
+        let inside = std::fs::read_link(sys::proc_fd(fd)).ok()?;
+        let inside = inside.as_os_str().as_bytes();
+        if !inside.starts_with(b"/") || inside.ends_with(b" (deleted)") {
+            return None;
+        }
+        let rel: &[u8] = if inside.len() == 1 { b"." } else { &inside[1..] };
+        use rustix::fs::ResolveFlags;
+        let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS | ResolveFlags::NO_SYMLINKS;
+        let mut found = None;
+        for (k, g) in self.ns.grants.iter().enumerate().filter(|(_, g)| g.live && g.is_dir) {
+            let Ok(there) = sys::openat2(g.root.as_fd(), rel, libc::O_PATH | libc::O_CLOEXEC, 0, resolve) else { continue };
+            let same = sys::fstat(there.as_fd()).is_ok_and(|t| (t.st_dev, t.st_ino) == (st.st_dev, st.st_ino));
+            if same {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some((k, inside[1..].to_vec()));
+            }
+        }
+        found
     }
 
     /// What a client's fd names, as its /proc/self/fd link: a path of the
@@ -165,6 +203,9 @@ impl Server {
         let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
         if let Some(v) = self.dirs.get(&(st.st_dev, st.st_ino)) {
             return Ok(v.clone());
+        }
+        if let Some((g, inside)) = self.place_in_submount(fd, &st) {
+            return Ok(ns::normalize(&ns::join(&self.ns.grants[g].vpath, &inside)));
         }
         let kernel = std::fs::read_link(sys::proc_fd(fd)).map_err(|_| libc::ENOENT)?;
         let kernel = kernel.as_os_str().as_bytes();
