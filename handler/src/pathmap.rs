@@ -192,20 +192,42 @@ pub fn collapsed(path: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// /proc/self/exe, /proc/thread-self/exe or /proc/<our pid>/exe, however
-/// spelt with extra `/` and `.` names.
+/// /proc/self/exe, /proc/thread-self/exe, /proc/<our pid>/exe or a
+/// thread's /proc/self/task/<tid>/exe, however spelt with extra `/` and
+/// `.` names.
 pub fn is_self_exe(name: &[u8]) -> bool {
     if let Some(c) = collapsed(name) {
         return is_self_exe(&c);
     }
-    if name == b"/proc/self/exe" || name == b"/proc/thread-self/exe" {
-        return true;
+    own_proc_entry(name) == Some(b"exe")
+}
+
+/// What follows `/proc/self/` (or thread-self, this process's pid, or
+/// `task/<tid>/` below self or the pid, a thread of this process's, whose
+/// exe, fd, cwd and root are the process's) in `raw`.
+pub fn own_proc_entry(raw: &[u8]) -> Option<&[u8]> {
+    let r = raw.strip_prefix(b"/proc/")?;
+    let slash = r.iter().position(|&b| b == b'/')?;
+    let (who, r) = (&r[..slash], &r[slash + 1..]);
+    if who == b"thread-self" {
+        return Some(r);
     }
-    // /proc/<our pid>/exe
-    let Some(rest) = name.strip_prefix(b"/proc/") else { return false };
-    let Some(num) = rest.strip_suffix(b"/exe") else { return false };
-    let mut digits = [0u8; 20];
-    num == crate::sys::decimal(crate::sys::getpid() as u64, &mut digits)
+    let mut pid = [0u8; 20];
+    if who != b"self" && who != crate::sys::decimal(crate::sys::getpid() as u64, &mut pid) {
+        return None;
+    }
+    let Some(t) = r.strip_prefix(b"task/") else { return Some(r) };
+    let end = t.iter().position(|&b| b == b'/').unwrap_or(t.len());
+    let tid = &t[..end];
+    if tid.is_empty() || tid.len() > 9 || !tid.iter().all(u8::is_ascii_digit) || end == t.len() {
+        return Some(r);
+    }
+    // (Natively the kernel's link, as /proc/self's; preld's names them
+    // otherwise: ld-preld for exe, preld's fds in fd/.) One of this
+    // process's threads: a signal 0 reaches it in this thread group.
+    let tid = tid.iter().fold(0i32, |n, &d| n * 10 + (d - b'0') as i32);
+    crate::sys::tgkill(crate::sys::getpid(), tid, 0).ok()?;
+    Some(&t[end + 1..])
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, 
 use crate::call::{Call, Outcome};
 use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINTR, EINVAL, EIO, ELOOP, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
 use crate::beneath::PathIn;
+use crate::pathmap::own_proc_entry;
 use crate::thread::{ThreadBlock, PATH_MAX};
 use crate::{beneath, rpc, sys, usermem};
 
@@ -128,6 +129,25 @@ fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
 /// `path_in` of a path already read (`raw[..n]`, as the application gave it).
 fn path_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize) -> Result<PathIn, isize> {
     let mut p = PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None };
+    // /proc/self/root and cwd lead to paths that may be the handler's names
+    // again (`/proc/self/root/proc/self/exe`): looked at anew, as many
+    // times as the kernel follows links (then ELOOP).
+    for _ in 0..40 {
+        match names_from(t, dirfd, raw, n, &mut p)? {
+            Some(again) => {
+                raw[..again].copy_from_slice(&p.buf[..again]);
+                n = again;
+            }
+            None => return Ok(p),
+        }
+    }
+    Err(-(ELOOP as isize))
+}
+
+/// One look of `path_from` at `raw[..n]`: the path in `p`, or the length
+/// of the path to look at again (in `p.buf`: where a /proc/self/root or
+/// cwd link led, or a relative name joined to a cwd below /proc or /dev).
+fn names_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize, p: &mut PathIn) -> Result<Option<usize>, isize> {
     // The names the handler makes itself, however spelt (`//proc/self/fd/3`,
     // `/./dev/stdin`): the server has no /proc, and its /dev is the grants'.
     if let Some(c) = crate::pathmap::collapsed(&raw[..n]).filter(|c| c.starts_with(b"/proc") || c.starts_with(b"/dev/")) {
@@ -155,7 +175,7 @@ fn path_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize
         let to = b"/dev/pts/ptmx";
         p.buf[..to.len()].copy_from_slice(to);
         p.len = to.len();
-        return Ok(p);
+        return Ok(None);
     }
     if crate::pathmap::is_self_exe(raw) {
         // /proc/self/exe: the program.
@@ -163,7 +183,7 @@ fn path_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize
         if prog.first() == Some(&b'/') && prog.len() < PATH_MAX {
             p.buf[..prog.len()].copy_from_slice(prog);
             p.len = prog.len();
-            return Ok(p);
+            return Ok(None);
         }
     }
     if let Some((link, rest)) = self_dir_link(raw) {
@@ -177,11 +197,11 @@ fn path_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize
         if base.len() + sep + rest.len() >= PATH_MAX {
             return Err(-(ENAMETOOLONG as isize));
         }
+        let len = base.len() + sep + rest.len();
         p.buf[..base.len()].copy_from_slice(&base);
         p.buf[base.len()..base.len() + sep].copy_from_slice(&b"/"[..sep]);
-        p.buf[base.len() + sep..base.len() + sep + rest.len()].copy_from_slice(rest);
-        p.len = base.len() + sep + rest.len();
-        return Ok(p);
+        p.buf[base.len() + sep..len].copy_from_slice(rest);
+        return Ok(Some(len));
     }
     if let Some((fd, rest)) = fd_path(raw) {
         // A session has no /proc: the fd itself is the directory (or, with
@@ -195,9 +215,13 @@ fn path_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usize
         p.dirfd = Some(fd);
     } else {
         p.buf[..n].copy_from_slice(raw);
-        plain_path(t, dirfd, &mut p, n)?;
+        plain_path(t, dirfd, p, n)?;
+        let joined = &p.buf[..p.len];
+        if raw[0] != b'/' && p.dirfd.is_none() && (joined.starts_with(b"/proc/") || joined.starts_with(b"/dev/")) {
+            return Ok(Some(p.len)); // (`self/exe` from /proc)
+        }
     }
-    Ok(p)
+    Ok(None)
 }
 
 /// A path none of whose names the handler answers for itself, as the
@@ -304,15 +328,6 @@ fn self_dir_link(raw: &[u8]) -> Option<(SelfDirLink, &[u8])> {
     Some((link, &rest[start..]))
 }
 
-/// What follows `/proc/self/` (or thread-self, or this process's pid) in
-/// `raw`.
-fn own_proc_entry(raw: &[u8]) -> Option<&[u8]> {
-    let r = raw.strip_prefix(b"/proc/")?;
-    let slash = r.iter().position(|&b| b == b'/')?;
-    let (who, r) = (&r[..slash], &r[slash + 1..]);
-    let mut pid = [0u8; 20];
-    (who == b"self" || who == b"thread-self" || who == sys::decimal(sys::getpid() as u64, &mut pid)).then_some(r)
-}
 
 /// `/proc/self/fd/N[/REST]` (also thread-self, this process's pid, and
 /// `/dev/fd/N`, `/dev/stdin`, `/dev/stdout`, `/dev/stderr`): fd N and REST
@@ -1154,6 +1169,17 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     }
     let mut head = [0u8; 40];
     if let Some(n) = usermem::read_cstr(addr, &mut head) {
+        // Through /proc/self/root or cwd to one of these links
+        // (`/proc/self/root/proc/self/exe`): that link.
+        let mut name = head[..n].to_vec();
+        for _ in 0..40 {
+            name = match self_dir_link(&name) {
+                Some((SelfDirLink::Root, rest)) if !rest.is_empty() => [&b"/"[..], rest].concat(),
+                Some((SelfDirLink::Cwd, rest)) if !rest.is_empty() => [&cwd(c.t)[..], b"/", rest].concat(),
+                _ => break,
+            };
+        }
+        let (head, n) = (&name[..], name.len());
         let link: Option<Vec<u8>> = if crate::pathmap::is_self_exe(&head[..n]) {
             // /proc/self/exe names the program, as natively.
             Some(program_path().to_vec())

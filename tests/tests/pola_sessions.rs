@@ -741,6 +741,25 @@ fn the_program_s_own_exe_as_natively() {
     assert!(out.lines().step_by(3).all(|l| !l.contains("/py ") && !l.contains("./") && l.contains(" /usr/")), "{out}");
 }
 
+/// A thread's /proc/self/task/TID/exe and fd/N, and /proc/self/root (or
+/// cwd) leading back into /proc, are the handler's names as their plain
+/// spellings are: they were the kernel's, ld-preld's path for exe and
+/// preld's own fds readable by number (`/proc/self/task/2/fd/17470 -> /`).
+#[test]
+fn the_process_s_own_proc_names_through_task_and_root() {
+    let tmp = scratch("own-task");
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = "import os, threading\n\
+                  tid, pid = threading.get_native_id(), os.getpid()\n\
+                  exe = os.readlink('/proc/self/exe')\n\
+                  for p in (f'/proc/self/task/{tid}/exe', f'/proc/{pid}/task/{tid}/exe', '/proc/self/root/proc/self/exe', '/proc/thread-self/root/proc/self/exe'):\n    print(p.replace(str(tid), 'T').replace(str(pid), 'P'), os.readlink(p) == exe, os.path.samefile(p, '/proc/self/exe'), flush=True)\n\
+                  listed = set(int(n) for n in os.listdir('/proc/self/fd'))\n\
+                  for d in (f'/proc/self/task/{tid}/fd', '/proc/self/root/proc/self/fd'):\n    seen = set()\n    for n in range(3, 70000):\n        try:\n            os.readlink(f'{d}/{n}')\n            seen.add(n)\n        except OSError:\n            pass\n    print(sorted(seen - listed), flush=True)\n";
+    fs::write(tmp.path().join("task.py"), script).unwrap();
+    let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "task.py"]).grant("--ro", tmp.path()).same("own /proc names", true);
+    assert_eq!(o.stdout_str().lines().count(), 6, "{}", o.stdout_str());
+}
+
 /// A grant's copy holds the host's mounts below it (here a tmpfs mounted
 /// inside the granted directory, as /run/user/N lies in `--ro /`): an fd
 /// on such a mount is named, listed and used as the base of relative
