@@ -237,6 +237,7 @@ pub const MSG_DONTWAIT: usize = net::MSG_DONTWAIT as usize;
 pub const POLLIN: u16 = general::POLLIN as u16;
 pub const MSG_NOSIGNAL: usize = net::MSG_NOSIGNAL as usize;
 pub const MSG_CMSG_CLOEXEC: usize = net::MSG_CMSG_CLOEXEC as usize;
+pub const MSG_CTRUNC: usize = net::MSG_CTRUNC as usize;
 pub const SOCK_SEQPACKET: usize = net::SOCK_SEQPACKET as usize;
 pub const SOCK_DGRAM: u32 = net::SOCK_DGRAM;
 pub const SOCK_CLOEXEC: usize = general::O_CLOEXEC as usize;

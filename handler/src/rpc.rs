@@ -15,8 +15,8 @@ use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
 
 use crate::sys::{Iovec, Msghdr};
-use crate::abi::{MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, SCM_RIGHTS, SOL_SOCKET};
-use crate::errno::{EAGAIN, EINTR, EIO, ENAMETOOLONG};
+use crate::abi::{MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, SCM_RIGHTS, SOL_SOCKET};
+use crate::errno::{EAGAIN, EINTR, EIO, EMFILE, ENAMETOOLONG};
 use crate::ownfd;
 use crate::sys;
 use crate::thread::ThreadBlock;
@@ -168,6 +168,11 @@ fn recv(conn: i32, buf: &mut [u8], cloexec: bool, interrupt: Option<u64>) -> Res
             sys::close(f);
         }
         return Err(EIO);
+    }
+    if fd.is_none() && msg.flags as usize & MSG_CTRUNC != 0 {
+        // The reply's fd found no room in the fd table (RLIMIT_NOFILE):
+        // the call fails as the kernel's own open would.
+        return Err(EMFILE);
     }
     Ok((n, fd))
 }

@@ -805,6 +805,30 @@ fn fds_on_mounts_inside_a_grant_as_natively() {
     Run::new(&g, &["find", ".", "-name", "*"]).grant("--ro", &g).same("find across a mount inside a grant", true);
 }
 
+/// With the fd table full (RLIMIT_NOFILE lowered), opens fail with
+/// EMFILE as natively, those the server makes too (a device, a file
+/// grant): the fd in its reply found no room (MSG_CTRUNC), which read as a
+/// malformed reply, EIO.
+#[test]
+fn a_full_fd_table_is_emfile_as_natively() {
+    let tmp = scratch("emfile");
+    let script = "import resource, os, errno\n\
+                  soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n\
+                  resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))\n\
+                  fds = []\n\
+                  try:\n    while True:\n        fds.append(os.open('/dev/zero', os.O_RDONLY))\n\
+                  except OSError as e:\n    print('fill', errno.errorcode[e.errno])\n\
+                  for p in ('/dev/null', '/etc/passwd', '/usr/include/stdio.h'):\n    \
+                  try:\n        os.open(p, os.O_RDONLY)\n        print(p, 'opened')\n    \
+                  except OSError as e:\n        print(p, errno.errorcode[e.errno])\n\
+                  os.close(fds.pop())\n\
+                  print('after a close', os.open('/dev/null', os.O_RDONLY) > 0)\n";
+    let py = tmp.path().join("emfile.py");
+    fs::write(&py, script).unwrap();
+    let o = Run::new(tmp.path(), &["python3", py.to_str().unwrap()]).grant("--ro", &py).same("a full fd table", true);
+    assert!(o.stdout_str().contains("/dev/null EMFILE\n"), "{}", o.report());
+}
+
 /// Ptys of the session's own: openpty, a child on the slave as its
 /// controlling terminal (forkpty), ttyname, as natively.
 #[test]
