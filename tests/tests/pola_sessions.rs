@@ -1168,24 +1168,13 @@ fn absolute_symlinks_to_proc_and_dev_as_the_server_says() {
 #[test]
 fn climbing_from_a_directory_fd_as_the_server_says() {
     let tmp = scratch("climb");
-    let prog = tmp.path().join("climb");
-    fs::copy(program("pola/climb"), &prog).unwrap();
-    let run = |side: &str, learn: bool| -> String {
-        let d = tmp.dir(side).join("d");
+    let tree = |d: &Path| {
         fs::create_dir_all(d.join("a/b/c")).unwrap();
         fs::create_dir_all(d.join("a/sealed/s")).unwrap();
         fs::write(d.join("a/b/f"), "f\n").unwrap();
         std::os::unix::fs::symlink("b", d.join("a/lnk")).unwrap();
-        let mut r = Run::new(tmp.path(), &[prog.to_str().unwrap(), d.to_str().unwrap()])
-            .grant("--rw", &d)
-            .grant("--ro", &d.join("a/sealed"))
-            .grant("--exec", &prog);
-        if learn {
-            r = r.grant("--learn", &tmp.path().join("learned.toml"));
-        }
-        r.session_ok().stdout_str().replace(side, "SIDE")
     };
-    let (here, learned) = (run("side-in-process", false), run("side-by-server", true));
+    let (here, learned) = in_process_and_by_server(&tmp, "climb", tree, |r, d| r.grant("--ro", &d.join("a/sealed")));
     assert_eq!(here, learned, "answered in the process vs by the server");
     assert!(here.contains("a/b .. O_DIRECTORY: b lnk sealed\n"), "{here}");
     assert!(here.contains("a/b ../lnk O_DIRECTORY: ENOTDIR\n"), "{here}");
@@ -1202,22 +1191,36 @@ fn climbing_from_a_directory_fd_as_the_server_says() {
 #[test]
 fn climbing_while_renamed_never_fails() {
     let tmp = scratch("climb-renamed");
-    let prog = tmp.path().join("climb_renamed");
-    fs::copy(program("pola/climb_renamed"), &prog).unwrap();
-    let run = |side: &str, learn: bool| -> String {
-        let d = tmp.dir(side).join("d");
+    let tree = |d: &Path| {
         fs::create_dir_all(d.join("p1/x")).unwrap();
         fs::create_dir_all(d.join("p2")).unwrap();
         fs::write(d.join("p1/m"), "1\n").unwrap();
         fs::write(d.join("p2/m"), "2\n").unwrap();
-        let mut r = Run::new(tmp.path(), &[prog.to_str().unwrap(), d.to_str().unwrap()]).grant("--rw", &d).grant("--exec", &prog);
+    };
+    let (here, learned) = in_process_and_by_server(&tmp, "climb_renamed", tree, |r, _| r);
+    assert_eq!(learned, "failed 0\n", "the server's answers");
+    assert_eq!(here, "failed 0\n", "answered in the process");
+}
+
+/// tests/programs/pola/PROG run on DIR, a tree `tree` makes, granted
+/// read-write (with `more` grants), in a session and in one that learns
+/// (whose server answers every path call): each run has a tree of its own
+/// (the programs change theirs), at `side-in-process/d` and
+/// `side-by-server/d`, each name given back as SIDE. The outputs, in that
+/// order.
+fn in_process_and_by_server(tmp: &Scratch, prog: &str, tree: impl Fn(&Path), more: impl Fn(Run, &Path) -> Run) -> (String, String) {
+    let exe = tmp.path().join(prog);
+    fs::copy(program(&format!("pola/{prog}")), &exe).unwrap();
+    let run = |side: &str, learn: bool| -> String {
+        let d = tmp.dir(side).join("d");
+        tree(&d);
+        let mut r = more(Run::new(tmp.path(), &[exe.to_str().unwrap(), d.to_str().unwrap()]).grant("--rw", &d).grant("--exec", &exe), &d);
         if learn {
             r = r.grant("--learn", &tmp.path().join("learned.toml"));
         }
-        r.session_ok().stdout_str()
+        r.session_ok().stdout_str().replace(side, "SIDE")
     };
-    assert_eq!(run("by-server", true), "failed 0\n", "the server's answers");
-    assert_eq!(run("in-process", false), "failed 0\n", "answered in the process");
+    (run("side-in-process", false), run("side-by-server", true))
 }
 
 /// The forms of exec in a session as natively (tests/programs/pola/
