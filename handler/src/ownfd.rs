@@ -121,6 +121,11 @@ pub fn adopt_fds(fds: &[i32]) -> Vec<Result<i32, i32>> {
     let limits = nofile();
     // Those in place are made close-on-exec a run of consecutive numbers
     // at a time (close_range; a session's ~60 grant fds cross every exec).
+    // close_range passes over a number that is not open, where fcntl
+    // failed: these are preld's own fds of the image before, which the
+    // application cannot close (the fd guard), only code around the
+    // handler, which then confuses its own process. (poll cannot tell:
+    // the grants' O_PATH fds are POLLNVAL too.)
     let mut placed: Vec<i32> = fds.iter().copied().filter(|&fd| in_place(fd, limits)).collect();
     placed.sort_unstable();
     placed.dedup();
