@@ -6,7 +6,7 @@
 //! ld-preld [--trace-fd N] [--trace-follow] [--trace-filter NAME,...]
 //!          [--trace-time 1|2|3] [--trace-tz-offset SECONDS] [--trace-durations]
 //!          [--trace-strsize N] [--trace-count 1|2] [--tracer-fd N] [--tracer-filter NAME,...]
-//!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N] [--cwd PATH]
+//!          [--map VIRT=HOST]... [--rpc-fd N] [--net] [--sandboxed] [--exec-fd N] [--interp-fd N] [--cwd PATH]
 //!          [--argv0 NAME] [--close-fd N] [--sigsys N] [--no-fast] [--fast-stats]
 //!          [--inject SPEC]... [--inject-counts NR=N,...]
 //!          [--trace-status ok|failed] [--trace-hex 1|2] [--trace-fd-paths 1|2]
@@ -18,7 +18,8 @@
 //! `--rpc-fd` makes the process a capability session: its connection to the
 //! capability server, and Landlock (with TCP only if `--net`); `--sandboxed`
 //! says Landlock is already in force (an exec inside the session), and
-//! `--exec-fd` that the server handed over the program as that fd, `--cwd`
+//! `--exec-fd` that the server handed over the program as that fd,
+//! `--interp-fd` that the exec opened its PT_INTERP as that fd, `--cwd`
 //! the session's virtual cwd the exec left (the server is not asked again).
 //! `--argv0` and `--close-fd` belong to one exec and are not passed on.
 //! `--tracer-fd` is the process's main connection to the tracer hub of
@@ -157,6 +158,9 @@ pub struct Launch {
     pub close_fd: Option<i32>,
     /// In a session: the program is this fd (from the server), not a path.
     pub exec_fd: Option<i32>,
+    /// In a session: the program's PT_INTERP, opened by the exec before
+    /// (beneath a grant, in the process), not to be asked for again.
+    pub interp_fd: Option<i32>,
     /// AT_EXECFN as the kernel would have given it (the path the
     /// application passed to execve), when it differs from PROG.
     pub execfn: Option<&'static [u8]>,
@@ -282,6 +286,7 @@ impl Config {
                 }
                 (b"--execfn", Some(v)) => l.execfn = Some(v),
                 (b"--exec-fd", Some(v)) => l.exec_fd = Some(parse_int(v).ok_or("--exec-fd needs a number")?),
+                (b"--interp-fd", Some(v)) => l.interp_fd = Some(parse_int(v).ok_or("--interp-fd needs a number")?),
                 (b"--argv0", Some(v)) => l.argv0 = Some(v),
                 (b"--close-fd", Some(v)) => l.close_fd = Some(parse_int(v).ok_or("--close-fd needs a number")?),
                 _ => return Err("unknown option"),
@@ -289,7 +294,7 @@ impl Config {
             // Per-exec options, and the rpc fd, which is given anew (it moves).
             if !matches!(
                 a,
-                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
+                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--interp-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
                     | b"--cwd" | b"--beneath" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
@@ -348,7 +353,7 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
 pub fn takes_value(a: &[u8]) -> bool {
     matches!(
         a,
-        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--vpath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--execfn" | b"--cwd"
+        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--vpath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--interp-fd" | b"--execfn" | b"--cwd"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
             | b"--clock-anchor" | b"--clock-rate" | b"--clock-monotonic"

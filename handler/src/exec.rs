@@ -36,8 +36,10 @@ pub fn failed(t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: isize) -
         // SAFETY: as in free_prepared: ours, not freed yet.
         let p = unsafe { &*(t.exec_alloc as *const Prepared) };
         ownfd::after_exec_failed(&p.keep);
-        if p.exec_fd >= 0 {
-            sys::close(p.exec_fd);
+        for fd in [p.exec_fd, p.interp_fd] {
+            if fd >= 0 {
+                sys::close(fd);
+            }
         }
     }
     free_prepared(t);
@@ -63,6 +65,8 @@ struct Prepared {
     keep: Vec<i32>,
     /// In a session: the program's fd from the server, for ld-preld.
     exec_fd: i32,
+    /// In a session: its PT_INTERP's fd, opened here (-1: none).
+    interp_fd: i32,
 }
 
 fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
@@ -92,16 +96,23 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
 
     let mut strings: Vec<Vec<u8>> = Vec::new();
     let mut close_fd = None;
-    let mut exec_fd = -1;
+    let (mut exec_fd, mut interp_fd) = (-1, -1);
     // The file, as a path ld-preld can open after the exec.
     let file: Vec<u8> = if rpc::active() {
         // A session: the server checks the grant and hands over the file.
         let (vpath, fd) = session_exec(c.t, dirfd, name)?;
-        if let Err(e) = check_fd(c.t, fd, 0) {
-            sys::close(fd);
-            return Err(e);
-        }
+        let interp = match check_fd(c.t, fd, 0) {
+            Ok(i) => i,
+            Err(e) => {
+                sys::close(fd);
+                return Err(e);
+            }
+        };
         exec_fd = fd;
+        // Its PT_INTERP (ld.so), opened here where it lies beneath a grant
+        // the process resolves in: the new image need not ask the server
+        // for it (a round trip, often to a server asleep, at every exec).
+        interp_fd = interp.and_then(|i| pola::open_in_process(&i)).unwrap_or(-1);
         vpath
     } else if execveat && (dirfd != AT_FDCWD as usize && (name.is_empty() || name[0] != b'/')) {
         if name.is_empty() && flags & AT_EMPTY_PATH == 0 {
@@ -217,6 +228,10 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             strings.push(opt.to_vec());
             strings.push(int_arg(v as i64));
         }
+        if interp_fd >= 0 {
+            strings.push(b"--interp-fd\0".to_vec());
+            strings.push(int_arg(interp_fd as i64));
+        }
         strings.push(b"--sandboxed\0".to_vec());
         strings.push(b"--cwd\0".to_vec());
         let mut cwd = crate::pola::cwd(c.t);
@@ -269,14 +284,16 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     new_argv.extend(app_argv.iter().skip(1));
     new_argv.push(0);
 
-    let prep = alloc::boxed::Box::new(Prepared { strings, argv: new_argv, keep, exec_fd });
+    let prep = alloc::boxed::Box::new(Prepared { strings, argv: new_argv, keep, exec_fd, interp_fd });
     c.args = [prep.strings[0].as_ptr() as usize, prep.argv.as_ptr() as usize, envp, 0, 0, 0];
     c.nr = Sysno::execve as usize;
     free_prepared(c.t);
     ownfd::before_exec(&prep.keep);
     c.t.exec_alloc = alloc::boxed::Box::into_raw(prep) as usize;
-    if exec_fd >= 0 {
-        let _ = sys::fcntl(exec_fd, F_SETFD, 0); // crosses the exec
+    for fd in [exec_fd, interp_fd] {
+        if fd >= 0 {
+            let _ = sys::fcntl(fd, F_SETFD, 0); // crosses the exec
+        }
     }
     Ok(())
 }
@@ -375,7 +392,7 @@ fn check(path: &[u8], depth: usize) -> Result<(), i32> {
 }
 
 /// The same for a file the server opened (its grant says it may run).
-fn check_fd(t: &mut ThreadBlock, fd: i32, depth: usize) -> Result<(), i32> {
+fn check_fd(t: &mut ThreadBlock, fd: i32, depth: usize) -> Result<Option<Vec<u8>>, i32> {
     let t = core::cell::RefCell::new(t);
     check_open(fd, depth, &|interp, depth| {
         if depth > 4 {
@@ -384,9 +401,8 @@ fn check_fd(t: &mut ThreadBlock, fd: i32, depth: usize) -> Result<(), i32> {
         let (_, f) = session_exec(&mut t.borrow_mut(), AT_FDCWD as usize, interp)?;
         let r = check_fd(&mut t.borrow_mut(), f, depth);
         sys::close(f);
-        r
+        r.map(|_| ())
     })
-    .map(|_| ())
 }
 
 /// What both checks share: a regular file, an ELF ld-preld can load or a

@@ -1597,6 +1597,23 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
     })
 }
 
+/// `path` (absolute, as an ELF's PT_INTERP names ld.so) opened for
+/// reading beneath a grant the process resolves in, absolute symlinks
+/// followed as the server's walk does; None where the server would have
+/// to be asked (or anything fails: the caller asks it then).
+pub fn open_in_process(path: &[u8]) -> Option<i32> {
+    let path = path.strip_suffix(b"\0").unwrap_or(path);
+    if path.first() != Some(&b'/') || path.len() >= PATH_MAX || path.contains(&0) {
+        return None;
+    }
+    let mut p = PathIn { buf: [0; PATH_MAX], len: path.len(), dirfd: None };
+    p.buf[..path.len()].copy_from_slice(path);
+    match open_beneath(None, &mut p, (O_RDONLY | O_CLOEXEC) as u32, 0)? {
+        Outcome::Return(fd) if fd >= 0 => Some(fd as i32),
+        _ => None,
+    }
+}
+
 /// A FIFO's open beneath a grant, made as the application's call (it may
 /// wait): openat2 from the grant's fd, its path and `struct open_how` in
 /// the thread's ring of path buffers, which a signal handler's calls

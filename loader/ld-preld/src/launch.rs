@@ -155,6 +155,21 @@ fn load_interpreter(interp: &[u8], program: &[u8]) -> Mapped {
         Some(conn) => session_open(conn, interp, false, EXIT_CANNOT_RUN),
         None => open_executable(interp, EXIT_CANNOT_RUN),
     };
+    map_interpreter(file, interp, program)
+}
+
+/// `load_interpreter` of the interpreter opened already as `fd`
+/// (`--interp-fd`: the exec that started this image opened it).
+fn load_interpreter_from(fd: i32, interp: &[u8], program: &[u8]) -> Mapped {
+    let file = match sys::fstat(fd) {
+        Ok(st) if st.mode & abi::S_IFMT == abi::S_IFREG => File { fd, size: st.size, name: None },
+        Ok(_) => fail(EXIT_CANNOT_RUN, interp, Errno(EACCES)),
+        Err(e) => fail(EXIT_CANNOT_RUN, interp, Errno(e)),
+    };
+    map_interpreter(file, interp, program)
+}
+
+fn map_interpreter(file: File, interp: &[u8], program: &[u8]) -> Mapped {
     let plan = match elf::plan(&file) {
         Ok(plan) => plan,
         Err(e) => {
@@ -270,7 +285,16 @@ pub fn launcher(init: Initial) -> ! {
     if let Some(fd) = launch.close_fd {
         sys::close(fd);
     }
-    let interp = plan.interp.as_deref().map(|i| load_interpreter(i, path));
+    // (The exec that started this image opened the program's PT_INTERP
+    // already, in a session: not for an interpreter of a `#!` line's.)
+    let interp_fd = launch.interp_fd.filter(|_| session().is_some() && depth == 0);
+    if let (Some(fd), None) = (launch.interp_fd, interp_fd) {
+        sys::close(fd);
+    }
+    let interp = plan.interp.as_deref().map(|i| match interp_fd {
+        Some(fd) => load_interpreter_from(fd, i, path),
+        None => load_interpreter(i, path),
+    });
     if interp.is_none() && plan.exec_stack {
         map::make_stack_executable(init.sp);
     }
