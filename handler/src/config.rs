@@ -36,6 +36,10 @@ pub struct Config {
     pub loader: Vec<u8>,
     /// The program's absolute path (its /proc/self/exe).
     pub program: Vec<u8>,
+    /// The (device, inode) of the program's file: exec of /proc/self/exe
+    /// in a session goes by `program`'s path, which may hold another file
+    /// by then.
+    pub program_id: Option<(u64, u64)>,
     /// Options to give ld-preld again at exec, each NUL-terminated.
     pub replay: Vec<Vec<u8>>,
     /// Path maps, VIRT → HOST, absolute, without trailing slashes.
@@ -444,6 +448,7 @@ pub fn get() -> &'static Config {
 static EMPTY: Config = Config {
     loader: Vec::new(),
     program: Vec::new(),
+    program_id: None,
     replay: Vec::new(),
     maps: Vec::new(),
     trace: None,

@@ -329,7 +329,8 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
     // server resolves in): a program running itself again.
     let program = &config::get().program;
     let program = program.strip_suffix(b"\0").unwrap_or(program);
-    let name = if pathmap::is_self_exe(name) && program.first() == Some(&b'/') { program } else { name };
+    let self_exe = pathmap::is_self_exe(name) && program.first() == Some(&b'/');
+    let name = if self_exe { program } else { name };
     let at_fd = dirfd != AT_FDCWD as usize && !name.starts_with(b"/");
     if at_fd && ownfd::is_own(dirfd) {
         return Err(EBADF); // no fd of the program's (a directory grant's fd)
@@ -363,6 +364,13 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
         return Err(-reply.result as i32);
     }
     match (reply.data, fd) {
+        // The program renamed, removed or replaced at its path (in a
+        // read-write grant) since it started: never another file as
+        // itself. (Natively the link still runs the old file.)
+        (ReplyData::Exec { .. }, Some(fd)) if self_exe && pola::file_id(fd) != config::get().program_id => {
+            sys::close(fd);
+            Err(crate::errno::ENOENT)
+        }
         (ReplyData::Exec { vpath, .. }, Some(fd)) => Ok((vpath.to_vec(), fd)),
         (_, fd) => {
             if let Some(fd) = fd {

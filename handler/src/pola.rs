@@ -1837,7 +1837,7 @@ fn readlink_beneath(p: &mut PathIn, out: usize, size: usize) -> Option<Outcome> 
 }
 
 /// The (device, inode) of what `fd` is open on.
-fn file_id(fd: i32) -> Option<(u64, u64)> {
+pub fn file_id(fd: i32) -> Option<(u64, u64)> {
     let mut st = [0u8; 144];
     sys::fstat_bytes(fd, &mut st).ok()?;
     let word = |o: usize| u64::from_ne_bytes([st[o], st[o + 1], st[o + 2], st[o + 3], st[o + 4], st[o + 5], st[o + 6], st[o + 7]]);

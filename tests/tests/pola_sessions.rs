@@ -741,6 +741,27 @@ fn the_program_s_own_exe_as_natively() {
     assert!(out.lines().step_by(3).all(|l| !l.contains("/py ") && !l.contains("./") && l.contains(" /usr/")), "{out}");
 }
 
+/// A program that replaced itself at its path (a read-write grant holds
+/// it) and runs /proc/self/exe never runs the new file as itself: the
+/// handler ran whatever the path held (natively the link is the old file;
+/// the session answers ENOENT).
+#[test]
+fn exec_of_own_exe_after_replacing_it_runs_no_other_file() {
+    let tmp = scratch("own-exe-replaced");
+    let py = require_file("/usr/bin/python3", "python3");
+    fs::copy(fs::canonicalize(&py).unwrap(), tmp.path().join("prog")).unwrap();
+    fs::copy(fs::canonicalize("/bin/echo").unwrap(), tmp.path().join("other")).unwrap();
+    let script = "import os, sys\n\
+                  os.rename('other', 'prog')\n\
+                  try:\n    os.execv('/proc/self/exe', ['x', 'ran-other'])\n\
+                  except OSError as e:\n    print('refused', e.errno, flush=True)\n";
+    fs::write(tmp.path().join("swap.py"), script).unwrap();
+    let o = Run::new(tmp.path(), &["./prog", "swap.py"]).grant("--rw", tmp.path()).session();
+    let out = o.stdout_str();
+    assert!(!out.contains("ran-other"), "{}", o.report());
+    assert_eq!(out.trim(), format!("refused {}", libc::ENOENT), "{}", o.report());
+}
+
 /// A thread's /proc/self/task/TID/exe and fd/N, and /proc/self/root (or
 /// cwd) leading back into /proc, are the handler's names as their plain
 /// spellings are: they were the kernel's, ld-preld's path for exe and

@@ -281,6 +281,7 @@ pub fn launcher(init: Initial) -> ! {
         Some(_) => file.name.clone().unwrap_or_else(|| path.to_vec()),
         None => canonical(file.fd).unwrap_or_else(|| absolute(path)),
     };
+    cfg.program_id = preld_handler::pola::file_id(file.fd);
     drop(file);
     if let Some(fd) = launch.close_fd {
         sys::close(fd);
