@@ -97,6 +97,11 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
     let mut strings: Vec<Vec<u8>> = Vec::new();
     let mut close_fd = None;
     let (mut exec_fd, mut interp_fd) = (-1, -1);
+    // An empty name names the fd itself only with AT_EMPTY_PATH (also in a
+    // session, whose server runs the fd's file for an empty name).
+    if execveat && name.is_empty() && flags & AT_EMPTY_PATH == 0 {
+        return Err(ENOENT);
+    }
     // The file, as a path ld-preld can open after the exec.
     let file: Vec<u8> = if rpc::active() {
         // A session: the server checks the grant and hands over the file.
@@ -115,9 +120,6 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         interp_fd = interp.and_then(|i| pola::open_in_process(&i)).unwrap_or(-1);
         vpath
     } else if execveat && (dirfd != AT_FDCWD as usize && (name.is_empty() || name[0] != b'/')) {
-        if name.is_empty() && flags & AT_EMPTY_PATH == 0 {
-            return Err(ENOENT);
-        }
         // A #! script named by a close-on-exec fd cannot be reopened by its
         // interpreter after the exec: the kernel fails with ENOENT.
         if name.is_empty() && sys::fcntl(dirfd as i32, F_GETFD, 0).unwrap_or(0) & FD_CLOEXEC != 0 {

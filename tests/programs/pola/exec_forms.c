@@ -67,6 +67,8 @@ static int elf_rel(void) {
 }
 static int elf_at(void) { return syscall(SYS_execveat, dfd(O_PATH), "sh", sh_av, environ, 0); }
 static int elf_at_empty(void) { return syscall(SYS_execveat, open(path("sh"), O_PATH), "", sh_av, environ, AT_EMPTY_PATH); }
+/* An empty name without AT_EMPTY_PATH: ENOENT (a session's server ran the fd's file). */
+static int elf_at_empty_no_flag(void) { return syscall(SYS_execveat, open(path("sh"), O_RDONLY), "", sh_av, environ, 0); }
 static int nofollow(void) { return syscall(SYS_execveat, dfd(O_PATH), "lnk", sh_av, environ, AT_SYMLINK_NOFOLLOW); }
 static int rel_interp(void) {
     if (chdir(dir) < 0) return -1;
@@ -124,6 +126,7 @@ int main(int argc, char **argv) {
     run("execve ELF relative", elf_rel);
     run("execveat ELF", elf_at);
     run("execveat ELF AT_EMPTY_PATH", elf_at_empty);
+    run("execveat ELF empty name without AT_EMPTY_PATH", elf_at_empty_no_flag);
     run("execveat AT_SYMLINK_NOFOLLOW", nofollow);
     run("relative #! interpreter", rel_interp);
     run("relative #! interpreter beside a dir fd", rel_interp_at);
