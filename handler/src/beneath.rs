@@ -134,14 +134,20 @@ pub fn openat2(base: i32, rel: &[u8], flags: usize, mode: u64, grant_mode: u8, r
     if is_file_mode(grant_mode) {
         return open_file_grant(base, rel, flags, open);
     }
-    if grant_mode != b'p' && descends_only(rel) {
-        let how = sys::OpenHow { flags: flags as u64, mode, resolve: RESOLVE_NO_SYMLINKS };
-        match open(base, rel, &how) {
+    walk(base, rel, flags, mode, grant_mode != b'p', 0, open)
+}
+
+/// The walks of `openat2` with `more` resolve flags: down only first (when
+/// `down_first` and `rel` has no `..`), then confined.
+fn walk(base: i32, rel: &[u8], flags: usize, mode: u64, down_first: bool, more: u64, open: fn(i32, &[u8], &sys::OpenHow) -> sys::Result<i32>) -> sys::Result<i32> {
+    let how = |resolve: u64| sys::OpenHow { flags: flags as u64, mode, resolve: resolve | more };
+    if down_first && descends_only(rel) {
+        match open(base, rel, &how(RESOLVE_NO_SYMLINKS)) {
             Err(crate::errno::ELOOP) => {}
             r => return r,
         }
     }
-    open(base, rel, &sys::OpenHow { flags: flags as u64, mode, resolve: RESOLVE })
+    open(base, rel, &how(RESOLVE))
 }
 
 /// `openat2` in the handler gate (restartable) that also stays on the
@@ -149,14 +155,7 @@ pub fn openat2(base: i32, rel: &[u8], flags: usize, mode: u64, grant_mode: u8, r
 /// leave the grant): the fd is then on the same grant as `base`. Not for
 /// file grants or the session's procfs.
 pub fn openat2_on_mount(base: i32, rel: &[u8], flags: usize, mode: u64) -> sys::Result<i32> {
-    let how = |resolve| sys::OpenHow { flags: flags as u64, mode, resolve: resolve | RESOLVE_NO_XDEV };
-    if descends_only(rel) {
-        match sys::openat2_restartable(base, rel, &how(RESOLVE_NO_SYMLINKS)) {
-            Err(crate::errno::ELOOP) => {}
-            r => return r,
-        }
-    }
-    sys::openat2_restartable(base, rel, &how(RESOLVE))
+    walk(base, rel, flags, mode, true, RESOLVE_NO_XDEV, sys::openat2_restartable)
 }
 
 /// A file grant's file opened anew from its O_PATH fd `base` (`rel` is

@@ -281,7 +281,8 @@ pub fn launcher(init: Initial) -> ! {
         Some(_) => file.name.clone().unwrap_or_else(|| path.to_vec()),
         None => canonical(file.fd).unwrap_or_else(|| absolute(path)),
     };
-    cfg.program_id = preld_handler::pola::file_id(file.fd);
+    // (Only a session re-resolves the program's path for /proc/self/exe.)
+    cfg.program_id = session().and_then(|_| preld_handler::pola::file_id(file.fd));
     drop(file);
     if let Some(fd) = launch.close_fd {
         sys::close(fd);
