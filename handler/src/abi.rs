@@ -94,6 +94,7 @@ pub const CLONE_VFORK: u64 = general::CLONE_VFORK as u64;
 pub const CLONE_FILES: u64 = general::CLONE_FILES as u64;
 pub const CLONE_FS: u64 = general::CLONE_FS as u64;
 pub const CLONE_SIGHAND: u64 = general::CLONE_SIGHAND as u64;
+pub const CLONE_THREAD: u64 = general::CLONE_THREAD as u64;
 pub const CLONE_CLEAR_SIGHAND: u64 = general::CLONE_CLEAR_SIGHAND;
 pub const RLIMIT_NOFILE: usize = general::RLIMIT_NOFILE as usize;
 pub const CLOCK_REALTIME: usize = general::CLOCK_REALTIME as usize;

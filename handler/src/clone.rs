@@ -12,10 +12,10 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_VFORK, CLONE_VM, SIGCHLD};
+use crate::abi::{CLONE_CLEAR_SIGHAND, CLONE_FILES, CLONE_FS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, SIGCHLD};
 use crate::call::{Call, Outcome};
 use crate::errno::{EFAULT, EINVAL};
-use crate::thread::{self, ThreadBlock};
+use crate::thread::{self, Task, ThreadBlock};
 use crate::sigactions::Actions;
 use crate::{fast, heap, rpc, signals, sud, sys, trace, usermem};
 
@@ -114,6 +114,11 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         child.app_altstack = c.t.app_altstack;
     }
     child.sigsys_blocked = c.t.sigsys_blocked;
+    child.task = match (flags & CLONE_VM != 0, flags & CLONE_THREAD != 0, flags & CLONE_VFORK != 0) {
+        (true, false, true) => Task::VforkChild,
+        (true, false, false) => Task::Process,
+        _ => Task::Thread,
+    };
     if flags & CLONE_VM != 0 && flags & CLONE_FS == 0 && crate::rpc::active() {
         // Memory shared, cwd not (vfork, posix_spawn): the child's chdir in
         // a session must not move its parent's virtual cwd.

@@ -100,6 +100,9 @@ pub struct ThreadBlock {
     pub arch: ArchThread,
     /// This thread's slot index.
     pub slot: usize,
+    /// What runs on the block, which says who frees it (a zero byte is
+    /// `Task::Thread`).
+    pub task: Task,
     /// The sigaltstack the application believes it has.
     pub app_altstack: StackT,
     /// The application asked to block SIGSYS (never really blocked).
@@ -188,6 +191,26 @@ pub struct ThreadBlock {
 }
 
 const _: () = assert!(core::mem::size_of::<ThreadBlock>() <= BLOCK_SIZE);
+
+/// What runs on a block, and so who may free it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Task {
+    /// A thread of this process: `reap` frees it once tgkill no longer
+    /// finds it in the process.
+    Thread = 0,
+    /// A process of its own that shares this memory (clone(CLONE_VM)
+    /// without CLONE_THREAD or CLONE_VFORK): `reap` frees it once tgkill
+    /// no longer finds it as the leader of its own thread group.
+    Process = 1,
+    /// A vfork child (CLONE_VM|CLONE_VFORK): its parent frees it when the
+    /// vfork returns (`clone::parent_post`), never `reap`. tgkill from
+    /// this process never finds it, so `reap` would free it while it ran,
+    /// or after its parent had, under the slot's next thread: two threads
+    /// on one block (Go's syscall tests in a session: "morestack on g0",
+    /// SIGSEGV, hangs).
+    VforkChild = 2,
+}
 
 impl ThreadBlock {
     pub fn tid(&mut self) -> i32 {
@@ -371,7 +394,12 @@ fn reap() {
             // more. Read through the raw pointer: the thread may still be
             // on its way out.
             let tid = unsafe { (&raw const (*p).arch.tid).read() as i32 };
-            if sys::tgkill(pid, tid, 0) == Err(ESRCH) {
+            // SAFETY: as above (`task` is written before the thread runs).
+            let group = match unsafe { (&raw const (*p).task).read() } {
+                Task::Process => tid,
+                _ => pid,
+            };
+            if sys::tgkill(group, tid, 0) == Err(ESRCH) {
                 // The thread is gone. Only the thread that takes the dead
                 // mark away frees the slot: two threads reaping at once
                 // (two pthread_creates) both saw it dead, and the second
@@ -495,16 +523,17 @@ fn claim(limit: usize) -> Option<usize> {
 /// Returns a slot whose thread never ran (its clone failed) or has let go.
 pub fn free(t: &mut ThreadBlock) {
     let (w, m) = bit(t.slot);
-    // A vfork child that exited marked its slot dead (`exiting`) before its
-    // parent frees it here: left set, the mark would let a `reap` in
-    // another thread, racing the next alloc of this slot, read the gone
-    // child's tid and free the slot under its new thread.
-    DEAD[w].fetch_and(!m, Ordering::AcqRel);
+    // Blocks freed here (a vfork child's, one whose clone failed) are never
+    // marked dead (`exiting`), so no `reap` frees them too.
     USED[w].fetch_and(!m, Ordering::AcqRel);
 }
 
 /// Marks the calling thread's slot for reuse once the thread has exited.
 pub fn exiting(t: &mut ThreadBlock) {
+    if t.task == Task::VforkChild {
+        // Its parent frees the slot once it has gone.
+        return;
+    }
     t.tid();
     let (w, m) = bit(t.slot);
     DEAD[w].fetch_or(m, Ordering::AcqRel);
@@ -578,6 +607,8 @@ pub fn for_each_other_thread(me: usize, mut f: impl FnMut(i32, usize, [usize; 6]
 /// threads' blocks hold are the parent's.
 pub fn forked(t: &mut ThreadBlock, shared_fds: bool) {
     let me = t.slot;
+    // The one thread of a new process, whatever its block was.
+    t.task = Task::Thread;
     // The parent's other threads' connections: closed, unless the fd table
     // is the parent's too (CLONE_FILES), where they are still theirs.
     live_conn_fds(|slot, rpc, tracer| {

@@ -162,6 +162,18 @@ both_kinds!(threads_created_from_several_threads_at_once, |k| {
         .stdout_has("creators=4 threads=12000 wrong=0\n")
 });
 
+// vfork children that end with a raw exit (Go's ForkExec when the exec
+// fails) while other threads create threads: the child's exit marked its
+// block dead, a creator's reap freed it under the still-waiting parent,
+// which freed it again under a new thread (SIGSEGV, glibc's
+// "advise_stack_range" assertion: 3 runs in 3 before the fix; Go's
+// syscall tests in a session 1 in 60: "morestack on g0", hangs).
+both_kinds!(vfork_children_exit_while_threads_are_created, |k| {
+    super::c("h_reapers", k, &["2", "3000", "2"])
+        .modes(&[super::Mode::Run, super::Mode::Trace])
+        .stdout_has("creators=2 threads=6000 wrong=0\nvforkers=2 children=6000 bad=0\n")
+});
+
 // ------------------------------------------------- 3. fork while threads are in calls
 both_kinds!(fork_with_busy_threads, |k| {
     super::c("h_forkthreads", k, &[])
