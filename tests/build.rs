@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 19] = [
+const H_PROGRAMS: [&str; 20] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -45,6 +45,7 @@ const H_PROGRAMS: [&str; 19] = [
     "h_exitrace",
     "h_reapers",
     "h_gate_signals",
+    "h_pagecache",
 ];
 
 struct Job {

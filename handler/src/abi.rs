@@ -87,6 +87,16 @@ pub const MAP_NORESERVE: usize = general::MAP_NORESERVE as usize;
 pub const MAP_FIXED_NOREPLACE: usize = general::MAP_FIXED_NOREPLACE as usize;
 pub const MREMAP_FIXED: usize = general::MREMAP_FIXED as usize;
 pub const MADV_GUARD_INSTALL: usize = general::MADV_GUARD_INSTALL as usize;
+/// madvise advice that leaves every page readable and writable (dropped
+/// pages read as zeros or from their file again).
+pub const MADV_KEEPING_ACCESS: [u32; 21] = {
+    use general::*;
+    [
+        MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE, MADV_DONTFORK, MADV_DOFORK,
+        MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_WIPEONFORK,
+        MADV_KEEPONFORK, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_COLLAPSE,
+    ]
+};
 
 // Processes and resources.
 pub const CLONE_VM: u64 = general::CLONE_VM as u64;

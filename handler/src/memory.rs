@@ -5,10 +5,10 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{IPC_STAT, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
+use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
 use crate::call::{Call, Outcome};
 use crate::errno::EPERM;
-use crate::{fast, resident};
+use crate::{fast, resident, sys};
 
 /// Whether [addr, addr+len) touches preld's memory.
 pub fn touches_preld(addr: usize, len: usize) -> bool {
@@ -38,6 +38,32 @@ fn shm_touches_preld(id: usize, addr: usize, flags: usize) -> bool {
     touches_preld(at, len)
 }
 
+/// Whether the call can take read or write access away from memory the
+/// application reached before (usermem.rs's page cache must forget it).
+fn takes_access(nr: usize, a: &[usize; 6]) -> bool {
+    match Sysno::from(nr as u32) {
+        Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::mremap | Sysno::brk | Sysno::shmdt => true,
+        Sysno::mmap => a[3] & MAP_FIXED != 0,
+        Sysno::shmat => a[2] & SHM_REMAP != 0,
+        // Advice other than that (guard pages, poison, what a later kernel
+        // adds) counts.
+        Sysno::madvise => !u32::try_from(a[2]).is_ok_and(|adv| MADV_KEEPING_ACCESS.contains(&adv)),
+        _ => false,
+    }
+}
+
+/// brk, shmdt: made as asked, once the page cache has forgotten.
+pub fn forget_pages(_c: &mut Call<'_>) -> Outcome {
+    sys::mappings_change();
+    Outcome::Real
+}
+
+/// pkey_alloc: from now on access can change without a call.
+pub fn pkey_alloc(_c: &mut Call<'_>) -> Outcome {
+    crate::usermem::pkeys_in_use();
+    Outcome::Real
+}
+
 pub fn guard(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
     let hit = match Sysno::from(c.nr as u32) {
@@ -48,8 +74,12 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
         _ => false,
     };
     if hit {
-        Outcome::err(EPERM)
-    } else if let Some(r) = fast::change_memory(c.nr, &c.args) {
+        return Outcome::err(EPERM);
+    }
+    if takes_access(c.nr, &c.args) {
+        sys::mappings_change();
+    }
+    if let Some(r) = fast::change_memory(c.nr, &c.args) {
         // Made here, with no rewrite of code under way.
         Outcome::Return(r)
     } else {

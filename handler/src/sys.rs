@@ -252,24 +252,45 @@ pub fn readlink_fd(fd: i32, buf: &mut [u8]) -> Result<usize> {
     sc!(readlinkat, fd as isize, b"\0".as_ptr(), buf.as_mut_ptr(), buf.len())
 }
 
+/// The generation of the process's mappings: bumped before every call
+/// that can take read or write access away from memory (preld's own
+/// below, the application's in `memory::guard`), so that what was found
+/// of a page before stays true while the generation stands
+/// (usermem.rs's page cache). Shared by every thread and every process
+/// sharing this memory (vfork, CLONE_VM), whose calls bump it too.
+static MAPPINGS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
+pub fn mappings_change() {
+    MAPPINGS.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+}
+
+pub fn mappings_generation() -> u64 {
+    MAPPINGS.load(core::sync::atomic::Ordering::Acquire)
+}
+
 /// mmap(2). Mapping over memory that Rust code still uses is the caller's
 /// responsibility, hence `unsafe`.
 ///
 /// # Safety
 /// With MAP_FIXED, `addr..addr+len` must hold nothing the loader still uses.
 pub unsafe fn mmap(addr: usize, len: usize, prot: usize, flags: usize, fd: i32, off: u64) -> Result<usize> {
+    if flags & crate::abi::MAP_FIXED != 0 {
+        mappings_change();
+    }
     sc!(mmap, addr, len, prot, flags, fd as isize, off)
 }
 
 /// # Safety
 /// The range must hold nothing the loader still uses.
 pub unsafe fn munmap(addr: usize, len: usize) -> Result<()> {
+    mappings_change();
     sc!(munmap, addr, len).map(|_| ())
 }
 
 /// # Safety
 /// Removing access from memory the loader still uses would fault.
 pub unsafe fn mprotect(addr: usize, len: usize, prot: usize) -> Result<()> {
+    mappings_change();
     sc!(mprotect, addr, len, prot).map(|_| ())
 }
 
@@ -277,6 +298,7 @@ pub unsafe fn mprotect(addr: usize, len: usize, prot: usize) -> Result<()> {
 /// Advice that drops or guards pages (MADV_DONTNEED, MADV_GUARD_INSTALL)
 /// must not reach memory the loader still uses.
 pub unsafe fn madvise(addr: usize, len: usize, advice: usize) -> Result<()> {
+    mappings_change();
     sc!(madvise, addr, len, advice).map(|_| ())
 }
 

@@ -162,6 +162,16 @@ both_kinds!(threads_created_from_several_threads_at_once, |k| {
         .stdout_has("creators=4 threads=12000 wrong=0\n")
 });
 
+// Memory a call read or wrote, whose access is then taken away in each
+// way (munmap, mprotect, MAP_FIXED, mremap, madvise guard, shmdt, brk,
+// another thread, protection keys), passed again: EFAULT as natively. The
+// handler knows pages it probed until the mappings change (usermem.rs);
+// in a session, where paths are read in the process, forgetting none of
+// them crashed the program (pola_sessions has that case).
+both_kinds!(pages_whose_access_went_are_efault, |k| {
+    super::c("h_pagecache", k, &[]).modes(&[super::Mode::Launcher, super::Mode::Run, super::Mode::Trace]).stdout_has("munmap           open EFAULT")
+});
+
 // vfork children that end with a raw exit (Go's ForkExec when the exec
 // fails) while other threads create threads: the child's exit marked its
 // block dead, a creator's reap freed it under the still-waiting parent,

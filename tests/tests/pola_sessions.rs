@@ -985,6 +985,23 @@ fn fifos_in_an_in_process_grant_wait_and_take_signals() {
     r.same("FIFO opens in an in-process grant", true);
 }
 
+/// Paths and stat buffers in memory whose access the program then takes
+/// away (tests/programs/c/h_pagecache.c), passed again: EFAULT as
+/// natively. The process reads a session's paths itself and knows the
+/// pages it probed until the mappings change (usermem.rs): with the
+/// changes not counted, the program died of SIGSEGV.
+#[test]
+fn pages_whose_access_went_are_efault_in_a_session() {
+    let tmp = scratch("pagecache");
+    let d = tmp.path();
+    let prog = d.join("h_pagecache");
+    std::fs::copy(preld_tests::program("h_pagecache-dyn-pie"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).grant("--exec", d);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("brk              open EFAULT, stat EFAULT, access EFAULT\n"), "native: {}", n.report());
+    r.same("access taken away from known pages", true);
+}
+
 /// A process of its own memory sharing its parent's fd table
 /// (clone(CLONE_FILES), tests/programs/pola/clone_files.c): its calls and
 /// those of its parent's threads are served during its life and after,
