@@ -64,7 +64,7 @@ const fn table() -> [Route; TABLE_LEN] {
     // memory::guard and fast::memory_call look only at fixed mappings.
     set!(memory::guard, Gate::MmapNotFixed => mmap);
     set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, madvise, shmat);
-    set!(memory::forget_pages => brk, shmdt);
+    set!(memory::forget_pages => brk, shmdt, process_madvise, remap_file_pages);
     set!(memory::pkey_alloc => pkey_alloc);
     set!(fds::guard => dup2, dup3, close_range);
     set!(fds::unshare => unshare);

@@ -52,7 +52,8 @@ fn takes_access(nr: usize, a: &[usize; 6]) -> bool {
     }
 }
 
-/// brk, shmdt: made as asked, once the page cache has forgotten.
+/// brk, shmdt, process_madvise (guard pages in later kernels),
+/// remap_file_pages: made as asked, once the page cache has forgotten.
 pub fn forget_pages(_c: &mut Call<'_>) -> Outcome {
     sys::mappings_change();
     Outcome::Real
