@@ -104,12 +104,34 @@ impl Grant {
 
 /// The table, set once at startup (a leaked Box; never changed after but
 /// for fd numbers, which are atomic).
-static TABLE: AtomicPtr<Vec<Grant>> = AtomicPtr::new(core::ptr::null_mut());
+static TABLE: AtomicPtr<Table> = AtomicPtr::new(core::ptr::null_mut());
 
-fn table() -> &'static [Grant] {
+/// The grants, ordered by the first letter of their path's first name
+/// (`/` itself first), and where each letter's run begins: a path is
+/// looked up among the grants of its own first letter and `/` alone, not
+/// among -B's 48.
+struct Table {
+    grants: Vec<Grant>,
+    first: [u16; 257],
+}
+
+fn letter(vpath: &[u8]) -> usize {
+    vpath.get(1).copied().unwrap_or(0) as usize
+}
+
+fn whole_table() -> Option<&'static Table> {
     let p = TABLE.load(Ordering::Acquire);
     // SAFETY: set once from a leaked Box and never freed.
-    unsafe { p.as_ref() }.map_or(&[], |v| v.as_slice())
+    unsafe { p.as_ref() }
+}
+
+fn table() -> &'static [Grant] {
+    whole_table().map_or(&[], |t| t.grants.as_slice())
+}
+
+/// The grants whose path's first letter is `letter` (0: `/` itself).
+fn grants_of_letter(t: &'static Table, letter: usize) -> &'static [Grant] {
+    &t.grants[t.first[letter] as usize..t.first[letter + 1] as usize]
 }
 
 /// The resolve flags of every open beneath a grant.
@@ -221,8 +243,16 @@ pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
         }
     }
     let fds = grants.iter().map(|g| (g.fd(), g.mode)).collect();
-    if !grants.is_empty() {
-        TABLE.store(Box::into_raw(Box::new(grants)), Ordering::Release);
+    if !grants.is_empty() && grants.len() <= u16::MAX as usize {
+        grants.sort_by_key(|g| letter(&g.vpath));
+        let mut first = [0u16; 257];
+        for g in &grants {
+            first[letter(&g.vpath) + 1] += 1;
+        }
+        for i in 1..first.len() {
+            first[i] += first[i - 1];
+        }
+        TABLE.store(Box::into_raw(Box::new(Table { grants, first })), Ordering::Release);
     }
     fds
 }
@@ -236,8 +266,13 @@ pub fn active() -> bool {
 /// The grant's part must be spelt plainly (`/usr/lib/x`, not
 /// `/usr/./lib/x`): anything else is the server's to resolve.
 pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
+    let t = whole_table()?;
     let mut best: Option<(&'static Grant, &[u8])> = None;
-    for g in table() {
+    let own = match letter(path) {
+        0 => &[][..],
+        l => grants_of_letter(t, l),
+    };
+    for g in grants_of_letter(t, 0).iter().chain(own) {
         // A file grant names its file alone (`/etc/passwd/` and
         // `/etc/passwd/x` are the server's, ENOTDIR): its length first, as
         // -B's 30 of them are looked at for every path.
@@ -249,9 +284,7 @@ pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
         }
         let rest = if g.vpath == b"/" {
             path.strip_prefix(b"/")
-        } else if g.vpath.len() > path.len() || g.vpath.get(1) != path.get(1) {
-            // (Most grants differ in their first name's first letter: no
-            // comparison of the whole prefix for them.)
+        } else if g.vpath.len() > path.len() {
             None
         } else {
             path.strip_prefix(g.vpath.as_slice()).filter(|r| r.is_empty() || r[0] == b'/')
