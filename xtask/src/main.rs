@@ -35,15 +35,31 @@ fn run(mut c: Command) {
     }
 }
 
-/// Builds ld-preld and preld in release mode into target/preld/.
+/// The host's target triple: preld is built statically for it.
+fn host_triple() -> String {
+    format!("{}-unknown-linux-gnu", std::env::consts::ARCH)
+}
+
+/// Builds ld-preld and preld in release mode into target/preld/. preld is
+/// linked statically (glibc's static libc): it starts 0.5 ms sooner than
+/// linked dynamically (`preld run -- /bin/true` 1.95 -> 1.40 ms), every
+/// `preld run`, `trace` and `pola` paying that once. Built for the host
+/// triple given as `--target`, so that the flag leaves build scripts and
+/// proc macros alone (they are built for the host without it), in
+/// target/TRIPLE/release.
 fn build() {
     let mut c = cargo();
-    c.args(["build", "--release", "-p", "ld-preld", "--bin", "ld-preld", "-p", "preld", "--bin", "preld"]);
+    c.args(["build", "--release", "-p", "ld-preld", "--bin", "ld-preld"]);
+    run(c);
+    let triple = host_triple();
+    let mut c = cargo();
+    c.args(["build", "--release", "-p", "preld", "--bin", "preld", "--target", &triple]);
+    c.env("RUSTFLAGS", "-C target-feature=+crt-static");
     run(c);
     let out = root().join("target/preld");
     std::fs::create_dir_all(&out).unwrap();
-    for bin in ["ld-preld", "preld"] {
-        let src = root().join("target/release").join(bin);
+    for (bin, dir) in [("ld-preld", "target/release".to_string()), ("preld", format!("target/{triple}/release"))] {
+        let src = root().join(dir).join(bin);
         let dst = out.join(bin);
         // Replace, never write through: a running ld-preld keeps its inode.
         let tmp = out.join(format!(".{bin}.new"));
