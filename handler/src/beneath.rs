@@ -222,9 +222,9 @@ pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
         };
         let known = g.known.or_else(|| {
             if is_file_mode(g.mode) {
-                // A regular file's grant (the launcher's word, checked).
-                let regular = sys::fstat(own).is_ok_and(|st| st.mode & crate::abi::S_IFMT == crate::abi::S_IFREG);
-                return sys::mount_id(own).ok().filter(|_| regular).map(|id| (id, false));
+                // A regular file's grant (the launcher's word, checked):
+                // its type and mount in one statx.
+                return sys::mount_id_and_type(own).ok().filter(|&(_, kind)| kind == crate::abi::S_IFREG).map(|(id, _)| (id, false));
             }
             let probe = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE };
             let usable = sys::openat2(own, b".\0", &probe).map(sys::close).is_ok();

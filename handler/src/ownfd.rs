@@ -85,7 +85,16 @@ fn below_limit(soft: usize) -> usize {
     soft.min(BITMAP_FDS).saturating_sub(HEADROOM).max(3)
 }
 
-fn place(fd: i32, (soft, hard): (usize, usize)) -> Result<i32, i32> {
+fn place(fd: i32, limits: (usize, usize)) -> Result<i32, i32> {
+    place_from(fd, limits, &mut below_limit(limits.0))
+}
+
+/// `place`, trying below the limit from `*base` down (and leaving there
+/// the base that found room): placing many fds in turn, the next one
+/// starts where the last went instead of failing again above it (EMFILE
+/// once for each fd that no longer fits the usual place; nothing of
+/// preld's is closed meanwhile, so the numbers are those `place` gives).
+fn place_from(fd: i32, (soft, hard): (usize, usize), base: &mut usize) -> Result<i32, i32> {
     if soft < hard && soft < BITMAP_FDS {
         let room = hard.min(BITMAP_FDS).min(soft + 1024);
         if set_nofile(room, hard).is_ok() {
@@ -98,11 +107,10 @@ fn place(fd: i32, (soft, hard): (usize, usize)) -> Result<i32, i32> {
     }
     // Above the usual place first, then further down when the application
     // has taken every fd up there.
-    let mut base = below_limit(soft);
     loop {
-        match sys::fcntl(fd, F_DUPFD_CLOEXEC, base) {
+        match sys::fcntl(fd, F_DUPFD_CLOEXEC, *base) {
             Ok(n) => return Ok(n as i32),
-            Err(_) if base > 3 => base = base.saturating_sub(base / 8 + HEADROOM).max(3),
+            Err(_) if *base > 3 => *base = base.saturating_sub(*base / 8 + HEADROOM).max(3),
             Err(e) => return Err(e),
         }
     }
@@ -136,15 +144,40 @@ pub fn adopt_fds(fds: &[i32]) -> Vec<Result<i32, i32>> {
             ok.extend_from_slice(run);
         }
     }
-    fds.iter()
+    // The others are copied up one by one, and their old numbers closed
+    // together afterwards, a run of consecutive numbers at a time (the
+    // launcher gives a session's grants as 3, 4, 5, ...): a fcntl each
+    // and a close_range a run, where each took a close of its own.
+    let mut base = below_limit(limits.0);
+    let mut moved: Vec<i32> = Vec::new();
+    let adopted = fds
+        .iter()
         .map(|&fd| {
             if ok.binary_search(&fd).is_ok() && !is_own(fd as usize) {
                 mark(fd, true);
                 return Ok(fd);
             }
-            adopt_with(fd, limits)
+            if in_place(fd, limits) {
+                return adopt_with(fd, limits);
+            }
+            if moved.contains(&fd) {
+                // Given twice: moved already (closed, as one at a time).
+                return Err(crate::errno::EBADF);
+            }
+            let new = place_from(fd, limits, &mut base)?;
+            moved.push(fd);
+            mark(new, true);
+            Ok(new)
         })
-        .collect()
+        .collect();
+    moved.sort_unstable();
+    for run in moved.chunk_by(|a, b| b - a == 1) {
+        let (first, last) = (run[0], run[run.len() - 1]);
+        if first == last || sys::close_range(first as usize, last as usize, 0).is_err() {
+            run.iter().for_each(|&fd| sys::close(fd));
+        }
+    }
+    adopted
 }
 
 /// Whether `fd` is where `place` puts preld's fds (the image before this

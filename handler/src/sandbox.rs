@@ -116,6 +116,7 @@ pub fn enter(loader: &[u8], net: bool, grants: &[(i32, u8)]) -> Result<Enforced,
 /// never needs any of these calls in a session. docs/DESIGN.md lists the
 /// entries with their reasons.
 pub mod seccomp {
+    use alloc::vec::Vec;
     use syscalls::Sysno;
 
     use crate::abi::{AF_INET, AF_INET6, AF_UNIX, AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT};
@@ -227,94 +228,139 @@ pub mod seccomp {
         Insn { code, jt, jf, k }
     }
 
-    pub const LEN: usize = 6 + REFUSED.len() + 7 + 1 + (1 + IOCTLS.len() + 2) + (1 + FAMILIES.len() + 2) + PRLIMIT_BLOCK + 2 * MODE_BLOCK;
-    const PRLIMIT_BLOCK: usize = 8;
-    const MODE_BLOCK: usize = 4;
+    /// Where a call number leads when it is one of the filter's.
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    enum Target {
+        Eperm,
+        Ioctl,
+        Socket,
+        Prlimit,
+        /// fchmod: the mode is argument 1.
+        Mode1,
+        /// fchmodat, fchmodat2: argument 2.
+        Mode2,
+    }
+    const TARGETS: [Target; 6] = [Target::Eperm, Target::Ioctl, Target::Socket, Target::Prlimit, Target::Mode1, Target::Mode2];
+
+    /// At most this many numbers are compared one by one at a leaf of the
+    /// search tree.
+    const LEAF: usize = 4;
     /// The set-user-ID and set-group-ID bits of a mode.
     const SET_ID: u32 = S_ISUID | S_ISGID;
 
-    /// At `at`, one comparison per value: a match jumps to the second
-    /// instruction after them, no match falls through to the first.
-    const fn jump_past_on_match(p: &mut [Insn; LEN], at: usize, values: &[u32]) {
-        let mut i = 0;
-        while i < values.len() {
-            p[at + i] = insn(JEQ, (values.len() - i) as u8, 0, values[i]);
-            i += 1;
-        }
+    /// The numbers the filter looks at, sorted, each with its target.
+    fn numbers() -> Vec<(u32, Target)> {
+        let mut v: Vec<(u32, Target)> = REFUSED.iter().map(|&s| (s as u32, Target::Eperm)).collect();
+        v.extend([
+            (Sysno::ioctl as u32, Target::Ioctl),
+            (Sysno::socket as u32, Target::Socket),
+            (Sysno::prlimit64 as u32, Target::Prlimit),
+            (Sysno::fchmod as u32, Target::Mode1),
+            (Sysno::fchmodat as u32, Target::Mode2),
+            (Sysno::fchmodat2 as u32, Target::Mode2),
+        ]);
+        v.sort_unstable_by_key(|&(nr, _)| nr);
+        v.dedup_by_key(|&mut (nr, _)| nr);
+        v
     }
 
-    /// The filter program, jumps computed from the tables' lengths.
-    pub const fn program() -> [Insn; LEN] {
-        let mut p = [insn(0, 0, 0, 0); LEN];
+    /// A binary search over `keys` (sorted): a leaf of at most LEAF numbers
+    /// compares each (a match jumps to its target, patched by `program`)
+    /// and allows the others; a node sends the upper half to its second
+    /// subtree. Jumps to a target are recorded in `to`.
+    fn search(keys: &[(u32, Target)], p: &mut Vec<Insn>, to: &mut Vec<(usize, Target)>) {
+        if keys.len() <= LEAF {
+            for &(nr, t) in keys {
+                to.push((p.len(), t));
+                p.push(insn(JEQ, 0, 0, nr));
+            }
+            p.push(insn(RET, 0, 0, SECCOMP_RET_ALLOW));
+            return;
+        }
+        let mid = keys.len() / 2;
+        let node = p.len();
+        p.push(insn(JGE, 0, 0, keys[mid].0));
+        search(&keys[..mid], p, to);
+        // (Within u8 reach: the tree has about 80 instructions.)
+        p[node].jt = (p.len() - node - 1) as u8;
+        search(&keys[mid..], p, to);
+    }
+
+    /// The filter program. The call number is looked up by binary search
+    /// (JGE nodes, then a few JEQ at a leaf), not one comparison after
+    /// another: the kernel runs the filter over every call number when it
+    /// installs it (to cache those always allowed) and on every call that
+    /// is not, and a list of 50 comparisons cost 0.1 ms at each start.
+    pub fn program() -> Vec<Insn> {
+        let mut p = Vec::with_capacity(128);
         // Only x86_64 calls: int 0x80's i386 table and x32 numbers would
         // name other calls by these numbers.
-        p[0] = insn(LD_ABS, 0, 0, OFF_ARCH);
-        p[1] = insn(JEQ, 1, 0, AUDIT_ARCH_X86_64);
-        p[2] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | ENOSYS as u32);
-        p[3] = insn(LD_ABS, 0, 0, OFF_NR);
-        p[4] = insn(JGE, 0, 1, X32_SYSCALL_BIT);
-        p[5] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | ENOSYS as u32);
-        let n = REFUSED.len();
-        // After the list: [ioctl?] [socket?] [prlimit64?] [allow] [eperm],
-        // then the ioctl block [ld cmd] [jeq each] [allow] [eperm], the
-        // socket block [ld family] [jeq each] [eafnosupport] [allow] and
-        // the prlimit64 block (BPF jumps forward only).
-        let eperm = 6 + n + 7;
-        let ioctl_block = eperm + 1;
-        let socket_block = ioctl_block + IOCTLS.len() + 3;
-        let prlimit_block = socket_block + FAMILIES.len() + 3;
-        // fchmod's mode is argument 1; fchmodat's and fchmodat2's, 2.
-        let mode1_block = prlimit_block + PRLIMIT_BLOCK;
-        let mode2_block = mode1_block + MODE_BLOCK;
-        let mut i = 0;
-        while i < n {
-            let at = 6 + i;
-            p[at] = insn(JEQ, (eperm - at - 1) as u8, 0, REFUSED[i] as u32);
-            i += 1;
+        p.push(insn(LD_ABS, 0, 0, OFF_ARCH));
+        p.push(insn(JEQ, 1, 0, AUDIT_ARCH_X86_64));
+        p.push(insn(RET, 0, 0, SECCOMP_RET_ERRNO | ENOSYS as u32));
+        p.push(insn(LD_ABS, 0, 0, OFF_NR));
+        p.push(insn(JGE, 0, 1, X32_SYSCALL_BIT));
+        p.push(insn(RET, 0, 0, SECCOMP_RET_ERRNO | ENOSYS as u32));
+        let mut to = Vec::new();
+        search(&numbers(), &mut p, &mut to);
+        // Then the targets (BPF jumps forward only).
+        let mut at = [0usize; TARGETS.len()];
+        for (i, t) in TARGETS.iter().enumerate() {
+            at[i] = p.len();
+            match t {
+                Target::Eperm => p.push(insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32)),
+                Target::Ioctl => {
+                    p.push(insn(LD_ABS, 0, 0, off_arg(1)));
+                    jump_past_on_match(&mut p, IOCTLS);
+                    p.push(insn(RET, 0, 0, SECCOMP_RET_ALLOW));
+                    p.push(insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32));
+                }
+                Target::Socket => {
+                    p.push(insn(LD_ABS, 0, 0, off_arg(0)));
+                    jump_past_on_match(&mut p, FAMILIES);
+                    p.push(insn(RET, 0, 0, SECCOMP_RET_ERRNO | EAFNOSUPPORT as u32));
+                    p.push(insn(RET, 0, 0, SECCOMP_RET_ALLOW));
+                }
+                // prlimit64(pid, res, new, old): setting another process's
+                // limits (pid != 0 and new != NULL) is refused. The only
+                // other processes a session can name are its own and its
+                // init; the init's limits are the session's life
+                // (RLIMIT_CPU on it ended the session).
+                Target::Prlimit => p.extend([
+                    insn(LD_ABS, 0, 0, off_arg(0)),
+                    insn(JEQ, 4, 0, 0), // pid 0: allow
+                    insn(LD_ABS, 0, 0, off_arg(2)),
+                    insn(JEQ, 0, 3, 0), // new's low half
+                    insn(LD_ABS, 0, 0, off_arg(2) + 4),
+                    insn(JEQ, 0, 1, 0), // new's high half: NULL, allow
+                    insn(RET, 0, 0, SECCOMP_RET_ALLOW),
+                    insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
+                ]),
+                // fchmod/fchmodat with a set-user-ID or set-group-ID bit: a
+                // file that runs with its owner's authority outside the
+                // session (a root session's setuid-root file makes its
+                // runner root on the host).
+                Target::Mode1 | Target::Mode2 => p.extend([
+                    insn(LD_ABS, 0, 0, off_arg(if *t == Target::Mode1 { 1 } else { 2 })),
+                    insn(JSET, 1, 0, SET_ID),
+                    insn(RET, 0, 0, SECCOMP_RET_ALLOW),
+                    insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
+                ]),
+            }
         }
-        let at = 6 + n;
-        p[at] = insn(JEQ, (ioctl_block - at - 1) as u8, 0, Sysno::ioctl as u32);
-        p[at + 1] = insn(JEQ, (socket_block - at - 2) as u8, 0, Sysno::socket as u32);
-        p[at + 2] = insn(JEQ, (prlimit_block - at - 3) as u8, 0, Sysno::prlimit64 as u32);
-        p[at + 3] = insn(JEQ, (mode1_block - at - 4) as u8, 0, Sysno::fchmod as u32);
-        p[at + 4] = insn(JEQ, (mode2_block - at - 5) as u8, 0, Sysno::fchmodat as u32);
-        p[at + 5] = insn(JEQ, (mode2_block - at - 6) as u8, 0, Sysno::fchmodat2 as u32);
-        p[at + 6] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
-        p[eperm] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
-        p[ioctl_block] = insn(LD_ABS, 0, 0, off_arg(1));
-        jump_past_on_match(&mut p, ioctl_block + 1, IOCTLS);
-        p[ioctl_block + 1 + IOCTLS.len()] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
-        p[ioctl_block + 2 + IOCTLS.len()] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
-        p[socket_block] = insn(LD_ABS, 0, 0, off_arg(0));
-        jump_past_on_match(&mut p, socket_block + 1, FAMILIES);
-        p[socket_block + 1 + FAMILIES.len()] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EAFNOSUPPORT as u32);
-        p[socket_block + 2 + FAMILIES.len()] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
-        // prlimit64(pid, res, new, old): setting another process's limits
-        // (pid != 0 and new != NULL) is refused. The only other processes
-        // a session can name are its own and its init; the init's limits
-        // are the session's life (RLIMIT_CPU on it ended the session).
-        let b = prlimit_block;
-        p[b] = insn(LD_ABS, 0, 0, off_arg(0));
-        p[b + 1] = insn(JEQ, 4, 0, 0); // pid 0: allow
-        p[b + 2] = insn(LD_ABS, 0, 0, off_arg(2));
-        p[b + 3] = insn(JEQ, 0, 3, 0); // new's low half
-        p[b + 4] = insn(LD_ABS, 0, 0, off_arg(2) + 4);
-        p[b + 5] = insn(JEQ, 0, 1, 0); // new's high half: NULL, allow
-        p[b + 6] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
-        p[b + 7] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
-        // fchmod/fchmodat with a set-user-ID or set-group-ID bit: a file
-        // that runs with its owner's authority outside the session (a root
-        // session's setuid-root file makes its runner root on the host).
-        let mut k = 0;
-        while k < 2 {
-            let b = mode1_block + k * MODE_BLOCK;
-            p[b] = insn(LD_ABS, 0, 0, off_arg(1 + k as u32));
-            p[b + 1] = insn(JSET, 1, 0, SET_ID);
-            p[b + 2] = insn(RET, 0, 0, SECCOMP_RET_ALLOW);
-            p[b + 3] = insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32);
-            k += 1;
+        for (pc, t) in to {
+            let i = TARGETS.iter().position(|&x| x == t).unwrap_or(0);
+            p[pc].jt = (at[i] - pc - 1) as u8;
         }
         p
+    }
+
+    /// One comparison per value: a match jumps to the second instruction
+    /// after them, no match falls through to the first.
+    fn jump_past_on_match(p: &mut Vec<Insn>, values: &[u32]) {
+        for (i, &v) in values.iter().enumerate() {
+            p.push(insn(JEQ, (values.len() - i) as u8, 0, v));
+        }
     }
 
     /// What the filter answers for a call: Ok(()) to allow, Err(errno).
@@ -355,15 +401,15 @@ pub mod seccomp {
     /// Installs the filter on the calling thread (the process's only one),
     /// after no_new_privs.
     pub fn install() -> Result<(), i32> {
-        static PROGRAM: [Insn; LEN] = program();
+        let program = program();
         #[repr(C)]
         struct Fprog {
             len: u16,
             filter: *const Insn,
         }
-        let prog = Fprog { len: LEN as u16, filter: PROGRAM.as_ptr() };
-        // SAFETY: a valid sock_fprog pointing at a static program; the
-        // kernel copies it.
+        let prog = Fprog { len: program.len() as u16, filter: program.as_ptr() };
+        // SAFETY: a valid sock_fprog pointing at the program, alive for
+        // the call; the kernel copies it.
         unsafe { sys::raw(Sysno::seccomp as usize, [SECCOMP_SET_MODE_FILTER, 0, &prog as *const Fprog as usize, 0, 0, 0]) }.map(|_| ())
     }
 }
@@ -391,6 +437,68 @@ mod tests {
             } else {
                 assert_eq!(v, Ok(()), "{:?}", Sysno::new(nr as usize));
             }
+        }
+    }
+
+    /// The filter's answer, as docs/DESIGN.md's table states it.
+    fn spec(arch: u32, nr: u32, a: [u64; 6]) -> Result<(), u32> {
+        if arch != X86_64 || nr >= 0x4000_0000 {
+            return Err(ENOSYS as u32);
+        }
+        let set_id = |mode: u64| if mode as u32 & 0o6000 != 0 { Err(EPERM as u32) } else { Ok(()) };
+        match Sysno::new(nr as usize) {
+            Some(s) if REFUSED.contains(&s) => Err(EPERM as u32),
+            Some(Sysno::ioctl) if IOCTLS.contains(&(a[1] as u32)) => Err(EPERM as u32),
+            Some(Sysno::socket) if !FAMILIES.contains(&(a[0] as u32)) => Err(EAFNOSUPPORT as u32),
+            Some(Sysno::prlimit64) if a[0] as u32 != 0 && a[2] != 0 => Err(EPERM as u32),
+            Some(Sysno::fchmod) => set_id(a[1]),
+            Some(Sysno::fchmodat | Sysno::fchmodat2) => set_id(a[2]),
+            _ => Ok(()),
+        }
+    }
+
+    #[test]
+    fn the_filter_answers_as_its_specification() {
+        let args: [[u64; 6]; 6] = [
+            [0; 6],
+            [1, 0x5412 /* TIOCSTI */, 0o4755, 0, 0, 0],
+            [16, 0x541c /* TIOCLINUX */, 0x7ff0_0000_1000, 0, 0, 0],
+            [2, 0x5401, 0o2755, 0, 0, 0],
+            [u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX, u64::MAX],
+            [0x1_0000_0000, 0x1_0000_5412, 0x7ff0_0000_0000, 0, 0, 0],
+        ];
+        for arch in [X86_64, 0x4000_0003, 0xc000_00b7, 0] {
+            for nr in (0..1024u32).chain([0x4000_0000, 0x4000_0001 + 16, u32::MAX, 0x3fff_ffff]) {
+                for a in args {
+                    assert_eq!(verdict(arch, nr, a), spec(arch, nr, a), "arch {arch:#x} nr {nr} args {a:x?}");
+                }
+            }
+        }
+    }
+
+    /// The kernel runs the filter over every call number when it installs
+    /// it: each number's walk is a binary search, not the whole list.
+    #[test]
+    fn every_number_is_found_in_a_few_steps() {
+        let p = super::seccomp::program();
+        assert!(p.len() < 256, "jumps must stay within a u8: {} instructions", p.len());
+        for nr in 0..1024u32 {
+            let (mut pc, mut steps) = (3usize, 0);
+            // From the number's load, count until a return or an argument's load.
+            loop {
+                let x = p[pc];
+                steps += 1;
+                if x.code & 0x07 == 0x06 || (x.code == 0x20 && x.k >= 16) {
+                    break;
+                }
+                let hit = match x.code & 0xf0 {
+                    0x10 => nr == x.k,
+                    0x30 => nr >= x.k,
+                    _ => false,
+                };
+                pc += 1 + if x.code == 0x20 { 0 } else if hit { x.jt as usize } else { x.jf as usize };
+            }
+            assert!(steps <= 14, "nr {nr}: {steps} instructions");
         }
     }
 

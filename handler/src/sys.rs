@@ -242,6 +242,21 @@ pub fn mount_id(fd: i32) -> Result<u64> {
     Ok(u64::from_ne_bytes(id))
 }
 
+/// The mount id of `fd`'s object and its file type (S_IFMT bits), in one
+/// statx (STATX_MNT_ID | STATX_TYPE).
+pub fn mount_id_and_type(fd: i32) -> Result<(u64, u32)> {
+    let mut x = [0u8; 256];
+    statx_fd(fd, 0, crate::abi::STATX_MNT_ID | crate::abi::STATX_TYPE, &mut x)?;
+    // struct statx: stx_mask at 0, stx_mode at 28, stx_mnt_id at 144.
+    let mask = u32::from_ne_bytes([x[0], x[1], x[2], x[3]]);
+    if mask & (crate::abi::STATX_MNT_ID | crate::abi::STATX_TYPE) != crate::abi::STATX_MNT_ID | crate::abi::STATX_TYPE {
+        return Err(EINVAL);
+    }
+    let mut id = [0u8; 8];
+    id.copy_from_slice(&x[144..152]);
+    Ok((u64::from_ne_bytes(id), u16::from_ne_bytes([x[28], x[29]]) as u32 & crate::abi::S_IFMT))
+}
+
 /// faccessat2(2) of `fd` itself (AT_EMPTY_PATH, with `flags` beside it).
 pub fn faccess_fd(fd: i32, mode: usize, flags: usize) -> Result<()> {
     sc!(faccessat2, fd as isize, b"\0".as_ptr(), mode, AT_EMPTY_PATH | flags).map(|_| ())
