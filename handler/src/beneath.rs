@@ -244,17 +244,22 @@ pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
     }
     let fds = grants.iter().map(|g| (g.fd(), g.mode)).collect();
     if !grants.is_empty() && grants.len() <= u16::MAX as usize {
-        grants.sort_by_key(|g| letter(&g.vpath));
-        let mut first = [0u16; 257];
-        for g in &grants {
-            first[letter(&g.vpath) + 1] += 1;
-        }
-        for i in 1..first.len() {
-            first[i] += first[i - 1];
-        }
-        TABLE.store(Box::into_raw(Box::new(Table { grants, first })), Ordering::Release);
+        set_table(grants);
     }
     fds
+}
+
+/// Orders the grants by letter and sets the table (once).
+fn set_table(mut grants: Vec<Grant>) {
+    grants.sort_by_key(|g| letter(&g.vpath));
+    let mut first = [0u16; 257];
+    for g in &grants {
+        first[letter(&g.vpath) + 1] += 1;
+    }
+    for i in 1..first.len() {
+        first[i] += first[i - 1];
+    }
+    TABLE.store(Box::into_raw(Box::new(Table { grants, first })), Ordering::Release);
 }
 
 pub fn active() -> bool {
@@ -536,7 +541,22 @@ mod tests {
             .enumerate()
             .map(|(i, v)| Grant { fd: AtomicI32::new(100 + i as i32), mode: b'r', vpath: v.as_bytes().to_vec(), mnt_id: i as u64, nodev: false })
             .collect();
-        TABLE.store(Box::into_raw(Box::new(grants)), Ordering::Release);
+        set_table(grants);
+    }
+
+    /// (Called from `the_longest_plainly_spelt_grant_prefix`: the table is
+    /// one for the process, and tests run at once.)
+    fn a_path_is_found_among_its_letter_s_grants_and_the_root() {
+        with_table(&["/var/x", "/", "/usr", "/u", "/etc"]);
+        let f = |p: &str| find(p.as_bytes()).map(|(g, r)| (g.fd(), core::str::from_utf8(r).unwrap().to_owned()));
+        assert_eq!(f("/usr/a"), Some((102, "a".into())));
+        assert_eq!(f("/u/a"), Some((103, "a".into())));
+        assert_eq!(f("/ux/a"), Some((101, "ux/a".into())));
+        assert_eq!(f("/var/x/y"), Some((100, "y".into())));
+        assert_eq!(f("/var/y"), Some((101, "var/y".into())));
+        assert_eq!(f("/bin/sh"), Some((101, "bin/sh".into())));
+        assert_eq!(f("/"), Some((101, "".into())));
+        assert_eq!(f("/etc"), Some((104, "".into())));
     }
 
     #[test]
@@ -556,6 +576,7 @@ mod tests {
         assert_eq!(f("/home/u"), None);
         assert_eq!(f("/./usr/lib"), None);
         assert_eq!(f("/"), None);
+        a_path_is_found_among_its_letter_s_grants_and_the_root();
     }
 
     #[test]

@@ -670,7 +670,13 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             Mode::Exec => "x",
             Mode::Rw => "w",
         };
-        let mut a = OsString::from(format!("{}:{mode}:", g.root.as_raw_fd()));
+        // With what the process would otherwise ask the kernel about the
+        // fd at start (its copy's mount, and whether it opens devices: a
+        // directory grant's copy does not): 120 calls fewer for -B.
+        let mut a = OsString::from(match g.mnt_id {
+            Some(id) => format!("{}:{mode},{id},{}:", g.root.as_raw_fd(), g.is_dir as u8),
+            None => format!("{}:{mode}:", g.root.as_raw_fd()),
+        });
         a.push(OsStr::from_bytes(&g.vpath));
         argv.extend(["--beneath".into(), a]);
     }
@@ -750,7 +756,11 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         };
         let mut meanwhile = || {
             raise_fd_limit();
-            made = ns.take().map(|ns| serve::Server::new(ns, args.net));
+            made = ns.take().map(|ns| {
+                let mut s = serve::Server::new(ns, args.net);
+                s.start_closer();
+                s
+            });
         };
         confine::spawn(&start, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut meanwhile)?
     };

@@ -82,6 +82,19 @@ impl<T: Send + 'static> Background<T> {
         self.pid == std::process::id()
     }
 
+    /// Starts the first thread now, if none runs: when the first item
+    /// comes (the program's connection, as it exits) its start would wait
+    /// for a CPU the exiting program and the init need.
+    pub(super) fn start(&mut self) {
+        if self.pid == 0 {
+            self.pid = std::process::id();
+            let mut q = self.shared.lock();
+            if q.threads == 0 && self.spawn() {
+                q.threads += 1;
+            }
+        }
+    }
+
     /// Hands `item` to a thread; gives it back if none could be started
     /// (the user's process limit reached).
     pub(super) fn give(&mut self, item: T) -> Result<(), T> {
@@ -182,6 +195,11 @@ impl Closer {
     /// fds given to `close` and still open.
     pub(super) fn waiting(&self) -> usize {
         self.thread.waiting() + self.stash.len()
+    }
+
+    /// Starts a closer thread ahead of the first close (`Background::start`).
+    pub(super) fn start(&mut self) {
+        self.thread.start();
     }
 
     /// Closes `fd` on a closer thread.
