@@ -985,6 +985,22 @@ fn fifos_in_an_in_process_grant_wait_and_take_signals() {
     r.same("FIFO opens in an in-process grant", true);
 }
 
+/// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
+/// the test programs' directory) starts in a session as natively: with
+/// -B the launcher skips `ld.so --list` only when every library must lie
+/// in the base, and here it must not.
+#[test]
+fn libraries_outside_the_base_are_granted_with_the_program() {
+    let tmp = scratch("runpath");
+    let d = tmp.path();
+    let prog = d.join("tls");
+    fs::copy(program("tls-dyn-pie"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).grant("--exec", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("lib"), "native: {}", n.report());
+    r.same("a library found through DT_RUNPATH outside the base", true);
+}
+
 /// Paths and stat buffers in memory whose access the program then takes
 /// away (tests/programs/c/h_pagecache.c), passed again: EFAULT as
 /// natively. The process reads a session's paths itself and knows the

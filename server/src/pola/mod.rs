@@ -410,7 +410,86 @@ impl StartupFiles {
     }
 }
 
-fn start_startup_files(prog: &Path) -> Result<StartupFiles, String> {
+/// Whether the libraries ld.so would load for an ELF program (its
+/// DT_NEEDED, searched as ld.so searches) all lie in -B's grants, so that
+/// `ld.so --list` need not run (0.7 ms of a process, most of it waited
+/// for at each session's start): no DT_RPATH or DT_RUNPATH in the program,
+/// no LD_LIBRARY_PATH, LD_PRELOAD or LD_AUDIT, no /etc/ld.so.preload, and
+/// every directory of /etc/ld.so.conf (and what it includes) below -B's
+/// /usr, /lib or /lib64, as ld.so's own defaults are. (A library whose
+/// own DT_RUNPATH names a directory outside them is not found then: the
+/// list would have granted it; Debian's libraries have none.)
+fn libraries_in_base(file: &HostFile, plan: &preld_loader::elf::LoadPlan) -> bool {
+    if ["LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT"].iter().any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty())) {
+        return false;
+    }
+    if std::fs::metadata("/etc/ld.so.preload").is_ok_and(|m| m.len() > 0) {
+        return false;
+    }
+    // DT_RPATH and DT_RUNPATH among the dynamic section's entries.
+    if let Some(dynamic) = plan.program_headers.iter().find(|h| h.p_type == goblin::elf::program_header::PT_DYNAMIC) {
+        let len = (dynamic.p_filesz as usize).min(64 << 10) / 16 * 16;
+        let mut d = vec![0u8; len];
+        if preld_loader::elf::FileSource::read_exact_at(file, dynamic.p_offset, &mut d).is_err() {
+            return false;
+        }
+        for e in d.chunks_exact(16) {
+            let tag = u64::from_ne_bytes(e[..8].try_into().unwrap_or_default());
+            match tag {
+                0 => break,
+                t if t == goblin::elf::dynamic::DT_RPATH || t == goblin::elf::dynamic::DT_RUNPATH => return false,
+                _ => {}
+            }
+        }
+    }
+    let in_base = |dir: &[u8]| [&b"/usr"[..], b"/lib", b"/lib64"].iter().any(|b| ns::is_within(&ns::normalize(dir), b));
+    let mut confs = vec![PathBuf::from("/etc/ld.so.conf")];
+    let mut seen = 0;
+    while let Some(conf) = confs.pop() {
+        seen += 1;
+        let Ok(text) = std::fs::read(&conf) else {
+            // No configuration at all: ld.so's defaults.
+            if seen == 1 {
+                continue;
+            }
+            return false;
+        };
+        if seen > 64 {
+            return false;
+        }
+        for line in text.split(|&c| c == b'\n') {
+            let line = line.split(|&c| c == b'#').next().unwrap_or_default().trim_ascii();
+            if line.is_empty() || line.starts_with(b"hwcap ") {
+                continue;
+            }
+            if let Some(pattern) = line.strip_prefix(b"include").map(<[u8]>::trim_ascii) {
+                // `include DIR/PREFIX*SUFFIX` (Debian's /etc/ld.so.conf.d/*.conf);
+                // any other pattern: the list decides.
+                let pattern = Path::new(OsStr::from_bytes(pattern));
+                let dir = pattern.parent().map(|d| if d.is_relative() { Path::new("/etc").join(d) } else { d.to_path_buf() });
+                let name = pattern.file_name().map(OsStrExt::as_bytes).unwrap_or_default();
+                let (Some(dir), Some(star)) = (dir, name.iter().position(|&c| c == b'*')) else { return false };
+                let (prefix, suffix) = (&name[..star], &name[star + 1..]);
+                if suffix.iter().any(|c| b"*?[".contains(c)) || dir.as_os_str().as_bytes().iter().any(|c| b"*?[".contains(c)) {
+                    return false;
+                }
+                let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+                for e in entries.flatten() {
+                    let n = e.file_name();
+                    let n = n.as_bytes();
+                    if n.len() >= prefix.len() + suffix.len() && n.starts_with(prefix) && n.ends_with(suffix) {
+                        confs.push(e.path());
+                    }
+                }
+            } else if !in_base(line) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+fn start_startup_files(prog: &Path, base: bool) -> Result<StartupFiles, String> {
     let mut files = Vec::new();
     let mut cur = prog.to_path_buf();
     for _ in 0..6 {
@@ -428,9 +507,12 @@ fn start_startup_files(prog: &Path) -> Result<StartupFiles, String> {
             continue;
         }
         let Ok(plan) = preld_loader::elf::plan(&file) else { return Ok(StartupFiles { files, listing: None }) };
-        let Some(interp) = plan.interp else { return Ok(StartupFiles { files, listing: None }) };
+        let Some(interp) = plan.interp.clone() else { return Ok(StartupFiles { files, listing: None }) };
         let interp = PathBuf::from(OsStr::from_bytes(interp.strip_suffix(b"\0").unwrap_or(&interp)));
         files.push(interp.clone());
+        if base && libraries_in_base(&file, &plan) {
+            return Ok(StartupFiles { files, listing: None });
+        }
         let child = Command::new(&interp)
             .arg("--list")
             .arg(&cur)
@@ -448,7 +530,7 @@ fn start_startup_files(prog: &Path) -> Result<StartupFiles, String> {
 /// --map, the profiles', then what PROG needs. Also the virtual paths of
 /// the automatic ones (-B's and PROG's own), which --learn leaves out.
 fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>), String> {
-    let startup = start_startup_files(prog)?;
+    let startup = start_startup_files(prog, args.base)?;
     let mut list = Vec::new();
     let mut auto = HashSet::new();
     if args.base {
