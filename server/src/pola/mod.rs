@@ -526,6 +526,44 @@ fn start_startup_files(prog: &Path, base: bool) -> Result<StartupFiles, String> 
     Err(format!("{}: too many levels of #! interpreters", prog.display()))
 }
 
+/// The program and its ld.so, opened for the session's first image.
+struct FirstFiles {
+    /// The program's fd and its virtual path (symlinks followed).
+    exec: (std::os::fd::OwnedFd, Vec<u8>),
+    interp: Option<(std::os::fd::OwnedFd, Vec<u8>)>,
+}
+
+/// Opens `prog` (resolved in the namespace from `cwd`) as the server
+/// answers an exec (a regular file in a grant that holds programs, which
+/// the caller may execute), and its PT_INTERP as it answers an open for
+/// reading. None where either fails: the first image then asks.
+fn first_files(ns: &Namespace, cwd: &[u8], prog: &[u8]) -> Option<FirstFiles> {
+    let open = |path: &[u8], exec: bool| -> Option<(std::os::fd::OwnedFd, Vec<u8>)> {
+        let ns::Node::Existing(o) = ns.resolve(cwd, path, true).ok()? else { return None };
+        if sys::file_type(&o.st) != libc::S_IFREG {
+            return None;
+        }
+        if exec && (!ns.grants[o.grant].mode.executable() || sys::access_fd(o.fd.as_fd(), libc::X_OK, 0).is_err()) {
+            return None;
+        }
+        let fd = sys::reopen(o.fd.as_fd(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOCTTY, 0).ok()?;
+        Some((fd, o.vpath))
+    };
+    let exec = open(prog, true)?;
+    let file = HostFile(std::fs::File::from(exec.0.try_clone().ok()?), 0);
+    let size = file.0.metadata().ok()?.len();
+    let file = HostFile(file.0, size);
+    let interp = match preld_loader::elf::plan(&file) {
+        Ok(plan) => match plan.interp {
+            Some(i) => Some(open(i.strip_suffix(b"\0").unwrap_or(&i), false)?),
+            None => None,
+        },
+        // A script (or no ELF at all): the image finds out.
+        Err(_) => None,
+    };
+    Some(FirstFiles { exec, interp })
+}
+
 /// Every grant of the command line, in order: -B, --ro, --exec, --rw,
 /// --map, the profiles', then what PROG needs. Also the virtual paths of
 /// the automatic ones (-B's and PROG's own), which --learn leaves out.
@@ -786,7 +824,28 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     argv.extend(["--beneath".into(), format!("{}:t:/dev/pts", pts_fd.as_raw_fd()).into()]);
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
-    argv.extend(["--argv0".into(), args.command[0].clone(), "--".into(), prog.as_os_str().to_owned()]);
+    // What the first image would ask the server for before anything else
+    // (its cwd, the program as an exec, the program's ld.so), opened here
+    // through the namespace as the server would and handed over: three
+    // round trips fewer at each start. Not while asking or learning (the
+    // server must see them); where this fails, the image asks, and the
+    // server gives the answer (an error) as before.
+    let handed = if args.ask || args.learning() { None } else { first_files(&ns, &cwd, prog.as_os_str().as_bytes()) };
+    argv.extend(["--cwd".into(), OsStr::from_bytes(&cwd).to_owned()]);
+    match &handed {
+        Some(h) => {
+            argv.extend(["--exec-fd".into(), h.exec.0.as_raw_fd().to_string().into()]);
+            if let Some((fd, _)) = &h.interp {
+                argv.extend(["--interp-fd".into(), fd.as_raw_fd().to_string().into()]);
+            }
+            // The program's own name as the exec got it (AT_EXECFN, a
+            // script's path), the file at the path the server resolved it
+            // to (/proc/self/exe).
+            argv.extend(["--execfn".into(), prog.as_os_str().to_owned()]);
+            argv.extend(["--argv0".into(), args.command[0].clone(), "--".into(), OsStr::from_bytes(&h.exec.1).to_owned()]);
+        }
+        None => argv.extend(["--argv0".into(), args.command[0].clone(), "--".into(), prog.as_os_str().to_owned()]),
+    }
     argv.extend(args.command[1..].iter().cloned());
     let argv = argv
         .into_iter()
@@ -808,6 +867,10 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     keep.extend(&beneath);
     keep.push(proc_fd.as_raw_fd());
     keep.push(pts_fd.as_raw_fd());
+    if let Some(h) = &handed {
+        keep.push(h.exec.0.as_raw_fd());
+        keep.extend(h.interp.as_ref().map(|(fd, _)| fd.as_raw_fd()));
+    }
     // The session's own terminal, standing in for the user's.
     let mut pty = tty::open()?;
     if ask_tty.is_some() {
@@ -851,6 +914,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     drop(init_end);
     drop(proc_fd);
     drop(pts_fd);
+    drop(handed);
     drop(theirs);
     // The slave is the session's: the relay ends when its last copy
     // closes.
