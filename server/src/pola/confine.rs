@@ -420,10 +420,15 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     if tty_slave >= 0 {
         libc::close(tty_slave);
     }
-    // The init keeps nothing of the session's but the status pipe: the
-    // program's stdout closes when the program and its children close it.
+    // The init keeps nothing of the session's but the status pipe (the
+    // program's stdout closes when the program and its children close it)
+    // and, until it has reported the program's status, the session's
+    // procfs and devpts: the program holds the only other reference to
+    // these detached mounts, and their last close (each an expedited RCU
+    // grace period, and a superblock's end) came at its exit, before its
+    // parent heard of it.
     for &fd in p.keep {
-        if fd != p.status_w && fd != p.go_r {
+        if fd != p.status_w && fd != p.go_r && fd != p.proc_fd && fd != p.pts_fd {
             libc::close(fd);
         }
     }
@@ -469,6 +474,8 @@ unsafe fn init(p: &Plan<'_>) -> ! {
                 let b = st.to_ne_bytes();
                 libc::write(p.status_w, b.as_ptr().cast(), 4);
                 reported = true;
+                libc::close(p.proc_fd);
+                libc::close(p.pts_fd);
             }
         }
         // SIGCHLD is unblocked only while waiting here: none is missed.
