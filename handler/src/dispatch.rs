@@ -65,7 +65,7 @@ const fn table() -> [Route; TABLE_LEN] {
     set!(memory::guard, Gate::MmapNotFixed => mmap);
     set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, madvise, shmat);
     set!(memory::forget_pages => brk, shmdt, process_madvise, remap_file_pages);
-    set!(memory::pkey_alloc => pkey_alloc);
+    set!(memory::access_unknowable => pkey_alloc, io_uring_setup, userfaultfd);
     set!(fds::guard => dup2, dup3, close_range);
     set!(fds::unshare => unshare);
     // The fd guard only refuses preld's own fds: the Fd gate checks that.

@@ -59,9 +59,10 @@ pub fn forget_pages(_c: &mut Call<'_>) -> Outcome {
     Outcome::Real
 }
 
-/// pkey_alloc: from now on access can change without a call.
-pub fn pkey_alloc(_c: &mut Call<'_>) -> Outcome {
-    crate::usermem::pkeys_in_use();
+/// pkey_alloc, io_uring_setup, userfaultfd: from now on access can change
+/// without a call preld sees (WRPKRU, a ring's madvise, write protection).
+pub fn access_unknowable(_c: &mut Call<'_>) -> Outcome {
+    crate::usermem::pages_unknowable();
     Outcome::Real
 }
 

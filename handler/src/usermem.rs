@@ -56,8 +56,10 @@ fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
 /// one. A page of a shared file mapping that another process truncates
 /// is known readable here until the generation moves, where a probe would
 /// say EFAULT: the program faults on the same bytes itself (SIGBUS).
-/// Protection keys change access without a call (WRPKRU): once the
-/// program has allocated one, nothing is known of any page.
+/// Protection keys change access without a call (WRPKRU), io_uring's
+/// madvise and userfaultfd's write protection without one preld sees:
+/// once the program has allocated a key, set up a ring or made a
+/// userfaultfd, nothing is known of any page.
 struct PageEntry {
     seq: AtomicU32,
     /// The page's address, | 1 if writable.
@@ -68,7 +70,7 @@ struct PageEntry {
 const PAGE_ENTRIES: usize = 64;
 static PAGES: [PageEntry; PAGE_ENTRIES] =
     [const { PageEntry { seq: AtomicU32::new(0), page: AtomicUsize::new(0), gen: AtomicU64::new(0) } }; PAGE_ENTRIES];
-static PKEYS: AtomicBool = AtomicBool::new(false);
+static UNKNOWABLE: AtomicBool = AtomicBool::new(false);
 
 fn page_entry(page: usize) -> &'static PageEntry {
     let n = page / 4096;
@@ -88,7 +90,7 @@ fn page_known(page: usize, write: bool) -> bool {
         && p & !1 == page
         && (!write || p & 1 != 0)
         && gen == sys::mappings_generation()
-        && !PKEYS.load(Ordering::Relaxed)
+        && !UNKNOWABLE.load(Ordering::Relaxed)
 }
 
 /// Records what a probe found of the page at `page`, made at generation
@@ -105,10 +107,10 @@ fn page_learnt(page: usize, write: bool, gen: u64) {
     e.seq.store(seq.wrapping_add(2), Ordering::Release);
 }
 
-/// The program allocated a protection key: pages may become unreadable
-/// without a call from now on, so nothing is known of any.
-pub fn pkeys_in_use() {
-    PKEYS.store(true, Ordering::Relaxed);
+/// Pages may lose access without a call preld sees from now on (a
+/// protection key, an io_uring, a userfaultfd): nothing is known of any.
+pub fn pages_unknowable() {
+    UNKNOWABLE.store(true, Ordering::Relaxed);
 }
 
 /// Whether the application can read [addr, addr + len), found by having
