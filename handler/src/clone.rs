@@ -72,7 +72,10 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
             if flags & CLONE_CLEAR_SIGHAND != 0 {
                 actions.copy_into(actions, true);
             }
-            // The child: only this thread exists here now.
+            // The child: only this thread exists here now, and memory
+            // the parent kept from it (MADV_DONTFORK) is not here: the
+            // pages known readable are forgotten.
+            crate::sys::mappings_change();
             thread::forked(c.t, shared_fds);
             fast::forked();
             rpc::forked_child(c.t, child_main, shared_fds);
@@ -114,11 +117,7 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         child.app_altstack = c.t.app_altstack;
     }
     child.sigsys_blocked = c.t.sigsys_blocked;
-    child.task = match (flags & CLONE_VM != 0, flags & CLONE_THREAD != 0, flags & CLONE_VFORK != 0) {
-        (true, false, true) => Task::VforkChild,
-        (true, false, false) => Task::Process,
-        _ => Task::Thread,
-    };
+    child.task = if flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK) == CLONE_VM | CLONE_VFORK { Task::VforkChild } else { Task::Thread };
     if flags & CLONE_VM != 0 && flags & CLONE_FS == 0 && crate::rpc::active() {
         // Memory shared, cwd not (vfork, posix_spawn): the child's chdir in
         // a session must not move its parent's virtual cwd.

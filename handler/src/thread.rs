@@ -103,6 +103,11 @@ pub struct ThreadBlock {
     /// What runs on the block, which says who frees it (a zero byte is
     /// `Task::Thread`).
     pub task: Task,
+    /// The thread group the thread exited from (`exiting`): tgkill looks
+    /// for it there. A thread of another process sharing this memory is
+    /// never found in the reaper's own (it was freed at once, while still
+    /// on its way out: attack h_vmproc).
+    pub tgid: i32,
     /// The sigaltstack the application believes it has.
     pub app_altstack: StackT,
     /// The application asked to block SIGSYS (never really blocked).
@@ -196,20 +201,17 @@ const _: () = assert!(core::mem::size_of::<ThreadBlock>() <= BLOCK_SIZE);
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
 pub enum Task {
-    /// A thread of this process: `reap` frees it once tgkill no longer
-    /// finds it in the process.
+    /// A thread, of this process or of another sharing this memory (a
+    /// CLONE_VM child's, or that child itself): `reap` frees it once
+    /// tgkill no longer finds it in the thread group it exited from.
     Thread = 0,
-    /// A process of its own that shares this memory (clone(CLONE_VM)
-    /// without CLONE_THREAD or CLONE_VFORK): `reap` frees it once tgkill
-    /// no longer finds it as the leader of its own thread group.
-    Process = 1,
     /// A vfork child (CLONE_VM|CLONE_VFORK): its parent frees it when the
-    /// vfork returns (`clone::parent_post`), never `reap`. tgkill from
-    /// this process never finds it, so `reap` would free it while it ran,
-    /// or after its parent had, under the slot's next thread: two threads
-    /// on one block (Go's syscall tests in a session: "morestack on g0",
+    /// vfork returns (`clone::parent_post`), never `reap`. Marked dead at
+    /// its raw exit, another thread's reap freed it while it ran, or
+    /// after its parent had, under the slot's next thread: two threads on
+    /// one block (Go's syscall tests in a session: "morestack on g0",
     /// SIGSEGV, hangs).
-    VforkChild = 2,
+    VforkChild = 1,
 }
 
 impl ThreadBlock {
@@ -380,7 +382,6 @@ fn bit(i: usize) -> (usize, u64) {
 
 /// Frees slots of threads that have exited.
 fn reap() {
-    let pid = sys::getpid();
     for w in 0..words() {
         let mut dead = DEAD[w].load(Ordering::Acquire);
         while dead != 0 {
@@ -394,11 +395,8 @@ fn reap() {
             // more. Read through the raw pointer: the thread may still be
             // on its way out.
             let tid = unsafe { (&raw const (*p).arch.tid).read() as i32 };
-            // SAFETY: as above (`task` is written before the thread runs).
-            let group = match unsafe { (&raw const (*p).task).read() } {
-                Task::Process => tid,
-                _ => pid,
-            };
+            // SAFETY: as above (`tgid` is written with the tid).
+            let group = unsafe { (&raw const (*p).tgid).read() };
             if sys::tgkill(group, tid, 0) == Err(ESRCH) {
                 // The thread is gone. Only the thread that takes the dead
                 // mark away frees the slot: two threads reaping at once
@@ -535,6 +533,7 @@ pub fn exiting(t: &mut ThreadBlock) {
         return;
     }
     t.tid();
+    t.tgid = sys::getpid();
     let (w, m) = bit(t.slot);
     DEAD[w].fetch_or(m, Ordering::AcqRel);
 }
