@@ -62,15 +62,19 @@ pub enum After {
     /// clockcalls.rs: a scaled sleep's remaining time, written back in
     /// virtual time.
     SleepRemaining = 5,
+    /// memory.rs: a call that may take access away from memory; the page
+    /// cache forgets after it (`dispatch::after_call`), nothing else.
+    PagesForgotten = 6,
 }
 
 impl After {
-    const ALL: [After; 5] = [
+    const ALL: [After; 6] = [
         After::ExecFailed,
         After::RlimitSet,
         After::HideOwnFds,
         After::TracerStep,
         After::SleepRemaining,
+        After::PagesForgotten,
     ];
 
     /// The word stored in the tail slot (0 is "nothing after").

@@ -73,7 +73,14 @@ const fn table() -> [Route; TABLE_LEN] {
     // learnt of an fd while its count stands).
     set!(fds::guard, Gate::Close => close);
     set!(fds::guard, Gate::Fd => fcntl, fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64,
-        readv, writev, ioctl, fsync, fdatasync, ftruncate, fchmod, fchown, flock, fchdir, sendfile, splice);
+        readv, writev, ioctl, fsync, fdatasync, fchmod, fchown, flock, fchdir, sendfile, splice);
+    // Calls that may cut a file short under a mapping: the handler sees
+    // each (memory::truncates), so none has a gate.
+    set!(memory::ftruncate => ftruncate);
+    macro_rules! no_gate {
+        ($($nr:ident),+) => { $( t[Sysno::$nr as usize].gate = None; )+ };
+    }
+    no_gate!(truncate, fallocate, creat, openat2);
     // Only while preld holds no fd (then listings need filtering): see fast_gate.
     set!(fds::getdents, Gate::Fd => getdents64);
     set!(fds::rlimit => setrlimit, prlimit64);
@@ -127,6 +134,7 @@ fn after_fn(a: After) -> fn(&mut ThreadBlock, usize, &[usize; 6], isize) -> isiz
         After::HideOwnFds => fds::hide_own_in_listing,
         After::TracerStep => tracer_step_after,
         After::SleepRemaining => clockcalls::sleep_remaining,
+        After::PagesForgotten => |_, _, _, ret| ret,
     }
 }
 
@@ -240,6 +248,18 @@ fn traced_in_gate(nr: usize, route: &Route) -> bool {
 /// done; the site's own `syscall` traps.
 pub fn gate_serve(t: &mut ThreadBlock, nr: usize, args: [usize; 6]) -> Option<isize> {
     let route = TABLE.get(nr)?;
+    let forgets = memory::forgets_pages(nr, &args);
+    if forgets {
+        sys::mappings_change();
+    }
+    let r = gate_serve_call(t, nr, args, route);
+    if forgets && r.is_some() {
+        sys::mappings_change();
+    }
+    r
+}
+
+fn gate_serve_call(t: &mut ThreadBlock, nr: usize, args: [usize; 6], route: &Route) -> Option<isize> {
     if rpc::active() && route.session.is_some() {
         return pola::gate_serve(t, nr, args);
     }
@@ -272,6 +292,10 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let args = uc.args();
     if fast::enabled() {
         fast::on_trap(t, nr, uc.rip(), || fast_gate(nr));
+    }
+    let forgets = memory::forgets_pages(nr, &args);
+    if forgets {
+        sys::mappings_change();
     }
     let mut c = Call { t, uc, nr, args, orig: args, forked_child: false };
     // First: an entry that never comes back here (rt_sigreturn, exit) or
@@ -324,6 +348,15 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             outcome = Outcome::Return(-(e as isize));
         }
     }
+    if forgets {
+        match outcome {
+            // Made (by an entry, or the server): forgotten after it too.
+            Outcome::Return(_) => sys::mappings_change(),
+            // Made from the tail gate: its post trap forgets.
+            Outcome::Real | Outcome::Next => outcome = Outcome::RealThen(After::PagesForgotten),
+            _ => {}
+        }
+    }
     match outcome {
         Outcome::Return(r) => {
             let r = match step {
@@ -348,6 +381,9 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             // the kernel writes there as it would from the tail gate (and
             // the application can write there itself).
             let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+            if forgets {
+                sys::mappings_change();
+            }
             let r = match step {
                 Some(seq) => tracer::result(c.t, seq, r, &c.orig),
                 None => r,
@@ -445,6 +481,10 @@ fn no_room_for_tail(c: &mut Call<'_>, nr: usize, after: usize, traced: bool) {
 /// an application forged in the slot) runs none; a forged tamper bit only
 /// delays or signals as the rules say anyway.
 fn after_call(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], word: usize, ret: isize) -> isize {
+    if memory::forgets_pages(nr, orig) {
+        // (Whatever the word: a traced call's post trap, or a step's.)
+        sys::mappings_change();
+    }
     let ret = match After::from_word(word & !TAMPERED_EXIT) {
         Some(a) => after_fn(a)(t, nr, orig, ret),
         None => ret,

@@ -5,7 +5,7 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
+use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, O_TRUNC, MAP_FIXED_NOREPLACE, MREMAP_FIXED, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
 use crate::call::{Call, Outcome};
 use crate::errno::EPERM;
 use crate::{fast, resident, sys};
@@ -40,23 +40,63 @@ fn shm_touches_preld(id: usize, addr: usize, flags: usize) -> bool {
 
 /// Whether the call can take read or write access away from memory the
 /// application reached before (usermem.rs's page cache must forget it).
-fn takes_access(nr: usize, a: &[usize; 6]) -> bool {
-    match Sysno::from(nr as u32) {
-        Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::mremap | Sysno::brk | Sysno::shmdt => true,
-        Sysno::mmap => a[3] & MAP_FIXED != 0,
-        Sysno::shmat => a[2] & SHM_REMAP != 0,
+pub fn takes_access(nr: usize, a: &[usize; 6]) -> bool {
+    match Sysno::new(nr) {
+        Some(Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::mremap | Sysno::brk | Sysno::shmdt | Sysno::process_madvise | Sysno::remap_file_pages) => true,
+        Some(Sysno::mmap) => a[3] & MAP_FIXED != 0,
+        Some(Sysno::shmat) => a[2] & SHM_REMAP != 0,
         // Advice other than that (guard pages, poison, what a later kernel
         // adds) counts.
-        Sysno::madvise => !u32::try_from(a[2]).is_ok_and(|adv| MADV_KEEPING_ACCESS.contains(&adv)),
+        Some(Sysno::madvise) => !u32::try_from(a[2]).is_ok_and(|adv| MADV_KEEPING_ACCESS.contains(&adv)),
         _ => false,
     }
 }
 
+/// Whether the call may cut a file short under a mapping of it: its
+/// pages beyond the new end raise SIGBUS where they were readable, which
+/// usermem.rs's page cache must forget (the program's own truncation; a
+/// truncation by another process is not seen: DESIGN.md). openat2's flags
+/// are behind a pointer: every openat2 counts.
+pub fn truncates(nr: usize, a: &[usize; 6]) -> bool {
+    match Sysno::new(nr) {
+        Some(Sysno::ftruncate | Sysno::truncate | Sysno::fallocate | Sysno::creat | Sysno::openat2) => true,
+        Some(Sysno::open) => a[1] & O_TRUNC != 0,
+        Some(Sysno::openat) => a[2] & O_TRUNC != 0,
+        _ => false,
+    }
+}
+
+/// Whether usermem.rs's page cache must forget what it knows around the
+/// call: before it (a page probed meanwhile is known under the new
+/// generation) and after it (one probed while it was being made, which
+/// the first bump did not cover: attack h_pagecache2's race-munmap).
+/// `dispatch` bumps the generation on both sides, the after side in a post
+/// trap where the call is made from the tail gate.
+pub fn forgets_pages(nr: usize, a: &[usize; 6]) -> bool {
+    takes_access(nr, a) || truncates(nr, a)
+}
+
+/// ftruncate: preld's own fds refused (`fds::guard`), the page cache
+/// forgotten first (`truncates`, done in `dispatch` for every trapped
+/// call).
+pub fn ftruncate(c: &mut Call<'_>) -> Outcome {
+    crate::fds::guard(c)
+}
+
 /// brk, shmdt, process_madvise (guard pages in later kernels),
 /// remap_file_pages: made as asked, once the page cache has forgotten.
-pub fn forget_pages(_c: &mut Call<'_>) -> Outcome {
-    sys::mappings_change();
-    Outcome::Real
+pub fn forget_pages(c: &mut Call<'_>) -> Outcome {
+    if crate::sud::seccomp_filtered() {
+        return Outcome::Real;
+    }
+    // Made here (none of them blocks): the page cache forgets after it
+    // without a post trap (`forgets_pages`).
+    // SAFETY: the application's own call with its arguments; none of them
+    // reaches preld's memory (brk moves the program's break, shmdt detaches
+    // what shmat attached, which memory::guard kept off preld's,
+    // process_madvise and remap_file_pages work on the program's
+    // mappings).
+    Outcome::Return(unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize))
 }
 
 /// pkey_alloc, io_uring_setup, userfaultfd: from now on access can change
@@ -78,9 +118,7 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
     if hit {
         return Outcome::err(EPERM);
     }
-    if takes_access(c.nr, &c.args) {
-        sys::mappings_change();
-    }
+    // (The page cache forgets around the call: `forgets_pages`.)
     if let Some(r) = fast::change_memory(c.nr, &c.args) {
         // Made here, with no rewrite of code under way.
         Outcome::Return(r)
