@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 20] = [
+const H_PROGRAMS: [&str; 22] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -46,6 +46,8 @@ const H_PROGRAMS: [&str; 20] = [
     "h_reapers",
     "h_gate_signals",
     "h_pagecache",
+    "h_pagecache2",
+    "h_vmproc",
 ];
 
 struct Job {

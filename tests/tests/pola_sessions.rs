@@ -1018,6 +1018,24 @@ fn pages_whose_access_went_are_efault_in_a_session() {
     r.same("access taken away from known pages", true);
 }
 
+/// ADVERSARY: pages the process knows readable whose access goes without
+/// a call that bumps the generation (tests/programs/c/h_pagecache2.c): a
+/// MADV_DONTFORK page in a fork child, and a probe racing munmap (made
+/// after the bump, before the unmap). Natively EFAULT / no crash; in a
+/// session the program died of SIGSEGV (2026-12-06).
+#[test]
+fn adv_known_pages_after_fork_and_racing_munmap_in_a_session() {
+    let tmp = scratch("pagecache2");
+    let d = tmp.path();
+    let prog = d.join("h_pagecache2");
+    std::fs::copy(preld_tests::program("h_pagecache2-dyn-pie"), &prog).unwrap();
+    for case in ["dontfork", "race-munmap"] {
+        let r = Run::new(d, &[prog.to_str().unwrap(), case, d.to_str().unwrap()]).grant("--rw", d).grant("--exec", d);
+        r.native_ok();
+        r.same(case, true);
+    }
+}
+
 /// A process of its own memory sharing its parent's fd table
 /// (clone(CLONE_FILES), tests/programs/pola/clone_files.c): its calls and
 /// those of its parent's threads are served during its life and after,

@@ -1,0 +1,207 @@
+/* More ways to take access away from a page a call has read (a path) or
+ * written (a stat), none of them a call memory.rs bumps the mappings
+ * generation for; the page is then passed again. Natively each call says
+ * EFAULT; under preld a page the handler still "knows" is copied with a
+ * plain load or store, and the process dies of SIGBUS or SIGSEGV.
+ *
+ *   h_pagecache2 CASE DIR     (DIR: a scratch directory for files)
+ *
+ * CASE:
+ *   ftruncate-shared   MAP_SHARED file, the program's own ftruncate
+ *   ftruncate-private  MAP_PRIVATE file (page not written), own ftruncate
+ *   otrunc             MAP_SHARED file, truncated by open(O_TRUNC)
+ *   dontfork           MADV_DONTFORK region, used again in a fork child
+ *   uffd-dontneed      userfaultfd (SIGBUS feature), then MADV_DONTNEED
+ *   uffd-wp            userfaultfd write-protect ioctl (no mprotect)
+ *   uring-guard        io_uring IORING_OP_MADVISE(MADV_GUARD_INSTALL)
+ *   uring-ftruncate    io_uring IORING_OP_FTRUNCATE
+ *   race-munmap        a probe between the generation's bump and munmap
+ * Prints "CASE: open X, stat Y, access Z" (X, Y, Z: ok or an errno). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/io_uring.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+static const char *PATH = "/dev/null"; /* or $PC2_PATH */
+
+static const char *err(void) { return errno == EFAULT ? "EFAULT" : strerrorname_np(errno); }
+
+static const char *try_open(char *p) {
+    int fd = syscall(SYS_openat, AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return err();
+    close(fd);
+    return "ok";
+}
+static const char *try_stat(char *p) {
+    if (syscall(SYS_newfstatat, AT_FDCWD, PATH, p + 2048, 0) < 0) return err();
+    return "ok";
+}
+static const char *try_access(char *p) {
+    if (syscall(SYS_faccessat, AT_FDCWD, p, R_OK) < 0) return err();
+    return "ok";
+}
+static void use(char *p) {
+    strcpy(p, PATH);
+    for (int i = 0; i < 3; i++) { try_open(p); try_stat(p); try_access(p); }
+}
+static void show(const char *name, char *p) {
+    const char *o = try_open(p);
+    printf("%s: open %s", name, o); fflush(stdout);
+    const char *s = try_stat(p);
+    printf(", stat %s", s); fflush(stdout);
+    const char *a = try_access(p);
+    printf(", access %s\n", a); fflush(stdout);
+}
+
+static char *file_map(const char *dir, int shared, int *fdp) {
+    char f[4096];
+    snprintf(f, sizeof f, "%s/pc2-file-%d", dir, (int)getpid());
+    int fd = open(f, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ftruncate(fd, 4096) < 0) { perror(f); exit(2); }
+    char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) { perror("mmap"); exit(2); }
+    if (!shared) {
+        /* Path and stat buffer through the file, the page never written. */
+        if (pwrite(fd, PATH, strlen(PATH) + 1, 0) < 0) { perror("pwrite"); exit(2); }
+        for (int i = 0; i < 3; i++) { try_open(p); try_access(p); }
+    } else {
+        use(p);
+    }
+    *fdp = fd;
+    return p;
+}
+
+static int uring_one(struct io_uring_sqe *in) {
+    struct io_uring_params pr = {0};
+    int fd = syscall(SYS_io_uring_setup, 4, &pr);
+    if (fd < 0) return -errno;
+    char *sq = mmap(0, pr.sq_off.array + pr.sq_entries * 4, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+    char *cq = mmap(0, pr.cq_off.cqes + pr.cq_entries * sizeof(struct io_uring_cqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_CQ_RING);
+    struct io_uring_sqe *sqes = mmap(0, pr.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+    if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED) return -ENOMEM;
+    sqes[0] = *in;
+    unsigned *tail = (unsigned *)(sq + pr.sq_off.tail);
+    unsigned *array = (unsigned *)(sq + pr.sq_off.array);
+    array[0] = 0;
+    atomic_store((_Atomic unsigned *)tail, *tail + 1);
+    int r = syscall(SYS_io_uring_enter, fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0);
+    if (r < 0) return -errno;
+    struct io_uring_cqe *cqe = (struct io_uring_cqe *)(cq + pr.cq_off.cqes);
+    return cqe[0].res;
+}
+
+static _Atomic int stop;
+static char *volatile race_page;
+static void *racer(void *a) {
+    (void)a;
+    while (!stop) {
+        char *p = race_page;
+        if (p) { try_access(p); try_open(p); }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) { fprintf(stderr, "usage: h_pagecache2 CASE DIR\n"); return 2; }
+    const char *c = argv[1], *dir = argv[2];
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (getenv("PC2_PATH")) PATH = getenv("PC2_PATH");
+    int fd;
+    if (!strcmp(c, "ftruncate-shared") || !strcmp(c, "ftruncate-private")) {
+        char *p = file_map(dir, c[10] == 's', &fd);
+        if (ftruncate(fd, 0) < 0) { perror("ftruncate"); return 2; }
+        show(c, p);
+    } else if (!strcmp(c, "otrunc")) {
+        char *p = file_map(dir, 1, &fd);
+        char f[4096];
+        snprintf(f, sizeof f, "%s/pc2-file-%d", dir, (int)getpid());
+        close(open(f, O_WRONLY | O_TRUNC));
+        show(c, p);
+    } else if (!strcmp(c, "dontfork")) {
+        char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        madvise(p, 4096, MADV_DONTFORK);
+        use(p);
+        pid_t pid = fork();
+        if (pid == 0) { show("dontfork child", p); _exit(0); }
+        int st;
+        waitpid(pid, &st, 0);
+        if (WIFSIGNALED(st)) printf("dontfork child: killed by %s\n", sigabbrev_np(WTERMSIG(st)));
+        else printf("dontfork child: exit %d\n", WEXITSTATUS(st));
+    } else if (!strcmp(c, "uffd-dontneed") || !strcmp(c, "uffd-wp")) {
+        int u = syscall(SYS_userfaultfd, O_CLOEXEC);
+        if (u < 0) { printf("%s: userfaultfd %s\n", c, strerrorname_np(errno)); return 0; }
+        struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_SIGBUS | (c[5] == 'w' ? UFFD_FEATURE_PAGEFAULT_FLAG_WP : 0) };
+        if (ioctl(u, UFFDIO_API, &api) < 0) { printf("%s: UFFDIO_API %s\n", c, strerrorname_np(errno)); return 0; }
+        char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        use(p); /* populated before registering */
+        struct uffdio_register reg = { .range = { (unsigned long)p, 4096 },
+                                       .mode = c[5] == 'w' ? UFFDIO_REGISTER_MODE_WP : UFFDIO_REGISTER_MODE_MISSING };
+        if (ioctl(u, UFFDIO_REGISTER, &reg) < 0) { printf("%s: UFFDIO_REGISTER %s\n", c, strerrorname_np(errno)); return 0; }
+        use(p);
+        if (c[5] == 'w') {
+            struct uffdio_writeprotect wp = { .range = { (unsigned long)p, 4096 }, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+            if (ioctl(u, UFFDIO_WRITEPROTECT, &wp) < 0) { printf("%s: WRITEPROTECT %s\n", c, strerrorname_np(errno)); return 0; }
+        } else {
+            madvise(p, 4096, MADV_DONTNEED);
+        }
+        show(c, p);
+    } else if (!strcmp(c, "uring-guard") || !strcmp(c, "uring-ftruncate")) {
+        char *p;
+        struct io_uring_sqe s = {0};
+        if (c[6] == 'g') {
+            p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            use(p);
+            s.opcode = IORING_OP_MADVISE;
+            s.addr = (unsigned long)p;
+            s.len = 4096;
+            s.fadvise_advice = MADV_GUARD_INSTALL;
+        } else {
+            p = file_map(dir, 1, &fd);
+            s.opcode = 55; /* IORING_OP_FTRUNCATE */
+            s.fd = fd;
+            s.off = 0;
+        }
+        int r = uring_one(&s);
+        if (r < 0) { printf("%s: io_uring %s\n", c, strerrorname_np(-r)); return 0; }
+        show(c, p);
+    } else if (!strcmp(c, "race-munmap")) {
+        /* A second thread keeps passing the page while the first unmaps
+         * it: a probe made after munmap's bump of the generation but before
+         * the unmap itself is remembered under the new generation. */
+        pthread_t t;
+        pthread_create(&t, NULL, racer, NULL);
+        for (int i = 0; i < 20000; i++) {
+            char *p = mmap((void *)0x7e0000000000, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (p == MAP_FAILED) { perror("mmap"); return 2; }
+            strcpy(p, PATH);
+            race_page = p;
+            munmap(p, 4096);
+            /* the page stays unmapped a while: the racer's calls must say EFAULT */
+            for (volatile int k = 0; k < 2000; k++) ;
+        }
+        stop = 1;
+        pthread_join(t, NULL);
+        printf("race-munmap: survived\n");
+    } else {
+        fprintf(stderr, "unknown case %s\n", c);
+        return 2;
+    }
+    return 0;
+}
