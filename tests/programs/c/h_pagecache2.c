@@ -1,8 +1,8 @@
 /* More ways to take access away from a page a call has read (a path) or
- * written (a stat), none of them a call memory.rs bumps the mappings
- * generation for; the page is then passed again. Natively each call says
- * EFAULT; under preld a page the handler still "knows" is copied with a
- * plain load or store, and the process dies of SIGBUS or SIGSEGV.
+ * written (a stat), then pass the page again: natively each call says
+ * EFAULT. The handler knows pages it found readable until the mappings
+ * change (usermem.rs): each of these must make it forget them, or a plain
+ * load or store of preld's kills the process with SIGBUS or SIGSEGV.
  *
  *   h_pagecache2 CASE DIR     (DIR: a scratch directory for files)
  *

@@ -1,11 +1,11 @@
-/* ADVERSARY: threads of two processes that share memory (a CLONE_VM
- * child process without CLONE_VFORK, and its parent) exit while the other
- * process creates threads. preld's reap frees a dead-marked Thread slot
- * once tgkill(getpid(), tid, 0) says ESRCH, with getpid() the *reaper's*
- * process: for a thread of the other process that is at once, while the
- * thread is still on its way out (in its SIGSYS frame on the slot's
- * sigaltstack), and the slot is given to a new thread. Each thread checks
- * that the tid it is told stays its own; prints the counts.
+/* Threads of two processes that share memory (a CLONE_VM child process
+ * without CLONE_VFORK, and its parent) exit while the other process
+ * creates threads. preld's reap once freed a dead thread's slot when
+ * tgkill(getpid(), tid, 0) said ESRCH, getpid() being the *reaper's*
+ * process: for a thread of the other process that was at once, while the
+ * thread was still on its way out on its slot, which went to a new thread.
+ * Each thread checks that the tid it is told stays its own; prints the
+ * counts.
  *   h_vmproc [ROUNDS [CREATORS]]   (CREATORS raw threads in each process) */
 #define _GNU_SOURCE
 #include <linux/futex.h>
