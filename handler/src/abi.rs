@@ -263,6 +263,9 @@ pub const S_IFBLK: u32 = general::S_IFBLK;
 pub const SHM_RND: usize = 0o20000;
 /// shmat: replace what is mapped there.
 pub const SHM_REMAP: usize = 0o40000;
+/// kcmp(2)'s type: do the two processes share their memory
+/// (<linux/kcmp.h>, which linux-raw-sys lacks).
+pub const KCMP_VM: usize = 1;
 /// shmctl: the segment's struct shmid64_ds.
 pub const IPC_STAT: usize = 2;
 /// struct shmid64_ds's shm_segsz, in u64 words: after the 48 bytes of

@@ -117,7 +117,11 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         child.app_altstack = c.t.app_altstack;
     }
     child.sigsys_blocked = c.t.sigsys_blocked;
-    child.task = if flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK) == CLONE_VM | CLONE_VFORK { Task::VforkChild } else { Task::Thread };
+    child.task = match flags & (CLONE_VM | CLONE_THREAD | CLONE_VFORK) {
+        f if f == CLONE_VM | CLONE_VFORK => Task::VforkChild,
+        CLONE_VM => Task::Process,
+        _ => Task::Thread,
+    };
     if flags & CLONE_VM != 0 && flags & CLONE_FS == 0 && crate::rpc::active() {
         // Memory shared, cwd not (vfork, posix_spawn): the child's chdir in
         // a session must not move its parent's virtual cwd.
@@ -142,6 +146,7 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
     t.clone_mask = app_mask;
     t.clone_child = child as *mut ThreadBlock as usize;
     t.clone_vfork = flags & CLONE_VFORK != 0;
+    t.clone_process = child.task == Task::Process;
     t.clone_vfork_files = flags & (CLONE_VM | CLONE_VFORK | CLONE_FILES) == CLONE_VM | CLONE_VFORK;
     t.clone_nr = c.nr;
     t.clone_args = c.orig;
@@ -168,6 +173,11 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
         crate::exec::free_prepared(child);
         child.own_cwd = None;
         thread::free(child);
+    }
+    if r > 0 && !t.clone_vfork && t.clone_process {
+        // A process sharing this memory: its slot is reaped once it no
+        // longer does, whether or not it calls exit.
+        thread::process_started(t.clone_child, r as i32);
     }
     if t.clone_vfork_files {
         // The vfork child has exec'd or exited (or was never made).

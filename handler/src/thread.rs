@@ -108,6 +108,9 @@ pub struct ThreadBlock {
     /// never found in the reaper's own (it was freed at once, while still
     /// on its way out: attack h_vmproc).
     pub tgid: i32,
+    /// A `Task::Process`'s pid, as its parent's clone returned it (0:
+    /// not yet known, or its slot being freed).
+    pub proc_pid: AtomicI32,
     /// The sigaltstack the application believes it has.
     pub app_altstack: StackT,
     /// The application asked to block SIGSYS (never really blocked).
@@ -126,6 +129,8 @@ pub struct ThreadBlock {
     pub clone_mask: u64,
     pub clone_child: usize,
     pub clone_vfork: bool,
+    /// ... and a process of its own sharing memory (`Task::Process`).
+    pub clone_process: bool,
     /// ... and it has an fd table of its own (beneath::own_fd_table).
     pub clone_vfork_files: bool,
     pub clone_nr: usize,
@@ -202,9 +207,15 @@ const _: () = assert!(core::mem::size_of::<ThreadBlock>() <= BLOCK_SIZE);
 #[repr(u8)]
 pub enum Task {
     /// A thread, of this process or of another sharing this memory (a
-    /// CLONE_VM child's, or that child itself): `reap` frees it once
-    /// tgkill no longer finds it in the thread group it exited from.
+    /// CLONE_VM child's): `reap` frees it once tgkill no longer finds it
+    /// in the thread group it exited from.
     Thread = 0,
+    /// A process of its own sharing this memory (clone(CLONE_VM) without
+    /// CLONE_THREAD or CLONE_VFORK): as a thread when it calls exit, and
+    /// also once kcmp says it no longer shares this memory (killed by a
+    /// signal, or exec'd, it never calls exit: its slot leaked, 512 KiB of
+    /// address space each; the adversary's h_vmleak).
+    Process = 2,
     /// A vfork child (CLONE_VM|CLONE_VFORK): its parent frees it when the
     /// vfork returns (`clone::parent_post`), never `reap`. Marked dead at
     /// its raw exit, another thread's reap freed it while it ran, or
@@ -262,6 +273,9 @@ static USED: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
 static DEAD: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
 /// Slots whose pages have been made accessible once.
 static READY: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
+/// Slots of `Task::Process` blocks (looked at by `reap` without a dead
+/// mark).
+static PROCS: [AtomicU64; WORDS] = [const { AtomicU64::new(0) }; WORDS];
 /// Whether MADV_GUARD_INSTALL is worth trying (cleared when the kernel
 /// says EINVAL: older than 6.13, or a locked mapping).
 static GUARD_ADVICE: AtomicBool = AtomicBool::new(true);
@@ -380,8 +394,24 @@ fn bit(i: usize) -> (usize, u64) {
     (i / 64, 1u64 << (i % 64))
 }
 
+/// Marks `t`'s slot as a process's sharing this memory, with its pid
+/// (`clone::parent_post`, once the clone has returned it).
+pub fn process_started(block: usize, pid: i32) {
+    let p = block as *mut ThreadBlock;
+    // SAFETY: `block` is the child's block, which the child may be running
+    // on: only its atomic `proc_pid` and its `slot`, written before the
+    // child was made and never after, are read or written here.
+    let slot = unsafe {
+        (*(&raw const (*p).proc_pid)).store(pid, Ordering::Release);
+        (&raw const (*p).slot).read()
+    };
+    let (w, m) = bit(slot);
+    PROCS[w].fetch_or(m, Ordering::AcqRel);
+}
+
 /// Frees slots of threads that have exited.
 fn reap() {
+    reap_processes();
     for w in 0..words() {
         let mut dead = DEAD[w].load(Ordering::Acquire);
         while dead != 0 {
@@ -420,8 +450,58 @@ fn reap() {
                 if fd > 0 {
                     crate::ownfd::release_fd(fd);
                 }
+                PROCS[w].fetch_and(!(1 << b), Ordering::AcqRel);
                 USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
             }
+        }
+    }
+}
+
+/// Frees the slots of processes that shared this memory and no longer do
+/// (gone, killed, exec'd: kcmp's KCMP_VM says so), and never called exit.
+fn reap_processes() {
+    let me = sys::getpid() as usize;
+    for w in 0..words() {
+        let mut procs = PROCS[w].load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
+        while procs != 0 {
+            let b = procs.trailing_zeros() as usize;
+            procs &= procs - 1;
+            let m = 1u64 << b;
+            let p = block_at(w * 64 + b);
+            // SAFETY: a PROCS slot's block is mapped and initialized; only
+            // its atomic `proc_pid` is referenced.
+            let pid = unsafe { &*(&raw const (*p).proc_pid) }.load(Ordering::Acquire);
+            if pid <= 0 {
+                continue;
+            }
+            // 0: it shares this memory still; anything else (another
+            // memory, ESRCH: gone) means it will never run on the block
+            // again. EPERM (kcmp refused): left alone.
+            // SAFETY: kcmp only compares two processes' objects.
+            match unsafe { sys::raw(syscalls::Sysno::kcmp as usize, [me, pid as usize, crate::abi::KCMP_VM, 0, 0, 0]) } {
+                Ok(0) | Err(crate::errno::EPERM) => continue,
+                _ => {}
+            }
+            // Claimed by whoever sets its dead mark (a thread of it cannot:
+            // it runs no more here); the mark's reapers find no thread
+            // group recorded (tgkill: EINVAL) and leave it.
+            if DEAD[w].fetch_or(m, Ordering::AcqRel) & m != 0 {
+                continue;
+            }
+            // SAFETY: as above (atomic fields only); this thread alone
+            // frees the slot now.
+            let fds = unsafe {
+                (*(&raw const (*p).proc_pid)).store(0, Ordering::Release);
+                [(*(&raw const (*p).rpc_fd)).swap(0, Ordering::Relaxed), (*(&raw const (*p).tracer_fd)).swap(0, Ordering::Relaxed)]
+            };
+            for fd in fds {
+                if fd > 0 {
+                    crate::ownfd::release_fd(fd);
+                }
+            }
+            PROCS[w].fetch_and(!m, Ordering::AcqRel);
+            USED[w].fetch_and(!m, Ordering::AcqRel);
+            DEAD[w].fetch_and(!m, Ordering::AcqRel);
         }
     }
 }
@@ -626,6 +706,7 @@ pub fn forked(t: &mut ThreadBlock, shared_fds: bool) {
     for w in 0..words() {
         USED[w].store(0, Ordering::Relaxed);
         DEAD[w].store(0, Ordering::Relaxed);
+        PROCS[w].store(0, Ordering::Relaxed);
     }
     let (w, m) = bit(t.slot);
     USED[w].store(m, Ordering::Relaxed);

@@ -212,6 +212,20 @@ both_kinds!(threads_of_two_processes_sharing_memory_end, |k| {
         .stdout_has("vm process: exit 0\nthreads=48000 wrong=0\n")
 });
 
+// CLONE_VM child processes killed by a signal, or exec'd, never call exit:
+// their slots are reaped once kcmp says they no longer share the memory
+// (tests/programs/c/h_vmleak.c; they leaked 512 KiB of address space each).
+both_kinds!(clone_vm_children_killed_or_execd_leave_no_slot, |k| {
+    super::c("h_vmleak", k, &["2000"])
+        .modes(&[super::Mode::Run])
+        .stdout_has("children=2000 killed=2000 exited=0 VmSize grew over 64 MiB: no\n")
+});
+both_kinds!(clone_vm_children_execd_leave_no_slot, |k| {
+    super::c("h_vmleak", k, &["2000", "exec"])
+        .modes(&[super::Mode::Run])
+        .stdout_has("children=2000 killed=0 exited=2000 VmSize grew over 64 MiB: no\n")
+});
+
 // vfork children that end with a raw exit (Go's ForkExec when the exec
 // fails) while other threads create threads: the child's exit marked its
 // block dead, a creator's reap freed it under the still-waiting parent,
