@@ -63,6 +63,9 @@ pub struct Config {
     pub vpaths: Vec<(bool, Vec<u8>)>,
     /// Landlock is already in force (an exec inside a session).
     pub sandboxed: bool,
+    /// `--app-seccomp`: in a session, the image before had a filter of the
+    /// program's own besides the session's (`sud::seccomp_filtered`).
+    pub app_seccomp: bool,
     /// The session's virtual cwd, given by the exec that started this image.
     pub cwd: Option<Vec<u8>>,
     /// The application's SIGSYS state before its exec (`signals::EXEC_*`
@@ -271,6 +274,7 @@ impl Config {
                 (b"--no-fast", None) => c.no_fast = true,
                 (b"--fast-stats", None) => c.fast_stats = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
+                (b"--app-seccomp", None) => c.app_seccomp = true,
                 (b"--cwd", Some(v)) if v.first() == Some(&b'/') => c.cwd = Some(v.to_vec()),
                 (b"--cwd", Some(_)) => return Err("--cwd needs an absolute path"),
                 (b"--sigsys", Some(v)) => c.sigsys = parse_int(v).ok_or("--sigsys needs a number")? as usize,
@@ -298,7 +302,7 @@ impl Config {
             // Per-exec options, and the rpc fd, which is given anew (it moves).
             if !matches!(
                 a,
-                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--interp-fd" | b"--sandboxed" | b"--net" | b"--trace-root" | b"--execfn"
+                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--interp-fd" | b"--sandboxed" | b"--app-seccomp" | b"--net" | b"--trace-root" | b"--execfn"
                     | b"--cwd" | b"--beneath" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
@@ -460,6 +464,7 @@ static EMPTY: Config = Config {
     vpaths: Vec::new(),
     cwd: None,
     sandboxed: false,
+    app_seccomp: false,
     sigsys: 0,
     no_fast: false,
     fast_stats: false,

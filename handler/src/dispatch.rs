@@ -64,7 +64,10 @@ const fn table() -> [Route; TABLE_LEN] {
     // memory::guard and fast::memory_call look only at fixed mappings.
     set!(memory::guard, Gate::MmapNotFixed => mmap);
     set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, madvise, shmat);
-    set!(memory::forget_pages => brk, shmdt, process_madvise, remap_file_pages);
+    set!(memory::forget_pages => shmdt, process_madvise, remap_file_pages);
+    // brk through the handler gate, which makes it without a trap (cc1
+    // calls it 45 times) and the page cache forgets around it.
+    set!(memory::forget_pages, Gate::Handler => brk);
     set!(memory::access_unknowable => pkey_alloc, io_uring_setup, userfaultfd);
     set!(fds::guard => dup2, dup3, close_range);
     set!(fds::unshare => unshare);
@@ -260,6 +263,13 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, args: [usize; 6]) -> Option<is
 }
 
 fn gate_serve_call(t: &mut ThreadBlock, nr: usize, args: [usize; 6], route: &Route) -> Option<isize> {
+    if nr == Sysno::brk as usize && !trace::may_want(nr) && !tracer::may_want(nr) && config::get().inject.is_empty() && !crate::sud::seccomp_filtered() {
+        // SAFETY: the application's brk with its argument: it moves the
+        // program's break, never into preld's memory (the kernel places
+        // the heap; preld's image and slots are mappings it will not
+        // grow over).
+        return Some(unsafe { sys::raw(nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize));
+    }
     if rpc::active() && route.session.is_some() {
         return pola::gate_serve(t, nr, args);
     }

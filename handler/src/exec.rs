@@ -235,6 +235,9 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
             strings.push(int_arg(interp_fd as i64));
         }
         strings.push(b"--sandboxed\0".to_vec());
+        if crate::sud::seccomp_filtered() {
+            strings.push(b"--app-seccomp\0".to_vec());
+        }
         strings.push(b"--cwd\0".to_vec());
         let mut cwd = crate::pola::cwd(c.t);
         cwd.push(0);

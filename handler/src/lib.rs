@@ -77,6 +77,12 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         tr.fd = ownfd::adopt(ownfd::TRACE, tr.fd).map_err(|e| ("bad --trace-fd", e))?;
     }
     let tracer_fd = cfg.tracer.as_ref().map(|t| t.fd).filter(|&fd| fd >= 0);
+    // A seccomp filter of the program's own, which could trap a call made
+    // in the handler (`sud::seccomp_filtered`): the kernel says so before
+    // a session's filter is installed; in a session's later images (their
+    // filter is there already, and only ever answers with an error) the
+    // image before says so.
+    let app_filter = if cfg.sandboxed { cfg.app_seccomp } else { sys::prctl_get_seccomp() != Ok(0) };
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
         pola::init_cwd(main, cfg.cwd.take());
@@ -113,7 +119,9 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         vdso::set_interceptor(Some(tracer::vdso_call));
     }
     sud::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
-    signals::check_seccomp();
+    if app_filter {
+        sud::set_seccomp_filtered();
+    }
     signals::show_fatal_signals(t);
     // SAFETY: kernel_vdso is the kernel's vDSO or 0, as the caller says.
     let vdso = unsafe { vdso::install_default(kernel_vdso) }.map_err(|e| ("cannot map preld's vDSO", e))?;

@@ -289,13 +289,6 @@ pub fn prctl(c: &mut Call<'_>) -> Outcome {
     Outcome::Real
 }
 
-/// At startup: a filter inherited across fork and exec.
-pub fn check_seccomp() {
-    if sys::prctl_get_seccomp() != Ok(0) {
-        crate::sud::set_seccomp_filtered();
-    }
-}
-
 /// seccomp(2): from now on, calls are made where a filter's SIGSYS can
 /// reach the application.
 pub fn seccomp(_c: &mut Call<'_>) -> Outcome {
