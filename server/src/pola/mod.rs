@@ -1280,12 +1280,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("s");
         std::fs::write(&script, "#!/bin/sh -e\necho hi\n").unwrap();
-        let files = start_startup_files(&script).unwrap().files().unwrap();
+        let files = start_startup_files(&script, false).unwrap().files().unwrap();
         assert_eq!(files[0], script);
         assert_eq!(files[1], Path::new("/bin/sh"));
         assert!(files.iter().any(|f| f.to_string_lossy().contains("libc.so")), "{files:?}");
         std::fs::write(&script, "#!").unwrap();
-        assert!(start_startup_files(&script).is_err());
+        assert!(start_startup_files(&script, false).is_err());
         assert!(find_program(OsStr::new("no-such-program-here")).is_err());
     }
 
