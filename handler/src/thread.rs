@@ -109,8 +109,10 @@ pub struct ThreadBlock {
     /// on its way out: attack h_vmproc).
     pub tgid: i32,
     /// A `Task::Process`'s pid, as its parent's clone returned it (0:
-    /// not yet known, or its slot being freed).
+    /// not yet known, or its slot being freed), and that parent's: only it
+    /// asks kcmp (the pid is its namespace's).
     pub proc_pid: AtomicI32,
+    pub proc_parent: AtomicI32,
     /// The sigaltstack the application believes it has.
     pub app_altstack: StackT,
     /// The application asked to block SIGSYS (never really blocked).
@@ -399,9 +401,10 @@ fn bit(i: usize) -> (usize, u64) {
 pub fn process_started(block: usize, pid: i32) {
     let p = block as *mut ThreadBlock;
     // SAFETY: `block` is the child's block, which the child may be running
-    // on: only its atomic `proc_pid` and its `slot`, written before the
+    // on: only its atomic `proc_pid` and `proc_parent` and its `slot`, written before the
     // child was made and never after, are read or written here.
     let slot = unsafe {
+        (*(&raw const (*p).proc_parent)).store(sys::getpid(), Ordering::Relaxed);
         (*(&raw const (*p).proc_pid)).store(pid, Ordering::Release);
         (&raw const (*p).slot).read()
     };
@@ -469,9 +472,11 @@ fn reap_processes() {
             let m = 1u64 << b;
             let p = block_at(w * 64 + b);
             // SAFETY: a PROCS slot's block is mapped and initialized; only
-            // its atomic `proc_pid` is referenced.
-            let pid = unsafe { &*(&raw const (*p).proc_pid) }.load(Ordering::Acquire);
-            if pid <= 0 {
+            // its atomic `proc_pid` and `proc_parent` are referenced.
+            let (pid, parent) = unsafe { ((*(&raw const (*p).proc_pid)).load(Ordering::Acquire), (*(&raw const (*p).proc_parent)).load(Ordering::Relaxed)) };
+            // (Another process sharing the memory, the child itself among
+            // them, may see pids of another namespace: its parent asks.)
+            if pid <= 0 || parent != me as i32 {
                 continue;
             }
             // 0: it shares this memory still; anything else (another
