@@ -427,7 +427,10 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             if tampered.is_some() {
                 after |= TAMPERED_EXIT;
             }
-            let post = (after != 0 || traced).then_some([nr, after]);
+            if traced {
+                after |= TRACED_EXIT;
+            }
+            let post = (after != 0).then_some([nr, after]);
             // An entry may have changed the call itself (execveat → execve).
             c.uc.set_rax(c.nr);
             c.uc.set_args(&c.args);
@@ -495,7 +498,7 @@ fn after_call(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], word: usize, re
         // (Whatever the word: a traced call's post trap, or a step's.)
         sys::mappings_change();
     }
-    let ret = match After::from_word(word & !TAMPERED_EXIT) {
+    let ret = match After::from_word(word & !(TAMPERED_EXIT | TRACED_EXIT)) {
         Some(a) => after_fn(a)(t, nr, orig, ret),
         None => ret,
     };
@@ -511,6 +514,9 @@ fn after_call(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], word: usize, re
 /// In the tail slot's continuation word, beside an `After`: the call was
 /// tampered with (-e inject=) and its exit actions are due in the post trap.
 const TAMPERED_EXIT: usize = 1 << 16;
+/// ... and that the call was traced as it was made (its line comes from
+/// the post trap).
+const TRACED_EXIT: usize = 1 << 17;
 
 /// How a tampered call's trace line is marked.
 fn tamper_marks(t: Option<(inject::Tampered, Option<isize>)>) -> u8 {
@@ -577,7 +583,9 @@ pub fn tail_post(t: &mut ThreadBlock, uc: &mut Ucontext) {
     let (orig, [nr, word]) = (slot.args, slot.words);
     let ret = after_call(t, nr, &orig, word, ret);
     uc.finish_tail(&slot, ret as usize);
-    if trace::wants(t, nr) {
+    // Only a call traced as it was made (a post trap for an `After` alone,
+    // a page cache's second bump, is no trace line: -P had filtered it).
+    if word & TRACED_EXIT != 0 && trace::wants(t, nr) {
         trace::record(t, nr, &orig, ret);
     }
 }
