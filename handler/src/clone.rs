@@ -174,7 +174,7 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
         child.own_cwd = None;
         thread::free(child);
     }
-    if r > 0 && !t.clone_vfork && t.clone_process {
+    if r > 0 && t.clone_process {
         // A process sharing this memory: its slot is reaped once it no
         // longer does, whether or not it calls exit.
         thread::process_started(t.clone_child, r as i32);

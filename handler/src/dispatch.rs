@@ -79,7 +79,7 @@ const fn table() -> [Route; TABLE_LEN] {
         readv, writev, ioctl, fsync, fdatasync, fchmod, fchown, flock, fchdir, sendfile, splice);
     // Calls that may cut a file short under a mapping: the handler sees
     // each (memory::truncates), so none has a gate.
-    set!(memory::ftruncate => ftruncate);
+    set!(fds::guard => ftruncate);
     macro_rules! no_gate {
         ($($nr:ident),+) => { $( t[Sysno::$nr as usize].gate = None; )+ };
     }

@@ -5,7 +5,7 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, O_TRUNC, MAP_FIXED_NOREPLACE, MREMAP_FIXED, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
+use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, O_TRUNC, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
 use crate::call::{Call, Outcome};
 use crate::errno::EPERM;
 use crate::{fast, resident, sys};
@@ -74,13 +74,6 @@ pub fn truncates(nr: usize, a: &[usize; 6]) -> bool {
 /// trap where the call is made from the tail gate.
 pub fn forgets_pages(nr: usize, a: &[usize; 6]) -> bool {
     takes_access(nr, a) || truncates(nr, a)
-}
-
-/// ftruncate: preld's own fds refused (`fds::guard`), the page cache
-/// forgotten first (`truncates`, done in `dispatch` for every trapped
-/// call).
-pub fn ftruncate(c: &mut Call<'_>) -> Outcome {
-    crate::fds::guard(c)
 }
 
 /// brk, shmdt, process_madvise (guard pages in later kernels),

@@ -210,36 +210,10 @@ fn call_on_until<'b>(
     };
     let n = proto::encode_request(id, req, out).map_err(|_| ENAMETOOLONG)?;
     send(conn, &out[..n], fds_out)?;
-    receive_until(conn, Sent { id, op: req.op() }, buf, cloexec, interrupt)
-}
-
-/// A request sent whose reply is still to be received (`receive`).
-pub struct Sent {
-    id: u32,
-    op: proto::Op,
-}
-
-/// Sends a request carrying no fd on `conn` without waiting for its
-/// reply: the server answers a connection's requests in order, so one
-/// sent before another has its reply received first. (ld-preld asks for
-/// the session's cwd this way with the program: one wait for both.)
-pub fn send_on(conn: i32, req: &Request<'_>) -> Result<Sent, i32> {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    let mut out = [0u8; proto::HEADER_LEN + 2 * (proto::MAX_PATH + 3) + 64];
-    let n = proto::encode_request(id, req, &mut out).map_err(|_| ENAMETOOLONG)?;
-    send(conn, &out[..n], &[])?;
-    Ok(Sent { id, op: req.op() })
-}
-
-/// The reply to `sent`, the next one on `conn`, as `call_on` returns it.
-pub fn receive(conn: i32, sent: Sent, buf: &mut [u8], cloexec: bool) -> Result<(Reply<'_>, Option<i32>), i32> {
-    receive_until(conn, sent, buf, cloexec, None)
-}
-
-fn receive_until(conn: i32, sent: Sent, buf: &mut [u8], cloexec: bool, interrupt: Option<u64>) -> Result<(Reply<'_>, Option<i32>), i32> {
     let (len, fd) = recv(conn, buf, cloexec, interrupt)?;
-    match proto::decode_reply(&buf[..len], sent.op) {
-        Ok((rid, reply)) if rid == sent.id && reply.has_fd(sent.op) == fd.is_some() => Ok((reply, fd)),
+    let op = req.op();
+    match proto::decode_reply(&buf[..len], op) {
+        Ok((rid, reply)) if rid == id && reply.has_fd(op) == fd.is_some() => Ok((reply, fd)),
         _ => {
             if let Some(f) = fd {
                 sys::close(f);

@@ -267,9 +267,10 @@ pub fn readlink_fd(fd: i32, buf: &mut [u8]) -> Result<usize> {
     sc!(readlinkat, fd as isize, b"\0".as_ptr(), buf.as_mut_ptr(), buf.len())
 }
 
-/// The generation of the process's mappings: bumped before every call
+/// The generation of the process's mappings: bumped around every call
 /// that can take read or write access away from memory (preld's own
-/// below, the application's in `memory::guard`), so that what was found
+/// below, the application's in dispatch.rs: `memory::forgets_pages`), so
+/// that what was found
 /// of a page before stays true while the generation stands
 /// (usermem.rs's page cache). Shared by every thread and every process
 /// sharing this memory (vfork, CLONE_VM), whose calls bump it too.

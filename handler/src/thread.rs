@@ -212,12 +212,6 @@ pub enum Task {
     /// CLONE_VM child's): `reap` frees it once tgkill no longer finds it
     /// in the thread group it exited from.
     Thread = 0,
-    /// A process of its own sharing this memory (clone(CLONE_VM) without
-    /// CLONE_THREAD or CLONE_VFORK): as a thread when it calls exit, and
-    /// also once kcmp says it no longer shares this memory (killed by a
-    /// signal, or exec'd, it never calls exit: its slot leaked, 512 KiB of
-    /// address space each; the adversary's h_vmleak).
-    Process = 2,
     /// A vfork child (CLONE_VM|CLONE_VFORK): its parent frees it when the
     /// vfork returns (`clone::parent_post`), never `reap`. Marked dead at
     /// its raw exit, another thread's reap freed it while it ran, or
@@ -225,6 +219,12 @@ pub enum Task {
     /// one block (Go's syscall tests in a session: "morestack on g0",
     /// SIGSEGV, hangs).
     VforkChild = 1,
+    /// A process of its own sharing this memory (clone(CLONE_VM) without
+    /// CLONE_THREAD or CLONE_VFORK): as a thread when it calls exit, and
+    /// also once kcmp says it no longer shares this memory (killed by a
+    /// signal, or exec'd, it never calls exit: its slot leaked, 512 KiB of
+    /// address space each; the adversary's h_vmleak).
+    Process = 2,
 }
 
 impl ThreadBlock {
@@ -440,21 +440,7 @@ fn reap() {
                 if DEAD[w].fetch_and(!(1 << b), Ordering::AcqRel) & (1 << b) == 0 {
                     continue;
                 }
-                // Every use of the slot is gone with its thread but
-                // `live_conn_fds` of other threads, which the atomic swap
-                // allows.
-                // SAFETY: as above; only the field is referenced.
-                let fd = unsafe { (*p).rpc_fd.swap(0, Ordering::Relaxed) };
-                if fd > 0 {
-                    crate::ownfd::release_fd(fd);
-                }
-                // SAFETY: as above.
-                let fd = unsafe { (*p).tracer_fd.swap(0, Ordering::Relaxed) };
-                if fd > 0 {
-                    crate::ownfd::release_fd(fd);
-                }
-                PROCS[w].fetch_and(!(1 << b), Ordering::AcqRel);
-                USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
+                release_slot(w, b);
             }
         }
     }
@@ -463,9 +449,13 @@ fn reap() {
 /// Frees the slots of processes that shared this memory and no longer do
 /// (gone, killed, exec'd: kcmp's KCMP_VM says so), and never called exit.
 fn reap_processes() {
-    let me = sys::getpid() as usize;
+    // (Asked once there is such a slot: every thread creation comes here.)
+    let mut me = 0;
     for w in 0..words() {
         let mut procs = PROCS[w].load(Ordering::Acquire) & !DEAD[w].load(Ordering::Acquire);
+        if procs != 0 && me == 0 {
+            me = sys::getpid() as usize;
+        }
         while procs != 0 {
             let b = procs.trailing_zeros() as usize;
             procs &= procs - 1;
@@ -493,22 +483,31 @@ fn reap_processes() {
             if DEAD[w].fetch_or(m, Ordering::AcqRel) & m != 0 {
                 continue;
             }
-            // SAFETY: as above (atomic fields only); this thread alone
+            // SAFETY: as above (an atomic field only); this thread alone
             // frees the slot now.
-            let fds = unsafe {
-                (*(&raw const (*p).proc_pid)).store(0, Ordering::Release);
-                [(*(&raw const (*p).rpc_fd)).swap(0, Ordering::Relaxed), (*(&raw const (*p).tracer_fd)).swap(0, Ordering::Relaxed)]
-            };
-            for fd in fds {
-                if fd > 0 {
-                    crate::ownfd::release_fd(fd);
-                }
-            }
-            PROCS[w].fetch_and(!m, Ordering::AcqRel);
-            USED[w].fetch_and(!m, Ordering::AcqRel);
+            unsafe { (*(&raw const (*p).proc_pid)).store(0, Ordering::Release) };
+            release_slot(w, b);
             DEAD[w].fetch_and(!m, Ordering::AcqRel);
         }
     }
+}
+
+/// Frees slot `w * 64 + b`, whose thread no longer runs on it (its
+/// reaper alone gets here): its connections are let go of, the slot is
+/// free to claim. Every use of the block is gone with its thread but
+/// `live_conn_fds` of other threads, which the atomic swaps allow.
+fn release_slot(w: usize, b: usize) {
+    let p = block_at(w * 64 + b);
+    // SAFETY: a used slot's block stays mapped; only its atomic
+    // connection fields are referenced.
+    let fds = unsafe { [(*(&raw const (*p).rpc_fd)).swap(0, Ordering::Relaxed), (*(&raw const (*p).tracer_fd)).swap(0, Ordering::Relaxed)] };
+    for fd in fds {
+        if fd > 0 {
+            crate::ownfd::release_fd(fd);
+        }
+    }
+    PROCS[w].fetch_and(!(1 << b), Ordering::AcqRel);
+    USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
 }
 
 fn block_at(i: usize) -> *mut ThreadBlock {

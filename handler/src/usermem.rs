@@ -50,8 +50,9 @@ fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
 /// never takes half of one entry and half of another. Whatever takes
 /// access away (munmap, mprotect, mremap, MAP_FIXED, shmat with
 /// SHM_REMAP, shmdt, brk, madvise but the advice that keeps pages
-/// readable and writable) bumps the generation first (memory.rs, sys.rs):
-/// then every entry is stale. Another thread's unmap racing a call that
+/// readable and writable, the program's own truncations, a fork) bumps
+/// the generation before and after it (`memory::forgets_pages`, done in
+/// dispatch.rs; preld's own calls in sys.rs): then every entry is stale. Another thread's unmap racing a call that
 /// reads the memory is the probe's own window (see `read`), not a new
 /// one. A page of a shared file mapping that another process truncates
 /// is known readable here until the generation moves, where a probe would
@@ -107,6 +108,21 @@ fn page_learnt(page: usize, write: bool, gen: u64) {
     e.seq.store(seq.wrapping_add(2), Ordering::Release);
 }
 
+/// Whether the page at `page` is readable (writable if `write`): known,
+/// or found so by `probe` (a system call that has the kernel touch it),
+/// which is then remembered under the generation read before it.
+fn known_or_probed(page: usize, write: bool, probe: impl FnOnce() -> bool) -> bool {
+    if page_known(page, write) {
+        return true;
+    }
+    let gen = sys::mappings_generation();
+    let ok = probe();
+    if ok {
+        page_learnt(page, write, gen);
+    }
+    ok
+}
+
 /// Pages may lose access without a call preld sees from now on (a
 /// protection key, an io_uring, a userfaultfd): nothing is known of any.
 pub fn pages_unknowable() {
@@ -128,16 +144,13 @@ fn readable(addr: usize, len: usize) -> bool {
         // 8 bytes within this page (they may begin before `addr`: the same
         // page is readable or not as a whole).
         let probe = if page_end - at >= 8 { at } else { page_end - 8 };
-        let page = at & !(PAGE - 1);
-        if !page_known(page, false) {
-            let gen = sys::mappings_generation();
+        let readable = known_or_probed(at & !(PAGE - 1), false, || {
             // SAFETY: the kernel only reads the 8 bytes at `probe` (or
             // fails with EFAULT); `how` = -1 makes it change no mask.
-            let r = unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [usize::MAX, probe, 0, 8, 0, 0]) };
-            if r != Err(crate::errno::EINVAL) {
-                return false;
-            }
-            page_learnt(page, false, gen);
+            (unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [usize::MAX, probe, 0, 8, 0, 0]) }) == Err(crate::errno::EINVAL)
+        });
+        if !readable {
+            return false;
         }
         at = page_end;
     }
@@ -207,18 +220,11 @@ pub fn probe_writable(addr: usize, len: usize) -> bool {
     debug_assert!((8..=PAGE).contains(&len));
     let Some(last) = addr.checked_add(len - 8) else { return false };
     let probe = |at: usize| {
-        let page = at & !(PAGE - 1);
-        if page_known(page, true) {
-            return true;
-        }
-        let gen = sys::mappings_generation();
-        // SAFETY: SIG_BLOCK with no new set changes no mask; the kernel
-        // writes the current one (8 bytes) at `at` or fails with EFAULT.
-        let ok = unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [0, 0, at, 8, 0, 0]) }.is_ok();
-        if ok {
-            page_learnt(page, true, gen);
-        }
-        ok
+        known_or_probed(at & !(PAGE - 1), true, || {
+            // SAFETY: SIG_BLOCK with no new set changes no mask; the kernel
+            // writes the current one (8 bytes) at `at` or fails with EFAULT.
+            unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [0, 0, at, 8, 0, 0]) }.is_ok()
+        })
     };
     probe(addr) && (addr / PAGE == (last + 7) / PAGE || probe(last))
 }
@@ -232,19 +238,13 @@ pub fn probe_readable(addr: usize, len: usize) -> bool {
     debug_assert!((8..=PAGE).contains(&len));
     let Some(last) = addr.checked_add(len - 8) else { return false };
     let probe = |at: usize| {
-        let page = at & !(PAGE - 1);
-        if page_known(page, false) {
-            return true;
-        }
-        let gen = sys::mappings_generation();
-        // SAFETY: rt_sigprocmask(SIG_BLOCK, at, NULL) with every signal
-        // blocked (the caller's contract): reads 8 bytes at `at` or fails
-        // with EFAULT, and blocks nothing that is not blocked already.
-        let ok = unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [0, at, 0, 8, 0, 0]) }.is_ok();
-        if ok {
-            page_learnt(page, false, gen);
-        }
-        ok
+        known_or_probed(at & !(PAGE - 1), false, || {
+            // SAFETY: rt_sigprocmask(SIG_BLOCK, at, NULL) with every signal
+            // blocked (the caller's contract): reads 8 bytes at `at` or
+            // fails with EFAULT, and blocks nothing that is not blocked
+            // already.
+            unsafe { sys::raw(Sysno::rt_sigprocmask as usize, [0, at, 0, 8, 0, 0]) }.is_ok()
+        })
     };
     probe(addr) && (addr / PAGE == (last + 7) / PAGE || probe(last))
 }

@@ -64,9 +64,9 @@ impl Drop for File {
 
 /// Opens a file to execute, with the checks execve(2) makes, failing with
 /// `missing` as the exit status if it does not exist.
-fn open_executable(path: &[u8], missing: i32, cwd: &mut CwdAsk) -> File {
+fn open_executable(path: &[u8], missing: i32) -> File {
     if let Some(conn) = session() {
-        return session_open(conn, path, true, missing, cwd);
+        return session_open(conn, path, true, missing);
     }
     let c = CPath::new(path);
     let mut file = match sys::open(&c, abi::O_RDONLY | abi::O_CLOEXEC) {
@@ -152,8 +152,8 @@ fn map_or_fail(file: &File, plan: &LoadPlan, path: &[u8]) -> Mapped {
 /// Opens, plans and maps a program's interpreter (its ld.so).
 fn load_interpreter(interp: &[u8], program: &[u8]) -> Mapped {
     let file = match session() {
-        Some(conn) => session_open(conn, interp, false, EXIT_CANNOT_RUN, &mut CwdAsk::default()),
-        None => open_executable(interp, EXIT_CANNOT_RUN, &mut CwdAsk::default()),
+        Some(conn) => session_open(conn, interp, false, EXIT_CANNOT_RUN),
+        None => open_executable(interp, EXIT_CANNOT_RUN),
     };
     map_interpreter(file, interp, program)
 }
@@ -198,12 +198,6 @@ pub fn launcher(init: Initial) -> ! {
     if let Some(cwd) = &cfg.cwd {
         SESSION_CWD.store(alloc::boxed::Box::into_raw(alloc::boxed::Box::new(cwd.clone())), core::sync::atomic::Ordering::Release);
     }
-    // The session's cwd, when the exec that started this image did not
-    // give it: asked for now, its reply taken with the program's.
-    let mut cwd_ask = CwdAsk::default();
-    if let (Some(conn), None) = (session(), &cfg.cwd) {
-        cwd_ask.sent = preld_handler::rpc::send_on(conn, &preld_proto::Request::Getcwd).ok();
-    }
     let first = launch.program + 1;
     if first >= init.argc() {
         fail(EXIT_NOT_FOUND, b"", format_args!("missing program name\n{USAGE}"));
@@ -243,7 +237,7 @@ pub fn launcher(init: Initial) -> ! {
                 Ok(st) => File { fd, size: st.size, name: None },
                 Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
             },
-            _ => open_executable(path, if depth == 0 { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN }, &mut cwd_ask),
+            _ => open_executable(path, if depth == 0 { EXIT_NOT_FOUND } else { EXIT_CANNOT_RUN }),
         };
         let mut head = [0u8; shebang::PEEK];
         let n = (file.size as usize).min(head.len());
@@ -281,11 +275,6 @@ pub fn launcher(init: Initial) -> ! {
             }
         }
     };
-    if let Some(conn) = session() {
-        // (Before any other request: its reply comes first.)
-        cwd_ask.receive(conn);
-        cfg.cwd = cfg.cwd.take().or(cwd_ask.cwd.take());
-    }
     let program = map_or_fail(&file, &plan, path);
     let eh_frame = eh_frame_section(&file, &plan, program.bias);
     cfg.program = match session() {
@@ -568,7 +557,7 @@ fn session() -> Option<i32> {
 
 /// Opens a file through the capability server: `exec` asks for a program
 /// (its grant must allow running it), otherwise a plain read-only open.
-fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32, cwd: &mut CwdAsk) -> File {
+fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32) -> File {
     use preld_proto::{PathArg, Request};
     // A relative name (a `#!` line's) is the session's cwd's, which an
     // exec inside the session gives (`--cwd`); the first image's is the
@@ -587,14 +576,7 @@ fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32, cwd: &mut CwdA
     } else {
         Request::Open { flags: (abi::O_RDONLY | abi::O_CLOEXEC) as u32, mode: 0, path: PathArg::cwd(path) }
     };
-    // The request goes out before the cwd's reply is taken: the server
-    // answers both in one wake-up.
-    let sent = match preld_handler::rpc::send_on(conn, &req) {
-        Ok(sent) => sent,
-        Err(e) => fail(EXIT_CANNOT_RUN, path, format_args!("capability server: {}", Errno(e))),
-    };
-    cwd.receive(conn);
-    let (fd, name) = match preld_handler::rpc::receive(conn, sent, &mut buf, true) {
+    let (fd, name) = match preld_handler::rpc::call_on(conn, &req, &[], &mut buf, true) {
         Ok((r, Some(fd))) if r.result >= 0 => match r.data {
             preld_proto::ReplyData::Exec { vpath, .. } if vpath.first() == Some(&b'/') => (fd, Some(vpath.to_vec())),
             _ => (fd, None),
@@ -610,28 +592,5 @@ fn session_open(conn: i32, path: &[u8], exec: bool, missing: i32, cwd: &mut CwdA
         Ok(st) if st.mode & abi::S_IFMT == abi::S_IFREG => File { fd, size: st.size, name },
         Ok(_) => fail(EXIT_CANNOT_RUN, path, Errno(EACCES)),
         Err(e) => fail(EXIT_CANNOT_RUN, path, Errno(e)),
-    }
-}
-
-/// The session's cwd asked for (`rpc::send_on`) before the first request
-/// that needs a reply, so that both wait for the server once; `receive`
-/// takes its reply, which comes before any later request's.
-#[derive(Default)]
-struct CwdAsk {
-    sent: Option<preld_handler::rpc::Sent>,
-    /// What the server answered (None: nothing usable; the handler then
-    /// asks again at start-up, and falls back to `/`).
-    cwd: Option<Vec<u8>>,
-}
-
-impl CwdAsk {
-    fn receive(&mut self, conn: i32) {
-        let Some(sent) = self.sent.take() else { return };
-        let mut buf = [0u8; 4096 + 64];
-        if let Ok((r, _)) = preld_handler::rpc::receive(conn, sent, &mut buf, true) {
-            if let preld_proto::ReplyData::Bytes(b) = r.data {
-                self.cwd = (!b.is_empty()).then(|| b.to_vec());
-            }
-        }
     }
 }

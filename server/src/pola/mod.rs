@@ -391,6 +391,8 @@ impl preld_loader::elf::FileSource for HostFile {
 struct StartupFiles {
     files: Vec<PathBuf>,
     listing: Option<(std::process::Child, PathBuf, PathBuf)>,
+    /// PROG's own PT_INTERP, where PROG is an ELF program (not a script).
+    prog_interp: Option<PathBuf>,
 }
 
 impl StartupFiles {
@@ -506,12 +508,13 @@ fn start_startup_files(prog: &Path, base: bool) -> Result<StartupFiles, String> 
             cur = PathBuf::from(OsStr::from_bytes(sb.interpreter));
             continue;
         }
-        let Ok(plan) = preld_loader::elf::plan(&file) else { return Ok(StartupFiles { files, listing: None }) };
-        let Some(interp) = plan.interp.clone() else { return Ok(StartupFiles { files, listing: None }) };
+        let Ok(plan) = preld_loader::elf::plan(&file) else { return Ok(StartupFiles { files, listing: None, prog_interp: None }) };
+        let Some(interp) = plan.interp.clone() else { return Ok(StartupFiles { files, listing: None, prog_interp: None }) };
         let interp = PathBuf::from(OsStr::from_bytes(interp.strip_suffix(b"\0").unwrap_or(&interp)));
+        let prog_interp = (cur == prog).then(|| interp.clone());
         files.push(interp.clone());
         if base && libraries_in_base(&file, &plan) {
-            return Ok(StartupFiles { files, listing: None });
+            return Ok(StartupFiles { files, listing: None, prog_interp });
         }
         let child = Command::new(&interp)
             .arg("--list")
@@ -521,7 +524,7 @@ fn start_startup_files(prog: &Path, base: bool) -> Result<StartupFiles, String> 
             .stderr(std::process::Stdio::null())
             .spawn()
             .map_err(|e| format!("{} --list {}: {}", interp.display(), cur.display(), crate::reason(&e)))?;
-        return Ok(StartupFiles { files, listing: Some((child, interp, cur)) });
+        return Ok(StartupFiles { files, listing: Some((child, interp, cur)), prog_interp });
     }
     Err(format!("{}: too many levels of #! interpreters", prog.display()))
 }
@@ -535,9 +538,9 @@ struct FirstFiles {
 
 /// Opens `prog` (resolved in the namespace from `cwd`) as the server
 /// answers an exec (a regular file in a grant that holds programs, which
-/// the caller may execute), and its PT_INTERP as it answers an open for
-/// reading. None where either fails: the first image then asks.
-fn first_files(ns: &Namespace, cwd: &[u8], prog: &[u8]) -> Option<FirstFiles> {
+/// the caller may execute), and its PT_INTERP `interp` as it answers an
+/// open for reading. None where either fails: the first image then asks.
+fn first_files(ns: &Namespace, cwd: &[u8], prog: &[u8], interp: Option<&Path>) -> Option<FirstFiles> {
     let open = |path: &[u8], exec: bool| -> Option<(std::os::fd::OwnedFd, Vec<u8>)> {
         let ns::Node::Existing(o) = ns.resolve(cwd, path, true).ok()? else { return None };
         if sys::file_type(&o.st) != libc::S_IFREG {
@@ -550,25 +553,17 @@ fn first_files(ns: &Namespace, cwd: &[u8], prog: &[u8]) -> Option<FirstFiles> {
         Some((fd, o.vpath))
     };
     let exec = open(prog, true)?;
-    let file = HostFile(std::fs::File::from(exec.0.try_clone().ok()?), 0);
-    let size = file.0.metadata().ok()?.len();
-    let file = HostFile(file.0, size);
-    let interp = match preld_loader::elf::plan(&file) {
-        Ok(plan) => match plan.interp {
-            Some(i) => Some(open(i.strip_suffix(b"\0").unwrap_or(&i), false)?),
-            None => None,
-        },
-        // A script (or no ELF at all): the image finds out.
-        Err(_) => None,
+    let interp = match interp {
+        Some(i) => Some(open(i.as_os_str().as_bytes(), false)?),
+        None => None,
     };
     Some(FirstFiles { exec, interp })
 }
 
-/// Every grant of the command line, in order: -B, --ro, --exec, --rw,
-/// --map, the profiles', then what PROG needs. Also the virtual paths of
-/// the automatic ones (-B's and PROG's own), which --learn leaves out.
-fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>), String> {
+/// And PROG's own PT_INTERP (an ELF program's, not a script's).
+fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>, Option<PathBuf>), String> {
     let startup = start_startup_files(prog, args.base)?;
+    let prog_interp = startup.prog_interp.clone();
     let mut list = Vec::new();
     let mut auto = HashSet::new();
     if args.base {
@@ -620,7 +615,7 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile:
             let _ = std::fs::create_dir_all(tmp.join(OsStr::from_bytes(&rest)));
         }
     }
-    Ok((list, auto))
+    Ok((list, auto, prog_interp))
 }
 
 /// Grants below -B's private /tmp (the current directory is often there)
@@ -727,7 +722,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     } else {
         None
     };
-    let (specs, auto) = grants(&args, &prog, tmp.as_ref().map(|t| t.path()), &profiles)?;
+    let (specs, auto, prog_interp) = grants(&args, &prog, tmp.as_ref().map(|t| t.path()), &profiles)?;
     let mut ns = Namespace::new(&specs)?;
     // /proc and /dev/pts are the session's procfs and devpts, which the
     // process resolves itself (below): the namespace only lists them.
@@ -830,7 +825,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // round trips fewer at each start. Not while asking or learning (the
     // server must see them); where this fails, the image asks, and the
     // server gives the answer (an error) as before.
-    let handed = if args.ask || args.learning() { None } else { first_files(&ns, &cwd, prog.as_os_str().as_bytes()) };
+    let handed = if args.ask || args.learning() { None } else { first_files(&ns, &cwd, prog.as_os_str().as_bytes(), prog_interp.as_deref()) };
     argv.extend(["--cwd".into(), OsStr::from_bytes(&cwd).to_owned()]);
     match &handed {
         Some(h) => {
