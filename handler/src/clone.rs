@@ -75,7 +75,7 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
             // The child: only this thread exists here now, and memory
             // the parent kept from it (MADV_DONTFORK) is not here: the
             // pages known readable are forgotten.
-            crate::sys::mappings_change();
+            usermem::forked();
             thread::forked(c.t, shared_fds);
             fast::forked();
             rpc::forked_child(c.t, child_main, shared_fds);
@@ -102,6 +102,11 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
 
 /// A child that shares memory or has its own stack: made in the clone gate.
 fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
+    if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
+        // Two threads of execution in this memory from now on (a vfork's
+        // parent waits): copies and mapping changes may race.
+        usermem::shared_memory();
+    }
     let child = match thread::alloc() {
         Ok(b) => b,
         Err(e) => return Outcome::Return(-(e as isize)),

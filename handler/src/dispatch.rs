@@ -253,11 +253,12 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, args: [usize; 6]) -> Option<is
     let route = TABLE.get(nr)?;
     let forgets = memory::forgets_pages(nr, &args);
     if forgets {
-        sys::mappings_change();
+        usermem::mappings_begin();
     }
     let r = gate_serve_call(t, nr, args, route);
-    if forgets && r.is_some() {
-        sys::mappings_change();
+    if forgets {
+        // (Not served here: the trap path begins anew.)
+        usermem::mappings_end();
     }
     r
 }
@@ -305,7 +306,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     }
     let forgets = memory::forgets_pages(nr, &args);
     if forgets {
-        sys::mappings_change();
+        usermem::mappings_begin();
     }
     let mut c = Call { t, uc, nr, args, orig: args, forked_child: false };
     // First: an entry that never comes back here (rt_sigreturn, exit) or
@@ -320,6 +321,9 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
         c.t.trace_tamper = tamper_marks(tampered);
         c.uc.set_rax(answer as usize);
         trace::record(c.t, nr, &c.orig, answer);
+        if forgets {
+            usermem::mappings_end();
+        }
         return;
     }
     if config::tracing() {
@@ -336,6 +340,9 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
                 c.uc.set_rax(r as usize);
                 if traced {
                     trace::record(c.t, nr, &c.orig, r);
+                }
+                if forgets {
+                    usermem::mappings_end();
                 }
                 return;
             }
@@ -361,10 +368,11 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
     if forgets {
         match outcome {
             // Made (by an entry, or the server): forgotten after it too.
-            Outcome::Return(_) => sys::mappings_change(),
+            Outcome::Return(_) | Outcome::Diverted => usermem::mappings_end(),
             // Made from the tail gate: its post trap forgets.
             Outcome::Real | Outcome::Next => outcome = Outcome::RealThen(After::PagesForgotten),
-            _ => {}
+            // (its post trap likewise: `after_call`)
+            Outcome::RealThen(_) => {}
         }
     }
     match outcome {
@@ -392,7 +400,7 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
             // the application can write there itself).
             let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
             if forgets {
-                sys::mappings_change();
+                usermem::mappings_end();
             }
             let r = match step {
                 Some(seq) => tracer::result(c.t, seq, r, &c.orig),
@@ -496,7 +504,7 @@ fn no_room_for_tail(c: &mut Call<'_>, nr: usize, after: usize, traced: bool) {
 fn after_call(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], word: usize, ret: isize) -> isize {
     if memory::forgets_pages(nr, orig) {
         // (Whatever the word: a traced call's post trap, or a step's.)
-        sys::mappings_change();
+        usermem::mappings_end();
     }
     let ret = match After::from_word(word & !(TAMPERED_EXIT | TRACED_EXIT)) {
         Some(a) => after_fn(a)(t, nr, orig, ret),

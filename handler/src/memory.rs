@@ -5,7 +5,7 @@
 
 use syscalls::Sysno;
 
-use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, O_TRUNC, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
+use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, O_TRUNC, PROT_READ, PROT_WRITE, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
 use crate::call::{Call, Outcome};
 use crate::errno::EPERM;
 use crate::{fast, resident, sys};
@@ -42,7 +42,13 @@ fn shm_touches_preld(id: usize, addr: usize, flags: usize) -> bool {
 /// application reached before (usermem.rs's page cache must forget it).
 pub fn takes_access(nr: usize, a: &[usize; 6]) -> bool {
     match Sysno::new(nr) {
-        Some(Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::mremap | Sysno::brk | Sysno::shmdt | Sysno::process_madvise | Sysno::remap_file_pages) => true,
+        Some(Sysno::munmap | Sysno::mremap | Sysno::brk | Sysno::shmdt | Sysno::process_madvise | Sysno::remap_file_pages) => true,
+        // Protection that keeps reading and writing takes nothing away
+        // (glibc's new thread stacks: with threads, a change of the
+        // mappings makes the others' copies wait or go through the kernel).
+        // A protection key's own rights are not known anyway
+        // (`usermem::pages_unknowable`).
+        Some(Sysno::mprotect | Sysno::pkey_mprotect) => a[2] & (PROT_READ | PROT_WRITE) != PROT_READ | PROT_WRITE,
         Some(Sysno::mmap) => a[3] & MAP_FIXED != 0,
         Some(Sysno::shmat) => a[2] & SHM_REMAP != 0,
         // Advice other than that (guard pages, poison, what a later kernel

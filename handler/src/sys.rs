@@ -267,21 +267,20 @@ pub fn readlink_fd(fd: i32, buf: &mut [u8]) -> Result<usize> {
     sc!(readlinkat, fd as isize, b"\0".as_ptr(), buf.as_mut_ptr(), buf.len())
 }
 
-/// The generation of the process's mappings: bumped around every call
-/// that can take read or write access away from memory (preld's own
-/// below, the application's in dispatch.rs: `memory::forgets_pages`), so
-/// that what was found
-/// of a page before stays true while the generation stands
-/// (usermem.rs's page cache). Shared by every thread and every process
-/// sharing this memory (vfork, CLONE_VM), whose calls bump it too.
-static MAPPINGS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
-
+/// The generation of the process's mappings (`preld_arch::fast::
+/// MAPPINGS_GEN`): bumped around every call that can take read or write
+/// access away from memory (preld's own below, the application's in
+/// dispatch.rs: `memory::forgets_pages`, through `usermem::mappings_begin`
+/// and `mappings_end`), so that what was found of a page before stays true
+/// while the generation stands (usermem.rs's page cache; the path gates).
+/// Shared by every thread and every process sharing this memory (vfork,
+/// CLONE_VM), whose calls bump it too.
 pub fn mappings_change() {
-    MAPPINGS.fetch_add(1, core::sync::atomic::Ordering::AcqRel);
+    preld_arch::fast::MAPPINGS_GEN.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
 }
 
 pub fn mappings_generation() -> u64 {
-    MAPPINGS.load(core::sync::atomic::Ordering::Acquire)
+    preld_arch::fast::MAPPINGS_GEN.load(core::sync::atomic::Ordering::SeqCst)
 }
 
 /// mmap(2). Mapping over memory that Rust code still uses is the caller's

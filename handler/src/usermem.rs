@@ -2,7 +2,8 @@
 //! pointers. Writes: process_vm_readv on our own process fails with EFAULT
 //! where a plain access would kill the process with SIGSEGV. Reads: the
 //! kernel is asked whether each page is readable (`readable`), then the
-//! bytes are copied.
+//! bytes are copied, while no other thread can take the pages away
+//! (`Copying`).
 //!
 //! The application's memory is always the *local* side of those calls,
 //! which the kernel accesses as it does an application's own read(2) or
@@ -15,6 +16,7 @@
 
 use core::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
+use preld_arch::fast::{copy_stripe, COPIES, MAPPINGS_CHANGING as CHANGING, MEMORY_SHARED as SHARED};
 use syscalls::Sysno;
 
 use crate::{resident, sys};
@@ -52,9 +54,9 @@ fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
 /// SHM_REMAP, shmdt, brk, madvise but the advice that keeps pages
 /// readable and writable, the program's own truncations, a fork) bumps
 /// the generation before and after it (`memory::forgets_pages`, done in
-/// dispatch.rs; preld's own calls in sys.rs): then every entry is stale. Another thread's unmap racing a call that
-/// reads the memory is the probe's own window (see `read`), not a new
-/// one. A page of a shared file mapping that another process truncates
+/// dispatch.rs; preld's own calls in sys.rs): then every entry is stale.
+/// Another thread's unmap between a look here and the copy: `Copying`. A
+/// page of a shared file mapping that another process truncates
 /// is known readable here until the generation moves, where a probe would
 /// say EFAULT: the program faults on the same bytes itself (SIGBUS).
 /// Protection keys change access without a call (WRPKRU), io_uring's
@@ -159,23 +161,156 @@ fn readable(addr: usize, len: usize) -> bool {
 
 /// Fills `buf` from application address `addr`; false if any of it is
 /// unreadable. The copy is a plain one once the kernel has found every
-/// page readable: another thread of the application unmapping them in
-/// between makes it fault, which ends the process (a fault of preld's
-/// code is fatal, in the trap path and in the handler gate; natively the call would fail with EFAULT: only a program
-/// unmapping memory it has just passed to a call does that).
+/// page readable, made while no change of the application's mappings is
+/// under way (`Copying`); during one, the kernel copies (`read_by_kernel`).
 pub fn read(addr: usize, buf: &mut [u8]) -> bool {
     if buf.is_empty() {
         return true;
     }
+    let Some(_copying) = Copying::enter() else {
+        return read_by_kernel(addr, buf);
+    };
     if !readable(addr, buf.len()) {
         return false;
     }
     // SAFETY: [addr, addr + len) is readable application memory (just
-    // checked; see above for another thread's unmap), copied as bytes into
-    // preld's buffer, which it cannot overlap with any meaning (preld's
-    // buffers are preld's).
+    // checked, and no thread takes access away before `_copying` ends),
+    // copied as bytes into preld's buffer, which it cannot overlap with
+    // any meaning (preld's buffers are preld's).
     unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) };
     true
+}
+
+/// `read` by the kernel: process_vm_writev from the application's memory
+/// (its local side, read as the application's own write(2) buffer is)
+/// into preld's `buf`. 1.5 us (it pins preld's page), so only while
+/// another thread changes the mappings.
+fn read_by_kernel(addr: usize, buf: &mut [u8]) -> bool {
+    let local = [addr, buf.len()];
+    let remote = [buf.as_mut_ptr() as usize, buf.len()];
+    // SAFETY: the remote iovec is preld's `buf`, written for at most its
+    // length; the local one, the application's, is read and checked by the
+    // kernel (EFAULT, or fewer bytes).
+    let ret = unsafe {
+        sys::raw(Sysno::process_vm_writev as usize, [PID.load(Ordering::Relaxed) as usize, local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
+    };
+    match ret {
+        Ok(n) => n == buf.len(),
+        // Refused (a seccomp filter of the application's): the plain copy
+        // once the change is over, as before there was this way round.
+        Err(e) if e != crate::errno::EFAULT => {
+            wait_for_changes();
+            readable(addr, buf.len()) && {
+                // SAFETY: as in `read` (without `Copying`: this is the
+                // window the rest of this module closes).
+                unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) };
+                true
+            }
+        }
+        Err(_) => false,
+    }
+}
+
+/// Another thread's munmap (mprotect, MAP_FIXED, mremap, shmdt, brk...)
+/// between the kernel's look at a page and preld's plain copy would make
+/// the copy fault, and a fault in preld's code ends the process, where
+/// natively the call succeeds or fails with EFAULT. So a plain copy of the
+/// application's memory is made inside `Copying` (counted in
+/// `preld_arch::fast::COPIES`), and a change of the mappings the
+/// application asks for waits, between `mappings_begin` and its call, for
+/// the copies under way to end; a copy that starts while a change is under
+/// way (`MAPPINGS_CHANGING`) is the kernel's. Before the process has a
+/// second thread sharing its memory (`MEMORY_SHARED`) there is nothing to
+/// race with, and none of this is done. The path gates (arch's fast.rs)
+/// read their few bytes the same way.
+///
+/// The process is about to have a second thread of execution sharing its
+/// memory (clone with CLONE_VM, not a vfork: its parent waits).
+pub fn shared_memory() {
+    SHARED.store(true, Ordering::SeqCst);
+}
+
+/// A plain copy of the application's memory under way; None: a change of
+/// the mappings is (the kernel must copy).
+struct Copying(Option<&'static AtomicUsize>);
+
+impl Copying {
+    fn enter() -> Option<Copying> {
+        if !SHARED.load(Ordering::Relaxed) {
+            // One thread: it is here, not changing the mappings.
+            return Some(Copying(None));
+        }
+        // SAFETY: with a second thread, every thread preld runs on has its
+        // block in gs (set before the thread's first call).
+        let stripe = copy_stripe(unsafe { preld_arch::thread_block() });
+        if CHANGING.load(Ordering::SeqCst) != 0 {
+            return None;
+        }
+        // Counted, then the changes looked at again: a change that began
+        // before either sees this count (and waits) or is seen here.
+        stripe.fetch_add(1, Ordering::SeqCst);
+        if CHANGING.load(Ordering::SeqCst) != 0 {
+            stripe.fetch_sub(1, Ordering::Release);
+            return None;
+        }
+        Some(Copying(Some(stripe)))
+    }
+}
+
+impl Drop for Copying {
+    fn drop(&mut self) {
+        if let Some(s) = self.0 {
+            s.fetch_sub(1, Ordering::Release);
+        }
+    }
+}
+
+/// Before a call of the application's that may take access to pages away
+/// (`memory::forgets_pages`): the known pages are forgotten, copies
+/// starting from now are the kernel's, and those under way end first.
+/// Paired with `mappings_end` after the call (a call whose end is lost, as
+/// when a signal handler jumps out of the tail gate before its post trap,
+/// only leaves the copies to the kernel from then on).
+pub fn mappings_begin() {
+    sys::mappings_change();
+    if !SHARED.load(Ordering::Relaxed) {
+        return;
+    }
+    CHANGING.fetch_add(1, Ordering::SeqCst);
+    for s in &COPIES {
+        while s.0.load(Ordering::SeqCst) != 0 {
+            sys::sched_yield();
+        }
+    }
+}
+
+/// After the call `mappings_begin` went before.
+pub fn mappings_end() {
+    sys::mappings_change();
+    if SHARED.load(Ordering::Relaxed) {
+        let _ = CHANGING.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+}
+
+/// In a fork child: the parent's other threads, whose copies and changes
+/// the counts may hold, are not here.
+pub fn forked() {
+    sys::mappings_change();
+    CHANGING.store(0, Ordering::SeqCst);
+    for s in &COPIES {
+        s.0.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Until no change of the mappings is under way (a bounded wait: a lost
+/// end must not hold a thread for good).
+fn wait_for_changes() {
+    for _ in 0..10_000 {
+        if CHANGING.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        sys::sched_yield();
+    }
 }
 
 /// Writes `buf` at application address `addr`; false if it is not writable,
@@ -192,17 +327,23 @@ pub fn write(addr: usize, buf: &[u8]) -> bool {
 /// `write` of 8 to 4096 bytes without process_vm_readv's cost (it pins
 /// the pages): the kernel writes into each page first (`probe_writable`,
 /// which grows a stack as the application's own call would), then the
-/// bytes are copied. As for `read`, another thread unmapping the range in
-/// between ends the process.
+/// bytes are copied, inside `Copying` as for `read`.
 pub fn write_probed(addr: usize, buf: &[u8]) -> bool {
     if !(8..=4096).contains(&buf.len()) {
         return write(addr, buf);
     }
-    if resident::touches(addr, buf.len()) || !probe_writable(addr, buf.len()) {
+    if resident::touches(addr, buf.len()) {
+        return false;
+    }
+    let Some(_copying) = Copying::enter() else {
+        return copy_to_app(addr, buf.as_ptr() as usize, buf.len());
+    };
+    if !probe_writable(addr, buf.len()) {
         return false;
     }
     // SAFETY: [addr, addr + len) is writable application memory (the
-    // kernel has just written there), none of preld's; preld's `buf` cannot
+    // kernel has just written there, and no thread takes access away
+    // before `_copying` ends), none of preld's; preld's `buf` cannot
     // overlap it.
     unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), addr as *mut u8, buf.len()) };
     true

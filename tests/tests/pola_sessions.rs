@@ -1035,6 +1035,24 @@ fn known_pages_after_a_fork_and_a_truncation_in_a_session() {
     }
 }
 
+/// Another thread keeps passing a page (a path in a directory grant, which
+/// the process reads itself, and a stat buffer) that this one maps and
+/// unmaps (tests/programs/c/h_pagecache2.c's race-munmap): each call
+/// succeeds or says EFAULT, as natively. A page unmapped between the
+/// handler's look and its copy made the copy fault: SIGSEGV 3 runs in 3.
+#[test]
+fn pages_unmapped_by_another_thread_meanwhile_in_a_session() {
+    let tmp = scratch("pagecache-race");
+    let d = tmp.path();
+    let prog = d.join("h_pagecache2");
+    std::fs::copy(preld_tests::program("h_pagecache2-dyn-pie"), &prog).unwrap();
+    let argv = ["/usr/bin/env", "PC2_PATH=/usr/include/stdio.h", prog.to_str().unwrap(), "race-munmap", d.to_str().unwrap()];
+    let r = Run::new(d, &argv).grant("--exec", d);
+    let n = r.native_ok();
+    assert_eq!(n.stdout_str(), "race-munmap: survived\n", "native: {}", n.report());
+    r.same("race-munmap", true);
+}
+
 /// A process of its own memory sharing its parent's fd table
 /// (clone(CLONE_FILES), tests/programs/pola/clone_files.c): its calls and
 /// those of its parent's threads are served during its life and after,

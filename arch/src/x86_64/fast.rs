@@ -29,7 +29,7 @@
 //! from a word of the stub's page, so switching every stub of a page to
 //! the slow path is one aligned store.
 
-use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
 
 use crate::abi;
 
@@ -45,6 +45,36 @@ pub const FAST_FDS_COUNTED: usize = 1024;
 pub static FAST_FD_GEN: [AtomicU32; FAST_FDS_COUNTED] = [const { AtomicU32::new(0) }; FAST_FDS_COUNTED];
 /// Calls made by the counting gates (only with statistics on).
 pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
+/// The generation of the process's mappings: one more before and after
+/// every call that may take access to memory away (the handler's
+/// `sys::mappings_change`). A path gate reads it before its call.
+pub static MAPPINGS_GEN: AtomicU64 = AtomicU64::new(1);
+/// Whether a second thread of execution shares this memory (clone with
+/// CLONE_VM, not a vfork): until then no copy of preld's can race a change
+/// of the mappings, and none of the counting below is done.
+pub static MEMORY_SHARED: AtomicBool = AtomicBool::new(false);
+/// Changes of the mappings the application asked for, under way (the
+/// handler's `usermem::mappings_begin` to `mappings_end`).
+pub static MAPPINGS_CHANGING: AtomicUsize = AtomicUsize::new(0);
+/// Plain reads and writes of the application's memory under way, counted
+/// by thread block in stripes of a cache line each: a change of the
+/// mappings waits for them to end before its call (handler/src/usermem.rs).
+pub static COPIES: [CopyStripe; COPY_STRIPES] = [const { CopyStripe(AtomicUsize::new(0)) }; COPY_STRIPES];
+/// A stripe of `COPIES`: a count on a cache line of its own.
+#[repr(C, align(64))]
+pub struct CopyStripe(pub AtomicUsize);
+pub const COPY_STRIPES: usize = 32;
+/// Blocks 2^19 bytes apart (a thread slot's size) count in neighbouring
+/// stripes.
+const COPY_STRIPE_SHIFT: u32 = 19;
+const _: () = assert!(core::mem::size_of::<CopyStripe>() == 64 && COPY_STRIPES.is_power_of_two());
+
+/// The stripe of `COPIES` the thread whose block is at `block` counts in
+/// (the path gates compute the same from gs:[0]).
+pub fn copy_stripe(block: usize) -> &'static AtomicUsize {
+    &COPIES[(block >> COPY_STRIPE_SHIFT) & (COPY_STRIPES - 1)].0
+}
+
 /// Numbers below this have a gate in `GATE_BY_NUMBER`.
 pub const BY_NUMBER: usize = 512;
 /// The gate of each call number for `Gate::ByNumber` sites (set once at
@@ -469,10 +499,16 @@ pub unsafe extern "C" fn fast_gate_slow() -> ! {
 
 /// The path gates. Assumes and owns as the checked gates (`fast_gate_fd`); after the call,
 /// r11 holds the application's flags (the kernel's copy), which the gate
-/// restores after its own comparisons. The path is read only after the
-/// kernel has read it (the call did not fail with EFAULT, nor with EINVAL
-/// or EBADF, which flags or an fd can cause before the path is looked
-/// at), byte by byte up to its NUL: no byte the kernel did not read.
+/// restores after its own comparisons; 32 more bytes of stack. The path
+/// is read only after the kernel has read it (the call did not fail with
+/// EFAULT, nor with EINVAL or EBADF, which flags or an fd can cause
+/// before the path is looked at), byte by byte up to its NUL: no byte the
+/// kernel did not read. Once another thread shares the memory, that
+/// thread may unmap the path in between: the bytes are read counted in
+/// `COPIES` (a change of the mappings waits for the count), and only if
+/// no change was under way and none was made since before the call
+/// (`MAPPINGS_GEN`); otherwise the handler makes the call again, as for
+/// a /proc path.
 macro_rules! path_gate {
     ($name:ident, $path:literal, fd: $fd:literal, open: $open:literal, counted: $counted:literal) => {
         #[doc = concat!("A path gate: the path in ", $path, ", open family: ", stringify!($open), ", counting: ", stringify!($counted), ".")]
@@ -503,34 +539,83 @@ macro_rules! path_gate {
                 ".endif",
                 "popfq",
                 "push rax",                         // the number, for the handler's turn
+                "push qword ptr [rip + {gen}]",     // the mappings' generation before the call
                 "syscall",
                 // EFAULT: the path may be unreadable; EINVAL, EBADF: the
                 // kernel may have refused before reading it (bad flags, bad
                 // fd), and the answer is the same for any path.
                 "cmp rax, -14",
-                "je 9f",
+                "je 19f",
                 "cmp rax, -22",
-                "je 9f",
+                "je 19f",
                 "cmp rax, -9",
-                "je 9f",
+                "je 19f",
+                "cmp byte ptr [rip + {shared}], 0",
+                "jne 5f",
+                "call 20f",                         // one thread: read the path
+                "jmp 4f",
+                // Another thread may unmap the path: counted in this
+                // thread's stripe of COPIES (rcx: its address).
+                "5:",
+                "mov rcx, qword ptr gs:[0]",
+                "shr rcx, {stripe_shift}",
+                "and ecx, {stripe_mask}",
+                "shl ecx, 6",
+                "push rdx",
+                "lea rdx, [rip + {copies}]",
+                "add rcx, rdx",
+                "pop rdx",
+                "lock inc qword ptr [rcx]",         // (a full barrier: the loads below come after)
+                "cmp qword ptr [rip + {changing}], 0",
+                "jne 3f",
+                "push rcx",
+                "mov rcx, qword ptr [rip + {gen}]",
+                "cmp rcx, qword ptr [rsp + 8]",     // the generation before the call
+                "pop rcx",
+                "jne 3f",
+                "push rcx",
+                "call 20f",
+                "xchg rcx, qword ptr [rsp]",        // rcx: the stripe; [rsp]: the verdict
+                "lock dec qword ptr [rcx]",
+                "pop rcx",
+                "jmp 4f",
+                "3:",                               // a change under way, or made: the handler's
+                "lock dec qword ptr [rcx]",
+                "mov ecx, 1",
+                "4:",
+                "lea rsp, [rsp + 8]",               // the generation
+                "test ecx, ecx",
+                "jnz 6f",
+                "jmp 9f",
+                "19:",
+                "lea rsp, [rsp + 8]",
+                "jmp 9f",
+                // The verdict on the path: ecx = 1 if the handler must
+                // see it (flags clobbered).
+                "20:",
+                "xor ecx, ecx",
                 concat!("cmp byte ptr [", $path, "], 0x2f"),      // '/'
-                "jne 9f",
+                "jne 22f",
                 // `//` and `/.` first: maybe /proc spelt otherwise
                 // (`//proc/self/exe`), the handler's to say.
                 concat!("cmp byte ptr [", $path, " + 1], 0x2f"),  // '/'
-                "je 6f",
+                "je 21f",
                 concat!("cmp byte ptr [", $path, " + 1], 0x2e"),  // '.'
-                "je 6f",
+                "je 21f",
                 concat!("cmp byte ptr [", $path, " + 1], 0x70"),  // 'p'
-                "jne 9f",
+                "jne 22f",
                 concat!("cmp byte ptr [", $path, " + 2], 0x72"),  // 'r'
-                "jne 9f",
+                "jne 22f",
                 concat!("cmp byte ptr [", $path, " + 3], 0x6f"),  // 'o'
-                "jne 9f",
+                "jne 22f",
                 concat!("cmp byte ptr [", $path, " + 4], 0x63"),  // 'c'
-                "jne 9f",
+                "jne 22f",
                 concat!("cmp byte ptr [", $path, " + 5], 0x2f"),  // '/'
-                "jne 9f",
+                "jne 22f",
+                "21:",
+                "mov ecx, 1",
+                "22:",
+                "ret",
                 // A /proc/ path: the handler makes the call again.
                 "6:",
                 ".if {open}",
@@ -565,6 +650,12 @@ macro_rules! path_gate {
                 counted = const $counted,
                 writes = const OPEN_WRITES,
                 sys_close = const abi::SYS_CLOSE,
+                gen = sym MAPPINGS_GEN,
+                shared = sym MEMORY_SHARED,
+                changing = sym MAPPINGS_CHANGING,
+                copies = sym COPIES,
+                stripe_shift = const COPY_STRIPE_SHIFT,
+                stripe_mask = const COPY_STRIPES - 1,
             )
         }
     };

@@ -15,7 +15,8 @@
  *   uffd-wp            userfaultfd write-protect ioctl (no mprotect)
  *   uring-guard        io_uring IORING_OP_MADVISE(MADV_GUARD_INSTALL)
  *   uring-ftruncate    io_uring IORING_OP_FTRUNCATE
- *   race-munmap        a probe between the generation's bump and munmap
+ *   race-munmap        another thread passes (reads, and writes a stat into)
+ *                      a page this one maps and unmaps 20000 times
  * Prints "CASE: open X, stat Y, access Z" (X, Y, Z: ok or an errno). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -113,7 +114,7 @@ static void *racer(void *a) {
     (void)a;
     while (!stop) {
         char *p = race_page;
-        if (p) { try_access(p); try_open(p); }
+        if (p) { try_access(p); try_open(p); try_stat(p); }
     }
     return NULL;
 }
@@ -184,7 +185,10 @@ int main(int argc, char **argv) {
     } else if (!strcmp(c, "race-munmap")) {
         /* A second thread keeps passing the page while the first unmaps
          * it: a probe made after munmap's bump of the generation but before
-         * the unmap itself is remembered under the new generation. */
+         * the unmap itself was remembered under the new generation, and a
+         * page unmapped between the kernel's look (or preld's probe) and
+         * preld's copy made the copy fault (SIGSEGV, where natively each
+         * call succeeds or says EFAULT). */
         pthread_t t;
         pthread_create(&t, NULL, racer, NULL);
         for (int i = 0; i < 20000; i++) {
