@@ -1035,6 +1035,29 @@ fn known_pages_after_a_fork_and_a_truncation_in_a_session() {
     }
 }
 
+/// man formats a page of its own (`man -l`) in a session as natively:
+/// man-db reads /etc/manpath.config, sandboxes groff's processes with a
+/// seccomp filter of its own, and troff reads /etc/groff/man.local (-B
+/// lacked both files: man refused to start, then troff warned).
+#[test]
+fn man_formats_a_page_as_natively() {
+    preld_tests::require_tool("man", "man-db");
+    preld_tests::require_tool("groff", "groff-base");
+    let tmp = scratch("man");
+    let d = tmp.path();
+    std::fs::write(
+        d.join("hello.1"),
+        ".TH HELLO 1 \"2026-12-06\" \"preld\" \"Test\"\n.SH NAME\nhello \\- say hello\n.SH SYNOPSIS\n.B hello\n[\\fB\\-v\\fR] \\fIname\\fR...\n\
+         .SH DESCRIPTION\nPrints a greeting for each \\fIname\\fR, wrapped and justified by groff as man formats any page:\n\
+         a paragraph long enough to fill more than one line of output.\n",
+    )
+    .unwrap();
+    let r = Run::new(d, &["/usr/bin/env", "MANPAGER=cat", "MANWIDTH=80", "man", "-l", "hello.1"]).grant("--ro", d);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("DESCRIPTION\n       Prints  a greeting"), "native: {}", n.report());
+    r.same("man -l", true);
+}
+
 /// Another thread keeps passing a page (a path in a directory grant, which
 /// the process reads itself, and a stat buffer) that this one maps and
 /// unmaps (tests/programs/c/h_pagecache2.c's race-munmap): each call

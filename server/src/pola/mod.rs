@@ -227,6 +227,19 @@ const BASE: &[(&str, Mode)] = &[
     ("/etc/python3", Mode::Ro),
     ("/etc/python3.11", Mode::Ro),
     ("/etc/vim", Mode::Ro),
+    // Manual pages: man-db's configuration, groff's local macros (troff
+    // warns of a missing man.local) and the paper size.
+    ("/etc/manpath.config", Mode::Ro),
+    ("/etc/groff", Mode::Ro),
+    ("/etc/papersize", Mode::Ro),
+    // What less, nano, wget, GnuTLS and OpenLDAP's clients (curl, gpg)
+    // read at start.
+    ("/etc/sysless", Mode::Ro),
+    ("/etc/syslesskey", Mode::Ro),
+    ("/etc/nanorc", Mode::Ro),
+    ("/etc/wgetrc", Mode::Ro),
+    ("/etc/gnutls/config", Mode::Ro),
+    ("/etc/ldap/ldap.conf", Mode::Ro),
     ("/dev/null", Mode::Ro),
     ("/dev/zero", Mode::Ro),
     ("/dev/urandom", Mode::Ro),
