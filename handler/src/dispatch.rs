@@ -104,7 +104,7 @@ const fn table() -> [Route; TABLE_LEN] {
     session!(pola::creat => creat);
     session!(pola::openat => openat);
     session!(pola::openat2 => openat2);
-    session!(pola::stat => stat, lstat, newfstatat, statx);
+    session!(pola::stat => stat, lstat, newfstatat, statx, fstat);
     session!(pola::access => access, faccessat, faccessat2);
     session!(pola::readlink => readlink, readlinkat);
     session!(pola::one_path => mkdir, mkdirat, mknod, mknodat, rmdir, unlink, unlinkat, truncate, chmod, fchmodat, fchmodat2, utimensat);
@@ -199,10 +199,11 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
     if trace::may_want(nr) {
         return traced_in_gate(nr, route).then_some(Gate::Handler);
     }
-    if rpc::active() && route.session.is_some() {
+    if rpc::active() && route.session.is_some() && !(nr == fstat as usize && !crate::owners::on()) {
         // The session's path calls that it may serve beneath a grant in
-        // the process go through its gate; the others trap.
-        let gated = [open, openat, stat, lstat, newfstatat, statx, access, faccessat, faccessat2, readlink, readlinkat, getdents64];
+        // the process go through its gate; the others trap. (fstat is the
+        // session's only for the owners in a session of an ordinary user.)
+        let gated = [open, openat, stat, lstat, newfstatat, statx, fstat, access, faccessat, faccessat2, readlink, readlinkat, getdents64];
         return (crate::beneath::active() && gated.iter().any(|&s| s as usize == nr)).then_some(Gate::Handler);
     }
     let cfg = config::get();
@@ -271,7 +272,7 @@ fn gate_serve_call(t: &mut ThreadBlock, nr: usize, args: [usize; 6], route: &Rou
         // grow over).
         return Some(unsafe { sys::raw(nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize));
     }
-    if rpc::active() && route.session.is_some() {
+    if rpc::active() && route.session.is_some() && !(nr == Sysno::fstat as usize && !crate::owners::on()) {
         return pola::gate_serve(t, nr, args);
     }
     if (nr == Sysno::readlink as usize || nr == Sysno::readlinkat as usize)

@@ -13,7 +13,7 @@
 //! ```text
 //! kernel ABI, leaf services: abi errno sys heap inject trace_opts clock config ownfd beneath sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
-//! services over threads:     resident usermem trace rpc tracer fast fds
+//! services over threads:     resident usermem trace rpc owners tracer fast fds
 //! the table's entries:       memory signals pathmap pola exec clone clockcalls
 //! the transfer table:        dispatch
 //! control from outside:      attach
@@ -45,6 +45,7 @@ pub mod heap;
 pub mod inject;
 pub mod memory;
 pub mod ownfd;
+pub mod owners;
 pub mod pathmap;
 pub mod pola;
 pub mod resident;
@@ -86,6 +87,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
         pola::init_cwd(main, cfg.cwd.take());
+        owners::start_session();
         let grants = beneath::init(&cfg.beneath);
         beneath::set_names(core::mem::take(&mut cfg.vpaths));
         if !cfg.sandboxed {

@@ -30,7 +30,7 @@ use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINTR, EINVAL, EIO, EL
 use crate::beneath::PathIn;
 use crate::pathmap::own_proc_entry;
 use crate::thread::{ThreadBlock, PATH_MAX};
-use crate::{beneath, rpc, sys, usermem};
+use crate::{beneath, owners, rpc, sys, usermem};
 
 
 /// The process's virtual cwd.
@@ -426,8 +426,46 @@ pub fn stat(c: &mut Call<'_>) -> Outcome {
         Some(Sysno::stat) => stat_at(c, AT_FDCWD, a[0], a[1], 0, None),
         Some(Sysno::lstat) => stat_at(c, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW as u32, None),
         Some(Sysno::newfstatat) => stat_at(c, a[0] as i32, a[1], a[2], a[3] as u32, None),
+        // (In the table for a session of an ordinary user's owners only.)
+        Some(Sysno::fstat) if owners::on() => Outcome::Return(fd_stat_owned(c.t, c.nr, c.args)),
+        Some(Sysno::fstat) => Outcome::Next,
         _ => stat_at(c, a[0] as i32, a[1], a[4], a[2] as u32, Some(a[3] as u32)),
     }
+}
+
+/// fstat, or newfstatat or statx of an fd itself (AT_EMPTY_PATH), in a
+/// session of an ordinary user: made into preld's buffer, the owners the
+/// kernel shows as the overflow id taken from the server
+/// (`owners::fix`), then written to the application's. preld's own fds
+/// are no fds of the program's: EBADF.
+fn fd_stat_owned(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> isize {
+    let (fd, out, statx) = match Sysno::new(nr) {
+        Some(Sysno::fstat) => (a[0], a[1], false),
+        Some(Sysno::newfstatat) => (a[0], a[2], false),
+        _ => (a[0], a[4], true),
+    };
+    if crate::ownfd::is_own(fd) {
+        return -(EBADF as isize);
+    }
+    let size = if statx { 256 } else { STAT_SIZE };
+    let mut own = [0u8; 256];
+    let mut args = a;
+    match Sysno::new(nr) {
+        Some(Sysno::fstat) => args[1] = own.as_mut_ptr() as usize,
+        Some(Sysno::newfstatat) => args[2] = own.as_mut_ptr() as usize,
+        _ => args[4] = own.as_mut_ptr() as usize,
+    }
+    // SAFETY: the application's own call on its own fd (its path "", read
+    // by the kernel), the result into preld's `own` (256 bytes, the larger
+    // of the two structs).
+    if let Err(e) = unsafe { sys::raw(nr, args) } {
+        return -(e as isize);
+    }
+    owners::fix(t, &mut own[..size], statx, &[fd as i32]);
+    if crate::resident::touches(out, size) || !usermem::write_probed(out, &own[..size]) {
+        return -(EFAULT as isize);
+    }
+    0
 }
 
 /// statfs: of the file system the path's object is on, found as an O_PATH
@@ -625,7 +663,7 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
     if call == getdents64 {
         return gate_listing(t, a);
     }
-    if let Some(r) = gate_on_fd(call, a) {
+    if let Some(r) = gate_on_fd(t, call, a) {
         return r;
     }
     let (dirfd, addr) = match call {
@@ -680,7 +718,7 @@ fn gate_serve_path(t: &mut ThreadBlock, call: Sysno, a: [usize; 6], dirfd: i32, 
             if flags as usize & AT_EMPTY_PATH != 0 {
                 return None;
             }
-            stat_beneath(p, flags, out, mask)?
+            stat_beneath(t, p, flags, out, mask)?
         }
         access => access_beneath(p, a[1] as u32, 0)?,
         faccessat => access_beneath(p, a[2] as u32, 0)?,
@@ -707,7 +745,11 @@ fn gate_serve_path(t: &mut ThreadBlock, call: Sysno, a: [usize; 6], dirfd: i32, 
 /// fstat) in the handler gate: the kernel's, as the trap path leaves it
 /// (preld's own fds: EBADF). None: not such a call; Some(None): the trap
 /// path's after all.
-fn gate_on_fd(call: Sysno, a: [usize; 6]) -> Option<Option<isize>> {
+fn gate_on_fd(t: &mut ThreadBlock, call: Sysno, a: [usize; 6]) -> Option<Option<isize>> {
+    if call == Sysno::fstat {
+        // (Through this gate in a session of an ordinary user only.)
+        return Some(owners::on().then(|| fd_stat_owned(t, call as usize, a)));
+    }
     let (fd, addr, flags) = match call {
         Sysno::newfstatat => (a[0], a[1], a[3]),
         Sysno::statx => (a[0], a[1], a[2]),
@@ -722,6 +764,9 @@ fn gate_on_fd(call: Sysno, a: [usize; 6]) -> Option<Option<isize>> {
     }
     if crate::ownfd::is_own(fd) {
         return Some(Some(-(EBADF as isize)));
+    }
+    if owners::on() {
+        return Some(Some(fd_stat_owned(t, call as usize, a)));
     }
     // SAFETY: the application's own call on its own fd, writing its buffer
     // as the kernel would from the application's code.
@@ -1024,6 +1069,9 @@ fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
 fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: Option<u32>) -> Outcome {
     let mut first = [0u8; 1];
     if flags & AT_EMPTY_PATH as u32 != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
+        if owners::on() && dirfd != AT_FDCWD {
+            return Outcome::Return(fd_stat_owned(c.t, c.nr, c.args));
+        }
         return Outcome::Next; // on an fd: the base layer and the kernel answer
     }
     // Flags the kernel does not know: EINVAL (the server is sent only
@@ -1036,7 +1084,7 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
         if let Some(mut link) = proc_link_itself(addr) {
             // lstat of /proc/self/exe, cwd, root or fd/N: the link, as the
             // session's procfs shows it (what it names is virtual).
-            if let Some(o) = stat_beneath(&mut link, flags, out, statx) {
+            if let Some(o) = stat_beneath(c.t, &mut link, flags, out, statx) {
                 return o;
             }
         }
@@ -1058,7 +1106,7 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
         }
         return Outcome::Next;
     }
-    if let Some(o) = stat_beneath(&mut p, flags, out, statx) {
+    if let Some(o) = stat_beneath(c.t, &mut p, flags, out, statx) {
         return o;
     }
     let statx = statx.is_some();
@@ -1632,37 +1680,75 @@ fn open_fifo(c: &mut Call<'_>, base: i32, rel: &[u8], f: usize) -> Outcome {
 }
 
 /// stat, lstat, newfstatat, statx (`statx`: its mask) beneath a grant.
-fn stat_beneath(p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> Option<Outcome> {
+fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> Option<Outcome> {
     let f = flags as usize;
     let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | if statx.is_some() { AT_STATX_SYNC_TYPE } else { 0 };
     if f & !known != 0 {
         return None; // EINVAL, the server's
     }
-    if let Some(o) = stat_one_name(p, f, out, statx) {
+    if let Some(o) = stat_one_name(t, p, f, out, statx) {
         return Some(o);
     }
+    // (The path as named, for its directory: `beneath_path` may follow a
+    // symlink on it.)
+    let named = (p.dirfd, p.len);
     let (fd, _) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(e)),
     };
     // The kernel writes the application's buffer itself, as for its own
     // fstat (never preld's memory: EFAULT there, as natively for an
-    // address where nothing of the application is).
-    let (nr, args) = match statx {
-        Some(mask) => (Sysno::statx, [fd as usize, b"\0".as_ptr() as usize, AT_EMPTY_PATH | (f & (AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT)), mask as usize, out, 0]),
-        None => (Sysno::fstat, [fd as usize, out, 0, 0, 0, 0]),
-    };
+    // address where nothing of the application is); in a session of an
+    // ordinary user preld's first, for the owners (`owners::fix`).
     let size = if statx.is_some() { 256 } else { 144 };
+    let mut own = [0u8; 256];
+    let fixing = owners::on();
+    let to = if fixing { own.as_mut_ptr() as usize } else { out };
+    let (nr, args) = match statx {
+        Some(mask) => (Sysno::statx, [fd as usize, b"\0".as_ptr() as usize, AT_EMPTY_PATH | (f & (AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT)), mask as usize, to, 0]),
+        None => (Sysno::fstat, [fd as usize, to, 0, 0, 0, 0]),
+    };
     let r = if crate::resident::touches(out, size) {
         Err(EFAULT)
     } else {
         // SAFETY: fstat/statx of our own O_PATH fd into the application's
-        // buffer, checked to be none of preld's memory; the kernel checks
-        // the rest (EFAULT).
+        // buffer, checked to be none of preld's memory (the kernel checks
+        // the rest: EFAULT), or into preld's `own` (256 bytes, the larger
+        // of the two structs).
         unsafe { sys::raw(nr as usize, args) }
+    };
+    let r = match r {
+        Ok(_) if fixing => {
+            if owners::unknown(&own[..size], statx.is_some()) {
+                let dir = named_directory(p, named);
+                owners::fix(t, &mut own[..size], statx.is_some(), &[dir.unwrap_or(-1), fd]);
+                if let Some(d) = dir.filter(|&d| Some(d) != named.0) {
+                    sys::close(d);
+                }
+            } else {
+                owners::fix(t, &mut own[..size], statx.is_some(), &[]);
+            }
+            if usermem::write_probed(out, &own[..size]) { Ok(0) } else { Err(EFAULT) }
+        }
+        r => r,
     };
     sys::close(fd);
     Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |_| 0)))
+}
+
+/// The directory the path `p` held as named (`named`: its dirfd and
+/// length then) lies in: an O_PATH fd beneath its grant (or the dirfd
+/// itself for a single name), for `owners::fix`. None if it cannot be had.
+fn named_directory(p: &PathIn, named: (Option<i32>, usize)) -> Option<i32> {
+    let (dirfd, len) = named;
+    let path = p.buf.get(..len)?;
+    let Some(slash) = path.iter().rposition(|&b| b == b'/') else { return dirfd };
+    let mut q = PathIn { buf: [0; PATH_MAX], len: slash.max(1), dirfd };
+    q.buf[..q.len].copy_from_slice(&path[..q.len]);
+    match beneath_path(&mut q, false)? {
+        Ok((fd, _)) => Some(fd),
+        Err(_) => None,
+    }
 }
 
 /// stat of one name in a directory of a grant, from the application's fd
@@ -1674,7 +1760,7 @@ fn stat_beneath(p: &mut PathIn, flags: u32, out: usize, statx: Option<u32>) -> O
 /// symlink takes, the application's buffer stays as the kernel leaves it
 /// for the call's own result). The session's procfs and devpts are not
 /// served here (their names are partly the handler's).
-fn stat_one_name(p: &mut PathIn, f: usize, out: usize, statx: Option<u32>) -> Option<Outcome> {
+fn stat_one_name(t: &mut ThreadBlock, p: &mut PathIn, f: usize, out: usize, statx: Option<u32>) -> Option<Outcome> {
     let fd = p.dirfd?;
     let name = &p.buf[..p.len];
     if name.is_empty() || name == b".." || name.contains(&b'/') || p.len >= PATH_MAX {
@@ -1691,7 +1777,10 @@ fn stat_one_name(p: &mut PathIn, f: usize, out: usize, statx: Option<u32>) -> Op
     }
     let follow = f & AT_SYMLINK_NOFOLLOW == 0;
     let mut own = [0u8; 256];
-    let to = if follow { own.as_mut_ptr() as usize } else { out };
+    // (Into preld's buffer also where the owners may need the server's
+    // answer: `owners::fix`.)
+    let fixing = owners::on();
+    let to = if follow || fixing { own.as_mut_ptr() as usize } else { out };
     let (nr, args) = match statx {
         Some(mask) => (Sysno::statx, [fd as usize, p.buf.as_ptr() as usize, f | AT_SYMLINK_NOFOLLOW, mask as usize, to, 0]),
         None => (Sysno::newfstatat, [fd as usize, p.buf.as_ptr() as usize, to, f | AT_SYMLINK_NOFOLLOW, 0, 0]),
@@ -1701,16 +1790,17 @@ fn stat_one_name(p: &mut PathIn, f: usize, out: usize, statx: Option<u32>) -> Op
     // the two structs) or the application's buffer, checked to be none of
     // preld's memory (the kernel checks the rest: EFAULT, as natively).
     match unsafe { sys::raw(nr as usize, args) } {
-        Ok(_) if !follow => Some(Outcome::Return(0)),
+        Ok(_) if !follow && !fixing => Some(Outcome::Return(0)),
         Ok(_) => {
             let kind = match statx {
                 // struct statx: stx_mode (u16) at 28; struct stat: st_mode at 24.
                 Some(_) => u16::from_ne_bytes([own[28], own[29]]) as u32,
                 None => u32::from_ne_bytes([own[24], own[25], own[26], own[27]]),
             } & S_IFMT;
-            if kind == S_IFLNK {
+            if kind == S_IFLNK && follow {
                 return None;
             }
+            owners::fix(t, &mut own[..size], statx.is_some(), &[fd]);
             Some(if usermem::write_probed(out, &own[..size]) { Outcome::Return(0) } else { Outcome::err(EFAULT) })
         }
         Err(e) if server_decides(e, mode) => None,

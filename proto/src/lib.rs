@@ -203,10 +203,11 @@ pub enum Op {
     Mknod = 22,
     SendUnix = 23,
     ConnectOwn = 24,
+    Owners = 25,
 }
 
 impl Op {
-    pub const ALL: [Op; 24] = [
+    pub const ALL: [Op; 25] = [
         Op::Hello,
         Op::Connect,
         Op::Open,
@@ -231,6 +232,7 @@ impl Op {
         Op::Mknod,
         Op::SendUnix,
         Op::ConnectOwn,
+        Op::Owners,
     ];
 
     pub fn from_u16(v: u16) -> Option<Op> {
@@ -321,6 +323,10 @@ pub enum Request<'a> {
     /// socket, or a non-blocking one: a name bound to it before and its
     /// options stay).
     ConnectOwn { path: PathArg<'a> },
+    /// The host's owners (uid, gid) of the attached directory and of its
+    /// entries from index `skip` on, or of the attached file itself: what
+    /// the kernel shows a session of an ordinary user as the overflow id.
+    Owners { skip: u32 },
 }
 
 impl<'a> Request<'a> {
@@ -350,13 +356,14 @@ impl<'a> Request<'a> {
             Request::Chown { .. } => Op::Chown,
             Request::SendUnix { .. } => Op::SendUnix,
             Request::ConnectOwn { .. } => Op::ConnectOwn,
+            Request::Owners { .. } => Op::Owners,
         }
     }
 
     /// The request's path arguments, in order (at most two).
     pub fn paths(&self) -> [Option<PathArg<'a>>; 2] {
         match *self {
-            Request::Hello | Request::Connect | Request::Getcwd => [None, None],
+            Request::Hello | Request::Connect | Request::Getcwd | Request::Owners { .. } => [None, None],
             Request::Rename { old, new, .. } | Request::Link { old, new, .. } => [Some(old), Some(new)],
             Request::Open { path, .. }
             | Request::Stat { path, .. }
@@ -382,8 +389,8 @@ impl<'a> Request<'a> {
 
     /// How many fds must be attached to this request.
     pub fn fds_needed(&self) -> usize {
-        if let Request::SendUnix { .. } | Request::ConnectOwn { .. } = self {
-            return 1; // the socket; its path is never relative to an fd
+        if let Request::SendUnix { .. } | Request::ConnectOwn { .. } | Request::Owners { .. } = self {
+            return 1; // the socket, or the file; no path relative to an fd
         }
         self.paths()
             .iter()
@@ -568,6 +575,7 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::Chown => Request::Chown { uid: r.u32()?, gid: r.u32()?, flags: r.u32()?, path: r.path()? },
         Op::SendUnix => Request::SendUnix { flags: r.u32()?, path: r.path()?, data: r.rest() },
         Op::ConnectOwn => Request::ConnectOwn { path: r.path()? },
+        Op::Owners => Request::Owners { skip: r.u32()? },
     };
     r.finish()?;
     req.check_bases()?;
@@ -648,6 +656,7 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
     w.header(req.op() as u16, id)?;
     match req {
         Request::Hello | Request::Connect | Request::Getcwd => {}
+        Request::Owners { skip } => w.u32(*skip)?,
         Request::Open { flags, mode, path } => {
             w.u32(*flags)?;
             w.u32(*mode)?;
@@ -771,6 +780,43 @@ impl<'a> Iterator for DirIter<'a> {
     }
 }
 
+/// One file's owners on the host (an Owners reply's entry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Owner {
+    pub dev: u64,
+    pub ino: u64,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Bytes of one `Owner` on the wire.
+pub const OWNER_SIZE: usize = 24;
+/// The most owners one reply carries.
+pub const OWNERS_MAX: usize = (MAX_PAYLOAD - 8 - 4) / OWNER_SIZE;
+
+/// The entries of an Owners reply (any bytes are some owners: nothing to
+/// check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Owners<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Owners<'a> {
+    pub fn len(&self) -> usize {
+        self.bytes.len() / OWNER_SIZE
+    }
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Owner> + 'a {
+        self.bytes.chunks_exact(OWNER_SIZE).map(|c| {
+            let u64_at = |i: usize| u64::from_le_bytes(c[i..i + 8].try_into().unwrap_or_default());
+            let u32_at = |i: usize| u32::from_le_bytes(c[i..i + 4].try_into().unwrap_or_default());
+            Owner { dev: u64_at(0), ino: u64_at(8), uid: u32_at(16), gid: u32_at(20) }
+        })
+    }
+}
+
 /// What a reply carries after its result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyData<'a> {
@@ -783,6 +829,7 @@ pub enum ReplyData<'a> {
     Bytes(&'a [u8]),
     Dir(DirEntries<'a>),
     Exec { vpath: &'a [u8], host: &'a [u8] },
+    Owners(Owners<'a>),
 }
 
 /// A decoded reply.
@@ -851,6 +898,13 @@ pub fn decode_reply(msg: &[u8], op: Op) -> Result<(u32, Reply<'_>), ProtoError> 
             ReplyData::Dir(DirEntries { count, bytes: &payload[start..r.pos] })
         }
         Op::Exec => ReplyData::Exec { vpath: r.bytes()?, host: r.bytes()? },
+        Op::Owners => {
+            let count = r.u32()? as usize;
+            if count > OWNERS_MAX {
+                return Err(ProtoError::TooLong(count * OWNER_SIZE));
+            }
+            ReplyData::Owners(Owners { bytes: r.take(count * OWNER_SIZE)? })
+        }
         _ => ReplyData::None,
     };
     r.finish()?;
@@ -870,6 +924,23 @@ pub fn encode_reply_entries(
     id: u32,
     reply: &Reply<'_>,
     entries: &[DirEntry<'_>],
+    buf: &mut [u8],
+) -> Result<usize, ProtoError> {
+    encode_reply_with(op, id, reply, entries, &[], buf)
+}
+
+/// Like `encode_reply`; an Owners reply takes its entries from `owners`
+/// (at most `OWNERS_MAX`; its `data` is then ignored).
+pub fn encode_reply_owners(op: Op, id: u32, reply: &Reply<'_>, owners: &[Owner], buf: &mut [u8]) -> Result<usize, ProtoError> {
+    encode_reply_with(op, id, reply, &[], owners, buf)
+}
+
+fn encode_reply_with(
+    op: Op,
+    id: u32,
+    reply: &Reply<'_>,
+    entries: &[DirEntry<'_>],
+    owners: &[Owner],
     buf: &mut [u8],
 ) -> Result<usize, ProtoError> {
     if reply.result < -MAX_ERRNO {
@@ -906,6 +977,18 @@ pub fn encode_reply_entries(
         (Op::Exec, ReplyData::Exec { vpath, host }) => {
             w.bytes(vpath)?;
             w.bytes(host)?;
+        }
+        (Op::Owners, _) => {
+            if owners.len() > OWNERS_MAX {
+                return Err(ProtoError::TooLong(owners.len() * OWNER_SIZE));
+            }
+            w.u32(owners.len() as u32)?;
+            for o in owners {
+                w.u64(o.dev)?;
+                w.u64(o.ino)?;
+                w.u32(o.uid)?;
+                w.u32(o.gid)?;
+            }
         }
         (
             Op::Connect

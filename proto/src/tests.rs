@@ -46,6 +46,7 @@ fn all_requests() -> Vec<Request<'static>> {
         Request::SendUnix { flags: 0x40, path: p, data: b"\0any\xffbytes" },
         Request::SendUnix { flags: 0, path: PathArg::cwd(b"rel.sock"), data: b"" },
         Request::ConnectOwn { path: p },
+        Request::Owners { skip: 4095 },
     ]
 }
 
@@ -361,7 +362,11 @@ pub fn check_any(data: &[u8]) {
                 _ => Vec::new(),
             };
             let mut buf = [0u8; MAX_FRAME];
-            let n = encode_reply_entries(op, id, &rep, &entries, &mut buf).unwrap();
+            let n = match rep.data {
+                ReplyData::Owners(o) => encode_reply_owners(op, id, &rep, &o.iter().collect::<Vec<_>>(), &mut buf),
+                _ => encode_reply_entries(op, id, &rep, &entries, &mut buf),
+            }
+            .unwrap();
             assert_eq!(&buf[..n], data);
         }
     }
@@ -391,4 +396,26 @@ fn write_fuzz_seeds() {
     for (i, (op, r)) in replies.iter().enumerate() {
         std::fs::write(dir.join(std::format!("rep{i}")), enc_reply(*op, r, &entries)).unwrap();
     }
+}
+
+/// An Owners reply carries what it was given, up to OWNERS_MAX entries (a
+/// frame's worth), and a count beyond that is refused.
+#[test]
+fn owners_replies_round_trip() {
+    let owners: Vec<Owner> = (0..OWNERS_MAX as u64).map(|i| Owner { dev: 0x803 + i, ino: i * 7, uid: i as u32, gid: u32::MAX - i as u32 }).collect();
+    let mut buf = [0u8; MAX_FRAME];
+    let n = encode_reply_owners(Op::Owners, 9, &Reply::ok(ReplyData::None), &owners, &mut buf).unwrap();
+    let (id, rep) = decode_reply(&buf[..n], Op::Owners).unwrap();
+    assert_eq!(id, 9);
+    let ReplyData::Owners(o) = rep.data else { panic!("not owners: {rep:?}") };
+    assert_eq!(o.iter().collect::<Vec<_>>(), owners);
+    check_any(&buf[..n]);
+    let too_many: Vec<Owner> = (0..OWNERS_MAX + 1).map(|_| Owner::default()).collect();
+    assert!(encode_reply_owners(Op::Owners, 9, &Reply::ok(ReplyData::None), &too_many, &mut buf).is_err());
+    // A count past what a frame can hold, with the bytes missing.
+    let mut forged = buf[..HEADER_LEN + 8].to_vec();
+    forged.extend_from_slice(&(OWNERS_MAX as u32 + 1).to_le_bytes());
+    let len = (forged.len() - HEADER_LEN) as u32;
+    forged[12..16].copy_from_slice(&len.to_le_bytes());
+    assert!(decode_reply(&forged, Op::Owners).is_err());
 }

@@ -1539,6 +1539,28 @@ fn a_shell_as_nobody_has_its_own_ids() {
     n.run(&["/bin/sh", "-c", script]).grant("--rw", &n.tmp.join("out")).same("sh as nobody", true);
 }
 
+/// The owners of others' files as natively: the session's user namespace
+/// maps only nobody's ids, so the kernel showed root's /usr as 65534 to
+/// stat by path (ls, stat), stat beside a directory fd (tar, find) and
+/// fstat (tar's header, Go's File.Stat); the server tells the real ones
+/// (handler/src/owners.rs).
+#[test]
+fn others_files_show_their_owners_as_nobody() {
+    let n = Nobody::new("nobody-owners");
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = format!(
+        "ls -ln /usr/bin/ls /etc/passwd /usr/include/stdio.h; stat -c '%u:%g %n' /usr/bin /usr/include /usr/bin/sh; \
+         find /usr/include/linux -maxdepth 1 -name 'a*' -printf '%U:%G %p\\n'; \
+         tar cf - /usr/include/linux 2>/dev/null | tar tvf -; \
+         {} -c 'import os; f = open(\"/usr/bin/ls\", \"rb\"); print(os.fstat(f.fileno()).st_uid, os.stat(\"/usr/lib\").st_gid)'",
+        py.display()
+    );
+    let r = n.run(&["/bin/sh", "-c", &script]);
+    let native = r.native_ok();
+    assert!(native.stdout_str().contains(" 0 0 "), "native: {}", native.report());
+    r.same("owners as nobody", true);
+}
+
 #[test]
 fn python3_as_nobody_writes_its_result() {
     let n = Nobody::new("nobody-py");

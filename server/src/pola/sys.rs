@@ -169,6 +169,38 @@ pub fn write_all_raw(fd: std::os::fd::RawFd, mut b: &[u8]) {
     }
 }
 
+/// The host's owners of `name` in the directory `dir` (`""`: `dir`
+/// itself), not following a symlink, and whether it is a directory.
+pub fn owner_at(dir: BorrowedFd<'_>, name: &std::ffi::CStr, itself: bool) -> SysResult<(preld_proto::Owner, bool)> {
+    let flags = AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC | if itself { AtFlags::EMPTY_PATH } else { AtFlags::empty() };
+    let x = sys(rustix::fs::statx(dir, name, flags, StatxFlags::TYPE | StatxFlags::INO | StatxFlags::UID | StatxFlags::GID))?;
+    let owner = preld_proto::Owner { dev: libc::makedev(x.stx_dev_major, x.stx_dev_minor), ino: x.stx_ino, uid: x.stx_uid, gid: x.stx_gid };
+    Ok((owner, u32::from(x.stx_mode) & libc::S_IFMT == libc::S_IFDIR))
+}
+
+/// A new open file description of the directory `name` in `dir` (`.`:
+/// `dir` itself, whose client's offset stays where it is) to list; a
+/// symlink is not followed.
+pub fn open_listing(dir: BorrowedFd<'_>, name: &std::ffi::CStr) -> SysResult<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    sys(rustix::fs::openat(dir, name, flags, Mode::empty()))
+}
+
+/// The names in the directory `dir` (an fd of its own, read from its
+/// start), without `.` and `..`.
+pub fn entry_names(dir: BorrowedFd<'_>) -> SysResult<Vec<std::ffi::CString>> {
+    let mut d = sys(rustix::fs::Dir::read_from(dir))?;
+    let mut names = Vec::new();
+    while let Some(e) = d.read() {
+        let e = sys(e)?;
+        let n = e.file_name();
+        if n != c"." && n != c".." {
+            names.push(n.to_owned());
+        }
+    }
+    Ok(names)
+}
+
 /// The id of the mount `fd`'s object is on (statx STATX_MNT_ID, Linux
 /// 5.8): a grant's detached copy has one of its own.
 pub fn mount_id(fd: BorrowedFd<'_>) -> SysResult<u64> {

@@ -272,12 +272,15 @@ impl Server {
                     ReplyData::None
                 }
                 Data::Exec(v, h) => ReplyData::Exec { vpath: v, host: h },
-                Data::Count(_) => ReplyData::None,
+                Data::Count(_) | Data::Owners(_) => ReplyData::None,
             }),
         };
         let data = &entries[..];
         let mut out = std::mem::take(&mut self.out);
-        let n = proto::encode_reply_entries(op, id, &reply, data, &mut out);
+        let n = match &ans.result {
+            Ok(Data::Owners(list)) => proto::encode_reply_owners(op, id, &reply, list, &mut out),
+            _ => proto::encode_reply_entries(op, id, &reply, data, &mut out),
+        };
         let r = match n {
             Ok(n) => {
                 let fds: Vec<BorrowedFd<'_>> = reply_fd.iter().map(|f| f.as_fd()).collect();

@@ -35,6 +35,7 @@ pub(super) enum Data {
     Exec(Vec<u8>, Vec<u8>),
     /// A count as the reply's result (SendUnix: bytes sent).
     Count(usize),
+    Owners(Vec<proto::Owner>),
 }
 
 pub(super) struct Answer {
@@ -444,7 +445,7 @@ impl Server {
                 (None, Some(Use::Directory))
             }
             Request::Link { .. } => (None, Some(Use::Link)),
-            Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } => (None, None),
+            Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } | Request::Owners { .. } => (None, None),
         };
         let look = matches!(uses, Some(Use::Object { look: true, .. }));
         ReqState { want, uses, look, ..ReqState::default() }
@@ -541,7 +542,80 @@ impl Server {
                 Ok(fd) => Answer::with_fd(Data::None, fd),
                 Err(e) => Answer::err(e),
             },
+            Request::Owners { skip } => match self.owners(fds, skip) {
+                Ok(list) => Answer::data(Data::Owners(list)),
+                Err(e) => Answer::err(e),
+            },
         }
+    }
+
+    /// The host's owners of the attached file, and if it is a directory of
+    /// its entries, from index `skip` on (0: the directory itself): what a
+    /// session of an ordinary user sees as the overflow id, since its user
+    /// namespace maps no id but the user's (handler/src/owners.rs). With
+    /// room left in the frame after a whole directory, its subdirectories'
+    /// entries follow, breadth first (tar, find and ls -R walk on into
+    /// them: one round trip for many small directories), up to one entry
+    /// less than a full frame, which alone means "ask again from `skip`".
+    /// Only for a file on one of the grants' copies: a directory elsewhere
+    /// (an inherited fd on FUSE or NFS) could keep the event loop waiting,
+    /// and the owners of files the session can name anyway are all it
+    /// learns.
+    fn owners(&mut self, fds: &[OwnedFd], skip: u32) -> SysResult<Vec<proto::Owner>> {
+        let fd = fds.first().ok_or(libc::EINVAL)?.as_fd();
+        let mnt = sys::mount_id(fd)?;
+        if !self.ns.grants.iter().any(|g| g.mnt_id == Some(mnt)) {
+            return Err(libc::EXDEV);
+        }
+        let own = sys::owner_at(fd, c"", true)?;
+        if !own.1 {
+            return Ok(vec![own.0]);
+        }
+        let mut list = if skip == 0 { vec![own.0] } else { Vec::new() };
+        let top = sys::open_listing(fd, c".")?;
+        let mut subdirs = Vec::new();
+        let mut index = 0u32;
+        for name in sys::entry_names(top.as_fd())? {
+            index += 1;
+            if index < skip {
+                continue;
+            }
+            if list.len() == proto::OWNERS_MAX {
+                return Ok(list);
+            }
+            // (Gone since it was listed: left out.)
+            if let Ok((o, is_dir)) = sys::owner_at(top.as_fd(), &name, false) {
+                list.push(o);
+                if is_dir && o.dev == own.0.dev {
+                    subdirs.push((None, name));
+                }
+            }
+        }
+        // The subdirectories', breadth first, while they fit whole.
+        let room = proto::OWNERS_MAX - 1;
+        let mut parents: Vec<OwnedFd> = vec![top];
+        let mut next = 0;
+        while next < subdirs.len() && list.len() < room {
+            let (parent, name) = std::mem::take(&mut subdirs[next]);
+            next += 1;
+            let at = parent.map_or(0, |p: usize| p);
+            let Ok(dir) = sys::open_listing(parents[at].as_fd(), &name) else { continue };
+            let Ok(names) = sys::entry_names(dir.as_fd()) else { continue };
+            if list.len() + names.len() > room {
+                break;
+            }
+            parents.push(dir);
+            let here = parents.len() - 1;
+            for name in names {
+                if let Ok((o, is_dir)) = sys::owner_at(parents[here].as_fd(), &name, false) {
+                    list.push(o);
+                    if is_dir && o.dev == own.0.dev {
+                        subdirs.push((Some(here), name));
+                    }
+                }
+            }
+        }
+        Ok(list)
     }
 
     /// Opens the object of `obj` anew with `flags` (never blocking here:

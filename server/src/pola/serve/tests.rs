@@ -660,3 +660,37 @@ fn the_powerbox_grants_once_or_for_the_session_and_learning_notes_it() {
         ]
     );
 }
+
+/// Owners: of a directory of a grant's copy (itself first, then each
+/// entry, from `skip` on), of a file there alone, and nothing of a file
+/// on no grant's copy (EXDEV: the loop never looks into a client's own
+/// directories).
+#[test]
+fn owners_of_a_grants_directory_and_its_entries() {
+    use std::os::unix::fs::MetadataExt;
+    let (f, mut s) = server();
+    let (dir, _) = open(&mut s, "/out", libc::O_RDONLY | libc::O_DIRECTORY).unwrap();
+    for name in ["o1", "o2", "o3"] {
+        std::fs::write(f.path("out").join(name), name).unwrap();
+    }
+    let a = s.handle(0, &Request::Owners { skip: 0 }, &[dir.try_clone().unwrap()]);
+    let Ok(Data::Owners(list)) = a.result else { panic!("no owners: {:?}", a.result.err()) };
+    let md = std::fs::metadata(f.path("out")).unwrap();
+    assert_eq!((list[0].ino, list[0].uid, list[0].gid), (md.ino(), md.uid(), md.gid()), "the directory itself first");
+    let entries = std::fs::read_dir(f.path("out")).unwrap().count();
+    assert_eq!(list.len(), 1 + entries);
+    for name in ["o1", "o2", "o3"] {
+        let m = std::fs::metadata(f.path("out").join(name)).unwrap();
+        assert!(list.iter().any(|o| o.ino == m.ino() && o.uid == m.uid() && o.dev == m.dev()), "{name}");
+    }
+    let a = s.handle(0, &Request::Owners { skip: 2 }, &[dir.try_clone().unwrap()]);
+    let Ok(Data::Owners(rest)) = a.result else { panic!("no owners") };
+    assert_eq!(rest.len(), entries - 1, "from the second entry on");
+    let (file, _) = open(&mut s, "/out/o1", libc::O_RDONLY).unwrap();
+    let a = s.handle(0, &Request::Owners { skip: 0 }, &[file]);
+    let Ok(Data::Owners(one)) = a.result else { panic!("no owners") };
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].ino, std::fs::metadata(f.path("out").join("o1")).unwrap().ino());
+    let elsewhere = OwnedFd::from(std::fs::File::open("/usr").unwrap());
+    assert_eq!(errno_of(s.handle(0, &Request::Owners { skip: 0 }, &[elsewhere])), libc::EXDEV);
+}

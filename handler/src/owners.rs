@@ -1,0 +1,166 @@
+//! The owners a session of an ordinary user cannot see. Its user namespace
+//! maps only the user's own uid and gid (no id of the host's root can be
+//! mapped without privilege), so the kernel shows every other owner, root's
+//! /usr among them, as the overflow id: `ls -ln /usr/bin/ls` said 65534
+//! 65534 and tar recorded it. Where a stat the process makes itself shows
+//! that id, the server, on the host, is asked for the real ones (Owners):
+//! for the whole directory the file is in at once (tar and ls stat every
+//! name of a directory in turn), remembered by device and inode. A session
+//! started by root maps every id: none of this is done there.
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use preld_proto::{Owner, ReplyData, Request, OWNERS_MAX};
+
+use crate::thread::ThreadBlock;
+use crate::{rpc, sys};
+
+/// The id the kernel shows for one its user namespace does not map
+/// (/proc/sys/kernel/overflowuid and overflowgid, 65534 unless an
+/// administrator changed them).
+const OVERFLOW: u32 = 65534;
+
+static ON: AtomicBool = AtomicBool::new(false);
+
+/// In a session: whether its user namespace maps only the user's own ids
+/// (any session but root's). At start, and again in an exec'd image.
+pub fn start_session() {
+    ON.store(sys::getuid() != 0, Ordering::Relaxed);
+}
+
+/// Remembered owners: direct-mapped by (dev, ino), behind one lock (taken
+/// for a few loads or stores; never across a call).
+const ENTRIES: usize = 65536;
+struct Entry {
+    dev: AtomicU64,
+    ino: AtomicU64,
+    /// uid << 32 | gid; 0 with ino 0: empty.
+    ids: AtomicU64,
+}
+static TABLE: [Entry; ENTRIES] = [const { Entry { dev: AtomicU64::new(0), ino: AtomicU64::new(0), ids: AtomicU64::new(0) } }; ENTRIES];
+static LOCK: AtomicBool = AtomicBool::new(false);
+
+fn locked<T>(f: impl FnOnce() -> T) -> T {
+    while LOCK.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        core::hint::spin_loop();
+    }
+    let r = f();
+    LOCK.store(false, Ordering::Release);
+    r
+}
+
+fn slot(dev: u64, ino: u64) -> &'static Entry {
+    let h = (ino ^ dev.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    &TABLE[(h >> 50) as usize % ENTRIES]
+}
+
+fn lookup(dev: u64, ino: u64) -> Option<(u32, u32)> {
+    let e = slot(dev, ino);
+    locked(|| {
+        let ids = e.ids.load(Ordering::Relaxed);
+        (e.ino.load(Ordering::Relaxed) == ino && e.dev.load(Ordering::Relaxed) == dev && ino != 0).then_some(((ids >> 32) as u32, ids as u32))
+    })
+}
+
+fn remember(o: &Owner) {
+    let e = slot(o.dev, o.ino);
+    locked(|| {
+        e.dev.store(o.dev, Ordering::Relaxed);
+        e.ino.store(o.ino, Ordering::Relaxed);
+        e.ids.store((o.uid as u64) << 32 | o.gid as u64, Ordering::Relaxed);
+    });
+}
+
+/// Asks the server for the owners of `fd` (a directory: of it and its
+/// entries; another file: its own) and remembers them. False if it could
+/// not say (not on a grant's copy: EXDEV).
+fn fetch(t: &mut ThreadBlock, fd: i32) -> bool {
+    let mut buf = alloc::vec![0u8; preld_proto::MAX_FRAME];
+    let mut skip = 0usize;
+    loop {
+        let req = Request::Owners { skip: skip.min(u32::MAX as usize) as u32 };
+        let Ok((reply, _)) = rpc::call(t, &req, &[fd], &mut buf, true) else { return false };
+        let ReplyData::Owners(owners) = reply.data else { return false };
+        if reply.result < 0 {
+            return false;
+        }
+        for o in owners.iter() {
+            remember(&o);
+        }
+        if owners.len() < OWNERS_MAX {
+            return true;
+        }
+        skip += owners.len();
+    }
+}
+
+/// glibc's makedev, as `struct stat`'s st_dev holds it.
+fn makedev(major: u32, minor: u32) -> u64 {
+    let (ma, mi) = (major as u64, minor as u64);
+    (ma & 0xffff_f000) << 32 | (ma & 0xfff) << 8 | (mi & 0xffff_ff00) << 12 | (mi & 0xff)
+}
+
+/// `st`, a `struct stat` (or a `struct statx` if `statx`) the kernel filled
+/// in the session, with the host's owners where it shows the overflow id:
+/// remembered, or asked of the server for `fds` in turn (the directory the
+/// file was named in first, then the file itself) until one answers.
+pub fn fix(t: &mut ThreadBlock, st: &mut [u8], statx: bool, fds: &[i32]) {
+    if !ON.load(Ordering::Relaxed) {
+        return;
+    }
+    let u32_at = |b: &[u8], i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    // struct stat: st_dev 0, st_ino 8, st_uid 28, st_gid 32; struct statx:
+    // stx_uid 20, stx_gid 24, stx_ino 32, stx_dev_major 136, minor 140.
+    let (uid_at, gid_at) = if statx { (20, 24) } else { (28, 32) };
+    if st.len() < if statx { 144 } else { 36 } {
+        return;
+    }
+    if u32_at(st, uid_at) != OVERFLOW && u32_at(st, gid_at) != OVERFLOW {
+        return;
+    }
+    let (dev, ino) = key(st, statx);
+    let mut known = lookup(dev, ino);
+    for &fd in fds {
+        if known.is_some() {
+            break;
+        }
+        if fd >= 0 && fetch(t, fd) {
+            known = lookup(dev, ino);
+        }
+    }
+    if let Some((uid, gid)) = known {
+        st[uid_at..uid_at + 4].copy_from_slice(&uid.to_ne_bytes());
+        st[gid_at..gid_at + 4].copy_from_slice(&gid.to_ne_bytes());
+    }
+}
+
+/// Whether `st` (as for `fix`) shows the overflow id for a file whose
+/// owners are not remembered: `fix` would ask the server.
+pub fn unknown(st: &[u8], statx: bool) -> bool {
+    if !ON.load(Ordering::Relaxed) || st.len() < if statx { 144 } else { 36 } {
+        return false;
+    }
+    let u32_at = |i: usize| u32::from_ne_bytes([st[i], st[i + 1], st[i + 2], st[i + 3]]);
+    let (uid_at, gid_at) = if statx { (20, 24) } else { (28, 32) };
+    if u32_at(uid_at) != OVERFLOW && u32_at(gid_at) != OVERFLOW {
+        return false;
+    }
+    let (dev, ino) = key(st, statx);
+    lookup(dev, ino).is_none()
+}
+
+fn key(st: &[u8], statx: bool) -> (u64, u64) {
+    let u32_at = |i: usize| u32::from_ne_bytes([st[i], st[i + 1], st[i + 2], st[i + 3]]);
+    let u64_at = |i: usize| u64::from_ne_bytes(st[i..i + 8].try_into().unwrap_or_default());
+    if statx {
+        (makedev(u32_at(136), u32_at(140)), u64_at(32))
+    } else {
+        (u64_at(0), u64_at(8))
+    }
+}
+
+/// Whether stats in this session may need `fix` (then they are made into
+/// preld's buffer first).
+pub fn on() -> bool {
+    ON.load(Ordering::Relaxed)
+}
