@@ -10,8 +10,9 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use preld_proto::{Owner, ReplyData, Request, OWNERS_MAX};
+use preld_proto::{ReplyData, Request, OWNERS_MAX};
 
+use crate::errno::{EIO, EXDEV};
 use crate::thread::ThreadBlock;
 use crate::{rpc, sys};
 
@@ -34,9 +35,11 @@ const ENTRIES: usize = 65536;
 struct Entry {
     dev: AtomicU64,
     ino: AtomicU64,
-    /// uid << 32 | gid; 0 with ino 0: empty.
+        /// uid << 32 | gid; UNTOLD: the server cannot tell (not on a grant's
+    /// copy: the session's procfs, devpts, ld-preld's own file).
     ids: AtomicU64,
 }
+const UNTOLD: u64 = u64::MAX;
 static TABLE: [Entry; ENTRIES] = [const { Entry { dev: AtomicU64::new(0), ino: AtomicU64::new(0), ids: AtomicU64::new(0) } }; ENTRIES];
 static LOCK: AtomicBool = AtomicBool::new(false);
 
@@ -54,41 +57,45 @@ fn slot(dev: u64, ino: u64) -> &'static Entry {
     &TABLE[(h >> 50) as usize % ENTRIES]
 }
 
-fn lookup(dev: u64, ino: u64) -> Option<(u32, u32)> {
+/// The remembered owners of (dev, ino): Some(None) if the server could
+/// not tell them.
+fn lookup(dev: u64, ino: u64) -> Option<Option<(u32, u32)>> {
     let e = slot(dev, ino);
     locked(|| {
         let ids = e.ids.load(Ordering::Relaxed);
-        (e.ino.load(Ordering::Relaxed) == ino && e.dev.load(Ordering::Relaxed) == dev && ino != 0).then_some(((ids >> 32) as u32, ids as u32))
+        (e.ino.load(Ordering::Relaxed) == ino && e.dev.load(Ordering::Relaxed) == dev && ino != 0)
+            .then_some((ids != UNTOLD).then_some(((ids >> 32) as u32, ids as u32)))
     })
 }
 
-fn remember(o: &Owner) {
-    let e = slot(o.dev, o.ino);
+fn remember(dev: u64, ino: u64, ids: u64) {
+    let e = slot(dev, ino);
     locked(|| {
-        e.dev.store(o.dev, Ordering::Relaxed);
-        e.ino.store(o.ino, Ordering::Relaxed);
-        e.ids.store((o.uid as u64) << 32 | o.gid as u64, Ordering::Relaxed);
+        e.dev.store(dev, Ordering::Relaxed);
+        e.ino.store(ino, Ordering::Relaxed);
+        e.ids.store(ids, Ordering::Relaxed);
     });
 }
 
 /// Asks the server for the owners of `fd` (a directory: of it and its
-/// entries; another file: its own) and remembers them. False if it could
-/// not say (not on a grant's copy: EXDEV).
-fn fetch(t: &mut ThreadBlock, fd: i32) -> bool {
+/// entries; another file: its own) and remembers them. Err: why it could
+/// not say (EXDEV: not on a grant's copy).
+fn fetch(t: &mut ThreadBlock, fd: i32, subdirs_too: bool) -> Result<(), i32> {
     let mut buf = alloc::vec![0u8; preld_proto::MAX_FRAME];
     let mut skip = 0usize;
     loop {
-        let req = Request::Owners { skip: skip.min(u32::MAX as usize) as u32 };
-        let Ok((reply, _)) = rpc::call(t, &req, &[fd], &mut buf, true) else { return false };
-        let ReplyData::Owners(owners) = reply.data else { return false };
+        let flags = if subdirs_too { preld_proto::OWNERS_SUBDIRS } else { 0 };
+        let req = Request::Owners { skip: skip.min(u32::MAX as usize) as u32, flags };
+        let (reply, _) = rpc::call(t, &req, &[fd], &mut buf, true)?;
         if reply.result < 0 {
-            return false;
+            return Err(-reply.result as i32);
         }
+        let ReplyData::Owners(owners) = reply.data else { return Err(EIO) };
         for o in owners.iter() {
-            remember(&o);
+            remember(o.dev, o.ino, (o.uid as u64) << 32 | o.gid as u64);
         }
         if owners.len() < OWNERS_MAX {
-            return true;
+            return Ok(());
         }
         skip += owners.len();
     }
@@ -102,9 +109,15 @@ fn makedev(major: u32, minor: u32) -> u64 {
 
 /// `st`, a `struct stat` (or a `struct statx` if `statx`) the kernel filled
 /// in the session, with the host's owners where it shows the overflow id:
-/// remembered, or asked of the server for `fds` in turn (the directory the
-/// file was named in first, then the file itself) until one answers.
-pub fn fix(t: &mut ThreadBlock, st: &mut [u8], statx: bool, fds: &[i32]) {
+/// remembered, or asked of the server. For `dir`, the directory the file
+/// was named in (all its entries, and small subdirectories': tar, find and
+/// ls name each in turn) where that directory is small (one block) or has
+/// missed often (ld.so's fstat of a few libraries in a directory of a
+/// thousand stays a few questions of one file each); else, or if that
+/// said nothing of it, for `file` alone. `walking`: the file was named
+/// beside a directory fd (tar, find, fts walk a tree so): small
+/// subdirectories' owners come too.
+pub fn fix(t: &mut ThreadBlock, st: &mut [u8], statx: bool, dir: Option<i32>, file: Option<i32>, walking: bool) {
     if !ON.load(Ordering::Relaxed) {
         return;
     }
@@ -120,18 +133,51 @@ pub fn fix(t: &mut ThreadBlock, st: &mut [u8], statx: bool, fds: &[i32]) {
     }
     let (dev, ino) = key(st, statx);
     let mut known = lookup(dev, ino);
-    for &fd in fds {
+    let listed = dir.filter(|&d| known.is_none() && worth_listing(d));
+    for fd in [listed, file].into_iter().flatten() {
         if known.is_some() {
             break;
         }
-        if fd >= 0 && fetch(t, fd) {
-            known = lookup(dev, ino);
+        match fetch(t, fd, walking && Some(fd) == listed) {
+            Ok(()) => known = lookup(dev, ino),
+            Err(EXDEV) => {}
+            Err(_) => return,
         }
     }
-    if let Some((uid, gid)) = known {
+    if known.is_none() {
+        // Not asked about again.
+        remember(dev, ino, UNTOLD);
+    }
+    if let Some(Some((uid, gid))) = known {
         st[uid_at..uid_at + 4].copy_from_slice(&uid.to_ne_bytes());
         st[gid_at..gid_at + 4].copy_from_slice(&gid.to_ne_bytes());
     }
+}
+
+/// Misses in a directory after which it is listed whatever its size.
+const MISSES_TO_LIST: u32 = 8;
+/// Misses by directory (dev, ino), direct-mapped: (key hash, count).
+static MISSES: [AtomicU64; 256] = [const { AtomicU64::new(0) }; 256];
+
+/// Whether the directory `d` is worth listing for one of its files: small
+/// (one block of entries), or missed in MISSES_TO_LIST times.
+fn worth_listing(d: i32) -> bool {
+    let mut st = [0u8; 144];
+    // SAFETY: fstat of an fd into preld's buffer of struct stat's size.
+    if unsafe { sys::raw(syscalls::Sysno::fstat as usize, [d as usize, st.as_mut_ptr() as usize, 0, 0, 0, 0]) }.is_err() {
+        return false;
+    }
+    let size = i64::from_ne_bytes(st[48..56].try_into().unwrap_or_default());
+    if (0..=4096).contains(&size) {
+        return true;
+    }
+    let (dev, ino) = key(&st, false);
+    let h = (ino ^ dev.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+    let e = &MISSES[h as usize % MISSES.len()];
+    let was = e.load(Ordering::Relaxed);
+    let n = if was >> 32 == h { (was as u32).saturating_add(1) } else { 1 };
+    e.store(h << 32 | n as u64, Ordering::Relaxed);
+    n >= MISSES_TO_LIST
 }
 
 /// Whether `st` (as for `fix`) shows the overflow id for a file whose

@@ -461,7 +461,17 @@ fn fd_stat_owned(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> isize {
     if let Err(e) = unsafe { sys::raw(nr, args) } {
         return -(e as isize);
     }
-    owners::fix(t, &mut own[..size], statx, &[fd as i32]);
+    if owners::unknown(&own[..size], statx) {
+        // The directory the file lies in first: its neighbours come with it
+        // (ld.so's fstat of each library in turn).
+        let dir = directory_of_fd(fd as i32);
+        owners::fix(t, &mut own[..size], statx, dir, Some(fd as i32), false);
+        if let Some(d) = dir {
+            sys::close(d);
+        }
+    } else {
+        owners::fix(t, &mut own[..size], statx, None, None, false);
+    }
     if crate::resident::touches(out, size) || !usermem::write_probed(out, &own[..size]) {
         return -(EFAULT as isize);
     }
@@ -1721,12 +1731,12 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
         Ok(_) if fixing => {
             if owners::unknown(&own[..size], statx.is_some()) {
                 let dir = named_directory(p, named);
-                owners::fix(t, &mut own[..size], statx.is_some(), &[dir.unwrap_or(-1), fd]);
+                owners::fix(t, &mut own[..size], statx.is_some(), dir, Some(fd), false);
                 if let Some(d) = dir.filter(|&d| Some(d) != named.0) {
                     sys::close(d);
                 }
             } else {
-                owners::fix(t, &mut own[..size], statx.is_some(), &[]);
+                owners::fix(t, &mut own[..size], statx.is_some(), None, None, false);
             }
             if usermem::write_probed(out, &own[..size]) { Ok(0) } else { Err(EFAULT) }
         }
@@ -1734,6 +1744,32 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
     };
     sys::close(fd);
     Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |_| 0)))
+}
+
+/// An O_PATH fd of the directory the file of the application's `fd` lies
+/// in, found from the path the kernel keeps for it below its grant's copy
+/// (not for file grants, nor off the grants). For `owners::fix`.
+fn directory_of_fd(fd: i32) -> Option<i32> {
+    let g = beneath::grant_of_fd(fd)?;
+    if g.is_file() {
+        return None;
+    }
+    let mut link = [0u8; PATH_MAX];
+    let n = beneath::fd_link(fd, &mut link)?;
+    if n == 0 || n >= PATH_MAX - 1 || link[0] != b'/' || link[..n].ends_with(b" (deleted)") {
+        return None;
+    }
+    let slash = link[..n].iter().rposition(|&b| b == b'/')?;
+    let rel_len = if slash == 0 {
+        link[0] = b'.';
+        1
+    } else {
+        link.copy_within(1..slash, 0);
+        slash - 1
+    };
+    link[rel_len] = 0;
+    let how = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
+    sys::openat2(g.fd(), &link[..=rel_len], &how).ok()
 }
 
 /// The directory the path `p` held as named (`named`: its dirfd and
@@ -1800,7 +1836,18 @@ fn stat_one_name(t: &mut ThreadBlock, p: &mut PathIn, f: usize, out: usize, stat
             if kind == S_IFLNK && follow {
                 return None;
             }
-            owners::fix(t, &mut own[..size], statx.is_some(), &[fd]);
+            if owners::unknown(&own[..size], statx.is_some()) {
+                // The name itself too, as an O_PATH fd (one name, not
+                // `..`, not followed: it cannot leave the directory).
+                let how = sys::OpenHow { flags: (O_PATH | O_NOFOLLOW | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
+                let file = sys::openat2(fd, &p.buf[..=p.len], &how).ok();
+                owners::fix(t, &mut own[..size], statx.is_some(), Some(fd), file, true);
+                if let Some(f) = file {
+                    sys::close(f);
+                }
+            } else {
+                owners::fix(t, &mut own[..size], statx.is_some(), None, None, false);
+            }
             Some(if usermem::write_probed(out, &own[..size]) { Outcome::Return(0) } else { Outcome::err(EFAULT) })
         }
         Err(e) if server_decides(e, mode) => None,

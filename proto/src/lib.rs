@@ -63,6 +63,11 @@
 //! 24  ConnectOwn   path (base 0 only)                     -
 //!                  +1 fd attached first: the socket to connect itself (a datagram
 //!                  socket, or a non-blocking one: its name and options kept)
+//! 25  Owners       skip u32, flags u32 (bit 0: small      count u32, count x owner (below): the
+//!                  subdirectories' too); +1 fd attached:  host's owners of the directory itself
+//!                  a directory (its entries) or another   (first) and of its entries from index
+//!                  file (itself), on a grant's copy       `skip` on, as many as fit a frame;
+//!                                                         of another file, its own
 //!
 //! path   = base u8, len u16, len bytes
 //!          base 0: relative to the connection's virtual cwd (AT_FDCWD);
@@ -72,6 +77,7 @@
 //! bytes  = len u16, len bytes; len <= 4096, no NUL byte
 //! entry  = ino u64, d_type u8, namelen u8, name (1..=255 bytes, no NUL, no '/',
 //!          not "." or ".." unless it is exactly that entry)
+//! owner  = dev u64 (glibc's makedev of the major and minor), ino u64, uid u32, gid u32
 //! ```
 //!
 //! Flags and modes are the kernel's own values (`O_*`, `AT_*`, `RENAME_*`,
@@ -326,7 +332,8 @@ pub enum Request<'a> {
     /// The host's owners (uid, gid) of the attached directory and of its
     /// entries from index `skip` on, or of the attached file itself: what
     /// the kernel shows a session of an ordinary user as the overflow id.
-    Owners { skip: u32 },
+    /// `flags` OWNERS_SUBDIRS: small subdirectories' entries may follow.
+    Owners { skip: u32, flags: u32 },
 }
 
 impl<'a> Request<'a> {
@@ -575,7 +582,7 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::Chown => Request::Chown { uid: r.u32()?, gid: r.u32()?, flags: r.u32()?, path: r.path()? },
         Op::SendUnix => Request::SendUnix { flags: r.u32()?, path: r.path()?, data: r.rest() },
         Op::ConnectOwn => Request::ConnectOwn { path: r.path()? },
-        Op::Owners => Request::Owners { skip: r.u32()? },
+        Op::Owners => Request::Owners { skip: r.u32()?, flags: r.u32()? },
     };
     r.finish()?;
     req.check_bases()?;
@@ -656,7 +663,10 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
     w.header(req.op() as u16, id)?;
     match req {
         Request::Hello | Request::Connect | Request::Getcwd => {}
-        Request::Owners { skip } => w.u32(*skip)?,
+        Request::Owners { skip, flags } => {
+            w.u32(*skip)?;
+            w.u32(*flags)?;
+        }
         Request::Open { flags, mode, path } => {
             w.u32(*flags)?;
             w.u32(*mode)?;
@@ -779,6 +789,9 @@ impl<'a> Iterator for DirIter<'a> {
         read_entry(&mut self.r).ok()
     }
 }
+
+/// Owners' flag: the entries of small subdirectories may follow.
+pub const OWNERS_SUBDIRS: u32 = 1;
 
 /// One file's owners on the host (an Owners reply's entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

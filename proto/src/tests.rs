@@ -46,7 +46,7 @@ fn all_requests() -> Vec<Request<'static>> {
         Request::SendUnix { flags: 0x40, path: p, data: b"\0any\xffbytes" },
         Request::SendUnix { flags: 0, path: PathArg::cwd(b"rel.sock"), data: b"" },
         Request::ConnectOwn { path: p },
-        Request::Owners { skip: 4095 },
+        Request::Owners { skip: 4095, flags: 1 },
     ]
 }
 

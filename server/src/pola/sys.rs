@@ -170,12 +170,21 @@ pub fn write_all_raw(fd: std::os::fd::RawFd, mut b: &[u8]) {
 }
 
 /// The host's owners of `name` in the directory `dir` (`""`: `dir`
-/// itself), not following a symlink, and whether it is a directory.
-pub fn owner_at(dir: BorrowedFd<'_>, name: &std::ffi::CStr, itself: bool) -> SysResult<(preld_proto::Owner, bool)> {
+/// itself), not following a symlink, and its size if it is a directory.
+pub fn owner_at(dir: BorrowedFd<'_>, name: &std::ffi::CStr, itself: bool) -> SysResult<(preld_proto::Owner, Option<u64>)> {
     let flags = AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC | if itself { AtFlags::EMPTY_PATH } else { AtFlags::empty() };
-    let x = sys(rustix::fs::statx(dir, name, flags, StatxFlags::TYPE | StatxFlags::INO | StatxFlags::UID | StatxFlags::GID))?;
+    let mask = StatxFlags::TYPE | StatxFlags::INO | StatxFlags::UID | StatxFlags::GID | StatxFlags::SIZE;
+    let x = sys(rustix::fs::statx(dir, name, flags, mask))?;
     let owner = preld_proto::Owner { dev: libc::makedev(x.stx_dev_major, x.stx_dev_minor), ino: x.stx_ino, uid: x.stx_uid, gid: x.stx_gid };
-    Ok((owner, u32::from(x.stx_mode) & libc::S_IFMT == libc::S_IFDIR))
+    Ok((owner, (u32::from(x.stx_mode) & libc::S_IFMT == libc::S_IFDIR).then_some(x.stx_size)))
+}
+
+/// `fd`'s ctime and mtime (seconds, nanoseconds): a directory's change
+/// with an entry made, removed or renamed.
+pub fn change_times(fd: BorrowedFd<'_>) -> SysResult<(i64, u32, i64, u32)> {
+    let flags = AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC;
+    let x = sys(rustix::fs::statx(fd, c"", flags, StatxFlags::CTIME | StatxFlags::MTIME))?;
+    Ok((x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec, x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec))
 }
 
 /// A new open file description of the directory `name` in `dir` (`.`:

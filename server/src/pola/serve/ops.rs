@@ -25,6 +25,15 @@ use crate::pola::ns::{self, Existing, Mode, Node, Obj};
 use crate::pola::sys::{self, Errno, SysResult, CONFINED};
 
 /// What a request produced.
+/// Large directories whose owners the server keeps (`Server::owner_lists`).
+const OWNER_LISTS: usize = 64;
+
+/// A directory of one block of entries (ext4's size of a small one):
+/// `owners` goes into such subdirectories.
+const SMALL_DIR: u64 = 4096;
+/// Owners of subdirectories' entries one Owners reply may add.
+const SUBDIR_OWNERS: usize = 512;
+
 pub(super) enum Data {
     None,
     Hello(u32),
@@ -542,7 +551,7 @@ impl Server {
                 Ok(fd) => Answer::with_fd(Data::None, fd),
                 Err(e) => Answer::err(e),
             },
-            Request::Owners { skip } => match self.owners(fds, skip) {
+            Request::Owners { skip, flags } => match self.owners(fds, skip, flags & proto::OWNERS_SUBDIRS != 0) {
                 Ok(list) => Answer::data(Data::Owners(list)),
                 Err(e) => Answer::err(e),
             },
@@ -561,15 +570,23 @@ impl Server {
     /// (an inherited fd on FUSE or NFS) could keep the event loop waiting,
     /// and the owners of files the session can name anyway are all it
     /// learns.
-    fn owners(&mut self, fds: &[OwnedFd], skip: u32) -> SysResult<Vec<proto::Owner>> {
+    fn owners(&mut self, fds: &[OwnedFd], skip: u32, subdirs_too: bool) -> SysResult<Vec<proto::Owner>> {
         let fd = fds.first().ok_or(libc::EINVAL)?.as_fd();
         let mnt = sys::mount_id(fd)?;
         if !self.ns.grants.iter().any(|g| g.mnt_id == Some(mnt)) {
             return Err(libc::EXDEV);
         }
         let own = sys::owner_at(fd, c"", true)?;
-        if !own.1 {
-            return Ok(vec![own.0]);
+        let Some(size) = own.1 else { return Ok(vec![own.0]) };
+        if size > SMALL_DIR {
+            // A large directory: all its entries' owners, read once while
+            // it is unchanged, then in pages.
+            let list = self.owner_list(fd, own.0)?;
+            let from = (skip as usize).saturating_sub(1).min(list.len());
+            let mut page = if skip == 0 { vec![own.0] } else { Vec::new() };
+            let take = proto::OWNERS_MAX - page.len();
+            page.extend(list[from..].iter().take(take).copied());
+            return Ok(page);
         }
         let mut list = if skip == 0 { vec![own.0] } else { Vec::new() };
         let top = sys::open_listing(fd, c".")?;
@@ -584,15 +601,17 @@ impl Server {
                 return Ok(list);
             }
             // (Gone since it was listed: left out.)
-            if let Ok((o, is_dir)) = sys::owner_at(top.as_fd(), &name, false) {
+            if let Ok((o, dir)) = sys::owner_at(top.as_fd(), &name, false) {
                 list.push(o);
-                if is_dir && o.dev == own.0.dev {
+                if subdirs_too && dir.is_some_and(|size| size <= SMALL_DIR) && o.dev == own.0.dev {
                     subdirs.push((None, name));
                 }
             }
         }
-        // The subdirectories', breadth first, while they fit whole.
-        let room = proto::OWNERS_MAX - 1;
+        // Small subdirectories', breadth first, while they fit whole in
+        // what is left of SUBDIR_OWNERS (the host's stat of each is the
+        // cost: a millisecond a thousand).
+        let room = (list.len() + SUBDIR_OWNERS).min(proto::OWNERS_MAX - 1);
         let mut parents: Vec<OwnedFd> = vec![top];
         let mut next = 0;
         while next < subdirs.len() && list.len() < room {
@@ -607,14 +626,38 @@ impl Server {
             parents.push(dir);
             let here = parents.len() - 1;
             for name in names {
-                if let Ok((o, is_dir)) = sys::owner_at(parents[here].as_fd(), &name, false) {
+                if let Ok((o, dir)) = sys::owner_at(parents[here].as_fd(), &name, false) {
                     list.push(o);
-                    if is_dir && o.dev == own.0.dev {
+                    if dir.is_some_and(|size| size <= SMALL_DIR) && o.dev == own.0.dev {
                         subdirs.push((Some(here), name));
                     }
                 }
             }
         }
+        Ok(list)
+    }
+
+    /// The owners of every entry of the large directory `fd` (whose own
+    /// are `dir`), kept while its ctime and mtime stand.
+    fn owner_list(&mut self, fd: BorrowedFd<'_>, dir: proto::Owner) -> SysResult<std::rc::Rc<Vec<proto::Owner>>> {
+        let stamp = sys::change_times(fd)?;
+        if let Some((was, list)) = self.owner_lists.get(&(dir.dev, dir.ino)) {
+            if *was == stamp {
+                return Ok(list.clone());
+            }
+        }
+        let top = sys::open_listing(fd, c".")?;
+        let mut list = Vec::new();
+        for name in sys::entry_names(top.as_fd())? {
+            if let Ok((o, _)) = sys::owner_at(top.as_fd(), &name, false) {
+                list.push(o);
+            }
+        }
+        let list = std::rc::Rc::new(list);
+        if self.owner_lists.len() >= OWNER_LISTS {
+            self.owner_lists.clear();
+        }
+        self.owner_lists.insert((dir.dev, dir.ino), (stamp, list.clone()));
         Ok(list)
     }
 

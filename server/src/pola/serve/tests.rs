@@ -673,7 +673,7 @@ fn owners_of_a_grants_directory_and_its_entries() {
     for name in ["o1", "o2", "o3"] {
         std::fs::write(f.path("out").join(name), name).unwrap();
     }
-    let a = s.handle(0, &Request::Owners { skip: 0 }, &[dir.try_clone().unwrap()]);
+    let a = s.handle(0, &Request::Owners { skip: 0, flags: proto::OWNERS_SUBDIRS }, &[dir.try_clone().unwrap()]);
     let Ok(Data::Owners(list)) = a.result else { panic!("no owners: {:?}", a.result.err()) };
     let md = std::fs::metadata(f.path("out")).unwrap();
     assert_eq!((list[0].ino, list[0].uid, list[0].gid), (md.ino(), md.uid(), md.gid()), "the directory itself first");
@@ -683,14 +683,14 @@ fn owners_of_a_grants_directory_and_its_entries() {
         let m = std::fs::metadata(f.path("out").join(name)).unwrap();
         assert!(list.iter().any(|o| o.ino == m.ino() && o.uid == m.uid() && o.dev == m.dev()), "{name}");
     }
-    let a = s.handle(0, &Request::Owners { skip: 2 }, &[dir.try_clone().unwrap()]);
+    let a = s.handle(0, &Request::Owners { skip: 2, flags: 0 }, &[dir.try_clone().unwrap()]);
     let Ok(Data::Owners(rest)) = a.result else { panic!("no owners") };
     assert_eq!(rest.len(), entries - 1, "from the second entry on");
     let (file, _) = open(&mut s, "/out/o1", libc::O_RDONLY).unwrap();
-    let a = s.handle(0, &Request::Owners { skip: 0 }, &[file]);
+    let a = s.handle(0, &Request::Owners { skip: 0, flags: proto::OWNERS_SUBDIRS }, &[file]);
     let Ok(Data::Owners(one)) = a.result else { panic!("no owners") };
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].ino, std::fs::metadata(f.path("out").join("o1")).unwrap().ino());
     let elsewhere = OwnedFd::from(std::fs::File::open("/usr").unwrap());
-    assert_eq!(errno_of(s.handle(0, &Request::Owners { skip: 0 }, &[elsewhere])), libc::EXDEV);
+    assert_eq!(errno_of(s.handle(0, &Request::Owners { skip: 0, flags: proto::OWNERS_SUBDIRS }, &[elsewhere])), libc::EXDEV);
 }
