@@ -1543,13 +1543,15 @@ fn a_shell_as_nobody_has_its_own_ids() {
 /// maps only nobody's ids, so the kernel showed root's /usr as 65534 to
 /// stat by path (ls, stat), stat beside a directory fd (tar, find) and
 /// fstat (tar's header, Go's File.Stat); the server tells the real ones
-/// (handler/src/owners.rs).
+/// (handler/src/owners.rs). A file it cannot tell the owners of (the
+/// session's procfs) comes first: marked by device, it left every later
+/// file of ld-preld's device unfixed.
 #[test]
 fn others_files_show_their_owners_as_nobody() {
     let n = Nobody::new("nobody-owners");
     let py = require_file("/usr/bin/python3", "python3");
     let script = format!(
-        "ls -ln /usr/bin/ls /etc/passwd /usr/include/stdio.h; stat -c '%u:%g %n' /usr/bin /usr/include /usr/bin/sh; \
+        "stat /proc/sys/kernel/ostype >/dev/null; ls -ln /usr/bin/ls /etc/passwd /usr/include/stdio.h; stat -c '%u:%g %n' /usr/bin /usr/include /usr/bin/sh; \
          find /usr/include/linux -maxdepth 1 -name 'a*' -printf '%U:%G %p\\n'; \
          tar cf - /usr/include/linux 2>/dev/null | tar tvf -; \
          {} -c 'import os; f = open(\"/usr/bin/ls\", \"rb\"); print(os.fstat(f.fileno()).st_uid, os.stat(\"/usr/lib\").st_gid)'",
