@@ -27,6 +27,8 @@ use crate::pola::sys::{self, Errno, SysResult, CONFINED};
 /// What a request produced.
 /// Large directories whose owners the server keeps (`Server::owner_lists`).
 const OWNER_LISTS: usize = 64;
+/// The most entries of one large directory whose owners it reads.
+const OWNER_LIST_MAX: usize = 16384;
 
 /// A directory of one block of entries (ext4's size of a small one):
 /// `owners` goes into such subdirectories.
@@ -592,7 +594,7 @@ impl Server {
         let top = sys::open_listing(fd, c".")?;
         let mut subdirs = Vec::new();
         let mut index = 0u32;
-        for name in sys::entry_names(top.as_fd())? {
+        for name in sys::entry_names(top.as_fd(), (skip as usize).saturating_add(proto::OWNERS_MAX))? {
             index += 1;
             if index < skip {
                 continue;
@@ -619,7 +621,7 @@ impl Server {
             next += 1;
             let at = parent.map_or(0, |p: usize| p);
             let Ok(dir) = sys::open_listing(parents[at].as_fd(), &name) else { continue };
-            let Ok(names) = sys::entry_names(dir.as_fd()) else { continue };
+            let Ok(names) = sys::entry_names(dir.as_fd(), SUBDIR_OWNERS + 1) else { continue };
             if list.len() + names.len() > room {
                 break;
             }
@@ -648,7 +650,9 @@ impl Server {
         }
         let top = sys::open_listing(fd, c".")?;
         let mut list = Vec::new();
-        for name in sys::entry_names(top.as_fd())? {
+        // (At most OWNER_LIST_MAX: past them, a file's own owners are asked
+        // about alone; a client's huge directory takes no more memory.)
+        for name in sys::entry_names(top.as_fd(), OWNER_LIST_MAX)? {
             if let Ok((o, _)) = sys::owner_at(top.as_fd(), &name, false) {
                 list.push(o);
             }
