@@ -1701,6 +1701,31 @@ fn the_base_holds_the_configuration_everyday_programs_read() {
     }
 }
 
+/// Names relative to a directory fd of the session's procfs are the
+/// handler's names as their absolute spelling is: gzip opens its input
+/// `/dev/fd/63` (bash's `<(...)`, zgrep's) as openat(open("/dev/fd/"),
+/// "63"), which failed with ELOOP (the kernel's walk beneath /proc stops at
+/// the magic link); stat and readlink beside /proc or /proc/self named
+/// ld-preld for exe.
+#[test]
+fn names_beside_a_directory_fd_of_proc_as_natively() {
+    require_tool("gzip", "gzip");
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("beside-proc");
+    Run::new(tmp.path(), &["/bin/bash", "-c", "gzip -cdfq -- <(gzip -c /etc/hostname); zcat <(gzip -c /etc/hostname)"]).same("gzip of /dev/fd/63", true);
+    let code = "import os\n\
+                r, w = os.pipe()\n\
+                fd, proc, me = os.open('/dev/fd/', os.O_RDONLY), os.open('/proc', os.O_RDONLY), os.open('/proc/self', os.O_RDONLY)\n\
+                for what, f in [('open', lambda: os.read(os.open(str(r), os.O_RDONLY, dir_fd=fd), 0)), ('readlink', lambda: os.readlink(str(r), dir_fd=fd)[:6]),\n\
+                \x20             ('stat', lambda: oct(os.stat(str(r), dir_fd=fd).st_mode)), ('lstat', lambda: oct(os.lstat(str(w), dir_fd=fd).st_mode)),\n\
+                \x20             ('exe', lambda: os.readlink('self/exe', dir_fd=proc)), ('exe size', lambda: os.stat('exe', dir_fd=me).st_size == os.stat('/usr/bin/python3').st_size),\n\
+                \x20             ('fd/N', lambda: os.read(os.open('fd/%d' % r, os.O_RDONLY, dir_fd=me), 0)), ('cwd', lambda: os.readlink('cwd', dir_fd=me))]:\n\
+                \x20   try: print(what, f())\n\
+                \x20   except OSError as e: print(what, e)\n";
+    let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", code]).here().same("names beside a directory fd of /proc", true);
+    assert!(o.stdout_str().starts_with("open b''\nreadlink pipe:[\n"), "{}", o.stdout_str());
+}
+
 /// The base is /etc's configuration file by file: none of its secrets.
 #[test]
 fn the_base_holds_no_secret() {
