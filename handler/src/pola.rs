@@ -216,12 +216,47 @@ fn names_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usiz
     } else {
         p.buf[..n].copy_from_slice(raw);
         plain_path(t, dirfd, p, n)?;
+        if let Some(named) = beside_procfs(p.dirfd, raw) {
+            // `openat(fd of /dev/fd/, "63")`: /proc/PID/fd/63, one of the
+            // handler's names, looked at as such.
+            p.buf[..named.len()].copy_from_slice(&named);
+            p.dirfd = None;
+            return Ok(Some(named.len()));
+        }
         let joined = &p.buf[..p.len];
         if raw[0] != b'/' && p.dirfd.is_none() && (joined.starts_with(b"/proc/") || joined.starts_with(b"/dev/")) {
             return Ok(Some(p.len)); // (`self/exe` from /proc)
         }
     }
     Ok(None)
+}
+
+/// `raw`, relative to directory fd `dirfd` on the session's procfs (of
+/// /proc, /proc/self, /dev/fd/...), as an absolute path when that is one of
+/// the names the handler makes itself (/proc/PID/fd/N[/REST], exe, cwd,
+/// root of this process): gzip opens its input `/dev/fd/63` as
+/// `openat(open("/dev/fd/"), "63")`, find and fts stat and read fd/N
+/// beside their directory's fd. The kernel's walk there stopped at the
+/// magic link (ELOOP) or followed it to preld's own names (ld-preld for
+/// exe). Only names that may be such (a number, self, fd...) are looked at.
+fn beside_procfs(dirfd: Option<i32>, raw: &[u8]) -> Option<Vec<u8>> {
+    let dirfd = dirfd?;
+    if raw.first().is_none_or(|&b| b == b'/') {
+        return None;
+    }
+    let first = raw.split(|&b| b == b'/').next()?;
+    let may_be = first.first().is_some_and(u8::is_ascii_digit)
+        || matches!(first, b"self" | b"thread-self" | b"task" | b"fd" | b"exe" | b"cwd" | b"root");
+    if !may_be || beneath::grant_of_fd(dirfd)?.resolve_mode() != b'p' {
+        return None;
+    }
+    let dir = kernel_fd_name(dirfd)?;
+    if !dir.starts_with(b"/proc") || dir.len() + 1 + raw.len() >= PATH_MAX {
+        return None;
+    }
+    let joined = [&dir[..], b"/", raw].concat();
+    let ours = crate::pathmap::is_self_exe(&joined) || self_dir_link(&joined).is_some() || fd_path(&joined).is_some();
+    ours.then_some(joined)
 }
 
 /// A path none of whose names the handler answers for itself, as the
@@ -286,10 +321,14 @@ fn dev_fd_link(name: &[u8]) -> Option<&'static [u8]> {
 
 /// `/proc/self/{exe,cwd,root,fd/N}` (absolute, nothing after the link)
 /// as a path to look at the link itself in the session's procfs.
-fn proc_link_itself(addr: usize) -> Option<PathIn> {
+fn proc_link_itself(dirfd: i32, addr: usize) -> Option<PathIn> {
     let mut got = [0u8; 64];
     let n = usermem::read_cstr(addr, &mut got)?;
     let mut name = Vec::from(&got[..n]);
+    if let Some(abs) = beside_procfs(Some(dirfd).filter(|&d| d != AT_FDCWD), &name) {
+        // fd/N beside a directory fd of the session's procfs (find's lstat).
+        name = abs;
+    }
     if let Some(fd) = name.strip_prefix(b"/dev/fd/") {
         // /dev/fd/N: /proc/self/fd/N through /dev/fd's symlink.
         name = [&b"/proc/self/fd/"[..], fd].concat();
@@ -710,6 +749,9 @@ fn gate_serve_path(t: &mut ThreadBlock, call: Sysno, a: [usize; 6], dirfd: i32, 
     if p.dirfd.is_some() && p.len == 0 {
         return None;
     }
+    if beside_procfs(p.dirfd, &p.buf[..p.len]).is_some() {
+        return None; // (fd/N beside a directory fd of /proc)
+    }
     let o = match call {
         open | openat => {
             let flags = if call == open { a[1] } else { a[2] } as u32;
@@ -1091,7 +1133,7 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
         return Outcome::err(EINVAL);
     }
     if flags as usize & AT_SYMLINK_NOFOLLOW != 0 {
-        if let Some(mut link) = proc_link_itself(addr) {
+        if let Some(mut link) = proc_link_itself(dirfd, addr) {
             // lstat of /proc/self/exe, cwd, root or fd/N: the link, as the
             // session's procfs shows it (what it names is virtual).
             if let Some(o) = stat_beneath(c.t, &mut link, flags, out, statx) {
@@ -1228,8 +1270,13 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     let mut head = [0u8; 40];
     if let Some(n) = usermem::read_cstr(addr, &mut head) {
         // Through /proc/self/root or cwd to one of these links
-        // (`/proc/self/root/proc/self/exe`): that link.
+        // (`/proc/self/root/proc/self/exe`): that link; beside a directory
+        // fd of the session's procfs (`readlinkat(fd of /proc, "self/exe")`)
+        // too.
         let mut name = head[..n].to_vec();
+        if let Some(abs) = beside_procfs(Some(dirfd).filter(|&d| d != AT_FDCWD), &name) {
+            name = abs;
+        }
         for _ in 0..40 {
             name = match self_dir_link(&name) {
                 Some((SelfDirLink::Root, rest)) if !rest.is_empty() => [&b"/"[..], rest].concat(),

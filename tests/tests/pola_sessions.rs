@@ -624,8 +624,10 @@ fn only_an_exec_or_rw_grant_lets_a_program_run() {
 /// What `ls -a /` shows in a session: -B's base and its private /tmp.
 fn base_names() -> Vec<String> {
     let mut want: Vec<String> = [".", "..", "bin", "dev", "etc", "lib", "proc", "tmp", "usr"].iter().map(|s| s.to_string()).collect();
-    if Path::new("/lib64").exists() {
-        want.push("lib64".into());
+    for (name, there) in [("lib64", "/lib64"), ("sbin", "/sbin"), ("var", "/var/cache/man/index.db"), ("var", "/var/cache/fontconfig")] {
+        if Path::new(there).exists() && !want.iter().any(|w| w == name) {
+            want.push(name.into());
+        }
     }
     want.sort();
     want
@@ -671,7 +673,7 @@ fn a_session_started_from_root_dev_or_proc_sees_only_the_base() {
 fn dev_in_a_session_started_there_is_the_base_s() {
     let o = Run::new(Path::new("/dev"), &["ls", "-a", "/dev"]).session();
     let listing = o.stdout_str();
-    let extra: Vec<&str> = listing.lines().filter(|n| ![".", "..", "null", "pts", "tty", "urandom", "zero"].contains(n)).collect();
+    let extra: Vec<&str> = listing.lines().filter(|n| ![".", "..", "null", "pts", "shm", "tty", "urandom", "zero"].contains(n)).collect();
     assert!(o.status.success() && extra.is_empty(), "/dev from a session started there: {}", o.report());
 }
 
@@ -1058,6 +1060,30 @@ fn man_formats_a_page_as_natively() {
     r.same("man -l", true);
 }
 
+/// whatis and apropos read man-db's index (/var/cache/man/index.db, which
+/// -B grants): in a session they said `nothing appropriate`.
+#[test]
+fn whatis_and_apropos_as_natively() {
+    preld_tests::require_tool("whatis", "man-db");
+    let tmp = scratch("whatis");
+    for argv in [&["whatis", "ls"][..], &["apropos", "-e", "ls"], &["man", "-k", "^ls$"]] {
+        Run::new(tmp.path(), argv).same(&argv.join(" "), true);
+    }
+}
+
+/// fontconfig (graphviz, ImageMagick, matplotlib find fonts through it)
+/// reads /etc/fonts and its cache in /var/cache/fontconfig, which -B
+/// grants: in a session fc-match said `Cannot load default config file`
+/// and that no cache directory was writable.
+#[test]
+fn fontconfig_finds_the_native_fonts() {
+    preld_tests::require_tool("fc-match", "fontconfig");
+    let tmp = scratch("fontconfig");
+    for argv in [&["fc-match", "sans"][..], &["fc-match", "-s", "monospace"], &["fc-list"]] {
+        Run::new(tmp.path(), argv).same(&argv.join(" "), true);
+    }
+}
+
 /// Another thread keeps passing a page (a path in a directory grant, which
 /// the process reads itself, and a stat buffer) that this one maps and
 /// unmaps (tests/programs/c/h_pagecache2.c's race-munmap): each call
@@ -1427,6 +1453,7 @@ fn find_walks_the_base() {
     }
     want.extend(["/dev/null", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()).map(String::from));
     want.push("/dev/pts".into()); // the session's own
+    want.push("/dev/shm".into()); // the session's own
     want.sort();
     assert_eq!(got, want, "`find /dev /etc` in a session");
 }
@@ -1694,11 +1721,74 @@ fn the_base_holds_the_configuration_everyday_programs_read() {
         &["date", "-d", "@0", "+%Z %z"],
         &["ls", "-ln", "/usr/bin/env"],
         &["readlink", "-f", "/usr/bin/cc"],
+        // /usr/bin/pidof -> /sbin/killall5 (merged /usr): /sbin too.
+        &["/bin/sh", "-c", "pidof sh >/dev/null; echo $?"],
+        // The private /tmp and /dev/shm as natively: sticky, everyone's.
+        &["stat", "-c", "%n %a %F", "/tmp", "/dev/shm"],
         &["/usr/bin/python3", "-c", "import ssl; print(ssl.create_default_context().cert_store_stats()['x509_ca'] > 0)"],
         &["/usr/bin/python3", "-c", "import time; print(time.tzname)"],
     ] {
         Run::new(tmp.path(), argv).same(&argv.join(" "), true);
     }
+}
+
+/// Python's multiprocessing (its locks, queues and pools are POSIX
+/// semaphores, sem_open's files in /dev/shm) and shared_memory (shm_open)
+/// work in a -B session as natively: -B gives it a private, empty
+/// /dev/shm. Without it every Pool and Queue failed with FileNotFoundError.
+/// What the session leaves there is its own: not the host's /dev/shm, and
+/// gone with the session.
+#[test]
+fn python_multiprocessing_and_shared_memory_in_a_session() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("multiprocessing");
+    let marker = format!("preld-test-{}", preld_tests::random_hex());
+    let code = format!(
+        "import multiprocessing as mp, os\n\
+         from multiprocessing import shared_memory\n\
+         def sq(x): return x * x\n\
+         if __name__ == '__main__':\n\
+         \x20   for how in ('fork', 'spawn', 'forkserver'):\n\
+         \x20       with mp.get_context(how).Pool(2) as p: print(how, p.map(sq, range(5)))\n\
+         \x20   q = mp.Queue(); w = mp.Process(target=q.put, args=(42,)); w.start(); print(q.get()); w.join()\n\
+         \x20   m = shared_memory.SharedMemory(create=True, size=10); m.buf[0] = 7\n\
+         \x20   o = shared_memory.SharedMemory(m.name); print('shm', o.buf[0]); o.close(); m.close(); m.unlink()\n\
+         \x20   open('/dev/shm/{marker}', 'w').close()\n"
+    );
+    let script = tmp.write("mp.py", code);
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), script.to_str().unwrap()]).here();
+    let host = Path::new("/dev/shm").join(&marker);
+    let o = r.same("multiprocessing", true);
+    assert!(o.stdout_str().ends_with("42\nshm 7\n"), "{}", o.report());
+    // (The native run's marker.)
+    fs::remove_file(&host).unwrap();
+    r.session_ok();
+    assert!(!host.exists(), "a session's /dev/shm is not the host's");
+}
+
+/// Names relative to a directory fd of the session's procfs are the
+/// handler's names as their absolute spelling is: gzip opens its input
+/// `/dev/fd/63` (bash's `<(...)`, zgrep's) as openat(open("/dev/fd/"),
+/// "63"), which failed with ELOOP (the kernel's walk beneath /proc stops at
+/// the magic link); stat and readlink beside /proc or /proc/self named
+/// ld-preld for exe.
+#[test]
+fn names_beside_a_directory_fd_of_proc_as_natively() {
+    require_tool("gzip", "gzip");
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("beside-proc");
+    Run::new(tmp.path(), &["/bin/bash", "-c", "gzip -cdfq -- <(gzip -c /etc/hostname); zcat <(gzip -c /etc/hostname)"]).same("gzip of /dev/fd/63", true);
+    let code = "import os\n\
+                r, w = os.pipe()\n\
+                fd, proc, me = os.open('/dev/fd/', os.O_RDONLY), os.open('/proc', os.O_RDONLY), os.open('/proc/self', os.O_RDONLY)\n\
+                for what, f in [('open', lambda: os.read(os.open(str(r), os.O_RDONLY, dir_fd=fd), 0)), ('readlink', lambda: os.readlink(str(r), dir_fd=fd)[:6]),\n\
+                \x20             ('stat', lambda: oct(os.stat(str(r), dir_fd=fd).st_mode)), ('lstat', lambda: oct(os.lstat(str(w), dir_fd=fd).st_mode)),\n\
+                \x20             ('exe', lambda: os.readlink('self/exe', dir_fd=proc)), ('exe size', lambda: os.stat('exe', dir_fd=me).st_size == os.stat('/usr/bin/python3').st_size),\n\
+                \x20             ('fd/N', lambda: os.read(os.open('fd/%d' % r, os.O_RDONLY, dir_fd=me), 0)), ('cwd', lambda: os.readlink('cwd', dir_fd=me))]:\n\
+                \x20   try: print(what, f())\n\
+                \x20   except OSError as e: print(what, e)\n";
+    let o = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", code]).here().same("names beside a directory fd of /proc", true);
+    assert!(o.stdout_str().starts_with("open b''\nreadlink pipe:[\n"), "{}", o.stdout_str());
 }
 
 /// The base is /etc's configuration file by file: none of its secrets.

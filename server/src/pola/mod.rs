@@ -73,8 +73,8 @@ pub struct PolaArgs {
     /// of its own, loopback only)
     #[arg(long)]
     pub net: bool,
-    /// Grant a working base and a private, empty /tmp: /usr /bin /lib /lib64
-    /// (exec); read-only the system configuration everyday programs read
+    /// Grant a working base and a private, empty /tmp and /dev/shm: /usr /bin
+    /// /sbin /lib /lib64 (exec); read-only the system configuration everyday programs read
     /// (users and groups, name resolution, time zone, ssl certificates,
     /// ld.so, alternatives, mime types... `preld pola --help` lists it), but
     /// no secret and nothing the user cannot read; /dev/null /dev/zero
@@ -169,7 +169,7 @@ fn long_about() -> String {
         let paths: Vec<&str> = BASE.iter().filter(|(_, m)| *m == mode).map(|(p, _)| *p).collect();
         s.push_str(&format!("  {name}: {}\n", paths.join(" ")));
     }
-    s.push_str("  read-write: a private, empty /tmp\nNothing else of /etc: no shadow, gshadow, sudoers, ssh or ssl private keys.");
+    s.push_str("  read-write: a private, empty /tmp and /dev/shm\nNothing else of /etc: no shadow, gshadow, sudoers, ssh or ssl private keys.");
     s
 }
 
@@ -181,6 +181,8 @@ fn long_about() -> String {
 const BASE: &[(&str, Mode)] = &[
     ("/usr", Mode::Exec),
     ("/bin", Mode::Exec),
+    // Merged /usr's /usr/bin holds links into /sbin (pidof -> /sbin/killall5).
+    ("/sbin", Mode::Exec),
     ("/lib", Mode::Exec),
     ("/lib64", Mode::Exec),
     // Users and groups, as getpwnam/getgrnam (and id, ls -l, tar) read them.
@@ -222,6 +224,11 @@ const BASE: &[(&str, Mode)] = &[
     ("/etc/terminfo", Mode::Ro),
     ("/etc/bash.bashrc", Mode::Ro),
     ("/etc/profile", Mode::Ro),
+    // What login and interactive shells source besides: /etc/profile's
+    // profile.d/*.sh, bash-completion's bash_completion.d (git's prompt).
+    ("/etc/profile.d", Mode::Ro),
+    ("/etc/bash_completion", Mode::Ro),
+    ("/etc/bash_completion.d", Mode::Ro),
     ("/etc/gitconfig", Mode::Ro),
     ("/etc/perl", Mode::Ro),
     ("/etc/python3", Mode::Ro),
@@ -240,6 +247,23 @@ const BASE: &[(&str, Mode)] = &[
     ("/etc/wgetrc", Mode::Ro),
     ("/etc/gnutls/config", Mode::Ro),
     ("/etc/ldap/ldap.conf", Mode::Ro),
+    // Extended attributes cp -a, mv and tar leave out when they copy
+    // them (libattr reads it once a file has any).
+    ("/etc/xattr.conf", Mode::Ro),
+    // Fonts: fontconfig's configuration (without it no font is found:
+    // graphviz, ImageMagick, matplotlib) and its cache (without it every
+    // program scans every font and says no cache directory is writable).
+    ("/etc/fonts", Mode::Ro),
+    ("/var/cache/fontconfig", Mode::Ro),
+    // Java and Maven: Debian keeps their configuration in /etc, linked
+    // from /usr/lib/jvm/*/conf, lib/jvm.cfg and /usr/share/maven/conf
+    // (javac and java stop with `Error loading java.security file`).
+    ("/etc/java-17-openjdk", Mode::Ro),
+    ("/etc/java-21-openjdk", Mode::Ro),
+    ("/etc/maven", Mode::Ro),
+    // man-db's index of the manual pages (whatis, apropos, man -k: without
+    // it `nothing appropriate`).
+    ("/var/cache/man/index.db", Mode::Ro),
     ("/dev/null", Mode::Ro),
     ("/dev/zero", Mode::Ro),
     ("/dev/urandom", Mode::Ro),
@@ -574,7 +598,7 @@ fn first_files(ns: &Namespace, cwd: &[u8], prog: &[u8], interp: Option<&Path>) -
 }
 
 /// And PROG's own PT_INTERP (an ELF program's, not a script's).
-fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>, Option<PathBuf>), String> {
+fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>, Option<PathBuf>), String> {
     let startup = start_startup_files(prog, args.base)?;
     let prog_interp = startup.prog_interp.clone();
     let mut list = Vec::new();
@@ -587,15 +611,25 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile:
                 add_grant(&mut list, g)?;
             }
         }
-        // The base also has a private, empty /tmp (compilers need one),
-        // unless /tmp itself is granted (the user named it).
+        // The base also has a private, empty /tmp (compilers need one) and
+        // /dev/shm (POSIX shared memory and semaphores: Python's
+        // multiprocessing locks and queues), unless the user named them.
         let named = |v: &[u8]| {
             args.ro.iter().chain(&args.rw).chain(&args.exec).any(|p| absolute(p).is_ok_and(|a| a == v))
                 || args.map.iter().any(|m| m.as_bytes().split(|&c| c == b'=').next().is_some_and(|m| ns::normalize(m) == v))
         };
-        if let Some(tmp) = tmp.filter(|_| !named(b"/tmp")) {
-            auto.insert(b"/tmp".to_vec());
-            add_grant(&mut list, GrantSpec { vpath: b"/tmp".to_vec(), host: tmp.to_path_buf(), mode: Mode::Rw })?;
+        if let Some(dir) = private {
+            // Its own two are everyone's (1777): only the user may reach them.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| format!("cannot make the private /tmp: {}", crate::reason(&e)))?;
+            for (vpath, host) in [(&b"/tmp"[..], private_tmp(dir)), (b"/dev/shm", dir.join("shm"))] {
+                if named(vpath) {
+                    continue;
+                }
+                make_private_dir(&host)?;
+                auto.insert(vpath.to_vec());
+                add_grant(&mut list, GrantSpec { vpath: vpath.to_vec(), host, mode: Mode::Rw })?;
+            }
         }
     }
     for (paths, mode) in [(&args.ro, Mode::Ro), (&args.exec, Mode::Exec), (&args.rw, Mode::Rw)] {
@@ -620,7 +654,8 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile:
             add_grant(&mut list, g)?;
         }
     }
-    if let Some(tmp) = tmp.filter(|t| list.iter().any(|g| g.host == *t)) {
+    if let Some(tmp) = private.map(private_tmp).filter(|t| list.iter().any(|g| g.host == *t)) {
+        let tmp = tmp.as_path();
         private_tmp_names(&list, tmp)?;
         // A --cwd below /tmp is made there too (the session starts where it
         // was asked to, in its own /tmp).
@@ -629,6 +664,25 @@ fn grants(args: &PolaArgs, prog: &Path, tmp: Option<&Path>, profiles: &[profile:
         }
     }
     Ok((list, auto, prog_interp))
+}
+
+/// -B's private /tmp: a directory in the launcher's own (`private`, made
+/// mode 0700 by `grants`, removed as the session ends), which also holds
+/// the private /dev/shm.
+fn private_tmp(private: &Path) -> PathBuf {
+    private.join("tmp")
+}
+
+/// Makes a private /tmp or /dev/shm in the launcher's directory: mode 1777
+/// as natively (programs look: `file /tmp` says sticky), which no one else
+/// reaches through that directory's 0700.
+fn make_private_dir(p: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::create_dir(p) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(format!("cannot make {}: {}", p.display(), crate::reason(&e))),
+        _ => {}
+    }
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o1777)).map_err(|e| format!("cannot make {}: {}", p.display(), crate::reason(&e)))
 }
 
 /// Grants below -B's private /tmp (the current directory is often there)
@@ -1255,12 +1309,23 @@ mod tests {
         let prog = find_program(OsStr::new("true")).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let host = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/tmp").map(|g| (g.host.clone(), g.mode));
+        let shm = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/dev/shm").map(|g| (g.host.clone(), g.mode));
         let l = grants(&parse(&["-B", "--cwd", "/tmp/a/b", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
-        assert_eq!(host(&l), Some((tmp.path().to_path_buf(), Mode::Rw)));
-        assert!(tmp.path().join("a/b").is_dir(), "a --cwd below /tmp is made in it");
-        // /tmp named on the command line is the host's.
-        let l = grants(&parse(&["-B", "--ro", "/tmp", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
+        assert_eq!(host(&l), Some((tmp.path().join("tmp"), Mode::Rw)));
+        assert_eq!(shm(&l), Some((tmp.path().join("shm"), Mode::Rw)));
+        for d in ["tmp", "shm"] {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(tmp.path().join(d)).unwrap().permissions().mode() & 0o7777, 0o1777, "{d}");
+        }
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(tmp.path()).unwrap().permissions().mode() & 0o7777, 0o700, "only the user reaches the private dirs");
+        }
+        assert!(tmp.path().join("tmp/a/b").is_dir(), "a --cwd below /tmp is made in it");
+        // /tmp named on the command line is the host's (and /dev/shm).
+        let l = grants(&parse(&["-B", "--ro", "/tmp", "--rw", "/dev/shm", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
         assert_eq!(host(&l), Some((std::fs::canonicalize("/tmp").unwrap(), Mode::Ro)));
+        assert_eq!(shm(&l), Some((std::fs::canonicalize("/dev/shm").unwrap(), Mode::Rw)));
         let l = grants(&parse(&["-B", "--map", "/tmp/=/usr", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
         assert_eq!(host(&l), Some((PathBuf::from("/usr"), Mode::Ro)));
     }
