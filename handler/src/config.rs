@@ -53,6 +53,10 @@ pub struct Config {
     pub rpc_fd: Option<i32>,
     /// The session may use TCP.
     pub net: bool,
+    /// The session has a network namespace of its own and no IP socket
+    /// of the host's crossed into it (`--own-net`): TCP reaches nothing but
+    /// the session's loopback, so Landlock leaves it alone.
+    pub own_net: bool,
     /// `--beneath FD:MODE[,MNT_ID,NODEV]:VPATH`: a directory grant of the
     /// session the process resolves paths beneath itself (beneath.rs).
     pub beneath: Vec<BeneathArg>,
@@ -268,6 +272,7 @@ impl Config {
                 (b"--inject-counts", Some(v)) => c.inject_counts = parse_counts(v).ok_or("--inject-counts needs NR=N,...")?,
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
+                (b"--own-net", None) => c.own_net = true,
                 (b"--vpath", Some([k @ (b'g' | b'd'), b':', p @ ..])) if p.first() == Some(&b'/') => c.vpaths.push((*k == b'g', p.to_vec())),
                 (b"--vpath", Some(_)) => return Err("--vpath needs g:/VPATH or d:/VPATH"),
                 (b"--beneath", Some(v)) => c.beneath.push(parse_beneath(v).ok_or("--beneath needs FD:r|x|w:/VPATH")?),
@@ -302,7 +307,7 @@ impl Config {
             // Per-exec options, and the rpc fd, which is given anew (it moves).
             if !matches!(
                 a,
-                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--interp-fd" | b"--sandboxed" | b"--app-seccomp" | b"--net" | b"--trace-root" | b"--execfn"
+                b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--interp-fd" | b"--sandboxed" | b"--app-seccomp" | b"--net" | b"--own-net" | b"--trace-root" | b"--execfn"
                     | b"--cwd" | b"--beneath" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
@@ -460,6 +465,7 @@ static EMPTY: Config = Config {
     virtual_exe: false,
     rpc_fd: None,
     net: false,
+    own_net: false,
     beneath: Vec::new(),
     vpaths: Vec::new(),
     cwd: None,

@@ -92,7 +92,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         beneath::set_names(core::mem::take(&mut cfg.vpaths));
         if !cfg.sandboxed {
             let loader = cfg.loader.strip_suffix(b"\0").unwrap_or(&cfg.loader);
-            sandbox::enter(loader, cfg.net, &grants)?;
+            sandbox::enter(loader, cfg.net || cfg.own_net, &grants)?;
         }
     }
     let vdso_traced = cfg.trace.as_ref().is_some_and(|t| t.vdso || t.more.vdso);

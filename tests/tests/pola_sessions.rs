@@ -2010,3 +2010,72 @@ t('read', lambda: os.read(os.open('/dev/fd/1', os.O_RDONLY), 100) or (_ for _ in
     assert_eq!(fs::read_to_string(tmp.join("victim")).unwrap(), "untouched\n");
     assert_eq!(fs::metadata(tmp.join("victim")).unwrap().uid(), 0);
 }
+
+/// TCP on the session's own loopback works as natively (a test server and
+/// its client: Python's and Go's net tests, pytest fixtures): the session
+/// has a network namespace of its own, so Landlock's TCP rules are left
+/// off. It refused bind and connect with EACCES.
+#[test]
+fn tcp_on_the_sessions_own_loopback_as_natively() {
+    let tmp = scratch("tcp-loopback");
+    let py = require_file("/usr/bin/python3", "python3");
+    let code = "import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+                c = socket.create_connection(s.getsockname()); a, _ = s.accept()\n\
+                c.sendall(b'over tcp'); print(a.recv(8).decode())";
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", code]);
+    let n = r.native_ok();
+    assert_eq!(n.stdout_str(), "over tcp\n", "native: {}", n.report());
+    r.same("tcp on the loopback", true);
+}
+
+/// An unconnected TCP socket of the host's network namespace handed to a
+/// session (`--fd`) would connect out from inside it: with one among the
+/// fds that cross, Landlock's TCP rules stay on (EACCES), and the host's
+/// listener sees no connection. Natively the same program connects.
+#[test]
+fn a_host_tcp_socket_handed_in_does_not_connect_out() {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::process::CommandExt;
+    let py = require_file("/usr/bin/python3", "python3");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // SAFETY: a new socket of our own, owned from here on.
+    let sock = unsafe { std::os::fd::OwnedFd::from_raw_fd(libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0)) };
+    let fd = sock.as_raw_fd();
+    let code = format!(
+        "import socket\ns = socket.socket(fileno={fd})\ntry:\n    s.connect(('127.0.0.1', {port})); print('connected')\nexcept OSError as e: print(type(e).__name__)"
+    );
+    let run = |session: bool| {
+        let mut c = if session {
+            let mut c = Command::new(preld());
+            c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c", &code]);
+            c
+        } else {
+            let mut c = Command::new(&py);
+            c.args(["-c", &code]);
+            c
+        };
+        // SAFETY: between fork and exec, only fcntl on an fd of ours.
+        unsafe {
+            c.pre_exec(move || {
+                libc::fcntl(fd, libc::F_SETFD, 0);
+                Ok(())
+            });
+        }
+        let out = c.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let accepted = |l: &std::net::TcpListener| std::iter::from_fn(|| l.accept().ok()).count();
+    assert_eq!(run(false), "connected\n", "natively the handed socket connects");
+    assert_eq!(accepted(&listener), 1);
+    // A socket connects once: a fresh one for the session.
+    drop(sock);
+    // SAFETY: a new socket of our own (at the lowest free number: the one
+    // just closed), owned from here on.
+    let again = unsafe { std::os::fd::OwnedFd::from_raw_fd(libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0)) };
+    assert_eq!(again.as_raw_fd(), fd, "the fd number is free again");
+    assert_eq!(run(true), "PermissionError\n", "in a session the handed socket must not connect out");
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(accepted(&listener), 0, "the host's listener saw a connection from the session");
+}

@@ -144,7 +144,9 @@ between the session's processes: stream, datagram and seqpacket.
 
 --net gives the host's network: TCP connect and bind (Landlock), UDP, and
 abstract Unix sockets of the session only. Without it the session has its own
-network namespace with only a loopback interface, which nothing outside reaches.
+network namespace with only a loopback interface, which nothing outside reaches
+(TCP there too, unless an fd that crosses, 0-2 or --fd, is a socket of the
+host's network: then Landlock refuses TCP bind and connect).
 
 --ask makes preld a powerbox: when the program names a path outside every grant
 that exists on the host, preld asks on its own terminal (never one the program
@@ -824,6 +826,11 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let mut argv = vec![ld.as_os_str().to_owned(), "--rpc-fd".into(), n.to_string().into()];
     if args.net {
         argv.push("--net".into());
+    } else if !inherits_ip_socket(&args.fds) {
+        // The session's own network namespace: TCP on its loopback works
+        // as natively (test servers, Go's and Python's net tests), and no
+        // socket that reaches the host's network came in.
+        argv.push("--own-net".into());
     }
     // The directory grants the program resolves paths beneath itself
     // (handler/src/beneath.rs): those whose copies show exactly what the
@@ -1227,6 +1234,22 @@ fn pass_signals_on(init: libc::pid_t) {
     }
 }
 
+/// Whether any of the fds that cross into the session (0, 1, 2, `--fd`)
+/// is a socket of another family than AF_UNIX: an IP socket made in the
+/// host's network namespace reaches the host's network from any namespace
+/// (an unconnected TCP socket connects out), so Landlock's TCP rules stay
+/// on.
+fn inherits_ip_socket(fds: &[i32]) -> bool {
+    [0, 1, 2].iter().chain(fds).any(|&fd| {
+        let mut domain: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt writes one int into `domain`; any fd may be
+        // asked (ENOTSOCK, EBADF for what is no socket).
+        let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_DOMAIN, (&mut domain as *mut libc::c_int).cast(), &mut len) };
+        r == 0 && domain != libc::AF_UNIX
+    })
+}
+
 /// What the kernel will enforce in the session (ld-preld applies it; the
 /// same Landlock ABI is probed here for -v).
 fn sandbox_summary(net: bool) -> String {
@@ -1241,7 +1264,7 @@ fn sandbox_summary(net: bool) -> String {
     );
     s.push_str(match (abi >= 4, net) {
         (_, true) => "; TCP allowed (--net)",
-        (true, false) => "; no TCP bind or connect",
+        (true, false) => "; TCP on the session's own loopback only (none if an IP socket of the host's crosses: --fd, 0-2)",
         (false, false) => "; TCP not restricted (needs ABI 4)",
     });
     s.push_str(if abi >= 6 {
