@@ -6,15 +6,29 @@
 //!
 //! ```text
 //! launcher (host: the capability server)
-//!  └─ clone(NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]) ─► init (pid 1)
-//!       uid/gid maps (the caller's own ids), mount tree = a read-only tmpfs
-//!       holding ld-preld's file only, loopback up, no nested user namespaces,
-//!       a detached read-only procfs of the new PID namespace and a devpts
-//!       of its own (fds)
+//!  ├─ clone(NEWUSER|NEWPID) ─► init (pid 1), as soon as the launcher knows
+//!  │    ld-preld's path and --net (`early`): the launcher writes its uid/gid
+//!  │    maps (the caller's own ids); it unshares NEWNS|NEWIPC|NEWUTS|
+//!  │    NEWCGROUP[|NEWNET], makes the mount tree a read-only tmpfs holding
+//!  │    ld-preld's file only, loopback up, no nested user namespaces, a
+//!  │    detached read-only procfs of the new PID namespace and a devpts of
+//!  │    its own (fds), the session's pty; then waits for the plan
+//!  │  meanwhile the launcher makes the grants and the namespace (mod.rs)
+//!  └─ the plan (`Early::start`: argv, the fds that cross, each at its
+//!     number; SCM_RIGHTS over a socket) ─► init
 //!       └─ fork ─► program (pid 2): new session keyring, every capability
 //!                  dropped (bounding, ambient, securebits locked),
 //!                  no_new_privs, fds 0-2 + named ones, exec ld-preld
 //! ```
+//!
+//! The init is cloned first and sets the session up while the launcher
+//! works out the grants: its set-up (a network namespace alone is 0.35 ms
+//! of the kernel's, the mounts and pivot_root as much again) and the
+//! launcher's grants run on two CPUs at once instead of one after the
+//! other. The clone makes only the user and PID namespaces (the PID one
+//! must be the clone's, to make the init its pid 1): the init unshares the
+//! others itself, so that their cost is the init's, not the launcher's.
+//! Both belong to the session's user namespace either way.
 //!
 //! The init reaps the session's processes, reports the program's wait
 //! status on a pipe as soon as the program ends (the launcher ends like it)
@@ -22,13 +36,16 @@
 //! namespace's processes die with its init, so it outlives them all, as
 //! daemons started by the program outlive the program natively.
 //!
-//! Everything here runs before exec in a copy of the single-threaded
-//! launcher; failures are reported as one line on an error pipe that the
-//! successful exec closes.
+//! The init is a copy of the single-threaded launcher as it started; it
+//! never execs. Failures are reported as one line on an error pipe that
+//! the program's successful exec closes; the launcher reads it once it has
+//! sent the plan (a failure of the init's set-up waits there for it). A
+//! launcher that gives up before the plan kills and reaps the init (it
+//! reports nothing).
 
 use std::ffi::CString;
 use std::io::Read;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -43,26 +60,50 @@ pub struct Session {
     pub init: libc::pid_t,
 }
 
-/// What to start: ld-preld's absolute path and its argv (argv[0] included).
-pub struct Start<'a> {
-    pub loader: &'a Path,
-    pub argv: Vec<CString>,
-    /// fds that cross into the session (0, 1, 2, the RPC socket, --fd N).
-    pub keep: Vec<RawFd>,
-    /// The host network (no new network namespace).
-    pub net: bool,
-    /// The session's terminal: the init makes a pty of the session's own
-    /// devpts and sends its master over the first fd (a socket; the
-    /// launcher's end is `pty_master`'s), and the slave replaces those of
-    /// fds 0-2 that are true (tty.rs).
-    pub tty: Option<(RawFd, [bool; 3])>,
-    /// An fd of `keep` the init replaces with the root of a read-only
-    /// procfs of the session's PID namespace, detached (never a path in
-    /// the session's tree): ld-preld's `--beneath FD:r:/proc`.
-    pub proc_fd: RawFd,
-    /// Likewise for a devpts of the session's own (its ptys only):
-    /// `--beneath FD:t:/dev/pts`.
-    pub pts_fd: RawFd,
+/// The session's terminal: the init makes a pty of the session's own
+/// devpts and sends its master over the socket (the init's end; the
+/// launcher's is `Early::start`'s `pty_master`), and the slave replaces
+/// those of fds 0-2 that are true (tty.rs).
+pub type Tty = (OwnedFd, [bool; 3]);
+
+/// A session's init, cloned before the launcher knows the plan (`early`),
+/// setting up all that does not depend on it.
+pub struct Early {
+    /// The numbers the init gives the root of a read-only procfs of the
+    /// session's PID namespace and of a devpts of the session's own (its
+    /// ptys only), detached (never paths in the session's tree): ld-preld's
+    /// `--beneath FD:r:/proc` and `--beneath FD:t:/dev/pts`. Placeholders
+    /// here (/dev/null), held until the session has started, so that no fd
+    /// of the launcher's takes their numbers.
+    proc_fd: OwnedFd,
+    pts_fd: OwnedFd,
+    /// The init, or why it could not be made (said when the launcher
+    /// starts the session: after the errors of the grants, as before).
+    init: Result<Pending, String>,
+}
+
+/// The init before its plan. Dropped unstarted (the launcher gave up), it
+/// is killed and reaped.
+struct Pending {
+    /// 0 once reaped or handed over.
+    pid: libc::pid_t,
+    /// The launcher's end of the plan's socket.
+    plan: Option<OwnedFd>,
+    status: Option<OwnedFd>,
+    err: Option<OwnedFd>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.pid > 0 {
+            // SAFETY: killing and reaping our own child, the init (SIGKILL
+            // reaches a PID namespace's init from its parent namespace).
+            unsafe {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+            }
+        }
+    }
 }
 
 /// Why a session could not be confined: one line for the user.
@@ -80,77 +121,77 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
     Ok(unsafe { (OwnedFd::from_raw_fd(p[0]), OwnedFd::from_raw_fd(p[1])) })
 }
 
-/// Starts the confined session. Returns once ld-preld has been exec'd in it
-/// (or with the reason it could not be). `meanwhile` runs in the launcher
-/// while the init sets the session up (after the clone: it may start
-/// threads).
-pub fn spawn(s: &Start<'_>, pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd))>, meanwhile: &mut dyn FnMut()) -> Result<Session, String> {
+/// Clones the session's init (ld-preld at `loader`; the host's network
+/// with `net`; the session's pty with `tty`), which sets the session up
+/// while the launcher goes on. Fails only where /dev/null cannot be
+/// opened; a failure to make the init is reported by `Early::start`.
+pub fn early(loader: &Path, net: bool, tty: Option<Tty>) -> Result<Early, String> {
+    let null = || std::fs::File::open("/dev/null").map(OwnedFd::from).map_err(|e| format!("/dev/null: {e}"));
+    let (proc_fd, pts_fd) = (null()?, null()?);
+    let init = clone_init(loader, net, tty, proc_fd.as_raw_fd(), pts_fd.as_raw_fd());
+    Ok(Early { proc_fd, pts_fd, init })
+}
+
+/// What the init is given by its clone (made before it).
+struct Boot {
+    /// The init's end of the plan's socket.
+    plan: RawFd,
+    status_w: RawFd,
+    err_w: RawFd,
+    tty: Option<(RawFd, [bool; 3])>,
+    loader: CString,
+    /// The directories of ld-preld's path below the new root, and the file.
+    dirs: Vec<CString>,
+    target: CString,
+    net: bool,
+    proc_fd: RawFd,
+    pts_fd: RawFd,
+}
+
+fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd: RawFd) -> Result<Pending, String> {
     let (status_r, status_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
-    // The launcher writes the child's id maps (a map of more than one's own
-    // id must be written from the parent namespace), then lets it go on.
-    let (go_r, go_w) = pipe()?;
-    // Everything the child needs is made here (it allocates only to report
-    // a failure, which is sound: the launcher is single-threaded until the
-    // session has started).
+    // The go (once the id maps are written) and the plan come over this.
+    let (plan, plan_init) = super::sys::seqpacket_pair().map_err(|e| format!("socketpair: {}", std::io::Error::from_raw_os_error(e)))?;
     // SAFETY: plain getters.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     let root = uid == 0;
     // Root maps every id (files keep their owners, as natively); a user may
     // map only its own ids (others show as the overflow id 65534).
-    let uid_map = CString::new(if root { "0 0 4294967295".to_string() } else { format!("{uid} {uid} 1") }).unwrap();
-    let gid_map = CString::new(if root { "0 0 4294967295".to_string() } else { format!("{gid} {gid} 1") }).unwrap();
-    let loader = CString::new(s.loader.as_os_str().as_bytes()).map_err(|_| "ld-preld's path holds a NUL".to_string())?;
-    if s.loader.as_os_str().as_bytes().first() != Some(&b'/') {
-        return Err(format!("ld-preld's path {} is not absolute", s.loader.display()));
+    let uid_map = if root { "0 0 4294967295".to_string() } else { format!("{uid} {uid} 1") };
+    let gid_map = if root { "0 0 4294967295".to_string() } else { format!("{gid} {gid} 1") };
+    let lb = loader.as_os_str().as_bytes();
+    let loader_c = CString::new(lb).map_err(|_| "ld-preld's path holds a NUL".to_string())?;
+    if lb.first() != Some(&b'/') {
+        return Err(format!("ld-preld's path {} is not absolute", loader.display()));
     }
-    // The directories of ld-preld's path below the new root, and the file.
     let stage = b"/tmp";
     let mut dirs = Vec::new();
-    let lb = s.loader.as_os_str().as_bytes();
     for (i, c) in lb.iter().enumerate().skip(1) {
         if *c == b'/' {
             dirs.push(CString::new([&stage[..], &lb[..i]].concat()).unwrap());
         }
     }
     let target = CString::new([&stage[..], lb].concat()).unwrap();
-    let mut argv: Vec<*const libc::c_char> = s.argv.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
-    let mut keep = s.keep.clone();
-    keep.extend([status_w.as_raw_fd(), err_w.as_raw_fd(), go_r.as_raw_fd()]);
-    if let Some((chan, _)) = s.tty {
-        keep.push(chan);
-    }
-    keep.sort_unstable();
-    keep.dedup();
-    let plan = Plan {
-        go_r: go_r.as_raw_fd(),
-        loader: &loader,
-        dirs: &dirs,
-        target: &target,
-        argv: &argv,
-        keep: &keep,
-        program_fds: &s.keep,
+    let boot = Boot {
+        plan: plan_init.as_raw_fd(),
         status_w: status_w.as_raw_fd(),
         err_w: err_w.as_raw_fd(),
-        net: s.net,
-        tty: s.tty,
-        proc_fd: s.proc_fd,
-        pts_fd: s.pts_fd,
+        tty: tty.as_ref().map(|(chan, fds)| (chan.as_raw_fd(), *fds)),
+        loader: loader_c,
+        dirs,
+        target,
+        net,
+        proc_fd,
+        pts_fd,
     };
-    let mut flags = libc::CLONE_NEWUSER
-        | libc::CLONE_NEWNS
-        | libc::CLONE_NEWPID
-        | libc::CLONE_NEWIPC
-        | libc::CLONE_NEWUTS
-        | libc::CLONE_NEWCGROUP;
-    if !s.net {
-        flags |= libc::CLONE_NEWNET;
-    }
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of this
-    // single-threaded process; the child runs `init` on its copy of the
-    // memory and never returns from it.
-    let pid = unsafe { libc::syscall(libc::SYS_clone, (flags | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
+    // process, single-threaded still (the launcher starts threads and
+    // children only after `early`); the child runs `init` on its copy of
+    // the memory and never returns from it.
+    let pid = unsafe {
+        libc::syscall(libc::SYS_clone, (libc::CLONE_NEWUSER | libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong, 0usize, 0usize, 0usize, 0usize)
+    };
     if pid < 0 {
         let e = std::io::Error::last_os_error();
         return Err(match e.raw_os_error() {
@@ -161,16 +202,16 @@ pub fn spawn(s: &Start<'_>, pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd)
         });
     }
     if pid == 0 {
-        // SAFETY: in the new child; `plan` points into the parent's copy of
-        // memory, which this process owns a copy of.
-        unsafe { init(&plan) }
+        // SAFETY: in the new child, which owns its copy of `boot`.
+        unsafe { init(&boot) }
     }
-    drop(status_w);
-    drop(err_w);
-    drop(go_r);
-    // Ids: the caller's own, inside as outside.
+    // The init's ends are the init's alone: its exit is then seen here.
+    drop((status_w, err_w, plan_init, tty));
+    let pending = Pending { pid: pid as libc::pid_t, plan: Some(plan), status: Some(status_r), err: Some(err_r) };
+    // Ids: the caller's own, inside as outside. A map of more than one's
+    // own id must be written from the parent namespace.
+    let dir = format!("/proc/{pid}");
     let mapped = (|| {
-        let dir = format!("/proc/{pid}");
         if !root {
             std::fs::write(format!("{dir}/setgroups"), "deny").map_err(|e| format!("{dir}/setgroups: {e}"))?;
         }
@@ -178,67 +219,119 @@ pub fn spawn(s: &Start<'_>, pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd)
         std::fs::write(format!("{dir}/gid_map"), gid_map.as_bytes()).map_err(|e| format!("{dir}/gid_map: {e}"))
     })();
     if let Err(why) = mapped {
-        // SAFETY: killing and reaping our own child.
-        unsafe {
-            libc::kill(pid as libc::pid_t, libc::SIGKILL);
-            libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
-        }
         return Err(format!("cannot map the session's user ids: {why}"));
     }
-    // SAFETY: one byte to our pipe.
-    unsafe { libc::write(go_w.as_raw_fd(), b"g".as_ptr().cast(), 1) };
-    drop(go_w);
-    meanwhile();
-    if let Some((chan, take)) = pty_master {
-        // The session's pty: its master comes once the init has made it;
-        // the init starts the program once the launcher has set it up
-        // (one byte back). Nothing comes if the init failed first: its
-        // reason follows on the error pipe.
-        let mut buf = [0u8; 1];
-        if let Ok(r) = super::sys::recv_blocking(std::os::fd::AsFd::as_fd(&chan), &mut buf) {
-            if let Some(master) = r.fds.into_iter().next() {
-                take(master);
-                // SAFETY: one byte to our socket.
-                unsafe { libc::send(chan.as_raw_fd(), b"k".as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
-            }
-        }
+    // Go on (the plan follows later on the same socket).
+    if let Some(p) = &pending.plan {
+        // SAFETY: one byte to our socket.
+        unsafe { libc::send(p.as_raw_fd(), b"g".as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
     }
-    let mut why = Vec::new();
-    let _ = std::fs::File::from(err_r).read_to_end(&mut why);
-    if !why.is_empty() {
-        // The init has exited (or is exiting) after its report.
-        let mut st = 0;
-        // SAFETY: reaping our own child.
-        unsafe { libc::waitpid(pid as libc::pid_t, &mut st, 0) };
-        return Err(format!("cannot start the session: {}", String::from_utf8_lossy(&why).trim_end()));
-    }
-    Ok(Session { status: status_r, init: pid as libc::pid_t })
+    Ok(pending)
 }
 
-struct Plan<'a> {
-    go_r: RawFd,
-    loader: &'a CString,
-    dirs: &'a [CString],
-    target: &'a CString,
-    argv: &'a [*const libc::c_char],
-    keep: &'a [RawFd],
-    program_fds: &'a [RawFd],
-    status_w: RawFd,
-    err_w: RawFd,
-    net: bool,
-    tty: Option<(RawFd, [bool; 3])>,
-    proc_fd: RawFd,
-    pts_fd: RawFd,
+/// The most bytes of the plan one message carries (it is as long as the
+/// command line, which may be longer than a socket's buffer).
+const CHUNK: usize = 32 << 10;
+
+impl Early {
+    pub fn proc_fd(&self) -> RawFd {
+        self.proc_fd.as_raw_fd()
+    }
+
+    pub fn pts_fd(&self) -> RawFd {
+        self.pts_fd.as_raw_fd()
+    }
+
+    /// Starts the program: ld-preld with `argv` (argv[0] included), with
+    /// the launcher's fds `fds` (0, 1, 2, the RPC socket, --fd N, the
+    /// grants') at the same numbers, and the session's procfs and devpts
+    /// at `proc_fd` and `pts_fd`. The session's pty's master, when there is
+    /// one, is taken first (`pty_master`: the launcher's end of the `Tty`
+    /// socket, and what sets the master up): the program starts only
+    /// after. `meanwhile` runs in the launcher while the init starts the
+    /// program (it may start threads). Returns once ld-preld has been
+    /// exec'd (or with the reason it could not be).
+    pub fn start(
+        self,
+        argv: &[CString],
+        fds: &[RawFd],
+        pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd))>,
+        meanwhile: &mut dyn FnMut(),
+    ) -> Result<Session, String> {
+        let Early { proc_fd, pts_fd, init } = self;
+        let mut init = init?;
+        if let Some((chan, take)) = pty_master {
+            // The session's pty: its master comes once the init has made
+            // it. Nothing comes if the init failed first: its reason
+            // follows on the error pipe.
+            let mut buf = [0u8; 1];
+            if let Ok(r) = super::sys::recv_blocking(chan.as_fd(), &mut buf) {
+                if let Some(master) = r.fds.into_iter().next() {
+                    take(master);
+                }
+            }
+        }
+        let sent = send_plan(init.plan.take().expect("the plan's socket"), argv, fds);
+        meanwhile();
+        let mut why = Vec::new();
+        let _ = std::fs::File::from(init.err.take().expect("the error pipe")).read_to_end(&mut why);
+        drop((proc_fd, pts_fd));
+        if !why.is_empty() {
+            // The init has exited (or is exiting) after its report.
+            let mut st = 0;
+            // SAFETY: reaping our own child.
+            unsafe { libc::waitpid(init.pid, &mut st, 0) };
+            init.pid = 0;
+            return Err(format!("cannot start the session: {}", String::from_utf8_lossy(&why).trim_end()));
+        }
+        if let Err(e) = sent {
+            return Err(format!("cannot start the session: sending its plan: {}", std::io::Error::from_raw_os_error(e)));
+        }
+        let pid = std::mem::take(&mut init.pid);
+        Ok(Session { status: init.status.take().expect("the status pipe"), init: pid })
+    }
 }
+
+/// Sends the plan: a u32 length, then the fd count (u32), the fds'
+/// numbers (i32 each) and argv (NUL-terminated strings), in messages of a
+/// tag byte and at most `CHUNK` bytes; the fds ride along in batches of
+/// at most 253 (SCM_MAX_FD), in order, one batch a message.
+fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd]) -> Result<(), i32> {
+    let mut body = Vec::new();
+    body.extend((fds.len() as u32).to_ne_bytes());
+    for fd in fds {
+        body.extend(fd.to_ne_bytes());
+    }
+    for a in argv {
+        body.extend(a.as_bytes_with_nul());
+    }
+    let mut stream = (body.len() as u32).to_ne_bytes().to_vec();
+    stream.extend(body);
+    // SAFETY: the fds are the launcher's, open until `start` returns.
+    let fds: Vec<BorrowedFd<'_>> = fds.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
+    let chunks: Vec<&[u8]> = stream.chunks(CHUNK).collect();
+    let batches: Vec<&[BorrowedFd<'_>]> = fds.chunks(super::sys::RECV_FDS).collect();
+    let mut msg = Vec::with_capacity(CHUNK + 1);
+    for i in 0..chunks.len().max(batches.len()) {
+        msg.clear();
+        msg.push(b'p');
+        msg.extend_from_slice(chunks.get(i).copied().unwrap_or_default());
+        super::sys::send_blocking(sock.as_fd(), &msg, batches.get(i).copied().unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+/// The init's error pipe (its `Boot::err_w`, or where the plan moved it).
+static ERR_W: AtomicI32 = AtomicI32::new(-1);
 
 /// Writes `what: strerror(errno)` to the error pipe and exits.
 ///
 /// # Safety
-/// In the children of `spawn` only (it `_exit`s).
-unsafe fn fail(p: &Plan<'_>, what: &str) -> ! {
+/// In the init and the program's process before exec only (it `_exit`s).
+unsafe fn fail(what: &str) -> ! {
     let e = std::io::Error::last_os_error();
     let msg = format!("{what}: {e}\n");
-    libc::write(p.err_w, msg.as_ptr().cast(), msg.len());
+    libc::write(ERR_W.load(Ordering::Relaxed), msg.as_ptr().cast(), msg.len());
     libc::_exit(125)
 }
 
@@ -246,10 +339,10 @@ unsafe fn fail(p: &Plan<'_>, what: &str) -> ! {
 ///
 /// # Safety
 /// As `fail`.
-unsafe fn write_file(p: &Plan<'_>, path: &std::ffi::CStr, data: &[u8]) {
+unsafe fn write_file(path: &std::ffi::CStr, data: &[u8]) {
     let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
     if fd < 0 || libc::write(fd, data.as_ptr().cast(), data.len()) != data.len() as isize {
-        fail(p, &path.to_string_lossy());
+        fail(&path.to_string_lossy());
     }
     libc::close(fd);
 }
@@ -260,15 +353,15 @@ unsafe fn write_file(p: &Plan<'_>, path: &std::ffi::CStr, data: &[u8]) {
 ///
 /// # Safety
 /// As `fail`.
-unsafe fn detached_copy(p: &Plan<'_>, path: &std::ffi::CStr, attrs: u64, what: &str) -> libc::c_int {
+unsafe fn detached_copy(path: &std::ffi::CStr, attrs: u64, what: &str) -> libc::c_int {
     let fd = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
     if fd < 0 {
-        fail(p, &format!("open_tree of {what}"));
+        fail(&format!("open_tree of {what}"));
     }
     let attr = super::sys::MountAttr { attr_set: attrs, attr_clr: 0, propagation: 0, userns_fd: 0 };
     let size = std::mem::size_of::<super::sys::MountAttr>();
     if attrs != 0 && libc::syscall(libc::SYS_mount_setattr, fd as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, size) < 0 {
-        fail(p, &format!("making {what} read-only"));
+        fail(&format!("making {what} read-only"));
     }
     fd as libc::c_int
 }
@@ -278,9 +371,9 @@ unsafe fn detached_copy(p: &Plan<'_>, path: &std::ffi::CStr, attrs: u64, what: &
 ///
 /// # Safety
 /// As `fail`.
-unsafe fn place(p: &Plan<'_>, fd: libc::c_int, onto: RawFd, what: &str) {
+unsafe fn place(fd: libc::c_int, onto: RawFd, what: &str) {
     if libc::dup3(fd, onto, libc::O_CLOEXEC) < 0 {
-        fail(p, &format!("placing {what}"));
+        fail(&format!("placing {what}"));
     }
     libc::close(fd);
 }
@@ -288,8 +381,7 @@ unsafe fn place(p: &Plan<'_>, fd: libc::c_int, onto: RawFd, what: &str) {
 /// Closes every fd but those of `keep` (sorted).
 ///
 /// # Safety
-/// Only where no fd but those kept is owned by live code: the child of
-/// `spawn`'s clone.
+/// Only where no fd but those kept is owned by live code: the init.
 unsafe fn close_others(keep: &[RawFd]) {
     let mut from: u32 = 0;
     for &k in keep {
@@ -302,61 +394,222 @@ unsafe fn close_others(keep: &[RawFd]) {
     libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32);
 }
 
+/// The init's own fds, where they are now (-1: none).
+struct Own {
+    status_w: RawFd,
+    err_w: RawFd,
+    tty_slave: RawFd,
+}
+
+/// What the plan gives the init.
+struct Plan {
+    argv: Vec<CString>,
+    /// The numbers the fds received go to, in order.
+    targets: Vec<RawFd>,
+    fds: Vec<OwnedFd>,
+}
+
+/// Receives the plan (`send_plan`). None when the launcher gave up first
+/// (the socket closed): the init then exits without a word.
+///
+/// # Safety
+/// As `fail`.
+unsafe fn receive_plan(sock: RawFd) -> Option<Plan> {
+    let sock = BorrowedFd::borrow_raw(sock);
+    let mut stream = Vec::new();
+    let mut fds = Vec::new();
+    let mut buf = vec![0u8; CHUNK + 1];
+    let (mut want, mut nfds) = (None::<usize>, None::<usize>);
+    loop {
+        if let (Some(w), Some(n)) = (want, nfds) {
+            if stream.len() >= w + 4 && fds.len() >= n {
+                break;
+            }
+        }
+        let r = match super::sys::recv_blocking(sock, &mut buf) {
+            Ok(r) if r.len > 0 => r,
+            _ => return None,
+        };
+        if r.truncated || r.ctrunc || r.foreign || buf[0] != b'p' {
+            fail("a malformed plan from the launcher");
+        }
+        stream.extend_from_slice(&buf[1..r.len]);
+        fds.extend(r.fds);
+        if want.is_none() && stream.len() >= 8 {
+            want = Some(u32::from_ne_bytes(stream[..4].try_into().unwrap()) as usize);
+            nfds = Some(u32::from_ne_bytes(stream[4..8].try_into().unwrap()) as usize);
+        }
+    }
+    let (want, nfds) = (want.unwrap_or(0), nfds.unwrap_or(0));
+    let body = &stream[4..];
+    if body.len() != want || fds.len() != nfds || body.len() < 4 + 4 * nfds {
+        fail("a malformed plan from the launcher");
+    }
+    let targets: Vec<RawFd> = body[4..4 + 4 * nfds].chunks_exact(4).map(|c| RawFd::from_ne_bytes(c.try_into().unwrap())).collect();
+    let strings = &body[4 + 4 * nfds..];
+    let argv: Vec<CString> = match strings.strip_suffix(b"\0") {
+        Some(s) => s.split(|&c| c == 0).map(|a| CString::new(a).unwrap()).collect(),
+        None => fail("a malformed plan from the launcher"),
+    };
+    Some(Plan { argv, targets, fds })
+}
+
+/// Puts each fd of the plan at its number. The init's own fds (`own`)
+/// and the fds received may sit on those numbers (the launcher closed its
+/// copies of the init's ends, and the kernel gives received fds the
+/// lowest free ones). An fd goes to its number once that is free; one of
+/// the init's own leaves a number of the plan for the lowest free one
+/// outside it; where the fds received only wait on each other (a cycle),
+/// one of them is parked on such a number. So the init needs one fd more
+/// than the launcher held at most, however dense the numbers are under
+/// the fd limit. Returns the numbers the program gets.
+///
+/// # Safety
+/// As `fail`; `own` are the init's open fds (updated where they move).
+unsafe fn place_plan(p: &Boot, targets: Vec<RawFd>, fds: Vec<OwnedFd>, own: &mut Own) -> Vec<RawFd> {
+    let mut planned = targets.clone();
+    planned.sort_unstable();
+    if targets.len() != fds.len()
+        || planned.windows(2).any(|w| w[0] == w[1])
+        || planned.first().is_some_and(|&t| t < 0)
+        || planned.binary_search(&p.proc_fd).is_ok()
+        || planned.binary_search(&p.pts_fd).is_ok()
+    {
+        fail("a malformed plan from the launcher (fd numbers)");
+    }
+    let mut limit: libc::rlimit = std::mem::zeroed();
+    libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+    let limit = RawFd::try_from(limit.rlim_cur).unwrap_or(RawFd::MAX);
+    // Every fd the init holds, and those still to place (where, whither).
+    let mut open: Vec<RawFd> = [own.status_w, own.err_w, own.tty_slave, p.proc_fd, p.pts_fd].into_iter().filter(|&fd| fd >= 0).collect();
+    let mut pending: Vec<(RawFd, RawFd)> = fds.into_iter().map(IntoRawFd::into_raw_fd).zip(targets.iter().copied()).filter(|&(fd, to)| fd != to).collect();
+    open.extend(targets.iter().filter(|to| !pending.iter().any(|(_, t)| t == *to)));
+    open.extend(pending.iter().map(|&(fd, _)| fd));
+    let mv = |fd: RawFd, to: RawFd, open: &mut Vec<RawFd>| {
+        if libc::dup3(fd, to, libc::O_CLOEXEC) < 0 {
+            fail(&format!("placing fd {to}"));
+        }
+        libc::close(fd);
+        open.retain(|&o| o != fd);
+        open.push(to);
+    };
+    let free = |open: &[RawFd]| (0..limit).find(|n| planned.binary_search(n).is_err() && !open.contains(n));
+    for fd in [&mut own.status_w, &mut own.err_w, &mut own.tty_slave] {
+        while *fd >= 0 && planned.binary_search(fd).is_ok() {
+            match free(&open) {
+                Some(f) => {
+                    mv(*fd, f, &mut open);
+                    *fd = f;
+                }
+                // Only the fds received hold the numbers outside the
+                // plan: one goes to its number first.
+                None => match pending.iter().position(|&(_, to)| !open.contains(&to)) {
+                    Some(i) => {
+                        let (from, to) = pending.swap_remove(i);
+                        mv(from, to, &mut open);
+                    }
+                    None => fail("no room for the session's fds"),
+                },
+            }
+        }
+    }
+    ERR_W.store(own.err_w, Ordering::Relaxed);
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut i = 0;
+        while i < pending.len() {
+            let (from, to) = pending[i];
+            if open.contains(&to) {
+                i += 1;
+                continue;
+            }
+            mv(from, to, &mut open);
+            pending.swap_remove(i);
+        }
+        if pending.len() == before {
+            // A cycle: every number wanted is held by another fd to place.
+            let Some(f) = free(&open) else { fail("no room for the session's fds") };
+            mv(pending[0].0, f, &mut open);
+            pending[0].0 = f;
+        }
+    }
+    let mut program_fds = targets;
+    program_fds.extend([p.proc_fd, p.pts_fd]);
+    program_fds
+}
+
 /// pid 1 of the session. Never returns.
 ///
 /// # Safety
-/// Only in the child of `spawn`'s clone.
-unsafe fn init(p: &Plan<'_>) -> ! {
-    close_others(p.keep);
-    // Wait for the launcher to write our id maps.
+/// Only in the child of `clone_init`'s clone.
+unsafe fn init(p: &Boot) -> ! {
+    ERR_W.store(p.err_w, Ordering::Relaxed);
+    // Nothing of the launcher's but the init's own ends and the two
+    // placeholders (the fds that cross come with the plan).
+    let mut keep = vec![p.plan, p.status_w, p.err_w, p.proc_fd, p.pts_fd];
+    keep.extend(p.tty.map(|(chan, _)| chan));
+    keep.sort_unstable();
+    close_others(&keep);
+    // The other namespaces, made here: their cost (a network namespace's
+    // above all) is the init's, while the launcher makes the grants. The
+    // id maps need not be there yet (a clone with every flag made them
+    // before the maps too).
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
+    if !p.net {
+        flags |= libc::CLONE_NEWNET;
+    }
+    if libc::unshare(flags) < 0 {
+        fail("cannot make the session's namespaces");
+    }
+    // Wait for the launcher to write our id maps (what follows makes
+    // files in file systems of this user namespace).
     let mut b = 0u8;
-    if libc::read(p.go_r, (&mut b as *mut u8).cast(), 1) != 1 {
+    if libc::recv(p.plan, (&mut b as *mut u8).cast(), 1, 0) != 1 {
         libc::_exit(125);
     }
-    libc::close(p.go_r);
 
     // ld-preld's file, as a detached mount, before /tmp is covered.
     // Read-only: through its path the program could otherwise chmod, touch
     // or set xattrs on the host's ld-preld (Landlock has no right for
     // that), e.g. make it setuid when root owns it.
-    let ld = detached_copy(p, p.loader, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV, "ld-preld");
+    let ld = detached_copy(&p.loader, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV, "ld-preld");
     if libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) < 0 {
-        fail(p, "making the mount tree private");
+        fail("making the mount tree private");
     }
     // The new root: an empty tmpfs, staged on /tmp of this namespace.
     if libc::mount(c"tmpfs".as_ptr(), c"/tmp".as_ptr(), c"tmpfs".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV, c"mode=0755,size=64k".as_ptr().cast()) < 0 {
-        fail(p, "mounting the session's root (tmpfs on /tmp)");
+        fail("mounting the session's root (tmpfs on /tmp)");
     }
     // No user namespaces inside: each would give the program every
     // capability over new namespaces of its own (more kernel to attack).
     // The limit is per user namespace, set through this namespace's proc.
     if libc::mkdir(c"/tmp/proc".as_ptr(), 0o700) < 0 {
-        fail(p, "mkdir /tmp/proc");
+        fail("mkdir /tmp/proc");
     }
     if libc::mount(c"proc".as_ptr(), c"/tmp/proc".as_ptr(), c"proc".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC, std::ptr::null()) < 0 {
-        fail(p, "mounting proc");
+        fail("mounting proc");
     }
-    write_file(p, c"/tmp/proc/sys/user/max_user_namespaces", b"0");
+    write_file(c"/tmp/proc/sys/user/max_user_namespaces", b"0");
     // The program's /proc: a copy of this procfs (the session's processes
     // only), read-only (no write to /proc/self/mem, attr, sys... whoever
     // makes it), held as an fd and never mounted in the session's tree:
     // paths through its magic links (/proc/self/fd/N/...) are then no
     // route for calls that take no directory fd (connect, bind).
     let ro = libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC;
-    place(p, detached_copy(p, c"/tmp/proc", ro, "the session's proc"), p.proc_fd, "the session's proc");
+    place(detached_copy(c"/tmp/proc", ro, "the session's proc"), p.proc_fd, "the session's proc");
     // Ptys of the session's own: a new devpts instance (a user namespace
     // may mount one), detached the same way. Its ptys are none of the
     // user's other terminals. At most 256: the machine's ptys beyond the
     // initial instance's reserve are shared by every instance (a session
     // must not take them all from containers and other sessions).
     if libc::mkdir(c"/tmp/pts".as_ptr(), 0o700) < 0 {
-        fail(p, "mkdir /tmp/pts");
+        fail("mkdir /tmp/pts");
     }
     if libc::mount(c"devpts".as_ptr(), c"/tmp/pts".as_ptr(), c"devpts".as_ptr(), libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620,max=256".as_ptr().cast()) < 0 {
-        fail(p, "mounting the session's devpts");
+        fail("mounting the session's devpts");
     }
 
-    place(p, detached_copy(p, c"/tmp/pts", 0, "the session's devpts"), p.pts_fd, "the session's devpts");
+    place(detached_copy(c"/tmp/pts", 0, "the session's devpts"), p.pts_fd, "the session's devpts");
     // The session's terminal, one of its own ptys, opened on that copy
     // (the program's /dev/pts): its /dev/pts/0, which ttyname finds there.
     let tty_slave = match p.tty {
@@ -364,23 +617,23 @@ unsafe fn init(p: &Plan<'_>) -> ! {
         None => -1,
     };
     if libc::umount2(c"/tmp/pts".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/pts".as_ptr()) < 0 {
-        fail(p, "unmounting the staged devpts");
+        fail("unmounting the staged devpts");
     }
     if libc::umount2(c"/tmp/proc".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/proc".as_ptr()) < 0 {
-        fail(p, "unmounting proc");
+        fail("unmounting proc");
     }
-    for d in p.dirs {
+    for d in &p.dirs {
         if libc::mkdir(d.as_ptr(), 0o755) < 0 && *libc::__errno_location() != libc::EEXIST {
-            fail(p, &format!("mkdir {}", d.to_string_lossy()));
+            fail(&format!("mkdir {}", d.to_string_lossy()));
         }
     }
     let f = libc::open(p.target.as_ptr(), libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC, 0o755);
     if f < 0 {
-        fail(p, "making ld-preld's mount point");
+        fail("making ld-preld's mount point");
     }
     libc::close(f);
     if libc::syscall(libc::SYS_move_mount, ld, c"".as_ptr(), libc::AT_FDCWD, p.target.as_ptr(), libc::MOVE_MOUNT_F_EMPTY_PATH as libc::c_uint) < 0 {
-        fail(p, "mounting ld-preld in the session's root");
+        fail("mounting ld-preld in the session's root");
     }
     libc::close(ld);
     // pivot_root(".", "."): the old root ends up stacked on the new one and
@@ -390,35 +643,41 @@ unsafe fn init(p: &Plan<'_>) -> ! {
         || libc::umount2(c".".as_ptr(), libc::MNT_DETACH) < 0
         || libc::chdir(c"/".as_ptr()) < 0
     {
-        fail(p, "pivot_root into the session's root");
+        fail("pivot_root into the session's root");
     }
     if libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, std::ptr::null()) < 0 {
-        fail(p, "making the session's root read-only");
+        fail("making the session's root read-only");
     }
     if !p.net {
-        loopback_up(p);
+        loopback_up();
     }
 
     // A tty session of the session's own, its pty as controlling terminal:
     // nothing in it can take the user's terminal or its foreground.
     if libc::setsid() < 0 {
-        fail(p, "setsid");
+        fail("setsid");
     }
     if tty_slave >= 0 && libc::ioctl(tty_slave, libc::TIOCSCTTY, 0) < 0 {
-        fail(p, "making the pty the session's terminal");
+        fail("making the pty the session's terminal");
     }
+
+    // The plan: what to run, with which fds. It comes once the launcher
+    // has taken the pty's master and set it up.
+    let Some(Plan { argv: argv_c, targets, fds }) = receive_plan(p.plan) else { libc::_exit(125) };
+    libc::close(p.plan);
+    let mut own = Own { status_w: p.status_w, err_w: p.err_w, tty_slave };
+    let program_fds = place_plan(p, targets, fds, &mut own);
+    let mut argv: Vec<*const libc::c_char> = argv_c.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
 
     // The program: pid 2.
     let pid = libc::fork();
     if pid < 0 {
-        fail(p, "fork");
+        fail("fork");
     }
     if pid == 0 {
-        libc::close(p.status_w);
-        program(p, tty_slave);
-    }
-    if tty_slave >= 0 {
-        libc::close(tty_slave);
+        libc::close(own.status_w);
+        program(p, &argv, &program_fds, own.tty_slave);
     }
     // The init keeps nothing of the session's but the status pipe (the
     // program's stdout closes when the program and its children close it)
@@ -426,12 +685,15 @@ unsafe fn init(p: &Plan<'_>) -> ! {
     // procfs and devpts: the program holds the only other reference to
     // these detached mounts, and their last close (each an expedited RCU
     // grace period, and a superblock's end) came at its exit, before its
-    // parent heard of it.
-    for &fd in p.keep {
-        if fd != p.status_w && fd != p.go_r && fd != p.proc_fd && fd != p.pts_fd {
-            libc::close(fd);
-        }
-    }
+    // parent heard of it. The error pipe closes here: the program's exec
+    // closes the last copy.
+    let status_w = own.status_w;
+    let mut keep = [status_w, p.proc_fd, p.pts_fd];
+    keep.sort_unstable();
+    close_others(&keep);
+    drop(argv);
+    drop(argv_c);
+    drop(program_fds);
     // Signals the launcher passes on (the user's ^C without a pty, kill of
     // the launcher, SIGCONT after ^Z) go to the program's process group.
     PROGRAM.store(pid, Ordering::Relaxed);
@@ -469,17 +731,17 @@ unsafe fn init(p: &Plan<'_>) -> ! {
             if r == pid && libc::WIFSTOPPED(st) {
                 // ^Z on the session's terminal: the launcher stops too.
                 let b = st.to_ne_bytes();
-                libc::write(p.status_w, b.as_ptr().cast(), 4);
+                libc::write(status_w, b.as_ptr().cast(), 4);
             } else if r == pid && !reported {
                 let b = st.to_ne_bytes();
-                libc::write(p.status_w, b.as_ptr().cast(), 4);
+                libc::write(status_w, b.as_ptr().cast(), 4);
                 reported = true;
                 libc::close(p.proc_fd);
                 libc::close(p.pts_fd);
             }
         }
         // SIGCHLD is unblocked only while waiting here: none is missed.
-        let mut pfd = libc::pollfd { fd: p.status_w, events: 0, revents: 0 };
+        let mut pfd = libc::pollfd { fd: status_w, events: 0, revents: 0 };
         libc::ppoll(&mut pfd, 1, std::ptr::null(), &waiting);
         if pfd.revents & libc::POLLERR != 0 {
             libc::_exit(0);
@@ -508,10 +770,10 @@ extern "C" fn pass_on(sig: libc::c_int) {
 ///
 /// # Safety
 /// As `fail`.
-unsafe fn loopback_up(p: &Plan<'_>) {
+unsafe fn loopback_up() {
     let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
     if s < 0 {
-        fail(p, "socket for the loopback");
+        fail("socket for the loopback");
     }
     let mut ifr: libc::ifreq = std::mem::zeroed();
     for (d, c) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
@@ -519,42 +781,40 @@ unsafe fn loopback_up(p: &Plan<'_>) {
     }
     ifr.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     if libc::ioctl(s, libc::SIOCSIFFLAGS, &ifr) < 0 {
-        fail(p, "bringing the loopback up");
+        fail("bringing the loopback up");
     }
     libc::close(s);
 }
 
 /// The session's pty, from the copy of its devpts (`pts_fd`): sends its
-/// master over `chan` to the launcher, waits until the launcher has given
-/// it the user's terminal modes and size, and returns the slave.
+/// master over `chan` to the launcher and returns the slave. The launcher
+/// gives the pty the user's terminal modes and size before it sends the
+/// plan: the program starts after that.
 ///
 /// # Safety
 /// As `fail`.
-unsafe fn session_pty(p: &Plan<'_>, chan: RawFd) -> RawFd {
+unsafe fn session_pty(p: &Boot, chan: RawFd) -> RawFd {
     let m = libc::openat(p.pts_fd, c"ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
     if m < 0 {
-        fail(p, "opening the session's ptmx");
+        fail("opening the session's ptmx");
     }
     let unlock: libc::c_int = 0;
     if libc::ioctl(m, libc::TIOCSPTLCK, &unlock) < 0 {
-        fail(p, "unlocking the session's pty");
+        fail("unlocking the session's pty");
     }
     // The slave through the same mount as the master (the copy).
     let s = libc::ioctl(m, libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
     if s < 0 {
-        fail(p, "opening the session's pty");
+        fail("opening the session's pty");
     }
-    // One byte with the master attached (no allocation; the socket is
-    // empty, so it does not wait).
+    // One byte with the master attached (the socket is empty, so it does
+    // not wait).
     let (chan_fd, master) = (BorrowedFd::borrow_raw(chan), BorrowedFd::borrow_raw(m));
     if super::sys::send_msg(chan_fd, b"m", &[master]).is_err() {
-        fail(p, "sending the session's pty to the launcher");
+        fail("sending the session's pty to the launcher");
     }
     libc::close(m);
-    let mut ack = 0u8;
-    if libc::read(chan, (&mut ack as *mut u8).cast(), 1) != 1 {
-        fail(p, "the launcher did not take the session's pty");
-    }
+    libc::close(chan);
     s
 }
 
@@ -562,21 +822,21 @@ unsafe fn session_pty(p: &Plan<'_>, chan: RawFd) -> RawFd {
 ///
 /// # Safety
 /// Only in the init's fork child.
-unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
+unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd], tty_slave: RawFd) -> ! {
     // Keys: a new, empty session keyring (the seccomp filter refuses the key
     // calls; this leaves nothing to find should one get through).
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
     if libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) < 0 && *libc::__errno_location() != libc::ENOSYS {
-        fail(p, "joining a new session keyring");
+        fail("joining a new session keyring");
     }
     // Capabilities: none, for good (an exec as uid 0 gains none either).
     for cap in 0..64 {
         if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && *libc::__errno_location() != libc::EINVAL {
-            fail(p, "dropping the capability bounding set");
+            fail("dropping the capability bounding set");
         }
     }
     if libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 {
-        fail(p, "clearing the ambient capabilities");
+        fail("clearing the ambient capabilities");
     }
     // NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each locked; KEEP_CAPS off, locked.
     const SECBITS_LOCKED: libc::c_ulong = (libc::SECBIT_NOROOT
@@ -588,17 +848,17 @@ unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
         | libc::SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) as libc::c_ulong;
     const _: () = assert!(SECBITS_LOCKED == 0xef);
     if libc::prctl(libc::PR_SET_SECUREBITS, SECBITS_LOCKED, 0, 0, 0) < 0 {
-        fail(p, "locking the securebits");
+        fail("locking the securebits");
     }
     // struct __user_cap_header_struct { version = _LINUX_CAPABILITY_VERSION_3, pid = 0 }
     // and two struct __user_cap_data_struct { effective, permitted, inheritable }.
     let hdr: [u32; 2] = [linux_raw_sys::general::_LINUX_CAPABILITY_VERSION_3, 0];
     let data = [0u32; 6];
     if libc::syscall(libc::SYS_capset, hdr.as_ptr(), data.as_ptr()) < 0 {
-        fail(p, "dropping the capabilities");
+        fail("dropping the capabilities");
     }
     if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 {
-        fail(p, "setting no_new_privs");
+        fail("setting no_new_privs");
     }
     // The program leads a process group of its own, the foreground one of
     // the session's terminal, which stands in for the user's on its fds.
@@ -609,20 +869,20 @@ unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
         libc::sigaddset(&mut ttou, libc::SIGTTOU);
         libc::sigprocmask(libc::SIG_BLOCK, &ttou, std::ptr::null_mut());
         if libc::tcsetpgrp(slave, libc::getpid()) < 0 {
-            fail(p, "making the program the terminal's foreground");
+            fail("making the program the terminal's foreground");
         }
         libc::sigprocmask(libc::SIG_UNBLOCK, &ttou, std::ptr::null_mut());
         for (fd, on) in fds.iter().enumerate() {
             if *on && libc::dup2(slave, fd as i32) < 0 {
-                fail(p, "dup2 of the session's terminal");
+                fail("dup2 of the session's terminal");
             }
         }
         libc::close(slave);
     }
     // The fds that cross: inherited across exec.
-    for &fd in p.program_fds {
+    for &fd in program_fds {
         if libc::fcntl(fd, libc::F_SETFD, 0) < 0 {
-            fail(p, &format!("fd {fd}"));
+            fail(&format!("fd {fd}"));
         }
     }
     // SIGPIPE as preld found it: the launcher's Rust runtime ignores it,
@@ -633,6 +893,7 @@ unsafe fn program(p: &Plan<'_>, tty_slave: RawFd) -> ! {
     extern "C" {
         static environ: *const *const libc::c_char;
     }
-    libc::execve(p.loader.as_ptr(), p.argv.as_ptr(), environ);
-    fail(p, &format!("cannot execute {}", p.loader.to_string_lossy()))
+    // The environment is the launcher's as it started (it changes none).
+    libc::execve(p.loader.as_ptr(), argv.as_ptr(), environ);
+    fail(&format!("cannot execute {}", p.loader.to_string_lossy()))
 }

@@ -785,6 +785,17 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let ask_tty = if args.ask { Some(ask::open_terminal().map_err(Failure::Usage)?) } else { None };
     let ld = ld_preld()?;
     let prog = find_program(&args.command[0])?;
+    // The session's own terminal, standing in for the user's.
+    let mut pty = tty::open()?;
+    // The session's init starts now and sets the session up while the
+    // launcher makes the grants below (confine.rs); it needs only
+    // ld-preld's path, --net and the channel it sends the session's pty
+    // over (tty.rs). Whatever fails from here on kills and reaps it.
+    let (chan, init_chan) = match pty.as_mut().and_then(|p| p.chan.take().map(|c| (c, p.fds))) {
+        Some(((ours, theirs), fds)) => (Some(ours), Some((theirs, fds))),
+        None => (None, None),
+    };
+    let early = confine::early(&ld, args.net, init_chan)?;
     // -B's private /tmp, removed as the launcher ends (`clean_up_later`).
     let tmp = if args.base {
         Some(tempfile::Builder::new().prefix("preld-pola-tmp-").tempdir().map_err(|e| format!("cannot make the private /tmp: {e}"))?)
@@ -882,15 +893,13 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             argv.extend(["--vpath".into(), a]);
         }
     }
-    // The session's /proc: the init puts a read-only procfs of the
+    // The session's /proc: the init has put a read-only procfs of the
     // session's PID namespace on this fd (confine.rs), which the process
     // resolves /proc beneath as it does read-only grants.
-    let proc_fd = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
-    argv.extend(["--beneath".into(), format!("{}:r:/proc", proc_fd.as_raw_fd()).into()]);
+    argv.extend(["--beneath".into(), format!("{}:r:/proc", early.proc_fd()).into()]);
     // And its ptys: a devpts of the session's own, at /dev/pts (/dev/ptmx
     // is its ptmx).
-    let pts_fd = std::fs::File::open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
-    argv.extend(["--beneath".into(), format!("{}:t:/dev/pts", pts_fd.as_raw_fd()).into()]);
+    argv.extend(["--beneath".into(), format!("{}:t:/dev/pts", early.pts_fd()).into()]);
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
     // What the first image would ask the server for before anything else
@@ -934,14 +943,12 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     keep.push(n);
     keep.extend(&beneath);
-    keep.push(proc_fd.as_raw_fd());
-    keep.push(pts_fd.as_raw_fd());
     if let Some(h) = &handed {
         keep.push(h.exec.0.as_raw_fd());
         keep.extend(h.interp.as_ref().map(|(fd, _)| fd.as_raw_fd()));
     }
-    // The session's own terminal, standing in for the user's.
-    let mut pty = tty::open()?;
+    keep.sort_unstable();
+    keep.dedup();
     if ask_tty.is_some() {
         // The program must never hold the terminal the questions are asked
         // on: it could read the answers. Fds 0-2 that are it become the
@@ -955,12 +962,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    // The session's pty is made by its init, which sends the master over
-    // this channel (tty.rs).
-    let (chan, init_end) = pty.as_mut().and_then(|p| p.chan.take()).unzip();
-    let tty_arg = pty.as_ref().zip(init_end.as_ref()).map(|(p, end)| (end.as_raw_fd(), p.fds));
-    let start = confine::Start { loader: &ld, argv, keep, net: args.net, tty: tty_arg, proc_fd: proc_fd.as_raw_fd(), pts_fd: pts_fd.as_raw_fd() };
-    // The server is made while the init sets the session up.
+    // The server is made while the init starts the program.
     let (mut ns, mut made) = (Some(ns), None);
     let session = {
         let mut take = |m| {
@@ -976,13 +978,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 s
             });
         };
-        confine::spawn(&start, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut meanwhile)?
+        early.start(&argv, &keep, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut meanwhile)?
     };
     let mut server = made.ok_or_else(|| "the session started without its server".to_string())?;
-    drop(start);
-    drop(init_end);
-    drop(proc_fd);
-    drop(pts_fd);
     drop(handed);
     drop(theirs);
     // The slave is the session's: the relay ends when its last copy

@@ -520,7 +520,19 @@ pub fn send_msg(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> S
 /// `mount_clones` uses it after fork).
 fn send_with(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>], flags: SendFlags) -> SysResult<()> {
     assert!(fds.len() <= SEND_FDS);
-    let mut space = Control::<{ fds_space(SEND_FDS) }>::new();
+    send_in::<{ fds_space(SEND_FDS) }>(sock, bytes, fds, flags)
+}
+
+/// sendmsg(MSG_NOSIGNAL) of one message with up to `RECV_FDS` (253, the
+/// kernel's most) fds attached, waiting for room: the launcher's plan for
+/// the session's init (confine.rs).
+pub fn send_blocking(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>]) -> SysResult<()> {
+    assert!(fds.len() <= RECV_FDS);
+    send_in::<{ fds_space(RECV_FDS) }>(sock, bytes, fds, SendFlags::NOSIGNAL)
+}
+
+fn send_in<const N: usize>(sock: BorrowedFd<'_>, bytes: &[u8], fds: &[BorrowedFd<'_>], flags: SendFlags) -> SysResult<()> {
+    let mut space = Control::<N>::new();
     let mut control = SendAncillaryBuffer::new(&mut space.0);
     if !fds.is_empty() {
         assert!(control.push(SendAncillaryMessage::ScmRights(fds)));

@@ -33,7 +33,7 @@ pub struct Pty {
     /// None until the session's init has sent it (`take_master`).
     master: Option<OwnedFd>,
     /// The channel the init sends the master on (the launcher's end, the
-    /// init's), taken for `confine::spawn`.
+    /// init's), taken for `confine::early`.
     pub chan: Option<(OwnedFd, OwnedFd)>,
     /// The slave (O_PATH), for /dev/tty in the session.
     pub slave: Option<OwnedFd>,
