@@ -607,7 +607,8 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
     let mut auto = HashSet::new();
     if args.base {
         for (p, mode) in BASE {
-            if Path::new(p).exists() && readable(Path::new(p)) {
+            // (What the user may read exists: no stat first.)
+            if readable(Path::new(p)) {
                 let g = grant(Path::new(p), *mode)?;
                 auto.insert(g.vpath.clone());
                 add_grant(&mut list, g)?;

@@ -266,9 +266,8 @@ impl Namespace {
                 }
                 e => no_copy(&s.host, e),
             })?;
-            let st = sys::fstat(fd.as_fd()).map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
+            let (st, mnt_id) = sys::fstat_and_mount_id(fd.as_fd()).map_err(|e| format!("{}: {}", s.host.display(), std::io::Error::from_raw_os_error(e)))?;
             by_vpath.insert(s.vpath.clone(), grants.len());
-            let mnt_id = sys::mount_id(fd.as_fd()).ok();
             grants.push(Grant {
                 vpath: s.vpath.clone(),
                 host: s.host.clone(),
@@ -325,18 +324,7 @@ impl Namespace {
             }
         }
         for k in &self.kept {
-            let mut child = k.clone();
-            if !self.by_vpath.contains_key(&child) {
-                vdirs.entry(child.clone()).or_default();
-            }
-            while child != b"/" {
-                let p = parent(&child).to_vec();
-                let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
-                if !self.by_vpath.contains_key(&p) {
-                    vdirs.entry(p.clone()).or_default().insert(name);
-                }
-                child = p;
-            }
+            add_kept(&mut vdirs, &self.by_vpath, k);
         }
         if live.is_empty() {
             vdirs.entry(b"/".to_vec()).or_default();
@@ -396,7 +384,9 @@ impl Namespace {
     pub fn keep_dir(&mut self, vpath: &[u8]) {
         if vpath.first() == Some(&b'/') && normalize(vpath) == vpath {
             self.kept.push(vpath.to_vec());
-            let _ = self.index();
+            // What `index` would add for it (nothing else changes), not a
+            // whole index again (every grant against every other).
+            add_kept(&mut self.vdirs, &self.by_vpath, vpath);
         }
     }
 
@@ -685,6 +675,24 @@ impl Namespace {
                 Ok(Node::Existing(Obj { grant, fd, st, parent, vpath }))
             }
         }
+    }
+}
+
+/// The virtual directories a kept directory `k` makes: itself (unless a
+/// grant is there) and each ancestor that is no grant, holding the next
+/// name.
+fn add_kept(vdirs: &mut BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>, by_vpath: &HashMap<Vec<u8>, usize>, k: &[u8]) {
+    let mut child = k.to_vec();
+    if !by_vpath.contains_key(&child) {
+        vdirs.entry(child.clone()).or_default();
+    }
+    while child != b"/" {
+        let p = parent(&child).to_vec();
+        let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
+        if !by_vpath.contains_key(&p) {
+            vdirs.entry(p.clone()).or_default().insert(name);
+        }
+        child = p;
     }
 }
 
