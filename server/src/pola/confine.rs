@@ -670,15 +670,18 @@ unsafe fn init(p: &Boot) -> ! {
     let mut argv: Vec<*const libc::c_char> = argv_c.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
 
-    // The program: pid 2.
-    let pid = libc::fork();
+    // The program: pid 2, in the init's memory until its exec (vfork's
+    // way: the init waits meanwhile). A fork copied the init's page
+    // tables, and the program's exec tore the copy down again, both on
+    // the way to the program's start.
+    let start = Pid2 { boot: p, argv: &argv, fds: &program_fds, status_w: own.status_w, tty_slave: own.tty_slave };
+    let mut stack = vec![0u128; (256 << 10) / 16];
+    let top = stack.as_mut_ptr().add(stack.len()).cast::<libc::c_void>();
+    let pid = libc::clone(pid2, top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, (&start as *const Pid2<'_>).cast_mut().cast());
     if pid < 0 {
-        fail("fork");
+        fail("clone of the program's process");
     }
-    if pid == 0 {
-        libc::close(own.status_w);
-        program(p, &argv, &program_fds, own.tty_slave);
-    }
+    drop(stack);
     // The init keeps nothing of the session's but the status pipe (the
     // program's stdout closes when the program and its children close it)
     // and, until it has reported the program's status, the session's
@@ -816,6 +819,29 @@ unsafe fn session_pty(p: &Boot, chan: RawFd) -> RawFd {
     libc::close(m);
     libc::close(chan);
     s
+}
+
+/// What `pid2` runs with (in the init's memory).
+struct Pid2<'a> {
+    boot: &'a Boot,
+    argv: &'a [*const libc::c_char],
+    fds: &'a [RawFd],
+    status_w: RawFd,
+    tty_slave: RawFd,
+}
+
+/// The program's process, cloned with CLONE_VM | CLONE_VFORK on a stack of
+/// its own: it shares the init's memory (the init waits) until its exec.
+/// Its fd table is its own copy.
+extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the init's `Pid2`, alive while the init waits for
+    // this process's exec or exit; the init allocates nothing meanwhile
+    // (it is stopped), so this process may (`fail`).
+    unsafe {
+        let s = &*(arg as *const Pid2<'_>);
+        libc::close(s.status_w);
+        program(s.boot, s.argv, s.fds, s.tty_slave)
+    }
 }
 
 /// pid 2: drops every capability and becomes ld-preld.
