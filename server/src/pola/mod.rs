@@ -37,7 +37,7 @@ pub use preld::pola::{ns, profile, serve, sys};
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
@@ -797,7 +797,8 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         None => (None, None),
     };
     let early = confine::early(&ld, args.net, init_chan)?;
-    // -B's private /tmp, removed as the launcher ends (`clean_up_later`).
+    // -B's private /tmp (and /dev/shm), removed as the launcher ends
+    // (`Cleaner`).
     let tmp = if args.base {
         Some(tempfile::Builder::new().prefix("preld-pola-tmp-").tempdir().map_err(|e| format!("cannot make the private /tmp: {e}"))?)
     } else {
@@ -963,8 +964,10 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    // The server is made while the init starts the program.
-    let (mut ns, mut made) = (Some(ns), None);
+    // The server is made while the init starts the program, and the
+    // clean-up's process forked (`Cleaner`).
+    let (mut ns, mut made, mut cleaner) = (Some(ns), None, None);
+    let tmp_path = tmp.as_ref().map(|t| t.path().to_path_buf());
     let session = {
         let mut take = |m| {
             if let Some(p) = pty.as_mut() {
@@ -974,6 +977,8 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         let mut meanwhile = || {
             raise_fd_limit();
             made = ns.take().map(|ns| {
+                let dirs = tmp_path.iter().cloned().chain([ns.backing_dir().to_path_buf()]).collect();
+                cleaner = Cleaner::start(&ns.copies(), dirs);
                 let mut s = serve::Server::new(ns, args.net);
                 s.start_closer();
                 s
@@ -1048,6 +1053,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         // relay thread is replaced by an output-only one.
         match unsafe { libc::fork() } {
             0 => {
+                // The background server removes the directories, not the
+                // cleaner (which ends with the launcher).
+                drop(cleaner);
                 // Their output still reaches the user's terminal; the
                 // user's keystrokes are the user's shell's again.
                 if let (Some(p), Some(_)) = (pty.as_ref(), relay.as_ref()) {
@@ -1095,7 +1103,19 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if let Some(f) = &args.learn {
         write_learned(&server, f);
     }
-    clean_up_later(server, tmp);
+    match cleaner {
+        Some(c) => {
+            // The cleaner closes the namespace's copies and removes the
+            // directories once the launcher is gone.
+            c.finish();
+            std::mem::forget(server);
+            let _ = tmp.map(tempfile::TempDir::keep);
+        }
+        None => {
+            drop(server);
+            drop(tmp);
+        }
+    }
     Ok(crate::trace::end_like(status))
 }
 
@@ -1113,64 +1133,106 @@ fn raise_fd_limit() {
     }
 }
 
-/// Drops the server (the namespace's copies, the connections) and removes
-/// the private /tmp in a child, so that the launcher ends at once: each
+/// The launcher's clean-up: the namespace's copies are closed and the
+/// private /tmp and the stand-ins' directory removed by a process of their
+/// own once the launcher is gone, so that the launcher ends at once: each
 /// copy is a detached mount tree, whose last close costs the kernel an
 /// expedited RCU grace period (30 us here, 1.5 ms for -B's 48 copies), and
-/// the private /tmp is removed file by file. The child closes its copies
-/// once the launcher is gone (a pidfd of the launcher's), so that the
-/// launcher's closes at its exit are never the last: when the child's came
-/// first, the launcher's exit paid (0.8 ms of each session, median). The
-/// child holds none of the caller's fds (a pipe reading the launcher's
-/// output ends when the launcher does) and leaves its session (no signal
-/// of the terminal's reaches it). If fork fails, here.
-fn clean_up_later(server: serve::Server, tmp: Option<tempfile::TempDir>) {
-    // SAFETY: pidfd_open of our own pid makes a new fd and touches no memory.
-    let me = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
-    // SAFETY: the child only closes fds, removes a directory and _exits;
-    // glibc's fork keeps malloc usable in it.
-    match unsafe { libc::fork() } {
-        0 => {
-            // SAFETY: closing fds of the child's own table, leaving the
-            // terminal's session, polling an fd of ours; none touches
-            // memory but the pollfd on this stack.
-            unsafe {
-                // The caller's fds at once (its output ends with the
-                // launcher), the rest once the launcher is gone.
-                libc::syscall(libc::SYS_close_range, 0, 2, 0);
-                libc::setsid();
-                if me >= 0 {
-                    let mut p = libc::pollfd { fd: me, events: libc::POLLIN, revents: 0 };
-                    while libc::poll(&mut p, 1, -1) < 0 && *libc::__errno_location() == libc::EINTR {}
+/// the private /tmp is removed file by file. The cleaner holds the copies
+/// until the launcher is gone (a pidfd of the launcher's), so that the
+/// launcher's closes at its exit are never the last: when the cleaner's
+/// came first, the launcher's exit paid (0.8 ms of each session, median).
+/// It is forked while the init starts the program, when the launcher only
+/// waits (a fork at the end was 0.1 to 0.2 ms of each session's, and its
+/// child then ran on the launcher's CPU as it exited). It holds none of
+/// the caller's fds (a pipe reading the launcher's output ends when the
+/// launcher does) and leaves the terminal's session. It removes the
+/// directories only when told to (`finish`): not when the launcher failed
+/// (the private directory's TempDir and the namespace did) or left a
+/// background server (which does).
+struct Cleaner {
+    ctl: std::os::fd::OwnedFd,
+}
+
+impl Cleaner {
+    /// Forks the cleaner, holding `copies` (the namespace's detached mounts)
+    /// and to remove `dirs`. None where it could not be forked.
+    fn start(copies: &[RawFd], dirs: Vec<PathBuf>) -> Option<Cleaner> {
+        let mut p = [0; 2];
+        // SAFETY: pipe2 writes two fds into `p`.
+        if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+            return None;
+        }
+        // SAFETY: two new fds of ours.
+        let (ctl_r, ctl) = unsafe { (std::os::fd::OwnedFd::from_raw_fd(p[0]), std::os::fd::OwnedFd::from_raw_fd(p[1])) };
+        // SAFETY: pidfd_open of our own pid makes a new fd and touches no memory.
+        let me = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
+        if me < 0 {
+            return None;
+        }
+        let mut keep: Vec<RawFd> = copies.iter().copied().chain([ctl_r.as_raw_fd(), me]).collect();
+        keep.sort_unstable();
+        keep.dedup();
+        // SAFETY: the launcher is single-threaded here (its threads start
+        // after); the child closes fds, waits, removes directories and
+        // _exits.
+        match unsafe { libc::fork() } {
+            0 => {
+                // SAFETY: closing fds of the child's own table, leaving the
+                // terminal's session, reading and polling fds of ours into
+                // this stack.
+                unsafe {
+                    let mut from = 0u32;
+                    for &k in &keep {
+                        if k as u32 > from {
+                            libc::syscall(libc::SYS_close_range, from, k as u32 - 1, 0u32);
+                        }
+                        from = k as u32 + 1;
+                    }
+                    libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32);
+                    libc::setsid();
+                    let mut b = 0u8;
+                    let n = loop {
+                        let n = libc::read(ctl_r.as_raw_fd(), (&mut b as *mut u8).cast(), 1);
+                        if n >= 0 || *libc::__errno_location() != libc::EINTR {
+                            break n;
+                        }
+                    };
+                    let mut pfd = libc::pollfd { fd: me, events: libc::POLLIN, revents: 0 };
+                    while libc::poll(&mut pfd, 1, -1) < 0 && *libc::__errno_location() == libc::EINTR {}
+                    libc::syscall(libc::SYS_close_range, 0, u32::MAX, 0);
+                    if n == 1 && b == b'r' {
+                        for d in &dirs {
+                            let _ = std::fs::remove_dir_all(d);
+                        }
+                    }
+                    libc::_exit(0)
                 }
-                libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0);
             }
-            if let Some(t) = &tmp {
-                let _ = std::fs::remove_dir_all(t.path());
+            -1 => {
+                // SAFETY: our own fd.
+                unsafe { libc::close(me) };
+                None
             }
-            // The stand-ins' directory (the namespace's TempDir, which the
-            // server's drop removed before the launcher forgot it).
-            let _ = std::fs::remove_dir_all(server.ns.backing_dir());
-            // SAFETY: ends the child without running the parent's exit
-            // handlers or destructors (its fds are closed already).
-            unsafe { libc::_exit(0) }
-        }
-        -1 => {
-            drop(server);
-            drop(tmp);
-        }
-        _ => {
-            std::mem::forget(server);
-            if let Some(t) = tmp {
-                // Removed by the child: the launcher leaves it.
-                let _ = t.keep();
+            _ => {
+                // SAFETY: our own fd.
+                unsafe { libc::close(me) };
+                Some(Cleaner { ctl })
             }
         }
     }
-    if me >= 0 {
-        // SAFETY: our own fd, used by nothing else.
-        unsafe { libc::close(me) };
+
+    /// The launcher is about to exit, leaving the copies and directories
+    /// to the cleaner.
+    fn finish(self) {
+        write_byte(self.ctl.as_raw_fd(), b'r');
     }
+}
+
+/// One byte to `fd`, again after EINTR.
+fn write_byte(fd: RawFd, b: u8) {
+    // SAFETY: writing one byte of ours.
+    while unsafe { libc::write(fd, [b].as_ptr().cast(), 1) } < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {}
 }
 
 /// The next wait status the session's init reports: the program stopped,

@@ -220,6 +220,13 @@ impl Namespace {
         self._backing_dir.path()
     }
 
+    /// An fd of each detached mount the namespace holds (every grant's
+    /// copy, the stand-ins' directory's): what keeps them.
+    pub fn copies(&self) -> Vec<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.grants.iter().map(|g| g.root.as_raw_fd()).chain([self.backing_root.as_raw_fd()]).collect()
+    }
+
     /// Opens every grant's host root. Errors name the grant.
     pub fn new(specs: &[GrantSpec]) -> Result<Namespace, String> {
         let mut grants: Vec<Grant> = Vec::new();
