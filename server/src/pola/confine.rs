@@ -292,14 +292,19 @@ impl Early {
     }
 }
 
-/// Sends the plan: a u32 length, then the fd count (u32), the fds'
-/// numbers (i32 each) and argv (NUL-terminated strings), in messages of a
-/// tag byte and at most `CHUNK` bytes; the fds ride along in batches of
-/// at most 253 (SCM_MAX_FD), in order, one batch a message.
+/// Sends the plan: first its bytes, a u32 length, then the fd count
+/// (u32), the fds' numbers (i32 each, ascending) and argv (NUL-terminated
+/// strings), in messages of a tag byte `p` and at most `CHUNK` bytes; then
+/// the fds, in that order, in messages of a tag byte `f` and at most 253
+/// fds (SCM_MAX_FD). The init learns the numbers before the fds come, and
+/// leaves exactly those numbers free, lowest first: the kernel puts each
+/// fd received on the lowest free number, so each lands on its own.
 fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd]) -> Result<(), i32> {
+    let mut fds = fds.to_vec();
+    fds.sort_unstable();
     let mut body = Vec::new();
     body.extend((fds.len() as u32).to_ne_bytes());
-    for fd in fds {
+    for fd in &fds {
         body.extend(fd.to_ne_bytes());
     }
     for a in argv {
@@ -307,16 +312,17 @@ fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd]) -> Result<(), i32> 
     }
     let mut stream = (body.len() as u32).to_ne_bytes().to_vec();
     stream.extend(body);
-    // SAFETY: the fds are the launcher's, open until `start` returns.
-    let fds: Vec<BorrowedFd<'_>> = fds.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
-    let chunks: Vec<&[u8]> = stream.chunks(CHUNK).collect();
-    let batches: Vec<&[BorrowedFd<'_>]> = fds.chunks(super::sys::RECV_FDS).collect();
     let mut msg = Vec::with_capacity(CHUNK + 1);
-    for i in 0..chunks.len().max(batches.len()) {
+    for chunk in stream.chunks(CHUNK) {
         msg.clear();
         msg.push(b'p');
-        msg.extend_from_slice(chunks.get(i).copied().unwrap_or_default());
-        super::sys::send_blocking(sock.as_fd(), &msg, batches.get(i).copied().unwrap_or_default())?;
+        msg.extend_from_slice(chunk);
+        super::sys::send_blocking(sock.as_fd(), &msg, &[])?;
+    }
+    // SAFETY: the fds are the launcher's, open until `start` returns.
+    let fds: Vec<BorrowedFd<'_>> = fds.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
+    for batch in fds.chunks(super::sys::RECV_FDS) {
+        super::sys::send_blocking(sock.as_fd(), b"f", batch)?;
     }
     Ok(())
 }
@@ -335,16 +341,38 @@ unsafe fn fail(what: &str) -> ! {
     libc::_exit(125)
 }
 
-/// Writes `data` to the file at `path` or fails.
+/// `r`'s value, or `fail(what)` with its error.
 ///
 /// # Safety
 /// As `fail`.
-unsafe fn write_file(path: &std::ffi::CStr, data: &[u8]) {
-    let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-    if fd < 0 || libc::write(fd, data.as_ptr().cast(), data.len()) != data.len() as isize {
-        fail(&path.to_string_lossy());
+unsafe fn or_fail<T>(r: rustix::io::Result<T>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            // rustix makes raw calls: errno is set here, for `fail`.
+            *libc::__errno_location() = e.raw_os_error();
+            fail(what)
+        }
     }
-    libc::close(fd);
+}
+
+/// A new detached mount (fsopen, fsconfig, fsmount) of a file system of
+/// type `fstype` with the options `flags` and `strings` and the mount
+/// attributes `attrs`; `what` names it in a failure.
+///
+/// # Safety
+/// As `fail`.
+unsafe fn new_mount(fstype: &std::ffi::CStr, flags: &[&std::ffi::CStr], strings: &[(&std::ffi::CStr, &std::ffi::CStr)], attrs: rustix::mount::MountAttrFlags, what: &str) -> OwnedFd {
+    use rustix::mount::{fsconfig_create, fsconfig_set_flag, fsconfig_set_string, fsmount, fsopen, FsMountFlags, FsOpenFlags};
+    let fs = or_fail(fsopen(fstype, FsOpenFlags::FSOPEN_CLOEXEC), &format!("mounting {what}"));
+    for f in flags {
+        or_fail(fsconfig_set_flag(&fs, *f), &format!("mounting {what}"));
+    }
+    for (k, v) in strings {
+        or_fail(fsconfig_set_string(&fs, *k, *v), &format!("mounting {what}"));
+    }
+    or_fail(fsconfig_create(&fs), &format!("mounting {what}"));
+    or_fail(fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs), &format!("mounting {what}"))
 }
 
 /// A detached copy of the mount at `path` (open_tree OPEN_TREE_CLONE), with
@@ -358,12 +386,22 @@ unsafe fn detached_copy(path: &std::ffi::CStr, attrs: u64, what: &str) -> libc::
     if fd < 0 {
         fail(&format!("open_tree of {what}"));
     }
-    let attr = super::sys::MountAttr { attr_set: attrs, attr_clr: 0, propagation: 0, userns_fd: 0 };
-    let size = std::mem::size_of::<super::sys::MountAttr>();
-    if attrs != 0 && libc::syscall(libc::SYS_mount_setattr, fd as libc::c_int, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, size) < 0 {
-        fail(&format!("making {what} read-only"));
+    if attrs != 0 {
+        set_attrs(fd as libc::c_int, attrs, what);
     }
     fd as libc::c_int
+}
+
+/// Sets the mount attributes `attrs` on the mount of `fd` (its root).
+///
+/// # Safety
+/// As `fail`.
+unsafe fn set_attrs(fd: libc::c_int, attrs: u64, what: &str) {
+    let attr = super::sys::MountAttr { attr_set: attrs, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    let size = std::mem::size_of::<super::sys::MountAttr>();
+    if libc::syscall(libc::SYS_mount_setattr, fd, c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const super::sys::MountAttr, size) < 0 {
+        fail(&format!("making {what} read-only"));
+    }
 }
 
 /// Moves `fd` to the number `onto` (close-on-exec: the program's exec
@@ -396,6 +434,7 @@ unsafe fn close_others(keep: &[RawFd]) {
 
 /// The init's own fds, where they are now (-1: none).
 struct Own {
+    plan: RawFd,
     status_w: RawFd,
     err_w: RawFd,
     tty_slave: RawFd,
@@ -410,39 +449,41 @@ struct Plan {
 }
 
 /// Receives the plan (`send_plan`). None when the launcher gave up first
-/// (the socket closed): the init then exits without a word.
+/// (the socket closed): the init then exits without a word. Before the
+/// fds come, every number below the plan's highest that is not the
+/// plan's is taken (the init's own fds moved off the plan's numbers, a
+/// filler on each other free one, closed after), so that the fds land on
+/// their numbers (50 dup3 and close calls fewer for -B than placing them
+/// after; `place_plan` puts right whatever did not land).
 ///
 /// # Safety
-/// As `fail`.
-unsafe fn receive_plan(sock: RawFd) -> Option<Plan> {
-    let sock = BorrowedFd::borrow_raw(sock);
+/// As `fail`; `own` are the init's open fds (updated where they move).
+unsafe fn receive_plan(p: &Boot, own: &mut Own) -> Option<Plan> {
     let mut stream = Vec::new();
-    let mut fds = Vec::new();
     let mut buf = vec![0u8; CHUNK + 1];
-    let (mut want, mut nfds) = (None::<usize>, None::<usize>);
-    loop {
-        if let (Some(w), Some(n)) = (want, nfds) {
-            if stream.len() >= w + 4 && fds.len() >= n {
-                break;
-            }
-        }
-        let r = match super::sys::recv_blocking(sock, &mut buf) {
+    let mut fds = Vec::new();
+    let mut want = None::<usize>;
+    let recv = |own: &Own, buf: &mut [u8], tag: u8| -> Option<super::sys::Received> {
+        let r = match super::sys::recv_blocking(BorrowedFd::borrow_raw(own.plan), buf) {
             Ok(r) if r.len > 0 => r,
             _ => return None,
         };
-        if r.truncated || r.ctrunc || r.foreign || buf[0] != b'p' {
+        if r.truncated || r.ctrunc || r.foreign || buf[0] != tag {
             fail("a malformed plan from the launcher");
         }
+        Some(r)
+    };
+    while want.is_none_or(|w| stream.len() < w + 4) {
+        let r = recv(own, &mut buf, b'p')?;
         stream.extend_from_slice(&buf[1..r.len]);
         fds.extend(r.fds);
-        if want.is_none() && stream.len() >= 8 {
+        if want.is_none() && stream.len() >= 4 {
             want = Some(u32::from_ne_bytes(stream[..4].try_into().unwrap()) as usize);
-            nfds = Some(u32::from_ne_bytes(stream[4..8].try_into().unwrap()) as usize);
         }
     }
-    let (want, nfds) = (want.unwrap_or(0), nfds.unwrap_or(0));
     let body = &stream[4..];
-    if body.len() != want || fds.len() != nfds || body.len() < 4 + 4 * nfds {
+    let nfds = body.get(..4).map_or(0, |n| u32::from_ne_bytes(n.try_into().unwrap()) as usize);
+    if body.len() != want.unwrap_or(0) || body.len() < 4 + 4 * nfds || !fds.is_empty() {
         fail("a malformed plan from the launcher");
     }
     let targets: Vec<RawFd> = body[4..4 + 4 * nfds].chunks_exact(4).map(|c| RawFd::from_ne_bytes(c.try_into().unwrap())).collect();
@@ -451,7 +492,53 @@ unsafe fn receive_plan(sock: RawFd) -> Option<Plan> {
         Some(s) => s.split(|&c| c == 0).map(|a| CString::new(a).unwrap()).collect(),
         None => fail("a malformed plan from the launcher"),
     };
+    let fillers = make_room(p, &targets, own);
+    while fds.len() < nfds {
+        let r = recv(own, &mut buf, b'f')?;
+        fds.extend(r.fds);
+    }
+    for &f in &fillers {
+        libc::close(f);
+    }
+    if fds.len() != nfds {
+        fail("a malformed plan from the launcher");
+    }
     Some(Plan { argv, targets, fds })
+}
+
+/// Leaves free, below the highest of `targets`, only the numbers of
+/// `targets`: the init's own fds on them move to a number outside them,
+/// and every other free one gets a filler (returned, to close once the
+/// fds are in). Numbers the fd limit does not allow are left alone.
+///
+/// # Safety
+/// As `fail`; `own` are the init's open fds (updated where they move).
+unsafe fn make_room(p: &Boot, targets: &[RawFd], own: &mut Own) -> Vec<RawFd> {
+    let mut planned = targets.to_vec();
+    planned.sort_unstable();
+    let Some(&top) = planned.last() else { return Vec::new() };
+    let mut open: Vec<RawFd> = [own.plan, own.status_w, own.err_w, own.tty_slave, p.proc_fd, p.pts_fd].into_iter().filter(|&fd| fd >= 0).collect();
+    let free = |open: &[RawFd]| (0..).find(|n| planned.binary_search(n).is_err() && !open.contains(n)).unwrap_or(-1);
+    for fd in [&mut own.plan, &mut own.status_w, &mut own.err_w, &mut own.tty_slave] {
+        if *fd >= 0 && planned.binary_search(fd).is_ok() {
+            let to = free(&open);
+            if libc::dup3(*fd, to, libc::O_CLOEXEC) < 0 {
+                fail("moving an fd of the session's init");
+            }
+            libc::close(*fd);
+            open.retain(|o| o != fd);
+            open.push(to);
+            *fd = to;
+        }
+    }
+    ERR_W.store(own.err_w, Ordering::Relaxed);
+    let mut fillers = Vec::new();
+    for n in 0..top {
+        if planned.binary_search(&n).is_err() && !open.contains(&n) && libc::dup3(own.plan, n, libc::O_CLOEXEC) >= 0 {
+            fillers.push(n);
+        }
+    }
+    fillers
 }
 
 /// Puts each fd of the plan at its number. The init's own fds (`own`)
@@ -580,48 +667,40 @@ unsafe fn init(p: &Boot) -> ! {
     if libc::mount(c"tmpfs".as_ptr(), c"/tmp".as_ptr(), c"tmpfs".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV, c"mode=0755,size=64k".as_ptr().cast()) < 0 {
         fail("mounting the session's root (tmpfs on /tmp)");
     }
+    // The program's /proc: a procfs of this PID namespace (the session's
+    // processes only), made as a detached mount (fsmount), held as an fd
+    // and never mounted in the session's tree: paths through its magic
+    // links (/proc/self/fd/N/...) are then no route for calls that take no
+    // directory fd (connect, bind). (It was mounted on a staging directory
+    // and copied: the unmount of each staging mount waited for an
+    // expedited RCU grace period, 40-60 us, on the session's start.)
+    use rustix::mount::MountAttrFlags as A;
+    let procfs = new_mount(c"proc", &[], &[], A::MOUNT_ATTR_NOSUID | A::MOUNT_ATTR_NODEV | A::MOUNT_ATTR_NOEXEC, "proc");
     // No user namespaces inside: each would give the program every
     // capability over new namespaces of its own (more kernel to attack).
     // The limit is per user namespace, set through this namespace's proc.
-    if libc::mkdir(c"/tmp/proc".as_ptr(), 0o700) < 0 {
-        fail("mkdir /tmp/proc");
+    let limit = libc::openat(procfs.as_raw_fd(), c"sys/user/max_user_namespaces".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+    if limit < 0 || libc::write(limit, b"0".as_ptr().cast(), 1) != 1 {
+        fail("/proc/sys/user/max_user_namespaces");
     }
-    if libc::mount(c"proc".as_ptr(), c"/tmp/proc".as_ptr(), c"proc".as_ptr(), libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC, std::ptr::null()) < 0 {
-        fail("mounting proc");
-    }
-    write_file(c"/tmp/proc/sys/user/max_user_namespaces", b"0");
-    // The program's /proc: a copy of this procfs (the session's processes
-    // only), read-only (no write to /proc/self/mem, attr, sys... whoever
-    // makes it), held as an fd and never mounted in the session's tree:
-    // paths through its magic links (/proc/self/fd/N/...) are then no
-    // route for calls that take no directory fd (connect, bind).
-    let ro = libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC;
-    place(detached_copy(c"/tmp/proc", ro, "the session's proc"), p.proc_fd, "the session's proc");
+    libc::close(limit);
+    // Read-only from now on: no write to /proc/self/mem, attr, sys...
+    // whoever makes it.
+    set_attrs(procfs.as_raw_fd(), libc::MOUNT_ATTR_RDONLY, "the session's proc");
+    place(procfs.into_raw_fd(), p.proc_fd, "the session's proc");
     // Ptys of the session's own: a new devpts instance (a user namespace
     // may mount one), detached the same way. Its ptys are none of the
     // user's other terminals. At most 256: the machine's ptys beyond the
     // initial instance's reserve are shared by every instance (a session
     // must not take them all from containers and other sessions).
-    if libc::mkdir(c"/tmp/pts".as_ptr(), 0o700) < 0 {
-        fail("mkdir /tmp/pts");
-    }
-    if libc::mount(c"devpts".as_ptr(), c"/tmp/pts".as_ptr(), c"devpts".as_ptr(), libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620,max=256".as_ptr().cast()) < 0 {
-        fail("mounting the session's devpts");
-    }
-
-    place(detached_copy(c"/tmp/pts", 0, "the session's devpts"), p.pts_fd, "the session's devpts");
-    // The session's terminal, one of its own ptys, opened on that copy
+    let devpts = new_mount(c"devpts", &[c"newinstance"], &[(c"ptmxmode", c"0666"), (c"mode", c"0620"), (c"max", c"256")], A::MOUNT_ATTR_NOSUID | A::MOUNT_ATTR_NOEXEC, "the session's devpts");
+    place(devpts.into_raw_fd(), p.pts_fd, "the session's devpts");
+    // The session's terminal, one of its own ptys, opened on that mount
     // (the program's /dev/pts): its /dev/pts/0, which ttyname finds there.
     let tty_slave = match p.tty {
         Some((chan, _)) => session_pty(p, chan),
         None => -1,
     };
-    if libc::umount2(c"/tmp/pts".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/pts".as_ptr()) < 0 {
-        fail("unmounting the staged devpts");
-    }
-    if libc::umount2(c"/tmp/proc".as_ptr(), libc::MNT_DETACH) < 0 || libc::rmdir(c"/tmp/proc".as_ptr()) < 0 {
-        fail("unmounting proc");
-    }
     for d in &p.dirs {
         if libc::mkdir(d.as_ptr(), 0o755) < 0 && *libc::__errno_location() != libc::EEXIST {
             fail(&format!("mkdir {}", d.to_string_lossy()));
@@ -663,9 +742,10 @@ unsafe fn init(p: &Boot) -> ! {
 
     // The plan: what to run, with which fds. It comes once the launcher
     // has taken the pty's master and set it up.
-    let Some(Plan { argv: argv_c, targets, fds }) = receive_plan(p.plan) else { libc::_exit(125) };
-    libc::close(p.plan);
-    let mut own = Own { status_w: p.status_w, err_w: p.err_w, tty_slave };
+    let mut own = Own { plan: p.plan, status_w: p.status_w, err_w: p.err_w, tty_slave };
+    let Some(Plan { argv: argv_c, targets, fds }) = receive_plan(p, &mut own) else { libc::_exit(125) };
+    libc::close(own.plan);
+    own.plan = -1;
     let program_fds = place_plan(p, targets, fds, &mut own);
     let mut argv: Vec<*const libc::c_char> = argv_c.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
