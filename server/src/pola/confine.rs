@@ -7,28 +7,34 @@
 //! ```text
 //! launcher (host: the capability server)
 //!  ├─ clone(NEWUSER|NEWPID) ─► init (pid 1), as soon as the launcher knows
-//!  │    ld-preld's path and --net (`early`): the launcher writes its uid/gid
-//!  │    maps (the caller's own ids); it unshares NEWNS|NEWIPC|NEWUTS|
-//!  │    NEWCGROUP[|NEWNET], makes the mount tree a read-only tmpfs holding
-//!  │    ld-preld's file only, loopback up, no nested user namespaces, a
-//!  │    detached read-only procfs of the new PID namespace and a devpts of
-//!  │    its own (fds), the session's pty; then waits for the plan
+//!  │    ld-preld's path and --net (`early`): unshares
+//!  │    NEWNS|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]; once the launcher has
+//!  │    written its uid/gid maps (the caller's own ids): a read-only tmpfs
+//!  │    root holding ld-preld's file only (pivot_root), no nested user
+//!  │    namespaces, a detached read-only procfs of the new PID namespace
+//!  │    and a devpts of its own (fds), the session's pty, loopback up
+//!  │    └─ clone(VM|VFORK) ─► pid 2: detaches the old root, waits for the
+//!  │                          plan
 //!  │  meanwhile the launcher makes the grants and the namespace (mod.rs)
 //!  └─ the plan (`Early::start`: argv, the fds that cross, each at its
-//!     number; SCM_RIGHTS over a socket) ─► init
-//!       └─ fork ─► program (pid 2): new session keyring, every capability
-//!                  dropped (bounding, ambient, securebits locked),
-//!                  no_new_privs, fds 0-2 + named ones, exec ld-preld
+//!     number; SCM_RIGHTS over a socket) ─► pid 2: the fds in place, a new
+//!     session keyring, every capability dropped (bounding, ambient,
+//!     securebits locked), no_new_privs, fds 0-2 + named ones, exec
+//!     ld-preld (the init goes on from there)
 //! ```
 //!
 //! The init is cloned first and sets the session up while the launcher
 //! works out the grants: its set-up (a network namespace alone is 0.35 ms
-//! of the kernel's, the mounts and pivot_root as much again) and the
-//! launcher's grants run on two CPUs at once instead of one after the
-//! other. The clone makes only the user and PID namespaces (the PID one
-//! must be the clone's, to make the init its pid 1): the init unshares the
-//! others itself, so that their cost is the init's, not the launcher's.
-//! Both belong to the session's user namespace either way.
+//! of the kernel's, the mounts as much again) and the launcher's grants
+//! run on two CPUs at once instead of one after the other. The clone makes
+//! only the user and PID namespaces (the PID one must be the clone's, to
+//! make the init its pid 1): the init unshares the others itself, so that
+//! their cost is the init's, not the launcher's. They belong to the
+//! session's user namespace either way. pid 2 is made before the plan
+//! comes, vfork's way (it shares the init's memory until its exec: no page
+//! tables copied and torn down), and the unmount of the old root, which
+//! waits for an expedited RCU grace period, is its first work: the plan is
+//! on its way meanwhile.
 //!
 //! The init reaps the session's processes, reports the program's wait
 //! status on a pipe as soon as the program ends (the launcher ends like it)
@@ -39,9 +45,9 @@
 //! The init is a copy of the single-threaded launcher as it started; it
 //! never execs. Failures are reported as one line on an error pipe that
 //! the program's successful exec closes; the launcher reads it once it has
-//! sent the plan (a failure of the init's set-up waits there for it). A
-//! launcher that gives up before the plan kills and reaps the init (it
-//! reports nothing).
+//! sent the plan (a failure of the set-up waits there for it). A launcher
+//! that gives up before the plan kills and reaps the init (nothing is
+//! reported).
 
 use std::ffi::CString;
 use std::io::Read;
@@ -432,7 +438,8 @@ unsafe fn close_others(keep: &[RawFd]) {
     libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32);
 }
 
-/// The init's own fds, where they are now (-1: none).
+/// pid 2's own fds (the set-up's, not the plan's), where they are now
+/// (-1: none).
 struct Own {
     plan: RawFd,
     status_w: RawFd,
@@ -440,7 +447,7 @@ struct Own {
     tty_slave: RawFd,
 }
 
-/// What the plan gives the init.
+/// What the plan gives pid 2.
 struct Plan {
     argv: Vec<CString>,
     /// The numbers the fds received go to, in order.
@@ -449,15 +456,15 @@ struct Plan {
 }
 
 /// Receives the plan (`send_plan`). None when the launcher gave up first
-/// (the socket closed): the init then exits without a word. Before the
+/// (the socket closed): pid 2 then exits without a word. Before the
 /// fds come, every number below the plan's highest that is not the
-/// plan's is taken (the init's own fds moved off the plan's numbers, a
+/// plan's is taken (pid 2's own fds moved off the plan's numbers, a
 /// filler on each other free one, closed after), so that the fds land on
 /// their numbers (50 dup3 and close calls fewer for -B than placing them
 /// after; `place_plan` puts right whatever did not land).
 ///
 /// # Safety
-/// As `fail`; `own` are the init's open fds (updated where they move).
+/// As `fail`, in pid 2; `own` are its open fds (updated where they move).
 unsafe fn receive_plan(p: &Boot, own: &mut Own) -> Option<Plan> {
     let mut stream = Vec::new();
     let mut buf = vec![0u8; CHUNK + 1];
@@ -507,12 +514,12 @@ unsafe fn receive_plan(p: &Boot, own: &mut Own) -> Option<Plan> {
 }
 
 /// Leaves free, below the highest of `targets`, only the numbers of
-/// `targets`: the init's own fds on them move to a number outside them,
+/// `targets`: pid 2's own fds on them move to a number outside them,
 /// and every other free one gets a filler (returned, to close once the
 /// fds are in). Numbers the fd limit does not allow are left alone.
 ///
 /// # Safety
-/// As `fail`; `own` are the init's open fds (updated where they move).
+/// As `fail`, in pid 2; `own` are its open fds (updated where they move).
 unsafe fn make_room(p: &Boot, targets: &[RawFd], own: &mut Own) -> Vec<RawFd> {
     let mut planned = targets.to_vec();
     planned.sort_unstable();
@@ -523,7 +530,7 @@ unsafe fn make_room(p: &Boot, targets: &[RawFd], own: &mut Own) -> Vec<RawFd> {
         if *fd >= 0 && planned.binary_search(fd).is_ok() {
             let to = free(&open);
             if libc::dup3(*fd, to, libc::O_CLOEXEC) < 0 {
-                fail("moving an fd of the session's init");
+                fail("moving an fd of the program's process");
             }
             libc::close(*fd);
             open.retain(|o| o != fd);
@@ -541,18 +548,18 @@ unsafe fn make_room(p: &Boot, targets: &[RawFd], own: &mut Own) -> Vec<RawFd> {
     fillers
 }
 
-/// Puts each fd of the plan at its number. The init's own fds (`own`)
+/// Puts each fd of the plan at its number. pid 2's own fds (`own`)
 /// and the fds received may sit on those numbers (the launcher closed its
 /// copies of the init's ends, and the kernel gives received fds the
 /// lowest free ones). An fd goes to its number once that is free; one of
-/// the init's own leaves a number of the plan for the lowest free one
+/// pid 2's own leaves a number of the plan for the lowest free one
 /// outside it; where the fds received only wait on each other (a cycle),
-/// one of them is parked on such a number. So the init needs one fd more
+/// one of them is parked on such a number. So pid 2 needs one fd more
 /// than the launcher held at most, however dense the numbers are under
 /// the fd limit. Returns the numbers the program gets.
 ///
 /// # Safety
-/// As `fail`; `own` are the init's open fds (updated where they move).
+/// As `fail`, in pid 2; `own` are its open fds (updated where they move).
 unsafe fn place_plan(p: &Boot, targets: Vec<RawFd>, fds: Vec<OwnedFd>, own: &mut Own) -> Vec<RawFd> {
     let mut planned = targets.clone();
     planned.sort_unstable();
@@ -567,7 +574,7 @@ unsafe fn place_plan(p: &Boot, targets: Vec<RawFd>, fds: Vec<OwnedFd>, own: &mut
     let mut limit: libc::rlimit = std::mem::zeroed();
     libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
     let limit = RawFd::try_from(limit.rlim_cur).unwrap_or(RawFd::MAX);
-    // Every fd the init holds, and those still to place (where, whither).
+    // Every fd pid 2 holds, and those still to place (where, whither).
     let mut open: Vec<RawFd> = [own.status_w, own.err_w, own.tty_slave, p.proc_fd, p.pts_fd].into_iter().filter(|&fd| fd >= 0).collect();
     let mut pending: Vec<(RawFd, RawFd)> = fds.into_iter().map(IntoRawFd::into_raw_fd).zip(targets.iter().copied()).filter(|&(fd, to)| fd != to).collect();
     open.extend(targets.iter().filter(|to| !pending.iter().any(|(_, t)| t == *to)));
@@ -715,17 +722,10 @@ unsafe fn init(p: &Boot) -> ! {
         fail("mounting ld-preld in the session's root");
     }
     libc::close(ld);
-    // pivot_root(".", "."): the old root ends up stacked on the new one and
-    // is detached at once.
-    if libc::chdir(c"/tmp".as_ptr()) < 0
-        || libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) < 0
-        || libc::umount2(c".".as_ptr(), libc::MNT_DETACH) < 0
-        || libc::chdir(c"/".as_ptr()) < 0
-    {
+    // pivot_root(".", "."): the old root ends up stacked on the new one;
+    // pid 2 detaches it (`pid2`) before anything else.
+    if libc::chdir(c"/tmp".as_ptr()) < 0 || libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) < 0 {
         fail("pivot_root into the session's root");
-    }
-    if libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, std::ptr::null()) < 0 {
-        fail("making the session's root read-only");
     }
     if !p.net {
         loopback_up();
@@ -740,21 +740,15 @@ unsafe fn init(p: &Boot) -> ! {
         fail("making the pty the session's terminal");
     }
 
-    // The plan: what to run, with which fds. It comes once the launcher
-    // has taken the pty's master and set it up.
-    let mut own = Own { plan: p.plan, status_w: p.status_w, err_w: p.err_w, tty_slave };
-    let Some(Plan { argv: argv_c, targets, fds }) = receive_plan(p, &mut own) else { libc::_exit(125) };
-    libc::close(own.plan);
-    own.plan = -1;
-    let program_fds = place_plan(p, targets, fds, &mut own);
-    let mut argv: Vec<*const libc::c_char> = argv_c.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
-
     // The program: pid 2, in the init's memory until its exec (vfork's
     // way: the init waits meanwhile). A fork copied the init's page
     // tables, and the program's exec tore the copy down again, both on
-    // the way to the program's start.
-    let start = Pid2 { boot: p, argv: &argv, fds: &program_fds, status_w: own.status_w, tty_slave: own.tty_slave };
+    // the way to the program's start. It is made before the plan comes:
+    // it detaches the old root first, an unmount that waits for an
+    // expedited RCU grace period (40 us in a quiet trace, 0.7 ms with the
+    // other CPU busy) while the plan is on its way, then takes the plan
+    // (its fds in its own fd table) and becomes the program.
+    let start = Pid2 { boot: p, tty_slave };
     let mut stack = vec![0u128; (256 << 10) / 16];
     let top = stack.as_mut_ptr().add(stack.len()).cast::<libc::c_void>();
     let pid = libc::clone(pid2, top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, (&start as *const Pid2<'_>).cast_mut().cast());
@@ -762,6 +756,8 @@ unsafe fn init(p: &Boot) -> ! {
         fail("clone of the program's process");
     }
     drop(stack);
+    // pid 2 may have moved its error pipe (in its own fd table).
+    ERR_W.store(p.err_w, Ordering::Relaxed);
     // The init keeps nothing of the session's but the status pipe (the
     // program's stdout closes when the program and its children close it)
     // and, until it has reported the program's status, the session's
@@ -770,13 +766,10 @@ unsafe fn init(p: &Boot) -> ! {
     // grace period, and a superblock's end) came at its exit, before its
     // parent heard of it. The error pipe closes here: the program's exec
     // closes the last copy.
-    let status_w = own.status_w;
+    let status_w = p.status_w;
     let mut keep = [status_w, p.proc_fd, p.pts_fd];
     keep.sort_unstable();
     close_others(&keep);
-    drop(argv);
-    drop(argv_c);
-    drop(program_fds);
     // Signals the launcher passes on (the user's ^C without a pty, kill of
     // the launcher, SIGCONT after ^Z) go to the program's process group.
     PROGRAM.store(pid, Ordering::Relaxed);
@@ -830,6 +823,23 @@ unsafe fn init(p: &Boot) -> ! {
             libc::_exit(0);
         }
     }
+}
+
+/// After the init's pivot_root(".", "."): detaches the old root (stacked
+/// on the new one), and makes the new root read-only. The errno and what
+/// failed.
+///
+/// # Safety
+/// In pid 2 (the init's mount namespace, its cwd), before its plan.
+unsafe fn detach_old_root() -> Result<(), (i32, &'static str)> {
+    let errno = || *libc::__errno_location();
+    if libc::umount2(c".".as_ptr(), libc::MNT_DETACH) < 0 || libc::chdir(c"/".as_ptr()) < 0 {
+        return Err((errno(), "pivot_root into the session's root"));
+    }
+    if libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV, std::ptr::null()) < 0 {
+        return Err((errno(), "making the session's root read-only"));
+    }
+    Ok(())
 }
 
 extern "C" fn woken(_: libc::c_int) {}
@@ -904,23 +914,34 @@ unsafe fn session_pty(p: &Boot, chan: RawFd) -> RawFd {
 /// What `pid2` runs with (in the init's memory).
 struct Pid2<'a> {
     boot: &'a Boot,
-    argv: &'a [*const libc::c_char],
-    fds: &'a [RawFd],
-    status_w: RawFd,
     tty_slave: RawFd,
 }
 
 /// The program's process, cloned with CLONE_VM | CLONE_VFORK on a stack of
 /// its own: it shares the init's memory (the init waits) until its exec.
-/// Its fd table is its own copy.
+/// Its fd table is its own copy: the plan's fds are placed there only.
 extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the init's `Pid2`, alive while the init waits for
     // this process's exec or exit; the init allocates nothing meanwhile
-    // (it is stopped), so this process may (`fail`).
+    // (it is stopped), so this process may.
     unsafe {
         let s = &*(arg as *const Pid2<'_>);
-        libc::close(s.status_w);
-        program(s.boot, s.argv, s.fds, s.tty_slave)
+        let p = s.boot;
+        libc::close(p.status_w);
+        if let Err((errno, what)) = detach_old_root() {
+            *libc::__errno_location() = errno;
+            fail(what);
+        }
+        // The plan: what to run, with which fds. It comes once the
+        // launcher has taken the pty's master and set it up.
+        let mut own = Own { plan: p.plan, status_w: -1, err_w: p.err_w, tty_slave: s.tty_slave };
+        let Some(Plan { argv: argv_c, targets, fds }) = receive_plan(p, &mut own) else { libc::_exit(125) };
+        libc::close(own.plan);
+        own.plan = -1;
+        let program_fds = place_plan(p, targets, fds, &mut own);
+        let mut argv: Vec<*const libc::c_char> = argv_c.iter().map(|a| a.as_ptr()).collect();
+        argv.push(std::ptr::null());
+        program(p, &argv, &program_fds, own.tty_slave)
     }
 }
 
