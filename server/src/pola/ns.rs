@@ -307,25 +307,41 @@ impl Namespace {
     fn index(&mut self) -> Result<(), String> {
         self.by_vpath = self.grants.iter().enumerate().filter(|(_, g)| g.live).map(|(i, g)| (g.vpath.clone(), i)).collect();
         let mut vdirs: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> = BTreeMap::new();
-        let live: Vec<Vec<u8>> = self.grants.iter().filter(|g| g.live).map(|g| g.vpath.clone()).collect();
-        for i in 0..self.grants.len() {
-            if !self.grants[i].live {
-                self.grants[i].nested = false;
-                continue;
+        // Which grants hold others: those below `v` sort together, from
+        // `v/` on (a binary search each, not every grant against every
+        // other).
+        let mut live: Vec<&[u8]> = self.grants.iter().filter(|g| g.live).map(|g| g.vpath.as_slice()).collect();
+        live.sort_unstable();
+        let holds = |v: &[u8]| {
+            if v == b"/" {
+                return live.len() > 1;
             }
-            let v = self.grants[i].vpath.clone();
-            self.grants[i].nested = live.iter().any(|g| *g != v && is_within(g, &v));
-            if !self.grants[i].is_dir && self.grants[i].nested {
-                return Err(format!("{}: a file grant cannot hold other grants", String::from_utf8_lossy(&v)));
+            let below = [v, b"/"].concat();
+            let at = live.partition_point(|g| *g < below.as_slice());
+            live.get(at).is_some_and(|g| g.starts_with(&below))
+        };
+        let nested: Vec<bool> = self.grants.iter().map(|g| g.live && holds(&g.vpath)).collect();
+        let any_live = !live.is_empty();
+        for (g, nested) in self.grants.iter_mut().zip(nested) {
+            g.nested = nested;
+            if g.live && !g.is_dir && nested {
+                return Err(format!("{}: a file grant cannot hold other grants", String::from_utf8_lossy(&g.vpath)));
             }
+        }
+        for g in self.grants.iter().filter(|g| g.live) {
             // Every strict ancestor that is not itself a grant is a virtual
-            // directory holding the next component.
-            let mut child = v.clone();
+            // directory holding the next component; where one holds it
+            // already, so do those above (they were walked for it).
+            let mut child = g.vpath.as_slice();
             while child != b"/" {
-                let p = parent(&child).to_vec();
-                let name = child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..].to_vec();
-                if !self.by_vpath.contains_key(&p) {
-                    vdirs.entry(p.clone()).or_default().insert(name);
+                let p = parent(child);
+                let name = &child[child.iter().rposition(|&b| b == b'/').unwrap() + 1..];
+                if !self.by_vpath.contains_key(p) {
+                    let names = vdirs.entry(p.to_vec()).or_default();
+                    if names.contains(name) {
+                        break;
+                    }
+                    names.insert(name.to_vec());
                 }
                 child = p;
             }
@@ -333,7 +349,7 @@ impl Namespace {
         for k in &self.kept {
             add_kept(&mut vdirs, &self.by_vpath, k);
         }
-        if live.is_empty() {
+        if !any_live {
             vdirs.entry(b"/".to_vec()).or_default();
         }
         self.vdirs = vdirs;

@@ -162,6 +162,13 @@ pub fn fd_limit() -> usize {
 
 /// How many fds this process has open now (None if /proc is not there).
 pub fn open_fds() -> Option<usize> {
+    // Linux 6.2 on: the size of /proc/self/fd is the number of open fds,
+    // without an entry made for each, which the first listing of a
+    // process's fds pays (0.13 ms for 60 fds here: every session's
+    // launcher, as its server starts).
+    if let Some(n) = std::fs::metadata("/proc/self/fd").ok().map(|m| m.len()).filter(|&n| n > 0) {
+        return Some(n as usize);
+    }
     // The directory's own fd is among the entries while it is read.
     Some(std::fs::read_dir("/proc/self/fd").ok()?.count().saturating_sub(1))
 }
