@@ -621,15 +621,12 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
             args.ro.iter().chain(&args.rw).chain(&args.exec).any(|p| absolute(p).is_ok_and(|a| a == v))
                 || args.map.iter().any(|m| m.as_bytes().split(|&c| c == b'=').next().is_some_and(|m| ns::normalize(m) == v))
         };
+        // (Made on the host by `make_private`, once the grants are known.)
         if let Some(dir) = private {
-            // Its own two are everyone's (1777): only the user may reach them.
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| format!("cannot make the private /tmp: {}", crate::reason(&e)))?;
             for (vpath, host) in [(&b"/tmp"[..], private_tmp(dir)), (b"/dev/shm", dir.join("shm"))] {
                 if named(vpath) {
                     continue;
                 }
-                make_private_dir(&host)?;
                 auto.insert(vpath.to_vec());
                 add_grant(&mut list, GrantSpec { vpath: vpath.to_vec(), host, mode: Mode::Rw })?;
             }
@@ -657,21 +654,37 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
             add_grant(&mut list, g)?;
         }
     }
-    if let Some(tmp) = private.map(private_tmp).filter(|t| list.iter().any(|g| g.host == *t)) {
-        let tmp = tmp.as_path();
-        private_tmp_names(&list, tmp)?;
+    Ok((list, auto, prog_interp))
+}
+
+/// -B's private directories on the host, for the grants `list`: `private`
+/// (made already, maybe with its /tmp and /dev/shm: by the session's init,
+/// confine.rs) mode 0700, its /tmp and /dev/shm mode 1777 where granted,
+/// and in its /tmp the names of the grants below /tmp and a --cwd below it.
+fn make_private(args: &PolaArgs, list: &[GrantSpec], private: &Path) -> Result<(), String> {
+    // Its own two are everyone's (1777): only the user may reach them.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(private, std::fs::Permissions::from_mode(0o700)).map_err(|e| format!("cannot make the private /tmp: {}", crate::reason(&e)))?;
+    for host in [private_tmp(private), private.join("shm")] {
+        if list.iter().any(|g| g.host == host) {
+            make_private_dir(&host)?;
+        }
+    }
+    let tmp = private_tmp(private);
+    if list.iter().any(|g| g.host == tmp) {
+        private_tmp_names(list, &tmp)?;
         // A --cwd below /tmp is made there too (the session starts where it
         // was asked to, in its own /tmp).
         if let Some(rest) = args.cwd.as_ref().and_then(|c| absolute(c).ok()).and_then(|c| c.strip_prefix(b"/tmp/").map(<[u8]>::to_vec)) {
             let _ = std::fs::create_dir_all(tmp.join(OsStr::from_bytes(&rest)));
         }
     }
-    Ok((list, auto, prog_interp))
+    Ok(())
 }
 
 /// -B's private /tmp: a directory in the launcher's own (`private`, made
-/// mode 0700 by `grants`, removed as the session ends), which also holds
-/// the private /dev/shm.
+/// mode 0700 by `make_private`, removed as the session ends), which also
+/// holds the private /dev/shm.
 fn private_tmp(private: &Path) -> PathBuf {
     private.join("tmp")
 }
@@ -796,16 +809,45 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         Some(((ours, theirs), fds)) => (Some(ours), Some((theirs, fds))),
         None => (None, None),
     };
-    let early = confine::early(&ld, args.net, init_chan)?;
-    // -B's private /tmp (and /dev/shm), removed as the launcher ends
-    // (`Cleaner`).
-    let tmp = if args.base {
-        Some(tempfile::Builder::new().prefix("preld-pola-tmp-").tempdir().map_err(|e| format!("cannot make the private /tmp: {e}"))?)
-    } else {
-        None
+    // -B's private directory (its /tmp and /dev/shm, removed as the
+    // launcher ends: `Cleaner`) and the directory of the virtual
+    // directories' stand-ins (the namespace's) are made on the host by the
+    // init as it starts, at names chosen here, while the launcher works
+    // out the grants (mkdirs on the host's /tmp: 0.1-0.4 ms of ext4's, the
+    // more the more was removed there lately).
+    let private_name = args.base.then(|| ns::temp_name("preld-pola-tmp-"));
+    let backing_name = ns::temp_name("preld-pola-");
+    let mut dirs = Vec::new();
+    if let Some(p) = &private_name {
+        dirs.extend([(p.clone(), 0o700), (private_tmp(p), 0o1777), (p.join("shm"), 0o1777)]);
+    }
+    dirs.push((backing_name.clone(), 0o777));
+    let mut early = confine::early(&ld, args.net, init_chan, &dirs)?;
+    let (mut specs, auto, prog_interp) = grants(&args, &prog, private_name.as_deref(), &profiles)?;
+    // What the init could not make is made here (the private directory at
+    // another name then).
+    let made = early.host_dirs();
+    let tmp = match private_name {
+        Some(name) if made.first() == Some(&true) => Some(ns::HostDir::adopt(name)),
+        Some(name) => {
+            let dir = ns::HostDir::new("preld-pola-tmp-").map_err(|e| format!("cannot make the private /tmp: {e}"))?;
+            for g in &mut specs {
+                if let Ok(rest) = g.host.strip_prefix(&name) {
+                    g.host = dir.path().join(rest);
+                }
+            }
+            Some(dir)
+        }
+        None => None,
     };
-    let (specs, auto, prog_interp) = grants(&args, &prog, tmp.as_ref().map(|t| t.path()), &profiles)?;
-    let mut ns = Namespace::new(&specs)?;
+    if let Some(t) = &tmp {
+        make_private(&args, &specs, t.path())?;
+    }
+    let backing = match made.last() {
+        Some(true) => ns::HostDir::adopt(backing_name),
+        _ => ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?,
+    };
+    let mut ns = Namespace::with_backing(&specs, backing)?;
     // /proc and /dev/pts are the session's procfs and devpts, which the
     // process resolves itself (below): the namespace only lists them.
     for own in [&b"/proc"[..], b"/dev/pts"] {
@@ -1109,7 +1151,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             // directories once the launcher is gone.
             c.finish();
             std::mem::forget(server);
-            let _ = tmp.map(tempfile::TempDir::keep);
+            let _ = tmp.map(ns::HostDir::keep);
         }
         None => {
             drop(server);
@@ -1148,8 +1190,7 @@ fn raise_fd_limit() {
 /// the caller's fds (a pipe reading the launcher's output ends when the
 /// launcher does) and leaves the terminal's session. It removes the
 /// directories only when told to (`finish`): not when the launcher failed
-/// (the private directory's TempDir and the namespace did) or left a
-/// background server (which does).
+/// (their `HostDir`s did) or left a background server (which does).
 struct Cleaner {
     ctl: std::os::fd::OwnedFd,
 }
@@ -1394,7 +1435,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let host = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/tmp").map(|g| (g.host.clone(), g.mode));
         let shm = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/dev/shm").map(|g| (g.host.clone(), g.mode));
-        let l = grants(&parse(&["-B", "--cwd", "/tmp/a/b", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
+        let args = parse(&["-B", "--cwd", "/tmp/a/b", "true"]);
+        let l = grants(&args, &prog, Some(tmp.path()), &[]).unwrap().0;
+        make_private(&args, &l, tmp.path()).unwrap();
         assert_eq!(host(&l), Some((tmp.path().join("tmp"), Mode::Rw)));
         assert_eq!(shm(&l), Some((tmp.path().join("shm"), Mode::Rw)));
         for d in ["tmp", "shm"] {

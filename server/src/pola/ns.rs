@@ -153,13 +153,62 @@ pub struct Namespace {
     /// Where the empty stand-ins of virtual directories are made (the
     /// host directory, removed with the namespace), and a detached mount
     /// copy of it through which they are made and opened.
-    _backing_dir: tempfile::TempDir,
+    _backing_dir: HostDir,
     backing_root: OwnedFd,
     backing: HashMap<Vec<u8>, OwnedFd>,
     /// Where the last resolution left the namespace (`take_outside`).
     outside: RefCell<Option<Vec<u8>>>,
     /// Virtual directories kept without a grant below them (`keep_dir`).
     kept: Vec<Vec<u8>>,
+}
+
+/// A directory of the host's that a session makes for itself (the
+/// virtual directories' stand-ins, -B's private directory): removed with
+/// what it holds when dropped, unless kept.
+pub struct HostDir(Option<PathBuf>);
+
+impl HostDir {
+    /// A new directory in the temporary directory, named PREFIX and six
+    /// random characters.
+    pub fn new(prefix: &str) -> std::io::Result<HostDir> {
+        Ok(HostDir(Some(tempfile::Builder::new().prefix(prefix).tempdir()?.keep())))
+    }
+
+    /// A directory made already (by the session's init: confine.rs), at a
+    /// name from `temp_name`.
+    pub fn adopt(path: PathBuf) -> HostDir {
+        HostDir(Some(path))
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.as_deref().expect("a host directory not kept")
+    }
+
+    /// Leaves the directory on the host; its path.
+    pub fn keep(mut self) -> PathBuf {
+        self.0.take().expect("a host directory not kept")
+    }
+}
+
+impl Drop for HostDir {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_dir_all(p);
+        }
+    }
+}
+
+/// A name for a new directory in the temporary directory, as `HostDir::new`
+/// makes: PREFIX and six random characters (someone else makes the
+/// directory, which is then adopted; a name taken meanwhile is found by
+/// that mkdir: EEXIST).
+pub fn temp_name(prefix: &str) -> PathBuf {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut r = [0u8; 6];
+    // SAFETY: getrandom writes at most r.len() bytes into r.
+    unsafe { libc::getrandom(r.as_mut_ptr().cast(), r.len(), 0) };
+    let name: String = r.iter().map(|b| CHARS[*b as usize % CHARS.len()] as char).collect();
+    std::env::temp_dir().join(format!("{prefix}{name}"))
 }
 
 /// `/a/b` + `c` → `/a/b/c`.
@@ -229,6 +278,12 @@ impl Namespace {
 
     /// Opens every grant's host root. Errors name the grant.
     pub fn new(specs: &[GrantSpec]) -> Result<Namespace, String> {
+        let backing_dir = HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
+        Namespace::with_backing(specs, backing_dir)
+    }
+
+    /// As `new`, with the stand-ins' host directory made already.
+    pub fn with_backing(specs: &[GrantSpec], backing_dir: HostDir) -> Result<Namespace, String> {
         let mut grants: Vec<Grant> = Vec::new();
         let mut by_vpath = HashMap::new();
         // Every grant, and the stand-ins' directory, is reached through a
@@ -236,10 +291,6 @@ impl Namespace {
         // handed out stops at the grant, never climbs the host's tree.
         // Read-only grants get read-only copies: their fds then refuse
         // fchmod, fchown, futimens and fsetxattr (EROFS) whoever calls them.
-        let backing_dir = tempfile::Builder::new()
-            .prefix("preld-pola-")
-            .tempdir()
-            .map_err(|e| format!("cannot make a private directory: {e}"))?;
         // Directory grants' copies open no devices (MOUNT_ATTR_NODEV): a
         // directory grant gives its files, not the devices that may lie in
         // it (a loop device there is a disk: attack `devices`). A device is
