@@ -1076,6 +1076,29 @@ fn pages_unmapped_by_another_thread_meanwhile_in_a_session() {
     r.same("race-munmap", true);
 }
 
+/// tests/programs/c/h_memrace.c in a session (from the session-13
+/// adversary): calls after the main thread's pthread_exit (EFAULT: preld
+/// named the exited leader to process_vm_readv), a FIFO opened while
+/// another thread unmaps, signals whose handlers unmap or jump out while
+/// copies and changes are under way, race-munmap under a seccomp filter
+/// that refuses process_vm_writev. Each as natively.
+#[test]
+fn threads_sharing_memory_while_it_is_copied_in_a_session() {
+    let tmp = scratch("memrace");
+    let d = tmp.path();
+    let prog = d.join("h_memrace");
+    std::fs::copy(preld_tests::program("h_memrace-dyn-pie"), &prog).unwrap();
+    for (case, arg) in [("leader-exit", ""), ("fifo", d.to_str().unwrap()), ("signal-window", "2"), ("lost-end", ""), ("race-seccomp", "")] {
+        let mut argv = vec![prog.to_str().unwrap(), case];
+        if !arg.is_empty() {
+            argv.push(arg);
+        }
+        let r = Run::new(d, &argv).grant("--rw", d).grant("--exec", d);
+        r.native_ok();
+        r.same(case, true);
+    }
+}
+
 /// A process of its own memory sharing its parent's fd table
 /// (clone(CLONE_FILES), tests/programs/pola/clone_files.c): its calls and
 /// those of its parent's threads are served during its life and after,
