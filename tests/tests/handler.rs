@@ -217,6 +217,9 @@ macro_rules! memrace {
 // no memory behind an exited leader (ESRCH), and sigprocmask, sigaction
 // and sigaltstack said EFAULT in every mode.
 memrace!(calls_after_the_main_thread_exited, ["leader-exit"], "leader-exit: sigmask ok, sigaction ok, stat ok, sigaltstack ok\n");
+// ... and likewise a CLONE_VM child process once its parent has exec'd
+// (the pid then named the shell's memory).
+memrace!(calls_of_a_clone_vm_child_after_its_parent_execd, ["vm-child"], "vm-child: sigmask ok, sigaction ok, stat ok\n");
 // A FIFO opened for reading from a path gate while another thread maps and
 // unmaps: a change of the mappings during the open made the gate close
 // the fd and the handler open the FIFO again, whose writer had come and

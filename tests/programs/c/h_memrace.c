@@ -23,6 +23,9 @@
  *   race-seccomp    h_pagecache2's race-munmap (another thread passes a
  *                   page this one maps and unmaps) under a seccomp filter
  *                   that refuses process_vm_writev and process_vm_readv
+ *   vm-child        a CLONE_VM child process (no CLONE_THREAD) makes such
+ *                   calls after its parent has exec'd a shell, which then
+ *                   shows what the child wrote to memrace-vm-child-PID.out
  *   ptrace-stop N   a thread making path calls is stopped by a ptrace
  *                   tracer (PTRACE_INTERRUPT) N times; meanwhile another
  *                   thread's munmap must go on
@@ -33,6 +36,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stddef.h>
@@ -205,13 +209,13 @@ static int lost_end(void) {
     struct sigaction sa = {0};
     sa.sa_handler = on_alrm;
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 20}, {0, 20}};
-    setitimer(ITIMER_REAL, &it, NULL);
-    jumping = 1;
     sigset_t alrm;
     sigemptyset(&alrm);
     sigaddset(&alrm, SIGALRM);
     sigprocmask(SIG_BLOCK, &alrm, NULL);
+    struct itimerval it = {{0, 20}, {0, 20}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    jumping = 1;
     for (volatile int i = 0; i < 300; i++) {
         /* (as in signal_window: SIGALRM blocked around sigsetjmp) */
         if (sigsetjmp(jump, 0)) continue;
@@ -270,6 +274,37 @@ static int race_seccomp(void) {
     pthread_join(t, NULL);
     printf("race-seccomp: survived\n");
     return 0;
+}
+
+/* -------------------------------------------------------------- vm-child */
+static char vm_stack[1 << 16] __attribute__((aligned(16)));
+static int vm_out;
+static int vm_child(void *a) {
+    (void)a;
+    usleep(200000); /* the parent has exec'd by now */
+    sigset_t s, old;
+    sigemptyset(&s);
+    int r1 = sigprocmask(SIG_BLOCK, &s, &old) ? errno : 0;
+    struct sigaction sa;
+    int r2 = sigaction(SIGUSR1, NULL, &sa) ? errno : 0;
+    struct stat st;
+    int r3 = stat("/", &st) ? errno : 0;
+    dprintf(vm_out, "vm-child: sigmask %s, sigaction %s, stat %s\n", name(r1), name(r2), name(r3));
+    close(vm_out);
+    syscall(SYS_exit, 0);
+    return 0;
+}
+
+static int vm_child_case(void) {
+    /* (the shell's $$ is this pid) */
+    char out[64];
+    snprintf(out, sizeof out, "memrace-vm-child-%d.out", (int)getpid());
+    vm_out = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (vm_out < 0) { perror(out); return 2; }
+    if (clone(vm_child, vm_stack + sizeof vm_stack, CLONE_VM | SIGCHLD, NULL) < 0) { perror("clone"); return 2; }
+    execl("/bin/sh", "sh", "-c", "sleep 1; cat memrace-vm-child-$$.out; rm -f memrace-vm-child-$$.out", (char *)NULL);
+    perror("execl");
+    return 2;
 }
 
 /* ----------------------------------------------------------- ptrace-stop */
@@ -352,6 +387,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "signal-window")) return signal_window(argc > 2 ? atoi(argv[2]) : 3);
     if (!strcmp(c, "lost-end")) return lost_end();
     if (!strcmp(c, "race-seccomp")) return race_seccomp();
+    if (!strcmp(c, "vm-child")) return vm_child_case();
     if (!strcmp(c, "ptrace-stop")) return ptrace_stop(argc > 2 ? atoi(argv[2]) : 300);
     fprintf(stderr, "unknown case %s\n", c);
     return 2;
