@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 23] = [
+const H_PROGRAMS: [&str; 24] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -49,6 +49,7 @@ const H_PROGRAMS: [&str; 23] = [
     "h_pagecache2",
     "h_vmproc",
     "h_vmleak",
+    "h_memrace",
 ];
 
 struct Job {

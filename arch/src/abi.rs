@@ -14,6 +14,7 @@ pub const SYS_PRCTL: usize = general::__NR_prctl as usize;
 pub const SYS_ARCH_PRCTL: usize = general::__NR_arch_prctl as usize;
 pub const SYS_EXIT: usize = general::__NR_exit as usize;
 pub const SYS_GETTID: usize = general::__NR_gettid as usize;
+pub const SYS_SCHED_YIELD: usize = general::__NR_sched_yield as usize;
 
 pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;

@@ -370,10 +370,25 @@ pub fn dispatch(t: &mut ThreadBlock, uc: &mut Ucontext) {
         match outcome {
             // Made (by an entry, or the server): forgotten after it too.
             Outcome::Return(_) | Outcome::Diverted => usermem::mappings_end(),
+            // A change of the mappings, which cannot block: made here, so
+            // that its end is never lost (from the tail gate, a signal
+            // handler that jumped out between the call and its post trap
+            // left every copy of every thread to the kernel for good).
+            Outcome::Real if memory::changes_mappings(nr) && !crate::sud::seccomp_filtered() => {
+                // SAFETY: the application's own call with its arguments,
+                // which `memory::guard` has kept off preld's memory (as
+                // from the tail gate); none of these blocks.
+                let r = unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+                usermem::mappings_end();
+                outcome = Outcome::Return(r);
+            }
             // Made from the tail gate: its post trap forgets.
-            Outcome::Real | Outcome::Next => outcome = Outcome::RealThen(After::PagesForgotten),
+            Outcome::Real | Outcome::Next => {
+                outcome = Outcome::RealThen(After::PagesForgotten);
+                c.t.change_open = true;
+            }
             // (its post trap likewise: `after_call`)
-            Outcome::RealThen(_) => {}
+            Outcome::RealThen(_) => c.t.change_open = true,
         }
     }
     match outcome {
@@ -503,8 +518,10 @@ fn no_room_for_tail(c: &mut Call<'_>, nr: usize, after: usize, traced: bool) {
 /// an application forged in the slot) runs none; a forged tamper bit only
 /// delays or signals as the rules say anyway.
 fn after_call(t: &mut ThreadBlock, nr: usize, orig: &[usize; 6], word: usize, ret: isize) -> isize {
-    if memory::forgets_pages(nr, orig) {
-        // (Whatever the word: a traced call's post trap, or a step's.)
+    if core::mem::take(&mut t.change_open) {
+        // (Whatever the word: a traced call's post trap, or a step's; not
+        // a post trap the application forged, nor one whose change a
+        // signal ended: `change_made`.)
         usermem::mappings_end();
     }
     let ret = match After::from_word(word & !(TAMPERED_EXIT | TRACED_EXIT)) {

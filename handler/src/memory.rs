@@ -72,6 +72,15 @@ pub fn truncates(nr: usize, a: &[usize; 6]) -> bool {
     }
 }
 
+/// The calls that change mappings and never block (a truncation may: a
+/// FIFO's open with O_TRUNC waits for its other end).
+pub fn changes_mappings(nr: usize) -> bool {
+    matches!(
+        Sysno::new(nr),
+        Some(Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::mremap | Sysno::mmap | Sysno::madvise | Sysno::shmat)
+    )
+}
+
 /// Whether usermem.rs's page cache must forget what it knows around the
 /// call: before it (a page probed meanwhile is known under the new
 /// generation) and after it (one probed while it was being made, which

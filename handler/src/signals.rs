@@ -373,6 +373,11 @@ extern "C" fn preld_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mut core
     let t = unsafe { thread::current() };
     // SAFETY: the kernel's handler arguments, used during this call only.
     let mut uc = unsafe { Ucontext::from_ptr(uc) };
+    // SAFETY: this thread's interrupted context.
+    if let Some(rip) = unsafe { preld_arch::fast::abort_path_copy(uc.rip(), uc.rsp()) } {
+        uc.set_rip(rip);
+    }
+    crate::usermem::change_interrupted(t, &mut uc);
     let sig = sig as usize;
     trace::signal(t, sig, info.cast());
     if tracer::signal(t, sig, info.cast()).is_none() {

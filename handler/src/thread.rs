@@ -137,6 +137,9 @@ pub struct ThreadBlock {
     pub clone_vfork_files: bool,
     pub clone_nr: usize,
     pub clone_args: [usize; 6],
+    /// A change of the mappings (`usermem::mappings_begin`) whose end is
+    /// the tail gate's post trap: its call is on its way.
+    pub change_open: bool,
     /// What a pending execve points at (freed if it fails).
     pub exec_alloc: usize,
     /// A session's cwd of a child that shares memory but not its parent's

@@ -52,6 +52,10 @@ extern "C" fn preld_sigsys(_sig: i32, info: *mut core::ffi::c_void, uc: *mut cor
         if attach::request(t, unsafe { attach::siginfo(info) }) {
             return;
         }
+        // SAFETY: this thread's interrupted context.
+        if let Some(rip) = unsafe { preld_arch::fast::abort_path_copy(uc.rip(), uc.rsp()) } {
+            uc.set_rip(rip);
+        }
         signals::foreign_sigsys(t, info, &mut uc);
         return;
     }

@@ -28,6 +28,28 @@ pub fn set_pid(pid: i32) {
     PID.store(pid, Ordering::Relaxed);
 }
 
+/// The pid process_vm_readv and process_vm_writev name for this memory:
+/// the process's, or once another thread shares it, the calling thread's
+/// own id. The kernel finds no memory behind a thread group's leader
+/// that has exited (pthread_exit in main while other threads go on:
+/// ESRCH, and every stat, sigprocmask or readlink of theirs said EFAULT),
+/// nor behind the parent of a CLONE_VM child process once it has exited
+/// or exec'd (the pid is that parent's, in memory they share).
+fn own_pid() -> usize {
+    if !SHARED.load(Ordering::Relaxed) {
+        return PID.load(Ordering::Relaxed) as usize;
+    }
+    // SAFETY: with a second thread, every thread preld runs on has its
+    // block in gs (set before the thread's first call); its arch.tid is
+    // written by this thread only (or before it started), read here.
+    let tid = unsafe { core::ptr::addr_of!((*(preld_arch::thread_block() as *const crate::thread::ThreadBlock)).arch.tid).read() };
+    if tid != 0 {
+        tid
+    } else {
+        sys::gettid() as usize
+    }
+}
+
 /// Copies `len` bytes of preld's `buf` into the application's `app` with
 /// process_vm_readv (its local side is written).
 fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
@@ -37,7 +59,7 @@ fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
     // `len` bytes (only read: the caller's `&`); the local one, the
     // application's, is checked by the kernel.
     let ret = unsafe {
-        sys::raw(Sysno::process_vm_readv as usize, [PID.load(Ordering::Relaxed) as usize, local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
+        sys::raw(Sysno::process_vm_readv as usize, [own_pid(), local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
     };
     ret == Ok(len)
 }
@@ -192,7 +214,7 @@ fn read_by_kernel(addr: usize, buf: &mut [u8]) -> bool {
     // length; the local one, the application's, is read and checked by the
     // kernel (EFAULT, or fewer bytes).
     let ret = unsafe {
-        sys::raw(Sysno::process_vm_writev as usize, [PID.load(Ordering::Relaxed) as usize, local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
+        sys::raw(Sysno::process_vm_writev as usize, [own_pid(), local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
     };
     match ret {
         Ok(n) => n == buf.len(),
@@ -200,9 +222,13 @@ fn read_by_kernel(addr: usize, buf: &mut [u8]) -> bool {
         // once the change is over, as before there was this way round.
         Err(e) if e != crate::errno::EFAULT => {
             wait_for_changes();
+            // Counted again once the change is over (None only where one
+            // never ends: its end was lost).
+            let _copying = Copying::enter();
             readable(addr, buf.len()) && {
-                // SAFETY: as in `read` (without `Copying`: this is the
-                // window the rest of this module closes).
+                // SAFETY: as in `read` (without `Copying` only after a
+                // change whose end was lost: the window the rest of this
+                // module closes).
                 unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) };
                 true
             }
@@ -289,6 +315,36 @@ pub fn mappings_end() {
     sys::mappings_change();
     if SHARED.load(Ordering::Relaxed) {
         let _ = CHANGING.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    }
+}
+
+/// A signal has come while a call of the tail gate that changes the
+/// mappings is on its way (`c.t.change_open`): the application's handler
+/// may jump out, and the post trap that ends the change never come (every
+/// copy of every thread then went to the kernel for good, and with a
+/// seccomp filter of the application's that refuses process_vm_writev,
+/// waited 10,000 turns each: h_memrace's lost-end hung). After the call
+/// (`uc` between it and the post trap), the change is made and ends now.
+/// Before it (the signal came as the SIGSYS handler returned), it ends
+/// now too, and the application is put back at its own `syscall` with the
+/// call's number and arguments, as if the signal had come just before it:
+/// if the handler returns, the call traps again and is made anew.
+pub fn change_interrupted(t: &mut crate::thread::ThreadBlock, uc: &mut preld_arch::Ucontext) {
+    if !t.change_open {
+        return;
+    }
+    let rip = uc.rip();
+    if preld_arch::after_tail_call(rip) {
+        t.change_open = false;
+        mappings_end();
+    } else if rip == preld_arch::tail_gate_post as *const () as usize && probe_readable(uc.posted_slot(), preld_arch::TAIL_SLOT_LEN) {
+        // SAFETY: just checked readable.
+        let slot = unsafe { uc.tail_state() };
+        t.change_open = false;
+        mappings_end();
+        uc.finish_tail(&slot, slot.words[0]);
+        // (The `syscall` instruction that trapped: two bytes.)
+        uc.set_rip(slot.rip.wrapping_sub(2));
     }
 }
 

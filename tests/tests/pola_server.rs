@@ -573,3 +573,125 @@ fn an_open_of_a_fifo_whose_lock_a_client_holds_stalls_no_one() {
     let log = s.finish(c);
     assert!(log.is_empty(), "{log:?}");
 }
+
+/// The owners an Owners reply tells (dev, ino) -> (uid, gid).
+fn owners(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, skip: u32, subdirs: bool) -> Result<Vec<proto::Owner>, i64> {
+    let req = Request::Owners { skip, flags: if subdirs { proto::OWNERS_SUBDIRS } else { 0 } };
+    let (r, msg, _) = call(sock, &req, &[fd]);
+    if r < 0 {
+        return Err(-r);
+    }
+    let (_, reply) = proto::decode_reply(&msg, Op::Owners).unwrap();
+    let ReplyData::Owners(o) = reply.data else { panic!("no owners in {:?}", reply.data) };
+    Ok(o.iter().collect())
+}
+
+fn open_dir(sock: BorrowedFd<'_>, path: &[u8]) -> OwnedFd {
+    let (r, _, mut fds) = call(sock, &Request::Open { flags: (libc::O_RDONLY | libc::O_DIRECTORY) as u32, mode: 0, path: PathArg::cwd(path) }, &[]);
+    assert!(r >= 0, "open {}: {r}", String::from_utf8_lossy(path));
+    fds.pop().unwrap()
+}
+
+fn ino(p: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(p).unwrap().ino()
+}
+
+/// Owners (op 25) from a hostile client (the session-13 adversary): it
+/// lists the grant's files only (never the directory the grant lies in;
+/// of an fd from elsewhere, the scratch directory, a pipe, a socket,
+/// /dev/null, a memfd, a pidfd, only that object's own owners), a forged skip past the end says nothing, a deep chain of small
+/// directories walked for their subdirectories' owners stops at the
+/// reply's room and leaves no fd open, a directory of 20,000 files comes
+/// in pages of distinct files (at most 16,384 of them, the server's cap),
+/// and a request with no fd or two ends its connection only.
+#[test]
+fn owners_tells_only_of_the_grants_files() {
+    let (s, c) = start(3);
+    let a = c[0].as_fd();
+    let data = s.dir.path().join("data");
+    // A chain of 1,000 small directories, and a directory of 20,000 files.
+    let mut deep = data.join("deep");
+    for _ in 0..1000 {
+        std::fs::create_dir(&deep).unwrap();
+        deep = deep.join("d");
+    }
+    std::fs::create_dir(data.join("big")).unwrap();
+    for i in 0..20_000 {
+        std::fs::File::create(data.join(format!("big/f{i:05}"))).unwrap();
+    }
+    let top = open_dir(a, b"/data");
+    let list = owners(a, top.as_fd(), 0, false).unwrap();
+    let mut want: Vec<u64> = ["", "a.txt", "deep", "big"].iter().map(|n| ino(&data.join(n))).collect();
+    let mut got: Vec<u64> = list.iter().map(|o| o.ino).collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "the grant's directory and its entries, nothing else");
+    assert!(!got.contains(&ino(&s.dir.path().join("secret.txt"))));
+    assert_eq!(owners(a, top.as_fd(), u32::MAX, true).unwrap().len(), 0, "a skip past the end");
+    // Elsewhere: nothing.
+    let outside: OwnedFd = std::fs::File::open(s.dir.path()).unwrap().into();
+    let (p0, _p1) = sys::seqpacket_pair().unwrap();
+    let (r0, _w0) = {
+        let mut p = [0; 2];
+        // SAFETY: two ints for pipe2.
+        assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: fresh fds of ours.
+        unsafe { (<OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(p[0]), <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(p[1])) }
+    };
+    let devnull: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
+    // SAFETY: plain calls that return a new fd (or -1).
+    let (memfd, pidfd) = unsafe {
+        (
+            libc::syscall(libc::SYS_memfd_create, c"owners".as_ptr(), libc::MFD_CLOEXEC) as i32,
+            libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as i32,
+        )
+    };
+    assert!(memfd >= 0 && pidfd >= 0);
+    // SAFETY: fresh fds of ours.
+    let (memfd, pidfd): (OwnedFd, OwnedFd) = unsafe { (std::os::fd::FromRawFd::from_raw_fd(memfd), std::os::fd::FromRawFd::from_raw_fd(pidfd)) };
+    for (what, fd) in [("its own directory", &outside), ("a socket", &p0), ("a pipe", &r0), ("/dev/null", &devnull), ("a memfd", &memfd), ("a pidfd", &pidfd)] {
+        use std::os::unix::fs::MetadataExt;
+        let st = std::fs::File::from(fd.try_clone().unwrap()).metadata().unwrap();
+        let list = owners(a, fd.as_fd(), 0, true).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(list.len(), 1, "{what}: its own owners only: {list:?}");
+        assert_eq!((list[0].ino, list[0].uid, list[0].gid), (st.ino(), st.uid(), st.gid()), "{what}");
+    }
+    // The chain: at most one frame, no fd left open.
+    let chain = open_dir(a, b"/data/deep");
+    owners(a, chain.as_fd(), 0, false).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let before = sys::open_fds();
+    let t = Instant::now();
+    let list = owners(a, chain.as_fd(), 0, true).unwrap();
+    assert!(list.len() < proto::OWNERS_MAX, "{} owners", list.len());
+    assert!(list.len() > 100, "subdirectories' owners came: {}", list.len());
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // (What the client sent is closed by a closer thread.)
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(sys::open_fds(), before, "fds left open by the walk");
+    // The large directory, in pages.
+    let big = open_dir(a, b"/data/big");
+    let mut seen = std::collections::HashSet::new();
+    let mut skip = 0u32;
+    loop {
+        let page = owners(a, big.as_fd(), skip, true).unwrap();
+        for o in &page {
+            assert!(seen.insert(o.ino), "told twice: {o:?}");
+        }
+        if page.len() < proto::OWNERS_MAX {
+            break;
+        }
+        skip += page.len() as u32;
+    }
+    assert_eq!(seen.len(), 1 + 16_384, "the directory and the server's cap of its entries");
+    // No fd, or two: that connection only ends.
+    let req = Request::Owners { skip: 0, flags: 0 };
+    send(c[1].as_fd(), &frame(&req), &[]);
+    assert_closed(c[1].as_fd());
+    send(c[2].as_fd(), &frame(&req), &[top.as_fd(), big.as_fd()]);
+    assert_closed(c[2].as_fd());
+    assert_eq!(read_fd(open(a, b"/data/a.txt").unwrap()), "granted");
+    let log = s.finish(c);
+    assert_eq!(log.len(), 2, "{log:#?}");
+}

@@ -1102,6 +1102,29 @@ fn pages_unmapped_by_another_thread_meanwhile_in_a_session() {
     r.same("race-munmap", true);
 }
 
+/// tests/programs/c/h_memrace.c in a session (from the session-13
+/// adversary): calls after the main thread's pthread_exit (EFAULT: preld
+/// named the exited leader to process_vm_readv), a FIFO opened while
+/// another thread unmaps, signals whose handlers unmap or jump out while
+/// copies and changes are under way, race-munmap under a seccomp filter
+/// that refuses process_vm_writev. Each as natively.
+#[test]
+fn threads_sharing_memory_while_it_is_copied_in_a_session() {
+    let tmp = scratch("memrace");
+    let d = tmp.path();
+    let prog = d.join("h_memrace");
+    std::fs::copy(preld_tests::program("h_memrace-dyn-pie"), &prog).unwrap();
+    for (case, arg) in [("leader-exit", ""), ("fifo", d.to_str().unwrap()), ("signal-window", "2"), ("lost-end", ""), ("race-seccomp", ""), ("vm-child", "")] {
+        let mut argv = vec![prog.to_str().unwrap(), case];
+        if !arg.is_empty() {
+            argv.push(arg);
+        }
+        let r = Run::new(d, &argv).grant("--rw", d).grant("--exec", d);
+        r.native_ok();
+        r.same(case, true);
+    }
+}
+
 /// A process of its own memory sharing its parent's fd table
 /// (clone(CLONE_FILES), tests/programs/pola/clone_files.c): its calls and
 /// those of its parent's threads are served during its life and after,
@@ -1588,6 +1611,110 @@ fn others_files_show_their_owners_as_nobody() {
     let native = r.native_ok();
     assert!(native.stdout_str().contains(" 0 0 "), "native: {}", native.report());
     r.same("owners as nobody", true);
+}
+
+/// Owners of others' files in a grant as natively, each way the session
+/// may name them (from the session-13 adversary): hard links, symlinks
+/// (lstat and stat), a FIFO, nobody's file with root's group, a
+/// directory of 20,000 files past the server's 16,384 (by path, beside
+/// a directory fd, fstat), and files on mounts below the grant (a tmpfs,
+/// a bind mount): the server said EXDEV for those (not on the grant's
+/// own copy) and they showed 65534.
+#[test]
+fn others_files_in_a_grant_and_on_mounts_below_it_show_their_owners() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let n = Nobody::new("nobody-owners-mounts");
+    let d = n.tmp.dir("own");
+    let chown = |p: &Path, u: u32, g: u32| std::os::unix::fs::lchown(p, Some(u), Some(g)).unwrap();
+    write(&d.join("f1234"), "b\n");
+    chown(&d.join("f1234"), 1234, 1234);
+    write(&d.join("nobody_root"), "c\n");
+    chown(&d.join("nobody_root"), NOBODY, 0);
+    fs::create_dir(d.join("sub")).unwrap();
+    fs::hard_link(d.join("f1234"), d.join("sub/hardlink")).unwrap();
+    symlink("f1234", d.join("link_root")).unwrap();
+    symlink("nobody_root", d.join("link1234")).unwrap();
+    chown(&d.join("link1234"), 1234, 1234);
+    let fifo = std::ffi::CString::new(d.join("fifo").as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path of ours.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    chown(&d.join("fifo"), 77, 77);
+    fs::create_dir(d.join("big")).unwrap();
+    for i in 0..20_000u32 {
+        let f = d.join(format!("big/f{i:05}"));
+        fs::File::create(&f).unwrap();
+        chown(&f, 1000 + i % 7, 2000 + i % 5);
+    }
+    for sub in ["tm", "bsrc", "bind"] {
+        fs::create_dir(d.join(sub)).unwrap();
+    }
+    write(&d.join("bsrc/b"), "y\n");
+    chown(&d.join("bsrc/b"), 4321, 4321);
+    struct Mounts(Vec<PathBuf>);
+    impl Drop for Mounts {
+        fn drop(&mut self) {
+            for m in self.0.iter().rev() {
+                let _ = Command::new("umount").arg(m).status();
+            }
+        }
+    }
+    let mut mounts = Mounts(Vec::new());
+    let tm = d.join("tm");
+    assert!(Command::new("mount").args(["-t", "tmpfs", "tmpfs"]).arg(&tm).status().unwrap().success());
+    mounts.0.push(tm.clone());
+    let bind = d.join("bind");
+    assert!(Command::new("mount").arg("--bind").arg(d.join("bsrc")).arg(&bind).status().unwrap().success());
+    mounts.0.push(bind);
+    fs::set_permissions(&tm, fs::Permissions::from_mode(0o755)).unwrap();
+    write(&tm.join("t"), "x\n");
+    chown(&tm.join("t"), 1234, 1234);
+    for p in ["", "sub", "big"] {
+        fs::set_permissions(d.join(p), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = format!(
+        "cd own; stat -c '%u:%g %n' f1234 nobody_root sub/hardlink fifo tm/t bind/b big/f00000 big/f19999 big/f16384; \
+         stat -L -c 'L %u:%g %n' link_root link1234; stat -c 'l %u:%g %n' link_root link1234; \
+         ls -ln . sub tm bind | sort; find . -path ./big -prune -o -printf '%U:%G %p\\n' | sort; \
+         find big -name 'f1999*' -printf '%U:%G %p\\n' | sort; \
+         {} -c 'import os; fs = [open(p) for p in (\"tm/t\", \"bind/b\", \"big/f19998\", \"sub/hardlink\")]; print([os.fstat(f.fileno()).st_uid for f in fs])'",
+        py.display()
+    );
+    let r = n.run(&["/bin/sh", "-c", &script]).grant("--ro", &d);
+    let native = r.native_ok();
+    assert!(native.stdout_str().contains("1234:1234 tm/t\n"), "native: {}", native.report());
+    r.same("owners in a grant and on mounts below it, as nobody", true);
+}
+
+/// fstat of fds a session of nobody inherited from outside (`--fd 3`,
+/// its stdin), host files of others: the server said EXDEV (on no grant)
+/// and they showed 65534; now it tells an fd's own owners wherever it lies
+/// (never a listing of its directory).
+#[test]
+fn owners_of_inherited_fds_as_nobody() {
+    let setpriv = require_tool("setpriv", "util-linux");
+    let n = Nobody::new("nobody-owners-fds");
+    let d = n.tmp.path();
+    write(&d.join("f1234"), "b\n");
+    std::os::unix::fs::chown(d.join("f1234"), Some(1234), Some(1234)).unwrap();
+    write(&d.join("f4321"), "c\n");
+    std::os::unix::fs::chown(d.join("f4321"), Some(4321), Some(54)).unwrap();
+    let py = require_file("/usr/bin/python3", "python3");
+    let code = "import os; print(os.fstat(3).st_uid, os.fstat(3).st_gid, os.fstat(0).st_uid, os.fstat(0).st_gid)";
+    let run = |session: bool| {
+        let preld = if session { format!("{} pola -B --fd 3 --", shell_quote(n.preld.as_os_str())) } else { String::new() };
+        let line = format!(
+            "exec 3<f1234 <f4321; exec {} --reuid={NOBODY} --regid={NOBODY} --clear-groups {preld} {} -c '{code}'",
+            shell_quote(setpriv.as_os_str()),
+            shell_quote(py.as_os_str())
+        );
+        let mut c = Command::new("/bin/sh");
+        c.args(["-c", &line]).env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(d);
+        run_limited(c, Duration::from_secs(60)).unwrap()
+    };
+    let (native, session) = (run(false), run(true));
+    assert_eq!(String::from_utf8_lossy(&native.stdout), "1234 1234 4321 54\n", "native: {}", native.report());
+    assert_eq!(native.stdout, session.stdout, "session: {}", session.report());
 }
 
 #[test]

@@ -554,34 +554,14 @@ macro_rules! path_gate {
                 "jne 5f",
                 "call 20f",                         // one thread: read the path
                 "jmp 4f",
-                // Another thread may unmap the path: counted in this
-                // thread's stripe of COPIES (rcx: its address).
+                // Another thread may unmap the path: read counted
+                // (`path_copy_rdi` / `path_copy_rsi`).
                 "5:",
-                "mov rcx, qword ptr gs:[0]",
-                "shr rcx, {stripe_shift}",
-                "and ecx, {stripe_mask}",
-                "shl ecx, 6",
-                "push rdx",
-                "lea rdx, [rip + {copies}]",
-                "add rcx, rdx",
-                "pop rdx",
-                "lock inc qword ptr [rcx]",         // (a full barrier: the loads below come after)
-                "cmp qword ptr [rip + {changing}], 0",
-                "jne 3f",
-                "push rcx",
-                "mov rcx, qword ptr [rip + {gen}]",
-                "cmp rcx, qword ptr [rsp + 8]",     // the generation before the call
-                "pop rcx",
-                "jne 3f",
-                "push rcx",
-                "call 20f",
-                "xchg rcx, qword ptr [rsp]",        // rcx: the stripe; [rsp]: the verdict
-                "lock dec qword ptr [rcx]",
-                "pop rcx",
-                "jmp 4f",
-                "3:",                               // a change under way, or made: the handler's
-                "lock dec qword ptr [rcx]",
-                "mov ecx, 1",
+                ".if {fd}",
+                "call {path_copy_rsi}",
+                ".else",
+                "call {path_copy_rdi}",
+                ".endif",
                 "4:",
                 "lea rsp, [rsp + 8]",               // the generation
                 "test ecx, ecx",
@@ -652,10 +632,8 @@ macro_rules! path_gate {
                 sys_close = const abi::SYS_CLOSE,
                 gen = sym MAPPINGS_GEN,
                 shared = sym MEMORY_SHARED,
-                changing = sym MAPPINGS_CHANGING,
-                copies = sym COPIES,
-                stripe_shift = const COPY_STRIPE_SHIFT,
-                stripe_mask = const COPY_STRIPES - 1,
+                path_copy_rdi = sym path_copy_rdi,
+                path_copy_rsi = sym path_copy_rsi,
             )
         }
     };
@@ -673,6 +651,247 @@ path_gate!(fast_gate_path0_open, "rdi", fd: 0, open: 1, counted: 0);
 path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
+
+/// How long a path gate waits for another thread's change of the mappings
+/// to end before it hands its call to the handler (a change whose end was
+/// lost must not cost more than that).
+const PATH_COPY_WAITS: usize = 16;
+/// How many times a path gate looks at its pages again after the mappings
+/// changed before it hands its call to the handler.
+const PATH_COPY_TRIES: usize = 4;
+/// What the slot of the generation holds once the count is let go: look
+/// at the pages, or wait for a change to end first (never a generation).
+const PATH_COPY_PROBE: isize = -4;
+const PATH_COPY_WAIT: isize = -3;
+
+/// The verdict on a path (`path_gate!`'s) read while another thread shares
+/// the memory and may unmap it: counted in this thread's stripe of
+/// `COPIES` (a change of the mappings waits for the count), and read only
+/// while no change is under way and none was made since the generation in
+/// the caller's slot (before the call, or before the pages were last
+/// found readable). A change made meanwhile: the path's pages (of its
+/// first and sixth bytes, all the verdict reads) are looked at by the
+/// kernel (rt_sigprocmask with an invalid `how` reads 8 bytes or says
+/// EFAULT) and the path read again, rather than the call made again (an
+/// open of a FIFO made twice waited for a writer that had come and gone).
+/// A change under way: waited for a little, then the handler's.
+///
+/// Between the count's increment and its decrement (`*_win` to `*_end`)
+/// rsp stays where it is and the stripe's address is at [rsp]: a signal
+/// that comes there lets the count go and resumes at `*_restart`
+/// (`abort_path_copy`, from the signal's entry), since the application's
+/// handler may unmap the path, or jump out and never come back.
+///
+/// Assumes: called by a path gate right after its call: [rsp + 8] the
+/// generation before the call, [rsp + 16] the call's number; rax its
+/// result, r11 the application's flags. Returns ecx = 1 if the handler
+/// must see the call; keeps every register but rcx and the flags.
+macro_rules! path_copy {
+    ($name:ident, $path:literal, $win:literal, $end:literal, $restart:literal) => {
+        #[doc = concat!("`path_copy!` of the path in ", $path, ".")]
+        ///
+        /// # Safety
+        /// Only called by a path gate, as the macro's doc says.
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() {
+            core::arch::naked_asm!(
+                "push {tries}",                     // [rsp + 8]: looks left
+                "sub rsp, 8",                       // [rsp]: the stripe's address
+                concat!(".globl ", $restart),
+                concat!(".hidden ", $restart),
+                concat!($restart, ":"),
+                "mov rcx, qword ptr gs:[0]",
+                "shr rcx, {stripe_shift}",
+                "and ecx, {stripe_mask}",
+                "shl ecx, 6",
+                "push rdx",
+                "lea rdx, [rip + {copies}]",
+                "add rcx, rdx",
+                "pop rdx",
+                "mov qword ptr [rsp], rcx",
+                "lock inc qword ptr [rcx]",         // (a full barrier: the loads below come after)
+                concat!(".globl ", $win),
+                concat!(".hidden ", $win),
+                concat!($win, ":"),
+                "cmp qword ptr [rip + {changing}], 0",
+                "jne 3f",
+                "mov rcx, qword ptr [rip + {gen}]",
+                "cmp rcx, qword ptr [rsp + 24]",    // the generation in the slot
+                "jne 4f",
+                "xor ecx, ecx",
+                concat!("cmp byte ptr [", $path, "], 0x2f"),      // '/'
+                "jne 2f",
+                // `//` and `/.` first: maybe /proc spelt otherwise
+                // (`//proc/self/exe`), the handler's to say.
+                concat!("cmp byte ptr [", $path, " + 1], 0x2f"),  // '/'
+                "je 1f",
+                concat!("cmp byte ptr [", $path, " + 1], 0x2e"),  // '.'
+                "je 1f",
+                concat!("cmp byte ptr [", $path, " + 1], 0x70"),  // 'p'
+                "jne 2f",
+                concat!("cmp byte ptr [", $path, " + 2], 0x72"),  // 'r'
+                "jne 2f",
+                concat!("cmp byte ptr [", $path, " + 3], 0x6f"),  // 'o'
+                "jne 2f",
+                concat!("cmp byte ptr [", $path, " + 4], 0x63"),  // 'c'
+                "jne 2f",
+                concat!("cmp byte ptr [", $path, " + 5], 0x2f"),  // '/'
+                "jne 2f",
+                "1:",
+                "mov ecx, 1",
+                "2:",
+                "not rcx",                          // the verdict, never a generation
+                "jmp 5f",
+                "3:",
+                "mov rcx, {wait}",
+                "jmp 5f",
+                "4:",
+                "mov rcx, {probe}",
+                "5:",
+                "mov qword ptr [rsp + 24], rcx",
+                "mov rcx, qword ptr [rsp]",
+                "lock dec qword ptr [rcx]",
+                concat!(".globl ", $end),
+                concat!(".hidden ", $end),
+                concat!($end, ":"),
+                "mov rcx, qword ptr [rsp + 24]",
+                "cmp rcx, {wait}",
+                "je 6f",
+                "cmp rcx, {probe}",
+                "je 7f",
+                "not rcx",                          // ecx: the verdict
+                "lea rsp, [rsp + 16]",
+                "ret",
+                // A change under way: a few turns for it to end.
+                "6:",
+                "push rax",
+                "push r11",
+                "push rdx",
+                "mov edx, {waits}",
+                "61:",
+                "mov eax, {sys_sched_yield}",
+                "syscall",
+                "cmp qword ptr [rip + {changing}], 0",
+                "je 62f",
+                "dec edx",
+                "jnz 61b",
+                "62:",
+                "test edx, edx",
+                "pop rdx",
+                "pop r11",
+                "pop rax",
+                "jz 9f",                            // not over: the handler's
+                // The mappings changed: are the path's pages there?
+                "7:",
+                "dec qword ptr [rsp + 8]",
+                "jz 9f",
+                "push rax",
+                "push rdi",
+                "push rsi",
+                "push rdx",
+                "push r10",
+                "push r8",
+                "push r11",
+                "push qword ptr [rip + {gen}]",     // the generation the look holds for
+                concat!("lea r8, [", $path, " + 5]"),
+                concat!("mov rsi, ", $path),
+                "and rsi, -4096",
+                "and r8, -4096",
+                "71:",
+                "mov rdi, -1",                      // rt_sigprocmask(-1, page, NULL, 8)
+                "xor edx, edx",
+                "mov r10d, 8",
+                "mov eax, {sys_rt_sigprocmask}",
+                "syscall",
+                "cmp rax, -22",                     // EINVAL: read, then refused
+                "jne 72f",
+                "cmp rsi, r8",
+                "mov rsi, r8",
+                "jne 71b",
+                "pop rcx",
+                "mov qword ptr [rsp + 56 + 24], rcx", // the slot: that generation
+                "pop r11",
+                "pop r8",
+                "pop r10",
+                "pop rdx",
+                "pop rsi",
+                "pop rdi",
+                "pop rax",
+                concat!("jmp ", $restart),
+                "72:",                              // unreadable (EFAULT): the handler's
+                "pop rcx",
+                "pop r11",
+                "pop r8",
+                "pop r10",
+                "pop rdx",
+                "pop rsi",
+                "pop rdi",
+                "pop rax",
+                "9:",
+                "mov ecx, 1",
+                "lea rsp, [rsp + 16]",
+                "ret",
+                tries = const PATH_COPY_TRIES,
+                waits = const PATH_COPY_WAITS,
+                wait = const PATH_COPY_WAIT,
+                probe = const PATH_COPY_PROBE,
+                gen = sym MAPPINGS_GEN,
+                changing = sym MAPPINGS_CHANGING,
+                copies = sym COPIES,
+                stripe_shift = const COPY_STRIPE_SHIFT,
+                stripe_mask = const COPY_STRIPES - 1,
+                sys_sched_yield = const abi::SYS_SCHED_YIELD,
+                sys_rt_sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+            )
+        }
+    };
+}
+
+path_copy!(path_copy_rdi, "rdi", "preld_path_copy_rdi_win", "preld_path_copy_rdi_end", "preld_path_copy_rdi_restart");
+path_copy!(path_copy_rsi, "rsi", "preld_path_copy_rsi_win", "preld_path_copy_rsi_end", "preld_path_copy_rsi_restart");
+
+/// A signal that came while this thread held a count of a path gate's
+/// copy (`path_copy!`, between `*_win` and `*_end`): lets the count go and
+/// has the gate start its copy again when the signal's handler returns.
+/// The application's handler may change the mappings (it would wait for
+/// this very count for good) or jump out (the count would never go).
+/// `rip`, `rsp`: the interrupted context's; returns the rip to resume at
+/// instead, if any.
+///
+/// # Safety
+/// Only with the interrupted context of a signal of this thread.
+pub unsafe fn abort_path_copy(rip: usize, rsp: usize) -> Option<usize> {
+    let (win_rdi, end_rdi, restart_rdi, win_rsi, end_rsi, restart_rsi): (usize, usize, usize, usize, usize, usize);
+    // SAFETY: only the addresses of six labels of this crate's text.
+    unsafe {
+        core::arch::asm!(
+            "lea {0}, [rip + preld_path_copy_rdi_win]",
+            "lea {1}, [rip + preld_path_copy_rdi_end]",
+            "lea {2}, [rip + preld_path_copy_rdi_restart]",
+            "lea {3}, [rip + preld_path_copy_rsi_win]",
+            "lea {4}, [rip + preld_path_copy_rsi_end]",
+            "lea {5}, [rip + preld_path_copy_rsi_restart]",
+            out(reg) win_rdi, out(reg) end_rdi, out(reg) restart_rdi,
+            out(reg) win_rsi, out(reg) end_rsi, out(reg) restart_rsi,
+            options(nomem, nostack, preserves_flags),
+        );
+    }
+    let restart = if (win_rdi..end_rdi).contains(&rip) {
+        restart_rdi
+    } else if (win_rsi..end_rsi).contains(&rip) {
+        restart_rsi
+    } else {
+        return None;
+    };
+    // SAFETY: in the window rsp is the gate's own and [rsp] holds the
+    // address of the stripe whose count this thread took (the caller's
+    // contract: this thread's interrupted context).
+    let stripe = unsafe { (rsp as *const usize).read() } as *const AtomicUsize;
+    // SAFETY: a stripe of COPIES (a static), as stored by the gate.
+    unsafe { &*stripe }.fetch_sub(1, core::sync::atomic::Ordering::Release);
+    Some(restart)
+}
 
 /// What `preld_gate_serve` returns for a call it leaves to the trap
 /// path (no result of a call is this: -errno is at least -4095).

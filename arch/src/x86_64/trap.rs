@@ -209,6 +209,10 @@ impl Ucontext {
     pub fn rsp(&self) -> usize {
         self.get(G_RSP)
     }
+    /// Where rt_sigreturn resumes.
+    pub fn set_rip(&mut self, v: usize) {
+        self.set(G_RIP, v)
+    }
     pub fn rflags(&self) -> usize {
         self.get(G_EFL)
     }
@@ -448,6 +452,12 @@ impl Ucontext {
 /// The address after a 2-byte `syscall` at the start of `f`.
 fn post_site(f: *const ()) -> usize {
     f as usize + 2
+}
+
+/// Whether `rip` lies after the call of `tail_gate_post` and before its
+/// post trap (where a signal that came during the call finds the thread).
+pub fn after_tail_call(rip: usize) -> bool {
+    rip == post_site(tail_gate_post as *const ()) || rip == tail_post_trap as *const () as usize
 }
 
 /// `rt_sigreturn` from the gate: the restorer of preld's own signal actions,

@@ -568,17 +568,29 @@ impl Server {
     /// entries follow, breadth first (tar, find and ls -R walk on into
     /// them: one round trip for many small directories), up to one entry
     /// less than a full frame, which alone means "ask again from `skip`".
-    /// Only for a file on one of the grants' copies: a directory elsewhere
-    /// (an inherited fd on FUSE or NFS) could keep the event loop waiting,
-    /// and the owners of files the session can name anyway are all it
-    /// learns.
+    /// Entries only of a directory on one of the grants' copies, or on a
+    /// mount below one found at its place beneath the grant: a directory
+    /// elsewhere (an inherited fd on FUSE or NFS) could keep the event loop
+    /// waiting, and the owners of files the session can name anyway are all
+    /// it learns; of an fd elsewhere, its object's own owners alone.
     fn owners(&mut self, fds: &[OwnedFd], skip: u32, subdirs_too: bool) -> SysResult<Vec<proto::Owner>> {
         let fd = fds.first().ok_or(libc::EINVAL)?.as_fd();
         let mnt = sys::mount_id(fd)?;
-        if !self.ns.grants.iter().any(|g| g.mnt_id == Some(mnt)) {
-            return Err(libc::EXDEV);
-        }
+        // On a mount below a grant's copy (another file system mounted in
+        // the granted tree, a bind mount there): only where the same
+        // object lies at its place beneath a grant (the session's files
+        // there showed 65534).
+        let on_grant = self.ns.grants.iter().any(|g| g.mnt_id == Some(mnt))
+            || sys::fstat_cached(fd, sys::STATX_CHECK).is_ok_and(|st| self.place_in_submount(fd, &st).is_some());
         let own = sys::owner_at(fd, c"", true)?;
+        if !on_grant {
+            // Elsewhere (an fd the program inherited from outside, `--fd`
+            // or its stdin: a host file showed 65534; a pipe, the
+            // session's procfs): the object's own owners only, which its
+            // holder may see natively (statx that never waits), never a
+            // listing.
+            return Ok(vec![own.0]);
+        }
         let Some(size) = own.1 else { return Ok(vec![own.0]) };
         if size > SMALL_DIR {
             // A large directory: all its entries' owners, read once while
