@@ -51,7 +51,9 @@ fn own_pid() -> usize {
 }
 
 /// Copies `len` bytes of preld's `buf` into the application's `app` with
-/// process_vm_readv (its local side is written).
+/// process_vm_readv (its local side is written). Refused (a seccomp
+/// filter of the application's: systemd's @system-service leaves it out),
+/// probed and plain copies instead (`write_plain`).
 fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
     let local = [app, len];
     let remote = [buf, len];
@@ -61,7 +63,48 @@ fn copy_to_app(app: usize, buf: usize, len: usize) -> bool {
     let ret = unsafe {
         sys::raw(Sysno::process_vm_readv as usize, [own_pid(), local.as_ptr() as usize, 1, remote.as_ptr() as usize, 1, 0])
     };
-    ret == Ok(len)
+    match ret {
+        Ok(n) => n == len,
+        Err(crate::errno::EFAULT) => false,
+        // SAFETY: the caller's `buf` is preld memory of `len` bytes.
+        Err(_) => write_plain(app, unsafe { core::slice::from_raw_parts(buf as *const u8, len) }),
+    }
+}
+
+/// `copy_to_app` where process_vm_readv is refused: pieces of 8 to 4096
+/// bytes, each written by the kernel first (`probe_writable`), then
+/// copied, counted as in `write_probed` (once any change under way is
+/// over). Fewer than 8 bytes: false (EFAULT), since no probe writes so
+/// few without touching the bytes beside them.
+fn write_plain(addr: usize, buf: &[u8]) -> bool {
+    if buf.len() < 8 {
+        return false;
+    }
+    let mut off = 0;
+    while off < buf.len() {
+        let rest = buf.len() - off;
+        let n = if rest <= 4096 {
+            rest
+        } else if rest < 4096 + 8 {
+            rest - 8
+        } else {
+            4096
+        };
+        wait_for_changes();
+        // (None only where a change never ends: its end was lost.)
+        let _copying = Copying::enter();
+        let at = addr + off;
+        if !probe_writable(at, n) {
+            return false;
+        }
+        // SAFETY: [at, at + n) is writable application memory (the kernel
+        // has just written there; no thread takes it away before
+        // `_copying` ends), none of preld's (the callers' check); preld's
+        // `buf` cannot overlap it.
+        unsafe { core::ptr::copy_nonoverlapping(buf[off..].as_ptr(), at as *mut u8, n) };
+        off += n;
+    }
+    true
 }
 
 /// Pages the kernel has found readable, or writable, for the application,

@@ -239,6 +239,18 @@ memrace!(changes_of_the_mappings_a_handler_jumps_out_of, ["lost-end"], "lost-end
 // copy during a change waits for it and is counted again.
 memrace!(pages_unmapped_meanwhile_under_a_filter, ["race-seccomp"], "race-seccomp: survived\n");
 
+// Results preld writes into the program's memory (an old signal mask, an
+// old action, a sigaltstack) under a seccomp filter of the program's that
+// refuses process_vm_readv with EPERM (systemd's
+// SystemCallFilter=@system-service leaves out @debug, which holds it):
+// preld wrote them with process_vm_readv alone, and each call said EFAULT;
+// now probed plain copies (fewer than 8 bytes still say EFAULT).
+both_kinds!(results_written_under_a_filter_refusing_process_vm_readv, |k| {
+    super::c("h_memrace", k, &["filter-writes"])
+        .modes(&[super::Mode::Launcher, super::Mode::Run, super::Mode::Trace])
+        .stdout_has("filter-writes: sigmask ok, sigaction ok, sigaltstack ok\n")
+});
+
 /// A thread stopped by a ptrace tracer while it holds a count of a copy
 /// (a path gate's, or the handler's between its probe and its copy): the
 /// other threads' munmap waits until the tracer lets it go, where natively

@@ -1114,7 +1114,7 @@ fn threads_sharing_memory_while_it_is_copied_in_a_session() {
     let d = tmp.path();
     let prog = d.join("h_memrace");
     std::fs::copy(preld_tests::program("h_memrace-dyn-pie"), &prog).unwrap();
-    for (case, arg) in [("leader-exit", ""), ("fifo", d.to_str().unwrap()), ("signal-window", "2"), ("lost-end", ""), ("race-seccomp", ""), ("vm-child", "")] {
+    for (case, arg) in [("leader-exit", ""), ("fifo", d.to_str().unwrap()), ("signal-window", "2"), ("lost-end", ""), ("race-seccomp", ""), ("vm-child", ""), ("filter-writes", "")] {
         let mut argv = vec![prog.to_str().unwrap(), case];
         if !arg.is_empty() {
             argv.push(arg);

@@ -26,6 +26,10 @@
  *   vm-child        a CLONE_VM child process (no CLONE_THREAD) makes such
  *                   calls after its parent has exec'd a shell, which then
  *                   shows what the child wrote to memrace-vm-child-PID.out
+ *   filter-writes   under a seccomp filter that refuses process_vm_readv
+ *                   and process_vm_writev (EPERM), calls whose results
+ *                   preld writes: sigprocmask's old set, sigaction's old
+ *                   action, sigaltstack
  *   ptrace-stop N   a thread making path calls is stopped by a ptrace
  *                   tracer (PTRACE_INTERRUPT) N times; meanwhile another
  *                   thread's munmap must go on
@@ -388,6 +392,18 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "lost-end")) return lost_end();
     if (!strcmp(c, "race-seccomp")) return race_seccomp();
     if (!strcmp(c, "vm-child")) return vm_child_case();
+    if (!strcmp(c, "filter-writes")) {
+        refuse_process_vm();
+        sigset_t s, old;
+        sigemptyset(&s);
+        int r1 = sigprocmask(SIG_BLOCK, &s, &old) ? errno : 0;
+        struct sigaction sa;
+        int r2 = sigaction(SIGUSR1, NULL, &sa) ? errno : 0;
+        stack_t ss;
+        int r3 = sigaltstack(NULL, &ss) ? errno : 0;
+        printf("filter-writes: sigmask %s, sigaction %s, sigaltstack %s\n", name(r1), name(r2), name(r3));
+        return 0;
+    }
     if (!strcmp(c, "ptrace-stop")) return ptrace_stop(argc > 2 ? atoi(argv[2]) : 300);
     fprintf(stderr, "unknown case %s\n", c);
     return 2;
