@@ -497,6 +497,25 @@ pub unsafe extern "C" fn fast_gate_slow() -> ! {
     )
 }
 
+/// The bytes of a path the kernel has read (at `$path`, a register), to
+/// label `$yes` if the handler must see it (`/proc/`, or `//` and `/.`,
+/// which may spell /proc), else to `$no`; byte by byte up to the first that
+/// decides, so no byte past the NUL is read. Flags clobbered.
+macro_rules! proc_path {
+    ($path:literal, $yes:literal, $no:literal) => {
+        concat!(
+            "cmp byte ptr [", $path, "], 0x2f\n", "jne ", $no, "\n",
+            "cmp byte ptr [", $path, " + 1], 0x2f\n", "je ", $yes, "\n",
+            "cmp byte ptr [", $path, " + 1], 0x2e\n", "je ", $yes, "\n",
+            "cmp byte ptr [", $path, " + 1], 0x70\n", "jne ", $no, "\n",
+            "cmp byte ptr [", $path, " + 2], 0x72\n", "jne ", $no, "\n",
+            "cmp byte ptr [", $path, " + 3], 0x6f\n", "jne ", $no, "\n",
+            "cmp byte ptr [", $path, " + 4], 0x63\n", "jne ", $no, "\n",
+            "cmp byte ptr [", $path, " + 5], 0x2f\n", "jne ", $no,
+        )
+    };
+}
+
 /// The path gates. Assumes and owns as the checked gates (`fast_gate_fd`); after the call,
 /// r11 holds the application's flags (the kernel's copy), which the gate
 /// restores after its own comparisons; 32 more bytes of stack. The path
@@ -574,24 +593,7 @@ macro_rules! path_gate {
                 // see it (flags clobbered).
                 "20:",
                 "xor ecx, ecx",
-                concat!("cmp byte ptr [", $path, "], 0x2f"),      // '/'
-                "jne 22f",
-                // `//` and `/.` first: maybe /proc spelt otherwise
-                // (`//proc/self/exe`), the handler's to say.
-                concat!("cmp byte ptr [", $path, " + 1], 0x2f"),  // '/'
-                "je 21f",
-                concat!("cmp byte ptr [", $path, " + 1], 0x2e"),  // '.'
-                "je 21f",
-                concat!("cmp byte ptr [", $path, " + 1], 0x70"),  // 'p'
-                "jne 22f",
-                concat!("cmp byte ptr [", $path, " + 2], 0x72"),  // 'r'
-                "jne 22f",
-                concat!("cmp byte ptr [", $path, " + 3], 0x6f"),  // 'o'
-                "jne 22f",
-                concat!("cmp byte ptr [", $path, " + 4], 0x63"),  // 'c'
-                "jne 22f",
-                concat!("cmp byte ptr [", $path, " + 5], 0x2f"),  // '/'
-                "jne 22f",
+                proc_path!($path, "21f", "22f"),
                 "21:",
                 "mov ecx, 1",
                 "22:",
@@ -720,24 +722,7 @@ macro_rules! path_copy {
                 "cmp rcx, qword ptr [rsp + 24]",    // the generation in the slot
                 "jne 4f",
                 "xor ecx, ecx",
-                concat!("cmp byte ptr [", $path, "], 0x2f"),      // '/'
-                "jne 2f",
-                // `//` and `/.` first: maybe /proc spelt otherwise
-                // (`//proc/self/exe`), the handler's to say.
-                concat!("cmp byte ptr [", $path, " + 1], 0x2f"),  // '/'
-                "je 1f",
-                concat!("cmp byte ptr [", $path, " + 1], 0x2e"),  // '.'
-                "je 1f",
-                concat!("cmp byte ptr [", $path, " + 1], 0x70"),  // 'p'
-                "jne 2f",
-                concat!("cmp byte ptr [", $path, " + 2], 0x72"),  // 'r'
-                "jne 2f",
-                concat!("cmp byte ptr [", $path, " + 3], 0x6f"),  // 'o'
-                "jne 2f",
-                concat!("cmp byte ptr [", $path, " + 4], 0x63"),  // 'c'
-                "jne 2f",
-                concat!("cmp byte ptr [", $path, " + 5], 0x2f"),  // '/'
-                "jne 2f",
+                proc_path!($path, "1f", "2f"),
                 "1:",
                 "mov ecx, 1",
                 "2:",
