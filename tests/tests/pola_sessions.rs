@@ -2155,54 +2155,141 @@ fn tcp_on_the_sessions_own_loopback_as_natively() {
     r.same("tcp on the loopback", true);
 }
 
-/// An unconnected TCP socket of the host's network namespace handed to a
-/// session (`--fd`) would connect out from inside it: with one among the
-/// fds that cross, Landlock's TCP rules stay on (EACCES), and the host's
-/// listener sees no connection. Natively the same program connects.
-#[test]
-fn a_host_tcp_socket_handed_in_does_not_connect_out() {
-    use std::os::fd::{AsRawFd, FromRawFd};
+/// `cmd` with `fd` (one of ours) left open across its exec.
+fn with_fd(mut c: Command, fd: i32) -> Command {
     use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec, only fcntl on an fd of ours.
+    unsafe {
+        c.pre_exec(move || {
+            libc::fcntl(fd, libc::F_SETFD, 0);
+            Ok(())
+        });
+    }
+    c
+}
+
+/// A socket of the host's network that could reach more than one peer
+/// (an unconnected TCP socket, UDP, netlink) handed to a session without
+/// --net would be network authority the session cannot confine: an
+/// unbound TCP socket's listen() binds a host port by itself (Landlock
+/// sees no bind), UDP sends anywhere. The launcher refuses it with one
+/// clear message and status 125, at fd 0-2 as with --fd; natively the
+/// same unconnected socket connects out.
+#[test]
+fn host_network_sockets_that_reach_anyone_are_refused_without_net() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     let py = require_file("/usr/bin/python3", "python3");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    // SAFETY: a new socket of our own, owned from here on.
-    let sock = unsafe { std::os::fd::OwnedFd::from_raw_fd(libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0)) };
-    let fd = sock.as_raw_fd();
-    let code = format!(
-        "import socket\ns = socket.socket(fileno={fd})\ntry:\n    s.connect(('127.0.0.1', {port})); print('connected')\nexcept OSError as e: print(type(e).__name__)"
-    );
-    let run = |session: bool| {
-        let mut c = if session {
-            let mut c = Command::new(preld());
-            c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c", &code]);
-            c
-        } else {
-            let mut c = Command::new(&py);
-            c.args(["-c", &code]);
-            c
-        };
-        // SAFETY: between fork and exec, only fcntl on an fd of ours.
-        unsafe {
-            c.pre_exec(move || {
-                libc::fcntl(fd, libc::F_SETFD, 0);
-                Ok(())
-            });
-        }
-        let out = c.output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+    let new_socket = |domain, kind, proto| {
+        // SAFETY: a new socket of our own, owned from here on.
+        let fd = unsafe { libc::socket(domain, kind, proto) };
+        assert!(fd >= 0, "socket({domain}, {kind}): {}", std::io::Error::last_os_error());
+        // SAFETY: as above.
+        unsafe { OwnedFd::from_raw_fd(fd) }
     };
     let accepted = |l: &std::net::TcpListener| std::iter::from_fn(|| l.accept().ok()).count();
-    assert_eq!(run(false), "connected\n", "natively the handed socket connects");
+    // Natively an unconnected socket handed over connects.
+    let tcp = new_socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+    let fd = tcp.as_raw_fd();
+    let code = format!("import socket\ns = socket.socket(fileno={fd})\ns.connect(('127.0.0.1', {port})); print('connected')");
+    let mut c = Command::new(&py);
+    c.args(["-c", &code]);
+    let out = with_fd(c, fd).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "connected\n", "natively the handed socket connects");
     assert_eq!(accepted(&listener), 1);
-    // A socket connects once: a fresh one for the session.
-    drop(sock);
-    // SAFETY: a new socket of our own (at the lowest free number: the one
-    // just closed), owned from here on.
-    let again = unsafe { std::os::fd::OwnedFd::from_raw_fd(libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0)) };
-    assert_eq!(again.as_raw_fd(), fd, "the fd number is free again");
-    assert_eq!(run(true), "PermissionError\n", "in a session the handed socket must not connect out");
+    drop(tcp);
+    let cases = [
+        ("an unconnected TCP socket", new_socket(libc::AF_INET, libc::SOCK_STREAM, 0)),
+        ("an unconnected TCP socket", new_socket(libc::AF_INET6, libc::SOCK_STREAM, 0)),
+        ("a datagram socket", new_socket(libc::AF_INET, libc::SOCK_DGRAM, 0)),
+        ("a datagram socket", new_socket(libc::AF_NETLINK, libc::SOCK_DGRAM, libc::NETLINK_ROUTE)),
+    ];
+    for (what, sock) in &cases {
+        let fd = sock.as_raw_fd();
+        for at_stdin in [false, true] {
+            let mut c = Command::new(preld());
+            let shown = if at_stdin { "fd 0".to_string() } else { format!("--fd {fd}") };
+            if at_stdin {
+                c.args(["pola", "-B", "--", py.to_str().unwrap(), "-c", "print('ran')"]);
+                c.stdin(std::process::Stdio::from(sock.try_clone().unwrap()));
+            } else {
+                c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c", "print('ran')"]);
+            }
+            let out = with_fd(c, fd).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(125), "{what} at {shown}: {err}");
+            assert!(out.stdout.is_empty(), "{what} at {shown}: the program ran");
+            assert!(err.starts_with(&format!("preld pola: {shown} is {what}")) && err.contains("--net") && err.lines().count() == 1, "{what} at {shown}: {err}");
+        }
+    }
+    assert_eq!(accepted(&listener), 0);
+}
+
+/// A connected TCP socket (inetd's stdin, `--fd`) is its one peer's
+/// authority: it crosses without --net and talks as natively. Disconnected
+/// (connect to AF_UNSPEC) it connects nowhere again (Landlock's TCP rules
+/// stay on while a socket of the host's crosses), and listen() on it binds
+/// no port the host's network reaches. A listening one accepts its own
+/// connections.
+#[test]
+fn a_connected_host_tcp_socket_reaches_its_peer_only() {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let py = require_file("/usr/bin/python3", "python3");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    peer.write_all(b"ping").unwrap();
+    let fd = client.as_raw_fd();
+    let code = format!(
+        "import socket, struct, ctypes\n\
+         s = socket.socket(fileno={fd})\n\
+         print(s.recv(4).decode()); s.sendall(b'pong')\n\
+         libc = ctypes.CDLL(None, use_errno=True)\n\
+         unspec = struct.pack('H14x', 0)\n\
+         print('disconnect', libc.connect({fd}, unspec, len(unspec)))\n\
+         try:\n    s.connect(('127.0.0.1', {port})); print('connected again')\n\
+         except OSError as e: print('connect', type(e).__name__)\n\
+         try:\n    s.listen(); print('listening', s.getsockname()[1], flush=True)\n\
+         except OSError as e: print('listen', type(e).__name__)\n"
+    );
+    let mut c = Command::new(preld());
+    c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c", &code]);
+    let out = with_fd(c, fd).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{}{}", text, String::from_utf8_lossy(&out.stderr));
+    let mut got = [0u8; 4];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"pong");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("ping"));
+    assert_eq!(lines.next(), Some("disconnect 0"));
+    assert_eq!(lines.next(), Some("connect PermissionError"), "{text}");
+    // listen() after the disconnect: refused, or on no port the host reaches.
+    match lines.next() {
+        Some(l) if l.starts_with("listen ") => {}
+        Some(l) if l.starts_with("listening ") => {
+            let p: u16 = l[10..].parse().unwrap();
+            assert!(std::net::TcpStream::connect(("127.0.0.1", p)).is_err(), "the session listens on host port {p}");
+        }
+        other => panic!("{other:?} in {text}"),
+    }
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(accepted(&listener), 0, "the host's listener saw a connection from the session");
+    assert_eq!(std::iter::from_fn(|| listener.accept().ok()).count(), 0, "the host's listener saw a connection from the session");
+
+    // A listening socket accepts what comes to it.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sport = server.local_addr().unwrap().port();
+    let mut waiting = std::net::TcpStream::connect(("127.0.0.1", sport)).unwrap();
+    waiting.write_all(b"hello").unwrap();
+    let sfd = server.as_raw_fd();
+    let code = format!("import socket\ns = socket.socket(fileno={sfd})\na, _ = s.accept(); print(a.recv(5).decode())");
+    let mut c = Command::new(preld());
+    c.args(["pola", "-B", "--fd", &sfd.to_string(), "--", py.to_str().unwrap(), "-c", &code]);
+    let out = with_fd(c, sfd).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n", "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -134,7 +134,9 @@ namespaces of its own (user, mount, PID, IPC, UTS, cgroup, and network unless
 --net) whose file tree holds nothing of the host but ld-preld, with no
 capabilities (also when started by root), under Landlock with no file-system
 access of its own, and under a seccomp filter (docs/DESIGN.md lists it). Only
-fds 0, 1 and 2 cross into the session, and those named with --fd.
+fds 0, 1 and 2 cross into the session, and those named with --fd; without --net
+a socket of the host's network among them must be a connected or listening TCP
+socket (any other would reach the network: refused).
 
 /proc is the session's own, read-only: its processes only (the session's init is
 pid 1, the program pid 2); /proc/self/exe, cwd, root and fd/N name the session's
@@ -985,6 +987,15 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
         keep.push(fd);
     }
+    if !args.net {
+        if let Some((fd, what)) = keep.iter().find_map(|&fd| network_authority(fd).map(|w| (fd, w))) {
+            let name = if fd < 3 { format!("fd {fd}") } else { format!("--fd {fd}") };
+            return Err(format!(
+                "{name} is {what} of the host's network: through it the session would reach the network; grant the network with --net, or pass a connected TCP socket or none"
+            )
+            .into());
+        }
+    }
     keep.push(n);
     keep.extend(&beneath);
     if let Some(h) = &handed {
@@ -1337,10 +1348,11 @@ fn pass_signals_on(init: libc::pid_t) {
 }
 
 /// Whether any of the fds that cross into the session (0, 1, 2, `--fd`)
-/// is a socket of another family than AF_UNIX: an IP socket made in the
+/// is a socket of another family than AF_UNIX (without --net, a connected
+/// or listening TCP socket: `network_authority`): an IP socket made in the
 /// host's network namespace reaches the host's network from any namespace
-/// (an unconnected TCP socket connects out), so Landlock's TCP rules stay
-/// on.
+/// (one disconnected with AF_UNSPEC would connect out again), so
+/// Landlock's TCP rules stay on.
 fn inherits_ip_socket(fds: &[i32]) -> bool {
     [0, 1, 2].iter().chain(fds).any(|&fd| {
         let mut domain: libc::c_int = 0;
@@ -1350,6 +1362,62 @@ fn inherits_ip_socket(fds: &[i32]) -> bool {
         let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_DOMAIN, (&mut domain as *mut libc::c_int).cast(), &mut len) };
         r == 0 && domain != libc::AF_UNIX
     })
+}
+
+/// What makes `fd` network authority, if it is a socket of the host's
+/// network that may reach more than one peer: any socket but a Unix one,
+/// a TCP socket that is connected (its peer only) or listening (who
+/// connects to it only) aside. A session without --net has no way to
+/// confine such a socket: an unbound TCP socket's listen() binds a port
+/// of the host's by itself (Landlock sees no bind), a UDP socket sends
+/// anywhere, a netlink socket speaks to the host's network stack.
+fn network_authority(fd: i32) -> Option<String> {
+    let int_opt = |opt: libc::c_int| {
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt writes one int into `v`; any fd may be asked
+        // (ENOTSOCK, EBADF for what is no socket).
+        let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut v as *mut libc::c_int).cast(), &mut len) };
+        (r == 0).then_some(v)
+    };
+    let domain = int_opt(libc::SO_DOMAIN)?;
+    if domain == libc::AF_UNIX {
+        return None;
+    }
+    let (kind, protocol) = (int_opt(libc::SO_TYPE).unwrap_or(-1), int_opt(libc::SO_PROTOCOL).unwrap_or(-1));
+    let family = match domain {
+        libc::AF_INET => "AF_INET",
+        libc::AF_INET6 => "AF_INET6",
+        libc::AF_NETLINK => "AF_NETLINK",
+        libc::AF_PACKET => "AF_PACKET",
+        _ => "",
+    };
+    let family = if family.is_empty() { format!("family {domain}") } else { family.to_string() };
+    let tcp = matches!(domain, libc::AF_INET | libc::AF_INET6) && kind == libc::SOCK_STREAM && protocol == libc::IPPROTO_TCP;
+    if tcp {
+        let mut sa: libc::sockaddr_storage = zeroed_sockaddr();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        // SAFETY: getpeername writes at most `len` bytes into `sa`.
+        let connected = unsafe { libc::getpeername(fd, (&mut sa as *mut libc::sockaddr_storage).cast(), &mut len) } == 0;
+        if connected || int_opt(libc::SO_ACCEPTCONN) == Some(1) {
+            return None;
+        }
+        return Some(format!("an unconnected TCP socket ({family})"));
+    }
+    let kind = match kind {
+        libc::SOCK_DGRAM => "a datagram socket",
+        libc::SOCK_RAW => "a raw socket",
+        libc::SOCK_STREAM => "a stream socket",
+        libc::SOCK_SEQPACKET => "a seqpacket socket",
+        _ => "a socket",
+    };
+    Some(format!("{kind} ({family})"))
+}
+
+/// An all-zero sockaddr_storage (a valid value of it).
+fn zeroed_sockaddr() -> libc::sockaddr_storage {
+    // SAFETY: sockaddr_storage is plain bytes; all zeroes is a valid one.
+    unsafe { std::mem::zeroed() }
 }
 
 /// What the kernel will enforce in the session (ld-preld applies it; the
