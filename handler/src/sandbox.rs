@@ -181,6 +181,11 @@ pub mod seccomp {
         Sysno::io_uring_enter,
         Sysno::io_uring_register,
         Sysno::userfaultfd,
+        // The handler refuses ptrace in a session (a tracer's stops are
+        // no part of it); made around it, PTRACE_TRACEME stopped the
+        // program for its parent, the session's init, which never waits
+        // for a traced child: the session hung.
+        Sysno::ptrace,
     ];
 
     /// ioctl requests refused with EPERM (compared on the low 32 bits, as

@@ -18,7 +18,8 @@
 //!   user types, also after the session); the pty is the launcher's stdin
 //!   and controlling tty (stdout and stderr stay pipes, for the report);
 //! - caps: bpf, system-wide perf_event_open, fanotify permission events,
-//!   finit_module's capability check, capget, setuid(0); pid 1 (the
+//!   finit_module's capability check, capget, setuid(0), PTRACE_TRACEME
+//!   in a child; pid 1 (the
 //!   session's init holds capabilities) through kcmp, process_vm_readv,
 //!   pidfd_getfd, setns, kill 0, prlimit64 (a no-op set of RLIMIT_CPU);
 //!   unshare of every namespace type;
@@ -902,6 +903,7 @@ fn must_escape_natively(root_run: bool) -> Vec<&'static str> {
         "tiocspgrp",
         "tiocspgrp-dev-tty",
         "exec-ro",
+        "ptrace-traceme",
     ];
     // fast.c: rewritten sites, ld-preld's gates, its table and stubs.
     v.extend(["site-mov-openat", "site-mov-open", "site-mov-stat", "site-mov-connect", "syscall-fn-openat", "syscall-fn-connect"]);

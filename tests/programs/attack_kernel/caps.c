@@ -2,7 +2,7 @@
  * bpf(BPF_PROG_LOAD) of a trivial socket filter, system-wide
  * perf_event_open, fanotify_init with permission events, finit_module's
  * capability check, capget's effective set, setuid(0) when not root,
- * (info only) unshare(CLONE_NEWUSER); pid 1 (the session's init, which
+ * (info only) unshare(CLONE_NEWUSER), ptrace(PTRACE_TRACEME) in a child; pid 1 (the session's init, which
  * holds capabilities) through kcmp, process_vm_readv, pidfd_getfd, setns,
  * kill 0 and prlimit64 (a no-op set of RLIMIT_CPU), and unshare of every namespace type. No keys. */
 #include "kattack.h"
@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 #include <sys/resource.h>
 #include <sys/fanotify.h>
+#include <sys/ptrace.h>
 
 NO_HELPERS
 
@@ -163,6 +164,28 @@ static void attacks(void) {
     }
     int st;
     waitpid(p, &st, 0);
+
+    /* PTRACE_TRACEME in a child: its parent becomes its tracer. In a
+     * session the handler refuses ptrace; made around it, the child would
+     * stop at its next signal or exec for a tracer that never waits for
+     * it (the session's init, for the program itself). The child exits
+     * at once: natively it just ends, traced. */
+    fflush(stdout);
+    int tp[2];
+    if (pipe(tp) == 0) {
+        p = fork();
+        if (p == 0) {
+            long s = TRY(ptrace(PTRACE_TRACEME, 0, 0, 0), SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+            (void)!write(tp[1], &s, sizeof s);
+            _exit(0);
+        }
+        long s = -EIO;
+        close(tp[1]);
+        (void)!read(tp[0], &s, sizeof s);
+        close(tp[0]);
+        waitpid(p, &st, 0);
+        verdict("ptrace-traceme", s, "made its parent its tracer (around the handler: a stop nobody waits for)");
+    }
 
     init_attacks();
 }
