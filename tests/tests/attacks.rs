@@ -590,9 +590,10 @@ fn a_rw_grant_in_a_ro_grant_writes_nothing_of_the_outer() {
 /// the session used): exit codes and deaths by signal as natively, `$(...)`
 /// and pipelines end at once, and after 30 sessions (`-B` and not) no
 /// private /tmp (preld-pola-tmp-*) nor stand-ins' directory (preld-pola-*)
-/// is left in the launcher's TMPDIR. A program's background child that
-/// outlives it keeps the session's /tmp while it runs (the background
-/// server's), which goes once it ends.
+/// is left in the launcher's TMPDIR, nor after a launcher killed with
+/// SIGKILL. A program's background child that outlives it keeps the
+/// session's /tmp while it runs (the background server's), which goes once
+/// it ends.
 #[test]
 fn the_launcher_ends_like_the_program_and_leaves_nothing() {
     use std::os::unix::process::ExitStatusExt;
@@ -652,6 +653,15 @@ fn the_launcher_ends_like_the_program_and_leaves_nothing() {
     c.arg(format!("echo one > /tmp/f; (sleep 1; cat /tmp/f; echo two > /tmp/g; cat /tmp/g) > {}/bg.out 2>&1 & echo started", out.display()));
     let r = capture(c, LIMIT).unwrap();
     assert!(r.status.success(), "{}", r.stderr_str());
+    // A launcher killed with SIGKILL while its program runs: the session
+    // ends, and what it used goes with it.
+    let mut c = pola(&["/bin/sh", "-c", "echo up; exec sleep 30"]);
+    let mut child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut up = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut up).unwrap();
+    assert_eq!(up, "up\n");
+    child.kill().unwrap();
+    child.wait().unwrap();
     let left = |d: &Path| fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect::<Vec<_>>();
     for _ in 0..100 {
         if left(&tmpdir).is_empty() {

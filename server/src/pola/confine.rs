@@ -298,6 +298,11 @@ impl Early {
         }
     }
 
+    /// The init's pid (0 where it could not be made).
+    pub fn init_pid(&self) -> libc::pid_t {
+        self.init.as_ref().map_or(0, |p| p.pid)
+    }
+
     pub fn proc_fd(&self) -> RawFd {
         self.proc_fd.as_raw_fd()
     }

@@ -1020,6 +1020,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // The server is made while the init starts the program, and the
     // clean-up's process forked (`Cleaner`).
     let (mut ns, mut made, mut cleaner) = (Some(ns), None, None);
+    let init_pid = early.init_pid();
     let tmp_path = tmp.as_ref().map(|t| t.path().to_path_buf());
     let session = {
         let mut take = |m| {
@@ -1031,7 +1032,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             raise_fd_limit();
             made = ns.take().map(|ns| {
                 let dirs = tmp_path.iter().cloned().chain([ns.backing_dir().to_path_buf()]).collect();
-                cleaner = Cleaner::start(&ns.copies(), dirs);
+                cleaner = Cleaner::start(&ns.copies(), dirs, init_pid);
                 let mut s = serve::Server::new(ns, args.net);
                 s.start_closer();
                 s
@@ -1199,9 +1200,13 @@ fn raise_fd_limit() {
 /// waits (a fork at the end was 0.1 to 0.2 ms of each session's, and its
 /// child then ran on the launcher's CPU as it exited). It holds none of
 /// the caller's fds (a pipe reading the launcher's output ends when the
-/// launcher does) and leaves the terminal's session. It removes the
-/// directories only when told to (`finish`): not when the launcher failed
-/// (their `HostDir`s did) or left a background server (which does).
+/// launcher does) and leaves the terminal's session. Told to (`finish`),
+/// it removes the directories once the launcher is gone. A launcher gone
+/// without a word (killed with SIGKILL; or failed after the fork, its
+/// `HostDir`s removed them; or left a background server, which serves
+/// the processes left behind in them) may leave a session that still
+/// uses them: they are removed once the session's init has ended too,
+/// which ends every process of the session.
 struct Cleaner {
     ctl: std::os::fd::OwnedFd,
 }
@@ -1209,7 +1214,7 @@ struct Cleaner {
 impl Cleaner {
     /// Forks the cleaner, holding `copies` (the namespace's detached mounts)
     /// and to remove `dirs`. None where it could not be forked.
-    fn start(copies: &[RawFd], dirs: Vec<PathBuf>) -> Option<Cleaner> {
+    fn start(copies: &[RawFd], dirs: Vec<PathBuf>, init: libc::pid_t) -> Option<Cleaner> {
         let mut p = [0; 2];
         // SAFETY: pipe2 writes two fds into `p`.
         if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
@@ -1222,7 +1227,9 @@ impl Cleaner {
         if me < 0 {
             return None;
         }
-        let mut keep: Vec<RawFd> = copies.iter().copied().chain([ctl_r.as_raw_fd(), me]).collect();
+        // SAFETY: as above (-1 where the init is gone or was never made).
+        let session = if init > 0 { (unsafe { libc::syscall(libc::SYS_pidfd_open, init, 0) }) as i32 } else { -1 };
+        let mut keep: Vec<RawFd> = copies.iter().copied().chain([ctl_r.as_raw_fd(), me, session]).filter(|&fd| fd >= 0).collect();
         keep.sort_unstable();
         keep.dedup();
         // SAFETY: the launcher is single-threaded here (its threads start
@@ -1250,10 +1257,17 @@ impl Cleaner {
                             break n;
                         }
                     };
-                    let mut pfd = libc::pollfd { fd: me, events: libc::POLLIN, revents: 0 };
-                    while libc::poll(&mut pfd, 1, -1) < 0 && *libc::__errno_location() == libc::EINTR {}
+                    let gone = |fd: RawFd| {
+                        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+                        while libc::poll(&mut pfd, 1, -1) < 0 && *libc::__errno_location() == libc::EINTR {}
+                    };
+                    gone(me);
+                    let unsaid = n == 0 && session >= 0;
+                    if unsaid {
+                        gone(session);
+                    }
                     libc::syscall(libc::SYS_close_range, 0, u32::MAX, 0);
-                    if n == 1 && b == b'r' {
+                    if (n == 1 && b == b'r') || unsaid {
                         for d in &dirs {
                             let _ = std::fs::remove_dir_all(d);
                         }
@@ -1261,15 +1275,15 @@ impl Cleaner {
                     libc::_exit(0)
                 }
             }
-            -1 => {
-                // SAFETY: our own fd.
-                unsafe { libc::close(me) };
-                None
-            }
-            _ => {
-                // SAFETY: our own fd.
-                unsafe { libc::close(me) };
-                Some(Cleaner { ctl })
+            pid => {
+                // SAFETY: our own fds.
+                unsafe {
+                    libc::close(me);
+                    if session >= 0 {
+                        libc::close(session);
+                    }
+                }
+                (pid > 0).then_some(Cleaner { ctl })
             }
         }
     }
