@@ -2293,3 +2293,54 @@ fn a_connected_host_tcp_socket_reaches_its_peer_only() {
     let out = with_fd(c, sfd).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n", "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `cmd` run with RLIMIT_NOFILE at (soft, hard).
+fn with_fd_limit(mut c: Command, soft: u64, hard: u64) -> Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec, only setrlimit of the child itself.
+    unsafe {
+        c.pre_exec(move || {
+            let r = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &r) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    c
+}
+
+/// Low fd limits: a low soft limit (the hard one high) starts the
+/// session, whose grants' fds the launcher holds above it, and the
+/// program sees the caller's soft limit, as natively; a hard limit that
+/// leaves the server no room for the session's connections is refused at
+/// once with the limit it needs (status 125). Both hung: the first when
+/// the plan's fds could not land in pid 2, the second in a server that
+/// read no connection for want of fds.
+#[test]
+fn low_fd_limits_start_or_are_refused_clearly() {
+    let script = "ulimit -n; seq 100 | cat | cat | cat | cat | cat | cat | cat | cat | wc -l";
+    let run = |session: bool, soft: u64, hard: u64| {
+        let c = if session {
+            let mut c = Command::new(preld());
+            c.args(["pola", "-B", "--", "/bin/sh", "-c", script]);
+            c
+        } else {
+            let mut c = Command::new("/bin/sh");
+            c.args(["-c", script]);
+            c
+        };
+        run_limited(with_fd_limit(c, soft, hard), LIMIT).unwrap_or_else(|e| panic!("fd limit {soft}/{hard}: {e}"))
+    };
+    let native = run(false, 60, 4096);
+    assert_eq!(native.stdout_str(), "60\n100\n");
+    let s = run(true, 60, 4096);
+    assert_eq!((s.stdout_str(), s.status.code()), (native.stdout_str(), Some(0)), "soft limit 60: {}", s.stderr_str());
+    let s = run(true, 100, 100);
+    let err = s.stderr_str();
+    assert_eq!(s.status.code(), Some(125), "hard limit 100: {} {err}", s.stdout_str());
+    assert!(s.stdout.is_empty() && err.starts_with("preld pola: the fd limit (100, ulimit -n) is too low") && err.lines().count() == 1, "{err}");
+    let need: u64 = err.trim_end().rsplit(' ').next().unwrap().parse().unwrap();
+    let s = run(true, need, need);
+    assert_eq!((s.stdout_str(), s.status.code()), (format!("{need}\n100\n"), Some(0)), "hard limit {need}, the one asked for: {}", s.stderr_str());
+}

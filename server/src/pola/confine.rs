@@ -1008,6 +1008,13 @@ extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
             *libc::__errno_location() = errno;
             fail(what);
         }
+        // The plan's fds keep the launcher's numbers, which its raised
+        // limit allowed (-B's grants are about 60): this process's soft
+        // limit goes up to the hard one while they land, and back to the
+        // caller's before the exec.
+        let mut caller_limit: libc::rlimit = std::mem::zeroed();
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut caller_limit);
+        libc::setrlimit(libc::RLIMIT_NOFILE, &libc::rlimit { rlim_cur: caller_limit.rlim_max, ..caller_limit });
         // The plan: what to run, with which fds. It comes once the
         // launcher has taken the pty's master and set it up.
         let mut own = Own { plan: p.plan, status_w: -1, err_w: p.err_w, tty_slave: s.tty_slave };
@@ -1017,7 +1024,7 @@ extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
         let program_fds = place_plan(p, targets, fds, &mut own);
         let mut argv: Vec<*const libc::c_char> = argv_c.iter().map(|a| a.as_ptr()).collect();
         argv.push(std::ptr::null());
-        program(p, &argv, &program_fds, own.tty_slave)
+        program(p, &argv, &program_fds, own.tty_slave, &caller_limit)
     }
 }
 
@@ -1025,7 +1032,7 @@ extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
 ///
 /// # Safety
 /// Only in the init's fork child.
-unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd], tty_slave: RawFd) -> ! {
+unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd], tty_slave: RawFd, limit: &libc::rlimit) -> ! {
     // Keys: a new, empty session keyring (the seccomp filter refuses the key
     // calls; this leaves nothing to find should one get through).
     const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
@@ -1096,6 +1103,8 @@ unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd],
     extern "C" {
         static environ: *const *const libc::c_char;
     }
+    // The caller's fd limit (the fds above it stay open, as natively).
+    libc::setrlimit(libc::RLIMIT_NOFILE, limit);
     // The environment is the launcher's as it started (it changes none).
     libc::execve(p.loader.as_ptr(), argv.as_ptr(), environ);
     fail(&format!("cannot execute {}", p.loader.to_string_lossy()))

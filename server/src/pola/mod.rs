@@ -825,6 +825,10 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     dirs.push((backing_name.clone(), 0o777));
     let mut early = confine::early(&ld, args.net, init_chan, &dirs)?;
+    // The grants hold an fd each (-B's about 60), the server one per
+    // connection: the launcher's soft limit goes up to the hard one, the
+    // init (cloned with the caller's) gives the program the caller's.
+    raise_fd_limit();
     let (mut specs, auto, prog_interp) = grants(&args, &prog, private_name.as_deref(), &profiles)?;
     // What the init could not make is made here (the private directory at
     // another name then).
@@ -1017,6 +1021,16 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
+    // The grants hold an fd each: under a low hard limit the server would
+    // have no room to read a connection (the session hung).
+    let (limit, open) = (sys::fd_limit(), sys::open_fds().unwrap_or(64));
+    let need = serve::fd_limit_needed(open);
+    if limit < need {
+        return Err(format!(
+            "the fd limit ({limit}, ulimit -n) is too low for this session: the launcher holds {open} fds (a grant's each) and needs room for the session's connections; at least {need}"
+        )
+        .into());
+    }
     // The server is made while the init starts the program, and the
     // clean-up's process forked (`Cleaner`).
     let (mut ns, mut made, mut cleaner) = (Some(ns), None, None);
@@ -1029,7 +1043,6 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             }
         };
         let mut meanwhile = || {
-            raise_fd_limit();
             made = ns.take().map(|ns| {
                 let dirs = tmp_path.iter().cloned().chain([ns.backing_dir().to_path_buf()]).collect();
                 cleaner = Cleaner::start(&ns.copies(), dirs, init_pid);

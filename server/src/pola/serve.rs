@@ -144,10 +144,25 @@ const FD_RESERVE: usize = sys::RECV_FDS + 64;
 /// Stack of the server's own threads (they make a few system calls).
 const THREAD_STACK: usize = 256 << 10;
 
+/// The least budget a session starts with: connections for a few threads
+/// and processes. Under it the server would read no connection until the
+/// closer made room, and nothing would make any: the session would hang.
+const MIN_BUDGET: usize = 32;
+
+/// The fds the server may take under `limit` when it starts with `open`.
+fn budget(limit: usize, open: usize) -> usize {
+    limit.saturating_sub(open + FD_RESERVE.min(limit / 4))
+}
+
+/// The least fd limit under which a server that starts with `open` fds
+/// open has MIN_BUDGET.
+pub fn fd_limit_needed(open: usize) -> usize {
+    (open..).find(|&l| budget(l, open) >= MIN_BUDGET).unwrap_or(usize::MAX)
+}
+
 impl Server {
     pub fn new(ns: Namespace, net: bool) -> Server {
-        let limit = sys::fd_limit();
-        let fd_budget = limit.saturating_sub(sys::open_fds().unwrap_or(64) + FD_RESERVE.min(limit / 4));
+        let fd_budget = budget(sys::fd_limit(), sys::open_fds().unwrap_or(64));
         let mut logger = Logger::stderr();
         let mut s = Server {
             ns,
