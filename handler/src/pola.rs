@@ -1577,6 +1577,13 @@ fn beneath_path_once(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8),
         // In no grant the process resolves in: maybe nothing at all.
         return nothing_there(p, false).map(|_| Err(-(ENOENT as isize)));
     };
+    // A file grant's own path: a copy of its O_PATH fd serves stat,
+    // access and readlink as well as the reopen through the session's
+    // procfs (/proc/thread-self/fd/N: the lookups of procfs, 2 us, where
+    // glibc's localtime looks at /etc/localtime on every call).
+    if beneath::is_file_mode(mode) && matches!(rel, b"" | b"\0") {
+        return Some(sys::fcntl(base, F_DUPFD_CLOEXEC, 0).map(|fd| (fd as i32, mode)).map_err(|e| -(e as isize)));
+    }
     let f = O_PATH | O_CLOEXEC | if nofollow { O_NOFOLLOW } else { 0 };
     match beneath::openat2(base, rel, f, 0, mode, false) {
         Ok(fd) => Some(Ok((fd, mode))),
