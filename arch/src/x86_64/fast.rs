@@ -418,11 +418,12 @@ const MAP_FIXED_ANY: u32 = abi::MAP_FIXED | abi::MAP_FIXED_NOREPLACE;
 
 /// The gates that check an argument before the call, counting the calls
 /// they make or not: `fd` (the first argument, an int, below
-/// `FAST_OWN_FD_MIN`: preld's own fds go to the handler, which hides them)
-/// or `mmap` (no fixed address in the flags, the fourth argument: the
-/// handler guards preld's memory and sees what a mapping replaces). The
-/// flags are saved for the check and restored before the call (r11 then
-/// holds the application's, as natively).
+/// `FAST_OWN_FD_MIN`: preld's own fds go to the handler, which hides them,
+/// the slow way) or `mmap` (no fixed address in the flags, the fourth
+/// argument: a fixed mapping goes to the handler gate, where the handler
+/// guards preld's memory and sees what the mapping replaces, or sends it
+/// the slow way). The flags are saved for the check and restored before
+/// the call (r11 then holds the application's, as natively).
 macro_rules! checked_gate {
     ($name:ident, $check:literal, counted: $counted:literal) => {
         #[doc = concat!("A checked gate (", $check, "), counting: ", stringify!($counted), ".")]
@@ -449,12 +450,17 @@ macro_rules! checked_gate {
                 "ret",
                 "2:",
                 "popfq",
+                concat!(".ifc ", $check, ",fd"),
                 "jmp {slow}",
+                ".else",
+                "jmp {handler}",                     // as a stub's call to it
+                ".endif",
                 min = sym FAST_OWN_FD_MIN,
                 fixed = const MAP_FIXED_ANY,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
                 slow = sym fast_gate_slow,
+                handler = sym fast_gate_handler,
             )
         }
     };

@@ -12,7 +12,9 @@
 //! was, so every place a thread can be stopped at (signal frames,
 //! restarts) is still an instruction of the program, and whatever the gate
 //! must not make (a call on one of preld's fds, a /proc/ path in launcher
-//! mode) goes back to it and traps as before.
+//! mode) goes back to it and traps as before. The dynamic linker's
+//! wrappers of the calls it makes for every library are rewritten before
+//! it runs, in one batch, the same way (`rewrite_interpreter`).
 //!
 //! Rewriting happens one site at a time. While other threads run (and may
 //! be executing the bytes being changed), a site is rewritten only when
