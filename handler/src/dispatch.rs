@@ -62,8 +62,11 @@ const fn table() -> [Route; TABLE_LEN] {
     set!(exit_group => exit_group);
     set!(ptrace => ptrace);
     // memory::guard and fast::memory_call look only at fixed mappings.
+    // (A fixed mmap goes from its gate to the handler gate, as munmap and
+    // mprotect do: memory::serve_in_gate.)
     set!(memory::guard, Gate::MmapNotFixed => mmap);
-    set!(memory::guard => munmap, mprotect, pkey_mprotect, mremap, madvise, shmat);
+    set!(memory::guard, Gate::Handler => munmap, mprotect);
+    set!(memory::guard => pkey_mprotect, mremap, madvise, shmat);
     set!(memory::forget_pages => shmdt, process_madvise, remap_file_pages);
     // brk through the handler gate, which makes it without a trap (cc1
     // calls it 45 times) and the page cache forgets around it.
@@ -271,6 +274,11 @@ fn gate_serve_call(t: &mut ThreadBlock, nr: usize, args: [usize; 6], route: &Rou
         // the heap; preld's image and slots are mappings it will not
         // grow over).
         return Some(unsafe { sys::raw(nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize));
+    }
+    if !trace::may_want(nr) && !tracer::may_want(nr) && config::get().inject.is_empty() {
+        if let Some(r) = memory::serve_in_gate(nr, &args) {
+            return Some(r);
+        }
     }
     if rpc::active() && route.session.is_some() && !(nr == Sysno::fstat as usize && !crate::owners::on()) {
         return pola::gate_serve(t, nr, args);

@@ -150,6 +150,13 @@ pub fn note_interpreter(bias: usize) {
     fast::note_interpreter(bias);
 }
 
+/// Rewrites the system-call sites of the dynamic linker noted by
+/// `note_interpreter` before it runs (the fast path's, when it is on);
+/// `plain`: its readable, file-backed extents in memory.
+pub fn rewrite_interpreter(plain: &[(usize, usize)]) -> Result<(), StartError> {
+    fast::rewrite_interpreter(plain, dispatch::fast_gate).map_err(|e| ("cannot rewrite the dynamic linker's system calls", e))
+}
+
 /// The traced program's first line (ld-preld calls it at startup).
 pub fn announce_exec(path: &[u8], argv: &[&[u8]], envp: usize, envc: usize) {
     if config::tracing() {

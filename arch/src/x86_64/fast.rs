@@ -349,6 +349,40 @@ pub fn encode_jump(at: usize, to: usize) -> Option<[u8; JUMP_LEN]> {
 /// The two bytes of `syscall`.
 pub const SYSCALL_INSN: [u8; 2] = [0x0f, 0x05];
 
+/// The offsets in `code` where the bytes of `SYSCALL_INSN` are (candidate
+/// sites: whether one is an instruction there is for the caller to
+/// verify), found 16 bytes at a time with SSE2 (x86_64's baseline): the
+/// dynamic linker's 150 KiB of code in a few microseconds.
+pub fn syscall_offsets(code: &[u8], mut found: impl FnMut(usize)) {
+    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    const CHUNK: usize = 16;
+    let mut i = 0;
+    // Each round reads [i, i + 17).
+    while i + CHUNK < code.len() {
+        // SAFETY: [i, i + 16) and [i + 1, i + 17) lie in `code` (the loop's
+        // condition); unaligned loads; SSE2 is part of x86_64.
+        let mask = unsafe {
+            let first = _mm_loadu_si128(code.as_ptr().add(i) as *const __m128i);
+            let second = _mm_loadu_si128(code.as_ptr().add(i + 1) as *const __m128i);
+            let a = _mm_movemask_epi8(_mm_cmpeq_epi8(first, _mm_set1_epi8(SYSCALL_INSN[0] as i8)));
+            let b = _mm_movemask_epi8(_mm_cmpeq_epi8(second, _mm_set1_epi8(SYSCALL_INSN[1] as i8)));
+            (a & b) as u32
+        };
+        let mut m = mask;
+        while m != 0 {
+            found(i + m.trailing_zeros() as usize);
+            m &= m - 1;
+        }
+        i += CHUNK;
+    }
+    while i + 1 < code.len() {
+        if code[i..i + 2] == SYSCALL_INSN {
+            found(i);
+        }
+        i += 1;
+    }
+}
+
 /// The plain gate: the call, and back to the stub.
 ///
 /// # Safety
@@ -384,11 +418,12 @@ const MAP_FIXED_ANY: u32 = abi::MAP_FIXED | abi::MAP_FIXED_NOREPLACE;
 
 /// The gates that check an argument before the call, counting the calls
 /// they make or not: `fd` (the first argument, an int, below
-/// `FAST_OWN_FD_MIN`: preld's own fds go to the handler, which hides them)
-/// or `mmap` (no fixed address in the flags, the fourth argument: the
-/// handler guards preld's memory and sees what a mapping replaces). The
-/// flags are saved for the check and restored before the call (r11 then
-/// holds the application's, as natively).
+/// `FAST_OWN_FD_MIN`: preld's own fds go to the handler, which hides them,
+/// the slow way) or `mmap` (no fixed address in the flags, the fourth
+/// argument: a fixed mapping goes to the handler gate, where the handler
+/// guards preld's memory and sees what the mapping replaces, or sends it
+/// the slow way). The flags are saved for the check and restored before
+/// the call (r11 then holds the application's, as natively).
 macro_rules! checked_gate {
     ($name:ident, $check:literal, counted: $counted:literal) => {
         #[doc = concat!("A checked gate (", $check, "), counting: ", stringify!($counted), ".")]
@@ -415,12 +450,17 @@ macro_rules! checked_gate {
                 "ret",
                 "2:",
                 "popfq",
+                concat!(".ifc ", $check, ",fd"),
                 "jmp {slow}",
+                ".else",
+                "jmp {handler}",                     // as a stub's call to it
+                ".endif",
                 min = sym FAST_OWN_FD_MIN,
                 fixed = const MAP_FIXED_ANY,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
                 slow = sym fast_gate_slow,
+                handler = sym fast_gate_handler,
             )
         }
     };

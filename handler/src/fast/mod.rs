@@ -12,7 +12,9 @@
 //! was, so every place a thread can be stopped at (signal frames,
 //! restarts) is still an instruction of the program, and whatever the gate
 //! must not make (a call on one of preld's fds, a /proc/ path in launcher
-//! mode) goes back to it and traps as before.
+//! mode) goes back to it and traps as before. The dynamic linker's
+//! wrappers of the calls it makes for every library are rewritten before
+//! it runs, in one batch, the same way (`rewrite_interpreter`).
 //!
 //! Rewriting happens one site at a time. While other threads run (and may
 //! be executing the bytes being changed), a site is rewritten only when
@@ -163,7 +165,7 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
     // rewrite the CPU makes in one store (`patch`).
     let alone = crate::thread::only_thread(t);
     let changes = CHANGES.load(Ordering::SeqCst);
-    let state = match rewrite(site, nr, gate(), alone, changes) {
+    let state = match rewrite(site, Some(nr), |_| gate(), alone, changes, false) {
         Ok(()) => {
             count(&COUNTS.rewritten);
             Site::Fast
@@ -322,10 +324,22 @@ pub enum Refused {
     Busy,
 }
 
-/// `changes`: CHANGES when the rewrite began (see `Writing`).
-fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool, changes: usize) -> Result<(), Refused> {
+/// `nr`: the call the site made (None: not made yet, `rewrite_interpreter`:
+/// the number its `mov` or `xor` sets, if it sets one); `gate`: how a
+/// rewritten site may make a call of that number (None: never).
+/// `changes`: CHANGES when the rewrite began (see `Writing`). `batch`:
+/// before the program runs, with the code's pages made writable already
+/// and stub pages left writable (`rewrite_interpreter`).
+fn rewrite(
+    site: usize,
+    nr: Option<usize>,
+    gate: impl FnOnce(usize) -> Option<Gate>,
+    alone: bool,
+    changes: usize,
+    batch: bool,
+) -> Result<(), Refused> {
     let mut tail = [0u8; 2];
-    if !usermem::read(site, &mut tail) || tail != SYSCALL_INSN {
+    if !read_code(site, &mut tail) || tail != SYSCALL_INSN {
         return Err(Refused::NotMov);
     }
     let seg = objects::text_segment(site, site + SYSCALL_INSN.len()).ok_or(Refused::NoObject)?;
@@ -337,13 +351,20 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool, changes: usi
     let at = instruction_before(start, site)?;
     let mut insn = [0u8; insn::MAX_LEN];
     let len = site - at;
-    if len > insn.len() || !usermem::read(at, &mut insn[..len]) {
+    if len > insn.len() || !read_code(at, &mut insn[..len]) {
         return Err(Refused::Decode);
     }
     let insn_bytes = &insn[..len];
-    let (set, gate) = match (arch::set_nr(insn_bytes), gate) {
-        (Some(SetNr::Mov(n)), Some(g)) if n as usize == nr => (SetNr::Mov(n), g),
-        (Some(SetNr::Xor), Some(g)) if nr == 0 => (SetNr::Xor, g),
+    let set_nr = arch::set_nr(insn_bytes);
+    let gate = match (nr, set_nr) {
+        (Some(nr), _) => gate(nr),
+        (None, Some(SetNr::Mov(n))) => gate(n as usize),
+        (None, Some(SetNr::Xor)) => gate(0),
+        (None, _) => None,
+    };
+    let (set, gate) = match (set_nr, gate) {
+        (Some(SetNr::Mov(n)), Some(g)) if nr.is_none_or(|nr| n as usize == nr) => (SetNr::Mov(n), g),
+        (Some(SetNr::Xor), Some(g)) if nr.is_none_or(|nr| nr == 0) => (SetNr::Xor, g),
         // The number is set right here and the handler must see every call
         // of it: a stub would only lead back to the trap.
         (Some(SetNr::Mov(_) | SetNr::Xor), None) => return Err(Refused::Handler),
@@ -352,7 +373,7 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool, changes: usi
         _ if len >= JUMP_LEN && arch::relocatable(insn_bytes) && BY_NUMBER_READY.load(Ordering::Relaxed) => {
             (SetNr::Relocated { insn, len: len as u8 }, Gate::ByNumber)
         }
-        _ if gate.is_none() => return Err(Refused::Handler),
+        _ if gate.is_none() && nr.is_some() => return Err(Refused::Handler),
         _ => return Err(Refused::NotMov),
     };
     let jump_len = if matches!(set, SetNr::Xor) { 2 } else { JUMP_LEN };
@@ -365,7 +386,7 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool, changes: usi
         SetNr::Mov(_) | SetNr::Relocated { .. } => {
             let stub = stubs::place(at + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(at, stub).ok_or(Refused::NoStub)?;
-            patch(at, &jump, seg.prot, alone).map_err(|_| Refused::Protect)
+            patch(at, &jump, seg.prot, alone, batch).map_err(|_| Refused::Protect)
         }
         SetNr::Xor => {
             // Two bytes: a short jump to padding next to the function, where
@@ -375,12 +396,174 @@ fn rewrite(site: usize, nr: usize, gate: Option<Gate>, alone: bool, changes: usi
             let stub = stubs::place(pad + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(pad, stub).ok_or(Refused::NoStub)?;
             // Padding runs nothing: written as it is, threads or not.
-            patch(pad, &jump, seg.prot, true).map_err(|_| Refused::Protect)?;
+            patch(pad, &jump, seg.prot, true, batch).map_err(|_| Refused::Protect)?;
             PADDING.lock().insert(pad);
-            patch(at, &short, seg.prot, alone).map_err(|_| Refused::Protect)
+            patch(at, &short, seg.prot, alone, batch).map_err(|_| Refused::Protect)
         }
     }
 }
+
+/// While `rewrite_interpreter` works: the dynamic linker's readable,
+/// file-backed extents (read plainly), and the pages of its code made
+/// writable (written plainly).
+struct Batch {
+    plain: alloc::vec::Vec<(usize, usize)>,
+    writable: (usize, usize),
+}
+static BATCH: Mutex<Batch> = Mutex::new(Batch { plain: alloc::vec::Vec::new(), writable: (0, 0) });
+static BATCHING: AtomicBool = AtomicBool::new(false);
+
+/// Whether [addr, addr+len) lies in one of the extents `rewrite_interpreter`
+/// reads plainly (`write`: and in the pages it made writable).
+fn in_batch(addr: usize, len: usize, write: bool) -> bool {
+    if !BATCHING.load(Ordering::Relaxed) {
+        return false;
+    }
+    let Some(end) = addr.checked_add(len) else { return false };
+    let b = BATCH.lock();
+    b.plain.iter().any(|&(s, e)| s <= addr && end <= e) && (!write || (b.writable.0 <= addr && end <= b.writable.1))
+}
+
+fn plain(addr: usize, len: usize) -> bool {
+    in_batch(addr, len, true)
+}
+
+/// Reads application code for a rewrite: checked (`usermem::read`: other
+/// threads may unmap it meanwhile), or plainly the dynamic linker's while
+/// `rewrite_interpreter` works.
+fn read_code(addr: usize, buf: &mut [u8]) -> bool {
+    if in_batch(addr, buf.len(), false) {
+        // SAFETY: a readable, file-backed extent of the dynamic linker that
+        // preld mapped itself; nothing of the program has run yet, so
+        // nothing has unmapped or reprotected it.
+        unsafe { core::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) };
+        return true;
+    }
+    usermem::read(addr, buf)
+}
+
+/// Rewrites the sites of the dynamic linker preld mapped, before it runs:
+/// every process runs its few dozen calls (open, read, mmap, close...)
+/// at start, each site trapping once, and those made twice being
+/// rewritten one by one at 15 us each (mprotects of the site's page and
+/// of a stub page, checked reads). Here its pages of code are made
+/// writable once, every site whose call needs nothing of the handler is
+/// rewritten as its second trap would rewrite it (the same verification,
+/// the same gate, decided now from `gate_of`), and the pages go back to
+/// their protection. `plain`: the dynamic linker's readable, file-backed
+/// extents, which are read without the checks (one thread, no code of
+/// the program's has run). Sites not rewritten here are left to their
+/// traps.
+pub fn rewrite_interpreter(plain: &[(usize, usize)], gate_of: impl Fn(usize) -> Option<Gate>) -> sys::Result<()> {
+    if !enabled() || !owner() || plain.is_empty() {
+        return Ok(());
+    }
+    BATCH.lock().plain = plain.to_vec();
+    BATCHING.store(true, Ordering::Relaxed);
+    let r = rewrite_interpreter_segments(&gate_of);
+    let sealed = stubs::end_batch();
+    BATCHING.store(false, Ordering::Relaxed);
+    *BATCH.lock() = Batch { plain: alloc::vec::Vec::new(), writable: (0, 0) };
+    r.and(sealed)
+}
+
+fn rewrite_interpreter_segments(gate_of: &impl Fn(usize) -> Option<Gate>) -> sys::Result<()> {
+    const PAGE: usize = preld_arch::PAGE_SIZE;
+    let _one = REWRITING.lock();
+    for seg in objects::interpreter_segments() {
+        let len = seg.end.saturating_sub(seg.start);
+        if seg.eh_frame_hdr == 0 || len < SYSCALL_INSN.len() || !in_batch(seg.start, len, false) {
+            continue;
+        }
+        // Pages wholly in the segment: no other segment's protection changes.
+        let (lo, hi) = (seg.start.next_multiple_of(PAGE), seg.end & !(PAGE - 1));
+        let sites = small_function_sites(seg, lo, hi);
+        let (Some(&first), Some(&last)) = (sites.first(), sites.last()) else { continue };
+        // What a rewrite may write: from the longest instruction before the
+        // first site (or padding a short jump away) to padding after the last.
+        let from = first.saturating_sub(insn::MAX_LEN + 128).max(lo) & !(PAGE - 1);
+        let to = (last + SYSCALL_INSN.len() + 127 + JUMP_LEN).next_multiple_of(PAGE).min(hi);
+        // SAFETY: the dynamic linker's code, which nothing runs yet; made
+        // writable (not executable) while the sites are written, then
+        // given back its protection below.
+        if from >= to || unsafe { sys::mprotect(from, to - from, abi::PROT_READ | abi::PROT_WRITE) }.is_err() {
+            continue;
+        }
+        BATCH.lock().writable = (from, to);
+        stubs::begin_batch();
+        for site in sites {
+            if SITES.lock().contains_key(&site) {
+                continue;
+            }
+            let changes = CHANGES.load(Ordering::SeqCst);
+            let state = match rewrite(site, None, gate_of, true, changes, true) {
+                Ok(()) => Site::Fast,
+                // Its `mov` or `xor` sets a number whose calls the handler
+                // must see.
+                Err(Refused::Handler) => Site::Handler,
+                // Its traps decide.
+                Err(_) => continue,
+            };
+            SITES.lock().insert(site, state);
+        }
+        BATCH.lock().writable = (0, 0);
+        // SAFETY: as above: back to the segment's own protection.
+        unsafe { sys::mprotect(from, to - from, seg.prot)? };
+    }
+    Ok(())
+}
+
+/// The candidate sites of `seg` in [lo, hi) that lie in functions of at
+/// most `BATCH_FUNCTION_MAX` bytes (by the unwind table's starts): the
+/// dynamic linker's system-call wrappers. Sites in longer functions would
+/// cost more to verify (decoding from the function's start) than their
+/// traps, and are left to them; so is reading the rest of the code.
+fn small_function_sites(seg: objects::Segment, lo: usize, hi: usize) -> alloc::vec::Vec<usize> {
+    let mut sites = alloc::vec::Vec::new();
+    // Loads the table (`function_bounds` keeps it for the rewrites).
+    let _ = function_bounds(seg, lo);
+    let tables = TABLES.lock();
+    let Some(t) = tables.get(&seg.eh_frame_hdr) else { return sites };
+    let starts = t.entries.iter().map(|&(loc, _)| loc);
+    let ends = t.entries.iter().skip(1).map(|&(loc, _)| loc).chain(core::iter::once(seg.end));
+    for (start, end) in starts.zip(ends) {
+        let (start, end) = (start.max(lo), end.min(hi));
+        if end <= start || end - start > BATCH_FUNCTION_MAX {
+            continue;
+        }
+        // SAFETY: [start, end) lies in the segment, a readable, file-backed
+        // extent of the dynamic linker (the caller checked); the slice is
+        // dropped before anything there is written.
+        let code = unsafe { core::slice::from_raw_parts(start as *const u8, end - start) };
+        arch::syscall_offsets(code, |i| {
+            // A number set right before the site: one of the loader's
+            // calls. Any other instruction there: decoding decides.
+            let set = |n: usize| i.checked_sub(n).and_then(|b| arch::set_nr(&code[b..i]));
+            let wanted = match set(JUMP_LEN).or_else(|| set(2)) {
+                Some(SetNr::Mov(n)) => LOADER_CALLS.iter().any(|&c| c as usize == n as usize),
+                Some(SetNr::Xor) => LOADER_CALLS.iter().any(|&c| c as usize == 0),
+                _ => true,
+            };
+            if wanted {
+                sites.push(start + i);
+            }
+        });
+    }
+    sites
+}
+
+/// See `small_function_sites`.
+const BATCH_FUNCTION_MAX: usize = 128;
+
+/// The calls a dynamic linker makes for every object it loads (so
+/// their sites run many times in every process): the sites that set one
+/// of these numbers are the ones `rewrite_interpreter` rewrites (or, for
+/// the calls the handler must see, marks as such), other sites that set
+/// their number being left to their traps (most run once, if at all).
+const LOADER_CALLS: [syscalls::Sysno; 9] = {
+    use syscalls::Sysno::*;
+    [read, pread64, mmap, openat, close, fstat, newfstatat, mprotect, munmap]
+};
 
 /// Whether `GATE_BY_NUMBER` is filled in (then relocated sites may be
 /// rewritten).
@@ -429,7 +612,7 @@ fn instruction_before(start: usize, site: usize) -> Result<usize, Refused> {
         return Err(Refused::Decode);
     }
     let mut code = alloc::vec![0u8; lead];
-    if !usermem::read(start, &mut code) {
+    if !read_code(start, &mut code) {
         return Err(Refused::Decode);
     }
     insn::insn_before(&code, lead).map(|off| start + off).ok_or(Refused::Decode)
@@ -442,7 +625,7 @@ fn function_bounds(seg: objects::Segment, addr: usize) -> Option<(usize, usize)>
     if seg.eh_frame_hdr == 0 {
         return objects::program_function(addr);
     }
-    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
+    let read = |a: usize, b: &mut [u8]| read_code(a, b);
     let mut tables = TABLES.lock();
     if !tables.contains_key(&seg.eh_frame_hdr) {
         if tables.len() >= MAX_TABLES {
@@ -514,7 +697,7 @@ fn padding_run(seg: objects::Segment, at: usize, limit: usize) -> usize {
     let mut code = [0u8; 256 + insn::MAX_LEN];
     let want = limit.saturating_sub(at).min(256);
     let n = (want + insn::MAX_LEN).min(seg.end.saturating_sub(at));
-    if n == 0 || !usermem::read(at, &mut code[..n]) {
+    if n == 0 || !read_code(at, &mut code[..n]) {
         return at;
     }
     let mut off = 0;
@@ -535,8 +718,21 @@ fn padding_run(seg: objects::Segment, at: usize, limit: usize) -> usize {
 const DECODE_MAX: usize = 1 << 20;
 
 /// Writes `bytes` over application code at `at`, in pages whose
-/// protection is `prot` and goes back to it.
-fn patch(at: usize, bytes: &[u8], prot: usize, alone: bool) -> sys::Result<()> {
+/// protection is `prot` and goes back to it (`batch`: pages that
+/// `rewrite_interpreter` made writable for all its writes, and no thread
+/// runs them).
+fn patch(at: usize, bytes: &[u8], prot: usize, alone: bool, batch: bool) -> sys::Result<()> {
+    if batch {
+        return if plain(at, bytes.len()) {
+            // SAFETY: the dynamic linker's code, which preld mapped and made
+            // writable (`rewrite_interpreter`) before any of it runs; no
+            // Rust reference of preld's points into it.
+            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len()) };
+            Ok(())
+        } else {
+            Err(EFAULT)
+        };
+    }
     let page = at & !(preld_arch::PAGE_SIZE - 1);
     let len = (at + bytes.len() - page).next_multiple_of(preld_arch::PAGE_SIZE);
     // SAFETY: application text (an executable segment of a loaded object),

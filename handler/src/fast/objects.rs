@@ -100,13 +100,20 @@ fn r_debug(dynamic: usize) -> Option<usize> {
 /// The object whose ELF header is at `ehdr` (a shared object's base), if
 /// it is not preld's.
 fn add_mapped_object(out: &mut Vec<Segment>, ehdr: usize) {
-    let read = |a: usize, b: &mut [u8]| usermem::read(a, b);
+    let read = |a: usize, b: &mut [u8]| super::read_code(a, b);
     if ehdr == 0 || crate::resident::touches(ehdr, 1) {
         return;
     }
     if let Some(o) = funcs::object_at(&read, ehdr) {
         add_object(out, &o, false);
     }
+}
+
+/// The text segments of the dynamic linker preld mapped.
+pub fn interpreter_segments() -> Vec<Segment> {
+    let mut out = Vec::new();
+    add_mapped_object(&mut out, INTERP.load(Ordering::Relaxed));
+    out
 }
 
 fn scan() -> Vec<Segment> {

@@ -9,6 +9,7 @@
 //! writable only while a stub is added.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use preld_arch::fast::{self as arch, Gate, SetNr, STUB_SIZE};
 use spin::Mutex;
@@ -49,6 +50,33 @@ struct Page {
 
 static PAGES: Mutex<Vec<Page>> = Mutex::new(Vec::new());
 
+/// Pages left writable (and not executable) by a batch of rewrites made
+/// before the program runs (`begin_batch`), until `end_batch`.
+static OPEN: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static BATCH: AtomicBool = AtomicBool::new(false);
+
+/// From here to `end_batch`, stub pages are written without changing
+/// their protection each time: nothing runs them yet (one thread, no
+/// code of the program's has run).
+pub fn begin_batch() {
+    BATCH.store(true, Ordering::Relaxed);
+}
+
+/// Makes the pages written since `begin_batch` executable (and no longer
+/// writable).
+pub fn end_batch() -> sys::Result<()> {
+    BATCH.store(false, Ordering::Relaxed);
+    let mut r = Ok(());
+    for page in core::mem::take(&mut *OPEN.lock()) {
+        // SAFETY: a stub page of preld's, made writable for the batch,
+        // which nothing has run yet.
+        if let Err(e) = unsafe { sys::mprotect(page, PAGE, abi::PROT_READ | abi::PROT_EXEC) } {
+            r = Err(e);
+        }
+    }
+    r
+}
+
 fn word_of(page: usize, gate: Gate, counted: bool) -> usize {
     // The slow gate and the by-number one count nothing themselves.
     let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber | Gate::Handler))).unwrap_or(2);
@@ -83,6 +111,19 @@ pub fn place(from: usize, syscall: usize, nr: SetNr, gate: Gate, counted: bool) 
 /// Copies `bytes` to `at` in the stub page `page`, writable meanwhile and
 /// still executable: other threads may be running its other stubs.
 fn write(page: usize, at: usize, bytes: &[u8]) -> sys::Result<()> {
+    if BATCH.load(Ordering::Relaxed) && !OPEN.lock().contains(&page) {
+        // A page from before the batch: writable (not executable) until
+        // `end_batch`, as a new one.
+        // SAFETY: the page is preld's, and nothing runs its stubs yet.
+        unsafe { sys::mprotect(page, PAGE, abi::PROT_READ | abi::PROT_WRITE)? };
+        OPEN.lock().push(page);
+    }
+    if OPEN.lock().contains(&page) {
+        // SAFETY: a page of preld's left writable by the batch (`begin_batch`);
+        // nothing runs its stubs yet.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len()) };
+        return Ok(());
+    }
     // SAFETY: the page is preld's; the slot written is one no site jumps
     // to yet (its jump is written after), so no thread runs these bytes.
     unsafe {
@@ -116,6 +157,11 @@ fn map_near(from: usize, syscall: usize) -> Option<usize> {
         }
         // SAFETY: the page is ours, writable, 4096 bytes.
         unsafe { core::ptr::copy_nonoverlapping(words.as_ptr(), addr as *mut u8, words.len()) };
+        if BATCH.load(Ordering::Relaxed) {
+            // Made executable at `end_batch`.
+            OPEN.lock().push(addr);
+            return Some(addr);
+        }
         // SAFETY: as above.
         if unsafe { sys::mprotect(addr, PAGE, abi::PROT_READ | abi::PROT_EXEC) }.is_err() {
             // SAFETY: as above.
@@ -159,5 +205,8 @@ pub fn touches(addr: usize, len: usize) -> bool {
 /// In a fork child: a lock held by a thread that does not exist here.
 pub fn forked() {
     // SAFETY: the child has one thread, this one, which holds no lock.
-    unsafe { PAGES.force_unlock() };
+    unsafe {
+        PAGES.force_unlock();
+        OPEN.force_unlock();
+    }
 }

@@ -342,6 +342,9 @@ pub fn launcher(init: Initial) -> ! {
     let n = base.len().min(15);
     comm[..n].copy_from_slice(&base[..n]);
     let _ = sys::set_thread_name(&comm);
+    if let Some(m) = interp.as_ref() {
+        rewrite_interpreter_or_fail(m, execfn);
+    }
     arm_or_fail(execfn);
     // SAFETY: the image is on the heap, its length a multiple of 16; the
     // initial stack has room below argc (the loader's frames lived there);
@@ -393,6 +396,7 @@ pub fn as_interpreter(init: &mut Initial) -> ! {
     preld_handler::note_program(None, phdr, phnum, None);
     preld_handler::note_interpreter(m.bias);
     init.set_aux(AT_SYSINFO_EHDR, vdso);
+    rewrite_interpreter_or_fail(&m, execfn);
     arm_or_fail(execfn);
     // SAFETY: an empty image: rsp goes back to the kernel's argc, with the
     // auxv updated in place; `entry` is the interpreter just mapped.
@@ -457,6 +461,12 @@ fn start_handler(cfg: Config, init: &Initial, program: &[u8]) -> usize {
     match preld_handler::start(cfg, image, init.aux(AT_SYSINFO_EHDR).unwrap_or(0)) {
         Ok(vdso) => vdso,
         Err((what, e)) => fail(EXIT_CANNOT_RUN, program, format_args!("{what}: {}", Errno(e))),
+    }
+}
+
+fn rewrite_interpreter_or_fail(interp: &Mapped, program: &[u8]) {
+    if let Err((what, e)) = preld_handler::rewrite_interpreter(&interp.file_backed) {
+        fail(EXIT_CANNOT_RUN, program, format_args!("{what}: {}", Errno(e)));
     }
 }
 

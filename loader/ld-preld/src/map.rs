@@ -1,5 +1,6 @@
 //! Mapping a planned ELF image from its file, as binfmt_elf would.
 
+use alloc::vec::Vec;
 use preld_loader::elf::LoadPlan;
 use preld_loader::{page_down, page_up, PAGE};
 
@@ -15,6 +16,11 @@ pub struct Mapped {
     /// AT_PHDR: runtime address of the program headers (or the bias, as the
     /// kernel gives when no segment maps them).
     pub phdr: usize,
+    /// The readable parts of its segments mapped from the file (each up
+    /// to the next segment's first page, which that one's mapping took),
+    /// as runtime ranges: what preld may read of it without checks before
+    /// the program runs.
+    pub file_backed: Vec<(usize, usize)>,
 }
 
 /// Why mapping failed: the errno and what was being done.
@@ -70,7 +76,17 @@ pub fn map_image(fd: i32, plan: &LoadPlan) -> Result<Mapped, MapError> {
         0
     };
 
-    for seg in &plan.segments {
+    let mut file_backed = Vec::new();
+    for (i, seg) in plan.segments.iter().enumerate() {
+        if seg.readable && seg.filesz > 0 {
+            let mut end = seg.vaddr + seg.filesz;
+            if let Some(next) = plan.segments.get(i + 1) {
+                end = end.min(page_down(next.vaddr));
+            }
+            if end > seg.vaddr {
+                file_backed.push(((seg.vaddr as usize).wrapping_add(bias), (end as usize).wrapping_add(bias)));
+            }
+        }
         let prot = (if seg.readable { PROT_READ } else { 0 })
             | (if seg.writable { PROT_WRITE } else { 0 })
             | (if seg.executable { PROT_EXEC } else { 0 });
@@ -116,6 +132,7 @@ pub fn map_image(fd: i32, plan: &LoadPlan) -> Result<Mapped, MapError> {
         bias,
         entry: (plan.entry as usize).wrapping_add(bias),
         phdr: (plan.phdr_vaddr as usize).wrapping_add(bias),
+        file_backed,
     })
 }
 
