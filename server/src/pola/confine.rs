@@ -27,7 +27,13 @@
 //! The init is cloned first and sets the session up while the launcher
 //! works out the grants: its set-up (a network namespace alone is 0.35 ms
 //! of the kernel's, the mounts as much again) and the launcher's grants
-//! run on two CPUs at once instead of one after the other. The clone makes
+//! run on two CPUs at once instead of one after the other. The launcher
+//! puts it on a CPU other than its own (this machine's scheduler leaves a
+//! new process queued behind its parent), and the init pid 2 on its own;
+//! each takes the caller's CPUs again before anything of the program runs. The launcher
+//! puts it on a CPU other than its own (this machine's scheduler leaves a
+//! new process queued behind its parent), and the init pid 2 on its own;
+//! each takes the caller's CPUs again before anything of the program runs. The clone makes
 //! only the user and PID namespaces (the PID one must be the clone's, to
 //! make the init its pid 1): the init unshares the others itself, so that
 //! their cost is the init's, not the launcher's. They belong to the
@@ -171,6 +177,10 @@ struct Boot {
     pts_fd: RawFd,
     /// Host directories to make, and their modes (less the umask).
     host_dirs: Vec<(CString, libc::mode_t)>,
+    /// The CPUs the launcher may run on, when the init was put on the
+    /// others of them to start (`other_cpus`): the init's own again once
+    /// it has the go (the program inherits them).
+    cpus: Option<libc::cpu_set_t>,
 }
 
 fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd: RawFd, host: &[(PathBuf, libc::mode_t)]) -> Result<Pending, String> {
@@ -203,7 +213,12 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         .map(|(d, mode)| CString::new(d.as_os_str().as_bytes()).map(|c| (c, *mode)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| "a temporary directory's path holds a NUL".to_string())?;
+    let (cpus, others) = match other_cpus() {
+        Some((all, others)) => (Some(all), Some(others)),
+        None => (None, None),
+    };
     let boot = Boot {
+        cpus,
         plan: plan_init.as_raw_fd(),
         status_w: status_w.as_raw_fd(),
         err_w: err_w.as_raw_fd(),
@@ -236,6 +251,16 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         // SAFETY: in the new child, which owns its copy of `boot`.
         unsafe { init(&boot) }
     }
+    // The init starts on another CPU than the launcher's: left to the
+    // kernel, it was queued on the launcher's (this machine's scheduler
+    // packs new processes onto their parent's CPU and does not balance
+    // them off it) and ran only when the launcher first waited for it,
+    // so that the two set-ups ran one after the other. Before the go
+    // below: the init takes all the launcher's CPUs again only after it.
+    if let Some(others) = &others {
+        // SAFETY: sets the CPUs of our own child from a set of ours.
+        unsafe { libc::sched_setaffinity(pid as libc::pid_t, std::mem::size_of::<libc::cpu_set_t>(), others) };
+    }
     // The init's ends are the init's alone: its exit is then seen here.
     drop((status_w, err_w, plan_init, tty));
     let dirs = host.iter().map(|(d, _)| d.clone()).collect();
@@ -259,6 +284,40 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         unsafe { libc::send(p.as_raw_fd(), b"g".as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
     }
     Ok(pending)
+}
+
+/// The CPUs this process may run on, and those of them but the one it runs
+/// on now; None when there is no other (or they cannot be told).
+fn other_cpus() -> Option<(libc::cpu_set_t, libc::cpu_set_t)> {
+    // SAFETY: a zeroed cpu_set_t is an empty set; the calls write into ours.
+    unsafe {
+        let mut all: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut all) < 0 {
+            return None;
+        }
+        let here = libc::sched_getcpu();
+        if here < 0 || !libc::CPU_ISSET(here as usize, &all) || libc::CPU_COUNT(&all) < 2 {
+            return None;
+        }
+        let mut others = all;
+        libc::CPU_CLR(here as usize, &mut others);
+        Some((all, others))
+    }
+}
+
+/// Keeps this process on the CPU it runs on now (until told otherwise);
+/// whether it could.
+///
+/// # Safety
+/// Plain calls on our own process.
+unsafe fn pin_here() -> bool {
+    let here = libc::sched_getcpu();
+    if here < 0 {
+        return false;
+    }
+    let mut one: libc::cpu_set_t = std::mem::zeroed();
+    libc::CPU_SET(here as usize, &mut one);
+    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one) == 0
 }
 
 /// The most bytes of the plan one message carries (it is as long as the
@@ -732,6 +791,13 @@ unsafe fn init(p: &Boot) -> ! {
     if libc::recv(p.plan, (&mut b as *mut u8).cast(), 1, 0) != 1 {
         libc::_exit(125);
     }
+    // The CPUs it started on were the launcher's others (`clone_init`):
+    // all the launcher's again, for the program to inherit.
+    if let Some(cpus) = &p.cpus {
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus) < 0 {
+            fail("restoring the CPU affinity");
+        }
+    }
 
     // ld-preld's file, as a detached mount, before /tmp is covered.
     // Read-only: through its path the program could otherwise chmod, touch
@@ -819,6 +885,12 @@ unsafe fn init(p: &Boot) -> ! {
     // expedited RCU grace period (40 us in a quiet trace, 0.7 ms with the
     // other CPU busy) while the plan is on its way, then takes the plan
     // (its fds in its own fd table) and becomes the program.
+    // It starts on the init's CPU, which the init leaves to it until its
+    // exec: left to the kernel, it was queued on the launcher's (busy
+    // then: the server, the cleaner) as often as not, and waited there.
+    // It takes all the launcher's CPUs again just before its exec
+    // (`program`).
+    let pinned = p.cpus.is_some() && pin_here();
     let start = Pid2 { boot: p, tty_slave };
     let mut stack = vec![0u128; (256 << 10) / 16];
     let top = stack.as_mut_ptr().add(stack.len()).cast::<libc::c_void>();
@@ -827,6 +899,9 @@ unsafe fn init(p: &Boot) -> ! {
         fail("clone of the program's process");
     }
     drop(stack);
+    if let (true, Some(cpus)) = (pinned, &p.cpus) {
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus);
+    }
     // pid 2 may have moved its error pipe (in its own fd table).
     ERR_W.store(p.err_w, Ordering::Relaxed);
     // The init keeps nothing of the session's but the status pipe (the
@@ -1090,6 +1165,14 @@ unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd],
     crate::dispositions::for_the_program();
     extern "C" {
         static environ: *const *const libc::c_char;
+    }
+    // The CPUs the init started pid 2 on: all the launcher's again, as the
+    // program's, only now (the plan's wake-up had moved it to the
+    // launcher's CPU, busy then).
+    if let Some(cpus) = &p.cpus {
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus) < 0 {
+            fail("restoring the CPU affinity");
+        }
     }
     // The environment is the launcher's as it started (it changes none).
     libc::execve(p.loader.as_ptr(), argv.as_ptr(), environ);
