@@ -296,13 +296,25 @@ fn other_cpus() -> Option<(libc::cpu_set_t, libc::cpu_set_t)> {
             return None;
         }
         let here = libc::sched_getcpu();
-        if here < 0 || !libc::CPU_ISSET(here as usize, &all) || libc::CPU_COUNT(&all) < 2 {
+        if here < 0 || !libc::CPU_ISSET(here as usize, &all) || libc::CPU_COUNT(&all) < 2 || !alone() {
             return None;
         }
         let mut others = all;
         libc::CPU_CLR(here as usize, &mut others);
         Some((all, others))
     }
+}
+
+/// Whether this process is the only one the kernel has running or ready
+/// to run (the 4th field of /proc/loadavg: running/all): the other CPUs
+/// are idle then. A process started on a CPU busy with another waited
+/// there for its turn (1 ms), longer than behind the launcher.
+fn alone() -> bool {
+    let mut buf = [0u8; 128];
+    let Ok(mut f) = std::fs::File::open("/proc/loadavg") else { return false };
+    let Ok(n) = f.read(&mut buf) else { return false };
+    let running = buf[..n].split(|&c| c == b' ').nth(3).and_then(|r| r.split(|&c| c == b'/').next());
+    running == Some(b"1")
 }
 
 /// Keeps this process on the CPU it runs on now (until told otherwise);
@@ -755,6 +767,12 @@ unsafe fn place_plan(p: &Boot, targets: Vec<RawFd>, fds: Vec<OwnedFd>, own: &mut
 /// Only in the child of `clone_init`'s clone.
 unsafe fn init(p: &Boot) -> ! {
     ERR_W.store(p.err_w, Ordering::Relaxed);
+    // Started on the CPUs the launcher chose (`clone_init`), it may run
+    // on all the caller's from now on (again on the go below: the
+    // launcher may choose after this).
+    if let Some(cpus) = &p.cpus {
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus);
+    }
     // Nothing of the launcher's but the init's own ends and the two
     // placeholders (the fds that cross come with the plan).
     let mut keep = vec![p.plan, p.status_w, p.err_w, p.proc_fd, p.pts_fd];
@@ -891,7 +909,7 @@ unsafe fn init(p: &Boot) -> ! {
     // It takes all the launcher's CPUs again just before its exec
     // (`program`).
     let pinned = p.cpus.is_some() && pin_here();
-    let start = Pid2 { boot: p, tty_slave };
+    let start = Pid2 { boot: p, tty_slave, init_pinned: pinned };
     let mut stack = vec![0u128; (256 << 10) / 16];
     let top = stack.as_mut_ptr().add(stack.len()).cast::<libc::c_void>();
     let pid = libc::clone(pid2, top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, (&start as *const Pid2<'_>).cast_mut().cast());
@@ -899,9 +917,6 @@ unsafe fn init(p: &Boot) -> ! {
         fail("clone of the program's process");
     }
     drop(stack);
-    if let (true, Some(cpus)) = (pinned, &p.cpus) {
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus);
-    }
     // pid 2 may have moved its error pipe (in its own fd table).
     ERR_W.store(p.err_w, Ordering::Relaxed);
     // The init keeps nothing of the session's but the status pipe (the
@@ -1061,6 +1076,9 @@ unsafe fn session_pty(p: &Boot, chan: RawFd) -> RawFd {
 struct Pid2<'a> {
     boot: &'a Boot,
     tty_slave: RawFd,
+    /// The init kept itself on its CPU to start this process there: this
+    /// process gives it the caller's CPUs again.
+    init_pinned: bool,
 }
 
 /// The program's process, cloned with CLONE_VM | CLONE_VFORK on a stack of
@@ -1073,6 +1091,14 @@ extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
     unsafe {
         let s = &*(arg as *const Pid2<'_>);
         let p = s.boot;
+        // The init's CPUs first: woken by the exec, pinned, it waited for
+        // the CPU ld-preld then ran on (the launcher learns of the exec
+        // only once the init has closed its end of the error pipe).
+        if let (true, Some(cpus)) = (s.init_pinned, &p.cpus) {
+            if libc::sched_setaffinity(1, std::mem::size_of::<libc::cpu_set_t>(), cpus) < 0 {
+                fail("restoring the init's CPU affinity");
+            }
+        }
         libc::close(p.status_w);
         if let Err((errno, what)) = detach_old_root() {
             *libc::__errno_location() = errno;
