@@ -917,6 +917,9 @@ unsafe fn init(p: &Boot) -> ! {
         fail("clone of the program's process");
     }
     drop(stack);
+    if let (true, Some(cpus)) = (pinned, &p.cpus) {
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus);
+    }
     // pid 2 may have moved its error pipe (in its own fd table).
     ERR_W.store(p.err_w, Ordering::Relaxed);
     // The init keeps nothing of the session's but the status pipe (the
@@ -1091,12 +1094,20 @@ extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
     unsafe {
         let s = &*(arg as *const Pid2<'_>);
         let p = s.boot;
-        // The init's CPUs first: woken by the exec, pinned, it waited for
-        // the CPU ld-preld then ran on (the launcher learns of the exec
-        // only once the init has closed its end of the error pipe).
+        // The init, woken by the exec, runs on the other CPUs (it takes
+        // them all again then): on this one it waited for ld-preld and
+        // the program to stop or end, and so did the launcher, which
+        // learns of the exec once the init has closed its end of the
+        // error pipe, and the program's status, which the init reports
+        // once its set-up after the clone is done.
         if let (true, Some(cpus)) = (s.init_pinned, &p.cpus) {
-            if libc::sched_setaffinity(1, std::mem::size_of::<libc::cpu_set_t>(), cpus) < 0 {
-                fail("restoring the init's CPU affinity");
+            let here = libc::sched_getcpu();
+            let mut others = *cpus;
+            if here >= 0 {
+                libc::CPU_CLR(here as usize, &mut others);
+            }
+            if libc::CPU_COUNT(&others) > 0 && libc::sched_setaffinity(1, std::mem::size_of::<libc::cpu_set_t>(), &others) < 0 {
+                fail("setting the init's CPU affinity");
             }
         }
         libc::close(p.status_w);
