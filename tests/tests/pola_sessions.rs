@@ -686,6 +686,30 @@ fn proc_lists_only_the_session_s_processes() {
     assert!(pids.iter().all(|&p| p < 10), "/proc in a session lists processes outside it: {:?}\n{}", pids, o.report());
 }
 
+/// The program runs on the CPUs its caller may run on, as natively: the
+/// session's init and pid 2 start pinned to one CPU each (confine.rs:
+/// this machine's scheduler left them queued behind the launcher), and
+/// give the caller's set back before anything of the program runs. With
+/// every CPU, and started by `taskset -c N` (one CPU: nothing pinned).
+#[test]
+fn the_program_runs_on_the_callers_cpus() {
+    require_tool("taskset", "util-linux");
+    let tmp = scratch("cpus");
+    let grep = ["grep", "Cpus_allowed_list", "/proc/self/status"];
+    for _ in 0..5 {
+        Run::new(tmp.path(), &grep).same("the CPUs allowed", true);
+    }
+    let last = std::thread::available_parallelism().map_or(0, |n| n.get() - 1).to_string();
+    let mut native = Command::new("taskset");
+    native.args(["-c", &last]).args(grep).env_clear().envs(ENV);
+    let n = run_limited(native, LIMIT).unwrap();
+    let mut session = Command::new("taskset");
+    session.args(["-c", &last]).arg(preld()).args(["pola", "-B", "--"]).args(grep).env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(tmp.path());
+    let s = run_limited(session, LIMIT).unwrap();
+    compare("the CPUs allowed", "taskset -c N preld pola -B -- grep Cpus_allowed_list /proc/self/status", &n, &s, true);
+    assert_eq!(n.stdout_str().trim_end(), format!("Cpus_allowed_list:\t{last}"));
+}
+
 /// What a program reads of itself in /proc is what it reads natively
 /// (pids aside: a session's are its own namespace's).
 #[test]

@@ -8,14 +8,13 @@
 //! launcher (host: the capability server)
 //!  ├─ clone(NEWUSER|NEWPID) ─► init (pid 1), as soon as the launcher knows
 //!  │    ld-preld's path and --net (`early`): makes the launcher's host
-//!  │    directories (-B's private one, the stand-ins'), unshares
+//!  │    directories (-B's private one and its /tmp), unshares
 //!  │    NEWNS|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]; once the launcher has
 //!  │    written its uid/gid maps (the caller's own ids): a read-only tmpfs
 //!  │    root holding ld-preld's file only (pivot_root), no nested user
 //!  │    namespaces, a detached read-only procfs of the new PID namespace
 //!  │    and a devpts of its own (fds), the session's pty, loopback up
-//!  │    └─ clone(VM|VFORK) ─► pid 2: detaches the old root, waits for the
-//!  │                          plan
+//!  │    └─ clone(VM|VFORK) ─► pid 2: waits for the plan
 //!  │  meanwhile the launcher makes the grants and the namespace (mod.rs)
 //!  └─ the plan (`Early::start`: argv, the fds that cross, each at its
 //!     number; SCM_RIGHTS over a socket) ─► pid 2: the fds in place, a new
@@ -27,15 +26,22 @@
 //! The init is cloned first and sets the session up while the launcher
 //! works out the grants: its set-up (a network namespace alone is 0.35 ms
 //! of the kernel's, the mounts as much again) and the launcher's grants
-//! run on two CPUs at once instead of one after the other. The clone makes
+//! run on two CPUs at once instead of one after the other. The launcher
+//! puts it on a CPU other than its own (this machine's scheduler leaves a
+//! new process queued behind its parent), and the init pid 2 on its own;
+//! each takes the caller's CPUs again before anything of the program runs. The launcher
+//! puts it on a CPU other than its own (this machine's scheduler leaves a
+//! new process queued behind its parent), and the init pid 2 on its own;
+//! each takes the caller's CPUs again before anything of the program runs. The clone makes
 //! only the user and PID namespaces (the PID one must be the clone's, to
 //! make the init its pid 1): the init unshares the others itself, so that
 //! their cost is the init's, not the launcher's. They belong to the
 //! session's user namespace either way. pid 2 is made before the plan
 //! comes, vfork's way (it shares the init's memory until its exec: no page
-//! tables copied and torn down), and the unmount of the old root, which
-//! waits for an expedited RCU grace period, is its first work: the plan is
-//! on its way meanwhile.
+//! tables copied and torn down). The unmount of the old root, which waits
+//! for an expedited RCU grace period, is the init's, while the launcher
+//! still makes the grants (in pid 2, while the plan was on its way, it
+//! waited for the launcher's fork of its cleaner).
 //!
 //! The init reaps the session's processes, reports the program's wait
 //! status on a pipe as soon as the program ends (the launcher ends like it)
@@ -171,6 +177,10 @@ struct Boot {
     pts_fd: RawFd,
     /// Host directories to make, and their modes (less the umask).
     host_dirs: Vec<(CString, libc::mode_t)>,
+    /// The CPUs the launcher may run on, when the init was put on the
+    /// others of them to start (`other_cpus`): the init's own again once
+    /// it has the go (the program inherits them).
+    cpus: Option<libc::cpu_set_t>,
 }
 
 fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd: RawFd, host: &[(PathBuf, libc::mode_t)]) -> Result<Pending, String> {
@@ -203,7 +213,12 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         .map(|(d, mode)| CString::new(d.as_os_str().as_bytes()).map(|c| (c, *mode)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| "a temporary directory's path holds a NUL".to_string())?;
+    let (cpus, others) = match other_cpus() {
+        Some((all, others)) => (Some(all), Some(others)),
+        None => (None, None),
+    };
     let boot = Boot {
+        cpus,
         plan: plan_init.as_raw_fd(),
         status_w: status_w.as_raw_fd(),
         err_w: err_w.as_raw_fd(),
@@ -236,6 +251,16 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         // SAFETY: in the new child, which owns its copy of `boot`.
         unsafe { init(&boot) }
     }
+    // The init starts on another CPU than the launcher's: left to the
+    // kernel, it was queued on the launcher's (this machine's scheduler
+    // packs new processes onto their parent's CPU and does not balance
+    // them off it) and ran only when the launcher first waited for it,
+    // so that the two set-ups ran one after the other. Before the go
+    // below: the init takes all the launcher's CPUs again only after it.
+    if let Some(others) = &others {
+        // SAFETY: sets the CPUs of our own child from a set of ours.
+        unsafe { libc::sched_setaffinity(pid as libc::pid_t, std::mem::size_of::<libc::cpu_set_t>(), others) };
+    }
     // The init's ends are the init's alone: its exit is then seen here.
     drop((status_w, err_w, plan_init, tty));
     let dirs = host.iter().map(|(d, _)| d.clone()).collect();
@@ -259,6 +284,52 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         unsafe { libc::send(p.as_raw_fd(), b"g".as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
     }
     Ok(pending)
+}
+
+/// The CPUs this process may run on, and those of them but the one it runs
+/// on now; None when there is no other (or they cannot be told).
+fn other_cpus() -> Option<(libc::cpu_set_t, libc::cpu_set_t)> {
+    // SAFETY: a zeroed cpu_set_t is an empty set; the calls write into ours.
+    unsafe {
+        let mut all: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut all) < 0 {
+            return None;
+        }
+        let here = libc::sched_getcpu();
+        if here < 0 || !libc::CPU_ISSET(here as usize, &all) || libc::CPU_COUNT(&all) < 2 || !alone() {
+            return None;
+        }
+        let mut others = all;
+        libc::CPU_CLR(here as usize, &mut others);
+        Some((all, others))
+    }
+}
+
+/// Whether this process is the only one the kernel has running or ready
+/// to run (the 4th field of /proc/loadavg: running/all): the other CPUs
+/// are idle then. A process started on a CPU busy with another waited
+/// there for its turn (1 ms), longer than behind the launcher.
+fn alone() -> bool {
+    let mut buf = [0u8; 128];
+    let Ok(mut f) = std::fs::File::open("/proc/loadavg") else { return false };
+    let Ok(n) = f.read(&mut buf) else { return false };
+    let running = buf[..n].split(|&c| c == b' ').nth(3).and_then(|r| r.split(|&c| c == b'/').next());
+    running == Some(b"1")
+}
+
+/// Keeps this process on the CPU it runs on now (until told otherwise);
+/// whether it could.
+///
+/// # Safety
+/// Plain calls on our own process.
+unsafe fn pin_here() -> bool {
+    let here = libc::sched_getcpu();
+    if here < 0 {
+        return false;
+    }
+    let mut one: libc::cpu_set_t = std::mem::zeroed();
+    libc::CPU_SET(here as usize, &mut one);
+    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one) == 0
 }
 
 /// The most bytes of the plan one message carries (it is as long as the
@@ -701,13 +772,19 @@ unsafe fn place_plan(p: &Boot, targets: Vec<RawFd>, fds: Vec<OwnedFd>, own: &mut
 /// Only in the child of `clone_init`'s clone.
 unsafe fn init(p: &Boot) -> ! {
     ERR_W.store(p.err_w, Ordering::Relaxed);
+    // Started on the CPUs the launcher chose (`clone_init`), it may run
+    // on all the caller's from now on (again on the go below: the
+    // launcher may choose after this).
+    if let Some(cpus) = &p.cpus {
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus);
+    }
     // Nothing of the launcher's but the init's own ends and the two
     // placeholders (the fds that cross come with the plan).
     let mut keep = vec![p.plan, p.status_w, p.err_w, p.proc_fd, p.pts_fd];
     keep.extend(p.tty.map(|(chan, _)| chan));
     keep.sort_unstable();
     close_others(&keep);
-    // The launcher's host directories (-B's private one, the stand-ins'),
+    // The launcher's host directories (-B's private one and its /tmp),
     // made here on the host as the launcher would (this process is the
     // launcher's user still: a user namespace changes no file's owner),
     // while the launcher works out the grants: its lane is the longer one.
@@ -736,6 +813,13 @@ unsafe fn init(p: &Boot) -> ! {
     let mut b = 0u8;
     if libc::recv(p.plan, (&mut b as *mut u8).cast(), 1, 0) != 1 {
         libc::_exit(125);
+    }
+    // The CPUs it started on were the launcher's others (`clone_init`):
+    // all the launcher's again, for the program to inherit.
+    if let Some(cpus) = &p.cpus {
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus) < 0 {
+            fail("restoring the CPU affinity");
+        }
     }
 
     // ld-preld's file, as a detached mount, before /tmp is covered.
@@ -798,10 +882,19 @@ unsafe fn init(p: &Boot) -> ! {
         fail("mounting ld-preld in the session's root");
     }
     libc::close(ld);
-    // pivot_root(".", "."): the old root ends up stacked on the new one;
-    // pid 2 detaches it (`pid2`) before anything else.
+    // pivot_root(".", "."): the old root ends up stacked on the new one,
+    // and is detached at once. (pid 2 detached it, to overlap the unmount,
+    // which waits for an expedited RCU grace period, with the plan on its
+    // way: the launcher then forked its cleaner and started the server's
+    // closer thread, and in 4 of 10 traces the grace period waited for
+    // them, 0.15-0.5 ms on the way to the program's exec. Here it overlaps
+    // the launcher's grants, which end later.)
     if libc::chdir(c"/tmp".as_ptr()) < 0 || libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) < 0 {
         fail("pivot_root into the session's root");
+    }
+    if let Err((errno, what)) = detach_old_root() {
+        *libc::__errno_location() = errno;
+        fail(what);
     }
     if !p.net {
         loopback_up();
@@ -819,12 +912,16 @@ unsafe fn init(p: &Boot) -> ! {
     // The program: pid 2, in the init's memory until its exec (vfork's
     // way: the init waits meanwhile). A fork copied the init's page
     // tables, and the program's exec tore the copy down again, both on
-    // the way to the program's start. It is made before the plan comes:
-    // it detaches the old root first, an unmount that waits for an
-    // expedited RCU grace period (40 us in a quiet trace, 0.7 ms with the
-    // other CPU busy) while the plan is on its way, then takes the plan
-    // (its fds in its own fd table) and becomes the program.
-    let start = Pid2 { boot: p, tty_slave };
+    // the way to the program's start. It is made before the plan comes,
+    // takes the plan (its fds in its own fd table) and becomes the
+    // program.
+    // It starts on the init's CPU, which the init leaves to it until its
+    // exec: left to the kernel, it was queued on the launcher's (busy
+    // then: the server, the cleaner) as often as not, and waited there.
+    // It takes all the launcher's CPUs again just before its exec
+    // (`program`).
+    let pinned = p.cpus.is_some() && pin_here();
+    let start = Pid2 { boot: p, tty_slave, init_pinned: pinned };
     let mut stack = vec![0u128; (256 << 10) / 16];
     let top = stack.as_mut_ptr().add(stack.len()).cast::<libc::c_void>();
     let pid = libc::clone(pid2, top, libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD, (&start as *const Pid2<'_>).cast_mut().cast());
@@ -832,6 +929,9 @@ unsafe fn init(p: &Boot) -> ! {
         fail("clone of the program's process");
     }
     drop(stack);
+    if let (true, Some(cpus)) = (pinned, &p.cpus) {
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus);
+    }
     // pid 2 may have moved its error pipe (in its own fd table).
     ERR_W.store(p.err_w, Ordering::Relaxed);
     // The init keeps nothing of the session's but the status pipe (the
@@ -906,7 +1006,7 @@ unsafe fn init(p: &Boot) -> ! {
 /// failed.
 ///
 /// # Safety
-/// In pid 2 (the init's mount namespace, its cwd), before its plan.
+/// In the init, right after its pivot_root.
 unsafe fn detach_old_root() -> Result<(), (i32, &'static str)> {
     let errno = || *libc::__errno_location();
     if libc::umount2(c".".as_ptr(), libc::MNT_DETACH) < 0 || libc::chdir(c"/".as_ptr()) < 0 {
@@ -991,6 +1091,9 @@ unsafe fn session_pty(p: &Boot, chan: RawFd) -> RawFd {
 struct Pid2<'a> {
     boot: &'a Boot,
     tty_slave: RawFd,
+    /// The init kept itself on its CPU to start this process there: this
+    /// process gives it the caller's CPUs again.
+    init_pinned: bool,
 }
 
 /// The program's process, cloned with CLONE_VM | CLONE_VFORK on a stack of
@@ -1003,11 +1106,23 @@ extern "C" fn pid2(arg: *mut libc::c_void) -> libc::c_int {
     unsafe {
         let s = &*(arg as *const Pid2<'_>);
         let p = s.boot;
-        libc::close(p.status_w);
-        if let Err((errno, what)) = detach_old_root() {
-            *libc::__errno_location() = errno;
-            fail(what);
+        // The init, woken by the exec, runs on the other CPUs (it takes
+        // them all again then): on this one it waited for ld-preld and
+        // the program to stop or end, and so did the launcher, which
+        // learns of the exec once the init has closed its end of the
+        // error pipe, and the program's status, which the init reports
+        // once its set-up after the clone is done.
+        if let (true, Some(cpus)) = (s.init_pinned, &p.cpus) {
+            let here = libc::sched_getcpu();
+            let mut others = *cpus;
+            if here >= 0 {
+                libc::CPU_CLR(here as usize, &mut others);
+            }
+            if libc::CPU_COUNT(&others) > 0 && libc::sched_setaffinity(1, std::mem::size_of::<libc::cpu_set_t>(), &others) < 0 {
+                fail("setting the init's CPU affinity");
+            }
         }
+        libc::close(p.status_w);
         // The plan's fds keep the launcher's numbers, which its raised
         // limit allowed (-B's grants are about 60): this process's soft
         // limit goes up to the hard one while they land, and back to the
@@ -1105,6 +1220,14 @@ unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd],
     }
     // The caller's fd limit (the fds above it stay open, as natively).
     libc::setrlimit(libc::RLIMIT_NOFILE, limit);
+    // The CPUs the init started pid 2 on: all the launcher's again, as the
+    // program's, only now (the plan's wake-up had moved it to the
+    // launcher's CPU, busy then).
+    if let Some(cpus) = &p.cpus {
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), cpus) < 0 {
+            fail("restoring the CPU affinity");
+        }
+    }
     // The environment is the launcher's as it started (it changes none).
     libc::execve(p.loader.as_ptr(), argv.as_ptr(), environ);
     fail(&format!("cannot execute {}", p.loader.to_string_lossy()))

@@ -660,7 +660,7 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
 }
 
 /// -B's private directories on the host, for the grants `list`: `private`
-/// (made already, maybe with its /tmp and /dev/shm: by the session's init,
+/// (made already, maybe with its /tmp: by the session's init,
 /// confine.rs) mode 0700, its /tmp and /dev/shm mode 1777 where granted,
 /// and in its /tmp the names of the grants below /tmp and a --cwd below it.
 fn make_private(args: &PolaArgs, list: &[GrantSpec], private: &Path) -> Result<(), String> {
@@ -811,19 +811,18 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         Some(((ours, theirs), fds)) => (Some(ours), Some((theirs, fds))),
         None => (None, None),
     };
-    // -B's private directory (its /tmp and /dev/shm, removed as the
-    // launcher ends: `Cleaner`) and the directory of the virtual
-    // directories' stand-ins (the namespace's) are made on the host by the
-    // init as it starts, at names chosen here, while the launcher works
-    // out the grants (mkdirs on the host's /tmp: 0.1-0.4 ms of ext4's, the
-    // more the more was removed there lately).
+    // -B's private directory and its /tmp (removed as the launcher ends:
+    // `Cleaner`) are made on the host by the init as it starts, at names
+    // chosen here, while the launcher works out the grants (mkdirs on the
+    // host's /tmp: 30-120 us each of ext4's, the more the more was removed
+    // there lately). Its /dev/shm and the directory of the virtual
+    // directories' stand-ins (the namespace's) are the launcher's: once
+    // the init starts on a CPU of its own, its lane is the longer one.
     let private_name = args.base.then(|| ns::temp_name("preld-pola-tmp-"));
-    let backing_name = ns::temp_name("preld-pola-");
     let mut dirs = Vec::new();
     if let Some(p) = &private_name {
-        dirs.extend([(p.clone(), 0o700), (private_tmp(p), 0o1777), (p.join("shm"), 0o1777)]);
+        dirs.extend([(p.clone(), 0o700), (private_tmp(p), 0o1777)]);
     }
-    dirs.push((backing_name.clone(), 0o777));
     let mut early = confine::early(&ld, args.net, init_chan, &dirs)?;
     // The grants hold an fd each (-B's about 60), the server one per
     // connection: the launcher's soft limit goes up to the hard one, the
@@ -849,10 +848,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if let Some(t) = &tmp {
         make_private(&args, &specs, t.path())?;
     }
-    let backing = match made.last() {
-        Some(true) => ns::HostDir::adopt(backing_name),
-        _ => ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?,
-    };
+    let backing = ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
     let mut ns = Namespace::with_backing(&specs, backing)?;
     // /proc and /dev/pts are the session's procfs and devpts, which the
     // process resolves itself (below): the namespace only lists them.

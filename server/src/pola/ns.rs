@@ -298,7 +298,7 @@ impl Namespace {
         // beneath them then need no look at what a path names first.
         let mut paths: Vec<(&[u8], u64)> = specs
             .iter()
-            .map(|s| (s.host.as_os_str().as_bytes(), sys::copy_attrs(!s.mode.writable(), s.host.is_dir())))
+            .map(|s| (s.host.as_os_str().as_bytes(), sys::copy_attrs(!s.mode.writable())))
             .collect();
         paths.push((backing_dir.path().as_os_str().as_bytes(), 0));
         let mut clones = sys::mount_clones(&paths).into_iter();
@@ -422,7 +422,7 @@ impl Namespace {
             return Err(format!("{}: already in the namespace", shown()));
         }
         let host = spec.host.as_os_str().as_bytes();
-        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable(), spec.host.is_dir()))])
+        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable()))])
             .pop()
             .unwrap_or(Err(libc::EIO))
             .map_err(|e| format!("{}: cannot make a copy of its mount: {}", spec.host.display(), std::io::Error::from_raw_os_error(e)))?;

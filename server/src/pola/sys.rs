@@ -590,6 +590,16 @@ pub struct MountAttr {
 fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
     let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::AT_RECURSIVE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
     let fd = sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?;
+    let mut attrs = attrs;
+    if attrs & NODEV_IF_DIR != 0 {
+        // The type of the copy's root itself (a statx of the path first
+        // was 60 path walks of -B's start).
+        let x = sys(rustix::fs::statx(&fd, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
+        attrs &= !NODEV_IF_DIR;
+        if u32::from(x.stx_mode) & libc::S_IFMT == libc::S_IFDIR {
+            attrs |= libc::MOUNT_ATTR_NODEV;
+        }
+    }
     if attrs == 0 {
         return Ok(fd);
     }
@@ -613,10 +623,15 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
     Ok(fd)
 }
 
+/// Not a MOUNT_ATTR_* bit: `clone_tree` sets MOUNT_ATTR_NODEV where the
+/// copy's root is a directory.
+const NODEV_IF_DIR: u64 = 1 << 63;
+
 /// The MOUNT_ATTR_* bits of a copy (`clone_tree`): read-only, and no
-/// device opens (a directory grant's).
-pub fn copy_attrs(readonly: bool, nodev: bool) -> u64 {
-    (if readonly { libc::MOUNT_ATTR_RDONLY } else { 0 }) | if nodev { libc::MOUNT_ATTR_NODEV } else { 0 }
+/// device opens where it is a directory (a directory grant's; a grant of a
+/// device is the device's).
+pub fn copy_attrs(readonly: bool) -> u64 {
+    (if readonly { libc::MOUNT_ATTR_RDONLY } else { 0 }) | NODEV_IF_DIR
 }
 
 /// Copies of the trees at `paths` (with the MOUNT_ATTR_* bits given; see
