@@ -2318,6 +2318,51 @@ fn a_connected_host_tcp_socket_reaches_its_peer_only() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n", "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Attack: a directory of the host handed to a session (stdin, `--fd`)
+/// is a way up the host's tree: the kernel's `..` from it stops only at a
+/// mount's root, and Landlock has no right for chmod, chown, utimensat,
+/// setxattr or stat, so `fchmodat(0, "../victim", 0666)` made around the
+/// handler (ld-preld's `syscall; ret`) made a file beside the directory
+/// world-readable. The launcher refuses such an fd (status 125, one
+/// line); natively the same program changes the file.
+#[test]
+fn a_host_directory_fd_does_not_cross_into_a_session() {
+    use std::os::unix::fs::PermissionsExt;
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("host-dir-fd");
+    let dir = tmp.path().join("given");
+    fs::create_dir(&dir).unwrap();
+    let victim = tmp.path().join("victim");
+    fs::write(&victim, "secret\n").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+    let given = fs::File::open(&dir).unwrap();
+    let gfd = std::os::fd::AsRawFd::as_raw_fd(&given);
+    let code = format!("import os\nos.chmod('../victim', 0o666, dir_fd={gfd})\nprint('changed')");
+    let mut c = Command::new(&py);
+    c.args(["-c", &code]);
+    let out = with_fd(c, gfd).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "changed\n", "natively: {}", String::from_utf8_lossy(&out.stderr));
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+    for at_stdin in [true, false] {
+        let mut c = Command::new(preld());
+        let fd = if at_stdin { 0 } else { gfd };
+        if at_stdin {
+            // (Python refuses a directory as stdin: sh reads none.)
+            c.args(["pola", "-B", "--", "/bin/sh", "-c", "echo ran"]);
+            c.stdin(fs::File::open(&dir).unwrap());
+        } else {
+            c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c", &code]);
+        }
+        let out = with_fd(c, fd).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let shown = if at_stdin { "fd 0".to_string() } else { format!("--fd {fd}") };
+        assert_eq!(out.status.code(), Some(125), "{shown}: {}{err}", String::from_utf8_lossy(&out.stdout));
+        assert!(out.stdout.is_empty(), "{shown}: the program ran");
+        assert!(err.starts_with(&format!("preld pola: {shown} is a directory of the host")) && err.lines().count() == 1, "{err}");
+        assert_eq!(fs::metadata(&victim).unwrap().permissions().mode() & 0o777, 0o600, "{shown}: the victim's mode changed");
+    }
+}
+
 /// `cmd` run with RLIMIT_NOFILE at (soft, hard).
 fn with_fd_limit(mut c: Command, soft: u64, hard: u64) -> Command {
     use std::os::unix::process::CommandExt;

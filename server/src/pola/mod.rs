@@ -987,6 +987,13 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
         keep.push(fd);
     }
+    if let Some(&fd) = keep.iter().find(|&&fd| is_host_directory(fd)) {
+        let name = if fd < 3 { format!("fd {fd}") } else { format!("--fd {fd}") };
+        return Err(format!(
+            "{name} is a directory of the host: through it (`..`) the session would reach the files around it; grant the directory with --ro or --rw instead"
+        )
+        .into());
+    }
     if !args.net {
         if let Some((fd, what)) = keep.iter().find_map(|&fd| network_authority(fd).map(|w| (fd, w))) {
             let name = if fd < 3 { format!("fd {fd}") } else { format!("--fd {fd}") };
@@ -1385,6 +1392,24 @@ fn inherits_ip_socket(fds: &[i32]) -> bool {
         let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_DOMAIN, (&mut domain as *mut libc::c_int).cast(), &mut len) };
         r == 0 && domain != libc::AF_UNIX
     })
+}
+
+/// Whether `fd` is a directory (O_PATH ones too) of the host's mount
+/// tree. It cannot cross into a session: the kernel's `..` from it climbs
+/// the host's tree (only a mount's root or the process's root stops it),
+/// and Landlock has no right for stat, chmod, chown, utimensat or setxattr,
+/// so calls made around the handler (`fchmodat(fd, "../../etc/shadow")`)
+/// would change any of the user's files on the host (found by the
+/// session-14 adversary: a root session given a directory as stdin made a
+/// file beside it world-readable; test
+/// `a_host_directory_fd_does_not_cross_into_a_session`).
+fn is_host_directory(fd: i32) -> bool {
+    // SAFETY: struct stat is plain integers; all zeroes is a valid one.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes one struct stat into `st`; any fd may be asked
+    // (EBADF for a closed one leaves `st` unread).
+    let r = unsafe { libc::fstat(fd, &mut st) };
+    r == 0 && st.st_mode & libc::S_IFMT == libc::S_IFDIR
 }
 
 /// What makes `fd` network authority, if it is a socket of the host's
