@@ -93,18 +93,51 @@ pub fn forgets_pages(nr: usize, a: &[usize; 6]) -> bool {
 
 /// brk, shmdt, process_madvise (guard pages in later kernels),
 /// remap_file_pages: made as asked, once the page cache has forgotten.
+/// process_madvise's ranges must keep off preld's memory: since Linux
+/// 6.13 it takes every advice for the caller itself, and MADV_DONTNEED
+/// zeroed preld's bss (its heap, its tables) while MADV_GUARD_INSTALL
+/// killed the process, where natively the ranges are holes (ENOMEM). Its
+/// iovecs are copied into preld's memory, looked at there and given to
+/// the kernel from there, so that no other thread changes them between
+/// the look and the call (a child forked from the program has preld at
+/// the same addresses: any target counts).
 pub fn forget_pages(c: &mut Call<'_>) -> Outcome {
+    let mut args = c.args;
+    let mut iov = alloc::vec::Vec::new();
+    if c.nr == Sysno::process_madvise as usize {
+        // UIO_MAXIOV; more is the kernel's EINVAL.
+        let n = args[2];
+        if n <= 1024 && n > 0 {
+            iov.resize(2 * n, 0usize);
+            // read_words reads 8 words at most: 4 iovecs at a time.
+            for (k, chunk) in iov.chunks_mut(8).enumerate() {
+                if !crate::usermem::read_words(args[1].wrapping_add(k * 64), chunk) {
+                    return Outcome::err(crate::errno::EFAULT);
+                }
+            }
+            if iov.chunks(2).any(|v| v[1] != 0 && touches_preld(v[0], v[1])) {
+                return Outcome::err(EPERM);
+            }
+            args[1] = iov.as_ptr() as usize;
+        }
+    }
     if crate::sud::seccomp_filtered() {
+        // The program's filter must see the call made from its code, with
+        // its own iovecs (which another thread could change after the look
+        // above: only under a filter of the program's).
         return Outcome::Real;
     }
     // Made here (none of them blocks): the page cache forgets after it
     // without a post trap (`forgets_pages`).
-    // SAFETY: the application's own call with its arguments; none of them
-    // reaches preld's memory (brk moves the program's break, shmdt detaches
-    // what shmat attached, which memory::guard kept off preld's,
-    // process_madvise and remap_file_pages work on the program's
-    // mappings).
-    Outcome::Return(unsafe { sys::raw(c.nr, c.args) }.map_or_else(|e| -(e as isize), |v| v as isize))
+    // SAFETY: the application's own call with its arguments (process_madvise's
+    // iovecs preld's copy, looked at above); none of them reaches preld's
+    // memory (brk moves the program's break, shmdt detaches what shmat
+    // attached, which memory::guard kept off preld's, process_madvise's
+    // ranges were checked, remap_file_pages works on the program's shared
+    // mappings: preld has none).
+    let r = unsafe { sys::raw(c.nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    drop(iov);
+    Outcome::Return(r)
 }
 
 /// pkey_alloc, io_uring_setup, userfaultfd: from now on access can change

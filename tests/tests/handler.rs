@@ -200,6 +200,13 @@ pagecache2!(pages_dropped_under_userfaultfd, "uffd-dontneed", "uffd-dontneed: ")
 pagecache2!(pages_guarded_through_io_uring, "uring-guard", "uring-guard: ");
 pagecache2!(a_file_cut_short_through_io_uring, "uring-ftruncate", "uring-ftruncate: ");
 pagecache2!(pages_unmapped_by_another_thread_meanwhile, "race-munmap", "race-munmap: survived\n");
+// process_madvise over preld's own memory (its bss after ld-preld's data:
+// heap, tables, stacks), which since Linux 6.13 takes every advice for the
+// caller: MADV_DONTNEED zeroed preld's bss and MADV_GUARD_INSTALL killed
+// the process under `preld run` (SIGSEGV), where natively the range is a
+// hole (ENOMEM). Now EPERM, and a page of the program's own is advised as
+// natively (session-14 adversary).
+pagecache2!(process_madvise_keeps_off_preld_s_memory, "preld-madvise", "preld-madvise: refused, own page ok\n");
 
 // Threads sharing memory while preld copies it (tests/programs/c/h_memrace.c,
 // from the session-13 adversary), each as natively:

@@ -15,6 +15,7 @@
  *   uffd-wp            userfaultfd write-protect ioctl (no mprotect)
  *   uring-guard        io_uring IORING_OP_MADVISE(MADV_GUARD_INSTALL)
  *   uring-ftruncate    io_uring IORING_OP_FTRUNCATE
+ *   preld-madvise      process_madvise over preld's bss (a hole natively)
  *   race-munmap        another thread passes (reads, and writes a stat into)
  *                      a page this one maps and unmaps 20000 times
  * Prints "CASE: open X, stat Y, access Z" (X, Y, Z: ok or an errno). */
@@ -33,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +184,43 @@ int main(int argc, char **argv) {
         int r = uring_one(&s);
         if (r < 0) { printf("%s: io_uring %s\n", c, strerrorname_np(-r)); return 0; }
         show(c, p);
+    } else if (!strcmp(c, "preld-madvise")) {
+        /* process_madvise (every advice for the caller itself since Linux
+         * 6.13) over the anonymous mapping right after ld-preld's writable
+         * segment (its bss: heap, tables, stacks) under preld, a hole
+         * natively: MADV_DONTNEED zeroed preld's bss and MADV_GUARD_INSTALL
+         * killed the process (SIGSEGV), where natively each says ENOMEM.
+         * Then the same advice over a page of the program's own works. */
+        FILE *m = fopen("/proc/self/maps", "r");
+        char line[512];
+        unsigned long lo = 0, hi = 0;
+        int after = 0;
+        while (m && fgets(line, sizeof line, m)) {
+            unsigned long a, b;
+            char perm[8];
+            if (sscanf(line, "%lx-%lx %7s", &a, &b, perm) != 3) continue;
+            if (strstr(line, "ld-preld") && perm[1] == 'w') { after = 1; continue; }
+            if (after) { lo = a; hi = b; break; }
+        }
+        if (m) fclose(m);
+        if (!lo) {
+            char *h = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            munmap(h, 1 << 20);
+            lo = (unsigned long)h;
+            hi = lo + (1 << 20);
+        }
+        int pfd = syscall(SYS_pidfd_open, getpid(), 0);
+        int advice[] = { MADV_DONTNEED, MADV_GUARD_INSTALL, MADV_COLD };
+        for (unsigned i = 0; i < sizeof advice / sizeof *advice; i++) {
+            struct iovec v = { (void *)lo, hi - lo };
+            long r = syscall(SYS_process_madvise, pfd, &v, 1, advice[i], 0);
+            if (r >= 0) printf("%s: advice %d over preld's memory (or a hole) took %ld bytes\n", c, advice[i], r);
+        }
+        char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        use(p);
+        struct iovec v = { p, 4096 };
+        long r = syscall(SYS_process_madvise, pfd, &v, 1, MADV_COLD, 0);
+        printf("%s: refused, own page %s\n", c, r == 4096 ? "ok" : strerrorname_np(errno));
     } else if (!strcmp(c, "race-munmap")) {
         /* A second thread keeps passing the page while the first unmaps
          * it: a probe made after munmap's bump of the generation but before
