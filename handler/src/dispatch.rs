@@ -68,6 +68,7 @@ const fn table() -> [Route; TABLE_LEN] {
     set!(memory::guard, Gate::Handler => munmap, mprotect);
     set!(memory::guard => pkey_mprotect, mremap, madvise, shmat);
     set!(memory::forget_pages => shmdt, process_madvise, remap_file_pages);
+    set!(memory::seal => mseal);
     // brk through the handler gate, which makes it without a trap (cc1
     // calls it 45 times) and the page cache forgets around it.
     set!(memory::forget_pages, Gate::Handler => brk);

@@ -169,6 +169,18 @@ pub fn serve_in_gate(nr: usize, a: &[usize; 6]) -> Option<isize> {
     fast::change_memory(nr, a)
 }
 
+/// mseal: a sealed range can no longer be mprotected, unmapped or
+/// discarded, by preld either: sealing preld's thread arena (its
+/// reserved, not yet used part) made every later pthread_create fail
+/// under preld, where natively the range is a hole (ENOMEM). Over
+/// preld's memory: EPERM (test `mseal_keeps_off_preld_s_memory`).
+pub fn seal(c: &mut Call<'_>) -> Outcome {
+    if touches_preld(c.args[0], c.args[1]) {
+        return Outcome::err(EPERM);
+    }
+    Outcome::Real
+}
+
 pub fn guard(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
     let hit = match Sysno::from(c.nr as u32) {

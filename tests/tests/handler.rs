@@ -207,6 +207,11 @@ pagecache2!(pages_unmapped_by_another_thread_meanwhile, "race-munmap", "race-mun
 // hole (ENOMEM). Now EPERM, and a page of the program's own is advised as
 // natively (session-14 adversary).
 pagecache2!(process_madvise_keeps_off_preld_s_memory, "preld-madvise", "preld-madvise: refused, own page ok\n");
+// mseal (Linux 6.10) over preld's memory: a sealed range can no longer be
+// mprotected, so preld's thread arena, sealed in its reserved part, gave
+// no new thread its slot: every pthread_create failed under preld, where
+// natively the ranges are holes (ENOMEM) (session-14 adversary).
+pagecache2!(mseal_keeps_off_preld_s_memory, "preld-mseal", "preld-mseal: threads made 100\n");
 
 // Threads sharing memory while preld copies it (tests/programs/c/h_memrace.c,
 // from the session-13 adversary), each as natively:

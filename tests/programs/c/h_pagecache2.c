@@ -16,6 +16,7 @@
  *   uring-guard        io_uring IORING_OP_MADVISE(MADV_GUARD_INSTALL)
  *   uring-ftruncate    io_uring IORING_OP_FTRUNCATE
  *   preld-madvise      process_madvise over preld's bss (a hole natively)
+ *   preld-mseal        mseal of preld's bss and thread arena, then threads
  *   race-munmap        another thread passes (reads, and writes a stat into)
  *                      a page this one maps and unmaps 20000 times
  * Prints "CASE: open X, stat Y, access Z" (X, Y, Z: ok or an errno). */
@@ -121,6 +122,8 @@ static void *racer(void *a) {
     return NULL;
 }
 
+static void *sleeper(void *a) { usleep(20000); return a; }
+
 int main(int argc, char **argv) {
     if (argc < 3) { fprintf(stderr, "usage: h_pagecache2 CASE DIR\n"); return 2; }
     const char *c = argv[1], *dir = argv[2];
@@ -221,6 +224,31 @@ int main(int argc, char **argv) {
         struct iovec v = { p, 4096 };
         long r = syscall(SYS_process_madvise, pfd, &v, 1, MADV_COLD, 0);
         printf("%s: refused, own page %s\n", c, r == 4096 ? "ok" : strerrorname_np(errno));
+    } else if (!strcmp(c, "preld-mseal")) {
+        /* mseal (Linux 6.10) of the anonymous mapping after ld-preld's
+         * writable segment and of every anonymous PROT_NONE mapping (under
+         * preld its thread arena's reserved part; natively holes or
+         * nothing): every pthread_create then failed under preld. Then
+         * 100 threads at once. */
+        FILE *m = fopen("/proc/self/maps", "r");
+        char line[512];
+        unsigned long lo[64], hi[64];
+        int n = 0, after = 0;
+        while (m && fgets(line, sizeof line, m) && n < 64) {
+            unsigned long a, b;
+            char perm[8];
+            if (sscanf(line, "%lx-%lx %7s", &a, &b, perm) != 3) continue;
+            if (after == 1) { lo[n] = a; hi[n] = b; n++; after = 2; }
+            else if (!strcmp(perm, "---p") && !strchr(line, '/') && !strchr(line, '[')) { lo[n] = a; hi[n] = b; n++; }
+            if (strstr(line, "ld-preld") && perm[1] == 'w' && !after) after = 1;
+        }
+        if (m) fclose(m);
+        for (int i = 0; i < n; i++) syscall(462 /* mseal */, lo[i], hi[i] - lo[i], 0);
+        pthread_t ts[100];
+        int made = 0;
+        for (int i = 0; i < 100; i++) made += pthread_create(&ts[i], NULL, sleeper, NULL) == 0;
+        for (int i = 0; i < made; i++) pthread_join(ts[i], NULL);
+        printf("%s: threads made %d\n", c, made);
     } else if (!strcmp(c, "race-munmap")) {
         /* A second thread keeps passing the page while the first unmaps
          * it: a probe made after munmap's bump of the generation but before
