@@ -17,6 +17,8 @@
  *   uring-ftruncate    io_uring IORING_OP_FTRUNCATE
  *   preld-madvise      process_madvise over preld's bss (a hole natively)
  *   preld-mseal        mseal of preld's bss and thread arena, then threads
+ *   preld-uffd         userfaultfd registered over preld's bss, then threads
+ *                      (a third argument: io_uring's MADV_GUARD_INSTALL there)
  *   race-munmap        another thread passes (reads, and writes a stat into)
  *                      a page this one maps and unmaps 20000 times
  * Prints "CASE: open X, stat Y, access Z" (X, Y, Z: ok or an errno). */
@@ -249,6 +251,61 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 100; i++) made += pthread_create(&ts[i], NULL, sleeper, NULL) == 0;
         for (int i = 0; i < made; i++) pthread_join(ts[i], NULL);
         printf("%s: threads made %d\n", c, made);
+    } else if (!strcmp(c, "preld-uffd")) {
+        /* userfaultfd (SIGBUS feature) registered over the anonymous
+         * mapping after ld-preld's writable segment (preld's bss; natively
+         * a hole: EINVAL), then threads and calls: preld's first touch of
+         * a page of its bss not yet populated raised SIGBUS (without the
+         * feature it would wait for a fault handler nobody runs). */
+        FILE *m = fopen("/proc/self/maps", "r");
+        char line[512];
+        unsigned long lo = 0, hi = 0;
+        int after = 0;
+        while (m && fgets(line, sizeof line, m)) {
+            unsigned long a, b;
+            char perm[8];
+            if (sscanf(line, "%lx-%lx %7s", &a, &b, perm) != 3) continue;
+            if (after) { lo = a; hi = b; break; }
+            if (strstr(line, "ld-preld") && perm[1] == 'w') after = 1;
+        }
+        if (m) fclose(m);
+        if (!lo) {
+            char *h = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            munmap(h, 1 << 20);
+            lo = (unsigned long)h;
+            hi = lo + (1 << 20);
+        }
+        if (argc > 3) { /* io_uring's IORING_OP_MADVISE(MADV_GUARD_INSTALL) there instead */
+            struct io_uring_sqe s = {0};
+            s.opcode = IORING_OP_MADVISE;
+            s.addr = lo;
+            s.len = hi - lo;
+            s.fadvise_advice = MADV_GUARD_INSTALL;
+            int r = uring_one(&s);
+            pthread_t ts[100];
+            int made = 0;
+            for (int i = 0; i < 100; i++) made += pthread_create(&ts[i], NULL, sleeper, NULL) == 0;
+            for (int i = 0; i < made; i++) pthread_join(ts[i], NULL);
+            printf("%s: uring %s, threads made %d\n", c, r < 0 ? "refused" : "advised", made);
+            return 0;
+        }
+        int u = syscall(SYS_userfaultfd, O_CLOEXEC);
+        if (u < 0) { printf("%s: userfaultfd %s\n", c, strerrorname_np(errno)); return 0; }
+        struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_SIGBUS };
+        if (ioctl(u, UFFDIO_API, &api) < 0) { printf("%s: UFFDIO_API %s\n", c, strerrorname_np(errno)); return 0; }
+        struct uffdio_register reg = { .range = { lo, hi - lo }, .mode = UFFDIO_REGISTER_MODE_MISSING };
+        int r = ioctl(u, UFFDIO_REGISTER, &reg);
+        pthread_t ts[100];
+        int made = 0;
+        for (int i = 0; i < 100; i++) made += pthread_create(&ts[i], NULL, sleeper, NULL) == 0;
+        for (int i = 0; i < made; i++) pthread_join(ts[i], NULL);
+        for (int i = 0; i < 2000; i++) {
+            char q[64];
+            struct stat st;
+            snprintf(q, sizeof q, "%s/pc2-none-%d", dir, i);
+            stat(q, &st);
+        }
+        printf("%s: %s, threads made %d\n", c, r < 0 ? "refused" : "registered", made);
     } else if (!strcmp(c, "race-munmap")) {
         /* A second thread keeps passing the page while the first unmaps
          * it: a probe made after munmap's bump of the generation but before
