@@ -25,7 +25,7 @@ const KINDS: [(&str, &[&str]); 4] = [
 ];
 
 /// The C programs of the handler's hard cases, built as dyn-pie and static-exec.
-const H_PROGRAMS: [&str; 24] = [
+const H_PROGRAMS: [&str; 25] = [
     "h_badstack",
     "h_clone",
     "h_threads200",
@@ -50,6 +50,7 @@ const H_PROGRAMS: [&str; 24] = [
     "h_vmproc",
     "h_vmleak",
     "h_memrace",
+    "h_clone_sighand",
 ];
 
 struct Job {

@@ -71,6 +71,11 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
         Ok(0) => {
             if flags & CLONE_CLEAR_SIGHAND != 0 {
                 actions.copy_into(actions, true);
+                // The kernel has reset every handler, preld's SIGSYS action
+                // too: the child's next call would have killed it.
+                if sud::install_action().is_err() {
+                    sys::exit_group(127);
+                }
             }
             // The child: only this thread exists here now, and memory
             // the parent kept from it (MADV_DONTFORK) is not here: the
@@ -102,6 +107,26 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
 
 /// A child that shares memory or has its own stack: made in the clone gate.
 fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
+    if flags & CLONE_CLEAR_SIGHAND != 0 && c.nr == Sysno::clone3 as usize && c.args[1] <= 8 * c.t.clone3_copy.len() {
+        // The kernel would reset the child's SIGSYS action to SIG_DFL too,
+        // and its first call would kill it: the flag is left out of a copy
+        // the kernel reads instead (a larger struct, of a later kernel,
+        // goes as it is); the child's table is cleared below, and the
+        // signals of its handlers reach signal_entry, which acts as
+        // SIG_DFL for them.
+        let size = c.args[1];
+        let copy = &mut c.t.clone3_copy;
+        *copy = [0; 11];
+        // SAFETY: the copy's 88 bytes, plain integers, seen as bytes.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(copy.as_mut_ptr().cast::<u8>(), 8 * copy.len()) };
+        if !usermem::read(c.args[0], &mut bytes[..size]) {
+            return Outcome::err(EFAULT);
+        }
+        copy[0] &= !CLONE_CLEAR_SIGHAND;
+        let mut a = c.orig;
+        a[0] = copy.as_ptr() as usize;
+        c.uc.set_args(&a);
+    }
     if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
         // Two threads of execution in this memory from now on (a vfork's
         // parent waits): copies and mapping changes may race.

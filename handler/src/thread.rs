@@ -137,6 +137,10 @@ pub struct ThreadBlock {
     pub clone_vfork_files: bool,
     pub clone_nr: usize,
     pub clone_args: [usize; 6],
+    /// clone3's struct clone_args as the kernel reads it when the
+    /// application's asks for CLONE_CLEAR_SIGHAND, which preld leaves out
+    /// (the child's SIGSYS action must stay preld's): 88 bytes, version 2.
+    pub clone3_copy: [u64; 11],
     /// A change of the mappings (`usermem::mappings_begin`) whose end is
     /// the tail gate's post trap: its call is on its way.
     pub change_open: bool,
