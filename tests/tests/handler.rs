@@ -99,11 +99,10 @@ both_kinds!(clone3_clear_sighand_vfork_on_a_stack, |k| {
 
 /// glibc's clone(fn, stack, SIGCHLD) (the clone(2) man page's example,
 /// container tools with CLONE_NEW* flags): a process of its own memory on
-/// a new stack goes through the clone gate as a thread would (Task::Thread,
-/// no fork bookkeeping: usermem's pid, the fast path's and rpc's fork
-/// hooks), and sigaction's old action in the child shows its SIGUSR1
-/// handler as not set (and SIGUSR2 as not ignored). Found by the
-/// session-14 adversary; not fixed.
+/// a new stack goes through the clone gate as a thread would
+/// (Task::Thread), and sigaction's old action in the child shows its
+/// SIGUSR1 handler as SIG_DFL (and SIGUSR2 as not ignored), in run, trace
+/// and sessions. Found by the session-14 adversary; cause not found.
 #[test]
 #[ignore = "bug: a clone child of its own memory on a new stack (no CLONE_VM) misses the fork bookkeeping"]
 fn clone_of_a_process_on_a_new_stack() {
