@@ -44,16 +44,48 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
         // fd_cache).
         crate::beneath::own_fd_table(false);
     }
-    if flags & CLONE_VM == 0 && child_sp == 0 {
-        fork(c, flags)
+    if flags & CLONE_VM == 0 && (child_sp == 0 || without_stack(c)) {
+        fork(c, flags, child_sp)
     } else {
         gate(c, flags)
     }
 }
 
+/// A process of its own memory on a new stack (glibc's `clone(fn, stack,
+/// SIGCHLD)`) is a fork too: the call is made without the stack (the
+/// argument registers, or a copy of clone3's struct), and the child
+/// resumes on it (`fork`). Made in the clone gate, it missed every fork's
+/// bookkeeping: its copies of memory named its parent's pid (the results
+/// of its calls went into its parent), its connection was its parent's.
+/// False (the gate's way) for a clone3 struct larger than preld's copy.
+fn without_stack(c: &mut Call<'_>) -> bool {
+    if c.nr == Sysno::clone as usize {
+        // (The application's registers stay as they were: the child's
+        // rsi is its stack, as natively.)
+        c.args[1] = 0;
+        return true;
+    }
+    let size = c.args[1];
+    if c.nr != Sysno::clone3 as usize || size > 8 * c.t.clone3_copy.len() {
+        return false;
+    }
+    let copy = &mut c.t.clone3_copy;
+    *copy = [0; 11];
+    // SAFETY: the copy's 88 bytes, plain integers, seen as bytes.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(copy.as_mut_ptr().cast::<u8>(), 8 * copy.len()) };
+    if !usermem::read(c.args[0], &mut bytes[..size]) {
+        return false;
+    }
+    // clone_args: stack at 40, stack_size at 48.
+    copy[5] = 0;
+    copy[6] = 0;
+    c.args[0] = copy.as_ptr() as usize;
+    true
+}
+
 /// A copy of the process: made here, with preld's locks held so that the
 /// child finds them free and its heap consistent.
-fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
+fn fork(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
     // In a session the child needs a connection of its own.
     let child_main = rpc::prepare_fork();
     // With CLONE_FILES the child shares this fd table: preld's fds in it
@@ -63,8 +95,9 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
     // No rewrite under way either: the child would keep the page of code
     // (or of stubs) it had made writable.
     let guard = (fast::hold_rewrites(), heap::lock(), actions.hold());
-    // SAFETY: the application's own fork/clone, without shared memory or a
-    // new stack: the child continues on a copy of this very stack.
+    // SAFETY: the application's own fork/clone, without shared memory and
+    // without a new stack (taken out by `without_stack`): the child
+    // continues on a copy of this very stack.
     let r = unsafe { sys::raw(c.nr, c.args) };
     drop(guard);
     match r {
@@ -88,6 +121,10 @@ fn fork(c: &mut Call<'_>, flags: u64) -> Outcome {
             crate::beneath::forget_fds();
             usermem::set_pid(sys::getpid());
             c.forked_child = true;
+            if child_sp != 0 {
+                // The stack the application gave the child.
+                c.uc.set_rsp(child_sp);
+            }
             if sud::arm().is_err() {
                 sys::exit_group(127);
             }

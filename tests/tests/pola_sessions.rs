@@ -1149,6 +1149,25 @@ fn threads_sharing_memory_while_it_is_copied_in_a_session() {
     }
 }
 
+/// glibc's clone(fn, stack, SIGCHLD) in a session: the child, a process
+/// of its own memory on a new stack, sees its parent's actions and makes
+/// its calls (an exec through the server) on a connection of its own, as
+/// natively (it was made as a thread: its results went into its parent's
+/// memory, its connection was its parent's).
+#[test]
+fn a_clone_child_on_a_new_stack_in_a_session() {
+    let tmp = scratch("clone-stack");
+    let d = tmp.path();
+    for k in ["dyn-pie", "static-exec"] {
+        let prog = d.join(format!("h_clone_sighand-{k}"));
+        std::fs::copy(preld_tests::program(&format!("h_clone_sighand-{k}")), &prog).unwrap();
+        let r = Run::new(d, &[prog.to_str().unwrap(), "stack-fork"]).grant("--exec", d);
+        let n = r.native_ok();
+        assert!(n.stdout_str().contains("stack-fork child: usr1 handler, usr2 ignored\n"), "native: {}", n.report());
+        r.same(k, true);
+    }
+}
+
 /// A process of its own memory sharing its parent's fd table
 /// (clone(CLONE_FILES), tests/programs/pola/clone_files.c): its calls and
 /// those of its parent's threads are served during its life and after,

@@ -209,6 +209,10 @@ impl Ucontext {
     pub fn rsp(&self) -> usize {
         self.get(G_RSP)
     }
+    /// The stack pointer rt_sigreturn resumes with.
+    pub fn set_rsp(&mut self, v: usize) {
+        self.set(G_RSP, v)
+    }
     /// Where rt_sigreturn resumes.
     pub fn set_rip(&mut self, v: usize) {
         self.set(G_RIP, v)
