@@ -2395,15 +2395,7 @@ fn a_host_directory_fd_does_not_cross_into_a_session() {
 fn many_processes_under_a_low_hard_fd_limit() {
     let script = "for i in $(seq 150); do /bin/sleep 2 & done; wait; echo waited";
     let run = |session: bool| {
-        let c = if session {
-            let mut c = Command::new(preld());
-            c.args(["pola", "-B", "--", "/bin/sh", "-c", script]);
-            c
-        } else {
-            let mut c = Command::new("/bin/sh");
-            c.args(["-c", script]);
-            c
-        };
+        let c = sh_in(session, script);
         run_limited(with_fd_limit(c, 200, 200), LIMIT).unwrap_or_else(|e| panic!("fd limit 200: {e}"))
     };
     let native = run(false);
@@ -2412,6 +2404,16 @@ fn many_processes_under_a_low_hard_fd_limit() {
     let err = s.stderr_str();
     assert_eq!((s.stdout_str(), s.status.code()), ("waited\n".to_string(), Some(0)), "{err}");
     assert!(err.is_empty(), "{} lines like: {}", err.lines().count(), err.lines().next().unwrap_or(""));
+}
+
+/// `sh -c SCRIPT`, in a `pola -B` session or natively.
+fn sh_in(session: bool, script: &str) -> Command {
+    let mut c = Command::new(if session { preld() } else { "/bin/sh".into() });
+    if session {
+        c.args(["pola", "-B", "--", "/bin/sh"]);
+    }
+    c.args(["-c", script]);
+    c
 }
 
 /// `cmd` run with RLIMIT_NOFILE at (soft, hard).
@@ -2441,15 +2443,7 @@ fn with_fd_limit(mut c: Command, soft: u64, hard: u64) -> Command {
 fn low_fd_limits_start_or_are_refused_clearly() {
     let script = "ulimit -n; seq 100 | cat | cat | cat | cat | cat | cat | cat | cat | wc -l";
     let run = |session: bool, soft: u64, hard: u64| {
-        let c = if session {
-            let mut c = Command::new(preld());
-            c.args(["pola", "-B", "--", "/bin/sh", "-c", script]);
-            c
-        } else {
-            let mut c = Command::new("/bin/sh");
-            c.args(["-c", script]);
-            c
-        };
+        let c = sh_in(session, script);
         run_limited(with_fd_limit(c, soft, hard), LIMIT).unwrap_or_else(|e| panic!("fd limit {soft}/{hard}: {e}"))
     };
     let native = run(false, 60, 4096);
