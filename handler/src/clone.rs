@@ -65,22 +65,33 @@ fn without_stack(c: &mut Call<'_>) -> bool {
         c.args[1] = 0;
         return true;
     }
-    let size = c.args[1];
-    if c.nr != Sysno::clone3 as usize || size > 8 * c.t.clone3_copy.len() {
+    if c.nr != Sysno::clone3 as usize {
         return false;
+    }
+    // clone_args: stack at 40, stack_size at 48.
+    let Some(Ok(copy)) = clone3_copy(c, |a| (a[5], a[6]) = (0, 0)) else { return false };
+    c.args[0] = copy;
+    true
+}
+
+/// clone3's struct copied into the thread's `clone3_copy` and changed by
+/// `edit`, for a call the kernel makes on the copy: its address; None for
+/// a struct larger than the copy (a later kernel's, which goes as it is),
+/// Err(()) where it cannot be read.
+fn clone3_copy(c: &mut Call<'_>, edit: impl FnOnce(&mut [u64; 11])) -> Option<Result<usize, ()>> {
+    let size = c.args[1];
+    if size > 8 * c.t.clone3_copy.len() {
+        return None;
     }
     let copy = &mut c.t.clone3_copy;
     *copy = [0; 11];
     // SAFETY: the copy's 88 bytes, plain integers, seen as bytes.
     let bytes = unsafe { core::slice::from_raw_parts_mut(copy.as_mut_ptr().cast::<u8>(), 8 * copy.len()) };
     if !usermem::read(c.args[0], &mut bytes[..size]) {
-        return false;
+        return Some(Err(()));
     }
-    // clone_args: stack at 40, stack_size at 48.
-    copy[5] = 0;
-    copy[6] = 0;
-    c.args[0] = copy.as_ptr() as usize;
-    true
+    edit(copy);
+    Some(Ok(copy.as_ptr() as usize))
 }
 
 /// A copy of the process: made here, with preld's locks held so that the
@@ -144,25 +155,22 @@ fn fork(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
 
 /// A child that shares memory or has its own stack: made in the clone gate.
 fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
-    if flags & CLONE_CLEAR_SIGHAND != 0 && c.nr == Sysno::clone3 as usize && c.args[1] <= 8 * c.t.clone3_copy.len() {
+    if flags & CLONE_CLEAR_SIGHAND != 0 && c.nr == Sysno::clone3 as usize {
         // The kernel would reset the child's SIGSYS action to SIG_DFL too,
         // and its first call would kill it: the flag is left out of a copy
         // the kernel reads instead (a larger struct, of a later kernel,
         // goes as it is); the child's table is cleared below, and the
         // signals of its handlers reach signal_entry, which acts as
         // SIG_DFL for them.
-        let size = c.args[1];
-        let copy = &mut c.t.clone3_copy;
-        *copy = [0; 11];
-        // SAFETY: the copy's 88 bytes, plain integers, seen as bytes.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(copy.as_mut_ptr().cast::<u8>(), 8 * copy.len()) };
-        if !usermem::read(c.args[0], &mut bytes[..size]) {
-            return Outcome::err(EFAULT);
+        match clone3_copy(c, |a| a[0] &= !CLONE_CLEAR_SIGHAND) {
+            Some(Ok(copy)) => {
+                let mut a = c.orig;
+                a[0] = copy;
+                c.uc.set_args(&a);
+            }
+            Some(Err(())) => return Outcome::err(EFAULT),
+            None => {}
         }
-        copy[0] &= !CLONE_CLEAR_SIGHAND;
-        let mut a = c.orig;
-        a[0] = copy.as_ptr() as usize;
-        c.uc.set_args(&a);
     }
     if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
         // Two threads of execution in this memory from now on (a vfork's

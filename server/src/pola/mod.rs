@@ -987,21 +987,8 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
         keep.push(fd);
     }
-    if let Some(&fd) = keep.iter().find(|&&fd| is_host_directory(fd)) {
-        let name = if fd < 3 { format!("fd {fd}") } else { format!("--fd {fd}") };
-        return Err(format!(
-            "{name} is a directory of the host: through it (`..`) the session would reach the files around it; grant the directory with --ro or --rw instead"
-        )
-        .into());
-    }
-    if !args.net {
-        if let Some((fd, what)) = keep.iter().find_map(|&fd| network_authority(fd).map(|w| (fd, w))) {
-            let name = if fd < 3 { format!("fd {fd}") } else { format!("--fd {fd}") };
-            return Err(format!(
-                "{name} is {what} of the host's network: through it the session would reach the network; grant the network with --net, or pass a connected TCP socket or none"
-            )
-            .into());
-        }
+    if let Some(why) = keep.iter().find_map(|&fd| refused_crossing(fd, args.net)) {
+        return Err(why.into());
     }
     keep.push(n);
     keep.extend(&beneath);
@@ -1394,6 +1381,28 @@ fn inherits_ip_socket(fds: &[i32]) -> bool {
     })
 }
 
+/// Why `fd` (0-2 or an --fd) may not cross into the session, if it may
+/// not: a directory of the host's, or without --net a socket of the
+/// host's network that reaches more than one peer.
+fn refused_crossing(fd: i32, net: bool) -> Option<String> {
+    let name = || if fd < 3 { format!("fd {fd}") } else { format!("--fd {fd}") };
+    if is_host_directory(fd) {
+        return Some(format!(
+            "{} is a directory of the host: through it (`..`) the session would reach the files around it; grant the directory with --ro or --rw instead",
+            name()
+        ));
+    }
+    if net {
+        return None;
+    }
+    network_authority(fd).map(|what| {
+        format!(
+            "{} is {what} of the host's network: through it the session would reach the network; grant the network with --net, or pass a connected TCP socket or none",
+            name()
+        )
+    })
+}
+
 /// Whether `fd` is a directory (O_PATH ones too) of the host's mount
 /// tree. It cannot cross into a session: the kernel's `..` from it climbs
 /// the host's tree (only a mount's root or the process's root stops it),
@@ -1443,7 +1452,8 @@ fn network_authority(fd: i32) -> Option<String> {
     let family = if family.is_empty() { format!("family {domain}") } else { family.to_string() };
     let tcp = matches!(domain, libc::AF_INET | libc::AF_INET6) && kind == libc::SOCK_STREAM && protocol == libc::IPPROTO_TCP;
     if tcp {
-        let mut sa: libc::sockaddr_storage = zeroed_sockaddr();
+        // SAFETY: sockaddr_storage is plain bytes; all zeroes is a valid one.
+        let mut sa: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         // SAFETY: getpeername writes at most `len` bytes into `sa`.
         let connected = unsafe { libc::getpeername(fd, (&mut sa as *mut libc::sockaddr_storage).cast(), &mut len) } == 0;
@@ -1460,12 +1470,6 @@ fn network_authority(fd: i32) -> Option<String> {
         _ => "a socket",
     };
     Some(format!("{kind} ({family})"))
-}
-
-/// An all-zero sockaddr_storage (a valid value of it).
-fn zeroed_sockaddr() -> libc::sockaddr_storage {
-    // SAFETY: sockaddr_storage is plain bytes; all zeroes is a valid one.
-    unsafe { std::mem::zeroed() }
 }
 
 /// What the kernel will enforce in the session (ld-preld applies it; the
