@@ -1397,7 +1397,7 @@ fn refused_crossing(fd: i32, net: bool) -> Option<String> {
     }
     network_authority(fd).map(|what| {
         format!(
-            "{} is {what} of the host's network: through it the session would reach the network; grant the network with --net, or pass a connected TCP socket or none",
+            "{} is {what} of the host's network: through it the session would reach the network; grant the network with --net, or pass a connected or listening socket or none",
             name()
         )
     })
@@ -1422,12 +1422,15 @@ fn is_host_directory(fd: i32) -> bool {
 }
 
 /// What makes `fd` network authority, if it is a socket of the host's
-/// network that may reach more than one peer: any socket but a Unix one,
-/// a TCP socket that is connected (its peer only) or listening (who
-/// connects to it only) aside. A session without --net has no way to
-/// confine such a socket: an unbound TCP socket's listen() binds a port
-/// of the host's by itself (Landlock sees no bind), a UDP socket sends
-/// anywhere, a netlink socket speaks to the host's network stack.
+/// network that may reach more than one peer: any socket but a TCP or
+/// Unix one that is connected (its peer only) or listening (who connects
+/// to it only). A session without --net has no way to confine such a
+/// socket: an unbound TCP socket's listen() binds a port of the host's by
+/// itself (Landlock sees no bind), a UDP socket sends anywhere, a netlink
+/// socket speaks to the host's network stack, and an unconnected Unix
+/// socket binds an abstract name in the host's namespace, which host
+/// programs connect to (an X display's, a D-Bus address: the session
+/// posing as the service; Landlock's scope stops connections out only).
 fn network_authority(fd: i32) -> Option<String> {
     let int_opt = |opt: libc::c_int| {
         let mut v: libc::c_int = 0;
@@ -1438,11 +1441,9 @@ fn network_authority(fd: i32) -> Option<String> {
         (r == 0).then_some(v)
     };
     let domain = int_opt(libc::SO_DOMAIN)?;
-    if domain == libc::AF_UNIX {
-        return None;
-    }
     let (kind, protocol) = (int_opt(libc::SO_TYPE).unwrap_or(-1), int_opt(libc::SO_PROTOCOL).unwrap_or(-1));
     let family = match domain {
+        libc::AF_UNIX => "AF_UNIX",
         libc::AF_INET => "AF_INET",
         libc::AF_INET6 => "AF_INET6",
         libc::AF_NETLINK => "AF_NETLINK",
@@ -1451,7 +1452,7 @@ fn network_authority(fd: i32) -> Option<String> {
     };
     let family = if family.is_empty() { format!("family {domain}") } else { family.to_string() };
     let tcp = matches!(domain, libc::AF_INET | libc::AF_INET6) && kind == libc::SOCK_STREAM && protocol == libc::IPPROTO_TCP;
-    if tcp {
+    if tcp || domain == libc::AF_UNIX {
         // SAFETY: sockaddr_storage is plain bytes; all zeroes is a valid one.
         let mut sa: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
@@ -1460,7 +1461,10 @@ fn network_authority(fd: i32) -> Option<String> {
         if connected || int_opt(libc::SO_ACCEPTCONN) == Some(1) {
             return None;
         }
-        return Some(format!("an unconnected TCP socket ({family})"));
+        if tcp {
+            return Some(format!("an unconnected TCP socket ({family})"));
+        }
+        return Some(format!("an unconnected Unix socket ({family}), whose abstract names are those"));
     }
     let kind = match kind {
         libc::SOCK_DGRAM => "a datagram socket",
