@@ -243,6 +243,7 @@ pub const AF_INET6: u32 = net::AF_INET6;
 pub const SOL_SOCKET: i32 = net::SOL_SOCKET as i32;
 pub const SO_TYPE: i32 = net::SO_TYPE as i32;
 pub const SO_PEERCRED: i32 = net::SO_PEERCRED as i32;
+pub const SO_PASSRIGHTS: u32 = net::SO_PASSRIGHTS;
 pub const SCM_RIGHTS: i32 = net::SCM_RIGHTS as i32;
 pub const MSG_DONTWAIT: usize = net::MSG_DONTWAIT as usize;
 pub const POLLIN: u16 = general::POLLIN as u16;

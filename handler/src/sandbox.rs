@@ -121,7 +121,7 @@ pub mod seccomp {
 
     use crate::abi::{AF_INET, AF_INET6, AF_UNIX, AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT};
     use crate::abi::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W, S_ISGID, S_ISUID};
-    use crate::abi::{TIOCCONS, TIOCLINUX, TIOCSETD, TIOCSTI};
+    use crate::abi::{SOL_SOCKET, SO_PASSRIGHTS, TIOCCONS, TIOCLINUX, TIOCSETD, TIOCSTI};
     use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
     use crate::sys;
 
@@ -244,8 +244,10 @@ pub mod seccomp {
         Mode1,
         /// fchmodat, fchmodat2: argument 2.
         Mode2,
+        /// setsockopt: level and option, arguments 1 and 2.
+        Sockopt,
     }
-    const TARGETS: [Target; 6] = [Target::Eperm, Target::Ioctl, Target::Socket, Target::Prlimit, Target::Mode1, Target::Mode2];
+    const TARGETS: [Target; 7] = [Target::Eperm, Target::Ioctl, Target::Socket, Target::Prlimit, Target::Mode1, Target::Mode2, Target::Sockopt];
 
     /// At most this many numbers are compared one by one at a leaf of the
     /// search tree.
@@ -263,6 +265,7 @@ pub mod seccomp {
             (Sysno::fchmod as u32, Target::Mode1),
             (Sysno::fchmodat as u32, Target::Mode2),
             (Sysno::fchmodat2 as u32, Target::Mode2),
+            (Sysno::setsockopt as u32, Target::Sockopt),
         ]);
         v.sort_unstable_by_key(|&(nr, _)| nr);
         v.dedup_by_key(|&mut (nr, _)| nr);
@@ -350,6 +353,19 @@ pub mod seccomp {
                     insn(JSET, 1, 0, SET_ID),
                     insn(RET, 0, 0, SECCOMP_RET_ALLOW),
                     insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
+                ]),
+                // setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS): the launcher
+                // turned SCM_RIGHTS off on the host's Unix sockets that
+                // crossed (server/src/pola/crossing.rs); on again, a host
+                // process at the other end could send the session a
+                // directory of the host's. (The kernel reads both as ints.)
+                Target::Sockopt => p.extend([
+                    insn(LD_ABS, 0, 0, off_arg(1)),
+                    insn(JEQ, 0, 3, SOL_SOCKET as u32),
+                    insn(LD_ABS, 0, 0, off_arg(2)),
+                    insn(JEQ, 0, 1, SO_PASSRIGHTS),
+                    insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
+                    insn(RET, 0, 0, SECCOMP_RET_ALLOW),
                 ]),
             }
         }
@@ -458,14 +474,16 @@ mod tests {
             Some(Sysno::prlimit64) if a[0] as u32 != 0 && a[2] != 0 => Err(EPERM as u32),
             Some(Sysno::fchmod) => set_id(a[1]),
             Some(Sysno::fchmodat | Sysno::fchmodat2) => set_id(a[2]),
+            Some(Sysno::setsockopt) if a[1] as u32 == 1 && a[2] as u32 == 83 => Err(EPERM as u32),
             _ => Ok(()),
         }
     }
 
     #[test]
     fn the_filter_answers_as_its_specification() {
-        let args: [[u64; 6]; 6] = [
+        let args: [[u64; 6]; 7] = [
             [0; 6],
+            [3, 1 /* SOL_SOCKET */, 83 /* SO_PASSRIGHTS */, 0x7ff0_0000_1000, 4, 0],
             [1, 0x5412 /* TIOCSTI */, 0o4755, 0, 0, 0],
             [16, 0x541c /* TIOCLINUX */, 0x7ff0_0000_1000, 0, 0, 0],
             [2, 0x5401, 0o2755, 0, 0, 0],
@@ -538,6 +556,11 @@ mod tests {
             assert_eq!(with(0o4755), Err(EPERM as u32), "{nr:?} 04755");
             assert_eq!(with(0o2775), Err(EPERM as u32), "{nr:?} 02775");
         }
+        let setsockopt = Sysno::setsockopt as u32;
+        assert_eq!(verdict(X86_64, setsockopt, [3, 1 /* SOL_SOCKET */, 83 /* SO_PASSRIGHTS */, 0, 4, 0]), Err(EPERM as u32));
+        assert_eq!(verdict(X86_64, setsockopt, [3, 0x1_0000_0001, 0x1_0000_0053, 0, 4, 0]), Err(EPERM as u32), "high halves");
+        assert_eq!(verdict(X86_64, setsockopt, [3, 1, 2 /* SO_REUSEADDR */, 0, 4, 0]), Ok(()));
+        assert_eq!(verdict(X86_64, setsockopt, [3, 6 /* IPPROTO_TCP */, 83, 0, 4, 0]), Ok(()));
         assert_eq!(verdict(0x4000_0003 /* i386 */, 20, [0; 6]), Err(ENOSYS as u32));
         assert_eq!(verdict(X86_64, 0x4000_0000 | Sysno::getpid as u32, [0; 6]), Err(ENOSYS as u32));
     }

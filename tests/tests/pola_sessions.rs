@@ -2316,6 +2316,118 @@ fn an_unbound_host_unix_socket_takes_no_abstract_name_of_the_host() {
     assert!(!reached, "a host program connected to the session's abstract name @{name} in the host's namespace: {stdout}");
 }
 
+/// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS) with one byte.
+fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
+    let mut byte = [b'x'];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut control = [0u64; 4];
+    // SAFETY: msghdr is plain data; all zeroes is an empty one.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE only computes a size.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as usize;
+    // SAFETY: the one control message fits in `control` (CMSG_SPACE(4)
+    // bytes of its 32), as msg_controllen says.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
+        (libc::CMSG_DATA(c) as *mut i32).write_unaligned(fd);
+    }
+    // SAFETY: the buffers msg names are alive for the call.
+    if unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) } == 1 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Attack (session-14 final adversary): a host process at the other end
+/// of a Unix socket handed to the session (`--fd`, fd 0-2) sends it a
+/// directory of the host's later (SCM_RIGHTS); `..` from it climbs the
+/// host's tree for chmod, chown and utimensat made around the handler.
+/// The launcher turns SCM_RIGHTS off on such sockets (SO_PASSRIGHTS: the
+/// sender's sendmsg fails with EPERM), the session cannot turn it on again
+/// (seccomp), and the launcher turns it back on when it ends. Natively the
+/// same program receives the directory. A socket with fds queued in it
+/// before does not cross (status 125); one with data only does, data
+/// intact.
+#[test]
+fn a_host_process_cannot_send_fds_into_a_session() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("passrights");
+    fs::create_dir(tmp.join("dir")).unwrap();
+    let dir = fs::File::open(tmp.join("dir")).unwrap();
+    let passrights = |fd: i32| {
+        let (mut v, mut len) = (-1i32, 4u32);
+        // SAFETY: getsockopt writes one int into `v`.
+        unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, 83 /* SO_PASSRIGHTS */, (&mut v as *mut i32).cast(), &mut len) };
+        v
+    };
+    for session in [false, true] {
+        let (mut host, theirs) = UnixStream::pair().unwrap();
+        let fd = theirs.as_raw_fd();
+        let code = format!(
+            "import socket\ns = socket.socket(fileno={fd})\ntry:\n s.setsockopt(socket.SOL_SOCKET, 83, 1); print('on', flush=True)\nexcept OSError as e:\n print('refused', e.errno, flush=True)\nprint(s.recv(5).decode(), flush=True)\nmsg, fds, _, _ = socket.recv_fds(s, 1, 4)\nprint('got', len(fds), flush=True)\n"
+        );
+        let mut c = Command::new(if session { preld() } else { py.clone() });
+        if session {
+            c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap()]);
+        }
+        c.args(["-c", &code]).stdout(std::process::Stdio::piped());
+        let mut child = with_fd(c, fd).spawn().unwrap();
+        drop(theirs);
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        host.write_all(b"hello").unwrap();
+        assert_eq!(lines.next().unwrap().unwrap(), "hello");
+        let sent = send_fd(host.as_raw_fd(), dir.as_raw_fd());
+        if sent.is_err() {
+            host.write_all(b"y").unwrap();
+        }
+        let got = lines.next().unwrap().unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "session {session}: {status:?}");
+        if session {
+            assert_eq!(first, "refused 1", "SO_PASSRIGHTS turned on again in the session");
+            assert_eq!(sent.map_err(|e| e.raw_os_error()), Err(Some(libc::EPERM)), "the host sent a directory into the session");
+            assert_eq!(got, "got 0");
+            assert_eq!(passrights(host.as_raw_fd()), 1, "the host's own end is untouched");
+        } else {
+            assert_eq!((first.as_str(), got.as_str()), ("on", "got 1"), "natively the directory arrives");
+            assert!(sent.is_ok());
+        }
+    }
+    // The launcher turns SCM_RIGHTS on again when it ends; a socket with
+    // an fd queued does not cross; one with data only crosses.
+    let (host, theirs) = UnixStream::pair().unwrap();
+    let fd = theirs.as_raw_fd();
+    let run = || {
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c"]);
+        c.arg(format!("import socket\nprint(socket.socket(fileno={fd}).recv(100).decode())"));
+        with_fd(c, fd).output().unwrap()
+    };
+    (&host).write_all(b"data only").unwrap();
+    let out = run();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "data only\n", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(passrights(fd), 1, "SCM_RIGHTS stays off after the session");
+    (&host).write_all(b"before").unwrap();
+    send_fd(host.as_raw_fd(), dir.as_raw_fd()).unwrap();
+    let out = run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(err.starts_with(&format!("preld pola: --fd {fd} is a Unix socket with file descriptors queued")) && err.lines().count() == 1, "{err}");
+    assert_eq!(passrights(fd), 1);
+}
+
 /// A connected TCP socket (inetd's stdin, `--fd`) is its one peer's
 /// authority: it crosses without --net and talks as natively. Disconnected
 /// (connect to AF_UNSPEC) it connects nowhere again (Landlock's TCP rules

@@ -29,6 +29,7 @@
 
 pub mod ask;
 pub mod confine;
+mod crossing;
 pub mod tty;
 
 // The server's core is the library's (lib.rs): the same files the tests
@@ -883,7 +884,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let mut argv = vec![ld.as_os_str().to_owned(), "--rpc-fd".into(), n.to_string().into()];
     if args.net {
         argv.push("--net".into());
-    } else if !inherits_ip_socket(&args.fds) {
+    } else if !crossing::inherits_ip_socket(&args.fds) {
         // The session's own network namespace: TCP on its loopback works
         // as natively (test servers, Go's and Python's net tests), and no
         // socket that reaches the host's network came in.
@@ -987,9 +988,11 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         }
         keep.push(fd);
     }
-    if let Some(why) = keep.iter().find_map(|&fd| refused_crossing(fd, args.net)) {
+    if let Some(why) = keep.iter().find_map(|&fd| crossing::refused_crossing(fd, args.net)) {
         return Err(why.into());
     }
+    // Until the launcher ends.
+    let _rights_back = crossing::close_fd_passing(&keep)?;
     keep.push(n);
     keep.extend(&beneath);
     if let Some(h) = &handed {
@@ -1363,119 +1366,6 @@ fn pass_signals_on(init: libc::pid_t) {
         }
     }
 }
-
-/// Whether any of the fds that cross into the session (0, 1, 2, `--fd`)
-/// is a socket of another family than AF_UNIX (without --net, a connected
-/// or listening TCP socket: `network_authority`): an IP socket made in the
-/// host's network namespace reaches the host's network from any namespace
-/// (one disconnected with AF_UNSPEC would connect out again), so
-/// Landlock's TCP rules stay on.
-fn inherits_ip_socket(fds: &[i32]) -> bool {
-    [0, 1, 2].iter().chain(fds).any(|&fd| {
-        let mut domain: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: getsockopt writes one int into `domain`; any fd may be
-        // asked (ENOTSOCK, EBADF for what is no socket).
-        let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_DOMAIN, (&mut domain as *mut libc::c_int).cast(), &mut len) };
-        r == 0 && domain != libc::AF_UNIX
-    })
-}
-
-/// Why `fd` (0-2 or an --fd) may not cross into the session, if it may
-/// not: a directory of the host's, or without --net a socket of the
-/// host's network that reaches more than one peer.
-fn refused_crossing(fd: i32, net: bool) -> Option<String> {
-    let name = || if fd < 3 { format!("fd {fd}") } else { format!("--fd {fd}") };
-    if is_host_directory(fd) {
-        return Some(format!(
-            "{} is a directory of the host: through it (`..`) the session would reach the files around it; grant the directory with --ro or --rw instead",
-            name()
-        ));
-    }
-    if net {
-        return None;
-    }
-    network_authority(fd).map(|what| {
-        format!(
-            "{} is {what} of the host's network: through it the session would reach the network; grant the network with --net, or pass a connected or listening socket or none",
-            name()
-        )
-    })
-}
-
-/// Whether `fd` is a directory (O_PATH ones too) of the host's mount
-/// tree. It cannot cross into a session: the kernel's `..` from it climbs
-/// the host's tree (only a mount's root or the process's root stops it),
-/// and Landlock has no right for stat, chmod, chown, utimensat or setxattr,
-/// so calls made around the handler (`fchmodat(fd, "../../etc/shadow")`)
-/// would change any of the user's files on the host (found by the
-/// session-14 adversary: a root session given a directory as stdin made a
-/// file beside it world-readable; test
-/// `a_host_directory_fd_does_not_cross_into_a_session`).
-fn is_host_directory(fd: i32) -> bool {
-    // SAFETY: struct stat is plain integers; all zeroes is a valid one.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes one struct stat into `st`; any fd may be asked
-    // (EBADF for a closed one leaves `st` unread).
-    let r = unsafe { libc::fstat(fd, &mut st) };
-    r == 0 && st.st_mode & libc::S_IFMT == libc::S_IFDIR
-}
-
-/// What makes `fd` network authority, if it is a socket of the host's
-/// network that may reach more than one peer: any socket but a TCP or
-/// Unix one that is connected (its peer only) or listening (who connects
-/// to it only). A session without --net has no way to confine such a
-/// socket: an unbound TCP socket's listen() binds a port of the host's by
-/// itself (Landlock sees no bind), a UDP socket sends anywhere, a netlink
-/// socket speaks to the host's network stack, and an unconnected Unix
-/// socket binds an abstract name in the host's namespace, which host
-/// programs connect to (an X display's, a D-Bus address: the session
-/// posing as the service; Landlock's scope stops connections out only).
-fn network_authority(fd: i32) -> Option<String> {
-    let int_opt = |opt: libc::c_int| {
-        let mut v: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: getsockopt writes one int into `v`; any fd may be asked
-        // (ENOTSOCK, EBADF for what is no socket).
-        let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut v as *mut libc::c_int).cast(), &mut len) };
-        (r == 0).then_some(v)
-    };
-    let domain = int_opt(libc::SO_DOMAIN)?;
-    let (kind, protocol) = (int_opt(libc::SO_TYPE).unwrap_or(-1), int_opt(libc::SO_PROTOCOL).unwrap_or(-1));
-    let family = match domain {
-        libc::AF_UNIX => "AF_UNIX",
-        libc::AF_INET => "AF_INET",
-        libc::AF_INET6 => "AF_INET6",
-        libc::AF_NETLINK => "AF_NETLINK",
-        libc::AF_PACKET => "AF_PACKET",
-        _ => "",
-    };
-    let family = if family.is_empty() { format!("family {domain}") } else { family.to_string() };
-    let tcp = matches!(domain, libc::AF_INET | libc::AF_INET6) && kind == libc::SOCK_STREAM && protocol == libc::IPPROTO_TCP;
-    if tcp || domain == libc::AF_UNIX {
-        // SAFETY: sockaddr_storage is plain bytes; all zeroes is a valid one.
-        let mut sa: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        // SAFETY: getpeername writes at most `len` bytes into `sa`.
-        let connected = unsafe { libc::getpeername(fd, (&mut sa as *mut libc::sockaddr_storage).cast(), &mut len) } == 0;
-        if connected || int_opt(libc::SO_ACCEPTCONN) == Some(1) {
-            return None;
-        }
-        if tcp {
-            return Some(format!("an unconnected TCP socket ({family})"));
-        }
-        return Some(format!("an unconnected Unix socket ({family}), whose abstract names are those"));
-    }
-    let kind = match kind {
-        libc::SOCK_DGRAM => "a datagram socket",
-        libc::SOCK_RAW => "a raw socket",
-        libc::SOCK_STREAM => "a stream socket",
-        libc::SOCK_SEQPACKET => "a seqpacket socket",
-        _ => "a socket",
-    };
-    Some(format!("{kind} ({family})"))
-}
-
 /// What the kernel will enforce in the session (ld-preld applies it; the
 /// same Landlock ABI is probed here for -v).
 fn sandbox_summary(net: bool) -> String {
