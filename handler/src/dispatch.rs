@@ -121,7 +121,8 @@ const fn table() -> [Route; TABLE_LEN] {
     session!(pola::socket_address => connect, bind);
     session!(pola::send_to => sendto, sendmsg);
     session!(pola::sock_name => getsockname, getpeername);
-    session!(pola::refuse => io_uring_setup, io_uring_enter, io_uring_register, ptrace, process_vm_readv,
+    session!(pola::ptrace => ptrace);
+    session!(pola::refuse => io_uring_setup, io_uring_enter, io_uring_register, process_vm_readv,
         process_vm_writev, open_by_handle_at, name_to_handle_at, mount, umount2, pivot_root, chroot,
         uselib, acct, swapon, swapoff, bpf, kexec_load, kexec_file_load, init_module,
         finit_module, delete_module, quotactl, fanotify_init, fanotify_mark, open_tree, move_mount, fsopen, fsmount,

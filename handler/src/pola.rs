@@ -951,6 +951,19 @@ pub fn refuse(_c: &mut Call<'_>) -> Outcome {
     Outcome::err(EPERM)
 }
 
+/// ptrace in a session: attaching to a process of the session is the
+/// kernel's (LeakSanitizer stops its own threads so; gdb -p, strace -p),
+/// which lets a process trace only processes of its own Landlock domain.
+/// PTRACE_TRACEME is refused (the seccomp filter too): a traced process
+/// runs without the handler (`dispatch::ptrace`), and the program's
+/// parent, the session's init, never waits for a traced child.
+pub fn ptrace(c: &mut Call<'_>) -> Outcome {
+    if c.args[0] == crate::abi::PTRACE_TRACEME {
+        return Outcome::err(EPERM);
+    }
+    Outcome::Real
+}
+
 /// getxattr, lgetxattr, listxattr, llistxattr, setxattr, lsetxattr,
 /// removexattr, lremovexattr by path: made on an fd of the file or
 /// directory (opened as any open in a session: beneath a grant in the

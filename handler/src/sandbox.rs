@@ -121,7 +121,7 @@ pub mod seccomp {
 
     use crate::abi::{AF_INET, AF_INET6, AF_UNIX, AUDIT_ARCH_X86_64, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_SET_MODE_FILTER, X32_SYSCALL_BIT};
     use crate::abi::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_RET, BPF_W, S_ISGID, S_ISUID};
-    use crate::abi::{SOL_SOCKET, SO_PASSRIGHTS, TIOCCONS, TIOCLINUX, TIOCSETD, TIOCSTI};
+    use crate::abi::{PTRACE_TRACEME, SOL_SOCKET, SO_PASSRIGHTS, TIOCCONS, TIOCLINUX, TIOCSETD, TIOCSTI};
     use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
     use crate::sys;
 
@@ -181,11 +181,6 @@ pub mod seccomp {
         Sysno::io_uring_enter,
         Sysno::io_uring_register,
         Sysno::userfaultfd,
-        // The handler refuses ptrace in a session (a tracer's stops are
-        // no part of it); made around it, PTRACE_TRACEME stopped the
-        // program for its parent, the session's init, which never waits
-        // for a traced child: the session hung.
-        Sysno::ptrace,
     ];
 
     /// ioctl requests refused with EPERM (compared on the low 32 bits, as
@@ -246,8 +241,11 @@ pub mod seccomp {
         Mode2,
         /// setsockopt: level and option, arguments 1 and 2.
         Sockopt,
+        /// ptrace: the request, argument 0 (a long).
+        Traceme,
     }
-    const TARGETS: [Target; 7] = [Target::Eperm, Target::Ioctl, Target::Socket, Target::Prlimit, Target::Mode1, Target::Mode2, Target::Sockopt];
+    const TARGETS: [Target; 8] =
+        [Target::Eperm, Target::Ioctl, Target::Socket, Target::Prlimit, Target::Mode1, Target::Mode2, Target::Sockopt, Target::Traceme];
 
     /// At most this many numbers are compared one by one at a leaf of the
     /// search tree.
@@ -266,6 +264,7 @@ pub mod seccomp {
             (Sysno::fchmodat as u32, Target::Mode2),
             (Sysno::fchmodat2 as u32, Target::Mode2),
             (Sysno::setsockopt as u32, Target::Sockopt),
+            (Sysno::ptrace as u32, Target::Traceme),
         ]);
         v.sort_unstable_by_key(|&(nr, _)| nr);
         v.dedup_by_key(|&mut (nr, _)| nr);
@@ -367,6 +366,23 @@ pub mod seccomp {
                     insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
                     insn(RET, 0, 0, SECCOMP_RET_ALLOW),
                 ]),
+                // ptrace(PTRACE_TRACEME): the caller's parent becomes its
+                // tracer; for the program that is the session's init, which
+                // never waits for a traced child (the session hung), and a
+                // traced process runs without the handler (dispatch.rs).
+                // Attaching stays (LeakSanitizer stops its own threads so;
+                // gdb -p, strace -p): Landlock lets a process trace only
+                // processes of its own domain, so never the init nor the
+                // launcher, and the session's user namespace gives no
+                // CAP_SYS_PTRACE over anything.
+                Target::Traceme => p.extend([
+                    insn(LD_ABS, 0, 0, off_arg(0)),
+                    insn(JEQ, 0, 3, PTRACE_TRACEME as u32),
+                    insn(LD_ABS, 0, 0, off_arg(0) + 4),
+                    insn(JEQ, 0, 1, 0),
+                    insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
+                    insn(RET, 0, 0, SECCOMP_RET_ALLOW),
+                ]),
             }
         }
         for (pc, t) in to {
@@ -453,6 +469,8 @@ mod tests {
                 assert_eq!(v, Ok(()), "prlimit64 of pid 0");
             } else if nr == Sysno::fchmod as u32 {
                 assert_eq!(v, Err(EPERM as u32), "fchmod to 0x5401 (S_ISGID)");
+            } else if nr == Sysno::ptrace as u32 {
+                assert_eq!(v, Err(EPERM as u32), "ptrace(PTRACE_TRACEME)");
             } else if refused {
                 assert_eq!(v, Err(EPERM as u32), "{:?}", Sysno::new(nr as usize));
             } else {
@@ -475,6 +493,7 @@ mod tests {
             Some(Sysno::fchmod) => set_id(a[1]),
             Some(Sysno::fchmodat | Sysno::fchmodat2) => set_id(a[2]),
             Some(Sysno::setsockopt) if a[1] as u32 == 1 && a[2] as u32 == 83 => Err(EPERM as u32),
+            Some(Sysno::ptrace) if a[0] == 0 => Err(EPERM as u32),
             _ => Ok(()),
         }
     }
@@ -561,6 +580,11 @@ mod tests {
         assert_eq!(verdict(X86_64, setsockopt, [3, 0x1_0000_0001, 0x1_0000_0053, 0, 4, 0]), Err(EPERM as u32), "high halves");
         assert_eq!(verdict(X86_64, setsockopt, [3, 1, 2 /* SO_REUSEADDR */, 0, 4, 0]), Ok(()));
         assert_eq!(verdict(X86_64, setsockopt, [3, 6 /* IPPROTO_TCP */, 83, 0, 4, 0]), Ok(()));
+        let ptrace = Sysno::ptrace as u32;
+        assert_eq!(verdict(X86_64, ptrace, [0 /* PTRACE_TRACEME */, 0, 0, 0, 0, 0]), Err(EPERM as u32));
+        assert_eq!(verdict(X86_64, ptrace, [0x1_0000_0000, 0, 0, 0, 0, 0]), Ok(()), "a long, not TRACEME");
+        assert_eq!(verdict(X86_64, ptrace, [0x4206 /* PTRACE_SEIZE */, 5, 0, 0, 0, 0]), Ok(()));
+        assert_eq!(verdict(X86_64, ptrace, [16 /* PTRACE_ATTACH */, 5, 0, 0, 0, 0]), Ok(()));
         assert_eq!(verdict(0x4000_0003 /* i386 */, 20, [0; 6]), Err(ENOSYS as u32));
         assert_eq!(verdict(X86_64, 0x4000_0000 | Sysno::getpid as u32, [0; 6]), Err(ENOSYS as u32));
     }

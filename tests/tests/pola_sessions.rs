@@ -550,6 +550,54 @@ fn a_program_that_closes_every_fd() {
     assert!(got.contains("in fd 0, out fd 1") && got.contains("cat: ok"), "{got}");
 }
 
+/// LeakSanitizer (on in every `-fsanitize=address` program) stops the
+/// program's threads with ptrace from a thread of its own before it looks
+/// for leaks. A session lets its processes trace each other (Landlock
+/// keeps them to the session's own): the leak report, its stacks and the
+/// exit status are the native ones, with a second thread running.
+#[test]
+fn leak_sanitizer_reports_in_a_session_as_natively() {
+    require_tool("gcc", "gcc");
+    let tmp = scratch("lsan");
+    write(
+        &tmp.join("leak.c"),
+        "#include <pthread.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n\
+         static void *idle(void *a) { (void)a; for (;;) pause(); }\n\
+         void *kept;\n\
+         int main(void) {\n  pthread_t t;\n  pthread_create(&t, 0, idle, 0);\n  kept = malloc(7);\n  kept = malloc(13);\n  puts(\"done\");\n  return 0;\n}\n",
+    );
+    let built = Command::new("gcc").args(["-g", "-fsanitize=address", "-o", "leak", "leak.c", "-lpthread"]).current_dir(tmp.path()).output().unwrap();
+    assert!(built.status.success(), "gcc -fsanitize=address (libasan): {}", String::from_utf8_lossy(&built.stderr));
+    let r = Run::new(tmp.path(), &["./leak"]).here();
+    let n = r.native();
+    let s = r.session();
+    // The pid (`==2==` in a session) and the addresses differ.
+    let norm = |b: &[u8]| {
+        let text = String::from_utf8_lossy(b);
+        let mut out = String::new();
+        for line in text.lines() {
+            let mut words = Vec::new();
+            for w in line.split(' ') {
+                // `==1234==ERROR: ...`
+                let pid = w.strip_prefix("==").and_then(|r| r.split_once("==")).filter(|(p, _)| p.bytes().all(|b| b.is_ascii_digit()));
+                words.push(match pid {
+                    Some((_, rest)) => format!("==PID=={rest}"),
+                    None if w.starts_with("0x") => "0xADDR".into(),
+                    None => w.to_string(),
+                });
+            }
+            out.push_str(&words.join(" "));
+            out.push('\n');
+        }
+        out
+    };
+    assert!(norm(&n.stderr).contains("SUMMARY: AddressSanitizer: 7 byte(s) leaked in 1 allocation(s)."), "natively: {}", n.report());
+    assert_eq!(n.status.code(), Some(1), "natively: {}", n.report());
+    assert_eq!(s.status.code(), n.status.code(), "session: {}", s.report());
+    assert_eq!(s.stdout, n.stdout);
+    assert_eq!(norm(&s.stderr), norm(&n.stderr), "the reports differ");
+}
+
 // ---------------------------------------------------------------- gcc
 
 const HELLO_C: &str = r#"#include <math.h>

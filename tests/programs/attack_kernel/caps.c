@@ -4,7 +4,7 @@
  * capability check, capget's effective set, setuid(0) when not root,
  * (info only) unshare(CLONE_NEWUSER), ptrace(PTRACE_TRACEME) in a child; pid 1 (the session's init, which
  * holds capabilities) through kcmp, process_vm_readv, pidfd_getfd, setns,
- * kill 0 and prlimit64 (a no-op set of RLIMIT_CPU), and unshare of every namespace type. No keys. */
+ * kill 0, PTRACE_SEIZE and prlimit64 (a no-op set of RLIMIT_CPU), and unshare of every namespace type. No keys. */
 #include "kattack.h"
 #include <linux/bpf.h>
 #include <linux/capability.h>
@@ -58,6 +58,13 @@ static void init_attacks(void) {
 
     r = TRY(kill(1, 0), SYS_kill, 1, 0);
     verdict("kill-0-init", r, "may signal pid 1");
+
+    /* Becoming pid 1's tracer (a session lets its processes trace each
+     * other: Landlock keeps them to its own domain). Natively this
+     * machine refuses it to root too (EPERM); if seized, pid 1 goes on
+     * running and our exit detaches it. */
+    r = TRY(ptrace(PTRACE_SEIZE, 1, 0, 0), SYS_ptrace, PTRACE_SEIZE, 1, 0, 0);
+    verdict("ptrace-seize-init", r, "became pid 1's tracer");
 
     /* pid 1's resource limits: the same uid may change them (prlimit64
      * checks ids only, and Landlock has no hook for it). Set to the values
@@ -166,7 +173,7 @@ static void attacks(void) {
     waitpid(p, &st, 0);
 
     /* PTRACE_TRACEME in a child: its parent becomes its tracer. In a
-     * session the handler refuses ptrace; made around it, the child would
+     * session the handler and the seccomp filter refuse it; made around them, the child would
      * stop at its next signal or exec for a tracer that never waits for
      * it (the session's init, for the program itself). The child exits
      * at once: natively it just ends, traced. */
