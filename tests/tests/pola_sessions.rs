@@ -758,6 +758,16 @@ fn the_program_runs_on_the_callers_cpus() {
     assert_eq!(n.stdout_str().trim_end(), format!("Cpus_allowed_list:\t{last}"));
 }
 
+/// pid_max is one per PID namespace (Linux 6.14), the largest in a new
+/// one: the session has the caller's, and ps sizes its PID column as
+/// natively (7 wide, natively 5 at 32768).
+#[test]
+fn the_session_has_the_callers_pid_max() {
+    require_tool("ps", "procps");
+    let tmp = scratch("pid-max");
+    Run::new(tmp.path(), &["sh", "-c", "cat /proc/sys/kernel/pid_max; ps -o pid,comm | head -1"]).same("pid_max and ps's header", true);
+}
+
 /// What a program reads of itself in /proc is what it reads natively
 /// (pids aside: a session's are its own namespace's).
 #[test]

@@ -181,6 +181,8 @@ struct Boot {
     /// others of them to start (`other_cpus`): the init's own again once
     /// it has the go (the program inherits them).
     cpus: Option<libc::cpu_set_t>,
+    /// The caller's /proc/sys/kernel/pid_max, the session's too.
+    pid_max: Option<Vec<u8>>,
 }
 
 fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd: RawFd, host: &[(PathBuf, libc::mode_t)]) -> Result<Pending, String> {
@@ -217,7 +219,11 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         Some((all, others)) => (Some(all), Some(others)),
         None => (None, None),
     };
+    // Per PID namespace since Linux 6.14, and 4194304 in a new one: ps
+    // sizes its PID column by it (7 wide, natively 5).
+    let pid_max = std::fs::read("/proc/sys/kernel/pid_max").ok().filter(|v| !v.is_empty() && v.iter().all(|b| b.is_ascii_digit() || *b == b'\n'));
     let boot = Boot {
+        pid_max,
         cpus,
         plan: plan_init.as_raw_fd(),
         status_w: status_w.as_raw_fd(),
@@ -851,6 +857,16 @@ unsafe fn init(p: &Boot) -> ! {
         fail("/proc/sys/user/max_user_namespaces");
     }
     libc::close(limit);
+    // The caller's pid_max (the kernel's default for a new namespace is
+    // its largest). Where it is one for the whole machine (before 6.14)
+    // the write fails (EPERM): the session shows the machine's anyway.
+    if let Some(v) = &p.pid_max {
+        let f = libc::openat(procfs.as_raw_fd(), c"sys/kernel/pid_max".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if f >= 0 {
+            libc::write(f, v.as_ptr().cast(), v.len());
+            libc::close(f);
+        }
+    }
     // Read-only from now on: no write to /proc/self/mem, attr, sys...
     // whoever makes it.
     set_attrs(procfs.as_raw_fd(), libc::MOUNT_ATTR_RDONLY, "the session's proc");
