@@ -721,7 +721,7 @@ fn a_session_started_from_root_dev_or_proc_sees_only_the_base() {
 fn dev_in_a_session_started_there_is_the_base_s() {
     let o = Run::new(Path::new("/dev"), &["ls", "-a", "/dev"]).session();
     let listing = o.stdout_str();
-    let extra: Vec<&str> = listing.lines().filter(|n| ![".", "..", "null", "pts", "shm", "tty", "urandom", "zero"].contains(n)).collect();
+    let extra: Vec<&str> = listing.lines().filter(|n| ![".", "..", "full", "null", "pts", "random", "shm", "tty", "urandom", "zero"].contains(n)).collect();
     assert!(o.status.success() && extra.is_empty(), "/dev from a session started there: {}", o.report());
 }
 
@@ -1575,7 +1575,7 @@ fn find_walks_the_base() {
             want.push(first);
         }
     }
-    want.extend(["/dev/null", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()).map(String::from));
+    want.extend(["/dev/full", "/dev/null", "/dev/random", "/dev/tty", "/dev/urandom", "/dev/zero"].into_iter().filter(|p| Path::new(p).exists()).map(String::from));
     want.push("/dev/pts".into()); // the session's own
     want.push("/dev/shm".into()); // the session's own
     want.sort();

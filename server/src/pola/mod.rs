@@ -271,6 +271,11 @@ const BASE: &[(&str, Mode)] = &[
     ("/var/cache/man/index.db", Mode::Ro),
     ("/dev/null", Mode::Ro),
     ("/dev/zero", Mode::Ro),
+    // /dev/random: Java's NativePRNG opens it beside /dev/urandom; /dev/full:
+    // test suites check how a program takes ENOSPC (bubblewrap's --dev has
+    // both).
+    ("/dev/full", Mode::Ro),
+    ("/dev/random", Mode::Ro),
     ("/dev/urandom", Mode::Ro),
     ("/dev/tty", Mode::Ro),
 ];
