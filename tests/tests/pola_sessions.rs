@@ -2815,3 +2815,44 @@ fn a_connected_host_unix_socket_takes_no_abstract_name_of_the_host() {
         }
     }
 }
+
+/// A Unix stream socket the server connects for the session (a path
+/// beneath a grant: ConnectUnix) is made in the launcher's network
+/// namespace, the host's, not the session's: bind() of an abstract name on
+/// it, connected as it is, takes that name in the host's namespace. With
+/// a read-write grant only (no socket of the host's crossing), a session
+/// listening on a socket of its own there and connecting to it squats any
+/// abstract name of the host's (an X display's, a D-Bus address): the
+/// host's service cannot bind it (EADDRINUSE). Session-15 adversary.
+#[test]
+#[ignore = "not fixed: a socket the server connected for the session binds abstract names in the host's namespace"]
+fn a_socket_the_server_connects_takes_no_abstract_name_of_the_host() {
+    use std::io::{BufRead, BufReader};
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener};
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("server-socket-abstract");
+    let rw = tmp.join("rw");
+    fs::create_dir(&rw).unwrap();
+    let name = format!("preld-adv15-server-{}", std::process::id());
+    let sock = rw.join("l.sock");
+    let code = format!(
+        "import socket, sys\n\
+         l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind('{p}'); l.listen(1)\n\
+         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect('{p}')\n\
+         try:\n    s.bind(b'\\0{name}'); print('bound', flush=True)\n\
+         except OSError as e: print('refused', e.errno, flush=True)\n\
+         sys.stdin.read()\n",
+        p = sock.display()
+    );
+    let mut c = Command::new(preld());
+    c.args(["pola", "-B", "--rw"]).arg(&rw).args(["--", py.to_str().unwrap(), "-c", &code]);
+    c.stdout(std::process::Stdio::piped()).stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let said = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let host = UnixListener::bind_addr(&addr);
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert!(host.is_ok(), "the session ({said}) squats @{name} in the host's namespace: {:?}", host.err());
+}
