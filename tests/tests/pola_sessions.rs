@@ -2674,3 +2674,243 @@ fn low_fd_limits_start_or_are_refused_clearly() {
     let s = run(true, need, need);
     assert_eq!((s.stdout_str(), s.status.code()), (format!("{need}\n100\n"), Some(0)), "hard limit {need}, the one asked for: {}", s.stderr_str());
 }
+
+/// One fd received from the Unix socket `sock` (SCM_RIGHTS), if any came.
+fn recv_fd(sock: i32) -> Option<i32> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut control = [0u64; 4];
+    // SAFETY: msghdr is plain data; all zeroes is an empty one.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    // SAFETY: the buffers msg names are alive for the call.
+    if unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } < 0 {
+        return None;
+    }
+    // SAFETY: the walk stays within msg_controllen bytes of `control`.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if c.is_null() || (*c).cmsg_level != libc::SOL_SOCKET || (*c).cmsg_type != libc::SCM_RIGHTS {
+            return None;
+        }
+        Some((libc::CMSG_DATA(c) as *const i32).read_unaligned())
+    }
+}
+
+/// SO_PASSRIGHTS is off on the host's socket that crossed, not on the
+/// sockets the session makes: the program sends one end of a socketpair
+/// of its own out through the crossing socket (fds going out are not
+/// refused: the host's end takes them), and the host process at the other
+/// end sends a directory of the host's back through it. Around the handler
+/// (ld-preld's own `syscall; ret`), fchmodat and utimensat beside that
+/// directory (Landlock has no right for them) changed a file outside every
+/// grant (session-15 adversary; programs/pola/relay_out.c). Dynamic and
+/// static alike; as nobody too.
+#[test]
+#[ignore = "not fixed: a host process sends fds into a session through a socket the session sent out over a crossing socket"]
+fn a_host_process_cannot_send_fds_back_through_a_socket_the_session_sent_out() {
+    use std::io::{BufRead, BufReader};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+    let tmp = scratch("relay-out");
+    let dir = tmp.join("dir");
+    fs::create_dir(&dir).unwrap();
+    let victim = dir.join("victim");
+    for prog in ["pola/relay_out", "pola/relay_out-static"] {
+        write(&victim, "victim\n");
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+        let before = fs::metadata(&victim).unwrap().modified().unwrap();
+        let (host, theirs) = UnixStream::pair().unwrap();
+        let fd = theirs.as_raw_fd();
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--fd", &fd.to_string(), "--"]).arg(program(prog)).arg(fd.to_string());
+        c.stdout(std::process::Stdio::piped());
+        let mut child = with_fd(c, fd).spawn().unwrap();
+        drop(theirs);
+        // The session's own socket, sent out; the host's directory, sent back.
+        let mut sent_back = false;
+        if let Some(relay) = recv_fd(host.as_raw_fd()) {
+            let d = fs::File::open(&dir).unwrap();
+            sent_back = send_fd(relay, d.as_raw_fd()).is_ok();
+            // SAFETY: `relay` is ours, received just now.
+            unsafe { libc::close(relay) };
+        }
+        drop(host);
+        let out: Vec<String> = BufReader::new(child.stdout.take().unwrap()).lines().map(|l| l.unwrap()).collect();
+        child.wait().unwrap();
+        let meta = fs::metadata(&victim).unwrap();
+        let (mode, mtime) = (meta.permissions().mode() & 0o7777, meta.modified().unwrap());
+        assert!(
+            mode == 0o600 && mtime == before,
+            "{prog}: a host directory came in through the session's own socket (sent back: {sent_back}) and a file outside the grants changed: mode {mode:o}, mtime {mtime:?} (was {before:?}); program said {out:?}"
+        );
+    }
+}
+
+/// The launcher looks through a crossing Unix socket's queue for fds sent
+/// before the session (a peek of the whole queue), but a stream peek skips
+/// the out-of-band byte (MSG_OOB) unless SO_OOBINLINE is on: a directory
+/// sent with the OOB byte, first in the queue, crossed unseen, and the
+/// program took it with SO_OOBINLINE on and one recvmsg (session-15
+/// adversary). The launcher must refuse such a socket as any other with
+/// fds queued (status 125).
+#[test]
+fn fds_queued_with_an_out_of_band_byte_are_found() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("oob-queued");
+    fs::create_dir(tmp.join("dir")).unwrap();
+    let dir = fs::File::open(tmp.join("dir")).unwrap();
+    for data_after in [false, true] {
+        let (host, theirs) = UnixStream::pair().unwrap();
+        let fd = theirs.as_raw_fd();
+        // One byte out of band, with the directory.
+        let mut byte = [b'Z'];
+        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+        let mut control = [0u64; 4];
+        // SAFETY: msghdr is plain data; all zeroes is an empty one.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        // SAFETY: CMSG_SPACE only computes a size.
+        msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as usize;
+        // SAFETY: the one control message fits in `control`.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
+            (libc::CMSG_DATA(c) as *mut i32).write_unaligned(dir.as_raw_fd());
+        }
+        // SAFETY: the buffers msg names are alive for the call.
+        assert_eq!(unsafe { libc::sendmsg(host.as_raw_fd(), &msg, libc::MSG_OOB) }, 1, "{}", std::io::Error::last_os_error());
+        if data_after {
+            use std::io::Write;
+            (&host).write_all(b"abc").unwrap();
+        }
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c"]);
+        c.arg(format!(
+            "import socket\ns = socket.socket(fileno={fd})\ns.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)\nmsg, anc, _, _ = s.recvmsg(10, 256)\nprint('got', msg, len(anc))"
+        ));
+        let out = with_fd(c, fd).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(125),
+            "data after: {data_after}: the fd queued with the OOB byte crossed: {}{err}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(err.starts_with(&format!("preld pola: --fd {fd} is a Unix socket with file descriptors queued")), "{err}");
+    }
+}
+
+/// A connected Unix socket of the host's crosses (its one peer's
+/// authority), but a datagram one disconnects (connect to AF_UNSPEC), and
+/// bind() then names it in the host's abstract namespace (the socket's
+/// network namespace is the host's): host programs sent to the session
+/// posing as a service of theirs. A connected stream socket (journald's
+/// stdout of a service, a socketpair) binds too: the session squats any
+/// abstract name of the host's, and the host's service cannot bind it
+/// (EADDRINUSE). Session-15 adversary; the unconnected one's case is
+/// `an_unbound_host_unix_socket_takes_no_abstract_name_of_the_host`.
+#[test]
+#[ignore = "not fixed: a connected host Unix socket that crossed binds an abstract name in the host's namespace (dgram after an AF_UNSPEC disconnect; stream as it is)"]
+fn a_connected_host_unix_socket_takes_no_abstract_name_of_the_host() {
+    use std::io::{BufRead, BufReader};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::{SocketAddr, UnixDatagram, UnixListener, UnixStream};
+    use std::os::linux::net::SocketAddrExt;
+    let py = require_file("/usr/bin/python3", "python3");
+    for dgram in [true, false] {
+        let name = format!("preld-adv15-{}-{}", if dgram { "dgram" } else { "stream" }, std::process::id());
+        let (host_dgram, theirs_dgram);
+        let (host_stream, theirs_stream);
+        let fd = if dgram {
+            (host_dgram, theirs_dgram) = UnixDatagram::pair().unwrap();
+            let _ = &host_dgram;
+            theirs_dgram.as_raw_fd()
+        } else {
+            (host_stream, theirs_stream) = UnixStream::pair().unwrap();
+            let _ = &host_stream;
+            theirs_stream.as_raw_fd()
+        };
+        let code = format!(
+            "import socket, ctypes, struct, sys\n\
+             libc = ctypes.CDLL(None, use_errno=True)\n\
+             s = socket.socket(fileno={fd})\n\
+             unspec = struct.pack('H14x', 0)\n\
+             if {d}: libc.connect({fd}, unspec, len(unspec))\n\
+             try:\n    s.bind(b'\\0{name}'); print('bound', flush=True)\n\
+             except OSError as e: print('refused', e.errno, flush=True)\n\
+             sys.stdin.read()\n",
+            d = dgram as u8
+        );
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--fd", &fd.to_string(), "--", py.to_str().unwrap(), "-c", &code]);
+        c.stdout(std::process::Stdio::piped()).stdin(std::process::Stdio::piped());
+        let mut child = with_fd(c, fd).spawn().unwrap();
+        let said = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+        let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let reached = if dgram {
+            let probe = UnixDatagram::unbound().unwrap();
+            probe.send_to_addr(b"to the service", &addr).map(|_| "a host program's datagram to it arrived")
+        } else {
+            UnixListener::bind_addr(&addr).map(|_| "")
+        };
+        drop(child.stdin.take());
+        child.wait().unwrap();
+        match reached {
+            Ok(what) if dgram => panic!("dgram: the session bound @{name} in the host's namespace ({said}): {what}"),
+            Err(e) if !dgram => panic!("stream: the session squats @{name} in the host's namespace ({said}): the host's bind fails: {e}"),
+            _ => {}
+        }
+    }
+}
+
+/// A Unix stream socket the server connects for the session (a path
+/// beneath a grant: ConnectUnix) is made in the launcher's network
+/// namespace, the host's, not the session's: bind() of an abstract name on
+/// it, connected as it is, takes that name in the host's namespace. With
+/// a read-write grant only (no socket of the host's crossing), a session
+/// listening on a socket of its own there and connecting to it squats any
+/// abstract name of the host's (an X display's, a D-Bus address): the
+/// host's service cannot bind it (EADDRINUSE). Session-15 adversary.
+#[test]
+#[ignore = "not fixed: a socket the server connected for the session binds abstract names in the host's namespace"]
+fn a_socket_the_server_connects_takes_no_abstract_name_of_the_host() {
+    use std::io::{BufRead, BufReader};
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener};
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("server-socket-abstract");
+    let rw = tmp.join("rw");
+    fs::create_dir(&rw).unwrap();
+    let name = format!("preld-adv15-server-{}", std::process::id());
+    let sock = rw.join("l.sock");
+    let code = format!(
+        "import socket, sys\n\
+         l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind('{p}'); l.listen(1)\n\
+         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect('{p}')\n\
+         try:\n    s.bind(b'\\0{name}'); print('bound', flush=True)\n\
+         except OSError as e: print('refused', e.errno, flush=True)\n\
+         sys.stdin.read()\n",
+        p = sock.display()
+    );
+    let mut c = Command::new(preld());
+    c.args(["pola", "-B", "--rw"]).arg(&rw).args(["--", py.to_str().unwrap(), "-c", &code]);
+    c.stdout(std::process::Stdio::piped()).stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let said = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let host = UnixListener::bind_addr(&addr);
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert!(host.is_ok(), "the session ({said}) squats @{name} in the host's namespace: {:?}", host.err());
+}

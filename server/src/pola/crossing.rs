@@ -207,8 +207,18 @@ fn holds_fds(fd: i32) -> Result<bool, String> {
         // SAFETY: one pollfd, no wait.
         unsafe { libc::poll(&mut p, 1, 0) };
     }
+    // A stream peek skips the out-of-band byte (MSG_OOB) unless
+    // SO_OOBINLINE is on, and the program turns that on to read the byte
+    // with its fds inline: inline while we look (session-15 adversary).
+    let inline = if stream { get_int(fd, libc::SOL_SOCKET, libc::SO_OOBINLINE).ok() } else { None };
+    if inline == Some(0) && !set_int(fd, libc::SOL_SOCKET, libc::SO_OOBINLINE, 1) {
+        return Err(format!("fd {fd}: cannot look at the Unix socket's out-of-band byte (SO_OOBINLINE): {}", std::io::Error::last_os_error()));
+    }
     let old = get_int(fd, libc::SOL_SOCKET, libc::SO_PEEK_OFF).unwrap_or(-1);
     if !set_int(fd, libc::SOL_SOCKET, libc::SO_PEEK_OFF, 0) {
+        if inline == Some(0) {
+            set_int(fd, libc::SOL_SOCKET, libc::SO_OOBINLINE, 0);
+        }
         return Err(format!("fd {fd}: cannot look into the Unix socket's queue (SO_PEEK_OFF): {}", std::io::Error::last_os_error()));
     }
     let mut data = vec![0u8; 64 << 10];
@@ -261,5 +271,8 @@ fn holds_fds(fd: i32) -> Result<bool, String> {
         }
     }
     set_int(fd, libc::SOL_SOCKET, libc::SO_PEEK_OFF, old);
+    if inline == Some(0) {
+        set_int(fd, libc::SOL_SOCKET, libc::SO_OOBINLINE, 0);
+    }
     found
 }
