@@ -2155,8 +2155,9 @@ pub fn sock_name(c: &mut Call<'_>) -> Outcome {
     Outcome::Return(0)
 }
 
-/// connect/bind of a Unix socket to a path: the server makes the socket
-/// (inside a read-write grant) and it takes the application's fd number.
+/// connect/bind of a Unix socket to a path (inside a read-write grant):
+/// a connect is the server's of the application's own socket; for a bind
+/// the server makes the socket and it takes the application's fd number.
 fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
     let [fd, addr, len, ..] = c.args;
     let mut sa = [0u8; 110];
@@ -2175,23 +2176,34 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
         Ok(p) => p,
         Err(e) => return Some(Outcome::err(e)),
     };
-    let nonblocking = sys::fcntl(fd as i32, crate::abi::F_GETFL, 0).is_ok_and(|f| f & O_NONBLOCK != 0);
-    if c.nr == Sysno::connect as usize && (ty & 0xf == crate::abi::SOCK_DGRAM || nonblocking) {
+    if c.nr == Sysno::connect as usize {
         // The socket is connected itself, by the server, where its connect
-        // never waits (a datagram socket's, a non-blocking one's): a name
-        // bound to it before stays its name, its options stay.
+        // never waits: a name bound to it before stays its name, its
+        // options stay, and it stays a socket of the session's network
+        // namespace. (A socket the server made was its own namespace's,
+        // the host's: bound to an abstract name after, it took that name
+        // from the host's programs; session-15 adversary, test
+        // `a_socket_the_server_connects_takes_no_abstract_name_of_the_host`.)
+        // A blocking stream socket is made non-blocking for the server's
+        // connect, which a Unix socket's completes at once (EAGAIN where
+        // the listener's backlog is full, as before).
+        let status = sys::fcntl(fd as i32, crate::abi::F_GETFL, 0).ok();
+        let blocking = ty & 0xf != crate::abi::SOCK_DGRAM && status.is_some_and(|f| f & O_NONBLOCK == 0);
+        if let (true, Some(f)) = (blocking, status) {
+            let _ = sys::fcntl(fd as i32, crate::abi::F_SETFL, f | O_NONBLOCK);
+        }
         let mut buf = [0u8; 64];
         let req = Request::ConnectOwn { path: p.arg(0) };
-        return Some(match rpc::call(c.t, &req, &[fd as i32], &mut buf, true) {
+        let r = match rpc::call(c.t, &req, &[fd as i32], &mut buf, true) {
             Ok((reply, _)) => Outcome::Return(reply.result as isize),
             Err(e) => Outcome::err(e),
-        });
+        };
+        if let (true, Some(f)) = (blocking, status) {
+            let _ = sys::fcntl(fd as i32, crate::abi::F_SETFL, f);
+        }
+        return Some(r);
     }
-    let req = if c.nr == Sysno::connect as usize {
-        Request::ConnectUnix { ty, path: p.arg(0) }
-    } else {
-        Request::BindUnix { ty, path: p.arg(0) }
-    };
+    let req = Request::BindUnix { ty, path: p.arg(0) };
     let mut buf = [0u8; 256];
     let (r, got, _) = match ask(c, &req, &[], &mut buf, true) {
         Ok(v) => v,

@@ -53,7 +53,8 @@
 //!                                                         entries from index `start` on, as many
 //!                                                         as fit a frame; count 0: none left
 //! 18  Exec         path                                   bytes virtual path, bytes host path (+1 fd)
-//! 19  ConnectUnix  type u32, path                         -          (+1 fd: a connected socket)
+//! 19  (retired: the server made a socket of its own network namespace and
+//!     connected it; ConnectOwn connects the program's own)
 //! 20  BindUnix     type u32, path                         -          (+1 fd: a bound socket)
 //! 21  Chown        uid u32, gid u32, flags u32, path      -          (u32::MAX: id unchanged)
 //! 22  Mknod        mode u32 (type and permissions), path  -          (FIFOs and sockets only)
@@ -62,7 +63,8 @@
 //!                  +1 fd attached first: the datagram socket to send it from
 //! 24  ConnectOwn   path (base 0 only)                     -
 //!                  +1 fd attached first: the socket to connect itself (a datagram
-//!                  socket, or a non-blocking one: its name and options kept)
+//!                  socket, or a non-blocking one, which the handler makes a blocking
+//!                  one for the call: its name, options and namespace kept)
 //! 25  Owners       skip u32, flags u32 (bit 0: small      count u32, count x owner (below): the
 //!                  subdirectories' too); +1 fd attached:  host's owners of the directory itself
 //!                  a directory (its entries) or another   (first) and of its entries from index
@@ -203,7 +205,6 @@ pub enum Op {
     Getcwd = 16,
     ReadDir = 17,
     Exec = 18,
-    ConnectUnix = 19,
     BindUnix = 20,
     Chown = 21,
     Mknod = 22,
@@ -213,7 +214,7 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 25] = [
+    pub const ALL: [Op; 24] = [
         Op::Hello,
         Op::Connect,
         Op::Open,
@@ -232,7 +233,6 @@ impl Op {
         Op::Getcwd,
         Op::ReadDir,
         Op::Exec,
-        Op::ConnectUnix,
         Op::BindUnix,
         Op::Chown,
         Op::Mknod,
@@ -242,16 +242,12 @@ impl Op {
     ];
 
     pub fn from_u16(v: u16) -> Option<Op> {
-        if v == 0 || v as usize > Op::ALL.len() {
-            None
-        } else {
-            Some(Op::ALL[v as usize - 1])
-        }
+        Op::ALL.iter().copied().find(|&o| o as u16 == v)
     }
 
     /// True if a successful reply to this op carries exactly one fd.
     pub fn reply_has_fd(self) -> bool {
-        matches!(self, Op::Connect | Op::Open | Op::Exec | Op::ConnectUnix | Op::BindUnix)
+        matches!(self, Op::Connect | Op::Open | Op::Exec | Op::BindUnix)
     }
 }
 
@@ -319,7 +315,6 @@ pub enum Request<'a> {
     Getcwd,
     ReadDir { start: u32, path: PathArg<'a> },
     Exec { path: PathArg<'a> },
-    ConnectUnix { ty: u32, path: PathArg<'a> },
     BindUnix { ty: u32, path: PathArg<'a> },
     Chown { uid: u32, gid: u32, flags: u32, path: PathArg<'a> },
     /// sendto/sendmsg of a datagram to a socket path, from the attached
@@ -358,7 +353,6 @@ impl<'a> Request<'a> {
             Request::Getcwd => Op::Getcwd,
             Request::ReadDir { .. } => Op::ReadDir,
             Request::Exec { .. } => Op::Exec,
-            Request::ConnectUnix { .. } => Op::ConnectUnix,
             Request::BindUnix { .. } => Op::BindUnix,
             Request::Chown { .. } => Op::Chown,
             Request::SendUnix { .. } => Op::SendUnix,
@@ -386,7 +380,6 @@ impl<'a> Request<'a> {
             | Request::Chdir { path }
             | Request::ReadDir { path, .. }
             | Request::Exec { path }
-            | Request::ConnectUnix { path, .. }
             | Request::BindUnix { path, .. }
             | Request::Chown { path, .. }
             | Request::SendUnix { path, .. }
@@ -577,7 +570,6 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::Getcwd => Request::Getcwd,
         Op::ReadDir => Request::ReadDir { start: r.u32()?, path: r.path()? },
         Op::Exec => Request::Exec { path: r.path()? },
-        Op::ConnectUnix => Request::ConnectUnix { ty: r.u32()?, path: r.path()? },
         Op::BindUnix => Request::BindUnix { ty: r.u32()?, path: r.path()? },
         Op::Chown => Request::Chown { uid: r.u32()?, gid: r.u32()?, flags: r.u32()?, path: r.path()? },
         Op::SendUnix => Request::SendUnix { flags: r.u32()?, path: r.path()?, data: r.rest() },
@@ -691,7 +683,7 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
         | Request::ConnectOwn { path }
         | Request::Chdir { path }
         | Request::Exec { path } => w.path(path)?,
-        Request::Mkdir { mode: v, path } | Request::Mknod { mode: v, path } | Request::ReadDir { start: v, path } | Request::ConnectUnix { ty: v, path } | Request::BindUnix { ty: v, path } => {
+        Request::Mkdir { mode: v, path } | Request::Mknod { mode: v, path } | Request::ReadDir { start: v, path } | Request::BindUnix { ty: v, path } => {
             w.u32(*v)?;
             w.path(path)?;
         }
@@ -1016,7 +1008,6 @@ fn encode_reply_with(
             | Op::Chmod
             | Op::Chown
             | Op::Utimens
-            | Op::ConnectUnix
             | Op::BindUnix
             | Op::SendUnix
             | Op::ConnectOwn,

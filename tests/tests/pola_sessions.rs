@@ -2874,16 +2874,17 @@ fn a_connected_host_unix_socket_takes_no_abstract_name_of_the_host() {
     }
 }
 
-/// A Unix stream socket the server connects for the session (a path
-/// beneath a grant: ConnectUnix) is made in the launcher's network
-/// namespace, the host's, not the session's: bind() of an abstract name on
-/// it, connected as it is, takes that name in the host's namespace. With
-/// a read-write grant only (no socket of the host's crossing), a session
-/// listening on a socket of its own there and connecting to it squats any
-/// abstract name of the host's (an X display's, a D-Bus address): the
-/// host's service cannot bind it (EADDRINUSE). Session-15 adversary.
+/// A Unix stream socket the server connected for the session (a path
+/// beneath a grant) was made in the launcher's network namespace, the
+/// host's, not the session's: bind() of an abstract name on it, connected
+/// as it was, took that name in the host's namespace. With a read-write
+/// grant only (no socket of the host's crossing), a session listening on
+/// a socket of its own there and connecting to it squatted any abstract
+/// name of the host's (an X display's, a D-Bus address): the host's
+/// service could not bind it (EADDRINUSE). Session-15 adversary. The
+/// server now connects the program's own socket, of the session's
+/// namespace.
 #[test]
-#[ignore = "not fixed: a socket the server connected for the session binds abstract names in the host's namespace"]
 fn a_socket_the_server_connects_takes_no_abstract_name_of_the_host() {
     use std::io::{BufRead, BufReader};
     use std::os::linux::net::SocketAddrExt;

@@ -449,7 +449,7 @@ impl Server {
                 }
             }
             Request::Exec { .. } => (Some(Want::Run), obj(Mode::Exec, false)),
-            Request::Truncate { .. } | Request::Chmod { .. } | Request::Utimens { .. } | Request::Chown { .. } | Request::ConnectUnix { .. } | Request::SendUnix { .. } | Request::ConnectOwn { .. } => {
+            Request::Truncate { .. } | Request::Chmod { .. } | Request::Utimens { .. } | Request::Chown { .. } | Request::SendUnix { .. } | Request::ConnectOwn { .. } => {
                 (Some(Want::Write), obj(Mode::Rw, false))
             }
             Request::Mkdir { .. } | Request::Mknod { .. } | Request::Unlink { .. } | Request::Rename { .. } | Request::Symlink { .. } | Request::BindUnix { .. } => {
@@ -545,11 +545,7 @@ impl Server {
                 Ok(Some(later)) => Answer { result: Ok(Data::None), fd: None, later: Some(later) },
                 Err(e) => Answer::err(e),
             },
-            Request::ConnectUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, false) {
-                Ok(fd) => Answer::with_fd(Data::None, fd),
-                Err(e) => Answer::err(e),
-            },
-            Request::BindUnix { ty, path } => match self.unix_socket(i, &path, fds, ty as i32, true) {
+            Request::BindUnix { ty, path } => match self.bound_unix_socket(i, &path, fds, ty as i32) {
                 Ok(fd) => Answer::with_fd(Data::None, fd),
                 Err(e) => Answer::err(e),
             },
@@ -1434,36 +1430,32 @@ impl Server {
         self.bound.insert(path, (vpath, dir));
     }
 
-    fn unix_socket(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], ty: i32, bind: bool) -> SysResult<OwnedFd> {
+    /// A socket of `ty`, made here and bound at the path (in a read-write
+    /// grant). (It is of the launcher's network namespace; bound, it takes
+    /// no abstract name after. A connect is the program's own socket's:
+    /// `connect_own`.)
+    fn bound_unix_socket(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], ty: i32) -> SysResult<OwnedFd> {
         let base = ty & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
         if !matches!(base, libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET) {
             return Err(libc::EINVAL);
         }
         let want_nb = ty & libc::SOCK_NONBLOCK != 0;
         let sock = sys::socket(base | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)?;
-        if bind {
-            let node = self.resolve(i, p, fds, false, false)?;
-            let vpath = match &node {
-                Node::Missing { vpath, .. } => vpath.clone(),
-                _ => Vec::new(),
-            };
-            let (_, parent, name) = self.new_name(node, libc::EADDRINUSE)?;
-            // The directory's fd kept for an earlier bind there, if any.
-            let st = sys::fstat_cached(parent.as_fd(), sys::STATX_CHECK)?;
-            let key = (sys::mount_id(parent.as_fd())?, st.st_dev, st.st_ino);
-            let dir = self.bound_dirs.get(&key).cloned().unwrap_or(parent);
-            let mut path = sys::proc_fd(dir.as_fd()).into_bytes();
-            path.push(b'/');
-            path.extend_from_slice(&name);
-            sys::bind_unix(sock.as_fd(), &path)?;
-            self.remember_bound(path, vpath, key, dir);
-        } else {
-            let o = self.peer_socket(i, p, fds)?;
-            match sys::connect_unix(sock.as_fd(), sys::proc_fd(o.fd.as_fd()).as_bytes()) {
-                Ok(()) | Err(libc::EINPROGRESS) => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let node = self.resolve(i, p, fds, false, false)?;
+        let vpath = match &node {
+            Node::Missing { vpath, .. } => vpath.clone(),
+            _ => Vec::new(),
+        };
+        let (_, parent, name) = self.new_name(node, libc::EADDRINUSE)?;
+        // The directory's fd kept for an earlier bind there, if any.
+        let st = sys::fstat_cached(parent.as_fd(), sys::STATX_CHECK)?;
+        let key = (sys::mount_id(parent.as_fd())?, st.st_dev, st.st_ino);
+        let dir = self.bound_dirs.get(&key).cloned().unwrap_or(parent);
+        let mut path = sys::proc_fd(dir.as_fd()).into_bytes();
+        path.push(b'/');
+        path.extend_from_slice(&name);
+        sys::bind_unix(sock.as_fd(), &path)?;
+        self.remember_bound(path, vpath, key, dir);
         if !want_nb {
             sys::clear_nonblock(sock.as_fd())?;
         }

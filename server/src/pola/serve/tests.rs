@@ -243,23 +243,24 @@ fn exec_needs_an_executable_grant() {
 #[test]
 fn unix_sockets_only_in_read_write_grants() {
     let (f, mut s) = server();
-    let listener = std::os::unix::net::UnixListener::bind(f.path("out/sock")).unwrap();
-    let a = s.handle(0, &Request::ConnectUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/sock") }, &[]);
-    let sock = a.fd.expect("connected");
-    let (mut peer, _) = listener.accept().unwrap();
-    std::io::Write::write_all(&mut std::fs::File::from(sock), b"hi").unwrap();
-    let mut got = [0u8; 2];
-    peer.read_exact(&mut got).unwrap();
-    assert_eq!(&got, b"hi");
+    let _listener = std::os::unix::net::UnixListener::bind(f.path("out/sock")).unwrap();
     let _l2 = std::os::unix::net::UnixListener::bind(f.path("data/sock")).unwrap();
-    let a = s.handle(0, &Request::ConnectUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/data/sock") }, &[]);
-    assert_eq!(errno_of(a), libc::EACCES);
-    let a = s.handle(0, &Request::ConnectUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/o.txt") }, &[]);
-    assert_eq!(errno_of(a), libc::ECONNREFUSED);
-    let a = s.handle(0, &Request::ConnectUnix { ty: 77, path: PathArg::cwd(b"/out/sock") }, &[]);
-    assert_eq!(errno_of(a), libc::EINVAL);
+    // The program's own stream socket, connected by the server where its
+    // connect never waits (non-blocking; the handler makes it so for the
+    // call): done later, off the server's loop.
+    let own = |nonblocking: bool| {
+        let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+        // SAFETY: a new socket, owned from here on.
+        vec![unsafe { OwnedFd::from_raw_fd(libc::socket(libc::AF_UNIX, ty, 0)) }]
+    };
+    let a = s.handle(0, &Request::ConnectOwn { path: PathArg::cwd(b"/out/sock") }, &own(true));
+    assert!(a.result.is_ok() && a.later.as_ref().is_some_and(|l| l.connect.is_some()), "a connect later");
+    assert_eq!(errno_of(s.handle(0, &Request::ConnectOwn { path: PathArg::cwd(b"/out/sock") }, &own(false))), libc::EINVAL, "a blocking one");
+    assert_eq!(errno_of(s.handle(0, &Request::ConnectOwn { path: PathArg::cwd(b"/data/sock") }, &own(true))), libc::EACCES);
+    assert_eq!(errno_of(s.handle(0, &Request::ConnectOwn { path: PathArg::cwd(b"/out/o.txt") }, &own(true))), libc::ECONNREFUSED);
     let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/out/bound") }, &[]);
     assert!(a.fd.is_some());
+    assert_eq!(errno_of(s.handle(0, &Request::BindUnix { ty: 77, path: PathArg::cwd(b"/out/b77") }, &[])), libc::EINVAL);
     assert!(std::fs::symlink_metadata(f.path("out/bound")).is_ok());
     let a = s.handle(0, &Request::BindUnix { ty: libc::SOCK_STREAM as u32, path: PathArg::cwd(b"/data/b") }, &[]);
     assert_eq!(errno_of(a), libc::EROFS);
