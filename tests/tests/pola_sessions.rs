@@ -2820,8 +2820,9 @@ fn fds_queued_with_an_out_of_band_byte_are_found() {
 /// abstract name of the host's, and the host's service cannot bind it
 /// (EADDRINUSE). Session-15 adversary; the unconnected one's case is
 /// `an_unbound_host_unix_socket_takes_no_abstract_name_of_the_host`.
+/// The launcher now names such a socket itself (autobind) before it
+/// crosses: bind() in the session fails with EINVAL.
 #[test]
-#[ignore = "not fixed: a connected host Unix socket that crossed binds an abstract name in the host's namespace (dgram after an AF_UNSPEC disconnect; stream as it is)"]
 fn a_connected_host_unix_socket_takes_no_abstract_name_of_the_host() {
     use std::io::{BufRead, BufReader};
     use std::os::fd::AsRawFd;

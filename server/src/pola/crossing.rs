@@ -152,9 +152,10 @@ fn set_int(fd: i32, level: libc::c_int, opt: libc::c_int, v: libc::c_int) -> boo
     unsafe { libc::setsockopt(fd, level, opt, (&v as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as libc::socklen_t) == 0 }
 }
 
-/// Turns SCM_RIGHTS off on every Unix socket among `fds` (the crossing
-/// ones), so that a process of the host's at the other end cannot send the
-/// session a host object later: a directory, whose `..` climbs the host's
+/// Without `net`, names each unnamed Unix socket among `fds` (the
+/// crossing ones: `autobind`). Turns SCM_RIGHTS off on each, so that a
+/// process of the host's at the other end cannot send the session a host
+/// object later: a directory, whose `..` climbs the host's
 /// tree for chmod, chown and utimensat made around the handler (Landlock
 /// has no right for them), or a socket of the host's network. The
 /// session's seccomp filter refuses SO_PASSRIGHTS, so the program cannot
@@ -162,11 +163,14 @@ fn set_int(fd: i32, level: libc::c_int, opt: libc::c_int, v: libc::c_int) -> boo
 /// for (a peek of its whole queue); a socket holding any is refused.
 /// Kernels before 6.16 have no SO_PASSRIGHTS: the sockets cross as they
 /// are (docs/DESIGN.md).
-pub(super) fn close_fd_passing(fds: &[i32]) -> Result<RightsBack, String> {
+pub(super) fn close_fd_passing(fds: &[i32], net: bool) -> Result<RightsBack, String> {
     let mut back = RightsBack(Vec::new());
     for &fd in fds {
         if get_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN) != Ok(libc::AF_UNIX) {
             continue;
+        }
+        if !net {
+            autobind(fd)?;
         }
         match get_int(fd, libc::SOL_SOCKET, SO_PASSRIGHTS) {
             Ok(0) => {}
@@ -191,6 +195,34 @@ pub(super) fn close_fd_passing(fds: &[i32]) -> Result<RightsBack, String> {
         }
     }
     Ok(back)
+}
+
+/// Binds the Unix socket `fd` (of the host's network namespace) to a name
+/// the kernel picks (autobind: an abstract name of 5 hex digits) unless it
+/// has one, so that the session cannot bind it to an abstract name of
+/// its choosing: a connected socket that crossed did so, in the host's
+/// namespace (a datagram one after disconnecting with AF_UNSPEC), and
+/// posed as a service of the host's or kept it from its name (session-15
+/// adversary; test
+/// `a_connected_host_unix_socket_takes_no_abstract_name_of_the_host`).
+fn autobind(fd: i32) -> Result<(), String> {
+    // SAFETY: sockaddr_un is plain bytes; all zeroes is a valid one.
+    let mut sa: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    // SAFETY: getsockname writes at most `len` bytes into `sa`.
+    if unsafe { libc::getsockname(fd, (&mut sa as *mut libc::sockaddr_un).cast(), &mut len) } < 0 {
+        return Err(format!("fd {fd}: cannot read the Unix socket's name: {}", std::io::Error::last_os_error()));
+    }
+    if len as usize > std::mem::size_of::<libc::sa_family_t>() {
+        return Ok(()); // named already: bind fails with EINVAL
+    }
+    sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    // SAFETY: bind reads the family alone (autobind).
+    let r = unsafe { libc::bind(fd, (&sa as *const libc::sockaddr_un).cast(), std::mem::size_of::<libc::sa_family_t>() as libc::socklen_t) };
+    if r < 0 {
+        return Err(format!("fd {fd}: cannot name the Unix socket (autobind): {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 /// Whether any message queued in the Unix socket `fd` carries fds: its

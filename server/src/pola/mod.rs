@@ -997,7 +997,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         return Err(why.into());
     }
     // Until the launcher ends.
-    let _rights_back = crossing::close_fd_passing(&keep)?;
+    let _rights_back = crossing::close_fd_passing(&keep, args.net)?;
     keep.push(n);
     keep.extend(&beneath);
     if let Some(h) = &handed {
