@@ -478,6 +478,42 @@ pub fn missing(path: &[u8], creating: bool) -> bool {
     false
 }
 
+/// The symlinks the session grants as themselves (`--vpath l:`: -B's
+/// /bin -> usr/bin, /lib64 -> usr/lib64, /etc/localtime), each with the
+/// absolute virtual path it names; set once at startup. The launcher gives
+/// only those no other grant holds and whose target climbs (`..`) only
+/// out of the link's own virtual directories: the target spliced in
+/// lexically is then where the server's walk goes.
+static LINKS: AtomicPtr<Vec<(Vec<u8>, Vec<u8>)>> = AtomicPtr::new(core::ptr::null_mut());
+
+pub fn set_links(links: Vec<(Vec<u8>, Vec<u8>)>) {
+    if !links.is_empty() {
+        LINKS.store(Box::into_raw(Box::new(links)), Ordering::Release);
+    }
+}
+
+/// The granted symlink the absolute, plainly spelt `path` goes through
+/// first: the length of its name at the start of `path` and the virtual
+/// path it names. A link that ends the path counts when `follow_last`
+/// (a trailing slash always follows it). The path with that target in
+/// place of the name is resolved as the path itself would be, in the
+/// process (beneath the target's grant) or by the server: an exec's
+/// /lib64/ld-linux-x86-64.so.2 and ld.so's /lib/x86_64-linux-gnu/libc.so.6
+/// need no server.
+pub fn link_in(path: &[u8], follow_last: bool) -> Option<(usize, &'static [u8])> {
+    let p = LINKS.load(Ordering::Acquire);
+    // SAFETY: set once from a leaked Box and never freed.
+    let links = unsafe { p.as_ref() }?;
+    links.iter().find_map(|(link, target)| {
+        let rest = path.strip_prefix(link.as_slice())?;
+        let through = match rest.first() {
+            None => follow_last,
+            Some(&b) => b == b'/',
+        };
+        through.then_some((link.len(), target.as_slice()))
+    })
+}
+
 /// Whether the session has ptys of its own (a devpts the launcher made).
 pub fn has_ptys() -> bool {
     table().iter().any(|g| g.mode == b't')
@@ -607,6 +643,22 @@ mod tests {
         set_names(alloc::vec![n(true, "/"), n(true, "/usr"), n(true, "/etc/passwd")]);
         for p in ["/var", "/etc/shadow", "/opt/x/y"] {
             assert!(!m(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn paths_go_through_granted_links_by_name() {
+        let l = |a: &str, b: &str| (a.as_bytes().to_vec(), b.as_bytes().to_vec());
+        set_links(alloc::vec![l("/bin", "/usr/bin"), l("/lib64", "/usr/lib64"), l("/etc/localtime", "/usr/share/zoneinfo/Etc/UTC")]);
+        let f = |p: &str, follow: bool| link_in(p.as_bytes(), follow).map(|(k, t)| (k, core::str::from_utf8(t).unwrap().to_owned()));
+        assert_eq!(f("/bin/sh", false), Some((4, "/usr/bin".into())), "a link on the way is always followed");
+        assert_eq!(f("/bin", true), Some((4, "/usr/bin".into())));
+        assert_eq!(f("/bin", false), None, "lstat, readlink: the link itself (the server's)");
+        assert_eq!(f("/bin/", false), Some((4, "/usr/bin".into())), "a trailing slash follows");
+        assert_eq!(f("/lib64/ld-linux-x86-64.so.2", true), Some((6, "/usr/lib64".into())));
+        assert_eq!(f("/etc/localtime", true), Some((14, "/usr/share/zoneinfo/Etc/UTC".into())));
+        for p in ["/binx/sh", "/lib/x", "/usr/bin/sh", "bin/sh", "/etc/localtimes", "/./bin/sh"] {
+            assert_eq!(f(p, true), None, "{p}");
         }
     }
 
