@@ -62,7 +62,9 @@ pub struct Grant {
     /// `r` (read-only), `x` (read-only, programs run), `w` (read-write),
     /// `t` (the session's own devpts: its ptys opened and used, nothing
     /// made), or for a grant of one regular file `f` (read here; writes
-    /// are the server's) or `e` (the same, programs run).
+    /// are the server's) or `e` (the same, programs run); or `l`: the
+    /// file a symlink granted as itself names (`linked_file`), no grant
+    /// of its own (never found by `find` or `grant_of_fd`).
     pub mode: u8,
     /// Its virtual path: absolute, normalized, no trailing slash but for `/`.
     vpath: Vec<u8>,
@@ -221,7 +223,7 @@ pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
             continue;
         };
         let known = g.known.or_else(|| {
-            if is_file_mode(g.mode) {
+            if is_file_mode(g.mode) || g.mode == b'l' {
                 // A regular file's grant (the launcher's word, checked):
                 // its type and mount in one statx.
                 return sys::mount_id_and_type(own).ok().filter(|&(_, kind)| kind == crate::abi::S_IFREG).map(|(id, _)| (id, false));
@@ -277,7 +279,7 @@ pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
         0 => &[][..],
         l => grants_of_letter(t, l),
     };
-    for g in grants_of_letter(t, 0).iter().chain(own) {
+    for g in grants_of_letter(t, 0).iter().chain(own).filter(|g| g.mode != b'l') {
         // A file grant names its file alone (`/etc/passwd/` and
         // `/etc/passwd/x` are the server's, ENOTDIR): its length first, as
         // -B's 30 of them are looked at for every path.
@@ -321,7 +323,8 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
         }
     }
     let id = sys::mount_id(fd).ok()?;
-    let k = t.iter().position(|g| g.mnt_id == id)?;
+    // (A linked file's fd lies on its grant's mount: the grant's.)
+    let k = t.iter().position(|g| g.mnt_id == id && g.mode != b'l')?;
     if let (Some(i), Some(g)) = (slot, generation) {
         // Learnt under generation `g`: a close since (which raised it)
         // makes this stale, whatever the fd named when statx looked.
@@ -512,6 +515,21 @@ pub fn link_in(path: &[u8], follow_last: bool) -> Option<(usize, &'static [u8])>
         };
         through.then_some((link.len(), target.as_slice()))
     })
+}
+
+/// The file a symlink granted as itself names, when `path` is that link's
+/// name (`--beneath FD:l:VPATH`: an O_PATH fd of the file on its grant's
+/// copy): stat and access of /etc/localtime, which glibc's localtime
+/// makes at every call where TZ is unset, from a copy of that fd (as a
+/// file grant's), not a walk beneath /usr from the link's target. Only
+/// where the call follows the link.
+pub fn linked_file(path: &[u8]) -> Option<&'static Grant> {
+    let t = whole_table()?;
+    let l = letter(path);
+    if l == 0 {
+        return None;
+    }
+    grants_of_letter(t, l).iter().find(|g| g.mode == b'l' && g.vpath == path)
 }
 
 /// Whether the session has ptys of its own (a devpts the launcher made).

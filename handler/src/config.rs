@@ -364,7 +364,7 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     let (head, path) = (&rest[..colon], &rest[colon + 1..]);
     let mut parts = head.split(|&b| b == b',');
     let mode = match parts.next()? {
-        [m @ (b'r' | b'x' | b'w' | b't' | b'f' | b'e')] => *m,
+        [m @ (b'r' | b'x' | b'w' | b't' | b'f' | b'e' | b'l')] => *m,
         _ => return None,
     };
     let known = match (parts.next(), parts.next(), parts.next()) {

@@ -1491,6 +1491,11 @@ fn nothing_there(p: &PathIn, creating: bool) -> Option<Outcome> {
 /// An O_PATH fd of what `p` names beneath a grant (the last symlink
 /// followed unless `nofollow`); Err: the call's result.
 fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
+    if let Some(g) = (!nofollow && p.dirfd.is_none()).then(|| beneath::linked_file(&p.buf[..p.len])).flatten() {
+        // A symlink granted as itself naming a file (/etc/localtime): a
+        // copy of that file's fd, as for a file grant's own path.
+        return Some(sys::fcntl(g.fd(), F_DUPFD_CLOEXEC, 0).map(|fd| (fd as i32, b'f')).map_err(|e| -(e as isize)));
+    }
     following_links(p, !nofollow, |p| beneath_path_once(p, nofollow))
 }
 

@@ -790,6 +790,8 @@ fn base_symlinks_read_as_natively() {
         echo "ld.so: $(/lib64/ld-linux-x86-64.so.2 /bin/echo run by ld.so) $(/lib64/ld-linux-x86-64.so.2 --version | head -1 | cut -c1-3)"
         echo "libc: $(ls -L /lib/x86_64-linux-gnu/libc.so.6) $(cd /bin && pwd -P && ls -d ../lib64)"
         echo "date: $(date -d @0 '+%F %T %Z')"
+        echo "tz: $(stat -L -c '%s %i %F' /etc/localtime) $(wc -c < /etc/localtime) $(readlink /proc/self/fd/3 3</etc/localtime) $(test -r /etc/localtime && echo r) $(stat -L -c %s /etc/localtime/ 2>&1 | sed 's/.*: //')"
+        env -u TZ /bin/python3 -S -c 'import time; print([time.strftime("%Z", time.localtime(0)) for _ in range(3)])'
         /bin/python3 -S -c 'import os, sys; print([os.readlink(p) for p in ("/bin", "/lib64", "/etc/localtime")], os.path.realpath("/bin/sh"), os.path.realpath("/lib64/ld-linux-x86-64.so.2"), os.path.islink("/lib"), os.path.isdir("/lib"), sys.executable, os.readlink("/proc/self/exe"))'
     "#;
     let o = Run::new(tmp.path(), &["sh", "-c", script]).same("-B's symlinks", true);

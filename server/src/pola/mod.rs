@@ -1013,6 +1013,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g) || sys::file_type(&g.st) == libc::S_IFREG).collect()
     };
     let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
+    // The files symlinks granted as themselves name (below), which cross
+    // with the grants' fds.
+    let mut linked_files: Vec<std::os::fd::OwnedFd> = Vec::new();
     for g in &in_process {
         // Landlock's rules hold for the whole tree beneath the copy: a grant
         // nested in it with a weaker mode (`--rw OUT --ro OUT/sealed`) lowers
@@ -1058,6 +1061,19 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             a.push(":");
             a.push(OsStr::from_bytes(&target));
             argv.extend(["--vpath".into(), a]);
+            // A read-only link naming a file of a grant the process
+            // resolves in, with no other link on the way (/etc/localtime,
+            // which glibc stats at every localtime() where TZ is unset):
+            // that file's fd too, as a file grant's (`linked_file`).
+            let Ok(ns::Node::Existing(o)) = ns.resolve(b"/", &link, true) else { continue };
+            let ours = in_process.iter().find(|g| g.mnt_id.is_some() && g.mnt_id == ns.grants[o.grant].mnt_id && g.is_dir);
+            let g = &ns.grants[ns.grant_at(&link).unwrap_or(o.grant)];
+            if let (Some(on), Mode::Ro, true, Ok(fd)) = (ours, g.mode, o.vpath == target && sys::file_type(&o.st) == libc::S_IFREG, o.fd.try_clone()) {
+                let mut a = OsString::from(format!("{}:l,{},0:", fd.as_raw_fd(), on.mnt_id.unwrap_or_default()));
+                a.push(OsStr::from_bytes(&link));
+                argv.extend(["--beneath".into(), a]);
+                linked_files.push(fd);
+            }
         }
     }
     // The session's /proc: the init has put a read-only procfs of the
@@ -1113,6 +1129,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     keep.push(n);
     keep.extend(&beneath);
+    keep.extend(linked_files.iter().map(|f| f.as_raw_fd()));
     if let Some(h) = &handed {
         keep.push(h.exec.0.as_raw_fd());
         keep.extend(h.interp.as_ref().map(|(fd, _)| fd.as_raw_fd()));
