@@ -1053,8 +1053,12 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             a.push(OsStr::from_bytes(vpath));
             argv.extend(["--vpath".into(), a]);
         }
-        // The symlinks granted as themselves that the process follows
-        // itself (/lib64/ld-linux-x86-64.so.2 at every exec, /bin/sh).
+    }
+    // The symlinks granted as themselves that the process follows itself
+    // (/lib64/ld-linux-x86-64.so.2 at every exec, /bin/sh), also while
+    // asking: a target that leaves the namespace is asked about as the
+    // server's walk would (not while learning: the server sees every path).
+    if !args.learning() {
         for (link, target) in followed_links(&ns, &links) {
             let mut a = OsString::from("l:");
             a.push(OsStr::from_bytes(&link));
