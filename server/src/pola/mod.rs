@@ -982,7 +982,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if args.verbose {
         for g in &ns.grants {
             let to = match g.is_link() {
-                true => format!("symlink {}", std::fs::read_link(&g.host).unwrap_or_default().display()),
+                true => format!("symlink {}", String::from_utf8_lossy(&sys::readlink_fd(g.root.as_fd()).unwrap_or_default())),
                 false => g.host.display().to_string(),
             };
             eprintln!("preld pola: grant {} -> {} ({})", String::from_utf8_lossy(&g.vpath), to, g.mode.name());
