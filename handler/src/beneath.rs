@@ -62,7 +62,9 @@ pub struct Grant {
     /// `r` (read-only), `x` (read-only, programs run), `w` (read-write),
     /// `t` (the session's own devpts: its ptys opened and used, nothing
     /// made), or for a grant of one regular file `f` (read here; writes
-    /// are the server's) or `e` (the same, programs run).
+    /// are the server's) or `e` (the same, programs run); or `l`: the
+    /// file a symlink granted as itself names (`linked_file`), no grant
+    /// of its own (never found by `find` or `grant_of_fd`).
     pub mode: u8,
     /// Its virtual path: absolute, normalized, no trailing slash but for `/`.
     vpath: Vec<u8>,
@@ -221,7 +223,7 @@ pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
             continue;
         };
         let known = g.known.or_else(|| {
-            if is_file_mode(g.mode) {
+            if is_file_mode(g.mode) || g.mode == b'l' {
                 // A regular file's grant (the launcher's word, checked):
                 // its type and mount in one statx.
                 return sys::mount_id_and_type(own).ok().filter(|&(_, kind)| kind == crate::abi::S_IFREG).map(|(id, _)| (id, false));
@@ -277,7 +279,7 @@ pub fn find(path: &[u8]) -> Option<(&'static Grant, &[u8])> {
         0 => &[][..],
         l => grants_of_letter(t, l),
     };
-    for g in grants_of_letter(t, 0).iter().chain(own) {
+    for g in grants_of_letter(t, 0).iter().chain(own).filter(|g| g.mode != b'l') {
         // A file grant names its file alone (`/etc/passwd/` and
         // `/etc/passwd/x` are the server's, ENOTDIR): its length first, as
         // -B's 30 of them are looked at for every path.
@@ -321,7 +323,8 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
         }
     }
     let id = sys::mount_id(fd).ok()?;
-    let k = t.iter().position(|g| g.mnt_id == id)?;
+    // (A linked file's fd lies on its grant's mount: the grant's.)
+    let k = t.iter().position(|g| g.mnt_id == id && g.mode != b'l')?;
     if let (Some(i), Some(g)) = (slot, generation) {
         // Learnt under generation `g`: a close since (which raised it)
         // makes this stale, whatever the fd named when statx looked.
@@ -478,6 +481,57 @@ pub fn missing(path: &[u8], creating: bool) -> bool {
     false
 }
 
+/// The symlinks the session grants as themselves (`--vpath l:`: -B's
+/// /bin -> usr/bin, /lib64 -> usr/lib64, /etc/localtime), each with the
+/// absolute virtual path it names; set once at startup. The launcher gives
+/// only those no other grant holds and whose target climbs (`..`) only
+/// out of the link's own virtual directories: the target spliced in
+/// lexically is then where the server's walk goes.
+static LINKS: AtomicPtr<Vec<(Vec<u8>, Vec<u8>)>> = AtomicPtr::new(core::ptr::null_mut());
+
+pub fn set_links(links: Vec<(Vec<u8>, Vec<u8>)>) {
+    if !links.is_empty() {
+        LINKS.store(Box::into_raw(Box::new(links)), Ordering::Release);
+    }
+}
+
+/// The granted symlink the absolute, plainly spelt `path` goes through
+/// first: the length of its name at the start of `path` and the virtual
+/// path it names. A link that ends the path counts when `follow_last`
+/// (a trailing slash always follows it). The path with that target in
+/// place of the name is resolved as the path itself would be, in the
+/// process (beneath the target's grant) or by the server: an exec's
+/// /lib64/ld-linux-x86-64.so.2 and ld.so's /lib/x86_64-linux-gnu/libc.so.6
+/// need no server.
+pub fn link_in(path: &[u8], follow_last: bool) -> Option<(usize, &'static [u8])> {
+    let p = LINKS.load(Ordering::Acquire);
+    // SAFETY: set once from a leaked Box and never freed.
+    let links = unsafe { p.as_ref() }?;
+    links.iter().find_map(|(link, target)| {
+        let rest = path.strip_prefix(link.as_slice())?;
+        let through = match rest.first() {
+            None => follow_last,
+            Some(&b) => b == b'/',
+        };
+        through.then_some((link.len(), target.as_slice()))
+    })
+}
+
+/// The file a symlink granted as itself names, when `path` is that link's
+/// name (`--beneath FD:l:VPATH`: an O_PATH fd of the file on its grant's
+/// copy): stat and access of /etc/localtime, which glibc's localtime
+/// makes at every call where TZ is unset, from a copy of that fd (as a
+/// file grant's), not a walk beneath /usr from the link's target. Only
+/// where the call follows the link.
+pub fn linked_file(path: &[u8]) -> Option<&'static Grant> {
+    let t = whole_table()?;
+    let l = letter(path);
+    if l == 0 {
+        return None;
+    }
+    grants_of_letter(t, l).iter().find(|g| g.mode == b'l' && g.vpath == path)
+}
+
 /// Whether the session has ptys of its own (a devpts the launcher made).
 pub fn has_ptys() -> bool {
     table().iter().any(|g| g.mode == b't')
@@ -607,6 +661,22 @@ mod tests {
         set_names(alloc::vec![n(true, "/"), n(true, "/usr"), n(true, "/etc/passwd")]);
         for p in ["/var", "/etc/shadow", "/opt/x/y"] {
             assert!(!m(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn paths_go_through_granted_links_by_name() {
+        let l = |a: &str, b: &str| (a.as_bytes().to_vec(), b.as_bytes().to_vec());
+        set_links(alloc::vec![l("/bin", "/usr/bin"), l("/lib64", "/usr/lib64"), l("/etc/localtime", "/usr/share/zoneinfo/Etc/UTC")]);
+        let f = |p: &str, follow: bool| link_in(p.as_bytes(), follow).map(|(k, t)| (k, core::str::from_utf8(t).unwrap().to_owned()));
+        assert_eq!(f("/bin/sh", false), Some((4, "/usr/bin".into())), "a link on the way is always followed");
+        assert_eq!(f("/bin", true), Some((4, "/usr/bin".into())));
+        assert_eq!(f("/bin", false), None, "lstat, readlink: the link itself (the server's)");
+        assert_eq!(f("/bin/", false), Some((4, "/usr/bin".into())), "a trailing slash follows");
+        assert_eq!(f("/lib64/ld-linux-x86-64.so.2", true), Some((6, "/usr/lib64".into())));
+        assert_eq!(f("/etc/localtime", true), Some((14, "/usr/share/zoneinfo/Etc/UTC".into())));
+        for p in ["/binx/sh", "/lib/x", "/usr/bin/sh", "bin/sh", "/etc/localtimes", "/./bin/sh"] {
+            assert_eq!(f(p, true), None, "{p}");
         }
     }
 

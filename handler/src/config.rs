@@ -65,6 +65,10 @@ pub struct Config {
     /// paths: a path below a virtual directory that none of them is, is
     /// no file (beneath::missing).
     pub vpaths: Vec<(bool, Vec<u8>)>,
+    /// `--vpath l:VPATH:TARGET`: a symlink the session grants as itself
+    /// (-B's /bin -> usr/bin) and the absolute virtual path it names,
+    /// which the process follows itself (beneath::link_in).
+    pub links: Vec<(Vec<u8>, Vec<u8>)>,
     /// Landlock is already in force (an exec inside a session).
     pub sandboxed: bool,
     /// `--app-seccomp`: in a session, the image before had a filter of the
@@ -274,7 +278,16 @@ impl Config {
                 (b"--net", None) => c.net = true,
                 (b"--own-net", None) => c.own_net = true,
                 (b"--vpath", Some([k @ (b'g' | b'd'), b':', p @ ..])) if p.first() == Some(&b'/') => c.vpaths.push((*k == b'g', p.to_vec())),
-                (b"--vpath", Some(_)) => return Err("--vpath needs g:/VPATH or d:/VPATH"),
+                (b"--vpath", Some([b'l', b':', p @ ..])) if p.first() == Some(&b'/') => {
+                    // (The launcher gives no link whose VPATH holds a `:`.)
+                    let colon = p.iter().position(|&b| b == b':').ok_or("--vpath l: needs l:/VPATH:/TARGET")?;
+                    let (link, target) = (&p[..colon], &p[colon + 1..]);
+                    if target.first() != Some(&b'/') {
+                        return Err("--vpath l: needs l:/VPATH:/TARGET");
+                    }
+                    c.links.push((link.to_vec(), target.to_vec()));
+                }
+                (b"--vpath", Some(_)) => return Err("--vpath needs g:/VPATH, d:/VPATH or l:/VPATH:/TARGET"),
                 (b"--beneath", Some(v)) => c.beneath.push(parse_beneath(v).ok_or("--beneath needs FD:r|x|w:/VPATH")?),
                 (b"--no-fast", None) => c.no_fast = true,
                 (b"--fast-stats", None) => c.fast_stats = true,
@@ -351,7 +364,7 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     let (head, path) = (&rest[..colon], &rest[colon + 1..]);
     let mut parts = head.split(|&b| b == b',');
     let mode = match parts.next()? {
-        [m @ (b'r' | b'x' | b'w' | b't' | b'f' | b'e')] => *m,
+        [m @ (b'r' | b'x' | b'w' | b't' | b'f' | b'e' | b'l')] => *m,
         _ => return None,
     };
     let known = match (parts.next(), parts.next(), parts.next()) {
@@ -468,6 +481,7 @@ static EMPTY: Config = Config {
     own_net: false,
     beneath: Vec::new(),
     vpaths: Vec::new(),
+    links: Vec::new(),
     cwd: None,
     sandboxed: false,
     app_seccomp: false,

@@ -1504,6 +1504,11 @@ fn nothing_there(p: &PathIn, creating: bool) -> Option<Outcome> {
 /// An O_PATH fd of what `p` names beneath a grant (the last symlink
 /// followed unless `nofollow`); Err: the call's result.
 fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isize>> {
+    if let Some(g) = (!nofollow && p.dirfd.is_none()).then(|| beneath::linked_file(&p.buf[..p.len])).flatten() {
+        // A symlink granted as itself naming a file (/etc/localtime): a
+        // copy of that file's fd, as for a file grant's own path.
+        return Some(sys::fcntl(g.fd(), F_DUPFD_CLOEXEC, 0).map(|fd| (fd as i32, b'f')).map_err(|e| -(e as isize)));
+    }
     following_links(p, !nofollow, |p| beneath_path_once(p, nofollow))
 }
 
@@ -1512,18 +1517,44 @@ fn beneath_path(p: &mut PathIn, nofollow: bool) -> Option<Result<(i32, u8), isiz
 /// target, as the server's walk goes on (`absolute_link_target`), up to
 /// LINKS_FOLLOWED links.
 fn following_links<T>(p: &mut PathIn, follow: bool, mut once: impl FnMut(&mut PathIn) -> Option<T>) -> Option<T> {
+    through_granted_links(p, follow);
     let first = once(p);
     if first.is_some() || !follow {
         return first;
     }
     let mut q = absolute_link_target(p)?;
     for _ in 0..LINKS_FOLLOWED {
+        through_granted_links(&mut q, true);
         match once(&mut q) {
             None => q = absolute_link_target(&mut q)?,
             r => return r,
         }
     }
     None
+}
+
+/// `p` (absolute) with the target of each symlink the session grants as
+/// itself that it goes through in place of the link's name
+/// (`beneath::link_in`: /bin/sh is /usr/bin/sh), as the server's walk
+/// splices it in; the last name's only when `follow_last`. Up to
+/// LINKS_FOLLOWED links, and not past PATH_MAX: then the path as it
+/// stands, for the server.
+fn through_granted_links(p: &mut PathIn, follow_last: bool) {
+    if p.dirfd.is_some() {
+        return;
+    }
+    for _ in 0..LINKS_FOLLOWED {
+        let Some((k, target)) = beneath::link_in(&p.buf[..p.len], follow_last) else { return };
+        // (A link to `/` followed by more: the rest alone, spelt plainly.)
+        let target = if target == b"/" && k < p.len { &b""[..] } else { target };
+        let len = target.len() + (p.len - k);
+        if len >= PATH_MAX {
+            return;
+        }
+        p.buf.copy_within(k..p.len, target.len());
+        p.buf[..target.len()].copy_from_slice(target);
+        p.len = len;
+    }
 }
 
 /// Whether the absolute path `path` names nothing, as the process can tell

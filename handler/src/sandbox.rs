@@ -89,6 +89,9 @@ pub fn enter(loader: &[u8], net: bool, grants: &[(i32, u8)]) -> Result<Enforced,
             // A grant of one file: reading it (a rule on a file takes no
             // directory rights).
             b'f' | b'e' => allowed = LANDLOCK_ACCESS_FS_READ_FILE,
+            // A granted symlink's target file, on a grant's copy that has
+            // its rule: looked at through the fd only (fstat), no rule.
+            b'l' => continue,
             b'w' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 3 { LANDLOCK_ACCESS_FS_TRUNCATE } else { 0 },
             // The session's devpts: its ptys, read, written and ioctl'ed.
             b't' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 5 { LANDLOCK_ACCESS_FS_IOCTL_DEV } else { 0 },

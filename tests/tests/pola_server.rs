@@ -48,7 +48,7 @@ fn start(nconns: usize) -> (Session, Vec<OwnedFd>) {
     let held = Arc::new((Mutex::new(false), Condvar::new()));
     let held2 = held.clone();
     let server = std::thread::spawn(move || {
-        let spec = ns::GrantSpec { vpath: b"/data".to_vec(), host, mode: ns::Mode::Ro };
+        let spec = ns::GrantSpec { vpath: b"/data".to_vec(), host, mode: ns::Mode::Ro, link: false };
         let mut s = serve::Server::new(ns::Namespace::new(&[spec]).unwrap(), false);
         s.log = Box::new(move |line| {
             log2.lock().unwrap().push(line.to_owned());

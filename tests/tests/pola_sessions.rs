@@ -825,6 +825,70 @@ fn the_program_s_own_exe_as_natively() {
     assert!(out.lines().step_by(3).all(|l| !l.contains("/py ") && !l.contains("./") && l.contains(" /usr/")), "{out}");
 }
 
+/// -B's symlinks are granted as symlinks (merged /usr's /bin -> usr/bin,
+/// /lib64 -> usr/lib64, /etc/localtime -> the zone): readlink, lstat,
+/// `ls -l`, `readlink -f`, Python's os.readlink and realpath, and
+/// /proc/self/exe of a program run through them show what they show
+/// natively (each was a directory or a file of its own at the link's
+/// name), and programs run through them as natively: /bin/sh, ld.so at
+/// /lib64 as a program and as every exec's PT_INTERP, libraries from
+/// /lib/x86_64-linux-gnu.
+#[test]
+fn base_symlinks_read_as_natively() {
+    let tmp = scratch("base-links");
+    require_file("/usr/bin/python3", "python3");
+    let script = r#"
+        for l in /bin /sbin /lib /lib64 /etc/localtime /etc/os-release; do
+            echo "$l: $(readlink $l; echo $?) $(readlink -f $l) $(stat -c '%F %N %s %U' $l) $(stat -L -c '%F' $l)"
+        done
+        ls -l / | grep -E ' (bin|sbin|lib|lib64) -> ' | tr -s ' '
+        ls -ld /bin/ /lib64/ | cut -c1
+        echo "sh: $(readlink -f /bin/sh) $(readlink -f /sbin/../bin/sh) $(readlink /bin/)"
+        echo "exe: $(/bin/readlink /proc/self/exe)"
+        echo "ld.so: $(/lib64/ld-linux-x86-64.so.2 /bin/echo run by ld.so) $(/lib64/ld-linux-x86-64.so.2 --version | head -1 | cut -c1-3)"
+        echo "libc: $(ls -L /lib/x86_64-linux-gnu/libc.so.6) $(cd /bin && pwd -P && ls -d ../lib64)"
+        echo "date: $(date -d @0 '+%F %T %Z')"
+        echo "tz: $(stat -L -c '%s %i %F' /etc/localtime) $(wc -c < /etc/localtime) $(readlink /proc/self/fd/3 3</etc/localtime) $(test -r /etc/localtime && echo r) $(stat -L -c %s /etc/localtime/ 2>&1 | sed 's/.*: //')"
+        env -u TZ /bin/python3 -S -c 'import time; print([time.strftime("%Z", time.localtime(0)) for _ in range(3)])'
+        /bin/python3 -S -c 'import os, sys; print([os.readlink(p) for p in ("/bin", "/lib64", "/etc/localtime")], os.path.realpath("/bin/sh"), os.path.realpath("/lib64/ld-linux-x86-64.so.2"), os.path.islink("/lib"), os.path.isdir("/lib"), sys.executable, os.readlink("/proc/self/exe"))'
+    "#;
+    let o = Run::new(tmp.path(), &["sh", "-c", script]).same("-B's symlinks", true);
+    if fs::symlink_metadata("/bin").is_ok_and(|m| m.file_type().is_symlink()) {
+        let out = o.stdout_str();
+        assert!(out.contains("0 /usr/bin symbolic link '/bin' -> 'usr/bin' 7 root directory"), "{out}");
+        assert!(out.contains(" bin -> usr/bin\n"), "{out}");
+    }
+}
+
+/// A symlink -B grants as itself cannot be removed, replaced or
+/// retargeted from the session (its copy is a read-only mount's root, a
+/// grant's root for the server), and a symlink the user grants with
+/// `--ro` is granted as what it names (readlink: EINVAL, as before).
+#[test]
+fn granted_symlinks_stay_as_they_are() {
+    let tmp = scratch("links-fixed");
+    fs::write(tmp.path().join("data.txt"), "data\n").unwrap();
+    std::os::unix::fs::symlink("data.txt", tmp.path().join("lnk")).unwrap();
+    let script = r#"
+        rm -f /bin 2>/dev/null; echo "rm: $?"
+        ln -sfn /etc /bin 2>/dev/null; echo "ln: $?"
+        mv /lib64 /tmp/x 2>/dev/null; echo "mv: $?"
+        ln -sf /etc/passwd /etc/localtime 2>/dev/null; echo "ln localtime: $?"
+        touch -h /bin 2>/dev/null; echo "touch: $?"
+        echo "$(readlink /bin) $(readlink /lib64) $(readlink /etc/localtime)"
+        readlink lnk; echo "user's link: $? $(cat lnk)"
+    "#;
+    let o = Run::new(tmp.path(), &["sh", "-c", script]).grant("--ro", &tmp.path().join("lnk")).session_ok();
+    let out = o.stdout_str();
+    let n = |l: &str| Command::new("readlink").arg(l).output().map(|o| String::from_utf8_lossy(&o.stdout).trim_end().to_string()).unwrap_or_default();
+    let want = format!("{} {} {}\n", n("/bin"), n("/lib64"), n("/etc/localtime"));
+    assert!(out.contains(&want), "the links changed:\n{out}");
+    for what in ["rm", "ln", "mv", "ln localtime", "touch"] {
+        assert!(!out.contains(&format!("{what}: 0\n")), "{what} succeeded:\n{out}");
+    }
+    assert!(out.ends_with("user's link: 1 data\n"), "{out}");
+}
+
 /// A program that replaced itself at its path (a read-write grant holds
 /// it) and runs /proc/self/exe never runs the new file as itself: the
 /// handler ran whatever the path held (natively the link is the old file;

@@ -52,7 +52,8 @@ use ns::{GrantSpec, Mode, Namespace};
 #[command(long_about = long_about())]
 pub struct PolaArgs {
     /// Grant PATH read-only (a directory grants its files, not the device
-    /// nodes in it: name a device to grant it)
+    /// nodes in it: name a device to grant it; a symlink grants what it
+    /// names, at PATH, as --rw and --exec do)
     #[arg(long = "ro", value_name = "PATH")]
     pub ro: Vec<PathBuf>,
     /// Grant PATH read-write (programs in it may run)
@@ -79,8 +80,10 @@ pub struct PolaArgs {
     /// (users and groups, name resolution, time zone, ssl certificates,
     /// ld.so, alternatives, mime types... `preld pola --help` lists it), but
     /// no secret and nothing the user cannot read; /dev/null /dev/zero
-    /// /dev/urandom /dev/tty. The current directory is not granted: add
-    /// `--ro .` (or --rw .)
+    /// /dev/urandom /dev/tty. Those that are symlinks whose target is granted
+    /// (merged /usr's /bin -> usr/bin, /etc/localtime) are granted as the
+    /// symlinks. The current directory is not granted: add `--ro .` (or
+    /// --rw .)
     #[arg(short = 'B')]
     pub base: bool,
     /// Let the inherited fd N cross into the session (only 0, 1 and 2 do
@@ -174,7 +177,8 @@ fn long_about() -> String {
         let paths: Vec<&str> = BASE.iter().filter(|(_, m)| *m == mode).map(|(p, _)| *p).collect();
         s.push_str(&format!("  {name}: {}\n", paths.join(" ")));
     }
-    s.push_str("  read-write: a private, empty /tmp and /dev/shm\nNothing else of /etc: no shadow, gshadow, sudoers, ssh or ssl private keys.");
+    s.push_str("  read-write: a private, empty /tmp and /dev/shm\nNothing else of /etc: no shadow, gshadow, sudoers, ssh or ssl private keys.\n");
+    s.push_str("Those that are symlinks (merged /usr's /bin -> usr/bin, /etc/localtime) are granted as the symlinks\nwhere what they name is granted, else as what they name. A symlink granted with --ro, --rw or\n--exec grants what it names, at its own name (readlink of it: EINVAL).");
     s
 }
 
@@ -336,7 +340,94 @@ fn absolute(p: &Path) -> Result<Vec<u8>, String> {
 /// A grant of `path` at its own (absolute) name.
 fn grant(path: &Path, mode: Mode) -> Result<GrantSpec, String> {
     let host = std::fs::canonicalize(path).map_err(|e| format!("{}: {}", path.display(), crate::reason(&e)))?;
-    Ok(GrantSpec { vpath: absolute(path)?, host, mode })
+    Ok(GrantSpec { vpath: absolute(path)?, host, mode, link: false })
+}
+
+/// -B's grant of `path`: a symlink (merged /usr's /bin -> usr/bin, its
+/// /etc/localtime) as the link itself, whose target then resolves in the
+/// namespace (`links_to_grants` keeps it so only where the target is
+/// granted); anything else at its own name.
+fn base_grant(path: &Path, mode: Mode) -> Result<GrantSpec, String> {
+    let g = grant(path, mode)?;
+    // (Only a name that canonicalizes to another may be a link: no look
+    // at the others.)
+    if g.host.as_os_str().as_bytes() == g.vpath.as_slice() || !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Ok(g);
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return Ok(g) };
+    let dir = std::fs::canonicalize(dir).map_err(|e| format!("{}: {}", dir.display(), crate::reason(&e)))?;
+    Ok(GrantSpec { host: dir.join(name), link: true, ..g })
+}
+
+/// Where a symlink at virtual path `link` whose target is `t` leads in
+/// the namespace, lexically: the link's virtual directory, then its
+/// target. None where that is not exact (a `..` after a name of the
+/// target: that name may be a symlink) or the target is empty.
+fn link_target(link: &[u8], t: &[u8]) -> Option<Vec<u8>> {
+    if t.is_empty() {
+        return None;
+    }
+    let mut named = false;
+    for c in t.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        if c == b".." && named {
+            return None;
+        }
+        named |= c != b"..";
+    }
+    Some(if t.first() == Some(&b'/') { ns::normalize(t) } else { ns::normalize(&ns::join(ns::parent(link), t)) })
+}
+
+/// -B's link grants stay links only where what the link names is granted
+/// (with the link's mode at least, as the same host object) and no other
+/// grant lies below the link; the others are granted as what they name,
+/// as before (a dangling link would lose what it named). Returns the
+/// links the process may follow itself (`--vpath l:`, `followed_links`):
+/// those no other grant holds (their virtual directories are virtual
+/// directories of the namespace, which hold no symlinks: the lexical
+/// target is exact).
+fn links_to_grants(list: &mut [GrantSpec]) -> Vec<Vec<u8>> {
+    let mut followed = Vec::new();
+    for i in 0..list.len() {
+        if !list[i].link {
+            continue;
+        }
+        let g = &list[i];
+        let named = std::fs::canonicalize(&g.host).ok();
+        let target = std::fs::read_link(&g.host).ok().and_then(|t| link_target(&g.vpath, t.as_os_str().as_bytes()));
+        let below = list.iter().any(|o| o.vpath != g.vpath && ns::is_within(&o.vpath, &g.vpath));
+        let held = list.iter().any(|o| o.vpath != g.vpath && ns::is_within(&g.vpath, &o.vpath));
+        let keep = match (&named, &target) {
+            (Some(host), Some(t)) => !below && !ns::is_within(t, &g.vpath) && covered(list, t, host, g.mode),
+            _ => false,
+        };
+        if !keep {
+            if let Some(host) = named {
+                list[i].host = host;
+            }
+            list[i].link = false;
+            continue;
+        }
+        if !held {
+            followed.push(g.vpath.clone());
+        }
+    }
+    followed
+}
+
+/// The `--vpath l:` links (`links_to_grants`) with the virtual path each
+/// names, read from the link's copy (what the server's walk reads): not
+/// one whose name holds a `:` (the option's separator), nor one leading
+/// into /proc or /dev, whose names the handler makes itself.
+fn followed_links(ns: &Namespace, links: &[Vec<u8>]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    for link in links.iter().filter(|l| !l.contains(&b':')) {
+        let Some(g) = ns.grant_at(link).map(|g| &ns.grants[g]).filter(|g| g.is_link()) else { continue };
+        let Some(t) = sys::readlink_fd(g.root.as_fd()).ok().and_then(|t| link_target(link, &t)) else { continue };
+        if !ns::is_within(&t, b"/proc") && !ns::is_within(&t, b"/dev") {
+            out.push((link.clone(), t));
+        }
+    }
+    out
 }
 
 /// `VIRT=HOST[:ro|rw|exec]`.
@@ -363,6 +454,17 @@ fn parse_map(m: &OsStr) -> Result<GrantSpec, String> {
 /// the stronger mode wins; another host: an error).
 fn add_grant(list: &mut Vec<GrantSpec>, g: GrantSpec) -> Result<(), String> {
     if let Some(old) = list.iter_mut().find(|o| o.vpath == g.vpath) {
+        if old.link != g.link {
+            // A symlink -B grants as itself, named by the user too: granted
+            // as what it names, as a user's grant of a symlink is.
+            let (link, plain) = if old.link { (&old.host, &g.host) } else { (&g.host, &old.host) };
+            if std::fs::canonicalize(link).ok().as_ref() == Some(plain) {
+                old.host = plain.clone();
+                old.link = false;
+                old.mode = old.mode.max(g.mode);
+                return Ok(());
+            }
+        }
         if old.host != g.host {
             return Err(format!(
                 "{} granted twice, as {} and {}",
@@ -607,8 +709,8 @@ fn first_files(ns: &Namespace, cwd: &[u8], prog: &[u8], interp: Option<&Path>) -
     Some(FirstFiles { exec, interp })
 }
 
-/// And PROG's own PT_INTERP (an ELF program's, not a script's).
-fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[profile::Profile]) -> Result<(Vec<GrantSpec>, HashSet<Vec<u8>>, Option<PathBuf>), String> {
+/// The grants of a session (`Grants`).
+fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[profile::Profile]) -> Result<Grants, String> {
     let startup = start_startup_files(prog, args.base)?;
     let prog_interp = startup.prog_interp.clone();
     let mut list = Vec::new();
@@ -617,7 +719,7 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
         for (p, mode) in BASE {
             // (What the user may read exists: no stat first.)
             if readable(Path::new(p)) {
-                let g = grant(Path::new(p), *mode)?;
+                let g = base_grant(Path::new(p), *mode)?;
                 auto.insert(g.vpath.clone());
                 add_grant(&mut list, g)?;
             }
@@ -636,7 +738,7 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
                     continue;
                 }
                 auto.insert(vpath.to_vec());
-                add_grant(&mut list, GrantSpec { vpath: vpath.to_vec(), host, mode: Mode::Rw })?;
+                add_grant(&mut list, GrantSpec { vpath: vpath.to_vec(), host, mode: Mode::Rw, link: false })?;
             }
         }
     }
@@ -655,6 +757,7 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
             add_grant(&mut list, g).map_err(|why| format!("profile {}: {why}", file.display()))?;
         }
     }
+    let links = links_to_grants(&mut list);
     for f in startup.files()? {
         let g = grant(&f, Mode::Exec)?;
         if !covered(&list, &g.vpath, &g.host, Mode::Exec) {
@@ -662,7 +765,17 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
             add_grant(&mut list, g)?;
         }
     }
-    Ok((list, auto, prog_interp))
+    Ok(Grants { list, auto, prog_interp, links })
+}
+
+/// What `grants` works out: the grants, those made without the user's
+/// word (-B's, PROG's start-up files), PROG's own PT_INTERP, and the
+/// symlinks granted as themselves that the process follows itself.
+struct Grants {
+    list: Vec<GrantSpec>,
+    auto: HashSet<Vec<u8>>,
+    prog_interp: Option<PathBuf>,
+    links: Vec<Vec<u8>>,
 }
 
 /// -B's private directories on the host, for the grants `list`: `private`
@@ -834,7 +947,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // connection: the launcher's soft limit goes up to the hard one, the
     // init (cloned with the caller's) gives the program the caller's.
     raise_fd_limit();
-    let (mut specs, auto, prog_interp) = grants(&args, &prog, private_name.as_deref(), &profiles)?;
+    let Grants { list: mut specs, auto, prog_interp, links } = grants(&args, &prog, private_name.as_deref(), &profiles)?;
     // What the init could not make is made here (the private directory at
     // another name then).
     let made = early.host_dirs();
@@ -874,12 +987,11 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     if args.verbose {
         for g in &ns.grants {
-            eprintln!(
-                "preld pola: grant {} -> {} ({})",
-                String::from_utf8_lossy(&g.vpath),
-                g.host.display(),
-                g.mode.name()
-            );
+            let to = match g.is_link() {
+                true => format!("symlink {}", String::from_utf8_lossy(&sys::readlink_fd(g.root.as_fd()).unwrap_or_default())),
+                false => g.host.display().to_string(),
+            };
+            eprintln!("preld pola: grant {} -> {} ({})", String::from_utf8_lossy(&g.vpath), to, g.mode.name());
         }
         eprintln!("preld pola: {}", sandbox_summary(args.net));
     }
@@ -907,6 +1019,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g) || sys::file_type(&g.st) == libc::S_IFREG).collect()
     };
     let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
+    // The files symlinks granted as themselves name (below), which cross
+    // with the grants' fds.
+    let mut linked_files: Vec<std::os::fd::OwnedFd> = Vec::new();
     for g in &in_process {
         // Landlock's rules hold for the whole tree beneath the copy: a grant
         // nested in it with a weaker mode (`--rw OUT --ro OUT/sealed`) lowers
@@ -943,6 +1058,32 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             let mut a = OsString::from(kind);
             a.push(OsStr::from_bytes(vpath));
             argv.extend(["--vpath".into(), a]);
+        }
+    }
+    // The symlinks granted as themselves that the process follows itself
+    // (/lib64/ld-linux-x86-64.so.2 at every exec, /bin/sh), also while
+    // asking: a target that leaves the namespace is asked about as the
+    // server's walk would (not while learning: the server sees every path).
+    if !args.learning() {
+        for (link, target) in followed_links(&ns, &links) {
+            let mut a = OsString::from("l:");
+            a.push(OsStr::from_bytes(&link));
+            a.push(":");
+            a.push(OsStr::from_bytes(&target));
+            argv.extend(["--vpath".into(), a]);
+            // A read-only link naming a file of a grant the process
+            // resolves in, with no other link on the way (/etc/localtime,
+            // which glibc stats at every localtime() where TZ is unset):
+            // that file's fd too, as a file grant's (`linked_file`).
+            let Ok(ns::Node::Existing(o)) = ns.resolve(b"/", &link, true) else { continue };
+            let ours = in_process.iter().find(|g| g.mnt_id.is_some() && g.mnt_id == ns.grants[o.grant].mnt_id && g.is_dir);
+            let g = &ns.grants[ns.grant_at(&link).unwrap_or(o.grant)];
+            if let (Some(on), Mode::Ro, true, Ok(fd)) = (ours, g.mode, o.vpath == target && sys::file_type(&o.st) == libc::S_IFREG, o.fd.try_clone()) {
+                let mut a = OsString::from(format!("{}:l,{},0:", fd.as_raw_fd(), on.mnt_id.unwrap_or_default()));
+                a.push(OsStr::from_bytes(&link));
+                argv.extend(["--beneath".into(), a]);
+                linked_files.push(fd);
+            }
         }
     }
     // The session's /proc: the init has put a read-only procfs of the
@@ -1000,6 +1141,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let _rights_back = crossing::close_fd_passing(&keep, args.net)?;
     keep.push(n);
     keep.extend(&beneath);
+    keep.extend(linked_files.iter().map(|f| f.as_raw_fd()));
     if let Some(h) = &handed {
         keep.push(h.exec.0.as_raw_fd());
         keep.extend(h.interp.as_ref().map(|(fd, _)| fd.as_raw_fd()));
@@ -1439,7 +1581,7 @@ mod tests {
 
     #[test]
     fn grants_merge_or_conflict() {
-        let g = |v: &str, h: &str, mode| GrantSpec { vpath: v.as_bytes().to_vec(), host: h.into(), mode };
+        let g = |v: &str, h: &str, mode| GrantSpec { vpath: v.as_bytes().to_vec(), host: h.into(), mode, link: false };
         let mut l = vec![g("/a", "/x", Mode::Ro)];
         add_grant(&mut l, g("/a", "/x", Mode::Rw)).unwrap();
         assert_eq!((l.len(), l[0].mode), (1, Mode::Rw));
@@ -1455,7 +1597,7 @@ mod tests {
         let host = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/tmp").map(|g| (g.host.clone(), g.mode));
         let shm = |l: &[GrantSpec]| l.iter().find(|g| g.vpath == b"/dev/shm").map(|g| (g.host.clone(), g.mode));
         let args = parse(&["-B", "--cwd", "/tmp/a/b", "true"]);
-        let l = grants(&args, &prog, Some(tmp.path()), &[]).unwrap().0;
+        let l = grants(&args, &prog, Some(tmp.path()), &[]).unwrap().list;
         make_private(&args, &l, tmp.path()).unwrap();
         assert_eq!(host(&l), Some((tmp.path().join("tmp"), Mode::Rw)));
         assert_eq!(shm(&l), Some((tmp.path().join("shm"), Mode::Rw)));
@@ -1469,10 +1611,10 @@ mod tests {
         }
         assert!(tmp.path().join("tmp/a/b").is_dir(), "a --cwd below /tmp is made in it");
         // /tmp named on the command line is the host's (and /dev/shm).
-        let l = grants(&parse(&["-B", "--ro", "/tmp", "--rw", "/dev/shm", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
+        let l = grants(&parse(&["-B", "--ro", "/tmp", "--rw", "/dev/shm", "true"]), &prog, Some(tmp.path()), &[]).unwrap().list;
         assert_eq!(host(&l), Some((std::fs::canonicalize("/tmp").unwrap(), Mode::Ro)));
         assert_eq!(shm(&l), Some((std::fs::canonicalize("/dev/shm").unwrap(), Mode::Rw)));
-        let l = grants(&parse(&["-B", "--map", "/tmp/=/usr", "true"]), &prog, Some(tmp.path()), &[]).unwrap().0;
+        let l = grants(&parse(&["-B", "--map", "/tmp/=/usr", "true"]), &prog, Some(tmp.path()), &[]).unwrap().list;
         assert_eq!(host(&l), Some((PathBuf::from("/usr"), Mode::Ro)));
     }
 
@@ -1480,17 +1622,59 @@ mod tests {
         l.iter().map(|g| String::from_utf8_lossy(&g.vpath).into_owned()).collect()
     }
 
+    /// -B's symlinks stay links only where what they name is granted and
+    /// nothing lies below them; a user's grant of one is what it names.
+    #[test]
+    fn base_symlinks_are_granted_as_links_where_their_target_is() {
+        assert_eq!(link_target(b"/bin", b"usr/bin").as_deref(), Some(&b"/usr/bin"[..]));
+        assert_eq!(link_target(b"/etc/os-release", b"../usr/lib/os-release").as_deref(), Some(&b"/usr/lib/os-release"[..]));
+        assert_eq!(link_target(b"/etc/localtime", b"/usr/share/zoneinfo/Etc/UTC").as_deref(), Some(&b"/usr/share/zoneinfo/Etc/UTC"[..]));
+        assert_eq!(link_target(b"/a/b", b"x/../y"), None, "x may be a symlink");
+        assert_eq!(link_target(b"/a/b", b""), None);
+        let dir = tempfile::tempdir().unwrap();
+        let t = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(t.join("usr/bin")).unwrap();
+        std::os::unix::fs::symlink("usr/bin", t.join("bin")).unwrap();
+        std::os::unix::fs::symlink("nowhere", t.join("dangling")).unwrap();
+        let vt = t.as_os_str().as_bytes();
+        let v = |n: &str| [vt, b"/", n.as_bytes()].concat();
+        let spec = |n: &str, link: bool| GrantSpec { vpath: v(n), host: t.join(n), mode: Mode::Exec, link };
+        let mut l = vec![spec("usr", false), spec("bin", true)];
+        assert_eq!(links_to_grants(&mut l), vec![v("bin")]);
+        assert!(l[1].link && l[1].host == t.join("bin"));
+        // Its target not granted: what it names.
+        let mut l = vec![spec("bin", true)];
+        assert!(links_to_grants(&mut l).is_empty());
+        assert!(!l[0].link && l[0].host == t.join("usr/bin"));
+        // Only read-only there: a link of an exec grant would not run it.
+        let mut l = vec![GrantSpec { mode: Mode::Ro, ..spec("usr", false) }, spec("bin", true)];
+        links_to_grants(&mut l);
+        assert!(!l[1].link);
+        // A grant below it.
+        let mut l = vec![spec("usr", false), spec("bin", true), GrantSpec { vpath: v("bin/x"), ..spec("usr", false) }];
+        links_to_grants(&mut l);
+        assert!(!l[1].link);
+        // A link no target makes whole stays none.
+        let mut l = vec![spec("usr", false), spec("dangling", true)];
+        links_to_grants(&mut l);
+        assert!(!l[1].link);
+        // Named by the user too: the user's grant, what it names.
+        let mut l = vec![spec("usr", false), spec("bin", true)];
+        add_grant(&mut l, GrantSpec { vpath: v("bin"), host: t.join("usr/bin"), mode: Mode::Ro, link: false }).unwrap();
+        assert!(!l[1].link && l[1].host == t.join("usr/bin") && l[1].mode == Mode::Exec);
+    }
+
     #[test]
     fn a_program_is_granted_what_it_needs_to_start() {
         let prog = find_program(OsStr::new("true")).unwrap();
-        let l = grants(&parse(&["true"]), &prog, None, &[]).unwrap().0;
+        let l = grants(&parse(&["true"]), &prog, None, &[]).unwrap().list;
         let v = vpaths(&l);
         assert!(l.iter().all(|g| g.mode == Mode::Exec), "{v:?}");
         assert!(v.iter().any(|p| p.ends_with("/true")), "{v:?}");
         assert!(v.iter().any(|p| p.contains("ld-linux")), "ld.so: {v:?}");
         assert!(v.iter().any(|p| p.contains("libc.so")), "libc: {v:?}");
         // With -B they are all below the base grants already.
-        let l = grants(&parse(&["-B", "true"]), &prog, None, &[]).unwrap().0;
+        let l = grants(&parse(&["-B", "true"]), &prog, None, &[]).unwrap().list;
         let v = vpaths(&l);
         // -B grants the base only (not the current directory).
         assert!(v.iter().all(|p| BASE.iter().any(|(b, _)| p == b)), "{v:?}");
@@ -1512,7 +1696,7 @@ mod tests {
     fn the_initial_cwd() {
         let dir = tempfile::tempdir().unwrap();
         let host = std::fs::canonicalize(dir.path()).unwrap();
-        let spec = GrantSpec { vpath: b"/w/d".to_vec(), host, mode: Mode::Rw };
+        let spec = GrantSpec { vpath: b"/w/d".to_vec(), host, mode: Mode::Rw, link: false };
         let mut ns = Namespace::new(&[spec]).unwrap();
         assert_eq!(initial_cwd(&mut ns, Some(Path::new("/w/d/"))).unwrap(), b"/w/d");
         assert_eq!(initial_cwd(&mut ns, Some(Path::new("/w"))).unwrap(), b"/w");

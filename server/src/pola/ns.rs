@@ -67,6 +67,13 @@ pub enum Mode {
     Rw,
 }
 
+impl Grant {
+    /// A grant of a symlink itself (`GrantSpec::link`).
+    pub fn is_link(&self) -> bool {
+        sys::file_type(&self.st) == libc::S_IFLNK
+    }
+}
+
 impl Mode {
     pub fn writable(self) -> bool {
         self == Mode::Rw
@@ -97,6 +104,10 @@ pub struct GrantSpec {
     pub vpath: Vec<u8>,
     pub host: PathBuf,
     pub mode: Mode,
+    /// HOST is a symlink granted as itself (-B's /bin -> usr/bin, its
+    /// /etc/localtime): a copy of the link, whose target resolves in the
+    /// namespace like a symlink found in a grant.
+    pub link: bool,
 }
 
 /// A grant made: its host root is held open (O_PATH).
@@ -298,7 +309,7 @@ impl Namespace {
         // beneath them then need no look at what a path names first.
         let mut paths: Vec<(&[u8], u64)> = specs
             .iter()
-            .map(|s| (s.host.as_os_str().as_bytes(), sys::copy_attrs(!s.mode.writable())))
+            .map(|s| (s.host.as_os_str().as_bytes(), sys::copy_attrs(!s.mode.writable()) | if s.link { sys::LINK_ITSELF } else { 0 }))
             .collect();
         paths.push((backing_dir.path().as_os_str().as_bytes(), 0));
         let mut clones = sys::mount_clones(&paths).into_iter();
@@ -668,6 +679,26 @@ impl Namespace {
             let cur = stack.last().map(|(_, l)| l.clone()).unwrap_or_else(|| root.clone());
             // A grant's root shadows whatever is there.
             if let Some(g) = self.grant_at(&vpath) {
+                if self.grants[g].is_link() && (!is_last || follow || trailing_slash) {
+                    // A symlink granted as itself: its target resolves here,
+                    // from the link's virtual directory, as a symlink found
+                    // in a grant (never on the host).
+                    hops += 1;
+                    if hops > MAX_HOPS {
+                        return Err(libc::ELOOP);
+                    }
+                    let target = sys::readlink_fd(self.grants[g].root.as_fd())?;
+                    if target.is_empty() {
+                        return Err(libc::ENOENT);
+                    }
+                    if target[0] == b'/' {
+                        stack.clear();
+                    }
+                    for comp in components(&target).rev() {
+                        queue.push_front(comp.to_vec());
+                    }
+                    continue;
+                }
                 if !self.grants[g].is_dir {
                     if !is_last || trailing_slash {
                         return Err(libc::ENOTDIR);

@@ -588,9 +588,12 @@ pub struct MountAttr {
 /// async-signal-safe calls, no allocation (the helper of `mount_clones`
 /// runs it after fork).
 fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
-    let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::AT_RECURSIVE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
+    let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::AT_RECURSIVE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
+    if attrs & LINK_ITSELF != 0 {
+        flags |= OpenTreeFlags::AT_SYMLINK_NOFOLLOW;
+    }
     let fd = sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?;
-    let mut attrs = attrs;
+    let mut attrs = attrs & !LINK_ITSELF;
     if attrs & NODEV_IF_DIR != 0 {
         // The type of the copy's root itself (a statx of the path first
         // was 60 path walks of -B's start).
@@ -626,6 +629,11 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
 /// Not a MOUNT_ATTR_* bit: `clone_tree` sets MOUNT_ATTR_NODEV where the
 /// copy's root is a directory.
 const NODEV_IF_DIR: u64 = 1 << 63;
+
+/// Not a MOUNT_ATTR_* bit either: `clone_tree` copies a symlink at the
+/// path itself (AT_SYMLINK_NOFOLLOW: a detached mount whose root is the
+/// link, read-only like the others), not what it names.
+pub const LINK_ITSELF: u64 = 1 << 62;
 
 /// The MOUNT_ATTR_* bits of a copy (`clone_tree`): read-only, and no
 /// device opens where it is a directory (a directory grant's; a grant of a

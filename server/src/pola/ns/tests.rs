@@ -50,7 +50,7 @@ pub fn fixture() -> Fixture {
     symlink("loop1", t.join("data/loop2")).unwrap();
     symlink("..", t.join("data/up")).unwrap();
     symlink("sub/inner", t.join("data/deep")).unwrap();
-    let spec = |v: &str, h: &str, mode| GrantSpec { vpath: v.as_bytes().to_vec(), host: t.join(h), mode };
+    let spec = |v: &str, h: &str, mode| GrantSpec { vpath: v.as_bytes().to_vec(), host: t.join(h), mode, link: false };
     let ns = Namespace::new(&[
         spec("/data", "data", Mode::Ro),
         spec("/out", "out", Mode::Rw),
@@ -242,13 +242,67 @@ fn lexical_helpers() {
 #[test]
 fn bad_grants_are_refused() {
     let f = fixture();
-    let g = |v: &str| GrantSpec { vpath: v.as_bytes().to_vec(), host: f.path("data"), mode: Mode::Ro };
+    let g = |v: &str| GrantSpec { vpath: v.as_bytes().to_vec(), host: f.path("data"), mode: Mode::Ro, link: false };
     assert!(Namespace::new(&[g("relative")]).is_err());
     assert!(Namespace::new(&[g("/a/../b")]).is_err());
     assert!(Namespace::new(&[g("/a"), g("/a")]).is_err());
-    let missing = GrantSpec { vpath: b"/m".to_vec(), host: f.path("nope"), mode: Mode::Ro };
+    let missing = GrantSpec { vpath: b"/m".to_vec(), host: f.path("nope"), mode: Mode::Ro, link: false };
     assert!(Namespace::new(&[missing]).is_err());
-    let file = GrantSpec { vpath: b"/f".to_vec(), host: f.path("data/a.txt"), mode: Mode::Ro };
+    let file = GrantSpec { vpath: b"/f".to_vec(), host: f.path("data/a.txt"), mode: Mode::Ro, link: false };
     assert!(Namespace::new(&[file.clone(), g("/f/inner")]).is_err());
     assert!(Namespace::new(&[file]).is_ok());
+}
+
+/// Symlinks granted as themselves (-B's /bin -> usr/bin, /etc/localtime):
+/// their target resolves in the namespace, from the link's virtual
+/// directory, like a symlink found in a grant; one whose target is not
+/// granted leads nowhere, never to the host object it names there.
+#[test]
+fn symlinks_granted_as_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path();
+    std::fs::create_dir_all(t.join("usr/bin")).unwrap();
+    std::fs::write(t.join("usr/bin/dash"), "d").unwrap();
+    std::fs::write(t.join("secret.txt"), "secret").unwrap();
+    symlink("dash", t.join("usr/bin/sh")).unwrap();
+    symlink("usr/bin", t.join("bin")).unwrap();
+    symlink("/usr/bin/dash", t.join("abs")).unwrap();
+    symlink(t.join("secret.txt"), t.join("host")).unwrap();
+    symlink("../../secret.txt", t.join("up")).unwrap();
+    symlink("bin", t.join("chain")).unwrap();
+    let link = |v: &str, h: &str| GrantSpec { vpath: v.as_bytes().to_vec(), host: t.join(h), mode: Mode::Exec, link: true };
+    let ns = Namespace::new(&[
+        GrantSpec { vpath: b"/usr".to_vec(), host: t.join("usr"), mode: Mode::Exec, link: false },
+        link("/bin", "bin"),
+        link("/etc/abs", "abs"),
+        link("/etc/host", "host"),
+        link("/etc/up", "up"),
+        link("/chain", "chain"),
+    ])
+    .unwrap();
+    let f = Fixture { dir, ns };
+    let dash = ino(&f.path("usr/bin/dash"));
+    assert_eq!(found(&f, "/", "/bin/sh", true), Ok(dash));
+    assert_eq!(found(&f, "/", "/bin/dash", false), Ok(dash));
+    assert_eq!(vpath_of(&f, "/bin/sh"), "/usr/bin/dash");
+    assert_eq!(vpath_of(&f, "/bin"), "/usr/bin");
+    assert_eq!(vpath_of(&f, "/bin/"), "/usr/bin");
+    assert_eq!(vpath_of(&f, "/bin/.."), "/usr", "`..` from where the link led");
+    assert_eq!(vpath_of(&f, "/chain/sh"), "/usr/bin/dash", "a link to a link");
+    assert_eq!(found(&f, "/", "/etc/abs", true), Ok(dash));
+    // Not followed at the end: the link itself, a copy of the host's.
+    match f.ns.resolve(b"/", b"/bin", false).unwrap() {
+        Node::Existing(o) => {
+            assert_eq!(sys::file_type(&o.st), libc::S_IFLNK);
+            assert_eq!(sys::readlink_fd(o.fd.as_fd()).unwrap(), b"usr/bin");
+            assert_eq!(o.vpath, b"/bin");
+        }
+        _ => panic!("/bin: not the link"),
+    }
+    // Targets outside the grants: nothing, whatever the host has there.
+    assert!(found(&f, "/", "/etc/host", true).is_err(), "a host path means nothing");
+    assert!(found(&f, "/", "/etc/up", true).is_err(), "`..` stays in the namespace");
+    assert_eq!(found(&f, "/", "/etc/host/x", true), Err(libc::ENOENT));
+    // The namespace lists the link as one.
+    assert!(f.ns.grants.iter().filter(|g| g.vpath != b"/usr").all(Grant::is_link));
 }

@@ -137,7 +137,7 @@ impl Powerbox {
                     (false, Want::Run) => Mode::Exec,
                     (false, _) => Mode::Ro,
                 };
-                Some((GrantSpec { vpath: vpath.to_vec(), host: host.to_path_buf(), mode }, !session))
+                Some((GrantSpec { vpath: vpath.to_vec(), host: host.to_path_buf(), mode, link: false }, !session))
             }
         }
     }

@@ -23,7 +23,7 @@ fn server() -> (Fixture, Server) {
     let f = fixture();
     // The namespace is rebuilt from the same fixture directory.
     let t = f.dir.path();
-    let spec = |v: &str, h: &str, mode| ns::GrantSpec { vpath: v.as_bytes().to_vec(), host: t.join(h), mode };
+    let spec = |v: &str, h: &str, mode| ns::GrantSpec { vpath: v.as_bytes().to_vec(), host: t.join(h), mode, link: false };
     let ns = Namespace::new(&[
         spec("/data", "data", ns::Mode::Ro),
         spec("/out", "out", ns::Mode::Rw),
@@ -391,7 +391,7 @@ static FORKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn dev_tty_opens_the_sessions_terminal_on_a_thread() {
-    let spec = ns::GrantSpec { vpath: b"/dev/tty".to_vec(), host: "/dev/tty".into(), mode: ns::Mode::Ro };
+    let spec = ns::GrantSpec { vpath: b"/dev/tty".to_vec(), host: "/dev/tty".into(), mode: ns::Mode::Ro, link: false };
     let mut s = Server::new(Namespace::new(&[spec]).unwrap(), false);
     let (a, _b) = sys::seqpacket_pair().unwrap();
     s.add(a, b"/".to_vec());
@@ -520,7 +520,7 @@ fn a_fork_child_closes_what_waited_in_the_parents_queue() {
 #[test]
 fn connections_are_not_read_without_room_for_a_messages_fds() {
     let f = fixture();
-    let spec = ns::GrantSpec { vpath: b"/data".to_vec(), host: f.path("data"), mode: ns::Mode::Ro };
+    let spec = ns::GrantSpec { vpath: b"/data".to_vec(), host: f.path("data"), mode: ns::Mode::Ro, link: false };
     let mut s = Server::new(Namespace::new(&[spec]).unwrap(), false);
     let (ours, theirs) = sys::seqpacket_pair().unwrap();
     s.add(ours, b"/".to_vec());
