@@ -98,7 +98,11 @@ fn clone3_copy(c: &mut Call<'_>, edit: impl FnOnce(&mut [u64; 11])) -> Option<Re
 /// child finds them free and its heap consistent.
 fn fork(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
     // In a session the child needs a connection of its own.
-    let child_main = rpc::prepare_fork();
+    let child_main = match rpc::prepare_fork(*c.uc.sigmask()) {
+        Ok(m) => m,
+        // The process dies of the signal as the handler returns.
+        Err(e) => return Outcome::err(e),
+    };
     // With CLONE_FILES the child shares this fd table: preld's fds in it
     // (this process's connections, the child's new one) stay open for both.
     let shared_fds = flags & CLONE_FILES != 0;
