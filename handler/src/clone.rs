@@ -57,7 +57,7 @@ pub fn clone(c: &mut Call<'_>) -> Outcome {
 /// resumes on it (`fork`). Made in the clone gate, it missed every fork's
 /// bookkeeping: its copies of memory named its parent's pid (the results
 /// of its calls went into its parent), its connection was its parent's.
-/// False (the gate's way) for a clone3 struct larger than preld's copy.
+/// False (the gate's way) for a clone3 struct preld cannot copy.
 fn without_stack(c: &mut Call<'_>) -> bool {
     if c.nr == Sysno::clone as usize {
         // (The application's registers stay as they were: the child's
@@ -69,36 +69,66 @@ fn without_stack(c: &mut Call<'_>) -> bool {
         return false;
     }
     // clone_args: stack at 40, stack_size at 48.
-    let Some(Ok(copy)) = clone3_copy(c, |a| (a[5], a[6]) = (0, 0)) else { return false };
-    c.args[0] = copy;
+    let Some(Ok((copy, size))) = clone3_copy(c, |a| (a[5], a[6]) = (0, 0)) else { return false };
+    (c.args[0], c.args[1]) = (copy, size);
     true
 }
 
 /// clone3's struct copied into the thread's `clone3_copy` and changed by
-/// `edit`, for a call the kernel makes on the copy: its address; None for
-/// a struct larger than the copy (a later kernel's, which goes as it is),
-/// Err(()) where it cannot be read.
-fn clone3_copy(c: &mut Call<'_>, edit: impl FnOnce(&mut [u64; 11])) -> Option<Result<usize, ()>> {
+/// `edit`, for a call the kernel makes on the copy: its address and size.
+/// A struct larger than the copy (88 bytes, the kernel's version 2) is
+/// what the kernel takes when the bytes beyond its own fields are zero
+/// (else E2BIG): the copy stands for it where the bytes beyond the copy
+/// are zero (a program built for a later kernel's header); None where
+/// they are not (the struct then goes as it is: the kernel knows fields
+/// preld does not), Err(()) where it cannot be read.
+fn clone3_copy(c: &mut Call<'_>, edit: impl FnOnce(&mut [u64; 11])) -> Option<Result<(usize, usize), ()>> {
     let size = c.args[1];
-    if size > 8 * c.t.clone3_copy.len() {
+    let known = 8 * c.t.clone3_copy.len();
+    // The kernel reads at most a page (E2BIG beyond).
+    if size > known && (size > preld_arch::PAGE_SIZE || !beyond_is_zero(c.args[0], known, size)?) {
         return None;
     }
     let copy = &mut c.t.clone3_copy;
     *copy = [0; 11];
     // SAFETY: the copy's 88 bytes, plain integers, seen as bytes.
     let bytes = unsafe { core::slice::from_raw_parts_mut(copy.as_mut_ptr().cast::<u8>(), 8 * copy.len()) };
+    let size = size.min(known);
     if !usermem::read(c.args[0], &mut bytes[..size]) {
         return Some(Err(()));
     }
     edit(copy);
-    Some(Ok(copy.as_ptr() as usize))
+    Some(Ok((copy.as_ptr() as usize, size)))
+}
+
+/// Whether the bytes [from, to) of the struct at `addr` are all zero; None
+/// where they cannot be read (the kernel's EFAULT: the struct goes as it
+/// is).
+fn beyond_is_zero(addr: usize, from: usize, to: usize) -> Option<bool> {
+    let mut chunk = [0u8; 256];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(chunk.len());
+        if !usermem::read(addr.wrapping_add(at), &mut chunk[..n]) {
+            return None;
+        }
+        if chunk[..n].iter().any(|&b| b != 0) {
+            return Some(false);
+        }
+        at += n;
+    }
+    Some(true)
 }
 
 /// A copy of the process: made here, with preld's locks held so that the
 /// child finds them free and its heap consistent.
 fn fork(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
     // In a session the child needs a connection of its own.
-    let child_main = rpc::prepare_fork();
+    let child_main = match rpc::prepare_fork(*c.uc.sigmask()) {
+        Ok(m) => m,
+        // The process dies of the signal as the handler returns.
+        Err(e) => return Outcome::err(e),
+    };
     // With CLONE_FILES the child shares this fd table: preld's fds in it
     // (this process's connections, the child's new one) stay open for both.
     let shared_fds = flags & CLONE_FILES != 0;
@@ -158,14 +188,14 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
     if flags & CLONE_CLEAR_SIGHAND != 0 && c.nr == Sysno::clone3 as usize {
         // The kernel would reset the child's SIGSYS action to SIG_DFL too,
         // and its first call would kill it: the flag is left out of a copy
-        // the kernel reads instead (a larger struct, of a later kernel,
-        // goes as it is); the child's table is cleared below, and the
+        // the kernel reads instead (a larger struct with fields preld does
+        // not know goes as it is); the child's table is cleared below, and the
         // signals of its handlers reach signal_entry, which acts as
         // SIG_DFL for them.
         match clone3_copy(c, |a| a[0] &= !CLONE_CLEAR_SIGHAND) {
-            Some(Ok(copy)) => {
+            Some(Ok((copy, size))) => {
                 let mut a = c.orig;
-                a[0] = copy;
+                (a[0], a[1]) = (copy, size);
                 c.uc.set_args(&a);
             }
             Some(Err(())) => return Outcome::err(EFAULT),

@@ -80,7 +80,9 @@ const fn table() -> [Route; TABLE_LEN] {
     // learnt of an fd while its count stands).
     set!(fds::guard, Gate::Close => close);
     set!(fds::guard, Gate::Fd => fcntl, fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64,
-        readv, writev, ioctl, fsync, fdatasync, fchmod, fchown, flock, fchdir, sendfile, splice);
+        readv, writev, fsync, fdatasync, fchmod, fchown, flock, fchdir, sendfile, splice);
+    // ... and userfaultfd's ranges keep off preld's memory.
+    set!(memory::ioctl, Gate::Fd => ioctl);
     // Calls that may cut a file short under a mapping: the handler sees
     // each (memory::truncates), so none has a gate.
     set!(fds::guard => ftruncate);

@@ -224,7 +224,7 @@ fn prepare(c: &mut Call<'_>) -> Result<(), i32> {
         strings.push(int_arg(keep[2] as i64));
     }
     if rpc::active() {
-        let conn = rpc::conn(c.t)?;
+        let conn = rpc::conn(c.t, *c.uc.sigmask())?;
         keep[1] = conn;
         for (opt, v) in [(&b"--rpc-fd\0"[..], conn), (&b"--exec-fd\0"[..], exec_fd)] {
             strings.push(opt.to_vec());
@@ -363,7 +363,7 @@ fn session_exec(t: &mut ThreadBlock, dirfd: usize, name: &[u8]) -> Result<(Vec<u
     }
     let dir = [dirfd as i32];
     let mut buf = [0u8; 2 * PATH_MAX + 64];
-    let conn = rpc::conn(t)?;
+    let conn = rpc::conn(t, u64::MAX)?;
     let (reply, fd) = rpc::call_on(conn, &Request::Exec { path }, if at_fd { &dir } else { &[] }, &mut buf, true)?;
     if reply.result < 0 {
         return Err(-reply.result as i32);

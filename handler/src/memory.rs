@@ -7,7 +7,7 @@ use syscalls::Sysno;
 
 use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, O_TRUNC, PROT_READ, PROT_WRITE, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
 use crate::call::{Call, Outcome};
-use crate::errno::EPERM;
+use crate::errno::{EINVAL, EPERM};
 use crate::{fast, resident, sys};
 
 /// Whether [addr, addr+len) touches preld's memory.
@@ -167,6 +167,68 @@ pub fn serve_in_gate(nr: usize, a: &[usize; 6]) -> Option<isize> {
     }
     // Made here, with no rewrite of code under way.
     fast::change_memory(nr, a)
+}
+
+/// ioctl: the fd guard's, and userfaultfd's ranges kept off preld's memory.
+pub fn ioctl(c: &mut Call<'_>) -> Outcome {
+    if crate::ownfd::is_own(c.args[0]) {
+        return crate::fds::guard(c);
+    }
+    uffd_ioctl(c).unwrap_or_else(|| crate::fds::guard(c))
+}
+
+/// userfaultfd's ioctls (type 0xAA: linux/userfaultfd.h, no other
+/// driver's) name ranges of memory to watch or fill: UFFDIO_REGISTER over
+/// preld's bss made preld's own next touch of a page there fault into the
+/// program's handler (SIGBUS with UFFD_FEATURE_SIGBUS; else a wait for a
+/// fault handler nobody runs), where natively the range is a hole
+/// (EINVAL). A range that touches preld's memory is refused with EINVAL
+/// (test `userfaultfd_keeps_off_preld_s_memory`). The struct is copied
+/// into preld's memory, looked at there, given to the kernel from there
+/// and copied back (the kernel writes its results into it), so that no
+/// other thread changes it between the look and the call. None: not such
+/// an ioctl (or unreadable: the kernel says EFAULT).
+fn uffd_ioctl(c: &mut Call<'_>) -> Option<Outcome> {
+    let cmd = c.args[1] as u32;
+    if (cmd >> 8) & 0xff != 0xaa {
+        return None;
+    }
+    // The offsets of the (start, len) ranges in each struct (uffdio_range
+    // first, but COPY's and MOVE's dst, src and len).
+    let ranges: &[(usize, usize)] = match cmd & 0xff {
+        // REGISTER, UNREGISTER, WAKE, ZEROPAGE, WRITEPROTECT, CONTINUE, POISON
+        0x00 | 0x01 | 0x02 | 0x04 | 0x06 | 0x07 | 0x08 => &[(0, 8)],
+        // COPY: dst (written), src (read: not preld's to lend either)
+        0x03 => &[(0, 16), (8, 16)],
+        // MOVE: dst and src, both changed
+        0x05 => &[(0, 16), (8, 16)],
+        _ => return None,
+    };
+    // _IOC_SIZE: the struct's size (at most 40 bytes: uffdio_copy, _move).
+    let size = ((cmd >> 16) & 0x3fff) as usize;
+    let mut words = [0usize; 8];
+    if size == 0 || size > 64 || size % 8 != 0 || !crate::usermem::read_words(c.args[2], &mut words[..size / 8]) {
+        return None;
+    }
+    if ranges.iter().any(|&(at, len)| at + 8 <= size && len + 8 <= size && words[len / 8] != 0 && touches_preld(words[at / 8], words[len / 8])) {
+        return Some(Outcome::err(EINVAL));
+    }
+    if crate::sud::seccomp_filtered() {
+        // The program's filter must see the call made from its code.
+        return Some(Outcome::Real);
+    }
+    let mut args = c.args;
+    args[2] = words.as_ptr() as usize;
+    // SAFETY: the application's own ioctl on its own fd, with preld's copy
+    // of its struct (looked at above: no range of preld's), which the
+    // kernel reads and writes within its `size` bytes.
+    let r = unsafe { sys::raw(c.nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    // The kernel's results (the ioctls a range allows, the bytes copied),
+    // where its direction says it writes (_IOC_READ).
+    if cmd >> 30 & 2 != 0 && !crate::usermem::write_words(c.args[2], &words[..size / 8]) && r >= 0 {
+        return Some(Outcome::err(crate::errno::EFAULT));
+    }
+    Some(Outcome::Return(r))
 }
 
 /// mseal: a sealed range can no longer be mprotected, unmapped or

@@ -86,7 +86,7 @@ fn fetch(t: &mut ThreadBlock, fd: i32, subdirs_too: bool) -> Result<(), i32> {
     loop {
         let flags = if subdirs_too { preld_proto::OWNERS_SUBDIRS } else { 0 };
         let req = Request::Owners { skip: skip.min(u32::MAX as usize) as u32, flags };
-        let (reply, _) = rpc::call(t, &req, &[fd], &mut buf, true)?;
+        let (reply, _) = rpc::call(t, &req, &[fd], &mut buf, true, u64::MAX)?;
         if reply.result < 0 {
             return Err(-reply.result as i32);
         }

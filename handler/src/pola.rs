@@ -407,7 +407,7 @@ fn fds_of(paths: &[&PathIn]) -> ([i32; 2], usize) {
 /// Makes a request with the paths' fds attached; the raw result and fd.
 fn ask(c: &mut Call<'_>, req: &Request<'_>, paths: &[&PathIn], buf: &mut [u8], cloexec: bool) -> Result<(isize, Option<i32>, usize), isize> {
     let (fds, n) = fds_of(paths);
-    let (reply, fd) = rpc::call(c.t, req, &fds[..n], buf, cloexec).map_err(|e| -(e as isize))?;
+    let (reply, fd) = rpc::call(c.t, req, &fds[..n], buf, cloexec, *c.uc.sigmask()).map_err(|e| -(e as isize))?;
     // Where reply data starts, for callers that read it.
     let data = match reply.data {
         ReplyData::Open { info } => info as usize,
@@ -932,7 +932,7 @@ fn send_datagram(c: &mut Call<'_>) -> Option<Outcome> {
     let blocking = flags & MSG_DONTWAIT == 0 && sys::fcntl(fd, crate::abi::F_GETFL, 0).is_ok_and(|f| f & O_NONBLOCK == 0);
     loop {
         let mut buf = [0u8; 64];
-        let r = match rpc::call(c.t, &req, &[fd], &mut buf, true) {
+        let r = match rpc::call(c.t, &req, &[fd], &mut buf, true, *c.uc.sigmask()) {
             Ok((reply, _)) => reply.result as isize,
             Err(e) => return Some(Outcome::err(e)),
         };
@@ -1178,7 +1178,7 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
     let mut buf = [0u8; 256 + STAT_SIZE];
     let req = Request::Stat { flags: flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) as u32, path: p.arg(0) };
     let (fds, n) = fds_of(&[&p]);
-    let (reply, _) = tri!(rpc::call(c.t, &req, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
+    let (reply, _) = tri!(rpc::call(c.t, &req, &fds[..n], &mut buf, true, *c.uc.sigmask()).map_err(|e| -(e as isize)));
     if reply.result < 0 {
         return Outcome::Return(reply.result as isize);
     }
@@ -1329,7 +1329,7 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
     }
     let mut buf = [0u8; PATH_MAX + 64];
     let (fds, n) = fds_of(&[&p]);
-    let (reply, _) = tri!(rpc::call(c.t, &Request::Readlink { path: p.arg(0) }, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
+    let (reply, _) = tri!(rpc::call(c.t, &Request::Readlink { path: p.arg(0) }, &fds[..n], &mut buf, true, *c.uc.sigmask()).map_err(|e| -(e as isize)));
     if reply.result < 0 {
         return Outcome::Return(reply.result as isize);
     }
@@ -1351,7 +1351,7 @@ fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
     let mut buf = [0u8; PATH_MAX + 64];
     // The reply is the new cwd as the server's walk found it (physical).
     let (fds, n) = fds_of(&[&p]);
-    let (reply, _) = tri!(rpc::call(c.t, &Request::Chdir { path: p.arg(0) }, &fds[..n], &mut buf, true).map_err(|e| -(e as isize)));
+    let (reply, _) = tri!(rpc::call(c.t, &Request::Chdir { path: p.arg(0) }, &fds[..n], &mut buf, true, *c.uc.sigmask()).map_err(|e| -(e as isize)));
     match reply.data {
         _ if reply.result < 0 => Outcome::Return(reply.result as isize),
         ReplyData::Bytes(b) => {
@@ -2045,7 +2045,7 @@ fn other_process_fd_name(c: &mut Call<'_>, p: &mut PathIn) -> Option<Vec<u8>> {
     // the path is PID/fd/N from the session's procfs, checked above.
     let target = sys::openat2(base, rel, &sys::OpenHow { flags: (O_PATH | O_CLOEXEC) as u64, mode: 0, resolve: 0 }).ok()?;
     let mut reply_buf = [0u8; PATH_MAX + 64];
-    let named = rpc::call(c.t, &Request::Readlink { path: PathArg::fd(0, b"") }, &[target], &mut reply_buf, true);
+    let named = rpc::call(c.t, &Request::Readlink { path: PathArg::fd(0, b"") }, &[target], &mut reply_buf, true, *c.uc.sigmask());
     sys::close(target);
     let (reply, _) = named.ok()?;
     match reply.data {
@@ -2104,7 +2104,7 @@ fn list_virtual_dir(c: &mut Call<'_>) -> Option<Outcome> {
     // Entries from the position on: a listing of any size comes in as many
     // replies as it takes.
     let req = Request::ReadDir { start: start.min(u32::MAX as usize) as u32, path: PathArg::fd(0, b"") };
-    let (reply, _) = match rpc::call(c.t, &req, &[fd], &mut buf, true) {
+    let (reply, _) = match rpc::call(c.t, &req, &[fd], &mut buf, true, *c.uc.sigmask()) {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(-(e as isize))),
     };
@@ -2225,7 +2225,7 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
         }
         let mut buf = [0u8; 64];
         let req = Request::ConnectOwn { path: p.arg(0) };
-        let r = match rpc::call(c.t, &req, &[fd as i32], &mut buf, true) {
+        let r = match rpc::call(c.t, &req, &[fd as i32], &mut buf, true, *c.uc.sigmask()) {
             Ok((reply, _)) => Outcome::Return(reply.result as isize),
             Err(e) => Outcome::err(e),
         };

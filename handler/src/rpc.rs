@@ -15,7 +15,7 @@ use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
 
 use crate::sys::{Iovec, Msghdr};
-use crate::abi::{MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, SCM_RIGHTS, SOL_SOCKET};
+use crate::abi::{MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, SCM_RIGHTS, SIG_DFL, SOL_SOCKET};
 use crate::errno::{EAGAIN, EINTR, EIO, EMFILE, ENAMETOOLONG};
 use crate::ownfd;
 use crate::sys;
@@ -83,15 +83,68 @@ fn send(conn: i32, frame: &[u8], fds_out: &[i32]) -> Result<(), i32> {
     }
 }
 
-/// How long a wait that signals may end sleeps between looks at them.
-const INTERRUPTIBLE_SLICE_MS: i32 = 20;
+/// How long a reply is slept for between looks at the pending signals and
+/// at the connection.
+const WAIT_SLICE_MS: i32 = 20;
+
+/// What may end the wait for a reply besides the reply.
+#[derive(Clone, Copy)]
+pub enum Wait {
+    /// A signal pending that this mask (the program's) does not block:
+    /// EINTR, as it ends a waiting open natively.
+    Signals(u64),
+    /// Only a signal this mask does not block that kills the process (its
+    /// action the default, and that action the end): EINTR, and the
+    /// process dies of it as the handler returns, as it would natively
+    /// in any call. u64::MAX: no signal.
+    Fatal(u64),
+}
+
+/// Signals whose default action ends the process (all but SIGCHLD,
+/// SIGCONT, SIGURG, SIGWINCH, the stop signals, and SIGKILL, which no wait
+/// holds back); SIGSYS is preld's. Bit N-1 is signal N.
+const ENDS_BY_DEFAULT: u64 = !(bit(17) | bit(18) | bit(23) | bit(28) | bit(19) | bit(20) | bit(21) | bit(22) | bit(9) | bit(31));
+
+const fn bit(sig: u32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// Whether a signal pending ends the wait: `wait` says which.
+fn signal_ends_wait(wait: Wait) -> bool {
+    let Ok(pending) = sys::rt_sigpending() else { return false };
+    match wait {
+        Wait::Signals(mask) => pending & !mask != 0,
+        Wait::Fatal(mask) => {
+            let mut ends = pending & !mask & ENDS_BY_DEFAULT;
+            while ends != 0 {
+                let sig = ends.trailing_zeros() as usize + 1;
+                ends &= ends - 1;
+                // The program's handlers are the kernel's actions (preld's
+                // entry in their place): SIG_DFL there is the program's.
+                if sys::get_sigaction(sig).is_ok_and(|a| a.handler == SIG_DFL) {
+                    return true;
+                }
+            }
+            false
+        }
+    }
+}
+
+/// Whether `conn` is still a connection to the capability server, which
+/// lives outside the session's PID namespace: its peer's pid reads 0 here.
+/// A process of the session that put a socket of its own at the
+/// connection's number (dup2 through ld-preld's `syscall` instruction, in
+/// a child sharing the fd table) never answers for the server.
+fn still_the_server(conn: i32) -> bool {
+    matches!(sys::peer_cred(conn), Ok((0, _, _)))
+}
 
 /// Receives one frame into `buf`; returns its length and the fd it carried.
-/// With `interrupt` (the program's signal mask): a reply that takes long
-/// (an open the server made on a thread, which waits for a FIFO's other
-/// end) is waited for in slices, and a signal pending that the mask does
-/// not block ends the wait with EINTR.
-fn recv(conn: i32, buf: &mut [u8], cloexec: bool, interrupt: Option<u64>) -> Result<(usize, Option<i32>), i32> {
+/// A reply that takes long (an open the server made on a thread, which
+/// waits for a FIFO's other end; a session the program broke) is waited
+/// for in slices: a signal `wait` names ends it with EINTR, a connection
+/// no longer the server's with EIO.
+fn recv(conn: i32, buf: &mut [u8], cloexec: bool, wait: Wait) -> Result<(usize, Option<i32>), i32> {
     let iov = Iovec { base: buf.as_mut_ptr() as usize, len: buf.len() };
     let mut ctl = Control([0; 24]);
     let mut msg = Msghdr {
@@ -112,29 +165,32 @@ fn recv(conn: i32, buf: &mut [u8], cloexec: bool, interrupt: Option<u64>) -> Res
     let mut tries = if looking { RECV_SPIN_TRIES } else { 0 };
     LOOKING.fetch_sub(!looking as u32, Ordering::Relaxed);
     let n = loop {
-        if let (0, Some(mask)) = (tries, interrupt) {
-            // Asleep until the reply comes or a signal of the program's.
+        if tries == 0 {
+            // Asleep until the reply comes, a signal `wait` names, or the
+            // connection is found to be no longer the server's.
             loop {
                 // struct pollfd: fd (i32), events (u16), revents (u16).
                 let mut pfd = [conn as u32 as u64 | ((POLLIN as u64) << 32)];
                 // SAFETY: one struct pollfd in a u64, which the kernel writes
                 // revents of.
-                let r = unsafe { sys::raw(Sysno::poll as usize, [pfd.as_mut_ptr() as usize, 1, INTERRUPTIBLE_SLICE_MS as usize, 0, 0, 0]) };
+                let r = unsafe { sys::raw(Sysno::poll as usize, [pfd.as_mut_ptr() as usize, 1, WAIT_SLICE_MS as usize, 0, 0, 0]) };
                 if matches!(r, Ok(n) if n > 0) {
                     break;
                 }
-                if sys::rt_sigpending().is_ok_and(|m| m & !mask != 0) {
+                if signal_ends_wait(wait) {
                     return Err(EINTR);
+                }
+                if !still_the_server(conn) {
+                    return Err(EIO);
                 }
             }
         }
-        let f = if tries > 0 || interrupt.is_some() { flags | MSG_DONTWAIT } else { flags };
         // SAFETY: msg describes live, writable buffers.
-        match unsafe { sys::raw(Sysno::recvmsg as usize, [conn as usize, &mut msg as *mut Msghdr as usize, f, 0, 0, 0]) } {
+        match unsafe { sys::raw(Sysno::recvmsg as usize, [conn as usize, &mut msg as *mut Msghdr as usize, flags | MSG_DONTWAIT, 0, 0, 0]) } {
             Ok(n) => break n,
             Err(EINTR) => continue,
-            Err(EAGAIN) if tries == 0 && interrupt.is_some() => continue,
-            Err(EAGAIN) if tries > 0 => {
+            Err(EAGAIN) if tries == 0 => continue,
+            Err(EAGAIN) => {
                 tries -= 1;
                 if tries == 0 {
                     LOOKING.fetch_sub(1, Ordering::Relaxed);
@@ -186,7 +242,9 @@ pub fn call_on<'b>(
     buf: &'b mut [u8],
     cloexec: bool,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
-    call_on_until(conn, req, fds_out, buf, cloexec, None)
+    // (The main connection, an exec's, the first cwd: no signal ends the
+    // wait; a connection no longer the server's does.)
+    call_on_until(conn, req, fds_out, buf, cloexec, Wait::Fatal(u64::MAX))
 }
 
 fn call_on_until<'b>(
@@ -195,7 +253,7 @@ fn call_on_until<'b>(
     fds_out: &[i32],
     buf: &'b mut [u8],
     cloexec: bool,
-    interrupt: Option<u64>,
+    wait: Wait,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut small = [0u8; proto::HEADER_LEN + 2 * (proto::MAX_PATH + 3) + 64];
@@ -210,7 +268,7 @@ fn call_on_until<'b>(
     };
     let n = proto::encode_request(id, req, out).map_err(|_| ENAMETOOLONG)?;
     send(conn, &out[..n], fds_out)?;
-    let (len, fd) = recv(conn, buf, cloexec, interrupt)?;
+    let (len, fd) = recv(conn, buf, cloexec, wait)?;
     let op = req.op();
     match proto::decode_reply(&buf[..len], op) {
         Ok((rid, reply)) if rid == id && reply.has_fd(op) == fd.is_some() => Ok((reply, fd)),
@@ -245,11 +303,11 @@ impl Drop for MainGuard {
     }
 }
 
-/// A new connection, asked for over the main one.
-pub fn new_connection() -> Result<i32, i32> {
+/// A new connection, asked for over the main one (`mask`: as `call`'s).
+pub fn new_connection(mask: u64) -> Result<i32, i32> {
     let _g = MainGuard::lock();
     let mut buf = [0u8; 64];
-    let (reply, fd) = call_on(main_fd(), &Request::Connect, &[], &mut buf, true)?;
+    let (reply, fd) = call_on_until(main_fd(), &Request::Connect, &[], &mut buf, true, Wait::Fatal(mask))?;
     if reply.result < 0 {
         return Err(-reply.result as i32);
     }
@@ -257,34 +315,37 @@ pub fn new_connection() -> Result<i32, i32> {
     ownfd::adopt_fd(fd)
 }
 
-/// The calling thread's connection, made on first use.
-pub fn conn(t: &mut ThreadBlock) -> Result<i32, i32> {
+/// The calling thread's connection, made on first use (`mask`: as `call`'s).
+pub fn conn(t: &mut ThreadBlock, mask: u64) -> Result<i32, i32> {
     let fd = t.rpc_fd.load(Ordering::Relaxed);
     if fd > 0 {
         return Ok(fd);
     }
-    let fd = new_connection()?;
+    let fd = new_connection(mask)?;
     t.rpc_fd.store(fd, Ordering::Relaxed);
     Ok(fd)
 }
 
-/// One request on the thread's connection.
+/// One request on the thread's connection. A signal that kills the
+/// process, pending and not blocked by the program's `mask`, ends a long
+/// wait for the reply (the process dies of it as the handler returns:
+/// natively it dies in any call, and the launcher's SIGTERM must end a
+/// session whatever it waits for).
 pub fn call<'b>(
     t: &mut ThreadBlock,
     req: &Request<'_>,
     fds_out: &[i32],
     buf: &'b mut [u8],
     cloexec: bool,
+    mask: u64,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
-    call_on(conn(t)?, req, fds_out, buf, cloexec)
+    call_waiting(t, req, fds_out, buf, cloexec, Wait::Fatal(mask))
 }
 
 /// As `call`, for a request whose reply may wait for another process (an
 /// open: a FIFO's waits for its other end, on a server thread): a signal
 /// the program's `mask` does not block ends the wait with EINTR, as it
-/// ends a waiting open natively. The thread's connection is then closed,
-/// which the server takes as the end of the request (a new one is made
-/// for the thread's next).
+/// ends a waiting open natively.
 pub fn call_may_wait<'b>(
     t: &mut ThreadBlock,
     req: &Request<'_>,
@@ -293,23 +354,42 @@ pub fn call_may_wait<'b>(
     cloexec: bool,
     mask: u64,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
-    let c = conn(t)?;
-    let r = call_on_until(c, req, fds_out, buf, cloexec, Some(mask));
-    if r.is_err() {
-        // A reply may still come on it: the connection is done with.
-        if t.rpc_fd.compare_exchange(c, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-            ownfd::release_fd(c);
-        }
+    call_waiting(t, req, fds_out, buf, cloexec, Wait::Signals(mask))
+}
+
+/// A request that failed where it waits for a signal of the program's
+/// (`Wait::Signals`), or that a signal ended, closes the thread's
+/// connection, which the server takes as the end of the request: its
+/// reply may still come on it (a new one is made for the thread's next
+/// request).
+fn call_waiting<'b>(
+    t: &mut ThreadBlock,
+    req: &Request<'_>,
+    fds_out: &[i32],
+    buf: &'b mut [u8],
+    cloexec: bool,
+    wait: Wait,
+) -> Result<(Reply<'b>, Option<i32>), i32> {
+    let (Wait::Signals(mask) | Wait::Fatal(mask)) = wait;
+    let c = conn(t, mask)?;
+    let r = call_on_until(c, req, fds_out, buf, cloexec, wait);
+    let ended = matches!(r, Err(EINTR)) || matches!(wait, Wait::Signals(_)) && r.is_err();
+    if ended && t.rpc_fd.compare_exchange(c, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        ownfd::release_fd(c);
     }
     r
 }
 
-/// Before a fork: the child's own main connection.
-pub fn prepare_fork() -> Option<i32> {
+/// Before a fork: the child's own main connection (`mask`: as `call`'s).
+/// Err(EINTR): a signal that kills came meanwhile (no fork then).
+pub fn prepare_fork(mask: u64) -> Result<Option<i32>, i32> {
     if !active() {
-        return None;
+        return Ok(None);
     }
-    new_connection().ok()
+    match new_connection(mask) {
+        Err(EINTR) => Err(EINTR),
+        r => Ok(r.ok()),
+    }
 }
 
 /// In the fork child: its own main connection; per-thread ones are made

@@ -696,3 +696,135 @@ fn clone_files_children_leave_no_connections() {
     assert!(line.contains(": 0 failed"), "{line}");
     assert!(!line.contains("BUG"), "{line}");
 }
+
+/// The processes whose command line names `tag` (a scratch directory: the
+/// launcher, its init and cleaner, the session's programs).
+fn processes_naming(tag: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(cmd) = fs::read(e.path().join("cmdline")) else { continue };
+        // A zombie's command line is empty: it is gone but for its status.
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(tag) {
+            found.push(format!("{name}: {cmd}"));
+        }
+    }
+    found
+}
+
+/// Waits up to `limit` for no process to name `tag`; those left.
+fn gone(tag: &str, limit: Duration) -> Vec<String> {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        let left = processes_naming(tag);
+        if left.is_empty() || std::time::Instant::now() >= end {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A clone(CLONE_FILES) child puts a socketpair of the program's own over
+/// every connection of its parent to the server, through ld-preld's
+/// `syscall; ret` (session-14 final adversary): the parent's next server
+/// call waited in the handler for good, with every signal blocked, and
+/// the launcher's SIGTERM (timeout's) never ended the session. The wait
+/// now sees the connection's peer is a process of the session, not the
+/// server: the call fails with EIO.
+#[test]
+fn a_connection_taken_over_by_the_program_ends_the_wait() {
+    let tmp = Scratch::new("conn_hang");
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/conn_hang"), bin.join("conn_hang")).unwrap();
+    let out = tmp.dir("out");
+    let mut cmd = Command::new(preld());
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--").arg(bin.join("conn_hang"));
+    cmd.arg("/nonexistent-secret").arg(&bin).arg(&out).arg("hang-only");
+    let r = capture(cmd, Duration::from_secs(30)).unwrap();
+    let stdout = r.stdout_str();
+    eprintln!("{stdout}{}", r.stderr_str());
+    assert!(!r.timed_out, "the session hung:\n{}", r.report());
+    assert!(stdout.contains("replaced ") && !stdout.contains("replaced 0 "), "no connection was replaced:\n{}", r.report());
+    assert!(stdout.contains("mkdir: Input/output error"), "{}", r.report());
+    assert!(!out.join("made").exists(), "the mkdir was made");
+    let tag = tmp.path().to_string_lossy().into_owned();
+    assert_eq!(gone(&tag, Duration::from_secs(5)), Vec::<String>::new(), "processes left");
+}
+
+/// The same with a socket whose peer is outside the session (passed in
+/// with --fd; the harness never answers on it), which the handler cannot
+/// tell from the server: killing the launcher ends the session all the
+/// same. SIGTERM reaches the program's process group through the init,
+/// and a signal that kills, pending and not blocked, ends the handler's
+/// wait for a reply (the process then dies of it, as natively in any
+/// call); SIGKILL ends the init (the status pipe has no reader), and the
+/// kernel every process of the PID namespace; a bystander child of the
+/// program ends either way.
+#[test]
+fn killing_the_launcher_ends_a_session_waiting_on_a_silent_peer() {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    for sig in [libc::SIGTERM, libc::SIGKILL] {
+        let tmp = Scratch::new("conn_hang_kill");
+        let bin = tmp.dir("bin");
+        fs::copy(program("attack/conn_hang"), bin.join("conn_hang")).unwrap();
+        let out = tmp.dir("out");
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        let theirs = std::os::fd::OwnedFd::from(theirs);
+        let mut cmd = Command::new(preld());
+        cmd.args(["pola", "-B", "--fd", "5", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--").arg(bin.join("conn_hang"));
+        cmd.arg("/nonexistent-secret").arg(&bin).arg(&out).arg("fd=5");
+        cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::inherit());
+        let raw = std::os::fd::AsRawFd::as_raw_fd(&theirs);
+        // SAFETY: dup2 and fcntl in the child before exec (async-signal-safe).
+        // (Already at 5, as other tests' fds may leave it: then only its
+        // close-on-exec flag goes, which dup2 onto itself keeps.)
+        unsafe {
+            cmd.pre_exec(move || {
+                let r = if raw == 5 { libc::fcntl(5, libc::F_SETFD, 0) } else { libc::dup2(raw, 5) };
+                if r < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+            });
+        }
+        cmd.process_group(0);
+        let mut child = cmd.spawn().unwrap();
+        drop(theirs);
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = String::new();
+        for l in lines.by_ref() {
+            let l = l.unwrap();
+            seen.push_str(&l);
+            seen.push('\n');
+            if l == "calling" {
+                break;
+            }
+        }
+        assert!(seen.contains("calling") && !seen.contains("replaced 0 "), "{seen}");
+        // In the handler, waiting for a reply that never comes.
+        std::thread::sleep(Duration::from_millis(300));
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let waited = preld_tests::run::wait_or_kill(&mut child, Duration::from_secs(10));
+        let tag = tmp.path().to_string_lossy().into_owned();
+        let left = gone(&tag, Duration::from_secs(5));
+        // (What is left is killed: its stdout would hold this test.)
+        for p in &left {
+            let pid: i32 = p.split(':').next().unwrap().parse().unwrap();
+            // SAFETY: a process of this test's own session.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        // (The rest of its output, now that nothing holds the pipe.)
+        for l in lines {
+            seen.push_str(&l.unwrap_or_default());
+            seen.push('\n');
+        }
+        drop(ours);
+        assert!(!waited.timed_out, "signal {sig}: the launcher did not end:\n{seen}left: {left:?}");
+        assert!(!seen.contains("mkdir: "), "signal {sig}: the call ended before the signal:\n{seen}");
+        assert_eq!(left, Vec::<String>::new(), "signal {sig}: processes of the session outlived the launcher:\n{seen}");
+        assert!(!out.join("made").exists());
+    }
+}

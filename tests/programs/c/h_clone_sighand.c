@@ -12,6 +12,12 @@
  *                 first call.
  *   clear-vfork   clone3(CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND)
  *                 on a stack of its own: likewise (the clone gate)
+ *   clear-fork-big, clear-vfork-big
+ *                 the same with a struct of 128 bytes (zero beyond the
+ *                 kernel's 88: a program built with a later kernel's
+ *                 header): preld's copy took 88 bytes at most, and the
+ *                 struct went as it was, flag and all (the child died of
+ *                 SIGSYS)
  *   stack-fork    glibc's clone(fn, stack, SIGCHLD): a process of its
  *                 own memory on a new stack; it must see its parent's
  *                 actions (under preld it saw its handler as not set)
@@ -50,12 +56,12 @@ static int child(void *arg) {
 static void child_entry(void) { child(NULL); }
 
 /* clone3 onto `stack`: the child calls child_entry, which never returns. */
-static long clone3_on_stack(struct clone_args *a) {
+static long clone3_on_stack(struct clone_args *a, unsigned long size) {
     long r;
     register void (*f)(void) __asm__("r12") = child_entry;
     __asm__ volatile("syscall\n\ttest %%rax, %%rax\n\tjnz 1f\n\tand $-16, %%rsp\n\tcall *%%r12\n\thlt\n1:"
                      : "=a"(r)
-                     : "a"((long)SYS_clone3), "D"(a), "S"(sizeof *a), "r"(f)
+                     : "a"((long)SYS_clone3), "D"(a), "S"(size), "r"(f)
                      : "rcx", "r11", "memory");
     return r;
 }
@@ -67,18 +73,24 @@ int main(int argc, char **argv) {
     signal(SIGUSR1, h);
     signal(SIGUSR2, SIG_IGN);
     long pid;
+    /* Room for a struct larger than the kernel's (zero beyond it). */
+    static union { struct clone_args a; char bytes[128]; } big;
     struct clone_args a;
     memset(&a, 0, sizeof a);
     a.exit_signal = SIGCHLD;
-    if (!strcmp(name, "clear-fork")) {
+    unsigned long size = sizeof a;
+    if (strstr(name, "-big")) size = sizeof big;
+    if (!strncmp(name, "clear-fork", 10)) {
         a.flags = CLONE_CLEAR_SIGHAND;
-        pid = syscall(SYS_clone3, &a, sizeof a);
+        big.a = a;
+        pid = syscall(SYS_clone3, &big.a, size);
         if (pid == 0) child(NULL);
-    } else if (!strcmp(name, "clear-vfork")) {
+    } else if (!strncmp(name, "clear-vfork", 11)) {
         a.flags = CLONE_CLEAR_SIGHAND | CLONE_VM | CLONE_VFORK;
         a.stack = (unsigned long)stack;
         a.stack_size = sizeof stack;
-        pid = clone3_on_stack(&a);
+        big.a = a;
+        pid = clone3_on_stack(&big.a, size);
     } else if (!strcmp(name, "stack-fork")) {
         pid = clone(child, stack + sizeof stack, SIGCHLD, NULL);
     } else {
