@@ -2440,7 +2440,13 @@ fn an_unbound_host_unix_socket_takes_no_abstract_name_of_the_host() {
 
 /// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS) with one byte.
 fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
-    let mut byte = [b'x'];
+    send_fd_with(sock, fd, b'x', 0)
+}
+
+/// Sends `fd` over the Unix socket `sock` with the byte `b`, sendmsg's
+/// `flags` (MSG_OOB).
+fn send_fd_with(sock: i32, fd: i32, b: u8, flags: i32) -> std::io::Result<()> {
+    let mut byte = [b];
     let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
     let mut control = [0u64; 4];
     // SAFETY: msghdr is plain data; all zeroes is an empty one.
@@ -2460,7 +2466,7 @@ fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
         (libc::CMSG_DATA(c) as *mut i32).write_unaligned(fd);
     }
     // SAFETY: the buffers msg names are alive for the call.
-    if unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) } == 1 {
+    if unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL | flags) } == 1 {
         Ok(())
     } else {
         Err(std::io::Error::last_os_error())
@@ -2834,26 +2840,7 @@ fn fds_queued_with_an_out_of_band_byte_are_found() {
         let (host, theirs) = UnixStream::pair().unwrap();
         let fd = theirs.as_raw_fd();
         // One byte out of band, with the directory.
-        let mut byte = [b'Z'];
-        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-        let mut control = [0u64; 4];
-        // SAFETY: msghdr is plain data; all zeroes is an empty one.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        // SAFETY: CMSG_SPACE only computes a size.
-        msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as usize;
-        // SAFETY: the one control message fits in `control`.
-        unsafe {
-            let c = libc::CMSG_FIRSTHDR(&msg);
-            (*c).cmsg_level = libc::SOL_SOCKET;
-            (*c).cmsg_type = libc::SCM_RIGHTS;
-            (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
-            (libc::CMSG_DATA(c) as *mut i32).write_unaligned(dir.as_raw_fd());
-        }
-        // SAFETY: the buffers msg names are alive for the call.
-        assert_eq!(unsafe { libc::sendmsg(host.as_raw_fd(), &msg, libc::MSG_OOB) }, 1, "{}", std::io::Error::last_os_error());
+        send_fd_with(host.as_raw_fd(), dir.as_raw_fd(), b'Z', libc::MSG_OOB).unwrap();
         if data_after {
             use std::io::Write;
             (&host).write_all(b"abc").unwrap();

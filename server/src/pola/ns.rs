@@ -687,16 +687,7 @@ impl Namespace {
                     if hops > MAX_HOPS {
                         return Err(libc::ELOOP);
                     }
-                    let target = sys::readlink_fd(self.grants[g].root.as_fd())?;
-                    if target.is_empty() {
-                        return Err(libc::ENOENT);
-                    }
-                    if target[0] == b'/' {
-                        stack.clear();
-                    }
-                    for comp in components(&target).rev() {
-                        queue.push_front(comp.to_vec());
-                    }
+                    splice_link(&sys::readlink_fd(self.grants[g].root.as_fd())?, &mut stack, &mut queue)?;
                     continue;
                 }
                 if !self.grants[g].is_dir {
@@ -747,16 +738,7 @@ impl Namespace {
                 if hops > MAX_HOPS {
                     return Err(libc::ELOOP);
                 }
-                let target = sys::readlink_fd(obj.fd.as_fd())?;
-                if target.is_empty() {
-                    return Err(libc::ENOENT);
-                }
-                if target[0] == b'/' {
-                    stack.clear();
-                }
-                for comp in components(&target).rev() {
-                    queue.push_front(comp.to_vec());
-                }
+                splice_link(&sys::readlink_fd(obj.fd.as_fd())?, &mut stack, &mut queue)?;
                 continue;
             }
             if t == libc::S_IFDIR {
@@ -799,6 +781,22 @@ fn add_kept(vdirs: &mut BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>, by_vpath: &HashMap
         }
         child = p;
     }
+}
+
+/// A symlink's `target` put in the walk's place: its names first in the
+/// queue, the walk back at the root for an absolute one (the names walked
+/// so far gone). An empty target names nothing.
+fn splice_link(target: &[u8], stack: &mut Vec<(Vec<u8>, Level)>, queue: &mut VecDeque<Vec<u8>>) -> Result<(), i32> {
+    if target.is_empty() {
+        return Err(libc::ENOENT);
+    }
+    if target[0] == b'/' {
+        stack.clear();
+    }
+    for comp in components(target).rev() {
+        queue.push_front(comp.to_vec());
+    }
+    Ok(())
 }
 
 fn full_vpath(comps: &[&[u8]]) -> Vec<u8> {
