@@ -123,15 +123,45 @@ const SO_PASSRIGHTS: libc::c_int = linux_raw_sys::net::SO_PASSRIGHTS as libc::c_
 
 /// The Unix sockets whose SO_PASSRIGHTS the launcher turned off: on again
 /// when the launcher ends (the socket is the caller's too, and its other
-/// holders on the host may take fds through it after the session).
-pub(super) struct RightsBack(Vec<i32>);
+/// holders on the host may take fds through it after the session), unless
+/// processes of the session are left (the session's init has not ended:
+/// a daemon left behind holding such a socket took a host directory
+/// through it; session-15 final adversary, test
+/// `a_daemon_left_behind_takes_no_fds_through_a_crossing_socket`).
+pub(super) struct RightsBack {
+    fds: Vec<i32>,
+    /// The session's init, once there is one.
+    pub init: Option<libc::pid_t>,
+}
 
 impl Drop for RightsBack {
     fn drop(&mut self) {
-        for &fd in &self.0 {
+        if self.fds.is_empty() || self.init.is_some_and(alive) {
+            return;
+        }
+        for &fd in &self.fds {
             set_int(fd, libc::SOL_SOCKET, SO_PASSRIGHTS, 1);
         }
     }
+}
+
+/// Whether process `pid` (the session's init) has not ended within 100
+/// ms: its pidfd is not readable yet. (It ends just after the program
+/// where nothing is left behind.)
+fn alive(pid: libc::pid_t) -> bool {
+    // SAFETY: pidfd_open takes a pid and flags, and returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+    if fd < 0 {
+        return false; // gone (reaped)
+    }
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one pollfd; then the fd is ours to close.
+    let ended = unsafe {
+        let r = libc::poll(&mut p, 1, 100);
+        libc::close(fd);
+        r == 1
+    };
+    !ended
 }
 
 fn get_int(fd: i32, level: libc::c_int, opt: libc::c_int) -> Result<libc::c_int, i32> {
@@ -164,7 +194,7 @@ fn set_int(fd: i32, level: libc::c_int, opt: libc::c_int, v: libc::c_int) -> boo
 /// Kernels before 6.16 have no SO_PASSRIGHTS: the sockets cross as they
 /// are (docs/DESIGN.md).
 pub(super) fn close_fd_passing(fds: &[i32], net: bool) -> Result<RightsBack, String> {
-    let mut back = RightsBack(Vec::new());
+    let mut back = RightsBack { fds: Vec::new(), init: None };
     for &fd in fds {
         if get_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN) != Ok(libc::AF_UNIX) {
             continue;
@@ -178,7 +208,7 @@ pub(super) fn close_fd_passing(fds: &[i32], net: bool) -> Result<RightsBack, Str
                 if !set_int(fd, libc::SOL_SOCKET, SO_PASSRIGHTS, 0) {
                     return Err(format!("fd {fd}: cannot stop the Unix socket from taking fds (SO_PASSRIGHTS): {}", std::io::Error::last_os_error()));
                 }
-                back.0.push(fd);
+                back.fds.push(fd);
             }
             Err(_) => continue,
         }

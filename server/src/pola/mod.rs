@@ -1137,8 +1137,8 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if let Some(why) = keep.iter().find_map(|&fd| crossing::refused_crossing(fd, args.net)) {
         return Err(why.into());
     }
-    // Until the launcher ends.
-    let _rights_back = crossing::close_fd_passing(&keep, args.net)?;
+    // Until the launcher ends, where the session ends with it.
+    let mut rights_back = crossing::close_fd_passing(&keep, args.net)?;
     keep.push(n);
     keep.extend(&beneath);
     keep.extend(linked_files.iter().map(|f| f.as_raw_fd()));
@@ -1175,6 +1175,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // clean-up's process forked (`Cleaner`).
     let (mut ns, mut made, mut cleaner) = (Some(ns), None, None);
     let init_pid = early.init_pid();
+    rights_back.init = Some(init_pid);
     let tmp_path = tmp.as_ref().map(|t| t.path().to_path_buf());
     let session = {
         let mut take = |m| {
