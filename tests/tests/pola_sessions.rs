@@ -2890,6 +2890,24 @@ fn a_daemon_that_closes_its_stdout_does_not_hold_the_callers_pipe() {
     assert!(took < std::time::Duration::from_secs(10), "the caller's stdout stayed open {took:?} after the program ended (the daemon's sleep)");
 }
 
+/// `int $0x80` in a 64-bit program is a call of the i386 table, which the
+/// session's seccomp filter refuses (ENOSYS). Syscall User Dispatch hands
+/// it to the handler too, which served it as the x86_64 call of the same
+/// number: i386 mkdir (39) returned the pid (x86_64 getpid), i386 execve
+/// (11) would munmap (session-15b adversary; programs/pola/int80.c).
+/// Dynamic and static; under `preld run` too.
+#[test]
+#[ignore = "not fixed: the handler serves int 0x80 calls as x86_64 calls"]
+fn int80_calls_are_not_served_as_x86_64_calls() {
+    for prog in ["pola/int80", "pola/int80-static"] {
+        let out = Command::new(preld()).args(["pola", "-B", "--"]).arg(program(prog)).arg("39").output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "-38\n", "{prog} in a session: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(preld()).arg("run").arg("--").arg(program(prog)).arg("39").output().unwrap();
+        let got = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(got == "-14" || got == "-38", "{prog} under preld run: i386 mkdir(NULL) gave {got} (natively -14, EFAULT)");
+    }
+}
+
 /// The launcher looks through a crossing Unix socket's queue for fds sent
 /// before the session (a peek of the whole queue), but a stream peek skips
 /// the out-of-band byte (MSG_OOB) unless SO_OOBINLINE is on: a directory
