@@ -2897,7 +2897,6 @@ fn a_daemon_that_closes_its_stdout_does_not_hold_the_callers_pipe() {
 /// (11) would munmap (session-15b adversary; programs/pola/int80.c).
 /// Dynamic and static; under `preld run` too.
 #[test]
-#[ignore = "not fixed: the handler serves int 0x80 calls as x86_64 calls"]
 fn int80_calls_are_not_served_as_x86_64_calls() {
     for prog in ["pola/int80", "pola/int80-static"] {
         let out = Command::new(preld()).args(["pola", "-B", "--"]).arg(program(prog)).arg("39").output().unwrap();
