@@ -190,6 +190,8 @@ fn main() {
     own("pola", "climb", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb_renamed", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
     own("pola", "relay_out", &["-O0", "-w", "-mno-red-zone"], true, &mut jobs);
+    own("pola", "late_fd", &["-O0", "-w", "-mno-red-zone"], true, &mut jobs);
+    own("pola", "int80", &["-O2", "-Wall"], true, &mut jobs);
     run_jobs(&cc_path, &[], &progs, jobs);
 
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));

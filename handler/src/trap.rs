@@ -29,6 +29,9 @@ extern "C" fn preld_gate_serve(regs: *mut usize) -> isize {
     }
 }
 
+/// AUDIT_ARCH_X86_64: the si_arch of a call of the x86_64 table.
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+
 /// The SIGSYS handler, called by `sigsys_entry` on the preld stack with
 /// every signal blocked.
 #[unsafe(no_mangle)]
@@ -57,6 +60,16 @@ extern "C" fn preld_sigsys(_sig: i32, info: *mut core::ffi::c_void, uc: *mut cor
             uc.set_rip(rip);
         }
         signals::foreign_sigsys(t, info, &mut uc);
+        return;
+    }
+    // SAFETY: the kernel's siginfo of a Syscall User Dispatch SIGSYS:
+    // _sigsys's si_arch, the u32 at byte 28.
+    let arch = unsafe { *(info as *const u32).add(7) };
+    if arch != AUDIT_ARCH_X86_64 {
+        // `int $0x80` (the i386 table): never the x86_64 call of the same
+        // number (i386 execve is x86_64 munmap); ENOSYS, as a session's
+        // seccomp filter answers it (session-15b adversary).
+        uc.set_rax(-(crate::errno::ENOSYS as isize) as usize);
         return;
     }
     match uc.site() {
