@@ -2,7 +2,7 @@
 
 use preld_arch::{TrapSite, Ucontext};
 
-use crate::abi::SYS_USER_DISPATCH;
+use crate::abi::{AUDIT_ARCH_X86_64, SYS_USER_DISPATCH};
 use crate::{attach, clone, dispatch, signals, thread};
 
 /// The fast path's handler gate (arch `fast_gate_handler`), called on the
@@ -28,9 +28,6 @@ extern "C" fn preld_gate_serve(regs: *mut usize) -> isize {
         None => preld_arch::fast::HANDLER_GATE_SLOW,
     }
 }
-
-/// AUDIT_ARCH_X86_64: the si_arch of a call of the x86_64 table.
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 /// The SIGSYS handler, called by `sigsys_entry` on the preld stack with
 /// every signal blocked.
@@ -67,9 +64,14 @@ extern "C" fn preld_sigsys(_sig: i32, info: *mut core::ffi::c_void, uc: *mut cor
     let arch = unsafe { *(info as *const u32).add(7) };
     if arch != AUDIT_ARCH_X86_64 {
         // `int $0x80` (the i386 table): never the x86_64 call of the same
-        // number (i386 execve is x86_64 munmap); ENOSYS, as a session's
-        // seccomp filter answers it (session-15b adversary).
-        uc.set_rax(-(crate::errno::ENOSYS as isize) as usize);
+        // number (i386 execve is x86_64 munmap; session-15b adversary).
+        // Made as it came, from preld's text: the kernel's i386 call, as
+        // natively; in a session the seccomp filter answers ENOSYS.
+        let [b, c, d, si, di, bp] = uc.i386_args();
+        // SAFETY: the application's own call, made as it asked it, with
+        // its own arguments: what it would have done natively.
+        let r = unsafe { preld_arch::int80(uc.rax(), b, c, d, si, di, bp) };
+        uc.set_rax(r as usize);
         return;
     }
     match uc.site() {

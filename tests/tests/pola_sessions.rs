@@ -2900,16 +2900,29 @@ fn a_daemon_that_closes_its_stdout_does_not_hold_the_callers_pipe() {
 /// session's seccomp filter refuses (ENOSYS). Syscall User Dispatch hands
 /// it to the handler too, which served it as the x86_64 call of the same
 /// number: i386 mkdir (39) returned the pid (x86_64 getpid), i386 execve
-/// (11) would munmap (session-15b adversary; programs/pola/int80.c).
-/// Dynamic and static; under `preld run` too.
+/// (11) would munmap (session-15b adversary; programs/pola/int80.c). The
+/// handler makes it as it came: the kernel's i386 call under `preld run`,
+/// as natively (i386 mkdir of NULL: EFAULT; i386 getpid, 20: the pid).
+/// Dynamic and static.
 #[test]
 fn int80_calls_are_not_served_as_x86_64_calls() {
     for prog in ["pola/int80", "pola/int80-static"] {
-        let out = Command::new(preld()).args(["pola", "-B", "--"]).arg(program(prog)).arg("39").output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "-38\n", "{prog} in a session: {}", String::from_utf8_lossy(&out.stderr));
-        let out = Command::new(preld()).arg("run").arg("--").arg(program(prog)).arg("39").output().unwrap();
-        let got = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        assert!(got == "-14" || got == "-38", "{prog} under preld run: i386 mkdir(NULL) gave {got} (natively -14, EFAULT)");
+        for (nr, native) in [("39", "-14\n"), ("20", "pid\n")] {
+            let out = Command::new(program(prog)).arg(nr).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), native, "{prog} {nr} natively");
+            let out = Command::new(preld()).args(["pola", "-B", "--"]).arg(program(prog)).arg(nr).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "-38\n", "{prog} {nr} in a session: {}", String::from_utf8_lossy(&out.stderr));
+            for mode in ["run", "trace"] {
+                let mut c = Command::new(preld());
+                c.args([mode, "-o", "/dev/null"]);
+                if mode == "run" {
+                    c = Command::new(preld());
+                    c.arg("run");
+                }
+                let out = c.arg("--").arg(program(prog)).arg(nr).envs(preld_tests::fast_env()).output().unwrap();
+                assert_eq!(String::from_utf8_lossy(&out.stdout), native, "{prog} {nr} under preld {mode}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+        }
     }
 }
 

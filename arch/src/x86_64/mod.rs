@@ -12,7 +12,7 @@ mod syscall;
 mod trap;
 
 pub use enter::enter_program;
-pub use syscall::{is_restartable_call, syscall6, syscall6_restartable, Sysret};
+pub use syscall::{int80, is_restartable_call, syscall6, syscall6_restartable, Sysret};
 pub use trap::{
     after_tail_call, clone_gate, gate_range, handler_frame_context, handler_frame_entry, ignore_signal, set_thread_block, signal_entry, sigreturn_gate, sigsys_entry, stack_fault, tail_gate, tail_gate_post, thread_block,
     ArchThread, Deferral, TailState, TrapSite, Ucontext, RED_ZONE, TAIL_SLOT_LEN,

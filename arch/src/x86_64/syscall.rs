@@ -38,6 +38,39 @@ pub unsafe extern "C" fn syscall6(
     core::arch::naked_asm!(args_to_kernel!(), "syscall", "ret")
 }
 
+/// Issues `int $0x80`, a call of the i386 table, `nr` with up to six
+/// arguments (ebx, ecx, edx, esi, edi, ebp), for a program that made one
+/// (Syscall User Dispatch hands those over too): the kernel's i386 call,
+/// as natively, never the x86_64 call of the same number.
+///
+/// Owns: rax, rbx, rcx, rdx, rsi, rdi, rbp (rbx and rbp saved on the
+/// caller's stack and restored), r10 (scratch), r8-r11 (the kernel clears
+/// them); reads the sixth argument from the caller's stack.
+///
+/// # Safety
+/// As `syscall6`: the call is whatever `nr` means in the i386 table.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn int80(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> Sysret {
+    core::arch::naked_asm!(
+        "push rbx",
+        "push rbp",
+        "mov rax, rdi",
+        "mov rbx, rsi",
+        "mov rsi, r8",
+        "mov rdi, r9",
+        "mov r10, rcx",
+        "mov rcx, rdx",
+        "mov rdx, r10",
+        // The sixth: above the return address and the two saved registers.
+        "mov rbp, [rsp + 24]",
+        "int 0x80",
+        "pop rbp",
+        "pop rbx",
+        "ret"
+    )
+}
+
 /// As `syscall6`, for a call the handler gate makes for the application
 /// that may block (an open that may wait for a FIFO's other end): a signal
 /// that comes during it, and that the kernel would restart it for (or that

@@ -122,8 +122,11 @@ const G_R9: usize = 1;
 const G_R10: usize = 2;
 const G_RDI: usize = 8;
 const G_RSI: usize = 9;
+const G_RBP: usize = 10;
+const G_RBX: usize = 11;
 const G_RDX: usize = 12;
 const G_RAX: usize = 13;
+const G_RCX: usize = 14;
 const G_RSP: usize = 15;
 const G_RIP: usize = 16;
 const G_EFL: usize = 17;
@@ -142,6 +145,8 @@ const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
 /// Flags the kernel clears when it enters a signal handler.
 const EFLAGS_CLEARED_FOR_HANDLER: usize = 0x400 /* DF */ | 0x100 /* TF */ | 0x1_0000 /* RF */;
 const ARG_REGS: [usize; 6] = [G_RDI, G_RSI, G_RDX, G_R10, G_R8, G_R9];
+/// Where `int $0x80` (the i386 table) takes its six arguments.
+const I386_ARG_REGS: [usize; 6] = [G_RBX, G_RCX, G_RDX, G_RSI, G_RDI, G_RBP];
 
 /// Which trap brought us into the handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +201,11 @@ impl Ucontext {
     }
     pub fn args(&self) -> [usize; 6] {
         ARG_REGS.map(|r| self.get(r))
+    }
+    /// The arguments of a trapped `int $0x80` (ebx, ecx, edx, esi, edi,
+    /// ebp).
+    pub fn i386_args(&self) -> [usize; 6] {
+        I386_ARG_REGS.map(|r| self.get(r))
     }
     /// Replaces the argument registers the real call will see.
     pub fn set_args(&mut self, args: &[usize; 6]) {
