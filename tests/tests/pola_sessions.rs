@@ -2830,7 +2830,6 @@ fn a_host_process_cannot_send_fds_back_through_a_socket_the_session_sent_out() {
 /// session-15b adversary; programs/pola/late_fd.c). SCM_RIGHTS must stay
 /// off while any process of the session may hold the socket.
 #[test]
-#[ignore = "not fixed: SO_PASSRIGHTS is turned on again when the launcher ends, while a daemon of the session still holds the socket"]
 fn a_daemon_left_behind_takes_no_fds_through_a_crossing_socket() {
     use std::io::Read;
     use std::os::fd::AsRawFd;
@@ -2880,7 +2879,6 @@ fn a_daemon_left_behind_takes_no_fds_through_a_crossing_socket() {
 /// `eval $(preld pola -B -- ssh-agent)` waits for the agent to end
 /// (session-15b adversary).
 #[test]
-#[ignore = "not fixed: the background server keeps the caller's stdout and stderr while processes of the session are left behind"]
 fn a_daemon_that_closes_its_stdout_does_not_hold_the_callers_pipe() {
     use std::io::Read;
     let started = std::time::Instant::now();

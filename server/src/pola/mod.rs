@@ -1268,6 +1268,12 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 // user's keystrokes are the user's shell's again.
                 if let (Some(p), Some(_)) = (pty.as_ref(), relay.as_ref()) {
                     p.start_output_only();
+                } else {
+                    // Nothing to relay: the caller's fds 0-2 are not this
+                    // server's to hold (`$(preld pola -- ssh-agent)` waited
+                    // for the agent, which had closed its own; session-15
+                    // final adversary).
+                    null_stdio();
                 }
                 // The terminal is the user's shell's again: no questions.
                 if let Some(pb) = &mut server.powerbox {
@@ -1474,6 +1480,23 @@ struct TerminalBack;
 impl Drop for TerminalBack {
     fn drop(&mut self) {
         tty::restore();
+    }
+}
+
+/// Fds 0-2 onto /dev/null (the background server's).
+fn null_stdio() {
+    // SAFETY: open of a constant path; dup2 onto 0-2 and close of the fd
+    // we opened.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
     }
 }
 
