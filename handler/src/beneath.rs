@@ -487,11 +487,24 @@ pub fn missing(path: &[u8], creating: bool) -> bool {
 /// only those no other grant holds and whose target climbs (`..`) only
 /// out of the link's own virtual directories: the target spliced in
 /// lexically is then where the server's walk goes.
-static LINKS: AtomicPtr<Vec<(Vec<u8>, Vec<u8>)>> = AtomicPtr::new(core::ptr::null_mut());
+static LINKS: AtomicPtr<Links> = AtomicPtr::new(core::ptr::null_mut());
+
+struct Links {
+    /// The byte after the first `/` of each link's name, as a bit: most
+    /// paths (/usr/..., /tmp/...) go through none, told at one look
+    /// (every path call in the process asks).
+    first: [u64; 4],
+    links: Vec<(Vec<u8>, Vec<u8>)>,
+}
 
 pub fn set_links(links: Vec<(Vec<u8>, Vec<u8>)>) {
     if !links.is_empty() {
-        LINKS.store(Box::into_raw(Box::new(links)), Ordering::Release);
+        let mut first = [0u64; 4];
+        for (link, _) in &links {
+            let b = link.get(1).copied().unwrap_or(0) as usize;
+            first[b / 64] |= 1 << (b % 64);
+        }
+        LINKS.store(Box::into_raw(Box::new(Links { first, links })), Ordering::Release);
     }
 }
 
@@ -506,8 +519,12 @@ pub fn set_links(links: Vec<(Vec<u8>, Vec<u8>)>) {
 pub fn link_in(path: &[u8], follow_last: bool) -> Option<(usize, &'static [u8])> {
     let p = LINKS.load(Ordering::Acquire);
     // SAFETY: set once from a leaked Box and never freed.
-    let links = unsafe { p.as_ref() }?;
-    links.iter().find_map(|(link, target)| {
+    let l = unsafe { p.as_ref() }?;
+    let b = path.get(1).copied().unwrap_or(0) as usize;
+    if l.first[b / 64] & (1 << (b % 64)) == 0 {
+        return None;
+    }
+    l.links.iter().find_map(|(link, target)| {
         let rest = path.strip_prefix(link.as_slice())?;
         let through = match rest.first() {
             None => follow_last,
