@@ -80,7 +80,7 @@ pub struct PolaArgs {
     /// (users and groups, name resolution, time zone, ssl certificates,
     /// ld.so, alternatives, mime types... `preld pola --help` lists it), but
     /// no secret and nothing the user cannot read; /dev/null /dev/zero
-    /// /dev/urandom /dev/tty. Those that are symlinks whose target is granted
+    /// /dev/full /dev/random /dev/urandom /dev/tty. Those that are symlinks whose target is granted
     /// (merged /usr's /bin -> usr/bin, /etc/localtime) are granted as the
     /// symlinks. The current directory is not granted: add `--ro .` (or
     /// --rw .)
@@ -140,7 +140,12 @@ capabilities (also when started by root), under Landlock with no file-system
 access of its own, and under a seccomp filter (docs/DESIGN.md lists it). Only
 fds 0, 1 and 2 cross into the session, and those named with --fd; without --net
 a socket of the host's network among them must be a connected or listening TCP
-socket (any other would reach the network: refused).
+socket (any other would reach the network: refused). A Unix socket among them
+takes no fds from the host (SCM_RIGHTS off while the session lives; one with
+fds queued is refused), and without --net one unnamed is given a name of the
+kernel's first (autobind), so the session binds no abstract name of the host's.
+The session's processes may trace each other (sanitizers, strace -p), nothing
+outside it; PTRACE_TRACEME is refused.
 
 /proc is the session's own, read-only: its processes only (the session's init is
 pid 1, the program pid 2); /proc/self/exe, cwd, root and fd/N name the session's
