@@ -236,6 +236,10 @@ pub const TIOCSCTTY: u32 = ioctl::TIOCSCTTY;
 pub const TIOCSETD: u32 = ioctl::TIOCSETD;
 pub const TIOCCONS: u32 = ioctl::TIOCCONS;
 
+// userfaultfd's ioctls (memory.rs): their type, and each command's number.
+pub const UFFDIO: u32 = general::UFFDIO;
+pub use general::{_UFFDIO_CONTINUE, _UFFDIO_COPY, _UFFDIO_MOVE, _UFFDIO_POISON, _UFFDIO_REGISTER, _UFFDIO_UNREGISTER, _UFFDIO_WAKE, _UFFDIO_WRITEPROTECT, _UFFDIO_ZEROPAGE};
+
 // Sockets.
 pub const AF_UNIX: u32 = net::AF_UNIX;
 pub const AF_INET: u32 = net::AF_INET;

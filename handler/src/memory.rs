@@ -189,19 +189,19 @@ pub fn ioctl(c: &mut Call<'_>) -> Outcome {
 /// other thread changes it between the look and the call. None: not such
 /// an ioctl (or unreadable: the kernel says EFAULT).
 fn uffd_ioctl(c: &mut Call<'_>) -> Option<Outcome> {
+    use crate::abi::{UFFDIO, _UFFDIO_CONTINUE, _UFFDIO_COPY, _UFFDIO_MOVE, _UFFDIO_POISON, _UFFDIO_REGISTER};
+    use crate::abi::{_UFFDIO_UNREGISTER, _UFFDIO_WAKE, _UFFDIO_WRITEPROTECT, _UFFDIO_ZEROPAGE};
     let cmd = c.args[1] as u32;
-    if (cmd >> 8) & 0xff != 0xaa {
+    if (cmd >> 8) & 0xff != UFFDIO {
         return None;
     }
     // The offsets of the (start, len) ranges in each struct (uffdio_range
     // first, but COPY's and MOVE's dst, src and len).
     let ranges: &[(usize, usize)] = match cmd & 0xff {
-        // REGISTER, UNREGISTER, WAKE, ZEROPAGE, WRITEPROTECT, CONTINUE, POISON
-        0x00 | 0x01 | 0x02 | 0x04 | 0x06 | 0x07 | 0x08 => &[(0, 8)],
-        // COPY: dst (written), src (read: not preld's to lend either)
-        0x03 => &[(0, 16), (8, 16)],
-        // MOVE: dst and src, both changed
-        0x05 => &[(0, 16), (8, 16)],
+        _UFFDIO_REGISTER | _UFFDIO_UNREGISTER | _UFFDIO_WAKE | _UFFDIO_ZEROPAGE | _UFFDIO_WRITEPROTECT | _UFFDIO_CONTINUE | _UFFDIO_POISON => &[(0, 8)],
+        // COPY: dst (written), src (read: not preld's to lend either);
+        // MOVE: both changed.
+        _UFFDIO_COPY | _UFFDIO_MOVE => &[(0, 16), (8, 16)],
         _ => return None,
     };
     // _IOC_SIZE: the struct's size (at most 40 bytes: uffdio_copy, _move).

@@ -11,14 +11,7 @@
 /// (one disconnected with AF_UNSPEC would connect out again), so
 /// Landlock's TCP rules stay on.
 pub(super) fn inherits_ip_socket(fds: &[i32]) -> bool {
-    [0, 1, 2].iter().chain(fds).any(|&fd| {
-        let mut domain: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: getsockopt writes one int into `domain`; any fd may be
-        // asked (ENOTSOCK, EBADF for what is no socket).
-        let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_DOMAIN, (&mut domain as *mut libc::c_int).cast(), &mut len) };
-        r == 0 && domain != libc::AF_UNIX
-    })
+    [0, 1, 2].iter().chain(fds).any(|&fd| get_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN).is_ok_and(|d| d != libc::AF_UNIX))
 }
 
 /// Why `fd` (0-2 or an --fd) may not cross into the session, if it may
@@ -72,14 +65,7 @@ fn is_host_directory(fd: i32) -> bool {
 /// programs connect to (an X display's, a D-Bus address: the session
 /// posing as the service; Landlock's scope stops connections out only).
 fn network_authority(fd: i32) -> Option<String> {
-    let int_opt = |opt: libc::c_int| {
-        let mut v: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: getsockopt writes one int into `v`; any fd may be asked
-        // (ENOTSOCK, EBADF for what is no socket).
-        let r = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&mut v as *mut libc::c_int).cast(), &mut len) };
-        (r == 0).then_some(v)
-    };
+    let int_opt = |opt| get_int(fd, libc::SOL_SOCKET, opt).ok();
     let domain = int_opt(libc::SO_DOMAIN)?;
     let (kind, protocol) = (int_opt(libc::SO_TYPE).unwrap_or(-1), int_opt(libc::SO_PROTOCOL).unwrap_or(-1));
     let family = match domain {
@@ -168,7 +154,7 @@ fn get_int(fd: i32, level: libc::c_int, opt: libc::c_int) -> Result<libc::c_int,
     let mut v: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most one int into `v`; any fd may be
-    // asked.
+    // asked (ENOTSOCK, EBADF for what is no socket).
     let r = unsafe { libc::getsockopt(fd, level, opt, (&mut v as *mut libc::c_int).cast(), &mut len) };
     if r == 0 {
         Ok(v)
