@@ -1,14 +1,38 @@
 //! preld's heap: linked_list_allocator over an arena in ld-preld's bss.
 //! Pages never touched cost nothing. It is used only with every signal
-//! blocked (inside the SIGSYS handler, or at startup), so its spin lock is
-//! never taken twice by one thread.
+//! blocked (inside the SIGSYS handler, or at startup), so its lock is
+//! never taken twice by one thread; the lock sleeps (lock.rs: threads of
+//! the program spun out their time slices for a holder preempted).
 
 #[cfg(not(any(test, feature = "host")))]
-use linked_list_allocator::LockedHeap;
+use crate::lock::Lock;
+
+#[cfg(not(any(test, feature = "host")))]
+struct Heap(Lock<linked_list_allocator::Heap>);
+
+#[cfg(not(any(test, feature = "host")))]
+// SAFETY: the allocator's own checks hold (a block it returns is at least
+// `layout`'s size and alignment and no one else's until freed); the lock
+// makes each call the only one on the free list.
+unsafe impl core::alloc::GlobalAlloc for Heap {
+    /// # Safety
+    /// GlobalAlloc's: `layout` has a non-zero size.
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        self.0.lock().allocate_first_fit(layout).map_or(core::ptr::null_mut(), |p| p.as_ptr())
+    }
+
+    /// # Safety
+    /// GlobalAlloc's: `ptr` came from `alloc` with this `layout`.
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
+        // SAFETY: GlobalAlloc's contract: `ptr` came from `alloc` with
+        // this `layout` (so it is not null).
+        unsafe { self.0.lock().deallocate(core::ptr::NonNull::new_unchecked(ptr), layout) }
+    }
+}
 
 #[cfg(not(any(test, feature = "host")))]
 #[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+static HEAP: Heap = Heap(Lock::new(linked_list_allocator::Heap::empty()));
 
 #[cfg(not(any(test, feature = "host")))]
 const ARENA_SIZE: usize = 16 << 20;
@@ -26,7 +50,7 @@ pub fn init() {
         }
         // SAFETY: the heap gets the arena once (GIVEN), while it is empty;
         // ARENA is used by nothing else.
-        unsafe { HEAP.lock().init(core::ptr::addr_of_mut!(ARENA).cast(), ARENA_SIZE) }
+        unsafe { HEAP.0.lock().init(core::ptr::addr_of_mut!(ARENA).cast(), ARENA_SIZE) }
     }
 }
 
@@ -35,7 +59,7 @@ pub fn init() {
 pub fn lock() -> impl Drop {
     #[cfg(not(any(test, feature = "host")))]
     {
-        HEAP.lock()
+        HEAP.0.lock()
     }
     #[cfg(any(test, feature = "host"))]
     {

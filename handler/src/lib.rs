@@ -11,7 +11,7 @@
 //! checks this; there is no cycle):
 //!
 //! ```text
-//! kernel ABI, leaf services: abi errno sys heap inject trace_opts clock config ownfd beneath sigactions sud sandbox vdso
+//! kernel ABI, leaf services: abi errno sys lock heap inject trace_opts clock config ownfd beneath sigactions sud sandbox vdso
 //! per-thread state, the call: thread call
 //! services over threads:     resident usermem trace rpc owners tracer fast fds
 //! the table's entries:       memory signals pathmap pola exec clone clockcalls
@@ -43,6 +43,7 @@ pub mod fast;
 pub mod fds;
 pub mod heap;
 pub mod inject;
+pub mod lock;
 pub mod memory;
 pub mod ownfd;
 pub mod owners;

@@ -25,10 +25,10 @@ use crate::thread::ThreadBlock;
 const RECV_SPIN_TRIES: u32 = 64;
 
 static MAIN: AtomicI32 = AtomicI32::new(-1);
-/// The main connection's lock: 0 free, 1 taken, 2 taken with sleepers
-/// (a futex: the threads a program starts at once all ask for their
-/// connection at once, and spinning for it took every CPU from the server).
-static MAIN_LOCK: AtomicU32 = AtomicU32::new(0);
+/// The main connection's lock (it sleeps: the threads a program starts
+/// at once all ask for their connection at once, and spinning for it took
+/// every CPU from the server).
+static MAIN_LOCK: crate::lock::Lock<()> = crate::lock::Lock::new(());
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 /// Threads of this process waiting for a reply by looking again (not
 /// asleep). One is enough to keep a CPU busy for the reply; more only
@@ -281,31 +281,9 @@ fn call_on_until<'b>(
     }
 }
 
-struct MainGuard;
-
-impl MainGuard {
-    fn lock() -> MainGuard {
-        if MAIN_LOCK.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-            return MainGuard;
-        }
-        while MAIN_LOCK.swap(2, Ordering::Acquire) != 0 {
-            sys::futex_wait(&MAIN_LOCK, 2);
-        }
-        MainGuard
-    }
-}
-
-impl Drop for MainGuard {
-    fn drop(&mut self) {
-        if MAIN_LOCK.swap(0, Ordering::Release) == 2 {
-            sys::futex_wake_one(&MAIN_LOCK);
-        }
-    }
-}
-
 /// A new connection, asked for over the main one (`mask`: as `call`'s).
 pub fn new_connection(mask: u64) -> Result<i32, i32> {
-    let _g = MainGuard::lock();
+    let _g = MAIN_LOCK.lock();
     let mut buf = [0u8; 64];
     let (reply, fd) = call_on_until(main_fd(), &Request::Connect, &[], &mut buf, true, Wait::Fatal(mask))?;
     if reply.result < 0 {
@@ -407,7 +385,9 @@ pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>, shared_fds: bo
                 ownfd::release_fd(fd);
             }
         }
-        MAIN_LOCK.store(0, Ordering::Release);
+        // SAFETY: a fork child: a thread of the parent's that held the
+        // lock does not exist here.
+        unsafe { MAIN_LOCK.force_unlock() };
     }
     SHARED_TABLE.store(shared_fds, Ordering::Relaxed);
 }

@@ -34,7 +34,7 @@ use alloc::collections::BTreeMap;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use preld_arch::fast::{self as arch, Gate, SetNr, JUMP_LEN, SYSCALL_INSN};
-use spin::Mutex;
+use crate::lock::Lock;
 
 use crate::abi::{self, F_DUPFD_CLOEXEC};
 use crate::errno::EFAULT;
@@ -70,7 +70,7 @@ enum Site {
     Unpatchable,
 }
 
-static SITES: Mutex<BTreeMap<usize, Site>> = Mutex::new(BTreeMap::new());
+static SITES: Lock<BTreeMap<usize, Site>> = Lock::new(BTreeMap::new());
 
 /// Trapped calls, by why they trapped.
 struct Counts {
@@ -191,7 +191,7 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
 static REFUSED: [AtomicU64; 9] = [const { AtomicU64::new(0) }; 9];
 
 /// Held while a site is rewritten.
-static REWRITING: Mutex<()> = Mutex::new(());
+static REWRITING: Lock<()> = Lock::new(());
 
 /// Application calls that change memory being made (`change_memory`),
 /// and forks (`hold_rewrites`).
@@ -410,7 +410,7 @@ struct Batch {
     plain: alloc::vec::Vec<(usize, usize)>,
     writable: (usize, usize),
 }
-static BATCH: Mutex<Batch> = Mutex::new(Batch { plain: alloc::vec::Vec::new(), writable: (0, 0) });
+static BATCH: Lock<Batch> = Lock::new(Batch { plain: alloc::vec::Vec::new(), writable: (0, 0) });
 static BATCHING: AtomicBool = AtomicBool::new(false);
 
 /// Whether [addr, addr+len) lies in one of the extents `rewrite_interpreter`
@@ -653,11 +653,11 @@ struct Table {
 }
 
 /// By .eh_frame_hdr address. Objects are few; past this many, start over.
-static TABLES: Mutex<BTreeMap<usize, Table>> = Mutex::new(BTreeMap::new());
+static TABLES: Lock<BTreeMap<usize, Table>> = Lock::new(BTreeMap::new());
 const MAX_TABLES: usize = 256;
 
 /// Padding windows already holding a jump.
-static PADDING: Mutex<alloc::collections::BTreeSet<usize>> = Mutex::new(alloc::collections::BTreeSet::new());
+static PADDING: Lock<alloc::collections::BTreeSet<usize>> = Lock::new(alloc::collections::BTreeSet::new());
 
 /// Five bytes of padding next to the function [start, end) (after it,
 /// or before it back to the previous function's end), within a short jump

@@ -6,7 +6,7 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use spin::Mutex;
+use crate::lock::Lock;
 
 use super::funcs;
 use crate::{abi, usermem};
@@ -32,12 +32,12 @@ static PROGRAM: [AtomicUsize; 3] = [AtomicUsize::new(0), AtomicUsize::new(0), At
 /// The program's .eh_frame (address, size), when it has no .eh_frame_hdr,
 /// and the FDE ranges read from it once.
 static PROGRAM_EH_FRAME: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
-static PROGRAM_FDES: Mutex<Option<Vec<(usize, usize)>>> = Mutex::new(None);
+static PROGRAM_FDES: Lock<Option<Vec<(usize, usize)>>> = Lock::new(None);
 /// The most of .eh_frame read into preld's heap.
 const EH_FRAME_MAX: usize = 16 << 20;
-static SEGMENTS: Mutex<Vec<Segment>> = Mutex::new(Vec::new());
+static SEGMENTS: Lock<Vec<Segment>> = Lock::new(Vec::new());
 /// Ranges the application made writable: never rewritten.
-static TAINTED: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+static TAINTED: Lock<Vec<(usize, usize)>> = Lock::new(Vec::new());
 
 /// The dynamic linker's load bias (its ELF header), 0 for none.
 static INTERP: AtomicUsize = AtomicUsize::new(0);

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use preld_arch::fast::{self as arch, Gate, SetNr, STUB_SIZE};
-use spin::Mutex;
+use crate::lock::Lock;
 
 use crate::{abi, sys};
 
@@ -48,11 +48,11 @@ struct Page {
     used: usize,
 }
 
-static PAGES: Mutex<Vec<Page>> = Mutex::new(Vec::new());
+static PAGES: Lock<Vec<Page>> = Lock::new(Vec::new());
 
 /// Pages left writable (and not executable) by a batch of rewrites made
 /// before the program runs (`begin_batch`), until `end_batch`.
-static OPEN: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+static OPEN: Lock<Vec<usize>> = Lock::new(Vec::new());
 static BATCH: AtomicBool = AtomicBool::new(false);
 
 /// From here to `end_batch`, stub pages are written without changing
