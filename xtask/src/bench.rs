@@ -23,8 +23,8 @@
 //! for older builds) and the bench's scratch directory read-write (gcc's
 //! output). The `openat+close` row is an open beneath a directory grant,
 //! resolved in the process (tests/programs/pola/open_loop.c); the
-//! `/etc/passwd x10000` rows open a file granted as a file, a round trip
-//! to the capability server each, from 1 and from 200 threads
+//! `/etc/passwd x10000` rows open a file granted as a file (reopened in
+//! the process through the session's procfs), from 1 and from 200 threads
 //! (tests/programs/pola/open_threads.c). The session's CPU column counts
 //! the launcher and server only: the session's processes are reaped by
 //! its init, which the launcher does not wait for.

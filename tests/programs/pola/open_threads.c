@@ -1,6 +1,7 @@
 /* Opens from many threads: TOTAL open+read+close of one file (argv[3],
  * default /etc/passwd, which -B grants as a file: every open of it is a
- * round trip to the capability server) split over THREADS threads
+ * reopen of the grant's fd through the session's procfs, in the process)
+ * split over THREADS threads
  * (argv[1], argv[2]: THREADS TOTAL). Prints nothing; the bench times the
  * whole run and the CPU the process tree used. In a session, issue 11's
  * 200 threads took 60 times as long as one, spinning for the server. */
