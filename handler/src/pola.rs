@@ -2055,6 +2055,9 @@ fn other_process_fd_name(c: &mut Call<'_>, p: &mut PathIn) -> Option<Vec<u8>> {
 }
 
 fn readlink_beneath(p: &mut PathIn, out: usize, size: usize) -> Option<Outcome> {
+    if p.dirfd.is_none() && beneath::is_virtual_dir(&p.buf[..p.len]) {
+        return Some(Outcome::err(EINVAL)); // a directory, no link
+    }
     let (fd, _) = match beneath_path(p, true)? {
         Ok(v) => v,
         Err(e) => return Some(Outcome::Return(e)),
