@@ -603,7 +603,8 @@ pub fn has_ptys() -> bool {
 
 /// The session's procfs (the grant at /proc the launcher made), if any.
 fn procfs() -> Option<&'static Grant> {
-    table().iter().find(|g| g.resolve_mode() == b'p')
+    // (Among the grants under `/p` only: every file grant's open asks.)
+    grants_of_letter(whole_table()?, b'p' as usize).iter().find(|g| g.resolve_mode() == b'p')
 }
 
 /// In a session, the link /proc/thread-self/fd/`fd` (this thread's fd
