@@ -70,6 +70,12 @@ pub struct Grant {
     vpath: Vec<u8>,
     /// The mount id of its copy: an fd on it lies beneath the grant.
     mnt_id: u64,
+    /// Its copy does not show the grants nested in it (-B's private /tmp,
+    /// whose nested grants stand on empty directories made for them): only
+    /// absolute paths that go down through no symlink and into no nested
+    /// grant are resolved there (`usable_path`), and an fd on it is not
+    /// taken as lying on a grant (`grant_of_fd`).
+    pub shadows: bool,
     /// Its copy opens no devices (MOUNT_ATTR_NODEV): an open there needs no
     /// look at what the path names first (a device fails with EACCES and is
     /// the server's), where it may wait (the handler gate).
@@ -259,7 +265,7 @@ pub fn init(given: &[crate::config::BeneathArg]) -> Vec<(i32, u8)> {
                 while v.len() > 1 && v.ends_with(b"/") {
                     v.pop();
                 }
-                grants.push(Grant { fd: AtomicI32::new(own), mode: g.mode, vpath: v, mnt_id, nodev });
+                grants.push(Grant { fd: AtomicI32::new(own), mode: g.mode, vpath: v, mnt_id, nodev, shadows: g.shadows });
             }
             None => ownfd::release_fd(own),
         }
@@ -343,8 +349,13 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
         }
     }
     let id = sys::mount_id(fd).ok()?;
-    // (A linked file's fd lies on its grant's mount: the grant's.)
+    // (A linked file's fd lies on its grant's mount: the grant's. An fd on
+    // a copy that does not show its nested grants may stand in one of
+    // their empty directories: the server's.)
     let k = t.iter().position(|g| g.mnt_id == id && g.mode != b'l')?;
+    if t[k].shadows {
+        return None;
+    }
     if let (Some(i), Some(g)) = (slot, generation) {
         // Learnt under generation `g`: a close since (which raised it)
         // makes this stale, whatever the fd named when statx looked.
@@ -362,7 +373,7 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
 /// a virtual directory's stand-in would list as the grant's directory.
 pub fn remember_fd(fd: i32, g: &'static Grant) {
     let t = table();
-    let Some(i) = usize::try_from(fd).ok().filter(|&i| i < FAST_FDS_COUNTED && fd_cache_on()) else { return };
+    let Some(i) = usize::try_from(fd).ok().filter(|&i| i < FAST_FDS_COUNTED && fd_cache_on() && !g.shadows) else { return };
     // The grant's index from its address (every open in the gate asks:
     // a walk of the table cost more than the statx it saves, for files).
     let at = (g as *const Grant as usize).wrapping_sub(t.as_ptr() as usize);
@@ -534,6 +545,51 @@ pub fn is_virtual_dir(path: &[u8]) -> bool {
     names.iter().any(|(grant, n)| (!grant && n.as_slice() == path) || (n.len() > path.len() && within(n, path)))
 }
 
+/// Whether the path found beneath grant `g` with `rest` (relative,
+/// NUL-terminated) left may be resolved there by the process. Always, for a copy that shows what the namespace shows below
+/// it. For one that does not (`Grant::shadows`: -B's private /tmp with
+/// grants nested in it, standing on empty directories made for them),
+/// only a path spelt plainly (no `//`, `.`, `..`) that goes into no nested
+/// grant (one the process does not resolve in itself: `find` gave the
+/// longest), and meets no
+/// symlink on the copy, whose target could lead into such an empty
+/// directory: a look with RESOLVE_NO_SYMLINKS first (1 us, where the
+/// server's answer is a round trip of 12-30 us).
+pub fn usable_path(g: &Grant, rest: &[u8]) -> bool {
+    if !g.shadows {
+        return true;
+    }
+    let p = NAMES.load(Ordering::Acquire);
+    // SAFETY: set once from a leaked Box and never freed.
+    let Some(names) = (unsafe { p.as_ref() }) else { return false };
+    // Spelt plainly (no `//`, `.` or `..`), so that a nested grant's path
+    // is seen as a prefix of it.
+    let Some(rest_nul) = Some(rest).filter(|r| r.ends_with(b"\0")) else { return false };
+    let rest = &rest[..rest.len() - 1];
+    if rest.split(|&b| b == b'/').any(|c| matches!(c, b"" | b"." | b"..")) {
+        return false;
+    }
+    // The nested grants' paths below the grant's.
+    let within = |at: &[u8], dir: &[u8]| at.starts_with(dir) && (at.len() == dir.len() || at[dir.len()] == b'/');
+    let below = |n: &'static [u8]| match g.vpath.as_slice() {
+        b"/" => n.strip_prefix(b"/"),
+        v => n.strip_prefix(v).and_then(|r| r.strip_prefix(b"/")),
+    };
+    if names.iter().filter(|(grant, _)| *grant).filter_map(|(_, n)| below(n)).any(|n| !n.is_empty() && within(rest, n)) {
+        return false;
+    }
+    let how = sys::OpenHow { flags: (O_PATH | O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE | RESOLVE_NO_SYMLINKS };
+    match sys::openat2(g.fd(), rest_nul, &how) {
+        Ok(fd) => {
+            sys::close(fd);
+            true
+        }
+        // Nothing there: no symlink on the way to it either.
+        Err(crate::errno::ENOENT) => true,
+        Err(_) => false,
+    }
+}
+
 /// The symlinks the session grants as themselves (`--vpath l:`: -B's
 /// /bin -> usr/bin, /lib64 -> usr/lib64, /etc/localtime), each with the
 /// absolute virtual path it names; set once at startup. The launcher gives
@@ -636,7 +692,7 @@ pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
         let mut digits = [0u8; 20];
         v.extend_from_slice(sys::decimal(g.fd() as u64, &mut digits));
         v.push(b':');
-        v.push(g.mode);
+        v.push(if g.shadows { g.mode.to_ascii_uppercase() } else { g.mode });
         // What the new image need not ask the kernel again.
         v.push(b',');
         v.extend_from_slice(sys::decimal(g.mnt_id, &mut digits));
@@ -664,7 +720,7 @@ mod tests {
         let grants = vpaths
             .iter()
             .enumerate()
-            .map(|(i, v)| Grant { fd: AtomicI32::new(100 + i as i32), mode: b'r', vpath: v.as_bytes().to_vec(), mnt_id: i as u64, nodev: false })
+            .map(|(i, v)| Grant { fd: AtomicI32::new(100 + i as i32), mode: b'r', vpath: v.as_bytes().to_vec(), mnt_id: i as u64, nodev: false, shadows: false })
             .collect();
         set_table(grants);
     }

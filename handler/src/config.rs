@@ -351,11 +351,15 @@ pub struct BeneathArg {
     /// What an exec's handler already knew of the fd: its mount id and
     /// whether its copy opens no devices (the launcher gives none).
     pub known: Option<(u64, bool)>,
+    /// Its copy does not show the grants nested in it (`R`, `X`, `W`: -B's
+    /// private /tmp, whose nested grants stand on empty directories).
+    pub shadows: bool,
 }
 
 /// `FD:MODE[,MNT_ID,NODEV]:VPATH` of `--beneath`: an fd, `r`, `x`, `w`,
-/// `t`, `f` or `e`, optionally the mount id and 0/1 (the handler's own at an exec), an
-/// absolute path.
+/// `t`, `f` or `e` (`R`, `X`, `W`: a directory grant whose copy does not
+/// show the grants nested in it), optionally the mount id and 0/1 (the
+/// handler's own at an exec), an absolute path.
 fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     let colon = v.iter().position(|&b| b == b':')?;
     let fd = parse_int(&v[..colon])?;
@@ -363,8 +367,9 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     let colon = rest.iter().position(|&b| b == b':')?;
     let (head, path) = (&rest[..colon], &rest[colon + 1..]);
     let mut parts = head.split(|&b| b == b',');
-    let mode = match parts.next()? {
-        [m @ (b'r' | b'x' | b'w' | b't' | b'f' | b'e' | b'l')] => *m,
+    let (mode, shadows) = match parts.next()? {
+        [m @ (b'r' | b'x' | b'w' | b't' | b'f' | b'e' | b'l')] => (*m, false),
+        [m @ (b'R' | b'X' | b'W')] => (m.to_ascii_lowercase(), true),
         _ => return None,
     };
     let known = match (parts.next(), parts.next(), parts.next()) {
@@ -372,7 +377,7 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
         (Some(id), Some(nodev @ (b"0" | b"1")), None) => Some((core::str::from_utf8(id).ok()?.parse().ok()?, nodev == b"1")),
         _ => return None,
     };
-    (fd >= 0 && path.first() == Some(&b'/')).then(|| BeneathArg { fd, mode, vpath: path.to_vec(), known })
+    (fd >= 0 && path.first() == Some(&b'/')).then(|| BeneathArg { fd, mode, vpath: path.to_vec(), known, shadows })
 }
 
 /// Whether ld-preld's option `a` takes a value (the next argument).
@@ -522,11 +527,13 @@ mod tests {
     #[test]
     fn beneath_grants_with_and_without_what_an_exec_knew() {
         let b = |v: &str| parse_beneath(v.as_bytes());
-        let arg = |fd, mode, vpath: &str, known| Some(BeneathArg { fd, mode, vpath: vpath.as_bytes().to_vec(), known });
+        let arg = |fd, mode, vpath: &str, known| Some(BeneathArg { fd, mode, vpath: vpath.as_bytes().to_vec(), known, shadows: false });
         assert_eq!(b("3:x:/usr"), arg(3, b'x', "/usr", None));
         assert_eq!(b("19985:w,4294967301,1:/tmp/a:b"), arg(19985, b'w', "/tmp/a:b", Some((4294967301, true))));
         assert_eq!(b("7:t,12,0:/dev/pts"), arg(7, b't', "/dev/pts", Some((12, false))));
-        for bad in ["3:q:/usr", "3:x:usr", "-1:x:/usr", "3:x,12:/usr", "3:x,12,2:/usr", "3:x,a,1:/usr", "3:x,1,1,1:/usr", "3:xw:/usr", "3:x"] {
+        let shadowing = Some(BeneathArg { fd: 9, mode: b'w', vpath: b"/tmp".to_vec(), known: Some((12, true)), shadows: true });
+        assert_eq!(b("9:W,12,1:/tmp"), shadowing);
+        for bad in ["3:T:/dev/pts", "3:F:/etc/passwd", "3:q:/usr", "3:x:usr", "-1:x:/usr", "3:x,12:/usr", "3:x,12,2:/usr", "3:x,a,1:/usr", "3:x,1,1,1:/usr", "3:xw:/usr", "3:x"] {
             assert_eq!(b(bad), None, "{bad}");
         }
     }

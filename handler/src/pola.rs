@@ -1398,6 +1398,9 @@ fn beneath_target(p: &mut PathIn) -> Option<(i32, &[u8], u8, &'static beneath::G
             }
             let start = len - rest.len();
             p.buf[len] = 0;
+            if !beneath::usable_path(g, &p.buf[start..=len]) {
+                return None;
+            }
             Some((g.fd(), &p.buf[start..=len], g.resolve_mode(), g))
         }
         // Relative to an fd of the application's on a grant (a directory

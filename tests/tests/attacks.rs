@@ -201,6 +201,11 @@ fn attacks() {
             vec![],
         ),
         ("shm_over as a static program", "shm_over-static", vec![]),
+        (
+            "a grant with a part mapped over (`--ro H --map H/hidden=EMPTY`): the hidden host files through H by libc, `..`, fds, and every fd the process holds around the handler",
+            "map_hidden",
+            vec![],
+        ),
     ];
 
     let mut report = Vec::new();
@@ -220,6 +225,16 @@ fn attacks() {
             fs::copy(bin.join("static_cat"), sealed.join("prog")).unwrap();
             cmd.arg("--ro").arg(&sealed);
             extra.push(s(&sealed));
+        }
+        // `map_hidden`: a read-only grant H with the secret's content at
+        // H/hidden/key, and H/hidden mapped onto an empty directory.
+        if *prog == "map_hidden" {
+            let h = tmp.dir(format!("hidden-parent{i}"));
+            fs::create_dir_all(h.join("hidden")).unwrap();
+            fs::write(h.join("hidden/key"), format!("{token}\n")).unwrap();
+            let empty = tmp.dir(format!("empty{i}"));
+            cmd.arg("--ro").arg(&h).arg("--map").arg(format!("{}={}:ro", h.join("hidden").display(), empty.display()));
+            extra.push(s(&h));
         }
         let snapshot = |d: &Path| d.exists().then(|| (tree::contents(d), tree::metadata(d)));
         let sealed_before = snapshot(&sealed);
@@ -267,6 +282,9 @@ fn attacks() {
         }
         if stderr.contains("panicked") {
             why.push("the launcher panicked".to_string());
+        }
+        if *prog == "map_hidden" && !stdout.contains("map_hidden: done") {
+            why.push("the attack did not run to its end".to_string());
         }
         if listener.accept().is_ok() {
             why.push("a connection reached the read-only grant's socket".to_string());

@@ -1612,6 +1612,64 @@ fn unix_datagrams_to_socket_paths() {
     r.same("unix datagrams", true);
 }
 
+/// -B's private /tmp, with a grant nested in it (this test's scratch
+/// directory, below /tmp), which stands there on an empty directory made
+/// for it: the process resolves /tmp's paths itself (beneath.rs
+/// `usable_path`) only where that empty directory cannot be reached
+/// (absolute paths that go down, through no symlink, into no nested grant;
+/// no fd on /tmp's copy): a symlink in /tmp into the grant, an fd of /tmp
+/// and `..` give the grant's own file, as the server does (a session that
+/// learns, `--learn`, asks it everything).
+#[test]
+fn the_private_tmp_resolves_around_the_grants_nested_in_it() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("tmp-nested");
+    let d = tmp.dir("d");
+    fs::write(d.join("f"), "the grant's own\n").unwrap();
+    let rel = d.strip_prefix("/tmp").unwrap().to_str().unwrap().to_string();
+    let script = format!(
+        r#"
+import os, stat
+rel = {rel:?}
+def show(what, f):
+    try:
+        r = f()
+    except OSError as e:
+        r = 'error ' + (os.strerror(e.errno))
+    print(what, r)
+def kind(st):
+    return 'dir' if stat.S_ISDIR(st.st_mode) else 'link' if stat.S_ISLNK(st.st_mode) else 'file size %d' % st.st_size
+with open('/tmp/a', 'w') as f:
+    f.write('in /tmp\n')
+os.symlink(rel + '/f', '/tmp/into')
+os.symlink('a', '/tmp/toa')
+os.mkdir('/tmp/sub')
+for p in ['/tmp/a', '/tmp/toa', '/tmp/into', '/tmp/' + rel + '/f', '/tmp/' + rel + '/../' + os.path.basename(rel) + '/f', '/tmp/./' + rel + '/f', '/tmp//' + rel + '//f', '/tmp/sub/../a', '/tmp/nothere']:
+    show('open ' + p, lambda: open(p).read())
+    show('stat ' + p, lambda: kind(os.stat(p)))
+    show('lstat ' + p, lambda: kind(os.lstat(p)))
+    show('access ' + p, lambda: os.access(p, os.R_OK))
+    show('readlink ' + p, lambda: os.readlink(p))
+t = os.open('/tmp', os.O_RDONLY | os.O_DIRECTORY)
+show('beside /tmp open', lambda: os.read(os.open(rel + '/f', os.O_RDONLY, dir_fd=t), 100))
+show('beside /tmp stat', lambda: kind(os.stat(rel + '/f', dir_fd=t)))
+show('beside /tmp stat of the grant', lambda: sorted(os.listdir(os.open(rel, os.O_RDONLY | os.O_DIRECTORY, dir_fd=t))))
+show('list /tmp', lambda: sorted(os.listdir('/tmp')))
+show('list the grant', lambda: sorted(os.listdir('/tmp/' + rel)))
+for p in ['/tmp/a', '/tmp/toa', '/tmp/into']:
+    os.unlink(p)
+os.rmdir('/tmp/sub')
+"#
+    );
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", &d);
+    let here = same_as_the_server(r, tmp.path());
+    let out = here.stdout_str();
+    assert!(out.contains("open /tmp/into the grant's own\n"), "{}", here.report());
+    assert!(out.contains(&format!("open /tmp/./{rel}/f the grant's own\n")), "{}", here.report());
+    assert!(out.contains(&format!("open /tmp//{rel}//f the grant's own\n")), "{}", here.report());
+    assert!(out.contains("beside /tmp open b\"the grant's own\\n\""), "{}", here.report());
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {

@@ -1014,20 +1014,34 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     }
     // The directory grants the program resolves paths beneath itself
     // (handler/src/beneath.rs): those whose copies show exactly what the
-    // namespace shows below them; and the grants of one regular file,
-    // which it opens for reading itself. Landlock lets it read there, no
-    // more.
+    // namespace shows below them; -B's private /tmp with grants below it,
+    // which stand there on empty directories made for them, with an
+    // upper-case mode: the process resolves there only absolute paths that
+    // go down through no symlink and into no grant nested in it (not any
+    // other copy that hides what lies below it: `--ro ~ --map ~/.ssh=EMPTY`
+    // would hand the process, and Landlock's rule, the real ~/.ssh); and
+    // the grants of one regular file, which it opens for reading itself.
+    // Landlock lets it read there, no more.
     // None while learning (--learn): the server must see every path.
-    let in_process: Vec<&ns::Grant> = if args.learning() {
+    let own_tmp = tmp.as_ref().map(|t| private_tmp(t.path()));
+    let in_process: Vec<(&ns::Grant, bool)> = if args.learning() {
         Vec::new()
     } else {
-        ns.grants.iter().filter(|g| shows_its_nested_grants(&ns, g) || sys::file_type(&g.st) == libc::S_IFREG).collect()
+        ns.grants
+            .iter()
+            .filter_map(|g| match () {
+                _ if sys::file_type(&g.st) == libc::S_IFREG => Some((g, false)),
+                _ if shows_its_nested_grants(&ns, g) => Some((g, false)),
+                _ if g.is_dir && g.vpath == b"/tmp" && own_tmp.as_ref() == Some(&g.host) => Some((g, true)),
+                _ => None,
+            })
+            .collect()
     };
-    let beneath: Vec<RawFd> = in_process.iter().map(|g| g.root.as_raw_fd()).collect();
+    let beneath: Vec<RawFd> = in_process.iter().map(|(g, _)| g.root.as_raw_fd()).collect();
     // The files symlinks granted as themselves name (below), which cross
     // with the grants' fds.
     let mut linked_files: Vec<std::os::fd::OwnedFd> = Vec::new();
-    for g in &in_process {
+    for &(g, shadows) in &in_process {
         // Landlock's rules hold for the whole tree beneath the copy: a grant
         // nested in it with a weaker mode (`--rw OUT --ro OUT/sealed`) lowers
         // the mode the process resolves with, else the process wrote the
@@ -1038,6 +1052,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             // reading (writes stay the server's), as `e` where programs
             // run.
             _ if !g.is_dir => if g.mode == Mode::Exec { "e" } else { "f" },
+            Mode::Ro if shadows => "R",
+            Mode::Exec if shadows => "X",
+            Mode::Rw if shadows => "W",
             Mode::Ro => "r",
             Mode::Exec => "x",
             Mode::Rw => "w",
@@ -1081,7 +1098,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             // which glibc stats at every localtime() where TZ is unset):
             // that file's fd too, as a file grant's (`linked_file`).
             let Ok(ns::Node::Existing(o)) = ns.resolve(b"/", &link, true) else { continue };
-            let ours = in_process.iter().find(|g| g.mnt_id.is_some() && g.mnt_id == ns.grants[o.grant].mnt_id && g.is_dir);
+            let ours = in_process.iter().filter(|(_, shadows)| !shadows).map(|(g, _)| g).find(|g| g.mnt_id.is_some() && g.mnt_id == ns.grants[o.grant].mnt_id && g.is_dir);
             let g = &ns.grants[ns.grant_at(&link).unwrap_or(o.grant)];
             if let (Some(on), Mode::Ro, true, Ok(fd)) = (ours, g.mode, o.vpath == target && sys::file_type(&o.st) == libc::S_IFREG, o.fd.try_clone()) {
                 let mut a = OsString::from(format!("{}:l,{},0:", fd.as_raw_fd(), on.mnt_id.unwrap_or_default()));
