@@ -749,7 +749,7 @@ fn gate_serve_path(t: &mut ThreadBlock, call: Sysno, a: [usize; 6], dirfd: i32, 
     if p.dirfd.is_some() && p.len == 0 {
         return None;
     }
-    if beside_procfs(p.dirfd, &p.buf[..p.len]).is_some() {
+    if p.dirfd.is_some() && beside_procfs(p.dirfd, &p.buf[..p.len]).is_some() {
         return None; // (fd/N beside a directory fd of /proc)
     }
     let o = match call {
