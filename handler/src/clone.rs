@@ -204,8 +204,10 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
     }
     if flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0 {
         // Two threads of execution in this memory from now on (a vfork's
-        // parent waits): copies and mapping changes may race.
+        // parent waits): copies and mapping changes may race, and the main
+        // connection is no longer this thread's to make requests on.
         usermem::shared_memory();
+        crate::rpc::memory_shared(c.t, *c.uc.sigmask());
     }
     let child = match thread::alloc() {
         Ok(b) => b,

@@ -3,13 +3,17 @@
 //! SCM_RIGHTS (proto/ is the wire format).
 //!
 //! The process's *main* connection (given to ld-preld as `--rpc-fd`) is
-//! used only, under a spin lock, to ask for more connections: one per
-//! thread, made on the thread's first request. A fork child gets a main
-//! connection of its own, made by the parent before the fork, so that
-//! parent and child never share a socket. All of it runs in the SIGSYS
-//! handler, with every signal blocked.
+//! used, under a lock, to ask for more connections: one per thread, made
+//! on the thread's first request. While no other thread shares the
+//! process's memory, its one thread makes its requests on the main
+//! connection itself (`MAIN_ALONE`): a process that never starts a thread
+//! asks for no connection at all (each fork child and each new image asked
+//! once, a round trip of 12-30 us). A fork child gets a main connection of
+//! its own, made by the parent before the fork, so that parent and child
+//! never share a socket. All of it runs in the SIGSYS handler, with every
+//! signal blocked, or in the handler gate.
 
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 use preld_proto::{self as proto, Reply, Request};
 use syscalls::Sysno;
@@ -30,6 +34,12 @@ static MAIN: AtomicI32 = AtomicI32::new(-1);
 /// every CPU from the server).
 static MAIN_LOCK: crate::lock::Lock<()> = crate::lock::Lock::new(());
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+/// No other thread of execution shares this memory (a vfork child waits
+/// for none: its parent is stopped), so the one thread may make its
+/// requests on the main connection. Cleared for good before the first
+/// clone that shares this memory (`memory_shared`); set again in a fork
+/// child.
+static MAIN_ALONE: AtomicBool = AtomicBool::new(true);
 /// Threads of this process waiting for a reply by looking again (not
 /// asleep). One is enough to keep a CPU busy for the reply; more only
 /// take CPU from the server (200 threads looking made a session's opens
@@ -293,15 +303,38 @@ pub fn new_connection(mask: u64) -> Result<i32, i32> {
     ownfd::adopt_fd(fd)
 }
 
-/// The calling thread's connection, made on first use (`mask`: as `call`'s).
+/// The calling thread's connection, made on first use (`mask`: as
+/// `call`'s): the main connection while no other thread shares this
+/// memory (a vfork child's parent shares it, stopped: the child asks for
+/// one of its own, which its exec gives the new image as its main).
 pub fn conn(t: &mut ThreadBlock, mask: u64) -> Result<i32, i32> {
     let fd = t.rpc_fd.load(Ordering::Relaxed);
     if fd > 0 {
         return Ok(fd);
     }
+    let main = main_fd();
+    if MAIN_ALONE.load(Ordering::Acquire) && main > 0 && crate::thread::only_thread(t) {
+        t.rpc_fd.store(main, Ordering::Relaxed);
+        return Ok(main);
+    }
     let fd = new_connection(mask)?;
     t.rpc_fd.store(fd, Ordering::Relaxed);
     Ok(fd)
+}
+
+/// Before the first clone that shares this memory (a thread, or a process
+/// with CLONE_VM but not a vfork child): the main connection is no longer
+/// one thread's to make requests on; the calling thread, which used it so,
+/// gets a connection of its own (or one on its next request, if that
+/// fails).
+pub fn memory_shared(t: &mut ThreadBlock, mask: u64) {
+    if !MAIN_ALONE.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    let main = main_fd();
+    if main > 0 && t.rpc_fd.load(Ordering::Relaxed) == main {
+        t.rpc_fd.store(new_connection(mask).unwrap_or(0), Ordering::Relaxed);
+    }
 }
 
 /// One request on the thread's connection. A signal that kills the
@@ -349,10 +382,18 @@ fn call_waiting<'b>(
     wait: Wait,
 ) -> Result<(Reply<'b>, Option<i32>), i32> {
     let (Wait::Signals(mask) | Wait::Fatal(mask)) = wait;
-    let c = conn(t, mask)?;
+    let mut c = conn(t, mask)?;
+    let main = main_fd();
+    if c == main && matches!(wait, Wait::Signals(_)) {
+        // A request a signal may abandon: closing its connection ends it
+        // at the server, which the main connection must not be (its late
+        // reply would answer the next request there).
+        c = new_connection(mask)?;
+        t.rpc_fd.store(c, Ordering::Relaxed);
+    }
     let r = call_on_until(c, req, fds_out, buf, cloexec, wait);
     let ended = matches!(r, Err(EINTR)) || matches!(wait, Wait::Signals(_)) && r.is_err();
-    if ended && t.rpc_fd.compare_exchange(c, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+    if ended && t.rpc_fd.compare_exchange(c, 0, Ordering::Relaxed, Ordering::Relaxed).is_ok() && c != main {
         ownfd::release_fd(c);
     }
     r
@@ -376,6 +417,7 @@ pub fn prepare_fork(mask: u64) -> Result<Option<i32>, i32> {
 pub fn forked_child(t: &mut ThreadBlock, child_main: Option<i32>, shared_fds: bool) {
     // The parent's other threads, looking at the fork, are not the child's.
     LOOKING.store(0, Ordering::Relaxed);
+    MAIN_ALONE.store(child_main.is_some(), Ordering::Release);
     if let Some(m) = child_main {
         let old = MAIN.swap(m, Ordering::Relaxed);
         let fd = t.rpc_fd.swap(0, Ordering::Relaxed);
