@@ -518,6 +518,12 @@ pub fn missing(path: &[u8], creating: bool) -> bool {
     false
 }
 
+/// Whether path `at` is `dir` or below it (both spelt plainly; `dir` may
+/// be `/`).
+fn within(at: &[u8], dir: &[u8]) -> bool {
+    at.starts_with(dir) && (dir == b"/" || at.len() == dir.len() || at[dir.len()] == b'/')
+}
+
 /// Whether the absolute path `path`, spelt plainly (no `//`, `/./`, `.`
 /// or `..` component), names one of the session's virtual directories
 /// (an ancestor of grants that holds only them; the root where no grant
@@ -538,7 +544,6 @@ pub fn is_virtual_dir(path: &[u8]) -> bool {
     if link_in(path, true).is_some() {
         return false; // through a symlink granted as itself
     }
-    let within = |at: &[u8], dir: &[u8]| at.starts_with(dir) && (dir == b"/" || at.len() == dir.len() || at[dir.len()] == b'/');
     if names.iter().any(|(grant, n)| *grant && within(path, n)) {
         return false; // a grant or in one
     }
@@ -546,15 +551,17 @@ pub fn is_virtual_dir(path: &[u8]) -> bool {
 }
 
 /// Whether the path found beneath grant `g` with `rest` (relative,
-/// NUL-terminated) left may be resolved there by the process. Always, for a copy that shows what the namespace shows below
-/// it. For one that does not (`Grant::shadows`: -B's private /tmp with
-/// grants nested in it, standing on empty directories made for them),
-/// only a path spelt plainly (no `//`, `.`, `..`) that goes into no nested
-/// grant (one the process does not resolve in itself: `find` gave the
-/// longest), and meets no
-/// symlink on the copy, whose target could lead into such an empty
+/// NUL-terminated) left may be resolved there by the process. Always, for
+/// a copy that shows what the namespace shows below it. For one that does
+/// not (`Grant::shadows`: -B's private /tmp with grants nested in it,
+/// standing on empty directories made for them), only a path spelt
+/// plainly (no `//`, `.`, `..`) that goes into no nested grant (one the
+/// process does not resolve in itself: `find` gave the longest) and meets
+/// no symlink on the copy, whose target could lead into such an empty
 /// directory: a look with RESOLVE_NO_SYMLINKS first (1 us, where the
-/// server's answer is a round trip of 12-30 us).
+/// server's answer is a round trip of 12-30 us). A symlink swapped in
+/// between the look and the call leads at worst into one of those empty
+/// directories: a wrong answer, never more than the session's own files.
 pub fn usable_path(g: &Grant, rest: &[u8]) -> bool {
     if !g.shadows {
         return true;
@@ -570,7 +577,6 @@ pub fn usable_path(g: &Grant, rest: &[u8]) -> bool {
         return false;
     }
     // The nested grants' paths below the grant's.
-    let within = |at: &[u8], dir: &[u8]| at.starts_with(dir) && (at.len() == dir.len() || at[dir.len()] == b'/');
     let below = |n: &'static [u8]| match g.vpath.as_slice() {
         b"/" => n.strip_prefix(b"/"),
         v => n.strip_prefix(v).and_then(|r| r.strip_prefix(b"/")),
