@@ -953,6 +953,21 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // init (cloned with the caller's) gives the program the caller's.
     raise_fd_limit();
     let Grants { list: mut specs, auto, prog_interp, links } = grants(&args, &prog, private_name.as_deref(), &profiles)?;
+    // The stand-ins' directory, and the copies of every grant but those in
+    // the private directory, are made before the launcher asks for the
+    // init's report, which it then seldom waits for: its wait (0.8 ms
+    // median, the init's mkdirs and namespaces before it on one CPU) had
+    // the copies after it. Where only a helper process can make copies (no
+    // CAP_SYS_ADMIN: `sys::mount_clones`), all are made at once below.
+    let backing = ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
+    let in_private: Vec<bool> = specs.iter().map(|g| private_name.as_ref().is_some_and(|p| g.host.starts_with(p))).collect();
+    let paths = |inside: bool| -> Vec<(&[u8], u64)> {
+        specs.iter().zip(&in_private).filter(|(_, &i)| i == inside).map(|(g, _)| (g.host.as_os_str().as_bytes(), g.copy_attrs())).collect()
+    };
+    let early_clones = match &private_name {
+        Some(_) => sys::mount_clones_here(&[paths(false), vec![(backing.path().as_os_str().as_bytes(), 0)]].concat()),
+        None => None,
+    };
     // What the init could not make is made here (the private directory at
     // another name then).
     let made = early.host_dirs();
@@ -972,8 +987,18 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if let Some(t) = &tmp {
         make_private(&args, &specs, t.path())?;
     }
-    let backing = ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
-    let mut ns = Namespace::with_backing(&specs, backing)?;
+    let mut ns = match early_clones {
+        Some(early_clones) => {
+            // The private directory's grants' copies, and all in the
+            // grants' order, the stand-ins' directory's last.
+            let inside: Vec<(&[u8], u64)> = specs.iter().zip(&in_private).filter(|(_, &i)| i).map(|(g, _)| (g.host.as_os_str().as_bytes(), g.copy_attrs())).collect();
+            let (mut early_clones, mut late) = (early_clones.into_iter(), sys::mount_clones(&inside).into_iter());
+            let mut clones: Vec<_> = in_private.iter().map(|&i| if i { late.next() } else { early_clones.next() }.expect("a copy per grant")).collect();
+            clones.extend(early_clones);
+            Namespace::with_clones(&specs, backing, clones)?
+        }
+        None => Namespace::with_backing(&specs, backing)?,
+    };
     // /proc and /dev/pts are the session's procfs and devpts, which the
     // process resolves itself (below): the namespace only lists them.
     for own in [&b"/proc"[..], b"/dev/pts"] {
