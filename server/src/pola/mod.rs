@@ -784,8 +784,8 @@ struct Grants {
 }
 
 /// -B's private directories on the host, for the grants `list`: `private`
-/// (made already, maybe with its /tmp: by the session's init,
-/// confine.rs) mode 0700, its /tmp and /dev/shm mode 1777 where granted,
+/// (made already: by the session's init, confine.rs) mode 0700, its /tmp
+/// and /dev/shm mode 1777 where granted,
 /// and in its /tmp the names of the grants below /tmp and a --cwd below it.
 fn make_private(args: &PolaArgs, list: &[GrantSpec], private: &Path) -> Result<(), String> {
     // Its own two are everyone's (1777): only the user may reach them.
@@ -935,17 +935,18 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         Some(((ours, theirs), fds)) => (Some(ours), Some((theirs, fds))),
         None => (None, None),
     };
-    // -B's private directory and its /tmp (removed as the launcher ends:
-    // `Cleaner`) are made on the host by the init as it starts, at names
-    // chosen here, while the launcher works out the grants (mkdirs on the
-    // host's /tmp: 30-120 us each of ext4's, the more the more was removed
-    // there lately). Its /dev/shm and the directory of the virtual
-    // directories' stand-ins (the namespace's) are the launcher's: once
-    // the init starts on a CPU of its own, its lane is the longer one.
+    // -B's private directory (removed as the launcher ends: `Cleaner`) is
+    // made on the host by the init as it starts, at a name chosen here,
+    // while the launcher works out the grants (a mkdir on the host's /tmp
+    // is 30-350 us of ext4's, the more the more was removed there lately).
+    // Its /tmp and /dev/shm and the directory of the virtual directories'
+    // stand-ins (the namespace's) are the launcher's: the init's lane is
+    // the longer one (its /tmp was the init's too, until the launcher made
+    // the grants' copies before it waits for the init's report).
     let private_name = args.base.then(|| ns::temp_name("preld-pola-tmp-"));
     let mut dirs = Vec::new();
     if let Some(p) = &private_name {
-        dirs.extend([(p.clone(), 0o700), (private_tmp(p), 0o1777)]);
+        dirs.push((p.clone(), 0o700));
     }
     let mut early = confine::early(&ld, args.net, init_chan, &dirs)?;
     // The grants hold an fd each (-B's about 60), the server one per
