@@ -1171,8 +1171,14 @@ unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd],
         fail("joining a new session keyring");
     }
     // Capabilities: none, for good (an exec as uid 0 gains none either).
+    // The kernel's are numbered from 0 up to its last: EINVAL is the first
+    // number past it (41 here: CAP_LAST_CAP is 40), and the rest would be
+    // EINVAL too.
     for cap in 0..64 {
-        if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && *libc::__errno_location() != libc::EINVAL {
+        if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 {
+            if *libc::__errno_location() == libc::EINVAL {
+                break;
+            }
             fail("dropping the capability bounding set");
         }
     }

@@ -36,7 +36,7 @@ pub mod tty;
 // drive in-process.
 pub use preld::pola::{ns, profile, serve, sys};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -352,7 +352,19 @@ fn grant(path: &Path, mode: Mode) -> Result<GrantSpec, String> {
 /// /etc/localtime) as the link itself, whose target then resolves in the
 /// namespace (`links_to_grants` keeps it so only where the target is
 /// granted); anything else at its own name.
-fn base_grant(path: &Path, mode: Mode) -> Result<GrantSpec, String> {
+/// `dirs`: the directories' resolutions so far (`canonicalize`'s, None
+/// where it failed).
+fn base_grant(path: &Path, mode: Mode, dirs: &mut HashMap<PathBuf, Option<PathBuf>>) -> Result<GrantSpec, String> {
+    // A name that is no symlink (readlink: EINVAL) in a directory that
+    // resolves is that directory's resolution and the name.
+    if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+        let resolved = dirs.entry(dir.to_path_buf()).or_insert_with(|| std::fs::canonicalize(dir).ok());
+        if let (Some(d), Err(e)) = (resolved, std::fs::read_link(path)) {
+            if e.raw_os_error() == Some(libc::EINVAL) {
+                return Ok(GrantSpec { vpath: absolute(path)?, host: d.join(name), mode, link: false });
+            }
+        }
+    }
     let g = grant(path, mode)?;
     // (Only a name that canonicalizes to another may be a link: no look
     // at the others.)
@@ -721,10 +733,13 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
     let mut list = Vec::new();
     let mut auto = HashSet::new();
     if args.base {
+        // The names' directories as they resolve, each looked up once
+        // (a realpath of every name walked every directory: 3-5 calls).
+        let mut dirs = HashMap::new();
         for (p, mode) in BASE {
             // (What the user may read exists: no stat first.)
             if readable(Path::new(p)) {
-                let g = base_grant(Path::new(p), *mode)?;
+                let g = base_grant(Path::new(p), *mode, &mut dirs)?;
                 auto.insert(g.vpath.clone());
                 add_grant(&mut list, g)?;
             }
