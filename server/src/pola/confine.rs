@@ -8,7 +8,7 @@
 //! launcher (host: the capability server)
 //!  ├─ clone(NEWUSER|NEWPID) ─► init (pid 1), as soon as the launcher knows
 //!  │    ld-preld's path and --net (`early`): makes the launcher's host
-//!  │    directories (-B's private one and its /tmp), unshares
+//!  │    directory (-B's private one), unshares
 //!  │    NEWNS|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]; once the launcher has
 //!  │    written its uid/gid maps (the caller's own ids): a read-only tmpfs
 //!  │    root holding ld-preld's file only (pivot_root), no nested user
@@ -790,11 +790,11 @@ unsafe fn init(p: &Boot) -> ! {
     keep.extend(p.tty.map(|(chan, _)| chan));
     keep.sort_unstable();
     close_others(&keep);
-    // The launcher's host directories (-B's private one and its /tmp),
-    // made here on the host as the launcher would (this process is the
-    // launcher's user still: a user namespace changes no file's owner),
-    // while the launcher works out the grants: its lane is the longer one.
-    // Their report is the first word on the plan's socket.
+    // The launcher's host directories (-B's private one), made here on
+    // the host as the launcher would (this process is the launcher's user
+    // still: a user namespace changes no file's owner), while the launcher
+    // works out the grants. Their report is the first word on the plan's
+    // socket.
     if !p.host_dirs.is_empty() {
         let mut report = vec![b'd'];
         for (d, mode) in &p.host_dirs {
@@ -1171,8 +1171,14 @@ unsafe fn program(p: &Boot, argv: &[*const libc::c_char], program_fds: &[RawFd],
         fail("joining a new session keyring");
     }
     // Capabilities: none, for good (an exec as uid 0 gains none either).
+    // The kernel's are numbered from 0 up to its last: EINVAL is the first
+    // number past it (41 here: CAP_LAST_CAP is 40), and the rest would be
+    // EINVAL too.
     for cap in 0..64 {
-        if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && *libc::__errno_location() != libc::EINVAL {
+        if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 {
+            if *libc::__errno_location() == libc::EINVAL {
+                break;
+            }
             fail("dropping the capability bounding set");
         }
     }

@@ -36,7 +36,7 @@ pub mod tty;
 // drive in-process.
 pub use preld::pola::{ns, profile, serve, sys};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -352,7 +352,19 @@ fn grant(path: &Path, mode: Mode) -> Result<GrantSpec, String> {
 /// /etc/localtime) as the link itself, whose target then resolves in the
 /// namespace (`links_to_grants` keeps it so only where the target is
 /// granted); anything else at its own name.
-fn base_grant(path: &Path, mode: Mode) -> Result<GrantSpec, String> {
+/// `dirs`: the directories' resolutions so far (`canonicalize`'s, None
+/// where it failed).
+fn base_grant(path: &Path, mode: Mode, dirs: &mut HashMap<PathBuf, Option<PathBuf>>) -> Result<GrantSpec, String> {
+    // A name that is no symlink (readlink: EINVAL) in a directory that
+    // resolves is that directory's resolution and the name.
+    if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+        let resolved = dirs.entry(dir.to_path_buf()).or_insert_with(|| std::fs::canonicalize(dir).ok());
+        if let (Some(d), Err(e)) = (resolved, std::fs::read_link(path)) {
+            if e.raw_os_error() == Some(libc::EINVAL) {
+                return Ok(GrantSpec { vpath: absolute(path)?, host: d.join(name), mode, link: false });
+            }
+        }
+    }
     let g = grant(path, mode)?;
     // (Only a name that canonicalizes to another may be a link: no look
     // at the others.)
@@ -721,10 +733,13 @@ fn grants(args: &PolaArgs, prog: &Path, private: Option<&Path>, profiles: &[prof
     let mut list = Vec::new();
     let mut auto = HashSet::new();
     if args.base {
+        // The names' directories as they resolve, each looked up once
+        // (a realpath of every name walked every directory: 3-5 calls).
+        let mut dirs = HashMap::new();
         for (p, mode) in BASE {
             // (What the user may read exists: no stat first.)
             if readable(Path::new(p)) {
-                let g = base_grant(Path::new(p), *mode)?;
+                let g = base_grant(Path::new(p), *mode, &mut dirs)?;
                 auto.insert(g.vpath.clone());
                 add_grant(&mut list, g)?;
             }
@@ -784,8 +799,8 @@ struct Grants {
 }
 
 /// -B's private directories on the host, for the grants `list`: `private`
-/// (made already, maybe with its /tmp: by the session's init,
-/// confine.rs) mode 0700, its /tmp and /dev/shm mode 1777 where granted,
+/// (made already: by the session's init, confine.rs) mode 0700, its /tmp
+/// and /dev/shm mode 1777 where granted,
 /// and in its /tmp the names of the grants below /tmp and a --cwd below it.
 fn make_private(args: &PolaArgs, list: &[GrantSpec], private: &Path) -> Result<(), String> {
     // Its own two are everyone's (1777): only the user may reach them.
@@ -935,17 +950,18 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         Some(((ours, theirs), fds)) => (Some(ours), Some((theirs, fds))),
         None => (None, None),
     };
-    // -B's private directory and its /tmp (removed as the launcher ends:
-    // `Cleaner`) are made on the host by the init as it starts, at names
-    // chosen here, while the launcher works out the grants (mkdirs on the
-    // host's /tmp: 30-120 us each of ext4's, the more the more was removed
-    // there lately). Its /dev/shm and the directory of the virtual
-    // directories' stand-ins (the namespace's) are the launcher's: once
-    // the init starts on a CPU of its own, its lane is the longer one.
+    // -B's private directory (removed as the launcher ends: `Cleaner`) is
+    // made on the host by the init as it starts, at a name chosen here,
+    // while the launcher works out the grants (a mkdir on the host's /tmp
+    // is 30-350 us of ext4's, the more the more was removed there lately).
+    // Its /tmp and /dev/shm and the directory of the virtual directories'
+    // stand-ins (the namespace's) are the launcher's: the init's lane is
+    // the longer one (its /tmp was the init's too, until the launcher made
+    // the grants' copies before it waits for the init's report).
     let private_name = args.base.then(|| ns::temp_name("preld-pola-tmp-"));
     let mut dirs = Vec::new();
     if let Some(p) = &private_name {
-        dirs.extend([(p.clone(), 0o700), (private_tmp(p), 0o1777)]);
+        dirs.push((p.clone(), 0o700));
     }
     let mut early = confine::early(&ld, args.net, init_chan, &dirs)?;
     // The grants hold an fd each (-B's about 60), the server one per
@@ -953,6 +969,21 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // init (cloned with the caller's) gives the program the caller's.
     raise_fd_limit();
     let Grants { list: mut specs, auto, prog_interp, links } = grants(&args, &prog, private_name.as_deref(), &profiles)?;
+    // The stand-ins' directory, and the copies of every grant but those in
+    // the private directory, are made before the launcher asks for the
+    // init's report, which it then seldom waits for: its wait (0.8 ms
+    // median, the init's mkdirs and namespaces before it on one CPU) had
+    // the copies after it. Where only a helper process can make copies (no
+    // CAP_SYS_ADMIN: `sys::mount_clones`), all are made at once below.
+    let backing = ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
+    let in_private: Vec<bool> = specs.iter().map(|g| private_name.as_ref().is_some_and(|p| g.host.starts_with(p))).collect();
+    let paths = |inside: bool| -> Vec<(&[u8], u64)> {
+        specs.iter().zip(&in_private).filter(|(_, &i)| i == inside).map(|(g, _)| (g.host.as_os_str().as_bytes(), g.copy_attrs())).collect()
+    };
+    let early_clones = match &private_name {
+        Some(_) => sys::mount_clones_here(&[paths(false), vec![(backing.path().as_os_str().as_bytes(), 0)]].concat()),
+        None => None,
+    };
     // What the init could not make is made here (the private directory at
     // another name then).
     let made = early.host_dirs();
@@ -972,8 +1003,18 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if let Some(t) = &tmp {
         make_private(&args, &specs, t.path())?;
     }
-    let backing = ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
-    let mut ns = Namespace::with_backing(&specs, backing)?;
+    let mut ns = match early_clones {
+        Some(early_clones) => {
+            // The private directory's grants' copies, and all in the
+            // grants' order, the stand-ins' directory's last.
+            let inside: Vec<(&[u8], u64)> = specs.iter().zip(&in_private).filter(|(_, &i)| i).map(|(g, _)| (g.host.as_os_str().as_bytes(), g.copy_attrs())).collect();
+            let (mut early_clones, mut late) = (early_clones.into_iter(), sys::mount_clones(&inside).into_iter());
+            let mut clones: Vec<_> = in_private.iter().map(|&i| if i { late.next() } else { early_clones.next() }.expect("a copy per grant")).collect();
+            clones.extend(early_clones);
+            Namespace::with_clones(&specs, backing, clones)?
+        }
+        None => Namespace::with_backing(&specs, backing)?,
+    };
     // /proc and /dev/pts are the session's procfs and devpts, which the
     // process resolves itself (below): the namespace only lists them.
     for own in [&b"/proc"[..], b"/dev/pts"] {

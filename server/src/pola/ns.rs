@@ -110,6 +110,15 @@ pub struct GrantSpec {
     pub link: bool,
 }
 
+impl GrantSpec {
+    /// The MOUNT_ATTR_* bits (and `sys::LINK_ITSELF`) of its copy
+    /// (`sys::mount_clones`): read-only unless it is writable (see
+    /// `Namespace::with_clones`).
+    pub fn copy_attrs(&self) -> u64 {
+        sys::copy_attrs(!self.mode.writable()) | if self.link { sys::LINK_ITSELF } else { 0 }
+    }
+}
+
 /// A grant made: its host root is held open (O_PATH).
 pub struct Grant {
     pub vpath: Vec<u8>,
@@ -295,6 +304,16 @@ impl Namespace {
 
     /// As `new`, with the stand-ins' host directory made already.
     pub fn with_backing(specs: &[GrantSpec], backing_dir: HostDir) -> Result<Namespace, String> {
+        let mut paths: Vec<(&[u8], u64)> = specs.iter().map(|s| (s.host.as_os_str().as_bytes(), s.copy_attrs())).collect();
+        paths.push((backing_dir.path().as_os_str().as_bytes(), 0));
+        let clones = sys::mount_clones(&paths);
+        Namespace::with_clones(specs, backing_dir, clones)
+    }
+
+    /// As `with_backing`, with the copies made already (`sys::mount_clones`
+    /// of each spec's host and `GrantSpec::copy_attrs`, then of the
+    /// stand-ins' directory with none).
+    pub fn with_clones(specs: &[GrantSpec], backing_dir: HostDir, clones: Vec<SysResult<OwnedFd>>) -> Result<Namespace, String> {
         let mut grants: Vec<Grant> = Vec::new();
         let mut by_vpath = HashMap::new();
         // Every grant, and the stand-ins' directory, is reached through a
@@ -306,13 +325,9 @@ impl Namespace {
         // directory grant gives its files, not the devices that may lie in
         // it (a loop device there is a disk: attack `devices`). A device is
         // granted by naming it (a file grant: -B's /dev/null). Opens
-        // beneath them then need no look at what a path names first.
-        let mut paths: Vec<(&[u8], u64)> = specs
-            .iter()
-            .map(|s| (s.host.as_os_str().as_bytes(), sys::copy_attrs(!s.mode.writable()) | if s.link { sys::LINK_ITSELF } else { 0 }))
-            .collect();
-        paths.push((backing_dir.path().as_os_str().as_bytes(), 0));
-        let mut clones = sys::mount_clones(&paths).into_iter();
+        // beneath them then need no look at what a path names first
+        // (`GrantSpec::copy_attrs`).
+        let mut clones = clones.into_iter();
         let no_copy = |what: &Path, e: sys::Errno| {
             format!(
                 "{}: cannot make a copy of its mount: {} (a session needs open_tree and, without root, user namespaces)",

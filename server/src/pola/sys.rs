@@ -648,23 +648,38 @@ pub fn copy_attrs(readonly: bool) -> u64 {
 /// them in a user and mount namespace of its own (where it has it) and
 /// sends them back: a detached mount is usable from any namespace.
 pub fn mount_clones(paths: &[(&[u8], u64)]) -> Vec<SysResult<OwnedFd>> {
+    match mount_clones_here(paths) {
+        Some(out) => out,
+        None => {
+            let cpaths: Vec<(CString, u64)> = match paths.iter().map(|(p, attrs)| cstr(p).map(|c| (c, *attrs))).collect() {
+                Ok(v) => v,
+                Err(e) => return paths.iter().map(|_| Err(e)).collect(),
+            };
+            match clones_in_helper(&cpaths) {
+                Ok(v) => v,
+                Err(e) => paths.iter().map(|_| Err(e)).collect(),
+            }
+        }
+    }
+}
+
+/// As `mount_clones`, made by this process itself; None where it may not
+/// (the first copy was refused: EPERM), when only the helper can.
+pub fn mount_clones_here(paths: &[(&[u8], u64)]) -> Option<Vec<SysResult<OwnedFd>>> {
     let cpaths: Vec<(CString, u64)> = match paths.iter().map(|(p, attrs)| cstr(p).map(|c| (c, *attrs))).collect() {
         Ok(v) => v,
-        Err(e) => return paths.iter().map(|_| Err(e)).collect(),
+        Err(e) => return Some(paths.iter().map(|_| Err(e)).collect()),
     };
     let first = match cpaths.first() {
-        None => return Vec::new(),
+        None => return Some(Vec::new()),
         Some((p, attrs)) => clone_tree(p, *attrs),
     };
-    if !matches!(first, Err(libc::EPERM)) {
-        let mut out = vec![first];
-        out.extend(cpaths[1..].iter().map(|(p, attrs)| clone_tree(p, *attrs)));
-        return out;
+    if matches!(first, Err(libc::EPERM)) {
+        return None;
     }
-    match clones_in_helper(&cpaths) {
-        Ok(v) => v,
-        Err(e) => paths.iter().map(|_| Err(e)).collect(),
-    }
+    let mut out = vec![first];
+    out.extend(cpaths[1..].iter().map(|(p, attrs)| clone_tree(p, *attrs)));
+    Some(out)
 }
 
 /// The helper of `mount_clones`: fork, unshare a user and a mount
