@@ -691,10 +691,13 @@ pub fn fd_link(fd: i32, buf: &mut [u8]) -> Option<usize> {
     r.ok()
 }
 
-/// The `--beneath` options (NUL-terminated strings) and fds for an exec.
+/// The grants for an exec (one `--beneaths`, NUL-terminated strings) and
+/// their fds.
 pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
+    let mut packed = Vec::new();
+    let mut v = Vec::new();
     for g in table() {
-        let mut v = Vec::with_capacity(g.vpath.len() + 16);
+        v.clear();
         let mut digits = [0u8; 20];
         v.extend_from_slice(sys::decimal(g.fd() as u64, &mut digits));
         v.push(b':');
@@ -704,10 +707,13 @@ pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
         v.extend_from_slice(sys::decimal(g.mnt_id, &mut digits));
         v.extend_from_slice(if g.nodev { b",1:" } else { b",0:" });
         v.extend_from_slice(&g.vpath);
-        v.push(0);
-        strings.push(b"--beneath\0".to_vec());
-        strings.push(v);
+        crate::config::pack_into(&mut packed, &v);
         keep.push(g.fd());
+    }
+    if !packed.is_empty() {
+        packed.push(0);
+        strings.push(b"--beneaths\0".to_vec());
+        strings.push(packed);
     }
 }
 

@@ -277,18 +277,18 @@ impl Config {
                 (b"--rpc-fd", Some(v)) => c.rpc_fd = Some(parse_int(v).ok_or("--rpc-fd needs a file descriptor number")?),
                 (b"--net", None) => c.net = true,
                 (b"--own-net", None) => c.own_net = true,
-                (b"--vpath", Some([k @ (b'g' | b'd'), b':', p @ ..])) if p.first() == Some(&b'/') => c.vpaths.push((*k == b'g', p.to_vec())),
-                (b"--vpath", Some([b'l', b':', p @ ..])) if p.first() == Some(&b'/') => {
-                    // (The launcher gives no link whose VPATH holds a `:`.)
-                    let colon = p.iter().position(|&b| b == b':').ok_or("--vpath l: needs l:/VPATH:/TARGET")?;
-                    let (link, target) = (&p[..colon], &p[colon + 1..]);
-                    if target.first() != Some(&b'/') {
-                        return Err("--vpath l: needs l:/VPATH:/TARGET");
+                (b"--vpath", Some(v)) => c.vpath(v)?,
+                (b"--vpaths", Some(v)) => {
+                    for e in unpack(v).ok_or("--vpaths needs LEN:ENTRY...")? {
+                        c.vpath(e)?;
                     }
-                    c.links.push((link.to_vec(), target.to_vec()));
                 }
-                (b"--vpath", Some(_)) => return Err("--vpath needs g:/VPATH, d:/VPATH or l:/VPATH:/TARGET"),
                 (b"--beneath", Some(v)) => c.beneath.push(parse_beneath(v).ok_or("--beneath needs FD:r|x|w:/VPATH")?),
+                (b"--beneaths", Some(v)) => {
+                    for e in unpack(v).ok_or("--beneaths needs LEN:ENTRY...")? {
+                        c.beneath.push(parse_beneath(e).ok_or("--beneath needs FD:r|x|w:/VPATH")?);
+                    }
+                }
                 (b"--no-fast", None) => c.no_fast = true,
                 (b"--fast-stats", None) => c.fast_stats = true,
                 (b"--sandboxed", None) => c.sandboxed = true,
@@ -321,7 +321,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--interp-fd" | b"--sandboxed" | b"--app-seccomp" | b"--net" | b"--own-net" | b"--trace-root" | b"--execfn"
-                    | b"--cwd" | b"--beneath" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
+                    | b"--cwd" | b"--beneath" | b"--beneaths" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -336,6 +336,52 @@ impl Config {
         l.program = i;
         Ok((c, l))
     }
+}
+
+impl Config {
+    /// One `--vpath` entry: `g:/VPATH` (a grant's path), `d:/VPATH` (a
+    /// virtual directory's) or `l:/VPATH:/TARGET` (a symlink granted as
+    /// itself and the absolute virtual path it names).
+    fn vpath(&mut self, v: &[u8]) -> Result<(), OptError> {
+        match v {
+            [k @ (b'g' | b'd'), b':', p @ ..] if p.first() == Some(&b'/') => self.vpaths.push((*k == b'g', p.to_vec())),
+            [b'l', b':', p @ ..] if p.first() == Some(&b'/') => {
+                // (The launcher gives no link whose VPATH holds a `:`.)
+                let colon = p.iter().position(|&b| b == b':').ok_or("--vpath l: needs l:/VPATH:/TARGET")?;
+                let (link, target) = (&p[..colon], &p[colon + 1..]);
+                if target.first() != Some(&b'/') {
+                    return Err("--vpath l: needs l:/VPATH:/TARGET");
+                }
+                self.links.push((link.to_vec(), target.to_vec()));
+            }
+            _ => return Err("--vpath needs g:/VPATH, d:/VPATH or l:/VPATH:/TARGET"),
+        }
+        Ok(())
+    }
+}
+
+/// The entries of a packed option (`--vpaths`, `--beneaths`): each as
+/// `LEN:ENTRY`, LEN its length in decimal, one after the other. One
+/// argument where a session's exec passed about 130 pairs (280 strings:
+/// the kernel's copy and ld-preld's parse of each cost about 30 us of
+/// every exec). None: malformed.
+pub fn unpack(mut v: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    while !v.is_empty() {
+        let colon = v.iter().position(|&b| b == b':')?;
+        let n = usize::try_from(parse_int(&v[..colon])?).ok()?;
+        out.push(v.get(colon + 1..colon + 1 + n)?);
+        v = &v[colon + 1 + n..];
+    }
+    Some(out)
+}
+
+/// Appends `entry` to a packed option's value (`unpack`).
+pub fn pack_into(v: &mut Vec<u8>, entry: &[u8]) {
+    let mut digits = [0u8; 20];
+    v.extend_from_slice(crate::sys::decimal(entry.len() as u64, &mut digits));
+    v.push(b':');
+    v.extend_from_slice(entry);
 }
 
 /// A directory grant as `--beneath` gives it.
@@ -384,7 +430,7 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
 pub fn takes_value(a: &[u8]) -> bool {
     matches!(
         a,
-        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--vpath" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--interp-fd" | b"--execfn" | b"--cwd"
+        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--beneaths" | b"--vpath" | b"--vpaths" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--interp-fd" | b"--execfn" | b"--cwd"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
             | b"--clock-anchor" | b"--clock-rate" | b"--clock-monotonic"
@@ -522,6 +568,24 @@ mod tests {
         assert_eq!(c.trace.as_ref().unwrap().fd, 5);
         assert_eq!(c.maps, vec![(b"/etc/passwd".to_vec(), b"/tmp/p".to_vec())]);
         assert_eq!(c.replay, vec![b"--trace-fd\0".to_vec(), b"5\0".to_vec(), b"--map\0".to_vec(), b"/etc/passwd=/tmp/p/\0".to_vec()]);
+    }
+
+    #[test]
+    fn packed_entries_unpack_as_given() {
+        let mut v = Vec::new();
+        for e in [&b"g:/usr"[..], b"d:/a:b", b"l:/bin:/usr/bin", b""] {
+            pack_into(&mut v, e);
+        }
+        assert_eq!(v, b"6:g:/usr6:d:/a:b15:l:/bin:/usr/bin0:".to_vec());
+        assert_eq!(unpack(&v), Some(alloc::vec![&b"g:/usr"[..], b"d:/a:b", b"l:/bin:/usr/bin", b""]));
+        for bad in [&b"7:g:/usr"[..], b"x:g", b"6g:/usr", b"-1:", b"6:g:/usr3"] {
+            assert_eq!(unpack(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        let (c, _) = Config::parse(&[b"--vpaths", b"6:g:/usr4:d:/a15:l:/bin:/usr/bin", b"--beneaths", b"8:3:x:/usr14:4:f:/etc/group", b"prog"]).unwrap();
+        assert_eq!(c.vpaths, alloc::vec![(true, b"/usr".to_vec()), (false, b"/a".to_vec())]);
+        assert_eq!(c.links, alloc::vec![(b"/bin".to_vec(), b"/usr/bin".to_vec())]);
+        assert_eq!(c.beneath.iter().map(|b| (b.fd, b.mode)).collect::<Vec<_>>(), alloc::vec![(3, b'x'), (4, b'f')]);
+        assert!(Config::parse(&[b"--vpaths", b"6:q:/usr", b"prog"]).is_err());
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use preld::pola::{ns, profile, serve, sys};
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
 
@@ -892,6 +892,15 @@ fn initial_cwd(ns: &mut Namespace, asked: Option<&Path>) -> Result<Vec<u8>, Stri
     }
 }
 
+/// Appends `entry` to a packed option of ld-preld's (`--beneaths`,
+/// `--vpaths`: `LEN:ENTRY`, one after the other; handler/src/config.rs
+/// `unpack`).
+fn pack_into(v: &mut Vec<u8>, entry: &OsStr) {
+    v.extend_from_slice(entry.len().to_string().as_bytes());
+    v.push(b':');
+    v.extend_from_slice(entry.as_bytes());
+}
+
 /// Whether directory grant `g`'s copy shows what the namespace shows below
 /// it: every grant nested in it names the very host object the copy holds
 /// at its place (PROG's own grant inside `--ro .`; not -B's private /tmp,
@@ -1082,6 +1091,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // The files symlinks granted as themselves name (below), which cross
     // with the grants' fds.
     let mut linked_files: Vec<std::os::fd::OwnedFd> = Vec::new();
+    let (mut beneaths, mut vpaths) = (Vec::new(), Vec::new());
     for &(g, shadows) in &in_process {
         // Landlock's rules hold for the whole tree beneath the copy: a grant
         // nested in it with a weaker mode (`--rw OUT --ro OUT/sealed`) lowers
@@ -1108,7 +1118,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             None => format!("{}:{mode}:", g.root.as_raw_fd()),
         });
         a.push(OsStr::from_bytes(&g.vpath));
-        argv.extend(["--beneath".into(), a]);
+        pack_into(&mut beneaths, &a);
     }
     // The namespace's names, so that the process knows a path in a
     // virtual directory that is none of them is no file (ENOENT, without
@@ -1120,7 +1130,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         for (kind, vpath) in grants.chain(ns.vdir_paths().map(|d| ("d:", d))) {
             let mut a = OsString::from(kind);
             a.push(OsStr::from_bytes(vpath));
-            argv.extend(["--vpath".into(), a]);
+            pack_into(&mut vpaths, &a);
         }
     }
     // The symlinks granted as themselves that the process follows itself
@@ -1133,7 +1143,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             a.push(OsStr::from_bytes(&link));
             a.push(":");
             a.push(OsStr::from_bytes(&target));
-            argv.extend(["--vpath".into(), a]);
+            pack_into(&mut vpaths, &a);
             // A read-only link naming a file of a grant the process
             // resolves in, with no other link on the way (/etc/localtime,
             // which glibc stats at every localtime() where TZ is unset):
@@ -1144,7 +1154,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             if let (Some(on), Mode::Ro, true, Ok(fd)) = (ours, g.mode, o.vpath == target && sys::file_type(&o.st) == libc::S_IFREG, o.fd.try_clone()) {
                 let mut a = OsString::from(format!("{}:l,{},0:", fd.as_raw_fd(), on.mnt_id.unwrap_or_default()));
                 a.push(OsStr::from_bytes(&link));
-                argv.extend(["--beneath".into(), a]);
+                pack_into(&mut beneaths, &a);
                 linked_files.push(fd);
             }
         }
@@ -1152,10 +1162,17 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // The session's /proc: the init has put a read-only procfs of the
     // session's PID namespace on this fd (confine.rs), which the process
     // resolves /proc beneath as it does read-only grants.
-    argv.extend(["--beneath".into(), format!("{}:r:/proc", early.proc_fd()).into()]);
+    pack_into(&mut beneaths, OsStr::new(&format!("{}:r:/proc", early.proc_fd())));
     // And its ptys: a devpts of the session's own, at /dev/pts (/dev/ptmx
     // is its ptmx).
-    argv.extend(["--beneath".into(), format!("{}:t:/dev/pts", early.pts_fd()).into()]);
+    pack_into(&mut beneaths, OsStr::new(&format!("{}:t:/dev/pts", early.pts_fd())));
+    // Each list in one argument (`LEN:ENTRY...`): the kernel copies each
+    // argument of every exec, and ld-preld parses it (about 280 strings
+    // for -B, 30 us of each exec).
+    argv.extend(["--beneaths".into(), OsString::from_vec(beneaths)]);
+    if !vpaths.is_empty() {
+        argv.extend(["--vpaths".into(), OsString::from_vec(vpaths)]);
+    }
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
     // What the first image would ask the server for before anything else
