@@ -206,6 +206,11 @@ fn attacks() {
             "map_hidden",
             vec![],
         ),
+        (
+            "the tid preld's thread block keeps for a file grant's reopen through TID/fd/N forged (the init, none, the parent, a child holding the rw grant and its dirs at every fd number): -B's /etc files opened, read, opened for writing",
+            "forged_tid",
+            vec![],
+        ),
     ];
 
     let mut report = Vec::new();
