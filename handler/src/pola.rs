@@ -1709,21 +1709,29 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
         let kind = match sys::file_type_at(base, rel, nofollow | AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT) {
             Ok(k) => k,
             Err(_) => {
-                // What the confined walk finds (an error, most often).
-                let look = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | (f & O_NOFOLLOW)) as u64, mode: 0, resolve: beneath::RESOLVE };
+                // What the confined walk finds (an error, most often):
+                // through no symlink beneath a copy that does not show its
+                // nested grants (`walk`), where one met is the server's.
+                let no_links = if grant.shadows { crate::abi::RESOLVE_NO_SYMLINKS } else { 0 };
+                let look = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | (f & O_NOFOLLOW)) as u64, mode: 0, resolve: beneath::RESOLVE | no_links };
                 match sys::openat2(base, rel, &look) {
                     Ok(fd) => {
                         sys::close(fd);
                         return None;
                     }
+                    Err(ELOOP) if grant.shadows => return None,
                     Err(e) if server_decides(e, grant_mode) || (creat && e == ENOENT) => return None,
                     Err(e) => return Some(Outcome::Return(-(e as isize))),
                 }
             }
         };
         if kind == S_IFIFO {
-            // (The handler gate has no call to rewrite: the trap path's.)
-            return c.map(|c| open_fifo(c, base, rel, f));
+            // (The handler gate has no call to rewrite: the trap path's.
+            // Nor beneath a copy that does not show its nested grants: the
+            // application's open follows symlinks, one swapped in since
+            // `usable_path` looked may lead to a nested grant's empty
+            // stand-in there.)
+            return if grant.shadows { None } else { c.map(|c| open_fifo(c, base, rel, f)) };
         }
         // The session's own ptys are opened here; other devices are the
         // server's.

@@ -324,15 +324,29 @@ pub fn conn(t: &mut ThreadBlock, mask: u64) -> Result<i32, i32> {
 
 /// Before the first clone that shares this memory (a thread, or a process
 /// with CLONE_VM but not a vfork child): the main connection is no longer
-/// one thread's to make requests on; the calling thread, which used it so,
-/// gets a connection of its own (or one on its next request, if that
-/// fails).
+/// one thread's to make requests on. The thread that used it so gets a
+/// connection of its own on its next request, or now if it is the caller.
+/// That thread may be another than the caller: a vfork child's clone
+/// leaves its parent, waiting for the vfork, with the main connection,
+/// where it went on making its requests without the lock while its threads
+/// asked for theirs on it (replies crossed: EIO), and its thread's exit
+/// closed the main connection for all (session-16 adversary, test
+/// `memory_shared_by_a_vfork_child_keeps_the_main_connection_to_itself`).
 pub fn memory_shared(t: &mut ThreadBlock, mask: u64) {
     if !MAIN_ALONE.swap(false, Ordering::AcqRel) {
         return;
     }
     let main = main_fd();
-    if main > 0 && t.rpc_fd.load(Ordering::Relaxed) == main {
+    if main <= 0 {
+        return;
+    }
+    let mine = t.rpc_fd.load(Ordering::Relaxed) == main;
+    // (No other thread is in a request: the one that may hold the main
+    // connection is this one or a vfork child's parent, stopped.)
+    crate::thread::live_conn_fds(|_, rpc, _| {
+        let _ = rpc.compare_exchange(main, 0, Ordering::Relaxed, Ordering::Relaxed);
+    });
+    if mine {
         t.rpc_fd.store(new_connection(mask).unwrap_or(0), Ordering::Relaxed);
     }
 }

@@ -206,6 +206,11 @@ fn attacks() {
             "map_hidden",
             vec![],
         ),
+        (
+            "the tid preld's thread block keeps for a file grant's reopen through TID/fd/N forged (the init, none, the parent, a child holding the rw grant and its dirs at every fd number): -B's /etc files opened, read, opened for writing",
+            "forged_tid",
+            vec![],
+        ),
     ];
 
     let mut report = Vec::new();
@@ -436,6 +441,37 @@ fn gate_signals_as_natively() {
         assert!(verdicts >= 8, "gate_signals ({way}) did not report its 8 cases:\n{out}");
     }
     assert!(bugs.is_empty(), "signals during the handler gate differ from native:\n{}", bugs.join("\n"));
+}
+
+/// -B's private /tmp with grants nested below it (the scratch directories
+/// are in /tmp): a directory and a file of /tmp swapped with symlinks into
+/// a nested read-only grant and onto the program's own file grant while
+/// they are opened (tests/programs/attack/tmp_race.c). Each open gives one
+/// side of the swap, as natively, never the empty placeholder the private
+/// /tmp holds at a nested grant's place (the process's look without
+/// symlinks, then an open that followed one: session-16 adversary).
+#[test]
+fn the_private_tmp_never_answers_with_a_placeholder() {
+    let (stdout, stderr, status) = session_run("tmp_race", &[], &[]);
+    eprintln!("---- tmp_race ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("tmp_race: done"), "tmp_race did not run to its end ({status}):\n{stdout}{stderr}");
+    let wrong: Vec<&str> = stdout.lines().filter(|l| l.starts_with("WRONG")).collect();
+    assert!(wrong.is_empty(), "the private /tmp answered with a nested grant's placeholder:\n{}", wrong.join("\n"));
+}
+
+/// A process whose one thread makes its requests on its main connection
+/// (rpc.rs MAIN_ALONE) sees its memory shared first by a vfork child's
+/// clone(CLONE_VM), then starts threads that ask for their connections on
+/// that main connection while it makes its own requests
+/// (tests/programs/attack/main_shared.c): every request answered as
+/// natively (session-16 adversary).
+#[test]
+fn memory_shared_by_a_vfork_child_keeps_the_main_connection_to_itself() {
+    let (stdout, stderr, status) = session_run("main_shared", &[], &[]);
+    eprintln!("---- main_shared ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("main_shared: done"), "main_shared did not run to its end ({status}):\n{stdout}{stderr}");
+    let wrong: Vec<&str> = stdout.lines().filter(|l| l.starts_with("WRONG")).collect();
+    assert!(wrong.is_empty(), "requests failed:\n{}", wrong.join("\n"));
 }
 
 /// The gate's races (`stat_race`, `fifo_race`, `fd_cache`, `gadget`,

@@ -3171,3 +3171,32 @@ fn a_host_listener_sees_the_session_s_process_as_its_peer_not_the_launcher() {
     assert_ne!(cred.pid as u32, child.id(), "the listener's peer is the launcher ({})", exe.display());
     assert!(!exe.ends_with("preld"), "the listener's peer runs {}", exe.display());
 }
+
+/// With the current directory /proc, the names the handler answers for
+/// itself spelt relative to it (`self/exe`, `self/cwd`) name what they
+/// name spelt from /proc: the program (the handler gives ld-preld's path),
+/// the virtual cwd (it gives `/`), and an open of `self/exe` opens the
+/// program (ELOOP). The handler looks for its own names in the path as
+/// given, before the cwd is joined to it; a session that learns answers
+/// the same, wrongly (found by the session-16 adversary; older than that
+/// day's changes, not fixed).
+#[test]
+#[ignore = "not fixed: relative /proc names from a cwd of /proc are the kernel's, not the handler's (ld-preld's path for self/exe)"]
+fn proc_names_relative_to_a_cwd_of_proc() {
+    let tmp = scratch("proc-cwd");
+    let script = r#"
+import os
+os.chdir('/proc')
+for p in ['exe', 'cwd']:
+    print(p, os.readlink('self/' + p) == os.readlink('/proc/self/' + p))
+try:
+    print('open', len(open('self/exe', 'rb').read(64)))
+except OSError as e:
+    print('open', os.strerror(e.errno))
+"#;
+    let py = require_file("/usr/bin/python3", "python3");
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]);
+    let native = r.native_ok();
+    let here = r.session_ok();
+    assert_eq!(here.stdout_str(), native.stdout_str(), "{}", here.report());
+}
