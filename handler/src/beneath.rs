@@ -591,8 +591,8 @@ pub fn is_virtual_dir(path: &[u8]) -> bool {
 /// no symlink on the copy, whose target could lead into such an empty
 /// directory: a look with RESOLVE_NO_SYMLINKS first (1 us, where the
 /// server's answer is a round trip of 12-30 us). A symlink swapped in
-/// between the look and the call leads at worst into one of those empty
-/// directories: a wrong answer, never more than the session's own files.
+/// between the look and the call is not followed either (`walk`: the
+/// server's then).
 pub fn usable_path(g: &Grant, rest: &[u8]) -> bool {
     if !g.shadows {
         return true;
