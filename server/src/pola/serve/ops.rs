@@ -1005,11 +1005,20 @@ impl Server {
             Existing::Virtual(_) => return Err(libc::EROFS),
             Existing::Real(o) => o,
         };
+        let target = self.resolve(i, new, fds, false, false)?;
+        // Across grants (across mounts) the kernel says EXDEV before it
+        // looks at either side's writability: `mv` from a read-only grant
+        // into /tmp then copies, as natively (EROFS made it fail).
+        if let Node::Existing(Obj { grant, .. }) | Node::Missing { grant, .. } = &target {
+            if *grant != o.grant {
+                return Err(libc::EXDEV);
+            }
+        }
         let (op, on) = self.changeable(&o)?;
         if self.holds_grant(&o) {
             return Err(libc::EBUSY);
         }
-        let (ng, np, nn) = match self.resolve(i, new, fds, false, false)? {
+        let (ng, np, nn) = match target {
             Node::Existing(n) => {
                 let (np, nn) = self.changeable(&n)?;
                 if self.holds_grant(&n) {

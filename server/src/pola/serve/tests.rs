@@ -142,6 +142,9 @@ fn writes_in_read_write_grants() {
     // Across grants: EXDEV, as across mounts (even on the same host directory).
     assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/hard"), new: c("/x/y/z/h2") }), libc::EXDEV);
     assert_eq!(req(&mut s, Request::Link { flags: 0, old: c("/data/a.txt"), new: c("/out/a") }), libc::EXDEV);
+    // From a read-only grant too: EXDEV comes first (`mv` then copies).
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/data/a.txt"), new: c("/out/a") }), libc::EXDEV);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/hard"), new: c("/data/h") }), libc::EXDEV);
     assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out"), new: c("/out2") }), libc::EBUSY);
     assert_eq!(req(&mut s, Request::Unlink { flags: 0, path: c("/out/d") }), libc::EISDIR);
     assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/out/d") }), libc::ENOTEMPTY);
