@@ -17,6 +17,7 @@ pub const AT_FDCWD: i32 = general::AT_FDCWD;
 pub const PATH_MAX: usize = general::PATH_MAX as usize;
 pub const AT_EMPTY_PATH: usize = general::AT_EMPTY_PATH as usize;
 pub const AT_SYMLINK_NOFOLLOW: usize = general::AT_SYMLINK_NOFOLLOW as usize;
+pub const AT_SYMLINK_FOLLOW: usize = general::AT_SYMLINK_FOLLOW as usize;
 pub const AT_REMOVEDIR: u32 = general::AT_REMOVEDIR;
 pub const O_RDONLY: usize = general::O_RDONLY as usize;
 pub const O_WRONLY: usize = general::O_WRONLY as usize;

@@ -392,6 +392,26 @@ fn fd_path(raw: &[u8]) -> Option<(i32, &[u8])> {
     Some((fd, rest))
 }
 
+/// Whether the absolute path at `addr` names an fd's magic link itself
+/// (/proc/self/fd/N, /dev/fd/N, /dev/stdin...).
+fn names_fd_link(addr: usize) -> bool {
+    let mut raw = [0u8; 64];
+    usermem::read_cstr(addr, &mut raw).is_some_and(|n| matches!(fd_path(&raw[..n]), Some((_, b""))))
+}
+
+/// link of such a name without AT_SYMLINK_FOLLOW: the link itself, an
+/// object of procfs or devtmpfs, is on another file system than any name
+/// it could get (EXDEV; ENOENT for no such fd), where the server, given
+/// the fd, could not tell it from an empty name (it said ENOTDIR).
+fn link_of_fd_link(addr: usize) -> Outcome {
+    let mut raw = [0u8; 64];
+    let Some(n) = usermem::read_cstr(addr, &mut raw) else { return Outcome::err(EFAULT) };
+    match fd_path(&raw[..n]) {
+        Some((fd, _)) if !crate::ownfd::is_own(fd as usize) && sys::fcntl(fd, F_GETFD, 0).is_ok() => Outcome::err(EXDEV),
+        _ => Outcome::err(ENOENT),
+    }
+}
+
 fn fds_of(paths: &[&PathIn]) -> ([i32; 2], usize) {
     let mut fds = [0i32; 2];
     let mut n = 0;
@@ -606,6 +626,12 @@ pub fn two_paths(c: &mut Call<'_>) -> Outcome {
     use Sysno::*;
     let a = c.args;
     let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
+    if matches!(nr, link | linkat) {
+        let (old, follow) = if nr == link { (a[0], false) } else { (a[1], a[4] & crate::abi::AT_SYMLINK_FOLLOW != 0) };
+        if !follow && old != 0 && names_fd_link(old) {
+            return link_of_fd_link(old);
+        }
+    }
     match nr {
         rename => two(c, AT_FDCWD, a[0], AT_FDCWD, a[1], |o, n| Request::Rename { flags: 0, old: o, new: n }),
         renameat => two(c, a[0] as i32, a[1], a[2] as i32, a[3], |o, n| Request::Rename { flags: 0, old: o, new: n }),

@@ -1670,6 +1670,34 @@ os.rmdir('/tmp/sub')
     assert!(out.contains("beside /tmp open b\"the grant's own\\n\""), "{}", here.report());
 }
 
+/// link of an fd's magic link itself (/proc/self/fd/N, /dev/fd/N,
+/// /dev/stdin without AT_SYMLINK_FOLLOW): natively EXDEV (the link is
+/// procfs's or devtmpfs's), ENOENT for an fd not open. The server, given
+/// the fd, could not tell it from an empty name: ENOTDIR (session-16
+/// adversary).
+#[test]
+fn a_link_of_an_fd_s_magic_link_as_natively() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-link");
+    let out = tmp.dir("out");
+    let script = format!(
+        r#"
+import os
+fd = os.open('/etc/passwd', os.O_RDONLY)
+for name in ['/proc/self/fd/%d' % fd, '/dev/fd/%d' % fd, '/dev/stdin', '/proc/self/fd/999']:
+    try:
+        os.link(name, {to:?}, follow_symlinks=False)
+        print(name.replace(str(fd), 'N'), 'linked')
+    except OSError as e:
+        print(name.replace(str(fd), 'N'), e.strerror)
+"#,
+        to = out.join("l").to_str().unwrap()
+    );
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", &out);
+    let s = r.same("link of /proc/self/fd/N", true);
+    assert!(s.stdout_str().contains("/proc/self/fd/N Invalid cross-device link"), "{}", s.report());
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {
