@@ -452,11 +452,18 @@ fn gate_signals_as_natively() {
 /// symlinks, then an open that followed one: session-16 adversary).
 #[test]
 fn the_private_tmp_never_answers_with_a_placeholder() {
-    let (stdout, stderr, status) = session_run("tmp_race", &[], &[]);
-    eprintln!("---- tmp_race ({status})\n{stdout}{stderr}");
-    assert!(stdout.contains("tmp_race: done"), "tmp_race did not run to its end ({status}):\n{stdout}{stderr}");
+    no_wrong_answers("tmp_race", "the private /tmp answered with a nested grant's placeholder");
+}
+
+/// Runs attack program `prog` in a session: it must run to its end
+/// (`PROG: done`) and print no line starting with WRONG (`why` says what
+/// such a line means).
+fn no_wrong_answers(prog: &str, why: &str) {
+    let (stdout, stderr, status) = session_run(prog, &[], &[]);
+    eprintln!("---- {prog} ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains(&format!("{prog}: done")), "{prog} did not run to its end ({status}):\n{stdout}{stderr}");
     let wrong: Vec<&str> = stdout.lines().filter(|l| l.starts_with("WRONG")).collect();
-    assert!(wrong.is_empty(), "the private /tmp answered with a nested grant's placeholder:\n{}", wrong.join("\n"));
+    assert!(wrong.is_empty(), "{why}:\n{}", wrong.join("\n"));
 }
 
 /// A process whose one thread makes its requests on its main connection
@@ -467,11 +474,7 @@ fn the_private_tmp_never_answers_with_a_placeholder() {
 /// natively (session-16 adversary).
 #[test]
 fn memory_shared_by_a_vfork_child_keeps_the_main_connection_to_itself() {
-    let (stdout, stderr, status) = session_run("main_shared", &[], &[]);
-    eprintln!("---- main_shared ({status})\n{stdout}{stderr}");
-    assert!(stdout.contains("main_shared: done"), "main_shared did not run to its end ({status}):\n{stdout}{stderr}");
-    let wrong: Vec<&str> = stdout.lines().filter(|l| l.starts_with("WRONG")).collect();
-    assert!(wrong.is_empty(), "requests failed:\n{}", wrong.join("\n"));
+    no_wrong_answers("main_shared", "requests failed");
 }
 
 /// The gate's races (`stat_race`, `fifo_race`, `fd_cache`, `gadget`,
