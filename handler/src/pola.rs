@@ -392,24 +392,17 @@ fn fd_path(raw: &[u8]) -> Option<(i32, &[u8])> {
     Some((fd, rest))
 }
 
-/// Whether the absolute path at `addr` names an fd's magic link itself
-/// (/proc/self/fd/N, /dev/fd/N, /dev/stdin...).
-fn names_fd_link(addr: usize) -> bool {
-    let mut raw = [0u8; 64];
-    usermem::read_cstr(addr, &mut raw).is_some_and(|n| matches!(fd_path(&raw[..n]), Some((_, b""))))
-}
-
-/// link of such a name without AT_SYMLINK_FOLLOW: the link itself, an
+/// link of an fd's magic link itself (/proc/self/fd/N, /dev/fd/N,
+/// /dev/stdin... at `addr`, without AT_SYMLINK_FOLLOW): the link, an
 /// object of procfs or devtmpfs, is on another file system than any name
 /// it could get (EXDEV; ENOENT for no such fd), where the server, given
-/// the fd, could not tell it from an empty name (it said ENOTDIR).
-fn link_of_fd_link(addr: usize) -> Outcome {
+/// the fd, could not tell it from an empty name (it said ENOTDIR). None:
+/// another name.
+fn link_of_fd_link(addr: usize) -> Option<Outcome> {
     let mut raw = [0u8; 64];
-    let Some(n) = usermem::read_cstr(addr, &mut raw) else { return Outcome::err(EFAULT) };
-    match fd_path(&raw[..n]) {
-        Some((fd, _)) if !crate::ownfd::is_own(fd as usize) && sys::fcntl(fd, F_GETFD, 0).is_ok() => Outcome::err(EXDEV),
-        _ => Outcome::err(ENOENT),
-    }
+    let n = usermem::read_cstr(addr, &mut raw)?;
+    let (fd, b"") = fd_path(&raw[..n])? else { return None };
+    Some(if !crate::ownfd::is_own(fd as usize) && sys::fcntl(fd, F_GETFD, 0).is_ok() { Outcome::err(EXDEV) } else { Outcome::err(ENOENT) })
 }
 
 fn fds_of(paths: &[&PathIn]) -> ([i32; 2], usize) {
@@ -628,8 +621,8 @@ pub fn two_paths(c: &mut Call<'_>) -> Outcome {
     let Some(nr) = Sysno::new(c.nr) else { return Outcome::Next };
     if matches!(nr, link | linkat) {
         let (old, follow) = if nr == link { (a[0], false) } else { (a[1], a[4] & crate::abi::AT_SYMLINK_FOLLOW != 0) };
-        if !follow && old != 0 && names_fd_link(old) {
-            return link_of_fd_link(old);
+        if let Some(o) = (!follow && old != 0).then(|| link_of_fd_link(old)).flatten() {
+            return o;
         }
     }
     match nr {

@@ -892,6 +892,12 @@ fn initial_cwd(ns: &mut Namespace, asked: Option<&Path>) -> Result<Vec<u8>, Stri
     }
 }
 
+/// The host paths and copy attributes (`sys::mount_clones`) of the grants
+/// in -B's private directory (`inside`) or of the others.
+fn copy_paths<'a>(specs: &'a [GrantSpec], in_private: &[bool], inside: bool) -> Vec<(&'a [u8], u64)> {
+    specs.iter().zip(in_private).filter(|(_, &i)| i == inside).map(|(g, _)| (g.host.as_os_str().as_bytes(), g.copy_attrs())).collect()
+}
+
 /// Appends `entry` to a packed option of ld-preld's (`--beneaths`,
 /// `--vpaths`: `LEN:ENTRY`, one after the other; handler/src/config.rs
 /// `unpack`).
@@ -986,11 +992,8 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // CAP_SYS_ADMIN: `sys::mount_clones`), all are made at once below.
     let backing = ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
     let in_private: Vec<bool> = specs.iter().map(|g| private_name.as_ref().is_some_and(|p| g.host.starts_with(p))).collect();
-    let paths = |inside: bool| -> Vec<(&[u8], u64)> {
-        specs.iter().zip(&in_private).filter(|(_, &i)| i == inside).map(|(g, _)| (g.host.as_os_str().as_bytes(), g.copy_attrs())).collect()
-    };
     let early_clones = match &private_name {
-        Some(_) => sys::mount_clones_here(&[paths(false), vec![(backing.path().as_os_str().as_bytes(), 0)]].concat()),
+        Some(_) => sys::mount_clones_here(&[copy_paths(&specs, &in_private, false), vec![(backing.path().as_os_str().as_bytes(), 0)]].concat()),
         None => None,
     };
     // What the init could not make is made here (the private directory at
@@ -1016,7 +1019,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         Some(early_clones) => {
             // The private directory's grants' copies, and all in the
             // grants' order, the stand-ins' directory's last.
-            let inside: Vec<(&[u8], u64)> = specs.iter().zip(&in_private).filter(|(_, &i)| i).map(|(g, _)| (g.host.as_os_str().as_bytes(), g.copy_attrs())).collect();
+            let inside = copy_paths(&specs, &in_private, true);
             let (mut early_clones, mut late) = (early_clones.into_iter(), sys::mount_clones(&inside).into_iter());
             let mut clones: Vec<_> = in_private.iter().map(|&i| if i { late.next() } else { early_clones.next() }.expect("a copy per grant")).collect();
             clones.extend(early_clones);

@@ -1005,6 +1005,12 @@ impl Server {
             Existing::Virtual(_) => return Err(libc::EROFS),
             Existing::Real(o) => o,
         };
+        // A grant's root (a mount point, its parent on the enclosing
+        // grant's copy) or a directory holding one: EBUSY, as for a mount
+        // point, whatever the new name (session-16 adversary: EXDEV).
+        if o.parent.is_none() || self.holds_grant(&o) {
+            return Err(libc::EBUSY);
+        }
         let target = self.resolve(i, new, fds, false, false)?;
         // Across grants (across mounts) the kernel says EXDEV before it
         // looks at either side's writability: `mv` from a read-only grant
@@ -1015,9 +1021,6 @@ impl Server {
             }
         }
         let (op, on) = self.changeable(&o)?;
-        if self.holds_grant(&o) {
-            return Err(libc::EBUSY);
-        }
         let (ng, np, nn) = match target {
             Node::Existing(n) => {
                 let (np, nn) = self.changeable(&n)?;

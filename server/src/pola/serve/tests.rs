@@ -146,6 +146,7 @@ fn writes_in_read_write_grants() {
     assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/data/a.txt"), new: c("/out/a") }), libc::EXDEV);
     assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/hard"), new: c("/data/h") }), libc::EXDEV);
     assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out"), new: c("/out2") }), libc::EBUSY);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out"), new: c("/data/o") }), libc::EBUSY);
     assert_eq!(req(&mut s, Request::Unlink { flags: 0, path: c("/out/d") }), libc::EISDIR);
     assert_eq!(req(&mut s, Request::Unlink { flags: libc::AT_REMOVEDIR as u32, path: c("/out/d") }), libc::ENOTEMPTY);
     assert_eq!(req(&mut s, Request::Unlink { flags: 0, path: c("/out/d/n") }), 0);
