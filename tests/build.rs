@@ -192,6 +192,7 @@ fn main() {
     own("pola", "relay_out", &["-O0", "-w", "-mno-red-zone"], true, &mut jobs);
     own("pola", "late_fd", &["-O0", "-w", "-mno-red-zone"], true, &mut jobs);
     own("pola", "int80", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "high_fds", &["-O2", "-Wall"], true, &mut jobs);
     run_jobs(&cc_path, &[], &progs, jobs);
 
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));

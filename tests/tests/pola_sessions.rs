@@ -2831,6 +2831,56 @@ fn low_fd_limits_start_or_are_refused_clearly() {
     assert_eq!((s.stdout_str(), s.status.code()), (format!("{need}\n100\n"), Some(0)), "hard limit {need}, the one asked for: {}", s.stderr_str());
 }
 
+/// preld's fds keep the fd table small: where the fd limit leaves no room
+/// above it (soft = hard, as here and in containers), they go from 1008
+/// up, not just below the limit, where every fork, vfork and posix_spawn
+/// of the session copied a table that large (32,768 entries at this
+/// machine's 20,000; 65,536 at a container's 1,048,576: the hard limit
+/// this test can set is the one it has). The program's own
+/// fds among and above them keep the fast path (PRELD_STATS: the gates
+/// test preld's fds bit by bit, not from the lowest up), and a dup2 onto
+/// one of preld's numbers moves preld's away, the session still working.
+#[test]
+fn preld_s_fds_keep_the_fd_table_small() {
+    let tmp = scratch("high-fds");
+    let granted = tmp.join("granted");
+    write(&granted, "granted\n");
+    let n = 100_000u64;
+    // The soft limit raised to the hard one (this machine's: 20,000; root
+    // here cannot raise the hard one), as Go programs do as they start.
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    for prog in ["pola/high_fds", "pola/high_fds-static"] {
+        for limit in [hard.rlim_max.min(1 << 20), 4096.min(hard.rlim_max)] {
+            let mut c = Command::new(preld());
+            c.args(["pola", "-B", "--ro"]).arg(&granted).arg("--").arg(program(prog)).arg(n.to_string()).arg(&granted);
+            c.env_clear().envs(ENV).envs(preld_tests::fast_env()).env("PRELD_STATS", "1");
+            let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}, limit {limit}: {e}"));
+            let (stdout, err) = (out.stdout_str(), out.stderr_str());
+            assert_eq!(out.status.code(), Some(0), "{prog}, limit {limit}: {stdout}{err}");
+            let size: u64 = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("FDSize:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{prog}: no FDSize in {stdout:?}"));
+            assert!(size <= 2048, "{prog}, limit {limit}: an fd table of {size} entries: {stdout}");
+            assert!(
+                stdout.ends_with(&format!(
+                    "fcntl on 1100, {n} times: ok\nwritten through 1010\nwritten through 1030\nopen after: granted\n"
+                )),
+                "{prog}, limit {limit}: {stdout}{err}"
+            );
+            // (The main process's line is the last: its children end first.)
+            let stats = err.lines().rev().find(|l| l.contains("calls fast ")).unwrap_or_else(|| panic!("no statistics: {err}"));
+            let fast: u64 = stats.split("calls fast ").nth(1).and_then(|r| r.split(',').next()).and_then(|v| v.parse().ok()).unwrap();
+            if preld_tests::fast_env().is_empty() {
+                assert!(fast >= n, "{prog}, limit {limit}: only {fast} calls from the gate: {stats}");
+            }
+        }
+    }
+}
+
 /// One fd received from the Unix socket `sock` (SCM_RIGHTS), if any came.
 fn recv_fd(sock: i32) -> Option<i32> {
     let mut byte = [0u8; 1];

@@ -33,9 +33,40 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsiz
 
 use crate::abi;
 
-/// The lowest fd that is preld's own (i32::MAX: none): calls on fds at or
-/// above it must be seen by the handler.
+/// The lowest fd that is preld's own (i32::MAX: none): calls on fds below
+/// it are the application's, without a look at `OWN_FDS`.
 pub static FAST_OWN_FD_MIN: AtomicI32 = AtomicI32::new(i32::MAX);
+/// Fds at or above this are never preld's (it places its fds below).
+pub const OWN_FDS_BITS: usize = 1 << 16;
+/// preld's own fds, a bit each (the handler's ownfd.rs sets them): calls
+/// on them must be seen by the handler. The gates test the fd's bit, not
+/// just `FAST_OWN_FD_MIN`: preld's fds may lie among the application's
+/// (from 1008 up where the limit leaves no room above it), whose calls
+/// would otherwise all go the slow way.
+pub static OWN_FDS: [AtomicU64; OWN_FDS_BITS / 64] = [const { AtomicU64::new(0) }; OWN_FDS_BITS / 64];
+
+/// The gates' test of the fd in edi (an int): to `$own` if it is one of
+/// preld's (`OWN_FDS`), else on. Clobbers rcx, r11 and the flags (the
+/// gates use it before their `syscall`, which clobbers them anyway).
+/// Needs `min = sym FAST_OWN_FD_MIN`, `own = sym OWN_FDS` and
+/// `own_bits = const OWN_FDS_BITS`.
+macro_rules! own_fd {
+    ($own:literal) => {
+        concat!(
+            "cmp edi, dword ptr [rip + {min}]\n",
+            "jl 31f\n",                           // below every fd of preld's (or negative)
+            "cmp edi, {own_bits}\n",
+            "jae 31f\n",
+            "mov r11d, edi\n",
+            "shr r11d, 6\n",
+            "lea rcx, [rip + {own}]\n",
+            "mov r11, qword ptr [rcx + r11 * 8]\n",
+            "bt r11, rdi\n",                      // (the fd's bit: rdi mod 64)
+            "jc ", $own, "\n",
+            "31:",
+        )
+    };
+}
 /// Fds below this have a generation in `FAST_FD_GEN`.
 pub const FAST_FDS_COUNTED: usize = 1024;
 /// Per fd number, how many times it was closed (or replaced) so far, made
@@ -94,8 +125,8 @@ const SLOW_FROM_RETURN: usize = 20;
 pub enum Gate {
     /// Makes the call.
     Plain,
-    /// Makes the call unless its first argument (an int fd) is at or above
-    /// `FAST_OWN_FD_MIN`.
+    /// Makes the call unless its first argument (an int fd) is one of
+    /// preld's (`OWN_FDS`).
     Fd,
     /// close: as `Fd`, then the fd's generation (`FAST_FD_GEN`) goes up.
     Close,
@@ -417,9 +448,9 @@ pub unsafe extern "C" fn fast_gate_plain_counted() -> ! {
 const MAP_FIXED_ANY: u32 = abi::MAP_FIXED | abi::MAP_FIXED_NOREPLACE;
 
 /// The gates that check an argument before the call, counting the calls
-/// they make or not: `fd` (the first argument, an int, below
-/// `FAST_OWN_FD_MIN`: preld's own fds go to the handler, which hides them,
-/// the slow way) or `mmap` (no fixed address in the flags, the fourth
+/// they make or not: `fd` (the first argument, an int, none of preld's
+/// `OWN_FDS`: preld's own fds go to the handler, which hides them, the
+/// slow way) or `mmap` (no fixed address in the flags, the fourth
 /// argument: a fixed mapping goes to the handler gate, where the handler
 /// guards preld's memory and sees what the mapping replaces, or sends it
 /// the slow way). The flags are saved for the check and restored before
@@ -436,8 +467,7 @@ macro_rules! checked_gate {
             core::arch::naked_asm!(
                 "pushfq",
                 concat!(".ifc ", $check, ",fd"),
-                "cmp edi, dword ptr [rip + {min}]",
-                "jge 2f",
+                own_fd!("2f"),
                 ".else",
                 "test r10d, {fixed}",
                 "jnz 2f",
@@ -456,6 +486,8 @@ macro_rules! checked_gate {
                 "jmp {handler}",                     // as a stub's call to it
                 ".endif",
                 min = sym FAST_OWN_FD_MIN,
+                own = sym OWN_FDS,
+                own_bits = const OWN_FDS_BITS,
                 fixed = const MAP_FIXED_ANY,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
@@ -489,8 +521,7 @@ macro_rules! close_gate {
         pub unsafe extern "C" fn $name() -> ! {
             core::arch::naked_asm!(
                 "pushfq",
-                "cmp edi, dword ptr [rip + {min}]",
-                "jge 2f",
+                own_fd!("2f"),
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
@@ -510,6 +541,8 @@ macro_rules! close_gate {
                 "popfq",
                 "jmp {slow}",
                 min = sym FAST_OWN_FD_MIN,
+                own = sym OWN_FDS,
+                own_bits = const OWN_FDS_BITS,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
                 n = const FAST_FDS_COUNTED,
@@ -581,8 +614,7 @@ macro_rules! path_gate {
                 "pushfq",
                 // An fd first (the *at calls): preld's own go to the handler.
                 ".if {fd}",
-                "cmp edi, dword ptr [rip + {min}]",
-                "jge 7f",
+                own_fd!("7f"),
                 ".endif",
                 // Opens that may write or create go to the handler.
                 ".if {open}",
@@ -665,6 +697,8 @@ macro_rules! path_gate {
                 "popfq",
                 "ret",
                 min = sym FAST_OWN_FD_MIN,
+                own = sym OWN_FDS,
+                own_bits = const OWN_FDS_BITS,
                 calls = sym FAST_CALLS,
                 slow = sym fast_gate_slow,
                 fd = const $fd,

@@ -114,12 +114,6 @@ pub fn note_interpreter(bias: usize) {
     objects::note_interpreter(bias);
 }
 
-/// Keeps preld's own fds out of the gate's reach: calls on an fd at or
-/// above `min` go to the handler.
-pub fn set_own_fd_min(min: i32) {
-    arch::FAST_OWN_FD_MIN.store(min, Ordering::Relaxed);
-}
-
 fn count(c: &AtomicU64) {
     if STATS.load(Ordering::Relaxed) {
         c.fetch_add(1, Ordering::Relaxed);
