@@ -285,7 +285,9 @@ fn gate_serve_call(t: &mut ThreadBlock, nr: usize, args: [usize; 6], route: &Rou
         // program's break, never into preld's memory (the kernel places
         // the heap; preld's image and slots are mappings it will not
         // grow over).
-        return Some(unsafe { sys::raw(nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize));
+        let r = unsafe { sys::raw(nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+        memory::brk_made(r);
+        return Some(r);
     }
     if !trace::may_want(nr) && !tracer::may_want(nr) && config::get().inject.is_empty() {
         if let Some(r) = memory::serve_in_gate(nr, &args) {

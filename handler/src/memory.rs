@@ -3,6 +3,8 @@
 //! that would change it fail with EPERM; others make the fast path forget
 //! the code they change.
 
+use core::sync::atomic::{AtomicUsize, Ordering};
+
 use syscalls::Sysno;
 
 use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, O_TRUNC, PROT_READ, PROT_WRITE, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
@@ -42,7 +44,8 @@ fn shm_touches_preld(id: usize, addr: usize, flags: usize) -> bool {
 /// application reached before (usermem.rs's page cache must forget it).
 pub fn takes_access(nr: usize, a: &[usize; 6]) -> bool {
     match Sysno::new(nr) {
-        Some(Sysno::munmap | Sysno::mremap | Sysno::brk | Sysno::shmdt | Sysno::process_madvise | Sysno::remap_file_pages) => true,
+        Some(Sysno::brk) => !brk_grows(a[0]),
+        Some(Sysno::munmap | Sysno::mremap | Sysno::shmdt | Sysno::process_madvise | Sysno::remap_file_pages) => true,
         // Protection that keeps reading and writing takes nothing away
         // (glibc's new thread stacks: with threads, a change of the
         // mappings makes the others' copies wait or go through the kernel).
@@ -56,6 +59,26 @@ pub fn takes_access(nr: usize, a: &[usize; 6]) -> bool {
         Some(Sysno::madvise) => !u32::try_from(a[2]).is_ok_and(|adv| MADV_KEEPING_ACCESS.contains(&adv)),
         _ => false,
     }
+}
+
+/// The program's break as the last brk preld made left it; 0: not known
+/// (none made yet, or one made where preld did not see its result).
+static BREAK: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether brk(`to`) takes no access away: it asks (0), or it moves the
+/// break up from where the last one left it, while no other thread shares
+/// the memory (one could move the break between that look and this call).
+/// malloc grows its heap so, again and again (tar: 350 times for
+/// /usr/include), and each time the page cache forgot every page, which
+/// the next path read had the kernel look at again.
+fn brk_grows(to: usize) -> bool {
+    let known = BREAK.load(Ordering::Relaxed);
+    !crate::usermem::memory_shared() && known != 0 && (to == 0 || to >= known)
+}
+
+/// Records where a brk made by preld left the break (its result).
+pub fn brk_made(r: isize) {
+    BREAK.store(if r > 0 { r as usize } else { 0 }, Ordering::Relaxed);
 }
 
 /// Whether the call may cut a file short under a mapping of it: its
@@ -124,7 +147,9 @@ pub fn forget_pages(c: &mut Call<'_>) -> Outcome {
     if crate::sud::seccomp_filtered() {
         // The program's filter must see the call made from its code, with
         // its own iovecs (which another thread could change after the look
-        // above: only under a filter of the program's).
+        // above: only under a filter of the program's). (Its result unseen,
+        // the break is no longer known.)
+        brk_made(0);
         return Outcome::Real;
     }
     // Made here (none of them blocks): the page cache forgets after it
@@ -137,6 +162,9 @@ pub fn forget_pages(c: &mut Call<'_>) -> Outcome {
     // mappings: preld has none).
     let r = unsafe { sys::raw(c.nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize);
     drop(iov);
+    if c.nr == Sysno::brk as usize {
+        brk_made(r);
+    }
     Outcome::Return(r)
 }
 

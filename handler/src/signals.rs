@@ -286,6 +286,10 @@ pub fn prctl(c: &mut Call<'_>) -> Outcome {
     if c.args[0] == PR_SET_SECCOMP {
         crate::sud::set_seccomp_filtered();
     }
+    if c.args[0] == crate::abi::PR_SET_MM {
+        // (PR_SET_MM_BRK may move the break where brk did not.)
+        crate::memory::brk_made(0);
+    }
     Outcome::Real
 }
 

@@ -299,6 +299,11 @@ pub fn shared_memory() {
     SHARED.store(true, Ordering::SeqCst);
 }
 
+/// Whether a second thread of execution has shared this memory.
+pub fn memory_shared() -> bool {
+    SHARED.load(Ordering::Relaxed)
+}
+
 /// A plain copy of the application's memory under way; None: a change of
 /// the mappings is (the kernel must copy).
 struct Copying(Option<&'static AtomicUsize>);
