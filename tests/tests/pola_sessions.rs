@@ -1698,6 +1698,42 @@ for name in ['/proc/self/fd/%d' % fd, '/dev/fd/%d' % fd, '/dev/stdin', '/proc/se
     assert!(s.stdout_str().contains("/proc/self/fd/N Invalid cross-device link"), "{}", s.report());
 }
 
+/// rename's own answers before a grant's root counts as a mount point, as
+/// natively (where the grant is a plain directory): a grant's root onto
+/// itself does nothing; a directory moved into itself is EINVAL, onto
+/// the grant's root holding it ENOTEMPTY, with RENAME_NOREPLACE onto
+/// itself EEXIST; a file onto its own hard link does nothing. The server
+/// answered EBUSY to all but the last (the root is the session's mount
+/// point).
+#[test]
+fn rename_s_own_answers_come_before_a_grant_s_root_is_busy() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("rename-self");
+    let d = tmp.dir("d");
+    fs::create_dir(d.join("sub")).unwrap();
+    write(&d.join("f"), "f\n");
+    fs::hard_link(d.join("f"), d.join("g")).unwrap();
+    let script = format!(
+        r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+d = {d:?}
+def t(a, b, flags=0):
+    r = libc.renameat2(-100, (d + a).encode(), -100, (d + b).encode(), flags)
+    print(repr(a), '->', repr(b), flags, 'ok' if r == 0 else os.strerror(ctypes.get_errno()))
+for a, b in [('', ''), ('/sub', '/sub'), ('/sub', ''), ('/', '/sub/x'), ('', '/sub/x'), ('/f', '/g'), ('/f', '/f')]:
+    t(a, b)
+t('', '', 1)
+t('/sub', '', 2)
+print(sorted(os.listdir(d)))
+"#,
+        d = d.to_str().unwrap()
+    );
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", &d);
+    let s = r.same("rename onto itself and its ancestors", true);
+    assert!(s.stdout_str().starts_with("'' -> '' 0 ok\n"), "{}", s.report());
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {

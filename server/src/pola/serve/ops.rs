@@ -1005,13 +1005,41 @@ impl Server {
             Existing::Virtual(_) => return Err(libc::EROFS),
             Existing::Real(o) => o,
         };
+        let target = self.resolve(i, new, fds, false, false)?;
+        // What the kernel answers before it looks at mounts, as it would on
+        // the host, where the grants are plain directories (do_renameat2's
+        // checks, then vfs_rename's first): the target taken with
+        // RENAME_NOREPLACE, one name moved into itself or a directory onto
+        // one that holds it, one file onto itself (the same inode: two
+        // hard links too), nothing done. A grant's root moved onto itself
+        // was EBUSY.
+        if flags & libc::RENAME_NOREPLACE != 0 && matches!(target, Node::Existing(_) | Node::Virtual(_)) {
+            return Err(libc::EEXIST);
+        }
+        let to: Option<&[u8]> = match &target {
+            Node::Existing(n) => Some(&n.vpath),
+            Node::Missing { vpath, .. } | Node::Virtual(vpath) => Some(vpath),
+            Node::MissingVirtual => None,
+        };
+        if let Some(to) = to.filter(|&to| to != o.vpath.as_slice()) {
+            if ns::is_within(to, &o.vpath) {
+                return Err(libc::EINVAL);
+            }
+            if ns::is_within(&o.vpath, to) {
+                return Err(if flags & libc::RENAME_EXCHANGE != 0 { libc::EINVAL } else { libc::ENOTEMPTY });
+            }
+        }
+        if let Node::Existing(n) = &target {
+            if (n.st.st_dev, n.st.st_ino) == (o.st.st_dev, o.st.st_ino) {
+                return Ok(());
+            }
+        }
         // A grant's root (a mount point, its parent on the enclosing
         // grant's copy) or a directory holding one: EBUSY, as for a mount
         // point, whatever the new name (session-16 adversary: EXDEV).
         if o.parent.is_none() || self.holds_grant(&o) {
             return Err(libc::EBUSY);
         }
-        let target = self.resolve(i, new, fds, false, false)?;
         // Across grants (across mounts) the kernel says EXDEV before it
         // looks at either side's writability: `mv` from a read-only grant
         // into /tmp then copies, as natively (EROFS made it fail).

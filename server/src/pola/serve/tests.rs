@@ -128,6 +128,18 @@ fn writes_in_read_write_grants() {
     assert_eq!(req(&mut s, Request::Mkdir { mode: 0o755, path: c("/out/d") }), 0);
     assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/new.txt"), new: c("/out/d/n") }), 0);
     assert_eq!(req(&mut s, Request::Link { flags: 0, old: c("/out/d/n"), new: c("/out/hard") }), 0);
+    // The kernel's own answers come before a grant's root is a mount point
+    // (as on the host, where the grants are plain directories): a name
+    // onto itself or onto a hard link of its file does nothing, a
+    // directory into itself is EINVAL, onto one that holds it ENOTEMPTY.
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out"), new: c("/out") }), 0);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/hard"), new: c("/out/d/n") }), 0);
+    assert_eq!(req(&mut s, Request::Rename { flags: libc::RENAME_NOREPLACE, old: c("/out/hard"), new: c("/out/d/n") }), libc::EEXIST);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/d"), new: c("/out/d/x") }), libc::EINVAL);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out"), new: c("/out/d/x") }), libc::EINVAL);
+    assert_eq!(req(&mut s, Request::Rename { flags: 0, old: c("/out/d"), new: c("/out") }), libc::ENOTEMPTY);
+    assert_eq!(req(&mut s, Request::Rename { flags: libc::RENAME_EXCHANGE, old: c("/out/d"), new: c("/out") }), libc::EINVAL);
+    assert!(f.path("out/hard").exists() && f.path("out/d/n").exists(), "untouched");
     assert_eq!(req(&mut s, Request::Symlink { target: b"d/n", path: c("/out/sym") }), 0);
     assert_eq!(read_all(open(&mut s, "/out/sym", libc::O_RDONLY).unwrap().0), "hello");
     assert_eq!(req(&mut s, Request::Truncate { length: 2, path: c("/out/sym") }), 0);
