@@ -801,10 +801,17 @@ fn gate_serve_path(t: &mut ThreadBlock, call: Sysno, a: [usize; 6], dirfd: i32, 
     if n == 0 || head.starts_with(b"/proc") || head.starts_with(b"/dev/") || head.starts_with(b"//") || head.starts_with(b"/./") {
         return None; // (`//` and `/./` may spell /proc or /dev)
     }
+    let relative = head[0] != b'/';
     if plain_path(t, dirfd, p, n).is_err() {
         return None; // the trap path's answer
     }
     if p.dirfd.is_some() && p.len == 0 {
+        return None;
+    }
+    if p.dirfd.is_none() && relative && (p.buf[..p.len].starts_with(b"/proc") || p.buf[..p.len].starts_with(b"/dev/")) {
+        // A relative name from a cwd below /proc or /dev (`self/exe` from
+        // /proc) may be one of the handler's names too: the trap path
+        // looks at it joined (`path_from`).
         return None;
     }
     if p.dirfd.is_some() && beside_procfs(p.dirfd, &p.buf[..p.len]).is_some() {
@@ -1347,6 +1354,14 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
         let mut name = head[..n].to_vec();
         if let Some(abs) = beside_procfs(Some(dirfd).filter(|&d| d != AT_FDCWD), &name) {
             name = abs;
+        }
+        if dirfd == AT_FDCWD && name.first().is_some_and(|&b| b != b'/') {
+            // From a cwd below /proc or /dev (`self/exe` from /proc): the
+            // name joined to it.
+            let cwd = cwd(c.t);
+            if cwd.starts_with(b"/proc") || cwd.starts_with(b"/dev") {
+                name = [&cwd[..], b"/", &name[..]].concat();
+            }
         }
         for _ in 0..40 {
             name = match self_dir_link(&name) {

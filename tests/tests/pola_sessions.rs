@@ -3291,22 +3291,26 @@ fn a_host_listener_sees_the_session_s_process_as_its_peer_not_the_launcher() {
 /// name spelt from /proc: the program (the handler gives ld-preld's path),
 /// the virtual cwd (it gives `/`), and an open of `self/exe` opens the
 /// program (ELOOP). The handler looks for its own names in the path as
-/// given, before the cwd is joined to it; a session that learns answers
-/// the same, wrongly (found by the session-16 adversary; older than that
-/// day's changes, not fixed).
+/// given, before the cwd is joined to it; a session that learns answered
+/// the same, wrongly (found by the session-16 adversary): the handler
+/// gate now leaves a relative name from a cwd below /proc or /dev to the
+/// trap path, which looks at it joined.
 #[test]
-#[ignore = "not fixed: relative /proc names from a cwd of /proc are the kernel's, not the handler's (ld-preld's path for self/exe)"]
 fn proc_names_relative_to_a_cwd_of_proc() {
     let tmp = scratch("proc-cwd");
     let script = r#"
 import os
 os.chdir('/proc')
-for p in ['exe', 'cwd']:
+for p in ['exe', 'cwd', 'root']:
     print(p, os.readlink('self/' + p) == os.readlink('/proc/self/' + p))
 try:
     print('open', len(open('self/exe', 'rb').read(64)))
 except OSError as e:
     print('open', os.strerror(e.errno))
+print('stat', os.stat('self/exe').st_ino == os.stat('/proc/self/exe').st_ino)
+print('fd', sorted(os.listdir('self/fd')) == sorted(os.listdir('/proc/self/fd')))
+os.chdir('/dev')
+print('dev', os.readlink('fd'), os.readlink('stdin'), os.path.exists('fd/0'))
 "#;
     let py = require_file("/usr/bin/python3", "python3");
     let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]);
