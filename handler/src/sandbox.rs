@@ -184,7 +184,31 @@ pub mod seccomp {
         Sysno::io_uring_enter,
         Sysno::io_uring_register,
         Sysno::userfaultfd,
+        // A file's metadata changed by its path: Landlock has no right for
+        // it, and a directory fd of the host's that reached the session
+        // (sent back by a host process through a socket of the session's
+        // that went out) let code around the handler change the files
+        // below it (attack `relay_out`). The handler never makes these in
+        // a session (the server does); utimensat with a path, below.
+        Sysno::chmod,
+        Sysno::fchmodat,
+        Sysno::fchmodat2,
+        Sysno::chown,
+        Sysno::lchown,
+        Sysno::fchownat,
+        Sysno::utime,
+        Sysno::utimes,
+        Sysno::futimesat,
+        Sysno::setxattr,
+        Sysno::lsetxattr,
+        Sysno::removexattr,
+        Sysno::lremovexattr,
     ];
+
+    /// Refused with ENOSYS, as on a kernel without them (a program falls
+    /// back to the older calls, which the handler serves): setxattrat and
+    /// removexattrat (Linux 6.13) change metadata by a path, as above.
+    pub const ABSENT: &[Sysno] = &[Sysno::setxattrat, Sysno::removexattrat];
 
     /// ioctl requests refused with EPERM (compared on the low 32 bits, as
     /// the tty layer reads them). A terminal of the user's may reach the
@@ -235,20 +259,30 @@ pub mod seccomp {
     #[derive(Clone, Copy, PartialEq, Eq, Debug)]
     enum Target {
         Eperm,
+        Enosys,
         Ioctl,
         Socket,
         Prlimit,
         /// fchmod: the mode is argument 1.
         Mode1,
-        /// fchmodat, fchmodat2: argument 2.
-        Mode2,
+        /// utimensat: a path (argument 1) given.
+        PathArg1,
         /// setsockopt: level and option, arguments 1 and 2.
         Sockopt,
         /// ptrace: the request, argument 0 (a long).
         Traceme,
     }
-    const TARGETS: [Target; 8] =
-        [Target::Eperm, Target::Ioctl, Target::Socket, Target::Prlimit, Target::Mode1, Target::Mode2, Target::Sockopt, Target::Traceme];
+    const TARGETS: [Target; 9] = [
+        Target::Eperm,
+        Target::Enosys,
+        Target::Ioctl,
+        Target::Socket,
+        Target::Prlimit,
+        Target::Mode1,
+        Target::PathArg1,
+        Target::Sockopt,
+        Target::Traceme,
+    ];
 
     /// At most this many numbers are compared one by one at a leaf of the
     /// search tree.
@@ -259,13 +293,13 @@ pub mod seccomp {
     /// The numbers the filter looks at, sorted, each with its target.
     fn numbers() -> Vec<(u32, Target)> {
         let mut v: Vec<(u32, Target)> = REFUSED.iter().map(|&s| (s as u32, Target::Eperm)).collect();
+        v.extend(ABSENT.iter().map(|&s| (s as u32, Target::Enosys)));
         v.extend([
             (Sysno::ioctl as u32, Target::Ioctl),
             (Sysno::socket as u32, Target::Socket),
             (Sysno::prlimit64 as u32, Target::Prlimit),
             (Sysno::fchmod as u32, Target::Mode1),
-            (Sysno::fchmodat as u32, Target::Mode2),
-            (Sysno::fchmodat2 as u32, Target::Mode2),
+            (Sysno::utimensat as u32, Target::PathArg1),
             (Sysno::setsockopt as u32, Target::Sockopt),
             (Sysno::ptrace as u32, Target::Traceme),
         ]);
@@ -319,6 +353,7 @@ pub mod seccomp {
             at[i] = p.len();
             match t {
                 Target::Eperm => p.push(insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32)),
+                Target::Enosys => p.push(insn(RET, 0, 0, SECCOMP_RET_ERRNO | ENOSYS as u32)),
                 Target::Ioctl => {
                     p.push(insn(LD_ABS, 0, 0, off_arg(1)));
                     jump_past_on_match(&mut p, IOCTLS);
@@ -346,13 +381,24 @@ pub mod seccomp {
                     insn(RET, 0, 0, SECCOMP_RET_ALLOW),
                     insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
                 ]),
-                // fchmod/fchmodat with a set-user-ID or set-group-ID bit: a
-                // file that runs with its owner's authority outside the
-                // session (a root session's setuid-root file makes its
-                // runner root on the host).
-                Target::Mode1 | Target::Mode2 => p.extend([
-                    insn(LD_ABS, 0, 0, off_arg(if *t == Target::Mode1 { 1 } else { 2 })),
+                // fchmod with a set-user-ID or set-group-ID bit: a file
+                // that runs with its owner's authority outside the session
+                // (a root session's setuid-root file makes its runner root
+                // on the host).
+                Target::Mode1 => p.extend([
+                    insn(LD_ABS, 0, 0, off_arg(1)),
                     insn(JSET, 1, 0, SET_ID),
+                    insn(RET, 0, 0, SECCOMP_RET_ALLOW),
+                    insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
+                ]),
+                // utimensat(fd, PATH, ...): times changed by a path, as for
+                // REFUSED's metadata calls; with NULL (futimens) the fd's
+                // own file, an fd the program opened (an O_PATH fd: EBADF).
+                Target::PathArg1 => p.extend([
+                    insn(LD_ABS, 0, 0, off_arg(1)),
+                    insn(JEQ, 0, 3, 0), // the pointer's low half
+                    insn(LD_ABS, 0, 0, off_arg(1) + 4),
+                    insn(JEQ, 0, 1, 0), // its high half: NULL, allow
                     insn(RET, 0, 0, SECCOMP_RET_ALLOW),
                     insn(RET, 0, 0, SECCOMP_RET_ERRNO | EPERM as u32),
                 ]),
@@ -456,7 +502,7 @@ pub mod seccomp {
 
 #[cfg(test)]
 mod tests {
-    use super::seccomp::{verdict, FAMILIES, IOCTLS, REFUSED};
+    use super::seccomp::{verdict, ABSENT, FAMILIES, IOCTLS, REFUSED};
     use crate::abi::AUDIT_ARCH_X86_64 as X86_64;
     use crate::errno::{EAFNOSUPPORT, ENOSYS, EPERM};
     use syscalls::Sysno;
@@ -474,6 +520,10 @@ mod tests {
                 assert_eq!(v, Err(EPERM as u32), "fchmod to 0x5401 (S_ISGID)");
             } else if nr == Sysno::ptrace as u32 {
                 assert_eq!(v, Err(EPERM as u32), "ptrace(PTRACE_TRACEME)");
+            } else if nr == Sysno::utimensat as u32 {
+                assert_eq!(v, Err(EPERM as u32), "utimensat with a path");
+            } else if ABSENT.iter().any(|s| *s as u32 == nr) {
+                assert_eq!(v, Err(ENOSYS as u32), "{:?}", Sysno::new(nr as usize));
             } else if refused {
                 assert_eq!(v, Err(EPERM as u32), "{:?}", Sysno::new(nr as usize));
             } else {
@@ -490,11 +540,12 @@ mod tests {
         let set_id = |mode: u64| if mode as u32 & 0o6000 != 0 { Err(EPERM as u32) } else { Ok(()) };
         match Sysno::new(nr as usize) {
             Some(s) if REFUSED.contains(&s) => Err(EPERM as u32),
+            Some(s) if ABSENT.contains(&s) => Err(ENOSYS as u32),
             Some(Sysno::ioctl) if IOCTLS.contains(&(a[1] as u32)) => Err(EPERM as u32),
             Some(Sysno::socket) if !FAMILIES.contains(&(a[0] as u32)) => Err(EAFNOSUPPORT as u32),
             Some(Sysno::prlimit64) if a[0] as u32 != 0 && a[2] != 0 => Err(EPERM as u32),
             Some(Sysno::fchmod) => set_id(a[1]),
-            Some(Sysno::fchmodat | Sysno::fchmodat2) => set_id(a[2]),
+            Some(Sysno::utimensat) if a[1] != 0 => Err(EPERM as u32),
             Some(Sysno::setsockopt) if a[1] as u32 == 1 && a[2] as u32 == 83 => Err(EPERM as u32),
             Some(Sysno::ptrace) if a[0] == 0 => Err(EPERM as u32),
             _ => Ok(()),
@@ -568,16 +619,18 @@ mod tests {
         assert_eq!(verdict(X86_64, prlimit, [1, 7, 0, 0x7ff0_0000_1000, 0, 0]), Ok(()), "reading another's");
         assert_eq!(verdict(X86_64, prlimit, [1, 0, 0x7ff0_0000_1000, 0, 0, 0]), Err(EPERM as u32), "setting another's");
         assert_eq!(verdict(X86_64, prlimit, [1, 0, 0x7ff0_0000_0000, 0, 0, 0]), Err(EPERM as u32), "a pointer with a zero low half");
-        for (nr, i) in [(Sysno::fchmod, 1), (Sysno::fchmodat, 2), (Sysno::fchmodat2, 2)] {
-            let with = |mode: u64| {
-                let mut a = [3u64, 0, 0, 0, 0, 0];
-                a[i] = mode;
-                verdict(X86_64, nr as u32, a)
-            };
-            assert_eq!(with(0o755), Ok(()), "{nr:?} 0755");
-            assert_eq!(with(0o4755), Err(EPERM as u32), "{nr:?} 04755");
-            assert_eq!(with(0o2775), Err(EPERM as u32), "{nr:?} 02775");
+        let fchmod = |mode: u64| verdict(X86_64, Sysno::fchmod as u32, [3, mode, 0, 0, 0, 0]);
+        assert_eq!(fchmod(0o755), Ok(()), "fchmod 0755");
+        assert_eq!(fchmod(0o4755), Err(EPERM as u32), "fchmod 04755");
+        assert_eq!(fchmod(0o2775), Err(EPERM as u32), "fchmod 02775");
+        for nr in [Sysno::fchmodat, Sysno::fchmodat2, Sysno::fchownat, Sysno::chmod, Sysno::lsetxattr] {
+            assert_eq!(verdict(X86_64, nr as u32, [3, 0x7ff0_0000_1000, 0o644, 0, 0, 0]), Err(EPERM as u32), "{nr:?}");
         }
+        let utimensat = Sysno::utimensat as u32;
+        assert_eq!(verdict(X86_64, utimensat, [3, 0, 0, 0, 0, 0]), Ok(()), "futimens");
+        assert_eq!(verdict(X86_64, utimensat, [3, 0x7ff0_0000_1000, 0, 0, 0, 0]), Err(EPERM as u32), "a path");
+        assert_eq!(verdict(X86_64, utimensat, [3, 0x7ff0_0000_0000, 0, 0, 0, 0]), Err(EPERM as u32), "a pointer with a zero low half");
+        assert_eq!(verdict(X86_64, Sysno::setxattrat as u32, [3, 0x7ff0_0000_1000, 0, 0, 0, 0]), Err(ENOSYS as u32));
         let setsockopt = Sysno::setsockopt as u32;
         assert_eq!(verdict(X86_64, setsockopt, [3, 1 /* SOL_SOCKET */, 83 /* SO_PASSRIGHTS */, 0, 4, 0]), Err(EPERM as u32));
         assert_eq!(verdict(X86_64, setsockopt, [3, 0x1_0000_0001, 0x1_0000_0053, 0, 4, 0]), Err(EPERM as u32), "high halves");

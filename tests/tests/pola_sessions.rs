@@ -2952,7 +2952,6 @@ fn recv_fd(sock: i32) -> Option<i32> {
 /// grant (session-15 adversary; programs/pola/relay_out.c). Dynamic and
 /// static alike; as nobody too.
 #[test]
-#[ignore = "not fixed: a host process sends fds into a session through a socket the session sent out over a crossing socket"]
 fn a_host_process_cannot_send_fds_back_through_a_socket_the_session_sent_out() {
     use std::io::{BufRead, BufReader};
     use std::os::fd::AsRawFd;
