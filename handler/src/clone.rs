@@ -236,8 +236,12 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
     }
     if flags & CLONE_VM != 0 && flags & CLONE_FILES == 0 {
         // Memory shared, fds not: what either learns of an fd is not true
-        // of the other's (undone in parent_post for a vfork child).
+        // of the other's (undone in parent_post for a vfork child), nor
+        // which fds are preld's.
         crate::beneath::own_fd_table(flags & CLONE_VFORK != 0);
+        if flags & CLONE_VFORK != 0 {
+            crate::ownfd::vfork_started();
+        }
     }
     let parent_actions = signals::actions(c.t);
     if flags & CLONE_VM != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_CLEAR_SIGHAND != 0 {
@@ -289,6 +293,7 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
     if t.clone_vfork_files {
         // The vfork child has exec'd or exited (or was never made).
         crate::beneath::vfork_ended();
+        crate::ownfd::vfork_ended();
         t.clone_vfork_files = false;
     }
     *uc.sigmask() = t.clone_mask;

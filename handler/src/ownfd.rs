@@ -9,7 +9,7 @@
 //! (fds.rs keeps the application's fd calls off them.)
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::abi::{CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_DUPFD_CLOEXEC, F_SETFD, RLIMIT_NOFILE};
 use crate::sys::{self, Rlimit};
@@ -56,6 +56,48 @@ fn mark(fd: i32, own: bool) {
         // The fast path's fd gate sends calls on these to the handler.
         preld_arch::fast::FAST_OWN_FD_MIN.store(lowest_own(), Ordering::Relaxed);
     }
+}
+
+/// preld's fds as they were when a vfork child began (`vfork_started`),
+/// and how many vfork children are running in this memory. A vfork child
+/// (vfork, posix_spawn: the memory shared, not the fd table) marks its own
+/// fds in the bitmap its parent reads: the connection it takes for its
+/// exec at a number that is one of its parent's application fds (preld's
+/// fds sit among them from 1008 up), its parent's connections released at
+/// theirs. Once the child has exec'd or exited the parent's bitmap is put
+/// back (CPython's test_subprocess: an fd of the program's, taken for
+/// preld's after a Popen, closed with EBADF).
+static SAVED: [AtomicU64; BITMAP_FDS / 64] = [const { AtomicU64::new(0) }; BITMAP_FDS / 64];
+static SAVED_TRACE: AtomicI32 = AtomicI32::new(-1);
+static VFORK_DEPTH: AtomicUsize = AtomicUsize::new(0);
+
+/// A vfork child is about to run in this memory (its parent stopped).
+pub fn vfork_started() {
+    // (A vfork child's own vfork child: the outermost parent's bitmap is
+    // the one kept.)
+    if VFORK_DEPTH.fetch_add(1, Ordering::AcqRel) == 0 {
+        for (s, o) in SAVED.iter().zip(OWN.iter()) {
+            s.store(o.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        SAVED_TRACE.store(TRACE_FD.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+}
+
+/// The vfork child has exec'd or exited (or was never made): the parent's
+/// fds are its own again.
+pub fn vfork_ended() {
+    if VFORK_DEPTH.fetch_sub(1, Ordering::AcqRel) != 1 {
+        return;
+    }
+    let mut count = 0;
+    for (s, o) in SAVED.iter().zip(OWN.iter()) {
+        let bits = s.load(Ordering::Relaxed);
+        o.store(bits, Ordering::Relaxed);
+        count += bits.count_ones() as usize;
+    }
+    OWN_COUNT.store(count, Ordering::Relaxed);
+    TRACE_FD.store(SAVED_TRACE.load(Ordering::Relaxed), Ordering::Relaxed);
+    preld_arch::fast::FAST_OWN_FD_MIN.store(lowest_own(), Ordering::Relaxed);
 }
 
 /// The lowest of preld's fds (i32::MAX: none), for the fast path's gate.

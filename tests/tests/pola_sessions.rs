@@ -2917,6 +2917,44 @@ fn preld_s_fds_keep_the_fd_table_small() {
     }
 }
 
+/// A program with more fds than preld's place (1008 up) spawns a child
+/// (CPython's subprocess: a vfork child, sharing the memory, not the fd
+/// table) while another thread runs: the child took a connection for its
+/// exec at a number of the parent's own fds, marked preld's in the bitmap
+/// they share, and the parent's close of its fd there failed with EBADF
+/// (CPython's test_subprocess `test_no_leaking`). The parent's bitmap is
+/// put back once the child has exec'd.
+#[test]
+fn a_vfork_child_leaves_its_parent_s_fds_the_parent_s() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("vfork-fds");
+    let script = r#"
+import os, subprocess, sys, tempfile, threading
+ev = threading.Event()
+t = threading.Thread(target=ev.wait)
+t.start()
+d = tempfile.mkdtemp()
+hs = [os.open(os.path.join(d, 'f'), os.O_WRONLY | os.O_CREAT) for _ in range(1100)]
+for _ in range(10):
+    os.close(hs.pop())
+for _ in range(3):
+    p = subprocess.Popen([sys.executable, '-c', 'import sys; sys.stdout.write(sys.stdin.read())'], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    print(p.communicate(b'lime')[0].decode())
+bad = []
+for h in hs:
+    try:
+        os.close(h)
+    except OSError as e:
+        bad.append((h, e.strerror))
+print('closed', len(hs), 'failed', bad)
+ev.set()
+t.join()
+"#;
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]);
+    let s = r.same("closing the fds after a spawn", true);
+    assert!(s.stdout_str().ends_with("closed 1090 failed []\n"), "{}", s.report());
+}
+
 /// One fd received from the Unix socket `sock` (SCM_RIGHTS), if any came.
 fn recv_fd(sock: i32) -> Option<i32> {
     let mut byte = [0u8; 1];
