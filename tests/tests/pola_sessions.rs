@@ -2917,6 +2917,38 @@ fn preld_s_fds_keep_the_fd_table_small() {
     }
 }
 
+/// preld's fds among the program's numbers (from 1008 up where the fd
+/// limit's soft value is its hard one) are no fds of the program's: every
+/// call on one fails with EBADF, as natively, and leaves the session
+/// working. Session-17 adversary: dup, preadv, getsockopt, shutdown,
+/// recvmsg went to them (the table had no entry for them); bind put the
+/// server's new socket over the session's connection (every later request:
+/// ENOTCONN); close and fcntl of the fd with a bit above its 32 set (the
+/// kernel's fd) closed the connection; openat beside a number not open was
+/// ENOTDIR where a connection preld made for the open had taken it.
+#[test]
+fn preld_s_fds_are_no_fds_of_the_program_s() {
+    let tmp = scratch("own-fd-calls");
+    let rw = tmp.join("rw");
+    fs::create_dir_all(&rw).unwrap();
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    let limit = 4096.min(hard.rlim_max);
+    for prog in ["pola/own_fd_calls", "pola/own_fd_calls-static"] {
+        let mut n = Command::new(program(prog));
+        n.arg(&rw);
+        let native = run_limited(with_fd_limit(n, limit, limit), LIMIT).unwrap();
+        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--rw"]).arg(&rw).arg("--").arg(program(prog)).arg(&rw);
+        c.env_clear().envs(ENV);
+        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
+        assert_eq!(out.stdout_str(), "done: 0 wrong\n", "{prog} in a session: {}", out.stderr_str());
+        assert_eq!(out.status.code(), Some(0), "{prog}: {}", out.stderr_str());
+    }
+}
+
 /// One fd received from the Unix socket `sock` (SCM_RIGHTS), if any came.
 fn recv_fd(sock: i32) -> Option<i32> {
     let mut byte = [0u8; 1];
