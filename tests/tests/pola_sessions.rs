@@ -1734,6 +1734,50 @@ print(sorted(os.listdir(d)))
     assert!(s.stdout_str().starts_with("'' -> '' 0 ok\n"), "{}", s.report());
 }
 
+/// rename's answers in the order the kernel gives them, as natively:
+/// RENAME_EXCHANGE with RENAME_NOREPLACE is EINVAL (the server said
+/// EEXIST), with no target ENOENT before the target is looked for inside
+/// the source (EINVAL); a last name with a trailing slash that is a
+/// symlink is ENOTDIR (the server followed it: a directory moved onto
+/// `le/`, a symlink to an empty directory, replaced that directory, and
+/// `le/` renamed the directory it names). Session-17 adversary.
+#[test]
+fn rename_answers_in_the_kernel_s_order() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("rename-order");
+    let d = tmp.dir("d");
+    let script = format!(
+        r#"
+import ctypes, os, shutil
+libc = ctypes.CDLL(None, use_errno=True)
+d = {d:?}
+def fresh():
+    for n in os.listdir(d):
+        p = os.path.join(d, n)
+        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+    os.makedirs(d + '/s/t'); os.mkdir(d + '/x'); os.mkdir(d + '/e'); os.symlink('e', d + '/le')
+    open(d + '/a', 'w').close(); open(d + '/b', 'w').close(); os.symlink('b', d + '/lb')
+def t(a, b, flags=0):
+    fresh()
+    r = libc.renameat2(-100, (d + a).encode(), -100, (d + b).encode(), flags)
+    print(repr(a), '->', repr(b), flags, 'ok' if r == 0 else os.strerror(ctypes.get_errno()), sorted(os.listdir(d)))
+t('/a', '/b', 3)
+t('/a', '/a', 3)
+t('/s', '/s/missing', 2)
+t('/s', '/s/t', 2)
+t('/x', '/le/')
+t('/le/', '/y')
+t('/a', '/lb/')
+t('/s', '/le/')
+t('/e', '/le/')
+"#,
+        d = d.to_str().unwrap()
+    );
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", &d);
+    let s = r.same("rename's answers in the kernel's order", true);
+    assert!(s.stdout_str().starts_with("'/a' -> '/b' 3 Invalid argument"), "{}", s.report());
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {
