@@ -94,7 +94,7 @@ const fn table() -> [Route; TABLE_LEN] {
     // (Their second fd is looked at only here: rare calls, they trap.
     // sendfile's, splice's and epoll_ctl's is looked at only when they
     // trap: the Fd gate tests the first argument.)
-    set!(fds::guard => copy_file_range, tee);
+    set!(fds::guard => copy_file_range, tee, pidfd_getfd, kcmp);
     // ... and userfaultfd's ranges keep off preld's memory.
     set!(memory::ioctl, Gate::Fd => ioctl);
     // Calls that may cut a file short under a mapping: the handler sees

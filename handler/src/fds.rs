@@ -5,6 +5,9 @@
 use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, RLIMIT_NOFILE};
 use crate::call::{After, Call, Outcome};
 use crate::errno::{EBADF, EMFILE};
+
+/// kcmp's KCMP_FILE: two fds, of two processes.
+const KCMP_FILE: usize = 0;
 use crate::ownfd::{any_own, is_own};
 use crate::thread::ThreadBlock;
 use crate::{ownfd, rpc, sys, tracer};
@@ -88,6 +91,15 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
         // copy_file_range's out, epoll_ctl's watched fd.
         Sysno::sendfile | Sysno::tee if is_own(a[0]) || is_own(a[1]) => Outcome::err(EBADF),
         Sysno::splice | Sysno::copy_file_range | Sysno::epoll_ctl if is_own(a[0]) || is_own(a[2]) => Outcome::err(EBADF),
+        // Another process's fd number, or this one's: pidfd_getfd copied
+        // the session's connection from the program's own pidfd, kcmp
+        // compared it (a child's preld holds its fds at the same numbers,
+        // hidden likewise).
+        Sysno::pidfd_getfd if is_own(a[0]) || is_own(a[1]) => Outcome::err(EBADF),
+        Sysno::kcmp => match a[2] == KCMP_FILE && (is_own(a[3]) || is_own(a[4])) {
+            true => Outcome::err(EBADF),
+            false => Outcome::Real,
+        },
         // Every other call on a preld fd finds no such fd (fstat is how
         // programs probe for open fds).
         _ if is_own(a[0]) => Outcome::err(EBADF),

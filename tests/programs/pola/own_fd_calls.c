@@ -3,7 +3,7 @@
    connection, its grants' directories) lie there, from 1008 up. Every
    call on them must fail with EBADF as natively: dup, socket calls (bind
    put the server's new socket over the session's connection), preadv,
-   xattrs, close and fcntl of the fd with bits above its 32 set (the
+   xattrs, pidfd_getfd of the program's own pidfd, kcmp, close and fcntl of the fd with bits above its 32 set (the
    kernel takes the low 32), openat beside it (a connection the handler
    made for the open took the number and was sent as the directory: ENOTDIR).
    Then the session must still work: a directory made in RW_DIR (the
@@ -37,6 +37,7 @@ int main(int argc, char **argv) {
     char sock[256], dir[256];
     snprintf(sock, sizeof sock, "%s/sock", argv[1]);
     snprintf(dir, sizeof dir, "%s/made", argv[1]);
+    int self = syscall(SYS_pidfd_open, getpid(), 0);
     for (int fd = 1000; fd < 1100; fd++) {
         char b[8];
         struct iovec iov = {b, 1};
@@ -57,6 +58,9 @@ int main(int argc, char **argv) {
         check("connect", fd, connect(fd, (struct sockaddr *)&a, sizeof a));
         check("fcntl(1 << 32 | fd)", fd, syscall(SYS_fcntl, 1L << 32 | fd, F_GETFD));
         check("close(1 << 32 | fd)", fd, syscall(SYS_close, 1L << 32 | fd));
+        if (self >= 0)
+            check("pidfd_getfd", fd, syscall(SYS_pidfd_getfd, self, fd, 0));
+        check("kcmp", fd, syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */, fd, fd));
     }
     unlink(sock);
     rmdir(dir);
