@@ -193,6 +193,7 @@ fn main() {
     own("pola", "late_fd", &["-O0", "-w", "-mno-red-zone"], true, &mut jobs);
     own("pola", "int80", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "high_fds", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "own_fd_calls", &["-O2", "-Wall"], true, &mut jobs);
     run_jobs(&cc_path, &[], &progs, jobs);
 
     build_go(&src.join("go/hello"), &out_dir.join("go"), &progs.join("go-hello"));

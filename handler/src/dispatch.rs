@@ -81,6 +81,20 @@ const fn table() -> [Route; TABLE_LEN] {
     set!(fds::guard, Gate::Close => close);
     set!(fds::guard, Gate::Fd => fcntl, fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64,
         readv, writev, fsync, fdatasync, fchmod, fchown, flock, fchdir, sendfile, splice);
+    // Every other call whose first argument is an fd (those with an fd
+    // further on too: fds::guard looks at it): dup gave the program a copy
+    // of the session's connection, bind put a socket over it, shutdown,
+    // recvmsg, getsockopt, preadv, poll-free probes... reached preld's fds,
+    // which now lie among the program's numbers (from 1008 up; session-17
+    // adversary, test `preld_s_fds_are_no_fds_of_the_program_s`).
+    set!(fds::guard, Gate::Fd => dup, preadv, pwritev, preadv2, pwritev2, readahead, fadvise64, sync_file_range, syncfs,
+        fgetxattr, fsetxattr, flistxattr, fremovexattr, vmsplice, connect, bind, listen, accept,
+        accept4, shutdown, getsockopt, setsockopt, getsockname, getpeername, sendto, recvfrom, sendmsg, recvmsg,
+        sendmmsg, recvmmsg, epoll_ctl, epoll_wait, inotify_rm_watch, fanotify_mark);
+    // (Their second fd is looked at only here: rare calls, they trap.
+    // sendfile's, splice's and epoll_ctl's is looked at only when they
+    // trap: the Fd gate tests the first argument.)
+    set!(fds::guard => copy_file_range, tee, pidfd_getfd, kcmp);
     // ... and userfaultfd's ranges keep off preld's memory.
     set!(memory::ioctl, Gate::Fd => ioctl);
     // Calls that may cut a file short under a mapping: the handler sees

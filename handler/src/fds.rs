@@ -5,6 +5,9 @@
 use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, RLIMIT_NOFILE};
 use crate::call::{After, Call, Outcome};
 use crate::errno::{EBADF, EMFILE};
+
+/// kcmp's KCMP_FILE: two fds, of two processes.
+const KCMP_FILE: usize = 0;
 use crate::ownfd::{any_own, is_own};
 use crate::thread::ThreadBlock;
 use crate::{ownfd, rpc, sys, tracer};
@@ -49,7 +52,8 @@ pub fn after_rlimit(_t: &mut ThreadBlock, _nr: usize, _orig: &[usize; 6], ret: i
     ret
 }
 
-/// The table entry for close, dup2, dup3, close_range and fcntl.
+/// The table entry for close, dup2, dup3, close_range, fcntl and every
+/// other call on an fd (dispatch.rs's table).
 pub fn guard(c: &mut Call<'_>) -> Outcome {
     use syscalls::Sysno;
     let a = c.args;
@@ -83,6 +87,19 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
             crate::beneath::fds_closed(a[0] as u32 as usize, a[1] as u32 as usize);
             close_range(a[0], a[1], a[2])
         }
+        // A second fd: sendfile's in_fd, tee's out, splice's and
+        // copy_file_range's out, epoll_ctl's watched fd.
+        Sysno::sendfile | Sysno::tee if is_own(a[0]) || is_own(a[1]) => Outcome::err(EBADF),
+        Sysno::splice | Sysno::copy_file_range | Sysno::epoll_ctl if is_own(a[0]) || is_own(a[2]) => Outcome::err(EBADF),
+        // Another process's fd number, or this one's: pidfd_getfd copied
+        // the session's connection from the program's own pidfd, kcmp
+        // compared it (a child's preld holds its fds at the same numbers,
+        // hidden likewise).
+        Sysno::pidfd_getfd if is_own(a[0]) || is_own(a[1]) => Outcome::err(EBADF),
+        Sysno::kcmp => match a[2] == KCMP_FILE && (is_own(a[3]) || is_own(a[4])) {
+            true => Outcome::err(EBADF),
+            false => Outcome::Real,
+        },
         // Every other call on a preld fd finds no such fd (fstat is how
         // programs probe for open fds).
         _ if is_own(a[0]) => Outcome::err(EBADF),

@@ -40,7 +40,13 @@ pub fn get(which: usize) -> i32 {
     }
 }
 
+/// Whether `fd` is one of preld's. `fd` is a call's argument as the
+/// program gave it: the kernel takes an fd's low 32 bits (an int or an
+/// unsigned int), and so does this (close(1 << 32 | 1008) closed the
+/// session's connection, where the 64-bit number was none of preld's;
+/// session-17 adversary).
 pub fn is_own(fd: usize) -> bool {
+    let fd = fd as u32 as usize;
     fd < BITMAP_FDS && OWN[fd / 64].load(Ordering::Relaxed) & (1 << (fd % 64)) != 0
 }
 

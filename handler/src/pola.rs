@@ -702,6 +702,13 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
 
 /// connect, bind.
 pub fn socket_address(c: &mut Call<'_>) -> Outcome {
+    // preld's own fds are no sockets of the program's: the base layer's
+    // EBADF (a bind took the server's new socket onto the session's
+    // connection, dup3 over it, and every later request failed ENOTCONN;
+    // session-17 adversary).
+    if crate::ownfd::is_own(c.args[0]) {
+        return Outcome::Next;
+    }
     unix_socket(c).unwrap_or(Outcome::Next)
 }
 
@@ -712,6 +719,9 @@ pub fn socket_address(c: &mut Call<'_>) -> Outcome {
 /// Anything else (no address, an abstract name, another family, a stream
 /// socket, control data) is the kernel's.
 pub fn send_to(c: &mut Call<'_>) -> Outcome {
+    if crate::ownfd::is_own(c.args[0]) {
+        return Outcome::Next; // the base layer's EBADF
+    }
     send_datagram(c).unwrap_or(Outcome::Next)
 }
 
@@ -2250,6 +2260,9 @@ fn unix_path(sa: &[u8]) -> &[u8] {
 /// to bind (the kernel keeps the server's `/proc/self/fd/N/NAME`).
 pub fn sock_name(c: &mut Call<'_>) -> Outcome {
     let [fd, addr, lenp, ..] = c.args;
+    if crate::ownfd::is_own(fd) {
+        return Outcome::Next; // the base layer's EBADF
+    }
     if Lock::take().sock_names().is_empty() {
         return Outcome::Next;
     }

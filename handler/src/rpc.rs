@@ -20,7 +20,7 @@ use syscalls::Sysno;
 
 use crate::sys::{Iovec, Msghdr};
 use crate::abi::{MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, POLLIN, SCM_RIGHTS, SIG_DFL, SOL_SOCKET};
-use crate::errno::{EAGAIN, EINTR, EIO, EMFILE, ENAMETOOLONG};
+use crate::errno::{EAGAIN, EBADF, EINTR, EIO, EMFILE, ENAMETOOLONG};
 use crate::ownfd;
 use crate::sys;
 use crate::thread::ThreadBlock;
@@ -404,6 +404,14 @@ fn call_waiting<'b>(
         // reply would answer the next request there).
         c = new_connection(mask)?;
         t.rpc_fd.store(c, Ordering::Relaxed);
+    }
+    if fds_out.contains(&c) {
+        // The program's fd was not open: a connection made for this
+        // request (or the thread's first) took its number, and was sent
+        // to the server in its stead (openat(1066, ".") was ENOTDIR,
+        // where 1066 was the next free number from 1008 up; session-17
+        // adversary). The program's fds never are preld's.
+        return Err(EBADF);
     }
     let r = call_on_until(c, req, fds_out, buf, cloexec, wait);
     let ended = matches!(r, Err(EINTR)) || matches!(wait, Wait::Signals(_)) && r.is_err();

@@ -1734,6 +1734,50 @@ print(sorted(os.listdir(d)))
     assert!(s.stdout_str().starts_with("'' -> '' 0 ok\n"), "{}", s.report());
 }
 
+/// rename's answers in the order the kernel gives them, as natively:
+/// RENAME_EXCHANGE with RENAME_NOREPLACE is EINVAL (the server said
+/// EEXIST), with no target ENOENT before the target is looked for inside
+/// the source (EINVAL); a last name with a trailing slash that is a
+/// symlink is ENOTDIR (the server followed it: a directory moved onto
+/// `le/`, a symlink to an empty directory, replaced that directory, and
+/// `le/` renamed the directory it names). Session-17 adversary.
+#[test]
+fn rename_answers_in_the_kernel_s_order() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("rename-order");
+    let d = tmp.dir("d");
+    let script = format!(
+        r#"
+import ctypes, os, shutil
+libc = ctypes.CDLL(None, use_errno=True)
+d = {d:?}
+def fresh():
+    for n in os.listdir(d):
+        p = os.path.join(d, n)
+        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+    os.makedirs(d + '/s/t'); os.mkdir(d + '/x'); os.mkdir(d + '/e'); os.symlink('e', d + '/le')
+    open(d + '/a', 'w').close(); open(d + '/b', 'w').close(); os.symlink('b', d + '/lb')
+def t(a, b, flags=0):
+    fresh()
+    r = libc.renameat2(-100, (d + a).encode(), -100, (d + b).encode(), flags)
+    print(repr(a), '->', repr(b), flags, 'ok' if r == 0 else os.strerror(ctypes.get_errno()), sorted(os.listdir(d)))
+t('/a', '/b', 3)
+t('/a', '/a', 3)
+t('/s', '/s/missing', 2)
+t('/s', '/s/t', 2)
+t('/x', '/le/')
+t('/le/', '/y')
+t('/a', '/lb/')
+t('/s', '/le/')
+t('/e', '/le/')
+"#,
+        d = d.to_str().unwrap()
+    );
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", &d);
+    let s = r.same("rename's answers in the kernel's order", true);
+    assert!(s.stdout_str().starts_with("'/a' -> '/b' 3 Invalid argument"), "{}", s.report());
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {
@@ -2953,6 +2997,38 @@ t.join()
     let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]);
     let s = r.same("closing the fds after a spawn", true);
     assert!(s.stdout_str().ends_with("closed 1090 failed []\n"), "{}", s.report());
+}
+
+/// preld's fds among the program's numbers (from 1008 up where the fd
+/// limit's soft value is its hard one) are no fds of the program's: every
+/// call on one fails with EBADF, as natively, and leaves the session
+/// working. Session-17 adversary: dup, preadv, getsockopt, shutdown,
+/// recvmsg went to them (the table had no entry for them); bind put the
+/// server's new socket over the session's connection (every later request:
+/// ENOTCONN); close and fcntl of the fd with a bit above its 32 set (the
+/// kernel's fd) closed the connection; openat beside a number not open was
+/// ENOTDIR where a connection preld made for the open had taken it.
+#[test]
+fn preld_s_fds_are_no_fds_of_the_program_s() {
+    let tmp = scratch("own-fd-calls");
+    let rw = tmp.join("rw");
+    fs::create_dir_all(&rw).unwrap();
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    let limit = 4096.min(hard.rlim_max);
+    for prog in ["pola/own_fd_calls", "pola/own_fd_calls-static"] {
+        let mut n = Command::new(program(prog));
+        n.arg(&rw);
+        let native = run_limited(with_fd_limit(n, limit, limit), LIMIT).unwrap();
+        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--rw"]).arg(&rw).arg("--").arg(program(prog)).arg(&rw);
+        c.env_clear().envs(ENV);
+        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
+        assert_eq!(out.stdout_str(), "done: 0 wrong\n", "{prog} in a session: {}", out.stderr_str());
+        assert_eq!(out.status.code(), Some(0), "{prog}: {}", out.stderr_str());
+    }
 }
 
 /// One fd received from the Unix socket `sock` (SCM_RIGHTS), if any came.

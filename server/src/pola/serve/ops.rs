@@ -998,8 +998,27 @@ impl Server {
         if flags & !(libc::RENAME_NOREPLACE | libc::RENAME_EXCHANGE | libc::RENAME_WHITEOUT) != 0 {
             return Err(libc::EINVAL);
         }
+        // (do_renameat2's first check: the kernel's EINVAL before any
+        // other answer; RENAME_NOREPLACE's EEXIST below came first.)
+        if flags & libc::RENAME_EXCHANGE != 0 && flags & (libc::RENAME_NOREPLACE | libc::RENAME_WHITEOUT) != 0 {
+            return Err(libc::EINVAL);
+        }
         if ns::dot_last(old.path).is_some() || ns::dot_last(new.path).is_some() {
             return Err(libc::EBUSY);
+        }
+        // A last name with a trailing slash that is a symlink: the kernel's
+        // rename takes the link itself, no directory: ENOTDIR. Resolving
+        // the path followed it (session-17 adversary: `x` onto `le/`, a
+        // symlink to an empty directory `e`, replaced `e`; `le/` renamed
+        // `e`).
+        for p in [old, new] {
+            let bare = &p.path[..p.path.iter().rposition(|&c| c != b'/').map_or(0, |k| k + 1)];
+            if !bare.is_empty() && bare.len() < p.path.len() {
+                let node = self.resolve(i, &PathArg { base: p.base, path: bare }, fds, false, false);
+                if matches!(node, Ok(Node::Existing(ref n)) if sys::file_type(&n.st) == libc::S_IFLNK) {
+                    return Err(libc::ENOTDIR);
+                }
+            }
         }
         let o = match self.resolve(i, old, fds, false, false)?.existing()? {
             Existing::Virtual(_) => return Err(libc::EROFS),
@@ -1016,7 +1035,11 @@ impl Server {
         if flags & libc::RENAME_NOREPLACE != 0 && matches!(target, Node::Existing(_) | Node::Virtual(_)) {
             return Err(libc::EEXIST);
         }
+        // RENAME_EXCHANGE with no target is the kernel's ENOENT before it
+        // looks for either name inside the other (the way below asks it).
+        let exchange_missing = flags & libc::RENAME_EXCHANGE != 0 && !matches!(target, Node::Existing(_) | Node::Virtual(_));
         let to: Option<&[u8]> = match &target {
+            _ if exchange_missing => None,
             Node::Existing(n) => Some(&n.vpath),
             Node::Missing { vpath, .. } | Node::Virtual(vpath) => Some(vpath),
             Node::MissingVirtual => None,
@@ -1029,8 +1052,13 @@ impl Server {
                 return Err(if flags & libc::RENAME_EXCHANGE != 0 { libc::EINVAL } else { libc::ENOTEMPTY });
             }
         }
+        // (Not with a trailing slash: resolving the name then followed a
+        // symlink the kernel's rename does not, ENOTDIR where the link is
+        // not a directory: `d` onto `ld/`, a symlink to `d`, did nothing
+        // and said 0.)
+        let slash = |p: &[u8]| p.len() > 1 && p.ends_with(b"/");
         if let Node::Existing(n) = &target {
-            if (n.st.st_dev, n.st.st_ino) == (o.st.st_dev, o.st.st_ino) {
+            if (n.st.st_dev, n.st.st_ino) == (o.st.st_dev, o.st.st_ino) && !slash(old.path) && !slash(new.path) {
                 return Ok(());
             }
         }
