@@ -239,8 +239,16 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         // of the other's (undone in parent_post for a vfork child), nor
         // which fds are preld's.
         crate::beneath::own_fd_table(flags & CLONE_VFORK != 0);
-        if flags & CLONE_VFORK != 0 {
-            crate::ownfd::vfork_started();
+    }
+    // Which fds are preld's is a property of the fd table: a vfork child
+    // (its own table, its parent's memory) marks its own in a copy of its
+    // parent's set, freed in parent_post. (A process sharing the memory
+    // but not the fds, not a vfork child, shares the set.)
+    child.arch.own_fds = c.t.arch.own_fds;
+    if flags & (CLONE_VM | CLONE_VFORK | CLONE_FILES) == CLONE_VM | CLONE_VFORK {
+        let own = crate::ownfd::for_vfork_child();
+        if own != 0 {
+            child.arch.own_fds = own;
         }
     }
     let parent_actions = signals::actions(c.t);
@@ -281,6 +289,9 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
         // the only reference to it. (A running child's block is never
         // referenced here: it is that thread's `thread::current`.)
         let child = unsafe { &mut *(t.clone_child as *mut ThreadBlock) };
+        if child.arch.own_fds != t.arch.own_fds {
+            crate::ownfd::vfork_child_ended(child.arch.own_fds);
+        }
         crate::exec::free_prepared(child);
         child.own_cwd = None;
         thread::free(child);
@@ -293,7 +304,6 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
     if t.clone_vfork_files {
         // The vfork child has exec'd or exited (or was never made).
         crate::beneath::vfork_ended();
-        crate::ownfd::vfork_ended();
         t.clone_vfork_files = false;
     }
     *uc.sigmask() = t.clone_mask;

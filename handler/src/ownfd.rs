@@ -9,7 +9,9 @@
 //! (fds.rs keeps the application's fd calls off them.)
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+use preld_arch::fast::{OwnFds, OWN_FDS};
 
 use crate::abi::{CLOSE_RANGE_CLOEXEC, FD_CLOEXEC, F_DUPFD_CLOEXEC, F_SETFD, RLIMIT_NOFILE};
 use crate::sys::{self, Rlimit};
@@ -19,16 +21,16 @@ const HEADROOM: usize = 16;
 /// preld's fds, as a bitmap the fast path's gates test too (fds at or
 /// above its size are never preld's: preld places its fds below it).
 const BITMAP_FDS: usize = preld_arch::fast::OWN_FDS_BITS;
-use preld_arch::fast::OWN_FDS as OWN;
 /// Where preld's fds go at the highest when none can go above the limit:
 /// the kernel copies a process's fd table up to its highest open fd at
 /// every fork, vfork and posix_spawn (a vfork, exit and wait with 60 fds at
 /// 17470: 73.7 us here, 16.6 without them, 23.4 with them at 1024).
 const LOW_PLACE: usize = 1024;
-/// How many bits of OWN are set (getdents64 and setrlimit ask on every call).
-static OWN_COUNT: AtomicUsize = AtomicUsize::new(0);
 /// The trace output, -1 when not tracing.
 static TRACE_FD: AtomicI32 = AtomicI32::new(-1);
+/// Set once the first thread's block is in gs (`thread::start_main`):
+/// from then on each thread's block names its fd table's set.
+static BLOCKS: AtomicBool = AtomicBool::new(false);
 
 /// Slot names for `get` and `adopt`.
 pub const TRACE: usize = 0;
@@ -40,6 +42,71 @@ pub fn get(which: usize) -> i32 {
     }
 }
 
+/// The first thread's block is set up (gs): `table` may read it.
+pub fn blocks_ready() {
+    BLOCKS.store(true, Ordering::Release);
+}
+
+/// The set of preld's fds of the calling thread's fd table: the
+/// process's, or a vfork child's own (`for_vfork_child`). A vfork child
+/// (vfork, posix_spawn) runs in its parent's memory with an fd table of
+/// its own: in one set it marked the connection it took for its exec at
+/// a number of one of its parent's own fds (preld's fds sit among the
+/// program's from 1008 up), and the parent's close of that fd failed
+/// with EBADF (CPython's test_subprocess, `test_no_leaking`).
+fn table() -> &'static OwnFds {
+    if BLOCKS.load(Ordering::Acquire) {
+        // SAFETY: once `blocks_ready`, every thread preld runs on has its
+        // block in gs (a new thread's is set before its first call),
+        // starting with its ArchThread, whose own_fds only that thread and
+        // its creator (before the thread runs) write.
+        let p = unsafe { core::ptr::addr_of!((*(preld_arch::thread_block() as *const preld_arch::ArchThread)).own_fds).read() };
+        if p != 0 {
+            // SAFETY: own_fds names OWN_FDS or a set `for_vfork_child` made,
+            // which lives until `vfork_child_ended`, after the child.
+            return unsafe { &*(p as *const OwnFds) };
+        }
+    }
+    &OWN_FDS
+}
+
+/// The process's set, for a new thread's block.
+pub fn process_table() -> usize {
+    &OWN_FDS as *const OwnFds as usize
+}
+
+/// A set for a vfork child: a copy of its parent's (the child's fd table is
+/// a copy of the parent's), freed by `vfork_child_ended`. 0 if none could
+/// be made (the child then shares its parent's).
+pub fn for_vfork_child() -> usize {
+    let from = table();
+    let layout = core::alloc::Layout::new::<OwnFds>();
+    // SAFETY: a layout of non-zero size. (Made in place: 8 KiB on the
+    // handler's stack is more than it has to spare.)
+    let p = unsafe { alloc::alloc::alloc_zeroed(layout) } as *mut OwnFds;
+    if p.is_null() {
+        return 0;
+    }
+    // SAFETY: zeroed memory of OwnFds's layout is a valid OwnFds (atomic
+    // integers all), owned by this Box alone.
+    let b = unsafe { alloc::boxed::Box::from_raw(p) };
+    for (to, w) in b.bits.iter().zip(from.bits.iter()) {
+        to.store(w.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    b.count.store(from.count.load(Ordering::Relaxed), Ordering::Relaxed);
+    b.min.store(from.min.load(Ordering::Relaxed), Ordering::Relaxed);
+    alloc::boxed::Box::into_raw(b) as usize
+}
+
+/// The vfork child whose set `for_vfork_child` made has exec'd or exited.
+pub fn vfork_child_ended(set: usize) {
+    if set != 0 && set != process_table() {
+        // SAFETY: made by `for_vfork_child` (Box::into_raw), used by no
+        // thread now (the child has exec'd or exited), freed once.
+        drop(unsafe { alloc::boxed::Box::from_raw(set as *mut OwnFds) });
+    }
+}
+
 /// Whether `fd` is one of preld's. `fd` is a call's argument as the
 /// program gave it: the kernel takes an fd's low 32 bits (an int or an
 /// unsigned int), and so does this (close(1 << 32 | 1008) closed the
@@ -47,74 +114,27 @@ pub fn get(which: usize) -> i32 {
 /// session-17 adversary).
 pub fn is_own(fd: usize) -> bool {
     let fd = fd as u32 as usize;
-    fd < BITMAP_FDS && OWN[fd / 64].load(Ordering::Relaxed) & (1 << (fd % 64)) != 0
+    fd < BITMAP_FDS && table().bits[fd / 64].load(Ordering::Relaxed) & (1 << (fd % 64)) != 0
 }
 
 fn mark(fd: i32, own: bool) {
     if fd >= 0 && (fd as usize) < BITMAP_FDS {
+        let t = table();
         let (w, m) = (fd as usize / 64, 1u64 << (fd as usize % 64));
-        let before = if own { OWN[w].fetch_or(m, Ordering::Relaxed) } else { OWN[w].fetch_and(!m, Ordering::Relaxed) };
+        if own {
+            // The lowest first (the gates look at the bit only from it up):
+            // never above a bit that is set, whatever other threads do.
+            t.min.fetch_min(fd, Ordering::SeqCst);
+        }
+        let before = if own { t.bits[w].fetch_or(m, Ordering::SeqCst) } else { t.bits[w].fetch_and(!m, Ordering::SeqCst) };
         match (before & m != 0, own) {
-            (false, true) => OWN_COUNT.fetch_add(1, Ordering::Relaxed),
-            (true, false) => OWN_COUNT.fetch_sub(1, Ordering::Relaxed),
+            (false, true) => t.count.fetch_add(1, Ordering::Relaxed),
+            (true, false) => t.count.fetch_sub(1, Ordering::Relaxed),
             _ => 0,
         };
-        // The fast path's fd gate sends calls on these to the handler.
-        preld_arch::fast::FAST_OWN_FD_MIN.store(lowest_own(), Ordering::Relaxed);
+        // (Not raised again as preld's fds go: a lower `min` only has the
+        // gates look at the bit of more fds.)
     }
-}
-
-/// preld's fds as they were when a vfork child began (`vfork_started`),
-/// and how many vfork children are running in this memory. A vfork child
-/// (vfork, posix_spawn: the memory shared, not the fd table) marks its own
-/// fds in the bitmap its parent reads: the connection it takes for its
-/// exec at a number that is one of its parent's application fds (preld's
-/// fds sit among them from 1008 up), its parent's connections released at
-/// theirs. Once the child has exec'd or exited the parent's bitmap is put
-/// back (CPython's test_subprocess: an fd of the program's, taken for
-/// preld's after a Popen, closed with EBADF).
-static SAVED: [AtomicU64; BITMAP_FDS / 64] = [const { AtomicU64::new(0) }; BITMAP_FDS / 64];
-static SAVED_TRACE: AtomicI32 = AtomicI32::new(-1);
-static VFORK_DEPTH: AtomicUsize = AtomicUsize::new(0);
-
-/// A vfork child is about to run in this memory (its parent stopped).
-pub fn vfork_started() {
-    // (A vfork child's own vfork child: the outermost parent's bitmap is
-    // the one kept.)
-    if VFORK_DEPTH.fetch_add(1, Ordering::AcqRel) == 0 {
-        for (s, o) in SAVED.iter().zip(OWN.iter()) {
-            s.store(o.load(Ordering::Relaxed), Ordering::Relaxed);
-        }
-        SAVED_TRACE.store(TRACE_FD.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
-}
-
-/// The vfork child has exec'd or exited (or was never made): the parent's
-/// fds are its own again.
-pub fn vfork_ended() {
-    if VFORK_DEPTH.fetch_sub(1, Ordering::AcqRel) != 1 {
-        return;
-    }
-    let mut count = 0;
-    for (s, o) in SAVED.iter().zip(OWN.iter()) {
-        let bits = s.load(Ordering::Relaxed);
-        o.store(bits, Ordering::Relaxed);
-        count += bits.count_ones() as usize;
-    }
-    OWN_COUNT.store(count, Ordering::Relaxed);
-    TRACE_FD.store(SAVED_TRACE.load(Ordering::Relaxed), Ordering::Relaxed);
-    preld_arch::fast::FAST_OWN_FD_MIN.store(lowest_own(), Ordering::Relaxed);
-}
-
-/// The lowest of preld's fds (i32::MAX: none), for the fast path's gate.
-fn lowest_own() -> i32 {
-    OWN.iter()
-        .enumerate()
-        .find_map(|(w, b)| {
-            let bits = b.load(Ordering::Relaxed);
-            (bits != 0).then(|| (w * 64) as i32 + bits.trailing_zeros() as i32)
-        })
-        .unwrap_or(i32::MAX)
 }
 
 /// The fd limit (soft, hard).
@@ -322,7 +342,7 @@ pub fn next_own(from: usize, last: usize) -> Option<usize> {
     let top = last.min(BITMAP_FDS - 1);
     let mut fd = from;
     while fd <= top {
-        let word = OWN[fd / 64].load(Ordering::Relaxed) >> (fd % 64);
+        let word = table().bits[fd / 64].load(Ordering::Relaxed) >> (fd % 64);
         if word == 0 {
             fd = (fd / 64 + 1) * 64;
             continue;
@@ -335,7 +355,7 @@ pub fn next_own(from: usize, last: usize) -> Option<usize> {
 
 /// Whether preld holds any fd (then fd listings need filtering).
 pub fn any_own() -> bool {
-    OWN_COUNT.load(Ordering::Relaxed) != 0
+    table().count.load(Ordering::Relaxed) != 0
 }
 
 /// Before an exec: the fds ld-preld is given cross it (it takes them back).

@@ -585,6 +585,7 @@ pub fn alloc() -> Result<&'static mut ThreadBlock, i32> {
     };
     t.arch.self_ptr = b as usize;
     t.arch.stack_hi = b as usize; // the stack ends where the block starts
+    t.arch.own_fds = crate::ownfd::process_table();
     t.slot = i;
     t.app_altstack = StackT { sp: 0, flags: SS_DISABLE, size: 0 };
     let alt = t.preld_altstack();
@@ -756,6 +757,7 @@ pub fn start_main() -> Result<&'static mut ThreadBlock, crate::StartError> {
     if r < 0 {
         return Err((FAILED, -r as i32));
     }
+    crate::ownfd::blocks_ready();
     let alt = t.preld_altstack();
     // SAFETY: the sigaltstack of this thread's own slot, which nothing else
     // uses and which lives as long as the thread.

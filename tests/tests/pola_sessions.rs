@@ -2966,8 +2966,8 @@ fn preld_s_fds_keep_the_fd_table_small() {
 /// table) while another thread runs: the child took a connection for its
 /// exec at a number of the parent's own fds, marked preld's in the bitmap
 /// they share, and the parent's close of its fd there failed with EBADF
-/// (CPython's test_subprocess `test_no_leaking`). The parent's bitmap is
-/// put back once the child has exec'd.
+/// (CPython's test_subprocess `test_no_leaking`). Which fds are preld's
+/// is now kept per fd table: a vfork child marks its own in a copy.
 #[test]
 fn a_vfork_child_leaves_its_parent_s_fds_the_parent_s() {
     let py = require_file("/usr/bin/python3", "python3");

@@ -33,40 +33,68 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsiz
 
 use crate::abi;
 
-/// The lowest fd that is preld's own (i32::MAX: none): calls on fds below
-/// it are the application's, without a look at `OWN_FDS`.
-pub static FAST_OWN_FD_MIN: AtomicI32 = AtomicI32::new(i32::MAX);
 /// Fds at or above this are never preld's (it places its fds below).
 pub const OWN_FDS_BITS: usize = 1 << 16;
-/// preld's own fds, a bit each (the handler's ownfd.rs sets them): calls
-/// on them must be seen by the handler. The gates test the fd's bit, not
-/// just `FAST_OWN_FD_MIN`: preld's fds may lie among the application's
-/// (from 1008 up where the limit leaves no room above it), whose calls
-/// would otherwise all go the slow way.
-pub static OWN_FDS: [AtomicU64; OWN_FDS_BITS / 64] = [const { AtomicU64::new(0) }; OWN_FDS_BITS / 64];
+
+/// preld's own fds in one fd table, a bit each (the handler's ownfd.rs
+/// keeps them): calls on them must be seen by the handler. The gates test
+/// the fd's bit, not just `min`: preld's fds may lie among the
+/// application's (from 1008 up where the limit leaves no room above it),
+/// whose calls would otherwise all go the slow way. Each thread's block
+/// names the set of its fd table (`ArchThread.own_fds`): the process's
+/// (`OWN_FDS`), or a vfork child's own copy, whose fds are another table's
+/// though it runs in its parent's memory.
+#[repr(C)]
+pub struct OwnFds {
+    /// The lowest of them (i32::MAX: none), or lower: calls on fds below
+    /// it are the application's, without a look at `bits`.
+    pub min: AtomicI32,
+    /// How many bits are set.
+    pub count: AtomicUsize,
+    pub bits: [AtomicU64; OWN_FDS_BITS / 64],
+}
+
+impl OwnFds {
+    pub const fn new() -> OwnFds {
+        OwnFds { min: AtomicI32::new(i32::MAX), count: AtomicUsize::new(0), bits: [const { AtomicU64::new(0) }; OWN_FDS_BITS / 64] }
+    }
+}
+
+impl Default for OwnFds {
+    fn default() -> OwnFds {
+        OwnFds::new()
+    }
+}
+
+/// The process's own fd table's set (every thread's but a vfork child's).
+pub static OWN_FDS: OwnFds = OwnFds::new();
+const OWN_MIN: usize = core::mem::offset_of!(OwnFds, min);
+const OWN_BITS: usize = core::mem::offset_of!(OwnFds, bits);
 
 /// The gates' test of the fd in edi (an int): to `$own` if it is one of
-/// preld's (`OWN_FDS`), else on. Clobbers rcx, r11 and the flags (the
-/// gates use it before their `syscall`, which clobbers them anyway).
-/// Needs `min = sym FAST_OWN_FD_MIN`, `own = sym OWN_FDS` and
-/// `own_bits = const OWN_FDS_BITS`.
+/// preld's (the thread's `OwnFds`), else on. Clobbers rcx, r11 and the
+/// flags (the gates use it before their `syscall`, which clobbers them
+/// anyway); reads gs:[own_ptr] (every thread that runs the application's
+/// code has its block in gs). Needs `own_ptr = const`, `own_min = const`,
+/// `own_bits_at = const` and `own_bits = const`.
 macro_rules! own_fd {
     ($own:literal) => {
         concat!(
-            "cmp edi, dword ptr [rip + {min}]\n",
+            "mov rcx, gs:[{own_ptr}]\n",          // the fd table's set
+            "cmp edi, dword ptr [rcx + {own_min}]\n",
             "jl 31f\n",                           // below every fd of preld's (or negative)
             "cmp edi, {own_bits}\n",
             "jae 31f\n",
             "mov r11d, edi\n",
             "shr r11d, 6\n",
-            "lea rcx, [rip + {own}]\n",
-            "mov r11, qword ptr [rcx + r11 * 8]\n",
+            "mov r11, qword ptr [rcx + r11 * 8 + {own_bits_at}]\n",
             "bt r11, rdi\n",                      // (the fd's bit: rdi mod 64)
             "jc ", $own, "\n",
             "31:",
         )
     };
 }
+
 /// Fds below this have a generation in `FAST_FD_GEN`.
 pub const FAST_FDS_COUNTED: usize = 1024;
 /// Per fd number, how many times it was closed (or replaced) so far, made
@@ -485,8 +513,9 @@ macro_rules! checked_gate {
                 ".else",
                 "jmp {handler}",                     // as a stub's call to it
                 ".endif",
-                min = sym FAST_OWN_FD_MIN,
-                own = sym OWN_FDS,
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
                 own_bits = const OWN_FDS_BITS,
                 fixed = const MAP_FIXED_ANY,
                 calls = sym FAST_CALLS,
@@ -540,8 +569,9 @@ macro_rules! close_gate {
                 "2:",
                 "popfq",
                 "jmp {slow}",
-                min = sym FAST_OWN_FD_MIN,
-                own = sym OWN_FDS,
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
                 own_bits = const OWN_FDS_BITS,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
@@ -696,8 +726,9 @@ macro_rules! path_gate {
                 "push r11",                         // the application's flags
                 "popfq",
                 "ret",
-                min = sym FAST_OWN_FD_MIN,
-                own = sym OWN_FDS,
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
                 own_bits = const OWN_FDS_BITS,
                 calls = sym FAST_CALLS,
                 slow = sym fast_gate_slow,

@@ -94,6 +94,9 @@ pub struct ArchThread {
     /// return -EINTR instead of being restarted (or made): the handler
     /// reads and clears it.
     pub restarted: u64,
+    /// The set of preld's fds in this thread's fd table
+    /// (`fast::OwnFds`; never null once the block is set up).
+    pub own_fds: usize,
 }
 
 const TB_SELF: usize = offset_of!(ArchThread, self_ptr);
@@ -112,6 +115,8 @@ const TB_HANDLER_SP: usize = offset_of!(ArchThread, handler_sp);
 pub(crate) const TB_IN_GATE: usize = offset_of!(ArchThread, in_gate);
 pub(crate) const TB_DEFERRED: usize = offset_of!(ArchThread, deferred);
 const TB_RESTARTED: usize = offset_of!(ArchThread, restarted);
+/// For the fast path's fd gates.
+pub(crate) const TB_OWN_FDS: usize = offset_of!(ArchThread, own_fds);
 const _: () = assert!(TB_SELF == 0);
 
 // ucontext_t / struct sigcontext of x86_64 (asm/sigcontext.h, asm/ucontext.h).
