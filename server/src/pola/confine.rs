@@ -394,7 +394,13 @@ impl Early {
     /// at `proc_fd` and `pts_fd`. The session's pty's master, when there is
     /// one, is taken first (`pty_master`: the launcher's end of the `Tty`
     /// socket, and what sets the master up): the program starts only
-    /// after. `meanwhile` runs in the launcher while the init starts the
+    /// after. `first` runs in the launcher once the plan's description is
+    /// sent and before its fds are, without which the program cannot
+    /// start: what must exist before the program runs (the clean-up's
+    /// process: forked after the whole plan, it was not there yet when a
+    /// launcher killed as its program started, under load, left the
+    /// session's directories behind), made while the init places the
+    /// numbers. `meanwhile` runs in the launcher while the init starts the
     /// program (it may start threads). Returns once ld-preld has been
     /// exec'd (or with the reason it could not be).
     pub fn start(
@@ -402,6 +408,7 @@ impl Early {
         argv: &[CString],
         fds: &[RawFd],
         pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd))>,
+        first: &mut dyn FnMut(),
         meanwhile: &mut dyn FnMut(),
     ) -> Result<Session, String> {
         let Early { proc_fd, pts_fd, init } = self;
@@ -417,7 +424,7 @@ impl Early {
                 }
             }
         }
-        let sent = send_plan(init.plan.take().expect("the plan's socket"), argv, fds);
+        let sent = send_plan(init.plan.take().expect("the plan's socket"), argv, fds, first);
         meanwhile();
         let mut why = Vec::new();
         let _ = std::fs::File::from(init.err.take().expect("the error pipe")).read_to_end(&mut why);
@@ -445,7 +452,8 @@ impl Early {
 /// fds (SCM_MAX_FD). The init learns the numbers before the fds come, and
 /// leaves exactly those numbers free, lowest first: the kernel puts each
 /// fd received on the lowest free number, so each lands on its own.
-fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd]) -> Result<(), i32> {
+/// `between` runs after the numbers are sent, before the fds.
+fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd], between: &mut dyn FnMut()) -> Result<(), i32> {
     let mut fds = fds.to_vec();
     fds.sort_unstable();
     let mut body = Vec::new();
@@ -465,6 +473,7 @@ fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd]) -> Result<(), i32> 
         msg.extend_from_slice(chunk);
         super::sys::send_blocking(sock.as_fd(), &msg, &[])?;
     }
+    between();
     // SAFETY: the fds are the launcher's, open until `start` returns.
     let fds: Vec<BorrowedFd<'_>> = fds.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
     for batch in fds.chunks(super::sys::RECV_FDS) {

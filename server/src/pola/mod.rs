@@ -1266,16 +1266,20 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 p.take_master(m);
             }
         };
+        // The cleaner before the program can start (see `Early::start`).
+        let (copies, dirs): (Vec<RawFd>, Vec<PathBuf>) = match &ns {
+            Some(ns) => (ns.copies(), tmp_path.iter().cloned().chain([ns.backing_dir().to_path_buf()]).collect()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut first = || cleaner = Cleaner::start(&copies, dirs.clone(), init_pid);
         let mut meanwhile = || {
             made = ns.take().map(|ns| {
-                let dirs = tmp_path.iter().cloned().chain([ns.backing_dir().to_path_buf()]).collect();
-                cleaner = Cleaner::start(&ns.copies(), dirs, init_pid);
                 let mut s = serve::Server::new(ns, args.net);
                 s.start_closer();
                 s
             });
         };
-        early.start(&argv, &keep, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut meanwhile)?
+        early.start(&argv, &keep, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut first, &mut meanwhile)?
     };
     let mut server = made.ok_or_else(|| "the session started without its server".to_string())?;
     drop(handed);
@@ -1439,9 +1443,12 @@ fn raise_fd_limit() {
 /// until the launcher is gone (a pidfd of the launcher's), so that the
 /// launcher's closes at its exit are never the last: when the cleaner's
 /// came first, the launcher's exit paid (0.8 ms of each session, median).
-/// It is forked while the init starts the program, when the launcher only
-/// waits (a fork at the end was 0.1 to 0.2 ms of each session's, and its
-/// child then ran on the launcher's CPU as it exited). It holds none of
+/// It is forked while the init places the plan's fds' numbers, before the
+/// fds are sent (the program cannot start without them: forked after, it
+/// was not there yet when a launcher killed as its program started, under
+/// load, left the directories behind; a fork at the end was 0.1 to 0.2 ms
+/// of each session's, and its child then ran on the launcher's CPU as it
+/// exited). It holds none of
 /// the caller's fds (a pipe reading the launcher's output ends when the
 /// launcher does) and leaves the terminal's session. Told to (`finish`),
 /// it removes the directories once the launcher is gone. A launcher gone
