@@ -1707,17 +1707,12 @@ for name in ['/proc/self/fd/%d' % fd, '/dev/fd/%d' % fd, '/dev/stdin', '/proc/se
 /// point).
 #[test]
 fn rename_s_own_answers_come_before_a_grant_s_root_is_busy() {
-    let py = require_file("/usr/bin/python3", "python3");
     let tmp = scratch("rename-self");
     let d = tmp.dir("d");
     fs::create_dir(d.join("sub")).unwrap();
     write(&d.join("f"), "f\n");
     fs::hard_link(d.join("f"), d.join("g")).unwrap();
-    let script = format!(
-        r#"
-import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-d = {d:?}
+    let body = r#"
 def t(a, b, flags=0):
     r = libc.renameat2(-100, (d + a).encode(), -100, (d + b).encode(), flags)
     print(repr(a), '->', repr(b), flags, 'ok' if r == 0 else os.strerror(ctypes.get_errno()))
@@ -1726,12 +1721,19 @@ for a, b in [('', ''), ('/sub', '/sub'), ('/sub', ''), ('/', '/sub/x'), ('', '/s
 t('', '', 1)
 t('/sub', '', 2)
 print(sorted(os.listdir(d)))
-"#,
-        d = d.to_str().unwrap()
-    );
-    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", &d);
-    let s = r.same("rename onto itself and its ancestors", true);
-    assert!(s.stdout_str().starts_with("'' -> '' 0 ok\n"), "{}", s.report());
+"#;
+    renames_as_natively(&tmp, &d, body, "rename onto itself and its ancestors", "'' -> '' 0 ok\n");
+}
+
+/// `body` (Python, with `os`, `libc` and the directory `d` defined) run
+/// natively and in a session granted `d` read-write: the same output,
+/// which begins with `first`.
+fn renames_as_natively(tmp: &Scratch, d: &Path, body: &str, label: &str, first: &str) {
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = format!("import ctypes, os, shutil\nlibc = ctypes.CDLL(None, use_errno=True)\nd = {:?}\n{body}", d.to_str().unwrap());
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", d);
+    let s = r.same(label, true);
+    assert!(s.stdout_str().starts_with(first), "{}", s.report());
 }
 
 /// rename's answers in the order the kernel gives them, as natively:
@@ -1743,14 +1745,9 @@ print(sorted(os.listdir(d)))
 /// `le/` renamed the directory it names). Session-17 adversary.
 #[test]
 fn rename_answers_in_the_kernel_s_order() {
-    let py = require_file("/usr/bin/python3", "python3");
     let tmp = scratch("rename-order");
     let d = tmp.dir("d");
-    let script = format!(
-        r#"
-import ctypes, os, shutil
-libc = ctypes.CDLL(None, use_errno=True)
-d = {d:?}
+    let body = r#"
 def fresh():
     for n in os.listdir(d):
         p = os.path.join(d, n)
@@ -1770,12 +1767,8 @@ t('/le/', '/y')
 t('/a', '/lb/')
 t('/s', '/le/')
 t('/e', '/le/')
-"#,
-        d = d.to_str().unwrap()
-    );
-    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", &script]).grant("--rw", &d);
-    let s = r.same("rename's answers in the kernel's order", true);
-    assert!(s.stdout_str().starts_with("'/a' -> '/b' 3 Invalid argument"), "{}", s.report());
+"#;
+    renames_as_natively(&tmp, &d, body, "rename's answers in the kernel's order", "'/a' -> '/b' 3 Invalid argument");
 }
 
 /// The directories down to the current one list their next name.
