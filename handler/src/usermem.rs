@@ -90,9 +90,8 @@ fn write_plain(addr: usize, buf: &[u8]) -> bool {
         } else {
             4096
         };
-        wait_for_changes();
         // (None only where a change never ends: its end was lost.)
-        let _copying = Copying::enter();
+        let _copying = copying_after_changes();
         let at = addr + off;
         if !probe_writable(at, n) {
             return false;
@@ -264,10 +263,9 @@ fn read_by_kernel(addr: usize, buf: &mut [u8]) -> bool {
         // Refused (a seccomp filter of the application's): the plain copy
         // once the change is over, as before there was this way round.
         Err(e) if e != crate::errno::EFAULT => {
-            wait_for_changes();
             // Counted again once the change is over (None only where one
             // never ends: its end was lost).
-            let _copying = Copying::enter();
+            let _copying = copying_after_changes();
             readable(addr, buf.len()) && {
                 // SAFETY: as in `read` (without `Copying` only after a
                 // change whose end was lost: the window the rest of this
@@ -407,14 +405,35 @@ pub fn forked() {
 }
 
 /// Until no change of the mappings is under way (a bounded wait: a lost
-/// end must not hold a thread for good).
-fn wait_for_changes() {
+/// end must not hold a thread for good): whether none is.
+fn wait_for_changes() -> bool {
     for _ in 0..10_000 {
         if CHANGING.load(Ordering::SeqCst) == 0 {
-            return;
+            return true;
         }
         sys::sched_yield();
     }
+    false
+}
+
+/// A plain copy counted once no change of the mappings is under way. A
+/// change may begin again between the wait and the count (another thread
+/// mapping and unmapping a page in a loop): then the wait again, a bounded
+/// number of times. Copying without the count there read a page that
+/// thread's munmap took away meanwhile: preld died of SIGSEGV under a
+/// filter refusing process_vm_writev (h_memrace's race-seccomp, 1 run in
+/// many hundreds under load). None: a change that never ends (its end
+/// lost), or one after another for good.
+fn copying_after_changes() -> Option<Copying> {
+    for _ in 0..1000 {
+        if !wait_for_changes() {
+            return None;
+        }
+        if let Some(c) = Copying::enter() {
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// Writes `buf` at application address `addr`; false if it is not writable,
