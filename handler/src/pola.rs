@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
 use syscalls::Sysno;
 
-use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
+use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
 use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK};
@@ -300,6 +300,31 @@ fn fd_in(fd: i32) -> Result<PathIn, isize> {
         return Err(-(EBADF as isize));
     }
     Ok(PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(fd) })
+}
+
+/// fchmod's and fchown's fd: an O_PATH fd is EBADF, as natively (the
+/// server, given the fd, changed its file).
+fn fd_in_as_given(fd: i32) -> Result<(), isize> {
+    match sys::fcntl(fd, F_GETFL, 0) {
+        Ok(fl) if fl & O_PATH != 0 => Err(-(EBADF as isize)),
+        _ => Ok(()),
+    }
+}
+
+/// The path of a metadata change (chmod, chown, utimensat) and its flags:
+/// with AT_EMPTY_PATH and "", the fd itself; a magic link of an fd
+/// (`/proc/self/fd/N`, `/dev/fd/N`, `/dev/stdin`: glibc's fchmodat with
+/// AT_SYMLINK_NOFOLLOW, on an O_PATH fd) names the fd itself too, which the
+/// server takes with AT_EMPTY_PATH (without: the fd as a directory with an
+/// empty name, ENOTDIR where natively the file's mode changed).
+fn meta_path_in(t: &ThreadBlock, dirfd: i32, addr: usize, flags: usize) -> Result<(PathIn, usize), isize> {
+    let mut first = [0u8; 1];
+    if flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
+        return Ok((fd_in(dirfd)?, flags));
+    }
+    let p = path_in(t, dirfd, addr)?;
+    let itself = p.len == 0 && p.dirfd.is_some();
+    Ok((p, if itself { flags | AT_EMPTY_PATH } else { flags }))
 }
 
 /// The program's path, which /proc/self/exe names in a session.
@@ -604,9 +629,9 @@ pub fn one_path(c: &mut Call<'_>) -> Outcome {
         unlink => simple(c, AT_FDCWD, a[0], |p| Request::Unlink { flags: 0, path: p }),
         unlinkat => simple(c, a[0] as i32, a[1], |p| Request::Unlink { flags: a[2] as u32, path: p }),
         truncate => simple(c, AT_FDCWD, a[0], |p| Request::Truncate { length: a[1] as i64, path: p }),
-        chmod => simple(c, AT_FDCWD, a[0], |p| Request::Chmod { mode: a[1] as u32, flags: 0, path: p }),
-        fchmodat => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: 0, path: p }),
-        fchmodat2 => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: a[3] as u32, path: p }),
+        chmod => chmod_at(c, AT_FDCWD, a[0], a[1], 0),
+        fchmodat => chmod_at(c, a[0] as i32, a[1], a[2], 0),
+        fchmodat2 => chmod_at(c, a[0] as i32, a[1], a[2], a[3]),
         // utimensat on an fd (no path) is the kernel's, but on none of preld's.
         utimensat if a[1] != 0 => utimens_at(c, a[0] as i32, a[1], a[2], a[3] as u32),
         utimensat if crate::ownfd::is_own(a[0]) => Outcome::err(EBADF),
@@ -648,16 +673,11 @@ pub fn chown(c: &mut Call<'_>) -> Outcome {
         // fchown: the fd itself.
         _ => (a[0] as i32, 0, a[1], a[2], AT_EMPTY_PATH),
     };
-    let p = if addr == 0 {
-        tri!(fd_in(dirfd))
+    let (p, flags) = if addr == 0 {
+        tri!(fd_in_as_given(dirfd));
+        (tri!(fd_in(dirfd)), flags)
     } else {
-        let mut first = [0u8; 1];
-        let empty = flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0;
-        if empty {
-            tri!(fd_in(dirfd))
-        } else {
-            tri!(path_in(c.t, dirfd, addr))
-        }
+        tri!(meta_path_in(c.t, dirfd, addr, flags))
     };
     // The kernel takes the ids as 32 bits: -1 is "unchanged".
     let req = Request::Chown { uid: uid as u32, gid: gid as u32, flags: flags as u32, path: p.arg(0) };
@@ -676,6 +696,7 @@ pub fn chown(c: &mut Call<'_>) -> Outcome {
 /// for chmod by path); other fds (pipes, sockets) are the kernel's.
 pub fn fchmod(c: &mut Call<'_>) -> Outcome {
     let [fd, mode, ..] = c.args;
+    tri!(fd_in_as_given(fd as i32));
     let p = tri!(fd_in(fd as i32));
     let req = Request::Chmod { mode: mode as u32, flags: AT_EMPTY_PATH as u32, path: p.arg(0) };
     let mut buf = [0u8; 256];
@@ -1307,6 +1328,17 @@ fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -
     Outcome::Return(r.min(0))
 }
 
+/// chmod, fchmodat, fchmodat2: made by the server.
+fn chmod_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: usize, flags: usize) -> Outcome {
+    let (p, flags) = tri!(meta_path_in(c.t, dirfd, addr, flags));
+    let mut buf = [0u8; 256];
+    let (r, fd, _) = tri!(ask(c, &Request::Chmod { mode: mode as u32, flags: flags as u32, path: p.arg(0) }, &[&p], &mut buf, true));
+    if let Some(fd) = fd {
+        sys::close(fd);
+    }
+    Outcome::Return(r.min(0))
+}
+
 fn simple(c: &mut Call<'_>, dirfd: i32, addr: usize, req: impl Fn(PathArg<'_>) -> Request<'_>) -> Outcome {
     let p = tri!(path_in(c.t, dirfd, addr));
     let mut buf = [0u8; 256];
@@ -1348,7 +1380,13 @@ fn utimens_at(c: &mut Call<'_>, dirfd: i32, addr: usize, times: usize, flags: u3
         return Outcome::err(EFAULT);
     }
     let ts = [Timespec { sec: t[0] as i64, nsec: t[1] as i64 }, Timespec { sec: t[2] as i64, nsec: t[3] as i64 }];
-    simple(c, dirfd, addr, |p| Request::Utimens { times: ts, flags, path: p })
+    let (p, flags) = tri!(meta_path_in(c.t, dirfd, addr, flags as usize));
+    let mut buf = [0u8; 256];
+    let (r, fd, _) = tri!(ask(c, &Request::Utimens { times: ts, flags: flags as u32, path: p.arg(0) }, &[&p], &mut buf, true));
+    if let Some(fd) = fd {
+        sys::close(fd);
+    }
+    Outcome::Return(r.min(0))
 }
 
 fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usize) -> Outcome {

@@ -1778,6 +1778,69 @@ t('/e', '/le/')
     assert!(s.stdout_str().starts_with("'/a' -> '/b' 3 Invalid argument"), "{}", s.report());
 }
 
+/// Metadata changes of a file named by its fd's magic link
+/// (`/proc/self/fd/N`, `/dev/fd/N`: glibc's fchmodat and fchownat with
+/// AT_SYMLINK_NOFOLLOW go there through an O_PATH fd, Python's
+/// `os.chmod(follow_symlinks=False)`), or by the fd with AT_EMPTY_PATH and
+/// "" (fchmodat2, utimensat), answer as natively; fchmod and fchown of an
+/// O_PATH fd are EBADF. The server took the fd as a directory with an
+/// empty name (ENOTDIR); fchmodat2 and utimensat with "" were ENOENT; fchmod
+/// and fchown of an O_PATH fd changed the file. Session-17b adversary (the
+/// seccomp filter now sends every metadata change by a path to the
+/// server). As root and as nobody, in a read-write grant.
+const FD_METADATA_PY: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+os.chdir(sys.argv[1])
+for n in os.listdir('.'):
+    os.unlink(n)
+open('h', 'w').close()
+os.chmod('h', 0o644)
+os.utime('h', (100, 100))
+def t(what, fn):
+    try:
+        r = fn()
+        if isinstance(r, int) and r < 0:
+            print(what, os.strerror(ctypes.get_errno()))
+        else:
+            print(what, 'ok')
+    except OSError as e:
+        print(what, e.strerror)
+    st = os.stat('h')
+    print('   ', oct(st.st_mode), st.st_mtime)
+def with_fd(flags, f):
+    fd = os.open('h', flags)
+    try:
+        return f(fd)
+    finally:
+        os.close(fd)
+t('chmod nofollow', lambda: os.chmod('h', 0o600, follow_symlinks=False))
+t('chown nofollow', lambda: os.chown('h', -1, os.getgid(), follow_symlinks=False))
+t('chmod proc fd', lambda: with_fd(os.O_PATH, lambda fd: os.chmod('/proc/self/fd/%d' % fd, 0o640)))
+t('chmod dev fd', lambda: with_fd(os.O_RDONLY, lambda fd: os.chmod('/dev/fd/%d' % fd, 0o641)))
+t('chown proc fd', lambda: with_fd(os.O_PATH, lambda fd: os.chown('/proc/self/fd/%d' % fd, -1, os.getgid())))
+t('utime proc fd', lambda: with_fd(os.O_PATH, lambda fd: os.utime('/proc/self/fd/%d' % fd, (7, 8))))
+t('fchmodat2 empty', lambda: with_fd(os.O_PATH, lambda fd: libc.syscall(452, fd, b'', 0o604, 0x1000)))
+t('utimensat empty', lambda: with_fd(os.O_PATH, lambda fd: libc.syscall(280, fd, b'', (ctypes.c_long * 4)(9, 0, 10, 0), 0x1000)))
+t('fchmod opath', lambda: with_fd(os.O_PATH, lambda fd: libc.fchmod(fd, 0o666)))
+t('fchown opath', lambda: with_fd(os.O_PATH, lambda fd: libc.fchown(fd, 0, 0)))
+"#;
+
+#[test]
+fn metadata_changes_through_an_fd_s_magic_link_answer_as_natively() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-metadata");
+    let d = tmp.dir("d");
+    let dir = d.to_str().unwrap();
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", FD_METADATA_PY, dir]).grant("--rw", &d);
+    let s = r.same("metadata changes through an fd, as root", true);
+    assert!(s.stdout_str().contains("chmod proc fd ok\n"), "{}", s.report());
+    let n = Nobody::new("fd-metadata-nobody");
+    let out = n.tmp.join("out");
+    let r = n.run(&[py.to_str().unwrap(), "-c", FD_METADATA_PY, out.to_str().unwrap()]).grant("--rw", &out);
+    r.same("metadata changes through an fd, as nobody", true);
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {
