@@ -346,13 +346,22 @@ fn dev_fd_link(name: &[u8]) -> Option<&'static [u8]> {
 
 /// `/proc/self/{exe,cwd,root,fd/N}` (absolute, nothing after the link)
 /// as a path to look at the link itself in the session's procfs.
-fn proc_link_itself(dirfd: i32, addr: usize) -> Option<PathIn> {
+fn proc_link_itself(t: &ThreadBlock, dirfd: i32, addr: usize) -> Option<PathIn> {
     let mut got = [0u8; 64];
     let n = usermem::read_cstr(addr, &mut got)?;
     let mut name = Vec::from(&got[..n]);
     if let Some(abs) = beside_procfs(Some(dirfd).filter(|&d| d != AT_FDCWD), &name) {
         // fd/N beside a directory fd of the session's procfs (find's lstat).
         name = abs;
+    }
+    if dirfd == AT_FDCWD && name.first().is_some_and(|&b| b != b'/') {
+        // From a cwd below /proc or /dev (`self/exe` from /proc): the name
+        // joined to it, as readlink does (lstat answered for what the link
+        // names: a regular file; session-17b adversary).
+        let cwd = cwd(t);
+        if cwd.starts_with(b"/proc") || cwd.starts_with(b"/dev") {
+            name = [&cwd[..], b"/", &name[..]].concat();
+        }
     }
     if let Some(fd) = name.strip_prefix(b"/dev/fd/") {
         // /dev/fd/N: /proc/self/fd/N through /dev/fd's symlink.
@@ -1242,7 +1251,7 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
         return Outcome::err(EINVAL);
     }
     if flags as usize & AT_SYMLINK_NOFOLLOW != 0 {
-        if let Some(mut link) = proc_link_itself(dirfd, addr) {
+        if let Some(mut link) = proc_link_itself(c.t, dirfd, addr) {
             // lstat of /proc/self/exe, cwd, root or fd/N: the link, as the
             // session's procfs shows it (what it names is virtual).
             if let Some(o) = stat_beneath(c.t, &mut link, flags, out, statx) {
@@ -1317,6 +1326,16 @@ fn to_statx(st: &[u8; STAT_SIZE]) -> [u8; 256] {
 
 fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -> Outcome {
     let mut p = tri!(path_in(c.t, dirfd, addr));
+    if let (Some(fd), 0) = (p.dirfd, p.len) {
+        // `/dev/stdin`, `/proc/self/fd/N`: the fd's own file, by the kernel
+        // (faccessat2 with AT_EMPTY_PATH), as stat does: the server took
+        // the fd as a directory with an empty name (access of /dev/stdin
+        // was false; session-17b adversary).
+        static EMPTY: [u8; 1] = [0];
+        c.args = [fd as usize, EMPTY.as_ptr() as usize, mode as usize, (flags as usize & !AT_SYMLINK_NOFOLLOW) | AT_EMPTY_PATH, 0, 0];
+        c.nr = Sysno::faccessat2 as usize;
+        return Outcome::Next;
+    }
     if let Some(o) = access_beneath(&mut p, mode, flags) {
         return o;
     }

@@ -1841,6 +1841,41 @@ fn metadata_changes_through_an_fd_s_magic_link_answer_as_natively() {
     r.same("metadata changes through an fd, as nobody", true);
 }
 
+/// access of an fd's magic link (`/proc/self/fd/N`, `/dev/fd/N`,
+/// `/dev/stdin`, `stdin` from /dev) looks at the fd's file, as natively
+/// (the server took the fd as a directory with an empty name: false), and
+/// lstat of `self/exe`, `self/fd/0`, `self/cwd` from a cwd of /proc is the
+/// link's, as of `/proc/self/exe` (it was the file's or directory's it
+/// names: the relative name was not joined to the cwd before the handler
+/// looked for its links). Session-17b adversary.
+#[test]
+fn access_and_lstat_of_fd_links_answer_as_natively() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-link-access");
+    let script = r#"
+import os, stat
+def t(what, fn):
+    try:
+        print(what, fn())
+    except OSError as e:
+        print(what, e.strerror)
+kind = lambda n: stat.S_IFMT(os.lstat(n).st_mode)
+r, w = os.pipe()
+for n in ['/proc/self/fd/%d' % r, '/dev/fd/%d' % w, '/dev/stdin', '/proc/self/fd/1']:
+    t('access ' + n, lambda: (os.access(n, os.R_OK), os.access(n, os.W_OK), os.access(n, os.F_OK)))
+os.chdir('/proc')
+for n in ['self/exe', 'self/fd/0', 'self/cwd', 'self/fd/%d' % r]:
+    t('lstat ' + n, lambda: kind(n))
+    t('access ' + n, lambda: os.access(n, os.R_OK))
+os.chdir('/dev')
+for n in ['stdin', 'fd/%d' % w]:
+    t('access ' + n, lambda: (os.access(n, os.R_OK), os.access(n, os.W_OK)))
+"#;
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]);
+    let s = r.same("access and lstat of fd links", true);
+    assert!(s.stdout_str().contains("lstat self/exe 40960\n"), "{}", s.report());
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {
