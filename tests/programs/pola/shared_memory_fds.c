@@ -12,10 +12,14 @@
    clone-vm: a process sharing the memory but not the fd table (CLONE_VM
      without CLONE_FILES); both use their fds.
    vfork-dup2: a vfork child dup2s over 1000-1099 and exits; posix_spawn
-     with dup2 file actions there; then the parent. */
+     with dup2 file actions there; then the parent.
+   spawn-race: two threads dup2 over and close 1000-1039 and make files
+     while the main thread posix_spawns /bin/true 300 times (each must
+     exit 0). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -61,6 +65,26 @@ static void close_fds(const char *who) {
             wrong++;
         }
     }
+}
+
+static volatile int stop;
+
+static void *racer(void *a) {
+    while (!stop) {
+        for (int fd = 1000; fd < 1040; fd++) {
+            /* (Natively EBUSY only where another thread's dup2 to the same
+               number is half done: the two racers take turns by parity.) */
+            if ((fd & 1) != (int)(long)a)
+                continue;
+            if (dup2(2, fd) != fd) {
+                dprintf(1, "racer: dup2(2, %d): %s\n", fd, strerror(errno));
+                wrong++;
+            }
+            close(fd);
+        }
+        make("racer", (int)(long)a);
+    }
+    return NULL;
 }
 
 static int grandchild(void *a) {
@@ -120,6 +144,24 @@ int main(int argc, char **argv) {
         waitpid(pid, &s, 0);
         if (s != 0)
             wrong++;
+    } else if (strcmp(mode, "spawn-race") == 0) {
+        pthread_t t[2];
+        for (long i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, racer, (void *)i);
+        for (int i = 0; i < 300 && wrong < 10; i++) {
+            int pid, s;
+            char *av[] = {"/bin/true", NULL};
+            if (posix_spawn(&pid, "/bin/true", NULL, NULL, av, environ) != 0) {
+                printf("posix_spawn %d failed\n", i);
+                wrong++;
+            } else if (waitpid(pid, &s, 0) == pid && s != 0) {
+                printf("posix_spawn %d: status %x\n", i, s);
+                wrong++;
+            }
+        }
+        stop = 1;
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
     } else {
         int pid = vfork();
         if (pid == 0) {
