@@ -5,10 +5,10 @@
    (EBADF each), and then makes a file in RW_DIR (a session request). Prints "done: 0 wrong" as natively
    (pola_sessions.rs, processes_sharing_memory_keep_their_own_fds).
    vfork-grandchild: a vfork child makes a process sharing its memory and
-     fd table (CLONE_VM | CLONE_FILES) and exits; that process runs on and
-     closes 1000-1099 (its gates read the vfork child's set of preld's fds
-     after the parent had freed it: the allocator's free list, whose
-     "lowest fd" let close reach the session's connection).
+     fd table (CLONE_VM | CLONE_FILES) and exits; that process runs on,
+     closes 1000-1099, dup2s over them and makes a file (it used the
+     vfork child's set of preld's fds after the parent had freed it: its
+     dup2 over its table's connection went through).
    clone-vm: a process sharing the memory but not the fd table (CLONE_VM
      without CLONE_FILES); both use their fds.
    vfork-dup2: a vfork child dup2s over 1000-1099 and exits; posix_spawn
@@ -93,6 +93,7 @@ static int grandchild(void *a) {
     for (int i = 0; i < 5; i++)
         make("grandchild", i);
     close_fds("grandchild");
+    use_fds("grandchild");
     make("grandchild", 9);
     stage = 2;
     return 0;
@@ -132,6 +133,11 @@ int main(int argc, char **argv) {
         stage = 1;
         while (stage != 2)
             usleep(1000);
+        /* (No request of the parent's after: the grandchild's dup2 over
+           its table's connection moved the number the memory keeps, the
+           vfork-dup2 case.) */
+        printf("done: %d wrong\n", wrong);
+        return wrong != 0;
     } else if (strcmp(mode, "clone-vm") == 0) {
         int pid = clone(sibling, stack + (1 << 20), CLONE_VM | SIGCHLD, NULL);
         if (pid < 0)
