@@ -240,16 +240,25 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         // which fds are preld's.
         crate::beneath::own_fd_table(flags & CLONE_VFORK != 0);
     }
-    // Which fds are preld's is a property of the fd table: a vfork child
-    // (its own table, its parent's memory) marks its own in a copy of its
-    // parent's set, freed in parent_post. (A process sharing the memory
-    // but not the fds, not a vfork child, shares the set.)
+    // Which fds are preld's is a property of the fd table: a child with
+    // a table of its own in this memory (a vfork child; a process made
+    // with CLONE_VM but not CLONE_FILES) marks its own in a copy of the
+    // caller's set, freed with the last block that names it. (A process
+    // of the latter kind shared the caller's set: its connection's number
+    // was preld's in its parent's table too, the parent's dup2 there
+    // moved "preld's" fd and unmarked it, and the child's dup2 then
+    // replaced its connection; session-17b adversary.)
     child.arch.own_fds = c.t.arch.own_fds;
-    if flags & (CLONE_VM | CLONE_VFORK | CLONE_FILES) == CLONE_VM | CLONE_VFORK {
-        let own = crate::ownfd::for_vfork_child();
-        if own != 0 {
-            child.arch.own_fds = own;
-        }
+    let own = match flags & (CLONE_VM | CLONE_FILES) == CLONE_VM {
+        true => crate::ownfd::for_child(),
+        false => 0,
+    };
+    if own != 0 {
+        child.arch.own_fds = own;
+    } else {
+        // (Without CLONE_VM the count is the child's copy's, and parent_post
+        // gives this one back if the clone failed or was a vfork.)
+        crate::ownfd::share(child.arch.own_fds);
     }
     let parent_actions = signals::actions(c.t);
     if flags & CLONE_VM != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_CLEAR_SIGHAND != 0 {
@@ -289,9 +298,7 @@ pub fn parent_post(t: &mut ThreadBlock, uc: &mut preld_arch::Ucontext) {
         // the only reference to it. (A running child's block is never
         // referenced here: it is that thread's `thread::current`.)
         let child = unsafe { &mut *(t.clone_child as *mut ThreadBlock) };
-        if child.arch.own_fds != t.arch.own_fds {
-            crate::ownfd::vfork_child_ended(child.arch.own_fds);
-        }
+        crate::ownfd::release(child.arch.own_fds);
         crate::exec::free_prepared(child);
         child.own_cwd = None;
         thread::free(child);

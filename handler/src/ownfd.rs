@@ -75,10 +75,12 @@ pub fn process_table() -> usize {
     &OWN_FDS as *const OwnFds as usize
 }
 
-/// A set for a vfork child: a copy of its parent's (the child's fd table is
-/// a copy of the parent's), freed by `vfork_child_ended`. 0 if none could
-/// be made (the child then shares its parent's).
-pub fn for_vfork_child() -> usize {
+/// A set for a child with an fd table of its own in this memory (a vfork
+/// child, posix_spawn's; a process made with CLONE_VM but not CLONE_FILES):
+/// a copy of the caller's (the child's fd table is a copy of the caller's),
+/// named by one block (`share` for more), freed by `release` of the last.
+/// 0 if none could be made (the child then shares the caller's).
+pub fn for_child() -> usize {
     let from = table();
     let layout = core::alloc::Layout::new::<OwnFds>();
     // SAFETY: a layout of non-zero size. (Made in place: 8 KiB on the
@@ -95,16 +97,41 @@ pub fn for_vfork_child() -> usize {
     }
     b.count.store(from.count.load(Ordering::Relaxed), Ordering::Relaxed);
     b.min.store(from.min.load(Ordering::Relaxed), Ordering::Relaxed);
+    b.refs.store(1, Ordering::Relaxed);
     alloc::boxed::Box::into_raw(b) as usize
 }
 
-/// The vfork child whose set `for_vfork_child` made has exec'd or exited.
-pub fn vfork_child_ended(set: usize) {
+/// One more block names `set` (a thread or process sharing the fd table
+/// of a block that names it): a vfork child's thread, or a process it made
+/// with CLONE_VM and CLONE_FILES, ran on after the child had exited, its
+/// parent had freed the copy, and its gates read the allocator's free
+/// list as the set (session-17b adversary).
+pub fn share(set: usize) {
     if set != 0 && set != process_table() {
-        // SAFETY: made by `for_vfork_child` (Box::into_raw), used by no
-        // thread now (the child has exec'd or exited), freed once.
-        drop(unsafe { alloc::boxed::Box::from_raw(set as *mut OwnFds) });
+        // SAFETY: a copy `for_child` made, named by the calling thread's
+        // block or its child's to be, so not freed yet.
+        unsafe { &*(set as *const OwnFds) }.refs.fetch_add(1, Ordering::AcqRel);
     }
+}
+
+/// A block that named `set` is done with it (its thread exited or exec'd,
+/// or was never made): the last frees a copy.
+pub fn release(set: usize) {
+    if set != 0 && set != process_table() {
+        // SAFETY: a copy `for_child` made, still named by the block given
+        // up here (its reference counted in `refs`).
+        if unsafe { &*(set as *const OwnFds) }.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // SAFETY: made by `for_child` (Box::into_raw); no block names
+            // it any more, so no thread uses it: freed once.
+            drop(unsafe { alloc::boxed::Box::from_raw(set as *mut OwnFds) });
+        }
+    }
+}
+
+/// Whether the calling thread's fd table is the one whose set is `set`
+/// (a block's `own_fds`): its fds are this table's.
+pub fn is_table(set: usize) -> bool {
+    core::ptr::eq(table(), set as *const OwnFds) || set == 0
 }
 
 /// Whether `fd` is one of preld's. `fd` is a call's argument as the

@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
 use syscalls::Sysno;
 
-use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD};
+use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
 use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK};
@@ -302,6 +302,31 @@ fn fd_in(fd: i32) -> Result<PathIn, isize> {
     Ok(PathIn { buf: [0; PATH_MAX], len: 0, dirfd: Some(fd) })
 }
 
+/// fchmod's and fchown's fd: an O_PATH fd is EBADF, as natively (the
+/// server, given the fd, changed its file).
+fn fd_in_as_given(fd: i32) -> Result<(), isize> {
+    match sys::fcntl(fd, F_GETFL, 0) {
+        Ok(fl) if fl & O_PATH != 0 => Err(-(EBADF as isize)),
+        _ => Ok(()),
+    }
+}
+
+/// The path of a metadata change (chmod, chown, utimensat) and its flags:
+/// with AT_EMPTY_PATH and "", the fd itself; a magic link of an fd
+/// (`/proc/self/fd/N`, `/dev/fd/N`, `/dev/stdin`: glibc's fchmodat with
+/// AT_SYMLINK_NOFOLLOW, on an O_PATH fd) names the fd itself too, which the
+/// server takes with AT_EMPTY_PATH (without: the fd as a directory with an
+/// empty name, ENOTDIR where natively the file's mode changed).
+fn meta_path_in(t: &ThreadBlock, dirfd: i32, addr: usize, flags: usize) -> Result<(PathIn, usize), isize> {
+    let mut first = [0u8; 1];
+    if flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
+        return Ok((fd_in(dirfd)?, flags));
+    }
+    let p = path_in(t, dirfd, addr)?;
+    let itself = p.len == 0 && p.dirfd.is_some();
+    Ok((p, if itself { flags | AT_EMPTY_PATH } else { flags }))
+}
+
 /// The program's path, which /proc/self/exe names in a session.
 fn program_path() -> &'static [u8] {
     let prog = &crate::config::get().program;
@@ -321,13 +346,22 @@ fn dev_fd_link(name: &[u8]) -> Option<&'static [u8]> {
 
 /// `/proc/self/{exe,cwd,root,fd/N}` (absolute, nothing after the link)
 /// as a path to look at the link itself in the session's procfs.
-fn proc_link_itself(dirfd: i32, addr: usize) -> Option<PathIn> {
+fn proc_link_itself(t: &ThreadBlock, dirfd: i32, addr: usize) -> Option<PathIn> {
     let mut got = [0u8; 64];
     let n = usermem::read_cstr(addr, &mut got)?;
     let mut name = Vec::from(&got[..n]);
     if let Some(abs) = beside_procfs(Some(dirfd).filter(|&d| d != AT_FDCWD), &name) {
         // fd/N beside a directory fd of the session's procfs (find's lstat).
         name = abs;
+    }
+    if dirfd == AT_FDCWD && name.first().is_some_and(|&b| b != b'/') {
+        // From a cwd below /proc or /dev (`self/exe` from /proc): the name
+        // joined to it, as readlink does (lstat answered for what the link
+        // names: a regular file; session-17b adversary).
+        let cwd = cwd(t);
+        if cwd.starts_with(b"/proc") || cwd.starts_with(b"/dev") {
+            name = [&cwd[..], b"/", &name[..]].concat();
+        }
     }
     if let Some(fd) = name.strip_prefix(b"/dev/fd/") {
         // /dev/fd/N: /proc/self/fd/N through /dev/fd's symlink.
@@ -604,9 +638,9 @@ pub fn one_path(c: &mut Call<'_>) -> Outcome {
         unlink => simple(c, AT_FDCWD, a[0], |p| Request::Unlink { flags: 0, path: p }),
         unlinkat => simple(c, a[0] as i32, a[1], |p| Request::Unlink { flags: a[2] as u32, path: p }),
         truncate => simple(c, AT_FDCWD, a[0], |p| Request::Truncate { length: a[1] as i64, path: p }),
-        chmod => simple(c, AT_FDCWD, a[0], |p| Request::Chmod { mode: a[1] as u32, flags: 0, path: p }),
-        fchmodat => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: 0, path: p }),
-        fchmodat2 => simple(c, a[0] as i32, a[1], |p| Request::Chmod { mode: a[2] as u32, flags: a[3] as u32, path: p }),
+        chmod => chmod_at(c, AT_FDCWD, a[0], a[1], 0),
+        fchmodat => chmod_at(c, a[0] as i32, a[1], a[2], 0),
+        fchmodat2 => chmod_at(c, a[0] as i32, a[1], a[2], a[3]),
         // utimensat on an fd (no path) is the kernel's, but on none of preld's.
         utimensat if a[1] != 0 => utimens_at(c, a[0] as i32, a[1], a[2], a[3] as u32),
         utimensat if crate::ownfd::is_own(a[0]) => Outcome::err(EBADF),
@@ -648,16 +682,11 @@ pub fn chown(c: &mut Call<'_>) -> Outcome {
         // fchown: the fd itself.
         _ => (a[0] as i32, 0, a[1], a[2], AT_EMPTY_PATH),
     };
-    let p = if addr == 0 {
-        tri!(fd_in(dirfd))
+    let (p, flags) = if addr == 0 {
+        tri!(fd_in_as_given(dirfd));
+        (tri!(fd_in(dirfd)), flags)
     } else {
-        let mut first = [0u8; 1];
-        let empty = flags & AT_EMPTY_PATH != 0 && usermem::read(addr, &mut first) && first[0] == 0;
-        if empty {
-            tri!(fd_in(dirfd))
-        } else {
-            tri!(path_in(c.t, dirfd, addr))
-        }
+        tri!(meta_path_in(c.t, dirfd, addr, flags))
     };
     // The kernel takes the ids as 32 bits: -1 is "unchanged".
     let req = Request::Chown { uid: uid as u32, gid: gid as u32, flags: flags as u32, path: p.arg(0) };
@@ -676,6 +705,7 @@ pub fn chown(c: &mut Call<'_>) -> Outcome {
 /// for chmod by path); other fds (pipes, sockets) are the kernel's.
 pub fn fchmod(c: &mut Call<'_>) -> Outcome {
     let [fd, mode, ..] = c.args;
+    tri!(fd_in_as_given(fd as i32));
     let p = tri!(fd_in(fd as i32));
     let req = Request::Chmod { mode: mode as u32, flags: AT_EMPTY_PATH as u32, path: p.arg(0) };
     let mut buf = [0u8; 256];
@@ -1221,7 +1251,7 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
         return Outcome::err(EINVAL);
     }
     if flags as usize & AT_SYMLINK_NOFOLLOW != 0 {
-        if let Some(mut link) = proc_link_itself(dirfd, addr) {
+        if let Some(mut link) = proc_link_itself(c.t, dirfd, addr) {
             // lstat of /proc/self/exe, cwd, root or fd/N: the link, as the
             // session's procfs shows it (what it names is virtual).
             if let Some(o) = stat_beneath(c.t, &mut link, flags, out, statx) {
@@ -1296,11 +1326,32 @@ fn to_statx(st: &[u8; STAT_SIZE]) -> [u8; 256] {
 
 fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -> Outcome {
     let mut p = tri!(path_in(c.t, dirfd, addr));
+    if let (Some(fd), 0) = (p.dirfd, p.len) {
+        // `/dev/stdin`, `/proc/self/fd/N`: the fd's own file, by the kernel
+        // (faccessat2 with AT_EMPTY_PATH), as stat does: the server took
+        // the fd as a directory with an empty name (access of /dev/stdin
+        // was false; session-17b adversary).
+        static EMPTY: [u8; 1] = [0];
+        c.args = [fd as usize, EMPTY.as_ptr() as usize, mode as usize, (flags as usize & !AT_SYMLINK_NOFOLLOW) | AT_EMPTY_PATH, 0, 0];
+        c.nr = Sysno::faccessat2 as usize;
+        return Outcome::Next;
+    }
     if let Some(o) = access_beneath(&mut p, mode, flags) {
         return o;
     }
     let mut buf = [0u8; 256];
     let (r, fd, _) = tri!(ask(c, &Request::Access { mode, flags, path: p.arg(0) }, &[&p], &mut buf, true));
+    if let Some(fd) = fd {
+        sys::close(fd);
+    }
+    Outcome::Return(r.min(0))
+}
+
+/// chmod, fchmodat, fchmodat2: made by the server.
+fn chmod_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: usize, flags: usize) -> Outcome {
+    let (p, flags) = tri!(meta_path_in(c.t, dirfd, addr, flags));
+    let mut buf = [0u8; 256];
+    let (r, fd, _) = tri!(ask(c, &Request::Chmod { mode: mode as u32, flags: flags as u32, path: p.arg(0) }, &[&p], &mut buf, true));
     if let Some(fd) = fd {
         sys::close(fd);
     }
@@ -1348,7 +1399,13 @@ fn utimens_at(c: &mut Call<'_>, dirfd: i32, addr: usize, times: usize, flags: u3
         return Outcome::err(EFAULT);
     }
     let ts = [Timespec { sec: t[0] as i64, nsec: t[1] as i64 }, Timespec { sec: t[2] as i64, nsec: t[3] as i64 }];
-    simple(c, dirfd, addr, |p| Request::Utimens { times: ts, flags, path: p })
+    let (p, flags) = tri!(meta_path_in(c.t, dirfd, addr, flags as usize));
+    let mut buf = [0u8; 256];
+    let (r, fd, _) = tri!(ask(c, &Request::Utimens { times: ts, flags: flags as u32, path: p.arg(0) }, &[&p], &mut buf, true));
+    if let Some(fd) = fd {
+        sys::close(fd);
+    }
+    Outcome::Return(r.min(0))
 }
 
 fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usize) -> Outcome {

@@ -508,11 +508,20 @@ fn release_slot(w: usize, b: usize) {
     // SAFETY: a used slot's block stays mapped; only its atomic
     // connection fields are referenced.
     let fds = unsafe { [(*(&raw const (*p).rpc_fd)).swap(0, Ordering::Relaxed), (*(&raw const (*p).tracer_fd)).swap(0, Ordering::Relaxed)] };
-    for fd in fds {
-        if fd > 0 {
-            crate::ownfd::release_fd(fd);
+    // SAFETY: as above; its thread no longer runs, so `own_fds`, written
+    // before it ran, is not written now.
+    let set = unsafe { (&raw const (*p).arch.own_fds).read() };
+    // Its connections are fds of its fd table: closed here only if that is
+    // the reaper's (a process made with CLONE_VM but not CLONE_FILES had
+    // its own; the same numbers here may be the reaper's own connections).
+    if crate::ownfd::is_table(set) {
+        for fd in fds {
+            if fd > 0 {
+                crate::ownfd::release_fd(fd);
+            }
         }
     }
+    crate::ownfd::release(set);
     PROCS[w].fetch_and(!(1 << b), Ordering::AcqRel);
     USED[w].fetch_and(!(1 << b), Ordering::AcqRel);
 }

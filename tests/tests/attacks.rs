@@ -738,6 +738,40 @@ fn the_launcher_ends_like_the_program_and_leaves_nothing() {
     }
 }
 
+/// A launcher killed with SIGKILL at any moment of its startup leaves
+/// nothing in its TMPDIR once its session is over. It left the private
+/// /tmp or the stand-ins' directory (an empty `preld-pola-tmp-*` or
+/// `preld-pola-*`) in 122 of 200 kills 0 to 9 ms after the start with a
+/// busy loop running, 22 of 60 here (session-17b adversary); nothing hung:
+/// the directories are made while the namespace is set up, well before
+/// the cleaner is forked (`Cleaner::start`, as the program starts), and a
+/// launcher killed in between has nobody left to remove them. A fix forks
+/// the cleaner (or a guard that hands over to it) before the first
+/// directory is made, and tells it their names.
+#[test]
+#[ignore = "bug: a launcher killed before its cleaner is forked leaves its private /tmp or stand-ins' directory in TMPDIR"]
+fn a_launcher_killed_during_startup_leaves_nothing() {
+    let tmp = Scratch::new("launcher_killed_early");
+    let tmpdir = tmp.dir("tmpdir");
+    let preld = preld();
+    for i in 0..60u64 {
+        let mut c = Command::new(&preld);
+        c.env("TMPDIR", &tmpdir).args(["pola", "-B", "--", "/bin/true"]);
+        c.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        let mut child = c.spawn().unwrap();
+        std::thread::sleep(Duration::from_micros(i * 7919 % 10_000));
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+    let left = |d: &Path| fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect::<Vec<_>>();
+    let waited = std::time::Instant::now();
+    while !left(&tmpdir).is_empty() && waited.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let l = left(&tmpdir);
+    assert!(l.is_empty(), "left behind in TMPDIR by 60 killed launchers: {} ({:?})", l.len(), &l[..l.len().min(5)]);
+}
+
 /// clone(CLONE_FILES) children that each make a server call and exit leave
 /// no connection in the table they shared with the parent (each closes its
 /// own at exit_group). They left them, found by attack `clone_conns`: after

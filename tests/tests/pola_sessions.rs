@@ -1771,6 +1771,104 @@ t('/e', '/le/')
     renames_as_natively(&tmp, &d, body, "rename's answers in the kernel's order", "'/a' -> '/b' 3 Invalid argument");
 }
 
+/// Metadata changes of a file named by its fd's magic link
+/// (`/proc/self/fd/N`, `/dev/fd/N`: glibc's fchmodat and fchownat with
+/// AT_SYMLINK_NOFOLLOW go there through an O_PATH fd, Python's
+/// `os.chmod(follow_symlinks=False)`), or by the fd with AT_EMPTY_PATH and
+/// "" (fchmodat2, utimensat), answer as natively; fchmod and fchown of an
+/// O_PATH fd are EBADF. The server took the fd as a directory with an
+/// empty name (ENOTDIR); fchmodat2 and utimensat with "" were ENOENT; fchmod
+/// and fchown of an O_PATH fd changed the file. Session-17b adversary (the
+/// seccomp filter now sends every metadata change by a path to the
+/// server). As root and as nobody, in a read-write grant.
+const FD_METADATA_PY: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+os.chdir(sys.argv[1])
+for n in os.listdir('.'):
+    os.unlink(n)
+open('h', 'w').close()
+os.chmod('h', 0o644)
+os.utime('h', (100, 100))
+def t(what, fn):
+    try:
+        r = fn()
+        if isinstance(r, int) and r < 0:
+            print(what, os.strerror(ctypes.get_errno()))
+        else:
+            print(what, 'ok')
+    except OSError as e:
+        print(what, e.strerror)
+    st = os.stat('h')
+    print('   ', oct(st.st_mode), st.st_mtime)
+def with_fd(flags, f):
+    fd = os.open('h', flags)
+    try:
+        return f(fd)
+    finally:
+        os.close(fd)
+t('chmod nofollow', lambda: os.chmod('h', 0o600, follow_symlinks=False))
+t('chown nofollow', lambda: os.chown('h', -1, os.getgid(), follow_symlinks=False))
+t('chmod proc fd', lambda: with_fd(os.O_PATH, lambda fd: os.chmod('/proc/self/fd/%d' % fd, 0o640)))
+t('chmod dev fd', lambda: with_fd(os.O_RDONLY, lambda fd: os.chmod('/dev/fd/%d' % fd, 0o641)))
+t('chown proc fd', lambda: with_fd(os.O_PATH, lambda fd: os.chown('/proc/self/fd/%d' % fd, -1, os.getgid())))
+t('utime proc fd', lambda: with_fd(os.O_PATH, lambda fd: os.utime('/proc/self/fd/%d' % fd, (7, 8))))
+t('fchmodat2 empty', lambda: with_fd(os.O_PATH, lambda fd: libc.syscall(452, fd, b'', 0o604, 0x1000)))
+t('utimensat empty', lambda: with_fd(os.O_PATH, lambda fd: libc.syscall(280, fd, b'', (ctypes.c_long * 4)(9, 0, 10, 0), 0x1000)))
+t('fchmod opath', lambda: with_fd(os.O_PATH, lambda fd: libc.fchmod(fd, 0o666)))
+t('fchown opath', lambda: with_fd(os.O_PATH, lambda fd: libc.fchown(fd, 0, 0)))
+"#;
+
+#[test]
+fn metadata_changes_through_an_fd_s_magic_link_answer_as_natively() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-metadata");
+    let d = tmp.dir("d");
+    let dir = d.to_str().unwrap();
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", FD_METADATA_PY, dir]).grant("--rw", &d);
+    let s = r.same("metadata changes through an fd, as root", true);
+    assert!(s.stdout_str().contains("chmod proc fd ok\n"), "{}", s.report());
+    let n = Nobody::new("fd-metadata-nobody");
+    let out = n.tmp.join("out");
+    let r = n.run(&[py.to_str().unwrap(), "-c", FD_METADATA_PY, out.to_str().unwrap()]).grant("--rw", &out);
+    r.same("metadata changes through an fd, as nobody", true);
+}
+
+/// access of an fd's magic link (`/proc/self/fd/N`, `/dev/fd/N`,
+/// `/dev/stdin`, `stdin` from /dev) looks at the fd's file, as natively
+/// (the server took the fd as a directory with an empty name: false), and
+/// lstat of `self/exe`, `self/fd/0`, `self/cwd` from a cwd of /proc is the
+/// link's, as of `/proc/self/exe` (it was the file's or directory's it
+/// names: the relative name was not joined to the cwd before the handler
+/// looked for its links). Session-17b adversary.
+#[test]
+fn access_and_lstat_of_fd_links_answer_as_natively() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-link-access");
+    let script = r#"
+import os, stat
+def t(what, fn):
+    try:
+        print(what, fn())
+    except OSError as e:
+        print(what, e.strerror)
+kind = lambda n: stat.S_IFMT(os.lstat(n).st_mode)
+r, w = os.pipe()
+for n in ['/proc/self/fd/%d' % r, '/dev/fd/%d' % w, '/dev/stdin', '/proc/self/fd/1']:
+    t('access ' + n, lambda: (os.access(n, os.R_OK), os.access(n, os.W_OK), os.access(n, os.F_OK)))
+os.chdir('/proc')
+for n in ['self/exe', 'self/fd/0', 'self/cwd', 'self/fd/%d' % r]:
+    t('lstat ' + n, lambda: kind(n))
+    t('access ' + n, lambda: os.access(n, os.R_OK))
+os.chdir('/dev')
+for n in ['stdin', 'fd/%d' % w]:
+    t('access ' + n, lambda: (os.access(n, os.R_OK), os.access(n, os.W_OK)))
+"#;
+    let r = Run::new(tmp.path(), &[py.to_str().unwrap(), "-c", script]);
+    let s = r.same("access and lstat of fd links", true);
+    assert!(s.stdout_str().contains("lstat self/exe 40960\n"), "{}", s.report());
+}
+
 /// The directories down to the current one list their next name.
 #[test]
 fn tmp_lists_the_way_to_the_current_directory() {
@@ -3022,6 +3120,91 @@ fn preld_s_fds_are_no_fds_of_the_program_s() {
         assert_eq!(out.stdout_str(), "done: 0 wrong\n", "{prog} in a session: {}", out.stderr_str());
         assert_eq!(out.status.code(), Some(0), "{prog}: {}", out.stderr_str());
     }
+}
+
+/// `programs/pola/shared_memory_fds.c` in `mode`, natively and in a
+/// session, with the fd limit's soft value its hard one (preld's fds from
+/// 1008 up, among the program's numbers): "done: 0 wrong" both times.
+fn shared_memory_fds(mode: &str) {
+    let tmp = scratch(&format!("shared-memory-fds-{mode}"));
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    let limit = 4096.min(hard.rlim_max);
+    for session in [false, true] {
+        let rw = tmp.join(if session { "rw-session" } else { "rw-native" });
+        fs::create_dir_all(&rw).unwrap();
+        let prog = program("pola/shared_memory_fds");
+        let c = if session {
+            let mut c = Command::new(preld());
+            c.args(["pola", "-B", "--rw"]).arg(&rw).arg("--").arg(prog).arg(mode).arg(&rw);
+            c.env_clear().envs(ENV);
+            c
+        } else {
+            let mut c = Command::new(prog);
+            c.arg(mode).arg(&rw);
+            c
+        };
+        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{mode} (session: {session}): {}{}", out.stdout_str(), out.stderr_str());
+    }
+}
+
+/// A vfork child makes a process that shares its memory and fd table
+/// (CLONE_VM | CLONE_FILES) and exits; that process runs on, with the
+/// set of preld's fds of the vfork child's table, which the parent freed
+/// once the vfork child was gone: its gates and the handler then read
+/// (and its marks wrote) freed heap memory. A copy of the set now lives
+/// as long as a thread block names it. Session-17b adversary. (The use
+/// after free shows only when the allocator has put something else there:
+/// once in four runs of a variant, the process's dup2 over its table's
+/// connection went through and its next request failed with EBADF; this
+/// test passes without the fix too, mostly.)
+#[test]
+fn a_process_made_by_a_vfork_child_keeps_its_set_of_preld_s_fds() {
+    shared_memory_fds("vfork-grandchild");
+}
+
+/// A process sharing the memory but not the fd table (clone with CLONE_VM,
+/// without CLONE_FILES or CLONE_VFORK) and its parent both dup2 over
+/// 1000-1099. preld's fds are now marked per fd table (each such process
+/// has its own set), but which numbers its connections have (rpc.rs's
+/// MAIN, every block's connection, beneath.rs's grant fds, the tracer's)
+/// is kept per memory: one's dup2 over a connection moves it and tells
+/// all, and the other's next request goes to a number that is not its
+/// connection (EBADF). Session-17b adversary.
+#[test]
+#[ignore = "bug: preld's connection numbers are kept per memory, not per fd table (a CLONE_VM process's relocation of its connection moves its parent's)"]
+fn a_process_sharing_memory_but_not_fds_keeps_its_connections() {
+    shared_memory_fds("clone-vm");
+}
+
+/// A vfork child (its own fd table, its parent's memory) dup2s over
+/// 1000-1099, as posix_spawn's dup2 file actions there do: it moves
+/// preld's connection in its table and tells the holders of the number,
+/// which are its parent's (rpc.rs's MAIN, beneath.rs's grant fds): the
+/// parent's every later request fails with EBADF, and posix_spawn with
+/// such file actions fails. Older than session 17 (found by the
+/// session-17b adversary); the fix is to keep the connection numbers per
+/// fd table (with `OwnFds`, say), not per memory.
+#[test]
+#[ignore = "bug: a vfork child's dup2 over preld's fds in its own table moves its parent's connection numbers"]
+fn a_vfork_child_s_dup2_over_preld_s_fds_leaves_its_parent_s_session() {
+    shared_memory_fds("vfork-dup2");
+}
+
+/// Threads that dup2 over 1000-1039 (moving preld's fds there: its
+/// connection, its grants' directories) while another posix_spawns: a
+/// spawned child's fd table was copied before a move its parent's memory
+/// then told it of, and its exec found a grant's number that was not its
+/// grant in its table (/bin/true: "libc.so.6: cannot open shared object
+/// file: Error 20", ENOTDIR; 4 to 10 of 300 spawns here). The same root as
+/// above: preld's fd numbers are kept per memory, not per fd table.
+/// Session-17b adversary; older than session 17.
+#[test]
+#[ignore = "bug: a spawn racing with another thread's dup2 over preld's fds execs with the parent's moved fd numbers"]
+fn spawns_racing_with_dup2_over_preld_s_fds_exec() {
+    shared_memory_fds("spawn-race");
 }
 
 /// One fd received from the Unix socket `sock` (SCM_RIGHTS), if any came.

@@ -51,12 +51,15 @@ pub struct OwnFds {
     pub min: AtomicI32,
     /// How many bits are set.
     pub count: AtomicUsize,
+    /// How many thread blocks name this set (a copy's; the process's
+    /// `OWN_FDS` is never freed): the handler frees a copy with its last.
+    pub refs: AtomicUsize,
     pub bits: [AtomicU64; OWN_FDS_BITS / 64],
 }
 
 impl OwnFds {
     pub const fn new() -> OwnFds {
-        OwnFds { min: AtomicI32::new(i32::MAX), count: AtomicUsize::new(0), bits: [const { AtomicU64::new(0) }; OWN_FDS_BITS / 64] }
+        OwnFds { min: AtomicI32::new(i32::MAX), count: AtomicUsize::new(0), refs: AtomicUsize::new(0), bits: [const { AtomicU64::new(0) }; OWN_FDS_BITS / 64] }
     }
 }
 

@@ -1287,6 +1287,16 @@ impl Server {
         if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
             return Err(libc::EINVAL);
         }
+        if let (true, Base::Fd(k)) = (p.path.is_empty() && flags & libc::AT_EMPTY_PATH != 0, p.base) {
+            // A file fd itself (utimensat(fd, "", AT_EMPTY_PATH), or
+            // through /proc/self/fd/N): as fchmod (the resolution below
+            // takes the fd as a directory: ENOTDIR).
+            let fd = fds[k as usize].as_fd();
+            if sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) != libc::S_IFDIR {
+                self.writable_file_fd(fd)?;
+                return sys::utimensat(sys::CWD, sys::proc_fd(fd).as_bytes(), times, 0);
+            }
+        }
         let o = self.writable_obj(i, p, fds, flags)?;
         if sys::file_type(&o.st) == libc::S_IFLNK {
             let Some((parent, name)) = &o.parent else { return Err(libc::EINVAL) };
