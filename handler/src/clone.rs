@@ -248,18 +248,15 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
     // was preld's in its parent's table too, the parent's dup2 there
     // moved "preld's" fd and unmarked it, and the child's dup2 then
     // replaced its connection; session-17b adversary.)
-    child.arch.own_fds = c.t.arch.own_fds;
-    let own = match flags & (CLONE_VM | CLONE_FILES) == CLONE_VM {
-        true => crate::ownfd::for_child(),
-        false => 0,
-    };
-    if own != 0 {
-        child.arch.own_fds = own;
+    let own = if flags & (CLONE_VM | CLONE_FILES) == CLONE_VM { crate::ownfd::for_child() } else { 0 };
+    child.arch.own_fds = if own != 0 {
+        own
     } else {
         // (Without CLONE_VM the count is the child's copy's, and parent_post
         // gives this one back if the clone failed or was a vfork.)
-        crate::ownfd::share(child.arch.own_fds);
-    }
+        crate::ownfd::share(c.t.arch.own_fds);
+        c.t.arch.own_fds
+    };
     let parent_actions = signals::actions(c.t);
     if flags & CLONE_VM != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_CLEAR_SIGHAND != 0 {
         // Memory shared, handlers not (vfork, posix_spawn): the child's

@@ -48,7 +48,7 @@ pub fn blocks_ready() {
 }
 
 /// The set of preld's fds of the calling thread's fd table: the
-/// process's, or a vfork child's own (`for_vfork_child`). A vfork child
+/// process's, or a copy of its own (`for_child`). A vfork child
 /// (vfork, posix_spawn) runs in its parent's memory with an fd table of
 /// its own: in one set it marked the connection it took for its exec at
 /// a number of one of its parent's own fds (preld's fds sit among the
@@ -62,8 +62,8 @@ fn table() -> &'static OwnFds {
         // its creator (before the thread runs) write.
         let p = unsafe { core::ptr::addr_of!((*(preld_arch::thread_block() as *const preld_arch::ArchThread)).own_fds).read() };
         if p != 0 {
-            // SAFETY: own_fds names OWN_FDS or a set `for_vfork_child` made,
-            // which lives until `vfork_child_ended`, after the child.
+            // SAFETY: own_fds names OWN_FDS or a set `for_child` made,
+            // which lives until `release` by the last block naming it.
             return unsafe { &*(p as *const OwnFds) };
         }
     }

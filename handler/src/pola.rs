@@ -354,15 +354,9 @@ fn proc_link_itself(t: &ThreadBlock, dirfd: i32, addr: usize) -> Option<PathIn> 
         // fd/N beside a directory fd of the session's procfs (find's lstat).
         name = abs;
     }
-    if dirfd == AT_FDCWD && name.first().is_some_and(|&b| b != b'/') {
-        // From a cwd below /proc or /dev (`self/exe` from /proc): the name
-        // joined to it, as readlink does (lstat answered for what the link
-        // names: a regular file; session-17b adversary).
-        let cwd = cwd(t);
-        if cwd.starts_with(b"/proc") || cwd.starts_with(b"/dev") {
-            name = [&cwd[..], b"/", &name[..]].concat();
-        }
-    }
+    // (lstat answered for what the link names: a regular file;
+    // session-17b adversary.)
+    join_proc_cwd(t, dirfd, &mut name);
     if let Some(fd) = name.strip_prefix(b"/dev/fd/") {
         // /dev/fd/N: /proc/self/fd/N through /dev/fd's symlink.
         name = [&b"/proc/self/fd/"[..], fd].concat();
@@ -377,6 +371,17 @@ fn proc_link_itself(t: &ThreadBlock, dirfd: i32, addr: usize) -> Option<PathIn> 
     let mut p = PathIn { buf: [0; PATH_MAX], len: raw.len(), dirfd: None };
     p.buf[..raw.len()].copy_from_slice(raw);
     Some(p)
+}
+
+/// A name relative to a cwd below /proc or /dev (`self/exe` from /proc),
+/// joined to it: it may be one of the handler's own names there.
+fn join_proc_cwd(t: &ThreadBlock, dirfd: i32, name: &mut Vec<u8>) {
+    if dirfd == AT_FDCWD && name.first().is_some_and(|&b| b != b'/') {
+        let cwd = cwd(t);
+        if cwd.starts_with(b"/proc") || cwd.starts_with(b"/dev") {
+            *name = [&cwd[..], b"/", &name[..]].concat();
+        }
+    }
 }
 
 /// The links of /proc/self that name directories of the process's own.
@@ -767,6 +772,9 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
     if !beneath::active() {
         return None;
     }
+    if let Some(r) = stat_beside_fd(t, nr, a) {
+        return Some(r);
+    }
     let call = Sysno::new(nr)?;
     if call == getdents64 {
         return gate_listing(t, a);
@@ -793,8 +801,9 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
 
 /// newfstatat and statx of one name beside a directory fd on a file or
 /// directory grant, or of an fd itself (AT_EMPTY_PATH): the cases
-/// `stat_one_name` and `gate_on_fd` serve, taken before anything else the
-/// gate asks. A tree walk makes little
+/// `stat_one_name` and `gate_on_fd` serve, taken first in `gate_serve`
+/// (before the call's number is decoded and the path read into a
+/// `PathIn` of the general way). A tree walk makes little
 /// else (tar: 16,669 of its 25,000 calls for /usr/include), and the
 /// general way to it cost more than the kernel's stat. None: the gate's
 /// general way (which also gets the few cases `stat_one_name` leaves).
@@ -809,10 +818,10 @@ pub fn stat_beside_fd(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<i
     if flags & AT_EMPTY_PATH != 0 {
         // (glibc's fstat)
         let call = if mask.is_some() { Sysno::statx } else { Sysno::newfstatat };
-        return if rpc::active() { gate_on_fd(t, call, a).flatten() } else { None };
+        return gate_on_fd(t, call, a).flatten();
     }
     let known = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | if mask.is_some() { AT_STATX_SYNC_TYPE } else { 0 };
-    if fd < 0 || flags & !known != 0 || !rpc::active() || crate::ownfd::is_own(fd as usize) {
+    if fd < 0 || flags & !known != 0 || crate::ownfd::is_own(fd as usize) {
         return None;
     }
     let mut p = t.gate_path.take().unwrap_or_else(|| alloc::boxed::Box::new(PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None }));
@@ -1350,18 +1359,18 @@ fn access_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: u32, flags: u32) -
 /// chmod, fchmodat, fchmodat2: made by the server.
 fn chmod_at(c: &mut Call<'_>, dirfd: i32, addr: usize, mode: usize, flags: usize) -> Outcome {
     let (p, flags) = tri!(meta_path_in(c.t, dirfd, addr, flags));
-    let mut buf = [0u8; 256];
-    let (r, fd, _) = tri!(ask(c, &Request::Chmod { mode: mode as u32, flags: flags as u32, path: p.arg(0) }, &[&p], &mut buf, true));
-    if let Some(fd) = fd {
-        sys::close(fd);
-    }
-    Outcome::Return(r.min(0))
+    ask_about(c, &p, |path| Request::Chmod { mode: mode as u32, flags: flags as u32, path })
 }
 
 fn simple(c: &mut Call<'_>, dirfd: i32, addr: usize, req: impl Fn(PathArg<'_>) -> Request<'_>) -> Outcome {
     let p = tri!(path_in(c.t, dirfd, addr));
+    ask_about(c, &p, req)
+}
+
+/// The server's answer to `req` about `p` (an fd it sends back closed).
+fn ask_about(c: &mut Call<'_>, p: &PathIn, req: impl Fn(PathArg<'_>) -> Request<'_>) -> Outcome {
     let mut buf = [0u8; 256];
-    let (r, fd, _) = tri!(ask(c, &req(p.arg(0)), &[&p], &mut buf, true));
+    let (r, fd, _) = tri!(ask(c, &req(p.arg(0)), &[p], &mut buf, true));
     if let Some(fd) = fd {
         sys::close(fd);
     }
@@ -1400,12 +1409,7 @@ fn utimens_at(c: &mut Call<'_>, dirfd: i32, addr: usize, times: usize, flags: u3
     }
     let ts = [Timespec { sec: t[0] as i64, nsec: t[1] as i64 }, Timespec { sec: t[2] as i64, nsec: t[3] as i64 }];
     let (p, flags) = tri!(meta_path_in(c.t, dirfd, addr, flags as usize));
-    let mut buf = [0u8; 256];
-    let (r, fd, _) = tri!(ask(c, &Request::Utimens { times: ts, flags: flags as u32, path: p.arg(0) }, &[&p], &mut buf, true));
-    if let Some(fd) = fd {
-        sys::close(fd);
-    }
-    Outcome::Return(r.min(0))
+    ask_about(c, &p, |path| Request::Utimens { times: ts, flags: flags as u32, path })
 }
 
 fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usize) -> Outcome {
@@ -1422,14 +1426,7 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
         if let Some(abs) = beside_procfs(Some(dirfd).filter(|&d| d != AT_FDCWD), &name) {
             name = abs;
         }
-        if dirfd == AT_FDCWD && name.first().is_some_and(|&b| b != b'/') {
-            // From a cwd below /proc or /dev (`self/exe` from /proc): the
-            // name joined to it.
-            let cwd = cwd(c.t);
-            if cwd.starts_with(b"/proc") || cwd.starts_with(b"/dev") {
-                name = [&cwd[..], b"/", &name[..]].concat();
-            }
-        }
+        join_proc_cwd(c.t, dirfd, &mut name);
         for _ in 0..40 {
             name = match self_dir_link(&name) {
                 Some((SelfDirLink::Root, rest)) if !rest.is_empty() => [&b"/"[..], rest].concat(),
