@@ -5,8 +5,9 @@
    sees: an SCM_RIGHTS message (sendmsg on a socketpair: natively EBADF;
    in a session it carried preld's fd, received as a new fd of the
    program's: the session's connection, its grants' directories), poll
-   (POLLNVAL), mmap's fd (EBADF; ENODEV: the kernel
-   reached the session's connection), fallocate (EBADF), and
+   (POLLNVAL), mmap's fd, fallocate, signalfd4, timerfd_gettime,
+   epoll_pwait2, setns, landlock_restrict_self (EBADF; in a session
+   ENODEV, EINVAL, EBADFD: the kernel reached the session's connection), and
    /proc/self/fdinfo/N (ENOENT). Prints each that answered otherwise, then
    "done: N wrong" (session-17c adversary). */
 #define _GNU_SOURCE
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int bad;
@@ -64,6 +67,14 @@ int main(void) {
         check("mmap", fd, a == MAP_FAILED ? -1 : 0, EBADF);
         if (a != MAP_FAILED) munmap(a, 4096);
         check("fallocate", fd, fallocate(fd, 0, 0, 1), EBADF);
+        sigset_t none;
+        sigemptyset(&none);
+        char b[64];
+        check("signalfd4", fd, syscall(SYS_signalfd4, fd, &none, 8, 0), EBADF);
+        check("timerfd_gettime", fd, syscall(SYS_timerfd_gettime, fd, b), EBADF);
+        check("epoll_pwait2", fd, syscall(SYS_epoll_pwait2, fd, b, 1, NULL, NULL, 0), EBADF);
+        check("setns", fd, syscall(SYS_setns, fd, 0), EBADF);
+        check("landlock_restrict_self", fd, syscall(SYS_landlock_restrict_self, fd, 0), EBADF);
         char path[64];
         snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
         int i = open(path, O_RDONLY);
