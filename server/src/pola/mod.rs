@@ -912,6 +912,11 @@ fn pack_into(v: &mut Vec<u8>, entry: &OsStr) {
 /// at its place (PROG's own grant inside `--ro .`; not -B's private /tmp,
 /// whose nested grants stand on empty directories made for them, nor a
 /// `--map` onto another tree).
+/// Whether a grant of a weaker mode than `g`'s lies below `g`.
+fn holds_a_weaker_grant(ns: &Namespace, g: &ns::Grant) -> bool {
+    ns.grants.iter().any(|n| n.vpath != g.vpath && ns::is_within(&n.vpath, &g.vpath) && n.mode.min(g.mode) != g.mode)
+}
+
 fn shows_its_nested_grants(ns: &Namespace, g: &ns::Grant) -> bool {
     g.is_dir
         && ns.grants.iter().all(|n| {
@@ -1084,7 +1089,14 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             .iter()
             .filter_map(|g| match () {
                 _ if sys::file_type(&g.st) == libc::S_IFREG => Some((g, false)),
-                _ if shows_its_nested_grants(&ns, g) => Some((g, false)),
+                // Not one with a grant of a weaker mode nested in it
+                // (`--rw OUT --ro OUT/sub`): a file of the nested grant the
+                // process opened itself through the outer grant's
+                // read-write copy, even for reading only, let futimens,
+                // fsetxattr and setxattr by path (made on such an fd)
+                // change it (session-17c adversary). The server opens
+                // those on the nested grant's read-only copy.
+                _ if shows_its_nested_grants(&ns, g) && !holds_a_weaker_grant(&ns, g) => Some((g, false)),
                 _ if g.is_dir && g.vpath == b"/tmp" && own_tmp.as_ref() == Some(&g.host) => Some((g, true)),
                 _ => None,
             })
