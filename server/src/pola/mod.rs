@@ -907,16 +907,16 @@ fn pack_into(v: &mut Vec<u8>, entry: &OsStr) {
     v.extend_from_slice(entry.as_bytes());
 }
 
-/// Whether directory grant `g`'s copy shows what the namespace shows below
-/// it: every grant nested in it names the very host object the copy holds
-/// at its place (PROG's own grant inside `--ro .`; not -B's private /tmp,
-/// whose nested grants stand on empty directories made for them, nor a
-/// `--map` onto another tree).
 /// Whether a grant of a weaker mode than `g`'s lies below `g`.
 fn holds_a_weaker_grant(ns: &Namespace, g: &ns::Grant) -> bool {
     ns.grants.iter().any(|n| n.vpath != g.vpath && ns::is_within(&n.vpath, &g.vpath) && n.mode.min(g.mode) != g.mode)
 }
 
+/// Whether directory grant `g`'s copy shows what the namespace shows below
+/// it: every grant nested in it names the very host object the copy holds
+/// at its place (PROG's own grant inside `--ro .`; not -B's private /tmp,
+/// whose nested grants stand on empty directories made for them, nor a
+/// `--map` onto another tree).
 fn shows_its_nested_grants(ns: &Namespace, g: &ns::Grant) -> bool {
     g.is_dir
         && ns.grants.iter().all(|n| {
