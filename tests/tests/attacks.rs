@@ -749,7 +749,6 @@ fn the_launcher_ends_like_the_program_and_leaves_nothing() {
 /// the cleaner (or a guard that hands over to it) before the first
 /// directory is made, and tells it their names.
 #[test]
-#[ignore = "bug: a launcher killed before its cleaner is forked leaves its private /tmp or stand-ins' directory in TMPDIR"]
 fn a_launcher_killed_during_startup_leaves_nothing() {
     let tmp = Scratch::new("launcher_killed_early");
     let tmpdir = tmp.dir("tmpdir");

@@ -7,8 +7,7 @@
 //! ```text
 //! launcher (host: the capability server)
 //!  ├─ clone(NEWUSER|NEWPID) ─► init (pid 1), as soon as the launcher knows
-//!  │    ld-preld's path and --net (`early`): makes the launcher's host
-//!  │    directory (-B's private one), unshares
+//!  │    ld-preld's path and --net (`early`): unshares
 //!  │    NEWNS|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]; once the launcher has
 //!  │    written its uid/gid maps (the caller's own ids): a read-only tmpfs
 //!  │    root holding ld-preld's file only (pivot_root), no nested user
@@ -60,7 +59,7 @@ use std::ffi::CString;
 use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// What the launcher keeps of a started session.
@@ -100,9 +99,6 @@ pub struct Early {
 struct Pending {
     /// 0 once reaped or handed over.
     pid: libc::pid_t,
-    /// The host directories the init makes (`early`), until the launcher
-    /// has its report.
-    dirs: Vec<PathBuf>,
     /// The launcher's end of the plan's socket.
     plan: Option<OwnedFd>,
     status: Option<OwnedFd>,
@@ -111,17 +107,6 @@ struct Pending {
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        if self.pid > 0 && !self.dirs.is_empty() {
-            // The init's first word is the report on the directories (it
-            // waits for nothing before): those it made are removed, the
-            // last first (they hold nothing, and may hold each other).
-            let made = self.host_dirs();
-            for (dir, made) in std::mem::take(&mut self.dirs).iter().zip(made).rev() {
-                if made {
-                    let _ = std::fs::remove_dir(dir);
-                }
-            }
-        }
         if self.pid > 0 {
             // SAFETY: killing and reaping our own child, the init (SIGKILL
             // reaches a PID namespace's init from its parent namespace).
@@ -150,14 +135,12 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
 
 /// Clones the session's init (ld-preld at `loader`; the host's network
 /// with `net`; the session's pty with `tty`), which sets the session up
-/// while the launcher goes on. It first makes the host directories `dirs`
-/// (path, mode; in order: `Early::host_dirs` says which it made). Fails
-/// only where /dev/null cannot be opened; a failure to make the init is
+/// while the launcher goes on. Fails only where /dev/null cannot be opened; a failure to make the init is
 /// reported by `Early::start`.
-pub fn early(loader: &Path, net: bool, tty: Option<Tty>, dirs: &[(PathBuf, libc::mode_t)]) -> Result<Early, String> {
+pub fn early(loader: &Path, net: bool, tty: Option<Tty>) -> Result<Early, String> {
     let null = || std::fs::File::open("/dev/null").map(OwnedFd::from).map_err(|e| format!("/dev/null: {e}"));
     let (proc_fd, pts_fd) = (null()?, null()?);
-    let init = clone_init(loader, net, tty, proc_fd.as_raw_fd(), pts_fd.as_raw_fd(), dirs);
+    let init = clone_init(loader, net, tty, proc_fd.as_raw_fd(), pts_fd.as_raw_fd());
     Ok(Early { proc_fd, pts_fd, init })
 }
 
@@ -175,8 +158,6 @@ struct Boot {
     net: bool,
     proc_fd: RawFd,
     pts_fd: RawFd,
-    /// Host directories to make, and their modes (less the umask).
-    host_dirs: Vec<(CString, libc::mode_t)>,
     /// The CPUs the launcher may run on, when the init was put on the
     /// others of them to start (`other_cpus`): the init's own again once
     /// it has the go (the program inherits them).
@@ -185,7 +166,7 @@ struct Boot {
     pid_max: Option<Vec<u8>>,
 }
 
-fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd: RawFd, host: &[(PathBuf, libc::mode_t)]) -> Result<Pending, String> {
+fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd: RawFd) -> Result<Pending, String> {
     let (status_r, status_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     // The go (once the id maps are written) and the plan come over this.
@@ -210,11 +191,6 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         }
     }
     let target = CString::new([&stage[..], lb].concat()).unwrap();
-    let host_dirs = host
-        .iter()
-        .map(|(d, mode)| CString::new(d.as_os_str().as_bytes()).map(|c| (c, *mode)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| "a temporary directory's path holds a NUL".to_string())?;
     let (cpus, others) = match other_cpus() {
         Some((all, others)) => (Some(all), Some(others)),
         None => (None, None),
@@ -235,7 +211,6 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
         net,
         proc_fd,
         pts_fd,
-        host_dirs,
     };
     // SAFETY: a fork-like clone (no CLONE_VM, no new stack) of this
     // process, single-threaded still (the launcher starts threads and
@@ -269,8 +244,7 @@ fn clone_init(loader: &Path, net: bool, tty: Option<Tty>, proc_fd: RawFd, pts_fd
     }
     // The init's ends are the init's alone: its exit is then seen here.
     drop((status_w, err_w, plan_init, tty));
-    let dirs = host.iter().map(|(d, _)| d.clone()).collect();
-    let pending = Pending { pid: pid as libc::pid_t, dirs, plan: Some(plan), status: Some(status_r), err: Some(err_r) };
+    let pending = Pending { pid: pid as libc::pid_t, plan: Some(plan), status: Some(status_r), err: Some(err_r) };
     // Ids: the caller's own, inside as outside. A map of more than one's
     // own id must be written from the parent namespace.
     let dir = format!("/proc/{pid}");
@@ -342,39 +316,7 @@ unsafe fn pin_here() -> bool {
 /// command line, which may be longer than a socket's buffer).
 const CHUNK: usize = 32 << 10;
 
-impl Pending {
-    /// Which of the host directories the init made (it reports first).
-    fn host_dirs(&self) -> Vec<bool> {
-        let n = self.dirs.len();
-        let mut buf = vec![0u8; 1 + 4 * n];
-        let got = match &self.plan {
-            // SAFETY: recv into our buffer, of its length.
-            Some(p) => unsafe { libc::recv(p.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) },
-            None => -1,
-        };
-        if got != buf.len() as isize || buf[0] != b'd' {
-            return vec![false; n];
-        }
-        buf[1..].chunks_exact(4).map(|e| i32::from_ne_bytes(e.try_into().unwrap()) == 0).collect()
-    }
-}
-
 impl Early {
-    /// Which of `early`'s host directories the init made, in order (each
-    /// one made is the caller's now; one not made, or left out when the
-    /// init could not be made, is not there). Called once, when the
-    /// caller needs them: the init made them as it started.
-    pub fn host_dirs(&mut self) -> Vec<bool> {
-        match &mut self.init {
-            Ok(p) if !p.dirs.is_empty() => {
-                let made = p.host_dirs();
-                p.dirs.clear();
-                made
-            }
-            _ => Vec::new(),
-        }
-    }
-
     /// The init's pid (0 where it could not be made).
     pub fn init_pid(&self) -> libc::pid_t {
         self.init.as_ref().map_or(0, |p| p.pid)
@@ -394,13 +336,7 @@ impl Early {
     /// at `proc_fd` and `pts_fd`. The session's pty's master, when there is
     /// one, is taken first (`pty_master`: the launcher's end of the `Tty`
     /// socket, and what sets the master up): the program starts only
-    /// after. `first` runs in the launcher once the plan's description is
-    /// sent and before its fds are, without which the program cannot
-    /// start: what must exist before the program runs (the clean-up's
-    /// process: forked after the whole plan, it was not there yet when a
-    /// launcher killed as its program started, under load, left the
-    /// session's directories behind), made while the init places the
-    /// numbers. `meanwhile` runs in the launcher while the init starts the
+    /// after. `meanwhile` runs in the launcher while the init starts the
     /// program (it may start threads). Returns once ld-preld has been
     /// exec'd (or with the reason it could not be).
     pub fn start(
@@ -408,7 +344,6 @@ impl Early {
         argv: &[CString],
         fds: &[RawFd],
         pty_master: Option<(OwnedFd, &mut dyn FnMut(OwnedFd))>,
-        first: &mut dyn FnMut(),
         meanwhile: &mut dyn FnMut(),
     ) -> Result<Session, String> {
         let Early { proc_fd, pts_fd, init } = self;
@@ -424,7 +359,7 @@ impl Early {
                 }
             }
         }
-        let sent = send_plan(init.plan.take().expect("the plan's socket"), argv, fds, first);
+        let sent = send_plan(init.plan.take().expect("the plan's socket"), argv, fds);
         meanwhile();
         let mut why = Vec::new();
         let _ = std::fs::File::from(init.err.take().expect("the error pipe")).read_to_end(&mut why);
@@ -452,8 +387,7 @@ impl Early {
 /// fds (SCM_MAX_FD). The init learns the numbers before the fds come, and
 /// leaves exactly those numbers free, lowest first: the kernel puts each
 /// fd received on the lowest free number, so each lands on its own.
-/// `between` runs after the numbers are sent, before the fds.
-fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd], between: &mut dyn FnMut()) -> Result<(), i32> {
+fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd]) -> Result<(), i32> {
     let mut fds = fds.to_vec();
     fds.sort_unstable();
     let mut body = Vec::new();
@@ -473,7 +407,6 @@ fn send_plan(sock: OwnedFd, argv: &[CString], fds: &[RawFd], between: &mut dyn F
         msg.extend_from_slice(chunk);
         super::sys::send_blocking(sock.as_fd(), &msg, &[])?;
     }
-    between();
     // SAFETY: the fds are the launcher's, open until `start` returns.
     let fds: Vec<BorrowedFd<'_>> = fds.iter().map(|&fd| unsafe { BorrowedFd::borrow_raw(fd) }).collect();
     for batch in fds.chunks(super::sys::RECV_FDS) {
@@ -799,19 +732,6 @@ unsafe fn init(p: &Boot) -> ! {
     keep.extend(p.tty.map(|(chan, _)| chan));
     keep.sort_unstable();
     close_others(&keep);
-    // The launcher's host directories (-B's private one), made here on
-    // the host as the launcher would (this process is the launcher's user
-    // still: a user namespace changes no file's owner), while the launcher
-    // works out the grants. Their report is the first word on the plan's
-    // socket.
-    if !p.host_dirs.is_empty() {
-        let mut report = vec![b'd'];
-        for (d, mode) in &p.host_dirs {
-            let e = if libc::mkdir(d.as_ptr(), *mode) < 0 { *libc::__errno_location() } else { 0 };
-            report.extend(e.to_ne_bytes());
-        }
-        libc::send(p.plan, report.as_ptr().cast(), report.len(), libc::MSG_NOSIGNAL);
-    }
     // The other namespaces, made here: their cost (a network namespace's
     // above all) is the init's, while the launcher makes the grants. The
     // id maps need not be there yet (a clone with every flag made them

@@ -28,6 +28,7 @@
 //! docs/profiles.md).
 
 pub mod ask;
+mod cleaner;
 pub mod confine;
 mod crossing;
 pub mod tty;
@@ -38,7 +39,7 @@ pub use preld::pola::{ns, profile, serve, sys};
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
@@ -960,6 +961,14 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let ask_tty = if args.ask { Some(ask::open_terminal().map_err(Failure::Usage)?) } else { None };
     let ld = ld_preld()?;
     let prog = find_program(&args.command[0])?;
+    // The session's host directories, -B's private one and the virtual
+    // directories' stand-ins', are made by the cleaner, forked now (before
+    // anything else of the session exists) while the launcher works out
+    // the grants; it removes them once the launcher and the session are
+    // gone (cleaner.rs).
+    let private_name = args.base.then(|| ns::temp_name("preld-pola-tmp-"));
+    let backing_name = ns::temp_name("preld-pola-");
+    let mut cleaner = cleaner::Cleaner::start(&private_name.iter().cloned().chain([backing_name.clone()]).collect::<Vec<_>>());
     // The session's own terminal, standing in for the user's.
     let mut pty = tty::open()?;
     // The session's init starts now and sets the session up while the
@@ -970,44 +979,53 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         Some(((ours, theirs), fds)) => (Some(ours), Some((theirs, fds))),
         None => (None, None),
     };
-    // -B's private directory (removed as the launcher ends: `Cleaner`) is
-    // made on the host by the init as it starts, at a name chosen here,
-    // while the launcher works out the grants (a mkdir on the host's /tmp
-    // is 30-350 us of ext4's, the more the more was removed there lately).
-    // Its /tmp and /dev/shm and the directory of the virtual directories'
-    // stand-ins (the namespace's) are the launcher's: the init's lane is
-    // the longer one (its /tmp was the init's too, until the launcher made
-    // the grants' copies before it waits for the init's report).
-    let private_name = args.base.then(|| ns::temp_name("preld-pola-tmp-"));
-    let mut dirs = Vec::new();
-    if let Some(p) = &private_name {
-        dirs.push((p.clone(), 0o700));
-    }
-    let mut early = confine::early(&ld, args.net, init_chan, &dirs)?;
+    let early = confine::early(&ld, args.net, init_chan)?;
     // The grants hold an fd each (-B's about 60), the server one per
     // connection: the launcher's soft limit goes up to the hard one, the
     // init (cloned with the caller's) gives the program the caller's.
     raise_fd_limit();
     let Grants { list: mut specs, auto, prog_interp, links } = grants(&args, &prog, private_name.as_deref(), &profiles)?;
-    // The stand-ins' directory, and the copies of every grant but those in
-    // the private directory, are made before the launcher asks for the
-    // init's report, which it then seldom waits for: its wait (0.8 ms
-    // median, the init's mkdirs and namespaces before it on one CPU) had
-    // the copies after it. Where only a helper process can make copies (no
-    // CAP_SYS_ADMIN: `sys::mount_clones`), all are made at once below.
-    let backing = ns::HostDir::new("preld-pola-").map_err(|e| format!("cannot make a private directory: {e}"))?;
+    // The cleaner's report on the directories (made meanwhile). The copies
+    // of every grant but those in the private directory are made before
+    // that directory's are (`make_private` fills it first). Where only a
+    // helper process can make copies (no CAP_SYS_ADMIN:
+    // `sys::mount_clones`), all are made at once below.
+    let made = cleaner.as_mut().map(|c| c.made()).unwrap_or_default();
+    let mut host_dir = |name: PathBuf, made: Option<&i32>, prefix: &str| -> Result<ns::HostDir, String> {
+        let why = |e: std::io::Error| format!("cannot make a private directory: {e}");
+        match (made, cleaner.as_mut()) {
+            (Some(0), _) => Ok(ns::HostDir::adopt(name)),
+            // A name taken meanwhile (or an error the cleaner met): others,
+            // made by the cleaner still.
+            (_, Some(c)) => {
+                let mut e = libc::EEXIST;
+                for _ in 0..100 {
+                    let name = ns::temp_name(prefix);
+                    match c.make(&name) {
+                        Ok(()) => return Ok(ns::HostDir::adopt(name)),
+                        Err(libc::EEXIST) => continue,
+                        Err(err) => {
+                            e = err;
+                            break;
+                        }
+                    }
+                }
+                Err(why(std::io::Error::from_raw_os_error(e)))
+            }
+            (_, None) => ns::HostDir::new(prefix).map_err(why),
+        }
+    };
+    let backing = host_dir(backing_name, made.get(private_name.is_some() as usize), "preld-pola-")?;
     let in_private: Vec<bool> = specs.iter().map(|g| private_name.as_ref().is_some_and(|p| g.host.starts_with(p))).collect();
     let early_clones = match &private_name {
         Some(_) => sys::mount_clones_here(&[copy_paths(&specs, &in_private, false), vec![(backing.path().as_os_str().as_bytes(), 0)]].concat()),
         None => None,
     };
-    // What the init could not make is made here (the private directory at
-    // another name then).
-    let made = early.host_dirs();
     let tmp = match private_name {
-        Some(name) if made.first() == Some(&true) => Some(ns::HostDir::adopt(name)),
+        Some(name) if made.first() == Some(&0) => Some(ns::HostDir::adopt(name)),
         Some(name) => {
-            let dir = ns::HostDir::new("preld-pola-tmp-").map_err(|e| format!("cannot make the private /tmp: {e}"))?;
+            // At another name then.
+            let dir = host_dir(name.clone(), None, "preld-pola-tmp-").map_err(|e| e.replace("a private directory", "the private /tmp"))?;
             for g in &mut specs {
                 if let Ok(rest) = g.host.strip_prefix(&name) {
                     g.host = dir.path().join(rest);
@@ -1266,24 +1284,21 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         )
         .into());
     }
-    // The server is made while the init starts the program, and the
-    // clean-up's process forked (`Cleaner`).
-    let (mut ns, mut made, mut cleaner) = (Some(ns), None, None);
+    // The server is made while the init starts the program. The cleaner
+    // holds the copies, and knows the session's init, before the program
+    // can start.
     let init_pid = early.init_pid();
     rights_back.init = Some(init_pid);
-    let tmp_path = tmp.as_ref().map(|t| t.path().to_path_buf());
+    if let Some(c) = &cleaner {
+        c.hold(&ns.copies(), init_pid);
+    }
+    let (mut ns, mut made) = (Some(ns), None);
     let session = {
         let mut take = |m| {
             if let Some(p) = pty.as_mut() {
                 p.take_master(m);
             }
         };
-        // The cleaner before the program can start (see `Early::start`).
-        let (copies, dirs): (Vec<RawFd>, Vec<PathBuf>) = match &ns {
-            Some(ns) => (ns.copies(), tmp_path.iter().cloned().chain([ns.backing_dir().to_path_buf()]).collect()),
-            None => (Vec::new(), Vec::new()),
-        };
-        let mut first = || cleaner = Cleaner::start(&copies, dirs.clone(), init_pid);
         let mut meanwhile = || {
             made = ns.take().map(|ns| {
                 let mut s = serve::Server::new(ns, args.net);
@@ -1291,7 +1306,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 s
             });
         };
-        early.start(&argv, &keep, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut first, &mut meanwhile)?
+        early.start(&argv, &keep, chan.map(|ours| (ours, &mut take as &mut dyn FnMut(std::os::fd::OwnedFd))), &mut meanwhile)?
     };
     let mut server = made.ok_or_else(|| "the session started without its server".to_string())?;
     drop(handed);
@@ -1444,123 +1459,6 @@ fn raise_fd_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &r);
         }
     }
-}
-
-/// The launcher's clean-up: the namespace's copies are closed and the
-/// private /tmp and the stand-ins' directory removed by a process of their
-/// own once the launcher is gone, so that the launcher ends at once: each
-/// copy is a detached mount tree, whose last close costs the kernel an
-/// expedited RCU grace period (30 us here, 1.5 ms for -B's 48 copies), and
-/// the private /tmp is removed file by file. The cleaner holds the copies
-/// until the launcher is gone (a pidfd of the launcher's), so that the
-/// launcher's closes at its exit are never the last: when the cleaner's
-/// came first, the launcher's exit paid (0.8 ms of each session, median).
-/// It is forked while the init places the plan's fds' numbers, before the
-/// fds are sent (the program cannot start without them: forked after, it
-/// was not there yet when a launcher killed as its program started, under
-/// load, left the directories behind; a fork at the end was 0.1 to 0.2 ms
-/// of each session's, and its child then ran on the launcher's CPU as it
-/// exited). It holds none of
-/// the caller's fds (a pipe reading the launcher's output ends when the
-/// launcher does) and leaves the terminal's session. Told to (`finish`),
-/// it removes the directories once the launcher is gone. A launcher gone
-/// without a word (killed with SIGKILL; or failed after the fork, its
-/// `HostDir`s removed them; or left a background server, which serves
-/// the processes left behind in them) may leave a session that still
-/// uses them: they are removed once the session's init has ended too,
-/// which ends every process of the session.
-struct Cleaner {
-    ctl: std::os::fd::OwnedFd,
-}
-
-impl Cleaner {
-    /// Forks the cleaner, holding `copies` (the namespace's detached mounts)
-    /// and to remove `dirs`. None where it could not be forked.
-    fn start(copies: &[RawFd], dirs: Vec<PathBuf>, init: libc::pid_t) -> Option<Cleaner> {
-        let mut p = [0; 2];
-        // SAFETY: pipe2 writes two fds into `p`.
-        if unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-            return None;
-        }
-        // SAFETY: two new fds of ours.
-        let (ctl_r, ctl) = unsafe { (std::os::fd::OwnedFd::from_raw_fd(p[0]), std::os::fd::OwnedFd::from_raw_fd(p[1])) };
-        // SAFETY: pidfd_open of our own pid makes a new fd and touches no memory.
-        let me = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
-        if me < 0 {
-            return None;
-        }
-        // SAFETY: as above (-1 where the init is gone or was never made).
-        let session = if init > 0 { (unsafe { libc::syscall(libc::SYS_pidfd_open, init, 0) }) as i32 } else { -1 };
-        let mut keep: Vec<RawFd> = copies.iter().copied().chain([ctl_r.as_raw_fd(), me, session]).filter(|&fd| fd >= 0).collect();
-        keep.sort_unstable();
-        keep.dedup();
-        // SAFETY: the launcher is single-threaded here (its threads start
-        // after); the child closes fds, waits, removes directories and
-        // _exits.
-        match unsafe { libc::fork() } {
-            0 => {
-                // SAFETY: closing fds of the child's own table, leaving the
-                // terminal's session, reading and polling fds of ours into
-                // this stack.
-                unsafe {
-                    let mut from = 0u32;
-                    for &k in &keep {
-                        if k as u32 > from {
-                            libc::syscall(libc::SYS_close_range, from, k as u32 - 1, 0u32);
-                        }
-                        from = k as u32 + 1;
-                    }
-                    libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32);
-                    libc::setsid();
-                    let mut b = 0u8;
-                    let n = loop {
-                        let n = libc::read(ctl_r.as_raw_fd(), (&mut b as *mut u8).cast(), 1);
-                        if n >= 0 || *libc::__errno_location() != libc::EINTR {
-                            break n;
-                        }
-                    };
-                    let gone = |fd: RawFd| {
-                        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-                        while libc::poll(&mut pfd, 1, -1) < 0 && *libc::__errno_location() == libc::EINTR {}
-                    };
-                    gone(me);
-                    let unsaid = n == 0 && session >= 0;
-                    if unsaid {
-                        gone(session);
-                    }
-                    libc::syscall(libc::SYS_close_range, 0, u32::MAX, 0);
-                    if (n == 1 && b == b'r') || unsaid {
-                        for d in &dirs {
-                            let _ = std::fs::remove_dir_all(d);
-                        }
-                    }
-                    libc::_exit(0)
-                }
-            }
-            pid => {
-                // SAFETY: our own fds.
-                unsafe {
-                    libc::close(me);
-                    if session >= 0 {
-                        libc::close(session);
-                    }
-                }
-                (pid > 0).then_some(Cleaner { ctl })
-            }
-        }
-    }
-
-    /// The launcher is about to exit, leaving the copies and directories
-    /// to the cleaner.
-    fn finish(self) {
-        write_byte(self.ctl.as_raw_fd(), b'r');
-    }
-}
-
-/// One byte to `fd`, again after EINTR.
-fn write_byte(fd: RawFd, b: u8) {
-    // SAFETY: writing one byte of ours.
-    while unsafe { libc::write(fd, [b].as_ptr().cast(), 1) } < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {}
 }
 
 /// The next wait status the session's init reports: the program stopped,
