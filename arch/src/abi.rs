@@ -28,6 +28,13 @@ pub const O_CREAT: u32 = general::O_CREAT;
 pub const O_TRUNC: u32 = general::O_TRUNC;
 pub const O_APPEND: u32 = general::O_APPEND;
 pub const __O_TMPFILE: u32 = general::__O_TMPFILE;
+pub const AT_SYMLINK_NOFOLLOW: u32 = general::AT_SYMLINK_NOFOLLOW;
+/// sizeof(struct stat), what newfstatat writes.
+pub const STAT_SIZE: usize = core::mem::size_of::<general::stat>();
+const _: () = assert!(STAT_SIZE == 144);
+/// -ENOENT and -ENOTDIR, as a call returns them in rax.
+pub const NEG_ENOENT: isize = -(linux_raw_sys::errno::ENOENT as isize);
+pub const NEG_ENOTDIR: isize = -(linux_raw_sys::errno::ENOTDIR as isize);
 pub const PR_SET_SYSCALL_USER_DISPATCH: usize = prctl::PR_SET_SYSCALL_USER_DISPATCH as usize;
 pub const PR_SYS_DISPATCH_ON: usize = prctl::PR_SYS_DISPATCH_ON as usize;
 

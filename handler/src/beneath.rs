@@ -29,9 +29,9 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering};
 
-use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED};
+use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED, FAST_FD_GRANT as FD_GRANT, FAST_FD_GRANT_OFF, FD_GRANT_STAT};
 
 use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, PATH_MAX, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV};
 use crate::{ownfd, sys};
@@ -375,8 +375,9 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     let generation = slot.map(|i| FAST_FD_GEN[i].load(Ordering::Acquire));
     if let (Some(i), Some(g)) = (slot, generation) {
         let known = FD_GRANT[i].load(Ordering::Acquire);
-        if known >> 32 == g as u64 && known as u32 != 0 {
-            return t.get(known as u32 as usize - 1);
+        let index = (known & (FD_GRANT_STAT - 1)) as usize;
+        if known >> 32 == g as u64 && index != 0 {
+            return t.get(index - 1);
         }
     }
     let id = sys::mount_id(fd).ok()?;
@@ -390,7 +391,7 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     if let (Some(i), Some(g)) = (slot, generation) {
         // Learnt under generation `g`: a close since (which raised it)
         // makes this stale, whatever the fd named when statx looked.
-        FD_GRANT[i].store((g as u64) << 32 | (k as u64 + 1), Ordering::Release);
+        FD_GRANT[i].store(fd_grant_entry(g, &t[k], k), Ordering::Release);
     }
     Some(&t[k])
 }
@@ -413,25 +414,35 @@ pub fn remember_fd(fd: i32, g: &'static Grant) {
         return;
     }
     let generation = FAST_FD_GEN[i].load(Ordering::Acquire);
-    FD_GRANT[i].store((generation as u64) << 32 | (k as u64 + 1), Ordering::Release);
+    FD_GRANT[i].store(fd_grant_entry(generation, g, k), Ordering::Release);
 }
 
-/// Per fd below FAST_FDS_COUNTED: the generation it was learnt under (high
-/// half) and the index + 1 of the grant the fd lies on (low half; 0: none
-/// known).
-static FD_GRANT: [AtomicU64; FAST_FDS_COUNTED] = [const { AtomicU64::new(0) }; FAST_FDS_COUNTED];
-/// vfork children alive (they share this memory, not the fd table: what
-/// one learns is not true of its parent's fds).
-static VFORKS: AtomicUsize = AtomicUsize::new(0);
-/// Set for good once threads and fd tables stop going together: a thread
-/// sharing this memory has an fd table of its own (clone with CLONE_VM but
-/// not CLONE_FILES and not a vfork, unshare(CLONE_FILES)), or a process
-/// with memory of its own shares the fd table (clone with CLONE_FILES
-/// without CLONE_VM: its closes count in its own copy).
+/// A `FAST_FD_GRANT` entry: fd on grant `g`, at index `k` of the table,
+/// learnt under `generation`; marked `FD_GRANT_STAT` where the fast path's
+/// stat gate may stat a name beside it as the kernel would
+/// (`pola::stat_one_name`'s grants: resolved in the process, not the
+/// session's procfs or devpts; a session of an ordinary user's fixes the
+/// owners the kernel shows, and never installs that gate).
+fn fd_grant_entry(generation: u32, g: &Grant, k: usize) -> u64 {
+    let stat = if matches!(g.resolve_mode(), b'r' | b'w' | b'x') && !g.shadows { FD_GRANT_STAT } else { 0 };
+    (generation as u64) << 32 | stat | (k as u64 + 1)
+}
+
+// What is learnt per fd is in arch's FAST_FD_GRANT (the fast path's stat
+// gate reads it too). It holds while FAST_FD_GRANT_OFF is 0, which counts
+// the vfork children alive (they share this memory, not the fd table:
+// what one learns is not true of its parent's fds), plus one for good
+// once threads and fd tables stop going together (`FD_TABLES_DIFFER`).
+
+/// Set once threads and fd tables stop going together: a thread sharing
+/// this memory has an fd table of its own (clone with CLONE_VM but not
+/// CLONE_FILES and not a vfork, unshare(CLONE_FILES)), or a process with
+/// memory of its own shares the fd table (clone with CLONE_FILES without
+/// CLONE_VM: its closes count in its own copy).
 static FD_TABLES_DIFFER: AtomicBool = AtomicBool::new(false);
 
 fn fd_cache_on() -> bool {
-    VFORKS.load(Ordering::Acquire) == 0 && !FD_TABLES_DIFFER.load(Ordering::Relaxed)
+    FAST_FD_GRANT_OFF.load(Ordering::Acquire) == 0
 }
 
 /// `fd` was closed or replaced (dup2, dup3) by a call the handler sees.
@@ -458,13 +469,13 @@ pub fn forget_fds() {
 
 /// A thread with the process's memory and an fd table of its own starts
 /// (`vfork`: a vfork child, whose end `vfork_ended` says), or the fd table
-/// is to be shared with a process of its own memory; Relaxed is enough
-/// for the flag, set before the other exists (and copied into it).
+/// is to be shared with a process of its own memory; set before the
+/// other exists (and copied into it).
 pub fn own_fd_table(vfork: bool) {
     if vfork {
-        VFORKS.fetch_add(1, Ordering::AcqRel);
-    } else {
-        FD_TABLES_DIFFER.store(true, Ordering::Relaxed);
+        FAST_FD_GRANT_OFF.fetch_add(1, Ordering::AcqRel);
+    } else if !FD_TABLES_DIFFER.swap(true, Ordering::AcqRel) {
+        FAST_FD_GRANT_OFF.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -472,7 +483,7 @@ pub fn own_fd_table(vfork: bool) {
 /// is forgotten before the cache is used again.
 pub fn vfork_ended() {
     forget_fds();
-    VFORKS.fetch_sub(1, Ordering::AcqRel);
+    FAST_FD_GRANT_OFF.fetch_sub(1, Ordering::AcqRel);
 }
 
 /// The names of the session's namespace (`--vpath`: its grants' paths,

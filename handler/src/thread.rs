@@ -372,6 +372,7 @@ fn grow(k: usize) -> Result<(), i32> {
         }
     }
     publish(k);
+    crate::resident::publish();
     Ok(())
 }
 

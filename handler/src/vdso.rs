@@ -494,6 +494,7 @@ pub fn install(handlers: &VdsoHandlers) -> Result<usize, i32> {
         return Err(e);
     }
     INSTALLED.store(base, Ordering::Release);
+    crate::resident::publish();
     Ok(base)
 }
 

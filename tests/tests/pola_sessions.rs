@@ -3686,3 +3686,55 @@ print('dev', os.readlink('fd'), os.readlink('stdin'), os.path.exists('fd/0'))
     let here = r.session_ok();
     assert_eq!(here.stdout_str(), native.stdout_str(), "{}", here.report());
 }
+
+/// The fast path's stat gate (arch `fast_gate_stat_beside`: fstatat of one
+/// name beside a grant's directory fd, made in the gate itself):
+/// `programs/pola/stat_gate.c` answers as natively for every name it must
+/// leave to the handler (paths, `..`, empty, too long, unreadable), for
+/// buffers the kernel refuses, and for an fd closed or replaced behind the
+/// handler's back; and a buffer in ld-preld's own memory is EFAULT there,
+/// never written. Read-only and read-write grants, dynamic and static,
+/// with the statistics on (the counting gate) and off; PRELD_STATS shows
+/// the gate made calls.
+#[test]
+fn stats_beside_a_grant_s_fd_in_the_gate_as_natively() {
+    let tmp = scratch("stat-gate");
+    let dir = tmp.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("file"), "hello\n").unwrap();
+    fs::write(dir.join("sub/file"), "sub file\n").unwrap();
+    std::os::unix::fs::symlink("sub", dir.join("link")).unwrap();
+    for prog in ["pola/stat_gate", "pola/stat_gate-static"] {
+        let native = run_limited(
+            {
+                let mut c = Command::new(program(prog));
+                c.arg(&dir).env_clear().envs(ENV);
+                c
+            },
+            LIMIT,
+        )
+        .unwrap();
+        let native = native.stdout_str();
+        assert!(native.ends_with("preld's memory: none mapped\n"), "{prog} natively: {native}");
+        let expected = native.strip_suffix("preld's memory: none mapped\n").unwrap();
+        for (mode, stats) in [("--ro", false), ("--rw", true)] {
+            let mut c = Command::new(preld());
+            c.args(["pola", "-B", mode]).arg(&dir).arg("--").arg(program(prog)).arg(&dir);
+            c.env_clear().envs(ENV).envs(preld_tests::fast_env());
+            if stats {
+                c.env("PRELD_STATS", "1");
+            }
+            let r = run_limited(c, LIMIT).unwrap_or_else(|e| panic!("{prog} {mode}: {e}"));
+            let out = r.stdout_str();
+            assert_eq!(r.status.code(), Some(0), "{prog} {mode}: {out}{}", r.stderr_str());
+            let (head, tail) = out.split_at(out.find("file again:").unwrap_or_else(|| panic!("{prog} {mode}: ld-preld's memory not found: {out}")));
+            assert_eq!(head, expected, "{prog} {mode}");
+            assert!(tail.ends_with("file after: 0 file size 6\npreld's memory: EFAULT, unchanged\n"), "{prog} {mode}: {tail}");
+            if stats && preld_tests::fast_env().is_empty() {
+                let err = r.stderr_str();
+                let fast: u64 = err.split("calls fast ").nth(1).and_then(|s| s.split(',').next()).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
+                assert!(fast > 0, "{prog} {mode}: no call made in the gate: {err}");
+            }
+        }
+    }
+}

@@ -105,6 +105,29 @@ pub const FAST_FDS_COUNTED: usize = 1024;
 /// sees): what the handler learnt of an fd while its generation is
 /// unchanged is still true of it.
 pub static FAST_FD_GEN: [AtomicU32; FAST_FDS_COUNTED] = [const { AtomicU32::new(0) }; FAST_FDS_COUNTED];
+/// What the handler learnt of each fd below FAST_FDS_COUNTED (its
+/// `beneath::grant_of_fd`): the generation it was learnt under (high
+/// half), `FD_GRANT_STAT`, and the index + 1 of the grant the fd lies on
+/// (the low 31 bits; 0: none known). Written by the handler only.
+pub static FAST_FD_GRANT: [AtomicU64; FAST_FDS_COUNTED] = [const { AtomicU64::new(0) }; FAST_FDS_COUNTED];
+/// In a `FAST_FD_GRANT` entry: one name beside the fd may be stat'd by the
+/// kernel as it is (`fast_gate_stat_beside`): a directory grant the process
+/// resolves in itself, whose copy shows what the namespace shows.
+pub const FD_GRANT_STAT: u64 = 1 << 31;
+const FD_GRANT_STAT_BIT: u32 = 31;
+/// Not 0 while `FAST_FD_GRANT` may not hold for the calling thread's fds:
+/// the vfork children alive, and one more for good once threads and fd
+/// tables stop going together (the handler's `beneath::own_fd_table`).
+pub static FAST_FD_GRANT_OFF: AtomicUsize = AtomicUsize::new(0);
+/// How many [start, end) ranges of preld's resident memory (ld-preld's
+/// image, the thread slots' chunks, preld's vDSO) `RESIDENT` holds, set by
+/// the handler (`resident::publish`) whenever they change; more than
+/// `RESIDENT_SLOTS`: too many to say (a gate that must not write there
+/// leaves the call to the handler).
+pub static RESIDENT_COUNT: AtomicUsize = AtomicUsize::new(usize::MAX);
+pub const RESIDENT_SLOTS: usize = 8;
+/// The ranges: start, end, start, end...
+pub static RESIDENT: [AtomicUsize; 2 * RESIDENT_SLOTS] = [const { AtomicUsize::new(0) }; 2 * RESIDENT_SLOTS];
 /// Calls made by the counting gates (only with statistics on).
 pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
 /// The generation of the process's mappings: one more before and after
@@ -183,6 +206,10 @@ pub enum Gate {
     /// address (the handler guards preld's memory and sees what a mapping
     /// over rewritten code replaces).
     MmapNotFixed,
+    /// newfstatat(fd, NAME, buf, AT_SYMLINK_NOFOLLOW) of one name beside a
+    /// directory fd of a grant (`fast_gate_stat_beside`): made as it is,
+    /// in a process of one thread; else the handler gate's.
+    StatBeside,
     /// A call the handler serves: `preld_gate_serve` serves it without a
     /// trap when it can (a session's path beneath a grant resolved in the
     /// process, a traced call made and traced in one go); else the stub's
@@ -212,6 +239,8 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::MmapNotFixed, true) => fast_gate_mmap_counted,
         (Gate::ByNumber, _) => fast_gate_by_number,
         (Gate::Handler, _) => fast_gate_handler,
+        (Gate::StatBeside, false) => fast_gate_stat_beside,
+        (Gate::StatBeside, true) => fast_gate_stat_beside_counted,
     };
     f as usize
 }
@@ -1122,6 +1151,190 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         slow = sym fast_gate_slow,
     )
 }
+
+/// The gates of `Gate::StatBeside`, counting the calls they make or not:
+/// newfstatat(fd, NAME, buf, AT_SYMLINK_NOFOLLOW), tar's and find's stat of
+/// each name of a directory they walk, made as it is when the handler
+/// would make it so (its `pola::stat_one_name`, 20,000 calls of a tar of
+/// /usr/include): the flags exactly AT_SYMLINK_NOFOLLOW, no other thread
+/// shares the memory, the fd below FAST_FDS_COUNTED and none of preld's,
+/// known (`FAST_FD_GRANT`, its generation unchanged) to lie on a grant
+/// marked `FD_GRANT_STAT`, and the buffer none of preld's memory
+/// (`RESIDENT`). The name is looked at after the call, which reads it
+/// first (no page of it can fault then: nothing else runs in this memory,
+/// and a signal waits, as in the handler gate, until the gate ends): one
+/// name, not `..`, shorter than 256 bytes. Else, or for a result other
+/// than 0, ENOENT or ENOTDIR, on to `fast_gate_handler` with the call as
+/// it came, which makes it again its own way (a stat has no effect but on
+/// the buffer, which it writes again). A name with a `/` or `..` never
+/// leaves the grant's copy, whose root it is, in the kernel: the answer
+/// written meanwhile shows nothing the grant does not hold.
+///
+/// ```text
+///  application stack, below the stub's 128 bytes:
+///    [ret][flags][nr][put off]   <- rsp
+/// ```
+///
+/// # Safety
+/// As `fast_gate_handler`. Owns rcx and r11 (the `syscall` clobbers them;
+/// the stub resets rcx, and r11 is left holding the flags, as a `syscall`
+/// leaves it); 24 bytes of the application's stack below the stub's.
+macro_rules! stat_gate {
+    ($name:ident, counted: $counted:literal) => {
+        #[doc = concat!("The stat-beside gate, counting: ", stringify!($counted), ".")]
+        ///
+        /// # Safety
+        /// See the gates' comment above.
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() -> ! {
+            core::arch::naked_asm!(
+                "pushfq",
+                "cmp r10d, {nofollow}",
+                "jne 9f",
+                "cmp byte ptr [rip + {shared}], 0",
+                "jne 9f",
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "jne 9f",
+                "cmp edi, {n}",
+                "jae 9f",                          // unsigned: no negative fd either
+                own_fd!("9f"),
+                "push rax",                        // the number; rax is free
+                "mov r11d, edi",                   // the fd, zero-extended
+                "lea rax, [rip + {gens}]",
+                "mov eax, dword ptr [rax + r11 * 4]", // its generation
+                "lea rcx, [rip + {grants}]",
+                "mov rcx, qword ptr [rcx + r11 * 8]", // what the handler learnt of it
+                "bt rcx, {stat_bit}",
+                "jnc 8f",
+                "shr rcx, 32",
+                "cmp ecx, eax",
+                "jne 8f",                          // learnt of an fd closed since
+                // The buffer [rdx, rdx + STAT_SIZE) meets no range of preld's.
+                "mov rcx, qword ptr [rip + {res_count}]",
+                "cmp rcx, {res_slots}",
+                "ja 8f",
+                "lea r11, [rip + {res}]",
+                "2:",
+                "test rcx, rcx",
+                "jz 3f",
+                "cmp rdx, qword ptr [r11 + 8]",    // below its end...
+                "jae 4f",
+                "lea rax, [rdx + {stat_size}]",
+                "cmp qword ptr [r11], rax",        // ...and its start below ours: it meets
+                "jb 8f",
+                "4:",
+                "add r11, 16",
+                "dec rcx",
+                "jmp 2b",
+                "3:",
+                ".if {counted}",
+                "lock inc qword ptr [rip + {calls}]",
+                ".endif",
+                "sub rsp, 8",                      // the signals put off, to unblock
+                "mov qword ptr gs:[{in_gate}], 1", // from here a signal waits
+                "mov rax, [rsp + 8]",
+                "syscall",
+                "test rax, rax",
+                "jz 5f",
+                "cmp rax, {enoent}",
+                "je 5f",
+                "cmp rax, {enotdir}",
+                "jne 7f",
+                // The name the kernel read: one, not `..`, < 256 bytes.
+                "5:",
+                "xor ecx, ecx",
+                "6:",
+                "movzx r11d, byte ptr [rsi + rcx]",
+                "test r11d, r11d",
+                "jz 10f",
+                "cmp r11d, {slash}",
+                "je 7f",
+                "inc ecx",
+                "cmp ecx, {name_max}",
+                "jb 6b",
+                "jmp 7f",
+                "10:",
+                "test ecx, ecx",
+                "jz 7f",
+                "cmp ecx, 2",
+                "jne 11f",
+                "cmp word ptr [rsi], {dotdot}",
+                "je 7f",
+                // Made: signals put off come now, r11 the flags, as natively.
+                "11:",
+                "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
+                "mov r11, gs:[{deferred}]",
+                "test r11, r11",
+                "jz 12f",
+                "push rax",                        // the result
+                "push rdi",
+                "push rsi",
+                "push rdx",
+                "push r10",
+                "mov [rsp + 40], r11",             // the put-off slot
+                "mov qword ptr gs:[{deferred}], 0",
+                "mov edi, {sig_unblock}",
+                "lea rsi, [rsp + 40]",
+                "xor edx, edx",
+                "mov r10d, 8",
+                "mov eax, {sigprocmask}",
+                "syscall",
+                "pop r10",
+                "pop rdx",
+                "pop rsi",
+                "pop rdi",
+                "pop rax",
+                "12:",
+                "lea rsp, [rsp + 16]",             // the put-off slot, the number
+                "mov r11, [rsp]",                  // r11 = the flags
+                "popfq",
+                "ret",
+                // Not for this gate after the call: the handler gate makes
+                // it again (signals put off stay blocked until it ends:
+                // it unblocks them).
+                "7:",
+                "mov qword ptr gs:[{in_gate}], 0",
+                "lea rsp, [rsp + 8]",              // the put-off slot
+                "8:",
+                "pop rax",                         // the number
+                "9:",
+                "popfq",
+                "jmp {handler}",
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
+                own_bits = const OWN_FDS_BITS,
+                nofollow = const abi::AT_SYMLINK_NOFOLLOW,
+                shared = sym MEMORY_SHARED,
+                grants_off = sym FAST_FD_GRANT_OFF,
+                n = const FAST_FDS_COUNTED,
+                gens = sym FAST_FD_GEN,
+                grants = sym FAST_FD_GRANT,
+                stat_bit = const FD_GRANT_STAT_BIT,
+                res_count = sym RESIDENT_COUNT,
+                res_slots = const RESIDENT_SLOTS,
+                res = sym RESIDENT,
+                stat_size = const abi::STAT_SIZE,
+                counted = const $counted,
+                calls = sym FAST_CALLS,
+                in_gate = const super::trap::TB_IN_GATE,
+                deferred = const super::trap::TB_DEFERRED,
+                enoent = const abi::NEG_ENOENT,
+                enotdir = const abi::NEG_ENOTDIR,
+                slash = const b'/',
+                name_max = const 256,
+                dotdot = const 0x2e2e,
+                sig_unblock = const abi::SIG_UNBLOCK,
+                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+                handler = sym fast_gate_handler,
+            )
+        }
+    };
+}
+
+stat_gate!(fast_gate_stat_beside, counted: 0);
+stat_gate!(fast_gate_stat_beside_counted, counted: 1);
 
 /// The gate of `Gate::ByNumber` sites: on to the gate `GATE_BY_NUMBER`
 /// names for the call's number (or the slow way).

@@ -20,7 +20,7 @@ const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
 const HEADER: usize = 192;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 19] = [
+const GATE_WORDS: [(Gate, bool); 21] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -38,6 +38,8 @@ const GATE_WORDS: [(Gate, bool); 19] = [
     (Gate::MmapNotFixed, true),
     (Gate::ByNumber, false),
     (Gate::Handler, false),
+    (Gate::StatBeside, false),
+    (Gate::StatBeside, true),
     (Gate::Close, false),
     (Gate::Close, true),
 ];
