@@ -31,7 +31,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering};
 
-use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED, FAST_FD_GRANT as FD_GRANT, FAST_FD_GRANT_OFF, FD_GRANT_STAT};
+use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED, FAST_FD_GRANT as FD_GRANT, FAST_FD_GRANT_OFF, FAST_STAT_MARK};
 
 use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, PATH_MAX, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV};
 use crate::{ownfd, sys};
@@ -375,7 +375,7 @@ pub fn grant_of_fd(fd: i32) -> Option<&'static Grant> {
     let generation = slot.map(|i| FAST_FD_GEN[i].load(Ordering::Acquire));
     if let (Some(i), Some(g)) = (slot, generation) {
         let known = FD_GRANT[i].load(Ordering::Acquire);
-        let index = (known & (FD_GRANT_STAT - 1)) as usize;
+        let index = (known & (FAST_STAT_MARK - 1)) as usize;
         if known >> 32 == g as u64 && index != 0 {
             return t.get(index - 1);
         }
@@ -418,13 +418,13 @@ pub fn remember_fd(fd: i32, g: &'static Grant) {
 }
 
 /// A `FAST_FD_GRANT` entry: fd on grant `g`, at index `k` of the table,
-/// learnt under `generation`; marked `FD_GRANT_STAT` where the fast path's
+/// learnt under `generation`; marked `FAST_STAT_MARK` where the fast path's
 /// stat gate may stat a name beside it as the kernel would
 /// (`pola::stat_one_name`'s grants: resolved in the process, not the
 /// session's procfs or devpts; a session of an ordinary user's fixes the
 /// owners the kernel shows, and never installs that gate).
 fn fd_grant_entry(generation: u32, g: &Grant, k: usize) -> u64 {
-    let stat = if matches!(g.resolve_mode(), b'r' | b'w' | b'x') && !g.shadows { FD_GRANT_STAT } else { 0 };
+    let stat = if matches!(g.resolve_mode(), b'r' | b'w' | b'x') && !g.shadows { FAST_STAT_MARK } else { 0 };
     (generation as u64) << 32 | stat | (k as u64 + 1)
 }
 

@@ -372,7 +372,6 @@ fn grow(k: usize) -> Result<(), i32> {
         }
     }
     publish(k);
-    crate::resident::publish();
     Ok(())
 }
 
@@ -380,6 +379,9 @@ fn grow(k: usize) -> Result<(), i32> {
 /// does computes the same end slot.
 fn publish(k: usize) {
     let c = CHUNKS[k].load(Ordering::Acquire);
+    // preld's memory, where the fast path's stat gate writes no stat.
+    let a = c & !SHIFT_MASK;
+    preld_arch::fast::set_resident(preld_arch::fast::RESIDENT_CHUNKS + k, a, a + (SLOT_SIZE << (c & SHIFT_MASK)));
     START[k + 1].store(start(k) + (1 << (c & SHIFT_MASK)), Ordering::Relaxed);
     NCHUNKS.fetch_max(k + 1, Ordering::AcqRel);
 }

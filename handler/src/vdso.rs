@@ -494,7 +494,7 @@ pub fn install(handlers: &VdsoHandlers) -> Result<usize, i32> {
         return Err(e);
     }
     INSTALLED.store(base, Ordering::Release);
-    crate::resident::publish();
+    preld_arch::fast::set_resident(preld_arch::fast::RESIDENT_VDSO, base, base + MAPPED_LEN);
     Ok(base)
 }
 

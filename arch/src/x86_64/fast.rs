@@ -107,27 +107,41 @@ pub const FAST_FDS_COUNTED: usize = 1024;
 pub static FAST_FD_GEN: [AtomicU32; FAST_FDS_COUNTED] = [const { AtomicU32::new(0) }; FAST_FDS_COUNTED];
 /// What the handler learnt of each fd below FAST_FDS_COUNTED (its
 /// `beneath::grant_of_fd`): the generation it was learnt under (high
-/// half), `FD_GRANT_STAT`, and the index + 1 of the grant the fd lies on
+/// half), `FAST_STAT_MARK`, and the index + 1 of the grant the fd lies on
 /// (the low 31 bits; 0: none known). Written by the handler only.
 pub static FAST_FD_GRANT: [AtomicU64; FAST_FDS_COUNTED] = [const { AtomicU64::new(0) }; FAST_FDS_COUNTED];
 /// In a `FAST_FD_GRANT` entry: one name beside the fd may be stat'd by the
 /// kernel as it is (`fast_gate_stat_beside`): a directory grant the process
 /// resolves in itself, whose copy shows what the namespace shows.
-pub const FD_GRANT_STAT: u64 = 1 << 31;
-const FD_GRANT_STAT_BIT: u32 = 31;
+pub const FAST_STAT_MARK: u64 = 1 << FAST_STAT_MARK_BIT;
+const FAST_STAT_MARK_BIT: u32 = 31;
 /// Not 0 while `FAST_FD_GRANT` may not hold for the calling thread's fds:
 /// the vfork children alive, and one more for good once threads and fd
 /// tables stop going together (the handler's `beneath::own_fd_table`).
 pub static FAST_FD_GRANT_OFF: AtomicUsize = AtomicUsize::new(0);
-/// How many [start, end) ranges of preld's resident memory (ld-preld's
-/// image, the thread slots' chunks, preld's vDSO) `RESIDENT` holds, set by
-/// the handler (`resident::publish`) whenever they change; more than
-/// `RESIDENT_SLOTS`: too many to say (a gate that must not write there
-/// leaves the call to the handler).
-pub static RESIDENT_COUNT: AtomicUsize = AtomicUsize::new(usize::MAX);
-pub const RESIDENT_SLOTS: usize = 8;
-/// The ranges: start, end, start, end...
+/// preld's resident memory, as [start, end) ranges (start, end, start,
+/// end...; an empty slot meets nothing), each written by the module that
+/// places it: ld-preld's image (`RESIDENT_IMAGE`), preld's vDSO
+/// (`RESIDENT_VDSO`), the thread slots' first chunks (from
+/// `RESIDENT_CHUNKS` on); `RESIDENT_MORE` once there are more chunks than
+/// slots (a gate that must not write there then leaves its call to the
+/// handler). Written before anything of the range is handed out.
 pub static RESIDENT: [AtomicUsize; 2 * RESIDENT_SLOTS] = [const { AtomicUsize::new(0) }; 2 * RESIDENT_SLOTS];
+pub const RESIDENT_SLOTS: usize = 8;
+pub const RESIDENT_IMAGE: usize = 0;
+pub const RESIDENT_VDSO: usize = 1;
+pub const RESIDENT_CHUNKS: usize = 2;
+pub static RESIDENT_MORE: AtomicBool = AtomicBool::new(false);
+
+/// Records [start, end) in slot `slot` of `RESIDENT`.
+pub fn set_resident(slot: usize, start: usize, end: usize) {
+    if slot >= RESIDENT_SLOTS {
+        RESIDENT_MORE.store(true, core::sync::atomic::Ordering::Release);
+        return;
+    }
+    RESIDENT[2 * slot].store(start, core::sync::atomic::Ordering::Release);
+    RESIDENT[2 * slot + 1].store(end, core::sync::atomic::Ordering::Release);
+}
 /// Calls made by the counting gates (only with statistics on).
 pub static FAST_CALLS: AtomicU64 = AtomicU64::new(0);
 /// The generation of the process's mappings: one more before and after
@@ -1159,7 +1173,7 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
 /// /usr/include): the flags exactly AT_SYMLINK_NOFOLLOW, no other thread
 /// shares the memory, the fd below FAST_FDS_COUNTED and none of preld's,
 /// known (`FAST_FD_GRANT`, its generation unchanged) to lie on a grant
-/// marked `FD_GRANT_STAT`, and the buffer none of preld's memory
+/// marked `FAST_STAT_MARK`, and the buffer none of preld's memory
 /// (`RESIDENT`). The name is looked at after the call, which reads it
 /// first (no page of it can fault then: nothing else runs in this memory,
 /// and a signal waits, as in the handler gate, until the gate ends): one
@@ -1211,9 +1225,9 @@ macro_rules! stat_gate {
                 "cmp ecx, eax",
                 "jne 8f",                          // learnt of an fd closed since
                 // The buffer [rdx, rdx + STAT_SIZE) meets no range of preld's.
-                "mov rcx, qword ptr [rip + {res_count}]",
-                "cmp rcx, {res_slots}",
-                "ja 8f",
+                "cmp byte ptr [rip + {res_more}], 0",
+                "jne 8f",
+                "mov ecx, {res_slots}",
                 "lea r11, [rip + {res}]",
                 "2:",
                 "test rcx, rcx",
@@ -1311,8 +1325,8 @@ macro_rules! stat_gate {
                 n = const FAST_FDS_COUNTED,
                 gens = sym FAST_FD_GEN,
                 grants = sym FAST_FD_GRANT,
-                stat_bit = const FD_GRANT_STAT_BIT,
-                res_count = sym RESIDENT_COUNT,
+                stat_bit = const FAST_STAT_MARK_BIT,
+                res_more = sym RESIDENT_MORE,
                 res_slots = const RESIDENT_SLOTS,
                 res = sym RESIDENT,
                 stat_size = const abi::STAT_SIZE,
@@ -1323,8 +1337,8 @@ macro_rules! stat_gate {
                 enoent = const abi::NEG_ENOENT,
                 enotdir = const abi::NEG_ENOTDIR,
                 slash = const b'/',
-                name_max = const 256,
-                dotdot = const 0x2e2e,
+                name_max = const GATE_NAME_MAX,
+                dotdot = const DOTDOT,
                 sig_unblock = const abi::SIG_UNBLOCK,
                 sigprocmask = const abi::SYS_RT_SIGPROCMASK,
                 handler = sym fast_gate_handler,
@@ -1332,6 +1346,12 @@ macro_rules! stat_gate {
         }
     };
 }
+
+/// The longest name the stat gate makes (NAME_MAX is 255): a longer one,
+/// the handler's.
+const GATE_NAME_MAX: usize = 256;
+/// `..` as the two bytes a `word ptr` load reads.
+const DOTDOT: u16 = u16::from_le_bytes(*b"..");
 
 stat_gate!(fast_gate_stat_beside, counted: 0);
 stat_gate!(fast_gate_stat_beside_counted, counted: 1);
