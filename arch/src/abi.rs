@@ -21,6 +21,7 @@ pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
 pub const SIG_UNBLOCK: usize = general::SIG_UNBLOCK as usize;
 pub const PROT_READ: usize = general::PROT_READ as usize;
 pub const MAP_FIXED: u32 = general::MAP_FIXED;
+pub const MAP_ANONYMOUS: u32 = general::MAP_ANONYMOUS;
 pub const MAP_FIXED_NOREPLACE: u32 = general::MAP_FIXED_NOREPLACE;
 pub const O_WRONLY: u32 = general::O_WRONLY;
 pub const O_RDWR: u32 = general::O_RDWR;

@@ -84,6 +84,9 @@ pub const PROT_GROWSDOWN: usize = general::PROT_GROWSDOWN as usize;
 pub const MAP_PRIVATE: usize = general::MAP_PRIVATE as usize;
 pub const MAP_FIXED: usize = general::MAP_FIXED as usize;
 pub const MAP_ANONYMOUS: usize = general::MAP_ANONYMOUS as usize;
+pub const POLLNVAL: u16 = general::POLLNVAL as u16;
+/// waitid's idtype for a pidfd.
+pub const P_PIDFD: usize = general::P_PIDFD as usize;
 pub const MAP_NORESERVE: usize = general::MAP_NORESERVE as usize;
 pub const MAP_FIXED_NOREPLACE: usize = general::MAP_FIXED_NOREPLACE as usize;
 pub const MREMAP_FIXED: usize = general::MREMAP_FIXED as usize;

@@ -189,6 +189,9 @@ fn settime(c: &mut Call<'_>, abstime: usize, clock_of: fn(usize) -> Option<usize
 }
 
 pub fn timerfd_settime(c: &mut Call<'_>) -> Outcome {
+    if crate::ownfd::is_own(c.args[0]) {
+        return Outcome::err(crate::errno::EBADF); // (preld's fd: none of the program's)
+    }
     settime(c, abi::TFD_TIMER_ABSTIME, timerfd_clock)
 }
 

@@ -95,6 +95,18 @@ const fn table() -> [Route; TABLE_LEN] {
     // sendfile's, splice's and epoll_ctl's is looked at only when they
     // trap: the Fd gate tests the first argument.)
     set!(fds::guard => copy_file_range, tee, pidfd_getfd, kcmp);
+    // More calls on an fd, first argument (session-17c adversary: they
+    // reached the session's connection: ENODEV, EINVAL, EBADFD where
+    // natively EBADF), and the rare ones that trap: an fd in SCM_RIGHTS
+    // (sendmsg, sendmmsg: `fast_gate` keeps them trapping while preld has
+    // fds), waitid's P_PIDFD.
+    set!(fds::guard, Gate::Fd => signalfd4, timerfd_gettime, setns, landlock_restrict_self, landlock_add_rule,
+        pidfd_send_signal, process_mrelease, inotify_add_watch, fsconfig, quotactl_fd, cachestat);
+    set!(fds::guard => fallocate, waitid);
+    // poll and select of preld's fds (POLLNVAL, EBADF: fds::guard): made
+    // as they come, but where preld holds fds, when the handler gate looks
+    // at them first (`fast_gate`).
+    set!(fds::guard, Gate::Plain => poll, select);
     // ... and userfaultfd's ranges keep off preld's memory.
     set!(memory::ioctl, Gate::Fd => ioctl);
     // Calls that may cut a file short under a mapping: the handler sees
@@ -249,8 +261,12 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             _ => None,
         };
     }
-    if nr == getdents64 as usize && ownfd::any_own() {
+    if (nr == getdents64 as usize || nr == sendmsg as usize || nr == sendmmsg as usize) && ownfd::any_own() {
+        // (A listing of /proc/self/fd, an SCM_RIGHTS message: fds::guard.)
         return None;
+    }
+    if (nr == poll as usize || nr == select as usize) && ownfd::any_own() {
+        return Some(Gate::Handler);
     }
     route.gate
 }
@@ -310,6 +326,15 @@ fn session_path_call(nr: usize, a: &[usize; 6]) -> bool {
 }
 
 fn gate_serve_call(t: &mut ThreadBlock, nr: usize, args: [usize; 6], route: &Route) -> Option<isize> {
+    if (nr == Sysno::poll as usize || nr == Sysno::select as usize) && !trace::may_want(nr) && !tracer::may_want(nr) && config::get().inject.is_empty() {
+        // Looked at for preld's fds here; made by the gate itself (it may
+        // wait) unless one is there.
+        let own = match nr == Sysno::poll as usize {
+            true => fds::own_in_poll(args[0], args[1]),
+            false => fds::own_in_select(args[0], [args[1], args[2], args[3]]).then_some(-(crate::errno::EBADF as isize)),
+        };
+        return Some(own.unwrap_or(preld_arch::fast::HANDLER_GATE_MAKE));
+    }
     if nr == Sysno::brk as usize && !trace::may_want(nr) && !tracer::may_want(nr) && config::get().inject.is_empty() && !crate::sud::seccomp_filtered() {
         // SAFETY: the application's brk with its argument: it moves the
         // program's break, never into preld's memory (the kernel places

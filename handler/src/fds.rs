@@ -2,7 +2,7 @@
 //! dup2, dup3, close_range, fcntl and the rest fail with EBADF on them, or
 //! move them out of the way; listings of /proc/self/fd do not show them.
 
-use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, RLIMIT_NOFILE};
+use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, POLLNVAL, P_PIDFD, RLIMIT_NOFILE, SCM_RIGHTS, SOL_SOCKET};
 use crate::call::{After, Call, Outcome};
 use crate::errno::{EBADF, EMFILE};
 
@@ -10,7 +10,7 @@ use crate::errno::{EBADF, EMFILE};
 const KCMP_FILE: usize = 0;
 use crate::ownfd::{any_own, is_own};
 use crate::thread::ThreadBlock;
-use crate::{ownfd, rpc, sys, tracer};
+use crate::{ownfd, rpc, sys, tracer, usermem};
 
 /// Moves preld's fd `fd` out of the application's way, updating whoever
 /// holds it.
@@ -100,11 +100,152 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
             true => Outcome::err(EBADF),
             false => Outcome::Real,
         },
+        // (waitid's first argument is the idtype.)
+        Sysno::waitid if a[0] == P_PIDFD && is_own(a[1]) => Outcome::err(EBADF),
+        Sysno::waitid => Outcome::Real,
+        Sysno::poll => match own_in_poll(a[0], a[1]) {
+            Some(r) => Outcome::Return(r),
+            None => Outcome::Real,
+        },
+        Sysno::select if own_in_select(a[0], [a[1], a[2], a[3]]) => Outcome::err(EBADF),
+        Sysno::select => Outcome::Real,
+        Sysno::sendmsg | Sysno::sendmmsg if !is_own(a[0]) && sends_own_fd(a[1], (c.nr == Sysno::sendmmsg as usize).then_some(a[2])) => {
+            Outcome::err(EBADF)
+        }
         // Every other call on a preld fd finds no such fd (fstat is how
         // programs probe for open fds).
         _ if is_own(a[0]) => Outcome::err(EBADF),
         _ => Outcome::Real,
     }
+}
+
+/// poll (ppoll) of `nfds` struct pollfd at `fds` naming one of preld's
+/// fds: natively that entry is POLLNVAL (an fd not open), counted as
+/// ready, and the call returns at once: made here without waiting
+/// (timeout 0), on a copy where preld's fds are -1 (which the kernel
+/// passes over), their entries POLLNVAL; the result. None: none of
+/// preld's fds there (or unreadable): the call as it came. Looked at in
+/// place (another thread may change the array after the look; code
+/// around the handler reaches preld's fds anyway).
+pub fn own_in_poll(fds: usize, nfds: usize) -> Option<isize> {
+    // (struct pollfd: int fd, short events, short revents. Natively more
+    // than RLIMIT_NOFILE entries is EINVAL: the kernel's.)
+    const MOST: usize = 1 << 16;
+    if nfds == 0 || nfds > MOST || !any_own() {
+        return None;
+    }
+    // The look, 32 entries at a time on the stack (every poll of a
+    // session's comes here: no allocation for it).
+    let mut chunk = [0usize; 32];
+    let mut any = false;
+    for first in (0..nfds).step_by(chunk.len()) {
+        let n = chunk.len().min(nfds - first);
+        if !usermem::read_words(fds + first * 8, &mut chunk[..n]) {
+            return None;
+        }
+        if chunk[..n].iter().any(|&e| is_own(e as u32 as usize)) {
+            any = true;
+            break;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut copy = alloc::vec![0u8; nfds * 8];
+    if !usermem::read(fds, &mut copy) {
+        return None;
+    }
+    let own: alloc::vec::Vec<bool> = copy.chunks_exact(8).map(|e| is_own(i32::from_ne_bytes(e[..4].try_into().unwrap()) as u32 as usize)).collect();
+    if !own.contains(&true) {
+        return None;
+    }
+    for (e, &o) in copy.chunks_exact_mut(8).zip(&own) {
+        if o {
+            e[..4].copy_from_slice(&(-1i32).to_ne_bytes());
+        }
+    }
+    // SAFETY: poll of our own copy of the array, without waiting.
+    if let Err(e) = unsafe { sys::raw(syscalls::Sysno::poll as usize, [copy.as_mut_ptr() as usize, nfds, 0, 0, 0, 0]) } {
+        return Some(-(e as isize));
+    }
+    let mut ready = 0;
+    for (i, (e, &o)) in copy.chunks_exact(8).zip(&own).enumerate() {
+        let revents = if o { POLLNVAL } else { u16::from_ne_bytes(e[6..8].try_into().unwrap()) };
+        ready += (revents != 0) as isize;
+        if !usermem::write(fds + i * 8 + 6, &revents.to_ne_bytes()) {
+            return Some(-(crate::errno::EFAULT as isize));
+        }
+    }
+    Some(ready)
+}
+
+/// select (pselect6) whose sets (`sets`: read, write, except; each 0 or an
+/// fd_set of `nfds` bits) name one of preld's fds: natively EBADF, at once.
+pub fn own_in_select(nfds: usize, sets: [usize; 3]) -> bool {
+    let nfds = (nfds as i32).clamp(0, 1 << 16) as usize;
+    let Some(lo) = ownfd::next_own(0, nfds.saturating_sub(1)).filter(|_| nfds > 0) else { return false };
+    let words = nfds.div_ceil(64);
+    sets.iter().filter(|&&s| s != 0).any(|&s| {
+        let mut w = alloc::vec![0usize; words];
+        usermem::read_words(s, &mut w) && (lo..nfds).any(|fd| w[fd / 64] >> (fd % 64) & 1 != 0 && is_own(fd))
+    })
+}
+
+/// Whether the message at `msg` (a struct msghdr; with `many`, the
+/// sendmmsg vector of that many struct mmsghdr) carries one of preld's
+/// fds in an SCM_RIGHTS message: natively EBADF, an fd not open; in a
+/// session it sent the session's connection or a grant's directory, which
+/// the receiver got as an fd of its own (session-17c adversary). Looked at
+/// in place: another thread may change the message after the look (code
+/// around the handler reaches preld's fds anyway). Unreadable: the
+/// kernel's answer (EFAULT).
+fn sends_own_fd(msg: usize, many: Option<usize>) -> bool {
+    // struct msghdr: msg_control at 32, msg_controllen at 40; 56 bytes,
+    // 64 in a struct mmsghdr. The kernel sends at most UIO_MAXIOV of them.
+    const MSGHDR: usize = 56;
+    const MMSGHDR: usize = 64;
+    const UIO_MAXIOV: usize = 1024;
+    let count = many.map_or(1, |n| (n as u32 as usize).min(UIO_MAXIOV));
+    (0..count).any(|i| {
+        let mut h = [0usize; MSGHDR / 8];
+        if !usermem::read_words(msg.wrapping_add(i * MMSGHDR), &mut h) {
+            return false;
+        }
+        control_has_own_fd(h[4], h[5])
+    })
+}
+
+/// Whether the control data at `addr` (`len` bytes) holds an SCM_RIGHTS
+/// message naming one of preld's fds, walked as the kernel walks it
+/// (cmsghdr: len, level, type, then the data, 8-aligned).
+fn control_has_own_fd(addr: usize, len: usize) -> bool {
+    // (The kernel refuses more than its optmem limit: ENOBUFS.)
+    const MOST: usize = 1 << 20;
+    const HDR: usize = 16;
+    if addr == 0 || len < HDR || len > MOST {
+        return false;
+    }
+    let mut buf = alloc::vec![0u8; len];
+    if !usermem::read(addr, &mut buf) {
+        return false;
+    }
+    let mut at = 0;
+    while at + HDR <= len {
+        let clen = usize::from_ne_bytes(buf[at..at + 8].try_into().unwrap());
+        let level = i32::from_ne_bytes(buf[at + 8..at + 12].try_into().unwrap());
+        let kind = i32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap());
+        if clen < HDR || clen > len - at {
+            return false; // the kernel's EINVAL
+        }
+        if level == SOL_SOCKET && kind == SCM_RIGHTS {
+            let fds = &buf[at + HDR..at + clen];
+            if fds.chunks_exact(4).any(|f| is_own(i32::from_ne_bytes(f.try_into().unwrap()) as u32 as usize)) {
+                return true;
+            }
+        }
+        at += (clen + 7) & !7;
+    }
+    false
 }
 
 /// unshare: with CLONE_FILES the thread's fd table becomes its own, while

@@ -273,6 +273,10 @@ pub fn seal(c: &mut Call<'_>) -> Outcome {
 
 pub fn guard(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
+    if c.nr == Sysno::mmap as usize && a[3] & crate::abi::MAP_ANONYMOUS == 0 && crate::ownfd::is_own(a[4]) {
+        // (A mapping of one of preld's fds: none of the program's.)
+        return Outcome::err(crate::errno::EBADF);
+    }
     let hit = match Sysno::from(c.nr as u32) {
         Sysno::munmap | Sysno::mprotect | Sysno::pkey_mprotect | Sysno::madvise => touches_preld(a[0], a[1]),
         Sysno::mmap => a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 && touches_preld(a[0], a[1]),

@@ -203,6 +203,10 @@ fn names_from(t: &ThreadBlock, dirfd: i32, raw: &mut [u8; PATH_MAX], mut n: usiz
         p.buf[base.len() + sep..len].copy_from_slice(rest);
         return Ok(Some(len));
     }
+    if fdinfo_of_own_fd(raw) {
+        // (/proc/self/fdinfo/N: preld's fds are none of the program's.)
+        return Err(-(ENOENT as isize));
+    }
     if let Some((fd, rest)) = fd_path(raw) {
         // A session has no /proc: the fd itself is the directory (or, with
         // nothing after it, the file) the path names. preld's own fds are
@@ -429,6 +433,15 @@ fn fd_path(raw: &[u8]) -> Option<(i32, &[u8])> {
     let fd = digits.iter().fold(0i32, |n, &d| n * 10 + (d - b'0') as i32);
     let rest = rest[end..].strip_prefix(b"/").unwrap_or(&rest[end..]);
     Some((fd, rest))
+}
+
+/// Whether `raw` is `/proc/self/fdinfo/N[/...]` (or thread-self's, this
+/// process's pid's) of one of preld's fds.
+fn fdinfo_of_own_fd(raw: &[u8]) -> bool {
+    let Some(rest) = own_proc_entry(raw).and_then(|r| r.strip_prefix(b"fdinfo/")) else { return false };
+    let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+    let digits = &rest[..end];
+    !digits.is_empty() && digits.len() <= 9 && digits.iter().all(u8::is_ascii_digit) && crate::ownfd::is_own(digits.iter().fold(0usize, |n, &d| n * 10 + (d - b'0') as usize))
 }
 
 /// link of an fd's magic link itself (/proc/self/fd/N, /dev/fd/N,

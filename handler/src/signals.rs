@@ -187,7 +187,20 @@ pub fn rt_sigprocmask(c: &mut Call<'_>) -> Outcome {
 
 /// Calls that install a mask for their duration: SIGSYS is taken out of it.
 pub fn mask_arg(c: &mut Call<'_>) -> Outcome {
-    let idx = match Sysno::from(c.nr as u32) {
+    let nr = Sysno::from(c.nr as u32);
+    if matches!(nr, Sysno::epoll_pwait | Sysno::epoll_pwait2) && crate::ownfd::is_own(c.args[0]) {
+        return Outcome::err(crate::errno::EBADF); // (preld's fd: none of the program's)
+    }
+    // preld's fds polled or selected: POLLNVAL, EBADF (fds.rs).
+    if nr == Sysno::ppoll {
+        if let Some(r) = crate::fds::own_in_poll(c.args[0], c.args[1]) {
+            return Outcome::Return(r);
+        }
+    }
+    if nr == Sysno::pselect6 && crate::fds::own_in_select(c.args[0], [c.args[1], c.args[2], c.args[3]]) {
+        return Outcome::err(crate::errno::EBADF);
+    }
+    let idx = match nr {
         Sysno::rt_sigsuspend => 0,
         Sysno::ppoll => 3,
         Sysno::epoll_pwait | Sysno::epoll_pwait2 => 4,

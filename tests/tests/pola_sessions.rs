@@ -3122,19 +3122,19 @@ fn preld_s_fds_are_no_fds_of_the_program_s() {
     }
 }
 
-/// preld's fds named where the fd guard does not look (session-17c
+/// preld's fds named where the fd guard did not look (session-17c
 /// adversary): `programs/pola/own_fd_leaks.c` sends each of fds 1000-1099
-/// in an SCM_RIGHTS message, polls it, maps it, fallocates it, gives it to
-/// signalfd4, timerfd_gettime, epoll_pwait2, setns and
-/// landlock_restrict_self, opens its /proc/self/fdinfo entry; natively
-/// each fails (EBADF, POLLNVAL, ENOENT). In a session the message carried
-/// preld's fds (the session's connection, its grants' directories and
-/// files), received as the program's own; the others reached the
+/// in an SCM_RIGHTS message (sendmsg, sendmmsg), polls it (poll with a
+/// ready pipe beside it, ppoll), maps it,
+/// fallocates it, gives it to signalfd4, timerfd_gettime, epoll_pwait2,
+/// setns and landlock_restrict_self, opens its /proc/self/fdinfo entry;
+/// natively each fails (EBADF, POLLNVAL, ENOENT). In a session the message
+/// carried preld's fds (the session's connection, its grants' directories
+/// and files), received as the program's own; the others reached the
 /// session's connection (ENODEV, EINVAL, EBADFD); fdinfo showed each.
-/// (io_submit's iocbs reach them too: a read of the connection hangs.) (Code around the handler
-/// reaches them anyway; the program only hurts itself.)
+/// (io_submit's iocbs reach them still: docs/DESIGN.md. Code around the
+/// handler reaches them anyway; the program only hurts itself.)
 #[test]
-#[ignore = "not fixed: SCM_RIGHTS, poll, mmap, fallocate, signalfd4, timerfd_gettime, epoll_pwait2, setns, landlock_restrict_self and /proc/self/fdinfo reach preld's fds"]
 fn preld_s_fds_are_not_reached_through_messages_poll_or_mmap() {
     let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit into a local.

@@ -82,16 +82,20 @@ const OWN_BITS: usize = core::mem::offset_of!(OwnFds, bits);
 /// `own_bits_at = const` and `own_bits = const`.
 macro_rules! own_fd {
     ($own:literal) => {
+        own_fd!($own, "edi", "rdi")
+    };
+    // The fd in another register (its 32- and 64-bit names).
+    ($own:literal, $r32:literal, $r64:literal) => {
         concat!(
             "mov rcx, gs:[{own_ptr}]\n",          // the fd table's set
-            "cmp edi, dword ptr [rcx + {own_min}]\n",
+            "cmp ", $r32, ", dword ptr [rcx + {own_min}]\n",
             "jl 31f\n",                           // below every fd of preld's (or negative)
-            "cmp edi, {own_bits}\n",
+            "cmp ", $r32, ", {own_bits}\n",
             "jae 31f\n",
-            "mov r11d, edi\n",
+            "mov r11d, ", $r32, "\n",
             "shr r11d, 6\n",
             "mov r11, qword ptr [rcx + r11 * 8 + {own_bits_at}]\n",
-            "bt r11, rdi\n",                      // (the fd's bit: rdi mod 64)
+            "bt r11, ", $r64, "\n",               // (the fd's bit: the fd mod 64)
             "jc ", $own, "\n",
             "31:",
         )
@@ -527,7 +531,7 @@ const MAP_FIXED_ANY: u32 = abi::MAP_FIXED | abi::MAP_FIXED_NOREPLACE;
 /// slow way) or `mmap` (no fixed address in the flags, the fourth
 /// argument: a fixed mapping goes to the handler gate, where the handler
 /// guards preld's memory and sees what the mapping replaces, or sends it
-/// the slow way). The flags are saved for the check and restored before
+/// the slow way; nor, for a file's, one of preld's fds, the fifth). The flags are saved for the check and restored before
 /// the call (r11 then holds the application's, as natively).
 macro_rules! checked_gate {
     ($name:ident, $check:literal, counted: $counted:literal) => {
@@ -545,6 +549,11 @@ macro_rules! checked_gate {
                 ".else",
                 "test r10d, {fixed}",
                 "jnz 2f",
+                // A mapping of a file: not of one of preld's fds (r8).
+                "test r10d, {anonymous}",
+                "jnz 32f",
+                own_fd!("2f", "r8d", "r8"),
+                "32:",
                 ".endif",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
@@ -564,6 +573,7 @@ macro_rules! checked_gate {
                 own_bits_at = const OWN_BITS,
                 own_bits = const OWN_FDS_BITS,
                 fixed = const MAP_FIXED_ANY,
+                anonymous = const abi::MAP_ANONYMOUS,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
                 slow = sym fast_gate_slow,
@@ -1032,18 +1042,26 @@ pub unsafe fn abort_path_copy(rip: usize, rsp: usize) -> Option<usize> {
 /// What `preld_gate_serve` returns for a call it leaves to the trap
 /// path (no result of a call is this: -errno is at least -4095).
 pub const HANDLER_GATE_SLOW: isize = -4096;
+/// What `preld_gate_serve` returns for a call the gate is to make itself,
+/// as it came, once back on the application's stack with its signals
+/// coming in again: a call that may block (poll, select), looked at by the
+/// handler first.
+pub const HANDLER_GATE_MAKE: isize = -4097;
 
 unsafe extern "C" {
     /// Serves a call in the handler, or says HANDLER_GATE_SLOW having done
-    /// nothing: `regs` points at the number and the six argument
-    /// registers (rdi, rsi, rdx, r10, r8, r9).
+    /// nothing, or HANDLER_GATE_MAKE for the gate to make it as it came:
+    /// `regs` points at the number and the six argument registers (rdi,
+    /// rsi, rdx, r10, r8, r9).
     fn preld_gate_serve(regs: *mut usize) -> isize;
 }
 
 /// The handler gate: the handler serves the call without a signal, as the
 /// SIGSYS handler would (on the thread's preld stack), or sends the stub
 /// the slow way (the site's own `syscall` traps, and the trap path serves
-/// the call from the start).
+/// the call from the start), or has the gate make it as it came, back on
+/// the application's stack with the signals put off unblocked (a call
+/// that may block, which the handler only looked at).
 ///
 /// ```text
 ///  application stack, below the stub's 128 bytes:
@@ -1135,6 +1153,12 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "lea rsp, [rsp + 8]",                // the signals put off
         "mov rax, r9",                       // the result...
         "xor ecx, ecx",
+        "cmp r9, {make_result}",
+        "jne 4f",
+        "mov rax, [rsp]",                    // ...or the number, to make the call here
+        "mov ecx, 2",
+        "jmp 1f",
+        "4:",
         "cmp r9, {slow_result}",
         "jne 1f",
         "mov rax, [rsp]",                    // ...or the number, for the site's own syscall
@@ -1147,10 +1171,15 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         "pop r10",
         "pop r8",
         "pop r9",
-        "test ecx, ecx",
-        "jnz 2f",
+        "cmp ecx, 1",
+        "je 2f",
+        "ja 5f",
         "mov r11, [rsp]",                    // r11 = the flags, as a syscall leaves it
         "popfq",
+        "ret",
+        "5:",
+        "popfq",                             // the application's flags, for r11
+        "syscall",
         "ret",
         "2:",
         "popfq",
@@ -1162,6 +1191,7 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
         deferred = const super::trap::TB_DEFERRED,
         serve = sym preld_gate_serve,
         slow_result = const HANDLER_GATE_SLOW,
+        make_result = const HANDLER_GATE_MAKE,
         slow = sym fast_gate_slow,
     )
 }

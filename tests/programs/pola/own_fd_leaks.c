@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -62,6 +63,38 @@ int main(void) {
         if (poll(&p, 1, 0) != 1 || p.revents != POLLNVAL) {
             printf("poll(%d): revents %#x\n", fd, p.revents);
             bad++;
+        }
+        /* Beside a pipe with data, waiting: both at once. */
+        int pp[2];
+        if (pipe(pp) != 0) return 1;
+        if (write(pp[1], "x", 1) != 1) return 1;
+        struct pollfd two[3] = {{pp[0], POLLIN, 0}, {fd, POLLIN, 0}, {pp[1], 0, 0}};
+        int n = poll(two, 3, 1000);
+        if (n != 2 || two[0].revents != POLLIN || two[1].revents != POLLNVAL || two[2].revents != 0) {
+            printf("poll(pipe, %d, pipe): %d, revents %#x %#x %#x\n", fd, n, two[0].revents, two[1].revents, two[2].revents);
+            bad++;
+        }
+        struct timespec zero = {0, 0};
+        two[1].revents = 0;
+        n = ppoll(&two[1], 1, &zero, NULL);
+        if (n != 1 || two[1].revents != POLLNVAL) {
+            printf("ppoll(%d): %d, revents %#x\n", fd, n, two[1].revents);
+            bad++;
+        }
+        /* (Not select: natively a bit past the fd table's size, 64 or
+         * 256 fds here, is passed over; preld's fds make the table
+         * larger.) */
+        close(pp[0]);
+        close(pp[1]);
+        {
+            struct mmsghdr mm = {.msg_hdr = m};
+            mm.msg_hdr.msg_controllen = sizeof cbuf;
+            cm = CMSG_FIRSTHDR(&mm.msg_hdr);
+            cm->cmsg_level = SOL_SOCKET;
+            cm->cmsg_type = SCM_RIGHTS;
+            cm->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+            check("sendmmsg SCM_RIGHTS", fd, sendmmsg(sv[0], &mm, 1, MSG_DONTWAIT), EBADF);
         }
         void *a = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
         check("mmap", fd, a == MAP_FAILED ? -1 : 0, EBADF);
