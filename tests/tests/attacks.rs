@@ -833,6 +833,25 @@ fn the_session_s_directories_go_when_its_cleaner_was_signalled() {
     }
 }
 
+/// A TMPDIR too long for a path (4,225 bytes) is an error the launcher
+/// says at once, as natively (`File name too long`). The launcher hung for
+/// good (session-18 adversary): the cleaner's mkdirs failed with
+/// ENAMETOOLONG, the launcher asked it for another name, and the cleaner
+/// left a request longer than its buffer (4,097 bytes) unanswered. It
+/// answers ENAMETOOLONG, the kernel's answer for such a path.
+#[test]
+fn a_tmpdir_too_long_is_an_error_not_a_hang() {
+    let tmp = Scratch::new("tmpdir_too_long");
+    let long = tmp.path().join(vec!["x".repeat(200); 21].join("/"));
+    assert!(long.as_os_str().len() > 4200);
+    let mut c = Command::new(preld());
+    c.env("TMPDIR", &long).args(["pola", "-B", "--", "/bin/true"]);
+    let r = capture(c, Duration::from_secs(10)).unwrap_or_else(|e| panic!("the launcher with a TMPDIR of {} bytes: {e}", long.as_os_str().len()));
+    assert!(!r.timed_out, "the launcher with a TMPDIR of {} bytes hung (killed after {:?})", long.as_os_str().len(), r.elapsed);
+    assert!(!r.status.success(), "{}", describe_status(r.status));
+    assert!(r.stderr_str().contains("File name too long"), "{}", r.stderr_str());
+}
+
 /// An ordinary user's session leaves nothing in TMPDIR when its program
 /// made directories of its private /tmp unreadable or unwritable, as Go's
 /// module cache (0555 directories) or `chmod 0` do. The private /tmp stayed
