@@ -194,12 +194,21 @@ unsafe fn cleaner(ctl: OwnedFd, me: OwnedFd, dirs: &[PathBuf]) -> ! {
         match (r.len, buf[0]) {
             (0, _) => break false,
             (1, b'r') => break true,
-            (n, b'm') if n > 1 && !r.truncated => {
-                let d = PathBuf::from(std::ffi::OsStr::from_bytes(&buf[1..n]));
-                let e = mkdir(&d);
-                if e == 0 {
-                    mine.push(d);
-                }
+            (n, b'm') if n > 1 => {
+                // Why: a path longer than the buffer (a TMPDIR of more than
+                // 4 KiB) went unanswered, and the launcher waited for the
+                // answer for good. It is longer than any path the kernel
+                // takes: its answer, ENAMETOOLONG.
+                let e = if r.truncated {
+                    libc::ENAMETOOLONG
+                } else {
+                    let d = PathBuf::from(std::ffi::OsStr::from_bytes(&buf[1..n]));
+                    let e = mkdir(&d);
+                    if e == 0 {
+                        mine.push(d);
+                    }
+                    e
+                };
                 let _ = sys::send_blocking(ctl.as_fd(), &e.to_ne_bytes(), &[]);
             }
             (2, b'h') => {
