@@ -771,6 +771,131 @@ fn a_launcher_killed_during_startup_leaves_nothing() {
     assert!(l.is_empty(), "left behind in TMPDIR by 60 killed launchers: {} ({:?})", l.len(), &l[..l.len().min(5)]);
 }
 
+/// The launcher's children named `preld` (the cleaner, the session's init,
+/// a mount helper): (pid, whether it is a PID namespace's init).
+fn preld_children(launcher: u32) -> Vec<(u32, bool)> {
+    let mut v = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else { continue };
+        let field = |k: &str| status.lines().find_map(|l| l.strip_prefix(k)).map(|v| v.trim().to_string()).unwrap_or_default();
+        if field("PPid:") == launcher.to_string() && field("Name:") == "preld" {
+            v.push((pid, field("NSpid:").split_whitespace().count() > 1));
+        }
+    }
+    v
+}
+
+/// Waits (up to 30 s) for `dir` to be empty; what is left.
+fn left_in(dir: &Path) -> Vec<String> {
+    let left = || fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect::<Vec<_>>();
+    let waited = std::time::Instant::now();
+    while !left().is_empty() && waited.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    left()
+}
+
+/// A session's private /tmp and stand-ins' directory go when it ends, also
+/// where its cleaner got a signal meant for preld (`pkill preld`,
+/// `killall preld`, a service manager's stop that sends SIGTERM to every
+/// process of the unit: the cleaner is a `preld` too) or was killed with
+/// SIGKILL while the session ran. They stayed in TMPDIR (session-18
+/// adversary): the cleaner died of SIGTERM, SIGINT or SIGHUP (their
+/// default action), and the launcher, which leaves the directories to it,
+/// ended normally after its program and removed nothing. The cleaner
+/// ignores those signals, and a launcher whose cleaner is gone at its end
+/// removes the directories itself.
+#[test]
+fn the_session_s_directories_go_when_its_cleaner_was_signalled() {
+    use std::io::BufRead;
+    let tmp = Scratch::new("cleaner_signalled");
+    let tmpdir = tmp.dir("tmpdir");
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGKILL] {
+        let mut c = Command::new(preld());
+        c.env("TMPDIR", &tmpdir).args(["pola", "-B", "--", "/bin/sh", "-c", "echo up; read x; echo done"]);
+        c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::inherit());
+        let mut child = c.spawn().unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        assert_eq!(lines.next().unwrap().unwrap(), "up");
+        let cleaners: Vec<u32> = preld_children(child.id()).into_iter().filter(|&(_, init)| !init).map(|(p, _)| p).collect();
+        assert_eq!(cleaners.len(), 1, "the launcher's cleaner: {cleaners:?}");
+        // SAFETY: a signal to the launcher's child, the cleaner.
+        unsafe { libc::kill(cleaners[0] as i32, sig) };
+        std::thread::sleep(Duration::from_millis(100));
+        // The session goes on and ends as it would have.
+        drop(child.stdin.take());
+        assert_eq!(lines.next().map(|l| l.unwrap()).as_deref(), Some("done"), "signal {sig}");
+        let st = child.wait().unwrap();
+        assert!(st.success(), "signal {sig}: the launcher {}", describe_status(st));
+        let l = left_in(&tmpdir);
+        assert!(l.is_empty(), "left behind in TMPDIR by a session whose cleaner got signal {sig}: {l:?}");
+    }
+}
+
+/// A TMPDIR too long for a path (4,225 bytes) is an error the launcher
+/// says at once, as natively (`File name too long`). The launcher hung for
+/// good (session-18 adversary): the cleaner's mkdirs failed with
+/// ENAMETOOLONG, the launcher asked it for another name, and the cleaner
+/// left a request longer than its buffer (4,097 bytes) unanswered. It
+/// answers ENAMETOOLONG, the kernel's answer for such a path.
+#[test]
+fn a_tmpdir_too_long_is_an_error_not_a_hang() {
+    let tmp = Scratch::new("tmpdir_too_long");
+    let long = tmp.path().join(vec!["x".repeat(200); 21].join("/"));
+    assert!(long.as_os_str().len() > 4200);
+    let mut c = Command::new(preld());
+    c.env("TMPDIR", &long).args(["pola", "-B", "--", "/bin/true"]);
+    let r = capture(c, Duration::from_secs(10)).unwrap_or_else(|e| panic!("the launcher with a TMPDIR of {} bytes: {e}", long.as_os_str().len()));
+    assert!(!r.timed_out, "the launcher with a TMPDIR of {} bytes hung (killed after {:?})", long.as_os_str().len(), r.elapsed);
+    assert!(!r.status.success(), "{}", describe_status(r.status));
+    assert!(r.stderr_str().contains("File name too long"), "{}", r.stderr_str());
+}
+
+/// An ordinary user's session leaves nothing in TMPDIR when its program
+/// made directories of its private /tmp unreadable or unwritable, as Go's
+/// module cache (0555 directories) or `chmod 0` do. The private /tmp stayed
+/// (session-18 adversary): `remove_dir_all`, the user's, cannot list a
+/// directory it may not read nor unlink in one it may not write, and gave
+/// up. The removal makes each such directory its owner's to read, search
+/// and write first (through an fd of the directory itself, never a
+/// symlink's target). Root's sessions too (the cleaner has root's rights
+/// there; the session's root had none).
+#[test]
+fn a_private_tmp_with_unwritable_directories_goes() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    const NOBODY: u32 = 65534;
+    let tmp = Scratch::new("private_tmp_modes");
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    open(tmp.path());
+    let pbin = tmp.dir("preld");
+    open(&pbin);
+    for name in ["preld", "ld-preld"] {
+        fs::copy(preld().with_file_name(name), pbin.join(name)).unwrap();
+        fs::set_permissions(pbin.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let script = "mkdir -p /tmp/mod/a@v1/sub /tmp/none/sub && touch /tmp/mod/a@v1/sub/f /tmp/mod/a@v1/g /tmp/none/sub/f && ln -s /etc /tmp/mod/a@v1/etc && \
+                  chmod 555 /tmp/mod/a@v1/sub /tmp/mod/a@v1 /tmp/mod && chmod 0 /tmp/none && chmod 0 /tmp && echo made";
+    for uid in [NOBODY, 0] {
+        let tmpdir = tmp.dir(format!("tmpdir-{uid}"));
+        std::os::unix::fs::chown(&tmpdir, Some(uid), Some(uid)).unwrap();
+        let mut c = Command::new(pbin.join("preld"));
+        c.env("TMPDIR", &tmpdir).args(["pola", "-B", "--", "/bin/sh", "-c", script]);
+        c.uid(uid).gid(uid).current_dir(tmp.path());
+        let r = capture(c, LIMIT).unwrap();
+        assert_eq!(r.stdout_str(), "made\n", "uid {uid}: {}", r.stderr_str());
+        let l = left_in(&tmpdir);
+        if !l.is_empty() {
+            let tree = Command::new("find").arg(&tmpdir).arg("-ls").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+            let _ = Command::new("chmod").arg("-R").arg("u+rwx").arg(&tmpdir).status();
+            panic!("left behind in TMPDIR by a session of uid {uid}:\n{tree}");
+        }
+    }
+    // (The symlink's target is untouched.)
+    assert!(fs::metadata("/etc").unwrap().permissions().mode() & 0o777 == 0o755);
+}
+
 /// clone(CLONE_FILES) children that each make a server call and exit leave
 /// no connection in the table they shared with the parent (each closes its
 /// own at exit_group). They left them, found by attack `clone_conns`: after

@@ -134,9 +134,10 @@ impl Cleaner {
     }
 
     /// The launcher is about to exit, leaving the copies and directories
-    /// to the cleaner.
-    pub fn finish(self) {
-        let _ = sys::send_blocking(self.ctl.as_fd(), b"r", &[]);
+    /// to the cleaner. False where the cleaner is gone (killed: SIGKILL
+    /// cannot be ignored): the launcher removes them itself then.
+    pub fn finish(self) -> bool {
+        sys::send_blocking(self.ctl.as_fd(), b"r", &[]).is_ok()
     }
 }
 
@@ -147,6 +148,14 @@ impl Cleaner {
 /// In the fork's child of a single-threaded launcher only (it closes every
 /// other fd of the table and `_exit`s).
 unsafe fn cleaner(ctl: OwnedFd, me: OwnedFd, dirs: &[PathBuf]) -> ! {
+    // Why: the cleaner is a `preld` too, and signals meant for preld reach
+    // it (`pkill preld`, a service manager's stop that signals every
+    // process of the unit). Dead of one, it left the directories behind:
+    // the launcher, ending after its program as usual, leaves them to it.
+    // It ends by itself once the launcher (and the session) are gone.
+    for sig in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM, libc::SIGPIPE] {
+        libc::signal(sig, libc::SIG_IGN);
+    }
     let (ctl_fd, me_fd) = (ctl.as_raw_fd(), me.as_raw_fd());
     // None of the caller's fds (a pipe reading the launcher's output ends
     // when the launcher does), nor the terminal's session.
@@ -185,12 +194,21 @@ unsafe fn cleaner(ctl: OwnedFd, me: OwnedFd, dirs: &[PathBuf]) -> ! {
         match (r.len, buf[0]) {
             (0, _) => break false,
             (1, b'r') => break true,
-            (n, b'm') if n > 1 && !r.truncated => {
-                let d = PathBuf::from(std::ffi::OsStr::from_bytes(&buf[1..n]));
-                let e = mkdir(&d);
-                if e == 0 {
-                    mine.push(d);
-                }
+            (n, b'm') if n > 1 => {
+                // Why: a path longer than the buffer (a TMPDIR of more than
+                // 4 KiB) went unanswered, and the launcher waited for the
+                // answer for good. It is longer than any path the kernel
+                // takes: its answer, ENAMETOOLONG.
+                let e = if r.truncated {
+                    libc::ENAMETOOLONG
+                } else {
+                    let d = PathBuf::from(std::ffi::OsStr::from_bytes(&buf[1..n]));
+                    let e = mkdir(&d);
+                    if e == 0 {
+                        mine.push(d);
+                    }
+                    e
+                };
                 let _ = sys::send_blocking(ctl.as_fd(), &e.to_ne_bytes(), &[]);
             }
             (2, b'h') => {
@@ -217,7 +235,7 @@ unsafe fn cleaner(ctl: OwnedFd, me: OwnedFd, dirs: &[PathBuf]) -> ! {
     }
     drop((held, init, me));
     for d in &mine {
-        let _ = std::fs::remove_dir_all(d);
+        super::ns::remove_tree(d);
     }
     libc::_exit(0)
 }

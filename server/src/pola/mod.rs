@@ -1404,7 +1404,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 if let Some(t) = tmp {
                     drop(t);
                 }
-                let _ = std::fs::remove_dir_all(server.ns.backing_dir());
+                ns::remove_tree(server.ns.backing_dir());
                 std::process::exit(0);
             }
             -1 => {
@@ -1431,15 +1431,15 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     if let Some(f) = &args.learn {
         write_learned(&server, f);
     }
-    match cleaner {
-        Some(c) => {
-            // The cleaner closes the namespace's copies and removes the
-            // directories once the launcher is gone.
-            c.finish();
+    // The cleaner closes the namespace's copies and removes the directories
+    // once the launcher is gone; a cleaner gone already (killed) leaves
+    // them to the launcher.
+    match cleaner.map(|c| c.finish()) {
+        Some(true) => {
             std::mem::forget(server);
             let _ = tmp.map(ns::HostDir::keep);
         }
-        None => {
+        _ => {
             drop(server);
             drop(tmp);
         }

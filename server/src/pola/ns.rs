@@ -213,8 +213,80 @@ impl HostDir {
 impl Drop for HostDir {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_dir_all(p);
+            remove_tree(&p);
         }
+    }
+}
+
+/// Removes the tree at `path` (a symlink there is removed, never
+/// followed), also where the session left directories in it that its user
+/// may not read, search or write (Go's module cache makes its directories
+/// 0555, a program may `chmod 0` one): those are made 0700 first.
+///
+/// Why: the user's `remove_dir_all` gave up at the first of them, and an
+/// ordinary user's private /tmp stayed in TMPDIR for good (session-18
+/// adversary). Each directory is changed through an fd of its own, opened
+/// with O_NOFOLLOW|O_DIRECTORY (a name the session swapped for a symlink
+/// meanwhile changes nothing outside the tree), by its /proc/self/fd name
+/// (fchmod takes no O_PATH fd).
+pub fn remove_tree(path: &Path) {
+    if std::fs::remove_dir_all(path).is_ok() || std::fs::symlink_metadata(path).is_err() {
+        return;
+    }
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return };
+    open_up(libc::AT_FDCWD, &c, 0);
+    let _ = std::fs::remove_dir_all(path);
+}
+
+/// Makes the directory `name` (beside `at`) and every directory below it
+/// 0700; `depth`: how deep this one is (a tree deeper than 4096 is left).
+fn open_up(at: std::os::fd::RawFd, name: &std::ffi::CStr, depth: usize) {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    if depth > 4096 {
+        return;
+    }
+    // SAFETY: openat of a NUL-terminated name; the fd is ours.
+    let fd = unsafe { libc::openat(at, name.as_ptr(), libc::O_PATH | libc::O_NOFOLLOW | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return;
+    }
+    // SAFETY: a new fd of ours.
+    let dir = unsafe { OwnedFd::from_raw_fd(fd) };
+    let by_fd = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL");
+    // SAFETY: chmod of the directory the fd holds (the magic link is that
+    // directory, whatever its name names now).
+    unsafe { libc::chmod(by_fd.as_ptr(), 0o700) };
+    // SAFETY: a NUL-terminated name; the fd is ours (closed by closedir).
+    let listing = unsafe { libc::openat(dir.as_raw_fd(), c".".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    if listing < 0 {
+        return;
+    }
+    // SAFETY: fdopendir takes the fd over.
+    let d = unsafe { libc::fdopendir(listing) };
+    if d.is_null() {
+        // SAFETY: ours, not taken over.
+        unsafe { libc::close(listing) };
+        return;
+    }
+    let mut subdirs = Vec::new();
+    loop {
+        // SAFETY: `d` is an open DIR of ours; the entry is read before the next readdir.
+        let e = unsafe { libc::readdir(d) };
+        if e.is_null() {
+            break;
+        }
+        // SAFETY: d_name is NUL-terminated.
+        let n = unsafe { std::ffi::CStr::from_ptr((*e).d_name.as_ptr()) };
+        // SAFETY: as above.
+        let ty = unsafe { (*e).d_type };
+        if n.to_bytes() != b"." && n.to_bytes() != b".." && (ty == libc::DT_DIR || ty == libc::DT_UNKNOWN) {
+            subdirs.push(n.to_owned());
+        }
+    }
+    // SAFETY: ours, closed once.
+    unsafe { libc::closedir(d) };
+    for n in subdirs {
+        open_up(dir.as_raw_fd(), &n, depth + 1);
     }
 }
 
