@@ -298,7 +298,12 @@ pub fn temp_name(prefix: &str) -> PathBuf {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut r = [0u8; 6];
     // SAFETY: getrandom writes at most r.len() bytes into r.
-    unsafe { libc::getrandom(r.as_mut_ptr().cast(), r.len(), 0) };
+    if unsafe { libc::getrandom(r.as_mut_ptr().cast(), r.len(), 0) } != r.len() as isize {
+        // (No randomness: the clock and pid, never one name again and again,
+        // which a name taken would then refuse for good.)
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        r.copy_from_slice(&(t ^ (std::process::id() as u64) << 40).to_le_bytes()[..6]);
+    }
     let name: String = r.iter().map(|b| CHARS[*b as usize % CHARS.len()] as char).collect();
     std::env::temp_dir().join(format!("{prefix}{name}"))
 }
