@@ -33,6 +33,13 @@ pub const AT_SYMLINK_NOFOLLOW: u32 = general::AT_SYMLINK_NOFOLLOW;
 /// sizeof(struct stat), what newfstatat writes.
 pub const STAT_SIZE: usize = core::mem::size_of::<general::stat>();
 const _: () = assert!(STAT_SIZE == 144);
+/// Where struct stat holds st_uid and st_gid.
+pub const STAT_UID_AT: usize = core::mem::offset_of!(general::stat, st_uid);
+pub const STAT_GID_AT: usize = core::mem::offset_of!(general::stat, st_gid);
+/// The id the kernel shows for one a user namespace does not map
+/// (/proc/sys/kernel/overflowuid and overflowgid, 65534 unless an
+/// administrator changed them).
+pub const OVERFLOW_ID: u32 = 65534;
 /// -ENOENT and -ENOTDIR, as a call returns them in rax.
 pub const NEG_ENOENT: isize = -(linux_raw_sys::errno::ENOENT as isize);
 pub const NEG_ENOTDIR: isize = -(linux_raw_sys::errno::ENOTDIR as isize);

@@ -417,12 +417,23 @@ pub fn remember_fd(fd: i32, g: &'static Grant) {
     FD_GRANT[i].store(fd_grant_entry(generation, g, k), Ordering::Release);
 }
 
+/// Names beside `fd` show owners the handler must fix (an ordinary user's
+/// session, others' files): the fast path's stat gate leaves them to the
+/// handler gate from now on, rather than make each stat twice (its own,
+/// then the handler's). The fd's next close forgets this with the rest.
+pub fn owners_beside(fd: i32) {
+    if let Some(e) = usize::try_from(fd).ok().and_then(|i| FD_GRANT.get(i)) {
+        e.fetch_and(!FAST_STAT_MARK, Ordering::AcqRel);
+    }
+}
+
 /// A `FAST_FD_GRANT` entry: fd on grant `g`, at index `k` of the table,
 /// learnt under `generation`; marked `FAST_STAT_MARK` where the fast path's
 /// stat gate may stat a name beside it as the kernel would
 /// (`pola::stat_one_name`'s grants: resolved in the process, not the
-/// session's procfs or devpts; a session of an ordinary user's fixes the
-/// owners the kernel shows, and never installs that gate).
+/// session's procfs or devpts). The gate leaves a stat whose owners the
+/// handler must fix (an ordinary user's session, others' files) to the
+/// handler gate, which takes the mark off (`owners_beside`).
 fn fd_grant_entry(generation: u32, g: &Grant, k: usize) -> u64 {
     let stat = if matches!(g.resolve_mode(), b'r' | b'w' | b'x') && !g.shadows { FAST_STAT_MARK } else { 0 };
     (generation as u64) << 32 | stat | (k as u64 + 1)

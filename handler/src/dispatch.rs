@@ -241,9 +241,10 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             return None;
         }
         // A stat of one name beside a grant's directory fd is made in the
-        // arch gate itself where it can be (no owners to fix: root's
-        // session); every other goes on to the handler gate from there.
-        return Some(if nr == newfstatat as usize && !crate::owners::on() { Gate::StatBeside } else { Gate::Handler });
+        // arch gate itself where it can be (and its owners need no fixing:
+        // the gate looks); every other goes on to the handler gate from
+        // there.
+        return Some(if nr == newfstatat as usize { Gate::StatBeside } else { Gate::Handler });
     }
     let cfg = config::get();
     if cfg.rewrites_paths() && pathmap::takes_paths(nr) {

@@ -2107,6 +2107,7 @@ fn stat_one_name(t: &mut ThreadBlock, p: &mut PathIn, f: usize, out: usize, stat
                 return None;
             }
             if owners::unknown(&own[..size], statx.is_some()) {
+                beneath::owners_beside(fd);
                 // The name itself too, as an O_PATH fd (one name, not
                 // `..`, not followed: it cannot leave the directory).
                 let how = sys::OpenHow { flags: (O_PATH | O_NOFOLLOW | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };

@@ -3695,15 +3695,21 @@ print('dev', os.readlink('fd'), os.readlink('stdin'), os.path.exists('fd/0'))
 /// handler's back; and a buffer in ld-preld's own memory is EFAULT there,
 /// never written. Read-only and read-write grants, dynamic and static,
 /// with the statistics on (the counting gate) and off; PRELD_STATS shows
-/// the gate made calls.
+/// the gate made calls. Also as an ordinary user (uid 1000) whose files
+/// they are: the gate makes the stats there too (owners it sees mapped).
 #[test]
 fn stats_beside_a_grant_s_fd_in_the_gate_as_natively() {
+    use std::os::unix::fs::PermissionsExt;
     let tmp = scratch("stat-gate");
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let dir = tmp.join("dir");
     fs::create_dir_all(dir.join("sub")).unwrap();
     fs::write(dir.join("file"), "hello\n").unwrap();
     fs::write(dir.join("sub/file"), "sub file\n").unwrap();
     std::os::unix::fs::symlink("sub", dir.join("link")).unwrap();
+    let bin = tmp.dir("bin");
+    let everyone = preld_for_everyone(&bin);
+    let setpriv = require_tool("setpriv", "util-linux");
     for prog in ["pola/stat_gate", "pola/stat_gate-static"] {
         let native = run_limited(
             {
@@ -3737,6 +3743,28 @@ fn stats_beside_a_grant_s_fd_in_the_gate_as_natively() {
             }
         }
     }
+    // An ordinary user's own files: the program copied where uid 1000 may
+    // run it, the tree made its own.
+    let prog = bin.join("stat_gate");
+    fs::copy(program("pola/stat_gate"), &prog).unwrap();
+    fs::set_permissions(&prog, fs::Permissions::from_mode(0o755)).unwrap();
+    for p in [&dir, &dir.join("sub"), &dir.join("file"), &dir.join("sub/file")] {
+        std::os::unix::fs::chown(p, Some(1000), Some(1000)).unwrap();
+    }
+    std::os::unix::fs::lchown(dir.join("link"), Some(1000), Some(1000)).unwrap();
+    let as_user = |args: &[&std::ffi::OsStr]| {
+        let mut c = Command::new(&setpriv);
+        c.args(["--reuid=1000", "--regid=1000", "--clear-groups", "--"]).args(args);
+        c.env_clear().envs(ENV).envs(preld_tests::fast_env());
+        run_limited(c, LIMIT).unwrap()
+    };
+    let native = as_user(&[prog.as_os_str(), dir.as_os_str()]).stdout_str();
+    assert!(native.ends_with("preld's memory: none mapped\n"), "natively as uid 1000: {native}");
+    let r = as_user(&[everyone.as_os_str(), "pola".as_ref(), "-B".as_ref(), "--ro".as_ref(), dir.as_os_str(), "--".as_ref(), prog.as_os_str(), dir.as_os_str()]);
+    let out = r.stdout_str();
+    let at = out.find("file again:").unwrap_or_else(|| panic!("as uid 1000: ld-preld's memory not found: {out}{}", r.stderr_str()));
+    assert_eq!(&out[..at], native.strip_suffix("preld's memory: none mapped\n").unwrap(), "as uid 1000");
+    assert!(out.ends_with("preld's memory: EFAULT, unchanged\n"), "as uid 1000: {out}");
 }
 
 /// A stat whose name lies in a shared file mapping that another process

@@ -1207,8 +1207,10 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
 /// (`RESIDENT`). The name is looked at after the call, which reads it
 /// first (no page of it can fault then: nothing else runs in this memory,
 /// and a signal waits, as in the handler gate, until the gate ends): one
-/// name, not `..`, shorter than 256 bytes. Else, or for a result other
-/// than 0, ENOENT or ENOTDIR, on to `fast_gate_handler` with the call as
+/// name, not `..`, shorter than 256 bytes; for a result of 0, owners the
+/// user namespace maps (not the overflow id, which an ordinary user's
+/// session shows for others' files: the handler fixes those). Else, or
+/// for a result other than 0, ENOENT or ENOTDIR, on to `fast_gate_handler` with the call as
 /// it came, which makes it again its own way (a stat has no effect but on
 /// the buffer, which it writes again). A name with a `/` or `..` never
 /// leaves the grant's copy, whose root it is, in the kernel: the answer
@@ -1305,8 +1307,19 @@ macro_rules! stat_gate {
                 "jne 11f",
                 "cmp word ptr [rsi], {dotdot}",
                 "je 7f",
-                // Made: signals put off come now, r11 the flags, as natively.
+                // Owners the session's user namespace does not map (the
+                // overflow id: an ordinary user's session, others' files)
+                // are the handler's to fix (its owners.rs). The buffer is
+                // the one the kernel just wrote.
                 "11:",
+                "test rax, rax",
+                "jnz 13f",
+                "cmp dword ptr [rdx + {uid_at}], {overflow}",
+                "je 7f",
+                "cmp dword ptr [rdx + {gid_at}], {overflow}",
+                "je 7f",
+                // Made: signals put off come now, r11 the flags, as natively.
+                "13:",
                 "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
                 "mov r11, gs:[{deferred}]",
                 "test r11, r11",
@@ -1369,6 +1382,9 @@ macro_rules! stat_gate {
                 slash = const b'/',
                 name_max = const GATE_NAME_MAX,
                 dotdot = const DOTDOT,
+                uid_at = const abi::STAT_UID_AT,
+                gid_at = const abi::STAT_GID_AT,
+                overflow = const abi::OVERFLOW_ID,
                 sig_unblock = const abi::SIG_UNBLOCK,
                 sigprocmask = const abi::SYS_RT_SIGPROCMASK,
                 handler = sym fast_gate_handler,
