@@ -183,16 +183,23 @@ fn worth_listing(d: i32) -> bool {
 /// Whether `st` (as for `fix`) shows the overflow id for a file whose
 /// owners are not remembered: `fix` would ask the server.
 pub fn unknown(st: &[u8], statx: bool) -> bool {
+    if !overflows(st, statx) {
+        return false;
+    }
+    let (dev, ino) = key(st, statx);
+    lookup(dev, ino).is_none()
+}
+
+/// Whether `st` (as for `fix`) shows the overflow id in a session whose
+/// owners need fixing: `fix` changes it (from what it remembers, or the
+/// server's answer).
+pub fn overflows(st: &[u8], statx: bool) -> bool {
     if !ON.load(Ordering::Relaxed) || st.len() < if statx { 144 } else { 36 } {
         return false;
     }
     let u32_at = |i: usize| u32::from_ne_bytes([st[i], st[i + 1], st[i + 2], st[i + 3]]);
     let (uid_at, gid_at) = if statx { (20, 24) } else { (28, 32) };
-    if u32_at(uid_at) != OVERFLOW && u32_at(gid_at) != OVERFLOW {
-        return false;
-    }
-    let (dev, ino) = key(st, statx);
-    lookup(dev, ino).is_none()
+    u32_at(uid_at) == OVERFLOW || u32_at(gid_at) == OVERFLOW
 }
 
 fn key(st: &[u8], statx: bool) -> (u64, u64) {

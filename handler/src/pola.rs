@@ -2106,8 +2106,10 @@ fn stat_one_name(t: &mut ThreadBlock, p: &mut PathIn, f: usize, out: usize, stat
             if kind == S_IFLNK && follow {
                 return None;
             }
-            if owners::unknown(&own[..size], statx.is_some()) {
+            if owners::overflows(&own[..size], statx.is_some()) {
                 beneath::owners_beside(fd);
+            }
+            if owners::unknown(&own[..size], statx.is_some()) {
                 // The name itself too, as an O_PATH fd (one name, not
                 // `..`, not followed: it cannot leave the directory).
                 let how = sys::OpenHow { flags: (O_PATH | O_NOFOLLOW | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
