@@ -84,6 +84,17 @@ pub fn random_hex() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A copy of preld and ld-preld that any uid can run (the checkout may lie
+/// below a directory only root can enter).
+pub fn preld_for_everyone(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    for name in ["preld", "ld-preld"] {
+        std::fs::copy(preld().with_file_name(name), dir.join(name)).unwrap();
+        std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir.join("preld")
+}
+
 /// A test program built by build.rs: `hello-dyn-pie`, `attack/gadget`,
 /// `attack_kernel/net-static`... (a missing one fails with its build log).
 pub fn program(name: &str) -> PathBuf {

@@ -494,10 +494,7 @@ fn gate_races_as_nobody() {
     open(tmp.path());
     let pbin = tmp.dir("preld");
     open(&pbin);
-    for name in ["preld", "ld-preld"] {
-        fs::copy(preld().with_file_name(name), pbin.join(name)).unwrap();
-        fs::set_permissions(pbin.join(name), fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    preld_tests::preld_for_everyone(&pbin);
     let bin = tmp.dir("bin");
     open(&bin);
     copy_programs(&bin);
@@ -871,10 +868,7 @@ fn a_private_tmp_with_unwritable_directories_goes() {
     open(tmp.path());
     let pbin = tmp.dir("preld");
     open(&pbin);
-    for name in ["preld", "ld-preld"] {
-        fs::copy(preld().with_file_name(name), pbin.join(name)).unwrap();
-        fs::set_permissions(pbin.join(name), fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    preld_tests::preld_for_everyone(&pbin);
     let script = "mkdir -p /tmp/mod/a@v1/sub /tmp/none/sub && touch /tmp/mod/a@v1/sub/f /tmp/mod/a@v1/g /tmp/none/sub/f && ln -s /etc /tmp/mod/a@v1/etc && \
                   chmod 555 /tmp/mod/a@v1/sub /tmp/mod/a@v1 /tmp/mod && chmod 0 /tmp/none && chmod 0 /tmp && echo made";
     for uid in [NOBODY, 0] {

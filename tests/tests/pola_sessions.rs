@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 use preld_tests::diff::unified_diff;
 use preld_tests::run::{describe_status, run_limited, shell_quote, show, Output};
 use preld_tests::scratch::{write, Scratch};
-use preld_tests::{preld, program, require_file, require_tool, root, tree};
+use preld_tests::{preld, preld_for_everyone, program, require_file, require_tool, root, tree};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -1934,16 +1934,6 @@ fn a_session_started_in_tmp_starts_in_its_private_tmp() {
     assert_eq!(o.stdout_str(), "/tmp\nx\n", "a session started in /tmp");
 }
 
-/// A copy of preld and ld-preld that any uid can run (the checkout may lie
-/// below a directory only root can enter).
-fn preld_for_everyone(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    for name in ["preld", "ld-preld"] {
-        fs::copy(preld().with_file_name(name), dir.join(name)).unwrap();
-        fs::set_permissions(dir.join(name), fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    dir.join("preld")
-}
 
 const NOBODY: u32 = 65534;
 

@@ -1022,13 +1022,14 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         None => None,
     };
     let tmp = match private_name {
-        Some(name) if made.first() == Some(&0) => Some(ns::HostDir::adopt(name)),
         Some(name) => {
-            // At another name then.
-            let dir = host_dir(name.clone(), None, "preld-pola-tmp-").map_err(|e| e.replace("a private directory", "the private /tmp"))?;
-            for g in &mut specs {
-                if let Ok(rest) = g.host.strip_prefix(&name) {
-                    g.host = dir.path().join(rest);
+            let dir = host_dir(name.clone(), made.first(), "preld-pola-tmp-").map_err(|e| e.replace("a private directory", "the private /tmp"))?;
+            // Made at another name: the grants in it follow.
+            if dir.path() != name {
+                for g in &mut specs {
+                    if let Ok(rest) = g.host.strip_prefix(&name) {
+                        g.host = dir.path().join(rest);
+                    }
                 }
             }
             Some(dir)
