@@ -3177,6 +3177,30 @@ fn preld_s_fds_are_not_reached_through_wide_poll_or_select() {
     }
 }
 
+/// preld's fds as the second fd of a call whose site has a gate
+/// (session-18b adversary): `programs/pola/own_fd_second.c` gives each of
+/// fds 1000-1099 to epoll_ctl (the watched fd), splice (fd_out) and
+/// sendfile (in_fd), each from one site in a loop; natively EBADF. The
+/// Fd gate looked at the first argument only: once the first call had
+/// rewritten the site, the session's connection was added to an epoll
+/// set, spliced into and sent from.
+#[test]
+fn preld_s_fds_are_not_reached_as_a_second_fd_through_a_gate() {
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    let limit = 4096.min(hard.rlim_max);
+    for prog in ["pola/own_fd_second", "pola/own_fd_second-static"] {
+        let native = run_limited(with_fd_limit(Command::new(program(prog)), limit, limit), LIMIT).unwrap();
+        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--"]).arg(program(prog));
+        c.env_clear().envs(ENV);
+        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
+        assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+    }
+}
+
 /// A read-only grant nested in a read-write one (`--rw OUT --ro OUT/sub`,
 /// the same host directory) keeps its metadata against the program's own
 /// calls through the handler: `programs/pola/nested_metadata.c` opens the
