@@ -3201,6 +3201,29 @@ fn preld_s_fds_are_not_reached_as_a_second_fd_through_a_gate() {
     }
 }
 
+/// preld's fds' magic links looked at themselves (session-18b adversary):
+/// `programs/pola/own_fd_links.c` lstats (and fstatat with
+/// AT_SYMLINK_NOFOLLOW) /proc/self/fd/N, /proc/PID/fd/N,
+/// /proc/thread-self/fd/N and /dev/fd/N for each of fds 1000-1099;
+/// natively ENOENT. The link itself was looked at in the session's
+/// procfs, where preld's fds are open: 0.
+#[test]
+fn preld_s_fds_magic_links_are_not_there() {
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    let limit = 4096.min(hard.rlim_max);
+    for prog in ["pola/own_fd_links", "pola/own_fd_links-static"] {
+        let native = run_limited(with_fd_limit(Command::new(program(prog)), limit, limit), LIMIT).unwrap();
+        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
+        let mut c = Command::new(preld());
+        c.args(["pola", "-B", "--"]).arg(program(prog));
+        c.env_clear().envs(ENV);
+        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
+        assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+    }
+}
+
 /// A read-only grant nested in a read-write one (`--rw OUT --ro OUT/sub`,
 /// the same host directory) keeps its metadata against the program's own
 /// calls through the handler: `programs/pola/nested_metadata.c` opens the
