@@ -3201,6 +3201,31 @@ fn preld_s_fds_are_not_reached_as_a_second_fd_through_a_gate() {
     }
 }
 
+/// preld's fds as ioctl FICLONE's source fd (the third argument;
+/// session-18b adversary): `programs/pola/own_fd_second.c ioctl` clones
+/// each of fds 1000-1099 into a file of its private /tmp; natively EBADF,
+/// in a session EXDEV for the session's connection (the kernel reached
+/// it). Neither the ioctl gate nor fds::guard looks at an ioctl's
+/// argument as an fd.
+#[test]
+#[ignore = "bug: ioctl FICLONE's source fd reaches preld's fds (EXDEV where natively EBADF)"]
+fn preld_s_fds_are_not_reached_as_ficlone_s_source() {
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    let limit = 4096.min(hard.rlim_max);
+    let prog = "pola/own_fd_second";
+    let mut n = Command::new(program(prog));
+    n.arg("ioctl");
+    let native = run_limited(with_fd_limit(n, limit, limit), LIMIT).unwrap();
+    assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
+    let mut c = Command::new(preld());
+    c.args(["pola", "-B", "--"]).arg(program(prog)).arg("ioctl");
+    c.env_clear().envs(ENV);
+    let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
+    assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+}
+
 /// preld's fds' magic links looked at themselves (session-18b adversary):
 /// `programs/pola/own_fd_links.c` lstats (and fstatat with
 /// AT_SYMLINK_NOFOLLOW) /proc/self/fd/N, /proc/PID/fd/N,
