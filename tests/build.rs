@@ -196,6 +196,9 @@ fn main() {
     own("pola", "own_fd_calls", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "nested_metadata", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "own_fd_leaks", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "own_fd_wide", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "own_fd_second", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "own_fd_links", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "stat_gate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "shared_truncate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "shared_memory_fds", &["-O2", "-Wall", "-pthread"], false, &mut jobs);

@@ -80,7 +80,10 @@ const fn table() -> [Route; TABLE_LEN] {
     // learnt of an fd while its count stands).
     set!(fds::guard, Gate::Close => close);
     set!(fds::guard, Gate::Fd => fcntl, fstat, newfstatat, statx, lseek, fstatfs, read, write, pread64, pwrite64,
-        readv, writev, fsync, fdatasync, fchmod, fchown, flock, fchdir, sendfile, splice);
+        readv, writev, fsync, fdatasync, fchmod, fchown, flock, fchdir);
+    // A second fd in the second or third argument: its gate looks at those
+    // too (Gate::Fds; session-18b adversary).
+    set!(fds::guard, Gate::Fds => sendfile, splice, epoll_ctl);
     // Every other call whose first argument is an fd (those with an fd
     // further on too: fds::guard looks at it): dup gave the program a copy
     // of the session's connection, bind put a socket over it, shutdown,
@@ -90,10 +93,8 @@ const fn table() -> [Route; TABLE_LEN] {
     set!(fds::guard, Gate::Fd => dup, preadv, pwritev, preadv2, pwritev2, readahead, fadvise64, sync_file_range, syncfs,
         fgetxattr, fsetxattr, flistxattr, fremovexattr, vmsplice, connect, bind, listen, accept,
         accept4, shutdown, getsockopt, setsockopt, getsockname, getpeername, sendto, recvfrom, sendmsg, recvmsg,
-        sendmmsg, recvmmsg, epoll_ctl, epoll_wait, inotify_rm_watch, fanotify_mark);
-    // (Their second fd is looked at only here: rare calls, they trap.
-    // sendfile's, splice's and epoll_ctl's is looked at only when they
-    // trap: the Fd gate tests the first argument.)
+        sendmmsg, recvmmsg, epoll_wait, inotify_rm_watch, fanotify_mark);
+    // (Their second fd is looked at only here: rare calls, they trap.)
     set!(fds::guard => copy_file_range, tee, pidfd_getfd, kcmp);
     // More calls on an fd, first argument (session-17c adversary: they
     // reached the session's connection: ENODEV, EINVAL, EBADFD where

@@ -136,14 +136,17 @@ pub fn own_in_poll(fds: usize, nfds: usize) -> Option<isize> {
     }
     // The look, 32 entries at a time on the stack (every poll of a
     // session's comes here: no allocation for it).
-    let mut chunk = [0usize; 32];
+    // (Bytes through usermem::read: read_words reads at most 8 words, and
+    // a look that failed let the kernel poll preld's fds; session-18b
+    // adversary.)
+    let mut chunk = [0u8; 32 * 8];
     let mut any = false;
-    for first in (0..nfds).step_by(chunk.len()) {
-        let n = chunk.len().min(nfds - first);
-        if !usermem::read_words(fds + first * 8, &mut chunk[..n]) {
+    for first in (0..nfds).step_by(32) {
+        let n = 32.min(nfds - first);
+        if !usermem::read(fds + first * 8, &mut chunk[..n * 8]) {
             return None;
         }
-        if chunk[..n].iter().any(|&e| is_own(e as u32 as usize)) {
+        if chunk[..n * 8].chunks_exact(8).any(|e| is_own(i32::from_ne_bytes(e[..4].try_into().unwrap()) as u32 as usize)) {
             any = true;
             break;
         }
@@ -184,10 +187,13 @@ pub fn own_in_poll(fds: usize, nfds: usize) -> Option<isize> {
 pub fn own_in_select(nfds: usize, sets: [usize; 3]) -> bool {
     let nfds = (nfds as i32).clamp(0, 1 << 16) as usize;
     let Some(lo) = ownfd::next_own(0, nfds.saturating_sub(1)).filter(|_| nfds > 0) else { return false };
-    let words = nfds.div_ceil(64);
+    // (Read as bytes: usermem::read_words reads at most 8 words, 512 fds,
+    // and a set it could not read let the kernel select preld's fds;
+    // session-18b adversary. The kernel reads whole longs.)
+    let bytes = nfds.div_ceil(64) * 8;
     sets.iter().filter(|&&s| s != 0).any(|&s| {
-        let mut w = alloc::vec![0usize; words];
-        usermem::read_words(s, &mut w) && (lo..nfds).any(|fd| w[fd / 64] >> (fd % 64) & 1 != 0 && is_own(fd))
+        let mut b = alloc::vec![0u8; bytes];
+        usermem::read(s, &mut b) && (lo..nfds).any(|fd| b[fd / 8] >> (fd % 8) & 1 != 0 && is_own(fd))
     })
 }
 

@@ -368,7 +368,10 @@ fn proc_link_itself(t: &ThreadBlock, dirfd: i32, addr: usize) -> Option<PathIn> 
     let raw = &name[..];
     let is_link = crate::pathmap::is_self_exe(raw)
         || matches!(self_dir_link(raw), Some((_, b"")))
-        || (raw.starts_with(b"/proc/") && matches!(fd_path(raw), Some((_, b""))));
+        // (Not preld's fds' links: the session's procfs has them, the
+        // program's fds do not; left to `names_from`'s ENOENT. Session-18b
+        // adversary: lstat of /proc/self/fd/1008 was 0.)
+        || (raw.starts_with(b"/proc/") && matches!(fd_path(raw), Some((fd, b"")) if !crate::ownfd::is_own(fd as usize)));
     if !is_link {
         return None;
     }

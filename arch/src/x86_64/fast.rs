@@ -202,6 +202,14 @@ pub enum Gate {
     Fd,
     /// close: as `Fd`, then the fd's generation (`FAST_FD_GEN`) goes up.
     Close,
+    /// As `Fd`, and the low 32 bits of the second and third arguments not
+    /// one of preld's fds either (epoll_ctl's watched fd, splice's fd_out,
+    /// sendfile's in_fd; a pointer's low half that happens to be one only
+    /// sends the call the slow way, where `fds::guard` looks at the right
+    /// one). Why: with `Fd`, once the first call had rewritten the site,
+    /// the session's connection was added to epoll sets, spliced into and
+    /// sent from (session-18b adversary).
+    Fds,
     /// Never makes it: back to the site's own `syscall`.
     Slow,
     /// A call whose path (first argument) must not start with "/proc/"
@@ -242,6 +250,8 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::Plain, true) => fast_gate_plain_counted,
         (Gate::Fd, false) => fast_gate_fd,
         (Gate::Fd, true) => fast_gate_fd_counted,
+        (Gate::Fds, false) => fast_gate_fds,
+        (Gate::Fds, true) => fast_gate_fds_counted,
         (Gate::Close, false) => fast_gate_close,
         (Gate::Close, true) => fast_gate_close_counted,
         (Gate::Slow, _) => fast_gate_slow,
@@ -544,9 +554,7 @@ macro_rules! checked_gate {
         pub unsafe extern "C" fn $name() -> ! {
             core::arch::naked_asm!(
                 "pushfq",
-                concat!(".ifc ", $check, ",fd"),
-                own_fd!("2f"),
-                ".else",
+                concat!(".ifc ", $check, ",mmap"),
                 "test r10d, {fixed}",
                 "jnz 2f",
                 // A mapping of a file: not of one of preld's fds (r8).
@@ -554,6 +562,13 @@ macro_rules! checked_gate {
                 "jnz 32f",
                 own_fd!("2f", "r8d", "r8"),
                 "32:",
+                ".else",
+                own_fd!("2f"),
+                // `fds`: the second and third arguments too (Gate::Fds).
+                concat!(".ifc ", $check, ",fds"),
+                own_fd!("2f", "esi", "rsi"),
+                own_fd!("2f", "edx", "rdx"),
+                ".endif",
                 ".endif",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
@@ -563,10 +578,10 @@ macro_rules! checked_gate {
                 "ret",
                 "2:",
                 "popfq",
-                concat!(".ifc ", $check, ",fd"),
-                "jmp {slow}",
-                ".else",
+                concat!(".ifc ", $check, ",mmap"),
                 "jmp {handler}",                     // as a stub's call to it
+                ".else",
+                "jmp {slow}",
                 ".endif",
                 own_ptr = const super::trap::TB_OWN_FDS,
                 own_min = const OWN_MIN,
@@ -585,6 +600,8 @@ macro_rules! checked_gate {
 
 checked_gate!(fast_gate_fd, "fd", counted: 0);
 checked_gate!(fast_gate_fd_counted, "fd", counted: 1);
+checked_gate!(fast_gate_fds, "fds", counted: 0);
+checked_gate!(fast_gate_fds_counted, "fds", counted: 1);
 checked_gate!(fast_gate_mmap, "mmap", counted: 0);
 checked_gate!(fast_gate_mmap_counted, "mmap", counted: 1);
 

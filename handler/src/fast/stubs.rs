@@ -20,7 +20,7 @@ const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
 const HEADER: usize = 192;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 21] = [
+const GATE_WORDS: [(Gate, bool); 23] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -42,6 +42,8 @@ const GATE_WORDS: [(Gate, bool); 21] = [
     (Gate::StatBeside, true),
     (Gate::Close, false),
     (Gate::Close, true),
+    (Gate::Fds, false),
+    (Gate::Fds, true),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 

@@ -1,0 +1,57 @@
+/* argv: none, or "ioctl". Like own_fd_leaks.c (fds 1000-1099, none of the program's;
+   with the fd limit's soft and hard values equal preld's own fds lie there
+   from 1008 up), the calls whose second fd is not their first argument,
+   each made from one site in a loop (the first call traps and rewrites
+   the site; the next ones go through its gate): epoll_ctl's watched fd,
+   splice's fd_out (from an empty pipe, without waiting) and sendfile's
+   in_fd: natively EBADF each. Session-18b adversary: the Fd gate looks at
+   the first argument only, and after the first call the session's
+   connection was added to an epoll set (0), spliced into (EAGAIN: with
+   data in the pipe, bytes of the program's among the session's
+   messages) and sent from (EINVAL). With "ioctl": ioctl FICLONE's
+   source fd instead (the third argument), natively EBADF; in a session
+   EXDEV (the kernel reached preld's fd: a known gap, docs/DESIGN.md).
+   Prints each that answered otherwise, then "done: N wrong". */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/fs.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+static int bad;
+
+static void check(const char *what, int fd, long r) {
+    if (r >= 0 || errno != EBADF) {
+        printf("%s(%d): %ld (%s)\n", what, fd, r, r >= 0 ? "no error" : strerror(errno));
+        bad++;
+    }
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    int ep = epoll_create1(0);
+    int pp[2];
+    int out = open("/dev/null", O_WRONLY);
+    if (ep < 0 || pipe2(pp, O_NONBLOCK) != 0 || out < 0) return 1;
+    if (argc > 1 && strcmp(argv[1], "ioctl") == 0) {
+        int dst = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+        if (dst < 0) return 1;
+        for (int fd = 1000; fd < 1100; fd++)
+            check("ioctl FICLONE", fd, ioctl(dst, FICLONE, fd));
+        printf("done: %d wrong\n", bad);
+        return 0;
+    }
+    for (int fd = 1000; fd < 1100; fd++) {
+        struct epoll_event ev = {.events = EPOLLIN};
+        check("epoll_ctl", fd, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+        check("splice", fd, splice(pp[0], NULL, fd, NULL, 1, SPLICE_F_NONBLOCK));
+        check("sendfile", fd, sendfile(out, fd, NULL, 1));
+    }
+    printf("done: %d wrong\n", bad);
+    return 0;
+}
