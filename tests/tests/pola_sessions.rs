@@ -3112,6 +3112,26 @@ fn preld_s_fds_are_no_fds_of_the_program_s() {
     }
 }
 
+/// `prog` (with `args`), which probes fds 1000-1099 and ends with
+/// "done: N wrong", natively and in a `-B` session, with the fd limit's
+/// soft value its hard one (up to 4096: preld's fds from 1008 up, among
+/// the numbers probed): "done: 0 wrong" both times.
+fn done_with_no_wrong_as_natively(prog: &str, args: &[&str]) {
+    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit into a local.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
+    let limit = 4096.min(hard.rlim_max);
+    let mut n = Command::new(program(prog));
+    n.args(args);
+    let native = run_limited(with_fd_limit(n, limit, limit), LIMIT).unwrap();
+    assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
+    let mut c = Command::new(preld());
+    c.args(["pola", "-B", "--"]).arg(program(prog)).args(args);
+    c.env_clear().envs(ENV);
+    let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
+    assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+}
+
 /// preld's fds named where the fd guard did not look (session-17c
 /// adversary): `programs/pola/own_fd_leaks.c` sends each of fds 1000-1099
 /// in an SCM_RIGHTS message (sendmsg, sendmmsg), polls it (poll with a
@@ -3126,18 +3146,8 @@ fn preld_s_fds_are_no_fds_of_the_program_s() {
 /// handler reaches them anyway; the program only hurts itself.)
 #[test]
 fn preld_s_fds_are_not_reached_through_messages_poll_or_mmap() {
-    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit into a local.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
-    let limit = 4096.min(hard.rlim_max);
     for prog in ["pola/own_fd_leaks", "pola/own_fd_leaks-static"] {
-        let native = run_limited(with_fd_limit(Command::new(program(prog)), limit, limit), LIMIT).unwrap();
-        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
-        let mut c = Command::new(preld());
-        c.args(["pola", "-B", "--"]).arg(program(prog));
-        c.env_clear().envs(ENV);
-        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
-        assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+        done_with_no_wrong_as_natively(prog, &[]);
     }
 }
 
@@ -3152,18 +3162,8 @@ fn preld_s_fds_are_not_reached_through_messages_poll_or_mmap() {
 /// of it with no timeout waited for good; its grants' fds selected ready).
 #[test]
 fn preld_s_fds_are_not_reached_through_wide_poll_or_select() {
-    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit into a local.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
-    let limit = 4096.min(hard.rlim_max);
     for prog in ["pola/own_fd_wide", "pola/own_fd_wide-static"] {
-        let native = run_limited(with_fd_limit(Command::new(program(prog)), limit, limit), LIMIT).unwrap();
-        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
-        let mut c = Command::new(preld());
-        c.args(["pola", "-B", "--"]).arg(program(prog));
-        c.env_clear().envs(ENV);
-        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
-        assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+        done_with_no_wrong_as_natively(prog, &[]);
     }
 }
 
@@ -3176,18 +3176,8 @@ fn preld_s_fds_are_not_reached_through_wide_poll_or_select() {
 /// set, spliced into and sent from.
 #[test]
 fn preld_s_fds_are_not_reached_as_a_second_fd_through_a_gate() {
-    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit into a local.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
-    let limit = 4096.min(hard.rlim_max);
     for prog in ["pola/own_fd_second", "pola/own_fd_second-static"] {
-        let native = run_limited(with_fd_limit(Command::new(program(prog)), limit, limit), LIMIT).unwrap();
-        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
-        let mut c = Command::new(preld());
-        c.args(["pola", "-B", "--"]).arg(program(prog));
-        c.env_clear().envs(ENV);
-        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
-        assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+        done_with_no_wrong_as_natively(prog, &[]);
     }
 }
 
@@ -3200,20 +3190,7 @@ fn preld_s_fds_are_not_reached_as_a_second_fd_through_a_gate() {
 #[test]
 #[ignore = "bug: ioctl FICLONE's source fd reaches preld's fds (EXDEV where natively EBADF)"]
 fn preld_s_fds_are_not_reached_as_ficlone_s_source() {
-    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit into a local.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
-    let limit = 4096.min(hard.rlim_max);
-    let prog = "pola/own_fd_second";
-    let mut n = Command::new(program(prog));
-    n.arg("ioctl");
-    let native = run_limited(with_fd_limit(n, limit, limit), LIMIT).unwrap();
-    assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
-    let mut c = Command::new(preld());
-    c.args(["pola", "-B", "--"]).arg(program(prog)).arg("ioctl");
-    c.env_clear().envs(ENV);
-    let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
-    assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+    done_with_no_wrong_as_natively("pola/own_fd_second", &["ioctl"]);
 }
 
 /// preld's fds' magic links looked at themselves (session-18b adversary):
@@ -3224,18 +3201,8 @@ fn preld_s_fds_are_not_reached_as_ficlone_s_source() {
 /// procfs, where preld's fds are open: 0.
 #[test]
 fn preld_s_fds_magic_links_are_not_there() {
-    let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit into a local.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut hard) }, 0);
-    let limit = 4096.min(hard.rlim_max);
     for prog in ["pola/own_fd_links", "pola/own_fd_links-static"] {
-        let native = run_limited(with_fd_limit(Command::new(program(prog)), limit, limit), LIMIT).unwrap();
-        assert_eq!(native.stdout_str(), "done: 0 wrong\n", "{prog} natively");
-        let mut c = Command::new(preld());
-        c.args(["pola", "-B", "--"]).arg(program(prog));
-        c.env_clear().envs(ENV);
-        let out = run_limited(with_fd_limit(c, limit, limit), LIMIT).unwrap_or_else(|e| panic!("{prog}: {e}"));
-        assert!(out.stdout_str().ends_with("done: 0 wrong\n"), "{prog} in a session: {}", out.stdout_str());
+        done_with_no_wrong_as_natively(prog, &[]);
     }
 }
 
