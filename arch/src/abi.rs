@@ -30,9 +30,13 @@ pub const O_TRUNC: u32 = general::O_TRUNC;
 pub const O_APPEND: u32 = general::O_APPEND;
 pub const __O_TMPFILE: u32 = general::__O_TMPFILE;
 pub const AT_SYMLINK_NOFOLLOW: u32 = general::AT_SYMLINK_NOFOLLOW;
+pub const AT_EMPTY_PATH: u32 = general::AT_EMPTY_PATH;
 /// sizeof(struct stat), what newfstatat writes.
 pub const STAT_SIZE: usize = core::mem::size_of::<general::stat>();
 const _: () = assert!(STAT_SIZE == 144);
+/// Where struct stat holds st_dev and st_ino.
+pub const STAT_DEV_AT: usize = core::mem::offset_of!(general::stat, st_dev);
+pub const STAT_INO_AT: usize = core::mem::offset_of!(general::stat, st_ino);
 /// Where struct stat holds st_uid and st_gid.
 pub const STAT_UID_AT: usize = core::mem::offset_of!(general::stat, st_uid);
 pub const STAT_GID_AT: usize = core::mem::offset_of!(general::stat, st_gid);

@@ -82,6 +82,7 @@ pub const PROT_WRITE: usize = general::PROT_WRITE as usize;
 pub const PROT_EXEC: usize = general::PROT_EXEC as usize;
 pub const PROT_GROWSDOWN: usize = general::PROT_GROWSDOWN as usize;
 pub const MAP_PRIVATE: usize = general::MAP_PRIVATE as usize;
+pub const MAP_SHARED: usize = general::MAP_SHARED as usize;
 pub const MAP_FIXED: usize = general::MAP_FIXED as usize;
 pub const MAP_ANONYMOUS: usize = general::MAP_ANONYMOUS as usize;
 pub const POLLNVAL: u16 = general::POLLNVAL as u16;

@@ -5,16 +5,22 @@
 //! 65534 and tar recorded it. Where a stat the process makes itself shows
 //! that id, the server, on the host, is asked for the real ones (Owners):
 //! for the whole directory the file is in at once (tar and ls stat every
-//! name of a directory in turn), remembered by device and inode. A session
-//! started by root maps every id: none of this is done there.
+//! name of a directory in turn), remembered by device and inode. What the
+//! server learns, for this process or any other of the session, it also
+//! writes into the owners table (preld_proto::owners_table), which this
+//! process maps read-only on first need and looks in before it asks: the
+//! server's walker fills it ahead of a tar or find (server/src/pola/serve/
+//! owners.rs). A session started by root maps every id: none of this is
+//! done there.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use preld_proto::{ReplyData, Request, OWNERS_MAX};
+use preld_proto::{owners_table, ReplyData, Request, OWNERS_MAX};
 
+use crate::abi::{MAP_SHARED, PROT_READ, S_IFDIR, S_IFMT};
 use crate::errno::{EIO, EXDEV};
 use crate::thread::ThreadBlock;
-use crate::{rpc, sys};
+use crate::{resident, rpc, sys};
 
 /// The id the kernel shows for one its user namespace does not map
 /// (/proc/sys/kernel/overflowuid and overflowgid, 65534 unless an
@@ -77,6 +83,71 @@ fn remember(dev: u64, ino: u64, ids: u64) {
     });
 }
 
+/// Where the session's owners table is mapped in this process: 0 before
+/// it was asked for, MAPPING while a thread asks, NONE if it could not be
+/// had (the server made none: not asked again).
+static SHARED: AtomicUsize = AtomicUsize::new(0);
+const MAPPING: usize = 1;
+const NONE: usize = 2;
+
+/// The session's owners table, mapped on first use (read-only: the fd the
+/// server hands out is, and preld's memory guard keeps the application
+/// from unmapping or remapping it). Inherited by a fork child; an exec'd
+/// image asks again.
+fn shared(t: &mut ThreadBlock) -> Option<&'static [AtomicU64]> {
+    let mut at = SHARED.load(Ordering::Acquire);
+    if at == 0 && SHARED.compare_exchange(0, MAPPING, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+        at = map_shared(t).unwrap_or(NONE);
+        SHARED.store(at, Ordering::Release);
+    }
+    if at <= NONE {
+        return None;
+    }
+    // SAFETY: `at` is a read-only shared mapping of the owners table,
+    // owners_table::BYTES long, page aligned, kept for the process's life
+    // (preld's memory: the application's munmap, mremap, mprotect and
+    // MAP_FIXED over it fail with EPERM); its memfd is sealed against
+    // shrinking, so no page of it faults. Only atomic loads read it.
+    Some(unsafe { core::slice::from_raw_parts(at as *const AtomicU64, owners_table::WORDS) })
+}
+
+fn map_shared(t: &mut ThreadBlock) -> Option<usize> {
+    let mut buf = [0u8; 64];
+    let (reply, fd) = rpc::call(t, &Request::OwnersTable, &[], &mut buf, true, u64::MAX).ok()?;
+    let fd = fd.filter(|_| reply.result >= 0)?;
+    // SAFETY: a new mapping at an address the kernel picks: it overlaps
+    // nothing of preld's or the application's.
+    let at = unsafe { sys::mmap(0, owners_table::BYTES, PROT_READ, MAP_SHARED, fd, 0) };
+    sys::close(fd);
+    let at = at.ok()?;
+    resident::set_owners_table(at, at + owners_table::BYTES);
+    preld_arch::fast::OWNERS_TABLE.store(at, Ordering::Release);
+    Some(at)
+}
+
+/// Stats whose owners the handler fixed (those the fast path's stat gate
+/// found in the table are not counted), and Owners requests made: for
+/// PRELD_STATS's report.
+static FIXED: AtomicU64 = AtomicU64::new(0);
+static ASKED: AtomicU64 = AtomicU64::new(0);
+
+/// (stats the handler fixed the owners of, Owners requests), if this
+/// session's owners need fixing.
+pub fn counts() -> Option<(u64, u64)> {
+    on().then(|| (FIXED.load(Ordering::Relaxed), ASKED.load(Ordering::Relaxed)))
+}
+
+/// Whether this process has the session's owners table mapped (the stat
+/// gate looks there too).
+pub fn in_table() -> bool {
+    SHARED.load(Ordering::Relaxed) > NONE
+}
+
+/// The owners the session's table holds for (dev, ino).
+fn shared_lookup(t: &mut ThreadBlock, dev: u64, ino: u64) -> Option<(u32, u32)> {
+    owners_table::lookup(shared(t)?, dev, ino)
+}
+
 /// Asks the server for the owners of `fd` (a directory: of it and its
 /// entries; another file: its own) and remembers them. Err: why it could
 /// not say (EXDEV: not on a grant's copy).
@@ -84,8 +155,13 @@ fn fetch(t: &mut ThreadBlock, fd: i32, subdirs_too: bool) -> Result<(), i32> {
     let mut buf = alloc::vec![0u8; preld_proto::MAX_FRAME];
     let mut skip = 0usize;
     loop {
-        let flags = if subdirs_too { preld_proto::OWNERS_SUBDIRS } else { 0 };
+        let flags = match (subdirs_too, WALK_NAMED_OTHERS.load(Ordering::Relaxed)) {
+            (false, _) => 0,
+            (true, true) => preld_proto::OWNERS_SUBDIRS,
+            (true, false) => preld_proto::OWNERS_SUBDIRS | preld_proto::OWNERS_DIRS_ONLY,
+        };
         let req = Request::Owners { skip: skip.min(u32::MAX as usize) as u32, flags };
+        ASKED.fetch_add(1, Ordering::Relaxed);
         let (reply, _) = rpc::call(t, &req, &[fd], &mut buf, true, u64::MAX)?;
         if reply.result < 0 {
             return Err(-reply.result as i32);
@@ -107,6 +183,12 @@ fn makedev(major: u32, minor: u32) -> u64 {
     (ma & 0xffff_f000) << 32 | (ma & 0xfff) << 8 | (mi & 0xffff_ff00) << 12 | (mi & 0xff)
 }
 
+/// Whether this process has named beside a directory fd a file other than
+/// a directory whose owners needed fixing (tar has; find, which learns the
+/// other entries' types from getdents, has not: the server's walker then
+/// stats only directories ahead of it).
+static WALK_NAMED_OTHERS: AtomicBool = AtomicBool::new(false);
+
 /// `st`, a `struct stat` (or a `struct statx` if `statx`) the kernel filled
 /// in the session, with the host's owners where it shows the overflow id:
 /// remembered, or asked of the server. For `dir`, the directory the file
@@ -115,8 +197,9 @@ fn makedev(major: u32, minor: u32) -> u64 {
 /// missed often (ld.so's fstat of a few libraries in a directory of a
 /// thousand stays a few questions of one file each); else, or if that
 /// said nothing of it, for `file` alone. `walking`: the file was named
-/// beside a directory fd (tar, find, fts walk a tree so): small
-/// subdirectories' owners come too.
+/// beside a directory fd (tar, find, fts walk a tree so): `dir`'s reply
+/// has small subdirectories' owners too, or the server's walker goes on
+/// into them.
 pub fn fix(t: &mut ThreadBlock, st: &mut [u8], statx: bool, dir: Option<i32>, file: Option<i32>, walking: bool) {
     if !ON.load(Ordering::Relaxed) {
         return;
@@ -131,8 +214,16 @@ pub fn fix(t: &mut ThreadBlock, st: &mut [u8], statx: bool, dir: Option<i32>, fi
     if u32_at(st, uid_at) != OVERFLOW && u32_at(st, gid_at) != OVERFLOW {
         return;
     }
+    FIXED.fetch_add(1, Ordering::Relaxed);
+    if walking && !WALK_NAMED_OTHERS.load(Ordering::Relaxed) {
+        // struct stat: st_mode (u32) at 24; struct statx: stx_mode (u16) at 28.
+        let mode = if statx { u16::from_ne_bytes([st[28], st[29]]) as u32 } else { u32_at(st, 24) };
+        if mode & S_IFMT != S_IFDIR {
+            WALK_NAMED_OTHERS.store(true, Ordering::Relaxed);
+        }
+    }
     let (dev, ino) = key(st, statx);
-    let mut known = lookup(dev, ino);
+    let mut known = lookup(dev, ino).or_else(|| shared_lookup(t, dev, ino).map(Some));
     let listed = dir.filter(|&d| known.is_none() && worth_listing(d));
     for fd in [listed, file].into_iter().flatten() {
         if known.is_some() {
@@ -182,12 +273,12 @@ fn worth_listing(d: i32) -> bool {
 
 /// Whether `st` (as for `fix`) shows the overflow id for a file whose
 /// owners are not remembered: `fix` would ask the server.
-pub fn unknown(st: &[u8], statx: bool) -> bool {
+pub fn unknown(t: &mut ThreadBlock, st: &[u8], statx: bool) -> bool {
     if !overflows(st, statx) {
         return false;
     }
     let (dev, ino) = key(st, statx);
-    lookup(dev, ino).is_none()
+    lookup(dev, ino).is_none() && shared_lookup(t, dev, ino).is_none()
 }
 
 /// Whether `st` (as for `fix`) shows the overflow id in a session whose

@@ -568,7 +568,7 @@ fn fd_stat_owned(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> isize {
     if let Err(e) = unsafe { sys::raw(nr, args) } {
         return -(e as isize);
     }
-    if owners::unknown(&own[..size], statx) {
+    if owners::unknown(t, &own[..size], statx) {
         // The directory the file lies in first: its neighbours come with it
         // (ld.so's fstat of each library in turn).
         let dir = directory_of_fd(fd as i32);
@@ -1992,7 +1992,7 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
     };
     let r = match r {
         Ok(_) if fixing => {
-            if owners::unknown(&own[..size], statx.is_some()) {
+            if owners::unknown(t, &own[..size], statx.is_some()) {
                 let dir = named_directory(p, named);
                 owners::fix(t, &mut own[..size], statx.is_some(), dir, Some(fd), false);
                 if let Some(d) = dir.filter(|&d| Some(d) != named.0) {
@@ -2109,10 +2109,13 @@ fn stat_one_name(t: &mut ThreadBlock, p: &mut PathIn, f: usize, out: usize, stat
             if kind == S_IFLNK && follow {
                 return None;
             }
-            if owners::overflows(&own[..size], statx.is_some()) {
+            let unknown = owners::unknown(t, &own[..size], statx.is_some());
+            if owners::overflows(&own[..size], statx.is_some()) && !owners::in_table() {
+                // (With the session's owners table, the stat gate finds
+                // them there.)
                 beneath::owners_beside(fd);
             }
-            if owners::unknown(&own[..size], statx.is_some()) {
+            if unknown {
                 // The name itself too, as an O_PATH fd (one name, not
                 // `..`, not followed: it cannot leave the directory).
                 let how = sys::OpenHow { flags: (O_PATH | O_NOFOLLOW | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
@@ -2122,7 +2125,7 @@ fn stat_one_name(t: &mut ThreadBlock, p: &mut PathIn, f: usize, out: usize, stat
                     sys::close(f);
                 }
             } else {
-                owners::fix(t, &mut own[..size], statx.is_some(), None, None, false);
+                owners::fix(t, &mut own[..size], statx.is_some(), None, None, true);
             }
             Some(if usermem::write_probed(out, &own[..size]) { Outcome::Return(0) } else { Outcome::err(EFAULT) })
         }

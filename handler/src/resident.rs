@@ -1,14 +1,16 @@
 //! preld's resident memory: ld-preld's image (the handler's code and
 //! data), the thread slots (stacks and blocks: every chunk reserved so
-//! far) and its vDSO. The fast path's stub pages are preld's too; fast/
-//! keeps those (memory.rs asks both before an application's mmap family
-//! call).
+//! far), its vDSO and the session's owners table. The fast path's stub
+//! pages are preld's too; fast/ keeps those (memory.rs asks both before an
+//! application's mmap family call).
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::{thread, vdso};
 
 static IMAGE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+/// The session's owners table, where this process maps it (owners.rs).
+static OWNERS_TABLE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
 /// Records ld-preld's own image range.
 pub fn set_image(start: usize, end: usize) {
@@ -18,6 +20,13 @@ pub fn set_image(start: usize, end: usize) {
     preld_arch::fast::set_resident(preld_arch::fast::RESIDENT_IMAGE, start, end);
 }
 
+/// Records where the session's owners table is mapped (read-only: a stat
+/// into it is EFAULT as into any memory the application cannot write, so
+/// the stat gate need not know it).
+pub fn set_owners_table(start: usize, end: usize) {
+    OWNERS_TABLE[0].store(start, Ordering::Relaxed);
+    OWNERS_TABLE[1].store(end, Ordering::Relaxed);
+}
 
 /// Whether [a, a+len) (an empty range counts as one byte) meets [s, e).
 pub fn overlaps(a: usize, len: usize, (s, e): (usize, usize)) -> bool {
@@ -32,7 +41,9 @@ pub fn touches(addr: usize, len: usize) -> bool {
         IMAGE[0].load(Ordering::Relaxed),
         IMAGE[1].load(Ordering::Relaxed),
     );
+    let owners = (OWNERS_TABLE[0].load(Ordering::Relaxed), OWNERS_TABLE[1].load(Ordering::Relaxed));
     overlaps(addr, len, image)
+        || overlaps(addr, len, owners)
         || thread::arena_ranges().any(|r| overlaps(addr, len, r))
         || vdso::installed().is_some_and(|r| overlaps(addr, len, (r.start, r.end)))
 }

@@ -65,11 +65,15 @@
 //!                  +1 fd attached first: the socket to connect itself (a datagram
 //!                  socket, or a non-blocking one, which the handler makes a blocking
 //!                  one for the call: its name, options and namespace kept)
-//! 25  Owners       skip u32, flags u32 (bit 0: small      count u32, count x owner (below): the
-//!                  subdirectories' too); +1 fd attached:  host's owners of the directory itself
-//!                  a directory (its entries) or another   (first) and of its entries from index
-//!                  file (itself), on a grant's copy       `skip` on, as many as fit a frame;
-//!                                                         of another file, its own
+//! 25  Owners       skip u32, flags u32 (bit 0: a walk,    count u32, count x owner (below): the
+//!                  small subdirectories' too or the       host's owners of the directory itself
+//!                  walker goes on; bit 1: the walk        (first) and of its entries from index
+//!                  names directories only); +1 fd         `skip` on, as many as fit a frame;
+//!                  attached: a directory (its entries)    of another file, its own
+//!                  or another file (itself), on a
+//!                  grant's copy
+//! 26  OwnersTable  -                                      -          (+1 fd: the session's owners
+//!                                                         table, read-only; see `owners_table`)
 //!
 //! path   = base u8, len u16, len bytes
 //!          base 0: relative to the connection's virtual cwd (AT_FDCWD);
@@ -91,6 +95,7 @@
 
 use core::fmt;
 
+pub mod owners_table;
 pub mod tracer;
 
 /// `"PRLD"` read as a little-endian u32.
@@ -211,10 +216,11 @@ pub enum Op {
     SendUnix = 23,
     ConnectOwn = 24,
     Owners = 25,
+    OwnersTable = 26,
 }
 
 impl Op {
-    pub const ALL: [Op; 24] = [
+    pub const ALL: [Op; 25] = [
         Op::Hello,
         Op::Connect,
         Op::Open,
@@ -239,6 +245,7 @@ impl Op {
         Op::SendUnix,
         Op::ConnectOwn,
         Op::Owners,
+        Op::OwnersTable,
     ];
 
     pub fn from_u16(v: u16) -> Option<Op> {
@@ -247,7 +254,7 @@ impl Op {
 
     /// True if a successful reply to this op carries exactly one fd.
     pub fn reply_has_fd(self) -> bool {
-        matches!(self, Op::Connect | Op::Open | Op::Exec | Op::BindUnix)
+        matches!(self, Op::Connect | Op::Open | Op::Exec | Op::BindUnix | Op::OwnersTable)
     }
 }
 
@@ -329,6 +336,8 @@ pub enum Request<'a> {
     /// the kernel shows a session of an ordinary user as the overflow id.
     /// `flags` OWNERS_SUBDIRS: small subdirectories' entries may follow.
     Owners { skip: u32, flags: u32 },
+    /// The session's owners table (`owners_table`), to map read-only.
+    OwnersTable,
 }
 
 impl<'a> Request<'a> {
@@ -358,13 +367,14 @@ impl<'a> Request<'a> {
             Request::SendUnix { .. } => Op::SendUnix,
             Request::ConnectOwn { .. } => Op::ConnectOwn,
             Request::Owners { .. } => Op::Owners,
+            Request::OwnersTable => Op::OwnersTable,
         }
     }
 
     /// The request's path arguments, in order (at most two).
     pub fn paths(&self) -> [Option<PathArg<'a>>; 2] {
         match *self {
-            Request::Hello | Request::Connect | Request::Getcwd | Request::Owners { .. } => [None, None],
+            Request::Hello | Request::Connect | Request::Getcwd | Request::Owners { .. } | Request::OwnersTable => [None, None],
             Request::Rename { old, new, .. } | Request::Link { old, new, .. } => [Some(old), Some(new)],
             Request::Open { path, .. }
             | Request::Stat { path, .. }
@@ -575,6 +585,7 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::SendUnix => Request::SendUnix { flags: r.u32()?, path: r.path()?, data: r.rest() },
         Op::ConnectOwn => Request::ConnectOwn { path: r.path()? },
         Op::Owners => Request::Owners { skip: r.u32()?, flags: r.u32()? },
+        Op::OwnersTable => Request::OwnersTable,
     };
     r.finish()?;
     req.check_bases()?;
@@ -654,7 +665,7 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
     let mut w = Writer::new(buf);
     w.header(req.op() as u16, id)?;
     match req {
-        Request::Hello | Request::Connect | Request::Getcwd => {}
+        Request::Hello | Request::Connect | Request::Getcwd | Request::OwnersTable => {}
         Request::Owners { skip, flags } => {
             w.u32(*skip)?;
             w.u32(*flags)?;
@@ -782,8 +793,14 @@ impl<'a> Iterator for DirIter<'a> {
     }
 }
 
-/// Owners' flag: the entries of small subdirectories may follow.
+/// Owners' flag: the program walks the directory's tree (it named the
+/// file beside a directory fd): the entries of small subdirectories may
+/// follow, or the server's walker goes on into them.
 pub const OWNERS_SUBDIRS: u32 = 1;
+/// Owners' flag, with OWNERS_SUBDIRS: the program has named only
+/// directories so (find, which knows the other entries' types from
+/// getdents): the walker need only stat those.
+pub const OWNERS_DIRS_ONLY: u32 = 2;
 
 /// One file's owners on the host (an Owners reply's entry).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -1010,7 +1027,8 @@ fn encode_reply_with(
             | Op::Utimens
             | Op::BindUnix
             | Op::SendUnix
-            | Op::ConnectOwn,
+            | Op::ConnectOwn
+            | Op::OwnersTable,
             ReplyData::None,
         ) => {}
         _ => return Err(ProtoError::UnexpectedOp(op as u16)),

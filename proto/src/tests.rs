@@ -46,6 +46,7 @@ fn all_requests() -> Vec<Request<'static>> {
         Request::SendUnix { flags: 0, path: PathArg::cwd(b"rel.sock"), data: b"" },
         Request::ConnectOwn { path: p },
         Request::Owners { skip: 4095, flags: 1 },
+        Request::OwnersTable,
     ]
 }
 
@@ -113,7 +114,7 @@ fn malformed_headers_are_refused() {
     set(&mut b, 4, &2u16.to_le_bytes());
     assert_eq!(decode_request(&b), Err(ProtoError::BadVersion(2)));
     // (19: retired.)
-    for op in [0u16, 19, Op::Owners as u16 + 1, 0x7fff, 0xffff] {
+    for op in [0u16, 19, Op::OwnersTable as u16 + 1, 0x7fff, 0xffff] {
         let mut b = good.clone();
         set(&mut b, 6, &op.to_le_bytes());
         let e = decode_request(&b).unwrap_err();
@@ -418,4 +419,16 @@ fn owners_replies_round_trip() {
     let len = (forged.len() - HEADER_LEN) as u32;
     forged[12..16].copy_from_slice(&len.to_le_bytes());
     assert!(decode_reply(&forged, Op::Owners).is_err());
+}
+
+/// OwnersTable's success reply is the result alone, with the table's fd.
+#[test]
+fn an_owners_table_reply_carries_an_fd_and_nothing_else() {
+    let mut buf = [0u8; 64];
+    let n = encode_reply(Op::OwnersTable, 3, &Reply::ok(ReplyData::None), &mut buf).unwrap();
+    assert_eq!(n, HEADER_LEN + 8);
+    let (id, rep) = decode_reply(&buf[..n], Op::OwnersTable).unwrap();
+    assert_eq!((id, rep.result), (3, 0));
+    assert!(rep.has_fd(Op::OwnersTable));
+    assert!(!Reply::err(95).has_fd(Op::OwnersTable));
 }

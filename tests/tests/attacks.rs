@@ -478,7 +478,8 @@ fn memory_shared_by_a_vfork_child_keeps_the_main_connection_to_itself() {
 }
 
 /// The gate's races (`stat_race`, `fifo_race`, `fd_cache`, `gadget`,
-/// `beneath_race`, `forged_exec`, dynamic and static) in a session of an ordinary user (nobody, 65534,
+/// `beneath_race`, `forged_exec`, dynamic and static) and the owners
+/// table's protection (`owners_table`) in a session of an ordinary user (nobody, 65534,
 /// with a copy of preld it may run): a secret everyone may read outside
 /// the grants, a read-only grant it may not change, a read-write grant of
 /// its own.
@@ -529,6 +530,8 @@ fn gate_races_as_nobody() {
         "beneath_race-static",
         "forged_exec",
         "forged_exec-static",
+        "owners_table",
+        "owners_table-static",
     ] {
         let out = tmp.dir(format!("out-{prog}"));
         std::os::unix::fs::chown(&out, Some(NOBODY), Some(NOBODY)).unwrap();
@@ -540,6 +543,9 @@ fn gate_races_as_nobody() {
         }
         if prog.starts_with("forged_exec") {
             cmd.arg(pbin.join("ld-preld"));
+        }
+        if prog.starts_with("owners_table") {
+            cmd.arg(bin.join("victim"));
         }
         cmd.uid(NOBODY).gid(NOBODY).current_dir(tmp.path());
         let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("{prog} as nobody: preld pola: {e}"));
@@ -560,6 +566,9 @@ fn gate_races_as_nobody() {
         }
         if stderr.contains("panicked") {
             why.push("the launcher panicked".into());
+        }
+        if prog.starts_with("owners_table") && !stdout.contains("table: ") {
+            why.push("no owners table to attack (an ordinary user's session maps one)".into());
         }
         if !why.is_empty() {
             escapes.push(format!("{prog}: {}", why.join("; ")));

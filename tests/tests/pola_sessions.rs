@@ -2098,6 +2098,78 @@ fn others_files_in_a_grant_and_on_mounts_below_it_show_their_owners() {
     r.same("owners in a grant and on mounts below it, as nobody", true);
 }
 
+/// A walk of a tree of others' files shows each one's owners as natively
+/// (tar, find, ls -R, as nobody): the server's walker writes them into
+/// the session's owners table ahead of the walk, depth first as tar and
+/// fts walk, and the fast path's stat gate finds them there. Owners of
+/// every kind (root's, nobody's, ids with no name), directories of other
+/// owners, a directory large enough for the walker to keep its listing,
+/// symlinks. A second walk in the session finds every owner in the table:
+/// few fixed by the handler, none asked of the server (PRELD_STATS=1's
+/// count).
+#[test]
+fn a_walk_of_others_files_finds_their_owners_in_the_session_s_table() {
+    use std::os::unix::fs::{lchown, symlink};
+    let n = Nobody::new("nobody-owners-walk");
+    let top = n.tmp.dir("tree");
+    fs::set_permissions(&top, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let uids = [0u32, 1234, NOBODY, 4321];
+    let gids = [0u32, 27, 100, 4321];
+    let mut k = 0usize;
+    let mut files = 0usize;
+    for a in 0..4 {
+        for b in 0..5 {
+            let d = top.join(format!("d{a}/s{b}"));
+            fs::create_dir_all(&d).unwrap();
+            for f in 0..20 {
+                let p = d.join(format!("f{f:02}"));
+                write(&p, "x\n");
+                lchown(&p, Some(uids[k % 4]), Some(gids[k / 4 % 4])).unwrap();
+                k += 1;
+                files += 1;
+            }
+            symlink("f00", d.join("link")).unwrap();
+            lchown(d.join("link"), Some(4321), Some(0)).unwrap();
+            lchown(&d, Some(77), Some(77)).unwrap();
+        }
+    }
+    let big = top.join("d0/big");
+    fs::create_dir(&big).unwrap();
+    for f in 0..100 {
+        let p = big.join(format!("b{f:03}"));
+        write(&p, "");
+        lchown(&p, Some(uids[f % 4]), Some(gids[f % 3])).unwrap();
+        files += 1;
+    }
+    let r = n
+        .run(&[
+            "/bin/sh",
+            "-c",
+            "cd tree && tar cf - --numeric-owner . | tar tvf - --numeric-owner | sort; find . -printf '%U:%G %y %p\n' | sort; ls -lnR . ",
+        ])
+        .grant("--ro", &top);
+    let native = r.native_ok();
+    assert!(native.stdout_str().contains("4321:4321 f ./d3/s4/f19\n"), "native: {}", native.report());
+    r.same("owners of a walked tree, as nobody", false);
+    // Walked again by another process of the same session: from the table.
+    let again = n
+        .run(&["/bin/sh", "-c", "cd tree && find . -printf '%U' >/dev/null && PRELD_STATS=1 find . -printf '%U:%G %p\n' | sort"])
+        .grant("--ro", &top)
+        .session_ok();
+    let err = again.stderr_str();
+    let count = |what: &str| -> u64 {
+        err.split(what).nth(1).and_then(|s| s.trim_start().split(|c: char| !c.is_ascii_digit()).next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no `{what}` in PRELD_STATS's report: {err}"))
+    };
+    let (fixed, asked) = (count("owners fixed by the handler"), count("asked of the server"));
+    // (A bucket of the table may lose a file to a third one: asked again.)
+    assert!(asked <= 2, "the second walk asked the server {asked} times: {err}");
+    if preld_tests::fast_env().is_empty() {
+        // (The handler's: the first stat beside each directory fd, which
+        // find dups; stats by path.)
+        assert!(fixed < files as u64 / 5, "the second walk's owners ({files} files) were fixed by the handler {fixed} times, not found by the stat gate: {err}");
+    }
+}
+
 /// fstat of fds a session of nobody inherited from outside (`--fd 3`,
 /// its stdin), host files of others: the server said EXDEV (on no grant)
 /// and they showed 65534; now it tells an fd's own owners wherever it lies

@@ -32,6 +32,7 @@
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
 
 use crate::abi;
+use preld_proto::owners_table;
 
 /// Fds at or above this are never preld's (it places its fds below).
 pub const OWN_FDS_BITS: usize = 1 << 16;
@@ -136,6 +137,13 @@ pub const RESIDENT_IMAGE: usize = 0;
 pub const RESIDENT_VDSO: usize = 1;
 pub const RESIDENT_CHUNKS: usize = 2;
 pub static RESIDENT_MORE: AtomicBool = AtomicBool::new(false);
+
+/// Where this process maps the session's owners table (preld_proto::
+/// owners_table, read-only), 0 if it does not: the stat gate looks there
+/// for the owners of a file the session's user namespace shows as the
+/// overflow id. Set once by the handler's owners.rs, which keeps the
+/// mapping for the process's life.
+pub static OWNERS_TABLE: AtomicUsize = AtomicUsize::new(0);
 
 /// Records [start, end) in slot `slot` of `RESIDENT`.
 pub fn set_resident(slot: usize, start: usize, end: usize) {
@@ -1217,7 +1225,10 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
 /// newfstatat(fd, NAME, buf, AT_SYMLINK_NOFOLLOW), tar's and find's stat of
 /// each name of a directory they walk, made as it is when the handler
 /// would make it so (its `pola::stat_one_name`, 20,000 calls of a tar of
-/// /usr/include): the flags exactly AT_SYMLINK_NOFOLLOW, no other thread
+/// /usr/include), and newfstatat(fd, "", buf, AT_EMPTY_PATH), glibc's
+/// fstat of such an fd (its `pola::gate_on_fd`: the fd's own stat, which
+/// the kernel makes of any fd): the flags exactly AT_SYMLINK_NOFOLLOW (or
+/// AT_EMPTY_PATH, and after the call the name "" and the result 0), no other thread
 /// shares the memory, the fd below FAST_FDS_COUNTED and none of preld's,
 /// known (`FAST_FD_GRANT`, its generation unchanged) to lie on a grant
 /// marked `FAST_STAT_MARK`, and the buffer none of preld's memory
@@ -1225,8 +1236,9 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
 /// first (no page of it can fault then: nothing else runs in this memory,
 /// and a signal waits, as in the handler gate, until the gate ends): one
 /// name, not `..`, shorter than 256 bytes; for a result of 0, owners the
-/// user namespace maps (not the overflow id, which an ordinary user's
-/// session shows for others' files: the handler fixes those). Else, or
+/// user namespace maps, or else (the overflow id, which an ordinary user's
+/// session shows for others' files) the owners the session's table
+/// (`OWNERS_TABLE`) holds, written into the buffer. Else, or
 /// for a result other than 0, ENOENT or ENOTDIR, on to `fast_gate_handler` with the call as
 /// it came, which makes it again its own way (a stat has no effect but on
 /// the buffer, which it writes again). A name with a `/` or `..` never
@@ -1254,7 +1266,10 @@ macro_rules! stat_gate {
             core::arch::naked_asm!(
                 "pushfq",
                 "cmp r10d, {nofollow}",
+                "je 14f",
+                "cmp r10d, {empty_path}",
                 "jne 9f",
+                "14:",
                 "cmp byte ptr [rip + {shared}], 0",
                 "jne 9f",
                 "cmp qword ptr [rip + {grants_off}], 0",
@@ -1304,8 +1319,17 @@ macro_rules! stat_gate {
                 "je 5f",
                 "cmp rax, {enotdir}",
                 "jne 7f",
-                // The name the kernel read: one, not `..`, < 256 bytes.
+                // The fd's own stat (glibc's fstat): made, its name "".
                 "5:",
+                "cmp r10d, {empty_path}",
+                "jne 15f",
+                "test rax, rax",
+                "jnz 7f",
+                "cmp byte ptr [rsi], 0",
+                "je 11f",
+                "jmp 7f",
+                // The name the kernel read: one, not `..`, < 256 bytes.
+                "15:",
                 "xor ecx, ecx",
                 "6:",
                 "movzx r11d, byte ptr [rsi + rcx]",
@@ -1332,9 +1356,9 @@ macro_rules! stat_gate {
                 "test rax, rax",
                 "jnz 13f",
                 "cmp dword ptr [rdx + {uid_at}], {overflow}",
-                "je 7f",
+                "je 20f",
                 "cmp dword ptr [rdx + {gid_at}], {overflow}",
-                "je 7f",
+                "je 20f",
                 // Made: signals put off come now, r11 the flags, as natively.
                 "13:",
                 "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
@@ -1364,6 +1388,58 @@ macro_rules! stat_gate {
                 "mov r11, [rsp]",                  // r11 = the flags
                 "popfq",
                 "ret",
+                // The owners the session's table (`OWNERS_TABLE`) holds
+                // for the file's (st_dev, st_ino), into the buffer; else
+                // the handler's (which asks the server). The bucket's two
+                // slots in turn: seq even and not 0, dev and ino ours, the
+                // owners, seq unchanged (x86 keeps loads in order).
+                "20:",
+                "mov rcx, qword ptr [rip + {owners_table}]",
+                "test rcx, rcx",
+                "jz 7f",
+                "push r8",
+                "push r9",
+                "mov r8, qword ptr [rdx + {dev_at}]",
+                "mov r9, qword ptr [rdx + {ino_at}]",
+                "mov rax, r8",
+                "rol rax, {rotate}",
+                "xor rax, r9",
+                "mov r11, {mul}",
+                "imul rax, r11",
+                "shr rax, {shift}",
+                "and eax, {buckets_mask}",
+                "shl rax, {bucket_shift}",
+                "add rcx, rax",                    // the bucket
+                "mov r11d, {ways}",
+                "21:",
+                "mov rax, qword ptr [rcx]",        // seq
+                "test rax, rax",
+                "jz 22f",
+                "test al, 1",
+                "jnz 22f",
+                "cmp qword ptr [rcx + 8], r8",
+                "jne 22f",
+                "cmp qword ptr [rcx + 16], r9",
+                "jne 22f",
+                "test r9, r9",                     // (inode 0: never kept)
+                "jz 23f",
+                "mov r8, qword ptr [rcx + 24]",    // uid << 32 | gid
+                "cmp qword ptr [rcx], rax",
+                "jne 23f",
+                "mov dword ptr [rdx + {gid_at}], r8d",
+                "shr r8, 32",
+                "mov dword ptr [rdx + {uid_at}], r8d",
+                "pop r9",
+                "pop r8",
+                "xor eax, eax",                    // the result: 0
+                "jmp 13b",
+                "22:",
+                "add rcx, {slot_bytes}",
+                "dec r11d",
+                "jnz 21b",
+                "23:",
+                "pop r9",
+                "pop r8",
                 // Not for this gate after the call: the handler gate makes
                 // it again (signals put off stay blocked until it ends:
                 // it unblocks them).
@@ -1380,6 +1456,7 @@ macro_rules! stat_gate {
                 own_bits_at = const OWN_BITS,
                 own_bits = const OWN_FDS_BITS,
                 nofollow = const abi::AT_SYMLINK_NOFOLLOW,
+                empty_path = const abi::AT_EMPTY_PATH,
                 shared = sym MEMORY_SHARED,
                 grants_off = sym FAST_FD_GRANT_OFF,
                 n = const FAST_FDS_COUNTED,
@@ -1402,6 +1479,16 @@ macro_rules! stat_gate {
                 uid_at = const abi::STAT_UID_AT,
                 gid_at = const abi::STAT_GID_AT,
                 overflow = const abi::OVERFLOW_ID,
+                owners_table = sym OWNERS_TABLE,
+                dev_at = const abi::STAT_DEV_AT,
+                ino_at = const abi::STAT_INO_AT,
+                rotate = const owners_table::HASH_ROTATE,
+                mul = const owners_table::HASH_MUL,
+                shift = const owners_table::HASH_SHIFT,
+                buckets_mask = const owners_table::BUCKETS - 1,
+                bucket_shift = const owners_table::BUCKET_BYTES.trailing_zeros(),
+                ways = const owners_table::WAYS,
+                slot_bytes = const owners_table::SLOT_WORDS * 8,
                 sig_unblock = const abi::SIG_UNBLOCK,
                 sigprocmask = const abi::SYS_RT_SIGPROCMASK,
                 handler = sym fast_gate_handler,

@@ -853,6 +853,10 @@ pub fn report() {
         l(&c.threads),
         SITES.lock().values().filter(|s| **s == Site::Fast).count(),
     );
+    if let Some((fixed, asked)) = crate::owners::counts() {
+        s.pop();
+        let _ = writeln!(s, "; owners fixed by the handler {fixed}, asked of the server {asked}");
+    }
     const WHY: [&str; 9] =
         ["not mov/xor/relocatable before it", "the handler's", "no object", "no function", "decoding", "no stub page", "no padding", "mprotect", "no whole store with threads"];
     if REFUSED.iter().any(|r| r.load(Ordering::Relaxed) > 0) {

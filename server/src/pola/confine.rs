@@ -28,9 +28,6 @@
 //! run on two CPUs at once instead of one after the other. The launcher
 //! puts it on a CPU other than its own (this machine's scheduler leaves a
 //! new process queued behind its parent), and the init pid 2 on its own;
-//! each takes the caller's CPUs again before anything of the program runs. The launcher
-//! puts it on a CPU other than its own (this machine's scheduler leaves a
-//! new process queued behind its parent), and the init pid 2 on its own;
 //! each takes the caller's CPUs again before anything of the program runs. The clone makes
 //! only the user and PID namespaces (the PID one must be the clone's, to
 //! make the init its pid 1): the init unshares the others itself, so that

@@ -10,6 +10,7 @@ mod background;
 mod event_loop;
 pub mod learn;
 mod ops;
+mod owners;
 pub mod powerbox;
 
 use std::collections::HashMap;
@@ -82,11 +83,9 @@ pub struct Server {
     fd_budget: usize,
     /// Connections waiting for an opener thread's reply.
     busy: usize,
-    /// Owners of the entries of large directories (`owners`), by the
-    /// directory's (st_dev, st_ino), with its ctime and mtime when they were
-    /// read: each of a session's processes asks again for the same ones
-    /// (ld.so's and ld's libraries), at most OWNER_LISTS of them.
-    pub(super) owner_lists: HashMap<(u64, u64), ((i64, u32, i64, u32), std::rc::Rc<Vec<preld_proto::Owner>>)>,
+    /// What the server keeps to tell the owners a session of an ordinary
+    /// user cannot see (owners.rs).
+    owners: owners::Owners,
     /// Opener threads alive (`open_later`), with the process that started
     /// them (a fork child has none of its parent's). Each holds up to 3
     /// fds (the object's, the connection's dup, and the slot its open()
@@ -179,7 +178,7 @@ impl Server {
             closer: Closer::new(),
             fd_budget,
             busy: 0,
-            owner_lists: HashMap::new(),
+            owners: owners::Owners::default(),
             openers: (std::process::id(), Arc::new(std::sync::atomic::AtomicUsize::new(0))),
             done: None,
             tty: None,

@@ -773,3 +773,58 @@ fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], 
 
 #[cfg(test)]
 mod tests;
+
+/// A new fd of `fd`'s file (close-on-exec).
+pub fn dup(fd: BorrowedFd<'_>) -> SysResult<OwnedFd> {
+    sys(rustix::io::fcntl_dupfd_cloexec(fd, 0))
+}
+
+/// Memory to share with the session's processes, `len` bytes of zeros:
+/// its memfd (sealed at that size, so that no mapping of it is ever cut
+/// short), a read-only fd of it (opened anew through /proc/self/fd: a
+/// shared mapping of it can never be made writable, and it can add no
+/// seals), and its address here, mapped read-write for good.
+pub fn shared_table(len: usize) -> SysResult<(OwnedFd, OwnedFd, usize)> {
+    use rustix::fs::{MemfdFlags, SealFlags};
+    let rw = sys(rustix::fs::memfd_create(c"preld-owners", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING))?;
+    sys(rustix::fs::ftruncate(&rw, len as u64))?;
+    sys(rustix::fs::fcntl_add_seals(&rw, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL))?;
+    let path = format!("/proc/self/fd/{}", rw.as_raw_fd());
+    let ro = sys(rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()))?;
+    use rustix::mm::{MapFlags, ProtFlags};
+    // SAFETY: a new shared mapping at an address the kernel picks, of a
+    // file this function just made `len` bytes long and sealed against
+    // shrinking: it overlaps no Rust object and never faults.
+    let at = sys(unsafe { rustix::mm::mmap(std::ptr::null_mut(), len, ProtFlags::READ | ProtFlags::WRITE, MapFlags::SHARED, &rw, 0) })?;
+    Ok((rw, ro, at as usize))
+}
+
+/// The names in the directory `dir` (an fd of its own, read from its
+/// start) with each one's inode number and whether it may be a directory
+/// (DT_DIR, or DT_UNKNOWN: the file system does not say), without `.` and
+/// `..`, at most `max` of them.
+pub fn entries_typed(dir: BorrowedFd<'_>, max: usize) -> SysResult<Vec<(std::ffi::CString, u64, bool)>> {
+    let mut d = sys(rustix::fs::Dir::read_from(dir))?;
+    let mut names = Vec::new();
+    while names.len() < max {
+        let Some(e) = d.read() else { break };
+        let e = sys(e)?;
+        let n = e.file_name();
+        if n != c"." && n != c".." {
+            let dir = matches!(e.file_type(), rustix::fs::FileType::Directory | rustix::fs::FileType::Unknown);
+            names.push((n.to_owned(), e.ino(), dir));
+        }
+    }
+    Ok(names)
+}
+
+/// The directory `fd`'s (dev, ino) and whether it is the root of its mount
+/// (STATX_ATTR_MOUNT_ROOT, Linux 5.8; where the kernel does not say, every
+/// directory counts as one).
+pub fn dir_place(fd: BorrowedFd<'_>) -> SysResult<(u64, u64, bool)> {
+    let flags = AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC;
+    let x = sys(rustix::fs::statx(fd, c"", flags, StatxFlags::INO))?;
+    use rustix::fs::StatxAttributes;
+    let root = !x.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT) || x.stx_attributes.contains(StatxAttributes::MOUNT_ROOT);
+    Ok((libc::makedev(x.stx_dev_major, x.stx_dev_minor), x.stx_ino, root))
+}

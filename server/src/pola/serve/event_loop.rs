@@ -44,7 +44,7 @@ const SPIN_AFTER_REQUEST: Duration = Duration::from_micros(50);
 impl Server {
     /// The fds the server may still take (`fd_budget`).
     pub(super) fn fds_left(&self) -> usize {
-        self.fd_budget.saturating_sub(self.conns.len() + self.closer.waiting() + 3 * self.openers_alive() + self.bound_dirs.len())
+        self.fd_budget.saturating_sub(self.conns.len() + self.closer.waiting() + 3 * self.openers_alive() + self.bound_dirs.len() + self.owners.fds())
     }
 
     /// Opener threads alive in this process (a fork child's parent's are

@@ -25,17 +25,6 @@ use crate::pola::ns::{self, Existing, Mode, Node, Obj};
 use crate::pola::sys::{self, Errno, SysResult, CONFINED};
 
 /// What a request produced.
-/// Large directories whose owners the server keeps (`Server::owner_lists`).
-const OWNER_LISTS: usize = 64;
-/// The most entries of one large directory whose owners it reads.
-const OWNER_LIST_MAX: usize = 16384;
-
-/// A directory of one block of entries (ext4's size of a small one):
-/// `owners` goes into such subdirectories.
-const SMALL_DIR: u64 = 4096;
-/// Owners of subdirectories' entries one Owners reply may add.
-const SUBDIR_OWNERS: usize = 512;
-
 pub(super) enum Data {
     None,
     Hello(u32),
@@ -180,7 +169,7 @@ impl Server {
     /// nothing of which it came through: None). For naming and for the base
     /// of relative paths, which the server then walks from the virtual
     /// root as any other; never for what an fd itself may do.
-    fn place_in_submount(&self, fd: BorrowedFd<'_>, st: &sys::Stat) -> Option<(usize, Vec<u8>)> {
+    pub(super) fn place_in_submount(&self, fd: BorrowedFd<'_>, st: &sys::Stat) -> Option<(usize, Vec<u8>)> {
         let inside = std::fs::read_link(sys::proc_fd(fd)).ok()?;
         let inside = inside.as_os_str().as_bytes();
         if !inside.starts_with(b"/") || inside.ends_with(b" (deleted)") {
@@ -456,7 +445,7 @@ impl Server {
                 (None, Some(Use::Directory))
             }
             Request::Link { .. } => (None, Some(Use::Link)),
-            Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } | Request::Owners { .. } => (None, None),
+            Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } | Request::Owners { .. } | Request::OwnersTable => (None, None),
         };
         let look = matches!(uses, Some(Use::Object { look: true, .. }));
         ReqState { want, uses, look, ..ReqState::default() }
@@ -549,128 +538,15 @@ impl Server {
                 Ok(fd) => Answer::with_fd(Data::None, fd),
                 Err(e) => Answer::err(e),
             },
-            Request::Owners { skip, flags } => match self.owners(fds, skip, flags & proto::OWNERS_SUBDIRS != 0) {
+            Request::Owners { skip, flags } => match self.owners(fds, skip, flags) {
                 Ok(list) => Answer::data(Data::Owners(list)),
                 Err(e) => Answer::err(e),
             },
+            Request::OwnersTable => match self.owners_table() {
+                Ok(fd) => Answer::with_fd(Data::None, fd),
+                Err(e) => Answer::err(e),
+            },
         }
-    }
-
-    /// The host's owners of the attached file, and if it is a directory of
-    /// its entries, from index `skip` on (0: the directory itself): what a
-    /// session of an ordinary user sees as the overflow id, since its user
-    /// namespace maps no id but the user's (handler/src/owners.rs). With
-    /// room left in the frame after a whole directory, its subdirectories'
-    /// entries follow, breadth first (tar, find and ls -R walk on into
-    /// them: one round trip for many small directories), up to one entry
-    /// less than a full frame, which alone means "ask again from `skip`".
-    /// Entries only of a directory on one of the grants' copies, or on a
-    /// mount below one found at its place beneath the grant: a directory
-    /// elsewhere (an inherited fd on FUSE or NFS) could keep the event loop
-    /// waiting, and the owners of files the session can name anyway are all
-    /// it learns; of an fd elsewhere, its object's own owners alone.
-    fn owners(&mut self, fds: &[OwnedFd], skip: u32, subdirs_too: bool) -> SysResult<Vec<proto::Owner>> {
-        let fd = fds.first().ok_or(libc::EINVAL)?.as_fd();
-        let mnt = sys::mount_id(fd)?;
-        // On a mount below a grant's copy (another file system mounted in
-        // the granted tree, a bind mount there): only where the same
-        // object lies at its place beneath a grant (the session's files
-        // there showed 65534).
-        let on_grant = self.ns.grants.iter().any(|g| g.mnt_id == Some(mnt))
-            || sys::fstat_cached(fd, sys::STATX_CHECK).is_ok_and(|st| self.place_in_submount(fd, &st).is_some());
-        let own = sys::owner_at(fd, c"", true)?;
-        if !on_grant {
-            // Elsewhere (an fd the program inherited from outside, `--fd`
-            // or its stdin: a host file showed 65534; a pipe, the
-            // session's procfs): the object's own owners only, which its
-            // holder may see natively (statx that never waits), never a
-            // listing.
-            return Ok(vec![own.0]);
-        }
-        let Some(size) = own.1 else { return Ok(vec![own.0]) };
-        if size > SMALL_DIR {
-            // A large directory: all its entries' owners, read once while
-            // it is unchanged, then in pages.
-            let list = self.owner_list(fd, own.0)?;
-            let from = (skip as usize).saturating_sub(1).min(list.len());
-            let mut page = if skip == 0 { vec![own.0] } else { Vec::new() };
-            let take = proto::OWNERS_MAX - page.len();
-            page.extend(list[from..].iter().take(take).copied());
-            return Ok(page);
-        }
-        let mut list = if skip == 0 { vec![own.0] } else { Vec::new() };
-        let top = sys::open_listing(fd, c".")?;
-        let mut subdirs = Vec::new();
-        let mut index = 0u32;
-        for name in sys::entry_names(top.as_fd(), (skip as usize).saturating_add(proto::OWNERS_MAX))? {
-            index += 1;
-            if index < skip {
-                continue;
-            }
-            if list.len() == proto::OWNERS_MAX {
-                return Ok(list);
-            }
-            // (Gone since it was listed: left out.)
-            if let Ok((o, dir)) = sys::owner_at(top.as_fd(), &name, false) {
-                list.push(o);
-                if subdirs_too && dir.is_some_and(|size| size <= SMALL_DIR) && o.dev == own.0.dev {
-                    subdirs.push((None, name));
-                }
-            }
-        }
-        // Small subdirectories', breadth first, while they fit whole in
-        // what is left of SUBDIR_OWNERS (the host's stat of each is the
-        // cost: a millisecond a thousand).
-        let room = (list.len() + SUBDIR_OWNERS).min(proto::OWNERS_MAX - 1);
-        let mut parents: Vec<OwnedFd> = vec![top];
-        let mut next = 0;
-        while next < subdirs.len() && list.len() < room {
-            let (parent, name) = std::mem::take(&mut subdirs[next]);
-            next += 1;
-            let at = parent.map_or(0, |p: usize| p);
-            let Ok(dir) = sys::open_listing(parents[at].as_fd(), &name) else { continue };
-            let Ok(names) = sys::entry_names(dir.as_fd(), SUBDIR_OWNERS + 1) else { continue };
-            if list.len() + names.len() > room {
-                break;
-            }
-            parents.push(dir);
-            let here = parents.len() - 1;
-            for name in names {
-                if let Ok((o, dir)) = sys::owner_at(parents[here].as_fd(), &name, false) {
-                    list.push(o);
-                    if dir.is_some_and(|size| size <= SMALL_DIR) && o.dev == own.0.dev {
-                        subdirs.push((Some(here), name));
-                    }
-                }
-            }
-        }
-        Ok(list)
-    }
-
-    /// The owners of every entry of the large directory `fd` (whose own
-    /// are `dir`), kept while its ctime and mtime stand.
-    fn owner_list(&mut self, fd: BorrowedFd<'_>, dir: proto::Owner) -> SysResult<std::rc::Rc<Vec<proto::Owner>>> {
-        let stamp = sys::change_times(fd)?;
-        if let Some((was, list)) = self.owner_lists.get(&(dir.dev, dir.ino)) {
-            if *was == stamp {
-                return Ok(list.clone());
-            }
-        }
-        let top = sys::open_listing(fd, c".")?;
-        let mut list = Vec::new();
-        // (At most OWNER_LIST_MAX: past them, a file's own owners are asked
-        // about alone; a client's huge directory takes no more memory.)
-        for name in sys::entry_names(top.as_fd(), OWNER_LIST_MAX)? {
-            if let Ok((o, _)) = sys::owner_at(top.as_fd(), &name, false) {
-                list.push(o);
-            }
-        }
-        let list = std::rc::Rc::new(list);
-        if self.owner_lists.len() >= OWNER_LISTS {
-            self.owner_lists.clear();
-        }
-        self.owner_lists.insert((dir.dev, dir.ino), (stamp, list.clone()));
-        Ok(list)
     }
 
     /// Opens the object of `obj` anew with `flags` (never blocking here:

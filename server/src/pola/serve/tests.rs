@@ -715,3 +715,73 @@ fn owners_of_a_grants_directory_and_its_entries() {
     assert_eq!(own.len(), 1);
     assert_eq!(own[0].ino, std::fs::metadata("/usr").unwrap().ino());
 }
+
+/// The owners table (`OwnersTable`: a read-only fd of it) holds what an
+/// Owners reply told, and what the walker found below a walked directory
+/// (a request for a name beside a directory fd): every file, or with
+/// OWNERS_DIRS_ONLY the directories alone. Nothing below a directory on
+/// no grant's copy is walked.
+#[test]
+fn the_walker_writes_the_owners_below_a_walked_directory_into_the_table() {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::atomic::AtomicU64;
+    for dirs_only in [false, true] {
+        let (f, mut s) = server();
+        let out = f.path("out");
+        for d in ["a/b", "c"] {
+            std::fs::create_dir_all(out.join(d)).unwrap();
+        }
+        for (i, file) in ["top", "a/f1", "a/b/g1", "c/h1"].into_iter().enumerate() {
+            std::fs::write(out.join(file), file).unwrap();
+            std::os::unix::fs::chown(out.join(file), Some(1000 + i as u32), Some(2000 + i as u32)).unwrap();
+        }
+        std::os::unix::fs::chown(out.join("a/b"), Some(77), Some(78)).unwrap();
+        let a = s.handle(0, &Request::OwnersTable, &[]);
+        let table_fd = a.fd.expect("the table's fd");
+        // SAFETY: a new read-only shared mapping of the table's memfd
+        // (owners_table::BYTES long), kept until the end of the test.
+        let at = unsafe { libc::mmap(std::ptr::null_mut(), proto::owners_table::BYTES, libc::PROT_READ, libc::MAP_SHARED, table_fd.as_raw_fd(), 0) };
+        assert_ne!(at, libc::MAP_FAILED);
+        // SAFETY: the mapping above; any bytes are valid AtomicU64s.
+        let table = unsafe { std::slice::from_raw_parts(at as *const AtomicU64, proto::owners_table::WORDS) };
+        // SAFETY: as above: the mapping is read-only through this fd.
+        assert_ne!(unsafe { libc::mprotect(at, 4096, libc::PROT_READ | libc::PROT_WRITE) }, 0, "a read-only fd's mapping never turns writable");
+        let ids = |p: &str| {
+            let m = std::fs::symlink_metadata(out.join(p)).unwrap();
+            (m.dev(), m.ino(), m.uid(), m.gid())
+        };
+        let found = |p: &str| {
+            let (dev, ino, uid, gid) = ids(p);
+            proto::owners_table::lookup(table, dev, ino).inspect(|&o| assert_eq!(o, (uid, gid), "{p}")).is_some()
+        };
+        let (dir, _) = open(&mut s, "/out", libc::O_RDONLY | libc::O_DIRECTORY).unwrap();
+        let flags = proto::OWNERS_SUBDIRS | if dirs_only { proto::OWNERS_DIRS_ONLY } else { 0 };
+        let a = s.handle(0, &Request::Owners { skip: 0, flags }, &[dir]);
+        assert!(a.result.is_ok());
+        // The reply's own: the directory's entries.
+        for p in ["top", "a", "c"] {
+            assert!(found(p), "{p}: the reply's owners are in the table");
+        }
+        // The walker's, on its thread.
+        let deep = if dirs_only { vec!["a/b"] } else { vec!["a/f1", "a/b", "a/b/g1", "c/h1"] };
+        let until = Instant::now() + Duration::from_secs(10);
+        while !deep.iter().all(|p| found(p)) {
+            assert!(Instant::now() < until, "dirs only {dirs_only}: the walker wrote {:?} of {deep:?}", deep.iter().filter(|p| found(p)).collect::<Vec<_>>());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if dirs_only {
+            std::thread::sleep(Duration::from_millis(50));
+            for p in ["a/f1", "a/b/g1", "c/h1"] {
+                assert!(!found(p), "{p}: only directories are walked");
+            }
+        }
+        // A directory elsewhere: its own owners, nothing walked below it.
+        let elsewhere = OwnedFd::from(std::fs::File::open("/usr").unwrap());
+        assert!(s.handle(0, &Request::Owners { skip: 0, flags: proto::OWNERS_SUBDIRS }, &[elsewhere]).result.is_ok());
+        std::thread::sleep(Duration::from_millis(50));
+        let bin = std::fs::metadata("/usr/bin").unwrap();
+        assert_eq!(proto::owners_table::lookup(table, bin.dev(), bin.ino()), None, "nothing below /usr, on no grant");
+        // SAFETY: the mapping made above, no longer used.
+        unsafe { libc::munmap(at, proto::owners_table::BYTES) };
+    }
+}
