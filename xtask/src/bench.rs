@@ -27,7 +27,12 @@
 //! the process through the session's procfs), from 1 and from 200 threads
 //! (tests/programs/pola/open_threads.c). The session's CPU column counts
 //! the launcher and server only: the session's processes are reaped by
-//! its init, which the launcher does not wait for.
+//! its init, which the launcher does not wait for. The `uid 65534` column
+//! is the same session started by an ordinary user (setpriv): the files
+//! of /usr are others' there, whose owners the server tells. (The bench
+//! runs as root; its ratios are to root's native runs, which read the
+//! same files: tar and find as nobody natively take what they take as
+//! root.)
 //!
 //! The tracer round trip (`preld trace --tracer`, docs/tracer-protocol.md)
 //! has a table of its own: getppid's per-call cost when an external tracer
@@ -137,8 +142,9 @@ struct Cell {
 
 /// Where programs found in PATH come from, so that a missing one is named by
 /// the Debian package that provides it.
-const TOOLS: [(&str, &str); 7] = [
+const TOOLS: [(&str, &str); 8] = [
     ("strace", "strace"),
+    ("setpriv", "util-linux"),
     ("proot", "proot"),
     ("bwrap", "bubblewrap"),
     ("cc", "gcc"),
@@ -224,23 +230,32 @@ fn os(v: &[&str]) -> Vec<OsString> {
 /// `scratch`: the bench's directory, read-write in the session column.
 fn configs(preld: &Path, scratch: &Path) -> Vec<Config> {
     let p = preld.as_os_str().to_owned();
+    let session = {
+        let mut v: Vec<OsString> = vec![p.clone(), "pola".into(), "-B".into(), "--rw".into(), scratch.into()];
+        // tar names each file's owner: without these every lookup
+        // fails, is not cached, and tar redoes it per file.
+        for f in ["/etc/passwd", "/etc/group", "/etc/nsswitch.conf"] {
+            if Path::new(f).exists() {
+                v.extend(["--ro".into(), f.into()]);
+            }
+        }
+        v.push("--".into());
+        v
+    };
     vec![
         Config { name: "native", prefix: vec![], env: vec![] },
         Config { name: "preld run", prefix: vec![p.clone(), "run".into(), "--".into()], env: vec![] },
         // The trap path alone: every call a SIGSYS (no site rewritten).
         Config { name: "preld run, no fast path", prefix: vec![p.clone(), "run".into(), "--".into()], env: vec![("PRELD_FAST", "0")] },
+        Config { name: "preld pola -B", prefix: session.clone(), env: vec![] },
+        // An ordinary user's session (most users' own): its user namespace
+        // maps only the user's ids, so /usr's owners are the server's to
+        // tell (the owners table and its walker).
         Config {
-            name: "preld pola -B",
+            name: "preld pola -B, uid 65534",
             prefix: {
-                let mut v: Vec<OsString> = vec![p.clone(), "pola".into(), "-B".into(), "--rw".into(), scratch.into()];
-                // tar names each file's owner: without these every lookup
-                // fails, is not cached, and tar redoes it per file.
-                for f in ["/etc/passwd", "/etc/group", "/etc/nsswitch.conf"] {
-                    if Path::new(f).exists() {
-                        v.extend(["--ro".into(), f.into()]);
-                    }
-                }
-                v.push("--".into());
+                let mut v = os(&["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+                v.extend(session);
                 v
             },
             env: vec![],
@@ -376,6 +391,12 @@ pub fn bench(args: &[String]) {
     // gcc's input and output in a directory of their own, removed at the end.
     let tmp = std::env::temp_dir().join(format!("preld-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap_or_else(|e| fail(format!("mkdir {}: {e}", tmp.display())));
+    // (Written by gcc in the sessions of uid 65534 too: not sticky, so
+    // that its ld may replace the output root's runs made.)
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o777));
+    }
     let hello_c = tmp.join("hello.c");
     std::fs::write(&hello_c, "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n")
         .unwrap_or_else(|e| fail(format!("write {}: {e}", hello_c.display())));

@@ -185,16 +185,22 @@ type Listing = std::rc::Rc<Vec<(std::ffi::CString, u64, bool)>>;
 /// when it was listed (a stale one only walks wrongly, owners are each
 /// file's own).
 #[derive(Default)]
-struct Listings(HashMap<(u64, u64), Listing>);
+struct Listings {
+    kept: HashMap<(u64, u64), Listing>,
+    /// Entries kept, in all.
+    entries: usize,
+}
 
-/// Directories of at least this many entries are kept in `Listings`.
+/// Directories of at least this many entries are kept in `Listings`, at
+/// most LISTINGS_KEPT of them and LISTED_ENTRIES_KEPT entries in all.
 const LISTING_KEPT_FROM: usize = 64;
 const LISTINGS_KEPT: usize = 256;
+const LISTED_ENTRIES_KEPT: usize = 1 << 18;
 
 impl Listings {
     /// The entries of `dir`, whose (dev, ino) is `id`.
     fn of(&mut self, dir: BorrowedFd<'_>, id: (u64, u64)) -> Option<Listing> {
-        if let Some(l) = self.0.get(&id) {
+        if let Some(l) = self.kept.get(&id) {
             return Some(l.clone());
         }
         let list = sys::open_listing(dir, c".").and_then(|d| sys::entries_typed(d.as_fd(), WALK_NAMES)).ok()?;
@@ -204,10 +210,14 @@ impl Listings {
     fn keep(&mut self, id: (u64, u64), list: Vec<(std::ffi::CString, u64, bool)>) -> Listing {
         let list = std::rc::Rc::new(list);
         if list.len() >= LISTING_KEPT_FROM {
-            if self.0.len() >= LISTINGS_KEPT {
-                self.0.clear();
+            if self.kept.len() >= LISTINGS_KEPT || self.entries + list.len() > LISTED_ENTRIES_KEPT {
+                self.kept.clear();
+                self.entries = 0;
             }
-            self.0.insert(id, list.clone());
+            self.entries += list.len();
+            if let Some(old) = self.kept.insert(id, list.clone()) {
+                self.entries -= old.len();
+            }
         }
         list
     }
@@ -325,6 +335,11 @@ impl Server {
     /// walker with it.
     pub(super) fn owners_table(&mut self) -> SysResult<OwnedFd> {
         if self.owners.table.is_none() {
+            // (Under a low fd limit the connections keep the fds: the
+            // handler asks the server each time instead.)
+            if self.fds_left() < 2 * OWNERS_FDS {
+                return Err(libc::EMFILE);
+            }
             let t = Arc::new(Table::new()?);
             self.owners.table = Some(t);
         }
