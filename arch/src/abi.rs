@@ -3,7 +3,7 @@
 //! operands and callers take. The asm of this crate names these, never a
 //! bare number (tests/tests/tidy.rs checks).
 
-use linux_raw_sys::{elf, general, prctl};
+use linux_raw_sys::{elf, general, ioctl, prctl};
 
 pub const SYS_RT_SIGRETURN: usize = general::__NR_rt_sigreturn as usize;
 pub const SYS_RT_SIGPROCMASK: usize = general::__NR_rt_sigprocmask as usize;
@@ -31,6 +31,10 @@ pub const O_APPEND: u32 = general::O_APPEND;
 pub const __O_TMPFILE: u32 = general::__O_TMPFILE;
 pub const AT_SYMLINK_NOFOLLOW: u32 = general::AT_SYMLINK_NOFOLLOW;
 pub const AT_EMPTY_PATH: u32 = general::AT_EMPTY_PATH;
+/// The ioctls that name fds of their own besides the one they are made on.
+pub const FICLONE: u32 = ioctl::FICLONE;
+pub const FICLONERANGE: u32 = ioctl::FICLONERANGE;
+pub const FIDEDUPERANGE: u32 = ioctl::FIDEDUPERANGE;
 /// sizeof(struct stat), what newfstatat writes.
 pub const STAT_SIZE: usize = core::mem::size_of::<general::stat>();
 const _: () = assert!(STAT_SIZE == 144);

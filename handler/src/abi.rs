@@ -243,6 +243,20 @@ pub const TIOCCONS: u32 = ioctl::TIOCCONS;
 
 // userfaultfd's ioctls (memory.rs): their type, and each command's number.
 pub const UFFDIO: u32 = general::UFFDIO;
+// The ioctls that name fds besides the one they are made on (fds.rs).
+pub const FICLONE: u32 = ioctl::FICLONE;
+pub const FICLONERANGE: u32 = ioctl::FICLONERANGE;
+pub const FIDEDUPERANGE: u32 = ioctl::FIDEDUPERANGE;
+/// struct file_clone_range's size and where its src_fd (s64) lies.
+pub const CLONE_RANGE_SIZE: usize = core::mem::size_of::<general::file_clone_range>();
+pub const CLONE_RANGE_SRC_FD_AT: usize = core::mem::offset_of!(general::file_clone_range, src_fd);
+/// struct file_dedupe_range: the header's size (where its array starts),
+/// where dest_count (u16) lies, and the size of each struct
+/// file_dedupe_range_info of the array and where its dest_fd (s64) lies.
+pub const DEDUPE_HEADER: usize = core::mem::offset_of!(general::file_dedupe_range, info);
+pub const DEDUPE_COUNT_AT: usize = core::mem::offset_of!(general::file_dedupe_range, dest_count);
+pub const DEDUPE_INFO: usize = core::mem::size_of::<general::file_dedupe_range_info>();
+pub const DEDUPE_DEST_FD_AT: usize = core::mem::offset_of!(general::file_dedupe_range_info, dest_fd);
 pub use general::{_UFFDIO_CONTINUE, _UFFDIO_COPY, _UFFDIO_MOVE, _UFFDIO_POISON, _UFFDIO_REGISTER, _UFFDIO_UNREGISTER, _UFFDIO_WAKE, _UFFDIO_WRITEPROTECT, _UFFDIO_ZEROPAGE};
 
 // Sockets.

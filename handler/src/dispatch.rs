@@ -109,7 +109,7 @@ const fn table() -> [Route; TABLE_LEN] {
     // at them first (`fast_gate`).
     set!(fds::guard, Gate::Plain => poll, select);
     // ... and userfaultfd's ranges keep off preld's memory.
-    set!(memory::ioctl, Gate::Fd => ioctl);
+    set!(memory::ioctl, Gate::Ioctl => ioctl);
     // Calls that may cut a file short under a mapping: the handler sees
     // each (memory::truncates), so none has a gate.
     set!(fds::guard => ftruncate);

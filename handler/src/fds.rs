@@ -119,6 +119,79 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
     }
 }
 
+/// ioctls that name fds besides the one they are made on: FICLONE's
+/// source (the argument itself), FICLONERANGE's (struct
+/// file_clone_range's src_fd), FIDEDUPERANGE's destinations (each struct
+/// file_dedupe_range_info's dest_fd). One of preld's is no fd of the
+/// program's: FICLONE and FICLONERANGE fail with EBADF, as natively for a
+/// closed one; FIDEDUPERANGE is made on a copy where it is -1, which the
+/// kernel answers as it would natively (that destination's status
+/// -EBADF), and the program's struct gets the kernel's results with its
+/// own fds. The structs are copied into preld's memory and the call made
+/// with the copy, so that another thread cannot put one of preld's fds in
+/// after the look. Session-18b adversary: FICLONE from the session's
+/// connection gave EXDEV, the kernel having reached it. None: not such an
+/// ioctl, or its struct unreadable (the kernel says EFAULT), or the
+/// program's own seccomp filter must see the call made from its code.
+pub fn ioctl_fds(c: &mut Call<'_>) -> Option<Outcome> {
+    use crate::abi::{CLONE_RANGE_SIZE, CLONE_RANGE_SRC_FD_AT, DEDUPE_COUNT_AT, DEDUPE_DEST_FD_AT, DEDUPE_HEADER, DEDUPE_INFO, FICLONE, FICLONERANGE, FIDEDUPERANGE};
+    let cmd = c.args[1] as u32;
+    let mut buf = [0u8; preld_arch::PAGE_SIZE];
+    let len = match cmd {
+        FICLONE => return is_own(c.args[2]).then(|| Outcome::err(EBADF)),
+        FICLONERANGE => CLONE_RANGE_SIZE,
+        FIDEDUPERANGE => {
+            if !usermem::read(c.args[2], &mut buf[..DEDUPE_HEADER]) {
+                return None;
+            }
+            let count = u16::from_ne_bytes([buf[DEDUPE_COUNT_AT], buf[DEDUPE_COUNT_AT + 1]]) as usize;
+            // (Larger than a page: ENOMEM, before any fd is looked at.)
+            match DEDUPE_HEADER + count * DEDUPE_INFO {
+                n if n <= buf.len() => n,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let bytes = &mut buf[..len];
+    if !usermem::read(c.args[2], bytes) {
+        return None;
+    }
+    let fd_at = |b: &[u8], at: usize| usize::from_ne_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    // Where the struct holds fds (an s64 each).
+    let fds_at: alloc::vec::Vec<usize> = match cmd {
+        FICLONERANGE => alloc::vec![CLONE_RANGE_SRC_FD_AT],
+        _ => (0..(len - DEDUPE_HEADER) / DEDUPE_INFO).map(|i| DEDUPE_HEADER + i * DEDUPE_INFO + DEDUPE_DEST_FD_AT).collect(),
+    };
+    let own_at: alloc::vec::Vec<usize> = fds_at.into_iter().filter(|&at| is_own(fd_at(bytes, at))).collect();
+    if cmd == FICLONERANGE && !own_at.is_empty() {
+        return Some(Outcome::err(EBADF));
+    }
+    if crate::sud::seccomp_filtered() {
+        return (!own_at.is_empty()).then(|| Outcome::err(EBADF));
+    }
+    let theirs: alloc::vec::Vec<usize> = own_at.iter().map(|&at| fd_at(bytes, at)).collect();
+    for &at in &own_at {
+        bytes[at..at + 8].copy_from_slice(&(-1i64).to_ne_bytes());
+    }
+    let mut args = c.args;
+    args[2] = bytes.as_ptr() as usize;
+    // SAFETY: the application's own ioctl on its own fd, with preld's copy
+    // of its struct (`len` bytes, as the kernel reads it), which the kernel
+    // reads and, for FIDEDUPERANGE, writes its results into.
+    let r = unsafe { sys::raw(c.nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+    // (The kernel writes the struct back only when the call succeeds.)
+    if cmd == FIDEDUPERANGE && r >= 0 {
+        for (&at, &fd) in own_at.iter().zip(&theirs) {
+            bytes[at..at + 8].copy_from_slice(&fd.to_ne_bytes());
+        }
+        if !usermem::write(c.args[2], bytes) {
+            return Some(Outcome::err(crate::errno::EFAULT));
+        }
+    }
+    Some(Outcome::Return(r))
+}
+
 /// poll (ppoll) of `nfds` struct pollfd at `fds` naming one of preld's
 /// fds: natively that entry is POLLNVAL (an fd not open), counted as
 /// ready, and the call returns at once: made here without waiting

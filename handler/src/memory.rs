@@ -197,12 +197,13 @@ pub fn serve_in_gate(nr: usize, a: &[usize; 6]) -> Option<isize> {
     fast::change_memory(nr, a)
 }
 
-/// ioctl: the fd guard's, and userfaultfd's ranges kept off preld's memory.
+/// ioctl: the fd guard's (the fds some ioctls name besides their first:
+/// `fds::ioctl_fds`), and userfaultfd's ranges kept off preld's memory.
 pub fn ioctl(c: &mut Call<'_>) -> Outcome {
     if crate::ownfd::is_own(c.args[0]) {
         return crate::fds::guard(c);
     }
-    uffd_ioctl(c).unwrap_or_else(|| crate::fds::guard(c))
+    crate::fds::ioctl_fds(c).or_else(|| uffd_ioctl(c)).unwrap_or_else(|| crate::fds::guard(c))
 }
 
 /// userfaultfd's ioctls (type 0xAA: linux/userfaultfd.h, no other

@@ -3254,15 +3254,18 @@ fn preld_s_fds_are_not_reached_as_a_second_fd_through_a_gate() {
 }
 
 /// preld's fds as ioctl FICLONE's source fd (the third argument;
-/// session-18b adversary): `programs/pola/own_fd_second.c ioctl` clones
-/// each of fds 1000-1099 into a file of its private /tmp; natively EBADF,
-/// in a session EXDEV for the session's connection (the kernel reached
-/// it). Neither the ioctl gate nor fds::guard looks at an ioctl's
-/// argument as an fd.
+/// session-18b adversary), FICLONERANGE's (in its struct) and
+/// FIDEDUPERANGE's destinations: `programs/pola/own_fd_second.c ioctl`
+/// clones each of fds 1000-1099 into a file of its private /tmp; natively
+/// EBADF, in a session FICLONE gave EXDEV for the session's connection
+/// (the kernel reached it). The ioctl gate now sends those three ioctls
+/// the slow way, where `fds::ioctl_fds` looks at their fds; dynamic and
+/// static.
 #[test]
-#[ignore = "bug: ioctl FICLONE's source fd reaches preld's fds (EXDEV where natively EBADF)"]
 fn preld_s_fds_are_not_reached_as_ficlone_s_source() {
-    done_with_no_wrong_as_natively("pola/own_fd_second", &["ioctl"]);
+    for prog in ["pola/own_fd_second", "pola/own_fd_second-static"] {
+        done_with_no_wrong_as_natively(prog, &["ioctl"]);
+    }
 }
 
 /// preld's fds' magic links looked at themselves (session-18b adversary):

@@ -218,6 +218,10 @@ pub enum Gate {
     /// the session's connection was added to epoll sets, spliced into and
     /// sent from (session-18b adversary).
     Fds,
+    /// ioctl: as `Fd`, and not the ioctls that name fds of their own
+    /// (FICLONE, FICLONERANGE, FIDEDUPERANGE: the handler looks at those,
+    /// the slow way).
+    Ioctl,
     /// Never makes it: back to the site's own `syscall`.
     Slow,
     /// A call whose path (first argument) must not start with "/proc/"
@@ -260,6 +264,8 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::Fd, true) => fast_gate_fd_counted,
         (Gate::Fds, false) => fast_gate_fds,
         (Gate::Fds, true) => fast_gate_fds_counted,
+        (Gate::Ioctl, false) => fast_gate_ioctl,
+        (Gate::Ioctl, true) => fast_gate_ioctl_counted,
         (Gate::Close, false) => fast_gate_close,
         (Gate::Close, true) => fast_gate_close_counted,
         (Gate::Slow, _) => fast_gate_slow,
@@ -546,7 +552,7 @@ const MAP_FIXED_ANY: u32 = abi::MAP_FIXED | abi::MAP_FIXED_NOREPLACE;
 /// The gates that check an argument before the call, counting the calls
 /// they make or not: `fd` (the first argument, an int, none of preld's
 /// `OWN_FDS`: preld's own fds go to the handler, which hides them, the
-/// slow way) or `mmap` (no fixed address in the flags, the fourth
+/// slow way; `fds`, `ioctl`: see `Gate`) or `mmap` (no fixed address in the flags, the fourth
 /// argument: a fixed mapping goes to the handler gate, where the handler
 /// guards preld's memory and sees what the mapping replaces, or sends it
 /// the slow way; nor, for a file's, one of preld's fds, the fifth). The flags are saved for the check and restored before
@@ -577,6 +583,15 @@ macro_rules! checked_gate {
                 own_fd!("2f", "esi", "rsi"),
                 own_fd!("2f", "edx", "rdx"),
                 ".endif",
+                // `ioctl`: not the ioctls that name other fds (Gate::Ioctl).
+                concat!(".ifc ", $check, ",ioctl"),
+                "cmp esi, {ficlone}",
+                "je 2f",
+                "cmp esi, {ficlonerange}",
+                "je 2f",
+                "cmp esi, {fideduperange}",
+                "je 2f",
+                ".endif",
                 ".endif",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
@@ -597,6 +612,9 @@ macro_rules! checked_gate {
                 own_bits = const OWN_FDS_BITS,
                 fixed = const MAP_FIXED_ANY,
                 anonymous = const abi::MAP_ANONYMOUS,
+                ficlone = const abi::FICLONE,
+                ficlonerange = const abi::FICLONERANGE,
+                fideduperange = const abi::FIDEDUPERANGE,
                 calls = sym FAST_CALLS,
                 counted = const $counted,
                 slow = sym fast_gate_slow,
@@ -610,6 +628,8 @@ checked_gate!(fast_gate_fd, "fd", counted: 0);
 checked_gate!(fast_gate_fd_counted, "fd", counted: 1);
 checked_gate!(fast_gate_fds, "fds", counted: 0);
 checked_gate!(fast_gate_fds_counted, "fds", counted: 1);
+checked_gate!(fast_gate_ioctl, "ioctl", counted: 0);
+checked_gate!(fast_gate_ioctl_counted, "ioctl", counted: 1);
 checked_gate!(fast_gate_mmap, "mmap", counted: 0);
 checked_gate!(fast_gate_mmap_counted, "mmap", counted: 1);
 

@@ -1,7 +1,7 @@
 //! Pages of stubs, each within rel32 reach of the sites that jump to it.
 //!
 //! ```text
-//!   page: [gate words: one per gate, counted or not][pad to 128]
+//!   page: [gate words: one per gate, counted or not][pad to HEADER]
 //!         [stub][stub]...                          (64 bytes each)
 //! ```
 //! A stub calls its gate through one of its page's words. Pages are
@@ -18,9 +18,9 @@ use crate::{abi, sys};
 
 const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
-const HEADER: usize = 192;
+const HEADER: usize = 256;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 23] = [
+const GATE_WORDS: [(Gate, bool); 25] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -44,6 +44,8 @@ const GATE_WORDS: [(Gate, bool); 23] = [
     (Gate::Close, true),
     (Gate::Fds, false),
     (Gate::Fds, true),
+    (Gate::Ioctl, false),
+    (Gate::Ioctl, true),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
