@@ -16,6 +16,10 @@
 //! /tmp.
 //!
 //! Logs: target/tmp/preld-go_std/{native,pola}-PKG.log.
+//!
+//! `go_file_tests_as_nobody_in_a_session_end_as_natively` runs os, io/fs,
+//! path/filepath and os/user as nobody, natively and in nobody's own
+//! session (root's files' owners the server's to tell there).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -149,44 +153,133 @@ fn go_std_tests_in_a_session_end_as_natively() {
         pola.arg("--cwd").arg(&src).arg("--").arg(&bin).args(args).current_dir(&src).env("GOCACHE", &cache);
         let pola_status = run_logged(pola, &pola_log, LIMIT);
 
-        let a = outcomes(&std::fs::read_to_string(&native_log).unwrap_or_default());
-        let b = outcomes(&std::fs::read_to_string(&pola_log).unwrap_or_default());
-        assert!(!a.is_empty(), "{pkg}: the native run printed no test result: see {}", native_log.display());
-        report.push_str(&format!(
-            "{pkg}: {} tests; native {}, session {}\n",
-            a.len(),
-            status(&native_status),
-            status(&pola_status)
-        ));
-        for k in a.keys().chain(b.keys()).collect::<std::collections::BTreeSet<_>>() {
-            let (x, y) = (a.get(k), b.get(k));
-            if x == y {
-                continue;
-            }
-            // A subtest belongs to its test's entry.
-            let top = k.split('/').next().unwrap_or(k);
-            // A subtest line Go's own output lost on one side (seen natively:
-            // os/signal's TestNohup printed 3 of its 4 subtests' results)
-            // while its test ended the same on both: no difference.
-            if (x.is_none() || y.is_none()) && top != k.as_str() && a.get(top).is_some() && a.get(top) == b.get(top) {
-                report.push_str(&format!("  note {k}: a result on one side only, its test {top} the same on both\n"));
-                continue;
-            }
-            let key = format!("{pkg}.{top}");
-            let show = |o: Option<&String>| o.map_or("(no result)".to_string(), |s| s.clone());
-            match SESSION.iter().find(|(n, _)| *n == key) {
-                Some((_, why)) => report.push_str(&format!("  by design {k}: native {}, session {} ({why})\n", show(x), show(y))),
-                None => {
-                    differences += 1;
-                    report.push_str(&format!("  DIFFERS {k}: native {}, session {}\n", show(x), show(y)));
-                }
-            }
-        }
+        differences += compare(pkg, &native_log, &native_status, &pola_log, &pola_status, &mut report);
     }
     let path = work.join("report.txt");
     std::fs::write(&path, &report).unwrap();
     eprintln!("{report}");
     assert_eq!(differences, 0, "Go's tests end differently in a session: {differences} difference(s), see {}", path.display());
+}
+
+/// Compares one package's runs (their logs): each test's outcome, but for
+/// [`SESSION`]'s; writes what differs into `report` and returns how many
+/// differences count.
+fn compare(pkg: &str, native_log: &std::path::Path, native_status: &Waited, pola_log: &std::path::Path, pola_status: &Waited, report: &mut String) -> usize {
+    let mut differences = 0;
+    let a = outcomes(&std::fs::read_to_string(native_log).unwrap_or_default());
+    let b = outcomes(&std::fs::read_to_string(pola_log).unwrap_or_default());
+    assert!(!a.is_empty(), "{pkg}: the native run printed no test result: see {}", native_log.display());
+    report.push_str(&format!("{pkg}: {} tests; native {}, session {}\n", a.len(), status(native_status), status(pola_status)));
+    for k in a.keys().chain(b.keys()).collect::<std::collections::BTreeSet<_>>() {
+        let (x, y) = (a.get(k), b.get(k));
+        if x == y {
+            continue;
+        }
+        // A subtest belongs to its test's entry.
+        let top = k.split('/').next().unwrap_or(k);
+        // A subtest line Go's own output lost on one side (seen natively:
+        // os/signal's TestNohup printed 3 of its 4 subtests' results)
+        // while its test ended the same on both: no difference.
+        if (x.is_none() || y.is_none()) && top != k.as_str() && a.get(top).is_some() && a.get(top) == b.get(top) {
+            report.push_str(&format!("  note {k}: a result on one side only, its test {top} the same on both\n"));
+            continue;
+        }
+        let key = format!("{pkg}.{top}");
+        let show = |o: Option<&String>| o.map_or("(no result)".to_string(), |s| s.clone());
+        match SESSION.iter().find(|(n, _)| *n == key) {
+            Some((_, why)) => report.push_str(&format!("  by design {k}: native {}, session {} ({why})\n", show(x), show(y))),
+            None => {
+                differences += 1;
+                report.push_str(&format!("  DIFFERS {k}: native {}, session {}\n", show(x), show(y)));
+            }
+        }
+    }
+    differences
+}
+
+/// The file-system packages as an ordinary user (nobody), natively and in
+/// nobody's own session, where root's files' owners (the Go tree's, /usr,
+/// /etc) are the server's to tell: os's Stat, Lstat and File.Stat, io/fs's
+/// and filepath's walks, os/user's lookups. The test binaries, Go's cache,
+/// HOME and TMPDIR in a directory of nobody's; the same grants as above
+/// with a copy of preld nobody may run.
+#[test]
+fn go_file_tests_as_nobody_in_a_session_end_as_natively() {
+    use std::os::unix::fs::PermissionsExt;
+    require_tool("go", "golang-go");
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "the suite runs as root (these tests run as nobody)");
+    const NOBODY: u32 = 65534;
+    let root = goroot();
+    let tmp = preld_tests::scratch::Scratch::new("go-nobody");
+    let work = tmp.path();
+    let cache = work.join("gocache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let preld = preld_tests::preld_for_everyone(work);
+    let mut report = String::new();
+    let mut differences = 0;
+    for pkg in ["os", "io/fs", "path/filepath", "os/user"] {
+        let name = pkg.replace('/', "_");
+        let bin = work.join(format!("{name}.test"));
+        let built = Command::new("go").args(["test", "-c", "-o"]).arg(&bin).arg(pkg).env("GOCACHE", &cache).output().expect("go test -c");
+        assert!(built.status.success(), "go test -c {pkg}: {}", String::from_utf8_lossy(&built.stderr));
+        let src = root.join("src").join(pkg);
+        let listed = Command::new(&bin).args(["-test.list", ".*"]).current_dir(&src).output().expect("-test.list");
+        let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .filter(|n| !n.is_empty() && !n.starts_with("ok ") && !NOT_RUN.iter().any(|(k, _)| *k == format!("{pkg}.{n}")))
+            .map(str::to_string)
+            .collect();
+        let run_re = format!("^({})$", names.join("|"));
+        let args = ["-test.v", "-test.short", "-test.timeout", "240s", "-test.run", run_re.as_str()];
+        // Everything of nobody's there: the cache go test -c filled, too.
+        for e in walk(work).iter().map(PathBuf::as_path).chain([work]) {
+            let _ = std::os::unix::fs::lchown(e, Some(NOBODY), Some(NOBODY));
+        }
+        std::fs::set_permissions(work, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let as_nobody = |c: &mut Command| {
+            c.current_dir(&src).env("GOCACHE", &cache).env("HOME", work).env("TMPDIR", work).uid(NOBODY).gid(NOBODY);
+        };
+        let native_log = work.join(format!("native-{name}.log"));
+        let mut native = Command::new(&bin);
+        native.args(args);
+        as_nobody(&mut native);
+        // SAFETY: close_range is async-signal-safe and touches only fds.
+        unsafe {
+            native.pre_exec(|| {
+                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                Ok(())
+            });
+        }
+        let native_status = run_logged(native, &native_log, LIMIT);
+        let pola_log = work.join(format!("pola-{name}.log"));
+        let mut pola = Command::new(&preld);
+        pola.args(["pola", "-B", "--net", "--exec"]).arg(&root).arg("--exec").arg(&bin).arg("--rw").arg(&cache);
+        pola.arg("--rw").arg(work).arg("--cwd").arg(&src).arg("--").arg(&bin).args(args);
+        as_nobody(&mut pola);
+        let pola_status = run_logged(pola, &pola_log, LIMIT);
+        let d = compare(pkg, &native_log, &native_status, &pola_log, &pola_status, &mut report);
+        if d > 0 {
+            let log = std::fs::read_to_string(&pola_log).unwrap_or_default();
+            report.push_str(&format!("  the session's log begins:\n{}\n", log.lines().take(5).collect::<Vec<_>>().join("\n")));
+        }
+        differences += d;
+    }
+    eprintln!("{report}");
+    assert_eq!(differences, 0, "Go's file tests as nobody end differently in a session: {differences} difference(s):\n{report}");
+}
+
+/// Every path below `dir` (not following symlinks).
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
 }
 
 #[test]
