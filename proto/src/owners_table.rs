@@ -31,18 +31,30 @@ pub const BYTES: usize = WORDS * 8;
 
 /// Bytes of a bucket.
 pub const BUCKET_BYTES: usize = WAYS * SLOT_WORDS * 8;
-/// The hash of (dev, ino): `((ino ^ dev.rotate_left(HASH_ROTATE)) *
-/// HASH_MUL) >> HASH_SHIFT`, wrapping, modulo BUCKETS. (The fast path's
-/// stat gate computes it too, in arch/.)
+/// Buckets of a page, one for each of an inode number's low bits: the
+/// files of a directory, whose inode numbers a file system mostly gives
+/// close together, fill one page or a few, not one each (a page of the
+/// memfd is allocated, zeroed and mapped when first touched: scattered
+/// over all 1,024, the 2,000 owners of a gcc's libraries and headers cost
+/// the server 2 ms of page faults, and each process reading them more).
+pub const PAGE_BUCKETS: usize = 64;
+/// Pages of the table.
+pub const PAGES: usize = BUCKETS / PAGE_BUCKETS;
+/// The page of (dev, ino): `(((ino >> INO_LOW_BITS) ^ dev.rotate_left(
+/// HASH_ROTATE)) * HASH_MUL) >> HASH_SHIFT`, wrapping, modulo PAGES; its
+/// bucket there, the low INO_LOW_BITS bits of ino. (The fast path's stat
+/// gate computes it too, in arch/.)
+pub const INO_LOW_BITS: u32 = PAGE_BUCKETS.trailing_zeros();
 pub const HASH_ROTATE: u32 = 29;
 pub const HASH_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 pub const HASH_SHIFT: u32 = 40;
-const _: () = assert!(BUCKETS.is_power_of_two() && BUCKET_BYTES == 64);
+const _: () = assert!(BUCKETS.is_power_of_two() && PAGES.is_power_of_two() && BUCKET_BYTES == 64 && PAGE_BUCKETS * BUCKET_BYTES == 4096);
 
 /// The first word of the bucket of (dev, ino).
 pub fn bucket(dev: u64, ino: u64) -> usize {
-    let h = (ino ^ dev.rotate_left(HASH_ROTATE)).wrapping_mul(HASH_MUL);
-    (h >> HASH_SHIFT) as usize % BUCKETS * WAYS * SLOT_WORDS
+    let h = ((ino >> INO_LOW_BITS) ^ dev.rotate_left(HASH_ROTATE)).wrapping_mul(HASH_MUL);
+    let b = (h >> HASH_SHIFT) as usize % PAGES * PAGE_BUCKETS + (ino as usize & (PAGE_BUCKETS - 1));
+    b * WAYS * SLOT_WORDS
 }
 
 /// The owners (uid, gid) of (dev, ino) if the table holds them.
@@ -101,6 +113,15 @@ mod tests {
 
     fn table() -> Vec<AtomicU64> {
         (0..WORDS).map(|_| AtomicU64::new(0)).collect()
+    }
+
+    #[test]
+    fn neighbours_share_a_page() {
+        let page = |ino| bucket(2049, ino) * 8 / 4096;
+        assert!((1u64 << 20..(1 << 20) + 64).all(|i| page(i) == page(1 << 20)));
+        let pages: std::collections::BTreeSet<usize> = (0..6400u64).map(|i| page(5000 + i)).collect();
+        assert!(pages.len() <= 101, "{} pages for 6,400 neighbours", pages.len());
+        assert!((0..u64::MAX / 7).step_by(1 << 50).all(|i| bucket(9, i) + WAYS * SLOT_WORDS <= WORDS));
     }
 
     #[test]
