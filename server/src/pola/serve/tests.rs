@@ -719,8 +719,9 @@ fn owners_of_a_grants_directory_and_its_entries() {
 /// The owners table (`OwnersTable`: a read-only fd of it) holds what an
 /// Owners reply told, and what the walker found below a walked directory
 /// (a request for a name beside a directory fd): every file, or with
-/// OWNERS_DIRS_ONLY the directories alone. Nothing below a directory on
-/// no grant's copy is walked.
+/// OWNERS_DIRS_ONLY the directories alone; and the entries of a large
+/// directory asked about as a whole, which the walker lists. Nothing
+/// below a directory on no grant's copy is walked.
 #[test]
 fn the_walker_writes_the_owners_below_a_walked_directory_into_the_table() {
     use std::os::unix::fs::MetadataExt;
@@ -773,6 +774,24 @@ fn the_walker_writes_the_owners_below_a_walked_directory_into_the_table() {
             std::thread::sleep(Duration::from_millis(50));
             for p in ["a/f1", "a/b/g1", "c/h1"] {
                 assert!(!found(p), "{p}: only directories are walked");
+            }
+        }
+        // A large directory asked about as a whole: its own owners in the
+        // reply, its entries' listed into the table by the walker.
+        if !dirs_only {
+            std::fs::create_dir(out.join("big")).unwrap();
+            for i in 0..300 {
+                std::fs::write(out.join(format!("big/a-file-with-a-long-name-{i:03}")), "").unwrap();
+            }
+            let (big, _) = open(&mut s, "/out/big", libc::O_RDONLY | libc::O_DIRECTORY).unwrap();
+            assert!(std::fs::metadata(out.join("big")).unwrap().len() > 4096, "a directory of more than a block");
+            let a = s.handle(0, &Request::Owners { skip: 0, flags: 0 }, &[big]);
+            let Ok(Data::Owners(own)) = a.result else { panic!("no owners") };
+            assert_eq!(own.len(), 1, "the directory's own owners only");
+            let until = Instant::now() + Duration::from_secs(10);
+            while !found("big/a-file-with-a-long-name-299") || !found("big/a-file-with-a-long-name-000") {
+                assert!(Instant::now() < until, "the walker did not list the large directory");
+                std::thread::sleep(Duration::from_millis(5));
             }
         }
         // A directory elsewhere: its own owners, nothing walked below it.
