@@ -200,6 +200,7 @@ fn main() {
     own("pola", "own_fd_second", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "own_fd_links", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "stat_gate", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "fstat_gate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "shared_truncate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "shared_memory_fds", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
     run_jobs(&cc_path, &[], &progs, jobs);

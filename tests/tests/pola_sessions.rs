@@ -3894,6 +3894,67 @@ fn stats_beside_a_grant_s_fd_in_the_gate_as_natively() {
     assert!(out.ends_with("preld's memory: EFAULT, unchanged\n"), "as uid 1000: {out}");
 }
 
+/// glibc's fstat (newfstatat(fd, "", buf, AT_EMPTY_PATH)), which the fast
+/// path's stat gate makes itself for an fd on a grant, and its neighbours
+/// (`programs/pola/fstat_gate.c`): a NULL name (Linux 6.11 and later make
+/// the fd's own stat of it: 0 natively), a name other than "", other
+/// flags, a bad name or buffer, the fd's number given to a pipe,
+/// /dev/null, a directory, closed: as natively, as root and as nobody (a
+/// tree of root's: the owners fixed), with the fast path and without,
+/// dynamic and static. (The gate read the name after the kernel's 0: a
+/// NULL one killed the program with SIGSEGV; the handler said EFAULT.)
+#[test]
+fn fstat_of_a_grant_s_fd_and_its_neighbours_as_natively() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = scratch("fstat-gate");
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = tmp.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("file"), "123456\n").unwrap();
+    for d in [&dir, &dir.join("sub")] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(dir.join("file"), fs::Permissions::from_mode(0o644)).unwrap();
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let everyone = preld_for_everyone(&bin);
+    let setpriv = require_tool("setpriv", "util-linux");
+    let mut wrong = Vec::new();
+    for prog in ["fstat_gate", "fstat_gate-static"] {
+        let p = bin.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        for nobody in [false, true] {
+            let cmd = |args: &[&std::ffi::OsStr], fast: &[(&str, &str)]| {
+                let mut c = if nobody {
+                    let mut c = Command::new(&setpriv);
+                    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).args(args);
+                    c
+                } else {
+                    let mut c = Command::new(args[0]);
+                    c.args(&args[1..]);
+                    c
+                };
+                c.env_clear().envs(ENV).envs(fast.iter().copied());
+                run_limited(c, LIMIT).unwrap()
+            };
+            let native = cmd(&[p.as_os_str(), dir.as_os_str()], &[]);
+            assert_eq!(native.status.code(), Some(0), "{prog} natively: {}", native.stderr_str());
+            let native = native.stdout_str();
+            for fast in [preld_tests::fast_env(), vec![("PRELD_FAST", "0")]] {
+                let args = [everyone.as_os_str(), "pola".as_ref(), "-B".as_ref(), "--ro".as_ref(), dir.as_os_str(), "--".as_ref(), p.as_os_str(), dir.as_os_str()];
+                let r = cmd(&args, &fast);
+                let out = r.stdout_str();
+                if r.status.code() != Some(0) || out != native {
+                    let who = if nobody { "nobody" } else { "root" };
+                    wrong.push(format!("{prog} as {who} {fast:?} ({}):\n{}{}", describe_status(r.status), unified_diff(native.as_bytes(), out.as_bytes(), "native", "session"), r.stderr_str()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// A stat whose name lies in a shared file mapping that another process
 /// cuts short and extends again all the while
 /// (`programs/pola/shared_truncate.c`, which never touches those bytes

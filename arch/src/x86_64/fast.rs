@@ -1325,6 +1325,10 @@ macro_rules! stat_gate {
                 "jne 15f",
                 "test rax, rax",
                 "jnz 7f",
+                // (A NULL name: Linux 6.11 and later make the fd's own
+                // stat of it, as of "": there is no name to look at.)
+                "test rsi, rsi",
+                "jz 11f",
                 "cmp byte ptr [rsi], 0",
                 "je 11f",
                 "jmp 7f",
