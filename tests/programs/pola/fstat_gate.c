@@ -3,7 +3,8 @@
  * fast_gate_stat_beside), and its neighbours: a NULL name (Linux 6.11 and
  * later: the fd's own stat, as ""), a name other than "", flags other
  * than AT_EMPTY_PATH, an fd closed and its number given to a pipe or to
- * /dev/null, a buffer the kernel refuses, statx's NULL name. Prints one
+ * /dev/null, a buffer the kernel refuses, statx's NULL name, a name
+ * inside the buffer (which the kernel writes after it read the name). Prints one
  * line per case (result, type, size, owners), the same natively and in a
  * session. argv[1]: a directory holding `file` (7 bytes) and `sub/`. */
 #define _GNU_SOURCE
@@ -71,6 +72,27 @@ int main(int argc, char **argv) {
     printf("raw buffer at 8: %s\n", syscall(SYS_newfstatat, f, "", (void *)8, AT_EMPTY_PATH) == 0 ? "0" : strerrorname_np(errno));
     char *page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     printf("libc read-only buffer: %s\n", fstatat(f, "", (struct stat *)page, AT_EMPTY_PATH) == 0 ? "0" : strerrorname_np(errno));
+    /* A name inside the buffer, which the kernel reads, then writes the
+     * stat over. */
+    static union { struct stat st; char b[512]; } u;
+    memset(&u, 0, sizeof u);
+    r = fstatat(d, u.b + 8, &u.st, AT_EMPTY_PATH);
+    show("libc dir \"\" inside the buffer", r, &u.st);
+    memset(&u, 0, sizeof u);
+    r = fstatat(f, u.b + 8, &u.st, AT_EMPTY_PATH);
+    show("libc file \"\" inside the buffer", r, &u.st);
+    memset(&u, 0, sizeof u);
+    strcpy(u.b + 48, "file");
+    r = fstatat(d, u.b + 48, &u.st, AT_SYMLINK_NOFOLLOW);
+    show("libc dir file inside the buffer", r, &u.st);
+    memset(&u, 0, sizeof u);
+    strcpy(u.b + 140, "file");
+    r = fstatat(d, u.b + 140, &u.st, AT_SYMLINK_NOFOLLOW);
+    show("libc dir file across the buffer's end", r, &u.st);
+    memset(&u, 0, sizeof u);
+    strcpy(u.b + 144, "file");
+    r = fstatat(d, u.b + 144, &u.st, AT_SYMLINK_NOFOLLOW);
+    show("libc dir file just past the buffer", r, &u.st);
     /* The file's fd number given to a pipe, then to /dev/null, behind
      * the handler's back (libc's syscall(2)). */
     show("fstat file again", fstat(f, &st), &st);
