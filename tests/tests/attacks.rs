@@ -479,7 +479,8 @@ fn memory_shared_by_a_vfork_child_keeps_the_main_connection_to_itself() {
 
 /// The gate's races (`stat_race`, `fifo_race`, `fd_cache`, `gadget`,
 /// `beneath_race`, `forged_exec`, dynamic and static) and the owners
-/// table's protection (`owners_table`) in a session of an ordinary user (nobody, 65534,
+/// table's protection (`owners_table`; `owners_forge`: its fd asked for
+/// on the program's own connection, made writable) in a session of an ordinary user (nobody, 65534,
 /// with a copy of preld it may run): a secret everyone may read outside
 /// the grants, a read-only grant it may not change, a read-write grant of
 /// its own.
@@ -532,6 +533,8 @@ fn gate_races_as_nobody() {
         "forged_exec-static",
         "owners_table",
         "owners_table-static",
+        "owners_forge",
+        "owners_forge-static",
     ] {
         let out = tmp.dir(format!("out-{prog}"));
         std::os::unix::fs::chown(&out, Some(NOBODY), Some(NOBODY)).unwrap();
@@ -544,7 +547,7 @@ fn gate_races_as_nobody() {
         if prog.starts_with("forged_exec") {
             cmd.arg(pbin.join("ld-preld"));
         }
-        if prog.starts_with("owners_table") {
+        if prog.starts_with("owners_table") || prog.starts_with("owners_forge") {
             cmd.arg(bin.join("victim"));
         }
         cmd.uid(NOBODY).gid(NOBODY).current_dir(tmp.path());
@@ -569,6 +572,9 @@ fn gate_races_as_nobody() {
         }
         if prog.starts_with("owners_table") && !stdout.contains("table: ") {
             why.push("no owners table to attack (an ordinary user's session maps one)".into());
+        }
+        if prog.starts_with("owners_forge") && !stdout.contains("table: asked for") {
+            why.push("no table fd had from a forged OwnersTable request (the server hands one to any process of the session)".into());
         }
         if !why.is_empty() {
             escapes.push(format!("{prog}: {}", why.join("; ")));
