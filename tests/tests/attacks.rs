@@ -1114,8 +1114,7 @@ fn the_owners_table_s_fd_swapped_on_arrival_never_kills_the_process() {
 
 /// Under the same churn (another thread closing and dup2ing over the
 /// program's fds), a stat of a file of root's shows 65534:65534 in 1 to
-/// 40 children in 100, and now and then 2147483648:0 (natively never:
-/// lstat uses no fd): the fds the
+/// 40 children in 100 (natively never: lstat uses no fd): the fds the
 /// handler opens to ask the server (the file's own O_PATH fd, its
 /// directory's) and the table's fd as it arrives lie in the program's
 /// range for a moment, where the other thread closes them or puts its
