@@ -2098,6 +2098,73 @@ fn others_files_in_a_grant_and_on_mounts_below_it_show_their_owners() {
     r.same("owners in a grant and on mounts below it, as nobody", true);
 }
 
+/// The owners table holds no file outside the grants (as nobody): a grant
+/// of a subdirectory of a tree of others' files, walked by tar, find and
+/// ls -R, and named `..` from each directory beside it (the walker climbs
+/// with `..` to where the walk began, never past the grant's copy's root);
+/// then a process of the session reads the whole table (it maps it
+/// read-only) and finds none of the files around the grant: its parent,
+/// its siblings and theirs.
+#[test]
+fn the_owners_table_holds_nothing_from_outside_the_grants() {
+    use std::os::unix::fs::{lchown, MetadataExt, PermissionsExt};
+    fn walk_all(d: &Path) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        for e in fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                v.extend(walk_all(&p));
+            }
+            v.push(p);
+        }
+        v
+    }
+    let n = Nobody::new("nobody-owners-bounds");
+    let top = n.tmp.dir("tree");
+    let mut k = 0u32;
+    for d in ["outside/a", "outside/b/c", "granted/d0/e", "granted/d1", "granted/d2/f/g"] {
+        fs::create_dir_all(top.join(d)).unwrap();
+        for f in 0..6 {
+            let p = top.join(d).join(format!("f{f}"));
+            write(&p, "x\n");
+            k += 1;
+            lchown(&p, Some([0, 1234, 4321][k as usize % 3]), Some(k % 5)).unwrap();
+        }
+    }
+    for e in walk_all(&top) {
+        if e.is_dir() {
+            fs::set_permissions(&e, fs::Permissions::from_mode(0o755)).unwrap();
+            lchown(&e, Some(77), Some(77)).unwrap();
+        }
+    }
+    let granted = top.join("granted");
+    let outside: Vec<String> = std::iter::once(top.clone())
+        .chain(walk_all(&top).into_iter().filter(|p| !p.starts_with(&granted)))
+        .map(|p| fs::symlink_metadata(&p).unwrap())
+        .map(|m| format!("{}:{}", m.dev(), m.ino()))
+        .collect();
+    assert!(outside.len() > 12);
+    let scan = "import array, ctypes, os, sys\n\
+                os.lstat('d1/f0')\n\
+                lo = hi = 0\n\
+                for l in open('/proc/self/maps'):\n    \
+                    if 'preld-owners' in l: lo, hi = (int(x, 16) for x in l.split()[0].split('-'))\n\
+                t = array.array('Q', ctypes.string_at(lo, hi - lo)) if lo else []\n\
+                seen = {(t[k + 1], t[k + 2]) for k in range(0, len(t), 4) if t[k]}\n\
+                ids = {tuple(map(int, a.split(':'))) for a in sys.argv[1:]}\n\
+                print('table', 'mapped' if lo else 'missing', 'owners', len(seen) >= 24, 'outside', sorted(seen & ids))\n";
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = format!(
+        "cd tree/granted && tar cf /dev/null . && find . -printf '%U:%G' >/dev/null && ls -lnR . >/dev/null && \
+         for d in $(find . -type d); do (cd $d && ls -ln .. >/dev/null); done; sleep 1; {} -c \"$0\" \"$@\"",
+        py.display()
+    );
+    let mut argv = vec!["/bin/sh", "-c", &script, scan];
+    argv.extend(outside.iter().map(String::as_str));
+    let out = n.run(&argv).grant("--ro", &granted).session_ok();
+    assert_eq!(out.stdout_str(), "table mapped owners True outside []\n", "{}", out.report());
+}
+
 /// A walk of a tree of others' files shows each one's owners as natively
 /// (tar, find, ls -R, as nobody): the server's walker writes them into
 /// the session's owners table ahead of the walk, depth first as tar and
