@@ -61,6 +61,10 @@ pub const F_SETFD: usize = general::F_SETFD as usize;
 pub const F_GETFL: usize = general::F_GETFL as usize;
 pub const F_SETFL: usize = general::F_SETFL as usize;
 pub const F_DUPFD_CLOEXEC: usize = general::F_DUPFD_CLOEXEC as usize;
+/// A memfd's seals, and the one that keeps it from shrinking (the owners
+/// table's: a mapping of it never faults).
+pub const F_GET_SEALS: usize = general::F_GET_SEALS as usize;
+pub const F_SEAL_SHRINK: usize = general::F_SEAL_SHRINK as usize;
 pub const FD_CLOEXEC: usize = general::FD_CLOEXEC as usize;
 pub const S_IFMT: u32 = general::S_IFMT;
 pub const S_IFDIR: u32 = general::S_IFDIR;

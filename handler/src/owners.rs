@@ -17,10 +17,10 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use preld_proto::{owners_table, ReplyData, Request, OWNERS_MAX};
 
-use crate::abi::{MAP_SHARED, PROT_READ, S_IFDIR, S_IFMT};
+use crate::abi::{F_GET_SEALS, F_SEAL_SHRINK, MAP_SHARED, PROT_READ, S_IFDIR, S_IFMT};
 use crate::errno::{EIO, EXDEV};
 use crate::thread::ThreadBlock;
-use crate::{resident, rpc, sys};
+use crate::{ownfd, resident, rpc, sys};
 
 /// The id the kernel shows for one its user namespace does not map
 /// (/proc/sys/kernel/overflowuid and overflowgid, 65534 unless an
@@ -115,10 +115,25 @@ fn map_shared(t: &mut ThreadBlock) -> Option<usize> {
     let mut buf = [0u8; 64];
     let (reply, fd) = rpc::call(t, &Request::OwnersTable, &[], &mut buf, true, u64::MAX).ok()?;
     let fd = fd.filter(|_| reply.result >= 0)?;
+    // The fd came at the lowest free number, where another thread of the
+    // program may have closed it or put a file of its own meanwhile (a
+    // memfd it cuts short: preld's reads of the mapping past its end were
+    // SIGBUS, test `the_owners_table_s_fd_swapped_on_arrival_...`). Out of
+    // the program's reach first (preld's: the fd guard keeps its close and
+    // dup2 off), and mapped only if it can never shrink below the table.
+    let fd = match ownfd::adopt_fd(fd) {
+        Ok(own) => own,
+        Err(_) => {
+            sys::close(fd);
+            return None;
+        }
+    };
+    let whole = sys::fcntl(fd, F_GET_SEALS, 0).is_ok_and(|s| s & F_SEAL_SHRINK != 0)
+        && sys::fstat(fd).is_ok_and(|st| st.size >= owners_table::BYTES as u64);
     // SAFETY: a new mapping at an address the kernel picks: it overlaps
     // nothing of preld's or the application's.
-    let at = unsafe { sys::mmap(0, owners_table::BYTES, PROT_READ, MAP_SHARED, fd, 0) };
-    sys::close(fd);
+    let at = if whole { unsafe { sys::mmap(0, owners_table::BYTES, PROT_READ, MAP_SHARED, fd, 0) } } else { Err(EIO) };
+    ownfd::release_fd(fd);
     let at = at.ok()?;
     resident::set_owners_table(at, at + owners_table::BYTES);
     preld_arch::fast::OWNERS_TABLE.store(at, Ordering::Release);

@@ -940,8 +940,10 @@ fn gate_on_fd(t: &mut ThreadBlock, call: Sysno, a: [usize; 6]) -> Option<Option<
     if flags & AT_EMPTY_PATH == 0 {
         return None;
     }
+    // A NULL name is the fd's own stat too on Linux 6.11 and later (as
+    // natively, the kernel's call below says EFAULT before).
     let mut first = [1u8];
-    if !usermem::read(addr, &mut first) || first[0] != 0 || fd as i32 == AT_FDCWD {
+    if (addr != 0 && (!usermem::read(addr, &mut first) || first[0] != 0)) || fd as i32 == AT_FDCWD {
         return Some(None);
     }
     if crate::ownfd::is_own(fd) {
@@ -1263,7 +1265,9 @@ fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
 
 fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, statx: Option<u32>) -> Outcome {
     let mut first = [0u8; 1];
-    if flags & AT_EMPTY_PATH as u32 != 0 && usermem::read(addr, &mut first) && first[0] == 0 {
+    // (A NULL name with AT_EMPTY_PATH: the fd's own stat on Linux 6.11
+    // and later; the kernel's call says EFAULT before.)
+    if flags & AT_EMPTY_PATH as u32 != 0 && (addr == 0 || usermem::read(addr, &mut first) && first[0] == 0) {
         if owners::on() && dirfd != AT_FDCWD {
             return Outcome::Return(fd_stat_owned(c.t, c.nr, c.args));
         }

@@ -4,7 +4,7 @@
 use preld_arch::syscall6;
 use syscalls::Sysno;
 
-use crate::abi::{AT_EMPTY_PATH, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_MM, PR_SET_MM_MAP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
+use crate::abi::{AT_EMPTY_PATH, AT_FDCWD, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GET_SEALS, F_SETFD, F_SETFL, PR_GET_SECCOMP, PR_SET_MM, PR_SET_MM_MAP, PR_SET_NAME, PR_SET_NO_NEW_PRIVS};
 use crate::abi::{PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, PR_SYS_DISPATCH_ON, SOL_SOCKET, SO_TYPE};
 use crate::errno::{EINTR, EINVAL};
 
@@ -361,10 +361,10 @@ pub unsafe fn sigaltstack(ss: &StackT) -> Result<()> {
 }
 
 /// fcntl(2) with an integer argument: F_DUPFD, F_GETFD, F_SETFD, F_GETFL,
-/// F_SETFL, F_DUPFD_CLOEXEC. Commands whose argument is a pointer (locks,
+/// F_SETFL, F_DUPFD_CLOEXEC, F_GET_SEALS. Commands whose argument is a pointer (locks,
 /// owners) fail with EINVAL here, without a call.
 pub fn fcntl(fd: i32, cmd: usize, arg: usize) -> Result<usize> {
-    const INTEGER_COMMANDS: [usize; 6] = [F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC];
+    const INTEGER_COMMANDS: [usize; 7] = [F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_GET_SEALS];
     if !INTEGER_COMMANDS.contains(&cmd) {
         return Err(EINVAL);
     }

@@ -2098,6 +2098,73 @@ fn others_files_in_a_grant_and_on_mounts_below_it_show_their_owners() {
     r.same("owners in a grant and on mounts below it, as nobody", true);
 }
 
+/// The owners table holds no file outside the grants (as nobody): a grant
+/// of a subdirectory of a tree of others' files, walked by tar, find and
+/// ls -R, and named `..` from each directory beside it (the walker climbs
+/// with `..` to where the walk began, never past the grant's copy's root);
+/// then a process of the session reads the whole table (it maps it
+/// read-only) and finds none of the files around the grant: its parent,
+/// its siblings and theirs.
+#[test]
+fn the_owners_table_holds_nothing_from_outside_the_grants() {
+    use std::os::unix::fs::{lchown, MetadataExt, PermissionsExt};
+    fn walk_all(d: &Path) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        for e in fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                v.extend(walk_all(&p));
+            }
+            v.push(p);
+        }
+        v
+    }
+    let n = Nobody::new("nobody-owners-bounds");
+    let top = n.tmp.dir("tree");
+    let mut k = 0u32;
+    for d in ["outside/a", "outside/b/c", "granted/d0/e", "granted/d1", "granted/d2/f/g"] {
+        fs::create_dir_all(top.join(d)).unwrap();
+        for f in 0..6 {
+            let p = top.join(d).join(format!("f{f}"));
+            write(&p, "x\n");
+            k += 1;
+            lchown(&p, Some([0, 1234, 4321][k as usize % 3]), Some(k % 5)).unwrap();
+        }
+    }
+    for e in walk_all(&top) {
+        if e.is_dir() {
+            fs::set_permissions(&e, fs::Permissions::from_mode(0o755)).unwrap();
+            lchown(&e, Some(77), Some(77)).unwrap();
+        }
+    }
+    let granted = top.join("granted");
+    let outside: Vec<String> = std::iter::once(top.clone())
+        .chain(walk_all(&top).into_iter().filter(|p| !p.starts_with(&granted)))
+        .map(|p| fs::symlink_metadata(&p).unwrap())
+        .map(|m| format!("{}:{}", m.dev(), m.ino()))
+        .collect();
+    assert!(outside.len() > 12);
+    let scan = "import array, ctypes, os, sys\n\
+                os.lstat('d1/f0')\n\
+                lo = hi = 0\n\
+                for l in open('/proc/self/maps'):\n    \
+                    if 'preld-owners' in l: lo, hi = (int(x, 16) for x in l.split()[0].split('-'))\n\
+                t = array.array('Q', ctypes.string_at(lo, hi - lo)) if lo else []\n\
+                seen = {(t[k + 1], t[k + 2]) for k in range(0, len(t), 4) if t[k]}\n\
+                ids = {tuple(map(int, a.split(':'))) for a in sys.argv[1:]}\n\
+                print('table', 'mapped' if lo else 'missing', 'owners', len(seen) >= 24, 'outside', sorted(seen & ids))\n";
+    let py = require_file("/usr/bin/python3", "python3");
+    let script = format!(
+        "cd tree/granted && tar cf /dev/null . && find . -printf '%U:%G' >/dev/null && ls -lnR . >/dev/null && \
+         for d in $(find . -type d); do (cd $d && ls -ln .. >/dev/null); done; sleep 1; {} -c \"$0\" \"$@\"",
+        py.display()
+    );
+    let mut argv = vec!["/bin/sh", "-c", &script, scan];
+    argv.extend(outside.iter().map(String::as_str));
+    let out = n.run(&argv).grant("--ro", &granted).session_ok();
+    assert_eq!(out.stdout_str(), "table mapped owners True outside []\n", "{}", out.report());
+}
+
 /// A walk of a tree of others' files shows each one's owners as natively
 /// (tar, find, ls -R, as nobody): the server's walker writes them into
 /// the session's owners table ahead of the walk, depth first as tar and
@@ -3895,6 +3962,67 @@ fn stats_beside_a_grant_s_fd_in_the_gate_as_natively() {
     let at = out.find("file again:").unwrap_or_else(|| panic!("as uid 1000: ld-preld's memory not found: {out}{}", r.stderr_str()));
     assert_eq!(&out[..at], native.strip_suffix("preld's memory: none mapped\n").unwrap(), "as uid 1000");
     assert!(out.ends_with("preld's memory: EFAULT, unchanged\n"), "as uid 1000: {out}");
+}
+
+/// glibc's fstat (newfstatat(fd, "", buf, AT_EMPTY_PATH)), which the fast
+/// path's stat gate makes itself for an fd on a grant, and its neighbours
+/// (`programs/pola/fstat_gate.c`): a NULL name (Linux 6.11 and later make
+/// the fd's own stat of it: 0 natively), a name other than "", other
+/// flags, a bad name or buffer, the fd's number given to a pipe,
+/// /dev/null, a directory, closed: as natively, as root and as nobody (a
+/// tree of root's: the owners fixed), with the fast path and without,
+/// dynamic and static. (The gate read the name after the kernel's 0: a
+/// NULL one killed the program with SIGSEGV; the handler said EFAULT.)
+#[test]
+fn fstat_of_a_grant_s_fd_and_its_neighbours_as_natively() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = scratch("fstat-gate");
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = tmp.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("file"), "123456\n").unwrap();
+    for d in [&dir, &dir.join("sub")] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(dir.join("file"), fs::Permissions::from_mode(0o644)).unwrap();
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let everyone = preld_for_everyone(&bin);
+    let setpriv = require_tool("setpriv", "util-linux");
+    let mut wrong = Vec::new();
+    for prog in ["fstat_gate", "fstat_gate-static"] {
+        let p = bin.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        for nobody in [false, true] {
+            let cmd = |args: &[&std::ffi::OsStr], fast: &[(&str, &str)]| {
+                let mut c = if nobody {
+                    let mut c = Command::new(&setpriv);
+                    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).args(args);
+                    c
+                } else {
+                    let mut c = Command::new(args[0]);
+                    c.args(&args[1..]);
+                    c
+                };
+                c.env_clear().envs(ENV).envs(fast.iter().copied());
+                run_limited(c, LIMIT).unwrap()
+            };
+            let native = cmd(&[p.as_os_str(), dir.as_os_str()], &[]);
+            assert_eq!(native.status.code(), Some(0), "{prog} natively: {}", native.stderr_str());
+            let native = native.stdout_str();
+            for fast in [preld_tests::fast_env(), vec![("PRELD_FAST", "0")]] {
+                let args = [everyone.as_os_str(), "pola".as_ref(), "-B".as_ref(), "--ro".as_ref(), dir.as_os_str(), "--".as_ref(), p.as_os_str(), dir.as_os_str()];
+                let r = cmd(&args, &fast);
+                let out = r.stdout_str();
+                if r.status.code() != Some(0) || out != native {
+                    let who = if nobody { "nobody" } else { "root" };
+                    wrong.push(format!("{prog} as {who} {fast:?} ({}):\n{}{}", describe_status(r.status), unified_diff(native.as_bytes(), out.as_bytes(), "native", "session"), r.stderr_str()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 /// A stat whose name lies in a shared file mapping that another process

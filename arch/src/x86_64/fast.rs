@@ -1252,7 +1252,8 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
 /// shares the memory, the fd below FAST_FDS_COUNTED and none of preld's,
 /// known (`FAST_FD_GRANT`, its generation unchanged) to lie on a grant
 /// marked `FAST_STAT_MARK`, and the buffer none of preld's memory
-/// (`RESIDENT`). The name is looked at after the call, which reads it
+/// (`RESIDENT`) nor the name's first GATE_NAME_MAX bytes (the kernel
+/// writes it after it read the name). The name is looked at after the call, which reads it
 /// first (no page of it can fault then: nothing else runs in this memory,
 /// and a signal waits, as in the handler gate, until the gate ends): one
 /// name, not `..`, shorter than 256 bytes; for a result of 0, owners the
@@ -1325,7 +1326,18 @@ macro_rules! stat_gate {
                 "add r11, 16",
                 "dec rcx",
                 "jmp 2b",
+                // The name's first GATE_NAME_MAX bytes (all the gate looks
+                // at) apart from the buffer: the kernel reads the name,
+                // then writes the buffer over it, and the name looked at
+                // after the call would not be the one it read.
                 "3:",
+                "lea rax, [rdx + {stat_size}]",
+                "cmp rsi, rax",
+                "jae 16f",                         // the name above the buffer
+                "lea rax, [rsi + {name_max}]",
+                "cmp rax, rdx",
+                "ja 8f",                           // and not below it: they meet
+                "16:",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
@@ -1345,6 +1357,10 @@ macro_rules! stat_gate {
                 "jne 15f",
                 "test rax, rax",
                 "jnz 7f",
+                // (A NULL name: Linux 6.11 and later make the fd's own
+                // stat of it, as of "": there is no name to look at.)
+                "test rsi, rsi",
+                "jz 11f",
                 "cmp byte ptr [rsi], 0",
                 "je 11f",
                 "jmp 7f",
