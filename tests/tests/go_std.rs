@@ -114,23 +114,8 @@ fn go_std_tests_in_a_session_end_as_natively() {
     for pkg in PACKAGES {
         let name = pkg.replace('/', "_");
         let bin = bins.join(format!("{name}.test"));
-        let built = Command::new("go")
-            .args(["test", "-c", "-o"])
-            .arg(&bin)
-            .arg(pkg)
-            .env("GOCACHE", &cache)
-            .output()
-            .expect("go test -c");
-        assert!(built.status.success(), "go test -c {pkg}: {}", String::from_utf8_lossy(&built.stderr));
         let src = root.join("src").join(pkg);
-        // Every test but NOT_RUN's, by name.
-        let listed = Command::new(&bin).args(["-test.list", ".*"]).current_dir(&src).output().expect("-test.list");
-        let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-            .lines()
-            .filter(|n| !n.is_empty() && !n.starts_with("ok ") && !NOT_RUN.iter().any(|(k, _)| *k == format!("{pkg}.{n}")))
-            .map(str::to_string)
-            .collect();
-        let run_re = format!("^({})$", names.join("|"));
+        let run_re = build(pkg, &bin, &cache, &src);
         let args = ["-test.v", "-test.short", "-test.timeout", "240s", "-test.run", run_re.as_str()];
 
         let native_log = work.join(format!("native-{name}.log"));
@@ -159,6 +144,21 @@ fn go_std_tests_in_a_session_end_as_natively() {
     std::fs::write(&path, &report).unwrap();
     eprintln!("{report}");
     assert_eq!(differences, 0, "Go's tests end differently in a session: {differences} difference(s), see {}", path.display());
+}
+
+/// Builds `pkg`'s test binary at `bin` (with Go's cache `cache`) and
+/// returns the `-test.run` pattern of every test it lists in `src` but
+/// NOT_RUN's, by name.
+fn build(pkg: &str, bin: &std::path::Path, cache: &std::path::Path, src: &std::path::Path) -> String {
+    let built = Command::new("go").args(["test", "-c", "-o"]).arg(bin).arg(pkg).env("GOCACHE", cache).output().expect("go test -c");
+    assert!(built.status.success(), "go test -c {pkg}: {}", String::from_utf8_lossy(&built.stderr));
+    let listed = Command::new(bin).args(["-test.list", ".*"]).current_dir(src).output().expect("-test.list");
+    let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|n| !n.is_empty() && !n.starts_with("ok ") && !NOT_RUN.iter().any(|(k, _)| *k == format!("{pkg}.{n}")))
+        .map(str::to_string)
+        .collect();
+    format!("^({})$", names.join("|"))
 }
 
 /// Compares one package's runs (their logs): each test's outcome, but for
@@ -221,16 +221,8 @@ fn go_file_tests_as_nobody_in_a_session_end_as_natively() {
     for pkg in ["os", "io/fs", "path/filepath", "os/user"] {
         let name = pkg.replace('/', "_");
         let bin = work.join(format!("{name}.test"));
-        let built = Command::new("go").args(["test", "-c", "-o"]).arg(&bin).arg(pkg).env("GOCACHE", &cache).output().expect("go test -c");
-        assert!(built.status.success(), "go test -c {pkg}: {}", String::from_utf8_lossy(&built.stderr));
         let src = root.join("src").join(pkg);
-        let listed = Command::new(&bin).args(["-test.list", ".*"]).current_dir(&src).output().expect("-test.list");
-        let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-            .lines()
-            .filter(|n| !n.is_empty() && !n.starts_with("ok ") && !NOT_RUN.iter().any(|(k, _)| *k == format!("{pkg}.{n}")))
-            .map(str::to_string)
-            .collect();
-        let run_re = format!("^({})$", names.join("|"));
+        let run_re = build(pkg, &bin, &cache, &src);
         let args = ["-test.v", "-test.short", "-test.timeout", "240s", "-test.run", run_re.as_str()];
         // Everything of nobody's there: the cache go test -c filled, too.
         for e in walk(work).iter().map(PathBuf::as_path).chain([work]) {

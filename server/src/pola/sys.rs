@@ -218,17 +218,7 @@ pub fn open_listing(dir: BorrowedFd<'_>, name: &std::ffi::CStr) -> SysResult<Own
 /// The names in the directory `dir` (an fd of its own, read from its
 /// start), without `.` and `..`, at most `max` of them.
 pub fn entry_names(dir: BorrowedFd<'_>, max: usize) -> SysResult<Vec<std::ffi::CString>> {
-    let mut d = sys(rustix::fs::Dir::read_from(dir))?;
-    let mut names = Vec::new();
-    while names.len() < max {
-        let Some(e) = d.read() else { break };
-        let e = sys(e)?;
-        let n = e.file_name();
-        if n != c"." && n != c".." {
-            names.push(n.to_owned());
-        }
-    }
-    Ok(names)
+    Ok(entries_typed(dir, max)?.into_iter().map(|(name, _, _)| name).collect())
 }
 
 /// The id of the mount `fd`'s object is on (statx STATX_MNT_ID, Linux
