@@ -1274,7 +1274,9 @@ pub unsafe extern "C" fn fast_gate_handler() -> ! {
 /// # Safety
 /// As `fast_gate_handler`. Owns rcx and r11 (the `syscall` clobbers them;
 /// the stub resets rcx, and r11 is left holding the flags, as a `syscall`
-/// leaves it); 24 bytes of the application's stack below the stub's.
+/// leaves it); 24 bytes of the application's stack below the stub's, 16
+/// more while it looks in the owners table (r8 and r9 saved there and
+/// put back), 40 more while it unblocks signals put off.
 macro_rules! stat_gate {
     ($name:ident, counted: $counted:literal) => {
         #[doc = concat!("The stat-beside gate, counting: ", stringify!($counted), ".")]
