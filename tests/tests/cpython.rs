@@ -143,7 +143,20 @@ const EXCLUDED: &[(&str, &str)] = &[
         "test.test_subprocess.POSIXProcessTestCase.test_leak_fast_process_del_killed",
         "timing: the killed child must be gone within 0.2 s; failed natively under CPU load",
     ),
+    // Sends signals from a thread while the main thread swaps handlers,
+    // and needs at least one delivered within its time: natively 0 came
+    // once under the load of the suite's four runs and the nobody runs
+    // side by side (`AssertionError: 0 not greater than 0`), passing
+    // alone; under preld it passed each time.
+    (
+        "test.test_signal.StressTest.test_stress_modifying_handlers",
+        "timing: a signal must be delivered while handlers change, within its time; failed natively under CPU load",
+    ),
 ];
+
+/// The two tests of this file run one after the other: side by side, the
+/// load of six runs of the suite made timing-bound cases fail natively.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Cases whose outcome in a session differs by design: they need what a
 /// session deliberately does not have. Each with the reason.
 const SESSION: &[(&str, &str)] = &[
@@ -798,6 +811,7 @@ fn table(runs: &[SuiteRun], modules: &[&str]) -> String {
 
 #[test]
 fn cpython_os_tests() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     require_file(PYTHON, "python3");
     let full = std::env::var_os("PRELD_CPYTHON_SUBSET").is_none_or(|v| v != "1");
     let modules: Vec<&str> = if full { FULL.to_vec() } else { SUBSET.iter().map(|(m, _)| *m).collect() };
@@ -904,6 +918,7 @@ const NOBODY_MODULES: &[&str] = &["test_os", "test_stat", "test_posix", "test_pa
 #[test]
 fn cpython_file_tests_as_nobody_in_a_session() {
     use std::os::unix::fs::PermissionsExt;
+    let _one_at_a_time = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     require_file(PYTHON, "python3");
     for m in NOBODY_MODULES {
         require_file(&format!("{TESTSUITE}/{m}.py"), TESTSUITE_PACKAGE);
