@@ -9,8 +9,6 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::{thread, vdso};
 
 static IMAGE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
-/// The session's owners table, where this process maps it (owners.rs).
-static OWNERS_TABLE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
 /// Records ld-preld's own image range.
 pub fn set_image(start: usize, end: usize) {
@@ -18,14 +16,6 @@ pub fn set_image(start: usize, end: usize) {
     IMAGE[1].store(end, Ordering::Relaxed);
     // (For the fast path's stat gate, which writes no stat there.)
     preld_arch::fast::set_resident(preld_arch::fast::RESIDENT_IMAGE, start, end);
-}
-
-/// Records where the session's owners table is mapped (read-only: a stat
-/// into it is EFAULT as into any memory the application cannot write, so
-/// the stat gate need not know it).
-pub fn set_owners_table(start: usize, end: usize) {
-    OWNERS_TABLE[0].store(start, Ordering::Relaxed);
-    OWNERS_TABLE[1].store(end, Ordering::Relaxed);
 }
 
 /// Whether [a, a+len) (an empty range counts as one byte) meets [s, e).
@@ -41,7 +31,11 @@ pub fn touches(addr: usize, len: usize) -> bool {
         IMAGE[0].load(Ordering::Relaxed),
         IMAGE[1].load(Ordering::Relaxed),
     );
-    let owners = (OWNERS_TABLE[0].load(Ordering::Relaxed), OWNERS_TABLE[1].load(Ordering::Relaxed));
+    // (Where owners.rs maps the session's owners table, 0 if it does not:
+    // read-only, so a stat into it is EFAULT as into any memory the
+    // application cannot write, and the stat gate need not know it.)
+    let table = preld_arch::fast::OWNERS_TABLE.load(Ordering::Acquire);
+    let owners = (table, if table == 0 { 0 } else { table + preld_proto::owners_table::BYTES });
     overlaps(addr, len, image)
         || overlaps(addr, len, owners)
         || thread::arena_ranges().any(|r| overlaps(addr, len, r))

@@ -477,6 +477,19 @@ fn memory_shared_by_a_vfork_child_keeps_the_main_connection_to_itself() {
     no_wrong_answers("main_shared", "requests failed");
 }
 
+/// A scratch directory everyone may search, with a copy of preld nobody
+/// may run in its `preld` directory: (the scratch, that preld).
+fn scratch_for_nobody(name: &str) -> (Scratch, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = Scratch::new(name);
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    open(tmp.path());
+    let pbin = tmp.dir("preld");
+    open(&pbin);
+    let preld = preld_tests::preld_for_everyone(&pbin);
+    (tmp, preld)
+}
+
 /// The gate's races (`stat_race`, `fifo_race`, `fd_cache`, `gadget`,
 /// `beneath_race`, `forged_exec`, dynamic and static) and the owners
 /// table's protection (`owners_table`; `owners_forge`: its fd asked for
@@ -491,12 +504,8 @@ fn gate_races_as_nobody() {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "gate_races_as_nobody runs the attacks as nobody: run the suite as root");
     const NOBODY: u32 = 65534;
-    let tmp = Scratch::new("attacks_nobody");
+    let (tmp, preld) = scratch_for_nobody("attacks_nobody");
     let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
-    open(tmp.path());
-    let pbin = tmp.dir("preld");
-    open(&pbin);
-    preld_tests::preld_for_everyone(&pbin);
     let bin = tmp.dir("bin");
     open(&bin);
     copy_programs(&bin);
@@ -538,14 +547,14 @@ fn gate_races_as_nobody() {
     ] {
         let out = tmp.dir(format!("out-{prog}"));
         std::os::unix::fs::chown(&out, Some(NOBODY), Some(NOBODY)).unwrap();
-        let mut cmd = Command::new(pbin.join("preld"));
+        let mut cmd = Command::new(&preld);
         cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--").arg(bin.join(prog));
         cmd.arg(&secret).arg(&bin).arg(&out);
         if prog.starts_with("stat_race") || prog.starts_with("beneath_race") {
             cmd.args(&ids);
         }
         if prog.starts_with("forged_exec") {
-            cmd.arg(pbin.join("ld-preld"));
+            cmd.arg(preld.with_file_name("ld-preld"));
         }
         if prog.starts_with("owners_table") || prog.starts_with("owners_forge") {
             cmd.arg(bin.join("victim"));
@@ -878,18 +887,13 @@ fn a_private_tmp_with_unwritable_directories_goes() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     const NOBODY: u32 = 65534;
-    let tmp = Scratch::new("private_tmp_modes");
-    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
-    open(tmp.path());
-    let pbin = tmp.dir("preld");
-    open(&pbin);
-    preld_tests::preld_for_everyone(&pbin);
+    let (tmp, preld) = scratch_for_nobody("private_tmp_modes");
     let script = "mkdir -p /tmp/mod/a@v1/sub /tmp/none/sub && touch /tmp/mod/a@v1/sub/f /tmp/mod/a@v1/g /tmp/none/sub/f && ln -s /etc /tmp/mod/a@v1/etc && \
                   chmod 555 /tmp/mod/a@v1/sub /tmp/mod/a@v1 /tmp/mod && chmod 0 /tmp/none && chmod 0 /tmp && echo made";
     for uid in [NOBODY, 0] {
         let tmpdir = tmp.dir(format!("tmpdir-{uid}"));
         std::os::unix::fs::chown(&tmpdir, Some(uid), Some(uid)).unwrap();
-        let mut c = Command::new(pbin.join("preld"));
+        let mut c = Command::new(&preld);
         c.env("TMPDIR", &tmpdir).args(["pola", "-B", "--", "/bin/sh", "-c", script]);
         c.uid(uid).gid(uid).current_dir(tmp.path());
         let r = capture(c, LIMIT).unwrap();
@@ -1069,12 +1073,8 @@ fn owners_swap_as_nobody(name: &str, children: u32) -> (String, u32, u32) {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "{name} runs the attack as nobody: run the suite as root");
     const NOBODY: u32 = 65534;
-    let tmp = Scratch::new(name);
+    let (tmp, preld) = scratch_for_nobody(name);
     let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
-    open(tmp.path());
-    let pbin = tmp.dir("preld");
-    open(&pbin);
-    preld_tests::preld_for_everyone(&pbin);
     let bin = tmp.dir("bin");
     open(&bin);
     let prog = bin.join("owners_swap-static");
@@ -1082,7 +1082,7 @@ fn owners_swap_as_nobody(name: &str, children: u32) -> (String, u32, u32) {
     open(&prog);
     fs::write(bin.join("victim"), VICTIM).unwrap();
     fs::set_permissions(bin.join("victim"), fs::Permissions::from_mode(0o644)).unwrap();
-    let mut cmd = Command::new(pbin.join("preld"));
+    let mut cmd = Command::new(&preld);
     cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--").arg(&prog);
     cmd.arg(tmp.path().join("none")).arg(&bin).arg(&bin).arg(bin.join("victim")).arg(children.to_string());
     cmd.uid(NOBODY).gid(NOBODY).current_dir(tmp.path());

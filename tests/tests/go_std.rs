@@ -121,15 +121,7 @@ fn go_std_tests_in_a_session_end_as_natively() {
         let native_log = work.join(format!("native-{name}.log"));
         let mut native = Command::new(&bin);
         native.args(args).current_dir(&src).env("GOCACHE", &cache);
-        // Only 0, 1 and 2, as a session gets (os/exec's TestExtraFiles skips
-        // itself when the test harness's fds leak into it).
-        // SAFETY: close_range is async-signal-safe and touches only fds.
-        unsafe {
-            native.pre_exec(|| {
-                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-                Ok(())
-            });
-        }
+        only_std_fds(&mut native);
         let native_status = run_logged(native, &native_log, LIMIT);
 
         let pola_log = work.join(format!("pola-{name}.log"));
@@ -144,6 +136,18 @@ fn go_std_tests_in_a_session_end_as_natively() {
     std::fs::write(&path, &report).unwrap();
     eprintln!("{report}");
     assert_eq!(differences, 0, "Go's tests end differently in a session: {differences} difference(s), see {}", path.display());
+}
+
+/// The native run gets fds 0, 1 and 2 only, as a session does (os/exec's
+/// TestExtraFiles skips itself when the test harness's fds leak into it).
+fn only_std_fds(c: &mut Command) {
+    // SAFETY: close_range is async-signal-safe and touches only fds.
+    unsafe {
+        c.pre_exec(|| {
+            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+            Ok(())
+        });
+    }
 }
 
 /// Builds `pkg`'s test binary at `bin` (with Go's cache `cache`) and
@@ -236,13 +240,7 @@ fn go_file_tests_as_nobody_in_a_session_end_as_natively() {
         let mut native = Command::new(&bin);
         native.args(args);
         as_nobody(&mut native);
-        // SAFETY: close_range is async-signal-safe and touches only fds.
-        unsafe {
-            native.pre_exec(|| {
-                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-                Ok(())
-            });
-        }
+        only_std_fds(&mut native);
         let native_status = run_logged(native, &native_log, LIMIT);
         let pola_log = work.join(format!("pola-{name}.log"));
         let mut pola = Command::new(&preld);

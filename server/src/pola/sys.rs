@@ -764,10 +764,6 @@ fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], 
 #[cfg(test)]
 mod tests;
 
-/// A new fd of `fd`'s file (close-on-exec).
-pub fn dup(fd: BorrowedFd<'_>) -> SysResult<OwnedFd> {
-    sys(rustix::io::fcntl_dupfd_cloexec(fd, 0))
-}
 
 /// Memory to share with the session's processes, `len` bytes of zeros:
 /// its memfd (sealed at that size, so that no mapping of it is ever cut

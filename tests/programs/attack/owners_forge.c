@@ -10,6 +10,7 @@
  * than 0:0, or a write that lands, print ESCAPE. */
 #include "attack.h"
 #include "gadget_scan.h"
+#include "owners.h"
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -18,24 +19,17 @@
 
 #define TABLE_BYTES (4UL << 20)
 
-static void owners(const char *what, const char *file) {
-    struct stat st;
-    if (lstat(file, &st) != 0) { printf("%s: lstat: %s\n", what, strerror(errno)); return; }
-    printf("%s: owners %u:%u%s\n", what, st.st_uid, st.st_gid,
-           st.st_uid != 0 || st.st_gid != 0 ? " ESCAPE: root's file shows other owners" : "");
-    fflush(stdout);
-}
-
 /* A change of the table that went through: ESCAPE. */
 static void landed(const char *how, long r) {
     printf("%s: %s%s\n", how, r < 0 ? strerror((int)-r) : "done", r >= 0 ? " ESCAPE: the table changed" : "");
     fflush(stdout);
 }
 
-/* proto::owners_table::bucket, in u64 words. */
+/* proto::owners_table::bucket, in u64 words: a page of 64 buckets per
+   run of 64 inode numbers, the bucket there the number's low 6 bits. */
 static unsigned long bucket(unsigned long dev, unsigned long ino) {
-    unsigned long h = (ino ^ ((dev << 29) | (dev >> 35))) * 0x9e3779b97f4a7c15UL;
-    return (h >> 40) % 65536 * 2 * 4;
+    unsigned long h = ((ino >> 6) ^ ((dev << 29) | (dev >> 35))) * 0x9e3779b97f4a7c15UL;
+    return ((h >> 40) % 1024 * 64 + (ino & 63)) * 2 * 4;
 }
 
 /* Writes owners 4242:4242 for (dev, ino) into the table mapped at t. */

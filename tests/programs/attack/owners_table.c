@@ -9,6 +9,7 @@
  * of root's on a grant (its owners must show 0:0 throughout). */
 #include "attack.h"
 #include "gadget_scan.h"
+#include "owners.h"
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -26,14 +27,6 @@ static int find_table(void) {
         }
     fclose(f);
     return 0;
-}
-
-static void owners(const char *what, const char *file) {
-    struct stat st;
-    if (lstat(file, &st) != 0) { printf("%s: lstat: %s\n", what, strerror(errno)); return; }
-    printf("%s: owners %u:%u%s\n", what, st.st_uid, st.st_gid,
-           st.st_uid != 0 || st.st_gid != 0 ? " ESCAPE: root's file shows other owners" : "");
-    fflush(stdout);
 }
 
 /* A write to the table that went through: ESCAPE. */

@@ -412,7 +412,7 @@ impl Server {
             self.owners.table = Some(t);
         }
         let t = self.owners.table.as_ref().ok_or(libc::EIO)?;
-        sys::dup(t.ro.as_fd())
+        t.ro.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))
     }
 
     /// Has the walker go on from `dir` (a directory on a grant a program
