@@ -199,6 +199,7 @@ fn main() {
     own("pola", "own_fd_wide", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "own_fd_second", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "own_fd_links", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "own_fd_ioctl_race", &["-O2", "-Wall", "-pthread"], true, &mut jobs);
     own("pola", "stat_gate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "fstat_gate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "shared_truncate", &["-O2", "-Wall"], true, &mut jobs);
