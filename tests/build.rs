@@ -173,7 +173,7 @@ fn main() {
         let flags: &[&str] = if name.starts_with("static_") { &["-O0", "-pthread", "-w", "-static"] } else { &["-O0", "-pthread", "-w"] };
         // The gate's races, also as static programs (no ld.so, libc's own
         // syscall sites rewritten in the program's image).
-        let static_too = ["stat_race", "fifo_race", "fd_cache", "gadget", "beneath_race", "forged_exec", "shm_over", "owners_table", "owners_forge", "owners_swap"].contains(&name.as_str());
+        let static_too = ["stat_race", "fifo_race", "fd_cache", "gadget", "beneath_race", "forged_exec", "shm_over", "owners_table", "owners_forge", "owners_swap", "owners_fork"].contains(&name.as_str());
         own("attack", &name, flags, static_too, &mut jobs);
     }
     for name in c_sources(&src.join("attack_kernel")) {
@@ -199,6 +199,7 @@ fn main() {
     own("pola", "own_fd_wide", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "own_fd_second", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "own_fd_links", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "own_fd_ioctl_race", &["-O2", "-Wall", "-pthread"], true, &mut jobs);
     own("pola", "stat_gate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "fstat_gate", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "shared_truncate", &["-O2", "-Wall"], true, &mut jobs);

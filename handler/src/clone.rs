@@ -159,6 +159,7 @@ fn fork(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
             fast::forked();
             rpc::forked_child(c.t, child_main, shared_fds);
             crate::pola::forked();
+            crate::owners::forked();
             crate::beneath::forget_fds();
             usermem::set_pid(sys::getpid());
             c.forked_child = true;

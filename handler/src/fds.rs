@@ -130,33 +130,63 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
 /// own fds. The structs are copied into preld's memory and the call made
 /// with the copy, so that another thread cannot put one of preld's fds in
 /// after the look. Session-18b adversary: FICLONE from the session's
-/// connection gave EXDEV, the kernel having reached it. None: not such an
-/// ioctl, or its struct unreadable (the kernel says EFAULT), or the
-/// program's own seccomp filter must see the call made from its code.
+/// connection gave EXDEV, the kernel having reached it. A struct the look
+/// cannot read, or a FIDEDUPERANGE count over a page, is the kernel's to
+/// answer (EFAULT, ENOMEM) but not from the program's memory: made as it
+/// came, another thread had mapped the struct back, or lowered the count,
+/// with one of preld's fds in it before the kernel read it (session-19b
+/// adversary, test `preld_s_fds_are_not_reached_through_a_racing_ioctl`).
+/// None: not such an ioctl, or the program's own seccomp filter must see
+/// the call made from its code (made as it came after the look: another
+/// thread's change of the struct meanwhile reaches preld's fds; ignored
+/// test `preld_s_fds_are_not_reached_through_a_racing_filtered_ioctl`).
 pub fn ioctl_fds(c: &mut Call<'_>) -> Option<Outcome> {
     use crate::abi::{CLONE_RANGE_SIZE, CLONE_RANGE_SRC_FD_AT, DEDUPE_COUNT_AT, DEDUPE_DEST_FD_AT, DEDUPE_HEADER, DEDUPE_INFO, FICLONE, FICLONERANGE, FIDEDUPERANGE};
     let cmd = c.args[1] as u32;
     let mut buf = [0u8; preld_arch::PAGE_SIZE];
+    let filtered = crate::sud::seccomp_filtered();
+    // The call on `at` instead of the program's struct: the kernel's
+    // answer (EBADF for the ioctl's own fd first, as natively), from
+    // nothing another thread can change.
+    let instead = |c: &Call<'_>, at: usize| {
+        let mut args = c.args;
+        args[2] = at;
+        // SAFETY: the application's own ioctl on its own fd, with `at`
+        // either no address at all or preld's copy of the struct's
+        // header, whose count the kernel finds too large and reads no
+        // further.
+        let r = unsafe { sys::raw(c.nr, args) }.map_or_else(|e| -(e as isize), |v| v as isize);
+        Some(Outcome::Return(r))
+    };
+    // Never mapped (not canonical): the kernel's EFAULT.
+    const NO_ADDRESS: usize = 1 << 63;
     let len = match cmd {
         FICLONE => return is_own(c.args[2]).then(|| Outcome::err(EBADF)),
         FICLONERANGE => CLONE_RANGE_SIZE,
         FIDEDUPERANGE => {
             if !usermem::read(c.args[2], &mut buf[..DEDUPE_HEADER]) {
-                return None;
+                return if filtered { None } else { instead(c, NO_ADDRESS) };
             }
             let count = u16::from_ne_bytes([buf[DEDUPE_COUNT_AT], buf[DEDUPE_COUNT_AT + 1]]) as usize;
             // (Larger than a page: ENOMEM, before any fd is looked at.)
             match DEDUPE_HEADER + count * DEDUPE_INFO {
                 n if n <= buf.len() => n,
-                _ => return None,
+                _ if filtered => return None,
+                _ => return instead(c, buf.as_ptr() as usize),
             }
         }
         _ => return None,
     };
-    let bytes = &mut buf[..len];
-    if !usermem::read(c.args[2], bytes) {
-        return None;
+    // (FIDEDUPERANGE's count as sized: read again with the rest, another
+    // thread's larger one would have the kernel read past the copy.)
+    let count = [buf[DEDUPE_COUNT_AT], buf[DEDUPE_COUNT_AT + 1]];
+    if !usermem::read(c.args[2], &mut buf[..len]) {
+        return if filtered { None } else { instead(c, NO_ADDRESS) };
     }
+    if cmd == FIDEDUPERANGE {
+        buf[DEDUPE_COUNT_AT..DEDUPE_COUNT_AT + 2].copy_from_slice(&count);
+    }
+    let bytes = &mut buf[..len];
     let fd_at = |b: &[u8], at: usize| usize::from_ne_bytes(b[at..at + 8].try_into().unwrap_or_default());
     // Where the struct holds fds (an s64 each).
     let fds_at: alloc::vec::Vec<usize> = match cmd {
@@ -167,7 +197,7 @@ pub fn ioctl_fds(c: &mut Call<'_>) -> Option<Outcome> {
     if cmd == FICLONERANGE && !own_at.is_empty() {
         return Some(Outcome::err(EBADF));
     }
-    if crate::sud::seccomp_filtered() {
+    if filtered {
         return (!own_at.is_empty()).then(|| Outcome::err(EBADF));
     }
     let theirs: alloc::vec::Vec<usize> = own_at.iter().map(|&at| fd_at(bytes, at)).collect();

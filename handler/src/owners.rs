@@ -58,6 +58,16 @@ fn locked<T>(f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// In a fork child: another thread may have held the lock at the fork (a
+/// child of a process whose other thread was fixing owners spun on it for
+/// good; session-19b adversary, test
+/// `a_fork_child_fixes_owners_while_another_thread_did`), or been mapping
+/// the table (the child maps it again).
+pub fn forked() {
+    LOCK.store(false, Ordering::Release);
+    let _ = SHARED.compare_exchange(MAPPING, 0, Ordering::AcqRel, Ordering::Relaxed);
+}
+
 fn slot(dev: u64, ino: u64) -> &'static Entry {
     let h = (ino ^ dev.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     &TABLE[(h >> 50) as usize % ENTRIES]

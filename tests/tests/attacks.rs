@@ -1125,3 +1125,41 @@ fn owners_stay_right_while_another_thread_closes_and_dup2s_over_fds() {
     let (out, _, wrong) = owners_swap_as_nobody("owners_swap_owners", 1000);
     assert_eq!(wrong, 0, "{out}");
 }
+
+/// A fork child of a process whose other threads stat a file of root's
+/// all the while (in nobody's session the handler fixes its owners, under
+/// a lock of its own): `programs/attack/owners_fork.c` forks 3000
+/// children that each stat it once (session-19b adversary: about one in
+/// 300 was forked while another thread held the lock, which no thread of
+/// the child would ever free, and spun on it for good). Dynamic and
+/// static, as nobody.
+#[test]
+fn a_fork_child_fixes_owners_while_another_thread_did() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody: run the suite as root");
+    const NOBODY: u32 = 65534;
+    let tmp = Scratch::new("owners_fork");
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    open(tmp.path());
+    let pbin = tmp.dir("preld");
+    open(&pbin);
+    preld_tests::preld_for_everyone(&pbin);
+    let bin = tmp.dir("bin");
+    open(&bin);
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    fs::set_permissions(bin.join("victim"), fs::Permissions::from_mode(0o644)).unwrap();
+    for name in ["owners_fork", "owners_fork-static"] {
+        let prog = bin.join(name);
+        fs::copy(program(&format!("attack/{name}")), &prog).unwrap();
+        open(&prog);
+        let mut cmd = Command::new(pbin.join("preld"));
+        cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--").arg(&prog).arg(bin.join("victim"));
+        cmd.uid(NOBODY).gid(NOBODY).current_dir(tmp.path());
+        let r = capture(cmd, Duration::from_secs(300)).unwrap_or_else(|e| panic!("{name}: preld pola: {e}"));
+        let out = r.stdout_str();
+        assert!(out.starts_with("owners 0:0\n"), "{name}: {out}{}", r.stderr_str());
+        assert!(out.ends_with("done: 0 stuck\n"), "{name}: {out}{}", r.stderr_str());
+    }
+}
