@@ -49,9 +49,9 @@ const WALK_DEPTH: usize = 24;
 const WALK_NAMES: usize = 16384;
 
 /// fds the owners' machinery may hold: the table's two, the walker's
-/// directories and the one it lists, the large directories waiting to be
-/// listed.
-pub(super) const OWNERS_FDS: usize = 2 + WALK_DEPTH + 2 + LISTS_QUEUED;
+/// directories, the one it opens and the next walk's, the large
+/// directories waiting to be listed and those it took to list.
+pub(super) const OWNERS_FDS: usize = 2 + WALK_DEPTH + 2 + 2 * LISTS_QUEUED;
 
 /// The server's part of the owners: what `Server::owners` keeps.
 #[derive(Default)]
