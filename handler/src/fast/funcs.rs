@@ -7,7 +7,8 @@
 //! and the FDE found there gives the function's length. Everything is read
 //! through a caller-given `read(addr, buf) -> bool`: the memory is the
 //! application's, so any read may fail and any value may be garbage. Every
-//! offset is checked; nothing allocates; garbage gives None, never a panic.
+//! offset is checked; garbage gives None, never a panic. Lookups read
+//! what they need where it lies: no table is copied whole.
 //!
 //! Handled: .eh_frame_hdr version 1 with its table as datarel|sdata4 (what
 //! every linker writes), 32- and 64-bit FDE lengths, CIE versions 1 and 3
@@ -101,30 +102,28 @@ fn address(b: &[u8], at: usize, enc: u8, field: usize) -> Option<usize> {
 /// .eh_frame_hdr at `eh_frame_hdr` (an object's PT_GNU_EH_FRAME, in
 /// memory) by binary search, then checked against the FDE itself.
 /// `read(addr, buf)` fills `buf` from application memory, false if it
-/// cannot. Reads the whole table, then the one FDE.
+/// cannot.
 pub fn function_containing<R>(read: &R, eh_frame_hdr: usize, addr: usize) -> Option<(usize, usize)>
 where
     R: Fn(usize, &mut [u8]) -> bool + ?Sized,
 {
-    let table = hdr_table(read, eh_frame_hdr)?;
-    lookup(&table, addr, |fde| fde_bounds(read, fde))
+    hdr_table(read, eh_frame_hdr)?.lookup(read, addr, |fde| fde_bounds(read, fde))
 }
 
-/// The function holding `addr`, from an .eh_frame_hdr table (`hdr_table`)
-/// and a way to get an FDE's bounds (read, or remembered).
-pub fn lookup(table: &[(usize, usize)], addr: usize, mut bounds: impl FnMut(usize) -> Option<(usize, usize)>) -> Option<(usize, usize)> {
-    // The last entry whose location is <= addr.
-    let i = table.partition_point(|&(loc, _)| loc <= addr).checked_sub(1)?;
-    let (loc, fde) = table[i];
-    let (start, end) = bounds(fde)?;
-    // The table and the FDE must agree: otherwise one of them is garbage.
-    (start == loc && start <= addr && addr < end).then_some((start, end))
+/// An .eh_frame_hdr's sorted table of (initial location, FDE address)
+/// pairs, searched where it lies: a lookup reads the dozen entries its
+/// binary search visits. (Read whole into preld's heap, libc's 3,713
+/// entries cost 40 us of each process that rewrote one of its sites:
+/// 90 KB of fresh pages.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HdrTable {
+    hdr: usize,
+    table: usize,
+    count: usize,
 }
 
-/// The sorted table of an .eh_frame_hdr at `eh_frame_hdr`, read at once:
-/// (initial location, FDE address) pairs, for lookups without a read per
-/// step of the search (`fde_bounds` then reads the one FDE).
-pub fn hdr_table<R>(read: &R, eh_frame_hdr: usize) -> Option<alloc::vec::Vec<(usize, usize)>>
+/// The table of the .eh_frame_hdr at `eh_frame_hdr`, its header checked.
+pub fn hdr_table<R>(read: &R, eh_frame_hdr: usize) -> Option<HdrTable>
 where
     R: Fn(usize, &mut [u8]) -> bool + ?Sized,
 {
@@ -146,17 +145,49 @@ where
         return None;
     }
     let table = count_at.checked_add(count_size)?;
-    let mut bytes = alloc::vec![0u8; count.checked_mul(8)?];
-    if !read(table, &mut bytes) {
-        return None;
+    table.checked_add(count * 8)?;
+    Some(HdrTable { hdr, table, count })
+}
+
+impl HdrTable {
+    /// How many entries the table has (at least one).
+    pub fn entries(&self) -> usize {
+        self.count
     }
-    let mut out = alloc::vec::Vec::with_capacity(count);
-    for e in bytes.chunks_exact(8) {
-        let rel = |at| hdr.checked_add_signed(u32_at(e, at)? as i32 as isize);
-        out.push((rel(0)?, rel(4)?));
+
+    /// Entry `i`: (initial location, FDE address).
+    pub fn entry<R>(&self, read: &R, i: usize) -> Option<(usize, usize)>
+    where
+        R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+    {
+        let e = fetch::<8, R>(read, self.table + 8 * i)?;
+        let rel = |at| self.hdr.checked_add_signed(u32_at(&e, at)? as i32 as isize);
+        Some((rel(0)?, rel(4)?))
     }
-    // The search needs them sorted, as the format says they are.
-    out.windows(2).all(|w| w[0].0 <= w[1].0).then_some(out)
+
+    /// The function holding `addr`: the last entry whose location is at
+    /// or below it, and its FDE's bounds (`bounds`: read, or remembered),
+    /// which must agree with the entry and hold `addr` (else one of them
+    /// is garbage: None). An entry that cannot be read ends the search
+    /// (None).
+    pub fn lookup<R>(&self, read: &R, addr: usize, bounds: impl FnOnce(usize) -> Option<(usize, usize)>) -> Option<(usize, usize)>
+    where
+        R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+    {
+        // Entries below `lo` lie at or below `addr`, those from `hi` above.
+        let (mut lo, mut hi) = (0, self.count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.entry(read, mid)?.0 <= addr {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let (loc, fde) = self.entry(read, lo.checked_sub(1)?)?;
+        let (start, end) = bounds(fde)?;
+        (start == loc && start <= addr && addr < end).then_some((start, end))
+    }
 }
 
 /// The [start, end) of the FDE at `fde`.
@@ -168,40 +199,126 @@ where
     Some((start, start.checked_add(len)?))
 }
 
-/// Every FDE of an .eh_frame section at `eh_frame` of `size` bytes, as
-/// sorted [start, end) ranges: for objects without .eh_frame_hdr (static
-/// executables), whose section the loader found in the file. Entries
-/// that do not parse end the walk; empty ranges are left out.
-pub fn fde_ranges<R>(read: &R, eh_frame: usize, size: usize) -> alloc::vec::Vec<(usize, usize)>
-where
-    R: Fn(usize, &mut [u8]) -> bool + ?Sized,
-{
-    let mut out = alloc::vec::Vec::new();
-    let Some(end) = eh_frame.checked_add(size) else { return out };
-    let mut at = eh_frame;
-    while at < end {
-        let Some((body, len, wide)) = entry_length(read, at) else { break };
-        let id = if wide { fetch::<8, R>(read, body).map(u64::from_le_bytes) } else { fetch::<4, R>(read, body).map(|b| u32::from_le_bytes(b) as u64) };
-        match id {
-            None => break,
-            Some(0) => {} // a CIE
-            Some(_) => {
-                if let Some((start, n)) = fde_range(read, at) {
-                    if n > 0 {
-                        if let Some(e) = start.checked_add(n) {
-                            out.push((start, e));
+/// The FDEs of an .eh_frame section without an .eh_frame_hdr (a static
+/// executable's, whose section the loader found in the file), parsed as
+/// lookups need them: a lookup looks at those parsed so far, then parses
+/// on from where the last one stopped until an FDE holds its address.
+/// A process that rewrites a few sites parses part of the section once,
+/// and nothing is sorted or copied whole (static busybox's 2,038 FDEs,
+/// copied into preld's heap, parsed and sorted at the first rewrite, took
+/// 220 us of each of its starts). Entries that do not parse end the walk;
+/// empty FDEs are left out. The first FDE in the section's order that
+/// holds the address is the answer.
+pub struct EhFrame {
+    /// The section's address in the application, and its size.
+    at: usize,
+    size: usize,
+    /// The offset of the first entry not parsed yet (`size` once done).
+    next: usize,
+    /// The FDEs parsed so far, as [start, end), in the section's order.
+    ranges: alloc::vec::Vec<(usize, usize)>,
+    /// The CIEs met so far (their offsets) and their pointer encodings
+    /// (None: one that does not parse).
+    cies: alloc::vec::Vec<(usize, Option<u8>)>,
+}
+
+/// The most bytes of an entry's start a parse looks at: a 64-bit length
+/// (12), a 64-bit CIE pointer (8), pc_begin and pc_range (8 each).
+const ENTRY_HEAD: usize = 36;
+
+impl EhFrame {
+    pub fn new(at: usize, size: usize) -> EhFrame {
+        let size = if at.checked_add(size).is_some() { size } else { 0 };
+        EhFrame { at, size, next: 0, ranges: alloc::vec::Vec::new(), cies: alloc::vec::Vec::new() }
+    }
+
+    /// The function holding `addr`, as [start, end).
+    pub fn lookup<R>(&mut self, read: &R, addr: usize) -> Option<(usize, usize)>
+    where
+        R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+    {
+        if let Some(&r) = self.ranges.iter().find(|&&(s, e)| s <= addr && addr < e) {
+            return Some(r);
+        }
+        let mut buf = [0u8; 4096];
+        while self.next < self.size {
+            let n = (self.size - self.next).min(buf.len());
+            if !read(self.at + self.next, &mut buf[..n]) {
+                self.next = self.size;
+                break;
+            }
+            // Entries from `k` of this chunk, each parsed from its first
+            // ENTRY_HEAD bytes (the rest of it is skipped by its length).
+            let mut k = 0;
+            while k < n && (k + ENTRY_HEAD <= n || self.next + n == self.size) {
+                let Some((body, len, id_size, id)) = entry_head(&buf[k..n]) else {
+                    self.next = self.size;
+                    return None;
+                };
+                if id != 0 {
+                    let fde = self.next + k + body;
+                    if let Some(r) = self.fde(read, &buf[k + body..n], fde, len, id, id_size) {
+                        self.ranges.push(r);
+                        if r.0 <= addr && addr < r.1 {
+                            self.next = self.next.saturating_add(k + body).saturating_add(len).min(self.size);
+                            return Some(r);
                         }
                     }
                 }
+                match (k + body).checked_add(len) {
+                    Some(after) if after > k => k = after,
+                    _ => {
+                        self.next = self.size;
+                        return None;
+                    }
+                }
             }
+            self.next = self.next.saturating_add(k).min(self.size);
         }
-        match body.checked_add(len) {
-            Some(next) if next > at => at = next,
-            _ => break,
-        }
+        None
     }
-    out.sort_unstable();
-    out
+
+    /// The [start, end) of the FDE whose contents begin at offset `fde`
+    /// (`b`: what the chunk holds of them; `len`: their length; `id`: its
+    /// CIE pointer), None where it does not parse or is empty.
+    fn fde<R>(&mut self, read: &R, b: &[u8], fde: usize, len: usize, id: u64, id_size: usize) -> Option<(usize, usize)>
+    where
+        R: Fn(usize, &mut [u8]) -> bool + ?Sized,
+    {
+        // The CIE pointer counts back from its own address.
+        let cie = fde.checked_sub(usize::try_from(id).ok()?)?;
+        let enc = match self.cies.iter().find(|&&(c, _)| c == cie) {
+            Some(&(_, e)) => e,
+            None => {
+                let e = cie_pointer_encoding(read, self.at.checked_add(cie)?);
+                self.cies.push((cie, e));
+                e
+            }
+        }?;
+        // CIE pointer, pc_begin, pc_range: at most 8 + 8 + 8 bytes.
+        let b = b.get(..len.min(24).min(b.len()))?;
+        let size = format_size(enc)?;
+        let start = address(b, id_size, enc, self.at.checked_add(fde + id_size)?)?;
+        // The range has the format but is never relative.
+        let range = usize::try_from(format_value(b, id_size + size, enc & 0x0f)?).ok()?;
+        (range > 0).then(|| Some((start, start.checked_add(range)?))).flatten()
+    }
+}
+
+/// The start of the CIE or FDE at the front of `b`: where its contents
+/// begin (from the front), their length, the size of its CIE id or
+/// pointer, and that id or pointer. None: the end marker, a reserved
+/// length, or too few bytes.
+fn entry_head(b: &[u8]) -> Option<(usize, usize, usize, u64)> {
+    let (body, len, wide) = match u32_at(b, 0)? {
+        0 => return None,
+        0xffff_ffff => (12, usize::try_from(u64_at(b, 4)?).ok()?, true),
+        // 0xfffffff0..: reserved.
+        0xffff_fff0.. => return None,
+        l => (4, l as usize, false),
+    };
+    let id = if wide { u64_at(b, body)? } else { u64::from(u32_at(b, body)?) };
+    Some((body, len, if wide { 8 } else { 4 }, id))
 }
 
 /// A CIE or FDE's length field at `at`: (where its contents start, their
@@ -732,6 +849,84 @@ mod tests {
                 });
             }
         });
+    }
+
+    /// The address and size of `path`'s .eh_frame section, from readelf.
+    fn eh_frame_section(path: &str) -> (usize, usize) {
+        let out = std::process::Command::new("readelf").args(["-SW", path]).output().unwrap_or_else(|e| panic!("this test needs readelf (binutils): {e}"));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<&str> = text.lines().find(|l| l.contains(" .eh_frame ")).expect(".eh_frame").split_whitespace().collect();
+        let at = f.iter().position(|&x| x == ".eh_frame").unwrap();
+        let h = |s: &str| usize::from_str_radix(s, 16).unwrap();
+        (h(f[at + 2]), h(f[at + 4]))
+    }
+
+    /// An .eh_frame parsed as lookups need it (`EhFrame`, for static
+    /// programs) finds what the .eh_frame_hdr table finds, for every FDE's
+    /// first and last byte, asked in an order that jumps back and forth
+    /// (each lookup parses on from where the last stopped, or finds what
+    /// was parsed), and nothing in the gaps between functions.
+    #[test]
+    fn eh_frame_without_its_header_finds_what_the_header_finds() {
+        for path in [LIBC, "/usr/bin/bash", "/lib64/ld-linux-x86-64.so.2"] {
+            let img = Image::open(path);
+            let hdr = img.object().eh_frame_hdr.unwrap();
+            let (vaddr, size) = eh_frame_section(path);
+            let read = |a: usize, b: &mut [u8]| img.read(a, b);
+            let mut frame = EhFrame::new(img.bias + vaddr, size);
+            let mut locs = table_locations(&img, hdr);
+            let mut rnd = xorshift(0x5eed);
+            // Shuffled: the parse goes on past some, others were parsed.
+            for i in (1..locs.len()).rev() {
+                locs.swap(i, rnd() as usize % (i + 1));
+            }
+            let mut gaps = 0;
+            for &loc in &locs {
+                let want = img.lookup(hdr, loc).unwrap_or_else(|| panic!("{path}: {loc:#x}"));
+                assert_eq!(frame.lookup(&read, loc), Some(want), "{path}: {loc:#x}");
+                assert_eq!(frame.lookup(&read, want.1 - 1), Some(want), "{path}: end of {loc:#x}");
+                if img.lookup(hdr, want.1).is_none() {
+                    assert_eq!(frame.lookup(&read, want.1), None, "{path}: after {loc:#x}");
+                    gaps += 1;
+                }
+            }
+            assert!(gaps > 0, "{path}: no gap between functions looked at");
+            // Outside every function: nothing, after one whole walk.
+            assert_eq!(frame.lookup(&read, 8), None);
+        }
+    }
+
+    /// The same section with bytes changed at random, or memory that ends
+    /// early: never a panic, and whatever is found holds the address.
+    #[test]
+    fn damaged_eh_frame() {
+        let mut img = Image::open(LIBC);
+        let (vaddr, size) = eh_frame_section(LIBC);
+        let at = img.bias + vaddr;
+        let addrs: Vec<usize> = dynamic_functions(LIBC).iter().step_by(11).map(|f| img.bias + f.1 + f.2 / 2).collect();
+        let clean = img.data.clone();
+        // The file offset of the section (the segment holding it).
+        let (seg_vaddr, off, _) = *img.loads.iter().find(|l| l.0 as usize <= vaddr && vaddr < (l.0 + l.2) as usize).unwrap();
+        let first = (off + vaddr as u64 - seg_vaddr) as usize;
+        let mut rnd = xorshift(99);
+        for round in 0..300 {
+            img.data.copy_from_slice(&clean);
+            img.limit = if round % 3 == 0 { at + (rnd() as usize % size) } else { usize::MAX };
+            for _ in 0..1 + round % 24 {
+                let k = first + (rnd() as usize % size);
+                img.data[k] = rnd() as u8;
+            }
+            let read = |a: usize, b: &mut [u8]| img.read(a, b);
+            let mut frame = EhFrame::new(at, size);
+            for &a in addrs.iter().skip(round % 7).step_by(5) {
+                if let Some((s, e)) = frame.lookup(&read, a) {
+                    assert!(s <= a && a < e);
+                }
+            }
+            // Sizes and addresses at the edges of the address space.
+            let _ = EhFrame::new(usize::MAX - 8, size).lookup(&read, 0);
+            let _ = EhFrame::new(at, usize::MAX).lookup(&read, addrs[0]);
+        }
     }
 
     fn xorshift(seed: u64) -> impl FnMut() -> u64 {

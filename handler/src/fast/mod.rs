@@ -516,11 +516,18 @@ fn small_function_sites(seg: objects::Segment, lo: usize, hi: usize) -> alloc::v
     let mut sites = alloc::vec::Vec::new();
     // Loads the table (`function_bounds` keeps it for the rewrites).
     let _ = function_bounds(seg, lo);
-    let tables = TABLES.lock();
-    let Some(t) = tables.get(&seg.eh_frame_hdr) else { return sites };
-    let starts = t.entries.iter().map(|&(loc, _)| loc);
-    let ends = t.entries.iter().skip(1).map(|&(loc, _)| loc).chain(core::iter::once(seg.end));
-    for (start, end) in starts.zip(ends) {
+    let Some(t) = TABLES.lock().get(&seg.eh_frame_hdr).and_then(|t| t.search) else { return sites };
+    // (Plain reads of the dynamic linker's extents: `read_code`.)
+    let read = |a: usize, b: &mut [u8]| read_code(a, b);
+    let mut starts = alloc::vec::Vec::with_capacity(t.entries());
+    for i in 0..t.entries() {
+        match t.entry(&read, i) {
+            Some((loc, _)) => starts.push(loc),
+            None => return sites,
+        }
+    }
+    let ends = starts.iter().skip(1).copied().chain(core::iter::once(seg.end));
+    for (start, end) in starts.iter().copied().zip(ends) {
         let (start, end) = (start.max(lo), end.min(hi));
         if end <= start || end - start > BATCH_FUNCTION_MAX {
             continue;
@@ -613,8 +620,8 @@ fn instruction_before(start: usize, site: usize) -> Result<usize, Refused> {
 }
 
 /// The function of `seg`'s object that holds `addr`, from its unwind table.
-/// Each object's .eh_frame_hdr table is read once, each FDE at most once:
-/// reads of the application's memory are system calls.
+/// Each object's .eh_frame_hdr is looked at once, each FDE read at most
+/// once: reads of the application's memory are system calls.
 fn function_bounds(seg: objects::Segment, addr: usize) -> Option<(usize, usize)> {
     if seg.eh_frame_hdr == 0 {
         return objects::program_function(addr);
@@ -625,12 +632,12 @@ fn function_bounds(seg: objects::Segment, addr: usize) -> Option<(usize, usize)>
         if tables.len() >= MAX_TABLES {
             tables.clear();
         }
-        let t = Table { entries: funcs::hdr_table(&read, seg.eh_frame_hdr).unwrap_or_default(), bounds: BTreeMap::new() };
+        let t = Table { search: funcs::hdr_table(&read, seg.eh_frame_hdr), bounds: BTreeMap::new() };
         tables.insert(seg.eh_frame_hdr, t);
     }
     let t = tables.get_mut(&seg.eh_frame_hdr)?;
-    let Table { entries, bounds } = t;
-    funcs::lookup(entries, addr, |fde| {
+    let Table { search, bounds } = t;
+    search.as_ref()?.lookup(&read, addr, |fde| {
         if let Some(&b) = bounds.get(&fde) {
             return Some(b);
         }
@@ -640,9 +647,10 @@ fn function_bounds(seg: objects::Segment, addr: usize) -> Option<(usize, usize)>
     })
 }
 
-/// An object's .eh_frame_hdr table, and the FDE bounds read so far.
+/// An object's .eh_frame_hdr table (None: unusable), and the FDE bounds
+/// read so far.
 struct Table {
-    entries: alloc::vec::Vec<(usize, usize)>,
+    search: Option<funcs::HdrTable>,
     bounds: BTreeMap<usize, (usize, usize)>,
 }
 

@@ -32,7 +32,7 @@ static PROGRAM: [AtomicUsize; 3] = [AtomicUsize::new(0), AtomicUsize::new(0), At
 /// The program's .eh_frame (address, size), when it has no .eh_frame_hdr,
 /// and the FDE ranges read from it once.
 static PROGRAM_EH_FRAME: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
-static PROGRAM_FDES: Lock<Option<Vec<(usize, usize)>>> = Lock::new(None);
+static PROGRAM_FDES: Lock<Option<super::funcs::EhFrame>> = Lock::new(None);
 /// The most of .eh_frame read into preld's heap.
 const EH_FRAME_MAX: usize = 16 << 20;
 static SEGMENTS: Lock<Vec<Segment>> = Lock::new(Vec::new());
@@ -162,31 +162,15 @@ pub fn text_segment(from: usize, to: usize) -> Option<Segment> {
     find(&segs)
 }
 
-/// The function of the program holding `addr`, from its .eh_frame (read
-/// into preld's heap at the first question).
+/// The function of the program holding `addr`, from its .eh_frame
+/// (parsed as lookups need it: `funcs::EhFrame`).
 pub fn program_function(addr: usize) -> Option<(usize, usize)> {
     let mut fdes = PROGRAM_FDES.lock();
-    let table = fdes.get_or_insert_with(|| {
+    let frame = fdes.get_or_insert_with(|| {
         let (at, size) = (PROGRAM_EH_FRAME[0].load(Ordering::Relaxed), PROGRAM_EH_FRAME[1].load(Ordering::Relaxed));
-        let mut bytes = alloc::vec![0u8; size.min(EH_FRAME_MAX)];
-        if size > EH_FRAME_MAX || !usermem::read(at, &mut bytes) {
-            return Vec::new();
-        }
-        let local = |a: usize, b: &mut [u8]| -> bool {
-            let Some(off) = a.checked_sub(at) else { return false };
-            match bytes.get(off..off.saturating_add(b.len())) {
-                Some(src) if src.len() == b.len() => {
-                    b.copy_from_slice(src);
-                    true
-                }
-                _ => false,
-            }
-        };
-        super::funcs::fde_ranges(&local, at, size)
+        super::funcs::EhFrame::new(at, if size > EH_FRAME_MAX { 0 } else { size })
     });
-    let i = table.partition_point(|&(s, _)| s <= addr);
-    let (s, e) = *table.get(i.checked_sub(1)?)?;
-    (s <= addr && addr < e).then_some((s, e))
+    frame.lookup(&|a: usize, b: &mut [u8]| usermem::read(a, b), addr)
 }
 
 /// The application unmapped or replaced [start, end): its objects are
