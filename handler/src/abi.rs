@@ -107,6 +107,18 @@ pub const MADV_KEEPING_ACCESS: [u32; 21] = {
     ]
 };
 
+/// The advice of MADV_KEEPING_ACCESS that never waits long (not
+/// MADV_PAGEOUT, MADV_POPULATE_*, MADV_COLLAPSE): madvise with it is made
+/// in the fast path's handler gate (memory::serve_in_gate).
+pub const MADV_IN_GATE: [u32; 17] = {
+    use general::*;
+    [
+        MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE, MADV_DONTFORK, MADV_DOFORK,
+        MADV_MERGEABLE, MADV_UNMERGEABLE, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_WIPEONFORK,
+        MADV_KEEPONFORK, MADV_COLD,
+    ]
+};
+
 // Processes and resources.
 pub const CLONE_VM: u64 = general::CLONE_VM as u64;
 pub const CLONE_VFORK: u64 = general::CLONE_VFORK as u64;

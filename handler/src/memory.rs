@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use syscalls::Sysno;
 
-use crate::abi::{IPC_STAT, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, O_TRUNC, PROT_READ, PROT_WRITE, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
+use crate::abi::{IPC_STAT, MADV_IN_GATE, MADV_KEEPING_ACCESS, MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED, O_TRUNC, PROT_READ, PROT_WRITE, SHMID64_DS_SEGSZ_WORD, SHM_REMAP, SHM_RND};
 use crate::call::{Call, Outcome};
 use crate::errno::{EINVAL, EPERM};
 use crate::{fast, resident, sys};
@@ -183,6 +183,22 @@ pub fn access_unknowable(_c: &mut Call<'_>) -> Outcome {
 /// which must see it made from the application's code).
 pub fn serve_in_gate(nr: usize, a: &[usize; 6]) -> Option<isize> {
     match Sysno::new(nr)? {
+        // madvise whose advice keeps every page's access and never waits
+        // (the allocators' DONTNEED and FREE, glibc's at each thread's
+        // exit): kept off preld's memory as `guard` keeps it, made here
+        // (a trap each, 2 us, before).
+        Sysno::madvise if u32::try_from(a[2]).is_ok_and(|adv| MADV_IN_GATE.contains(&adv)) => {
+            if !fast::enabled() || crate::sud::seccomp_filtered() {
+                return None;
+            }
+            if touches_preld(a[0], a[1]) {
+                return Some(-(EPERM as isize));
+            }
+            // SAFETY: the application's own madvise with its arguments, its
+            // range kept off preld's memory just above, with advice that
+            // leaves every page's access as it was.
+            return Some(unsafe { sys::raw(nr, *a) }.map_or_else(|e| -(e as isize), |v| v as isize));
+        }
         Sysno::munmap | Sysno::mprotect => {}
         Sysno::mmap if a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 => {}
         _ => return None,
