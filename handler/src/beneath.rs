@@ -204,29 +204,74 @@ pub fn openat2_on_mount(base: i32, rel: &[u8], flags: usize, mode: u64) -> sys::
 
 /// A file grant's file opened anew from its O_PATH fd `base` (`rel` is
 /// empty: the grant's own path), as the server's reopen would: through
-/// TID/fd/BASE of the session's procfs (TID: this thread's, whose fd table
-/// may be its own), a magic link to the same file on the same copy, with
-/// `flags` (O_NOFOLLOW taken out: it would refuse the link itself, where
-/// the grant is the file, no symlink). Landlock lets the process read
-/// this file (its rule, sandbox.rs) and nothing more of it. (Through
+/// the session's procfs, a magic link to the same file on the same copy,
+/// with `flags` (O_NOFOLLOW taken out: it would refuse the link itself,
+/// where the grant is the file, no symlink). Landlock lets the process
+/// read this file (its rule, sandbox.rs) and nothing more of it. The link
+/// is BASE in the process's own fd directory (`fd_dir`), else
+/// TID/fd/BASE (this thread's: its leader may have exited). (Through
 /// thread-self/ the kernel formats and follows one more link: 0.5 us of
-/// each open; the name is built on the stack, not the heap, which 200
-/// threads opening at once contended for.)
+/// each open; TID/ looks the thread up in the procfs: 0.2 us more than
+/// the directory's fd. The names are built on the stack, not the heap,
+/// which 200 threads opening at once contended for.)
 fn open_file_grant(base: i32, rel: &[u8], flags: usize, open: fn(i32, &[u8], &sys::OpenHow) -> sys::Result<i32>) -> sys::Result<i32> {
     if !matches!(rel, b"" | b"\0") {
         return Err(crate::errno::EXDEV); // the server's
     }
     let proc = procfs().ok_or(crate::errno::ENOSYS)?;
-    let mut name = [0u8; 48];
-    let mut len = 0;
-    for part in [sys::decimal(own_tid() as u64, &mut [0u8; 20]), b"/fd/", sys::decimal(base as u64, &mut [0u8; 20])] {
-        name[len..len + part.len()].copy_from_slice(part);
-        len += part.len();
-    }
     // (A magic link: no RESOLVE_BENEATH, which refuses them; the path is
     // preld's own.)
     let how = sys::OpenHow { flags: (flags & !crate::abi::O_NOFOLLOW) as u64, mode: 0, resolve: 0 };
+    let mut digits = [0u8; 20];
+    let fd_name = sys::decimal(base as u64, &mut digits);
+    if let Some(dir) = fd_dir(proc) {
+        let mut name = [0u8; 24];
+        name[..fd_name.len()].copy_from_slice(fd_name);
+        match open(dir, &name[..fd_name.len() + 1], &how) {
+            // (The process's leader gone: its directory lists no fds.)
+            Err(crate::errno::ENOENT) => {}
+            r => return r,
+        }
+    }
+    let mut name = [0u8; 48];
+    let mut len = 0;
+    for part in [sys::decimal(own_tid() as u64, &mut [0u8; 20]), b"/fd/", fd_name] {
+        name[len..len + part.len()].copy_from_slice(part);
+        len += part.len();
+    }
     open(proc.fd(), &name[..len + 1], &how)
+}
+
+/// This process's fd directory in the session's procfs (self/fd, an
+/// O_PATH fd of preld's), opened at the first file grant's open and kept
+/// (-1 before). A fork child closes its parent's copy (`forget_fds`) and
+/// opens its own. Only for a thread of the process's fd table: in a vfork
+/// child's, or one a thread unshared, the number may be another fd of
+/// preld's (TID/fd/BASE there).
+static FD_DIR: AtomicI32 = AtomicI32::new(-1);
+
+fn fd_dir(proc: &Grant) -> Option<i32> {
+    if !ownfd::in_process_table() {
+        return None;
+    }
+    let known = FD_DIR.load(Ordering::Acquire);
+    if known >= 0 {
+        return Some(known);
+    }
+    let how = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: 0 };
+    let opened = sys::openat2(proc.fd(), b"self/fd\0", &how).ok()?;
+    let Ok(fd) = ownfd::adopt_fd(opened) else {
+        sys::close(opened);
+        return None;
+    };
+    match FD_DIR.compare_exchange(-1, fd, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => Some(fd),
+        Err(now) => {
+            // Another thread's, made meanwhile.
+            ownfd::release_fd(fd);
+            Some(now)
+        }
+    }
 }
 
 /// The calling thread's id, as its thread block keeps it once known (in
@@ -475,6 +520,16 @@ pub fn fds_closed(first: usize, last: usize) {
 pub fn forget_fds() {
     for k in &FD_GRANT {
         k.store(0, Ordering::Release);
+    }
+}
+
+/// In a fork child: nothing learnt of any fd holds, and the parent's fd
+/// directory (copied into this child's table) is closed.
+pub fn forked() {
+    forget_fds();
+    let dir = FD_DIR.swap(-1, Ordering::AcqRel);
+    if dir >= 0 {
+        ownfd::release_fd(dir);
     }
 }
 

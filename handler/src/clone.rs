@@ -160,7 +160,7 @@ fn fork(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
             rpc::forked_child(c.t, child_main, shared_fds);
             crate::pola::forked();
             crate::owners::forked();
-            crate::beneath::forget_fds();
+            crate::beneath::forked();
             usermem::set_pid(sys::getpid());
             c.forked_child = true;
             if child_sp != 0 {

@@ -70,6 +70,12 @@ fn table() -> &'static OwnFds {
     &OWN_FDS
 }
 
+/// Whether the calling thread's fd table is the process's (not a vfork
+/// child's, nor one a thread unshared).
+pub fn in_process_table() -> bool {
+    core::ptr::eq(table(), &OWN_FDS)
+}
+
 /// The process's set, for a new thread's block.
 pub fn process_table() -> usize {
     &OWN_FDS as *const OwnFds as usize

@@ -1356,6 +1356,30 @@ fn files_granted_one_by_one_as_natively() {
     r.same("files granted one by one", true);
 }
 
+/// A file granted alone (-B's /etc/passwd) reopened from every kind of
+/// caller, as natively: the process, which opens its fd directory in the
+/// session's procfs for the reopens, a fork child and grandchild (their
+/// own), a vfork child and a thread with an fd table of its own (whose
+/// numbers are not the process's), and a thread after the leader's exit
+/// (whose fd directory lists nothing: this thread's then)
+/// (tests/programs/pola/file_grant_reopens.c).
+#[test]
+fn a_file_grant_reopens_from_children_threads_and_after_the_leader_exits() {
+    let tmp = scratch("file-grant-reopens");
+    let prog = tmp.path().join("file_grant_reopens");
+    fs::copy(program("pola/file_grant_reopens"), &prog).unwrap();
+    let r = Run::new(tmp.path(), &[prog.to_str().unwrap(), "/etc/passwd"]).grant("--exec", &prog);
+    let n = r.native_ok();
+    assert_eq!(
+        n.stdout_str(),
+        "the process: same bytes\nfork child: same bytes\nfork grandchild: same bytes\nvfork child: same bytes\n\
+         thread with its own fd table: same bytes\nthe process again: same bytes\nthread after the leader's exit: same bytes\n",
+        "native: {}",
+        n.report()
+    );
+    r.same("a file grant's reopens", true);
+}
+
 /// Runs `r` in a session and in one that learns (`--learn`, whose server
 /// answers every path call), fails unless both print the same, and gives
 /// the first one's output: what the process answers itself must be what
