@@ -1163,3 +1163,42 @@ fn a_fork_child_fixes_owners_while_another_thread_did() {
         assert!(out.ends_with("done: 0 stuck\n"), "{name}: {out}{}", r.stderr_str());
     }
 }
+
+/// A grant with a part mapped over (`--MODE H --map H/hidden=EMPTY:MODE`):
+/// the server hands out directory fds on H's copy, which still holds the
+/// host's H/hidden; an O_PATH open beneath one around the handler (no
+/// Landlock matter) gives fds of the hidden files, which the program then
+/// hands to the server through the handler (a reopen of /proc/self/fd/N,
+/// fchmodat/fchownat/utimensat with AT_EMPTY_PATH, truncate, fexecve;
+/// tests/programs/attack/map_reopen.c). The server must not take them for
+/// files of H: their place is the map's.
+#[test]
+fn a_map_s_hidden_files_are_not_reached_through_fds_of_the_outer_grant() {
+    let token = format!("preld-hidden-secret-{}", random_hex());
+    let mut why = Vec::new();
+    for mode in ["ro", "rw", "exec"] {
+        let tmp = Scratch::new(&format!("map_reopen_{mode}"));
+        let h = tmp.dir("h");
+        fs::create_dir_all(h.join("hidden")).unwrap();
+        let key = h.join("hidden/key");
+        fs::write(&key, format!("{token}\n")).unwrap();
+        fs::copy(program("attack/static_cat"), h.join("hidden/prog")).unwrap();
+        let empty = tmp.dir("empty");
+        let before = (tree::contents(&h), tree::metadata(&h));
+        let map = format!("{}={}:{mode}", h.join("hidden").display(), empty.display());
+        let flag = format!("--{mode}");
+        let (stdout, stderr, status) =
+            session_run("map_reopen", &[(flag.as_str(), &h), ("--map", Path::new(&map))], &[h.to_str().unwrap().to_string(), mode.to_string()]);
+        eprintln!("---- map_reopen {mode} ({status})\n{stdout}{stderr}");
+        if stdout.contains(&token) || stderr.contains(&token) {
+            why.push(format!("{mode}: the hidden key's content is in the output"));
+        }
+        why.extend(stdout.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("{mode}: {l}")));
+        if (tree::contents(&h), tree::metadata(&h)) != before {
+            why.push(format!("{mode}: H (its hidden part) changed"));
+        }
+        assert!(stdout.contains("map_reopen") && stdout.contains(": done"), "map_reopen {mode} did not run to its end ({status}):\n{stdout}{stderr}");
+        assert!(!stderr.contains("panicked"), "the launcher panicked: {stderr}");
+    }
+    assert!(why.is_empty(), "a map's hidden files got out through the outer grant's fds:\n{}", why.join("\n"));
+}
