@@ -257,6 +257,38 @@ impl Server {
             .fold(outer.mode, Mode::min)
     }
 
+    /// Whether `inside` (a place below grant `g`'s copy root, as the kernel
+    /// keeps it; None when unknown: anywhere) lies beneath a grant nested
+    /// in `g` that is not the object `g`'s copy holds there: a map (`--ro
+    /// H --map H/hidden=EMPTY`) or a placeholder of the private /tmp. H's
+    /// copy still holds the host's H/hidden; the server hands out fds of H
+    /// on it, beneath which an O_PATH open around the handler is no
+    /// Landlock matter, and such an fd of H/hidden/key sent back (a reopen
+    /// of /proc/self/fd/N, fchown, utimensat, fexecve) was read, written
+    /// and run as a file of H (session-20 adversary, test
+    /// `a_map_s_hidden_files_are_not_reached_through_fds_of_the_outer_grant`).
+    /// A nested grant of the same host object (`--rw OUT --ro OUT/sealed`)
+    /// shadows nothing: `mode_at` judges it.
+    pub(super) fn shadowed(&self, g: usize, inside: Option<&[u8]>) -> bool {
+        let outer = &self.ns.grants[g];
+        let place = inside.map(|i| ns::normalize(&ns::join(&outer.vpath, i)));
+        self.ns
+            .grants
+            .iter()
+            .filter(|n| n.live && n.vpath != outer.vpath && ns::is_within(&n.vpath, &outer.vpath))
+            .filter(|n| place.as_ref().is_none_or(|v| ns::is_within(v, &n.vpath)))
+            .any(|n| {
+                let rel = n.vpath.strip_prefix(outer.vpath.as_slice()).unwrap_or(&n.vpath);
+                let rel = &rel[rel.iter().position(|&c| c != b'/').unwrap_or(rel.len())..];
+                let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+                // (Not there on the copy, or not reached without a
+                // symlink: not the same object, shadowed.)
+                !sys::openat2(outer.root.as_fd(), rel, flags, 0, sys::CONFINED)
+                    .and_then(|f| sys::fstat(f.as_fd()))
+                    .is_ok_and(|t| (t.st_dev, t.st_ino) == (n.st.st_dev, n.st.st_ino))
+            })
+    }
+
     /// A stand-in handed out stands for `vpath` (grants' directories are
     /// found by their mount and path instead: `dir_of_fd`).
     fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
@@ -1156,6 +1188,10 @@ impl Server {
             let l = l.strip_suffix(b" (deleted)").unwrap_or(l);
             l.strip_prefix(b"/")
         });
+        // (A place the namespace gives another object: none of the grant's.)
+        if self.shadowed(g, inside) {
+            return Err(libc::EACCES);
+        }
         if self.mode_at(g, inside).writable() { Ok(()) } else { Err(libc::EROFS) }
     }
 
@@ -1251,7 +1287,7 @@ impl Server {
                 return Err(libc::EACCES);
             }
             let (g, inside) = self.place_of_fd(fd)?;
-            if !self.mode_at(g, Some(&inside)).executable() {
+            if self.shadowed(g, Some(&inside)) || !self.mode_at(g, Some(&inside)).executable() {
                 return Err(libc::EACCES);
             }
             sys::access_fd(fd, libc::X_OK, 0)?;
