@@ -41,6 +41,11 @@ int main(int argc, char **argv) {
     if (hd < 0) return 0;
     long k = g(SYS_openat, hd, (long)"hidden/key", O_PATH | O_CLOEXEC, 0);
     printf("raw O_PATH openat(H fd, hidden/key): %ld\n", k);
+    /* The kernel's stat of it (a known limit: LEAK, not ESCAPE). */
+    struct stat hs;
+    long sr = g(SYS_newfstatat, hd, (long)"hidden/key", (long)&hs, 0);
+    if (sr == 0) printf("LEAK: raw fstatat(H fd, hidden/key): size %ld ino %lu\n", (long)hs.st_size, (unsigned long)hs.st_ino);
+    else printf("raw fstatat(H fd, hidden/key): %s\n", strerror((int)-sr));
     if (k >= 0) {
         snprintf(p, sizeof p, "/proc/self/fd/%ld", k);
         show("libc open /proc/self/fd/N (hidden/key) O_RDONLY", lc(open(p, O_RDONLY)));
