@@ -695,3 +695,55 @@ fn owners_tells_only_of_the_grants_files() {
     let log = s.finish(c);
     assert_eq!(log.len(), 2, "{log:#?}");
 }
+
+/// The same FIFO, its lock held by a client's splice(), reopened by fd
+/// (`/proc/self/fd/N` of an O_PATH fd the server handed out: an Open with
+/// an empty path beside the fd): the reopen is an open of the FIFO like
+/// any other and must not stall B either (session-20 adversary: it was
+/// made in the event loop).
+#[test]
+fn a_reopen_by_fd_of_a_fifo_whose_lock_a_client_holds_stalls_no_one() {
+    let (s, c) = start(3);
+    let (a, b, g) = (c[0].as_fd(), c[1].as_fd(), c[2].as_fd());
+    let fifo = std::ffi::CString::new(s.dir.path().join("data/fifo").into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let opath = Request::Open { flags: (libc::O_PATH | libc::O_CLOEXEC) as u32, mode: 0, path: PathArg::cwd(b"/data/fifo") };
+    let (r, _, mut f) = call(a, &opath, &[]);
+    assert_eq!(r, 0);
+    let path_fd = f.pop().unwrap();
+    let rdwr = Request::Open { flags: libc::O_RDWR as u32, mode: 0, path: PathArg::cwd(b"/data/fifo") };
+    let (r, _, mut f) = call(a, &rdwr, &[]);
+    assert_eq!(r, 0);
+    let end = f.pop().unwrap();
+    let (x, y) = std::os::unix::net::UnixStream::pair().unwrap();
+    let splicer = std::thread::spawn(move || {
+        // SAFETY: splice between two fds of ours; waits for data on y.
+        let n = unsafe { libc::splice(y.as_raw_fd(), std::ptr::null_mut(), end.as_raw_fd(), std::ptr::null_mut(), 4096, 0) };
+        (n, end)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let rd = Request::Open { flags: (libc::O_RDONLY | libc::O_NONBLOCK) as u32, mode: 0, path: PathArg::fd(0, b"") };
+    send(g, &frame(&rd), &[path_fd.as_fd()]);
+    std::thread::sleep(Duration::from_millis(20));
+    // B is served while G's reopen waits (at most a few seconds: past
+    // them the data goes to the splice below and the server goes on).
+    let unblock = {
+        let x = x.try_clone().unwrap();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            (&x).write_all(b"!").ok();
+        })
+    };
+    let took = b_is_served(b, 5);
+    eprintln!("B's 5 requests while G's reopen of the FIFO waits: {took:?}");
+    assert!(took < Duration::from_secs(1), "B waited {took:?} for G's reopen of a FIFO whose lock a client holds");
+    unblock.join().unwrap();
+    let (n, _end) = splicer.join().unwrap();
+    assert_eq!(n, 1);
+    let (msg, _) = recv_within(g, Duration::from_secs(5)).expect("G's reopen never answered");
+    assert_eq!(proto::decode_reply(&msg, Op::Open).unwrap().1.result, 0);
+    drop(x);
+    let log = s.finish(c);
+    assert!(log.is_empty(), "{log:?}");
+}
