@@ -614,7 +614,8 @@ impl Server {
             // through /proc is. A directory is known by its virtual path; a
             // file by the grant it lies in, whose mode still decides.
             let fd = fds[k as usize].as_fd();
-            if sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) != libc::S_IFDIR {
+            let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
+            if sys::file_type(&st) != libc::S_IFDIR {
                 if creat && excl || tmpfile {
                     return Err(libc::EEXIST);
                 }
@@ -623,7 +624,18 @@ impl Server {
                 } else {
                     self.granted_file_fd(fd)?;
                 }
-                return Ok(Opened::Now(Self::reopen(fd, flags & !(libc::O_CREAT | libc::O_EXCL), 0)?, 0));
+                let flags = flags & !(libc::O_CREAT | libc::O_EXCL);
+                // As an open by path: a FIFO or a device on a thread, /dev/tty
+                // the session's (made here, in the event loop, a client's
+                // splice() holding the FIFO's lock stalled every client, and
+                // an O_PATH fd of -B's /dev/tty reopened the launcher's
+                // terminal; session-20 adversary).
+                if !path_only {
+                    if let Some(later) = self.open_on_thread(fd, &st, flags, 0)? {
+                        return Ok(Opened::Later(later));
+                    }
+                }
+                return Ok(Opened::Now(Self::reopen(fd, flags, 0)?, 0));
             }
         }
         let empty_ok = p.path.is_empty() && matches!(p.base, Base::Fd(_));
@@ -699,26 +711,36 @@ impl Server {
                 if writes && !writable && t == libc::S_IFREG {
                     return Err(libc::EROFS);
                 }
-                if !path_only && t == libc::S_IFCHR && obj.st.st_rdev == libc::makedev(5, 0) {
-                    // /dev/tty: the session's controlling terminal, not the
-                    // launcher's (the user's). Opened on a thread as any
-                    // terminal (`open_may_wait`): its open takes the tty's
-                    // lock, which a client's ioctl on it may hold (TIOCSETD
-                    // waits up to 5 s for the line discipline holding it).
-                    let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
-                    let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
-                    let fd = tty.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
-                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0, connect: None, waits: false }));
-                }
-                if !path_only && open_may_wait(&obj.st) {
-                    let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
-                    let waits = t == libc::S_IFIFO;
-                    return Ok(Opened::Later(Later { fd, flags, mode, connect: None, waits }));
+                if !path_only {
+                    if let Some(later) = self.open_on_thread(obj.fd.as_fd(), &obj.st, flags, mode)? {
+                        return Ok(Opened::Later(later));
+                    }
                 }
                 let fd = Self::reopen(obj.fd.as_fd(), flags, mode)?;
                 Ok(Opened::Now(fd, 0))
             }
         }
+    }
+
+    /// The open (not O_PATH) of `fd`'s object (`st`) when it is to be made
+    /// on a thread of its own (`Later`), else None: /dev/tty is the
+    /// session's controlling terminal, not the launcher's (the user's),
+    /// opened on a thread as any terminal (its open takes the tty's lock,
+    /// which a client's ioctl on it may hold: TIOCSETD waits up to 5 s for
+    /// the line discipline holding it); a FIFO or another device whose open
+    /// may wait (`open_may_wait`) is opened there too.
+    fn open_on_thread(&self, fd: BorrowedFd<'_>, st: &sys::Stat, flags: i32, mode: u32) -> SysResult<Option<Later>> {
+        let t = sys::file_type(st);
+        let dup = |f: BorrowedFd<'_>| f.try_clone_to_owned().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE));
+        if t == libc::S_IFCHR && st.st_rdev == libc::makedev(5, 0) {
+            let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
+            let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
+            return Ok(Some(Later { fd: dup(tty.as_fd())?, flags: f, mode: 0, connect: None, waits: false }));
+        }
+        if open_may_wait(st) {
+            return Ok(Some(Later { fd: dup(fd)?, flags, mode, connect: None, waits: t == libc::S_IFIFO }));
+        }
+        Ok(None)
     }
 
     fn stat(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<sys::Stat> {
