@@ -1222,3 +1222,50 @@ fn a_map_s_hidden_files_stat_only_as_the_map_s() {
     let leaks: Vec<&str> = stdout.lines().filter(|l| l.starts_with("LEAK")).collect();
     assert!(leaks.is_empty(), "a map's hidden files were stat'ed:\n{}", leaks.join("\n"));
 }
+
+/// A grant with a part mapped over (`--ro H --map H/hidden=EMPTY:ro`) in a
+/// session of nobody's: the host's owners of the hidden files (uid 4243),
+/// which no name of the namespace reaches, are told neither for an O_PATH
+/// fd of one opened beneath a directory fd of H around the handler nor in
+/// the owners table as the program walks H (tests/programs/attack/
+/// map_owners.c).
+#[test]
+fn a_map_s_hidden_files_owners_are_not_told() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody with files of others: run the suite as root");
+    let (tmp, preld) = scratch_for_nobody("map_owners");
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let own = |p: &Path, uid: u32| std::os::unix::fs::chown(p, Some(uid), Some(uid + 1)).unwrap();
+    let bin = tmp.dir("bin");
+    open(&bin);
+    let prog = bin.join("map_owners");
+    fs::copy(program("attack/map_owners"), &prog).unwrap();
+    open(&prog);
+    let h = tmp.dir("h");
+    open(&h);
+    fs::write(h.join("visible"), "visible\n").unwrap();
+    fs::create_dir_all(h.join("hidden/sub")).unwrap();
+    fs::write(h.join("hidden/key"), "key\n").unwrap();
+    fs::write(h.join("hidden/sub/deep"), "deep\n").unwrap();
+    for p in ["hidden", "hidden/sub"] {
+        open(&h.join(p));
+    }
+    for p in ["hidden", "hidden/key", "hidden/sub", "hidden/sub/deep"] {
+        own(&h.join(p), 4243);
+    }
+    let empty = tmp.dir("empty");
+    open(&empty);
+    let mut cmd = Command::new(&preld);
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--ro").arg(&h);
+    cmd.arg("--map").arg(format!("{}={}:ro", h.join("hidden").display(), empty.display()));
+    cmd.arg("--").arg(&prog).arg(tmp.path().join("none")).arg(&bin).arg(&bin).arg(&h);
+    cmd.uid(65534).gid(65534).current_dir(tmp.path());
+    let r = capture(cmd, Duration::from_secs(120)).unwrap_or_else(|e| panic!("map_owners: preld pola: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- map_owners ({})\n{stdout}{stderr}", describe_status(r.status));
+    assert!(stdout.contains("map_owners: done"), "map_owners did not run to its end:\n{stdout}{stderr}");
+    let escapes: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE")).collect();
+    assert!(escapes.is_empty(), "a map's hidden files' owners were told:\n{}", escapes.join("\n"));
+}
