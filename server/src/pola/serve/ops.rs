@@ -289,6 +289,40 @@ impl Server {
             })
     }
 
+    /// Whether a client's fd on grant `g`'s copy lies at a place the
+    /// namespace gives another object (`shadowed`): its place as the kernel
+    /// keeps it (an unlinked file's is where it was; none known: anywhere).
+    pub(super) fn shadowed_fd(&self, g: usize, fd: BorrowedFd<'_>) -> bool {
+        let link = std::fs::read_link(sys::proc_fd(fd)).ok();
+        let inside = link.as_ref().map(|l| l.as_os_str().as_bytes()).and_then(|l| {
+            let l = l.strip_suffix(b" (deleted)").unwrap_or(l);
+            l.strip_prefix(b"/")
+        });
+        self.shadowed(g, inside)
+    }
+
+    /// The objects (device, inode) the grants' copies hold where the
+    /// namespace shows another grant's (`shadowed`: a map's hidden host
+    /// directory or file, the private /tmp's placeholders), which no name
+    /// of the session reaches: the owners' listings and walker leave them
+    /// out.
+    pub(super) fn shadow_ids(&self) -> Vec<(u64, u64)> {
+        let mut ids = Vec::new();
+        for outer in self.ns.grants.iter().filter(|g| g.live && g.is_dir) {
+            for n in self.ns.grants.iter().filter(|n| n.live && n.vpath != outer.vpath && ns::is_within(&n.vpath, &outer.vpath)) {
+                let rel = n.vpath.strip_prefix(outer.vpath.as_slice()).unwrap_or(&n.vpath);
+                let rel = &rel[rel.iter().position(|&c| c != b'/').unwrap_or(rel.len())..];
+                let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+                if let Ok(st) = sys::openat2(outer.root.as_fd(), rel, flags, 0, sys::CONFINED).and_then(|f| sys::fstat(f.as_fd())) {
+                    if (st.st_dev, st.st_ino) != (n.st.st_dev, n.st.st_ino) {
+                        ids.push((st.st_dev, st.st_ino));
+                    }
+                }
+            }
+        }
+        ids
+    }
+
     /// A stand-in handed out stands for `vpath` (grants' directories are
     /// found by their mount and path instead: `dir_of_fd`).
     fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
@@ -1203,6 +1237,10 @@ impl Server {
         // mount, not a path (every copy's root reads `/` in /proc, and a
         // host file passed in is on none of them).
         let Some(g) = self.grant_of_mount(fd) else { return Err(libc::EOPNOTSUPP) };
+        // (A place the namespace gives another object: none of the grant's.)
+        if self.shadowed_fd(g, fd) {
+            return Err(libc::EACCES);
+        }
         // Its place in the grant (an unlinked file's is where it was; none
         // known: the weakest grant nested anywhere in it).
         let link = std::fs::read_link(sys::proc_fd(fd)).ok();
@@ -1210,10 +1248,6 @@ impl Server {
             let l = l.strip_suffix(b" (deleted)").unwrap_or(l);
             l.strip_prefix(b"/")
         });
-        // (A place the namespace gives another object: none of the grant's.)
-        if self.shadowed(g, inside) {
-            return Err(libc::EACCES);
-        }
         if self.mode_at(g, inside).writable() { Ok(()) } else { Err(libc::EROFS) }
     }
 
