@@ -1255,6 +1255,22 @@ fn a_map_s_hidden_files_owners_are_not_told() {
     for p in ["hidden", "hidden/key", "hidden/sub", "hidden/sub/deep"] {
         own(&h.join(p), 4243);
     }
+    // A mount below the hidden part, with a file of 4243's.
+    let m = h.join("hidden/m");
+    fs::create_dir(&m).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "mode=0755", "tmpfs"]).arg(&m).status().is_ok_and(|s| s.success());
+    struct Unmount(Option<std::path::PathBuf>);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            if let Some(m) = &self.0 {
+                let _ = Command::new("umount").arg("-l").arg(m).status();
+            }
+        }
+    }
+    let _unmount = Unmount(mounted.then(|| m.clone()));
+    fs::write(m.join("f"), "f\n").unwrap();
+    own(&m, 4243);
+    own(&m.join("f"), 4243);
     let empty = tmp.dir("empty");
     open(&empty);
     let mut cmd = Command::new(&preld);

@@ -26,7 +26,9 @@ int main(int argc, char **argv) {
     printf("libc open H: %ld\n", hd);
     if (hd < 0) return 0;
     struct stat st;
-    const char *names[] = { "hidden/key", "hidden", "hidden/sub", "hidden/sub/deep" };
+    /* hidden/m: a mount below the hidden part (a tmpfs, when the harness
+       could make one). */
+    const char *names[] = { "hidden/key", "hidden", "hidden/sub", "hidden/sub/deep", "hidden/m", "hidden/m/f" };
     for (unsigned i = 0; i < sizeof names / sizeof *names; i++) {
         long k = g(SYS_openat, hd, (long)names[i], O_PATH | O_CLOEXEC, 0);
         if (k < 0) { printf("raw O_PATH %s: %s\n", names[i], strerror((int)-k)); continue; }
@@ -40,6 +42,8 @@ int main(int argc, char **argv) {
     /* A walk of H: names beside its fd, then the table. */
     fstatat((int)hd, "visible", &st, 0);
     fstatat((int)hd, "hidden", &st, 0);
+    long m = g(SYS_openat, hd, (long)"hidden/m", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (m >= 0) fstatat((int)m, "f", &st, 0);
     usleep(300000);
     FILE *f = fopen("/proc/self/maps", "r");
     unsigned long lo = 0, hi = 0;

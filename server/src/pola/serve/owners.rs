@@ -531,7 +531,14 @@ impl Server {
         if by_mount.is_some_and(|g| self.shadowed_fd(g, fd)) {
             return Err(libc::ENOENT);
         }
-        let on_grant = by_mount.is_some() || sys::fstat_cached(fd, sys::STATX_CHECK).is_ok_and(|st| self.place_in_submount(fd, &st).is_some());
+        let in_submount = match by_mount {
+            Some(_) => None,
+            None => sys::fstat_cached(fd, sys::STATX_CHECK).ok().and_then(|st| self.place_in_submount(fd, &st)),
+        };
+        if in_submount.as_ref().is_some_and(|(g, inside)| self.shadowed(*g, Some(inside))) {
+            return Err(libc::ENOENT);
+        }
+        let on_grant = by_mount.is_some() || in_submount.is_some();
         let shadows = self.shadows();
         let own = sys::owner_at(fd, c"", true)?;
         if !on_grant {
