@@ -1267,6 +1267,7 @@ fn a_map_s_hidden_files_owners_are_not_told() {
             }
         }
     }
+    eprintln!("tmpfs below the hidden part: {}", if mounted { "mounted" } else { "not mounted (the rest runs without it)" });
     let _unmount = Unmount(mounted.then(|| m.clone()));
     fs::write(m.join("f"), "f\n").unwrap();
     own(&m, 4243);
