@@ -1200,6 +1200,27 @@ fn a_map_s_hidden_files_are_not_reached_through_fds_of_the_outer_grant() {
         assert!(stdout.contains("map_reopen") && stdout.contains(": done"), "map_reopen {mode} did not run to its end ({status}):\n{stdout}{stderr}");
         assert!(!stderr.contains("panicked"), "the launcher panicked: {stderr}");
     }
+    // `-B --ro /`: the private /tmp hides the host's /tmp, which the `/`
+    // grant's copy holds.
+    let host_tmp = std::path::PathBuf::from(format!("/tmp/preld-map-reopen-{}", random_hex()));
+    fs::create_dir(&host_tmp).unwrap();
+    struct Gone(std::path::PathBuf);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+    let _gone = Gone(host_tmp.clone());
+    fs::write(host_tmp.join("key"), format!("{token}\n")).unwrap();
+    fs::copy(program("attack/static_cat"), host_tmp.join("prog")).unwrap();
+    let rel = |n: &str| host_tmp.join(n).to_str().unwrap()[1..].to_string();
+    let (stdout, stderr, status) = session_run("map_reopen", &[("--ro", Path::new("/"))], &["/".to_string(), "ro".to_string(), rel("key"), rel("prog")]);
+    eprintln!("---- map_reopen -B --ro / ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains(": done"), "map_reopen --ro / did not run to its end ({status}):\n{stdout}{stderr}");
+    if stdout.contains(&token) || stderr.contains(&token) {
+        why.push("--ro /: the host's /tmp file's content is in the output".to_string());
+    }
+    why.extend(stdout.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("--ro /: {l}")));
     assert!(why.is_empty(), "a map's hidden files got out through the outer grant's fds:\n{}", why.join("\n"));
 }
 

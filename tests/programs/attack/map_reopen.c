@@ -32,6 +32,9 @@ int main(int argc, char **argv) {
     ARGS
     if (argc < 6) { fprintf(stderr, "usage: secret ro rw hidden-parent mode\n"); return 2; }
     const char *h = argv[4], *mode = argv[5];
+    /* The hidden file and program, relative to H (argv[6], argv[7]: a
+       session `--ro /` whose private /tmp hides the host's). */
+    const char *keyname = argc > 6 ? argv[6] : "hidden/key", *progname = argc > 7 ? argv[7] : "hidden/prog";
     char p[128];
     find_gadgets();
     if (!ncand) { printf("no gadget: nothing to try\n"); return 0; }
@@ -39,11 +42,11 @@ int main(int argc, char **argv) {
     long hd = lc(open(h, O_RDONLY | O_DIRECTORY));
     printf("libc open H: %ld\n", hd);
     if (hd < 0) return 0;
-    long k = g(SYS_openat, hd, (long)"hidden/key", O_PATH | O_CLOEXEC, 0);
+    long k = g(SYS_openat, hd, (long)keyname, O_PATH | O_CLOEXEC, 0);
     printf("raw O_PATH openat(H fd, hidden/key): %ld\n", k);
     /* The kernel's stat of it (a known limit: LEAK, not ESCAPE). */
     struct stat hs;
-    long sr = g(SYS_newfstatat, hd, (long)"hidden/key", (long)&hs, 0);
+    long sr = g(SYS_newfstatat, hd, (long)keyname, (long)&hs, 0);
     if (sr == 0) printf("LEAK: raw fstatat(H fd, hidden/key): size %ld ino %lu\n", (long)hs.st_size, (unsigned long)hs.st_ino);
     else printf("raw fstatat(H fd, hidden/key): %s\n", strerror((int)-sr));
     if (k >= 0) {
@@ -61,7 +64,7 @@ int main(int argc, char **argv) {
         long r = lc(stat(p, &st));
         printf("libc stat /proc/self/fd/N: %s (size %ld)\n", r == 0 ? "ok" : strerror((int)-r), r == 0 ? (long)st.st_size : -1L);
     }
-    long x = g(SYS_openat, hd, (long)"hidden/prog", O_PATH | O_CLOEXEC, 0);
+    long x = g(SYS_openat, hd, (long)progname, O_PATH | O_CLOEXEC, 0);
     printf("raw O_PATH openat(H fd, hidden/prog): %ld\n", x);
     if (x >= 0) {
         fflush(stdout);
