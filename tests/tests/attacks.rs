@@ -1307,3 +1307,36 @@ fn a_map_s_hidden_files_owners_are_not_told() {
     let escapes: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE")).collect();
     assert!(escapes.is_empty(), "a map's hidden files' owners were told:\n{}", escapes.join("\n"));
 }
+
+/// A read-only grant of one file nested in the read-write grant of its
+/// directory (`--rw OUT --ro OUT/conf`, the same host file): hard links of
+/// it in OUT (by name, of an O_PATH fd of it opened beneath a directory fd
+/// of OUT around the handler), writes, metadata changes and renames over
+/// it, through the handler and around it (tests/programs/attack/
+/// nested_file.c). The file must not change.
+#[test]
+fn a_file_grant_nested_in_a_rw_grant_stays_read_only() {
+    let tmp = Scratch::new("nested_file");
+    let out = tmp.dir("out");
+    let conf = out.join("conf");
+    fs::write(&conf, VICTIM).unwrap();
+    let before = (tree::contents(&out), tree::metadata(&out));
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/nested_file"), bin.join("nested_file")).unwrap();
+    let mut cmd = Command::new(preld());
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--ro").arg(&conf);
+    cmd.arg("--").arg(bin.join("nested_file")).arg("/nonexistent-secret").arg(&bin).arg(&out).arg(&conf);
+    let r = capture(cmd, Duration::from_secs(120)).unwrap();
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- nested_file ({})\n{stdout}{stderr}", describe_status(r.status));
+    assert!(stdout.contains("nested_file: done"), "nested_file did not run to its end:\n{stdout}{stderr}");
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if fs::read(&conf).unwrap() != VICTIM.as_bytes() {
+        why.push("OUT/conf's content changed".into());
+    }
+    let meta = tree::metadata(&out);
+    if meta.get(Path::new("conf")) != before.1.get(Path::new("conf")) {
+        why.push(format!("OUT/conf's metadata changed: {:?} (was {:?})", meta.get(Path::new("conf")), before.1.get(Path::new("conf"))));
+    }
+    assert!(why.is_empty(), "the nested file grant changed:\n{}", why.join("\n"));
+}
