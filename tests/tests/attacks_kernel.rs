@@ -1314,3 +1314,23 @@ fn a_program_that_stops_itself_does_not_stop_its_launcher_for_good() {
     }
     assert!(bad.is_empty(), "the session ended its launcher badly:\n{}", bad.join("\n"));
 }
+
+/// tty-reopen: -B's /dev/tty opened O_PATH (the grant's copy of the host's
+/// node, which the server hands out as any O_PATH open), then reopened by
+/// its /proc/self/fd name, which the server makes: the terminal must be
+/// the session's own, never the launcher's, the user's (session-20
+/// adversary: the server reopened the node itself, in its own session,
+/// and handed the program the user's terminal, for reading and termios
+/// ioctls after the session too). As root and as nobody, on a terminal.
+#[test]
+fn a_reopen_of_dev_tty_by_fd_is_the_session_s_terminal() {
+    let (_dir, bin, preld) = session_setup();
+    let mut bad = Vec::new();
+    for (who, uid) in [("root", 0), ("nobody", NOBODY)] {
+        let (st, _, text) = session_run(&preld, &bin, uid, "tty-reopen", Duration::from_secs(60));
+        eprintln!("tty-reopen as {who}: {st:?}\n{}", text.trim_end());
+        assert!(text.contains("tty-reopen: done"), "tty-reopen as {who} did not run to its end ({st:?}):\n{text}");
+        bad.extend(text.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("{who}: {l}")));
+    }
+    assert!(bad.is_empty(), "a reopen of /dev/tty by fd reached another terminal:\n{}", bad.join("\n"));
+}

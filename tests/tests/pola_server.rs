@@ -695,3 +695,201 @@ fn owners_tells_only_of_the_grants_files() {
     let log = s.finish(c);
     assert_eq!(log.len(), 2, "{log:#?}");
 }
+
+/// The same FIFO, its lock held by a client's splice(), reopened by fd
+/// (`/proc/self/fd/N` of an O_PATH fd the server handed out: an Open with
+/// an empty path beside the fd): the reopen is an open of the FIFO like
+/// any other and must not stall B either (session-20 adversary: it was
+/// made in the event loop).
+#[test]
+fn a_reopen_by_fd_of_a_fifo_whose_lock_a_client_holds_stalls_no_one() {
+    let (s, c) = start(3);
+    let (a, b, g) = (c[0].as_fd(), c[1].as_fd(), c[2].as_fd());
+    let fifo = std::ffi::CString::new(s.dir.path().join("data/fifo").into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let opath = Request::Open { flags: (libc::O_PATH | libc::O_CLOEXEC) as u32, mode: 0, path: PathArg::cwd(b"/data/fifo") };
+    let (r, _, mut f) = call(a, &opath, &[]);
+    assert_eq!(r, 0);
+    let path_fd = f.pop().unwrap();
+    let rdwr = Request::Open { flags: libc::O_RDWR as u32, mode: 0, path: PathArg::cwd(b"/data/fifo") };
+    let (r, _, mut f) = call(a, &rdwr, &[]);
+    assert_eq!(r, 0);
+    let end = f.pop().unwrap();
+    let (x, y) = std::os::unix::net::UnixStream::pair().unwrap();
+    let splicer = std::thread::spawn(move || {
+        // SAFETY: splice between two fds of ours; waits for data on y.
+        let n = unsafe { libc::splice(y.as_raw_fd(), std::ptr::null_mut(), end.as_raw_fd(), std::ptr::null_mut(), 4096, 0) };
+        (n, end)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let rd = Request::Open { flags: (libc::O_RDONLY | libc::O_NONBLOCK) as u32, mode: 0, path: PathArg::fd(0, b"") };
+    send(g, &frame(&rd), &[path_fd.as_fd()]);
+    std::thread::sleep(Duration::from_millis(20));
+    // B is served while G's reopen waits (at most a few seconds: past
+    // them the data goes to the splice below and the server goes on).
+    let unblock = {
+        let x = x.try_clone().unwrap();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            (&x).write_all(b"!").ok();
+        })
+    };
+    let took = b_is_served(b, 5);
+    eprintln!("B's 5 requests while G's reopen of the FIFO waits: {took:?}");
+    assert!(took < Duration::from_secs(1), "B waited {took:?} for G's reopen of a FIFO whose lock a client holds");
+    unblock.join().unwrap();
+    let (n, _end) = splicer.join().unwrap();
+    assert_eq!(n, 1);
+    let (msg, _) = recv_within(g, Duration::from_secs(5)).expect("G's reopen never answered");
+    assert_eq!(proto::decode_reply(&msg, Op::Open).unwrap().1.result, 0);
+    drop(x);
+    let log = s.finish(c);
+    assert!(log.is_empty(), "{log:?}");
+}
+
+/// Every request that takes a base fd, made with each kind of object a
+/// client may attach (pipes, sockets of each type, a listening TCP
+/// socket, an eventfd, an epoll fd, a memfd, host files and directories
+/// outside the grants, the host's procfs, and the server's own fds of a
+/// read-only and a read-write grant: O_PATH of a FIFO, a directory, a
+/// file), beside an empty path (the fd itself) and a name: each is
+/// answered within PROMPT, another client is served meanwhile, nothing is
+/// logged but for the connection's own end, and the host's files outside
+/// the grants are not changed (session-20 adversary).
+#[test]
+fn every_request_with_every_kind_of_fd_is_answered_promptly() {
+    let dir = Scratch::new("pola-server-kinds");
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(data.join("a.txt"), "granted").unwrap();
+    std::fs::write(out.join("w.txt"), "writable").unwrap();
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "outside").unwrap();
+    for d in [&data, &out] {
+        let f = std::ffi::CString::new(d.join("fifo").into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(f.as_ptr(), 0o644) }, 0);
+    }
+    let (a, theirs_a) = sys::seqpacket_pair().unwrap();
+    let (b, theirs_b) = sys::seqpacket_pair().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    let (h1, h2) = (data.clone(), out.clone());
+    let server = std::thread::spawn(move || {
+        let specs = [
+            ns::GrantSpec { vpath: b"/data".to_vec(), host: h1, mode: ns::Mode::Ro, link: false },
+            ns::GrantSpec { vpath: b"/out".to_vec(), host: h2, mode: ns::Mode::Rw, link: false },
+        ];
+        let mut s = serve::Server::new(ns::Namespace::new(&specs).unwrap(), false);
+        s.log = Box::new(move |line| log2.lock().unwrap().push(line.to_owned()));
+        s.add(theirs_a, b"/".to_vec());
+        s.add(theirs_b, b"/".to_vec());
+        s.run().unwrap();
+    });
+    // The server's own fds, as a client gets them.
+    let server_fd = |path: &[u8], flags: i32| -> OwnedFd {
+        let (r, _, mut f) = call(a.as_fd(), &Request::Open { flags: flags as u32, mode: 0, path: PathArg::cwd(path) }, &[]);
+        assert_eq!(r, 0, "open {}", String::from_utf8_lossy(path));
+        f.pop().unwrap()
+    };
+    let raw = |fd: i32| -> OwnedFd {
+        assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+        // SAFETY: a new fd of ours.
+        unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
+    };
+    let mut kinds: Vec<(&str, OwnedFd)> = Vec::new();
+    let mut p = [0i32; 2];
+    // SAFETY: pipe2 writes two fds into `p`.
+    assert_eq!(unsafe { libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    kinds.push(("pipe read end", raw(p[0])));
+    kinds.push(("pipe write end", raw(p[1])));
+    for (name, ty) in [("stream socket", libc::SOCK_STREAM), ("dgram socket", libc::SOCK_DGRAM), ("seqpacket socket", libc::SOCK_SEQPACKET)] {
+        // SAFETY: socket() with constant arguments.
+        kinds.push((name, raw(unsafe { libc::socket(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0) })));
+    }
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    kinds.push(("tcp listener", tcp.try_clone().unwrap().into()));
+    // SAFETY: plain fd-making calls.
+    kinds.push(("eventfd", raw(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) })));
+    kinds.push(("epoll", raw(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })));
+    kinds.push(("memfd", raw(unsafe { libc::memfd_create(c"kinds".as_ptr(), libc::MFD_CLOEXEC) })));
+    kinds.push(("host file outside", std::fs::File::open(&outside).unwrap().into()));
+    kinds.push(("host dir outside", std::fs::File::open(dir.path()).unwrap().into()));
+    kinds.push(("host /proc", std::fs::File::open("/proc/self").unwrap().into()));
+    kinds.push(("host /dev/null", std::fs::OpenOptions::new().write(true).open("/dev/null").unwrap().into()));
+    kinds.push(("ro dir", server_fd(b"/data", libc::O_RDONLY | libc::O_DIRECTORY)));
+    kinds.push(("ro file", server_fd(b"/data/a.txt", libc::O_RDONLY)));
+    kinds.push(("ro fifo O_PATH", server_fd(b"/data/fifo", libc::O_PATH)));
+    kinds.push(("rw dir O_PATH", server_fd(b"/out", libc::O_PATH | libc::O_DIRECTORY)));
+    kinds.push(("rw file", server_fd(b"/out/w.txt", libc::O_RDWR)));
+    kinds.push(("rw fifo O_PATH", server_fd(b"/out/fifo", libc::O_PATH)));
+    kinds.push(("virtual root", server_fd(b"/", libc::O_RDONLY | libc::O_DIRECTORY)));
+    let t = [proto::Timespec { sec: 1, nsec: 0 }, proto::Timespec { sec: 1, nsec: 0 }];
+    let e = libc::AT_EMPTY_PATH as u32;
+    let nb = (libc::O_RDONLY | libc::O_NONBLOCK) as u32;
+    let mut slow = Vec::new();
+    let mut results = std::collections::BTreeMap::new();
+    for (kind, fd) in &kinds {
+        for path in [&b""[..], b"x", b"../x"] {
+            let f = PathArg::fd(0, path);
+            let requests = [
+                Request::Open { flags: nb, mode: 0, path: f },
+                Request::Open { flags: (libc::O_WRONLY | libc::O_NONBLOCK) as u32, mode: 0, path: f },
+                Request::Open { flags: (libc::O_RDWR | libc::O_CREAT | libc::O_NONBLOCK) as u32, mode: 0o644, path: f },
+                Request::Stat { flags: e, path: f },
+                Request::Access { mode: libc::W_OK as u32, flags: e, path: f },
+                Request::Readlink { path: f },
+                Request::Mkdir { mode: 0o755, path: f },
+                Request::Mknod { mode: libc::S_IFIFO | 0o644, path: f },
+                Request::Unlink { flags: 0, path: f },
+                Request::Rename { flags: 0, old: f, new: PathArg::cwd(b"/out/renamed") },
+                Request::Link { flags: e, old: f, new: PathArg::cwd(b"/out/linked") },
+                Request::Symlink { target: b"/data", path: f },
+                Request::Truncate { length: 0, path: f },
+                Request::Chmod { mode: 0o600, flags: e, path: f },
+                Request::Utimens { times: t, flags: e, path: f },
+                Request::Chown { uid: 0, gid: 0, flags: e, path: f },
+                Request::Chdir { path: f },
+                Request::ReadDir { start: 0, path: f },
+                Request::Exec { path: f },
+                Request::BindUnix { ty: libc::SOCK_DGRAM as u32, path: f },
+                Request::Owners { skip: 0, flags: proto::OWNERS_SUBDIRS },
+            ];
+            for req in &requests {
+                let tm = Instant::now();
+                send(a.as_fd(), &frame(req), &[fd.as_fd()]);
+                match recv_within(a.as_fd(), 2 * PROMPT) {
+                    Some((msg, took)) if took < PROMPT => match proto::decode_reply(&msg, req.op()) {
+                        Ok((_, reply)) => *results.entry(reply.result).or_insert(0) += 1,
+                        Err(e) => slow.push(format!("{kind}, {:?} {:?}: no reply ({e:?})", req.op(), String::from_utf8_lossy(path))),
+                    },
+                    r => slow.push(format!("{kind}, {:?} {:?}: {:?}", req.op(), String::from_utf8_lossy(path), r.map(|x| x.1))),
+                }
+                let _ = tm;
+                b_is_served(b.as_fd(), 1);
+                // A reply's fds were dropped with the message; the out
+                // grant is put back for the next.
+                for n in ["renamed", "linked", "x"] {
+                    let _ = std::fs::remove_file(out.join(n));
+                    let _ = std::fs::remove_dir(out.join(n));
+                }
+            }
+        }
+    }
+    eprintln!("results (errno: count): {results:?}");
+    let mut stalls = Vec::new();
+    if std::fs::read(&outside).unwrap() != b"outside" {
+        stalls.push("the host file outside the grants changed".to_string());
+    }
+    drop(kinds);
+    drop(a);
+    drop(b);
+    server.join().expect("the server panicked");
+    let logged = log.lock().unwrap().clone();
+    stalls.extend(slow);
+    stalls.extend(logged.iter().map(|l| format!("logged: {l}")));
+    assert!(stalls.is_empty(), "requests with odd fds:\n{}", stalls.join("\n"));
+}

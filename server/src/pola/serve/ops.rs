@@ -257,6 +257,72 @@ impl Server {
             .fold(outer.mode, Mode::min)
     }
 
+    /// Whether `inside` (a place below grant `g`'s copy root, as the kernel
+    /// keeps it; None when unknown: anywhere) lies beneath a grant nested
+    /// in `g` that is not the object `g`'s copy holds there: a map (`--ro
+    /// H --map H/hidden=EMPTY`) or a placeholder of the private /tmp. H's
+    /// copy still holds the host's H/hidden; the server hands out fds of H
+    /// on it, beneath which an O_PATH open around the handler is no
+    /// Landlock matter, and such an fd of H/hidden/key sent back (a reopen
+    /// of /proc/self/fd/N, fchown, utimensat, fexecve) was read, written
+    /// and run as a file of H (session-20 adversary, test
+    /// `a_map_s_hidden_files_are_not_reached_through_fds_of_the_outer_grant`).
+    /// A nested grant of the same host object (`--rw OUT --ro OUT/sealed`)
+    /// shadows nothing: `mode_at` judges it.
+    pub(super) fn shadowed(&self, g: usize, inside: Option<&[u8]>) -> bool {
+        let outer = &self.ns.grants[g];
+        let place = inside.map(|i| ns::normalize(&ns::join(&outer.vpath, i)));
+        self.ns
+            .grants
+            .iter()
+            .filter(|n| n.live && n.vpath != outer.vpath && ns::is_within(&n.vpath, &outer.vpath))
+            .filter(|n| place.as_ref().is_none_or(|v| ns::is_within(v, &n.vpath)))
+            .any(|n| {
+                let rel = n.vpath.strip_prefix(outer.vpath.as_slice()).unwrap_or(&n.vpath);
+                let rel = &rel[rel.iter().position(|&c| c != b'/').unwrap_or(rel.len())..];
+                let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+                // (Not there on the copy, or not reached without a
+                // symlink: not the same object, shadowed.)
+                !sys::openat2(outer.root.as_fd(), rel, flags, 0, sys::CONFINED)
+                    .and_then(|f| sys::fstat(f.as_fd()))
+                    .is_ok_and(|t| (t.st_dev, t.st_ino) == (n.st.st_dev, n.st.st_ino))
+            })
+    }
+
+    /// Whether a client's fd on grant `g`'s copy lies at a place the
+    /// namespace gives another object (`shadowed`): its place as the kernel
+    /// keeps it (an unlinked file's is where it was; none known: anywhere).
+    pub(super) fn shadowed_fd(&self, g: usize, fd: BorrowedFd<'_>) -> bool {
+        let link = std::fs::read_link(sys::proc_fd(fd)).ok();
+        let inside = link.as_ref().map(|l| l.as_os_str().as_bytes()).and_then(|l| {
+            let l = l.strip_suffix(b" (deleted)").unwrap_or(l);
+            l.strip_prefix(b"/")
+        });
+        self.shadowed(g, inside)
+    }
+
+    /// The objects (device, inode) the grants' copies hold where the
+    /// namespace shows another grant's (`shadowed`: a map's hidden host
+    /// directory or file, the private /tmp's placeholders), which no name
+    /// of the session reaches: the owners' listings and walker leave them
+    /// out.
+    pub(super) fn shadow_ids(&self) -> Vec<(u64, u64)> {
+        let mut ids = Vec::new();
+        for outer in self.ns.grants.iter().filter(|g| g.live && g.is_dir) {
+            for n in self.ns.grants.iter().filter(|n| n.live && n.vpath != outer.vpath && ns::is_within(&n.vpath, &outer.vpath)) {
+                let rel = n.vpath.strip_prefix(outer.vpath.as_slice()).unwrap_or(&n.vpath);
+                let rel = &rel[rel.iter().position(|&c| c != b'/').unwrap_or(rel.len())..];
+                let flags = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+                if let Ok(st) = sys::openat2(outer.root.as_fd(), rel, flags, 0, sys::CONFINED).and_then(|f| sys::fstat(f.as_fd())) {
+                    if (st.st_dev, st.st_ino) != (n.st.st_dev, n.st.st_ino) {
+                        ids.push((st.st_dev, st.st_ino));
+                    }
+                }
+            }
+        }
+        ids
+    }
+
     /// A stand-in handed out stands for `vpath` (grants' directories are
     /// found by their mount and path instead: `dir_of_fd`).
     fn remember_dir(&mut self, st: &sys::Stat, vpath: &[u8]) {
@@ -582,7 +648,8 @@ impl Server {
             // through /proc is. A directory is known by its virtual path; a
             // file by the grant it lies in, whose mode still decides.
             let fd = fds[k as usize].as_fd();
-            if sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) != libc::S_IFDIR {
+            let st = sys::fstat_cached(fd, sys::STATX_CHECK)?;
+            if sys::file_type(&st) != libc::S_IFDIR {
                 if creat && excl || tmpfile {
                     return Err(libc::EEXIST);
                 }
@@ -591,7 +658,18 @@ impl Server {
                 } else {
                     self.granted_file_fd(fd)?;
                 }
-                return Ok(Opened::Now(Self::reopen(fd, flags & !(libc::O_CREAT | libc::O_EXCL), 0)?, 0));
+                let flags = flags & !(libc::O_CREAT | libc::O_EXCL);
+                // As an open by path: a FIFO or a device on a thread, /dev/tty
+                // the session's (made here, in the event loop, a client's
+                // splice() holding the FIFO's lock stalled every client, and
+                // an O_PATH fd of -B's /dev/tty reopened the launcher's
+                // terminal; session-20 adversary).
+                if !path_only {
+                    if let Some(later) = self.open_on_thread(fd, &st, flags, 0)? {
+                        return Ok(Opened::Later(later));
+                    }
+                }
+                return Ok(Opened::Now(Self::reopen(fd, flags, 0)?, 0));
             }
         }
         let empty_ok = p.path.is_empty() && matches!(p.base, Base::Fd(_));
@@ -667,26 +745,36 @@ impl Server {
                 if writes && !writable && t == libc::S_IFREG {
                     return Err(libc::EROFS);
                 }
-                if !path_only && t == libc::S_IFCHR && obj.st.st_rdev == libc::makedev(5, 0) {
-                    // /dev/tty: the session's controlling terminal, not the
-                    // launcher's (the user's). Opened on a thread as any
-                    // terminal (`open_may_wait`): its open takes the tty's
-                    // lock, which a client's ioctl on it may hold (TIOCSETD
-                    // waits up to 5 s for the line discipline holding it).
-                    let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
-                    let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
-                    let fd = tty.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
-                    return Ok(Opened::Later(Later { fd, flags: f, mode: 0, connect: None, waits: false }));
-                }
-                if !path_only && open_may_wait(&obj.st) {
-                    let fd = obj.fd.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))?;
-                    let waits = t == libc::S_IFIFO;
-                    return Ok(Opened::Later(Later { fd, flags, mode, connect: None, waits }));
+                if !path_only {
+                    if let Some(later) = self.open_on_thread(obj.fd.as_fd(), &obj.st, flags, mode)? {
+                        return Ok(Opened::Later(later));
+                    }
                 }
                 let fd = Self::reopen(obj.fd.as_fd(), flags, mode)?;
                 Ok(Opened::Now(fd, 0))
             }
         }
+    }
+
+    /// The open (not O_PATH) of `fd`'s object (`st`) when it is to be made
+    /// on a thread of its own (`Later`), else None: /dev/tty is the
+    /// session's controlling terminal, not the launcher's (the user's),
+    /// opened on a thread as any terminal (its open takes the tty's lock,
+    /// which a client's ioctl on it may hold: TIOCSETD waits up to 5 s for
+    /// the line discipline holding it); a FIFO or another device whose open
+    /// may wait (`open_may_wait`) is opened there too.
+    fn open_on_thread(&self, fd: BorrowedFd<'_>, st: &sys::Stat, flags: i32, mode: u32) -> SysResult<Option<Later>> {
+        let t = sys::file_type(st);
+        let dup = |f: BorrowedFd<'_>| f.try_clone_to_owned().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE));
+        if t == libc::S_IFCHR && st.st_rdev == libc::makedev(5, 0) {
+            let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
+            let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);
+            return Ok(Some(Later { fd: dup(tty.as_fd())?, flags: f, mode: 0, connect: None, waits: false }));
+        }
+        if open_may_wait(st) {
+            return Ok(Some(Later { fd: dup(fd)?, flags, mode, connect: None, waits: t == libc::S_IFIFO }));
+        }
+        Ok(None)
     }
 
     fn stat(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], flags: i32) -> SysResult<sys::Stat> {
@@ -1149,6 +1237,10 @@ impl Server {
         // mount, not a path (every copy's root reads `/` in /proc, and a
         // host file passed in is on none of them).
         let Some(g) = self.grant_of_mount(fd) else { return Err(libc::EOPNOTSUPP) };
+        // (A place the namespace gives another object: none of the grant's.)
+        if self.shadowed_fd(g, fd) {
+            return Err(libc::EACCES);
+        }
         // Its place in the grant (an unlinked file's is where it was; none
         // known: the weakest grant nested anywhere in it).
         let link = std::fs::read_link(sys::proc_fd(fd)).ok();
@@ -1251,7 +1343,7 @@ impl Server {
                 return Err(libc::EACCES);
             }
             let (g, inside) = self.place_of_fd(fd)?;
-            if !self.mode_at(g, Some(&inside)).executable() {
+            if self.shadowed(g, Some(&inside)) || !self.mode_at(g, Some(&inside)).executable() {
                 return Err(libc::EACCES);
             }
             sys::access_fd(fd, libc::X_OK, 0)?;

@@ -70,7 +70,17 @@ pub(super) struct Owners {
     /// Large directories the walker was given to list, with their ctime
     /// and mtime then (`list_later`), at most LISTED_KEPT.
     listed: HashMap<(u64, u64), (i64, u32, i64, u32)>,
+    /// `Server::shadow_ids`, kept while the grants (how many, how many
+    /// live) stay as they were.
+    shadows: Option<((usize, usize), Shadows)>,
 }
+
+/// Objects no name of the session reaches (`Server::shadow_ids`), which
+/// the owners leave out: a map's hidden part of the outer grant's copy
+/// (session-20 adversary: its files' owners were told for O_PATH fds of
+/// them and written into the table by the walker; test
+/// `a_map_s_hidden_files_owners_are_not_told`).
+type Shadows = Arc<Vec<(u64, u64)>>;
 
 const LISTED_KEPT: usize = 4096;
 
@@ -118,6 +128,7 @@ struct Job {
     dir: OwnedFd,
     dirs_only: bool,
     generation: u64,
+    shadows: Shadows,
 }
 
 /// The walker's work, shared with the event loop: the walk to go on with,
@@ -126,7 +137,7 @@ struct Job {
 #[derive(Default)]
 struct Jobs {
     walk: Option<Job>,
-    lists: Vec<OwnedFd>,
+    lists: Vec<(OwnedFd, Shadows)>,
 }
 
 /// Large directories waiting to be listed, at most: a program asks about
@@ -163,24 +174,24 @@ impl Walker {
     }
 
     /// Walks on from `dir` instead of whatever the walker was doing.
-    fn walk(&self, dir: OwnedFd, dirs_only: bool) {
+    fn walk(&self, dir: OwnedFd, dirs_only: bool, shadows: Shadows) {
         let s = &*self.shared;
         let g = s.generation.fetch_add(1, Ordering::Relaxed) + 1;
         if let Ok(mut j) = s.jobs.lock() {
-            j.walk = Some(Job { dir, dirs_only, generation: g });
+            j.walk = Some(Job { dir, dirs_only, generation: g, shadows });
             s.wake.notify_one();
         }
     }
 
     /// Lists `dir` (a large directory) when it can. False if too many
     /// wait already.
-    fn list(&self, dir: OwnedFd) -> bool {
+    fn list(&self, dir: OwnedFd, shadows: Shadows) -> bool {
         let s = &*self.shared;
         let Ok(mut j) = s.jobs.lock() else { return false };
         if j.lists.len() >= LISTS_QUEUED {
             return false;
         }
-        j.lists.push(dir);
+        j.lists.push((dir, shadows));
         s.lists_waiting.store(true, Ordering::Release);
         s.wake.notify_one();
         true
@@ -211,30 +222,33 @@ fn walker_thread(table: &Table, shared: &Shared) {
             }
         };
         shared.lists_waiting.store(false, Ordering::Release);
-        for dir in next.lists {
-            list(table, dir.as_fd());
+        for (dir, shadows) in next.lists {
+            list(table, dir.as_fd(), &shadows);
         }
         let Some(walk_job) = next.walk else { continue };
         if let Some(stack) = walk_from(walk_job.dir, &mut root, &mut listings) {
             let lists_between = || {
                 if shared.lists_waiting.swap(false, Ordering::AcqRel) {
                     let lists = shared.jobs.lock().map(|mut j| std::mem::take(&mut j.lists)).unwrap_or_default();
-                    for dir in lists {
-                        list(table, dir.as_fd());
+                    for (dir, shadows) in lists {
+                        list(table, dir.as_fd(), &shadows);
                     }
                 }
             };
-            walk(table, stack, &mut listings, walk_job.dirs_only, lists_between, || shared.generation.load(Ordering::Relaxed) != walk_job.generation);
+            let stop = || shared.generation.load(Ordering::Relaxed) != walk_job.generation;
+            walk(table, stack, &mut listings, walk_job.dirs_only, &walk_job.shadows, lists_between, stop);
         }
     }
 }
 
 /// Writes the owners of the entries of `dir` into `table`.
-fn list(table: &Table, dir: BorrowedFd<'_>) {
+fn list(table: &Table, dir: BorrowedFd<'_>, shadows: &[(u64, u64)]) {
     let Ok(names) = sys::entry_names(dir, OWNER_LIST_MAX) else { return };
     for n in names {
         if let Ok((o, _)) = sys::owner_at(dir, &n, false) {
-            table.record(&o);
+            if !shadows.contains(&(o.dev, o.ino)) {
+                table.record(&o);
+            }
         }
     }
 }
@@ -352,7 +366,7 @@ fn subdirs_after(list: &Listing, after: Option<u64>) -> Vec<std::ffi::CString> {
 /// (the order of tar's and fts's walks), on the walk's mount only, until
 /// WALK_BUDGET files, or `stop()`; `between()` between two directories
 /// (the lists asked for meanwhile).
-fn walk(table: &Table, mut stack: Vec<Frame>, listings: &mut Listings, dirs_only: bool, between: impl Fn(), stop: impl Fn() -> bool) {
+fn walk(table: &Table, mut stack: Vec<Frame>, listings: &mut Listings, dirs_only: bool, shadows: &[(u64, u64)], between: impl Fn(), stop: impl Fn() -> bool) {
     let mut budget = WALK_BUDGET;
     while budget > 0 && !stop() {
         between();
@@ -368,6 +382,10 @@ fn walk(table: &Table, mut stack: Vec<Frame>, listings: &mut Listings, dirs_only
         if sys::mount_id(dir.as_fd()).ok() != Some(mnt) {
             continue;
         }
+        // (Nor a directory no name reaches, whose entries no name does.)
+        if sys::dir_place(dir.as_fd()).is_ok_and(|(d, i, _)| shadows.contains(&(d, i))) {
+            continue;
+        }
         let Ok(mut names) = sys::entries_typed(dir.as_fd(), WALK_NAMES) else { continue };
         let mut below = Vec::new();
         for (n, _, maybe_dir) in names.iter_mut() {
@@ -376,6 +394,7 @@ fn walk(table: &Table, mut stack: Vec<Frame>, listings: &mut Listings, dirs_only
             }
             budget = budget.saturating_sub(1);
             match sys::owner_at(dir.as_fd(), n, false) {
+                Ok((o, _)) if shadows.contains(&(o.dev, o.ino)) => *maybe_dir = false,
                 Ok((o, d)) => {
                     table.record(&o);
                     *maybe_dir = d.is_some();
@@ -415,6 +434,19 @@ impl Server {
         t.ro.try_clone().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE))
     }
 
+    /// `shadow_ids`, kept while the grants stay as they were.
+    fn shadows(&mut self) -> Shadows {
+        let key = (self.ns.grants.len(), self.ns.grants.iter().filter(|g| g.live).count());
+        match &self.owners.shadows {
+            Some((k, s)) if *k == key => s.clone(),
+            _ => {
+                let s = Arc::new(self.shadow_ids());
+                self.owners.shadows = Some((key, s.clone()));
+                s
+            }
+        }
+    }
+
     /// Has the walker go on from `dir` (a directory on a grant a program
     /// walks), if there is a table; started again in a fork child.
     fn walk_on(&mut self, dir: BorrowedFd<'_>, dirs_only: bool) {
@@ -422,8 +454,9 @@ impl Server {
         if self.owners.walker.as_ref().is_none_or(|w| w.pid != std::process::id()) {
             self.owners.walker = Walker::start(table);
         }
+        let shadows = self.shadows();
         if let (Some(w), Ok(fd)) = (&self.owners.walker, sys::open_listing(dir, c".")) {
-            w.walk(fd, dirs_only);
+            w.walk(fd, dirs_only, shadows);
         }
     }
 
@@ -440,8 +473,9 @@ impl Server {
         if self.owners.walker.as_ref().is_none_or(|w| w.pid != std::process::id()) {
             self.owners.walker = Walker::start(table);
         }
+        let shadows = self.shadows();
         let (Some(w), Ok(dup)) = (&self.owners.walker, sys::open_listing(fd, c".")) else { return false };
-        if !w.list(dup) {
+        if !w.list(dup, shadows) {
             return false;
         }
         if self.owners.listed.len() >= LISTED_KEPT {
@@ -491,8 +525,21 @@ impl Server {
         // the granted tree, a bind mount there): only where the same
         // object lies at its place beneath a grant (the session's files
         // there showed 65534).
-        let on_grant = self.ns.grants.iter().any(|g| g.mnt_id == Some(mnt))
-            || sys::fstat_cached(fd, sys::STATX_CHECK).is_ok_and(|st| self.place_in_submount(fd, &st).is_some());
+        let by_mount = self.ns.grants.iter().position(|g| g.mnt_id == Some(mnt));
+        // (At a place the namespace gives another object: a map's hidden
+        // part of the grant's copy, which no name reaches.)
+        if by_mount.is_some_and(|g| self.shadowed_fd(g, fd)) {
+            return Err(libc::ENOENT);
+        }
+        let in_submount = match by_mount {
+            Some(_) => None,
+            None => sys::fstat_cached(fd, sys::STATX_CHECK).ok().and_then(|st| self.place_in_submount(fd, &st)),
+        };
+        if in_submount.as_ref().is_some_and(|(g, inside)| self.shadowed(*g, Some(inside))) {
+            return Err(libc::ENOENT);
+        }
+        let on_grant = by_mount.is_some() || in_submount.is_some();
+        let shadows = self.shadows();
         let own = sys::owner_at(fd, c"", true)?;
         if !on_grant {
             // Elsewhere (an fd the program inherited from outside, `--fd`
@@ -513,7 +560,7 @@ impl Server {
         if size > SMALL_DIR {
             // A large directory: all its entries' owners, read once while
             // it is unchanged, then in pages.
-            let list = self.owner_list(fd, own.0)?;
+            let list = self.owner_list(fd, own.0, &shadows)?;
             let from = (skip as usize).saturating_sub(1).min(list.len());
             let mut page = if skip == 0 { vec![own.0] } else { Vec::new() };
             let take = proto::OWNERS_MAX - page.len();
@@ -535,8 +582,11 @@ impl Server {
             if list.len() == proto::OWNERS_MAX {
                 return Ok((list, true));
             }
-            // (Gone since it was listed: left out.)
+            // (Gone since it was listed, or no name reaches it: left out.)
             if let Ok((o, dir)) = sys::owner_at(top.as_fd(), &name, false) {
+                if shadows.contains(&(o.dev, o.ino)) {
+                    continue;
+                }
                 list.push(o);
                 if subdirs_too && dir.is_some_and(|size| size <= SMALL_DIR) && o.dev == own.0.dev {
                     subdirs.push((None, name));
@@ -562,6 +612,9 @@ impl Server {
             let here = parents.len() - 1;
             for name in names {
                 if let Ok((o, dir)) = sys::owner_at(parents[here].as_fd(), &name, false) {
+                    if shadows.contains(&(o.dev, o.ino)) {
+                        continue;
+                    }
                     list.push(o);
                     if dir.is_some_and(|size| size <= SMALL_DIR) && o.dev == own.0.dev {
                         subdirs.push((Some(here), name));
@@ -574,7 +627,7 @@ impl Server {
 
     /// The owners of every entry of the large directory `fd` (whose own
     /// are `dir`), kept while its ctime and mtime stand.
-    fn owner_list(&mut self, fd: BorrowedFd<'_>, dir: proto::Owner) -> SysResult<std::rc::Rc<Vec<proto::Owner>>> {
+    fn owner_list(&mut self, fd: BorrowedFd<'_>, dir: proto::Owner, shadows: &[(u64, u64)]) -> SysResult<std::rc::Rc<Vec<proto::Owner>>> {
         let stamp = sys::change_times(fd)?;
         if let Some((was, list)) = self.owners.lists.get(&(dir.dev, dir.ino)) {
             if *was == stamp {
@@ -587,7 +640,9 @@ impl Server {
         // about alone; a client's huge directory takes no more memory.)
         for name in sys::entry_names(top.as_fd(), OWNER_LIST_MAX)? {
             if let Ok((o, _)) = sys::owner_at(top.as_fd(), &name, false) {
-                list.push(o);
+                if !shadows.contains(&(o.dev, o.ino)) {
+                    list.push(o);
+                }
             }
         }
         let list = std::rc::Rc::new(list);
