@@ -814,7 +814,9 @@ fn every_request_with_every_kind_of_fd_is_answered_promptly() {
     kinds.push(("tcp listener", tcp.try_clone().unwrap().into()));
     // SAFETY: plain fd-making calls.
     kinds.push(("eventfd", raw(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) })));
+    // SAFETY: as above.
     kinds.push(("epoll", raw(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })));
+    // SAFETY: as above; the name is a NUL-terminated literal.
     kinds.push(("memfd", raw(unsafe { libc::memfd_create(c"kinds".as_ptr(), libc::MFD_CLOEXEC) })));
     kinds.push(("host file outside", std::fs::File::open(&outside).unwrap().into()));
     kinds.push(("host dir outside", std::fs::File::open(dir.path()).unwrap().into()));
