@@ -111,16 +111,22 @@ where
 }
 
 /// An .eh_frame_hdr's sorted table of (initial location, FDE address)
-/// pairs, searched where it lies: a lookup reads the dozen entries its
-/// binary search visits. (Read whole into preld's heap, libc's 3,713
-/// entries cost 40 us of each process that rewrote one of its sites:
-/// 90 KB of fresh pages.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// pairs. A large one is searched where it lies: a lookup reads the dozen
+/// entries its binary search visits (read whole into preld's heap, libc's
+/// 3,713 entries cost 40 us of each process that rewrote one of its
+/// sites: 90 KB of fresh pages). A small one (ld.so's 293, whose sites
+/// are verified in a batch at every start) is read at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HdrTable {
     hdr: usize,
     table: usize,
     count: usize,
+    /// The entries, for a table of at most SMALL_TABLE.
+    local: Option<alloc::vec::Vec<(usize, usize)>>,
 }
+
+/// Tables of at most this many entries (4 KiB) are read at once.
+const SMALL_TABLE: usize = 512;
 
 /// The table of the .eh_frame_hdr at `eh_frame_hdr`, its header checked.
 pub fn hdr_table<R>(read: &R, eh_frame_hdr: usize) -> Option<HdrTable>
@@ -146,7 +152,23 @@ where
     }
     let table = count_at.checked_add(count_size)?;
     table.checked_add(count * 8)?;
-    Some(HdrTable { hdr, table, count })
+    let mut t = HdrTable { hdr, table, count, local: None };
+    if count <= SMALL_TABLE {
+        // (64 entries a read: no page of stack or heap touched for a copy.)
+        let mut local = alloc::vec::Vec::with_capacity(count);
+        let mut chunk = [0u8; 8 * 64];
+        for first in (0..count).step_by(64) {
+            let b = &mut chunk[..8 * (count - first).min(64)];
+            if !read(table + 8 * first, b) {
+                return None;
+            }
+            for e in b.chunks_exact(8) {
+                local.push(t.decode(e)?);
+            }
+        }
+        t.local = Some(local);
+    }
+    Some(t)
 }
 
 impl HdrTable {
@@ -160,8 +182,15 @@ impl HdrTable {
     where
         R: Fn(usize, &mut [u8]) -> bool + ?Sized,
     {
-        let e = fetch::<8, R>(read, self.table + 8 * i)?;
-        let rel = |at| self.hdr.checked_add_signed(u32_at(&e, at)? as i32 as isize);
+        if let Some(l) = &self.local {
+            return l.get(i).copied();
+        }
+        self.decode(&fetch::<8, R>(read, self.table + 8 * i)?)
+    }
+
+    /// An entry's 8 bytes: two offsets from the header (datarel|sdata4).
+    fn decode(&self, e: &[u8]) -> Option<(usize, usize)> {
+        let rel = |at| self.hdr.checked_add_signed(u32_at(e, at)? as i32 as isize);
         Some((rel(0)?, rel(4)?))
     }
 

@@ -529,7 +529,7 @@ fn small_function_sites(seg: objects::Segment, lo: usize, hi: usize) -> alloc::v
     let mut sites = alloc::vec::Vec::new();
     // Loads the table (`function_bounds` keeps it for the rewrites).
     let _ = function_bounds(seg, lo);
-    let Some(t) = TABLES.lock().get(&seg.eh_frame_hdr).and_then(|t| t.search) else { return sites };
+    let Some(t) = TABLES.lock().get(&seg.eh_frame_hdr).and_then(|t| t.search.clone()) else { return sites };
     // (Plain reads of the dynamic linker's extents: `read_code`.)
     let read = |a: usize, b: &mut [u8]| read_code(a, b);
     let mut starts = alloc::vec::Vec::with_capacity(t.entries());
