@@ -454,3 +454,44 @@ fn an_ordinary_user_s_session_asks_and_grants_too() {
     assert_eq!(std::fs::read_to_string(&new).unwrap(), "made\n");
     assert_eq!(std::fs::metadata(&new).unwrap().uid(), 65534);
 }
+
+/// `preld pola ARGS` in `cwd`, no terminal.
+fn pola_in(cwd: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(preld());
+    c.arg("pola").args(args).env_clear().envs(ENV).current_dir(cwd);
+    run_limited(c, Duration::from_secs(60)).unwrap()
+}
+
+/// Session-20b adversary: a symlink the program only looks at (lstat,
+/// readlink) in a read-only grant, leading to a secret no grant holds. The
+/// learning run cannot read the secret; were the link learned at its name,
+/// the profile would grant what it leads to (a profile's paths are followed
+/// when the session starts). A link the program made in a read-write grant
+/// is learned as that directory, in which it stays a link resolved in the
+/// session.
+#[test]
+fn a_symlink_looked_at_is_not_learned_as_its_target() {
+    let p = Place::new("learn-link");
+    std::fs::create_dir_all(p.path().join("proj")).unwrap();
+    std::fs::create_dir_all(p.path().join("secret")).unwrap();
+    std::fs::create_dir_all(p.path().join("w")).unwrap();
+    p.file("secret/key", "TOPSECRET\n");
+    p.file("proj/a", "a\n");
+    std::os::unix::fs::symlink(p.path().join("secret"), p.path().join("proj/dlink")).unwrap();
+    std::os::unix::fs::symlink(p.path().join("secret/key"), p.path().join("proj/flink")).unwrap();
+    let script = format!(
+        "cat proj/a; readlink proj/dlink >/dev/null; test -L proj/flink && echo islink; cat proj/dlink/key proj/flink; \
+         ln -s {key} w/made; test -L w/made && readlink w/made >/dev/null; echo done",
+        key = p.s("secret/key")
+    );
+    let o = pola_in(p.path(), &["-B", "--ro", &p.s("proj"), "--rw", &p.s("w"), "--learn", "p.toml", "--", "/bin/sh", "-c", &script]);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "{}", o.report());
+    assert!(o.stdout_str().contains("islink") && o.stdout_str().contains("done"), "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(!text.contains("link\""), "a symlink was learned:\n{text}");
+    // The profile's sessions reach the secret no more than the run did.
+    for name in ["proj/dlink/key", "proj/flink", "w/made"] {
+        let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s(name)]);
+        assert!(!o.stdout_str().contains("TOPSECRET"), "{name}: the profile granted the secret:\n{text}\n{}", o.report());
+    }
+}

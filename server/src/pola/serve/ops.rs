@@ -376,6 +376,16 @@ impl Server {
     fn note_learned(&mut self, named: Option<Vec<u8>>, node: &Node) {
         use super::learn::Use;
         let Some(uses) = self.req.uses else { return };
+        // A symlink itself (lstat, readlink, a link() of it) is not learned:
+        // a profile grants the object a path leads to, so a grant of the
+        // link's name would grant its target, which the run never reached
+        // (a link in a read-only grant to a secret: session-20b adversary,
+        // test `a_symlink_looked_at_is_not_learned_as_its_target`).
+        if let (Use::Object { .. } | Use::Link, Node::Existing(o)) = (uses, node) {
+            if sys::file_type(&o.st) == libc::S_IFLNK {
+                return;
+            }
+        }
         // (grant, virtual path, mode, only looked at, at the name used).
         let (g, v, mode, look, alias) = match (uses, node) {
             (Use::Object { mode, look, .. }, Node::Existing(o)) => (o.grant, o.vpath.clone(), mode, look, true),
