@@ -495,3 +495,25 @@ fn a_symlink_looked_at_is_not_learned_as_its_target() {
         assert!(!o.stdout_str().contains("TOPSECRET"), "{name}: the profile granted the secret:\n{text}\n{}", o.report());
     }
 }
+
+/// Session-20b adversary: a file read through a read-only grant, in a
+/// directory the program may also write through another grant (a map of
+/// it): after reading it, the program replaces it with a symlink to a
+/// secret. The profile must not name the changed path (its sessions would
+/// follow the link when they start).
+#[test]
+fn a_path_the_program_changed_is_not_learned() {
+    let p = Place::new("learn-swap");
+    std::fs::create_dir_all(p.path().join("proj/sub")).unwrap();
+    std::fs::create_dir_all(p.path().join("secret")).unwrap();
+    p.file("secret/key", "TOPSECRET\n");
+    p.file("proj/sub/f", "f\n");
+    let script = format!("cat proj/sub/f; rm /V/f && ln -s {key} /V/f; echo x > /V/new; echo done", key = p.s("secret/key"));
+    let map = format!("/V={}:rw", p.s("proj/sub"));
+    let o = pola_in(p.path(), &["-B", "--ro", &p.s("proj"), "--map", &map, "--learn", "p.toml", "--", "/bin/sh", "-c", &script]);
+    assert!(o.stdout_str().contains("done") && !o.stdout_str().contains("TOPSECRET"), "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(o.stderr_str().contains("no longer names what the session used"), "{}", o.report());
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/sub/f")]);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "the profile granted the secret:\n{text}\n{}", o.report());
+}

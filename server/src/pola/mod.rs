@@ -935,11 +935,22 @@ fn shows_its_nested_grants(ns: &Namespace, g: &ns::Grant) -> bool {
 /// failure is said, the session's status stays.
 fn write_learned(server: &serve::Server, file: &Path) {
     let Some(l) = &server.learner else { return };
-    let entries = l
-        .grants()
-        .into_iter()
-        .map(|(at, path, mode)| profile::Entry { at: PathBuf::from(OsStr::from_bytes(&at)), path, mode })
-        .collect();
+    // A learned host path holds no symlink (the server's walk resolves
+    // them in the namespace). One that names something else now was
+    // changed during the run (a name in a directory the program could also
+    // write through another grant, replaced by a symlink to a secret): a
+    // profile's paths are followed when its session starts, so it would
+    // grant what the program planted (session-20b adversary, test
+    // `a_path_the_program_changed_is_not_learned`). Left out, and said.
+    let mut entries = Vec::new();
+    for (at, path, mode) in l.grants() {
+        let at = PathBuf::from(OsStr::from_bytes(&at));
+        if std::fs::canonicalize(&path).ok().as_ref() != Some(&path) {
+            eprintln!("preld pola: --learn: {} no longer names what the session used ({}): left out", at.display(), path.display());
+            continue;
+        }
+        entries.push(profile::Entry { at, path, mode });
+    }
     let p = profile::Profile { base: l.base, entries };
     let (text, left_out) = profile::to_text(&p, "What a run of `preld pola` used (--learn); `preld pola --profile FILE` grants it.\nFormat: docs/profiles.md");
     for at in left_out {
