@@ -517,3 +517,27 @@ fn a_path_the_program_changed_is_not_learned() {
     let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/sub/f")]);
     assert!(!o.stdout_str().contains("TOPSECRET"), "the profile granted the secret:\n{text}\n{}", o.report());
 }
+
+/// Session-20b adversary, across runs: a profile that grants a file
+/// read-only and, under another name, its directory read-write (what a run
+/// that read it and wrote beside it through a map learns). One session
+/// from it replaces the file with a symlink to a secret; the next session
+/// from the same profile follows the link when it starts.
+#[test]
+#[ignore = "bug: a profile's paths are followed at session start, so a program with rw on a listed file's directory (via another grant) picks what the next run's grant names"]
+fn a_profile_s_file_replaced_by_a_link_in_one_run_grants_its_target_in_the_next() {
+    let p = Place::new("profile-swap");
+    std::fs::create_dir_all(p.path().join("proj/sub")).unwrap();
+    std::fs::create_dir_all(p.path().join("secret")).unwrap();
+    p.file("secret/key", "TOPSECRET\n");
+    p.file("proj/sub/f", "f\n");
+    let o = pola_in(p.path(), &["-B", "--ro", &p.s("proj"), "--map", &format!("/V={}:rw", p.s("proj/sub")), "--learn", "p.toml", "--", "/bin/sh", "-c", "cat proj/sub/f; echo x > /V/new"]);
+    assert!(o.status.success(), "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(text.contains("proj/sub/f") && text.contains("at = \"/V\""), "{text}");
+    let plant = format!("rm /V/f && ln -s {} /V/f", p.s("secret/key"));
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/sh", "-c", &plant]);
+    assert!(o.status.success(), "{}", o.report());
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/sub/f")]);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "the second run read the secret:\n{text}\n{}", o.report());
+}
