@@ -338,7 +338,8 @@ fn a_learned_profile_reproduces_the_run_without_questions() {
     std::fs::write(p.path().join("out/result.txt"), "old\n").unwrap();
     let again = sh_asked(&p, &["--profile", "p.toml"], &script, &[]);
     assert_eq!((again.status.as_str(), again.questions), ("0", 0), "{}", again.report());
-    let output = |s: &Seen| s.screen.split("\r\n").filter(|l| !l.contains("preld pola: ")).collect::<Vec<_>>().join("\r\n");
+    // (Less the questions, and the terminal's reset before each.)
+    let output = |s: &Seen| s.screen.split("\r\n").filter(|l| !l.contains("preld pola: ") && !l.starts_with("\x1b[0m\x1b[4l")).collect::<Vec<_>>().join("\r\n");
     assert_eq!(output(&first), output(&again));
     assert_eq!(again.screen, "input\r\nold\r\nresult\r\n");
     // No more than learned: the file beside the one read is not granted,
@@ -540,4 +541,54 @@ fn a_profile_s_file_replaced_by_a_link_in_one_run_grants_its_target_in_the_next(
     assert!(o.status.success(), "{}", o.report());
     let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/sub/f")]);
     assert!(!o.stdout_str().contains("TOPSECRET"), "the second run read the secret:\n{text}\n{}", o.report());
+}
+
+/// Session-20b adversary: the program cannot write through the question
+/// (its output is paused), but it can set the terminal's state before it:
+/// print a question of its own about a harmless path, then redefine the
+/// default colours as the background's (the real question, after SGR 0,
+/// would not show), keep scrolling to one row (only the real question's
+/// last row, "[d]: ", would show under the fake), insert mode, autowrap
+/// off, line drawing, a double-width line. Each is put back before the
+/// question, which starts on a fresh row at the bottom.
+#[test]
+fn the_terminal_state_the_program_set_is_reset_before_the_question() {
+    let p = Place::new("tty-state");
+    let f = p.file("secret.txt", "the secret\n");
+    let script = format!(
+        r#"
+import os
+os.write(1, b"preld pola: prog wants to read \"/harmless\". r read-only, w read-write, d deny: this time; capitals R W D: for the session; N: deny all from now on [d]\x1b[0m: ")
+os.write(1, b"\x1b]10;#000000\x07\x1b]11;#000000\x07\x1b[1;1r\x1b[1;1H\x1b[4h\x1b[?7l\x1b[?6h\x1b(0\x0e\x1b#6FAKE-END")
+try:
+    open({f:?}).read()
+    print("opened", flush=True)
+except OSError as e:
+    print("refused", e.errno, flush=True)
+"#,
+        f = f.to_str().unwrap()
+    );
+    let s = at_terminal(p.path(), &["-B", "--ask", "--", "/usr/bin/python3", "-S", "-c", &script], &["d"], &[], false);
+    assert_eq!((s.status.as_str(), s.questions, s.unexpected), ("0", 1, 0), "{}", s.report());
+    assert!(s.screen.contains("refused 2"), "{}", s.report());
+    let after = s.screen.split("FAKE-END").nth(1).unwrap_or_else(|| panic!("{}", s.report()));
+    let real = format!("wants to read \"{}\"", f.display());
+    let before_question = after.split(&real).next().unwrap();
+    assert!(after.contains(&real), "{}", s.report());
+    for (reset, what) in [
+        ("\x1b[0m", "SGR"),
+        ("\x1b[4l", "insert mode"),
+        ("\x1b[?7h", "autowrap"),
+        ("\x1b(B", "G0 character set"),
+        ("\x0f", "shift in"),
+        ("\x1b[?6l", "origin mode"),
+        ("\x1b[r", "scrolling region"),
+        ("\x1b]104\x1b\\", "palette"),
+        ("\x1b]110\x1b\\", "default foreground"),
+        ("\x1b]111\x1b\\", "default background"),
+        ("\x1b[999;1H\r", "the last row"),
+        ("\n\x1b#5", "a new single-width line"),
+    ] {
+        assert!(before_question.contains(reset), "{what} ({reset:?}) not reset before the question: {before_question:?}");
+    }
 }
