@@ -592,3 +592,30 @@ except OSError as e:
         assert!(before_question.contains(reset), "{what} ({reset:?}) not reset before the question: {before_question:?}");
     }
 }
+
+/// Session-20b adversary: while the question about a file is on the
+/// screen, another process of the session swaps the file's name for a
+/// symlink to a secret (through a read-write map of its directory). The
+/// grant is of the object asked about (pinned before the question; the
+/// server serves nothing else while it asks), so neither this read nor a
+/// later one through the session grant reaches the secret.
+#[test]
+fn a_name_swapped_while_the_question_is_asked_grants_the_object_asked_about() {
+    let p = Place::new("swap-during");
+    std::fs::create_dir(p.path().join("h")).unwrap();
+    p.file("h/f", "plain\n");
+    let secret = p.file("secret.txt", "TOPSECRET\n");
+    let f = p.s("h/f");
+    let script = format!(
+        "(sleep 0.1; mv /V/f /V/f.old && ln -s {s} /V/f && echo swapped) & cat {f}; wait; cat {f}; echo end",
+        s = secret.display()
+    );
+    let map = format!("/V={}:rw", p.s("h"));
+    let s = sh_asked(&p, &["--map", &map], &script, &["R"]);
+    assert_eq!((s.status.as_str(), s.unexpected), ("0", 0), "{}", s.report());
+    assert!(s.screen.contains(&format!("wants to read \"{f}\"")), "{}", s.report());
+    assert!(!s.screen.contains("on the host"), "asked about the secret: {}", s.report());
+    assert!(s.screen.contains("swapped") && s.screen.contains("end"), "{}", s.report());
+    assert!(!s.screen.contains("TOPSECRET"), "the swap reached the secret: {}", s.report());
+    assert_eq!(s.screen.matches("plain").count(), 2, "{}", s.report());
+}
