@@ -261,3 +261,43 @@ fn a_user_at_a_terminal() {
     let history = std::fs::read_to_string(state.join("preld/shell_history")).unwrap();
     assert!(history.contains("cat completeme.txt\n") && history.contains("exit 3"), "history: {history}");
 }
+
+/// Session-20b adversary: a command given `+ out` plants symlinks there to
+/// files and directories it was not given; the next command's glob over
+/// `out` must not grant what they lead to (the user never saw those
+/// names). A link to a sibling is granted as before; the planted links
+/// stay arguments the session cannot follow.
+#[test]
+fn a_symlink_a_glob_matches_does_not_grant_its_target() {
+    let d = fixture("glob-links");
+    d.dir("out");
+    let key = d.write("secret/key.txt", "TOPSECRET\n");
+    let secret = d.join("secret");
+    let script = format!(
+        "sh -c 'echo ok > \"$0\"/real.txt; ln -s real.txt \"$0\"/sib.txt; ln -s {key} \"$0\"/x.txt; ln -s {secret} \"$0\"/dir; ln -s .. \"$0\"/up' + out\n\
+         cat out/*.txt; echo st=$?\n\
+         cat out/*/key.txt; echo st=$?\n\
+         cat out/u*/secret/key.txt; echo st=$?\n\
+         cat o*/dir/key.txt; echo st=$?\n",
+        key = key.display(),
+        secret = secret.display()
+    );
+    let o = shell(d.path(), &script);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "a planted link granted its target: {}", o.report());
+    assert_out(&o, "ok\nok\nst=1\nst=1\nst=1\nst=1\n", "links a glob matched");
+    assert_err_has(&o, &["preld shell: out/x.txt: a symlink a pattern matched, leading out of its directory: not granted"], "said");
+}
+
+/// Session-20b adversary: a name the user types is granted as what it
+/// leads to, also when a previous command planted it as a symlink to a
+/// file it was not given (the rule follows symlinks, as Plash's did).
+#[test]
+#[ignore = "bug (design): a typed name is granted as its symlink's target, so a link planted by an earlier command in its `+ DIR` grants the next command what it leads to"]
+fn a_symlink_planted_by_a_command_does_not_grant_its_target_when_named() {
+    let d = fixture("named-links");
+    d.dir("out");
+    let key = d.write("secret/key.txt", "TOPSECRET\n");
+    let script = format!("sh -c 'ln -s {key} \"$0\"/report.txt' + out\nls -l out/report.txt > /dev/null; cat out/report.txt\n", key = key.display());
+    let o = shell(d.path(), &script);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "{}", o.report());
+}
