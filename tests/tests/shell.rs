@@ -301,3 +301,18 @@ fn a_symlink_planted_by_a_command_does_not_grant_its_target_when_named() {
     let o = shell(d.path(), &script);
     assert!(!o.stdout_str().contains("TOPSECRET"), "{}", o.report());
 }
+
+/// Session-20b adversary: as above, read-write: `=> FILE` where an earlier
+/// command given `+ out` made FILE a symlink to a file of the user's grants
+/// the link's target read-write (a compiler's linker, natively, would
+/// replace the link, not write through it).
+#[test]
+#[ignore = "bug (design): `=> FILE` grants a planted symlink's target read-write; the rule follows symlinks"]
+fn a_symlink_planted_by_a_command_is_not_written_through_by_the_next() {
+    let d = fixture("rw-links");
+    d.dir("out");
+    let victim = d.write("victim/rc", "original\n");
+    let script = format!("sh -c 'ln -s {v} \"$0\"/result' + out\nsh -c 'echo pwned > \"$0\"' => out/result\n", v = victim.display());
+    let o = shell(d.path(), &script);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "original\n", "written through the planted link: {}", o.report());
+}
