@@ -316,3 +316,56 @@ fn a_symlink_planted_by_a_command_is_not_written_through_by_the_next() {
     let o = shell(d.path(), &script);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "original\n", "written through the planted link: {}", o.report());
 }
+
+/// Session-20b adversary: a previous command made a file named `~` (or
+/// `[ab]c`) in the shell's directory; the user completes a name with Tab
+/// and runs the line. Completion must insert the name as a name: not `~`,
+/// which the shell would expand to the home directory (granted read-only,
+/// whole), nor a glob granting other files beside it (`bc`).
+#[test]
+fn a_completed_name_is_not_expanded_into_grants() {
+    let py = require_tool("python3", "python3");
+    for (name, typed, other) in [("~", "cat -- ", None), ("[ab]c", "cat -- [", Some("bc"))] {
+        let d = Scratch::new("shell-complete-names");
+        let home = Scratch::new("shell-complete-home");
+        home.write("secret", "TOPSECRET\n");
+        d.write(name, "planted\n");
+        if let Some(o) = other {
+            d.write(o, "OTHER\n");
+        }
+        let script = r#"
+import os, pty, select, sys, time
+preld, here, home, typed = sys.argv[1:5]
+pid, fd = pty.fork()
+if pid == 0:
+    os.chdir(here)
+    os.execve(preld, [preld, "shell"], {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": home, "LC_ALL": "C", "XDG_STATE_HOME": home})
+def read(limit):
+    out, end = b"", time.time() + limit
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return out
+read(1.5)
+os.write(fd, typed.encode() + b"\t")
+read(0.7)
+os.write(fd, b"\r")
+out = read(2.0)
+os.write(fd, b"exit\r")
+read(1.0)
+sys.stdout.write(out.decode(errors="replace"))
+"#;
+        let mut c = Command::new(&py);
+        c.args(["-c", script]).arg(preld()).arg(d.path()).arg(home.path()).arg(typed);
+        c.envs(fast_env());
+        let o = run_limited(c, Duration::from_secs(60)).unwrap();
+        let out = o.stdout_str();
+        let home_shown = home.path().to_str().unwrap();
+        assert!(!out.contains(home_shown) && !out.contains("OTHER"), "{name:?}: completion expanded into grants: {}", o.report());
+        assert!(out.contains("planted"), "{name:?}: {}", o.report());
+    }
+}
