@@ -619,3 +619,26 @@ fn a_name_swapped_while_the_question_is_asked_grants_the_object_asked_about() {
     assert!(!s.screen.contains("TOPSECRET"), "the swap reached the secret: {}", s.report());
     assert_eq!(s.screen.matches("plain").count(), 2, "{}", s.report());
 }
+
+/// Session-20b adversary: the --learn file lies in a directory the program
+/// may write (a read-write grant holds it). The program puts a symlink to
+/// another directory in place of that directory; the profile is still
+/// written where it was asked for, and the other directory's profile of the
+/// same name (the user's own) is left alone.
+#[test]
+fn the_learned_profile_is_written_where_it_was_asked_for() {
+    let p = Place::new("learn-where");
+    std::fs::create_dir_all(p.path().join("w/sub")).unwrap();
+    std::fs::create_dir_all(p.path().join("victim")).unwrap();
+    let theirs = p.file("victim/p.toml", "version = 1 # the user's own\n");
+    let script = format!("mv {w}/sub {w}/moved && ln -s {v} {w}/sub; echo x > {w}/f", w = p.s("w"), v = p.s("victim"));
+    let o = pola_in(p.path(), &["-B", "--rw", &p.s("w"), "--learn", &p.s("w/sub/p.toml"), "--", "/bin/sh", "-c", &script]);
+    assert!(o.status.success(), "{}", o.report());
+    assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "version = 1 # the user's own\n", "{}", o.report());
+    assert!(learned(&p, "w/moved/p.toml").contains("rw = ["), "{}", o.report());
+    assert_eq!(std::fs::read_dir(p.path().join("victim")).unwrap().count(), 1, "a temporary file left in the other directory");
+    // A directory that does not exist is a usage error before anything runs.
+    let o = pola_in(p.path(), &["-B", "--learn", &p.s("none/p.toml"), "--", "/bin/sh", "-c", "echo ran"]);
+    assert_eq!(o.status.code(), Some(2), "{}", o.report());
+    assert!(!o.stdout_str().contains("ran") && o.stderr_str().starts_with("preld pola: --learn "), "{}", o.report());
+}

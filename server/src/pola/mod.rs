@@ -933,7 +933,7 @@ fn shows_its_nested_grants(ns: &Namespace, g: &ns::Grant) -> bool {
 
 /// Writes what the session used to the --learn file (atomically); a
 /// failure is said, the session's status stays.
-fn write_learned(server: &serve::Server, file: &Path) {
+fn write_learned(server: &serve::Server, file: &profile::Target) {
     let Some(l) = &server.learner else { return };
     // A learned host path holds no symlink (the server's walk resolves
     // them in the namespace). One that names something else now was
@@ -956,7 +956,7 @@ fn write_learned(server: &serve::Server, file: &Path) {
     for at in left_out {
         eprintln!("preld pola: --learn: {} is not UTF-8 and cannot be written in a profile: left out", at.display());
     }
-    if let Err(why) = profile::write_atomic(file, &text) {
+    if let Err(why) = file.write(&text) {
         eprintln!("preld pola: --learn: {why}");
     }
 }
@@ -970,6 +970,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // The questions' terminal: the launcher's own, opened before anything
     // crosses into the session.
     let ask_tty = if args.ask { Some(ask::open_terminal().map_err(Failure::Usage)?) } else { None };
+    // The --learn file's directory, opened before the program runs
+    // (profile::Target).
+    let learn_to = args.learn.as_deref().map(profile::Target::open).transpose().map_err(|why| Failure::Usage(format!("--learn {why}")))?;
     let ld = ld_preld()?;
     let prog = find_program(&args.command[0])?;
     // The session's host directories, -B's private one and the virtual
@@ -1407,7 +1410,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 }
                 let _ = server.run();
                 // What the processes left behind used too.
-                if let Some(f) = &args.learn {
+                if let Some(f) = &learn_to {
                     write_learned(&server, f);
                 }
                 // The private /tmp and the stand-ins' directory are this
@@ -1426,7 +1429,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 let _ = server.run();
             }
             _ => {
-                if let Some(f) = &args.learn {
+                if let Some(f) = &learn_to {
                     write_learned(&server, f);
                 }
                 // The background server owns the private /tmp and the
@@ -1440,7 +1443,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    if let Some(f) = &args.learn {
+    if let Some(f) = &learn_to {
         write_learned(&server, f);
     }
     // The cleaner closes the namespace's copies and removes the directories
