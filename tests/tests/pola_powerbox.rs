@@ -557,9 +557,10 @@ fn the_terminal_state_the_program_set_is_reset_before_the_question() {
     let f = p.file("secret.txt", "the secret\n");
     let script = format!(
         r#"
-import os
+import os, time
 os.write(1, b"preld pola: prog wants to read \"/harmless\". r read-only, w read-write, d deny: this time; capitals R W D: for the session; N: deny all from now on [d]\x1b[0m: ")
 os.write(1, b"\x1b]10;#000000\x07\x1b]11;#000000\x07\x1b[1;1r\x1b[1;1H\x1b[4h\x1b[?7l\x1b[?6h\x1b(0\x0e\x1b#6FAKE-END")
+time.sleep(0.3)  # relayed before the question
 try:
     open({f:?}).read()
     print("opened", flush=True)
@@ -641,4 +642,55 @@ fn the_learned_profile_is_written_where_it_was_asked_for() {
     let o = pola_in(p.path(), &["-B", "--learn", &p.s("none/p.toml"), "--", "/bin/sh", "-c", "echo ran"]);
     assert_eq!(o.status.code(), Some(2), "{}", o.report());
     assert!(!o.stdout_str().contains("ran") && o.stderr_str().starts_with("preld pola: --learn "), "{}", o.report());
+}
+
+/// Session-20b adversary: a grant that holds a terminal device (/dev
+/// mapped, a profile listing /dev/tty or the user's pty): the server opens
+/// devices for the program, and the server's /dev/tty is the user's
+/// terminal, where the questions are asked. Holding it, the program could
+/// write over a question while it waits for the answer (the relay is
+/// paused, this fd is not the relay's) or read the answer. What it writes
+/// to the name while a question is on the screen must not show before the
+/// answer.
+#[test]
+fn a_grant_of_the_terminal_does_not_reach_the_question_s_terminal() {
+    let p = Place::new("tty-grant");
+    let f = p.file("secret.txt", "the secret\n");
+    for map in ["/hd=/dev:rw", "/t=/dev/tty:rw"] {
+        let target = if map.starts_with("/hd") { "/hd/tty" } else { "/t" };
+        let script = format!(
+            "/usr/bin/python3 -S -c 'import os, time\nfd = os.open(\"{target}\", os.O_WRONLY)\nfor i in range(60): os.write(fd, b\"INJECTED\"); time.sleep(0.03)' & sleep 0.3; cat {f} > /dev/null; wait; echo end",
+            f = f.display()
+        );
+        let s = sh_asked(&p, &["--map", map], &script, &["d"]);
+        let question_to_answer = s.screen.split("[d]: ").nth(1).map(|r| r.split("d\r\n").next().unwrap_or(r).to_string());
+        if s.status == "2" {
+            // Refused at the start: fine.
+            assert!(s.screen.contains("terminal"), "{map}: {}", s.report());
+            continue;
+        }
+        let between = question_to_answer.unwrap_or_else(|| panic!("{map}: no question: {}", s.report()));
+        assert!(!between.contains("INJECTED"), "{map}: the program wrote over the question: {}", s.report());
+    }
+    // The user's terminal by its own name (the host's /dev/pts/N), granted.
+    let inner = p.file(
+        "inner.sh",
+        &format!(
+            "/usr/bin/python3 -S -c 'import os, time\nfd = os.open(\"/t\", os.O_WRONLY)\nfor i in range(60): os.write(fd, b\"INJECTED\"); time.sleep(0.03)' & sleep 0.3; cat {f} > /dev/null; wait; echo end\n",
+            f = f.display()
+        ),
+    );
+    let outer = format!(
+        "t=$(readlink /proc/self/fd/3); exec 3>&-; exec {preld} pola -B --ask --ro {inner} --map /t=$t:rw -- /bin/sh {inner}",
+        preld = preld().display(),
+        inner = inner.display()
+    );
+    let s = drive(p.path(), &["/bin/sh", "-c", &outer], &["d"], &[], true);
+    if s.status == "2" {
+        assert!(s.screen.contains("terminal"), "{}", s.report());
+    } else {
+        let between = s.screen.split("[d]: ").nth(1).map(|r| r.split("d\r\n").next().unwrap_or(r).to_string());
+        let between = between.unwrap_or_else(|| panic!("no question: {}", s.report()));
+        assert!(!between.contains("INJECTED"), "the program wrote over the question through the user's pty: {}", s.report());
+    }
 }

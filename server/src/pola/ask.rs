@@ -62,6 +62,17 @@ pub fn is_our_terminal(fd: RawFd) -> bool {
     unsafe { libc::isatty(fd) == 1 && libc::tcgetsid(fd) == libc::getsid(0) }
 }
 
+/// The device number of the terminal `fd` is (an fd of /dev/tty too,
+/// whose fstat shows /dev/tty's own): TIOCGDEV.
+pub fn terminal_device(fd: RawFd) -> Option<u64> {
+    let mut dev: libc::c_uint = 0;
+    // SAFETY: TIOCGDEV writes one unsigned int to the pointer given.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCGDEV, &mut dev) };
+    // The kernel's new_encode_dev, which glibc's makedev matches below
+    // major 4096 (every terminal's).
+    (r == 0).then(|| libc::makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00)))
+}
+
 impl TerminalAsker {
     pub fn new(tty: OwnedFd, pauser: Option<tty::Pauser>) -> TerminalAsker {
         TerminalAsker { tty, pauser }

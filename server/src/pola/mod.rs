@@ -1334,6 +1334,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     pass_signals_on(session.init);
     server.set_tty(pty.as_mut().and_then(|p| p.slave.take()));
     if let Some(fd) = ask_tty {
+        server.question_tty = ask::terminal_device(fd.as_raw_fd());
         let asker = ask::TerminalAsker::new(fd, pty.as_mut().and_then(|p| p.pauser()));
         server.powerbox = Some(serve::powerbox::Powerbox::new(args.command[0].as_bytes(), Box::new(asker)));
     }

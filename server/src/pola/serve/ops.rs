@@ -677,6 +677,16 @@ impl Server {
                 if writes && !writable && t == libc::S_IFREG {
                     return Err(libc::EROFS);
                 }
+                if !path_only && t == libc::S_IFCHR && self.question_tty == Some(obj.st.st_rdev) {
+                    // The terminal --ask asks on, by its own name (a grant
+                    // of the host's /dev/pts/N, /proc/self/fd/0 in a
+                    // profile, a directory holding it): the program would
+                    // write over a question while it waits for the answer,
+                    // which the paused relay keeps for its own pty only
+                    // (session-20b adversary, test
+                    // `a_grant_of_the_terminal_does_not_reach_the_question_s_terminal`).
+                    return Err(libc::EACCES);
+                }
                 if !path_only && t == libc::S_IFCHR && obj.st.st_rdev == libc::makedev(5, 0) {
                     // /dev/tty: the session's controlling terminal, not the
                     // launcher's (the user's). Opened on a thread as any
