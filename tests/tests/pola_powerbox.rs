@@ -694,3 +694,22 @@ fn a_grant_of_the_terminal_does_not_reach_the_question_s_terminal() {
         assert!(!between.contains("INJECTED"), "the program wrote over the question through the user's pty: {}", s.report());
     }
 }
+
+/// Session-20b adversary: connecting to a socket outside the session asks
+/// to "write to" it, which read as a file's write hid what is granted: a
+/// connection to whatever listens there (the user's session bus, an
+/// agent). The question says it is a socket.
+#[test]
+fn a_socket_is_asked_about_as_a_socket() {
+    let p = Place::new("socket");
+    let sock = p.path().join("bus");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let script = format!(
+        "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect({s:?}); print('connected')\nexcept OSError as e:\n    print('refused', e.errno)\n",
+        s = sock.to_str().unwrap()
+    );
+    let s = at_terminal(p.path(), &["-B", "--ask", "--", "/usr/bin/python3", "-S", "-c", &script], &["d"], &[], false);
+    assert_eq!((s.status.as_str(), s.questions), ("0", 1), "{}", s.report());
+    assert!(s.screen.contains(&format!("wants to write to the socket \"{}\"", sock.display())), "{}", s.report());
+    assert!(s.screen.contains("refused"), "{}", s.report());
+}

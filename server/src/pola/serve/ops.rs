@@ -309,8 +309,22 @@ impl Server {
             return false;
         }
         let named = std::path::Path::new(std::ffi::OsStr::from_bytes(vpath));
+        let mut special = None;
         let (host, want, pin, is_dir) = match std::fs::canonicalize(named).and_then(|h| std::fs::metadata(&h).map(|m| (h, m))) {
-            Ok((h, m)) => (h, want, Some((m.dev(), m.ino())), m.is_dir()),
+            Ok((h, m)) => {
+                use std::os::unix::fs::FileTypeExt;
+                let t = m.file_type();
+                special = if t.is_socket() {
+                    Some("socket")
+                } else if t.is_char_device() || t.is_block_device() {
+                    Some("device")
+                } else if t.is_fifo() {
+                    Some("FIFO")
+                } else {
+                    None
+                };
+                (h, want, Some((m.dev(), m.ino())), m.is_dir())
+            }
             Err(_) if self.req.creat => {
                 // Its directory exists and the name does not (not even as
                 // a dangling symlink).
@@ -329,7 +343,7 @@ impl Server {
         }
         let Some(pb) = self.powerbox.as_mut() else { return false };
         let running = self.conns[i].running.as_deref();
-        let Some((spec, once)) = pb.decide(vpath, &host, want, is_dir, running) else { return false };
+        let Some((spec, once)) = pb.decide(vpath, &host, want, is_dir, special, running) else { return false };
         let pin = match pin {
             Some(p) => p,
             None => {
