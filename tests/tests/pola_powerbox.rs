@@ -713,3 +713,33 @@ fn a_socket_is_asked_about_as_a_socket() {
     assert!(s.screen.contains(&format!("wants to write to the socket \"{}\"", sock.display())), "{}", s.report());
     assert!(s.screen.contains("refused"), "{}", s.report());
 }
+
+/// Session-20b adversary: hostile profiles (one shipped with a project):
+/// endless (a link to /dev/zero), deeply nested, huge strings, control
+/// characters, a NUL. Each is a one-line usage error (status 2), never a
+/// crash, a hang or all the memory there is.
+#[test]
+fn hostile_profiles_are_usage_errors() {
+    let p = Place::new("hostile-profiles");
+    std::os::unix::fs::symlink("/dev/zero", p.path().join("zero.toml")).unwrap();
+    let deep = format!("version = 1\nro = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let table = format!("version = 1\nx = {}1{}\n", "{a=".repeat(50_000), "}".repeat(50_000));
+    let dotted = format!("version = 1\n{}b = 1\n", "a.".repeat(100_000));
+    for (name, text) in [
+        ("deep.toml", deep.as_str()),
+        ("table.toml", table.as_str()),
+        ("dotted.toml", dotted.as_str()),
+        ("ctl.toml", "version = 1\nro = [\"/etc/\x1b[2J\"]\n"),
+        ("nul.toml", "version = 1\x00\n"),
+        ("cr.toml", "version = 1\r\nro = [\"/etc\r\"]\r\n"),
+    ] {
+        p.file(name, text);
+    }
+    for name in ["zero.toml", "deep.toml", "table.toml", "dotted.toml", "ctl.toml", "nul.toml", "cr.toml"] {
+        let o = pola_in(p.path(), &["--profile", name, "--", "/bin/true"]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", o.report());
+        let err = o.stderr_str();
+        assert!(err.starts_with(&format!("preld pola: profile {name}")) && err.lines().count() == 1, "{name}: {err:?}");
+        assert!(!err.contains('\x1b'), "{name}: {err:?}");
+    }
+}

@@ -28,6 +28,9 @@ use super::ns::Mode;
 /// The format's version this preld reads and writes.
 pub const VERSION: i64 = 1;
 
+/// The largest profile read (a quarter of a million paths or so).
+pub const MAX_SIZE: u64 = 64 << 20;
+
 /// One grant of a profile: host path, virtual path (the same unless
 /// mapped), mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,10 +127,18 @@ pub fn parse(name: &str, text: &str) -> Result<Profile, String> {
 /// Reads the profile in file `path`.
 pub fn read(path: &Path) -> Result<Profile, String> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    let failed = |e: std::io::Error| {
         let why = e.to_string();
         format!("{name}: {}", why.split(" (os error").next().unwrap_or(&why))
-    })?;
+    };
+    // At most MAX_SIZE: a profile named by a link to /dev/zero (or any
+    // endless file) is an error, not all the memory there is (session-20b
+    // adversary, test `hostile_profiles_are_usage_errors`).
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::open(path).map_err(failed)?, MAX_SIZE + 1), &mut bytes).map_err(failed)?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(format!("{name}: larger than {} MiB: not a profile", MAX_SIZE >> 20));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         format!("{name}:{}: not UTF-8 text", line_of(&String::from_utf8_lossy(&e.as_bytes()[..at]), at))
