@@ -743,3 +743,22 @@ fn hostile_profiles_are_usage_errors() {
         assert!(!err.contains('\x1b'), "{name}: {err:?}");
     }
 }
+
+/// Session-20b adversary: `test -x DIR` (access X_OK, W_OK) of a directory
+/// was learned as the whole directory (exec, or read-write), where a stat
+/// of it is a look, left out when something below it is learned. A check
+/// is a look: the profile holds the file read and not its siblings.
+#[test]
+fn checking_a_directory_s_access_learns_no_more_than_a_look() {
+    let p = Place::new("learn-access");
+    std::fs::create_dir_all(p.path().join("proj/src")).unwrap();
+    p.file("proj/src/a.c", "a\n");
+    p.file("proj/other", "OTHER\n");
+    let script = format!("test -x {d} && test -w {d}/src && test -x {d}/src; cat {d}/src/a.c", d = p.s("proj"));
+    let o = pola_in(p.path(), &["-B", "--rw", &p.s("proj"), "--learn", "p.toml", "--", "/bin/sh", "-c", &script]);
+    assert_eq!(o.stdout_str(), "a\n", "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(text.ends_with(&format!("ro = [\n    \"{}\",\n]\n", p.s("proj/src/a.c"))), "learned more than a.c:\n{text}");
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/other")]);
+    assert!(!o.stdout_str().contains("OTHER"), "{text}\n{}", o.report());
+}

@@ -402,7 +402,14 @@ impl Server {
         }
         // (grant, virtual path, mode, only looked at, at the name used).
         let (g, v, mode, look, alias) = match (uses, node) {
-            (Use::Object { mode, look, .. }, Node::Existing(o)) => (o.grant, o.vpath.clone(), mode, look, true),
+            (Use::Object { mode, look, probe, .. }, Node::Existing(o)) => {
+                // access() of a directory: a look, read-only.
+                let (mode, look) = match probe && sys::file_type(&o.st) == libc::S_IFDIR {
+                    true => (Mode::Ro, true),
+                    false => (mode, look),
+                };
+                (o.grant, o.vpath.clone(), mode, look, true)
+            }
             (Use::Link, Node::Existing(o)) => (o.grant, o.vpath.clone(), Mode::Ro, false, true),
             (Use::Directory, Node::Existing(o)) => (o.grant, ns::parent(&o.vpath).to_vec(), Mode::Rw, false, false),
             (Use::Object { create: true, .. } | Use::Directory | Use::Link, Node::Missing { grant, vpath, .. }) => {
@@ -428,7 +435,8 @@ impl Server {
     fn purpose(req: &Request<'_>) -> ReqState {
         use super::learn::Use;
         use super::powerbox::Want;
-        let obj = |mode, look| Some(Use::Object { mode, look, create: false });
+        let obj = |mode, look| Some(Use::Object { mode, look, create: false, probe: false });
+        let probe = |mode| Some(Use::Object { mode, look: false, create: false, probe: true });
         let (want, uses) = match *req {
             Request::Open { flags, mode, .. } => {
                 let flags = flags as i32;
@@ -444,7 +452,7 @@ impl Server {
                         creat,
                         look: path_only,
                         create_mode: mode & 0o777,
-                        uses: Some(Use::Object { mode: mode_, look: path_only, create: creat }),
+                        uses: Some(Use::Object { mode: mode_, look: path_only, create: creat, probe: false }),
                         ..ReqState::default()
                     };
                     return st;
@@ -454,9 +462,9 @@ impl Server {
             Request::Access { mode, .. } => {
                 let mode = mode as i32;
                 if mode & libc::W_OK != 0 {
-                    (Some(Want::Write), obj(Mode::Rw, false))
+                    (Some(Want::Write), probe(Mode::Rw))
                 } else if mode & libc::X_OK != 0 {
-                    (Some(Want::Run), obj(Mode::Exec, false))
+                    (Some(Want::Run), probe(Mode::Exec))
                 } else {
                     (Some(Want::Read), obj(Mode::Ro, true))
                 }
