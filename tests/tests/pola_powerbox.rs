@@ -459,7 +459,7 @@ fn an_ordinary_user_s_session_asks_and_grants_too() {
 /// `preld pola ARGS` in `cwd`, no terminal.
 fn pola_in(cwd: &Path, args: &[&str]) -> Output {
     let mut c = Command::new(preld());
-    c.arg("pola").args(args).env_clear().envs(ENV).current_dir(cwd);
+    c.arg("pola").args(args).env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(cwd);
     run_limited(c, Duration::from_secs(60)).unwrap()
 }
 
