@@ -111,7 +111,12 @@ fn make_file(path: &Path) -> std::io::Result<()> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Ok(());
     }
-    std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o666).open(path).map(drop)
+    // O_EXCL|O_NOFOLLOW: a symlink a background command puts there after
+    // the look above is not created through (session-20b adversary).
+    match std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).mode(0o666).open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        r => r.map(drop),
+    }
 }
 
 /// The `preld pola` command line that runs `words` (the program first) as
