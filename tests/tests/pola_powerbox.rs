@@ -338,7 +338,8 @@ fn a_learned_profile_reproduces_the_run_without_questions() {
     std::fs::write(p.path().join("out/result.txt"), "old\n").unwrap();
     let again = sh_asked(&p, &["--profile", "p.toml"], &script, &[]);
     assert_eq!((again.status.as_str(), again.questions), ("0", 0), "{}", again.report());
-    let output = |s: &Seen| s.screen.split("\r\n").filter(|l| !l.contains("preld pola: ")).collect::<Vec<_>>().join("\r\n");
+    // (Less the questions, and the terminal's reset before each.)
+    let output = |s: &Seen| s.screen.split("\r\n").filter(|l| !l.contains("preld pola: ") && !l.starts_with("\x1b[0m\x1b[4l")).collect::<Vec<_>>().join("\r\n");
     assert_eq!(output(&first), output(&again));
     assert_eq!(again.screen, "input\r\nold\r\nresult\r\n");
     // No more than learned: the file beside the one read is not granted,
@@ -453,4 +454,311 @@ fn an_ordinary_user_s_session_asks_and_grants_too() {
     assert_eq!(s.screen.matches("the notes").count(), 2, "{}", s.report());
     assert_eq!(std::fs::read_to_string(&new).unwrap(), "made\n");
     assert_eq!(std::fs::metadata(&new).unwrap().uid(), 65534);
+}
+
+/// `preld pola ARGS` in `cwd`, no terminal.
+fn pola_in(cwd: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(preld());
+    c.arg("pola").args(args).env_clear().envs(ENV).envs(preld_tests::fast_env()).current_dir(cwd);
+    run_limited(c, Duration::from_secs(60)).unwrap()
+}
+
+/// Session-20b adversary: a symlink the program only looks at (lstat,
+/// readlink) in a read-only grant, leading to a secret no grant holds. The
+/// learning run cannot read the secret; were the link learned at its name,
+/// the profile would grant what it leads to (a profile's paths are followed
+/// when the session starts). A link the program made in a read-write grant
+/// is learned as that directory, in which it stays a link resolved in the
+/// session.
+#[test]
+fn a_symlink_looked_at_is_not_learned_as_its_target() {
+    let p = Place::new("learn-link");
+    std::fs::create_dir_all(p.path().join("proj")).unwrap();
+    std::fs::create_dir_all(p.path().join("secret")).unwrap();
+    std::fs::create_dir_all(p.path().join("w")).unwrap();
+    p.file("secret/key", "TOPSECRET\n");
+    p.file("proj/a", "a\n");
+    std::os::unix::fs::symlink(p.path().join("secret"), p.path().join("proj/dlink")).unwrap();
+    std::os::unix::fs::symlink(p.path().join("secret/key"), p.path().join("proj/flink")).unwrap();
+    let script = format!(
+        "cat proj/a; readlink proj/dlink >/dev/null; test -L proj/flink && echo islink; cat proj/dlink/key proj/flink; \
+         ln -s {key} w/made; test -L w/made && readlink w/made >/dev/null; echo done",
+        key = p.s("secret/key")
+    );
+    let o = pola_in(p.path(), &["-B", "--ro", &p.s("proj"), "--rw", &p.s("w"), "--learn", "p.toml", "--", "/bin/sh", "-c", &script]);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "{}", o.report());
+    assert!(o.stdout_str().contains("islink") && o.stdout_str().contains("done"), "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(!text.contains("link\""), "a symlink was learned:\n{text}");
+    // The profile's sessions reach the secret no more than the run did.
+    for name in ["proj/dlink/key", "proj/flink", "w/made"] {
+        let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s(name)]);
+        assert!(!o.stdout_str().contains("TOPSECRET"), "{name}: the profile granted the secret:\n{text}\n{}", o.report());
+    }
+}
+
+/// Session-20b adversary: a file read through a read-only grant, in a
+/// directory the program may also write through another grant (a map of
+/// it): after reading it, the program replaces it with a symlink to a
+/// secret. The profile must not name the changed path (its sessions would
+/// follow the link when they start).
+#[test]
+fn a_path_the_program_changed_is_not_learned() {
+    let p = Place::new("learn-swap");
+    std::fs::create_dir_all(p.path().join("proj/sub")).unwrap();
+    std::fs::create_dir_all(p.path().join("secret")).unwrap();
+    p.file("secret/key", "TOPSECRET\n");
+    p.file("proj/sub/f", "f\n");
+    let script = format!("cat proj/sub/f; rm /V/f && ln -s {key} /V/f; echo x > /V/new; echo done", key = p.s("secret/key"));
+    let map = format!("/V={}:rw", p.s("proj/sub"));
+    let o = pola_in(p.path(), &["-B", "--ro", &p.s("proj"), "--map", &map, "--learn", "p.toml", "--", "/bin/sh", "-c", &script]);
+    assert!(o.stdout_str().contains("done") && !o.stdout_str().contains("TOPSECRET"), "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(o.stderr_str().contains("no longer names what the session used"), "{}", o.report());
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/sub/f")]);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "the profile granted the secret:\n{text}\n{}", o.report());
+}
+
+/// Session-20b adversary, across runs: a profile that grants a file
+/// read-only and, under another name, its directory read-write (what a run
+/// that read it and wrote beside it through a map learns). One session
+/// from it replaces the file with a symlink to a secret; the next session
+/// from the same profile follows the link when it starts.
+#[test]
+#[ignore = "bug: a profile's paths are followed at session start, so a program with rw on a listed file's directory (via another grant) picks what the next run's grant names"]
+fn a_profile_s_file_replaced_by_a_link_in_one_run_grants_its_target_in_the_next() {
+    let p = Place::new("profile-swap");
+    std::fs::create_dir_all(p.path().join("proj/sub")).unwrap();
+    std::fs::create_dir_all(p.path().join("secret")).unwrap();
+    p.file("secret/key", "TOPSECRET\n");
+    p.file("proj/sub/f", "f\n");
+    let o = pola_in(p.path(), &["-B", "--ro", &p.s("proj"), "--map", &format!("/V={}:rw", p.s("proj/sub")), "--learn", "p.toml", "--", "/bin/sh", "-c", "cat proj/sub/f; echo x > /V/new"]);
+    assert!(o.status.success(), "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(text.contains("proj/sub/f") && text.contains("at = \"/V\""), "{text}");
+    let plant = format!("rm /V/f && ln -s {} /V/f", p.s("secret/key"));
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/sh", "-c", &plant]);
+    assert!(o.status.success(), "{}", o.report());
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/sub/f")]);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "the second run read the secret:\n{text}\n{}", o.report());
+}
+
+/// Session-20b adversary: the program cannot write through the question
+/// (its output is paused), but it can set the terminal's state before it:
+/// print a question of its own about a harmless path, then redefine the
+/// default colours as the background's (the real question, after SGR 0,
+/// would not show), keep scrolling to one row (only the real question's
+/// last row, "[d]: ", would show under the fake), insert mode, autowrap
+/// off, line drawing, a double-width line. Each is put back before the
+/// question, which starts on a fresh row at the bottom.
+#[test]
+fn the_terminal_state_the_program_set_is_reset_before_the_question() {
+    let p = Place::new("tty-state");
+    let f = p.file("secret.txt", "the secret\n");
+    let script = format!(
+        r#"
+import os, time
+os.write(1, b"preld pola: prog wants to read \"/harmless\". r read-only, w read-write, d deny: this time; capitals R W D: for the session; N: deny all from now on [d]\x1b[0m: ")
+os.write(1, b"\x1b]10;#000000\x07\x1b]11;#000000\x07\x1b[1;1r\x1b[1;1H\x1b[4h\x1b[?7l\x1b[?6h\x1b(0\x0e\x1b#6FAKE-END")
+time.sleep(0.3)  # relayed before the question
+try:
+    open({f:?}).read()
+    print("opened", flush=True)
+except OSError as e:
+    print("refused", e.errno, flush=True)
+"#,
+        f = f.to_str().unwrap()
+    );
+    let s = at_terminal(p.path(), &["-B", "--ask", "--", "/usr/bin/python3", "-S", "-c", &script], &["d"], &[], false);
+    assert_eq!((s.status.as_str(), s.questions, s.unexpected), ("0", 1, 0), "{}", s.report());
+    assert!(s.screen.contains("refused 2"), "{}", s.report());
+    let after = s.screen.split("FAKE-END").nth(1).unwrap_or_else(|| panic!("{}", s.report()));
+    let real = format!("wants to read \"{}\"", f.display());
+    let before_question = after.split(&real).next().unwrap();
+    assert!(after.contains(&real), "{}", s.report());
+    for (reset, what) in [
+        ("\x1b[0m", "SGR"),
+        ("\x1b[4l", "insert mode"),
+        ("\x1b[?7h", "autowrap"),
+        ("\x1b(B", "G0 character set"),
+        ("\x0f", "shift in"),
+        ("\x1b[?6l", "origin mode"),
+        ("\x1b[r", "scrolling region"),
+        ("\x1b]104\x1b\\", "palette"),
+        ("\x1b]110\x1b\\", "default foreground"),
+        ("\x1b]111\x1b\\", "default background"),
+        ("\x1b[999;1H\r", "the last row"),
+        ("\n\x1b#5", "a new single-width line"),
+    ] {
+        assert!(before_question.contains(reset), "{what} ({reset:?}) not reset before the question: {before_question:?}");
+    }
+}
+
+/// Session-20b adversary: while the question about a file is on the
+/// screen, another process of the session swaps the file's name for a
+/// symlink to a secret (through a read-write map of its directory). The
+/// grant is of the object asked about (pinned before the question; the
+/// server serves nothing else while it asks), so neither this read nor a
+/// later one through the session grant reaches the secret.
+#[test]
+fn a_name_swapped_while_the_question_is_asked_grants_the_object_asked_about() {
+    let p = Place::new("swap-during");
+    std::fs::create_dir(p.path().join("h")).unwrap();
+    p.file("h/f", "plain\n");
+    let secret = p.file("secret.txt", "TOPSECRET\n");
+    let f = p.s("h/f");
+    let script = format!(
+        "(sleep 0.1; mv /V/f /V/f.old && ln -s {s} /V/f && echo swapped) & cat {f}; wait; cat {f}; echo end",
+        s = secret.display()
+    );
+    let map = format!("/V={}:rw", p.s("h"));
+    let s = sh_asked(&p, &["--map", &map], &script, &["R"]);
+    assert_eq!((s.status.as_str(), s.unexpected), ("0", 0), "{}", s.report());
+    assert!(s.screen.contains(&format!("wants to read \"{f}\"")), "{}", s.report());
+    assert!(!s.screen.contains("on the host"), "asked about the secret: {}", s.report());
+    assert!(s.screen.contains("swapped") && s.screen.contains("end"), "{}", s.report());
+    assert!(!s.screen.contains("TOPSECRET"), "the swap reached the secret: {}", s.report());
+    assert_eq!(s.screen.matches("plain").count(), 2, "{}", s.report());
+}
+
+/// Session-20b adversary: the --learn file lies in a directory the program
+/// may write (a read-write grant holds it). The program puts a symlink to
+/// another directory in place of that directory; the profile is still
+/// written where it was asked for, and the other directory's profile of the
+/// same name (the user's own) is left alone.
+#[test]
+fn the_learned_profile_is_written_where_it_was_asked_for() {
+    let p = Place::new("learn-where");
+    std::fs::create_dir_all(p.path().join("w/sub")).unwrap();
+    std::fs::create_dir_all(p.path().join("victim")).unwrap();
+    let theirs = p.file("victim/p.toml", "version = 1 # the user's own\n");
+    let script = format!("mv {w}/sub {w}/moved && ln -s {v} {w}/sub; echo x > {w}/f", w = p.s("w"), v = p.s("victim"));
+    let o = pola_in(p.path(), &["-B", "--rw", &p.s("w"), "--learn", &p.s("w/sub/p.toml"), "--", "/bin/sh", "-c", &script]);
+    assert!(o.status.success(), "{}", o.report());
+    assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "version = 1 # the user's own\n", "{}", o.report());
+    assert!(learned(&p, "w/moved/p.toml").contains("rw = ["), "{}", o.report());
+    assert_eq!(std::fs::read_dir(p.path().join("victim")).unwrap().count(), 1, "a temporary file left in the other directory");
+    // A directory that does not exist is a usage error before anything runs.
+    let o = pola_in(p.path(), &["-B", "--learn", &p.s("none/p.toml"), "--", "/bin/sh", "-c", "echo ran"]);
+    assert_eq!(o.status.code(), Some(2), "{}", o.report());
+    assert!(!o.stdout_str().contains("ran") && o.stderr_str().starts_with("preld pola: --learn "), "{}", o.report());
+}
+
+/// Session-20b adversary: a grant that holds a terminal device (/dev
+/// mapped, a profile listing /dev/tty or the user's pty): the server opens
+/// devices for the program, and the server's /dev/tty is the user's
+/// terminal, where the questions are asked. Holding it, the program could
+/// write over a question while it waits for the answer (the relay is
+/// paused, this fd is not the relay's) or read the answer. What it writes
+/// to the name while a question is on the screen must not show before the
+/// answer.
+#[test]
+fn a_grant_of_the_terminal_does_not_reach_the_question_s_terminal() {
+    let p = Place::new("tty-grant");
+    let f = p.file("secret.txt", "the secret\n");
+    for map in ["/hd=/dev:rw", "/t=/dev/tty:rw"] {
+        let target = if map.starts_with("/hd") { "/hd/tty" } else { "/t" };
+        let script = format!(
+            "/usr/bin/python3 -S -c 'import os, time\nfd = os.open(\"{target}\", os.O_WRONLY)\nfor i in range(60): os.write(fd, b\"INJECTED\"); time.sleep(0.03)' & sleep 0.3; cat {f} > /dev/null; wait; echo end",
+            f = f.display()
+        );
+        let s = sh_asked(&p, &["--map", map], &script, &["d"]);
+        let question_to_answer = s.screen.split("[d]: ").nth(1).map(|r| r.split("d\r\n").next().unwrap_or(r).to_string());
+        if s.status == "2" {
+            // Refused at the start: fine.
+            assert!(s.screen.contains("terminal"), "{map}: {}", s.report());
+            continue;
+        }
+        let between = question_to_answer.unwrap_or_else(|| panic!("{map}: no question: {}", s.report()));
+        assert!(!between.contains("INJECTED"), "{map}: the program wrote over the question: {}", s.report());
+    }
+    // The user's terminal by its own name (the host's /dev/pts/N), granted.
+    let inner = p.file(
+        "inner.sh",
+        &format!(
+            "/usr/bin/python3 -S -c 'import os, time\nfd = os.open(\"/t\", os.O_WRONLY)\nfor i in range(60): os.write(fd, b\"INJECTED\"); time.sleep(0.03)' & sleep 0.3; cat {f} > /dev/null; wait; echo end\n",
+            f = f.display()
+        ),
+    );
+    let outer = format!(
+        "t=$(readlink /proc/self/fd/3); exec 3>&-; exec {preld} pola -B --ask --ro {inner} --map /t=$t:rw -- /bin/sh {inner}",
+        preld = preld().display(),
+        inner = inner.display()
+    );
+    let s = drive(p.path(), &["/bin/sh", "-c", &outer], &["d"], &[], true);
+    if s.status == "2" {
+        assert!(s.screen.contains("terminal"), "{}", s.report());
+    } else {
+        let between = s.screen.split("[d]: ").nth(1).map(|r| r.split("d\r\n").next().unwrap_or(r).to_string());
+        let between = between.unwrap_or_else(|| panic!("no question: {}", s.report()));
+        assert!(!between.contains("INJECTED"), "the program wrote over the question through the user's pty: {}", s.report());
+    }
+}
+
+/// Session-20b adversary: connecting to a socket outside the session asks
+/// to "write to" it, which read as a file's write hid what is granted: a
+/// connection to whatever listens there (the user's session bus, an
+/// agent). The question says it is a socket.
+#[test]
+fn a_socket_is_asked_about_as_a_socket() {
+    let p = Place::new("socket");
+    let sock = p.path().join("bus");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let script = format!(
+        "import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect({s:?}); print('connected')\nexcept OSError as e:\n    print('refused', e.errno)\n",
+        s = sock.to_str().unwrap()
+    );
+    let s = at_terminal(p.path(), &["-B", "--ask", "--", "/usr/bin/python3", "-S", "-c", &script], &["d"], &[], false);
+    assert_eq!((s.status.as_str(), s.questions), ("0", 1), "{}", s.report());
+    assert!(s.screen.contains(&format!("wants to write to the socket \"{}\"", sock.display())), "{}", s.report());
+    assert!(s.screen.contains("refused"), "{}", s.report());
+}
+
+/// Session-20b adversary: hostile profiles (one shipped with a project):
+/// endless (a link to /dev/zero), deeply nested, huge strings, control
+/// characters, a NUL. Each is a one-line usage error (status 2), never a
+/// crash, a hang or all the memory there is.
+#[test]
+fn hostile_profiles_are_usage_errors() {
+    let p = Place::new("hostile-profiles");
+    std::os::unix::fs::symlink("/dev/zero", p.path().join("zero.toml")).unwrap();
+    let deep = format!("version = 1\nro = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let table = format!("version = 1\nx = {}1{}\n", "{a=".repeat(50_000), "}".repeat(50_000));
+    let dotted = format!("version = 1\n{}b = 1\n", "a.".repeat(100_000));
+    for (name, text) in [
+        ("deep.toml", deep.as_str()),
+        ("table.toml", table.as_str()),
+        ("dotted.toml", dotted.as_str()),
+        ("ctl.toml", "version = 1\nro = [\"/etc/\x1b[2J\"]\n"),
+        ("nul.toml", "version = 1\x00\n"),
+        ("cr.toml", "version = 1\r\nro = [\"/etc\r\"]\r\n"),
+    ] {
+        p.file(name, text);
+    }
+    for name in ["zero.toml", "deep.toml", "table.toml", "dotted.toml", "ctl.toml", "nul.toml", "cr.toml"] {
+        let o = pola_in(p.path(), &["--profile", name, "--", "/bin/true"]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", o.report());
+        let err = o.stderr_str();
+        assert!(err.starts_with(&format!("preld pola: profile {name}")) && err.lines().count() == 1, "{name}: {err:?}");
+        assert!(!err.contains('\x1b'), "{name}: {err:?}");
+    }
+}
+
+/// Session-20b adversary: `test -x DIR` (access X_OK, W_OK) of a directory
+/// was learned as the whole directory (exec, or read-write), where a stat
+/// of it is a look, left out when something below it is learned. A check
+/// is a look: the profile holds the file read and not its siblings.
+#[test]
+fn checking_a_directory_s_access_learns_no_more_than_a_look() {
+    let p = Place::new("learn-access");
+    std::fs::create_dir_all(p.path().join("proj/src")).unwrap();
+    p.file("proj/src/a.c", "a\n");
+    p.file("proj/other", "OTHER\n");
+    let script = format!("test -x {d} && test -w {d}/src && test -x {d}/src; cat {d}/src/a.c", d = p.s("proj"));
+    let o = pola_in(p.path(), &["-B", "--rw", &p.s("proj"), "--learn", "p.toml", "--", "/bin/sh", "-c", &script]);
+    assert_eq!(o.stdout_str(), "a\n", "{}", o.report());
+    let text = learned(&p, "p.toml");
+    assert!(text.ends_with(&format!("ro = [\n    \"{}\",\n]\n", p.s("proj/src/a.c"))), "learned more than a.c:\n{text}");
+    let o = pola_in(p.path(), &["--profile", "p.toml", "--", "/bin/cat", &p.s("proj/other")]);
+    assert!(!o.stdout_str().contains("OTHER"), "{text}\n{}", o.report());
 }

@@ -261,3 +261,111 @@ fn a_user_at_a_terminal() {
     let history = std::fs::read_to_string(state.join("preld/shell_history")).unwrap();
     assert!(history.contains("cat completeme.txt\n") && history.contains("exit 3"), "history: {history}");
 }
+
+/// Session-20b adversary: a command given `+ out` plants symlinks there to
+/// files and directories it was not given; the next command's glob over
+/// `out` must not grant what they lead to (the user never saw those
+/// names). A link to a sibling is granted as before; the planted links
+/// stay arguments the session cannot follow.
+#[test]
+fn a_symlink_a_glob_matches_does_not_grant_its_target() {
+    let d = fixture("glob-links");
+    d.dir("out");
+    let key = d.write("secret/key.txt", "TOPSECRET\n");
+    let secret = d.join("secret");
+    let script = format!(
+        "sh -c 'echo ok > \"$0\"/real.txt; ln -s real.txt \"$0\"/sib.txt; ln -s {key} \"$0\"/x.txt; ln -s {secret} \"$0\"/dir; ln -s .. \"$0\"/up' + out\n\
+         cat out/*.txt; echo st=$?\n\
+         cat out/*/key.txt; echo st=$?\n\
+         cat out/u*/secret/key.txt; echo st=$?\n\
+         cat o*/dir/key.txt; echo st=$?\n",
+        key = key.display(),
+        secret = secret.display()
+    );
+    let o = shell(d.path(), &script);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "a planted link granted its target: {}", o.report());
+    assert_out(&o, "ok\nok\nst=1\nst=1\nst=1\nst=1\n", "links a glob matched");
+    assert_err_has(&o, &["preld shell: out/x.txt: a symlink a pattern matched, leading out of its directory: not granted"], "said");
+}
+
+/// Session-20b adversary: a name the user types is granted as what it
+/// leads to, also when a previous command planted it as a symlink to a
+/// file it was not given (the rule follows symlinks, as Plash's did).
+#[test]
+#[ignore = "bug (design): a typed name is granted as its symlink's target, so a link planted by an earlier command in its `+ DIR` grants the next command what it leads to"]
+fn a_symlink_planted_by_a_command_does_not_grant_its_target_when_named() {
+    let d = fixture("named-links");
+    d.dir("out");
+    let key = d.write("secret/key.txt", "TOPSECRET\n");
+    let script = format!("sh -c 'ln -s {key} \"$0\"/report.txt' + out\nls -l out/report.txt > /dev/null; cat out/report.txt\n", key = key.display());
+    let o = shell(d.path(), &script);
+    assert!(!o.stdout_str().contains("TOPSECRET"), "{}", o.report());
+}
+
+/// Session-20b adversary: as above, read-write: `=> FILE` where an earlier
+/// command given `+ out` made FILE a symlink to a file of the user's grants
+/// the link's target read-write (a compiler's linker, natively, would
+/// replace the link, not write through it).
+#[test]
+#[ignore = "bug (design): `=> FILE` grants a planted symlink's target read-write; the rule follows symlinks"]
+fn a_symlink_planted_by_a_command_is_not_written_through_by_the_next() {
+    let d = fixture("rw-links");
+    d.dir("out");
+    let victim = d.write("victim/rc", "original\n");
+    let script = format!("sh -c 'ln -s {v} \"$0\"/result' + out\nsh -c 'echo pwned > \"$0\"' => out/result\n", v = victim.display());
+    let o = shell(d.path(), &script);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "original\n", "written through the planted link: {}", o.report());
+}
+
+/// Session-20b adversary: a previous command made a file named `~` (or
+/// `[ab]c`) in the shell's directory; the user completes a name with Tab
+/// and runs the line. Completion must insert the name as a name: not `~`,
+/// which the shell would expand to the home directory (granted read-only,
+/// whole), nor a glob granting other files beside it (`bc`).
+#[test]
+fn a_completed_name_is_not_expanded_into_grants() {
+    let py = require_tool("python3", "python3");
+    for (name, typed, other) in [("~", "cat -- ", None), ("[ab]c", "cat -- [", Some("bc"))] {
+        let d = Scratch::new("shell-complete-names");
+        let home = Scratch::new("shell-complete-home");
+        home.write("secret", "TOPSECRET\n");
+        d.write(name, "planted\n");
+        if let Some(o) = other {
+            d.write(o, "OTHER\n");
+        }
+        let script = r#"
+import os, pty, select, sys, time
+preld, here, home, typed = sys.argv[1:5]
+pid, fd = pty.fork()
+if pid == 0:
+    os.chdir(here)
+    os.execve(preld, [preld, "shell"], {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": home, "LC_ALL": "C", "XDG_STATE_HOME": home})
+def read(limit):
+    out, end = b"", time.time() + limit
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return out
+read(1.5)
+os.write(fd, typed.encode() + b"\t")
+read(0.7)
+os.write(fd, b"\r")
+out = read(2.0)
+os.write(fd, b"exit\r")
+read(1.0)
+sys.stdout.write(out.decode(errors="replace"))
+"#;
+        let mut c = Command::new(&py);
+        c.args(["-c", script]).arg(preld()).arg(d.path()).arg(home.path()).arg(typed);
+        c.envs(fast_env());
+        let o = run_limited(c, Duration::from_secs(60)).unwrap();
+        let out = o.stdout_str();
+        let home_shown = home.path().to_str().unwrap();
+        assert!(!out.contains(home_shown) && !out.contains("OTHER"), "{name:?}: completion expanded into grants: {}", o.report());
+        assert!(out.contains("planted"), "{name:?}: {}", o.report());
+    }
+}

@@ -1579,3 +1579,31 @@ fn exec_forms_under_run_and_trace_as_natively() {
         assert_eq!((o.stdout_str(), o.status.code()), (native.stdout_str(), native.status.code()), "{prefix:?}: {}\nnative:\n{}", o.report(), native.stdout_str());
     }
 }
+
+/// Session-20b adversary: a traced program chooses file names, the bytes it
+/// writes and the links it reads; with newlines, tabs, preld's record
+/// separator (0x1e), escape sequences and `<>` in them, each call is still
+/// one line, in text (-yy, its fd paths too) and in --json, and no line of
+/// the program's making appears.
+#[test]
+fn a_traced_program_cannot_forge_lines() {
+    let d = Scratch::new("forge");
+    let forged = "x\n\x1e1 1 1 1\tforged(1) = 0\n\x1b[2J\x1b]0;t\x07>, \"f\", 1) = 1\nforged2(3<y>) = 0\r";
+    let script = format!(
+        "import os, sys\nos.chdir(sys.argv[2])\nn = sys.argv[1]\nfd = os.open(n, os.O_CREAT | os.O_RDWR, 0o644)\nos.write(fd, n.encode())\nos.lseek(fd, 0, 0)\nos.read(fd, 100)\nos.symlink(n, 'l')\nos.readlink('l')\nos.write(1, n.encode())\n"
+    );
+    let py = require_file("/usr/bin/python3", "python3");
+    for opts in [&["-f", "-yy", "-s", "200", "-e", "trace=openat,write,read,readlink,symlink"][..], &["--json", "-f", "-yy", "-s", "200", "-e", "trace=openat,write,read,readlink,symlink"][..]] {
+        let _ = std::fs::remove_file(d.join("l"));
+        let t = trace(&d, opts, &[&py, &"-S", &"-c", &script, &forged, &d.path()]);
+        assert!(t.out.status.success(), "{}: {}", t.shown, t.stderr());
+        for l in t.raw.lines() {
+            assert!(!l.bytes().any(|c| c < 0x20 || c == 0x7f), "a raw control byte in {l:?}");
+            assert!(!l.contains("forged") || l.contains("\\n"), "{opts:?}: a forged line: {l:?}\n{}", t.raw);
+            let first = l.trim_start_matches("{\"type\":\"call\"").split(['(', ' ', '"', ',']).next().unwrap_or("");
+            assert!(!first.starts_with("forged") && !first.starts_with('\u{1e}'), "{l:?}");
+        }
+        let lines = |pat: &str| t.raw.lines().filter(|l| l.contains(pat)).count();
+        assert_eq!(lines("forged2"), 6, "{opts:?}: each call naming the name is one line:\n{}", t.raw);
+    }
+}

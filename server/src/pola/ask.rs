@@ -62,6 +62,17 @@ pub fn is_our_terminal(fd: RawFd) -> bool {
     unsafe { libc::isatty(fd) == 1 && libc::tcgetsid(fd) == libc::getsid(0) }
 }
 
+/// The device number of the terminal `fd` is (an fd of /dev/tty too,
+/// whose fstat shows /dev/tty's own): TIOCGDEV.
+pub fn terminal_device(fd: RawFd) -> Option<u64> {
+    let mut dev: libc::c_uint = 0;
+    // SAFETY: TIOCGDEV writes one unsigned int to the pointer given.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCGDEV, &mut dev) };
+    // The kernel's new_encode_dev, which glibc's makedev matches below
+    // major 4096 (every terminal's).
+    (r == 0).then(|| libc::makedev((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00)))
+}
+
 impl TerminalAsker {
     pub fn new(tty: OwnedFd, pauser: Option<tty::Pauser>) -> TerminalAsker {
         TerminalAsker { tty, pauser }
@@ -121,10 +132,7 @@ impl TerminalAsker {
 
     /// Asks `q` in modes `t` (line editing, echo).
     fn question(&self, q: &Question, t: &libc::termios) -> Answer {
-        let mut lead = String::from("\x1b[0m");
-        if !tty::at_line_start() {
-            lead.push_str("\r\n");
-        }
+        let mut lead = terminal_reset();
         // No echo while keys are discarded: nothing typed then shows.
         let mut quiet = *t;
         quiet.c_lflag &= !(libc::ECHO | libc::ECHOE | libc::ECHOK);
@@ -151,6 +159,28 @@ impl TerminalAsker {
     }
 }
 
+/// What precedes a question: the terminal's state the program may have
+/// set through its output put back, so that the question shows whole, as
+/// itself, where it is read last (session-20b adversary, test
+/// `the_terminal_state_the_program_set_is_reset_before_the_question`). A
+/// program could otherwise print a question of its own, then make the real
+/// one unreadable or keep it to one line: default colours redefined to
+/// the background's (OSC 10/11; SGR 0 gives the default ones), a scrolling
+/// region of one row (only the question's last row, "[d]: ", shows, under
+/// the fake), insert mode, autowrap off, a line-drawing character set, a
+/// double-width line. So: SGR 0, replace mode, autowrap, ASCII in G0 and
+/// shifted in, origin mode off and full margins, the default colours and
+/// palette (the Linux console's own sequence there: an xterm OSC would be
+/// printed), then the last row and a new line, single-width: the question
+/// starts on a blank row at the bottom, below all the program wrote.
+fn terminal_reset() -> String {
+    let mut s = String::from("\x1b[0m\x1b[4l\x1b[?7h\x1b(B\x0f\x1b[?6l\x1b[r");
+    let linux = std::env::var_os("TERM").is_some_and(|t| t.as_encoded_bytes().starts_with(b"linux"));
+    s.push_str(if linux { "\x1b]R" } else { "\x1b]104\x1b\\\x1b]110\x1b\\\x1b]111\x1b\\" });
+    s.push_str("\x1b[999;1H\r\n\x1b#5");
+    s
+}
+
 impl Asker for TerminalAsker {
     fn ask(&mut self, q: &Question) -> Answer {
         if let Some(p) = &self.pauser {
@@ -170,7 +200,6 @@ impl Asker for TerminalAsker {
                 t.c_iflag |= libc::ICRNL;
                 t.c_oflag |= libc::OPOST | libc::ONLCR;
                 let a = self.question(q, &t);
-                tty::set_line_start();
                 // SAFETY: as above.
                 unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, &before) };
                 a

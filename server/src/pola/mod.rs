@@ -933,19 +933,30 @@ fn shows_its_nested_grants(ns: &Namespace, g: &ns::Grant) -> bool {
 
 /// Writes what the session used to the --learn file (atomically); a
 /// failure is said, the session's status stays.
-fn write_learned(server: &serve::Server, file: &Path) {
+fn write_learned(server: &serve::Server, file: &profile::Target) {
     let Some(l) = &server.learner else { return };
-    let entries = l
-        .grants()
-        .into_iter()
-        .map(|(at, path, mode)| profile::Entry { at: PathBuf::from(OsStr::from_bytes(&at)), path, mode })
-        .collect();
+    // A learned host path holds no symlink (the server's walk resolves
+    // them in the namespace). One that names something else now was
+    // changed during the run (a name in a directory the program could also
+    // write through another grant, replaced by a symlink to a secret): a
+    // profile's paths are followed when its session starts, so it would
+    // grant what the program planted (session-20b adversary, test
+    // `a_path_the_program_changed_is_not_learned`). Left out, and said.
+    let mut entries = Vec::new();
+    for (at, path, mode) in l.grants() {
+        let at = PathBuf::from(OsStr::from_bytes(&at));
+        if std::fs::canonicalize(&path).ok().as_ref() != Some(&path) {
+            eprintln!("preld pola: --learn: {} no longer names what the session used ({}): left out", at.display(), path.display());
+            continue;
+        }
+        entries.push(profile::Entry { at, path, mode });
+    }
     let p = profile::Profile { base: l.base, entries };
     let (text, left_out) = profile::to_text(&p, "What a run of `preld pola` used (--learn); `preld pola --profile FILE` grants it.\nFormat: docs/profiles.md");
     for at in left_out {
         eprintln!("preld pola: --learn: {} is not UTF-8 and cannot be written in a profile: left out", at.display());
     }
-    if let Err(why) = profile::write_atomic(file, &text) {
+    if let Err(why) = file.write(&text) {
         eprintln!("preld pola: --learn: {why}");
     }
 }
@@ -959,6 +970,9 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // The questions' terminal: the launcher's own, opened before anything
     // crosses into the session.
     let ask_tty = if args.ask { Some(ask::open_terminal().map_err(Failure::Usage)?) } else { None };
+    // The --learn file's directory, opened before the program runs
+    // (profile::Target).
+    let learn_to = args.learn.as_deref().map(profile::Target::open).transpose().map_err(|why| Failure::Usage(format!("--learn {why}")))?;
     let ld = ld_preld()?;
     let prog = find_program(&args.command[0])?;
     // The session's host directories, -B's private one and the virtual
@@ -1320,6 +1334,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     pass_signals_on(session.init);
     server.set_tty(pty.as_mut().and_then(|p| p.slave.take()));
     if let Some(fd) = ask_tty {
+        server.question_tty = ask::terminal_device(fd.as_raw_fd());
         let asker = ask::TerminalAsker::new(fd, pty.as_mut().and_then(|p| p.pauser()));
         server.powerbox = Some(serve::powerbox::Powerbox::new(args.command[0].as_bytes(), Box::new(asker)));
     }
@@ -1396,7 +1411,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 }
                 let _ = server.run();
                 // What the processes left behind used too.
-                if let Some(f) = &args.learn {
+                if let Some(f) = &learn_to {
                     write_learned(&server, f);
                 }
                 // The private /tmp and the stand-ins' directory are this
@@ -1415,7 +1430,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
                 let _ = server.run();
             }
             _ => {
-                if let Some(f) = &args.learn {
+                if let Some(f) = &learn_to {
                     write_learned(&server, f);
                 }
                 // The background server owns the private /tmp and the
@@ -1429,7 +1444,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    if let Some(f) = &args.learn {
+    if let Some(f) = &learn_to {
         write_learned(&server, f);
     }
     // The cleaner closes the namespace's copies and removes the directories

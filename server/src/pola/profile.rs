@@ -28,6 +28,9 @@ use super::ns::Mode;
 /// The format's version this preld reads and writes.
 pub const VERSION: i64 = 1;
 
+/// The largest profile read (a quarter of a million paths or so).
+pub const MAX_SIZE: u64 = 64 << 20;
+
 /// One grant of a profile: host path, virtual path (the same unless
 /// mapped), mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,10 +127,18 @@ pub fn parse(name: &str, text: &str) -> Result<Profile, String> {
 /// Reads the profile in file `path`.
 pub fn read(path: &Path) -> Result<Profile, String> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    let failed = |e: std::io::Error| {
         let why = e.to_string();
         format!("{name}: {}", why.split(" (os error").next().unwrap_or(&why))
-    })?;
+    };
+    // At most MAX_SIZE: a profile named by a link to /dev/zero (or any
+    // endless file) is an error, not all the memory there is (session-20b
+    // adversary, test `hostile_profiles_are_usage_errors`).
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::open(path).map_err(failed)?, MAX_SIZE + 1), &mut bytes).map_err(failed)?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(format!("{name}: larger than {} MiB: not a profile", MAX_SIZE >> 20));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         format!("{name}:{}: not UTF-8 text", line_of(&String::from_utf8_lossy(&e.as_bytes()[..at]), at))
@@ -189,17 +200,76 @@ pub fn to_text(p: &Profile, comment: &str) -> (String, Vec<PathBuf>) {
 /// Writes `text` to `path` atomically: a temporary file beside it, then a
 /// rename over it.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let why = |e: std::io::Error| format!("{}: {}", path.display(), e);
-    let mut f = tempfile::Builder::new().prefix(".preld-profile-").tempfile_in(dir).map_err(why)?;
-    f.write_all(text.as_bytes()).map_err(why)?;
-    f.as_file().sync_all().map_err(why)?;
-    f.persist(path).map_err(|e| why(e.error))?;
-    Ok(())
+    Target::open(path)?.write(text)
+}
+
+/// Where `--learn` writes: the file's directory, opened when the session
+/// starts, and the file's name in it. Written by path at the session's end,
+/// the profile went where a program with a read-write grant holding that
+/// directory had made its path lead meanwhile (a symlink in place of the
+/// directory: another profile of the user's replaced; session-20b
+/// adversary, test `the_learned_profile_is_written_where_it_was_asked_for`).
+pub struct Target {
+    dir: std::os::fd::OwnedFd,
+    name: std::ffi::CString,
+    shown: PathBuf,
+}
+
+impl Target {
+    pub fn open(path: &Path) -> Result<Target, String> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().ok_or_else(|| format!("{}: not a file's name", path.display()))?;
+        let name = std::ffi::CString::new(name.as_bytes()).map_err(|_| format!("{}: a NUL in the name", path.display()))?;
+        let d = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(dir)
+            .map_err(|e| format!("{}: {}", path.display(), e))?;
+        Ok(Target { dir: d.into(), name, shown: path.to_path_buf() })
+    }
+
+    /// Writes `text` as the file: a temporary file in the directory, then a
+    /// rename over the name.
+    pub fn write(&self, text: &str) -> Result<(), String> {
+        use std::io::Write;
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let why = |e: std::io::Error| format!("{}: {}", self.shown.display(), e);
+        let dir = self.dir.as_raw_fd();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        for i in 0..64 {
+            let Ok(tmp) = std::ffi::CString::new(format!(".preld-profile-{}-{nanos:x}-{i}", std::process::id())) else { break };
+            // SAFETY: openat on our directory fd with a NUL-terminated name.
+            let fd = unsafe { libc::openat(dir, tmp.as_ptr(), libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC, 0o600) };
+            if fd < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EEXIST) {
+                    continue;
+                }
+                return Err(why(e));
+            }
+            // SAFETY: a new fd, ours alone.
+            let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+            let done = f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).and_then(|()| {
+                // SAFETY: renameat within our directory fd, NUL-terminated names.
+                match unsafe { libc::renameat(dir, tmp.as_ptr(), dir, self.name.as_ptr()) } {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                }
+            });
+            if let Err(e) = done {
+                // SAFETY: unlinkat of our own temporary file's name.
+                unsafe { libc::unlinkat(dir, tmp.as_ptr(), 0) };
+                return Err(why(e));
+            }
+            return Ok(());
+        }
+        Err(why(std::io::Error::from_raw_os_error(libc::EEXIST)))
+    }
 }
 
 #[cfg(test)]

@@ -106,6 +106,9 @@ pub struct Server {
     tty: Option<OwnedFd>,
     /// `--ask`: asks the user for paths outside the namespace.
     pub powerbox: Option<powerbox::Powerbox>,
+    /// `--ask`: the device number of the terminal the questions are asked
+    /// on, which no open in the session reaches (`open`).
+    pub question_tty: Option<u64>,
     /// `--learn`: notes what the session used.
     pub learner: Option<learn::Learner>,
     /// The request being answered: what it wants of its paths.
@@ -182,6 +185,7 @@ impl Server {
             openers: (std::process::id(), Arc::new(std::sync::atomic::AtomicUsize::new(0))),
             done: None,
             tty: None,
+            question_tty: None,
             powerbox: None,
             learner: None,
             req: ReqState::default(),

@@ -26,7 +26,7 @@
 //! user's own terminal modes (pola/ask.rs), and the relay resumes.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// A pty for the session and the user's terminal it stands in for.
 pub struct Pty {
@@ -90,19 +90,6 @@ fn write_byte(fd: RawFd, b: u8) -> bool {
         }
         return false;
     }
-}
-
-/// Whether what the relay wrote to the user's terminal last ended a line
-/// (a question then needs no newline of its own first).
-static AT_LINE_START: AtomicBool = AtomicBool::new(true);
-
-pub fn at_line_start() -> bool {
-    AT_LINE_START.load(Ordering::Relaxed)
-}
-
-/// The line was ended (the user's Enter after a question).
-pub fn set_line_start() {
-    AT_LINE_START.store(true, Ordering::Relaxed);
 }
 
 /// The user's own terminal modes, from before the relay made it raw.
@@ -404,7 +391,6 @@ pub fn relay(user: RawFd, master: RawFd, input_off: RawFd, control: Option<(RawF
             let e = std::io::Error::last_os_error().raw_os_error();
             if n > 0 {
                 write_all(user, &buf[..n as usize]);
-                AT_LINE_START.store(buf[n as usize - 1] == b'\n', Ordering::Relaxed);
             } else if n == 0 || !matches!(e, Some(libc::EINTR) | Some(libc::EAGAIN)) {
                 // EIO: no slave is open any more.
                 return;

@@ -77,8 +77,44 @@ impl Completer for Helper {
         if command_position(line, start) && !word.contains('/') && !word.starts_with('~') {
             return Ok((start, commands(word)));
         }
-        self.files.complete(line, pos, ctx)
+        let (at, mut pairs) = self.files.complete(line, pos, ctx)?;
+        // Inside quotes, nothing below expands.
+        if !matches!(line[..at].chars().next_back(), Some('"' | '\'')) {
+            for p in &mut pairs {
+                p.replacement = escape_name(&p.replacement);
+            }
+        }
+        Ok((at, pairs))
     }
+}
+
+/// A file name completed, with what rustyline leaves unescaped but this
+/// shell expands also backslashed in its last component (the name found;
+/// the directory is as typed): a glob (`*`, `?`, `[`), `~` at a word's
+/// start, `#` (a comment), a lone `+` (`+ DIR`: a read-write grant of the
+/// next word). A name a previous command made in a directory granted to it
+/// (`~`, `*`) would otherwise, completed, grant the home directory or every
+/// file beside it (session-20b adversary, test `escape_name_escapes_what_this_shell_expands`).
+fn escape_name(replacement: &str) -> String {
+    let body = replacement.strip_suffix('/').unwrap_or(replacement);
+    let cut = body.rfind('/').map_or(0, |i| i + 1);
+    let (dir, name) = replacement.split_at(cut);
+    let mut out = String::from(dir);
+    let mut chars = name.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            '*' | '?' | '[' | ']' | '~' | '#' | '+' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Hinter for Helper {
@@ -98,6 +134,28 @@ impl rustyline::Helper for Helper {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_name_escapes_what_this_shell_expands() {
+        assert_eq!(escape_name("~"), "\\~");
+        assert_eq!(escape_name("~/docs/~x"), "~/docs/\\~x");
+        assert_eq!(escape_name("out/*"), "out/\\*");
+        assert_eq!(escape_name("a[1]?/"), "a\\[1\\]\\?/");
+        assert_eq!(escape_name("#x"), "\\#x");
+        assert_eq!(escape_name("+"), "\\+");
+        assert_eq!(escape_name("a\\ b"), "a\\ b", "rustyline's escapes stay");
+        assert_eq!(escape_name("plain.c"), "plain.c");
+        // What the shell makes of them: one word, the name itself, no grant.
+        use crate::shell::syntax::{parse, GrantKind};
+        for name in ["~", "~root", "*", "#x", "+", "a[1]?"] {
+            let l = parse(format!("cat {} x", escape_name(name)).as_bytes()).unwrap();
+            let args = &l[0].and_or.first.cmds[0].args;
+            assert_eq!(args.len(), 3, "{name}");
+            assert!(args.iter().all(|a| a.grant == GrantKind::Auto), "{name}");
+            let env = crate::shell::expand::Env { status: 0, vars: &Default::default() };
+            assert_eq!(crate::shell::expand::words(&args[1].word, &env), [name.as_bytes().to_vec()], "{name}");
+        }
+    }
 
     #[test]
     fn command_names_first() {

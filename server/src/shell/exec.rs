@@ -500,8 +500,9 @@ impl Shell {
         let env = self.env();
         let mut words = Vec::new();
         for a in &cmd.args {
-            for w in expand::words(&a.word, &env) {
-                words.push(grants::Word { bytes: w, grant: a.grant });
+            let (ws, matched) = expand::words_matched(&a.word, &env);
+            for w in ws {
+                words.push(grants::Word { bytes: w, grant: a.grant, matched });
             }
         }
         let assigns: Vec<(String, Vec<u8>)> = cmd.assigns.iter().map(|(n, w)| (n.clone(), expand::value(w, &env))).collect();
@@ -639,7 +640,7 @@ impl Shell {
         let mut words = Vec::new();
         for a in &cmd.args {
             for w in expand::words(&a.word, &env) {
-                words.push(grants::Word { bytes: w, grant: GrantKind::Auto });
+                words.push(grants::Word { bytes: w, grant: GrantKind::Auto, matched: None });
             }
         }
         if words.is_empty() {

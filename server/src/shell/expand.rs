@@ -101,6 +101,14 @@ fn glob(pattern: &[u8]) -> Vec<Vec<u8>> {
 /// The arguments a word stands for: one, none (an empty unquoted
 /// variable), or a glob's matches.
 pub fn words(w: &Word, env: &Env) -> Vec<Vec<u8>> {
+    words_matched(w, env).0
+}
+
+/// `words`, and when they are a glob's matches (names the user never saw:
+/// grants.rs does not follow a symlink among them out of its directory)
+/// how many of their leading components the pattern spelt out (no glob
+/// character).
+pub fn words_matched(w: &Word, env: &Env) -> (Vec<Vec<u8>>, Option<usize>) {
     let mut value = Vec::new();
     let mut pattern = Vec::new();
     let mut globbing = false;
@@ -133,15 +141,35 @@ pub fn words(w: &Word, env: &Env) -> Vec<Vec<u8>> {
         }
     }
     if only_vars && value.is_empty() {
-        return Vec::new();
+        return (Vec::new(), None);
     }
     if globbing {
         let found = glob(&pattern);
         if !found.is_empty() {
-            return found;
+            return (found, Some(literal_components(&pattern)));
         }
     }
-    vec![value]
+    (vec![value], None)
+}
+
+/// How many leading non-empty components of glob pattern `p` hold no
+/// unescaped glob character.
+fn literal_components(p: &[u8]) -> usize {
+    let mut n = 0;
+    for c in p.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+        let mut escaped = false;
+        for &b in c {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if matches!(b, b'*' | b'?' | b'[') {
+                return n;
+            }
+        }
+        n += 1;
+    }
+    n
 }
 
 /// A word that must stand for exactly one (a redirection's file).

@@ -23,6 +23,35 @@ use crate::pola::ns;
 pub struct Word {
     pub bytes: Vec<u8>,
     pub grant: GrantKind,
+    /// A glob's match: how many of its leading components the pattern
+    /// spelt out (`leads_out`).
+    pub matched: Option<usize>,
+}
+
+/// Whether `word`, a name a glob matched (relative to `cwd`, its first
+/// `literal` components typed as such), goes through a symlink the
+/// pattern matched that leads out of the directory it lies in. Such a
+/// match is not granted: the user typed a pattern and never saw the name,
+/// which a previous command could have made in a directory granted to it
+/// (`+ out`, then `tar cf => t.tar out/*` would have granted what
+/// `out/x -> ~/.ssh` leads to, where tar natively archives the link:
+/// session-20b adversary, test
+/// `a_symlink_a_glob_matches_does_not_grant_its_target`). A link to a
+/// sibling (lib.so -> lib.so.1) is granted as before.
+fn leads_out(cwd: &Path, word: &[u8], literal: usize) -> bool {
+    let mut at = if word.first() == Some(&b'/') { PathBuf::from("/") } else { cwd.to_path_buf() };
+    for (i, c) in word.split(|&b| b == b'/').filter(|c| !c.is_empty()).enumerate() {
+        let dir = at.clone();
+        at.push(OsStr::from_bytes(c));
+        if i < literal || !std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        match (std::fs::canonicalize(&dir), std::fs::canonicalize(&at)) {
+            (Ok(d), Ok(t)) if t.starts_with(&d) => {}
+            _ => return true,
+        }
+    }
+    false
 }
 
 /// How the sessions are started (`preld shell`'s own options).
@@ -82,7 +111,12 @@ fn make_file(path: &Path) -> std::io::Result<()> {
     if std::fs::symlink_metadata(path).is_ok() {
         return Ok(());
     }
-    std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o666).open(path).map(drop)
+    // O_EXCL|O_NOFOLLOW: a symlink a background command puts there after
+    // the look above is not created through (session-20b adversary).
+    match std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_NOFOLLOW).mode(0o666).open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        r => r.map(drop),
+    }
 }
 
 /// The `preld pola` command line that runs `words` (the program first) as
@@ -98,6 +132,10 @@ pub fn session_argv(opts: &Options, words: &[Word], cwd: &Path, fds: &[i32]) -> 
         }
         let path = cwd.join(OsStr::from_bytes(&w.bytes));
         let abs = OsStr::from_bytes(&absolute(cwd, &w.bytes)).to_owned();
+        if i > 0 && w.matched.is_some_and(|literal| leads_out(cwd, &w.bytes, literal)) {
+            eprintln!("preld shell: {}: a symlink a pattern matched, leading out of its directory: not granted (name it to grant it)", String::from_utf8_lossy(&w.bytes));
+            continue;
+        }
         let opt = match w.grant {
             // The program itself is pola's to grant (executable, with what
             // it needs to start).
@@ -141,7 +179,7 @@ mod tests {
     use super::*;
 
     fn w(s: &str, grant: GrantKind) -> Word {
-        Word { bytes: s.as_bytes().to_vec(), grant }
+        Word { bytes: s.as_bytes().to_vec(), grant, matched: None }
     }
 
     #[test]

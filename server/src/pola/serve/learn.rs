@@ -23,8 +23,11 @@ pub enum Use {
     None,
     /// An existing object: with this mode; `look`: only looked at (stat,
     /// access, readlink, chdir, an O_PATH open). A missing one is created
-    /// (`create`: note its directory read-write).
-    Object { mode: Mode, look: bool, create: bool },
+    /// (`create`: note its directory read-write). `probe`: access(), which
+    /// of a directory only looks at it (`test -x DIR` learned the whole
+    /// directory: session-20b adversary, test
+    /// `checking_a_directory_s_access_learns_no_more_than_a_look`).
+    Object { mode: Mode, look: bool, create: bool, probe: bool },
     /// The directory of the object named, existing or not: read-write
     /// (mkdir, unlink, rename, symlink, bind).
     Directory,

@@ -375,8 +375,22 @@ impl Server {
             return false;
         }
         let named = std::path::Path::new(std::ffi::OsStr::from_bytes(vpath));
+        let mut special = None;
         let (host, want, pin, is_dir) = match std::fs::canonicalize(named).and_then(|h| std::fs::metadata(&h).map(|m| (h, m))) {
-            Ok((h, m)) => (h, want, Some((m.dev(), m.ino())), m.is_dir()),
+            Ok((h, m)) => {
+                use std::os::unix::fs::FileTypeExt;
+                let t = m.file_type();
+                special = if t.is_socket() {
+                    Some("socket")
+                } else if t.is_char_device() || t.is_block_device() {
+                    Some("device")
+                } else if t.is_fifo() {
+                    Some("FIFO")
+                } else {
+                    None
+                };
+                (h, want, Some((m.dev(), m.ino())), m.is_dir())
+            }
             Err(_) if self.req.creat => {
                 // Its directory exists and the name does not (not even as
                 // a dangling symlink).
@@ -395,7 +409,7 @@ impl Server {
         }
         let Some(pb) = self.powerbox.as_mut() else { return false };
         let running = self.conns[i].running.as_deref();
-        let Some((spec, once)) = pb.decide(vpath, &host, want, is_dir, running) else { return false };
+        let Some((spec, once)) = pb.decide(vpath, &host, want, is_dir, special, running) else { return false };
         let pin = match pin {
             Some(p) => p,
             None => {
@@ -442,9 +456,26 @@ impl Server {
     fn note_learned(&mut self, named: Option<Vec<u8>>, node: &Node) {
         use super::learn::Use;
         let Some(uses) = self.req.uses else { return };
+        // A symlink itself (lstat, readlink, a link() of it) is not learned:
+        // a profile grants the object a path leads to, so a grant of the
+        // link's name would grant its target, which the run never reached
+        // (a link in a read-only grant to a secret: session-20b adversary,
+        // test `a_symlink_looked_at_is_not_learned_as_its_target`).
+        if let (Use::Object { .. } | Use::Link, Node::Existing(o)) = (uses, node) {
+            if sys::file_type(&o.st) == libc::S_IFLNK {
+                return;
+            }
+        }
         // (grant, virtual path, mode, only looked at, at the name used).
         let (g, v, mode, look, alias) = match (uses, node) {
-            (Use::Object { mode, look, .. }, Node::Existing(o)) => (o.grant, o.vpath.clone(), mode, look, true),
+            (Use::Object { mode, look, probe, .. }, Node::Existing(o)) => {
+                // access() of a directory: a look, read-only.
+                let (mode, look) = match probe && sys::file_type(&o.st) == libc::S_IFDIR {
+                    true => (Mode::Ro, true),
+                    false => (mode, look),
+                };
+                (o.grant, o.vpath.clone(), mode, look, true)
+            }
             (Use::Link, Node::Existing(o)) => (o.grant, o.vpath.clone(), Mode::Ro, false, true),
             (Use::Directory, Node::Existing(o)) => (o.grant, ns::parent(&o.vpath).to_vec(), Mode::Rw, false, false),
             (Use::Object { create: true, .. } | Use::Directory | Use::Link, Node::Missing { grant, vpath, .. }) => {
@@ -470,7 +501,8 @@ impl Server {
     fn purpose(req: &Request<'_>) -> ReqState {
         use super::learn::Use;
         use super::powerbox::Want;
-        let obj = |mode, look| Some(Use::Object { mode, look, create: false });
+        let obj = |mode, look| Some(Use::Object { mode, look, create: false, probe: false });
+        let probe = |mode| Some(Use::Object { mode, look: false, create: false, probe: true });
         let (want, uses) = match *req {
             Request::Open { flags, mode, .. } => {
                 let flags = flags as i32;
@@ -486,7 +518,7 @@ impl Server {
                         creat,
                         look: path_only,
                         create_mode: mode & 0o777,
-                        uses: Some(Use::Object { mode: mode_, look: path_only, create: creat }),
+                        uses: Some(Use::Object { mode: mode_, look: path_only, create: creat, probe: false }),
                         ..ReqState::default()
                     };
                     return st;
@@ -496,9 +528,9 @@ impl Server {
             Request::Access { mode, .. } => {
                 let mode = mode as i32;
                 if mode & libc::W_OK != 0 {
-                    (Some(Want::Write), obj(Mode::Rw, false))
+                    (Some(Want::Write), probe(Mode::Rw))
                 } else if mode & libc::X_OK != 0 {
-                    (Some(Want::Run), obj(Mode::Exec, false))
+                    (Some(Want::Run), probe(Mode::Exec))
                 } else {
                     (Some(Want::Read), obj(Mode::Ro, true))
                 }
@@ -766,6 +798,15 @@ impl Server {
     fn open_on_thread(&self, fd: BorrowedFd<'_>, st: &sys::Stat, flags: i32, mode: u32) -> SysResult<Option<Later>> {
         let t = sys::file_type(st);
         let dup = |f: BorrowedFd<'_>| f.try_clone_to_owned().map_err(|e| e.raw_os_error().unwrap_or(libc::EMFILE));
+        if t == libc::S_IFCHR && self.question_tty == Some(st.st_rdev) {
+            // The terminal --ask asks on, by its own name (a grant of the
+            // host's /dev/pts/N, /proc/self/fd/0 in a profile, a directory
+            // holding it) or by an fd of it: the program would write over a
+            // question while it waits for the answer, which the paused
+            // relay keeps for its own pty only (session-20b adversary, test
+            // `a_grant_of_the_terminal_does_not_reach_the_question_s_terminal`).
+            return Err(libc::EACCES);
+        }
         if t == libc::S_IFCHR && st.st_rdev == libc::makedev(5, 0) {
             let Some(tty) = &self.tty else { return Err(libc::ENXIO) };
             let f = flags & (libc::O_ACCMODE | libc::O_NONBLOCK | libc::O_APPEND);

@@ -64,6 +64,11 @@ pub struct Question {
     pub host: PathBuf,
     pub want: Want,
     pub is_dir: bool,
+    /// What the path names when it is no file and no directory: "socket"
+    /// (a write to it is a connection to whatever listens there: a session
+    /// bus, an agent), "device", "FIFO"; shown before the path, as "the
+    /// directory" is.
+    pub special: Option<&'static str>,
 }
 
 /// The user's answer.
@@ -110,13 +115,13 @@ impl Powerbox {
 
     /// The grant to make for `vpath` (None: deny), and whether it is for
     /// this request only. Remembers session denials and "deny all".
-    pub fn decide(&mut self, vpath: &[u8], host: &Path, want: Want, is_dir: bool, running: Option<&[u8]>) -> Option<(GrantSpec, bool)> {
+    pub fn decide(&mut self, vpath: &[u8], host: &Path, want: Want, is_dir: bool, special: Option<&'static str>, running: Option<&[u8]>) -> Option<(GrantSpec, bool)> {
         if self.off || self.denied.contains(vpath) {
             return None;
         }
         self.asked += 1;
         let running = running.map(<[u8]>::to_vec);
-        let q = Question { prog: self.prog.clone(), running, vpath: vpath.to_vec(), host: host.to_path_buf(), want, is_dir };
+        let q = Question { prog: self.prog.clone(), running, vpath: vpath.to_vec(), host: host.to_path_buf(), want, is_dir, special };
         match self.asker.ask(&q) {
             Answer::DenyAll => {
                 self.off = true;
@@ -168,6 +173,10 @@ pub fn prompt(q: &Question) -> String {
     let mut what = format!("\"{}\"", shown(&q.vpath));
     if q.is_dir {
         what = format!("the directory {what} (and everything in it)");
+    } else if let Some(kind) = q.special {
+        // A socket's "write to" is a connection (session-20b adversary:
+        // "write to /run/user/1000/bus" read as a file's).
+        what = format!("the {kind} {what}");
     }
     if q.host.as_os_str().as_bytes() != q.vpath.as_slice() {
         what.push_str(&format!(" (on the host: \"{}\")", shown(q.host.as_os_str().as_bytes())));
@@ -224,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_prompt_is_one_line() {
-        let q = Question { prog: b"cat".to_vec(), running: None, vpath: b"/home/u/x\nfake".to_vec(), host: "/home/u/x\nfake".into(), want: Want::Read, is_dir: false };
+        let q = Question { prog: b"cat".to_vec(), running: None, vpath: b"/home/u/x\nfake".to_vec(), host: "/home/u/x\nfake".into(), want: Want::Read, is_dir: false, special: None };
         let p = prompt(&q);
         assert!(!p.contains('\n') && !p.contains('\x1b'), "{p}");
         assert!(p.starts_with("preld pola: cat wants to read \"/home/u/x\\x0afake\". r read-only, w read-write"), "{p}");
@@ -268,14 +277,14 @@ mod tests {
         ];
         let mut pb = Powerbox::new(b"p", Box::new(Say(answers)));
         let h = Path::new("/h");
-        assert!(pb.decide(b"/a", h, Want::Read, false, None).is_none());
-        assert!(pb.decide(b"/a", h, Want::Read, false, None).is_none(), "not asked again");
-        let (g, once) = pb.decide(b"/b", h, Want::Run, false, None).unwrap();
+        assert!(pb.decide(b"/a", h, Want::Read, false, None, None).is_none());
+        assert!(pb.decide(b"/a", h, Want::Read, false, None, None).is_none(), "not asked again");
+        let (g, once) = pb.decide(b"/b", h, Want::Run, false, None, None).unwrap();
         assert_eq!((g.mode, once), (Mode::Exec, true));
-        let (g, once) = pb.decide(b"/c", h, Want::Write, false, None).unwrap();
+        let (g, once) = pb.decide(b"/c", h, Want::Write, false, None, None).unwrap();
         assert_eq!((g.mode, once), (Mode::Ro, false), "read-only although it wants to write: the write fails");
-        assert!(pb.decide(b"/d", h, Want::Read, false, None).is_none());
-        assert!(pb.decide(b"/e", h, Want::Read, false, None).is_none(), "N: not asked again");
+        assert!(pb.decide(b"/d", h, Want::Read, false, None, None).is_none());
+        assert!(pb.decide(b"/e", h, Want::Read, false, None, None).is_none(), "N: not asked again");
         assert_eq!(pb.asked, 4);
     }
 }
