@@ -186,6 +186,7 @@ fn main() {
     own("pola", "exec_forms", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "file_grants", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
     own("pola", "file_grant_reopens", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
+    own("pola", "fd_link_reopens", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "missing_names", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "link_targets", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb", &["-O2", "-Wall"], false, &mut jobs);

@@ -1243,6 +1243,13 @@ fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
     if (t == crate::abi::S_IFREG || t == crate::abi::S_IFDIR) && !ungranted {
         return None;
     }
+    // An O_PATH fd of a FIFO or a device: opened anew by the server, as
+    // the kernel's reopen would (a copy of the fd was an O_PATH fd again,
+    // and access it lacked refused; session-20 adversary).
+    let fifo_or_device = matches!(t, crate::abi::S_IFIFO | crate::abi::S_IFCHR | crate::abi::S_IFBLK);
+    if fifo_or_device && !ungranted && sys::fcntl(fd, crate::abi::F_GETFL, 0).is_ok_and(|f| f & O_PATH != 0) {
+        return None;
+    }
     // The copy gives what the fd gives, never more: access it lacks is
     // refused, as the session has no other way to the file.
     let has = sys::fcntl(fd, crate::abi::F_GETFL, 0).unwrap_or(0) & crate::abi::O_ACCMODE;

@@ -1380,6 +1380,40 @@ fn a_file_grant_reopens_from_children_threads_and_after_the_leader_exits() {
     r.same("a file grant's reopens", true);
 }
 
+/// Opens of /proc/self/fd/N and /dev/fd/N for an O_PATH fd of a FIFO and
+/// of a file, and truncate through the link, as natively in a read-write
+/// grant; in a read-only one the FIFO still opens for writing (as by its
+/// path) and the file's truncate is EROFS (session-20 adversary: the
+/// FIFO's fd was copied, an O_PATH fd again and O_RDWR refused, and
+/// truncate of the link was ENOTDIR) (tests/programs/pola/fd_link_reopens.c).
+#[test]
+fn fd_links_of_o_path_fds_reopen_and_truncate_as_natively() {
+    let tmp = scratch("fd-link-reopens");
+    let d = tmp.path().join("d");
+    fs::create_dir(&d).unwrap();
+    let fifo = d.join("fifo");
+    let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(fifo.as_os_str())).unwrap();
+    // SAFETY: mkfifo of a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let file = d.join("file");
+    let prog = tmp.path().join("fd_link_reopens");
+    fs::copy(program("pola/fd_link_reopens"), &prog).unwrap();
+    let argv = [prog.to_str().unwrap(), fifo.to_str().unwrap(), file.to_str().unwrap()];
+    fs::write(&file, "0123456789").unwrap();
+    let r = Run::new(tmp.path(), &argv).grant("--exec", &prog).grant("--rw", &d);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("fifo /proc/self/fd O_RDWR: open ok, O_PATH no, mode rw\n"), "native: {}", n.report());
+    assert!(n.stdout_str().contains("truncate of the file's link: ok, size 3\n"), "native: {}", n.report());
+    fs::write(&file, "0123456789").unwrap();
+    r.same("fd links of O_PATH fds, read-write grant", true);
+    fs::write(&file, "0123456789").unwrap();
+    let ro = Run::new(tmp.path(), &argv).grant("--exec", &prog).grant("--ro", &d).session_ok();
+    let out = ro.stdout_str();
+    assert!(out.contains("fifo /proc/self/fd O_RDWR: open ok, O_PATH no, mode rw\n"), "{}", ro.report());
+    assert!(out.contains("file /proc/self/fd O_RDWR: open EROFS\n"), "{}", ro.report());
+    assert!(out.contains("truncate of the file's link: EROFS, size 10\n"), "{}", ro.report());
+}
+
 /// Runs `r` in a session and in one that learns (`--learn`, whose server
 /// answers every path call), fails unless both print the same, and gives
 /// the first one's output: what the process answers itself must be what

@@ -685,7 +685,9 @@ impl Server {
                 if creat && excl || tmpfile {
                     return Err(libc::EEXIST);
                 }
-                if writes {
+                // (A read-only grant's FIFO or device opens for writing, as
+                // by its path: only a regular file is EROFS there.)
+                if writes && sys::file_type(&st) == libc::S_IFREG {
                     self.writable_file_fd(fd)?;
                 } else {
                     self.granted_file_fd(fd)?;
@@ -1185,6 +1187,24 @@ impl Server {
     fn truncate(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd], length: i64) -> SysResult<()> {
         if length < 0 {
             return Err(libc::EINVAL);
+        }
+        if let (true, Base::Fd(k)) = (p.path.is_empty(), p.base) {
+            // A file fd itself (truncate of /proc/self/fd/N: the magic link
+            // followed, as natively, whatever the fd's own access): as
+            // fchmod; resolved as a directory with an empty name, it was
+            // ENOTDIR (session-20 adversary).
+            let fd = fds[k as usize].as_fd();
+            match sys::file_type(&sys::fstat_cached(fd, sys::STATX_CHECK)?) {
+                libc::S_IFDIR => return Err(libc::EISDIR),
+                libc::S_IFREG => {}
+                _ => return Err(libc::EINVAL),
+            }
+            match self.writable_file_fd(fd) {
+                Err(libc::EOPNOTSUPP) => return Err(libc::EACCES),
+                r => r?,
+            }
+            let fd = Self::reopen(fd, libc::O_WRONLY, 0)?;
+            return sys::ftruncate(fd.as_fd(), length);
         }
         let node = self.resolve(i, p, fds, true, false)?;
         let o = match node.existing()? {
