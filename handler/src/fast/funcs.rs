@@ -326,10 +326,7 @@ impl EhFrame {
         }?;
         // CIE pointer, pc_begin, pc_range: at most 8 + 8 + 8 bytes.
         let b = b.get(..len.min(24).min(b.len()))?;
-        let size = format_size(enc)?;
-        let start = address(b, id_size, enc, self.at.checked_add(fde + id_size)?)?;
-        // The range has the format but is never relative.
-        let range = usize::try_from(format_value(b, id_size + size, enc & 0x0f)?).ok()?;
+        let (start, range) = pc_range(b, id_size, enc, self.at.checked_add(fde)?)?;
         (range > 0).then(|| Some((start, start.checked_add(range)?))).flatten()
     }
 }
@@ -388,6 +385,13 @@ where
         return None;
     }
     let enc = cie_pointer_encoding(read, body.checked_sub(back)?)?;
+    pc_range(b, id_size, enc, body)
+}
+
+/// An FDE's pc_begin and pc_range, from `b`: its contents (at address
+/// `body`) from the CIE pointer (`id_size` bytes) on, pointers encoded as
+/// `enc`.
+fn pc_range(b: &[u8], id_size: usize, enc: u8, body: usize) -> Option<(usize, usize)> {
     let size = format_size(enc)?;
     let start = address(b, id_size, enc, body.checked_add(id_size)?)?;
     // The range has the format but is never relative.

@@ -756,13 +756,13 @@ fn patch(at: usize, bytes: &[u8], prot: usize, alone: bool, batch: bool) -> sys:
     // memory is not in it.
     unsafe { sys::mprotect(page, len, prot | abi::PROT_WRITE)? };
     let ok = if alone {
+        // A plain copy: usermem::write's process_vm_readv pinned the page,
+        // 1.5 us of each rewrite. A process sharing the memory (CLONE_VM)
+        // unmapping this code meanwhile is the one way to fault here, as
+        // for the store below.
         // SAFETY: the bytes' page is mapped and writable (just made so) and
         // no other thread of the program runs; it is application text,
-        // which no Rust reference of preld's points into. (A plain copy:
-        // usermem::write's process_vm_readv pinned the page, 1.5 us of
-        // each rewrite. A process sharing the memory, made with CLONE_VM,
-        // unmapping this code meanwhile is the one way to fault here, as
-        // for the store below.)
+        // which no Rust reference of preld's points into.
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len()) };
         true
     } else {
