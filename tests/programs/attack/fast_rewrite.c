@@ -9,7 +9,8 @@
  *    over ld-preld's image and over the stub a rewritten site jumps to,
  *    6 times from one libc site and from one raw site (the gate serves
  *    it): a 0 return is an escape; then opens, a fork child's open;
- * 3. preld's cached O_PATH fd of self/fd found by ld-preld's `syscall; ret`:
+ * 3. preld's cached O_PATH fd of self/fd found by ld-preld's `syscall; ret`
+ *    (every fd number up to 65536 looked at):
  *    every fd of preld's and a read-only file grant's (/etc/passwd) fd
  *    reopened O_RDWR through every directory fd, written;
  * 4. the cache around fork, vfork and unshare(CLONE_FILES) (libc and
@@ -29,6 +30,14 @@ static unsigned long preld_lo, preld_hi;
 #define preld_hi_ preld_hi
 
 static unsigned long G;
+static long call_gadget6(unsigned long g, long n, long a, long b, long c, long d, long e) {
+    long ret;
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = 0;
+    __asm__ volatile("call *%[g]" : "=a"(ret), "+r"(r8), "+r"(r9) : [g] "r"(g), "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+    return ret;
+}
 #include <ucontext.h>
 /* A fault after the gadget scan: where (preld's code reading a hostile
  * table in place shows here), then the program ends. */
@@ -52,6 +61,9 @@ SITE(12) SITE(13) SITE(14) SITE(15) SITE(16)
 extern long midsite(void); extern char midsite_inner[];
 __asm__(".text\n.globl midsite\n.type midsite,@function\nmidsite:\nmov $39, %eax\n.byte 0x48, 0xb9, 0x11, 0x22, 0x33\n"
         ".globl midsite_inner\nmidsite_inner:\n.cfi_startproc\n.byte 0xb8, 0x27, 0, 0, 0\nsyscall\nret\n.cfi_endproc\n");
+/* 8 pages of sites, one function: each `mov eax, 39; syscall; ret`. */
+extern char sitepages[];
+__asm__(".text\n.p2align 12\n.globl sitepages\n.type sitepages,@function\nsitepages:\n.cfi_startproc\n.rept 4096\nmov $39, %eax\nsyscall\nret\n.endr\n.cfi_endproc\n.p2align 12\n");
 static long (*sites[])(void) = { site0, site1, site2, site3, site4, site5, site6, site7, site8, site9, site10, site11, site12, site13, site14, site15 };
 
 struct ehf { unsigned char *hdr; unsigned long len; int raw_frame; };
@@ -229,17 +241,19 @@ static void fd_dir_attacks(const char *ro) {
     printf("passwd fd %ld, victim fd %ld\n", pw, vict);
     note_mine();
     if (!G) { printf("no gadget\n"); return; }
-    int preld_fds[1024], np = 0;
-    for (int i = 0; i < 1024; i++)
-        if (!mine[i] && call_gadget(G, SYS_fcntl, i, F_GETFD, 0, 0) >= 0) preld_fds[np++] = i;
+    static int preld_fds[1024];
+    int np = 0;
+    for (int i = 0; i < 65536 && np < 1000; i++)
+        if ((i >= 1024 || !mine[i]) && call_gadget(G, SYS_fcntl, i, F_GETFD, 0, 0) >= 0) preld_fds[np++] = i;
     printf("preld's fds (gadget):");
     for (int i = 0; i < np; i++) printf(" %d", preld_fds[i]);
     printf("\n");
-    int targets[1030], nt = 0;
+    static int targets[1030];
+    int nt = 0;
     for (int i = 0; i < np; i++) targets[nt++] = preld_fds[i];
     if (pw >= 0) targets[nt++] = (int)pw;
     if (vict >= 0) targets[nt++] = (int)vict;
-    for (int d = 0; d < 1024; d++) {
+    for (int d = 0; d < 1400; d++) {
         if (call_gadget(G, SYS_fcntl, d, F_GETFD, 0, 0) < 0) continue;
         for (int t = 0; t < nt; t++) {
             snprintf(buf, sizeof buf, "%d", targets[t]);
@@ -263,6 +277,15 @@ static void fd_dir_attacks(const char *ro) {
                 }
             }
         }
+    }
+    /* preld's own dir fds (its self/fd among them) asked for the grant's fd. */
+    for (int i = 0; i < np; i++) {
+        snprintf(buf, sizeof buf, "%ld", pw);
+        long r = call_gadget(G, SYS_openat, preld_fds[i], (long)buf, O_RDONLY, 0);
+        long w = call_gadget(G, SYS_openat, preld_fds[i], (long)buf, O_RDWR, 0);
+        printf("through preld's fd %d: openat(\"%s\") O_RDONLY %ld, O_RDWR %ld\n", preld_fds[i], buf, r, w);
+        if (w >= 0) try_write_ro("preld's dir fd: grant reopened O_RDWR", w);
+        if (r >= 0) call_gadget(G, SYS_close, r, 0, 0, 0);
     }
     /* 5. The server's reopen/truncate by /proc/self/fd/N. */
     for (int t = 0; t < nt; t++) {
@@ -292,6 +315,56 @@ static void fd_dir_attacks(const char *ro) {
     fflush(stdout);
 }
 
+/* 6. A thread maps an anonymous page of int3 over a page of sites (through
+ * ld-preld's `syscall; ret`, the handler not told; and by libc) while the
+ * main thread's calls make its sites' third traps: preld must not write a
+ * jump into memory no object loaded. */
+static sigjmp_buf rjb;
+static volatile int round_page, replaced, called, jumps;
+static void on_trap(int sig) { (void)sig; siglongjmp(rjb, 1); }
+static void *replacer(void *a) {
+    long way = (long)a;
+    unsigned long pg = (unsigned long)sitepages + 4096UL * round_page;
+    for (volatile int k = 0; k < (rand() % 20000); k++) ;
+    long r = way ? call_gadget6(G, SYS_mmap, pg, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1)
+                 : (long)mmap((void *)pg, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (r == (long)pg) {
+        memset((void *)pg, 0xcc, 4096);
+        if (way) call_gadget(G, SYS_mprotect, pg, 4096, PROT_READ | PROT_EXEC, 0);
+        else mprotect((void *)pg, 4096, PROT_READ | PROT_EXEC);
+        replaced = 1;
+    }
+    return 0;
+}
+static void unmap_race(void) {
+    signal(SIGTRAP, on_trap);
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_trap;
+    sigaction(SIGSEGV, &sa, 0);
+    sigaction(SIGILL, &sa, 0);
+    long pid = getpid();
+    for (int r = 0; r < 8; r++) {
+        round_page = r;
+        replaced = 0;
+        called = 0;
+        pthread_t t;
+        pthread_create(&t, 0, replacer, (void *)(long)(r & 1));
+        if (!sigsetjmp(rjb, 1)) {
+            for (int i = 0; i < 512; i++) {
+                long (*f)(void) = (long (*)(void))(sitepages + 4096 * r + 8 * i);
+                for (int k = 0; k < 4; k++) if (f() != pid) printf("ESCAPE: unmap race site gave a wrong result\n");
+                called = i + 1;
+                if (*(unsigned char *)f == 0xe9) jumps++;
+            }
+        }
+        pthread_join(t, 0);
+        unsigned char *pg = (unsigned char *)sitepages + 4096 * r;
+        int bad = 0;
+        if (replaced) for (int i = 0; i < 4096; i++) if (pg[i] != 0xcc) bad++;
+        printf("unmap race round %d (%s): %d sites called, %d rewritten so far, replaced %d, %d bytes of the anonymous page changed%s\n", r, r & 1 ? "gadget" : "libc", called, jumps, replaced, bad,
+               bad ? " ESCAPE: preld wrote into memory no object loaded" : "");
+    }
+}
 static void check_passwd(const char *who) {
     char b[64] = {0};
     long fd = lc(open("/etc/passwd", O_RDONLY));
@@ -368,6 +441,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 5; k++) if (midsite() != getpid()) printf("ESCAPE: midsite gave a wrong result\n");
     if (((unsigned char *)midsite_inner)[0] != 0xb8) printf("NOTE: midsite's immediate bytes rewritten: its own FDE lied\n");
     madvise_attacks();
+    unmap_race();
     eh_attacks(argv[0]);
     fd_dir_attacks(ro);
     cache_games(rw);
