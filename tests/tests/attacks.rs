@@ -141,7 +141,7 @@ fn attacks() {
             vec![],
         ),
         (
-            "the session's procfs preld holds: /proc/self/mem and other writes, the init's memory, root and fds, magic links through grant fds, connect by a /proc path; datagrams to a ro grant's socket",
+            "the session's procfs preld holds: /proc/self/mem and other writes, the init's memory, root and fds, magic links through grant fds, connect by a /proc path, /proc/keys and key-users read and unmounted; datagrams to a ro grant's socket",
             "procfs",
             vec![s(&sockdir)],
         ),

@@ -460,6 +460,42 @@ unsafe fn new_mount(fstype: &std::ffi::CStr, flags: &[&std::ffi::CStr], strings:
     or_fail(fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs), &format!("mounting {what}"))
 }
 
+/// Covers /proc/keys and /proc/key-users of the session's procfs `procfs`
+/// (detached) with an empty read-only file: they list the descriptions
+/// and counts of the user's keyrings and keys (the kernel shows every key
+/// the caller may view, in any namespace), which the session has no use
+/// for: its seccomp filter refuses the keyring calls. The file is made on
+/// the session's root (the tmpfs staged on /tmp) and unlinked once
+/// mounted. Mounting into a detached tree needs Linux 6.15; before, the
+/// two stay as natively (what `sandbox` documents).
+///
+/// # Safety
+/// As `fail`; in the init, on the staged root.
+unsafe fn cover_keys(procfs: libc::c_int) {
+    let name = c"/tmp/.keys";
+    let f = libc::open(name.as_ptr(), libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC, 0o444);
+    if f < 0 {
+        fail("making the cover of /proc/keys");
+    }
+    libc::close(f);
+    for what in [c"keys", c"key-users"] {
+        let copy = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, name.as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
+        if copy < 0 {
+            fail("open_tree of the cover of /proc/keys");
+        }
+        let copy = copy as libc::c_int;
+        set_attrs(copy, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC, "the cover of /proc/keys");
+        let moved = libc::syscall(libc::SYS_move_mount, copy, c"".as_ptr(), procfs, what.as_ptr(), libc::MOVE_MOUNT_F_EMPTY_PATH as libc::c_uint);
+        let errno = *libc::__errno_location();
+        libc::close(copy);
+        // EINVAL: a kernel that mounts nothing into a detached tree.
+        if moved < 0 && errno != libc::EINVAL {
+            fail(&format!("covering /proc/{}", what.to_string_lossy()));
+        }
+    }
+    libc::unlink(name.as_ptr());
+}
+
 /// A detached copy of the mount at `path` (open_tree OPEN_TREE_CLONE), with
 /// the mount attributes `attrs` set (none: 0), as an fd; `what` names it
 /// in a failure.
@@ -793,6 +829,7 @@ unsafe fn init(p: &Boot) -> ! {
             libc::close(f);
         }
     }
+    cover_keys(procfs.as_raw_fd());
     // Read-only from now on: no write to /proc/self/mem, attr, sys...
     // whoever makes it.
     set_attrs(procfs.as_raw_fd(), libc::MOUNT_ATTR_RDONLY, "the session's proc");

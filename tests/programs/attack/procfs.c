@@ -9,11 +9,14 @@
  *     process (the grants' copies preld holds among them): the read-only
  *     grant's victim opened for writing, files made there;
  *   - connect() to the read-only grant's socket by a /proc path (extra
- *     argument: that grant's directory, holding `ro.sock`).
+ *     argument: that grant's directory, holding `ro.sock`);
+ *   - /proc/keys and /proc/key-users (the user's keyrings' descriptions
+ *     and counts), read, and their covers unmounted first.
  * The same through the handler (libc). Any success that is no right of
  * the session prints ESCAPE. */
 #include "attack.h"
 #include "gadget_scan.h"
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -28,6 +31,15 @@ static void writable(const char *label, long fd, int escape) {
     printf("%s: %s%s\n", label, fd >= 0 ? "opened for writing" : strerror((int)-fd),
            fd >= 0 && escape ? " ESCAPE: a /proc file written around the handler" : "");
     if (fd >= 0) g(SYS_close, fd, 0, 0, 0);
+    fflush(stdout);
+}
+
+/* Reads a keyring listing: any byte of it is out of the session. */
+static void keys(const char *label, long fd, int raw_call) {
+    char b[256];
+    long n = fd < 0 ? fd : raw_call ? g(SYS_read, fd, (long)b, sizeof b, 0) : lc(read((int)fd, b, sizeof b));
+    printf("%s: %s%s\n", label, n > 0 ? "read" : n == 0 ? "empty" : strerror((int)-n), n > 0 ? " ESCAPE: the user's keyrings listed" : "");
+    if (fd >= 0) close((int)fd);
     fflush(stdout);
 }
 
@@ -61,6 +73,8 @@ int main(int argc, char **argv) {
         long fd = lc(open(p, O_RDONLY));
         if (fd >= 0) { snprintf(label, sizeof label, "libc open %s", p); show(label, fd); }
     }
+    keys("libc read /proc/keys", lc(open("/proc/keys", O_RDONLY)), 0);
+    keys("libc read /proc/key-users", lc(open("/proc/key-users", O_RDONLY)), 0);
     long d = lc(open(sockdir, O_RDONLY | O_DIRECTORY));
     if (d >= 0) {
         snprintf(p, sizeof p, "/proc/self/fd/%ld/ro.sock", d);
@@ -105,6 +119,18 @@ int main(int argc, char **argv) {
     writable("openat(proc, sys/vm/drop_caches, O_WRONLY)", g(SYS_openat, proc, (long)"sys/vm/drop_caches", O_WRONLY, 0), 1);
     writable("openat(proc, sys/user/max_user_namespaces, O_WRONLY)", g(SYS_openat, proc, (long)"sys/user/max_user_namespaces", O_WRONLY, 0), 1);
     writable("openat(proc, self/setgroups, O_WRONLY)", g(SYS_openat, proc, (long)"self/setgroups", O_WRONLY, 0), 1);
+    keys("openat(proc, keys)", g(SYS_openat, proc, (long)"keys", O_RDONLY, 0), 1);
+    keys("openat(proc, key-users)", g(SYS_openat, proc, (long)"key-users", O_RDONLY, 0), 1);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "key-users" : "keys";
+        /* (umount2 takes no directory fd: from the procfs as cwd.) */
+        long r = g(SYS_fchdir, proc, 0, 0, 0);
+        if (r == 0) r = g(SYS_umount2, (long)name, MNT_DETACH, 0, 0);
+        printf("umount2 %s's cover: %s%s\n", name, r == 0 ? "unmounted" : strerror((int)-r), r == 0 ? " ESCAPE: a cover of the session's procfs unmounted" : "");
+        long fd = g(SYS_openat, proc, (long)name, O_RDONLY, 0);
+        snprintf(label, sizeof label, "openat(proc, %s) after the umount", name);
+        keys(label, fd, 1);
+    }
     show("openat(proc, 1/mem)", g(SYS_openat, proc, (long)"1/mem", O_RDONLY, 0));
     show("openat(proc, 1/environ)", g(SYS_openat, proc, (long)"1/environ", O_RDONLY, 0));
     snprintf(p, sizeof p, "1/root%s", secret);
