@@ -1421,6 +1421,53 @@ fn fast_rewrite_madvise_and_fd_dir() {
     assert!(escapes.is_empty(), "fast_rewrite got out:\n{}", escapes.join("\n"));
 }
 
+/// The host's /proc in a grant of / (`--ro /`, whose copy holds the
+/// host's mounts): covered in the copy by an empty directory, so that
+/// neither the server's walk (`/usr/../proc/PID/cmdline`, a name below a
+/// directory fd of /) nor code around the handler with any directory fd
+/// of the process (`host_proc`, through ld-preld's `syscall; ret`) reads
+/// the command line of a process outside the session (this test's own),
+/// /proc/keys, or lists the host's processes; the session's own /proc
+/// still opens. As root and as nobody (whose copies a helper in a user
+/// namespace makes).
+#[test]
+fn the_host_s_proc_in_a_grant_of_root_is_out_of_reach() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "the_host_s_proc_in_a_grant_of_root_is_out_of_reach runs as root and as nobody: run the suite as root");
+    let (tmp, preld_nobody) = scratch_for_nobody("host_proc");
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::copy(program("attack/host_proc"), bin.join("host_proc")).unwrap();
+    fs::set_permissions(bin.join("host_proc"), fs::Permissions::from_mode(0o755)).unwrap();
+    let mut escapes = Vec::new();
+    for nobody in [false, true] {
+        let who = if nobody { "nobody" } else { "root" };
+        let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
+        cmd.args(["pola", "--ro", "/", "--exec"]).arg(&bin).arg("--").arg(bin.join("host_proc"));
+        cmd.arg(std::process::id().to_string());
+        if nobody {
+            cmd.uid(65534).gid(65534);
+        }
+        cmd.current_dir("/");
+        let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("host_proc as {who}: preld pola: {e}"));
+        let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+        eprintln!("---- host_proc as {who} ({})\n{stdout}{stderr}", describe_status(r.status));
+        let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+        if !stdout.contains("libc open /proc/self/status: opened") {
+            why.push("the session's own /proc/self/status did not open".into());
+        }
+        if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0") {
+            why.push(format!("the attack did not run through the gadget ({})", describe_status(r.status)));
+        }
+        if !why.is_empty() {
+            escapes.push(format!("as {who}: {}", why.join("; ")));
+        }
+    }
+    assert!(escapes.is_empty(), "the host's /proc was reached:\n{}", escapes.join("\n"));
+}
+
 /// `fast_rewrite unmap_race` (session-20c adversary): a thread maps an
 /// anonymous page of int3 over a page of sites through ld-preld's `syscall;
 /// ret` (the handler is not told) while the main thread's calls make those

@@ -591,6 +591,7 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
         attrs &= !NODEV_IF_DIR;
         if u32::from(x.stx_mode) & libc::S_IFMT == libc::S_IFDIR {
             attrs |= libc::MOUNT_ATTR_NODEV;
+            cover_procfs(&fd)?;
         }
     }
     if attrs == 0 {
@@ -614,6 +615,31 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
         return Err(errno());
     }
     Ok(fd)
+}
+
+/// Covers a procfs at `proc` in the copy `copy` (the host's /proc, in a
+/// grant of /) with an empty read-only tmpfs: the session's /proc is its
+/// own (the handler's), and the host's would list every process of the
+/// machine with its command line, the user's keyrings and more, to the
+/// server's walk (`/usr/../proc`) and to code around the handler holding
+/// an fd of the grant (Landlock lets it read beneath). Mounting into a
+/// detached tree needs Linux 6.15: before, the grant is refused (EINVAL)
+/// rather than made with the host's /proc in it. Only async-signal-safe
+/// calls, no allocation (as `clone_tree`).
+fn cover_procfs(copy: &OwnedFd) -> SysResult<()> {
+    use rustix::mount::{fsconfig_create, fsconfig_set_string, fsmount, fsopen, move_mount, FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags};
+    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+    let Ok(proc) = rustix::fs::openat(copy, c"proc", OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) else {
+        return Ok(());
+    };
+    if sys(rustix::fs::fstatfs(&proc))?.f_type as i64 != PROC_SUPER_MAGIC {
+        return Ok(());
+    }
+    let fs = sys(fsopen(c"tmpfs", FsOpenFlags::FSOPEN_CLOEXEC))?;
+    sys(fsconfig_set_string(&fs, c"mode", c"0555"))?;
+    sys(fsconfig_create(&fs))?;
+    let empty = sys(fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::MOUNT_ATTR_RDONLY | MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV | MountAttrFlags::MOUNT_ATTR_NOEXEC))?;
+    sys(move_mount(&empty, c"", copy, c"proc", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH))
 }
 
 /// Not a MOUNT_ATTR_* bit: `clone_tree` sets MOUNT_ATTR_NODEV where the
