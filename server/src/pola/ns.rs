@@ -383,14 +383,19 @@ impl Namespace {
     pub fn with_backing(specs: &[GrantSpec], backing_dir: HostDir) -> Result<Namespace, String> {
         let mut paths: Vec<(&[u8], u64)> = specs.iter().map(|s| (s.host.as_os_str().as_bytes(), s.copy_attrs())).collect();
         paths.push((backing_dir.path().as_os_str().as_bytes(), 0));
-        let clones = sys::mount_clones(&paths);
-        Namespace::with_clones(specs, backing_dir, clones)
+        let (clones, covered) = sys::mount_clones(&paths, &cover_plan(specs));
+        Namespace::with_clones(specs, backing_dir, clones, covered)
     }
 
     /// As `with_backing`, with the copies made already (`sys::mount_clones`
     /// of each spec's host and `GrantSpec::copy_attrs`, then of the
-    /// stand-ins' directory with none).
-    pub fn with_clones(specs: &[GrantSpec], backing_dir: HostDir, clones: Vec<SysResult<OwnedFd>>) -> Result<Namespace, String> {
+    /// stand-ins' directory with none). `covered`: the nested grants'
+    /// covers (`cover_plan`) were made with the copies (by the helper that
+    /// made them); else they are made here.
+    pub fn with_clones(specs: &[GrantSpec], backing_dir: HostDir, clones: Vec<SysResult<OwnedFd>>, covered: bool) -> Result<Namespace, String> {
+        if !covered {
+            sys::cover_all(&clones, &cover_plan(specs));
+        }
         let mut grants: Vec<Grant> = Vec::new();
         let mut by_vpath = HashMap::new();
         // Every grant, and the stand-ins' directory, is reached through a
@@ -525,7 +530,8 @@ impl Namespace {
             return Err(format!("{}: already in the namespace", shown()));
         }
         let host = spec.host.as_os_str().as_bytes();
-        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable()))])
+        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable()))], &[])
+            .0
             .pop()
             .unwrap_or(Err(libc::EIO))
             .map_err(|e| format!("{}: cannot make a copy of its mount: {}", spec.host.display(), std::io::Error::from_raw_os_error(e)))?;
@@ -855,6 +861,33 @@ impl Namespace {
             }
         }
     }
+}
+
+/// Where each grant nested in a directory grant is mounted inside the
+/// nearest enclosing grant's copy (`sys::cover`): the kernel then shows
+/// code around the handler what the namespace shows (a nested read-only
+/// grant read-only, a map's own tree in place of the host's). Deepest
+/// first. Not for symlinks granted as themselves (either side), nor for
+/// grants added later (`add`: the copies may be the helper's, which is
+/// gone).
+pub fn cover_plan(specs: &[GrantSpec]) -> Vec<sys::Cover> {
+    let mut plan: Vec<(usize, sys::Cover)> = Vec::new();
+    for (i, s) in specs.iter().enumerate() {
+        if s.link || s.vpath == b"/" {
+            continue;
+        }
+        let outer = specs
+            .iter()
+            .enumerate()
+            .filter(|(j, o)| *j != i && !o.link && o.vpath != s.vpath && is_within(&s.vpath, &o.vpath))
+            .max_by_key(|(_, o)| o.vpath.len());
+        let Some((j, o)) = outer else { continue };
+        let rel = s.vpath[o.vpath.len()..].strip_prefix(b"/").unwrap_or(&s.vpath[o.vpath.len()..]);
+        let Ok(rel) = std::ffi::CString::new(rel) else { continue };
+        plan.push((s.vpath.iter().filter(|&&b| b == b'/').count(), sys::Cover { inner: i, outer: j, rel }));
+    }
+    plan.sort_by(|a, b| b.0.cmp(&a.0));
+    plan.into_iter().map(|(_, c)| c).collect()
 }
 
 /// The virtual directories a kept directory `k` makes: itself (unless a

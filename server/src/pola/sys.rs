@@ -627,7 +627,7 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
 /// rather than made with the host's /proc in it. Only async-signal-safe
 /// calls, no allocation (as `clone_tree`).
 fn cover_procfs(copy: &OwnedFd) -> SysResult<()> {
-    use rustix::mount::{fsconfig_create, fsconfig_set_string, fsmount, fsopen, move_mount, FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags};
+    use rustix::mount::{move_mount, MoveMountFlags};
     const PROC_SUPER_MAGIC: i64 = 0x9fa0;
     let Ok(proc) = rustix::fs::openat(copy, c"proc", OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) else {
         return Ok(());
@@ -635,10 +635,7 @@ fn cover_procfs(copy: &OwnedFd) -> SysResult<()> {
     if sys(rustix::fs::fstatfs(&proc))?.f_type as i64 != PROC_SUPER_MAGIC {
         return Ok(());
     }
-    let fs = sys(fsopen(c"tmpfs", FsOpenFlags::FSOPEN_CLOEXEC))?;
-    sys(fsconfig_set_string(&fs, c"mode", c"0555"))?;
-    sys(fsconfig_create(&fs))?;
-    let empty = sys(fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::MOUNT_ATTR_RDONLY | MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV | MountAttrFlags::MOUNT_ATTR_NOEXEC))?;
+    let empty = empty_dir_mount()?;
     sys(move_mount(&empty, c"", copy, c"proc", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH))
 }
 
@@ -663,20 +660,94 @@ pub fn copy_attrs(readonly: bool) -> u64 {
 /// Without the privilege to do it here, a short-lived helper process makes
 /// them in a user and mount namespace of its own (where it has it) and
 /// sends them back: a detached mount is usable from any namespace.
-pub fn mount_clones(paths: &[(&[u8], u64)]) -> Vec<SysResult<OwnedFd>> {
+///
+/// `covers` (indices into `paths`) are made by the helper, which alone
+/// may mount into its copies, after every copy: true then (the caller
+/// makes them itself where it made the copies, `cover_all`).
+pub fn mount_clones(paths: &[(&[u8], u64)], covers: &[Cover]) -> (Vec<SysResult<OwnedFd>>, bool) {
     match mount_clones_here(paths) {
-        Some(out) => out,
+        Some(out) => (out, false),
         None => {
             let cpaths: Vec<(CString, u64)> = match paths.iter().map(|(p, attrs)| cstr(p).map(|c| (c, *attrs))).collect() {
                 Ok(v) => v,
-                Err(e) => return paths.iter().map(|_| Err(e)).collect(),
+                Err(e) => return (paths.iter().map(|_| Err(e)).collect(), true),
             };
-            match clones_in_helper(&cpaths) {
-                Ok(v) => v,
-                Err(e) => paths.iter().map(|_| Err(e)).collect(),
+            match clones_in_helper(&cpaths, covers) {
+                Ok(v) => (v, true),
+                Err(e) => (paths.iter().map(|_| Err(e)).collect(), true),
             }
         }
     }
+}
+
+/// A grant nested in a directory grant, mounted at its place inside the
+/// outer grant's copy (`cover`): indices of both among the copies, and
+/// the inner grant's path relative to the outer's.
+pub struct Cover {
+    pub inner: usize,
+    pub outer: usize,
+    pub rel: CString,
+}
+
+/// Makes `covers` (in their order: the deepest first, so that a copy
+/// mounted holds the covers made in it) on `copies`; a failure leaves
+/// that place as the outer copy has it.
+pub fn cover_all(copies: &[SysResult<OwnedFd>], covers: &[Cover]) {
+    for c in covers {
+        if let (Some(Ok(outer)), Some(Ok(inner))) = (copies.get(c.outer), copies.get(c.inner)) {
+            let _ = cover(outer.as_fd(), inner.as_fd(), &c.rel);
+        }
+    }
+}
+
+/// Mounts a copy of the grant copy `inner` (with what is mounted in it)
+/// over `rel` inside the directory grant's copy `outer`, where the
+/// namespace shows the inner grant: code around the handler holding an
+/// fd of the outer grant then meets, as the server's walk does, the
+/// inner grant there (read-only if it is: its files' metadata too), not
+/// the host's object that the inner grant covers in the namespace (a
+/// `--map`'s hidden files, the host's /tmp under -B's private one). A
+/// name that is missing, or leads through a symlink, or is one, hides
+/// nothing of the outer copy (the host object is then reached by its own
+/// path anyway): left. A directory that a file grant covers gets an
+/// empty read-only directory. Mounting into a detached tree needs Linux
+/// 6.15 and CAP_SYS_ADMIN over the copies' mount namespace. Only
+/// async-signal-safe calls, no allocation (the helper runs it after fork).
+pub fn cover(outer: BorrowedFd<'_>, inner: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
+    use rustix::mount::{move_mount, MoveMountFlags};
+    let how = rustix::fs::OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let target = match rustix::fs::openat2(outer, rel, how, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
+        Ok(t) => t,
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Ok(()),
+        Err(e) => return Err(e.raw_os_error()),
+    };
+    let t = sys(rustix::fs::statx(&target, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
+    let i = sys(rustix::fs::statx(inner, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
+    let (t_dir, i_dir) = (u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFDIR, u32::from(i.stx_mode) & libc::S_IFMT == libc::S_IFDIR);
+    if u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFLNK || u32::from(i.stx_mode) & libc::S_IFMT == libc::S_IFLNK {
+        return Ok(());
+    }
+    let both = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
+    if t_dir == i_dir {
+        let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::AT_RECURSIVE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_EMPTY_PATH;
+        let copy = sys(rustix::mount::open_tree(inner, c"", flags))?;
+        return sys(move_mount(&copy, c"", &target, c"", both));
+    }
+    if t_dir {
+        let empty = empty_dir_mount()?;
+        return sys(move_mount(&empty, c"", &target, c"", both));
+    }
+    Ok(())
+}
+
+/// A detached, empty, read-only tmpfs (mode 0555), to mount over what
+/// must not be seen. Async-signal-safe, no allocation.
+fn empty_dir_mount() -> SysResult<OwnedFd> {
+    use rustix::mount::{fsconfig_create, fsconfig_set_string, fsmount, fsopen, FsMountFlags, FsOpenFlags, MountAttrFlags};
+    let fs = sys(fsopen(c"tmpfs", FsOpenFlags::FSOPEN_CLOEXEC))?;
+    sys(fsconfig_set_string(&fs, c"mode", c"0555"))?;
+    sys(fsconfig_create(&fs))?;
+    sys(fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::MOUNT_ATTR_RDONLY | MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV | MountAttrFlags::MOUNT_ATTR_NOEXEC))
 }
 
 /// As `mount_clones`, made by this process itself; None where it may not
@@ -701,7 +772,7 @@ pub fn mount_clones_here(paths: &[(&[u8], u64)]) -> Option<Vec<SysResult<OwnedFd
 /// The helper of `mount_clones`: fork, unshare a user and a mount
 /// namespace, map our own uid and gid, clone, send every result (an fd,
 /// or an errno as a 4-byte message), exit.
-fn clones_in_helper(cpaths: &[(CString, u64)]) -> SysResult<Vec<SysResult<OwnedFd>>> {
+fn clones_in_helper(cpaths: &[(CString, u64)], covers: &[Cover]) -> SysResult<Vec<SysResult<OwnedFd>>> {
     let (ours, theirs) = seqpacket_pair()?;
     // Everything the child writes is made before the fork (no allocation
     // after it: the caller may have other threads).
@@ -716,9 +787,12 @@ fn clones_in_helper(cpaths: &[(CString, u64)]) -> SysResult<Vec<SysResult<OwnedF
     if pid < 0 {
         return Err(errno());
     }
+    // The child's copies, kept until its covers are made: room for all
+    // made here (the child allocates nothing).
+    let mut made: Vec<SysResult<OwnedFd>> = Vec::with_capacity(cpaths.len());
     if pid == 0 {
         drop(ours);
-        helper_child(theirs.as_fd(), &maps, cpaths);
+        helper_child(theirs.as_fd(), &maps, cpaths, covers, &mut made);
     }
     drop(theirs);
     let mut out = Vec::new();
@@ -753,10 +827,11 @@ fn clones_in_helper(cpaths: &[(CString, u64)]) -> SysResult<Vec<SysResult<OwnedF
 }
 
 /// The fork child of `clones_in_helper`, on its end `s` of the socket:
-/// writes `maps` (file, contents) after unsharing, then sends a copy of
-/// each of `cpaths` or its errno. Async-signal-safe calls only (rustix's
-/// are plain system calls), nothing allocated.
-fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], cpaths: &[(CString, u64)]) -> ! {
+/// writes `maps` (file, contents) after unsharing, makes a copy of each
+/// of `cpaths` (into `made`, whose room the parent reserved), then the
+/// `covers` on them, then sends each copy or its errno. Async-signal-safe
+/// calls only (rustix's are plain system calls), nothing allocated.
+fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], cpaths: &[(CString, u64)], covers: &[Cover], made: &mut Vec<SysResult<OwnedFd>>) -> ! {
     let unshare = rustix::thread::UnshareFlags::NEWUSER | rustix::thread::UnshareFlags::NEWNS;
     // SAFETY: unshare_unsafe is unsafe for CLONE_FILES (fds made by other
     // threads would be missing), which is not among these flags.
@@ -773,8 +848,13 @@ fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], 
             Err(e) => Some(e.raw_os_error()),
         };
     }
+    // (Within the capacity reserved before the fork: no allocation.)
     for (p, attrs) in cpaths {
-        let sent = match err.map_or_else(|| clone_tree(p, *attrs), Err) {
+        made.push(err.map_or_else(|| clone_tree(p, *attrs), Err));
+    }
+    cover_all(made, covers);
+    for copy in made.iter() {
+        let sent = match copy {
             Ok(fd) => send_with(s, &0i32.to_ne_bytes(), &[fd.as_fd()], SendFlags::NOSIGNAL),
             Err(e) => send_with(s, &e.to_ne_bytes(), &[], SendFlags::NOSIGNAL),
         };
