@@ -667,16 +667,32 @@ fn trace_after_serving(c: &mut Call<'_>, outcome: &Outcome) {
 
 /// The table's decision on a call: the session layer's entry (while a
 /// session is active), then the base layer's; Real where neither decides.
+/// A session's answer ELSEWHERE (the server's walk reached the session's
+/// /proc through a symlink or `..`) makes the call again with the path it
+/// reached (`pola::elsewhere`), a few times at most; it is never the
+/// program's errno.
 fn serve(c: &mut Call<'_>) -> Outcome {
     let Some(route) = TABLE.get(c.nr) else { return Outcome::Real };
     let layers = [route.session.filter(|_| rpc::active()), route.entry];
-    for f in layers.into_iter().flatten() {
-        match f(c) {
-            Outcome::Next => continue,
+    const ELSEWHERE: isize = -(preld_proto::ELSEWHERE as isize);
+    for _ in 0..8 {
+        let mut o = Outcome::Real;
+        for f in layers.into_iter().flatten() {
+            match f(c) {
+                Outcome::Next => continue,
+                d => {
+                    o = d;
+                    break;
+                }
+            }
+        }
+        match o {
+            Outcome::Return(ELSEWHERE) if !crate::pola::elsewhere(c) => return Outcome::err(crate::errno::ENOENT),
+            Outcome::Return(ELSEWHERE) => continue,
             o => return o,
         }
     }
-    Outcome::Real
+    Outcome::err(crate::errno::ELOOP)
 }
 
 /// The second trap of a call made through `tail_gate_post`.

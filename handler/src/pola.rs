@@ -460,6 +460,60 @@ fn link_of_fd_link(addr: usize) -> Option<Outcome> {
     Some(if !crate::ownfd::is_own(fd as usize) && sys::fcntl(fd, F_GETFD, 0).is_ok() { Outcome::err(EXDEV) } else { Outcome::err(ENOENT) })
 }
 
+/// A call the server answered ELSEWHERE: its path leads, through a
+/// symlink or `..`, into what the handler makes itself (the session's
+/// /proc: `/etc/mtab` -> /proc/mounts). The server tells where (`Where`);
+/// that path, in one of the thread's path buffers, becomes the call's
+/// (relative to no fd), for the table to serve again. False: a call of two
+/// paths or none, or the server could not say (the caller answers ENOENT).
+pub fn elsewhere(c: &mut Call<'_>) -> bool {
+    use Sysno::*;
+    let a = c.args;
+    let Some(call) = Sysno::new(c.nr) else { return false };
+    // (the path's argument, whether a directory fd comes before it, and
+    // whether a symlink at its end is followed)
+    let (i, at, follow) = match call {
+        open | creat => (0, false, a[1] & O_NOFOLLOW == 0 || call == creat),
+        stat | access | chdir | truncate | mkdir | chmod | chown | mknod => (0, false, true),
+        lstat | readlink | rmdir | unlink | lchown => (0, false, false),
+        openat => (1, true, a[2] & O_NOFOLLOW == 0),
+        openat2 => {
+            let mut how = [0usize; 1];
+            (1, true, usermem::read_words(a[2], &mut how) && how[0] & O_NOFOLLOW == 0)
+        }
+        newfstatat => (1, true, a[3] & AT_SYMLINK_NOFOLLOW == 0),
+        fchownat => (1, true, a[4] & AT_SYMLINK_NOFOLLOW == 0),
+        statx => (1, true, a[2] & AT_SYMLINK_NOFOLLOW == 0),
+        utimensat => (1, true, a[3] & AT_SYMLINK_NOFOLLOW == 0),
+        fchmodat2 => (1, true, a[3] & AT_SYMLINK_NOFOLLOW == 0),
+        faccessat | fchmodat | mkdirat | mknodat => (1, true, true),
+        faccessat2 => (1, true, a[3] & AT_SYMLINK_NOFOLLOW == 0),
+        readlinkat | unlinkat => (1, true, false),
+        _ => return false,
+    };
+    if a[i] == 0 {
+        return false;
+    }
+    let dirfd = if at { a[0] as i32 } else { AT_FDCWD };
+    let Ok(p) = path_in(c.t, dirfd, a[i]) else { return false };
+    let flags = if follow { 0 } else { AT_SYMLINK_NOFOLLOW as u32 };
+    let mut buf = [0u8; PATH_MAX + 64];
+    let (fds, n) = fds_of(&[&p]);
+    let Ok((reply, _)) = rpc::call(c.t, &Request::Where { flags, path: p.arg(0) }, &fds[..n], &mut buf, true, *c.uc.sigmask()) else { return false };
+    let ReplyData::Bytes(v) = reply.data else { return false };
+    if reply.result < 0 || v.first() != Some(&b'/') || v.len() >= PATH_MAX {
+        return false;
+    }
+    let bufs = c.t.path_bufs();
+    bufs[0][..v.len()].copy_from_slice(v);
+    bufs[0][v.len()] = 0;
+    c.args[i] = bufs[0].as_ptr() as usize;
+    if at {
+        c.args[0] = AT_FDCWD as usize;
+    }
+    true
+}
+
 fn fds_of(paths: &[&PathIn]) -> ([i32; 2], usize) {
     let mut fds = [0i32; 2];
     let mut n = 0;

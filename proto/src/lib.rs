@@ -74,6 +74,8 @@
 //!                  grant's copy
 //! 26  OwnersTable  -                                      -          (+1 fd: the session's owners
 //!                                                         table, read-only; see `owners_table`)
+//! 27  Where        flags u32 (AT_SYMLINK_NOFOLLOW), path  the virtual path the walk reached (rest of the
+//!                                                         payload): asked after an ELSEWHERE reply
 //!
 //! path   = base u8, len u16, len bytes
 //!          base 0: relative to the connection's virtual cwd (AT_FDCWD);
@@ -120,6 +122,12 @@ pub const STAT_SIZE: usize = 144;
 pub const NAME_MAX: usize = 255;
 /// Largest errno a reply may carry (negated).
 pub const MAX_ERRNO: i64 = 4095;
+
+/// A failed reply's result for a path that leads into what the handler
+/// makes itself (the session's /proc, through a symlink or `..`): no
+/// errno of the kernel's, never the program's. The handler asks where
+/// ([`Op::Where`]) and makes the call again with that path.
+pub const ELSEWHERE: i32 = 4000;
 
 /// Open reply info: the fd is an empty stand-in for a virtual directory;
 /// list it with [`Op::ReadDir`].
@@ -217,10 +225,11 @@ pub enum Op {
     ConnectOwn = 24,
     Owners = 25,
     OwnersTable = 26,
+    Where = 27,
 }
 
 impl Op {
-    pub const ALL: [Op; 25] = [
+    pub const ALL: [Op; 26] = [
         Op::Hello,
         Op::Connect,
         Op::Open,
@@ -246,6 +255,7 @@ impl Op {
         Op::ConnectOwn,
         Op::Owners,
         Op::OwnersTable,
+        Op::Where,
     ];
 
     pub fn from_u16(v: u16) -> Option<Op> {
@@ -338,6 +348,9 @@ pub enum Request<'a> {
     Owners { skip: u32, flags: u32 },
     /// The session's owners table (`owners_table`), to map read-only.
     OwnersTable,
+    /// Where the path leads in the virtual namespace, after an
+    /// [`ELSEWHERE`] reply to it.
+    Where { flags: u32, path: PathArg<'a> },
 }
 
 impl<'a> Request<'a> {
@@ -368,6 +381,7 @@ impl<'a> Request<'a> {
             Request::ConnectOwn { .. } => Op::ConnectOwn,
             Request::Owners { .. } => Op::Owners,
             Request::OwnersTable => Op::OwnersTable,
+            Request::Where { .. } => Op::Where,
         }
     }
 
@@ -378,6 +392,7 @@ impl<'a> Request<'a> {
             Request::Rename { old, new, .. } | Request::Link { old, new, .. } => [Some(old), Some(new)],
             Request::Open { path, .. }
             | Request::Stat { path, .. }
+            | Request::Where { path, .. }
             | Request::Access { path, .. }
             | Request::Readlink { path }
             | Request::Mkdir { path, .. }
@@ -586,6 +601,7 @@ pub fn decode_request(msg: &[u8]) -> Result<(u32, Request<'_>), ProtoError> {
         Op::ConnectOwn => Request::ConnectOwn { path: r.path()? },
         Op::Owners => Request::Owners { skip: r.u32()?, flags: r.u32()? },
         Op::OwnersTable => Request::OwnersTable,
+        Op::Where => Request::Where { flags: r.u32()?, path: r.path()? },
     };
     r.finish()?;
     req.check_bases()?;
@@ -675,7 +691,7 @@ pub fn encode_request(id: u32, req: &Request<'_>, buf: &mut [u8]) -> Result<usiz
             w.u32(*mode)?;
             w.path(path)?;
         }
-        Request::Stat { flags, path } | Request::Unlink { flags, path } => {
+        Request::Stat { flags, path } | Request::Unlink { flags, path } | Request::Where { flags, path } => {
             w.u32(*flags)?;
             w.path(path)?;
         }
@@ -906,7 +922,7 @@ pub fn decode_reply(msg: &[u8], op: Op) -> Result<(u32, Reply<'_>), ProtoError> 
                 Err(_) => return Err(ProtoError::Truncated),
             }
         }
-        Op::Readlink | Op::Getcwd | Op::Chdir => {
+        Op::Readlink | Op::Getcwd | Op::Chdir | Op::Where => {
             let s = r.rest();
             check_path_bytes(s)?;
             ReplyData::Bytes(s)
@@ -981,7 +997,7 @@ fn encode_reply_with(
         (Op::Hello, ReplyData::Hello { flags }) => w.u32(*flags)?,
         (Op::Open, ReplyData::Open { info }) => w.u32(*info)?,
         (Op::Stat, ReplyData::Stat(s)) => w.put(&s[..])?,
-        (Op::Readlink | Op::Getcwd | Op::Chdir, ReplyData::Bytes(s)) => {
+        (Op::Readlink | Op::Getcwd | Op::Chdir | Op::Where, ReplyData::Bytes(s)) => {
             check_path_bytes(s)?;
             w.put(s)?
         }

@@ -47,6 +47,7 @@ fn all_requests() -> Vec<Request<'static>> {
         Request::ConnectOwn { path: p },
         Request::Owners { skip: 4095, flags: 1 },
         Request::OwnersTable,
+        Request::Where { flags: 0x100, path: q },
     ]
 }
 
@@ -114,7 +115,7 @@ fn malformed_headers_are_refused() {
     set(&mut b, 4, &2u16.to_le_bytes());
     assert_eq!(decode_request(&b), Err(ProtoError::BadVersion(2)));
     // (19: retired.)
-    for op in [0u16, 19, Op::OwnersTable as u16 + 1, 0x7fff, 0xffff] {
+    for op in [0u16, 19, Op::Where as u16 + 1, 0x7fff, 0xffff] {
         let mut b = good.clone();
         set(&mut b, 6, &op.to_le_bytes());
         let e = decode_request(&b).unwrap_err();
@@ -239,6 +240,7 @@ fn every_reply_round_trips() {
         (Op::Open, Reply::ok(ReplyData::Open { info: OPEN_VIRTUAL_DIR })),
         (Op::Stat, Reply::ok(ReplyData::Stat(&stat))),
         (Op::Readlink, Reply::ok(ReplyData::Bytes(b"../x"))),
+        (Op::Where, Reply::ok(ReplyData::Bytes(b"/proc/mounts"))),
         (Op::Getcwd, Reply::ok(ReplyData::Bytes(b"/"))),
         (Op::Chdir, Reply::ok(ReplyData::Bytes(b"/tmp/a"))),
         (Op::Chdir, Reply::err(20)),

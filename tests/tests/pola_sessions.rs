@@ -801,6 +801,41 @@ fn proc_self_in_a_session_is_the_native_one() {
     compare("/proc/self", script, &n, &s, true);
 }
 
+/// Paths that reach /proc or /dev/stdin only through `..` or a symlink
+/// (`/usr/../proc/self/comm`, a link in a granted directory to
+/// /proc/self/comm, a relative one, one to /dev/stdin, one to /proc/mounts
+/// as Debian's /etc/mtab is) name the session's /proc as natively they
+/// name /proc: the server's walk reaches the handler's names there and the
+/// handler makes the call again with that path (ELSEWHERE, `Where`); they
+/// were ENOENT. And with `--ro /`, whose copy holds the host's /proc
+/// (covered), /etc/mtab itself.
+#[test]
+fn paths_into_proc_through_links_and_dotdot_as_natively() {
+    let tmp = scratch("proc-links");
+    let d = tmp.path();
+    std::os::unix::fs::symlink("/proc/self/comm", d.join("comm")).unwrap();
+    std::os::unix::fs::symlink("/proc/mounts", d.join("mtab")).unwrap();
+    std::os::unix::fs::symlink("/dev/stdin", d.join("in")).unwrap();
+    std::os::unix::fs::symlink("/proc", d.join("proc")).unwrap();
+    let up = "../".repeat(d.components().count() - 1);
+    std::os::unix::fs::symlink(format!("{up}proc/self/comm"), d.join("rel")).unwrap();
+    let script = r#"
+        echo "dotdot: $(cat /usr/../proc/self/comm) $(readlink /usr/../proc/self/exe) $(ls -d /usr/../proc/self/fd)"
+        echo "links: $(cat comm) $(cat rel) $(stat -c %F comm) $(readlink comm)"
+        echo "in: $(echo piped | cat in)"
+        echo "mtab: $(grep -c . mtab | sed 's/[1-9][0-9]*/some/') $(stat -L -c %F mtab)"
+        echo "dir link: $(cat proc/self/comm) $(cd proc && pwd -P) $(ls -d proc/self/task)"
+        echo "access: $(test -r /usr/../proc/self/status && echo yes) $(test -e /dev/../proc/self/nothing || echo none)"
+    "#;
+    let r = Run::new(d, &["sh", "-c", script]).grant("--rw", d);
+    let n = r.native_ok();
+    let s = r.session_ok();
+    compare("paths into /proc", script, &n, &s, true);
+    let mtab = Run::new(d, &["sh", "-c", "grep -c . /etc/mtab | sed 's/[1-9][0-9]*/some/'"]).grant("--ro", Path::new("/"));
+    let (n, s) = (mtab.native_ok(), mtab.session_ok());
+    compare("/etc/mtab in a grant of /", "grep -c . /etc/mtab", &n, &s, true);
+}
+
 /// /proc/self/exe names the program as the kernel's link does: its path
 /// with every symlink followed, absolute however it was started (here
 /// `./py`, a symlink to python3, itself a symlink to python3.11), and a

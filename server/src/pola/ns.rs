@@ -758,6 +758,7 @@ impl Namespace {
 
     /// The full walk (see the module doc).
     fn walk(&self, full: &[u8], follow: bool, trailing_slash: bool) -> SysResult<Node> {
+        let literal_own = full.starts_with(b"/proc") || full.starts_with(b"/dev/pts");
         let mut queue: VecDeque<Vec<u8>> = components(full).map(|c| c.to_vec()).collect();
         // (name, level) from the root down; the root itself is implicit.
         let mut stack: Vec<(Vec<u8>, Level)> = Vec::new();
@@ -774,6 +775,16 @@ impl Namespace {
             let is_last = queue.is_empty();
             let cur_vpath = full_vpath(&stack.iter().map(|(n, _)| n.as_slice()).collect::<Vec<_>>());
             let vpath = join(&cur_vpath, &c);
+            // The session's /proc and ptys are the handler's (in a grant of
+            // / the host's are covered; else a kept virtual directory): a
+            // walk that reaches one through a symlink or `..` leaves the
+            // namespace there, and the handler makes the call again with
+            // the path it names (`take_outside`, ELSEWHERE). A path that
+            // names one itself is the handler's own request (chdir /proc).
+            if !literal_own && (vpath == b"/proc" || vpath == b"/dev/pts") && self.grant_at(&vpath).is_none() && !queue.iter().any(|q| q == b"..") {
+                self.left_at(&vpath, &queue);
+                return if is_last { Ok(Node::MissingVirtual) } else { Err(libc::ENOENT) };
+            }
             let cur = stack.last().map(|(_, l)| l.clone()).unwrap_or_else(|| root.clone());
             // A grant's root shadows whatever is there.
             if let Some(g) = self.grant_at(&vpath) {

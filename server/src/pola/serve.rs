@@ -134,6 +134,8 @@ struct ReqState {
     once: Vec<usize>,
     /// What --learn notes of the objects it names.
     uses: Option<learn::Use>,
+    /// Where its path led, when that is the handler's (`ELSEWHERE`).
+    elsewhere: Option<Vec<u8>>,
 }
 
 

@@ -345,6 +345,12 @@ impl Server {
         let mut r = self.ns.resolve(&start, path, follow);
         if matches!(r, Ok(Node::MissingVirtual) | Err(libc::ENOENT)) {
             if let Some(v) = self.ns.take_outside() {
+                if handlers_name(&v) {
+                    // (The session's /proc through a symlink or `..`: the
+                    // handler makes the call again with this path.)
+                    self.req.elsewhere = Some(v);
+                    return Err(proto::ELSEWHERE);
+                }
                 if self.ask_for(i, &v) {
                     r = self.ns.resolve(&start, path, follow);
                 }
@@ -543,7 +549,7 @@ impl Server {
                 (None, Some(Use::Directory))
             }
             Request::Link { .. } => (None, Some(Use::Link)),
-            Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } | Request::Owners { .. } | Request::OwnersTable => (None, None),
+            Request::Hello | Request::Connect | Request::Getcwd | Request::ReadDir { .. } | Request::Owners { .. } | Request::OwnersTable | Request::Where { .. } => (None, None),
         };
         let look = matches!(uses, Some(Use::Object { look: true, .. }));
         ReqState { want, uses, look, ..ReqState::default() }
@@ -592,6 +598,16 @@ impl Server {
                 Err(e) => Answer::err(e),
             },
             Request::Access { mode, flags, path } => unit(self.access(i, &path, fds, mode as i32, flags as i32)),
+            Request::Where { flags, path } => {
+                let follow = flags as i32 & libc::AT_SYMLINK_NOFOLLOW == 0;
+                match self.resolve(i, &path, fds, follow, false) {
+                    Err(proto::ELSEWHERE) => Answer::data(Data::Bytes(self.req.elsewhere.take().unwrap_or_default())),
+                    // (It leads elsewhere no more: the program's call is
+                    // answered as the path now resolves.)
+                    Err(e) => Answer::err(e),
+                    Ok(_) => Answer::err(libc::EAGAIN),
+                }
+            }
             Request::Readlink { path } => match self.readlink(i, &path, fds) {
                 Ok(b) => Answer::data(Data::Bytes(b)),
                 Err(e) => Answer::err(e),
@@ -1601,3 +1617,10 @@ fn dtype(st: &sys::Stat) -> u8 {
     }
 }
 
+/// Whether the virtual path `v` names what the handler makes itself, not
+/// the server: the session's /proc and ptys, /dev/fd and /dev/std*, the
+/// session's ptmx. A walk that reaches one through a symlink or `..` is
+/// answered ELSEWHERE.
+fn handlers_name(v: &[u8]) -> bool {
+    ns::is_within(v, b"/proc") || ns::is_within(v, b"/dev/pts") || ns::is_within(v, b"/dev/fd") || matches!(v, b"/dev/stdin" | b"/dev/stdout" | b"/dev/stderr" | b"/dev/ptmx")
+}
