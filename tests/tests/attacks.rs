@@ -1423,13 +1423,13 @@ fn fast_rewrite_madvise_and_fd_dir() {
 
 /// The host's /proc in a grant of / (`--ro /`, whose copy holds the
 /// host's mounts): covered in the copy by an empty directory, so that
-/// neither the server's walk (`/usr/../proc/PID/cmdline`, a name below a
-/// directory fd of /) nor code around the handler with any directory fd
-/// of the process (`host_proc`, through ld-preld's `syscall; ret`) reads
-/// the command line of a process outside the session (this test's own),
-/// /proc/keys, or lists the host's processes; the session's own /proc
-/// still opens. As root and as nobody (whose copies a helper in a user
-/// namespace makes).
+/// neither the server's walk (`/usr/../proc/PID/cmdline`, which names the
+/// session's /proc; a name below a directory fd of /) nor code around the
+/// handler with any directory fd of the process (`host_proc`, through
+/// ld-preld's `syscall; ret`) reads the command line of a process outside
+/// the session (this test's own), /proc/keys, or lists the host's
+/// processes; the session's own /proc still opens. As root and as nobody
+/// (whose copies a helper in a user namespace makes).
 #[test]
 fn the_host_s_proc_in_a_grant_of_root_is_out_of_reach() {
     use std::os::unix::fs::PermissionsExt;

@@ -807,8 +807,8 @@ fn proc_self_in_a_session_is_the_native_one() {
 /// as Debian's /etc/mtab is) name the session's /proc as natively they
 /// name /proc: the server's walk reaches the handler's names there and the
 /// handler makes the call again with that path (ELSEWHERE, `Where`); they
-/// were ENOENT. And with `--ro /`, whose copy holds the host's /proc
-/// (covered), /etc/mtab itself.
+/// were ENOENT. -B grants /etc/mtab as the link it is. And with `--ro /`,
+/// whose copy holds the host's /proc (covered), /etc/mtab there.
 #[test]
 fn paths_into_proc_through_links_and_dotdot_as_natively() {
     let tmp = scratch("proc-links");
@@ -826,6 +826,7 @@ fn paths_into_proc_through_links_and_dotdot_as_natively() {
         echo "mtab: $(grep -c . mtab | sed 's/[1-9][0-9]*/some/') $(stat -L -c %F mtab)"
         echo "dir link: $(cat proc/self/comm) $(cd proc && pwd -P) $(ls -d proc/self/task)"
         echo "access: $(test -r /usr/../proc/self/status && echo yes) $(test -e /dev/../proc/self/nothing || echo none)"
+        echo "etc/mtab: $(grep -c . /etc/mtab | sed 's/[1-9][0-9]*/some/') $(readlink /etc/mtab) $(stat -c %F /etc/mtab)"
     "#;
     let r = Run::new(d, &["sh", "-c", script]).grant("--rw", d);
     let n = r.native_ok();

@@ -229,6 +229,9 @@ const BASE: &[(&str, Mode)] = &[
     ("/etc/alternatives", Mode::Ro),
     // What the system is, and what common tools read at start.
     ("/etc/os-release", Mode::Ro),
+    // The mount table as getmntent reads it: a link to /proc/mounts, the
+    // session's.
+    ("/etc/mtab", Mode::Ro),
     ("/etc/debian_version", Mode::Ro),
     ("/etc/mime.types", Mode::Ro),
     ("/etc/mailcap", Mode::Ro),
@@ -415,6 +418,9 @@ fn links_to_grants(list: &mut [GrantSpec]) -> Vec<Vec<u8>> {
         let below = list.iter().any(|o| o.vpath != g.vpath && ns::is_within(&o.vpath, &g.vpath));
         let held = list.iter().any(|o| o.vpath != g.vpath && ns::is_within(&g.vpath, &o.vpath));
         let keep = match (&named, &target) {
+            // (Into the session's /proc, the handler's: /etc/mtab. What it
+            // names on the host is the launcher's.)
+            (_, Some(t)) if ns::is_within(t, b"/proc") => !below,
             (Some(host), Some(t)) => !below && !ns::is_within(t, &g.vpath) && covered(list, t, host, g.mode),
             _ => false,
         };

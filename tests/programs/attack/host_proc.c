@@ -1,12 +1,13 @@
 /* The host's /proc inside a grant of / (`--ro /`): the session's /proc is
  * its own, the host's would list every process of the machine with its
  * command line, and the user's keyrings. Tried through the server's walk
- * (`/usr/../proc/...`, a directory fd of / and a name below it) and around
- * the handler: every directory fd of the process (the grant of / among
- * them, handed out by the server), with `proc/...` opened and listed
- * through ld-preld's `syscall; ret`. Anything read of the host's /proc
- * prints ESCAPE. argv[1]: the host pid of a process outside the session
- * (the test's own), whose cmdline must stay out of reach. */
+ * (`/usr/../proc/...`, which names the session's /proc as /proc does; a
+ * directory fd of / and a name below it) and around the handler: every
+ * directory fd of the process (the grant of / among them, handed out by
+ * the server), with `proc/...` opened and listed through ld-preld's
+ * `syscall; ret`. Anything of the host's /proc prints ESCAPE: the host
+ * pid argv[1] (the test's own, outside the session) found, a keyring
+ * listed. */
 #include "attack.h"
 #include "gadget_scan.h"
 #include <dirent.h>
@@ -39,10 +40,15 @@ int main(int argc, char **argv) {
     char p[256], label[300];
     snprintf(p, sizeof p, "/usr/../proc/%s/cmdline", argv[1]);
     got("libc open /usr/../proc/HOST_PID/cmdline", lc(open(p, O_RDONLY)), 1);
-    got("libc open /usr/../proc/keys", lc(open("/usr/../proc/keys", O_RDONLY)), 1);
+    long k = lc(open("/usr/../proc/keys", O_RDONLY));
+    char kb[64];
+    long kn = k < 0 ? k : lc(read((int)k, kb, sizeof kb));
+    printf("libc read /usr/../proc/keys: %ld%s\n", kn, kn > 0 ? " ESCAPE: keyrings listed" : "");
     long d = lc(open("/usr/../proc", O_RDONLY | O_DIRECTORY));
-    long n = d < 0 ? d : entries(d, 0);
-    printf("libc list /usr/../proc: %ld%s\n", n, n > 0 ? " ESCAPE: the host's /proc listed" : "");
+    snprintf(p, sizeof p, "/usr/../proc/%s", argv[1]);
+    long hp = lc(open(p, O_RDONLY | O_DIRECTORY));
+    printf("libc list /usr/../proc: %s; HOST_PID there: %s%s\n", d >= 0 ? "opened" : strerror((int)-d), hp >= 0 ? "yes" : strerror((int)-hp),
+           hp >= 0 ? " ESCAPE: the host's /proc" : "");
     long root = lc(open("/", O_RDONLY | O_DIRECTORY));
     snprintf(p, sizeof p, "proc/%s/cmdline", argv[1]);
     got("libc openat(/, proc/HOST_PID/cmdline)", root < 0 ? root : lc(openat((int)root, p, O_RDONLY)), 1);
