@@ -635,6 +635,27 @@ fn cover_procfs(copy: &OwnedFd) -> SysResult<()> {
     if sys(rustix::fs::fstatfs(&proc))?.f_type as i64 != PROC_SUPER_MAGIC {
         return Ok(());
     }
+    // The copy's mounts are peers of the host's where those are shared (a
+    // systemd host's / and /proc are): the cover mounted on the copy's
+    // procfs would propagate to the host's /proc, covering it for the
+    // whole machine. Private first, the whole copy.
+    let private = MountAttr { attr_set: 0, attr_clr: 0, propagation: libc::MS_PRIVATE, userns_fd: 0 };
+    // SAFETY: mount_setattr (rustix has none) reads a static NUL-terminated
+    // empty path and a live mount_attr of the size given, on `copy`, which
+    // is open; it writes nothing of ours.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            copy.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint,
+            &private as *const MountAttr,
+            size_of::<MountAttr>(),
+        )
+    };
+    if r < 0 {
+        return Err(errno());
+    }
     let fs = sys(fsopen(c"tmpfs", FsOpenFlags::FSOPEN_CLOEXEC))?;
     sys(fsconfig_set_string(&fs, c"mode", c"0555"))?;
     sys(fsconfig_create(&fs))?;

@@ -1,0 +1,81 @@
+/* A procfs of the host's inside a grant somewhere other than `proc` right
+ * below the grant's root (a chroot's /proc in a grant of its parent, a
+ * procfs mounted anywhere in a grant of /): `cover_procfs` covers only
+ * `proc`. argv[1]: the procfs's virtual path in the session (through the
+ * handler: the server's walk or the process's resolution beneath the
+ * grant); argv[2]: the same path relative to the grant's root (around the
+ * handler: every directory fd of the process, through ld-preld's
+ * `syscall; ret`); argv[3]: the host pid of a process outside the session
+ * (the test's `sleep`). Tries: the victim's cmdline, /proc/keys, and to
+ * write the victim's oom_score_adj (a grant read-write: a root session's
+ * euid is the host's root, which owns the host's root processes' files).
+ * Anything got prints ESCAPE. */
+#include "attack.h"
+#include "gadget_scan.h"
+#include <sys/stat.h>
+
+static unsigned long G;
+static long g(long n, long a, long b, long c, long d) { return call_gadget(G, n, a, b, c, d); }
+
+static void rd(const char *label, long fd, int gadget) {
+    if (fd < 0) {
+        printf("%s: %s\n", label, strerror((int)-fd));
+        fflush(stdout);
+        return;
+    }
+    char buf[128];
+    long n = gadget ? g(SYS_read, fd, (long)buf, sizeof buf - 1, 0) : raw(SYS_read, fd, buf, sizeof buf - 1, 0);
+    if (n > 0) {
+        for (long i = 0; i < n; i++) if (!buf[i]) buf[i] = ' ';
+        buf[n] = 0;
+    }
+    printf("%s: opened, read %ld%s%s\n", label, n, n > 0 ? " ESCAPE: the host's procfs: " : "", n > 0 ? buf : "");
+    fflush(stdout);
+    gadget ? g(SYS_close, fd, 0, 0, 0) : raw(SYS_close, fd, 0, 0, 0);
+}
+
+static void wr(const char *label, long fd, int gadget) {
+    if (fd < 0) {
+        printf("%s: %s\n", label, strerror((int)-fd));
+        fflush(stdout);
+        return;
+    }
+    long n = gadget ? g(SYS_write, fd, (long)"1000", 4, 0) : raw(SYS_write, fd, "1000", 4, 0);
+    printf("%s: opened for writing, write %ld%s\n", label, n, n > 0 ? " ESCAPE: wrote a host process's oom_score_adj" : "");
+    fflush(stdout);
+    gadget ? g(SYS_close, fd, 0, 0, 0) : raw(SYS_close, fd, 0, 0, 0);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) { fprintf(stderr, "usage: procfs_elsewhere VPATH RELPATH HOST_PID\n"); return 2; }
+    const char *vp = argv[1], *rel = argv[2], *pid = argv[3];
+    char p[512], label[600];
+    snprintf(p, sizeof p, "%s/%s/cmdline", vp, pid);
+    rd("libc open VPATH/HOST_PID/cmdline", lc(open(p, O_RDONLY)), 0);
+    snprintf(p, sizeof p, "%s/keys", vp);
+    rd("libc open VPATH/keys", lc(open(p, O_RDONLY)), 0);
+    snprintf(p, sizeof p, "%s/%s/oom_score_adj", vp, pid);
+    wr("libc open VPATH/HOST_PID/oom_score_adj O_WRONLY", lc(open(p, O_WRONLY)), 0);
+
+    find_gadgets();
+    if (!ncand) { printf("no gadget: nothing to try\n"); return 0; }
+    G = cands[0];
+    int dirs = 0;
+    for (long fd = 0; fd < 65536; fd++) {
+        struct stat st;
+        if (g(SYS_fstat, fd, (long)&st, 0, 0) < 0 || !S_ISDIR(st.st_mode)) continue;
+        dirs++;
+        snprintf(p, sizeof p, "%s/%s/cmdline", rel, pid);
+        snprintf(label, sizeof label, "openat(dir fd %ld, RELPATH/HOST_PID/cmdline)", fd);
+        rd(label, g(SYS_openat, fd, (long)p, O_RDONLY, 0), 1);
+        snprintf(p, sizeof p, "%s/keys", rel);
+        snprintf(label, sizeof label, "openat(dir fd %ld, RELPATH/keys)", fd);
+        rd(label, g(SYS_openat, fd, (long)p, O_RDONLY, 0), 1);
+        snprintf(p, sizeof p, "%s/%s/oom_score_adj", rel, pid);
+        snprintf(label, sizeof label, "openat(dir fd %ld, RELPATH/HOST_PID/oom_score_adj, O_WRONLY)", fd);
+        wr(label, g(SYS_openat, fd, (long)p, O_WRONLY, 0), 1);
+    }
+    printf("directory fds: %d\n", dirs);
+    fflush(stdout);
+    return 0;
+}
