@@ -1592,7 +1592,10 @@ fn the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy() {
 /// processes' files: the test's own `sleep`'s oom_score_adj (also
 /// /proc/sys: `echo ... > DIR/a/p/sys/fs/lease-break-time` worked, and
 /// kernel/core_pattern would run a program of the session's as the host's
-/// root). Here the procfs is mounted at `a/p` of a scratch directory in a
+/// root; `p/sysrq-trigger` would reboot the machine), and through the
+/// server's walk (`/usr/../DIR/a/p/kallsyms`, opened with the server's
+/// credentials: a root session's are CAP_SYSLOG's) the kernel's addresses.
+/// Here the procfs is mounted at `a/p` of a scratch directory in a
 /// mount namespace of the test's own; the grant is read-only and
 /// read-write, as root and as nobody.
 #[test]
@@ -1626,8 +1629,8 @@ fn a_host_procfs_anywhere_in_a_grant_is_out_of_reach() {
         for mode in ["--ro", "--rw"] {
             let who = format!("{} {mode}", if nobody { "nobody" } else { "root" });
             let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
-            cmd.args(["pola", "--exec"]).arg(&bin).arg(mode).arg(&dir).arg("--").arg(bin.join("procfs_elsewhere"));
-            cmd.arg(dir.join("a/p")).arg("a/p").arg(vpid.to_string());
+            cmd.args(["pola", "-B", "--exec"]).arg(&bin).arg(mode).arg(&dir).arg("--").arg(bin.join("procfs_elsewhere"));
+            cmd.arg(dir.join("a/p")).arg("a/p").arg(vpid.to_string()).arg(format!("/usr/..{}", dir.join("a/p").display()));
             cmd.current_dir("/");
             in_own_mount_ns(&mut cmd, false, Some(&dir.join("a/p")), nobody.then_some(65534));
             let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("procfs_elsewhere as {who}: preld pola: {e}"));
@@ -1649,4 +1652,61 @@ fn a_host_procfs_anywhere_in_a_grant_is_out_of_reach() {
     }
     drop(victim);
     assert!(escapes.is_empty(), "a host procfs in a grant was reached:\n{}", escapes.join("\n"));
+}
+
+/// A cgroup v1 hierarchy of the host's inside a read-write grant (a
+/// chroot's /sys bound in, `--rw` of a delegated cgroup directory; session-21
+/// adversary): the server opens a file for the session with its own
+/// credentials, for a root session the host's root's with every
+/// capability, and cgroup v1's `release_agent` takes a write from an fd
+/// whose opener held CAP_SYS_ADMIN in the initial namespaces (the kernel
+/// looks at the file's credentials, not the writer's). Found: `echo X >
+/// /usr/../DIR/c/cg/release_agent` in a root session (the server's walk)
+/// writes the host's release_agent: with notify_on_release set in a
+/// cgroup the session makes (mkdir works too, the server's), the kernel
+/// runs the session's X as the host's root when that cgroup empties (the
+/// classic container escape, CVE-2022-0492's). The process's own open of
+/// the same name (no capability) and the gadget's are refused. Here the
+/// memory hierarchy is mounted at `c/cg` of a scratch directory in a mount
+/// namespace of the test's own; `cgroup_grant` writes back the value it
+/// read (no change) and removes the cgroup it made. Skipped where the
+/// kernel has no cgroup v1 memory hierarchy to mount.
+#[test]
+#[ignore = "bug: the server opens files of a rw grant with its own credentials (a root session's: every capability), so a host cgroup v1 hierarchy in a rw grant takes release_agent writes from the session (code run as the host's root) and new cgroups; cover_procfs covers proc only"]
+fn a_host_cgroup_hierarchy_in_a_rw_grant_takes_no_privileged_writes() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_host_cgroup_hierarchy_in_a_rw_grant_takes_no_privileged_writes runs as root: run the suite as root");
+    if !Path::new("/sys/fs/cgroup/memory/release_agent").exists() && !fs::read_to_string("/proc/cgroups").unwrap_or_default().lines().any(|l| l.starts_with("memory\t0\t")) {
+        eprintln!("no cgroup v1 memory hierarchy here: skipped");
+        return;
+    }
+    let tmp = Scratch::new("cgroup_grant");
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::copy(program("attack/cgroup_grant"), bin.join("cgroup_grant")).unwrap();
+    let dir = tmp.dir("dir");
+    fs::create_dir_all(dir.join("c/cg")).unwrap();
+    let name = format!("preld-adv21-{}", random_hex());
+    let cg = dir.join("c/cg");
+    let mut cmd = Command::new("/bin/sh");
+    // The hierarchy mounted in the namespace, then the session.
+    cmd.arg("-c").arg(r#"mount -t cgroup -o memory cgroup "$1" || exit 3; shift; exec "$@""#).arg("sh").arg(&cg);
+    cmd.arg(preld()).args(["pola", "-B", "--exec"]).arg(&bin).arg("--rw").arg(&dir).arg("--").arg(bin.join("cgroup_grant"));
+    cmd.arg(&cg).arg(format!("/usr/..{}", cg.display())).arg("c/cg").arg(&name);
+    cmd.current_dir("/");
+    in_own_mount_ns(&mut cmd, false, None, None);
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("cgroup_grant: preld pola: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- cgroup_grant ({})\n{stdout}{stderr}", describe_status(r.status));
+    // A cgroup left behind (the attack removes what it made).
+    let left = Path::new("/sys/fs/cgroup/memory").join(&name);
+    if left.exists() {
+        let _ = fs::remove_dir(&left);
+    }
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if !stdout.contains("release_agent: [") || !stdout.contains("directory fds:") {
+        why.push(format!("the attack did not run ({})", describe_status(r.status)));
+    }
+    assert!(why.is_empty(), "the host's cgroup hierarchy in a rw grant took privileged writes:\n{}", why.join("\n"));
 }

@@ -6,10 +6,14 @@
  * grant); argv[2]: the same path relative to the grant's root (around the
  * handler: every directory fd of the process, through ld-preld's
  * `syscall; ret`); argv[3]: the host pid of a process outside the session
- * (the test's `sleep`). Tries: the victim's cmdline, /proc/keys, and to
+ * (the test's `sleep`); argv[4] (optional): the procfs's path through `..`
+ * (`/usr/../DIR/a/p`: the server's walk, whose opens are made with the
+ * server's credentials). Tries: the victim's cmdline, /proc/keys, to
  * write the victim's oom_score_adj (a grant read-write: a root session's
- * euid is the host's root, which owns the host's root processes' files).
- * Anything got prints ESCAPE. */
+ * euid is the host's root, which owns the host's root processes' files),
+ * and /proc/kallsyms's addresses (shown to an opener with CAP_SYSLOG: the
+ * kernel looks at the opener's credentials, the server's). Anything got
+ * prints ESCAPE. */
 #include "attack.h"
 #include "gadget_scan.h"
 #include <sys/stat.h>
@@ -47,7 +51,7 @@ static void wr(const char *label, long fd, int gadget) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: procfs_elsewhere VPATH RELPATH HOST_PID\n"); return 2; }
+    if (argc < 4) { fprintf(stderr, "usage: procfs_elsewhere VPATH RELPATH HOST_PID [DOTDOT]\n"); return 2; }
     const char *vp = argv[1], *rel = argv[2], *pid = argv[3];
     char p[512], label[600];
     snprintf(p, sizeof p, "%s/%s/cmdline", vp, pid);
@@ -56,6 +60,17 @@ int main(int argc, char **argv) {
     rd("libc open VPATH/keys", lc(open(p, O_RDONLY)), 0);
     snprintf(p, sizeof p, "%s/%s/oom_score_adj", vp, pid);
     wr("libc open VPATH/HOST_PID/oom_score_adj O_WRONLY", lc(open(p, O_WRONLY)), 0);
+
+    for (int i = 1; i <= 4 && i < argc; i += 3) {
+        snprintf(p, sizeof p, "%s/kallsyms", argv[i]);
+        long k = lc(open(p, O_RDONLY));
+        char buf[64] = {0};
+        long n = k < 0 ? k : raw(SYS_read, k, buf, 16, 0);
+        if (k >= 0) close((int)k);
+        int addr = n == 16 && strspn(buf, "0") < 16;
+        printf("libc read %s/kallsyms: %s%s\n", i == 1 ? "VPATH" : "DOTDOT", n < 0 ? strerror((int)-n) : buf, addr ? " ESCAPE: the kernel's addresses" : "");
+    }
+    fflush(stdout);
 
     find_gadgets();
     if (!ncand) { printf("no gadget: nothing to try\n"); return 0; }
