@@ -1710,3 +1710,46 @@ fn a_host_cgroup_hierarchy_in_a_rw_grant_takes_no_privileged_writes() {
     }
     assert!(why.is_empty(), "the host's cgroup hierarchy in a rw grant took privileged writes:\n{}", why.join("\n"));
 }
+
+/// A sysfs of the host's inside a read-write grant (a chroot's /sys bound
+/// in, `--rw /srv/chroot`: `cover_procfs` covers the chroot's `proc`
+/// only; session-21 adversary): a root session's euid is the host's root,
+/// which owns sysfs's files, and the grant's copy is read-write, so the
+/// session opens /sys/power/state for writing (suspends the machine;
+/// likewise /sys/kernel/uevent_helper, a program run as root, and a
+/// disk's device/delete), through the handler and around it
+/// (`open_wronly`, ld-preld's `syscall; ret` with the grant's fd). Here
+/// the sysfs is mounted at `c/sys` of a scratch directory in a mount
+/// namespace of the test's own; nothing is written.
+#[test]
+#[ignore = "bug: a host sysfs (or other pseudo file system) in a rw grant is writable to a root session (its euid owns sysfs's files): /sys/power/state opens for writing; cover_procfs covers proc only"]
+fn a_host_sysfs_in_a_rw_grant_takes_no_writes() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_host_sysfs_in_a_rw_grant_takes_no_writes runs as root: run the suite as root");
+    if !Path::new("/sys/power/state").exists() {
+        eprintln!("no /sys/power/state here: skipped");
+        return;
+    }
+    let tmp = Scratch::new("sysfs_grant");
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::copy(program("attack/open_wronly"), bin.join("open_wronly")).unwrap();
+    let dir = tmp.dir("dir");
+    fs::create_dir_all(dir.join("c/sys")).unwrap();
+    let sys = dir.join("c/sys");
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(r#"mount -t sysfs sysfs "$1" || exit 3; shift; exec "$@""#).arg("sh").arg(&sys);
+    cmd.arg(preld()).args(["pola", "--exec"]).arg(&bin).arg("--rw").arg(&dir).arg("--").arg(bin.join("open_wronly"));
+    cmd.arg(sys.join("power/state")).arg("c/sys/power/state");
+    cmd.current_dir("/");
+    in_own_mount_ns(&mut cmd, false, None, None);
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("open_wronly: preld pola: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- open_wronly ({})\n{stdout}{stderr}", describe_status(r.status));
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0") {
+        why.push(format!("the attack did not run through the gadget ({})", describe_status(r.status)));
+    }
+    assert!(why.is_empty(), "the host's sysfs in a rw grant opened for writing:\n{}", why.join("\n"));
+}
