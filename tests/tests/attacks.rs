@@ -1753,3 +1753,54 @@ fn a_host_sysfs_in_a_rw_grant_takes_no_writes() {
     }
     assert!(why.is_empty(), "the host's sysfs in a rw grant opened for writing:\n{}", why.join("\n"));
 }
+
+/// The fsxattr flags (FS_IOC_GETFLAGS) of the file at `path`.
+fn inode_flags(path: &Path) -> libc::c_long {
+    use std::os::fd::AsRawFd;
+    let f = fs::File::open(path).unwrap();
+    let mut flags: libc::c_long = 0;
+    // SAFETY: FS_IOC_GETFLAGS writes one long into `flags`; the fd is open.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), 0x8008_6601u64 as _, &mut flags as *mut libc::c_long) };
+    assert!(r == 0, "FS_IOC_GETFLAGS {}: {}", path.display(), std::io::Error::last_os_error());
+    flags
+}
+
+/// file_setattr (Linux 6.17, call 469; session-21 adversary): a file's
+/// fsxattr flags changed by a directory fd and a path. The seccomp filter
+/// refuses every other metadata change by a path since session 17 (chmod,
+/// chown, utimensat, setxattr; setxattrat and removexattrat ENOSYS)
+/// because a directory fd of an outer read-write grant reaches the files
+/// of a read-only grant nested in it (`--rw OUT --ro OUT/conf`), and a host
+/// directory fd sent back into the session (attack relay_out) the host's
+/// files; file_setattr is not among them. Found: around the handler
+/// (`file_setattr`, ld-preld's `syscall; ret`) with OUT's fd, a root
+/// session sets NODUMP and NOATIME on OUT/conf/x, a file of the read-only
+/// grant (CAP_LINUX_IMMUTABLE is needed for immutable and append-only,
+/// which the session lacks). The filter now refuses file_setattr with
+/// ENOSYS, as setxattrat.
+#[test]
+fn file_setattr_changes_no_flags_of_a_nested_read_only_grant() {
+    let tmp = Scratch::new("file_setattr");
+    let out = tmp.dir("out");
+    let conf = out.join("conf");
+    fs::create_dir(&conf).unwrap();
+    fs::write(conf.join("x"), VICTIM).unwrap();
+    let before = inode_flags(&conf.join("x"));
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/file_setattr"), bin.join("file_setattr")).unwrap();
+    let mut cmd = Command::new(preld());
+    cmd.args(["pola", "-B", "--exec"]).arg(&bin).arg("--rw").arg(&out).arg("--ro").arg(&conf);
+    cmd.arg("--").arg(bin.join("file_setattr")).arg("conf/x").arg(&out);
+    let r = capture(cmd, LIMIT).unwrap();
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- file_setattr ({})\n{stdout}{stderr}", describe_status(r.status));
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0") {
+        why.push(format!("the attack did not run through the gadget ({})", describe_status(r.status)));
+    }
+    let after = inode_flags(&conf.join("x"));
+    if after != before {
+        why.push(format!("OUT/conf/x's flags went from {before:#x} to {after:#x}"));
+    }
+    assert!(why.is_empty(), "a nested read-only grant's file changed:\n{}", why.join("\n"));
+}
