@@ -1586,6 +1586,9 @@ fn the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy() {
 /// with /srv/chroot/proc mounted, as schroot and pbuilder do), a procfs
 /// mounted anywhere below a grant of /: the session reads every host
 /// process's command line and the user's /proc/keys through the handler
+/// (a root session also the host's root processes' environment and
+/// memory: the server opens /proc/PID/environ and mem with its own
+/// credentials, CAP_SYS_PTRACE; in a rw grant mem would open for writing)
 /// (libc) and around it (`procfs_elsewhere`, ld-preld's `syscall; ret`
 /// with the grant's fd), and where the grant is read-write, a root
 /// session (its euid is the host's root) writes the host's root
@@ -1599,7 +1602,7 @@ fn the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy() {
 /// mount namespace of the test's own; the grant is read-only and
 /// read-write, as root and as nobody.
 #[test]
-#[ignore = "bug: cover_procfs covers a procfs at `proc` right below a grant's root only: one anywhere else in a grant (DIR/a/p) is the host's /proc to the session (every process's cmdline, /proc/keys), and writable to a root session in a rw grant (host processes' oom_score_adj, /proc/sys)"]
+#[ignore = "bug: cover_procfs covers a procfs at `proc` right below a grant's root only: one anywhere else in a grant (DIR/a/p) is the host's /proc to the session (every process's cmdline, /proc/keys; to a root session, through the server, host processes' environ and mem), and writable to a root session in a rw grant (host processes' oom_score_adj, /proc/sys)"]
 fn a_host_procfs_anywhere_in_a_grant_is_out_of_reach() {
     use std::os::unix::fs::PermissionsExt;
     // SAFETY: geteuid has no preconditions.

