@@ -159,6 +159,10 @@ pub mod seccomp {
         Sysno::iopl,
         Sysno::ioperm,
         Sysno::uselib,
+        // A security module's attributes of the process's own (what the
+        // read-only procfs keeps /proc/self/attr from: a profile or
+        // context changed; session-21 adversary).
+        Sysno::lsm_set_self_attr,
         // The mount tree (the session's is fixed).
         Sysno::mount,
         Sysno::umount2,
@@ -207,8 +211,12 @@ pub mod seccomp {
 
     /// Refused with ENOSYS, as on a kernel without them (a program falls
     /// back to the older calls, which the handler serves): setxattrat and
-    /// removexattrat (Linux 6.13) change metadata by a path, as above.
-    pub const ABSENT: &[Sysno] = &[Sysno::setxattrat, Sysno::removexattrat];
+    /// removexattrat (Linux 6.13) change metadata by a path, as above;
+    /// so does file_setattr (Linux 6.17: fsxattr flags, nodump, noatime,
+    /// sync, by a directory fd and a path; the fallback is the
+    /// FS_IOC_FSSETXATTR ioctl on an fd; session-21 adversary, test
+    /// `file_setattr_changes_no_flags_of_a_nested_read_only_grant`).
+    pub const ABSENT: &[Sysno] = &[Sysno::setxattrat, Sysno::removexattrat, Sysno::file_setattr];
 
     /// ioctl requests refused with EPERM (compared on the low 32 bits, as
     /// the tty layer reads them). A terminal of the user's may reach the
@@ -631,6 +639,7 @@ mod tests {
         assert_eq!(verdict(X86_64, utimensat, [3, 0x7ff0_0000_1000, 0, 0, 0, 0]), Err(EPERM as u32), "a path");
         assert_eq!(verdict(X86_64, utimensat, [3, 0x7ff0_0000_0000, 0, 0, 0, 0]), Err(EPERM as u32), "a pointer with a zero low half");
         assert_eq!(verdict(X86_64, Sysno::setxattrat as u32, [3, 0x7ff0_0000_1000, 0, 0, 0, 0]), Err(ENOSYS as u32));
+        assert_eq!(verdict(X86_64, Sysno::file_setattr as u32, [3, 0x7ff0_0000_1000, 0x7ff0_0000_2000, 24, 0, 0]), Err(ENOSYS as u32));
         let setsockopt = Sysno::setsockopt as u32;
         assert_eq!(verdict(X86_64, setsockopt, [3, 1 /* SOL_SOCKET */, 83 /* SO_PASSRIGHTS */, 0, 4, 0]), Err(EPERM as u32));
         assert_eq!(verdict(X86_64, setsockopt, [3, 0x1_0000_0001, 0x1_0000_0053, 0, 4, 0]), Err(EPERM as u32), "high halves");

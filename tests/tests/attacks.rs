@@ -1623,3 +1623,348 @@ fn fast_rewrite_races_code_mapped_over() {
     }
     assert!(escapes.is_empty(), "the rewrite raced with code mapped over:\n{}", escapes.join("\n"));
 }
+
+/// Runs `cmd` in a mount namespace of its own, made in the child before
+/// the exec (the test's threads share its fs): every mount made private
+/// first (nothing done in it reaches the host's mounts, and nothing of the
+/// host's propagates in), then `shared` (/ made shared again, recursively,
+/// as on a systemd host, whose / and /proc are shared: peers of the
+/// namespace's own mounts only), then a procfs of the host's PID
+/// namespace mounted at `procfs`, then the ids set to `ids`. The
+/// namespace goes with its last process: nothing to clean up on the host.
+fn in_own_mount_ns(cmd: &mut Command, shared: bool, procfs: Option<&Path>, ids: Option<u32>) {
+    use std::os::unix::process::CommandExt;
+    let procfs = procfs.map(|p| CString::new(p.as_os_str().as_bytes()).unwrap());
+    // SAFETY: the closure runs in the forked child before exec and makes
+    // only raw calls (no allocation: the CStrings were made before).
+    unsafe {
+        cmd.pre_exec(move || {
+            let fail = |what: &str| std::io::Error::new(std::io::Error::last_os_error().kind(), format!("{what}: {}", std::io::Error::last_os_error()));
+            if libc::unshare(libc::CLONE_NEWNS) < 0 {
+                return Err(fail("unshare(CLONE_NEWNS)"));
+            }
+            if libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) < 0 {
+                return Err(fail("making / private"));
+            }
+            if shared && libc::mount(std::ptr::null(), c"/".as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_SHARED, std::ptr::null()) < 0 {
+                return Err(fail("making / shared"));
+            }
+            if let Some(p) = &procfs {
+                if libc::mount(c"proc".as_ptr(), p.as_ptr(), c"proc".as_ptr(), 0, std::ptr::null()) < 0 {
+                    return Err(fail("mounting a procfs"));
+                }
+            }
+            if let Some(id) = ids {
+                if libc::setgroups(0, std::ptr::null()) < 0 || libc::setgid(id) < 0 || libc::setuid(id) < 0 {
+                    return Err(fail("setting the ids"));
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The cover of the host's /proc (session-21 adversary): a grant of / on a host whose
+/// mounts are shared (systemd's default: / and /proc are) has its copy's
+/// mounts in the host's peer groups (open_tree's copy of a shared mount
+/// is its peer), so the empty tmpfs mounted on the copy's `proc`
+/// propagated to the host's /proc: after `preld pola --ro / -- true` run
+/// by root, the whole machine's /proc was an empty read-only directory
+/// (ps, every program reading /proc/self failed), one more stacked on it
+/// per session. Here in a mount namespace of the test's own with / made
+/// shared: /proc must still be a procfs after the session. Every copy is
+/// now made private when it is made (`clone_tree`). The same for the
+/// covers of nested grants (`sys::cover`): a read-only grant nested in a
+/// read-write one, and -B's private /tmp in a grant of /, must leave the
+/// host's directory and /tmp as they were (writable, the host's files).
+#[test]
+fn the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy runs as root: run the suite as root");
+    let tmp = Scratch::new("cover_propagation");
+    let d = tmp.dir("d");
+    fs::create_dir(d.join("conf")).unwrap();
+    fs::write(tmp.path().join("mark"), "host\n").unwrap();
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(
+        r#""$0" pola --exec / -- /bin/true; echo "status $?"; if [ -r /proc/self/status ]; then echo "/proc: a procfs"; else echo "/proc: COVERED on the host"; fi
+        "$0" pola --rw "$1" --ro "$1/conf" -- /bin/true; echo "status $?"; touch "$1/conf/x" && echo "conf: writable"
+        "$0" pola -B --ro / -- /bin/true; echo "status $?"; [ -e "$2" ] && echo "/tmp: the host's""#,
+    );
+    cmd.arg(preld()).arg(&d).arg(tmp.path().join("mark")).current_dir("/");
+    in_own_mount_ns(&mut cmd, true, None, None);
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("preld pola --exec /: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("{stdout}{stderr}");
+    assert_eq!(stdout.matches("status 0").count(), 3, "a session failed:\n{stdout}{stderr}");
+    assert!(stdout.contains("/proc: a procfs"), "the grant's cover of proc reached the mount namespace's own /proc:\n{stdout}{stderr}");
+    assert!(stdout.contains("conf: writable"), "the nested read-only grant's cover reached the host's directory:\n{stdout}{stderr}");
+    assert!(stdout.contains("/tmp: the host's"), "the private /tmp's cover reached the host's /tmp:\n{stdout}{stderr}");
+}
+
+/// A procfs of the host's inside a grant elsewhere than at `proc` right
+/// below its root (session-21 adversary; the first cover looked at `proc`
+/// only; now every kernel file system below a grant is covered). A chroot's /proc in a grant of the chroot's parent (`--ro /srv`
+/// with /srv/chroot/proc mounted, as schroot and pbuilder do), a procfs
+/// mounted anywhere below a grant of /: the session reads every host
+/// process's command line and the user's /proc/keys through the handler
+/// (a root session also the host's root processes' environment and
+/// memory: the server opens /proc/PID/environ and mem with its own
+/// credentials, CAP_SYS_PTRACE; in a rw grant mem would open for writing)
+/// (libc) and around it (`procfs_elsewhere`, ld-preld's `syscall; ret`
+/// with the grant's fd), and where the grant is read-write, a root
+/// session (its euid is the host's root) writes the host's root
+/// processes' files: the test's own `sleep`'s oom_score_adj (also
+/// /proc/sys: `echo ... > DIR/a/p/sys/fs/lease-break-time` worked, and
+/// kernel/core_pattern would run a program of the session's as the host's
+/// root; `p/sysrq-trigger` would reboot the machine), and through the
+/// server's walk (`/usr/../DIR/a/p/kallsyms`, opened with the server's
+/// credentials: a root session's are CAP_SYSLOG's) the kernel's addresses.
+/// Here the procfs is mounted at `a/p` of a scratch directory in a
+/// mount namespace of the test's own; the grant is read-only and
+/// read-write, as root and as nobody.
+#[test]
+fn a_host_procfs_anywhere_in_a_grant_is_out_of_reach() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_host_procfs_anywhere_in_a_grant_is_out_of_reach runs as root and as nobody: run the suite as root");
+    let (tmp, preld_nobody) = scratch_for_nobody("procfs_elsewhere");
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::copy(program("attack/procfs_elsewhere"), bin.join("procfs_elsewhere")).unwrap();
+    fs::set_permissions(bin.join("procfs_elsewhere"), fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = tmp.dir("dir");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    fs::create_dir_all(dir.join("a/p")).unwrap();
+    fs::set_permissions(dir.join("a"), fs::Permissions::from_mode(0o755)).unwrap();
+    struct Victim(std::process::Child);
+    impl Drop for Victim {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let victim = Victim(Command::new("sleep").arg("600").spawn().unwrap());
+    let vpid = victim.0.id();
+    let adj = || fs::read_to_string(format!("/proc/{vpid}/oom_score_adj")).unwrap().trim().to_string();
+    let before = adj();
+    let mut escapes = Vec::new();
+    for nobody in [false, true] {
+        for mode in ["--ro", "--rw"] {
+            let who = format!("{} {mode}", if nobody { "nobody" } else { "root" });
+            let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
+            cmd.args(["pola", "-B", "--exec"]).arg(&bin).arg(mode).arg(&dir).arg("--").arg(bin.join("procfs_elsewhere"));
+            cmd.arg(dir.join("a/p")).arg("a/p").arg(vpid.to_string()).arg(format!("/usr/..{}", dir.join("a/p").display()));
+            cmd.current_dir("/");
+            in_own_mount_ns(&mut cmd, false, Some(&dir.join("a/p")), nobody.then_some(65534));
+            let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("procfs_elsewhere as {who}: preld pola: {e}"));
+            let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+            eprintln!("---- procfs_elsewhere as {who} ({})\n{stdout}{stderr}", describe_status(r.status));
+            let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+            if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0") {
+                why.push(format!("the attack did not run through the gadget ({})", describe_status(r.status)));
+            }
+            let now = adj();
+            if now != before {
+                why.push(format!("the victim's oom_score_adj went from {before} to {now}"));
+                fs::write(format!("/proc/{vpid}/oom_score_adj"), &before).unwrap();
+            }
+            if !why.is_empty() {
+                escapes.push(format!("as {who}: {}", why.join("; ")));
+            }
+        }
+    }
+    drop(victim);
+    assert!(escapes.is_empty(), "a host procfs in a grant was reached:\n{}", escapes.join("\n"));
+}
+
+/// A cgroup v1 hierarchy of the host's inside a read-write grant (a
+/// chroot's /sys bound in, `--rw` of a delegated cgroup directory; session-21
+/// adversary): the server opens a file for the session with its own
+/// credentials, for a root session the host's root's with every
+/// capability, and cgroup v1's `release_agent` takes a write from an fd
+/// whose opener held CAP_SYS_ADMIN in the initial namespaces (the kernel
+/// looks at the file's credentials, not the writer's). Found: `echo X >
+/// /usr/../DIR/c/cg/release_agent` in a root session (the server's walk)
+/// writes the host's release_agent: with notify_on_release set in a
+/// cgroup the session makes (mkdir works too, the server's), the kernel
+/// runs the session's X as the host's root when that cgroup empties (the
+/// classic container escape, CVE-2022-0492's). The process's own open of
+/// the same name (no capability) and the gadget's are refused. Here the
+/// memory hierarchy is mounted at `c/cg` of a scratch directory in a mount
+/// namespace of the test's own; `cgroup_grant` writes back the value it
+/// read (no change) and removes the cgroup it made. Skipped where the
+/// kernel has no cgroup v1 memory hierarchy to mount.
+#[test]
+fn a_host_cgroup_hierarchy_in_a_rw_grant_takes_no_privileged_writes() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_host_cgroup_hierarchy_in_a_rw_grant_takes_no_privileged_writes runs as root: run the suite as root");
+    if !Path::new("/sys/fs/cgroup/memory/release_agent").exists() && !fs::read_to_string("/proc/cgroups").unwrap_or_default().lines().any(|l| l.starts_with("memory\t0\t")) {
+        eprintln!("no cgroup v1 memory hierarchy here: skipped");
+        return;
+    }
+    let tmp = Scratch::new("cgroup_grant");
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::copy(program("attack/cgroup_grant"), bin.join("cgroup_grant")).unwrap();
+    let dir = tmp.dir("dir");
+    fs::create_dir_all(dir.join("c/cg")).unwrap();
+    let name = format!("preld-adv21-{}", random_hex());
+    let cg = dir.join("c/cg");
+    let mut cmd = Command::new("/bin/sh");
+    // The hierarchy mounted in the namespace, then the session.
+    cmd.arg("-c").arg(r#"mount -t cgroup -o memory cgroup "$1" || exit 3; shift; exec "$@""#).arg("sh").arg(&cg);
+    cmd.arg(preld()).args(["pola", "-B", "--exec"]).arg(&bin).arg("--rw").arg(&dir).arg("--").arg(bin.join("cgroup_grant"));
+    cmd.arg(&cg).arg(format!("/usr/..{}", cg.display())).arg("c/cg").arg(&name);
+    cmd.current_dir("/");
+    in_own_mount_ns(&mut cmd, false, None, None);
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("cgroup_grant: preld pola: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- cgroup_grant ({})\n{stdout}{stderr}", describe_status(r.status));
+    // A cgroup left behind (the attack removes what it made).
+    let left = Path::new("/sys/fs/cgroup/memory").join(&name);
+    if left.exists() {
+        let _ = fs::remove_dir(&left);
+    }
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if !stdout.contains("release_agent: ") || !stdout.contains("directory fds:") {
+        why.push(format!("the attack did not run ({})", describe_status(r.status)));
+    }
+    assert!(why.is_empty(), "the host's cgroup hierarchy in a rw grant took privileged writes:\n{}", why.join("\n"));
+}
+
+/// A sysfs of the host's inside a read-write grant (a chroot's /sys bound
+/// in, `--rw /srv/chroot`; session-21 adversary, when only the chroot's
+/// `proc` was covered): a root session's euid is the host's root,
+/// which owns sysfs's files, and the grant's copy is read-write, so the
+/// session opens /sys/power/state for writing (suspends the machine;
+/// likewise /sys/kernel/uevent_helper, a program run as root, and a
+/// disk's device/delete), through the handler and around it
+/// (`open_wronly`, ld-preld's `syscall; ret` with the grant's fd). Here
+/// the sysfs is mounted at `c/sys` of a scratch directory in a mount
+/// namespace of the test's own; nothing is written.
+#[test]
+fn a_host_sysfs_in_a_rw_grant_takes_no_writes() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_host_sysfs_in_a_rw_grant_takes_no_writes runs as root: run the suite as root");
+    if !Path::new("/sys/power/state").exists() {
+        eprintln!("no /sys/power/state here: skipped");
+        return;
+    }
+    let tmp = Scratch::new("sysfs_grant");
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::copy(program("attack/open_wronly"), bin.join("open_wronly")).unwrap();
+    let dir = tmp.dir("dir");
+    fs::create_dir_all(dir.join("c/sys")).unwrap();
+    let sys = dir.join("c/sys");
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(r#"mount -t sysfs sysfs "$1" || exit 3; shift; exec "$@""#).arg("sh").arg(&sys);
+    cmd.arg(preld()).args(["pola", "--exec"]).arg(&bin).arg("--rw").arg(&dir).arg("--").arg(bin.join("open_wronly"));
+    cmd.arg(sys.join("power/state")).arg("c/sys/power/state");
+    cmd.current_dir("/");
+    in_own_mount_ns(&mut cmd, false, None, None);
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("open_wronly: preld pola: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- open_wronly ({})\n{stdout}{stderr}", describe_status(r.status));
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0") {
+        why.push(format!("the attack did not run through the gadget ({})", describe_status(r.status)));
+    }
+    assert!(why.is_empty(), "the host's sysfs in a rw grant opened for writing:\n{}", why.join("\n"));
+}
+
+/// The fsxattr flags (FS_IOC_GETFLAGS) of the file at `path`.
+fn inode_flags(path: &Path) -> libc::c_long {
+    use std::os::fd::AsRawFd;
+    let f = fs::File::open(path).unwrap();
+    let mut flags: libc::c_long = 0;
+    // SAFETY: FS_IOC_GETFLAGS writes one long into `flags`; the fd is open.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), 0x8008_6601u64 as _, &mut flags as *mut libc::c_long) };
+    assert!(r == 0, "FS_IOC_GETFLAGS {}: {}", path.display(), std::io::Error::last_os_error());
+    flags
+}
+
+/// file_setattr (Linux 6.17, call 469; session-21 adversary): a file's
+/// fsxattr flags changed by a directory fd and a path. The seccomp filter
+/// refuses every other metadata change by a path since session 17 (chmod,
+/// chown, utimensat, setxattr; setxattrat and removexattrat ENOSYS)
+/// because a directory fd of an outer read-write grant reaches the files
+/// of a read-only grant nested in it (`--rw OUT --ro OUT/conf`), and a host
+/// directory fd sent back into the session (attack relay_out) the host's
+/// files; file_setattr is not among them. Found: around the handler
+/// (`file_setattr`, ld-preld's `syscall; ret`) with OUT's fd, a root
+/// session sets NODUMP and NOATIME on OUT/conf/x, a file of the read-only
+/// grant (CAP_LINUX_IMMUTABLE is needed for immutable and append-only,
+/// which the session lacks). The filter now refuses file_setattr with
+/// ENOSYS, as setxattrat.
+#[test]
+fn file_setattr_changes_no_flags_of_a_nested_read_only_grant() {
+    let tmp = Scratch::new("file_setattr");
+    let out = tmp.dir("out");
+    let conf = out.join("conf");
+    fs::create_dir(&conf).unwrap();
+    fs::write(conf.join("x"), VICTIM).unwrap();
+    let before = inode_flags(&conf.join("x"));
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/file_setattr"), bin.join("file_setattr")).unwrap();
+    let mut cmd = Command::new(preld());
+    cmd.args(["pola", "-B", "--exec"]).arg(&bin).arg("--rw").arg(&out).arg("--ro").arg(&conf);
+    cmd.arg("--").arg(bin.join("file_setattr")).arg("conf/x").arg(&out);
+    let r = capture(cmd, LIMIT).unwrap();
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("---- file_setattr ({})\n{stdout}{stderr}", describe_status(r.status));
+    let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+    if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0") {
+        why.push(format!("the attack did not run through the gadget ({})", describe_status(r.status)));
+    }
+    let after = inode_flags(&conf.join("x"));
+    if after != before {
+        why.push(format!("OUT/conf/x's flags went from {before:#x} to {after:#x}"));
+    }
+    assert!(why.is_empty(), "a nested read-only grant's file changed:\n{}", why.join("\n"));
+}
+
+/// What a grant of / told of the host beside its covered /proc
+/// (session-21 adversary; /sys is covered now): the host's /sys was in the copy, so a session
+/// without `--net` (a network namespace of its own: only `lo`) lists the
+/// host's network interfaces with their MAC addresses and traffic counters
+/// (/sys/class/net), and the host's cgroup tree (/sys/fs/cgroup: systemd's
+/// units and users' sessions, containers' ids, their memory and CPU use);
+/// the process ids in cgroup.procs are translated into the session's PID
+/// namespace (the host's show as nothing). `--ask` refuses /sys ("the host
+/// kernel's views of its processes and devices: a session has none"), a
+/// grant of / gives it. Here: the session must not find a host interface
+/// other than lo (as root and as nobody).
+#[test]
+fn the_host_s_sys_in_a_grant_of_root_tells_nothing_of_the_host() {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "the_host_s_sys_in_a_grant_of_root_tells_nothing_of_the_host runs as root and as nobody: run the suite as root");
+    let host: Vec<String> = fs::read_dir("/sys/class/net").unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n != "lo").collect();
+    if host.is_empty() {
+        eprintln!("no network interface but lo here: skipped");
+        return;
+    }
+    let (_tmp, preld_nobody) = scratch_for_nobody("host_sys");
+    let mut leaks = Vec::new();
+    for nobody in [false, true] {
+        let who = if nobody { "nobody" } else { "root" };
+        let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
+        cmd.args(["pola", "--exec", "/", "--", "/bin/sh", "-c", "ls /sys/class/net; cat /sys/class/net/*/address"]);
+        if nobody {
+            cmd.uid(65534).gid(65534);
+        }
+        cmd.current_dir("/");
+        let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("as {who}: preld pola: {e}"));
+        let stdout = r.stdout_str();
+        eprintln!("---- as {who} ({})\n{stdout}{}", describe_status(r.status), r.stderr_str());
+        let seen: Vec<&String> = host.iter().filter(|n| stdout.lines().any(|l| l == n.as_str())).collect();
+        if !seen.is_empty() {
+            leaks.push(format!("as {who}: the host's interfaces {seen:?} listed"));
+        }
+    }
+    assert!(leaks.is_empty(), "the host's /sys told of the host:\n{}", leaks.join("\n"));
+}

@@ -1547,13 +1547,14 @@ fn absolute_symlinks_out_of_a_grant_as_the_server_says() {
 
 /// Absolute symlinks out of a grant to the names the handler answers for
 /// itself (/proc/self/exe, cwd, root, fd/N, /dev/stdin, /dev/fd/N,
-/// /dev/ptmx) or the session's procfs: the server's answer (it has no
-/// view of them: ENOENT), as before the process
-/// followed such links itself. Followed in the process, the target was
-/// taken beneath the session's procfs as a plain path, not as the name the
-/// handler makes of it: stat through a link to /proc/self/exe showed
-/// ld-preld, one to /proc/self/fd/N the kernel's fd N (preld's own fds
-/// too, which the session does not have), opens failed with ELOOP.
+/// /dev/ptmx) or the session's procfs: the same answers whether the
+/// process follows them or the server does (--learn), which since session
+/// 21 are the handler's names' (the server answers ELSEWHERE, the handler
+/// makes the call again with the target; they were ENOENT). Followed in
+/// the process as plain paths beneath the session's procfs, stat through
+/// a link to /proc/self/exe showed ld-preld, one to /proc/self/fd/N the
+/// kernel's fd N (preld's own fds too, which the session does not have),
+/// opens failed with ELOOP.
 #[test]
 fn absolute_symlinks_to_proc_and_dev_as_the_server_says() {
     let tmp = scratch("link-targets-proc");
@@ -1574,7 +1575,21 @@ fn absolute_symlinks_to_proc_and_dev_as_the_server_says() {
     .collect();
     let (argv, prog) = link_targets(tmp.path(), &d, &links);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    same_as_the_server(Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--exec", &prog), tmp.path());
+    let r = Run::new(tmp.path(), &argv).grant("--ro", &d).grant("--exec", &prog);
+    let here = r.session_ok();
+    let learning = r.grant("--learn", &tmp.path().join("learned.toml")).session_ok();
+    // (Each session has a procfs and a stand-in for its cwd of its own:
+    // their inode numbers are the session's.)
+    let own_inodes = |o: &Output| -> String {
+        o.stdout_str()
+            .lines()
+            .map(|l| if l.starts_with("to_cwd:") || l.starts_with("to_status:") { l.split(' ').map(|w| if w.ends_with(',') || w.ends_with(')') { w.trim_start_matches(|c: char| c.is_ascii_digit()) } else { w }).collect::<Vec<_>>().join(" ") } else { l.to_string() })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(own_inodes(&here), own_inodes(&learning), "answered in the process vs by the server");
+    let out = here.stdout_str();
+    assert!(out.contains("to_status: stat ok") && out.contains("[Name:\tlink_targets"), "{out}");
 }
 
 /// Paths that begin with `..` relative to a directory's fd (find's and

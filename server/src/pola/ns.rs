@@ -392,9 +392,9 @@ impl Namespace {
     /// stand-ins' directory with none). `covered`: the nested grants'
     /// covers (`cover_plan`) were made with the copies (by the helper that
     /// made them); else they are made here.
-    pub fn with_clones(specs: &[GrantSpec], backing_dir: HostDir, clones: Vec<SysResult<OwnedFd>>, covered: bool) -> Result<Namespace, String> {
+    pub fn with_clones(specs: &[GrantSpec], backing_dir: HostDir, mut clones: Vec<SysResult<OwnedFd>>, covered: bool) -> Result<Namespace, String> {
         if !covered {
-            sys::cover_all(&clones, &cover_plan(specs));
+            sys::cover_all(&mut clones, &cover_plan(specs));
         }
         let mut grants: Vec<Grant> = Vec::new();
         let mut by_vpath = HashMap::new();
@@ -530,8 +530,13 @@ impl Namespace {
             return Err(format!("{}: already in the namespace", shown()));
         }
         let host = spec.host.as_os_str().as_bytes();
-        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable()))], &[])
-            .0
+        // (The kernel's file systems in it covered, as at the start.)
+        let plan = cover_plan(std::slice::from_ref(spec));
+        let (mut made, covered) = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable()))], &plan);
+        if !covered {
+            sys::cover_all(&mut made, &plan);
+        }
+        let fd = made
             .pop()
             .unwrap_or(Err(libc::EIO))
             .map_err(|e| format!("{}: cannot make a copy of its mount: {}", spec.host.display(), std::io::Error::from_raw_os_error(e)))?;
@@ -874,7 +879,9 @@ impl Namespace {
     }
 }
 
-/// Where each grant nested in a directory grant is mounted inside the
+/// What each grant's copy gets mounted over (`sys::Cover`): the kernel's
+/// own file systems in it (the host's /proc in a grant of /) an empty one;
+/// then each grant nested in a directory grant is mounted inside the
 /// nearest enclosing grant's copy (`sys::cover`): the kernel then shows
 /// code around the handler what the namespace shows (a nested read-only
 /// grant read-only, a map's own tree in place of the host's). Deepest
@@ -882,6 +889,21 @@ impl Namespace {
 /// grants added later (`add`: the copies may be the helper's, which is
 /// gone).
 pub fn cover_plan(specs: &[GrantSpec]) -> Vec<sys::Cover> {
+    // The kernel's own file systems below each grant's host path first
+    // (`sys::PSEUDO`), shallowest first: one covered hides those below it.
+    let mut first = Vec::new();
+    let pseudo = sys::pseudo_mounts();
+    for (i, s) in specs.iter().enumerate().filter(|(_, s)| !s.link) {
+        let host = s.host.as_os_str().as_bytes();
+        for m in &pseudo {
+            let rel = if host == b"/" { m.strip_prefix(b"/") } else { m.strip_prefix(host).and_then(|r| r.strip_prefix(b"/")) };
+            if let Some(rel) = rel.filter(|r| !r.is_empty()) {
+                if let Ok(rel) = std::ffi::CString::new(rel) {
+                    first.push(sys::Cover { inner: None, outer: i, rel });
+                }
+            }
+        }
+    }
     let mut plan: Vec<(usize, sys::Cover)> = Vec::new();
     for (i, s) in specs.iter().enumerate() {
         if s.link || s.vpath == b"/" {
@@ -895,10 +917,11 @@ pub fn cover_plan(specs: &[GrantSpec]) -> Vec<sys::Cover> {
         let Some((j, o)) = outer else { continue };
         let rel = s.vpath[o.vpath.len()..].strip_prefix(b"/").unwrap_or(&s.vpath[o.vpath.len()..]);
         let Ok(rel) = std::ffi::CString::new(rel) else { continue };
-        plan.push((s.vpath.iter().filter(|&&b| b == b'/').count(), sys::Cover { inner: i, outer: j, rel }));
+        plan.push((s.vpath.iter().filter(|&&b| b == b'/').count(), sys::Cover { inner: Some(i), outer: j, rel }));
     }
     plan.sort_by(|a, b| b.0.cmp(&a.0));
-    plan.into_iter().map(|(_, c)| c).collect()
+    first.extend(plan.into_iter().map(|(_, c)| c));
+    first
 }
 
 /// The virtual directories a kept directory `k` makes: itself (unless a

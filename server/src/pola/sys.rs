@@ -591,13 +591,15 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
         attrs &= !NODEV_IF_DIR;
         if u32::from(x.stx_mode) & libc::S_IFMT == libc::S_IFDIR {
             attrs |= libc::MOUNT_ATTR_NODEV;
-            cover_procfs(&fd)?;
         }
     }
-    if attrs == 0 {
-        return Ok(fd);
-    }
-    let attr = MountAttr { attr_set: attrs, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    // Private, the whole copy: its mounts are peers of the host's where
+    // those are shared (a systemd host's / and /proc are), and a cover
+    // mounted in the copy (`cover`) would propagate to the host's tree
+    // (the first cover of the host's /proc covered the machine's;
+    // session-21 adversary, test
+    // `the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy`).
+    let attr = MountAttr { attr_set: attrs, attr_clr: 0, propagation: libc::MS_PRIVATE, userns_fd: 0 };
     // SAFETY: mount_setattr (rustix has none) reads a static NUL-terminated
     // empty path and a live mount_attr of the size given, on `fd`, which is
     // open; it writes nothing of ours.
@@ -615,28 +617,6 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
         return Err(errno());
     }
     Ok(fd)
-}
-
-/// Covers a procfs at `proc` in the copy `copy` (the host's /proc, in a
-/// grant of /) with an empty read-only tmpfs: the session's /proc is its
-/// own (the handler's), and the host's would list every process of the
-/// machine with its command line, the user's keyrings and more, to the
-/// server's walk (`/usr/../proc`) and to code around the handler holding
-/// an fd of the grant (Landlock lets it read beneath). Mounting into a
-/// detached tree needs Linux 6.15: before, the grant is refused (EINVAL)
-/// rather than made with the host's /proc in it. Only async-signal-safe
-/// calls, no allocation (as `clone_tree`).
-fn cover_procfs(copy: &OwnedFd) -> SysResult<()> {
-    use rustix::mount::{move_mount, MoveMountFlags};
-    const PROC_SUPER_MAGIC: i64 = 0x9fa0;
-    let Ok(proc) = rustix::fs::openat(copy, c"proc", OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) else {
-        return Ok(());
-    };
-    if sys(rustix::fs::fstatfs(&proc))?.f_type as i64 != PROC_SUPER_MAGIC {
-        return Ok(());
-    }
-    let empty = empty_dir_mount()?;
-    sys(move_mount(&empty, c"", copy, c"proc", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH))
 }
 
 /// Not a MOUNT_ATTR_* bit: `clone_tree` sets MOUNT_ATTR_NODEV where the
@@ -680,24 +660,127 @@ pub fn mount_clones(paths: &[(&[u8], u64)], covers: &[Cover]) -> (Vec<SysResult<
     }
 }
 
-/// A grant nested in a directory grant, mounted at its place inside the
-/// outer grant's copy (`cover`): indices of both among the copies, and
-/// the inner grant's path relative to the outer's.
+/// What is mounted over `rel` inside the copy `outer` (indices among the
+/// copies): the copy of grant `inner`, nested there in the namespace
+/// (`cover`), or, with none, an empty read-only file system over a mount
+/// of the kernel's own there (`PSEUDO`: the host's /proc in a grant of /).
 pub struct Cover {
-    pub inner: usize,
+    pub inner: Option<usize>,
     pub outer: usize,
     pub rel: CString,
 }
 
-/// Makes `covers` (in their order: the deepest first, so that a copy
-/// mounted holds the covers made in it) on `copies`; a failure leaves
-/// that place as the outer copy has it.
-pub fn cover_all(copies: &[SysResult<OwnedFd>], covers: &[Cover]) {
+/// Makes `covers` on `copies`, in their order (the kernel's file systems
+/// first, then nested grants, the deepest first, so that a copy mounted
+/// holds the covers made in it). A kernel file system that cannot be
+/// covered fails its copy (the grant is refused rather than made with
+/// it); a nested grant that cannot be leaves that place as the outer copy
+/// has it. Only async-signal-safe calls, no allocation (the helper runs it
+/// after fork).
+pub fn cover_all(copies: &mut [SysResult<OwnedFd>], covers: &[Cover]) {
     for c in covers {
-        if let (Some(Ok(outer)), Some(Ok(inner))) = (copies.get(c.outer), copies.get(c.inner)) {
-            let _ = cover(outer.as_fd(), inner.as_fd(), &c.rel);
+        let Some(Ok(outer)) = copies.get(c.outer) else { continue };
+        match c.inner {
+            None => {
+                if let Err(e) = cover_pseudo(outer.as_fd(), &c.rel) {
+                    copies[c.outer] = Err(e);
+                }
+            }
+            Some(i) => {
+                if let Some(Ok(inner)) = copies.get(i) {
+                    let _ = cover(outer.as_fd(), inner.as_fd(), &c.rel);
+                }
+            }
         }
     }
+}
+
+/// The file systems of the kernel's own (its views of processes, of
+/// itself and of the machine, and the objects it keeps for everyone: a
+/// cgroup hierarchy's release_agent runs as root, sysfs and procfs files
+/// write to the kernel) whose mounts inside a grant are covered with an
+/// empty read-only one in its copy: the host's /proc, /sys, /sys/fs/cgroup,
+/// /dev/mqueue... in a grant of /, a chroot's /proc in a grant of its
+/// parent. A session has its own /proc and /dev/pts (the handler's), and
+/// no /sys, in every grant as in -B's base. Not autofs (a look at its
+/// mount point may mount what it stands for).
+const PSEUDO: &[&[u8]] = &[
+    b"proc", b"sysfs", b"cgroup", b"cgroup2", b"debugfs", b"tracefs", b"securityfs", b"bpf", b"configfs", b"efivarfs", b"pstore",
+    b"fusectl", b"binfmt_misc", b"mqueue", b"devpts", b"hugetlbfs", b"nsfs", b"rpc_pipefs", b"nfsd", b"selinuxfs", b"smackfs",
+];
+
+/// The mount points of the kernel's own file systems (`PSEUDO`) in this
+/// process's mount namespace (/proc/self/mountinfo), shallowest first.
+pub fn pseudo_mounts() -> Vec<Vec<u8>> {
+    let Ok(info) = std::fs::read("/proc/self/mountinfo") else { return Vec::new() };
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for line in info.split(|&b| b == b'\n') {
+        let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let Some(dash) = fields.iter().position(|f| *f == b"-") else { continue };
+        let (Some(point), Some(fstype)) = (fields.get(4), fields.get(dash + 1)) else { continue };
+        if PSEUDO.contains(fstype) {
+            out.push(unescape_mountinfo(point));
+        }
+    }
+    out.sort_by_key(|p| p.iter().filter(|&&b| b == b'/').count());
+    out.dedup();
+    out
+}
+
+/// A mountinfo field with its octal escapes (`\040` for a space, `\011`,
+/// `\012`, `\134`) turned back into their bytes.
+fn unescape_mountinfo(f: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(f.len());
+    let mut i = 0;
+    while i < f.len() {
+        if f[i] == b'\\' && i + 3 < f.len() && f[i + 1..i + 4].iter().all(|d| (b'0'..=b'7').contains(d)) {
+            let v = u32::from(f[i + 1] - b'0') * 64 + u32::from(f[i + 2] - b'0') * 8 + u32::from(f[i + 3] - b'0');
+            out.push(v as u8);
+            i += 4;
+        } else {
+            out.push(f[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Covers the kernel file system mounted at `rel` inside the copy `outer`
+/// (`PSEUDO`) with an empty read-only one: a directory, or a file where
+/// one of its files is mounted alone. A name the copy no longer reaches
+/// (covered with what holds it, or beyond a symlink: the mount is reached
+/// at its own path then) is left. Async-signal-safe, no allocation.
+fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
+    use rustix::mount::{move_mount, MoveMountFlags};
+    let how = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let target = match rustix::fs::openat2(outer, rel, how, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
+        Ok(t) => t,
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Ok(()),
+        Err(e) => return Err(e.raw_os_error()),
+    };
+    let t = sys(rustix::fs::statx(&target, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
+    let empty = if u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFDIR { empty_dir_mount()? } else { empty_file_mount()? };
+    sys(move_mount(&empty, c"", &target, c"", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH))
+}
+
+/// A detached mount of an empty read-only file (mode 0444), to mount over
+/// a file that must not be seen. Async-signal-safe, no allocation.
+fn empty_file_mount() -> SysResult<OwnedFd> {
+    use rustix::mount::{fsconfig_create, fsconfig_set_string, fsmount, fsopen, FsMountFlags, FsOpenFlags, MountAttrFlags};
+    let fs = sys(fsopen(c"tmpfs", FsOpenFlags::FSOPEN_CLOEXEC))?;
+    sys(fsconfig_set_string(&fs, c"size", c"4k"))?;
+    sys(fsconfig_create(&fs))?;
+    let dir = sys(fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV | MountAttrFlags::MOUNT_ATTR_NOEXEC))?;
+    drop(sys(rustix::fs::openat(&dir, c"empty", OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC, Mode::from_raw_mode(0o444)))?);
+    let file = sys(rustix::mount::open_tree(&dir, c"empty", OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC))?;
+    let attr = MountAttr { attr_set: libc::MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
+    // SAFETY: as in `clone_tree`: mount_setattr reads a static empty path
+    // and a live mount_attr of the size given, on `file`, which is open.
+    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, file.as_raw_fd(), c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const MountAttr, size_of::<MountAttr>()) };
+    if r < 0 {
+        return Err(errno());
+    }
+    Ok(file)
 }
 
 /// Mounts a copy of the grant copy `inner` (with what is mounted in it)
@@ -852,7 +935,7 @@ fn helper_child(s: BorrowedFd<'_>, maps: &[(&std::ffi::CStr, &std::ffi::CStr)], 
     for (p, attrs) in cpaths {
         made.push(err.map_or_else(|| clone_tree(p, *attrs), Err));
     }
-    cover_all(made, covers);
+    cover_all(made.as_mut_slice(), covers);
     for copy in made.iter() {
         let sent = match copy {
             Ok(fd) => send_with(s, &0i32.to_ne_bytes(), &[fd.as_fd()], SendFlags::NOSIGNAL),

@@ -33,7 +33,10 @@ int main(int argc, char **argv) {
             int fd = open(p, flags[k]);
             printf(" open%u %s", k, e(fd));
             if (fd >= 0) {
-                if (k == 0) {
+                struct stat fst;
+                /* (A regular file's bytes only: a pty master or a pipe
+                 * would wait.) */
+                if (k == 0 && fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode)) {
                     long got = read(fd, buf, sizeof buf - 1);
                     for (long j = 0; j < got; j++) if (buf[j] == '\n') buf[j] = ' ';
                     printf(" [%s]", got >= 0 ? buf : "read failed");
