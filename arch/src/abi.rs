@@ -14,11 +14,16 @@ pub const SYS_PRCTL: usize = general::__NR_prctl as usize;
 pub const SYS_ARCH_PRCTL: usize = general::__NR_arch_prctl as usize;
 pub const SYS_EXIT: usize = general::__NR_exit as usize;
 pub const SYS_GETTID: usize = general::__NR_gettid as usize;
+pub const SYS_GETPID: usize = general::__NR_getpid as usize;
+pub const SYS_RT_TGSIGQUEUEINFO: usize = general::__NR_rt_tgsigqueueinfo as usize;
 pub const SYS_SCHED_YIELD: usize = general::__NR_sched_yield as usize;
 
 pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
 pub const SIG_UNBLOCK: usize = general::SIG_UNBLOCK as usize;
+pub const SIG_BLOCK: usize = general::SIG_BLOCK as usize;
+pub const SIGSEGV: usize = general::SIGSEGV as usize;
+pub const SIGBUS: usize = general::SIGBUS as usize;
 pub const PROT_READ: usize = general::PROT_READ as usize;
 pub const MAP_FIXED: u32 = general::MAP_FIXED;
 pub const MAP_ANONYMOUS: u32 = general::MAP_ANONYMOUS;

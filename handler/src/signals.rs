@@ -11,7 +11,7 @@ use crate::abi::{SA_EXPOSE_TAGBITS, SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_O
 use crate::abi::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
 use crate::call::{Call, Outcome};
 use crate::errno::{EFAULT, EINVAL, ENOMEM, EPERM};
-use crate::sigactions::{Actions, AppAction};
+use crate::sigactions::AppAction;
 use crate::sys::{KernelSigaction, StackT};
 use crate::thread::{self, ThreadBlock};
 use crate::{sys, trace, tracer, usermem};
@@ -21,25 +21,8 @@ const SIGSYS_BIT: u64 = 1 << (SIGSYS - 1);
 const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 
-static PROCESS_ACTIONS: Actions = Actions::new();
-
-/// The table of the calling thread's signal handlers.
-pub fn actions(t: &ThreadBlock) -> &'static Actions {
-    if t.actions == 0 {
-        &PROCESS_ACTIONS
-    } else {
-        // SAFETY: set by clone::gate to the `own_actions` of the block of
-        // the thread that was made with a table of its own, or of the
-        // thread this one was cloned from; a shared reference to that
-        // field alone (an Actions is Sync: its lock guards the table), never
-        // to the block. Assumed, not checked: that the block's thread
-        // outlives the threads that share its table. It may not: in a
-        // clone(CLONE_VM) child without CLONE_SIGHAND, whose first thread
-        // exits while threads it made run on, the slot can be reaped and
-        // reused under them (their table then reads as the new thread's).
-        unsafe { &*(t.actions as *const Actions) }
-    }
-}
+/// (In thread.rs: the fast path, below this module, holds the table too.)
+pub use crate::thread::actions;
 
 /// The flags the kernel keeps (UAPI_SA_FLAGS on x86_64); it clears others.
 const SA_KNOWN: usize =

@@ -360,6 +360,12 @@ pub unsafe fn sigaltstack(ss: &StackT) -> Result<()> {
     sc!(sigaltstack, ss as *const StackT, 0).map(|_| ())
 }
 
+/// sigaltstack(2) asked for this thread's signal stack only.
+pub fn get_sigaltstack() -> Result<StackT> {
+    let mut old = StackT { sp: 0, flags: 0, size: 0 };
+    sc!(sigaltstack, 0, &mut old as *mut StackT).map(|_| old)
+}
+
 /// fcntl(2) with an integer argument: F_DUPFD, F_GETFD, F_SETFD, F_GETFL,
 /// F_SETFL, F_DUPFD_CLOEXEC, F_GET_SEALS. Commands whose argument is a pointer (locks,
 /// owners) fail with EINVAL here, without a call.

@@ -391,6 +391,26 @@ pub fn init_arena() -> Result<(), i32> {
     grow(0)
 }
 
+static PROCESS_ACTIONS: crate::sigactions::Actions = crate::sigactions::Actions::new();
+
+/// The table of the calling thread's signal handlers.
+pub fn actions(t: &ThreadBlock) -> &'static crate::sigactions::Actions {
+    if t.actions == 0 {
+        &PROCESS_ACTIONS
+    } else {
+        // SAFETY: set by clone::gate to the `own_actions` of the block of
+        // the thread that was made with a table of its own, or of the
+        // thread this one was cloned from; a shared reference to that
+        // field alone (an Actions is Sync: its lock guards the table), never
+        // to the block. Assumed, not checked: that the block's thread
+        // outlives the threads that share its table. It may not: in a
+        // clone(CLONE_VM) child without CLONE_SIGHAND, whose first thread
+        // exits while threads it made run on, the slot can be reaped and
+        // reused under them (their table then reads as the new thread's).
+        unsafe { &*(t.actions as *const crate::sigactions::Actions) }
+    }
+}
+
 /// Whether `t`'s thread is the only one of the process that may run
 /// application code (every other slot free, or its thread exiting): code
 /// can then be rewritten without another thread executing it.

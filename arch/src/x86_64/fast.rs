@@ -395,52 +395,272 @@ pub fn fits_whole_store(at: usize, len: usize) -> bool {
     len <= 8 && at % FETCH_BLOCK + len <= FETCH_BLOCK
 }
 
-/// Replaces the code at `at` with `bytes` while other threads may be
-/// executing it: one `lock cmpxchg` of the 8 bytes around them, inside
-/// their aligned 16-byte block (so inside one cache line: one atomic
-/// write, no split lock). A CPU fetching there meanwhile decodes the old
-/// instruction or the new one, never a mix: the practice of JITs and of
-/// other syscall rewriters; the kernel's own text_poke goes through int3
-/// instead, which a user process cannot own. A thread that fetched the
-/// old instruction before the write runs it once more, which is harmless
-/// for a site (its `syscall` traps as before). The bytes around are
-/// written back unchanged (the cmpxchg fails if another writer changed
-/// them meanwhile). False: not `fits_whole_store`, or the bytes changed
-/// under the write.
-///
-/// Registers: rax (the old 8 bytes in, what memory held out), the two
-/// inputs the compiler picks; no stack.
+/// What a store of code (`store_code_whole`, `store_code_pieces`) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// The new bytes are in place.
+    Done,
+    /// The bytes there were not the expected old ones (the page was mapped
+    /// over, or written, since they were read): nothing written.
+    Changed,
+    /// The page could not be read or written (unmapped or made read-only
+    /// meanwhile): the fault was caught, nothing written.
+    Faulted,
+}
+
+/// Replaces the code at `at` with `new` while other threads may be
+/// executing it, if and only if the bytes there are still `old` (what the
+/// rewrite read and decoded): one `lock cmpxchg` of the 8 bytes around
+/// them, inside their aligned 16-byte block (so inside one cache line: one
+/// atomic write, no split lock), whose expected value holds `old` at their
+/// place and the bytes around as read just before. A CPU fetching there
+/// meanwhile decodes the old instruction or the new one, never a mix: the
+/// practice of JITs and of other syscall rewriters; the kernel's own
+/// text_poke goes through int3 instead, which a user process cannot own.
+/// A thread that fetched the old instruction before the write runs it once
+/// more, which is harmless for a site (its `syscall` traps as before). The
+/// bytes around are written back unchanged (the cmpxchg fails if another
+/// writer changed them meanwhile: `Changed`, as when `old` is not there).
+/// A fault of the read or the write (another thread unmapped the page or
+/// made it read-only after the caller made it writable) is caught
+/// (`code_store_signal`): `Faulted`. Not `fits_whole_store`, or `old` and
+/// `new` of different lengths: `Changed`.
 ///
 /// # Safety
-/// The block of [at, at+len) is mapped, readable and writable, and it is
-/// application code (never memory a Rust reference of preld's points to).
-pub unsafe fn store_code_whole(at: usize, bytes: &[u8]) -> bool {
-    if !fits_whole_store(at, bytes.len()) {
-        return false;
+/// As `code_cmpxchg`: called with every signal blocked, SIGSEGV's and
+/// SIGBUS's real actions `signal_entry` (or the kernel's default while no
+/// fault of this store must be survived), and the thread's sigaltstack
+/// disabled. [at, at+len) is application code, never memory a Rust
+/// reference of preld's points to.
+pub unsafe fn store_code_whole(at: usize, old: &[u8], new: &[u8]) -> Stored {
+    if old.len() != new.len() || !fits_whole_store(at, new.len()) {
+        return Stored::Changed;
     }
     // The 8-byte window holding the bytes, inside their block.
     let block = at & !(FETCH_BLOCK - 1);
     let window = at.min(block + FETCH_BLOCK - 8);
-    // SAFETY: the window lies in the block the caller vouches for; an
-    // unaligned read (application code, no Rust object).
-    let old = unsafe { core::ptr::read_unaligned(window as *const u64) };
-    let mut new = old.to_le_bytes();
-    new[at - window..at - window + bytes.len()].copy_from_slice(bytes);
-    let new = u64::from_le_bytes(new);
-    let seen: u64;
-    // SAFETY: a locked compare-and-exchange of the 8 bytes at `window`
-    // (mapped and writable: the caller's promise); unaligned inside one
-    // cache line, which x86 makes atomic without a split lock.
+    let off = at - window;
+    let (mut mask, mut o, mut n) = ([0u8; 8], [0u8; 8], [0u8; 8]);
+    mask[off..off + new.len()].fill(0xff);
+    o[off..off + old.len()].copy_from_slice(old);
+    n[off..off + new.len()].copy_from_slice(new);
+    let keep = !u64::from_le_bytes(mask);
+    // SAFETY: the caller's promises are `code_cmpxchg`'s; the window lies
+    // in the block of [at, at+len).
+    match unsafe { code_cmpxchg(window, keep, u64::from_le_bytes(o), u64::from_le_bytes(n)) } {
+        CMPXCHG_DONE => Stored::Done,
+        CMPXCHG_CHANGED => Stored::Changed,
+        _ => Stored::Faulted,
+    }
+}
+
+/// As `store_code_whole` for at most 8 bytes that may straddle two
+/// 16-byte blocks, for a process no other thread of which runs the code:
+/// one store per block, the first put back (if still the new bytes) when
+/// the second finds other bytes or faults. Not one write: never while
+/// other threads may execute the bytes.
+///
+/// # Safety
+/// As `store_code_whole`; and no other thread executes [at, at+len).
+pub unsafe fn store_code_pieces(at: usize, old: &[u8], new: &[u8]) -> Stored {
+    if fits_whole_store(at, new.len()) {
+        // SAFETY: the caller's promises.
+        return unsafe { store_code_whole(at, old, new) };
+    }
+    if old.len() != new.len() || new.len() > 8 {
+        return Stored::Changed;
+    }
+    let split = (at | (FETCH_BLOCK - 1)) + 1 - at;
+    // SAFETY: the caller's promises, for each part.
+    let first = unsafe { store_code_whole(at, &old[..split], &new[..split]) };
+    if first != Stored::Done {
+        return first;
+    }
+    // SAFETY: as above.
+    let second = unsafe { store_code_whole(at + split, &old[split..], &new[split..]) };
+    if second != Stored::Done {
+        // SAFETY: as above: the first part back as it was.
+        let _ = unsafe { store_code_whole(at, &new[..split], &old[..split]) };
+    }
+    second
+}
+
+const CMPXCHG_CHANGED: usize = 0;
+const CMPXCHG_DONE: usize = 1;
+const CMPXCHG_FAULTED: usize = 2;
+/// SIGSEGV and SIGBUS as a signal set: what a store of code unblocks.
+const CODE_FAULTS: usize = (1 << (abi::SIGSEGV - 1)) | (1 << (abi::SIGBUS - 1));
+
+/// The guarded store: reads the 8 bytes at `window` (rdi), keeps the bits
+/// of `keep` (rsi), and with `old` (rdx) or `new` (rcx) in the others
+/// makes the expected and the new value of one `lock cmpxchg` there.
+/// Returns CMPXCHG_DONE, CMPXCHG_CHANGED, or CMPXCHG_FAULTED.
+///
+/// From `preld_code_store_win` to `preld_code_store_end` (between an
+/// rt_sigprocmask that unblocks SIGSEGV and SIGBUS and the one that
+/// blocks them again) a fault of the read or of the cmpxchg reaches
+/// `signal_entry`, which hands it to `code_store_signal`: the thread goes
+/// on at `preld_code_store_fixup` (CMPXCHG_FAULTED) instead of dying in
+/// preld. Owns: rax, rcx, rdx, rsi, rdi, r8-r11 (scratch; `syscall`
+/// clobbers rcx and r11), r12-r15 (saved on the caller's stack and put
+/// back); stack: the caller's, 40 bytes below its rsp (the four registers
+/// and the signal set), which a signal's frame lies below (the kernel
+/// skips the red zone).
+///
+/// # Safety
+/// Called with every signal blocked (inside the SIGSYS handler), the
+/// thread's sigaltstack disabled (a fault's frame then goes on this stack,
+/// never over the SIGSYS frame on the sigaltstack), and SIGSEGV's and
+/// SIGBUS's real actions `signal_entry`, or SIG_DFL (the fault is then
+/// fatal, as before). The window is application code, which no Rust
+/// reference of preld's points into.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+unsafe extern "C" fn code_cmpxchg(window: usize, keep: u64, old: u64, new: u64) -> usize {
+    core::arch::naked_asm!(
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "mov r12, rdi",
+        "mov r13, rsi",
+        "mov r14, rdx",
+        "mov r15, rcx",
+        "push {faults}",                     // the set, for rt_sigprocmask
+        "mov edi, {unblock}",
+        "mov rsi, rsp",
+        "xor edx, edx",
+        "mov r10d, 8",
+        "mov eax, {sigprocmask}",
+        "syscall",
+        ".globl preld_code_store_win",
+        ".hidden preld_code_store_win",
+        "preld_code_store_win:",             // from here a fault is caught
+        "mov rax, qword ptr [r12]",          // the window as it is now
+        "and rax, r13",
+        "mov r8, rax",
+        "or rax, r14",                       // expected: the old bytes
+        "or r8, r15",                        // and the new
+        "lock cmpxchg qword ptr [r12], r8",
+        ".globl preld_code_store_done",
+        ".hidden preld_code_store_done",
+        "preld_code_store_done:",            // from here nothing can fault
+        "mov r9d, {changed}",
+        "mov r8d, {done}",
+        "cmovz r9d, r8d",
+        "jmp 2f",
+        ".globl preld_code_store_fixup",
+        ".hidden preld_code_store_fixup",
+        "preld_code_store_fixup:",           // a fault's signal returns here
+        "mov r9d, {faulted}",
+        "2:",
+        "mov edi, {block}",
+        "mov rsi, rsp",
+        "xor edx, edx",
+        "mov r10d, 8",
+        "mov eax, {sigprocmask}",
+        "syscall",
+        ".globl preld_code_store_end",
+        ".hidden preld_code_store_end",
+        "preld_code_store_end:",
+        "add rsp, 8",
+        "mov rax, r9",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "ret",
+        faults = const CODE_FAULTS,
+        unblock = const abi::SIG_UNBLOCK,
+        block = const abi::SIG_BLOCK,
+        sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+        changed = const CMPXCHG_CHANGED,
+        done = const CMPXCHG_DONE,
+        faulted = const CMPXCHG_FAULTED,
+    )
+}
+
+/// The addresses of `code_cmpxchg`'s labels: its window, the end of its
+/// store, its fixup, the end of its window (`signal_entry` tests the
+/// window in its first instructions).
+fn code_store_labels() -> (usize, usize, usize, usize) {
+    let (win, done, fixup, end): (usize, usize, usize, usize);
+    // SAFETY: only the addresses of four labels of this crate's text.
     unsafe {
         core::arch::asm!(
-            "lock cmpxchg qword ptr [{w}], {new}",
-            w = in(reg) window,
-            new = in(reg) new,
-            inout("rax") old => seen,
-            options(nostack),
+            "lea {0}, [rip + preld_code_store_win]",
+            "lea {1}, [rip + preld_code_store_done]",
+            "lea {2}, [rip + preld_code_store_fixup]",
+            "lea {3}, [rip + preld_code_store_end]",
+            out(reg) win, out(reg) done, out(reg) fixup, out(reg) end,
+            options(nomem, nostack, preserves_flags),
         );
     }
-    seen == old
+    (win, done, fixup, end)
+}
+
+/// A signal that came inside `code_cmpxchg`'s window (only SIGSEGV and
+/// SIGBUS are unblocked there), sent on by `signal_entry` before it looks
+/// at anything else.
+///
+/// Assumes: the kernel's SA_SIGINFO call (rdi, rsi, rdx; rsp = the frame,
+/// 8 off 16-alignment, on the preld stack below `code_cmpxchg`'s: the
+/// sigaltstack is disabled there) with every signal blocked.
+/// Does: `code_store_decide` there, then the rt_sigreturn itself (the
+/// frame's restorer may be the application's, whose `syscall` would trap
+/// inside the SIGSYS handler). Owns: every register (rt_sigreturn restores
+/// them).
+///
+/// # Safety
+/// Never called from Rust: only jumped to by `signal_entry`, in the state
+/// "Assumes" describes.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn code_store_signal() {
+    core::arch::naked_asm!(
+        "sub rsp, 8",                         // 16-aligned for the call
+        "call {decide}",
+        "add rsp, 16",                        // and the restorer's word
+        "jmp {sigreturn}",
+        decide = sym code_store_decide,
+        sigreturn = sym super::trap::sigreturn_gate,
+    )
+}
+
+/// What becomes of a signal inside `code_cmpxchg`'s window. A fault of its
+/// read or store (a kernel's SIGSEGV or SIGBUS, si_code > 0, at an
+/// instruction before `preld_code_store_done`, its si_addr in the 8 bytes
+/// at the window, which r12 holds there): the thread goes on at the fixup,
+/// the store not made. Any other (a SIGSEGV or SIGBUS sent by kill or
+/// tgkill, or by the kernel for I/O, F_SETSIG, whose si_code POLL_IN is > 0
+/// too): queued again to this thread and blocked in the mask rt_sigreturn
+/// restores, so that it comes when the SIGSYS handler returns (the
+/// application's mask then); before the store is made, the store is given
+/// up too (a fault with SIGSEGV blocked would be fatal).
+extern "C" fn code_store_decide(sig: i32, info: *mut core::ffi::c_void, uc: *mut core::ffi::c_void) {
+    let (win, done, fixup, _) = code_store_labels();
+    // SAFETY: the kernel's SA_SIGINFO arguments, used during this call only.
+    let mut uc = unsafe { super::trap::Ucontext::from_ptr(uc) };
+    // SAFETY: the kernel's siginfo: si_code is the int at byte 8.
+    let code = unsafe { info.cast::<u8>().add(8).cast::<i32>().read_unaligned() };
+    // SAFETY: as above: si_addr (a fault's) is the word at byte 16.
+    let addr = unsafe { info.cast::<u8>().add(16).cast::<usize>().read_unaligned() };
+    let sig = sig as usize;
+    let before = (win..done).contains(&uc.rip());
+    let fault = code > 0 && (sig == abi::SIGSEGV || sig == abi::SIGBUS) && before && addr.wrapping_sub(uc.r12()) < 8;
+    if !fault && (1..=64).contains(&sig) {
+        // SAFETY: getpid, gettid, then a signal to this very thread with
+        // the kernel's siginfo (any si_code may be sent to oneself).
+        unsafe {
+            let pid = super::syscall::syscall6(abi::SYS_GETPID, 0, 0, 0, 0, 0, 0);
+            let tid = super::syscall::syscall6(abi::SYS_GETTID, 0, 0, 0, 0, 0, 0);
+            let _ = super::syscall::syscall6(abi::SYS_RT_TGSIGQUEUEINFO, pid as usize, tid as usize, sig, info as usize, 0, 0);
+        }
+        *uc.sigmask() |= 1 << (sig - 1);
+    }
+    if before {
+        uc.set_rip(fixup);
+    }
 }
 
 /// `jmp rel8` at `at` to `to`, if in reach.

@@ -125,6 +125,7 @@ const UC_SIGMASK: usize = 296;
 const G_R8: usize = 0;
 const G_R9: usize = 1;
 const G_R10: usize = 2;
+const G_R12: usize = 4;
 const G_RDI: usize = 8;
 const G_RSI: usize = 9;
 const G_RBP: usize = 10;
@@ -223,6 +224,10 @@ impl Ucontext {
     }
     pub fn rsp(&self) -> usize {
         self.get(G_RSP)
+    }
+    /// r12 (the fast path's store of code keeps its window there).
+    pub fn r12(&self) -> usize {
+        self.get(G_R12)
     }
     /// The stack pointer rt_sigreturn resumes with.
     pub fn set_rsp(&mut self, v: usize) {
@@ -615,8 +620,10 @@ unsafe extern "C" {
 /// Assumes: the kernel's call (rdi, rsi, rdx; rsp = the frame, whose first
 /// word is the application's restorer) with every signal blocked (the real
 /// action's sa_mask), gs = this thread's block.
-/// Does: saves the three arguments and a slot for the handler's address on
-/// the frame's stack, runs `preld_signal` on the preld stack (free: preld
+/// Does: a signal that interrupted the fast path's store of code (its rip
+/// in `code_cmpxchg`'s window) goes to `fast::code_store_signal`, on the
+/// frame's stack. Else: saves the three arguments and a slot for the
+/// handler's address on the frame's stack, runs `preld_signal` on the preld stack (free: preld
 /// code runs with every signal blocked, or in the handler gate, where a
 /// signal goes to `defer_signal` instead), comes back to the frame's
 /// stack, installs the handler's mask (the last preld instruction with
@@ -630,11 +637,22 @@ unsafe extern "C" {
 ///
 /// # Safety
 /// Never called from Rust: only the kernel enters it, as the real handler
-/// of a signal the application handles, in the state "Assumes" describes.
+/// of a signal the application handles (or of SIGSEGV and SIGBUS while the
+/// fast path stores code), in the state "Assumes" describes.
 #[unsafe(naked)]
 #[unsafe(link_section = "preld_gate")]
 pub unsafe extern "C" fn signal_entry() {
     core::arch::naked_asm!(
+        // Interrupted in a store of code (the fast path's `code_cmpxchg`,
+        // inside the SIGSYS handler): its own way, on this stack.
+        "mov rax, qword ptr [rdx + {uc_rip}]",
+        "lea rcx, [rip + preld_code_store_win]",
+        "cmp rax, rcx",
+        "jb 5f",
+        "lea rcx, [rip + preld_code_store_end]",
+        "cmp rax, rcx",
+        "jb {code_store}",
+        "5:",
         "cmp qword ptr gs:[{tb_in_gate}], 0", // in the handler gate: later
         "jne {defer}",
         "sub rsp, 8",                         // [frame - 8]: the handler's address
@@ -675,6 +693,8 @@ pub unsafe extern "C" fn signal_entry() {
         sys_rt_sigprocmask = const abi::SYS_RT_SIGPROCMASK,
         tb_in_gate = const TB_IN_GATE,
         defer = sym defer_signal,
+        uc_rip = const UC_MCONTEXT + 8 * G_RIP,
+        code_store = sym super::fast::code_store_signal,
     )
 }
 

@@ -20,10 +20,11 @@
 //! be executing the bytes being changed), a site is rewritten only when
 //! its jump lies in one aligned 16-byte block and is written in one locked
 //! store (arch's `store_code_whole`): a CPU fetching there sees the old
-//! instruction or the jump, never a mix. Rewriting happens only in executable,
-//! non-writable segments of objects the dynamic linker (or preld) loaded,
-//! never in memory that was made writable. A program that reads its own
-//! code sees the jumps.
+//! instruction or the jump, never a mix. Every store is made only over
+//! the bytes the rewrite decoded, and a fault of it is caught (`patch`).
+//! Rewriting happens only in executable, non-writable segments of objects
+//! the dynamic linker (or preld) loaded, never in memory that was made
+//! writable. A program that reads its own code sees the jumps.
 
 pub mod funcs;
 pub mod insn;
@@ -172,7 +173,7 @@ pub fn on_trap(t: &ThreadBlock, nr: usize, rip: usize, gate: impl FnOnce() -> Op
     // rewrite the CPU makes in one store (`patch`).
     let alone = crate::thread::only_thread(t);
     let changes = CHANGES.load(Ordering::SeqCst);
-    let state = match rewrite(site, Some(nr), |_| gate(), alone, changes, false) {
+    let state = match rewrite(site, Some(nr), |_| gate(), alone, changes, Some(t)) {
         Ok(()) => {
             count(&COUNTS.rewritten);
             Site::Fast
@@ -334,16 +335,17 @@ pub enum Refused {
 /// `nr`: the call the site made (None: not made yet, `rewrite_interpreter`:
 /// the number its `mov` or `xor` sets, if it sets one); `gate`: how a
 /// rewritten site may make a call of that number (None: never).
-/// `changes`: CHANGES when the rewrite began (see `Writing`). `batch`:
-/// before the program runs, with the code's pages made writable already
-/// and stub pages left writable (`rewrite_interpreter`).
+/// `changes`: CHANGES when the rewrite began (see `Writing`). `trapped`:
+/// the thread whose trap rewrites the site; None: a batch, before the
+/// program runs, with the code's pages made writable already and stub
+/// pages left writable (`rewrite_interpreter`).
 fn rewrite(
     site: usize,
     nr: Option<usize>,
     gate: impl FnOnce(usize) -> Option<Gate>,
     alone: bool,
     changes: usize,
-    batch: bool,
+    trapped: Option<&ThreadBlock>,
 ) -> Result<(), Refused> {
     let mut tail = [0u8; 2];
     if !read_code(site, &mut tail) || tail != SYSCALL_INSN {
@@ -393,19 +395,20 @@ fn rewrite(
         SetNr::Mov(_) | SetNr::Relocated { .. } => {
             let stub = stubs::place(at + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(at, stub).ok_or(Refused::NoStub)?;
-            patch(at, &jump, seg.prot, alone, batch).map_err(|_| Refused::Protect)
+            // Written only over the bytes decoded: the instruction's first 5.
+            patch(at, &insn[..JUMP_LEN], &jump, seg.prot, alone, trapped).map_err(|_| Refused::Protect)
         }
         SetNr::Xor => {
             // Two bytes: a short jump to padding next to the function, where
             // a long jump to the stub goes.
-            let pad = padding_near(seg, (start, end), at + 2).ok_or(Refused::NoPadding)?;
+            let (pad, pad_bytes) = padding_near(seg, (start, end), at + 2).ok_or(Refused::NoPadding)?;
             let short = arch::encode_short_jump(at, pad).ok_or(Refused::NoPadding)?;
             let stub = stubs::place(pad + JUMP_LEN, site, set, gate, counted).ok_or(Refused::NoStub)?;
             let jump = arch::encode_jump(pad, stub).ok_or(Refused::NoStub)?;
             // Padding runs nothing: written as it is, threads or not.
-            patch(pad, &jump, seg.prot, true, batch).map_err(|_| Refused::Protect)?;
+            patch(pad, &pad_bytes, &jump, seg.prot, true, trapped).map_err(|_| Refused::Protect)?;
             PADDING.lock().insert(pad);
-            patch(at, &short, seg.prot, alone, batch).map_err(|_| Refused::Protect)
+            patch(at, &insn[..2], &short, seg.prot, alone, trapped).map_err(|_| Refused::Protect)
         }
     }
 }
@@ -503,7 +506,7 @@ fn rewrite_interpreter_segments(gate_of: &impl Fn(usize) -> Option<Gate>) -> sys
                 continue;
             }
             let changes = CHANGES.load(Ordering::SeqCst);
-            let state = match rewrite(site, None, gate_of, true, changes, true) {
+            let state = match rewrite(site, None, gate_of, true, changes, None) {
                 Ok(()) => Site::Fast,
                 // Its `mov` or `xor` sets a number whose calls the handler
                 // must see.
@@ -678,27 +681,33 @@ static PADDING: Lock<alloc::collections::BTreeSet<usize>> = Lock::new(alloc::col
 /// or before it back to the previous function's end), within a short jump
 /// of `from` (the end of that jump): decoded as nop forms or int3, in no
 /// function of the unwind table, in the segment, not used before.
-fn padding_near(seg: objects::Segment, (start, end): (usize, usize), from: usize) -> Option<usize> {
+fn padding_near(seg: objects::Segment, (start, end): (usize, usize), from: usize) -> Option<(usize, [u8; JUMP_LEN])> {
     const BACK: usize = 128;
     const FORWARD: usize = 127;
     let lo = from.saturating_sub(BACK).max(seg.start);
     let hi = (from + FORWARD + JUMP_LEN).min(seg.end);
     let mut runs = [(0usize, 0usize); 2];
+    // The bytes each run was found in (its start's): the jump is written
+    // only over these.
+    let mut code = [[0u8; PADDING_READ]; 2];
     // After the function: as far as the padding goes.
-    runs[0] = (end, padding_run(seg, end, hi));
+    runs[0] = (end, padding_run(seg, end, hi, &mut code[0]));
     // Before it: the previous function's end, then padding exactly to `start`.
     if let Some(prev_end) = (1..=64).find_map(|k| function_bounds(seg, start.checked_sub(k)?).map(|(_, e)| e)) {
-        if prev_end <= start && prev_end >= lo && padding_run(seg, prev_end, start) == start {
+        if prev_end <= start && prev_end >= lo && padding_run(seg, prev_end, start, &mut code[1]) == start {
             runs[1] = (prev_end, start);
         }
     }
     let used = PADDING.lock();
-    for (a, b) in runs {
+    for (i, (a, b)) in runs.into_iter().enumerate() {
         let mut p = a.max(lo);
         while p + JUMP_LEN <= b && p + JUMP_LEN <= hi {
             let reach = (p as isize - from as isize).unsigned_abs() <= BACK;
             if reach && !used.iter().any(|&u| u < p + JUMP_LEN && p < u + JUMP_LEN) {
-                return Some(p);
+                // (A run is at most 256 bytes from its start: in `code`.)
+                let mut bytes = [0u8; JUMP_LEN];
+                bytes.copy_from_slice(code[i].get(p - a..p - a + JUMP_LEN)?);
+                return Some((p, bytes));
             }
             p += 1;
         }
@@ -706,10 +715,14 @@ fn padding_near(seg: objects::Segment, (start, end): (usize, usize), from: usize
     None
 }
 
+/// What `padding_run` reads: at most 256 bytes of padding, and the
+/// longest instruction that may end past them.
+const PADDING_READ: usize = 256 + insn::MAX_LEN;
+
 /// Where the padding that starts at `at` ends (at most `limit`): whole nop
 /// or int3 instructions outside every function.
-fn padding_run(seg: objects::Segment, at: usize, limit: usize) -> usize {
-    let mut code = [0u8; 256 + insn::MAX_LEN];
+/// `code`: the bytes from `at` it read.
+fn padding_run(seg: objects::Segment, at: usize, limit: usize, code: &mut [u8; PADDING_READ]) -> usize {
     let want = limit.saturating_sub(at).min(256);
     let n = (want + insn::MAX_LEN).min(seg.end.saturating_sub(at));
     if n == 0 || !read_code(at, &mut code[..n]) {
@@ -733,21 +746,30 @@ fn padding_run(seg: objects::Segment, at: usize, limit: usize) -> usize {
 const DECODE_MAX: usize = 1 << 20;
 
 /// Writes `bytes` over application code at `at`, in pages whose
-/// protection is `prot` and goes back to it (`batch`: pages that
+/// protection is `prot` and goes back to it, if the code there is still
+/// `old`, the bytes the rewrite read and decoded (another thread may have
+/// mapped something else there since, bypassing the handler through
+/// ld-preld's own `syscall; ret`, which the handler never hears of).
+/// `trapped`: the thread whose trap rewrites; None: a batch, pages that
 /// `rewrite_interpreter` made writable for all its writes, and no thread
-/// runs them).
-fn patch(at: usize, bytes: &[u8], prot: usize, alone: bool, batch: bool) -> sys::Result<()> {
-    if batch {
+/// runs them.
+fn patch(at: usize, old: &[u8], bytes: &[u8], prot: usize, alone: bool, trapped: Option<&ThreadBlock>) -> sys::Result<()> {
+    let Some(t) = trapped else {
         return if plain(at, bytes.len()) {
             // SAFETY: the dynamic linker's code, which preld mapped and made
             // writable (`rewrite_interpreter`) before any of it runs; no
             // Rust reference of preld's points into it.
+            let here = unsafe { core::slice::from_raw_parts(at as *const u8, old.len()) };
+            if here != old {
+                return Err(EFAULT);
+            }
+            // SAFETY: as above; `here` is not used from here on.
             unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len()) };
             Ok(())
         } else {
             Err(EFAULT)
         };
-    }
+    };
     let page = at & !(preld_arch::PAGE_SIZE - 1);
     let len = (at + bytes.len() - page).next_multiple_of(preld_arch::PAGE_SIZE);
     // SAFETY: application text (an executable segment of a loaded object),
@@ -755,27 +777,115 @@ fn patch(at: usize, bytes: &[u8], prot: usize, alone: bool, batch: bool) -> sys:
     // while this thread writes it with every signal blocked; preld's
     // memory is not in it.
     unsafe { sys::mprotect(page, len, prot | abi::PROT_WRITE)? };
-    let ok = if alone {
-        // A plain copy: usermem::write's process_vm_readv pinned the page,
-        // 1.5 us of each rewrite. A process sharing the memory (CLONE_VM)
-        // unmapping this code meanwhile is the one way to fault here, as
-        // for the store below.
-        // SAFETY: the bytes' page is mapped and writable (just made so) and
-        // no other thread of the program runs; it is application text,
-        // which no Rust reference of preld's points into.
-        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len()) };
-        true
-    } else {
-        // SAFETY: the bytes' page is mapped and writable (just made so);
-        // it is application text, which no Rust reference of preld's
-        // points into. Another thread unmapping code that this one just
-        // trapped from is the one way to fault here (as for
-        // usermem::read's copy).
-        unsafe { arch::store_code_whole(at, bytes) }
-    };
+    // Another thread may unmap the page, or make it read-only, between the
+    // mprotect and the store (through the gadget, as above): the store's
+    // fault is caught, and reported.
+    let stored = faults_caught(t, || {
+        if alone {
+            // SAFETY: application text, which no Rust reference of preld's
+            // points into; no other thread of the program runs (one store
+            // per 16-byte block then); `faults_caught` set up what a fault
+            // needs.
+            unsafe { arch::store_code_pieces(at, old, bytes) }
+        } else {
+            // SAFETY: as above; one locked store, for threads that may be
+            // executing the code.
+            unsafe { arch::store_code_whole(at, old, bytes) }
+        }
+    });
+    if stored != arch::Stored::Done {
+        // Not the code decoded any more: the page is no longer (only) the
+        // object's, and its protection the program's now (made read-only,
+        // or a page of its own mapped there, which it may be filling:
+        // made read-only under it, the program would fault). Left as it
+        // is; only a program that went round the handler sees it.
+        return Err(EFAULT);
+    }
     // SAFETY: as above; back to the segment's own protection.
     unsafe { sys::mprotect(page, len, prot)? };
-    if ok { Ok(()) } else { Err(EFAULT) }
+    Ok(())
+}
+
+/// Runs `store` (arch's `store_code_whole` or `store_code_pieces`, made
+/// inside the SIGSYS handler: every signal blocked) so that a fault of
+/// its store is caught rather than fatal (arch's `code_cmpxchg` unblocks
+/// SIGSEGV and SIGBUS for the store alone): their real actions are
+/// preld's `signal_entry` meanwhile (they are already when the
+/// application handles them; else they are put back after, as the kernel
+/// had them), and the thread's sigaltstack is disabled (the fault's frame
+/// would go over the SIGSYS frame there). The table of actions is held
+/// meanwhile: no sigaction of another thread comes between. Another
+/// thread's SIGSEGV or SIGBUS meanwhile reaches `signal_entry` too, where
+/// the application's action decides as for any signal (its SIG_DFL: the
+/// kernel's default action; SIG_IGN: ignored, a fault made again until the
+/// action is back, then fatal as natively). A few system calls per
+/// rewrite.
+fn faults_caught(t: &ThreadBlock, store: impl FnOnce() -> arch::Stored) -> arch::Stored {
+    use crate::abi::{SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGBUS, SIGSEGV, SS_DISABLE};
+    use crate::sigactions::AppAction;
+    use crate::sys::{KernelSigaction, StackT};
+    let entry = preld_arch::signal_entry as *const () as usize;
+    let Ok(alt) = sys::get_sigaltstack() else { return arch::Stored::Faulted };
+    if alt.flags & SS_DISABLE == 0 {
+        // SAFETY: no signal stack (this thread runs on the preld stack,
+        // not on the one it disables), until it is put back below.
+        if unsafe { sys::sigaltstack(&StackT { sp: 0, flags: SS_DISABLE, size: 0 }) }.is_err() {
+            return arch::Stored::Faulted;
+        }
+    }
+    let stored = crate::thread::actions(t).with(|known, acts| {
+        let mut back: [Option<KernelSigaction>; 2] = [None, None];
+        let mut ready = true;
+        for (i, sig) in [SIGSEGV, SIGBUS].into_iter().enumerate() {
+            let Ok(k) = sys::get_sigaction(sig) else {
+                ready = false;
+                break;
+            };
+            let bit = 1u64 << (sig - 1);
+            if *known & bit == 0 {
+                // Not set since exec: the kernel's is the application's.
+                acts[sig - 1] = AppAction { handler: k.handler, flags: k.flags, restorer: k.restorer, mask: k.mask };
+                *known |= bit;
+            }
+            if k.handler == entry {
+                // (A fault resets an SA_RESETHAND action: put back.)
+                if k.flags & SA_RESETHAND != 0 {
+                    back[i] = Some(k);
+                }
+                continue;
+            }
+            // As a trace installs it for a SIG_DFL it shows: every signal
+            // blocked while preld looks, preld's restorer.
+            let catch = KernelSigaction {
+                handler: entry,
+                flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+                restorer: preld_arch::sigreturn_gate as *const () as usize,
+                mask: !0,
+            };
+            // SAFETY: preld's signal_entry for a signal whose application
+            // action (SIG_DFL or SIG_IGN) it honours (`signals::preld_signal`).
+            if unsafe { sys::rt_sigaction(sig, Some(&catch), None) }.is_err() {
+                ready = false;
+                break;
+            }
+            back[i] = Some(k);
+        }
+        // (Not ready: no store, which a fault would end fatally.)
+        let stored = if ready { store() } else { arch::Stored::Faulted };
+        for (i, sig) in [SIGSEGV, SIGBUS].into_iter().enumerate() {
+            if let Some(k) = back[i] {
+                // SAFETY: the action the kernel had before.
+                let _ = unsafe { sys::rt_sigaction(sig, Some(&k), None) };
+            }
+        }
+        stored
+    });
+    if alt.flags & SS_DISABLE == 0 {
+        // SAFETY: the thread's signal stack as it was (rt_sigreturn of the
+        // SIGSYS frame would put it back too).
+        let _ = unsafe { sys::sigaltstack(&StackT { sp: alt.sp, flags: alt.flags, size: alt.size }) };
+    }
+    stored
 }
 
 /// The application changes [addr, addr+len) (unmaps, maps over, makes it

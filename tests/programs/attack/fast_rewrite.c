@@ -321,10 +321,45 @@ static void fd_dir_attacks(const char *ro) {
  * jump into memory no object loaded. */
 static sigjmp_buf rjb;
 static volatile int round_page, replaced, called, jumps;
-static void on_trap(int sig) { (void)sig; siglongjmp(rjb, 1); }
+/* `unmap_race_dfl`: SIGSEGV and SIGBUS left at SIG_DFL (preld must catch
+ * its own fault without the program's handler), the int3 page made
+ * elsewhere (executable: no moment of a page the main thread could fault
+ * on natively) and moved over the sites with one mremap, then made
+ * read-only (under preld's store, when it just made the page writable). */
+static int dfl_mode;
+/* The replacer's own fault: preld's mprotect back to the segment's
+ * protection, made after a store over the old page, can land on the page
+ * the replacer just mapped there and is filling through the gadget (the
+ * handler never hears of that mmap): only this program suffers, it went
+ * round preld. The replacer gives that round up rather than jump into the
+ * main thread's buffer. */
+static __thread sigjmp_buf *own_jb;
+static volatile int replacer_faults;
+static void on_trap(int sig) { (void)sig; if (own_jb) siglongjmp(*own_jb, 1); siglongjmp(rjb, 1); }
 static void *replacer(void *a) {
     long way = (long)a;
     unsigned long pg = (unsigned long)sitepages + 4096UL * round_page;
+    if (dfl_mode) {
+        void *src = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (src == MAP_FAILED) return 0;
+        memset(src, 0xcc, 4096);
+        for (volatile int k = 0; k < (rand() % 20000); k++) ;
+        long r = way ? call_gadget6(G, SYS_mremap, (long)src, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, pg)
+                     : (long)mremap(src, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)pg);
+        if (r == (long)pg) {
+            if (way) call_gadget(G, SYS_mprotect, pg, 4096, PROT_READ | PROT_EXEC, 0);
+            else mprotect((void *)pg, 4096, PROT_READ | PROT_EXEC);
+            replaced = 1;
+        }
+        return 0;
+    }
+    static __thread sigjmp_buf jb;
+    if (sigsetjmp(jb, 1)) {
+        own_jb = 0;
+        replacer_faults++;
+        return 0;
+    }
+    own_jb = &jb;
     for (volatile int k = 0; k < (rand() % 20000); k++) ;
     long r = way ? call_gadget6(G, SYS_mmap, pg, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1)
                  : (long)mmap((void *)pg, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -342,6 +377,10 @@ static void unmap_race(void) {
     sa.sa_handler = on_trap;
     sigaction(SIGSEGV, &sa, 0);
     sigaction(SIGILL, &sa, 0);
+    if (dfl_mode) {
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+    }
     long pid = getpid();
     for (int r = 0; r < 8; r++) {
         round_page = r;
@@ -441,9 +480,10 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 5; k++) if (midsite() != getpid()) printf("ESCAPE: midsite gave a wrong result\n");
     if (((unsigned char *)midsite_inner)[0] != 0xb8) printf("NOTE: midsite's immediate bytes rewritten: its own FDE lied\n");
     madvise_attacks();
-    /* `unmap_race` (argv[4]): only the race of 6., run many times by its
-     * own test. */
-    if (argc > 4 && !strcmp(argv[4], "unmap_race")) {
+    /* `unmap_race` or `unmap_race_dfl` (argv[4]): only the race of 6.,
+     * run many times by its own test. */
+    if (argc > 4 && (!strcmp(argv[4], "unmap_race") || !strcmp(argv[4], "unmap_race_dfl"))) {
+        dfl_mode = !strcmp(argv[4], "unmap_race_dfl");
         unmap_race();
         printf("fast_rewrite: done\n");
         return 0;
