@@ -474,8 +474,8 @@ pub fn elsewhere(c: &mut Call<'_>) -> bool {
     // whether a symlink at its end is followed)
     let (i, at, follow) = match call {
         open | creat => (0, false, a[1] & O_NOFOLLOW == 0 || call == creat),
-        stat | access | chdir | truncate | mkdir | chmod | chown | mknod => (0, false, true),
-        lstat | readlink | rmdir | unlink | lchown => (0, false, false),
+        stat | access | chdir | truncate | mkdir | chmod | chown | mknod | statfs | getxattr | listxattr | setxattr | removexattr => (0, false, true),
+        lstat | readlink | rmdir | unlink | lchown | lgetxattr | llistxattr | lsetxattr | lremovexattr => (0, false, false),
         openat => (1, true, a[2] & O_NOFOLLOW == 0),
         openat2 => {
             let mut how = [0usize; 1];

@@ -1664,6 +1664,48 @@ fn in_own_mount_ns(cmd: &mut Command, shared: bool, procfs: Option<&Path>, ids: 
     }
 }
 
+/// A bind mount of a file of a process that has exited (/proc/PID/status
+/// bound over a file below a grant, PID gone since) is a procfs mount in
+/// the launcher's mountinfo like any: its cover (`cover_pseudo`) asked
+/// statx for the copy's file type, which a gone process's file cannot
+/// give (ENOENT), and the whole grant failed: `preld pola --ro DIR` said
+/// "DIR: No such file or directory" and no session started (a grant of
+/// / on a host with one such mount anywhere). The mount is covered now
+/// (an empty file, else an empty directory, whichever the kernel takes),
+/// and a live process's file bound beside it is covered too: the session
+/// starts (the gone file reads nothing: ESRCH) and reads nothing of the
+/// live one. As root and as nobody (setpriv: the
+/// unprivileged helper's covers). Found by the session-21b adversary.
+#[test]
+fn a_stale_proc_file_mount_in_a_grant_is_covered() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_stale_proc_file_mount_in_a_grant_is_covered mounts in a namespace of its own: run the suite as root");
+    let setpriv = preld_tests::require_file("/usr/bin/setpriv", "util-linux");
+    let (tmp, preld_nobody) = scratch_for_nobody("stale_proc_mount");
+    let d = tmp.dir("d");
+    fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    for f in ["gone", "live"] {
+        fs::write(d.join(f), "").unwrap();
+        fs::set_permissions(d.join(f), std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    }
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(
+        r#"sleep 1000 & gone=$!
+        mount --bind /proc/$gone/status "$1/gone" || exit 9
+        mount --bind /proc/$$/status "$1/live" || exit 9
+        kill $gone; wait $gone
+        "$0" pola --ro "$1" -- /bin/cat "$1/live"; echo "root: status $?"
+        "$3" --reuid=65534 --regid=65534 --clear-groups "$2" pola --ro "$1" -- /bin/cat "$1/live"; echo "nobody: status $?""#,
+    );
+    cmd.arg(preld()).arg(&d).arg(&preld_nobody).arg(&setpriv).current_dir("/");
+    in_own_mount_ns(&mut cmd, false, None, None);
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("preld pola --ro DIR: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("{stdout}{stderr}");
+    assert!(!stdout.contains("Name:") && !stdout.contains("Pid:"), "a process's status was read through a procfs mount in the grant:\n{stdout}{stderr}");
+    assert!(stdout.contains("root: status 0") && stdout.contains("nobody: status 0"), "a session with a stale procfs mount in its grant did not start:\n{stdout}{stderr}");
+}
+
 /// The cover of the host's /proc (session-21 adversary): a grant of / on a host whose
 /// mounts are shared (systemd's default: / and /proc are) has its copy's
 /// mounts in the host's peer groups (open_tree's copy of a shared mount

@@ -760,7 +760,18 @@ fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
     };
     let t = sys(rustix::fs::statx(&target, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
     let empty = if u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFDIR { empty_dir_mount()? } else { empty_file_mount()? };
-    sys(move_mount(&empty, c"", &target, c"", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH))
+    match move_mount(&empty, c"", &target, c"", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH) {
+        // The mount's root is gone (unhashed: a bind mount of a file or
+        // directory of a process that has exited, /proc/PID/status bound
+        // over a file once PID is dead; a removed cgroup): nothing can be
+        // mounted on it (the kernel's ENOENT), and nothing is read through
+        // it either. Before, the whole grant failed with ENOENT ("DIR: No
+        // such file or directory": a grant of / on a host holding one such
+        // mount anywhere; session-21b adversary, test
+        // `a_stale_proc_file_mount_in_a_grant_is_covered`).
+        Err(rustix::io::Errno::NOENT) => Ok(()),
+        r => sys(r),
+    }
 }
 
 /// A detached mount of an empty read-only file (mode 0444), to mount over
