@@ -1550,6 +1550,66 @@ fn a_nested_read_only_grant_is_read_only_around_the_handler() {
     assert!(escapes.is_empty(), "the nested read-only grant was changed around the handler:\n{}", escapes.join("\n"));
 }
 
+/// A read-only grant nested in a read-write one (`--rw P --ro P/conf`,
+/// `--rw P --ro P/c.txt`) is a mount in P's copy, and the kernel's EBUSY
+/// for renaming a mount point holds only in the caller's own mount
+/// namespace, not in the detached copy: code around the handler
+/// (`nested_rename`, ld-preld's `syscall; ret` with P's directory fd)
+/// renames `conf` away and puts a directory or file of its own in its
+/// place, so that the host's P/conf, read-only to the session, would be
+/// the program's. Held: Landlock gives a session no right to rename or
+/// make names around the handler (EACCES), and the server refuses to
+/// rename a grant's root (EBUSY). As root and as nobody (session-21b
+/// adversary).
+#[test]
+fn a_nested_read_only_grant_cannot_be_renamed_away_around_the_handler() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_nested_read_only_grant_cannot_be_renamed_away_around_the_handler runs as root and as nobody: run the suite as root");
+    let (tmp, preld_nobody) = nested_cover_setup("nested_rename");
+    let bin = tmp.path().join("bin");
+    fs::copy(program("attack/nested_rename"), bin.join("nested_rename")).unwrap();
+    fs::set_permissions(bin.join("nested_rename"), fs::Permissions::from_mode(0o755)).unwrap();
+    let p = tmp.dir("p");
+    let conf = p.join("conf");
+    fs::create_dir(&conf).unwrap();
+    fs::write(conf.join("x"), "conf\n").unwrap();
+    fs::write(p.join("c.txt"), "file\n").unwrap();
+    for d in [&p, &conf] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let mut escapes = Vec::new();
+    for (inner, rel) in [(conf.clone(), "conf"), (p.join("c.txt"), "c.txt")] {
+        for nobody in [false, true] {
+            use std::os::unix::process::CommandExt;
+            let who = if nobody { "nobody" } else { "root" };
+            let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
+            cmd.arg("pola").arg("--rw").arg(&p).arg("--ro").arg(&inner).arg("--exec").arg(&bin).arg("--").arg(bin.join("nested_rename")).arg(&p).arg(rel);
+            if nobody {
+                cmd.uid(65534).gid(65534);
+            }
+            cmd.current_dir("/");
+            let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("nested_rename as {who}: preld pola: {e}"));
+            let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+            eprintln!("---- nested_rename {rel} as {who} ({})\n{stdout}{stderr}", describe_status(r.status));
+            let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+            if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0") {
+                why.push(format!("the attack did not run through the gadget ({})", describe_status(r.status)));
+            }
+            if !why.is_empty() {
+                escapes.push(format!("{rel} as {who}: {}", why.join("; ")));
+            }
+        }
+    }
+    if fs::read(conf.join("x")).ok().as_deref() != Some(b"conf\n".as_slice()) || fs::read(p.join("c.txt")).ok().as_deref() != Some(b"file\n".as_slice()) {
+        escapes.push("the host's P/conf/x or P/c.txt is not what it was".into());
+    }
+    if p.join("conf.moved").exists() || p.join("c.txt.moved").exists() {
+        escapes.push("a nested grant's root was renamed on the host".into());
+    }
+    assert!(escapes.is_empty(), "a nested read-only grant was renamed away around the handler:\n{}", escapes.join("\n"));
+}
+
 /// `-B --ro /`: the session's /tmp is a private one, mounted at `tmp` in
 /// the copy of /: code around the handler with a directory fd of / (the
 /// server's, through ld-preld's `syscall; ret`) finds the private /tmp
