@@ -1766,6 +1766,55 @@ fn a_stale_proc_file_mount_in_a_grant_is_covered() {
     assert!(stdout.contains("root: status 0") && stdout.contains("nobody: status 0"), "a session with a stale procfs mount in its grant did not start:\n{stdout}{stderr}");
 }
 
+/// The covers of the kernel's file systems in a grant's copy are found by
+/// path: `cover_plan` reads the launcher's mountinfo, and `cover_pseudo`
+/// opens each mount point's path in the copy afterwards; a name it does
+/// not find (ENOENT, ELOOP, ENOTDIR) is left uncovered. The copy shares
+/// the host's directories: a directory holding a procfs mount point,
+/// renamed back and forth on the host (`rename_flip`: by anyone who may
+/// write its parent, e.g. another session's program with a read-write
+/// grant there, through the server), is elsewhere when the cover looks
+/// for it, and the session starts with the host's procfs in its grant:
+/// `preld pola -B --ro D -- cat D/a/proc/1/comm D/b/proc/1/comm` printed
+/// the host's init's name in about 1 start of 5 (20-25% seen; the same
+/// with the renames made by a session `--rw D` through the server). A
+/// renamer may also put a plain `a/proc` of its own in the place looked
+/// at, which gets the cover. A fix: cover by what mountinfo names, not
+/// where: skip entries below another of the same grant (covered with it),
+/// then fail the grant (not leave the place) where the name is not found
+/// or is not the root of a mount of the device (st_dev, mountinfo's
+/// major:minor) mountinfo gave for it. Found by the session-21b
+/// adversary.
+#[test]
+#[ignore = "bug: a pseudo mount moved on the host between the mountinfo read and the cover is left uncovered in the grant's copy"]
+fn a_procfs_moved_during_the_start_is_covered_still() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_procfs_moved_during_the_start_is_covered_still mounts in a namespace of its own: run the suite as root");
+    let tmp = Scratch::new("pseudo_moved");
+    let d = tmp.dir("d");
+    fs::create_dir_all(d.join("a/proc")).unwrap();
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(
+        r#"mount -t proc proc "$1/a/proc" || exit 9
+        "$2" "$1/a" "$1/b" & flip=$!
+        i=0
+        while [ $i -lt 40 ]; do
+            i=$((i + 1))
+            out=$("$0" pola -B --ro "$1" -- /bin/sh -c "cat '$1/a/proc/1/comm' '$1/b/proc/1/comm' 2>/dev/null")
+            [ -n "$out" ] && echo "start $i: READ $out"
+        done
+        kill $flip; wait $flip
+        echo done"#,
+    );
+    cmd.arg(preld()).arg(&d).arg(program("attack/rename_flip")).current_dir("/");
+    in_own_mount_ns(&mut cmd, false, None, None);
+    let r = capture(cmd, Duration::from_secs(300)).unwrap_or_else(|e| panic!("preld pola --ro D: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("{stdout}{stderr}");
+    assert!(stdout.contains("done"), "the test did not run to its end:\n{stdout}{stderr}");
+    assert!(!stdout.contains("READ"), "a session started with the host's procfs in its grant (moved while it started):\n{stdout}{stderr}");
+}
+
 /// The cover of the host's /proc (session-21 adversary): a grant of / on a host whose
 /// mounts are shared (systemd's default: / and /proc are) has its copy's
 /// mounts in the host's peer groups (open_tree's copy of a shared mount
