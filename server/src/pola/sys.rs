@@ -668,6 +668,10 @@ pub struct Cover {
     pub inner: Option<usize>,
     pub outer: usize,
     pub rel: CString,
+    /// A kernel file system's: the devices (st_dev) mountinfo gave for
+    /// mounts at `rel`, one of which the place must be the root of a mount
+    /// of (`cover_pseudo`).
+    pub devs: Vec<u64>,
 }
 
 /// Makes `covers` on `copies`, in their order (the kernel's file systems
@@ -682,7 +686,7 @@ pub fn cover_all(copies: &mut [SysResult<OwnedFd>], covers: &[Cover]) {
         let Some(Ok(outer)) = copies.get(c.outer) else { continue };
         match c.inner {
             None => {
-                if let Err(e) = cover_pseudo(outer.as_fd(), &c.rel) {
+                if let Err(e) = cover_pseudo(outer.as_fd(), &c.rel, &c.devs) {
                     copies[c.outer] = Err(e);
                 }
             }
@@ -710,21 +714,30 @@ const PSEUDO: &[&[u8]] = &[
 ];
 
 /// The mount points of the kernel's own file systems (`PSEUDO`) in this
-/// process's mount namespace (/proc/self/mountinfo), shallowest first.
-pub fn pseudo_mounts() -> Vec<Vec<u8>> {
+/// process's mount namespace (/proc/self/mountinfo), shallowest first,
+/// each once with the devices (mountinfo's major:minor) mounted there.
+pub fn pseudo_mounts() -> Vec<(Vec<u8>, Vec<u64>)> {
     let Ok(info) = std::fs::read("/proc/self/mountinfo") else { return Vec::new() };
-    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut out: Vec<(Vec<u8>, Vec<u64>)> = Vec::new();
     for line in info.split(|&b| b == b'\n') {
         let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
         let Some(dash) = fields.iter().position(|f| *f == b"-") else { continue };
-        let (Some(point), Some(fstype)) = (fields.get(4), fields.get(dash + 1)) else { continue };
+        let (Some(point), Some(fstype), Some(dev)) = (fields.get(4), fields.get(dash + 1), fields.get(2)) else { continue };
         if PSEUDO.contains(fstype) {
-            out.push(unescape_mountinfo(point));
+            let dev = std::str::from_utf8(dev).ok().and_then(|d| d.split_once(':')).and_then(|(a, b)| Some(libc::makedev(a.parse().ok()?, b.parse().ok()?)));
+            out.push((unescape_mountinfo(point), dev.into_iter().collect()));
         }
     }
-    out.sort_by_key(|p| p.iter().filter(|&&b| b == b'/').count());
-    out.dedup();
-    out
+    out.sort_by(|a, b| (a.0.iter().filter(|&&c| c == b'/').count(), &a.0).cmp(&(b.0.iter().filter(|&&c| c == b'/').count(), &b.0)));
+    // (Mounts stacked at one place: one cover, over whichever is on top.)
+    let mut merged: Vec<(Vec<u8>, Vec<u64>)> = Vec::new();
+    for (p, devs) in out {
+        match merged.last_mut() {
+            Some((q, d)) if *q == p => d.extend(devs),
+            _ => merged.push((p, devs)),
+        }
+    }
+    merged
 }
 
 /// A mountinfo field with its octal escapes (`\040` for a space, `\011`,
@@ -747,18 +760,32 @@ fn unescape_mountinfo(f: &[u8]) -> Vec<u8> {
 
 /// Covers the kernel file system mounted at `rel` inside the copy `outer`
 /// (`PSEUDO`) with an empty read-only one: a directory, or a file where
-/// one of its files is mounted alone. A name the copy no longer reaches
-/// (covered with what holds it, or beyond a symlink: the mount is reached
-/// at its own path then) is left. Async-signal-safe, no allocation.
-fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
+/// one of its files is mounted alone. The place must be the root of a
+/// mount of one of `devs` (what mountinfo said is mounted there): a name
+/// the copy does not reach, or reaches elsewhere, fails the copy. The
+/// copy shares the host's directories, and a directory holding the mount
+/// point, renamed on the host between the launcher's read of mountinfo
+/// and this, was left uncovered (the session started with the host's
+/// procfs in its grant about once in 5 starts; session-21b adversary,
+/// test `a_procfs_moved_during_the_start_is_covered_still`); a plain
+/// directory put in its place got the cover. (Mounts below another
+/// covered are not looked for: `cover_plan`.) Async-signal-safe, no
+/// allocation.
+fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr, devs: &[u64]) -> SysResult<()> {
+    use rustix::fs::StatxAttributes;
     use rustix::mount::{move_mount, MoveMountFlags};
     let how = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let target = match rustix::fs::openat2(outer, rel, how, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
         Ok(t) => t,
-        Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Ok(()),
+        // (Moved: not the grant's "No such file or directory".)
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Err(libc::EAGAIN),
         Err(e) => return Err(e.raw_os_error()),
     };
     let t = sys(rustix::fs::statx(&target, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
+    let root = !t.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT) || t.stx_attributes.contains(StatxAttributes::MOUNT_ROOT);
+    if !root || !devs.contains(&libc::makedev(t.stx_dev_major, t.stx_dev_minor)) {
+        return Err(libc::EAGAIN);
+    }
     let empty = if u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFDIR { empty_dir_mount()? } else { empty_file_mount()? };
     match move_mount(&empty, c"", &target, c"", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH) {
         // The mount's root is gone (unhashed: a bind mount of a file or
