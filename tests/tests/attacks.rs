@@ -1913,6 +1913,34 @@ fn a_procfs_moved_into_a_grant_during_the_start_is_covered() {
     assert!(!stdout.contains("started: 0\n"), "no session started at all:\n{stdout}{stderr}");
 }
 
+/// A symlink in a read-write grant swapped by a second thread between a
+/// link into the session's /proc (/proc/self/comm) and one to a file
+/// beside it while the main thread opens it 20000 times
+/// (`elsewhere_race`): natively every open succeeds. In a session the
+/// server may answer the first request ELSEWHERE and `Where` (the link
+/// swapped since) EAGAIN, which `pola::elsewhere` took for "cannot say":
+/// the open failed with ENOENT (10 of 20000 here). Now the call is made
+/// again as the path now resolves. (Still seen: an ELOOP in 0-2 of 20000,
+/// the table's 8 tries all raced.) Found by the session-21b adversary.
+#[test]
+fn a_link_swapped_into_proc_never_fails_an_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = Scratch::new("elsewhere_race");
+    let d = tmp.dir("d");
+    fs::write(d.join("real"), "real\n").unwrap();
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/elsewhere_race"), bin.join("elsewhere_race")).unwrap();
+    fs::set_permissions(bin.join("elsewhere_race"), fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = Command::new(preld());
+    cmd.arg("pola").arg("-B").arg("--rw").arg(&d).arg("--exec").arg(&bin).arg("--").arg(bin.join("elsewhere_race")).arg(&d).current_dir("/");
+    let r = capture(cmd, Duration::from_secs(120)).unwrap_or_else(|e| panic!("elsewhere_race: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("{stdout}{stderr}");
+    assert!(stdout.contains("opens failed:"), "elsewhere_race did not run to its end ({}):\n{stdout}{stderr}", describe_status(r.status));
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("WRONG") && !l.contains("Too many levels of symbolic links")).collect();
+    assert!(bad.is_empty(), "opens of a link swapped into /proc failed:\n{stdout}{stderr}");
+}
+
 /// The cover of the host's /proc (session-21 adversary): a grant of / on a host whose
 /// mounts are shared (systemd's default: / and /proc are) has its copy's
 /// mounts in the host's peer groups (open_tree's copy of a shared mount
