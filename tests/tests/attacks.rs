@@ -1610,6 +1610,45 @@ fn a_nested_read_only_grant_cannot_be_renamed_away_around_the_handler() {
     assert!(escapes.is_empty(), "a nested read-only grant was renamed away around the handler:\n{}", escapes.join("\n"));
 }
 
+/// A map of a directory over a host file in a directory grant (`--ro H
+/// --map H/hidden=OTHER`, H/hidden a file holding a secret, OTHER a
+/// directory): `sys::cover` mounted nothing over a file that a directory
+/// grant covers, and code around the handler (`nested_cover ... hidden`,
+/// ld-preld's `syscall; ret` with H's directory fd) stat'ed the hidden
+/// host file (its size, owner and times; the open was refused by
+/// Landlock). An empty read-only file is mounted over it now. As root
+/// and as nobody. Found by the session-21b adversary.
+#[test]
+fn a_map_s_hidden_file_under_a_directory_stats_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_map_s_hidden_file_under_a_directory_stats_nothing runs as root and as nobody: run the suite as root");
+    let (tmp, preld_nobody) = nested_cover_setup("map_file_cover");
+    let h = tmp.dir("h");
+    let other = tmp.dir("other");
+    let token = format!("preld-secret-token-{}", random_hex());
+    fs::write(h.join("hidden"), format!("{token}\n")).unwrap();
+    for d in [&h, &other] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::set_permissions(h.join("hidden"), fs::Permissions::from_mode(0o644)).unwrap();
+    let map = format!("{}={}", h.join("hidden").display(), other.display());
+    let bin = tmp.path().join("bin");
+    let args: Vec<&std::ffi::OsStr> = vec!["--ro".as_ref(), h.as_os_str(), "--map".as_ref(), map.as_ref(), "--exec".as_ref(), bin.as_os_str()];
+    let ino = std::os::unix::fs::MetadataExt::ino(&fs::metadata(h.join("hidden")).unwrap());
+    // (A stat that finds the cover, an empty file, is no leak: the host
+    // file's inode or size is.)
+    let (out, mut escapes) = nested_cover_runs(&tmp, &preld_nobody, &args, &h, "hidden", false);
+    if out.contains(&token) {
+        escapes.push("the hidden host file was read".into());
+    }
+    let shown = format!("(ino {ino}, size {})", token.len() + 1);
+    if out.contains(&shown) {
+        escapes.push(format!("the hidden host file was stat'ed: {shown}"));
+    }
+    assert!(escapes.is_empty(), "a file hidden by a map was reached around the handler:\n{}", escapes.join("\n"));
+}
+
 /// `-B --ro /`: the session's /tmp is a private one, mounted at `tmp` in
 /// the copy of /: code around the handler with a directory fd of / (the
 /// server's, through ld-preld's `syscall; ret`) finds the private /tmp

@@ -831,7 +831,8 @@ fn empty_file_mount() -> SysResult<OwnedFd> {
 /// name that is missing, or leads through a symlink, or is one, hides
 /// nothing of the outer copy (the host object is then reached by its own
 /// path anyway): left. A directory that a file grant covers gets an
-/// empty read-only directory. Mounting into a detached tree needs Linux
+/// empty read-only directory, a file that a directory grant covers an
+/// empty read-only file. Mounting into a detached tree needs Linux
 /// 6.15 and CAP_SYS_ADMIN over the copies' mount namespace. Only
 /// async-signal-safe calls, no allocation (the helper runs it after fork).
 pub fn cover(outer: BorrowedFd<'_>, inner: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
@@ -854,11 +855,14 @@ pub fn cover(outer: BorrowedFd<'_>, inner: BorrowedFd<'_>, rel: &std::ffi::CStr)
         let copy = sys(rustix::mount::open_tree(inner, c"", flags))?;
         return sys(move_mount(&copy, c"", &target, c"", both));
     }
-    if t_dir {
-        let empty = empty_dir_mount()?;
-        return sys(move_mount(&empty, c"", &target, c"", both));
-    }
-    Ok(())
+    // A directory that a file grant covers gets an empty read-only
+    // directory; a file that a directory grant covers (`--map H/f=DIR`
+    // with H/f a file) an empty read-only file: it was left, and code
+    // around the handler stat'ed the hidden host file (size, owner,
+    // times; session-21b adversary, test
+    // `a_map_s_hidden_file_under_a_directory_stats_nothing`).
+    let empty = if t_dir { empty_dir_mount()? } else { empty_file_mount()? };
+    sys(move_mount(&empty, c"", &target, c"", both))
 }
 
 /// A detached, empty, read-only tmpfs (mode 0555), to mount over what
