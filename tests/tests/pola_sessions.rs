@@ -4245,3 +4245,17 @@ fn statfs_and_xattrs_through_links_into_proc_as_natively() {
     compare("statfs and xattrs through links into /proc", script, &n, &s, true);
     assert!(!s.stdout_str().contains("errno 2\n"), "ENOENT for a path into the session's /proc:\n{}", s.stdout_str());
 }
+
+/// chdir into a process's directory of /proc (`cd /proc/self`, `cd
+/// /proc/1`, also through `..`: `cd /usr/../proc/self`) fails in a session
+/// ("can't cd to /proc/self": ELOOP), where natively it works and
+/// relative names then are the process's files (`cat status`); chdir to
+/// /proc itself works. Not documented among /proc's differences
+/// (docs/DESIGN.md). Found by the session-21b adversary.
+#[test]
+#[ignore = "bug: chdir into /proc/PID (/proc/self) fails with ELOOP in a session"]
+fn chdir_into_a_process_s_proc_directory_as_natively() {
+    let tmp = scratch("proc-chdir");
+    let script = "cd /proc/self && pwd && head -1 status; cd /usr/../proc/self && pwd && head -1 status";
+    Run::new(tmp.path(), &["sh", "-c", script]).grant("--rw", tmp.path()).same("cd /proc/self", true);
+}
