@@ -2018,6 +2018,52 @@ fn the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy() {
     assert!(stdout.contains("/tmp: the host's"), "the private /tmp's cover reached the host's /tmp:\n{stdout}{stderr}");
 }
 
+/// `the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy` for an
+/// ordinary user, whose copies and covers the unprivileged helper makes
+/// in a user and mount namespace of its own: on a host whose mounts are
+/// shared (here a mount namespace of the test's own with / made shared
+/// again), sessions of nobody's with a grant of / (its /proc, /sys and
+/// cgroups covered), a nested read-only grant and -B's private /tmp,
+/// while mounts are made on the host below a grant during a session (a
+/// procfs: never seen by it), leave the namespace's mount table as it
+/// was (ids aside). Held (session-21b adversary).
+#[test]
+fn an_ordinary_user_s_covers_leave_the_host_s_mounts_alone() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "an_ordinary_user_s_covers_leave_the_host_s_mounts_alone mounts in a namespace of its own: run the suite as root");
+    let setpriv = preld_tests::require_file("/usr/bin/setpriv", "util-linux");
+    let (tmp, preld_nobody) = scratch_for_nobody("cover_propagation_nobody");
+    let d = tmp.dir("d");
+    fs::create_dir(d.join("conf")).unwrap();
+    fs::create_dir(d.join("p")).unwrap();
+    for x in [d.clone(), d.join("conf"), d.join("p")] {
+        fs::set_permissions(&x, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    }
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(
+        r#"table() { sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort; }
+        before=$(table)
+        "$2" --reuid=65534 --regid=65534 --clear-groups "$0" pola --exec / -- /bin/true; echo "status $?"
+        "$2" --reuid=65534 --regid=65534 --clear-groups "$0" pola -B --ro / -- /bin/true; echo "status $?"
+        "$2" --reuid=65534 --regid=65534 --clear-groups "$0" pola -B --rw "$1" --ro "$1/conf" -- /bin/sh -c "sleep 1; ls '$1/p'; echo listed" & s=$!
+        sleep 0.3; mount -t proc proc "$1/p" || echo "mount failed"
+        wait $s; echo "status $?"
+        umount "$1/p"
+        after=$(table)
+        [ "$before" = "$after" ] && echo "mounts: unchanged" || { echo "mounts: CHANGED"; echo "$before" > /dev/stderr; echo "$after" > /dev/stderr; }"#,
+    );
+    cmd.arg(&preld_nobody).arg(&d).arg(&setpriv).current_dir("/");
+    in_own_mount_ns(&mut cmd, true, None, None);
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("preld pola as nobody: {e}"));
+    let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+    eprintln!("{stdout}{stderr}");
+    assert_eq!(stdout.matches("status 0").count(), 3, "a session failed:\n{stdout}{stderr}");
+    assert!(stdout.contains("listed\n") && !stdout.contains("mount failed"), "the session did not list D/p:\n{stdout}{stderr}");
+    let listed = stdout.split("listed").next().unwrap_or("");
+    assert!(!listed.lines().any(|l| l.chars().all(|c| c.is_ascii_digit()) && !l.is_empty()), "a procfs mounted on the host during the session was seen in its grant:\n{stdout}{stderr}");
+    assert!(stdout.contains("mounts: unchanged"), "the host's mount table changed:\n{stdout}{stderr}");
+}
+
 /// A procfs of the host's inside a grant elsewhere than at `proc` right
 /// below its root (session-21 adversary; the first cover looked at `proc`
 /// only; now every kernel file system below a grant is covered). A chroot's /proc in a grant of the chroot's parent (`--ro /srv`
