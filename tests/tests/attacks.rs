@@ -1867,13 +1867,12 @@ fn a_procfs_moved_during_the_start_is_covered_still() {
 /// host's procfs (init's comm) in about 1 start of 6 here. (A start whose
 /// realpath met the link is a grant of / as named, covered: the user's
 /// path was a link then.) With `--rw D/g` the copy would be a writable
-/// one of whatever the link names. A fix: open the realpath with
-/// openat2(RESOLVE_NO_SYMLINKS) and clone that fd (open_tree
-/// AT_EMPTY_PATH), or compare the copy's root with the realpath's
-/// (st_dev, st_ino), failing the grant on a difference. Found by the
-/// session-21b adversary.
+/// one of whatever the link names. Now the copy is made from the
+/// realpath opened with no symlink followed (openat2
+/// RESOLVE_NO_SYMLINKS, then open_tree of that fd; the temporary
+/// directory's name is resolved too): a start that meets the link there
+/// fails (ELOOP). Found by the session-21b adversary.
 #[test]
-#[ignore = "bug: a grant's path swapped with a symlink while the session starts makes its copy of the link's target (the host's /, uncovered)"]
 fn a_grant_swapped_for_a_symlink_during_the_start_is_refused() {
     let tmp = Scratch::new("grant_swapped");
     let d = tmp.dir("d");

@@ -115,7 +115,7 @@ impl GrantSpec {
     /// (`sys::mount_clones`): read-only unless it is writable (see
     /// `Namespace::with_clones`).
     pub fn copy_attrs(&self) -> u64 {
-        sys::copy_attrs(!self.mode.writable()) | if self.link { sys::LINK_ITSELF } else { 0 }
+        sys::copy_attrs(!self.mode.writable()) | if self.link { sys::LINK_ITSELF } else { sys::NO_SYMLINKS_ON_PATH }
     }
 }
 
@@ -305,7 +305,9 @@ pub fn temp_name(prefix: &str) -> PathBuf {
         r.copy_from_slice(&(t ^ (std::process::id() as u64) << 40).to_le_bytes()[..6]);
     }
     let name: String = r.iter().map(|b| CHARS[*b as usize % CHARS.len()] as char).collect();
-    std::env::temp_dir().join(format!("{prefix}{name}"))
+    // (Resolved: a grant's host path has no symlink on it, `GrantSpec::copy_attrs`.)
+    let tmp = std::env::temp_dir();
+    std::fs::canonicalize(&tmp).unwrap_or(tmp).join(format!("{prefix}{name}"))
 }
 
 /// `/a/b` + `c` → `/a/b/c`.

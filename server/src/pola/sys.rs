@@ -582,8 +582,24 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
     if attrs & LINK_ITSELF != 0 {
         flags |= OpenTreeFlags::AT_SYMLINK_NOFOLLOW;
     }
-    let fd = sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?;
-    let mut attrs = attrs & !LINK_ITSELF;
+    let fd = if attrs & NO_SYMLINKS_ON_PATH != 0 {
+        // The object the launcher's realpath of the grant found: no
+        // symlink on the way (a name swapped for a link since gave a copy
+        // of the link's target, the host's / with its /proc uncovered;
+        // session-21b adversary, test
+        // `a_grant_swapped_for_a_symlink_during_the_start_is_refused`).
+        let how = OFlags::PATH | OFlags::CLOEXEC;
+        let at = loop {
+            match rustix::fs::openat2(CWD, path.as_c_str(), how, Mode::empty(), ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
+                Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
+                r => break sys(r)?,
+            }
+        };
+        sys(rustix::mount::open_tree(&at, c"", flags | OpenTreeFlags::AT_EMPTY_PATH))?
+    } else {
+        sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?
+    };
+    let mut attrs = attrs & !(LINK_ITSELF | NO_SYMLINKS_ON_PATH);
     if attrs & NODEV_IF_DIR != 0 {
         // The type of the copy's root itself (a statx of the path first
         // was 60 path walks of -B's start).
@@ -622,6 +638,11 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
 /// Not a MOUNT_ATTR_* bit: `clone_tree` sets MOUNT_ATTR_NODEV where the
 /// copy's root is a directory.
 const NODEV_IF_DIR: u64 = 1 << 63;
+
+/// Not a MOUNT_ATTR_* bit either: `clone_tree` reaches the path without
+/// following a symlink on it (a grant's host path, a realpath: one there
+/// now was put there since).
+pub const NO_SYMLINKS_ON_PATH: u64 = 1 << 61;
 
 /// Not a MOUNT_ATTR_* bit either: `clone_tree` copies a symlink at the
 /// path itself (AT_SYMLINK_NOFOLLOW: a detached mount whose root is the
