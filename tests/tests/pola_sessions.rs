@@ -4213,3 +4213,49 @@ fn a_stat_of_a_name_in_a_mapping_cut_short_elsewhere_is_efault_not_sigbus() {
         }
     }
 }
+
+/// statfs and the xattr calls by path on a path that reaches the session's
+/// /proc through `..` or a symlink (`/usr/../proc/self/status`, a link to
+/// /proc/mounts, -B's /etc/mtab) answer as on the path it leads to, as
+/// natively: the server answers them ELSEWHERE, and `pola::elsewhere` made
+/// the call again only for opens, stat, access, readlink, chdir and the
+/// calls that change a file, so these were ENOENT (`stat -f /etc/mtab`:
+/// "cannot read file system information for '/etc/mtab': No such file or
+/// directory"; `ls -lL /etc/mtab` printed "No such file or directory"
+/// from its listxattr and lgetxattr). Found by the session-21b adversary.
+#[test]
+fn statfs_and_xattrs_through_links_into_proc_as_natively() {
+    let tmp = scratch("proc-links-statfs");
+    let d = tmp.path();
+    std::os::unix::fs::symlink("/proc/mounts", d.join("mtab")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/status", d.join("status")).unwrap();
+    let script = "import os\n\
+                  for p in ['/usr/../proc/self/status', '/usr/../proc', 'mtab', 'status', '/etc/mtab']:\n\
+                  \x20   for name, f in [('statvfs', lambda: (os.statvfs(p).f_namemax, os.statvfs(p).f_bsize)),\n\
+                  \x20                   ('listxattr', lambda: os.listxattr(p)), ('llistxattr', lambda: os.listxattr(p, follow_symlinks=False)),\n\
+                  \x20                   ('getxattr', lambda: os.getxattr(p, 'user.preld')), ('lgetxattr', lambda: os.getxattr(p, 'user.preld', follow_symlinks=False))]:\n\
+                  \x20       try:\n\
+                  \x20           print(p, name, f(), flush=True)\n\
+                  \x20       except OSError as e:\n\
+                  \x20           print(p, name, 'errno', e.errno, flush=True)\n";
+    fs::write(d.join("statfs.py"), script).unwrap();
+    let py = require_file("/usr/bin/python3", "python3");
+    let r = Run::new(d, &[py.to_str().unwrap(), "statfs.py"]).grant("--rw", d);
+    let (n, s) = (r.native_ok(), r.session_ok());
+    compare("statfs and xattrs through links into /proc", script, &n, &s, true);
+    assert!(!s.stdout_str().contains("errno 2\n"), "ENOENT for a path into the session's /proc:\n{}", s.stdout_str());
+}
+
+/// chdir into a process's directory of /proc (`cd /proc/self`, `cd
+/// /proc/1`, also through `..`: `cd /usr/../proc/self`) fails in a session
+/// ("can't cd to /proc/self": ELOOP), where natively it works and
+/// relative names then are the process's files (`cat status`); chdir to
+/// /proc itself works. Not documented among /proc's differences
+/// (docs/DESIGN.md). Found by the session-21b adversary.
+#[test]
+#[ignore = "bug: chdir into /proc/PID (/proc/self) fails with ELOOP in a session"]
+fn chdir_into_a_process_s_proc_directory_as_natively() {
+    let tmp = scratch("proc-chdir");
+    let script = "cd /proc/self && pwd && head -1 status; cd /usr/../proc/self && pwd && head -1 status";
+    Run::new(tmp.path(), &["sh", "-c", script]).grant("--rw", tmp.path()).same("cd /proc/self", true);
+}

@@ -115,7 +115,7 @@ impl GrantSpec {
     /// (`sys::mount_clones`): read-only unless it is writable (see
     /// `Namespace::with_clones`).
     pub fn copy_attrs(&self) -> u64 {
-        sys::copy_attrs(!self.mode.writable()) | if self.link { sys::LINK_ITSELF } else { 0 }
+        sys::copy_attrs(!self.mode.writable()) | if self.link { sys::LINK_ITSELF } else { sys::NO_SYMLINKS_ON_PATH }
     }
 }
 
@@ -305,7 +305,9 @@ pub fn temp_name(prefix: &str) -> PathBuf {
         r.copy_from_slice(&(t ^ (std::process::id() as u64) << 40).to_le_bytes()[..6]);
     }
     let name: String = r.iter().map(|b| CHARS[*b as usize % CHARS.len()] as char).collect();
-    std::env::temp_dir().join(format!("{prefix}{name}"))
+    // (Resolved: a grant's host path has no symlink on it, `GrantSpec::copy_attrs`.)
+    let tmp = std::env::temp_dir();
+    std::fs::canonicalize(&tmp).unwrap_or(tmp).join(format!("{prefix}{name}"))
 }
 
 /// `/a/b` + `c` → `/a/b/c`.
@@ -895,12 +897,17 @@ pub fn cover_plan(specs: &[GrantSpec]) -> Vec<sys::Cover> {
     let pseudo = sys::pseudo_mounts();
     for (i, s) in specs.iter().enumerate().filter(|(_, s)| !s.link) {
         let host = s.host.as_os_str().as_bytes();
-        for m in &pseudo {
+        let mut taken: Vec<&[u8]> = Vec::new();
+        for (m, devs) in &pseudo {
             let rel = if host == b"/" { m.strip_prefix(b"/") } else { m.strip_prefix(host).and_then(|r| r.strip_prefix(b"/")) };
-            if let Some(rel) = rel.filter(|r| !r.is_empty()) {
-                if let Ok(rel) = std::ffi::CString::new(rel) {
-                    first.push(sys::Cover { inner: None, outer: i, rel });
-                }
+            let Some(rel) = rel.filter(|r| !r.is_empty()) else { continue };
+            // Below a mount covered already: hidden with it.
+            if taken.iter().any(|t| rel.strip_prefix(*t).is_some_and(|r| r.first() == Some(&b'/'))) {
+                continue;
+            }
+            if let Ok(c) = std::ffi::CString::new(rel) {
+                taken.push(rel);
+                first.push(sys::Cover { inner: None, outer: i, rel: c, devs: devs.clone() });
             }
         }
     }
@@ -917,7 +924,7 @@ pub fn cover_plan(specs: &[GrantSpec]) -> Vec<sys::Cover> {
         let Some((j, o)) = outer else { continue };
         let rel = s.vpath[o.vpath.len()..].strip_prefix(b"/").unwrap_or(&s.vpath[o.vpath.len()..]);
         let Ok(rel) = std::ffi::CString::new(rel) else { continue };
-        plan.push((s.vpath.iter().filter(|&&b| b == b'/').count(), sys::Cover { inner: Some(i), outer: j, rel }));
+        plan.push((s.vpath.iter().filter(|&&b| b == b'/').count(), sys::Cover { inner: Some(i), outer: j, rel, devs: Vec::new() }));
     }
     plan.sort_by(|a, b| b.0.cmp(&a.0));
     first.extend(plan.into_iter().map(|(_, c)| c));

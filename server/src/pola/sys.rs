@@ -582,8 +582,24 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
     if attrs & LINK_ITSELF != 0 {
         flags |= OpenTreeFlags::AT_SYMLINK_NOFOLLOW;
     }
-    let fd = sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?;
-    let mut attrs = attrs & !LINK_ITSELF;
+    let fd = if attrs & NO_SYMLINKS_ON_PATH != 0 {
+        // The object the launcher's realpath of the grant found: no
+        // symlink on the way (a name swapped for a link since gave a copy
+        // of the link's target, the host's / with its /proc uncovered;
+        // session-21b adversary, test
+        // `a_grant_swapped_for_a_symlink_during_the_start_is_refused`).
+        let how = OFlags::PATH | OFlags::CLOEXEC;
+        let at = loop {
+            match rustix::fs::openat2(CWD, path.as_c_str(), how, Mode::empty(), ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
+                Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => continue,
+                r => break sys(r)?,
+            }
+        };
+        sys(rustix::mount::open_tree(&at, c"", flags | OpenTreeFlags::AT_EMPTY_PATH))?
+    } else {
+        sys(rustix::mount::open_tree(CWD, path.as_c_str(), flags))?
+    };
+    let mut attrs = attrs & !(LINK_ITSELF | NO_SYMLINKS_ON_PATH);
     if attrs & NODEV_IF_DIR != 0 {
         // The type of the copy's root itself (a statx of the path first
         // was 60 path walks of -B's start).
@@ -622,6 +638,11 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
 /// Not a MOUNT_ATTR_* bit: `clone_tree` sets MOUNT_ATTR_NODEV where the
 /// copy's root is a directory.
 const NODEV_IF_DIR: u64 = 1 << 63;
+
+/// Not a MOUNT_ATTR_* bit either: `clone_tree` reaches the path without
+/// following a symlink on it (a grant's host path, a realpath: one there
+/// now was put there since).
+pub const NO_SYMLINKS_ON_PATH: u64 = 1 << 61;
 
 /// Not a MOUNT_ATTR_* bit either: `clone_tree` copies a symlink at the
 /// path itself (AT_SYMLINK_NOFOLLOW: a detached mount whose root is the
@@ -668,6 +689,10 @@ pub struct Cover {
     pub inner: Option<usize>,
     pub outer: usize,
     pub rel: CString,
+    /// A kernel file system's: the devices (st_dev) mountinfo gave for
+    /// mounts at `rel`, one of which the place must be the root of a mount
+    /// of (`cover_pseudo`).
+    pub devs: Vec<u64>,
 }
 
 /// Makes `covers` on `copies`, in their order (the kernel's file systems
@@ -682,7 +707,7 @@ pub fn cover_all(copies: &mut [SysResult<OwnedFd>], covers: &[Cover]) {
         let Some(Ok(outer)) = copies.get(c.outer) else { continue };
         match c.inner {
             None => {
-                if let Err(e) = cover_pseudo(outer.as_fd(), &c.rel) {
+                if let Err(e) = cover_pseudo(outer.as_fd(), &c.rel, &c.devs) {
                     copies[c.outer] = Err(e);
                 }
             }
@@ -710,21 +735,30 @@ const PSEUDO: &[&[u8]] = &[
 ];
 
 /// The mount points of the kernel's own file systems (`PSEUDO`) in this
-/// process's mount namespace (/proc/self/mountinfo), shallowest first.
-pub fn pseudo_mounts() -> Vec<Vec<u8>> {
+/// process's mount namespace (/proc/self/mountinfo), shallowest first,
+/// each once with the devices (mountinfo's major:minor) mounted there.
+pub fn pseudo_mounts() -> Vec<(Vec<u8>, Vec<u64>)> {
     let Ok(info) = std::fs::read("/proc/self/mountinfo") else { return Vec::new() };
-    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut out: Vec<(Vec<u8>, Vec<u64>)> = Vec::new();
     for line in info.split(|&b| b == b'\n') {
         let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
         let Some(dash) = fields.iter().position(|f| *f == b"-") else { continue };
-        let (Some(point), Some(fstype)) = (fields.get(4), fields.get(dash + 1)) else { continue };
+        let (Some(point), Some(fstype), Some(dev)) = (fields.get(4), fields.get(dash + 1), fields.get(2)) else { continue };
         if PSEUDO.contains(fstype) {
-            out.push(unescape_mountinfo(point));
+            let dev = std::str::from_utf8(dev).ok().and_then(|d| d.split_once(':')).and_then(|(a, b)| Some(libc::makedev(a.parse().ok()?, b.parse().ok()?)));
+            out.push((unescape_mountinfo(point), dev.into_iter().collect()));
         }
     }
-    out.sort_by_key(|p| p.iter().filter(|&&b| b == b'/').count());
-    out.dedup();
-    out
+    out.sort_by(|a, b| (a.0.iter().filter(|&&c| c == b'/').count(), &a.0).cmp(&(b.0.iter().filter(|&&c| c == b'/').count(), &b.0)));
+    // (Mounts stacked at one place: one cover, over whichever is on top.)
+    let mut merged: Vec<(Vec<u8>, Vec<u64>)> = Vec::new();
+    for (p, devs) in out {
+        match merged.last_mut() {
+            Some((q, d)) if *q == p => d.extend(devs),
+            _ => merged.push((p, devs)),
+        }
+    }
+    merged
 }
 
 /// A mountinfo field with its octal escapes (`\040` for a space, `\011`,
@@ -747,20 +781,45 @@ fn unescape_mountinfo(f: &[u8]) -> Vec<u8> {
 
 /// Covers the kernel file system mounted at `rel` inside the copy `outer`
 /// (`PSEUDO`) with an empty read-only one: a directory, or a file where
-/// one of its files is mounted alone. A name the copy no longer reaches
-/// (covered with what holds it, or beyond a symlink: the mount is reached
-/// at its own path then) is left. Async-signal-safe, no allocation.
-fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
+/// one of its files is mounted alone. The place must be the root of a
+/// mount of one of `devs` (what mountinfo said is mounted there): a name
+/// the copy does not reach, or reaches elsewhere, fails the copy. The
+/// copy shares the host's directories, and a directory holding the mount
+/// point, renamed on the host between the launcher's read of mountinfo
+/// and this, was left uncovered (the session started with the host's
+/// procfs in its grant about once in 5 starts; session-21b adversary,
+/// test `a_procfs_moved_during_the_start_is_covered_still`); a plain
+/// directory put in its place got the cover. (Mounts below another
+/// covered are not looked for: `cover_plan`.) Async-signal-safe, no
+/// allocation.
+fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr, devs: &[u64]) -> SysResult<()> {
+    use rustix::fs::StatxAttributes;
     use rustix::mount::{move_mount, MoveMountFlags};
     let how = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let target = match rustix::fs::openat2(outer, rel, how, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
         Ok(t) => t,
-        Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Ok(()),
+        // (Moved: not the grant's "No such file or directory".)
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Err(libc::EAGAIN),
         Err(e) => return Err(e.raw_os_error()),
     };
     let t = sys(rustix::fs::statx(&target, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
+    let root = !t.stx_attributes_mask.contains(StatxAttributes::MOUNT_ROOT) || t.stx_attributes.contains(StatxAttributes::MOUNT_ROOT);
+    if !root || !devs.contains(&libc::makedev(t.stx_dev_major, t.stx_dev_minor)) {
+        return Err(libc::EAGAIN);
+    }
     let empty = if u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFDIR { empty_dir_mount()? } else { empty_file_mount()? };
-    sys(move_mount(&empty, c"", &target, c"", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH))
+    match move_mount(&empty, c"", &target, c"", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH) {
+        // The mount's root is gone (unhashed: a bind mount of a file or
+        // directory of a process that has exited, /proc/PID/status bound
+        // over a file once PID is dead; a removed cgroup): nothing can be
+        // mounted on it (the kernel's ENOENT), and nothing is read through
+        // it either. Before, the whole grant failed with ENOENT ("DIR: No
+        // such file or directory": a grant of / on a host holding one such
+        // mount anywhere; session-21b adversary, test
+        // `a_stale_proc_file_mount_in_a_grant_is_covered`).
+        Err(rustix::io::Errno::NOENT) => Ok(()),
+        r => sys(r),
+    }
 }
 
 /// A detached mount of an empty read-only file (mode 0444), to mount over
@@ -793,7 +852,8 @@ fn empty_file_mount() -> SysResult<OwnedFd> {
 /// name that is missing, or leads through a symlink, or is one, hides
 /// nothing of the outer copy (the host object is then reached by its own
 /// path anyway): left. A directory that a file grant covers gets an
-/// empty read-only directory. Mounting into a detached tree needs Linux
+/// empty read-only directory, a file that a directory grant covers an
+/// empty read-only file. Mounting into a detached tree needs Linux
 /// 6.15 and CAP_SYS_ADMIN over the copies' mount namespace. Only
 /// async-signal-safe calls, no allocation (the helper runs it after fork).
 pub fn cover(outer: BorrowedFd<'_>, inner: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
@@ -816,11 +876,14 @@ pub fn cover(outer: BorrowedFd<'_>, inner: BorrowedFd<'_>, rel: &std::ffi::CStr)
         let copy = sys(rustix::mount::open_tree(inner, c"", flags))?;
         return sys(move_mount(&copy, c"", &target, c"", both));
     }
-    if t_dir {
-        let empty = empty_dir_mount()?;
-        return sys(move_mount(&empty, c"", &target, c"", both));
-    }
-    Ok(())
+    // A directory that a file grant covers gets an empty read-only
+    // directory; a file that a directory grant covers (`--map H/f=DIR`
+    // with H/f a file) an empty read-only file: it was left, and code
+    // around the handler stat'ed the hidden host file (size, owner,
+    // times; session-21b adversary, test
+    // `a_map_s_hidden_file_under_a_directory_stats_nothing`).
+    let empty = if t_dir { empty_dir_mount()? } else { empty_file_mount()? };
+    sys(move_mount(&empty, c"", &target, c"", both))
 }
 
 /// A detached, empty, read-only tmpfs (mode 0555), to mount over what

@@ -35,7 +35,8 @@ int main(int argc, char **argv) {
         snprintf(label, sizeof label, "openat(dir fd %ld, %s)", fd, rel);
         struct stat hs;
         long st_r = g(SYS_newfstatat, fd, (long)rel, (long)&hs, AT_SYMLINK_NOFOLLOW);
-        printf("fstatat(dir fd %ld, %s): %s%s\n", fd, rel, st_r == 0 ? "found" : strerror((int)-st_r),
+        printf("fstatat(dir fd %ld, %s): %s (ino %lu, size %ld)%s\n", fd, rel, st_r == 0 ? "found" : strerror((int)-st_r),
+               st_r == 0 ? (unsigned long)hs.st_ino : 0UL, st_r == 0 ? (long)hs.st_size : -1L,
                st_r == 0 && hidden ? " ESCAPE: a hidden host file stat'ed" : "");
         long w = g(SYS_openat, fd, (long)rel, O_WRONLY | O_APPEND, 0);
         if (w >= 0) {
