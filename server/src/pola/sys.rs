@@ -744,7 +744,9 @@ pub fn pseudo_mounts() -> Vec<(Vec<u8>, Vec<u64>)> {
         let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
         let Some(dash) = fields.iter().position(|f| *f == b"-") else { continue };
         let (Some(point), Some(fstype), Some(dev)) = (fields.get(4), fields.get(dash + 1), fields.get(2)) else { continue };
-        if PSEUDO.contains(fstype) {
+        // (A mount point removed since: no path reaches it to cover, nor
+        // to read through.)
+        if PSEUDO.contains(fstype) && !point.ends_with(b"\\040(deleted)") {
             let dev = std::str::from_utf8(dev).ok().and_then(|d| d.split_once(':')).and_then(|(a, b)| Some(libc::makedev(a.parse().ok()?, b.parse().ok()?)));
             out.push((unescape_mountinfo(point), dev.into_iter().collect()));
         }
