@@ -4247,15 +4247,16 @@ fn statfs_and_xattrs_through_links_into_proc_as_natively() {
 }
 
 /// chdir into a process's directory of /proc (`cd /proc/self`, `cd
-/// /proc/1`, also through `..`: `cd /usr/../proc/self`) fails in a session
-/// ("can't cd to /proc/self": ELOOP), where natively it works and
-/// relative names then are the process's files (`cat status`); chdir to
-/// /proc itself works. Not documented among /proc's differences
-/// (docs/DESIGN.md). Found by the session-21b adversary.
+/// /proc/1`, also through `..`: `cd /usr/../proc/self`) as natively:
+/// relative names then are the process's files (`head -1 status`). It
+/// failed with ELOOP (found by the session-21b adversary): the server
+/// has no /proc, and answered ELSEWHERE to the same path each time. Now
+/// the handler looks in the session's procfs and the server takes the
+/// name as the cwd. Missing and non-directories fail as natively.
 #[test]
-#[ignore = "bug: chdir into /proc/PID (/proc/self) fails with ELOOP in a session"]
 fn chdir_into_a_process_s_proc_directory_as_natively() {
     let tmp = scratch("proc-chdir");
-    let script = "cd /proc/self && pwd && head -1 status; cd /usr/../proc/self && pwd && head -1 status";
+    let script = "cd /proc/self && pwd && head -1 status; cd /usr/../proc/self && pwd && head -1 status; cd /proc/1 && pwd && ls -d fd; \
+                  cd /proc/self/status 2>/dev/null || echo notdir $?; cd /proc/nothing 2>/dev/null || echo missing $?; cd /proc/self/task && ls | wc -l";
     Run::new(tmp.path(), &["sh", "-c", script]).grant("--rw", tmp.path()).same("cd /proc/self", true);
 }

@@ -786,9 +786,9 @@ impl Namespace {
             // / the host's are covered; else a kept virtual directory): a
             // walk that reaches one through a symlink or `..` leaves the
             // namespace there, and the handler makes the call again with
-            // the path it names (`take_outside`, ELSEWHERE). A path that
-            // names one itself is the handler's own request (chdir /proc).
-            if !literal_own && (vpath == b"/proc" || vpath == b"/dev/pts") && self.grant_at(&vpath).is_none() && !queue.iter().any(|q| q == b"..") {
+            // the path it names (`take_outside`, ELSEWHERE). /proc or
+            // /dev/pts named itself is the virtual directory (chdir /proc).
+            if !(literal_own && is_last) && (vpath == b"/proc" || vpath == b"/dev/pts") && self.grant_at(&vpath).is_none() && !queue.iter().any(|q| q == b"..") {
                 self.left_at(&vpath, &queue);
                 return if is_last { Ok(Node::MissingVirtual) } else { Err(libc::ENOENT) };
             }

@@ -1352,7 +1352,20 @@ impl Server {
 
     fn chdir(&mut self, i: usize, p: &PathArg<'_>, fds: &[OwnedFd]) -> SysResult<()> {
         let empty_ok = matches!(p.base, Base::Fd(_));
-        let vpath = match self.resolve(i, p, fds, true, empty_ok)?.existing()? {
+        let resolved = match self.resolve(i, p, fds, true, empty_ok) {
+            // A directory of the session's /proc named as such (`cd
+            // /proc/self`): the handler looked, the server has no view of
+            // it. The cwd is its name (what the walk reached: /proc/self,
+            // as the shell's $PWD), and relative names from it are the
+            // handler's. Through a symlink or `..` it is ELSEWHERE still:
+            // the handler looks at the path it names, then asks again.
+            Err(proto::ELSEWHERE) if p.base == Base::Cwd && p.path.starts_with(b"/proc/") && !p.path.split(|&c| c == b'/').any(|c| c == b"..") => {
+                self.conns[i].cwd = self.req.elsewhere.take().unwrap_or_else(|| ns::normalize(p.path));
+                return Ok(());
+            }
+            r => r?,
+        };
+        let vpath = match resolved.existing()? {
             Existing::Virtual(v) => v,
             Existing::Real(o) => {
                 if sys::file_type(&o.st) != libc::S_IFDIR {
