@@ -1692,7 +1692,7 @@ fn the_host_s_tmp_stays_hidden_under_a_private_tmp_in_a_grant_of_root() {
 /// thread gives a round up when preld's mprotect back, after a store made
 /// over the old page, makes the page it is filling read-only: the
 /// program's own doing, through the gadget). Each program
-/// runs up to 300 times as `unmap_race` (the program handles SIGSEGV) and
+/// runs up to 150 times as `unmap_race` (the program handles SIGSEGV) and
 /// as `unmap_race_dfl` (SIGSEGV and SIGBUS at SIG_DFL: preld puts its
 /// entry in for the store; the page moved over with one mremap, then made
 /// read-only).
@@ -1707,7 +1707,7 @@ fn fast_rewrite_races_code_mapped_over() {
     let out = tmp.dir("out");
     let mut escapes = Vec::new();
     for (prog, mode) in [("fast_rewrite-static", "unmap_race"), ("fast_rewrite", "unmap_race"), ("fast_rewrite-static", "unmap_race_dfl"), ("fast_rewrite", "unmap_race_dfl")] {
-        for run in 0..300 {
+        for run in 0..150 {
             let mut cmd = Command::new(preld());
             cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--").arg(bin.join(prog));
             cmd.arg("/nonexistent-secret").arg(&bin).arg(&out).arg(mode);
