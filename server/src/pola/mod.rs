@@ -1064,7 +1064,7 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
             // The private directory's grants' copies, and all in the
             // grants' order, the stand-ins' directory's last.
             let inside = copy_paths(&specs, &in_private, true);
-            let (mut early_clones, mut late) = (early_clones.into_iter(), sys::mount_clones(&inside, &[]).0.into_iter());
+            let (mut early_clones, mut late) = (early_clones.into_iter(), sys::mount_clones(&inside, &[]).into_iter());
             let mut clones: Vec<_> = in_private.iter().map(|&i| if i { late.next() } else { early_clones.next() }.expect("a copy per grant")).collect();
             clones.extend(early_clones);
             Namespace::with_clones(&specs, backing, clones, false)?

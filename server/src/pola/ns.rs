@@ -385,15 +385,14 @@ impl Namespace {
     pub fn with_backing(specs: &[GrantSpec], backing_dir: HostDir) -> Result<Namespace, String> {
         let mut paths: Vec<(&[u8], u64)> = specs.iter().map(|s| (s.host.as_os_str().as_bytes(), s.copy_attrs())).collect();
         paths.push((backing_dir.path().as_os_str().as_bytes(), 0));
-        let (clones, covered) = sys::mount_clones(&paths, &cover_plan(specs));
-        Namespace::with_clones(specs, backing_dir, clones, covered)
+        let clones = sys::mount_clones(&paths, &cover_plan(specs));
+        Namespace::with_clones(specs, backing_dir, clones, true)
     }
 
     /// As `with_backing`, with the copies made already (`sys::mount_clones`
     /// of each spec's host and `GrantSpec::copy_attrs`, then of the
-    /// stand-ins' directory with none). `covered`: the nested grants'
-    /// covers (`cover_plan`) were made with the copies (by the helper that
-    /// made them); else they are made here.
+    /// stand-ins' directory with none). `covered`: the covers
+    /// (`cover_plan`) were made with the copies; else they are made here.
     pub fn with_clones(specs: &[GrantSpec], backing_dir: HostDir, mut clones: Vec<SysResult<OwnedFd>>, covered: bool) -> Result<Namespace, String> {
         if !covered {
             sys::cover_all(&mut clones, &cover_plan(specs));
@@ -533,12 +532,7 @@ impl Namespace {
         }
         let host = spec.host.as_os_str().as_bytes();
         // (The kernel's file systems in it covered, as at the start.)
-        let plan = cover_plan(std::slice::from_ref(spec));
-        let (mut made, covered) = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable()))], &plan);
-        if !covered {
-            sys::cover_all(&mut made, &plan);
-        }
-        let fd = made
+        let fd = sys::mount_clones(&[(host, sys::copy_attrs(!spec.mode.writable()))], &cover_plan(std::slice::from_ref(spec)))
             .pop()
             .unwrap_or(Err(libc::EIO))
             .map_err(|e| format!("{}: cannot make a copy of its mount: {}", spec.host.display(), std::io::Error::from_raw_os_error(e)))?;

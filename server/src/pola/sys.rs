@@ -603,9 +603,8 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
     if attrs & NODEV_IF_DIR != 0 {
         // The type of the copy's root itself (a statx of the path first
         // was 60 path walks of -B's start).
-        let x = sys(rustix::fs::statx(&fd, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
         attrs &= !NODEV_IF_DIR;
-        if u32::from(x.stx_mode) & libc::S_IFMT == libc::S_IFDIR {
+        if file_kind(fd.as_fd())? == libc::S_IFDIR {
             attrs |= libc::MOUNT_ATTR_NODEV;
         }
     }
@@ -615,24 +614,43 @@ fn clone_tree(path: &CString, attrs: u64) -> SysResult<OwnedFd> {
     // (the first cover of the host's /proc covered the machine's;
     // session-21 adversary, test
     // `the_cover_of_the_host_s_proc_stays_in_the_grant_s_copy`).
-    let attr = MountAttr { attr_set: attrs, attr_clr: 0, propagation: libc::MS_PRIVATE, userns_fd: 0 };
+    set_mount_attrs(fd.as_fd(), attrs, libc::MS_PRIVATE, true)?;
+    Ok(fd)
+}
+
+/// mount_setattr(2) of the mount whose root is `fd` (and of every mount
+/// below it with `recursive`): the MOUNT_ATTR_* bits `attrs` set, the
+/// propagation `propagation` (0: unchanged). Async-signal-safe.
+fn set_mount_attrs(fd: BorrowedFd<'_>, attrs: u64, propagation: u64, recursive: bool) -> SysResult<()> {
+    let attr = MountAttr { attr_set: attrs, attr_clr: 0, propagation, userns_fd: 0 };
+    let flags = libc::AT_EMPTY_PATH as libc::c_uint | if recursive { libc::AT_RECURSIVE as libc::c_uint } else { 0 };
     // SAFETY: mount_setattr (rustix has none) reads a static NUL-terminated
     // empty path and a live mount_attr of the size given, on `fd`, which is
     // open; it writes nothing of ours.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint,
-            &attr as *const MountAttr,
-            size_of::<MountAttr>(),
-        )
-    };
+    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, fd.as_raw_fd(), c"".as_ptr(), flags, &attr as *const MountAttr, size_of::<MountAttr>()) };
     if r < 0 {
         return Err(errno());
     }
-    Ok(fd)
+    Ok(())
+}
+
+/// The type bits (S_IFMT) of what `fd` is.
+fn file_kind(fd: BorrowedFd<'_>) -> SysResult<u32> {
+    Ok(u32::from(sys(rustix::fs::statx(fd, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?.stx_mode) & libc::S_IFMT)
+}
+
+/// What lies at `rel` inside the copy `outer` (O_PATH, the last name not
+/// followed), no symlink on the way and never above `outer`. Async-
+/// signal-safe.
+fn place_in(outer: BorrowedFd<'_>, rel: &std::ffi::CStr) -> rustix::io::Result<OwnedFd> {
+    let how = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    rustix::fs::openat2(outer, rel, how, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS)
+}
+
+/// An empty read-only mount to put over a place of type `kind`: a
+/// directory for a directory, else a file.
+fn empty_mount_for(kind: u32) -> SysResult<OwnedFd> {
+    if kind == libc::S_IFDIR { empty_dir_mount() } else { empty_file_mount() }
 }
 
 /// Not a MOUNT_ATTR_* bit: `clone_tree` sets MOUNT_ATTR_NODEV where the
@@ -662,20 +680,23 @@ pub fn copy_attrs(readonly: bool) -> u64 {
 /// them in a user and mount namespace of its own (where it has it) and
 /// sends them back: a detached mount is usable from any namespace.
 ///
-/// `covers` (indices into `paths`) are made by the helper, which alone
-/// may mount into its copies, after every copy: true then (the caller
-/// makes them itself where it made the copies, `cover_all`).
-pub fn mount_clones(paths: &[(&[u8], u64)], covers: &[Cover]) -> (Vec<SysResult<OwnedFd>>, bool) {
+/// `covers` (indices into `paths`, `cover_all`) are made on the copies
+/// before they are returned, where they were made: by the helper, which
+/// alone may mount into its copies.
+pub fn mount_clones(paths: &[(&[u8], u64)], covers: &[Cover]) -> Vec<SysResult<OwnedFd>> {
     match mount_clones_here(paths) {
-        Some(out) => (out, false),
+        Some(mut out) => {
+            cover_all(&mut out, covers);
+            out
+        }
         None => {
             let cpaths: Vec<(CString, u64)> = match paths.iter().map(|(p, attrs)| cstr(p).map(|c| (c, *attrs))).collect() {
                 Ok(v) => v,
-                Err(e) => return (paths.iter().map(|_| Err(e)).collect(), true),
+                Err(e) => return paths.iter().map(|_| Err(e)).collect(),
             };
             match clones_in_helper(&cpaths, covers) {
-                Ok(v) => (v, true),
-                Err(e) => (paths.iter().map(|_| Err(e)).collect(), true),
+                Ok(v) => v,
+                Err(e) => paths.iter().map(|_| Err(e)).collect(),
             }
         }
     }
@@ -797,8 +818,7 @@ fn unescape_mountinfo(f: &[u8]) -> Vec<u8> {
 fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr, devs: &[u64]) -> SysResult<()> {
     use rustix::fs::StatxAttributes;
     use rustix::mount::{move_mount, MoveMountFlags};
-    let how = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let target = match rustix::fs::openat2(outer, rel, how, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
+    let target = match place_in(outer, rel) {
         Ok(t) => t,
         // (Moved: not the grant's "No such file or directory".)
         Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Err(libc::EAGAIN),
@@ -809,7 +829,7 @@ fn cover_pseudo(outer: BorrowedFd<'_>, rel: &std::ffi::CStr, devs: &[u64]) -> Sy
     if !root || !devs.contains(&libc::makedev(t.stx_dev_major, t.stx_dev_minor)) {
         return Err(libc::EAGAIN);
     }
-    let empty = if u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFDIR { empty_dir_mount()? } else { empty_file_mount()? };
+    let empty = empty_mount_for(u32::from(t.stx_mode) & libc::S_IFMT)?;
     match move_mount(&empty, c"", &target, c"", MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH) {
         // The mount's root is gone (unhashed: a bind mount of a file or
         // directory of a process that has exited, /proc/PID/status bound
@@ -834,13 +854,7 @@ fn empty_file_mount() -> SysResult<OwnedFd> {
     let dir = sys(fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::MOUNT_ATTR_NOSUID | MountAttrFlags::MOUNT_ATTR_NODEV | MountAttrFlags::MOUNT_ATTR_NOEXEC))?;
     drop(sys(rustix::fs::openat(&dir, c"empty", OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC, Mode::from_raw_mode(0o444)))?);
     let file = sys(rustix::mount::open_tree(&dir, c"empty", OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC))?;
-    let attr = MountAttr { attr_set: libc::MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
-    // SAFETY: as in `clone_tree`: mount_setattr reads a static empty path
-    // and a live mount_attr of the size given, on `file`, which is open.
-    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, file.as_raw_fd(), c"".as_ptr(), libc::AT_EMPTY_PATH as libc::c_uint, &attr as *const MountAttr, size_of::<MountAttr>()) };
-    if r < 0 {
-        return Err(errno());
-    }
+    set_mount_attrs(file.as_fd(), libc::MOUNT_ATTR_RDONLY, 0, false)?;
     Ok(file)
 }
 
@@ -860,20 +874,17 @@ fn empty_file_mount() -> SysResult<OwnedFd> {
 /// async-signal-safe calls, no allocation (the helper runs it after fork).
 pub fn cover(outer: BorrowedFd<'_>, inner: BorrowedFd<'_>, rel: &std::ffi::CStr) -> SysResult<()> {
     use rustix::mount::{move_mount, MoveMountFlags};
-    let how = rustix::fs::OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let target = match rustix::fs::openat2(outer, rel, how, Mode::empty(), ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS) {
+    let target = match place_in(outer, rel) {
         Ok(t) => t,
         Err(rustix::io::Errno::NOENT | rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => return Ok(()),
         Err(e) => return Err(e.raw_os_error()),
     };
-    let t = sys(rustix::fs::statx(&target, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
-    let i = sys(rustix::fs::statx(inner, c"", AtFlags::EMPTY_PATH, StatxFlags::TYPE))?;
-    let (t_dir, i_dir) = (u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFDIR, u32::from(i.stx_mode) & libc::S_IFMT == libc::S_IFDIR);
-    if u32::from(t.stx_mode) & libc::S_IFMT == libc::S_IFLNK || u32::from(i.stx_mode) & libc::S_IFMT == libc::S_IFLNK {
+    let (t, i) = (file_kind(target.as_fd())?, file_kind(inner)?);
+    if t == libc::S_IFLNK || i == libc::S_IFLNK {
         return Ok(());
     }
     let both = MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH;
-    if t_dir == i_dir {
+    if (t == libc::S_IFDIR) == (i == libc::S_IFDIR) {
         let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::AT_RECURSIVE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_EMPTY_PATH;
         let copy = sys(rustix::mount::open_tree(inner, c"", flags))?;
         return sys(move_mount(&copy, c"", &target, c"", both));
@@ -884,8 +895,7 @@ pub fn cover(outer: BorrowedFd<'_>, inner: BorrowedFd<'_>, rel: &std::ffi::CStr)
     // around the handler stat'ed the hidden host file (size, owner,
     // times; session-21b adversary, test
     // `a_map_s_hidden_file_under_a_directory_stats_nothing`).
-    let empty = if t_dir { empty_dir_mount()? } else { empty_file_mount()? };
-    sys(move_mount(&empty, c"", &target, c"", both))
+    sys(move_mount(&empty_mount_for(t)?, c"", &target, c"", both))
 }
 
 /// A detached, empty, read-only tmpfs (mode 0555), to mount over what
