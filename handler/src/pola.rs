@@ -1568,44 +1568,14 @@ fn readlink_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, size: usiz
 }
 
 fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
-    let p = if addr == 0 {
+    let mut p = if addr == 0 {
         // fchdir: the directory is the fd itself.
         tri!(fd_in(dirfd))
     } else {
         tri!(path_in(c.t, dirfd, addr))
     };
-    let mut p = p;
     if p.dirfd.is_none() && p.buf[..p.len].starts_with(b"/proc/") {
-        // A directory of the session's /proc: the handler looks (the
-        // server has none, and takes the name as the cwd after this).
-        // /proc/self and thread-self are this process's and thread's
-        // directories by number, as the kernel's cwd would be (a child,
-        // or a program run there, reads its parent's).
-        for (link, ours) in [(&b"/proc/thread-self"[..], alloc::format!("/proc/{}/task/{}", sys::getpid(), sys::gettid())), (b"/proc/self", alloc::format!("/proc/{}", sys::getpid()))] {
-            let Some(rest) = p.buf[..p.len].strip_prefix(link) else { continue };
-            if (rest.is_empty() || rest[0] == b'/') && ours.len() + rest.len() < PATH_MAX {
-                let rest = rest.to_vec();
-                p.buf[..ours.len()].copy_from_slice(ours.as_bytes());
-                p.buf[ours.len()..ours.len() + rest.len()].copy_from_slice(&rest);
-                p.len = ours.len() + rest.len();
-                break;
-            }
-        }
-        let mut q = PathIn { buf: [0; PATH_MAX], len: p.len, dirfd: None };
-        q.buf[..p.len].copy_from_slice(&p.buf[..p.len]);
-        if let Some((base, rel, _, _)) = beneath_target(&mut q) {
-            let how = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
-            match sys::openat2(base, rel, &how) {
-                Ok(fd) => {
-                    let x = sys::faccess_fd(fd, crate::abi::X_OK, 0);
-                    sys::close(fd);
-                    if let Err(e) = x {
-                        return Outcome::err(e);
-                    }
-                }
-                Err(e) => return Outcome::err(e),
-            }
-        }
+        tri!(proc_dir(&mut p).map_err(|e| -(e as isize)));
     }
     let mut buf = [0u8; PATH_MAX + 64];
     // The reply is the new cwd as the server's walk found it (physical).
@@ -1619,6 +1589,32 @@ fn change_dir(c: &mut Call<'_>, dirfd: i32, addr: usize) -> Outcome {
         }
         _ => Outcome::err(EIO),
     }
+}
+
+/// A directory of the session's /proc named for chdir (`p`, absolute): the
+/// handler looks (the server has none, and takes the name as the cwd
+/// after this). /proc/self and thread-self become this process's and
+/// thread's directories by number, as the kernel's cwd would be (a child,
+/// or a program run there, reads its parent's). Err: chdir's errno.
+fn proc_dir(p: &mut PathIn) -> Result<(), i32> {
+    let pid = sys::getpid();
+    for (link, ours) in [(&b"/proc/thread-self"[..], alloc::format!("/proc/{pid}/task/{}", sys::gettid())), (b"/proc/self", alloc::format!("/proc/{pid}"))] {
+        let Some(rest) = p.buf[..p.len].strip_prefix(link) else { continue };
+        if (rest.is_empty() || rest[0] == b'/') && ours.len() + rest.len() < PATH_MAX {
+            p.buf.copy_within(link.len()..p.len, ours.len());
+            p.buf[..ours.len()].copy_from_slice(ours.as_bytes());
+            p.len = p.len - link.len() + ours.len();
+            break;
+        }
+    }
+    let mut q = PathIn { buf: [0; PATH_MAX], len: p.len, dirfd: None };
+    q.buf[..p.len].copy_from_slice(&p.buf[..p.len]);
+    let Some((base, rel, _, _)) = beneath_target(&mut q) else { return Ok(()) };
+    let how = sys::OpenHow { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u64, mode: 0, resolve: beneath::RESOLVE };
+    let fd = sys::openat2(base, rel, &how)?;
+    let x = sys::faccess_fd(fd, crate::abi::X_OK, 0);
+    sys::close(fd);
+    x
 }
 
 fn get_cwd(t: &ThreadBlock, out: usize, size: usize) -> Outcome {
