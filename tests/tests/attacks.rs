@@ -2336,3 +2336,80 @@ fn the_host_s_sys_in_a_grant_of_root_tells_nothing_of_the_host() {
     }
     assert!(leaks.is_empty(), "the host's /sys told of the host:\n{}", leaks.join("\n"));
 }
+
+/// Runs attack program NAME (dynamic and static) in `preld pola ARGS --
+/// PROGRAM EXTRA` as root and as nobody; the reasons it failed (ESCAPE
+/// lines, a run that never found a gadget), one per run.
+fn run_everywhere(name: &str, args: &[&str], extra: &[&str], ran: &str) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "{name} runs as root and as nobody: run the suite as root");
+    let (tmp, preld_nobody) = scratch_for_nobody(name);
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut escapes = Vec::new();
+    for kind in ["", "-static"] {
+        let prog = bin.join(format!("{name}{kind}"));
+        fs::copy(program(&format!("attack/{name}{kind}")), &prog).unwrap();
+        fs::set_permissions(&prog, fs::Permissions::from_mode(0o755)).unwrap();
+        for nobody in [false, true] {
+            let who = if nobody { "nobody" } else { "root" };
+            let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
+            cmd.arg("pola").args(args).arg("--exec").arg(&bin).arg("--").arg(&prog).args(extra);
+            if nobody {
+                cmd.uid(65534).gid(65534);
+            }
+            cmd.current_dir("/");
+            let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("{name}{kind} as {who}: preld pola: {e}"));
+            let (stdout, stderr) = (r.stdout_str(), r.stderr_str());
+            eprintln!("---- {name}{kind} as {who} ({})\n{stdout}{stderr}", describe_status(r.status));
+            let mut why: Vec<String> = stdout.lines().filter(|l| l.contains("ESCAPE")).map(str::to_string).collect();
+            if !stdout.contains(ran) || stdout.contains("gadget candidates: 0") {
+                why.push(format!("the attack did not run ({})", describe_status(r.status)));
+            }
+            if !why.is_empty() {
+                escapes.push(format!("{name}{kind} as {who}: {}", why.join("; ")));
+            }
+        }
+    }
+    escapes
+}
+
+/// `cd /proc/self`, `/proc/1`, `/proc/self/fd`, `/proc/thread-self`, ...
+/// (the session-21b chdir into the session's /proc), then relative names
+/// through libc and through ld-preld's `syscall; ret` (`proc_cwd`), in the
+/// process and in a child: preld's fds 1000+, the init's environ and mem,
+/// and its root and cwd stay out of reach; errno 4000 never reaches the
+/// program (held; session-21c adversary).
+#[test]
+fn relative_names_below_a_cwd_in_the_session_s_proc_reach_nothing() {
+    let escapes = run_everywhere("proc_cwd", &["--ro", "/tmp"], &[], "libc chdir /proc/self: ok");
+    assert!(escapes.is_empty(), "proc_cwd got out:\n{}", escapes.join("\n"));
+}
+
+/// `--ro / --rw P --ro P/conf`: around the handler (`nested_fdcopy`,
+/// ld-preld's `syscall; ret`) with directory fds of P, of P/conf and a
+/// read-only fd of P/conf/x: no write, create, truncate, fchmod(at),
+/// futimens, utimensat, fsetxattr, rename or unlink changes P/conf; the
+/// copy of / shows nothing of the host's /proc and /sys (held; session-21c
+/// adversary).
+#[test]
+fn a_nested_read_only_grant_holds_around_the_handler_with_fds_of_the_outer() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = Scratch::new("nested_fdcopy_p");
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let p = tmp.dir("P");
+    let conf = p.join("conf");
+    fs::create_dir(&conf).unwrap();
+    fs::write(conf.join("x"), "x\n").unwrap();
+    for (f, m) in [(&p, 0o777), (&conf, 0o777), (&conf.join("x"), 0o666)] {
+        fs::set_permissions(f, fs::Permissions::from_mode(m)).unwrap();
+    }
+    let (ps, cs) = (p.to_str().unwrap(), conf.to_str().unwrap());
+    let escapes = run_everywhere("nested_fdcopy", &["--ro", "/", "--rw", ps, "--ro", cs], &[ps], "gadget 0: fds P 3");
+    let after: Vec<String> = fs::read_dir(&conf).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mode = fs::metadata(conf.join("x")).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0);
+    assert!(escapes.is_empty(), "nested_fdcopy got out:\n{}", escapes.join("\n"));
+    assert_eq!((after, fs::read_to_string(conf.join("x")).unwrap_or_default(), mode), (vec!["x".to_string()], "x\n".to_string(), 0o666));
+}
