@@ -202,6 +202,15 @@ pub fn openat2_on_mount(base: i32, rel: &[u8], flags: usize, mode: u64) -> sys::
     walk(base, rel, flags, mode, true, RESOLVE_NO_XDEV, sys::openat2_restartable)
 }
 
+/// `openat2_on_mount`'s first try alone, in the handler gate (restartable):
+/// `rel` (NUL-terminated, no `..`) down from `base` through no symlink and
+/// onto no other mount. ELOOP or EXDEV: the walks of `openat2_on_mount`
+/// may still find it.
+pub fn openat2_down(base: i32, rel: &[u8], flags: usize) -> sys::Result<i32> {
+    let how = sys::OpenHow { flags: flags as u64, mode: 0, resolve: RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV };
+    sys::openat2_restartable(base, rel, &how)
+}
+
 /// A file grant's file opened anew from its O_PATH fd `base` (`rel` is
 /// empty: the grant's own path), as the server's reopen would: through
 /// the session's procfs, a magic link to the same file on the same copy,

@@ -168,3 +168,57 @@ pub fn announce_exec(path: &[u8], argv: &[&[u8]], envp: usize, envc: usize) {
         trace::announce_exec(t, path, argv, envp, envc);
     }
 }
+
+/// ld-preld's own mem* functions (preld_arch's, which the loader binary
+/// defines), here in place of libc's for the whole of the handler's unit
+/// tests, and compared with plain Rust on their own.
+#[cfg(test)]
+mod mem_functions {
+    preld_arch::define_mem_functions!();
+
+    #[test]
+    fn memcmp_orders_as_unsigned_bytes_at_any_length_and_offset() {
+        let sign = |x: i32| x.signum();
+        let mut a = [0u8; 80];
+        let mut b = [0u8; 80];
+        for (i, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
+            *x = (i * 7 + 3) as u8;
+            *y = *x;
+        }
+        for off in 0..9 {
+            for n in 0..64 {
+                // SAFETY: both ranges lie within the arrays.
+                assert_eq!(unsafe { memcmp(a[off..].as_ptr(), b[off..].as_ptr(), n) }, 0, "equal, off {off} n {n}");
+                for at in 0..n {
+                    for (p, q) in [(0x01u8, 0x80u8), (0x80, 0x01), (0x00, 0xff), (0x41, 0x42)] {
+                        let (mut a2, mut b2) = (a, b);
+                        a2[off + at] = p;
+                        b2[off + at] = q;
+                        // A difference after the first must not count.
+                        if off + at + 1 < 80 {
+                            b2[off + at + 1] ^= 0xff;
+                        }
+                        let want = (p as i32 - q as i32).signum();
+                        // SAFETY: as above.
+                        let got = unsafe { memcmp(a2[off..].as_ptr(), b2[off..].as_ptr(), n) };
+                        assert_eq!(sign(got), want, "off {off} n {n} at {at} {p:#x} vs {q:#x}");
+                        // SAFETY: as above.
+                        assert_eq!(sign(unsafe { bcmp(a2[off..].as_ptr(), b2[off..].as_ptr(), n) }) != 0, true);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn slices_compare_through_them_as_through_libc() {
+        let words: [&[u8]; 6] = [b"/usr", b"/usr/include", b"/usr/include/stdio.h", b"/usr/lib", b"/tmp", b""];
+        for x in words {
+            for y in words {
+                assert_eq!(x == y, x.iter().zip(y).all(|(p, q)| p == q) && x.len() == y.len());
+                assert_eq!(x.cmp(y), x.iter().cmp(y.iter()), "{x:?} {y:?}");
+                assert_eq!(x.starts_with(y), x.len() >= y.len() && x.iter().zip(y).all(|(p, q)| p == q));
+            }
+        }
+    }
+}

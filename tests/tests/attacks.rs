@@ -1514,6 +1514,78 @@ fn nested_cover_setup(name: &str) -> (Scratch, PathBuf) {
     (tmp, preld_nobody)
 }
 
+/// Landlock lets a session truncate beneath its read-only grants (handler/
+/// src/sandbox.rs: denied, the right cost every open 0.08 us), which
+/// leaves the truncation of their files to the read-only mounts their
+/// copies are: `ro_truncate` tries every way around the handler (O_TRUNC
+/// opens, truncate through the session's procfs, ftruncate of each fd)
+/// and through it, on a directory grant's file, a file grant, a read-only
+/// grant nested in a read-write one, and -B's own; as root and as nobody,
+/// the files nobody's and writable by all natively.
+#[test]
+fn read_only_grants_files_are_never_truncated() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "read_only_grants_files_are_never_truncated runs as root and as nobody: run the suite as root");
+    let (tmp, preld_nobody) = scratch_for_nobody("ro_truncate");
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/ro_truncate"), bin.join("ro_truncate")).unwrap();
+    let open_to_all = |p: &Path, mode: u32| {
+        fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+    };
+    open_to_all(&bin, 0o755);
+    open_to_all(&bin.join("ro_truncate"), 0o755);
+    const CONTENT: &[u8] = b"the victim's bytes\n";
+    let ro = tmp.dir("ro");
+    let file_dir = tmp.dir("fg");
+    let p = tmp.dir("p");
+    let conf = p.join("conf");
+    fs::create_dir(&conf).unwrap();
+    let rw = tmp.dir("rw");
+    let victims = [ro.join("victim"), file_dir.join("victim"), conf.join("victim")];
+    for d in [&ro, &file_dir, &p, &conf, &rw] {
+        open_to_all(d, 0o777);
+    }
+    for v in &victims {
+        fs::write(v, CONTENT).unwrap();
+        open_to_all(v, 0o666);
+    }
+    let os = |p: &Path| p.as_os_str().to_owned();
+    let runs: Vec<(&str, Vec<std::ffi::OsString>, Vec<&PathBuf>)> = vec![
+        ("grants", vec!["--ro".into(), os(&ro), "--ro".into(), os(&victims[1]), "--rw".into(), os(&rw)], vec![&victims[0], &victims[1]]),
+        ("-B", vec!["-B".into(), "--ro".into(), os(&ro), "--ro".into(), os(&victims[1])], vec![&victims[0], &victims[1]]),
+        ("nested", vec!["--rw".into(), os(&p), "--ro".into(), os(&conf)], vec![&victims[2]]),
+    ];
+    let mut escapes = Vec::new();
+    for (what, args, paths) in &runs {
+        for nobody in [false, true] {
+            let who = if nobody { "nobody" } else { "root" };
+            let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
+            cmd.arg("pola").args(args).arg("--").arg(bin.join("ro_truncate")).arg("victim").args(paths.iter());
+            if nobody {
+                cmd.uid(65534).gid(65534);
+            }
+            cmd.current_dir("/");
+            let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("ro_truncate ({what}) as {who}: preld pola: {e}"));
+            let stdout = r.stdout_str();
+            eprintln!("---- ro_truncate ({what}) as {who} ({})\n{stdout}{}", describe_status(r.status), r.stderr_str());
+            escapes.extend(stdout.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("{what} as {who}: {l}")));
+            if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0,") || stdout.contains("procfs: fd -1") {
+                escapes.push(format!("{what} as {who}: the attack did not run through the gadget ({})", describe_status(r.status)));
+            }
+            for v in &victims {
+                if fs::read(v).unwrap() != CONTENT {
+                    escapes.push(format!("{what} as {who}: {} changed", v.display()));
+                    fs::write(v, CONTENT).unwrap();
+                }
+            }
+        }
+    }
+    assert!(escapes.is_empty(), "a read-only grant's file was truncated:\n{}", escapes.join("\n"));
+}
+
 /// A read-only grant nested in a read-write one (`--rw P --ro P/conf`) is
 /// mounted at its place in the outer grant's copy: code around the
 /// handler opening `conf/x` beneath a directory fd of P (the server's,
