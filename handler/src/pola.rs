@@ -122,7 +122,11 @@ fn set_cwd(t: &mut ThreadBlock, new: &[u8]) {
 /// (or stay relative to `dirfd`). Errors are the call's result (-errno).
 fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let mut raw = [0u8; PATH_MAX];
-    let n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
+    let Some(n) = usermem::read_cstr(addr, &mut raw) else {
+        // No NUL within PATH_MAX bytes, all of them readable: the kernel's
+        // getname says ENAMETOOLONG (EFAULT only where it cannot read).
+        return Err(-(if usermem::read(addr, &mut raw) { ENAMETOOLONG } else { EFAULT } as isize));
+    };
     path_from(t, dirfd, &mut raw, n)
 }
 

@@ -1169,6 +1169,26 @@ fn fifos_in_an_in_process_grant_wait_and_take_signals() {
     r.same("FIFO opens in an in-process grant", true);
 }
 
+/// A path with no NUL within PATH_MAX bytes fails with ENAMETOOLONG, as
+/// natively (the kernel's getname), also where the handler reads it (the
+/// trap path said EFAULT, its read of the path having failed); one that
+/// runs into unmapped memory with EFAULT (beneath a directory grant
+/// served in the process: tests/programs/pola/long_paths.c).
+#[test]
+fn paths_of_path_max_bytes_or_more_fail_as_natively() {
+    let tmp = scratch("long-paths");
+    let d = tmp.path();
+    let g = d.join("g");
+    fs::create_dir(&g).unwrap();
+    write(&g.join("file"), "x");
+    let prog = d.join("long_paths");
+    fs::copy(program("pola/long_paths"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap(), g.to_str().unwrap()]).grant("--ro", &g).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("4096 bytes: open ENAMETOOLONG, openat ENAMETOOLONG, stat ENAMETOOLONG\n"), "native: {}", n.report());
+    r.same("paths of PATH_MAX bytes and more", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
