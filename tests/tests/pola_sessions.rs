@@ -2818,6 +2818,56 @@ t('read', lambda: os.read(os.open('/dev/fd/1', os.O_RDONLY), 100) or (_ for _ in
     assert_eq!(fs::metadata(tmp.join("victim")).unwrap().uid(), 0);
 }
 
+/// An open of `/proc/self/fd/0` or `/dev/stdin` with O_TRUNC, where fd 0
+/// is an inherited file (the handler's copy of the fd: `reopen_unlisted`),
+/// cuts the file short where the fd may write it, as the kernel's reopen
+/// does, and is refused (EACCES) where it may not: the copy of a read-only
+/// fd opened with O_RDONLY|O_TRUNC said it had opened, and the file was
+/// whole (adversary 22).
+#[test]
+fn a_reopen_of_an_inherited_file_with_o_trunc_truncates_only_through_a_writable_fd() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-reopen-trunc");
+    let w = tmp.dir("w");
+    let script = r#"import os
+for p in ['/proc/self/fd/0', '/dev/stdin']:
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_TRUNC); print(p, 'opened, size', os.fstat(fd).st_size); os.close(fd)
+    except OSError as e:
+        print(p, 'refused', e.strerror)
+"#;
+    for writable in [false, true] {
+        let victim = tmp.join("victim");
+        write(&victim, "the victim's bytes\n");
+        let stdin = fs::OpenOptions::new().read(true).write(writable).open(&victim).unwrap();
+        let mut child = Command::new(preld())
+            .args(["pola", "-B", "--rw"])
+            .arg(&w)
+            .arg("--")
+            .arg(&py)
+            .args(["-c", script])
+            .current_dir(&w)
+            .stdin(stdin)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let st = preld_tests::run::wait_or_kill(&mut child, LIMIT);
+        let (mut out, mut err) = (String::new(), String::new());
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(st.status.success(), "the session: {:?}: {err}", st.status);
+        let left = fs::read_to_string(&victim).unwrap();
+        if writable {
+            assert_eq!(out, "/proc/self/fd/0 opened, size 0\n/dev/stdin opened, size 0\n", "stdin read-write");
+            assert_eq!(left, "", "stdin read-write: the file was not cut short");
+        } else {
+            assert_eq!(out, "/proc/self/fd/0 refused Permission denied\n/dev/stdin refused Permission denied\n", "stdin read-only");
+            assert_eq!(left, "the victim's bytes\n", "stdin read-only: the file changed");
+        }
+    }
+}
+
 /// TCP on the session's own loopback works as natively (a test server and
 /// its client: Python's and Go's net tests, pytest fixtures): the session
 /// has a network namespace of its own, so Landlock's TCP rules are left
