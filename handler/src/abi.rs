@@ -177,8 +177,6 @@ pub const PROC_SUPER_MAGIC: u64 = general::PROC_SUPER_MAGIC as u64;
 /// statfs's f_flags bit of a mount without device opens (its value is the
 /// mount flag's, MS_NODEV, which linux-raw-sys carries; ST_NODEV is libc's).
 pub const ST_NODEV: u64 = general::MS_NODEV as u64;
-/// statfs's f_flags bit of a read-only mount (MS_RDONLY's value, as above).
-pub const ST_RDONLY: u64 = general::MS_RDONLY as u64;
 /// close_range's flag that gives the caller an fd table of its own
 /// (linux/close_range.h, which linux-raw-sys does not carry).
 pub const CLOSE_RANGE_UNSHARE: usize = 1 << 1;

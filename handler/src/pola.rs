@@ -122,7 +122,11 @@ fn set_cwd(t: &mut ThreadBlock, new: &[u8]) {
 /// (or stay relative to `dirfd`). Errors are the call's result (-errno).
 fn path_in(t: &ThreadBlock, dirfd: i32, addr: usize) -> Result<PathIn, isize> {
     let mut raw = [0u8; PATH_MAX];
-    let n = usermem::read_cstr(addr, &mut raw).ok_or(-(EFAULT as isize))?;
+    let Some(n) = usermem::read_cstr(addr, &mut raw) else {
+        // No NUL within PATH_MAX bytes, all of them readable: the kernel's
+        // getname says ENAMETOOLONG (EFAULT only where it cannot read).
+        return Err(-(if usermem::read(addr, &mut raw) { ENAMETOOLONG } else { EFAULT } as isize));
+    };
     path_from(t, dirfd, &mut raw, n)
 }
 
@@ -1392,11 +1396,26 @@ fn reopen_unlisted(fd: i32, flags: u32, ungranted: bool) -> Option<Outcome> {
         w if w == crate::abi::O_WRONLY => writes,
         _ => reads && writes,
     };
-    if !ok {
+    // O_TRUNC on a regular file cuts it short, whatever the access asked
+    // (O_RDONLY too): a write the fd must give. Its copy did not cut it,
+    // and the open said it had (adversary 22).
+    let truncates = t == crate::abi::S_IFREG && flags as usize & O_TRUNC != 0;
+    if !ok || (truncates && !writes) {
         return Some(Outcome::err(crate::errno::EACCES));
     }
     let cmd = if flags & O_CLOEXEC as u32 != 0 { F_DUPFD_CLOEXEC } else { F_DUPFD };
     Some(match sys::fcntl(fd, cmd, 0) {
+        Ok(n) if truncates => {
+            // (The open counts as a truncation already: `memory::truncates`.)
+            // SAFETY: ftruncate of the fd just made; no memory is passed.
+            match unsafe { sys::raw(Sysno::ftruncate as usize, [n as usize, 0, 0, 0, 0, 0]) } {
+                Ok(_) => Outcome::Return(n as isize),
+                Err(e) => {
+                    sys::close(n as i32);
+                    Outcome::Return(-(e as isize))
+                }
+            }
+        }
         Ok(n) => Outcome::Return(n as isize),
         Err(e) => Outcome::Return(-(e as isize)),
     })

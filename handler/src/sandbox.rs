@@ -15,7 +15,7 @@ use crate::abi::{LANDLOCK_ACCESS_FS_EXECUTE, LANDLOCK_ACCESS_FS_IOCTL_DEV, LANDL
 use crate::abi::LANDLOCK_ACCESS_FS_WRITE_FILE;
 use crate::abi::{LANDLOCK_ACCESS_FS_REFER, LANDLOCK_ACCESS_FS_TRUNCATE, LANDLOCK_ACCESS_NET_BIND_TCP, LANDLOCK_ACCESS_NET_CONNECT_TCP};
 use crate::abi::{LANDLOCK_CREATE_RULESET_VERSION, LANDLOCK_RULE_PATH_BENEATH, LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, LANDLOCK_SCOPE_SIGNAL};
-use crate::abi::{O_CLOEXEC, O_PATH, ST_RDONLY};
+use crate::abi::{O_CLOEXEC, O_PATH};
 use crate::sys::{self, CPath};
 
 /// Every file-system access right of Landlock ABI `abi`.
@@ -89,27 +89,22 @@ pub fn enter(loader: &[u8], net: bool, grants: &[(i32, u8)]) -> Result<Enforced,
             // its rule: looked at through the fd only (fstat), no rule.
             continue;
         }
-        // TRUNCATE where the grant's copy is a read-only mount (a read-only
-        // grant's, server/src/pola/sys.rs `copy_attrs`, set on all of it):
-        // the kernel refuses every truncation there (truncate, O_TRUNC)
-        // with EROFS before it asks Landlock, and ftruncate needs an fd
-        // open for writing, which the mount refuses too. Denied, the right
-        // every open asks for when it may (TRUNCATE is optional to an
-        // open) made Landlock record the denial for the fd: 0.08 us of
-        // each open, 5% of a session's open pair. Still handled, it is
-        // refused for anything no rule covers (a host directory's fd that
-        // reached the session) and where the copy is writable (a
-        // read-write grant the process resolves read-only, for a read-only
-        // grant nested in it; attack `ro_truncate`).
-        let truncate = match sys::fs_of(dir) {
-            Ok((_, flags)) if abi >= 3 && flags & ST_RDONLY != 0 => LANDLOCK_ACCESS_FS_TRUNCATE,
-            _ => 0,
-        };
-        let mut allowed = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | truncate;
+        // No TRUNCATE for a read-only grant, though its copy is a
+        // read-only mount (where the kernel refuses truncations with EROFS
+        // first): Landlock's rules hold for inodes, whatever mount they are
+        // reached through, and the same files reached through a writable
+        // mount of the host's (a file beneath the grant given as stdin,
+        // reopened through the session's procfs with O_RDONLY|O_TRUNC) were
+        // truncated while the right was allowed on read-only copies
+        // (adversary 22; test
+        // `a_read_only_grant_s_file_given_as_stdin_is_never_truncated`).
+        // Denied, the right costs each open about 0.08 us (Landlock records
+        // the denial for the fd).
+        let mut allowed = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
         match mode {
             // A grant of one file: reading it (a rule on a file takes no
             // directory rights).
-            b'f' | b'e' => allowed = LANDLOCK_ACCESS_FS_READ_FILE | truncate,
+            b'f' | b'e' => allowed = LANDLOCK_ACCESS_FS_READ_FILE,
             b'w' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 3 { LANDLOCK_ACCESS_FS_TRUNCATE } else { 0 },
             // The session's devpts: its ptys, read, written and ioctl'ed.
             b't' => allowed |= LANDLOCK_ACCESS_FS_WRITE_FILE | if abi >= 5 { LANDLOCK_ACCESS_FS_IOCTL_DEV } else { 0 },

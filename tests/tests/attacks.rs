@@ -1514,10 +1514,10 @@ fn nested_cover_setup(name: &str) -> (Scratch, PathBuf) {
     (tmp, preld_nobody)
 }
 
-/// Landlock lets a session truncate beneath its read-only grants (handler/
-/// src/sandbox.rs: denied, the right cost every open 0.08 us), which
-/// leaves the truncation of their files to the read-only mounts their
-/// copies are: `ro_truncate` tries every way around the handler (O_TRUNC
+/// Truncations beneath read-only grants are refused by their copies'
+/// read-only mounts and by Landlock (handler/src/sandbox.rs: no TRUNCATE
+/// for them; allowed for a while, see the next test): `ro_truncate` tries
+/// every way around the handler (O_TRUNC
 /// opens, truncate through the session's procfs, ftruncate of each fd)
 /// and through it, on a directory grant's file, a file grant, a read-only
 /// grant nested in a read-write one, and -B's own; as root and as nobody,
@@ -1584,6 +1584,75 @@ fn read_only_grants_files_are_never_truncated() {
         }
     }
     assert!(escapes.is_empty(), "a read-only grant's file was truncated:\n{}", escapes.join("\n"));
+}
+
+/// Landlock's rules hold for inodes, not for the mount a path is reached
+/// through: the rule of a read-only grant's copy (a read-only mount) also
+/// covers the same files reached through a writable mount of the host's.
+/// A file beneath a read-only grant given to the session as its stdin (a
+/// host fd, on the host's writable mount) was reopened around the handler
+/// through the session's procfs (`self/fd/0`, O_RDONLY|O_TRUNC) and
+/// truncated while Landlock allowed TRUNCATE on read-only copies
+/// (adversary 22 of `35aa5f2`; `ro_truncate`, which tries every fd). A
+/// directory grant's file and a file grant, as root and as nobody, the
+/// files nobody's and writable by all natively.
+#[test]
+fn a_read_only_grant_s_file_given_as_stdin_is_never_truncated() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "a_read_only_grant_s_file_given_as_stdin_is_never_truncated runs as root and as nobody: run the suite as root");
+    let (tmp, preld_nobody) = scratch_for_nobody("ro_stdin_truncate");
+    let bin = tmp.dir("bin");
+    fs::copy(program("attack/ro_truncate"), bin.join("ro_truncate")).unwrap();
+    let open_to_all = |p: &Path, mode: u32| {
+        fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+    };
+    open_to_all(&bin, 0o755);
+    open_to_all(&bin.join("ro_truncate"), 0o755);
+    const CONTENT: &[u8] = b"the victim's bytes\n";
+    let ro = tmp.dir("ro");
+    let file_dir = tmp.dir("fg");
+    let victims = [ro.join("victim"), file_dir.join("victim")];
+    for d in [&ro, &file_dir] {
+        open_to_all(d, 0o777);
+    }
+    for v in &victims {
+        fs::write(v, CONTENT).unwrap();
+        open_to_all(v, 0o666);
+    }
+    let runs = [("a directory grant's file", &ro, &victims[0]), ("a file grant", &victims[1], &victims[1])];
+    let mut escapes = Vec::new();
+    for (what, grant, victim) in runs {
+        for nobody in [false, true] {
+            let who = if nobody { "nobody" } else { "root" };
+            // (`capture` gives the command /dev/null as its stdin: a shell
+            // of the same user opens the victim for it.)
+            let mut cmd = Command::new("/bin/sh");
+            cmd.arg("-c").arg("v=$1; shift; exec \"$@\" < \"$v\"").arg("sh").arg(victim);
+            cmd.arg(if nobody { preld_nobody.clone() } else { preld() });
+            cmd.arg("pola").arg("--ro").arg(grant).arg("--").arg(bin.join("ro_truncate")).arg("victim").arg(victim);
+            if nobody {
+                cmd.uid(65534).gid(65534);
+            }
+            cmd.current_dir("/");
+            let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("ro_truncate ({what}) as {who}: preld pola: {e}"));
+            let stdout = r.stdout_str();
+            eprintln!("---- ro_truncate ({what}) as {who} ({})\n{stdout}{}", describe_status(r.status), r.stderr_str());
+            escapes.extend(stdout.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("{what} as {who}: {l}")));
+            if !stdout.contains("directory fds:") || stdout.contains("procfs: fd -1") || !stdout.contains("self/fd/0, O_RDONLY|O_TRUNC") {
+                escapes.push(format!("{what} as {who}: the attack did not reopen stdin through the gadget ({})", describe_status(r.status)));
+            }
+            for v in &victims {
+                if fs::read(v).unwrap() != CONTENT {
+                    escapes.push(format!("{what} as {who}: {} changed", v.display()));
+                    fs::write(v, CONTENT).unwrap();
+                }
+            }
+        }
+    }
+    assert!(escapes.is_empty(), "a read-only grant's file given as stdin was truncated:\n{}", escapes.join("\n"));
 }
 
 /// A read-only grant nested in a read-write one (`--rw P --ro P/conf`) is

@@ -1169,6 +1169,26 @@ fn fifos_in_an_in_process_grant_wait_and_take_signals() {
     r.same("FIFO opens in an in-process grant", true);
 }
 
+/// A path with no NUL within PATH_MAX bytes fails with ENAMETOOLONG, as
+/// natively (the kernel's getname), also where the handler reads it (the
+/// trap path said EFAULT, its read of the path having failed); one that
+/// runs into unmapped memory with EFAULT (beneath a directory grant
+/// served in the process: tests/programs/pola/long_paths.c).
+#[test]
+fn paths_of_path_max_bytes_or_more_fail_as_natively() {
+    let tmp = scratch("long-paths");
+    let d = tmp.path();
+    let g = d.join("g");
+    fs::create_dir(&g).unwrap();
+    write(&g.join("file"), "x");
+    let prog = d.join("long_paths");
+    fs::copy(program("pola/long_paths"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap(), g.to_str().unwrap()]).grant("--ro", &g).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("4096 bytes: open ENAMETOOLONG, openat ENAMETOOLONG, stat ENAMETOOLONG\n"), "native: {}", n.report());
+    r.same("paths of PATH_MAX bytes and more", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
@@ -2796,6 +2816,56 @@ t('read', lambda: os.read(os.open('/dev/fd/1', os.O_RDONLY), 100) or (_ for _ in
     assert_eq!(said, "secret already in the log\nfchown refused\nwrite refused\nread refused\n");
     assert_eq!(fs::read_to_string(tmp.join("victim")).unwrap(), "untouched\n");
     assert_eq!(fs::metadata(tmp.join("victim")).unwrap().uid(), 0);
+}
+
+/// An open of `/proc/self/fd/0` or `/dev/stdin` with O_TRUNC, where fd 0
+/// is an inherited file (the handler's copy of the fd: `reopen_unlisted`),
+/// cuts the file short where the fd may write it, as the kernel's reopen
+/// does, and is refused (EACCES) where it may not: the copy of a read-only
+/// fd opened with O_RDONLY|O_TRUNC said it had opened, and the file was
+/// whole (adversary 22).
+#[test]
+fn a_reopen_of_an_inherited_file_with_o_trunc_truncates_only_through_a_writable_fd() {
+    let py = require_file("/usr/bin/python3", "python3");
+    let tmp = scratch("fd-reopen-trunc");
+    let w = tmp.dir("w");
+    let script = r#"import os
+for p in ['/proc/self/fd/0', '/dev/stdin']:
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_TRUNC); print(p, 'opened, size', os.fstat(fd).st_size); os.close(fd)
+    except OSError as e:
+        print(p, 'refused', e.strerror)
+"#;
+    for writable in [false, true] {
+        let victim = tmp.join("victim");
+        write(&victim, "the victim's bytes\n");
+        let stdin = fs::OpenOptions::new().read(true).write(writable).open(&victim).unwrap();
+        let mut child = Command::new(preld())
+            .args(["pola", "-B", "--rw"])
+            .arg(&w)
+            .arg("--")
+            .arg(&py)
+            .args(["-c", script])
+            .current_dir(&w)
+            .stdin(stdin)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let st = preld_tests::run::wait_or_kill(&mut child, LIMIT);
+        let (mut out, mut err) = (String::new(), String::new());
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(st.status.success(), "the session: {:?}: {err}", st.status);
+        let left = fs::read_to_string(&victim).unwrap();
+        if writable {
+            assert_eq!(out, "/proc/self/fd/0 opened, size 0\n/dev/stdin opened, size 0\n", "stdin read-write");
+            assert_eq!(left, "", "stdin read-write: the file was not cut short");
+        } else {
+            assert_eq!(out, "/proc/self/fd/0 refused Permission denied\n/dev/stdin refused Permission denied\n", "stdin read-only");
+            assert_eq!(left, "the victim's bytes\n", "stdin read-only: the file changed");
+        }
+    }
 }
 
 /// TCP on the session's own loopback works as natively (a test server and

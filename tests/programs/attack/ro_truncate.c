@@ -1,9 +1,10 @@
-/* Truncations of read-only grants' files around the handler. Landlock lets
- * a session truncate beneath its read-only grants too (handler/src/
- * sandbox.rs: their copies are read-only mounts, where the kernel refuses
- * every truncation with EROFS first); this tries each way the kernel
- * offers, through every fd of the process (the grants' copies preld holds,
- * the file grants' O_PATH fds) with ld-preld's `syscall; ret`:
+/* Truncations of read-only grants' files around the handler. Landlock's
+ * rules give no TRUNCATE beneath read-only grants (handler/src/sandbox.rs;
+ * given on their read-only copies, it held for the same inodes on the
+ * host's writable mounts: a victim given as stdin, reopened through
+ * procfs, was truncated); this tries each way the kernel offers, through
+ * every fd of the process (the grants' copies preld holds, the file
+ * grants' O_PATH fds, an inherited stdin) with ld-preld's `syscall; ret`:
  *   - openat(dir fd, NAME, O_RDONLY|O_TRUNC), which asks Landlock for the
  *     TRUNCATE right alone (no write right: the file is opened for
  *     reading), and O_WRONLY|O_TRUNC, O_RDWR|O_TRUNC;
