@@ -894,8 +894,8 @@ const PLAIN_OPEN_FLAGS: usize = O_CLOEXEC | O_NONBLOCK | O_DIRECTORY | O_NOFOLLO
 /// cycles more than the same openat2 made alone in the session (gate
 /// included; the handler's code and data between the program's and the
 /// kernel's also slow the kernel's part), this way 600: the open pair
-/// 1.46x `preld run`'s rather than 1.56x (1.31x for the kernel's part
-/// alone, Landlock's walk and the seccomp filter). None: not
+/// 1.52x `preld run`'s rather than 1.57x (about 1.35x for the kernel's
+/// part alone, Landlock's walk and the seccomp filter). None: not
 /// such a call, or an answer only the general way gives (a symlink on the
 /// way, a path that leaves the copy's mount, the server's), which then
 /// begins anew; Some(None): the trap path's (a restart after a signal).
