@@ -910,10 +910,8 @@ pub fn gate_open(t: &mut ThreadBlock, nr: usize, a: &[usize; 6]) -> Option<Optio
     if flags & !PLAIN_OPEN_FLAGS != 0 {
         return None; // (O_RDONLY is 0)
     }
-    let mut p = t.gate_path.take().unwrap_or_else(|| alloc::boxed::Box::new(PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None }));
-    let r = gate_open_path(&mut p, addr, flags);
-    t.gate_path = Some(p);
-    match r? {
+    let p = t.gate_path.get_or_insert_with(|| alloc::boxed::Box::new(PathIn { buf: [0; PATH_MAX], len: 0, dirfd: None }));
+    match gate_open_path(p, addr, flags)? {
         Ok(fd) => Some(Some(fd as isize)),
         Err(e) if e == EINTR && crate::signals::take_restarted(t) => Some(None),
         Err(e) => Some(Some(-(e as isize))),
@@ -932,10 +930,11 @@ fn gate_open_path(p: &mut PathIn, addr: usize, flags: usize) -> Option<Result<i3
         return None;
     }
     let (g, rest) = beneath::find(path)?;
-    if g.is_file() || !matches!(g.resolve_mode(), b'r' | b'w' | b'x') || !g.nodev || g.shadows || rest.is_empty() {
+    let mode = g.resolve_mode();
+    if g.is_file() || !matches!(mode, b'r' | b'w' | b'x') || !g.nodev || g.shadows || rest.is_empty() {
         return None;
     }
-    if beneath::link_in(path, true).is_some() || rest.split(|&b| b == b'/').any(|c| c == b"..") {
+    if beneath::link_in(path, true).is_some() || climbs_anywhere(rest) {
         return None;
     }
     let start = n - rest.len();
@@ -946,9 +945,22 @@ fn gate_open_path(p: &mut PathIn, addr: usize, flags: usize) -> Option<Result<i3
             Some(Ok(fd))
         }
         Err(ELOOP | EXDEV) => None,
-        Err(e) if server_decides(e, g.resolve_mode()) => None,
+        Err(e) if server_decides(e, mode) => None,
         Err(e) => Some(Err(e)),
     }
+}
+
+/// Whether the relative path `rel` has a `..` component anywhere (a plain
+/// look at its bytes: every open of `gate_open` asks).
+fn climbs_anywhere(rel: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 1 < rel.len() {
+        if rel[i] == b'.' && rel[i + 1] == b'.' && (i == 0 || rel[i - 1] == b'/') && (i + 2 == rel.len() || rel[i + 2] == b'/') {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// newfstatat and statx of one name beside a directory fd on a file or
@@ -2643,4 +2655,19 @@ fn unix_socket(c: &mut Call<'_>) -> Option<Outcome> {
         Ok(_) => 0,
         Err(e) => -(e as isize),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::climbs_anywhere;
+
+    #[test]
+    fn a_dot_dot_component_is_found_anywhere_and_only_as_a_component() {
+        for climbs in ["..", "../x", "a/..", "a/../b", "a//../b", "a/b/c/.."] {
+            assert!(climbs_anywhere(climbs.as_bytes()), "{climbs}");
+        }
+        for plain in ["", ".", "a", "a..", "..a", "a/..b", "a/b..", "a/.../b", "a/./b", "include/stdio.h", ".a/.b/c."] {
+            assert!(!climbs_anywhere(plain.as_bytes()), "{plain}");
+        }
+    }
 }
