@@ -1524,63 +1524,22 @@ fn nested_cover_setup(name: &str) -> (Scratch, PathBuf) {
 /// the files nobody's and writable by all natively.
 #[test]
 fn read_only_grants_files_are_never_truncated() {
-    use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "read_only_grants_files_are_never_truncated runs as root and as nobody: run the suite as root");
-    let (tmp, preld_nobody) = scratch_for_nobody("ro_truncate");
-    let bin = tmp.dir("bin");
-    fs::copy(program("attack/ro_truncate"), bin.join("ro_truncate")).unwrap();
-    let open_to_all = |p: &Path, mode: u32| {
-        fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
-        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
-    };
-    open_to_all(&bin, 0o755);
-    open_to_all(&bin.join("ro_truncate"), 0o755);
-    const CONTENT: &[u8] = b"the victim's bytes\n";
-    let ro = tmp.dir("ro");
-    let file_dir = tmp.dir("fg");
-    let p = tmp.dir("p");
-    let conf = p.join("conf");
-    fs::create_dir(&conf).unwrap();
-    let rw = tmp.dir("rw");
-    let victims = [ro.join("victim"), file_dir.join("victim"), conf.join("victim")];
-    for d in [&ro, &file_dir, &p, &conf, &rw] {
-        open_to_all(d, 0o777);
-    }
-    for v in &victims {
-        fs::write(v, CONTENT).unwrap();
-        open_to_all(v, 0o666);
-    }
-    let os = |p: &Path| p.as_os_str().to_owned();
+    let (tmp, preld_nobody, victims) = ro_truncate_setup("ro_truncate", &["ro", "fg", "p", "p/conf", "rw"], &["ro/victim", "fg/victim", "p/conf/victim"]);
+    let dir = |d: &str| tmp.path().join(d).into_os_string();
     let runs: Vec<(&str, Vec<std::ffi::OsString>, Vec<&PathBuf>)> = vec![
-        ("grants", vec!["--ro".into(), os(&ro), "--ro".into(), os(&victims[1]), "--rw".into(), os(&rw)], vec![&victims[0], &victims[1]]),
-        ("-B", vec!["-B".into(), "--ro".into(), os(&ro), "--ro".into(), os(&victims[1])], vec![&victims[0], &victims[1]]),
-        ("nested", vec!["--rw".into(), os(&p), "--ro".into(), os(&conf)], vec![&victims[2]]),
+        ("grants", vec!["--ro".into(), dir("ro"), "--ro".into(), victims[1].clone().into(), "--rw".into(), dir("rw")], vec![&victims[0], &victims[1]]),
+        ("-B", vec!["-B".into(), "--ro".into(), dir("ro"), "--ro".into(), victims[1].clone().into()], vec![&victims[0], &victims[1]]),
+        ("nested", vec!["--rw".into(), dir("p"), "--ro".into(), dir("p/conf")], vec![&victims[2]]),
     ];
     let mut escapes = Vec::new();
     for (what, args, paths) in &runs {
         for nobody in [false, true] {
-            let who = if nobody { "nobody" } else { "root" };
             let mut cmd = Command::new(if nobody { preld_nobody.clone() } else { preld() });
-            cmd.arg("pola").args(args).arg("--").arg(bin.join("ro_truncate")).arg("victim").args(paths.iter());
-            if nobody {
-                cmd.uid(65534).gid(65534);
-            }
-            cmd.current_dir("/");
-            let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("ro_truncate ({what}) as {who}: preld pola: {e}"));
-            let stdout = r.stdout_str();
-            eprintln!("---- ro_truncate ({what}) as {who} ({})\n{stdout}{}", describe_status(r.status), r.stderr_str());
-            escapes.extend(stdout.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("{what} as {who}: {l}")));
-            if !stdout.contains("directory fds:") || stdout.contains("directory fds: 0,") || stdout.contains("procfs: fd -1") {
-                escapes.push(format!("{what} as {who}: the attack did not run through the gadget ({})", describe_status(r.status)));
-            }
-            for v in &victims {
-                if fs::read(v).unwrap() != CONTENT {
-                    escapes.push(format!("{what} as {who}: {} changed", v.display()));
-                    fs::write(v, CONTENT).unwrap();
-                }
-            }
+            cmd.arg("pola").args(args).arg("--").arg(tmp.path().join("bin/ro_truncate")).arg("victim").args(paths.iter());
+            let ran = |out: &str| out.contains("directory fds:") && !out.contains("directory fds: 0,") && !out.contains("procfs: fd -1");
+            ro_truncate_check(cmd, what, nobody, &victims, ran, &mut escapes);
         }
     }
     assert!(escapes.is_empty(), "a read-only grant's file was truncated:\n{}", escapes.join("\n"));
@@ -1598,11 +1557,38 @@ fn read_only_grants_files_are_never_truncated() {
 /// files nobody's and writable by all natively.
 #[test]
 fn a_read_only_grant_s_file_given_as_stdin_is_never_truncated() {
-    use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     // SAFETY: geteuid has no preconditions.
     assert_eq!(unsafe { libc::geteuid() }, 0, "a_read_only_grant_s_file_given_as_stdin_is_never_truncated runs as root and as nobody: run the suite as root");
-    let (tmp, preld_nobody) = scratch_for_nobody("ro_stdin_truncate");
+    let (tmp, preld_nobody, victims) = ro_truncate_setup("ro_stdin_truncate", &["ro", "fg"], &["ro/victim", "fg/victim"]);
+    let ro = tmp.path().join("ro");
+    let runs = [("a directory grant's file", &ro, &victims[0]), ("a file grant", &victims[1], &victims[1])];
+    let mut escapes = Vec::new();
+    for (what, grant, victim) in runs {
+        for nobody in [false, true] {
+            // (`capture` gives the command /dev/null as its stdin: a shell
+            // of the same user opens the victim for it.)
+            let mut cmd = Command::new("/bin/sh");
+            cmd.arg("-c").arg("v=$1; shift; exec \"$@\" < \"$v\"").arg("sh").arg(victim);
+            cmd.arg(if nobody { preld_nobody.clone() } else { preld() });
+            cmd.arg("pola").arg("--ro").arg(grant).arg("--").arg(tmp.path().join("bin/ro_truncate")).arg("victim").arg(victim);
+            let ran = |out: &str| out.contains("directory fds:") && !out.contains("procfs: fd -1") && out.contains("self/fd/0, O_RDONLY|O_TRUNC");
+            ro_truncate_check(cmd, what, nobody, &victims, ran, &mut escapes);
+        }
+    }
+    assert!(escapes.is_empty(), "a read-only grant's file given as stdin was truncated:\n{}", escapes.join("\n"));
+}
+
+/// What the `ro_truncate` tests' victims hold.
+const RO_TRUNCATE_CONTENT: &[u8] = b"the victim's bytes\n";
+
+/// The scratch directory of an `ro_truncate` test: nobody's copy of
+/// preld, the attack in bin/, the directories `dirs` and the files
+/// `victims` (paths in it) holding RO_TRUNCATE_CONTENT, all nobody's and
+/// writable by all (natively anyone may truncate them). Returns the
+/// scratch, nobody's preld and the victims' paths.
+fn ro_truncate_setup(name: &str, dirs: &[&str], victims: &[&str]) -> (Scratch, PathBuf, Vec<PathBuf>) {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, preld_nobody) = scratch_for_nobody(name);
     let bin = tmp.dir("bin");
     fs::copy(program("attack/ro_truncate"), bin.join("ro_truncate")).unwrap();
     let open_to_all = |p: &Path, mode: u32| {
@@ -1611,48 +1597,43 @@ fn a_read_only_grant_s_file_given_as_stdin_is_never_truncated() {
     };
     open_to_all(&bin, 0o755);
     open_to_all(&bin.join("ro_truncate"), 0o755);
-    const CONTENT: &[u8] = b"the victim's bytes\n";
-    let ro = tmp.dir("ro");
-    let file_dir = tmp.dir("fg");
-    let victims = [ro.join("victim"), file_dir.join("victim")];
-    for d in [&ro, &file_dir] {
-        open_to_all(d, 0o777);
+    for d in dirs {
+        let d = tmp.path().join(d);
+        fs::create_dir_all(&d).unwrap();
+        open_to_all(&d, 0o777);
     }
+    let victims: Vec<PathBuf> = victims.iter().map(|v| tmp.path().join(v)).collect();
     for v in &victims {
-        fs::write(v, CONTENT).unwrap();
+        fs::write(v, RO_TRUNCATE_CONTENT).unwrap();
         open_to_all(v, 0o666);
     }
-    let runs = [("a directory grant's file", &ro, &victims[0]), ("a file grant", &victims[1], &victims[1])];
-    let mut escapes = Vec::new();
-    for (what, grant, victim) in runs {
-        for nobody in [false, true] {
-            let who = if nobody { "nobody" } else { "root" };
-            // (`capture` gives the command /dev/null as its stdin: a shell
-            // of the same user opens the victim for it.)
-            let mut cmd = Command::new("/bin/sh");
-            cmd.arg("-c").arg("v=$1; shift; exec \"$@\" < \"$v\"").arg("sh").arg(victim);
-            cmd.arg(if nobody { preld_nobody.clone() } else { preld() });
-            cmd.arg("pola").arg("--ro").arg(grant).arg("--").arg(bin.join("ro_truncate")).arg("victim").arg(victim);
-            if nobody {
-                cmd.uid(65534).gid(65534);
-            }
-            cmd.current_dir("/");
-            let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("ro_truncate ({what}) as {who}: preld pola: {e}"));
-            let stdout = r.stdout_str();
-            eprintln!("---- ro_truncate ({what}) as {who} ({})\n{stdout}{}", describe_status(r.status), r.stderr_str());
-            escapes.extend(stdout.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("{what} as {who}: {l}")));
-            if !stdout.contains("directory fds:") || stdout.contains("procfs: fd -1") || !stdout.contains("self/fd/0, O_RDONLY|O_TRUNC") {
-                escapes.push(format!("{what} as {who}: the attack did not reopen stdin through the gadget ({})", describe_status(r.status)));
-            }
-            for v in &victims {
-                if fs::read(v).unwrap() != CONTENT {
-                    escapes.push(format!("{what} as {who}: {} changed", v.display()));
-                    fs::write(v, CONTENT).unwrap();
-                }
-            }
+    (tmp, preld_nobody, victims)
+}
+
+/// Runs `cmd`, an `ro_truncate` attack in a session (as nobody where
+/// `nobody`), and adds to `escapes` its ESCAPE lines, a run whose output
+/// `ran` says did not get as far as the gadget, and each victim changed
+/// (which it then writes back).
+fn ro_truncate_check(mut cmd: Command, what: &str, nobody: bool, victims: &[PathBuf], ran: impl Fn(&str) -> bool, escapes: &mut Vec<String>) {
+    use std::os::unix::process::CommandExt;
+    let who = if nobody { "nobody" } else { "root" };
+    if nobody {
+        cmd.uid(65534).gid(65534);
+    }
+    cmd.current_dir("/");
+    let r = capture(cmd, LIMIT).unwrap_or_else(|e| panic!("ro_truncate ({what}) as {who}: preld pola: {e}"));
+    let stdout = r.stdout_str();
+    eprintln!("---- ro_truncate ({what}) as {who} ({})\n{stdout}{}", describe_status(r.status), r.stderr_str());
+    escapes.extend(stdout.lines().filter(|l| l.contains("ESCAPE")).map(|l| format!("{what} as {who}: {l}")));
+    if !ran(&stdout) {
+        escapes.push(format!("{what} as {who}: the attack did not get through the gadget ({})", describe_status(r.status)));
+    }
+    for v in victims {
+        if fs::read(v).unwrap() != RO_TRUNCATE_CONTENT {
+            escapes.push(format!("{what} as {who}: {} changed", v.display()));
+            fs::write(v, RO_TRUNCATE_CONTENT).unwrap();
         }
     }
-    assert!(escapes.is_empty(), "a read-only grant's file given as stdin was truncated:\n{}", escapes.join("\n"));
 }
 
 /// A read-only grant nested in a read-write one (`--rw P --ro P/conf`) is
