@@ -298,7 +298,7 @@ fn own_tid() -> usize {
 }
 
 /// Whether the relative path `rel` (NUL-terminated) has no `..` component.
-fn descends_only(rel: &[u8]) -> bool {
+pub fn descends_only(rel: &[u8]) -> bool {
     let rel = rel.strip_suffix(b"\0").unwrap_or(rel);
     !rel.starts_with(b"/") && !rel.split(|&b| b == b'/').any(|c| c == b"..")
 }
@@ -952,6 +952,13 @@ mod tests {
         }
         for p in ["..\0", "../a\0", "a/..\0", "a/../b\0", "a//..//b\0", "/a\0", "/\0"] {
             assert!(!descends_only(p.as_bytes()), "{p}");
+        }
+        // Without the NUL too, as `pola::gate_open` asks (its path's rest).
+        for climbs in ["..", "../x", "a/..", "a/../b", "a//../b", "a/b/c/.."] {
+            assert!(!descends_only(climbs.as_bytes()), "{climbs}");
+        }
+        for plain in ["", ".", "a", "a..", "..a", "a/..b", "a/b..", "a/.../b", "a/./b", "include/stdio.h", ".a/.b/c."] {
+            assert!(descends_only(plain.as_bytes()), "{plain}");
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::call::{Call, Outcome};
 use crate::errno::{EFAULT, EINVAL};
 use crate::thread::{self, Task, ThreadBlock};
 use crate::sigactions::Actions;
-use crate::{fast, heap, rpc, signals, sud, sys, trace, usermem};
+use crate::{fast, heap, rpc, sud, sys, trace, usermem};
 
 pub fn clone(c: &mut Call<'_>) -> Outcome {
     let (flags, child_sp) = match Sysno::from(c.nr as u32) {
@@ -132,7 +132,7 @@ fn fork(c: &mut Call<'_>, flags: u64, child_sp: usize) -> Outcome {
     // With CLONE_FILES the child shares this fd table: preld's fds in it
     // (this process's connections, the child's new one) stay open for both.
     let shared_fds = flags & CLONE_FILES != 0;
-    let actions = signals::actions(c.t);
+    let actions = crate::thread::actions(c.t);
     // No rewrite under way either: the child would keep the page of code
     // (or of stubs) it had made writable.
     let guard = (fast::hold_rewrites(), heap::lock(), actions.hold());
@@ -258,7 +258,7 @@ fn gate(c: &mut Call<'_>, flags: u64) -> Outcome {
         crate::ownfd::share(c.t.arch.own_fds);
         c.t.arch.own_fds
     };
-    let parent_actions = signals::actions(c.t);
+    let parent_actions = crate::thread::actions(c.t);
     if flags & CLONE_VM != 0 && flags & CLONE_SIGHAND == 0 || flags & CLONE_CLEAR_SIGHAND != 0 {
         // Memory shared, handlers not (vfork, posix_spawn): the child's
         // sigaction calls must not change the parent's table.

@@ -8,6 +8,22 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::abi::SIG_IGN;
 
+/// The real action that makes a signal preld's `signal_entry` where the
+/// application's own is SIG_DFL (or SIG_IGN): every signal blocked while
+/// preld looks, on the sigaltstack (a stack overflow's SIGSEGV still gets
+/// there), preld's restorer. A trace's fatal signals have it
+/// (`signals::show_fatal_signals`), and SIGSEGV and SIGBUS while the fast
+/// path stores a jump (`fast::faults_caught`).
+pub fn entry_action() -> crate::sys::KernelSigaction {
+    use crate::abi::{SA_ONSTACK, SA_RESTORER, SA_SIGINFO};
+    crate::sys::KernelSigaction {
+        handler: preld_arch::signal_entry as *const () as usize,
+        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
+        restorer: preld_arch::sigreturn_gate as *const () as usize,
+        mask: !0,
+    }
+}
+
 /// The signal actions as the application set them. The kernel holds
 /// others: SIGSYS stays preld's, and a handler is installed as
 /// `signal_entry` so that preld sees the signal before the application's

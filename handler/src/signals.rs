@@ -22,7 +22,7 @@ const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 
 /// (In thread.rs: the fast path, below this module, holds the table too.)
-pub use crate::thread::actions;
+use crate::thread::actions;
 
 /// The flags the kernel keeps (UAPI_SA_FLAGS on x86_64); it clears others.
 const SA_KNOWN: usize =
@@ -77,7 +77,7 @@ pub fn rt_sigaction(c: &mut Call<'_>) -> Outcome {
                         mask: !0,
                     }
                 } else if new.handler == SIG_DFL && shows_fatal(sig) {
-                    fatal_default_action()
+                    crate::sigactions::entry_action()
                 } else {
                     KernelSigaction { handler: new.handler, flags: new.flags, restorer: new.restorer, mask: new.mask & !SIGSYS_BIT }
                 };
@@ -529,20 +529,8 @@ fn shows_fatal(sig: usize) -> bool {
     sig != SIGSYS && (1..=64).contains(&sig) && FATAL_BY_DEFAULT & (1 << (sig - 1)) != 0 && crate::config::tracing()
 }
 
-/// The real action standing for SIG_DFL when `shows_fatal`: every signal
-/// blocked while preld looks, on the sigaltstack (a stack overflow's
-/// SIGSEGV still gets its line), preld's restorer.
-fn fatal_default_action() -> KernelSigaction {
-    KernelSigaction {
-        handler: preld_arch::signal_entry as *const () as usize,
-        flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
-        restorer: preld_arch::sigreturn_gate as *const () as usize,
-        mask: !0,
-    }
-}
-
 /// In a trace, at startup: the signals that kill by default, left at
-/// SIG_DFL by the exec, get `fatal_default_action`; the application's
+/// SIG_DFL by the exec, get `sigactions::entry_action`; the application's
 /// view stays SIG_DFL.
 pub fn show_fatal_signals(t: &ThreadBlock) {
     if !crate::config::tracing() && !tracer::active() {
@@ -556,7 +544,7 @@ pub fn show_fatal_signals(t: &ThreadBlock) {
             if sys::get_sigaction(sig).map_or(true, |k| k.handler != SIG_DFL) {
                 continue; // ignored across exec, or not a signal here
             }
-            let real = fatal_default_action();
+            let real = crate::sigactions::entry_action();
             // SAFETY: preld's signal_entry and restorer, for a signal that
             // is at SIG_DFL.
             if unsafe { sys::rt_sigaction(sig, Some(&real), None) }.is_ok() {

@@ -42,7 +42,7 @@
 //! pointer, one field at a time: `rpc_fd`, an atomic (another thread
 //! renumbers it when the application dup2's over it: `live_conn_fds`),
 //! `own_actions`, a table behind a lock that the threads sharing its signal
-//! handlers use (`signals::actions`), and the words
+//! handlers use (`actions`), and the words
 //! `for_each_other_thread` reads for a trace. A block whose
 //! thread has not started belongs to the thread that claimed its slot:
 //! `alloc` fills it, and the clone parent hands it to the child or, when

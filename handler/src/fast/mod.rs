@@ -821,7 +821,7 @@ fn patch(at: usize, old: &[u8], bytes: &[u8], prot: usize, alone: bool, trapped:
 /// action is back, then fatal as natively). A few system calls per
 /// rewrite.
 fn faults_caught(t: &ThreadBlock, store: impl FnOnce() -> arch::Stored) -> arch::Stored {
-    use crate::abi::{SA_ONSTACK, SA_RESETHAND, SA_RESTORER, SA_SIGINFO, SIGBUS, SIGSEGV, SS_DISABLE};
+    use crate::abi::{SA_RESETHAND, SIGBUS, SIGSEGV, SS_DISABLE};
     use crate::sigactions::AppAction;
     use crate::sys::{KernelSigaction, StackT};
     let entry = preld_arch::signal_entry as *const () as usize;
@@ -854,14 +854,8 @@ fn faults_caught(t: &ThreadBlock, store: impl FnOnce() -> arch::Stored) -> arch:
                 }
                 continue;
             }
-            // As a trace installs it for a SIG_DFL it shows: every signal
-            // blocked while preld looks, preld's restorer.
-            let catch = KernelSigaction {
-                handler: entry,
-                flags: SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
-                restorer: preld_arch::sigreturn_gate as *const () as usize,
-                mask: !0,
-            };
+            // As a trace installs it for a SIG_DFL it shows.
+            let catch = crate::sigactions::entry_action();
             // SAFETY: preld's signal_entry for a signal whose application
             // action (SIG_DFL or SIG_IGN) it honours (`signals::preld_signal`).
             if unsafe { sys::rt_sigaction(sig, Some(&catch), None) }.is_err() {

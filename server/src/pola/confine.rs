@@ -479,12 +479,7 @@ unsafe fn cover_keys(procfs: libc::c_int) {
     }
     libc::close(f);
     for what in [c"keys", c"key-users"] {
-        let copy = libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, name.as_ptr(), (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC) as libc::c_uint);
-        if copy < 0 {
-            fail("open_tree of the cover of /proc/keys");
-        }
-        let copy = copy as libc::c_int;
-        set_attrs(copy, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC, "the cover of /proc/keys");
+        let copy = detached_copy(name, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV | libc::MOUNT_ATTR_NOEXEC, "the cover of /proc/keys");
         let moved = libc::syscall(libc::SYS_move_mount, copy, c"".as_ptr(), procfs, what.as_ptr(), libc::MOVE_MOUNT_F_EMPTY_PATH as libc::c_uint);
         let errno = *libc::__errno_location();
         libc::close(copy);
