@@ -4330,3 +4330,18 @@ fn chdir_into_a_process_s_proc_directory_as_natively() {
                   cd /proc/self/status 2>/dev/null || echo notdir $?; cd /proc/nothing 2>/dev/null || echo missing $?; cd /proc/self/task && ls | wc -l";
     Run::new(tmp.path(), &["sh", "-c", script]).grant("--rw", tmp.path()).same("cd /proc/self", true);
 }
+
+/// Another process's /proc/PID/root and cwd (a child's look at its
+/// shell's: `cat /proc/$$/cwd/h`) as natively: the links read as the
+/// session's paths and lead there. In a session `readlink /proc/PID/cwd`
+/// says `/` for a cwd elsewhere, and a path through either link is ELOOP
+/// (only the process's own /proc/self/root and cwd are the handler's).
+/// Found by the session-22b adversary.
+#[test]
+#[ignore = "bug: /proc/PID/root and /proc/PID/cwd of another session process: readlink of cwd says /, and paths through either are ELOOP"]
+fn another_process_s_proc_root_and_cwd_as_natively() {
+    let tmp = scratch("proc-other-root");
+    fs::write(tmp.path().join("h"), "here\n").unwrap();
+    let script = "readlink /proc/$$/root; readlink /proc/$$/cwd; cat /proc/$$/cwd/h; ls /proc/$$/root/ >/dev/null && echo listed";
+    Run::new(tmp.path(), &["sh", "-c", script]).grant("--ro", tmp.path()).same("another process's /proc/PID/root and cwd", true);
+}
