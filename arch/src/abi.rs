@@ -17,6 +17,7 @@ pub const SYS_GETTID: usize = general::__NR_gettid as usize;
 pub const SYS_GETPID: usize = general::__NR_getpid as usize;
 pub const SYS_RT_TGSIGQUEUEINFO: usize = general::__NR_rt_tgsigqueueinfo as usize;
 pub const SYS_SCHED_YIELD: usize = general::__NR_sched_yield as usize;
+pub const SYS_OPENAT2: usize = general::__NR_openat2 as usize;
 
 pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
@@ -34,6 +35,18 @@ pub const O_CREAT: u32 = general::O_CREAT;
 pub const O_TRUNC: u32 = general::O_TRUNC;
 pub const O_APPEND: u32 = general::O_APPEND;
 pub const __O_TMPFILE: u32 = general::__O_TMPFILE;
+/// The flags of an open for reading that change nothing but the fd
+/// (O_RDONLY is 0): the session open gate's.
+pub const O_PLAIN: u32 = general::O_CLOEXEC | general::O_NONBLOCK | general::O_DIRECTORY | general::O_NOFOLLOW | general::O_NOCTTY | general::O_LARGEFILE | general::O_NOATIME;
+pub const O_NOCTTY: u32 = general::O_NOCTTY;
+pub const AT_FDCWD: i32 = general::AT_FDCWD;
+/// openat2's resolve flags of a walk that only goes down from a grant's
+/// copy (the session open gate's, the handler's `beneath::openat2_down`):
+/// no symlink followed, no mount crossed.
+pub const RESOLVE_DOWN: u64 = (general::RESOLVE_NO_SYMLINKS | general::RESOLVE_NO_XDEV) as u64;
+/// sizeof(struct open_how).
+pub const OPEN_HOW_SIZE: usize = core::mem::size_of::<general::open_how>();
+const _: () = assert!(OPEN_HOW_SIZE == 24);
 pub const AT_SYMLINK_NOFOLLOW: u32 = general::AT_SYMLINK_NOFOLLOW;
 pub const AT_EMPTY_PATH: u32 = general::AT_EMPTY_PATH;
 /// The ioctls that name fds of their own besides the one they are made on.
@@ -56,6 +69,7 @@ pub const OVERFLOW_ID: u32 = 65534;
 /// -ENOENT and -ENOTDIR, as a call returns them in rax.
 pub const NEG_ENOENT: isize = -(linux_raw_sys::errno::ENOENT as isize);
 pub const NEG_ENOTDIR: isize = -(linux_raw_sys::errno::ENOTDIR as isize);
+pub const NEG_EINTR: isize = -(linux_raw_sys::errno::EINTR as isize);
 pub const PR_SET_SYSCALL_USER_DISPATCH: usize = prctl::PR_SET_SYSCALL_USER_DISPATCH as usize;
 pub const PR_SYS_DISPATCH_ON: usize = prctl::PR_SYS_DISPATCH_ON as usize;
 

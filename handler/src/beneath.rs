@@ -31,7 +31,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering};
 
-use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED, FAST_FD_GRANT as FD_GRANT, FAST_FD_GRANT_OFF, FAST_STAT_MARK};
+use preld_arch::fast::{FAST_FD_GEN, FAST_FDS_COUNTED, FAST_FD_GRANT as FD_GRANT, FAST_FD_GRANT_OFF, FAST_STAT_MARK, GATE_GRANTS, GATE_GRANTS_SET};
 
 use crate::abi::{O_CLOEXEC, O_DIRECTORY, O_PATH, PATH_MAX, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV};
 use crate::{ownfd, sys};
@@ -295,6 +295,14 @@ fn own_tid() -> usize {
     } else {
         sys::gettid() as usize
     }
+}
+
+/// Whether a path (as the program spelt it) may name what the handler
+/// answers itself (/proc/self/..., /dev/fd, /dev/std*, /dev/ptmx), which
+/// the handler gate leaves to the trap path: a /proc or /dev/ prefix, or
+/// `//` and `/./`, which may spell one.
+pub fn may_be_the_handler_s(path: &[u8]) -> bool {
+    path.starts_with(b"/proc") || path.starts_with(b"/dev/") || path.starts_with(b"//") || path.starts_with(b"/./")
 }
 
 /// Whether the relative path `rel` (NUL-terminated) has no `..` component.
@@ -839,6 +847,55 @@ pub fn relocated(old: i32, new: i32) {
     for g in table() {
         let _ = g.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
     }
+    for g in &GATE_GRANTS[..GATE_GRANTS_SET.load(Ordering::Acquire)] {
+        let _ = g.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// Fills the session open gate's table (arch's `GATE_GRANTS`, then
+/// `GATE_GRANTS_SET`): the directory grants in which `pola::gate_open`
+/// would make an open with one openat2 from the grant's copy whatever
+/// names follow (read-only or read-write, no devices, not a copy that
+/// hides what is nested in it, not a name of the handler's own) and
+/// that hold no other grant and no symlink granted as itself (where
+/// `find` and `link_in` would say otherwise for a path below). Before the
+/// program runs (the fast path's gates are chosen after).
+pub fn arm_open_gate() {
+    let t = table();
+    let links = LINKS.load(Ordering::Acquire);
+    // SAFETY: set once from a leaked Box and never freed.
+    let links = unsafe { links.as_ref() }.map_or(&[][..], |l| l.links.as_slice());
+    let within = |inner: &[u8], outer: &[u8]| inner.starts_with(outer) && inner.get(outer.len()).is_none_or(|&b| b == b'/');
+    let mut n = 0;
+    for (k, g) in t.iter().enumerate() {
+        let v = g.vpath.as_slice();
+        let eligible = !g.is_file()
+            && matches!(g.resolve_mode(), b'r' | b'w' | b'x')
+            && g.nodev
+            && !g.shadows
+            && (2..=preld_arch::fast::GATE_VPATH_MAX).contains(&v.len())
+            && !may_be_the_handler_s(v)
+            && v != b"/dev"
+            && t.iter().enumerate().all(|(j, o)| j == k || !within(&o.vpath, v))
+            && links.iter().all(|(l, _)| !within(l, v));
+        if !eligible || n == GATE_GRANTS.len() || k + 1 >= 1 << 31 {
+            continue;
+        }
+        let e = &GATE_GRANTS[n];
+        for (i, &b) in v.iter().enumerate() {
+            e.vpath[i].store(b, Ordering::Relaxed);
+        }
+        e.len.store(v.len() as u32, Ordering::Relaxed);
+        e.fd.store(g.fd(), Ordering::Relaxed);
+        e.index.store(k as u32 + 1, Ordering::Relaxed);
+        n += 1;
+    }
+    GATE_GRANTS_SET.store(n, Ordering::Release);
+}
+
+/// Whether the session open gate has grants to open beneath.
+pub fn open_gate_armed() -> bool {
+    GATE_GRANTS_SET.load(Ordering::Acquire) != 0
 }
 
 #[cfg(test)]

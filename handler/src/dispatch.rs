@@ -245,7 +245,15 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
         // arch gate itself where it can be (and its owners need no fixing:
         // the gate looks); every other goes on to the handler gate from
         // there.
-        return Some(if nr == newfstatat as usize { Gate::StatBeside } else { Gate::Handler });
+        // So is an open for reading beneath a grant by an absolute path
+        // (`fast_gate_session_open`).
+        let open_gate = crate::beneath::open_gate_armed();
+        return Some(match Sysno::new(nr) {
+            Some(newfstatat) => Gate::StatBeside,
+            Some(open) if open_gate => Gate::SessionOpen,
+            Some(openat) if open_gate => Gate::SessionOpenAt,
+            _ => Gate::Handler,
+        });
     }
     let cfg = config::get();
     if cfg.rewrites_paths() && pathmap::takes_paths(nr) {

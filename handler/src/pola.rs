@@ -924,7 +924,7 @@ fn gate_open_path(p: &mut PathIn, addr: usize, flags: usize) -> Option<Result<i3
     // (One byte short: the NUL the open's name needs.)
     let n = usermem::read_cstr(addr, &mut p.buf[..PATH_MAX - 1])?;
     let path = &p.buf[..n];
-    if path.first() != Some(&b'/') || may_be_the_handler_s(path) {
+    if path.first() != Some(&b'/') || beneath::may_be_the_handler_s(path) {
         return None;
     }
     let (g, rest) = beneath::find(path)?;
@@ -988,13 +988,6 @@ pub fn stat_beside_fd(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<i
     }
 }
 
-/// Whether a path (as the program spelt it) may name what the handler
-/// answers itself (/proc/self/..., /dev/fd, /dev/std*, /dev/ptmx), which
-/// the handler gate leaves to the trap path: a /proc or /dev/ prefix, or
-/// `//` and `/./`, which may spell one.
-fn may_be_the_handler_s(path: &[u8]) -> bool {
-    path.starts_with(b"/proc") || path.starts_with(b"/dev/") || path.starts_with(b"//") || path.starts_with(b"/./")
-}
 
 /// `gate_serve` of a call that names a path (at `addr`, relative to
 /// `dirfd`), read into `p`.
@@ -1002,7 +995,7 @@ fn gate_serve_path(t: &mut ThreadBlock, call: Sysno, a: [usize; 6], dirfd: i32, 
     use Sysno::*;
     // Paths the handler answers for itself take the trap path.
     let n = usermem::read_cstr(addr, &mut p.buf)?;
-    if n == 0 || may_be_the_handler_s(&p.buf[..n]) {
+    if n == 0 || beneath::may_be_the_handler_s(&p.buf[..n]) {
         return None;
     }
     let relative = p.buf[0] != b'/';

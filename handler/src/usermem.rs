@@ -14,9 +14,9 @@
 //! (since Linux 6.5; it warns in the kernel log instead), so the
 //! application's memory is never put there.
 
-use core::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{fence, AtomicI32, AtomicUsize, Ordering};
 
-use preld_arch::fast::{copy_stripe, COPIES, MAPPINGS_CHANGING as CHANGING, MEMORY_SHARED as SHARED};
+use preld_arch::fast::{copy_stripe, known_page_slot, KnownPage, COPIES, KNOWN_PAGES, MAPPINGS_CHANGING as CHANGING, MEMORY_SHARED as SHARED, PAGES_UNKNOWABLE};
 use syscalls::Sysno;
 
 use crate::{resident, sys};
@@ -126,22 +126,10 @@ fn write_plain(addr: usize, buf: &[u8]) -> bool {
 /// Protection keys change access without a call (WRPKRU), io_uring's
 /// madvise and userfaultfd's write protection without one preld sees:
 /// once the program has allocated a key, set up a ring or made a
-/// userfaultfd, nothing is known of any page.
-struct PageEntry {
-    seq: AtomicU32,
-    /// The page's address, | 1 if writable.
-    page: AtomicUsize,
-    gen: AtomicU64,
-}
-
-const PAGE_ENTRIES: usize = 64;
-static PAGES: [PageEntry; PAGE_ENTRIES] =
-    [const { PageEntry { seq: AtomicU32::new(0), page: AtomicUsize::new(0), gen: AtomicU64::new(0) } }; PAGE_ENTRIES];
-static UNKNOWABLE: AtomicBool = AtomicBool::new(false);
-
-fn page_entry(page: usize) -> &'static PageEntry {
-    let n = page / 4096;
-    &PAGES[(n ^ (n >> 6)) % PAGE_ENTRIES]
+/// userfaultfd, nothing is known of any page. The table is arch's
+/// (`KNOWN_PAGES`): the session open gate reads it too.
+fn page_entry(page: usize) -> &'static KnownPage {
+    &KNOWN_PAGES[known_page_slot(page)]
 }
 
 /// Whether the page at `page` is known readable, or writable if `write`.
@@ -157,7 +145,7 @@ fn page_known(page: usize, write: bool) -> bool {
         && p & !1 == page
         && (!write || p & 1 != 0)
         && gen == sys::mappings_generation()
-        && !UNKNOWABLE.load(Ordering::Relaxed)
+        && !PAGES_UNKNOWABLE.load(Ordering::Relaxed)
 }
 
 /// Records what a probe found of the page at `page`, made at generation
@@ -192,7 +180,7 @@ fn known_or_probed(page: usize, write: bool, probe: impl FnOnce() -> bool) -> bo
 /// Pages may lose access without a call preld sees from now on (a
 /// protection key, an io_uring, a userfaultfd): nothing is known of any.
 pub fn pages_unknowable() {
-    UNKNOWABLE.store(true, Ordering::Relaxed);
+    PAGES_UNKNOWABLE.store(true, Ordering::Relaxed);
 }
 
 /// Whether the application can read [addr, addr + len), found by having

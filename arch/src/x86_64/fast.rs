@@ -29,7 +29,7 @@
 //! from a word of the stub's page, so switching every stub of a page to
 //! the slow path is one aligned store.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize};
 
 use crate::abi;
 use preld_proto::owners_table;
@@ -145,6 +145,63 @@ pub static RESIDENT_MORE: AtomicBool = AtomicBool::new(false);
 /// mapping for the process's life.
 pub static OWNERS_TABLE: AtomicUsize = AtomicUsize::new(0);
 
+/// A page the kernel has found readable (or writable) for the application
+/// while the mappings' generation (`MAPPINGS_GEN`) stood: the handler's
+/// usermem.rs writes these, behind the sequence count (odd while it
+/// writes), and reads them before it reads the application's memory
+/// itself; the session open gate reads them before it reads a path.
+#[repr(C)]
+pub struct KnownPage {
+    pub seq: AtomicU32,
+    /// The page's address, | 1 if writable.
+    pub page: AtomicUsize,
+    /// The generation the page was found so under.
+    pub gen: AtomicU64,
+}
+
+pub const KNOWN_PAGE_SLOTS: usize = 64;
+pub static KNOWN_PAGES: [KnownPage; KNOWN_PAGE_SLOTS] =
+    [const { KnownPage { seq: AtomicU32::new(0), page: AtomicUsize::new(0), gen: AtomicU64::new(0) } }; KNOWN_PAGE_SLOTS];
+const _: () = assert!(core::mem::size_of::<KnownPage>() == 24 && KNOWN_PAGE_SLOTS == 64);
+/// Pages may lose access without a call preld sees (a protection key, an
+/// io_uring, a userfaultfd): nothing in `KNOWN_PAGES` holds.
+pub static PAGES_UNKNOWABLE: AtomicBool = AtomicBool::new(false);
+
+/// The slot of `KNOWN_PAGES` the page at `page` is kept in (the session
+/// open gate computes the same).
+pub fn known_page_slot(page: usize) -> usize {
+    let n = page / 4096;
+    (n ^ (n >> 6)) % KNOWN_PAGE_SLOTS
+}
+
+/// A directory grant of a session that the session open gate resolves
+/// paths beneath (the handler's `beneath::arm_open_gate`): its virtual
+/// path, its copy's fd (preld's) and its place in the handler's table.
+#[repr(C)]
+pub struct GateGrant {
+    /// The virtual path's length (no trailing slash; never `/` alone).
+    pub len: AtomicU32,
+    /// The O_PATH fd of its copy.
+    pub fd: AtomicI32,
+    /// Its index in the handler's table, + 1: the low bits of the
+    /// `FAST_FD_GRANT` entry of an fd opened beneath it.
+    pub index: AtomicU32,
+    _pad: u32,
+    /// The virtual path's bytes.
+    pub vpath: [AtomicU8; GATE_VPATH_MAX],
+}
+
+/// The longest virtual path a `GateGrant` holds.
+pub const GATE_VPATH_MAX: usize = 48;
+pub const GATE_GRANTS_MAX: usize = 16;
+const _: () = assert!(core::mem::size_of::<GateGrant>() == 64);
+pub static GATE_GRANTS: [GateGrant; GATE_GRANTS_MAX] = [const {
+    GateGrant { len: AtomicU32::new(0), fd: AtomicI32::new(-1), index: AtomicU32::new(0), _pad: 0, vpath: [const { AtomicU8::new(0) }; GATE_VPATH_MAX] }
+}; GATE_GRANTS_MAX];
+/// How many of `GATE_GRANTS` are set: written once (Release) after them,
+/// before the program runs; 0: no session open gate.
+pub static GATE_GRANTS_SET: AtomicUsize = AtomicUsize::new(0);
+
 /// Records [start, end) in slot `slot` of `RESIDENT`.
 pub fn set_resident(slot: usize, start: usize, end: usize) {
     if slot >= RESIDENT_SLOTS {
@@ -248,6 +305,11 @@ pub enum Gate {
     /// directory fd of a grant (`fast_gate_stat_beside`): made as it is,
     /// in a process of one thread; else the handler gate's.
     StatBeside,
+    /// open(PATH, FLAGS) in a session, for reading beneath a grant of
+    /// `GATE_GRANTS` (`fast_gate_session_open`); else the handler gate's.
+    SessionOpen,
+    /// openat(AT_FDCWD, PATH, FLAGS): as `SessionOpen`.
+    SessionOpenAt,
     /// A call the handler serves: `preld_gate_serve` serves it without a
     /// trap when it can (a session's path beneath a grant resolved in the
     /// process, a traced call made and traced in one go); else the stub's
@@ -281,6 +343,8 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::MmapNotFixed, true) => fast_gate_mmap_counted,
         (Gate::ByNumber, _) => fast_gate_by_number,
         (Gate::Handler, _) => fast_gate_handler,
+        (Gate::SessionOpen, _) => fast_gate_session_open,
+        (Gate::SessionOpenAt, _) => fast_gate_session_openat,
         (Gate::StatBeside, false) => fast_gate_stat_beside,
         (Gate::StatBeside, true) => fast_gate_stat_beside_counted,
     };
@@ -1079,6 +1143,252 @@ path_gate!(fast_gate_path0_open, "rdi", fd: 0, open: 1, counted: 0);
 path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
+
+/// The session open gates: open(PATH, FLAGS) and openat(AT_FDCWD, PATH,
+/// FLAGS) for reading (FLAGS among `abi::O_PLAIN`) in a process of one
+/// thread, where PATH is a grant's virtual path of `GATE_GRANTS`, `/`,
+/// then names (none empty, none `..`): made as openat2(the grant's fd,
+/// the names, {FLAGS | O_NOCTTY, 0, RESOLVE_NO_SYMLINKS | NO_XDEV}), the
+/// open the handler's `pola::gate_open` makes after it has read the path
+/// and found its grant, without the handler gate (about 500 cycles of an
+/// open here: the handler's code, and the kernel's own part made slower
+/// by it). The path is read before the call, and only where
+/// `KNOWN_PAGES` says the kernel found its page readable under the
+/// mappings' present generation (nothing else runs in this memory: no
+/// other thread unmaps it meanwhile), up to its NUL within that page.
+/// The answer is the call's where it is an fd (marked in `FAST_FD_GRANT`
+/// as lying on the grant, as the handler's `remember_fd` does), ENOENT,
+/// ENOTDIR or EINTR (a signal's: SA_RESTART makes the gate's `syscall`
+/// again, as in any gate; the open waits for a FIFO's other end as
+/// natively); anything else goes on to the handler gate with the call as
+/// it came (ELOOP: a symlink on the way; EXDEV: a mount in the grant;
+/// EACCES: a device, or what the server says; a page not known, a longer
+/// path, a relative one: the handler's way).
+///
+/// ```text
+///  application stack, below the stub's 128 bytes, during the call:
+///    [ret][flags][rax][rdi][rsi][rdx][r10][r8][r9][open_how: 24 bytes]   <- rsp
+/// ```
+///
+/// # Safety
+/// As `fast_gate_handler`. Owns rcx and r11 (the `syscall` clobbers them;
+/// r11 is left holding the flags, as a `syscall` leaves it); 88 bytes of
+/// the application's stack below the stub's.
+macro_rules! session_open_gate {
+    ($name:ident, path: $path:literal, flags: $flags:literal, flags_at: $flags_at:literal, at: $at:literal) => {
+        #[doc = concat!("A session open gate: the path in ", $path, ", the flags in ", $flags, ".")]
+        ///
+        /// # Safety
+        /// See the gates' comment above.
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() -> ! {
+            core::arch::naked_asm!(
+                "pushfq",
+                "cmp byte ptr [rip + {shared}], 0",
+                "jne 9f",
+                "cmp qword ptr [rip + {set}], 0",
+                "je 9f",
+                "cmp byte ptr [rip + {unknowable}], 0",
+                "jne 9f",
+                ".if {at}",
+                "cmp edi, {at_fdcwd}",
+                "jne 9f",
+                ".endif",
+                concat!("test ", $flags, ", {not_plain}"),
+                "jnz 9f",
+                "push rax",                        // the call as it came
+                "push rdi",
+                "push rsi",
+                "push rdx",
+                "push r10",
+                "push r8",
+                "push r9",
+                concat!("mov r8, ", $path),        // r8: the path
+                // Its page known readable: the slot (n ^ n >> 6) % 64 of
+                // page n, its count even, the page, the generation now.
+                "mov r9, r8",
+                "shr r9, 12",
+                "mov rax, r9",
+                "shr rax, 6",
+                "xor rax, r9",
+                "and eax, {slot_mask}",
+                "lea rax, [rax + rax * 2]",
+                "lea rdx, [rip + {pages}]",
+                "lea rdx, [rdx + rax * 8]",        // 24 bytes a slot
+                "test byte ptr [rdx], 1",
+                "jnz 7f",
+                "mov r9, r8",
+                "and r9, {page_mask}",
+                "mov rax, qword ptr [rdx + 8]",
+                "and rax, -2",                     // (| 1: writable too)
+                "cmp rax, r9",
+                "jne 7f",
+                "mov rax, qword ptr [rdx + 16]",
+                "cmp rax, qword ptr [rip + {gen}]",
+                "jne 7f",
+                "add r9, {page}",                  // r9: the page's end, never read
+                // The grant whose virtual path the path begins with, then `/`.
+                "lea rdx, [rip + {grants}]",
+                "mov rcx, qword ptr [rip + {set}]",
+                "2:",
+                "mov eax, dword ptr [rdx]",        // its length
+                "lea rdi, [r8 + rax]",             // where the `/` must be
+                "cmp rdi, r9",
+                "jae 4f",
+                "xor esi, esi",
+                "3:",
+                "cmp esi, eax",
+                "jae 5f",
+                "movzx r10d, byte ptr [r8 + rsi]",
+                "cmp r10b, byte ptr [rdx + rsi + {vpath_at}]",
+                "jne 4f",
+                "inc esi",
+                "jmp 3b",
+                "5:",
+                "cmp byte ptr [rdi], {slash}",
+                "je 6f",
+                "4:",
+                "add rdx, {grant_size}",
+                "dec rcx",
+                "jnz 2b",
+                "jmp 7f",
+                // rdx: the grant. The rest (rsi) up to the NUL in the page:
+                // names (r10: where this one began), none empty but the
+                // last, none `..`, at least one byte.
+                "6:",
+                "inc rdi",
+                "mov rsi, rdi",
+                "mov r10, rdi",
+                "10:",
+                "cmp rdi, r9",
+                "jae 7f",
+                "movzx eax, byte ptr [rdi]",
+                "test eax, eax",
+                "jz 11f",
+                "cmp eax, {slash}",
+                "je 12f",
+                "inc rdi",
+                "jmp 10b",
+                "12:",
+                "cmp rdi, r10",
+                "je 7f",
+                "lea rax, [r10 + 2]",
+                "cmp rax, rdi",
+                "jne 13f",
+                "cmp word ptr [r10], {dotdot}",
+                "je 7f",
+                "13:",
+                "inc rdi",
+                "mov r10, rdi",
+                "jmp 10b",
+                "11:",
+                "cmp rdi, rsi",
+                "je 7f",
+                "lea rax, [r10 + 2]",
+                "cmp rax, rdi",
+                "jne 14f",
+                "cmp word ptr [r10], {dotdot}",
+                "je 7f",
+                "14:",
+                "mov r8, rdx",                     // r8: the grant (a syscall keeps it)
+                "mov edi, dword ptr [rdx + {fd_at}]",
+                "push {resolve}",                  // open_how.resolve
+                "push 0",                          // open_how.mode
+                concat!("mov eax, dword ptr [rsp + ", $flags_at, "]"), // the flags, saved
+                "or eax, {noctty}",
+                "push rax",                        // open_how.flags
+                "mov rdx, rsp",
+                "mov r10d, {how_size}",
+                "mov eax, {openat2}",
+                "syscall",
+                "lea rsp, [rsp + {how_size}]",
+                "test rax, rax",
+                "js 15f",
+                // Known to lie on the grant, while its close count stands.
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "jne 16f",
+                "cmp eax, {n}",
+                "jae 16f",
+                "mov r11d, eax",
+                "lea rcx, [rip + {gens}]",
+                "mov ecx, dword ptr [rcx + r11 * 4]",
+                "shl rcx, 32",
+                "bts rcx, {stat_bit}",
+                "mov edx, dword ptr [r8 + {index_at}]",
+                "or rcx, rdx",
+                "lea rdx, [rip + {fd_grants}]",
+                "mov qword ptr [rdx + r11 * 8], rcx",
+                "16:",
+                "pop r9",
+                "pop r8",
+                "pop r10",
+                "pop rdx",
+                "pop rsi",
+                "pop rdi",
+                "lea rsp, [rsp + 8]",              // the number
+                "mov r11, [rsp]",                  // r11 = the flags
+                "popfq",
+                "ret",
+                "15:",
+                "cmp rax, {eintr}",
+                "je 16b",
+                "cmp rax, {enoent}",
+                "je 16b",
+                "cmp rax, {enotdir}",
+                "je 16b",
+                // The handler gate's, as it came.
+                "7:",
+                "pop r9",
+                "pop r8",
+                "pop r10",
+                "pop rdx",
+                "pop rsi",
+                "pop rdi",
+                "pop rax",
+                "9:",
+                "popfq",
+                "jmp {handler}",
+                shared = sym MEMORY_SHARED,
+                set = sym GATE_GRANTS_SET,
+                unknowable = sym PAGES_UNKNOWABLE,
+                at = const $at,
+                at_fdcwd = const abi::AT_FDCWD,
+                not_plain = const !abi::O_PLAIN,
+                slot_mask = const KNOWN_PAGE_SLOTS - 1,
+                pages = sym KNOWN_PAGES,
+                page_mask = const !(super::PAGE_SIZE - 1),
+                page = const super::PAGE_SIZE,
+                gen = sym MAPPINGS_GEN,
+                grants = sym GATE_GRANTS,
+                vpath_at = const core::mem::offset_of!(GateGrant, vpath),
+                fd_at = const core::mem::offset_of!(GateGrant, fd),
+                index_at = const core::mem::offset_of!(GateGrant, index),
+                grant_size = const core::mem::size_of::<GateGrant>(),
+                slash = const b'/',
+                dotdot = const u16::from_le_bytes([b'.', b'.']),
+                resolve = const abi::RESOLVE_DOWN,
+                noctty = const abi::O_NOCTTY,
+                how_size = const abi::OPEN_HOW_SIZE,
+                openat2 = const abi::SYS_OPENAT2,
+                grants_off = sym FAST_FD_GRANT_OFF,
+                n = const FAST_FDS_COUNTED,
+                gens = sym FAST_FD_GEN,
+                fd_grants = sym FAST_FD_GRANT,
+                stat_bit = const FAST_STAT_MARK_BIT,
+                eintr = const abi::NEG_EINTR,
+                enoent = const abi::NEG_ENOENT,
+                enotdir = const abi::NEG_ENOTDIR,
+                handler = sym fast_gate_handler,
+            )
+        }
+    };
+}
+
+// (The flags' saved register, once open_how's resolve and mode are pushed:
+// rsi's for open, rdx's for openat.)
+session_open_gate!(fast_gate_session_open, path: "rdi", flags: "esi", flags_at: "48", at: 0);
+session_open_gate!(fast_gate_session_openat, path: "rsi", flags: "edx", flags_at: "40", at: 1);
 
 /// How long a path gate waits for another thread's change of the mappings
 /// to end before it hands its call to the handler (a change whose end was

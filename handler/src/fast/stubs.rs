@@ -20,7 +20,7 @@ const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
 const HEADER: usize = 256;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 25] = [
+const GATE_WORDS: [(Gate, bool); 27] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -46,6 +46,8 @@ const GATE_WORDS: [(Gate, bool); 25] = [
     (Gate::Fds, true),
     (Gate::Ioctl, false),
     (Gate::Ioctl, true),
+    (Gate::SessionOpen, false),
+    (Gate::SessionOpenAt, false),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
@@ -85,7 +87,7 @@ pub fn end_batch() -> sys::Result<()> {
 
 fn word_of(page: usize, gate: Gate, counted: bool) -> usize {
     // The slow gate and the by-number one count nothing themselves.
-    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber | Gate::Handler))).unwrap_or(2);
+    let i = GATE_WORDS.iter().position(|&(g, c)| g == gate && (c == counted || matches!(g, Gate::Slow | Gate::ByNumber | Gate::Handler | Gate::SessionOpen | Gate::SessionOpenAt))).unwrap_or(2);
     page + 8 * i
 }
 
