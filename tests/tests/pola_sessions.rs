@@ -1189,6 +1189,39 @@ fn paths_of_path_max_bytes_or_more_fail_as_natively() {
     r.same("paths of PATH_MAX bytes and more", true);
 }
 
+/// Opens for reading by absolute paths beneath grants, which the fast
+/// path's session open gate makes itself where it can (a path whose page
+/// is known readable, a grant's name, names with no `..`), answer as
+/// natively: each name and flag twice through open and openat (files,
+/// directories, symlinks and O_NOFOLLOW, a FIFO, missing names, `.`,
+/// `..`, `//`, trailing slashes, relative paths), and paths across a page
+/// boundary, ending before an unmapped page, running into it, in a page
+/// unmapped, mapped again or made unreadable since it was read
+/// (tests/programs/pola/open_gate.c); in a read-only and a read-write
+/// grant.
+#[test]
+fn opens_by_the_session_open_gate_answer_as_natively() {
+    let tmp = scratch("open-gate");
+    let d = tmp.path();
+    let prog = d.join("open_gate");
+    fs::copy(program("pola/open_gate"), &prog).unwrap();
+    for how in ["--ro", "--rw"] {
+        let g = d.join(&how[2..]);
+        fs::create_dir_all(g.join("sub")).unwrap();
+        write(&g.join("file"), "x");
+        write(&g.join("sub/file"), "y");
+        std::os::unix::fs::symlink("file", g.join("link")).unwrap();
+        std::os::unix::fs::symlink("sub", g.join("dirlink")).unwrap();
+        let fifo = std::ffi::CString::new(g.join("fifo").as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo of a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        let r = Run::new(d, &[prog.to_str().unwrap(), g.to_str().unwrap()]).grant(how, &g).grant("--ro", &prog);
+        let n = r.native_ok();
+        assert!(n.stdout_str().contains("/usr/include/stdio.h\n  open rdonly ok /usr/include/stdio.h "), "native: {}", n.report());
+        r.same(&format!("opens for reading beneath a grant ({how})"), true);
+    }
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
