@@ -574,6 +574,43 @@ pub fn vfork_ended() {
 /// known (a session that asks the user, `--ask`, grants paths as it goes).
 static NAMES: AtomicPtr<Vec<(bool, Vec<u8>)>> = AtomicPtr::new(core::ptr::null_mut());
 
+/// The session's virtual directories, each with an O_PATH fd of its
+/// stand-in (`--vdirs`): a stat of one is that fd's (the server's answer).
+struct VirtualDir {
+    vpath: Vec<u8>,
+    fd: AtomicI32,
+}
+
+static VDIRS: AtomicPtr<Vec<VirtualDir>> = AtomicPtr::new(core::ptr::null_mut());
+
+fn vdirs() -> &'static [VirtualDir] {
+    let p = VDIRS.load(Ordering::Acquire);
+    // SAFETY: set once from a leaked Box and never freed.
+    unsafe { p.as_ref() }.map_or(&[], |v| v.as_slice())
+}
+
+/// Takes the `--vdirs` fds as preld's own (those that cannot be are left
+/// to the server).
+pub fn set_vdirs(given: &[(i32, Vec<u8>)]) {
+    let fds: Vec<i32> = given.iter().map(|(fd, _)| *fd).collect();
+    let mut v = Vec::new();
+    for ((fd, vpath), own) in given.iter().zip(ownfd::adopt_fds(&fds)) {
+        match own {
+            Ok(own) => v.push(VirtualDir { vpath: vpath.clone(), fd: AtomicI32::new(own) }),
+            Err(_) => sys::close(*fd),
+        }
+    }
+    if !v.is_empty() {
+        VDIRS.store(Box::into_raw(Box::new(v)), Ordering::Release);
+    }
+}
+
+/// The stand-in's fd of the virtual directory `path` names exactly (as
+/// the launcher spelt it: `/`, `/etc`), if it is one.
+pub fn virtual_dir_fd(path: &[u8]) -> Option<i32> {
+    vdirs().iter().find(|d| d.vpath == path).map(|d| d.fd.load(Ordering::Relaxed))
+}
+
 pub fn set_names(names: Vec<(bool, Vec<u8>)>) {
     if !names.is_empty() {
         NAMES.store(Box::into_raw(Box::new(names)), Ordering::Release);
@@ -840,6 +877,21 @@ pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
         strings.push(b"--beneaths\0".to_vec());
         strings.push(packed);
     }
+    let mut packed = Vec::new();
+    for d in vdirs() {
+        v.clear();
+        let fd = d.fd.load(Ordering::Relaxed);
+        v.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
+        v.push(b':');
+        v.extend_from_slice(&d.vpath);
+        crate::config::pack_into(&mut packed, &v);
+        keep.push(fd);
+    }
+    if !packed.is_empty() {
+        packed.push(0);
+        strings.push(b"--vdirs\0".to_vec());
+        strings.push(packed);
+    }
 }
 
 /// preld moved fd `old` to `new` (ownfd::relocate_below_limit).
@@ -849,6 +901,9 @@ pub fn relocated(old: i32, new: i32) {
     }
     for g in &GATE_GRANTS[..GATE_GRANTS_SET.load(Ordering::Acquire)] {
         let _ = g.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    for d in vdirs() {
+        let _ = d.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
     }
 }
 

@@ -65,6 +65,9 @@ pub struct Config {
     /// paths: a path below a virtual directory that none of them is, is
     /// no file (beneath::missing).
     pub vpaths: Vec<(bool, Vec<u8>)>,
+    /// `--vdirs LEN:FD:VPATH...`: an O_PATH fd of each virtual directory's
+    /// stand-in, whose stat is the server's answer for the directory.
+    pub vdirs: Vec<(i32, Vec<u8>)>,
     /// `--vpath l:VPATH:TARGET`: a symlink the session grants as itself
     /// (-B's /bin -> usr/bin) and the absolute virtual path it names,
     /// which the process follows itself (beneath::link_in).
@@ -283,6 +286,11 @@ impl Config {
                         c.vpath(e)?;
                     }
                 }
+                (b"--vdirs", Some(v)) => {
+                    for e in unpack(v).ok_or("--vdirs needs LEN:FD:/VPATH...")? {
+                        c.vdirs.push(parse_vdir(e).ok_or("--vdirs needs LEN:FD:/VPATH...")?);
+                    }
+                }
                 (b"--beneath", Some(v)) => c.beneath.push(parse_beneath(v).ok_or("--beneath needs FD:r|x|w:/VPATH")?),
                 (b"--beneaths", Some(v)) => {
                     for e in unpack(v).ok_or("--beneaths needs LEN:ENTRY...")? {
@@ -321,7 +329,7 @@ impl Config {
             if !matches!(
                 a,
                 b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--tracer-fd" | b"--exec-fd" | b"--interp-fd" | b"--sandboxed" | b"--app-seccomp" | b"--net" | b"--own-net" | b"--trace-root" | b"--execfn"
-                    | b"--cwd" | b"--beneath" | b"--beneaths" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
+                    | b"--cwd" | b"--beneath" | b"--beneaths" | b"--vdirs" | b"--sigsys" | b"--inject-counts" | b"--trace-json-seq" | b"--trace-ff-owner"
             ) {
                 c.replay.push(nul(a));
                 if let Some(v) = value {
@@ -426,11 +434,19 @@ fn parse_beneath(v: &[u8]) -> Option<BeneathArg> {
     (fd >= 0 && path.first() == Some(&b'/')).then(|| BeneathArg { fd, mode, vpath: path.to_vec(), known, shadows })
 }
 
+/// `FD:VPATH` of `--vdirs`: an fd and an absolute path.
+fn parse_vdir(v: &[u8]) -> Option<(i32, Vec<u8>)> {
+    let colon = v.iter().position(|&b| b == b':')?;
+    let fd = parse_int(&v[..colon]).filter(|&fd| fd >= 0)?;
+    let path = &v[colon + 1..];
+    (path.first() == Some(&b'/')).then(|| (fd, path.to_vec()))
+}
+
 /// Whether ld-preld's option `a` takes a value (the next argument).
 pub fn takes_value(a: &[u8]) -> bool {
     matches!(
         a,
-        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--beneaths" | b"--vpath" | b"--vpaths" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--interp-fd" | b"--execfn" | b"--cwd"
+        b"--trace-fd" | b"--trace-filter" | b"--trace-root" | b"--map" | b"--beneath" | b"--beneaths" | b"--vdirs" | b"--vpath" | b"--vpaths" | b"--argv0" | b"--close-fd" | b"--rpc-fd" | b"--exec-fd" | b"--interp-fd" | b"--execfn" | b"--cwd"
             | b"--sigsys" | b"--trace-time" | b"--trace-tz-offset" | b"--trace-strsize" | b"--trace-count" | b"--inject"
             | b"--inject-counts" | b"--tracer-fd" | b"--tracer-filter" | b"--tracer-strsize" | b"--trace-json-seq" | b"--trace-ff" | b"--trace-ff-owner"
             | b"--clock-anchor" | b"--clock-rate" | b"--clock-monotonic"
@@ -532,6 +548,7 @@ static EMPTY: Config = Config {
     own_net: false,
     beneath: Vec::new(),
     vpaths: Vec::new(),
+    vdirs: Vec::new(),
     links: Vec::new(),
     cwd: None,
     sandboxed: false,
@@ -568,6 +585,15 @@ mod tests {
         assert_eq!(c.trace.as_ref().unwrap().fd, 5);
         assert_eq!(c.maps, vec![(b"/etc/passwd".to_vec(), b"/tmp/p".to_vec())]);
         assert_eq!(c.replay, vec![b"--trace-fd\0".to_vec(), b"5\0".to_vec(), b"--map\0".to_vec(), b"/etc/passwd=/tmp/p/\0".to_vec()]);
+    }
+
+    #[test]
+    fn virtual_directories_with_their_stand_ins() {
+        let (c, _) = Config::parse(&[b"--vdirs", b"3:7:/11:12:/etc/ssl", b"prog"]).unwrap();
+        assert_eq!(c.vdirs, alloc::vec![(7, b"/".to_vec()), (12, b"/etc/ssl".to_vec())]);
+        for bad in [&b"3:7:x"[..], b"4:-1:/", b"2::/", b"3:7/"] {
+            assert!(Config::parse(&[b"--vdirs", bad, b"prog"]).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

@@ -237,7 +237,7 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
         // The session's path calls that it may serve beneath a grant in
         // the process go through its gate; the others trap. (fstat is the
         // session's only for the owners in a session of an ordinary user.)
-        let gated = [open, openat, stat, lstat, newfstatat, statx, fstat, access, faccessat, faccessat2, readlink, readlinkat, getdents64];
+        let gated = [open, openat, stat, lstat, newfstatat, statx, fstat, access, faccessat, faccessat2, readlink, readlinkat, getdents64, getcwd];
         if !crate::beneath::active() || !gated.iter().any(|&s| s as usize == nr) {
             return None;
         }
@@ -340,7 +340,7 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, args: [usize; 6]) -> Option<is
 /// cache must forget (an open with O_TRUNC).
 fn session_path_call(nr: usize, a: &[usize; 6]) -> bool {
     use Sysno::*;
-    const CALLS: [Sysno; 12] = [open, openat, stat, lstat, newfstatat, statx, access, faccessat, faccessat2, readlink, readlinkat, getdents64];
+    const CALLS: [Sysno; 13] = [open, openat, stat, lstat, newfstatat, statx, access, faccessat, faccessat2, readlink, readlinkat, getdents64, getcwd];
     CALLS.iter().any(|&s| s as usize == nr) && !memory::truncates(nr, a)
 }
 

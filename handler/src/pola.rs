@@ -861,6 +861,14 @@ pub fn gate_serve(t: &mut ThreadBlock, nr: usize, a: [usize; 6]) -> Option<isize
     if call == getdents64 {
         return gate_listing(t, a);
     }
+    if call == getcwd {
+        // (The process keeps its virtual cwd: python's imports ask for it
+        // at each, 3.4 us a trap.)
+        return match get_cwd(t, a[0], a[1]) {
+            Outcome::Return(r) => Some(r),
+            _ => None,
+        };
+    }
     if let Some(r) = gate_on_fd(t, call, a) {
         return r;
     }
@@ -2152,9 +2160,17 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
     // (The path as named, for its directory: `beneath_path` may follow a
     // symlink on it.)
     let named = (p.dirfd, p.len);
-    let (fd, _) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
-        Ok(v) => v,
-        Err(e) => return Some(Outcome::Return(e)),
+    // A virtual directory's stat is its stand-in's, as the server says.
+    let vdir = if p.dirfd.is_none() { beneath::virtual_dir_fd(&p.buf[..p.len]) } else { None };
+    let (fd, _) = match vdir {
+        Some(d) => match sys::fcntl(d, F_DUPFD_CLOEXEC, 0) {
+            Ok(fd) => (fd as i32, b'r'),
+            Err(e) => return Some(Outcome::Return(-(e as isize))),
+        },
+        None => match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
+            Ok(v) => v,
+            Err(e) => return Some(Outcome::Return(e)),
+        },
     };
     // The kernel writes the application's buffer itself, as for its own
     // fstat (never preld's memory: EFAULT there, as natively for an

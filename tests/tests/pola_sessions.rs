@@ -1222,6 +1222,41 @@ fn opens_by_the_session_open_gate_answer_as_natively() {
     }
 }
 
+/// A stat of a virtual directory by its own name (`/`, `/etc`, `/var/cache`,
+/// the current directory `.` where it is one) is made in the process,
+/// from an fd of the directory's stand-in the launcher gives
+/// (`beneath::virtual_dir_fd`): it says what the server says for the
+/// same directory spelt otherwise (`/etc/.`, `//etc`, a trailing slash),
+/// stat and lstat and statx alike, as root and as nobody.
+#[test]
+fn virtual_directories_stat_as_the_server_says() {
+    const CHECK: &str = r#"
+import os, sys
+def key(st):
+    return (st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+os.chdir("/etc")
+bad = 0
+for d, other in [("/", "//"), ("/etc", "/etc/."), ("/etc", "//etc/"), ("/var/cache", "/var/cache/"), ("/var", "/./var"), (".", "/etc/"), ("/etc/ssl", "/etc/ssl/.")]:
+    for f in (os.stat, os.lstat):
+        a, b = key(f(d)), key(f(other))
+        if a != b:
+            print(f"{f.__name__}({d!r}) {a} != {f.__name__}({other!r}) {b}")
+            bad += 1
+print("checked", bad)
+sys.exit(1 if bad else 0)
+"#;
+    let tmp = scratch("vdir-stat");
+    let script = tmp.path().join("check.py");
+    write(&script, CHECK);
+    let o = Run::new(tmp.path(), &["/usr/bin/python3", script.to_str().unwrap()]).grant("--ro", &script).session();
+    assert!(o.status.success() && o.stdout_str() == "checked 0\n", "as root: {}", o.report());
+    let n = Nobody::new("vdir-stat-nobody");
+    let script = n.tmp.path().join("check.py");
+    write(&script, CHECK);
+    let o = n.run(&["/usr/bin/python3", script.to_str().unwrap()]).grant("--ro", &script).session();
+    assert!(o.status.success() && o.stdout_str() == "checked 0\n", "as nobody: {}", o.report());
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
