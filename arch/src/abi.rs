@@ -70,6 +70,7 @@ pub const OVERFLOW_ID: u32 = 65534;
 pub const NEG_ENOENT: isize = -(linux_raw_sys::errno::ENOENT as isize);
 pub const NEG_ENOTDIR: isize = -(linux_raw_sys::errno::ENOTDIR as isize);
 pub const NEG_EINTR: isize = -(linux_raw_sys::errno::EINTR as isize);
+pub const NEG_EINVAL: isize = -(linux_raw_sys::errno::EINVAL as isize);
 pub const PR_SET_SYSCALL_USER_DISPATCH: usize = prctl::PR_SET_SYSCALL_USER_DISPATCH as usize;
 pub const PR_SYS_DISPATCH_ON: usize = prctl::PR_SYS_DISPATCH_ON as usize;
 

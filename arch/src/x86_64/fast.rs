@@ -1152,10 +1152,12 @@ path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 /// open the handler's `pola::gate_open` makes after it has read the path
 /// and found its grant, without the handler gate (about 500 cycles of an
 /// open here: the handler's code, and the kernel's own part made slower
-/// by it). The path is read before the call, and only where
-/// `KNOWN_PAGES` says the kernel found its page readable under the
-/// mappings' present generation (nothing else runs in this memory: no
-/// other thread unmaps it meanwhile), up to its NUL within that page.
+/// by it). The path is read before the call, and only where the kernel
+/// found its page readable under the mappings' present generation
+/// (`KNOWN_PAGES`; else the gate has the kernel read 8 bytes of the page
+/// first, as the handler would, and records it), up to its NUL within that
+/// page (nothing else runs in this memory: no other thread unmaps it
+/// meanwhile).
 /// The answer is the call's where it is an fd (marked in `FAST_FD_GRANT`
 /// as lying on the grant, as the handler's `remember_fd` does), ENOENT,
 /// ENOTDIR or EINTR (a signal's: SA_RESTART makes the gate's `syscall`
@@ -1216,17 +1218,18 @@ macro_rules! session_open_gate {
                 "lea rax, [rax + rax * 2]",
                 "lea rdx, [rip + {pages}]",
                 "lea rdx, [rdx + rax * 8]",        // 24 bytes a slot
-                "test byte ptr [rdx], 1",
-                "jnz 7f",
                 "mov r9, r8",
-                "and r9, {page_mask}",
+                "and r9, {page_mask}",             // r9: the page
+                "test byte ptr [rdx], 1",
+                "jnz 20f",
                 "mov rax, qword ptr [rdx + 8]",
                 "and rax, -2",                     // (| 1: writable too)
                 "cmp rax, r9",
-                "jne 7f",
+                "jne 20f",
                 "mov rax, qword ptr [rdx + 16]",
                 "cmp rax, qword ptr [rip + {gen}]",
-                "jne 7f",
+                "jne 20f",
+                "19:",
                 "add r9, {page}",                  // r9: the page's end, never read
                 // The grant whose virtual path the path begins with, then `/`.
                 "lea rdx, [rip + {grants}]",
@@ -1337,6 +1340,37 @@ macro_rules! session_open_gate {
                 "je 16b",
                 "cmp rax, {enotdir}",
                 "je 16b",
+                // The page not known: the kernel reads 8 bytes of it, as
+                // the handler's `usermem::readable` has it do
+                // (rt_sigprocmask with an invalid `how` reads the set, then
+                // says EINVAL; EFAULT: unreadable, the handler's), and the
+                // page is recorded under the generation read before.
+                "20:",
+                "push qword ptr [rip + {gen}]",
+                "push rdx",                        // the slot
+                "mov rsi, r8",
+                "lea rax, [r9 + {page} - 8]",      // (8 bytes within the page)
+                "cmp rsi, rax",
+                "cmova rsi, rax",
+                "mov rdi, -1",
+                "xor edx, edx",
+                "mov r10d, 8",
+                "mov eax, {sigprocmask}",
+                "syscall",
+                "pop rdx",
+                "pop r10",
+                "cmp rax, {einval}",
+                "jne 7f",
+                "mov eax, dword ptr [rdx]",        // (odd: being written, left)
+                "test al, 1",
+                "jnz 19b",
+                "lea ecx, [rax + 1]",
+                "mov dword ptr [rdx], ecx",
+                "mov qword ptr [rdx + 8], r9",
+                "mov qword ptr [rdx + 16], r10",
+                "add eax, 2",
+                "mov dword ptr [rdx], eax",
+                "jmp 19b",
                 // The handler gate's, as it came.
                 "7:",
                 "pop r9",
@@ -1349,6 +1383,8 @@ macro_rules! session_open_gate {
                 "9:",
                 "popfq",
                 "jmp {handler}",
+                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+                einval = const abi::NEG_EINVAL,
                 shared = sym MEMORY_SHARED,
                 set = sym GATE_GRANTS_SET,
                 unknowable = sym PAGES_UNKNOWABLE,
