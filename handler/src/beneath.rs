@@ -574,41 +574,55 @@ pub fn vfork_ended() {
 /// known (a session that asks the user, `--ask`, grants paths as it goes).
 static NAMES: AtomicPtr<Vec<(bool, Vec<u8>)>> = AtomicPtr::new(core::ptr::null_mut());
 
-/// The session's virtual directories, each with an O_PATH fd of its
-/// stand-in (`--vdirs`): a stat of one is that fd's (the server's answer).
-struct VirtualDir {
-    vpath: Vec<u8>,
-    fd: AtomicI32,
-}
+/// The session's virtual directories whose stand-in this process holds
+/// an O_PATH fd of (the server's answer to an O_PATH open of the
+/// directory, `learn_virtual_dir`; given again at an exec, `--vdirs`): a
+/// stat of one by its own name is that fd's, the server's answer, made in
+/// the process (python's imports stat the current directory, `/` for a
+/// program started outside the grants, at each: 55 round trips of 14 to
+/// 80 us). Learnt as the program goes, not made at the start: each new
+/// directory on the host costs (200 us here, ext4 looking for a free
+/// inode). Kept while the fds of this process are one table
+/// (`fd_cache_on`: not a vfork child's).
+static VDIRS: crate::lock::Lock<Vec<(Vec<u8>, i32)>> = crate::lock::Lock::new(Vec::new());
 
-static VDIRS: AtomicPtr<Vec<VirtualDir>> = AtomicPtr::new(core::ptr::null_mut());
-
-fn vdirs() -> &'static [VirtualDir] {
-    let p = VDIRS.load(Ordering::Acquire);
-    // SAFETY: set once from a leaked Box and never freed.
-    unsafe { p.as_ref() }.map_or(&[], |v| v.as_slice())
-}
-
-/// Takes the `--vdirs` fds as preld's own (those that cannot be are left
-/// to the server).
+/// Takes the `--vdirs` fds as preld's own (those that cannot be are
+/// closed: the server answers).
 pub fn set_vdirs(given: &[(i32, Vec<u8>)]) {
     let fds: Vec<i32> = given.iter().map(|(fd, _)| *fd).collect();
-    let mut v = Vec::new();
+    let mut v = VDIRS.lock();
     for ((fd, vpath), own) in given.iter().zip(ownfd::adopt_fds(&fds)) {
         match own {
-            Ok(own) => v.push(VirtualDir { vpath: vpath.clone(), fd: AtomicI32::new(own) }),
+            Ok(own) => v.push((vpath.clone(), own)),
             Err(_) => sys::close(*fd),
         }
     }
-    if !v.is_empty() {
-        VDIRS.store(Box::into_raw(Box::new(v)), Ordering::Release);
-    }
 }
 
-/// The stand-in's fd of the virtual directory `path` names exactly (as
-/// the launcher spelt it: `/`, `/etc`), if it is one.
+/// The stand-in's fd of the virtual directory `path` names (spelt
+/// plainly, as `is_virtual_dir` takes it: `/`, `/etc`, `/etc/`), if this
+/// process holds one.
 pub fn virtual_dir_fd(path: &[u8]) -> Option<i32> {
-    vdirs().iter().find(|d| d.vpath == path).map(|d| d.fd.load(Ordering::Relaxed))
+    if !fd_cache_on() {
+        return None;
+    }
+    let path = if path.len() > 1 { path.strip_suffix(b"/").unwrap_or(path) } else { path };
+    VDIRS.lock().iter().find(|(v, _)| v == path).map(|&(_, fd)| fd)
+}
+
+/// Keeps `fd` (an O_PATH fd of the stand-in of the virtual directory
+/// `path`, from the server) for `virtual_dir_fd`, as one of preld's; else
+/// closes it.
+pub fn learn_virtual_dir(path: &[u8], fd: i32) {
+    let path = if path.len() > 1 { path.strip_suffix(b"/").unwrap_or(path) } else { path };
+    if !fd_cache_on() || virtual_dir_fd(path).is_some() {
+        sys::close(fd);
+        return;
+    }
+    match ownfd::adopt_fds(&[fd]).pop() {
+        Some(Ok(own)) => VDIRS.lock().push((path.to_vec(), own)),
+        _ => sys::close(fd),
+    }
 }
 
 pub fn set_names(names: Vec<(bool, Vec<u8>)>) {
@@ -878,12 +892,12 @@ pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
         strings.push(packed);
     }
     let mut packed = Vec::new();
-    for d in vdirs() {
+    for (vpath, fd) in VDIRS.lock().iter() {
+        let fd = *fd;
         v.clear();
-        let fd = d.fd.load(Ordering::Relaxed);
         v.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
         v.push(b':');
-        v.extend_from_slice(&d.vpath);
+        v.extend_from_slice(vpath);
         crate::config::pack_into(&mut packed, &v);
         keep.push(fd);
     }
@@ -902,8 +916,8 @@ pub fn relocated(old: i32, new: i32) {
     for g in &GATE_GRANTS[..GATE_GRANTS_SET.load(Ordering::Acquire)] {
         let _ = g.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
     }
-    for d in vdirs() {
-        let _ = d.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
+    for d in VDIRS.lock().iter_mut().filter(|d| d.1 == old) {
+        d.1 = new;
     }
 }
 

@@ -1470,6 +1470,22 @@ fn stat_at(c: &mut Call<'_>, dirfd: i32, addr: usize, out: usize, flags: u32, st
     if let Some(o) = stat_beneath(c.t, &mut p, flags, out, statx) {
         return o;
     }
+    if p.dirfd.is_none() && beneath::is_virtual_dir(&p.buf[..p.len]) {
+        // A virtual directory by its own name: its stand-in's fd, asked for
+        // once, and its stat made here from now on (`virtual_dir_fd`).
+        let mut buf = [0u8; 256];
+        let req = Request::Open { flags: (O_PATH | O_DIRECTORY | O_CLOEXEC) as u32, mode: 0, path: p.arg(0) };
+        if let Ok((r, Some(fd), _)) = ask(c, &req, &[&p], &mut buf, true) {
+            if r >= 0 {
+                beneath::learn_virtual_dir(&p.buf[..p.len], fd);
+                if let Some(o) = stat_beneath(c.t, &mut p, flags, out, statx) {
+                    return o;
+                }
+            } else {
+                sys::close(fd);
+            }
+        }
+    }
     let statx = statx.is_some();
     let mut buf = [0u8; 256 + STAT_SIZE];
     let req = Request::Stat { flags: flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) as u32, path: p.arg(0) };
@@ -2161,7 +2177,7 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
     // symlink on it.)
     let named = (p.dirfd, p.len);
     // A virtual directory's stat is its stand-in's, as the server says.
-    let vdir = if p.dirfd.is_none() { beneath::virtual_dir_fd(&p.buf[..p.len]) } else { None };
+    let vdir = if p.dirfd.is_none() && beneath::is_virtual_dir(&p.buf[..p.len]) { beneath::virtual_dir_fd(&p.buf[..p.len]) } else { None };
     let (fd, _) = match vdir {
         Some(d) => match sys::fcntl(d, F_DUPFD_CLOEXEC, 0) {
             Ok(fd) => (fd as i32, b'r'),

@@ -1098,17 +1098,6 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
         eprintln!("preld pola: {}", sandbox_summary(args.net));
     }
     let cwd = initial_cwd(&mut ns, args.cwd.as_deref())?;
-    // Each virtual directory's stand-in, made now (not while asking or
-    // learning: the server sees those paths), for the process (`--vdirs`).
-    let mut stand_ins: Vec<(RawFd, Vec<u8>)> = Vec::new();
-    if !args.ask && !args.learning() {
-        let dirs: Vec<Vec<u8>> = ns.vdir_paths().cloned().collect();
-        for d in dirs {
-            if let Ok(fd) = ns.backing(&d).map(|f| f.as_raw_fd()) {
-                stand_ins.push((fd, d));
-            }
-        }
-    }
     let (ours, theirs) = sys::seqpacket_pair().map_err(|e| format!("socketpair: {}", std::io::Error::from_raw_os_error(e)))?;
     let n = theirs.as_raw_fd();
     let mut argv = vec![ld.as_os_str().to_owned(), "--rpc-fd".into(), n.to_string().into()];
@@ -1190,17 +1179,6 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     // asking: PATH and library searches try many). Not while asking
     // (--ask grants as the program goes) or learning (the server sees
     // every path).
-    // And an O_PATH fd of each virtual directory's stand-in, whose stat is
-    // the server's answer for the directory: the process makes that stat
-    // itself (python's imports stat the current directory, `/` here, at
-    // each import: 55 round trips of 14 us and more).
-    let mut vdirs = Vec::new();
-    for (fd, d) in &stand_ins {
-        let mut a = OsString::from(format!("{fd}:"));
-        a.push(OsStr::from_bytes(d));
-        pack_into(&mut vdirs, &a);
-    }
-    let vdir_fds: Vec<RawFd> = stand_ins.iter().map(|(fd, _)| *fd).collect();
     if !args.ask && !args.learning() {
         let grants = ns.grants.iter().filter(|g| g.live).map(|g| ("g:", &g.vpath));
         for (kind, vpath) in grants.chain(ns.vdir_paths().map(|d| ("d:", d))) {
@@ -1248,9 +1226,6 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     argv.extend(["--beneaths".into(), OsString::from_vec(beneaths)]);
     if !vpaths.is_empty() {
         argv.extend(["--vpaths".into(), OsString::from_vec(vpaths)]);
-    }
-    if !vdirs.is_empty() {
-        argv.extend(["--vdirs".into(), OsString::from_vec(vdirs)]);
     }
     // The program as found (ld-preld does no PATH search in a session),
     // with its own argv[0].
@@ -1300,7 +1275,6 @@ fn launch(mut args: PolaArgs) -> Result<ExitCode, Failure> {
     let mut rights_back = crossing::close_fd_passing(&keep, args.net)?;
     keep.push(n);
     keep.extend(&beneath);
-    keep.extend(&vdir_fds);
     keep.extend(linked_files.iter().map(|f| f.as_raw_fd()));
     if let Some(h) = &handed {
         keep.push(h.exec.0.as_raw_fd());
