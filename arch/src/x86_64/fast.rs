@@ -1193,12 +1193,12 @@ macro_rules! session_open_gate {
                 "je 9f",
                 "cmp byte ptr [rip + {unknowable}], 0",
                 "jne 9f",
-                ".if {at}",
-                "cmp edi, {at_fdcwd}",
-                "jne 9f",
-                ".endif",
                 concat!("test ", $flags, ", {not_plain}"),
                 "jnz 9f",
+                ".if {at}",
+                "cmp edi, {at_fdcwd}",
+                "jne 30f",
+                ".endif",
                 "push rax",                        // the call as it came
                 "push rdi",
                 "push rsi",
@@ -1308,7 +1308,9 @@ macro_rules! session_open_gate {
                 "lea rsp, [rsp + {how_size}]",
                 "test rax, rax",
                 "js 15f",
+                "mov r8d, dword ptr [r8 + {index_at}]", // r8: the grant's index + 1
                 // Known to lie on the grant, while its close count stands.
+                "37:",
                 "cmp qword ptr [rip + {grants_off}], 0",
                 "jne 16f",
                 "cmp eax, {n}",
@@ -1318,7 +1320,7 @@ macro_rules! session_open_gate {
                 "mov ecx, dword ptr [rcx + r11 * 4]",
                 "shl rcx, 32",
                 "bts rcx, {stat_bit}",
-                "mov edx, dword ptr [r8 + {index_at}]",
+                "mov edx, r8d",
                 "or rcx, rdx",
                 "lea rdx, [rip + {fd_grants}]",
                 "mov qword ptr [rdx + r11 * 8], rcx",
@@ -1340,6 +1342,96 @@ macro_rules! session_open_gate {
                 "je 16b",
                 "cmp rax, {enotdir}",
                 "je 16b",
+                "jmp 7f",
+                ".if {at}",
+                // openat(FD, NAME, FLAGS) beside a directory fd of the
+                // program's known to lie on a grant (`FAST_FD_GRANT`,
+                // marked as one the stat gate may stat beside, its grant
+                // known, its close count unchanged), none of preld's: tar's
+                // and find's opens, made as the handler would make them
+                // (one name beneath the fd: openat2 RESOLVE_NO_SYMLINKS |
+                // NO_XDEV), the name looked at after the call, which read
+                // it (one name, not `..`, shorter than 256 bytes; else the
+                // fd is closed again and the handler makes the call).
+                "30:",
+                "cmp edi, {n}",
+                "jae 9f",                          // (unsigned: no negative fd)
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "jne 9f",
+                own_fd!("9f"),
+                "push rax",                        // the call as it came
+                "push rdi",
+                "push rsi",
+                "push rdx",
+                "push r10",
+                "push r8",
+                "push r9",
+                "mov r11d, edi",
+                "lea rax, [rip + {gens}]",
+                "mov eax, dword ptr [rax + r11 * 4]", // its close count
+                "lea rcx, [rip + {fd_grants}]",
+                "mov rcx, qword ptr [rcx + r11 * 8]", // what the handler learnt of it
+                "bt rcx, {stat_bit}",
+                "jnc 7f",
+                "mov r8, rcx",
+                "shr r8, 32",
+                "cmp r8d, eax",
+                "jne 7f",                          // learnt of an fd closed since
+                "and ecx, {index_mask}",
+                "jz 7f",                           // (its grant not known)
+                "mov r9d, ecx",                    // r9: the grant's index + 1 (a syscall keeps it)
+                "push {resolve}",
+                "push 0",
+                concat!("mov eax, dword ptr [rsp + ", $flags_at, "]"),
+                "or eax, {noctty}",
+                "push rax",
+                "mov rdx, rsp",
+                "mov r10d, {how_size}",
+                "mov eax, {openat2}",
+                "syscall",                         // (rdi, rsi: the fd and the name)
+                "lea rsp, [rsp + {how_size}]",
+                "test rax, rax",
+                "jns 32f",
+                "cmp rax, {eintr}",
+                "je 32f",
+                "cmp rax, {enoent}",
+                "je 32f",
+                "cmp rax, {enotdir}",
+                "jne 7f",
+                // The name the kernel read: one, not `..`, < 256 bytes.
+                "32:",
+                "xor ecx, ecx",
+                "33:",
+                "movzx r11d, byte ptr [rsi + rcx]",
+                "test r11d, r11d",
+                "jz 34f",
+                "cmp r11d, {slash}",
+                "je 35f",
+                "inc ecx",
+                "cmp ecx, {name_max}",
+                "jb 33b",
+                "jmp 35f",
+                "34:",
+                "test ecx, ecx",
+                "jz 35f",
+                "cmp ecx, 2",
+                "jne 36f",
+                "cmp word ptr [rsi], {dotdot}",
+                "je 35f",
+                "36:",
+                "test rax, rax",
+                "js 16b",
+                "mov r8, r9",                      // (the grant's index + 1, for the mark)
+                "jmp 37b",
+                // Not one name: closed again, the handler's.
+                "35:",
+                "test rax, rax",
+                "js 7f",
+                "mov edi, eax",
+                "mov eax, {sys_close}",
+                "syscall",
+                "jmp 7f",
+                ".endif",
                 // The page not known: the kernel reads 8 bytes of it, as
                 // the handler's `usermem::readable` has it do
                 // (rt_sigprocmask with an invalid `how` reads the set, then
@@ -1385,6 +1477,13 @@ macro_rules! session_open_gate {
                 "jmp {handler}",
                 sigprocmask = const abi::SYS_RT_SIGPROCMASK,
                 einval = const abi::NEG_EINVAL,
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
+                own_bits = const OWN_FDS_BITS,
+                index_mask = const FAST_STAT_MARK - 1,
+                name_max = const GATE_NAME_MAX,
+                sys_close = const abi::SYS_CLOSE,
                 shared = sym MEMORY_SHARED,
                 set = sym GATE_GRANTS_SET,
                 unknowable = sym PAGES_UNKNOWABLE,

@@ -70,6 +70,24 @@ static void tries(const char *p) {
     tries_as(p, p);
 }
 
+/* The same beside a directory fd (tar's and find's opens). */
+static void tries_beside(int dfd, const char *label, const char *name) {
+    static const struct { int flags; const char *name; } fl[] = {
+        {O_RDONLY, "rdonly"},
+        {O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, "tar"},
+        {O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, "find"},
+        {O_RDONLY | O_DIRECTORY, "directory"},
+    };
+    int fifo = strstr(name, "fifo") != NULL;
+    printf("%s: %s\n", label, name);
+    for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
+        if (fifo && !(fl[i].flags & O_NONBLOCK))
+            continue;
+        for (int twice = 0; twice < 2; twice++)
+            answer(fl[i].name, syscall(SYS_openat, dfd, name, fl[i].flags));
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: open_gate DIR\n");
@@ -91,6 +109,36 @@ int main(int argc, char **argv) {
     tries(p);
     snprintf(p, sizeof p, "%sx/file", d);
     tries(p);
+    // Beside directory fds of the grant, its subdirectory and /usr.
+    // (`..` beside the grant's root is the virtual directory above it in a
+    // session: beside the others only.)
+    const char *beside[] = {"file", "sub", "sub/file", "sub/..", ".", "link", "dirlink", "dirlink/file", "fifo",
+                            "missing", "", "file/", "file/x", "/usr/include/stdio.h", NULL};
+    snprintf(p, sizeof p, "%s/sub", d);
+    const char *dirs[] = {d, p, "/usr/include", NULL};
+    for (int k = 0; dirs[k]; k++) {
+        int dfd = open(dirs[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) {
+            perror(dirs[k]);
+            return 1;
+        }
+        for (int i = 0; beside[i]; i++)
+            tries_beside(dfd, dirs[k], beside[i]);
+        tries_beside(dfd, dirs[k], "stdio.h");
+        if (k > 0) {
+            tries_beside(dfd, dirs[k], "..");
+            tries_beside(dfd, dirs[k], "../file");
+        }
+        // The number closed and opened again on another directory: what
+        // was learnt of it is gone.
+        close(dfd);
+        int again = open("/usr", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (again != dfd)
+            printf("(fd %d, then %d)\n", dfd, again);
+        tries_beside(again, "/usr again", "include");
+        tries_beside(again, "/usr again", "file");
+        close(again);
+    }
     // -B's /usr and names around it.
     const char *usr[] = {"/usr/include/stdio.h", "/usr/include", "/usr/include/", "/usr", "/usr/", "/usr/./include/stdio.h",
                          "/usr/include/../include/stdio.h", "/usr/bin/sh", "/usr/nonexistent", "/usrx", "/usr/include/stdio.h/",
