@@ -18,6 +18,8 @@ pub const SYS_GETPID: usize = general::__NR_getpid as usize;
 pub const SYS_RT_TGSIGQUEUEINFO: usize = general::__NR_rt_tgsigqueueinfo as usize;
 pub const SYS_SCHED_YIELD: usize = general::__NR_sched_yield as usize;
 pub const SYS_OPENAT2: usize = general::__NR_openat2 as usize;
+pub const SYS_FSTAT: usize = general::__NR_fstat as usize;
+pub const SYS_NEWFSTATAT: usize = general::__NR_newfstatat as usize;
 
 pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
@@ -39,6 +41,9 @@ pub const __O_TMPFILE: u32 = general::__O_TMPFILE;
 /// (O_RDONLY is 0): the session open gate's.
 pub const O_PLAIN: u32 = general::O_CLOEXEC | general::O_NONBLOCK | general::O_DIRECTORY | general::O_NOFOLLOW | general::O_NOCTTY | general::O_LARGEFILE | general::O_NOATIME;
 pub const O_NOCTTY: u32 = general::O_NOCTTY;
+pub const O_PATH: u32 = general::O_PATH;
+pub const O_CLOEXEC: u32 = general::O_CLOEXEC;
+pub const O_NOFOLLOW: u32 = general::O_NOFOLLOW;
 pub const AT_FDCWD: i32 = general::AT_FDCWD;
 /// openat2's resolve flags of a walk that only goes down from a grant's
 /// copy (the session open gate's, the handler's `beneath::openat2_down`):

@@ -1189,16 +1189,18 @@ fn paths_of_path_max_bytes_or_more_fail_as_natively() {
     r.same("paths of PATH_MAX bytes and more", true);
 }
 
-/// Opens for reading by absolute paths beneath grants, which the fast
-/// path's session open gate makes itself where it can (a path whose page
-/// is known readable, a grant's name, names with no `..`), answer as
-/// natively: each name and flag twice through open and openat (files,
+/// Opens for reading by absolute paths beneath grants and beside their
+/// directory fds, and stats by absolute paths, which the fast path's
+/// session open and stat gates make themselves where they can (a path
+/// whose page is known readable, a grant's name, names with no `..`; one
+/// name beside an fd known to lie on a grant), answer as natively: each
+/// name and flag twice through open, openat, stat and lstat (files,
 /// directories, symlinks and O_NOFOLLOW, a FIFO, missing names, `.`,
-/// `..`, `//`, trailing slashes, relative paths), and paths across a page
+/// `..`, `//`, trailing slashes, relative paths), paths across a page
 /// boundary, ending before an unmapped page, running into it, in a page
-/// unmapped, mapped again or made unreadable since it was read
-/// (tests/programs/pola/open_gate.c); in a read-only and a read-write
-/// grant.
+/// unmapped, mapped again or made unreadable since it was read, and stat
+/// buffers the program cannot write (tests/programs/pola/open_gate.c);
+/// in a read-only and a read-write grant.
 #[test]
 fn opens_by_the_session_open_gate_answer_as_natively() {
     let tmp = scratch("open-gate");

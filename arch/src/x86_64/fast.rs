@@ -201,6 +201,10 @@ pub static GATE_GRANTS: [GateGrant; GATE_GRANTS_MAX] = [const {
 /// How many of `GATE_GRANTS` are set: written once (Release) after them,
 /// before the program runs; 0: no session open gate.
 pub static GATE_GRANTS_SET: AtomicUsize = AtomicUsize::new(0);
+/// The stat gate goes on to the session stat gate (`fast_gate_session_stat`)
+/// for a stat by an absolute path: a session whose owners need no fixing
+/// (root's), with `GATE_GRANTS` set.
+pub static GATE_STAT: AtomicBool = AtomicBool::new(false);
 
 /// Records [start, end) in slot `slot` of `RESIDENT`.
 pub fn set_resident(slot: usize, start: usize, end: usize) {
@@ -1144,28 +1148,190 @@ path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 
+/// The grant a session gate resolves a path beneath (`fast_gate_session_open`,
+/// `fast_gate_session_stat`), called with the path in r8: on return rdx
+/// is the grant of `GATE_GRANTS` whose virtual path the path begins with,
+/// then `/` (0: none, or the path not read: the handler's), and rsi the
+/// rest (names, none empty, none `..`, at least one byte). The path is
+/// read before the call the gate makes, and only where the kernel found
+/// its page readable under the mappings' present generation
+/// (`KNOWN_PAGES`; a page not known the kernel reads 8 bytes of first, as
+/// the handler's `usermem::readable` has it do, and it is recorded), up
+/// to its NUL within that page (nothing else runs in this memory: no
+/// other thread unmaps it meanwhile).
+///
+/// # Safety
+/// For the session gates only, on the application's stack (16 bytes below
+/// their frame). Owns rax, rcx, rdx, rsi, rdi, r9, r10, r11 and the flags;
+/// keeps r8.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+unsafe extern "C" fn session_grant_of() {
+    core::arch::naked_asm!(
+        "cmp byte ptr [rip + {unknowable}], 0",
+        "jne 7f",
+        // The slot (n ^ n >> 6) % 64 of page n: its count even, the page,
+        // the generation now.
+        "mov r9, r8",
+        "shr r9, 12",
+        "mov rax, r9",
+        "shr rax, 6",
+        "xor rax, r9",
+        "and eax, {slot_mask}",
+        "lea rax, [rax + rax * 2]",
+        "lea rdx, [rip + {pages}]",
+        "lea rdx, [rdx + rax * 8]",        // 24 bytes a slot
+        "mov r9, r8",
+        "and r9, {page_mask}",             // r9: the page
+        "test byte ptr [rdx], 1",
+        "jnz 20f",
+        "mov rax, qword ptr [rdx + 8]",
+        "and rax, -2",                     // (| 1: writable too)
+        "cmp rax, r9",
+        "jne 20f",
+        "mov rax, qword ptr [rdx + 16]",
+        "cmp rax, qword ptr [rip + {gen}]",
+        "jne 20f",
+        "19:",
+        "add r9, {page}",                  // r9: the page's end, never read
+        // The grant whose virtual path the path begins with, then `/`.
+        "lea rdx, [rip + {grants}]",
+        "mov rcx, qword ptr [rip + {set}]",
+        "test rcx, rcx",
+        "jz 7f",
+        "2:",
+        "mov eax, dword ptr [rdx]",        // its length
+        "lea rdi, [r8 + rax]",             // where the `/` must be
+        "cmp rdi, r9",
+        "jae 4f",
+        "xor esi, esi",
+        "3:",
+        "cmp esi, eax",
+        "jae 5f",
+        "movzx r10d, byte ptr [r8 + rsi]",
+        "cmp r10b, byte ptr [rdx + rsi + {vpath_at}]",
+        "jne 4f",
+        "inc esi",
+        "jmp 3b",
+        "5:",
+        "cmp byte ptr [rdi], {slash}",
+        "je 6f",
+        "4:",
+        "add rdx, {grant_size}",
+        "dec rcx",
+        "jnz 2b",
+        "jmp 7f",
+        // rdx: the grant. The rest (rsi) up to the NUL in the page: names
+        // (r10: where this one began), none empty, none `..`.
+        "6:",
+        "inc rdi",
+        "mov rsi, rdi",
+        "mov r10, rdi",
+        "10:",
+        "cmp rdi, r9",
+        "jae 7f",
+        "movzx eax, byte ptr [rdi]",
+        "test eax, eax",
+        "jz 11f",
+        "cmp eax, {slash}",
+        "je 12f",
+        "inc rdi",
+        "jmp 10b",
+        "12:",
+        "cmp rdi, r10",
+        "je 7f",
+        "lea rax, [r10 + 2]",
+        "cmp rax, rdi",
+        "jne 13f",
+        "cmp word ptr [r10], {dotdot}",
+        "je 7f",
+        "13:",
+        "inc rdi",
+        "mov r10, rdi",
+        "jmp 10b",
+        "11:",
+        "cmp rdi, rsi",
+        "je 7f",
+        "lea rax, [r10 + 2]",
+        "cmp rax, rdi",
+        "jne 14f",
+        "cmp word ptr [r10], {dotdot}",
+        "je 7f",
+        "14:",
+        "ret",
+        "7:",
+        "xor edx, edx",
+        "ret",
+        // The page not known: the kernel reads 8 bytes of it
+        // (rt_sigprocmask with an invalid `how` reads the set, then says
+        // EINVAL; EFAULT: unreadable, the handler's), and the page is
+        // recorded under the generation read before.
+        "20:",
+        "push qword ptr [rip + {gen}]",
+        "push rdx",                        // the slot
+        "mov rsi, r8",
+        "lea rax, [r9 + {page} - 8]",      // (8 bytes within the page)
+        "cmp rsi, rax",
+        "cmova rsi, rax",
+        "mov rdi, -1",
+        "xor edx, edx",
+        "mov r10d, 8",
+        "mov eax, {sigprocmask}",
+        "syscall",
+        "pop rdx",
+        "pop r10",
+        "cmp rax, {einval}",
+        "jne 7b",
+        "mov eax, dword ptr [rdx]",        // (odd: being written, left)
+        "test al, 1",
+        "jnz 19b",
+        "lea ecx, [rax + 1]",
+        "mov dword ptr [rdx], ecx",
+        "mov qword ptr [rdx + 8], r9",
+        "mov qword ptr [rdx + 16], r10",
+        "add eax, 2",
+        "mov dword ptr [rdx], eax",
+        "jmp 19b",
+        unknowable = sym PAGES_UNKNOWABLE,
+        slot_mask = const KNOWN_PAGE_SLOTS - 1,
+        pages = sym KNOWN_PAGES,
+        page_mask = const !(super::PAGE_SIZE - 1),
+        page = const super::PAGE_SIZE,
+        gen = sym MAPPINGS_GEN,
+        grants = sym GATE_GRANTS,
+        set = sym GATE_GRANTS_SET,
+        vpath_at = const core::mem::offset_of!(GateGrant, vpath),
+        grant_size = const core::mem::size_of::<GateGrant>(),
+        slash = const b'/',
+        dotdot = const u16::from_le_bytes([b'.', b'.']),
+        sigprocmask = const abi::SYS_RT_SIGPROCMASK,
+        einval = const abi::NEG_EINVAL,
+    )
+}
+
 /// The session open gates: open(PATH, FLAGS) and openat(AT_FDCWD, PATH,
 /// FLAGS) for reading (FLAGS among `abi::O_PLAIN`) in a process of one
-/// thread, where PATH is a grant's virtual path of `GATE_GRANTS`, `/`,
-/// then names (none empty, none `..`): made as openat2(the grant's fd,
-/// the names, {FLAGS | O_NOCTTY, 0, RESOLVE_NO_SYMLINKS | NO_XDEV}), the
-/// open the handler's `pola::gate_open` makes after it has read the path
-/// and found its grant, without the handler gate (about 500 cycles of an
-/// open here: the handler's code, and the kernel's own part made slower
-/// by it). The path is read before the call, and only where the kernel
-/// found its page readable under the mappings' present generation
-/// (`KNOWN_PAGES`; else the gate has the kernel read 8 bytes of the page
-/// first, as the handler would, and records it), up to its NUL within that
-/// page (nothing else runs in this memory: no other thread unmaps it
-/// meanwhile).
-/// The answer is the call's where it is an fd (marked in `FAST_FD_GRANT`
-/// as lying on the grant, as the handler's `remember_fd` does), ENOENT,
+/// thread, PATH beneath a grant of `GATE_GRANTS` (`session_grant_of`):
+/// made as openat2(the grant's fd, the rest, {FLAGS | O_NOCTTY, 0,
+/// RESOLVE_NO_SYMLINKS | NO_XDEV}), the open the handler's
+/// `pola::gate_open` makes after it has read the path and found its
+/// grant, without the handler gate (about 350 cycles of an open here: the
+/// handler's code, and the kernel's own part made slower by it). The
+/// answer is the call's where it is an fd (marked in `FAST_FD_GRANT` as
+/// lying on the grant, as the handler's `remember_fd` does), ENOENT,
 /// ENOTDIR or EINTR (a signal's: SA_RESTART makes the gate's `syscall`
 /// again, as in any gate; the open waits for a FIFO's other end as
 /// natively); anything else goes on to the handler gate with the call as
 /// it came (ELOOP: a symlink on the way; EXDEV: a mount in the grant;
-/// EACCES: a device, or what the server says; a page not known, a longer
-/// path, a relative one: the handler's way).
+/// EACCES: a device, or what the server says; a longer path, a relative
+/// one: the handler's way). And openat(FD, NAME, FLAGS) beside a
+/// directory fd of the program's known to lie on a grant
+/// (`FAST_FD_GRANT`, marked as one the stat gate may stat beside, its
+/// grant known, its close count unchanged), none of preld's: tar's and
+/// find's opens, made as the handler would make them (one name beneath
+/// the fd: openat2 RESOLVE_NO_SYMLINKS | NO_XDEV), the name looked at
+/// after the call, which read it (one name, not `..`, shorter than 256
+/// bytes; else the fd is closed again and the handler makes the call).
 ///
 /// ```text
 ///  application stack, below the stub's 128 bytes, during the call:
@@ -1189,10 +1355,6 @@ macro_rules! session_open_gate {
                 "pushfq",
                 "cmp byte ptr [rip + {shared}], 0",
                 "jne 9f",
-                "cmp qword ptr [rip + {set}], 0",
-                "je 9f",
-                "cmp byte ptr [rip + {unknowable}], 0",
-                "jne 9f",
                 concat!("test ", $flags, ", {not_plain}"),
                 "jnz 9f",
                 ".if {at}",
@@ -1206,96 +1368,13 @@ macro_rules! session_open_gate {
                 "push r10",
                 "push r8",
                 "push r9",
-                concat!("mov r8, ", $path),        // r8: the path
-                // Its page known readable: the slot (n ^ n >> 6) % 64 of
-                // page n, its count even, the page, the generation now.
-                "mov r9, r8",
-                "shr r9, 12",
-                "mov rax, r9",
-                "shr rax, 6",
-                "xor rax, r9",
-                "and eax, {slot_mask}",
-                "lea rax, [rax + rax * 2]",
-                "lea rdx, [rip + {pages}]",
-                "lea rdx, [rdx + rax * 8]",        // 24 bytes a slot
-                "mov r9, r8",
-                "and r9, {page_mask}",             // r9: the page
-                "test byte ptr [rdx], 1",
-                "jnz 20f",
-                "mov rax, qword ptr [rdx + 8]",
-                "and rax, -2",                     // (| 1: writable too)
-                "cmp rax, r9",
-                "jne 20f",
-                "mov rax, qword ptr [rdx + 16]",
-                "cmp rax, qword ptr [rip + {gen}]",
-                "jne 20f",
-                "19:",
-                "add r9, {page}",                  // r9: the page's end, never read
-                // The grant whose virtual path the path begins with, then `/`.
-                "lea rdx, [rip + {grants}]",
-                "mov rcx, qword ptr [rip + {set}]",
-                "2:",
-                "mov eax, dword ptr [rdx]",        // its length
-                "lea rdi, [r8 + rax]",             // where the `/` must be
-                "cmp rdi, r9",
-                "jae 4f",
-                "xor esi, esi",
-                "3:",
-                "cmp esi, eax",
-                "jae 5f",
-                "movzx r10d, byte ptr [r8 + rsi]",
-                "cmp r10b, byte ptr [rdx + rsi + {vpath_at}]",
-                "jne 4f",
-                "inc esi",
-                "jmp 3b",
-                "5:",
-                "cmp byte ptr [rdi], {slash}",
-                "je 6f",
-                "4:",
-                "add rdx, {grant_size}",
-                "dec rcx",
-                "jnz 2b",
-                "jmp 7f",
-                // rdx: the grant. The rest (rsi) up to the NUL in the page:
-                // names (r10: where this one began), none empty but the
-                // last, none `..`, at least one byte.
-                "6:",
-                "inc rdi",
-                "mov rsi, rdi",
-                "mov r10, rdi",
-                "10:",
-                "cmp rdi, r9",
-                "jae 7f",
-                "movzx eax, byte ptr [rdi]",
-                "test eax, eax",
-                "jz 11f",
-                "cmp eax, {slash}",
-                "je 12f",
-                "inc rdi",
-                "jmp 10b",
-                "12:",
-                "cmp rdi, r10",
-                "je 7f",
-                "lea rax, [r10 + 2]",
-                "cmp rax, rdi",
-                "jne 13f",
-                "cmp word ptr [r10], {dotdot}",
-                "je 7f",
-                "13:",
-                "inc rdi",
-                "mov r10, rdi",
-                "jmp 10b",
-                "11:",
-                "cmp rdi, rsi",
-                "je 7f",
-                "lea rax, [r10 + 2]",
-                "cmp rax, rdi",
-                "jne 14f",
-                "cmp word ptr [r10], {dotdot}",
-                "je 7f",
-                "14:",
-                "mov r8, rdx",                     // r8: the grant (a syscall keeps it)
+                concat!("mov r8, ", $path),
+                "call {grant_of}",
+                "test rdx, rdx",
+                "jz 7f",
                 "mov edi, dword ptr [rdx + {fd_at}]",
+                "mov r9d, dword ptr [rdx + {index_at}]", // r9: the grant's index + 1 (a syscall keeps it)
+                // (rsi: the rest)
                 "push {resolve}",                  // open_how.resolve
                 "push 0",                          // open_how.mode
                 concat!("mov eax, dword ptr [rsp + ", $flags_at, "]"), // the flags, saved
@@ -1308,7 +1387,6 @@ macro_rules! session_open_gate {
                 "lea rsp, [rsp + {how_size}]",
                 "test rax, rax",
                 "js 15f",
-                "mov r8d, dword ptr [r8 + {index_at}]", // r8: the grant's index + 1
                 // Known to lie on the grant, while its close count stands.
                 "37:",
                 "cmp qword ptr [rip + {grants_off}], 0",
@@ -1320,7 +1398,7 @@ macro_rules! session_open_gate {
                 "mov ecx, dword ptr [rcx + r11 * 4]",
                 "shl rcx, 32",
                 "bts rcx, {stat_bit}",
-                "mov edx, r8d",
+                "mov edx, r9d",
                 "or rcx, rdx",
                 "lea rdx, [rip + {fd_grants}]",
                 "mov qword ptr [rdx + r11 * 8], rcx",
@@ -1344,15 +1422,7 @@ macro_rules! session_open_gate {
                 "je 16b",
                 "jmp 7f",
                 ".if {at}",
-                // openat(FD, NAME, FLAGS) beside a directory fd of the
-                // program's known to lie on a grant (`FAST_FD_GRANT`,
-                // marked as one the stat gate may stat beside, its grant
-                // known, its close count unchanged), none of preld's: tar's
-                // and find's opens, made as the handler would make them
-                // (one name beneath the fd: openat2 RESOLVE_NO_SYMLINKS |
-                // NO_XDEV), the name looked at after the call, which read
-                // it (one name, not `..`, shorter than 256 bytes; else the
-                // fd is closed again and the handler makes the call).
+                // Beside a directory fd (the comment above).
                 "30:",
                 "cmp edi, {n}",
                 "jae 9f",                          // (unsigned: no negative fd)
@@ -1379,7 +1449,7 @@ macro_rules! session_open_gate {
                 "jne 7f",                          // learnt of an fd closed since
                 "and ecx, {index_mask}",
                 "jz 7f",                           // (its grant not known)
-                "mov r9d, ecx",                    // r9: the grant's index + 1 (a syscall keeps it)
+                "mov r9d, ecx",                    // r9: the grant's index + 1
                 "push {resolve}",
                 "push 0",
                 concat!("mov eax, dword ptr [rsp + ", $flags_at, "]"),
@@ -1421,7 +1491,6 @@ macro_rules! session_open_gate {
                 "36:",
                 "test rax, rax",
                 "js 16b",
-                "mov r8, r9",                      // (the grant's index + 1, for the mark)
                 "jmp 37b",
                 // Not one name: closed again, the handler's.
                 "35:",
@@ -1432,37 +1501,6 @@ macro_rules! session_open_gate {
                 "syscall",
                 "jmp 7f",
                 ".endif",
-                // The page not known: the kernel reads 8 bytes of it, as
-                // the handler's `usermem::readable` has it do
-                // (rt_sigprocmask with an invalid `how` reads the set, then
-                // says EINVAL; EFAULT: unreadable, the handler's), and the
-                // page is recorded under the generation read before.
-                "20:",
-                "push qword ptr [rip + {gen}]",
-                "push rdx",                        // the slot
-                "mov rsi, r8",
-                "lea rax, [r9 + {page} - 8]",      // (8 bytes within the page)
-                "cmp rsi, rax",
-                "cmova rsi, rax",
-                "mov rdi, -1",
-                "xor edx, edx",
-                "mov r10d, 8",
-                "mov eax, {sigprocmask}",
-                "syscall",
-                "pop rdx",
-                "pop r10",
-                "cmp rax, {einval}",
-                "jne 7f",
-                "mov eax, dword ptr [rdx]",        // (odd: being written, left)
-                "test al, 1",
-                "jnz 19b",
-                "lea ecx, [rax + 1]",
-                "mov dword ptr [rdx], ecx",
-                "mov qword ptr [rdx + 8], r9",
-                "mov qword ptr [rdx + 16], r10",
-                "add eax, 2",
-                "mov dword ptr [rdx], eax",
-                "jmp 19b",
                 // The handler gate's, as it came.
                 "7:",
                 "pop r9",
@@ -1475,31 +1513,13 @@ macro_rules! session_open_gate {
                 "9:",
                 "popfq",
                 "jmp {handler}",
-                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
-                einval = const abi::NEG_EINVAL,
-                own_ptr = const super::trap::TB_OWN_FDS,
-                own_min = const OWN_MIN,
-                own_bits_at = const OWN_BITS,
-                own_bits = const OWN_FDS_BITS,
-                index_mask = const FAST_STAT_MARK - 1,
-                name_max = const GATE_NAME_MAX,
-                sys_close = const abi::SYS_CLOSE,
                 shared = sym MEMORY_SHARED,
-                set = sym GATE_GRANTS_SET,
-                unknowable = sym PAGES_UNKNOWABLE,
                 at = const $at,
                 at_fdcwd = const abi::AT_FDCWD,
                 not_plain = const !abi::O_PLAIN,
-                slot_mask = const KNOWN_PAGE_SLOTS - 1,
-                pages = sym KNOWN_PAGES,
-                page_mask = const !(super::PAGE_SIZE - 1),
-                page = const super::PAGE_SIZE,
-                gen = sym MAPPINGS_GEN,
-                grants = sym GATE_GRANTS,
-                vpath_at = const core::mem::offset_of!(GateGrant, vpath),
+                grant_of = sym session_grant_of,
                 fd_at = const core::mem::offset_of!(GateGrant, fd),
                 index_at = const core::mem::offset_of!(GateGrant, index),
-                grant_size = const core::mem::size_of::<GateGrant>(),
                 slash = const b'/',
                 dotdot = const u16::from_le_bytes([b'.', b'.']),
                 resolve = const abi::RESOLVE_DOWN,
@@ -1514,6 +1534,13 @@ macro_rules! session_open_gate {
                 eintr = const abi::NEG_EINTR,
                 enoent = const abi::NEG_ENOENT,
                 enotdir = const abi::NEG_ENOTDIR,
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
+                own_bits = const OWN_FDS_BITS,
+                index_mask = const FAST_STAT_MARK - 1,
+                name_max = const GATE_NAME_MAX,
+                sys_close = const abi::SYS_CLOSE,
                 handler = sym fast_gate_handler,
             )
         }
@@ -1524,6 +1551,161 @@ macro_rules! session_open_gate {
 // rsi's for open, rdx's for openat.)
 session_open_gate!(fast_gate_session_open, path: "rdi", flags: "esi", flags_at: "48", at: 0);
 session_open_gate!(fast_gate_session_openat, path: "rsi", flags: "edx", flags_at: "40", at: 1);
+
+/// The session stat gate, which the stat gate (`fast_gate_stat_beside`)
+/// goes on to for newfstatat(AT_FDCWD, PATH, BUF, FLAGS), FLAGS 0 or
+/// AT_SYMLINK_NOFOLLOW (glibc's stat and lstat), in a process of one
+/// thread, where `GATE_STAT` is set (a session of root's: an ordinary
+/// user's has owners to fix): PATH beneath a grant of `GATE_GRANTS`
+/// (`session_grant_of`), BUF none of preld's memory (`RESIDENT`). Made as
+/// the handler's `pola::stat_beneath` makes it, without the handler gate:
+/// openat2(the grant's fd, the rest, {O_PATH | O_CLOEXEC (| O_NOFOLLOW),
+/// 0, RESOLVE_NO_SYMLINKS | NO_XDEV}), fstat of that fd into BUF, its
+/// close. The answer is fstat's (0, or EFAULT for a BUF the program
+/// cannot write), or the open's ENOENT or ENOTDIR; an owner the session's
+/// user namespace shows as the overflow id, or anything else, goes on to
+/// the handler gate with the call as it came (a stat changes nothing but
+/// BUF, which the handler writes again).
+///
+/// ```text
+///  application stack, below the stub's 128 bytes, during the call:
+///    [ret][flags][rax][rdi][rsi][rdx][r10][r8][r9][open_how: 24 bytes]   <- rsp
+/// ```
+///
+/// # Safety
+/// As `fast_gate_handler`. Owns rcx and r11 (the `syscall` clobbers them;
+/// r11 is left holding the flags, as a `syscall` leaves it); 88 bytes of
+/// the application's stack below the stub's.
+#[unsafe(naked)]
+#[unsafe(link_section = "preld_gate")]
+pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
+    core::arch::naked_asm!(
+        "pushfq",
+        "cmp byte ptr [rip + {shared}], 0",
+        "jne 9f",
+        "cmp byte ptr [rip + {stat_on}], 0",
+        "je 9f",
+        "test r10d, {not_nofollow}",
+        "jnz 9f",
+        // The buffer [rdx, rdx + STAT_SIZE) meets no range of preld's.
+        "cmp byte ptr [rip + {res_more}], 0",
+        "jne 9f",
+        "mov ecx, {res_slots}",
+        "lea r11, [rip + {res}]",
+        "2:",
+        "test rcx, rcx",
+        "jz 3f",
+        "cmp rdx, qword ptr [r11 + 8]",    // below its end...
+        "jae 4f",
+        "lea rax, [rdx + {stat_size}]",
+        "cmp qword ptr [r11], rax",        // ...and its start below ours: it meets
+        "jb 9f",
+        "4:",
+        "add r11, 16",
+        "dec rcx",
+        "jmp 2b",
+        "3:",
+        "mov eax, {nr}",                   // (the number, clobbered above)
+        "push rax",                        // the call as it came
+        "push rdi",
+        "push rsi",
+        "push rdx",
+        "push r10",
+        "push r8",
+        "push r9",
+        "mov r8, rsi",
+        "call {grant_of}",
+        "test rdx, rdx",
+        "jz 7f",
+        "mov edi, dword ptr [rdx + {fd_at}]",
+        "push {resolve}",                  // open_how.resolve
+        "push 0",                          // open_how.mode
+        "mov eax, {o_path}",
+        "test dword ptr [rsp + 32], {nofollow}", // the flags, saved
+        "jz 5f",
+        "or eax, {o_nofollow}",
+        "5:",
+        "push rax",                        // open_how.flags
+        "mov rdx, rsp",
+        "mov r10d, {how_size}",
+        "mov eax, {openat2}",
+        "syscall",
+        "lea rsp, [rsp + {how_size}]",
+        "test rax, rax",
+        "js 15f",
+        "mov r9, rax",                     // the O_PATH fd (a syscall keeps r9)
+        "mov edi, eax",
+        "mov rsi, qword ptr [rsp + 24]",   // the buffer, saved
+        "mov eax, {fstat}",
+        "syscall",
+        "mov r8, rax",                     // fstat's answer
+        "mov edi, r9d",
+        "mov eax, {sys_close}",
+        "syscall",
+        "mov rax, r8",
+        "test rax, rax",
+        "jnz 16f",                         // (EFAULT: the program's buffer)
+        // Owners the session's user namespace does not map: the handler's.
+        "mov rdx, qword ptr [rsp + 24]",
+        "cmp dword ptr [rdx + {uid_at}], {overflow}",
+        "je 7f",
+        "cmp dword ptr [rdx + {gid_at}], {overflow}",
+        "je 7f",
+        "16:",
+        "pop r9",
+        "pop r8",
+        "pop r10",
+        "pop rdx",
+        "pop rsi",
+        "pop rdi",
+        "lea rsp, [rsp + 8]",              // the number
+        "mov r11, [rsp]",                  // r11 = the flags
+        "popfq",
+        "ret",
+        "15:",
+        "cmp rax, {enoent}",
+        "je 16b",
+        "cmp rax, {enotdir}",
+        "je 16b",
+        // The handler gate's, as it came.
+        "7:",
+        "pop r9",
+        "pop r8",
+        "pop r10",
+        "pop rdx",
+        "pop rsi",
+        "pop rdi",
+        "pop rax",
+        "9:",
+        "mov eax, {nr}",
+        "popfq",
+        "jmp {handler}",
+        shared = sym MEMORY_SHARED,
+        stat_on = sym GATE_STAT,
+        not_nofollow = const !abi::AT_SYMLINK_NOFOLLOW,
+        nofollow = const abi::AT_SYMLINK_NOFOLLOW,
+        res_more = sym RESIDENT_MORE,
+        res_slots = const RESIDENT_SLOTS,
+        res = sym RESIDENT,
+        stat_size = const abi::STAT_SIZE,
+        nr = const abi::SYS_NEWFSTATAT,
+        grant_of = sym session_grant_of,
+        fd_at = const core::mem::offset_of!(GateGrant, fd),
+        resolve = const abi::RESOLVE_DOWN,
+        o_path = const abi::O_PATH | abi::O_CLOEXEC,
+        o_nofollow = const abi::O_NOFOLLOW,
+        how_size = const abi::OPEN_HOW_SIZE,
+        openat2 = const abi::SYS_OPENAT2,
+        fstat = const abi::SYS_FSTAT,
+        sys_close = const abi::SYS_CLOSE,
+        uid_at = const abi::STAT_UID_AT,
+        gid_at = const abi::STAT_GID_AT,
+        overflow = const abi::OVERFLOW_ID,
+        enoent = const abi::NEG_ENOENT,
+        enotdir = const abi::NEG_ENOTDIR,
+        handler = sym fast_gate_handler,
+    )
+}
 
 /// How long a path gate waits for another thread's change of the mappings
 /// to end before it hands its call to the handler (a change whose end was
@@ -1953,6 +2135,13 @@ macro_rules! stat_gate {
         pub unsafe extern "C" fn $name() -> ! {
             core::arch::naked_asm!(
                 "pushfq",
+                // A stat by a path (glibc's stat and lstat): the session
+                // stat gate's.
+                "cmp edi, {at_fdcwd}",
+                "jne 17f",
+                "popfq",
+                "jmp {session_stat}",
+                "17:",
                 "cmp r10d, {nofollow}",
                 "je 14f",
                 "cmp r10d, {empty_path}",
@@ -2166,6 +2355,8 @@ macro_rules! stat_gate {
                 own_bits = const OWN_FDS_BITS,
                 nofollow = const abi::AT_SYMLINK_NOFOLLOW,
                 empty_path = const abi::AT_EMPTY_PATH,
+                at_fdcwd = const abi::AT_FDCWD,
+                session_stat = sym fast_gate_session_stat,
                 shared = sym MEMORY_SHARED,
                 grants_off = sym FAST_FD_GRANT_OFF,
                 n = const FAST_FDS_COUNTED,

@@ -1,5 +1,6 @@
-/* open_gate: opens for reading by absolute paths, as a session's fast
- * path makes them in its session open gate (arch's
+/* open_gate: opens for reading by absolute paths and beside directory fds,
+ * and stats by absolute paths, as a session's fast path makes them in its
+ * session open and stat gates (arch's
  * fast_gate_session_open: the path read where its page is known readable,
  * matched against the grants, openat2 from the grant's copy) or sends
  * them on to the handler: each path through open and openat with each
@@ -66,8 +67,30 @@ static void tries_as(const char *label, const char *p) {
     }
 }
 
+/* stat and lstat (newfstatat(AT_FDCWD), glibc's: the session stat gate's),
+ * twice each, into `buf`. */
+static void stats_into(const char *label, const char *p, struct stat *buf) {
+    printf("stat %s\n", label);
+    for (int nofollow = 0; nofollow < 2; nofollow++) {
+        for (int twice = 0; twice < 2; twice++) {
+            long r = syscall(SYS_newfstatat, AT_FDCWD, p, buf, nofollow ? AT_SYMLINK_NOFOLLOW : 0);
+            if (r < 0)
+                printf("  %s %s\n", nofollow ? "lstat" : "stat", strerrorname_np(errno));
+            else
+                printf("  %s ok mode=%o ino=%llu nlink=%lu uid=%u gid=%u size=%lld\n", nofollow ? "lstat" : "stat", buf->st_mode,
+                       (unsigned long long)buf->st_ino, (unsigned long)buf->st_nlink, buf->st_uid, buf->st_gid, (long long)buf->st_size);
+        }
+    }
+}
+
+static void stats(const char *p) {
+    struct stat st;
+    stats_into(p, p, &st);
+}
+
 static void tries(const char *p) {
     tries_as(p, p);
+    stats(p);
 }
 
 /* The same beside a directory fd (tar's and find's opens). */
@@ -191,5 +214,19 @@ int main(int argc, char **argv) {
     }
     tries_as("made unreadable", again);
     tries_as("NULL", NULL);
+    // Stat buffers the program cannot write: NULL, unmapped, read-only,
+    // running into an unmapped page.
+    printf("stat into NULL: %s\n", syscall(SYS_newfstatat, AT_FDCWD, "/usr/include/stdio.h", NULL, 0) < 0 ? strerrorname_np(errno) : "ok");
+    char *bufs = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (bufs == MAP_FAILED || munmap(bufs + 2 * page, page) != 0 || mprotect(bufs, page, PROT_READ) != 0) {
+        perror("mmap");
+        return 1;
+    }
+    const char *where[] = {"read-only", "running into the unmapped page", "unmapped"};
+    char *at[] = {bufs + 16, bufs + 2 * page - 64, bufs + 2 * page + 16};
+    for (int i = 0; i < 3; i++) {
+        long r = syscall(SYS_newfstatat, AT_FDCWD, "/usr/include/stdio.h", at[i], 0);
+        printf("stat into %s: %s\n", where[i], r < 0 ? strerrorname_np(errno) : "ok");
+    }
     return 0;
 }
