@@ -2176,8 +2176,9 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
     // (The path as named, for its directory: `beneath_path` may follow a
     // symlink on it.)
     let named = (p.dirfd, p.len);
-    // A virtual directory's stat is its stand-in's, as the server says.
-    let vdir = if p.dirfd.is_none() && beneath::is_virtual_dir(&p.buf[..p.len]) { beneath::virtual_dir_fd(&p.buf[..p.len]) } else { None };
+    // A virtual directory's stat is its stand-in's, as the server says
+    // (one learnt as such: `learn_virtual_dir`).
+    let vdir = if p.dirfd.is_none() { beneath::virtual_dir_fd(&p.buf[..p.len]) } else { None };
     let (fd, _) = match vdir {
         Some(d) => match sys::fcntl(d, F_DUPFD_CLOEXEC, 0) {
             Ok(fd) => (fd as i32, b'r'),
