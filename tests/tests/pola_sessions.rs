@@ -1257,6 +1257,27 @@ sys.exit(1 if bad else 0)
     assert!(o.status.success() && o.stdout_str() == "checked 0\n", "as nobody: {}", o.report());
 }
 
+/// A program that single-steps itself (the trap flag and a SIGTRAP
+/// handler of its own) through the calls the fast path makes in its
+/// gates, its handler taking the path's page away (munmap, PROT_NONE) at
+/// each step in turn (tests/programs/pola/gate_steps.c): each open and
+/// stat opens or says EFAULT, as natively. The session open gate read the
+/// path after its look at the known-pages table with signals coming in,
+/// and a handler that unmapped the page in between had the process die of
+/// SIGSEGV; a step in the handler gate (a SIGTRAP while in it) was fatal
+/// at its first instruction (session-23 adversary).
+#[test]
+fn single_stepped_gates_with_the_path_taken_away_answer_as_natively() {
+    let tmp = scratch("gate-steps");
+    let d = tmp.path();
+    let prog = d.join("gate_steps");
+    fs::copy(program("pola/gate_steps"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap(), "/usr/include/stdio.h"]).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("stat, page made PROT_NONE at each step: held"), "native: {}", n.report());
+    r.same("single-stepped gates, the path's page taken away at each step", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie

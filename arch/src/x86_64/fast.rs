@@ -1204,6 +1204,11 @@ macro_rules! session_open_gate {
                 "push r10",
                 "push r8",
                 "push r9",
+                // From here to the path's end a signal waits (its handler
+                // could take the path's page away between the look below
+                // and the reads: the process died of SIGSEGV where the
+                // kernel says EFAULT), as in the handler gate.
+                "mov qword ptr gs:[{in_gate}], 1",
                 concat!("mov r8, ", $path),        // r8: the path
                 // Its page known readable: the slot (n ^ n >> 6) % 64 of
                 // page n, its count even, the page, the generation now.
@@ -1292,7 +1297,26 @@ macro_rules! session_open_gate {
                 "je 7f",
                 "14:",
                 "mov r8, rdx",                     // r8: the grant (a syscall keeps it)
-                "mov edi, dword ptr [rdx + {fd_at}]",
+                // The path looked at: signals put off come now (their
+                // handlers may unmap it: the kernel's EFAULT, the handler
+                // gate's way), r11 free.
+                "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
+                "mov r11, gs:[{deferred}]",
+                "test r11, r11",
+                "jz 17f",
+                "push rsi",
+                "push r11",                        // the put-off slot
+                "mov qword ptr gs:[{deferred}], 0",
+                "mov edi, {sig_unblock}",
+                "mov rsi, rsp",
+                "xor edx, edx",
+                "mov r10d, 8",
+                "mov eax, {sigprocmask}",
+                "syscall",
+                "pop r11",
+                "pop rsi",
+                "17:",
+                "mov edi, dword ptr [r8 + {fd_at}]",
                 "push {resolve}",                  // open_how.resolve
                 "push 0",                          // open_how.mode
                 concat!("mov eax, dword ptr [rsp + ", $flags_at, "]"), // the flags, saved
@@ -1337,8 +1361,10 @@ macro_rules! session_open_gate {
                 "je 16b",
                 "cmp rax, {enotdir}",
                 "je 16b",
-                // The handler gate's, as it came.
+                // The handler gate's, as it came (signals put off stay
+                // blocked until it ends: it unblocks them).
                 "7:",
+                "mov qword ptr gs:[{in_gate}], 0",
                 "pop r9",
                 "pop r8",
                 "pop r10",
@@ -1379,6 +1405,10 @@ macro_rules! session_open_gate {
                 eintr = const abi::NEG_EINTR,
                 enoent = const abi::NEG_ENOENT,
                 enotdir = const abi::NEG_ENOTDIR,
+                in_gate = const super::trap::TB_IN_GATE,
+                deferred = const super::trap::TB_DEFERRED,
+                sig_unblock = const abi::SIG_UNBLOCK,
+                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
                 handler = sym fast_gate_handler,
             )
         }
