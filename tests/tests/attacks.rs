@@ -456,6 +456,18 @@ fn a_virtual_directory_s_metadata_is_not_changed_around_the_handler() {
     assert!(bad.is_empty(), "a stand-in's metadata changed:\n{}", bad.join("\n"));
 }
 
+/// The session open gate's grant fds (tests/programs/attack/open_gate_fds.c):
+/// a file dup2'ed over /usr's through the handler, then closed: every open
+/// beneath /usr afterwards opens the granted file (session-23 adversary).
+#[test]
+fn the_open_gate_s_grant_fds_follow_their_moves() {
+    let (stdout, stderr, status) = session_run("open_gate_fds", &[], &[]);
+    eprintln!("---- open_gate_fds ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("open_gate_fds: done"), "open_gate_fds did not run to its end ({status}): {stdout}{stderr}");
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("WRONG")).collect();
+    assert!(bad.is_empty(), "the open gate's grant fds:\n{}", bad.join("\n"));
+}
+
 /// Signals during the handler gate (tests/programs/attack/gate_signals.c)
 /// reach the program as natively: in a session (stat and open in the
 /// gate) and under `preld trace` (getppid in the gate).
