@@ -468,6 +468,20 @@ fn the_open_gate_s_grant_fds_follow_their_moves() {
     assert!(bad.is_empty(), "the open gate's grant fds:\n{}", bad.join("\n"));
 }
 
+/// getcwd and the stat of a virtual directory, answered in the process
+/// since session 23, given buffers in preld's memory or ending in it
+/// (tests/programs/attack/preld_buffers.c), through the gate and the trap
+/// path: EFAULT each, and preld works on (session-23 adversary).
+#[test]
+fn getcwd_and_virtual_directory_stats_never_write_preld_s_memory() {
+    let (stdout, stderr, status) = session_run("preld_buffers", &[], &[]);
+    eprintln!("---- preld_buffers ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("preld's writable memory: found"), "{stdout}");
+    assert!(stdout.contains("after: getcwd ok, stat / ok, open victim ok"), "preld_buffers ({status}): {stdout}{stderr}");
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE")).collect();
+    assert!(bad.is_empty(), "preld's memory written:\n{}", bad.join("\n"));
+}
+
 /// Signals during the handler gate (tests/programs/attack/gate_signals.c)
 /// reach the program as natively: in a session (stat and open in the
 /// gate) and under `preld trace` (getppid in the gate).
