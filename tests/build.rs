@@ -191,6 +191,7 @@ fn main() {
     own("pola", "long_paths", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "open_gate", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "gate_steps", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "getcwd_gate", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "link_targets", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb_renamed", &["-O2", "-Wall", "-pthread"], false, &mut jobs);

@@ -1278,6 +1278,24 @@ fn single_stepped_gates_with_the_path_taken_away_answer_as_natively() {
     r.same("single-stepped gates, the path's page taken away at each step", true);
 }
 
+/// getcwd, which the handler gate answers in the process since session
+/// 23, as natively (tests/programs/pola/getcwd_gate.c): buffers of the
+/// exact length and one byte short (ERANGE), 0, 1, NULL, a bad pointer, a
+/// huge size, a read-only page, a buffer running into an unmapped page or
+/// ending just before it; in the starting directory, `/`, /usr/include,
+/// `..`, /etc and /tmp (session-23 adversary).
+#[test]
+fn getcwd_in_the_gate_answers_as_natively() {
+    let tmp = scratch("getcwd-gate");
+    let d = tmp.path();
+    let prog = d.join("getcwd_gate");
+    fs::copy(program("pola/getcwd_gate"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).here();
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("/usr/include\n  8192: 13 /usr/include\n"), "native: {}", n.report());
+    r.same("getcwd's answers", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
