@@ -192,6 +192,9 @@ fn main() {
     own("pola", "open_gate", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "gate_steps", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "getcwd_gate", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "vdir_spellings", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "file_fd_names", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "fork_pages", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "link_targets", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb_renamed", &["-O2", "-Wall", "-pthread"], false, &mut jobs);

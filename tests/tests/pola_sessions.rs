@@ -1296,6 +1296,57 @@ fn getcwd_in_the_gate_answers_as_natively() {
     r.same("getcwd's answers", true);
 }
 
+/// Stats of the virtual directories (made in the process from their
+/// stand-ins' fds since session 23) spelt many ways answer as natively
+/// which object they name or which error (tests/programs/pola/
+/// vdir_spellings.c): `//`, `/./`, trailing slashes and dots, `..` into
+/// and out of them and after missing names, and relative to a cwd in
+/// /etc; stat, lstat and statx (session-23 adversary).
+#[test]
+fn virtual_directories_spelt_many_ways_stat_as_natively() {
+    let tmp = scratch("vdir-spellings");
+    let d = tmp.path();
+    let prog = d.join("vdir_spellings");
+    fs::copy(program("pola/vdir_spellings"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("/etc/..                  stat ok (/)"), "native: {}", n.report());
+    r.same("stats of the virtual directories' spellings", true);
+}
+
+/// Names beside a file's fd that the session open gate opened and marked
+/// as lying on its grant (`..`, `../NAME`, `.`; openat, fstatat,
+/// faccessat, readlinkat, fchdir) are ENOTDIR as natively, never the
+/// file's directory (tests/programs/pola/file_fd_names.c; session-23
+/// adversary).
+#[test]
+fn names_beside_a_file_fd_the_open_gate_marked_as_natively() {
+    let tmp = scratch("file-fd-names");
+    let d = tmp.path();
+    let prog = d.join("file_fd_names");
+    fs::copy(program("pola/file_fd_names"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("4: openat(file, ..) ENOTDIR"), "native: {}", n.report());
+    r.same("names beside a file fd", true);
+}
+
+/// A path in a page made MADV_WIPEONFORK or MADV_DONTFORK, known readable
+/// to the session open gate in the parent, opened by a fork child (zeros,
+/// or no page at all there): ENOENT and EFAULT as natively
+/// (tests/programs/pola/fork_pages.c; session-23 adversary).
+#[test]
+fn paths_in_pages_a_fork_child_lacks_open_as_natively() {
+    let tmp = scratch("fork-pages");
+    let d = tmp.path();
+    let prog = d.join("fork_pages");
+    fs::copy(program("pola/fork_pages"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap(), "/usr/include/stdio.h"]).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("child: open EFAULT"), "native: {}", n.report());
+    r.same("paths in pages a fork child lacks", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie

@@ -12,7 +12,8 @@
  *   - named through the handler (libc fstat, openat, fchmod): preld's fds
  *     are no fds of the program's (EBADF);
  *   - dup2 of a file over one through the handler (preld moves its fd):
- *     stat of `/` must still be the stand-in's, not the file's.
+ *     stat of `/` must still be the stand-in's, not the file's, and so
+ *     in the image exec'd next (the moved fds passed on).
  * Argument `metadata`: instead, fd-based metadata changes of the
  * program's own fd of `/` through the gadget (fchmod, fchown, futimens,
  * fsetxattr), which the handler answers EROFS.
@@ -89,6 +90,16 @@ static void attack(long fd, int own) {
 
 int main(int argc, char **argv) {
     ARGS
+    if (argc > 6 && strcmp(argv[4], "child") == 0) {
+        /* The image exec'd after the dup2s: `/` and /etc still the
+           stand-ins' (the relocated fds passed on). */
+        struct stat r, e;
+        int ok = stat("/", &r) == 0 && stat("/etc", &e) == 0 && (unsigned long)r.st_ino == strtoul(argv[5], 0, 10)
+                 && (unsigned long)e.st_ino == strtoul(argv[6], 0, 10);
+        printf("after exec: stat / and /etc %s\n", ok ? "as before" : "changed WRONG");
+        printf("vdirs: done\n");
+        return 0;
+    }
     int meta = argc > 4 && strcmp(argv[4], "metadata") == 0;
     find_gadgets();
     if (!ncand) {
@@ -141,6 +152,14 @@ int main(int argc, char **argv) {
         printf("stat / as before\n");
     else
         printf("stat / changed WRONG\n");
-    printf("vdirs: done\n");
-    return 0;
+    struct stat etc;
+    if (stat("/etc", &etc) != 0)
+        return 1;
+    char a[32], b[32];
+    snprintf(a, sizeof a, "%lu", (unsigned long)before.st_ino);
+    snprintf(b, sizeof b, "%lu", (unsigned long)etc.st_ino);
+    fflush(stdout);
+    execl(argv[0], argv[0], argv[1], argv[2], argv[3], "child", a, b, (char *)0);
+    printf("exec: %s\n", strerror(errno));
+    return 1;
 }
