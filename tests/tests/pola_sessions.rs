@@ -1368,6 +1368,22 @@ fn a_lowered_hard_fd_limit_fills_as_natively() {
     r.same("filling a table of 32 fds", true);
 }
 
+/// getcwd in the handler gate and relative stats in a vfork child and a
+/// CLONE_VM child without CLONE_FS after their own chdir, then in their
+/// parent: each its own cwd, as natively (tests/programs/pola/
+/// vfork_cwd.c; session-23 adversary).
+#[test]
+fn getcwd_of_children_sharing_memory_not_the_cwd_as_natively() {
+    let tmp = scratch("vfork-cwd");
+    let d = tmp.path();
+    let prog = d.join("vfork_cwd");
+    fs::copy(program("pola/vfork_cwd"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).here();
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("vfork child: /etc, stat passwd ok"), "native: {}", n.report());
+    r.same("getcwd of children sharing memory", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
