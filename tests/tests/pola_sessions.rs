@@ -1384,6 +1384,22 @@ fn getcwd_of_children_sharing_memory_not_the_cwd_as_natively() {
     r.same("getcwd of children sharing memory", true);
 }
 
+/// open, openat, stat and getcwd from sites rewritten to the session's
+/// gates, given NULL, low, non-canonical, kernel and vsyscall addresses:
+/// EFAULT as natively (tests/programs/pola/gate_bad_pointers.c;
+/// session-23 adversary).
+#[test]
+fn bad_pointers_to_the_session_s_gates_are_efault_as_natively() {
+    let tmp = scratch("gate-bad-pointers");
+    let d = tmp.path();
+    let prog = d.join("gate_bad_pointers");
+    fs::copy(program("pola/gate_bad_pointers"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("(nil): open EFAULT"), "native: {}", n.report());
+    r.same("bad pointers to the gates", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
