@@ -1400,6 +1400,25 @@ fn bad_pointers_to_the_session_s_gates_are_efault_as_natively() {
     r.same("bad pointers to the gates", true);
 }
 
+/// A program at its fd limit (its table full) stats, accesses and reads
+/// links of virtual directories, grants and file grants as natively
+/// (tests/programs/pola/full_fd_table.c): the handler makes them from an
+/// fd of its own in the program's table, which found no room, and each
+/// said EMFILE (`/`, `/etc` too since session 23 makes their stat in the
+/// process); now the server answers those, taking no fd of the program's
+/// (session-23 adversary).
+#[test]
+fn names_stat_as_natively_with_the_fd_table_full() {
+    let tmp = scratch("full-fd-table");
+    let d = tmp.path();
+    let prog = d.join("full_fd_table");
+    fs::copy(program("pola/full_fd_table"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap()]).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("/: stat ok lstat ok statx ok"), "native: {}", n.report());
+    r.same("stats with the fd table full", true);
+}
+
 /// A program whose libraries lie outside -B's grants (a DT_RUNPATH to
 /// the test programs' directory) starts in a session as natively: with
 /// -B the launcher skips `ld.so --list` only when every library must lie
