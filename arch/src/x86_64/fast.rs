@@ -1163,7 +1163,11 @@ path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 /// natively); anything else goes on to the handler gate with the call as
 /// it came (ELOOP: a symlink on the way; EXDEV: a mount in the grant;
 /// EACCES: a device, or what the server says; a page not known, a longer
-/// path, a relative one: the handler's way).
+/// path, a relative one: the handler's way). From the look at
+/// `KNOWN_PAGES` to the path's last byte read the thread is marked as in
+/// the gate (`ArchThread.in_gate`): a signal waits (trap.rs
+/// `defer_signal`) and comes in before the openat2, so that no handler
+/// takes the page away between the look and the reads.
 ///
 /// ```text
 ///  application stack, below the stub's 128 bytes, during the call:
