@@ -190,6 +190,16 @@ fn main() {
     own("pola", "missing_names", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "long_paths", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "open_gate", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "gate_steps", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "getcwd_gate", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "vdir_spellings", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "file_fd_names", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "fork_pages", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "low_nofile", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "vfork_cwd", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "full_fd_table", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "statfs_full", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "gate_bad_pointers", &["-O2", "-Wall", "-Wno-nonnull"], false, &mut jobs);
     own("pola", "link_targets", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "climb_renamed", &["-O2", "-Wall", "-pthread"], false, &mut jobs);

@@ -44,6 +44,8 @@ pub const O_NOCTTY: u32 = general::O_NOCTTY;
 pub const O_PATH: u32 = general::O_PATH;
 pub const O_CLOEXEC: u32 = general::O_CLOEXEC;
 pub const O_NOFOLLOW: u32 = general::O_NOFOLLOW;
+pub const O_NONBLOCK: u32 = general::O_NONBLOCK;
+pub const O_DIRECTORY: u32 = general::O_DIRECTORY;
 pub const AT_FDCWD: i32 = general::AT_FDCWD;
 /// openat2's resolve flags of a walk that only goes down from a grant's
 /// copy (the session open gate's, the handler's `beneath::openat2_down`):

@@ -2179,13 +2179,19 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
     // A virtual directory's stat is its stand-in's, as the server says
     // (one learnt as such: `learn_virtual_dir`).
     let vdir = if p.dirfd.is_none() { beneath::virtual_dir_fd(&p.buf[..p.len]) } else { None };
+    // (EMFILE: the program's fd table is full, and the fd the stat is made
+    // from finds no room; natively a stat takes none: the server's answer,
+    // which takes none either. Every stat of a program at its fd limit
+    // said EMFILE, `/` too since it is made here: session-23 adversary.)
     let (fd, _) = match vdir {
         Some(d) => match sys::fcntl(d, F_DUPFD_CLOEXEC, 0) {
             Ok(fd) => (fd as i32, b'r'),
+            Err(crate::errno::EMFILE) => return None,
             Err(e) => return Some(Outcome::Return(-(e as isize))),
         },
         None => match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
             Ok(v) => v,
+            Err(e) if e == -(crate::errno::EMFILE as isize) => return None,
             Err(e) => return Some(Outcome::Return(e)),
         },
     };
@@ -2363,6 +2369,8 @@ fn access_beneath(p: &mut PathIn, mode: u32, flags: u32) -> Option<Outcome> {
     }
     let (fd, grant_mode) = match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
         Ok(v) => v,
+        // (The program's fd table full: the server's answer, as for stat.)
+        Err(e) if e == -(crate::errno::EMFILE as isize) => return None,
         Err(e) => return Some(Outcome::Return(e)),
     };
     // W_OK where the grant is not read-write: the server's (EROFS). The
@@ -2461,6 +2469,8 @@ fn readlink_beneath(p: &mut PathIn, out: usize, size: usize) -> Option<Outcome> 
     }
     let (fd, _) = match beneath_path(p, true)? {
         Ok(v) => v,
+        // (The program's fd table full: the server's answer, as for stat.)
+        Err(e) if e == -(crate::errno::EMFILE as isize) => return None,
         Err(e) => return Some(Outcome::Return(e)),
     };
     let mut buf = [0u8; PATH_MAX];

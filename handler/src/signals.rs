@@ -432,6 +432,19 @@ extern "C" fn preld_defer_signal(sig: i32, info: *mut core::ffi::c_void, uc: *mu
     // SAFETY: the kernel's siginfo (si_code at 8), read during this call.
     let code = unsafe { info.cast::<u8>().add(8).cast::<i32>().read_unaligned() };
     const FAULTS: [usize; 5] = [crate::abi::SIGSEGV, crate::abi::SIGBUS, crate::abi::SIGILL, crate::abi::SIGFPE, crate::abi::SIGTRAP];
+    // The program single-steps itself (the trap flag it set, TRAP_TRACE):
+    // no fault of preld's, and the gate's code is no instruction of the
+    // program's. Stepping stops until the gate ends (its popfq gives the
+    // program's flags back), as natively a `syscall` is one step; it
+    // killed the program at the gate's first instruction.
+    const TRAP_TRACE: i32 = 2;
+    if sig == crate::abi::SIGTRAP && code == TRAP_TRACE {
+        // SAFETY: the kernel's ucontext, used during this call only.
+        let mut uc = unsafe { Ucontext::from_ptr(uc) };
+        if uc.clear_trap_flag() {
+            return none;
+        }
+    }
     if code > 0 && FAULTS.contains(&sig) {
         let dfl = KernelSigaction { handler: SIG_DFL, ..KernelSigaction::default() };
         // SAFETY: SIG_DFL for the signal: the fault comes again, fatal.

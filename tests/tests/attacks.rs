@@ -420,6 +420,68 @@ fn device_nodes_in_grants() {
     assert!(why.is_empty(), "device nodes in grants got out:\n{}", why.join("\n"));
 }
 
+/// The virtual directories' stand-in fds preld holds since it makes their
+/// stat itself (`--vdirs`), found around the handler, and the program's
+/// own fd of `/` (tests/programs/attack/vdirs.c): nothing created beneath
+/// them or their copy's root, `..` stopped there, no metadata changed by
+/// path, none of them usable through the handler, and stat of `/` the
+/// stand-in's still after a file is dup2'ed over each, and in the image
+/// exec'd next (session-23 adversary).
+#[test]
+fn the_virtual_directories_stand_in_fds_give_nothing() {
+    let (stdout, stderr, status) = session_run("vdirs", &[], &[]);
+    eprintln!("---- vdirs ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("stand-in fds found: some"), "vdirs found no stand-in fd: {stdout}");
+    assert!(stdout.contains("after exec: stat / and /etc as before"), "vdirs did not run to its end ({status}): {stdout}{stderr}");
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("WRONG")).collect();
+    assert!(bad.is_empty(), "the stand-ins' fds gave something:\n{}", bad.join("\n"));
+}
+
+/// The same, for metadata changed by fd: fchmod, fchown, futimens and
+/// fsetxattr of the program's own fd of `/` (the server's stand-in) made
+/// through ld-preld's `syscall; ret` succeed, and stat of `/` then says
+/// mode 0777: the stand-ins' copy (`Namespace::backing_root`) is not made
+/// read-only, since the server makes stand-ins in it as the session goes
+/// (the handler itself answers EROFS). Only the session's own view of
+/// its virtual directories changes (the stand-ins lie in the session's
+/// private 0700 host directory, removed at its end), but fsetxattr keeps
+/// data there.
+#[test]
+#[ignore = "bug: the stand-ins' copy is writable for metadata changes made by fd around the handler (see the doc comment)"]
+fn a_virtual_directory_s_metadata_is_not_changed_around_the_handler() {
+    let (stdout, stderr, status) = session_run("vdirs", &[], &["metadata".to_string()]);
+    eprintln!("---- vdirs metadata ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("stat / mode"), "vdirs metadata did not run to its end ({status}): {stdout}{stderr}");
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE")).collect();
+    assert!(bad.is_empty(), "a stand-in's metadata changed:\n{}", bad.join("\n"));
+}
+
+/// The session open gate's grant fds (tests/programs/attack/open_gate_fds.c):
+/// a file dup2'ed over /usr's through the handler, then closed: every open
+/// beneath /usr afterwards opens the granted file (session-23 adversary).
+#[test]
+fn the_open_gate_s_grant_fds_follow_their_moves() {
+    let (stdout, stderr, status) = session_run("open_gate_fds", &[], &[]);
+    eprintln!("---- open_gate_fds ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("open_gate_fds: done"), "open_gate_fds did not run to its end ({status}): {stdout}{stderr}");
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("WRONG")).collect();
+    assert!(bad.is_empty(), "the open gate's grant fds:\n{}", bad.join("\n"));
+}
+
+/// getcwd and the stat of a virtual directory, answered in the process
+/// since session 23, given buffers in preld's memory or ending in it
+/// (tests/programs/attack/preld_buffers.c), through the gate and the trap
+/// path: EFAULT each, and preld works on (session-23 adversary).
+#[test]
+fn getcwd_and_virtual_directory_stats_never_write_preld_s_memory() {
+    let (stdout, stderr, status) = session_run("preld_buffers", &[], &[]);
+    eprintln!("---- preld_buffers ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("preld's writable memory: found"), "{stdout}");
+    assert!(stdout.contains("after: getcwd ok, stat / ok, open victim ok"), "preld_buffers ({status}): {stdout}{stderr}");
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE")).collect();
+    assert!(bad.is_empty(), "preld's memory written:\n{}", bad.join("\n"));
+}
+
 /// Signals during the handler gate (tests/programs/attack/gate_signals.c)
 /// reach the program as natively: in a session (stat and open in the
 /// gate) and under `preld trace` (getppid in the gate).

@@ -1324,14 +1324,19 @@ unsafe extern "C" fn session_grant_of() {
 /// natively); anything else goes on to the handler gate with the call as
 /// it came (ELOOP: a symlink on the way; EXDEV: a mount in the grant;
 /// EACCES: a device, or what the server says; a longer path, a relative
-/// one: the handler's way). And openat(FD, NAME, FLAGS) beside a
-/// directory fd of the program's known to lie on a grant
-/// (`FAST_FD_GRANT`, marked as one the stat gate may stat beside, its
-/// grant known, its close count unchanged), none of preld's: tar's and
-/// find's opens, made as the handler would make them (one name beneath
-/// the fd: openat2 RESOLVE_NO_SYMLINKS | NO_XDEV), the name looked at
-/// after the call, which read it (one name, not `..`, shorter than 256
-/// bytes; else the fd is closed again and the handler makes the call).
+/// one: the handler's way). While the path is looked at, a signal waits
+/// (`ArchThread.in_gate`, as in the handler gate: a handler of the
+/// program's could take the path's page away between the look and the
+/// reads); those put off come in before the call, which may wait. And
+/// openat(FD, NAME, FLAGS) beside a directory fd of the program's known
+/// to lie on a grant (`FAST_FD_GRANT`, marked as one the stat gate may
+/// stat beside, its grant known, its close count unchanged), none of
+/// preld's, FLAGS with O_NONBLOCK or O_DIRECTORY (an open that never
+/// waits: a signal waits during it): tar's and find's opens, made as the
+/// handler would make them (one name beneath the fd: openat2
+/// RESOLVE_NO_SYMLINKS | NO_XDEV), the name looked at after the call,
+/// which read it (one name, not `..`, shorter than 256 bytes; else the fd
+/// is closed again and the handler makes the call).
 ///
 /// ```text
 ///  application stack, below the stub's 128 bytes, during the call:
@@ -1368,13 +1373,37 @@ macro_rules! session_open_gate {
                 "push r10",
                 "push r8",
                 "push r9",
+                // From here to the path's end a signal waits (its handler
+                // could take the path's page away between the look and the
+                // reads: the process died of SIGSEGV where the kernel says
+                // EFAULT; session-23 adversary), as in the handler gate.
+                "mov qword ptr gs:[{in_gate}], 1",
                 concat!("mov r8, ", $path),
                 "call {grant_of}",
                 "test rdx, rdx",
                 "jz 7f",
-                "mov edi, dword ptr [rdx + {fd_at}]",
+                "mov r8, rdx",                     // r8: the grant (a syscall keeps it)
                 "mov r9d, dword ptr [rdx + {index_at}]", // r9: the grant's index + 1 (a syscall keeps it)
-                // (rsi: the rest)
+                // The path looked at: signals put off come now (their
+                // handlers may unmap it: the kernel's EFAULT, the handler
+                // gate's way; and the open may wait, for a FIFO's other end).
+                "mov qword ptr gs:[{in_gate}], 0",
+                "mov r11, gs:[{deferred}]",
+                "test r11, r11",
+                "jz 17f",
+                "push rsi",                        // the rest
+                "push r11",                        // the put-off slot
+                "mov qword ptr gs:[{deferred}], 0",
+                "mov edi, {sig_unblock}",
+                "mov rsi, rsp",
+                "xor edx, edx",
+                "mov r10d, 8",
+                "mov eax, {sigprocmask}",
+                "syscall",
+                "pop r11",
+                "pop rsi",
+                "17:",
+                "mov edi, dword ptr [r8 + {fd_at}]",
                 "push {resolve}",                  // open_how.resolve
                 "push 0",                          // open_how.mode
                 concat!("mov eax, dword ptr [rsp + ", $flags_at, "]"), // the flags, saved
@@ -1402,7 +1431,25 @@ macro_rules! session_open_gate {
                 "or rcx, rdx",
                 "lea rdx, [rip + {fd_grants}]",
                 "mov qword ptr [rdx + r11 * 8], rcx",
+                // Made: signals put off (beside an fd: during the call)
+                // come now, r11 the flags, as natively.
                 "16:",
+                "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
+                "mov r11, gs:[{deferred}]",
+                "test r11, r11",
+                "jz 18f",
+                "push rax",                        // the result
+                "push r11",                        // the put-off slot
+                "mov qword ptr gs:[{deferred}], 0",
+                "mov edi, {sig_unblock}",
+                "mov rsi, rsp",
+                "xor edx, edx",
+                "mov r10d, 8",
+                "mov eax, {sigprocmask}",
+                "syscall",
+                "pop r11",
+                "pop rax",
+                "18:",
                 "pop r9",
                 "pop r8",
                 "pop r10",
@@ -1424,6 +1471,10 @@ macro_rules! session_open_gate {
                 ".if {at}",
                 // Beside a directory fd (the comment above).
                 "30:",
+                // (Only opens that never wait: O_NONBLOCK, O_DIRECTORY. A
+                // signal waits during the call, whose name is read after.)
+                "test edx, {never_waits}",
+                "jz 9f",
                 "cmp edi, {n}",
                 "jae 9f",                          // (unsigned: no negative fd)
                 "cmp qword ptr [rip + {grants_off}], 0",
@@ -1450,6 +1501,7 @@ macro_rules! session_open_gate {
                 "and ecx, {index_mask}",
                 "jz 7f",                           // (its grant not known)
                 "mov r9d, ecx",                    // r9: the grant's index + 1
+                "mov qword ptr gs:[{in_gate}], 1", // from here a signal waits
                 "push {resolve}",
                 "push 0",
                 concat!("mov eax, dword ptr [rsp + ", $flags_at, "]"),
@@ -1501,8 +1553,10 @@ macro_rules! session_open_gate {
                 "syscall",
                 "jmp 7f",
                 ".endif",
-                // The handler gate's, as it came.
+                // The handler gate's, as it came (signals put off stay
+                // blocked until it ends: it unblocks them).
                 "7:",
+                "mov qword ptr gs:[{in_gate}], 0",
                 "pop r9",
                 "pop r8",
                 "pop r10",
@@ -1541,6 +1595,11 @@ macro_rules! session_open_gate {
                 index_mask = const FAST_STAT_MARK - 1,
                 name_max = const GATE_NAME_MAX,
                 sys_close = const abi::SYS_CLOSE,
+                never_waits = const abi::O_NONBLOCK | abi::O_DIRECTORY,
+                in_gate = const super::trap::TB_IN_GATE,
+                deferred = const super::trap::TB_DEFERRED,
+                sig_unblock = const abi::SIG_UNBLOCK,
+                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
                 handler = sym fast_gate_handler,
             )
         }
@@ -1565,7 +1624,8 @@ session_open_gate!(fast_gate_session_openat, path: "rsi", flags: "edx", flags_at
 /// cannot write), or the open's ENOENT or ENOTDIR; an owner the session's
 /// user namespace shows as the overflow id, or anything else, goes on to
 /// the handler gate with the call as it came (a stat changes nothing but
-/// BUF, which the handler writes again).
+/// BUF, which the handler writes again). A signal waits from the look at
+/// the path to the end (a stat never waits), as in the stat gate.
 ///
 /// ```text
 ///  application stack, below the stub's 128 bytes, during the call:
@@ -1613,6 +1673,7 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         "push r10",
         "push r8",
         "push r9",
+        "mov qword ptr gs:[{in_gate}], 1", // from here a signal waits (a stat never does)
         "mov r8, rsi",
         "call {grant_of}",
         "test rdx, rdx",
@@ -1651,7 +1712,24 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         "je 7f",
         "cmp dword ptr [rdx + {gid_at}], {overflow}",
         "je 7f",
+        // Made: signals put off come now, r11 the flags, as natively.
         "16:",
+        "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
+        "mov r11, gs:[{deferred}]",
+        "test r11, r11",
+        "jz 18f",
+        "push rax",                        // the result
+        "push r11",                        // the put-off slot
+        "mov qword ptr gs:[{deferred}], 0",
+        "mov edi, {sig_unblock}",
+        "mov rsi, rsp",
+        "xor edx, edx",
+        "mov r10d, 8",
+        "mov eax, {sigprocmask}",
+        "syscall",
+        "pop r11",
+        "pop rax",
+        "18:",
         "pop r9",
         "pop r8",
         "pop r10",
@@ -1667,8 +1745,10 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         "je 16b",
         "cmp rax, {enotdir}",
         "je 16b",
-        // The handler gate's, as it came.
+        // The handler gate's, as it came (signals put off stay blocked
+        // until it ends: it unblocks them).
         "7:",
+        "mov qword ptr gs:[{in_gate}], 0",
         "pop r9",
         "pop r8",
         "pop r10",
@@ -1703,6 +1783,10 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         overflow = const abi::OVERFLOW_ID,
         enoent = const abi::NEG_ENOENT,
         enotdir = const abi::NEG_ENOTDIR,
+        in_gate = const super::trap::TB_IN_GATE,
+        deferred = const super::trap::TB_DEFERRED,
+        sig_unblock = const abi::SIG_UNBLOCK,
+        sigprocmask = const abi::SYS_RT_SIGPROCMASK,
         handler = sym fast_gate_handler,
     )
 }

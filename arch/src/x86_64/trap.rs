@@ -240,6 +240,13 @@ impl Ucontext {
     pub fn rflags(&self) -> usize {
         self.get(G_EFL)
     }
+    /// Clears the trap flag (single-stepping) in the flags rt_sigreturn
+    /// restores; whether it was set.
+    pub fn clear_trap_flag(&mut self) -> bool {
+        let f = self.rflags();
+        self.set(G_EFL, f & !0x100);
+        f & 0x100 != 0
+    }
     /// The signal mask rt_sigreturn will restore, read.
     pub fn sigmask_value(&self) -> u64 {
         // SAFETY: uc_sigmask lies in the live frame; 8-aligned.
