@@ -584,16 +584,49 @@ static NAMES: AtomicPtr<Vec<(bool, Vec<u8>)>> = AtomicPtr::new(core::ptr::null_m
 /// directory on the host costs (200 us here, ext4 looking for a free
 /// inode). Kept while the fds of this process are one table
 /// (`fd_cache_on`: not a vfork child's).
-static VDIRS: crate::lock::Lock<Vec<(Vec<u8>, i32)>> = crate::lock::Lock::new(Vec::new());
+/// (Slots written once each, never freed, and no lock: a fork child of a
+/// thread that held one while another thread stat'ed would spin on it
+/// for good, test `a_fork_child_fixes_owners_while_another_thread_did`.)
+static VDIRS: [AtomicPtr<VirtualDir>; 16] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 16];
+
+struct VirtualDir {
+    vpath: Vec<u8>,
+    fd: AtomicI32,
+}
+
+fn vdirs() -> impl Iterator<Item = &'static VirtualDir> {
+    VDIRS.iter().map_while(|p| {
+        // SAFETY: each slot is set once from a leaked Box and never freed.
+        unsafe { p.load(Ordering::Acquire).as_ref() }
+    })
+}
+
+/// Keeps `fd` (preld's own) for `vpath` in the first free slot; false if
+/// there is none, or another thread took it (the caller closes the fd).
+fn keep_vdir(vpath: &[u8], fd: i32) -> bool {
+    let d = Box::into_raw(Box::new(VirtualDir { vpath: vpath.to_vec(), fd: AtomicI32::new(fd) }));
+    for slot in &VDIRS {
+        match slot.compare_exchange(core::ptr::null_mut(), d, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return true,
+            // (Another thread's, for this very directory: ours is not needed.)
+            // SAFETY: a slot holds null or a leaked Box, never freed.
+            Err(p) if unsafe { p.as_ref() }.is_some_and(|o| o.vpath == vpath) => break,
+            Err(_) => continue,
+        }
+    }
+    // SAFETY: `d` was never published: ours to free.
+    drop(unsafe { Box::from_raw(d) });
+    false
+}
 
 /// Takes the `--vdirs` fds as preld's own (those that cannot be are
 /// closed: the server answers).
 pub fn set_vdirs(given: &[(i32, Vec<u8>)]) {
     let fds: Vec<i32> = given.iter().map(|(fd, _)| *fd).collect();
-    let mut v = VDIRS.lock();
     for ((fd, vpath), own) in given.iter().zip(ownfd::adopt_fds(&fds)) {
         match own {
-            Ok(own) => v.push((vpath.clone(), own)),
+            Ok(own) if keep_vdir(vpath, own) => {}
+            Ok(own) => ownfd::release_fd(own),
             Err(_) => sys::close(*fd),
         }
     }
@@ -607,7 +640,7 @@ pub fn virtual_dir_fd(path: &[u8]) -> Option<i32> {
         return None;
     }
     let path = if path.len() > 1 { path.strip_suffix(b"/").unwrap_or(path) } else { path };
-    VDIRS.lock().iter().find(|(v, _)| v == path).map(|&(_, fd)| fd)
+    vdirs().find(|d| d.vpath == path).map(|d| d.fd.load(Ordering::Relaxed))
 }
 
 /// Keeps `fd` (an O_PATH fd of the stand-in of the virtual directory
@@ -620,7 +653,8 @@ pub fn learn_virtual_dir(path: &[u8], fd: i32) {
         return;
     }
     match ownfd::adopt_fds(&[fd]).pop() {
-        Some(Ok(own)) => VDIRS.lock().push((path.to_vec(), own)),
+        Some(Ok(own)) if keep_vdir(path, own) => {}
+        Some(Ok(own)) => ownfd::release_fd(own),
         _ => sys::close(fd),
     }
 }
@@ -892,8 +926,8 @@ pub fn exec_args(strings: &mut Vec<Vec<u8>>, keep: &mut Vec<i32>) {
         strings.push(packed);
     }
     let mut packed = Vec::new();
-    for (vpath, fd) in VDIRS.lock().iter() {
-        let fd = *fd;
+    for d in vdirs() {
+        let (vpath, fd) = (&d.vpath, d.fd.load(Ordering::Relaxed));
         v.clear();
         v.extend_from_slice(sys::decimal(fd as u64, &mut [0u8; 20]));
         v.push(b':');
@@ -916,8 +950,8 @@ pub fn relocated(old: i32, new: i32) {
     for g in &GATE_GRANTS[..GATE_GRANTS_SET.load(Ordering::Acquire)] {
         let _ = g.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
     }
-    for d in VDIRS.lock().iter_mut().filter(|d| d.1 == old) {
-        d.1 = new;
+    for d in vdirs() {
+        let _ = d.fd.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
     }
 }
 
