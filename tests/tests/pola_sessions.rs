@@ -4598,3 +4598,47 @@ fn another_process_s_proc_root_and_cwd_as_natively() {
     let script = "readlink /proc/$$/root; readlink /proc/$$/cwd; cat /proc/$$/cwd/h; ls /proc/$$/root/ >/dev/null && echo listed";
     Run::new(tmp.path(), &["sh", "-c", script]).grant("--ro", tmp.path()).same("another process's /proc/PID/root and cwd", true);
 }
+
+/// openat(DIRFD, NAME, O_NONBLOCK or O_DIRECTORY ...) beside a granted
+/// directory's fd (the session open gate's BESIDE path, the name looked at
+/// after the call): `..`, `../f`, `inner/..`, `f/`, `/`, `//`, an absolute
+/// name, symlinks (to a file, a directory, `..`, absolute), a FIFO (device
+/// nodes: `device_nodes_in_grants`; a session cannot mknod), names of 255 and 256 bytes, NUL-less names at a page's end, then
+/// beside the fds it made, and beside the number dup2'd over to a file and
+/// to another directory: as natively (tests/programs/pola/beside_names.c;
+/// session-23b adversary).
+#[test]
+fn names_beside_a_directory_fd_open_as_natively() {
+    let tmp = scratch("beside-names");
+    let d = tmp.path();
+    let prog = d.join("beside_names");
+    fs::copy(program("pola/beside_names"), &prog).unwrap();
+    let w = d.join("w");
+    fs::create_dir(&w).unwrap();
+    let wn = d.join("wn");
+    fs::create_dir(&wn).unwrap();
+    let n = Run::new(&wn, &[prog.to_str().unwrap()]).native_ok();
+    let s = Run::new(&w, &[prog.to_str().unwrap()]).grant("--ro", &prog).grant("--rw", &w).session();
+    compare("names beside a directory fd", "beside_names", &n, &s, true);
+}
+
+/// stat and lstat by absolute paths beneath a grant (the session stat
+/// gate's, in asm from the grant's copy): symlinks at the end and on the
+/// way, `..`, `//`, trailing slashes, paths past PATH_MAX and NAME_MAX,
+/// files and a directory owned by nobody, a FIFO, a buffer read-only,
+/// NULL, across a mapping's end, and in a vfork child: as natively
+/// (tests/programs/pola/stat_edges.c; session-23b adversary).
+#[test]
+fn stats_beneath_a_grant_at_the_edges_as_natively() {
+    let tmp = scratch("stat-edges");
+    let d = tmp.path();
+    let prog = d.join("stat_edges");
+    fs::copy(program("pola/stat_edges"), &prog).unwrap();
+    let w = d.join("w");
+    fs::create_dir(&w).unwrap();
+    let wn = d.join("wn");
+    fs::create_dir(&wn).unwrap();
+    let n = Run::new(&wn, &[prog.to_str().unwrap()]).native_ok();
+    let s = Run::new(&w, &[prog.to_str().unwrap()]).grant("--ro", &prog).grant("--rw", &w).session();
+    compare("stats at the edges", "stat_edges", &n, &s, true);
+}

@@ -57,8 +57,10 @@ int main(int argc, char **argv) {
         check(what, lsys(SYS_getcwd, b, 4096, 0, 0, 0));
         snprintf(what, sizeof what, "getcwd(ending in preld %d)", i);
         check(what, lsys(SYS_getcwd, b - 2, 4096, 0, 0, 0));
-        const char *names[] = {"/", "/etc", "/usr"};
-        for (int j = 0; j < 3; j++) {
+        /* (Then paths beneath grants: the session stat gate's, made in
+           asm from the grant's copy; session-23b adversary.) */
+        const char *names[] = {"/", "/etc", "/usr", "/usr/include/stdio.h", "/usr/include/", "/usr/bin/sh", cat2(ro, "/victim")};
+        for (int j = 0; j < 7; j++) {
             snprintf(what, sizeof what, "stat(%s, preld %d)", names[j], i);
             check(what, lsys(SYS_stat, (long)names[j], b, 0, 0, 0));
             snprintf(what, sizeof what, "lstat(%s, preld %d)", names[j], i);
