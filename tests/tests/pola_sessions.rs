@@ -4642,3 +4642,29 @@ fn stats_beneath_a_grant_at_the_edges_as_natively() {
     let s = Run::new(&w, &[prog.to_str().unwrap()]).grant("--ro", &prog).grant("--rw", &w).session();
     compare("stats at the edges", "stat_edges", &n, &s, true);
 }
+
+/// More than 16 virtual directories (the ancestors of a deep grant), each
+/// stat'ed by its own name (its stand-in's fd kept by the process at its
+/// first stat, 16 slots at most) and spelt `P/.` (the server's answer):
+/// the same, by 8 threads racing the first stats, then in a fork child, a
+/// vfork child and the image exec'd next (`--vdirs`)
+/// (tests/programs/pola/vdirs_many.c; session-23b adversary).
+#[test]
+fn many_virtual_directories_stat_as_the_server_says() {
+    let tmp = scratch("vdirs-many");
+    let d = tmp.path();
+    let prog = d.join("vdirs_many");
+    fs::copy(program("pola/vdirs_many"), &prog).unwrap();
+    let mut deep = d.join("v");
+    for i in 0..20 {
+        deep.push(format!("a{i}"));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    let target = deep.join("x");
+    fs::write(&target, "x\n").unwrap();
+    let s = Run::new(d, &[prog.to_str().unwrap(), target.to_str().unwrap()]).grant("--ro", &prog).grant("--ro", &deep).session_ok();
+    let out = s.stdout_str();
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(": ") && !l.ends_with(": same")).collect();
+    assert!(out.contains("exec'd: ") && out.matches("ancestors").count() == 2, "{}", s.report());
+    assert!(lines.is_empty(), "virtual directories' stats differ from the server's:\n{}\n{}", lines.join("\n"), s.report());
+}
