@@ -3,7 +3,8 @@
  * grant's copy) of absolute paths in the current directory (the test's
  * scratch, which it fills itself): symlinks at the end and on the way,
  * `..`, `//`, `/./`, trailing slashes, a path longer than PATH_MAX, a file
- * and a directory owned by nobody (65534), a FIFO; with BUF read-only,
+ * and a directory owned by nobody (65534) and by ids no session maps, a
+ * FIFO; with BUF read-only,
  * NULL, across the end of a mapping, and in a vfork child. Each four
  * times (the sites rewritten to the gate); errno or the type, mode, owners,
  * size and link count. */
@@ -80,6 +81,19 @@ int main(void) {
     close(w);
     if (chown("d/halfnob", 0, 65534))
         return 3;
+    /* Owners the session's user namespace may not map (the overflow id
+       there: the handler's). */
+    w = open("d/odd", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    close(w);
+    if (chown("d/odd", 12345, 23456))
+        return 3;
+    w = open("d/oddgid", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    close(w);
+    if (chown("d/oddgid", 0, 23456))
+        return 3;
+    symlink("odd", "d/oddln");
+    if (lchown("d/oddln", 12345, 12345))
+        return 3;
     link("d/f", "d/f2");
     symlink("f", "d/ln");
     symlink("sub", "d/lnd");
@@ -89,7 +103,7 @@ int main(void) {
     mkfifo("d/fifo", 0600);
 
     const char *rels[] = {"d", "d/", "d/.", "d/f", "d/f/", "d/f/.", "d/sub/", "d/sub/..", "d/sub/../f", "d//f", "d/./f", "d/ln", "d/ln/", "d/ln2", "d/lnd", "d/lnd/",
-                          "d/lnd/..", "d/up", "d/up/d/f", "d/dangling", "d/missing", "d/missing/x", "d/nob", "d/nobdir", "d/nobdir/in", "d/halfnob", "d/fifo", "d/ln/x", ""};
+                          "d/lnd/..", "d/up", "d/up/d/f", "d/dangling", "d/missing", "d/missing/x", "d/nob", "d/nobdir", "d/nobdir/in", "d/halfnob", "d/odd", "d/oddgid", "d/oddln", "d/fifo", "d/ln/x", ""};
     for (unsigned i = 0; i < sizeof rels / sizeof *rels; i++)
         tries(rels[i], NULL, NULL);
     /* Longer than PATH_MAX, and a name longer than NAME_MAX. */
