@@ -135,5 +135,34 @@ int main(void) {
     tries("dup2-top", dfd, "sub", NULL);
     /* The saved copy: still the sub directory. */
     tries("dup", saved, "f", NULL);
+
+    /* From /tmp (-B's private /tmp, the scratch a grant nested in it) down
+       to the current directory one name at a time, O_DIRECTORY |
+       O_NONBLOCK, each four times: the last must be the cwd. */
+    if (!strncmp(cwd, "/tmp/", 5)) {
+        int at = -1;
+        for (int k = 0; k < 4; k++) {
+            if (at >= 0)
+                close(at);
+            at = open("/tmp", O_RDONLY | O_DIRECTORY);
+        }
+        char *rest = strdup(cwd + 5), *save = NULL;
+        int step = 0;
+        for (char *c = strtok_r(rest, "/", &save); c && at >= 0; c = strtok_r(NULL, "/", &save), step++) {
+            int next = -1;
+            for (int k = 0; k < 4; k++) {
+                if (next >= 0)
+                    close(next);
+                next = openat(at, c, step & 1 ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_NONBLOCK);
+            }
+            printf("down from /tmp, step %d: %s\n", step, next >= 0 ? "ok" : strerrorname_np(errno));
+            close(at);
+            at = next;
+        }
+        struct stat a, b;
+        printf("down from /tmp: %s\n", at >= 0 && fstat(at, &a) == 0 && stat(".", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev ? "the cwd" : "NOT the cwd");
+        int t2 = at >= 0 ? openat(at, "top", O_RDONLY | O_DIRECTORY) : -1;
+        tries("down-top", t2, "f", NULL);
+    }
     return 0;
 }
