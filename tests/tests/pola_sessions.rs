@@ -4627,7 +4627,11 @@ fn names_beside_a_directory_fd_open_as_natively() {
 /// way, `..`, `//`, trailing slashes, paths past PATH_MAX and NAME_MAX,
 /// files and a directory owned by nobody, a FIFO, a buffer read-only,
 /// NULL, across a mapping's end, and in a vfork child: as natively
-/// (tests/programs/pola/stat_edges.c; session-23b adversary).
+/// (tests/programs/pola/stat_edges.c; session-23b adversary). And the
+/// path inside the buffer: a file owned by nobody (the overflow id, which
+/// the gate hands to the handler after its fstat) was ENOENT, the handler
+/// reading as the path the stat the gate had written over it (fixed: a
+/// buffer that meets the path goes to the handler first).
 #[test]
 fn stats_beneath_a_grant_at_the_edges_as_natively() {
     let tmp = scratch("stat-edges");

@@ -131,6 +131,23 @@ int main(void) {
     tries("d/f", m + pg - sizeof(struct stat), "at the end");
     tries("d/nob", m + pg - 64, "across the end");
 
+    /* The path inside the buffer the stat is written to (read first by
+       the kernel, then overwritten). */
+    static const int offs[] = {0, 16, 48, 100, 143};
+    for (unsigned i = 0; i < sizeof offs / sizeof *offs; i++)
+        for (int nf = 0; nf < 2; nf++) {
+            const char *rel[] = {"d/f", "d/ln", "d/nob", "d/missing"};
+            for (int j = 0; j < 4; j++) {
+                static char big[8192 + 512] __attribute__((aligned(16)));
+                long r = 0;
+                for (int k = 0; k < 4; k++) {
+                    snprintf(big + offs[i], sizeof big - offs[i], "%s/%s", cwd, rel[j]);
+                    r = fstatat_(big + offs[i], big, nf ? AT_SYMLINK_NOFOLLOW : 0);
+                }
+                printf("path inside the buffer at %d: %s(%s): %s\n", offs[i], nf ? "lstat" : "stat", rel[j], show(r, (struct stat *)big));
+            }
+        }
+
     /* In a vfork child (sharing the memory and the buffer). */
     static struct stat vst;
     static long vr;
