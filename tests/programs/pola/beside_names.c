@@ -3,7 +3,10 @@
  * gate's BESIDE path: openat2 in asm, the name looked at after the call),
  * for names that are not one plain name (`..`, `/`, absolute, trailing
  * slash, too long, NUL-less at a page's end), symlinks, a FIFO, a file
- * opened O_DIRECTORY; then the same beside the fds it made (marked with the grant), and beside an fd number dup2'd over to a file.
+ * opened O_DIRECTORY; then the same beside the fds it made (marked
+ * with the grant), O_NOATIME, beside an O_PATH fd of the directory, and
+ * beside an fd number dup2'd over to a file and to another directory;
+ * from -B's private /tmp down to the current directory.
  * Each four times (the sites rewritten to the gate); the answer's errno or
  * the file's type and size. Works in the current directory only (the
  * test's scratch), which it fills itself. */
@@ -55,7 +58,8 @@ static void tries(const char *tag, int dfd, const char *name, const char *shown)
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int noatime = argc > 1 && !strcmp(argv[1], "noatime");
     char cwd[4096];
     if (!getcwd(cwd, sizeof cwd))
         return 2;
@@ -119,6 +123,33 @@ int main(void) {
     tries("page-end", dfd, m + pg - 3, "..\\0 at the end");
     memcpy(m + pg - 2, "..", 2);
     tries("page-end", dfd, m + pg - 2, ".. (no NUL)");
+
+    /* O_NOATIME (the owner's or CAP_FOWNER's) beside the fd: files of
+       root's, nobody's and of ids no session maps; then from an O_PATH fd
+       of the directory. */
+    int w2 = open("top/sub/nob", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    close(w2);
+    chown("top/sub/nob", 65534, 65534);
+    w2 = open("top/sub/odd", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    close(w2);
+    chown("top/sub/odd", 12345, 12345);
+    /* (Files of ids the session does not map only with the argument
+       `noatime`: EPERM in a session, the ignored test's.) */
+    const char *owned[] = {"f", "nob", "odd"};
+    for (int i = 0; i < (noatime ? 3 : 1); i++)
+        for (int k = 0; k < 4; k++) {
+            int fd = openat(dfd, owned[i], O_RDONLY | O_NONBLOCK | O_NOATIME);
+            if (k == 3)
+                printf("noatime: openat(%s, O_NONBLOCK | O_NOATIME): %s\n", owned[i], what(fd));
+            if (fd >= 0)
+                close(fd);
+        }
+    if (noatime)
+        return 0;
+    int pfd = open(sub, O_PATH | O_DIRECTORY);
+    tries("o_path", pfd, "f", NULL);
+    tries("o_path", pfd, "inner", NULL);
+    close(pfd);
 
     /* The number dup2'd over to a file fd (dup2 through the handler). */
     int file = open(abs_f, O_RDONLY);
