@@ -4723,3 +4723,34 @@ fn noatime_opens_of_unmapped_owners_files_as_natively() {
     let s = Run::new(&w, &[prog.to_str().unwrap(), "noatime"]).grant("--ro", &prog).grant("--rw", &w).session();
     compare("O_NOATIME opens of unmapped owners' files", "beside_names noatime", &n, &s, true);
 }
+
+/// beside_names.c with a host mount (a tmpfs, made in a mount namespace of
+/// the test's own, natively and around the session) at top/sub/mnt of the
+/// granted directory: `mnt`, `mnt/g`, `mnt/..` beside the directory's fd
+/// and `g`, `..` beside the mount's (the BESIDE path's RESOLVE_NO_XDEV
+/// hands those to the handler): as natively (session-23b adversary).
+#[test]
+fn names_beside_a_directory_fd_across_a_host_mount_open_as_natively() {
+    let tmp = scratch("beside-mount");
+    let d = tmp.path();
+    let prog = d.join("beside_names");
+    fs::copy(program("pola/beside_names"), &prog).unwrap();
+    let go = |w: &Path, session: bool| {
+        fs::create_dir_all(w.join("top/sub/mnt")).unwrap();
+        let mut script = format!(
+            "mount --make-rprivate / && mount -t tmpfs -o size=1m none top/sub/mnt && echo gg > top/sub/mnt/f && echo g > top/sub/mnt/g && exec {} ",
+            if session { format!("{} pola -B --ro {} --rw {} --", preld().display(), prog.display(), w.display()) } else { String::new() }
+        );
+        script.push_str(&prog.display().to_string());
+        let mut c = Command::new("unshare");
+        c.args(["-m", "sh", "-c", &script]).current_dir(w).env_clear().envs(ENV).envs(preld_tests::fast_env());
+        run_limited(c, LIMIT).unwrap()
+    };
+    let wn = d.join("wn");
+    let w = d.join("w");
+    let n = go(&wn, false);
+    assert!(n.status.success(), "native: {}", n.report());
+    assert!(n.stdout_str().contains("openat(mnt/g, flags 0): ok file 2"), "native: {}", n.report());
+    let s = go(&w, true);
+    compare("names beside a directory fd across a host mount", "beside_names (mount)", &n, &s, true);
+}

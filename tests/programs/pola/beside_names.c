@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
     memset(long256, 'a', 256);
     long256[256] = 0;
     const char *names[] = {"f", "inner", ".", "..", "../f", "../sub/f", "inner/f", "inner/..", "inner/../f", "f/", "inner/", "f/.", "./f",
-                           "", "ln", "lnd", "up", "absln", "lnd/f", "fifo", "missing", "missing/x", abs_f, "/", "//", "...", long255, long256};
+                           "", "ln", "lnd", "up", "absln", "lnd/f", "fifo", "mnt", "mnt/g", "mnt/..", "missing", "missing/x", abs_f, "/", "//", "...", long255, long256};
     for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
         tries("dir", dfd, names[i], names[i] == long255 ? "a*255" : names[i] == long256 ? "a*256" : names[i] == abs_f ? "ABS/top/sub/f" : NULL);
 
