@@ -6,7 +6,8 @@
  * device). First by 8 threads at once, each in its own order (racing the
  * first stat of each), then in a fork child, a vfork child, and an image
  * exec'd (`--vdirs`), which does the same again. Prints one line per
- * ancestor and way, "same" or the difference. */
+ * ancestor and way, "same" or the difference. Each is also stat'ed with
+ * its path inside the buffer the stat is written to. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -37,8 +38,17 @@ static void check(int i, char *out, size_t n) {
                  (unsigned long)b.st_ino);
     else if (la || c.st_ino != a.st_ino || c.st_dev != a.st_dev)
         snprintf(out, n, "lstat DIFF");
-    else
-        snprintf(out, n, "same");
+    else {
+        /* The path inside the buffer the stat is written to. */
+        static __thread char big[8192] __attribute__((aligned(16)));
+        snprintf(big + 40, sizeof big - 40, "%s", anc[i]);
+        int rc = stat(big + 40, (struct stat *)big);
+        struct stat *d = (struct stat *)big;
+        if (rc || d->st_ino != a.st_ino || d->st_dev != a.st_dev || d->st_mode != a.st_mode)
+            snprintf(out, n, "path inside the buffer: %s", rc ? strerrorname_np(errno) : "DIFF");
+        else
+            snprintf(out, n, "same");
+    }
 }
 
 static void *thread(void *arg) {
