@@ -198,6 +198,10 @@ fn main() {
     own("pola", "low_nofile", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "vfork_cwd", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "full_fd_table", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "beside_names", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "stat_edges", &["-O2", "-Wall"], false, &mut jobs);
+    own("pola", "vdirs_many", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
+    own("pola", "stat_below_rsp", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "statfs_full", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "gate_bad_pointers", &["-O2", "-Wall", "-Wno-nonnull"], false, &mut jobs);
     own("pola", "link_targets", &["-O2", "-Wall"], false, &mut jobs);

@@ -10,8 +10,13 @@ use crate::{thread, vdso};
 
 static IMAGE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
 
-/// Records ld-preld's own image range.
+/// Records ld-preld's own image range, its end rounded up to the page: the
+/// kernel maps the last page whole, and the bytes past the linker's end
+/// of the image (`__preld_image_end`) are preld's mapping too, which the
+/// program natively does not have (a stat into them was made there by the
+/// session stat gate, EFAULT natively; session-23b adversary).
 pub fn set_image(start: usize, end: usize) {
+    let end = end.next_multiple_of(4096);
     IMAGE[0].store(start, Ordering::Relaxed);
     IMAGE[1].store(end, Ordering::Relaxed);
     // (For the fast path's stat gate, which writes no stat there.)

@@ -471,7 +471,12 @@ fn the_open_gate_s_grant_fds_follow_their_moves() {
 /// getcwd and the stat of a virtual directory, answered in the process
 /// since session 23, given buffers in preld's memory or ending in it
 /// (tests/programs/attack/preld_buffers.c), through the gate and the trap
-/// path: EFAULT each, and preld works on (session-23 adversary).
+/// path: EFAULT each, and preld works on (session-23 adversary). Then
+/// stats beneath grants (the session stat gate's) into the middle and the
+/// last bytes of ld-preld's bss and into the thread block gs points at:
+/// the last 144 bytes of the image's last page, past the linker's end of
+/// the image, were written (`RESIDENT` ended there, not at the page's
+/// end; session-23b adversary, fixed).
 #[test]
 fn getcwd_and_virtual_directory_stats_never_write_preld_s_memory() {
     let (stdout, stderr, status) = session_run("preld_buffers", &[], &[]);

@@ -4598,3 +4598,159 @@ fn another_process_s_proc_root_and_cwd_as_natively() {
     let script = "readlink /proc/$$/root; readlink /proc/$$/cwd; cat /proc/$$/cwd/h; ls /proc/$$/root/ >/dev/null && echo listed";
     Run::new(tmp.path(), &["sh", "-c", script]).grant("--ro", tmp.path()).same("another process's /proc/PID/root and cwd", true);
 }
+
+/// openat(DIRFD, NAME, O_NONBLOCK or O_DIRECTORY ...) beside a granted
+/// directory's fd (the session open gate's BESIDE path, the name looked at
+/// after the call): `..`, `../f`, `inner/..`, `f/`, `/`, `//`, an absolute
+/// name, symlinks (to a file, a directory, `..`, absolute), a FIFO (device
+/// nodes: `device_nodes_in_grants`; a session cannot mknod), names of 255
+/// and 256 bytes, NUL-less names at a page's end, then beside the fds it
+/// made, O_NOATIME, beside an O_PATH fd of the directory and beside the
+/// number dup2'd over to a file and to another directory, and from -B's
+/// private /tmp down to the scratch (a grant nested in it): as natively
+/// (tests/programs/pola/beside_names.c; session-23b adversary).
+#[test]
+fn names_beside_a_directory_fd_open_as_natively() {
+    let tmp = scratch("beside-names");
+    let d = tmp.path();
+    let prog = d.join("beside_names");
+    fs::copy(program("pola/beside_names"), &prog).unwrap();
+    let w = d.join("w");
+    fs::create_dir(&w).unwrap();
+    let wn = d.join("wn");
+    fs::create_dir(&wn).unwrap();
+    let n = Run::new(&wn, &[prog.to_str().unwrap()]).native_ok();
+    let s = Run::new(&w, &[prog.to_str().unwrap()]).grant("--ro", &prog).grant("--rw", &w).session();
+    compare("names beside a directory fd", "beside_names", &n, &s, true);
+}
+
+/// stat and lstat by absolute paths beneath a grant (the session stat
+/// gate's, in asm from the grant's copy): symlinks at the end and on the
+/// way, `..`, `//`, trailing slashes, paths past PATH_MAX and NAME_MAX,
+/// files and a directory owned by nobody, a FIFO, a buffer read-only,
+/// NULL, across a mapping's end, and in a vfork child: as natively
+/// (tests/programs/pola/stat_edges.c; session-23b adversary). And the
+/// path inside the buffer: a file owned by nobody (the overflow id, which
+/// the gate hands to the handler after its fstat) was ENOENT, the handler
+/// reading as the path the stat the gate had written over it (fixed: a
+/// buffer that meets the path goes to the handler first).
+#[test]
+fn stats_beneath_a_grant_at_the_edges_as_natively() {
+    let tmp = scratch("stat-edges");
+    let d = tmp.path();
+    let prog = d.join("stat_edges");
+    fs::copy(program("pola/stat_edges"), &prog).unwrap();
+    let w = d.join("w");
+    fs::create_dir(&w).unwrap();
+    let wn = d.join("wn");
+    fs::create_dir(&wn).unwrap();
+    let n = Run::new(&wn, &[prog.to_str().unwrap()]).native_ok();
+    let s = Run::new(&w, &[prog.to_str().unwrap()]).grant("--ro", &prog).grant("--rw", &w).session();
+    compare("stats at the edges", "stat_edges", &n, &s, true);
+}
+
+/// More than 16 virtual directories (the ancestors of a deep grant), each
+/// stat'ed by its own name (its stand-in's fd kept by the process at its
+/// first stat, 16 slots at most) and spelt `P/.` (the server's answer):
+/// the same, by 8 threads racing the first stats, then in a fork child, a
+/// vfork child and the image exec'd next (`--vdirs`)
+/// (tests/programs/pola/vdirs_many.c; session-23b adversary).
+#[test]
+fn many_virtual_directories_stat_as_the_server_says() {
+    let tmp = scratch("vdirs-many");
+    let d = tmp.path();
+    let prog = d.join("vdirs_many");
+    fs::copy(program("pola/vdirs_many"), &prog).unwrap();
+    let mut deep = d.join("v");
+    for i in 0..20 {
+        deep.push(format!("a{i}"));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    let target = deep.join("x");
+    fs::write(&target, "x\n").unwrap();
+    let s = Run::new(d, &[prog.to_str().unwrap(), target.to_str().unwrap()]).grant("--ro", &prog).grant("--ro", &deep).session_ok();
+    let out = s.stdout_str();
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(": ") && !l.ends_with(": same")).collect();
+    assert!(out.contains("exec'd: ") && out.matches("ancestors").count() == 2, "{}", s.report());
+    assert!(lines.is_empty(), "virtual directories' stats differ from the server's:\n{}\n{}", lines.join("\n"), s.report());
+}
+
+/// A stat through libc's syscall() whose buffer lies in the stack below
+/// the caller's stack pointer, past the red zone (at 128 to 512 bytes
+/// below it): natively the kernel writes it there and the call returns
+/// (tests/programs/pola/stat_below_rsp.c). In a session the program dies
+/// of SIGSEGV at the first offset (the buffer right below the red zone),
+/// and so under `preld run`, even with PRELD_FAST=0 (the tail gate's slot
+/// and a rewritten site's stub's return address and the session gates'
+/// saved registers lie there, and the kernel's write of the stat
+/// overwrites them); a session with PRELD_FAST=0 (the stat made in the
+/// handler) answers as natively. The x86-64 ABI lets signal handlers
+/// clobber that memory, so only a program with no signals may rely on it
+/// (session-23b adversary; not fixed: the slot's place is the design's,
+/// DESIGN "Calls that really happen go through the tail gate").
+#[test]
+#[ignore = "bug: a buffer below the caller's red zone is written over preld's return address and saved registers (tail gate slot, stub, session gates): SIGSEGV where natively the call works"]
+fn a_stat_into_the_stack_below_the_red_zone_works_as_natively() {
+    let tmp = scratch("stat-below-rsp");
+    let d = tmp.path();
+    let prog = d.join("stat_below_rsp");
+    fs::copy(program("pola/stat_below_rsp"), &prog).unwrap();
+    let r = Run::new(d, &[prog.to_str().unwrap(), "/usr/include/stdio.h"]).grant("--ro", &prog);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("stat_below_rsp: 0 wrong"), "native: {}", n.report());
+    r.same("a stat into the stack below the red zone", true);
+}
+
+/// O_NOATIME opens (root's: CAP_FOWNER) of files owned by nobody and by
+/// an id no session maps, beside a granted directory's fd
+/// (tests/programs/pola/beside_names.c `noatime`): natively they open; in
+/// a root session they are EPERM, the gate's and the handler's alike
+/// (PRELD_FAST=0 too): the session's user namespace gives root no
+/// CAP_FOWNER over owners it does not map (session-23b adversary; not
+/// analysed further).
+#[test]
+#[ignore = "bug: O_NOATIME opens of files whose owner the root session does not map are EPERM (natively root opens them)"]
+fn noatime_opens_of_unmapped_owners_files_as_natively() {
+    let tmp = scratch("beside-noatime");
+    let d = tmp.path();
+    let prog = d.join("beside_names");
+    fs::copy(program("pola/beside_names"), &prog).unwrap();
+    let w = d.join("w");
+    fs::create_dir(&w).unwrap();
+    let wn = d.join("wn");
+    fs::create_dir(&wn).unwrap();
+    let n = Run::new(&wn, &[prog.to_str().unwrap(), "noatime"]).native_ok();
+    let s = Run::new(&w, &[prog.to_str().unwrap(), "noatime"]).grant("--ro", &prog).grant("--rw", &w).session();
+    compare("O_NOATIME opens of unmapped owners' files", "beside_names noatime", &n, &s, true);
+}
+
+/// beside_names.c with a host mount (a tmpfs, made in a mount namespace of
+/// the test's own, natively and around the session) at top/sub/mnt of the
+/// granted directory: `mnt`, `mnt/g`, `mnt/..` beside the directory's fd
+/// and `g`, `..` beside the mount's (the BESIDE path's RESOLVE_NO_XDEV
+/// hands those to the handler): as natively (session-23b adversary).
+#[test]
+fn names_beside_a_directory_fd_across_a_host_mount_open_as_natively() {
+    let tmp = scratch("beside-mount");
+    let d = tmp.path();
+    let prog = d.join("beside_names");
+    fs::copy(program("pola/beside_names"), &prog).unwrap();
+    let go = |w: &Path, session: bool| {
+        fs::create_dir_all(w.join("top/sub/mnt")).unwrap();
+        let mut script = format!(
+            "mount --make-rprivate / && mount -t tmpfs -o size=1m none top/sub/mnt && echo gg > top/sub/mnt/f && echo g > top/sub/mnt/g && exec {} ",
+            if session { format!("{} pola -B --ro {} --rw {} --", preld().display(), prog.display(), w.display()) } else { String::new() }
+        );
+        script.push_str(&prog.display().to_string());
+        let mut c = Command::new("unshare");
+        c.args(["-m", "sh", "-c", &script]).current_dir(w).env_clear().envs(ENV).envs(preld_tests::fast_env());
+        run_limited(c, LIMIT).unwrap()
+    };
+    let wn = d.join("wn");
+    let w = d.join("w");
+    let n = go(&wn, false);
+    assert!(n.status.success(), "native: {}", n.report());
+    assert!(n.stdout_str().contains("openat(mnt/g, flags 0): ok file 2"), "native: {}", n.report());
+    let s = go(&w, true);
+    compare("names beside a directory fd across a host mount", "beside_names (mount)", &n, &s, true);
+}

@@ -1624,7 +1624,8 @@ session_open_gate!(fast_gate_session_openat, path: "rsi", flags: "edx", flags_at
 /// cannot write), or the open's ENOENT or ENOTDIR; an owner the session's
 /// user namespace shows as the overflow id, or anything else, goes on to
 /// the handler gate with the call as it came (a stat changes nothing but
-/// BUF, which the handler writes again). A signal waits from the look at
+/// BUF, which the handler writes again; a BUF that meets PATH goes there
+/// first, its path not yet overwritten). A signal waits from the look at
 /// the path to the end (a stat never waits), as in the stat gate.
 ///
 /// ```text
@@ -1678,6 +1679,17 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         "call {grant_of}",
         "test rdx, rdx",
         "jz 7f",
+        // A buffer that meets the path (r8 to its NUL, rdi): the
+        // handler's (the fstat would overwrite the path, which the handler
+        // reads again for the owners it shows as the overflow id: it
+        // answered ENOENT; session-23b adversary).
+        "mov rax, qword ptr [rsp + 24]",   // the buffer, saved
+        "cmp rax, rdi",
+        "ja 21f",
+        "add rax, {stat_size}",
+        "cmp rax, r8",
+        "ja 7f",
+        "21:",
         "mov edi, dword ptr [rdx + {fd_at}]",
         "push {resolve}",                  // open_how.resolve
         "push 0",                          // open_how.mode

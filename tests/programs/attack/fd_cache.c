@@ -84,6 +84,22 @@ static void probe(const char *label, int d) {
     long r = readlink(link, name, sizeof name - 1);
     printf("\n%s: readlink %s -> %s\n", label, link, r > 0 ? name : strerror(errno));
     fflush(stdout);
+    /* The stale mark handed on: `.` opened beside N with O_DIRECTORY (the
+       session open gate's BESIDE path marks the new fd with N's grant),
+       then the same from the new fd (session-23b adversary). */
+    if (!strstr(label, "(derived)")) {
+        int d2 = -1;
+        for (int i = 0; i < 4; i++) {
+            if (d2 >= 0) close(d2);
+            d2 = openat(d, ".", O_RDONLY | O_DIRECTORY);
+        }
+        if (d2 >= 0) {
+            char l2[300];
+            snprintf(l2, sizeof l2, "%s (derived)", label);
+            probe(l2, d2);
+            close(d2);
+        } else printf("%s: openat(N, ., O_DIRECTORY) %s\n", label, strerror(errno));
+    }
 }
 
 int main(int argc, char **argv) {

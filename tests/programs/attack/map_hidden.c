@@ -30,6 +30,25 @@ int main(int argc, char **argv) {
     show("libc openat(H/hidden fd, key)", lc(openat((int)hid, "key", O_RDONLY)));
     show("libc openat(H/hidden fd, ../hidden/key)", lc(openat((int)hid, "../hidden/key", O_RDONLY)));
     show("raw openat(H fd, hidden/key)", raw(SYS_openat, hd, "hidden/key", O_RDONLY, 0));
+    /* Beside H's fd with O_NONBLOCK / O_DIRECTORY, four times (the site
+       rewritten to the session open gate, whose BESIDE path opens one name
+       beside a marked fd from the fd itself): hidden, then key beside it,
+       `..` and back (session-23b adversary). */
+    for (int i = 0; i < 4; i++) {
+        long hd2 = lc(open(h, O_RDONLY | O_DIRECTORY));
+        long hid2 = lc(openat((int)hd2, "hidden", O_RDONLY | O_DIRECTORY | O_NONBLOCK));
+        char l[96];
+        snprintf(l, sizeof l, "gate %d: openat(H/hidden fd, key, O_NONBLOCK)", i);
+        show(l, lc(openat((int)hid2, "key", O_RDONLY | O_NONBLOCK)));
+        long up = lc(openat((int)hid2, "..", O_RDONLY | O_DIRECTORY));
+        long hid3 = lc(openat((int)up, "hidden", O_RDONLY | O_DIRECTORY));
+        snprintf(l, sizeof l, "gate %d: openat(H/hidden/.. /hidden fd, key, O_NONBLOCK)", i);
+        show(l, lc(openat((int)hid3, "key", O_RDONLY | O_NONBLOCK)));
+        snprintf(l, sizeof l, "gate %d: openat(H fd, hidden/key, O_NONBLOCK)", i);
+        show(l, lc(openat((int)hd2, "hidden/key", O_RDONLY | O_NONBLOCK)));
+        long fds[] = { hd2, hid2, up, hid3 };
+        for (int k = 0; k < 4; k++) if (fds[k] >= 0) close((int)fds[k]);
+    }
     find_gadgets();
     if (!ncand) { printf("no gadget: nothing more to try\n"); return 0; }
     G = cands[0];

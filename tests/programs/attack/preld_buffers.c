@@ -50,6 +50,43 @@ int main(int argc, char **argv) {
         l = e ? e + 1 : l + strlen(l);
     }
     printf("preld's writable memory: %s\n", ns ? "found" : "none");
+    /* Deeper in: the middle and the end of the mapping after ld-preld's
+       writable segment (its bss: the handler's heap arena), and the thread
+       block gs points at (rdgsbase), given to the session stat gate with a
+       granted path (session-23b adversary). */
+    {
+        unsigned long more[16];
+        int nm = 0;
+        for (int i = 1; i < ns && nm < 12; i += 2) {
+            for (char *l = maps; l < maps + n;) {
+                unsigned long lo, hi;
+                if (sscanf(l, "%lx-%lx", &lo, &hi) == 2 && lo == starts[i]) {
+                    printf("the mapping after ld-preld's: %lx-%lx\n", lo, hi);
+                    more[nm++] = lo + ((hi - lo) / 2 & ~4095UL);
+                    more[nm++] = hi - 144;
+                    more[nm++] = hi - 4096;
+                    break;
+                }
+                l += strlen(l) + 1;
+            }
+        }
+        unsigned long gs = 0;
+        __asm__ volatile("rdgsbase %0" : "=r"(gs));
+        if (gs) {
+            more[nm++] = gs;
+            more[nm++] = gs & ~4095UL;
+        }
+        printf("deeper: %d places%s\n", nm, gs ? " (gs base found)" : "");
+        const char *paths[] = {"/usr/include/stdio.h", cat2(ro, "/victim"), "/usr/include"};
+        for (int i = 0; i < nm; i++)
+            for (int j = 0; j < 3; j++) {
+                char what[160];
+                snprintf(what, sizeof what, "deeper stat(%s, place %d)", paths[j], i);
+                check(what, lsys(SYS_stat, (long)paths[j], (long)more[i], 0, 0, 0));
+                snprintf(what, sizeof what, "deeper lstat(%s, place %d)", paths[j], i);
+                check(what, lsys(SYS_newfstatat, AT_FDCWD, (long)paths[j], (long)more[i], AT_SYMLINK_NOFOLLOW, 0));
+            }
+    }
     for (int i = 0; i < ns; i++) {
         char what[96];
         long b = (long)starts[i];
@@ -57,8 +94,10 @@ int main(int argc, char **argv) {
         check(what, lsys(SYS_getcwd, b, 4096, 0, 0, 0));
         snprintf(what, sizeof what, "getcwd(ending in preld %d)", i);
         check(what, lsys(SYS_getcwd, b - 2, 4096, 0, 0, 0));
-        const char *names[] = {"/", "/etc", "/usr"};
-        for (int j = 0; j < 3; j++) {
+        /* (Then paths beneath grants: the session stat gate's, made in
+           asm from the grant's copy; session-23b adversary.) */
+        const char *names[] = {"/", "/etc", "/usr", "/usr/include/stdio.h", "/usr/include/", "/usr/bin/sh", cat2(ro, "/victim")};
+        for (int j = 0; j < 7; j++) {
             snprintf(what, sizeof what, "stat(%s, preld %d)", names[j], i);
             check(what, lsys(SYS_stat, (long)names[j], b, 0, 0, 0));
             snprintf(what, sizeof what, "lstat(%s, preld %d)", names[j], i);
