@@ -1148,6 +1148,58 @@ path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 
+/// The two ends of a session gate (`session_open_gate!`,
+/// `fast_gate_session_stat`), whose frame holds the flags, then rax, rdi,
+/// rsi, rdx, r10, r8 and r9 as the call came. `16:` made, rax the answer:
+/// signals put off come in now (`in_gate` cleared, those the kernel
+/// queued meanwhile unblocked), the registers but rax back, r11 the
+/// flags, as a `syscall` leaves it. `7:` the handler gate's: the call as
+/// it came, falling into the gate's own `9:` (signals put off stay
+/// blocked until the handler gate ends: it unblocks them). Needs
+/// `in_gate`, `deferred`, `sig_unblock` and `sigprocmask`.
+macro_rules! session_gate_ends {
+    () => {
+        concat!(
+            "16:\n",
+            "mov qword ptr gs:[{in_gate}], 0\n", // from here a signal comes in
+            "mov r11, gs:[{deferred}]\n",
+            "test r11, r11\n",
+            "jz 18f\n",
+            "push rax\n",                        // the answer
+            "push r11\n",                        // the put-off slot
+            "mov qword ptr gs:[{deferred}], 0\n",
+            "mov edi, {sig_unblock}\n",
+            "mov rsi, rsp\n",
+            "xor edx, edx\n",
+            "mov r10d, 8\n",
+            "mov eax, {sigprocmask}\n",
+            "syscall\n",
+            "pop r11\n",
+            "pop rax\n",
+            "18:\n",
+            "pop r9\n",
+            "pop r8\n",
+            "pop r10\n",
+            "pop rdx\n",
+            "pop rsi\n",
+            "pop rdi\n",
+            "lea rsp, [rsp + 8]\n",              // the number
+            "mov r11, [rsp]\n",                  // r11 = the flags
+            "popfq\n",
+            "ret\n",
+            "7:\n",
+            "mov qword ptr gs:[{in_gate}], 0\n",
+            "pop r9\n",
+            "pop r8\n",
+            "pop r10\n",
+            "pop rdx\n",
+            "pop rsi\n",
+            "pop rdi\n",
+            "pop rax\n",
+        )
+    };
+}
+
 /// The grant a session gate resolves a path beneath (`fast_gate_session_open`,
 /// `fast_gate_session_stat`), called with the path in r8: on return rdx
 /// is the grant of `GATE_GRANTS` whose virtual path the path begins with,
@@ -1431,42 +1483,14 @@ macro_rules! session_open_gate {
                 "or rcx, rdx",
                 "lea rdx, [rip + {fd_grants}]",
                 "mov qword ptr [rdx + r11 * 8], rcx",
-                // Made: signals put off (beside an fd: during the call)
-                // come now, r11 the flags, as natively.
-                "16:",
-                "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
-                "mov r11, gs:[{deferred}]",
-                "test r11, r11",
-                "jz 18f",
-                "push rax",                        // the result
-                "push r11",                        // the put-off slot
-                "mov qword ptr gs:[{deferred}], 0",
-                "mov edi, {sig_unblock}",
-                "mov rsi, rsp",
-                "xor edx, edx",
-                "mov r10d, 8",
-                "mov eax, {sigprocmask}",
-                "syscall",
-                "pop r11",
-                "pop rax",
-                "18:",
-                "pop r9",
-                "pop r8",
-                "pop r10",
-                "pop rdx",
-                "pop rsi",
-                "pop rdi",
-                "lea rsp, [rsp + 8]",              // the number
-                "mov r11, [rsp]",                  // r11 = the flags
-                "popfq",
-                "ret",
+                "jmp 16f",
                 "15:",
                 "cmp rax, {eintr}",
-                "je 16b",
+                "je 16f",
                 "cmp rax, {enoent}",
-                "je 16b",
+                "je 16f",
                 "cmp rax, {enotdir}",
-                "je 16b",
+                "je 16f",
                 "jmp 7f",
                 ".if {at}",
                 // Beside a directory fd (the comment above).
@@ -1542,7 +1566,7 @@ macro_rules! session_open_gate {
                 "je 35f",
                 "36:",
                 "test rax, rax",
-                "js 16b",
+                "js 16f",
                 "jmp 37b",
                 // Not one name: closed again, the handler's.
                 "35:",
@@ -1553,17 +1577,7 @@ macro_rules! session_open_gate {
                 "syscall",
                 "jmp 7f",
                 ".endif",
-                // The handler gate's, as it came (signals put off stay
-                // blocked until it ends: it unblocks them).
-                "7:",
-                "mov qword ptr gs:[{in_gate}], 0",
-                "pop r9",
-                "pop r8",
-                "pop r10",
-                "pop rdx",
-                "pop rsi",
-                "pop rdi",
-                "pop rax",
+                session_gate_ends!(),
                 "9:",
                 "popfq",
                 "jmp {handler}",
@@ -1724,50 +1738,14 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         "je 7f",
         "cmp dword ptr [rdx + {gid_at}], {overflow}",
         "je 7f",
-        // Made: signals put off come now, r11 the flags, as natively.
-        "16:",
-        "mov qword ptr gs:[{in_gate}], 0", // from here a signal comes in
-        "mov r11, gs:[{deferred}]",
-        "test r11, r11",
-        "jz 18f",
-        "push rax",                        // the result
-        "push r11",                        // the put-off slot
-        "mov qword ptr gs:[{deferred}], 0",
-        "mov edi, {sig_unblock}",
-        "mov rsi, rsp",
-        "xor edx, edx",
-        "mov r10d, 8",
-        "mov eax, {sigprocmask}",
-        "syscall",
-        "pop r11",
-        "pop rax",
-        "18:",
-        "pop r9",
-        "pop r8",
-        "pop r10",
-        "pop rdx",
-        "pop rsi",
-        "pop rdi",
-        "lea rsp, [rsp + 8]",              // the number
-        "mov r11, [rsp]",                  // r11 = the flags
-        "popfq",
-        "ret",
+        "jmp 16f",
         "15:",
         "cmp rax, {enoent}",
-        "je 16b",
+        "je 16f",
         "cmp rax, {enotdir}",
-        "je 16b",
-        // The handler gate's, as it came (signals put off stay blocked
-        // until it ends: it unblocks them).
-        "7:",
-        "mov qword ptr gs:[{in_gate}], 0",
-        "pop r9",
-        "pop r8",
-        "pop r10",
-        "pop rdx",
-        "pop rsi",
-        "pop rdi",
-        "pop rax",
+        "je 16f",
+        "jmp 7f",
+        session_gate_ends!(),
         "9:",
         "mov eax, {nr}",
         "popfq",
