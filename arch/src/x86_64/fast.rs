@@ -1148,6 +1148,34 @@ path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 
+/// The stat gates' look at the buffer [rdx, rdx + STAT_SIZE): to `$meets`
+/// where it meets a range of preld's memory (`RESIDENT`; or may, with
+/// `RESIDENT_MORE`), else on from its `3:`. Clobbers rax, rcx, r11 and the
+/// flags. Needs `res_more`, `res_slots`, `res` and `stat_size`.
+macro_rules! stat_buffer_not_preld_s {
+    ($meets:literal) => {
+        concat!(
+            "cmp byte ptr [rip + {res_more}], 0\n",
+            "jne ", $meets, "\n",
+            "mov ecx, {res_slots}\n",
+            "lea r11, [rip + {res}]\n",
+            "2:\n",
+            "test rcx, rcx\n",
+            "jz 3f\n",
+            "cmp rdx, qword ptr [r11 + 8]\n",    // below its end...
+            "jae 4f\n",
+            "lea rax, [rdx + {stat_size}]\n",
+            "cmp qword ptr [r11], rax\n",        // ...and its start below ours: it meets
+            "jb ", $meets, "\n",
+            "4:\n",
+            "add r11, 16\n",
+            "dec rcx\n",
+            "jmp 2b\n",
+            "3:",
+        )
+    };
+}
+
 /// The two ends of a session gate (`session_open_gate!`,
 /// `fast_gate_session_stat`), whose frame holds the flags, then rax, rdi,
 /// rsi, rdx, r10, r8 and r9 as the call came. `16:` made, rax the answer:
@@ -1662,24 +1690,7 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         "je 9f",
         "test r10d, {not_nofollow}",
         "jnz 9f",
-        // The buffer [rdx, rdx + STAT_SIZE) meets no range of preld's.
-        "cmp byte ptr [rip + {res_more}], 0",
-        "jne 9f",
-        "mov ecx, {res_slots}",
-        "lea r11, [rip + {res}]",
-        "2:",
-        "test rcx, rcx",
-        "jz 3f",
-        "cmp rdx, qword ptr [r11 + 8]",    // below its end...
-        "jae 4f",
-        "lea rax, [rdx + {stat_size}]",
-        "cmp qword ptr [r11], rax",        // ...and its start below ours: it meets
-        "jb 9f",
-        "4:",
-        "add r11, 16",
-        "dec rcx",
-        "jmp 2b",
-        "3:",
+        stat_buffer_not_preld_s!("9f"),
         "mov eax, {nr}",                   // (the number, clobbered above)
         "push rax",                        // the call as it came
         "push rdi",
@@ -2239,28 +2250,11 @@ macro_rules! stat_gate {
                 "shr rcx, 32",
                 "cmp ecx, eax",
                 "jne 8f",                          // learnt of an fd closed since
-                // The buffer [rdx, rdx + STAT_SIZE) meets no range of preld's.
-                "cmp byte ptr [rip + {res_more}], 0",
-                "jne 8f",
-                "mov ecx, {res_slots}",
-                "lea r11, [rip + {res}]",
-                "2:",
-                "test rcx, rcx",
-                "jz 3f",
-                "cmp rdx, qword ptr [r11 + 8]",    // below its end...
-                "jae 4f",
-                "lea rax, [rdx + {stat_size}]",
-                "cmp qword ptr [r11], rax",        // ...and its start below ours: it meets
-                "jb 8f",
-                "4:",
-                "add r11, 16",
-                "dec rcx",
-                "jmp 2b",
+                stat_buffer_not_preld_s!("8f"),
                 // The name's first GATE_NAME_MAX bytes (all the gate looks
                 // at) apart from the buffer: the kernel reads the name,
                 // then writes the buffer over it, and the name looked at
                 // after the call would not be the one it read.
-                "3:",
                 "lea rax, [rdx + {stat_size}]",
                 "cmp rsi, rax",
                 "jae 16f",                         // the name above the buffer
