@@ -1234,13 +1234,22 @@ fn opens_by_the_session_open_gate_answer_as_natively() {
 fn virtual_directories_stat_as_the_server_says() {
     const CHECK: &str = r#"
 import os, sys
-def key(st):
+def key(f, p):
+    try:
+        st = f(p)
+    except OSError as e:
+        # (A directory the base does not hold on this machine: the same
+        # error both ways.)
+        return ("error", e.errno)
     return (st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 os.chdir("/etc")
 bad = 0
+if key(os.stat, "/")[0] == "error" or key(os.stat, "/etc")[0] == "error":
+    print("no stat of / or /etc")
+    bad += 1
 for d, other in [("/", "//"), ("/etc", "/etc/."), ("/etc", "//etc/"), ("/var/cache", "/var/cache/"), ("/var", "/./var"), (".", "/etc/"), ("/etc/ssl", "/etc/ssl/.")]:
     for f in (os.stat, os.lstat):
-        a, b = key(f(d)), key(f(other))
+        a, b = key(f, d), key(f, other)
         if a != b:
             print(f"{f.__name__}({d!r}) {a} != {f.__name__}({other!r}) {b}")
             bad += 1
