@@ -92,6 +92,14 @@ impl Grant {
         &self.vpath
     }
 
+    /// A directory grant an open for reading goes down in with one
+    /// openat2 from its copy (`pola::gate_open`, the session open gate,
+    /// `arm_open_gate`): read-only or read-write, no devices, a copy that
+    /// shows what is nested in it.
+    pub fn opens_down(&self) -> bool {
+        !self.is_file() && matches!(self.resolve_mode(), b'r' | b'w' | b'x') && self.nodev && !self.shadows
+    }
+
     /// A grant of one regular file (`f`, `e`), not of a directory.
     pub fn is_file(&self) -> bool {
         is_file_mode(self.mode)
@@ -639,15 +647,20 @@ pub fn virtual_dir_fd(path: &[u8]) -> Option<i32> {
     if !fd_cache_on() {
         return None;
     }
-    let path = if path.len() > 1 { path.strip_suffix(b"/").unwrap_or(path) } else { path };
+    let path = without_trailing_slash(path);
     vdirs().find(|d| d.vpath == path).map(|d| d.fd.load(Ordering::Relaxed))
+}
+
+/// `path` without one trailing slash (but `/`).
+fn without_trailing_slash(path: &[u8]) -> &[u8] {
+    if path.len() > 1 { path.strip_suffix(b"/").unwrap_or(path) } else { path }
 }
 
 /// Keeps `fd` (an O_PATH fd of the stand-in of the virtual directory
 /// `path`, from the server) for `virtual_dir_fd`, as one of preld's; else
 /// closes it.
 pub fn learn_virtual_dir(path: &[u8], fd: i32) {
-    let path = if path.len() > 1 { path.strip_suffix(b"/").unwrap_or(path) } else { path };
+    let path = without_trailing_slash(path);
     if !fd_cache_on() || virtual_dir_fd(path).is_some() {
         sys::close(fd);
         return;
@@ -970,14 +983,11 @@ pub fn arm_open_gate(stat: bool) {
     let links = LINKS.load(Ordering::Acquire);
     // SAFETY: set once from a leaked Box and never freed.
     let links = unsafe { links.as_ref() }.map_or(&[][..], |l| l.links.as_slice());
-    let within = |inner: &[u8], outer: &[u8]| inner.starts_with(outer) && inner.get(outer.len()).is_none_or(|&b| b == b'/');
     let mut n = 0;
     for (k, g) in t.iter().enumerate() {
         let v = g.vpath.as_slice();
-        let eligible = !g.is_file()
-            && matches!(g.resolve_mode(), b'r' | b'w' | b'x')
-            && g.nodev
-            && !g.shadows
+        // (`/` itself is left out by its length: `within` of it is all.)
+        let eligible = g.opens_down()
             && (2..=preld_arch::fast::GATE_VPATH_MAX).contains(&v.len())
             && !may_be_the_handler_s(v)
             && v != b"/dev"

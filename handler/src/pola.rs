@@ -936,8 +936,7 @@ fn gate_open_path(p: &mut PathIn, addr: usize, flags: usize) -> Option<Result<i3
         return None;
     }
     let (g, rest) = beneath::find(path)?;
-    let mode = g.resolve_mode();
-    if g.is_file() || !matches!(mode, b'r' | b'w' | b'x') || !g.nodev || g.shadows || rest.is_empty() {
+    if !g.opens_down() || rest.is_empty() {
         return None;
     }
     if beneath::link_in(path, true).is_some() || !beneath::descends_only(rest) {
@@ -951,7 +950,7 @@ fn gate_open_path(p: &mut PathIn, addr: usize, flags: usize) -> Option<Result<i3
             Some(Ok(fd))
         }
         Err(ELOOP | EXDEV) => None,
-        Err(e) if server_decides(e, mode) => None,
+        Err(e) if server_decides(e, g.resolve_mode()) => None,
         Err(e) => Some(Err(e)),
     }
 }
@@ -2179,18 +2178,15 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
     // A virtual directory's stat is its stand-in's, as the server says
     // (one learnt as such: `learn_virtual_dir`).
     let vdir = if p.dirfd.is_none() { beneath::virtual_dir_fd(&p.buf[..p.len]) } else { None };
-    // (EMFILE: the program's fd table is full, and the fd the stat is made
-    // from finds no room; natively a stat takes none: the server's answer,
-    // which takes none either. Every stat of a program at its fd limit
-    // said EMFILE, `/` too since it is made here: session-23 adversary.)
-    let (fd, _) = match vdir {
-        Some(d) => match sys::fcntl(d, F_DUPFD_CLOEXEC, 0) {
-            Ok(fd) => (fd as i32, b'r'),
-            Err(crate::errno::EMFILE) => return None,
-            Err(e) => return Some(Outcome::Return(-(e as isize))),
-        },
+    // (A virtual directory's fd is preld's own, kept: the stat is made
+    // from it as it is. Another's is a new O_PATH fd, whose EMFILE, with
+    // the program's fd table full, is the server's to answer: natively a
+    // stat takes no fd; every stat of a program at its fd limit said
+    // EMFILE, session-23 adversary.)
+    let (fd, ours) = match vdir {
+        Some(d) => (d, false),
         None => match beneath_path(p, f & AT_SYMLINK_NOFOLLOW != 0)? {
-            Ok(v) => v,
+            Ok((fd, _)) => (fd, true),
             Err(e) if e == -(crate::errno::EMFILE as isize) => return None,
             Err(e) => return Some(Outcome::Return(e)),
         },
@@ -2231,7 +2227,9 @@ fn stat_beneath(t: &mut ThreadBlock, p: &mut PathIn, flags: u32, out: usize, sta
         }
         r => r,
     };
-    sys::close(fd);
+    if ours {
+        sys::close(fd);
+    }
     Some(Outcome::Return(r.map_or_else(|e| -(e as isize), |_| 0)))
 }
 
