@@ -30,17 +30,22 @@ static void list(const char *dir, char *out, size_t cap, int skip) {
     for (int i = 0; i < n; i++) { size_t l = strlen(out); snprintf(out + l, cap - l, " %ld", fds[i]); }
 }
 
+/* A child's listings of its parent's fd and fdinfo directories. */
+static void parent_lists(pid_t parent, char *fd, char *info, size_t cap) {
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/fd", (int)parent);
+    list(p, fd, cap, 0);
+    snprintf(p, sizeof p, "/proc/%d/fdinfo", (int)parent);
+    list(p, info, cap, 0);
+}
+
 int main(void) {
     static char own[65536], cfd[65536], cinfo[65536];
     setvbuf(stdout, 0, _IONBF, 0);
     pid_t parent = getpid();
     pid_t c = fork();
     if (c == 0) {
-        char p[64];
-        snprintf(p, sizeof p, "/proc/%d/fd", (int)parent);
-        list(p, cfd, sizeof cfd, 0);
-        snprintf(p, sizeof p, "/proc/%d/fdinfo", (int)parent);
-        list(p, cinfo, sizeof cinfo, 0);
+        parent_lists(parent, cfd, cinfo, sizeof cfd);
         printf("child fd:%s\nchild fdinfo:%s\n", cfd, cinfo);
         _exit(0);
     }
@@ -52,11 +57,7 @@ int main(void) {
      * compare here by listing again as the child would (another fork) */
     c = fork();
     if (c == 0) {
-        char p[64];
-        snprintf(p, sizeof p, "/proc/%d/fd", (int)parent);
-        list(p, cfd, sizeof cfd, 0);
-        snprintf(p, sizeof p, "/proc/%d/fdinfo", (int)parent);
-        list(p, cinfo, sizeof cinfo, 0);
+        parent_lists(parent, cfd, cinfo, sizeof cfd);
         if (strcmp(cfd, own) || strcmp(cinfo, own)) printf("LEAK: the parent's fds as its child lists them differ from its own listing\n");
         else printf("same\n");
         _exit(0);
