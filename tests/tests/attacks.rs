@@ -2683,3 +2683,62 @@ fn a_nested_read_only_grant_holds_around_the_handler_with_fds_of_the_outer() {
     assert!(escapes.is_empty(), "nested_fdcopy got out:\n{}", escapes.join("\n"));
     assert_eq!((after, fs::read_to_string(conf.join("x")).unwrap_or_default(), mode), (vec!["x".to_string()], "x\n".to_string(), 0o666));
 }
+
+/// The session gates' look at a path against the kernel's read of it
+/// (tests/programs/attack/shared_flip.c): the path lies in a MAP_SHARED
+/// page a fork child (another process: no thread shares the session
+/// process's memory, which is all the gates ask) flips between `ab` and
+/// `..` while the program opens (open, openat) and stats RO/ab/NAME, NAME
+/// a file beside the read-only grant on the host, outside every grant.
+/// Dynamic and static, as root and as nobody (whose session has no stat
+/// gate). No open or stat may succeed (session-23c adversary).
+#[test]
+fn a_path_flipped_by_another_process_after_the_gates_look() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    let (tmp, preld) = scratch_for_nobody("shared_flip");
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = tmp.dir("bin");
+    open(&bin);
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    let token = format!("preld-secret-token-{}", random_hex());
+    let secret = tmp.path().join("secret");
+    fs::write(&secret, format!("{token}\n")).unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
+    let name = |p: &Path| p.file_name().unwrap().to_str().unwrap().to_string();
+    let up1 = name(tmp.path());
+    let up2 = name(tmp.path().parent().unwrap());
+    let names = ["secret".to_string(), format!("{up1}/secret"), format!("{up2}/{up1}/secret")];
+    let mut bad = Vec::new();
+    for prog in ["shared_flip", "shared_flip-static"] {
+        let exe = bin.join(prog);
+        fs::copy(program(&format!("attack/{prog}")), &exe).unwrap();
+        open(&exe);
+        for nobody in [false, true] {
+            let out = tmp.dir(&format!("out-{prog}-{nobody}"));
+            open(&out);
+            if nobody {
+                std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+            }
+            let mut cmd = Command::new(&preld);
+            cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--");
+            cmd.arg(&exe).arg("/nonexistent-secret").arg(&bin).arg(&out).args(&names);
+            cmd.current_dir(tmp.path());
+            if nobody {
+                cmd.uid(65534).gid(65534);
+            }
+            let r = capture(cmd, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{prog}: preld pola: {e}"));
+            let (stdout, stderr) = (r.stdout_str().to_string(), r.stderr_str().to_string());
+            eprintln!("---- {prog} (nobody: {nobody}; {})\n{stdout}{stderr}", describe_status(r.status));
+            if !stdout.contains("shared_flip: done") {
+                bad.push(format!("{prog} (nobody: {nobody}) did not run to its end: {}", describe_status(r.status)));
+            }
+            if stdout.contains(&token) || stdout.contains("ESCAPE") {
+                bad.push(format!("{prog} (nobody: {nobody}) got out: {}", stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains(&token)).collect::<Vec<_>>().join("; ")));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
