@@ -2773,3 +2773,31 @@ fn openat2_called_by_the_program_answers_as_natively() {
     assert!(stdout.contains("openat2_direct: done"), "session: {stdout}{stderr}");
     assert!(wrong.is_empty(), "openat2 answers differ:\n{}", wrong.join("\n"));
 }
+
+/// A page the session gates know readable, made PROT_NONE or unmapped
+/// through ld-preld's own `syscall; ret` (tests/programs/attack/known_gadget.c):
+/// open, openat and stat of a path there say EFAULT as natively.
+/// Dynamic and static (session-23c adversary).
+#[test]
+fn a_known_page_taken_away_through_preld_s_gadget_is_efault() {
+    let mut bad = Vec::new();
+    for prog in ["known_gadget", "known_gadget-static"] {
+        for step in ["0", "1"] {
+            let (stdout, stderr, status) = session_run(prog, &[], &[step.to_string()]);
+            eprintln!("---- {prog} {step} ({status})\n{stdout}{stderr}");
+            if stdout.contains("no gadget") {
+                continue;
+            }
+            if !stdout.contains("before: open ok, openat ok, stat ok") || !stdout.contains("known_gadget: done") {
+                bad.push(format!("{prog} {step} ({status}): {}", stdout.lines().filter(|l| l.starts_with("after") || l.starts_with("before")).collect::<Vec<_>>().join("; ")));
+                continue;
+            }
+            for l in stdout.lines().filter(|l| l.starts_with("after")) {
+                if !l.ends_with("Bad address") {
+                    bad.push(format!("{prog} {step}: {l}"));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
