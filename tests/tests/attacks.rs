@@ -2801,3 +2801,62 @@ fn a_known_page_taken_away_through_preld_s_gadget_is_efault() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// As `session_run`, with the program as given (`attack/NAME`, `-static`
+/// for the static build), as root or as nobody (a copy of preld nobody may
+/// run, the read-only grant's files everyone's, the read-write grant
+/// nobody's).
+fn session_run_as(prog: &str, nobody: bool, extra: &[String]) -> (String, String, String) {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let (tmp, preld) = scratch_for_nobody(prog);
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = tmp.dir("bin");
+    open(&bin);
+    let exe = bin.join(prog);
+    fs::copy(program(&format!("attack/{prog}")), &exe).unwrap();
+    open(&exe);
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    fs::set_permissions(bin.join("victim"), fs::Permissions::from_mode(0o644)).unwrap();
+    let out = tmp.dir("out");
+    open(&out);
+    let mut cmd = Command::new(&preld);
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out);
+    cmd.arg("--").arg(&exe).arg("/nonexistent-secret").arg(&bin).arg(&out).args(extra);
+    cmd.current_dir(tmp.path());
+    if nobody {
+        std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+        cmd.uid(65534).gid(65534);
+    }
+    let r = capture(cmd, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{prog}: preld pola: {e}"));
+    (r.stdout_str().to_string(), r.stderr_str().to_string(), describe_status(r.status))
+}
+
+/// vdirs, open_gate_fds and preld_buffers (the virtual directories'
+/// stand-ins, the open gate's grant fds moved by dup2, buffers in preld's
+/// memory) as static programs (libc's own sites rewritten in the image),
+/// and dynamic and static in a session of nobody's, whose stats of other
+/// users' files take the owners path (session-23c adversary).
+#[test]
+fn stand_ins_grant_fds_and_preld_buffers_static_and_as_nobody() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attacks as nobody: run the suite as root");
+    let mut bad = Vec::new();
+    for (prog, end) in [
+        ("vdirs", "after exec: stat / and /etc as before"),
+        ("open_gate_fds", "open_gate_fds: done"),
+        ("preld_buffers", "after: getcwd ok, stat / ok, open victim ok"),
+    ] {
+        for (name, nobody) in [(format!("{prog}-static"), false), (prog.to_string(), true), (format!("{prog}-static"), true)] {
+            let (stdout, stderr, status) = session_run_as(&name, nobody, &[]);
+            eprintln!("---- {name} (nobody: {nobody}; {status})\n{stdout}{stderr}");
+            if !stdout.contains(end) {
+                bad.push(format!("{name} (nobody: {nobody}) did not run to its end ({status})"));
+            }
+            for l in stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("WRONG")) {
+                bad.push(format!("{name} (nobody: {nobody}): {l}"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
