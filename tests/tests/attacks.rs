@@ -2860,3 +2860,28 @@ fn stand_ins_grant_fds_and_preld_buffers_static_and_as_nobody() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// openat2 called by the program against the read-only grant, through
+/// the handler and through ld-preld's gadget
+/// (tests/programs/attack/openat2_ro.c): no write, truncation, creation or
+/// O_TMPFILE, whatever the resolve flags, the bits past 32 of how.flags
+/// and how.mode and the struct's size; dynamic and static, as root and
+/// as nobody (session-23c adversary).
+#[test]
+fn openat2_called_by_the_program_never_writes_a_read_only_grant() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    let mut bad = Vec::new();
+    for (name, nobody) in [("openat2_ro", false), ("openat2_ro-static", false), ("openat2_ro", true), ("openat2_ro-static", true)] {
+        let (stdout, stderr, status) = session_run_as(name, nobody, &[]);
+        eprintln!("---- {name} (nobody: {nobody}; {status})\n{stdout}{stderr}");
+        if !stdout.contains("tries, done") || !stdout.contains(&format!("victim now: {VICTIM}")) {
+            bad.push(format!("{name} (nobody: {nobody}; {status}) did not end with the victim as it was"));
+        }
+        for l in stdout.lines().filter(|l| l.contains("ESCAPE")) {
+            bad.push(format!("{name} (nobody: {nobody}): {l}"));
+        }
+        assert!(!stderr.contains("panicked"), "the launcher panicked: {stderr}");
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
