@@ -2683,3 +2683,214 @@ fn a_nested_read_only_grant_holds_around_the_handler_with_fds_of_the_outer() {
     assert!(escapes.is_empty(), "nested_fdcopy got out:\n{}", escapes.join("\n"));
     assert_eq!((after, fs::read_to_string(conf.join("x")).unwrap_or_default(), mode), (vec!["x".to_string()], "x\n".to_string(), 0o666));
 }
+
+/// The session gates' look at a path against the kernel's read of it
+/// (tests/programs/attack/shared_flip.c): the path lies in a MAP_SHARED
+/// page a fork child (another process: no thread shares the session
+/// process's memory, which is all the gates ask) flips between `ab` and
+/// `..` while the program opens (open, openat) and stats RO/ab/NAME, NAME
+/// a file beside the read-only grant on the host, outside every grant.
+/// Dynamic and static, as root and as nobody (whose session has no stat
+/// gate). No open or stat may succeed (session-23c adversary).
+#[test]
+fn a_path_flipped_by_another_process_after_the_gates_look() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    let (tmp, preld) = scratch_for_nobody("shared_flip");
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = tmp.dir("bin");
+    open(&bin);
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    let token = format!("preld-secret-token-{}", random_hex());
+    let secret = tmp.path().join("secret");
+    fs::write(&secret, format!("{token}\n")).unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o644)).unwrap();
+    let name = |p: &Path| p.file_name().unwrap().to_str().unwrap().to_string();
+    let up1 = name(tmp.path());
+    let up2 = name(tmp.path().parent().unwrap());
+    let names = ["secret".to_string(), format!("{up1}/secret"), format!("{up2}/{up1}/secret")];
+    let mut bad = Vec::new();
+    for prog in ["shared_flip", "shared_flip-static"] {
+        let exe = bin.join(prog);
+        fs::copy(program(&format!("attack/{prog}")), &exe).unwrap();
+        open(&exe);
+        for nobody in [false, true] {
+            let out = tmp.dir(format!("out-{prog}-{nobody}"));
+            open(&out);
+            if nobody {
+                std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+            }
+            let mut cmd = Command::new(&preld);
+            cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out).arg("--");
+            cmd.arg(&exe).arg("/nonexistent-secret").arg(&bin).arg(&out).args(&names);
+            cmd.current_dir(tmp.path());
+            if nobody {
+                cmd.uid(65534).gid(65534);
+            }
+            let r = capture(cmd, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{prog}: preld pola: {e}"));
+            let (stdout, stderr) = (r.stdout_str().to_string(), r.stderr_str().to_string());
+            eprintln!("---- {prog} (nobody: {nobody}; {})\n{stdout}{stderr}", describe_status(r.status));
+            if !stdout.contains("shared_flip: done") {
+                bad.push(format!("{prog} (nobody: {nobody}) did not run to its end: {}", describe_status(r.status)));
+            }
+            if stdout.contains(&token) || stdout.contains("ESCAPE") {
+                bad.push(format!("{prog} (nobody: {nobody}) got out: {}", stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains(&token)).collect::<Vec<_>>().join("; ")));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// openat2 called by the program itself (tests/programs/attack/openat2_direct.c)
+/// beneath its read-write grant answers as natively: the handler's
+/// `pola::openat2` takes only how.flags and how.mode and makes an
+/// openat's open of them, so RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS,
+/// RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS (a program's own confinement
+/// of the names it is given), and the kernel's checks of the struct
+/// (size, trailing bytes, mode without O_CREAT, unknown bits) are lost
+/// (session-23c adversary).
+#[test]
+#[ignore = "bug: a session's openat2 ignores how.resolve and the struct's checks (see the doc comment)"]
+fn openat2_called_by_the_program_answers_as_natively() {
+    let tmp = Scratch::new("openat2_direct");
+    let native_dir = tmp.dir("native");
+    let r = capture(
+        {
+            let mut c = Command::new(program("attack/openat2_direct"));
+            c.arg("/nonexistent-secret").arg(&native_dir).arg(&native_dir).current_dir(&native_dir);
+            c
+        },
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let native = r.stdout_str().to_string();
+    assert!(native.contains("openat2_direct: done"), "native: {native}");
+    let (stdout, stderr, status) = session_run("openat2_direct", &[], &[]);
+    eprintln!("---- native\n{native}---- session ({status})\n{stdout}{stderr}");
+    let wrong: Vec<String> = native.lines().filter(|l| !l.is_empty()).zip(stdout.lines().filter(|l| !l.is_empty())).filter(|(a, b)| a != b).map(|(a, b)| format!("native {a:?}, session {b:?}")).collect();
+    assert!(stdout.contains("openat2_direct: done"), "session: {stdout}{stderr}");
+    assert!(wrong.is_empty(), "openat2 answers differ:\n{}", wrong.join("\n"));
+}
+
+/// A page the session gates know readable, made PROT_NONE or unmapped
+/// through ld-preld's own `syscall; ret` (tests/programs/attack/known_gadget.c):
+/// open, openat and stat of a path there say EFAULT as natively.
+/// Dynamic and static, each gadget found (session-23c adversary). With
+/// the fast path on they do; with PRELD_FAST=0 (every call trapping, as
+/// the suite's second run) the first open after the change kills the
+/// process with SIGSEGV, dynamic and static, mprotect and munmap, with
+/// every gadget: the trap path's plain read of the path trusts
+/// `KNOWN_PAGES`, whose generation a call made through ld-preld's own
+/// `syscall; ret` does not move. Only the program that made the call
+/// dies (natively EFAULT).
+#[test]
+#[ignore = "bug: with PRELD_FAST=0 a page taken away through ld-preld's gadget stays known readable and the trap path's read of a path there is SIGSEGV (see the doc comment)"]
+fn a_known_page_taken_away_through_preld_s_gadget_is_efault() {
+    let mut bad = Vec::new();
+    for prog in ["known_gadget", "known_gadget-static"] {
+        for (step, pick) in ["0", "1"].into_iter().flat_map(|s| (0..4).map(move |k| (s, k))) {
+            let (stdout, stderr, status) = session_run(prog, &[], &[step.to_string(), pick.to_string()]);
+            let step = format!("{step} (gadget {pick})");
+            eprintln!("---- {prog} {step} ({status})\n{stdout}{stderr}");
+            if stdout.contains("no gadget") {
+                continue;
+            }
+            if !stdout.contains("before: open ok, openat ok, stat ok") || !stdout.contains("known_gadget: done") {
+                bad.push(format!("{prog} {step} ({status}): {}", stdout.lines().filter(|l| l.starts_with("after") || l.starts_with("before")).collect::<Vec<_>>().join("; ")));
+                continue;
+            }
+            for l in stdout.lines().filter(|l| l.starts_with("after")) {
+                if !l.ends_with("Bad address") {
+                    bad.push(format!("{prog} {step}: {l}"));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// As `session_run`, with the program as given (`attack/NAME`, `-static`
+/// for the static build), as root or as nobody (a copy of preld nobody may
+/// run, the read-only grant's files everyone's, the read-write grant
+/// nobody's).
+fn session_run_as(prog: &str, nobody: bool, extra: &[String]) -> (String, String, String) {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let (tmp, preld) = scratch_for_nobody(prog);
+    let open = |d: &Path| fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = tmp.dir("bin");
+    open(&bin);
+    let exe = bin.join(prog);
+    fs::copy(program(&format!("attack/{prog}")), &exe).unwrap();
+    open(&exe);
+    fs::write(bin.join("victim"), VICTIM).unwrap();
+    fs::set_permissions(bin.join("victim"), fs::Permissions::from_mode(0o644)).unwrap();
+    let out = tmp.dir("out");
+    open(&out);
+    let mut cmd = Command::new(&preld);
+    cmd.args(["pola", "-B", "--ro"]).arg(&bin).arg("--rw").arg(&out);
+    cmd.arg("--").arg(&exe).arg("/nonexistent-secret").arg(&bin).arg(&out).args(extra);
+    cmd.current_dir(tmp.path());
+    if nobody {
+        std::os::unix::fs::chown(&out, Some(65534), Some(65534)).unwrap();
+        cmd.uid(65534).gid(65534);
+    }
+    let r = capture(cmd, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{prog}: preld pola: {e}"));
+    (r.stdout_str().to_string(), r.stderr_str().to_string(), describe_status(r.status))
+}
+
+/// vdirs, open_gate_fds and preld_buffers (the virtual directories'
+/// stand-ins, the open gate's grant fds moved by dup2, buffers in preld's
+/// memory) as static programs (libc's own sites rewritten in the image),
+/// and dynamic and static in a session of nobody's, whose stats of other
+/// users' files take the owners path (session-23c adversary).
+#[test]
+fn stand_ins_grant_fds_and_preld_buffers_static_and_as_nobody() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attacks as nobody: run the suite as root");
+    let mut bad = Vec::new();
+    for (prog, end) in [
+        ("vdirs", "after exec: stat / and /etc as before"),
+        ("open_gate_fds", "open_gate_fds: done"),
+        ("preld_buffers", "after: getcwd ok, stat / ok, open victim ok"),
+    ] {
+        for (name, nobody) in [(format!("{prog}-static"), false), (prog.to_string(), true), (format!("{prog}-static"), true)] {
+            let (stdout, stderr, status) = session_run_as(&name, nobody, &[]);
+            eprintln!("---- {name} (nobody: {nobody}; {status})\n{stdout}{stderr}");
+            if !stdout.contains(end) {
+                bad.push(format!("{name} (nobody: {nobody}) did not run to its end ({status})"));
+            }
+            for l in stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("WRONG")) {
+                bad.push(format!("{name} (nobody: {nobody}): {l}"));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// openat2 called by the program against the read-only grant, through
+/// the handler and through ld-preld's gadget
+/// (tests/programs/attack/openat2_ro.c): no write, truncation, creation or
+/// O_TMPFILE, whatever the resolve flags, the bits past 32 of how.flags
+/// and how.mode and the struct's size; dynamic and static, as root and
+/// as nobody (session-23c adversary).
+#[test]
+fn openat2_called_by_the_program_never_writes_a_read_only_grant() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    let mut bad = Vec::new();
+    for (name, nobody) in [("openat2_ro", false), ("openat2_ro-static", false), ("openat2_ro", true), ("openat2_ro-static", true)] {
+        let (stdout, stderr, status) = session_run_as(name, nobody, &[]);
+        eprintln!("---- {name} (nobody: {nobody}; {status})\n{stdout}{stderr}");
+        if !stdout.contains("tries, done") || !stdout.contains(&format!("victim now: {VICTIM}")) {
+            bad.push(format!("{name} (nobody: {nobody}; {status}) did not end with the victim as it was"));
+        }
+        for l in stdout.lines().filter(|l| l.contains("ESCAPE")) {
+            bad.push(format!("{name} (nobody: {nobody}): {l}"));
+        }
+        assert!(!stderr.contains("panicked"), "the launcher panicked: {stderr}");
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
