@@ -20,6 +20,7 @@ pub const SYS_SCHED_YIELD: usize = general::__NR_sched_yield as usize;
 pub const SYS_OPENAT2: usize = general::__NR_openat2 as usize;
 pub const SYS_FSTAT: usize = general::__NR_fstat as usize;
 pub const SYS_NEWFSTATAT: usize = general::__NR_newfstatat as usize;
+pub const SYS_DUP: usize = general::__NR_dup as usize;
 
 pub const SIGSYS: usize = general::SIGSYS as usize;
 pub const SIG_SETMASK: usize = general::SIG_SETMASK as usize;
@@ -55,6 +56,9 @@ pub const RESOLVE_DOWN: u64 = (general::RESOLVE_NO_SYMLINKS | general::RESOLVE_N
 pub const OPEN_HOW_SIZE: usize = core::mem::size_of::<general::open_how>();
 const _: () = assert!(OPEN_HOW_SIZE == 24);
 pub const AT_SYMLINK_NOFOLLOW: u32 = general::AT_SYMLINK_NOFOLLOW;
+/// fcntl's commands that make a copy of the fd.
+pub const F_DUPFD: u32 = general::F_DUPFD;
+pub const F_DUPFD_CLOEXEC: u32 = general::F_DUPFD_CLOEXEC;
 pub const AT_EMPTY_PATH: u32 = general::AT_EMPTY_PATH;
 /// The ioctls that name fds of their own besides the one they are made on.
 pub const FICLONE: u32 = ioctl::FICLONE;

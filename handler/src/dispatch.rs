@@ -252,8 +252,16 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             Some(newfstatat) => Gate::StatBeside,
             Some(open) if open_gate => Gate::SessionOpen,
             Some(openat) if open_gate => Gate::SessionOpenAt,
+            // A listing of a grant's directory: the kernel's, in the arch
+            // gate (`fast_gate_listing`).
+            Some(getdents64) => Gate::Listing,
             _ => Gate::Handler,
         });
+    }
+    if rpc::active() && crate::beneath::active() && (nr == fcntl as usize || nr == dup as usize) && route.gate == Some(Gate::Fd) {
+        // A copy of a directory fd takes what was learnt of the original
+        // (`fast_gate_dup`): find stats beside and lists through copies.
+        return Some(Gate::Dup);
     }
     let cfg = config::get();
     if cfg.rewrites_paths() && pathmap::takes_paths(nr) {

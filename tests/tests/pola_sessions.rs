@@ -4493,6 +4493,74 @@ fn fstat_of_a_grant_s_fd_and_its_neighbours_as_natively() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// Listings and copies of directory fds, which a session's fast path makes
+/// itself (arch `fast_gate_listing`: getdents64 of a grant's directory;
+/// `fast_gate_dup`: dup and fcntl's F_DUPFD and F_DUPFD_CLOEXEC, whose copy
+/// takes what was learnt of the original, so that stats beside it and its
+/// listings stay in the gates: find walks each directory through a copy)
+/// (`programs/pola/listing_gate.c`): listings through the fd and through
+/// copies below and above fd 1024, after the original is closed; the
+/// parent, a virtual directory, through a copy and at the number of a
+/// grant's directory fd replaced by dup2 and by a raw close and a new open
+/// (the server's listing, never the stand-in's); a file, bad and small
+/// buffers, numbers not open (preld's own among them): as natively, as
+/// root and as nobody, with the fast path and without, dynamic and static.
+#[test]
+fn listings_and_copies_of_a_grant_s_directory_fds_as_natively() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = scratch("listing-gate");
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = tmp.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("file"), "hello\n").unwrap();
+    fs::write(dir.join("sub/file"), "a\n").unwrap();
+    fs::write(dir.join("sub/more"), "b\n").unwrap();
+    for d in [&dir, &dir.join("sub")] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let bin = tmp.dir("bin");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let everyone = preld_for_everyone(&bin);
+    let setpriv = require_tool("setpriv", "util-linux");
+    let mut wrong = Vec::new();
+    for prog in ["listing_gate", "listing_gate-static"] {
+        let p = bin.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        for nobody in [false, true] {
+            let cmd = |args: &[&std::ffi::OsStr], env: &[(&str, &str)]| {
+                let mut c = if nobody {
+                    let mut c = Command::new(&setpriv);
+                    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).args(args);
+                    c
+                } else {
+                    let mut c = Command::new(args[0]);
+                    c.args(&args[1..]);
+                    c
+                };
+                c.env_clear().envs(ENV).envs(env.iter().copied());
+                run_limited(c, LIMIT).unwrap()
+            };
+            let native = cmd(&[p.as_os_str(), dir.as_os_str()], &[]);
+            assert_eq!(native.status.code(), Some(0), "{prog} natively: {}", native.stderr_str());
+            let native = native.stdout_str();
+            assert!(native.contains("parent, copied: bin dir\n") && native.ends_with("listed 0, copied 0, other errors 0\n"), "{prog} natively: {native}");
+            let mut stats = preld_tests::fast_env();
+            stats.push(("PRELD_STATS", "1"));
+            for env in [preld_tests::fast_env(), vec![("PRELD_FAST", "0")], stats] {
+                let args = [everyone.as_os_str(), "pola".as_ref(), "-B".as_ref(), "--ro".as_ref(), dir.as_os_str(), "--".as_ref(), p.as_os_str(), dir.as_os_str()];
+                let r = cmd(&args, &env);
+                let out = r.stdout_str();
+                if r.status.code() != Some(0) || out != native {
+                    let who = if nobody { "nobody" } else { "root" };
+                    wrong.push(format!("{prog} as {who} {env:?} ({}):\n{}{}", describe_status(r.status), unified_diff(native.as_bytes(), out.as_bytes(), "native", "session"), r.stderr_str()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// A stat whose name lies in a shared file mapping that another process
 /// cuts short and extends again all the while
 /// (`programs/pola/shared_truncate.c`, which never touches those bytes

@@ -309,6 +309,16 @@ pub enum Gate {
     /// directory fd of a grant (`fast_gate_stat_beside`): made as it is,
     /// in a process of one thread; else the handler gate's.
     StatBeside,
+    /// getdents64(fd, ...) in a session: made as it is when the fd is
+    /// known to lie on a directory grant the process resolves in (marked
+    /// `FAST_STAT_MARK`, as for `StatBeside`); else the handler gate's
+    /// (`fast_gate_listing`).
+    Listing,
+    /// fcntl and dup in a session: as `Fd`; a copy of an fd (dup,
+    /// F_DUPFD, F_DUPFD_CLOEXEC) takes what the handler learnt of the
+    /// original (`FAST_FD_GRANT`), so that the stat-beside and listing
+    /// gates know it too (`fast_gate_dup`).
+    Dup,
     /// open(PATH, FLAGS) in a session, for reading beneath a grant of
     /// `GATE_GRANTS` (`fast_gate_session_open`); else the handler gate's.
     SessionOpen,
@@ -351,6 +361,10 @@ pub fn gate_address(g: Gate, counted: bool) -> usize {
         (Gate::SessionOpenAt, _) => fast_gate_session_openat,
         (Gate::StatBeside, false) => fast_gate_stat_beside,
         (Gate::StatBeside, true) => fast_gate_stat_beside_counted,
+        (Gate::Listing, false) => fast_gate_listing,
+        (Gate::Listing, true) => fast_gate_listing_counted,
+        (Gate::Dup, false) => fast_gate_dup,
+        (Gate::Dup, true) => fast_gate_dup_counted,
     };
     f as usize
 }
@@ -2475,6 +2489,189 @@ const DOTDOT: u16 = u16::from_le_bytes(*b"..");
 
 stat_gate!(fast_gate_stat_beside, counted: 0);
 stat_gate!(fast_gate_stat_beside_counted, counted: 1);
+
+/// The gates of `Gate::Listing`, counting the calls they make or not:
+/// getdents64(fd, buf, count), tar's and find's listing of each directory
+/// they walk (23,000 of find's calls over /usr/lib), made as it is when
+/// the handler gate would make it so (its `pola::gate_listing`: the
+/// kernel's listing of a directory of a grant): the fd below
+/// FAST_FDS_COUNTED and none of preld's, known (`FAST_FD_GRANT`, its
+/// generation unchanged, nothing making that cache wrong:
+/// `FAST_FD_GRANT_OFF`) to lie on a grant marked `FAST_STAT_MARK` (a
+/// directory grant the process resolves in, whose copy shows what the
+/// namespace shows: never a virtual directory's stand-in, the session's
+/// procfs or devpts). Else on to `fast_gate_handler` with the call as it
+/// came. The listing itself is the kernel's, as from the handler gate:
+/// another thread that replaces the fd meanwhile gets what the kernel
+/// lists for whatever the fd is then.
+///
+/// # Safety
+/// As `fast_gate_handler`. Owns rcx and r11 (the `syscall` clobbers them;
+/// the stub resets rcx); 16 bytes of the application's stack below the
+/// stub's (the flags, then rax while it looks).
+macro_rules! listing_gate {
+    ($name:ident, counted: $counted:literal) => {
+        #[doc = concat!("The listing gate, counting: ", stringify!($counted), ".")]
+        ///
+        /// # Safety
+        /// See the gates' comment above.
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() -> ! {
+            core::arch::naked_asm!(
+                "pushfq",
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "jne 9f",
+                "cmp edi, {n}",
+                "jae 9f",                          // unsigned: no negative fd either
+                own_fd!("9f"),
+                "push rax",                        // the number; rax is free
+                "mov r11d, edi",                   // the fd, zero-extended
+                "lea rax, [rip + {gens}]",
+                "mov eax, dword ptr [rax + r11 * 4]", // its generation
+                "lea rcx, [rip + {grants}]",
+                "mov rcx, qword ptr [rcx + r11 * 8]", // what the handler learnt of it
+                "bt rcx, {stat_bit}",
+                "jnc 8f",
+                "shr rcx, 32",
+                "cmp ecx, eax",
+                "jne 8f",                          // learnt of an fd closed since
+                "pop rax",
+                ".if {counted}",
+                "lock inc qword ptr [rip + {calls}]",
+                ".endif",
+                "popfq",
+                "syscall",
+                "ret",
+                "8:",
+                "pop rax",
+                "9:",
+                "popfq",
+                "jmp {handler}",
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
+                own_bits = const OWN_FDS_BITS,
+                grants_off = sym FAST_FD_GRANT_OFF,
+                n = const FAST_FDS_COUNTED,
+                gens = sym FAST_FD_GEN,
+                grants = sym FAST_FD_GRANT,
+                stat_bit = const FAST_STAT_MARK_BIT,
+                counted = const $counted,
+                calls = sym FAST_CALLS,
+                handler = sym fast_gate_handler,
+            )
+        }
+    };
+}
+
+listing_gate!(fast_gate_listing, counted: 0);
+listing_gate!(fast_gate_listing_counted, counted: 1);
+
+/// The gates of `Gate::Dup`, counting the calls they make or not: fcntl
+/// and dup, as `fast_gate_fd` (one of preld's fds goes the slow way);
+/// after a copy that worked (dup, or fcntl's F_DUPFD or F_DUPFD_CLOEXEC:
+/// find walks each directory through one), the copy's `FAST_FD_GRANT`
+/// entry becomes the original's (the same open file, so the same grant)
+/// under the copy's generation as read after the call, where the
+/// original's holds (its generation unchanged; nothing making the cache
+/// wrong). Before, the first stat beside each copy went to the handler
+/// gate, which learnt the fd's mount with a statx. Another thread that
+/// closes the copy's number before its generation is read, and opens
+/// another file there, leaves this entry taken for that file, as
+/// `beneath::remember_fd` does (a race with no defined outcome natively
+/// either; the kernel's answers hold whatever the fd is).
+///
+/// # Safety
+/// As `fast_gate_plain`. Owns rcx and r11 (the `syscall` clobbers them;
+/// the stub resets rcx, and r11 is left holding the flags, as a `syscall`
+/// leaves it); 16 bytes of the application's stack below the stub's (the
+/// flags, then rdx, saved and put back).
+macro_rules! dup_gate {
+    ($name:ident, counted: $counted:literal) => {
+        #[doc = concat!("The dup gate, counting: ", stringify!($counted), ".")]
+        ///
+        /// # Safety
+        /// See the gates' comment above.
+        #[unsafe(naked)]
+        #[unsafe(link_section = "preld_gate")]
+        pub unsafe extern "C" fn $name() -> ! {
+            core::arch::naked_asm!(
+                "pushfq",
+                own_fd!("2f"),
+                ".if {counted}",
+                "lock inc qword ptr [rip + {calls}]",
+                ".endif",
+                "cmp eax, {sys_dup}",
+                "je 3f",
+                "cmp esi, {f_dupfd}",
+                "je 3f",
+                "cmp esi, {f_dupfd_cloexec}",
+                "je 3f",
+                "popfq",
+                "syscall",
+                "ret",
+                // A copy.
+                "3:",
+                "popfq",
+                "syscall",
+                "pushfq",                          // the flags, as after the call
+                "cmp rax, {n}",
+                "jae 5f",                          // unsigned: no error either
+                "cmp edi, {n}",
+                "jae 5f",
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "jne 5f",
+                "push rdx",
+                "mov r11d, edi",                   // the original, zero-extended
+                "lea rdx, [rip + {gens}]",
+                "mov edx, dword ptr [rdx + r11 * 4]", // its generation
+                "lea rcx, [rip + {grants}]",
+                "mov rcx, qword ptr [rcx + r11 * 8]", // what the handler learnt of it
+                "mov r11, rcx",
+                "shr r11, 32",
+                "cmp r11d, edx",
+                "jne 4f",                          // learnt of an fd closed since
+                "test ecx, {index_mask}",
+                "jz 4f",                           // nothing learnt
+                "lea rdx, [rip + {gens}]",
+                "mov edx, dword ptr [rdx + rax * 4]", // the copy's generation, now
+                "shl rdx, 32",
+                "mov ecx, ecx",                    // the mark and the grant
+                "or rcx, rdx",
+                "lea rdx, [rip + {grants}]",
+                "mov qword ptr [rdx + rax * 8], rcx",
+                "4:",
+                "pop rdx",
+                "5:",
+                "mov r11, [rsp]",                  // r11 = the flags, as natively
+                "popfq",
+                "ret",
+                "2:",
+                "popfq",
+                "jmp {slow}",
+                own_ptr = const super::trap::TB_OWN_FDS,
+                own_min = const OWN_MIN,
+                own_bits_at = const OWN_BITS,
+                own_bits = const OWN_FDS_BITS,
+                sys_dup = const abi::SYS_DUP,
+                f_dupfd = const abi::F_DUPFD,
+                f_dupfd_cloexec = const abi::F_DUPFD_CLOEXEC,
+                grants_off = sym FAST_FD_GRANT_OFF,
+                n = const FAST_FDS_COUNTED,
+                gens = sym FAST_FD_GEN,
+                grants = sym FAST_FD_GRANT,
+                index_mask = const FAST_STAT_MARK - 1,
+                counted = const $counted,
+                calls = sym FAST_CALLS,
+                slow = sym fast_gate_slow,
+            )
+        }
+    };
+}
+
+dup_gate!(fast_gate_dup, counted: 0);
+dup_gate!(fast_gate_dup_counted, counted: 1);
 
 /// The gate of `Gate::ByNumber` sites: on to the gate `GATE_BY_NUMBER`
 /// names for the call's number (or the slow way).

@@ -20,7 +20,7 @@ const PAGE: usize = preld_arch::PAGE_SIZE;
 /// The gate words, then the stubs.
 const HEADER: usize = 256;
 const STUBS_PER_PAGE: usize = (PAGE - HEADER) / STUB_SIZE;
-const GATE_WORDS: [(Gate, bool); 27] = [
+const GATE_WORDS: [(Gate, bool); 31] = [
     (Gate::Plain, false),
     (Gate::Fd, false),
     (Gate::Slow, false),
@@ -48,6 +48,10 @@ const GATE_WORDS: [(Gate, bool); 27] = [
     (Gate::Ioctl, true),
     (Gate::SessionOpen, false),
     (Gate::SessionOpenAt, false),
+    (Gate::Listing, false),
+    (Gate::Listing, true),
+    (Gate::Dup, false),
+    (Gate::Dup, true),
 ];
 const _: () = assert!(8 * GATE_WORDS.len() <= HEADER);
 
