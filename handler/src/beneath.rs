@@ -974,11 +974,10 @@ pub fn relocated(old: i32, new: i32) {
 /// names follow (read-only or read-write, no devices, not a copy that
 /// hides what is nested in it, not a name of the handler's own) and
 /// that hold no other grant and no symlink granted as itself (where
-/// `find` and `link_in` would say otherwise for a path below); `stat`:
-/// the session stat gate may make stats there too
-/// (`fast_gate_session_stat`). Before the program runs (the fast path's
-/// gates are chosen after).
-pub fn arm_open_gate(stat: bool) {
+/// `find` and `link_in` would say otherwise for a path below); the
+/// session stat gate makes stats there too (`fast_gate_session_stat`).
+/// Before the program runs (the fast path's gates are chosen after).
+pub fn arm_open_gate() {
     let t = table();
     let links = LINKS.load(Ordering::Acquire);
     // SAFETY: set once from a leaked Box and never freed.
@@ -1006,10 +1005,9 @@ pub fn arm_open_gate(stat: bool) {
         n += 1;
     }
     GATE_GRANTS_SET.store(n, Ordering::Release);
-    // A stat there too, where no owner needs fixing (`stat`: not an
-    // ordinary user's session, which shows others' files as the overflow
-    // id).
-    preld_arch::fast::GATE_STAT.store(n > 0 && stat, Ordering::Release);
+    // A stat there too (owners shown as the overflow id, in an ordinary
+    // user's session, are the owners table's or the handler's).
+    preld_arch::fast::GATE_STAT.store(n > 0, Ordering::Release);
 }
 
 /// Whether the session open gate has grants to open beneath.

@@ -93,7 +93,7 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
         beneath::set_names(core::mem::take(&mut cfg.vpaths));
         beneath::set_links(core::mem::take(&mut cfg.links));
         beneath::set_vdirs(&core::mem::take(&mut cfg.vdirs));
-        beneath::arm_open_gate(!owners::on());
+        beneath::arm_open_gate();
         if !cfg.sandboxed {
             let loader = cfg.loader.strip_suffix(b"\0").unwrap_or(&cfg.loader);
             sandbox::enter(loader, cfg.net || cfg.own_net, &grants)?;

@@ -2416,6 +2416,61 @@ fn others_files_show_their_owners_as_nobody() {
     r.same("owners as nobody", true);
 }
 
+/// stat and lstat by absolute path as an ordinary user (the session stat
+/// gate, arch `fast_gate_session_stat`, which now looks up the owners the
+/// user namespace shows as the overflow id in the session's owners table,
+/// as the stat gate beside a directory fd does; before, every such stat
+/// of another user's file went to the handler gate)
+/// (`programs/pola/stat_owners.c`, each path three times: the first may
+/// fill the table): root's files, directories and symlinks beneath /usr,
+/// a file of uid 1000's, one of nobody's own, a directory of root's with
+/// nobody's group, a missing name, a name below a file: as natively,
+/// dynamic and static.
+#[test]
+fn stats_by_path_of_others_files_as_nobody_as_natively() {
+    use std::os::unix::fs::{chown, symlink, PermissionsExt};
+    let n = Nobody::new("nobody-stat-gate");
+    let d = n.tmp.dir("own");
+    fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, uid, gid) in [("theirs", 1000, 1000), ("mine", NOBODY, NOBODY), ("roots", 0, 0)] {
+        let f = d.join(name);
+        write(&f, name);
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+        chown(&f, Some(uid), Some(gid)).unwrap();
+    }
+    let mixed = d.join("mixed");
+    fs::create_dir(&mixed).unwrap();
+    chown(&mixed, Some(0), Some(NOBODY)).unwrap();
+    symlink("theirs", d.join("link")).unwrap();
+    let bin = n.tmp.dir("progs");
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    let own = |name: &str| d.join(name).to_str().unwrap().to_string();
+    let paths = [
+        "/usr/bin".to_string(),
+        "/usr/bin/ls".to_string(),
+        "/usr/include/stdio.h".to_string(),
+        "/usr/lib/x86_64-linux-gnu".to_string(),
+        "/usr/lib64/ld-linux-x86-64.so.2".to_string(),
+        "/usr/nonexistent".to_string(),
+        "/usr/bin/ls/x".to_string(),
+        own("theirs"),
+        own("mine"),
+        own("roots"),
+        own("mixed"),
+        own("link"),
+    ];
+    for prog in ["stat_owners", "stat_owners-static"] {
+        let p = bin.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        let mut argv = vec![p.to_str().unwrap()];
+        argv.extend(paths.iter().map(String::as_str));
+        let out = n.run(&argv).grant("--ro", &d).same(&format!("{prog} as nobody"), true);
+        let out = out.stdout_str();
+        assert!(out.contains("stat /usr/bin/ls: uid 0 gid 0 file") && out.contains("/own/theirs: uid 1000 gid 1000 file"), "{prog}: {out}");
+    }
+}
+
 /// Owners of others' files in a grant as natively, each way the session
 /// may name them (from the session-13 adversary): hard links, symlinks
 /// (lstat and stat), a FIFO, nobody's file with root's group, a

@@ -202,8 +202,7 @@ pub static GATE_GRANTS: [GateGrant; GATE_GRANTS_MAX] = [const {
 /// before the program runs; 0: no session open gate.
 pub static GATE_GRANTS_SET: AtomicUsize = AtomicUsize::new(0);
 /// The stat gate goes on to the session stat gate (`fast_gate_session_stat`)
-/// for a stat by an absolute path: a session whose owners need no fixing
-/// (root's), with `GATE_GRANTS` set.
+/// for a stat by an absolute path: a session with `GATE_GRANTS` set.
 pub static GATE_STAT: AtomicBool = AtomicBool::new(false);
 
 /// Records [start, end) in slot `slot` of `RESIDENT`.
@@ -1162,6 +1161,68 @@ path_gate!(fast_gate_path0_open_counted, "rdi", fd: 0, open: 1, counted: 1);
 path_gate!(fast_gate_path1_open, "rsi", fd: 1, open: 1, counted: 0);
 path_gate!(fast_gate_path1_open_counted, "rsi", fd: 1, open: 1, counted: 1);
 
+/// The stat gates' look in the session's owners table (`OWNERS_TABLE`)
+/// for the owners of the file whose stat the kernel just wrote at rdx
+/// (its st_dev and st_ino): to `$found` with them written into the
+/// buffer's st_uid and st_gid, else (no table, no entry, an entry being
+/// written) to `$miss`. The bucket's slots in turn: seq even and not 0,
+/// dev and ino ours, the owners, seq unchanged (x86 keeps loads in
+/// order). Clobbers rax, rcx, r8, r9, r11 and the flags. Needs
+/// `owners_table`, `dev_at`, `ino_at`, `rotate`, `mul`, `shift`,
+/// `ino_low`, `pages_mask`, `low_mask`, `bucket_shift`, `ways`,
+/// `slot_bytes`, `uid_at` and `gid_at`.
+macro_rules! owners_from_table {
+    ($found:literal, $miss:literal) => {
+        concat!(
+            "mov rcx, qword ptr [rip + {owners_table}]\n",
+            "test rcx, rcx\n",
+            "jz ", $miss, "\n",
+            "mov r8, qword ptr [rdx + {dev_at}]\n",
+            "mov r9, qword ptr [rdx + {ino_at}]\n",
+            "mov rax, r8\n",
+            "rol rax, {rotate}\n",
+            "mov r11, r9\n",
+            "shr r11, {ino_low}\n",
+            "xor rax, r11\n",
+            "mov r11, {mul}\n",
+            "imul rax, r11\n",
+            "shr rax, {shift}\n",
+            "and eax, {pages_mask}\n",           // the page
+            "shl rax, {ino_low}\n",
+            "mov r11d, r9d\n",
+            "and r11d, {low_mask}\n",            // its bucket there
+            "or rax, r11\n",
+            "shl rax, {bucket_shift}\n",
+            "add rcx, rax\n",                    // the bucket
+            "mov r11d, {ways}\n",
+            "41:\n",
+            "mov rax, qword ptr [rcx]\n",        // seq
+            "test rax, rax\n",
+            "jz 42f\n",
+            "test al, 1\n",
+            "jnz 42f\n",
+            "cmp qword ptr [rcx + 8], r8\n",
+            "jne 42f\n",
+            "cmp qword ptr [rcx + 16], r9\n",
+            "jne 42f\n",
+            "test r9, r9\n",                     // (inode 0: never kept)
+            "jz ", $miss, "\n",
+            "mov r8, qword ptr [rcx + 24]\n",    // uid << 32 | gid
+            "cmp qword ptr [rcx], rax\n",
+            "jne ", $miss, "\n",
+            "mov dword ptr [rdx + {gid_at}], r8d\n",
+            "shr r8, 32\n",
+            "mov dword ptr [rdx + {uid_at}], r8d\n",
+            "jmp ", $found, "\n",
+            "42:\n",
+            "add rcx, {slot_bytes}\n",
+            "dec r11d\n",
+            "jnz 41b\n",
+            "jmp ", $miss, "\n",
+        )
+    };
+}
+
 /// The stat gates' look at the buffer [rdx, rdx + STAT_SIZE): to `$meets`
 /// where it meets a range of preld's memory (`RESIDENT`; or may, with
 /// `RESIDENT_MORE`), else on from its `3:`. Clobbers rax, rcx, r11 and the
@@ -1670,16 +1731,17 @@ session_open_gate!(fast_gate_session_openat, path: "rsi", flags: "edx", flags_at
 /// The session stat gate, which the stat gate (`fast_gate_stat_beside`)
 /// goes on to for newfstatat(AT_FDCWD, PATH, BUF, FLAGS), FLAGS 0 or
 /// AT_SYMLINK_NOFOLLOW (glibc's stat and lstat), in a process of one
-/// thread, where `GATE_STAT` is set (a session of root's: an ordinary
-/// user's has owners to fix): PATH beneath a grant of `GATE_GRANTS`
+/// thread, where `GATE_STAT` is set: PATH beneath a grant of `GATE_GRANTS`
 /// (`session_grant_of`), BUF none of preld's memory (`RESIDENT`). Made as
 /// the handler's `pola::stat_beneath` makes it, without the handler gate:
 /// openat2(the grant's fd, the rest, {O_PATH | O_CLOEXEC (| O_NOFOLLOW),
 /// 0, RESOLVE_NO_SYMLINKS | NO_XDEV}), fstat of that fd into BUF, its
 /// close. The answer is fstat's (0, or EFAULT for a BUF the program
 /// cannot write), or the open's ENOENT or ENOTDIR; an owner the session's
-/// user namespace shows as the overflow id, or anything else, goes on to
-/// the handler gate with the call as it came (a stat changes nothing but
+/// user namespace shows as the overflow id (an ordinary user's session,
+/// others' files) is the session's owners table's, as in the stat gate;
+/// one the table does not hold, or anything else, goes on to the handler
+/// gate with the call as it came (a stat changes nothing but
 /// BUF, which the handler writes again; a BUF that meets PATH goes there
 /// first, its path not yet overwritten). A signal waits from the look at
 /// the path to the end (a stat never waits), as in the stat gate.
@@ -1757,12 +1819,18 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         "mov rax, r8",
         "test rax, rax",
         "jnz 16f",                         // (EFAULT: the program's buffer)
-        // Owners the session's user namespace does not map: the handler's.
+        // Owners the session's user namespace does not map (an ordinary
+        // user's session, others' files: the overflow id): the session's
+        // table's, else the handler's (r8 and r9 are free: saved above).
         "mov rdx, qword ptr [rsp + 24]",
         "cmp dword ptr [rdx + {uid_at}], {overflow}",
-        "je 7f",
+        "je 20f",
         "cmp dword ptr [rdx + {gid_at}], {overflow}",
-        "je 7f",
+        "jne 16f",
+        "20:",
+        owners_from_table!("24f", "7f"),
+        "24:",
+        "xor eax, eax",                    // the answer: 0
         "jmp 16f",
         "15:",
         "cmp rax, {enoent}",
@@ -1796,6 +1864,18 @@ pub unsafe extern "C" fn fast_gate_session_stat() -> ! {
         uid_at = const abi::STAT_UID_AT,
         gid_at = const abi::STAT_GID_AT,
         overflow = const abi::OVERFLOW_ID,
+        owners_table = sym OWNERS_TABLE,
+        dev_at = const abi::STAT_DEV_AT,
+        ino_at = const abi::STAT_INO_AT,
+        rotate = const owners_table::HASH_ROTATE,
+        mul = const owners_table::HASH_MUL,
+        shift = const owners_table::HASH_SHIFT,
+        ino_low = const owners_table::INO_LOW_BITS,
+        pages_mask = const owners_table::PAGES - 1,
+        low_mask = const owners_table::PAGE_BUCKETS - 1,
+        bucket_shift = const owners_table::BUCKET_BYTES.trailing_zeros(),
+        ways = const owners_table::WAYS,
+        slot_bytes = const owners_table::SLOT_WORDS * 8,
         enoent = const abi::NEG_ENOENT,
         enotdir = const abi::NEG_ENOTDIR,
         in_gate = const super::trap::TB_IN_GATE,
@@ -2362,61 +2442,17 @@ macro_rules! stat_gate {
                 "mov r11, [rsp]",                  // r11 = the flags
                 "popfq",
                 "ret",
-                // The owners the session's table (`OWNERS_TABLE`) holds
-                // for the file's (st_dev, st_ino), into the buffer; else
-                // the handler's (which asks the server). The bucket's two
-                // slots in turn: seq even and not 0, dev and ino ours, the
-                // owners, seq unchanged (x86 keeps loads in order).
+                // The owners the session's table holds for the file, into
+                // the buffer; else the handler's (which asks the server).
                 "20:",
-                "mov rcx, qword ptr [rip + {owners_table}]",
-                "test rcx, rcx",
-                "jz 7f",
                 "push r8",
                 "push r9",
-                "mov r8, qword ptr [rdx + {dev_at}]",
-                "mov r9, qword ptr [rdx + {ino_at}]",
-                "mov rax, r8",
-                "rol rax, {rotate}",
-                "mov r11, r9",
-                "shr r11, {ino_low}",
-                "xor rax, r11",
-                "mov r11, {mul}",
-                "imul rax, r11",
-                "shr rax, {shift}",
-                "and eax, {pages_mask}",           // the page
-                "shl rax, {ino_low}",
-                "mov r11d, r9d",
-                "and r11d, {low_mask}",            // its bucket there
-                "or rax, r11",
-                "shl rax, {bucket_shift}",
-                "add rcx, rax",                    // the bucket
-                "mov r11d, {ways}",
-                "21:",
-                "mov rax, qword ptr [rcx]",        // seq
-                "test rax, rax",
-                "jz 22f",
-                "test al, 1",
-                "jnz 22f",
-                "cmp qword ptr [rcx + 8], r8",
-                "jne 22f",
-                "cmp qword ptr [rcx + 16], r9",
-                "jne 22f",
-                "test r9, r9",                     // (inode 0: never kept)
-                "jz 23f",
-                "mov r8, qword ptr [rcx + 24]",    // uid << 32 | gid
-                "cmp qword ptr [rcx], rax",
-                "jne 23f",
-                "mov dword ptr [rdx + {gid_at}], r8d",
-                "shr r8, 32",
-                "mov dword ptr [rdx + {uid_at}], r8d",
+                owners_from_table!("24f", "23f"),
+                "24:",
                 "pop r9",
                 "pop r8",
                 "xor eax, eax",                    // the result: 0
                 "jmp 13b",
-                "22:",
-                "add rcx, {slot_bytes}",
-                "dec r11d",
-                "jnz 21b",
                 "23:",
                 "pop r9",
                 "pop r8",
