@@ -46,6 +46,9 @@ pub const RESOLVE_BENEATH: u64 = general::RESOLVE_BENEATH as u64;
 pub const RESOLVE_NO_MAGICLINKS: u64 = general::RESOLVE_NO_MAGICLINKS as u64;
 pub const RESOLVE_NO_SYMLINKS: u64 = general::RESOLVE_NO_SYMLINKS as u64;
 pub const RESOLVE_NO_XDEV: u64 = general::RESOLVE_NO_XDEV as u64;
+pub const RESOLVE_IN_ROOT: u64 = general::RESOLVE_IN_ROOT as u64;
+/// The first struct open_how openat2 takes (flags, mode, resolve).
+pub const OPEN_HOW_SIZE_VER0: usize = 24;
 pub const AT_EACCESS: usize = general::AT_EACCESS as usize;
 pub const AT_NO_AUTOMOUNT: usize = general::AT_NO_AUTOMOUNT as usize;
 pub const AT_STATX_SYNC_TYPE: usize = general::AT_STATX_SYNC_TYPE as usize;

@@ -21,12 +21,13 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use preld_proto::{PathArg, ReplyData, Request, Timespec, OPEN_VIRTUAL_DIR, STAT_SIZE};
 use syscalls::Sysno;
 
-use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL};
+use crate::abi::{AF_UNIX, MSG_DONTWAIT, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFL};
+use crate::abi::{OPEN_HOW_SIZE_VER0, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS};
 use crate::abi::{O_CLOEXEC, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, SEEK_CUR, SEEK_SET, UTIME_NOW};
 use crate::abi::{AT_EACCESS, AT_NO_AUTOMOUNT, AT_STATX_DONT_SYNC, AT_STATX_SYNC_TYPE, O_ACCMODE, O_DIRECT, O_DIRECTORY, O_DSYNC, O_LARGEFILE};
 use crate::abi::{O_APPEND, O_RDWR, S_IFIFO, O_TMPFILE_BIT, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_SYNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK};
 use crate::call::{Call, Outcome};
-use crate::errno::{EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINTR, EINVAL, EIO, ELOOP, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
+use crate::errno::{E2BIG, EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINTR, EINVAL, EIO, ELOOP, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOSYS, ENOTSUP, EPERM, ERANGE, EXDEV};
 use crate::beneath::PathIn;
 use crate::pathmap::own_proc_entry;
 use crate::thread::{ThreadBlock, PATH_MAX};
@@ -585,11 +586,166 @@ pub fn openat(c: &mut Call<'_>) -> Outcome {
 
 pub fn openat2(c: &mut Call<'_>) -> Outcome {
     let a = c.args;
-    let mut how = [0usize; 3];
-    if a[3] < 24 || !usermem::read_words(a[2], &mut how) {
-        return Outcome::err(if a[3] < 24 { EINVAL } else { EFAULT });
+    let how = match open_how(a[2], a[3]) {
+        Ok(how) => how,
+        Err(e) => return Outcome::err(e),
+    };
+    if how.resolve != 0 {
+        if let Some(o) = open_resolving(a[0] as i32, a[1], &how) {
+            return o;
+        }
     }
-    open_at(c, a[0] as i32, a[1], how[0] as u32, how[1] as u32)
+    open_at(c, a[0] as i32, a[1], how.flags as u32, how.mode as u32)
+}
+
+/// The program's struct open_how at `addr`, `size` bytes long, checked as
+/// openat2 checks it: the size (EINVAL below the first version's, E2BIG
+/// above a page), the bytes past the first version's (E2BIG unless all
+/// zero), then the kernel's own checks of flags, mode and resolve
+/// (EINVAL, EAGAIN), made on a copy: openat2 of an empty name, which
+/// says ENOENT only once they hold, and opens nothing.
+fn open_how(addr: usize, size: usize) -> Result<sys::OpenHow, i32> {
+    if size < OPEN_HOW_SIZE_VER0 {
+        return Err(EINVAL);
+    }
+    if size > preld_arch::PAGE_SIZE {
+        return Err(E2BIG);
+    }
+    let mut words = [0usize; 3];
+    if !usermem::read_words(addr, &mut words) {
+        return Err(EFAULT);
+    }
+    let mut more = [0u8; 256];
+    let mut at = OPEN_HOW_SIZE_VER0;
+    while at < size {
+        let n = (size - at).min(more.len());
+        if !usermem::read(addr + at, &mut more[..n]) {
+            return Err(EFAULT);
+        }
+        if more[..n].iter().any(|&b| b != 0) {
+            return Err(E2BIG);
+        }
+        at += n;
+    }
+    let how = sys::OpenHow { flags: words[0] as u64, mode: words[1] as u64, resolve: words[2] as u64 };
+    match sys::openat2(AT_FDCWD, b"\0", &how) {
+        Err(ENOENT) => Ok(how),
+        Err(e) => Err(e),
+        Ok(fd) => {
+            sys::close(fd); // (an empty name opens nothing)
+            Ok(how)
+        }
+    }
+}
+
+/// openat2 with resolve flags, where their answer can be the kernel's
+/// (`open_at`, which resolves paths in the session's namespace, keeps
+/// only flags and mode): None for the others, which `open_at` serves as
+/// before (docs/DESIGN.md, "Limits known").
+/// - An absolute name with RESOLVE_BENEATH: EXDEV, whatever the fd.
+/// - A name beneath /proc with RESOLVE_NO_MAGICLINKS or NO_SYMLINKS: the
+///   session's procfs has the same links (/proc/self, the magic links of
+///   a process of the session); an error the kernel's walk there meets
+///   (ELOOP) is the answer, else `open_at`'s.
+/// - From a directory fd of the program's on a grant the process resolves
+///   in whose copy shows what the namespace shows (as for the stat gate),
+///   scoped by RESOLVE_BENEATH or IN_ROOT, or going only down (no `..`)
+///   with RESOLVE_NO_SYMLINKS: the kernel's walk from that fd never
+///   leaves the grant's copy, and meets what the namespace shows there,
+///   so its answer is the native one. A look with O_PATH first, whose
+///   error is the answer; then an open for reading (or O_PATH) of a
+///   regular file or directory is made here (a FIFO's open would wait in
+///   the handler: `open_at`'s), never waiting (O_NONBLOCK, taken off
+///   again); a write or a creation by a relative name is `open_at`'s.
+fn open_resolving(dirfd: i32, addr: usize, how: &sys::OpenHow) -> Option<Outcome> {
+    let mut raw = [0u8; PATH_MAX];
+    // (No NUL, unreadable: `open_at` says so.)
+    let n = usermem::read_cstr(addr, &mut raw)?;
+    let path = &raw[..n];
+    if path.is_empty() {
+        return None;
+    }
+    if how.resolve & RESOLVE_BENEATH != 0 && path[0] == b'/' {
+        return Some(Outcome::err(EXDEV));
+    }
+    let f = how.flags as usize;
+    if how.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS) != 0 && (path == b"/proc" || path.starts_with(b"/proc/")) {
+        let (g, rest) = beneath::find(path)?;
+        if g.resolve_mode() != b'p' || rest.len() + 1 >= PATH_MAX {
+            return None;
+        }
+        let mut name = [0u8; PATH_MAX];
+        let rest = if rest.is_empty() { &b"."[..] } else { rest };
+        name[..rest.len()].copy_from_slice(rest);
+        let look = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | (f & (O_NOFOLLOW | O_DIRECTORY))) as u64, mode: 0, resolve: how.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS) };
+        return match sys::openat2(g.fd(), &name[..=rest.len()], &look) {
+            Ok(fd) => {
+                sys::close(fd);
+                None
+            }
+            Err(e) => Some(Outcome::err(e)),
+        };
+    }
+    if dirfd == AT_FDCWD || crate::ownfd::is_own(dirfd as usize) {
+        return None;
+    }
+    let g = beneath::grant_of_fd(dirfd)?;
+    if !matches!(g.resolve_mode(), b'r' | b'w' | b'x') || g.shadows || !g.nodev {
+        return None;
+    }
+    let scoped = how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0;
+    let down = path[0] != b'/' && !path.split(|&b| b == b'/').any(|c| c == b"..");
+    if !scoped && !(down && how.resolve & RESOLVE_NO_SYMLINKS != 0) {
+        return None;
+    }
+    let reads = f & O_PATH != 0 || (f & O_ACCMODE == O_RDONLY && f & (O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE_BIT) == 0);
+    // A write or a creation is `open_at`'s (the server makes creations),
+    // whose walk of a relative name meets what the kernel's meets: the
+    // kernel's look says only what the resolve flags refuse (EXDEV,
+    // ELOOP). With RESOLVE_IN_ROOT, `/` and absolute symlinks would be
+    // the namespace's root there: left as before.
+    if !reads && (path[0] == b'/' || how.resolve & RESOLVE_IN_ROOT != 0) {
+        return None;
+    }
+    let name = &raw[..=n];
+    let creates = f & (O_CREAT | O_TMPFILE_BIT) != 0;
+    let nofollow = if f & O_NOFOLLOW != 0 || (f & O_CREAT != 0 && f & O_EXCL != 0) { O_NOFOLLOW } else { 0 };
+    let dir = if creates { 0 } else { f & O_DIRECTORY };
+    let look = sys::OpenHow { flags: (O_PATH | O_CLOEXEC | nofollow | dir) as u64, mode: 0, resolve: how.resolve };
+    let kind = match sys::openat2(dirfd, name, &look) {
+        Ok(fd) => {
+            let kind = sys::fstat(fd).map(|st| st.mode & S_IFMT);
+            sys::close(fd);
+            kind
+        }
+        // (A name to create is not there yet.)
+        Err(ENOENT) if creates => return None,
+        Err(e) => return Some(Outcome::err(e)),
+    };
+    if !reads {
+        return None;
+    }
+    // (A symlink itself, with O_NOFOLLOW: the open says ELOOP.)
+    if f & O_PATH == 0 && !matches!(kind, Ok(S_IFREG | S_IFDIR | S_IFLNK)) {
+        return None;
+    }
+    let open = sys::OpenHow { flags: how.flags | if f & O_PATH == 0 { O_NONBLOCK as u64 } else { 0 }, ..*how };
+    Some(match sys::openat2(dirfd, name, &open) {
+        Err(e) => Outcome::err(e),
+        Ok(fd) => {
+            let kind = sys::fstat(fd).map(|st| st.mode & S_IFMT);
+            if f & O_PATH == 0 && !matches!(kind, Ok(S_IFREG | S_IFDIR)) {
+                // (Swapped for something else since the look.)
+                sys::close(fd);
+                return None;
+            }
+            if f & (O_PATH | O_NONBLOCK) == 0 {
+                let fl = sys::fcntl(fd, F_GETFL, 0).unwrap_or(0);
+                let _ = sys::fcntl(fd, F_SETFL, fl & !O_NONBLOCK);
+            }
+            Outcome::Return(fd as isize)
+        }
+    })
 }
 
 /// stat, lstat, newfstatat, statx.

@@ -2744,15 +2744,17 @@ fn a_path_flipped_by_another_process_after_the_gates_look() {
 }
 
 /// openat2 called by the program itself (tests/programs/attack/openat2_direct.c)
-/// beneath its read-write grant answers as natively: the handler's
-/// `pola::openat2` takes only how.flags and how.mode and makes an
-/// openat's open of them, so RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS,
-/// RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS (a program's own confinement
-/// of the names it is given), and the kernel's checks of the struct
-/// (size, trailing bytes, mode without O_CREAT, unknown bits) are lost
-/// (session-23c adversary).
+/// beneath its read-write grant answers as natively: RESOLVE_BENEATH,
+/// RESOLVE_NO_SYMLINKS, RESOLVE_IN_ROOT and RESOLVE_NO_MAGICLINKS (a
+/// program's own confinement of the names it is given: `..`, absolute
+/// names, symlinks out, absolute symlinks, /proc's magic links), opens
+/// for reading, writing and creating, and the kernel's checks of the
+/// struct (size, trailing bytes, mode without O_CREAT, unknown bits,
+/// RESOLVE_CACHED with a creation, BENEATH with IN_ROOT). The handler's
+/// `pola::openat2` took only how.flags and how.mode and made an openat's
+/// open of them (session-23c adversary); now `pola::open_how` checks the
+/// struct and `pola::open_resolving` gives the kernel's answers.
 #[test]
-#[ignore = "bug: a session's openat2 ignores how.resolve and the struct's checks (see the doc comment)"]
 fn openat2_called_by_the_program_answers_as_natively() {
     let tmp = Scratch::new("openat2_direct");
     let native_dir = tmp.dir("native");
