@@ -2266,7 +2266,7 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
     // the grant's mount (RESOLVE_NO_XDEV; else the walk again without, and
     // statx tells later): one statx less each (tar: 989 of them).
     let remember = in_gate && matches!(grant_mode, b'r' | b'w' | b'x');
-    let opened = match remember {
+    let open = |want: usize| match remember {
         true => match beneath::openat2_on_mount(base, rel, want, mode) {
             Ok(fd) => {
                 beneath::remember_fd(fd, grant);
@@ -2276,6 +2276,16 @@ fn open_beneath_once(c: Option<&mut Call<'_>>, p: &mut PathIn, flags: u32, mode:
             Err(e) => Err(e),
         },
         false => beneath::openat2(base, rel, want, mode, grant_mode, in_gate),
+    };
+    let opened = match open(want) {
+        // O_NOATIME of a file the user does not own: root's CAP_FOWNER
+        // allows it natively, and a session's processes have no
+        // capabilities. In root's session (no owners to fix: every id
+        // mapped) the open is made without it, as near as the session
+        // gets (the file's atime may then change on a read, as under
+        // relatime).
+        Err(EPERM) if want & O_NOATIME != 0 && !owners::on() => open(want & !O_NOATIME),
+        o => o,
     };
     Some(match opened {
         Ok(fd) => Outcome::Return(fd as isize),
