@@ -4508,17 +4508,30 @@ fn fstat_of_a_grant_s_fd_and_its_neighbours_as_natively() {
         fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     }
     fs::set_permissions(dir.join("file"), fs::Permissions::from_mode(0o644)).unwrap();
+    let wrong = as_root_and_nobody(&tmp, "fstat_gate", &dir, |_| true);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Runs `pola/PROG` and `pola/PROG-static` (copied where everyone may run
+/// them) with `dir` as their argument natively and in `preld pola -B --ro
+/// DIR`, as root and as nobody, with the fast path as the suite runs it,
+/// off, and with statistics on (the counting gates): each way the session
+/// differs from the native run (exit status, stdout), with what it wrote
+/// to stderr. `expected` checks each native stdout first (a broken setup
+/// fails the test there).
+fn as_root_and_nobody(tmp: &Scratch, prog: &str, dir: &Path, expected: impl Fn(&str) -> bool) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
     let bin = tmp.dir("bin");
     fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
     let everyone = preld_for_everyone(&bin);
     let setpriv = require_tool("setpriv", "util-linux");
     let mut wrong = Vec::new();
-    for prog in ["fstat_gate", "fstat_gate-static"] {
-        let p = bin.join(prog);
+    for prog in [prog.to_string(), format!("{prog}-static")] {
+        let p = bin.join(&prog);
         fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
         for nobody in [false, true] {
-            let cmd = |args: &[&std::ffi::OsStr], fast: &[(&str, &str)]| {
+            let cmd = |args: &[&std::ffi::OsStr], env: &[(&str, &str)]| {
                 let mut c = if nobody {
                     let mut c = Command::new(&setpriv);
                     c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).args(args);
@@ -4528,24 +4541,27 @@ fn fstat_of_a_grant_s_fd_and_its_neighbours_as_natively() {
                     c.args(&args[1..]);
                     c
                 };
-                c.env_clear().envs(ENV).envs(fast.iter().copied());
+                c.env_clear().envs(ENV).envs(env.iter().copied());
                 run_limited(c, LIMIT).unwrap()
             };
             let native = cmd(&[p.as_os_str(), dir.as_os_str()], &[]);
             assert_eq!(native.status.code(), Some(0), "{prog} natively: {}", native.stderr_str());
             let native = native.stdout_str();
-            for fast in [preld_tests::fast_env(), vec![("PRELD_FAST", "0")]] {
+            assert!(expected(&native), "{prog} natively (nobody: {nobody}): {native}");
+            let mut stats = preld_tests::fast_env();
+            stats.push(("PRELD_STATS", "1"));
+            for env in [preld_tests::fast_env(), vec![("PRELD_FAST", "0")], stats] {
                 let args = [everyone.as_os_str(), "pola".as_ref(), "-B".as_ref(), "--ro".as_ref(), dir.as_os_str(), "--".as_ref(), p.as_os_str(), dir.as_os_str()];
-                let r = cmd(&args, &fast);
+                let r = cmd(&args, &env);
                 let out = r.stdout_str();
                 if r.status.code() != Some(0) || out != native {
                     let who = if nobody { "nobody" } else { "root" };
-                    wrong.push(format!("{prog} as {who} {fast:?} ({}):\n{}{}", describe_status(r.status), unified_diff(native.as_bytes(), out.as_bytes(), "native", "session"), r.stderr_str()));
+                    wrong.push(format!("{prog} as {who} {env:?} ({}):\n{}{}", describe_status(r.status), unified_diff(native.as_bytes(), out.as_bytes(), "native", "session"), r.stderr_str()));
                 }
             }
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    wrong
 }
 
 /// Listings and copies of directory fds, which a session's fast path makes
@@ -4573,46 +4589,7 @@ fn listings_and_copies_of_a_grant_s_directory_fds_as_natively() {
     for d in [&dir, &dir.join("sub")] {
         fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let bin = tmp.dir("bin");
-    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
-    let everyone = preld_for_everyone(&bin);
-    let setpriv = require_tool("setpriv", "util-linux");
-    let mut wrong = Vec::new();
-    for prog in ["listing_gate", "listing_gate-static"] {
-        let p = bin.join(prog);
-        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
-        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
-        for nobody in [false, true] {
-            let cmd = |args: &[&std::ffi::OsStr], env: &[(&str, &str)]| {
-                let mut c = if nobody {
-                    let mut c = Command::new(&setpriv);
-                    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).args(args);
-                    c
-                } else {
-                    let mut c = Command::new(args[0]);
-                    c.args(&args[1..]);
-                    c
-                };
-                c.env_clear().envs(ENV).envs(env.iter().copied());
-                run_limited(c, LIMIT).unwrap()
-            };
-            let native = cmd(&[p.as_os_str(), dir.as_os_str()], &[]);
-            assert_eq!(native.status.code(), Some(0), "{prog} natively: {}", native.stderr_str());
-            let native = native.stdout_str();
-            assert!(native.contains("parent, copied: bin dir\n") && native.ends_with("listed 0, copied 0, other errors 0\n"), "{prog} natively: {native}");
-            let mut stats = preld_tests::fast_env();
-            stats.push(("PRELD_STATS", "1"));
-            for env in [preld_tests::fast_env(), vec![("PRELD_FAST", "0")], stats] {
-                let args = [everyone.as_os_str(), "pola".as_ref(), "-B".as_ref(), "--ro".as_ref(), dir.as_os_str(), "--".as_ref(), p.as_os_str(), dir.as_os_str()];
-                let r = cmd(&args, &env);
-                let out = r.stdout_str();
-                if r.status.code() != Some(0) || out != native {
-                    let who = if nobody { "nobody" } else { "root" };
-                    wrong.push(format!("{prog} as {who} {env:?} ({}):\n{}{}", describe_status(r.status), unified_diff(native.as_bytes(), out.as_bytes(), "native", "session"), r.stderr_str()));
-                }
-            }
-        }
-    }
+    let wrong = as_root_and_nobody(&tmp, "listing_gate", &dir, |native| native.contains("parent, copied: bin dir\n") && native.ends_with("listed 0, copied 0, other errors 0\n"));
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
