@@ -1112,7 +1112,14 @@ fn gate_listing(t: &mut ThreadBlock, a: [usize; 6]) -> Option<isize> {
     if !on_grant && is_stand_in(fd) {
         return None;
     }
-    // SAFETY: the application's own listing into its own buffer.
+    // (A buffer in preld's memory: EFAULT, as for any memory the program
+    // may not write, and as the arch listing gate leaves it here;
+    // session-24 adversary.)
+    if crate::resident::touches(a[1], a[2] as u32 as usize) {
+        return Some(-(EFAULT as isize));
+    }
+    // SAFETY: the application's own listing into its own buffer, none of
+    // preld's memory.
     let r = unsafe { sys::raw(Sysno::getdents64 as usize, a) }.map_or_else(|e| -(e as isize), |v| v as isize);
     if on_grant {
         return Some(r);

@@ -487,6 +487,30 @@ fn getcwd_and_virtual_directory_stats_never_write_preld_s_memory() {
     assert!(bad.is_empty(), "preld's memory written:\n{}", bad.join("\n"));
 }
 
+/// The session fast path's listing, dup and close gates single-stepped by
+/// the program, whose SIGTRAP handler at each step in turn puts
+/// /proc/self/fd at the number the call is about (tests/programs/attack/
+/// listing_steps.c): a listing, a close (then listed from the handler),
+/// dup and F_DUPFD_CLOEXEC (the copy's number then listed). None may list
+/// one of preld's own fds, as the handler gate never does (a mark of the
+/// grant's directory taken for /proc/self/fd: the listing gate's look
+/// before its call, the close gate's call before its generation, the dup
+/// gate's call before its copy of the entry). And a listing into preld's
+/// own memory is EFAULT, as the stat gate's (session-24 adversary).
+#[test]
+fn stepped_listing_dup_and_close_gates_never_list_preld_s_fds() {
+    let (stdout, stderr, status) = session_run("listing_steps", &[], &[]);
+    eprintln!("---- listing_steps ({status})\n{stdout}{stderr}");
+    assert!(stdout.contains("/proc/self/fd through the handler: 0 foreign"), "{stdout}");
+    assert!(stdout.contains("preld's writable memory: found"), "{stdout}");
+    assert!(stdout.contains("listing_steps: done") && stdout.contains("after: stat / ok, open victim ok"), "listing_steps ({status}): {stdout}{stderr}");
+    for m in ["A listing", "B close", "C dup", "C F_DUPFD_CLOEXEC"] {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("{m}: ")) && l.ends_with("held")), "{m}:\n{stdout}");
+    }
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("LEAK")).collect();
+    assert!(bad.is_empty(), "listing_steps:\n{}", bad.join("\n"));
+}
+
 /// Signals during the handler gate (tests/programs/attack/gate_signals.c)
 /// reach the program as natively: in a session (stat and open in the
 /// gate) and under `preld trace` (getppid in the gate).
