@@ -503,8 +503,9 @@ fn stepped_listing_dup_and_close_gates_never_list_preld_s_fds() {
     eprintln!("---- listing_steps ({status})\n{stdout}{stderr}");
     assert!(stdout.contains("/proc/self/fd through the handler: 0 foreign"), "{stdout}");
     assert!(stdout.contains("preld's writable memory: found"), "{stdout}");
+    assert!(stdout.contains("E: the last step before the call found"), "{stdout}");
     assert!(stdout.contains("listing_steps: done") && stdout.contains("after: stat / ok, open victim ok"), "listing_steps ({status}): {stdout}{stderr}");
-    for m in ["A listing", "B close", "C dup", "C F_DUPFD_CLOEXEC"] {
+    for m in ["A listing", "B close", "C dup", "C F_DUPFD_CLOEXEC", "E stat beside"] {
         assert!(stdout.lines().any(|l| l.starts_with(&format!("{m}: ")) && l.ends_with("held")), "{m}:\n{stdout}");
     }
     let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("LEAK")).collect();

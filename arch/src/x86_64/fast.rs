@@ -2305,6 +2305,11 @@ macro_rules! stat_gate {
                 "jae 9f",                          // unsigned: no negative fd either
                 own_fd!("9f"),
                 "push rax",                        // the number; rax is free
+                // From the look at the fd a signal waits: a handler run
+                // between the look and the call that put /proc/self/fd at
+                // the number had preld's own fds statted beside it
+                // (session-24 adversary).
+                "mov qword ptr gs:[{in_gate}], 1",
                 "mov r11d, edi",                   // the fd, zero-extended
                 "lea rax, [rip + {gens}]",
                 "mov eax, dword ptr [rax + r11 * 4]", // its generation
@@ -2331,7 +2336,6 @@ macro_rules! stat_gate {
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
                 "sub rsp, 8",                      // the signals put off, to unblock
-                "mov qword ptr gs:[{in_gate}], 1", // from here a signal waits
                 "mov rax, [rsp + 8]",
                 "syscall",
                 "test rax, rax",
@@ -2475,9 +2479,9 @@ macro_rules! stat_gate {
                 // it again (signals put off stay blocked until it ends:
                 // it unblocks them).
                 "7:",
-                "mov qword ptr gs:[{in_gate}], 0",
                 "lea rsp, [rsp + 8]",              // the put-off slot
                 "8:",
+                "mov qword ptr gs:[{in_gate}], 0",
                 "pop rax",                         // the number
                 "9:",
                 "popfq",

@@ -11,6 +11,12 @@
  *   C dup / F_DUPFD_CLOEXEC: a copy of that fd; at step K the handler, if
  *     the copy exists, closes it and puts /proc/self/fd at its number; the
  *     program then lists that number.
+ *   E stat beside (the stat gate's fstatat(fd, NAME, AT_SYMLINK_NOFOLLOW)):
+ *     at step K the handler puts /proc/self/fd at the fd's number. First
+ *     NAME `0` (an fd the program has) finds the last step that comes
+ *     before the call; then at the steps before it, each number from 3 to
+ *     1099 the program has no fd at: natively ENOENT; found, it is one of
+ *     preld's, statted by the kernel beside /proc/self/fd (LEAK).
  * Natively a listing of /proc/self/fd names only fds the program has open
  * (its own fcntl(F_GETFD) works on each): a name it cannot use is one of
  * preld's own fds, listed by the kernel where the handler would have left
@@ -20,11 +26,13 @@
  * stat gate's buffers); a listing written there is ESCAPE. */
 #include "attack.h"
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <ucontext.h>
 
 static volatile long steps, at, done;
 static volatile int mode, victim, copy_at, hit_before, leaks;
+static char ename[16];
 static char lbuf[1 << 16];
 
 /* Names in a listing that are numbers the program has no fd at. */
@@ -73,7 +81,7 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
     done = 1;
     uc->uc_mcontext.gregs[REG_EFL] &= ~0x100L;
     int e = errno;
-    if (mode == 0) {
+    if (mode == 0 || mode == 3) {
         close(victim);
         at_number(victim, "/proc/self/fd");
     } else if (mode == 1) {
@@ -141,9 +149,11 @@ int main(int argc, char **argv) {
     }
     close(victim);
 
-    const char *names[] = {"A listing", "B close", "C dup", "C F_DUPFD_CLOEXEC"};
-    for (int m = 0; m < 4; m++) {
-        mode = m < 3 ? m : 2;
+    long last_before = 0;
+    const char *names[] = {"A listing", "B close", "C dup", "C F_DUPFD_CLOEXEC", "E stat beside"};
+    strcpy(ename, "0");
+    for (int m = 0; m < 5; m++) {
+        mode = m < 3 ? m : m == 3 ? 2 : 3;
         leaks = 0;
         hit_before = 0;
         long k;
@@ -159,6 +169,13 @@ int main(int argc, char **argv) {
                 tf_off();
                 if (r > 0 && foreign(victim, r) > 0)
                     leaks++;
+            } else if (m == 4) {
+                struct stat st;
+                tf_on();
+                long r = syscall(SYS_newfstatat, victim, ename, &st, AT_SYMLINK_NOFOLLOW);
+                tf_off();
+                if (r == 0)
+                    last_before = k;
             } else if (m == 1) {
                 tf_on();
                 close(victim);
@@ -175,6 +192,30 @@ int main(int argc, char **argv) {
             close(victim);
             if (!done)
                 break;
+        }
+        if (m == 4) {
+            /* Then preld's numbers, at the last steps before the call. */
+            int tried = 0;
+            for (int n = 3; n < 1100; n++) {
+                if (n == victim || fcntl(n, F_GETFD) >= 0 || errno != EBADF)
+                    continue;
+                snprintf(ename, sizeof ename, "%d", n);
+                for (long j = last_before; j > 0 && j > last_before - 3; j--) {
+                    grant_at(victim, ro);
+                    steps = 0;
+                    done = 0;
+                    at = j;
+                    struct stat st;
+                    tf_on();
+                    long r = syscall(SYS_newfstatat, victim, ename, &st, AT_SYMLINK_NOFOLLOW);
+                    tf_off();
+                    close(victim);
+                    tried++;
+                    if (r == 0)
+                        leaks++;
+                }
+            }
+            printf("E: the last step before the call %s, %d stats of numbers not open\n", last_before ? "found" : "not found", tried);
         }
         printf("%s: %ld steps, swapped after the call %d times, %s\n", names[m], k, hit_before, leaks ? "LEAK: preld's fds listed" : "held");
     }
