@@ -4831,3 +4831,29 @@ fn names_beside_a_directory_fd_across_a_host_mount_open_as_natively() {
     let s = go(&w, true);
     compare("names beside a directory fd across a host mount", "beside_names (mount)", &n, &s, true);
 }
+
+/// The registers and flags after getdents64, dup, fcntl (F_DUPFD,
+/// F_DUPFD_CLOEXEC, F_GETFD) and close from sites of the program's own,
+/// which a session rewrites to its listing, dup and close gates: every
+/// register but rax, rcx and r11 as it went in, r11 the flags, CF kept,
+/// as natively, with a 50 us timer's signals coming in (some put off by
+/// a gate and unblocked in its end); a grant's directory, /proc/self/fd,
+/// numbers not open, a bad buffer, upper halves set in the fd and the
+/// command (tests/programs/pola/gate_registers.c), dynamic and static
+/// (session-24 adversary).
+#[test]
+fn registers_through_the_listing_dup_and_close_gates_as_natively() {
+    let tmp = scratch("gate-registers");
+    let d = tmp.path();
+    let dir = d.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("file"), "x\n").unwrap();
+    for prog in ["gate_registers", "gate_registers-static"] {
+        let p = d.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        let r = Run::new(d, &[p.to_str().unwrap(), dir.to_str().unwrap()]).grant("--ro", &p).grant("--ro", &dir);
+        let n = r.native_ok();
+        assert!(n.stdout_str().contains("F_DUPFD_CLOEXEC: held, an fd\n") && !n.stdout_str().contains("CHANGED"), "native: {}", n.report());
+        r.same(&format!("{prog}: registers through the listing, dup and close gates"), false);
+    }
+}
