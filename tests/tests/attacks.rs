@@ -497,10 +497,20 @@ fn getcwd_and_virtual_directory_stats_never_write_preld_s_memory() {
 /// before its call, the close gate's call before its generation, the dup
 /// gate's call before its copy of the entry). And a listing into preld's
 /// own memory is EFAULT, as the stat gate's (session-24 adversary).
+/// As root and as nobody, dynamic and static (libc's own sites rewritten
+/// in the image).
 #[test]
 fn stepped_listing_dup_and_close_gates_never_list_preld_s_fds() {
-    let (stdout, stderr, status) = session_run("listing_steps", &[], &[]);
-    eprintln!("---- listing_steps ({status})\n{stdout}{stderr}");
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    for (prog, nobody) in [("listing_steps", false), ("listing_steps-static", false), ("listing_steps", true), ("listing_steps-static", true)] {
+        let (stdout, stderr, status) = session_run_as(prog, nobody, &[]);
+        eprintln!("---- {prog}, nobody: {nobody} ({status})\n{stdout}{stderr}");
+        listing_steps_held(&stdout, &stderr, &status);
+    }
+}
+
+fn listing_steps_held(stdout: &str, stderr: &str, status: &str) {
     assert!(stdout.contains("/proc/self/fd through the handler: 0 foreign"), "{stdout}");
     assert!(stdout.contains("preld's writable memory: found"), "{stdout}");
     assert!(stdout.contains("E: the last step before the call found"), "{stdout}");

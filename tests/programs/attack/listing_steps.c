@@ -14,7 +14,7 @@
  *   E stat beside (the stat gate's fstatat(fd, NAME, AT_SYMLINK_NOFOLLOW)):
  *     at step K the handler puts /proc/self/fd at the fd's number. First
  *     NAME `0` (an fd the program has) finds the last step that comes
- *     before the call; then at the steps before it, each number from 3 to
+ *     before the call; then at that step, each number from 3 to
  *     1099 the program has no fd at: natively ENOENT; found, it is one of
  *     preld's, statted by the kernel beside /proc/self/fd (LEAK).
  * Natively a listing of /proc/self/fd names only fds the program has open
@@ -200,7 +200,7 @@ int main(int argc, char **argv) {
                 if (n == victim || fcntl(n, F_GETFD) >= 0 || errno != EBADF)
                     continue;
                 snprintf(ename, sizeof ename, "%d", n);
-                for (long j = last_before; j > 0 && j > last_before - 3; j--) {
+                for (long j = last_before; j > 0 && j > last_before - 1; j--) {
                     grant_at(victim, ro);
                     steps = 0;
                     done = 0;
