@@ -258,9 +258,12 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             _ => Gate::Handler,
         });
     }
-    if rpc::active() && crate::beneath::active() && (nr == fcntl as usize || nr == dup as usize) && route.gate == Some(Gate::Fd) {
+    let session_copies = rpc::active() && crate::beneath::active();
+    if (nr == fcntl as usize || (session_copies && nr == dup as usize)) && route.gate == Some(Gate::Fd) {
         // A copy of a directory fd takes what was learnt of the original
         // (`fast_gate_dup`): find stats beside and lists through copies.
+        // fcntl's everywhere: its F_DUPFD_QUERY names a second fd, which
+        // must not be one of preld's (the Fd gate looked at the first only).
         return Some(Gate::Dup);
     }
     let cfg = config::get();

@@ -2,7 +2,7 @@
 //! dup2, dup3, close_range, fcntl and the rest fail with EBADF on them, or
 //! move them out of the way; listings of /proc/self/fd do not show them.
 
-use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, POLLNVAL, P_PIDFD, RLIMIT_NOFILE, SCM_RIGHTS, SOL_SOCKET};
+use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, F_DUPFD_QUERY, POLLNVAL, P_PIDFD, RLIMIT_NOFILE, SCM_RIGHTS, SOL_SOCKET};
 use crate::call::{After, Call, Outcome};
 use crate::errno::{EBADF, EMFILE};
 
@@ -69,6 +69,10 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
             Outcome::Real
         }
         Sysno::fcntl if is_own(a[0]) => Outcome::err(EBADF),
+        // F_DUPFD_QUERY's second fd (an int): one of preld's answered 0
+        // where natively a number not open is EBADF, telling preld's fds
+        // apart (session-24 adversary).
+        Sysno::fcntl if a[1] as u32 as usize == F_DUPFD_QUERY && is_own(a[2]) => Outcome::err(EBADF),
         Sysno::dup2 | Sysno::dup3 => {
             if is_own(a[0]) {
                 return Outcome::err(EBADF);

@@ -314,7 +314,8 @@ pub enum Gate {
     /// `FAST_STAT_MARK`, as for `StatBeside`); else the handler gate's
     /// (`fast_gate_listing`).
     Listing,
-    /// fcntl and dup in a session: as `Fd`; a copy of an fd (dup,
+    /// fcntl (everywhere) and dup in a session: as `Fd`, and
+    /// F_DUPFD_QUERY's second fd none of preld's either; a copy of an fd (dup,
     /// F_DUPFD, F_DUPFD_CLOEXEC) takes what the handler learnt of the
     /// original (`FAST_FD_GRANT`), so that the stat-beside and listing
     /// gates know it too (`fast_gate_dup`).
@@ -2663,7 +2664,8 @@ listing_gate!(fast_gate_listing, counted: 0);
 listing_gate!(fast_gate_listing_counted, counted: 1);
 
 /// The gates of `Gate::Dup`, counting the calls they make or not: fcntl
-/// and dup, as `fast_gate_fd` (one of preld's fds goes the slow way);
+/// and dup, as `fast_gate_fd` (one of preld's fds goes the slow way; so
+/// does F_DUPFD_QUERY's second fd, the third argument);
 /// after a copy that worked (dup, or fcntl's F_DUPFD or F_DUPFD_CLOEXEC:
 /// find walks each directory through one), the copy's `FAST_FD_GRANT`
 /// entry becomes the original's (the same open file, so the same grant)
@@ -2697,6 +2699,15 @@ macro_rules! dup_gate {
             core::arch::naked_asm!(
                 "pushfq",
                 own_fd!("2f"),
+                // fcntl's F_DUPFD_QUERY: its second fd (an int, edx) none
+                // of preld's either (one of them answered 0, not EBADF;
+                // session-24 adversary).
+                "cmp eax, {sys_dup}",
+                "je 6f",
+                "cmp esi, {f_dupfd_query}",
+                "jne 6f",
+                own_fd!("2f", "edx", "rdx"),
+                "6:",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
@@ -2756,6 +2767,7 @@ macro_rules! dup_gate {
                 sys_dup = const abi::SYS_DUP,
                 f_dupfd = const abi::F_DUPFD,
                 f_dupfd_cloexec = const abi::F_DUPFD_CLOEXEC,
+                f_dupfd_query = const abi::F_DUPFD_QUERY,
                 grants_off = sym FAST_FD_GRANT_OFF,
                 n = const FAST_FDS_COUNTED,
                 gens = sym FAST_FD_GEN,
