@@ -173,7 +173,7 @@ fn main() {
         let flags: &[&str] = if name.starts_with("static_") { &["-O0", "-pthread", "-w", "-static"] } else { &["-O0", "-pthread", "-w"] };
         // The gate's races, also as static programs (no ld.so, libc's own
         // syscall sites rewritten in the program's image).
-        let static_too = ["stat_race", "fifo_race", "fd_cache", "gadget", "beneath_race", "forged_exec", "shm_over", "owners_table", "owners_forge", "owners_swap", "owners_fork", "fast_rewrite", "proc_cwd", "nested_fdcopy", "host_sys", "shared_flip", "known_gadget", "vdirs", "open_gate_fds", "preld_buffers", "openat2_ro", "listing_steps"].contains(&name.as_str());
+        let static_too = ["stat_race", "fifo_race", "fd_cache", "gadget", "beneath_race", "forged_exec", "shm_over", "owners_table", "owners_forge", "owners_swap", "owners_fork", "fast_rewrite", "proc_cwd", "nested_fdcopy", "host_sys", "shared_flip", "known_gadget", "vdirs", "open_gate_fds", "preld_buffers", "openat2_ro", "listing_steps", "notif_addfd"].contains(&name.as_str());
         own("attack", &name, flags, static_too, &mut jobs);
     }
     for name in c_sources(&src.join("attack_kernel")) {

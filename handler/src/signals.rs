@@ -290,9 +290,17 @@ pub fn prctl(c: &mut Call<'_>) -> Outcome {
 }
 
 /// seccomp(2): from now on, calls are made where a filter's SIGSYS can
-/// reach the application.
-pub fn seccomp(_c: &mut Call<'_>) -> Outcome {
+/// reach the application. A filter with a listener: whoever holds it may
+/// replace this process's fds (SECCOMP_IOCTL_NOTIF_ADDFD with
+/// SECCOMP_ADDFD_FLAG_SETFD) with no call preld sees, so nothing learnt of
+/// an fd's number holds from now on (`beneath::fd_numbers_unknowable`:
+/// the listing and stat gates made the kernel's listing of /proc/self/fd
+/// put there, preld's fds in it; session-24 adversary).
+pub fn seccomp(c: &mut Call<'_>) -> Outcome {
     crate::sud::set_seccomp_filtered();
+    if c.args[0] == crate::abi::SECCOMP_SET_MODE_FILTER && c.args[1] & crate::abi::SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 {
+        crate::beneath::fd_numbers_unknowable();
+    }
     Outcome::Real
 }
 

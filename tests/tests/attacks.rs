@@ -522,6 +522,30 @@ fn listing_steps_held(stdout: &str, stderr: &str, status: &str) {
     assert!(bad.is_empty(), "listing_steps:\n{}", bad.join("\n"));
 }
 
+/// A grant's directory fd replaced by the kernel with no call of the
+/// process's: its own seccomp filter's listener (a fork child) puts
+/// /proc/PID/fd at that number (SECCOMP_IOCTL_NOTIF_ADDFD with
+/// SECCOMP_ADDFD_FLAG_SETFD; tests/programs/attack/notif_addfd.c). Its
+/// listing and stats beside it must show only the program's fds, as
+/// natively: the listing and stat gates took the number for the grant's
+/// directory still (its close count unchanged) and had the kernel list
+/// and stat preld's fds there; a filter with a listener now turns that
+/// knowledge off for good (session-24 adversary). As root and nobody,
+/// dynamic and static.
+#[test]
+fn a_seccomp_listener_s_addfd_never_lists_preld_s_fds() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    for (prog, nobody) in [("notif_addfd", false), ("notif_addfd-static", false), ("notif_addfd", true), ("notif_addfd-static", true)] {
+        let (stdout, stderr, status) = session_run_as(prog, nobody, &[]);
+        eprintln!("---- {prog}, nobody: {nobody} ({status})\n{stdout}{stderr}");
+        assert!(stdout.contains("the grant's directory lists: 0 foreign") && stdout.contains("child: addfd ok"), "{prog} ({status}): {stdout}{stderr}");
+        assert!(stdout.contains("notif_addfd: done"), "{prog} ({status}): {stdout}{stderr}");
+        let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("LEAK")).collect();
+        assert!(bad.is_empty(), "{prog}, nobody: {nobody}:\n{}", bad.join("\n"));
+    }
+}
+
 /// Signals during the handler gate (tests/programs/attack/gate_signals.c)
 /// reach the program as natively: in a session (stat and open in the
 /// gate) and under `preld trace` (getppid in the gate).
