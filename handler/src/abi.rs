@@ -222,9 +222,6 @@ pub const PR_SET_MM: usize = prctl::PR_SET_MM as usize;
 pub const PR_SET_MM_MAP: usize = prctl::PR_SET_MM_MAP as usize;
 pub use prctl::prctl_mm_map as PrctlMmMap;
 pub const SECCOMP_SET_MODE_FILTER: usize = ptrace::SECCOMP_SET_MODE_FILTER as usize;
-/// seccomp(SECCOMP_SET_MODE_FILTER)'s flag for a listener fd (user
-/// notification: its holder may put fds into this process, ADDFD).
-pub const SECCOMP_FILTER_FLAG_NEW_LISTENER: usize = 1 << 3;
 pub const SECCOMP_RET_ALLOW: u32 = ptrace::SECCOMP_RET_ALLOW;
 pub const SECCOMP_RET_ERRNO: u32 = ptrace::SECCOMP_RET_ERRNO;
 pub const AUDIT_ARCH_X86_64: u32 = ptrace::AUDIT_ARCH_X86_64;

@@ -571,7 +571,8 @@ pub fn own_fd_table(vfork: bool) {
 }
 
 /// This process's fds may be replaced with no call preld sees (a seccomp
-/// listener's ADDFD): what is learnt of an fd's number never holds, for
+/// listener's ADDFD), or its calls trapped by a seccomp filter of its own
+/// (signals::seccomp): what is learnt of an fd's number never holds, for
 /// good (`FD_TABLES_DIFFER`'s count).
 pub fn fd_numbers_unknowable() {
     own_fd_table(false);

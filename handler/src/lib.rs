@@ -85,7 +85,6 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     // filter is there already, and only ever answers with an error) the
     // image before says so.
     let app_filter = if cfg.sandboxed { cfg.app_seccomp } else { sys::prctl_get_seccomp() != Ok(0) };
-    let own_filter = cfg.sandboxed && cfg.app_seccomp;
     if let Some(fd) = cfg.rpc_fd {
         let main = rpc::set_main(fd).map_err(|e| ("bad --rpc-fd", e))?;
         pola::init_cwd(main, cfg.cwd.take());
@@ -128,11 +127,9 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     sud::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
     if app_filter {
         sud::set_seccomp_filtered();
-        // (A filter of the program's from before its exec may have a
-        // listener, which may replace fds unseen: signals::seccomp.)
-        if own_filter {
-            beneath::fd_numbers_unknowable();
-        }
+        // (A filter from before its exec may have a listener, which may
+        // replace fds unseen, or trap calls the gates make: signals::seccomp.)
+        beneath::fd_numbers_unknowable();
     }
     signals::show_fatal_signals(t);
     // SAFETY: kernel_vdso is the kernel's vDSO or 0, as the caller says.

@@ -4857,3 +4857,27 @@ fn registers_through_the_listing_dup_and_close_gates_as_natively() {
         r.same(&format!("{prog}: registers through the listing, dup and close gates"), false);
     }
 }
+
+/// A program's own seccomp filter traps close, dup and getdents64 and its
+/// SIGSYS handler answers them (tests/programs/pola/trap_emulation.c),
+/// their sites rewritten to the close, dup and listing gates before: the
+/// handler's answers, as natively. The gates' putting signals off
+/// (session-24) lost them; a filter of the program's turns the fd cache
+/// off, so they put none off, and the handler gate leaves such a
+/// process's calls to the trap path (session-24 adversary). Dynamic and
+/// static.
+#[test]
+fn a_program_s_own_trapping_filter_answers_through_the_gates_as_natively() {
+    let tmp = scratch("trap-emulation");
+    let d = tmp.path();
+    let dir = d.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    for prog in ["trap_emulation", "trap_emulation-static"] {
+        let p = d.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        let r = Run::new(d, &[p.to_str().unwrap(), dir.to_str().unwrap()]).grant("--ro", &p).grant("--ro", &dir);
+        let n = r.native_ok();
+        assert!(n.stdout_str().contains("answers: close 4242, dup 4242, getdents64 4242\n") && n.stdout_str().contains("traps 9\n"), "native: {}", n.report());
+        r.same(&format!("{prog}: a trapping filter's answers"), false);
+    }
+}

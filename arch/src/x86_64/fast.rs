@@ -1007,7 +1007,18 @@ macro_rules! close_gate {
                 // From the call to the generation's rise a signal waits:
                 // a handler run between them found the number free under
                 // the old generation (an open there took the closed fd's
-                // mark; session-24 adversary).
+                // mark; session-24 adversary). Not while nothing is learnt
+                // of fds (`FAST_FD_GRANT_OFF`: a vfork child alive, whose
+                // end forgets it all; for good, a seccomp filter of the
+                // program's, whose SIGSYS must reach its handler in the
+                // gate, which may set the call's answer, rax): the call
+                // alone, as natively.
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "je 4f",
+                "popfq",
+                "syscall",
+                "ret",
+                "4:",
                 "mov qword ptr gs:[{in_gate}], 1",
                 "syscall",
                 "cmp edi, {n}",
@@ -1028,6 +1039,7 @@ macro_rules! close_gate {
                 counted = const $counted,
                 n = const FAST_FDS_COUNTED,
                 gens = sym FAST_FD_GEN,
+                grants_off = sym FAST_FD_GRANT_OFF,
                 slow = sym fast_gate_slow,
                 in_gate = const super::trap::TB_IN_GATE,
                 deferred = const super::trap::TB_DEFERRED,
@@ -2725,7 +2737,15 @@ macro_rules! dup_gate {
                 // another file at its number (its generation read after)
                 // had that file take the original's mark (session-24
                 // adversary). The flags stay at [rsp] as the call came.
+                // Not while nothing is learnt of fds (`FAST_FD_GRANT_OFF`;
+                // as in the close gate): the call alone.
                 "3:",
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "je 7f",
+                "popfq",
+                "syscall",
+                "ret",
+                "7:",
                 "mov qword ptr gs:[{in_gate}], 1",
                 "syscall",
                 "cmp rax, {n}",
