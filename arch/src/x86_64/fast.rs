@@ -1012,11 +1012,22 @@ macro_rules! close_gate {
                 // end forgets it all; for good, a seccomp filter of the
                 // program's, whose SIGSYS must reach its handler in the
                 // gate, which may set the call's answer, rax): the call
-                // alone, as natively.
+                // made with signals coming in, and the generation still
+                // raised after it (the cache may come back on meanwhile,
+                // a vfork child ending).
                 "cmp qword ptr [rip + {grants_off}], 0",
                 "je 4f",
                 "popfq",
                 "syscall",
+                "pushfq",                          // the flags, as after the call
+                "cmp edi, {n}",
+                "jae 5f",                          // unsigned: no negative fd either
+                "mov r11d, edi",                   // the fd, zero-extended
+                "lea rcx, [rip + {gens}]",
+                "lock inc dword ptr [rcx + r11 * 4]",
+                "5:",
+                "mov r11, [rsp]",                  // r11 = the flags, as natively
+                "popfq",
                 "ret",
                 "4:",
                 "mov qword ptr gs:[{in_gate}], 1",
