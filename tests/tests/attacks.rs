@@ -514,6 +514,7 @@ fn listing_steps_held(stdout: &str, stderr: &str, status: &str) {
     assert!(stdout.contains("/proc/self/fd through the handler: 0 foreign"), "{stdout}");
     assert!(stdout.contains("preld's writable memory: found"), "{stdout}");
     assert!(stdout.contains("E: the last step before the call found"), "{stdout}");
+    assert!(stdout.contains("D count 0 into preld's memory: EINVAL\nD number not open into preld's memory: EBADF\nD at the end into preld's memory: 0\n"), "{stdout}");
     assert!(stdout.contains("listing_steps: done") && stdout.contains("after: stat / ok, open victim ok"), "listing_steps ({status}): {stdout}{stderr}");
     for m in ["A listing", "B close", "C dup", "C F_DUPFD_CLOEXEC", "E stat beside"] {
         assert!(stdout.lines().any(|l| l.starts_with(&format!("{m}: ")) && l.ends_with("held")), "{m}:\n{stdout}");

@@ -254,6 +254,17 @@ int main(int argc, char **argv) {
                 r = -errno;
         }
         printf("D listing into preld's memory, place %d: %s%s\n", i, r < 0 ? strerror((int)-r) : "listed", r >= 0 ? " ESCAPE: wrote into preld's memory" : "");
+        /* The kernel's other answers for memory it cannot write, as for
+           memory not mapped: a count too small, a number not open, the
+           listing's end. */
+        r = syscall(SYS_getdents64, victim, places[i], 0) < 0 ? errno : 0;
+        printf("D count 0 into preld's memory: %s\n", strerrorname_np((int)r));
+        r = syscall(SYS_getdents64, 700, places[i], 64) < 0 ? errno : 0;
+        printf("D number not open into preld's memory: %s\n", strerrorname_np((int)r));
+        while (syscall(SYS_getdents64, victim, lbuf, sizeof lbuf) > 0)
+            ;
+        r = syscall(SYS_getdents64, victim, places[i], 64);
+        printf("D at the end into preld's memory: %ld\n", r);
     }
     struct stat st;
     printf("after: stat / %s, open victim %s\n", stat("/", &st) == 0 ? "ok" : strerror(errno), lc(open(cat2(ro, "/victim"), O_RDONLY)) >= 0 ? "ok" : "fails");
