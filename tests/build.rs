@@ -203,6 +203,7 @@ fn main() {
     own("pola", "listing_gate", &["-O2", "-Wall", "-Wno-nonnull"], true, &mut jobs);
     own("pola", "gate_registers", &["-O2", "-Wall"], true, &mut jobs);
     own("pola", "trap_emulation", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "dupfd_minimums", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "vdirs_many", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
     own("pola", "stat_below_rsp", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "statfs_full", &["-O2", "-Wall"], false, &mut jobs);
