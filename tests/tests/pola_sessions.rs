@@ -4883,14 +4883,16 @@ fn a_program_s_own_trapping_filter_answers_through_the_gates_as_natively() {
 }
 
 /// fcntl(F_DUPFD / F_DUPFD_CLOEXEC) with each minimum the program has no
-/// fd at lands at that number, as natively (tests/programs/pola/
-/// dupfd_minimums.c). In a session preld's own fds sit at numbers below
+/// fd at, but the last 128 below the fd limit, lands at that number, as
+/// natively (tests/programs/pola/dupfd_minimums.c; it can fail only where
+/// the soft fd limit is the hard one, as where the suite runs here). In a
+/// session preld's own fds sit at numbers below
 /// the limit where the soft limit is the hard one (ownfd `below_limit`):
-/// the kernel skips them, and the copy lands above (or fails with EMFILE
-/// near the limit). dup2 there moves preld's fd away (fds `relocate`);
-/// F_DUPFD does not (session-24 adversary).
+/// the kernel skipped them, and the copy landed above. Now the dup gate
+/// leaves such a minimum to the handler, which moves preld's fds between
+/// it and the copy above the copy and makes it again (fds `dupfd`), as
+/// dup2 moves preld's fd away (session-24 adversary).
 #[test]
-#[ignore = "bug: fcntl(F_DUPFD, N) with N at one of preld's own fds (the soft fd limit equal to the hard one) lands above preld's fds, not at N as natively; the Fd/dup gates and fds::guard do not move preld's fds out of the way as dup2 does"]
 fn f_dupfd_at_preld_s_numbers_lands_as_natively() {
     let tmp = scratch("dupfd-minimums");
     let d = tmp.path();

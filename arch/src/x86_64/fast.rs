@@ -2749,8 +2749,17 @@ macro_rules! dup_gate {
                 // had that file take the original's mark (session-24
                 // adversary). The flags stay at [rsp] as the call came.
                 // Not while nothing is learnt of fds (`FAST_FD_GRANT_OFF`;
-                // as in the close gate): the call alone.
+                // as in the close gate): the call alone. F_DUPFD's minimum
+                // (an int, edx) at or above preld's lowest fd (rcx: the
+                // set `own_fd!` looked in): the handler's, which moves
+                // preld's fds out of the copy's way (the kernel skipped
+                // them, the copy landed above them; session-24 adversary).
                 "3:",
+                "cmp eax, {sys_dup}",
+                "je 8f",
+                "cmp edx, dword ptr [rcx + {own_min}]",
+                "jge 2f",
+                "8:",
                 "cmp qword ptr [rip + {grants_off}], 0",
                 "je 7f",
                 "popfq",
