@@ -173,7 +173,7 @@ fn main() {
         let flags: &[&str] = if name.starts_with("static_") { &["-O0", "-pthread", "-w", "-static"] } else { &["-O0", "-pthread", "-w"] };
         // The gate's races, also as static programs (no ld.so, libc's own
         // syscall sites rewritten in the program's image).
-        let static_too = ["stat_race", "fifo_race", "fd_cache", "gadget", "beneath_race", "forged_exec", "shm_over", "owners_table", "owners_forge", "owners_swap", "owners_fork", "fast_rewrite", "proc_cwd", "nested_fdcopy", "host_sys", "shared_flip", "known_gadget", "vdirs", "open_gate_fds", "preld_buffers", "openat2_ro"].contains(&name.as_str());
+        let static_too = ["stat_race", "fifo_race", "fd_cache", "gadget", "beneath_race", "forged_exec", "shm_over", "owners_table", "owners_forge", "owners_swap", "owners_fork", "fast_rewrite", "proc_cwd", "nested_fdcopy", "host_sys", "shared_flip", "known_gadget", "vdirs", "open_gate_fds", "preld_buffers", "openat2_ro", "listing_steps", "notif_addfd"].contains(&name.as_str());
         own("attack", &name, flags, static_too, &mut jobs);
     }
     for name in c_sources(&src.join("attack_kernel")) {
@@ -202,6 +202,9 @@ fn main() {
     own("pola", "stat_edges", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "listing_gate", &["-O2", "-Wall", "-Wno-nonnull"], true, &mut jobs);
     own("pola", "stat_owners", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "gate_registers", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "trap_emulation", &["-O2", "-Wall"], true, &mut jobs);
+    own("pola", "dupfd_minimums", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "vdirs_many", &["-O2", "-Wall", "-pthread"], false, &mut jobs);
     own("pola", "stat_below_rsp", &["-O2", "-Wall"], false, &mut jobs);
     own("pola", "statfs_full", &["-O2", "-Wall"], false, &mut jobs);

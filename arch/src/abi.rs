@@ -59,6 +59,8 @@ pub const AT_SYMLINK_NOFOLLOW: u32 = general::AT_SYMLINK_NOFOLLOW;
 /// fcntl's commands that make a copy of the fd.
 pub const F_DUPFD: u32 = general::F_DUPFD;
 pub const F_DUPFD_CLOEXEC: u32 = general::F_DUPFD_CLOEXEC;
+/// fcntl(FD, F_DUPFD_QUERY, FD2): whether FD2 is a copy of FD (Linux 6.10).
+pub const F_DUPFD_QUERY: u32 = general::F_DUPFD_QUERY;
 pub const AT_EMPTY_PATH: u32 = general::AT_EMPTY_PATH;
 /// The ioctls that name fds of their own besides the one they are made on.
 pub const FICLONE: u32 = ioctl::FICLONE;

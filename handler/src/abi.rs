@@ -64,6 +64,8 @@ pub const F_SETFD: usize = general::F_SETFD as usize;
 pub const F_GETFL: usize = general::F_GETFL as usize;
 pub const F_SETFL: usize = general::F_SETFL as usize;
 pub const F_DUPFD_CLOEXEC: usize = general::F_DUPFD_CLOEXEC as usize;
+/// fcntl(FD, F_DUPFD_QUERY, FD2): whether FD2 is a copy of FD (Linux 6.10).
+pub const F_DUPFD_QUERY: usize = general::F_DUPFD_QUERY as usize;
 /// A memfd's seals, and the one that keeps it from shrinking (the owners
 /// table's: a mapping of it never faults).
 pub const F_GET_SEALS: usize = general::F_GET_SEALS as usize;

@@ -570,6 +570,14 @@ pub fn own_fd_table(vfork: bool) {
     }
 }
 
+/// This process's fds may be replaced with no call preld sees (a seccomp
+/// listener's ADDFD), or its calls trapped by a seccomp filter of its own
+/// (signals::seccomp): what is learnt of an fd's number never holds, for
+/// good (`FD_TABLES_DIFFER`'s count).
+pub fn fd_numbers_unknowable() {
+    own_fd_table(false);
+}
+
 /// A vfork child has exec'd or exited (or was never made): what it learnt
 /// is forgotten before the cache is used again.
 pub fn vfork_ended() {

@@ -258,9 +258,12 @@ pub fn fast_gate(nr: usize) -> Option<Gate> {
             _ => Gate::Handler,
         });
     }
-    if rpc::active() && crate::beneath::active() && (nr == fcntl as usize || nr == dup as usize) && route.gate == Some(Gate::Fd) {
+    let session_copies = rpc::active() && crate::beneath::active();
+    if (nr == fcntl as usize || (session_copies && nr == dup as usize)) && route.gate == Some(Gate::Fd) {
         // A copy of a directory fd takes what was learnt of the original
         // (`fast_gate_dup`): find stats beside and lists through copies.
+        // fcntl's everywhere: its F_DUPFD_QUERY names a second fd, which
+        // must not be one of preld's (the Fd gate looked at the first only).
         return Some(Gate::Dup);
     }
     let cfg = config::get();
@@ -317,6 +320,15 @@ fn traced_in_gate(nr: usize, route: &Route) -> bool {
 /// and traced as the trap path would, without a trap. None: nothing was
 /// done; the site's own `syscall` traps.
 pub fn gate_serve(t: &mut ThreadBlock, nr: usize, args: [usize; 6]) -> Option<isize> {
+    // A seccomp filter of the program's: its SECCOMP_RET_TRAP's SIGSYS,
+    // raised by a call made here (signals put off), reached the program's
+    // handler after the gate, whose answer (rax) it set in vain (a
+    // session's getdents64 answered with its number, 217). The trap path
+    // makes such a process's calls from the tail gate, where it reaches
+    // the handler as natively (session-24 adversary).
+    if crate::sud::seccomp_filtered() {
+        return None;
+    }
     // A session's path calls, first: nothing below but the session serves
     // them (the routing table, the memory calls' checks), and their
     // walk beneath a grant costs less than that (an open: 1655 ns the pair

@@ -2,7 +2,7 @@
 //! dup2, dup3, close_range, fcntl and the rest fail with EBADF on them, or
 //! move them out of the way; listings of /proc/self/fd do not show them.
 
-use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, POLLNVAL, P_PIDFD, RLIMIT_NOFILE, SCM_RIGHTS, SOL_SOCKET};
+use crate::abi::{CLONE_FILES, CLOSE_RANGE_UNSHARE, F_DUPFD, F_DUPFD_CLOEXEC, F_DUPFD_QUERY, POLLNVAL, P_PIDFD, RLIMIT_NOFILE, SCM_RIGHTS, SOL_SOCKET};
 use crate::call::{After, Call, Outcome};
 use crate::errno::{EBADF, EMFILE};
 
@@ -18,6 +18,50 @@ fn relocate(fd: i32) -> bool {
     let Some(new) = ownfd::relocate(fd) else { return false };
     moved(fd, new);
     true
+}
+
+/// fcntl(FD, F_DUPFD or F_DUPFD_CLOEXEC, MIN): the copy at the lowest
+/// number from MIN on that the program has free, as natively. The kernel
+/// skipped preld's fds there (the copy landed above them: the arch dup
+/// gate leaves such a MIN, one of preld's fds at or above it, here): those
+/// between MIN and the copy move above it, and the copy is made again
+/// (session-24 adversary).
+fn dupfd(a: [usize; 6]) -> Outcome {
+    let min = a[2] as u32 as i32;
+    // (A seccomp filter of the program's may trap the call: made where its
+    // SIGSYS reaches the program, from the tail gate, as it comes.)
+    if min < 0 || crate::sud::seccomp_filtered() || ownfd::next_own(min as usize, usize::MAX).is_none() {
+        return Outcome::Real;
+    }
+    let min = min as usize;
+    let mut last = None;
+    for _ in 0..4 {
+        // SAFETY: the application's own fcntl with its own arguments (an
+        // fd of its own: not preld's, checked above).
+        let r = match unsafe { sys::raw(syscalls::Sysno::fcntl as usize, a) } {
+            Ok(r) => r,
+            Err(e) => return Outcome::Return(-(e as isize)),
+        };
+        if let Some(l) = last {
+            sys::close(l);
+        }
+        let mut clear = true;
+        while let Some(fd) = r.checked_sub(1).filter(|&top| top >= min).and_then(|top| ownfd::next_own(min, top)) {
+            match ownfd::relocate_from(fd as i32, r + 1) {
+                Some(new) => moved(fd as i32, new),
+                None => return Outcome::Return(r as isize),
+            }
+            clear = false;
+        }
+        if clear {
+            return Outcome::Return(r as isize);
+        }
+        last = Some(r as i32);
+    }
+    match last {
+        Some(l) => Outcome::Return(l as isize),
+        None => Outcome::Real,
+    }
 }
 
 /// Tells the holders of preld's fds that `old` is now `new`.
@@ -69,6 +113,11 @@ pub fn guard(c: &mut Call<'_>) -> Outcome {
             Outcome::Real
         }
         Sysno::fcntl if is_own(a[0]) => Outcome::err(EBADF),
+        Sysno::fcntl if matches!(a[1] as u32 as usize, F_DUPFD | F_DUPFD_CLOEXEC) => dupfd(a),
+        // F_DUPFD_QUERY's second fd (an int): one of preld's answered 0
+        // where natively a number not open is EBADF, telling preld's fds
+        // apart (session-24 adversary).
+        Sysno::fcntl if a[1] as u32 as usize == F_DUPFD_QUERY && is_own(a[2]) => Outcome::err(EBADF),
         Sysno::dup2 | Sysno::dup3 => {
             if is_own(a[0]) {
                 return Outcome::err(EBADF);

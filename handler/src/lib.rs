@@ -127,6 +127,9 @@ pub fn start(cfg: config::Config, image: (usize, usize), kernel_vdso: usize) -> 
     sud::install_action().map_err(|e| ("cannot install the SIGSYS action", e))?;
     if app_filter {
         sud::set_seccomp_filtered();
+        // (A filter from before its exec may have a listener, which may
+        // replace fds unseen, or trap calls the gates make: signals::seccomp.)
+        beneath::fd_numbers_unknowable();
     }
     signals::show_fatal_signals(t);
     // SAFETY: kernel_vdso is the kernel's vDSO or 0, as the caller says.

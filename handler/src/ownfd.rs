@@ -354,6 +354,22 @@ pub fn relocate(fd: i32) -> Option<i32> {
     Some(new)
 }
 
+/// Moves preld's fd `fd` to the lowest free number from `from` on (out of
+/// the way of the application's F_DUPFD: `fds::dupfd`); None if there is
+/// none preld can hide.
+pub fn relocate_from(fd: i32, from: usize) -> Option<i32> {
+    let new = sys::fcntl(fd, F_DUPFD_CLOEXEC, from).ok()? as i32;
+    if new as usize >= BITMAP_FDS {
+        sys::close(new);
+        return None;
+    }
+    mark(new, true);
+    let _ = TRACE_FD.compare_exchange(fd, new, Ordering::Relaxed, Ordering::Relaxed);
+    mark(fd, false);
+    sys::close(fd);
+    Some(new)
+}
+
 /// After the application raised its fd limit: each of preld's fds now
 /// below it moves above it (or where `place` puts them when there is no
 /// room above: those there already stay); `moved(old, new)` tells whoever

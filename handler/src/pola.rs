@@ -1268,13 +1268,25 @@ fn gate_listing(t: &mut ThreadBlock, a: [usize; 6]) -> Option<isize> {
     if !on_grant && is_stand_in(fd) {
         return None;
     }
-    // SAFETY: the application's own listing into its own buffer.
+    // A buffer in preld's memory (the arch listing gate leaves it here):
+    // made with one the kernel can never write instead, for its own answer
+    // to a buffer not mapped, as natively (EFAULT; EBADF, EINVAL for a
+    // count too small, 0 at the end first; session-24 adversary).
+    let mut a = a;
+    if crate::resident::touches(a[1], a[2] as u32 as usize) {
+        a[1] = NEVER_WRITABLE;
+    }
+    // SAFETY: the application's own listing into its own buffer, none of
+    // preld's memory.
     let r = unsafe { sys::raw(Sysno::getdents64 as usize, a) }.map_or_else(|e| -(e as isize), |v| v as isize);
     if on_grant {
         return Some(r);
     }
     Some(crate::fds::hide_own_in_listing(t, Sysno::getdents64 as usize, &a, r))
 }
+
+/// An address in the kernel's half: no call writes there for the program.
+const NEVER_WRITABLE: usize = !0xfff;
 
 /// A socket's path as the server takes it: absolute, from the virtual cwd.
 fn socket_path(t: &ThreadBlock, path: &[u8]) -> Result<PathIn, i32> {

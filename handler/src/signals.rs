@@ -281,6 +281,7 @@ pub fn prctl(c: &mut Call<'_>) -> Outcome {
     }
     if c.args[0] == PR_SET_SECCOMP {
         crate::sud::set_seccomp_filtered();
+        crate::beneath::fd_numbers_unknowable();
     }
     if c.args[0] == crate::abi::PR_SET_MM {
         // (PR_SET_MM_BRK may move the break where brk did not.)
@@ -290,9 +291,19 @@ pub fn prctl(c: &mut Call<'_>) -> Outcome {
 }
 
 /// seccomp(2): from now on, calls are made where a filter's SIGSYS can
-/// reach the application.
+/// reach the application. And nothing learnt of an fd's number holds from
+/// now on (`beneath::fd_numbers_unknowable`): a filter with a listener
+/// lets whoever holds it replace this process's fds
+/// (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SETFD) with no call
+/// preld sees (the listing and stat gates made the kernel's listing of
+/// /proc/self/fd put there, preld's fds in it); and the close, dup and
+/// listing gates then put no signal off around their calls, whose
+/// SECCOMP_RET_TRAP's SIGSYS must reach the program's handler in the gate
+/// (it may set the answer: put off, it set it in vain; session-24
+/// adversary).
 pub fn seccomp(_c: &mut Call<'_>) -> Outcome {
     crate::sud::set_seccomp_filtered();
+    crate::beneath::fd_numbers_unknowable();
     Outcome::Real
 }
 

@@ -487,6 +487,66 @@ fn getcwd_and_virtual_directory_stats_never_write_preld_s_memory() {
     assert!(bad.is_empty(), "preld's memory written:\n{}", bad.join("\n"));
 }
 
+/// The session fast path's listing, dup and close gates single-stepped by
+/// the program, whose SIGTRAP handler at each step in turn puts
+/// /proc/self/fd at the number the call is about (tests/programs/attack/
+/// listing_steps.c): a listing, a close (then listed from the handler),
+/// dup and F_DUPFD_CLOEXEC (the copy's number then listed). None may list
+/// one of preld's own fds, as the handler gate never does (a mark of the
+/// grant's directory taken for /proc/self/fd: the listing gate's look
+/// before its call, the close gate's call before its generation, the dup
+/// gate's call before its copy of the entry). And a listing into preld's
+/// own memory is EFAULT, as the stat gate's (session-24 adversary).
+/// As root and as nobody, dynamic and static (libc's own sites rewritten
+/// in the image).
+#[test]
+fn stepped_listing_dup_and_close_gates_never_list_preld_s_fds() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    for (prog, nobody) in [("listing_steps", false), ("listing_steps-static", false), ("listing_steps", true), ("listing_steps-static", true)] {
+        let (stdout, stderr, status) = session_run_as(prog, nobody, &[]);
+        eprintln!("---- {prog}, nobody: {nobody} ({status})\n{stdout}{stderr}");
+        listing_steps_held(&stdout, &stderr, &status);
+    }
+}
+
+fn listing_steps_held(stdout: &str, stderr: &str, status: &str) {
+    assert!(stdout.contains("/proc/self/fd through the handler: 0 foreign"), "{stdout}");
+    assert!(stdout.contains("preld's writable memory: found"), "{stdout}");
+    assert!(stdout.contains("E: the last step before the call found"), "{stdout}");
+    assert!(stdout.contains("D count 0 into preld's memory: EINVAL\nD number not open into preld's memory: EBADF\nD at the end into preld's memory: 0\n"), "{stdout}");
+    assert!(stdout.contains("listing_steps: done") && stdout.contains("after: stat / ok, open victim ok"), "listing_steps ({status}): {stdout}{stderr}");
+    for m in ["A listing", "B close", "C dup", "C F_DUPFD_CLOEXEC", "E stat beside"] {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("{m}: ")) && l.ends_with("held")), "{m}:\n{stdout}");
+    }
+    let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("ESCAPE") || l.contains("LEAK")).collect();
+    assert!(bad.is_empty(), "listing_steps:\n{}", bad.join("\n"));
+}
+
+/// A grant's directory fd replaced by the kernel with no call of the
+/// process's: its own seccomp filter's listener (a fork child) puts
+/// /proc/PID/fd at that number (SECCOMP_IOCTL_NOTIF_ADDFD with
+/// SECCOMP_ADDFD_FLAG_SETFD; tests/programs/attack/notif_addfd.c). Its
+/// listing and stats beside it must show only the program's fds, as
+/// natively: the listing and stat gates took the number for the grant's
+/// directory still (its close count unchanged) and had the kernel list
+/// and stat preld's fds there; a filter with a listener now turns that
+/// knowledge off for good (session-24 adversary). As root and nobody,
+/// dynamic and static.
+#[test]
+fn a_seccomp_listener_s_addfd_never_lists_preld_s_fds() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "runs the attack as nobody too: run the suite as root");
+    for (prog, nobody) in [("notif_addfd", false), ("notif_addfd-static", false), ("notif_addfd", true), ("notif_addfd-static", true)] {
+        let (stdout, stderr, status) = session_run_as(prog, nobody, &[]);
+        eprintln!("---- {prog}, nobody: {nobody} ({status})\n{stdout}{stderr}");
+        assert!(stdout.contains("the grant's directory lists: 0 foreign") && stdout.contains("child: addfd ok"), "{prog} ({status}): {stdout}{stderr}");
+        assert!(stdout.contains("notif_addfd: done"), "{prog} ({status}): {stdout}{stderr}");
+        let bad: Vec<&str> = stdout.lines().filter(|l| l.contains("LEAK")).collect();
+        assert!(bad.is_empty(), "{prog}, nobody: {nobody}:\n{}", bad.join("\n"));
+    }
+}
+
 /// Signals during the handler gate (tests/programs/attack/gate_signals.c)
 /// reach the program as natively: in a session (stat and open in the
 /// gate) and under `preld trace` (getppid in the gate).

@@ -4862,3 +4862,76 @@ fn names_beside_a_directory_fd_across_a_host_mount_open_as_natively() {
     let s = go(&w, true);
     compare("names beside a directory fd across a host mount", "beside_names (mount)", &n, &s, true);
 }
+
+/// The registers and flags after getdents64, dup, fcntl (F_DUPFD,
+/// F_DUPFD_CLOEXEC, F_GETFD) and close from sites of the program's own,
+/// which a session rewrites to its listing, dup and close gates: every
+/// register but rax, rcx and r11 as it went in, r11 the flags, CF kept,
+/// as natively, with a 50 us timer's signals coming in (some put off by
+/// a gate and unblocked in its end); a grant's directory, /proc/self/fd,
+/// numbers not open, a bad buffer, upper halves set in the fd and the
+/// command (tests/programs/pola/gate_registers.c), dynamic and static
+/// (session-24 adversary).
+#[test]
+fn registers_through_the_listing_dup_and_close_gates_as_natively() {
+    let tmp = scratch("gate-registers");
+    let d = tmp.path();
+    let dir = d.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("file"), "x\n").unwrap();
+    for prog in ["gate_registers", "gate_registers-static"] {
+        let p = d.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        let r = Run::new(d, &[p.to_str().unwrap(), dir.to_str().unwrap()]).grant("--ro", &p).grant("--ro", &dir);
+        let n = r.native_ok();
+        assert!(n.stdout_str().contains("F_DUPFD_CLOEXEC: held, an fd\n") && !n.stdout_str().contains("CHANGED"), "native: {}", n.report());
+        r.same(&format!("{prog}: registers through the listing, dup and close gates"), false);
+    }
+}
+
+/// A program's own seccomp filter traps close, dup and getdents64 and its
+/// SIGSYS handler answers them (tests/programs/pola/trap_emulation.c),
+/// their sites rewritten to the close, dup and listing gates before: the
+/// handler's answers, as natively. The gates' putting signals off
+/// (session-24) lost them; a filter of the program's turns the fd cache
+/// off, so they put none off, and the handler gate leaves such a
+/// process's calls to the trap path (session-24 adversary). Dynamic and
+/// static.
+#[test]
+fn a_program_s_own_trapping_filter_answers_through_the_gates_as_natively() {
+    let tmp = scratch("trap-emulation");
+    let d = tmp.path();
+    let dir = d.join("dir");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    for prog in ["trap_emulation", "trap_emulation-static"] {
+        let p = d.join(prog);
+        fs::copy(program(&format!("pola/{prog}")), &p).unwrap();
+        let r = Run::new(d, &[p.to_str().unwrap(), dir.to_str().unwrap()]).grant("--ro", &p).grant("--ro", &dir);
+        let n = r.native_ok();
+        assert!(n.stdout_str().contains("answers: close 4242, dup 4242, getdents64 4242\n") && n.stdout_str().contains("traps 9\n"), "native: {}", n.report());
+        r.same(&format!("{prog}: a trapping filter's answers"), false);
+    }
+}
+
+/// fcntl(F_DUPFD / F_DUPFD_CLOEXEC) with each minimum the program has no
+/// fd at, but the last 128 below the fd limit, lands at that number, as
+/// natively (tests/programs/pola/dupfd_minimums.c; it can fail only where
+/// the soft fd limit is the hard one, as where the suite runs here). In a
+/// session preld's own fds sit at numbers below
+/// the limit where the soft limit is the hard one (ownfd `below_limit`):
+/// the kernel skipped them, and the copy landed above. Now the dup gate
+/// leaves such a minimum to the handler, which moves preld's fds between
+/// it and the copy above the copy and makes it again (fds `dupfd`), as
+/// dup2 moves preld's fd away (session-24 adversary).
+#[test]
+fn f_dupfd_at_preld_s_numbers_lands_as_natively() {
+    let tmp = scratch("dupfd-minimums");
+    let d = tmp.path();
+    let p = d.join("dupfd_minimums");
+    fs::copy(program("pola/dupfd_minimums"), &p).unwrap();
+    let r = Run::new(d, &[p.to_str().unwrap()]).grant("--ro", &p);
+    let n = r.native_ok();
+    assert!(n.stdout_str().contains("tried; elsewhere 0, failed 0"), "native: {}", n.report());
+    let s = r.session_ok();
+    assert_eq!(s.stdout_str(), n.stdout_str(), "session: {}", s.report());
+}

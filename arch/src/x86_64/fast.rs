@@ -313,7 +313,8 @@ pub enum Gate {
     /// `FAST_STAT_MARK`, as for `StatBeside`); else the handler gate's
     /// (`fast_gate_listing`).
     Listing,
-    /// fcntl and dup in a session: as `Fd`; a copy of an fd (dup,
+    /// fcntl (everywhere) and dup in a session: as `Fd`, and
+    /// F_DUPFD_QUERY's second fd none of preld's either; a copy of an fd (dup,
     /// F_DUPFD, F_DUPFD_CLOEXEC) takes what the handler learnt of the
     /// original (`FAST_FD_GRANT`), so that the stat-beside and listing
     /// gates know it too (`fast_gate_dup`).
@@ -934,6 +935,51 @@ checked_gate!(fast_gate_ioctl_counted, "ioctl", counted: 1);
 checked_gate!(fast_gate_mmap, "mmap", counted: 0);
 checked_gate!(fast_gate_mmap_counted, "mmap", counted: 1);
 
+/// The end of a gate that put signals off around its call (`close_gate!`,
+/// `listing_gate!`, `dup_gate!`), whose frame holds the flags as the call
+/// came (at [rsp]), rax the answer: signals put off come in now (`in_gate`
+/// cleared, those queued meanwhile unblocked, with rax, rdi, rsi, rdx and
+/// r10 saved on the stack below the flags and put back: 48 bytes), r11 the
+/// flags, as a `syscall` leaves it, and back to the stub. Why: a signal
+/// handler of the application's that ran between such a gate's look at an
+/// fd (or its call) and what it does after, and put another file at that
+/// number, had the gate take the grant's mark for that file: the kernel
+/// listed /proc/self/fd with preld's own fds (session-24 adversary). Needs
+/// `in_gate`, `deferred`, `sig_unblock` and `sigprocmask`; uses label 19.
+macro_rules! put_off_gate_end {
+    () => {
+        concat!(
+            "mov qword ptr gs:[{in_gate}], 0\n", // from here a signal comes in
+            "mov r11, gs:[{deferred}]\n",
+            "test r11, r11\n",
+            "jz 19f\n",
+            "push rax\n",                        // the answer
+            "push rdi\n",
+            "push rsi\n",
+            "push rdx\n",
+            "push r10\n",
+            "push r11\n",                        // the put-off set
+            "mov qword ptr gs:[{deferred}], 0\n",
+            "mov edi, {sig_unblock}\n",
+            "mov rsi, rsp\n",
+            "xor edx, edx\n",
+            "mov r10d, 8\n",
+            "mov eax, {sigprocmask}\n",
+            "syscall\n",
+            "lea rsp, [rsp + 8]\n",
+            "pop r10\n",
+            "pop rdx\n",
+            "pop rsi\n",
+            "pop rdi\n",
+            "pop rax\n",
+            "19:\n",
+            "mov r11, [rsp]\n",                  // r11 = the flags, as natively
+            "popfq\n",
+            "ret\n",
+        )
+    };
+}
+
 /// The close gates, counting the calls they make or not: as `fast_gate_fd`,
 /// and after the call (made or failed: a close that fails with EINTR or EIO
 /// has released the fd all the same) the fd's generation goes up, if it has
@@ -944,30 +990,54 @@ macro_rules! close_gate {
         #[doc = concat!("The close gate, counting: ", stringify!($counted), ".")]
         ///
         /// # Safety
-        /// As `fast_gate_plain`; uses 8 more bytes of stack for the flags.
+        /// As `fast_gate_plain`; uses 8 more bytes of stack for the flags,
+        /// 48 more while it unblocks signals put off (`put_off_gate_end!`).
         /// Owns rcx and r11 (the `syscall` clobbers them; r11 is left
         /// holding the flags, as the `syscall` leaves it).
         #[unsafe(naked)]
         #[unsafe(link_section = "preld_gate")]
         pub unsafe extern "C" fn $name() -> ! {
             core::arch::naked_asm!(
-                "pushfq",
+                "pushfq",                          // the flags, as the call came
                 own_fd!("2f"),
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
+                // From the call to the generation's rise a signal waits:
+                // a handler run between them found the number free under
+                // the old generation (an open there took the closed fd's
+                // mark; session-24 adversary). Not while nothing is learnt
+                // of fds (`FAST_FD_GRANT_OFF`: a vfork child alive, whose
+                // end forgets it all; for good, a seccomp filter of the
+                // program's, whose SIGSYS must reach its handler in the
+                // gate, which may set the call's answer, rax): the call
+                // made with signals coming in, and the generation still
+                // raised after it (the cache may come back on meanwhile,
+                // a vfork child ending).
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "je 4f",
                 "popfq",
                 "syscall",
                 "pushfq",                          // the flags, as after the call
+                "cmp edi, {n}",
+                "jae 5f",                          // unsigned: no negative fd either
+                "mov r11d, edi",                   // the fd, zero-extended
+                "lea rcx, [rip + {gens}]",
+                "lock inc dword ptr [rcx + r11 * 4]",
+                "5:",
+                "mov r11, [rsp]",                  // r11 = the flags, as natively
+                "popfq",
+                "ret",
+                "4:",
+                "mov qword ptr gs:[{in_gate}], 1",
+                "syscall",
                 "cmp edi, {n}",
                 "jae 3f",                          // unsigned: no negative fd either
                 "mov r11d, edi",                   // the fd, zero-extended
                 "lea rcx, [rip + {gens}]",
                 "lock inc dword ptr [rcx + r11 * 4]",
                 "3:",
-                "mov r11, [rsp]",                  // r11 = the flags, as natively
-                "popfq",
-                "ret",
+                put_off_gate_end!(),
                 "2:",
                 "popfq",
                 "jmp {slow}",
@@ -979,7 +1049,12 @@ macro_rules! close_gate {
                 counted = const $counted,
                 n = const FAST_FDS_COUNTED,
                 gens = sym FAST_FD_GEN,
+                grants_off = sym FAST_FD_GRANT_OFF,
                 slow = sym fast_gate_slow,
+                in_gate = const super::trap::TB_IN_GATE,
+                deferred = const super::trap::TB_DEFERRED,
+                sig_unblock = const abi::SIG_UNBLOCK,
+                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
             )
         }
     };
@@ -2334,6 +2409,11 @@ macro_rules! stat_gate {
                 "jae 9f",                          // unsigned: no negative fd either
                 own_fd!("9f"),
                 "push rax",                        // the number; rax is free
+                // From the look at the fd a signal waits: a handler run
+                // between the look and the call that put /proc/self/fd at
+                // the number had preld's own fds statted beside it
+                // (session-24 adversary).
+                "mov qword ptr gs:[{in_gate}], 1",
                 "mov r11d, edi",                   // the fd, zero-extended
                 "lea rax, [rip + {gens}]",
                 "mov eax, dword ptr [rax + r11 * 4]", // its generation
@@ -2360,7 +2440,6 @@ macro_rules! stat_gate {
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
                 "sub rsp, 8",                      // the signals put off, to unblock
-                "mov qword ptr gs:[{in_gate}], 1", // from here a signal waits
                 "mov rax, [rsp + 8]",
                 "syscall",
                 "test rax, rax",
@@ -2460,9 +2539,9 @@ macro_rules! stat_gate {
                 // it again (signals put off stay blocked until it ends:
                 // it unblocks them).
                 "7:",
-                "mov qword ptr gs:[{in_gate}], 0",
                 "lea rsp, [rsp + 8]",              // the put-off slot
                 "8:",
+                "mov qword ptr gs:[{in_gate}], 0",
                 "pop rax",                         // the number
                 "9:",
                 "popfq",
@@ -2536,15 +2615,19 @@ stat_gate!(fast_gate_stat_beside_counted, counted: 1);
 /// `FAST_FD_GRANT_OFF`) to lie on a grant marked `FAST_STAT_MARK` (a
 /// directory grant the process resolves in, whose copy shows what the
 /// namespace shows: never a virtual directory's stand-in, the session's
-/// procfs or devpts). Else on to `fast_gate_handler` with the call as it
+/// procfs or devpts), and the buffer (its count bytes) none of preld's
+/// memory (`RESIDENT`). Else on to `fast_gate_handler` with the call as it
 /// came. The listing itself is the kernel's, as from the handler gate:
 /// another thread that replaces the fd meanwhile gets what the kernel
-/// lists for whatever the fd is then.
+/// lists for whatever the fd is then; a signal that comes from the look
+/// to the call waits until the gate ends (`in_gate`), as in the stat gate.
 ///
 /// # Safety
 /// As `fast_gate_handler`. Owns rcx and r11 (the `syscall` clobbers them;
-/// the stub resets rcx); 16 bytes of the application's stack below the
-/// stub's (the flags, then rax while it looks).
+/// the stub resets rcx, and r11 is left holding the flags, as a `syscall`
+/// leaves it); 16 bytes of the application's stack below the stub's (the
+/// flags, then rax while it looks), 48 more while it unblocks signals put
+/// off (`put_off_gate_end!`).
 macro_rules! listing_gate {
     ($name:ident, counted: $counted:literal) => {
         #[doc = concat!("The listing gate, counting: ", stringify!($counted), ".")]
@@ -2555,13 +2638,18 @@ macro_rules! listing_gate {
         #[unsafe(link_section = "preld_gate")]
         pub unsafe extern "C" fn $name() -> ! {
             core::arch::naked_asm!(
-                "pushfq",
+                "pushfq",                          // the flags, as the call came
                 "cmp qword ptr [rip + {grants_off}], 0",
                 "jne 9f",
                 "cmp edi, {n}",
                 "jae 9f",                          // unsigned: no negative fd either
                 own_fd!("9f"),
                 "push rax",                        // the number; rax is free
+                // From the look at the fd to the call a signal waits: a
+                // handler run between them that put /proc/self/fd at the
+                // number had it listed with preld's fds (session-24
+                // adversary).
+                "mov qword ptr gs:[{in_gate}], 1",
                 "mov r11d, edi",                   // the fd, zero-extended
                 "lea rax, [rip + {gens}]",
                 "mov eax, dword ptr [rax + r11 * 4]", // its generation
@@ -2572,14 +2660,37 @@ macro_rules! listing_gate {
                 "shr rcx, 32",
                 "cmp ecx, eax",
                 "jne 8f",                          // learnt of an fd closed since
+                // The buffer [rsi, rsi + count) none of preld's memory, as
+                // the stat gate's (the kernel wrote listings there).
+                "cmp byte ptr [rip + {res_more}], 0",
+                "jne 8f",
+                "mov eax, edx",                    // the count: an unsigned int
+                "add rax, rsi",                    // the buffer's end
+                "jc 8f",
+                "mov ecx, {res_slots}",
+                "lea r11, [rip + {res}]",
+                "2:",
+                "test rcx, rcx",
+                "jz 3f",
+                "cmp rsi, qword ptr [r11 + 8]",    // below its end...
+                "jae 4f",
+                "cmp qword ptr [r11], rax",        // ...and its start below ours: it meets
+                "jb 8f",
+                "4:",
+                "add r11, 16",
+                "dec rcx",
+                "jmp 2b",
+                "3:",
                 "pop rax",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
-                "popfq",
                 "syscall",
-                "ret",
+                put_off_gate_end!(),
+                // (Signals put off stay blocked until the handler gate
+                // ends: it unblocks them.)
                 "8:",
+                "mov qword ptr gs:[{in_gate}], 0",
                 "pop rax",
                 "9:",
                 "popfq",
@@ -2593,9 +2704,16 @@ macro_rules! listing_gate {
                 gens = sym FAST_FD_GEN,
                 grants = sym FAST_FD_GRANT,
                 stat_bit = const FAST_STAT_MARK_BIT,
+                res_more = sym RESIDENT_MORE,
+                res_slots = const RESIDENT_SLOTS,
+                res = sym RESIDENT,
                 counted = const $counted,
                 calls = sym FAST_CALLS,
                 handler = sym fast_gate_handler,
+                in_gate = const super::trap::TB_IN_GATE,
+                deferred = const super::trap::TB_DEFERRED,
+                sig_unblock = const abi::SIG_UNBLOCK,
+                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
             )
         }
     };
@@ -2605,7 +2723,8 @@ listing_gate!(fast_gate_listing, counted: 0);
 listing_gate!(fast_gate_listing_counted, counted: 1);
 
 /// The gates of `Gate::Dup`, counting the calls they make or not: fcntl
-/// and dup, as `fast_gate_fd` (one of preld's fds goes the slow way);
+/// and dup, as `fast_gate_fd` (one of preld's fds goes the slow way; so
+/// does F_DUPFD_QUERY's second fd, the third argument);
 /// after a copy that worked (dup, or fcntl's F_DUPFD or F_DUPFD_CLOEXEC:
 /// find walks each directory through one), the copy's `FAST_FD_GRANT`
 /// entry becomes the original's (the same open file, so the same grant)
@@ -2618,11 +2737,15 @@ listing_gate!(fast_gate_listing_counted, counted: 1);
 /// `beneath::remember_fd` does (a race with no defined outcome natively
 /// either; the kernel's answers hold whatever the fd is).
 ///
+/// A signal that comes from the call to the copy's entry waits until the
+/// gate ends (`in_gate`).
+///
 /// # Safety
 /// As `fast_gate_plain`. Owns rcx and r11 (the `syscall` clobbers them;
 /// the stub resets rcx, and r11 is left holding the flags, as a `syscall`
 /// leaves it); 16 bytes of the application's stack below the stub's (the
-/// flags, then rdx, saved and put back).
+/// flags, then rdx, saved and put back), 48 while it unblocks signals put
+/// off (`put_off_gate_end!`, after rdx is back).
 macro_rules! dup_gate {
     ($name:ident, counted: $counted:literal) => {
         #[doc = concat!("The dup gate, counting: ", stringify!($counted), ".")]
@@ -2635,6 +2758,15 @@ macro_rules! dup_gate {
             core::arch::naked_asm!(
                 "pushfq",
                 own_fd!("2f"),
+                // fcntl's F_DUPFD_QUERY: its second fd (an int, edx) none
+                // of preld's either (one of them answered 0, not EBADF;
+                // session-24 adversary).
+                "cmp eax, {sys_dup}",
+                "je 6f",
+                "cmp esi, {f_dupfd_query}",
+                "jne 6f",
+                own_fd!("2f", "edx", "rdx"),
+                "6:",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
                 ".endif",
@@ -2647,11 +2779,31 @@ macro_rules! dup_gate {
                 "popfq",
                 "syscall",
                 "ret",
-                // A copy.
+                // A copy. From the call to the copy's entry a signal waits:
+                // a handler run between them that closed the copy and put
+                // another file at its number (its generation read after)
+                // had that file take the original's mark (session-24
+                // adversary). The flags stay at [rsp] as the call came.
+                // Not while nothing is learnt of fds (`FAST_FD_GRANT_OFF`;
+                // as in the close gate): the call alone. F_DUPFD's minimum
+                // (an int, edx) at or above preld's lowest fd (rcx: the
+                // set `own_fd!` looked in): the handler's, which moves
+                // preld's fds out of the copy's way (the kernel skipped
+                // them, the copy landed above them; session-24 adversary).
                 "3:",
+                "cmp eax, {sys_dup}",
+                "je 8f",
+                "cmp edx, dword ptr [rcx + {own_min}]",
+                "jge 2f",
+                "8:",
+                "cmp qword ptr [rip + {grants_off}], 0",
+                "je 7f",
                 "popfq",
                 "syscall",
-                "pushfq",                          // the flags, as after the call
+                "ret",
+                "7:",
+                "mov qword ptr gs:[{in_gate}], 1",
+                "syscall",
                 "cmp rax, {n}",
                 "jae 5f",                          // unsigned: no error either
                 "cmp edi, {n}",
@@ -2680,9 +2832,7 @@ macro_rules! dup_gate {
                 "4:",
                 "pop rdx",
                 "5:",
-                "mov r11, [rsp]",                  // r11 = the flags, as natively
-                "popfq",
-                "ret",
+                put_off_gate_end!(),
                 "2:",
                 "popfq",
                 "jmp {slow}",
@@ -2693,6 +2843,7 @@ macro_rules! dup_gate {
                 sys_dup = const abi::SYS_DUP,
                 f_dupfd = const abi::F_DUPFD,
                 f_dupfd_cloexec = const abi::F_DUPFD_CLOEXEC,
+                f_dupfd_query = const abi::F_DUPFD_QUERY,
                 grants_off = sym FAST_FD_GRANT_OFF,
                 n = const FAST_FDS_COUNTED,
                 gens = sym FAST_FD_GEN,
@@ -2701,6 +2852,10 @@ macro_rules! dup_gate {
                 counted = const $counted,
                 calls = sym FAST_CALLS,
                 slow = sym fast_gate_slow,
+                in_gate = const super::trap::TB_IN_GATE,
+                deferred = const super::trap::TB_DEFERRED,
+                sig_unblock = const abi::SIG_UNBLOCK,
+                sigprocmask = const abi::SYS_RT_SIGPROCMASK,
             )
         }
     };
