@@ -1298,12 +1298,12 @@ macro_rules! owners_from_table {
     };
 }
 
-/// The stat gates' look at the buffer [rdx, rdx + STAT_SIZE): to `$meets`
-/// where it meets a range of preld's memory (`RESIDENT`; or may, with
-/// `RESIDENT_MORE`), else on from its `3:`. Clobbers rax, rcx, r11 and the
-/// flags. Needs `res_more`, `res_slots`, `res` and `stat_size`.
-macro_rules! stat_buffer_not_preld_s {
-    ($meets:literal) => {
+/// A gate's look at the buffer [`$start`, rax): to `$meets` where it meets
+/// a range of preld's memory (`RESIDENT`; or may, with `RESIDENT_MORE`),
+/// else on from its `3:`. Clobbers rcx, r11 and the flags. Needs
+/// `res_more`, `res_slots` and `res`.
+macro_rules! range_not_preld_s {
+    ($start:literal, $meets:literal) => {
         concat!(
             "cmp byte ptr [rip + {res_more}], 0\n",
             "jne ", $meets, "\n",
@@ -1312,10 +1312,9 @@ macro_rules! stat_buffer_not_preld_s {
             "2:\n",
             "test rcx, rcx\n",
             "jz 3f\n",
-            "cmp rdx, qword ptr [r11 + 8]\n",    // below its end...
+            "cmp ", $start, ", qword ptr [r11 + 8]\n", // below its end...
             "jae 4f\n",
-            "lea rax, [rdx + {stat_size}]\n",
-            "cmp qword ptr [r11], rax\n",        // ...and its start below ours: it meets
+            "cmp qword ptr [r11], rax\n",       // ...and its start below ours: it meets
             "jb ", $meets, "\n",
             "4:\n",
             "add r11, 16\n",
@@ -1323,6 +1322,15 @@ macro_rules! stat_buffer_not_preld_s {
             "jmp 2b\n",
             "3:",
         )
+    };
+}
+
+/// The stat gates' look at the buffer [rdx, rdx + STAT_SIZE)
+/// (`range_not_preld_s!`). Clobbers rax (the buffer's end), rcx, r11 and
+/// the flags. Needs `res_more`, `res_slots`, `res` and `stat_size`.
+macro_rules! stat_buffer_not_preld_s {
+    ($meets:literal) => {
+        concat!("lea rax, [rdx + {stat_size}]\n", range_not_preld_s!("rdx", $meets))
     };
 }
 
@@ -2662,25 +2670,10 @@ macro_rules! listing_gate {
                 "jne 8f",                          // learnt of an fd closed since
                 // The buffer [rsi, rsi + count) none of preld's memory, as
                 // the stat gate's (the kernel wrote listings there).
-                "cmp byte ptr [rip + {res_more}], 0",
-                "jne 8f",
                 "mov eax, edx",                    // the count: an unsigned int
                 "add rax, rsi",                    // the buffer's end
                 "jc 8f",
-                "mov ecx, {res_slots}",
-                "lea r11, [rip + {res}]",
-                "2:",
-                "test rcx, rcx",
-                "jz 3f",
-                "cmp rsi, qword ptr [r11 + 8]",    // below its end...
-                "jae 4f",
-                "cmp qword ptr [r11], rax",        // ...and its start below ours: it meets
-                "jb 8f",
-                "4:",
-                "add r11, 16",
-                "dec rcx",
-                "jmp 2b",
-                "3:",
+                range_not_preld_s!("rsi", "8f"),
                 "pop rax",
                 ".if {counted}",
                 "lock inc qword ptr [rip + {calls}]",
