@@ -970,7 +970,16 @@ pub fn getcwd(c: &mut Call<'_>) -> Outcome {
 }
 
 pub fn getdents(c: &mut Call<'_>) -> Outcome {
-    list_virtual_dir(c).unwrap_or(Outcome::Next)
+    if let Some(o) = list_virtual_dir(c) {
+        return o;
+    }
+    // A buffer in preld's memory: made with one the kernel can never
+    // write, for its own answer to memory not mapped, as the handler
+    // gate's `gate_listing` (the trap path's first calls, PRELD_FAST=0).
+    if crate::resident::touches(c.args[1], c.args[2] as u32 as usize) {
+        c.args[1] = NEVER_WRITABLE;
+    }
+    Outcome::Next
 }
 
 /// connect, bind.
