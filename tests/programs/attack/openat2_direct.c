@@ -12,6 +12,11 @@ static void try(const char *what, int dfd, const char *path, unsigned long long 
     how->flags = flags; how->mode = mode; how->resolve = resolve;
     if (pad) buf[40] = 1;
     long fd = syscall(SYS_openat2, dfd, path, how, size);
+    /* EAGAIN: a `..` walked with RESOLVE_BENEATH or IN_ROOT while any
+     * mount or rename happened on the machine (the kernel's scoped
+     * lookups retry no further); openat2(2) says to try again. */
+    for (int i = 0; fd < 0 && errno == EAGAIN && !(how->resolve & RESOLVE_CACHED) && i < 1000; i++)
+        fd = syscall(SYS_openat2, dfd, path, how, size);
     if (fd < 0) printf("%s: %s\n", what, strerror(errno));
     else {
         char b[32] = {0};
