@@ -973,12 +973,8 @@ pub fn getdents(c: &mut Call<'_>) -> Outcome {
     if let Some(o) = list_virtual_dir(c) {
         return o;
     }
-    // A buffer in preld's memory: made with one the kernel can never
-    // write, for its own answer to memory not mapped, as the handler
-    // gate's `gate_listing` (the trap path's first calls, PRELD_FAST=0).
-    if crate::resident::touches(c.args[1], c.args[2] as u32 as usize) {
-        c.args[1] = NEVER_WRITABLE;
-    }
+    // (The trap path's first calls, PRELD_FAST=0.)
+    c.args[1] = listing_buffer(c.args[1], c.args[2]);
     Outcome::Next
 }
 
@@ -1277,14 +1273,9 @@ fn gate_listing(t: &mut ThreadBlock, a: [usize; 6]) -> Option<isize> {
     if !on_grant && is_stand_in(fd) {
         return None;
     }
-    // A buffer in preld's memory (the arch listing gate leaves it here):
-    // made with one the kernel can never write instead, for its own answer
-    // to a buffer not mapped, as natively (EFAULT; EBADF, EINVAL for a
-    // count too small, 0 at the end first; session-24 adversary).
+    // (A buffer in preld's memory: the arch listing gate leaves it here.)
     let mut a = a;
-    if crate::resident::touches(a[1], a[2] as u32 as usize) {
-        a[1] = NEVER_WRITABLE;
-    }
+    a[1] = listing_buffer(a[1], a[2]);
     // SAFETY: the application's own listing into its own buffer, none of
     // preld's memory.
     let r = unsafe { sys::raw(Sysno::getdents64 as usize, a) }.map_or_else(|e| -(e as isize), |v| v as isize);
@@ -1294,8 +1285,15 @@ fn gate_listing(t: &mut ThreadBlock, a: [usize; 6]) -> Option<isize> {
     Some(crate::fds::hide_own_in_listing(t, Sysno::getdents64 as usize, &a, r))
 }
 
-/// An address in the kernel's half: no call writes there for the program.
-const NEVER_WRITABLE: usize = !0xfff;
+/// getdents64's buffer `buf` of `count` bytes as the kernel is given it:
+/// one in preld's memory becomes an address in the kernel's half, which no
+/// call writes for the program, so that the kernel gives its own answer to
+/// memory not mapped, as natively (EFAULT; EBADF, EINVAL for a count too
+/// small, 0 at the end first; session-24 adversary).
+fn listing_buffer(buf: usize, count: usize) -> usize {
+    const NEVER_WRITABLE: usize = !0xfff;
+    if crate::resident::touches(buf, count as u32 as usize) { NEVER_WRITABLE } else { buf }
+}
 
 /// A socket's path as the server takes it: absolute, from the virtual cwd.
 fn socket_path(t: &ThreadBlock, path: &[u8]) -> Result<PathIn, i32> {

@@ -1298,6 +1298,28 @@ macro_rules! owners_from_table {
     };
 }
 
+/// The stat and listing gates' look at the fd in edi (below
+/// FAST_FDS_COUNTED): to `$not` unless `FAST_FD_GRANT` marks it
+/// `FAST_STAT_MARK` under its present generation (`FAST_FD_GEN`), else on.
+/// Clobbers rax, rcx, r11 and the flags. Needs `gens`, `grants` and
+/// `stat_bit`.
+macro_rules! fd_marked {
+    ($not:literal) => {
+        concat!(
+            "mov r11d, edi\n",                   // the fd, zero-extended
+            "lea rax, [rip + {gens}]\n",
+            "mov eax, dword ptr [rax + r11 * 4]\n", // its generation
+            "lea rcx, [rip + {grants}]\n",
+            "mov rcx, qword ptr [rcx + r11 * 8]\n", // what the handler learnt of it
+            "bt rcx, {stat_bit}\n",
+            "jnc ", $not, "\n",
+            "shr rcx, 32\n",
+            "cmp ecx, eax\n",
+            "jne ", $not, "\n",                  // learnt of an fd closed since
+        )
+    };
+}
+
 /// A gate's look at the buffer [`$start`, rax): to `$meets` where it meets
 /// a range of preld's memory (`RESIDENT`; or may, with `RESIDENT_MORE`),
 /// else on from its `3:`. Clobbers rcx, r11 and the flags. Needs
@@ -2422,16 +2444,7 @@ macro_rules! stat_gate {
                 // the number had preld's own fds statted beside it
                 // (session-24 adversary).
                 "mov qword ptr gs:[{in_gate}], 1",
-                "mov r11d, edi",                   // the fd, zero-extended
-                "lea rax, [rip + {gens}]",
-                "mov eax, dword ptr [rax + r11 * 4]", // its generation
-                "lea rcx, [rip + {grants}]",
-                "mov rcx, qword ptr [rcx + r11 * 8]", // what the handler learnt of it
-                "bt rcx, {stat_bit}",
-                "jnc 8f",
-                "shr rcx, 32",
-                "cmp ecx, eax",
-                "jne 8f",                          // learnt of an fd closed since
+                fd_marked!("8f"),
                 stat_buffer_not_preld_s!("8f"),
                 // The name's first GATE_NAME_MAX bytes (all the gate looks
                 // at) apart from the buffer: the kernel reads the name,
@@ -2658,16 +2671,7 @@ macro_rules! listing_gate {
                 // number had it listed with preld's fds (session-24
                 // adversary).
                 "mov qword ptr gs:[{in_gate}], 1",
-                "mov r11d, edi",                   // the fd, zero-extended
-                "lea rax, [rip + {gens}]",
-                "mov eax, dword ptr [rax + r11 * 4]", // its generation
-                "lea rcx, [rip + {grants}]",
-                "mov rcx, qword ptr [rcx + r11 * 8]", // what the handler learnt of it
-                "bt rcx, {stat_bit}",
-                "jnc 8f",
-                "shr rcx, 32",
-                "cmp ecx, eax",
-                "jne 8f",                          // learnt of an fd closed since
+                fd_marked!("8f"),
                 // The buffer [rsi, rsi + count) none of preld's memory, as
                 // the stat gate's (the kernel wrote listings there).
                 "mov eax, edx",                    // the count: an unsigned int
