@@ -643,7 +643,8 @@ fn open_how(addr: usize, size: usize) -> Result<sys::OpenHow, i32> {
 /// only flags and mode): None for the others, which `open_at` serves as
 /// before (docs/DESIGN.md, "Limits known").
 /// - An absolute name with RESOLVE_BENEATH: EXDEV, whatever the fd.
-/// - A name beneath /proc with RESOLVE_NO_MAGICLINKS or NO_SYMLINKS: the
+/// - A name beneath /proc with RESOLVE_NO_MAGICLINKS or NO_SYMLINKS (not
+///   IN_ROOT, where `/` is the fd): the
 ///   session's procfs has the same links (/proc/self, the magic links of
 ///   a process of the session); an error the kernel's walk there meets
 ///   (ELOOP) is the answer, else `open_at`'s.
@@ -669,7 +670,9 @@ fn open_resolving(dirfd: i32, addr: usize, how: &sys::OpenHow) -> Option<Outcome
         return Some(Outcome::err(EXDEV));
     }
     let f = how.flags as usize;
-    if how.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS) != 0 && (path == b"/proc" || path.starts_with(b"/proc/")) {
+    // (With RESOLVE_IN_ROOT an absolute name is the fd's: its /proc is
+    // no procfs.)
+    if how.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS) != 0 && how.resolve & RESOLVE_IN_ROOT == 0 && (path == b"/proc" || path.starts_with(b"/proc/")) {
         let (g, rest) = beneath::find(path)?;
         if g.resolve_mode() != b'p' || rest.len() + 1 >= PATH_MAX {
             return None;
@@ -1111,6 +1114,9 @@ fn gate_open_path(p: &mut PathIn, addr: usize, flags: usize) -> Option<Result<i3
             Some(Ok(fd))
         }
         Err(ELOOP | EXDEV) => None,
+        // (O_NOATIME of a file the user does not own: the general way's
+        // answer, which in root's session opens without it.)
+        Err(EPERM) if flags & O_NOATIME != 0 => None,
         Err(e) if server_decides(e, g.resolve_mode()) => None,
         Err(e) => Some(Err(e)),
     }
